@@ -1,0 +1,141 @@
+# corral — one plain Makefile.  Objects go under $(BUILD) (default build/).
+#
+#   make            build corrald, corral, corral-run
+#   make check      build and run every test (unit, integration; root-only tests skip loudly)
+#   make asan       the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz       build the libFuzzer targets with clang and run each for FUZZ_SECONDS
+#   make bench      build and run the benchmarks in tests/bench/
+#   make deps       install the Debian -dev packages that pkg-config cannot find
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= gcc
+FUZZ_SECONDS ?= 30
+
+PKGS := libseccomp libcgroup libnl-3.0 libnl-route-3.0 sqlite3 inih jansson
+DEB_PKGS := libseccomp-dev libcgroup-dev libnl-3-dev libnl-route-3-dev libsqlite3-dev \
+            libcmocka-dev libinih-dev libjansson-dev pkg-config
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
+           -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
+           -fstack-protector-strong -fPIE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pie -Wl,-z,relro,-z,now
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+RUNNER_SRC     := $(sort $(wildcard runner/*.c))
+POLICY_SRC     := $(sort $(wildcard policy/*.c))
+SUPERVISOR_SRC := $(sort $(filter-out %_main.c,$(wildcard supervisor/*.c)))
+UNIT_SRC       := $(sort $(wildcard tests/unit/test_*.c))
+INTEG_SRC      := $(sort $(wildcard tests/integration/test_*.c))
+INTEG_LIB_SRC  := $(sort $(wildcard tests/integration/lib_*.c))
+PROBE_SRC      := $(sort $(wildcard tests/integration/probes/*.c))
+BENCH_SRC      := $(sort $(wildcard tests/bench/bench_*.c))
+FUZZ_SRC       := $(sort $(wildcard tests/fuzz/*_fuzz.c))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+RUNNER_LIB     := $(BUILD)/librunner.a
+POLICY_LIB     := $(BUILD)/libpolicy.a
+SUPERVISOR_LIB := $(BUILD)/libsupervisor.a
+ALL_LIBS       := $(SUPERVISOR_LIB) $(POLICY_LIB) $(RUNNER_LIB)
+
+PROGRAMS := $(BUILD)/corral-run $(BUILD)/corrald $(BUILD)/corral
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+PROBE_BINS := $(patsubst tests/integration/probes/%.c,$(BUILD)/tests/probes/%,$(PROBE_SRC))
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
+
+.PHONY: all check unit integration asan fuzz bench deps install clean
+all: $(PROGRAMS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(RUNNER_LIB): $(call obj,$(RUNNER_SRC))
+	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
+$(POLICY_LIB): $(call obj,$(POLICY_SRC))
+	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
+$(SUPERVISOR_LIB): $(call obj,$(SUPERVISOR_SRC))
+	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
+
+$(BUILD)/corral-run: $(call obj,supervisor/corral_run_main.c) $(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/corrald: $(call obj,supervisor/corrald_main.c) $(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/corral: $(call obj,supervisor/corral_main.c) $(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# Unit tests: cmocka, no root.  A test may list linker wraps in a first-line
+# comment "/* wrap: sym1 sym2 */"; they become -Wl,--wrap=sym.
+wraps = $(foreach s,$(shell sed -n '1s|^/\* wrap: \(.*\) \*/$$|\1|p' $(1)),-Wl,--wrap=$(s))
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) $(call wraps,tests/unit/$*.c) -o $@ $< $(ALL_LIBS) $(LIBS) $(CMOCKA_LIBS)
+$(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(call obj,$(INTEG_LIB_SRC)) $(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
+# Probes run inside jails: hostile little programs; static so they need no
+# libraries from the jail's view of /usr.
+$(BUILD)/tests/probes/%: tests/integration/probes/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -o $@ $<
+$(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+tests: $(PROGRAMS) $(UNIT_BINS) $(INTEG_BINS) $(PROBE_BINS) $(BENCH_BINS)
+
+check: tests
+	@BUILD=$(BUILD) sh tests/run.sh
+
+unit: $(UNIT_BINS)
+	@BUILD=$(BUILD) sh tests/run.sh unit
+
+integration: tests
+	@BUILD=$(BUILD) sh tests/run.sh integration
+
+asan:
+	$(MAKE) check BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
+
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(POLICY_SRC) $(RUNNER_SRC)
+	@mkdir -p $(dir $@)
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+		$(shell pkg-config --cflags $(PKGS)) -o $@ $< $(POLICY_SRC) $(RUNNER_SRC) $(LIBS)
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+		mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
+		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus-$$(basename $$f) tests/fuzz/corpus/$$(basename $$f) 2>$(BUILD)/fuzz/$$(basename $$f).log \
+			|| { tail -50 $(BUILD)/fuzz/$$(basename $$f).log; exit 1; }; \
+	done
+
+bench: $(PROGRAMS) $(BENCH_BINS)
+	@BUILD=$(BUILD) sh tests/bench/run.sh
+
+deps:
+	@missing=""; for p in $(PKGS) cmocka; do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	command -v clang >/dev/null || missing="$$missing clang"; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: missing:$$missing; installing Debian packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS) clang >/dev/null; \
+	else echo "deps: all present"; fi
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(BUILD)/corral $(DESTDIR)$(PREFIX)/bin/corral
+	install -m 755 $(BUILD)/corral-run $(DESTDIR)$(PREFIX)/bin/corral-run
+	install -m 755 $(BUILD)/corrald $(DESTDIR)$(PREFIX)/sbin/corrald
+	for m in contrib/man/*.[158]; do [ -e "$$m" ] || continue; \
+		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,66 @@
+/*
+ * runner/cgroup.h — internal to runner/: one jail's cgroup, on pure cgroup v2
+ * hosts and on hybrid hosts (v1 controllers for limits, the unified v2 tree
+ * for membership, cgroup.kill, cgroup.events and cpu.stat).
+ *
+ * Not for callers outside runner/: they see only runner/jail.h.
+ */
+#ifndef CORRAL_RUNNER_CGROUP_H
+#define CORRAL_RUNNER_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runner/jail.h"
+
+struct jail_cgroup;
+
+struct cgroup_limits {
+	uint64_t memory_bytes;  /* 0 = none; swap is always 0 when a limit is set */
+	uint64_t pids_max;      /* 0 = none */
+	uint32_t cpu_millis;    /* 0 = none; 1000 = one full CPU */
+};
+
+/* Create <own cgroup>/<parent>/<name> (or /<parent>/<name> when parent is
+ * absolute) in the unified tree and in every v1 hierarchy whose controller a
+ * limit needs, and set the limits.  Fails with a clear message when a needed
+ * controller is missing. */
+int cgroup_create(const char *parent, const char *name, const struct cgroup_limits *limits,
+		  struct jail_cgroup **out, struct jail_error *err);
+
+/* Open an existing jail cgroup (a restarted supervisor adopting a jail). */
+int cgroup_open(const char *parent, const char *name, struct jail_cgroup **out,
+		struct jail_error *err);
+
+/* O_DIRECTORY fd of the unified-tree cgroup, for clone3(CLONE_INTO_CGROUP). */
+int cgroup_dir_fd(const struct jail_cgroup *cg);
+
+/* Move pid into the v1 hierarchies of this cgroup (and into the unified one
+ * too when in_unified is true: when CLONE_INTO_CGROUP was not used). */
+int cgroup_attach(struct jail_cgroup *cg, pid_t pid, bool in_unified, struct jail_error *err);
+
+/* fd on cgroup.events (poll POLLPRI: "populated" changed), owned by cg. */
+int cgroup_events_fd(const struct jail_cgroup *cg);
+/* 1 if any process is still in the cgroup, 0 if empty, -errno. */
+int cgroup_populated(const struct jail_cgroup *cg);
+
+/* SIGKILL everything in the cgroup (cgroup.kill). */
+int cgroup_kill(struct jail_cgroup *cg);
+
+/* CPU time from the unified cpu.stat (usage_usec, user_usec, system_usec). */
+int cgroup_read_cpu(const struct jail_cgroup *cg, struct jail_cpu *cpu);
+/* Peak memory (0 if unknown) and whether the OOM killer fired. */
+int cgroup_read_memory(const struct jail_cgroup *cg, uint64_t *peak_bytes, bool *oom_killed);
+
+/* Unified-tree directory path (host path). */
+const char *cgroup_path(const struct jail_cgroup *cg);
+
+/* Kill what is left, wait until empty (bounded), remove the cgroup from every
+ * hierarchy, free cg.  cg may be NULL. */
+int cgroup_destroy(struct jail_cgroup *cg, struct jail_error *err);
+
+/* Release the handle without touching the cgroup (adopted by someone else). */
+void cgroup_close(struct jail_cgroup *cg);
+
+#endif

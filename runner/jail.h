@@ -1,0 +1,193 @@
+/*
+ * runner/jail.h — the one header callers of the runner include.
+ *
+ * The runner puts ONE command in a jail: user, pid, mount, net, ipc, uts and
+ * cgroup namespaces, a fresh tmpfs root with read-only binds, a cgroup with
+ * limits, a seccomp filter, no capabilities, an unprivileged uid.  It knows
+ * nothing of users, budgets or databases: callers (corral-run, corrald)
+ * translate their configuration into a struct jail_spec.
+ *
+ * Life of a jail:  jail_spawn() -> (poll jail_pidfd() / jail_events_fd(),
+ * jail_cpu_usage(), jail_kill()) -> jail_finish() -> jail_free().
+ * jail_wait() does the whole middle part for simple callers.
+ *
+ * Functions return 0 (or a positive value) on success and -errno on failure,
+ * filling the caller's struct jail_error with the step that failed.
+ */
+#ifndef CORRAL_RUNNER_JAIL_H
+#define CORRAL_RUNNER_JAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* What failed, on what, and why.  message is ready for a human:
+ * "mount proc on /proc: Operation not permitted". */
+struct jail_error {
+	int err;            /* positive errno, 0 when no errno applies */
+	char step[64];      /* short step name, e.g. "pivot_root" */
+	char message[320];  /* full human message */
+};
+
+/* Fill err (may be NULL) and return -errnum (or -EINVAL when errnum is 0). */
+int jail_error_set(struct jail_error *err, int errnum, const char *step, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+enum jail_mount_kind {
+	JAIL_MOUNT_BIND_RO,   /* read-only bind of a host path */
+	JAIL_MOUNT_BIND_RW,   /* writable bind of a host path */
+	JAIL_MOUNT_TMPFS,     /* fresh tmpfs of size_bytes */
+};
+
+struct jail_mount {
+	enum jail_mount_kind kind;
+	const char *source;   /* host path (absolute); NULL for tmpfs */
+	const char *target;   /* path inside the jail (absolute) */
+	uint64_t size_bytes;  /* tmpfs only; 0 = the runner's default (64 MiB) */
+};
+
+enum jail_seccomp_profile {
+	JAIL_SECCOMP_DEFAULT = 0,  /* deny-list of dangerous syscalls */
+	JAIL_SECCOMP_STRICT,       /* allow-list of ordinary syscalls */
+	JAIL_SECCOMP_NONE,         /* no filter (debugging only) */
+};
+
+/* A compiled seccomp filter: built once, installed in many jails. */
+struct jail_filter;
+
+/* Compile profile plus extra allowed/denied syscall names (NULL-terminated
+ * lists, may be NULL).  Unknown names are an error naming the syscall. */
+int jail_filter_compile(enum jail_seccomp_profile profile, const char *const *extra_allow,
+			const char *const *extra_deny, struct jail_filter **out,
+			struct jail_error *err);
+void jail_filter_free(struct jail_filter *filter);
+/* Parse "default" / "strict" / "none"; -EINVAL for anything else. */
+int jail_seccomp_profile_parse(const char *name, enum jail_seccomp_profile *out);
+const char *jail_seccomp_profile_name(enum jail_seccomp_profile profile);
+
+/* Everything about one run.  Zero means "no limit" / "default" unless noted;
+ * jail_spec_init() fills the defaults. */
+struct jail_spec {
+	char *const *argv;          /* NULL-terminated; argv[0] without '/' is looked up in PATH */
+	char *const *env;           /* NULL-terminated; NULL = PATH, HOME, LANG=C.UTF-8 */
+	const char *cwd;            /* inside the jail; default /work */
+	const char *hostname;       /* default "corral" */
+
+	const struct jail_mount *mounts;  /* extra mounts, applied after the defaults */
+	size_t n_mounts;
+	uint64_t tmp_bytes;         /* size of /tmp (and /dev/shm); default 64 MiB */
+	const char *work_dir;       /* host dir bound read-write at /work; NULL = tmpfs */
+	uint64_t work_bytes;        /* size of the /work tmpfs when work_dir is NULL; default 64 MiB */
+
+	uint64_t memory_bytes;      /* memory limit, no swap */
+	uint64_t pids_max;          /* max tasks (processes + threads) */
+	uint32_t cpu_millis;        /* cpu quota in thousandths of a CPU (500 = half a core) */
+	uint64_t wall_time_ms;      /* wall-clock limit, enforced by jail_wait() */
+	uint64_t cpu_time_ms;       /* CPU-time limit (user+system), enforced by jail_wait() */
+
+	uid_t host_uid;             /* unprivileged host uid the jail runs as (required, != 0) */
+	gid_t host_gid;             /* its gid (required, != 0) */
+	uid_t uid;                  /* uid inside the jail; default 1000 */
+	gid_t gid;                  /* gid inside the jail; default 1000 */
+
+	enum jail_seccomp_profile seccomp;  /* used when filter is NULL */
+	const struct jail_filter *filter;   /* precompiled filter; overrides seccomp */
+
+	const char *stdin_path;     /* host file read as stdin; NULL = /dev/null */
+	const char *stdout_path;    /* host file (created/truncated); NULL = caller's fd 1 */
+	const char *stderr_path;    /* host file; NULL = caller's fd 2 */
+	uint64_t output_limit;      /* byte cap per stream; over it the task is killed (output_limit) */
+
+	uint64_t rlimit_nofile;     /* default 256 */
+	uint64_t rlimit_fsize;      /* largest file the task may write; default 1 GiB */
+	uint64_t rlimit_stack;      /* default 8 MiB */
+
+	const char *cgroup_parent;  /* relative: below the caller's own cgroup in every hierarchy
+				     * (default "corral"); absolute: that path as-is */
+	const char *cgroup_name;    /* leaf name; default "jail-<pid>-<seq>" */
+	const char *status_path;    /* host file the jail's init writes the final status to; NULL = none */
+};
+
+/* Defaults for every field; the caller then sets argv, host_uid/gid, limits. */
+void jail_spec_init(struct jail_spec *spec);
+/* Check a spec before anything is created: impossible values, relative paths,
+ * missing bind sources.  Returns 0 or -EINVAL with err naming the field. */
+int jail_spec_validate(const struct jail_spec *spec, struct jail_error *err);
+
+enum jail_status {
+	JAIL_OK = 0,            /* exited with code 0 */
+	JAIL_EXIT_NONZERO,      /* exited with a code != 0 */
+	JAIL_SIGNALED,          /* killed by a signal it did not get from the runner */
+	JAIL_TIMEOUT,           /* wall-clock limit reached, cgroup killed */
+	JAIL_CPU_LIMIT,         /* CPU-time limit reached, cgroup killed */
+	JAIL_OOM,               /* the memory limit's OOM killer ended it */
+	JAIL_OUTPUT_LIMIT,      /* wrote more than output_limit to stdout or stderr */
+	JAIL_KILLED,            /* killed on the caller's request (jail_kill) */
+	JAIL_SPAWN_ERROR,       /* setup failed before the command ran; see error */
+};
+
+/* The documented result contract (README, corral-run(1)).  Never rename. */
+struct jail_result {
+	enum jail_status status;
+	int exit_code;              /* valid when the command exited (-1 otherwise) */
+	int signal;                 /* terminating signal, 0 if none */
+	uint64_t wall_us;           /* spawn to end */
+	uint64_t cpu_user_us;       /* from the cgroup */
+	uint64_t cpu_system_us;
+	uint64_t cpu_usage_us;      /* user + system as the cgroup counts it */
+	uint64_t memory_peak_bytes; /* 0 when the kernel does not report it */
+	bool oom_killed;            /* the OOM killer fired in the jail's cgroup */
+	uint64_t stdout_bytes;      /* bytes the task wrote (including any cut off) */
+	uint64_t stderr_bytes;
+	bool stdout_truncated;
+	bool stderr_truncated;
+	struct jail_error error;    /* for JAIL_SPAWN_ERROR: the step and cause */
+};
+
+const char *jail_status_name(enum jail_status status);
+
+/* A running jail. */
+struct jail;
+
+/* Create the cgroup, clone the jail into it, wait until the command is
+ * exec'd (or setup failed: then -errno and err says which step). */
+int jail_spawn(const struct jail_spec *spec, struct jail **out, struct jail_error *err);
+
+/* pidfd of the jail's init (pid 1 inside): readable when the jail ended. */
+int jail_pidfd(const struct jail *jail);
+/* host pid of the jail's init */
+pid_t jail_pid(const struct jail *jail);
+/* fd of the unified cgroup's cgroup.events (poll for POLLPRI), or -1. */
+int jail_events_fd(const struct jail *jail);
+/* Host path of the jail's unified-tree cgroup directory. */
+const char *jail_cgroup_path(const struct jail *jail);
+
+struct jail_cpu {
+	uint64_t usage_us, user_us, system_us;
+};
+/* CPU time used so far by everything in the jail's cgroup. */
+int jail_cpu_usage(const struct jail *jail, struct jail_cpu *cpu);
+
+/* Ask the command to stop: SIGTERM (or sig) to every process of the jail. */
+int jail_signal(struct jail *jail, int sig);
+/* Kill everything in the jail's cgroup now (cgroup.kill) and remember why:
+ * status is reported as JAIL_TIMEOUT, JAIL_CPU_LIMIT or JAIL_KILLED. */
+int jail_kill(struct jail *jail, enum jail_status why);
+
+/* Wait for the jail's end, enforcing wall_time_ms and cpu_time_ms, then
+ * jail_finish().  Blocks. */
+int jail_wait(struct jail *jail, struct jail_result *result, struct jail_error *err);
+
+/* After init exited (pidfd readable): kill any leftovers, collect the result
+ * (status, CPU, memory, output), remove the cgroup. */
+int jail_finish(struct jail *jail, struct jail_result *result, struct jail_error *err);
+
+/* Release the handle; kills and removes the jail first if still there. */
+void jail_free(struct jail *jail);
+
+/* The result as a JSON object text (malloc'd; caller frees). Field names are
+ * the documented contract. */
+char *jail_result_to_json(const struct jail_result *result);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * runner/seccomp.h — internal to runner/: seccomp filters.  The profiles are
+ * compiled with libseccomp once and exported as classic BPF; a jail installs
+ * the BPF with the raw seccomp(2) syscall (cheap, no allocation, safe in the
+ * cloned child).
+ */
+#ifndef CORRAL_RUNNER_SECCOMP_H
+#define CORRAL_RUNNER_SECCOMP_H
+
+#include <linux/filter.h>
+
+#include "runner/jail.h"
+
+struct jail_filter {
+	enum jail_seccomp_profile profile;
+	struct sock_fprog prog;   /* len 0 / filter NULL for JAIL_SECCOMP_NONE */
+};
+
+/* The built-in profile's filter, compiled on first use and cached for the
+ * life of the process.  Never free it. */
+const struct jail_filter *seccomp_builtin(enum jail_seccomp_profile profile, struct jail_error *err);
+
+/* Install filter in the calling process (no_new_privs must already be set).
+ * Async-signal-safe: no allocation.  NULL or a NONE filter: nothing, 0. */
+int seccomp_install(const struct jail_filter *filter);
+
+/* For tests and `corral policy check`: 1 if the profile (with no extra rules)
+ * denies syscall name outright, 0 if it allows it (or only some arguments
+ * are denied: check with seccomp_profile_denies_ioctl etc.), -errno. */
+int seccomp_profile_denies(enum jail_seccomp_profile profile, const char *name);
+
+#endif

@@ -1,0 +1,31 @@
+#!/bin/sh
+# tests/run.sh — run the test binaries under $BUILD/tests and add up their
+# cmocka results.  Usage: tests/run.sh [unit|integration]...
+# Ends with one line "total: N passed, N failed, N skipped"; exits 1 if any
+# test failed or a test binary crashed.
+BUILD=${BUILD:-build}
+kinds=${*:-unit integration}
+passed=0 failed=0 skipped=0 crashed=""
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for kind in $kinds; do
+	for t in "$BUILD"/tests/"$kind"/test_*; do
+		[ -x "$t" ] || continue
+		case "$t" in *.o|*.d) continue ;; esac
+		echo "== $kind: $(basename "$t")"
+		CORRAL_BUILD="$BUILD" "$t" >"$log" 2>&1
+		rc=$?
+		cat "$log"
+		p=$(grep -c '^\[       OK \]' "$log")
+		f=$(grep '^\[  FAILED  \]' "$log" | grep -vc 'test(s)')
+		s=$(grep '^\[  SKIPPED \]' "$log" | grep -vc 'test(s)')
+		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			crashed="$crashed $(basename "$t")(exit $rc)"
+			failed=$((failed + 1))
+		fi
+	done
+done
+[ -n "$crashed" ] && echo "crashed or failed outside a test:$crashed"
+echo "total: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
