@@ -44,7 +44,9 @@ POLICY_LIB     := $(BUILD)/libpolicy.a
 SUPERVISOR_LIB := $(BUILD)/libsupervisor.a
 ALL_LIBS       := $(SUPERVISOR_LIB) $(POLICY_LIB) $(RUNNER_LIB)
 
-PROGRAMS := $(BUILD)/corral-run $(BUILD)/corrald $(BUILD)/corral
+# A program for every supervisor/<name>_main.c that exists: corral_run -> corral-run.
+MAIN_SRC := $(sort $(wildcard supervisor/*_main.c))
+PROGRAMS := $(patsubst supervisor/%_main.c,$(BUILD)/%,$(subst corral_run_main,corral-run_main,$(MAIN_SRC)))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 PROBE_BINS := $(patsubst tests/integration/probes/%.c,$(BUILD)/tests/probes/%,$(PROBE_SRC))
@@ -129,9 +131,8 @@ deps:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 755 $(BUILD)/corral $(DESTDIR)$(PREFIX)/bin/corral
-	install -m 755 $(BUILD)/corral-run $(DESTDIR)$(PREFIX)/bin/corral-run
-	install -m 755 $(BUILD)/corrald $(DESTDIR)$(PREFIX)/sbin/corrald
+	for p in $(PROGRAMS); do case $$p in */corrald) d=sbin ;; *) d=bin ;; esac; \
+		install -m 755 $$p $(DESTDIR)$(PREFIX)/$$d/; done
 	for m in contrib/man/*.[158]; do [ -e "$$m" ] || continue; \
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 
