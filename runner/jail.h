@@ -107,6 +107,7 @@ struct jail_spec {
 				     * (default "corral"); absolute: that path as-is */
 	const char *cgroup_name;    /* leaf name; default "jail-<pid>-<seq>" */
 	const char *status_path;    /* host file the jail's init writes the final status to; NULL = none */
+	bool die_with_parent;       /* kill the jail when the calling process dies (corral-run) */
 };
 
 /* Defaults for every field; the caller then sets argv, host_uid/gid, limits. */

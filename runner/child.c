@@ -1,0 +1,121 @@
+/*
+ * runner/child.c — the cloned child, in order: wait for the parent's maps,
+ * take the jail's identity, join a cgroup namespace, set the hostname, bring
+ * up lo, build the root, then become the jail's init (runner/init.c).
+ *
+ * Every step that fails reports its name and errno to the parent on the
+ * report pipe (child_fail) instead of printing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "runner/internal.h"
+
+void child_fail(int report_fd, int errnum, const char *step, const char *fmt, ...)
+{
+	struct report rec;
+	char what[200];
+	va_list ap;
+
+	memset(&rec, 0, sizeof(rec));
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	rec.kind = REPORT_ERROR;
+	rec.err = errnum;
+	snprintf(rec.step, sizeof(rec.step), "%s", step);
+	if (errnum)
+		snprintf(rec.message, sizeof(rec.message), "%s: %s", what, strerror(errnum));
+	else
+		snprintf(rec.message, sizeof(rec.message), "%s", what);
+	write_all(report_fd, &rec, sizeof(rec));
+	_exit(127);
+}
+
+void child_fail_error(int report_fd, const struct jail_error *err)
+{
+	struct report rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = REPORT_ERROR;
+	rec.err = err->err;
+	snprintf(rec.step, sizeof(rec.step), "%s", err->step);
+	snprintf(rec.message, sizeof(rec.message), "%s", err->message);
+	write_all(report_fd, &rec, sizeof(rec));
+	_exit(127);
+}
+
+static void wait_for_parent(const struct child_ctx *ctx)
+{
+	char c;
+	ssize_t n;
+
+	do
+		n = read(ctx->sync_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127); /* the parent gave up; it reports why */
+	close(ctx->sync_fd);
+}
+
+/* Become the task's uid/gid inside the jail while keeping the capabilities
+ * this new user namespace gave us: mounts need them, and files we create in
+ * the new root must belong to a mapped uid. */
+static void take_jail_identity(const struct child_ctx *ctx)
+{
+	const struct jail_spec *spec = ctx->spec;
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+
+	/* drop the supplementary groups inherited from the host (root's) */
+	if (setgroups(0, NULL) < 0)
+		child_fail(ctx->report_fd, errno, "setgroups", "drop supplementary groups");
+	if (setresgid(spec->gid, spec->gid, spec->gid) < 0)
+		child_fail(ctx->report_fd, errno, "setresgid", "become gid %u", (unsigned)spec->gid);
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		child_fail(ctx->report_fd, errno, "prctl", "PR_SET_KEEPCAPS");
+	if (setresuid(spec->uid, spec->uid, spec->uid) < 0)
+		child_fail(ctx->report_fd, errno, "setresuid", "become uid %u", (unsigned)spec->uid);
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		child_fail(ctx->report_fd, errno, "capget", "read capabilities");
+	data[0].effective = data[0].permitted;
+	data[1].effective = data[1].permitted;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		child_fail(ctx->report_fd, errno, "capset", "raise effective capabilities");
+}
+
+void child_main(const struct child_ctx *ctx)
+{
+	const struct jail_spec *spec = ctx->spec;
+	struct jail_error err;
+
+	/* fds 0-2 must exist so the pipes init creates never land on them */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
+			child_fail(ctx->report_fd, errno, "open", "open /dev/null as fd %d", fd);
+	wait_for_parent(ctx);
+	take_jail_identity(ctx);
+	/* now that the parent has put us in every hierarchy's jail cgroup, make
+	 * that cgroup the root the jail sees */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		child_fail(ctx->report_fd, errno, "unshare", "new cgroup namespace");
+	if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+		child_fail(ctx->report_fd, errno, "sethostname", "set hostname '%s'", spec->hostname);
+	if (netns_lo_up(&err) < 0)
+		child_fail_error(ctx->report_fd, &err);
+	mounts_build_root(ctx);
+	/* pdeathsig is cleared by setresuid, so it is set after it */
+	if (ctx->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail(ctx->report_fd, errno, "prctl", "PR_SET_PDEATHSIG");
+	init_run(ctx);
+}

@@ -1,0 +1,103 @@
+/*
+ * runner/internal.h — what the runner's own files share: the jail handle, the
+ * record the jail sends its parent, and the steps of the cloned child.
+ * Not for callers outside runner/.
+ */
+#ifndef CORRAL_RUNNER_INTERNAL_H
+#define CORRAL_RUNNER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runner/jail.h"
+
+#define JAIL_DEFAULT_TMP_BYTES   (64ull << 20)
+#define JAIL_DEFAULT_NOFILE      256ull
+#define JAIL_DEFAULT_FSIZE       (1ull << 30)
+#define JAIL_DEFAULT_STACK       (8ull << 20)
+#define JAIL_DEFAULT_UID         1000
+#define JAIL_DEFAULT_HOSTNAME    "corral"
+#define JAIL_DEFAULT_CWD         "/work"
+#define JAIL_DEFAULT_CGROUP      "corral"
+
+/* One record on the report pipe, jail -> parent.  Fixed size, smaller than
+ * PIPE_BUF, so every write is atomic. */
+enum report_kind {
+	REPORT_ERROR = 1,    /* setup failed: step, err, message */
+	REPORT_STARTED = 2,  /* the command was exec'd */
+	REPORT_DONE = 3,     /* the command ended: wstatus and output counts */
+};
+
+struct report {
+	uint32_t kind;
+	int32_t err;
+	int32_t wstatus;          /* REPORT_DONE: wait status of the command */
+	uint32_t output_limit_hit;
+	uint64_t stdout_bytes, stderr_bytes;
+	uint32_t stdout_truncated, stderr_truncated;
+	char step[64];
+	char message[256];
+};
+
+/* What the cloned child needs; prepared by the parent before clone3 so the
+ * child allocates as little as possible. */
+struct child_ctx {
+	const struct jail_spec *spec;
+	const struct jail_filter *filter;
+	int sync_fd;        /* read end: parent says "maps written, cgroups joined" */
+	int report_fd;      /* write end of the report pipe */
+	int stdin_fd;       /* opened by the parent */
+	int stdout_fd;      /* file or the caller's fd 1 */
+	int stderr_fd;
+	int status_fd;      /* status file for the init, or -1 */
+	bool die_with_parent;
+};
+
+/* The cloned child: set up the jail, become its init.  Never returns. */
+void child_main(const struct child_ctx *ctx) __attribute__((noreturn));
+
+/* Send a REPORT_ERROR record and exit; used by every failing step in the
+ * child.  errnum is a positive errno. */
+void child_fail(int report_fd, int errnum, const char *step, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 4, 5)));
+
+/* The same for an already filled struct jail_error. */
+void child_fail_error(int report_fd, const struct jail_error *err) __attribute__((noreturn));
+
+/* Build the jail's root filesystem and pivot into it (runner/mounts.c). */
+void mounts_build_root(const struct child_ctx *ctx);
+
+/* Bring up lo in the current network namespace with libnl (runner/netns.c). */
+int netns_lo_up(struct jail_error *err);
+
+/* The pid-1 loop: start the command, copy capped output, reap, report
+ * (runner/init.c).  Never returns. */
+void init_run(const struct child_ctx *ctx) __attribute__((noreturn));
+
+/* Write all of buf (retrying short writes and EINTR). */
+int write_all(int fd, const void *buf, size_t len);
+
+/* CLOCK_MONOTONIC in microseconds. */
+uint64_t monotonic_us(void);
+
+struct jail_cgroup;
+
+struct jail {
+	pid_t pid;
+	int pidfd;
+	int report_fd;              /* read end of the report pipe */
+	int stdout_fd, stderr_fd;   /* the parent's copies (for byte counts), or -1 */
+	struct jail_cgroup *cgroup;
+	uint64_t start_us;          /* monotonic */
+	uint64_t end_us;
+	enum jail_status kill_reason;  /* JAIL_OK when nobody killed it */
+	bool reaped;
+	int wait_status;            /* of init */
+	bool finished;
+	uint64_t wall_limit_us, cpu_limit_us;
+	uint32_t cpu_millis;
+	uint64_t output_limit;
+};
+
+#endif

@@ -1,0 +1,267 @@
+/*
+ * runner/mounts.c — the jail's root filesystem, built inside the new mount
+ * namespace: a small tmpfs becomes / (pivot_root), the host's system dirs are
+ * bound read-only (or mirrored as symlinks on merged-/usr hosts), a minimal
+ * /etc, a new /proc with its dangerous parts read-only, a /dev with only
+ * null/zero/full/random/urandom, size-capped /tmp and /dev/shm, the work dir
+ * and the spec's extra mounts; then the old root is detached and / made
+ * read-only.  Runs in the cloned child: failures go to child_fail().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "runner/internal.h"
+
+#define OLDROOT "/oldroot"
+
+static const char *const system_paths[] = {
+	"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+};
+
+/* Read-only from the host's /etc: what the dynamic linker and libc need. */
+static const char *const etc_files[] = {
+	"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "nsswitch.conf", "localtime",
+};
+
+static const char *const devices[] = { "null", "zero", "full", "random", "urandom" };
+
+/* Parts of /proc a task must never write, even if a bug gave it a way. */
+static const char *const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+
+static void host_path(char *buf, size_t size, const char *path)
+{
+	snprintf(buf, size, "%s%s", OLDROOT, path);
+}
+
+static void make_dirs(const struct child_ctx *ctx, const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+
+			*p = '\0';
+			if (mkdir(buf, mode) < 0 && errno != EEXIST)
+				child_fail(ctx->report_fd, errno, "mkdir", "create mount point %s", buf);
+			*p = saved;
+			if (saved == '\0')
+				break;
+		}
+	}
+}
+
+static void make_mount_point(const struct child_ctx *ctx, const char *target, bool dir)
+{
+	char parent[PATH_MAX];
+	char *slash;
+	int fd;
+
+	if (dir) {
+		make_dirs(ctx, target, 0755);
+		return;
+	}
+	snprintf(parent, sizeof(parent), "%s", target);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		make_dirs(ctx, parent, 0755);
+	}
+	fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		child_fail(ctx->report_fd, errno, "create", "create mount point %s", target);
+	close(fd);
+}
+
+static void set_mount_attrs(const struct child_ctx *ctx, const char *target, uint64_t attrs, bool recursive)
+{
+	struct mount_attr attr = { .attr_set = attrs };
+
+	if (mount_setattr(AT_FDCWD, target, recursive ? AT_RECURSIVE : 0, &attr, sizeof(attr)) < 0)
+		child_fail(ctx->report_fd, errno, "mount_setattr", "restrict mount %s", target);
+}
+
+static void bind_host_path(const struct child_ctx *ctx, const char *source, const char *target,
+			   bool read_only)
+{
+	char src[PATH_MAX];
+	struct stat st;
+
+	host_path(src, sizeof(src), source);
+	if (stat(src, &st) < 0)
+		child_fail(ctx->report_fd, errno, "bind",
+			   "bind source %s (the jail's host uid must be able to reach it)", source);
+	make_mount_point(ctx, target, S_ISDIR(st.st_mode));
+	if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+		child_fail(ctx->report_fd, errno, "bind", "bind %s on %s", source, target);
+	set_mount_attrs(ctx, target,
+			MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0), true);
+}
+
+static void mount_tmpfs(const struct child_ctx *ctx, const char *target, uint64_t size, mode_t mode,
+			unsigned long extra_flags)
+{
+	char opts[96];
+
+	snprintf(opts, sizeof(opts), "size=%llu,mode=%o", (unsigned long long)size, (unsigned)mode);
+	make_dirs(ctx, target, 0755);
+	if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | extra_flags, opts) < 0)
+		child_fail(ctx->report_fd, errno, "mount", "mount tmpfs (%s) on %s", opts, target);
+}
+
+/* A host path that is a symlink (merged /usr: /bin -> usr/bin) becomes the
+ * same symlink; a directory is bound read-only; a missing one is skipped. */
+static void mirror_host_path(const struct child_ctx *ctx, const char *path)
+{
+	char src[PATH_MAX], link[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	host_path(src, sizeof(src), path);
+	if (lstat(src, &st) < 0)
+		return;
+	if (S_ISLNK(st.st_mode)) {
+		n = readlink(src, link, sizeof(link) - 1);
+		if (n < 0)
+			child_fail(ctx->report_fd, errno, "readlink", "read symlink %s", path);
+		link[n] = '\0';
+		if (symlink(link, path) < 0)
+			child_fail(ctx->report_fd, errno, "symlink", "create symlink %s -> %s", path, link);
+		return;
+	}
+	bind_host_path(ctx, path, path, true);
+}
+
+static void write_file(const struct child_ctx *ctx, const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+
+	if (fd < 0 || write_all(fd, text, strlen(text)) < 0)
+		child_fail(ctx->report_fd, errno, "write", "write %s", path);
+	close(fd);
+}
+
+static void build_etc(const struct child_ctx *ctx)
+{
+	const struct jail_spec *spec = ctx->spec;
+	char text[512], path[64];
+
+	make_dirs(ctx, "/etc", 0755);
+	snprintf(text, sizeof(text),
+		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+		 "sandbox:x:%u:%u:corral sandbox:/work:/bin/sh\n"
+		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+		 (unsigned)spec->uid, (unsigned)spec->gid);
+	write_file(ctx, "/etc/passwd", text);
+	snprintf(text, sizeof(text), "root:x:0:\nsandbox:x:%u:\nnogroup:x:65534:\n", (unsigned)spec->gid);
+	write_file(ctx, "/etc/group", text);
+	snprintf(text, sizeof(text), "%s\n", spec->hostname);
+	write_file(ctx, "/etc/hostname", text);
+	snprintf(text, sizeof(text), "127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t%s\n", spec->hostname);
+	write_file(ctx, "/etc/hosts", text);
+	for (size_t i = 0; i < sizeof(etc_files) / sizeof(etc_files[0]); i++) {
+		snprintf(path, sizeof(path), "/etc/%s", etc_files[i]);
+		mirror_host_path(ctx, path);
+	}
+}
+
+static void build_proc(const struct child_ctx *ctx)
+{
+	char path[64];
+
+	make_dirs(ctx, "/proc", 0555);
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		child_fail(ctx->report_fd, errno, "mount", "mount proc on /proc");
+	for (size_t i = 0; i < sizeof(proc_readonly) / sizeof(proc_readonly[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/%s", proc_readonly[i]);
+		if (access(path, F_OK) < 0)
+			continue;
+		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+			child_fail(ctx->report_fd, errno, "mount", "bind %s read-only", path);
+		set_mount_attrs(ctx, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				MOUNT_ATTR_NOEXEC, true);
+	}
+}
+
+static void build_dev(const struct child_ctx *ctx)
+{
+	static const char *const links[][2] = {
+		{ "/proc/self/fd", "/dev/fd" }, { "/proc/self/fd/0", "/dev/stdin" },
+		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
+	};
+	char src[64], dst[64];
+
+	mount_tmpfs(ctx, "/dev", 64 << 10, 0755, MS_NOEXEC);
+	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
+		snprintf(src, sizeof(src), "%s/dev/%s", OLDROOT, devices[i]);
+		snprintf(dst, sizeof(dst), "/dev/%s", devices[i]);
+		make_mount_point(ctx, dst, false);
+		if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+			child_fail(ctx->report_fd, errno, "bind", "bind device %s", dst);
+		set_mount_attrs(ctx, dst, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false);
+	}
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlink(links[i][0], links[i][1]) < 0)
+			child_fail(ctx->report_fd, errno, "symlink", "create %s", links[i][1]);
+	mount_tmpfs(ctx, "/dev/shm", ctx->spec->tmp_bytes, 01777, MS_NOEXEC);
+}
+
+static void apply_extra_mounts(const struct child_ctx *ctx)
+{
+	const struct jail_spec *spec = ctx->spec;
+
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct jail_mount *m = &spec->mounts[i];
+
+		if (m->kind == JAIL_MOUNT_TMPFS)
+			mount_tmpfs(ctx, m->target, m->size_bytes ? m->size_bytes : JAIL_DEFAULT_TMP_BYTES,
+				    0755, 0);
+		else
+			bind_host_path(ctx, m->source, m->target, m->kind == JAIL_MOUNT_BIND_RO);
+	}
+}
+
+void mounts_build_root(const struct child_ctx *ctx)
+{
+	const struct jail_spec *spec = ctx->spec;
+
+	/* nothing we do here may propagate back to the host */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		child_fail(ctx->report_fd, errno, "mount", "make / private");
+	/* the new root: a small tmpfs over /tmp (in this namespace only) */
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755") < 0)
+		child_fail(ctx->report_fd, errno, "mount", "mount the new root tmpfs");
+	if (mkdir("/tmp" OLDROOT, 0700) < 0)
+		child_fail(ctx->report_fd, errno, "mkdir", "create %s", OLDROOT);
+	if (syscall(SYS_pivot_root, "/tmp", "/tmp" OLDROOT) < 0)
+		child_fail(ctx->report_fd, errno, "pivot_root", "pivot_root into the new root");
+	if (chdir("/") < 0)
+		child_fail(ctx->report_fd, errno, "chdir", "chdir to the new root");
+
+	for (size_t i = 0; i < sizeof(system_paths) / sizeof(system_paths[0]); i++)
+		mirror_host_path(ctx, system_paths[i]);
+	build_etc(ctx);
+	build_proc(ctx);
+	build_dev(ctx);
+	mount_tmpfs(ctx, "/tmp", spec->tmp_bytes, 01777, 0);
+	if (spec->work_dir)
+		bind_host_path(ctx, spec->work_dir, "/work", false);
+	else
+		mount_tmpfs(ctx, "/work", spec->work_bytes, 0755, 0);
+	apply_extra_mounts(ctx);
+
+	if (umount2(OLDROOT, MNT_DETACH) < 0)
+		child_fail(ctx->report_fd, errno, "umount", "detach the old root");
+	if (rmdir(OLDROOT) < 0)
+		child_fail(ctx->report_fd, errno, "rmdir", "remove %s", OLDROOT);
+	set_mount_attrs(ctx, "/", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
+	set_mount_attrs(ctx, "/dev", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false);
+}

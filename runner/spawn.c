@@ -1,0 +1,343 @@
+/*
+ * runner/spawn.c — the parent side of a jail: open the task's files, create
+ * its cgroup, clone3 the jail's init into every namespace (and straight into
+ * its cgroup), write the user namespace maps, wait until the command runs.
+ * Also the handle's small accessors, jail_signal(), jail_kill(), jail_free().
+ *
+ * The child side (what runs inside the new namespaces) is runner/child.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runner/cgroup.h"
+#include "runner/internal.h"
+#include "runner/seccomp.h"
+
+#define JAIL_CLONE_FLAGS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | \
+			  CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD)
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static int open_output(const char *path, int inherit_fd, int *out, const char *what,
+		       struct jail_error *err)
+{
+	if (path)
+		*out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0640);
+	else
+		*out = fcntl(inherit_fd, F_DUPFD_CLOEXEC, 3);
+	if (*out < 0)
+		return jail_error_set(err, errno, "open output", "open %s '%s'", what,
+				      path ? path : "(inherited)");
+	return 0;
+}
+
+/* The child dup2()s these onto 0-2: keep them out of that range so one
+ * cannot clobber another (a daemon may run with 0-2 closed). */
+static int move_above_stdio(int *fd, struct jail_error *err)
+{
+	int moved;
+
+	if (*fd < 0 || *fd > 2)
+		return 0;
+	moved = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+	if (moved < 0)
+		return jail_error_set(err, errno, "spawn", "move fd %d above stdio", *fd);
+	close(*fd);
+	*fd = moved;
+	return 0;
+}
+
+static int write_proc_file(pid_t pid, const char *name, const char *text, struct jail_error *err)
+{
+	char path[64];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return jail_error_set(err, errno, "user namespace", "open %s", path);
+	r = write_all(fd, text, strlen(text));
+	close(fd);
+	if (r < 0)
+		return jail_error_set(err, -r, "user namespace", "write '%s' to %s", text, path);
+	return 0;
+}
+
+static int write_id_maps(pid_t pid, const struct jail_spec *spec, struct jail_error *err)
+{
+	char map[64];
+	int r;
+
+	/* Only the task's own id is mapped: inside uid -> the jail's host uid.
+	 * Inside root does not exist, so nothing in the jail is ever root. */
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)spec->uid, (unsigned)spec->host_uid);
+	r = write_proc_file(pid, "uid_map", map, err);
+	if (r < 0)
+		return r;
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)spec->gid, (unsigned)spec->host_gid);
+	return write_proc_file(pid, "gid_map", map, err);
+}
+
+static pid_t clone_jail(int cgroup_fd, int *pidfd, bool *into_cgroup)
+{
+	struct clone_args args;
+	pid_t pid;
+
+	memset(&args, 0, sizeof(args));
+	args.flags = JAIL_CLONE_FLAGS;
+	args.pidfd = (uint64_t)(uintptr_t)pidfd;
+	args.exit_signal = SIGCHLD;
+	if (cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgroup_fd;
+	}
+	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0 && cgroup_fd >= 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == EBUSY)) {
+		/* the unified cgroup cannot take us directly: attach after clone */
+		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		args.cgroup = 0;
+		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+		*into_cgroup = false;
+	} else {
+		*into_cgroup = cgroup_fd >= 0;
+	}
+	return pid;
+}
+
+/* Read the jail's first record: STARTED, or the ERROR of the step that failed. */
+static int read_start_report(struct jail *j, struct jail_error *err)
+{
+	struct report rec;
+	ssize_t n;
+
+	do
+		n = read(j->report_fd, &rec, sizeof(rec));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(rec) && rec.kind == REPORT_STARTED)
+		return 0;
+	if (n == (ssize_t)sizeof(rec) && rec.kind == REPORT_ERROR) {
+		if (err) {
+			err->err = rec.err;
+			snprintf(err->step, sizeof(err->step), "%.*s", (int)sizeof(rec.step) - 1, rec.step);
+			snprintf(err->message, sizeof(err->message), "%.*s", (int)sizeof(rec.message) - 1,
+				 rec.message);
+		}
+		return rec.err ? -rec.err : -EINVAL;
+	}
+	if (n < 0)
+		return jail_error_set(err, errno, "setup", "read the jail's report");
+	return jail_error_set(err, 0, "setup", "the jail's init exited during setup without a report");
+}
+
+static unsigned long spawn_sequence;
+
+int jail_spawn(const struct jail_spec *spec, struct jail **out, struct jail_error *err)
+{
+	const struct jail_filter *filter = spec->filter;
+	struct cgroup_limits limits = {
+		.memory_bytes = spec->memory_bytes,
+		.pids_max = spec->pids_max,
+		.cpu_millis = spec->cpu_millis,
+	};
+	struct child_ctx ctx = { .spec = spec, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+				 .status_fd = -1, .sync_fd = -1, .report_fd = -1 };
+	int sync_pipe[2] = { -1, -1 }, report_pipe[2] = { -1, -1 };
+	char name[64];
+	struct jail *j;
+	bool into_cgroup = false;
+	int r;
+
+	*out = NULL;
+	r = jail_spec_validate(spec, err);
+	if (r < 0)
+		return r;
+	if (!filter) {
+		filter = seccomp_builtin(spec->seccomp, err);
+		if (!filter)
+			return -EINVAL;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return jail_error_set(err, ENOMEM, "spawn", "allocate the jail");
+	j->pid = -1;
+	j->pidfd = j->report_fd = j->stdout_fd = j->stderr_fd = -1;
+	j->start_us = monotonic_us();
+	j->wall_limit_us = spec->wall_time_ms * 1000;
+	j->cpu_limit_us = spec->cpu_time_ms * 1000;
+	j->cpu_millis = spec->cpu_millis;
+	j->output_limit = spec->output_limit;
+	ctx.filter = filter;
+	ctx.die_with_parent = spec->die_with_parent;
+
+	ctx.stdin_fd = open(spec->stdin_path ? spec->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (ctx.stdin_fd < 0) {
+		r = jail_error_set(err, errno, "open input", "open stdin '%s'",
+				   spec->stdin_path ? spec->stdin_path : "/dev/null");
+		goto fail;
+	}
+	r = open_output(spec->stdout_path, STDOUT_FILENO, &ctx.stdout_fd, "stdout", err);
+	if (r < 0)
+		goto fail;
+	r = open_output(spec->stderr_path, STDERR_FILENO, &ctx.stderr_fd, "stderr", err);
+	if (r < 0)
+		goto fail;
+	if (move_above_stdio(&ctx.stdin_fd, err) < 0 || move_above_stdio(&ctx.stdout_fd, err) < 0 ||
+	    move_above_stdio(&ctx.stderr_fd, err) < 0) {
+		r = -EBADF;
+		goto fail;
+	}
+	if (spec->status_path) {
+		ctx.status_fd = open(spec->status_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		if (ctx.status_fd < 0) {
+			r = jail_error_set(err, errno, "open status file", "open '%s'", spec->status_path);
+			goto fail;
+		}
+	}
+	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(report_pipe, O_CLOEXEC) < 0) {
+		r = jail_error_set(err, errno, "spawn", "create pipes");
+		goto fail;
+	}
+	ctx.sync_fd = sync_pipe[0];
+	ctx.report_fd = report_pipe[1];
+
+	if (!spec->cgroup_name)
+		snprintf(name, sizeof(name), "jail-%d-%lu", (int)getpid(), ++spawn_sequence);
+	r = cgroup_create(spec->cgroup_parent ? spec->cgroup_parent : JAIL_DEFAULT_CGROUP,
+			  spec->cgroup_name ? spec->cgroup_name : name, &limits, &j->cgroup, err);
+	if (r < 0)
+		goto fail;
+
+	j->pid = clone_jail(cgroup_dir_fd(j->cgroup), &j->pidfd, &into_cgroup);
+	if (j->pid < 0) {
+		r = jail_error_set(err, errno, "clone3", "clone the jail into new namespaces");
+		goto fail;
+	}
+	if (j->pid == 0) {
+		close(sync_pipe[1]);
+		close(report_pipe[0]);
+		child_main(&ctx);
+	}
+	close_fd(&sync_pipe[0]);
+	close_fd(&report_pipe[1]);
+	j->report_fd = report_pipe[0];
+	report_pipe[0] = -1;
+
+	r = write_id_maps(j->pid, spec, err);
+	if (r == 0)
+		r = cgroup_attach(j->cgroup, j->pid, !into_cgroup, err);
+	if (r == 0 && write_all(sync_pipe[1], "go", 1) < 0)
+		r = jail_error_set(err, errno, "spawn", "wake the jail");
+	close_fd(&sync_pipe[1]);
+	if (r == 0)
+		r = read_start_report(j, err);
+	if (r < 0)
+		goto fail;
+
+	/* the parent keeps its copies of output files to count bytes later */
+	if (spec->stdout_path)
+		j->stdout_fd = ctx.stdout_fd, ctx.stdout_fd = -1;
+	if (spec->stderr_path)
+		j->stderr_fd = ctx.stderr_fd, ctx.stderr_fd = -1;
+	close_fd(&ctx.stdin_fd);
+	close_fd(&ctx.stdout_fd);
+	close_fd(&ctx.stderr_fd);
+	close_fd(&ctx.status_fd);
+	*out = j;
+	return 0;
+
+fail:
+	close_fd(&sync_pipe[0]);
+	close_fd(&sync_pipe[1]);
+	close_fd(&report_pipe[0]);
+	close_fd(&report_pipe[1]);
+	close_fd(&ctx.stdin_fd);
+	close_fd(&ctx.stdout_fd);
+	close_fd(&ctx.stderr_fd);
+	close_fd(&ctx.status_fd);
+	jail_free(j);
+	return r;
+}
+
+int jail_pidfd(const struct jail *jail)
+{
+	return jail->pidfd;
+}
+
+pid_t jail_pid(const struct jail *jail)
+{
+	return jail->pid;
+}
+
+int jail_events_fd(const struct jail *jail)
+{
+	return jail->cgroup ? cgroup_events_fd(jail->cgroup) : -1;
+}
+
+const char *jail_cgroup_path(const struct jail *jail)
+{
+	return jail->cgroup ? cgroup_path(jail->cgroup) : NULL;
+}
+
+int jail_cpu_usage(const struct jail *jail, struct jail_cpu *cpu)
+{
+	if (!jail->cgroup)
+		return -ENOENT;
+	return cgroup_read_cpu(jail->cgroup, cpu);
+}
+
+int jail_signal(struct jail *jail, int sig)
+{
+	/* init forwards signals that come from outside the jail to all of it */
+	if (jail->reaped || jail->pidfd < 0)
+		return -ESRCH;
+	if (syscall(SYS_pidfd_send_signal, jail->pidfd, sig, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int jail_kill(struct jail *jail, enum jail_status why)
+{
+	if (jail->kill_reason == JAIL_OK)
+		jail->kill_reason = why;
+	if (!jail->cgroup)
+		return -ENOENT;
+	return cgroup_kill(jail->cgroup);
+}
+
+void jail_free(struct jail *j)
+{
+	if (!j)
+		return;
+	if (j->pid > 0 && !j->reaped) {
+		siginfo_t si;
+
+		if (j->cgroup)
+			cgroup_kill(j->cgroup);
+		if (j->pidfd >= 0)
+			syscall(SYS_pidfd_send_signal, j->pidfd, SIGKILL, NULL, 0);
+		while (waitid(P_PIDFD, (id_t)j->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+			;
+		j->reaped = true;
+	}
+	if (j->cgroup)
+		cgroup_destroy(j->cgroup, NULL);
+	close_fd(&j->pidfd);
+	close_fd(&j->report_fd);
+	close_fd(&j->stdout_fd);
+	close_fd(&j->stderr_fd);
+	free(j);
+}
