@@ -32,11 +32,7 @@
 #include "runner/cgroup.h"
 #include "runner/cgroup_layout.h"
 
-#define CPU_PERIOD_US 100000u
 #define DESTROY_TIMEOUT_MS 2000
-
-/* Where a controller lives on this host. */
-enum controller_home { HOME_NONE, HOME_V1, HOME_V2 };
 
 struct jail_cgroup {
 	char *unified;                       /* host path of the unified leaf */
@@ -264,16 +260,6 @@ static int layout_get(const struct cgroup_layout **out, struct jail_error *err)
 	return 0;
 }
 
-static enum controller_home controller_home(const struct cgroup_layout *layout,
-					    enum cgroup_ctl c)
-{
-	if (layout->v1[c].mounted)
-		return HOME_V1;
-	if (layout->v2_controllers & (1u << c))
-		return HOME_V2;
-	return HOME_NONE;
-}
-
 /* ---- building a handle ----------------------------------------------- */
 
 static struct jail_cgroup *handle_new(void)
@@ -465,7 +451,7 @@ static int v2_set_limits(const struct jail_cgroup *cg, const struct cgroup_layou
 	char value[64];
 	int r;
 
-	if (limits->memory_bytes && controller_home(layout, CGROUP_MEMORY) == HOME_V2) {
+	if (limits->memory_bytes && cgroup_layout_home(layout, CGROUP_MEMORY) == CGROUP_HOME_V2) {
 		snprintf(value, sizeof(value), "%" PRIu64, limits->memory_bytes);
 		if ((r = write_limit(cg->unified, "memory.max", value, false, err)) < 0)
 			return r;
@@ -473,14 +459,14 @@ static int v2_set_limits(const struct jail_cgroup *cg, const struct cgroup_layou
 		if ((r = write_limit(cg->unified, "memory.swap.max", "0", true, err)) < 0)
 			return r;
 	}
-	if (limits->pids_max && controller_home(layout, CGROUP_PIDS) == HOME_V2) {
+	if (limits->pids_max && cgroup_layout_home(layout, CGROUP_PIDS) == CGROUP_HOME_V2) {
 		snprintf(value, sizeof(value), "%" PRIu64, limits->pids_max);
 		if ((r = write_limit(cg->unified, "pids.max", value, false, err)) < 0)
 			return r;
 	}
-	if (limits->cpu_millis && controller_home(layout, CGROUP_CPU) == HOME_V2) {
+	if (limits->cpu_millis && cgroup_layout_home(layout, CGROUP_CPU) == CGROUP_HOME_V2) {
 		snprintf(value, sizeof(value), "%" PRIu64 " %u",
-			 (uint64_t)limits->cpu_millis * (CPU_PERIOD_US / 1000), CPU_PERIOD_US);
+			 (uint64_t)limits->cpu_millis * (CGROUP_CPU_PERIOD_US / 1000), CGROUP_CPU_PERIOD_US);
 		if ((r = write_limit(cg->unified, "cpu.max", value, false, err)) < 0)
 			return r;
 	}
@@ -525,10 +511,10 @@ static int v1_create(struct jail_cgroup *cg, const struct cgroup_limits *limits,
 			} else if (o == CGROUP_PIDS && limits->pids_max) {
 				ret = cgroup_add_value_uint64(ctl, "pids.max", limits->pids_max);
 			} else if (o == CGROUP_CPU && limits->cpu_millis) {
-				ret = cgroup_add_value_uint64(ctl, "cpu.cfs_period_us", CPU_PERIOD_US);
+				ret = cgroup_add_value_uint64(ctl, "cpu.cfs_period_us", CGROUP_CPU_PERIOD_US);
 				if (!ret)
 					ret = cgroup_add_value_int64(ctl, "cpu.cfs_quota_us",
-						(int64_t)limits->cpu_millis * (CPU_PERIOD_US / 1000));
+						(int64_t)limits->cpu_millis * (CGROUP_CPU_PERIOD_US / 1000));
 			}
 			if (ret)
 				r = libcgroup_error(err, ret, "cgroup_limit", "set limits of", cg->v1[o]);
@@ -571,33 +557,6 @@ static int v1_remove(struct jail_cgroup *cg, struct jail_error *err)
 	return r;
 }
 
-static int check_controllers(const struct cgroup_layout *layout,
-			     const struct cgroup_limits *limits, struct jail_error *err)
-{
-	static const struct {
-		enum cgroup_ctl c;
-		const char *what;
-	} need[] = {
-		{ CGROUP_MEMORY, "memory" },
-		{ CGROUP_PIDS, "pids" },
-		{ CGROUP_CPU, "cpu" },
-	};
-	bool wanted[] = { limits->memory_bytes > 0, limits->pids_max > 0, limits->cpu_millis > 0 };
-
-	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		if (wanted[i] && controller_home(layout, need[i].c) == HOME_NONE)
-			return jail_error_set(err, ENODEV, "cgroup_create",
-				"%s limit requested but no %s controller is available "
-				"(neither cgroup v2 %s nor a v1 %s hierarchy)",
-				need[i].what, need[i].what, need[i].what, need[i].what);
-	/* the kernel refuses quotas below 1 ms per period */
-	if (limits->cpu_millis && limits->cpu_millis < 10)
-		return jail_error_set(err, EINVAL, "cgroup_create",
-			"cpu limit of %u thousandths of a CPU is below the minimum of 10 (1 ms per %u us period)",
-			limits->cpu_millis, CPU_PERIOD_US);
-	return 0;
-}
-
 int cgroup_create(const char *parent, const char *name, const struct cgroup_limits *limits,
 		  struct jail_cgroup **out, struct jail_error *err)
 {
@@ -611,7 +570,8 @@ int cgroup_create(const char *parent, const char *name, const struct cgroup_limi
 		limits = &no_limits;
 	if ((r = layout_get(&layout, err)) < 0)
 		return r;
-	if ((r = check_controllers(layout, limits, err)) < 0)
+	if ((r = cgroup_layout_check_limits(layout, limits->memory_bytes, limits->pids_max,
+					    limits->cpu_millis, err)) < 0)
 		return r;
 
 	struct jail_cgroup *cg = handle_new();
@@ -625,7 +585,7 @@ int cgroup_create(const char *parent, const char *name, const struct cgroup_limi
 	unsigned v1_used = 0;
 	for (int c = 0; c < CGROUP_N_CONTROLLERS; c++) {
 		bool use = c == CGROUP_MEMORY || c == CGROUP_PIDS || limits->cpu_millis > 0;
-		if (use && controller_home(layout, c) == HOME_V1) {
+		if (use && cgroup_layout_home(layout, c) == CGROUP_HOME_V1) {
 			if ((r = handle_set_v1(cg, layout, c, parent, name, err)) < 0)
 				goto fail;
 			v1_used |= 1u << c;
@@ -636,7 +596,7 @@ int cgroup_create(const char *parent, const char *name, const struct cgroup_limi
 	for (int c = 0; c < CGROUP_N_CONTROLLERS; c++) {
 		bool use = c == CGROUP_MEMORY || c == CGROUP_PIDS ||
 			   (c == CGROUP_CPU && limits->cpu_millis > 0);
-		if (use && controller_home(layout, c) == HOME_V2)
+		if (use && cgroup_layout_home(layout, c) == CGROUP_HOME_V2)
 			v2_mask |= 1u << c;
 	}
 	cg->v2_memory = v2_mask & (1u << CGROUP_MEMORY);
@@ -709,7 +669,7 @@ int cgroup_open(const char *parent, const char *name, struct jail_cgroup **out,
 	if ((r = handle_open_fds(cg, err)) < 0)
 		goto fail;
 	for (int c = 0; c < CGROUP_N_CONTROLLERS; c++) {
-		if (controller_home(layout, c) != HOME_V1)
+		if (cgroup_layout_home(layout, c) != CGROUP_HOME_V1)
 			continue;
 		if ((r = handle_set_v1(cg, layout, c, parent, name, err)) < 0)
 			goto fail;
@@ -719,7 +679,7 @@ int cgroup_open(const char *parent, const char *name, struct jail_cgroup **out,
 			cg->v1[c] = cg->v1_rel[c] = NULL;
 		}
 	}
-	if (controller_home(layout, CGROUP_MEMORY) == HOME_V2) {
+	if (cgroup_layout_home(layout, CGROUP_MEMORY) == CGROUP_HOME_V2) {
 		char path[PATH_MAX + 64];
 		snprintf(path, sizeof(path), "%s/memory.events", cg->unified);
 		cg->v2_memory = access(path, F_OK) == 0;

@@ -324,3 +324,41 @@ int cgroup_parse_keyed(const char *text, const char *key, uint64_t *value)
 	}
 	return -ENOENT;
 }
+
+enum cgroup_home cgroup_layout_home(const struct cgroup_layout *layout, enum cgroup_ctl controller)
+{
+	if (layout->v1[controller].mounted && layout->v1[controller].own_known)
+		return CGROUP_HOME_V1;
+	if (layout->v2_controllers & (1u << controller))
+		return CGROUP_HOME_V2;
+	return CGROUP_HOME_NONE;
+}
+
+int cgroup_layout_check_limits(const struct cgroup_layout *layout, uint64_t memory_bytes,
+			       uint64_t pids_max, uint32_t cpu_millis, struct jail_error *err)
+{
+	const struct {
+		enum cgroup_ctl controller;
+		bool wanted;
+	} need[] = {
+		{ CGROUP_MEMORY, memory_bytes > 0 },
+		{ CGROUP_PIDS, pids_max > 0 },
+		{ CGROUP_CPU, cpu_millis > 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		const char *what = cgroup_controller_name(need[i].controller);
+
+		if (need[i].wanted && cgroup_layout_home(layout, need[i].controller) == CGROUP_HOME_NONE)
+			return jail_error_set(err, ENODEV, "cgroup_create",
+				"%s limit requested but no %s controller is available "
+				"(neither cgroup v2 %s nor a v1 %s hierarchy)", what, what, what, what);
+	}
+	/* the kernel refuses quotas below 1 ms per period */
+	if (cpu_millis && cpu_millis < 1000000u / CGROUP_CPU_PERIOD_US)
+		return jail_error_set(err, EINVAL, "cgroup_create",
+			"cpu limit of %u thousandths of a CPU is below the minimum of %u "
+			"(a quota of 1 ms per %u us period)", cpu_millis,
+			1000000u / CGROUP_CPU_PERIOD_US, CGROUP_CPU_PERIOD_US);
+	return 0;
+}

@@ -13,6 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runner/jail.h"
+
+/* cpu quotas are set per period of this many microseconds */
+#define CGROUP_CPU_PERIOD_US 100000u
+
 /* The controllers the runner uses. */
 enum cgroup_ctl {
 	CGROUP_MEMORY = 0,
@@ -60,6 +65,17 @@ unsigned cgroup_layout_parse_controllers(const char *text);
  * -ENAMETOOLONG when it does not fit. */
 int cgroup_layout_relative(const struct cgroup_hierarchy *hierarchy, const char *parent,
 			   const char *name, char *out, size_t size);
+
+/* Where a controller lives: its own v1 hierarchy wins (a controller bound
+ * to v1 cannot be enabled in the unified tree), else the unified tree when
+ * the caller's cgroup.controllers lists it. */
+enum cgroup_home { CGROUP_HOME_NONE, CGROUP_HOME_V1, CGROUP_HOME_V2 };
+enum cgroup_home cgroup_layout_home(const struct cgroup_layout *layout, enum cgroup_ctl controller);
+
+/* Check that every requested limit (0 = none) has a controller and a value
+ * the kernel accepts.  0, or -ENODEV / -EINVAL with err saying which. */
+int cgroup_layout_check_limits(const struct cgroup_layout *layout, uint64_t memory_bytes,
+			       uint64_t pids_max, uint32_t cpu_millis, struct jail_error *err);
 
 /* Find "key <u64>" on its own line in text (cpu.stat, memory.events,
  * memory.oom_control, cgroup.events).  0 and *value, -ENOENT when absent,

@@ -284,6 +284,52 @@ static void test_keyed_garbage_value_is_einval(void **state)
 	assert_int_equal(cgroup_parse_keyed("populated -1\n", "populated", &v), -EINVAL);
 }
 
+static void test_memory_limit_without_memory_controller_says_so(void **state)
+{
+	static struct cgroup_layout layout;
+	struct jail_error err;
+
+	parse(&layout, "31 30 0:28 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n"
+		       "40 30 0:37 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n",
+	      "2:pids:/\n0::/\n");
+	assert_int_equal(cgroup_layout_check_limits(&layout, 1 << 20, 0, 0, &err), -ENODEV);
+	assert_string_equal(err.message,
+		"memory limit requested but no memory controller is available "
+		"(neither cgroup v2 memory nor a v1 memory hierarchy): No such device");
+	assert_int_equal(cgroup_layout_check_limits(&layout, 0, 10, 0, &err), 0);
+}
+
+static void test_v2_controllers_satisfy_limits(void **state)
+{
+	static struct cgroup_layout layout;
+	struct jail_error err;
+
+	parse(&layout, pure_v2_mountinfo, pure_v2_self);
+	layout.v2_controllers = cgroup_layout_parse_controllers("cpu memory pids\n");
+	assert_int_equal(cgroup_layout_home(&layout, CGROUP_MEMORY), CGROUP_HOME_V2);
+	assert_int_equal(cgroup_layout_check_limits(&layout, 1 << 20, 10, 500, &err), 0);
+}
+
+static void test_v1_hierarchy_wins_over_unified(void **state)
+{
+	static struct cgroup_layout layout;
+
+	parse(&layout, hybrid_mountinfo, hybrid_self);
+	layout.v2_controllers = cgroup_layout_parse_controllers("memory\n");
+	assert_int_equal(cgroup_layout_home(&layout, CGROUP_MEMORY), CGROUP_HOME_V1);
+}
+
+static void test_cpu_quota_below_one_ms_per_period_is_einval(void **state)
+{
+	static struct cgroup_layout layout;
+	struct jail_error err;
+
+	parse(&layout, hybrid_mountinfo, hybrid_self);
+	assert_int_equal(cgroup_layout_check_limits(&layout, 0, 0, 9, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "below the minimum of 10"));
+	assert_int_equal(cgroup_layout_check_limits(&layout, 0, 0, 10, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +354,10 @@ int main(void)
 		cmocka_unit_test(test_keyed_value_is_found_by_whole_key),
 		cmocka_unit_test(test_keyed_missing_key_is_enoent),
 		cmocka_unit_test(test_keyed_garbage_value_is_einval),
+		cmocka_unit_test(test_memory_limit_without_memory_controller_says_so),
+		cmocka_unit_test(test_v2_controllers_satisfy_limits),
+		cmocka_unit_test(test_v1_hierarchy_wins_over_unified),
+		cmocka_unit_test(test_cpu_quota_below_one_ms_per_period_is_einval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
