@@ -37,7 +37,7 @@ struct report {
 	uint64_t stdout_bytes, stderr_bytes;
 	uint32_t stdout_truncated, stderr_truncated;
 	char step[64];
-	char message[256];
+	char message[320];
 };
 
 /* What the cloned child needs; prepared by the parent before clone3 so the

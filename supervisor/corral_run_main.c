@@ -158,7 +158,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!opts.host_uid_given) {
-		uid_t uid;
+		uid_t uid = 0;
 
 		lock_fd = lock_host_uid(&opts, &uid);
 		if (lock_fd < 0) {
