@@ -149,6 +149,7 @@ int jail_finish(struct jail *j, struct jail_result *res, struct jail_error *err)
 		j->wait_status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status;
 	}
 	j->end_us = monotonic_us();
+	j->t_reaped = j->end_us;
 	read_final_report(j, &rec);
 
 	/* init's exit killed the pid namespace; anything still in the cgroup

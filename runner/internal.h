@@ -98,6 +98,8 @@ struct jail {
 	uint64_t wall_limit_us, cpu_limit_us;
 	uint32_t cpu_millis;
 	uint64_t output_limit;
+	/* monotonic µs at the end of each spawn phase, for tests/bench */
+	uint64_t t_cgroup, t_clone, t_maps, t_started, t_reaped;
 };
 
 #endif

@@ -221,6 +221,7 @@ int jail_spawn(const struct jail_spec *spec, struct jail **out, struct jail_erro
 	if (r < 0)
 		goto fail;
 
+	j->t_cgroup = monotonic_us();
 	j->pid = clone_jail(cgroup_dir_fd(j->cgroup), &j->pidfd, &into_cgroup);
 	if (j->pid < 0) {
 		r = jail_error_set(err, errno, "clone3", "clone the jail into new namespaces");
@@ -236,9 +237,11 @@ int jail_spawn(const struct jail_spec *spec, struct jail **out, struct jail_erro
 	j->report_fd = report_pipe[0];
 	report_pipe[0] = -1;
 
+	j->t_clone = monotonic_us();
 	r = write_id_maps(j->pid, spec, err);
 	if (r == 0)
 		r = cgroup_attach(j->cgroup, j->pid, !into_cgroup, err);
+	j->t_maps = monotonic_us();
 	if (r == 0 && write_all(sync_pipe[1], "go", 1) < 0)
 		r = jail_error_set(err, errno, "spawn", "wake the jail");
 	close_fd(&sync_pipe[1]);
@@ -246,6 +249,7 @@ int jail_spawn(const struct jail_spec *spec, struct jail **out, struct jail_erro
 		r = read_start_report(j, err);
 	if (r < 0)
 		goto fail;
+	j->t_started = monotonic_us();
 
 	/* the parent keeps its copies of output files to count bytes later */
 	if (spec->stdout_path)
