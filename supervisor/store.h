@@ -131,8 +131,9 @@ struct store_options {
 };
 
 /* Open (creating it 0600 if missing) and migrate the database at path.
- * opts may be NULL.  A database whose schema is newer than this code is
- * refused with -EPROTONOSUPPORT. */
+ * opts may be NULL.  Refused: a schema newer than this code
+ * (-EPROTONOSUPPORT), an SQLite file without our schema_version table
+ * (-ENOTSUP), a file that is not SQLite (-EUCLEAN). */
 int store_open(const char *path, const struct store_options *opts, struct store **out,
 	       struct store_error *err);
 /* Close; NULL is fine.  An open batch is rolled back. */
@@ -145,7 +146,8 @@ int store_schema_version(struct store *store);
  * be acknowledged, before store_batch_commit() returns 0.  An operation
  * that fails inside a batch is undone alone; if the database had to drop the
  * whole transaction (disk full, I/O error) store_batch_commit() returns that
- * error and none of the batch is stored. */
+ * error and none of the batch is stored.  Reads on this connection while a
+ * batch is open see its uncommitted changes. */
 int store_batch_begin(struct store *store, struct store_error *err);
 int store_batch_commit(struct store *store, struct store_error *err);
 void store_batch_abort(struct store *store);

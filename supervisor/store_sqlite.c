@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,6 +350,22 @@ static int configure(struct store *store, const struct store_options *opts,
 	return 0;
 }
 
+static int sync_parent_dir(const char *path, struct store_error *err)
+{
+	char *copy = strdup(path);
+	int fd, r = 0;
+
+	if (!copy)
+		return store_fail(err, ENOMEM, "open", "open database %s", path);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		r = store_fail(err, errno, "open", "sync directory of new database %s", path);
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return r;
+}
+
 int store_open(const char *path, const struct store_options *opts, struct store **out,
 	       struct store_error *err)
 {
@@ -362,11 +379,17 @@ int store_open(const char *path, const struct store_options *opts, struct store 
 	if (!opts)
 		opts = &defaults;
 	/* Create it ourselves, 0600: it holds every user's argv and env, and
-	 * SQLite gives its -wal and -shm files the same mode. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return store_fail(err, errno, "open", "open database file %s", path);
-	close(fd);
+	 * SQLite gives its -wal and -shm files the same mode.  A new file's
+	 * directory entry is synced too, or power loss could lose the file. */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+		r = sync_parent_dir(path, err);
+		if (r < 0)
+			return r;
+	} else if (errno != EEXIST) {
+		return store_fail(err, errno, "open", "create database file %s", path);
+	}
 
 	store = calloc(1, sizeof(*store));
 	if (!store || !(store->path = strdup(path))) {
