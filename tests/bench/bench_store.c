@@ -1,0 +1,234 @@
+/*
+ * tests/bench/bench_store.c — durable task admissions per second through
+ * the store (supervisor/store.h), synchronous=FULL as in production.
+ *
+ *   bench_store [-d DIR] [-n SUBMITS_PER_RUN] [-r RUNS]
+ *
+ * Scenarios, each on a fresh database file in DIR (default /tmp), repeated
+ * RUNS times, medians printed:
+ *   - 1 thread, one transaction (one fsync) per submit;
+ *   - 4 threads, each its own connection, one transaction per submit
+ *     (what 4 clients would cost if each had a connection; corrald instead
+ *     serializes them through one);
+ *   - 1 thread, batches of 1, 16 and 64 submits per transaction (the event
+ *     loop's group commit), and 4 threads with batches of 16.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "supervisor/store.h"
+
+struct scenario {
+	const char *name;
+	int threads;
+	int batch;      /* submits per transaction; 0 = no batch (own transaction each) */
+};
+
+struct worker {
+	const char *path;
+	int submits;
+	int batch;
+	pthread_barrier_t *barrier;
+	int result;
+	char message[320];
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *fs_name(const char *dir)
+{
+	struct statfs st;
+
+	if (statfs(dir, &st) < 0)
+		return "unknown";
+	switch ((unsigned long)st.f_type) {
+	case 0xEF53: return "ext4 (or ext2/3)";
+	case 0x58465342: return "xfs";
+	case 0x9123683E: return "btrfs";
+	case 0x01021994: return "tmpfs (no real fsync)";
+	case 0x794c7630: return "overlayfs";
+	case 0x2FC12FC1: return "zfs";
+	case 0xF2F52010: return "f2fs";
+	default: return "other";
+	}
+}
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct store_error err = { 0 };
+	struct store *store = NULL;
+	struct store_task t = {
+		.user = "bench", .submitted_by_uid = 1000, .profile = "default",
+		.argv_json = "[\"/usr/bin/python3\", \"-c\", \"print(sum(range(10**6)))\"]",
+		.env_json = "{\"LANG\": \"C.UTF-8\", \"PATH\": \"/usr/bin:/bin\", \"HOME\": \"/work\"}",
+		.cwd = "/work", .wall_limit_ms = 60000, .cpu_limit_us = 30000000,
+		.memory_limit_bytes = 256 << 20,
+	};
+	struct store_options opts = { .busy_timeout_ms = 60000 };
+	int r;
+
+	w->result = store_open(w->path, &opts, &store, &err);
+	pthread_barrier_wait(w->barrier);
+	if (w->result < 0)
+		goto out;
+	for (int done = 0; done < w->submits;) {
+		int n = w->batch > 0 ? w->batch : 1;
+
+		if (n > w->submits - done)
+			n = w->submits - done;
+		if (w->batch > 0 && (r = store_batch_begin(store, &err)) < 0)
+			goto fail;
+		for (int i = 0; i < n; i++) {
+			int64_t id;
+
+			t.submitted_at_us = done + i;
+			r = store_submit(store, &t, &id, &err);
+			if (r < 0)
+				goto fail;
+		}
+		if (w->batch > 0 && (r = store_batch_commit(store, &err)) < 0)
+			goto fail;
+		done += n;
+	}
+	goto out;
+fail:
+	w->result = r;
+	store_batch_abort(store);
+out:
+	if (w->result < 0)
+		snprintf(w->message, sizeof(w->message), "%s", err.message);
+	store_close(store);
+	return NULL;
+}
+
+static void remove_db(const char *path)
+{
+	char p[4200];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+/* One run: submits/s over all threads, or -1 on failure. */
+static double run_once(const char *dir, const struct scenario *sc, int submits)
+{
+	char path[4096];
+	struct store_error err = { 0 };
+	struct store *store = NULL;
+	pthread_barrier_t barrier;
+	struct worker workers[16];
+	pthread_t tids[16];
+	double t0, t1;
+	int ok = 1;
+
+	snprintf(path, sizeof(path), "%s/corral-bench-store-%d.db", dir, (int)getpid());
+	remove_db(path);
+	/* Create and migrate once, so threads do not race on the schema. */
+	if (store_open(path, NULL, &store, &err) < 0) {
+		fprintf(stderr, "bench_store: %s\n", err.message);
+		return -1;
+	}
+	store_close(store);
+
+	pthread_barrier_init(&barrier, NULL, (unsigned)sc->threads + 1);
+	for (int i = 0; i < sc->threads; i++) {
+		workers[i] = (struct worker){ .path = path, .submits = submits / sc->threads,
+					      .batch = sc->batch, .barrier = &barrier };
+		pthread_create(&tids[i], NULL, worker_run, &workers[i]);
+	}
+	pthread_barrier_wait(&barrier);
+	t0 = now_s();
+	for (int i = 0; i < sc->threads; i++)
+		pthread_join(tids[i], NULL);
+	t1 = now_s();
+	pthread_barrier_destroy(&barrier);
+	for (int i = 0; i < sc->threads; i++) {
+		if (workers[i].result < 0) {
+			fprintf(stderr, "bench_store: %s: %s\n", sc->name, workers[i].message);
+			ok = 0;
+		}
+	}
+	remove_db(path);
+	return ok ? (double)(submits / sc->threads * sc->threads) / (t1 - t0) : -1;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct scenario scenarios[] = {
+		{ "1 thread, 1 submit/transaction", 1, 0 },
+		{ "4 threads (4 connections), 1 submit/transaction", 4, 0 },
+		{ "1 thread, batch of 1", 1, 1 },
+		{ "1 thread, batch of 16", 1, 16 },
+		{ "1 thread, batch of 64", 1, 64 },
+		{ "4 threads (4 connections), batch of 16", 4, 16 },
+	};
+	const size_t count = sizeof(scenarios) / sizeof(scenarios[0]);
+	const char *dir = "/tmp";
+	int submits = 1000, runs = 5, opt;
+	double medians[sizeof(scenarios) / sizeof(scenarios[0])];
+
+	while ((opt = getopt(argc, argv, "d:n:r:")) != -1) {
+		switch (opt) {
+		case 'd': dir = optarg; break;
+		case 'n': submits = atoi(optarg); break;
+		case 'r': runs = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: %s [-d DIR] [-n SUBMITS_PER_RUN] [-r RUNS]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (submits < 64 || runs < 1 || runs > 99) {
+		fprintf(stderr, "bench_store: need -n >= 64 and 1 <= -r <= 99\n");
+		return 2;
+	}
+	printf("bench_store: %d submits per run, %d runs, synchronous=FULL, WAL, sqlite %s\n",
+	       submits, runs, sqlite3_libversion());
+	printf("bench_store: database in %s on %s\n", dir, fs_name(dir));
+	for (size_t s = 0; s < count; s++) {
+		double rates[100];
+
+		printf("%-50s", scenarios[s].name);
+		fflush(stdout);
+		for (int i = 0; i < runs; i++) {
+			rates[i] = run_once(dir, &scenarios[s], submits);
+			if (rates[i] < 0)
+				return 1;
+		}
+		qsort(rates, (size_t)runs, sizeof(rates[0]), compare_double);
+		medians[s] = rates[runs / 2];
+		printf(" median %8.0f submits/s  (min %.0f, max %.0f)\n", medians[s], rates[0],
+		       rates[runs - 1]);
+	}
+	printf("ratio batch of 16 / unbatched (1 thread): %.1fx\n", medians[3] / medians[0]);
+	printf("ratio batch of 64 / unbatched (1 thread): %.1fx\n", medians[4] / medians[0]);
+	printf("ratio 4 threads unbatched / 1 thread unbatched: %.2fx\n", medians[1] / medians[0]);
+	return 0;
+}

@@ -1,0 +1,628 @@
+/*
+ * tests/unit/test_store.c — the durable store (supervisor/store.h) on a real
+ * SQLite file in a fresh temp directory per test, synchronous=FULL as in
+ * production (no test here asks for synchronous=OFF).  Times come from a
+ * fake clock: plain numbers.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "supervisor/store.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *store;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct store_error err = { 0 };
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/corral-test-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/corrald.db", f->dir);
+	if (store_open(f->path, NULL, &f->store, &err) != 0)
+		fail_msg("store_open: %s", err.message);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char p[160];
+
+	store_close(f->store);
+	unlink(f->path);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void reopen(struct fixture *f, const struct store_options *opts)
+{
+	struct store_error err = { 0 };
+
+	store_close(f->store);
+	f->store = NULL;
+	if (store_open(f->path, opts, &f->store, &err) != 0)
+		fail_msg("reopen: %s", err.message);
+}
+
+static struct store_task sample(const char *user, int64_t at)
+{
+	return (struct store_task){
+		.user = (char *)user,
+		.submitted_by_uid = 1000,
+		.profile = "default",
+		.argv_json = "[\"/bin/echo\", \"hi; DROP TABLE tasks; --\"]",
+		.env_json = "{\"LANG\": \"C\"}",
+		.cwd = "/work",
+		.wall_limit_ms = 60000,
+		.cpu_limit_us = 30000000,
+		.memory_limit_bytes = 256 << 20,
+		.submitted_at_us = at,
+	};
+}
+
+static int64_t submit(struct fixture *f, const char *user, int64_t at)
+{
+	struct store_task t = sample(user, at);
+	struct store_error err = { 0 };
+	int64_t id = 0;
+
+	if (store_submit(f->store, &t, &id, &err) != 0)
+		fail_msg("submit: %s", err.message);
+	assert_true(id > 0);
+	return id;
+}
+
+static void start(struct fixture *f, int64_t id, int64_t at)
+{
+	struct store_start st = { .started_at_us = at, .deadline_us = at + 60000000,
+				  .cpu_reserved_us = 30000000, .host_uid = 60001,
+				  .cgroup = "tasks/x", .attempts = 1 };
+	struct store_error err = { 0 };
+
+	if (store_mark_running(f->store, id, &st, &err) != 0)
+		fail_msg("mark running: %s", err.message);
+}
+
+static struct store_result result(int64_t cpu_total, const char *month)
+{
+	return (struct store_result){
+		.state = STORE_SUCCEEDED, .reason = STORE_REASON_EXIT_CODE, .message = "exited 0",
+		.exit_code = 0, .signal = -1, .ended_at_us = 9000, .cpu_total_us = cpu_total,
+		.cpu_user_us = cpu_total * 3 / 4, .cpu_system_us = cpu_total / 4,
+		.memory_peak_bytes = 1 << 20, .stdout_bytes = 3, .stderr_bytes = 0,
+		.stdout_truncated = true, .month = month,
+	};
+}
+
+static int64_t usage(struct fixture *f, const char *user, const char *month)
+{
+	struct store_error err = { 0 };
+	int64_t cpu = -1;
+
+	if (store_usage_get(f->store, user, month, &cpu, &err) != 0)
+		fail_msg("usage: %s", err.message);
+	return cpu;
+}
+
+static void test_open_creates_schema_owner_only_and_reopens(void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+
+	assert_int_equal(store_schema_version(f->store), 1);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	reopen(f, NULL);
+	assert_int_equal(store_schema_version(f->store), 1);
+}
+
+static void test_submitted_task_survives_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store_task t;
+	struct store_event_list events;
+	int64_t id = submit(f, "alice", 1000);
+
+	reopen(f, NULL);
+	assert_int_equal(store_get_task(f->store, id, &t, &err), 0);
+	assert_string_equal(t.user, "alice");
+	assert_string_equal(t.argv_json, "[\"/bin/echo\", \"hi; DROP TABLE tasks; --\"]");
+	assert_string_equal(t.env_json, "{\"LANG\": \"C\"}");
+	assert_string_equal(t.cwd, "/work");
+	assert_null(t.stdin_path);
+	assert_int_equal(t.state, STORE_QUEUED);
+	assert_int_equal(t.reason, STORE_REASON_NONE);
+	assert_int_equal(t.memory_limit_bytes, 256 << 20);
+	assert_int_equal(t.submitted_at_us, 1000);
+	assert_int_equal(t.exit_code, -1);
+	assert_int_equal(t.host_uid, -1);
+	assert_int_equal(t.cpu_charged_us, 0);
+	store_task_clear(&t);
+
+	assert_int_equal(store_list_events(f->store, id, &events, &err), 0);
+	assert_int_equal(events.count, 1);
+	assert_string_equal(events.items[0].kind, "submitted");
+	store_event_list_free(&events);
+}
+
+static void test_unknown_task_is_enoent(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store_task t;
+
+	assert_int_equal(store_get_task(f->store, 42, &t, &err), -ENOENT);
+	assert_non_null(strstr(err.message, "task 42"));
+	assert_int_equal(store_cancel_queued(f->store, 42, 1, &err), -ENOENT);
+}
+
+static void test_bad_json_is_rejected_before_storing(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store_task t = sample("alice", 1);
+	struct store_task_list list;
+	int64_t id;
+
+	t.argv_json = "[\"unterminated";
+	assert_int_equal(store_submit(f->store, &t, &id, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "argv"));
+	t.argv_json = "[]";
+	assert_int_equal(store_submit(f->store, &t, &id, &err), -EINVAL);
+	t.argv_json = "[\"/bin/true\"]";
+	t.env_json = "{\"A\": 1}";
+	assert_int_equal(store_submit(f->store, &t, &id, &err), -EINVAL);
+	assert_int_equal(store_load_queued(f->store, &list, &err), 0);
+	assert_int_equal(list.count, 0);
+	store_task_list_free(&list);
+}
+
+static void test_queued_tasks_load_in_submit_order(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store_task_list list;
+	int64_t a = submit(f, "zed", 10), b = submit(f, "alice", 5), c = submit(f, "bob", 20);
+
+	assert_true(a < b && b < c);
+	start(f, b, 30);
+	reopen(f, NULL);
+	assert_int_equal(store_load_queued(f->store, &list, &err), 0);
+	assert_int_equal(list.count, 2);
+	assert_int_equal(list.tasks[0].id, a);
+	assert_int_equal(list.tasks[1].id, c);
+	store_task_list_free(&list);
+
+	assert_int_equal(store_load_running(f->store, &list, &err), 0);
+	assert_int_equal(list.count, 1);
+	assert_int_equal(list.tasks[0].id, b);
+	assert_int_equal(list.tasks[0].deadline_us, 30 + 60000000);
+	assert_int_equal(list.tasks[0].host_uid, 60001);
+	assert_string_equal(list.tasks[0].cgroup, "tasks/x");
+	assert_int_equal(list.tasks[0].attempts, 1);
+	store_task_list_free(&list);
+}
+
+static void test_mark_running_only_from_queued(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store_start st = { .started_at_us = 5, .host_uid = -1, .attempts = 2 };
+	int64_t id = submit(f, "alice", 1);
+
+	start(f, id, 2);
+	assert_int_equal(store_mark_running(f->store, id, &st, &err), -ESTALE);
+	assert_non_null(strstr(err.message, "running, not queued"));
+	assert_int_equal(store_mark_running(f->store, id + 100, &st, &err), -ENOENT);
+}
+
+static void test_charge_same_cursor_twice_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store_task t;
+	int64_t id = submit(f, "alice", 1);
+
+	assert_int_equal(store_charge(f->store, id, 0, 100, "2026-03", 50, &err), -ESTALE);
+	assert_non_null(strstr(err.message, "queued, not running"));
+	start(f, id, 2);
+	assert_int_equal(store_charge(f->store, id, 0, 100, "2026-03", 50, &err), 0);
+	assert_int_equal(store_charge(f->store, id, 0, 100, "2026-03", 51, &err), -ESTALE);
+	assert_non_null(strstr(err.message, "already charged"));
+	assert_int_equal(usage(f, "alice", "2026-03"), 100);
+	assert_int_equal(store_charge(f->store, id, 100, 250, "2026-03", 60, &err), 0);
+	assert_int_equal(store_charge(f->store, id, 250, 200, "2026-03", 61, &err), -EINVAL);
+	assert_int_equal(store_charge(f->store, id, 250, 300, "2026-13", 61, &err), -EINVAL);
+	assert_int_equal(usage(f, "alice", "2026-03"), 250);
+	assert_int_equal(store_get_task(f->store, id, &t, &err), 0);
+	assert_int_equal(t.cpu_charged_us, 250);
+	assert_int_equal(t.charged_at_us, 60);
+	store_task_clear(&t);
+}
+
+static void test_charge_splits_at_month_boundary(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store_result res = result(350, "2026-02");
+	int64_t id = submit(f, "alice", 1);
+
+	start(f, id, 2);
+	assert_int_equal(store_charge(f->store, id, 0, 100, "2026-01", 3, &err), 0);
+	assert_int_equal(store_charge(f->store, id, 100, 300, "2026-02", 4, &err), 0);
+	assert_int_equal(store_finish(f->store, id, &res, &err), 0);
+	assert_int_equal(usage(f, "alice", "2026-01"), 100);
+	assert_int_equal(usage(f, "alice", "2026-02"), 250);
+}
+
+static void test_finish_charges_remainder_once(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store_result res = result(400, "2026-03");
+	struct store_task t;
+	struct store_event_list events;
+	int64_t id = submit(f, "alice", 1);
+
+	start(f, id, 2);
+	assert_int_equal(store_charge(f->store, id, 0, 100, "2026-03", 3, &err), 0);
+	assert_int_equal(store_finish(f->store, id, &res, &err), 0);
+	assert_int_equal(usage(f, "alice", "2026-03"), 400);
+
+	res.state = STORE_FAILED;
+	res.cpu_total_us = 900;
+	assert_int_equal(store_finish(f->store, id, &res, &err), -ESTALE);
+	assert_non_null(strstr(err.message, "already ended"));
+	assert_int_equal(store_charge(f->store, id, 400, 500, "2026-03", 4, &err), -ESTALE);
+	reopen(f, NULL);
+	assert_int_equal(usage(f, "alice", "2026-03"), 400);
+
+	assert_int_equal(store_get_task(f->store, id, &t, &err), 0);
+	assert_int_equal(t.state, STORE_SUCCEEDED);
+	assert_int_equal(t.reason, STORE_REASON_EXIT_CODE);
+	assert_string_equal(t.message, "exited 0");
+	assert_int_equal(t.exit_code, 0);
+	assert_int_equal(t.signal, -1);
+	assert_int_equal(t.cpu_charged_us, 400);
+	assert_int_equal(t.cpu_user_us, 300);
+	assert_int_equal(t.ended_at_us, 9000);
+	assert_true(t.stdout_truncated);
+	assert_false(t.stderr_truncated);
+	store_task_clear(&t);
+
+	assert_int_equal(store_list_events(f->store, id, &events, &err), 0);
+	assert_int_equal(events.count, 3);
+	assert_string_equal(events.items[1].kind, "running");
+	assert_string_equal(events.items[2].kind, "finished");
+	store_event_list_free(&events);
+}
+
+static void test_finish_from_queued_charges_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store_result res = result(0, "2026-03");
+	int64_t id = submit(f, "alice", 1);
+
+	res.state = STORE_FAILED;
+	res.reason = STORE_REASON_SPAWN_ERROR;
+	assert_int_equal(store_finish(f->store, id, &res, &err), 0);
+	assert_int_equal(usage(f, "alice", "2026-03"), 0);
+	res.state = STORE_RUNNING;
+	assert_int_equal(store_finish(f->store, id, &res, &err), -EINVAL);
+}
+
+static void test_cancel_queued_and_request_cancel_running(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store_task t;
+	int64_t queued = submit(f, "alice", 1), running = submit(f, "alice", 2);
+
+	start(f, running, 3);
+	assert_int_equal(store_cancel_queued(f->store, queued, 4, &err), 0);
+	assert_int_equal(store_cancel_queued(f->store, queued, 5, &err), -ESTALE);
+	assert_int_equal(store_cancel_queued(f->store, running, 5, &err), -ESTALE);
+	assert_int_equal(store_request_cancel(f->store, queued, 5, &err), -ESTALE);
+	assert_int_equal(store_request_cancel(f->store, running, 6, &err), 0);
+	assert_int_equal(store_request_cancel(f->store, running, 7, &err), 0);
+
+	assert_int_equal(store_get_task(f->store, queued, &t, &err), 0);
+	assert_int_equal(t.state, STORE_CANCELLED);
+	assert_int_equal(t.reason, STORE_REASON_CANCELLED);
+	assert_int_equal(t.ended_at_us, 4);
+	store_task_clear(&t);
+	assert_int_equal(store_get_task(f->store, running, &t, &err), 0);
+	assert_int_equal(t.state, STORE_RUNNING);
+	assert_true(t.cancel_requested);
+	store_task_clear(&t);
+}
+
+static void test_list_filters_by_user_state_and_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store_task_list list;
+	struct store_filter filter = { .user = "alice", .state = -1 };
+	int64_t a1 = submit(f, "alice", 1), b1 = submit(f, "bob", 2), a2 = submit(f, "alice", 3);
+	int64_t a3 = submit(f, "alice", 4);
+
+	start(f, a2, 5);
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 3);
+	assert_int_equal(list.tasks[0].id, a3); /* newest first */
+	assert_int_equal(list.tasks[2].id, a1);
+	store_task_list_free(&list);
+
+	filter.state = STORE_QUEUED;
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 2);
+	store_task_list_free(&list);
+
+	filter = (struct store_filter){ .state = STORE_RUNNING };
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 1);
+	assert_int_equal(list.tasks[0].id, a2);
+	store_task_list_free(&list);
+
+	filter = (struct store_filter){ .state = -1, .limit = 2 };
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 2);
+	assert_int_equal(list.tasks[1].id, a2);
+	store_task_list_free(&list);
+
+	filter = (struct store_filter){ .user = "bob' OR '1'='1", .state = -1 };
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 0);
+	store_task_list_free(&list);
+
+	assert_int_equal(store_list_tasks(f->store, NULL, &list, &err), 0);
+	assert_int_equal(list.count, 4);
+	assert_int_equal(list.tasks[2].id, b1);
+	store_task_list_free(&list);
+}
+
+static void test_usage_per_month_and_queue_counts(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store_usage_list u;
+	int64_t a = submit(f, "alice", 1), b = submit(f, "bob", 2), count = -1;
+
+	submit(f, "alice", 3);
+	start(f, a, 4);
+	start(f, b, 4);
+	assert_int_equal(store_charge(f->store, a, 0, 70, "2026-04", 5, &err), 0);
+	assert_int_equal(store_charge(f->store, b, 0, 30, "2026-04", 5, &err), 0);
+	assert_int_equal(store_charge(f->store, b, 30, 45, "2026-05", 6, &err), 0);
+
+	assert_int_equal(store_usage_month(f->store, "2026-04", &u, &err), 0);
+	assert_int_equal(u.count, 2);
+	assert_string_equal(u.items[0].user, "alice");
+	assert_int_equal(u.items[0].cpu_us, 70);
+	assert_string_equal(u.items[1].user, "bob");
+	assert_int_equal(u.items[1].cpu_us, 30);
+	store_usage_list_free(&u);
+	assert_int_equal(usage(f, "bob", "2026-05"), 15);
+	assert_int_equal(usage(f, "carol", "2026-05"), 0);
+
+	assert_int_equal(store_count_queued(f->store, "alice", &count, &err), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(store_count_queued(f->store, "bob", &count, &err), 0);
+	assert_int_equal(count, 0);
+}
+
+static void test_batch_is_one_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store_task_list list;
+	struct store_start st = { .started_at_us = 1, .host_uid = -1 };
+
+	assert_int_equal(store_batch_begin(f->store, &err), 0);
+	assert_int_equal(store_batch_begin(f->store, &err), -EALREADY);
+	submit(f, "alice", 1);
+	/* A refused operation inside the batch is undone alone. */
+	assert_int_equal(store_mark_running(f->store, 999, &st, &err), -ENOENT);
+	submit(f, "bob", 2);
+	assert_int_equal(store_batch_commit(f->store, &err), 0);
+
+	assert_int_equal(store_batch_begin(f->store, &err), 0);
+	submit(f, "carol", 3);
+	store_batch_abort(f->store);
+
+	reopen(f, NULL);
+	assert_int_equal(store_load_queued(f->store, &list, &err), 0);
+	assert_int_equal(list.count, 2);
+	assert_string_equal(list.tasks[0].user, "alice");
+	assert_string_equal(list.tasks[1].user, "bob");
+	store_task_list_free(&list);
+}
+
+static void test_newer_schema_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store *other = NULL;
+	sqlite3 *db;
+
+	store_close(f->store);
+	f->store = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version VALUES (99, 0)", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, NULL, &other, &err), -EPROTONOSUPPORT);
+	assert_null(other);
+	assert_non_null(strstr(err.message, "schema version 99"));
+	assert_non_null(strstr(err.message, "refusing"));
+}
+
+static void test_foreign_or_garbage_file_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = { 0 };
+	struct store *other = NULL;
+	char path[160];
+	FILE *fp;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/foreign.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(path, NULL, &other, &err), -ENOTSUP);
+	assert_non_null(strstr(err.message, "not a corrald database"));
+	unlink(path);
+
+	snprintf(path, sizeof(path), "%s/garbage.db", f->dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	for (int i = 0; i < 100; i++)
+		fputs("this is not an SQLite database at all. ", fp);
+	fclose(fp);
+	assert_int_equal(store_open(path, NULL, &other, &err), -EUCLEAN);
+	assert_non_null(strstr(err.message, path));
+	unlink(path);
+}
+
+static void test_bad_path_is_a_clear_error(void **state)
+{
+	struct store_error err = { 0 };
+	struct store *other = NULL;
+
+	(void)state;
+	assert_int_equal(store_open("/nonexistent-corral-dir/x.db", NULL, &other, &err), -ENOENT);
+	assert_null(other);
+	assert_non_null(strstr(err.message, "/nonexistent-corral-dir/x.db"));
+	assert_non_null(strstr(err.message, "No such file or directory"));
+	assert_int_equal(store_open("", NULL, &other, &err), -EINVAL);
+}
+
+/* Fill a size-capped database (PRAGMA max_page_count) until a submit fails. */
+static void fill_until_full(struct fixture *f, int64_t *acked, int *failure, struct store_error *err)
+{
+	static char env[2048];
+	struct store_task t = sample("alice", 1);
+
+	memset(env, 0, sizeof(env));
+	strcpy(env, "{\"PAD\": \"");
+	memset(env + strlen(env), 'x', 1500);
+	strcat(env, "\"}");
+	t.env_json = env;
+	*acked = 0;
+	*failure = 0;
+	for (int i = 0; i < 1000 && *failure == 0; i++) {
+		int64_t id;
+
+		*failure = store_submit(f->store, &t, &id, err);
+		if (*failure == 0)
+			(*acked)++;
+	}
+}
+
+static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options capped = { .max_size_bytes = 96 * 1024 };
+	struct store_error err = { 0 };
+	struct store_task_list list;
+	int64_t acked;
+	int failure;
+
+	reopen(f, &capped);
+	fill_until_full(f, &acked, &failure, &err);
+	assert_int_equal(failure, -ENOSPC);
+	assert_true(acked > 5);
+	assert_non_null(strstr(err.message, "submit task for alice"));
+	assert_non_null(strstr(err.message, "full"));
+
+	/* Still usable for reads while full; then every acknowledged task is there. */
+	assert_int_equal(store_load_queued(f->store, &list, &err), 0);
+	assert_int_equal((int64_t)list.count, acked);
+	store_task_list_free(&list);
+	reopen(f, NULL);
+	assert_int_equal(store_load_queued(f->store, &list, &err), 0);
+	assert_int_equal((int64_t)list.count, acked);
+	assert_int_equal(list.tasks[list.count - 1].id, acked);
+	store_task_list_free(&list);
+	submit(f, "bob", 2); /* with room again, writing works */
+}
+
+static void test_full_database_inside_batch_loses_nothing_acknowledged(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options capped = { .max_size_bytes = 96 * 1024 };
+	struct store_error err = { 0 };
+	struct store_task_list list;
+	int64_t before = 0, in_batch;
+	int failure, r;
+
+	reopen(f, &capped);
+	for (int i = 0; i < 3; i++)
+		before += submit(f, "alice", 1) > 0;
+	assert_int_equal(store_batch_begin(f->store, &err), 0);
+	fill_until_full(f, &in_batch, &failure, &err);
+	assert_int_equal(failure, -ENOSPC);
+	r = store_batch_commit(f->store, &err);
+	/* Either the batch survived the failed statement and commits, or it was
+	 * dropped whole and the commit says so; never anything in between. */
+	assert_true(r == 0 || r == -ENOSPC);
+	reopen(f, NULL);
+	assert_int_equal(store_load_queued(f->store, &list, &err), 0);
+	assert_int_equal((int64_t)list.count, before + (r == 0 ? in_batch : 0));
+	store_task_list_free(&list);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_open_creates_schema_owner_only_and_reopens),
+		T(test_submitted_task_survives_reopen),
+		T(test_unknown_task_is_enoent),
+		T(test_bad_json_is_rejected_before_storing),
+		T(test_queued_tasks_load_in_submit_order),
+		T(test_mark_running_only_from_queued),
+		T(test_charge_same_cursor_twice_is_refused),
+		T(test_charge_splits_at_month_boundary),
+		T(test_finish_charges_remainder_once),
+		T(test_finish_from_queued_charges_nothing),
+		T(test_cancel_queued_and_request_cancel_running),
+		T(test_list_filters_by_user_state_and_limit),
+		T(test_usage_per_month_and_queue_counts),
+		T(test_batch_is_one_transaction),
+		T(test_newer_schema_is_refused),
+		T(test_foreign_or_garbage_file_is_refused),
+		T(test_bad_path_is_a_clear_error),
+		T(test_full_database_is_enospc_and_keeps_acknowledged_tasks),
+		T(test_full_database_inside_batch_loses_nothing_acknowledged),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
