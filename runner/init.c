@@ -211,6 +211,7 @@ void init_run(const struct child_ctx *ctx)
 	pid_t task;
 	int sfd;
 
+	prctl(PR_SET_NAME, "corral-init", 0, 0, 0);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);

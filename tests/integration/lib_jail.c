@@ -1,0 +1,166 @@
+/*
+ * tests/integration/lib_jail.c — see lib_jail.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/integration/lib_common.h"
+#include "tests/integration/lib_jail.h"
+
+static char dir[64];
+static char out_path[128], err_path[128];
+static struct jail_mount probe_mount;
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out;
+	ssize_t n;
+
+	if (in < 0)
+		return -errno;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (out < 0) {
+		close(in);
+		return -errno;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	close(in);
+	close(out);
+	return n == 0 ? 0 : -EIO;
+}
+
+const char *test_jail_dir(void)
+{
+	char probe[128];
+
+	if (dir[0])
+		return dir;
+	snprintf(dir, sizeof(dir), "/tmp/corral-it-XXXXXX");
+	if (!mkdtemp(dir) || chmod(dir, 0755) < 0) {
+		fail_msg("mkdtemp: %s", strerror(errno));
+		return dir;
+	}
+	snprintf(probe, sizeof(probe), "%s/probe", dir);
+	if (copy_file(test_build_path("tests/probes/probe"), probe, 0755) < 0)
+		fail_msg("copy the probe from %s (make tests builds it)", test_build_path("tests/probes/probe"));
+	snprintf(out_path, sizeof(out_path), "%s/stdout", dir);
+	snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
+	return dir;
+}
+
+void test_jail_cleanup(void)
+{
+	char cmd[128];
+
+	if (!dir[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: could not remove %s\n", dir);
+	dir[0] = '\0';
+}
+
+void test_spec(struct jail_spec *spec, char *const *argv)
+{
+	test_jail_dir();
+	jail_spec_init(spec);
+	spec->argv = argv;
+	spec->host_uid = spec->host_gid = test_host_uid();
+	spec->cgroup_parent = "corral-test";
+	spec->stdout_path = out_path;
+	spec->stderr_path = err_path;
+	spec->wall_time_ms = 30000;
+	probe_mount.kind = JAIL_MOUNT_BIND_RO;
+	probe_mount.source = dir;
+	probe_mount.target = "/t";
+	spec->mounts = &probe_mount;
+	spec->n_mounts = 1;
+}
+
+static void read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+int test_run_spec(const struct jail_spec *spec, struct test_run *run)
+{
+	struct jail *j = NULL;
+
+	memset(run, 0, sizeof(*run));
+	run->spawn_rc = jail_spawn(spec, &j, &run->error);
+	if (run->spawn_rc == 0) {
+		jail_wait(j, &run->result, &run->error);
+		jail_free(j);
+	}
+	if (spec->stdout_path)
+		read_file(spec->stdout_path, run->out, sizeof(run->out));
+	if (spec->stderr_path)
+		read_file(spec->stderr_path, run->err, sizeof(run->err));
+	if (run->spawn_rc == 0 && run->result.status != JAIL_OK)
+		fprintf(stderr, "jail %s: %s (exit %d, signal %d)\nstdout: %.2000s\nstderr: %.2000s\n",
+			spec->argv[0], jail_status_name(run->result.status), run->result.exit_code,
+			run->result.signal, run->out, run->err);
+	return run->spawn_rc;
+}
+
+static int count_subdirs(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int count = 0;
+
+	while (d && (e = readdir(d)))
+		if (e->d_type == DT_DIR && e->d_name[0] != '.')
+			count++;
+	if (d)
+		closedir(d);
+	return count;
+}
+
+int test_count_cgroups(void)
+{
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	char line[512], path[1024];
+	struct stat st;
+	bool hybrid = stat("/sys/fs/cgroup/unified/cgroup.procs", &st) == 0;
+	int count = 0;
+
+	/* corral-test below our own cgroup in the unified tree and in the v1
+	 * hierarchies jails use */
+	while (f && fgets(line, sizeof(line), f)) {
+		char *ctrl = strchr(line, ':'), *own;
+
+		if (!ctrl || !(own = strchr(ctrl + 1, ':')))
+			continue;
+		*own++ = '\0';
+		ctrl++;
+		own[strcspn(own, "\n")] = '\0';
+		if (strcmp(own, "/") == 0)
+			own = "";
+		if (*ctrl == '\0')
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s%s/corral-test", hybrid ? "/unified" : "", own);
+		else if (strcmp(ctrl, "memory") == 0 || strcmp(ctrl, "pids") == 0 || strcmp(ctrl, "cpu") == 0)
+			snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s/corral-test", ctrl, own);
+		else
+			continue;
+		count += count_subdirs(path);
+	}
+	if (f)
+		fclose(f);
+	return count;
+}

@@ -1,0 +1,32 @@
+/*
+ * tests/integration/lib_jail.h — running one real jail from a test: a temp
+ * dir the jail's uid can reach, the probe copied into it, stdout/stderr
+ * captured to files and read back.
+ */
+#ifndef CORRAL_TESTS_LIB_JAIL_H
+#define CORRAL_TESTS_LIB_JAIL_H
+
+#include "runner/jail.h"
+
+struct test_run {
+	struct jail_result result;
+	struct jail_error error;
+	int spawn_rc;
+	char out[65536];
+	char err[16384];
+};
+
+/* Create the temp dir (0755) with the probe in it; returns its path. */
+const char *test_jail_dir(void);
+/* Remove the temp dir and everything in it. */
+void test_jail_cleanup(void);
+/* A spec with test defaults: argv, a unique host uid, cgroup parent
+ * "corral-test", stdout/stderr to files in the temp dir, 30 s wall limit,
+ * the temp dir bound read-only at /t (the probe is /t/probe). */
+void test_spec(struct jail_spec *spec, char *const *argv);
+/* Spawn, wait, read the output files.  Returns the spawn result (0 or -errno). */
+int test_run_spec(const struct jail_spec *spec, struct test_run *run);
+/* Number of directories below the test cgroup parent in the unified tree (0 = clean). */
+int test_count_cgroups(void);
+
+#endif
