@@ -20,7 +20,8 @@
  * denial of the profile (strict: adds to the allow-list; default: removes a
  * deny-list entry, e.g. ptrace for a debugger).  It never lifts the argument
  * checks of clone, ioctl and personality: those calls stay allowed with the
- * checks, so "ioctl" in an allow-list cannot silently re-enable TIOCSTI.
+ * checks, so "ioctl" in an allow-list cannot silently re-enable TIOCSTI; and
+ * allowing clone3 is an error (its flags are out of the filter's reach).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -518,6 +519,13 @@ int jail_filter_compile(enum jail_seccomp_profile profile, const char *const *ex
 		r = syscall_resolve(extra_allow[i], err);
 		if (r < 0)
 			return r;
+		/* clone3's flags are in memory the filter cannot read: allowing
+		 * it would let any task around clone's namespace check. */
+		if (strcmp(extra_allow[i], "clone3") == 0)
+			return jail_error_set(err, EINVAL, "seccomp_compile",
+					      "syscall 'clone3' cannot be allowed: the filter cannot "
+					      "check its namespace flags (allow 'unshare' if the task "
+					      "may create namespaces)");
 	}
 	for (size_t i = 0; extra_deny && extra_deny[i]; i++) {
 		r = syscall_resolve(extra_deny[i], err);

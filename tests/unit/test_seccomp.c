@@ -815,6 +815,17 @@ static void test_extra_allow_keeps_argument_checks(void **state)
 	}
 }
 
+static void test_extra_allow_of_clone3_is_refused(void **state)
+{
+	const char *const allow[] = { "clone3", NULL };
+	struct jail_filter *filter = NULL;
+	struct jail_error err = { 0 };
+
+	assert_int_equal(jail_filter_compile(JAIL_SECCOMP_DEFAULT, allow, NULL, &filter, &err), -EINVAL);
+	assert_null(filter);
+	assert_non_null(strstr(err.message, "'clone3'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -872,6 +883,7 @@ int main(void)
 		cmocka_unit_test(test_extra_allow_adds_to_strict),
 		cmocka_unit_test(test_extra_allow_lifts_a_default_denial),
 		cmocka_unit_test(test_extra_allow_keeps_argument_checks),
+		cmocka_unit_test(test_extra_allow_of_clone3_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
