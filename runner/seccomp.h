@@ -29,4 +29,19 @@ int seccomp_install(const struct jail_filter *filter);
  * are denied: check with seccomp_profile_denies_ioctl etc.), -errno. */
 int seccomp_profile_denies(enum jail_seccomp_profile profile, const char *name);
 
+/* Like seccomp_profile_denies for the argument-checked calls: 1 if the
+ * profile denies ioctl(fd, request, ...) (TIOCSTI, TIOCLINUX; only the low
+ * 32 bits of request count, as in the kernel), 0 if not, -EINVAL. */
+int seccomp_profile_denies_ioctl(enum jail_seccomp_profile profile, unsigned long request);
+/* 1 if the profile denies clone(flags, ...) (any CLONE_NEW* flag), 0, -EINVAL. */
+int seccomp_profile_denies_clone(enum jail_seccomp_profile profile, unsigned long flags);
+
+/* The built-in lists (runner/seccomp_profiles.c). */
+struct seccomp_denial {
+	const char *name;   /* syscall name as libseccomp spells it */
+	int errnum;         /* what the denied call returns (EPERM or ENOSYS) */
+};
+extern const struct seccomp_denial seccomp_deny_list[];  /* both profiles; ends {NULL, 0} */
+extern const char *const seccomp_strict_allow_list[];    /* strict only; NULL-terminated */
+
 #endif
