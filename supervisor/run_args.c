@@ -128,16 +128,21 @@ void run_options_init(struct run_options *opts)
 
 void run_options_free(struct run_options *opts)
 {
+	for (size_t i = 0; i < opts->n_mounts; i++) {
+		free((char *)opts->mounts[i].source);
+		free((char *)opts->mounts[i].target);
+	}
 	free(opts->mounts);
+	opts->n_mounts = 0;
 	free(opts->env);
 	opts->mounts = NULL;
 	opts->env = NULL;
 }
 
-static int add_mount(struct run_options *o, enum jail_mount_kind kind, char *arg, char *msg, size_t size)
+static int add_mount(struct run_options *o, enum jail_mount_kind kind, const char *arg, char *msg, size_t size)
 {
 	struct jail_mount *m;
-	char *colon = strchr(arg, ':');
+	const char *colon = strchr(arg, ':');
 
 	m = realloc(o->mounts, (o->n_mounts + 1) * sizeof(*m));
 	if (!m)
@@ -146,26 +151,28 @@ static int add_mount(struct run_options *o, enum jail_mount_kind kind, char *arg
 	m = &o->mounts[o->n_mounts];
 	memset(m, 0, sizeof(*m));
 	m->kind = kind;
-	/* the strings point into argv, which lives as long as the process */
-	if (colon)
-		*colon = '\0';
+	o->n_mounts++;
+	o->spec.mounts = o->mounts;
+	o->spec.n_mounts = o->n_mounts;
+	/* owned copies: argv is not ours to cut */
 	if (kind == JAIL_MOUNT_TMPFS) {
-		m->target = arg;
+		m->target = strndup(arg, colon ? (size_t)(colon - arg) : strlen(arg));
+		if (!m->target)
+			return fail(msg, size, "out of memory");
 		if (colon && units_parse_size(colon + 1, &m->size_bytes) < 0)
 			return fail(msg, size, "--tmpfs %s: bad size '%s' (use e.g. 64M)", arg, colon + 1);
 		if (colon && m->size_bytes < 4096)
 			return fail(msg, size, "--tmpfs %s: size must be at least 4K", arg);
 	} else {
-		m->source = arg;
-		m->target = colon ? colon + 1 : arg;
+		m->source = strndup(arg, colon ? (size_t)(colon - arg) : strlen(arg));
+		m->target = strdup(colon ? colon + 1 : arg);
+		if (!m->source || !m->target)
+			return fail(msg, size, "out of memory");
 		if (arg[0] != '/')
-			return fail(msg, size, "bind source '%s' must be an absolute path", arg);
+			return fail(msg, size, "bind source '%s' must be an absolute path", m->source);
 	}
 	if (m->target[0] != '/')
 		return fail(msg, size, "mount target '%s' must be an absolute path", m->target);
-	o->n_mounts++;
-	o->spec.mounts = o->mounts;
-	o->spec.n_mounts = o->n_mounts;
 	return 0;
 }
 

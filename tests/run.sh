@@ -17,8 +17,9 @@ for kind in $kinds; do
 		rc=$?
 		cat "$log"
 		p=$(grep -c '^\[       OK \]' "$log")
-		f=$(grep '^\[  FAILED  \]' "$log" | grep -vc 'test(s)')
-		s=$(grep '^\[  SKIPPED \]' "$log" | grep -vc 'test(s)')
+		# cmocka repeats failed/skipped names in its summary: count each once
+		f=$(grep '^\[  FAILED  \]' "$log" | grep -v 'test(s)' | sort -u | wc -l)
+		s=$(grep '^\[  SKIPPED \]' "$log" | grep -v 'test(s)' | sort -u | wc -l)
 		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 			crashed="$crashed $(basename "$t")(exit $rc)"
