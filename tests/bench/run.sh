@@ -1,0 +1,16 @@
+#!/bin/sh
+# tests/bench/run.sh — every benchmark, each printing medians and ratios
+# against a baseline measured in the same run.  `make bench` builds and calls
+# this.  Usage: BUILD=build sh tests/bench/run.sh [spawn|sched|store]...
+BUILD=${BUILD:-build}
+dir=$(dirname "$0")
+which=${*:-spawn sched store}
+for b in $which; do
+	echo "== bench: $b"
+	case $b in
+	spawn) "$BUILD/tests/bench/bench_spawn" "${SPAWN_RUNS:-300}" ;;
+	sched) BUILD=$BUILD sh "$dir/run_sched.sh" ;;
+	store) BUILD=$BUILD sh "$dir/run_store.sh" ;;
+	*) echo "run.sh: unknown benchmark '$b'" >&2; exit 2 ;;
+	esac || exit 1
+done
