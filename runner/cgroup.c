@@ -352,26 +352,30 @@ static int handle_open_fds(struct jail_cgroup *cg, struct jail_error *err)
 /* ---- creating -------------------------------------------------------- */
 
 /* mkdir path; when its parent is missing, create the parents first (below
- * the mount point, which exists).  EEXIST of path itself is returned. */
+ * the mount point, which exists) and try again: a concurrent remover of an
+ * empty shared parent (a test's teardown) may race us, so a few times.
+ * EEXIST of path itself is returned. */
 static int mkdir_leaf(const char *path)
 {
-	if (mkdir(path, 0755) == 0)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	char *copy = strdup(path);
-	if (!copy)
-		return -ENOMEM;
-	for (char *p = strchr(copy + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
-			int e = errno;
-			free(copy);
-			return -e;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (mkdir(path, 0755) == 0)
+			return 0;
+		if (errno != ENOENT)
+			return -errno;
+		char *copy = strdup(path);
+		if (!copy)
+			return -ENOMEM;
+		for (char *p = strchr(copy + 1, '/'); p; p = strchr(p + 1, '/')) {
+			*p = '\0';
+			if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
+				int e = errno;
+				free(copy);
+				return -e;
+			}
+			*p = '/';
 		}
-		*p = '/';
+		free(copy);
 	}
-	free(copy);
 	return mkdir(path, 0755) == 0 ? 0 : -errno;
 }
 
@@ -393,7 +397,7 @@ static int v2_enable_controllers(const struct cgroup_layout *layout, const char 
 	const char *last_slash = strrchr(leaf, '/');
 	size_t parent_len = (size_t)(last_slash - leaf);
 	if (own_len < 0 || (size_t)own_len > parent_len || parent_len >= sizeof(dir) ||
-	    strncmp(leaf, dir, (size_t)own_len) != 0)
+	    strncmp(leaf, dir, (size_t)own_len) != 0 || leaf[own_len] != '/')
 		return 0;  /* absolute parent outside our own cgroup: the caller's business */
 
 	size_t len = (size_t)own_len;
