@@ -352,26 +352,30 @@ static int handle_open_fds(struct jail_cgroup *cg, struct jail_error *err)
 /* ---- creating -------------------------------------------------------- */
 
 /* mkdir path; when its parent is missing, create the parents first (below
- * the mount point, which exists).  EEXIST of path itself is returned. */
+ * the mount point, which exists) and try again: a concurrent remover of an
+ * empty shared parent (a test's teardown) may race us, so a few times.
+ * EEXIST of path itself is returned. */
 static int mkdir_leaf(const char *path)
 {
-	if (mkdir(path, 0755) == 0)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	char *copy = strdup(path);
-	if (!copy)
-		return -ENOMEM;
-	for (char *p = strchr(copy + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
-			int e = errno;
-			free(copy);
-			return -e;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (mkdir(path, 0755) == 0)
+			return 0;
+		if (errno != ENOENT)
+			return -errno;
+		char *copy = strdup(path);
+		if (!copy)
+			return -ENOMEM;
+		for (char *p = strchr(copy + 1, '/'); p; p = strchr(p + 1, '/')) {
+			*p = '\0';
+			if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
+				int e = errno;
+				free(copy);
+				return -e;
+			}
+			*p = '/';
 		}
-		*p = '/';
+		free(copy);
 	}
-	free(copy);
 	return mkdir(path, 0755) == 0 ? 0 : -errno;
 }
 
@@ -393,7 +397,7 @@ static int v2_enable_controllers(const struct cgroup_layout *layout, const char 
 	const char *last_slash = strrchr(leaf, '/');
 	size_t parent_len = (size_t)(last_slash - leaf);
 	if (own_len < 0 || (size_t)own_len > parent_len || parent_len >= sizeof(dir) ||
-	    strncmp(leaf, dir, (size_t)own_len) != 0)
+	    strncmp(leaf, dir, (size_t)own_len) != 0 || leaf[own_len] != '/')
 		return 0;  /* absolute parent outside our own cgroup: the caller's business */
 
 	size_t len = (size_t)own_len;
@@ -882,27 +886,32 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait until cgroup.events says "populated 0", polling for POLLPRI (the
- * kernel's change notification) in short slices so a missed wakeup costs
- * at most one slice.  -EBUSY after timeout_ms. */
+/* Wait until cgroup.events says "populated 0".  The kernel rate-limits
+ * cgroup file notifications (one per 10 ms per file), so after a recent
+ * "populated 1" the POLLPRI for "populated 0" comes 10-15 ms late although
+ * the cgroup empties within ~1 ms of cgroup.kill: poll with a short
+ * backoff timeout (100 us doubling to 5 ms) and re-read each time.
+ * -EBUSY after timeout_ms. */
 static int wait_empty(const struct jail_cgroup *cg, int timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
+	long slice_ns = 100000;
 
 	for (;;) {
 		int r = cgroup_populated(cg);
 		if (r <= 0)
 			return r;
-		int64_t left = deadline - now_ms();
-		if (left <= 0)
+		if (now_ms() >= deadline)
 			return -EBUSY;
+		struct timespec slice = { 0, slice_ns };
 		if (cg->events_fd >= 0) {
 			struct pollfd pfd = { .fd = cg->events_fd, .events = POLLPRI };
-			poll(&pfd, 1, left < 20 ? (int)left : 20);
+			ppoll(&pfd, 1, &slice, NULL);
 		} else {
-			struct timespec pause = { 0, 2000000 };
-			nanosleep(&pause, NULL);
+			nanosleep(&slice, NULL);
 		}
+		if (slice_ns < 5000000)
+			slice_ns *= 2;
 	}
 }
 

@@ -57,7 +57,9 @@ int cgroup_read_memory(const struct jail_cgroup *cg, uint64_t *peak_bytes, bool 
 const char *cgroup_path(const struct jail_cgroup *cg);
 
 /* Kill what is left, wait until empty (bounded), remove the cgroup from every
- * hierarchy, free cg.  cg may be NULL. */
+ * hierarchy, free cg.  cg may be NULL.  cg is freed even on failure (EBUSY:
+ * processes still there after ~2 s); cgroup_open() it again to retry.  The
+ * shared parent directories are left in place. */
 int cgroup_destroy(struct jail_cgroup *cg, struct jail_error *err);
 
 /* Release the handle without touching the cgroup (adopted by someone else). */
