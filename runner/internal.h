@@ -68,7 +68,9 @@ void child_fail_error(int report_fd, const struct jail_error *err) __attribute__
 /* Build the jail's root filesystem and pivot into it (runner/mounts.c). */
 void mounts_build_root(const struct child_ctx *ctx);
 
-/* Bring up lo in the current network namespace with libnl (runner/netns.c). */
+/* Build the netlink request once per process, in the parent (runner/netns.c). */
+int netns_prepare(struct jail_error *err);
+/* Bring up lo in the current network namespace with libnl; in the child. */
 int netns_lo_up(struct jail_error *err);
 
 /* The pid-1 loop: start the command, copy capped output, reap, report

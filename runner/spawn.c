@@ -170,6 +170,9 @@ int jail_spawn(const struct jail_spec *spec, struct jail **out, struct jail_erro
 		if (!filter)
 			return -EINVAL;
 	}
+	r = netns_prepare(err);
+	if (r < 0)
+		return r;
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return jail_error_set(err, ENOMEM, "spawn", "allocate the jail");
