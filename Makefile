@@ -52,7 +52,7 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(IN
 PROBE_BINS := $(patsubst tests/integration/probes/%.c,$(BUILD)/tests/probes/%,$(PROBE_SRC))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
-.PHONY: all check unit integration asan fuzz bench deps install clean
+.PHONY: all check unit integration asan fuzz bench deps install clean run tests
 all: $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
@@ -140,3 +140,9 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# The README's first command: corrald in the foreground with the embedded
+# SQLite store and the example policy.
+run: all
+	mkdir -p /var/lib/corral /run/corral
+	$(BUILD)/corrald --policy contrib/policy/corral.conf
