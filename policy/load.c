@@ -261,9 +261,11 @@ static void include_glob(struct file_ctx *f, const char *pattern)
 		snprintf(dir, sizeof(dir), "%s", f->path);
 		snprintf(full, sizeof(full), "%s/%s", dirname(dir), pattern);
 	}
-	r = glob(full, GLOB_ERR, NULL, &g);
+	/* No GLOB_ERR: an unreadable or missing directory is "no match". */
+	r = glob(full, 0, NULL, &g);
 	if (r == GLOB_NOMATCH) {
-		errors_add(ld->errors, f->path, f->lineno, "include", "'%s' matches no file",
+		errors_add(ld->errors, f->path, f->lineno, "include",
+			   "'%s' matches no file (or a directory on the way cannot be read)",
 			   full);
 	} else if (r == GLOB_NOSPACE) {
 		ld->arena->failed = true;
