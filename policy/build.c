@@ -1,0 +1,214 @@
+/*
+ * policy/build.c — from raw sections to a struct policy: section
+ * dispatch, duplicate sections, the shared key helpers ("unknown key, did
+ * you mean", "set twice"), and policy_load*() which tie reading and
+ * building together and make a load all-or-nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/internal.h"
+
+char *section_label(const struct raw_section *s, char *buf, size_t size)
+{
+	if (s->name)
+		snprintf(buf, size, "[%s %s]", section_type_name(s->type), s->name);
+	else
+		snprintf(buf, size, "[%s]", section_type_name(s->type));
+	return buf;
+}
+
+void build_unknown_key(struct loader *ld, const struct raw_section *s, const struct raw_entry *e,
+		       const char *const *allowed)
+{
+	const char *guess = errors_did_you_mean(e->key, allowed);
+	char label[128], list[768];
+	size_t off = 0;
+
+	section_label(s, label, sizeof(label));
+	if (guess) {
+		errors_add(ld->errors, e->file, e->line, e->key,
+			   "unknown key in %s; did you mean '%s'?", label, guess);
+		return;
+	}
+	list[0] = 0;
+	for (size_t i = 0; allowed[i] && off < sizeof(list); i++) {
+		int n = snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", allowed[i]);
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	errors_add(ld->errors, e->file, e->line, e->key, "unknown key in %s; allowed: %s", label,
+		   list);
+}
+
+bool build_key_once(struct loader *ld, unsigned *first_line, const struct raw_entry *e)
+{
+	if (*first_line) {
+		errors_add(ld->errors, e->file, e->line, e->key,
+			   "is set twice in this section (first at line %u); it may appear once",
+			   *first_line);
+		return false;
+	}
+	*first_line = e->line;
+	return true;
+}
+
+/* ---- duplicate sections: a small open-addressing set of (type, name) -- */
+
+static size_t section_hash(const struct raw_section *s)
+{
+	size_t h = 1469598103934665603ULL ^ (size_t)s->type;
+
+	for (const char *c = s->name ? s->name : ""; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	return h;
+}
+
+static bool same_section(const struct raw_section *a, const struct raw_section *b)
+{
+	if (a->type != b->type)
+		return false;
+	if (!a->name || !b->name)
+		return a->name == b->name;
+	return strcmp(a->name, b->name) == 0;
+}
+
+/* The first section equal to s, or s itself (then it is recorded). */
+static const struct raw_section *first_of(const struct raw_section **table, size_t size,
+					  const struct raw_section *s)
+{
+	size_t i = section_hash(s) & (size - 1);
+
+	while (table[i]) {
+		if (same_section(table[i], s))
+			return table[i];
+		i = (i + 1) & (size - 1);
+	}
+	table[i] = s;
+	return s;
+}
+
+void build_policy(struct loader *ld, struct policy *p)
+{
+	const struct raw_section **seen;
+	const struct raw_section *supervisor = NULL;
+	size_t size = 16;
+	char label[128];
+
+	settings_defaults(p);
+	while (size < ld->n_sections * 2)
+		size *= 2;
+	seen = arena_alloc(ld->arena, size * sizeof(*seen));
+	if (!seen)
+		return;
+
+	for (size_t i = 0; i < ld->n_sections; i++) {
+		const struct raw_section *s = &ld->sections[i];
+		const struct raw_section *first;
+
+		if (s->type == SECTION_INVALID)
+			continue;
+		first = first_of(seen, size, s);
+		if (first != s) {
+			errors_add(ld->errors, s->file, s->line, NULL,
+				   "duplicate section %s; it is already defined at %s:%u",
+				   section_label(s, label, sizeof(label)), first->file, first->line);
+			continue;
+		}
+		switch (s->type) {
+		case SECTION_SUPERVISOR:
+			supervisor = s;
+			settings_supervisor(ld, p, s);
+			break;
+		case SECTION_ACCESS:
+			settings_access(ld, p, s);
+			break;
+		case SECTION_DEFAULT:
+		case SECTION_PLAN:
+		case SECTION_USER:
+			plans_section(ld, p, s);
+			break;
+		case SECTION_PROFILE:
+			profiles_section(ld, p, s);
+			break;
+		case SECTION_INVALID:
+			break;
+		}
+	}
+	if (ld->arena->failed)
+		return;
+	profiles_add_builtin(p);
+	lookup_sort(p);
+	plans_resolve(ld, p);
+	settings_check(ld, p, supervisor);
+}
+
+static int load(const char *name, const char *data, size_t len, unsigned flags,
+		struct policy **out, struct policy_errors *errors)
+{
+	struct policy_errors local = { 0 };
+	struct loader ld = { .flags = flags };
+	struct policy *p;
+	size_t before;
+	int r = 0;
+
+	*out = NULL;
+	if (!errors)
+		errors = &local;
+	/* Errors already in the caller's list do not fail this load. */
+	before = errors->count + errors->omitted;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	ld.arena = &p->arena;
+	ld.errors = errors;
+
+	p->path = arena_strdup(&p->arena, name);
+	if (data)
+		load_buffer(&ld, name, data, len, 0);
+	else
+		load_file(&ld, name, 0, NULL, 0);
+	/* Build even after syntax errors: every error of the files is wanted. */
+	if (!ld.arena->failed)
+		build_policy(&ld, p);
+
+	errors_sort(errors, before < errors->count ? before : errors->count);
+	if (ld.arena->failed)
+		r = -ENOMEM;
+	else if (errors->count + errors->omitted != before)
+		r = -EINVAL;
+	if (r < 0)
+		policy_free(p);
+	else
+		*out = p;
+	policy_errors_free(&local);
+	return r;
+}
+
+int policy_load(const char *path, struct policy **out, struct policy_errors *errors)
+{
+	return load(path, NULL, 0, 0, out, errors);
+}
+
+int policy_load_buffer(const char *name, const char *data, size_t len, unsigned flags,
+		       struct policy **out, struct policy_errors *errors)
+{
+	return load(name ? name : "<buffer>", data ? data : "", len, flags, out, errors);
+}
+
+void policy_free(struct policy *policy)
+{
+	if (!policy)
+		return;
+	arena_free(&policy->arena);
+	free(policy);
+}
+
+const char *policy_path(const struct policy *policy)
+{
+	return policy->path;
+}

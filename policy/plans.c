@@ -1,0 +1,386 @@
+/*
+ * policy/plans.c — [plan NAME], [user NAME] and [default]: reading the
+ * plan keys of each, then resolving effective limits.
+ *
+ * Resolution: a key's value comes from the first layer that sets it, in
+ * this order: the [user] section (or [default] for users without one), its
+ * plan, the plan that plan inherits (`inherit = NAME`), and so on, and last
+ * the built-in defaults.  An inherit chain that comes back to a plan is a
+ * loop and an error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy/internal.h"
+
+#define KiB 1024ULL
+#define MiB (1024 * KiB)
+#define GiB (1024 * MiB)
+#define TiB (1024 * GiB)
+#define DAY (86400ULL)
+
+const char *const plan_key_names[PK_COUNT + 1] = {
+	"max_concurrent", "monthly_cpu_hours", "max_task_seconds", "max_cpu_seconds",
+	"memory", "pids", "cpus", "output_limit", "weight", "max_queued", "profile", NULL,
+};
+
+static const struct key_def plan_keys[PK_COUNT] = {
+	[PK_MAX_CONCURRENT] = { "max_concurrent", VALUE_COUNT, 1, 4096, 0 },
+	[PK_MONTHLY_CPU_HOURS] = { "monthly_cpu_hours", VALUE_HOURS, 60, 1000000 * 3600ULL,
+				   KEY_UNLIMITED },
+	[PK_MAX_TASK_SECONDS] = { "max_task_seconds", VALUE_SECONDS, 1, 30 * DAY, KEY_UNLIMITED },
+	[PK_MAX_CPU_SECONDS] = { "max_cpu_seconds", VALUE_SECONDS, 1, 30 * DAY, KEY_UNLIMITED },
+	[PK_MEMORY] = { "memory", VALUE_SIZE, 4 * MiB, 4 * TiB, 0 },
+	[PK_PIDS] = { "pids", VALUE_COUNT, 2, 4194304, 0 },
+	[PK_CPUS] = { "cpus", VALUE_CPUS, 10, 512000, 0 },
+	[PK_OUTPUT_LIMIT] = { "output_limit", VALUE_SIZE, 1 * KiB, 64 * GiB, 0 },
+	[PK_WEIGHT] = { "weight", VALUE_COUNT, 1, 10000, 0 },
+	[PK_MAX_QUEUED] = { "max_queued", VALUE_COUNT, 1, 1000000, 0 },
+	[PK_PROFILE] = { "profile", VALUE_COUNT, 0, 0, 0 },  /* a name, handled apart */
+};
+
+/* Built-in values for keys no layer sets (documented in corral.conf(5)). */
+static const uint64_t plan_defaults[PK_COUNT] = {
+	[PK_MAX_CONCURRENT] = 1,
+	[PK_MONTHLY_CPU_HOURS] = 0,          /* unlimited */
+	[PK_MAX_TASK_SECONDS] = 600,
+	[PK_MAX_CPU_SECONDS] = 0,            /* unlimited */
+	[PK_MEMORY] = 512 * MiB,
+	[PK_PIDS] = 256,
+	[PK_CPUS] = 1000,
+	[PK_OUTPUT_LIMIT] = 16 * MiB,
+	[PK_WEIGHT] = 100,
+	[PK_MAX_QUEUED] = 100,
+};
+
+/* Allowed keys per section kind, for "unknown key" messages. */
+static const char *const plan_section_keys[] = {
+	"inherit", "max_concurrent", "monthly_cpu_hours", "max_task_seconds", "max_cpu_seconds",
+	"memory", "pids", "cpus", "output_limit", "weight", "max_queued", "profile", NULL,
+};
+static const char *const user_section_keys[] = {
+	"plan", "max_concurrent", "monthly_cpu_hours", "max_task_seconds", "max_cpu_seconds",
+	"memory", "pids", "cpus", "output_limit", "weight", "max_queued", "profile", NULL,
+};
+
+/* Read a plan key into layer.  Returns false if key is not a plan key. */
+static bool read_plan_key(struct loader *ld, struct plan_layer *layer, const struct raw_entry *e)
+{
+	int k;
+
+	for (k = 0; k < PK_COUNT && strcmp(e->key, plan_key_names[k]) != 0; k++)
+		;
+	if (k == PK_COUNT)
+		return false;
+	if (!build_key_once(ld, &layer->line[k], e))
+		return true;
+	if (k == PK_PROFILE) {
+		if (!value_is_name(e->value)) {
+			errors_add(ld->errors, e->file, e->line, e->key,
+				   "'%s' is not a profile name; allowed: letters, digits, _ . @ -",
+				   e->value);
+			return true;
+		}
+		layer->profile = arena_strdup(ld->arena, e->value);
+	} else if (!value_parse_key(&plan_keys[k], e->value, &layer->num[k], ld->errors, e->file,
+				    e->line)) {
+		return true;
+	}
+	layer->set |= 1u << k;
+	return true;
+}
+
+/* The value of a name key (plan, inherit). */
+static const char *read_name_key(struct loader *ld, unsigned *first_line, const struct raw_entry *e,
+				 const char *what)
+{
+	if (!build_key_once(ld, first_line, e))
+		return NULL;
+	if (!value_is_name(e->value)) {
+		errors_add(ld->errors, e->file, e->line, e->key,
+			   "'%s' is not a %s name; allowed: letters, digits, _ . @ -", e->value, what);
+		return NULL;
+	}
+	return arena_strdup(ld->arena, e->value);
+}
+
+void plans_section(struct loader *ld, struct policy *p, const struct raw_section *s)
+{
+	struct plan_layer layer = { 0 };
+	const char *ref = NULL;
+	unsigned ref_line = 0;
+	const char *ref_key = s->type == SECTION_PLAN ? "inherit" : "plan";
+	const char *const *allowed = s->type == SECTION_PLAN ? plan_section_keys : user_section_keys;
+
+	for (size_t i = s->first; i < s->first + s->count; i++) {
+		const struct raw_entry *e = &ld->entries[i];
+
+		if (strcmp(e->key, ref_key) == 0) {
+			const char *v = read_name_key(ld, &ref_line, e, "plan");
+
+			if (v)
+				ref = v;
+			continue;
+		}
+		if (!read_plan_key(ld, &layer, e))
+			build_unknown_key(ld, s, e, allowed);
+	}
+
+	if (s->type == SECTION_PLAN) {
+		struct plan *pl;
+
+		if (!arena_grow(ld->arena, (void **)&p->plans, &p->cap_plans, p->n_plans,
+				sizeof(*p->plans)))
+			return;
+		pl = &p->plans[p->n_plans++];
+		memset(pl, 0, sizeof(*pl));
+		pl->name = s->name;
+		pl->file = s->file;
+		pl->line = s->line;
+		pl->inherit = ref;
+		pl->inherit_line = ref_line;
+		pl->layer = layer;
+		pl->layer.file = s->file;
+	} else {
+		struct user *u;
+
+		if (s->type == SECTION_DEFAULT) {
+			u = arena_alloc(ld->arena, sizeof(*u));
+			if (!u)
+				return;
+			p->default_user = u;
+		} else {
+			if (!arena_grow(ld->arena, (void **)&p->users, &p->cap_users, p->n_users,
+					sizeof(*p->users)))
+				return;
+			u = &p->users[p->n_users++];
+			memset(u, 0, sizeof(*u));
+		}
+		u->name = s->name;
+		u->file = s->file;
+		u->line = s->line;
+		u->plan = ref;
+		u->plan_line = ref_line;
+		u->layer = layer;
+		u->layer.file = s->file;
+	}
+}
+
+/* ---- resolution ---------------------------------------------------------- */
+
+static void fold(const struct plan_layer *const *layers, size_t n, const char *plan_name,
+		 struct policy_limits *out)
+{
+	uint64_t v[PK_COUNT];
+	const char *profile = "default";
+
+	memcpy(v, plan_defaults, sizeof(v));
+	/* Root-most layer first, so nearer layers win. */
+	for (size_t i = n; i-- > 0;) {
+		for (int k = 0; k < PK_COUNT; k++) {
+			if (!(layers[i]->set & (1u << k)))
+				continue;
+			if (k == PK_PROFILE)
+				profile = layers[i]->profile;
+			else
+				v[k] = layers[i]->num[k];
+		}
+	}
+	out->plan = plan_name;
+	out->profile = profile;
+	out->max_concurrent = (uint32_t)v[PK_MAX_CONCURRENT];
+	out->max_queued = (uint32_t)v[PK_MAX_QUEUED];
+	out->weight = (uint32_t)v[PK_WEIGHT];
+	out->cpu_millis = (uint32_t)v[PK_CPUS];
+	out->monthly_cpu_seconds = v[PK_MONTHLY_CPU_HOURS];
+	out->max_task_seconds = v[PK_MAX_TASK_SECONDS];
+	out->max_cpu_seconds = v[PK_MAX_CPU_SECONDS];
+	out->memory_bytes = v[PK_MEMORY];
+	out->pids = v[PK_PIDS];
+	out->output_limit_bytes = v[PK_OUTPUT_LIMIT];
+}
+
+/* Names of all plans, NULL-terminated, for "did you mean" (arena). */
+static const char **plan_names(struct loader *ld, const struct policy *p)
+{
+	const char **names = arena_alloc(ld->arena, (p->n_plans + 1) * sizeof(*names));
+
+	for (size_t i = 0; names && i < p->n_plans; i++)
+		names[i] = p->plans[i].name;
+	return names;
+}
+
+static void unknown_plan(struct loader *ld, const struct policy *p, const char *file,
+			 unsigned line, const char *key, const char *name)
+{
+	const char **names = plan_names(ld, p);
+	const char *guess = names ? errors_did_you_mean(name, names) : NULL;
+
+	if (guess)
+		errors_add(ld->errors, file, line, key,
+			   "plan '%s' is not defined; did you mean '%s'?", name, guess);
+	else if (p->n_plans) {
+		char list[512];
+		size_t off = 0;
+
+		list[0] = 0;
+		for (size_t i = 0; i < p->n_plans && off < sizeof(list) - 1; i++) {
+			int w = snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "",
+					 p->plans[i].name);
+
+			off = w < 0 ? off : off + (size_t)w;
+		}
+		errors_add(ld->errors, file, line, key,
+			   "plan '%s' is not defined; defined plans: %s", name, list);
+	}
+	else
+		errors_add(ld->errors, file, line, key,
+			   "plan '%s' is not defined; there is no [plan NAME] section", name);
+}
+
+/* The profile named in a layer must exist; memory must fit the reserve. */
+static void check_layer(struct loader *ld, const struct policy *p, const struct plan_layer *l)
+{
+	if ((l->set & (1u << PK_PROFILE)) && !policy_profile(p, l->profile)) {
+		const char **names = arena_alloc(ld->arena, (p->n_profiles + 1) * sizeof(*names));
+		const char *guess = NULL;
+
+		for (size_t i = 0; names && i < p->n_profiles; i++)
+			names[i] = p->profiles[i].name;
+		if (names)
+			guess = errors_did_you_mean(l->profile, names);
+		if (guess)
+			errors_add(ld->errors, l->file, l->line[PK_PROFILE], "profile",
+				   "profile '%s' is not defined; did you mean '%s'?", l->profile,
+				   guess);
+		else
+			errors_add(ld->errors, l->file, l->line[PK_PROFILE], "profile",
+				   "profile '%s' is not defined; define [profile %s] or use "
+				   "'default'", l->profile, l->profile);
+	}
+	if ((l->set & (1u << PK_MEMORY)) && p->supervisor.memory_reserve_bytes &&
+	    l->num[PK_MEMORY] > p->supervisor.memory_reserve_bytes) {
+		char a[32], b[32];
+
+		errors_add(ld->errors, l->file, l->line[PK_MEMORY], "memory",
+			   "%s is more than [supervisor] memory_reserve %s: no such task could "
+			   "ever start", policy_format_size(l->num[PK_MEMORY], a, sizeof(a)),
+			   policy_format_size(p->supervisor.memory_reserve_bytes, b, sizeof(b)));
+	}
+}
+
+/* Collect plan pl and its ancestors into chain (at most p->n_plans + 1).
+ * Returns the length, or 0 if the chain is broken (reported once). */
+static size_t plan_chain(struct loader *ld, struct policy *p, struct plan *pl,
+			 const struct plan_layer **chain)
+{
+	struct plan *cur = pl;
+	size_t n = 0;
+
+	while (cur) {
+		struct plan *parent;
+
+		chain[n++] = &cur->layer;
+		if (!cur->inherit)
+			return n;
+		parent = (struct plan *)lookup_plan(p, cur->inherit);
+		if (!parent)
+			return 0;  /* reported by the plan itself */
+		if (parent == pl) {
+			/* pl is in a loop: report it once, at the loop's first plan in
+			 * file order (the one with the smallest section line/file). */
+			char path[512];
+			size_t off = 0;
+			struct plan *c = pl;
+			bool first = true;
+
+			do {
+				if (c != pl && (strcmp(c->file, pl->file) < 0 ||
+						(strcmp(c->file, pl->file) == 0 && c->line < pl->line)))
+					first = false;
+				if (off < sizeof(path) - 1) {
+					int w = snprintf(path + off, sizeof(path) - off, "%s -> ",
+							 c->name);
+
+					off = w < 0 ? off : off + (size_t)w;
+					if (off > sizeof(path) - 1)
+						off = sizeof(path) - 1;
+				}
+				c = (struct plan *)lookup_plan(p, c->inherit);
+			} while (c && c != pl);
+			if (first)
+				errors_add(ld->errors, pl->file, pl->inherit_line, "inherit",
+					   "plan '%s' inherits from itself in a loop: %s%s", pl->name,
+					   path, pl->name);
+			return 0;
+		}
+		if (n > p->n_plans)  /* reached a loop that does not contain pl */
+			return 0;
+		cur = parent;
+	}
+	return n;
+}
+
+void plans_resolve(struct loader *ld, struct policy *p)
+{
+	const struct plan_layer **chain = arena_alloc(ld->arena, (p->n_plans + 2) * sizeof(*chain));
+
+	if (!chain)
+		return;
+	for (size_t i = 0; i < p->n_plans; i++) {
+		struct plan *pl = &p->plans[i];
+		size_t n;
+
+		check_layer(ld, p, &pl->layer);
+		if (pl->inherit && !lookup_plan(p, pl->inherit)) {
+			unknown_plan(ld, p, pl->file, pl->inherit_line, "inherit", pl->inherit);
+			pl->broken = true;
+			continue;
+		}
+		n = plan_chain(ld, p, pl, chain + 1);
+		if (!n) {
+			pl->broken = true;
+			continue;
+		}
+		fold(chain + 1, n, pl->name, &pl->limits);
+	}
+
+	if (p->default_user && !p->default_user->plan)
+		errors_add(ld->errors, p->default_user->file, p->default_user->line, NULL,
+			   "[default] needs 'plan = NAME': the plan of users without a [user] "
+			   "section");
+
+	for (size_t i = 0; i <= p->n_users; i++) {
+		struct user *u = i < p->n_users ? &p->users[i] : p->default_user;
+		const char *plan_name;
+		const struct plan *pl;
+		size_t n;
+
+		if (!u)
+			continue;
+		check_layer(ld, p, &u->layer);
+		plan_name = u->plan;
+		if (!plan_name && p->default_user)
+			plan_name = p->default_user->plan;
+		if (!plan_name) {
+			if (u != p->default_user)
+				errors_add(ld->errors, u->file, u->line, NULL,
+					   "[user %s] has no plan; set 'plan = NAME' here or in "
+					   "[default]", u->name);
+			continue;
+		}
+		pl = lookup_plan(p, plan_name);
+		if (!pl) {
+			if (u->plan)  /* else it is [default]'s plan, reported there */
+				unknown_plan(ld, p, u->file, u->plan_line, "plan", plan_name);
+			continue;
+		}
+		if (pl->broken)
+			continue;
+		chain[0] = &u->layer;
+		n = plan_chain(ld, p, (struct plan *)pl, chain + 1);
+		if (n)
+			fold(chain, n + 1, pl->name, &u->limits);
+	}
+}

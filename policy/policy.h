@@ -1,0 +1,205 @@
+/*
+ * policy/policy.h — the one header callers of policy/ include.
+ *
+ * Policy files (INI, see corral.conf(5)) -> one validated, immutable
+ * struct policy, and the lookups the supervisor, the client and corral-run
+ * need: supervisor settings, who is an operator, which tenant a Unix user is,
+ * a tenant's effective limits, a sandbox profile.
+ *
+ * Pure code: nothing here needs root or makes a syscall beyond reading the
+ * policy files (open/read/fstat/glob).
+ *
+ * Loading is all-or-nothing: policy_load() either returns a complete policy
+ * or NULL plus the list of EVERY error it found.  A daemon keeps its current
+ * policy until a new load succeeds, then swaps the pointer, so a bad file is
+ * never half-applied.  A loaded policy is never modified: share it read-only
+ * between threads; every pointer a lookup returns lives as long as it.
+ */
+#ifndef CORRAL_POLICY_POLICY_H
+#define CORRAL_POLICY_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define POLICY_DEFAULT_PATH "/etc/corral/policy.conf"
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* One problem in the files.  line is 0 when the whole file is concerned
+ * (unreadable), key is NULL for section-level and syntax problems. */
+struct policy_error {
+	char *file;
+	unsigned line;
+	char *key;
+	char *message;
+};
+
+struct policy_errors {
+	struct policy_error *items;
+	size_t count;
+	size_t capacity;   /* internal */
+	size_t omitted;    /* errors past the first POLICY_MAX_ERRORS, not stored */
+};
+
+#define POLICY_MAX_ERRORS 1000
+
+/* "FILE:LINE: key 'x': message" (parts without a value are left out), like
+ * snprintf: returns the length it needed. */
+int policy_error_format(const struct policy_error *error, char *buf, size_t size);
+/* Free the items; the struct may be reused afterwards. */
+void policy_errors_free(struct policy_errors *errors);
+
+/* ---- loading ----------------------------------------------------------- */
+
+struct policy;
+
+/* Load path and its includes.  0 and *out set, or -EINVAL with every error
+ * appended to errors (may be NULL), or -ENOMEM; *out is NULL on failure. */
+int policy_load(const char *path, struct policy **out, struct policy_errors *errors);
+
+enum {
+	POLICY_LOAD_NO_INCLUDE = 1 << 0,  /* `include` is an error (fuzzing, untrusted text) */
+};
+/* The same from a buffer (need not be NUL-terminated).  name is used in
+ * error messages; relative includes are resolved against its directory. */
+int policy_load_buffer(const char *name, const char *data, size_t len, unsigned flags,
+		       struct policy **out, struct policy_errors *errors);
+void policy_free(struct policy *policy);
+
+/* The main file's path (or buffer name) the policy was loaded from. */
+const char *policy_path(const struct policy *policy);
+
+/* ---- [supervisor] ------------------------------------------------------ */
+
+enum policy_on_restart {
+	POLICY_RESTART_ADOPT = 0,  /* keep jails that outlived a supervisor restart */
+	POLICY_RESTART_KILL,       /* kill them and fail their tasks (supervisor_lost) */
+};
+
+struct policy_supervisor {
+	const char *state_dir;          /* default /var/lib/corral */
+	const char *socket;             /* default /run/corral/corrald.sock */
+	const char *cgroup_parent;      /* default "corral" (relative to corrald's cgroup) */
+	uint32_t max_running;           /* tasks running at once on this host; default 4 */
+	uint64_t memory_reserve_bytes;  /* sum of running tasks' memory limits; 0 = unlimited (default) */
+	uint64_t poll_interval_ms;      /* cpu.stat sampling period; default 1000 */
+	uint64_t drain_timeout_ms;      /* on shutdown, wait this long for tasks; default 30000 */
+	uint64_t kill_grace_ms;         /* SIGTERM -> cgroup.kill delay; default 2000 */
+	enum policy_on_restart on_restart;  /* default adopt */
+	uint32_t uid_first, uid_last;   /* host uids for jails; default 100000-165535 */
+};
+
+/* Always non-NULL: the file's values over the defaults. */
+const struct policy_supervisor *policy_supervisor(const struct policy *policy);
+
+/* ---- [access] ---------------------------------------------------------- */
+
+enum policy_tenant_from {
+	POLICY_TENANT_USER = 0,  /* tenant = the Unix user name (default) */
+	POLICY_TENANT_GROUP,     /* tenant = the user's primary group name */
+};
+
+/* groups: the user's group names, NULL-terminated (may be NULL).
+ * True if the user or one of the groups is listed in `operators`. */
+bool policy_is_operator(const struct policy *policy, const char *user, const char *const *groups);
+/* True if the user may use corral at all (`users`, default everyone);
+ * operators always may. */
+bool policy_may_use(const struct policy *policy, const char *user, const char *const *groups);
+/* The tenant a Unix user acts as: a `tenant_map` entry, else the user or
+ * primary group name (tenant_from).  Never NULL unless both inputs are. */
+const char *policy_tenant_of(const struct policy *policy, const char *user, const char *primary_group);
+
+/* ---- plans, users, limits ---------------------------------------------- */
+
+/* A tenant's effective limits.  0 means "unlimited" where noted. */
+struct policy_limits {
+	const char *plan;              /* the plan resolved to */
+	const char *profile;           /* sandbox profile name (always defined) */
+	uint32_t max_concurrent;       /* running tasks at once */
+	uint32_t max_queued;           /* queued tasks at once */
+	uint32_t weight;               /* fair-share weight (100 = normal) */
+	uint32_t cpu_millis;           /* CPU quota, 1000 = one core */
+	uint64_t monthly_cpu_seconds;  /* CPU budget per calendar month; 0 = unlimited */
+	uint64_t max_task_seconds;     /* wall-clock limit per task; 0 = unlimited */
+	uint64_t max_cpu_seconds;      /* CPU-time limit per task; 0 = unlimited */
+	uint64_t memory_bytes;         /* memory limit per task, no swap */
+	uint64_t pids;                 /* processes + threads per task */
+	uint64_t output_limit_bytes;   /* stdout/stderr cap per stream */
+};
+
+/* Limits of tenant: its [user] section over its plan (and the plans that
+ * plan inherits), or, with no [user] section, [default].  0, or -ENOENT
+ * when the tenant has no section and there is no [default]. */
+int policy_limits_for(const struct policy *policy, const char *tenant, struct policy_limits *out);
+/* Limits of a plan by name, with inheritance.  0 or -ENOENT. */
+int policy_plan_limits(const struct policy *policy, const char *plan, struct policy_limits *out);
+/* True if tenant has its own [user] section (else [default] applies). */
+bool policy_has_user(const struct policy *policy, const char *tenant);
+
+/* ---- [profile NAME] ---------------------------------------------------- */
+
+enum policy_seccomp { POLICY_SECCOMP_DEFAULT = 0, POLICY_SECCOMP_STRICT, POLICY_SECCOMP_NONE };
+enum policy_network { POLICY_NETWORK_NONE = 0 };
+
+struct policy_bind {
+	const char *source;  /* absolute host path */
+	const char *target;  /* absolute path in the jail */
+	bool writable;
+};
+
+struct policy_tmpfs {
+	const char *target;
+	uint64_t size_bytes;
+};
+
+/* A sandbox profile.  Every field holds its effective value (defaults
+ * filled in).  A profile named "default" always exists (built in, or the
+ * file's [profile default]). */
+struct policy_profile {
+	const char *name;
+	const char *file;                   /* where defined; NULL when built in */
+	unsigned line;
+	const struct policy_bind *binds;    /* bind_ro / bind_rw, in file order */
+	size_t n_binds;
+	const struct policy_tmpfs *tmpfs;   /* extra tmpfs mounts */
+	size_t n_tmpfs;
+	const char *const *env;             /* "NAME=VALUE", NULL-terminated; NULL = the runner's default */
+	const char *cwd;                    /* default /work */
+	const char *hostname;               /* default corral */
+	enum policy_network network;        /* only none for now */
+	enum policy_seccomp seccomp;        /* default default */
+	const char *const *seccomp_allow;   /* extra syscall names, NULL-terminated; NULL = none */
+	const char *const *seccomp_deny;
+	uint64_t tmp_bytes;                 /* /tmp tmpfs; default 64 MiB */
+	uint64_t work_bytes;                /* /work tmpfs; default 64 MiB */
+	uint32_t uid, gid;                  /* inside the jail; default 1000, gid defaults to uid */
+	uint64_t rlimit_nofile;             /* default 256 */
+	uint64_t rlimit_fsize;              /* default 1 GiB */
+	uint64_t rlimit_stack;              /* default 8 MiB */
+};
+
+/* The profile called name, or NULL. */
+const struct policy_profile *policy_profile(const struct policy *policy, const char *name);
+
+/* ---- listing (for `corral policy check/show`) -------------------------- */
+
+enum policy_kind { POLICY_PLANS, POLICY_USERS, POLICY_PROFILES };
+/* Number of defined plans / [user] sections / profiles (built-in default
+ * profile included), and the i-th name in sorted order. */
+size_t policy_count(const struct policy *policy, enum policy_kind kind);
+const char *policy_name_at(const struct policy *policy, enum policy_kind kind, size_t i);
+/* The [default] plan name, or NULL when there is no [default]. */
+const char *policy_default_plan(const struct policy *policy);
+
+/* ---- formatting values the way the files write them --------------------- */
+
+/* "512M", "1G", "1536" (bytes).  Returns buf. */
+char *policy_format_size(uint64_t bytes, char *buf, size_t size);
+/* "90s", "10m", "2h", "1500ms".  Returns buf. */
+char *policy_format_duration_ms(uint64_t ms, char *buf, size_t size);
+/* "1", "0.5", "2.25" CPUs.  Returns buf. */
+char *policy_format_cpus(uint32_t millis, char *buf, size_t size);
+const char *policy_seccomp_name(enum policy_seccomp seccomp);
+
+#endif

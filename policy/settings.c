@@ -1,0 +1,325 @@
+/*
+ * policy/settings.c — the [supervisor] and [access] sections: host-wide
+ * settings with their defaults, and who is an operator, who may use corral,
+ * and how Unix users map to tenants.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/internal.h"
+
+enum supervisor_key {
+	SK_STATE_DIR, SK_SOCKET, SK_CGROUP_PARENT, SK_MAX_RUNNING, SK_MEMORY_RESERVE,
+	SK_POLL_INTERVAL, SK_DRAIN_TIMEOUT, SK_KILL_GRACE, SK_ON_RESTART, SK_UID_RANGE, SK_COUNT,
+};
+
+static const char *const supervisor_keys[SK_COUNT + 1] = {
+	"state_dir", "socket", "cgroup_parent", "max_running", "memory_reserve",
+	"poll_interval", "drain_timeout", "kill_grace", "on_restart", "uid_range", NULL,
+};
+
+#define MiB (1024ULL * 1024)
+#define GiB (1024ULL * MiB)
+#define TiB (1024ULL * GiB)
+
+static const struct key_def supervisor_numbers[SK_COUNT] = {
+	[SK_MAX_RUNNING] = { "max_running", VALUE_COUNT, 1, 4096, 0 },
+	[SK_MEMORY_RESERVE] = { "memory_reserve", VALUE_SIZE, 64 * MiB, 64 * TiB, KEY_UNLIMITED },
+	[SK_POLL_INTERVAL] = { "poll_interval", VALUE_MILLIS, 10, 60000, 0 },
+	[SK_DRAIN_TIMEOUT] = { "drain_timeout", VALUE_MILLIS, 0, 3600000, 0 },
+	[SK_KILL_GRACE] = { "kill_grace", VALUE_MILLIS, 0, 60000, 0 },
+};
+
+/* Lowest host uid a jail may get: below are system and login users. */
+#define UID_RANGE_MIN 1000
+#define UID_RANGE_MAX 4294967294U
+
+void settings_defaults(struct policy *p)
+{
+	struct policy_supervisor *sv = &p->supervisor;
+	static const struct access_entry root = { "root", false };
+
+	sv->state_dir = "/var/lib/corral";
+	sv->socket = "/run/corral/corrald.sock";
+	sv->cgroup_parent = "corral";
+	sv->max_running = 4;
+	sv->memory_reserve_bytes = 0;
+	sv->poll_interval_ms = 1000;
+	sv->drain_timeout_ms = 30000;
+	sv->kill_grace_ms = 2000;
+	sv->on_restart = POLICY_RESTART_ADOPT;
+	sv->uid_first = 100000;
+	sv->uid_last = 165535;
+
+	p->operators = (struct access_entry *)&root;  /* never written through */
+	p->n_operators = 1;
+	p->allow_all = true;
+	p->tenant_from = POLICY_TENANT_USER;
+}
+
+static void set_path(struct loader *ld, const struct raw_entry *e, const char **out, size_t max)
+{
+	if (!value_is_clean_path(e->value) || strcmp(e->value, "/") == 0) {
+		errors_add(ld->errors, e->file, e->line, e->key,
+			   "'%s' is not a clean absolute path; allowed: /dir/name without '.', "
+			   "'..', '//', ':', spaces or a trailing '/'", e->value);
+		return;
+	}
+	if (strlen(e->value) > max) {
+		errors_add(ld->errors, e->file, e->line, e->key,
+			   "'%s' is too long; at most %zu characters are allowed", e->value, max);
+		return;
+	}
+	*out = arena_strdup(ld->arena, e->value);
+}
+
+static void set_cgroup_parent(struct loader *ld, const struct raw_entry *e, const char **out)
+{
+	const char *v = e->value;
+	char tmp[4096];
+
+	/* Relative: below corrald's own cgroup.  Same rules as a path. */
+	snprintf(tmp, sizeof(tmp), "%s%s", v[0] == '/' ? "" : "/", v);
+	if (!value_is_clean_path(tmp) || strcmp(tmp, "/") == 0) {
+		errors_add(ld->errors, e->file, e->line, e->key,
+			   "'%s' is not a cgroup path; allowed: a relative path below corrald's "
+			   "cgroup (e.g. corral) or an absolute one, without '.', '..' or '//'", v);
+		return;
+	}
+	*out = arena_strdup(ld->arena, v);
+}
+
+static void set_uid_range(struct loader *ld, const struct raw_entry *e, struct policy *p)
+{
+	unsigned long long first, last;
+	int used = 0;
+
+	if (sscanf(e->value, "%llu-%llu%n", &first, &last, &used) != 2 ||
+	    (size_t)used != strlen(e->value) || e->value[0] == '-' || e->value[0] == '+' ||
+	    strchr(e->value, ' ')) {
+		errors_add(ld->errors, e->file, e->line, e->key,
+			   "'%s' is not a uid range; write FIRST-LAST, e.g. 100000-165535", e->value);
+		return;
+	}
+	if (first < UID_RANGE_MIN || last > UID_RANGE_MAX || first > last) {
+		errors_add(ld->errors, e->file, e->line, e->key,
+			   "'%s' is out of range; allowed: FIRST-LAST with %d <= FIRST <= LAST <= %u",
+			   e->value, UID_RANGE_MIN, UID_RANGE_MAX);
+		return;
+	}
+	p->supervisor.uid_first = (uint32_t)first;
+	p->supervisor.uid_last = (uint32_t)last;
+}
+
+void settings_supervisor(struct loader *ld, struct policy *p, const struct raw_section *s)
+{
+	struct policy_supervisor *sv = &p->supervisor;
+	unsigned first[SK_COUNT] = { 0 };
+
+	for (size_t i = s->first; i < s->first + s->count; i++) {
+		const struct raw_entry *e = &ld->entries[i];
+		uint64_t v;
+		int k;
+
+		for (k = 0; k < SK_COUNT && strcmp(e->key, supervisor_keys[k]) != 0; k++)
+			;
+		if (k == SK_COUNT) {
+			build_unknown_key(ld, s, e, supervisor_keys);
+			continue;
+		}
+		if (!build_key_once(ld, &first[k], e))
+			continue;
+		switch ((enum supervisor_key)k) {
+		case SK_STATE_DIR:
+			set_path(ld, e, &sv->state_dir, 1024);
+			break;
+		case SK_SOCKET:
+			/* sockaddr_un.sun_path holds 108 bytes with the NUL. */
+			set_path(ld, e, &sv->socket, 107);
+			break;
+		case SK_CGROUP_PARENT:
+			set_cgroup_parent(ld, e, &sv->cgroup_parent);
+			break;
+		case SK_ON_RESTART:
+			if (strcmp(e->value, "adopt") == 0)
+				sv->on_restart = POLICY_RESTART_ADOPT;
+			else if (strcmp(e->value, "kill") == 0)
+				sv->on_restart = POLICY_RESTART_KILL;
+			else
+				errors_add(ld->errors, e->file, e->line, e->key,
+					   "'%s' is not allowed; allowed: adopt, kill", e->value);
+			break;
+		case SK_UID_RANGE:
+			set_uid_range(ld, e, p);
+			break;
+		case SK_MAX_RUNNING:
+		case SK_MEMORY_RESERVE:
+		case SK_POLL_INTERVAL:
+		case SK_DRAIN_TIMEOUT:
+		case SK_KILL_GRACE:
+			if (!value_parse_key(&supervisor_numbers[k], e->value, &v, ld->errors, e->file,
+					     e->line))
+				break;
+			if (k == SK_MAX_RUNNING)
+				sv->max_running = (uint32_t)v;
+			else if (k == SK_MEMORY_RESERVE)
+				sv->memory_reserve_bytes = v;
+			else if (k == SK_POLL_INTERVAL)
+				sv->poll_interval_ms = v;
+			else if (k == SK_DRAIN_TIMEOUT)
+				sv->drain_timeout_ms = v;
+			else
+				sv->kill_grace_ms = v;
+			break;
+		case SK_COUNT:
+			break;
+		}
+	}
+}
+
+/* ---- [access] ------------------------------------------------------------ */
+
+enum access_key { AK_OPERATORS, AK_USERS, AK_TENANT_FROM, AK_TENANT_MAP, AK_COUNT };
+static const char *const access_keys[AK_COUNT + 1] = {
+	"operators", "users", "tenant_from", "tenant_map", NULL,
+};
+
+/* "root @wheel alice" (also comma separated) appended to *list. */
+static void add_names(struct loader *ld, const struct raw_entry *e, struct access_entry **list,
+		      size_t *n, size_t *cap, bool *all)
+{
+	char *copy = arena_strdup(ld->arena, e->value);
+	char *save = NULL;
+
+	if (!copy)
+		return;
+	for (char *w = strtok_r(copy, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		bool group = w[0] == '@';
+		const char *name = group ? w + 1 : w;
+
+		if (all && strcmp(w, "*") == 0) {
+			*all = true;
+			continue;
+		}
+		if (!value_is_name(name)) {
+			errors_add(ld->errors, e->file, e->line, e->key,
+				   "'%s' is not a user or @group name; allowed: names of letters, "
+				   "digits, _ . @ -%s", w, all ? ", or * for everyone" : "");
+			continue;
+		}
+		if (!arena_grow(ld->arena, (void **)list, cap, *n, sizeof(**list)))
+			return;
+		(*list)[*n].name = name;
+		(*list)[*n].group = group;
+		(*n)++;
+	}
+}
+
+void settings_access(struct loader *ld, struct policy *p, const struct raw_section *s)
+{
+	unsigned first_tenant_from = 0;
+	size_t cap_ops = 0, cap_users = 0, cap_maps = 0;
+	bool ops_set = false, users_set = false;
+
+	for (size_t i = s->first; i < s->first + s->count; i++) {
+		const struct raw_entry *e = &ld->entries[i];
+		int k;
+
+		for (k = 0; k < AK_COUNT && strcmp(e->key, access_keys[k]) != 0; k++)
+			;
+		switch ((enum access_key)k) {
+		case AK_OPERATORS:
+			if (!ops_set) {  /* the file's list replaces the default (root) */
+				p->operators = NULL;
+				p->n_operators = 0;
+				ops_set = true;
+			}
+			add_names(ld, e, &p->operators, &p->n_operators, &cap_ops, NULL);
+			break;
+		case AK_USERS:
+			if (!users_set) {
+				p->allow_all = false;
+				users_set = true;
+			}
+			add_names(ld, e, &p->users_allowed, &p->n_users_allowed, &cap_users,
+				  &p->allow_all);
+			break;
+		case AK_TENANT_FROM:
+			if (!build_key_once(ld, &first_tenant_from, e))
+				break;
+			if (strcmp(e->value, "user") == 0)
+				p->tenant_from = POLICY_TENANT_USER;
+			else if (strcmp(e->value, "group") == 0)
+				p->tenant_from = POLICY_TENANT_GROUP;
+			else
+				errors_add(ld->errors, e->file, e->line, e->key,
+					   "'%s' is not allowed; allowed: user (the Unix user name), "
+					   "group (the primary group name)", e->value);
+			break;
+		case AK_TENANT_MAP: {
+			const char *colon = strchr(e->value, ':');
+			char *unix_name, *tenant;
+
+			unix_name = colon ? arena_strndup(ld->arena, e->value,
+							  (size_t)(colon - e->value)) : NULL;
+			tenant = colon ? arena_strdup(ld->arena, colon + 1) : NULL;
+			if (!unix_name || !tenant || !value_is_name(unix_name) ||
+			    !value_is_name(tenant)) {
+				errors_add(ld->errors, e->file, e->line, e->key,
+					   "'%s' is not a mapping; write UNIX_USER:TENANT, e.g. "
+					   "alice:research", e->value);
+				break;
+			}
+			for (size_t j = 0; j < p->n_tenant_maps; j++) {
+				if (strcmp(p->tenant_maps[j].unix_name, unix_name) == 0) {
+					errors_add(ld->errors, e->file, e->line, e->key,
+						   "user '%s' is already mapped to tenant '%s'",
+						   unix_name, p->tenant_maps[j].tenant);
+					unix_name = NULL;
+					break;
+				}
+			}
+			if (!unix_name || !arena_grow(ld->arena, (void **)&p->tenant_maps,
+						      &cap_maps, p->n_tenant_maps,
+						      sizeof(*p->tenant_maps)))
+				break;
+			p->tenant_maps[p->n_tenant_maps].unix_name = unix_name;
+			p->tenant_maps[p->n_tenant_maps].tenant = tenant;
+			p->n_tenant_maps++;
+			break;
+		}
+		case AK_COUNT:
+			build_unknown_key(ld, s, e, access_keys);
+			break;
+		}
+	}
+}
+
+/* Checks across sections, after everything was read. */
+void settings_check(struct loader *ld, struct policy *p, const struct raw_section *supervisor)
+{
+	const struct policy_supervisor *sv = &p->supervisor;
+	uint64_t uids = (uint64_t)sv->uid_last - sv->uid_first + 1;
+
+	if (uids < sv->max_running) {
+		const char *file = supervisor ? supervisor->file : p->path;
+		unsigned line = supervisor ? supervisor->line : 0;
+
+		/* Point at the uid_range (or max_running) line that decides it. */
+		for (size_t i = 0; supervisor && i < supervisor->count; i++) {
+			const struct raw_entry *e = &ld->entries[supervisor->first + i];
+
+			if (strcmp(e->key, "uid_range") == 0 ||
+			    (strcmp(e->key, "max_running") == 0 && line == supervisor->line))
+				line = e->line;
+		}
+
+		errors_add(ld->errors, file, line, "uid_range",
+			   "%" PRIu32 "-%" PRIu32 " holds %" PRIu64 " uids but max_running is %"
+			   PRIu32 "; every running jail needs its own uid", sv->uid_first,
+			   sv->uid_last, uids, sv->max_running);
+	}
+}

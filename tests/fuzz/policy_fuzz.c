@@ -1,0 +1,56 @@
+/*
+ * tests/fuzz/policy_fuzz.c — libFuzzer target: any bytes as a policy file.
+ * Loads from a buffer (includes refused: no filesystem access), then, when
+ * the policy is valid, runs every lookup.  Must never crash or leak.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "policy/policy.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void exercise(const struct policy *p)
+{
+	const char *const groups[] = { "wheel", "staff", NULL };
+	struct policy_limits limits;
+	char line[64];
+
+	(void)policy_supervisor(p);
+	(void)policy_is_operator(p, "root", groups);
+	(void)policy_may_use(p, "alice", groups);
+	(void)policy_tenant_of(p, "alice", "staff");
+	(void)policy_default_plan(p);
+	for (int kind = POLICY_PLANS; kind <= POLICY_PROFILES; kind++) {
+		size_t n = policy_count(p, (enum policy_kind)kind);
+
+		for (size_t i = 0; i < n; i++) {
+			const char *name = policy_name_at(p, (enum policy_kind)kind, i);
+
+			if (kind == POLICY_PLANS && policy_plan_limits(p, name, &limits) == 0)
+				(void)policy_profile(p, limits.profile);
+			if (kind == POLICY_USERS && policy_limits_for(p, name, &limits) == 0)
+				(void)policy_format_cpus(limits.cpu_millis, line, sizeof(line));
+			if (kind == POLICY_PROFILES)
+				(void)policy_profile(p, name);
+		}
+	}
+	(void)policy_limits_for(p, "nobody-in-particular", &limits);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct policy_errors errors = { 0 };
+	struct policy *p = NULL;
+	char line[1024];
+
+	if (policy_load_buffer("fuzz.conf", (const char *)data, size, POLICY_LOAD_NO_INCLUDE, &p,
+			       &errors) == 0)
+		exercise(p);
+	for (size_t i = 0; i < errors.count; i++)
+		policy_error_format(&errors.items[i], line, sizeof(line));
+	policy_free(p);
+	policy_errors_free(&errors);
+	return 0;
+}

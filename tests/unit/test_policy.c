@@ -1,0 +1,486 @@
+/*
+ * tests/unit/test_policy.c — loading valid policies: defaults, plan
+ * inheritance, user overrides, [default], value syntax, access, profiles,
+ * includes, reloading.  Errors live in test_policy_errors.c.
+ */
+#include "tests/unit/policy_helpers.h"
+
+#define MiB (1024ULL * 1024)
+#define GiB (1024ULL * MiB)
+
+static void test_empty_policy_has_defaults(void **state)
+{
+	struct policy *p = load_ok("");
+	const struct policy_supervisor *sv = policy_supervisor(p);
+	struct policy_limits l;
+
+	(void)state;
+	assert_string_equal(sv->state_dir, "/var/lib/corral");
+	assert_string_equal(sv->socket, "/run/corral/corrald.sock");
+	assert_string_equal(sv->cgroup_parent, "corral");
+	assert_int_equal(sv->max_running, 4);
+	assert_int_equal(sv->memory_reserve_bytes, 0);
+	assert_int_equal(sv->poll_interval_ms, 1000);
+	assert_int_equal(sv->drain_timeout_ms, 30000);
+	assert_int_equal(sv->kill_grace_ms, 2000);
+	assert_int_equal(sv->on_restart, POLICY_RESTART_ADOPT);
+	assert_int_equal(sv->uid_first, 100000);
+	assert_int_equal(sv->uid_last, 165535);
+	/* No [default]: unknown users are not tenants. */
+	assert_int_equal(policy_limits_for(p, "alice", &l), -ENOENT);
+	assert_null(policy_default_plan(p));
+	/* The built-in default profile always exists. */
+	assert_non_null(policy_profile(p, "default"));
+	assert_int_equal(policy_count(p, POLICY_PROFILES), 1);
+	assert_true(policy_is_operator(p, "root", NULL));
+	assert_false(policy_is_operator(p, "alice", NULL));
+	assert_true(policy_may_use(p, "alice", NULL));
+	policy_free(p);
+}
+
+static void test_supervisor_values_are_read(void **state)
+{
+	struct policy *p = load_ok("[supervisor]\n"
+				   "state_dir = /srv/corral\n"
+				   "socket = /run/c.sock\n"
+				   "cgroup_parent = /corral.slice/tasks\n"
+				   "max_running = 16\n"
+				   "memory_reserve = 48G\n"
+				   "poll_interval = 250ms\n"
+				   "drain_timeout = 2m\n"
+				   "kill_grace = 0\n"
+				   "on_restart = kill\n"
+				   "uid_range = 200000-200099\n");
+	const struct policy_supervisor *sv = policy_supervisor(p);
+
+	(void)state;
+	assert_string_equal(sv->state_dir, "/srv/corral");
+	assert_string_equal(sv->socket, "/run/c.sock");
+	assert_string_equal(sv->cgroup_parent, "/corral.slice/tasks");
+	assert_int_equal(sv->max_running, 16);
+	assert_int_equal(sv->memory_reserve_bytes, 48 * GiB);
+	assert_int_equal(sv->poll_interval_ms, 250);
+	assert_int_equal(sv->drain_timeout_ms, 120000);
+	assert_int_equal(sv->kill_grace_ms, 0);
+	assert_int_equal(sv->on_restart, POLICY_RESTART_KILL);
+	assert_int_equal(sv->uid_first, 200000);
+	assert_int_equal(sv->uid_last, 200099);
+	policy_free(p);
+}
+
+static void test_plan_unset_keys_take_builtin_defaults(void **state)
+{
+	struct policy *p = load_ok("[plan free]\nmemory = 256M\n");
+	struct policy_limits l;
+
+	(void)state;
+	assert_int_equal(policy_plan_limits(p, "free", &l), 0);
+	assert_string_equal(l.plan, "free");
+	assert_string_equal(l.profile, "default");
+	assert_int_equal(l.memory_bytes, 256 * MiB);
+	assert_int_equal(l.max_concurrent, 1);
+	assert_int_equal(l.max_queued, 100);
+	assert_int_equal(l.weight, 100);
+	assert_int_equal(l.cpu_millis, 1000);
+	assert_int_equal(l.monthly_cpu_seconds, 0);
+	assert_int_equal(l.max_task_seconds, 600);
+	assert_int_equal(l.max_cpu_seconds, 0);
+	assert_int_equal(l.pids, 256);
+	assert_int_equal(l.output_limit_bytes, 16 * MiB);
+	assert_int_equal(policy_plan_limits(p, "pro", &l), -ENOENT);
+	policy_free(p);
+}
+
+static const char *const plans_text =
+	"[plan free]\n"
+	"max_concurrent = 1\n"
+	"monthly_cpu_hours = 10\n"
+	"memory = 512M\n"
+	"cpus = 0.5\n"
+	"[plan pro]\n"
+	"inherit = free\n"
+	"max_concurrent = 4\n"
+	"memory = 2G\n"
+	"[plan team]\n"
+	"inherit = pro\n"
+	"weight = 300\n"
+	"[default]\n"
+	"plan = free\n"
+	"max_queued = 5\n"
+	"[user alice]\n"
+	"plan = team\n"
+	"memory = 3G\n"
+	"monthly_cpu_hours = unlimited\n"
+	"[user bob]\n"
+	"pids = 64\n";
+
+static void test_plan_inherits_unset_keys_from_parent(void **state)
+{
+	struct policy *p = load_ok(plans_text);
+	struct policy_limits l;
+
+	(void)state;
+	assert_int_equal(policy_plan_limits(p, "team", &l), 0);
+	assert_int_equal(l.weight, 300);          /* its own */
+	assert_int_equal(l.max_concurrent, 4);    /* from pro */
+	assert_int_equal(l.memory_bytes, 2 * GiB);
+	assert_int_equal(l.cpu_millis, 500);      /* from free */
+	assert_int_equal(l.monthly_cpu_seconds, 10 * 3600);
+	assert_int_equal(l.pids, 256);            /* built in */
+	policy_free(p);
+}
+
+static void test_user_overrides_win_over_plan(void **state)
+{
+	struct policy *p = load_ok(plans_text);
+	struct policy_limits l;
+
+	(void)state;
+	assert_int_equal(policy_limits_for(p, "alice", &l), 0);
+	assert_string_equal(l.plan, "team");
+	assert_int_equal(l.memory_bytes, 3 * GiB);
+	assert_int_equal(l.monthly_cpu_seconds, 0);  /* unlimited */
+	assert_int_equal(l.weight, 300);
+	assert_int_equal(l.max_queued, 100);  /* [default]'s override is not for alice */
+	assert_true(policy_has_user(p, "alice"));
+	policy_free(p);
+}
+
+static void test_user_without_plan_gets_default_plan(void **state)
+{
+	struct policy *p = load_ok(plans_text);
+	struct policy_limits l;
+
+	(void)state;
+	assert_int_equal(policy_limits_for(p, "bob", &l), 0);
+	assert_string_equal(l.plan, "free");
+	assert_int_equal(l.pids, 64);
+	assert_int_equal(l.max_queued, 100);
+	policy_free(p);
+}
+
+static void test_unknown_user_gets_default_section(void **state)
+{
+	struct policy *p = load_ok(plans_text);
+	struct policy_limits l;
+
+	(void)state;
+	assert_false(policy_has_user(p, "carol"));
+	assert_int_equal(policy_limits_for(p, "carol", &l), 0);
+	assert_string_equal(l.plan, "free");
+	assert_int_equal(l.max_queued, 5);
+	assert_int_equal(l.memory_bytes, 512 * MiB);
+	assert_string_equal(policy_default_plan(p), "free");
+	policy_free(p);
+}
+
+static void test_names_are_listed_sorted(void **state)
+{
+	struct policy *p = load_ok(plans_text);
+
+	(void)state;
+	assert_int_equal(policy_count(p, POLICY_PLANS), 3);
+	assert_string_equal(policy_name_at(p, POLICY_PLANS, 0), "free");
+	assert_string_equal(policy_name_at(p, POLICY_PLANS, 1), "pro");
+	assert_string_equal(policy_name_at(p, POLICY_PLANS, 2), "team");
+	assert_null(policy_name_at(p, POLICY_PLANS, 3));
+	assert_int_equal(policy_count(p, POLICY_USERS), 2);
+	assert_string_equal(policy_name_at(p, POLICY_USERS, 0), "alice");
+	policy_free(p);
+}
+
+static void test_value_syntax_units(void **state)
+{
+	struct policy *p = load_ok("[plan x]\n"
+				   "memory = 6144KiB\n"
+				   "output_limit = 4096\n"
+				   "max_task_seconds = 1h30m\n"
+				   "max_cpu_seconds = 90\n"
+				   "monthly_cpu_hours = 90m\n"
+				   "cpus = 2.25\n"
+				   "  weight = 7   ; indented, inline comment\n"
+				   "# a comment\n"
+				   "; another\n");
+	struct policy_limits l;
+
+	(void)state;
+	assert_int_equal(policy_plan_limits(p, "x", &l), 0);
+	assert_int_equal(l.memory_bytes, 6 * MiB);
+	assert_int_equal(l.output_limit_bytes, 4096);
+	assert_int_equal(l.max_task_seconds, 5400);
+	assert_int_equal(l.max_cpu_seconds, 90);
+	assert_int_equal(l.monthly_cpu_seconds, 5400);
+	assert_int_equal(l.cpu_millis, 2250);
+	assert_int_equal(l.weight, 7);
+	policy_free(p);
+}
+
+static void test_crlf_and_bom_are_accepted(void **state)
+{
+	struct policy *p = load_ok("\xEF\xBB\xBF[plan x]\r\nmemory = 8M\r\n");
+	struct policy_limits l;
+
+	(void)state;
+	assert_int_equal(policy_plan_limits(p, "x", &l), 0);
+	assert_int_equal(l.memory_bytes, 8 * MiB);
+	policy_free(p);
+}
+
+static void test_access_operators_users_and_tenants(void **state)
+{
+	struct policy *p = load_ok("[access]\n"
+				   "operators = alice @wheel\n"
+				   "operators = bob\n"
+				   "users = carol, @students\n"
+				   "tenant_from = group\n"
+				   "tenant_map = jenkins:ci\n");
+	const char *const wheel[] = { "users", "wheel", NULL };
+	const char *const students[] = { "students", NULL };
+
+	(void)state;
+	assert_true(policy_is_operator(p, "alice", NULL));
+	assert_true(policy_is_operator(p, "bob", NULL));
+	assert_true(policy_is_operator(p, "dave", wheel));
+	assert_false(policy_is_operator(p, "root", NULL));  /* the list replaced the default */
+	assert_true(policy_may_use(p, "carol", NULL));
+	assert_true(policy_may_use(p, "erin", students));
+	assert_true(policy_may_use(p, "alice", NULL));      /* operators always may */
+	assert_false(policy_may_use(p, "mallory", NULL));
+	assert_string_equal(policy_tenant_of(p, "jenkins", "jenkins"), "ci");
+	assert_string_equal(policy_tenant_of(p, "erin", "students"), "students");
+	policy_free(p);
+}
+
+static void test_tenant_is_user_name_by_default(void **state)
+{
+	struct policy *p = load_ok("");
+
+	(void)state;
+	assert_string_equal(policy_tenant_of(p, "alice", "staff"), "alice");
+	policy_free(p);
+}
+
+static void test_profile_keys_are_read(void **state)
+{
+	struct policy *p = load_ok("[profile py]\n"
+				   "bind_ro = /opt/python\n"
+				   "bind_rw = /srv/data:/data\n"
+				   "tmpfs = /var/cache:16M\n"
+				   "tmpfs = /scratch\n"
+				   "tmp_size = 128M\n"
+				   "work_size = 1G\n"
+				   "env = LANG=C.UTF-8\n"
+				   "env = PATH=/usr/bin:/bin\n"
+				   "cwd = /work/src\n"
+				   "hostname = sandbox-1\n"
+				   "network = none\n"
+				   "seccomp = strict\n"
+				   "seccomp_allow = ptrace, personality\n"
+				   "seccomp_deny = socket\n"
+				   "uid = 2000\n"
+				   "rlimit_nofile = 1024\n"
+				   "rlimit_fsize = 2G\n"
+				   "rlimit_stack = 16M\n");
+	const struct policy_profile *pf = policy_profile(p, "py");
+
+	(void)state;
+	assert_non_null(pf);
+	assert_int_equal(pf->n_binds, 2);
+	assert_string_equal(pf->binds[0].source, "/opt/python");
+	assert_string_equal(pf->binds[0].target, "/opt/python");
+	assert_false(pf->binds[0].writable);
+	assert_string_equal(pf->binds[1].source, "/srv/data");
+	assert_string_equal(pf->binds[1].target, "/data");
+	assert_true(pf->binds[1].writable);
+	assert_int_equal(pf->n_tmpfs, 2);
+	assert_int_equal(pf->tmpfs[0].size_bytes, 16 * MiB);
+	assert_int_equal(pf->tmpfs[1].size_bytes, 64 * MiB);
+	assert_int_equal(pf->tmp_bytes, 128 * MiB);
+	assert_int_equal(pf->work_bytes, GiB);
+	assert_string_equal(pf->env[0], "LANG=C.UTF-8");
+	assert_string_equal(pf->env[1], "PATH=/usr/bin:/bin");
+	assert_null(pf->env[2]);
+	assert_string_equal(pf->cwd, "/work/src");
+	assert_string_equal(pf->hostname, "sandbox-1");
+	assert_int_equal(pf->seccomp, POLICY_SECCOMP_STRICT);
+	assert_string_equal(pf->seccomp_allow[0], "ptrace");
+	assert_string_equal(pf->seccomp_allow[1], "personality");
+	assert_null(pf->seccomp_allow[2]);
+	assert_string_equal(pf->seccomp_deny[0], "socket");
+	assert_int_equal(pf->uid, 2000);
+	assert_int_equal(pf->gid, 2000);  /* follows uid */
+	assert_int_equal(pf->rlimit_nofile, 1024);
+	assert_int_equal(pf->rlimit_fsize, 2 * GiB);
+	assert_int_equal(pf->rlimit_stack, 16 * MiB);
+	assert_string_equal(pf->file, "t.conf");
+	assert_int_equal(pf->line, 1);
+	policy_free(p);
+}
+
+static void test_profile_defaults(void **state)
+{
+	struct policy *p = load_ok("[profile bare]\n");
+	const struct policy_profile *pf = policy_profile(p, "bare");
+
+	(void)state;
+	assert_non_null(pf);
+	assert_int_equal(pf->n_binds, 0);
+	assert_null(pf->env);
+	assert_null(pf->seccomp_allow);
+	assert_string_equal(pf->cwd, "/work");
+	assert_string_equal(pf->hostname, "corral");
+	assert_int_equal(pf->seccomp, POLICY_SECCOMP_DEFAULT);
+	assert_int_equal(pf->uid, 1000);
+	assert_int_equal(pf->gid, 1000);
+	assert_int_equal(pf->tmp_bytes, 64 * MiB);
+	assert_int_equal(pf->rlimit_nofile, 256);
+	assert_int_equal(pf->rlimit_fsize, GiB);
+	assert_int_equal(pf->rlimit_stack, 8 * MiB);
+	policy_free(p);
+}
+
+static void test_file_profile_default_replaces_builtin(void **state)
+{
+	struct policy *p = load_ok("[profile default]\nhostname = mine\n");
+
+	(void)state;
+	assert_int_equal(policy_count(p, POLICY_PROFILES), 1);
+	assert_string_equal(policy_profile(p, "default")->hostname, "mine");
+	policy_free(p);
+}
+
+static void test_plan_profile_must_be_defined_and_is_returned(void **state)
+{
+	struct policy *p = load_ok("[profile py]\n[plan pro]\nprofile = py\n[default]\nplan = pro\n");
+	struct policy_limits l;
+
+	(void)state;
+	assert_int_equal(policy_limits_for(p, "anyone", &l), 0);
+	assert_string_equal(l.profile, "py");
+	assert_non_null(policy_profile(p, l.profile));
+	policy_free(p);
+}
+
+static void test_two_loads_are_independent(void **state)
+{
+	struct policy *a = load_ok("[plan x]\nmemory = 8M\n");
+	struct policy *b = load_ok("[plan x]\nmemory = 16M\n");
+	struct policy_limits l;
+
+	(void)state;
+	policy_free(a);
+	assert_int_equal(policy_plan_limits(b, "x", &l), 0);
+	assert_int_equal(l.memory_bytes, 16 * MiB);
+	policy_free(b);
+}
+
+static void test_failed_load_leaves_caller_errors_and_no_policy(void **state)
+{
+	struct policy_errors errors = { 0 };
+	struct policy *p = NULL;
+	const char *good = "[plan x]\n";
+
+	(void)state;
+	load_bad("[plan x]\nmemory = lots\n", &errors);
+	/* Reusing a list that already holds errors: a good load still succeeds. */
+	assert_int_equal(policy_load_buffer("t.conf", good, strlen(good), 0, &p, &errors), 0);
+	assert_non_null(p);
+	assert_int_equal(errors.count, 1);
+	policy_free(p);
+	policy_errors_free(&errors);
+}
+
+static void test_include_reads_sorted_files_relative_to_includer(void **state)
+{
+	char *dir = make_temp_dir();
+	char path[4096];
+	struct policy_errors errors = { 0 };
+	struct policy *p = NULL;
+	struct policy_limits l;
+
+	(void)state;
+	assert_int_equal(mkdir(strcat(strcpy(path, dir), "/policy.d"), 0755), 0);
+	write_file(dir, "main.conf", "include = policy.d/*.conf\n[default]\nplan = b\n");
+	write_file(dir, "policy.d/20-b.conf", "[plan b]\ninherit = a\nmemory = 64M\n");
+	write_file(dir, "policy.d/10-a.conf", "[plan a]\npids = 32\n");
+	write_file(dir, "policy.d/ignored.txt", "garbage\n");
+	snprintf(path, sizeof(path), "%s/main.conf", dir);
+	assert_int_equal(policy_load(path, &p, &errors), 0);
+	assert_int_equal(policy_limits_for(p, "x", &l), 0);
+	assert_int_equal(l.memory_bytes, 64 * MiB);
+	assert_int_equal(l.pids, 32);
+	assert_string_equal(policy_path(p), path);
+	policy_free(p);
+	policy_errors_free(&errors);
+	remove_tree(dir);
+}
+
+static void test_formatting_helpers(void **state)
+{
+	char b[32];
+
+	(void)state;
+	assert_string_equal(policy_format_size(512 * MiB, b, sizeof(b)), "512M");
+	assert_string_equal(policy_format_size(1536, b, sizeof(b)), "1536");
+	assert_string_equal(policy_format_size(3 * GiB, b, sizeof(b)), "3G");
+	assert_string_equal(policy_format_duration_ms(90000, b, sizeof(b)), "90s");
+	assert_string_equal(policy_format_duration_ms(7200000, b, sizeof(b)), "2h");
+	assert_string_equal(policy_format_duration_ms(1500, b, sizeof(b)), "1500ms");
+	assert_string_equal(policy_format_duration_ms(0, b, sizeof(b)), "0s");
+	assert_string_equal(policy_format_cpus(500, b, sizeof(b)), "0.5");
+	assert_string_equal(policy_format_cpus(2250, b, sizeof(b)), "2.25");
+	assert_string_equal(policy_format_cpus(10, b, sizeof(b)), "0.01");
+	assert_string_equal(policy_format_cpus(3000, b, sizeof(b)), "3");
+}
+
+static void test_example_policy_loads(void **state)
+{
+	struct policy_errors errors = { 0 };
+	struct policy *p = NULL;
+	struct policy_limits l;
+	int r = policy_load("contrib/policy/corral.conf", &p, &errors);
+
+	(void)state;
+	for (size_t i = 0; i < errors.count; i++) {
+		char line[1024];
+
+		policy_error_format(&errors.items[i], line, sizeof(line));
+		print_error("%s\n", line);
+	}
+	assert_int_equal(r, 0);
+	assert_int_equal(policy_limits_for(p, "someone", &l), 0);
+	assert_string_equal(l.plan, "free");
+	assert_int_equal(policy_plan_limits(p, "operator", &l), 0);
+	assert_int_equal(l.monthly_cpu_seconds, 0);
+	policy_free(p);
+	policy_errors_free(&errors);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty_policy_has_defaults),
+		cmocka_unit_test(test_supervisor_values_are_read),
+		cmocka_unit_test(test_plan_unset_keys_take_builtin_defaults),
+		cmocka_unit_test(test_plan_inherits_unset_keys_from_parent),
+		cmocka_unit_test(test_user_overrides_win_over_plan),
+		cmocka_unit_test(test_user_without_plan_gets_default_plan),
+		cmocka_unit_test(test_unknown_user_gets_default_section),
+		cmocka_unit_test(test_names_are_listed_sorted),
+		cmocka_unit_test(test_value_syntax_units),
+		cmocka_unit_test(test_crlf_and_bom_are_accepted),
+		cmocka_unit_test(test_access_operators_users_and_tenants),
+		cmocka_unit_test(test_tenant_is_user_name_by_default),
+		cmocka_unit_test(test_profile_keys_are_read),
+		cmocka_unit_test(test_profile_defaults),
+		cmocka_unit_test(test_file_profile_default_replaces_builtin),
+		cmocka_unit_test(test_plan_profile_must_be_defined_and_is_returned),
+		cmocka_unit_test(test_two_loads_are_independent),
+		cmocka_unit_test(test_failed_load_leaves_caller_errors_and_no_policy),
+		cmocka_unit_test(test_include_reads_sorted_files_relative_to_includer),
+		cmocka_unit_test(test_formatting_helpers),
+		cmocka_unit_test(test_example_policy_loads),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
