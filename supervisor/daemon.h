@@ -1,0 +1,183 @@
+/*
+ * supervisor/daemon.h — corrald's state, shared by its files (internal to
+ * the daemon):
+ *   daemon.c        start-up, the epoll loop, signals, timers
+ *   daemon_conn.c   client connections: lines in, responses out, SO_PEERCRED
+ *   daemon_ops.c    the API operations (submit, status, list, ...)
+ *   daemon_queue.c  users, the in-memory queue, dispatch through sched.c
+ *   daemon_run.c    running tasks: start a jail, CPU polling and charging,
+ *                   deadlines, cancel, the end of a task
+ *
+ * Every state change goes to the store (SQLite) first; memory only mirrors
+ * it (queued tasks without their argv, running tasks with their jail).
+ */
+#ifndef CORRAL_SUPERVISOR_DAEMON_H
+#define CORRAL_SUPERVISOR_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy/policy.h"
+#include "runner/jail.h"
+#include "supervisor/api.h"
+#include "supervisor/store.h"
+
+struct daemon;
+struct client;
+
+/* Why the daemon itself ends a running task (wins over what the jail says). */
+enum end_why { END_NONE = 0, END_TIMEOUT, END_CPU_LIMIT, END_BUDGET, END_CANCEL, END_SHUTDOWN };
+
+/* epoll's data.ptr points at an object whose first member is its kind */
+enum ep_kind { EP_TIMER = 1, EP_SIGNAL, EP_LISTEN, EP_CLIENT, EP_TASK };
+
+struct dtask {
+	int ep_kind;                   /* EP_TASK: first member */
+	int64_t id;
+	struct duser *user;
+	struct dtask *next;            /* queue link (queued) / running list link */
+	uint64_t seq;                  /* submit order */
+	uint64_t wall_limit_ms;        /* requested (0 = plan's) */
+	uint64_t cpu_limit_ms;         /* requested (0 = plan's) */
+	uint64_t memory_bytes;         /* requested (0 = plan's) */
+	/* running */
+	struct jail *jail;
+	int pidfd;
+	uint32_t uid_slot;
+	uint64_t started_us;           /* wall clock (with the test offset) */
+	uint64_t deadline_mono_us;     /* 0 = none */
+	uint64_t kill_at_mono_us;      /* grace period end after SIGTERM; 0 = none */
+	uint64_t cpu_limit_us;         /* reserved at start; UINT64_MAX = none */
+	bool budget_capped;            /* cpu_limit_us was cut by the budget */
+	uint64_t charged_us;           /* the charging cursor (as stored) */
+	uint64_t memory_reserved;
+	uint64_t wall_limit_effective_ms;
+	enum end_why why;
+	char *cancelled_by;
+};
+
+struct duser {
+	char *name;
+	struct duser *hash_next;
+	struct dtask *queue_head, *queue_tail;
+	uint32_t queued, running;
+	uint64_t reserved_us;          /* cpu limits of running tasks */
+	uint64_t pass;                 /* fair-share state (sched.h) */
+	char month[8];                 /* month of used_us */
+	uint64_t used_us;              /* charged this month (mirrors the store) */
+};
+
+struct waiter {
+	struct waiter *next;
+	struct client *client;
+	char *tag_json;
+	int64_t task_id;
+	uint64_t expires_mono_us;      /* 0 = never */
+	bool logs;                     /* a logs --follow request */
+	bool stderr_stream;
+	uint64_t offset, max;
+};
+
+struct daemon {
+	struct policy *policy;
+	char *policy_path;
+	const struct policy_supervisor *cfg;
+	char *state_dir, *socket_path, *db_path, *tasks_dir;
+	struct store *store;
+	int epfd, signal_fd, listen_fd, timer_fd, lock_fd;
+	bool shutting_down;
+	int64_t clock_offset_us;       /* CORRALD_CLOCK_OFFSET, for tests */
+
+	/* users */
+	struct duser **user_table;
+	size_t user_buckets, n_users;
+	/* queue and running */
+	uint64_t next_seq;
+	uint64_t virtual_time;
+	size_t queued_total;
+	struct dtask *running;         /* list */
+	uint32_t running_count;
+	uint64_t memory_reserved;
+	uint8_t *uid_slots;            /* 1 = in use */
+	uint32_t n_uid_slots;
+	bool dispatch_needed;
+	uint64_t next_poll_mono_us;
+
+	struct client *clients;
+	struct waiter *waiters;
+	/* submits in the current store batch, answered after it commits */
+	struct pending_submit *pending;
+	bool batch_open;
+};
+
+/* daemon.c */
+uint64_t daemon_now_us(const struct daemon *d);         /* epoch µs (+ test offset) */
+uint64_t daemon_mono_us(void);                          /* CLOCK_MONOTONIC µs */
+void daemon_month(const struct daemon *d, uint64_t epoch_us, char out[8]);  /* "YYYY-MM" UTC */
+void daemon_rearm_timer(struct daemon *d);
+int daemon_epoll_add(struct daemon *d, int fd, uint32_t events, void *ptr);
+void daemon_epoll_del(struct daemon *d, int fd);
+/* Run corrald until SIGTERM/SIGINT: 0, or 1 after printing why it cannot start. */
+int daemon_main(const char *policy_path, const char *state_dir, const char *socket_path);
+
+/* daemon_conn.c */
+void conn_accept(struct daemon *d);
+void conn_event(struct daemon *d, struct client *c, uint32_t events);
+/* Queue a response line (takes ownership of line). */
+void conn_send(struct daemon *d, struct client *c, char *line);
+void conn_send_error(struct daemon *d, struct client *c, const char *tag_json,
+		     enum api_error_code code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void conn_flush_all(struct daemon *d);
+void conn_close_all(struct daemon *d);
+uid_t conn_uid(const struct client *c);
+const char *conn_tenant(const struct client *c);
+bool conn_is_operator(const struct client *c);
+bool conn_may_use(const struct client *c);
+
+/* daemon_ops.c */
+void ops_handle(struct daemon *d, struct client *c, struct api_request *req);
+/* After the store batch committed (ok) or failed: answer pending submits. */
+void ops_finish_batch(struct daemon *d, bool committed, const char *error);
+/* A task ended or produced output: answer waiters that can be answered. */
+void ops_wake_waiters(struct daemon *d, int64_t task_id, bool ended);
+/* Expired waits, follow polls. */
+void ops_check_waiters(struct daemon *d);
+void ops_drop_client_waiters(struct daemon *d, struct client *c);
+char *ops_task_json(struct daemon *d, const struct store_task *t);
+
+/* daemon_queue.c */
+struct duser *queue_user(struct daemon *d, const char *name);   /* find or create */
+struct duser *queue_find_user(struct daemon *d, const char *name);
+void queue_push(struct daemon *d, struct dtask *t);
+bool queue_remove(struct daemon *d, int64_t id);              /* a queued task */
+struct dtask *queue_find(struct daemon *d, int64_t id);
+void queue_dispatch(struct daemon *d);
+/* Limits of a user from the current policy (0, or -ENOENT). */
+int queue_limits(struct daemon *d, const struct duser *u, struct policy_limits *lim);
+/* The user's budget in µs (UINT64_MAX = unlimited) and used this month. */
+uint64_t queue_budget_us(const struct policy_limits *lim);
+void queue_refresh_month(struct daemon *d, struct duser *u);
+/* Position and pending reason of a queued task (for status/queue). */
+int queue_pending(struct daemon *d, int64_t id, struct api_pending *out, char *msg, size_t msg_size);
+/* All queued tasks in start order with their pending info: caller frees *ids/*positions. */
+int queue_order(struct daemon *d, const char *user, int64_t **ids, size_t *n);
+void queue_free_all(struct daemon *d);
+/* At start: the store's queued tasks into memory, in submit order. */
+int queue_load(struct daemon *d);
+
+/* daemon_run.c */
+int run_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool budget_capped,
+	      uint64_t memory_reserved);
+void run_pidfd_ready(struct daemon *d, struct dtask *t);
+void run_poll(struct daemon *d);                 /* charge CPU, enforce CPU and budget */
+void run_check_deadlines(struct daemon *d);      /* timeouts and grace periods */
+uint64_t run_next_event_mono_us(struct daemon *d);
+struct dtask *run_find(struct daemon *d, int64_t id);
+void run_cancel(struct daemon *d, struct dtask *t, const char *by);
+void run_shutdown_all(struct daemon *d);
+void run_fail_leftovers(struct daemon *d);       /* tasks "running" from a previous life */
+const char *run_task_dir(struct daemon *d, int64_t id, char *buf, size_t size);
+
+#endif
