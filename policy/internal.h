@@ -117,6 +117,7 @@ struct loader {
 	size_t n_entries, cap_entries;
 	struct loaded_file *files;  /* every file read, for include loops */
 	size_t n_files, cap_files;
+	unsigned syscall_guesses;   /* "did you mean" searches of the syscall table so far */
 };
 
 /* Read path (and what it includes) into ld.  Problems are reported. */
