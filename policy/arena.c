@@ -9,7 +9,9 @@
 
 #include "policy/internal.h"
 
-#define ARENA_BLOCK_SIZE (16 * 1024)
+/* Blocks start small (most policies are a few KiB) and double up to this. */
+#define ARENA_FIRST_BLOCK (2 * 1024)
+#define ARENA_BLOCK_SIZE (64 * 1024)
 
 struct arena_block {
 	struct arena_block *next;
@@ -35,7 +37,9 @@ void *arena_alloc(struct arena *arena, size_t size)
 	}
 	size = align_up(size ? size : 1);
 	if (!b || b->size - b->used < size) {
-		size_t cap = size > ARENA_BLOCK_SIZE ? size : ARENA_BLOCK_SIZE;
+		size_t usual = b ? (b->size < ARENA_BLOCK_SIZE ? b->size * 2 : ARENA_BLOCK_SIZE)
+				 : ARENA_FIRST_BLOCK;
+		size_t cap = size > usual ? size : usual;
 
 		b = malloc(sizeof(*b) + cap);
 		if (!b) {
@@ -46,7 +50,7 @@ void *arena_alloc(struct arena *arena, size_t size)
 		b->size = cap;
 		/* A big one-off block goes behind the current one so the
 		 * current block's free space is still used. */
-		if (arena->head && cap > ARENA_BLOCK_SIZE) {
+		if (arena->head && cap > usual) {
 			b->next = arena->head->next;
 			arena->head->next = b;
 		} else {

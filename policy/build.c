@@ -197,6 +197,8 @@ int policy_load(const char *path, struct policy **out, struct policy_errors *err
 int policy_load_buffer(const char *name, const char *data, size_t len, unsigned flags,
 		       struct policy **out, struct policy_errors *errors)
 {
+	if (!data)
+		len = 0;
 	return load(name ? name : "<buffer>", data ? data : "", len, flags, out, errors);
 }
 

@@ -148,7 +148,13 @@ const char *errors_did_you_mean(const char *word, const char *const *candidates)
 	size_t limit = len <= 4 ? 1 : len <= 9 ? 2 : 3;
 
 	for (size_t i = 0; candidates && candidates[i]; i++) {
-		size_t d = errors_distance(word, candidates[i]);
+		size_t clen = strlen(candidates[i]);
+		size_t d;
+
+		/* The distance is at least the difference in length. */
+		if ((clen > len ? clen - len : len - clen) > limit)
+			continue;
+		d = errors_distance(word, candidates[i]);
 
 		if (d < best_d) {
 			best_d = d;

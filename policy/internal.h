@@ -117,6 +117,7 @@ struct loader {
 	size_t n_entries, cap_entries;
 	struct loaded_file *files;  /* every file read, for include loops */
 	size_t n_files, cap_files;
+	unsigned syscall_guesses;   /* "did you mean" searches of the syscall table so far */
 };
 
 /* Read path (and what it includes) into ld.  Problems are reported. */
@@ -228,7 +229,7 @@ void build_unknown_key(struct loader *ld, const struct raw_section *s, const str
 /* A key that may appear once: first use records e's line in *first_line;
  * a second use is reported and returns false. */
 bool build_key_once(struct loader *ld, unsigned *first_line, const struct raw_entry *e);
-/* "[plan free]" for messages, in a static-free caller buffer. */
+/* "[plan free]" for messages, written to the caller's buf. */
 char *section_label(const struct raw_section *s, char *buf, size_t size);
 
 #endif

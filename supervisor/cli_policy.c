@@ -18,8 +18,8 @@ static void policy_usage(FILE *f)
 		"usage: corral policy check [FILE]\n"
 		"       corral policy show [--user NAME | --plan NAME | --profile NAME] [FILE]\n"
 		"\n"
-		"  check   validate FILE (default %s) and its includes; print a summary,\n"
-		"          or every error and exit 1\n"
+		"  check   validate FILE (default %s)\n"
+		"          and its includes; print a summary, or every error and exit 1\n"
 		"  show    print effective values: a tenant's limits (--user), a plan's,\n"
 		"          a profile's, or with no option the [supervisor] settings\n",
 		POLICY_DEFAULT_PATH);
@@ -216,6 +216,10 @@ int cli_policy_show(const char *path, enum cli_policy_show what, const char *nam
 
 static int cmd_check(int argc, char **argv)
 {
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		policy_usage(stdout);
+		return 0;
+	}
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
 		policy_usage(stderr);
 		return 2;
