@@ -8,9 +8,18 @@
  *  - allows only the native architecture: a foreign-arch syscall (i386 via
  *    int 0x80) kills the process, and libseccomp's x86_64 filter sends x32
  *    syscalls (nr | 0x40000000) to the same bad-arch action;
- *  - denies the deny-list (EPERM; clone3 ENOSYS) and checks three calls'
- *    arguments: clone with any CLONE_NEW* flag, ioctl TIOCSTI/TIOCLINUX and
- *    personality other than PER_LINUX or the 0xffffffff query -> EPERM.
+ *  - denies the deny-list (EPERM; clone3 and openat2 ENOSYS) and checks
+ *    these calls' arguments, EPERM when:
+ *      clone with any CLONE_NEW* flag; ioctl TIOCSTI/TIOCLINUX; personality
+ *      other than PER_LINUX or the 0xffffffff query;
+ *      chmod/fchmod/fchmodat/fchmodat2 and the create modes of open, openat,
+ *      creat, mkdir, mkdirat, mknod, mknodat with S_ISUID or S_ISGID (a
+ *      file in a writable bind would be setuid to the jail's pooled host
+ *      uid, which the next tenant's jail reuses); mknod/mknodat of S_IFCHR
+ *      or S_IFBLK nodes;
+ *      socket with a family other than AF_UNIX, AF_INET, AF_INET6,
+ *      AF_NETLINK (AF_VSOCK is not network-namespaced; AF_ALG, AF_PACKET,
+ *      ... are attack surface); socketpair other than AF_UNIX.
  *
  * default allows the rest; strict allows its allow-list and returns ENOSYS
  * for the rest (see seccomp_profiles.c for why ENOSYS there).
@@ -19,9 +28,16 @@
  * profile and wins over everything else.  extra_allow lifts a whole-syscall
  * denial of the profile (strict: adds to the allow-list; default: removes a
  * deny-list entry, e.g. ptrace for a debugger).  It never lifts the argument
- * checks of clone, ioctl and personality: those calls stay allowed with the
- * checks, so "ioctl" in an allow-list cannot silently re-enable TIOCSTI; and
- * allowing clone3 is an error (its flags are out of the filter's reach).
+ * checks above: those calls stay allowed with the checks, so "ioctl" in an
+ * allow-list cannot silently re-enable TIOCSTI, nor "chmod" setuid bits, nor
+ * "socket" AF_VSOCK; and allowing clone3 or openat2 is an error (their flags
+ * and mode are in memory out of the filter's reach).
+ *
+ * libseccomp 2.5.4 has no "not equal under a mask", allows one comparison
+ * per argument per rule, and an unconditional ALLOW on a syscall silently
+ * drops its EPERM argument rules.  So in strict (default action ENOSYS) the
+ * allowed remainder of an argument-checked call is written as a union of
+ * single masked comparisons disjoint from the EPERM rules.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -32,6 +48,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -63,10 +80,118 @@ static const uint32_t denied_ioctls[] = { TIOCSTI, TIOCLINUX };
 #define PERSONALITY_QUERY 0xffffffffUL
 #define LOW32 0xffffffffULL
 
-/* Calls whose arguments the filter checks; never lifted by extra_allow. */
-static const char *const argument_checked[] = { "clone", "ioctl", "personality", NULL };
-
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* One masked comparison on an argument: (arg & mask) == value. */
+struct arg_cube {
+	uint32_t mask, value;
+};
+
+/* Modes that may not be set or created: the setuid and setgid bits (one
+ * rule per bit: no "any of these bits" test), and for mknod device nodes. */
+static const struct arg_cube denied_mode_bits[] = {
+	{ S_ISUID, S_ISUID }, { S_ISGID, S_ISGID },
+	{ S_IFMT, S_IFCHR }, { S_IFMT, S_IFBLK },
+};
+#define MODE_CUBES_SETID 2   /* the first two: every mode-checked call */
+#define MODE_CUBES_MKNOD 4   /* all four: mknod, mknodat */
+
+/* Where the mode is.  The kernel takes it as umode_t (16 bits); single-bit
+ * and S_IFMT tests are not fooled by garbage above that.  open ignores the
+ * mode without O_CREAT/O_TMPFILE, but glibc and musl pass 0 then, so any
+ * open whose mode has the bits is denied. */
+static const struct mode_check {
+	const char *name;
+	unsigned int arg;
+	size_t n_cubes;
+} mode_checked[] = {
+	{ "chmod", 1, MODE_CUBES_SETID }, { "fchmod", 1, MODE_CUBES_SETID },
+	{ "fchmodat", 2, MODE_CUBES_SETID }, { "fchmodat2", 2, MODE_CUBES_SETID },
+	{ "open", 2, MODE_CUBES_SETID }, { "openat", 3, MODE_CUBES_SETID },
+	{ "creat", 1, MODE_CUBES_SETID }, { "mkdir", 1, MODE_CUBES_SETID },
+	{ "mkdirat", 2, MODE_CUBES_SETID }, { "mknod", 1, MODE_CUBES_MKNOD },
+	{ "mknodat", 2, MODE_CUBES_MKNOD },
+};
+
+/*
+ * socket(domain, ...): only these families.  AF_VSOCK is not
+ * network-namespaced (a jail could listen in the host's vsock port space);
+ * AF_ALG, AF_PACKET, AF_KEY, AF_TIPC, AF_RDS, AF_XDP, ... are kernel attack
+ * surface no task here needs.  socketpair: only AF_UNIX means anything.
+ *
+ * The kernel takes domain as an int.  The filter denies every value outside
+ * the list compared as a full 64-bit value, so garbage in the upper half
+ * cannot smuggle a family past it (such calls are denied; no libc makes
+ * them).  The other values are denied as a union of single comparisons:
+ *   domain > max(list), or one of the cubes below, which together cover
+ *   exactly the values 0..max(list) that are not in the list (checked when
+ *   the filter is built, see family_rules_check).
+ */
+struct family_rule {
+	const char *name;
+	const uint32_t *allowed;
+	size_t n_allowed;
+	const struct arg_cube *below_max;  /* EPERM cubes for 0..max not allowed */
+	size_t n_below_max;
+};
+static const uint32_t socket_families[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
+static const struct arg_cube socket_denied_below_max[] = {
+	{ 0x1f, 0 },   /* 0 (and values > 16) */
+	{ 0x04, 0x04 },  /* 4-7, 12-15 */
+	{ 0x03, 0x03 },  /* 3, 7, 11, 15 */
+	{ 0x0e, 0x08 },  /* 8, 9 */
+};
+static const uint32_t socketpair_families[] = { AF_UNIX };
+static const struct arg_cube socketpair_denied_below_max[] = { { 0x1, 0 } };  /* 0 */
+static const struct family_rule family_rules[] = {
+	{ "socket", socket_families, ARRAY_SIZE(socket_families),
+	  socket_denied_below_max, ARRAY_SIZE(socket_denied_below_max) },
+	{ "socketpair", socketpair_families, ARRAY_SIZE(socketpair_families),
+	  socketpair_denied_below_max, ARRAY_SIZE(socketpair_denied_below_max) },
+};
+
+/* Calls whose arguments the filter checks; never lifted by extra_allow. */
+static const char *const argument_checked[] = {
+	"clone", "ioctl", "personality", "socket", "socketpair",
+	"chmod", "fchmod", "fchmodat", "fchmodat2", "open", "openat", "creat",
+	"mkdir", "mkdirat", "mknod", "mknodat", NULL,
+};
+
+/* Whole-syscall denials extra_allow may not lift: their arguments live in
+ * memory the filter cannot read, so allowing them would bypass the checks
+ * on clone (clone3's flags) and on create modes (openat2's struct
+ * open_how).  The default profile must be able to deny them, so a
+ * libseccomp that does not know their names is an error, not a skip. */
+static const struct {
+	const char *name;
+	const char *why;
+} never_allowed[] = {
+	{ "clone3", "the filter cannot check its namespace flags (allow 'unshare' if the task "
+		    "may create namespaces)" },
+	{ "openat2", "the filter cannot check the mode in its struct open_how (programs fall "
+		     "back to openat)" },
+};
+
+static const struct mode_check *mode_check_find(const char *name)
+{
+	for (size_t i = 0; name && i < ARRAY_SIZE(mode_checked); i++)
+		if (strcmp(mode_checked[i].name, name) == 0)
+			return &mode_checked[i];
+	return NULL;
+}
+
+static const struct family_rule *family_rule_find(const char *name)
+{
+	for (size_t i = 0; name && i < ARRAY_SIZE(family_rules); i++)
+		if (strcmp(family_rules[i].name, name) == 0)
+			return &family_rules[i];
+	return NULL;
+}
+
+static bool cube_matches(const struct arg_cube *c, uint64_t v)
+{
+	return (v & c->mask) == c->value;
+}
 
 /* ---- the profile as a decision per syscall name ---------------------- */
 
@@ -314,8 +439,175 @@ static int rules_add_personality(struct filter_build *b, int nr)
 	return r;
 }
 
+/*
+ * strict: ALLOW the values of argument arg that match none of the denied
+ * cubes, as a union of single masked comparisons (see
+ * rules_add_ioctl_allowed for why).  Split the space on one bit at a time:
+ * a part no denied cube meets becomes an ALLOW rule, a part inside one is
+ * dropped, anything else is split again on a bit of a cube that meets it.
+ * Bits tested by fewer cubes, and bits the cubes agree on, are split first:
+ * for the setuid/setgid bits that gives one rule ((mode & 06000) == 0), for
+ * mknod's four cubes three.
+ */
+struct remainder {
+	struct filter_build *b;
+	int nr;
+	const char *name;
+	unsigned int arg;
+	const struct arg_cube *denied;
+	size_t n_denied;
+	int order[32];     /* the bits of the cubes' masks, split order */
+	int n_order;
+};
+
+static int remainder_split(struct remainder *rm, uint32_t mask, uint32_t value)
+{
+	bool meets_any = false;
+	uint32_t open_bits = 0;
+
+	for (size_t i = 0; i < rm->n_denied; i++) {
+		const struct arg_cube *d = &rm->denied[i];
+
+		if (((d->value ^ value) & d->mask & mask) != 0)
+			continue;           /* disjoint */
+		if ((d->mask & ~mask) == 0)
+			return 0;           /* inside a denied cube */
+		meets_any = true;
+		open_bits |= d->mask & ~mask;
+	}
+	if (!meets_any) {
+		struct scmp_arg_cmp cmp = SCMP_CMP(rm->arg, SCMP_CMP_MASKED_EQ, mask, value);
+
+		return rule_add(rm->b, SCMP_ACT_ALLOW, rm->nr, rm->name, 1, &cmp);
+	}
+	for (int i = 0; i < rm->n_order; i++) {
+		uint32_t bit = 1u << rm->order[i];
+		int r;
+
+		if (!(open_bits & bit))
+			continue;
+		r = remainder_split(rm, mask | bit, value);
+		return r < 0 ? r : remainder_split(rm, mask | bit, value | bit);
+	}
+	return 0;  /* not reached: a meeting cube always has an open bit */
+}
+
+static int rules_add_remainder(struct filter_build *b, int nr, const char *name,
+			       unsigned int arg, const struct arg_cube *denied, size_t n_denied)
+{
+	struct remainder rm = {
+		.b = b, .nr = nr, .name = name, .arg = arg,
+		.denied = denied, .n_denied = n_denied,
+	};
+	unsigned int key[32];
+
+	for (int bit = 0; bit < 32; bit++) {
+		unsigned int users = 0, ones = 0;
+
+		for (size_t i = 0; i < n_denied; i++) {
+			if (!(denied[i].mask & (1u << bit)))
+				continue;
+			users++;
+			ones += (denied[i].value >> bit) & 1;
+		}
+		if (users == 0)
+			continue;
+		/* fewer users first, then bits the users agree on, then low */
+		key[rm.n_order] = users * 128 + (ones != 0 && ones != users) * 64 + (unsigned int)bit;
+		rm.order[rm.n_order++] = bit;
+	}
+	for (int i = 1; i < rm.n_order; i++)   /* insertion sort by key */
+		for (int j = i; j > 0 && key[j - 1] > key[j]; j--) {
+			unsigned int k = key[j];
+			int o = rm.order[j];
+
+			key[j] = key[j - 1];
+			rm.order[j] = rm.order[j - 1];
+			key[j - 1] = k;
+			rm.order[j - 1] = o;
+		}
+	return remainder_split(&rm, 0, 0);
+}
+
+/* Setuid/setgid modes (and for mknod device nodes) -> EPERM. */
+static int rules_add_mode(struct filter_build *b, int nr, const struct mode_check *mc)
+{
+	for (size_t i = 0; i < mc->n_cubes; i++) {
+		const struct arg_cube *c = &denied_mode_bits[i];
+		struct scmp_arg_cmp cmp = SCMP_CMP(mc->arg, SCMP_CMP_MASKED_EQ, c->mask, c->value);
+		int r = rule_add(b, SCMP_ACT_ERRNO(EPERM), nr, mc->name, 1, &cmp);
+
+		if (r < 0)
+			return r;
+	}
+	if (b->profile == JAIL_SECCOMP_STRICT)
+		return rules_add_remainder(b, nr, mc->name, mc->arg, denied_mode_bits, mc->n_cubes);
+	return 0;
+}
+
+static uint32_t family_max(const struct family_rule *fr)
+{
+	uint32_t max = 0;
+
+	for (size_t i = 0; i < fr->n_allowed; i++)
+		if (fr->allowed[i] > max)
+			max = fr->allowed[i];
+	return max;
+}
+
+/* The hand-written cubes must deny exactly 0..max minus the list: a wrong
+ * edit of either would open a family or break an allowed one. */
+static int family_rules_check(const struct family_rule *fr, struct jail_error *err)
+{
+	uint32_t max = family_max(fr);
+
+	for (uint32_t v = 0; v <= max; v++) {
+		bool allowed = false, denied = false;
+
+		for (size_t i = 0; i < fr->n_allowed; i++)
+			allowed |= fr->allowed[i] == v;
+		for (size_t i = 0; i < fr->n_below_max; i++)
+			denied |= cube_matches(&fr->below_max[i], v);
+		if (allowed == denied)
+			return jail_error_set(err, EINVAL, "seccomp_compile",
+					      "%s: family %u is %s by the filter's rules", fr->name,
+					      v, allowed ? "allowed and denied" : "neither allowed nor denied");
+	}
+	return 0;
+}
+
+/* socket/socketpair families outside the list -> EPERM; strict allows the
+ * listed ones with one equality each (disjoint from the EPERM rules). */
+static int rules_add_family(struct filter_build *b, int nr, const struct family_rule *fr)
+{
+	struct scmp_arg_cmp above = SCMP_CMP(0, SCMP_CMP_GT, family_max(fr));
+	int r = family_rules_check(fr, b->err);
+
+	if (r == 0)
+		r = rule_add(b, SCMP_ACT_ERRNO(EPERM), nr, fr->name, 1, &above);
+	for (size_t i = 0; r == 0 && i < fr->n_below_max; i++) {
+		struct scmp_arg_cmp cmp = SCMP_CMP(0, SCMP_CMP_MASKED_EQ, fr->below_max[i].mask,
+						   fr->below_max[i].value);
+
+		r = rule_add(b, SCMP_ACT_ERRNO(EPERM), nr, fr->name, 1, &cmp);
+	}
+	for (size_t i = 0; r == 0 && b->profile == JAIL_SECCOMP_STRICT && i < fr->n_allowed; i++) {
+		struct scmp_arg_cmp cmp = SCMP_CMP(0, SCMP_CMP_EQ, fr->allowed[i]);
+
+		r = rule_add(b, SCMP_ACT_ALLOW, nr, fr->name, 1, &cmp);
+	}
+	return r;
+}
+
 static int rules_add_arguments(struct filter_build *b, int nr, const char *name)
 {
+	const struct mode_check *mc = mode_check_find(name);
+	const struct family_rule *fr = family_rule_find(name);
+
+	if (mc)
+		return rules_add_mode(b, nr, mc);
+	if (fr)
+		return rules_add_family(b, nr, fr);
 	if (strcmp(name, "clone") == 0)
 		return rules_add_clone(b, nr);
 	if (strcmp(name, "ioctl") == 0)
@@ -452,6 +744,14 @@ static int filter_build(enum jail_seccomp_profile profile, const char *const *ex
 		r = jail_error_set(err, r, "seccomp_compile", "enable the filter's binary tree");
 		goto out;
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(never_allowed); i++) {
+		if (seccomp_syscall_resolve_name(never_allowed[i].name) < 0) {
+			r = jail_error_set(err, ENOSYS, "seccomp_compile",
+					   "libseccomp does not know '%s': the filter could not deny "
+					   "it (upgrade libseccomp)", never_allowed[i].name);
+			goto out;
+		}
+	}
 	for (const struct seccomp_denial *d = seccomp_deny_list; d->name; d++) {
 		r = filter_add_syscall(b, d->name, false);
 		if (r < 0)
@@ -519,13 +819,11 @@ int jail_filter_compile(enum jail_seccomp_profile profile, const char *const *ex
 		r = syscall_resolve(extra_allow[i], err);
 		if (r < 0)
 			return r;
-		/* clone3's flags are in memory the filter cannot read: allowing
-		 * it would let any task around clone's namespace check. */
-		if (strcmp(extra_allow[i], "clone3") == 0)
-			return jail_error_set(err, EINVAL, "seccomp_compile",
-					      "syscall 'clone3' cannot be allowed: the filter cannot "
-					      "check its namespace flags (allow 'unshare' if the task "
-					      "may create namespaces)");
+		for (size_t j = 0; j < ARRAY_SIZE(never_allowed); j++)
+			if (strcmp(extra_allow[i], never_allowed[j].name) == 0)
+				return jail_error_set(err, EINVAL, "seccomp_compile",
+						      "syscall '%s' cannot be allowed: %s",
+						      never_allowed[j].name, never_allowed[j].why);
 	}
 	for (size_t i = 0; extra_deny && extra_deny[i]; i++) {
 		r = syscall_resolve(extra_deny[i], err);
@@ -628,4 +926,34 @@ int seccomp_profile_denies_clone(enum jail_seccomp_profile profile, unsigned lon
 	if (profile == JAIL_SECCOMP_NONE)
 		return 0;
 	return (flags & CLONE_NAMESPACE_MASK) != 0;
+}
+
+int seccomp_profile_denies_mode(enum jail_seccomp_profile profile, const char *name,
+				unsigned long mode)
+{
+	const struct mode_check *mc = mode_check_find(name);
+
+	if (!profile_valid(profile) || !mc)
+		return -EINVAL;
+	if (profile == JAIL_SECCOMP_NONE)
+		return 0;
+	for (size_t i = 0; i < mc->n_cubes; i++)
+		if (cube_matches(&denied_mode_bits[i], mode))
+			return 1;
+	return 0;
+}
+
+int seccomp_profile_denies_family(enum jail_seccomp_profile profile, const char *name,
+				  unsigned long domain)
+{
+	const struct family_rule *fr = family_rule_find(name);
+
+	if (!profile_valid(profile) || !fr)
+		return -EINVAL;
+	if (profile == JAIL_SECCOMP_NONE)
+		return 0;
+	for (size_t i = 0; i < fr->n_allowed; i++)
+		if (domain == fr->allowed[i])
+			return 0;
+	return 1;
 }

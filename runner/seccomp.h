@@ -35,6 +35,18 @@ int seccomp_profile_denies(enum jail_seccomp_profile profile, const char *name);
 int seccomp_profile_denies_ioctl(enum jail_seccomp_profile profile, unsigned long request);
 /* 1 if the profile denies clone(flags, ...) (any CLONE_NEW* flag), 0, -EINVAL. */
 int seccomp_profile_denies_clone(enum jail_seccomp_profile profile, unsigned long flags);
+/* 1 if the profile denies the mode argument of name (chmod, fchmod,
+ * fchmodat, fchmodat2, open, openat, creat, mkdir, mkdirat: S_ISUID or
+ * S_ISGID; mknod, mknodat: those or an S_IFCHR/S_IFBLK node), 0 if not,
+ * -EINVAL for another name. */
+int seccomp_profile_denies_mode(enum jail_seccomp_profile profile, const char *name,
+				unsigned long mode);
+/* 1 if the profile denies name ("socket": any family but AF_UNIX, AF_INET,
+ * AF_INET6, AF_NETLINK; "socketpair": any but AF_UNIX) for domain, compared
+ * as the full 64-bit register (garbage above the int is denied), 0 if not,
+ * -EINVAL for another name. */
+int seccomp_profile_denies_family(enum jail_seccomp_profile profile, const char *name,
+				  unsigned long domain);
 
 /* The built-in lists (runner/seccomp_profiles.c). */
 struct seccomp_denial {

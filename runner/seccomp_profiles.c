@@ -2,8 +2,8 @@
  * runner/seccomp_profiles.c — the syscall lists behind the built-in seccomp
  * profiles: the deny-list (both profiles) and strict's allow-list.  Pure
  * data.  The rules that look at arguments (clone's namespace flags, ioctl's
- * TIOCSTI/TIOCLINUX, personality) live in runner/seccomp.c with the code
- * that turns these lists into a filter.
+ * TIOCSTI/TIOCLINUX, personality, setuid/setgid modes, socket families) live
+ * in runner/seccomp.c with the code that turns these lists into a filter.
  *
  * Names libseccomp does not know on the native architecture (i386-only
  * calls on x86_64, or calls newer than the installed libseccomp) are
@@ -46,6 +46,10 @@ const struct seccomp_denial seccomp_deny_list[] = {
 	/* ENOSYS, not EPERM: glibc then falls back to clone(2), which the
 	 * filter can inspect (see seccomp.c). */
 	{ "clone3", ENOSYS },
+	/* ENOSYS for the same reason: its create mode is in a struct the filter
+	 * cannot read (the setuid check is on openat's mode); glibc never
+	 * calls it and its users fall back to openat on ENOSYS. */
+	{ "openat2", ENOSYS },
 	/* Reaching into other processes (same uid inside the jail would
 	 * otherwise suffice). */
 	{ "ptrace", EPERM },
@@ -116,8 +120,9 @@ const struct seccomp_denial seccomp_deny_list[] = {
  * Anything not listed returns ENOSYS: the calls an ordinary program meets
  * that are missing here are mostly newer variants (openat2, epoll_pwait2,
  * cachestat, ...) whose callers fall back to the old call on ENOSYS but
- * give up on EPERM.  clone, ioctl and personality are allowed with argument
- * checks (seccomp.c).
+ * give up on EPERM.  clone, ioctl, personality, socket, socketpair and the
+ * chmod/open/creat/mkdir/mknod families are allowed with argument checks
+ * (seccomp.c).
  */
 const char *const seccomp_strict_allow_list[] = {
 	/* file descriptors and file I/O */
