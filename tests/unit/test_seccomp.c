@@ -7,7 +7,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/filter.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +24,9 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -309,6 +314,221 @@ static int probe_i386_getpid(void)
 }
 #endif
 
+/* ---- probes for the mode and socket-family checks.  Parameters go
+ * through globals set before the fork. ----------------------------------- */
+
+static char g_dir[64];           /* a fresh temp directory per test */
+static char g_file[96];          /* g_dir/file, mode 0644 */
+static char g_new[96];           /* g_dir/new, does not exist */
+static unsigned long g_mode;
+static unsigned long g_family;
+static int g_sock_type;
+static enum jail_seccomp_profile g_profile;
+
+static long nr_of(const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	if (nr < 0)
+		fail_msg("libseccomp does not know %s", name);
+	return nr;
+}
+
+static void temp_dir_make(void)
+{
+	int fd;
+
+	strcpy(g_dir, "/tmp/corral-seccomp-XXXXXX");
+	assert_non_null(mkdtemp(g_dir));
+	snprintf(g_file, sizeof(g_file), "%s/file", g_dir);
+	snprintf(g_new, sizeof(g_new), "%s/new", g_dir);
+	fd = open(g_file, O_CREAT | O_WRONLY | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(fchmod(fd, 0644), 0);  /* whatever the umask */
+	close(fd);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void temp_dir_remove(void)
+{
+	assert_int_equal(nftw(g_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(lstat(path, &st), 0);
+	return st.st_mode;
+}
+
+static void remove_new(void)
+{
+	struct stat st;
+
+	if (lstat(g_new, &st) == 0)
+		assert_int_equal(remove(g_new), 0);
+}
+
+static int probe_chmod(void)
+{
+	return errno_if_failed(syscall(SYS_chmod, g_file, g_mode));
+}
+
+static int probe_fchmod(void)
+{
+	int fd = open(g_file, O_RDONLY);
+
+	return fd < 0 ? errno : errno_if_failed(syscall(SYS_fchmod, fd, g_mode));
+}
+
+static int probe_fchmodat(void)
+{
+	return errno_if_failed(syscall(SYS_fchmodat, AT_FDCWD, g_file, g_mode));
+}
+
+static long g_nr_fchmodat2;
+
+static int probe_fchmodat2(void)
+{
+	return errno_if_failed(syscall(g_nr_fchmodat2, AT_FDCWD, g_file, g_mode, 0));
+}
+
+static int probe_open_creat(void)
+{
+	return errno_if_failed(syscall(SYS_open, g_new, O_CREAT | O_WRONLY | O_EXCL, g_mode));
+}
+
+static int probe_openat_creat(void)
+{
+	return errno_if_failed(syscall(SYS_openat, AT_FDCWD, g_new, O_CREAT | O_WRONLY | O_EXCL,
+				       g_mode));
+}
+
+static int probe_creat(void)
+{
+	return errno_if_failed(syscall(SYS_creat, g_new, g_mode));
+}
+
+static int probe_mkdir(void)
+{
+	return errno_if_failed(syscall(SYS_mkdir, g_new, g_mode));
+}
+
+static int probe_mkdirat(void)
+{
+	return errno_if_failed(syscall(SYS_mkdirat, AT_FDCWD, g_new, g_mode));
+}
+
+static int probe_mknod(void)
+{
+	return errno_if_failed(syscall(SYS_mknod, g_new, g_mode, makedev(1, 3)));
+}
+
+static int probe_mknodat(void)
+{
+	return errno_if_failed(syscall(SYS_mknodat, AT_FDCWD, g_new, g_mode, makedev(1, 3)));
+}
+
+static int probe_openat2_root(void)
+{
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY };
+
+	return errno_if_failed(syscall(nr_of("openat2"), AT_FDCWD, "/", &how, sizeof(how)));
+}
+
+static int probe_socket(void)
+{
+	return errno_if_failed(syscall(SYS_socket, g_family, g_sock_type, 0));
+}
+
+static int probe_socketpair(void)
+{
+	int sv[2];
+
+	return errno_if_failed(syscall(SYS_socketpair, g_family, g_sock_type, 0, sv));
+}
+
+/* Every mode-checked call with every 16-bit mode (and garbage above it), on
+ * a bad path pointer / fd so nothing is created: the filter must answer
+ * EPERM exactly when seccomp_profile_denies_mode says so, and otherwise let
+ * the kernel answer (never EPERM, never strict's ENOSYS).  Exit code 0, or
+ * 1 + the index of the first call that disagrees. */
+static int probe_every_mode_matches_model(void)
+{
+	static const char *const names[] = {
+		"chmod", "fchmod", "fchmodat", "fchmodat2", "open", "openat", "creat",
+		"mkdir", "mkdirat", "mknod", "mknodat",
+	};
+	static const unsigned long garbage[] = { 0, 0x10000, 0xffff0000UL, 0xdead000000000000UL };
+	const char *bad = (const char *)1;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		long nr = nr_of(names[i]);
+
+		for (size_t g = 0; g < sizeof(garbage) / sizeof(garbage[0]); g++) {
+			for (unsigned long m = 0; m <= 0xffff; m++) {
+				unsigned long mode = m | garbage[g];
+				int want = seccomp_profile_denies_mode(g_profile, names[i], mode);
+				long r;
+
+				if (g != 0 && (m & 0xf0ff) != 0)
+					continue;  /* garbage: the interesting bits only */
+				switch (i) {
+				case 0: case 6: case 7: r = syscall(nr, bad, mode); break;
+				case 1: r = syscall(nr, -1, mode); break;
+				case 2: case 8: r = syscall(nr, AT_FDCWD, bad, mode); break;
+				case 3: r = syscall(nr, AT_FDCWD, bad, mode, 0); break;
+				case 4: r = syscall(nr, bad, O_CREAT | O_WRONLY, mode); break;
+				case 5: r = syscall(nr, AT_FDCWD, bad, O_CREAT | O_WRONLY, mode); break;
+				case 9: r = syscall(nr, bad, mode, 0); break;
+				default: r = syscall(nr, AT_FDCWD, bad, mode, 0); break;
+				}
+				if (want < 0 || r == 0)
+					return 1 + (int)i;
+				/* mknod(S_IFDIR): the kernel's own EPERM */
+				if (i >= 9 && want == 0 && (mode & S_IFMT) == S_IFDIR)
+					continue;
+				if ((errno == EPERM) != (want == 1) || errno == ENOSYS)
+					return 1 + (int)i;
+			}
+		}
+	}
+	return 0;
+}
+
+/* socket and socketpair with families 0..1023 and garbage above the int,
+ * with an invalid type so that the kernel answers EINVAL before it looks at
+ * the family: EPERM exactly when seccomp_profile_denies_family says so. */
+static int probe_every_family_matches_model(void)
+{
+	static const unsigned long high[] = { 0, 1UL << 32, 0xffffffff00000000UL };
+	static const unsigned long odd[] = { 0x7fffffffUL, 0x80000000UL, 0xffffffffUL };
+	static const char *const names[] = { "socket", "socketpair" };
+
+	for (size_t i = 0; i < 2; i++) {
+		for (size_t h = 0; h < sizeof(high) / sizeof(high[0]); h++) {
+			for (unsigned long f = 0; f < 1024 + 3; f++) {
+				unsigned long family = (f < 1024 ? f : odd[f - 1024]) | high[h];
+				int want = seccomp_profile_denies_family(g_profile, names[i], family);
+				int sv[2];
+				long r = i == 0 ? syscall(SYS_socket, family, 0x7fff0000, 0)
+						: syscall(SYS_socketpair, family, 0x7fff0000, 0, sv);
+
+				if (want < 0 || r == 0)
+					return 1 + (int)i;
+				if (want == 1 ? errno != EPERM : errno != EINVAL)
+					return 1 + (int)i;
+			}
+		}
+	}
+	return 0;
+}
+
 /* ---- profile names -------------------------------------------------------- */
 
 static void test_profile_names_round_trip(void **state)
@@ -355,7 +575,7 @@ static const char *const must_be_denied[] = {
 	"mount_setattr", "swapon", "swapoff", "reboot", "settimeofday", "clock_settime",
 	"clock_adjtime", "adjtimex", "acct", "quotactl", "lookup_dcookie", "vhangup", "syslog",
 	"uselib", "ustat", "sysfs", "iopl", "ioperm", "fanotify_init", "pidfd_getfd", "kcmp",
-	NULL,
+	"openat2", NULL,
 };
 
 static void test_default_denies_dangerous_syscalls(void **state)
@@ -748,6 +968,353 @@ static void test_strict_filter_runs_python3(void **state)
 	assert_string_equal(out, "1\n");
 }
 
+/* ---- setuid/setgid modes and socket families, in both profiles ------------ */
+
+#define FOR_EACH_FILTER(p) for (int p = JAIL_SECCOMP_DEFAULT; p <= JAIL_SECCOMP_STRICT; p++)
+
+static const unsigned long setid_modes[] = { 04755, 02755, 06755, 04000, 02000 };
+#define N_SETID (sizeof(setid_modes) / sizeof(setid_modes[0]))
+
+/* probe changes g_file's mode: EPERM for the setuid/setgid modes in both
+ * profiles, and the file keeps 0644. */
+static void assert_chmod_denies_setid(probe_fn probe)
+{
+	temp_dir_make();
+	FOR_EACH_FILTER(p) {
+		for (size_t i = 0; i < N_SETID; i++) {
+			g_mode = setid_modes[i];
+			assert_probe_errno(builtin(p), probe, EPERM);
+			assert_int_equal(mode_of(g_file) & 07777, 0644);
+		}
+	}
+	/* Without a filter the same call works: the EPERM was the filter's. */
+	g_mode = 04755;
+	assert_probe_errno(NULL, probe, 0);
+	assert_int_equal(mode_of(g_file) & 07777, 04755);
+	temp_dir_remove();
+}
+
+static void assert_chmod_allows_0755(probe_fn probe)
+{
+	temp_dir_make();
+	FOR_EACH_FILTER(p) {
+		g_mode = 0755;
+		assert_probe_errno(builtin(p), probe, 0);
+		assert_int_equal(mode_of(g_file) & 07777, 0755);
+		assert_int_equal(chmod(g_file, 0644), 0);
+	}
+	temp_dir_remove();
+}
+
+static void test_filters_chmod_setuid_setgid_is_eperm(void **state)
+{
+	assert_chmod_denies_setid(probe_chmod);
+}
+
+static void test_filters_chmod_0755_works(void **state)
+{
+	assert_chmod_allows_0755(probe_chmod);
+}
+
+static void test_filters_fchmod_setuid_setgid_is_eperm(void **state)
+{
+	assert_chmod_denies_setid(probe_fchmod);
+}
+
+static void test_filters_fchmod_0755_works(void **state)
+{
+	assert_chmod_allows_0755(probe_fchmod);
+}
+
+static void test_filters_fchmodat_setuid_setgid_is_eperm(void **state)
+{
+	assert_chmod_denies_setid(probe_fchmodat);
+}
+
+static void test_filters_fchmodat_0755_works(void **state)
+{
+	assert_chmod_allows_0755(probe_fchmodat);
+}
+
+static void test_filters_fchmodat2_setuid_setgid_is_eperm(void **state)
+{
+	g_nr_fchmodat2 = nr_of("fchmodat2");
+	if (syscall(g_nr_fchmodat2, AT_FDCWD, "/", 0755, ~0) == -1 && errno == ENOSYS)
+		skip_loudly("the kernel has no fchmodat2 (Linux < 6.6)");
+	assert_chmod_denies_setid(probe_fchmodat2);
+}
+
+static void test_filters_fchmodat2_0755_works(void **state)
+{
+	g_nr_fchmodat2 = nr_of("fchmodat2");
+	if (syscall(g_nr_fchmodat2, AT_FDCWD, "/", 0755, ~0) == -1 && errno == ENOSYS)
+		skip_loudly("the kernel has no fchmodat2 (Linux < 6.6)");
+	assert_chmod_allows_0755(probe_fchmodat2);
+}
+
+/* probe creates g_new with g_mode: EPERM for setuid/setgid modes, and
+ * nothing is created. */
+static void assert_create_denies_setid(probe_fn probe)
+{
+	struct stat st;
+
+	temp_dir_make();
+	FOR_EACH_FILTER(p) {
+		for (size_t i = 0; i < N_SETID; i++) {
+			g_mode = setid_modes[i];
+			assert_probe_errno(builtin(p), probe, EPERM);
+			assert_int_equal(lstat(g_new, &st), -1);
+		}
+	}
+	temp_dir_remove();
+}
+
+static void assert_create_allows(probe_fn probe, unsigned long mode)
+{
+	temp_dir_make();
+	FOR_EACH_FILTER(p) {
+		g_mode = mode;
+		assert_probe_errno(builtin(p), probe, 0);
+		remove_new();
+	}
+	temp_dir_remove();
+}
+
+static void test_filters_open_creat_setuid_setgid_is_eperm(void **state)
+{
+	assert_create_denies_setid(probe_open_creat);
+}
+
+static void test_filters_openat_creat_setuid_setgid_is_eperm(void **state)
+{
+	assert_create_denies_setid(probe_openat_creat);
+}
+
+static void test_filters_creat_setuid_setgid_is_eperm(void **state)
+{
+	assert_create_denies_setid(probe_creat);
+}
+
+static void test_filters_open_openat_creat_0644_work(void **state)
+{
+	assert_create_allows(probe_open_creat, 0644);
+	assert_create_allows(probe_openat_creat, 0644);
+	assert_create_allows(probe_creat, 0644);
+	assert_create_allows(probe_openat_creat, 0777);
+}
+
+static void test_filters_mkdir_setgid_setuid_is_eperm(void **state)
+{
+	assert_create_denies_setid(probe_mkdir);
+	assert_create_denies_setid(probe_mkdirat);
+}
+
+static void test_filters_mkdir_0755_works(void **state)
+{
+	assert_create_allows(probe_mkdir, 0755);
+	assert_create_allows(probe_mkdirat, 0755);
+}
+
+static void test_filters_mknod_devices_and_setid_are_eperm(void **state)
+{
+	static const unsigned long denied[] = {
+		S_IFCHR | 0600, S_IFBLK | 0600, S_IFREG | 04755, S_IFIFO | 02644,
+	};
+	struct stat st;
+
+	temp_dir_make();
+	FOR_EACH_FILTER(p) {
+		for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+			g_mode = denied[i];
+			assert_probe_errno(builtin(p), probe_mknod, EPERM);
+			assert_probe_errno(builtin(p), probe_mknodat, EPERM);
+			assert_int_equal(lstat(g_new, &st), -1);
+		}
+	}
+	temp_dir_remove();
+}
+
+static void test_filters_mknod_fifo_and_regular_file_work(void **state)
+{
+	assert_create_allows(probe_mknod, S_IFIFO | 0644);
+	assert_create_allows(probe_mknodat, S_IFIFO | 0644);
+	assert_create_allows(probe_mknodat, S_IFREG | 0600);
+	assert_create_allows(probe_mknodat, 0600);   /* 0: a regular file */
+}
+
+static void test_filters_openat2_is_enosys(void **state)
+{
+	assert_probe_errno(NULL, probe_openat2_root, 0);
+	FOR_EACH_FILTER(p)
+		assert_probe_errno(builtin(p), probe_openat2_root, ENOSYS);
+}
+
+static void test_filters_socket_vsock_alg_packet_are_eperm(void **state)
+{
+	static const struct { int family, type; } denied[] = {
+		{ AF_VSOCK, SOCK_STREAM }, { AF_ALG, SOCK_SEQPACKET }, { AF_PACKET, SOCK_RAW },
+		{ AF_KEY, SOCK_RAW }, { AF_XDP, SOCK_RAW }, { AF_TIPC, SOCK_RDM },
+		{ AF_RDS, SOCK_SEQPACKET }, { AF_CAN, SOCK_RAW }, { AF_BLUETOOTH, SOCK_STREAM },
+	};
+
+	FOR_EACH_FILTER(p) {
+		for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+			g_family = (unsigned long)denied[i].family;
+			g_sock_type = denied[i].type;
+			assert_probe_errno(builtin(p), probe_socket, EPERM);
+		}
+		/* Garbage above the int does not turn AF_VSOCK into something else. */
+		g_family = 0x100000000UL | AF_VSOCK;
+		g_sock_type = SOCK_STREAM;
+		assert_probe_errno(builtin(p), probe_socket, EPERM);
+	}
+}
+
+static void test_filters_socket_unix_inet_inet6_netlink_work(void **state)
+{
+	static const struct { int family, type; } allowed[] = {
+		{ AF_UNIX, SOCK_STREAM }, { AF_UNIX, SOCK_DGRAM }, { AF_INET, SOCK_STREAM },
+		{ AF_INET, SOCK_DGRAM }, { AF_INET6, SOCK_STREAM }, { AF_NETLINK, SOCK_RAW },
+	};
+
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		g_family = (unsigned long)allowed[i].family;
+		g_sock_type = allowed[i].type;
+		if (WEXITSTATUS(status_of_probe(NULL, probe_socket)) != 0)
+			skip_loudly("socket(%d, %d) fails here even without a filter",
+				    allowed[i].family, allowed[i].type);
+		FOR_EACH_FILTER(p)
+			assert_probe_errno(builtin(p), probe_socket, 0);
+	}
+}
+
+static void test_filters_socketpair_allows_only_unix(void **state)
+{
+	FOR_EACH_FILTER(p) {
+		g_family = AF_UNIX;
+		g_sock_type = SOCK_STREAM;
+		assert_probe_errno(builtin(p), probe_socketpair, 0);
+		g_family = AF_INET;   /* the kernel: EOPNOTSUPP */
+		assert_probe_errno(builtin(p), probe_socketpair, EPERM);
+		g_family = AF_TIPC;
+		g_sock_type = SOCK_RDM;
+		assert_probe_errno(builtin(p), probe_socketpair, EPERM);
+	}
+}
+
+static void test_filters_match_mode_model_for_every_mode(void **state)
+{
+	/* none (no filter): the probes never get EPERM from the kernel. */
+	for (int p = JAIL_SECCOMP_DEFAULT; p <= JAIL_SECCOMP_NONE; p++) {
+		g_profile = p;
+		assert_probe_errno(p == JAIL_SECCOMP_NONE ? NULL : builtin(p),
+				   probe_every_mode_matches_model, 0);
+	}
+}
+
+static void test_filters_match_family_model_for_every_family(void **state)
+{
+	for (int p = JAIL_SECCOMP_DEFAULT; p <= JAIL_SECCOMP_NONE; p++) {
+		g_profile = p;
+		assert_probe_errno(p == JAIL_SECCOMP_NONE ? NULL : builtin(p),
+				   probe_every_family_matches_model, 0);
+	}
+}
+
+static void test_mode_and_family_models(void **state)
+{
+	FOR_EACH_FILTER(p) {
+		assert_int_equal(seccomp_profile_denies_mode(p, "chmod", 04755), 1);
+		assert_int_equal(seccomp_profile_denies_mode(p, "fchmodat", 02000), 1);
+		assert_int_equal(seccomp_profile_denies_mode(p, "openat", 0x10000UL | 04000), 1);
+		assert_int_equal(seccomp_profile_denies_mode(p, "chmod", 01777), 0);
+		assert_int_equal(seccomp_profile_denies_mode(p, "mkdir", S_IFCHR | 0755), 0);
+		assert_int_equal(seccomp_profile_denies_mode(p, "mknod", S_IFCHR | 0600), 1);
+		assert_int_equal(seccomp_profile_denies_mode(p, "mknodat", S_IFBLK | 0600), 1);
+		assert_int_equal(seccomp_profile_denies_mode(p, "mknodat", S_IFIFO | 0600), 0);
+		assert_int_equal(seccomp_profile_denies_mode(p, "read", 0), -EINVAL);
+		assert_int_equal(seccomp_profile_denies_family(p, "socket", AF_VSOCK), 1);
+		assert_int_equal(seccomp_profile_denies_family(p, "socket", AF_NETLINK), 0);
+		assert_int_equal(seccomp_profile_denies_family(p, "socket", 0x100000000UL | AF_INET), 1);
+		assert_int_equal(seccomp_profile_denies_family(p, "socketpair", AF_INET), 1);
+		assert_int_equal(seccomp_profile_denies_family(p, "socketpair", AF_UNIX), 0);
+		assert_int_equal(seccomp_profile_denies_family(p, "bind", AF_UNIX), -EINVAL);
+		/* argument-checked, so not denied whole */
+		assert_int_equal(seccomp_profile_denies(p, "chmod"), 0);
+		assert_int_equal(seccomp_profile_denies(p, "socket"), 0);
+		assert_int_equal(seccomp_profile_denies(p, "mknod"), 0);
+	}
+	assert_int_equal(seccomp_profile_denies_mode(JAIL_SECCOMP_NONE, "chmod", 04755), 0);
+	assert_int_equal(seccomp_profile_denies_family(JAIL_SECCOMP_NONE, "socket", AF_VSOCK), 0);
+	assert_int_equal(seccomp_profile_denies_mode((enum jail_seccomp_profile)9, "chmod", 0), -EINVAL);
+}
+
+/* Ordinary programs that create files and directories, under both filters. */
+static void test_filters_run_cp_and_mkdir_p(void **state)
+{
+	char *argv[] = {
+		"/bin/sh", "-c",
+		"mkdir -p \"$0/a/b/c\" && cp /etc/passwd \"$0/a/b/c/f\" && "
+		"cp -p /bin/true \"$0/a/b/c/t\" && \"$0/a/b/c/t\" && cp -r \"$0/a\" \"$0/z\" && "
+		"chmod 0700 \"$0/z/b/c/f\" && ls \"$0/z/b/c\"",
+		NULL, NULL,
+	};
+	char out[256];
+
+	FOR_EACH_FILTER(p) {
+		temp_dir_make();
+		argv[3] = g_dir;
+		assert_int_equal(exit_code_of_command(p, argv, out, sizeof(out)), 0);
+		assert_string_equal(out, "f\nt\n");
+		temp_dir_remove();
+	}
+}
+
+static void test_filters_run_python3_writing_files(void **state)
+{
+	char *argv[] = {
+		"/usr/bin/python3", "-c",
+		"import os, shutil, socket, sys, tempfile\n"
+		"d = sys.argv[1]\n"
+		"os.makedirs(d + '/p/q')\n"
+		"open(d + '/p/q/f', 'w').write('x')\n"
+		"os.chmod(d + '/p/q/f', 0o755)\n"
+		"shutil.copy2(d + '/p/q/f', d + '/p/g')\n"
+		"tempfile.mkstemp(dir=d)\n"
+		"socket.socket(socket.AF_UNIX).close()\n"
+		"print(oct(os.stat(d + '/p/g').st_mode & 0o7777))\n",
+		NULL, NULL,
+	};
+	char out[64];
+
+	if (access(argv[0], X_OK) != 0)
+		skip_loudly("%s is not installed", argv[0]);
+	FOR_EACH_FILTER(p) {
+		temp_dir_make();
+		argv[3] = g_dir;
+		assert_int_equal(exit_code_of_command(p, argv, out, sizeof(out)), 0);
+		assert_string_equal(out, "0o755\n");
+		temp_dir_remove();
+	}
+}
+
+static void test_default_filter_runs_shell_ls_python3(void **state)
+{
+	char *const sh[] = { "/bin/sh", "-c", "echo hi | cat", NULL };
+	char *const ls[] = { "/bin/ls", "/", NULL };
+	char *const py[] = { "/usr/bin/python3", "-c", "print(1)", NULL };
+	char out[4096];
+
+	assert_int_equal(exit_code_of_command(JAIL_SECCOMP_DEFAULT, sh, out, sizeof(out)), 0);
+	assert_string_equal(out, "hi\n");
+	assert_int_equal(exit_code_of_command(JAIL_SECCOMP_DEFAULT, ls, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "usr\n"));
+	if (access(py[0], X_OK) != 0)
+		skip_loudly("%s is not installed", py[0]);
+	assert_int_equal(exit_code_of_command(JAIL_SECCOMP_DEFAULT, py, out, sizeof(out)), 0);
+	assert_string_equal(out, "1\n");
+}
+
 /* ---- extra rules in real filters ------------------------------------------ */
 
 static void test_extra_deny_returns_eperm(void **state)
@@ -826,6 +1393,68 @@ static void test_extra_allow_of_clone3_is_refused(void **state)
 	assert_non_null(strstr(err.message, "'clone3'"));
 }
 
+static void test_extra_allow_keeps_mode_and_family_checks(void **state)
+{
+	const char *const allow[] = {
+		"chmod", "fchmod", "fchmodat", "open", "openat", "creat", "mkdir", "mkdirat",
+		"mknod", "mknodat", "socket", "socketpair", NULL,
+	};
+	struct jail_filter *filter = NULL;
+	struct jail_error err = { 0 };
+
+	temp_dir_make();
+	FOR_EACH_FILTER(p) {
+		assert_int_equal(jail_filter_compile(p, allow, NULL, &filter, &err), 0);
+		g_mode = 04755;
+		assert_probe_errno(filter, probe_chmod, EPERM);
+		assert_probe_errno(filter, probe_openat_creat, EPERM);
+		g_mode = 02755;
+		assert_probe_errno(filter, probe_mkdir, EPERM);
+		g_mode = S_IFCHR | 0600;
+		assert_probe_errno(filter, probe_mknod, EPERM);
+		g_family = AF_VSOCK;
+		g_sock_type = SOCK_STREAM;
+		assert_probe_errno(filter, probe_socket, EPERM);
+		/* and the ordinary calls still work */
+		g_mode = 0755;
+		assert_probe_errno(filter, probe_chmod, 0);
+		g_family = AF_UNIX;
+		assert_probe_errno(filter, probe_socket, 0);
+		jail_filter_free(filter);
+	}
+	temp_dir_remove();
+}
+
+static void test_extra_allow_of_openat2_is_refused(void **state)
+{
+	const char *const allow[] = { "openat2", NULL };
+	struct jail_filter *filter = NULL;
+	struct jail_error err = { 0 };
+
+	FOR_EACH_FILTER(p) {
+		assert_int_equal(jail_filter_compile(p, allow, NULL, &filter, &err), -EINVAL);
+		assert_null(filter);
+		assert_non_null(strstr(err.message, "'openat2'"));
+	}
+}
+
+static void test_extra_deny_of_chmod_denies_it_whole(void **state)
+{
+	const char *const deny[] = { "chmod", NULL };
+	struct jail_filter *filter = NULL;
+	struct jail_error err = { 0 };
+
+	temp_dir_make();
+	FOR_EACH_FILTER(p) {
+		assert_int_equal(jail_filter_compile(p, NULL, deny, &filter, &err), 0);
+		g_mode = 0755;
+		assert_probe_errno(filter, probe_chmod, EPERM);
+		assert_probe_errno(filter, probe_fchmod, 0);
+		jail_filter_free(filter);
+	}
+	temp_dir_remove();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -878,12 +1507,41 @@ int main(void)
 		cmocka_unit_test(test_strict_filter_runs_shell_pipeline),
 		cmocka_unit_test(test_strict_filter_runs_ls),
 		cmocka_unit_test(test_strict_filter_runs_python3),
+		cmocka_unit_test(test_filters_chmod_setuid_setgid_is_eperm),
+		cmocka_unit_test(test_filters_chmod_0755_works),
+		cmocka_unit_test(test_filters_fchmod_setuid_setgid_is_eperm),
+		cmocka_unit_test(test_filters_fchmod_0755_works),
+		cmocka_unit_test(test_filters_fchmodat_setuid_setgid_is_eperm),
+		cmocka_unit_test(test_filters_fchmodat_0755_works),
+		cmocka_unit_test(test_filters_fchmodat2_setuid_setgid_is_eperm),
+		cmocka_unit_test(test_filters_fchmodat2_0755_works),
+		cmocka_unit_test(test_filters_open_creat_setuid_setgid_is_eperm),
+		cmocka_unit_test(test_filters_openat_creat_setuid_setgid_is_eperm),
+		cmocka_unit_test(test_filters_creat_setuid_setgid_is_eperm),
+		cmocka_unit_test(test_filters_open_openat_creat_0644_work),
+		cmocka_unit_test(test_filters_mkdir_setgid_setuid_is_eperm),
+		cmocka_unit_test(test_filters_mkdir_0755_works),
+		cmocka_unit_test(test_filters_mknod_devices_and_setid_are_eperm),
+		cmocka_unit_test(test_filters_mknod_fifo_and_regular_file_work),
+		cmocka_unit_test(test_filters_openat2_is_enosys),
+		cmocka_unit_test(test_filters_socket_vsock_alg_packet_are_eperm),
+		cmocka_unit_test(test_filters_socket_unix_inet_inet6_netlink_work),
+		cmocka_unit_test(test_filters_socketpair_allows_only_unix),
+		cmocka_unit_test(test_filters_match_mode_model_for_every_mode),
+		cmocka_unit_test(test_filters_match_family_model_for_every_family),
+		cmocka_unit_test(test_mode_and_family_models),
+		cmocka_unit_test(test_filters_run_cp_and_mkdir_p),
+		cmocka_unit_test(test_filters_run_python3_writing_files),
+		cmocka_unit_test(test_default_filter_runs_shell_ls_python3),
 		cmocka_unit_test(test_extra_deny_returns_eperm),
 		cmocka_unit_test(test_extra_deny_wins_over_extra_allow),
 		cmocka_unit_test(test_extra_allow_adds_to_strict),
 		cmocka_unit_test(test_extra_allow_lifts_a_default_denial),
 		cmocka_unit_test(test_extra_allow_keeps_argument_checks),
 		cmocka_unit_test(test_extra_allow_of_clone3_is_refused),
+		cmocka_unit_test(test_extra_allow_keeps_mode_and_family_checks),
+		cmocka_unit_test(test_extra_allow_of_openat2_is_refused),
+		cmocka_unit_test(test_extra_deny_of_chmod_denies_it_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
