@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -94,6 +95,32 @@ static void take_jail_identity(const struct child_ctx *ctx)
 		child_fail(ctx->report_fd, errno, "capset", "raise effective capabilities");
 }
 
+static int compare_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* The jail's init inherited every fd of its parent (a daemon's database,
+ * sockets, cgroup fds): keep only what the jail uses. */
+static void close_inherited_fds(const struct child_ctx *ctx)
+{
+	int keep[] = { 0, 1, 2, ctx->sync_fd, ctx->report_fd, ctx->stdin_fd, ctx->stdout_fd,
+		       ctx->stderr_fd, ctx->status_fd };
+	size_t n = sizeof(keep) / sizeof(keep[0]);
+	int from = 0;
+
+	qsort(keep, n, sizeof(keep[0]), compare_int);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < 0)
+			continue;
+		if (keep[i] > from && syscall(SYS_close_range, (unsigned)from, (unsigned)keep[i] - 1, 0) < 0)
+			child_fail(ctx->report_fd, errno, "close_range", "close inherited file descriptors");
+		from = keep[i] + 1;
+	}
+	if (syscall(SYS_close_range, (unsigned)from, ~0u, 0) < 0)
+		child_fail(ctx->report_fd, errno, "close_range", "close inherited file descriptors");
+}
+
 void child_main(const struct child_ctx *ctx)
 {
 	const struct jail_spec *spec = ctx->spec;
@@ -103,6 +130,7 @@ void child_main(const struct child_ctx *ctx)
 	for (int fd = 0; fd < 3; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
 			child_fail(ctx->report_fd, errno, "open", "open /dev/null as fd %d", fd);
+	close_inherited_fds(ctx);
 	wait_for_parent(ctx);
 	take_jail_identity(ctx);
 	/* now that the parent has put us in every hierarchy's jail cgroup, make

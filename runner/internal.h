@@ -20,6 +20,8 @@
 #define JAIL_DEFAULT_HOSTNAME    "corral"
 #define JAIL_DEFAULT_CWD         "/work"
 #define JAIL_DEFAULT_CGROUP      "corral"
+#define JAIL_DEFAULT_MEMORY      (1ull << 30)
+#define JAIL_DEFAULT_PIDS        1024ull
 
 /* One record on the report pipe, jail -> parent.  Fixed size, smaller than
  * PIPE_BUF, so every write is atomic. */
@@ -76,6 +78,11 @@ int netns_lo_up(struct jail_error *err);
 /* The pid-1 loop: start the command, copy capped output, reap, report
  * (runner/init.c).  Never returns. */
 void init_run(const struct child_ctx *ctx) __attribute__((noreturn));
+
+/* Open a host file without following symlinks (runner/spawn.c): stdin
+ * (regular file, character device or pipe) or an output (regular file with
+ * one link, truncated; or a character device). */
+int open_host_file(const char *path, bool for_output, int *out, const char *what, struct jail_error *err);
 
 /* Write all of buf (retrying short writes and EINTR). */
 int write_all(int fd, const void *buf, size_t len);

@@ -80,8 +80,8 @@ struct jail_spec {
 	const char *work_dir;       /* host dir bound read-write at /work; NULL = tmpfs */
 	uint64_t work_bytes;        /* size of the /work tmpfs when work_dir is NULL; default 64 MiB */
 
-	uint64_t memory_bytes;      /* memory limit, no swap */
-	uint64_t pids_max;          /* max tasks (processes + threads) */
+	uint64_t memory_bytes;      /* memory limit, no swap; default 1 GiB, 0 = none */
+	uint64_t pids_max;          /* max tasks (processes + threads); default 1024, 0 = none */
 	uint32_t cpu_millis;        /* cpu quota in thousandths of a CPU (500 = half a core) */
 	uint64_t wall_time_ms;      /* wall-clock limit, enforced by jail_wait() */
 	uint64_t cpu_time_ms;       /* CPU-time limit (user+system), enforced by jail_wait() */
@@ -94,6 +94,7 @@ struct jail_spec {
 	enum jail_seccomp_profile seccomp;  /* used when filter is NULL */
 	const struct jail_filter *filter;   /* precompiled filter; overrides seccomp */
 
+	/* host paths are opened without following symlinks in any component */
 	const char *stdin_path;     /* host file read as stdin; NULL = /dev/null */
 	const char *stdout_path;    /* host file (created/truncated); NULL = caller's fd 1 */
 	const char *stderr_path;    /* host file; NULL = caller's fd 2 */

@@ -17,6 +17,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <linux/openat2.h>
+
 #include "runner/internal.h"
 
 #define OLDROOT "/oldroot"
@@ -35,75 +37,104 @@ static const char *const devices[] = { "null", "zero", "full", "random", "urando
 /* Parts of /proc a task must never write, even if a bug gave it a way. */
 static const char *const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
 
-static void host_path(char *buf, size_t size, const char *path)
+static int oldroot_fd = -1;  /* O_PATH of the old root while it is still attached */
+
+/* "/proc/self/fd/N": mount(2) takes it as the very file the fd names. */
+static const char *fd_path(int fd, char buf[32])
 {
-	snprintf(buf, size, "%s%s", OLDROOT, path);
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+	return buf;
 }
 
-static void make_dirs(const struct child_ctx *ctx, const char *path, mode_t mode)
+/* Open target inside the new root, one component at a time, never following
+ * a symlink (a tenant may have planted some in a writable bind such as
+ * /work), creating missing directories (and the last component as a file
+ * when !dir) if create.  Returns an O_PATH fd. */
+static int open_in_root(const struct child_ctx *ctx, const char *target, bool create, bool dir)
 {
-	char buf[PATH_MAX];
+	char buf[PATH_MAX], *comp, *save = NULL;
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char saved = *p;
-
-			*p = '\0';
-			if (mkdir(buf, mode) < 0 && errno != EEXIST)
-				child_fail(ctx->report_fd, errno, "mkdir", "create mount point %s", buf);
-			*p = saved;
-			if (saved == '\0')
-				break;
-		}
-	}
-}
-
-static void make_mount_point(const struct child_ctx *ctx, const char *target, bool dir)
-{
-	char parent[PATH_MAX];
-	char *slash;
-	int fd;
-
-	if (dir) {
-		make_dirs(ctx, target, 0755);
-		return;
-	}
-	snprintf(parent, sizeof(parent), "%s", target);
-	slash = strrchr(parent, '/');
-	if (slash && slash != parent) {
-		*slash = '\0';
-		make_dirs(ctx, parent, 0755);
-	}
-	fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
-		child_fail(ctx->report_fd, errno, "create", "create mount point %s", target);
-	close(fd);
+		child_fail(ctx->report_fd, errno, "open", "open the new root");
+	snprintf(buf, sizeof(buf), "%s", target);
+	for (comp = strtok_r(buf, "/", &save); comp; ) {
+		char *next = strtok_r(NULL, "/", &save);
+		bool last = next == NULL;
+		int nfd;
+
+		if (create && (!last || dir)) {
+			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
+				child_fail(ctx->report_fd, errno, "mkdir", "create mount point %s (at '%s')", target, comp);
+		} else if (create) {
+			int f = openat(fd, comp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
+
+			if (f >= 0)
+				close(f);
+			else if (errno != EISDIR && errno != EACCES && errno != EROFS && errno != ETXTBSY)
+				child_fail(ctx->report_fd, errno, "create", "create mount point %s", target);
+		}
+		nfd = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC | (last && !dir ? 0 : O_DIRECTORY));
+		if (nfd < 0)
+			child_fail(ctx->report_fd, errno == ENOTDIR || errno == ELOOP ? ELOOP : errno, "mount point",
+				   "open mount point %s at '%s' (symlinks are not followed)", target, comp);
+		if (last && !dir) {
+			struct stat st;
+
+			if (fstat(nfd, &st) < 0 || S_ISLNK(st.st_mode))
+				child_fail(ctx->report_fd, ELOOP, "mount point",
+					   "mount point %s is a symlink (symlinks are not followed)", target);
+		}
+		close(fd);
+		fd = nfd;
+		comp = next;
+	}
+	return fd;
 }
 
 static void set_mount_attrs(const struct child_ctx *ctx, const char *target, uint64_t attrs, bool recursive)
 {
 	struct mount_attr attr = { .attr_set = attrs };
+	int fd = open_in_root(ctx, target, false, false);
 
-	if (mount_setattr(AT_FDCWD, target, recursive ? AT_RECURSIVE : 0, &attr, sizeof(attr)) < 0)
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
 		child_fail(ctx->report_fd, errno, "mount_setattr", "restrict mount %s", target);
+	close(fd);
+}
+
+/* Bind host path source (resolved below the old root without following any
+ * symlink, with the jail uid's permissions) on target in the new root. */
+static void bind_from_host(const struct child_ctx *ctx, const char *source, const char *target, uint64_t attrs)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
+	};
+	char src_path[32], dst_path[32];
+	const char *rel = source[1] ? source + 1 : ".";
+	struct stat st;
+	int src, dst;
+
+	src = (int)syscall(SYS_openat2, oldroot_fd, rel, &how, sizeof(how));
+	if (src < 0)
+		child_fail(ctx->report_fd, errno, "bind", "bind source %s%s", source,
+			   errno == ELOOP ? " (symlinks are not followed)"
+			   : errno == EACCES ? " (the jail's host uid must be able to reach it)" : "");
+	if (fstat(src, &st) < 0)
+		child_fail(ctx->report_fd, errno, "bind", "stat bind source %s", source);
+	dst = open_in_root(ctx, target, true, S_ISDIR(st.st_mode));
+	if (mount(fd_path(src, src_path), fd_path(dst, dst_path), NULL, MS_BIND | MS_REC, NULL) < 0)
+		child_fail(ctx->report_fd, errno, "bind", "bind %s on %s", source, target);
+	close(src);
+	close(dst);
+	set_mount_attrs(ctx, target, attrs, true);
 }
 
 static void bind_host_path(const struct child_ctx *ctx, const char *source, const char *target,
 			   bool read_only)
 {
-	char src[PATH_MAX];
-	struct stat st;
-
-	host_path(src, sizeof(src), source);
-	if (stat(src, &st) < 0)
-		child_fail(ctx->report_fd, errno, "bind",
-			   "bind source %s (the jail's host uid must be able to reach it)", source);
-	make_mount_point(ctx, target, S_ISDIR(st.st_mode));
-	if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
-		child_fail(ctx->report_fd, errno, "bind", "bind %s on %s", source, target);
-	set_mount_attrs(ctx, target,
-			MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0), true);
+	bind_from_host(ctx, source, target,
+		       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0));
 }
 
 static void mount_tmpfs(const struct child_ctx *ctx, const char *target, uint64_t size, mode_t mode,
@@ -111,25 +142,27 @@ static void mount_tmpfs(const struct child_ctx *ctx, const char *target, uint64_
 {
 	char opts[96];
 
+	char dst_path[32];
+	int dst = open_in_root(ctx, target, true, true);
+
 	snprintf(opts, sizeof(opts), "size=%llu,mode=%o", (unsigned long long)size, (unsigned)mode);
-	make_dirs(ctx, target, 0755);
-	if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | extra_flags, opts) < 0)
+	if (mount("tmpfs", fd_path(dst, dst_path), "tmpfs", MS_NOSUID | MS_NODEV | extra_flags, opts) < 0)
 		child_fail(ctx->report_fd, errno, "mount", "mount tmpfs (%s) on %s", opts, target);
+	close(dst);
 }
 
 /* A host path that is a symlink (merged /usr: /bin -> usr/bin) becomes the
  * same symlink; a directory is bound read-only; a missing one is skipped. */
 static void mirror_host_path(const struct child_ctx *ctx, const char *path)
 {
-	char src[PATH_MAX], link[PATH_MAX];
+	char link[PATH_MAX];
 	struct stat st;
 	ssize_t n;
 
-	host_path(src, sizeof(src), path);
-	if (lstat(src, &st) < 0)
+	if (fstatat(oldroot_fd, path + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return;
 	if (S_ISLNK(st.st_mode)) {
-		n = readlink(src, link, sizeof(link) - 1);
+		n = readlinkat(oldroot_fd, path + 1, link, sizeof(link) - 1);
 		if (n < 0)
 			child_fail(ctx->report_fd, errno, "readlink", "read symlink %s", path);
 		link[n] = '\0';
@@ -154,7 +187,7 @@ static void build_etc(const struct child_ctx *ctx)
 	const struct jail_spec *spec = ctx->spec;
 	char text[512], path[64];
 
-	make_dirs(ctx, "/etc", 0755);
+	close(open_in_root(ctx, "/etc", true, true));
 	snprintf(text, sizeof(text),
 		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
 		 "sandbox:x:%u:%u:corral sandbox:/work:/bin/sh\n"
@@ -177,7 +210,7 @@ static void build_proc(const struct child_ctx *ctx)
 {
 	char path[64];
 
-	make_dirs(ctx, "/proc", 0555);
+	close(open_in_root(ctx, "/proc", true, true));
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		child_fail(ctx->report_fd, errno, "mount", "mount proc on /proc");
 	for (size_t i = 0; i < sizeof(proc_readonly) / sizeof(proc_readonly[0]); i++) {
@@ -197,16 +230,12 @@ static void build_dev(const struct child_ctx *ctx)
 		{ "/proc/self/fd", "/dev/fd" }, { "/proc/self/fd/0", "/dev/stdin" },
 		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
 	};
-	char src[64], dst[64];
+	char dst[64];
 
 	mount_tmpfs(ctx, "/dev", 64 << 10, 0755, MS_NOEXEC);
 	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
-		snprintf(src, sizeof(src), "%s/dev/%s", OLDROOT, devices[i]);
 		snprintf(dst, sizeof(dst), "/dev/%s", devices[i]);
-		make_mount_point(ctx, dst, false);
-		if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
-			child_fail(ctx->report_fd, errno, "bind", "bind device %s", dst);
-		set_mount_attrs(ctx, dst, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false);
+		bind_from_host(ctx, dst, dst, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 		if (symlink(links[i][0], links[i][1]) < 0)
@@ -246,10 +275,14 @@ void mounts_build_root(const struct child_ctx *ctx)
 	if (chdir("/") < 0)
 		child_fail(ctx->report_fd, errno, "chdir", "chdir to the new root");
 
+	oldroot_fd = open(OLDROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (oldroot_fd < 0)
+		child_fail(ctx->report_fd, errno, "open", "open the old root");
+	/* /proc first: binds go through /proc/self/fd */
+	build_proc(ctx);
 	for (size_t i = 0; i < sizeof(system_paths) / sizeof(system_paths[0]); i++)
 		mirror_host_path(ctx, system_paths[i]);
 	build_etc(ctx);
-	build_proc(ctx);
 	build_dev(ctx);
 	mount_tmpfs(ctx, "/tmp", spec->tmp_bytes, 01777, 0);
 	if (spec->work_dir)
@@ -258,6 +291,8 @@ void mounts_build_root(const struct child_ctx *ctx)
 		mount_tmpfs(ctx, "/work", spec->work_bytes, 0755, 0);
 	apply_extra_mounts(ctx);
 
+	close(oldroot_fd);
+	oldroot_fd = -1;
 	if (umount2(OLDROOT, MNT_DETACH) < 0)
 		child_fail(ctx->report_fd, errno, "umount", "detach the old root");
 	if (rmdir(OLDROOT) < 0)

@@ -8,12 +8,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,16 +34,54 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* Open a host path the caller named without following any symlink in it:
+ * a tenant who can write in the directory must not be able to point the
+ * runner (root) at another file.  Outputs are opened without O_TRUNC and
+ * truncated only once we know they are a plain, singly-linked file (a hard
+ * link to a host file would otherwise be truncated by root). */
+int open_host_file(const char *path, bool for_output, int *out, const char *what, struct jail_error *err)
+{
+	struct open_how how = {
+		.flags = (for_output ? O_WRONLY | O_CREAT : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW,
+		.mode = for_output ? 0640 : 0,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	struct stat st;
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+
+	if (fd < 0)
+		return jail_error_set(err, errno, "open", "open %s '%s'%s", what, path,
+				      errno == ELOOP ? " (symlinks are not followed)" : "");
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+
+		close(fd);
+		return jail_error_set(err, e, "open", "stat %s '%s'", what, path);
+	}
+	if (S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode) ||
+	    (for_output && S_ISREG(st.st_mode) && st.st_nlink != 1)) {
+		close(fd);
+		return jail_error_set(err, EPERM, "open", "%s '%s' must be a regular file%s", what, path,
+				      for_output ? " with one link" : ", a character device or a pipe");
+	}
+	if (for_output && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0) {
+		int e = errno;
+
+		close(fd);
+		return jail_error_set(err, e, "open", "truncate %s '%s'", what, path);
+	}
+	*out = fd;
+	return 0;
+}
+
 static int open_output(const char *path, int inherit_fd, int *out, const char *what,
 		       struct jail_error *err)
 {
 	if (path)
-		*out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0640);
-	else
-		*out = fcntl(inherit_fd, F_DUPFD_CLOEXEC, 3);
+		return open_host_file(path, true, out, what, err);
+	*out = fcntl(inherit_fd, F_DUPFD_CLOEXEC, 3);
 	if (*out < 0)
-		return jail_error_set(err, errno, "open output", "open %s '%s'", what,
-				      path ? path : "(inherited)");
+		return jail_error_set(err, errno, "open output", "duplicate the inherited %s", what);
 	return 0;
 }
 
@@ -186,12 +226,9 @@ int jail_spawn(const struct jail_spec *spec, struct jail **out, struct jail_erro
 	ctx.filter = filter;
 	ctx.die_with_parent = spec->die_with_parent;
 
-	ctx.stdin_fd = open(spec->stdin_path ? spec->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (ctx.stdin_fd < 0) {
-		r = jail_error_set(err, errno, "open input", "open stdin '%s'",
-				   spec->stdin_path ? spec->stdin_path : "/dev/null");
+	r = open_host_file(spec->stdin_path ? spec->stdin_path : "/dev/null", false, &ctx.stdin_fd, "stdin", err);
+	if (r < 0)
 		goto fail;
-	}
 	r = open_output(spec->stdout_path, STDOUT_FILENO, &ctx.stdout_fd, "stdout", err);
 	if (r < 0)
 		goto fail;
@@ -204,11 +241,9 @@ int jail_spawn(const struct jail_spec *spec, struct jail **out, struct jail_erro
 		goto fail;
 	}
 	if (spec->status_path) {
-		ctx.status_fd = open(spec->status_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-		if (ctx.status_fd < 0) {
-			r = jail_error_set(err, errno, "open status file", "open '%s'", spec->status_path);
+		r = open_host_file(spec->status_path, true, &ctx.status_fd, "status file", err);
+		if (r < 0)
 			goto fail;
-		}
 	}
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(report_pipe, O_CLOEXEC) < 0) {
 		r = jail_error_set(err, errno, "spawn", "create pipes");

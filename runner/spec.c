@@ -28,6 +28,9 @@ void jail_spec_init(struct jail_spec *spec)
 	spec->rlimit_fsize = JAIL_DEFAULT_FSIZE;
 	spec->rlimit_stack = JAIL_DEFAULT_STACK;
 	spec->cgroup_parent = JAIL_DEFAULT_CGROUP;
+	/* safe defaults: a jail without explicit limits must not take the host */
+	spec->memory_bytes = JAIL_DEFAULT_MEMORY;
+	spec->pids_max = JAIL_DEFAULT_PIDS;
 }
 
 /* Limits beyond these are typos, not wishes. */

@@ -48,7 +48,7 @@ void daemon_month(const struct daemon *d, uint64_t epoch_us, char out[8])
 
 	(void)d;
 	gmtime_r(&t, &tm);
-	snprintf(out, 8, "%04d-%02d", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1);
+	strftime(out, 8, "%Y-%m", &tm);
 }
 
 int daemon_epoll_add(struct daemon *d, int fd, uint32_t events, void *ptr)

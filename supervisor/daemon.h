@@ -161,7 +161,7 @@ uint64_t queue_budget_us(const struct policy_limits *lim);
 void queue_refresh_month(struct daemon *d, struct duser *u);
 /* Position and pending reason of a queued task (for status/queue). */
 int queue_pending(struct daemon *d, int64_t id, struct api_pending *out, char *msg, size_t msg_size);
-/* All queued tasks in start order with their pending info: caller frees *ids/*positions. */
+/* All queued tasks in start order with their pending info: caller frees *ids. */
 int queue_order(struct daemon *d, const char *user, int64_t **ids, size_t *n);
 void queue_free_all(struct daemon *d);
 /* At start: the store's queued tasks into memory, in submit order. */

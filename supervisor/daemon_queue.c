@@ -441,7 +441,7 @@ int queue_load(struct daemon *d)
 		return r;
 	}
 	for (size_t i = 0; i < list.count; i++) {
-		const struct store_task *st = &list.items[i];
+		const struct store_task *st = &list.tasks[i];
 		struct duser *u = queue_user(d, st->user);
 		struct dtask *t = calloc(1, sizeof(*t));
 

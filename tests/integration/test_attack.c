@@ -114,7 +114,7 @@ static void plant(const char *work, const char *script)
 /* The parent opens stdout/stderr as ROOT with O_CREAT|O_TRUNC and follows
  * symlinks: a symlink a task left in its work dir makes the next run
  * truncate and overwrite any host file with the task's output. */
-static void test_FINDING_stdout_symlink_overwrites_host_file(void **state)
+static void test_stdout_symlink_does_not_overwrite_a_host_file(void **state)
 {
 	char victim[600], out[600], content[256];
 	char *const argv[] = { "/bin/echo", "PWNED-by-the-task", NULL };
@@ -139,7 +139,7 @@ static void test_FINDING_stdout_symlink_overwrites_host_file(void **state)
 }
 
 /* The same for the status file init writes (opened by the parent as root). */
-static void test_FINDING_status_file_symlink_overwrites_host_file(void **state)
+static void test_status_file_symlink_does_not_overwrite_a_host_file(void **state)
 {
 	char victim[600], status[600], content[256];
 	char *const argv[] = { "/bin/true", NULL };
@@ -164,7 +164,7 @@ static void test_FINDING_status_file_symlink_overwrites_host_file(void **state)
 
 /* stdin is opened by the parent as root too, following symlinks: a symlink
  * left in the work dir leaks any root-only host file to the task. */
-static void test_FINDING_stdin_symlink_reads_root_only_file(void **state)
+static void test_stdin_symlink_does_not_read_a_root_only_file(void **state)
 {
 	char secret[600], in[600];
 	char *const cat[] = { "/bin/cat", NULL };
@@ -190,7 +190,7 @@ static void test_FINDING_stdin_symlink_reads_root_only_file(void **state)
  * a directory fd of the HOST root, and openat(0, ...) / fchdir(0) leave the
  * jail's mount namespace entirely (the whole host fs, with the host uid's
  * permissions). */
-static void test_FINDING_stdin_symlink_to_dir_escapes_the_mount_namespace(void **state)
+static void test_stdin_symlink_to_a_dir_does_not_escape(void **state)
 {
 	char hostonly[600], in[600], rel[600];
 	char *const fd0[] = { "/t/attack", "fd0", rel, NULL };
@@ -220,7 +220,7 @@ static void test_FINDING_stdin_symlink_to_dir_escapes_the_mount_namespace(void *
  * following symlinks: a symlink the tenant left where the operator binds
  * from ("the previous stage's output dir") mounts any host dir the jail's
  * host uid can reach. */
-static void test_FINDING_bind_source_symlink_mounts_other_host_dir(void **state)
+static void test_bind_source_symlink_is_not_followed(void **state)
 {
 	char data[600];
 	char *const argv[] = { "/bin/sh", "-c", "cat /data/marker 2>&1; ls /data 2>&1 | head -3", NULL };
@@ -251,7 +251,7 @@ static void test_FINDING_bind_source_symlink_mounts_other_host_dir(void **state)
  * /oldroot/<host dir> makes the runner create dirs and files in that host
  * dir (any dir the jail's host uid may write: e.g. an earlier tenant's work
  * dir that had the same pooled host uid). */
-static void test_FINDING_bind_target_symlink_creates_files_outside(void **state)
+static void test_bind_target_symlink_creates_nothing_outside(void **state)
 {
 	char script[700], planted[600], src[600];
 	char *const argv[] = { "/bin/true", NULL };
@@ -286,7 +286,7 @@ static void test_FINDING_bind_target_symlink_creates_files_outside(void **state)
  * local user who can reach the work dir becomes that host uid, which the
  * pool hands to the NEXT tenant's jail (signals, ptrace of its dumpable
  * task, its files). */
-static void test_FINDING_setuid_file_left_in_work_dir(void **state)
+static void test_no_setuid_file_can_be_left_in_a_work_dir(void **state)
 {
 	char *const argv[] = { "/t/attack", "setuid", "/t/attack", "/work/su", NULL };
 	char path[600], cmd[900], out[256];
@@ -323,7 +323,7 @@ static void test_FINDING_setuid_file_left_in_work_dir(void **state)
 /* AF_VSOCK is not network-namespaced here: a jail with "no network" can
  * open vsock sockets, squat ports of the (VM) host's global vsock port
  * space and talk to the hypervisor (CID 2).  Only the local bind is tried. */
-static void test_FINDING_vsock_escapes_the_network_namespace(void **state)
+static void test_vsock_sockets_are_refused(void **state)
 {
 	char *const argv[] = { "/t/attack", "vsock", "0x7c0dea11", "2", NULL };
 	struct sockaddr_vm addr = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = 0x7c0dea11 };
@@ -455,14 +455,14 @@ static void test_cgroup_cannot_be_left_or_written(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_FINDING_stdout_symlink_overwrites_host_file, teardown),
-		cmocka_unit_test_teardown(test_FINDING_status_file_symlink_overwrites_host_file, teardown),
-		cmocka_unit_test_teardown(test_FINDING_stdin_symlink_reads_root_only_file, teardown),
-		cmocka_unit_test_teardown(test_FINDING_stdin_symlink_to_dir_escapes_the_mount_namespace, teardown),
-		cmocka_unit_test_teardown(test_FINDING_bind_source_symlink_mounts_other_host_dir, teardown),
-		cmocka_unit_test_teardown(test_FINDING_bind_target_symlink_creates_files_outside, teardown),
-		cmocka_unit_test_teardown(test_FINDING_setuid_file_left_in_work_dir, teardown),
-		cmocka_unit_test_teardown(test_FINDING_vsock_escapes_the_network_namespace, teardown),
+		cmocka_unit_test_teardown(test_stdout_symlink_does_not_overwrite_a_host_file, teardown),
+		cmocka_unit_test_teardown(test_status_file_symlink_does_not_overwrite_a_host_file, teardown),
+		cmocka_unit_test_teardown(test_stdin_symlink_does_not_read_a_root_only_file, teardown),
+		cmocka_unit_test_teardown(test_stdin_symlink_to_a_dir_does_not_escape, teardown),
+		cmocka_unit_test_teardown(test_bind_source_symlink_is_not_followed, teardown),
+		cmocka_unit_test_teardown(test_bind_target_symlink_creates_nothing_outside, teardown),
+		cmocka_unit_test_teardown(test_no_setuid_file_can_be_left_in_a_work_dir, teardown),
+		cmocka_unit_test_teardown(test_vsock_sockets_are_refused, teardown),
 		cmocka_unit_test_teardown(test_init_cannot_be_reached_or_killed, teardown),
 		cmocka_unit_test_teardown(test_abstract_unix_sockets_do_not_cross_jails, teardown),
 		cmocka_unit_test_teardown(test_tmpfs_writes_count_against_the_memory_limit, teardown),
