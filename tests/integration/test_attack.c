@@ -4,9 +4,11 @@
  * namespaces' gaps).  The probe is tests/integration/probes/attack.c,
  * copied next to the standard probe (bound read-only at /t).
  *
- * Tests named test_FINDING_* document an attack that WORKS today: they fail
- * until the runner is fixed.  The others are attacks that are blocked and
- * must stay blocked.
+ * The first eight were real holes found by an attacker review (symlinks in
+ * tenant-writable dirs turned root's opens and the child's binds against
+ * the host, setuid bits left on host files, vsock outside the network
+ * namespace); they are fixed and these tests keep them fixed.  The others
+ * are attacks that were blocked from the start and must stay blocked.
  */
 #include <errno.h>
 #include <stdarg.h>
