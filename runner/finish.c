@@ -178,3 +178,14 @@ int jail_finish(struct jail *j, struct jail_result *res, struct jail_error *err)
 	j->finished = true;
 	return r;
 }
+
+int jail_reap_cgroup(const char *cgroup_parent, const char *cgroup_name, struct jail_error *err)
+{
+	struct jail_cgroup *cg = NULL;
+	int r = cgroup_open(cgroup_parent ? cgroup_parent : JAIL_DEFAULT_CGROUP, cgroup_name, &cg, err);
+
+	if (r < 0)
+		return r;
+	cgroup_kill(cg);
+	return cgroup_destroy(cg, err);
+}

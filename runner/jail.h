@@ -185,6 +185,10 @@ int jail_wait(struct jail *jail, struct jail_result *result, struct jail_error *
  * (status, CPU, memory, output), remove the cgroup. */
 int jail_finish(struct jail *jail, struct jail_result *result, struct jail_error *err);
 
+/* Kill and remove a jail cgroup left by a process that is gone (a crashed
+ * supervisor).  -ENOENT when there is no such cgroup. */
+int jail_reap_cgroup(const char *cgroup_parent, const char *cgroup_name, struct jail_error *err);
+
 /* Release the handle; kills and removes the jail first if still there. */
 void jail_free(struct jail *jail);
 

@@ -46,7 +46,8 @@
  *
  * Error codes (stable): bad_request, unknown_op, too_large, unknown_user, forbidden,
  * not_found, unknown_profile, limit_exceeded, concurrency_limit, budget_exhausted,
- * queue_full, wait_timeout, shutting_down, storage_full, internal.
+ * queue_full, wait_timeout, shutting_down, storage_full, internal, host_capacity (submit
+ * with no_queue while every slot of the host is taken).
  */
 #ifndef CORRAL_SUPERVISOR_API_H
 #define CORRAL_SUPERVISOR_API_H
@@ -75,7 +76,7 @@ enum api_error_code {
 	API_ERR_UNKNOWN_USER, API_ERR_FORBIDDEN, API_ERR_NOT_FOUND, API_ERR_UNKNOWN_PROFILE,
 	API_ERR_LIMIT_EXCEEDED, API_ERR_CONCURRENCY_LIMIT, API_ERR_BUDGET_EXHAUSTED,
 	API_ERR_QUEUE_FULL, API_ERR_WAIT_TIMEOUT, API_ERR_SHUTTING_DOWN, API_ERR_STORAGE_FULL,
-	API_ERR_INTERNAL,
+	API_ERR_INTERNAL, API_ERR_HOST_CAPACITY,
 };
 
 /* "bad_request", ... ; NULL for API_ERR_NONE. */

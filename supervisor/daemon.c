@@ -316,11 +316,9 @@ static void handle_timer(struct daemon *d)
 
 	if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_warning("read timerfd: %s", strerror(errno));
+	(void)now;
 	run_check_deadlines(d);
-	if (now >= d->next_poll_mono_us) {
-		run_poll(d);
-		d->next_poll_mono_us = now + d->cfg->poll_interval_ms * 1000;
-	}
+	run_poll(d);
 	ops_check_waiters(d);
 }
 

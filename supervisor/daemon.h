@@ -49,6 +49,7 @@ struct dtask {
 	uint64_t started_us;           /* wall clock (with the test offset) */
 	uint64_t deadline_mono_us;     /* 0 = none */
 	uint64_t kill_at_mono_us;      /* grace period end after SIGTERM; 0 = none */
+	uint64_t next_check_mono_us;   /* next CPU check (near a CPU limit: sooner than the poll) */
 	uint64_t cpu_limit_us;         /* reserved at start; UINT64_MAX = none */
 	bool budget_capped;            /* cpu_limit_us was cut by the budget */
 	uint64_t charged_us;           /* the charging cursor (as stored) */
@@ -159,10 +160,16 @@ int queue_limits(struct daemon *d, const struct duser *u, struct policy_limits *
 /* The user's budget in µs (UINT64_MAX = unlimited) and used this month. */
 uint64_t queue_budget_us(const struct policy_limits *lim);
 void queue_refresh_month(struct daemon *d, struct duser *u);
-/* Position and pending reason of a queued task (for status/queue). */
-int queue_pending(struct daemon *d, int64_t id, struct api_pending *out, char *msg, size_t msg_size);
-/* All queued tasks in start order with their pending info: caller frees *ids. */
-int queue_order(struct daemon *d, const char *user, int64_t **ids, size_t *n);
+struct queue_entry {
+	int64_t id;
+	uint32_t position;        /* 1 = next; 0 = none (out of budget) */
+	const char *reason;       /* sched_reason_name() */
+	char message[200];
+};
+/* Queued tasks (of user, or all; only task only_id if not 0) in start order
+ * with position and pending reason.  *entries is malloc'd. */
+int queue_describe(struct daemon *d, const char *user, int64_t only_id, struct queue_entry **entries,
+		   size_t *n);
 void queue_free_all(struct daemon *d);
 /* At start: the store's queued tasks into memory, in submit order. */
 int queue_load(struct daemon *d);

@@ -306,29 +306,40 @@ done:
 	view_free(&v);
 }
 
-int queue_pending(struct daemon *d, int64_t id, struct api_pending *out, char *msg, size_t msg_size)
+static int by_position(const void *a, const void *b)
 {
-	struct dtask *t = queue_find(d, id);
+	const struct queue_entry *x = a, *y = b;
+	uint32_t px = x->position ? x->position : UINT32_MAX, py = y->position ? y->position : UINT32_MAX;
+
+	if (px != py)
+		return px < py ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int queue_describe(struct daemon *d, const char *user, int64_t only_id, struct queue_entry **entries,
+		   size_t *n)
+{
+	uint32_t free_slots = d->cfg->max_running > d->running_count ? d->cfg->max_running - d->running_count : 0;
 	struct sched_output so;
 	struct view v;
 	uint32_t *positions = NULL;
-	uint32_t free_slots = d->cfg->max_running > d->running_count ? d->cfg->max_running - d->running_count : 0;
+	char **messages = NULL;
 	int r;
 
-	memset(out, 0, sizeof(*out));
-	msg[0] = '\0';
-	if (!t)
-		return -ENOENT;
+	*entries = NULL;
+	*n = 0;
 	r = view_build(d, SIZE_MAX, NULL, &v);
 	if (r < 0)
 		return r;
 	memset(&so, 0, sizeof(so));
 	positions = calloc(v.n_tasks + 1, sizeof(*positions));
+	messages = calloc(v.n_users + 1, sizeof(*messages));
 	so.starts = calloc(free_slots + 1, sizeof(*so.starts));
 	so.starts_capacity = free_slots;
 	so.reasons = calloc(v.n_users + 1, sizeof(*so.reasons));
 	so.scratch = calloc(v.n_users + 1, sizeof(*so.scratch));
-	if (!positions || !so.starts || !so.reasons || !so.scratch) {
+	*entries = calloc(v.n_tasks + 1, sizeof(**entries));
+	if (!positions || !messages || !so.starts || !so.reasons || !so.scratch || !*entries) {
 		r = -ENOMEM;
 		goto done;
 	}
@@ -337,95 +348,41 @@ int queue_pending(struct daemon *d, int64_t id, struct api_pending *out, char *m
 		r = sched_decide(&v.in, &so);
 	if (r < 0)
 		goto done;
-	for (size_t i = 0; i < v.n_tasks; i++) {
-		if (v.task_of[i] != t)
-			continue;
-		size_t ui = 0;
+	for (size_t ui = 0; ui < v.n_users; ui++) {
+		const struct sched_user *su = &v.users[ui];
 
-		while (ui + 1 < v.n_users && v.users[ui + 1].first_task <= i)
-			ui++;
-		while (ui < v.n_users && !(v.users[ui].first_task <= i && i < v.users[ui].first_task + v.users[ui].n_tasks))
-			ui++;
-		out->position = positions[i];
-		if (ui < v.n_users) {
+		if (user && strcmp(v.user_of[ui]->name, user) != 0)
+			continue;
+		for (size_t i = su->first_task; i < su->first_task + su->n_tasks; i++) {
+			struct queue_entry *e;
 			enum sched_pending_reason why = so.reasons[ui];
 
+			if (only_id && v.task_of[i]->id != only_id)
+				continue;
+			e = &(*entries)[(*n)++];
+			e->id = v.task_of[i]->id;
+			e->position = positions[i];
+			/* about to start (a slot is free): the host is what it waits for */
 			if (why == SCHED_PENDING_NONE)
-				why = SCHED_PENDING_HOST_SLOTS; /* about to start */
-			out->reason = sched_reason_name(why);
-			sched_format_reason(msg, msg_size, &v.in, &so, ui, why, v.user_of[ui]->name,
-					    v.limits[ui].plan ? v.limits[ui].plan : "?", v.user_of[ui]->month);
-			out->message = msg;
+				why = SCHED_PENDING_HOST_SLOTS;
+			e->reason = sched_reason_name(why);
+			sched_format_reason(e->message, sizeof(e->message), &v.in, &so, ui, why,
+					    v.user_of[ui]->name, v.limits[ui].plan ? v.limits[ui].plan : "?",
+					    v.user_of[ui]->month);
 		}
-		break;
 	}
+	qsort(*entries, *n, sizeof(**entries), by_position);
 done:
+	if (r < 0) {
+		free(*entries);
+		*entries = NULL;
+		*n = 0;
+	}
 	free(positions);
+	free(messages);
 	free(so.starts);
 	free(so.reasons);
 	free(so.scratch);
-	view_free(&v);
-	return r;
-}
-
-struct ranked {
-	uint32_t position;
-	int64_t id;
-};
-
-static int by_position(const void *a, const void *b)
-{
-	const struct ranked *x = a, *y = b;
-	uint32_t px = x->position ? x->position : UINT32_MAX, py = y->position ? y->position : UINT32_MAX;
-
-	if (px != py)
-		return px < py ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-int queue_order(struct daemon *d, const char *user, int64_t **ids, size_t *n)
-{
-	struct view v;
-	struct sched_heap_item *scratch;
-	uint32_t *positions;
-	struct ranked *ranked;
-	int r;
-
-	*ids = NULL;
-	*n = 0;
-	r = view_build(d, SIZE_MAX, NULL, &v);
-	if (r < 0)
-		return r;
-	scratch = calloc(v.n_users + 1, sizeof(*scratch));
-	positions = calloc(v.n_tasks + 1, sizeof(*positions));
-	ranked = calloc(v.n_tasks + 1, sizeof(*ranked));
-	*ids = calloc(v.n_tasks + 1, sizeof(**ids));
-	if (!scratch || !positions || !ranked || !*ids) {
-		r = -ENOMEM;
-		goto done;
-	}
-	r = sched_queue_positions(&v.in, scratch, positions);
-	if (r < 0)
-		goto done;
-	for (size_t i = 0; i < v.n_tasks; i++) {
-		if (user && strcmp(v.task_of[i]->user->name, user) != 0)
-			continue;
-		ranked[*n].position = positions[i];
-		ranked[*n].id = v.task_of[i]->id;
-		(*n)++;
-	}
-	qsort(ranked, *n, sizeof(*ranked), by_position);
-	for (size_t i = 0; i < *n; i++)
-		(*ids)[i] = ranked[i].id;
-done:
-	if (r < 0) {
-		free(*ids);
-		*ids = NULL;
-		*n = 0;
-	}
-	free(scratch);
-	free(positions);
-	free(ranked);
 	view_free(&v);
 	return r;
 }

@@ -1,0 +1,556 @@
+/*
+ * supervisor/daemon_run.c — corrald's running tasks: start a jail for a
+ * task the scheduler picked (a host uid from the pool, the profile and the
+ * plan's limits), watch it (pidfd in epoll), poll its CPU from the cgroup
+ * and charge it exactly once through the store's cursor, enforce deadlines
+ * (SIGTERM, grace, cgroup.kill), CPU limits and budgets, cancel it, and
+ * record its end in one transaction.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "supervisor/daemon.h"
+#include "supervisor/log.h"
+#include "supervisor/profile_spec.h"
+
+#define CPU_CHECK_MIN_US 10000u
+#define TASK_CGROUP_PREFIX "task-"
+
+const char *run_task_dir(struct daemon *d, int64_t id, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%lld", d->tasks_dir, (long long)id);
+	return buf;
+}
+
+struct dtask *run_find(struct daemon *d, int64_t id)
+{
+	for (struct dtask *t = d->running; t; t = t->next)
+		if (t->id == id)
+			return t;
+	return NULL;
+}
+
+static int take_uid_slot(struct daemon *d, uint32_t *slot)
+{
+	for (uint32_t i = 0; i < d->n_uid_slots; i++) {
+		if (!d->uid_slots[i]) {
+			d->uid_slots[i] = 1;
+			*slot = i;
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
+/* argv / env as stored (JSON) -> NULL-terminated arrays owned by *keep. */
+static char **json_strings(const char *text, bool object, json_t **keep)
+{
+	json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+	size_t n, i = 0;
+	char **out;
+
+	*keep = doc;
+	if (!doc)
+		return NULL;
+	n = object ? json_object_size(doc) : json_array_size(doc);
+	out = calloc(n + 1, sizeof(*out));
+	if (!out)
+		return NULL;
+	if (object) {
+		const char *key;
+		json_t *value;
+
+		json_object_foreach(doc, key, value) {
+			size_t len = strlen(key) + strlen(json_string_value(value) ? json_string_value(value) : "") + 2;
+
+			out[i] = malloc(len);
+			if (out[i])
+				snprintf(out[i], len, "%s=%s", key, json_string_value(value) ? json_string_value(value) : "");
+			i++;
+		}
+	} else {
+		json_t *value;
+
+		json_array_foreach(doc, n, value)
+			out[i++] = strdup(json_string_value(value) ? json_string_value(value) : "");
+	}
+	return out;
+}
+
+static void free_strings(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void finish_in_store(struct daemon *d, int64_t id, enum store_task_state state,
+			    enum store_task_reason reason, const char *message, const struct jail_result *res)
+{
+	struct store_result sr;
+	struct store_error err;
+	char month[8];
+	uint64_t now = daemon_now_us(d);
+
+	memset(&sr, 0, sizeof(sr));
+	daemon_month(d, now, month);
+	sr.state = state;
+	sr.reason = reason;
+	sr.message = message;
+	sr.exit_code = res && res->exit_code >= 0 ? res->exit_code : -1;
+	sr.signal = res && res->signal ? res->signal : -1;
+	sr.ended_at_us = (int64_t)now;
+	if (res) {
+		sr.cpu_total_us = (int64_t)res->cpu_usage_us;
+		sr.cpu_user_us = (int64_t)res->cpu_user_us;
+		sr.cpu_system_us = (int64_t)res->cpu_system_us;
+		sr.memory_peak_bytes = (int64_t)res->memory_peak_bytes;
+		sr.stdout_bytes = (int64_t)res->stdout_bytes;
+		sr.stderr_bytes = (int64_t)res->stderr_bytes;
+		sr.stdout_truncated = res->stdout_truncated;
+		sr.stderr_truncated = res->stderr_truncated;
+	}
+	sr.month = month;
+	if (store_finish(d->store, id, &sr, &err) < 0)
+		log_task(LOG_LEVEL_ERR, id, "record its end (%s): %s", store_reason_name(reason), err.message);
+	else
+		log_task(LOG_LEVEL_INFO, id, "%s: %s", store_state_name(state), message ? message : "");
+}
+
+static void release(struct daemon *d, struct dtask *t)
+{
+	struct duser *u = t->user;
+
+	if (t->pidfd >= 0)
+		daemon_epoll_del(d, t->pidfd);
+	jail_free(t->jail);
+	t->jail = NULL;
+	t->pidfd = -1;
+	d->uid_slots[t->uid_slot] = 0;
+	u->running--;
+	if (t->cpu_limit_us != UINT64_MAX)
+		u->reserved_us -= t->cpu_limit_us;
+	u->month[0] = '\0';  /* re-read the month's usage: the end charged the rest */
+	d->running_count--;
+	d->memory_reserved -= t->memory_reserved;
+	for (struct dtask **pp = &d->running; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	d->dispatch_needed = true;
+}
+
+static void fail_start(struct daemon *d, struct dtask *t, const char *message)
+{
+	struct jail_result none;
+
+	memset(&none, 0, sizeof(none));
+	none.exit_code = -1;
+	finish_in_store(d, t->id, STORE_FAILED, STORE_REASON_SPAWN_ERROR, message, &none);
+}
+
+static int build_spec(struct daemon *d, struct dtask *t, const struct store_task *st, uint32_t slot,
+		      struct profile_spec *ps, char ***argv, char ***env, json_t **keep_a, json_t **keep_e,
+		      struct jail_filter **filter, struct jail_error *err)
+{
+	char dir[4096], out[4200], errp[4200], status[4200], cgname[64];
+	struct policy_limits lim;
+	struct jail_spec base;
+	int r;
+
+	if (queue_limits(d, t->user, &lim) < 0)
+		return jail_error_set(err, ENOENT, "policy", "user %s is no longer in the policy", t->user->name);
+	run_task_dir(d, t->id, dir, sizeof(dir));
+	if (mkdir(dir, 0711) < 0 && errno != EEXIST)
+		return jail_error_set(err, errno, "task dir", "create %s", dir);
+	snprintf(out, sizeof(out), "%s/stdout", dir);
+	snprintf(errp, sizeof(errp), "%s/stderr", dir);
+	snprintf(status, sizeof(status), "%s/status", dir);
+	snprintf(cgname, sizeof(cgname), TASK_CGROUP_PREFIX "%lld", (long long)t->id);
+	jail_spec_init(&base);
+	base.host_uid = d->cfg->uid_first + slot;
+	base.host_gid = d->cfg->uid_first + slot;
+	base.cgroup_parent = d->cfg->cgroup_parent;
+	base.cgroup_name = cgname;
+	base.stdout_path = out;
+	base.stderr_path = errp;
+	base.status_path = status;
+	base.stdin_path = st->stdin_path;
+	r = profile_spec_from_policy(ps, &base, d->policy, st->profile, t->user->name, err);
+	if (r < 0)
+		return r;
+	/* the paths above live on this stack: profile_spec copied the struct,
+	 * so point them at copies that live as long as ps */
+	ps->spec.stdout_path = strdup(out);
+	ps->spec.stderr_path = strdup(errp);
+	ps->spec.status_path = strdup(status);
+	ps->spec.cgroup_name = strdup(cgname);
+	*argv = json_strings(st->argv_json, false, keep_a);
+	if (!*argv || !(*argv)[0])
+		return jail_error_set(err, EINVAL, "task", "stored argv is not a list of strings");
+	ps->spec.argv = *argv;
+	if (st->env_json && strcmp(st->env_json, "{}") != 0) {
+		*env = json_strings(st->env_json, true, keep_e);
+		ps->spec.env = *env;
+	}
+	if (st->cwd)
+		ps->spec.cwd = st->cwd;
+	if (t->memory_bytes)
+		ps->spec.memory_bytes = t->memory_bytes;
+	/* the daemon enforces time itself (SIGTERM, grace, kill) */
+	ps->spec.wall_time_ms = 0;
+	ps->spec.cpu_time_ms = 0;
+	if (profile_spec_needs_filter(ps)) {
+		r = jail_filter_compile(ps->spec.seccomp, (const char *const *)ps->seccomp_allow,
+					(const char *const *)ps->seccomp_deny, filter, err);
+		if (r < 0)
+			return r;
+		ps->spec.filter = *filter;
+	}
+	t->wall_limit_effective_ms = t->wall_limit_ms ? t->wall_limit_ms : lim.max_task_seconds * 1000u;
+	return 0;
+}
+
+static void free_spec_paths(struct profile_spec *ps)
+{
+	free((char *)ps->spec.stdout_path);
+	free((char *)ps->spec.stderr_path);
+	free((char *)ps->spec.status_path);
+	free((char *)ps->spec.cgroup_name);
+}
+
+int run_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool budget_capped,
+	      uint64_t memory_reserved)
+{
+	struct store_task st;
+	struct store_error serr;
+	struct store_start start;
+	struct profile_spec ps;
+	struct jail_error err;
+	struct jail_filter *filter = NULL;
+	json_t *keep_a = NULL, *keep_e = NULL;
+	char **argv = NULL, **env = NULL, cgname[64];
+	uint32_t slot;
+	uint64_t now = daemon_now_us(d), mono = daemon_mono_us();
+	int r;
+
+	memset(&st, 0, sizeof(st));
+	memset(&ps, 0, sizeof(ps));
+	memset(&err, 0, sizeof(err));
+	t->pidfd = -1;
+	t->cpu_limit_us = cpu_limit_us; /* SCHED_NO_LIMIT is UINT64_MAX */
+	t->budget_capped = budget_capped;
+	t->memory_reserved = memory_reserved;
+	if (take_uid_slot(d, &slot) < 0) {
+		log_task(LOG_LEVEL_ERR, t->id, "no free host uid (uid_range too small); requeued");
+		queue_push(d, t);
+		return -EAGAIN;
+	}
+	t->uid_slot = slot;
+	r = store_get_task(d->store, t->id, &st, &serr);
+	if (r < 0) {
+		log_task(LOG_LEVEL_ERR, t->id, "load for start: %s", serr.message);
+		d->uid_slots[slot] = 0;
+		free(t);
+		return r;
+	}
+	r = build_spec(d, t, &st, slot, &ps, &argv, &env, &keep_a, &keep_e, &filter, &err);
+	snprintf(cgname, sizeof(cgname), TASK_CGROUP_PREFIX "%lld", (long long)t->id);
+	t->started_us = now;
+	t->deadline_mono_us = t->wall_limit_effective_ms ? mono + t->wall_limit_effective_ms * 1000u : 0;
+	memset(&start, 0, sizeof(start));
+	start.started_at_us = (int64_t)now;
+	start.deadline_us = t->wall_limit_effective_ms ? (int64_t)(now + t->wall_limit_effective_ms * 1000u) : 0;
+	start.cpu_reserved_us = t->cpu_limit_us == UINT64_MAX ? 0 : (int64_t)t->cpu_limit_us;
+	start.host_uid = d->cfg->uid_first + slot;
+	start.cgroup = cgname;
+	start.attempts = 1;
+	/* durable before the jail exists: after a crash we know where to look */
+	if (store_mark_running(d->store, t->id, &start, &serr) < 0) {
+		log_task(LOG_LEVEL_ERR, t->id, "mark running: %s", serr.message);
+		d->uid_slots[slot] = 0;
+		free(t);
+		goto out;
+	}
+	if (r == 0)
+		r = jail_spawn(&ps.spec, &t->jail, &err);
+	if (r < 0) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
+		log_task(LOG_LEVEL_WARNING, t->id, "%s", msg);
+		d->uid_slots[slot] = 0;
+		fail_start(d, t, msg);
+		t->user->month[0] = '\0';
+		ops_wake_waiters(d, t->id, true);
+		free(t);
+		d->dispatch_needed = true;
+		goto out;
+	}
+	t->pidfd = jail_pidfd(t->jail);
+	daemon_epoll_add(d, t->pidfd, EPOLLIN, t);
+	t->next = d->running;
+	d->running = t;
+	t->user->running++;
+	if (t->cpu_limit_us != UINT64_MAX)
+		t->user->reserved_us += t->cpu_limit_us;
+	d->running_count++;
+	d->memory_reserved += memory_reserved;
+	t->next_check_mono_us = mono + CPU_CHECK_MIN_US;
+	log_task(LOG_LEVEL_INFO, t->id, "started for %s (host uid %u, cpu limit %s)", t->user->name,
+		 d->cfg->uid_first + slot, t->cpu_limit_us == UINT64_MAX ? "none" : "set");
+out:
+	free_spec_paths(&ps);
+	profile_spec_free(&ps);
+	jail_filter_free(filter);
+	free_strings(argv);
+	free_strings(env);
+	json_decref(keep_a);
+	json_decref(keep_e);
+	store_task_clear(&st);
+	return r;
+}
+
+static void describe_end(struct daemon *d, const struct dtask *t, const struct jail_result *res,
+			 enum store_task_state *state, enum store_task_reason *reason, char *msg, size_t size)
+{
+	char month[8];
+
+	*state = STORE_FAILED;
+	switch (t->why) {
+	case END_TIMEOUT:
+		*reason = STORE_REASON_TIMEOUT;
+		snprintf(msg, size, "Timeout: exceeded the %llu s wall-clock limit",
+			 (unsigned long long)((t->wall_limit_effective_ms + 999) / 1000));
+		return;
+	case END_CPU_LIMIT:
+		*reason = STORE_REASON_CPU_LIMIT;
+		snprintf(msg, size, "CPU limit: used %.1f s of CPU, the limit is %.1f s",
+			 res->cpu_usage_us / 1e6, t->cpu_limit_us / 1e6);
+		return;
+	case END_BUDGET:
+		daemon_month(d, daemon_now_us(d), month);
+		*reason = STORE_REASON_BUDGET;
+		snprintf(msg, size, "Budget: %s's monthly CPU budget for %s ran out (this task used %.1f s)",
+			 t->user->name, month, res->cpu_usage_us / 1e6);
+		return;
+	case END_CANCEL:
+		*state = STORE_CANCELLED;
+		*reason = STORE_REASON_CANCELLED;
+		snprintf(msg, size, "Cancelled by %s", t->cancelled_by ? t->cancelled_by : "an operator");
+		return;
+	case END_SHUTDOWN:
+		*reason = STORE_REASON_SHUTDOWN;
+		snprintf(msg, size, "Shutdown: corrald stopped while the task ran");
+		return;
+	case END_NONE:
+		break;
+	}
+	switch (res->status) {
+	case JAIL_OK:
+		*state = STORE_SUCCEEDED;
+		*reason = STORE_REASON_EXIT_CODE;
+		snprintf(msg, size, "Exited with code 0");
+		break;
+	case JAIL_EXIT_NONZERO:
+		*reason = STORE_REASON_EXIT_CODE;
+		snprintf(msg, size, "Exited with code %d", res->exit_code);
+		break;
+	case JAIL_OOM:
+		*reason = STORE_REASON_OOM;
+		snprintf(msg, size, "Out of memory: the task exceeded its memory limit (peak %.1f MiB)",
+			 res->memory_peak_bytes / 1048576.0);
+		break;
+	case JAIL_OUTPUT_LIMIT:
+		*reason = STORE_REASON_OUTPUT_LIMIT;
+		snprintf(msg, size, "Output limit: the task wrote more than its output limit to %s",
+			 res->stdout_truncated ? "stdout" : "stderr");
+		break;
+	case JAIL_SPAWN_ERROR:
+		*reason = STORE_REASON_SPAWN_ERROR;
+		snprintf(msg, size, "Setup failed: %s", res->error.message);
+		break;
+	default:
+		*reason = STORE_REASON_SIGNAL;
+		snprintf(msg, size, "Killed by signal %d (%s)", res->signal, strsignal(res->signal));
+		break;
+	}
+}
+
+static void end_task(struct daemon *d, struct dtask *t)
+{
+	struct jail_result res;
+	struct jail_error err;
+	enum store_task_state state;
+	enum store_task_reason reason;
+	char msg[512];
+
+	memset(&err, 0, sizeof(err));
+	if (jail_finish(t->jail, &res, &err) < 0)
+		log_task(LOG_LEVEL_WARNING, t->id, "cleaning up its jail: %s", err.message);
+	describe_end(d, t, &res, &state, &reason, msg, sizeof(msg));
+	finish_in_store(d, t->id, state, reason, msg, &res);
+	release(d, t);
+	ops_wake_waiters(d, t->id, true);
+	free(t->cancelled_by);
+	free(t);
+}
+
+void run_pidfd_ready(struct daemon *d, struct dtask *t)
+{
+	end_task(d, t);
+}
+
+/* Charge what the cgroup measured beyond the cursor, in one transaction. */
+static void charge(struct daemon *d, struct dtask *t, uint64_t usage_us)
+{
+	struct store_error err;
+	char month[8];
+	uint64_t now = daemon_now_us(d);
+
+	if (usage_us <= t->charged_us)
+		return;
+	daemon_month(d, now, month);
+	if (store_charge(d->store, t->id, (int64_t)t->charged_us, (int64_t)usage_us, month, (int64_t)now, &err) < 0) {
+		log_task(LOG_LEVEL_ERR, t->id, "charge CPU: %s", err.message);
+		return;
+	}
+	if (strcmp(month, t->user->month) == 0)
+		t->user->used_us += usage_us - t->charged_us;
+	else
+		t->user->month[0] = '\0';
+	t->charged_us = usage_us;
+}
+
+void run_poll(struct daemon *d)
+{
+	uint64_t mono = daemon_mono_us(), poll_us = d->cfg->poll_interval_ms * 1000u;
+	bool full = mono >= d->next_poll_mono_us;
+
+	for (struct dtask *t = d->running; t; t = t->next) {
+		struct jail_cpu cpu;
+		uint64_t rate, wait;
+
+		if (!full && mono < t->next_check_mono_us)
+			continue;
+		if (jail_cpu_usage(t->jail, &cpu) < 0)
+			continue;
+		charge(d, t, cpu.usage_us);
+		t->next_check_mono_us = mono + poll_us;
+		if (t->cpu_limit_us == UINT64_MAX || t->why != END_NONE)
+			continue;
+		if (cpu.usage_us >= t->cpu_limit_us) {
+			t->why = t->budget_capped ? END_BUDGET : END_CPU_LIMIT;
+			log_task(LOG_LEVEL_INFO, t->id, "%s reached; killing it",
+				 t->budget_capped ? "budget" : "CPU limit");
+			jail_kill(t->jail, JAIL_CPU_LIMIT);
+			continue;
+		}
+		/* the soonest the limit can be reached, at every CPU of the host */
+		rate = (uint64_t)(sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1);
+		wait = (t->cpu_limit_us - cpu.usage_us) / rate;
+		if (wait < CPU_CHECK_MIN_US)
+			wait = CPU_CHECK_MIN_US;
+		if (wait < poll_us)
+			t->next_check_mono_us = mono + wait;
+	}
+	if (full)
+		d->next_poll_mono_us = mono + poll_us;
+}
+
+void run_check_deadlines(struct daemon *d)
+{
+	uint64_t mono = daemon_mono_us();
+
+	for (struct dtask *t = d->running; t; t = t->next) {
+		if (t->deadline_mono_us && mono >= t->deadline_mono_us) {
+			t->deadline_mono_us = 0;
+			if (t->why == END_NONE)
+				t->why = END_TIMEOUT;
+			log_task(LOG_LEVEL_INFO, t->id, "wall-clock limit reached; SIGTERM, then kill after %llu ms",
+				 (unsigned long long)d->cfg->kill_grace_ms);
+			if (d->cfg->kill_grace_ms == 0 || jail_signal(t->jail, SIGTERM) < 0)
+				jail_kill(t->jail, JAIL_TIMEOUT);
+			else
+				t->kill_at_mono_us = mono + d->cfg->kill_grace_ms * 1000u;
+		}
+		if (t->kill_at_mono_us && mono >= t->kill_at_mono_us) {
+			t->kill_at_mono_us = 0;
+			jail_kill(t->jail, JAIL_TIMEOUT);
+		}
+	}
+}
+
+uint64_t run_next_event_mono_us(struct daemon *d)
+{
+	uint64_t next = d->running || d->waiters ? d->next_poll_mono_us : 0;
+
+	for (struct dtask *t = d->running; t; t = t->next) {
+		uint64_t at[3] = { t->deadline_mono_us, t->kill_at_mono_us,
+				   t->cpu_limit_us != UINT64_MAX ? t->next_check_mono_us : 0 };
+
+		for (int i = 0; i < 3; i++)
+			if (at[i] && (next == 0 || at[i] < next))
+				next = at[i];
+	}
+	return next;
+}
+
+void run_cancel(struct daemon *d, struct dtask *t, const char *by)
+{
+	(void)d;
+	if (t->why == END_NONE || t->why == END_TIMEOUT) {
+		t->why = END_CANCEL;
+		free(t->cancelled_by);
+		t->cancelled_by = strdup(by);
+	}
+	jail_kill(t->jail, JAIL_KILLED);
+}
+
+void run_shutdown_all(struct daemon *d)
+{
+	for (struct dtask *t = d->running; t; t = t->next) {
+		if (t->why == END_NONE)
+			t->why = END_SHUTDOWN;
+		jail_kill(t->jail, JAIL_KILLED);
+	}
+	while (d->running)
+		end_task(d, d->running);
+}
+
+void run_fail_leftovers(struct daemon *d)
+{
+	struct store_task_list list;
+	struct store_error serr;
+
+	if (store_load_running(d->store, &list, &serr) < 0) {
+		log_error("load running tasks: %s", serr.message);
+		return;
+	}
+	for (size_t i = 0; i < list.count; i++) {
+		const struct store_task *st = &list.tasks[i];
+		struct jail_error err;
+		struct jail_result res;
+
+		/* what it burned after the last charge is unknown: charge nothing more */
+		memset(&res, 0, sizeof(res));
+		res.exit_code = -1;
+		res.cpu_usage_us = (uint64_t)st->cpu_charged_us;
+		if (st->cgroup && jail_reap_cgroup(d->cfg->cgroup_parent, st->cgroup, &err) == 0)
+			log_task(LOG_LEVEL_WARNING, st->id, "killed its jail left from a previous corrald");
+		finish_in_store(d, st->id, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST,
+				"Supervisor lost: corrald restarted while the task ran", &res);
+	}
+	store_task_list_free(&list);
+}
