@@ -103,8 +103,9 @@ static const struct cmd_spec specs[] = {
 	  "  --user TENANT       only TENANT\n"
 	  "  --month YYYY-MM     that month (default: this month, UTC)\n"
 	  "  --json              print the server's JSON response\n" },
-	{ "ping", API_OP_PING, 0, NO_ARGS, "",
-	  "Check that corrald answers; print its version and pid.\n" },
+	{ "ping", API_OP_PING, BIT(O_JSON), NO_ARGS, "[--json]",
+	  "Check that corrald answers; print its version and pid.\n\n"
+	  "  --json              print the server's JSON response\n" },
 };
 
 static const struct cmd_spec *find_spec(const char *name)
@@ -328,7 +329,7 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 		int r = read_file(v->stdin_path, API_MAX_STDIN, &data, &len, err, size);
 
 		if (r < 0)
-			return r;
+			return -EINVAL;     /* a usage error, whatever the errno */
 		text = json_stringn(data, len);
 		free(data);
 		if (!text)
