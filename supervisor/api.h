@@ -34,7 +34,8 @@
  *
  * TASK: {"id", "user", "profile", "argv", "state" (queued|running|succeeded|failed|cancelled),
  *        "reason" (exit_code|signal|timeout|oom|cpu_limit|budget|output_limit|cancelled|
- *        spawn_error|supervisor_lost|shutdown, or null), "message", "exit_code", "signal",
+ *        spawn_error|supervisor_lost|shutdown, or null), "message", "exit_code", "signal"
+ *        (message, exit_code, signal: null when none),
  *        "submitted_at_us", "started_at_us", "ended_at_us" (epoch µs, 0 = not yet),
  *        "timeout_ms", "cpu_limit_ms", "memory_bytes", "cpu_us", "cpu_user_us",
  *        "cpu_system_us", "memory_peak_bytes", "stdout_bytes", "stderr_bytes",
@@ -82,6 +83,10 @@ enum api_error_code {
 /* "bad_request", ... ; NULL for API_ERR_NONE. */
 const char *api_error_name(enum api_error_code code);
 const char *api_op_name(enum api_op op);
+/* Name -> value ("not_found" -> API_ERR_NOT_FOUND, "ping" -> API_OP_PING);
+ * -EINVAL for an unknown name. */
+int api_error_parse(const char *name, enum api_error_code *out);
+int api_op_parse(const char *name, enum api_op *out);
 
 /* A parsed, type-checked request.  Strings point into storage owned by the
  * request (freed by api_request_free).  "has_*" says a field was given. */
@@ -110,7 +115,10 @@ struct api_request {
 /* Parse one request line (without its newline).  0, or -EINVAL with
  * *code and a human message in msg (the request's tag, if any could be read,
  * still goes to req->tag_json so the error can echo it).  Unknown fields,
- * wrong types, missing required fields, out-of-range values are errors. */
+ * wrong types, missing required fields, out-of-range values are errors.
+ * Call api_request_free() after either outcome.  Defaults filled in: list's
+ * limit (API_DEFAULT_LIST_LIMIT), logs' max (API_MAX_LOG_CHUNK) and stream
+ * ("stdout"). */
 int api_request_parse(const char *line, size_t len, struct api_request *req,
 		      enum api_error_code *code, char *msg, size_t msg_size);
 void api_request_free(struct api_request *req);
@@ -133,8 +141,14 @@ struct api_pending {
 char *api_task_json(const struct store_task *task, const struct api_pending *pending);
 
 /* Response lines (malloc'd, WITH the trailing newline).  body_json is an
- * object text whose members are merged in after "ok" and "tag", or NULL. */
+ * object text whose members are merged in after "ok" and "tag", or NULL
+ * (NULL is returned if body_json is not an object text). */
 char *api_response_ok(const char *tag_json, const char *body_json);
 char *api_response_error(const char *tag_json, enum api_error_code code, const char *message);
+
+/* Base64 (RFC 4648, padded) for logs' data_base64.  encode: malloc'd text;
+ * decode: 0 with a malloc'd buffer in *out, or -EINVAL for bad text. */
+char *api_base64_encode(const void *data, size_t len);
+int api_base64_decode(const char *text, size_t len, unsigned char **out, size_t *out_len);
 
 #endif

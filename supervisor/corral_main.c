@@ -1,12 +1,15 @@
 /*
- * supervisor/corral_main.c — `corral`, the client.  For now it only
- * dispatches `corral policy ...`; submit, status, list, ... come with the
- * client issue: add a row to the commands table and a function.
+ * supervisor/corral_main.c — `corral`, the client: dispatches a command to
+ * cli_policy.c (`policy`, no daemon needed) or cli_tasks.c (everything that
+ * talks to corrald).  A global `--socket PATH` before the command sets
+ * $CORRAL_SOCKET for it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "supervisor/cli_policy.h"
+#include "supervisor/cli_tasks.h"
 
 #ifndef CORRAL_VERSION
 #define CORRAL_VERSION "0.1.0-dev"
@@ -19,20 +22,39 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "submit", "queue a command as a task (--wait: and wait for it)", cli_tasks_main },
+	{ "status", "show one task", cli_tasks_main },
+	{ "list", "list tasks, newest first", cli_tasks_main },
+	{ "queue", "show queued tasks in start order and why they wait", cli_tasks_main },
+	{ "cancel", "cancel a queued or running task", cli_tasks_main },
+	{ "wait", "wait for a task; exit with its exit code", cli_tasks_main },
+	{ "logs", "write a task's stdout or stderr (--follow)", cli_tasks_main },
+	{ "usage", "CPU hours used, budget and left per tenant", cli_tasks_main },
+	{ "ping", "check that corrald answers", cli_tasks_main },
 	{ "policy", "check policy files, show effective limits (no daemon needed)",
 	  cli_policy_main },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: corral [--help | --version] COMMAND [ARGS...]\n\ncommands:\n");
+	fprintf(f, "usage: corral [--help | --version] [--socket PATH] COMMAND [ARGS...]\n\n"
+		"commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nRun 'corral COMMAND --help' for a command's options.\n");
+	fprintf(f, "\nRun 'corral COMMAND --help' for a command's options.  The socket is\n"
+		"--socket PATH, else $%s, else %s.\n", CLIENT_SOCKET_ENV, CLIENT_DEFAULT_SOCKET);
 }
 
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && strcmp(argv[1], "--socket") == 0) {
+		if (setenv(CLIENT_SOCKET_ENV, argv[2], 1) < 0) {
+			perror("corral: setenv");
+			return 1;
+		}
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

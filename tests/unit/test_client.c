@@ -1,0 +1,886 @@
+/*
+ * tests/unit/test_client.c — the corral client without a daemon: argument
+ * parsing of each command (argv -> request fields), exit codes, tables and
+ * units, and whole commands against a tiny fake corrald (a forked child on
+ * a temp Unix socket, or a socketpair).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "supervisor/cli_tasks.h"
+#include "supervisor/client.h"
+
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* ---- parsing -------------------------------------------------------------- */
+
+/* argv must parse to exactly the fields in expected (a JSON object text). */
+static void assert_fields(int argc, char **argv, const char *expected, struct cli_command *out)
+{
+	struct cli_command cmd;
+	char err[256] = "";
+	json_t *want, *got;
+	char *text;
+
+	if (cli_parse(argc, argv, &cmd, err, sizeof(err)) != 0)
+		fail_msg("corral %s: %s", argv[0], err);
+	text = cli_command_fields_json(&cmd);
+	want = json_loads(expected, 0, NULL);
+	got = json_loads(text, 0, NULL);
+	assert_non_null(want);
+	if (!json_equal(want, got))
+		fail_msg("corral %s: fields %s, wanted %s", argv[0], text, expected);
+	json_decref(want);
+	json_decref(got);
+	free(text);
+	if (out)
+		*out = cmd;
+	else
+		cli_command_free(&cmd);
+}
+
+static void assert_usage_error(int argc, char **argv, const char *needle)
+{
+	struct cli_command cmd;
+	char err[256] = "";
+
+	assert_int_equal(cli_parse(argc, argv, &cmd, err, sizeof(err)), -EINVAL);
+	if (!strstr(err, needle))
+		fail_msg("corral %s: '%s' lacks '%s'", argv[0], err, needle);
+	assert_null(cmd.fields);
+}
+
+static void test_submit_every_option(void **state)
+{
+	char *argv[] = { "submit", "--user", "alice", "--profile", "py", "--timeout", "1.5s",
+			 "--cpu-limit", "2m", "--memory", "256M", "--env", "A=1", "--env", "B=x=y",
+			 "--cwd", "/work", "--no-queue", "--", "python3", "-c", "print(1)" };
+
+	assert_fields(ARGC(argv), argv,
+		      "{\"argv\": [\"python3\", \"-c\", \"print(1)\"], \"user\": \"alice\","
+		      " \"profile\": \"py\", \"env\": [\"A=1\", \"B=x=y\"], \"cwd\": \"/work\","
+		      " \"timeout_ms\": 1500, \"cpu_limit_ms\": 120000, \"memory_bytes\": 268435456,"
+		      " \"no_queue\": true}", NULL);
+}
+
+static void test_submit_options_after_command_belong_to_it(void **state)
+{
+	char *argv[] = { "submit", "ls", "-la", "--json" };
+	struct cli_command cmd;
+
+	assert_fields(ARGC(argv), argv, "{\"argv\": [\"ls\", \"-la\", \"--json\"]}", &cmd);
+	assert_false(cmd.json);
+	cli_command_free(&cmd);
+}
+
+static void test_submit_wait_and_json_are_flags(void **state)
+{
+	char *argv[] = { "submit", "--wait", "--json", "true" };
+	struct cli_command cmd;
+
+	assert_fields(ARGC(argv), argv, "{\"argv\": [\"true\"]}", &cmd);
+	assert_true(cmd.wait);
+	assert_true(cmd.json);
+	assert_int_equal(cmd.op, API_OP_SUBMIT);
+	cli_command_free(&cmd);
+}
+
+static void test_submit_without_command_is_usage_error(void **state)
+{
+	char *argv[] = { "submit", "--user", "alice" };
+
+	assert_usage_error(ARGC(argv), argv, "missing the command to run");
+}
+
+static void test_submit_bad_env_is_usage_error(void **state)
+{
+	char *argv[] = { "submit", "--env", "PATH", "ls" };
+
+	assert_usage_error(ARGC(argv), argv, "--env: 'PATH' is not NAME=VALUE");
+}
+
+static void test_submit_bad_duration_is_usage_error(void **state)
+{
+	char *argv[] = { "submit", "--timeout", "soon", "ls" };
+
+	assert_usage_error(ARGC(argv), argv, "--timeout: invalid duration 'soon'");
+}
+
+static void test_submit_zero_timeout_is_usage_error(void **state)
+{
+	char *argv[] = { "submit", "--timeout", "0", "ls" };
+
+	assert_usage_error(ARGC(argv), argv, "--timeout: invalid duration '0'");
+}
+
+static void test_submit_bad_size_is_usage_error(void **state)
+{
+	char *argv[] = { "submit", "--memory", "lots", "ls" };
+
+	assert_usage_error(ARGC(argv), argv, "--memory: invalid size 'lots'");
+}
+
+static void test_submit_stdin_file_is_sent_as_content(void **state)
+{
+	char path[] = "/tmp/corral-test-stdin-XXXXXX";
+	int fd = mkstemp(path);
+	char *argv[] = { "submit", "--stdin", path, "cat" };
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "line 1\nline 2\n", 14), 14);
+	close(fd);
+	assert_fields(ARGC(argv), argv, "{\"argv\": [\"cat\"], \"stdin\": \"line 1\\nline 2\\n\"}",
+		      NULL);
+	unlink(path);
+}
+
+static void test_submit_missing_stdin_file_is_usage_error(void **state)
+{
+	char *argv[] = { "submit", "--stdin", "/nonexistent/in.txt", "cat" };
+
+	assert_usage_error(ARGC(argv), argv, "--stdin /nonexistent/in.txt: No such file");
+}
+
+static void test_submit_binary_stdin_is_usage_error(void **state)
+{
+	char path[] = "/tmp/corral-test-stdin-XXXXXX";
+	int fd = mkstemp(path);
+	char *argv[] = { "submit", "--stdin", path, "cat" };
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\xff\xfe", 2), 2);
+	close(fd);
+	assert_usage_error(ARGC(argv), argv, "not UTF-8 text");
+	unlink(path);
+}
+
+static void test_status_takes_an_id(void **state)
+{
+	char *argv[] = { "status", "42", "--json" };
+	struct cli_command cmd;
+
+	assert_fields(ARGC(argv), argv, "{\"id\": 42}", &cmd);
+	assert_int_equal(cmd.op, API_OP_STATUS);
+	assert_true(cmd.json);
+	cli_command_free(&cmd);
+}
+
+static void test_status_without_id_is_usage_error(void **state)
+{
+	char *argv[] = { "status" };
+
+	assert_usage_error(ARGC(argv), argv, "missing the task ID");
+}
+
+static void test_status_zero_id_is_usage_error(void **state)
+{
+	char *argv[] = { "status", "0" };
+
+	assert_usage_error(ARGC(argv), argv, "'0' is not a task ID");
+}
+
+static void test_status_two_ids_is_usage_error(void **state)
+{
+	char *argv[] = { "status", "1", "2" };
+
+	assert_usage_error(ARGC(argv), argv, "unexpected argument '2'");
+}
+
+static void test_option_of_another_command_is_usage_error(void **state)
+{
+	char *argv[] = { "status", "1", "--follow" };
+
+	assert_usage_error(ARGC(argv), argv, "option '--follow' is not valid for corral status");
+}
+
+static void test_unknown_option_is_usage_error(void **state)
+{
+	char *argv[] = { "list", "--frob" };
+
+	assert_usage_error(ARGC(argv), argv, "unknown option '--frob'");
+}
+
+static void test_missing_option_value_is_usage_error(void **state)
+{
+	char *argv[] = { "list", "--user" };
+
+	assert_usage_error(ARGC(argv), argv, "option '--user' needs a value");
+}
+
+static void test_list_options(void **state)
+{
+	char *argv[] = { "list", "--user", "bob", "--state", "failed", "--limit", "20" };
+
+	assert_fields(ARGC(argv), argv, "{\"user\": \"bob\", \"state\": \"failed\", \"limit\": 20}",
+		      NULL);
+}
+
+static void test_list_bad_state_is_usage_error(void **state)
+{
+	char *argv[] = { "list", "--state", "done" };
+
+	assert_usage_error(ARGC(argv), argv, "--state: 'done' is not one of");
+}
+
+static void test_list_zero_limit_is_usage_error(void **state)
+{
+	char *argv[] = { "list", "--limit", "0" };
+
+	assert_usage_error(ARGC(argv), argv, "--limit: '0' is not a number from 1 to 10000");
+}
+
+static void test_queue_user(void **state)
+{
+	char *argv[] = { "queue", "--user", "carol" };
+
+	assert_fields(ARGC(argv), argv, "{\"user\": \"carol\"}", NULL);
+}
+
+static void test_cancel_takes_an_id(void **state)
+{
+	char *argv[] = { "cancel", "7" };
+	struct cli_command cmd;
+
+	assert_fields(ARGC(argv), argv, "{\"id\": 7}", &cmd);
+	assert_int_equal(cmd.op, API_OP_CANCEL);
+	cli_command_free(&cmd);
+}
+
+static void test_wait_timeout_in_ms(void **state)
+{
+	char *argv[] = { "wait", "7", "--timeout", "2m" };
+
+	assert_fields(ARGC(argv), argv, "{\"id\": 7, \"timeout_ms\": 120000}", NULL);
+}
+
+static void test_wait_zero_timeout_polls(void **state)
+{
+	char *argv[] = { "wait", "--timeout", "0", "7" };
+
+	assert_fields(ARGC(argv), argv, "{\"id\": 7, \"timeout_ms\": 0}", NULL);
+}
+
+static void test_logs_stderr_follow(void **state)
+{
+	char *argv[] = { "logs", "9", "--stderr", "--follow" };
+	struct cli_command cmd;
+
+	assert_fields(ARGC(argv), argv, "{\"id\": 9, \"stream\": \"stderr\"}", &cmd);
+	assert_true(cmd.follow);
+	cli_command_free(&cmd);
+}
+
+static void test_usage_month(void **state)
+{
+	char *argv[] = { "usage", "--month", "2024-02", "--user", "dan" };
+
+	assert_fields(ARGC(argv), argv, "{\"user\": \"dan\", \"month\": \"2024-02\"}", NULL);
+}
+
+static void test_usage_bad_month_is_usage_error(void **state)
+{
+	char *argv[] = { "usage", "--month", "2024-2" };
+
+	assert_usage_error(ARGC(argv), argv, "--month: '2024-2' is not YYYY-MM");
+}
+
+static void test_ping_has_no_fields(void **state)
+{
+	char *argv[] = { "ping" };
+
+	assert_fields(ARGC(argv), argv, "{}", NULL);
+}
+
+static void test_help_is_a_flag(void **state)
+{
+	char *argv[] = { "wait", "--help" };
+	struct cli_command cmd;
+	char err[256];
+
+	assert_int_equal(cli_parse(ARGC(argv), argv, &cmd, err, sizeof(err)), 0);
+	assert_true(cmd.help);
+	cli_command_free(&cmd);
+}
+
+static void test_socket_option(void **state)
+{
+	char *argv[] = { "ping", "--socket", "/tmp/x.sock" };
+	struct cli_command cmd;
+
+	assert_fields(ARGC(argv), argv, "{}", &cmd);
+	assert_string_equal(cmd.socket, "/tmp/x.sock");
+	cli_command_free(&cmd);
+}
+
+static void test_socket_path_precedence(void **state)
+{
+	unsetenv(CLIENT_SOCKET_ENV);
+	assert_string_equal(client_socket_path(NULL), "/run/corral/corrald.sock");
+	setenv(CLIENT_SOCKET_ENV, "/tmp/env.sock", 1);
+	assert_string_equal(client_socket_path(NULL), "/tmp/env.sock");
+	assert_string_equal(client_socket_path("/tmp/opt.sock"), "/tmp/opt.sock");
+	unsetenv(CLIENT_SOCKET_ENV);
+}
+
+/* ---- exit codes ----------------------------------------------------------- */
+
+static int exit_for(const char *task_json)
+{
+	json_t *task = json_loads(task_json, 0, NULL);
+	int code;
+
+	assert_non_null(task);
+	code = cli_task_exit_code(task);
+	json_decref(task);
+	return code;
+}
+
+static void test_exit_code_succeeded_is_zero(void **state)
+{
+	assert_int_equal(exit_for("{\"state\": \"succeeded\", \"reason\": \"exit_code\", \"exit_code\": 0}"), 0);
+}
+
+static void test_exit_code_is_the_tasks(void **state)
+{
+	assert_int_equal(exit_for("{\"state\": \"failed\", \"reason\": \"exit_code\", \"exit_code\": 3}"), 3);
+}
+
+static void test_exit_code_signal_is_128_plus(void **state)
+{
+	assert_int_equal(exit_for("{\"state\": \"failed\", \"reason\": \"signal\", \"exit_code\": null,"
+				  " \"signal\": 9}"), 137);
+}
+
+static void test_exit_code_per_reason(void **state)
+{
+	static const struct { const char *reason; int code; } cases[] = {
+		{ "timeout", 124 }, { "oom", 122 }, { "cpu_limit", 120 }, { "budget", 121 },
+		{ "output_limit", 116 }, { "cancelled", 119 }, { "spawn_error", 117 },
+		{ "supervisor_lost", 118 }, { "shutdown", 118 },
+	};
+	char text[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "{\"state\": \"failed\", \"reason\": \"%s\"}",
+			 cases[i].reason);
+		assert_int_equal(exit_for(text), cases[i].code);
+	}
+}
+
+static void test_exit_code_for_errors(void **state)
+{
+	assert_int_equal(cli_error_exit_code("wait_timeout"), 75);
+	assert_int_equal(cli_error_exit_code("not_found"), 1);
+}
+
+/* ---- formatting ----------------------------------------------------------- */
+
+static void test_format_time_is_utc_iso(void **state)
+{
+	char buf[32];
+
+	cli_format_time(1700000000123456, buf, sizeof(buf));
+	assert_string_equal(buf, "2023-11-14T22:13:20Z");
+	cli_format_time(0, buf, sizeof(buf));
+	assert_string_equal(buf, "-");
+}
+
+static void test_format_cpu_units(void **state)
+{
+	char buf[32];
+
+	cli_format_seconds(1234567, buf, sizeof(buf));
+	assert_string_equal(buf, "1.234s");
+	cli_format_hours(9000000000, buf, sizeof(buf));
+	assert_string_equal(buf, "2.50h");
+	cli_format_bytes(268435456, buf, sizeof(buf));
+	assert_string_equal(buf, "256M");
+	cli_format_bytes(1536, buf, sizeof(buf));
+	assert_string_equal(buf, "1.5K");
+}
+
+static const char task_text[] =
+	"{\"id\": 42, \"user\": \"alice\", \"profile\": \"default\", \"argv\": [\"sh\", \"-c\", \"echo hi\"],"
+	" \"state\": \"failed\", \"reason\": \"timeout\", \"message\": \"Timeout: exceeded the 60 s wall-clock limit\","
+	" \"exit_code\": null, \"signal\": 9, \"submitted_at_us\": 1700000000000000,"
+	" \"started_at_us\": 1700000001000000, \"ended_at_us\": 1700000061000000, \"timeout_ms\": 60000,"
+	" \"cpu_limit_ms\": 0, \"memory_bytes\": 268435456, \"cpu_us\": 59000000, \"cpu_user_us\": 58000000,"
+	" \"cpu_system_us\": 1000000, \"memory_peak_bytes\": 1048576, \"stdout_bytes\": 10,"
+	" \"stderr_bytes\": 0, \"stdout_truncated\": false, \"stderr_truncated\": false, \"attempts\": 1}";
+
+static char *capture(void (*print)(FILE *, json_t *), const char *json_text)
+{
+	json_t *v = json_loads(json_text, 0, NULL);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(v);
+	print(f, v);
+	fclose(f);
+	json_decref(v);
+	return text;
+}
+
+static void test_print_task_shows_key_fields(void **state)
+{
+	char *text = capture(cli_print_task, task_text);
+
+	assert_non_null(strstr(text, "id:         42\n"));
+	assert_non_null(strstr(text, "command:    sh -c 'echo hi'\n"));
+	assert_non_null(strstr(text, "state:      failed (timeout)\n"));
+	assert_non_null(strstr(text, "submitted:  2023-11-14T22:13:20Z\n"));
+	assert_non_null(strstr(text, "wall:       60.000s (limit 60.000s)\n"));
+	assert_non_null(strstr(text, "cpu:        59.000s (user 58.000s, system 1.000s; limit profile's)\n"));
+	assert_non_null(strstr(text, "memory:     peak 1M (limit 256M)\n"));
+	assert_null(strstr(text, "position"));
+	free(text);
+}
+
+static void test_task_table_columns_align(void **state)
+{
+	char list[4096];
+	char *text;
+	const char *second;
+
+	snprintf(list, sizeof(list), "[%s, {\"id\": 7, \"user\": \"bo\", \"argv\": [\"true\"],"
+		 " \"state\": \"queued\", \"reason\": null, \"exit_code\": null, \"signal\": null}]",
+		 task_text);
+	text = capture(cli_print_task_table, list);
+	assert_non_null(strstr(text, "ID  USER   STATE             EXIT   SUBMITTED             "
+				     "WALL     CPU      COMMAND\n"));
+	assert_non_null(strstr(text, "42  alice  failed (timeout)  sig 9  2023-11-14T22:13:20Z  "
+				     "60.000s  59.000s  sh -c 'echo hi'\n"));
+	second = strstr(text, "\n7 ");
+	assert_non_null(second);
+	assert_non_null(strstr(second, "7   bo     queued            -      -                     "
+				       "-        0.000s   true\n"));
+	free(text);
+}
+
+static void test_queue_table(void **state)
+{
+	char *text = capture(cli_print_queue_table,
+			     "[{\"id\": 5, \"user\": \"alice\", \"position\": 1, \"pending_reason\":"
+			     " \"concurrency_limit\", \"pending_message\": \"2 of 2 running\"}]");
+
+	assert_string_equal(text, "POS  ID  USER   PENDING            MESSAGE\n"
+				  "1    5   alice  concurrency_limit  2 of 2 running\n");
+	free(text);
+}
+
+static void test_usage_table_in_hours(void **state)
+{
+	char *text = capture(cli_print_usage_table,
+			     "[{\"user\": \"alice\", \"plan\": \"free\", \"month\": \"2024-05\","
+			     " \"cpu_used_us\": 1800000000, \"cpu_budget_us\": 36000000000,"
+			     " \"cpu_left_us\": 34200000000, \"running\": 1, \"queued\": 2},"
+			     " {\"user\": \"root\", \"plan\": \"ops\", \"month\": \"2024-05\","
+			     " \"cpu_used_us\": 0, \"cpu_budget_us\": 0, \"cpu_left_us\": 0,"
+			     " \"running\": 0, \"queued\": 0}]");
+
+	assert_string_equal(text,
+			    "USER   PLAN  MONTH    USED   BUDGET     LEFT   RUNNING  QUEUED\n"
+			    "alice  free  2024-05  0.50h  10.00h     9.50h  1        2\n"
+			    "root   ops   2024-05  0.00h  unlimited  -      0        0\n");
+	free(text);
+}
+
+/* ---- against a fake corrald ----------------------------------------------- */
+
+/* One step of the fake server's script: the request line must contain
+ * needle; reply (NULL: hang up) is sent with a newline. */
+struct step {
+	const char *needle;
+	const char *reply;
+};
+
+struct fake {
+	char dir[64];
+	char path[96];
+	pid_t pid;
+};
+
+/* Read one line from fd into buf; false on EOF. */
+static bool read_request(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (n + 1 < size) {
+		char ch;
+		ssize_t got = read(fd, &ch, 1);
+
+		if (got <= 0)
+			return false;
+		if (ch == '\n')
+			break;
+		buf[n++] = ch;
+	}
+	buf[n] = '\0';
+	return true;
+}
+
+/* The child: serve steps on one connection; exit 0 if every request
+ * matched its needle. */
+static void fake_serve(int listener, const struct step *steps, size_t count)
+{
+	static char line[1 << 16];
+	int fd;
+
+	alarm(5);       /* a client that never comes must not hang the test */
+	fd = accept(listener, NULL, NULL);
+
+	if (fd < 0)
+		_exit(10);
+	for (size_t i = 0; i < count; i++) {
+		if (!read_request(fd, line, sizeof(line)))
+			_exit(11);
+		if (!strstr(line, steps[i].needle)) {
+			fprintf(stderr, "fake corrald: request '%s' lacks '%s'\n", line, steps[i].needle);
+			_exit(12);
+		}
+		if (!steps[i].reply)
+			_exit(0);
+		if (write(fd, steps[i].reply, strlen(steps[i].reply)) < 0 || write(fd, "\n", 1) != 1)
+			_exit(13);
+	}
+	_exit(0);
+}
+
+static void fake_start(struct fake *f, const struct step *steps, size_t count)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int listener;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/corral-test-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/corrald.sock", f->dir);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", f->path);
+	listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(listener >= 0);
+	assert_int_equal(bind(listener, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(listener, 1), 0);
+	fflush(NULL);
+	f->pid = fork();
+	assert_true(f->pid >= 0);
+	if (f->pid == 0)
+		fake_serve(listener, steps, count);
+	close(listener);
+}
+
+/* Wait for the fake server; assert it saw what it expected. */
+static void fake_finish(struct fake *f)
+{
+	int status = 0;
+
+	assert_int_equal(waitpid(f->pid, &status, 0), f->pid);
+	unlink(f->path);
+	rmdir(f->dir);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("fake corrald ended with status 0x%x", status);
+}
+
+struct run {
+	int code;
+	char *out, *err;
+	size_t out_len, err_len;
+};
+
+/* Run `corral ARGS... --socket f->path` (socket after the command name). */
+static void run_corral(struct fake *f, struct run *r, int argc, char **args)
+{
+	char **argv = calloc((size_t)argc + 3, sizeof(*argv));
+	FILE *out = open_memstream(&r->out, &r->out_len);
+	FILE *err = open_memstream(&r->err, &r->err_len);
+
+	argv[0] = args[0];
+	argv[1] = "--socket";
+	argv[2] = f->path;
+	for (int i = 1; i < argc; i++)
+		argv[i + 2] = args[i];
+	r->code = cli_tasks_run(argc + 2, argv, out, err);
+	fclose(out);
+	fclose(err);
+	free(argv);
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static const char ok_task_reply[] =
+	"{\"ok\": true, \"task\": {\"id\": 42, \"user\": \"alice\", \"argv\": [\"true\"],"
+	" \"state\": \"succeeded\", \"reason\": \"exit_code\", \"exit_code\": 0, \"signal\": null,"
+	" \"started_at_us\": 1700000000000000, \"ended_at_us\": 1700000000500000, \"cpu_us\": 1000}}";
+
+static void test_status_against_fake_server(void **state)
+{
+	static const struct step steps[] = { { "{\"op\":\"status\",\"id\":42}", ok_task_reply } };
+	char *args[] = { "status", "42" };
+	struct fake f;
+	struct run r = { 0 };
+
+	fake_start(&f, steps, 1);
+	run_corral(&f, &r, ARGC(args), args);
+	fake_finish(&f);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "state:      succeeded (exit_code)\n"));
+	assert_string_equal(r.err, "");
+	run_free(&r);
+}
+
+static void test_json_prints_the_servers_object(void **state)
+{
+	static const struct step steps[] = { { "\"op\":\"ping\"",
+					       "{\"ok\":true,\"version\":\"0.1.0\",\"pid\":7}" } };
+	char *args[] = { "ping", "--json" };
+	struct fake f;
+	struct run r = { 0 };
+
+	fake_start(&f, steps, 1);
+	run_corral(&f, &r, ARGC(args), args);
+	fake_finish(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "{\"ok\":true,\"version\":\"0.1.0\",\"pid\":7}\n");
+	run_free(&r);
+}
+
+static void test_server_error_is_printed_with_code(void **state)
+{
+	static const struct step steps[] = { { "\"op\":\"cancel\"",
+		"{\"ok\":false,\"error\":{\"code\":\"not_found\",\"message\":\"task 9 does not exist\"}}" } };
+	char *args[] = { "cancel", "9" };
+	struct fake f;
+	struct run r = { 0 };
+
+	fake_start(&f, steps, 1);
+	run_corral(&f, &r, ARGC(args), args);
+	fake_finish(&f);
+	assert_int_equal(r.code, CLI_EXIT_ERROR);
+	assert_string_equal(r.err, "corral: not_found: task 9 does not exist\n");
+	run_free(&r);
+}
+
+static void test_wait_timeout_exits_75(void **state)
+{
+	static const struct step steps[] = { { "\"timeout_ms\":1000",
+		"{\"ok\":false,\"error\":{\"code\":\"wait_timeout\",\"message\":\"task 3 is still running\"}}" } };
+	char *args[] = { "wait", "3", "--timeout", "1s" };
+	struct fake f;
+	struct run r = { 0 };
+
+	fake_start(&f, steps, 1);
+	run_corral(&f, &r, ARGC(args), args);
+	fake_finish(&f);
+	assert_int_equal(r.code, CLI_EXIT_WAIT_TIMEOUT);
+	run_free(&r);
+}
+
+static void test_submit_wait_uses_one_connection(void **state)
+{
+	static const struct step steps[] = {
+		{ "{\"op\":\"submit\",\"argv\":[\"sleep\",\"9\"]}",
+		  "{\"ok\":true,\"task\":{\"id\":42,\"state\":\"queued\"}}" },
+		{ "{\"op\":\"wait\",\"id\":42}",
+		  "{\"ok\":true,\"task\":{\"id\":42,\"state\":\"failed\",\"reason\":\"signal\","
+		  "\"exit_code\":null,\"signal\":15}}" },
+	};
+	char *args[] = { "submit", "--wait", "sleep", "9" };
+	struct fake f;
+	struct run r = { 0 };
+
+	/* "--socket" lands before "--wait": still submit's own option */
+	fake_start(&f, steps, 2);
+	run_corral(&f, &r, ARGC(args), args);
+	fake_finish(&f);
+	assert_int_equal(r.code, 128 + 15);
+	assert_non_null(strstr(r.out, "42\ntask 42 failed (signal 15)"));
+	run_free(&r);
+}
+
+static void test_logs_follow_writes_raw_bytes_until_eof(void **state)
+{
+	/* "a\0\xff\n" and "zz" */
+	static const struct step steps[] = {
+		{ "\"follow\":true,\"offset\":0", "{\"ok\":true,\"data_base64\":\"YQD/Cg==\",\"offset\":4,\"eof\":false}" },
+		{ "\"offset\":4", "{\"ok\":true,\"data_base64\":\"\",\"offset\":4,\"eof\":false}" },
+		{ "\"offset\":4", "{\"ok\":true,\"data_base64\":\"eno=\",\"offset\":6,\"eof\":true}" },
+	};
+	char *args[] = { "logs", "5", "--follow" };
+	struct fake f;
+	struct run r = { 0 };
+
+	fake_start(&f, steps, 3);
+	run_corral(&f, &r, ARGC(args), args);
+	fake_finish(&f);
+	assert_int_equal(r.code, 0);
+	assert_int_equal(r.out_len, 6);
+	assert_memory_equal(r.out, "a\0\xff\nzz", 6);
+	run_free(&r);
+}
+
+static void test_logs_without_follow_stops_when_no_data(void **state)
+{
+	static const struct step steps[] = {
+		{ "\"stream\":\"stderr\",\"offset\":0", "{\"ok\":true,\"data_base64\":\"b2s=\",\"offset\":2,\"eof\":false}" },
+		{ "\"offset\":2", "{\"ok\":true,\"data_base64\":\"\",\"offset\":2,\"eof\":false}" },
+	};
+	char *args[] = { "logs", "5", "--stderr" };
+	struct fake f;
+	struct run r = { 0 };
+
+	fake_start(&f, steps, 2);
+	run_corral(&f, &r, ARGC(args), args);
+	fake_finish(&f);
+	assert_int_equal(r.code, 0);
+	assert_int_equal(r.out_len, 2);
+	assert_memory_equal(r.out, "ok", 2);
+	run_free(&r);
+}
+
+static void test_server_hanging_up_is_unreachable(void **state)
+{
+	static const struct step steps[] = { { "\"op\":\"usage\"", NULL } };
+	char *args[] = { "usage" };
+	struct fake f;
+	struct run r = { 0 };
+
+	fake_start(&f, steps, 1);
+	run_corral(&f, &r, ARGC(args), args);
+	fake_finish(&f);
+	assert_int_equal(r.code, CLI_EXIT_UNREACHABLE);
+	assert_non_null(strstr(r.err, "closed the connection without a response"));
+	run_free(&r);
+}
+
+static void test_missing_socket_says_is_corrald_running(void **state)
+{
+	struct fake f = { .path = "/tmp/corral-test-none/corrald.sock" };
+	char *args[] = { "ping" };
+	struct run r = { 0 };
+
+	run_corral(&f, &r, ARGC(args), args);
+	assert_int_equal(r.code, CLI_EXIT_UNREACHABLE);
+	assert_string_equal(r.err, "corral: cannot connect to /tmp/corral-test-none/corrald.sock: "
+				   "No such file or directory \u2014 is corrald running?\n");
+	run_free(&r);
+}
+
+static void test_client_call_on_socketpair(void **state)
+{
+	int sv[2];
+	struct client c;
+	json_t *resp = NULL;
+	char err[256], line[256];
+	static const char replies[] = "{\"ok\":true,\"n\":1}\n{\"ok\":true,\"n\":2}\n";
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	/* both replies at once: the second must stay buffered for the second call */
+	assert_int_equal(write(sv[1], replies, strlen(replies)), (ssize_t)strlen(replies));
+	client_attach(&c, sv[0], "pair");
+	assert_int_equal(client_call(&c, "{\"op\":\"ping\"}", &resp, err, sizeof(err)), 0);
+	assert_int_equal(json_integer_value(json_object_get(resp, "n")), 1);
+	json_decref(resp);
+	assert_int_equal(client_call(&c, "{\"op\":\"version\"}", &resp, err, sizeof(err)), 0);
+	assert_int_equal(json_integer_value(json_object_get(resp, "n")), 2);
+	json_decref(resp);
+	assert_true(read_request(sv[1], line, sizeof(line)));
+	assert_string_equal(line, "{\"op\":\"ping\"}");
+	assert_true(read_request(sv[1], line, sizeof(line)));
+	assert_string_equal(line, "{\"op\":\"version\"}");
+	close(sv[1]);
+	client_close(&c);
+}
+
+static void test_client_call_rejects_garbage(void **state)
+{
+	int sv[2];
+	struct client c;
+	json_t *resp = NULL;
+	char err[256];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[1], "hello\n", 6), 6);
+	client_attach(&c, sv[0], "pair");
+	assert_int_equal(client_call(&c, "{\"op\":\"ping\"}", &resp, err, sizeof(err)), -EPROTO);
+	assert_null(resp);
+	assert_non_null(strstr(err, "malformed response"));
+	close(sv[1]);
+	client_close(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_submit_every_option),
+		cmocka_unit_test(test_submit_options_after_command_belong_to_it),
+		cmocka_unit_test(test_submit_wait_and_json_are_flags),
+		cmocka_unit_test(test_submit_without_command_is_usage_error),
+		cmocka_unit_test(test_submit_bad_env_is_usage_error),
+		cmocka_unit_test(test_submit_bad_duration_is_usage_error),
+		cmocka_unit_test(test_submit_zero_timeout_is_usage_error),
+		cmocka_unit_test(test_submit_bad_size_is_usage_error),
+		cmocka_unit_test(test_submit_stdin_file_is_sent_as_content),
+		cmocka_unit_test(test_submit_missing_stdin_file_is_usage_error),
+		cmocka_unit_test(test_submit_binary_stdin_is_usage_error),
+		cmocka_unit_test(test_status_takes_an_id),
+		cmocka_unit_test(test_status_without_id_is_usage_error),
+		cmocka_unit_test(test_status_zero_id_is_usage_error),
+		cmocka_unit_test(test_status_two_ids_is_usage_error),
+		cmocka_unit_test(test_option_of_another_command_is_usage_error),
+		cmocka_unit_test(test_unknown_option_is_usage_error),
+		cmocka_unit_test(test_missing_option_value_is_usage_error),
+		cmocka_unit_test(test_list_options),
+		cmocka_unit_test(test_list_bad_state_is_usage_error),
+		cmocka_unit_test(test_list_zero_limit_is_usage_error),
+		cmocka_unit_test(test_queue_user),
+		cmocka_unit_test(test_cancel_takes_an_id),
+		cmocka_unit_test(test_wait_timeout_in_ms),
+		cmocka_unit_test(test_wait_zero_timeout_polls),
+		cmocka_unit_test(test_logs_stderr_follow),
+		cmocka_unit_test(test_usage_month),
+		cmocka_unit_test(test_usage_bad_month_is_usage_error),
+		cmocka_unit_test(test_ping_has_no_fields),
+		cmocka_unit_test(test_help_is_a_flag),
+		cmocka_unit_test(test_socket_option),
+		cmocka_unit_test(test_socket_path_precedence),
+		cmocka_unit_test(test_exit_code_succeeded_is_zero),
+		cmocka_unit_test(test_exit_code_is_the_tasks),
+		cmocka_unit_test(test_exit_code_signal_is_128_plus),
+		cmocka_unit_test(test_exit_code_per_reason),
+		cmocka_unit_test(test_exit_code_for_errors),
+		cmocka_unit_test(test_format_time_is_utc_iso),
+		cmocka_unit_test(test_format_cpu_units),
+		cmocka_unit_test(test_print_task_shows_key_fields),
+		cmocka_unit_test(test_task_table_columns_align),
+		cmocka_unit_test(test_queue_table),
+		cmocka_unit_test(test_usage_table_in_hours),
+		cmocka_unit_test(test_status_against_fake_server),
+		cmocka_unit_test(test_json_prints_the_servers_object),
+		cmocka_unit_test(test_server_error_is_printed_with_code),
+		cmocka_unit_test(test_wait_timeout_exits_75),
+		cmocka_unit_test(test_submit_wait_uses_one_connection),
+		cmocka_unit_test(test_logs_follow_writes_raw_bytes_until_eof),
+		cmocka_unit_test(test_logs_without_follow_stops_when_no_data),
+		cmocka_unit_test(test_server_hanging_up_is_unreachable),
+		cmocka_unit_test(test_missing_socket_says_is_corrald_running),
+		cmocka_unit_test(test_client_call_on_socketpair),
+		cmocka_unit_test(test_client_call_rejects_garbage),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
