@@ -40,6 +40,7 @@ static const char *const error_names[] = {
 	[API_ERR_SHUTTING_DOWN] = "shutting_down",
 	[API_ERR_STORAGE_FULL] = "storage_full",
 	[API_ERR_INTERNAL] = "internal",
+	[API_ERR_HOST_CAPACITY] = "host_capacity",
 };
 
 static const char *const op_names[] = {
