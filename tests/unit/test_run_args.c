@@ -7,12 +7,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "supervisor/run_args.h"
+#include "supervisor/run_policy.h"
 #include "supervisor/units.h"
 
 #define ARGV(...) ((char *[]){ "corral-run", __VA_ARGS__, NULL })
@@ -271,6 +274,75 @@ static void test_spec_validation_names_the_bad_field(void **state)
 	assert_non_null(strstr(err.message, "unprivileged"));
 }
 
+static const char test_policy[] =
+	"[plan small]\nmemory = 64M\npids = 32\ncpus = 0.5\nmax_task_seconds = 7s\nprofile = box\n"
+	"[user alice]\nplan = small\n"
+	"[profile box]\nhostname = boxhost\ntmpfs = /scratch:1M\n";
+
+static void write_policy(char *path, size_t size)
+{
+	FILE *f;
+
+	snprintf(path, size, "/tmp/corral-runpol-%d.conf", (int)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(test_policy, f);
+	fclose(f);
+}
+
+static void test_policy_profile_and_plan_fill_the_spec_and_flags_override(void **state)
+{
+	char path[128];
+	struct run_options o;
+	struct run_policy p;
+	char msg[256];
+
+	write_policy(path, sizeof(path));
+	run_options_init(&o);
+	run_policy_init(&p);
+	char *argv[] = { "corral-run", "--policy", path, "--user", "alice", "--pids", "8", "--tmpfs", "/x",
+			 "--", "true", NULL };
+	assert_int_equal(run_args_scan_policy(11, argv, &o, msg, sizeof(msg)), 0);
+	assert_int_equal(run_policy_apply(&p, &o, msg, sizeof(msg)), 0);
+	assert_int_equal(run_args_parse(11, argv, &o, msg, sizeof(msg)), 0);
+	assert_int_equal(o.spec.memory_bytes, 64u << 20);
+	assert_int_equal(o.spec.cpu_millis, 500);
+	assert_int_equal(o.spec.wall_time_ms, 7000);
+	assert_int_equal(o.spec.pids_max, 8);             /* the flag wins */
+	assert_string_equal(o.spec.hostname, "boxhost");  /* the plan's profile */
+	assert_int_equal(o.spec.n_mounts, 2);             /* profile tmpfs + flag tmpfs */
+	assert_string_equal(o.spec.mounts[0].target, "/scratch");
+	assert_string_equal(o.spec.mounts[1].target, "/x");
+	run_policy_free(&p);
+	run_options_free(&o);
+	unlink(path);
+}
+
+static void test_bad_policy_file_is_refused_with_file_and_line(void **state)
+{
+	char path[128];
+	struct run_options o;
+	struct run_policy p;
+	char msg[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/corral-runpol-bad-%d.conf", (int)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[plan x]\nmemroy = 1G\n", f);
+	fclose(f);
+	run_options_init(&o);
+	run_policy_init(&p);
+	char *argv[] = { "corral-run", "--policy", path, "--", "true", NULL };
+	assert_int_equal(run_args_scan_policy(5, argv, &o, msg, sizeof(msg)), 0);
+	assert_int_equal(run_policy_apply(&p, &o, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, ":2:"));
+	assert_non_null(strstr(msg, "memroy"));
+	run_policy_free(&p);
+	run_options_free(&o);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +362,8 @@ int main(void)
 		cmocka_unit_test(test_exit_codes_are_distinct_per_status),
 		cmocka_unit_test(test_result_json_has_the_documented_fields),
 		cmocka_unit_test(test_spec_validation_names_the_bad_field),
+		cmocka_unit_test(test_policy_profile_and_plan_fill_the_spec_and_flags_override),
+		cmocka_unit_test(test_bad_policy_file_is_refused_with_file_and_line),
 	};
 
 	return cmocka_run_group_tests_name("run_args", tests, NULL, NULL);
