@@ -556,29 +556,6 @@ static void op_wait(struct daemon *d, struct client *c, struct api_request *req)
 	store_task_clear(&st);
 }
 
-static char *base64(const unsigned char *data, size_t len)
-{
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = malloc((len + 2) / 3 * 4 + 1), *p = out;
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)data[i] << 16;
-
-		if (i + 1 < len)
-			v |= (uint32_t)data[i + 1] << 8;
-		if (i + 2 < len)
-			v |= data[i + 2];
-		*p++ = alphabet[(v >> 18) & 63];
-		*p++ = alphabet[(v >> 12) & 63];
-		*p++ = i + 1 < len ? alphabet[(v >> 6) & 63] : '=';
-		*p++ = i + 2 < len ? alphabet[v & 63] : '=';
-	}
-	*p = '\0';
-	return out;
-}
-
 /* Answer a logs request if there is something to say: data past offset, or
  * the end.  Returns false when a follow request must keep waiting. */
 static bool answer_logs(struct daemon *d, struct client *c, const char *tag, int64_t id, bool err_stream,
@@ -614,7 +591,7 @@ static bool answer_logs(struct daemon *d, struct client *c, const char *tag, int
 	}
 	if (fd >= 0)
 		close(fd);
-	b64 = base64(buf ? buf : (const unsigned char *)"", (size_t)n);
+	b64 = api_base64_encode(buf ? buf : (const unsigned char *)"", (size_t)n);
 	body = json_object();
 	json_object_set_new(body, "data_base64", json_string(b64 ? b64 : ""));
 	json_object_set_new(body, "offset", json_integer((json_int_t)(offset + (uint64_t)n)));
