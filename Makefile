@@ -104,10 +104,11 @@ asan:
 		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
 
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(POLICY_SRC) $(RUNNER_SRC)
+FUZZ_LIB_SRC := $(POLICY_SRC) $(wildcard supervisor/api*.c) supervisor/store_sql.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
-		$(shell pkg-config --cflags $(PKGS)) -o $@ $< $(POLICY_SRC) $(RUNNER_SRC) $(LIBS)
+		$(shell pkg-config --cflags $(PKGS)) -o $@ $< $(FUZZ_LIB_SRC) $(LIBS)
 fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
 		mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
