@@ -77,6 +77,8 @@ void daemon_rearm_timer(struct daemon *d)
 		if (at && (next == 0 || at < next))
 			next = at;
 	}
+	if (d->shutting_down && (next == 0 || d->drain_deadline_mono_us < next))
+		next = d->drain_deadline_mono_us;
 	memset(&its, 0, sizeof(its));
 	if (next) {
 		now = daemon_mono_us();
@@ -171,7 +173,20 @@ static int open_socket(struct daemon *d)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(d->socket_path); /* a stale socket; the state-dir lock guards a live daemon */
+	/* a socket that answers belongs to a live corrald (another state dir) */
+	{
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+			close(probe);
+			close(fd);
+			log_error("socket %s is in use by another corrald", d->socket_path);
+			return -EADDRINUSE;
+		}
+		if (probe >= 0)
+			close(probe);
+	}
+	unlink(d->socket_path); /* a stale socket */
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(d->socket_path, 0666) < 0 ||
 	    listen(fd, 512) < 0) {
 		int e = errno;
@@ -289,6 +304,23 @@ static void reload_policy(struct daemon *d)
 	log_notice("policy reloaded");
 }
 
+/* SIGTERM: stop dispatching and refuse submits, let running tasks finish
+ * for up to drain_timeout, then end them (reason shutdown).  A second
+ * SIGTERM ends them at once. */
+static void start_drain(struct daemon *d, int sig)
+{
+	if (d->shutting_down) {
+		log_notice("%s again: ending %u running tasks now", strsignal(sig), d->running_count);
+		d->drain_deadline_mono_us = daemon_mono_us();
+		return;
+	}
+	d->shutting_down = true;
+	d->drain_deadline_mono_us = daemon_mono_us() + d->cfg->drain_timeout_ms * 1000u;
+	notify_systemd("STOPPING=1");
+	log_notice("%s: shutting down; %u running tasks may finish within %llu ms, %zu queued tasks stay queued",
+		   strsignal(sig), d->running_count, (unsigned long long)d->cfg->drain_timeout_ms, d->queued_total);
+}
+
 /* returns false when the daemon should stop */
 static bool handle_signals(struct daemon *d)
 {
@@ -298,8 +330,8 @@ static bool handle_signals(struct daemon *d)
 		switch (si.ssi_signo) {
 		case SIGTERM:
 		case SIGINT:
-			log_notice("%s: shutting down", strsignal((int)si.ssi_signo));
-			return false;
+			start_drain(d, (int)si.ssi_signo);
+			break;
 		case SIGHUP:
 			reload_policy(d);
 			break;
@@ -404,8 +436,7 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 
 			switch (kind) {
 			case EP_SIGNAL:
-				if (!handle_signals(&d))
-					d.shutting_down = true;
+				handle_signals(&d);
 				break;
 			case EP_TIMER:
 				handle_timer(&d);
@@ -424,10 +455,11 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 			}
 		}
 		finish_iteration(&d);
-		if (d.shutting_down)
+		if (d.shutting_down && (d.running_count == 0 || daemon_mono_us() >= d.drain_deadline_mono_us))
 			break;
 	}
-	notify_systemd("STOPPING=1");
+	if (d.running_count)
+		log_notice("drain timeout: ending %u running tasks (reason shutdown)", d.running_count);
 	run_shutdown_all(&d);
 	conn_flush_all(&d);
 	teardown(&d);

@@ -88,7 +88,8 @@ struct daemon {
 	char *state_dir, *socket_path, *db_path, *tasks_dir;
 	struct store *store;
 	int epfd, signal_fd, listen_fd, timer_fd, lock_fd;
-	bool shutting_down;
+	bool shutting_down;            /* draining after SIGTERM */
+	uint64_t drain_deadline_mono_us;
 	int64_t clock_offset_us;       /* CORRALD_CLOCK_OFFSET, for tests */
 
 	/* users */
@@ -111,6 +112,7 @@ struct daemon {
 	/* submits in the current store batch, answered after it commits */
 	struct pending_submit *pending;
 	bool batch_open;
+	struct unfinished *unfinished;  /* ends the store could not record yet */
 };
 
 /* daemon.c */
@@ -184,7 +186,8 @@ uint64_t run_next_event_mono_us(struct daemon *d);
 struct dtask *run_find(struct daemon *d, int64_t id);
 void run_cancel(struct daemon *d, struct dtask *t, const char *by);
 void run_shutdown_all(struct daemon *d);
-void run_fail_leftovers(struct daemon *d);       /* tasks "running" from a previous life */
+void run_fail_leftovers(struct daemon *d);
+void run_retry_unfinished(struct daemon *d);    /* ends the store refused (disk full): again */       /* tasks "running" from a previous life */
 const char *run_task_dir(struct daemon *d, int64_t id, char *buf, size_t size);
 
 #endif

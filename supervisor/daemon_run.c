@@ -93,11 +93,56 @@ static void free_strings(char **v)
 	free(v);
 }
 
-static void finish_in_store(struct daemon *d, int64_t id, enum store_task_state state,
+/* An end the store could not record yet (disk full, I/O error): kept and
+ * retried at every poll, so no result and no CPU-second is lost. */
+struct unfinished {
+	struct unfinished *next;
+	int64_t id;
+	struct store_result sr;
+	char *message;
+	char month[8];
+};
+
+static bool record_end(struct daemon *d, int64_t id, struct store_result *sr)
+{
+	struct store_error err;
+	int r = store_finish(d->store, id, sr, &err);
+
+	if (r == 0) {
+		log_task(LOG_LEVEL_INFO, id, "%s: %s", store_state_name(sr->state), sr->message ? sr->message : "");
+		return true;
+	}
+	if (r == -ESTALE || r == -ENOENT) {
+		log_task(LOG_LEVEL_WARNING, id, "end already recorded (%s)", err.message);
+		return true;
+	}
+	log_task(LOG_LEVEL_ERR, id, "record its end (%s): %s; will retry", store_reason_name(sr->reason), err.message);
+	return false;
+}
+
+void run_retry_unfinished(struct daemon *d)
+{
+	struct unfinished **pp = &d->unfinished;
+
+	while (*pp) {
+		struct unfinished *u = *pp;
+
+		if (!record_end(d, u->id, &u->sr)) {
+			pp = &u->next;
+			continue;
+		}
+		*pp = u->next;
+		ops_wake_waiters(d, u->id, true);
+		free(u->message);
+		free(u);
+	}
+}
+
+static bool finish_in_store(struct daemon *d, int64_t id, enum store_task_state state,
 			    enum store_task_reason reason, const char *message, const struct jail_result *res)
 {
+	struct unfinished *u;
 	struct store_result sr;
-	struct store_error err;
 	char month[8];
 	uint64_t now = daemon_now_us(d);
 
@@ -120,10 +165,20 @@ static void finish_in_store(struct daemon *d, int64_t id, enum store_task_state 
 		sr.stderr_truncated = res->stderr_truncated;
 	}
 	sr.month = month;
-	if (store_finish(d->store, id, &sr, &err) < 0)
-		log_task(LOG_LEVEL_ERR, id, "record its end (%s): %s", store_reason_name(reason), err.message);
-	else
-		log_task(LOG_LEVEL_INFO, id, "%s: %s", store_state_name(state), message ? message : "");
+	if (record_end(d, id, &sr))
+		return true;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return false;
+	u->id = id;
+	u->sr = sr;
+	u->message = message ? strdup(message) : NULL;
+	u->sr.message = u->message;
+	memcpy(u->month, month, sizeof(month));
+	u->sr.month = u->month;
+	u->next = d->unfinished;
+	d->unfinished = u;
+	return false;
 }
 
 static void release(struct daemon *d, struct dtask *t)
@@ -151,13 +206,13 @@ static void release(struct daemon *d, struct dtask *t)
 	d->dispatch_needed = true;
 }
 
-static void fail_start(struct daemon *d, struct dtask *t, const char *message)
+static bool fail_start(struct daemon *d, struct dtask *t, const char *message)
 {
 	struct jail_result none;
 
 	memset(&none, 0, sizeof(none));
 	none.exit_code = -1;
-	finish_in_store(d, t->id, STORE_FAILED, STORE_REASON_SPAWN_ERROR, message, &none);
+	return finish_in_store(d, t->id, STORE_FAILED, STORE_REASON_SPAWN_ERROR, message, &none);
 }
 
 static int build_spec(struct daemon *d, struct dtask *t, const struct store_task *st, uint32_t slot,
@@ -291,9 +346,9 @@ int run_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bud
 		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
 		log_task(LOG_LEVEL_WARNING, t->id, "%s", msg);
 		d->uid_slots[slot] = 0;
-		fail_start(d, t, msg);
-		t->user->month[0] = '\0';
-		ops_wake_waiters(d, t->id, true);
+			t->user->month[0] = '\0';
+		if (fail_start(d, t, msg))
+			ops_wake_waiters(d, t->id, true);
 		free(t);
 		d->dispatch_needed = true;
 		goto out;
@@ -395,14 +450,16 @@ static void end_task(struct daemon *d, struct dtask *t)
 	enum store_task_state state;
 	enum store_task_reason reason;
 	char msg[512];
+	bool recorded;
 
 	memset(&err, 0, sizeof(err));
 	if (jail_finish(t->jail, &res, &err) < 0)
 		log_task(LOG_LEVEL_WARNING, t->id, "cleaning up its jail: %s", err.message);
 	describe_end(d, t, &res, &state, &reason, msg, sizeof(msg));
-	finish_in_store(d, t->id, state, reason, msg, &res);
+	recorded = finish_in_store(d, t->id, state, reason, msg, &res);
 	release(d, t);
-	ops_wake_waiters(d, t->id, true);
+	if (recorded)
+		ops_wake_waiters(d, t->id, true);
 	free(t->cancelled_by);
 	free(t);
 }
@@ -438,6 +495,8 @@ void run_poll(struct daemon *d)
 	uint64_t mono = daemon_mono_us(), poll_us = d->cfg->poll_interval_ms * 1000u;
 	bool full = mono >= d->next_poll_mono_us;
 
+	if (full && d->unfinished)
+		run_retry_unfinished(d);
 	for (struct dtask *t = d->running; t; t = t->next) {
 		struct jail_cpu cpu;
 		uint64_t rate, wait;
@@ -494,7 +553,7 @@ void run_check_deadlines(struct daemon *d)
 
 uint64_t run_next_event_mono_us(struct daemon *d)
 {
-	uint64_t next = d->running || d->waiters ? d->next_poll_mono_us : 0;
+	uint64_t next = d->running || d->waiters || d->unfinished ? d->next_poll_mono_us : 0;
 
 	for (struct dtask *t = d->running; t; t = t->next) {
 		uint64_t at[3] = { t->deadline_mono_us, t->kill_at_mono_us,
@@ -520,6 +579,16 @@ void run_cancel(struct daemon *d, struct dtask *t, const char *by)
 
 void run_shutdown_all(struct daemon *d)
 {
+	run_retry_unfinished(d);
+	while (d->unfinished) {
+		/* still unrecorded: a restart sees them as running and settles them */
+		struct unfinished *u = d->unfinished;
+
+		d->unfinished = u->next;
+		log_task(LOG_LEVEL_ERR, u->id, "its end could not be recorded before exit");
+		free(u->message);
+		free(u);
+	}
 	for (struct dtask *t = d->running; t; t = t->next) {
 		if (t->why == END_NONE)
 			t->why = END_SHUTDOWN;
