@@ -42,13 +42,14 @@ static const char *const error_names[] = {
 	[API_ERR_STORAGE_FULL] = "storage_full",
 	[API_ERR_INTERNAL] = "internal",
 	[API_ERR_HOST_CAPACITY] = "host_capacity",
+	[API_ERR_POLICY_INVALID] = "policy_invalid",
 };
 
 static const char *const op_names[] = {
 	[API_OP_PING] = "ping",     [API_OP_VERSION] = "version", [API_OP_SUBMIT] = "submit",
 	[API_OP_STATUS] = "status", [API_OP_LIST] = "list",       [API_OP_QUEUE] = "queue",
 	[API_OP_CANCEL] = "cancel", [API_OP_WAIT] = "wait",       [API_OP_LOGS] = "logs",
-	[API_OP_USAGE] = "usage",
+	[API_OP_USAGE] = "usage",   [API_OP_POLICY_RELOAD] = "policy_reload",
 };
 
 const char *api_error_name(enum api_error_code code)
@@ -131,6 +132,7 @@ static const struct op_spec op_specs[] = {
 	[API_OP_LIST] = SPEC(list_fields),     [API_OP_QUEUE] = SPEC(queue_fields),
 	[API_OP_CANCEL] = SPEC(id_fields),     [API_OP_WAIT] = SPEC(wait_fields),
 	[API_OP_LOGS] = SPEC(logs_fields),     [API_OP_USAGE] = SPEC(usage_fields),
+	[API_OP_POLICY_RELOAD] = { NULL, 0 },
 };
 
 /* Parse state: where the error message goes. */

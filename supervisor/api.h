@@ -29,6 +29,10 @@
  *                                                       -> {"data_base64": str, "offset": next,
  *                                                           "eof": bool (task ended, nothing more)}
  *            with follow: answered when there is data past offset or the task ended.
+ *   policy_reload {} (operators only)                  -> {"policy": path, "plans": N, "users": N,
+ *                                                          "profiles": N}; error policy_invalid with
+ *                                                          every error (one per line) in the message,
+ *                                                          the old policy stays in force
  *   usage    {"user": str, "month": "YYYY-MM" (default: this month, UTC)}
  *                                                       -> {"usage": [USAGE, ...]}
  *
@@ -48,7 +52,7 @@
  * Error codes (stable): bad_request, unknown_op, too_large, unknown_user, forbidden,
  * not_found, unknown_profile, limit_exceeded, concurrency_limit, budget_exhausted,
  * queue_full, wait_timeout, shutting_down, storage_full, internal, host_capacity (submit
- * with no_queue while every slot of the host is taken).
+ * with no_queue while every slot of the host is taken), policy_invalid.
  */
 #ifndef CORRAL_SUPERVISOR_API_H
 #define CORRAL_SUPERVISOR_API_H
@@ -69,7 +73,7 @@
 
 enum api_op {
 	API_OP_PING = 0, API_OP_VERSION, API_OP_SUBMIT, API_OP_STATUS, API_OP_LIST, API_OP_QUEUE,
-	API_OP_CANCEL, API_OP_WAIT, API_OP_LOGS, API_OP_USAGE,
+	API_OP_CANCEL, API_OP_WAIT, API_OP_LOGS, API_OP_USAGE, API_OP_POLICY_RELOAD,
 };
 
 enum api_error_code {
@@ -77,7 +81,7 @@ enum api_error_code {
 	API_ERR_UNKNOWN_USER, API_ERR_FORBIDDEN, API_ERR_NOT_FOUND, API_ERR_UNKNOWN_PROFILE,
 	API_ERR_LIMIT_EXCEEDED, API_ERR_CONCURRENCY_LIMIT, API_ERR_BUDGET_EXHAUSTED,
 	API_ERR_QUEUE_FULL, API_ERR_WAIT_TIMEOUT, API_ERR_SHUTTING_DOWN, API_ERR_STORAGE_FULL,
-	API_ERR_INTERNAL, API_ERR_HOST_CAPACITY,
+	API_ERR_INTERNAL, API_ERR_HOST_CAPACITY, API_ERR_POLICY_INVALID,
 };
 
 /* "bad_request", ... ; NULL for API_ERR_NONE. */

@@ -11,17 +11,21 @@
 
 #include "policy/policy.h"
 #include "supervisor/cli_policy.h"
+#include "supervisor/client.h"
 
 static void policy_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: corral policy check [FILE]\n"
 		"       corral policy show [--user NAME | --plan NAME | --profile NAME] [FILE]\n"
+		"       corral policy reload\n"
 		"\n"
 		"  check   validate FILE (default %s)\n"
 		"          and its includes; print a summary, or every error and exit 1\n"
 		"  show    print effective values: a tenant's limits (--user), a plan's,\n"
-		"          a profile's, or with no option the [supervisor] settings\n",
+		"          a profile's, or with no option the [supervisor] settings\n"
+		"  reload  ask the running corrald to re-read its policy (operators); a\n"
+		"          policy with errors is refused and the old one stays in force\n",
 		POLICY_DEFAULT_PATH);
 }
 
@@ -258,6 +262,42 @@ static int cmd_show(int argc, char **argv)
 			       stdout, stderr);
 }
 
+/* `corral policy reload`: the daemon re-reads its policy file. */
+static int cmd_reload(int argc, char **argv)
+{
+	struct client c;
+	json_t *resp = NULL;
+	const char *code, *message;
+	char err[512];
+	int rc = 0;
+
+	(void)argv;
+	if (argc != 1) {
+		policy_usage(stderr);
+		return 2;
+	}
+	if (client_connect(&c, client_socket_path(NULL), err, sizeof(err)) < 0) {
+		fprintf(stderr, "corral: %s\n", err);
+		return 69;
+	}
+	if (client_call(&c, "{\"op\":\"policy_reload\"}", &resp, err, sizeof(err)) < 0) {
+		fprintf(stderr, "corral: %s\n", err);
+		rc = 69;
+	} else if (client_response_error(resp, &code, &message)) {
+		fprintf(stderr, "corral: %s: %s\n", code, message);
+		rc = 1;
+	} else {
+		printf("policy %s reloaded: %lld plans, %lld users, %lld profiles\n",
+		       json_string_value(json_object_get(resp, "policy")),
+		       (long long)json_integer_value(json_object_get(resp, "plans")),
+		       (long long)json_integer_value(json_object_get(resp, "users")),
+		       (long long)json_integer_value(json_object_get(resp, "profiles")));
+	}
+	json_decref(resp);
+	client_close(&c);
+	return rc;
+}
+
 int cli_policy_main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -268,6 +308,8 @@ int cli_policy_main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
 		return cmd_show(argc - 1, argv + 1);
+	if (strcmp(argv[1], "reload") == 0)
+		return cmd_reload(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		policy_usage(stdout);

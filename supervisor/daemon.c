@@ -111,22 +111,38 @@ static void notify_systemd(const char *state)
 	close(fd);
 }
 
-static int load_policy(const char *path, struct policy **out)
+/* Load a policy; on failure log every error and, if errors_text is not
+ * NULL, return them joined by newlines (malloc'd). */
+static int load_policy(const char *path, struct policy **out, char **errors_text)
 {
 	struct policy_errors errors = { 0 };
 	int r = policy_load(path, out, &errors);
 
+	if (errors_text)
+		*errors_text = NULL;
 	if (r < 0) {
 		char line[1024];
+		size_t size = 0;
+		FILE *text = errors_text ? open_memstream(errors_text, &size) : NULL;
 
 		for (size_t i = 0; i < errors.count; i++) {
 			policy_error_format(&errors.items[i], line, sizeof(line));
 			log_error("%s", line);
+			if (text)
+				fprintf(text, "%s%s", i ? "\n" : "", line);
 		}
-		if (errors.omitted)
+		if (errors.omitted) {
 			log_error("... and %zu more errors", errors.omitted);
-		if (!errors.count)
+			if (text)
+				fprintf(text, "\n... and %zu more errors", errors.omitted);
+		}
+		if (!errors.count) {
 			log_error("cannot load policy %s: %s", path, strerror(-r));
+			if (text)
+				fprintf(text, "cannot load policy %s: %s", path, strerror(-r));
+		}
+		if (text)
+			fclose(text);
 	}
 	policy_errors_free(&errors);
 	return r;
@@ -231,7 +247,7 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	if (offset)
 		d->clock_offset_us = (int64_t)(strtod(offset, NULL) * 1e6);
 	d->policy_path = strdup(policy_path);
-	if (load_policy(policy_path, &d->policy) < 0)
+	if (load_policy(policy_path, &d->policy, NULL) < 0)
 		return -EINVAL;
 	d->cfg = policy_supervisor(d->policy);
 	d->state_dir = strdup(state_dir ? state_dir : d->cfg->state_dir);
@@ -288,20 +304,21 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	return 0;
 }
 
-static void reload_policy(struct daemon *d)
+int daemon_reload_policy(struct daemon *d, char **errors_text)
 {
 	struct policy *fresh = NULL;
 
-	log_notice("SIGHUP: reloading policy %s", d->policy_path);
-	if (load_policy(d->policy_path, &fresh) < 0) {
+	log_notice("reloading policy %s", d->policy_path);
+	if (load_policy(d->policy_path, &fresh, errors_text) < 0) {
 		log_error("policy %s has errors; keeping the policy in force", d->policy_path);
-		return;
+		return -EINVAL;
 	}
 	policy_free(d->policy);
 	d->policy = fresh;
 	d->cfg = policy_supervisor(fresh);
 	d->dispatch_needed = true;
-	log_notice("policy reloaded");
+	log_notice("policy reloaded: new decisions use it; running tasks keep their limits");
+	return 0;
 }
 
 /* SIGTERM: stop dispatching and refuse submits, let running tasks finish
@@ -333,7 +350,7 @@ static bool handle_signals(struct daemon *d)
 			start_drain(d, (int)si.ssi_signo);
 			break;
 		case SIGHUP:
-			reload_policy(d);
+			daemon_reload_policy(d, NULL);
 			break;
 		default:
 			break; /* SIGCHLD: jails are watched through their pidfds */

@@ -122,6 +122,9 @@ void daemon_month(const struct daemon *d, uint64_t epoch_us, char out[8]);  /* "
 void daemon_rearm_timer(struct daemon *d);
 int daemon_epoll_add(struct daemon *d, int fd, uint32_t events, void *ptr);
 void daemon_epoll_del(struct daemon *d, int fd);
+/* Re-read the policy file; a policy with errors is refused (errors joined
+ * in *errors_text, malloc'd, when not NULL) and the old one stays. */
+int daemon_reload_policy(struct daemon *d, char **errors_text);
 /* Run corrald until SIGTERM/SIGINT: 0, or 1 after printing why it cannot start. */
 int daemon_main(const char *policy_path, const char *state_dir, const char *socket_path);
 

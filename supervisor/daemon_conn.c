@@ -198,7 +198,7 @@ void conn_send(struct daemon *d, struct client *c, char *line)
 void conn_send_error(struct daemon *d, struct client *c, const char *tag_json, enum api_error_code code,
 		     const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[8192];
 	va_list ap;
 
 	va_start(ap, fmt);

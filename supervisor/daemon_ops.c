@@ -767,6 +767,28 @@ static void op_usage(struct daemon *d, struct client *c, struct api_request *req
 	send_ok_json(d, c, req->tag_json, body);
 }
 
+static void op_policy_reload(struct daemon *d, struct client *c, struct api_request *req)
+{
+	char *errors = NULL;
+	json_t *body;
+
+	if (!conn_is_operator(c)) {
+		conn_send_error(d, c, req->tag_json, API_ERR_FORBIDDEN, "only operators may reload the policy");
+		return;
+	}
+	if (daemon_reload_policy(d, &errors) < 0) {
+		conn_send_error(d, c, req->tag_json, API_ERR_POLICY_INVALID, "%s", errors ? errors : "policy has errors");
+		free(errors);
+		return;
+	}
+	body = json_object();
+	json_object_set_new(body, "policy", json_string(policy_path(d->policy)));
+	json_object_set_new(body, "plans", json_integer((json_int_t)policy_count(d->policy, POLICY_PLANS)));
+	json_object_set_new(body, "users", json_integer((json_int_t)policy_count(d->policy, POLICY_USERS)));
+	json_object_set_new(body, "profiles", json_integer((json_int_t)policy_count(d->policy, POLICY_PROFILES)));
+	send_ok_json(d, c, req->tag_json, body);
+}
+
 static void op_ping(struct daemon *d, struct client *c, struct api_request *req)
 {
 	json_t *body = json_object();
@@ -811,6 +833,9 @@ void ops_handle(struct daemon *d, struct client *c, struct api_request *req)
 		break;
 	case API_OP_USAGE:
 		op_usage(d, c, req);
+		break;
+	case API_OP_POLICY_RELOAD:
+		op_policy_reload(d, c, req);
 		break;
 	}
 }

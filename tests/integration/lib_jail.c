@@ -118,14 +118,19 @@ int test_run_spec(const struct jail_spec *spec, struct test_run *run)
 	return run->spawn_rc;
 }
 
+/* Jails this test process made: the runner names them jail-<pid>-<seq>
+ * (tests that name cgroups themselves use the same prefix).  Other test
+ * processes may share corral-test at the same time. */
 static int count_subdirs(const char *path)
 {
 	DIR *d = opendir(path);
 	struct dirent *e;
+	char prefix[32];
 	int count = 0;
 
+	snprintf(prefix, sizeof(prefix), "jail-%d-", (int)getpid());
 	while (d && (e = readdir(d)))
-		if (e->d_type == DT_DIR && e->d_name[0] != '.')
+		if (e->d_type == DT_DIR && strncmp(e->d_name, prefix, strlen(prefix)) == 0)
 			count++;
 	if (d)
 		closedir(d);

@@ -26,7 +26,8 @@ void test_jail_cleanup(void);
 void test_spec(struct jail_spec *spec, char *const *argv);
 /* Spawn, wait, read the output files.  Returns the spawn result (0 or -errno). */
 int test_run_spec(const struct jail_spec *spec, struct test_run *run);
-/* Number of directories below the test cgroup parent in the unified tree (0 = clean). */
+/* Number of this process's jail cgroups (jail-<pid>-*) left below the test
+ * cgroup parent, in the unified tree and the v1 hierarchies (0 = clean). */
 int test_count_cgroups(void);
 
 #endif

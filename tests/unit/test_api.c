@@ -106,7 +106,7 @@ static void test_unknown_op_lists_the_ops(void **state)
 {
 	assert_refused("{\"op\": \"frob\"}", API_ERR_UNKNOWN_OP,
 		       "unknown op 'frob' (ops: ping, version, submit, status, list, queue, "
-		       "cancel, wait, logs, usage)");
+		       "cancel, wait, logs, usage, policy_reload)");
 }
 
 static void test_unknown_field_is_named(void **state)
