@@ -9,6 +9,7 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
+SYSTEMD_UNIT_DIR ?= /etc/systemd/system
 DESTDIR ?=
 BUILD   ?= build
 CC      ?= gcc
@@ -136,6 +137,10 @@ install: all
 		install -m 755 $$p $(DESTDIR)$(PREFIX)/$$d/; done
 	for m in contrib/man/*.[158]; do [ -e "$$m" ] || continue; \
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	install -d $(DESTDIR)/etc/corral $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	[ -e $(DESTDIR)/etc/corral/policy.conf ] || install -m 644 contrib/policy/corral.conf $(DESTDIR)/etc/corral/policy.conf
+	sed 's|/usr/local/sbin/corrald|$(PREFIX)/sbin/corrald|' contrib/systemd/corrald.service \
+		> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/corrald.service
 
 clean:
 	rm -rf build
