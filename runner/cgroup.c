@@ -966,3 +966,31 @@ void cgroup_close(struct jail_cgroup *cg)
 {
 	handle_free(cg);
 }
+
+int cgroup_enter_leaf(const char *leaf, bool *moved, struct jail_error *err)
+{
+	const struct cgroup_layout *layout;
+	char rel[PATH_MAX], dir[2 * PATH_MAX + 2], procs[2 * PATH_MAX + 32];
+	int r;
+
+	*moved = false;
+	r = layout_get(&layout, err);
+	if (r < 0)
+		return r;
+	/* only where limits live in the unified tree (pure v2): there a cgroup
+	 * with processes cannot hand controllers to its children */
+	if (!layout->v2_controllers)
+		return 0;
+	r = cgroup_layout_relative(&layout->unified, NULL, leaf, rel, sizeof(rel));
+	if (r < 0)
+		return jail_error_set(err, -r, "cgroup", "place the leaf '%s' below our cgroup", leaf);
+	snprintf(dir, sizeof(dir), "%s/%s", layout->unified.mount, rel);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return jail_error_set(err, errno, "cgroup", "create %s", dir);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	r = write_text(procs, "0");
+	if (r < 0)
+		return jail_error_set(err, -r, "cgroup", "move ourselves into %s", dir);
+	*moved = true;
+	return 0;
+}

@@ -62,6 +62,13 @@ const char *cgroup_path(const struct jail_cgroup *cg);
  * shared parent directories are left in place. */
 int cgroup_destroy(struct jail_cgroup *cg, struct jail_error *err);
 
+/* On hosts whose limits live in the unified tree (pure cgroup v2), move the
+ * calling process into <own cgroup>/<leaf>, so that its own cgroup has no
+ * processes and can delegate controllers to the jails below it (the
+ * discovered "own" cgroup stays the original one).  No-op (moved = false)
+ * on hybrid hosts. */
+int cgroup_enter_leaf(const char *leaf, bool *moved, struct jail_error *err);
+
 /* Release the handle without touching the cgroup (adopted by someone else). */
 void cgroup_close(struct jail_cgroup *cg);
 

@@ -189,6 +189,12 @@ int jail_finish(struct jail *jail, struct jail_result *result, struct jail_error
  * supervisor).  -ENOENT when there is no such cgroup. */
 int jail_reap_cgroup(const char *cgroup_parent, const char *cgroup_name, struct jail_error *err);
 
+/* For a supervisor: on pure cgroup v2 hosts move the calling process into
+ * the leaf <own cgroup>/<leaf> so jails can get controllers below its own
+ * cgroup (systemd Delegate=yes); 1 if moved, 0 on hybrid hosts (nothing to
+ * do), -errno. */
+int jail_supervisor_enter_leaf(const char *leaf, struct jail_error *err);
+
 /* Release the handle; kills and removes the jail first if still there. */
 void jail_free(struct jail *jail);
 

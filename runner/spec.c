@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "runner/cgroup.h"
 #include "runner/internal.h"
 
 void jail_spec_init(struct jail_spec *spec)
@@ -204,4 +205,12 @@ uint64_t monotonic_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int jail_supervisor_enter_leaf(const char *leaf, struct jail_error *err)
+{
+	bool moved = false;
+	int r = cgroup_enter_leaf(leaf, &moved, err);
+
+	return r < 0 ? r : moved;
 }

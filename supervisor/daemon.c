@@ -263,6 +263,18 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	r = lock_state_dir(d);
 	if (r < 0)
 		return r;
+	{
+		struct jail_error jerr;
+		int moved = jail_supervisor_enter_leaf("supervisor", &jerr);
+
+		if (moved < 0) {
+			log_error("cgroup: %s", jerr.message);
+			return moved;
+		}
+		if (moved)
+			log_info("cgroup v2: corrald moved into its leaf 'supervisor'; jails go below '%s'",
+				 d->cfg->cgroup_parent);
+	}
 	r = store_open(d->db_path, &sopts, &d->store, &serr);
 	if (r < 0) {
 		log_error("open the store: %s", serr.message);
