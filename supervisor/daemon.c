@@ -307,7 +307,7 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	    daemon_epoll_add(d, d->listen_fd, EPOLLIN, (void *)&ep_listen) < 0)
 		return -errno;
 
-	run_fail_leftovers(d);
+	run_recover(d);
 	r = queue_load(d);
 	if (r < 0)
 		return r;

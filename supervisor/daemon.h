@@ -189,8 +189,10 @@ uint64_t run_next_event_mono_us(struct daemon *d);
 struct dtask *run_find(struct daemon *d, int64_t id);
 void run_cancel(struct daemon *d, struct dtask *t, const char *by);
 void run_shutdown_all(struct daemon *d);
-void run_fail_leftovers(struct daemon *d);
-void run_retry_unfinished(struct daemon *d);    /* ends the store refused (disk full): again */       /* tasks "running" from a previous life */
+/* Tasks the store says are running (a previous corrald's): adopt their
+ * jails, or settle them from their status files (policy on_restart). */
+void run_recover(struct daemon *d);
+void run_retry_unfinished(struct daemon *d);    /* ends the store refused (disk full): again */
 const char *run_task_dir(struct daemon *d, int64_t id, char *buf, size_t size);
 
 #endif
