@@ -1,0 +1,671 @@
+/*
+ * tests/bench/bench_corrald.c — a real corrald (root), measured from the
+ * outside over its socket.  Each scenario starts its own daemon on a temp
+ * state dir with a policy written here, prints medians and a baseline from
+ * the same run, and stops and cleans up the daemon.
+ *
+ * Reproduce (root, after `make -j2 tests`):
+ *   sh tests/bench/run_corrald.sh                 # every scenario
+ *   build/tests/bench/bench_corrald admissions    # or throughput, latency, timeouts, rss
+ *
+ * Scenarios:
+ *   admissions  durable submits acknowledged per second, 4 clients on their own
+ *               connections, synchronous (1 in flight each) and pipelined (64
+ *               in flight each), into a queue that cannot start (the tenant's one
+ *               slot is held by a sleeping task).  Baseline: pings/s, same shapes.
+ *   throughput  1000 /bin/true tasks from 4 clients (pipelined) until all ended;
+ *               also corrald's own CPU time during the run.
+ *   latency     one /bin/true on an idle daemon, 50 times: submit -> started_at
+ *               (dispatch), submit -> the task's own clock (`date +%s%N` in the
+ *               jail: exec), submit -> ack.  Baseline: ping round trip.
+ *   timeouts    100 `sleep 30` with a 1 s timeout at once (max_running 100,
+ *               kill_grace 0 = the policy's minimum): ended_at - started_at - 1 s.
+ *   rss         VmRSS of corrald idle, then with 100,000 queued tasks.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#define CLIENTS 4
+#define RUNS 5
+
+struct bench_daemon {
+	pid_t pid;
+	char dir[64], socket[128], policy[128], log[128], cgroup_parent[64];
+};
+
+struct conn {
+	int fd;
+	char *buf;
+	size_t len, cap;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long long wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "bench_corrald: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static int conn_open(struct conn *c, const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+	memset(c, 0, sizeof(*c));
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return -errno;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int e = errno;
+
+		close(c->fd);
+		return -e;
+	}
+	return 0;
+}
+
+static void conn_close(struct conn *c)
+{
+	close(c->fd);
+	free(c->buf);
+}
+
+static void conn_write(struct conn *c, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(c->fd, data, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("write to corrald: %s", strerror(errno));
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+/* One response line, malloc'd, without newline. */
+static char *conn_read_line(struct conn *c)
+{
+	for (;;) {
+		char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+		ssize_t n;
+
+		if (nl) {
+			size_t l = (size_t)(nl - c->buf);
+			char *line = malloc(l + 1);
+
+			memcpy(line, c->buf, l);
+			line[l] = '\0';
+			memmove(c->buf, nl + 1, c->len - l - 1);
+			c->len -= l + 1;
+			return line;
+		}
+		if (c->cap - c->len < 65536) {
+			c->cap = c->cap ? c->cap * 2 : 262144;
+			c->buf = realloc(c->buf, c->cap);
+			if (!c->buf)
+				die("out of memory");
+		}
+		n = read(c->fd, c->buf + c->len, c->cap - c->len);
+		if (n <= 0)
+			die("read from corrald: %s", n == 0 ? "connection closed" : strerror(errno));
+		c->len += (size_t)n;
+	}
+}
+
+static json_t *call(struct conn *c, const char *fmt, ...)
+{
+	char *line;
+	va_list ap;
+	json_t *r;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		die("out of memory");
+	line = realloc(line, (size_t)n + 2);
+	line[n] = '\n';
+	conn_write(c, line, (size_t)n + 1);
+	free(line);
+	line = conn_read_line(c);
+	r = json_loads(line, 0, NULL);
+	free(line);
+	if (!r)
+		die("corrald sent a line that is not JSON");
+	return r;
+}
+
+static bool is_ok(json_t *r)
+{
+	return json_is_true(json_object_get(r, "ok"));
+}
+
+static long long task_int(json_t *task, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(task, key));
+}
+
+/* ---- the daemon --------------------------------------------------------- */
+
+static const char *build_dir(void)
+{
+	const char *b = getenv("CORRAL_BUILD");
+
+	if (!b || !*b)
+		b = getenv("BUILD");
+	return b && *b ? b : "build";
+}
+
+static void daemon_start(struct bench_daemon *d, const char *supervisor_keys, const char *body)
+{
+	char corrald[512];
+	FILE *f;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "/tmp/corrald-bench-XXXXXX");
+	if (!mkdtemp(d->dir) || chmod(d->dir, 0755) < 0)
+		die("temp dir: %s", strerror(errno));
+	snprintf(d->socket, sizeof(d->socket), "%s/corrald.sock", d->dir);
+	snprintf(d->policy, sizeof(d->policy), "%s/policy.conf", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/corrald.log", d->dir);
+	snprintf(d->cgroup_parent, sizeof(d->cgroup_parent), "/corral-bench-%d", (int)getpid());
+	f = fopen(d->policy, "w");
+	if (!f)
+		die("write %s: %s", d->policy, strerror(errno));
+	fprintf(f, "[supervisor]\ncgroup_parent = %s\n%s\n[access]\noperators = root\n%s\n", d->cgroup_parent,
+		supervisor_keys, body);
+	fclose(f);
+	snprintf(corrald, sizeof(corrald), "%s/corrald", build_dir());
+	d->pid = fork();
+	if (d->pid < 0)
+		die("fork: %s", strerror(errno));
+	if (d->pid == 0) {
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+		if (fd >= 0)
+			dup2(fd, 2);
+		execl(corrald, "corrald", "--policy", d->policy, "--state-dir", d->dir, "--socket", d->socket,
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 1000; i++) {
+		struct conn c;
+
+		if (conn_open(&c, d->socket) == 0) {
+			json_decref(call(&c, "{\"op\":\"ping\"}"));
+			conn_close(&c);
+			return;
+		}
+		if (waitpid(d->pid, NULL, WNOHANG) == d->pid)
+			die("corrald exited at start (log: %s)", d->log);
+		usleep(10000);
+	}
+	die("corrald did not answer within 10 s");
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+static void daemon_stop(struct bench_daemon *d)
+{
+	const char *roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	int status = 0;
+
+	kill(d->pid, SIGTERM);
+	waitpid(d->pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fprintf(stderr, "corrald exited with status %d\n", status);
+	nftw(d->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	/* only empty cgroups: rmdir, never write */
+	for (size_t i = 0; i < 2; i++) {
+		DIR *dir = opendir(roots[i]);
+		struct dirent *e;
+		char path[1024];
+
+		if (i == 1) {
+			snprintf(path, sizeof(path), "%s%s", roots[i], d->cgroup_parent);
+			rmdir(path);
+		}
+		while (i == 0 && dir && (e = readdir(dir)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s%s", roots[i], e->d_name, d->cgroup_parent);
+			rmdir(path);
+		}
+		if (dir)
+			closedir(dir);
+	}
+}
+
+static long vm_rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static double cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime = 0, stime = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f || !fgets(buf, sizeof(buf), f)) {
+		if (f)
+			fclose(f);
+		return 0;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');
+	if (p)
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime);
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* ---- statistics --------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double percentile(double *v, size_t n, double p)
+{
+	size_t i;
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	i = (size_t)(p * (double)(n - 1) + 0.5);
+	return v[i < n ? i : n - 1];
+}
+
+/* ---- clients ------------------------------------------------------------ */
+
+struct client_job {
+	const char *socket;
+	const char *request;     /* one line, with newline */
+	size_t count;            /* requests to send */
+	size_t window;           /* in flight at most */
+	size_t ok;               /* answered ok */
+	bool want_ids;
+	long long *ids;          /* with want_ids: the task ids, count of them */
+};
+
+static void *client_thread(void *arg)
+{
+	struct client_job *job = arg;
+	size_t len = strlen(job->request), sent = 0, got = 0;
+	struct conn c;
+
+	if (conn_open(&c, job->socket) < 0)
+		die("connect %s: %s", job->socket, strerror(errno));
+	while (got < job->count) {
+		/* fill the window with one write */
+		size_t n = 0;
+		char *batch;
+
+		while (sent + n < job->count && sent + n - got < job->window)
+			n++;
+		if (n) {
+			batch = malloc(n * len);
+			for (size_t i = 0; i < n; i++)
+				memcpy(batch + i * len, job->request, len);
+			conn_write(&c, batch, n * len);
+			free(batch);
+			sent += n;
+		}
+		char *line = conn_read_line(&c);
+
+		if (strncmp(line, "{\"ok\":true", 10) == 0) {
+			job->ok++;
+			if (job->want_ids) {
+				char *p = strstr(line, "\"id\":");
+
+				job->ids[got] = p ? atoll(p + 5) : -1;
+			}
+		} else if (job->ok == 0 && got == 0) {
+			fprintf(stderr, "first answer is an error: %s\n", line);
+		}
+		free(line);
+		got++;
+	}
+	conn_close(&c);
+	return NULL;
+}
+
+/* CLIENTS threads, each count requests with window; the rate of ok answers. */
+static double run_clients(const char *socket, const char *request, size_t count, size_t window, long long **ids)
+{
+	pthread_t threads[CLIENTS];
+	struct client_job jobs[CLIENTS];
+	size_t ok = 0;
+	double t0, t1;
+
+	for (int i = 0; i < CLIENTS; i++) {
+		jobs[i] = (struct client_job){ .socket = socket, .request = request, .count = count, .window = window };
+		if (ids) {
+			jobs[i].want_ids = true;
+			jobs[i].ids = ids[i];
+		}
+	}
+	t0 = now_s();
+	for (int i = 0; i < CLIENTS; i++)
+		pthread_create(&threads[i], NULL, client_thread, &jobs[i]);
+	for (int i = 0; i < CLIENTS; i++)
+		pthread_join(threads[i], NULL);
+	t1 = now_s();
+	for (int i = 0; i < CLIENTS; i++)
+		ok += jobs[i].ok;
+	if (ok != count * CLIENTS)
+		fprintf(stderr, "only %zu of %zu requests answered ok\n", ok, count * CLIENTS);
+	return (double)ok / (t1 - t0);
+}
+
+/* ---- scenarios ---------------------------------------------------------- */
+
+#define PLAN_BLOCKED                                                                                        \
+	"[plan free]\nmax_concurrent = 1\nmax_queued = 1000000\nmax_task_seconds = 1h\n[default]\nplan = free\n"
+#define SUBMIT_TRUE "{\"op\":\"submit\",\"user\":\"bench\",\"argv\":[\"/bin/true\"]}\n"
+#define PING "{\"op\":\"ping\"}\n"
+
+static void hold_the_slot(struct bench_daemon *d)
+{
+	struct conn c;
+	json_t *r;
+
+	if (conn_open(&c, d->socket) < 0)
+		die("connect");
+	r = call(&c, "{\"op\":\"submit\",\"user\":\"bench\",\"argv\":[\"/bin/sleep\",\"3600\"]}");
+	if (!is_ok(r))
+		die("blocker refused");
+	json_decref(r);
+	conn_close(&c);
+}
+
+static void bench_admissions(void)
+{
+	struct bench_daemon d;
+	double sync_sub[RUNS], pipe_sub[RUNS], sync_ping[RUNS], pipe_ping[RUNS];
+
+	daemon_start(&d, "max_running = 4\nuid_range = 4210000-4210127\n", PLAN_BLOCKED);
+	hold_the_slot(&d);
+	for (int r = 0; r < RUNS; r++) {
+		sync_ping[r] = run_clients(d.socket, PING, 2000, 1, NULL);
+		pipe_ping[r] = run_clients(d.socket, PING, 20000, 64, NULL);
+		sync_sub[r] = run_clients(d.socket, SUBMIT_TRUE, 500, 1, NULL);
+		pipe_sub[r] = run_clients(d.socket, SUBMIT_TRUE, 2500, 64, NULL);
+	}
+	printf("admissions (4 clients, own connections, %d runs, medians; queue grows to %d tasks):\n", RUNS,
+	       RUNS * CLIENTS * 3000);
+	printf("  submit, synchronous (1 in flight each): %8.0f acks/s   baseline ping: %8.0f /s\n",
+	       percentile(sync_sub, RUNS, 0.5), percentile(sync_ping, RUNS, 0.5));
+	printf("  submit, pipelined (64 in flight each):  %8.0f acks/s   baseline ping: %8.0f /s   (target >= 1000/s)\n",
+	       percentile(pipe_sub, RUNS, 0.5), percentile(pipe_ping, RUNS, 0.5));
+	daemon_stop(&d);
+}
+
+static void bench_throughput(void)
+{
+	const size_t per_client = 250, total = per_client * CLIENTS;
+	double rates[3], cpu[3], run_ms[3];
+
+	for (int r = 0; r < 3; r++) {
+		struct bench_daemon d;
+		long long *ids[CLIENTS];
+		double t0, t1, c0;
+		struct conn c;
+		double *runs = calloc(total, sizeof(double));
+		size_t n = 0;
+
+		daemon_start(&d, "max_running = 16\npoll_interval = 1s\nuid_range = 4210000-4210127\n",
+			     "[plan free]\nmax_concurrent = 16\nmax_queued = 100000\n[default]\nplan = free\n");
+		for (int i = 0; i < CLIENTS; i++)
+			ids[i] = calloc(per_client, sizeof(long long));
+		c0 = cpu_seconds(d.pid);
+		t0 = now_s();
+		run_clients(d.socket, SUBMIT_TRUE, per_client, 64, ids);
+		if (conn_open(&c, d.socket) < 0)
+			die("connect");
+		for (int i = 0; i < CLIENTS; i++)
+			for (size_t k = 0; k < per_client; k++) {
+				json_t *w = call(&c, "{\"op\":\"wait\",\"id\":%lld}", ids[i][k]);
+				json_t *t = json_object_get(w, "task");
+
+				if (!is_ok(w) || strcmp(json_string_value(json_object_get(t, "state")), "succeeded") != 0)
+					fprintf(stderr, "task %lld did not succeed\n", ids[i][k]);
+				runs[n++] = (double)(task_int(t, "ended_at_us") - task_int(t, "started_at_us")) / 1000.0;
+				json_decref(w);
+			}
+		t1 = now_s();
+		rates[r] = (double)total / (t1 - t0);
+		cpu[r] = (cpu_seconds(d.pid) - c0) / (t1 - t0);
+		run_ms[r] = percentile(runs, n, 0.5);
+		conn_close(&c);
+		daemon_stop(&d);
+		for (int i = 0; i < CLIENTS; i++)
+			free(ids[i]);
+		free(runs);
+	}
+	printf("throughput (%zu x /bin/true from 4 pipelined clients, max_running 16, 3 runs, medians):\n", total);
+	printf("  %6.0f tasks/s submit-to-all-ended (target >= 300/s on 2 cores)\n", percentile(rates, 3, 0.5));
+	printf("  corrald's own CPU: %.2f cores busy during the run; a task's started_at->ended_at p50 %.1f ms\n",
+	       percentile(cpu, 3, 0.5), percentile(run_ms, 3, 0.5));
+}
+
+static void bench_latency(void)
+{
+	enum { N = 50 };
+	struct bench_daemon d;
+	double to_start[N], to_exec[N], to_ack[N], ping[N];
+	struct conn c;
+
+	daemon_start(&d, "max_running = 4\nuid_range = 4210000-4210127\n",
+		     "[plan free]\nmax_concurrent = 4\n[default]\nplan = free\n");
+	if (conn_open(&c, d.socket) < 0)
+		die("connect");
+	for (int i = 0; i < N; i++) {
+		long long t0 = wall_us(), t1, id;
+		json_t *r = call(&c, "{\"op\":\"submit\",\"argv\":[\"/bin/date\",\"+%%s%%N\"]}"), *w, *l;
+		const char *b64;
+
+		t1 = wall_us();
+		if (!is_ok(r))
+			die("submit refused");
+		id = task_int(json_object_get(r, "task"), "id");
+		json_decref(r);
+		w = call(&c, "{\"op\":\"wait\",\"id\":%lld}", id);
+		l = call(&c, "{\"op\":\"logs\",\"id\":%lld}", id);
+		b64 = json_string_value(json_object_get(l, "data_base64"));
+		{
+			/* decode the tiny base64 by hand: "NNNN...\n" */
+			static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+			char out[64] = "";
+			size_t o = 0;
+			unsigned v = 0;
+			int bits = 0;
+
+			for (const char *p = b64 ? b64 : ""; *p && *p != '=' && o < sizeof(out) - 1; p++) {
+				const char *q = strchr(a, *p);
+
+				v = (v << 6) | (unsigned)(q ? q - a : 0);
+				bits += 6;
+				if (bits >= 8) {
+					bits -= 8;
+					out[o++] = (char)((v >> bits) & 0xff);
+				}
+			}
+			out[o] = '\0';
+			to_exec[i] = (double)(atoll(out) / 1000 - t0) / 1000.0;
+		}
+		to_start[i] = (double)(task_int(json_object_get(w, "task"), "started_at_us") - t0) / 1000.0;
+		to_ack[i] = (double)(t1 - t0) / 1000.0;
+		json_decref(w);
+		json_decref(l);
+		t0 = wall_us();
+		json_decref(call(&c, "{\"op\":\"ping\"}"));
+		ping[i] = (double)(wall_us() - t0) / 1000.0;
+	}
+	printf("latency (one /bin/date on an idle daemon, %d times):\n", N);
+	printf("  submit -> ack          p50 %6.2f ms  p90 %6.2f ms\n", percentile(to_ack, N, 0.5), percentile(to_ack, N, 0.9));
+	printf("  submit -> started_at   p50 %6.2f ms  p90 %6.2f ms\n", percentile(to_start, N, 0.5),
+	       percentile(to_start, N, 0.9));
+	printf("  submit -> exec (task's own clock) p50 %6.2f ms  p90 %6.2f ms  (target p50 <= 5 ms)\n",
+	       percentile(to_exec, N, 0.5), percentile(to_exec, N, 0.9));
+	printf("  baseline ping round trip p50 %6.3f ms\n", percentile(ping, N, 0.5));
+	conn_close(&c);
+	daemon_stop(&d);
+}
+
+static void bench_timeouts(void)
+{
+	enum { N = 100 };
+	struct bench_daemon d;
+	long long ids[N];
+	double late[N];
+	struct conn c;
+	int n = 0;
+
+	daemon_start(&d, "max_running = 100\nkill_grace = 0\nuid_range = 4210000-4210127\n",
+		     "[plan free]\nmax_concurrent = 100\nmax_queued = 1000\n[default]\nplan = free\n");
+	if (conn_open(&c, d.socket) < 0)
+		die("connect");
+	{
+		static const char line[] = "{\"op\":\"submit\",\"timeout_ms\":1000,\"argv\":[\"/bin/sleep\",\"30\"]}\n";
+		char *batch = malloc(sizeof(line) * N);
+
+		for (int i = 0; i < N; i++)
+			memcpy(batch + i * (sizeof(line) - 1), line, sizeof(line) - 1);
+		conn_write(&c, batch, (sizeof(line) - 1) * N);
+		free(batch);
+		for (int i = 0; i < N; i++) {
+			char *l = conn_read_line(&c);
+			char *p = strstr(l, "\"id\":");
+
+			ids[i] = p ? atoll(p + 5) : -1;
+			free(l);
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		json_t *w = call(&c, "{\"op\":\"wait\",\"id\":%lld}", ids[i]);
+		json_t *t = json_object_get(w, "task");
+
+		if (strcmp(json_string_value(json_object_get(t, "reason")) ?: "", "timeout") == 0)
+			late[n++] = (double)(task_int(t, "ended_at_us") - task_int(t, "started_at_us") - 1000000) / 1000.0;
+		else
+			fprintf(stderr, "task %lld: %s\n", ids[i], json_string_value(json_object_get(t, "message")));
+		json_decref(w);
+	}
+	printf("timeouts (%d x sleep 30 with a 1 s timeout at once, kill_grace 0 = policy minimum):\n", N);
+	if (n)
+		printf("  %d timed out; ended_at - deadline: p50 %.1f ms  p99 %.1f ms  max %.1f ms  (target < 50 ms)\n", n,
+		       percentile(late, (size_t)n, 0.5), percentile(late, (size_t)n, 0.99), percentile(late, (size_t)n, 1.0));
+	conn_close(&c);
+	daemon_stop(&d);
+}
+
+static void bench_rss(void)
+{
+	struct bench_daemon d;
+	long idle, full;
+	double t0, rate;
+
+	daemon_start(&d, "max_running = 4\nuid_range = 4210000-4210127\n", PLAN_BLOCKED);
+	hold_the_slot(&d);
+	usleep(200000);
+	idle = vm_rss_kb(d.pid);
+	t0 = now_s();
+	rate = run_clients(d.socket, SUBMIT_TRUE, 25000, 256, NULL);
+	full = vm_rss_kb(d.pid);
+	printf("rss (corrald VmRSS):\n  idle with 1 running task: %.1f MB (baseline)\n"
+	       "  with 100,000 queued:      %.1f MB  (target < 30 MB; submitted in %.1f s, %.0f/s)\n",
+	       idle / 1024.0, full / 1024.0, now_s() - t0, rate);
+	daemon_stop(&d);
+}
+
+int main(int argc, char **argv)
+{
+	const char *which = argc > 1 ? argv[1] : "all";
+	bool all = strcmp(which, "all") == 0;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "bench_corrald: needs root (corrald runs jails)\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (all || strcmp(which, "admissions") == 0)
+		bench_admissions();
+	if (all || strcmp(which, "latency") == 0)
+		bench_latency();
+	if (all || strcmp(which, "throughput") == 0)
+		bench_throughput();
+	if (all || strcmp(which, "timeouts") == 0)
+		bench_timeouts();
+	if (all || strcmp(which, "rss") == 0)
+		bench_rss();
+	return 0;
+}

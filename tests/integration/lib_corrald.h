@@ -1,0 +1,81 @@
+/*
+ * tests/integration/lib_corrald.h — a real corrald for integration tests:
+ * started as a child process on a temp state dir with a policy the test
+ * writes, spoken to over its socket (supervisor/client.h), restarted with a
+ * shifted clock (CORRALD_CLOCK_OFFSET), stopped by SIGTERM, cleaned up
+ * (state dir, the test's cgroup parent).  Also: acting as another Unix uid.
+ */
+#ifndef CORRAL_TESTS_LIB_CORRALD_H
+#define CORRAL_TESTS_LIB_CORRALD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "supervisor/client.h"
+
+/* Host uids the tests' jails use (distinct from test_host_uid()'s range). */
+#define CORRALD_TEST_UID_FIRST 4200000u
+/* An unused uid with no passwd entry: corrald names it "uid4300001". */
+#define CORRALD_TEST_OTHER_UID 4300001u
+#define CORRALD_TEST_OTHER_TENANT "uid4300001"
+
+struct corrald {
+	pid_t pid;                 /* 0 = not running */
+	char dir[64];              /* temp state dir (0755) */
+	char socket[128];
+	char policy[128];
+	char log[128];             /* corrald's stderr */
+	char cgroup_parent[64];    /* absolute: "/corral-it-<pid>" */
+	struct client conn;        /* root's connection */
+	bool connected;
+};
+
+/* Write policy_body (plans, users, ...) after a [supervisor] section made
+ * from supervisor_keys (e.g. "max_running = 1\nkill_grace = 200ms\n"; the
+ * test's cgroup_parent is added) and start corrald with clock_offset_s
+ * (CORRALD_CLOCK_OFFSET).  Waits until ping answers.  0 or -errno. */
+int corrald_start(struct corrald *d, const char *supervisor_keys, const char *policy_body,
+		  double clock_offset_s);
+/* Start again on the same state dir and policy with another clock offset. */
+int corrald_restart(struct corrald *d, double clock_offset_s);
+/* SIGTERM, waitpid; the exit status (0 = clean), or -1 if it was killed. */
+int corrald_stop(struct corrald *d);
+/* Stop if running, remove the state dir and the test's cgroup parent dirs. */
+void corrald_cleanup(struct corrald *d);
+/* The last lines of corrald's log (for failure messages); static buffer. */
+const char *corrald_log_tail(struct corrald *d);
+
+/* One request line (printf format) on root's connection; the response
+ * (caller json_decref's), or NULL if the daemon did not answer. */
+json_t *corrald_call(struct corrald *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The error code of a response ("forbidden"), or NULL for ok. */
+const char *corrald_error_code(json_t *response);
+const char *corrald_error_message(json_t *response);
+
+/* Submit fields_json (an object's members without braces, e.g.
+ * "\"argv\":[\"/bin/true\"]"); the task id, or -1 (the error goes to stderr). */
+int64_t corrald_submit(struct corrald *d, const char *fields);
+/* The TASK object of status/wait (a new reference), or NULL. */
+json_t *corrald_status(struct corrald *d, int64_t id);
+json_t *corrald_wait(struct corrald *d, int64_t id, unsigned timeout_ms);
+/* Poll status every 10 ms until the task's state is state (or timeout);
+ * the TASK, or NULL. */
+json_t *corrald_wait_state(struct corrald *d, int64_t id, const char *state, unsigned timeout_ms);
+/* Integer / string member of a TASK ("" / -1 when absent or null). */
+long long task_int(json_t *task, const char *key);
+const char *task_str(json_t *task, const char *key);
+
+/* As Unix uid/gid: connect, send each line, collect each response.  The
+ * responses go to out[0..n) (NULL where none came).  0 or -errno. */
+int corrald_calls_as(struct corrald *d, uid_t uid, gid_t gid, const char *const *lines, size_t n,
+		     json_t **out);
+
+/* Is there a directory named name anywhere under /sys/fs/cgroup? */
+bool cgroup_dir_exists_anywhere(const char *name);
+/* Is a process with exactly this cmdline (NUL-separated, len bytes) alive? */
+bool process_with_cmdline_exists(const char *cmdline, size_t len);
+
+#endif
