@@ -2,6 +2,7 @@
  * runner/finish.c — the end of a jail: jail_wait() (enforce wall and CPU
  * limits while waiting) and jail_finish() (reap init, read its last report,
  * read CPU and memory from the cgroup, remove the cgroup, decide the status).
+ * An adopted jail's end (no waitid, the status file) is runner/adopt.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -102,7 +103,8 @@ static uint64_t file_size(int fd)
 	return (uint64_t)st.st_size;
 }
 
-static void decide_status(const struct jail *j, const struct report *rec, struct jail_result *res)
+void finish_decide_status(enum jail_status kill_reason, int init_wait_status,
+			  const struct report *rec, struct jail_result *res)
 {
 	res->exit_code = -1;
 	res->signal = 0;
@@ -111,13 +113,13 @@ static void decide_status(const struct jail *j, const struct report *rec, struct
 			res->exit_code = WEXITSTATUS(rec->wstatus);
 		else if (WIFSIGNALED(rec->wstatus))
 			res->signal = WTERMSIG(rec->wstatus);
-	} else if (WIFSIGNALED(j->wait_status)) {
+	} else if (WIFSIGNALED(init_wait_status)) {
 		/* init itself was killed (by us, or the OOM killer) */
-		res->signal = WTERMSIG(j->wait_status);
+		res->signal = WTERMSIG(init_wait_status);
 	}
 
-	if (j->kill_reason != JAIL_OK)
-		res->status = j->kill_reason;
+	if (kill_reason != JAIL_OK)
+		res->status = kill_reason;
 	else if (rec->kind == REPORT_DONE && rec->output_limit_hit)
 		res->status = JAIL_OUTPUT_LIMIT;
 	else if (res->oom_killed && (res->signal == SIGKILL || rec->kind != REPORT_DONE))
@@ -137,7 +139,12 @@ int jail_finish(struct jail *j, struct jail_result *res, struct jail_error *err)
 	int r = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (!j->reaped) {
+	if (j->adopted) {
+		/* not our child: no waitid, no report pipe; the status file */
+		r = adopt_wait_end(j, &rec, err);
+		if (r < 0)
+			return r;
+	} else if (!j->reaped) {
 		siginfo_t si;
 
 		memset(&si, 0, sizeof(si));
@@ -150,7 +157,8 @@ int jail_finish(struct jail *j, struct jail_result *res, struct jail_error *err)
 	}
 	j->end_us = monotonic_us();
 	j->t_reaped = j->end_us;
-	read_final_report(j, &rec);
+	if (!j->adopted)
+		read_final_report(j, &rec);
 
 	/* init's exit killed the pid namespace; anything still in the cgroup
 	 * (there should be nothing) goes now, before we read the totals */
@@ -164,8 +172,9 @@ int jail_finish(struct jail *j, struct jail_result *res, struct jail_error *err)
 	r = cgroup_destroy(j->cgroup, err);
 	j->cgroup = NULL;
 
-	res->wall_us = j->end_us - j->start_us;
-	if (rec.kind == REPORT_DONE && j->output_limit) {
+	/* an adopted jail's start is known only if its init was still there */
+	res->wall_us = j->adopted && !j->start_known ? 0 : j->end_us - j->start_us;
+	if (rec.kind == REPORT_DONE && (j->output_limit || j->adopted)) {
 		res->stdout_bytes = rec.stdout_bytes;
 		res->stderr_bytes = rec.stderr_bytes;
 		res->stdout_truncated = rec.stdout_truncated;
@@ -174,7 +183,7 @@ int jail_finish(struct jail *j, struct jail_result *res, struct jail_error *err)
 		res->stdout_bytes = file_size(j->stdout_fd);
 		res->stderr_bytes = file_size(j->stderr_fd);
 	}
-	decide_status(j, &rec, res);
+	finish_decide_status(j->kill_reason, j->wait_status, &rec, res);
 	j->finished = true;
 	return r;
 }

@@ -109,6 +109,25 @@ struct jail {
 	uint64_t output_limit;
 	/* monotonic µs at the end of each spawn phase, for tests/bench */
 	uint64_t t_cgroup, t_clone, t_maps, t_started, t_reaped;
+	/* jail_adopt() (runner/adopt.c): init is not our child.  reaped then
+	 * means "init is known to have ended"; start_known that start_us came
+	 * from init's start time. */
+	bool adopted;
+	bool start_known;
+	/* adopted: the status file, allocated with the handle ("" = none) so
+	 * jail_free()'s single free() releases it */
+	char status_path[];
 };
+
+/* Adopted jail, in jail_finish(): wait (bounded) for init's end, then fill
+ * rec from the status file (rec->kind REPORT_DONE) or leave rec->kind 0 and
+ * set the handle's wait_status to "killed by SIGKILL" (runner/adopt.c). */
+int adopt_wait_end(struct jail *j, struct report *rec, struct jail_error *err);
+
+/* The status from init's last report (rec->kind REPORT_DONE) or, without
+ * one, init's own wait status; kill_reason (JAIL_OK = none) and
+ * res->oom_killed take precedence as documented in jail.h (runner/finish.c). */
+void finish_decide_status(enum jail_status kill_reason, int init_wait_status,
+			  const struct report *rec, struct jail_result *res);
 
 #endif

@@ -194,6 +194,46 @@ int jail_reap_cgroup(const char *cgroup_parent, const char *cgroup_name, struct 
  * cgroup (systemd Delegate=yes); 1 if moved, 0 on hybrid hosts (nothing to
  * do), -errno. */
 int jail_supervisor_enter_leaf(const char *leaf, struct jail_error *err);
+/* Adopt a jail that outlived the process that spawned it (a restarted
+ * supervisor): reopen cgroup <cgroup_parent>/<cgroup_name> (parent NULL =
+ * "corral"), find the jail's init among its processes (the one that is pid 1
+ * in its own pid namespace) and open a pidfd on it.  init is NOT our child:
+ * jail_finish() learns the end from status_path (the spec's status file; may
+ * be NULL) and the cgroup, not from waitid.
+ *   - init found: a live handle; jail_pidfd() becomes readable when it exits,
+ *     jail_pid() is its host pid.
+ *   - the cgroup exists but holds no init (the jail ended while nobody
+ *     watched): an "ended" handle; jail_pidfd() is an always-readable eventfd
+ *     (never read or waitid it), jail_pid() is -1, jail_signal() is -ESRCH.
+ *   - no such cgroup: -ENOENT (the jail was cleaned up or never existed: read
+ *     the status file with jail_read_status_file(), or mark the task lost).
+ * The handle knows no limits: jail_wait() only waits; the caller enforces its
+ * deadlines with jail_kill().  jail_kill, jail_signal, jail_cpu_usage,
+ * jail_events_fd, jail_cgroup_path, jail_finish and jail_free work as for a
+ * spawned jail.  jail_finish() on an adopted jail:
+ *   - waits at most ~2 s for init's end (-EBUSY, nothing touched, if it still
+ *     runs: call it once jail_pidfd() is readable or after jail_kill());
+ *   - exit_code, signal, output_limit, stdout/stderr bytes and truncation come
+ *     from the status file (the byte counts are 0 when the jail had no
+ *     output_limit: init counts only capped output);
+ *   - with no status file content (init was killed, e.g. by jail_kill()'s
+ *     cgroup.kill) the status is jail_kill()'s reason if it was called on
+ *     this handle, else JAIL_OOM if the cgroup saw an OOM kill, else
+ *     JAIL_SIGNALED with signal 9 and exit_code -1;
+ *   - CPU and memory come from the cgroup, which is then killed and removed;
+ *   - wall_us runs from init's start (/proc/PID/stat starttime, 10 ms
+ *     resolution) to when jail_finish() saw the end; 0 for an "ended"
+ *     handle (its start is unknown). */
+int jail_adopt(const char *cgroup_parent, const char *cgroup_name, const char *status_path,
+	       struct jail **out, struct jail_error *err);
+
+/* Read a status file written by a jail's init into out: status (ok,
+ * exit_nonzero, signaled or output_limit), exit_code, signal, stdout/stderr
+ * bytes and truncation; every other field 0.  -ENOENT when the file is
+ * missing, -ENODATA when it is empty (the jail has not ended, or its init was
+ * killed before writing), -EPROTO when it is malformed, other -errno on
+ * failure to read.  Symlinks in path are not followed. */
+int jail_read_status_file(const char *path, struct jail_result *out);
 
 /* Release the handle; kills and removes the jail first if still there. */
 void jail_free(struct jail *jail);
