@@ -102,6 +102,7 @@ struct jail {
 	uint64_t end_us;
 	enum jail_status kill_reason;  /* JAIL_OK when nobody killed it */
 	bool reaped;
+	bool starting;              /* spawned, the start report not read yet */
 	int wait_status;            /* of init */
 	bool finished;
 	uint64_t wall_limit_us, cpu_limit_us;

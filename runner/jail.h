@@ -156,6 +156,17 @@ struct jail;
  * exec'd (or setup failed: then -errno and err says which step). */
 int jail_spawn(const struct jail_spec *spec, struct jail **out, struct jail_error *err);
 
+/* The same in two halves, for event loops: jail_spawn_start() returns once
+ * the jail is cloned and told to set itself up (cgroup, namespaces, maps
+ * done); its setup then runs in parallel.  jail_spawn_fd() becomes readable
+ * when the jail reports; jail_spawn_finish() reads that report (blocking if
+ * called early): 0 when the command runs, or the failed step's -errno (then
+ * jail_free() the handle).  Nothing else may be called in between but
+ * jail_kill()/jail_free(). */
+int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jail_error *err);
+int jail_spawn_fd(const struct jail *jail);
+int jail_spawn_finish(struct jail *jail, struct jail_error *err);
+
 /* pidfd of the jail's init (pid 1 inside): readable when the jail ended. */
 int jail_pidfd(const struct jail *jail);
 /* host pid of the jail's init */

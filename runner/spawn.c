@@ -185,7 +185,7 @@ static int read_start_report(struct jail *j, struct jail_error *err)
 
 static unsigned long spawn_sequence;
 
-int jail_spawn(const struct jail_spec *spec, struct jail **out, struct jail_error *err)
+int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jail_error *err)
 {
 	const struct jail_filter *filter = spec->filter;
 	struct cgroup_limits limits = {
@@ -283,11 +283,9 @@ int jail_spawn(const struct jail_spec *spec, struct jail **out, struct jail_erro
 	if (r == 0 && write_all(sync_pipe[1], "go", 1) < 0)
 		r = jail_error_set(err, errno, "spawn", "wake the jail");
 	close_fd(&sync_pipe[1]);
-	if (r == 0)
-		r = read_start_report(j, err);
 	if (r < 0)
 		goto fail;
-	j->t_started = monotonic_us();
+	j->starting = true;
 
 	/* the parent keeps its copies of output files to count bytes later */
 	if (spec->stdout_path)
@@ -312,6 +310,42 @@ fail:
 	close_fd(&ctx.status_fd);
 	jail_free(j);
 	return r;
+}
+
+int jail_spawn_fd(const struct jail *jail)
+{
+	return jail->starting ? jail->report_fd : -1;
+}
+
+int jail_spawn_finish(struct jail *j, struct jail_error *err)
+{
+	int r;
+
+	if (!j->starting)
+		return 0;
+	r = read_start_report(j, err);
+	j->starting = false;
+	if (r < 0)
+		return r;
+	j->t_started = monotonic_us();
+	return 0;
+}
+
+int jail_spawn(const struct jail_spec *spec, struct jail **out, struct jail_error *err)
+{
+	struct jail *j = NULL;
+	int r = jail_spawn_start(spec, &j, err);
+
+	*out = NULL;
+	if (r < 0)
+		return r;
+	r = jail_spawn_finish(j, err);
+	if (r < 0) {
+		jail_free(j);
+		return r;
+	}
+	*out = j;
+	return 0;
 }
 
 int jail_pidfd(const struct jail *jail)

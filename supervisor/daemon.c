@@ -327,6 +327,7 @@ int daemon_reload_policy(struct daemon *d, char **errors_text)
 	}
 	policy_free(d->policy);
 	d->policy = fresh;
+	run_forget_filters(d);
 	d->cfg = policy_supervisor(fresh);
 	d->dispatch_needed = true;
 	log_notice("policy reloaded: new decisions use it; running tasks keep their limits");
@@ -395,11 +396,13 @@ static void finish_iteration(struct daemon *d)
 			log_error("commit submits: %s", serr.message);
 		ops_finish_batch(d, r == 0, r == 0 ? NULL : serr.message);
 	}
+	/* answers first: a submit's ack must not wait for jails to spawn */
+	conn_flush_all(d);
 	if (d->dispatch_needed && !d->shutting_down) {
 		d->dispatch_needed = false;
 		queue_dispatch(d);
+		conn_flush_all(d);
 	}
-	conn_flush_all(d);
 	daemon_rearm_timer(d);
 }
 
@@ -421,6 +424,7 @@ static void teardown(struct daemon *d)
 		close(d->timer_fd);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
+	run_forget_filters(d);
 	policy_free(d->policy);
 	free(d->user_table);
 	free(d->uid_slots);
@@ -451,7 +455,8 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 	finish_iteration(&d);
 	for (;;) {
 		struct epoll_event events[64];
-		int n = epoll_wait(d.epfd, events, 64, -1);
+		/* more tasks to start: look at events, but do not sleep */
+		int n = epoll_wait(d.epfd, events, 64, d.dispatch_needed && !d.shutting_down ? 0 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)

@@ -57,6 +57,7 @@ struct dtask {
 	uint64_t wall_limit_effective_ms;
 	enum end_why why;
 	char *cancelled_by;
+	bool starting;                 /* spawned; its start report not read yet */
 };
 
 struct duser {
@@ -113,6 +114,7 @@ struct daemon {
 	struct pending_submit *pending;
 	bool batch_open;
 	struct unfinished *unfinished;  /* ends the store could not record yet */
+	struct filter_cache *filters;   /* compiled seccomp filters per profile */
 };
 
 /* daemon.c */
@@ -159,7 +161,10 @@ struct duser *queue_find_user(struct daemon *d, const char *name);
 void queue_push(struct daemon *d, struct dtask *t);
 bool queue_remove(struct daemon *d, int64_t id);              /* a queued task */
 struct dtask *queue_find(struct daemon *d, int64_t id);
+/* Start what the scheduler picks, at most DISPATCH_MAX_STARTS at a time
+ * (dispatch_needed stays set when more could start). */
 void queue_dispatch(struct daemon *d);
+#define DISPATCH_MAX_STARTS 8u
 /* Limits of a user from the current policy (0, or -ENOENT). */
 int queue_limits(struct daemon *d, const struct duser *u, struct policy_limits *lim);
 /* The user's budget in µs (UINT64_MAX = unlimited) and used this month. */
@@ -193,6 +198,11 @@ void run_shutdown_all(struct daemon *d);
  * jails, or settle them from their status files (policy on_restart). */
 void run_recover(struct daemon *d);
 void run_retry_unfinished(struct daemon *d);    /* ends the store refused (disk full): again */
+struct profile_spec;
+/* The profile's compiled filter (extra syscall rules), cached until reload. */
+int run_profile_filter(struct daemon *d, const char *profile, const struct profile_spec *ps,
+		       const struct jail_filter **out, struct jail_error *err);
+void run_forget_filters(struct daemon *d);
 const char *run_task_dir(struct daemon *d, int64_t id, char *buf, size_t size);
 
 #endif

@@ -267,6 +267,11 @@ void queue_dispatch(struct daemon *d)
 
 	if (!free_slots || !d->queued_total)
 		return;
+	if (free_slots > DISPATCH_MAX_STARTS) {
+		/* the rest next time round the loop, after events are served */
+		free_slots = DISPATCH_MAX_STARTS;
+		d->dispatch_needed = true;
+	}
 	if (view_build(d, free_slots, NULL, &v) < 0) {
 		log_error("dispatch: out of memory");
 		return;
@@ -280,6 +285,8 @@ void queue_dispatch(struct daemon *d)
 		log_error("dispatch: out of memory");
 		goto done;
 	}
+	/* the scheduler must see the host's real free slots to give the right
+	 * reasons; we only start the first free_slots of what it picks */
 	r = sched_decide(&v.in, &out);
 	if (r < 0) {
 		log_error("dispatch: the scheduler refused its input (%s)", strerror(-r));

@@ -266,15 +266,67 @@ static int build_spec(struct daemon *d, struct dtask *t, const struct store_task
 	/* the daemon enforces time itself (SIGTERM, grace, kill) */
 	ps->spec.wall_time_ms = 0;
 	ps->spec.cpu_time_ms = 0;
+	(void)filter;
 	if (profile_spec_needs_filter(ps)) {
-		r = jail_filter_compile(ps->spec.seccomp, (const char *const *)ps->seccomp_allow,
-					(const char *const *)ps->seccomp_deny, filter, err);
+		const struct jail_filter *f = NULL;
+
+		r = run_profile_filter(d, st->profile, ps, &f, err);
 		if (r < 0)
 			return r;
-		ps->spec.filter = *filter;
+		ps->spec.filter = f;
 	}
 	t->wall_limit_effective_ms = t->wall_limit_ms ? t->wall_limit_ms : lim.max_task_seconds * 1000u;
 	return 0;
+}
+
+/* A profile's seccomp filter with its extra rules, compiled once per policy
+ * load (the built-in profiles are cached by the runner itself). */
+struct filter_cache {
+	struct filter_cache *next;
+	char *profile;
+	struct jail_filter *filter;
+};
+
+int run_profile_filter(struct daemon *d, const char *profile, const struct profile_spec *ps,
+		       const struct jail_filter **out, struct jail_error *err)
+{
+	struct filter_cache *c;
+	int r;
+
+	for (c = d->filters; c; c = c->next) {
+		if (strcmp(c->profile, profile) == 0) {
+			*out = c->filter;
+			return 0;
+		}
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->profile = strdup(profile))) {
+		free(c);
+		return jail_error_set(err, ENOMEM, "seccomp", "cache the filter of profile %s", profile);
+	}
+	r = jail_filter_compile(ps->spec.seccomp, (const char *const *)ps->seccomp_allow,
+				(const char *const *)ps->seccomp_deny, &c->filter, err);
+	if (r < 0) {
+		free(c->profile);
+		free(c);
+		return r;
+	}
+	c->next = d->filters;
+	d->filters = c;
+	*out = c->filter;
+	return 0;
+}
+
+void run_forget_filters(struct daemon *d)
+{
+	while (d->filters) {
+		struct filter_cache *c = d->filters;
+
+		d->filters = c->next;
+		jail_filter_free(c->filter);
+		free(c->profile);
+		free(c);
+	}
 }
 
 static void free_spec_paths(struct profile_spec *ps)
@@ -339,7 +391,7 @@ int run_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bud
 		goto out;
 	}
 	if (r == 0)
-		r = jail_spawn(&ps.spec, &t->jail, &err);
+		r = jail_spawn_start(&ps.spec, &t->jail, &err);
 	if (r < 0) {
 		char msg[512];
 
@@ -353,8 +405,10 @@ int run_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bud
 		d->dispatch_needed = true;
 		goto out;
 	}
-	t->pidfd = jail_pidfd(t->jail);
-	daemon_epoll_add(d, t->pidfd, EPOLLIN, t);
+	/* its setup runs on its own; we hear from it on the spawn fd */
+	t->starting = true;
+	t->pidfd = -1;
+	daemon_epoll_add(d, jail_spawn_fd(t->jail), EPOLLIN, t);
 	t->next = d->running;
 	d->running = t;
 	t->user->running++;
@@ -453,6 +507,11 @@ static void end_task(struct daemon *d, struct dtask *t)
 	bool recorded;
 
 	memset(&err, 0, sizeof(err));
+	if (t->starting) {
+		daemon_epoll_del(d, jail_spawn_fd(t->jail));
+		t->starting = false;
+		jail_spawn_finish(t->jail, &err);
+	}
 	if (jail_finish(t->jail, &res, &err) < 0)
 		log_task(LOG_LEVEL_WARNING, t->id, "cleaning up its jail: %s", err.message);
 	describe_end(d, t, &res, &state, &reason, msg, sizeof(msg));
@@ -464,9 +523,45 @@ static void end_task(struct daemon *d, struct dtask *t)
 	free(t);
 }
 
+/* The jail's start report arrived: the command runs, or setup failed. */
+static void start_reported(struct daemon *d, struct dtask *t)
+{
+	struct jail_error err;
+	char msg[512];
+	int r;
+
+	memset(&err, 0, sizeof(err));
+	daemon_epoll_del(d, jail_spawn_fd(t->jail));
+	t->starting = false;
+	r = jail_spawn_finish(t->jail, &err);
+	if (r < 0 && t->why != END_NONE) {
+		/* killed (cancel, shutdown) while it set itself up */
+		end_task(d, t);
+		return;
+	}
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
+		log_task(LOG_LEVEL_WARNING, t->id, "%s", msg);
+		release(d, t);
+		if (fail_start(d, t, msg))
+			ops_wake_waiters(d, t->id, true);
+		free(t->cancelled_by);
+		free(t);
+		return;
+	}
+	t->pidfd = jail_pidfd(t->jail);
+	daemon_epoll_add(d, t->pidfd, EPOLLIN, t);
+	/* a cancel or a deadline that came while it was starting */
+	if (t->why != END_NONE)
+		jail_kill(t->jail, t->why == END_TIMEOUT ? JAIL_TIMEOUT : JAIL_KILLED);
+}
+
 void run_pidfd_ready(struct daemon *d, struct dtask *t)
 {
-	end_task(d, t);
+	if (t->starting)
+		start_reported(d, t);
+	else
+		end_task(d, t);
 }
 
 /* Charge what the cgroup measured beyond the cursor, in one transaction. */
@@ -503,7 +598,7 @@ void run_poll(struct daemon *d)
 
 		if (!full && mono < t->next_check_mono_us)
 			continue;
-		if (jail_cpu_usage(t->jail, &cpu) < 0)
+		if (t->starting || jail_cpu_usage(t->jail, &cpu) < 0)
 			continue;
 		charge(d, t, cpu.usage_us);
 		t->next_check_mono_us = mono + poll_us;
@@ -539,6 +634,8 @@ void run_check_deadlines(struct daemon *d)
 				t->why = END_TIMEOUT;
 			log_task(LOG_LEVEL_INFO, t->id, "wall-clock limit reached; SIGTERM, then kill after %llu ms",
 				 (unsigned long long)d->cfg->kill_grace_ms);
+			if (t->starting)
+				continue;  /* killed once its start is reported */
 			if (d->cfg->kill_grace_ms == 0 || jail_signal(t->jail, SIGTERM) < 0)
 				jail_kill(t->jail, JAIL_TIMEOUT);
 			else
