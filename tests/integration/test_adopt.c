@@ -56,7 +56,8 @@ static void spawn_orphan(struct jail_spec *spec, struct orphan *o)
 	pid_t child;
 
 	memset(o, 0, sizeof(*o));
-	snprintf(o->name, sizeof(o->name), "adopt-%d-%u", (int)getpid(), ++seq);
+	/* jail-<our pid>-: the prefix test_count_cgroups() counts as ours */
+	snprintf(o->name, sizeof(o->name), "jail-%d-adopt%u", (int)getpid(), ++seq);
 	snprintf(o->status, sizeof(o->status), "%s/status-%s", test_jail_dir(), o->name);
 	spec->cgroup_parent = TEST_CGROUP_PARENT;
 	spec->cgroup_name = o->name;
