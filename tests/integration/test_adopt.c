@@ -56,7 +56,8 @@ static void spawn_orphan(struct jail_spec *spec, struct orphan *o)
 	pid_t child;
 
 	memset(o, 0, sizeof(*o));
-	snprintf(o->name, sizeof(o->name), "adopt-%d-%u", (int)getpid(), ++seq);
+	/* jail-<our pid>-: the prefix test_count_cgroups() counts as ours */
+	snprintf(o->name, sizeof(o->name), "jail-%d-adopt%u", (int)getpid(), ++seq);
 	snprintf(o->status, sizeof(o->status), "%s/status-%s", test_jail_dir(), o->name);
 	spec->cgroup_parent = TEST_CGROUP_PARENT;
 	spec->cgroup_name = o->name;
@@ -305,6 +306,43 @@ static void test_output_cap_is_still_enforced_after_adoption(void **state)
 	assert_cgroup_gone(&o);
 }
 
+static void test_finish_of_a_still_running_adopted_jail_is_ebusy(void **state)
+{
+	struct jail_spec spec;
+	struct jail_result res;
+	struct jail_error err;
+	struct orphan o;
+	struct jail *j;
+
+	require_root();
+	test_spec(&spec, SH("sleep 30"));
+	spawn_orphan(&spec, &o);
+	j = adopt(&o);
+	/* bounded wait, then nothing touched: the jail still runs */
+	assert_int_equal(jail_finish(j, &res, &err), -EBUSY);
+	assert_non_null(strstr(err.message, "still runs"));
+	assert_int_equal(access(o.path, F_OK), 0);
+	assert_int_equal(jail_kill(j, JAIL_KILLED), 0);
+	wait_pidfd(j, 5000);
+	finish(j, &res);
+	assert_string_equal(jail_status_name(res.status), "killed");
+	assert_cgroup_gone(&o);
+}
+
+static void test_freeing_an_adopted_jail_kills_and_removes_it(void **state)
+{
+	struct jail_spec spec;
+	struct orphan o;
+	struct jail *j;
+
+	require_root();
+	test_spec(&spec, SH("sleep 30"));
+	spawn_orphan(&spec, &o);
+	j = adopt(&o);
+	jail_free(j);
+	assert_cgroup_gone(&o);
+}
+
 static void test_status_file_reader_tells_missing_empty_and_malformed(void **state)
 {
 	char path[256];
@@ -347,6 +385,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_signal_to_adopted_jail_ends_it_with_that_signal, teardown),
 		cmocka_unit_test_teardown(test_adopting_a_missing_cgroup_is_enoent, teardown),
 		cmocka_unit_test_teardown(test_output_cap_is_still_enforced_after_adoption, teardown),
+		cmocka_unit_test_teardown(test_finish_of_a_still_running_adopted_jail_is_ebusy, teardown),
+		cmocka_unit_test_teardown(test_freeing_an_adopted_jail_kills_and_removes_it, teardown),
 		cmocka_unit_test_teardown(test_status_file_reader_tells_missing_empty_and_malformed, teardown),
 	};
 
