@@ -27,9 +27,10 @@ static const char *const system_paths[] = {
 	"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
 };
 
-/* Read-only from the host's /etc: what the dynamic linker and libc need. */
+/* From the host's /etc (copied when small, else bound read-only): what the
+ * dynamic linker and libc need.  (ld.so.conf.d only matters to ldconfig.) */
 static const char *const etc_files[] = {
-	"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "nsswitch.conf", "localtime",
+	"ld.so.cache", "ld.so.conf", "alternatives", "nsswitch.conf", "localtime",
 };
 
 static const char *const devices[] = { "null", "zero", "full", "random", "urandom" };
@@ -153,6 +154,31 @@ static void mount_tmpfs(const struct child_ctx *ctx, const char *target, uint64_
 
 /* A host path that is a symlink (merged /usr: /bin -> usr/bin) becomes the
  * same symlink; a directory is bound read-only; a missing one is skipped. */
+/* Small host files (ld.so.cache, nsswitch.conf) are copied into the new
+ * root rather than bound: a copy is cheaper than a mount, and the root is
+ * read-only in the end anyway. */
+#define MAX_COPIED_FILE (256 << 10)
+
+static void copy_host_file(const struct child_ctx *ctx, const char *path, mode_t mode)
+{
+	char buf[16384];
+	int in = openat(oldroot_fd, path + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), out;
+	ssize_t n;
+
+	if (in < 0)
+		child_fail(ctx->report_fd, errno, "copy", "open host file %s", path);
+	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (out < 0)
+		child_fail(ctx->report_fd, errno, "copy", "create %s", path);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write_all(out, buf, (size_t)n) < 0)
+			child_fail(ctx->report_fd, errno, "copy", "write %s", path);
+	if (n < 0)
+		child_fail(ctx->report_fd, errno, "copy", "read host file %s", path);
+	close(in);
+	close(out);
+}
+
 static void mirror_host_path(const struct child_ctx *ctx, const char *path)
 {
 	char link[PATH_MAX];
@@ -168,6 +194,10 @@ static void mirror_host_path(const struct child_ctx *ctx, const char *path)
 		link[n] = '\0';
 		if (symlink(link, path) < 0)
 			child_fail(ctx->report_fd, errno, "symlink", "create symlink %s -> %s", path, link);
+		return;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size <= MAX_COPIED_FILE) {
+		copy_host_file(ctx, path, st.st_mode & 0644);
 		return;
 	}
 	bind_host_path(ctx, path, path, true);
