@@ -8,17 +8,14 @@
 
 #include "runner/jail.h"
 
-int jail_error_set(struct jail_error *err, int errnum, const char *step, const char *fmt, ...)
+int jail_error_setv(struct jail_error *err, int errnum, const char *step, const char *fmt, va_list ap)
 {
 	if (errnum < 0)
 		errnum = -errnum;
 	if (err) {
 		char what[256];
-		va_list ap;
 
-		va_start(ap, fmt);
 		vsnprintf(what, sizeof(what), fmt, ap);
-		va_end(ap);
 		err->err = errnum;
 		snprintf(err->step, sizeof(err->step), "%s", step ? step : "");
 		if (errnum)
@@ -27,4 +24,15 @@ int jail_error_set(struct jail_error *err, int errnum, const char *step, const c
 			snprintf(err->message, sizeof(err->message), "%s", what);
 	}
 	return errnum ? -errnum : -EINVAL;
+}
+
+int jail_error_set(struct jail_error *err, int errnum, const char *step, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = jail_error_setv(err, errnum, step, fmt, ap);
+	va_end(ap);
+	return r;
 }

@@ -17,6 +17,7 @@
 #ifndef CORRAL_RUNNER_JAIL_H
 #define CORRAL_RUNNER_JAIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,8 @@ struct jail_error {
 /* Fill err (may be NULL) and return -errnum (or -EINVAL when errnum is 0). */
 int jail_error_set(struct jail_error *err, int errnum, const char *step, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+int jail_error_setv(struct jail_error *err, int errnum, const char *step, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 enum jail_mount_kind {
 	JAIL_MOUNT_BIND_RO,   /* read-only bind of a host path */

@@ -18,29 +18,27 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runner/jail.h"
 #include "supervisor/store_sqlite.h"
 
 /* ---- errors ---------------------------------------------------------- */
 
 int store_fail(struct store_error *err, int errnum, const char *step, const char *fmt, ...)
 {
-	if (errnum < 0)
-		errnum = -errnum;
-	if (err) {
-		char what[256];
-		va_list ap;
+	struct jail_error je;
+	va_list ap;
+	int r;
 
-		va_start(ap, fmt);
-		vsnprintf(what, sizeof(what), fmt, ap);
-		va_end(ap);
-		err->err = errnum;
-		snprintf(err->step, sizeof(err->step), "%s", step ? step : "");
-		if (errnum)
-			snprintf(err->message, sizeof(err->message), "%s: %s", what, strerror(errnum));
-		else
-			snprintf(err->message, sizeof(err->message), "%s", what);
+	/* the same wording rules as the runner's errors */
+	va_start(ap, fmt);
+	r = jail_error_setv(err ? &je : NULL, errnum, step, fmt, ap);
+	va_end(ap);
+	if (err) {
+		err->err = je.err;
+		snprintf(err->step, sizeof(err->step), "%s", je.step);
+		snprintf(err->message, sizeof(err->message), "%s", je.message);
 	}
-	return errnum ? -errnum : -EINVAL;
+	return r;
 }
 
 static int errno_from_sqlite(sqlite3 *db, int rc)

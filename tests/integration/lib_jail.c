@@ -169,3 +169,17 @@ int test_count_cgroups(void)
 		fclose(f);
 	return count;
 }
+
+int test_jail_teardown(void **state)
+{
+	(void)state;
+	assert_int_equal(test_count_cgroups(), 0);
+	return 0;
+}
+
+int test_jail_group_teardown(void **state)
+{
+	(void)state;
+	test_jail_cleanup();
+	return 0;
+}

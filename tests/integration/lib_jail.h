@@ -26,6 +26,9 @@ void test_jail_cleanup(void);
 void test_spec(struct jail_spec *spec, char *const *argv);
 /* Spawn, wait, read the output files.  Returns the spawn result (0 or -errno). */
 int test_run_spec(const struct jail_spec *spec, struct test_run *run);
+/* cmocka teardowns: no jail cgroup of ours left; remove the temp dir. */
+int test_jail_teardown(void **state);
+int test_jail_group_teardown(void **state);
 /* Number of this process's jail cgroups (jail-<pid>-*) left below the test
  * cgroup parent, in the unified tree and the v1 hierarchies (0 = clean). */
 int test_count_cgroups(void);

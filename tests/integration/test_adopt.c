@@ -30,20 +30,6 @@ struct orphan {
 	char status[256];         /* status file */
 };
 
-static int teardown(void **state)
-{
-	(void)state;
-	assert_int_equal(test_count_cgroups(), 0);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	test_jail_cleanup();
-	return 0;
-}
-
 /* Spawn spec from a forked child that exits without waiting for the jail
  * (a supervisor crash); the child is reaped here, the jail lives on. */
 static void spawn_orphan(struct jail_spec *spec, struct orphan *o)
@@ -379,16 +365,16 @@ static void test_status_file_reader_tells_missing_empty_and_malformed(void **sta
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_adopted_jail_reports_exit_code_output_and_cpu, teardown),
-		cmocka_unit_test_teardown(test_adopted_jail_killed_at_timeout_reports_timeout, teardown),
-		cmocka_unit_test_teardown(test_jail_that_ended_unwatched_is_read_from_its_status_file, teardown),
-		cmocka_unit_test_teardown(test_signal_to_adopted_jail_ends_it_with_that_signal, teardown),
-		cmocka_unit_test_teardown(test_adopting_a_missing_cgroup_is_enoent, teardown),
-		cmocka_unit_test_teardown(test_output_cap_is_still_enforced_after_adoption, teardown),
-		cmocka_unit_test_teardown(test_finish_of_a_still_running_adopted_jail_is_ebusy, teardown),
-		cmocka_unit_test_teardown(test_freeing_an_adopted_jail_kills_and_removes_it, teardown),
-		cmocka_unit_test_teardown(test_status_file_reader_tells_missing_empty_and_malformed, teardown),
+		cmocka_unit_test_teardown(test_adopted_jail_reports_exit_code_output_and_cpu, test_jail_teardown),
+		cmocka_unit_test_teardown(test_adopted_jail_killed_at_timeout_reports_timeout, test_jail_teardown),
+		cmocka_unit_test_teardown(test_jail_that_ended_unwatched_is_read_from_its_status_file, test_jail_teardown),
+		cmocka_unit_test_teardown(test_signal_to_adopted_jail_ends_it_with_that_signal, test_jail_teardown),
+		cmocka_unit_test_teardown(test_adopting_a_missing_cgroup_is_enoent, test_jail_teardown),
+		cmocka_unit_test_teardown(test_output_cap_is_still_enforced_after_adoption, test_jail_teardown),
+		cmocka_unit_test_teardown(test_finish_of_a_still_running_adopted_jail_is_ebusy, test_jail_teardown),
+		cmocka_unit_test_teardown(test_freeing_an_adopted_jail_kills_and_removes_it, test_jail_teardown),
+		cmocka_unit_test_teardown(test_status_file_reader_tells_missing_empty_and_malformed, test_jail_teardown),
 	};
 
-	return cmocka_run_group_tests_name("adopt", tests, NULL, group_teardown);
+	return cmocka_run_group_tests_name("adopt", tests, NULL, test_jail_group_teardown);
 }

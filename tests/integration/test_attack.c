@@ -26,20 +26,6 @@
 #include "tests/integration/lib_common.h"
 #include "tests/integration/lib_jail.h"
 
-static int teardown(void **state)
-{
-	(void)state;
-	assert_int_equal(test_count_cgroups(), 0);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	test_jail_cleanup();
-	return 0;
-}
-
 /* ---- helpers ----------------------------------------------------------- */
 
 static void copy_attack_probe(void)
@@ -457,20 +443,20 @@ static void test_cgroup_cannot_be_left_or_written(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_stdout_symlink_does_not_overwrite_a_host_file, teardown),
-		cmocka_unit_test_teardown(test_status_file_symlink_does_not_overwrite_a_host_file, teardown),
-		cmocka_unit_test_teardown(test_stdin_symlink_does_not_read_a_root_only_file, teardown),
-		cmocka_unit_test_teardown(test_stdin_symlink_to_a_dir_does_not_escape, teardown),
-		cmocka_unit_test_teardown(test_bind_source_symlink_is_not_followed, teardown),
-		cmocka_unit_test_teardown(test_bind_target_symlink_creates_nothing_outside, teardown),
-		cmocka_unit_test_teardown(test_no_setuid_file_can_be_left_in_a_work_dir, teardown),
-		cmocka_unit_test_teardown(test_vsock_sockets_are_refused, teardown),
-		cmocka_unit_test_teardown(test_init_cannot_be_reached_or_killed, teardown),
-		cmocka_unit_test_teardown(test_abstract_unix_sockets_do_not_cross_jails, teardown),
-		cmocka_unit_test_teardown(test_tmpfs_writes_count_against_the_memory_limit, teardown),
-		cmocka_unit_test_teardown(test_socket_buffers_count_against_the_memory_limit, teardown),
-		cmocka_unit_test_teardown(test_cgroup_cannot_be_left_or_written, teardown),
+		cmocka_unit_test_teardown(test_stdout_symlink_does_not_overwrite_a_host_file, test_jail_teardown),
+		cmocka_unit_test_teardown(test_status_file_symlink_does_not_overwrite_a_host_file, test_jail_teardown),
+		cmocka_unit_test_teardown(test_stdin_symlink_does_not_read_a_root_only_file, test_jail_teardown),
+		cmocka_unit_test_teardown(test_stdin_symlink_to_a_dir_does_not_escape, test_jail_teardown),
+		cmocka_unit_test_teardown(test_bind_source_symlink_is_not_followed, test_jail_teardown),
+		cmocka_unit_test_teardown(test_bind_target_symlink_creates_nothing_outside, test_jail_teardown),
+		cmocka_unit_test_teardown(test_no_setuid_file_can_be_left_in_a_work_dir, test_jail_teardown),
+		cmocka_unit_test_teardown(test_vsock_sockets_are_refused, test_jail_teardown),
+		cmocka_unit_test_teardown(test_init_cannot_be_reached_or_killed, test_jail_teardown),
+		cmocka_unit_test_teardown(test_abstract_unix_sockets_do_not_cross_jails, test_jail_teardown),
+		cmocka_unit_test_teardown(test_tmpfs_writes_count_against_the_memory_limit, test_jail_teardown),
+		cmocka_unit_test_teardown(test_socket_buffers_count_against_the_memory_limit, test_jail_teardown),
+		cmocka_unit_test_teardown(test_cgroup_cannot_be_left_or_written, test_jail_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, group_teardown);
+	return cmocka_run_group_tests(tests, NULL, test_jail_group_teardown);
 }

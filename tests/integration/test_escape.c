@@ -18,20 +18,6 @@
 #include "tests/integration/lib_common.h"
 #include "tests/integration/lib_jail.h"
 
-static int teardown(void **state)
-{
-	(void)state;
-	assert_int_equal(test_count_cgroups(), 0);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	test_jail_cleanup();
-	return 0;
-}
-
 static void run_probe(const char *mode, enum jail_seccomp_profile profile, struct test_run *run)
 {
 	char *const argv[] = { "/t/probe", (char *)mode, NULL };
@@ -206,16 +192,16 @@ static void test_tiocsti_on_a_real_tty_is_blocked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_dangerous_syscalls_fail_under_default_profile, teardown),
-		cmocka_unit_test_teardown(test_dangerous_syscalls_fail_under_strict_profile, teardown),
-		cmocka_unit_test_teardown(test_no_privilege_even_without_seccomp, teardown),
-		cmocka_unit_test_teardown(test_writes_to_proc_sys_and_system_dirs_fail, teardown),
-		cmocka_unit_test_teardown(test_network_is_unreachable, teardown),
-		cmocka_unit_test_teardown(test_x32_syscalls_kill_the_task, teardown),
-		cmocka_unit_test_teardown(test_setuid_binary_gains_nothing, teardown),
-		cmocka_unit_test_teardown(test_signals_cannot_reach_host_processes, teardown),
-		cmocka_unit_test_teardown(test_tiocsti_on_a_real_tty_is_blocked, teardown),
+		cmocka_unit_test_teardown(test_dangerous_syscalls_fail_under_default_profile, test_jail_teardown),
+		cmocka_unit_test_teardown(test_dangerous_syscalls_fail_under_strict_profile, test_jail_teardown),
+		cmocka_unit_test_teardown(test_no_privilege_even_without_seccomp, test_jail_teardown),
+		cmocka_unit_test_teardown(test_writes_to_proc_sys_and_system_dirs_fail, test_jail_teardown),
+		cmocka_unit_test_teardown(test_network_is_unreachable, test_jail_teardown),
+		cmocka_unit_test_teardown(test_x32_syscalls_kill_the_task, test_jail_teardown),
+		cmocka_unit_test_teardown(test_setuid_binary_gains_nothing, test_jail_teardown),
+		cmocka_unit_test_teardown(test_signals_cannot_reach_host_processes, test_jail_teardown),
+		cmocka_unit_test_teardown(test_tiocsti_on_a_real_tty_is_blocked, test_jail_teardown),
 	};
 
-	return cmocka_run_group_tests_name("escape", tests, NULL, group_teardown);
+	return cmocka_run_group_tests_name("escape", tests, NULL, test_jail_group_teardown);
 }

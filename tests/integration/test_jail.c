@@ -17,20 +17,6 @@
 
 #define SH(script) ((char *const[]){ "/bin/sh", "-c", script, NULL })
 
-static int teardown(void **state)
-{
-	(void)state;
-	assert_int_equal(test_count_cgroups(), 0);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	test_jail_cleanup();
-	return 0;
-}
-
 static void run_ok(struct jail_spec *spec, struct test_run *run)
 {
 	assert_int_equal(test_run_spec(spec, run), 0);
@@ -471,33 +457,33 @@ static void test_invalid_spec_is_refused_before_anything_is_created(void **state
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_command_sees_its_init_as_pid_1, teardown),
-		cmocka_unit_test_teardown(test_command_runs_as_non_root_uid, teardown),
-		cmocka_unit_test_teardown(test_no_host_processes_are_visible, teardown),
-		cmocka_unit_test_teardown(test_network_has_only_lo, teardown),
-		cmocka_unit_test_teardown(test_hostname_is_set, teardown),
-		cmocka_unit_test_teardown(test_usr_is_read_only, teardown),
-		cmocka_unit_test_teardown(test_tmp_size_is_capped, teardown),
-		cmocka_unit_test_teardown(test_memory_bomb_ends_as_oom, teardown),
-		cmocka_unit_test_teardown(test_fork_bomb_is_stopped_by_pids_limit, teardown),
-		cmocka_unit_test_teardown(test_busy_loop_is_killed_at_wall_timeout, teardown),
-		cmocka_unit_test_teardown(test_busy_loop_is_killed_at_cpu_limit, teardown),
-		cmocka_unit_test_teardown(test_daemonized_grandchildren_are_killed, teardown),
-		cmocka_unit_test_teardown(test_output_cap_truncates_and_stops_the_task, teardown),
-		cmocka_unit_test_teardown(test_output_under_cap_is_complete, teardown),
-		cmocka_unit_test_teardown(test_exit_code_is_mapped, teardown),
-		cmocka_unit_test_teardown(test_signal_is_mapped, teardown),
-		cmocka_unit_test_teardown(test_missing_command_reports_execve_step, teardown),
-		cmocka_unit_test_teardown(test_missing_cwd_reports_chdir_step, teardown),
-		cmocka_unit_test_teardown(test_stdin_comes_from_file, teardown),
-		cmocka_unit_test_teardown(test_rw_bind_is_writable_and_ro_bind_is_not, teardown),
-		cmocka_unit_test_teardown(test_status_file_records_the_end, teardown),
-		cmocka_unit_test_teardown(test_cgroup_namespace_hides_host_paths, teardown),
-		cmocka_unit_test_teardown(test_cpu_time_and_wall_time_are_reported, teardown),
-		cmocka_unit_test_teardown(test_environment_is_only_what_the_spec_gives, teardown),
-		cmocka_unit_test_teardown(test_invalid_spec_is_refused_before_anything_is_created, teardown),
-		cmocka_unit_test_teardown(test_nothing_is_left_after_100_runs, teardown),
+		cmocka_unit_test_teardown(test_command_sees_its_init_as_pid_1, test_jail_teardown),
+		cmocka_unit_test_teardown(test_command_runs_as_non_root_uid, test_jail_teardown),
+		cmocka_unit_test_teardown(test_no_host_processes_are_visible, test_jail_teardown),
+		cmocka_unit_test_teardown(test_network_has_only_lo, test_jail_teardown),
+		cmocka_unit_test_teardown(test_hostname_is_set, test_jail_teardown),
+		cmocka_unit_test_teardown(test_usr_is_read_only, test_jail_teardown),
+		cmocka_unit_test_teardown(test_tmp_size_is_capped, test_jail_teardown),
+		cmocka_unit_test_teardown(test_memory_bomb_ends_as_oom, test_jail_teardown),
+		cmocka_unit_test_teardown(test_fork_bomb_is_stopped_by_pids_limit, test_jail_teardown),
+		cmocka_unit_test_teardown(test_busy_loop_is_killed_at_wall_timeout, test_jail_teardown),
+		cmocka_unit_test_teardown(test_busy_loop_is_killed_at_cpu_limit, test_jail_teardown),
+		cmocka_unit_test_teardown(test_daemonized_grandchildren_are_killed, test_jail_teardown),
+		cmocka_unit_test_teardown(test_output_cap_truncates_and_stops_the_task, test_jail_teardown),
+		cmocka_unit_test_teardown(test_output_under_cap_is_complete, test_jail_teardown),
+		cmocka_unit_test_teardown(test_exit_code_is_mapped, test_jail_teardown),
+		cmocka_unit_test_teardown(test_signal_is_mapped, test_jail_teardown),
+		cmocka_unit_test_teardown(test_missing_command_reports_execve_step, test_jail_teardown),
+		cmocka_unit_test_teardown(test_missing_cwd_reports_chdir_step, test_jail_teardown),
+		cmocka_unit_test_teardown(test_stdin_comes_from_file, test_jail_teardown),
+		cmocka_unit_test_teardown(test_rw_bind_is_writable_and_ro_bind_is_not, test_jail_teardown),
+		cmocka_unit_test_teardown(test_status_file_records_the_end, test_jail_teardown),
+		cmocka_unit_test_teardown(test_cgroup_namespace_hides_host_paths, test_jail_teardown),
+		cmocka_unit_test_teardown(test_cpu_time_and_wall_time_are_reported, test_jail_teardown),
+		cmocka_unit_test_teardown(test_environment_is_only_what_the_spec_gives, test_jail_teardown),
+		cmocka_unit_test_teardown(test_invalid_spec_is_refused_before_anything_is_created, test_jail_teardown),
+		cmocka_unit_test_teardown(test_nothing_is_left_after_100_runs, test_jail_teardown),
 	};
 
-	return cmocka_run_group_tests_name("jail", tests, NULL, group_teardown);
+	return cmocka_run_group_tests_name("jail", tests, NULL, test_jail_group_teardown);
 }
