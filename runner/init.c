@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -227,9 +229,42 @@ static void wait_for_exec(const struct child_ctx *ctx, int exec_read, pid_t task
 	}
 }
 
+/* init is a copy of its parent (a daemon with a big heap) and would share
+ * every page of it copy-on-write for the jail's whole life, so every page
+ * the parent then writes would have to be copied.  Once the command runs,
+ * init needs nothing from that heap: drop the anonymous memory (but the
+ * stack and the thread's TLS/TCB block) so the parent owns its pages alone
+ * again.  Best effort: errors are ignored. */
+static void release_parent_memory(void)
+{
+	char buf[16384], *line, *save = NULL;
+	uintptr_t tcb = (uintptr_t)pthread_self(), here = (uintptr_t)&buf;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0 || n == (ssize_t)sizeof(buf) - 1)
+		return; /* no maps, or more than we read at once: leave it all */
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long start, end;
+		char perms[8], path[64] = "";
+
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %63s", &start, &end, perms, path) < 3)
+			continue;
+		if (strcmp(perms, "rw-p") != 0 || (path[0] && strcmp(path, "[heap]") != 0))
+			continue;
+		if ((tcb >= start && tcb < end) || (here >= start && here < end))
+			continue;
+		madvise((void *)start, end - start, MADV_DONTNEED);
+	}
+}
+
 void init_run(const struct child_ctx *ctx)
 {
 	const struct jail_spec *spec = ctx->spec;
+	uint64_t output_limit = 0;
 	struct stream streams[2] = { { -1, ctx->stdout_fd, 0, false }, { -1, ctx->stderr_fd, 0, false } };
 	int exec_pipe[2], pipes[2][2] = { { -1, -1 }, { -1, -1 } };
 	struct report done = { .kind = REPORT_STARTED };
@@ -275,6 +310,10 @@ void init_run(const struct child_ctx *ctx)
 	/* the task shares our uid: make sure it cannot ptrace or read us */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	drop_capabilities(ctx->report_fd);
+	/* from here on init uses only its stack (ctx lives there too) */
+	output_limit = spec->output_limit;
+	spec = NULL;
+	release_parent_memory();
 	write_all(ctx->report_fd, &done, sizeof(done));
 
 	while (!task_done) {
@@ -289,7 +328,7 @@ void init_run(const struct child_ctx *ctx)
 			break;
 		for (int i = 0; i < 2; i++)
 			if (streams[i].in >= 0 && (pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
-				stream_copy(&streams[i], spec->output_limit, &limit_hit);
+				stream_copy(&streams[i], output_limit, &limit_hit);
 		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo != SIGCHLD) {
 				/* only signals from outside the jail (sender pid 0 here) */
@@ -320,7 +359,7 @@ void init_run(const struct child_ctx *ctx)
 
 			if (poll(&p, 1, 0) <= 0)
 				break;
-			stream_copy(&streams[i], spec->output_limit, &limit_hit);
+			stream_copy(&streams[i], output_limit, &limit_hit);
 		}
 	}
 	done.kind = REPORT_DONE;
