@@ -78,7 +78,12 @@ int corrald_spawn(struct corrald *d, double clock_offset_s)
 
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			d->pid = 0;
-			fprintf(stderr, "corrald exited at start; log:\n%s\n", corrald_log_tail(d));
+			if (WIFSIGNALED(status))
+				fprintf(stderr, "corrald was killed by signal %d at start; log:\n%s\n", WTERMSIG(status),
+					corrald_log_tail(d));
+			else
+				fprintf(stderr, "corrald exited with %d at start; log:\n%s\n", WEXITSTATUS(status),
+					corrald_log_tail(d));
 			return -ECHILD;
 		}
 		if (client_connect(&d->conn, d->socket, err, sizeof(err)) == 0) {
