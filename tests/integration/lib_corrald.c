@@ -307,6 +307,40 @@ static void remove_cgroup_parent(const char *parent)
 	}
 }
 
+/* Jails a killed corrald left running (a test that failed mid-way): kill
+ * them through cgroup.kill of their unified cgroups, so their cgroups can
+ * be removed. */
+static void kill_leftover_jails(const char *parent)
+{
+	const char *roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+
+	for (size_t i = 0; i < 2; i++) {
+		char path[512];
+		DIR *dir;
+		struct dirent *e;
+
+		snprintf(path, sizeof(path), "%s%s", roots[i], parent);
+		dir = opendir(path);
+		while (dir && (e = readdir(dir)) != NULL) {
+			char file[1024];
+			int fd;
+
+			if (e->d_type != DT_DIR || e->d_name[0] == '.')
+				continue;
+			snprintf(file, sizeof(file), "%s/%s/cgroup.kill", path, e->d_name);
+			fd = open(file, O_WRONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			if (write(fd, "1", 1) == 1)
+				fprintf(stderr, "cleanup: killed a jail left in %s/%s\n", path, e->d_name);
+			close(fd);
+		}
+		if (dir)
+			closedir(dir);
+	}
+	sleep_ms(100);
+}
+
 void corrald_cleanup(struct corrald *d)
 {
 	if (d->pid > 0) {
@@ -320,6 +354,8 @@ void corrald_cleanup(struct corrald *d)
 			fprintf(stderr, "keeping %s\n", d->dir);
 		else
 			nftw(d->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		if (d->cgroup_parent[0])
+			kill_leftover_jails(d->cgroup_parent);
 		remove_cgroup_parent(d->cgroup_parent);
 		d->dir[0] = '\0';
 	}
