@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "supervisor/api.h"
 #include "tests/integration/lib_common.h"
 #include "tests/integration/lib_corrald.h"
 
@@ -41,11 +42,18 @@ static int write_policy(struct corrald *d, const char *supervisor_keys, const ch
 	return fclose(f) == 0 ? 0 : -errno;
 }
 
-static int spawn(struct corrald *d, double clock_offset_s)
+int corrald_write_policy(struct corrald *d, const char *supervisor_keys, const char *policy_body)
 {
+	return write_policy(d, supervisor_keys, policy_body);
+}
+
+int corrald_spawn(struct corrald *d, double clock_offset_s)
+{
+	const char *state_dir = d->state_dir[0] ? d->state_dir : d->dir;
 	char offset[64];
 	pid_t pid;
 
+	d->clock_offset_s = clock_offset_s;
 	snprintf(offset, sizeof(offset), "%.6f", clock_offset_s);
 	pid = fork();
 	if (pid < 0)
@@ -58,7 +66,7 @@ static int spawn(struct corrald *d, double clock_offset_s)
 			dup2(fd, 1);
 		}
 		setenv("CORRALD_CLOCK_OFFSET", offset, 1);
-		execl(test_build_path("corrald"), "corrald", "--policy", d->policy, "--state-dir", d->dir,
+		execl(test_build_path("corrald"), "corrald", "--policy", d->policy, "--state-dir", state_dir,
 		      "--socket", d->socket, (char *)NULL);
 		_exit(127);
 	}
@@ -70,7 +78,12 @@ static int spawn(struct corrald *d, double clock_offset_s)
 
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			d->pid = 0;
-			fprintf(stderr, "corrald exited at start; log:\n%s\n", corrald_log_tail(d));
+			if (WIFSIGNALED(status))
+				fprintf(stderr, "corrald was killed by signal %d at start; log:\n%s\n", WTERMSIG(status),
+					corrald_log_tail(d));
+			else
+				fprintf(stderr, "corrald exited with %d at start; log:\n%s\n", WEXITSTATUS(status),
+					corrald_log_tail(d));
 			return -ECHILD;
 		}
 		if (client_connect(&d->conn, d->socket, err, sizeof(err)) == 0) {
@@ -89,11 +102,8 @@ static int spawn(struct corrald *d, double clock_offset_s)
 	return -ETIMEDOUT;
 }
 
-int corrald_start(struct corrald *d, const char *supervisor_keys, const char *policy_body,
-		  double clock_offset_s)
+int corrald_prepare(struct corrald *d, const char *supervisor_keys, const char *policy_body)
 {
-	int r;
-
 	memset(d, 0, sizeof(*d));
 	snprintf(d->dir, sizeof(d->dir), "/tmp/corrald-it-XXXXXX");
 	if (!mkdtemp(d->dir))
@@ -104,10 +114,15 @@ int corrald_start(struct corrald *d, const char *supervisor_keys, const char *po
 	snprintf(d->policy, sizeof(d->policy), "%s/policy.conf", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/corrald.log", d->dir);
 	snprintf(d->cgroup_parent, sizeof(d->cgroup_parent), "/corral-it-%d", (int)getpid());
-	r = write_policy(d, supervisor_keys, policy_body);
-	if (r < 0)
-		return r;
-	return spawn(d, clock_offset_s);
+	return write_policy(d, supervisor_keys, policy_body);
+}
+
+int corrald_start(struct corrald *d, const char *supervisor_keys, const char *policy_body,
+		  double clock_offset_s)
+{
+	int r = corrald_prepare(d, supervisor_keys, policy_body);
+
+	return r < 0 ? r : corrald_spawn(d, clock_offset_s);
 }
 
 int corrald_restart(struct corrald *d, double clock_offset_s)
@@ -116,7 +131,94 @@ int corrald_restart(struct corrald *d, double clock_offset_s)
 
 	if (r != 0)
 		return r < 0 ? r : -EIO;
-	return spawn(d, clock_offset_s);
+	return corrald_spawn(d, clock_offset_s);
+}
+
+void corrald_kill9(struct corrald *d)
+{
+	if (d->connected) {
+		client_close(&d->conn);
+		d->connected = false;
+	}
+	if (d->pid <= 0)
+		return;
+	kill(d->pid, SIGKILL);
+	waitpid(d->pid, NULL, 0);
+	d->pid = 0;
+}
+
+int corrald_crash_restart(struct corrald *d)
+{
+	corrald_kill9(d);
+	return corrald_spawn(d, d->clock_offset_s);
+}
+
+int corrald_signal(struct corrald *d, int sig)
+{
+	if (d->pid <= 0)
+		return -ESRCH;
+	return kill(d->pid, sig) < 0 ? -errno : 0;
+}
+
+static int wait_child(pid_t pid, unsigned timeout_ms)
+{
+	int status;
+
+	for (unsigned waited = 0;; waited += 5) {
+		pid_t p = waitpid(pid, &status, WNOHANG);
+
+		if (p == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		if (p < 0)
+			return -errno;
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		sleep_ms(5);
+	}
+}
+
+int corrald_wait_exit(struct corrald *d, unsigned timeout_ms)
+{
+	int r;
+
+	if (d->pid <= 0)
+		return -ECHILD;
+	r = wait_child(d->pid, timeout_ms);
+	if (r == -ETIMEDOUT)
+		return r;
+	d->pid = 0;
+	if (d->connected) {
+		client_close(&d->conn);
+		d->connected = false;
+	}
+	return r;
+}
+
+int corrald_run_other(const char *policy, const char *state_dir, const char *socket, const char *log,
+		      unsigned timeout_ms)
+{
+	pid_t pid = fork();
+	int r;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+		}
+		execl(test_build_path("corrald"), "corrald", "--policy", policy, "--state-dir", state_dir,
+		      "--socket", socket, (char *)NULL);
+		_exit(127);
+	}
+	r = wait_child(pid, timeout_ms);
+	if (r == -ETIMEDOUT) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	return r;
 }
 
 int corrald_stop(struct corrald *d)
@@ -205,6 +307,40 @@ static void remove_cgroup_parent(const char *parent)
 	}
 }
 
+/* Jails a killed corrald left running (a test that failed mid-way): kill
+ * them through cgroup.kill of their unified cgroups, so their cgroups can
+ * be removed. */
+static void kill_leftover_jails(const char *parent)
+{
+	const char *roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+
+	for (size_t i = 0; i < 2; i++) {
+		char path[512];
+		DIR *dir;
+		struct dirent *e;
+
+		snprintf(path, sizeof(path), "%s%s", roots[i], parent);
+		dir = opendir(path);
+		while (dir && (e = readdir(dir)) != NULL) {
+			char file[1024];
+			int fd;
+
+			if (e->d_type != DT_DIR || e->d_name[0] == '.')
+				continue;
+			snprintf(file, sizeof(file), "%s/%s/cgroup.kill", path, e->d_name);
+			fd = open(file, O_WRONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			if (write(fd, "1", 1) == 1)
+				fprintf(stderr, "cleanup: killed a jail left in %s/%s\n", path, e->d_name);
+			close(fd);
+		}
+		if (dir)
+			closedir(dir);
+	}
+	sleep_ms(100);
+}
+
 void corrald_cleanup(struct corrald *d)
 {
 	if (d->pid > 0) {
@@ -218,6 +354,8 @@ void corrald_cleanup(struct corrald *d)
 			fprintf(stderr, "keeping %s\n", d->dir);
 		else
 			nftw(d->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		if (d->cgroup_parent[0])
+			kill_leftover_jails(d->cgroup_parent);
 		remove_cgroup_parent(d->cgroup_parent);
 		d->dir[0] = '\0';
 	}
@@ -456,4 +594,189 @@ bool process_with_cmdline_exists(const char *cmdline, size_t len)
 	if (proc)
 		closedir(proc);
 	return found;
+}
+
+json_t *corrald_list(struct corrald *d, const char *user)
+{
+	json_t *r, *tasks = NULL;
+
+	if (user)
+		r = corrald_call(d, "{\"op\":\"list\",\"user\":\"%s\",\"limit\":%u}", user, API_MAX_LIST_LIMIT);
+	else
+		r = corrald_call(d, "{\"op\":\"list\",\"limit\":%u}", API_MAX_LIST_LIMIT);
+	if (r && !corrald_error_code(r))
+		tasks = json_incref(json_object_get(r, "tasks"));
+	else
+		fprintf(stderr, "list %s: %s: %s\n", user ? user : "(all)", corrald_error_code(r),
+			corrald_error_message(r));
+	json_decref(r);
+	return tasks;
+}
+
+long long corrald_usage_used(struct corrald *d, const char *user, const char *month)
+{
+	json_t *r = corrald_call(d, "{\"op\":\"usage\",\"user\":\"%s\",\"month\":\"%s\"}", user, month);
+	long long used = -1;
+
+	if (r && !corrald_error_code(r))
+		used = task_int(json_array_get(json_object_get(r, "usage"), 0), "cpu_used_us");
+	else
+		fprintf(stderr, "usage %s %s: %s: %s\n", user, month, corrald_error_code(r), corrald_error_message(r));
+	json_decref(r);
+	return used;
+}
+
+char *corrald_logs(struct corrald *d, int64_t id, const char *stream, size_t *len)
+{
+	char *all = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&all, &size);
+	unsigned long long offset = 0;
+
+	if (!out)
+		return NULL;
+	for (;;) {
+		json_t *r = corrald_call(d, "{\"op\":\"logs\",\"id\":%lld,\"stream\":\"%s\",\"offset\":%llu}",
+					 (long long)id, stream, offset);
+		const char *text = json_string_value(json_object_get(r, "data_base64"));
+		unsigned char *data = NULL;
+		size_t n = 0;
+
+		if (!r || corrald_error_code(r) || !text ||
+		    api_base64_decode(text, strlen(text), &data, &n) < 0) {
+			fprintf(stderr, "logs %lld: %s: %s\n", (long long)id, corrald_error_code(r),
+				corrald_error_message(r));
+			json_decref(r);
+			fclose(out);
+			free(all);
+			return NULL;
+		}
+		fwrite(data, 1, n, out);
+		free(data);
+		offset = (unsigned long long)task_int(r, "offset");
+		json_decref(r);
+		if (n == 0)
+			break;
+	}
+	fclose(out);
+	if (len)
+		*len = size;
+	return all;
+}
+
+long corrald_rss_kb(const struct corrald *d)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)d->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+long corrald_fd_count(const struct corrald *d)
+{
+	char path[64];
+	DIR *dir;
+	struct dirent *e;
+	long n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)d->pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+/* Calls fn on <hierarchy><cgroup_parent> for the unified root and every
+ * v1 controller mount that has the test's cgroup parent; the sum of its
+ * results. */
+static int for_each_parent(const struct corrald *d, int (*fn)(const char *path, const char *arg), const char *arg)
+{
+	char path[1024];
+	DIR *dir = opendir("/sys/fs/cgroup");
+	struct dirent *e;
+	struct stat st;
+	int sum = 0;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s", d->cgroup_parent);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		sum += fn(path, arg);
+	while (dir && (e = readdir(dir)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s", e->d_name, d->cgroup_parent);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			sum += fn(path, arg);
+	}
+	if (dir)
+		closedir(dir);
+	return sum;
+}
+
+static int count_subdirs(const char *path, const char *arg)
+{
+	DIR *dir = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	(void)arg;
+	while (dir && (e = readdir(dir)) != NULL)
+		if (e->d_type == DT_DIR && e->d_name[0] != '.')
+			n++;
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
+static int remove_subdir(const char *path, const char *name)
+{
+	char child[1400];
+
+	snprintf(child, sizeof(child), "%s/%s", path, name);
+	return rmdir(child) == 0 ? 1 : 0;
+}
+
+int corrald_count_task_cgroups(const struct corrald *d)
+{
+	return for_each_parent(d, count_subdirs, NULL);
+}
+
+int corrald_remove_task_cgroup(const struct corrald *d, const char *name)
+{
+	return for_each_parent(d, remove_subdir, name);
+}
+
+int corrald_count_mounts(const struct corrald *d)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (getline(&line, &cap, f) > 0) {
+		char point[4096];
+
+		/* 36 35 98:0 /root /mnt/point ...: the fifth field */
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1)
+			continue;
+		if ((d->dir[0] && strncmp(point, d->dir, strlen(d->dir)) == 0) || strstr(point, d->cgroup_parent + 1))
+			n++;
+	}
+	free(line);
+	fclose(f);
+	return n;
 }
