@@ -5,6 +5,7 @@
 #   make asan       the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       build the libFuzzer targets with clang and run each for FUZZ_SECONDS
 #   make bench      build and run the benchmarks in tests/bench/
+#   make soak       a mixed workload against a real corrald (SOAK_SECONDS, default 600)
 #   make deps       install the Debian -dev packages that pkg-config cannot find
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -53,7 +54,7 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(IN
 PROBE_BINS := $(patsubst tests/integration/probes/%.c,$(BUILD)/tests/probes/%,$(PROBE_SRC))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
-.PHONY: all check unit integration asan fuzz bench deps install clean run tests
+.PHONY: all check unit integration asan fuzz bench soak deps install clean run tests
 all: $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
@@ -117,6 +118,10 @@ fuzz: $(FUZZ_BINS)
 		$$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus-$$(basename $$f) tests/fuzz/corpus/$$(basename $$f) 2>$(BUILD)/fuzz/$$(basename $$f).log \
 			|| { tail -50 $(BUILD)/fuzz/$$(basename $$f).log; exit 1; }; \
 	done
+
+# A mixed workload against a real corrald (root): SOAK_SECONDS (default 600).
+soak: all
+	@BUILD=$(BUILD) sh tests/soak/run.sh
 
 bench: $(PROGRAMS) $(BENCH_BINS)
 	@BUILD=$(BUILD) sh tests/bench/run.sh

@@ -131,6 +131,16 @@ void child_main(const struct child_ctx *ctx)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
 			child_fail(ctx->report_fd, errno, "open", "open /dev/null as fd %d", fd);
 	close_inherited_fds(ctx);
+	/* and not the parent's stdio either (a daemon's log): the command's
+	 * own stdio are the ctx fds */
+	{
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+			child_fail(ctx->report_fd, errno, "open", "point stdio at /dev/null");
+		if (null > 2)
+			close(null);
+	}
 	wait_for_parent(ctx);
 	take_jail_identity(ctx);
 	/* now that the parent has put us in every hierarchy's jail cgroup, make

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +167,27 @@ static int make_dirs(const char *path, mode_t mode)
 	return 0;
 }
 
+/* Is a live corrald answering on this socket? (ping within 100 ms) */
+static bool socket_is_alive(const struct sockaddr_un *addr)
+{
+	static const char ping[] = "{\"op\":\"ping\"}\n";
+	struct pollfd pfd;
+	char buf[64];
+	bool alive = false;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return false;
+	if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0 &&
+	    write(fd, ping, sizeof(ping) - 1) == (ssize_t)sizeof(ping) - 1) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		alive = poll(&pfd, 1, 100) == 1 && read(fd, buf, sizeof(buf)) > 0;
+	}
+	close(fd);
+	return alive;
+}
+
 static int open_socket(struct daemon *d)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -189,18 +211,16 @@ static int open_socket(struct daemon *d)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	/* a socket that answers belongs to a live corrald (another state dir) */
-	{
-		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (probe >= 0 && connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
-			close(probe);
+	/* a socket that answers ping belongs to a live corrald (another state
+	 * dir); a listener that accepts but never answers is a dying one's fd
+	 * still held by a jail being cloned: give it up to 2 s */
+	for (int tries = 0; socket_is_alive(&addr); tries++) {
+		if (tries >= 20) {
 			close(fd);
 			log_error("socket %s is in use by another corrald", d->socket_path);
 			return -EADDRINUSE;
 		}
-		if (probe >= 0)
-			close(probe);
+		usleep(100000);
 	}
 	unlink(d->socket_path); /* a stale socket */
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(d->socket_path, 0666) < 0 ||
@@ -225,9 +245,14 @@ static int lock_state_dir(struct daemon *d)
 		log_error("open %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		log_error("another corrald is running on state dir %s (%s is locked)", d->state_dir, path);
-		return -EBUSY;
+	/* a corrald killed a moment ago may still have its lock held for a few
+	 * milliseconds by a jail it was cloning: wait up to 2 s before refusing */
+	for (int tries = 0; flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+		if (errno != EWOULDBLOCK || tries >= 40) {
+			log_error("another corrald is running on state dir %s (%s is locked)", d->state_dir, path);
+			return -EBUSY;
+		}
+		usleep(50000);
 	}
 	return 0;
 }
@@ -435,6 +460,20 @@ static void teardown(struct daemon *d)
 	free(d->tasks_dir);
 }
 
+/* epoll timeout: 0 when tasks wait to be started, until the end of a pause
+ * after the store refused a start, else sleep until an event. */
+static int dispatch_wait_ms(const struct daemon *d)
+{
+	uint64_t now;
+
+	if (!d->dispatch_needed || d->shutting_down)
+		return -1;
+	now = daemon_mono_us();
+	if (now >= d->dispatch_paused_until_mono_us)
+		return 0;
+	return (int)((d->dispatch_paused_until_mono_us - now + 999) / 1000);
+}
+
 int daemon_main(const char *policy_path, const char *state_dir, const char *socket_path)
 {
 	struct daemon d;
@@ -456,7 +495,7 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 	for (;;) {
 		struct epoll_event events[64];
 		/* more tasks to start: look at events, but do not sleep */
-		int n = epoll_wait(d.epfd, events, 64, d.dispatch_needed && !d.shutting_down ? 0 : -1);
+		int n = epoll_wait(d.epfd, events, 64, dispatch_wait_ms(&d));
 
 		if (n < 0) {
 			if (errno == EINTR)

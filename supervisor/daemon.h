@@ -106,6 +106,7 @@ struct daemon {
 	uint8_t *uid_slots;            /* 1 = in use */
 	uint32_t n_uid_slots;
 	bool dispatch_needed;
+	uint64_t dispatch_paused_until_mono_us;  /* the store refused a start: wait a poll */
 	uint64_t next_poll_mono_us;
 
 	struct client *clients;
@@ -159,6 +160,7 @@ char *ops_task_json(struct daemon *d, const struct store_task *t);
 struct duser *queue_user(struct daemon *d, const char *name);   /* find or create */
 struct duser *queue_find_user(struct daemon *d, const char *name);
 void queue_push(struct daemon *d, struct dtask *t);
+void queue_push_front(struct daemon *d, struct dtask *t);   /* back at the head: a start that failed */
 bool queue_remove(struct daemon *d, int64_t id);              /* a queued task */
 struct dtask *queue_find(struct daemon *d, int64_t id);
 /* Start what the scheduler picks, at most DISPATCH_MAX_STARTS at a time
@@ -185,6 +187,9 @@ void queue_free_all(struct daemon *d);
 int queue_load(struct daemon *d);
 
 /* daemon_run.c */
+/* Start a task the scheduler picked: 0, -EAGAIN when it was put back at the
+ * head of its queue (the store refused, no host uid), other -errno when it
+ * failed to start (recorded as spawn_error). */
 int run_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool budget_capped,
 	      uint64_t memory_reserved);
 void run_pidfd_ready(struct daemon *d, struct dtask *t);

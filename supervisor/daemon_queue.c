@@ -119,6 +119,18 @@ void queue_push(struct daemon *d, struct dtask *t)
 	d->dispatch_needed = true;
 }
 
+void queue_push_front(struct daemon *d, struct dtask *t)
+{
+	struct duser *u = t->user;
+
+	t->next = u->queue_head;
+	u->queue_head = t;
+	if (!u->queue_tail)
+		u->queue_tail = t;
+	u->queued++;
+	d->queued_total++;
+}
+
 static void unlink_task(struct daemon *d, struct duser *u, struct dtask *prev, struct dtask *t)
 {
 	if (prev)
@@ -267,6 +279,10 @@ void queue_dispatch(struct daemon *d)
 
 	if (!free_slots || !d->queued_total)
 		return;
+	if (daemon_mono_us() < d->dispatch_paused_until_mono_us) {
+		d->dispatch_needed = true;  /* again when the pause is over */
+		return;
+	}
 	if (free_slots > DISPATCH_MAX_STARTS) {
 		/* the rest next time round the loop, after events are served */
 		free_slots = DISPATCH_MAX_STARTS;
@@ -303,8 +319,13 @@ void queue_dispatch(struct daemon *d)
 		for (struct dtask *p = u->queue_head; p && p != t; p = p->next)
 			prev = p;
 		unlink_task(d, u, prev, t);
+		/* -EAGAIN: not started and put back at the head of its queue (the
+		 * store refused, no host uid): stop this round, order intact */
+		if (run_start(d, t, s->cpu_limit, s->cpu_limit < wanted, s->memory_bytes) == -EAGAIN) {
+			d->dispatch_needed = true;
+			break;
+		}
 		sched_note_started(&d->virtual_time, &u->pass, v.users[s->user].weight);
-		run_start(d, t, s->cpu_limit, s->cpu_limit < wanted, s->memory_bytes);
 	}
 done:
 	free(out.starts);

@@ -93,6 +93,8 @@ static void free_strings(char **v)
 	free(v);
 }
 
+static void charge(struct daemon *d, struct dtask *t, uint64_t usage_us);
+
 /* An end the store could not record yet (disk full, I/O error): kept and
  * retried at every poll, so no result and no CPU-second is lost. */
 struct unfinished {
@@ -135,6 +137,7 @@ void run_retry_unfinished(struct daemon *d)
 		ops_wake_waiters(d, u->id, true);
 		free(u->message);
 		free(u);
+		d->dispatch_needed = true;
 	}
 }
 
@@ -361,16 +364,17 @@ int run_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bud
 	t->memory_reserved = memory_reserved;
 	if (take_uid_slot(d, &slot) < 0) {
 		log_task(LOG_LEVEL_ERR, t->id, "no free host uid (uid_range too small); requeued");
-		queue_push(d, t);
+		queue_push_front(d, t);
 		return -EAGAIN;
 	}
 	t->uid_slot = slot;
 	r = store_get_task(d->store, t->id, &st, &serr);
 	if (r < 0) {
-		log_task(LOG_LEVEL_ERR, t->id, "load for start: %s", serr.message);
+		log_task(LOG_LEVEL_ERR, t->id, "load for start: %s; it stays queued", serr.message);
 		d->uid_slots[slot] = 0;
-		free(t);
-		return r;
+		queue_push_front(d, t);
+		d->dispatch_paused_until_mono_us = mono + d->cfg->poll_interval_ms * 1000u;
+		return -EAGAIN;
 	}
 	r = build_spec(d, t, &st, slot, &ps, &argv, &env, &keep_a, &keep_e, &filter, &err);
 	snprintf(cgname, sizeof(cgname), TASK_CGROUP_PREFIX "%lld", (long long)t->id);
@@ -385,9 +389,13 @@ int run_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bud
 	start.attempts = 1;
 	/* durable before the jail exists: after a crash we know where to look */
 	if (store_mark_running(d->store, t->id, &start, &serr) < 0) {
-		log_task(LOG_LEVEL_ERR, t->id, "mark running: %s", serr.message);
+		/* the store refuses (disk full?): the task stays queued, and
+		 * dispatch pauses for a poll interval instead of spinning */
+		log_task(LOG_LEVEL_ERR, t->id, "mark running: %s; it stays queued", serr.message);
 		d->uid_slots[slot] = 0;
-		free(t);
+		queue_push_front(d, t);
+		d->dispatch_paused_until_mono_us = mono + d->cfg->poll_interval_ms * 1000u;
+		r = -EAGAIN;
 		goto out;
 	}
 	if (r == 0)
@@ -511,6 +519,13 @@ static void end_task(struct daemon *d, struct dtask *t)
 		daemon_epoll_del(d, jail_spawn_fd(t->jail));
 		t->starting = false;
 		jail_spawn_finish(t->jail, &err);
+	} else {
+		struct jail_cpu cpu;
+
+		/* charge what it burned since the last poll before its cgroup
+		 * goes: a crash before the end is recorded then loses nothing */
+		if (jail_cpu_usage(t->jail, &cpu) == 0)
+			charge(d, t, cpu.usage_us);
 	}
 	if (jail_finish(t->jail, &res, &err) < 0)
 		log_task(LOG_LEVEL_WARNING, t->id, "cleaning up its jail: %s", err.message);
@@ -811,6 +826,23 @@ void run_recover(struct daemon *d)
 			log_task(LOG_LEVEL_ERR, st->id, "adopt its jail: %s", err.message);
 			settle_from_status_file(d, st);
 			continue;
+		}
+		if (jail_pid(jail) < 0) {
+			struct jail_result res, file;
+
+			/* the jail ended while nobody watched: without a status its
+			 * command may never have run (corrald died during setup) */
+			if (jail_read_status_file(status, &file) < 0) {
+				memset(&res, 0, sizeof(res));
+				jail_finish(jail, &res, &err);
+				jail_free(jail);
+				res.exit_code = -1;
+				res.signal = 0;
+				finish_in_store(d, st->id, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST,
+						"Supervisor lost: the jail ended while corrald was down and left no status "
+						"(its setup may have died with corrald)", &res);
+				continue;
+			}
 		}
 		if (kill_them) {
 			struct jail_result res;
