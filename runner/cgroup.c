@@ -994,3 +994,25 @@ int cgroup_enter_leaf(const char *leaf, bool *moved, struct jail_error *err)
 	*moved = true;
 	return 0;
 }
+
+int cgroup_remove_parent(const char *parent)
+{
+	const struct cgroup_layout *layout;
+	char rel[PATH_MAX], dir[2 * PATH_MAX + 2];
+	int r = layout_get(&layout, NULL), removed = 0;
+
+	if (r < 0)
+		return r;
+	/* the unified tree and every v1 hierarchy jails use; a parent that still
+	 * has jails (EBUSY, ENOTEMPTY) or is gone already is left alone */
+	for (int c = -1; c < CGROUP_N_CONTROLLERS; c++) {
+		const struct cgroup_hierarchy *h = c < 0 ? &layout->unified : &layout->v1[c];
+
+		if (!h->mounted || cgroup_layout_relative(h, parent, NULL, rel, sizeof(rel)) < 0 || !*rel)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", h->mount, rel);
+		if (rmdir(dir) == 0)
+			removed++;
+	}
+	return removed;
+}

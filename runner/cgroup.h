@@ -69,6 +69,10 @@ int cgroup_destroy(struct jail_cgroup *cg, struct jail_error *err);
  * on hybrid hosts. */
 int cgroup_enter_leaf(const char *leaf, bool *moved, struct jail_error *err);
 
+/* Remove the (empty) parent <own>/<parent> from every hierarchy, best
+ * effort: one still in use stays.  Returns how many were removed. */
+int cgroup_remove_parent(const char *parent);
+
 /* Release the handle without touching the cgroup (adopted by someone else). */
 void cgroup_close(struct jail_cgroup *cg);
 

@@ -203,6 +203,10 @@ int jail_finish(struct jail *jail, struct jail_result *result, struct jail_error
  * supervisor).  -ENOENT when there is no such cgroup. */
 int jail_reap_cgroup(const char *cgroup_parent, const char *cgroup_name, struct jail_error *err);
 
+/* Remove the jails' parent cgroup (spec.cgroup_parent) if no jail uses it
+ * any more; best effort, for tools and supervisors that are done. */
+void jail_cleanup_cgroup_parent(const char *cgroup_parent);
+
 /* For a supervisor: on pure cgroup v2 hosts move the calling process into
  * the leaf <own cgroup>/<leaf> so jails can get controllers below its own
  * cgroup (systemd Delegate=yes); 1 if moved, 0 on hybrid hosts (nothing to

@@ -214,3 +214,8 @@ int jail_supervisor_enter_leaf(const char *leaf, struct jail_error *err)
 
 	return r < 0 ? r : moved;
 }
+
+void jail_cleanup_cgroup_parent(const char *cgroup_parent)
+{
+	cgroup_remove_parent(cgroup_parent ? cgroup_parent : JAIL_DEFAULT_CGROUP);
+}

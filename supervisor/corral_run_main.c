@@ -186,7 +186,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "corral-run: warning: %s\n", result.error.message);
 	code = report(&opts, &result);
 out:
-	jail_free(jail);
+	if (jail) {
+		jail_free(jail);
+		jail_cleanup_cgroup_parent(opts.spec.cgroup_parent);
+	}
 	if (lock_fd >= 0)
 		close(lock_fd);
 	run_policy_free(&policy);

@@ -535,6 +535,7 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 		log_notice("drain timeout: ending %u running tasks (reason shutdown)", d.running_count);
 	run_shutdown_all(&d);
 	conn_flush_all(&d);
+	jail_cleanup_cgroup_parent(d.cfg->cgroup_parent);
 	teardown(&d);
 	log_notice("corrald stopped");
 	return rc;

@@ -143,5 +143,6 @@ int main(int argc, char **argv)
 	run_series("jail: no cgroup limits", &spec, v, n, bare);
 	run_series("bare fork+exec (again)", NULL, v, n, 0);
 	free(v);
+	jail_cleanup_cgroup_parent(spec.cgroup_parent);
 	return 0;
 }

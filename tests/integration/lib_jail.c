@@ -180,6 +180,7 @@ int test_jail_teardown(void **state)
 int test_jail_group_teardown(void **state)
 {
 	(void)state;
+	jail_cleanup_cgroup_parent("corral-test");
 	test_jail_cleanup();
 	return 0;
 }
