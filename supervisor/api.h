@@ -49,6 +49,11 @@
  * USAGE: {"user", "plan", "month", "cpu_used_us", "cpu_budget_us" (0 = unlimited),
  *         "cpu_left_us", "running", "queued"}
  *
+ * Limits: a request line of at most API_MAX_LINE bytes; at most 64 connections per
+ * non-root uid (the 65th gets one too_large error line and is closed); at most 256
+ * waiting wait/logs requests per connection (too_large); a client that leaves more
+ * than 16 MiB of answers unread is disconnected.
+ *
  * Error codes (stable): bad_request, unknown_op, too_large, unknown_user, forbidden,
  * not_found, unknown_profile, limit_exceeded, concurrency_limit, budget_exhausted,
  * queue_full, wait_timeout, shutting_down, storage_full, internal, host_capacity (submit

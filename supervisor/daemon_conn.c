@@ -22,7 +22,8 @@
 
 #define READ_CHUNK 65536
 #define MAX_CLIENTS 4096
-#define MAX_OUTPUT (64u << 20)   /* a client that does not read its answers is dropped */
+#define MAX_CLIENTS_PER_UID 64   /* one user cannot take every connection (operators: root too) */
+#define MAX_OUTPUT (16u << 20)   /* a client that does not read its answers is dropped */
 
 struct client {
 	int ep_kind;                 /* EP_CLIENT: first member */
@@ -104,6 +105,16 @@ static void identify(struct daemon *d, struct client *c)
 		free(names[i]);
 }
 
+static size_t clients_of_uid(const struct daemon *d, uid_t uid)
+{
+	size_t n = 0;
+
+	for (const struct client *c = d->clients; c; c = c->next)
+		if (!c->dead && c->uid == uid)
+			n++;
+	return n;
+}
+
 void conn_accept(struct daemon *d)
 {
 	for (;;) {
@@ -120,6 +131,16 @@ void conn_accept(struct daemon *d)
 		if (n_clients >= MAX_CLIENTS || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 			log_warning("refusing a connection: %s", n_clients >= MAX_CLIENTS ? "too many clients"
 				    : strerror(errno));
+			close(fd);
+			continue;
+		}
+		if (cred.uid != 0 && clients_of_uid(d, cred.uid) >= MAX_CLIENTS_PER_UID) {
+			static const char busy[] = "{\"ok\":false,\"error\":{\"code\":\"too_large\","
+				"\"message\":\"too many connections from this user\"}}\n";
+
+			if (write(fd, busy, sizeof(busy) - 1) < 0) {
+				/* it is being refused anyway */
+			}
 			close(fd);
 			continue;
 		}

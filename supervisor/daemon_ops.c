@@ -519,10 +519,21 @@ static void op_cancel(struct daemon *d, struct client *c, struct api_request *re
 
 /* ---- wait and logs ------------------------------------------------------ */
 
+#define MAX_WAITERS_PER_CLIENT 256
+
 static void add_waiter(struct daemon *d, struct client *c, const struct api_request *req, bool logs)
 {
-	struct waiter *w = calloc(1, sizeof(*w));
+	struct waiter *w;
+	size_t n = 0;
 
+	for (w = d->waiters; w; w = w->next)
+		n += w->client == c;
+	if (n >= MAX_WAITERS_PER_CLIENT) {
+		conn_send_error(d, c, req->tag_json, API_ERR_TOO_LARGE,
+				"more than %d waits on one connection", MAX_WAITERS_PER_CLIENT);
+		return;
+	}
+	w = calloc(1, sizeof(*w));
 	if (!w) {
 		conn_send_error(d, c, req->tag_json, API_ERR_INTERNAL, "out of memory");
 		return;
