@@ -43,7 +43,8 @@
  *        "submitted_at_us", "started_at_us", "ended_at_us" (epoch µs, 0 = not yet),
  *        "timeout_ms", "cpu_limit_ms", "memory_bytes", "cpu_us", "cpu_user_us",
  *        "cpu_system_us", "memory_peak_bytes", "stdout_bytes", "stderr_bytes",
- *        "stdout_truncated", "stderr_truncated", "attempts",
+ *        "stdout_truncated", "stderr_truncated" (stdout_bytes/stderr_bytes count what the task
+ *        wrote, including what was cut off at the output limit), "attempts",
  *        queued only: "position" (1 = next), "pending_reason" (concurrency_limit|
  *        budget_exhausted|host_capacity|fair_share), "pending_message"}
  * USAGE: {"user", "plan", "month", "cpu_used_us", "cpu_budget_us" (0 = unlimited),
