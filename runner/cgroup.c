@@ -15,6 +15,7 @@
  *
  * Nothing here runs in the jail's child.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -1015,4 +1016,41 @@ int cgroup_remove_parent(const char *parent)
 			removed++;
 	}
 	return removed;
+}
+
+int cgroup_list_children(const char *parent, char ***names, size_t *n)
+{
+	const struct cgroup_layout *layout;
+	char rel[PATH_MAX], dir[2 * PATH_MAX + 2];
+	struct dirent *e;
+	DIR *dp;
+	int r = layout_get(&layout, NULL);
+
+	*names = NULL;
+	*n = 0;
+	if (r < 0)
+		return r;
+	r = cgroup_layout_relative(&layout->unified, parent, NULL, rel, sizeof(rel));
+	if (r < 0)
+		return r;
+	snprintf(dir, sizeof(dir), "%s/%s", layout->unified.mount, rel);
+	dp = opendir(dir);
+	if (!dp)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(dp))) {
+		char **grown;
+
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		grown = realloc(*names, (*n + 1) * sizeof(**names));
+		if (!grown || !(grown[*n] = strdup(e->d_name))) {
+			*names = grown ? grown : *names;
+			closedir(dp);
+			return -ENOMEM;
+		}
+		*names = grown;
+		(*n)++;
+	}
+	closedir(dp);
+	return 0;
 }

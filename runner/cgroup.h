@@ -73,6 +73,10 @@ int cgroup_enter_leaf(const char *leaf, bool *moved, struct jail_error *err);
  * effort: one still in use stays.  Returns how many were removed. */
 int cgroup_remove_parent(const char *parent);
 
+/* Names of the cgroups below <own>/<parent> in the unified tree (malloc'd
+ * array of malloc'd strings).  A missing parent gives 0 names. */
+int cgroup_list_children(const char *parent, char ***names, size_t *n);
+
 /* Release the handle without touching the cgroup (adopted by someone else). */
 void cgroup_close(struct jail_cgroup *cg);
 

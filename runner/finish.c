@@ -132,7 +132,19 @@ void finish_decide_status(enum jail_status kill_reason, int init_wait_status,
 		res->status = JAIL_SIGNALED;
 }
 
+static int finish_jail(struct jail *j, struct jail_result *res, struct jail_error *err, bool destroy);
+
 int jail_finish(struct jail *j, struct jail_result *res, struct jail_error *err)
+{
+	return finish_jail(j, res, err, true);
+}
+
+int jail_collect(struct jail *j, struct jail_result *res, struct jail_error *err)
+{
+	return finish_jail(j, res, err, false);
+}
+
+static int finish_jail(struct jail *j, struct jail_result *res, struct jail_error *err, bool destroy)
 {
 	struct report rec;
 	struct jail_cpu cpu = { 0, 0, 0 };
@@ -169,8 +181,10 @@ int jail_finish(struct jail *j, struct jail_result *res, struct jail_error *err)
 		res->cpu_system_us = cpu.system_us;
 	}
 	cgroup_read_memory(j->cgroup, &res->memory_peak_bytes, &res->oom_killed);
-	r = cgroup_destroy(j->cgroup, err);
-	j->cgroup = NULL;
+	if (destroy) {
+		r = cgroup_destroy(j->cgroup, err);
+		j->cgroup = NULL;
+	}
 
 	/* an adopted jail's start is known only if its init was still there */
 	res->wall_us = j->adopted && !j->start_known ? 0 : j->end_us - j->start_us;

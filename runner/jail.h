@@ -199,6 +199,11 @@ int jail_wait(struct jail *jail, struct jail_result *result, struct jail_error *
  * (status, CPU, memory, output), remove the cgroup. */
 int jail_finish(struct jail *jail, struct jail_result *result, struct jail_error *err);
 
+/* jail_finish() without removing the cgroup: it stays (empty) until
+ * jail_free(), so a supervisor can record the result durably first — a
+ * crash in between then still finds the cgroup and its CPU totals. */
+int jail_collect(struct jail *jail, struct jail_result *result, struct jail_error *err);
+
 /* Kill and remove a jail cgroup left by a process that is gone (a crashed
  * supervisor).  -ENOENT when there is no such cgroup. */
 int jail_reap_cgroup(const char *cgroup_parent, const char *cgroup_name, struct jail_error *err);
@@ -252,6 +257,10 @@ int jail_adopt(const char *cgroup_parent, const char *cgroup_name, const char *s
  * killed before writing), -EPROTO when it is malformed, other -errno on
  * failure to read.  Symlinks in path are not followed. */
 int jail_read_status_file(const char *path, struct jail_result *out);
+
+/* Names of the jail cgroups below cgroup_parent (malloc'd array of malloc'd
+ * strings; free each and the array).  0, or -errno. */
+int jail_list_cgroups(const char *cgroup_parent, char ***names, size_t *n);
 
 /* Release the handle; kills and removes the jail first if still there. */
 void jail_free(struct jail *jail);

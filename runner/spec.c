@@ -219,3 +219,8 @@ void jail_cleanup_cgroup_parent(const char *cgroup_parent)
 {
 	cgroup_remove_parent(cgroup_parent ? cgroup_parent : JAIL_DEFAULT_CGROUP);
 }
+
+int jail_list_cgroups(const char *cgroup_parent, char ***names, size_t *n)
+{
+	return cgroup_list_children(cgroup_parent ? cgroup_parent : JAIL_DEFAULT_CGROUP, names, n);
+}

@@ -409,18 +409,38 @@ static void handle_timer(struct daemon *d)
 	ops_check_waiters(d);
 }
 
-static void finish_iteration(struct daemon *d)
+bool daemon_batch(struct daemon *d)
 {
 	struct store_error serr;
 
-	if (d->batch_open) {
-		int r = store_batch_commit(d->store, &serr);
-
-		d->batch_open = false;
-		if (r < 0)
-			log_error("commit submits: %s", serr.message);
-		ops_finish_batch(d, r == 0, r == 0 ? NULL : serr.message);
+	if (!d->batch_open) {
+		if (store_batch_begin(d->store, &serr) < 0) {
+			log_error("begin a store batch: %s", serr.message);
+			return false;
+		}
+		d->batch_open = true;
 	}
+	return true;
+}
+
+void daemon_commit_batch(struct daemon *d)
+{
+	struct store_error serr;
+	int r;
+
+	if (!d->batch_open)
+		return;
+	r = store_batch_commit(d->store, &serr);
+	d->batch_open = false;
+	if (r < 0)
+		log_error("commit the store batch: %s", serr.message);
+	ops_finish_batch(d, r == 0, r == 0 ? NULL : serr.message);
+	run_batch_done(d, r == 0);
+}
+
+static void finish_iteration(struct daemon *d)
+{
+	daemon_commit_batch(d);
 	/* answers first: a submit's ack must not wait for jails to spawn */
 	conn_flush_all(d);
 	if (d->dispatch_needed && !d->shutting_down) {

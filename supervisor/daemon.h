@@ -58,6 +58,7 @@ struct dtask {
 	enum end_why why;
 	char *cancelled_by;
 	bool starting;                 /* spawned; its start report not read yet */
+	bool adopted;                  /* taken over from a previous corrald */
 };
 
 struct duser {
@@ -116,11 +117,16 @@ struct daemon {
 	bool batch_open;
 	struct unfinished *unfinished;  /* ends the store could not record yet */
 	struct filter_cache *filters;   /* compiled seccomp filters per profile */
+	struct ended *ended;            /* ends in the open store batch */
 };
 
 /* daemon.c */
 uint64_t daemon_now_us(const struct daemon *d);         /* epoch µs (+ test offset) */
 uint64_t daemon_mono_us(void);                          /* CLOCK_MONOTONIC µs */
+/* Open the loop's store batch if needed (true when one is open). */
+bool daemon_batch(struct daemon *d);
+/* Commit it now and settle what waited for it (submits, ends). */
+void daemon_commit_batch(struct daemon *d);
 void daemon_month(const struct daemon *d, uint64_t epoch_us, char out[8]);  /* "YYYY-MM" UTC */
 void daemon_rearm_timer(struct daemon *d);
 int daemon_epoll_add(struct daemon *d, int fd, uint32_t events, void *ptr);
@@ -203,6 +209,9 @@ void run_shutdown_all(struct daemon *d);
  * jails, or settle them from their status files (policy on_restart). */
 void run_recover(struct daemon *d);
 void run_retry_unfinished(struct daemon *d);    /* ends the store refused (disk full): again */
+/* The store batch committed (or not): free the ended jails' cgroups, answer
+ * waiters, or keep the ends for a retry. */
+void run_batch_done(struct daemon *d, bool committed);
 struct profile_spec;
 /* The profile's compiled filter (extra syscall rules), cached until reload. */
 int run_profile_filter(struct daemon *d, const char *profile, const struct profile_spec *ps,

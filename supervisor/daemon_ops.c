@@ -297,13 +297,9 @@ static void op_submit(struct daemon *d, struct client *c, struct api_request *re
 	st.cpu_limit_us = req->has_cpu_limit ? (int64_t)req->cpu_limit_ms * 1000 : 0;
 	st.memory_limit_bytes = req->has_memory ? (int64_t)req->memory_bytes : 0;
 	st.submitted_at_us = (int64_t)daemon_now_us(d);
-	r = 0;
-	if (!d->batch_open) {
-		r = store_batch_begin(d->store, &serr);
-		d->batch_open = r == 0;
-	}
-	if (r == 0)
-		r = store_submit(d->store, &st, &id, &serr);
+	r = daemon_batch(d) ? store_submit(d->store, &st, &id, &serr) : -EIO;
+	if (r == -EIO && !d->batch_open)
+		snprintf(serr.message, sizeof(serr.message), "cannot begin a store transaction");
 	free(st.argv_json);
 	free(st.env_json);
 	if (r < 0) {

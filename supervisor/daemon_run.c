@@ -122,6 +122,17 @@ static bool record_end(struct daemon *d, int64_t id, struct store_result *sr)
 	return false;
 }
 
+static bool record_end_quiet(struct daemon *d, int64_t id, struct store_result *sr)
+{
+	struct store_error err;
+	int r = store_finish(d->store, id, sr, &err);
+
+	if (r == 0 || r == -ESTALE || r == -ENOENT)
+		return true;
+	log_task(LOG_LEVEL_ERR, id, "record its end (%s): %s; will retry", store_reason_name(sr->reason), err.message);
+	return false;
+}
+
 void run_retry_unfinished(struct daemon *d)
 {
 	struct unfinished **pp = &d->unfinished;
@@ -138,6 +149,76 @@ void run_retry_unfinished(struct daemon *d)
 		free(u->message);
 		free(u);
 		d->dispatch_needed = true;
+	}
+}
+
+/* The end of task id as an owned store_result (kept for a retry). */
+static struct unfinished *end_record(struct daemon *d, int64_t id, enum store_task_state state,
+				     enum store_task_reason reason, const char *message,
+				     const struct jail_result *res)
+{
+	struct unfinished *u = calloc(1, sizeof(*u));
+	struct store_result *sr;
+	uint64_t now = daemon_now_us(d);
+
+	if (!u)
+		return NULL;
+	sr = &u->sr;
+	u->id = id;
+	u->message = message ? strdup(message) : NULL;
+	daemon_month(d, now, u->month);
+	sr->state = state;
+	sr->reason = reason;
+	sr->message = u->message;
+	sr->month = u->month;
+	sr->exit_code = res && res->exit_code >= 0 ? res->exit_code : -1;
+	sr->signal = res && res->signal ? res->signal : -1;
+	sr->ended_at_us = (int64_t)now;
+	if (res) {
+		sr->cpu_total_us = (int64_t)res->cpu_usage_us;
+		sr->cpu_user_us = (int64_t)res->cpu_user_us;
+		sr->cpu_system_us = (int64_t)res->cpu_system_us;
+		sr->memory_peak_bytes = (int64_t)res->memory_peak_bytes;
+		sr->stdout_bytes = (int64_t)res->stdout_bytes;
+		sr->stderr_bytes = (int64_t)res->stderr_bytes;
+		sr->stdout_truncated = res->stdout_truncated;
+		sr->stderr_truncated = res->stderr_truncated;
+	}
+	return u;
+}
+
+static void free_record(struct unfinished *u)
+{
+	free(u->message);
+	free(u);
+}
+
+/* A task's end recorded in the loop's store batch, its jail's cgroup kept
+ * until the batch commits (a crash before that still finds the cgroup and
+ * its CPU totals; nothing is charged twice: the end is not in the store). */
+struct ended {
+	struct ended *next;
+	struct unfinished *record;
+	struct jail *jail;
+};
+
+void run_batch_done(struct daemon *d, bool committed)
+{
+	while (d->ended) {
+		struct ended *e = d->ended;
+
+		d->ended = e->next;
+		jail_free(e->jail);
+		if (committed) {
+			log_task(LOG_LEVEL_INFO, e->record->id, "%s: %s", store_state_name(e->record->sr.state),
+				 e->record->message ? e->record->message : "");
+			ops_wake_waiters(d, e->record->id, true);
+			free_record(e->record);
+		} else {
+			e->record->next = d->unfinished;  /* retried at every poll */
+			d->unfinished = e->record;
+		}
+		free(e);
 	}
 }
 
@@ -190,8 +271,6 @@ static void release(struct daemon *d, struct dtask *t)
 
 	if (t->pidfd >= 0)
 		daemon_epoll_del(d, t->pidfd);
-	jail_free(t->jail);
-	t->jail = NULL;
 	t->pidfd = -1;
 	d->uid_slots[t->uid_slot] = 0;
 	u->running--;
@@ -514,26 +593,52 @@ static void end_task(struct daemon *d, struct dtask *t)
 	char msg[512];
 	bool recorded;
 
+	struct unfinished *u;
+	struct ended *e;
+
 	memset(&err, 0, sizeof(err));
 	if (t->starting) {
 		daemon_epoll_del(d, jail_spawn_fd(t->jail));
 		t->starting = false;
 		jail_spawn_finish(t->jail, &err);
-	} else {
-		struct jail_cpu cpu;
-
-		/* charge what it burned since the last poll before its cgroup
-		 * goes: a crash before the end is recorded then loses nothing */
-		if (jail_cpu_usage(t->jail, &cpu) == 0)
-			charge(d, t, cpu.usage_us);
 	}
-	if (jail_finish(t->jail, &res, &err) < 0)
-		log_task(LOG_LEVEL_WARNING, t->id, "cleaning up its jail: %s", err.message);
+	/* the result, with the cgroup kept until the end is committed */
+	if (jail_collect(t->jail, &res, &err) < 0)
+		log_task(LOG_LEVEL_WARNING, t->id, "collecting its result: %s", err.message);
 	describe_end(d, t, &res, &state, &reason, msg, sizeof(msg));
-	recorded = finish_in_store(d, t->id, state, reason, msg, &res);
+	if (t->adopted && t->why == END_NONE) {
+		char dir[4200], path[4300];
+		struct jail_result file;
+
+		/* an adopted jail whose init left no status: it may have died in
+		 * setup with the old corrald, before the command ever ran */
+		snprintf(path, sizeof(path), "%s/status", run_task_dir(d, t->id, dir, sizeof(dir)));
+		if (jail_read_status_file(path, &file) < 0) {
+			state = STORE_FAILED;
+			reason = STORE_REASON_SUPERVISOR_LOST;
+			snprintf(msg, sizeof(msg), "Supervisor lost: the adopted jail ended without a status "
+				 "(its setup may have died with the previous corrald)");
+		}
+	}
 	release(d, t);
-	if (recorded)
-		ops_wake_waiters(d, t->id, true);
+	u = end_record(d, t->id, state, reason, msg, &res);
+	e = u ? calloc(1, sizeof(*e)) : NULL;
+	recorded = e && daemon_batch(d) && record_end_quiet(d, t->id, &u->sr);
+	if (recorded) {
+		e->record = u;
+		e->jail = t->jail;
+		e->next = d->ended;
+		d->ended = e;
+	} else {
+		/* the store refused it now: keep the result and retry */
+		free(e);
+		jail_free(t->jail);
+		if (u) {
+			u->next = d->unfinished;
+			d->unfinished = u;
+		}
+	}
+	t->jail = NULL;
 	free(t->cancelled_by);
 	free(t);
 }
@@ -558,6 +663,8 @@ static void start_reported(struct daemon *d, struct dtask *t)
 		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
 		log_task(LOG_LEVEL_WARNING, t->id, "%s", msg);
 		release(d, t);
+		jail_free(t->jail);
+		t->jail = NULL;
 		if (fail_start(d, t, msg))
 			ops_wake_waiters(d, t->id, true);
 		free(t->cancelled_by);
@@ -708,6 +815,7 @@ void run_shutdown_all(struct daemon *d)
 	}
 	while (d->running)
 		end_task(d, d->running);
+	daemon_commit_batch(d);
 }
 
 /* The end of a jail nobody watched, from its status file (no cgroup is
@@ -769,6 +877,7 @@ static void adopt(struct daemon *d, const struct store_task *st, struct jail *ja
 	t->id = st->id;
 	t->user = u;
 	t->jail = jail;
+	t->adopted = true;
 	t->uid_slot = slot;
 	d->uid_slots[slot] = 1;
 	t->started_us = (uint64_t)st->started_at_us;
@@ -796,6 +905,28 @@ static void adopt(struct daemon *d, const struct store_task *st, struct jail *ja
 		run_cancel(d, t, "a cancel before the restart");
 	log_task(LOG_LEVEL_NOTICE, st->id, "adopted its running jail (deadline %s)",
 		 st->deadline_us ? "kept" : "none");
+}
+
+/* task-N cgroups that no running task owns: a crash came after a task's
+ * end was committed but before its (empty) cgroup was removed. */
+static void reap_stale_cgroups(struct daemon *d)
+{
+	char **names = NULL;
+	size_t n = 0;
+
+	if (jail_list_cgroups(d->cfg->cgroup_parent, &names, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		long long id;
+		char tail;
+		struct jail_error err;
+
+		if (sscanf(names[i], TASK_CGROUP_PREFIX "%lld%c", &id, &tail) == 1 && !run_find(d, id) &&
+		    jail_reap_cgroup(d->cfg->cgroup_parent, names[i], &err) == 0)
+			log_task(LOG_LEVEL_NOTICE, id, "removed its cgroup left by a previous corrald");
+		free(names[i]);
+	}
+	free(names);
 }
 
 void run_recover(struct daemon *d)
@@ -859,4 +990,5 @@ void run_recover(struct daemon *d)
 		adopt(d, st, jail);
 	}
 	store_task_list_free(&list);
+	reap_stale_cgroups(d);
 }
