@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -779,4 +782,175 @@ int corrald_count_mounts(const struct corrald *d)
 	free(line);
 	fclose(f);
 	return n;
+}
+
+/* ---- raw connections (attack tests) ------------------------------------ */
+
+static int send_fds(int sock, const int *fds, size_t n)
+{
+	char byte = 'x';
+	struct iovec iov = { &byte, 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 200)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf };
+	struct cmsghdr *cm;
+
+	if (n > 200)
+		return -EINVAL;
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+	memset(u.buf, 0, sizeof(u.buf));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
+}
+
+static ssize_t recv_fds(int sock, int *fds, size_t max)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 200)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+	ssize_t r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	size_t n;
+
+	if (r <= 0)
+		return r < 0 ? -errno : 0;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return 0;
+	n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	if (n > max)
+		n = max;
+	memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
+	return (ssize_t)n;
+}
+
+int corrald_connect_many_as(const struct corrald *d, uid_t uid, gid_t gid, int *fds, size_t n)
+{
+	int sp[2], status;
+	size_t got = 0;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		struct sockaddr_un addr = { .sun_family = AF_UNIX };
+		int batch[200];
+		size_t k = 0;
+
+		close(sp[0]);
+		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+			_exit(2);
+		if (strlen(d->socket) >= sizeof(addr.sun_path))
+			_exit(4);
+		memcpy(addr.sun_path, d->socket, strlen(d->socket) + 1);
+		for (size_t i = 0; i < n; i++) {
+			int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+			if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+				break;
+			batch[k++] = fd;
+			if (k == 200 || i + 1 == n) {
+				if (send_fds(sp[1], batch, k) < 0)
+					_exit(3);
+				for (size_t j = 0; j < k; j++)
+					close(batch[j]);
+				k = 0;
+			}
+		}
+		if (k && send_fds(sp[1], batch, k) < 0)
+			_exit(3);
+		_exit(0);
+	}
+	close(sp[1]);
+	for (;;) {
+		ssize_t r = recv_fds(sp[0], fds + got, n - got);
+
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		if (got == n)
+			break;
+	}
+	close(sp[0]);
+	waitpid(pid, &status, 0);
+	return (int)got;
+}
+
+int corrald_connect_as(const struct corrald *d, uid_t uid, gid_t gid)
+{
+	int fd = -1;
+	int r = corrald_connect_many_as(d, uid, gid, &fd, 1);
+
+	return r == 1 ? fd : r < 0 ? r : -ECONNREFUSED;
+}
+
+int raw_send(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+json_t *raw_recv(int fd, unsigned timeout_ms)
+{
+	struct timespec start, now;
+	char *line = NULL;
+	size_t len = 0, cap = 0;
+	json_t *out = NULL;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long left;
+		char c;
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (long)timeout_ms - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			break;
+		n = read(fd, &c, 1);
+		if (n <= 0)
+			break;
+		if (c == '\n') {
+			out = json_loadb(line ? line : "", len, 0, NULL);
+			break;
+		}
+		if (len + 1 >= cap) {
+			char *p = realloc(line, cap ? cap * 2 : 4096);
+
+			if (!p)
+				break;
+			line = p;
+			cap = cap ? cap * 2 : 4096;
+		}
+		line[len++] = c;
+	}
+	free(line);
+	return out;
 }

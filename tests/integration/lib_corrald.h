@@ -126,4 +126,18 @@ bool cgroup_dir_exists_anywhere(const char *name);
 /* Is a process with exactly this cmdline (NUL-separated, len bytes) alive? */
 bool process_with_cmdline_exists(const char *cmdline, size_t len);
 
+/* ---- raw connections (attack tests) ------------------------------------ */
+/* A connection to corrald made by a child running as uid/gid (so
+ * SO_PEERCRED names that uid), handed back to the caller over SCM_RIGHTS:
+ * the fd (blocking), or -errno.  The caller closes it. */
+int corrald_connect_as(const struct corrald *d, uid_t uid, gid_t gid);
+/* n connections as uid/gid in one child, all handed back into fds[];
+ * the number obtained (stops at the first failure), or -errno. */
+int corrald_connect_many_as(const struct corrald *d, uid_t uid, gid_t gid, int *fds, size_t n);
+/* Write all of buf (blocking); 0 or -errno. */
+int raw_send(int fd, const void *buf, size_t len);
+/* Read one response line within timeout_ms and parse it: a new reference,
+ * or NULL (timeout, EOF, bad JSON).  Reads byte by byte: small answers. */
+json_t *raw_recv(int fd, unsigned timeout_ms);
+
 #endif
