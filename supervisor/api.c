@@ -466,6 +466,13 @@ int api_request_parse(const char *line, size_t len, struct api_request *req,
 			r = fail(&ctx, API_ERR_INTERNAL, "out of memory");
 			goto out;
 		}
+		/* a tag is echoed and kept with parked waits: keep it small */
+		if (strlen(req->tag_json) > API_MAX_TAG) {
+			free(req->tag_json);
+			req->tag_json = NULL;
+			r = fail(&ctx, API_ERR_TOO_LARGE, "tag longer than %u bytes", API_MAX_TAG);
+			goto out;
+		}
 	}
 	r = parse_object(&ctx, root);
 	if (r == 0) {

@@ -68,6 +68,7 @@
 #include <stdint.h>
 
 #define API_MAX_LINE (2u << 20)        /* a request line longer than this: too_large */
+#define API_MAX_TAG 1024u              /* a tag longer than this (as JSON): too_large */
 #define API_MAX_ARGS 256
 #define API_MAX_ARG_BYTES (64u << 10)
 #define API_MAX_ENV 256

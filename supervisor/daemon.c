@@ -355,6 +355,7 @@ int daemon_reload_policy(struct daemon *d, char **errors_text)
 	run_forget_filters(d);
 	d->cfg = policy_supervisor(fresh);
 	d->dispatch_needed = true;
+	conn_reidentify_all(d);
 	log_notice("policy reloaded: new decisions use it; running tasks keep their limits");
 	return 0;
 }

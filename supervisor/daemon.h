@@ -145,6 +145,9 @@ void conn_send(struct daemon *d, struct client *c, char *line);
 void conn_send_error(struct daemon *d, struct client *c, const char *tag_json,
 		     enum api_error_code code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void conn_flush_all(struct daemon *d);
+/* After a policy reload: operator rights, access and tenant of every open
+ * connection are worked out again. */
+void conn_reidentify_all(struct daemon *d);
 void conn_close_all(struct daemon *d);
 uid_t conn_uid(const struct client *c);
 const char *conn_tenant(const struct client *c);

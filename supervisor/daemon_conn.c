@@ -168,6 +168,16 @@ void conn_accept(struct daemon *d)
 	}
 }
 
+void conn_reidentify_all(struct daemon *d)
+{
+	for (struct client *c = d->clients; c; c = c->next) {
+		free(c->user);
+		free(c->tenant);
+		c->user = c->tenant = NULL;
+		identify(d, c);
+	}
+}
+
 static void kill_client(struct daemon *d, struct client *c)
 {
 	if (c->dead)
@@ -248,9 +258,15 @@ static void handle_line(struct daemon *d, struct client *c, const char *line, si
 	api_request_free(&req);
 }
 
+/* Read what the client sent and handle every complete line.  At most
+ * READ_BUDGET bytes per event, so one flooding client cannot hold the loop
+ * (the rest stays in the socket; epoll reports it again). */
+#define READ_BUDGET (4 * READ_CHUNK)
+
 static void read_input(struct daemon *d, struct client *c)
 {
-	for (;;) {
+	for (size_t budget = READ_BUDGET; budget > 0;) {
+		size_t start = 0;
 		ssize_t n;
 		char *nl;
 
@@ -276,18 +292,22 @@ static void read_input(struct daemon *d, struct client *c)
 			return;
 		}
 		c->in_len += (size_t)n;
-		/* every complete line */
-		while ((nl = memchr(c->in, '\n', c->in_len)) != NULL) {
-			size_t len = (size_t)(nl - c->in);
+		budget = (size_t)n < budget ? budget - (size_t)n : 0;
+		/* every complete line; the rest moves to the front once */
+		while ((nl = memchr(c->in + start, '\n', c->in_len - start)) != NULL) {
+			size_t len = (size_t)(nl - (c->in + start));
 
 			if (c->skipping)
 				c->skipping = false;
 			else
-				handle_line(d, c, c->in, len);
-			memmove(c->in, nl + 1, c->in_len - len - 1);
-			c->in_len -= len + 1;
+				handle_line(d, c, c->in + start, len);
+			start += len + 1;
 			if (c->dead)
 				return;
+		}
+		if (start) {
+			memmove(c->in, c->in + start, c->in_len - start);
+			c->in_len -= start;
 		}
 		if (c->in_len > API_MAX_LINE) {
 			if (!c->skipping)

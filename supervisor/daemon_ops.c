@@ -23,7 +23,7 @@ struct pending_submit {
 	struct pending_submit *next;
 	struct client *client;
 	char *tag_json;
-	struct dtask *task;
+	int64_t id;          /* not a pointer: a cancel in the same turn may free the task */
 	char *stdin_path;
 };
 
@@ -330,7 +330,7 @@ static void op_submit(struct daemon *d, struct client *c, struct api_request *re
 	queue_push(d, t);
 	p->client = c;
 	p->tag_json = req->tag_json ? strdup(req->tag_json) : NULL;
-	p->task = t;
+	p->id = t->id;
 	p->stdin_path = stdin_path;
 	p->next = d->pending;
 	d->pending = p;
@@ -357,7 +357,7 @@ void ops_finish_batch(struct daemon *d, bool committed, const char *error)
 			struct store_task st;
 			struct store_error err;
 
-			if (store_get_task(d->store, p->task->id, &st, &err) == 0) {
+			if (store_get_task(d->store, p->id, &st, &err) == 0) {
 				char *task = api_task_json(&st, NULL);
 				size_t len = task ? strlen(task) + 16 : 0;
 				char *body = task ? malloc(len) : NULL;
@@ -370,9 +370,9 @@ void ops_finish_batch(struct daemon *d, bool committed, const char *error)
 				free(task);
 				store_task_clear(&st);
 			}
-			log_task(LOG_LEVEL_DEBUG, p->task->id, "queued for %s", p->task->user->name);
+			log_task(LOG_LEVEL_DEBUG, p->id, "queued");
 		} else {
-			queue_remove(d, p->task->id);
+			queue_remove(d, p->id);  /* gone already if cancelled meanwhile */
 			if (p->stdin_path)
 				unlink(p->stdin_path);
 			conn_send_error(d, p->client, p->tag_json, API_ERR_STORAGE_FULL,
@@ -500,6 +500,8 @@ static void op_cancel(struct daemon *d, struct client *c, struct api_request *re
 			return;
 		}
 		queue_remove(d, st.id);
+		if (st.stdin_path)
+			unlink(st.stdin_path);
 		log_task(LOG_LEVEL_INFO, st.id, "cancelled while queued, by %s", by);
 		store_task_clear(&st);
 		store_get_task(d->store, req->id, &st, &err);

@@ -479,6 +479,9 @@ int run_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bud
 	}
 	if (r == 0)
 		r = jail_spawn_start(&ps.spec, &t->jail, &err);
+	/* the jail holds its stdin open (or will never run): the file goes */
+	if (st.stdin_path)
+		unlink(st.stdin_path);
 	if (r < 0) {
 		char msg[512];
 
@@ -822,6 +825,8 @@ void run_shutdown_all(struct daemon *d)
  * left to read CPU from: nothing beyond the cursor is charged). */
 static void settle_from_status_file(struct daemon *d, const struct store_task *st)
 {
+	if (st->stdin_path)
+		unlink(st->stdin_path);
 	char dir[4200], path[4300], msg[512];
 	struct jail_result res;
 	enum store_task_state state = STORE_FAILED;
