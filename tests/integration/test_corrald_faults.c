@@ -453,7 +453,7 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 	/* charged CPU == sum of the tasks' CPU, per user, to the microsecond;
 	 * never more than max_concurrent of a user at once */
 	for (int u = 0; u < CRASH_USERS; u++) {
-		char name[8];
+		char name[16];
 		long long sum = 0, used;
 		struct span *spans;
 		size_t n = 0;
