@@ -195,7 +195,21 @@ void queue_free_all(struct daemon *d);
 /* At start: the store's queued tasks into memory, in submit order. */
 int queue_load(struct daemon *d);
 
+#define TASK_CGROUP_PREFIX "task-"
+
+/* daemon_end.c */
+/* Record the end of task id now (outside the batch machinery); false when
+ * the store refused it (then it is kept and retried). */
+bool run_finish_in_store(struct daemon *d, int64_t id, enum store_task_state state,
+			 enum store_task_reason reason, const char *message, const struct jail_result *res);
+/* A running task's jail ended (or must be collected): record its end. */
+void run_end_task(struct daemon *d, struct dtask *t);
+
 /* daemon_run.c */
+/* A task leaves the running set (counters, host uid, reservations). */
+void run_release(struct daemon *d, struct dtask *t);
+/* Record a start that failed (spawn_error). */
+bool run_fail_start(struct daemon *d, struct dtask *t, const char *message);
 /* Start a task the scheduler picked: 0, -EAGAIN when it was put back at the
  * head of its queue (the store refused, no host uid), other -errno when it
  * failed to start (recorded as spawn_error). */

@@ -23,7 +23,7 @@
 #include "supervisor/profile_spec.h"
 
 #define CPU_CHECK_MIN_US 10000u
-#define TASK_CGROUP_PREFIX "task-"
+
 
 const char *run_task_dir(struct daemon *d, int64_t id, char *buf, size_t size)
 {
@@ -93,179 +93,7 @@ static void free_strings(char **v)
 	free(v);
 }
 
-static void charge(struct daemon *d, struct dtask *t, uint64_t usage_us);
-
-/* An end the store could not record yet (disk full, I/O error): kept and
- * retried at every poll, so no result and no CPU-second is lost. */
-struct unfinished {
-	struct unfinished *next;
-	int64_t id;
-	struct store_result sr;
-	char *message;
-	char month[8];
-};
-
-static bool record_end(struct daemon *d, int64_t id, struct store_result *sr)
-{
-	struct store_error err;
-	int r = store_finish(d->store, id, sr, &err);
-
-	if (r == 0) {
-		log_task(LOG_LEVEL_INFO, id, "%s: %s", store_state_name(sr->state), sr->message ? sr->message : "");
-		return true;
-	}
-	if (r == -ESTALE || r == -ENOENT) {
-		log_task(LOG_LEVEL_WARNING, id, "end already recorded (%s)", err.message);
-		return true;
-	}
-	log_task(LOG_LEVEL_ERR, id, "record its end (%s): %s; will retry", store_reason_name(sr->reason), err.message);
-	return false;
-}
-
-static bool record_end_quiet(struct daemon *d, int64_t id, struct store_result *sr)
-{
-	struct store_error err;
-	int r = store_finish(d->store, id, sr, &err);
-
-	if (r == 0 || r == -ESTALE || r == -ENOENT)
-		return true;
-	log_task(LOG_LEVEL_ERR, id, "record its end (%s): %s; will retry", store_reason_name(sr->reason), err.message);
-	return false;
-}
-
-void run_retry_unfinished(struct daemon *d)
-{
-	struct unfinished **pp = &d->unfinished;
-
-	while (*pp) {
-		struct unfinished *u = *pp;
-
-		if (!record_end(d, u->id, &u->sr)) {
-			pp = &u->next;
-			continue;
-		}
-		*pp = u->next;
-		ops_wake_waiters(d, u->id, true);
-		free(u->message);
-		free(u);
-		d->dispatch_needed = true;
-	}
-}
-
-/* The end of task id as an owned store_result (kept for a retry). */
-static struct unfinished *end_record(struct daemon *d, int64_t id, enum store_task_state state,
-				     enum store_task_reason reason, const char *message,
-				     const struct jail_result *res)
-{
-	struct unfinished *u = calloc(1, sizeof(*u));
-	struct store_result *sr;
-	uint64_t now = daemon_now_us(d);
-
-	if (!u)
-		return NULL;
-	sr = &u->sr;
-	u->id = id;
-	u->message = message ? strdup(message) : NULL;
-	daemon_month(d, now, u->month);
-	sr->state = state;
-	sr->reason = reason;
-	sr->message = u->message;
-	sr->month = u->month;
-	sr->exit_code = res && res->exit_code >= 0 ? res->exit_code : -1;
-	sr->signal = res && res->signal ? res->signal : -1;
-	sr->ended_at_us = (int64_t)now;
-	if (res) {
-		sr->cpu_total_us = (int64_t)res->cpu_usage_us;
-		sr->cpu_user_us = (int64_t)res->cpu_user_us;
-		sr->cpu_system_us = (int64_t)res->cpu_system_us;
-		sr->memory_peak_bytes = (int64_t)res->memory_peak_bytes;
-		sr->stdout_bytes = (int64_t)res->stdout_bytes;
-		sr->stderr_bytes = (int64_t)res->stderr_bytes;
-		sr->stdout_truncated = res->stdout_truncated;
-		sr->stderr_truncated = res->stderr_truncated;
-	}
-	return u;
-}
-
-static void free_record(struct unfinished *u)
-{
-	free(u->message);
-	free(u);
-}
-
-/* A task's end recorded in the loop's store batch, its jail's cgroup kept
- * until the batch commits (a crash before that still finds the cgroup and
- * its CPU totals; nothing is charged twice: the end is not in the store). */
-struct ended {
-	struct ended *next;
-	struct unfinished *record;
-	struct jail *jail;
-};
-
-void run_batch_done(struct daemon *d, bool committed)
-{
-	while (d->ended) {
-		struct ended *e = d->ended;
-
-		d->ended = e->next;
-		jail_free(e->jail);
-		if (committed) {
-			log_task(LOG_LEVEL_INFO, e->record->id, "%s: %s", store_state_name(e->record->sr.state),
-				 e->record->message ? e->record->message : "");
-			ops_wake_waiters(d, e->record->id, true);
-			free_record(e->record);
-		} else {
-			e->record->next = d->unfinished;  /* retried at every poll */
-			d->unfinished = e->record;
-		}
-		free(e);
-	}
-}
-
-static bool finish_in_store(struct daemon *d, int64_t id, enum store_task_state state,
-			    enum store_task_reason reason, const char *message, const struct jail_result *res)
-{
-	struct unfinished *u;
-	struct store_result sr;
-	char month[8];
-	uint64_t now = daemon_now_us(d);
-
-	memset(&sr, 0, sizeof(sr));
-	daemon_month(d, now, month);
-	sr.state = state;
-	sr.reason = reason;
-	sr.message = message;
-	sr.exit_code = res && res->exit_code >= 0 ? res->exit_code : -1;
-	sr.signal = res && res->signal ? res->signal : -1;
-	sr.ended_at_us = (int64_t)now;
-	if (res) {
-		sr.cpu_total_us = (int64_t)res->cpu_usage_us;
-		sr.cpu_user_us = (int64_t)res->cpu_user_us;
-		sr.cpu_system_us = (int64_t)res->cpu_system_us;
-		sr.memory_peak_bytes = (int64_t)res->memory_peak_bytes;
-		sr.stdout_bytes = (int64_t)res->stdout_bytes;
-		sr.stderr_bytes = (int64_t)res->stderr_bytes;
-		sr.stdout_truncated = res->stdout_truncated;
-		sr.stderr_truncated = res->stderr_truncated;
-	}
-	sr.month = month;
-	if (record_end(d, id, &sr))
-		return true;
-	u = calloc(1, sizeof(*u));
-	if (!u)
-		return false;
-	u->id = id;
-	u->sr = sr;
-	u->message = message ? strdup(message) : NULL;
-	u->sr.message = u->message;
-	memcpy(u->month, month, sizeof(month));
-	u->sr.month = u->month;
-	u->next = d->unfinished;
-	d->unfinished = u;
-	return false;
-}
-
-static void release(struct daemon *d, struct dtask *t)
+void run_release(struct daemon *d, struct dtask *t)
 {
 	struct duser *u = t->user;
 
@@ -288,13 +116,13 @@ static void release(struct daemon *d, struct dtask *t)
 	d->dispatch_needed = true;
 }
 
-static bool fail_start(struct daemon *d, struct dtask *t, const char *message)
+bool run_fail_start(struct daemon *d, struct dtask *t, const char *message)
 {
 	struct jail_result none;
 
 	memset(&none, 0, sizeof(none));
 	none.exit_code = -1;
-	return finish_in_store(d, t->id, STORE_FAILED, STORE_REASON_SPAWN_ERROR, message, &none);
+	return run_finish_in_store(d, t->id, STORE_FAILED, STORE_REASON_SPAWN_ERROR, message, &none);
 }
 
 static int build_spec(struct daemon *d, struct dtask *t, const struct store_task *st, uint32_t slot,
@@ -489,7 +317,7 @@ int run_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bud
 		log_task(LOG_LEVEL_WARNING, t->id, "%s", msg);
 		d->uid_slots[slot] = 0;
 			t->user->month[0] = '\0';
-		if (fail_start(d, t, msg))
+		if (run_fail_start(d, t, msg))
 			ops_wake_waiters(d, t->id, true);
 		free(t);
 		d->dispatch_needed = true;
@@ -521,131 +349,6 @@ out:
 	return r;
 }
 
-static void describe_end(struct daemon *d, const struct dtask *t, const struct jail_result *res,
-			 enum store_task_state *state, enum store_task_reason *reason, char *msg, size_t size)
-{
-	char month[8];
-
-	*state = STORE_FAILED;
-	switch (t->why) {
-	case END_TIMEOUT:
-		*reason = STORE_REASON_TIMEOUT;
-		snprintf(msg, size, "Timeout: exceeded the %llu s wall-clock limit",
-			 (unsigned long long)((t->wall_limit_effective_ms + 999) / 1000));
-		return;
-	case END_CPU_LIMIT:
-		*reason = STORE_REASON_CPU_LIMIT;
-		snprintf(msg, size, "CPU limit: used %.1f s of CPU, the limit is %.1f s",
-			 res->cpu_usage_us / 1e6, t->cpu_limit_us / 1e6);
-		return;
-	case END_BUDGET:
-		daemon_month(d, daemon_now_us(d), month);
-		*reason = STORE_REASON_BUDGET;
-		snprintf(msg, size, "Budget: %s's monthly CPU budget for %s ran out (this task used %.1f s)",
-			 t->user->name, month, res->cpu_usage_us / 1e6);
-		return;
-	case END_CANCEL:
-		*state = STORE_CANCELLED;
-		*reason = STORE_REASON_CANCELLED;
-		snprintf(msg, size, "Cancelled by %s", t->cancelled_by ? t->cancelled_by : "an operator");
-		return;
-	case END_SHUTDOWN:
-		*reason = STORE_REASON_SHUTDOWN;
-		snprintf(msg, size, "Shutdown: corrald stopped while the task ran");
-		return;
-	case END_NONE:
-		break;
-	}
-	switch (res->status) {
-	case JAIL_OK:
-		*state = STORE_SUCCEEDED;
-		*reason = STORE_REASON_EXIT_CODE;
-		snprintf(msg, size, "Exited with code 0");
-		break;
-	case JAIL_EXIT_NONZERO:
-		*reason = STORE_REASON_EXIT_CODE;
-		snprintf(msg, size, "Exited with code %d", res->exit_code);
-		break;
-	case JAIL_OOM:
-		*reason = STORE_REASON_OOM;
-		snprintf(msg, size, "Out of memory: the task exceeded its memory limit (peak %.1f MiB)",
-			 res->memory_peak_bytes / 1048576.0);
-		break;
-	case JAIL_OUTPUT_LIMIT:
-		*reason = STORE_REASON_OUTPUT_LIMIT;
-		snprintf(msg, size, "Output limit: the task wrote more than its output limit to %s",
-			 res->stdout_truncated ? "stdout" : "stderr");
-		break;
-	case JAIL_SPAWN_ERROR:
-		*reason = STORE_REASON_SPAWN_ERROR;
-		snprintf(msg, size, "Setup failed: %s", res->error.message);
-		break;
-	default:
-		*reason = STORE_REASON_SIGNAL;
-		snprintf(msg, size, "Killed by signal %d (%s)", res->signal, strsignal(res->signal));
-		break;
-	}
-}
-
-static void end_task(struct daemon *d, struct dtask *t)
-{
-	struct jail_result res;
-	struct jail_error err;
-	enum store_task_state state;
-	enum store_task_reason reason;
-	char msg[512];
-	bool recorded;
-
-	struct unfinished *u;
-	struct ended *e;
-
-	memset(&err, 0, sizeof(err));
-	if (t->starting) {
-		daemon_epoll_del(d, jail_spawn_fd(t->jail));
-		t->starting = false;
-		jail_spawn_finish(t->jail, &err);
-	}
-	/* the result, with the cgroup kept until the end is committed */
-	if (jail_collect(t->jail, &res, &err) < 0)
-		log_task(LOG_LEVEL_WARNING, t->id, "collecting its result: %s", err.message);
-	describe_end(d, t, &res, &state, &reason, msg, sizeof(msg));
-	if (t->adopted && t->why == END_NONE) {
-		char dir[4200], path[4300];
-		struct jail_result file;
-
-		/* an adopted jail whose init left no status: it may have died in
-		 * setup with the old corrald, before the command ever ran */
-		snprintf(path, sizeof(path), "%s/status", run_task_dir(d, t->id, dir, sizeof(dir)));
-		if (jail_read_status_file(path, &file) < 0) {
-			state = STORE_FAILED;
-			reason = STORE_REASON_SUPERVISOR_LOST;
-			snprintf(msg, sizeof(msg), "Supervisor lost: the adopted jail ended without a status "
-				 "(its setup may have died with the previous corrald)");
-		}
-	}
-	release(d, t);
-	u = end_record(d, t->id, state, reason, msg, &res);
-	e = u ? calloc(1, sizeof(*e)) : NULL;
-	recorded = e && daemon_batch(d) && record_end_quiet(d, t->id, &u->sr);
-	if (recorded) {
-		e->record = u;
-		e->jail = t->jail;
-		e->next = d->ended;
-		d->ended = e;
-	} else {
-		/* the store refused it now: keep the result and retry */
-		free(e);
-		jail_free(t->jail);
-		if (u) {
-			u->next = d->unfinished;
-			d->unfinished = u;
-		}
-	}
-	t->jail = NULL;
-	free(t->cancelled_by);
-	free(t);
-}
-
 /* The jail's start report arrived: the command runs, or setup failed. */
 static void start_reported(struct daemon *d, struct dtask *t)
 {
@@ -659,16 +362,16 @@ static void start_reported(struct daemon *d, struct dtask *t)
 	r = jail_spawn_finish(t->jail, &err);
 	if (r < 0 && t->why != END_NONE) {
 		/* killed (cancel, shutdown) while it set itself up */
-		end_task(d, t);
+		run_end_task(d, t);
 		return;
 	}
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
 		log_task(LOG_LEVEL_WARNING, t->id, "%s", msg);
-		release(d, t);
+		run_release(d, t);
 		jail_free(t->jail);
 		t->jail = NULL;
-		if (fail_start(d, t, msg))
+		if (run_fail_start(d, t, msg))
 			ops_wake_waiters(d, t->id, true);
 		free(t->cancelled_by);
 		free(t);
@@ -686,7 +389,7 @@ void run_pidfd_ready(struct daemon *d, struct dtask *t)
 	if (t->starting)
 		start_reported(d, t);
 	else
-		end_task(d, t);
+		run_end_task(d, t);
 }
 
 /* Charge what the cgroup measured beyond the cursor, in one transaction. */
@@ -797,203 +500,4 @@ void run_cancel(struct daemon *d, struct dtask *t, const char *by)
 		t->cancelled_by = strdup(by);
 	}
 	jail_kill(t->jail, JAIL_KILLED);
-}
-
-void run_shutdown_all(struct daemon *d)
-{
-	run_retry_unfinished(d);
-	while (d->unfinished) {
-		/* still unrecorded: a restart sees them as running and settles them */
-		struct unfinished *u = d->unfinished;
-
-		d->unfinished = u->next;
-		log_task(LOG_LEVEL_ERR, u->id, "its end could not be recorded before exit");
-		free(u->message);
-		free(u);
-	}
-	for (struct dtask *t = d->running; t; t = t->next) {
-		if (t->why == END_NONE)
-			t->why = END_SHUTDOWN;
-		jail_kill(t->jail, JAIL_KILLED);
-	}
-	while (d->running)
-		end_task(d, d->running);
-	daemon_commit_batch(d);
-}
-
-/* The end of a jail nobody watched, from its status file (no cgroup is
- * left to read CPU from: nothing beyond the cursor is charged). */
-static void settle_from_status_file(struct daemon *d, const struct store_task *st)
-{
-	if (st->stdin_path)
-		unlink(st->stdin_path);
-	char dir[4200], path[4300], msg[512];
-	struct jail_result res;
-	enum store_task_state state = STORE_FAILED;
-	enum store_task_reason reason = STORE_REASON_SUPERVISOR_LOST;
-	int r;
-
-	snprintf(path, sizeof(path), "%s/status", run_task_dir(d, st->id, dir, sizeof(dir)));
-	memset(&res, 0, sizeof(res));
-	r = jail_read_status_file(path, &res);
-	res.cpu_usage_us = (uint64_t)st->cpu_charged_us;
-	if (r < 0) {
-		res.exit_code = -1;
-		snprintf(msg, sizeof(msg), "Supervisor lost: the jail ended while corrald was down and left no status");
-	} else if (res.status == JAIL_OK || res.status == JAIL_EXIT_NONZERO) {
-		state = res.exit_code == 0 ? STORE_SUCCEEDED : STORE_FAILED;
-		reason = STORE_REASON_EXIT_CODE;
-		snprintf(msg, sizeof(msg), "Exited with code %d (while corrald was down)", res.exit_code);
-	} else if (res.status == JAIL_OUTPUT_LIMIT) {
-		reason = STORE_REASON_OUTPUT_LIMIT;
-		snprintf(msg, sizeof(msg), "Output limit: the task wrote more than its output limit (while corrald was down)");
-	} else {
-		reason = STORE_REASON_SIGNAL;
-		snprintf(msg, sizeof(msg), "Killed by signal %d (while corrald was down)", res.signal);
-	}
-	finish_in_store(d, st->id, state, reason, msg, &res);
-}
-
-/* Watch an adopted jail again: deadline (absolute, from the store), CPU
- * polling from the stored cursor, cancel, end. */
-static void adopt(struct daemon *d, const struct store_task *st, struct jail *jail)
-{
-	struct dtask *t = calloc(1, sizeof(*t));
-	struct duser *u = queue_user(d, st->user);
-	struct policy_limits lim;
-	uint64_t now = daemon_now_us(d), mono = daemon_mono_us();
-	uint32_t slot = (uint32_t)(st->host_uid - (int64_t)d->cfg->uid_first);
-
-	if (!t || !u || st->host_uid < (int64_t)d->cfg->uid_first || slot >= d->n_uid_slots) {
-		log_task(LOG_LEVEL_ERR, st->id, "cannot adopt (host uid %lld outside uid_range); killing it",
-			 (long long)st->host_uid);
-		free(t);
-		jail_kill(jail, JAIL_KILLED);
-		struct jail_result res;
-		struct jail_error err;
-
-		jail_finish(jail, &res, &err);
-		jail_free(jail);
-		finish_in_store(d, st->id, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST,
-				"Supervisor lost: the restarted corrald could not adopt the jail", &res);
-		return;
-	}
-	t->ep_kind = EP_TASK;
-	t->id = st->id;
-	t->user = u;
-	t->jail = jail;
-	t->adopted = true;
-	t->uid_slot = slot;
-	d->uid_slots[slot] = 1;
-	t->started_us = (uint64_t)st->started_at_us;
-	t->charged_us = (uint64_t)st->cpu_charged_us;
-	t->cpu_limit_us = st->cpu_reserved_us > 0 ? (uint64_t)st->cpu_reserved_us : UINT64_MAX;
-	if (queue_limits(d, u, &lim) == 0) {
-		t->budget_capped = lim.max_cpu_seconds == 0 || t->cpu_limit_us < lim.max_cpu_seconds * 1000000u;
-		t->memory_reserved = st->memory_limit_bytes > 0 ? (uint64_t)st->memory_limit_bytes : lim.memory_bytes;
-	}
-	if (st->deadline_us > 0) {
-		t->wall_limit_effective_ms = (uint64_t)(st->deadline_us - st->started_at_us) / 1000u;
-		t->deadline_mono_us = (uint64_t)st->deadline_us > now ? mono + ((uint64_t)st->deadline_us - now) : mono;
-	}
-	t->pidfd = jail_pidfd(jail);
-	t->next_check_mono_us = mono;
-	daemon_epoll_add(d, t->pidfd, EPOLLIN, t);
-	t->next = d->running;
-	d->running = t;
-	u->running++;
-	if (t->cpu_limit_us != UINT64_MAX)
-		u->reserved_us += t->cpu_limit_us;
-	d->running_count++;
-	d->memory_reserved += t->memory_reserved;
-	if (st->cancel_requested)
-		run_cancel(d, t, "a cancel before the restart");
-	log_task(LOG_LEVEL_NOTICE, st->id, "adopted its running jail (deadline %s)",
-		 st->deadline_us ? "kept" : "none");
-}
-
-/* task-N cgroups that no running task owns: a crash came after a task's
- * end was committed but before its (empty) cgroup was removed. */
-static void reap_stale_cgroups(struct daemon *d)
-{
-	char **names = NULL;
-	size_t n = 0;
-
-	if (jail_list_cgroups(d->cfg->cgroup_parent, &names, &n) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		long long id;
-		char tail;
-		struct jail_error err;
-
-		if (sscanf(names[i], TASK_CGROUP_PREFIX "%lld%c", &id, &tail) == 1 && !run_find(d, id) &&
-		    jail_reap_cgroup(d->cfg->cgroup_parent, names[i], &err) == 0)
-			log_task(LOG_LEVEL_NOTICE, id, "removed its cgroup left by a previous corrald");
-		free(names[i]);
-	}
-	free(names);
-}
-
-void run_recover(struct daemon *d)
-{
-	struct store_task_list list;
-	struct store_error serr;
-	bool kill_them = d->cfg->on_restart == POLICY_RESTART_KILL;
-
-	if (store_load_running(d->store, &list, &serr) < 0) {
-		log_error("load running tasks: %s", serr.message);
-		return;
-	}
-	for (size_t i = 0; i < list.count; i++) {
-		const struct store_task *st = &list.tasks[i];
-		char dir[4200], status[4300];
-		struct jail_error err;
-		struct jail *jail = NULL;
-		int r = -ENOENT;
-
-		snprintf(status, sizeof(status), "%s/status", run_task_dir(d, st->id, dir, sizeof(dir)));
-		if (st->cgroup)
-			r = jail_adopt(d->cfg->cgroup_parent, st->cgroup, status, &jail, &err);
-		if (r == -ENOENT) {
-			settle_from_status_file(d, st);
-			continue;
-		}
-		if (r < 0) {
-			log_task(LOG_LEVEL_ERR, st->id, "adopt its jail: %s", err.message);
-			settle_from_status_file(d, st);
-			continue;
-		}
-		if (jail_pid(jail) < 0) {
-			struct jail_result res, file;
-
-			/* the jail ended while nobody watched: without a status its
-			 * command may never have run (corrald died during setup) */
-			if (jail_read_status_file(status, &file) < 0) {
-				memset(&res, 0, sizeof(res));
-				jail_finish(jail, &res, &err);
-				jail_free(jail);
-				res.exit_code = -1;
-				res.signal = 0;
-				finish_in_store(d, st->id, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST,
-						"Supervisor lost: the jail ended while corrald was down and left no status "
-						"(its setup may have died with corrald)", &res);
-				continue;
-			}
-		}
-		if (kill_them) {
-			struct jail_result res;
-
-			jail_kill(jail, JAIL_KILLED);
-			memset(&res, 0, sizeof(res));
-			jail_finish(jail, &res, &err);
-			jail_free(jail);
-			finish_in_store(d, st->id, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST,
-					"Supervisor lost: corrald restarted and killed the running jail (on_restart = kill)",
-					&res);
-			continue;
-		}
-		adopt(d, st, jail);
-	}
-	store_task_list_free(&list);
-	reap_stale_cgroups(d);
 }
