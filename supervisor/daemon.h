@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "policy/policy.h"
 #include "runner/jail.h"
 #include "supervisor/api.h"
@@ -153,6 +155,18 @@ uid_t conn_uid(const struct client *c);
 const char *conn_tenant(const struct client *c);
 bool conn_is_operator(const struct client *c);
 bool conn_may_use(const struct client *c);
+
+/* daemon_ops.c: helpers the operations share */
+const char *ops_acting_tenant(struct daemon *d, struct client *c, const struct api_request *req);
+bool ops_load_visible_task(struct daemon *d, struct client *c, const struct api_request *req,
+			   struct store_task *st);
+void ops_send_ok_json(struct daemon *d, struct client *c, const char *tag, json_t *body);
+void ops_send_task(struct daemon *d, struct client *c, const char *tag, const struct store_task *st);
+bool ops_is_terminal(enum store_task_state s);
+/* daemon_submit.c, daemon_wait.c */
+void ops_submit(struct daemon *d, struct client *c, struct api_request *req);
+void ops_wait(struct daemon *d, struct client *c, struct api_request *req);
+void ops_logs(struct daemon *d, struct client *c, struct api_request *req);
 
 /* daemon_ops.c */
 void ops_handle(struct daemon *d, struct client *c, struct api_request *req);
