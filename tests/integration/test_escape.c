@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -157,6 +158,9 @@ static void test_signals_cannot_reach_host_processes(void **state)
 	if (victim == 0) {
 		if (setgid(spec.host_gid) < 0 || setuid(spec.host_uid) < 0)
 			_exit(3);
+		/* never outlive the test, even if an assertion fails first
+		 * (set after setuid, which clears it) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		pause();
 		_exit(0);
 	}
