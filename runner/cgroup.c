@@ -10,8 +10,13 @@
  * create in the unified tree of a hybrid host and has no API for cgroup.kill,
  * cgroup.events or a directory fd, so the unified part is direct file I/O.
  *
- * Layout discovery (mounts, the caller's own cgroups) runs once per process;
- * the parsing itself is pure and lives in runner/cgroup_layout.c.
+ * This file: the runner/cgroup.h API — creating and opening a jail's cgroup
+ * (building the handle), attach, kill, the cpu/memory reads, destroy, close,
+ * and the parent-level ops (enter_leaf, remove_parent, list_children).
+ * Layout discovery (mounts, the caller's own cgroups), run once per process,
+ * and the shared file helpers are in runner/cgroup_discover.c (the parsing
+ * itself is pure and lives in runner/cgroup_layout.c); the v1 (libcgroup)
+ * steps in runner/cgroup_v1.c, the unified-tree writes in runner/cgroup_v2.c.
  *
  * Nothing here runs in the jail's child.
  */
@@ -19,10 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libcgroup.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,236 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runner/cgroup.h"
-#include "runner/cgroup_layout.h"
+#include "runner/cgroup_internal.h"
 
 #define DESTROY_TIMEOUT_MS 2000
-
-struct jail_cgroup {
-	char *unified;                       /* host path of the unified leaf */
-	char *v1[CGROUP_N_CONTROLLERS];      /* host path of each v1 leaf, NULL if unused */
-	char *v1_rel[CGROUP_N_CONTROLLERS];  /* the same below its mount point (libcgroup's name) */
-	bool v2_memory;                      /* memory controller enabled in the unified leaf */
-	int dir_fd;
-	int events_fd;
-};
-
-/* ---- file helpers ---------------------------------------------------- */
-
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t len = strlen(text);
-	ssize_t n = write(fd, text, len);
-	int r = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
-	close(fd);
-	return r;
-}
-
-/* Read up to size-1 bytes of path into buf, NUL-terminated.  Bytes or -errno. */
-static ssize_t read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t off = 0;
-	while (off + 1 < size) {
-		ssize_t n = read(fd, buf + off, size - 1 - off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			close(fd);
-			return -e;
-		}
-		if (n == 0)
-			break;
-		off += (size_t)n;
-	}
-	buf[off] = '\0';
-	close(fd);
-	return (ssize_t)off;
-}
-
-/* The whole file, malloc'd (for /proc files of unknown size). */
-static int read_whole(const char *path, char **out)
-{
-	size_t size = 16384;
-	for (;;) {
-		char *buf = malloc(size);
-		if (!buf)
-			return -ENOMEM;
-		ssize_t n = read_text(path, buf, size);
-		if (n < 0) {
-			free(buf);
-			return (int)n;
-		}
-		if ((size_t)n + 1 < size) {
-			*out = buf;
-			return 0;
-		}
-		free(buf);
-		size *= 4;
-	}
-}
-
-/* Longest leaf directory path: every file path below it then fits the
- * PATH_MAX + 64 buffers used here (cgroup file names are short). */
-#define LEAF_PATH_MAX (PATH_MAX - 64)
-
-static char *path_join(const char *dir, const char *rel)
-{
-	char *p;
-	if (asprintf(&p, "%s%s%s", dir, *rel ? "/" : "", rel) < 0)
-		return NULL;
-	return p;
-}
-
-/* ---- layout discovery, once per process ------------------------------ */
-
-static struct {
-	pthread_once_t once;
-	int result;                /* 0 or -errno */
-	struct jail_error error;   /* why discovery failed */
-	struct cgroup_layout layout;
-	bool memsw;                /* v1 memory.memsw.* exists (swap accounting on) */
-} discovery = { .once = PTHREAD_ONCE_INIT };
-
-static int libcgroup_error(struct jail_error *err, int ret, const char *step, const char *what,
-			   const char *path)
-{
-	int e = ret == ECGOTHER ? cgroup_get_last_errno() : 0;
-
-	if (e)
-		return jail_error_set(err, e, step, "%s %s (libcgroup)", what, path);
-	switch (ret) {
-	case ECGROUPNOTEXIST: e = ENOENT; break;
-	case ECGROUPNOTMOUNTED:
-	case ECGROUPSUBSYSNOTMOUNTED: e = ENODEV; break;
-	case ECGROUPNOTALLOWED: e = EPERM; break;
-	case ECGNONEMPTY: e = EBUSY; break;
-	default: e = EIO; break;
-	}
-	/* cgroup_strerror(0) says "Cgroup is not compiled in": only ask for ret != 0 */
-	return jail_error_set(err, e, step, "%s %s (libcgroup: %s)", what, path,
-			      ret ? cgroup_strerror(ret) : "unknown error");
-}
-
-/* Check that libcgroup sees each v1 controller we use where we do: its
- * cgroup names are relative to its idea of the mount point. */
-static int discover_libcgroup(struct cgroup_layout *layout, struct jail_error *err)
-{
-	bool any = false;
-	for (int c = 0; c < CGROUP_N_CONTROLLERS; c++)
-		any |= layout->v1[c].mounted;
-	if (!any)
-		return 0;
-	int ret = cgroup_init();
-	if (ret)
-		return libcgroup_error(err, ret, "cgroup_init", "initialise libcgroup for",
-				       "/proc/mounts");
-	for (int c = 0; c < CGROUP_N_CONTROLLERS; c++) {
-		struct cgroup_hierarchy *h = &layout->v1[c];
-		char *mount_point = NULL;
-
-		if (!h->mounted)
-			continue;
-		ret = cgroup_get_subsys_mount_point(cgroup_controller_name(c), &mount_point);
-		if (ret)
-			return libcgroup_error(err, ret, "cgroup_discover", "find the mount point of",
-					       cgroup_controller_name(c));
-		bool same = strcmp(mount_point, h->mount) == 0;
-		if (!same)
-			jail_error_set(err, EXDEV, "cgroup_discover",
-				       "libcgroup sees the v1 %s controller at %s but mountinfo at %s",
-				       cgroup_controller_name(c), mount_point, h->mount);
-		free(mount_point);
-		if (!same)
-			return -EXDEV;
-	}
-	return 0;
-}
-
-static void discover_once(void)
-{
-	struct cgroup_layout *layout = &discovery.layout;
-	struct jail_error *err = &discovery.error;
-	char *text = NULL;
-	int r;
-
-	r = read_whole("/proc/self/mountinfo", &text);
-	if (r < 0) {
-		discovery.result = jail_error_set(err, -r, "cgroup_discover", "read %s",
-						  "/proc/self/mountinfo");
-		return;
-	}
-	cgroup_layout_parse_mountinfo(text, layout);
-	free(text);
-	r = read_whole("/proc/self/cgroup", &text);
-	if (r < 0) {
-		discovery.result = jail_error_set(err, -r, "cgroup_discover", "read %s",
-						  "/proc/self/cgroup");
-		return;
-	}
-	cgroup_layout_parse_self(text, layout);
-	free(text);
-
-	if (!layout->unified.mounted || !layout->unified.own_known) {
-		discovery.result = jail_error_set(err, ENODEV, "cgroup_discover",
-			"no cgroup2 (unified) hierarchy is mounted, or the caller is not in it; "
-			"corral needs it for cgroup.kill and CLONE_INTO_CGROUP (see %s)",
-			"/proc/self/mountinfo");
-		return;
-	}
-	/* a v1 hierarchy we cannot place ourselves in is as good as absent */
-	for (int c = 0; c < CGROUP_N_CONTROLLERS; c++)
-		if (!layout->v1[c].own_known)
-			layout->v1[c].mounted = false;
-
-	char rel[PATH_MAX], path[PATH_MAX + 64], buf[512];
-	r = cgroup_layout_relative(&layout->unified, NULL, NULL, rel, sizeof(rel));
-	if (r < 0) {
-		discovery.result = jail_error_set(err, -r, "cgroup_discover",
-			"place own cgroup %s inside the cgroup2 mount %s", layout->unified.own,
-			layout->unified.mount);
-		return;
-	}
-	if (snprintf(path, sizeof(path), "%s%s%s/cgroup.controllers", layout->unified.mount,
-		     *rel ? "/" : "", rel) >= (int)sizeof(path)) {
-		discovery.result = jail_error_set(err, ENAMETOOLONG, "cgroup_discover",
-						  "own cgroup path %s", rel);
-		return;
-	}
-	ssize_t n = read_text(path, buf, sizeof(buf));
-	if (n < 0) {
-		discovery.result = jail_error_set(err, (int)-n, "cgroup_discover", "read %s", path);
-		return;
-	}
-	layout->v2_controllers = cgroup_layout_parse_controllers(buf);
-
-	struct cgroup_hierarchy *mem = &layout->v1[CGROUP_MEMORY];
-	if (mem->mounted &&
-	    cgroup_layout_relative(mem, NULL, NULL, rel, sizeof(rel)) == 0) {
-		discovery.memsw = snprintf(path, sizeof(path), "%s%s%s/memory.memsw.limit_in_bytes",
-					   mem->mount, *rel ? "/" : "", rel) < (int)sizeof(path) &&
-				  access(path, F_OK) == 0;
-	}
-	discovery.result = discover_libcgroup(layout, err);
-}
-
-static int layout_get(const struct cgroup_layout **out, struct jail_error *err)
-{
-	pthread_once(&discovery.once, discover_once);
-	if (discovery.result < 0) {
-		if (err)
-			*err = discovery.error;
-		return discovery.result;
-	}
-	*out = &discovery.layout;
-	return 0;
-}
 
 /* ---- building a handle ----------------------------------------------- */
 
@@ -306,7 +81,7 @@ static int handle_set_unified(struct jail_cgroup *cg, const struct cgroup_layout
 	int r = cgroup_layout_relative(&layout->unified, parent, name, rel, sizeof(rel));
 	if (r < 0)
 		return bad_path_error(err, r, parent, name);
-	cg->unified = path_join(layout->unified.mount, rel);
+	cg->unified = cgroup_path_join(layout->unified.mount, rel);
 	if (!cg->unified)
 		return jail_error_set(err, ENOMEM, "cgroup_path", "allocate path for %s", name);
 	if (strlen(cg->unified) > LEAF_PATH_MAX)
@@ -329,7 +104,7 @@ static int handle_set_v1(struct jail_cgroup *cg, const struct cgroup_layout *lay
 	if (r < 0)
 		return bad_path_error(err, r, parent, name);
 	cg->v1_rel[c] = strdup(rel);
-	cg->v1[c] = path_join(h->mount, rel);
+	cg->v1[c] = cgroup_path_join(h->mount, rel);
 	if (!cg->v1_rel[c] || !cg->v1[c])
 		return jail_error_set(err, ENOMEM, "cgroup_path", "allocate path for %s", name);
 	if (strlen(cg->v1[c]) > LEAF_PATH_MAX)
@@ -352,216 +127,6 @@ static int handle_open_fds(struct jail_cgroup *cg, struct jail_error *err)
 
 /* ---- creating -------------------------------------------------------- */
 
-/* mkdir path; when its parent is missing, create the parents first (below
- * the mount point, which exists) and try again: a concurrent remover of an
- * empty shared parent (a test's teardown) may race us, so a few times.
- * EEXIST of path itself is returned. */
-static int mkdir_leaf(const char *path)
-{
-	for (int attempt = 0; attempt < 3; attempt++) {
-		if (mkdir(path, 0755) == 0)
-			return 0;
-		if (errno != ENOENT)
-			return -errno;
-		char *copy = strdup(path);
-		if (!copy)
-			return -ENOMEM;
-		for (char *p = strchr(copy + 1, '/'); p; p = strchr(p + 1, '/')) {
-			*p = '\0';
-			if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
-				int e = errno;
-				free(copy);
-				return -e;
-			}
-			*p = '/';
-		}
-		free(copy);
-	}
-	return mkdir(path, 0755) == 0 ? 0 : -errno;
-}
-
-/* Pure v2: the controllers must be enabled in cgroup.subtree_control of the
- * caller's own cgroup and of every intermediate cgroup down to the leaf's
- * parent.  Enabling in a cgroup that holds processes fails with EBUSY (the
- * "no internal processes" rule). */
-static int v2_enable_controllers(const struct cgroup_layout *layout, const char *leaf,
-				 unsigned mask, struct jail_error *err)
-{
-	char own_rel[PATH_MAX];
-	char dir[PATH_MAX + 64];
-	int r = cgroup_layout_relative(&layout->unified, NULL, NULL, own_rel, sizeof(own_rel));
-	if (r < 0)
-		return jail_error_set(err, -r, "cgroup_enable", "find own cgroup %s",
-				      layout->unified.own);
-	int own_len = snprintf(dir, sizeof(dir), "%s%s%s", layout->unified.mount,
-			       *own_rel ? "/" : "", own_rel);
-	const char *last_slash = strrchr(leaf, '/');
-	size_t parent_len = (size_t)(last_slash - leaf);
-	if (own_len < 0 || (size_t)own_len > parent_len || parent_len >= sizeof(dir) ||
-	    strncmp(leaf, dir, (size_t)own_len) != 0 || leaf[own_len] != '/')
-		return 0;  /* absolute parent outside our own cgroup: the caller's business */
-
-	size_t len = (size_t)own_len;
-	for (;;) {
-		memcpy(dir, leaf, len);
-		dir[len] = '\0';
-		if (len > (size_t)own_len && mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return jail_error_set(err, errno, "cgroup_mkdir", "create cgroup %s", dir);
-
-		char file[PATH_MAX + 128], have[256], want[128] = "";
-		snprintf(file, sizeof(file), "%s/cgroup.subtree_control", dir);
-		ssize_t n = read_text(file, have, sizeof(have));
-		if (n < 0)
-			return jail_error_set(err, (int)-n, "cgroup_enable", "read %s", file);
-		unsigned missing = mask & ~cgroup_layout_parse_controllers(have);
-		for (int c = 0; c < CGROUP_N_CONTROLLERS; c++)
-			if (missing & (1u << c)) {
-				strcat(want, *want ? " +" : "+");
-				strcat(want, cgroup_controller_name(c));
-			}
-		if (*want) {
-			r = write_text(file, want);
-			if (r == -EBUSY)
-				return jail_error_set(err, EBUSY, "cgroup_enable",
-					"enable \"%s\" in %s: the cgroup has processes of its own; "
-					"the supervisor must run in its own leaf cgroup (systemd: Delegate=yes, "
-					"and move it to a \"supervisor\" sub-cgroup)", want, file);
-			if (r < 0)
-				return jail_error_set(err, -r, "cgroup_enable", "write \"%s\" to %s",
-						      want, file);
-		}
-		if (len >= parent_len)
-			return 0;
-		const char *next = strchr(leaf + len + 1, '/');
-		len = next && (size_t)(next - leaf) <= parent_len ? (size_t)(next - leaf) : parent_len;
-	}
-}
-
-static int write_limit(const char *dir, const char *file, const char *value, bool optional,
-		       struct jail_error *err)
-{
-	char path[PATH_MAX + 64];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	int r = write_text(path, value);
-	if (r == -ENOENT && optional)
-		return 0;
-	if (r < 0)
-		return jail_error_set(err, -r, "cgroup_limit", "write \"%s\" to %s", value, path);
-	return 0;
-}
-
-static int v2_set_limits(const struct jail_cgroup *cg, const struct cgroup_layout *layout,
-			 const struct cgroup_limits *limits, struct jail_error *err)
-{
-	char value[64];
-	int r;
-
-	if (limits->memory_bytes && cgroup_layout_home(layout, CGROUP_MEMORY) == CGROUP_HOME_V2) {
-		snprintf(value, sizeof(value), "%" PRIu64, limits->memory_bytes);
-		if ((r = write_limit(cg->unified, "memory.max", value, false, err)) < 0)
-			return r;
-		/* memory.swap.max is absent when swap accounting is off: no swap to limit */
-		if ((r = write_limit(cg->unified, "memory.swap.max", "0", true, err)) < 0)
-			return r;
-	}
-	if (limits->pids_max && cgroup_layout_home(layout, CGROUP_PIDS) == CGROUP_HOME_V2) {
-		snprintf(value, sizeof(value), "%" PRIu64, limits->pids_max);
-		if ((r = write_limit(cg->unified, "pids.max", value, false, err)) < 0)
-			return r;
-	}
-	if (limits->cpu_millis && cgroup_layout_home(layout, CGROUP_CPU) == CGROUP_HOME_V2) {
-		snprintf(value, sizeof(value), "%" PRIu64 " %u",
-			 (uint64_t)limits->cpu_millis * (CGROUP_CPU_PERIOD_US / 1000), CGROUP_CPU_PERIOD_US);
-		if ((r = write_limit(cg->unified, "cpu.max", value, false, err)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* Hybrid: create the v1 leaves with their limits through libcgroup, one
- * struct cgroup per distinct path below the mount points (memory usually
- * sits deeper than pids and cpu). */
-static int v1_create(struct jail_cgroup *cg, const struct cgroup_limits *limits,
-		     struct jail_error *err)
-{
-	bool done[CGROUP_N_CONTROLLERS] = { false };
-	int r = 0;
-
-	for (int c = 0; c < CGROUP_N_CONTROLLERS; c++) {
-		if (!cg->v1[c] || done[c])
-			continue;
-		struct cgroup *group = cgroup_new_cgroup(cg->v1_rel[c]);
-		if (!group)
-			return jail_error_set(err, ENOMEM, "cgroup_create", "allocate libcgroup group %s",
-					      cg->v1_rel[c]);
-		for (int o = c; o < CGROUP_N_CONTROLLERS && r == 0; o++) {
-			if (!cg->v1[o] || done[o] || strcmp(cg->v1_rel[o], cg->v1_rel[c]) != 0)
-				continue;
-			done[o] = true;
-			struct cgroup_controller *ctl =
-				cgroup_add_controller(group, cgroup_controller_name(o));
-			if (!ctl) {
-				r = jail_error_set(err, ENOMEM, "cgroup_create", "add controller %s to %s",
-						   cgroup_controller_name(o), cg->v1[o]);
-				break;
-			}
-			int ret = 0;
-			if (o == CGROUP_MEMORY && limits->memory_bytes) {
-				/* memory first: memsw may never be below it */
-				ret = cgroup_add_value_uint64(ctl, "memory.limit_in_bytes",
-							      limits->memory_bytes);
-				if (!ret && discovery.memsw)
-					ret = cgroup_add_value_uint64(ctl, "memory.memsw.limit_in_bytes",
-								      limits->memory_bytes);
-			} else if (o == CGROUP_PIDS && limits->pids_max) {
-				ret = cgroup_add_value_uint64(ctl, "pids.max", limits->pids_max);
-			} else if (o == CGROUP_CPU && limits->cpu_millis) {
-				ret = cgroup_add_value_uint64(ctl, "cpu.cfs_period_us", CGROUP_CPU_PERIOD_US);
-				if (!ret)
-					ret = cgroup_add_value_int64(ctl, "cpu.cfs_quota_us",
-						(int64_t)limits->cpu_millis * (CGROUP_CPU_PERIOD_US / 1000));
-			}
-			if (ret)
-				r = libcgroup_error(err, ret, "cgroup_limit", "set limits of", cg->v1[o]);
-		}
-		if (r == 0) {
-			int ret = cgroup_create_cgroup(group, 1);
-			if (ret)
-				r = libcgroup_error(err, ret, "cgroup_create",
-						    "create cgroup (or write its limits)", cg->v1[c]);
-		}
-		cgroup_free(&group);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* Remove the v1 leaves that exist (libcgroup, empty only: by default it
- * would move leftover tasks to the parent).  First error wins. */
-static int v1_remove(struct jail_cgroup *cg, struct jail_error *err)
-{
-	int r = 0;
-
-	for (int c = 0; c < CGROUP_N_CONTROLLERS; c++) {
-		if (!cg->v1[c] || access(cg->v1[c], F_OK) < 0)
-			continue;
-		struct cgroup *group = cgroup_new_cgroup(cg->v1_rel[c]);
-		if (!group || !cgroup_add_controller(group, cgroup_controller_name(c))) {
-			cgroup_free(&group);
-			if (r == 0)
-				r = jail_error_set(err, ENOMEM, "cgroup_remove", "allocate for %s",
-						   cg->v1[c]);
-			continue;
-		}
-		int ret = cgroup_delete_cgroup_ext(group, CGFLAG_DELETE_EMPTY_ONLY);
-		cgroup_free(&group);
-		if (ret && r == 0)
-			r = libcgroup_error(err, ret, "cgroup_remove", "remove cgroup", cg->v1[c]);
-	}
-	return r;
-}
-
 int cgroup_create(const char *parent, const char *name, const struct cgroup_limits *limits,
 		  struct jail_cgroup **out, struct jail_error *err)
 {
@@ -573,7 +138,7 @@ int cgroup_create(const char *parent, const char *name, const struct cgroup_limi
 	*out = NULL;
 	if (!limits)
 		limits = &no_limits;
-	if ((r = layout_get(&layout, err)) < 0)
+	if ((r = cgroup_layout_get(&layout, err)) < 0)
 		return r;
 	if ((r = cgroup_layout_check_limits(layout, limits->memory_bytes, limits->pids_max,
 					    limits->cpu_millis, err)) < 0)
@@ -606,12 +171,12 @@ int cgroup_create(const char *parent, const char *name, const struct cgroup_limi
 	}
 	cg->v2_memory = v2_mask & (1u << CGROUP_MEMORY);
 
-	if (v2_mask && (r = v2_enable_controllers(layout, cg->unified, v2_mask, err)) < 0)
+	if (v2_mask && (r = cgroup_v2_enable_controllers(layout, cg->unified, v2_mask, err)) < 0)
 		goto fail;
 
 	/* The unified leaf is the name's lock: mkdir is atomic, so of two
 	 * creators of the same name exactly one gets here. */
-	r = mkdir_leaf(cg->unified);
+	r = cgroup_mkdir_leaf(cg->unified);
 	if (r == -EEXIST) {
 		r = jail_error_set(err, EEXIST, "cgroup_create",
 			"cgroup %s exists already (a jail of that name runs, or was not cleaned up)",
@@ -625,7 +190,7 @@ int cgroup_create(const char *parent, const char *name, const struct cgroup_limi
 	unified_made = true;
 	if ((r = handle_open_fds(cg, err)) < 0)
 		goto fail;
-	if ((r = v2_set_limits(cg, layout, limits, err)) < 0)
+	if ((r = cgroup_v2_set_limits(cg, layout, limits, err)) < 0)
 		goto fail;
 
 	if (v1_used) {
@@ -642,7 +207,7 @@ int cgroup_create(const char *parent, const char *name, const struct cgroup_limi
 				}
 				goto fail;
 			}
-		if ((r = v1_create(cg, limits, err)) < 0)
+		if ((r = cgroup_v1_create(cg, limits, err)) < 0)
 			goto fail;
 	}
 	*out = cg;
@@ -650,7 +215,7 @@ int cgroup_create(const char *parent, const char *name, const struct cgroup_limi
 
 fail:
 	if (unified_made) {
-		v1_remove(cg, NULL);
+		cgroup_v1_remove(cg, NULL);
 		rmdir(cg->unified);
 	}
 	handle_free(cg);
@@ -664,7 +229,7 @@ int cgroup_open(const char *parent, const char *name, struct jail_cgroup **out,
 	int r;
 
 	*out = NULL;
-	if ((r = layout_get(&layout, err)) < 0)
+	if ((r = cgroup_layout_get(&layout, err)) < 0)
 		return r;
 	struct jail_cgroup *cg = handle_new();
 	if (!cg)
@@ -725,13 +290,13 @@ int cgroup_attach(struct jail_cgroup *cg, pid_t pid, bool in_unified, struct jai
 		if (!cg->v1[c])
 			continue;
 		snprintf(path, sizeof(path), "%s/cgroup.procs", cg->v1[c]);
-		if ((r = write_text(path, value)) < 0)
+		if ((r = cgroup_write_text(path, value)) < 0)
 			return jail_error_set(err, -r, "cgroup_attach", "move pid %d into %s",
 					      (int)pid, path);
 	}
 	if (in_unified) {
 		snprintf(path, sizeof(path), "%s/cgroup.procs", cg->unified);
-		if ((r = write_text(path, value)) < 0)
+		if ((r = cgroup_write_text(path, value)) < 0)
 			return jail_error_set(err, -r, "cgroup_attach", "move pid %d into %s",
 					      (int)pid, path);
 	}
@@ -752,7 +317,7 @@ int cgroup_populated(const struct jail_cgroup *cg)
 	} else {
 		char path[PATH_MAX + 64];
 		snprintf(path, sizeof(path), "%s/cgroup.events", cg->unified);
-		if ((n = read_text(path, buf, sizeof(buf))) < 0)
+		if ((n = cgroup_read_text(path, buf, sizeof(buf))) < 0)
 			return (int)n;
 	}
 	int r = cgroup_parse_keyed(buf, "populated", &populated);
@@ -761,60 +326,14 @@ int cgroup_populated(const struct jail_cgroup *cg)
 	return populated ? 1 : 0;
 }
 
-/* Without cgroup.kill (kernel < 5.14): SIGKILL every pid in cgroup.procs,
- * again and again until the list is empty (processes may fork while we
- * read).  Bounded; what is still there afterwards is cgroup_destroy()'s
- * EBUSY.  No freezer: v2's cgroup.freeze would do, but 5.14+ has kill. */
-static int kill_by_pid_list(const struct jail_cgroup *cg)
-{
-	char path[PATH_MAX + 64];
-	size_t size = 4096;
-	char *buf = NULL;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg->unified);
-	for (int pass = 0; pass < 100; pass++) {
-		char *grown = realloc(buf, size);
-		if (!grown) {
-			free(buf);
-			return -ENOMEM;
-		}
-		buf = grown;
-		ssize_t n = read_text(path, buf, size);
-		if (n < 0) {
-			free(buf);
-			return (int)n;
-		}
-		if ((size_t)n + 1 >= size) {
-			size *= 4;
-			pass--;
-			continue;
-		}
-		if (n == 0)
-			break;
-		for (char *p = buf; *p;) {
-			char *end;
-			long pid = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			if (pid > 0)
-				kill((pid_t)pid, SIGKILL);
-			p = end + (*end == '\n');
-		}
-		struct timespec pause = { 0, 1000000 };
-		nanosleep(&pause, NULL);
-	}
-	free(buf);
-	return 0;
-}
-
 int cgroup_kill(struct jail_cgroup *cg)
 {
 	char path[PATH_MAX + 64];
 
 	snprintf(path, sizeof(path), "%s/cgroup.kill", cg->unified);
-	int r = write_text(path, "1");
+	int r = cgroup_write_text(path, "1");
 	if (r == -ENOENT && access(cg->unified, F_OK) == 0)
-		return kill_by_pid_list(cg);
+		return cgroup_kill_by_pid_list(cg);
 	return r;
 }
 
@@ -825,7 +344,7 @@ int cgroup_read_cpu(const struct jail_cgroup *cg, struct jail_cpu *cpu)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/cpu.stat", cg->unified);
-	if ((n = read_text(path, buf, sizeof(buf))) < 0)
+	if ((n = cgroup_read_text(path, buf, sizeof(buf))) < 0)
 		return (int)n;
 	if ((r = cgroup_parse_keyed(buf, "usage_usec", &cpu->usage_us)) < 0 ||
 	    (r = cgroup_parse_keyed(buf, "user_usec", &cpu->user_us)) < 0 ||
@@ -840,7 +359,7 @@ static int read_u64_file(const char *dir, const char *file, const char *key, uin
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if ((n = read_text(path, buf, sizeof(buf))) < 0)
+	if ((n = cgroup_read_text(path, buf, sizeof(buf))) < 0)
 		return (int)n;
 	if (key)
 		return cgroup_parse_keyed(buf, key, value);
@@ -943,7 +462,7 @@ int cgroup_destroy(struct jail_cgroup *cg, struct jail_error *err)
 		}
 	}
 	/* v1 first, the unified leaf (the name's lock) last */
-	if ((r = v1_remove(cg, err)) < 0)
+	if ((r = cgroup_v1_remove(cg, err)) < 0)
 		goto out;
 	int64_t deadline = now_ms() + 200;
 	while (rmdir(cg->unified) < 0) {
@@ -975,7 +494,7 @@ int cgroup_enter_leaf(const char *leaf, bool *moved, struct jail_error *err)
 	int r;
 
 	*moved = false;
-	r = layout_get(&layout, err);
+	r = cgroup_layout_get(&layout, err);
 	if (r < 0)
 		return r;
 	/* only where limits live in the unified tree (pure v2): there a cgroup
@@ -989,7 +508,7 @@ int cgroup_enter_leaf(const char *leaf, bool *moved, struct jail_error *err)
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return jail_error_set(err, errno, "cgroup", "create %s", dir);
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-	r = write_text(procs, "0");
+	r = cgroup_write_text(procs, "0");
 	if (r < 0)
 		return jail_error_set(err, -r, "cgroup", "move ourselves into %s", dir);
 	*moved = true;
@@ -1000,7 +519,7 @@ int cgroup_remove_parent(const char *parent)
 {
 	const struct cgroup_layout *layout;
 	char rel[PATH_MAX], dir[2 * PATH_MAX + 2];
-	int r = layout_get(&layout, NULL), removed = 0;
+	int r = cgroup_layout_get(&layout, NULL), removed = 0;
 
 	if (r < 0)
 		return r;
@@ -1024,7 +543,7 @@ int cgroup_list_children(const char *parent, char ***names, size_t *n)
 	char rel[PATH_MAX], dir[2 * PATH_MAX + 2];
 	struct dirent *e;
 	DIR *dp;
-	int r = layout_get(&layout, NULL);
+	int r = cgroup_layout_get(&layout, NULL);
 
 	*names = NULL;
 	*n = 0;
