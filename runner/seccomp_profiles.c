@@ -3,7 +3,8 @@
  * profiles: the deny-list (both profiles) and strict's allow-list.  Pure
  * data.  The rules that look at arguments (clone's namespace flags, ioctl's
  * TIOCSTI/TIOCLINUX, personality, setuid/setgid modes, socket families) live
- * in runner/seccomp.c with the code that turns these lists into a filter.
+ * in runner/seccomp_query.c (the tables) and runner/seccomp_rules.c (the code
+ * that turns these lists into a filter).
  *
  * Names libseccomp does not know on the native architecture (i386-only
  * calls on x86_64, or calls newer than the installed libseccomp) are
@@ -44,7 +45,7 @@ const struct seccomp_denial seccomp_deny_list[] = {
 	{ "unshare", EPERM },
 	{ "setns", EPERM },
 	/* ENOSYS, not EPERM: glibc then falls back to clone(2), which the
-	 * filter can inspect (see seccomp.c). */
+	 * filter can inspect (see seccomp_rules.c). */
 	{ "clone3", ENOSYS },
 	/* ENOSYS for the same reason: its create mode is in a struct the filter
 	 * cannot read (the setuid check is on openat's mode); glibc never
@@ -122,7 +123,7 @@ const struct seccomp_denial seccomp_deny_list[] = {
  * cachestat, ...) whose callers fall back to the old call on ENOSYS but
  * give up on EPERM.  clone, ioctl, personality, socket, socketpair and the
  * chmod/open/creat/mkdir/mknod families are allowed with argument checks
- * (seccomp.c).
+ * (seccomp_query.c, seccomp_rules.c).
  */
 const char *const seccomp_strict_allow_list[] = {
 	/* file descriptors and file I/O */
