@@ -4,10 +4,12 @@
  * them into the pure scheduler's input (supervisor/sched.h), start what it
  * says, keep its fairness state.  Also queue positions and pending reasons.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "supervisor/daemon.h"
 #include "supervisor/log.h"
@@ -415,6 +417,43 @@ done:
 	return r;
 }
 
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* stdin files no queued task refers to: a submit that wrote its stdin but
+ * crashed before its commit (running tasks' files are gone already). */
+static void sweep_stdin_files(struct daemon *d, const struct store_task_list *queued)
+{
+	const char **keep = calloc(queued->count + 1, sizeof(*keep));
+	size_t n = 0;
+	struct dirent *e;
+	DIR *dir;
+
+	if (!keep)
+		return;
+	for (size_t i = 0; i < queued->count; i++) {
+		const char *path = queued->tasks[i].stdin_path, *slash;
+
+		if (path && (slash = strrchr(path, '/')))
+			keep[n++] = slash + 1;
+	}
+	qsort(keep, n, sizeof(*keep), compare_names);
+	dir = opendir(d->tasks_dir);
+	while (dir && (e = readdir(dir))) {
+		const char *name = e->d_name;
+
+		if (strncmp(name, "stdin-", 6) != 0 || bsearch(&name, keep, n, sizeof(*keep), compare_names))
+			continue;
+		if (unlinkat(dirfd(dir), name, 0) == 0)
+			log_notice("removed %s/%s: stdin of a submit that was never acknowledged", d->tasks_dir, name);
+	}
+	if (dir)
+		closedir(dir);
+	free(keep);
+}
+
 int queue_load(struct daemon *d)
 {
 	struct store_task_list list;
@@ -447,6 +486,7 @@ int queue_load(struct daemon *d)
 	}
 	if (list.count)
 		log_notice("%zu queued tasks loaded from the store", list.count);
+	sweep_stdin_files(d, &list);
 	store_task_list_free(&list);
 	return 0;
 }
