@@ -24,13 +24,17 @@ struct unfinished {
 	char month[8];
 };
 
-static bool record_end(struct daemon *d, int64_t id, struct store_result *sr)
+/* store_finish() of one end: true when it is recorded (or already was);
+ * a success is logged here unless the caller logs it at commit time. */
+static bool record_end(struct daemon *d, int64_t id, struct store_result *sr, bool log_success)
 {
 	struct store_error err;
 	int r = store_finish(d->store, id, sr, &err);
 
 	if (r == 0) {
-		log_task(LOG_LEVEL_INFO, id, "%s: %s", store_state_name(sr->state), sr->message ? sr->message : "");
+		if (log_success)
+			log_task(LOG_LEVEL_INFO, id, "%s: %s", store_state_name(sr->state),
+				 sr->message ? sr->message : "");
 		return true;
 	}
 	if (r == -ESTALE || r == -ENOENT) {
@@ -41,16 +45,7 @@ static bool record_end(struct daemon *d, int64_t id, struct store_result *sr)
 	return false;
 }
 
-static bool record_end_quiet(struct daemon *d, int64_t id, struct store_result *sr)
-{
-	struct store_error err;
-	int r = store_finish(d->store, id, sr, &err);
-
-	if (r == 0 || r == -ESTALE || r == -ENOENT)
-		return true;
-	log_task(LOG_LEVEL_ERR, id, "record its end (%s): %s; will retry", store_reason_name(sr->reason), err.message);
-	return false;
-}
+static void free_record(struct unfinished *u);
 
 void run_retry_unfinished(struct daemon *d)
 {
@@ -59,14 +54,13 @@ void run_retry_unfinished(struct daemon *d)
 	while (*pp) {
 		struct unfinished *u = *pp;
 
-		if (!record_end(d, u->id, &u->sr)) {
+		if (!record_end(d, u->id, &u->sr, true)) {
 			pp = &u->next;
 			continue;
 		}
 		*pp = u->next;
 		ops_wake_waiters(d, u->id, true);
-		free(u->message);
-		free(u);
+		free_record(u);
 		d->dispatch_needed = true;
 	}
 }
@@ -142,44 +136,17 @@ void run_batch_done(struct daemon *d, bool committed)
 }
 
 bool run_finish_in_store(struct daemon *d, int64_t id, enum store_task_state state,
-			    enum store_task_reason reason, const char *message, const struct jail_result *res)
+			 enum store_task_reason reason, const char *message, const struct jail_result *res)
 {
-	struct unfinished *u;
-	struct store_result sr;
-	char month[8];
-	uint64_t now = daemon_now_us(d);
+	struct unfinished *u = end_record(d, id, state, reason, message, res);
 
-	memset(&sr, 0, sizeof(sr));
-	daemon_month(d, now, month);
-	sr.state = state;
-	sr.reason = reason;
-	sr.message = message;
-	sr.exit_code = res && res->exit_code >= 0 ? res->exit_code : -1;
-	sr.signal = res && res->signal ? res->signal : -1;
-	sr.ended_at_us = (int64_t)now;
-	if (res) {
-		sr.cpu_total_us = (int64_t)res->cpu_usage_us;
-		sr.cpu_user_us = (int64_t)res->cpu_user_us;
-		sr.cpu_system_us = (int64_t)res->cpu_system_us;
-		sr.memory_peak_bytes = (int64_t)res->memory_peak_bytes;
-		sr.stdout_bytes = (int64_t)res->stdout_bytes;
-		sr.stderr_bytes = (int64_t)res->stderr_bytes;
-		sr.stdout_truncated = res->stdout_truncated;
-		sr.stderr_truncated = res->stderr_truncated;
-	}
-	sr.month = month;
-	if (record_end(d, id, &sr))
-		return true;
-	u = calloc(1, sizeof(*u));
 	if (!u)
 		return false;
-	u->id = id;
-	u->sr = sr;
-	u->message = message ? strdup(message) : NULL;
-	u->sr.message = u->message;
-	memcpy(u->month, month, sizeof(month));
-	u->sr.month = u->month;
-	u->next = d->unfinished;
+	if (record_end(d, id, &u->sr, true)) {
+		free_record(u);
+		return true;
+	}
+	u->next = d->unfinished;  /* retried at every poll */
 	d->unfinished = u;
 	return false;
 }
@@ -289,7 +256,7 @@ void run_end_task(struct daemon *d, struct dtask *t)
 	run_release(d, t);
 	u = end_record(d, t->id, state, reason, msg, &res);
 	e = u ? calloc(1, sizeof(*e)) : NULL;
-	recorded = e && daemon_batch(d) && record_end_quiet(d, t->id, &u->sr);
+	recorded = e && daemon_batch(d) && record_end(d, t->id, &u->sr, false);
 	if (recorded) {
 		e->record = u;
 		e->jail = t->jail;

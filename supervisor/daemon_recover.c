@@ -47,6 +47,26 @@ static void settle_from_status_file(struct daemon *d, const struct store_task *s
 	run_finish_in_store(d, st->id, state, reason, msg, &res);
 }
 
+/* Give up on a jail (killing it first if it still runs): its CPU comes
+ * from the cgroup, which goes; the task is supervisor_lost.  A jail that
+ * ended by itself without a status reports no exit code or signal. */
+static void lose_jail(struct daemon *d, int64_t id, struct jail *jail, bool kill, const char *message)
+{
+	struct jail_result res;
+	struct jail_error err;
+
+	if (kill)
+		jail_kill(jail, JAIL_KILLED);
+	memset(&res, 0, sizeof(res));
+	jail_finish(jail, &res, &err);
+	jail_free(jail);
+	if (!kill) {
+		res.exit_code = -1;
+		res.signal = 0;
+	}
+	run_finish_in_store(d, id, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST, message, &res);
+}
+
 /* Watch an adopted jail again: deadline (absolute, from the store), CPU
  * polling from the stored cursor, cancel, end. */
 static void adopt(struct daemon *d, const struct store_task *st, struct jail *jail)
@@ -61,14 +81,7 @@ static void adopt(struct daemon *d, const struct store_task *st, struct jail *ja
 		log_task(LOG_LEVEL_ERR, st->id, "cannot adopt (host uid %lld outside uid_range); killing it",
 			 (long long)st->host_uid);
 		free(t);
-		jail_kill(jail, JAIL_KILLED);
-		struct jail_result res;
-		struct jail_error err;
-
-		jail_finish(jail, &res, &err);
-		jail_free(jail);
-		run_finish_in_store(d, st->id, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST,
-				"Supervisor lost: the restarted corrald could not adopt the jail", &res);
+		lose_jail(d, st->id, jail, true, "Supervisor lost: the restarted corrald could not adopt the jail");
 		return;
 	}
 	t->ep_kind = EP_TASK;
@@ -157,32 +170,20 @@ void run_recover(struct daemon *d)
 			continue;
 		}
 		if (jail_pid(jail) < 0) {
-			struct jail_result res, file;
+			struct jail_result file;
 
 			/* the jail ended while nobody watched: without a status its
 			 * command may never have run (corrald died during setup) */
 			if (jail_read_status_file(status, &file) < 0) {
-				memset(&res, 0, sizeof(res));
-				jail_finish(jail, &res, &err);
-				jail_free(jail);
-				res.exit_code = -1;
-				res.signal = 0;
-				run_finish_in_store(d, st->id, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST,
-						"Supervisor lost: the jail ended while corrald was down and left no status "
-						"(its setup may have died with corrald)", &res);
+				lose_jail(d, st->id, jail, false,
+					  "Supervisor lost: the jail ended while corrald was down and left no status "
+					  "(its setup may have died with corrald)");
 				continue;
 			}
 		}
 		if (kill_them) {
-			struct jail_result res;
-
-			jail_kill(jail, JAIL_KILLED);
-			memset(&res, 0, sizeof(res));
-			jail_finish(jail, &res, &err);
-			jail_free(jail);
-			run_finish_in_store(d, st->id, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST,
-					"Supervisor lost: corrald restarted and killed the running jail (on_restart = kill)",
-					&res);
+			lose_jail(d, st->id, jail, true,
+				  "Supervisor lost: corrald restarted and killed the running jail (on_restart = kill)");
 			continue;
 		}
 		adopt(d, st, jail);
