@@ -31,7 +31,6 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 RUNNER_SRC     := $(sort $(wildcard runner/*.c))
 POLICY_SRC     := $(sort $(wildcard policy/*.c))
-SUPERVISOR_SRC := $(sort $(filter-out %_main.c,$(wildcard supervisor/*.c)))
 UNIT_SRC       := $(sort $(wildcard tests/unit/test_*.c))
 INTEG_SRC      := $(sort $(wildcard tests/integration/test_*.c))
 INTEG_LIB_SRC  := $(sort $(wildcard tests/integration/lib_*.c))
@@ -41,14 +40,21 @@ FUZZ_SRC       := $(sort $(wildcard tests/fuzz/*_fuzz.c))
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
+# supervisor/: one archive per library folder, and one per program folder
+# (its files but main.c, so unit tests can link a program's pure parts).
+# Listed in link order: programs first, then the libraries they use.
+SUP_LIBRARIES := jailspec sched api store common
+SUP_PROGRAMS  := corrald corral corral-run
+sup_src = $(sort $(wildcard supervisor/$(1)/*.c) $(wildcard supervisor/$(1)/*/*.c))
+$(foreach d,$(SUP_LIBRARIES) $(SUP_PROGRAMS),$(eval $(d)_OBJ := $(call obj,$(filter-out supervisor/$(d)/main.c,$(call sup_src,$(d))))))
+
 RUNNER_LIB     := $(BUILD)/librunner.a
 POLICY_LIB     := $(BUILD)/libpolicy.a
-SUPERVISOR_LIB := $(BUILD)/libsupervisor.a
-ALL_LIBS       := $(SUPERVISOR_LIB) $(POLICY_LIB) $(RUNNER_LIB)
+SUP_LIBS       := $(foreach d,$(SUP_LIBRARIES),$(BUILD)/lib$(d).a)
+PROGRAM_LIBS   := $(foreach d,$(SUP_PROGRAMS),$(BUILD)/lib$(d).a)
+ALL_LIBS       := $(PROGRAM_LIBS) $(SUP_LIBS) $(POLICY_LIB) $(RUNNER_LIB)
 
-# A program for every supervisor/<name>_main.c that exists: corral_run -> corral-run.
-MAIN_SRC := $(sort $(wildcard supervisor/*_main.c))
-PROGRAMS := $(patsubst supervisor/%_main.c,$(BUILD)/%,$(subst corral_run_main,corral-run_main,$(MAIN_SRC)))
+PROGRAMS := $(foreach d,$(SUP_PROGRAMS),$(BUILD)/$(d))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 PROBE_BINS := $(patsubst tests/integration/probes/%.c,$(BUILD)/tests/probes/%,$(PROBE_SRC))
@@ -65,14 +71,14 @@ $(RUNNER_LIB): $(call obj,$(RUNNER_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
 $(POLICY_LIB): $(call obj,$(POLICY_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
-$(SUPERVISOR_LIB): $(call obj,$(SUPERVISOR_SRC))
-	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
+define sup_archive
+$(BUILD)/lib$(1).a: $$($(1)_OBJ)
+	@mkdir -p $$(dir $$@); rm -f $$@; ar rcs $$@ $$^
+endef
+$(foreach d,$(SUP_LIBRARIES) $(SUP_PROGRAMS),$(eval $(call sup_archive,$(d))))
 
-$(BUILD)/corral-run: $(call obj,supervisor/corral_run_main.c) $(ALL_LIBS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
-$(BUILD)/corrald: $(call obj,supervisor/corrald_main.c) $(ALL_LIBS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
-$(BUILD)/corral: $(call obj,supervisor/corral_main.c) $(ALL_LIBS)
+# A program: its main.c, its own archive, the supervisor libraries, policy, runner.
+$(BUILD)/%: $(BUILD)/supervisor/%/main.o $(BUILD)/lib%.a $(SUP_LIBS) $(POLICY_LIB) $(RUNNER_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # Unit tests: cmocka, no root.  A test may list linker wraps in a first-line
@@ -108,7 +114,7 @@ asan:
 		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
 
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
-FUZZ_LIB_SRC := $(POLICY_SRC) $(wildcard supervisor/api*.c) supervisor/store_sql.c
+FUZZ_LIB_SRC := $(POLICY_SRC) $(wildcard supervisor/api/*.c) supervisor/store/store_sql.c
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "supervisor/sched.h"
+#include "supervisor/sched/sched.h"
 
 #define N_USERS 10000
 #define TASKS_PER_USER 10

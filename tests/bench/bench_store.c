@@ -1,6 +1,6 @@
 /*
  * tests/bench/bench_store.c — durable task admissions per second through
- * the store (supervisor/store.h), synchronous=FULL as in production.
+ * the store (supervisor/store/store.h), synchronous=FULL as in production.
  *
  *   bench_store [-d DIR] [-n SUBMITS_PER_RUN] [-r RUNS]
  *
@@ -27,7 +27,7 @@
 
 #include <sqlite3.h>
 
-#include "supervisor/store.h"
+#include "supervisor/store/store.h"
 
 struct scenario {
 	const char *name;

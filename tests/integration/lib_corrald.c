@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "supervisor/api.h"
+#include "supervisor/api/api.h"
 #include "tests/integration/lib_common.h"
 #include "tests/integration/lib_corrald.h"
 
@@ -89,7 +89,7 @@ int corrald_spawn(struct corrald *d, double clock_offset_s)
 					corrald_log_tail(d));
 			return -ECHILD;
 		}
-		if (client_connect(&d->conn, d->socket, err, sizeof(err)) == 0) {
+		if (connection_connect(&d->conn, d->socket, err, sizeof(err)) == 0) {
 			d->connected = true;
 			r = corrald_call(d, "{\"op\":\"ping\"}");
 			if (r && !corrald_error_code(r)) {
@@ -97,7 +97,7 @@ int corrald_spawn(struct corrald *d, double clock_offset_s)
 				return 0;
 			}
 			json_decref(r);
-			client_close(&d->conn);
+			connection_close(&d->conn);
 			d->connected = false;
 		}
 		sleep_ms(10);
@@ -140,7 +140,7 @@ int corrald_restart(struct corrald *d, double clock_offset_s)
 void corrald_kill9(struct corrald *d)
 {
 	if (d->connected) {
-		client_close(&d->conn);
+		connection_close(&d->conn);
 		d->connected = false;
 	}
 	if (d->pid <= 0)
@@ -191,7 +191,7 @@ int corrald_wait_exit(struct corrald *d, unsigned timeout_ms)
 		return r;
 	d->pid = 0;
 	if (d->connected) {
-		client_close(&d->conn);
+		connection_close(&d->conn);
 		d->connected = false;
 	}
 	return r;
@@ -229,7 +229,7 @@ int corrald_stop(struct corrald *d)
 	int status;
 
 	if (d->connected) {
-		client_close(&d->conn);
+		connection_close(&d->conn);
 		d->connected = false;
 	}
 	if (d->pid <= 0)
@@ -398,16 +398,16 @@ json_t *corrald_call(struct corrald *d, const char *fmt, ...)
 	if (r < 0)
 		return NULL;
 	if (!d->connected) {
-		if (client_connect(&d->conn, d->socket, err, sizeof(err)) < 0) {
+		if (connection_connect(&d->conn, d->socket, err, sizeof(err)) < 0) {
 			fprintf(stderr, "corrald_call: %s\n", err);
 			free(line);
 			return NULL;
 		}
 		d->connected = true;
 	}
-	if (client_call(&d->conn, line, &response, err, sizeof(err)) < 0) {
+	if (connection_call(&d->conn, line, &response, err, sizeof(err)) < 0) {
 		fprintf(stderr, "corrald_call: %s\n", err);
-		client_close(&d->conn);
+		connection_close(&d->conn);
 		d->connected = false;
 		response = NULL;
 	}
@@ -421,7 +421,7 @@ const char *corrald_error_code(json_t *response)
 
 	if (!response)
 		return "(no response)";
-	return client_response_error(response, &code, &message) ? code : NULL;
+	return connection_response_error(response, &code, &message) ? code : NULL;
 }
 
 const char *corrald_error_message(json_t *response)
@@ -430,7 +430,7 @@ const char *corrald_error_message(json_t *response)
 
 	if (!response)
 		return "(no response)";
-	return client_response_error(response, &code, &message) ? message : "";
+	return connection_response_error(response, &code, &message) ? message : "";
 }
 
 int64_t corrald_submit(struct corrald *d, const char *fields)
@@ -515,20 +515,20 @@ int corrald_calls_as(struct corrald *d, uid_t uid, gid_t gid, const char *const 
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		struct client c;
+		struct connection c;
 		char err[256];
 		FILE *w = fdopen(fds[1], "w");
 
 		close(fds[0]);
 		if (!w || setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
 			_exit(2);
-		if (client_connect(&c, d->socket, err, sizeof(err)) < 0)
+		if (connection_connect(&c, d->socket, err, sizeof(err)) < 0)
 			_exit(3);
 		for (size_t k = 0; k < n; k++) {
 			json_t *r = NULL;
 			char *text;
 
-			if (client_call(&c, lines[k], &r, err, sizeof(err)) < 0)
+			if (connection_call(&c, lines[k], &r, err, sizeof(err)) < 0)
 				_exit(4);
 			text = json_dumps(r, JSON_COMPACT);
 			fprintf(w, "%s\n", text ? text : "null");

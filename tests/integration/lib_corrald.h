@@ -1,7 +1,7 @@
 /*
  * tests/integration/lib_corrald.h — a real corrald for integration tests:
  * started as a child process on a temp state dir with a policy the test
- * writes, spoken to over its socket (supervisor/client.h), restarted with a
+ * writes, spoken to over its socket (supervisor/corral/connection.h), restarted with a
  * shifted clock (CORRALD_CLOCK_OFFSET), stopped by SIGTERM, cleaned up
  * (state dir, the test's cgroup parent).  Also: acting as another Unix uid,
  * faults (kill -9 and restart, signals, a second corrald) and the daemon's
@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "supervisor/client.h"
+#include "supervisor/corral/connection.h"
 
 /* Host uids the tests' jails use (distinct from test_host_uid()'s range). */
 #define CORRALD_TEST_UID_FIRST 4200000u
@@ -33,7 +33,7 @@ struct corrald {
 	char state_dir[128];       /* --state-dir; "" = dir (set it between prepare and spawn) */
 	double clock_offset_s;     /* of the last start, kept by crash restarts */
 	char cgroup_parent[64];    /* absolute: "/corral-it-<pid>" */
-	struct client conn;        /* root's connection */
+	struct connection conn;        /* root's connection */
 	bool connected;
 };
 

@@ -16,7 +16,7 @@
 
 #include <sqlite3.h>
 
-#include "supervisor/api.h"
+#include "supervisor/api/api.h"
 #include "tests/integration/lib_common.h"
 #include "tests/integration/lib_corrald.h"
 
@@ -459,7 +459,7 @@ static void test_line_just_over_the_limit_is_too_large(void **state)
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	size_t head = API_MAX_LINE - 1000, tail = 2000;
 	char *buf = malloc(head + tail + 1);
-	struct client c;
+	struct connection c;
 	json_t *r = NULL;
 	char err[256];
 	int fd;
@@ -485,11 +485,11 @@ static void test_line_just_over_the_limit_is_too_large(void **state)
 	usleep(200000);  /* corrald has read them */
 	assert_int_equal(write(fd, buf + head, tail), (ssize_t)tail);
 	free(buf);
-	client_attach(&c, fd, "raw");
-	assert_int_equal(client_call(&c, "{\"op\":\"ping\",\"tag\":\"after\"}", &r, err, sizeof(err)), 0);
+	connection_attach(&c, fd, "raw");
+	assert_int_equal(connection_call(&c, "{\"op\":\"ping\",\"tag\":\"after\"}", &r, err, sizeof(err)), 0);
 	assert_string_equal(corrald_error_code(r), "too_large");
 	json_decref(r);
-	client_close(&c);
+	connection_close(&c);
 	assert_pings();
 }
 

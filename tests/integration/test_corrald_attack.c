@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "supervisor/api.h"
+#include "supervisor/api/api.h"
 #include "tests/integration/lib_common.h"
 #include "tests/integration/lib_corrald.h"
 

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "supervisor/api.h"
+#include "supervisor/api/api.h"
 #include "tests/integration/lib_common.h"
 #include "tests/integration/lib_corrald.h"
 
@@ -159,7 +159,7 @@ static const unsigned crash_concurrency[CRASH_USERS] = { 2, 3, 4, 2 };
 static void submitter(int user, const char *acks_path, unsigned seed)
 {
 	int fd = open(acks_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	struct client c;
+	struct connection c;
 	bool connected = false;
 	int acked = 0;
 
@@ -175,7 +175,7 @@ static void submitter(int user, const char *acks_path, unsigned seed)
 		const char *code, *message;
 
 		while (!connected) {
-			if (client_connect(&c, daemon_.socket, err, sizeof(err)) == 0)
+			if (connection_connect(&c, daemon_.socket, err, sizeof(err)) == 0)
 				connected = true;
 			else
 				sleep_ms(5);
@@ -184,12 +184,12 @@ static void submitter(int user, const char *acks_path, unsigned seed)
 			 "{\"op\":\"submit\",\"user\":\"u%d\",\"argv\":[\"/bin/sh\",\"-c\","
 			 "\"echo t%d-%d >> /shared/ran; %s\"]}",
 			 user, user, seq, work[seq % 3]);
-		if (client_call(&c, line, &r, err, sizeof(err)) < 0) {
-			client_close(&c);
+		if (connection_call(&c, line, &r, err, sizeof(err)) < 0) {
+			connection_close(&c);
 			connected = false;
 			continue;  /* no answer: stored or not, we may not count it */
 		}
-		if (client_response_error(r, &code, &message)) {
+		if (connection_response_error(r, &code, &message)) {
 			fprintf(stderr, "submitter u%d: %s: %s\n", user, code, message);
 		} else {
 			long long id = (long long)json_integer_value(json_object_get(json_object_get(r, "task"), "id"));
@@ -916,7 +916,7 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
 		if (n_stuck)
 			fail_msg("%zu of %zu acknowledged tasks did not end within 10 s after space returned:%s.  "
 				 "corrald bug: when the store refuses a task's start (mark running: disk full) "
-				 "run_start() frees the task instead of requeueing it, and nothing dispatches again "
+				 "task_start() frees the task instead of requeueing it, and nothing dispatches again "
 				 "once the store recovers; see the log:\n%s",
 				 n_stuck, n_acked, stuck, corrald_log_tail(&daemon_));
 	}

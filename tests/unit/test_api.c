@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_api.c — the wire protocol codec (supervisor/api.c,
+ * tests/unit/test_api.c — the wire protocol codec (supervisor/api/api.c,
  * api_task.c): strict request parsing, one error per test; every op's happy
  * path; request, response and TASK lines; base64.
  */
@@ -14,8 +14,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "supervisor/api.h"
-#include "supervisor/store.h"
+#include "supervisor/api/api.h"
+#include "supervisor/store/store.h"
 
 struct parsed {
 	struct api_request req;

@@ -19,8 +19,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "supervisor/cli_tasks.h"
-#include "supervisor/client.h"
+#include "supervisor/corral/commands.h"
+#include "supervisor/corral/connection.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -34,9 +34,9 @@ static void assert_fields(int argc, char **argv, const char *expected, struct cl
 	json_t *want, *got;
 	char *text;
 
-	if (cli_parse(argc, argv, &cmd, err, sizeof(err)) != 0)
+	if (commands_parse(argc, argv, &cmd, err, sizeof(err)) != 0)
 		fail_msg("corral %s: %s", argv[0], err);
-	text = cli_command_fields_json(&cmd);
+	text = commands_fields_json(&cmd);
 	want = json_loads(expected, 0, NULL);
 	got = json_loads(text, 0, NULL);
 	assert_non_null(want);
@@ -48,7 +48,7 @@ static void assert_fields(int argc, char **argv, const char *expected, struct cl
 	if (out)
 		*out = cmd;
 	else
-		cli_command_free(&cmd);
+		commands_free(&cmd);
 }
 
 static void assert_usage_error(int argc, char **argv, const char *needle)
@@ -56,7 +56,7 @@ static void assert_usage_error(int argc, char **argv, const char *needle)
 	struct cli_command cmd;
 	char err[256] = "";
 
-	assert_int_equal(cli_parse(argc, argv, &cmd, err, sizeof(err)), -EINVAL);
+	assert_int_equal(commands_parse(argc, argv, &cmd, err, sizeof(err)), -EINVAL);
 	if (!strstr(err, needle))
 		fail_msg("corral %s: '%s' lacks '%s'", argv[0], err, needle);
 	assert_null(cmd.fields);
@@ -82,7 +82,7 @@ static void test_submit_options_after_command_belong_to_it(void **state)
 
 	assert_fields(ARGC(argv), argv, "{\"argv\": [\"ls\", \"-la\", \"--json\"]}", &cmd);
 	assert_false(cmd.json);
-	cli_command_free(&cmd);
+	commands_free(&cmd);
 }
 
 static void test_submit_wait_and_json_are_flags(void **state)
@@ -94,7 +94,7 @@ static void test_submit_wait_and_json_are_flags(void **state)
 	assert_true(cmd.wait);
 	assert_true(cmd.json);
 	assert_int_equal(cmd.op, API_OP_SUBMIT);
-	cli_command_free(&cmd);
+	commands_free(&cmd);
 }
 
 static void test_submit_without_command_is_usage_error(void **state)
@@ -174,7 +174,7 @@ static void test_status_takes_an_id(void **state)
 	assert_fields(ARGC(argv), argv, "{\"id\": 42}", &cmd);
 	assert_int_equal(cmd.op, API_OP_STATUS);
 	assert_true(cmd.json);
-	cli_command_free(&cmd);
+	commands_free(&cmd);
 }
 
 static void test_status_without_id_is_usage_error(void **state)
@@ -255,7 +255,7 @@ static void test_cancel_takes_an_id(void **state)
 
 	assert_fields(ARGC(argv), argv, "{\"id\": 7}", &cmd);
 	assert_int_equal(cmd.op, API_OP_CANCEL);
-	cli_command_free(&cmd);
+	commands_free(&cmd);
 }
 
 static void test_wait_timeout_in_ms(void **state)
@@ -279,7 +279,7 @@ static void test_logs_stderr_follow(void **state)
 
 	assert_fields(ARGC(argv), argv, "{\"id\": 9, \"stream\": \"stderr\"}", &cmd);
 	assert_true(cmd.follow);
-	cli_command_free(&cmd);
+	commands_free(&cmd);
 }
 
 static void test_usage_month(void **state)
@@ -309,9 +309,9 @@ static void test_help_is_a_flag(void **state)
 	struct cli_command cmd;
 	char err[256];
 
-	assert_int_equal(cli_parse(ARGC(argv), argv, &cmd, err, sizeof(err)), 0);
+	assert_int_equal(commands_parse(ARGC(argv), argv, &cmd, err, sizeof(err)), 0);
 	assert_true(cmd.help);
-	cli_command_free(&cmd);
+	commands_free(&cmd);
 }
 
 static void test_socket_option(void **state)
@@ -321,16 +321,16 @@ static void test_socket_option(void **state)
 
 	assert_fields(ARGC(argv), argv, "{}", &cmd);
 	assert_string_equal(cmd.socket, "/tmp/x.sock");
-	cli_command_free(&cmd);
+	commands_free(&cmd);
 }
 
 static void test_socket_path_precedence(void **state)
 {
 	unsetenv(CLIENT_SOCKET_ENV);
-	assert_string_equal(client_socket_path(NULL), "/run/corral/corrald.sock");
+	assert_string_equal(connection_socket_path(NULL), "/run/corral/corrald.sock");
 	setenv(CLIENT_SOCKET_ENV, "/tmp/env.sock", 1);
-	assert_string_equal(client_socket_path(NULL), "/tmp/env.sock");
-	assert_string_equal(client_socket_path("/tmp/opt.sock"), "/tmp/opt.sock");
+	assert_string_equal(connection_socket_path(NULL), "/tmp/env.sock");
+	assert_string_equal(connection_socket_path("/tmp/opt.sock"), "/tmp/opt.sock");
 	unsetenv(CLIENT_SOCKET_ENV);
 }
 
@@ -342,7 +342,7 @@ static int exit_for(const char *task_json)
 	int code;
 
 	assert_non_null(task);
-	code = cli_task_exit_code(task);
+	code = format_task_exit_code(task);
 	json_decref(task);
 	return code;
 }
@@ -381,8 +381,8 @@ static void test_exit_code_per_reason(void **state)
 
 static void test_exit_code_for_errors(void **state)
 {
-	assert_int_equal(cli_error_exit_code("wait_timeout"), 75);
-	assert_int_equal(cli_error_exit_code("not_found"), 1);
+	assert_int_equal(format_error_exit_code("wait_timeout"), 75);
+	assert_int_equal(format_error_exit_code("not_found"), 1);
 }
 
 /* ---- formatting ----------------------------------------------------------- */
@@ -391,9 +391,9 @@ static void test_format_time_is_utc_iso(void **state)
 {
 	char buf[32];
 
-	cli_format_time(1700000000123456, buf, sizeof(buf));
+	format_time(1700000000123456, buf, sizeof(buf));
 	assert_string_equal(buf, "2023-11-14T22:13:20Z");
-	cli_format_time(0, buf, sizeof(buf));
+	format_time(0, buf, sizeof(buf));
 	assert_string_equal(buf, "-");
 }
 
@@ -401,13 +401,13 @@ static void test_format_cpu_units(void **state)
 {
 	char buf[32];
 
-	cli_format_seconds(1234567, buf, sizeof(buf));
+	format_seconds(1234567, buf, sizeof(buf));
 	assert_string_equal(buf, "1.234s");
-	cli_format_hours(9000000000, buf, sizeof(buf));
+	format_hours(9000000000, buf, sizeof(buf));
 	assert_string_equal(buf, "2.50h");
-	cli_format_bytes(268435456, buf, sizeof(buf));
+	format_bytes(268435456, buf, sizeof(buf));
 	assert_string_equal(buf, "256M");
-	cli_format_bytes(1536, buf, sizeof(buf));
+	format_bytes(1536, buf, sizeof(buf));
 	assert_string_equal(buf, "1.5K");
 }
 
@@ -436,7 +436,7 @@ static char *capture(void (*print)(FILE *, json_t *), const char *json_text)
 
 static void test_print_task_shows_key_fields(void **state)
 {
-	char *text = capture(cli_print_task, task_text);
+	char *text = capture(format_print_task, task_text);
 
 	assert_non_null(strstr(text, "id:         42\n"));
 	assert_non_null(strstr(text, "command:    sh -c 'echo hi'\n"));
@@ -458,7 +458,7 @@ static void test_task_table_columns_align(void **state)
 	snprintf(list, sizeof(list), "[%s, {\"id\": 7, \"user\": \"bo\", \"argv\": [\"true\"],"
 		 " \"state\": \"queued\", \"reason\": null, \"exit_code\": null, \"signal\": null}]",
 		 task_text);
-	text = capture(cli_print_task_table, list);
+	text = capture(format_print_task_table, list);
 	assert_non_null(strstr(text, "ID  USER   STATE             EXIT   SUBMITTED             "
 				     "WALL     CPU      COMMAND\n"));
 	assert_non_null(strstr(text, "42  alice  failed (timeout)  sig 9  2023-11-14T22:13:20Z  "
@@ -472,7 +472,7 @@ static void test_task_table_columns_align(void **state)
 
 static void test_queue_table(void **state)
 {
-	char *text = capture(cli_print_queue_table,
+	char *text = capture(format_print_queue_table,
 			     "[{\"id\": 5, \"user\": \"alice\", \"position\": 1, \"pending_reason\":"
 			     " \"concurrency_limit\", \"pending_message\": \"2 of 2 running\"}]");
 
@@ -483,7 +483,7 @@ static void test_queue_table(void **state)
 
 static void test_usage_table_in_hours(void **state)
 {
-	char *text = capture(cli_print_usage_table,
+	char *text = capture(format_print_usage_table,
 			     "[{\"user\": \"alice\", \"plan\": \"free\", \"month\": \"2024-05\","
 			     " \"cpu_used_us\": 1800000000, \"cpu_budget_us\": 36000000000,"
 			     " \"cpu_left_us\": 34200000000, \"running\": 1, \"queued\": 2},"
@@ -610,7 +610,7 @@ static void run_corral(struct fake *f, struct run *r, int argc, char **args)
 	argv[2] = f->path;
 	for (int i = 1; i < argc; i++)
 		argv[i + 2] = args[i];
-	r->code = cli_tasks_run(argc + 2, argv, out, err);
+	r->code = cli_run_command(argc + 2, argv, out, err);
 	fclose(out);
 	fclose(err);
 	free(argv);
@@ -783,7 +783,7 @@ static void test_missing_socket_says_is_corrald_running(void **state)
 static void test_client_call_on_socketpair(void **state)
 {
 	int sv[2];
-	struct client c;
+	struct connection c;
 	json_t *resp = NULL;
 	char err[256], line[256];
 	static const char replies[] = "{\"ok\":true,\"n\":1}\n{\"ok\":true,\"n\":2}\n";
@@ -791,11 +791,11 @@ static void test_client_call_on_socketpair(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	/* both replies at once: the second must stay buffered for the second call */
 	assert_int_equal(write(sv[1], replies, strlen(replies)), (ssize_t)strlen(replies));
-	client_attach(&c, sv[0], "pair");
-	assert_int_equal(client_call(&c, "{\"op\":\"ping\"}", &resp, err, sizeof(err)), 0);
+	connection_attach(&c, sv[0], "pair");
+	assert_int_equal(connection_call(&c, "{\"op\":\"ping\"}", &resp, err, sizeof(err)), 0);
 	assert_int_equal(json_integer_value(json_object_get(resp, "n")), 1);
 	json_decref(resp);
-	assert_int_equal(client_call(&c, "{\"op\":\"version\"}", &resp, err, sizeof(err)), 0);
+	assert_int_equal(connection_call(&c, "{\"op\":\"version\"}", &resp, err, sizeof(err)), 0);
 	assert_int_equal(json_integer_value(json_object_get(resp, "n")), 2);
 	json_decref(resp);
 	assert_true(read_request(sv[1], line, sizeof(line)));
@@ -803,24 +803,24 @@ static void test_client_call_on_socketpair(void **state)
 	assert_true(read_request(sv[1], line, sizeof(line)));
 	assert_string_equal(line, "{\"op\":\"version\"}");
 	close(sv[1]);
-	client_close(&c);
+	connection_close(&c);
 }
 
 static void test_client_call_rejects_garbage(void **state)
 {
 	int sv[2];
-	struct client c;
+	struct connection c;
 	json_t *resp = NULL;
 	char err[256];
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(write(sv[1], "hello\n", 6), 6);
-	client_attach(&c, sv[0], "pair");
-	assert_int_equal(client_call(&c, "{\"op\":\"ping\"}", &resp, err, sizeof(err)), -EPROTO);
+	connection_attach(&c, sv[0], "pair");
+	assert_int_equal(connection_call(&c, "{\"op\":\"ping\"}", &resp, err, sizeof(err)), -EPROTO);
 	assert_null(resp);
 	assert_non_null(strstr(err, "malformed response"));
 	close(sv[1]);
-	client_close(&c);
+	connection_close(&c);
 }
 
 int main(void)

@@ -2,7 +2,7 @@
  * tests/unit/test_policy_cli.c — `corral policy check` and `corral policy
  * show`: exit codes and what they print.
  */
-#include "supervisor/cli_policy.h"
+#include "supervisor/corral/policy_cmd.h"
 #include "tests/unit/policy_helpers.h"
 
 struct capture {
@@ -48,7 +48,7 @@ static void test_check_good_policy_prints_summary(void **state)
 
 	(void)state;
 	capture_open(&c);
-	assert_int_equal(cli_policy_check("contrib/policy/corral.conf", c.out, c.err), 0);
+	assert_int_equal(policy_cmd_check("contrib/policy/corral.conf", c.out, c.err), 0);
 	capture_close(&c);
 	assert_non_null(strstr(c.out_text, "contrib/policy/corral.conf: OK\n"));
 	assert_non_null(strstr(c.out_text, "plans:    3 (free, operator, pro)"));
@@ -65,7 +65,7 @@ static void test_check_bad_policy_prints_every_error_and_fails(void **state)
 
 	(void)state;
 	capture_open(&c);
-	assert_int_equal(cli_policy_check(path, c.out, c.err), 1);
+	assert_int_equal(policy_cmd_check(path, c.out, c.err), 1);
 	capture_close(&c);
 	assert_string_equal(c.out_text, "");
 	snprintf(expect, sizeof(expect), "%s:2: key 'memory': '1000T' is out of range", path);
@@ -87,7 +87,7 @@ static void test_show_user_prints_effective_limits(void **state)
 
 	(void)state;
 	capture_open(&c);
-	assert_int_equal(cli_policy_show(path, CLI_SHOW_USER, "alice", c.out, c.err), 0);
+	assert_int_equal(policy_cmd_show(path, CLI_SHOW_USER, "alice", c.out, c.err), 0);
 	capture_close(&c);
 	assert_non_null(strstr(c.out_text, "# tenant alice: its [user] section, plan pro\n"));
 	assert_non_null(strstr(c.out_text, "memory            = 2G\n"));
@@ -107,7 +107,7 @@ static void test_show_unknown_user_without_default_fails(void **state)
 
 	(void)state;
 	capture_open(&c);
-	assert_int_equal(cli_policy_show(path, CLI_SHOW_USER, "bob", c.out, c.err), 1);
+	assert_int_equal(policy_cmd_show(path, CLI_SHOW_USER, "bob", c.out, c.err), 1);
 	capture_close(&c);
 	assert_non_null(strstr(c.err_text, "tenant 'bob' has no [user bob] section and there is "
 					   "no [default]"));
@@ -122,9 +122,9 @@ static void test_show_profile_and_supervisor(void **state)
 
 	(void)state;
 	capture_open(&c);
-	assert_int_equal(cli_policy_show("contrib/policy/corral.conf", CLI_SHOW_PROFILE, "strict",
+	assert_int_equal(policy_cmd_show("contrib/policy/corral.conf", CLI_SHOW_PROFILE, "strict",
 					 c.out, c.err), 0);
-	assert_int_equal(cli_policy_show("contrib/policy/corral.conf", CLI_SHOW_SUPERVISOR, NULL,
+	assert_int_equal(policy_cmd_show("contrib/policy/corral.conf", CLI_SHOW_SUPERVISOR, NULL,
 					 c.out, c.err), 0);
 	capture_close(&c);
 	assert_non_null(strstr(c.out_text, "seccomp       = strict\n"));
@@ -143,9 +143,9 @@ static void test_usage_errors_exit_2(void **state)
 	(void)state;
 	stderr = fopen("/dev/null", "w");
 	assert_non_null(stderr);
-	assert_int_equal(cli_policy_main(1, none), 2);
-	assert_int_equal(cli_policy_main(2, bad), 2);
-	assert_int_equal(cli_policy_main(6, two), 2);
+	assert_int_equal(policy_cmd_main(1, none), 2);
+	assert_int_equal(policy_cmd_main(2, bad), 2);
+	assert_int_equal(policy_cmd_main(6, two), 2);
 	fclose(stderr);
 	stderr = saved;
 }

@@ -3,7 +3,7 @@
  * struct jail_spec: what is taken from where, what the caller keeps, and
  * that the result outlives the policy.
  */
-#include "supervisor/profile_spec.h"
+#include "supervisor/jailspec/jailspec.h"
 #include "tests/unit/policy_helpers.h"
 
 #define MiB (1024ULL * 1024)
@@ -41,12 +41,12 @@ static const char *const text =
 static void test_profile_fields_fill_the_spec(void **state)
 {
 	struct policy *p = load_ok(text);
-	struct profile_spec ps;
+	struct jailspec ps;
 	struct jail_error err;
 	const struct jail_spec *s = &ps.spec;
 
 	(void)state;
-	assert_int_equal(profile_spec_build(&ps, NULL, policy_profile(p, "py"), NULL, &err), 0);
+	assert_int_equal(jailspec_build(&ps, NULL, policy_profile(p, "py"), NULL, &err), 0);
 	assert_int_equal(s->n_mounts, 3);
 	/* Sorted by target, parents before children. */
 	assert_string_equal(s->mounts[0].target, "/data");
@@ -63,7 +63,7 @@ static void test_profile_fields_fill_the_spec(void **state)
 	assert_string_equal(s->cwd, "/work/src");
 	assert_string_equal(s->hostname, "box");
 	assert_int_equal(s->seccomp, JAIL_SECCOMP_STRICT);
-	assert_true(profile_spec_needs_filter(&ps));
+	assert_true(jailspec_needs_filter(&ps));
 	assert_string_equal(ps.seccomp_allow[0], "ptrace");
 	assert_null(ps.seccomp_deny);
 	assert_int_equal(s->uid, 2000);
@@ -75,34 +75,34 @@ static void test_profile_fields_fill_the_spec(void **state)
 	/* No limits given: none set. */
 	assert_int_equal(s->memory_bytes, 0);
 	assert_int_equal(s->wall_time_ms, 0);
-	profile_spec_free(&ps);
+	jailspec_free(&ps);
 	policy_free(p);
 }
 
 static void test_limits_fill_the_spec(void **state)
 {
 	struct policy *p = load_ok(text);
-	struct profile_spec ps;
+	struct jailspec ps;
 	struct policy_limits l;
 	struct jail_error err;
 
 	(void)state;
 	assert_int_equal(policy_limits_for(p, "alice", &l), 0);
-	assert_int_equal(profile_spec_build(&ps, NULL, policy_profile(p, l.profile), &l, &err), 0);
+	assert_int_equal(jailspec_build(&ps, NULL, policy_profile(p, l.profile), &l, &err), 0);
 	assert_int_equal(ps.spec.memory_bytes, 2 * GiB);
 	assert_int_equal(ps.spec.pids_max, 100);
 	assert_int_equal(ps.spec.cpu_millis, 1500);
 	assert_int_equal(ps.spec.wall_time_ms, 60000);
 	assert_int_equal(ps.spec.cpu_time_ms, 30000);
 	assert_int_equal(ps.spec.output_limit, MiB);
-	profile_spec_free(&ps);
+	jailspec_free(&ps);
 	policy_free(p);
 }
 
 static void test_base_fields_outside_the_profile_are_kept(void **state)
 {
 	struct policy *p = load_ok(text);
-	struct profile_spec ps;
+	struct jailspec ps;
 	struct jail_error err;
 	struct jail_spec base;
 	char *argv[] = { "true", NULL };
@@ -115,7 +115,7 @@ static void test_base_fields_outside_the_profile_are_kept(void **state)
 	base.cgroup_parent = "corral";
 	base.stdout_path = "/tmp/out";
 	base.memory_bytes = 42;  /* no limits passed: the base value stays */
-	assert_int_equal(profile_spec_from_policy(&ps, &base, p, "default", NULL, &err), 0);
+	assert_int_equal(jailspec_from_policy(&ps, &base, p, "default", NULL, &err), 0);
 	assert_ptr_equal(ps.spec.argv, argv);
 	assert_int_equal(ps.spec.host_uid, 123456);
 	assert_string_equal(ps.spec.cgroup_parent, "corral");
@@ -123,68 +123,68 @@ static void test_base_fields_outside_the_profile_are_kept(void **state)
 	assert_int_equal(ps.spec.memory_bytes, 42);
 	assert_int_equal(ps.spec.n_mounts, 0);
 	assert_null(ps.spec.env);  /* the runner's default environment */
-	assert_false(profile_spec_needs_filter(&ps));
+	assert_false(jailspec_needs_filter(&ps));
 	assert_string_equal(ps.spec.hostname, "corral");
 	assert_int_equal(ps.spec.uid, 1000);
-	profile_spec_free(&ps);
+	jailspec_free(&ps);
 	policy_free(p);
 }
 
 static void test_tenant_profile_is_used_when_none_named(void **state)
 {
 	struct policy *p = load_ok(text);
-	struct profile_spec ps;
+	struct jailspec ps;
 	struct jail_error err;
 
 	(void)state;
-	assert_int_equal(profile_spec_from_policy(&ps, NULL, p, NULL, "alice", &err), 0);
+	assert_int_equal(jailspec_from_policy(&ps, NULL, p, NULL, "alice", &err), 0);
 	assert_string_equal(ps.spec.hostname, "box");          /* profile py */
 	assert_int_equal(ps.spec.memory_bytes, 2 * GiB);
-	profile_spec_free(&ps);
+	jailspec_free(&ps);
 	/* An explicit profile wins over the plan's; the tenant's limits stay. */
-	assert_int_equal(profile_spec_from_policy(&ps, NULL, p, "default", "alice", &err), 0);
+	assert_int_equal(jailspec_from_policy(&ps, NULL, p, "default", "alice", &err), 0);
 	assert_string_equal(ps.spec.hostname, "corral");
 	assert_int_equal(ps.spec.memory_bytes, 2 * GiB);
-	profile_spec_free(&ps);
+	jailspec_free(&ps);
 	policy_free(p);
 }
 
 static void test_spec_outlives_the_policy(void **state)
 {
 	struct policy *p = load_ok(text);
-	struct profile_spec ps;
+	struct jailspec ps;
 	struct jail_error err;
 
 	(void)state;
-	assert_int_equal(profile_spec_from_policy(&ps, NULL, p, "py", "bob", &err), 0);
+	assert_int_equal(jailspec_from_policy(&ps, NULL, p, "py", "bob", &err), 0);
 	policy_free(p);  /* e.g. a reload swapped it */
 	assert_string_equal(ps.spec.mounts[1].source, "/opt/python");
 	assert_string_equal(ps.spec.cwd, "/work/src");
 	assert_int_equal(ps.spec.memory_bytes, 512 * MiB);  /* free: built-in default */
-	profile_spec_free(&ps);
+	jailspec_free(&ps);
 }
 
 static void test_missing_profile_is_enoent(void **state)
 {
 	struct policy *p = load_ok(text);
-	struct profile_spec ps;
+	struct jailspec ps;
 	struct jail_error err;
 
 	(void)state;
-	assert_int_equal(profile_spec_from_policy(&ps, NULL, p, "nope", NULL, &err), -ENOENT);
+	assert_int_equal(jailspec_from_policy(&ps, NULL, p, "nope", NULL, &err), -ENOENT);
 	assert_string_equal(err.message, "t.conf has no [profile nope]");
-	profile_spec_free(&ps);  /* zeroed: safe */
+	jailspec_free(&ps);  /* zeroed: safe */
 	policy_free(p);
 }
 
 static void test_tenant_without_section_or_default_is_enoent(void **state)
 {
 	struct policy *p = load_ok(text);
-	struct profile_spec ps;
+	struct jailspec ps;
 	struct jail_error err;
 
 	(void)state;
-	assert_int_equal(profile_spec_from_policy(&ps, NULL, p, NULL, "mallory", &err), -ENOENT);
+	assert_int_equal(jailspec_from_policy(&ps, NULL, p, NULL, "mallory", &err), -ENOENT);
 	assert_non_null(strstr(err.message, "tenant 'mallory' has no [user] section"));
 	assert_int_equal(err.err, ENOENT);
 	policy_free(p);

@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "supervisor/run_args.h"
-#include "supervisor/run_policy.h"
-#include "supervisor/units.h"
+#include "supervisor/corral-run/run_args.h"
+#include "supervisor/corral-run/run_policy.h"
+#include "supervisor/common/units.h"
 
 #define ARGV(...) ((char *[]){ "corral-run", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "corral-run", __VA_ARGS__ }) / sizeof(char *)))
@@ -80,7 +80,7 @@ static void test_flags_fill_the_spec(void **state)
 	struct run_options o;
 	char msg[256];
 
-	run_options_init(&o);
+	run_args_init(&o);
 	assert_int_equal(PARSE(&o, msg, "--memory", "256M", "--pids", "32", "--cpus", "0.5", "--time", "2s",
 			       "--wall-time", "1m", "--output-limit", "1K", "--seccomp", "strict", "--hostname",
 			       "h", "--env", "A=1", "--tmpfs", "/scratch:1M", "--ro-bind", "/usr:/opt/usr",
@@ -104,7 +104,7 @@ static void test_flags_fill_the_spec(void **state)
 	assert_true(o.json);
 	assert_string_equal(o.spec.argv[0], "/bin/echo");
 	assert_string_equal(o.spec.argv[1], "hi");
-	run_options_free(&o);
+	run_args_free(&o);
 }
 
 static void test_negative_memory_is_refused(void **state)
@@ -112,10 +112,10 @@ static void test_negative_memory_is_refused(void **state)
 	struct run_options o;
 	char msg[256];
 
-	run_options_init(&o);
+	run_args_init(&o);
 	assert_int_equal(PARSE(&o, msg, "--memory", "-5", "--", "true"), -EINVAL);
 	assert_non_null(strstr(msg, "--memory: '-5' is not a size"));
-	run_options_free(&o);
+	run_args_free(&o);
 }
 
 static void test_zero_cpus_is_refused(void **state)
@@ -123,10 +123,10 @@ static void test_zero_cpus_is_refused(void **state)
 	struct run_options o;
 	char msg[256];
 
-	run_options_init(&o);
+	run_args_init(&o);
 	assert_int_equal(PARSE(&o, msg, "--cpus", "0", "--", "true"), -EINVAL);
 	assert_non_null(strstr(msg, "--cpus"));
-	run_options_free(&o);
+	run_args_free(&o);
 }
 
 static void test_unknown_seccomp_profile_is_refused(void **state)
@@ -134,10 +134,10 @@ static void test_unknown_seccomp_profile_is_refused(void **state)
 	struct run_options o;
 	char msg[256];
 
-	run_options_init(&o);
+	run_args_init(&o);
 	assert_int_equal(PARSE(&o, msg, "--seccomp", "lax", "--", "true"), -EINVAL);
 	assert_non_null(strstr(msg, "unknown profile 'lax'"));
-	run_options_free(&o);
+	run_args_free(&o);
 }
 
 static void test_missing_bind_source_is_refused(void **state)
@@ -145,11 +145,11 @@ static void test_missing_bind_source_is_refused(void **state)
 	struct run_options o;
 	char msg[256];
 
-	run_options_init(&o);
+	run_args_init(&o);
 	assert_int_equal(PARSE(&o, msg, "--bind", "/no/such/path:/x", "--", "true"), -EINVAL);
 	assert_non_null(strstr(msg, "/no/such/path"));
 	assert_non_null(strstr(msg, "No such file or directory"));
-	run_options_free(&o);
+	run_args_free(&o);
 }
 
 static void test_relative_bind_source_is_refused(void **state)
@@ -157,10 +157,10 @@ static void test_relative_bind_source_is_refused(void **state)
 	struct run_options o;
 	char msg[256];
 
-	run_options_init(&o);
+	run_args_init(&o);
 	assert_int_equal(PARSE(&o, msg, "--ro-bind", "usr", "--", "true"), -EINVAL);
 	assert_non_null(strstr(msg, "must be an absolute path"));
-	run_options_free(&o);
+	run_args_free(&o);
 }
 
 static void test_unknown_flag_and_missing_value_are_refused(void **state)
@@ -168,14 +168,14 @@ static void test_unknown_flag_and_missing_value_are_refused(void **state)
 	struct run_options o;
 	char msg[256];
 
-	run_options_init(&o);
+	run_args_init(&o);
 	assert_int_equal(PARSE(&o, msg, "--frobnicate", "--", "true"), -EINVAL);
 	assert_non_null(strstr(msg, "unknown option '--frobnicate'"));
-	run_options_free(&o);
-	run_options_init(&o);
+	run_args_free(&o);
+	run_args_init(&o);
 	assert_int_equal(PARSE(&o, msg, "--memory"), -EINVAL);
 	assert_non_null(strstr(msg, "needs a value"));
-	run_options_free(&o);
+	run_args_free(&o);
 }
 
 static void test_no_command_is_refused(void **state)
@@ -183,10 +183,10 @@ static void test_no_command_is_refused(void **state)
 	struct run_options o;
 	char msg[256];
 
-	run_options_init(&o);
+	run_args_init(&o);
 	assert_int_equal(PARSE(&o, msg, "--memory", "1G"), -EINVAL);
 	assert_non_null(strstr(msg, "no command given"));
-	run_options_free(&o);
+	run_args_free(&o);
 }
 
 static void test_bad_env_is_refused(void **state)
@@ -194,10 +194,10 @@ static void test_bad_env_is_refused(void **state)
 	struct run_options o;
 	char msg[256];
 
-	run_options_init(&o);
+	run_args_init(&o);
 	assert_int_equal(PARSE(&o, msg, "--env", "NOVALUE", "--", "true"), -EINVAL);
 	assert_non_null(strstr(msg, "expected KEY=VALUE"));
-	run_options_free(&o);
+	run_args_free(&o);
 }
 
 static void test_absurd_memory_is_refused_by_spec_validation(void **state)
@@ -205,30 +205,30 @@ static void test_absurd_memory_is_refused_by_spec_validation(void **state)
 	struct run_options o;
 	char msg[256];
 
-	run_options_init(&o);
+	run_args_init(&o);
 	assert_int_equal(PARSE(&o, msg, "--memory", "5000P", "--", "true"), -EINVAL);
 	assert_non_null(strstr(msg, "outside 1M..1P"));
-	run_options_free(&o);
+	run_args_free(&o);
 }
 
 static void test_exit_codes_are_distinct_per_status(void **state)
 {
 	struct jail_result r = { .status = JAIL_EXIT_NONZERO, .exit_code = 3 };
 
-	assert_int_equal(run_exit_code(&r), 3);
+	assert_int_equal(run_args_exit_code(&r), 3);
 	r.status = JAIL_SIGNALED;
 	r.signal = 11;
-	assert_int_equal(run_exit_code(&r), 139);
+	assert_int_equal(run_args_exit_code(&r), 139);
 	r.status = JAIL_TIMEOUT;
-	assert_int_equal(run_exit_code(&r), RUN_EXIT_TIMEOUT);
+	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_TIMEOUT);
 	r.status = JAIL_CPU_LIMIT;
-	assert_int_equal(run_exit_code(&r), RUN_EXIT_CPU_LIMIT);
+	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_CPU_LIMIT);
 	r.status = JAIL_OOM;
-	assert_int_equal(run_exit_code(&r), RUN_EXIT_OOM);
+	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_OOM);
 	r.status = JAIL_OUTPUT_LIMIT;
-	assert_int_equal(run_exit_code(&r), RUN_EXIT_OUTPUT_LIMIT);
+	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_OUTPUT_LIMIT);
 	r.status = JAIL_SPAWN_ERROR;
-	assert_int_equal(run_exit_code(&r), RUN_EXIT_SETUP);
+	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_SETUP);
 }
 
 static void test_result_json_has_the_documented_fields(void **state)
@@ -298,7 +298,7 @@ static void test_policy_profile_and_plan_fill_the_spec_and_flags_override(void *
 	char msg[256];
 
 	write_policy(path, sizeof(path));
-	run_options_init(&o);
+	run_args_init(&o);
 	run_policy_init(&p);
 	char *argv[] = { "corral-run", "--policy", path, "--user", "alice", "--pids", "8", "--tmpfs", "/x",
 			 "--", "true", NULL };
@@ -314,7 +314,7 @@ static void test_policy_profile_and_plan_fill_the_spec_and_flags_override(void *
 	assert_string_equal(o.spec.mounts[0].target, "/scratch");
 	assert_string_equal(o.spec.mounts[1].target, "/x");
 	run_policy_free(&p);
-	run_options_free(&o);
+	run_args_free(&o);
 	unlink(path);
 }
 
@@ -331,7 +331,7 @@ static void test_bad_policy_file_is_refused_with_file_and_line(void **state)
 	assert_non_null(f);
 	fputs("[plan x]\nmemroy = 1G\n", f);
 	fclose(f);
-	run_options_init(&o);
+	run_args_init(&o);
 	run_policy_init(&p);
 	char *argv[] = { "corral-run", "--policy", path, "--", "true", NULL };
 	assert_int_equal(run_args_scan_policy(5, argv, &o, msg, sizeof(msg)), 0);
@@ -339,7 +339,7 @@ static void test_bad_policy_file_is_refused_with_file_and_line(void **state)
 	assert_non_null(strstr(msg, ":2:"));
 	assert_non_null(strstr(msg, "memroy"));
 	run_policy_free(&p);
-	run_options_free(&o);
+	run_args_free(&o);
 	unlink(path);
 }
 

@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
-#include "supervisor/sched.h"
+#include "supervisor/sched/sched.h"
 
 #define MAX_USERS 8
 #define MAX_TASKS 128

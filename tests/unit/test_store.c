@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_store.c — the durable store (supervisor/store.h) on a real
+ * tests/unit/test_store.c — the durable store (supervisor/store/store.h) on a real
  * SQLite file in a fresh temp directory per test, synchronous=FULL as in
  * production (no test here asks for synchronous=OFF).  Times come from a
  * fake clock: plain numbers.
@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "supervisor/store.h"
+#include "supervisor/store/store.h"
 
 struct fixture {
 	char dir[64];

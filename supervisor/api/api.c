@@ -1,0 +1,604 @@
+/*
+ * supervisor/api/api.c — the wire protocol codec: strict parsing of request
+ * lines into struct api_request, building request lines (client side),
+ * and response lines.  Pure: no I/O, no clock.  Base64 for log chunks is
+ * in api_base64.c.
+ * TASK objects are built in api_task.c; the socket and event loop live in
+ * the daemon, the client's socket I/O in client.c.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor/api/api.h"
+#include "supervisor/store/store.h"
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Upper bounds that catch a typo or an overflow before the plan check does. */
+#define API_MAX_DURATION_MS (366ull * 24 * 3600 * 1000)   /* a year */
+#define API_MAX_MEMORY_BYTES (1ull << 50)                  /* 1 PiB */
+#define API_MAX_OFFSET ((uint64_t)INT64_MAX)
+
+static const char *const error_names[] = {
+	[API_ERR_NONE] = NULL,
+	[API_ERR_BAD_REQUEST] = "bad_request",
+	[API_ERR_UNKNOWN_OP] = "unknown_op",
+	[API_ERR_TOO_LARGE] = "too_large",
+	[API_ERR_UNKNOWN_USER] = "unknown_user",
+	[API_ERR_FORBIDDEN] = "forbidden",
+	[API_ERR_NOT_FOUND] = "not_found",
+	[API_ERR_UNKNOWN_PROFILE] = "unknown_profile",
+	[API_ERR_LIMIT_EXCEEDED] = "limit_exceeded",
+	[API_ERR_CONCURRENCY_LIMIT] = "concurrency_limit",
+	[API_ERR_BUDGET_EXHAUSTED] = "budget_exhausted",
+	[API_ERR_QUEUE_FULL] = "queue_full",
+	[API_ERR_WAIT_TIMEOUT] = "wait_timeout",
+	[API_ERR_SHUTTING_DOWN] = "shutting_down",
+	[API_ERR_STORAGE_FULL] = "storage_full",
+	[API_ERR_INTERNAL] = "internal",
+	[API_ERR_HOST_CAPACITY] = "host_capacity",
+	[API_ERR_POLICY_INVALID] = "policy_invalid",
+};
+
+static const char *const op_names[] = {
+	[API_OP_PING] = "ping",     [API_OP_VERSION] = "version", [API_OP_SUBMIT] = "submit",
+	[API_OP_STATUS] = "status", [API_OP_LIST] = "list",       [API_OP_QUEUE] = "queue",
+	[API_OP_CANCEL] = "cancel", [API_OP_WAIT] = "wait",       [API_OP_LOGS] = "logs",
+	[API_OP_USAGE] = "usage",   [API_OP_POLICY_RELOAD] = "policy_reload",
+};
+
+const char *api_error_name(enum api_error_code code)
+{
+	return (unsigned)code < COUNT_OF(error_names) ? error_names[code] : NULL;
+}
+
+int api_error_parse(const char *name, enum api_error_code *out)
+{
+	for (size_t i = 1; name && i < COUNT_OF(error_names); i++) {
+		if (strcmp(name, error_names[i]) == 0) {
+			*out = (enum api_error_code)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *api_op_name(enum api_op op)
+{
+	return (unsigned)op < COUNT_OF(op_names) ? op_names[op] : NULL;
+}
+
+int api_op_parse(const char *name, enum api_op *out)
+{
+	for (size_t i = 0; name && i < COUNT_OF(op_names); i++) {
+		if (strcmp(name, op_names[i]) == 0) {
+			*out = (enum api_op)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* ---- request parsing ---------------------------------------------------- */
+
+enum field_kind {
+	F_ARGV, F_ENV, F_USER, F_PROFILE, F_CWD, F_STDIN, F_TIMEOUT, F_CPU_LIMIT, F_MEMORY,
+	F_NO_QUEUE, F_ID, F_STATE, F_LIMIT, F_STREAM, F_OFFSET, F_MAX, F_FOLLOW, F_MONTH,
+};
+
+struct field_spec {
+	const char *name;
+	enum field_kind kind;
+	bool required;
+};
+
+struct op_spec {
+	const struct field_spec *fields;
+	size_t count;
+};
+
+static const struct field_spec submit_fields[] = {
+	{ "argv", F_ARGV, true },       { "user", F_USER, false },
+	{ "profile", F_PROFILE, false }, { "env", F_ENV, false },
+	{ "cwd", F_CWD, false },        { "stdin", F_STDIN, false },
+	{ "timeout_ms", F_TIMEOUT, false }, { "cpu_limit_ms", F_CPU_LIMIT, false },
+	{ "memory_bytes", F_MEMORY, false }, { "no_queue", F_NO_QUEUE, false },
+};
+static const struct field_spec id_fields[] = { { "id", F_ID, true } };
+static const struct field_spec list_fields[] = {
+	{ "user", F_USER, false }, { "state", F_STATE, false }, { "limit", F_LIMIT, false },
+};
+static const struct field_spec queue_fields[] = { { "user", F_USER, false } };
+static const struct field_spec wait_fields[] = {
+	{ "id", F_ID, true }, { "timeout_ms", F_TIMEOUT, false },
+};
+static const struct field_spec logs_fields[] = {
+	{ "id", F_ID, true },         { "stream", F_STREAM, false }, { "offset", F_OFFSET, false },
+	{ "max", F_MAX, false },      { "follow", F_FOLLOW, false },
+};
+static const struct field_spec usage_fields[] = {
+	{ "user", F_USER, false }, { "month", F_MONTH, false },
+};
+
+#define SPEC(a) { a, COUNT_OF(a) }
+static const struct op_spec op_specs[] = {
+	[API_OP_PING] = { NULL, 0 },          [API_OP_VERSION] = { NULL, 0 },
+	[API_OP_SUBMIT] = SPEC(submit_fields), [API_OP_STATUS] = SPEC(id_fields),
+	[API_OP_LIST] = SPEC(list_fields),     [API_OP_QUEUE] = SPEC(queue_fields),
+	[API_OP_CANCEL] = SPEC(id_fields),     [API_OP_WAIT] = SPEC(wait_fields),
+	[API_OP_LOGS] = SPEC(logs_fields),     [API_OP_USAGE] = SPEC(usage_fields),
+	[API_OP_POLICY_RELOAD] = { NULL, 0 },
+};
+
+/* Parse state: where the error message goes. */
+struct parse_ctx {
+	struct api_request *req;
+	enum api_error_code *code;
+	char *msg;
+	size_t msg_size;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int fail(struct parse_ctx *ctx, enum api_error_code code, const char *fmt, ...)
+{
+	va_list ap;
+
+	*ctx->code = code;
+	if (ctx->msg && ctx->msg_size) {
+		va_start(ap, fmt);
+		vsnprintf(ctx->msg, ctx->msg_size, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* A JSON string without embedded NUL; its value through *out. */
+static int get_text(struct parse_ctx *ctx, const char *name, json_t *v, bool allow_empty,
+		    const char **out)
+{
+	if (!json_is_string(v))
+		return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' must be a string", name);
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' must not contain NUL characters",
+			    name);
+	if (!allow_empty && json_string_length(v) == 0)
+		return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' must not be empty", name);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int get_uint(struct parse_ctx *ctx, const char *name, json_t *v, uint64_t min,
+		    uint64_t max, uint64_t *out)
+{
+	json_int_t n;
+
+	if (!json_is_integer(v))
+		return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' must be an integer", name);
+	n = json_integer_value(v);
+	if (n < 0 || (uint64_t)n < min || (uint64_t)n > max)
+		return fail(ctx, API_ERR_BAD_REQUEST,
+			    "field '%s' must be between %" PRIu64 " and %" PRIu64 " (got %lld)",
+			    name, min, max, (long long)n);
+	*out = (uint64_t)n;
+	return 0;
+}
+
+static int get_bool(struct parse_ctx *ctx, const char *name, json_t *v, bool *out)
+{
+	if (!json_is_boolean(v))
+		return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' must be true or false", name);
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* An array of NUL-free strings, copied into a NULL-terminated vector. */
+static int get_strings(struct parse_ctx *ctx, const char *name, json_t *v, size_t max_count,
+		       char ***out, size_t *count)
+{
+	size_t n, i;
+	char **vec;
+
+	if (!json_is_array(v))
+		return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' must be an array of strings", name);
+	n = json_array_size(v);
+	if (n > max_count)
+		return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' has %zu entries (at most %zu)",
+			    name, n, max_count);
+	for (i = 0; i < n; i++) {
+		json_t *s = json_array_get(v, i);
+
+		if (!json_is_string(s))
+			return fail(ctx, API_ERR_BAD_REQUEST,
+				    "field '%s' must be an array of strings", name);
+		if (strlen(json_string_value(s)) != json_string_length(s))
+			return fail(ctx, API_ERR_BAD_REQUEST,
+				    "field '%s' entry %zu must not contain NUL characters", name, i);
+		if (json_string_length(s) >= API_MAX_ARG_BYTES)
+			return fail(ctx, API_ERR_BAD_REQUEST,
+				    "field '%s' entry %zu is %zu bytes long (at most %u)", name, i,
+				    json_string_length(s), API_MAX_ARG_BYTES - 1);
+	}
+	vec = calloc(n + 1, sizeof(*vec));
+	if (!vec)
+		return fail(ctx, API_ERR_INTERNAL, "out of memory");
+	for (i = 0; i < n; i++) {
+		vec[i] = strdup(json_string_value(json_array_get(v, i)));
+		if (!vec[i]) {
+			while (i--)
+				free(vec[i]);
+			free(vec);
+			return fail(ctx, API_ERR_INTERNAL, "out of memory");
+		}
+	}
+	*out = vec;
+	*count = n;
+	return 0;
+}
+
+static int check_month(struct parse_ctx *ctx, const char *m)
+{
+	int month;
+
+	for (int i = 0; i < 7; i++) {
+		if (i == 4 ? m[i] != '-' : (m[i] < '0' || m[i] > '9'))
+			goto bad;
+	}
+	if (m[7] != '\0')
+		goto bad;
+	month = (m[5] - '0') * 10 + (m[6] - '0');
+	if (month >= 1 && month <= 12 && strncmp(m, "1970", 4) >= 0)
+		return 0;
+bad:
+	return fail(ctx, API_ERR_BAD_REQUEST, "field 'month' must be YYYY-MM (got '%s')", m);
+}
+
+static int parse_field(struct parse_ctx *ctx, const struct field_spec *f, json_t *v)
+{
+	struct api_request *req = ctx->req;
+	enum store_task_state state;
+	int r;
+
+	switch (f->kind) {
+	case F_ARGV:
+		r = get_strings(ctx, f->name, v, API_MAX_ARGS, &req->argv, &req->argc);
+		if (r == 0 && req->argc == 0)
+			return fail(ctx, API_ERR_BAD_REQUEST, "field 'argv' must not be empty");
+		if (r == 0 && req->argv[0][0] == '\0')
+			return fail(ctx, API_ERR_BAD_REQUEST, "field 'argv': the command must not be empty");
+		return r;
+	case F_ENV:
+		r = get_strings(ctx, f->name, v, API_MAX_ENV, &req->env, &req->envc);
+		for (size_t i = 0; r == 0 && i < req->envc; i++) {
+			const char *eq = strchr(req->env[i], '=');
+
+			if (!eq || eq == req->env[i])
+				return fail(ctx, API_ERR_BAD_REQUEST,
+					    "field 'env' entry %zu must be NAME=VALUE (got '%.64s')",
+					    i, req->env[i]);
+		}
+		return r;
+	case F_USER:
+		return get_text(ctx, f->name, v, false, &req->user);
+	case F_PROFILE:
+		return get_text(ctx, f->name, v, false, &req->profile);
+	case F_CWD:
+		return get_text(ctx, f->name, v, false, &req->cwd);
+	case F_STDIN:
+		if (!json_is_string(v))
+			return fail(ctx, API_ERR_BAD_REQUEST, "field 'stdin' must be a string");
+		if (json_string_length(v) > API_MAX_STDIN)
+			return fail(ctx, API_ERR_BAD_REQUEST,
+				    "field 'stdin' is %zu bytes long (at most %u)",
+				    json_string_length(v), API_MAX_STDIN);
+		req->stdin_len = json_string_length(v);
+		req->stdin_data = malloc(req->stdin_len + 1);
+		if (!req->stdin_data)
+			return fail(ctx, API_ERR_INTERNAL, "out of memory");
+		memcpy(req->stdin_data, json_string_value(v), req->stdin_len + 1);
+		req->has_stdin = true;
+		return 0;
+	case F_TIMEOUT:
+		req->has_timeout = true;
+		/* wait may poll (0); a task needs at least a millisecond */
+		return get_uint(ctx, f->name, v, req->op == API_OP_WAIT ? 0 : 1,
+				API_MAX_DURATION_MS, &req->timeout_ms);
+	case F_CPU_LIMIT:
+		req->has_cpu_limit = true;
+		return get_uint(ctx, f->name, v, 1, API_MAX_DURATION_MS, &req->cpu_limit_ms);
+	case F_MEMORY:
+		req->has_memory = true;
+		return get_uint(ctx, f->name, v, 1, API_MAX_MEMORY_BYTES, &req->memory_bytes);
+	case F_NO_QUEUE:
+		return get_bool(ctx, f->name, v, &req->no_queue);
+	case F_FOLLOW:
+		return get_bool(ctx, f->name, v, &req->follow);
+	case F_ID: {
+		uint64_t id;
+
+		if (json_is_integer(v) && json_integer_value(v) <= 0)
+			return fail(ctx, API_ERR_BAD_REQUEST,
+				    "field 'id' must be a positive integer (got %lld)",
+				    (long long)json_integer_value(v));
+		r = get_uint(ctx, f->name, v, 1, (uint64_t)INT64_MAX, &id);
+		req->id = (int64_t)id;
+		req->has_id = r == 0;
+		return r;
+	}
+	case F_STATE:
+		r = get_text(ctx, f->name, v, false, &req->state);
+		if (r == 0 && store_state_parse(req->state, &state) < 0)
+			return fail(ctx, API_ERR_BAD_REQUEST,
+				    "field 'state' must be one of queued, running, succeeded, "
+				    "failed, cancelled (got '%.64s')", req->state);
+		return r;
+	case F_LIMIT:
+		return get_uint(ctx, f->name, v, 1, API_MAX_LIST_LIMIT, &req->limit);
+	case F_STREAM:
+		r = get_text(ctx, f->name, v, false, &req->stream);
+		if (r == 0 && strcmp(req->stream, "stdout") != 0 && strcmp(req->stream, "stderr") != 0)
+			return fail(ctx, API_ERR_BAD_REQUEST,
+				    "field 'stream' must be \"stdout\" or \"stderr\" (got '%.64s')",
+				    req->stream);
+		return r;
+	case F_OFFSET:
+		return get_uint(ctx, f->name, v, 0, API_MAX_OFFSET, &req->offset);
+	case F_MAX:
+		return get_uint(ctx, f->name, v, 1, API_MAX_LOG_CHUNK, &req->max);
+	case F_MONTH:
+		r = get_text(ctx, f->name, v, false, &req->month);
+		return r == 0 ? check_month(ctx, req->month) : r;
+	}
+	return fail(ctx, API_ERR_INTERNAL, "field '%s': no parser", f->name);
+}
+
+static int unknown_op(struct parse_ctx *ctx, const char *name)
+{
+	char ops[160] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < COUNT_OF(op_names); i++)
+		used += (size_t)snprintf(ops + used, sizeof(ops) - used, "%s%s", i ? ", " : "",
+					 op_names[i]);
+	return fail(ctx, API_ERR_UNKNOWN_OP, "unknown op '%.64s' (ops: %s)", name, ops);
+}
+
+static int parse_object(struct parse_ctx *ctx, json_t *root)
+{
+	struct api_request *req = ctx->req;
+	const struct op_spec *spec;
+	json_t *op, *v;
+	const char *key, *op_name;
+	enum api_op which;
+	int r;
+
+	op = json_object_get(root, "op");
+	if (!op)
+		return fail(ctx, API_ERR_BAD_REQUEST, "missing required field 'op'");
+	r = get_text(ctx, "op", op, false, &op_name);
+	if (r < 0)
+		return r;
+	if (api_op_parse(op_name, &which) < 0)
+		return unknown_op(ctx, op_name);
+	req->op = which;
+	spec = &op_specs[which];
+
+	json_object_foreach(root, key, v) {
+		const struct field_spec *f = NULL;
+
+		if (strcmp(key, "op") == 0 || strcmp(key, "tag") == 0)
+			continue;
+		for (size_t i = 0; i < spec->count && !f; i++)
+			if (strcmp(spec->fields[i].name, key) == 0)
+				f = &spec->fields[i];
+		if (!f)
+			return fail(ctx, API_ERR_BAD_REQUEST, "unknown field '%.64s' for op %s", key,
+				    op_name);
+		r = parse_field(ctx, f, v);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < spec->count; i++)
+		if (spec->fields[i].required && !json_object_get(root, spec->fields[i].name))
+			return fail(ctx, API_ERR_BAD_REQUEST, "missing required field '%s' for op %s",
+				    spec->fields[i].name, op_name);
+	return 0;
+}
+
+static void free_vector(char **vec)
+{
+	for (size_t i = 0; vec && vec[i]; i++)
+		free(vec[i]);
+	free(vec);
+}
+
+/* Everything but the tag, so an error response can still echo it. */
+static void request_clear_fields(struct api_request *req)
+{
+	char *tag = req->tag_json;
+
+	free_vector(req->argv);
+	free_vector(req->env);
+	free(req->stdin_data);
+	json_decref(req->json);
+	memset(req, 0, sizeof(*req));
+	req->tag_json = tag;
+}
+
+int api_request_parse(const char *line, size_t len, struct api_request *req,
+		      enum api_error_code *code, char *msg, size_t msg_size)
+{
+	struct parse_ctx ctx = { req, code, msg, msg_size };
+	json_error_t jerr;
+	json_t *root, *tag;
+	int r;
+
+	memset(req, 0, sizeof(*req));
+	*code = API_ERR_NONE;
+	if (msg && msg_size)
+		msg[0] = '\0';
+	if (len > API_MAX_LINE)
+		return fail(&ctx, API_ERR_TOO_LARGE, "request is %zu bytes long (at most %u)", len,
+			    API_MAX_LINE);
+	/* NULs are allowed by the decoder so stdin can carry them; every
+	 * other string is checked for them field by field. */
+	root = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+			  &jerr);
+	if (!root)
+		return fail(&ctx, API_ERR_BAD_REQUEST, "malformed JSON at line %d, column %d: %s",
+			    jerr.line, jerr.column, jerr.text);
+	req->json = root;
+	if (!json_is_object(root)) {
+		r = fail(&ctx, API_ERR_BAD_REQUEST, "a request must be a JSON object, not %s",
+			 json_is_array(root) ? "an array" : json_is_string(root) ? "a string" :
+			 json_is_null(root) ? "null" : json_is_boolean(root) ? "a boolean" :
+			 "a number");
+		goto out;
+	}
+	tag = json_object_get(root, "tag");
+	if (tag) {
+		req->tag_json = json_dumps(tag, JSON_ENCODE_ANY | JSON_COMPACT);
+		if (!req->tag_json) {
+			r = fail(&ctx, API_ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+		/* a tag is echoed and kept with parked waits: keep it small */
+		if (strlen(req->tag_json) > API_MAX_TAG) {
+			free(req->tag_json);
+			req->tag_json = NULL;
+			r = fail(&ctx, API_ERR_TOO_LARGE, "tag longer than %u bytes", API_MAX_TAG);
+			goto out;
+		}
+	}
+	r = parse_object(&ctx, root);
+	if (r == 0) {
+		if (req->op == API_OP_LIST && req->limit == 0)
+			req->limit = API_DEFAULT_LIST_LIMIT;
+		if (req->op == API_OP_LOGS) {
+			if (req->max == 0)
+				req->max = API_MAX_LOG_CHUNK;
+			if (!req->stream)
+				req->stream = "stdout";
+		}
+	}
+out:
+	if (r < 0)
+		request_clear_fields(req);
+	return r;
+}
+
+void api_request_free(struct api_request *req)
+{
+	if (!req)
+		return;
+	request_clear_fields(req);
+	free(req->tag_json);
+	req->tag_json = NULL;
+}
+
+/* ---- building lines ----------------------------------------------------- */
+
+static char *dump_line(json_t *obj, bool newline)
+{
+	char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	size_t n;
+	char *line;
+
+	if (!text || !newline)
+		return text;
+	n = strlen(text);
+	line = realloc(text, n + 2);
+	if (!line) {
+		free(text);
+		return NULL;
+	}
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	return line;
+}
+
+/* Merge the members of object text body into obj, skipping reserved keys. */
+static int merge_body(json_t *obj, const char *body_json, const char *const *reserved)
+{
+	json_t *body, *v;
+	const char *key;
+	int r = 0;
+
+	if (!body_json)
+		return 0;
+	body = json_loads(body_json, JSON_ALLOW_NUL, NULL);
+	if (!json_is_object(body)) {
+		json_decref(body);
+		return -EINVAL;
+	}
+	json_object_foreach(body, key, v) {
+		bool skip = false;
+
+		for (size_t i = 0; reserved[i]; i++)
+			skip |= strcmp(key, reserved[i]) == 0;
+		if (!skip && json_object_set(obj, key, v) < 0)
+			r = -ENOMEM;
+	}
+	json_decref(body);
+	return r;
+}
+
+char *api_request_build(enum api_op op, const char *fields_json)
+{
+	static const char *const reserved[] = { "op", NULL };
+	const char *name = api_op_name(op);
+	json_t *obj;
+	char *line = NULL;
+
+	if (!name)
+		return NULL;
+	obj = json_pack("{s:s}", "op", name);
+	if (obj && merge_body(obj, fields_json, reserved) == 0)
+		line = dump_line(obj, false);
+	json_decref(obj);
+	return line;
+}
+
+/* {"ok": ok, "tag": tag}, with the tag left out if absent or unreadable. */
+static json_t *response_head(bool ok, const char *tag_json)
+{
+	json_t *obj = json_pack("{s:b}", "ok", ok);
+	json_t *tag;
+
+	if (obj && tag_json) {
+		tag = json_loads(tag_json, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+		if (tag)
+			json_object_set_new(obj, "tag", tag);
+	}
+	return obj;
+}
+
+char *api_response_ok(const char *tag_json, const char *body_json)
+{
+	static const char *const reserved[] = { "ok", "tag", NULL };
+	json_t *obj = response_head(true, tag_json);
+	char *line = NULL;
+
+	if (obj && merge_body(obj, body_json, reserved) == 0)
+		line = dump_line(obj, true);
+	json_decref(obj);
+	return line;
+}
+
+char *api_response_error(const char *tag_json, enum api_error_code code, const char *message)
+{
+	const char *name = api_error_name(code) ? api_error_name(code) : "internal";
+	json_t *obj = response_head(false, tag_json);
+	json_t *err = json_pack("{s:s,s:s}", "code", name, "message", message ? message : name);
+	char *line = NULL;
+
+	if (obj && err && json_object_set(obj, "error", err) == 0)
+		line = dump_line(obj, true);
+	json_decref(err);
+	json_decref(obj);
+	return line;
+}

@@ -1,0 +1,165 @@
+/*
+ * supervisor/api/api.h — corrald's wire protocol: one JSON object per line on a
+ * Unix stream socket, each request answered by one response line (`wait` and
+ * `logs` with follow may answer later).  This header is the contract between
+ * the daemon (supervisor/daemon*.c) and the client (corral).
+ *
+ * Request:  {"op": "submit", "tag": <any, echoed back>, ...op fields}
+ * Response: {"ok": true, "tag": ..., ...}  or
+ *           {"ok": false, "tag": ..., "error": {"code": "not_found", "message": "task 42 does not exist"}}
+ *
+ * Ops and their fields (all optional unless marked required):
+ *   ping / version  {}                                   -> {"version": "0.1.0", "pid": N}
+ *   submit   {"argv": [str, ...] (required, 1..256 strings, each < 64 KiB),
+ *             "user": str (operators: any tenant; others: only themselves),
+ *             "profile": str, "env": [ "K=V", ... ] (<= 256), "cwd": str,
+ *             "stdin": str (content, <= 1 MiB),
+ *             "timeout_ms": int (wall; <= plan), "cpu_limit_ms": int (<= plan),
+ *             "memory_bytes": int (<= plan), "no_queue": bool}
+ *                                                       -> {"task": TASK}
+ *   status   {"id": int (required)}                    -> {"task": TASK}
+ *   list     {"user": str, "state": str, "limit": int (default 100, <= 10000)}
+ *                                                       -> {"tasks": [TASK, ...]}  newest first
+ *   queue    {"user": str}                             -> {"queue": [TASK, ...]} in start order
+ *   cancel   {"id": int (required)}                    -> {"task": TASK}
+ *   wait     {"id": int (required), "timeout_ms": int} -> {"task": TASK} once terminal;
+ *                                                          error wait_timeout otherwise
+ *   logs     {"id": int (required), "stream": "stdout"|"stderr" (default stdout),
+ *             "offset": int, "max": int (default/at most 1 MiB), "follow": bool}
+ *                                                       -> {"data_base64": str, "offset": next,
+ *                                                           "eof": bool (task ended, nothing more)}
+ *            with follow: answered when there is data past offset or the task ended.
+ *   policy_reload {} (operators only)                  -> {"policy": path, "plans": N, "users": N,
+ *                                                          "profiles": N}; error policy_invalid with
+ *                                                          every error (one per line) in the message,
+ *                                                          the old policy stays in force
+ *   usage    {"user": str, "month": "YYYY-MM" (default: this month, UTC)}
+ *                                                       -> {"usage": [USAGE, ...]}
+ *
+ * TASK: {"id", "user", "profile", "argv", "state" (queued|running|succeeded|failed|cancelled),
+ *        "reason" (exit_code|signal|timeout|oom|cpu_limit|budget|output_limit|cancelled|
+ *        spawn_error|supervisor_lost|shutdown, or null), "message", "exit_code", "signal"
+ *        (message, exit_code, signal: null when none),
+ *        "submitted_at_us", "started_at_us", "ended_at_us" (epoch µs, 0 = not yet),
+ *        "timeout_ms", "cpu_limit_ms", "memory_bytes", "cpu_us", "cpu_user_us",
+ *        "cpu_system_us", "memory_peak_bytes", "stdout_bytes", "stderr_bytes",
+ *        "stdout_truncated", "stderr_truncated" (stdout_bytes/stderr_bytes count what the task
+ *        wrote, including what was cut off at the output limit), "attempts",
+ *        queued only: "position" (1 = next), "pending_reason" (concurrency_limit|
+ *        budget_exhausted|host_capacity|fair_share), "pending_message"}
+ * USAGE: {"user", "plan", "month", "cpu_used_us", "cpu_budget_us" (0 = unlimited),
+ *         "cpu_left_us", "running", "queued"}
+ *
+ * Limits: a request line of at most API_MAX_LINE bytes; at most 64 connections per
+ * non-root uid (the 65th gets one too_large error line and is closed); at most 256
+ * waiting wait/logs requests per connection (too_large); a client that leaves more
+ * than 16 MiB of answers unread is disconnected.
+ *
+ * Error codes (stable): bad_request, unknown_op, too_large, unknown_user, forbidden,
+ * not_found, unknown_profile, limit_exceeded, concurrency_limit, budget_exhausted,
+ * queue_full, wait_timeout, shutting_down, storage_full, internal, host_capacity (submit
+ * with no_queue while every slot of the host is taken), policy_invalid.
+ */
+#ifndef CORRAL_SUPERVISOR_API_H
+#define CORRAL_SUPERVISOR_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define API_MAX_LINE (2u << 20)        /* a request line longer than this: too_large */
+#define API_MAX_TAG 1024u              /* a tag longer than this (as JSON): too_large */
+#define API_MAX_ARGS 256
+#define API_MAX_ARG_BYTES (64u << 10)
+#define API_MAX_ENV 256
+#define API_MAX_STDIN (1u << 20)
+#define API_MAX_LOG_CHUNK (1u << 20)
+#define API_DEFAULT_LIST_LIMIT 100
+#define API_MAX_LIST_LIMIT 10000
+#define API_VERSION "0.1.0"
+
+enum api_op {
+	API_OP_PING = 0, API_OP_VERSION, API_OP_SUBMIT, API_OP_STATUS, API_OP_LIST, API_OP_QUEUE,
+	API_OP_CANCEL, API_OP_WAIT, API_OP_LOGS, API_OP_USAGE, API_OP_POLICY_RELOAD,
+};
+
+enum api_error_code {
+	API_ERR_NONE = 0, API_ERR_BAD_REQUEST, API_ERR_UNKNOWN_OP, API_ERR_TOO_LARGE,
+	API_ERR_UNKNOWN_USER, API_ERR_FORBIDDEN, API_ERR_NOT_FOUND, API_ERR_UNKNOWN_PROFILE,
+	API_ERR_LIMIT_EXCEEDED, API_ERR_CONCURRENCY_LIMIT, API_ERR_BUDGET_EXHAUSTED,
+	API_ERR_QUEUE_FULL, API_ERR_WAIT_TIMEOUT, API_ERR_SHUTTING_DOWN, API_ERR_STORAGE_FULL,
+	API_ERR_INTERNAL, API_ERR_HOST_CAPACITY, API_ERR_POLICY_INVALID,
+};
+
+/* "bad_request", ... ; NULL for API_ERR_NONE. */
+const char *api_error_name(enum api_error_code code);
+const char *api_op_name(enum api_op op);
+/* Name -> value ("not_found" -> API_ERR_NOT_FOUND, "ping" -> API_OP_PING);
+ * -EINVAL for an unknown name. */
+int api_error_parse(const char *name, enum api_error_code *out);
+int api_op_parse(const char *name, enum api_op *out);
+
+/* A parsed, type-checked request.  Strings point into storage owned by the
+ * request (freed by api_request_free).  "has_*" says a field was given. */
+struct api_request {
+	enum api_op op;
+	char *tag_json;            /* the "tag" value re-encoded as JSON, or NULL */
+	/* submit */
+	char **argv;               /* NULL-terminated */
+	size_t argc;
+	char **env;                /* NULL-terminated, or NULL */
+	size_t envc;
+	const char *user, *profile, *cwd, *state, *month, *stream;
+	char *stdin_data;          /* may contain NULs: see stdin_len */
+	size_t stdin_len;
+	bool has_stdin;
+	uint64_t timeout_ms, cpu_limit_ms, memory_bytes;
+	bool has_timeout, has_cpu_limit, has_memory;
+	bool no_queue, follow;
+	/* status, cancel, wait, logs */
+	int64_t id;
+	bool has_id;
+	uint64_t offset, max, limit;
+	void *json;                /* internal: the parsed document */
+};
+
+/* Parse one request line (without its newline).  0, or -EINVAL with
+ * *code and a human message in msg (the request's tag, if any could be read,
+ * still goes to req->tag_json so the error can echo it).  Unknown fields,
+ * wrong types, missing required fields, out-of-range values are errors.
+ * Call api_request_free() after either outcome.  Defaults filled in: list's
+ * limit (API_DEFAULT_LIST_LIMIT), logs' max (API_MAX_LOG_CHUNK) and stream
+ * ("stdout"). */
+int api_request_parse(const char *line, size_t len, struct api_request *req,
+		      enum api_error_code *code, char *msg, size_t msg_size);
+void api_request_free(struct api_request *req);
+
+/* Build a request line (for the client): a JSON object text, malloc'd,
+ * without newline.  fields_json is an object text with the op's fields
+ * (e.g. "{\"id\": 3}") or NULL. */
+char *api_request_build(enum api_op op, const char *fields_json);
+
+struct store_task;
+
+/* What the scheduler says of a queued task (for TASK's queued-only fields). */
+struct api_pending {
+	uint32_t position;         /* 1 = next to start; 0 = unknown */
+	const char *reason;        /* "concurrency_limit", ... or NULL */
+	const char *message;       /* human message or NULL */
+};
+
+/* A TASK object text (malloc'd) for a stored task; pending may be NULL. */
+char *api_task_json(const struct store_task *task, const struct api_pending *pending);
+
+/* Response lines (malloc'd, WITH the trailing newline).  body_json is an
+ * object text whose members are merged in after "ok" and "tag", or NULL
+ * (NULL is returned if body_json is not an object text). */
+char *api_response_ok(const char *tag_json, const char *body_json);
+char *api_response_error(const char *tag_json, enum api_error_code code, const char *message);
+
+/* Base64 (RFC 4648, padded) for logs' data_base64.  encode: malloc'd text;
+ * decode: 0 with a malloc'd buffer in *out, or -EINVAL for bad text. */
+char *api_base64_encode(const void *data, size_t len);
+int api_base64_decode(const char *text, size_t len, unsigned char **out, size_t *out_len);
+
+#endif

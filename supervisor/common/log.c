@@ -1,0 +1,57 @@
+/*
+ * supervisor/common/log.c — see log.h.  One write(2) per line so lines from a
+ * crashing daemon are never interleaved.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "supervisor/common/log.h"
+
+static enum log_level max_level = LOG_LEVEL_INFO;
+
+void log_set_level(enum log_level level)
+{
+	max_level = level;
+}
+
+static void log_vline(enum log_level level, const char *prefix, const char *fmt, va_list ap)
+{
+	char line[2048];
+	int n;
+
+	if (level > max_level)
+		return;
+	n = snprintf(line, sizeof(line), "<%d>%s", (int)level, prefix);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	n = (int)strlen(line);
+	if ((size_t)n >= sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+		/* nowhere else to report it */
+	}
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vline(level, "", fmt, ap);
+	va_end(ap);
+}
+
+void log_task(enum log_level level, int64_t task_id, const char *fmt, ...)
+{
+	char prefix[32];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "task %lld: ", (long long)task_id);
+	va_start(ap, fmt);
+	log_vline(level, prefix, fmt, ap);
+	va_end(ap);
+}

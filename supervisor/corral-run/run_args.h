@@ -1,0 +1,52 @@
+/*
+ * supervisor/corral-run/run_args.h — corral-run's command line -> a struct jail_spec.
+ * Pure: parses and validates text, touches no namespace or cgroup, so it is
+ * unit-tested without root.
+ */
+#ifndef CORRAL_SUPERVISOR_RUN_ARGS_H
+#define CORRAL_SUPERVISOR_RUN_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runner/jail.h"
+
+struct run_options {
+	struct jail_spec spec;      /* what to run; its pointers point into this struct */
+	struct jail_mount *mounts;  /* owned */
+	size_t n_mounts;
+	char **env;                 /* owned, NULL-terminated, NULL when no --env */
+	size_t n_env;
+	bool json, quiet, help, version;
+	bool host_uid_given;        /* --host-uid; otherwise one is taken from the range */
+	uint32_t uid_range_first, uid_range_count;
+	const char *policy_path, *profile, *user;  /* --policy/--profile/--user */
+};
+
+/* Defaults; then corral-run may fill opts->spec from a policy profile. */
+void run_args_init(struct run_options *opts);
+/* Apply argv's flags over opts->spec.  The command after the options (or
+ * after "--") becomes spec.argv.  On error: -EINVAL and a message in msg. */
+int run_args_parse(int argc, char **argv, struct run_options *opts, char *msg, size_t msg_size);
+/* First pass: only --policy, --profile, --user (a profile is applied before
+ * the other flags, which override it). */
+int run_args_scan_policy(int argc, char **argv, struct run_options *opts, char *msg, size_t msg_size);
+void run_args_free(struct run_options *opts);
+
+extern const char run_args_usage[];
+
+/* corral-run's exit codes besides the command's own (documented in corral-run(1)) */
+enum {
+	RUN_EXIT_USAGE = 2,
+	RUN_EXIT_OOM = 120,
+	RUN_EXIT_OUTPUT_LIMIT = 121,
+	RUN_EXIT_CPU_LIMIT = 122,
+	RUN_EXIT_TIMEOUT = 124,
+	RUN_EXIT_SETUP = 125,
+};
+
+/* The exit code corral-run returns for a result. */
+int run_args_exit_code(const struct jail_result *result);
+
+#endif

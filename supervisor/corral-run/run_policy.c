@@ -1,0 +1,119 @@
+/*
+ * supervisor/corral-run/run_policy.c — corral-run's --policy FILE [--profile NAME]
+ * [--user NAME]: the profile's jail settings and the tenant's plan limits
+ * become the spec; the other flags are applied on top of it afterwards.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy.h"
+#include "supervisor/jailspec/jailspec.h"
+#include "supervisor/corral-run/run_policy.h"
+
+struct run_policy_state {
+	struct policy *policy;
+	struct jailspec ps;
+	struct jail_filter *filter;
+};
+
+void run_policy_init(struct run_policy *p)
+{
+	p->state = NULL;
+}
+
+static int load(const char *path, struct policy **out, char *msg, size_t size)
+{
+	struct policy_errors errors = { 0 };
+	int r = policy_load(path, out, &errors);
+
+	if (r < 0) {
+		char first[512] = "";
+
+		if (errors.count)
+			policy_error_format(&errors.items[0], first, sizeof(first));
+		else
+			snprintf(first, sizeof(first), "%s: %s", path, strerror(-r));
+		snprintf(msg, size, "--policy: %s%s", first,
+			 errors.count > 1 ? " (and more: run corral policy check)" : "");
+	}
+	policy_errors_free(&errors);
+	return r;
+}
+
+/* The profile's mounts become corral-run's own list, so --bind/--tmpfs add
+ * to them instead of replacing them. */
+static int adopt_mounts(struct run_options *opts, const struct jailspec *ps)
+{
+	if (!ps->n_mounts)
+		return 0;
+	opts->mounts = calloc(ps->n_mounts, sizeof(*opts->mounts));
+	if (!opts->mounts)
+		return -ENOMEM;
+	for (size_t i = 0; i < ps->n_mounts; i++) {
+		opts->mounts[i] = ps->mounts[i];
+		opts->mounts[i].source = ps->mounts[i].source ? strdup(ps->mounts[i].source) : NULL;
+		opts->mounts[i].target = strdup(ps->mounts[i].target);
+		opts->n_mounts = i + 1;
+		if (!opts->mounts[i].target || (ps->mounts[i].source && !opts->mounts[i].source))
+			return -ENOMEM;
+	}
+	opts->spec.mounts = opts->mounts;
+	opts->spec.n_mounts = opts->n_mounts;
+	return 0;
+}
+
+int run_policy_apply(struct run_policy *p, struct run_options *opts, char *msg, size_t msg_size)
+{
+	struct run_policy_state *s;
+	struct jail_error err;
+	int r;
+
+	if (!opts->policy_path)
+		return 0;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(msg, msg_size, "out of memory");
+		return -ENOMEM;
+	}
+	p->state = s;
+	r = load(opts->policy_path, &s->policy, msg, msg_size);
+	if (r < 0)
+		return -EINVAL;
+	/* without --profile: the tenant's plan's profile, or "default" */
+	r = jailspec_from_policy(&s->ps, &opts->spec, s->policy,
+				     opts->profile ? opts->profile : opts->user ? NULL : "default", opts->user, &err);
+	if (r < 0) {
+		snprintf(msg, msg_size, "--policy: %s", err.message);
+		return -EINVAL;
+	}
+	opts->spec = s->ps.spec;
+	if (adopt_mounts(opts, &s->ps) < 0) {
+		snprintf(msg, msg_size, "out of memory");
+		return -ENOMEM;
+	}
+	if (jailspec_needs_filter(&s->ps)) {
+		r = jail_filter_compile(opts->spec.seccomp, (const char *const *)s->ps.seccomp_allow,
+					(const char *const *)s->ps.seccomp_deny, &s->filter, &err);
+		if (r < 0) {
+			snprintf(msg, msg_size, "--policy: seccomp rules of the profile: %s", err.message);
+			return -EINVAL;
+		}
+		opts->spec.filter = s->filter;
+	}
+	return 0;
+}
+
+void run_policy_free(struct run_policy *p)
+{
+	struct run_policy_state *s = p->state;
+
+	if (!s)
+		return;
+	jailspec_free(&s->ps);
+	jail_filter_free(s->filter);
+	policy_free(s->policy);
+	free(s);
+	p->state = NULL;
+}

@@ -1,0 +1,238 @@
+/*
+ * supervisor/corral/cli.c — run a parsed `corral` task command against
+ * corrald: send its request, print the answer (tables, or the server's
+ * JSON with --json), the logs loop, submit --wait, and the exit code.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor/corral/commands.h"
+
+/* Send op with fields; 0 and *resp on an ok response, else the exit code
+ * (after printing why).  With json, every response goes to out as is. */
+static int request(struct connection *c, enum api_op op, json_t *fields, bool json, json_t **resp,
+		   FILE *out, FILE *err)
+{
+	char *fields_text = fields ? json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *line = api_request_build(op, fields_text);
+	const char *code, *message;
+	char msg[512];
+	int r;
+
+	free(fields_text);
+	*resp = NULL;
+	if (!line) {
+		fprintf(err, "corral: out of memory\n");
+		return CLI_EXIT_ERROR;
+	}
+	r = connection_call(c, line, resp, msg, sizeof(msg));
+	free(line);
+	if (r < 0) {
+		fprintf(err, "corral: %s\n", msg);
+		return CLI_EXIT_UNREACHABLE;
+	}
+	if (json) {
+		char *text = json_dumps(*resp, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+		if (text)
+			fprintf(out, "%s\n", text);
+		free(text);
+	}
+	if (connection_response_error(*resp, &code, &message)) {
+		fprintf(err, "corral: %s: %s\n", code, message);
+		r = format_error_exit_code(code);
+		json_decref(*resp);
+		*resp = NULL;
+		return r;
+	}
+	return 0;
+}
+
+static int run_wait(struct connection *c, int64_t id, json_t *timeout, bool json, FILE *out,
+		    FILE *err)
+{
+	json_t *fields = json_pack("{s:I}", "id", (json_int_t)id);
+	json_t *resp, *task;
+	int r;
+
+	if (timeout)
+		json_object_set(fields, "timeout_ms", timeout);
+	r = request(c, API_OP_WAIT, fields, json, &resp, out, err);
+	json_decref(fields);
+	if (r)
+		return r;
+	task = json_object_get(resp, "task");
+	if (!json)
+		format_print_task_summary(out, task);
+	r = format_task_exit_code(task);
+	json_decref(resp);
+	return r;
+}
+
+/* Write a chunk's data_base64 to out; its length in *n.  -EPROTO if bad. */
+static int write_chunk(json_t *resp, FILE *out, size_t *n)
+{
+	const char *b64 = json_string_value(json_object_get(resp, "data_base64"));
+	unsigned char *data;
+	int r;
+
+	*n = 0;
+	if (!b64)
+		return -EPROTO;
+	r = api_base64_decode(b64, strlen(b64), &data, n);
+	if (r < 0)
+		return r;
+	if (*n && fwrite(data, 1, *n, out) != *n)
+		r = -EIO;
+	free(data);
+	fflush(out);
+	return r;
+}
+
+static int run_logs(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
+{
+	json_t *fields = json_deep_copy(cmd->fields);
+	int64_t offset = 0;
+	int r = 0;
+
+	if (cmd->follow)
+		json_object_set_new(fields, "follow", json_true());
+	for (;;) {
+		json_t *resp;
+		size_t n;
+		bool eof;
+
+		json_object_set_new(fields, "offset", json_integer(offset));
+		r = request(c, API_OP_LOGS, fields, false, &resp, out, err);
+		if (r)
+			break;
+		r = write_chunk(resp, out, &n);
+		eof = json_is_true(json_object_get(resp, "eof"));
+		if (json_is_integer(json_object_get(resp, "offset")))
+			offset = json_integer_value(json_object_get(resp, "offset"));
+		else
+			offset += (int64_t)n;
+		json_decref(resp);
+		if (r < 0) {
+			fprintf(err, "corral: logs: %s\n", r == -EIO ? "cannot write the output" :
+				"corrald sent a chunk without valid data_base64");
+			r = CLI_EXIT_ERROR;
+			break;
+		}
+		/* without --follow: what is there now; with it: until the task ended */
+		if (eof || (!cmd->follow && n == 0))
+			break;
+	}
+	json_decref(fields);
+	return r;
+}
+
+static void print_cancel(FILE *out, json_t *task)
+{
+	const char *state = json_string_value(json_object_get(task, "state"));
+	int64_t id = json_integer_value(json_object_get(task, "id"));
+
+	if (state && strcmp(state, "running") == 0)
+		fprintf(out, "task %" PRId64 ": cancel requested (it is being stopped)\n", id);
+	else
+		fprintf(out, "task %" PRId64 ": %s\n", id, state ? state : "?");
+}
+
+int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
+{
+	json_t *resp, *body;
+	int r;
+
+	if (cmd->op == API_OP_LOGS)
+		return run_logs(cmd, c, out, err);
+	if (cmd->op == API_OP_WAIT)
+		return run_wait(c, json_integer_value(json_object_get(cmd->fields, "id")),
+				json_object_get(cmd->fields, "timeout_ms"), cmd->json, out, err);
+	r = request(c, cmd->op, cmd->fields, cmd->json, &resp, out, err);
+	if (r)
+		return r;
+	switch (cmd->op) {
+	case API_OP_SUBMIT:
+		body = json_object_get(resp, "task");
+		if (!cmd->json)
+			fprintf(out, "%" PRId64 "\n", (int64_t)json_integer_value(json_object_get(body, "id")));
+		if (cmd->wait) {
+			fflush(out);
+			r = run_wait(c, json_integer_value(json_object_get(body, "id")), NULL,
+				     cmd->json, out, err);
+		}
+		break;
+	case API_OP_STATUS:
+		if (!cmd->json)
+			format_print_task(out, json_object_get(resp, "task"));
+		break;
+	case API_OP_CANCEL:
+		if (!cmd->json)
+			print_cancel(out, json_object_get(resp, "task"));
+		break;
+	case API_OP_LIST:
+		if (!cmd->json)
+			format_print_task_table(out, json_object_get(resp, "tasks"));
+		break;
+	case API_OP_QUEUE:
+		if (!cmd->json)
+			format_print_queue_table(out, json_object_get(resp, "queue"));
+		break;
+	case API_OP_USAGE:
+		if (!cmd->json)
+			format_print_usage_table(out, json_object_get(resp, "usage"));
+		break;
+	case API_OP_PING:
+	case API_OP_VERSION:
+		if (!cmd->json) {
+			const char *v = json_string_value(json_object_get(resp, "version"));
+
+			fprintf(out, "corrald %s (pid %" PRId64 ") at %s\n", v ? v : "?",
+				(int64_t)json_integer_value(json_object_get(resp, "pid")), c->path);
+		}
+		break;
+	default:
+		break;
+	}
+	json_decref(resp);
+	return r;
+}
+
+int cli_run_command(int argc, char **argv, FILE *out, FILE *err)
+{
+	struct cli_command cmd;
+	struct connection c;
+	char msg[512];
+	int r;
+
+	if (commands_parse(argc, argv, &cmd, msg, sizeof(msg)) < 0) {
+		fprintf(err, "corral %s: %s\nRun 'corral %s --help' for its options.\n",
+			argc > 0 ? argv[0] : "", msg, argc > 0 ? argv[0] : "");
+		return CLI_EXIT_USAGE;
+	}
+	if (cmd.help) {
+		commands_usage(out, cmd.name);
+		commands_free(&cmd);
+		return CLI_EXIT_OK;
+	}
+	if (connection_connect(&c, connection_socket_path(cmd.socket), msg, sizeof(msg)) < 0) {
+		fprintf(err, "corral: %s\n", msg);
+		commands_free(&cmd);
+		return CLI_EXIT_UNREACHABLE;
+	}
+	r = cli_run(&cmd, &c, out, err);
+	if (fflush(out) != 0 && r == CLI_EXIT_OK) {
+		fprintf(err, "corral: cannot write the output: %s\n", strerror(errno));
+		r = CLI_EXIT_ERROR;
+	}
+	connection_close(&c);
+	commands_free(&cmd);
+	return r;
+}
+
+int cli_main(int argc, char **argv)
+{
+	return cli_run_command(argc, argv, stdout, stderr);
+}

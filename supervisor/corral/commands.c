@@ -1,0 +1,409 @@
+/*
+ * supervisor/corral/commands.c — the task commands of `corral`: parse a command
+ * line into an op and its request fields (commands_parse, pure but for reading
+ * submit's --stdin file), then talk to corrald (cli_run) and print the
+ * answer.  Socket I/O is client.c; tables and exit codes cli_format.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "supervisor/corral/commands.h"
+#include "supervisor/store/store.h"
+#include "supervisor/common/units.h"
+
+enum opt_id {
+	O_USER = 1, O_PROFILE, O_TIMEOUT, O_CPU_LIMIT, O_MEMORY, O_ENV, O_CWD, O_STDIN, O_WAIT,
+	O_NO_QUEUE, O_JSON, O_STATE, O_LIMIT, O_MONTH, O_STDERR, O_FOLLOW, O_SOCKET, O_HELP,
+};
+#define BIT(o) (1u << (o))
+
+static const struct option long_options[] = {
+	{ "user", required_argument, NULL, O_USER },
+	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "cpu-limit", required_argument, NULL, O_CPU_LIMIT },
+	{ "memory", required_argument, NULL, O_MEMORY },
+	{ "env", required_argument, NULL, O_ENV },
+	{ "cwd", required_argument, NULL, O_CWD },
+	{ "stdin", required_argument, NULL, O_STDIN },
+	{ "wait", no_argument, NULL, O_WAIT },
+	{ "no-queue", no_argument, NULL, O_NO_QUEUE },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "state", required_argument, NULL, O_STATE },
+	{ "limit", required_argument, NULL, O_LIMIT },
+	{ "month", required_argument, NULL, O_MONTH },
+	{ "stderr", no_argument, NULL, O_STDERR },
+	{ "follow", no_argument, NULL, O_FOLLOW },
+	{ "socket", required_argument, NULL, O_SOCKET },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+enum positional { NO_ARGS, TASK_ID, COMMAND };
+
+struct cmd_spec {
+	const char *name;
+	enum api_op op;
+	unsigned options;        /* BIT(O_...) allowed besides --socket and --help */
+	enum positional positional;
+	const char *synopsis;
+	const char *help;
+};
+
+static const struct cmd_spec specs[] = {
+	{ "submit", API_OP_SUBMIT,
+	  BIT(O_USER) | BIT(O_PROFILE) | BIT(O_TIMEOUT) | BIT(O_CPU_LIMIT) | BIT(O_MEMORY) |
+	  BIT(O_ENV) | BIT(O_CWD) | BIT(O_STDIN) | BIT(O_WAIT) | BIT(O_NO_QUEUE) | BIT(O_JSON),
+	  COMMAND, "[OPTIONS] [--] CMD [ARGS...]",
+	  "Queue CMD as a task and print its id.\n\n"
+	  "  --user TENANT       submit for TENANT (operators; others only as themselves)\n"
+	  "  --profile NAME      jail profile (default: the plan's)\n"
+	  "  --timeout DUR       wall-clock limit: 10, 1.5s, 500ms, 2m, 1h\n"
+	  "  --cpu-limit DUR     CPU-time limit\n"
+	  "  --memory SIZE       memory limit: 512K, 256M, 1G\n"
+	  "  --env NAME=VALUE    environment variable (repeatable)\n"
+	  "  --cwd DIR           working directory inside the jail\n"
+	  "  --stdin FILE        send FILE's content (<= 1 MiB of UTF-8 text) as stdin; - reads stdin\n"
+	  "  --no-queue          fail instead of queueing if the task cannot start now\n"
+	  "  --wait              wait for the task and exit as 'corral wait' does\n"
+	  "  --json              print the server's JSON response\n" },
+	{ "status", API_OP_STATUS, BIT(O_JSON), TASK_ID, "ID [--json]",
+	  "Show one task.\n\n  --json              print the server's JSON response\n" },
+	{ "list", API_OP_LIST, BIT(O_USER) | BIT(O_STATE) | BIT(O_LIMIT) | BIT(O_JSON), NO_ARGS,
+	  "[--user T] [--state S] [--limit N] [--json]",
+	  "List tasks, newest first.\n\n"
+	  "  --user TENANT       only TENANT's tasks\n"
+	  "  --state STATE       queued, running, succeeded, failed or cancelled\n"
+	  "  --limit N           at most N tasks (default 100, at most 10000)\n"
+	  "  --json              print the server's JSON response\n" },
+	{ "queue", API_OP_QUEUE, BIT(O_USER) | BIT(O_JSON), NO_ARGS, "[--user T] [--json]",
+	  "Show queued tasks in start order, with why each is waiting.\n\n"
+	  "  --user TENANT       only TENANT's tasks\n"
+	  "  --json              print the server's JSON response\n" },
+	{ "cancel", API_OP_CANCEL, BIT(O_JSON), TASK_ID, "ID [--json]",
+	  "Cancel a queued or running task.\n\n"
+	  "  --json              print the server's JSON response\n" },
+	{ "wait", API_OP_WAIT, BIT(O_TIMEOUT) | BIT(O_JSON), TASK_ID, "ID [--timeout DUR] [--json]",
+	  "Wait for a task to end; exit with its exit code (see EXIT CODES in corral(1)).\n\n"
+	  "  --timeout DUR       give up after DUR (exit 75; the task keeps going)\n"
+	  "  --json              print the server's JSON response\n" },
+	{ "logs", API_OP_LOGS, BIT(O_STDERR) | BIT(O_FOLLOW), TASK_ID, "ID [--stderr] [--follow]",
+	  "Write a task's output, byte for byte, to standard output.\n\n"
+	  "  --stderr            the task's stderr instead of its stdout\n"
+	  "  --follow            keep writing as the task writes, until it ends\n" },
+	{ "usage", API_OP_USAGE, BIT(O_USER) | BIT(O_MONTH) | BIT(O_JSON), NO_ARGS,
+	  "[--user T] [--month YYYY-MM] [--json]",
+	  "Show CPU hours used, budget and left, and running/queued counts.\n\n"
+	  "  --user TENANT       only TENANT\n"
+	  "  --month YYYY-MM     that month (default: this month, UTC)\n"
+	  "  --json              print the server's JSON response\n" },
+	{ "ping", API_OP_PING, BIT(O_JSON), NO_ARGS, "[--json]",
+	  "Check that corrald answers; print its version and pid.\n\n"
+	  "  --json              print the server's JSON response\n" },
+};
+
+static const struct cmd_spec *find_spec(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(specs) / sizeof(specs[0]); i++)
+		if (strcmp(specs[i].name, name) == 0)
+			return &specs[i];
+	return NULL;
+}
+
+void commands_usage(FILE *out, const char *name)
+{
+	const struct cmd_spec *s = find_spec(name);
+
+	if (!s)
+		return;
+	fprintf(out, "usage: corral %s %s\n\n%s  --socket PATH       corrald's socket (default $%s, "
+		"else %s)\n  -h, --help          this text\n", s->name, s->synopsis, s->help,
+		CLIENT_SOCKET_ENV, CLIENT_DEFAULT_SOCKET);
+}
+
+__attribute__((format(printf, 3, 4)))
+static int usage_error(char *err, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, size, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Read all of path ("-": standard input), at most max bytes. */
+static int read_file(const char *path, size_t max, char **data, size_t *len, char *err,
+		     size_t err_size)
+{
+	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	char *buf = malloc(max + 1);
+	size_t n = 0;
+	int r = 0;
+
+	if (fd < 0 || !buf) {
+		r = fd < 0 ? -errno : -ENOMEM;
+		free(buf);
+		if (fd > STDIN_FILENO)
+			close(fd);
+		usage_error(err, err_size, "--stdin %s: %s", path, strerror(-r));
+		return r;
+	}
+	while (n <= max) {
+		ssize_t got = read(fd, buf + n, max + 1 - n);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = -errno;
+			usage_error(err, err_size, "--stdin %s: %s", path, strerror(-r));
+			break;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	if (r == 0 && n > max)
+		r = usage_error(err, err_size, "--stdin %s: larger than %zu bytes, the most stdin "
+				"can carry", path, max);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+static int parse_duration(const char *opt, const char *text, bool allow_zero, uint64_t *ms,
+			  char *err, size_t size)
+{
+	if (units_parse_duration_ms(text, ms) < 0 || (*ms == 0 && !allow_zero))
+		return usage_error(err, size, "--%s: invalid duration '%s' (examples: 10, 1.5s, "
+				   "500ms, 2m, 1h)", opt, text);
+	return 0;
+}
+
+static bool valid_month(const char *m)
+{
+	if (strlen(m) != 7 || m[4] != '-')
+		return false;
+	for (int i = 0; i < 7; i++)
+		if (i != 4 && (m[i] < '0' || m[i] > '9'))
+			return false;
+	return (m[5] == '0' && m[6] >= '1') || (m[5] == '1' && m[6] <= '2');
+}
+
+/* What the options said, before they become fields. */
+struct opts {
+	const char *user, *profile, *cwd, *stdin_path, *state, *month;
+	uint64_t timeout_ms, cpu_limit_ms, memory_bytes, limit;
+	bool has_timeout, has_cpu_limit, has_memory, has_limit, no_queue, err_stream;
+	json_t *env;
+};
+
+static int take_option(int o, const char *arg, struct opts *v, struct cli_command *cmd,
+		       char *err, size_t size)
+{
+	enum store_task_state st;
+
+	switch (o) {
+	case O_USER: v->user = arg; break;
+	case O_PROFILE: v->profile = arg; break;
+	case O_CWD: v->cwd = arg; break;
+	case O_STDIN: v->stdin_path = arg; break;
+	case O_WAIT: cmd->wait = true; break;
+	case O_NO_QUEUE: v->no_queue = true; break;
+	case O_JSON: cmd->json = true; break;
+	case O_STDERR: v->err_stream = true; break;
+	case O_FOLLOW: cmd->follow = true; break;
+	case O_SOCKET: cmd->socket = arg; break;
+	case O_HELP: cmd->help = true; break;
+	case O_TIMEOUT:
+		v->has_timeout = true;
+		return parse_duration("timeout", arg, cmd->op == API_OP_WAIT, &v->timeout_ms, err,
+				      size);
+	case O_CPU_LIMIT:
+		v->has_cpu_limit = true;
+		return parse_duration("cpu-limit", arg, false, &v->cpu_limit_ms, err, size);
+	case O_MEMORY:
+		v->has_memory = true;
+		if (units_parse_size(arg, &v->memory_bytes) < 0 || v->memory_bytes == 0)
+			return usage_error(err, size, "--memory: invalid size '%s' (examples: 512K, "
+					   "256M, 1G)", arg);
+		break;
+	case O_ENV:
+		if (!strchr(arg, '=') || arg[0] == '=')
+			return usage_error(err, size, "--env: '%s' is not NAME=VALUE", arg);
+		if (!v->env)
+			v->env = json_array();
+		if (json_array_append_new(v->env, json_string(arg)) < 0)
+			return usage_error(err, size, "--env: '%s' is not valid UTF-8", arg);
+		break;
+	case O_STATE:
+		if (store_state_parse(arg, &st) < 0)
+			return usage_error(err, size, "--state: '%s' is not one of queued, running, "
+					   "succeeded, failed, cancelled", arg);
+		v->state = arg;
+		break;
+	case O_LIMIT:
+		v->has_limit = true;
+		if (units_parse_uint(arg, API_MAX_LIST_LIMIT, &v->limit) < 0 || v->limit == 0)
+			return usage_error(err, size, "--limit: '%s' is not a number from 1 to %d",
+					   arg, API_MAX_LIST_LIMIT);
+		break;
+	case O_MONTH:
+		if (!valid_month(arg))
+			return usage_error(err, size, "--month: '%s' is not YYYY-MM", arg);
+		v->month = arg;
+		break;
+	}
+	return 0;
+}
+
+static void set_str(json_t *o, const char *key, const char *value)
+{
+	if (value)
+		json_object_set_new(o, key, json_string(value));
+}
+
+static void set_uint(json_t *o, const char *key, bool has, uint64_t value)
+{
+	if (has)
+		json_object_set_new(o, key, json_integer((json_int_t)value));
+}
+
+/* Positional arguments and the options' values -> cmd->fields. */
+static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char **argv,
+			struct cli_command *cmd, char *err, size_t size)
+{
+	json_t *f = cmd->fields;
+	uint64_t id;
+
+	if (s->positional == TASK_ID) {
+		if (argc < 1)
+			return usage_error(err, size, "missing the task ID");
+		if (argc > 1)
+			return usage_error(err, size, "unexpected argument '%s'", argv[1]);
+		if (units_parse_uint(argv[0], INT64_MAX, &id) < 0 || id == 0)
+			return usage_error(err, size, "'%s' is not a task ID (a positive number)",
+					   argv[0]);
+		json_object_set_new(f, "id", json_integer((json_int_t)id));
+	} else if (s->positional == NO_ARGS && argc > 0) {
+		return usage_error(err, size, "unexpected argument '%s'", argv[0]);
+	}
+	if (s->positional == COMMAND) {
+		json_t *a = json_array();
+
+		if (argc < 1) {
+			json_decref(a);
+			return usage_error(err, size, "missing the command to run "
+					   "(corral submit [OPTIONS] -- CMD [ARGS...])");
+		}
+		if (argc > API_MAX_ARGS) {
+			json_decref(a);
+			return usage_error(err, size, "%d arguments; at most %d", argc, API_MAX_ARGS);
+		}
+		json_object_set_new(f, "argv", a);
+		for (int i = 0; i < argc; i++)
+			if (json_array_append_new(a, json_string(argv[i])) < 0)
+				return usage_error(err, size, "argument %d is not valid UTF-8", i);
+	}
+	set_str(f, "user", v->user);
+	set_str(f, "profile", v->profile);
+	if (v->env)
+		json_object_set(f, "env", v->env);
+	set_str(f, "cwd", v->cwd);
+	if (v->stdin_path) {
+		char *data = NULL;
+		size_t len = 0;
+		json_t *text;
+		int r = read_file(v->stdin_path, API_MAX_STDIN, &data, &len, err, size);
+
+		if (r < 0)
+			return -EINVAL;     /* a usage error, whatever the errno */
+		text = json_stringn(data, len);
+		free(data);
+		if (!text)
+			return usage_error(err, size, "--stdin %s: not UTF-8 text (the protocol "
+					   "carries stdin as a JSON string)", v->stdin_path);
+		json_object_set_new(f, "stdin", text);
+	}
+	set_str(f, "state", v->state);
+	set_uint(f, "limit", v->has_limit, v->limit);
+	set_str(f, "month", v->month);
+	set_uint(f, "timeout_ms", v->has_timeout, v->timeout_ms);
+	set_uint(f, "cpu_limit_ms", v->has_cpu_limit, v->cpu_limit_ms);
+	set_uint(f, "memory_bytes", v->has_memory, v->memory_bytes);
+	if (v->no_queue)
+		json_object_set_new(f, "no_queue", json_true());
+	if (v->err_stream)
+		json_object_set_new(f, "stream", json_string("stderr"));
+	return 0;
+}
+
+int commands_parse(int argc, char **argv, struct cli_command *cmd, char *err, size_t err_size)
+{
+	const struct cmd_spec *s = find_spec(argc > 0 ? argv[0] : NULL);
+	/* submit stops at CMD so its options stay its own */
+	const char *shortopts = s && s->positional == COMMAND ? "+h" : "h";
+	struct opts v = { 0 };
+	int o, r = 0;
+
+	memset(cmd, 0, sizeof(*cmd));
+	if (!s)
+		return usage_error(err, err_size, "unknown command '%s'", argc > 0 ? argv[0] : "");
+	cmd->op = s->op;
+	cmd->name = s->name;
+	cmd->fields = json_object();
+	optind = 0;     /* glibc: start afresh (tests parse many command lines) */
+	opterr = 0;
+	while (r == 0 && (o = getopt_long(argc, argv, shortopts, long_options, NULL)) != -1) {
+		if (o == 'h')
+			o = O_HELP;
+		if (o == '?') {
+			const char *bad = argv[optind - 1];
+
+			if (optopt >= O_USER && optopt <= O_HELP)
+				r = usage_error(err, err_size, "option '%s' needs a value", bad);
+			else if (optopt)
+				r = usage_error(err, err_size, "unknown option '-%c'", optopt);
+			else
+				r = usage_error(err, err_size, "unknown option '%s'", bad);
+			break;
+		}
+		if (o != O_SOCKET && o != O_HELP && !(s->options & BIT(o))) {
+			r = usage_error(err, err_size, "option '%s' is not valid for corral %s",
+					argv[optind - 1], s->name);
+			break;
+		}
+		r = take_option(o, optarg, &v, cmd, err, err_size);
+	}
+	if (r == 0 && !cmd->help)
+		r = build_fields(s, &v, argc - optind, argv + optind, cmd, err, err_size);
+	json_decref(v.env);
+	if (r < 0) {
+		json_decref(cmd->fields);
+		cmd->fields = NULL;
+	}
+	return r;
+}
+
+void commands_free(struct cli_command *cmd)
+{
+	json_decref(cmd->fields);
+	cmd->fields = NULL;
+}
+
+char *commands_fields_json(const struct cli_command *cmd)
+{
+	return json_dumps(cmd->fields, JSON_COMPACT | JSON_PRESERVE_ORDER);
+}

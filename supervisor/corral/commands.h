@@ -1,0 +1,88 @@
+/*
+ * supervisor/corral/commands.h — `corral submit|status|list|queue|cancel|wait|
+ * logs|usage|ping`: argument parsing (argv -> request fields, testable
+ * without a daemon), the human output, the exit codes, and the commands.
+ * Parsing and commands: cli_tasks.c; tables and exit codes: cli_format.c.
+ */
+#ifndef CORRAL_SUPERVISOR_CLI_TASKS_H
+#define CORRAL_SUPERVISOR_CLI_TASKS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "supervisor/api/api.h"
+#include "supervisor/corral/connection.h"
+
+/* Exit codes of the client (documented in contrib/man/corral.1).  `wait`
+ * and `submit --wait` otherwise exit with the task's own exit code (0-255)
+ * or 128 + the signal that killed it. */
+enum cli_exit {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_ERROR = 1,             /* corrald answered with an error; local failure */
+	CLI_EXIT_USAGE = 2,             /* bad command line */
+	CLI_EXIT_UNREACHABLE = 69,      /* cannot connect, or the connection was lost */
+	CLI_EXIT_WAIT_TIMEOUT = 75,     /* wait --timeout passed; the task is still going */
+	CLI_EXIT_OUTPUT_LIMIT = 116,
+	CLI_EXIT_SPAWN_ERROR = 117,
+	CLI_EXIT_SUPERVISOR_LOST = 118, /* also: shutdown */
+	CLI_EXIT_CANCELLED = 119,
+	CLI_EXIT_CPU_LIMIT = 120,
+	CLI_EXIT_BUDGET = 121,
+	CLI_EXIT_OOM = 122,
+	CLI_EXIT_TIMEOUT = 124,         /* as timeout(1) */
+};
+
+/* A parsed command line. */
+struct cli_command {
+	enum api_op op;
+	const char *name;        /* "submit", ... */
+	json_t *fields;          /* the op's request fields (owned) */
+	const char *socket;      /* --socket PATH, or NULL */
+	bool json;               /* --json: print the server's objects */
+	bool wait;               /* submit --wait */
+	bool follow;             /* logs --follow */
+	bool help;               /* --help: print commands_usage() and exit 0 */
+};
+
+/* argv[0] is the command name.  0, or -EINVAL with the reason in err
+ * (the caller prints "corral NAME: <err>" and exits CLI_EXIT_USAGE).
+ * submit --stdin FILE reads FILE here.  Free with commands_free(). */
+int commands_parse(int argc, char **argv, struct cli_command *cmd, char *err, size_t err_size);
+void commands_free(struct cli_command *cmd);
+/* The request fields as a compact JSON object text (malloc'd). */
+char *commands_fields_json(const struct cli_command *cmd);
+/* `corral NAME --help` text. */
+void commands_usage(FILE *out, const char *name);
+
+/* Run a parsed command on an open connection; returns the exit code. */
+int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err);
+/* The whole command: parse, connect ($CORRAL_SOCKET etc.), run. */
+int cli_run_command(int argc, char **argv, FILE *out, FILE *err);
+/* main()'s entry: cli_run_command on stdout/stderr. */
+int cli_main(int argc, char **argv);
+
+/* ---- cli_format.c ---- */
+
+/* Exit code for a terminal TASK object (see enum cli_exit). */
+int format_task_exit_code(json_t *task);
+/* Exit code for an error response's code ("wait_timeout" -> 75, else 1). */
+int format_error_exit_code(const char *code);
+/* "2024-05-01T12:34:56Z" (UTC) or "-" for 0. */
+void format_time(int64_t epoch_us, char *buf, size_t size);
+/* "1.234s"; "12.50h" for CPU hours. */
+void format_seconds(int64_t us, char *buf, size_t size);
+void format_hours(int64_t us, char *buf, size_t size);
+/* "512B", "1.5K", "256M", ... */
+void format_bytes(int64_t bytes, char *buf, size_t size);
+/* One TASK as "key: value" lines (status). */
+void format_print_task(FILE *out, json_t *task);
+/* One line "task 42 failed: timeout (...)" (wait, submit --wait). */
+void format_print_task_summary(FILE *out, json_t *task);
+/* Aligned tables: list, queue, usage. */
+void format_print_task_table(FILE *out, json_t *tasks);
+void format_print_queue_table(FILE *out, json_t *tasks);
+void format_print_usage_table(FILE *out, json_t *usage);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * supervisor/corral/connection.c — the client's socket I/O: connect to corrald's Unix
+ * socket, write a request line, read the response line (buffered: bytes
+ * past the newline are kept for the next call), decode it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "supervisor/corral/connection.h"
+
+const char *connection_socket_path(const char *option)
+{
+	const char *env = getenv(CLIENT_SOCKET_ENV);
+
+	if (option && option[0])
+		return option;
+	if (env && env[0])
+		return env;
+	return CLIENT_DEFAULT_SOCKET;
+}
+
+static void set_name(struct connection *c, const char *name)
+{
+	snprintf(c->path, sizeof(c->path), "%s", name ? name : "corrald");
+}
+
+void connection_attach(struct connection *c, int fd, const char *name)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	set_name(c, name);
+}
+
+int connection_connect(struct connection *c, const char *path, char *err, size_t err_size)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	const char *hint = "";
+	int fd, r;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	set_name(c, path);
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		snprintf(err, err_size, "cannot connect to %s: %s", path, strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
+	}
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, err_size, "cannot create a Unix socket: %s", strerror(-r));
+		return r;
+	}
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		r = -errno;
+		close(fd);
+		if (r == -ENOENT || r == -ECONNREFUSED)
+			hint = " \u2014 is corrald running?";
+		else if (r == -EACCES || r == -EPERM)
+			hint = " \u2014 ask an operator for access to the socket";
+		snprintf(err, err_size, "cannot connect to %s: %s%s", path, strerror(-r), hint);
+		return r;
+	}
+	c->fd = fd;
+	return 0;
+}
+
+void connection_close(struct connection *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	free(c->buf);
+	c->buf = NULL;
+	c->len = c->cap = 0;
+}
+
+static int send_all(struct connection *c, const char *data, size_t len, char *err, size_t err_size)
+{
+	while (len) {
+		ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+
+			snprintf(err, err_size, "cannot send to corrald (%s): %s", c->path, strerror(-r));
+			return r;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read until the buffer holds a newline; its index in *eol. */
+static int read_line(struct connection *c, size_t *eol, char *err, size_t err_size)
+{
+	size_t scanned = 0;
+
+	for (;;) {
+		char *nl = c->len > scanned ? memchr(c->buf + scanned, '\n', c->len - scanned) : NULL;
+		ssize_t n;
+
+		if (nl) {
+			*eol = (size_t)(nl - c->buf);
+			return 0;
+		}
+		scanned = c->len;
+		if (c->len >= CLIENT_MAX_RESPONSE) {
+			snprintf(err, err_size, "corrald (%s) sent a response longer than %u bytes",
+				 c->path, CLIENT_MAX_RESPONSE);
+			return -EMSGSIZE;
+		}
+		if (c->cap - c->len < 4096) {
+			size_t cap = c->cap ? c->cap * 2 : 65536;
+			char *p = realloc(c->buf, cap);
+
+			if (!p) {
+				snprintf(err, err_size, "out of memory reading a response");
+				return -ENOMEM;
+			}
+			c->buf = p;
+			c->cap = cap;
+		}
+		n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+
+			snprintf(err, err_size, "lost the connection to corrald (%s): %s", c->path,
+				 strerror(-r));
+			return r;
+		}
+		if (n == 0) {
+			snprintf(err, err_size, "corrald (%s) closed the connection%s", c->path,
+				 c->len ? " in the middle of a response" : " without a response");
+			return -ECONNRESET;
+		}
+		c->len += (size_t)n;
+	}
+}
+
+int connection_call(struct connection *c, const char *request_line, json_t **response, char *err,
+		size_t err_size)
+{
+	json_error_t jerr;
+	size_t eol = 0;
+	json_t *obj;
+	int r;
+
+	*response = NULL;
+	r = send_all(c, request_line, strlen(request_line), err, err_size);
+	if (r == 0)
+		r = send_all(c, "\n", 1, err, err_size);
+	if (r == 0)
+		r = read_line(c, &eol, err, err_size);
+	if (r < 0)
+		return r;
+	obj = json_loadb(c->buf, eol, JSON_ALLOW_NUL, &jerr);
+	c->len -= eol + 1;
+	memmove(c->buf, c->buf + eol + 1, c->len);
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		snprintf(err, err_size, "corrald (%s) sent a malformed response: %s", c->path,
+			 obj ? "not a JSON object" : jerr.text);
+		return -EPROTO;
+	}
+	*response = obj;
+	return 0;
+}
+
+bool connection_response_error(json_t *response, const char **code, const char **message)
+{
+	json_t *error;
+
+	if (json_is_true(json_object_get(response, "ok")))
+		return false;
+	error = json_object_get(response, "error");
+	*code = json_string_value(json_object_get(error, "code"));
+	*message = json_string_value(json_object_get(error, "message"));
+	if (!*code)
+		*code = "internal";
+	if (!*message)
+		*message = "corrald reported an error without a message";
+	return true;
+}

@@ -1,0 +1,48 @@
+/*
+ * supervisor/corral/connection.h — the corral client's connection to corrald: find the
+ * socket, connect, send one request line, read one response line.  No
+ * command-line parsing or printing here (that is cli_tasks.c).
+ */
+#ifndef CORRAL_SUPERVISOR_CLIENT_H
+#define CORRAL_SUPERVISOR_CLIENT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CLIENT_DEFAULT_SOCKET "/run/corral/corrald.sock"
+#define CLIENT_SOCKET_ENV "CORRAL_SOCKET"
+/* Longest response line accepted (a list of 10000 tasks fits). */
+#define CLIENT_MAX_RESPONSE (64u << 20)
+
+struct connection {
+	int fd;
+	char path[128];   /* for messages */
+	char *buf;        /* bytes read past the last response line */
+	size_t len, cap;
+};
+
+/* The socket to use: option (from --socket) if set, else $CORRAL_SOCKET if
+ * set and non-empty, else CLIENT_DEFAULT_SOCKET. */
+const char *connection_socket_path(const char *option);
+
+/* Connect to the Unix socket at path.  0, or -errno with a message for the
+ * user in err ("cannot connect to P: No such file or directory — is corrald
+ * running?"). */
+int connection_connect(struct connection *c, const char *path, char *err, size_t err_size);
+/* Use an already connected fd (tests: a socketpair); c owns it afterwards. */
+void connection_attach(struct connection *c, int fd, const char *name);
+void connection_close(struct connection *c);
+
+/* Send request_line (without newline; one is added) and read one response
+ * line into *response (a JSON object).  0, or -errno with a message in err:
+ * -EPIPE/-ECONNRESET the daemon went away, -EPROTO a line that is not a
+ * JSON object, -EMSGSIZE a line longer than CLIENT_MAX_RESPONSE. */
+int connection_call(struct connection *c, const char *request_line, json_t **response, char *err,
+		size_t err_size);
+
+/* If response is an error response, its code and message (never NULL) and
+ * true; false for {"ok": true, ...}. */
+bool connection_response_error(json_t *response, const char **code, const char **message);
+
+#endif

@@ -1,0 +1,374 @@
+/*
+ * supervisor/corral/format.c — what `corral` prints for people: TASK objects
+ * as key/value blocks, aligned tables for list, queue and usage, UTC
+ * times, CPU in seconds and hours; and the exit code a task ends with.
+ * Everything writes to a FILE * given by the caller (tests use memory).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "supervisor/corral/commands.h"
+
+/* ---- exit codes --------------------------------------------------------- */
+
+static const struct {
+	const char *reason;
+	int code;
+} reason_exits[] = {
+	{ "timeout", CLI_EXIT_TIMEOUT },       { "oom", CLI_EXIT_OOM },
+	{ "cpu_limit", CLI_EXIT_CPU_LIMIT },   { "budget", CLI_EXIT_BUDGET },
+	{ "output_limit", CLI_EXIT_OUTPUT_LIMIT }, { "cancelled", CLI_EXIT_CANCELLED },
+	{ "spawn_error", CLI_EXIT_SPAWN_ERROR }, { "supervisor_lost", CLI_EXIT_SUPERVISOR_LOST },
+	{ "shutdown", CLI_EXIT_SUPERVISOR_LOST },
+};
+
+static const char *str_field(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static int64_t int_field(json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+int format_task_exit_code(json_t *task)
+{
+	const char *state = str_field(task, "state");
+	const char *reason = str_field(task, "reason");
+	json_t *exit_code = json_object_get(task, "exit_code");
+	json_t *sig = json_object_get(task, "signal");
+
+	if (state && strcmp(state, "succeeded") == 0)
+		return 0;
+	if (reason && strcmp(reason, "signal") == 0 && json_is_integer(sig))
+		return 128 + (int)(json_integer_value(sig) & 127);
+	for (size_t i = 0; reason && i < sizeof(reason_exits) / sizeof(reason_exits[0]); i++)
+		if (strcmp(reason, reason_exits[i].reason) == 0)
+			return reason_exits[i].code;
+	if (state && strcmp(state, "cancelled") == 0)
+		return CLI_EXIT_CANCELLED;
+	if (json_is_integer(exit_code))
+		return (int)(json_integer_value(exit_code) & 255);
+	return CLI_EXIT_ERROR;
+}
+
+int format_error_exit_code(const char *code)
+{
+	return code && strcmp(code, "wait_timeout") == 0 ? CLI_EXIT_WAIT_TIMEOUT : CLI_EXIT_ERROR;
+}
+
+/* ---- units -------------------------------------------------------------- */
+
+void format_time(int64_t epoch_us, char *buf, size_t size)
+{
+	time_t t = (time_t)(epoch_us / 1000000);
+	struct tm tm;
+
+	if (epoch_us <= 0 || !gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, size, "-");
+}
+
+void format_seconds(int64_t us, char *buf, size_t size)
+{
+	snprintf(buf, size, "%" PRId64 ".%03" PRId64 "s", us / 1000000, us % 1000000 / 1000);
+}
+
+void format_hours(int64_t us, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.2fh", (double)us / 3600e6);
+}
+
+void format_bytes(int64_t bytes, char *buf, size_t size)
+{
+	static const char units[] = "KMGTP";
+	double v = (double)bytes;
+	int u = -1;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, size, "%" PRId64 "B", bytes);
+	else
+		snprintf(buf, size, v < 10 && v != (int64_t)v ? "%.1f%c" : "%.0f%c", v, units[u]);
+}
+
+/* The command line, shell-ish: words joined by spaces, quoted if needed. */
+static char *argv_text(json_t *argv)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	size_t i;
+	json_t *a;
+
+	if (!f)
+		return NULL;
+	json_array_foreach(argv, i, a) {
+		const char *s = json_string_value(a);
+
+		if (!s)
+			s = "?";
+		if (i)
+			fputc(' ', f);
+		if (*s && !s[strcspn(s, " \t\n'\"\\$`*?;&|<>()!#~")]) {
+			fputs(s, f);
+		} else {
+			fputc('\'', f);
+			for (; *s; s++)
+				fputs(*s == '\'' ? "'\\''" : (char[]){ *s, 0 }, f);
+			fputc('\'', f);
+		}
+	}
+	fclose(f);
+	return text;
+}
+
+/* ---- one task ----------------------------------------------------------- */
+
+static void state_text(json_t *task, char *buf, size_t size)
+{
+	const char *state = str_field(task, "state");
+	const char *reason = str_field(task, "reason");
+
+	snprintf(buf, size, "%s%s%s%s", state ? state : "?", reason ? " (" : "",
+		 reason ? reason : "", reason ? ")" : "");
+}
+
+static void wall_time(json_t *task, char *buf, size_t size)
+{
+	int64_t start = int_field(task, "started_at_us"), end = int_field(task, "ended_at_us");
+
+	if (start > 0 && end >= start)
+		format_seconds(end - start, buf, size);
+	else
+		snprintf(buf, size, "-");
+}
+
+static void int_or_dash(json_t *v, char *buf, size_t size)
+{
+	if (json_is_integer(v))
+		snprintf(buf, size, "%" PRId64, (int64_t)json_integer_value(v));
+	else
+		snprintf(buf, size, "-");
+}
+
+void format_print_task(FILE *out, json_t *task)
+{
+	char a[64], b[64], c[64], d[64];
+	char *cmd = argv_text(json_object_get(task, "argv"));
+	const char *s;
+
+#define ROW(label, ...) (fprintf(out, "%-11s ", label ":"), fprintf(out, __VA_ARGS__), fputc('\n', out))
+	ROW("id", "%" PRId64, int_field(task, "id"));
+	ROW("user", "%s", (s = str_field(task, "user")) ? s : "-");
+	ROW("profile", "%s", (s = str_field(task, "profile")) ? s : "-");
+	ROW("command", "%s", cmd ? cmd : "?");
+	state_text(task, a, sizeof(a));
+	ROW("state", "%s", a);
+	if ((s = str_field(task, "message")))
+		ROW("message", "%s", s);
+	int_or_dash(json_object_get(task, "exit_code"), a, sizeof(a));
+	int_or_dash(json_object_get(task, "signal"), b, sizeof(b));
+	ROW("exit code", "%s", a);
+	ROW("signal", "%s", b);
+	if (json_object_get(task, "position")) {
+		const char *why = str_field(task, "pending_reason");
+		const char *msg = str_field(task, "pending_message");
+
+		ROW("position", "%" PRId64 "%s%s%s%s%s", int_field(task, "position"),
+		    why ? " (" : "", why ? why : "", why && msg ? ": " : "", why && msg ? msg : "",
+		    why ? ")" : "");
+	}
+	format_time(int_field(task, "submitted_at_us"), a, sizeof(a));
+	ROW("submitted", "%s", a);
+	format_time(int_field(task, "started_at_us"), a, sizeof(a));
+	ROW("started", "%s", a);
+	format_time(int_field(task, "ended_at_us"), a, sizeof(a));
+	ROW("ended", "%s", a);
+	wall_time(task, a, sizeof(a));
+	if (int_field(task, "timeout_ms") > 0)
+		format_seconds(int_field(task, "timeout_ms") * 1000, b, sizeof(b));
+	else
+		snprintf(b, sizeof(b), "profile's");
+	ROW("wall", "%s (limit %s)", a, b);
+	format_seconds(int_field(task, "cpu_us"), a, sizeof(a));
+	if (int_field(task, "cpu_limit_ms") > 0)
+		format_seconds(int_field(task, "cpu_limit_ms") * 1000, b, sizeof(b));
+	else
+		snprintf(b, sizeof(b), "profile's");
+	format_seconds(int_field(task, "cpu_user_us"), c, sizeof(c));
+	format_seconds(int_field(task, "cpu_system_us"), d, sizeof(d));
+	ROW("cpu", "%s (user %s, system %s; limit %s)", a, c, d, b);
+	format_bytes(int_field(task, "memory_peak_bytes"), a, sizeof(a));
+	if (int_field(task, "memory_bytes") > 0)
+		format_bytes(int_field(task, "memory_bytes"), b, sizeof(b));
+	else
+		snprintf(b, sizeof(b), "profile's");
+	ROW("memory", "peak %s (limit %s)", a, b);
+	ROW("stdout", "%" PRId64 " bytes%s", int_field(task, "stdout_bytes"),
+	    json_is_true(json_object_get(task, "stdout_truncated")) ? " (truncated)" : "");
+	ROW("stderr", "%" PRId64 " bytes%s", int_field(task, "stderr_bytes"),
+	    json_is_true(json_object_get(task, "stderr_truncated")) ? " (truncated)" : "");
+	ROW("attempts", "%" PRId64, int_field(task, "attempts"));
+#undef ROW
+	free(cmd);
+}
+
+void format_print_task_summary(FILE *out, json_t *task)
+{
+	const char *state = str_field(task, "state");
+	const char *reason = str_field(task, "reason");
+	const char *message = str_field(task, "message");
+	char wall[32], cpu[32];
+
+	wall_time(task, wall, sizeof(wall));
+	format_seconds(int_field(task, "cpu_us"), cpu, sizeof(cpu));
+	fprintf(out, "task %" PRId64 " %s", int_field(task, "id"), state ? state : "?");
+	if (reason && strcmp(reason, "exit_code") == 0)
+		fprintf(out, " (exit code %" PRId64 ")", int_field(task, "exit_code"));
+	else if (reason && strcmp(reason, "signal") == 0)
+		fprintf(out, " (signal %" PRId64 ")", int_field(task, "signal"));
+	else if (reason)
+		fprintf(out, " (%s)", reason);
+	if (message && *message)
+		fprintf(out, ": %s", message);
+	fprintf(out, "; wall %s, cpu %s\n", wall, cpu);
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+struct table {
+	size_t cols, rows;
+	char **cells;     /* rows * cols, row-major; row 0 is the header */
+};
+
+static int table_add(struct table *t, const char *const *row)
+{
+	char **cells = realloc(t->cells, (t->rows + 1) * t->cols * sizeof(*cells));
+
+	if (!cells)
+		return -1;
+	t->cells = cells;
+	for (size_t i = 0; i < t->cols; i++)
+		cells[t->rows * t->cols + i] = strdup(row[i] ? row[i] : "-");
+	t->rows++;
+	return 0;
+}
+
+/* Print with columns padded to their widest cell (the last is not padded),
+ * then free the cells. */
+static void table_print(FILE *out, struct table *t)
+{
+	size_t *width = calloc(t->cols, sizeof(*width));
+
+	for (size_t r = 0; width && r < t->rows; r++)
+		for (size_t col = 0; col < t->cols; col++) {
+			const char *cell = t->cells[r * t->cols + col];
+			size_t n = cell ? strlen(cell) : 0;
+
+			if (n > width[col])
+				width[col] = n;
+		}
+	for (size_t r = 0; r < t->rows; r++) {
+		for (size_t col = 0; col < t->cols; col++) {
+			const char *cell = t->cells[r * t->cols + col];
+
+			if (col + 1 < t->cols)
+				fprintf(out, "%-*s  ", width ? (int)width[col] : 0, cell ? cell : "");
+			else
+				fprintf(out, "%s\n", cell ? cell : "");
+		}
+	}
+	for (size_t i = 0; i < t->rows * t->cols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(width);
+	t->cells = NULL;
+	t->rows = 0;
+}
+
+void format_print_task_table(FILE *out, json_t *tasks)
+{
+	static const char *const header[] = { "ID", "USER", "STATE", "EXIT", "SUBMITTED", "WALL",
+					      "CPU", "COMMAND" };
+	struct table t = { .cols = 8 };
+	size_t i;
+	json_t *task;
+
+	table_add(&t, header);
+	json_array_foreach(tasks, i, task) {
+		char id[24], state[64], exit_code[24], when[32], wall[32], cpu[32];
+		char *cmd = argv_text(json_object_get(task, "argv"));
+		const char *row[8] = { id, str_field(task, "user"), state, exit_code, when, wall,
+				       cpu, cmd };
+
+		snprintf(id, sizeof(id), "%" PRId64, int_field(task, "id"));
+		state_text(task, state, sizeof(state));
+		if (json_is_integer(json_object_get(task, "signal")))
+			snprintf(exit_code, sizeof(exit_code), "sig %" PRId64, int_field(task, "signal"));
+		else
+			int_or_dash(json_object_get(task, "exit_code"), exit_code, sizeof(exit_code));
+		format_time(int_field(task, "submitted_at_us"), when, sizeof(when));
+		wall_time(task, wall, sizeof(wall));
+		format_seconds(int_field(task, "cpu_us"), cpu, sizeof(cpu));
+		table_add(&t, row);
+		free(cmd);
+	}
+	table_print(out, &t);
+}
+
+void format_print_queue_table(FILE *out, json_t *tasks)
+{
+	static const char *const header[] = { "POS", "ID", "USER", "PENDING", "MESSAGE" };
+	struct table t = { .cols = 5 };
+	size_t i;
+	json_t *task;
+
+	table_add(&t, header);
+	json_array_foreach(tasks, i, task) {
+		char pos[24], id[24];
+		const char *row[5] = { pos, id, str_field(task, "user"),
+				       str_field(task, "pending_reason"),
+				       str_field(task, "pending_message") };
+
+		snprintf(pos, sizeof(pos), "%" PRId64, int_field(task, "position"));
+		snprintf(id, sizeof(id), "%" PRId64, int_field(task, "id"));
+		table_add(&t, row);
+	}
+	table_print(out, &t);
+}
+
+void format_print_usage_table(FILE *out, json_t *usage)
+{
+	static const char *const header[] = { "USER", "PLAN", "MONTH", "USED", "BUDGET", "LEFT",
+					      "RUNNING", "QUEUED" };
+	struct table t = { .cols = 8 };
+	size_t i;
+	json_t *u;
+
+	table_add(&t, header);
+	json_array_foreach(usage, i, u) {
+		char used[32], budget[32], left[32], running[24], queued[24];
+		const char *row[8] = { str_field(u, "user"), str_field(u, "plan"),
+				       str_field(u, "month"), used, budget, left, running, queued };
+		bool unlimited = int_field(u, "cpu_budget_us") == 0;
+
+		format_hours(int_field(u, "cpu_used_us"), used, sizeof(used));
+		if (unlimited) {
+			snprintf(budget, sizeof(budget), "unlimited");
+			snprintf(left, sizeof(left), "-");
+		} else {
+			format_hours(int_field(u, "cpu_budget_us"), budget, sizeof(budget));
+			format_hours(int_field(u, "cpu_left_us"), left, sizeof(left));
+		}
+		snprintf(running, sizeof(running), "%" PRId64, int_field(u, "running"));
+		snprintf(queued, sizeof(queued), "%" PRId64, int_field(u, "queued"));
+		table_add(&t, row);
+	}
+	table_print(out, &t);
+}

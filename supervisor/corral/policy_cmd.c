@@ -1,0 +1,321 @@
+/*
+ * supervisor/corral/policy_cmd.c — `corral policy check [FILE]` and
+ * `corral policy show [--user NAME | --plan NAME | --profile NAME] [FILE]`.
+ * Works without the daemon: it loads the files itself with policy_load().
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy.h"
+#include "supervisor/corral/policy_cmd.h"
+#include "supervisor/corral/connection.h"
+
+static void policy_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: corral policy check [FILE]\n"
+		"       corral policy show [--user NAME | --plan NAME | --profile NAME] [FILE]\n"
+		"       corral policy reload\n"
+		"\n"
+		"  check   validate FILE (default %s)\n"
+		"          and its includes; print a summary, or every error and exit 1\n"
+		"  show    print effective values: a tenant's limits (--user), a plan's,\n"
+		"          a profile's, or with no option the [supervisor] settings\n"
+		"  reload  ask the running corrald to re-read its policy (operators); a\n"
+		"          policy with errors is refused and the old one stays in force\n",
+		POLICY_DEFAULT_PATH);
+}
+
+/* Load path; on failure print every error to err.  NULL on failure. */
+static struct policy *load_or_report(const char *path, FILE *err)
+{
+	struct policy_errors errors = { 0 };
+	struct policy *p = NULL;
+	int r = policy_load(path, &p, &errors);
+
+	if (r < 0) {
+		char line[1024];
+
+		for (size_t i = 0; i < errors.count; i++) {
+			policy_error_format(&errors.items[i], line, sizeof(line));
+			fprintf(err, "%s\n", line);
+		}
+		if (errors.omitted)
+			fprintf(err, "%s: ... and %zu more errors\n", path, errors.omitted);
+		if (r == -EINVAL || errors.count)
+			fprintf(err, "%s: %zu error%s; the policy was not loaded\n", path,
+				errors.count + errors.omitted,
+				errors.count + errors.omitted == 1 ? "" : "s");
+		else
+			fprintf(err, "%s: out of memory\n", path);
+	}
+	policy_errors_free(&errors);
+	return p;
+}
+
+static void print_names(FILE *out, const struct policy *p, enum policy_kind kind,
+			const char *label)
+{
+	size_t n = policy_count(p, kind);
+
+	fprintf(out, "  %-9s %zu", label, n);
+	for (size_t i = 0; i < n && i < 20; i++)
+		fprintf(out, "%s%s", i ? ", " : " (", policy_name_at(p, kind, i));
+	fprintf(out, "%s\n", n > 20 ? ", ...)" : n ? ")" : "");
+}
+
+int policy_cmd_check(const char *path, FILE *out, FILE *err)
+{
+	struct policy *p = load_or_report(path, err);
+	const char *def;
+
+	if (!p)
+		return 1;
+	def = policy_default_plan(p);
+	fprintf(out, "%s: OK\n", path);
+	print_names(out, p, POLICY_PLANS, "plans:");
+	print_names(out, p, POLICY_USERS, "users:");
+	print_names(out, p, POLICY_PROFILES, "profiles:");
+	fprintf(out, "  default:  %s\n",
+		def ? def : "none (users without a [user] section may not submit)");
+	policy_free(p);
+	return 0;
+}
+
+static const char *unlimited_or(uint64_t v, char *buf, size_t size, bool hours)
+{
+	if (!v)
+		return "unlimited";
+	if (hours && v % 3600 == 0) {
+		snprintf(buf, size, "%" PRIu64 "h", v / 3600);
+		return buf;
+	}
+	return policy_format_duration_ms(v * 1000, buf, size);
+}
+
+static void print_limits(FILE *out, const struct policy_limits *l)
+{
+	char b[32];
+
+	fprintf(out, "plan              = %s\n", l->plan);
+	fprintf(out, "profile           = %s\n", l->profile);
+	fprintf(out, "max_concurrent    = %" PRIu32 "\n", l->max_concurrent);
+	fprintf(out, "max_queued        = %" PRIu32 "\n", l->max_queued);
+	fprintf(out, "weight            = %" PRIu32 "\n", l->weight);
+	fprintf(out, "monthly_cpu_hours = %s\n",
+		unlimited_or(l->monthly_cpu_seconds, b, sizeof(b), true));
+	fprintf(out, "max_task_seconds  = %s\n",
+		unlimited_or(l->max_task_seconds, b, sizeof(b), false));
+	fprintf(out, "max_cpu_seconds   = %s\n",
+		unlimited_or(l->max_cpu_seconds, b, sizeof(b), false));
+	fprintf(out, "memory            = %s\n", policy_format_size(l->memory_bytes, b, sizeof(b)));
+	fprintf(out, "pids              = %" PRIu64 "\n", l->pids);
+	fprintf(out, "cpus              = %s\n", policy_format_cpus(l->cpu_millis, b, sizeof(b)));
+	fprintf(out, "output_limit      = %s\n",
+		policy_format_size(l->output_limit_bytes, b, sizeof(b)));
+}
+
+static void print_profile(FILE *out, const struct policy_profile *pf)
+{
+	char b[32];
+
+	if (pf->file)
+		fprintf(out, "# [profile %s] from %s:%u\n", pf->name, pf->file, pf->line);
+	else
+		fprintf(out, "# [profile %s] (built in)\n", pf->name);
+	for (size_t i = 0; i < pf->n_binds; i++)
+		fprintf(out, "%-13s = %s:%s\n", pf->binds[i].writable ? "bind_rw" : "bind_ro",
+			pf->binds[i].source, pf->binds[i].target);
+	for (size_t i = 0; i < pf->n_tmpfs; i++)
+		fprintf(out, "tmpfs         = %s:%s\n", pf->tmpfs[i].target,
+			policy_format_size(pf->tmpfs[i].size_bytes, b, sizeof(b)));
+	fprintf(out, "tmp_size      = %s\n", policy_format_size(pf->tmp_bytes, b, sizeof(b)));
+	fprintf(out, "work_size     = %s\n", policy_format_size(pf->work_bytes, b, sizeof(b)));
+	if (!pf->env)
+		fprintf(out, "# env: the runner's default (PATH, HOME, LANG=C.UTF-8)\n");
+	for (size_t i = 0; pf->env && pf->env[i]; i++)
+		fprintf(out, "env           = %s\n", pf->env[i]);
+	fprintf(out, "cwd           = %s\n", pf->cwd);
+	fprintf(out, "hostname      = %s\n", pf->hostname);
+	fprintf(out, "network       = none\n");
+	fprintf(out, "seccomp       = %s\n", policy_seccomp_name(pf->seccomp));
+	for (size_t i = 0; pf->seccomp_allow && pf->seccomp_allow[i]; i++)
+		fprintf(out, "seccomp_allow = %s\n", pf->seccomp_allow[i]);
+	for (size_t i = 0; pf->seccomp_deny && pf->seccomp_deny[i]; i++)
+		fprintf(out, "seccomp_deny  = %s\n", pf->seccomp_deny[i]);
+	fprintf(out, "uid           = %" PRIu32 "\n", pf->uid);
+	fprintf(out, "gid           = %" PRIu32 "\n", pf->gid);
+	fprintf(out, "rlimit_nofile = %" PRIu64 "\n", pf->rlimit_nofile);
+	fprintf(out, "rlimit_fsize  = %s\n", policy_format_size(pf->rlimit_fsize, b, sizeof(b)));
+	fprintf(out, "rlimit_stack  = %s\n", policy_format_size(pf->rlimit_stack, b, sizeof(b)));
+}
+
+static void print_supervisor(FILE *out, const struct policy_supervisor *sv)
+{
+	char b[32];
+
+	fprintf(out, "[supervisor]\n");
+	fprintf(out, "state_dir      = %s\n", sv->state_dir);
+	fprintf(out, "socket         = %s\n", sv->socket);
+	fprintf(out, "cgroup_parent  = %s\n", sv->cgroup_parent);
+	fprintf(out, "max_running    = %" PRIu32 "\n", sv->max_running);
+	fprintf(out, "memory_reserve = %s\n", sv->memory_reserve_bytes
+		? policy_format_size(sv->memory_reserve_bytes, b, sizeof(b)) : "unlimited");
+	fprintf(out, "poll_interval  = %s\n", policy_format_duration_ms(sv->poll_interval_ms, b, sizeof(b)));
+	fprintf(out, "drain_timeout  = %s\n", policy_format_duration_ms(sv->drain_timeout_ms, b, sizeof(b)));
+	fprintf(out, "kill_grace     = %s\n", policy_format_duration_ms(sv->kill_grace_ms, b, sizeof(b)));
+	fprintf(out, "on_restart     = %s\n", sv->on_restart == POLICY_RESTART_KILL ? "kill" : "adopt");
+	fprintf(out, "uid_range      = %" PRIu32 "-%" PRIu32 "\n", sv->uid_first, sv->uid_last);
+}
+
+int policy_cmd_show(const char *path, enum policy_cmd_show what, const char *name, FILE *out,
+		    FILE *err)
+{
+	struct policy *p = load_or_report(path, err);
+	struct policy_limits limits;
+	const struct policy_profile *pf;
+	int rc = 0;
+
+	if (!p)
+		return 1;
+	switch (what) {
+	case CLI_SHOW_SUPERVISOR:
+		print_supervisor(out, policy_supervisor(p));
+		break;
+	case CLI_SHOW_USER:
+		if (policy_limits_for(p, name, &limits) < 0) {
+			fprintf(err, "%s: tenant '%s' has no [user %s] section and there is no "
+				     "[default]: it may not submit tasks\n", path, name, name);
+			rc = 1;
+			break;
+		}
+		fprintf(out, "# tenant %s: %s, plan %s\n", name,
+			policy_has_user(p, name) ? "its [user] section" : "[default]", limits.plan);
+		print_limits(out, &limits);
+		break;
+	case CLI_SHOW_PLAN:
+		if (policy_plan_limits(p, name, &limits) < 0) {
+			fprintf(err, "%s: there is no [plan %s]\n", path, name);
+			rc = 1;
+			break;
+		}
+		print_limits(out, &limits);
+		break;
+	case CLI_SHOW_PROFILE:
+		pf = policy_profile(p, name);
+		if (!pf) {
+			fprintf(err, "%s: there is no [profile %s]\n", path, name);
+			rc = 1;
+			break;
+		}
+		print_profile(out, pf);
+		break;
+	}
+	policy_free(p);
+	return rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		policy_usage(stdout);
+		return 0;
+	}
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+		policy_usage(stderr);
+		return 2;
+	}
+	return policy_cmd_check(argc == 2 ? argv[1] : POLICY_DEFAULT_PATH, stdout, stderr);
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ "plan", required_argument, NULL, 'p' },
+		{ "profile", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum policy_cmd_show what = CLI_SHOW_SUPERVISOR;
+	const char *name = NULL;
+	int c, chosen = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+u:h", options, NULL)) != -1) {
+		switch (c) {
+		case 'u': what = CLI_SHOW_USER; name = optarg; chosen++; break;
+		case 'p': what = CLI_SHOW_PLAN; name = optarg; chosen++; break;
+		case 'P': what = CLI_SHOW_PROFILE; name = optarg; chosen++; break;
+		case 'h': policy_usage(stdout); return 0;
+		default: policy_usage(stderr); return 2;
+		}
+	}
+	if (chosen > 1 || argc - optind > 1) {
+		policy_usage(stderr);
+		return 2;
+	}
+	return policy_cmd_show(optind < argc ? argv[optind] : POLICY_DEFAULT_PATH, what, name,
+			       stdout, stderr);
+}
+
+/* `corral policy reload`: the daemon re-reads its policy file. */
+static int cmd_reload(int argc, char **argv)
+{
+	struct connection c;
+	json_t *resp = NULL;
+	const char *code, *message;
+	char err[512];
+	int rc = 0;
+
+	(void)argv;
+	if (argc != 1) {
+		policy_usage(stderr);
+		return 2;
+	}
+	if (connection_connect(&c, connection_socket_path(NULL), err, sizeof(err)) < 0) {
+		fprintf(stderr, "corral: %s\n", err);
+		return 69;
+	}
+	if (connection_call(&c, "{\"op\":\"policy_reload\"}", &resp, err, sizeof(err)) < 0) {
+		fprintf(stderr, "corral: %s\n", err);
+		rc = 69;
+	} else if (connection_response_error(resp, &code, &message)) {
+		fprintf(stderr, "corral: %s: %s\n", code, message);
+		rc = 1;
+	} else {
+		printf("policy %s reloaded: %lld plans, %lld users, %lld profiles\n",
+		       json_string_value(json_object_get(resp, "policy")),
+		       (long long)json_integer_value(json_object_get(resp, "plans")),
+		       (long long)json_integer_value(json_object_get(resp, "users")),
+		       (long long)json_integer_value(json_object_get(resp, "profiles")));
+	}
+	json_decref(resp);
+	connection_close(&c);
+	return rc;
+}
+
+int policy_cmd_main(int argc, char **argv)
+{
+	if (argc < 2) {
+		policy_usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "show") == 0)
+		return cmd_show(argc - 1, argv + 1);
+	if (strcmp(argv[1], "reload") == 0)
+		return cmd_reload(argc - 1, argv + 1);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		policy_usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "corral policy: unknown command '%s'\n", argv[1]);
+	policy_usage(stderr);
+	return 2;
+}

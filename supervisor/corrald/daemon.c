@@ -1,0 +1,563 @@
+/*
+ * supervisor/corrald/daemon.c — corrald's start-up and its one event loop: epoll over
+ * a signalfd, a timerfd (CPU polls, deadlines, wait timeouts), the listening
+ * socket, client connections and the pidfds of running jails.  No thread per
+ * task.  Also the clock (with a test offset) and sd_notify.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "supervisor/corrald/corrald.h"
+#include "supervisor/common/log.h"
+
+static const int ep_timer = EP_TIMER, ep_signal = EP_SIGNAL, ep_listen = EP_LISTEN;
+
+uint64_t daemon_now_us(const struct daemon *d)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + d->clock_offset_us);
+}
+
+uint64_t daemon_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void daemon_month(const struct daemon *d, uint64_t epoch_us, char out[8])
+{
+	time_t t = (time_t)(epoch_us / 1000000);
+	struct tm tm;
+
+	(void)d;
+	gmtime_r(&t, &tm);
+	strftime(out, 8, "%Y-%m", &tm);
+}
+
+int daemon_epoll_add(struct daemon *d, int fd, uint32_t events, void *ptr)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+void daemon_epoll_del(struct daemon *d, int fd)
+{
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+void daemon_rearm_timer(struct daemon *d)
+{
+	struct itimerspec its;
+	uint64_t next = task_watch_next_event_mono_us(d);
+	uint64_t now;
+
+	for (struct waiter *w = d->waiters; w; w = w->next) {
+		uint64_t at = w->expires_mono_us;
+
+		if (w->logs && (at == 0 || at > d->next_poll_mono_us))
+			at = d->next_poll_mono_us;
+		if (at && (next == 0 || at < next))
+			next = at;
+	}
+	if (d->shutting_down && (next == 0 || d->drain_deadline_mono_us < next))
+		next = d->drain_deadline_mono_us;
+	memset(&its, 0, sizeof(its));
+	if (next) {
+		now = daemon_mono_us();
+		if (next <= now)
+			next = now + 1;
+		its.it_value.tv_sec = (time_t)(next / 1000000);
+		its.it_value.tv_nsec = (long)(next % 1000000) * 1000;
+	}
+	timerfd_settime(d->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || !*path || strlen(path) >= sizeof(addr.sun_path))
+		return;
+	memcpy(addr.sun_path, path, strlen(path));
+	if (addr.sun_path[0] == '@')
+		addr.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), 0, (struct sockaddr *)&addr, len) < 0)
+		log_warning("sd_notify %s: %s", state, strerror(errno));
+	close(fd);
+}
+
+/* Load a policy; on failure log every error and, if errors_text is not
+ * NULL, return them joined by newlines (malloc'd). */
+static int load_policy(const char *path, struct policy **out, char **errors_text)
+{
+	struct policy_errors errors = { 0 };
+	int r = policy_load(path, out, &errors);
+
+	if (errors_text)
+		*errors_text = NULL;
+	if (r < 0) {
+		char line[1024];
+		size_t size = 0;
+		FILE *text = errors_text ? open_memstream(errors_text, &size) : NULL;
+
+		for (size_t i = 0; i < errors.count; i++) {
+			policy_error_format(&errors.items[i], line, sizeof(line));
+			log_error("%s", line);
+			if (text)
+				fprintf(text, "%s%s", i ? "\n" : "", line);
+		}
+		if (errors.omitted) {
+			log_error("... and %zu more errors", errors.omitted);
+			if (text)
+				fprintf(text, "\n... and %zu more errors", errors.omitted);
+		}
+		if (!errors.count) {
+			log_error("cannot load policy %s: %s", path, strerror(-r));
+			if (text)
+				fprintf(text, "cannot load policy %s: %s", path, strerror(-r));
+		}
+		if (text)
+			fclose(text);
+	}
+	policy_errors_free(&errors);
+	return r;
+}
+
+static int make_dirs(const char *path, mode_t mode)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Is a live corrald answering on this socket? (ping within 100 ms) */
+static bool socket_is_alive(const struct sockaddr_un *addr)
+{
+	static const char ping[] = "{\"op\":\"ping\"}\n";
+	struct pollfd pfd;
+	char buf[64];
+	bool alive = false;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return false;
+	if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0 &&
+	    write(fd, ping, sizeof(ping) - 1) == (ssize_t)sizeof(ping) - 1) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		alive = poll(&pfd, 1, 100) == 1 && read(fd, buf, sizeof(buf)) > 0;
+	}
+	close(fd);
+	return alive;
+}
+
+static int open_socket(struct daemon *d)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char dir[4096], *slash;
+	int fd;
+
+	if (strlen(d->socket_path) >= sizeof(addr.sun_path)) {
+		log_error("socket path %s is too long", d->socket_path);
+		return -ENAMETOOLONG;
+	}
+	snprintf(dir, sizeof(dir), "%s", d->socket_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (make_dirs(dir, 0755) < 0) {
+			log_error("create socket directory %s: %s", dir, strerror(errno));
+			return -errno;
+		}
+	}
+	strcpy(addr.sun_path, d->socket_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* a socket that answers ping belongs to a live corrald (another state
+	 * dir); a listener that accepts but never answers is a dying one's fd
+	 * still held by a jail being cloned: give it up to 2 s */
+	for (int tries = 0; socket_is_alive(&addr); tries++) {
+		if (tries >= 20) {
+			close(fd);
+			log_error("socket %s is in use by another corrald", d->socket_path);
+			return -EADDRINUSE;
+		}
+		usleep(100000);
+	}
+	unlink(d->socket_path); /* a stale socket */
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(d->socket_path, 0666) < 0 ||
+	    listen(fd, 512) < 0) {
+		int e = errno;
+
+		log_error("listen on %s: %s", d->socket_path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	d->listen_fd = fd;
+	return 0;
+}
+
+static int lock_state_dir(struct daemon *d)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/corrald.lock", d->state_dir);
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lock_fd < 0) {
+		log_error("open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	/* a corrald killed a moment ago may still have its lock held for a few
+	 * milliseconds by a jail it was cloning: wait up to 2 s before refusing */
+	for (int tries = 0; flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+		if (errno != EWOULDBLOCK || tries >= 40) {
+			log_error("another corrald is running on state dir %s (%s is locked)", d->state_dir, path);
+			return -EBUSY;
+		}
+		usleep(50000);
+	}
+	return 0;
+}
+
+static int setup(struct daemon *d, const char *policy_path, const char *state_dir, const char *socket_path)
+{
+	struct store_error serr;
+	struct store_options sopts = { 0 };
+	struct signalfd_siginfo unused;
+	const char *offset = getenv("CORRALD_CLOCK_OFFSET");
+	char path[4096];
+	sigset_t mask;
+	int r;
+
+	(void)unused;
+	d->epfd = d->signal_fd = d->listen_fd = d->timer_fd = d->lock_fd = -1;
+	if (offset)
+		d->clock_offset_us = (int64_t)(strtod(offset, NULL) * 1e6);
+	d->policy_path = strdup(policy_path);
+	if (load_policy(policy_path, &d->policy, NULL) < 0)
+		return -EINVAL;
+	d->cfg = policy_supervisor(d->policy);
+	d->state_dir = strdup(state_dir ? state_dir : d->cfg->state_dir);
+	d->socket_path = strdup(socket_path ? socket_path : d->cfg->socket);
+	snprintf(path, sizeof(path), "%s/corral.db", d->state_dir);
+	d->db_path = strdup(path);
+	snprintf(path, sizeof(path), "%s/tasks", d->state_dir);
+	d->tasks_dir = strdup(path);
+	if (make_dirs(d->state_dir, 0711) < 0 || make_dirs(d->tasks_dir, 0711) < 0) {
+		log_error("create state dir %s: %s", d->state_dir, strerror(errno));
+		return -errno;
+	}
+	r = lock_state_dir(d);
+	if (r < 0)
+		return r;
+	{
+		struct jail_error jerr;
+		int moved = jail_supervisor_enter_leaf("supervisor", &jerr);
+
+		if (moved < 0) {
+			log_error("cgroup: %s", jerr.message);
+			return moved;
+		}
+		if (moved)
+			log_info("cgroup v2: corrald moved into its leaf 'supervisor'; jails go below '%s'",
+				 d->cfg->cgroup_parent);
+	}
+	r = store_open(d->db_path, &sopts, &d->store, &serr);
+	if (r < 0) {
+		log_error("open the store: %s", serr.message);
+		return r;
+	}
+	d->n_uid_slots = d->cfg->uid_last - d->cfg->uid_first + 1;
+	d->uid_slots = calloc(d->n_uid_slots, 1);
+	d->user_buckets = 1024;
+	d->user_table = calloc(d->user_buckets, sizeof(*d->user_table));
+	if (!d->uid_slots || !d->user_table)
+		return -ENOMEM;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->signal_fd < 0 || d->timer_fd < 0 || d->epfd < 0)
+		return -errno;
+	r = open_socket(d);
+	if (r < 0)
+		return r;
+	if (daemon_epoll_add(d, d->signal_fd, EPOLLIN, (void *)&ep_signal) < 0 ||
+	    daemon_epoll_add(d, d->timer_fd, EPOLLIN, (void *)&ep_timer) < 0 ||
+	    daemon_epoll_add(d, d->listen_fd, EPOLLIN, (void *)&ep_listen) < 0)
+		return -errno;
+
+	recover_running(d);
+	r = queue_load(d);
+	if (r < 0)
+		return r;
+	d->next_poll_mono_us = daemon_mono_us() + d->cfg->poll_interval_ms * 1000;
+	d->dispatch_needed = true;
+	return 0;
+}
+
+int daemon_reload_policy(struct daemon *d, char **errors_text)
+{
+	struct policy *fresh = NULL;
+
+	log_notice("reloading policy %s", d->policy_path);
+	if (load_policy(d->policy_path, &fresh, errors_text) < 0) {
+		log_error("policy %s has errors; keeping the policy in force", d->policy_path);
+		return -EINVAL;
+	}
+	policy_free(d->policy);
+	d->policy = fresh;
+	task_start_forget_filters(d);
+	d->cfg = policy_supervisor(fresh);
+	d->dispatch_needed = true;
+	transport_unix_reidentify_all(d);
+	log_notice("policy reloaded: new decisions use it; running tasks keep their limits");
+	return 0;
+}
+
+/* SIGTERM: stop dispatching and refuse submits, let running tasks finish
+ * for up to drain_timeout, then end them (reason shutdown).  A second
+ * SIGTERM ends them at once. */
+static void start_drain(struct daemon *d, int sig)
+{
+	if (d->shutting_down) {
+		log_notice("%s again: ending %u running tasks now", strsignal(sig), d->running_count);
+		d->drain_deadline_mono_us = daemon_mono_us();
+		return;
+	}
+	d->shutting_down = true;
+	d->drain_deadline_mono_us = daemon_mono_us() + d->cfg->drain_timeout_ms * 1000u;
+	notify_systemd("STOPPING=1");
+	log_notice("%s: shutting down; %u running tasks may finish within %llu ms, %zu queued tasks stay queued",
+		   strsignal(sig), d->running_count, (unsigned long long)d->cfg->drain_timeout_ms, d->queued_total);
+}
+
+/* returns false when the daemon should stop */
+static bool handle_signals(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			start_drain(d, (int)si.ssi_signo);
+			break;
+		case SIGHUP:
+			daemon_reload_policy(d, NULL);
+			break;
+		default:
+			break; /* SIGCHLD: jails are watched through their pidfds */
+		}
+	}
+	return true;
+}
+
+static void handle_timer(struct daemon *d)
+{
+	uint64_t expirations, now = daemon_mono_us();
+
+	if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		log_warning("read timerfd: %s", strerror(errno));
+	(void)now;
+	task_watch_deadlines(d);
+	task_watch_poll(d);
+	op_wait_check(d);
+}
+
+bool daemon_batch(struct daemon *d)
+{
+	struct store_error serr;
+
+	if (!d->batch_open) {
+		if (store_batch_begin(d->store, &serr) < 0) {
+			log_error("begin a store batch: %s", serr.message);
+			return false;
+		}
+		d->batch_open = true;
+	}
+	return true;
+}
+
+void daemon_commit_batch(struct daemon *d)
+{
+	struct store_error serr;
+	int r;
+
+	if (!d->batch_open)
+		return;
+	r = store_batch_commit(d->store, &serr);
+	d->batch_open = false;
+	if (r < 0)
+		log_error("commit the store batch: %s", serr.message);
+	op_submit_finish_batch(d, r == 0, r == 0 ? NULL : serr.message);
+	task_end_batch_done(d, r == 0);
+}
+
+static void finish_iteration(struct daemon *d)
+{
+	daemon_commit_batch(d);
+	/* answers first: a submit's ack must not wait for jails to spawn */
+	transport_unix_flush_all(d);
+	if (d->dispatch_needed && !d->shutting_down) {
+		d->dispatch_needed = false;
+		queue_dispatch(d);
+		transport_unix_flush_all(d);
+	}
+	daemon_rearm_timer(d);
+}
+
+static void teardown(struct daemon *d)
+{
+	transport_unix_close_all(d);
+	queue_free_all(d);
+	if (d->store)
+		store_close(d->store);
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->socket_path);
+	}
+	if (d->epfd >= 0)
+		close(d->epfd);
+	if (d->signal_fd >= 0)
+		close(d->signal_fd);
+	if (d->timer_fd >= 0)
+		close(d->timer_fd);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+	task_start_forget_filters(d);
+	policy_free(d->policy);
+	free(d->user_table);
+	free(d->uid_slots);
+	free(d->policy_path);
+	free(d->state_dir);
+	free(d->socket_path);
+	free(d->db_path);
+	free(d->tasks_dir);
+}
+
+/* epoll timeout: 0 when tasks wait to be started, until the end of a pause
+ * after the store refused a start, else sleep until an event. */
+static int dispatch_wait_ms(const struct daemon *d)
+{
+	uint64_t now;
+
+	if (!d->dispatch_needed || d->shutting_down)
+		return -1;
+	now = daemon_mono_us();
+	if (now >= d->dispatch_paused_until_mono_us)
+		return 0;
+	return (int)((d->dispatch_paused_until_mono_us - now + 999) / 1000);
+}
+
+int daemon_main(const char *policy_path, const char *state_dir, const char *socket_path)
+{
+	struct daemon d;
+	int rc = 0;
+
+	memset(&d, 0, sizeof(d));
+	if (getuid() != 0 || geteuid() != 0) {
+		log_error("corrald must run as root (it creates namespaces, cgroups and uid maps)");
+		return 1;
+	}
+	if (setup(&d, policy_path, state_dir, socket_path) < 0) {
+		teardown(&d);
+		return 1;
+	}
+	log_notice("corrald %s ready: socket %s, state %s, %u slots, policy %s", API_VERSION,
+		   d.socket_path, d.state_dir, d.cfg->max_running, d.policy_path);
+	notify_systemd("READY=1");
+	finish_iteration(&d);
+	for (;;) {
+		struct epoll_event events[64];
+		/* more tasks to start: look at events, but do not sleep */
+		int n = epoll_wait(d.epfd, events, 64, dispatch_wait_ms(&d));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("epoll_wait: %s", strerror(errno));
+			rc = 1;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int kind = *(const int *)events[i].data.ptr;
+
+			switch (kind) {
+			case EP_SIGNAL:
+				handle_signals(&d);
+				break;
+			case EP_TIMER:
+				handle_timer(&d);
+				break;
+			case EP_LISTEN:
+				transport_unix_accept(&d);
+				break;
+			case EP_CLIENT:
+				transport_unix_event(&d, events[i].data.ptr, events[i].events);
+				break;
+			case EP_TASK:
+				task_watch_pidfd_ready(&d, events[i].data.ptr);
+				break;
+			default:
+				break;
+			}
+		}
+		finish_iteration(&d);
+		if (d.shutting_down && (d.running_count == 0 || daemon_mono_us() >= d.drain_deadline_mono_us))
+			break;
+	}
+	if (d.running_count)
+		log_notice("drain timeout: ending %u running tasks (reason shutdown)", d.running_count);
+	task_end_shutdown_all(&d);
+	transport_unix_flush_all(&d);
+	jail_cleanup_cgroup_parent(d.cfg->cgroup_parent);
+	teardown(&d);
+	log_notice("corrald stopped");
+	return rc;
+}

@@ -1,0 +1,288 @@
+/*
+ * supervisor/corrald/op_submit.c — the submit operation: who may submit what
+ * (tenant, plan limits, profile, queue cap, --no-queue), stdin stored and
+ * synced, the task stored in the loop's store batch and answered only after
+ * the batch commits (an acknowledged task is durable).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "supervisor/corrald/corrald.h"
+#include "supervisor/common/log.h"
+
+struct pending_submit {
+	struct pending_submit *next;
+	struct client *client;
+	char *tag_json;
+	int64_t id;          /* not a pointer: a cancel in the same turn may free the task */
+	char *stdin_path;
+};
+
+/* ---- submit ------------------------------------------------------------- */
+
+static char *json_array_text(char **v, size_t n)
+{
+	json_t *a = json_array();
+	char *text;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return text;
+}
+
+static char *env_object_text(char **v, size_t n)
+{
+	json_t *o = json_object();
+	char *text;
+
+	for (size_t i = 0; i < n; i++) {
+		char *eq = strchr(v[i], '=');
+
+		if (eq) {
+			*eq = '\0';
+			json_object_set_new(o, v[i], json_string(eq + 1));
+			*eq = '=';
+		}
+	}
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+static int write_stdin(struct daemon *d, const char *data, size_t len, char **path)
+{
+	char buf[4200];
+	int fd;
+
+	snprintf(buf, sizeof(buf), "%s/stdin-XXXXXX", d->tasks_dir);
+	fd = mkstemp(buf);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
+		int e = errno ? errno : EIO;
+
+		close(fd);
+		unlink(buf);
+		return -e;
+	}
+	close(fd);
+	*path = strdup(buf);
+	return 0;
+}
+
+/* Can a task of u start right now?  0, or the error code with a message. */
+static enum api_error_code can_start_now(struct daemon *d, struct duser *u, const struct policy_limits *lim,
+					 char *msg, size_t size)
+{
+	uint64_t budget = queue_budget_us(lim), left;
+
+	if (lim->max_concurrent && u->running + u->queued >= lim->max_concurrent) {
+		snprintf(msg, size, "%s: %u/%u tasks running (plan %s)", u->name, u->running, lim->max_concurrent,
+			 lim->plan);
+		return API_ERR_CONCURRENCY_LIMIT;
+	}
+	queue_refresh_month(d, u);
+	left = budget == UINT64_MAX ? UINT64_MAX : budget > u->used_us + u->reserved_us ?
+		budget - u->used_us - u->reserved_us : 0;
+	if (left < 1000000u) {
+		snprintf(msg, size, "%s: %.1f of %.1f CPU hours used in %s (plan %s)", u->name,
+			 (u->used_us + u->reserved_us) / 3.6e9, budget / 3.6e9, u->month, lim->plan);
+		return API_ERR_BUDGET_EXHAUSTED;
+	}
+	if (d->running_count + d->queued_total >= d->cfg->max_running) {
+		snprintf(msg, size, "host is at capacity: %u/%u tasks running, %zu queued", d->running_count,
+			 d->cfg->max_running, d->queued_total);
+		return API_ERR_HOST_CAPACITY;
+	}
+	return API_ERR_NONE;
+}
+
+void op_submit(struct daemon *d, struct client *c, struct api_request *req)
+{
+	const char *tenant = ops_acting_tenant(d, c, req);
+	struct policy_limits lim;
+	struct store_task st;
+	struct store_error serr;
+	struct pending_submit *p;
+	struct duser *u;
+	struct dtask *t;
+	const char *profile;
+	char msg[512], *stdin_path = NULL;
+	enum api_error_code code;
+	int64_t id;
+	int r;
+
+	if (!tenant)
+		return;
+	if (d->shutting_down) {
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_SHUTTING_DOWN, "corrald is shutting down");
+		return;
+	}
+	if (policy_limits_for(d->policy, tenant, &lim) < 0) {
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_UNKNOWN_USER,
+				"no plan for tenant '%s': no [user %s] section and no [default] plan", tenant, tenant);
+		return;
+	}
+	profile = req->profile ? req->profile : lim.profile;
+	if (!policy_profile(d->policy, profile)) {
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_UNKNOWN_PROFILE, "no profile '%s' in the policy", profile);
+		return;
+	}
+	if (!caller_is_operator(c) && strcmp(profile, lim.profile) != 0) {
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_FORBIDDEN,
+				"profile '%s' is not available on plan %s (its profile is '%s')", profile, lim.plan,
+				lim.profile);
+		return;
+	}
+	if (req->has_timeout && lim.max_task_seconds && req->timeout_ms > lim.max_task_seconds * 1000) {
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_LIMIT_EXCEEDED,
+				"timeout %.1f s is above the %llu s limit of plan %s", req->timeout_ms / 1000.0,
+				(unsigned long long)lim.max_task_seconds, lim.plan);
+		return;
+	}
+	if (req->has_cpu_limit && lim.max_cpu_seconds && req->cpu_limit_ms > lim.max_cpu_seconds * 1000) {
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_LIMIT_EXCEEDED,
+				"CPU limit %.1f s is above the %llu s limit of plan %s", req->cpu_limit_ms / 1000.0,
+				(unsigned long long)lim.max_cpu_seconds, lim.plan);
+		return;
+	}
+	if (req->has_memory && req->memory_bytes > lim.memory_bytes) {
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_LIMIT_EXCEEDED,
+				"memory %llu bytes is above the %llu bytes of plan %s",
+				(unsigned long long)req->memory_bytes, (unsigned long long)lim.memory_bytes, lim.plan);
+		return;
+	}
+	if (req->cwd && req->cwd[0] != '/') {
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_BAD_REQUEST, "cwd '%s' must be an absolute path", req->cwd);
+		return;
+	}
+	u = queue_user(d, tenant);
+	if (!u) {
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	if (lim.max_queued && u->queued >= lim.max_queued) {
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_QUEUE_FULL, "%s: %u/%u tasks queued (plan %s)", tenant,
+				u->queued, lim.max_queued, lim.plan);
+		return;
+	}
+	if (req->no_queue && (code = can_start_now(d, u, &lim, msg, sizeof(msg))) != API_ERR_NONE) {
+		transport_unix_send(d, c, api_response_error(req->tag_json, code, msg));
+		return;
+	}
+	if (req->has_stdin) {
+		r = write_stdin(d, req->stdin_data, req->stdin_len, &stdin_path);
+		if (r < 0) {
+			transport_unix_send_error(d, c, req->tag_json, r == -ENOSPC ? API_ERR_STORAGE_FULL : API_ERR_INTERNAL,
+					"store stdin: %s; task not accepted", strerror(-r));
+			return;
+		}
+	}
+	memset(&st, 0, sizeof(st));
+	st.user = (char *)tenant;
+	st.submitted_by_uid = caller_uid(c);
+	st.profile = (char *)profile;
+	st.argv_json = json_array_text(req->argv, req->argc);
+	st.env_json = req->env ? env_object_text(req->env, req->envc) : NULL;
+	st.cwd = (char *)req->cwd;
+	st.stdin_path = stdin_path;
+	st.wall_limit_ms = req->has_timeout ? (int64_t)req->timeout_ms : 0;
+	st.cpu_limit_us = req->has_cpu_limit ? (int64_t)req->cpu_limit_ms * 1000 : 0;
+	st.memory_limit_bytes = req->has_memory ? (int64_t)req->memory_bytes : 0;
+	st.submitted_at_us = (int64_t)daemon_now_us(d);
+	r = daemon_batch(d) ? store_submit(d->store, &st, &id, &serr) : -EIO;
+	if (r == -EIO && !d->batch_open)
+		snprintf(serr.message, sizeof(serr.message), "cannot begin a store transaction");
+	free(st.argv_json);
+	free(st.env_json);
+	if (r < 0) {
+		if (stdin_path)
+			unlink(stdin_path);
+		free(stdin_path);
+		transport_unix_send_error(d, c, req->tag_json, r == -ENOSPC ? API_ERR_STORAGE_FULL : API_ERR_INTERNAL,
+				"%s; task not accepted", serr.message);
+		return;
+	}
+	t = calloc(1, sizeof(*t));
+	p = calloc(1, sizeof(*p));
+	if (!t || !p) {
+		free(t);
+		free(p);
+		free(stdin_path);
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	t->ep_kind = EP_TASK;
+	t->id = id;
+	t->user = u;
+	t->seq = ++d->next_seq;
+	t->pidfd = -1;
+	t->wall_limit_ms = (uint64_t)st.wall_limit_ms;
+	t->cpu_limit_ms = req->has_cpu_limit ? req->cpu_limit_ms : 0;
+	t->memory_bytes = (uint64_t)st.memory_limit_bytes;
+	queue_push(d, t);
+	p->client = c;
+	p->tag_json = req->tag_json ? strdup(req->tag_json) : NULL;
+	p->id = t->id;
+	p->stdin_path = stdin_path;
+	p->next = d->pending;
+	d->pending = p;
+}
+
+void op_submit_finish_batch(struct daemon *d, bool committed, const char *error)
+{
+	struct pending_submit *p = d->pending;
+
+	d->pending = NULL;
+	/* answer in submit order */
+	struct pending_submit *rev = NULL;
+	while (p) {
+		struct pending_submit *next = p->next;
+
+		p->next = rev;
+		rev = p;
+		p = next;
+	}
+	for (p = rev; p; ) {
+		struct pending_submit *next = p->next;
+
+		if (committed) {
+			struct store_task st;
+			struct store_error err;
+
+			if (store_get_task(d->store, p->id, &st, &err) == 0) {
+				char *task = api_task_json(&st, NULL);
+				size_t len = task ? strlen(task) + 16 : 0;
+				char *body = task ? malloc(len) : NULL;
+
+				if (body) {
+					snprintf(body, len, "{\"task\":%s}", task);
+					transport_unix_send(d, p->client, api_response_ok(p->tag_json, body));
+				}
+				free(body);
+				free(task);
+				store_task_clear(&st);
+			}
+			log_task(LOG_LEVEL_DEBUG, p->id, "queued");
+		} else {
+			queue_remove(d, p->id);  /* gone already if cancelled meanwhile */
+			if (p->stdin_path)
+				unlink(p->stdin_path);
+			transport_unix_send_error(d, p->client, p->tag_json, API_ERR_STORAGE_FULL,
+					"the store could not commit: %s; task not accepted", error ? error : "?");
+		}
+		free(p->tag_json);
+		free(p->stdin_path);
+		free(p);
+		p = next;
+	}
+}

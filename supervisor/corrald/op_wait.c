@@ -1,0 +1,216 @@
+/*
+ * supervisor/corrald/op_wait.c — wait and logs: answered at once when they can
+ * be, else parked as waiters answered when the task ends or writes, or when
+ * their timeout expires (at most MAX_WAITERS_PER_CLIENT per connection).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "supervisor/corrald/corrald.h"
+#include "supervisor/common/log.h"
+
+/* ---- wait and logs ------------------------------------------------------ */
+
+#define MAX_WAITERS_PER_CLIENT 256
+
+static void add_waiter(struct daemon *d, struct client *c, const struct api_request *req, bool logs)
+{
+	struct waiter *w;
+	size_t n = 0;
+
+	for (w = d->waiters; w; w = w->next)
+		n += w->client == c;
+	if (n >= MAX_WAITERS_PER_CLIENT) {
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_TOO_LARGE,
+				"more than %d waits on one connection", MAX_WAITERS_PER_CLIENT);
+		return;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	w->client = c;
+	w->tag_json = req->tag_json ? strdup(req->tag_json) : NULL;
+	w->task_id = req->id;
+	w->logs = logs;
+	w->stderr_stream = req->stream && strcmp(req->stream, "stderr") == 0;
+	w->offset = req->offset;
+	w->max = req->max ? req->max : API_MAX_LOG_CHUNK;
+	if (req->has_timeout && req->timeout_ms)
+		w->expires_mono_us = daemon_mono_us() + req->timeout_ms * 1000u;
+	w->next = d->waiters;
+	d->waiters = w;
+}
+
+void op_wait(struct daemon *d, struct client *c, struct api_request *req)
+{
+	struct store_task st;
+
+	if (!ops_load_visible_task(d, c, req, &st))
+		return;
+	if (ops_is_terminal(st.state))
+		ops_send_task(d, c, req->tag_json, &st);
+	else if (req->has_timeout && req->timeout_ms == 0)
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_WAIT_TIMEOUT, "task %lld is still %s", (long long)st.id,
+				store_state_name(st.state));
+	else
+		add_waiter(d, c, req, false);
+	store_task_clear(&st);
+}
+
+/* Answer a logs request if there is something to say: data past offset, or
+ * the end.  Returns false when a follow request must keep waiting. */
+static bool answer_logs(struct daemon *d, struct client *c, const char *tag, int64_t id, bool err_stream,
+			uint64_t offset, uint64_t max, bool follow, bool ended)
+{
+	char path[4300], dir[4200];
+	unsigned char *buf = NULL;
+	ssize_t n = 0;
+	struct stat sb;
+	uint64_t size = 0;
+	json_t *body;
+	char *b64;
+	int fd;
+
+	if (max > API_MAX_LOG_CHUNK)
+		max = API_MAX_LOG_CHUNK;
+	snprintf(path, sizeof(path), "%s/%s", task_start_dir(d, id, dir, sizeof(dir)), err_stream ? "stderr" : "stdout");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && fstat(fd, &sb) == 0)
+		size = (uint64_t)sb.st_size;
+	if (follow && !ended && size <= offset) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	if (fd >= 0 && size > offset) {
+		size_t want = size - offset < max ? (size_t)(size - offset) : (size_t)max;
+
+		buf = malloc(want ? want : 1);
+		n = buf ? pread(fd, buf, want, (off_t)offset) : -1;
+		if (n < 0)
+			n = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	b64 = api_base64_encode(buf ? buf : (const unsigned char *)"", (size_t)n);
+	body = json_object();
+	json_object_set_new(body, "data_base64", json_string(b64 ? b64 : ""));
+	json_object_set_new(body, "offset", json_integer((json_int_t)(offset + (uint64_t)n)));
+	json_object_set_new(body, "eof", json_boolean(ended && offset + (uint64_t)n >= size));
+	ops_send_ok_json(d, c, tag, body);
+	free(b64);
+	free(buf);
+	return true;
+}
+
+void op_wait_logs(struct daemon *d, struct client *c, struct api_request *req)
+{
+	struct store_task st;
+	bool err_stream = req->stream && strcmp(req->stream, "stderr") == 0;
+
+	if (req->stream && strcmp(req->stream, "stdout") != 0 && !err_stream) {
+		transport_unix_send_error(d, c, req->tag_json, API_ERR_BAD_REQUEST, "stream must be stdout or stderr");
+		return;
+	}
+	if (!ops_load_visible_task(d, c, req, &st))
+		return;
+	if (!answer_logs(d, c, req->tag_json, st.id, err_stream, req->offset, req->max ? req->max : API_MAX_LOG_CHUNK,
+			 req->follow, ops_is_terminal(st.state)))
+		add_waiter(d, c, req, true);
+	store_task_clear(&st);
+}
+
+static void free_waiter(struct waiter *w)
+{
+	free(w->tag_json);
+	free(w);
+}
+
+void op_wait_wake(struct daemon *d, int64_t task_id, bool ended)
+{
+	struct waiter **pp = &d->waiters;
+
+	while (*pp) {
+		struct waiter *w = *pp;
+		bool done = false;
+
+		if (w->task_id == task_id) {
+			if (w->logs) {
+				done = answer_logs(d, w->client, w->tag_json, task_id, w->stderr_stream, w->offset, w->max,
+						   true, ended);
+			} else if (ended) {
+				struct store_task st;
+				struct store_error err;
+
+				if (store_get_task(d->store, task_id, &st, &err) == 0) {
+					ops_send_task(d, w->client, w->tag_json, &st);
+					store_task_clear(&st);
+				}
+				done = true;
+			}
+		}
+		if (done) {
+			*pp = w->next;
+			free_waiter(w);
+		} else {
+			pp = &w->next;
+		}
+	}
+}
+
+void op_wait_check(struct daemon *d)
+{
+	uint64_t now = daemon_mono_us();
+	struct waiter **pp = &d->waiters;
+
+	while (*pp) {
+		struct waiter *w = *pp;
+		bool done = false;
+
+		if (w->logs)
+			done = answer_logs(d, w->client, w->tag_json, w->task_id, w->stderr_stream, w->offset, w->max,
+					   true, false);
+		if (!done && w->expires_mono_us && now >= w->expires_mono_us) {
+			if (w->logs)
+				answer_logs(d, w->client, w->tag_json, w->task_id, w->stderr_stream, w->offset, w->max,
+					    false, false);
+			else
+				transport_unix_send_error(d, w->client, w->tag_json, API_ERR_WAIT_TIMEOUT,
+						"task %lld has not ended yet", (long long)w->task_id);
+			done = true;
+		}
+		if (done) {
+			*pp = w->next;
+			free_waiter(w);
+		} else {
+			pp = &w->next;
+		}
+	}
+}
+
+void op_wait_drop_client(struct daemon *d, struct client *c)
+{
+	struct waiter **pp = &d->waiters;
+
+	while (*pp) {
+		struct waiter *w = *pp;
+
+		if (w->client == c) {
+			*pp = w->next;
+			free_waiter(w);
+		} else {
+			pp = &w->next;
+		}
+	}
+	/* pending submits of c stay: their tasks are stored, the answers go
+	 * nowhere (transport_unix_send drops lines for dead clients) */
+}

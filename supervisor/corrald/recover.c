@@ -1,0 +1,193 @@
+/*
+ * supervisor/corrald/recover.c — after a restart: every task the store says
+ * is running is adopted (its jail outlived the previous corrald), settled
+ * from the status file its jail's init wrote, or killed (on_restart =
+ * kill); task cgroups nobody owns are removed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "supervisor/corrald/corrald.h"
+#include "supervisor/common/log.h"
+
+/* The end of a jail nobody watched, from its status file (no cgroup is
+ * left to read CPU from: nothing beyond the cursor is charged). */
+static void settle_from_status_file(struct daemon *d, const struct store_task *st)
+{
+	if (st->stdin_path)
+		unlink(st->stdin_path);
+	char dir[4200], path[4300], msg[512];
+	struct jail_result res;
+	enum store_task_state state = STORE_FAILED;
+	enum store_task_reason reason = STORE_REASON_SUPERVISOR_LOST;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/status", task_start_dir(d, st->id, dir, sizeof(dir)));
+	memset(&res, 0, sizeof(res));
+	r = jail_read_status_file(path, &res);
+	res.cpu_usage_us = (uint64_t)st->cpu_charged_us;
+	if (r < 0) {
+		res.exit_code = -1;
+		snprintf(msg, sizeof(msg), "Supervisor lost: the jail ended while corrald was down and left no status");
+	} else if (res.status == JAIL_OK || res.status == JAIL_EXIT_NONZERO) {
+		state = res.exit_code == 0 ? STORE_SUCCEEDED : STORE_FAILED;
+		reason = STORE_REASON_EXIT_CODE;
+		snprintf(msg, sizeof(msg), "Exited with code %d (while corrald was down)", res.exit_code);
+	} else if (res.status == JAIL_OUTPUT_LIMIT) {
+		reason = STORE_REASON_OUTPUT_LIMIT;
+		snprintf(msg, sizeof(msg), "Output limit: the task wrote more than its output limit (while corrald was down)");
+	} else {
+		reason = STORE_REASON_SIGNAL;
+		snprintf(msg, sizeof(msg), "Killed by signal %d (while corrald was down)", res.signal);
+	}
+	task_end_record(d, st->id, state, reason, msg, &res);
+}
+
+/* Give up on a jail (killing it first if it still runs): its CPU comes
+ * from the cgroup, which goes; the task is supervisor_lost.  A jail that
+ * ended by itself without a status reports no exit code or signal. */
+static void lose_jail(struct daemon *d, int64_t id, struct jail *jail, bool kill, const char *message)
+{
+	struct jail_result res;
+	struct jail_error err;
+
+	if (kill)
+		jail_kill(jail, JAIL_KILLED);
+	memset(&res, 0, sizeof(res));
+	jail_finish(jail, &res, &err);
+	jail_free(jail);
+	if (!kill) {
+		res.exit_code = -1;
+		res.signal = 0;
+	}
+	task_end_record(d, id, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST, message, &res);
+}
+
+/* Watch an adopted jail again: deadline (absolute, from the store), CPU
+ * polling from the stored cursor, cancel, end. */
+static void adopt(struct daemon *d, const struct store_task *st, struct jail *jail)
+{
+	struct dtask *t = calloc(1, sizeof(*t));
+	struct duser *u = queue_user(d, st->user);
+	struct policy_limits lim;
+	uint64_t now = daemon_now_us(d), mono = daemon_mono_us();
+	uint32_t slot = (uint32_t)(st->host_uid - (int64_t)d->cfg->uid_first);
+
+	if (!t || !u || st->host_uid < (int64_t)d->cfg->uid_first || slot >= d->n_uid_slots) {
+		log_task(LOG_LEVEL_ERR, st->id, "cannot adopt (host uid %lld outside uid_range); killing it",
+			 (long long)st->host_uid);
+		free(t);
+		lose_jail(d, st->id, jail, true, "Supervisor lost: the restarted corrald could not adopt the jail");
+		return;
+	}
+	t->ep_kind = EP_TASK;
+	t->id = st->id;
+	t->user = u;
+	t->jail = jail;
+	t->adopted = true;
+	t->uid_slot = slot;
+	d->uid_slots[slot] = 1;
+	t->started_us = (uint64_t)st->started_at_us;
+	t->charged_us = (uint64_t)st->cpu_charged_us;
+	t->cpu_limit_us = st->cpu_reserved_us > 0 ? (uint64_t)st->cpu_reserved_us : UINT64_MAX;
+	if (queue_limits(d, u, &lim) == 0) {
+		t->budget_capped = lim.max_cpu_seconds == 0 || t->cpu_limit_us < lim.max_cpu_seconds * 1000000u;
+		t->memory_reserved = st->memory_limit_bytes > 0 ? (uint64_t)st->memory_limit_bytes : lim.memory_bytes;
+	}
+	if (st->deadline_us > 0) {
+		t->wall_limit_effective_ms = (uint64_t)(st->deadline_us - st->started_at_us) / 1000u;
+		t->deadline_mono_us = (uint64_t)st->deadline_us > now ? mono + ((uint64_t)st->deadline_us - now) : mono;
+	}
+	t->pidfd = jail_pidfd(jail);
+	t->next_check_mono_us = mono;
+	daemon_epoll_add(d, t->pidfd, EPOLLIN, t);
+	t->next = d->running;
+	d->running = t;
+	u->running++;
+	if (t->cpu_limit_us != UINT64_MAX)
+		u->reserved_us += t->cpu_limit_us;
+	d->running_count++;
+	d->memory_reserved += t->memory_reserved;
+	if (st->cancel_requested)
+		task_watch_cancel(d, t, "a cancel before the restart");
+	log_task(LOG_LEVEL_NOTICE, st->id, "adopted its running jail (deadline %s)",
+		 st->deadline_us ? "kept" : "none");
+}
+
+/* task-N cgroups that no running task owns: a crash came after a task's
+ * end was committed but before its (empty) cgroup was removed. */
+static void reap_stale_cgroups(struct daemon *d)
+{
+	char **names = NULL;
+	size_t n = 0;
+
+	if (jail_list_cgroups(d->cfg->cgroup_parent, &names, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		long long id;
+		char tail;
+		struct jail_error err;
+
+		if (sscanf(names[i], TASK_CGROUP_PREFIX "%lld%c", &id, &tail) == 1 && !task_start_find(d, id) &&
+		    jail_reap_cgroup(d->cfg->cgroup_parent, names[i], &err) == 0)
+			log_task(LOG_LEVEL_NOTICE, id, "removed its cgroup left by a previous corrald");
+		free(names[i]);
+	}
+	free(names);
+}
+
+void recover_running(struct daemon *d)
+{
+	struct store_task_list list;
+	struct store_error serr;
+	bool kill_them = d->cfg->on_restart == POLICY_RESTART_KILL;
+
+	if (store_load_running(d->store, &list, &serr) < 0) {
+		log_error("load running tasks: %s", serr.message);
+		return;
+	}
+	for (size_t i = 0; i < list.count; i++) {
+		const struct store_task *st = &list.tasks[i];
+		char dir[4200], status[4300];
+		struct jail_error err;
+		struct jail *jail = NULL;
+		int r = -ENOENT;
+
+		snprintf(status, sizeof(status), "%s/status", task_start_dir(d, st->id, dir, sizeof(dir)));
+		if (st->cgroup)
+			r = jail_adopt(d->cfg->cgroup_parent, st->cgroup, status, &jail, &err);
+		if (r == -ENOENT) {
+			settle_from_status_file(d, st);
+			continue;
+		}
+		if (r < 0) {
+			log_task(LOG_LEVEL_ERR, st->id, "adopt its jail: %s", err.message);
+			settle_from_status_file(d, st);
+			continue;
+		}
+		if (jail_pid(jail) < 0) {
+			struct jail_result file;
+
+			/* the jail ended while nobody watched: without a status its
+			 * command may never have run (corrald died during setup) */
+			if (jail_read_status_file(status, &file) < 0) {
+				lose_jail(d, st->id, jail, false,
+					  "Supervisor lost: the jail ended while corrald was down and left no status "
+					  "(its setup may have died with corrald)");
+				continue;
+			}
+		}
+		if (kill_them) {
+			lose_jail(d, st->id, jail, true,
+				  "Supervisor lost: corrald restarted and killed the running jail (on_restart = kill)");
+			continue;
+		}
+		adopt(d, st, jail);
+	}
+	store_task_list_free(&list);
+	reap_stale_cgroups(d);
+}

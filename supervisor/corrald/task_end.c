@@ -1,0 +1,299 @@
+/*
+ * supervisor/corrald/task_end.c — the end of a running task: its result and
+ * state, reason and message; recorded in the loop's store batch with the
+ * jail's cgroup kept until the batch commits; ends the store refuses are
+ * kept and retried; shutdown ends every running task.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "supervisor/corrald/corrald.h"
+#include "supervisor/common/log.h"
+
+/* An end the store could not record yet (disk full, I/O error): kept and
+ * retried at every poll, so no result and no CPU-second is lost. */
+struct unfinished {
+	struct unfinished *next;
+	int64_t id;
+	struct store_result sr;
+	char *message;
+	char month[8];
+};
+
+/* store_finish() of one end: true when it is recorded (or already was);
+ * a success is logged here unless the caller logs it at commit time. */
+static bool record_end(struct daemon *d, int64_t id, struct store_result *sr, bool log_success)
+{
+	struct store_error err;
+	int r = store_finish(d->store, id, sr, &err);
+
+	if (r == 0) {
+		if (log_success)
+			log_task(LOG_LEVEL_INFO, id, "%s: %s", store_state_name(sr->state),
+				 sr->message ? sr->message : "");
+		return true;
+	}
+	if (r == -ESTALE || r == -ENOENT) {
+		log_task(LOG_LEVEL_WARNING, id, "end already recorded (%s)", err.message);
+		return true;
+	}
+	log_task(LOG_LEVEL_ERR, id, "record its end (%s): %s; will retry", store_reason_name(sr->reason), err.message);
+	return false;
+}
+
+static void free_record(struct unfinished *u);
+
+void task_end_retry_unfinished(struct daemon *d)
+{
+	struct unfinished **pp = &d->unfinished;
+
+	while (*pp) {
+		struct unfinished *u = *pp;
+
+		if (!record_end(d, u->id, &u->sr, true)) {
+			pp = &u->next;
+			continue;
+		}
+		*pp = u->next;
+		op_wait_wake(d, u->id, true);
+		free_record(u);
+		d->dispatch_needed = true;
+	}
+}
+
+/* The end of task id as an owned store_result (kept for a retry). */
+static struct unfinished *end_record(struct daemon *d, int64_t id, enum store_task_state state,
+				     enum store_task_reason reason, const char *message,
+				     const struct jail_result *res)
+{
+	struct unfinished *u = calloc(1, sizeof(*u));
+	struct store_result *sr;
+	uint64_t now = daemon_now_us(d);
+
+	if (!u)
+		return NULL;
+	sr = &u->sr;
+	u->id = id;
+	u->message = message ? strdup(message) : NULL;
+	daemon_month(d, now, u->month);
+	sr->state = state;
+	sr->reason = reason;
+	sr->message = u->message;
+	sr->month = u->month;
+	sr->exit_code = res && res->exit_code >= 0 ? res->exit_code : -1;
+	sr->signal = res && res->signal ? res->signal : -1;
+	sr->ended_at_us = (int64_t)now;
+	if (res) {
+		sr->cpu_total_us = (int64_t)res->cpu_usage_us;
+		sr->cpu_user_us = (int64_t)res->cpu_user_us;
+		sr->cpu_system_us = (int64_t)res->cpu_system_us;
+		sr->memory_peak_bytes = (int64_t)res->memory_peak_bytes;
+		sr->stdout_bytes = (int64_t)res->stdout_bytes;
+		sr->stderr_bytes = (int64_t)res->stderr_bytes;
+		sr->stdout_truncated = res->stdout_truncated;
+		sr->stderr_truncated = res->stderr_truncated;
+	}
+	return u;
+}
+
+static void free_record(struct unfinished *u)
+{
+	free(u->message);
+	free(u);
+}
+
+/* A task's end recorded in the loop's store batch, its jail's cgroup kept
+ * until the batch commits (a crash before that still finds the cgroup and
+ * its CPU totals; nothing is charged twice: the end is not in the store). */
+struct ended {
+	struct ended *next;
+	struct unfinished *record;
+	struct jail *jail;
+};
+
+void task_end_batch_done(struct daemon *d, bool committed)
+{
+	while (d->ended) {
+		struct ended *e = d->ended;
+
+		d->ended = e->next;
+		jail_free(e->jail);
+		if (committed) {
+			log_task(LOG_LEVEL_INFO, e->record->id, "%s: %s", store_state_name(e->record->sr.state),
+				 e->record->message ? e->record->message : "");
+			op_wait_wake(d, e->record->id, true);
+			free_record(e->record);
+		} else {
+			e->record->next = d->unfinished;  /* retried at every poll */
+			d->unfinished = e->record;
+		}
+		free(e);
+	}
+}
+
+bool task_end_record(struct daemon *d, int64_t id, enum store_task_state state,
+			 enum store_task_reason reason, const char *message, const struct jail_result *res)
+{
+	struct unfinished *u = end_record(d, id, state, reason, message, res);
+
+	if (!u)
+		return false;
+	if (record_end(d, id, &u->sr, true)) {
+		free_record(u);
+		return true;
+	}
+	u->next = d->unfinished;  /* retried at every poll */
+	d->unfinished = u;
+	return false;
+}
+
+static void describe_end(struct daemon *d, const struct dtask *t, const struct jail_result *res,
+			 enum store_task_state *state, enum store_task_reason *reason, char *msg, size_t size)
+{
+	char month[8];
+
+	*state = STORE_FAILED;
+	switch (t->why) {
+	case END_TIMEOUT:
+		*reason = STORE_REASON_TIMEOUT;
+		snprintf(msg, size, "Timeout: exceeded the %llu s wall-clock limit",
+			 (unsigned long long)((t->wall_limit_effective_ms + 999) / 1000));
+		return;
+	case END_CPU_LIMIT:
+		*reason = STORE_REASON_CPU_LIMIT;
+		snprintf(msg, size, "CPU limit: used %.1f s of CPU, the limit is %.1f s",
+			 res->cpu_usage_us / 1e6, t->cpu_limit_us / 1e6);
+		return;
+	case END_BUDGET:
+		daemon_month(d, daemon_now_us(d), month);
+		*reason = STORE_REASON_BUDGET;
+		snprintf(msg, size, "Budget: %s's monthly CPU budget for %s ran out (this task used %.1f s)",
+			 t->user->name, month, res->cpu_usage_us / 1e6);
+		return;
+	case END_CANCEL:
+		*state = STORE_CANCELLED;
+		*reason = STORE_REASON_CANCELLED;
+		snprintf(msg, size, "Cancelled by %s", t->cancelled_by ? t->cancelled_by : "an operator");
+		return;
+	case END_SHUTDOWN:
+		*reason = STORE_REASON_SHUTDOWN;
+		snprintf(msg, size, "Shutdown: corrald stopped while the task ran");
+		return;
+	case END_NONE:
+		break;
+	}
+	switch (res->status) {
+	case JAIL_OK:
+		*state = STORE_SUCCEEDED;
+		*reason = STORE_REASON_EXIT_CODE;
+		snprintf(msg, size, "Exited with code 0");
+		break;
+	case JAIL_EXIT_NONZERO:
+		*reason = STORE_REASON_EXIT_CODE;
+		snprintf(msg, size, "Exited with code %d", res->exit_code);
+		break;
+	case JAIL_OOM:
+		*reason = STORE_REASON_OOM;
+		snprintf(msg, size, "Out of memory: the task exceeded its memory limit (peak %.1f MiB)",
+			 res->memory_peak_bytes / 1048576.0);
+		break;
+	case JAIL_OUTPUT_LIMIT:
+		*reason = STORE_REASON_OUTPUT_LIMIT;
+		snprintf(msg, size, "Output limit: the task wrote more than its output limit to %s",
+			 res->stdout_truncated ? "stdout" : "stderr");
+		break;
+	case JAIL_SPAWN_ERROR:
+		*reason = STORE_REASON_SPAWN_ERROR;
+		snprintf(msg, size, "Setup failed: %s", res->error.message);
+		break;
+	default:
+		*reason = STORE_REASON_SIGNAL;
+		snprintf(msg, size, "Killed by signal %d (%s)", res->signal, strsignal(res->signal));
+		break;
+	}
+}
+
+void task_end(struct daemon *d, struct dtask *t)
+{
+	struct jail_result res;
+	struct jail_error err;
+	enum store_task_state state;
+	enum store_task_reason reason;
+	char msg[512];
+	bool recorded;
+
+	struct unfinished *u;
+	struct ended *e;
+
+	memset(&err, 0, sizeof(err));
+	if (t->starting) {
+		daemon_epoll_del(d, jail_spawn_fd(t->jail));
+		t->starting = false;
+		jail_spawn_finish(t->jail, &err);
+	}
+	/* the result, with the cgroup kept until the end is committed */
+	if (jail_collect(t->jail, &res, &err) < 0)
+		log_task(LOG_LEVEL_WARNING, t->id, "collecting its result: %s", err.message);
+	describe_end(d, t, &res, &state, &reason, msg, sizeof(msg));
+	if (t->adopted && t->why == END_NONE) {
+		char dir[4200], path[4300];
+		struct jail_result file;
+
+		/* an adopted jail whose init left no status: it may have died in
+		 * setup with the old corrald, before the command ever ran */
+		snprintf(path, sizeof(path), "%s/status", task_start_dir(d, t->id, dir, sizeof(dir)));
+		if (jail_read_status_file(path, &file) < 0) {
+			state = STORE_FAILED;
+			reason = STORE_REASON_SUPERVISOR_LOST;
+			snprintf(msg, sizeof(msg), "Supervisor lost: the adopted jail ended without a status "
+				 "(its setup may have died with the previous corrald)");
+		}
+	}
+	task_start_release(d, t);
+	u = end_record(d, t->id, state, reason, msg, &res);
+	e = u ? calloc(1, sizeof(*e)) : NULL;
+	recorded = e && daemon_batch(d) && record_end(d, t->id, &u->sr, false);
+	if (recorded) {
+		e->record = u;
+		e->jail = t->jail;
+		e->next = d->ended;
+		d->ended = e;
+	} else {
+		/* the store refused it now: keep the result and retry */
+		free(e);
+		jail_free(t->jail);
+		if (u) {
+			u->next = d->unfinished;
+			d->unfinished = u;
+		}
+	}
+	t->jail = NULL;
+	free(t->cancelled_by);
+	free(t);
+}
+
+void task_end_shutdown_all(struct daemon *d)
+{
+	task_end_retry_unfinished(d);
+	while (d->unfinished) {
+		/* still unrecorded: a restart sees them as running and settles them */
+		struct unfinished *u = d->unfinished;
+
+		d->unfinished = u->next;
+		log_task(LOG_LEVEL_ERR, u->id, "its end could not be recorded before exit");
+		free(u->message);
+		free(u);
+	}
+	for (struct dtask *t = d->running; t; t = t->next) {
+		if (t->why == END_NONE)
+			t->why = END_SHUTDOWN;
+		jail_kill(t->jail, JAIL_KILLED);
+	}
+	while (d->running)
+		task_end(d, d->running);
+	daemon_commit_batch(d);
+}

@@ -1,0 +1,386 @@
+/*
+ * supervisor/corrald/task_start.c — corrald's running tasks: start a jail for a
+ * task the scheduler picked (a host uid from the pool, the profile and the
+ * plan's limits), watch it (pidfd in epoll), poll its CPU from the cgroup
+ * and charge it exactly once through the store's cursor, enforce deadlines
+ * (SIGTERM, grace, cgroup.kill), CPU limits and budgets, cancel it, and
+ * record its end in one transaction.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "supervisor/corrald/corrald.h"
+#include "supervisor/common/log.h"
+#include "supervisor/jailspec/jailspec.h"
+
+
+
+
+const char *task_start_dir(struct daemon *d, int64_t id, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%lld", d->tasks_dir, (long long)id);
+	return buf;
+}
+
+struct dtask *task_start_find(struct daemon *d, int64_t id)
+{
+	for (struct dtask *t = d->running; t; t = t->next)
+		if (t->id == id)
+			return t;
+	return NULL;
+}
+
+static int take_uid_slot(struct daemon *d, uint32_t *slot)
+{
+	for (uint32_t i = 0; i < d->n_uid_slots; i++) {
+		if (!d->uid_slots[i]) {
+			d->uid_slots[i] = 1;
+			*slot = i;
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
+/* argv / env as stored (JSON) -> NULL-terminated arrays owned by *keep. */
+static char **json_strings(const char *text, bool object, json_t **keep)
+{
+	json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+	size_t n, i = 0;
+	char **out;
+
+	*keep = doc;
+	if (!doc)
+		return NULL;
+	n = object ? json_object_size(doc) : json_array_size(doc);
+	out = calloc(n + 1, sizeof(*out));
+	if (!out)
+		return NULL;
+	if (object) {
+		const char *key;
+		json_t *value;
+
+		json_object_foreach(doc, key, value) {
+			size_t len = strlen(key) + strlen(json_string_value(value) ? json_string_value(value) : "") + 2;
+
+			out[i] = malloc(len);
+			if (out[i])
+				snprintf(out[i], len, "%s=%s", key, json_string_value(value) ? json_string_value(value) : "");
+			i++;
+		}
+	} else {
+		json_t *value;
+
+		json_array_foreach(doc, n, value)
+			out[i++] = strdup(json_string_value(value) ? json_string_value(value) : "");
+	}
+	return out;
+}
+
+static void free_strings(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+void task_start_release(struct daemon *d, struct dtask *t)
+{
+	struct duser *u = t->user;
+
+	if (t->pidfd >= 0)
+		daemon_epoll_del(d, t->pidfd);
+	t->pidfd = -1;
+	d->uid_slots[t->uid_slot] = 0;
+	u->running--;
+	if (t->cpu_limit_us != UINT64_MAX)
+		u->reserved_us -= t->cpu_limit_us;
+	u->month[0] = '\0';  /* re-read the month's usage: the end charged the rest */
+	d->running_count--;
+	d->memory_reserved -= t->memory_reserved;
+	for (struct dtask **pp = &d->running; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	d->dispatch_needed = true;
+}
+
+bool task_start_fail(struct daemon *d, struct dtask *t, const char *message)
+{
+	struct jail_result none;
+
+	memset(&none, 0, sizeof(none));
+	none.exit_code = -1;
+	return task_end_record(d, t->id, STORE_FAILED, STORE_REASON_SPAWN_ERROR, message, &none);
+}
+
+static int build_spec(struct daemon *d, struct dtask *t, const struct store_task *st, uint32_t slot,
+		      struct jailspec *ps, char ***argv, char ***env, json_t **keep_a, json_t **keep_e,
+		      struct jail_filter **filter, struct jail_error *err)
+{
+	char dir[4096], out[4200], errp[4200], status[4200], cgname[64];
+	struct policy_limits lim;
+	struct jail_spec base;
+	int r;
+
+	if (queue_limits(d, t->user, &lim) < 0)
+		return jail_error_set(err, ENOENT, "policy", "user %s is no longer in the policy", t->user->name);
+	task_start_dir(d, t->id, dir, sizeof(dir));
+	if (mkdir(dir, 0711) < 0 && errno != EEXIST)
+		return jail_error_set(err, errno, "task dir", "create %s", dir);
+	snprintf(out, sizeof(out), "%s/stdout", dir);
+	snprintf(errp, sizeof(errp), "%s/stderr", dir);
+	snprintf(status, sizeof(status), "%s/status", dir);
+	snprintf(cgname, sizeof(cgname), TASK_CGROUP_PREFIX "%lld", (long long)t->id);
+	jail_spec_init(&base);
+	base.host_uid = d->cfg->uid_first + slot;
+	base.host_gid = d->cfg->uid_first + slot;
+	base.cgroup_parent = d->cfg->cgroup_parent;
+	base.cgroup_name = cgname;
+	base.stdout_path = out;
+	base.stderr_path = errp;
+	base.status_path = status;
+	base.stdin_path = st->stdin_path;
+	r = jailspec_from_policy(ps, &base, d->policy, st->profile, t->user->name, err);
+	if (r < 0)
+		return r;
+	/* the paths above live on this stack: profile_spec copied the struct,
+	 * so point them at copies that live as long as ps */
+	ps->spec.stdout_path = strdup(out);
+	ps->spec.stderr_path = strdup(errp);
+	ps->spec.status_path = strdup(status);
+	ps->spec.cgroup_name = strdup(cgname);
+	*argv = json_strings(st->argv_json, false, keep_a);
+	if (!*argv || !(*argv)[0])
+		return jail_error_set(err, EINVAL, "task", "stored argv is not a list of strings");
+	ps->spec.argv = *argv;
+	if (st->env_json && strcmp(st->env_json, "{}") != 0) {
+		*env = json_strings(st->env_json, true, keep_e);
+		ps->spec.env = *env;
+	}
+	if (st->cwd)
+		ps->spec.cwd = st->cwd;
+	if (t->memory_bytes)
+		ps->spec.memory_bytes = t->memory_bytes;
+	/* the daemon enforces time itself (SIGTERM, grace, kill) */
+	ps->spec.wall_time_ms = 0;
+	ps->spec.cpu_time_ms = 0;
+	(void)filter;
+	if (jailspec_needs_filter(ps)) {
+		const struct jail_filter *f = NULL;
+
+		r = task_start_filter(d, st->profile, ps, &f, err);
+		if (r < 0)
+			return r;
+		ps->spec.filter = f;
+	}
+	t->wall_limit_effective_ms = t->wall_limit_ms ? t->wall_limit_ms : lim.max_task_seconds * 1000u;
+	return 0;
+}
+
+/* A profile's seccomp filter with its extra rules, compiled once per policy
+ * load (the built-in profiles are cached by the runner itself). */
+struct filter_cache {
+	struct filter_cache *next;
+	char *profile;
+	struct jail_filter *filter;
+};
+
+int task_start_filter(struct daemon *d, const char *profile, const struct jailspec *ps,
+		       const struct jail_filter **out, struct jail_error *err)
+{
+	struct filter_cache *c;
+	int r;
+
+	for (c = d->filters; c; c = c->next) {
+		if (strcmp(c->profile, profile) == 0) {
+			*out = c->filter;
+			return 0;
+		}
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->profile = strdup(profile))) {
+		free(c);
+		return jail_error_set(err, ENOMEM, "seccomp", "cache the filter of profile %s", profile);
+	}
+	r = jail_filter_compile(ps->spec.seccomp, (const char *const *)ps->seccomp_allow,
+				(const char *const *)ps->seccomp_deny, &c->filter, err);
+	if (r < 0) {
+		free(c->profile);
+		free(c);
+		return r;
+	}
+	c->next = d->filters;
+	d->filters = c;
+	*out = c->filter;
+	return 0;
+}
+
+void task_start_forget_filters(struct daemon *d)
+{
+	while (d->filters) {
+		struct filter_cache *c = d->filters;
+
+		d->filters = c->next;
+		jail_filter_free(c->filter);
+		free(c->profile);
+		free(c);
+	}
+}
+
+static void free_spec_paths(struct jailspec *ps)
+{
+	free((char *)ps->spec.stdout_path);
+	free((char *)ps->spec.stderr_path);
+	free((char *)ps->spec.status_path);
+	free((char *)ps->spec.cgroup_name);
+}
+
+int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool budget_capped,
+	      uint64_t memory_reserved)
+{
+	struct store_task st;
+	struct store_error serr;
+	struct store_start start;
+	struct jailspec ps;
+	struct jail_error err;
+	struct jail_filter *filter = NULL;
+	json_t *keep_a = NULL, *keep_e = NULL;
+	char **argv = NULL, **env = NULL, cgname[64];
+	uint32_t slot;
+	uint64_t now = daemon_now_us(d), mono = daemon_mono_us();
+	int r;
+
+	memset(&st, 0, sizeof(st));
+	memset(&ps, 0, sizeof(ps));
+	memset(&err, 0, sizeof(err));
+	t->pidfd = -1;
+	t->cpu_limit_us = cpu_limit_us; /* SCHED_NO_LIMIT is UINT64_MAX */
+	t->budget_capped = budget_capped;
+	t->memory_reserved = memory_reserved;
+	if (take_uid_slot(d, &slot) < 0) {
+		log_task(LOG_LEVEL_ERR, t->id, "no free host uid (uid_range too small); requeued");
+		queue_push_front(d, t);
+		return -EAGAIN;
+	}
+	t->uid_slot = slot;
+	r = store_get_task(d->store, t->id, &st, &serr);
+	if (r < 0) {
+		log_task(LOG_LEVEL_ERR, t->id, "load for start: %s; it stays queued", serr.message);
+		d->uid_slots[slot] = 0;
+		queue_push_front(d, t);
+		d->dispatch_paused_until_mono_us = mono + d->cfg->poll_interval_ms * 1000u;
+		return -EAGAIN;
+	}
+	r = build_spec(d, t, &st, slot, &ps, &argv, &env, &keep_a, &keep_e, &filter, &err);
+	snprintf(cgname, sizeof(cgname), TASK_CGROUP_PREFIX "%lld", (long long)t->id);
+	t->started_us = now;
+	t->deadline_mono_us = t->wall_limit_effective_ms ? mono + t->wall_limit_effective_ms * 1000u : 0;
+	memset(&start, 0, sizeof(start));
+	start.started_at_us = (int64_t)now;
+	start.deadline_us = t->wall_limit_effective_ms ? (int64_t)(now + t->wall_limit_effective_ms * 1000u) : 0;
+	start.cpu_reserved_us = t->cpu_limit_us == UINT64_MAX ? 0 : (int64_t)t->cpu_limit_us;
+	start.host_uid = d->cfg->uid_first + slot;
+	start.cgroup = cgname;
+	start.attempts = 1;
+	/* durable before the jail exists: after a crash we know where to look */
+	if (store_mark_running(d->store, t->id, &start, &serr) < 0) {
+		/* the store refuses (disk full?): the task stays queued, and
+		 * dispatch pauses for a poll interval instead of spinning */
+		log_task(LOG_LEVEL_ERR, t->id, "mark running: %s; it stays queued", serr.message);
+		d->uid_slots[slot] = 0;
+		queue_push_front(d, t);
+		d->dispatch_paused_until_mono_us = mono + d->cfg->poll_interval_ms * 1000u;
+		r = -EAGAIN;
+		goto out;
+	}
+	if (r == 0)
+		r = jail_spawn_start(&ps.spec, &t->jail, &err);
+	/* the jail holds its stdin open (or will never run): the file goes */
+	if (st.stdin_path)
+		unlink(st.stdin_path);
+	if (r < 0) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
+		log_task(LOG_LEVEL_WARNING, t->id, "%s", msg);
+		d->uid_slots[slot] = 0;
+			t->user->month[0] = '\0';
+		if (task_start_fail(d, t, msg))
+			op_wait_wake(d, t->id, true);
+		free(t);
+		d->dispatch_needed = true;
+		goto out;
+	}
+	/* its setup runs on its own; we hear from it on the spawn fd */
+	t->starting = true;
+	t->pidfd = -1;
+	daemon_epoll_add(d, jail_spawn_fd(t->jail), EPOLLIN, t);
+	t->next = d->running;
+	d->running = t;
+	t->user->running++;
+	if (t->cpu_limit_us != UINT64_MAX)
+		t->user->reserved_us += t->cpu_limit_us;
+	d->running_count++;
+	d->memory_reserved += memory_reserved;
+	t->next_check_mono_us = mono + CPU_CHECK_MIN_US;
+	log_task(LOG_LEVEL_INFO, t->id, "started for %s (host uid %u, cpu limit %s)", t->user->name,
+		 d->cfg->uid_first + slot, t->cpu_limit_us == UINT64_MAX ? "none" : "set");
+out:
+	free_spec_paths(&ps);
+	jailspec_free(&ps);
+	jail_filter_free(filter);
+	free_strings(argv);
+	free_strings(env);
+	json_decref(keep_a);
+	json_decref(keep_e);
+	store_task_clear(&st);
+	return r;
+}
+
+/* The jail's start report arrived: the command runs, or setup failed. */
+void task_start_reported(struct daemon *d, struct dtask *t)
+{
+	struct jail_error err;
+	char msg[512];
+	int r;
+
+	memset(&err, 0, sizeof(err));
+	daemon_epoll_del(d, jail_spawn_fd(t->jail));
+	t->starting = false;
+	r = jail_spawn_finish(t->jail, &err);
+	if (r < 0 && t->why != END_NONE) {
+		/* killed (cancel, shutdown) while it set itself up */
+		task_end(d, t);
+		return;
+	}
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
+		log_task(LOG_LEVEL_WARNING, t->id, "%s", msg);
+		task_start_release(d, t);
+		jail_free(t->jail);
+		t->jail = NULL;
+		if (task_start_fail(d, t, msg))
+			op_wait_wake(d, t->id, true);
+		free(t->cancelled_by);
+		free(t);
+		return;
+	}
+	t->pidfd = jail_pidfd(t->jail);
+	daemon_epoll_add(d, t->pidfd, EPOLLIN, t);
+	/* a cancel or a deadline that came while it was starting */
+	if (t->why != END_NONE)
+		jail_kill(t->jail, t->why == END_TIMEOUT ? JAIL_TIMEOUT : JAIL_KILLED);
+}
+

@@ -1,0 +1,402 @@
+/*
+ * supervisor/corrald/transport_unix.c — client connections of corrald: accept, learn
+ * the caller from SO_PEERCRED (never from the request), read lines (capped:
+ * an oversized line is answered too_large and skipped), hand parsed requests
+ * to daemon_ops.c, queue and flush responses.  A connection that misbehaves
+ * is closed; the daemon never is.  Connections are freed only at the end of
+ * a loop iteration, so no epoll event can point at freed memory.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "supervisor/corrald/corrald.h"
+#include "supervisor/common/log.h"
+
+#define READ_CHUNK 65536
+#define MAX_CLIENTS 4096
+#define MAX_CLIENTS_PER_UID 64   /* one user cannot take every connection (operators: root too) */
+#define MAX_OUTPUT (16u << 20)   /* a client that does not read its answers is dropped */
+
+struct client {
+	int ep_kind;                 /* EP_CLIENT: first member */
+	struct client *next;
+	int fd;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	char *user;                  /* Unix user name */
+	char *tenant;
+	bool operator_;
+	bool may_use;
+	char *in;                    /* bytes read, not yet a full line */
+	size_t in_len, in_cap;
+	bool skipping;               /* discarding the rest of an oversized line */
+	char *out;
+	size_t out_len, out_off, out_cap;
+	bool dead;
+	bool want_write;
+};
+
+static size_t n_clients;
+
+uid_t caller_uid(const struct client *c)
+{
+	return c->uid;
+}
+
+const char *caller_tenant(const struct client *c)
+{
+	return c->tenant;
+}
+
+bool caller_is_operator(const struct client *c)
+{
+	return c->operator_;
+}
+
+bool caller_may_use(const struct client *c)
+{
+	return c->may_use;
+}
+
+/* Who is calling: user and group names, operator or not, which tenant. */
+static void identify(struct daemon *d, struct client *c)
+{
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	char buf[16384], primary[256] = "";
+	gid_t gids[64];
+	int ngids = 64;
+	const char *groups[66];
+	size_t n = 0;
+
+	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp) {
+		c->user = strdup(pw.pw_name);
+		if (getgrouplist(pw.pw_name, pw.pw_gid, gids, &ngids) < 0)
+			ngids = 0;
+	} else {
+		char num[32];
+
+		snprintf(num, sizeof(num), "uid%u", (unsigned)c->uid);
+		c->user = strdup(num);
+		ngids = 0;
+	}
+	if (getgrgid_r(c->gid, &gr, buf, sizeof(buf), &grp) == 0 && grp)
+		snprintf(primary, sizeof(primary), "%s", gr.gr_name);
+	/* group names for the operator check */
+	char *names[64];
+	for (int i = 0; i < ngids && n < 64; i++) {
+		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &grp) == 0 && grp)
+			names[n] = strdup(gr.gr_name), groups[n] = names[n], n++;
+	}
+	groups[n] = NULL;
+	c->operator_ = policy_is_operator(d->policy, c->user, groups);
+	c->may_use = policy_may_use(d->policy, c->user, groups);
+	c->tenant = strdup(policy_tenant_of(d->policy, c->user, primary[0] ? primary : c->user));
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+}
+
+static size_t clients_of_uid(const struct daemon *d, uid_t uid)
+{
+	size_t n = 0;
+
+	for (const struct client *c = d->clients; c; c = c->next)
+		if (!c->dead && c->uid == uid)
+			n++;
+	return n;
+}
+
+void transport_unix_accept(struct daemon *d)
+{
+	for (;;) {
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		struct client *c;
+		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warning("accept: %s", strerror(errno));
+			return;
+		}
+		if (n_clients >= MAX_CLIENTS || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+			log_warning("refusing a connection: %s", n_clients >= MAX_CLIENTS ? "too many clients"
+				    : strerror(errno));
+			close(fd);
+			continue;
+		}
+		if (cred.uid != 0 && clients_of_uid(d, cred.uid) >= MAX_CLIENTS_PER_UID) {
+			static const char busy[] = "{\"ok\":false,\"error\":{\"code\":\"too_large\","
+				"\"message\":\"too many connections from this user\"}}\n";
+
+			if (write(fd, busy, sizeof(busy) - 1) < 0) {
+				/* it is being refused anyway */
+			}
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->ep_kind = EP_CLIENT;
+		c->fd = fd;
+		c->uid = cred.uid;
+		c->gid = cred.gid;
+		c->pid = cred.pid;
+		identify(d, c);
+		if (daemon_epoll_add(d, fd, EPOLLIN | EPOLLRDHUP, c) < 0) {
+			free(c->user);
+			free(c->tenant);
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->next = d->clients;
+		d->clients = c;
+		n_clients++;
+	}
+}
+
+void transport_unix_reidentify_all(struct daemon *d)
+{
+	for (struct client *c = d->clients; c; c = c->next) {
+		free(c->user);
+		free(c->tenant);
+		c->user = c->tenant = NULL;
+		identify(d, c);
+	}
+}
+
+static void kill_client(struct daemon *d, struct client *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	daemon_epoll_del(d, c->fd);
+	op_wait_drop_client(d, c);
+}
+
+void transport_unix_send(struct daemon *d, struct client *c, char *line)
+{
+	size_t len;
+
+	if (!line)
+		return;
+	if (c->dead) {
+		free(line);
+		return;
+	}
+	len = strlen(line);
+	if (c->out_len - c->out_off + len > MAX_OUTPUT) {
+		log_warning("client pid %d does not read its answers; dropping it", (int)c->pid);
+		free(line);
+		kill_client(d, c);
+		return;
+	}
+	if (c->out_off && c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	if (c->out_len + len > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : 4096;
+		char *p;
+
+		while (cap < c->out_len + len)
+			cap *= 2;
+		p = realloc(c->out, cap);
+		if (!p) {
+			free(line);
+			kill_client(d, c);
+			return;
+		}
+		c->out = p;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, line, len);
+	c->out_len += len;
+	free(line);
+}
+
+void transport_unix_send_error(struct daemon *d, struct client *c, const char *tag_json, enum api_error_code code,
+		     const char *fmt, ...)
+{
+	char msg[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	transport_unix_send(d, c, api_response_error(tag_json, code, msg));
+}
+
+static void handle_line(struct daemon *d, struct client *c, const char *line, size_t len)
+{
+	struct api_request req;
+	enum api_error_code code = API_ERR_NONE;
+	char msg[512];
+
+	while (len && line[len - 1] == '\r')
+		len--;
+	if (len == 0)
+		return;
+	memset(&req, 0, sizeof(req));
+	if (api_request_parse(line, len, &req, &code, msg, sizeof(msg)) < 0) {
+		transport_unix_send(d, c, api_response_error(req.tag_json, code ? code : API_ERR_BAD_REQUEST, msg));
+		api_request_free(&req);
+		return;
+	}
+	ops_handle(d, c, &req);
+	api_request_free(&req);
+}
+
+/* Read what the client sent and handle every complete line.  At most
+ * READ_BUDGET bytes per event, so one flooding client cannot hold the loop
+ * (the rest stays in the socket; epoll reports it again). */
+#define READ_BUDGET (4 * READ_CHUNK)
+
+static void read_input(struct daemon *d, struct client *c)
+{
+	for (size_t budget = READ_BUDGET; budget > 0;) {
+		size_t start = 0;
+		ssize_t n;
+		char *nl;
+
+		if (c->in_cap - c->in_len < READ_CHUNK) {
+			size_t cap = c->in_cap ? c->in_cap * 2 : READ_CHUNK * 2;
+			char *p = realloc(c->in, cap);
+
+			if (!p) {
+				kill_client(d, c);
+				return;
+			}
+			c->in = p;
+			c->in_cap = cap;
+		}
+		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+		if (n == 0) {
+			kill_client(d, c);
+			return;
+		}
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				kill_client(d, c);
+			return;
+		}
+		c->in_len += (size_t)n;
+		budget = (size_t)n < budget ? budget - (size_t)n : 0;
+		/* every complete line; the rest moves to the front once */
+		while ((nl = memchr(c->in + start, '\n', c->in_len - start)) != NULL) {
+			size_t len = (size_t)(nl - (c->in + start));
+
+			if (c->skipping)
+				c->skipping = false;
+			else
+				handle_line(d, c, c->in + start, len);
+			start += len + 1;
+			if (c->dead)
+				return;
+		}
+		if (start) {
+			memmove(c->in, c->in + start, c->in_len - start);
+			c->in_len -= start;
+		}
+		if (c->in_len > API_MAX_LINE) {
+			if (!c->skipping)
+				transport_unix_send_error(d, c, NULL, API_ERR_TOO_LARGE,
+						"request line longer than %u bytes", API_MAX_LINE);
+			c->skipping = true;
+			c->in_len = 0;
+		}
+		/* keep the buffer from staying huge after one large line */
+		if (c->in_len == 0 && c->in_cap > 4 * READ_CHUNK) {
+			free(c->in);
+			c->in = NULL;
+			c->in_cap = 0;
+		}
+	}
+}
+
+static void write_output(struct daemon *d, struct client *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			kill_client(d, c);
+			return;
+		}
+		c->out_off += (size_t)n;
+	}
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+}
+
+void transport_unix_event(struct daemon *d, struct client *c, uint32_t events)
+{
+	if (c->dead)
+		return;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		read_input(d, c);
+	if (!c->dead && (events & EPOLLOUT))
+		write_output(d, c);
+}
+
+static void free_client(struct client *c)
+{
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c->user);
+	free(c->tenant);
+	free(c);
+	n_clients--;
+}
+
+void transport_unix_flush_all(struct daemon *d)
+{
+	struct client **pp = &d->clients;
+
+	while (*pp) {
+		struct client *c = *pp;
+
+		if (!c->dead && c->out_off < c->out_len)
+			write_output(d, c);
+		if (c->dead) {
+			*pp = c->next;
+			free_client(c);
+			continue;
+		}
+		bool pending = c->out_off < c->out_len;
+		if (pending != c->want_write) {
+			struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (pending ? EPOLLOUT : 0),
+						  .data.ptr = c };
+
+			epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+			c->want_write = pending;
+		}
+		pp = &c->next;
+	}
+}
+
+void transport_unix_close_all(struct daemon *d)
+{
+	while (d->clients) {
+		struct client *c = d->clients;
+
+		d->clients = c->next;
+		if (!c->dead)
+			daemon_epoll_del(d, c->fd);
+		free_client(c);
+	}
+}

@@ -1,0 +1,379 @@
+/*
+ * supervisor/sched/sched.c — the scheduler (see sched.h for the contract and the
+ * fairness algorithm).  Pure: no I/O, no globals, no allocation, no clock.
+ *
+ * One decision: classify every user by their head task (O(users)), heapify
+ * the eligible ones by (start tag, head task's submit_seq, user index), then
+ * repeatedly start the top user's head task and sift it down with its next
+ * head, until host slots, the output array or the heap run out
+ * (O(starts * log users)).  Users still in the heap at the end are waiting on
+ * fair share (someone started this round) or host slots (nobody could).
+ */
+#include "supervisor/sched/sched.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+static uint64_t add_saturating(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t pass_increment(uint32_t weight)
+{
+	return SCHED_STRIDE / (weight ? weight : 1);
+}
+
+/* CPU µs of budget left once finished usage and running reservations are
+ * taken off; SCHED_NO_LIMIT for an unlimited budget. */
+static uint64_t budget_left(const struct sched_user *u, uint64_t reserved)
+{
+	if (u->budget == SCHED_NO_LIMIT)
+		return SCHED_NO_LIMIT;
+	uint64_t spent = add_saturating(u->used, reserved);
+	return spent >= u->budget ? 0 : u->budget - spent;
+}
+
+/* The CPU limit the task would start with: min(request, plan cap, budget
+ * left).  False if the budget left cannot cover it: a task cut short by the
+ * budget must still get min_cpu, else it waits (budget_exhausted). */
+static bool cpu_limit_for(const struct sched_user *u, const struct sched_task *t,
+			  uint64_t reserved, uint64_t min_cpu, uint64_t *limit)
+{
+	uint64_t want = min_u64(t->cpu_request ? t->cpu_request : SCHED_NO_LIMIT, u->max_cpu);
+	if (want == 0)
+		return false;
+	uint64_t need = min_u64(want, min_cpu ? min_cpu : 1);
+	uint64_t left = budget_left(u, reserved);
+	if (left < need)
+		return false;
+	*limit = min_u64(want, left);
+	return true;
+}
+
+static uint64_t host_memory_free(const struct sched_host *h)
+{
+	if (h->memory == SCHED_NO_LIMIT)
+		return SCHED_NO_LIMIT;
+	return h->memory_reserved >= h->memory ? 0 : h->memory - h->memory_reserved;
+}
+
+static bool heap_less(const struct sched_heap_item *a, const struct sched_heap_item *b)
+{
+	if (a->key != b->key)
+		return a->key < b->key;
+	if (a->head_seq != b->head_seq)
+		return a->head_seq < b->head_seq;
+	return a->user < b->user;
+}
+
+static void heap_sift_down(struct sched_heap_item *heap, size_t n, size_t i)
+{
+	struct sched_heap_item item = heap[i];
+	for (;;) {
+		size_t child = 2 * i + 1;
+		if (child >= n)
+			break;
+		if (child + 1 < n && heap_less(&heap[child + 1], &heap[child]))
+			child++;
+		if (!heap_less(&heap[child], &item))
+			break;
+		heap[i] = heap[child];
+		i = child;
+	}
+	heap[i] = item;
+}
+
+static void heap_build(struct sched_heap_item *heap, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		heap_sift_down(heap, n, i);
+}
+
+static void heap_pop(struct sched_heap_item *heap, size_t *n)
+{
+	heap[0] = heap[--*n];
+	if (*n > 0)
+		heap_sift_down(heap, *n, 0);
+}
+
+static bool user_range_valid(const struct sched_input *in, const struct sched_user *u)
+{
+	return u->first_task <= in->n_tasks && u->n_tasks <= in->n_tasks - u->first_task;
+}
+
+static bool input_valid(const struct sched_input *in)
+{
+	if (!in || (in->n_users && !in->users) || (in->n_tasks && !in->tasks))
+		return false;
+	return in->n_users <= UINT32_MAX;
+}
+
+/* Why this user's head task cannot start, given the user's in-round running
+ * count and reservation and the host memory free; NONE if it can. */
+static enum sched_pending_reason head_blocked_by(const struct sched_input *in,
+						 const struct sched_user *u, size_t next,
+						 uint32_t running, uint64_t reserved,
+						 uint64_t memory_free)
+{
+	const struct sched_task *head = &in->tasks[u->first_task + next];
+	uint64_t limit;
+
+	if (running >= u->max_concurrent)
+		return SCHED_PENDING_CONCURRENCY;
+	if (!cpu_limit_for(u, head, reserved, in->min_cpu, &limit))
+		return SCHED_PENDING_BUDGET;
+	if (head->memory_bytes > memory_free)
+		return SCHED_PENDING_HOST_MEMORY;
+	return SCHED_PENDING_NONE;
+}
+
+void sched_note_started(uint64_t *virtual_time, uint64_t *user_pass, uint32_t weight)
+{
+	uint64_t start_tag = *user_pass > *virtual_time ? *user_pass : *virtual_time;
+	*virtual_time = start_tag;
+	*user_pass = add_saturating(start_tag, pass_increment(weight));
+}
+
+int sched_decide(const struct sched_input *in, struct sched_output *out)
+{
+	if (!input_valid(in) || !out || (in->n_users && (!out->reasons || !out->scratch)) ||
+	    (out->starts_capacity && !out->starts))
+		return -EINVAL;
+
+	const struct sched_host *host = &in->host;
+	uint32_t free_slots = host->max_running > host->running ? host->max_running - host->running : 0;
+	uint64_t memory_free = host_memory_free(host);
+	uint64_t memory_started = 0;
+	struct sched_heap_item *heap = out->scratch;
+	size_t heap_n = 0;
+
+	out->n_starts = 0;
+	for (size_t i = 0; i < in->n_users; i++) {
+		const struct sched_user *u = &in->users[i];
+		if (!user_range_valid(in, u))
+			return -EINVAL;
+		if (u->n_tasks == 0) {
+			out->reasons[i] = SCHED_PENDING_NONE;
+			continue;
+		}
+		enum sched_pending_reason r = head_blocked_by(in, u, 0, u->running, u->reserved, memory_free);
+		if (r != SCHED_PENDING_NONE) {
+			out->reasons[i] = r;
+			continue;
+		}
+		out->reasons[i] = SCHED_PENDING_HOST_SLOTS;
+		heap[heap_n++] = (struct sched_heap_item){
+			.key = u->pass > in->virtual_time ? u->pass : in->virtual_time,
+			.head_seq = in->tasks[u->first_task].submit_seq,
+			.reserved = u->reserved,
+			.user = (uint32_t)i,
+			.running = u->running,
+			.next = 0,
+		};
+	}
+	heap_build(heap, heap_n);
+
+	while (heap_n > 0 && free_slots > 0 && out->n_starts < out->starts_capacity) {
+		struct sched_heap_item *top = &heap[0];
+		const struct sched_user *u = &in->users[top->user];
+		size_t task_index = u->first_task + top->next;
+		const struct sched_task *t = &in->tasks[task_index];
+		uint64_t cpu_limit;
+
+		/* Memory may have gone to users served earlier this round; the
+		 * budget was checked when the item entered the heap. */
+		if (t->memory_bytes > memory_free) {
+			out->reasons[top->user] = SCHED_PENDING_HOST_MEMORY;
+			heap_pop(heap, &heap_n);
+			continue;
+		}
+		if (!cpu_limit_for(u, t, top->reserved, in->min_cpu, &cpu_limit)) {
+			out->reasons[top->user] = SCHED_PENDING_BUDGET;
+			heap_pop(heap, &heap_n);
+			continue;
+		}
+		out->starts[out->n_starts++] = (struct sched_start){
+			.user = top->user,
+			.task = task_index,
+			.task_id = t->id,
+			.cpu_limit = cpu_limit,
+			.memory_bytes = t->memory_bytes,
+			.wall_limit = t->wall_limit,
+		};
+		free_slots--;
+		if (memory_free != SCHED_NO_LIMIT)
+			memory_free -= t->memory_bytes;
+		memory_started = add_saturating(memory_started, t->memory_bytes);
+		top->running++;
+		top->reserved = add_saturating(top->reserved, cpu_limit);
+		top->next++;
+
+		enum sched_pending_reason r = SCHED_PENDING_NONE;
+		if (top->next < u->n_tasks)
+			r = head_blocked_by(in, u, top->next, top->running, top->reserved, memory_free);
+		if (top->next == u->n_tasks || r != SCHED_PENDING_NONE) {
+			out->reasons[top->user] = r;
+			heap_pop(heap, &heap_n);
+			continue;
+		}
+		top->key = add_saturating(top->key, pass_increment(u->weight));
+		top->head_seq = in->tasks[u->first_task + top->next].submit_seq;
+		heap_sift_down(heap, heap_n, 0);
+	}
+
+	/* Still eligible, not started: others went first, or the host was full. */
+	enum sched_pending_reason leftover =
+		out->n_starts > 0 ? SCHED_PENDING_FAIR_SHARE : SCHED_PENDING_HOST_SLOTS;
+	for (size_t i = 0; i < heap_n; i++)
+		out->reasons[heap[i].user] = leftover;
+
+	out->host_running_after = host->running + (uint32_t)out->n_starts;
+	out->host_memory_reserved_after = add_saturating(host->memory_reserved, memory_started);
+	return 0;
+}
+
+int sched_queue_positions(const struct sched_input *in, struct sched_heap_item *scratch,
+			  uint32_t *positions)
+{
+	if (!input_valid(in) || (in->n_users && !scratch) || (in->n_tasks && !positions) ||
+	    in->n_tasks > UINT32_MAX)
+		return -EINVAL;
+
+	struct sched_heap_item *heap = scratch;
+	size_t heap_n = 0;
+	for (size_t i = 0; i < in->n_tasks; i++)
+		positions[i] = SCHED_NO_POSITION;
+	for (size_t i = 0; i < in->n_users; i++) {
+		const struct sched_user *u = &in->users[i];
+		uint64_t limit;
+		if (!user_range_valid(in, u))
+			return -EINVAL;
+		if (u->n_tasks == 0 ||
+		    !cpu_limit_for(u, &in->tasks[u->first_task], u->reserved, in->min_cpu, &limit))
+			continue;
+		heap[heap_n++] = (struct sched_heap_item){
+			.key = u->pass > in->virtual_time ? u->pass : in->virtual_time,
+			.head_seq = in->tasks[u->first_task].submit_seq,
+			.user = (uint32_t)i,
+		};
+	}
+	heap_build(heap, heap_n);
+
+	uint32_t rank = 0;
+	while (heap_n > 0) {
+		struct sched_heap_item *top = &heap[0];
+		const struct sched_user *u = &in->users[top->user];
+		positions[u->first_task + top->next] = ++rank;
+		if (++top->next == u->n_tasks) {
+			heap_pop(heap, &heap_n);
+			continue;
+		}
+		top->key = add_saturating(top->key, pass_increment(u->weight));
+		top->head_seq = in->tasks[u->first_task + top->next].submit_seq;
+		heap_sift_down(heap, heap_n, 0);
+	}
+	return 0;
+}
+
+const char *sched_reason_name(enum sched_pending_reason reason)
+{
+	switch (reason) {
+	case SCHED_PENDING_NONE:
+		return "none";
+	case SCHED_PENDING_CONCURRENCY:
+		return "concurrency_limit";
+	case SCHED_PENDING_BUDGET:
+		return "budget_exhausted";
+	case SCHED_PENDING_HOST_SLOTS:
+	case SCHED_PENDING_HOST_MEMORY:
+		return "host_capacity";
+	case SCHED_PENDING_FAIR_SHARE:
+		return "fair_share";
+	}
+	return "unknown";
+}
+
+/* Tasks started and CPU reserved for this user in the round `out` holds. */
+static void user_round_totals(const struct sched_output *out, size_t user, uint32_t *started,
+			      uint64_t *cpu)
+{
+	*started = 0;
+	*cpu = 0;
+	for (size_t i = 0; out && i < out->n_starts; i++) {
+		if (out->starts[i].user != user)
+			continue;
+		(*started)++;
+		*cpu = add_saturating(*cpu, out->starts[i].cpu_limit);
+	}
+}
+
+static double hours(uint64_t us)
+{
+	return (double)us / 3600e6;
+}
+
+static double gibibytes(uint64_t bytes)
+{
+	return (double)bytes / (1024.0 * 1024.0 * 1024.0);
+}
+
+int sched_format_reason(char *buf, size_t size, const struct sched_input *in,
+			const struct sched_output *out, size_t user,
+			enum sched_pending_reason reason, const char *user_name,
+			const char *plan_name, const char *month)
+{
+	if (!in || user >= in->n_users)
+		return snprintf(buf, size, "%s: unknown user", user_name);
+
+	const struct sched_user *u = &in->users[user];
+	const struct sched_host *h = &in->host;
+	uint32_t started;
+	uint64_t started_cpu;
+	user_round_totals(out, user, &started, &started_cpu);
+	uint32_t host_running = out ? out->host_running_after : h->running;
+	uint64_t host_reserved = out ? out->host_memory_reserved_after : h->memory_reserved;
+
+	switch (reason) {
+	case SCHED_PENDING_NONE:
+		return snprintf(buf, size, "%s: nothing queued (plan %s)", user_name, plan_name);
+	case SCHED_PENDING_CONCURRENCY:
+		return snprintf(buf, size, "%s: %u/%u tasks running (plan %s)", user_name,
+				u->running + started, u->max_concurrent, plan_name);
+	case SCHED_PENDING_BUDGET: {
+		uint64_t reserved = add_saturating(u->reserved, started_cpu);
+		if (u->budget == SCHED_NO_LIMIT || u->max_cpu == 0)
+			return snprintf(buf, size, "%s: the plan allows no CPU time per task (plan %s)",
+					user_name, plan_name);
+		if (reserved == 0)
+			return snprintf(buf, size, "%s: %.1f of %.1f CPU hours used in %s (plan %s)",
+					user_name, hours(u->used), hours(u->budget), month, plan_name);
+		return snprintf(buf, size,
+				"%s: %.1f of %.1f CPU hours used in %s, %.1f reserved by running tasks (plan %s)",
+				user_name, hours(u->used), hours(u->budget), month, hours(reserved),
+				plan_name);
+	}
+	case SCHED_PENDING_HOST_SLOTS:
+		return snprintf(buf, size, "%s: waiting for a free slot on this host (%u/%u tasks running)",
+				user_name, host_running, h->max_running);
+	case SCHED_PENDING_HOST_MEMORY: {
+		size_t next = started;  /* the head now is the task after those started */
+		uint64_t need = next < u->n_tasks ? in->tasks[u->first_task + next].memory_bytes : 0;
+		uint64_t free_bytes = host_reserved >= h->memory ? 0 : h->memory - host_reserved;
+		return snprintf(buf, size,
+				"%s: waiting for memory on this host (next task needs %.1f GiB, %.1f GiB free)",
+				user_name, gibibytes(need), gibibytes(free_bytes));
+	}
+	case SCHED_PENDING_FAIR_SHARE:
+		return snprintf(buf, size,
+				"%s: other users' tasks start first this round (fair share, weight %u, plan %s)",
+				user_name, u->weight ? u->weight : 1, plan_name);
+	}
+	return snprintf(buf, size, "%s: unknown reason", user_name);
+}

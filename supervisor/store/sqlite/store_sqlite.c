@@ -1,0 +1,433 @@
+/*
+ * supervisor/store/sqlite/store_sqlite.c — the SQLite backend of the store: opening the
+ * connection (WAL, synchronous=FULL, foreign keys, busy timeout), error
+ * mapping, statement binding, transactions and group-commit batches.
+ * State changes are in store_sqlite_write.c, reads in store_sqlite_read.c,
+ * the schema in store_sqlite_schema.c, the statement texts in store_sql.c.
+ *
+ * Every state change is one transaction that also appends the event it
+ * records: BEGIN IMMEDIATE ... COMMIT on its own, or SAVEPOINT ... RELEASE
+ * inside a caller's batch, so one failing operation is undone alone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner/jail.h"
+#include "supervisor/store/sqlite/store_sqlite.h"
+
+/* ---- errors ---------------------------------------------------------- */
+
+int store_fail(struct store_error *err, int errnum, const char *step, const char *fmt, ...)
+{
+	struct jail_error je;
+	va_list ap;
+	int r;
+
+	/* the same wording rules as the runner's errors */
+	va_start(ap, fmt);
+	r = jail_error_setv(err ? &je : NULL, errnum, step, fmt, ap);
+	va_end(ap);
+	if (err) {
+		err->err = je.err;
+		snprintf(err->step, sizeof(err->step), "%s", je.step);
+		snprintf(err->message, sizeof(err->message), "%s", je.message);
+	}
+	return r;
+}
+
+static int errno_from_sqlite(sqlite3 *db, int rc)
+{
+	int sys = db ? sqlite3_system_errno(db) : 0;
+
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return ENOSPC;
+	case SQLITE_IOERR:
+		return sys == ENOSPC || sys == EDQUOT ? sys : EIO;
+	case SQLITE_CANTOPEN:
+		return sys ? sys : ENOENT;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return EBUSY;
+	case SQLITE_READONLY:
+		return EROFS;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return EACCES;
+	case SQLITE_NOMEM:
+		return ENOMEM;
+	case SQLITE_TOOBIG:
+		return E2BIG;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return EUCLEAN;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE:
+		return EINVAL;
+	default:
+		return EIO;
+	}
+}
+
+int store_sqlite_fail(struct store *store, int rc, struct store_error *err, const char *step,
+		      const char *fmt, ...)
+{
+	sqlite3 *db = store ? store->db : NULL;
+	int errnum = errno_from_sqlite(db, rc);
+
+	if (err) {
+		char what[200];
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(what, sizeof(what), fmt, ap);
+		va_end(ap);
+		err->err = errnum;
+		snprintf(err->step, sizeof(err->step), "%s", step);
+		snprintf(err->message, sizeof(err->message), "%s: %s (%s)", what,
+			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), strerror(errnum));
+	}
+	return -errnum;
+}
+
+/* ---- statements -------------------------------------------------------- */
+
+void store_stmt_start(struct store *store, enum store_sql which, struct store_binder *b)
+{
+	b->store = store;
+	b->which = which;
+	b->stmt = store->stmt[which];
+	b->rc = SQLITE_OK;
+}
+
+static int param(struct store_binder *b, int n)
+{
+	int index = n > 0 && n <= STORE_SQL_MAX_PARAMS ? b->store->param_index[b->which][n] : 0;
+
+	if (b->rc == SQLITE_OK && index == 0)
+		b->rc = SQLITE_RANGE;
+	return b->rc == SQLITE_OK ? index : 0;
+}
+
+void store_bind_i64(struct store_binder *b, int n, int64_t value)
+{
+	int index = param(b, n);
+
+	if (index)
+		b->rc = sqlite3_bind_int64(b->stmt, index, value);
+}
+
+void store_bind_opt_i64(struct store_binder *b, int n, int64_t value, int64_t none)
+{
+	int index = param(b, n);
+
+	if (index)
+		b->rc = value == none ? sqlite3_bind_null(b->stmt, index)
+				      : sqlite3_bind_int64(b->stmt, index, value);
+}
+
+/* SQLITE_STATIC: store_stmt_done() clears the bindings before the
+ * caller's strings can go away. */
+void store_bind_text(struct store_binder *b, int n, const char *value)
+{
+	int index = param(b, n);
+
+	if (index)
+		b->rc = value ? sqlite3_bind_text(b->stmt, index, value, -1, SQLITE_STATIC)
+			      : sqlite3_bind_null(b->stmt, index);
+}
+
+int store_stmt_step(struct store_binder *b)
+{
+	if (b->rc != SQLITE_OK)
+		return b->rc;
+	return sqlite3_step(b->stmt);
+}
+
+void store_stmt_done(struct store_binder *b)
+{
+	sqlite3_reset(b->stmt);
+	sqlite3_clear_bindings(b->stmt);
+}
+
+int store_stmt_exec(struct store_binder *b, int *changes)
+{
+	int rc = store_stmt_step(b);
+
+	if (rc == SQLITE_DONE) {
+		rc = SQLITE_OK;
+		if (changes)
+			*changes = sqlite3_changes(b->store->db);
+	}
+	store_stmt_done(b);
+	return rc;
+}
+
+static int prepare_all(struct store *store, struct store_error *err)
+{
+	for (int s = 0; s < STORE_SQL_COUNT; s++) {
+		int rc = sqlite3_prepare_v3(store->db, store_sql_text[s], -1,
+					    SQLITE_PREPARE_PERSISTENT, &store->stmt[s], NULL);
+		int count;
+
+		if (rc != SQLITE_OK)
+			return store_sqlite_fail(store, rc, err, "prepare", "prepare statement %d", s);
+		count = sqlite3_bind_parameter_count(store->stmt[s]);
+		for (int i = 1; i <= count; i++) {
+			const char *name = sqlite3_bind_parameter_name(store->stmt[s], i);
+			int n = name && name[0] == '$' ? atoi(name + 1) : 0;
+
+			if (n < 1 || n > STORE_SQL_MAX_PARAMS)
+				return store_fail(err, EINVAL, "prepare",
+						  "statement %d: parameter %s is not $1..$%d", s,
+						  name ? name : "?", STORE_SQL_MAX_PARAMS);
+			store->param_index[s][n] = (unsigned char)i;
+		}
+	}
+	return 0;
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+static int exec_sql(struct store *store, const char *sql, struct store_error *err)
+{
+	int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return store_sqlite_fail(store, rc, err, "transaction", "%s on %s", sql, store->path);
+	return 0;
+}
+
+int store_tx_begin(struct store *store, struct store_error *err)
+{
+	if (!store->in_batch)
+		return exec_sql(store, "BEGIN IMMEDIATE", err);
+	if (store->batch_error) {
+		if (err)
+			*err = store->batch_cause;
+		return store->batch_error;
+	}
+	return exec_sql(store, "SAVEPOINT store_op", err);
+}
+
+int store_tx_end(struct store *store, int r, struct store_error *err)
+{
+	bool open = !sqlite3_get_autocommit(store->db);
+
+	if (r >= 0) {
+		r = exec_sql(store, store->in_batch ? "RELEASE store_op" : "COMMIT", err);
+		if (r >= 0)
+			return 0;
+		open = !sqlite3_get_autocommit(store->db);
+	}
+	if (!store->in_batch) {
+		if (open)
+			sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+	} else if (open) {
+		sqlite3_exec(store->db, "ROLLBACK TO store_op", NULL, NULL, NULL);
+		sqlite3_exec(store->db, "RELEASE store_op", NULL, NULL, NULL);
+	} else {
+		/* SQLite dropped the whole transaction (disk full, I/O error):
+		 * the batch is lost and its commit must say so. */
+		store->batch_error = r;
+		if (err)
+			store->batch_cause = *err;
+		else
+			store_fail(&store->batch_cause, r, "batch", "batch on %s was rolled back",
+				   store->path);
+	}
+	return r;
+}
+
+int store_batch_begin(struct store *store, struct store_error *err)
+{
+	int r;
+
+	if (store->in_batch)
+		return store_fail(err, EALREADY, "batch", "a batch is already open on %s",
+				  store->path);
+	r = exec_sql(store, "BEGIN IMMEDIATE", err);
+	if (r < 0)
+		return r;
+	store->in_batch = true;
+	store->batch_error = 0;
+	return 0;
+}
+
+int store_batch_commit(struct store *store, struct store_error *err)
+{
+	int r;
+
+	if (!store->in_batch)
+		return store_fail(err, EINVAL, "batch", "no batch is open on %s", store->path);
+	store->in_batch = false;
+	if (store->batch_error) {
+		if (err)
+			*err = store->batch_cause;
+		if (!sqlite3_get_autocommit(store->db))
+			sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+		return store->batch_error;
+	}
+	r = exec_sql(store, "COMMIT", err);
+	if (r < 0 && !sqlite3_get_autocommit(store->db))
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+void store_batch_abort(struct store *store)
+{
+	if (!store || !store->in_batch)
+		return;
+	store->in_batch = false;
+	if (!sqlite3_get_autocommit(store->db))
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- open / close ------------------------------------------------------- */
+
+static int pragma(struct store *store, const char *sql, char *result, size_t size,
+		  struct store_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL);
+
+	if (result && size)
+		result[0] = '\0';
+	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW && result && size && sqlite3_column_text(stmt, 0))
+			snprintf(result, size, "%s", (const char *)sqlite3_column_text(stmt, 0));
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_fail(store, rc, err, "configure", "%s on %s", sql, store->path);
+	return 0;
+}
+
+static int configure(struct store *store, const struct store_options *opts,
+		     struct store_error *err)
+{
+	char value[64];
+	int r;
+
+	sqlite3_extended_result_codes(store->db, 1);
+	sqlite3_busy_timeout(store->db, opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 5000);
+	r = pragma(store, "PRAGMA journal_mode = WAL", value, sizeof(value), err);
+	if (r < 0)
+		return r;
+	if (strcmp(value, "wal") != 0)
+		return store_fail(err, ENOTSUP, "configure",
+				  "%s: cannot switch to WAL journal mode (still '%s')", store->path,
+				  value);
+	r = pragma(store, opts->unsafe_no_sync ? "PRAGMA synchronous = OFF"
+					       : "PRAGMA synchronous = FULL", NULL, 0, err);
+	if (r < 0)
+		return r;
+	r = pragma(store, "PRAGMA foreign_keys = ON", NULL, 0, err);
+	if (r < 0)
+		return r;
+	if (opts->max_size_bytes > 0) {
+		char sql[80];
+
+		r = pragma(store, "PRAGMA page_size", value, sizeof(value), err);
+		if (r < 0)
+			return r;
+		snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+			 (long long)(opts->max_size_bytes / (atoll(value) > 0 ? atoll(value) : 4096)));
+		r = pragma(store, sql, NULL, 0, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int sync_parent_dir(const char *path, struct store_error *err)
+{
+	char *copy = strdup(path);
+	int fd, r = 0;
+
+	if (!copy)
+		return store_fail(err, ENOMEM, "open", "open database %s", path);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		r = store_fail(err, errno, "open", "sync directory of new database %s", path);
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return r;
+}
+
+int store_open(const char *path, const struct store_options *opts, struct store **out,
+	       struct store_error *err)
+{
+	static const struct store_options defaults = { 0 };
+	struct store *store = NULL;
+	int fd, rc, r;
+
+	*out = NULL;
+	if (!path || !path[0])
+		return store_fail(err, EINVAL, "open", "open store: empty database path");
+	if (!opts)
+		opts = &defaults;
+	/* Create it ourselves, 0600: it holds every user's argv and env, and
+	 * SQLite gives its -wal and -shm files the same mode.  A new file's
+	 * directory entry is synced too, or power loss could lose the file. */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+		r = sync_parent_dir(path, err);
+		if (r < 0)
+			return r;
+	} else if (errno != EEXIST) {
+		return store_fail(err, errno, "open", "create database file %s", path);
+	}
+
+	store = calloc(1, sizeof(*store));
+	if (!store || !(store->path = strdup(path))) {
+		free(store);
+		return store_fail(err, ENOMEM, "open", "open store %s", path);
+	}
+	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		r = store_sqlite_fail(store, rc, err, "open", "open database %s", path);
+		goto fail;
+	}
+	r = configure(store, opts, err);
+	if (r < 0)
+		goto fail;
+	r = store_sqlite_migrate(store, err);
+	if (r < 0)
+		goto fail;
+	r = prepare_all(store, err);
+	if (r < 0)
+		goto fail;
+	*out = store;
+	return 0;
+fail:
+	store_close(store);
+	return r;
+}
+
+void store_close(struct store *store)
+{
+	if (!store)
+		return;
+	store_batch_abort(store);
+	for (int s = 0; s < STORE_SQL_COUNT; s++)
+		sqlite3_finalize(store->stmt[s]);
+	sqlite3_close(store->db);
+	free(store->path);
+	free(store);
+}
+
+int store_schema_version(struct store *store)
+{
+	return store->schema_version;
+}

@@ -1,0 +1,207 @@
+/*
+ * supervisor/store/sqlite/store_sqlite_schema.c — the SQLite schema of the store and its
+ * numbered migrations, applied in one transaction when the store opens.
+ *
+ * The version lives in a plain table (schema_version), not PRAGMA
+ * user_version, so the PostgreSQL backend can keep it the same way.  The DDL
+ * is SQLite's dialect in two places only: INTEGER PRIMARY KEY AUTOINCREMENT
+ * (ids monotonic and never reused; PostgreSQL: BIGINT GENERATED ALWAYS AS
+ * IDENTITY) and the sqlite_master lookup below.
+ *
+ * Add a migration: append to migrations[] with the next number and bump
+ * STORE_SCHEMA_VERSION.  Never edit a migration that has shipped.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "supervisor/store/sqlite/store_sqlite.h"
+
+struct migration {
+	int version;
+	const char *sql;
+};
+
+static const struct migration migrations[] = {
+	{ 1,
+	  "CREATE TABLE schema_version ("
+	  "  version INTEGER PRIMARY KEY,"
+	  "  applied_at_us BIGINT NOT NULL"
+	  ");"
+	  "CREATE TABLE tasks ("
+	  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "  user_name TEXT NOT NULL,"
+	  "  submitted_by_uid BIGINT NOT NULL,"
+	  "  profile TEXT NOT NULL,"
+	  "  argv_json TEXT NOT NULL,"
+	  "  env_json TEXT NOT NULL DEFAULT '{}',"
+	  "  cwd TEXT,"
+	  "  stdin_path TEXT,"
+	  "  wall_limit_ms BIGINT NOT NULL DEFAULT 0,"
+	  "  cpu_limit_us BIGINT NOT NULL DEFAULT 0,"
+	  "  memory_limit_bytes BIGINT NOT NULL DEFAULT 0,"
+	  "  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN"
+	  "    ('queued', 'running', 'succeeded', 'failed', 'cancelled')),"
+	  "  reason TEXT CHECK (reason IS NULL OR reason IN"
+	  "    ('exit_code', 'signal', 'timeout', 'oom', 'cpu_limit', 'budget', 'output_limit',"
+	  "     'cancelled', 'spawn_error', 'supervisor_lost', 'shutdown')),"
+	  "  message TEXT,"
+	  "  exit_code INTEGER,"
+	  "  signal INTEGER,"
+	  "  submitted_at_us BIGINT NOT NULL,"
+	  "  started_at_us BIGINT,"
+	  "  ended_at_us BIGINT,"
+	  "  deadline_us BIGINT,"
+	  "  cpu_reserved_us BIGINT NOT NULL DEFAULT 0,"
+	  "  cpu_charged_us BIGINT NOT NULL DEFAULT 0 CHECK (cpu_charged_us >= 0),"
+	  "  charged_at_us BIGINT,"
+	  "  cpu_user_us BIGINT NOT NULL DEFAULT 0,"
+	  "  cpu_system_us BIGINT NOT NULL DEFAULT 0,"
+	  "  memory_peak_bytes BIGINT NOT NULL DEFAULT 0,"
+	  "  stdout_bytes BIGINT NOT NULL DEFAULT 0,"
+	  "  stderr_bytes BIGINT NOT NULL DEFAULT 0,"
+	  "  stdout_truncated INTEGER NOT NULL DEFAULT 0,"
+	  "  stderr_truncated INTEGER NOT NULL DEFAULT 0,"
+	  "  attempts INTEGER NOT NULL DEFAULT 0,"
+	  "  host_uid BIGINT,"
+	  "  cgroup TEXT,"
+	  "  cancel_requested INTEGER NOT NULL DEFAULT 0"
+	  ");"
+	  "CREATE INDEX tasks_state_id ON tasks (state, id);"
+	  "CREATE INDEX tasks_user_state_id ON tasks (user_name, state, id);"
+	  "CREATE TABLE usage ("
+	  "  user_name TEXT NOT NULL,"
+	  "  month TEXT NOT NULL CHECK (month LIKE '____-__'),"
+	  "  cpu_us BIGINT NOT NULL DEFAULT 0 CHECK (cpu_us >= 0),"
+	  "  PRIMARY KEY (user_name, month)"
+	  ");"
+	  "CREATE INDEX usage_month ON usage (month, user_name);"
+	  "CREATE TABLE events ("
+	  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "  task_id BIGINT NOT NULL REFERENCES tasks (id),"
+	  "  at_us BIGINT NOT NULL,"
+	  "  kind TEXT NOT NULL,"
+	  "  detail TEXT"
+	  ");"
+	  "CREATE INDEX events_task_id ON events (task_id, id);" },
+};
+
+#define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
+	       "one migration per schema version");
+
+static int64_t wall_clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* One integer from a query without parameters; *out = -1 when NULL. */
+static int query_int(struct store *store, const char *sql, int64_t *out, struct store_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_type(stmt, 0) == SQLITE_NULL ? -1
+									   : sqlite3_column_int64(stmt, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_OK)
+		return store_sqlite_fail(store, rc, err, "read schema version",
+					 "read schema version of %s", store->path);
+	return 0;
+}
+
+static int migrate_locked(struct store *store, struct store_error *err)
+{
+	int64_t has_version_table, tables, version = 0;
+	int r;
+
+	r = query_int(store,
+		      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+		      &has_version_table, err);
+	if (r < 0)
+		return r;
+	if (has_version_table) {
+		r = query_int(store, "SELECT MAX(version) FROM schema_version", &version, err);
+		if (r < 0)
+			return r;
+		if (version < 0)
+			version = 0;
+	} else {
+		r = query_int(store, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+			      &tables, err);
+		if (r < 0)
+			return r;
+		if (tables > 0)
+			return store_fail(err, ENOTSUP, "check schema",
+					  "%s holds tables but no schema_version: not a corrald database, refusing to use it",
+					  store->path);
+	}
+	if (version > STORE_SCHEMA_VERSION)
+		return store_fail(err, EPROTONOSUPPORT, "check schema",
+				  "%s has schema version %lld but this corrald knows only up to %d: refusing to open it (run a newer corrald)",
+				  store->path, (long long)version, STORE_SCHEMA_VERSION);
+
+	for (size_t i = 0; i < MIGRATION_COUNT; i++) {
+		const struct migration *m = &migrations[i];
+		sqlite3_stmt *stmt = NULL;
+		int rc;
+
+		if (m->version <= version)
+			continue;
+		rc = sqlite3_exec(store->db, m->sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			return store_sqlite_fail(store, rc, err, "migrate", "apply migration %d to %s",
+						 m->version, store->path);
+		rc = sqlite3_prepare_v2(store->db,
+					"INSERT INTO schema_version (version, applied_at_us) VALUES ($1, $2)",
+					-1, &stmt, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int(stmt, 1, m->version);
+			sqlite3_bind_int64(stmt, 2, wall_clock_us());
+			rc = sqlite3_step(stmt);
+			if (rc == SQLITE_DONE)
+				rc = SQLITE_OK;
+		}
+		sqlite3_finalize(stmt);
+		if (rc != SQLITE_OK)
+			return store_sqlite_fail(store, rc, err, "migrate",
+						 "record schema version %d in %s", m->version, store->path);
+		version = m->version;
+	}
+	store->schema_version = (int)version;
+	return 0;
+}
+
+int store_sqlite_migrate(struct store *store, struct store_error *err)
+{
+	int rc, r;
+
+	/* IMMEDIATE: two daemons opening one file migrate one after the other. */
+	rc = sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_sqlite_fail(store, rc, err, "migrate", "begin migration of %s",
+					 store->path);
+	r = migrate_locked(store, err);
+	if (r < 0) {
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+		return r;
+	}
+	rc = sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		r = store_sqlite_fail(store, rc, err, "migrate", "commit migration of %s",
+				      store->path);
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+		return r;
+	}
+	return 0;
+}

@@ -1,0 +1,272 @@
+/*
+ * supervisor/store/store.h — corrald's durable store: tasks, monthly CPU usage and
+ * an event log, behind a small interface over an opaque struct store.
+ *
+ * The only backend today is SQLite (store_sqlite*.c): WAL, synchronous=FULL,
+ * so a task is acknowledged only after its row is on disk.  The interface
+ * and its SQL are kept portable so a PostgreSQL backend (many hosts, claims
+ * with FOR UPDATE SKIP LOCKED, leases) can sit behind the same functions.
+ *
+ * Rules every function follows:
+ *  - returns 0 on success and -errno on failure, filling the caller's
+ *    struct store_error (may be NULL) with the step, the object and the cause;
+ *  - every state change is ONE transaction, and the event it records is
+ *    appended in that same transaction;
+ *  - a refused transition (task not in the state the call requires, a stale
+ *    charging cursor, a second finish) returns -ESTALE and changes nothing;
+ *    an unknown task id returns -ENOENT;
+ *  - a full disk returns -ENOSPC, an I/O error -EIO; what was committed
+ *    before stays intact;
+ *  - times are microseconds since the Unix epoch, passed in by the caller
+ *    (the store reads no clock but to stamp a migration, so tests can use a
+ *    fake one).
+ *
+ * A struct store is one connection: use it from one thread at a time.  Not
+ * here: scheduling decisions (supervisor/sched.c), policy, the runner.
+ */
+#ifndef CORRAL_SUPERVISOR_STORE_H
+#define CORRAL_SUPERVISOR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* What failed, on what, and why: "submit task for alice: database or disk is
+ * full (max_size 81920 bytes?)".  err is the positive errno returned. */
+struct store_error {
+	int err;
+	char step[64];
+	char message[320];
+};
+
+enum store_task_state {
+	STORE_QUEUED,
+	STORE_RUNNING,
+	STORE_SUCCEEDED,
+	STORE_FAILED,
+	STORE_CANCELLED,
+};
+
+enum store_task_reason {
+	STORE_REASON_NONE,          /* not ended yet */
+	STORE_REASON_EXIT_CODE,
+	STORE_REASON_SIGNAL,
+	STORE_REASON_TIMEOUT,
+	STORE_REASON_OOM,
+	STORE_REASON_CPU_LIMIT,
+	STORE_REASON_BUDGET,
+	STORE_REASON_OUTPUT_LIMIT,
+	STORE_REASON_CANCELLED,
+	STORE_REASON_SPAWN_ERROR,
+	STORE_REASON_SUPERVISOR_LOST,
+	STORE_REASON_SHUTDOWN,
+};
+
+/* Names as stored and shown ("queued", "oom"); NULL for an unknown value. */
+const char *store_state_name(enum store_task_state state);
+const char *store_reason_name(enum store_task_reason reason);
+/* Name -> value; -EINVAL for an unknown name. */
+int store_state_parse(const char *name, enum store_task_state *out);
+int store_reason_parse(const char *name, enum store_task_reason *out);
+
+/* One task row.  Strings loaded by the store are owned by the struct and
+ * freed by store_task_clear().  "None" is NULL for strings, -1 for
+ * exit_code, signal and host_uid, 0 for times. */
+struct store_task {
+	int64_t id;                 /* monotonic, never reused */
+	char *user;                 /* tenant name */
+	int64_t submitted_by_uid;   /* from SO_PEERCRED, never from the request */
+	char *profile;
+	char *argv_json;            /* JSON array of strings */
+	char *env_json;             /* JSON object of strings; NULL = "{}" */
+	char *cwd;                  /* may be NULL */
+	char *stdin_path;           /* may be NULL */
+	int64_t wall_limit_ms;      /* limits requested; 0 = the profile's */
+	int64_t cpu_limit_us;
+	int64_t memory_limit_bytes;
+
+	enum store_task_state state;
+	enum store_task_reason reason;
+	char *message;              /* human message for the end, may be NULL */
+	int exit_code;
+	int signal;
+
+	int64_t submitted_at_us;
+	int64_t started_at_us;
+	int64_t ended_at_us;
+	int64_t deadline_us;        /* absolute, so an adopted task keeps it */
+
+	int64_t cpu_reserved_us;    /* budget reserved at start */
+	int64_t cpu_charged_us;     /* charging cursor: CPU already charged */
+	int64_t charged_at_us;      /* when the cursor last moved */
+	int64_t cpu_user_us;
+	int64_t cpu_system_us;
+	int64_t memory_peak_bytes;
+	int64_t stdout_bytes;
+	int64_t stderr_bytes;
+	bool stdout_truncated;
+	bool stderr_truncated;
+
+	int attempts;
+	int64_t host_uid;
+	char *cgroup;               /* cgroup name under tasks/, may be NULL */
+	bool cancel_requested;
+};
+
+struct store_task_list {
+	struct store_task *tasks;
+	size_t count;
+};
+
+/* Free the strings of one task / every task of a list and zero it. */
+void store_task_clear(struct store_task *task);
+void store_task_list_free(struct store_task_list *list);
+
+struct store_options {
+	int busy_timeout_ms;    /* 0 = 5000 */
+	bool unsafe_no_sync;    /* synchronous=OFF: only for tests and benches that say so */
+	int64_t max_size_bytes; /* 0 = no cap; a hard cap on the database size */
+};
+
+/* Open (creating it 0600 if missing) and migrate the database at path.
+ * opts may be NULL.  Refused: a schema newer than this code
+ * (-EPROTONOSUPPORT), an SQLite file without our schema_version table
+ * (-ENOTSUP), a file that is not SQLite (-EUCLEAN). */
+int store_open(const char *path, const struct store_options *opts, struct store **out,
+	       struct store_error *err);
+/* Close; NULL is fine.  An open batch is rolled back. */
+void store_close(struct store *store);
+/* Schema version of the open database. */
+int store_schema_version(struct store *store);
+
+/* Group commit: between begin and commit, every operation joins one
+ * transaction (one fsync).  Nothing in a batch is durable, and nothing may
+ * be acknowledged, before store_batch_commit() returns 0.  An operation
+ * that fails inside a batch is undone alone; if the database had to drop the
+ * whole transaction (disk full, I/O error) store_batch_commit() returns that
+ * error and none of the batch is stored.  Reads on this connection while a
+ * batch is open see its uncommitted changes. */
+int store_batch_begin(struct store *store, struct store_error *err);
+int store_batch_commit(struct store *store, struct store_error *err);
+void store_batch_abort(struct store *store);
+
+/* Store a new queued task (user, submitted_by_uid, profile, argv_json,
+ * env_json, cwd, stdin_path, the three limits, submitted_at_us are read; the
+ * rest is ignored) and return its id.  Committed before return unless a
+ * batch is open. */
+int store_submit(struct store *store, const struct store_task *task, int64_t *id,
+		 struct store_error *err);
+
+/* All queued tasks in submit order (for the scheduler at start-up). */
+int store_load_queued(struct store *store, struct store_task_list *out, struct store_error *err);
+/* All running tasks (to adopt after a restart). */
+int store_load_running(struct store *store, struct store_task_list *out, struct store_error *err);
+
+struct store_start {
+	int64_t started_at_us;
+	int64_t deadline_us;
+	int64_t cpu_reserved_us;
+	int64_t host_uid;
+	const char *cgroup;
+	int attempts;
+};
+
+/* queued -> running; -ESTALE if the task is not queued. */
+int store_mark_running(struct store *store, int64_t id, const struct store_start *start,
+		       struct store_error *err);
+
+/* Charge CPU measured so far: compare-and-set the task's cursor from
+ * expected_cursor_us to new_cursor_us and add the difference to the user's
+ * usage for month ("YYYY-MM", the month the delta was measured in), in one
+ * transaction.  -ESTALE if the cursor is not expected_cursor_us (already
+ * charged) or the task is not running; -EINVAL if new < expected.  now_us
+ * is kept as the task's charged_at_us (no event: charges are frequent). */
+int store_charge(struct store *store, int64_t id, int64_t expected_cursor_us,
+		 int64_t new_cursor_us, const char *month, int64_t now_us, struct store_error *err);
+
+/* How a task ended. */
+struct store_result {
+	enum store_task_state state;    /* succeeded, failed or cancelled */
+	enum store_task_reason reason;
+	const char *message;            /* may be NULL */
+	int exit_code;                  /* -1 = none */
+	int signal;                     /* -1 = none */
+	int64_t ended_at_us;
+	int64_t cpu_total_us;           /* final CPU total of the task */
+	int64_t cpu_user_us;
+	int64_t cpu_system_us;
+	int64_t memory_peak_bytes;
+	int64_t stdout_bytes;
+	int64_t stderr_bytes;
+	bool stdout_truncated;
+	bool stderr_truncated;
+	const char *month;              /* where the remainder is charged */
+};
+
+/* running|queued -> terminal, in one transaction that also charges
+ * cpu_total_us minus the cursor to result->month.  A second finish is
+ * refused with -ESTALE, so nothing is charged twice. */
+int store_finish(struct store *store, int64_t id, const struct store_result *result,
+		 struct store_error *err);
+
+/* queued -> cancelled (reason cancelled) in one step; -ESTALE if not queued. */
+int store_cancel_queued(struct store *store, int64_t id, int64_t now_us, struct store_error *err);
+/* Set cancel_requested on a running task (the supervisor then kills it and
+ * finishes it as cancelled); -ESTALE if not running.  Idempotent. */
+int store_request_cancel(struct store *store, int64_t id, int64_t now_us, struct store_error *err);
+
+/* One task; -ENOENT if there is none with that id. */
+int store_get_task(struct store *store, int64_t id, struct store_task *out, struct store_error *err);
+
+struct store_filter {
+	const char *user;   /* NULL = every user */
+	int state;          /* an enum store_task_state, or -1 = any */
+	size_t limit;       /* 0 = no limit */
+};
+/* Tasks matching filter, newest first. */
+int store_list_tasks(struct store *store, const struct store_filter *filter,
+		     struct store_task_list *out, struct store_error *err);
+
+/* CPU charged to user in month ("YYYY-MM"); 0 when nothing was. */
+int store_usage_get(struct store *store, const char *user, const char *month, int64_t *cpu_us,
+		    struct store_error *err);
+
+struct store_usage {
+	char *user;
+	int64_t cpu_us;
+};
+struct store_usage_list {
+	struct store_usage *items;
+	size_t count;
+};
+/* Usage of every user with a charge in month, ordered by user. */
+int store_usage_month(struct store *store, const char *month, struct store_usage_list *out,
+		      struct store_error *err);
+void store_usage_list_free(struct store_usage_list *list);
+
+/* Number of queued tasks of user. */
+int store_count_queued(struct store *store, const char *user, int64_t *count,
+		       struct store_error *err);
+
+struct store_event {
+	int64_t id;
+	int64_t task_id;
+	int64_t at_us;
+	char *kind;     /* "submitted", "running", "finished", "cancel_requested", ... */
+	char *detail;   /* may be NULL */
+};
+struct store_event_list {
+	struct store_event *items;
+	size_t count;
+};
+/* Append to a task's event log (own transaction, or the open batch). */
+int store_event_append(struct store *store, int64_t task_id, int64_t at_us, const char *kind,
+		       const char *detail, struct store_error *err);
+/* A task's events, oldest first. */
+int store_list_events(struct store *store, int64_t task_id, struct store_event_list *out,
+		      struct store_error *err);
+void store_event_list_free(struct store_event_list *list);
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * supervisor/store/store_sql.c — the text of every data statement of the store
+ * (see store_sql.h for what "portable" means here) and the stored names of
+ * task states and reasons.  Binding, stepping and transactions are the
+ * backend's business, not this file's.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "supervisor/store/store.h"
+#include "supervisor/store/store_sql.h"
+
+/* Must match enum store_task_column. */
+#define TASK_COLUMNS \
+	"id, user_name, submitted_by_uid, profile, argv_json, env_json, cwd, stdin_path, " \
+	"wall_limit_ms, cpu_limit_us, memory_limit_bytes, state, reason, message, " \
+	"exit_code, signal, submitted_at_us, started_at_us, ended_at_us, deadline_us, " \
+	"cpu_reserved_us, cpu_charged_us, charged_at_us, cpu_user_us, cpu_system_us, " \
+	"memory_peak_bytes, stdout_bytes, stderr_bytes, stdout_truncated, " \
+	"stderr_truncated, attempts, host_uid, cgroup, cancel_requested"
+
+const char *const store_sql_text[STORE_SQL_COUNT] = {
+	[STORE_SQL_SUBMIT] =
+		"INSERT INTO tasks (user_name, submitted_by_uid, profile, argv_json, env_json, "
+		"cwd, stdin_path, wall_limit_ms, cpu_limit_us, memory_limit_bytes, state, "
+		"submitted_at_us) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11) RETURNING id",
+	[STORE_SQL_EVENT_APPEND] =
+		"INSERT INTO events (task_id, at_us, kind, detail) VALUES ($1, $2, $3, $4)",
+	[STORE_SQL_GET_TASK] =
+		"SELECT " TASK_COLUMNS " FROM tasks WHERE id = $1",
+	[STORE_SQL_LOAD_STATE] =
+		"SELECT " TASK_COLUMNS " FROM tasks WHERE state = $1 ORDER BY id",
+	/* Read under the transaction's write lock; PostgreSQL: add FOR UPDATE. */
+	[STORE_SQL_TASK_CURSOR] =
+		"SELECT user_name, state, cpu_charged_us FROM tasks WHERE id = $1",
+	[STORE_SQL_MARK_RUNNING] =
+		"UPDATE tasks SET state = 'running', started_at_us = $2, deadline_us = $3, "
+		"cpu_reserved_us = $4, host_uid = $5, cgroup = $6, attempts = $7 "
+		"WHERE id = $1 AND state = 'queued'",
+	/* Compare-and-set of the charging cursor: a repeated charge matches no row. */
+	[STORE_SQL_CHARGE_CURSOR] =
+		"UPDATE tasks SET cpu_charged_us = $3, charged_at_us = $4 "
+		"WHERE id = $1 AND cpu_charged_us = $2 AND state = 'running' RETURNING user_name",
+	[STORE_SQL_USAGE_ADD] =
+		"INSERT INTO usage (user_name, month, cpu_us) VALUES ($1, $2, $3) "
+		"ON CONFLICT (user_name, month) DO UPDATE SET cpu_us = usage.cpu_us + excluded.cpu_us",
+	/* Terminal only from queued/running and only at the cursor just read. */
+	[STORE_SQL_FINISH] =
+		"UPDATE tasks SET state = $2, reason = $3, message = $4, exit_code = $5, "
+		"signal = $6, ended_at_us = $7, cpu_charged_us = $8, charged_at_us = $7, "
+		"cpu_user_us = $9, cpu_system_us = $10, memory_peak_bytes = $11, "
+		"stdout_bytes = $12, stderr_bytes = $13, stdout_truncated = $14, "
+		"stderr_truncated = $15 "
+		"WHERE id = $1 AND state IN ('queued', 'running') AND cpu_charged_us = $16",
+	[STORE_SQL_CANCEL_QUEUED] =
+		"UPDATE tasks SET state = 'cancelled', reason = 'cancelled', "
+		"message = 'cancelled before it started', ended_at_us = $2 "
+		"WHERE id = $1 AND state = 'queued'",
+	[STORE_SQL_REQUEST_CANCEL] =
+		"UPDATE tasks SET cancel_requested = 1 WHERE id = $1 AND state = 'running'",
+	[STORE_SQL_LIST_ALL] =
+		"SELECT " TASK_COLUMNS " FROM tasks ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_LIST_USER] =
+		"SELECT " TASK_COLUMNS " FROM tasks WHERE user_name = $2 ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_LIST_STATE] =
+		"SELECT " TASK_COLUMNS " FROM tasks WHERE state = $3 ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_LIST_USER_STATE] =
+		"SELECT " TASK_COLUMNS " FROM tasks WHERE user_name = $2 AND state = $3 "
+		"ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_USAGE_GET] =
+		"SELECT cpu_us FROM usage WHERE user_name = $1 AND month = $2",
+	[STORE_SQL_USAGE_MONTH] =
+		"SELECT user_name, cpu_us FROM usage WHERE month = $1 ORDER BY user_name",
+	[STORE_SQL_COUNT_QUEUED] =
+		"SELECT COUNT(*) FROM tasks WHERE user_name = $1 AND state = 'queued'",
+	[STORE_SQL_EVENTS] =
+		"SELECT id, task_id, at_us, kind, detail FROM events WHERE task_id = $1 ORDER BY id",
+};
+
+/* ---- stored names of states and reasons --------------------------------- */
+
+static const char *const state_names[] = {
+	[STORE_QUEUED] = "queued",
+	[STORE_RUNNING] = "running",
+	[STORE_SUCCEEDED] = "succeeded",
+	[STORE_FAILED] = "failed",
+	[STORE_CANCELLED] = "cancelled",
+};
+
+static const char *const reason_names[] = {
+	[STORE_REASON_NONE] = "",
+	[STORE_REASON_EXIT_CODE] = "exit_code",
+	[STORE_REASON_SIGNAL] = "signal",
+	[STORE_REASON_TIMEOUT] = "timeout",
+	[STORE_REASON_OOM] = "oom",
+	[STORE_REASON_CPU_LIMIT] = "cpu_limit",
+	[STORE_REASON_BUDGET] = "budget",
+	[STORE_REASON_OUTPUT_LIMIT] = "output_limit",
+	[STORE_REASON_CANCELLED] = "cancelled",
+	[STORE_REASON_SPAWN_ERROR] = "spawn_error",
+	[STORE_REASON_SUPERVISOR_LOST] = "supervisor_lost",
+	[STORE_REASON_SHUTDOWN] = "shutdown",
+};
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *store_state_name(enum store_task_state state)
+{
+	return (unsigned)state < COUNT_OF(state_names) ? state_names[state] : NULL;
+}
+
+const char *store_reason_name(enum store_task_reason reason)
+{
+	return (unsigned)reason < COUNT_OF(reason_names) ? reason_names[reason] : NULL;
+}
+
+int store_state_parse(const char *name, enum store_task_state *out)
+{
+	for (size_t i = 0; name && i < COUNT_OF(state_names); i++) {
+		if (strcmp(name, state_names[i]) == 0) {
+			*out = (enum store_task_state)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int store_reason_parse(const char *name, enum store_task_reason *out)
+{
+	for (size_t i = 0; name && i < COUNT_OF(reason_names); i++) {
+		if (strcmp(name, reason_names[i]) == 0) {
+			*out = (enum store_task_reason)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
