@@ -2,6 +2,7 @@
  * supervisor/common/log.c — see log.h.  One write(2) per line so lines from a
  * crashing daemon are never interleaved.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@ void log_set_level(enum log_level level)
 	max_level = level;
 }
 
+__attribute__((format(printf, 3, 0)))
 static void log_vline(enum log_level level, const char *prefix, const char *fmt, va_list ap)
 {
 	char line[2048];
@@ -36,6 +38,16 @@ static void log_vline(enum log_level level, const char *prefix, const char *fmt,
 	}
 }
 
+__attribute__((format(printf, 3, 4)))
+static void log_line(enum log_level level, const char *prefix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vline(level, prefix, fmt, ap);
+	va_end(ap);
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
@@ -54,4 +66,37 @@ void log_task(enum log_level level, int64_t task_id, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vline(level, prefix, fmt, ap);
 	va_end(ap);
+}
+
+static int log_verrno(enum log_level level, const char *prefix, int r, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	char what[1536];
+
+	vsnprintf(what, sizeof(what), fmt, ap);
+	log_line(level, prefix, "%s: %s", what, strerror(r < 0 ? -r : r));
+	errno = saved;
+	return r;
+}
+
+int log_errno(enum log_level level, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = log_verrno(level, "", r, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int log_task_errno(enum log_level level, int64_t task_id, int r, const char *fmt, ...)
+{
+	char prefix[32];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "task %lld: ", (long long)task_id);
+	va_start(ap, fmt);
+	r = log_verrno(level, prefix, r, fmt, ap);
+	va_end(ap);
+	return r;
 }

@@ -18,6 +18,17 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 void log_task(enum log_level level, int64_t task_id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Log "<message>: strerror(r)" at level, keep errno, and return r
+ * (r is -errno or errno): return log_error_errno(r, "open %s", path); */
+int log_errno(enum log_level level, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same for a task. */
+int log_task_errno(enum log_level level, int64_t task_id, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#define log_error_errno(r, ...) log_errno(LOG_LEVEL_ERR, (r), __VA_ARGS__)
+#define log_warning_errno(r, ...) log_errno(LOG_LEVEL_WARNING, (r), __VA_ARGS__)
+#define log_notice_errno(r, ...) log_errno(LOG_LEVEL_NOTICE, (r), __VA_ARGS__)
+
 #define log_error(...) log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_LEVEL_NOTICE, __VA_ARGS__)

@@ -259,7 +259,7 @@ static int lock_state_dir(struct daemon *d)
 
 static int setup(struct daemon *d, const char *policy_path, const char *state_dir, const char *socket_path)
 {
-	struct store_error serr;
+	struct error serr;
 	struct store_options sopts = { 0 };
 	struct signalfd_siginfo unused;
 	const char *offset = getenv("CORRALD_CLOCK_OFFSET");
@@ -412,7 +412,7 @@ static void handle_timer(struct daemon *d)
 
 bool daemon_batch(struct daemon *d)
 {
-	struct store_error serr;
+	struct error serr;
 
 	if (!d->batch_open) {
 		if (store_batch_begin(d->store, &serr) < 0) {
@@ -426,7 +426,7 @@ bool daemon_batch(struct daemon *d)
 
 void daemon_commit_batch(struct daemon *d)
 {
-	struct store_error serr;
+	struct error serr;
 	int r;
 
 	if (!d->batch_open)

@@ -111,7 +111,7 @@ void op_submit(struct daemon *d, struct client *c, struct api_request *req)
 	const char *tenant = ops_acting_tenant(d, c, req);
 	struct policy_limits lim;
 	struct store_task st;
-	struct store_error serr;
+	struct error serr;
 	struct pending_submit *p;
 	struct duser *u;
 	struct dtask *t;
@@ -257,7 +257,7 @@ void op_submit_finish_batch(struct daemon *d, bool committed, const char *error)
 
 		if (committed) {
 			struct store_task st;
-			struct store_error err;
+			struct error err;
 
 			if (store_get_task(d->store, p->id, &st, &err) == 0) {
 				char *task = api_task_json(&st, NULL);

@@ -149,7 +149,7 @@ void op_wait_wake(struct daemon *d, int64_t task_id, bool ended)
 						   true, ended);
 			} else if (ended) {
 				struct store_task st;
-				struct store_error err;
+				struct error err;
 
 				if (store_get_task(d->store, task_id, &st, &err) == 0) {
 					ops_send_task(d, w->client, w->tag_json, &st);

@@ -46,7 +46,7 @@ const char *ops_acting_tenant(struct daemon *d, struct client *c, const struct a
 bool ops_load_visible_task(struct daemon *d, struct client *c, const struct api_request *req,
 			      struct store_task *st)
 {
-	struct store_error err;
+	struct error err;
 	int r = store_get_task(d->store, req->id, st, &err);
 
 	if (r == -ENOENT) {
@@ -133,7 +133,7 @@ static void op_list(struct daemon *d, struct client *c, struct api_request *req)
 	const char *user = req->user;
 	struct store_filter filter = { .user = NULL, .state = -1, .limit = API_DEFAULT_LIST_LIMIT };
 	struct store_task_list list;
-	struct store_error err;
+	struct error err;
 	enum store_task_state state;
 	json_t *body, *tasks;
 
@@ -195,7 +195,7 @@ static void op_queue(struct daemon *d, struct client *c, struct api_request *req
 	queue = json_array();
 	for (size_t i = 0; i < n && i < API_MAX_LIST_LIMIT; i++) {
 		struct store_task st;
-		struct store_error err;
+		struct error err;
 		struct api_pending pending = { entries[i].position, entries[i].reason, entries[i].message };
 
 		if (store_get_task(d->store, entries[i].id, &st, &err) == 0) {
@@ -217,7 +217,7 @@ static void op_queue(struct daemon *d, struct client *c, struct api_request *req
 static void op_cancel(struct daemon *d, struct client *c, struct api_request *req)
 {
 	struct store_task st;
-	struct store_error err;
+	struct error err;
 	struct dtask *t;
 	char by[300];
 
@@ -251,7 +251,7 @@ static void op_cancel(struct daemon *d, struct client *c, struct api_request *re
 static json_t *usage_entry(struct daemon *d, const char *user, const char *month)
 {
 	struct policy_limits lim;
-	struct store_error err;
+	struct error err;
 	struct duser *u = queue_find_user(d, user);
 	int64_t used = 0;
 	uint64_t budget;
@@ -295,7 +295,7 @@ static void op_usage(struct daemon *d, struct client *c, struct api_request *req
 		json_array_append_new(list, usage_entry(d, user, month));
 	} else {
 		struct store_usage_list all;
-		struct store_error err;
+		struct error err;
 
 		if (store_usage_month(d->store, month, &all, &err) == 0) {
 			for (size_t i = 0; i < all.count; i++)

@@ -82,7 +82,7 @@ struct duser *queue_user(struct daemon *d, const char *name)
 void queue_refresh_month(struct daemon *d, struct duser *u)
 {
 	char month[8];
-	struct store_error err;
+	struct error err;
 	int64_t used = 0;
 
 	daemon_month(d, daemon_now_us(d), month);
@@ -457,7 +457,7 @@ static void sweep_stdin_files(struct daemon *d, const struct store_task_list *qu
 int queue_load(struct daemon *d)
 {
 	struct store_task_list list;
-	struct store_error err;
+	struct error err;
 	int r = store_load_queued(d->store, &list, &err);
 
 	if (r < 0) {

@@ -143,7 +143,7 @@ static void reap_stale_cgroups(struct daemon *d)
 void recover_running(struct daemon *d)
 {
 	struct store_task_list list;
-	struct store_error serr;
+	struct error serr;
 	bool kill_them = d->cfg->on_restart == POLICY_RESTART_KILL;
 
 	if (store_load_running(d->store, &list, &serr) < 0) {

@@ -28,7 +28,7 @@ struct unfinished {
  * a success is logged here unless the caller logs it at commit time. */
 static bool record_end(struct daemon *d, int64_t id, struct store_result *sr, bool log_success)
 {
-	struct store_error err;
+	struct error err;
 	int r = store_finish(d->store, id, sr, &err);
 
 	if (r == 0) {

@@ -251,7 +251,7 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 	      uint64_t memory_reserved)
 {
 	struct store_task st;
-	struct store_error serr;
+	struct error serr;
 	struct store_start start;
 	struct jailspec ps;
 	struct jail_error err;

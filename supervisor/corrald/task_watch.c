@@ -26,7 +26,7 @@ void task_watch_pidfd_ready(struct daemon *d, struct dtask *t)
 /* Charge what the cgroup measured beyond the cursor, in one transaction. */
 static void charge(struct daemon *d, struct dtask *t, uint64_t usage_us)
 {
-	struct store_error err;
+	struct error err;
 	char month[8];
 	uint64_t now = daemon_now_us(d);
 

@@ -9,7 +9,7 @@
  *
  * Rules every function follows:
  *  - returns 0 on success and -errno on failure, filling the caller's
- *    struct store_error (may be NULL) with the step, the object and the cause;
+ *    struct error (may be NULL) with the step, the object and the cause;
  *  - every state change is ONE transaction, and the event it records is
  *    appended in that same transaction;
  *  - a refused transition (task not in the state the call requires, a stale
@@ -31,15 +31,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "supervisor/common/error.h"
+
 struct store;
 
-/* What failed, on what, and why: "submit task for alice: database or disk is
- * full (max_size 81920 bytes?)".  err is the positive errno returned. */
-struct store_error {
-	int err;
-	char step[64];
-	char message[320];
-};
 
 enum store_task_state {
 	STORE_QUEUED,
@@ -135,7 +130,7 @@ struct store_options {
  * (-EPROTONOSUPPORT), an SQLite file without our schema_version table
  * (-ENOTSUP), a file that is not SQLite (-EUCLEAN). */
 int store_open(const char *path, const struct store_options *opts, struct store **out,
-	       struct store_error *err);
+	       struct error *err);
 /* Close; NULL is fine.  An open batch is rolled back. */
 void store_close(struct store *store);
 /* Schema version of the open database. */
@@ -148,8 +143,8 @@ int store_schema_version(struct store *store);
  * whole transaction (disk full, I/O error) store_batch_commit() returns that
  * error and none of the batch is stored.  Reads on this connection while a
  * batch is open see its uncommitted changes. */
-int store_batch_begin(struct store *store, struct store_error *err);
-int store_batch_commit(struct store *store, struct store_error *err);
+int store_batch_begin(struct store *store, struct error *err);
+int store_batch_commit(struct store *store, struct error *err);
 void store_batch_abort(struct store *store);
 
 /* Store a new queued task (user, submitted_by_uid, profile, argv_json,
@@ -157,12 +152,12 @@ void store_batch_abort(struct store *store);
  * rest is ignored) and return its id.  Committed before return unless a
  * batch is open. */
 int store_submit(struct store *store, const struct store_task *task, int64_t *id,
-		 struct store_error *err);
+		 struct error *err);
 
 /* All queued tasks in submit order (for the scheduler at start-up). */
-int store_load_queued(struct store *store, struct store_task_list *out, struct store_error *err);
+int store_load_queued(struct store *store, struct store_task_list *out, struct error *err);
 /* All running tasks (to adopt after a restart). */
-int store_load_running(struct store *store, struct store_task_list *out, struct store_error *err);
+int store_load_running(struct store *store, struct store_task_list *out, struct error *err);
 
 struct store_start {
 	int64_t started_at_us;
@@ -175,7 +170,7 @@ struct store_start {
 
 /* queued -> running; -ESTALE if the task is not queued. */
 int store_mark_running(struct store *store, int64_t id, const struct store_start *start,
-		       struct store_error *err);
+		       struct error *err);
 
 /* Charge CPU measured so far: compare-and-set the task's cursor from
  * expected_cursor_us to new_cursor_us and add the difference to the user's
@@ -184,7 +179,7 @@ int store_mark_running(struct store *store, int64_t id, const struct store_start
  * charged) or the task is not running; -EINVAL if new < expected.  now_us
  * is kept as the task's charged_at_us (no event: charges are frequent). */
 int store_charge(struct store *store, int64_t id, int64_t expected_cursor_us,
-		 int64_t new_cursor_us, const char *month, int64_t now_us, struct store_error *err);
+		 int64_t new_cursor_us, const char *month, int64_t now_us, struct error *err);
 
 /* How a task ended. */
 struct store_result {
@@ -209,16 +204,16 @@ struct store_result {
  * cpu_total_us minus the cursor to result->month.  A second finish is
  * refused with -ESTALE, so nothing is charged twice. */
 int store_finish(struct store *store, int64_t id, const struct store_result *result,
-		 struct store_error *err);
+		 struct error *err);
 
 /* queued -> cancelled (reason cancelled) in one step; -ESTALE if not queued. */
-int store_cancel_queued(struct store *store, int64_t id, int64_t now_us, struct store_error *err);
+int store_cancel_queued(struct store *store, int64_t id, int64_t now_us, struct error *err);
 /* Set cancel_requested on a running task (the supervisor then kills it and
  * finishes it as cancelled); -ESTALE if not running.  Idempotent. */
-int store_request_cancel(struct store *store, int64_t id, int64_t now_us, struct store_error *err);
+int store_request_cancel(struct store *store, int64_t id, int64_t now_us, struct error *err);
 
 /* One task; -ENOENT if there is none with that id. */
-int store_get_task(struct store *store, int64_t id, struct store_task *out, struct store_error *err);
+int store_get_task(struct store *store, int64_t id, struct store_task *out, struct error *err);
 
 struct store_filter {
 	const char *user;   /* NULL = every user */
@@ -227,11 +222,11 @@ struct store_filter {
 };
 /* Tasks matching filter, newest first. */
 int store_list_tasks(struct store *store, const struct store_filter *filter,
-		     struct store_task_list *out, struct store_error *err);
+		     struct store_task_list *out, struct error *err);
 
 /* CPU charged to user in month ("YYYY-MM"); 0 when nothing was. */
 int store_usage_get(struct store *store, const char *user, const char *month, int64_t *cpu_us,
-		    struct store_error *err);
+		    struct error *err);
 
 struct store_usage {
 	char *user;
@@ -243,12 +238,12 @@ struct store_usage_list {
 };
 /* Usage of every user with a charge in month, ordered by user. */
 int store_usage_month(struct store *store, const char *month, struct store_usage_list *out,
-		      struct store_error *err);
+		      struct error *err);
 void store_usage_list_free(struct store_usage_list *list);
 
 /* Number of queued tasks of user. */
 int store_count_queued(struct store *store, const char *user, int64_t *count,
-		       struct store_error *err);
+		       struct error *err);
 
 struct store_event {
 	int64_t id;
@@ -263,10 +258,10 @@ struct store_event_list {
 };
 /* Append to a task's event log (own transaction, or the open batch). */
 int store_event_append(struct store *store, int64_t task_id, int64_t at_us, const char *kind,
-		       const char *detail, struct store_error *err);
+		       const char *detail, struct error *err);
 /* A task's events, oldest first. */
 int store_list_events(struct store *store, int64_t task_id, struct store_event_list *out,
-		      struct store_error *err);
+		      struct error *err);
 void store_event_list_free(struct store_event_list *list);
 
 #endif

@@ -73,7 +73,7 @@ static const char *fs_name(const char *dir)
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store *store = NULL;
 	struct store_task t = {
 		.user = "bench", .submitted_by_uid = 1000, .profile = "default",
@@ -134,7 +134,7 @@ static void remove_db(const char *path)
 static double run_once(const char *dir, const struct scenario *sc, int submits)
 {
 	char path[4096];
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store *store = NULL;
 	pthread_barrier_t barrier;
 	struct worker workers[16];

@@ -29,7 +29,7 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 
 	assert_non_null(f);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/corral-test-store-XXXXXX");
@@ -59,7 +59,7 @@ static int teardown(void **state)
 
 static void reopen(struct fixture *f, const struct store_options *opts)
 {
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 
 	store_close(f->store);
 	f->store = NULL;
@@ -86,7 +86,7 @@ static struct store_task sample(const char *user, int64_t at)
 static int64_t submit(struct fixture *f, const char *user, int64_t at)
 {
 	struct store_task t = sample(user, at);
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	int64_t id = 0;
 
 	if (store_submit(f->store, &t, &id, &err) != 0)
@@ -100,7 +100,7 @@ static void start(struct fixture *f, int64_t id, int64_t at)
 	struct store_start st = { .started_at_us = at, .deadline_us = at + 60000000,
 				  .cpu_reserved_us = 30000000, .host_uid = 60001,
 				  .cgroup = "tasks/x", .attempts = 1 };
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 
 	if (store_mark_running(f->store, id, &st, &err) != 0)
 		fail_msg("mark running: %s", err.message);
@@ -119,7 +119,7 @@ static struct store_result result(int64_t cpu_total, const char *month)
 
 static int64_t usage(struct fixture *f, const char *user, const char *month)
 {
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	int64_t cpu = -1;
 
 	if (store_usage_get(f->store, user, month, &cpu, &err) != 0)
@@ -142,7 +142,7 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 static void test_submitted_task_survives_reopen(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_task t;
 	struct store_event_list events;
 	int64_t id = submit(f, "alice", 1000);
@@ -172,7 +172,7 @@ static void test_submitted_task_survives_reopen(void **state)
 static void test_unknown_task_is_enoent(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_task t;
 
 	assert_int_equal(store_get_task(f->store, 42, &t, &err), -ENOENT);
@@ -183,7 +183,7 @@ static void test_unknown_task_is_enoent(void **state)
 static void test_bad_json_is_rejected_before_storing(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_task t = sample("alice", 1);
 	struct store_task_list list;
 	int64_t id;
@@ -204,7 +204,7 @@ static void test_bad_json_is_rejected_before_storing(void **state)
 static void test_queued_tasks_load_in_submit_order(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t a = submit(f, "zed", 10), b = submit(f, "alice", 5), c = submit(f, "bob", 20);
 
@@ -230,7 +230,7 @@ static void test_queued_tasks_load_in_submit_order(void **state)
 static void test_mark_running_only_from_queued(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_start st = { .started_at_us = 5, .host_uid = -1, .attempts = 2 };
 	int64_t id = submit(f, "alice", 1);
 
@@ -243,7 +243,7 @@ static void test_mark_running_only_from_queued(void **state)
 static void test_charge_same_cursor_twice_is_refused(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_task t;
 	int64_t id = submit(f, "alice", 1);
 
@@ -267,7 +267,7 @@ static void test_charge_same_cursor_twice_is_refused(void **state)
 static void test_charge_splits_at_month_boundary(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_result res = result(350, "2026-02");
 	int64_t id = submit(f, "alice", 1);
 
@@ -282,7 +282,7 @@ static void test_charge_splits_at_month_boundary(void **state)
 static void test_finish_charges_remainder_once(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_result res = result(400, "2026-03");
 	struct store_task t;
 	struct store_event_list events;
@@ -324,7 +324,7 @@ static void test_finish_charges_remainder_once(void **state)
 static void test_finish_from_queued_charges_nothing(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_result res = result(0, "2026-03");
 	int64_t id = submit(f, "alice", 1);
 
@@ -339,7 +339,7 @@ static void test_finish_from_queued_charges_nothing(void **state)
 static void test_cancel_queued_and_request_cancel_running(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_task t;
 	int64_t queued = submit(f, "alice", 1), running = submit(f, "alice", 2);
 
@@ -365,7 +365,7 @@ static void test_cancel_queued_and_request_cancel_running(void **state)
 static void test_list_filters_by_user_state_and_limit(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_task_list list;
 	struct store_filter filter = { .user = "alice", .state = -1 };
 	int64_t a1 = submit(f, "alice", 1), b1 = submit(f, "bob", 2), a2 = submit(f, "alice", 3);
@@ -409,7 +409,7 @@ static void test_list_filters_by_user_state_and_limit(void **state)
 static void test_usage_per_month_and_queue_counts(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_usage_list u;
 	int64_t a = submit(f, "alice", 1), b = submit(f, "bob", 2), count = -1;
 
@@ -439,7 +439,7 @@ static void test_usage_per_month_and_queue_counts(void **state)
 static void test_batch_is_one_transaction(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_task_list list;
 	struct store_start st = { .started_at_us = 1, .host_uid = -1 };
 
@@ -466,7 +466,7 @@ static void test_batch_is_one_transaction(void **state)
 static void test_newer_schema_is_refused(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store *other = NULL;
 	sqlite3 *db;
 
@@ -485,7 +485,7 @@ static void test_newer_schema_is_refused(void **state)
 static void test_foreign_or_garbage_file_is_refused(void **state)
 {
 	struct fixture *f = *state;
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store *other = NULL;
 	char path[160];
 	FILE *fp;
@@ -512,7 +512,7 @@ static void test_foreign_or_garbage_file_is_refused(void **state)
 
 static void test_bad_path_is_a_clear_error(void **state)
 {
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store *other = NULL;
 
 	(void)state;
@@ -524,7 +524,7 @@ static void test_bad_path_is_a_clear_error(void **state)
 }
 
 /* Fill a size-capped database (PRAGMA max_page_count) until a submit fails. */
-static void fill_until_full(struct fixture *f, int64_t *acked, int *failure, struct store_error *err)
+static void fill_until_full(struct fixture *f, int64_t *acked, int *failure, struct error *err)
 {
 	static char env[2048];
 	struct store_task t = sample("alice", 1);
@@ -549,7 +549,7 @@ static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **sta
 {
 	struct fixture *f = *state;
 	struct store_options capped = { .max_size_bytes = 96 * 1024 };
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t acked;
 	int failure;
@@ -577,7 +577,7 @@ static void test_full_database_inside_batch_loses_nothing_acknowledged(void **st
 {
 	struct fixture *f = *state;
 	struct store_options capped = { .max_size_bytes = 96 * 1024 };
-	struct store_error err = { 0 };
+	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t before = 0, in_batch;
 	int failure, r;

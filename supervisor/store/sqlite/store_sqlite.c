@@ -18,28 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runner/jail.h"
 #include "supervisor/store/sqlite/store_sqlite.h"
 
 /* ---- errors ---------------------------------------------------------- */
-
-int store_fail(struct store_error *err, int errnum, const char *step, const char *fmt, ...)
-{
-	struct jail_error je;
-	va_list ap;
-	int r;
-
-	/* the same wording rules as the runner's errors */
-	va_start(ap, fmt);
-	r = jail_error_setv(err ? &je : NULL, errnum, step, fmt, ap);
-	va_end(ap);
-	if (err) {
-		err->err = je.err;
-		snprintf(err->step, sizeof(err->step), "%s", je.step);
-		snprintf(err->message, sizeof(err->message), "%s", je.message);
-	}
-	return r;
-}
 
 static int errno_from_sqlite(sqlite3 *db, int rc)
 {
@@ -76,7 +57,7 @@ static int errno_from_sqlite(sqlite3 *db, int rc)
 	}
 }
 
-int store_sqlite_fail(struct store *store, int rc, struct store_error *err, const char *step,
+int store_sqlite_fail(struct store *store, int rc, struct error *err, const char *step,
 		      const char *fmt, ...)
 {
 	sqlite3 *db = store ? store->db : NULL;
@@ -170,7 +151,7 @@ int store_stmt_exec(struct store_binder *b, int *changes)
 	return rc;
 }
 
-static int prepare_all(struct store *store, struct store_error *err)
+static int prepare_all(struct store *store, struct error *err)
 {
 	for (int s = 0; s < STORE_SQL_COUNT; s++) {
 		int rc = sqlite3_prepare_v3(store->db, store_sql_text[s], -1,
@@ -185,7 +166,7 @@ static int prepare_all(struct store *store, struct store_error *err)
 			int n = name && name[0] == '$' ? atoi(name + 1) : 0;
 
 			if (n < 1 || n > STORE_SQL_MAX_PARAMS)
-				return store_fail(err, EINVAL, "prepare",
+				return error_set(err, EINVAL, "prepare",
 						  "statement %d: parameter %s is not $1..$%d", s,
 						  name ? name : "?", STORE_SQL_MAX_PARAMS);
 			store->param_index[s][n] = (unsigned char)i;
@@ -196,7 +177,7 @@ static int prepare_all(struct store *store, struct store_error *err)
 
 /* ---- transactions -------------------------------------------------------- */
 
-static int exec_sql(struct store *store, const char *sql, struct store_error *err)
+static int exec_sql(struct store *store, const char *sql, struct error *err)
 {
 	int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
 
@@ -205,7 +186,7 @@ static int exec_sql(struct store *store, const char *sql, struct store_error *er
 	return 0;
 }
 
-int store_tx_begin(struct store *store, struct store_error *err)
+int store_tx_begin(struct store *store, struct error *err)
 {
 	if (!store->in_batch)
 		return exec_sql(store, "BEGIN IMMEDIATE", err);
@@ -217,7 +198,7 @@ int store_tx_begin(struct store *store, struct store_error *err)
 	return exec_sql(store, "SAVEPOINT store_op", err);
 }
 
-int store_tx_end(struct store *store, int r, struct store_error *err)
+int store_tx_end(struct store *store, int r, struct error *err)
 {
 	bool open = !sqlite3_get_autocommit(store->db);
 
@@ -240,18 +221,18 @@ int store_tx_end(struct store *store, int r, struct store_error *err)
 		if (err)
 			store->batch_cause = *err;
 		else
-			store_fail(&store->batch_cause, r, "batch", "batch on %s was rolled back",
+			error_set(&store->batch_cause, r, "batch", "batch on %s was rolled back",
 				   store->path);
 	}
 	return r;
 }
 
-int store_batch_begin(struct store *store, struct store_error *err)
+int store_batch_begin(struct store *store, struct error *err)
 {
 	int r;
 
 	if (store->in_batch)
-		return store_fail(err, EALREADY, "batch", "a batch is already open on %s",
+		return error_set(err, EALREADY, "batch", "a batch is already open on %s",
 				  store->path);
 	r = exec_sql(store, "BEGIN IMMEDIATE", err);
 	if (r < 0)
@@ -261,12 +242,12 @@ int store_batch_begin(struct store *store, struct store_error *err)
 	return 0;
 }
 
-int store_batch_commit(struct store *store, struct store_error *err)
+int store_batch_commit(struct store *store, struct error *err)
 {
 	int r;
 
 	if (!store->in_batch)
-		return store_fail(err, EINVAL, "batch", "no batch is open on %s", store->path);
+		return error_set(err, EINVAL, "batch", "no batch is open on %s", store->path);
 	store->in_batch = false;
 	if (store->batch_error) {
 		if (err)
@@ -293,7 +274,7 @@ void store_batch_abort(struct store *store)
 /* ---- open / close ------------------------------------------------------- */
 
 static int pragma(struct store *store, const char *sql, char *result, size_t size,
-		  struct store_error *err)
+		  struct error *err)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc = sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL);
@@ -312,7 +293,7 @@ static int pragma(struct store *store, const char *sql, char *result, size_t siz
 }
 
 static int configure(struct store *store, const struct store_options *opts,
-		     struct store_error *err)
+		     struct error *err)
 {
 	char value[64];
 	int r;
@@ -323,7 +304,7 @@ static int configure(struct store *store, const struct store_options *opts,
 	if (r < 0)
 		return r;
 	if (strcmp(value, "wal") != 0)
-		return store_fail(err, ENOTSUP, "configure",
+		return error_set(err, ENOTSUP, "configure",
 				  "%s: cannot switch to WAL journal mode (still '%s')", store->path,
 				  value);
 	r = pragma(store, opts->unsafe_no_sync ? "PRAGMA synchronous = OFF"
@@ -348,16 +329,16 @@ static int configure(struct store *store, const struct store_options *opts,
 	return 0;
 }
 
-static int sync_parent_dir(const char *path, struct store_error *err)
+static int sync_parent_dir(const char *path, struct error *err)
 {
 	char *copy = strdup(path);
 	int fd, r = 0;
 
 	if (!copy)
-		return store_fail(err, ENOMEM, "open", "open database %s", path);
+		return error_set(err, ENOMEM, "open", "open database %s", path);
 	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) < 0)
-		r = store_fail(err, errno, "open", "sync directory of new database %s", path);
+		r = error_set(err, errno, "open", "sync directory of new database %s", path);
 	if (fd >= 0)
 		close(fd);
 	free(copy);
@@ -365,7 +346,7 @@ static int sync_parent_dir(const char *path, struct store_error *err)
 }
 
 int store_open(const char *path, const struct store_options *opts, struct store **out,
-	       struct store_error *err)
+	       struct error *err)
 {
 	static const struct store_options defaults = { 0 };
 	struct store *store = NULL;
@@ -373,7 +354,7 @@ int store_open(const char *path, const struct store_options *opts, struct store 
 
 	*out = NULL;
 	if (!path || !path[0])
-		return store_fail(err, EINVAL, "open", "open store: empty database path");
+		return error_set(err, EINVAL, "open", "open store: empty database path");
 	if (!opts)
 		opts = &defaults;
 	/* Create it ourselves, 0600: it holds every user's argv and env, and
@@ -386,13 +367,13 @@ int store_open(const char *path, const struct store_options *opts, struct store 
 		if (r < 0)
 			return r;
 	} else if (errno != EEXIST) {
-		return store_fail(err, errno, "open", "create database file %s", path);
+		return error_set(err, errno, "open", "create database file %s", path);
 	}
 
 	store = calloc(1, sizeof(*store));
 	if (!store || !(store->path = strdup(path))) {
 		free(store);
-		return store_fail(err, ENOMEM, "open", "open store %s", path);
+		return error_set(err, ENOMEM, "open", "open store %s", path);
 	}
 	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {

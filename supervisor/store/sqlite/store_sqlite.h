@@ -25,16 +25,12 @@ struct store {
 	unsigned char param_index[STORE_SQL_COUNT][STORE_SQL_MAX_PARAMS + 1];
 	bool in_batch;
 	int batch_error;                /* -errno that dropped the batch, 0 = none */
-	struct store_error batch_cause;
+	struct error batch_cause;
 };
-
-/* Fill err (may be NULL) like jail_error_set: "<what>: strerror(errnum)". */
-int store_fail(struct store_error *err, int errnum, const char *step, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
 /* Map a failed SQLite call (rc) to -errno and fill err with
  * "<what>: <sqlite message>".  SQLITE_FULL -> -ENOSPC, SQLITE_IOERR -> -EIO. */
-int store_sqlite_fail(struct store *store, int rc, struct store_error *err, const char *step,
+int store_sqlite_fail(struct store *store, int rc, struct error *err, const char *step,
 		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Binding and running one prepared statement:
@@ -62,11 +58,11 @@ int store_stmt_exec(struct store_binder *b, int *changes);
 /* One transaction per state change: BEGIN IMMEDIATE, or a SAVEPOINT inside
  * an open batch.  store_tx_end() commits when r >= 0 and rolls back
  * otherwise; it returns r, or the commit's error. */
-int store_tx_begin(struct store *store, struct store_error *err);
-int store_tx_end(struct store *store, int r, struct store_error *err);
+int store_tx_begin(struct store *store, struct error *err);
+int store_tx_end(struct store *store, int r, struct error *err);
 
 /* Bring the schema up to STORE_SCHEMA_VERSION in one transaction, or refuse
  * a newer or foreign database.  Sets store->schema_version. */
-int store_sqlite_migrate(struct store *store, struct store_error *err);
+int store_sqlite_migrate(struct store *store, struct error *err);
 
 #endif

@@ -128,7 +128,7 @@ static int grow(void **items, size_t *capacity, size_t count, size_t elem)
 
 /* Step a bound task query to the end, collecting rows into out. */
 static int collect_tasks(struct store_binder *b, struct store_task_list *out, const char *step,
-			 struct store_error *err)
+			 struct error *err)
 {
 	size_t capacity = 0;
 	int rc, r = 0;
@@ -146,7 +146,7 @@ static int collect_tasks(struct store_binder *b, struct store_task_list *out, co
 	store_stmt_done(b);
 	if (r < 0) {
 		store_task_list_free(out);
-		return store_fail(err, -r, step, "%s", step);
+		return error_set(err, -r, step, "%s", step);
 	}
 	if (rc != SQLITE_DONE) {
 		store_task_list_free(out);
@@ -157,7 +157,7 @@ static int collect_tasks(struct store_binder *b, struct store_task_list *out, co
 
 /* ---- tasks ------------------------------------------------------------------ */
 
-int store_get_task(struct store *store, int64_t id, struct store_task *out, struct store_error *err)
+int store_get_task(struct store *store, int64_t id, struct store_task *out, struct error *err)
 {
 	struct store_binder b;
 	int rc, r = 0;
@@ -170,16 +170,16 @@ int store_get_task(struct store *store, int64_t id, struct store_task *out, stru
 		r = task_from_row(b.stmt, out);
 	store_stmt_done(&b);
 	if (rc == SQLITE_DONE)
-		return store_fail(err, ENOENT, "get task", "task %" PRId64 ": no such task", id);
+		return error_set(err, ENOENT, "get task", "task %" PRId64 ": no such task", id);
 	if (rc != SQLITE_ROW)
 		return store_sqlite_fail(store, rc, err, "get task", "read task %" PRId64, id);
 	if (r < 0)
-		return store_fail(err, -r, "get task", "read task %" PRId64, id);
+		return error_set(err, -r, "get task", "read task %" PRId64, id);
 	return 0;
 }
 
 static int load_state(struct store *store, const char *state, struct store_task_list *out,
-		      const char *step, struct store_error *err)
+		      const char *step, struct error *err)
 {
 	struct store_binder b;
 
@@ -188,18 +188,18 @@ static int load_state(struct store *store, const char *state, struct store_task_
 	return collect_tasks(&b, out, step, err);
 }
 
-int store_load_queued(struct store *store, struct store_task_list *out, struct store_error *err)
+int store_load_queued(struct store *store, struct store_task_list *out, struct error *err)
 {
 	return load_state(store, "queued", out, "load queued tasks", err);
 }
 
-int store_load_running(struct store *store, struct store_task_list *out, struct store_error *err)
+int store_load_running(struct store *store, struct store_task_list *out, struct error *err)
 {
 	return load_state(store, "running", out, "load running tasks", err);
 }
 
 int store_list_tasks(struct store *store, const struct store_filter *filter,
-		     struct store_task_list *out, struct store_error *err)
+		     struct store_task_list *out, struct error *err)
 {
 	static const struct store_filter any = { .state = -1 };
 	const char *state = NULL;
@@ -211,7 +211,7 @@ int store_list_tasks(struct store *store, const struct store_filter *filter,
 	if (filter->state != -1) {
 		state = store_state_name((enum store_task_state)filter->state);
 		if (!state)
-			return store_fail(err, EINVAL, "list tasks", "list tasks: unknown state %d",
+			return error_set(err, EINVAL, "list tasks", "list tasks: unknown state %d",
 					  filter->state);
 	}
 	which = filter->user ? (state ? STORE_SQL_LIST_USER_STATE : STORE_SQL_LIST_USER)
@@ -227,7 +227,7 @@ int store_list_tasks(struct store *store, const struct store_filter *filter,
 }
 
 int store_count_queued(struct store *store, const char *user, int64_t *count,
-		       struct store_error *err)
+		       struct error *err)
 {
 	struct store_binder b;
 	int rc;
@@ -247,7 +247,7 @@ int store_count_queued(struct store *store, const char *user, int64_t *count,
 /* ---- usage -------------------------------------------------------------------- */
 
 int store_usage_get(struct store *store, const char *user, const char *month, int64_t *cpu_us,
-		    struct store_error *err)
+		    struct error *err)
 {
 	struct store_binder b;
 	int rc;
@@ -278,7 +278,7 @@ void store_usage_list_free(struct store_usage_list *list)
 }
 
 int store_usage_month(struct store *store, const char *month, struct store_usage_list *out,
-		      struct store_error *err)
+		      struct error *err)
 {
 	struct store_binder b;
 	size_t capacity = 0;
@@ -305,7 +305,7 @@ int store_usage_month(struct store *store, const char *month, struct store_usage
 	store_stmt_done(&b);
 	if (oom) {
 		store_usage_list_free(out);
-		return store_fail(err, ENOMEM, "usage", "read usage of %s", month);
+		return error_set(err, ENOMEM, "usage", "read usage of %s", month);
 	}
 	if (rc != SQLITE_DONE) {
 		store_usage_list_free(out);
@@ -331,7 +331,7 @@ void store_event_list_free(struct store_event_list *list)
 }
 
 int store_list_events(struct store *store, int64_t task_id, struct store_event_list *out,
-		      struct store_error *err)
+		      struct error *err)
 {
 	struct store_binder b;
 	size_t capacity = 0;
@@ -361,7 +361,7 @@ int store_list_events(struct store *store, int64_t task_id, struct store_event_l
 	store_stmt_done(&b);
 	if (oom) {
 		store_event_list_free(out);
-		return store_fail(err, ENOMEM, "events", "read events of task %" PRId64, task_id);
+		return error_set(err, ENOMEM, "events", "read events of task %" PRId64, task_id);
 	}
 	if (rc != SQLITE_DONE) {
 		store_event_list_free(out);

@@ -100,7 +100,7 @@ static int64_t wall_clock_us(void)
 }
 
 /* One integer from a query without parameters; *out = -1 when NULL. */
-static int query_int(struct store *store, const char *sql, int64_t *out, struct store_error *err)
+static int query_int(struct store *store, const char *sql, int64_t *out, struct error *err)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc = sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL);
@@ -120,7 +120,7 @@ static int query_int(struct store *store, const char *sql, int64_t *out, struct 
 	return 0;
 }
 
-static int migrate_locked(struct store *store, struct store_error *err)
+static int migrate_locked(struct store *store, struct error *err)
 {
 	int64_t has_version_table, tables, version = 0;
 	int r;
@@ -142,12 +142,12 @@ static int migrate_locked(struct store *store, struct store_error *err)
 		if (r < 0)
 			return r;
 		if (tables > 0)
-			return store_fail(err, ENOTSUP, "check schema",
+			return error_set(err, ENOTSUP, "check schema",
 					  "%s holds tables but no schema_version: not a corrald database, refusing to use it",
 					  store->path);
 	}
 	if (version > STORE_SCHEMA_VERSION)
-		return store_fail(err, EPROTONOSUPPORT, "check schema",
+		return error_set(err, EPROTONOSUPPORT, "check schema",
 				  "%s has schema version %lld but this corrald knows only up to %d: refusing to open it (run a newer corrald)",
 				  store->path, (long long)version, STORE_SCHEMA_VERSION);
 
@@ -182,7 +182,7 @@ static int migrate_locked(struct store *store, struct store_error *err)
 	return 0;
 }
 
-int store_sqlite_migrate(struct store *store, struct store_error *err)
+int store_sqlite_migrate(struct store *store, struct error *err)
 {
 	int rc, r;
 

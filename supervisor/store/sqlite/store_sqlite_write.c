@@ -30,7 +30,7 @@ static bool month_valid(const char *month)
 }
 
 /* argv: a non-empty JSON array of strings; env: a JSON object of strings. */
-static int json_check(const char *text, bool is_argv, struct store_error *err)
+static int json_check(const char *text, bool is_argv, struct error *err)
 {
 	const char *what = is_argv ? "argv" : "env";
 	json_error_t jerr;
@@ -38,7 +38,7 @@ static int json_check(const char *text, bool is_argv, struct store_error *err)
 	bool ok = false;
 
 	if (!root)
-		return store_fail(err, EINVAL, "submit", "%s is not JSON: %s (line %d column %d)",
+		return error_set(err, EINVAL, "submit", "%s is not JSON: %s (line %d column %d)",
 				  what, jerr.text, jerr.line, jerr.column);
 	if (is_argv && json_is_array(root) && json_array_size(root) > 0) {
 		size_t i;
@@ -57,36 +57,36 @@ static int json_check(const char *text, bool is_argv, struct store_error *err)
 	}
 	json_decref(root);
 	if (!ok)
-		return store_fail(err, EINVAL, "submit", "%s must be %s", what,
+		return error_set(err, EINVAL, "submit", "%s must be %s", what,
 				  is_argv ? "a non-empty JSON array of strings"
 					  : "a JSON object of strings");
 	return 0;
 }
 
-static int submit_check(const struct store_task *t, struct store_error *err)
+static int submit_check(const struct store_task *t, struct error *err)
 {
 	int r;
 
 	if (!t->user || !t->user[0])
-		return store_fail(err, EINVAL, "submit", "submit: empty user name");
+		return error_set(err, EINVAL, "submit", "submit: empty user name");
 	if (!t->profile || !t->profile[0])
-		return store_fail(err, EINVAL, "submit", "submit for %s: empty profile name", t->user);
+		return error_set(err, EINVAL, "submit", "submit for %s: empty profile name", t->user);
 	if (!t->argv_json)
-		return store_fail(err, EINVAL, "submit", "submit for %s: no argv", t->user);
+		return error_set(err, EINVAL, "submit", "submit for %s: no argv", t->user);
 	r = json_check(t->argv_json, true, err);
 	if (r == 0 && t->env_json)
 		r = json_check(t->env_json, false, err);
 	if (r < 0)
 		return r;
 	if (t->wall_limit_ms < 0 || t->cpu_limit_us < 0 || t->memory_limit_bytes < 0)
-		return store_fail(err, EINVAL, "submit", "submit for %s: negative limit", t->user);
+		return error_set(err, EINVAL, "submit", "submit for %s: negative limit", t->user);
 	return 0;
 }
 
 /* ---- helpers ------------------------------------------------------------- */
 
 static int append_event(struct store *store, int64_t task_id, int64_t at_us, const char *kind,
-			const char *detail, struct store_error *err)
+			const char *detail, struct error *err)
 {
 	struct store_binder b;
 	int rc;
@@ -111,7 +111,7 @@ struct cursor_row {
 
 /* The task's user, state and cursor; -ENOENT if there is no such task. */
 static int read_cursor(struct store *store, int64_t id, struct cursor_row *row,
-		       const char *step, struct store_error *err)
+		       const char *step, struct error *err)
 {
 	struct store_binder b;
 	int rc;
@@ -128,7 +128,7 @@ static int read_cursor(struct store *store, int64_t id, struct cursor_row *row,
 	}
 	store_stmt_done(&b);
 	if (rc == SQLITE_DONE)
-		return store_fail(err, ENOENT, step, "%s task %" PRId64 ": no such task", step, id);
+		return error_set(err, ENOENT, step, "%s task %" PRId64 ": no such task", step, id);
 	if (rc != SQLITE_ROW)
 		return store_sqlite_fail(store, rc, err, step, "%s task %" PRId64 ": read it", step, id);
 	return 0;
@@ -136,19 +136,19 @@ static int read_cursor(struct store *store, int64_t id, struct cursor_row *row,
 
 /* Why a guarded UPDATE matched no row: -ENOENT or -ESTALE with the state. */
 static int refused(struct store *store, int64_t id, const char *step, const char *wanted,
-		   struct store_error *err)
+		   struct error *err)
 {
 	struct cursor_row row;
 	int r = read_cursor(store, id, &row, step, err);
 
 	if (r < 0)
 		return r;
-	return store_fail(err, ESTALE, step, "%s task %" PRId64 ": it is %s, not %s", step, id,
+	return error_set(err, ESTALE, step, "%s task %" PRId64 ": it is %s, not %s", step, id,
 			  row.state, wanted);
 }
 
 static int usage_add(struct store *store, const char *user, const char *month, int64_t cpu_us,
-		     int64_t id, struct store_error *err)
+		     int64_t id, struct error *err)
 {
 	struct store_binder b;
 	int rc;
@@ -170,7 +170,7 @@ static int usage_add(struct store *store, const char *user, const char *month, i
 /* ---- submit -------------------------------------------------------------- */
 
 static int submit_locked(struct store *store, const struct store_task *t, int64_t *id,
-			 struct store_error *err)
+			 struct error *err)
 {
 	struct store_binder b;
 	int rc;
@@ -199,7 +199,7 @@ static int submit_locked(struct store *store, const struct store_task *t, int64_
 }
 
 int store_submit(struct store *store, const struct store_task *task, int64_t *id,
-		 struct store_error *err)
+		 struct error *err)
 {
 	int r = submit_check(task, err);
 
@@ -214,7 +214,7 @@ int store_submit(struct store *store, const struct store_task *task, int64_t *id
 /* ---- queued -> running ---------------------------------------------------- */
 
 static int mark_running_locked(struct store *store, int64_t id, const struct store_start *st,
-			       struct store_error *err)
+			       struct error *err)
 {
 	struct store_binder b;
 	char detail[160];
@@ -240,12 +240,12 @@ static int mark_running_locked(struct store *store, int64_t id, const struct sto
 }
 
 int store_mark_running(struct store *store, int64_t id, const struct store_start *start,
-		       struct store_error *err)
+		       struct error *err)
 {
 	int r;
 
 	if (start->cpu_reserved_us < 0 || start->attempts < 0)
-		return store_fail(err, EINVAL, "start", "start task %" PRId64 ": negative reservation or attempts", id);
+		return error_set(err, EINVAL, "start", "start task %" PRId64 ": negative reservation or attempts", id);
 	r = store_tx_begin(store, err);
 	if (r < 0)
 		return r;
@@ -255,7 +255,7 @@ int store_mark_running(struct store *store, int64_t id, const struct store_start
 /* ---- charging ------------------------------------------------------------- */
 
 static int charge_locked(struct store *store, int64_t id, int64_t expected, int64_t new_cursor,
-			 const char *month, int64_t now_us, struct store_error *err)
+			 const char *month, int64_t now_us, struct error *err)
 {
 	struct store_binder b;
 	char user[256] = "";
@@ -280,9 +280,9 @@ static int charge_locked(struct store *store, int64_t id, int64_t expected, int6
 		if (r < 0)
 			return r;
 		if (strcmp(row.state, "running") != 0)
-			return store_fail(err, ESTALE, "charge", "charge task %" PRId64 ": it is %s, not running",
+			return error_set(err, ESTALE, "charge", "charge task %" PRId64 ": it is %s, not running",
 					  id, row.state);
-		return store_fail(err, ESTALE, "charge",
+		return error_set(err, ESTALE, "charge",
 				  "charge task %" PRId64 ": cursor is at %" PRId64 " us, not %" PRId64
 				  " (already charged)", id, row.charged_us, expected);
 	}
@@ -290,15 +290,15 @@ static int charge_locked(struct store *store, int64_t id, int64_t expected, int6
 }
 
 int store_charge(struct store *store, int64_t id, int64_t expected_cursor_us,
-		 int64_t new_cursor_us, const char *month, int64_t now_us, struct store_error *err)
+		 int64_t new_cursor_us, const char *month, int64_t now_us, struct error *err)
 {
 	int r;
 
 	if (!month_valid(month))
-		return store_fail(err, EINVAL, "charge", "charge task %" PRId64 ": month '%s' is not YYYY-MM",
+		return error_set(err, EINVAL, "charge", "charge task %" PRId64 ": month '%s' is not YYYY-MM",
 				  id, month ? month : "(null)");
 	if (expected_cursor_us < 0 || new_cursor_us < expected_cursor_us)
-		return store_fail(err, EINVAL, "charge",
+		return error_set(err, EINVAL, "charge",
 				  "charge task %" PRId64 ": cursor would go from %" PRId64 " to %" PRId64 " us",
 				  id, expected_cursor_us, new_cursor_us);
 	r = store_tx_begin(store, err);
@@ -311,7 +311,7 @@ int store_charge(struct store *store, int64_t id, int64_t expected_cursor_us,
 /* ---- finish ---------------------------------------------------------------- */
 
 static int finish_locked(struct store *store, int64_t id, const struct store_result *res,
-			 struct store_error *err)
+			 struct error *err)
 {
 	struct store_binder b;
 	struct cursor_row row;
@@ -323,7 +323,7 @@ static int finish_locked(struct store *store, int64_t id, const struct store_res
 	if (r < 0)
 		return r;
 	if (strcmp(row.state, "queued") != 0 && strcmp(row.state, "running") != 0)
-		return store_fail(err, ESTALE, "finish", "finish task %" PRId64 ": it already ended (%s)",
+		return error_set(err, ESTALE, "finish", "finish task %" PRId64 ": it already ended (%s)",
 				  id, row.state);
 	/* A final total below the cursor (a counter that went back) charges
 	 * nothing and leaves the cursor where it was. */
@@ -360,21 +360,21 @@ static int finish_locked(struct store *store, int64_t id, const struct store_res
 }
 
 int store_finish(struct store *store, int64_t id, const struct store_result *result,
-		 struct store_error *err)
+		 struct error *err)
 {
 	int r;
 
 	if (result->state != STORE_SUCCEEDED && result->state != STORE_FAILED &&
 	    result->state != STORE_CANCELLED)
-		return store_fail(err, EINVAL, "finish", "finish task %" PRId64 ": state %s is not terminal",
+		return error_set(err, EINVAL, "finish", "finish task %" PRId64 ": state %s is not terminal",
 				  id, store_state_name(result->state) ? store_state_name(result->state) : "?");
 	if (result->reason == STORE_REASON_NONE || !store_reason_name(result->reason))
-		return store_fail(err, EINVAL, "finish", "finish task %" PRId64 ": no valid reason", id);
+		return error_set(err, EINVAL, "finish", "finish task %" PRId64 ": no valid reason", id);
 	if (!month_valid(result->month))
-		return store_fail(err, EINVAL, "finish", "finish task %" PRId64 ": month '%s' is not YYYY-MM",
+		return error_set(err, EINVAL, "finish", "finish task %" PRId64 ": month '%s' is not YYYY-MM",
 				  id, result->month ? result->month : "(null)");
 	if (result->cpu_total_us < 0)
-		return store_fail(err, EINVAL, "finish", "finish task %" PRId64 ": negative CPU total", id);
+		return error_set(err, EINVAL, "finish", "finish task %" PRId64 ": negative CPU total", id);
 	r = store_tx_begin(store, err);
 	if (r < 0)
 		return r;
@@ -385,7 +385,7 @@ int store_finish(struct store *store, int64_t id, const struct store_result *res
 
 static int guarded_update(struct store *store, enum store_sql which, int64_t id, int64_t now_us,
 			  const char *step, const char *wanted, const char *event,
-			  struct store_error *err)
+			  struct error *err)
 {
 	struct store_binder b;
 	int rc, changes = 0;
@@ -402,7 +402,7 @@ static int guarded_update(struct store *store, enum store_sql which, int64_t id,
 	return append_event(store, id, now_us, event, NULL, err);
 }
 
-int store_cancel_queued(struct store *store, int64_t id, int64_t now_us, struct store_error *err)
+int store_cancel_queued(struct store *store, int64_t id, int64_t now_us, struct error *err)
 {
 	int r = store_tx_begin(store, err);
 
@@ -412,7 +412,7 @@ int store_cancel_queued(struct store *store, int64_t id, int64_t now_us, struct 
 						  "queued", "cancelled", err), err);
 }
 
-int store_request_cancel(struct store *store, int64_t id, int64_t now_us, struct store_error *err)
+int store_request_cancel(struct store *store, int64_t id, int64_t now_us, struct error *err)
 {
 	int r = store_tx_begin(store, err);
 
@@ -426,12 +426,12 @@ int store_request_cancel(struct store *store, int64_t id, int64_t now_us, struct
 /* ---- events ----------------------------------------------------------------- */
 
 int store_event_append(struct store *store, int64_t task_id, int64_t at_us, const char *kind,
-		       const char *detail, struct store_error *err)
+		       const char *detail, struct error *err)
 {
 	int r;
 
 	if (!kind || !kind[0])
-		return store_fail(err, EINVAL, "event", "event of task %" PRId64 ": empty kind", task_id);
+		return error_set(err, EINVAL, "event", "event of task %" PRId64 ": empty kind", task_id);
 	r = store_tx_begin(store, err);
 	if (r < 0)
 		return r;

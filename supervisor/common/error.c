@@ -1,0 +1,54 @@
+/*
+ * supervisor/common/error.c — filling a struct error.  Nothing else lives here.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "supervisor/common/error.h"
+
+int error_setv(struct error *err, int errnum, const char *step, const char *fmt, va_list ap)
+{
+	if (errnum < 0)
+		errnum = -errnum;
+	if (err) {
+		char what[256];
+
+		vsnprintf(what, sizeof(what), fmt, ap);
+		err->err = errnum;
+		snprintf(err->step, sizeof(err->step), "%s", step ? step : "");
+		if (errnum)
+			snprintf(err->message, sizeof(err->message), "%s: %s", what, strerror(errnum));
+		else
+			snprintf(err->message, sizeof(err->message), "%s", what);
+	}
+	return errnum ? -errnum : -EINVAL;
+}
+
+int error_set(struct error *err, int errnum, const char *step, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = error_setv(err, errnum, step, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void error_prefix(struct error *err, const char *fmt, ...)
+{
+	char context[160], old[sizeof(err->message)];
+	va_list ap;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(context, sizeof(context), fmt, ap);
+	va_end(ap);
+	memcpy(old, err->message, sizeof(old));
+	/* a long pair is cut at the end, as every message here is */
+	if (snprintf(err->message, sizeof(err->message), "%s: %s", context, old) < 0)
+		err->message[0] = '\0';
+}
