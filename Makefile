@@ -1,6 +1,7 @@
 # corral — one plain Makefile.  Objects go under $(BUILD) (default build/).
 #
 #   make            build corrald, corral, corral-run
+#   make check-layering  the include rules and exported names of supervisor/README.md
 #   make check      build and run every test (unit, integration; root-only tests skip loudly)
 #   make asan       the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       build the libFuzzer targets with clang and run each for FUZZ_SECONDS
@@ -23,11 +24,31 @@ DEB_PKGS := libseccomp-dev libcgroup-dev libnl-3-dev libnl-route-3-dev libsqlite
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
-           -fstack-protector-strong -fPIE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pie -Wl,-z,relro,-z,now
+# A root daemon: fortified libc calls, stack protector and clash protection,
+# PIE, full RELRO, no executable stack.  _FORTIFY_SOURCE needs optimisation.
+HARDEN  := -fstack-protector-strong -fstack-clash-protection -fPIE \
+           $(if $(findstring -O0,$(CFLAGS)),,-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3)
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(HARDEN) \
+           -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pie -Wl,-z,relro,-z,now,-z,noexecstack
 LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+# A library pkg-config cannot find stops the build with its name (make deps
+# installs them), rather than failing later on a missing header.
+ifeq ($(filter deps clean format format-check check-layering,$(MAKECMDGOALS)),)
+MISSING_PKGS := $(strip $(foreach p,$(PKGS) cmocka,$(if $(shell pkg-config --exists $(p) 2>/dev/null && echo y),,$(p))))
+ifneq ($(MISSING_PKGS),)
+$(error pkg-config cannot find: $(MISSING_PKGS); run `make deps` (as root) to install the Debian packages)
+endif
+endif
+
+# The version of every program and of the API: `git describe`, or the base
+# version outside a git checkout.  Only version.o is rebuilt when it changes.
+BASE_VERSION := 0.1.0
+VERSION := $(or $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null | sed 's/^v//'),\
+             $(shell git rev-parse --short HEAD >/dev/null 2>&1 && echo $(BASE_VERSION)-dev+g$$(git rev-parse --short HEAD)),\
+             $(BASE_VERSION)-dev)
 
 RUNNER_SRC     := $(sort $(wildcard runner/*.c))
 POLICY_SRC     := $(sort $(wildcard policy/*.c))
@@ -60,12 +81,19 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(IN
 PROBE_BINS := $(patsubst tests/integration/probes/%.c,$(BUILD)/tests/probes/%,$(PROBE_SRC))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
-.PHONY: all check unit integration asan fuzz bench soak deps install clean run tests
+.PHONY: FORCE check-layering all check unit integration asan fuzz bench soak deps install clean run tests
 all: $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/version.txt: FORCE
+	@mkdir -p $(dir $@); echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+$(BUILD)/supervisor/common/version.o: supervisor/common/version.c $(BUILD)/version.txt
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DCORRAL_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
+FORCE:
 
 $(RUNNER_LIB): $(call obj,$(RUNNER_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
@@ -97,6 +125,10 @@ $(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 tests: $(PROGRAMS) $(UNIT_BINS) $(INTEG_BINS) $(PROBE_BINS) $(BENCH_BINS)
+
+# The include rules and exported names (supervisor/README.md), from the objects.
+check-layering: all
+	@BUILD=$(BUILD) sh tests/check_layering.sh
 
 check: tests
 	@BUILD=$(BUILD) sh tests/run.sh

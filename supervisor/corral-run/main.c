@@ -15,11 +15,11 @@
 #include <unistd.h>
 
 #include "runner/jail.h"
+#include "supervisor/common/version.h"
 #include "supervisor/corral-run/run_args.h"
 #include "supervisor/corral-run/run_policy.h"
 
 #define UID_LOCK_DIR "/run/corral-run"
-#define CORRAL_VERSION_STRING "0.1.0"
 
 static volatile sig_atomic_t interrupted;
 static volatile int jail_pidfd_for_signal = -1;
@@ -144,7 +144,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (opts.version) {
-		printf("corral-run " CORRAL_VERSION_STRING "\n");
+		printf("corral-run %s\n", version_string());
 		code = 0;
 		goto out;
 	}

@@ -9,11 +9,8 @@
 #include <string.h>
 
 #include "supervisor/corral/policy_cmd.h"
+#include "supervisor/common/version.h"
 #include "supervisor/corral/commands.h"
-
-#ifndef CORRAL_VERSION
-#define CORRAL_VERSION "0.1.0-dev"
-#endif
 
 struct command {
 	const char *name;
@@ -65,7 +62,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("corral %s\n", CORRAL_VERSION);
+		printf("corral %s\n", version_string());
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

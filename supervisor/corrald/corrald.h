@@ -1,12 +1,16 @@
 /*
  * supervisor/corrald/corrald.h — corrald's state, shared by its files (internal to
  * the daemon):
- *   daemon.c        start-up, the epoll loop, signals, timers
- *   daemon_conn.c   client connections: lines in, responses out, SO_PEERCRED
- *   daemon_ops.c    the API operations (submit, status, list, ...)
- *   daemon_queue.c  users, the in-memory queue, dispatch through sched.c
- *   daemon_run.c    running tasks: start a jail, CPU polling and charging,
- *                   deadlines, cancel, the end of a task
+ *   daemon.c          start-up, the epoll loop, signals, timers, the store batch
+ *   transport_unix.c  the Unix socket: lines in, responses out, SO_PEERCRED
+ *   ops.c, op_*.c     the API operations (submit, wait/logs in their own files)
+ *   queue.c           users, the in-memory queue, dispatch through sched/
+ *   task_start.c      start a jail for a task the scheduler picked
+ *   task_watch.c      a running task: pidfd, CPU polling and charging,
+ *                     deadlines, cancel
+ *   task_end.c        the end of a task: its record, the batch, retries
+ *   recover.c         after a restart: adopt or settle the running tasks
+ * (supervisor/README.md has the whole map.)
  *
  * Every state change goes to the store (SQLite) first; memory only mirrors
  * it (queued tasks without their argv, running tasks with their jail).

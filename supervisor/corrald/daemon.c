@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "supervisor/common/version.h"
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/common/log.h"
 
@@ -509,7 +510,7 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 		teardown(&d);
 		return 1;
 	}
-	log_notice("corrald %s ready: socket %s, state %s, %u slots, policy %s", API_VERSION,
+	log_notice("corrald %s ready: socket %s, state %s, %u slots, policy %s", version_string(),
 		   d.socket_path, d.state_dir, d.cfg->max_running, d.policy_path);
 	notify_systemd("READY=1");
 	finish_iteration(&d);

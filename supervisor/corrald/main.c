@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "policy/policy.h"
+#include "supervisor/common/version.h"
 #include "supervisor/api/api.h"
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/common/log.h"
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		case 'V':
-			printf("corrald %s\n", API_VERSION);
+			printf("corrald %s\n", version_string());
 			return 0;
 		default:
 			fprintf(stderr, "corrald: unknown option '%s'\n%s", argv[optind - 1], usage);

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "supervisor/common/version.h"
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/common/log.h"
 
@@ -334,7 +335,7 @@ static void op_ping(struct daemon *d, struct client *c, struct api_request *req)
 {
 	json_t *body = json_object();
 
-	json_object_set_new(body, "version", json_string(API_VERSION));
+	json_object_set_new(body, "version", json_string(version_string()));
 	json_object_set_new(body, "pid", json_integer(getpid()));
 	ops_send_ok_json(d, c, req->tag_json, body);
 }
