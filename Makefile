@@ -79,6 +79,8 @@ PROGRAMS := $(foreach d,$(SUP_PROGRAMS),$(BUILD)/$(d))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 PROBE_BINS := $(patsubst tests/integration/probes/%.c,$(BUILD)/tests/probes/%,$(PROBE_SRC))
+HELPER_SRC := $(sort $(wildcard tests/integration/helpers/*.c))
+HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRC))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
 .PHONY: FORCE check-layering all check unit integration asan fuzz bench soak deps install clean run tests
@@ -121,10 +123,14 @@ $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(call obj,$(INTEG_
 $(BUILD)/tests/probes/%: tests/integration/probes/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -o $@ $<
+# Test programs built on the daemon's library (corrald-clock: a shifted clock).
+$(BUILD)/tests/helpers/%: $(BUILD)/tests/integration/helpers/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 $(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-tests: $(PROGRAMS) $(UNIT_BINS) $(INTEG_BINS) $(PROBE_BINS) $(BENCH_BINS)
+tests: $(PROGRAMS) $(UNIT_BINS) $(INTEG_BINS) $(PROBE_BINS) $(HELPER_BINS) $(BENCH_BINS)
 
 # The include rules and exported names (supervisor/README.md), from the objects.
 check-layering: all

@@ -89,6 +89,14 @@ struct waiter {
 	uint64_t offset, max;
 };
 
+/* Where corrald reads the wall clock (epoch µs, for months, deadlines and
+ * records): the real clock in production; a test injects its own through
+ * daemon_main() (tests/integration/helpers/corrald-clock.c). */
+struct daemon_clock {
+	uint64_t (*now_us)(void *ctx);
+	void *ctx;
+};
+
 struct daemon {
 	struct policy *policy;
 	char *policy_path;
@@ -98,7 +106,7 @@ struct daemon {
 	int epfd, signal_fd, listen_fd, timer_fd, lock_fd;
 	bool shutting_down;            /* draining after SIGTERM */
 	uint64_t drain_deadline_mono_us;
-	int64_t clock_offset_us;       /* CORRALD_CLOCK_OFFSET, for tests */
+	struct daemon_clock clock;     /* now_us NULL: CLOCK_REALTIME */
 
 	/* users */
 	struct duser **user_table;
@@ -127,7 +135,7 @@ struct daemon {
 };
 
 /* daemon.c */
-uint64_t daemon_now_us(const struct daemon *d);         /* epoch µs (+ test offset) */
+uint64_t daemon_now_us(const struct daemon *d);         /* epoch µs (d->clock) */
 uint64_t daemon_mono_us(void);                          /* CLOCK_MONOTONIC µs */
 /* Open the loop's store batch if needed (true when one is open). */
 bool daemon_batch(struct daemon *d);
@@ -140,8 +148,10 @@ void daemon_epoll_del(struct daemon *d, int fd);
 /* Re-read the policy file; a policy with errors is refused (errors joined
  * in *errors_text, malloc'd, when not NULL) and the old one stays. */
 int daemon_reload_policy(struct daemon *d, char **errors_text);
-/* Run corrald until SIGTERM/SIGINT: 0, or 1 after printing why it cannot start. */
-int daemon_main(const char *policy_path, const char *state_dir, const char *socket_path);
+/* Run corrald until SIGTERM/SIGINT: 0, or 1 after printing why it cannot
+ * start.  clock NULL: the real wall clock. */
+int daemon_main(const char *policy_path, const char *state_dir, const char *socket_path,
+		const struct daemon_clock *clock);
 
 /* daemon_conn.c */
 void transport_unix_accept(struct daemon *d);

@@ -31,8 +31,10 @@ uint64_t daemon_now_us(const struct daemon *d)
 {
 	struct timespec ts;
 
+	if (d->clock.now_us)
+		return d->clock.now_us(d->clock.ctx);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + d->clock_offset_us);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 uint64_t daemon_mono_us(void)
@@ -263,15 +265,12 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	struct error serr;
 	struct store_options sopts = { 0 };
 	struct signalfd_siginfo unused;
-	const char *offset = getenv("CORRALD_CLOCK_OFFSET");
 	char path[4096];
 	sigset_t mask;
 	int r;
 
 	(void)unused;
 	d->epfd = d->signal_fd = d->listen_fd = d->timer_fd = d->lock_fd = -1;
-	if (offset)
-		d->clock_offset_us = (int64_t)(strtod(offset, NULL) * 1e6);
 	d->policy_path = strdup(policy_path);
 	if (load_policy(policy_path, &d->policy, NULL) < 0)
 		return -EINVAL;
@@ -496,12 +495,15 @@ static int dispatch_wait_ms(const struct daemon *d)
 	return (int)((d->dispatch_paused_until_mono_us - now + 999) / 1000);
 }
 
-int daemon_main(const char *policy_path, const char *state_dir, const char *socket_path)
+int daemon_main(const char *policy_path, const char *state_dir, const char *socket_path,
+		const struct daemon_clock *clock)
 {
 	struct daemon d;
 	int rc = 0;
 
 	memset(&d, 0, sizeof(d));
+	if (clock)
+		d.clock = *clock;
 	if (getuid() != 0 || geteuid() != 0) {
 		log_error("corrald must run as root (it creates namespaces, cgroups and uid maps)");
 		return 1;

@@ -75,5 +75,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "corrald: unexpected argument '%s'\n%s", argv[optind], usage);
 		return 2;
 	}
-	return daemon_main(policy, state_dir, socket_path);
+	return daemon_main(policy, state_dir, socket_path, NULL);
 }

@@ -68,9 +68,13 @@ int corrald_spawn(struct corrald *d, double clock_offset_s)
 			dup2(fd, 2);
 			dup2(fd, 1);
 		}
-		setenv("CORRALD_CLOCK_OFFSET", offset, 1);
-		execl(test_build_path("corrald"), "corrald", "--policy", d->policy, "--state-dir", state_dir,
-		      "--socket", d->socket, (char *)NULL);
+		/* a shifted clock: the test build of corrald that injects one */
+		if (clock_offset_s != 0)
+			execl(test_build_path("tests/helpers/corrald-clock"), "corrald-clock", offset, "--policy",
+			      d->policy, "--state-dir", state_dir, "--socket", d->socket, (char *)NULL);
+		else
+			execl(test_build_path("corrald"), "corrald", "--policy", d->policy, "--state-dir",
+			      state_dir, "--socket", d->socket, (char *)NULL);
 		_exit(127);
 	}
 	d->pid = pid;

@@ -2,7 +2,7 @@
  * tests/integration/lib_corrald.h — a real corrald for integration tests:
  * started as a child process on a temp state dir with a policy the test
  * writes, spoken to over its socket (supervisor/corral/connection.h), restarted with a
- * shifted clock (CORRALD_CLOCK_OFFSET), stopped by SIGTERM, cleaned up
+ * shifted clock (tests/helpers/corrald-clock), stopped by SIGTERM, cleaned up
  * (state dir, the test's cgroup parent).  Also: acting as another Unix uid,
  * faults (kill -9 and restart, signals, a second corrald) and the daemon's
  * own figures (RSS, open fds) for soak runs.
@@ -40,7 +40,8 @@ struct corrald {
 /* Write policy_body (plans, users, ...) after a [supervisor] section made
  * from supervisor_keys (e.g. "max_running = 1\nkill_grace = 200ms\n"; the
  * test's cgroup_parent is added) and start corrald with clock_offset_s
- * (CORRALD_CLOCK_OFFSET).  Waits until ping answers.  0 or -errno. */
+ * (not 0: the test build corrald-clock, which injects a shifted clock).
+ * Waits until ping answers.  0 or -errno. */
 int corrald_start(struct corrald *d, const char *supervisor_keys, const char *policy_body,
 		  double clock_offset_s);
 /* The two halves of corrald_start: make the temp dir and write the policy;
