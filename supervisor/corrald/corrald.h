@@ -5,6 +5,7 @@
  *   transport_unix.c  the Unix socket: lines in, responses out, SO_PEERCRED
  *   ops.c, op_*.c     the API operations (submit, wait/logs in their own files)
  *   queue.c           users, the in-memory queue, dispatch through sched/
+ *   running.c         the running set: the one way in and out
  *   task_start.c      start a jail for a task the scheduler picked
  *   task_watch.c      a running task: pidfd, CPU polling and charging,
  *                     deadlines, cancel
@@ -234,8 +235,6 @@ bool task_end_record(struct daemon *d, int64_t id, enum store_task_state state,
 void task_end(struct daemon *d, struct dtask *t);
 
 /* daemon_run.c */
-/* A task leaves the running set (counters, host uid, reservations). */
-void task_start_release(struct daemon *d, struct dtask *t);
 /* Record a start that failed (spawn_error). */
 bool task_start_fail(struct daemon *d, struct dtask *t, const char *message);
 /* Start a task the scheduler picked: 0, -EAGAIN when it was put back at the
@@ -246,6 +245,16 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 /* The jail's start report arrived: the command runs, or setup failed. */
 void task_start_reported(struct daemon *d, struct dtask *t);
 
+/* running.c: the running set */
+struct dtask *running_find(struct daemon *d, int64_t id);
+/* A free host uid slot, marked taken: 0, or -EAGAIN when none is free. */
+int running_take_uid_slot(struct daemon *d, uint32_t *slot);
+/* The one way in (a start, an adoption): t->user, uid_slot, cpu_limit_us
+ * and memory_reserved are set; counts and reservations follow. */
+void running_enter(struct daemon *d, struct dtask *t);
+/* The one way out: counters, host uid, reservations, its pidfd. */
+void running_leave(struct daemon *d, struct dtask *t);
+
 /* task_watch.c */
 /* The soonest CPU check of a task near its CPU limit. */
 #define CPU_CHECK_MIN_US 10000u
@@ -253,7 +262,6 @@ void task_watch_pidfd_ready(struct daemon *d, struct dtask *t);
 void task_watch_poll(struct daemon *d);                 /* charge CPU, enforce CPU and budget */
 void task_watch_deadlines(struct daemon *d);      /* timeouts and grace periods */
 uint64_t task_watch_next_event_mono_us(struct daemon *d);
-struct dtask *task_start_find(struct daemon *d, int64_t id);
 void task_watch_cancel(struct daemon *d, struct dtask *t, const char *by);
 void task_end_shutdown_all(struct daemon *d);
 /* Tasks the store says are running (a previous corrald's): adopt their

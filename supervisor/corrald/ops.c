@@ -238,7 +238,7 @@ static void op_cancel(struct daemon *d, struct client *c, struct api_request *re
 		store_task_clear(&st);
 		store_get_task(d->store, req->id, &st, &err);
 		op_wait_wake(d, st.id, true);
-	} else if (st.state == STORE_RUNNING && (t = task_start_find(d, st.id)) != NULL) {
+	} else if (st.state == STORE_RUNNING && (t = running_find(d, st.id)) != NULL) {
 		store_request_cancel(d->store, st.id, (int64_t)daemon_now_us(d), &err);
 		task_watch_cancel(d, t, by);
 		log_task(LOG_LEVEL_INFO, st.id, "cancel requested by %s; killing its jail", by);

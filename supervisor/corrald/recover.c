@@ -90,7 +90,6 @@ static void adopt(struct daemon *d, const struct store_task *st, struct jail *ja
 	t->jail = jail;
 	t->adopted = true;
 	t->uid_slot = slot;
-	d->uid_slots[slot] = 1;
 	t->started_us = (uint64_t)st->started_at_us;
 	t->charged_us = (uint64_t)st->cpu_charged_us;
 	t->cpu_limit_us = st->cpu_reserved_us > 0 ? (uint64_t)st->cpu_reserved_us : UINT64_MAX;
@@ -105,13 +104,7 @@ static void adopt(struct daemon *d, const struct store_task *st, struct jail *ja
 	t->pidfd = jail_pidfd(jail);
 	t->next_check_mono_us = mono;
 	daemon_epoll_add(d, t->pidfd, EPOLLIN, t);
-	t->next = d->running;
-	d->running = t;
-	u->running++;
-	if (t->cpu_limit_us != UINT64_MAX)
-		u->reserved_us += t->cpu_limit_us;
-	d->running_count++;
-	d->memory_reserved += t->memory_reserved;
+	running_enter(d, t);
 	if (st->cancel_requested)
 		task_watch_cancel(d, t, "a cancel before the restart");
 	log_task(LOG_LEVEL_NOTICE, st->id, "adopted its running jail (deadline %s)",
@@ -132,7 +125,7 @@ static void reap_stale_cgroups(struct daemon *d)
 		char tail;
 		struct jail_error err;
 
-		if (sscanf(names[i], TASK_CGROUP_PREFIX "%lld%c", &id, &tail) == 1 && !task_start_find(d, id) &&
+		if (sscanf(names[i], TASK_CGROUP_PREFIX "%lld%c", &id, &tail) == 1 && !running_find(d, id) &&
 		    jail_reap_cgroup(d->cfg->cgroup_parent, names[i], &err) == 0)
 			log_task(LOG_LEVEL_NOTICE, id, "removed its cgroup left by a previous corrald");
 		free(names[i]);

@@ -253,7 +253,7 @@ void task_end(struct daemon *d, struct dtask *t)
 				 "(its setup may have died with the previous corrald)");
 		}
 	}
-	task_start_release(d, t);
+	running_leave(d, t);
 	u = end_record(d, t->id, state, reason, msg, &res);
 	e = u ? calloc(1, sizeof(*e)) : NULL;
 	recorded = e && daemon_batch(d) && record_end(d, t->id, &u->sr, false);

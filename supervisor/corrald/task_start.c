@@ -31,26 +31,6 @@ const char *task_start_dir(struct daemon *d, int64_t id, char *buf, size_t size)
 	return buf;
 }
 
-struct dtask *task_start_find(struct daemon *d, int64_t id)
-{
-	for (struct dtask *t = d->running; t; t = t->next)
-		if (t->id == id)
-			return t;
-	return NULL;
-}
-
-static int take_uid_slot(struct daemon *d, uint32_t *slot)
-{
-	for (uint32_t i = 0; i < d->n_uid_slots; i++) {
-		if (!d->uid_slots[i]) {
-			d->uid_slots[i] = 1;
-			*slot = i;
-			return 0;
-		}
-	}
-	return -EAGAIN;
-}
-
 /* argv / env as stored (JSON) -> NULL-terminated arrays owned by *keep. */
 static char **json_strings(const char *text, bool object, json_t **keep)
 {
@@ -91,29 +71,6 @@ static void free_strings(char **v)
 	for (size_t i = 0; v && v[i]; i++)
 		free(v[i]);
 	free(v);
-}
-
-void task_start_release(struct daemon *d, struct dtask *t)
-{
-	struct duser *u = t->user;
-
-	if (t->pidfd >= 0)
-		daemon_epoll_del(d, t->pidfd);
-	t->pidfd = -1;
-	d->uid_slots[t->uid_slot] = 0;
-	u->running--;
-	if (t->cpu_limit_us != UINT64_MAX)
-		u->reserved_us -= t->cpu_limit_us;
-	u->month[0] = '\0';  /* re-read the month's usage: the end charged the rest */
-	d->running_count--;
-	d->memory_reserved -= t->memory_reserved;
-	for (struct dtask **pp = &d->running; *pp; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			break;
-		}
-	}
-	d->dispatch_needed = true;
 }
 
 bool task_start_fail(struct daemon *d, struct dtask *t, const char *message)
@@ -269,7 +226,7 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 	t->cpu_limit_us = cpu_limit_us; /* SCHED_NO_LIMIT is UINT64_MAX */
 	t->budget_capped = budget_capped;
 	t->memory_reserved = memory_reserved;
-	if (take_uid_slot(d, &slot) < 0) {
+	if (running_take_uid_slot(d, &slot) < 0) {
 		log_task(LOG_LEVEL_ERR, t->id, "no free host uid (uid_range too small); requeued");
 		queue_push_front(d, t);
 		return -EAGAIN;
@@ -327,13 +284,7 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 	t->starting = true;
 	t->pidfd = -1;
 	daemon_epoll_add(d, jail_spawn_fd(t->jail), EPOLLIN, t);
-	t->next = d->running;
-	d->running = t;
-	t->user->running++;
-	if (t->cpu_limit_us != UINT64_MAX)
-		t->user->reserved_us += t->cpu_limit_us;
-	d->running_count++;
-	d->memory_reserved += memory_reserved;
+	running_enter(d, t);
 	t->next_check_mono_us = mono + CPU_CHECK_MIN_US;
 	log_task(LOG_LEVEL_INFO, t->id, "started for %s (host uid %u, cpu limit %s)", t->user->name,
 		 d->cfg->uid_first + slot, t->cpu_limit_us == UINT64_MAX ? "none" : "set");
@@ -368,7 +319,7 @@ void task_start_reported(struct daemon *d, struct dtask *t)
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
 		log_task(LOG_LEVEL_WARNING, t->id, "%s", msg);
-		task_start_release(d, t);
+		running_leave(d, t);
 		jail_free(t->jail);
 		t->jail = NULL;
 		if (task_start_fail(d, t, msg))
