@@ -4,7 +4,8 @@
  * and response lines.  Pure: no I/O, no clock.  Base64 for log chunks is
  * in api_base64.c.
  * TASK objects are built in api_task.c; the socket and event loop live in
- * the daemon, the client's socket I/O in client.c.
+ * corrald, the client's socket I/O in corral/connection.c.  The ops and
+ * their fields: api_ops.c.
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -2,7 +2,7 @@
  * supervisor/api/api.h — corrald's wire protocol: one JSON object per line on a
  * Unix stream socket, each request answered by one response line (`wait` and
  * `logs` with follow may answer later).  This header is the contract between
- * the daemon (supervisor/daemon*.c) and the client (corral).
+ * corrald (supervisor/corrald/) and the client (supervisor/corral/).
  *
  * Request:  {"op": "submit", "tag": <any, echoed back>, ...op fields}
  * Response: {"ok": true, "tag": ..., ...}  or
