@@ -4,7 +4,8 @@
  * and response lines.  Pure: no I/O, no clock.  Base64 for log chunks is
  * in api_base64.c.
  * TASK objects are built in api_task.c; the socket and event loop live in
- * the daemon, the client's socket I/O in client.c.
+ * corrald, the client's socket I/O in corral/connection.c.  The ops and
+ * their fields: api_ops.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,9 +16,9 @@
 #include <string.h>
 
 #include "supervisor/api/api.h"
+#include "supervisor/common/macros.h"
 #include "supervisor/store/store.h"
 
-#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Upper bounds that catch a typo or an overflow before the plan check does. */
 #define API_MAX_DURATION_MS (366ull * 24 * 3600 * 1000)   /* a year */
@@ -45,21 +46,14 @@ static const char *const error_names[] = {
 	[API_ERR_POLICY_INVALID] = "policy_invalid",
 };
 
-static const char *const op_names[] = {
-	[API_OP_PING] = "ping",     [API_OP_VERSION] = "version", [API_OP_SUBMIT] = "submit",
-	[API_OP_STATUS] = "status", [API_OP_LIST] = "list",       [API_OP_QUEUE] = "queue",
-	[API_OP_CANCEL] = "cancel", [API_OP_WAIT] = "wait",       [API_OP_LOGS] = "logs",
-	[API_OP_USAGE] = "usage",   [API_OP_POLICY_RELOAD] = "policy_reload",
-};
-
 const char *api_error_name(enum api_error_code code)
 {
-	return (unsigned)code < COUNT_OF(error_names) ? error_names[code] : NULL;
+	return (unsigned)code < ELEMENTSOF(error_names) ? error_names[code] : NULL;
 }
 
 int api_error_parse(const char *name, enum api_error_code *out)
 {
-	for (size_t i = 1; name && i < COUNT_OF(error_names); i++) {
+	for (size_t i = 1; name && i < ELEMENTSOF(error_names); i++) {
 		if (strcmp(name, error_names[i]) == 0) {
 			*out = (enum api_error_code)i;
 			return 0;
@@ -70,70 +64,22 @@ int api_error_parse(const char *name, enum api_error_code *out)
 
 const char *api_op_name(enum api_op op)
 {
-	return (unsigned)op < COUNT_OF(op_names) ? op_names[op] : NULL;
+	const struct api_op_info *info = api_ops_get(op);
+
+	return info ? info->name : NULL;
 }
 
 int api_op_parse(const char *name, enum api_op *out)
 {
-	for (size_t i = 0; name && i < COUNT_OF(op_names); i++) {
-		if (strcmp(name, op_names[i]) == 0) {
-			*out = (enum api_op)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	const struct api_op_info *info = api_ops_find(name);
+
+	if (!info)
+		return -EINVAL;
+	*out = info->op;
+	return 0;
 }
 
 /* ---- request parsing ---------------------------------------------------- */
-
-enum field_kind {
-	F_ARGV, F_ENV, F_USER, F_PROFILE, F_CWD, F_STDIN, F_TIMEOUT, F_CPU_LIMIT, F_MEMORY,
-	F_NO_QUEUE, F_ID, F_STATE, F_LIMIT, F_STREAM, F_OFFSET, F_MAX, F_FOLLOW, F_MONTH,
-};
-
-struct field_spec {
-	const char *name;
-	enum field_kind kind;
-	bool required;
-};
-
-struct op_spec {
-	const struct field_spec *fields;
-	size_t count;
-};
-
-static const struct field_spec submit_fields[] = {
-	{ "argv", F_ARGV, true },       { "user", F_USER, false },
-	{ "profile", F_PROFILE, false }, { "env", F_ENV, false },
-	{ "cwd", F_CWD, false },        { "stdin", F_STDIN, false },
-	{ "timeout_ms", F_TIMEOUT, false }, { "cpu_limit_ms", F_CPU_LIMIT, false },
-	{ "memory_bytes", F_MEMORY, false }, { "no_queue", F_NO_QUEUE, false },
-};
-static const struct field_spec id_fields[] = { { "id", F_ID, true } };
-static const struct field_spec list_fields[] = {
-	{ "user", F_USER, false }, { "state", F_STATE, false }, { "limit", F_LIMIT, false },
-};
-static const struct field_spec queue_fields[] = { { "user", F_USER, false } };
-static const struct field_spec wait_fields[] = {
-	{ "id", F_ID, true }, { "timeout_ms", F_TIMEOUT, false },
-};
-static const struct field_spec logs_fields[] = {
-	{ "id", F_ID, true },         { "stream", F_STREAM, false }, { "offset", F_OFFSET, false },
-	{ "max", F_MAX, false },      { "follow", F_FOLLOW, false },
-};
-static const struct field_spec usage_fields[] = {
-	{ "user", F_USER, false }, { "month", F_MONTH, false },
-};
-
-#define SPEC(a) { a, COUNT_OF(a) }
-static const struct op_spec op_specs[] = {
-	[API_OP_PING] = { NULL, 0 },          [API_OP_VERSION] = { NULL, 0 },
-	[API_OP_SUBMIT] = SPEC(submit_fields), [API_OP_STATUS] = SPEC(id_fields),
-	[API_OP_LIST] = SPEC(list_fields),     [API_OP_QUEUE] = SPEC(queue_fields),
-	[API_OP_CANCEL] = SPEC(id_fields),     [API_OP_WAIT] = SPEC(wait_fields),
-	[API_OP_LOGS] = SPEC(logs_fields),     [API_OP_USAGE] = SPEC(usage_fields),
-	[API_OP_POLICY_RELOAD] = { NULL, 0 },
-};
 
 /* Parse state: where the error message goes. */
 struct parse_ctx {
@@ -257,21 +203,21 @@ bad:
 	return fail(ctx, API_ERR_BAD_REQUEST, "field 'month' must be YYYY-MM (got '%s')", m);
 }
 
-static int parse_field(struct parse_ctx *ctx, const struct field_spec *f, json_t *v)
+static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t *v)
 {
 	struct api_request *req = ctx->req;
 	enum store_task_state state;
 	int r;
 
 	switch (f->kind) {
-	case F_ARGV:
+	case API_FIELD_ARGV:
 		r = get_strings(ctx, f->name, v, API_MAX_ARGS, &req->argv, &req->argc);
 		if (r == 0 && req->argc == 0)
 			return fail(ctx, API_ERR_BAD_REQUEST, "field 'argv' must not be empty");
 		if (r == 0 && req->argv[0][0] == '\0')
 			return fail(ctx, API_ERR_BAD_REQUEST, "field 'argv': the command must not be empty");
 		return r;
-	case F_ENV:
+	case API_FIELD_ENV:
 		r = get_strings(ctx, f->name, v, API_MAX_ENV, &req->env, &req->envc);
 		for (size_t i = 0; r == 0 && i < req->envc; i++) {
 			const char *eq = strchr(req->env[i], '=');
@@ -282,13 +228,13 @@ static int parse_field(struct parse_ctx *ctx, const struct field_spec *f, json_t
 					    i, req->env[i]);
 		}
 		return r;
-	case F_USER:
+	case API_FIELD_USER:
 		return get_text(ctx, f->name, v, false, &req->user);
-	case F_PROFILE:
+	case API_FIELD_PROFILE:
 		return get_text(ctx, f->name, v, false, &req->profile);
-	case F_CWD:
+	case API_FIELD_CWD:
 		return get_text(ctx, f->name, v, false, &req->cwd);
-	case F_STDIN:
+	case API_FIELD_STDIN:
 		if (!json_is_string(v))
 			return fail(ctx, API_ERR_BAD_REQUEST, "field 'stdin' must be a string");
 		if (json_string_length(v) > API_MAX_STDIN)
@@ -302,22 +248,22 @@ static int parse_field(struct parse_ctx *ctx, const struct field_spec *f, json_t
 		memcpy(req->stdin_data, json_string_value(v), req->stdin_len + 1);
 		req->has_stdin = true;
 		return 0;
-	case F_TIMEOUT:
+	case API_FIELD_TIMEOUT:
 		req->has_timeout = true;
 		/* wait may poll (0); a task needs at least a millisecond */
 		return get_uint(ctx, f->name, v, req->op == API_OP_WAIT ? 0 : 1,
 				API_MAX_DURATION_MS, &req->timeout_ms);
-	case F_CPU_LIMIT:
+	case API_FIELD_CPU_LIMIT:
 		req->has_cpu_limit = true;
 		return get_uint(ctx, f->name, v, 1, API_MAX_DURATION_MS, &req->cpu_limit_ms);
-	case F_MEMORY:
+	case API_FIELD_MEMORY:
 		req->has_memory = true;
 		return get_uint(ctx, f->name, v, 1, API_MAX_MEMORY_BYTES, &req->memory_bytes);
-	case F_NO_QUEUE:
+	case API_FIELD_NO_QUEUE:
 		return get_bool(ctx, f->name, v, &req->no_queue);
-	case F_FOLLOW:
+	case API_FIELD_FOLLOW:
 		return get_bool(ctx, f->name, v, &req->follow);
-	case F_ID: {
+	case API_FIELD_ID: {
 		uint64_t id;
 
 		if (json_is_integer(v) && json_integer_value(v) <= 0)
@@ -329,27 +275,27 @@ static int parse_field(struct parse_ctx *ctx, const struct field_spec *f, json_t
 		req->has_id = r == 0;
 		return r;
 	}
-	case F_STATE:
+	case API_FIELD_STATE:
 		r = get_text(ctx, f->name, v, false, &req->state);
 		if (r == 0 && store_state_parse(req->state, &state) < 0)
 			return fail(ctx, API_ERR_BAD_REQUEST,
 				    "field 'state' must be one of queued, running, succeeded, "
 				    "failed, cancelled (got '%.64s')", req->state);
 		return r;
-	case F_LIMIT:
+	case API_FIELD_LIMIT:
 		return get_uint(ctx, f->name, v, 1, API_MAX_LIST_LIMIT, &req->limit);
-	case F_STREAM:
+	case API_FIELD_STREAM:
 		r = get_text(ctx, f->name, v, false, &req->stream);
 		if (r == 0 && strcmp(req->stream, "stdout") != 0 && strcmp(req->stream, "stderr") != 0)
 			return fail(ctx, API_ERR_BAD_REQUEST,
 				    "field 'stream' must be \"stdout\" or \"stderr\" (got '%.64s')",
 				    req->stream);
 		return r;
-	case F_OFFSET:
+	case API_FIELD_OFFSET:
 		return get_uint(ctx, f->name, v, 0, API_MAX_OFFSET, &req->offset);
-	case F_MAX:
+	case API_FIELD_MAX:
 		return get_uint(ctx, f->name, v, 1, API_MAX_LOG_CHUNK, &req->max);
-	case F_MONTH:
+	case API_FIELD_MONTH:
 		r = get_text(ctx, f->name, v, false, &req->month);
 		return r == 0 ? check_month(ctx, req->month) : r;
 	}
@@ -361,19 +307,18 @@ static int unknown_op(struct parse_ctx *ctx, const char *name)
 	char ops[160] = "";
 	size_t used = 0;
 
-	for (size_t i = 0; i < COUNT_OF(op_names); i++)
+	for (size_t i = 0; i < API_OP_COUNT; i++)
 		used += (size_t)snprintf(ops + used, sizeof(ops) - used, "%s%s", i ? ", " : "",
-					 op_names[i]);
+					 api_op_name((enum api_op)i));
 	return fail(ctx, API_ERR_UNKNOWN_OP, "unknown op '%.64s' (ops: %s)", name, ops);
 }
 
 static int parse_object(struct parse_ctx *ctx, json_t *root)
 {
 	struct api_request *req = ctx->req;
-	const struct op_spec *spec;
+	const struct api_op_info *spec;
 	json_t *op, *v;
 	const char *key, *op_name;
-	enum api_op which;
 	int r;
 
 	op = json_object_get(root, "op");
@@ -382,19 +327,17 @@ static int parse_object(struct parse_ctx *ctx, json_t *root)
 	r = get_text(ctx, "op", op, false, &op_name);
 	if (r < 0)
 		return r;
-	if (api_op_parse(op_name, &which) < 0)
+	spec = api_ops_find(op_name);
+	if (!spec)
 		return unknown_op(ctx, op_name);
-	req->op = which;
-	spec = &op_specs[which];
+	req->op = spec->op;
 
 	json_object_foreach(root, key, v) {
-		const struct field_spec *f = NULL;
+		const struct api_field *f;
 
 		if (strcmp(key, "op") == 0 || strcmp(key, "tag") == 0)
 			continue;
-		for (size_t i = 0; i < spec->count && !f; i++)
-			if (strcmp(spec->fields[i].name, key) == 0)
-				f = &spec->fields[i];
+		f = api_ops_field(spec, key);
 		if (!f)
 			return fail(ctx, API_ERR_BAD_REQUEST, "unknown field '%.64s' for op %s", key,
 				    op_name);
@@ -402,7 +345,7 @@ static int parse_object(struct parse_ctx *ctx, json_t *root)
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 0; i < spec->count; i++)
+	for (size_t i = 0; i < spec->n_fields; i++)
 		if (spec->fields[i].required && !json_object_get(root, spec->fields[i].name))
 			return fail(ctx, API_ERR_BAD_REQUEST, "missing required field '%s' for op %s",
 				    spec->fields[i].name, op_name);

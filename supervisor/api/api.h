@@ -2,39 +2,40 @@
  * supervisor/api/api.h — corrald's wire protocol: one JSON object per line on a
  * Unix stream socket, each request answered by one response line (`wait` and
  * `logs` with follow may answer later).  This header is the contract between
- * the daemon (supervisor/daemon*.c) and the client (corral).
+ * corrald (supervisor/corrald/) and the client (supervisor/corral/).
  *
  * Request:  {"op": "submit", "tag": <any, echoed back>, ...op fields}
  * Response: {"ok": true, "tag": ..., ...}  or
  *           {"ok": false, "tag": ..., "error": {"code": "not_found", "message": "task 42 does not exist"}}
  *
- * Ops and their fields (all optional unless marked required):
- *   ping / version  {}                                   -> {"version": "0.1.0", "pid": N}
- *   submit   {"argv": [str, ...] (required, 1..256 strings, each < 64 KiB),
- *             "user": str (operators: any tenant; others: only themselves),
- *             "profile": str, "env": [ "K=V", ... ] (<= 256), "cwd": str,
- *             "stdin": str (content, <= 1 MiB),
- *             "timeout_ms": int (wall; <= plan), "cpu_limit_ms": int (<= plan),
- *             "memory_bytes": int (<= plan), "no_queue": bool}
- *                                                       -> {"task": TASK}
- *   status   {"id": int (required)}                    -> {"task": TASK}
- *   list     {"user": str, "state": str, "limit": int (default 100, <= 10000)}
- *                                                       -> {"tasks": [TASK, ...]}  newest first
- *   queue    {"user": str}                             -> {"queue": [TASK, ...]} in start order
- *   cancel   {"id": int (required)}                    -> {"task": TASK}
- *   wait     {"id": int (required), "timeout_ms": int} -> {"task": TASK} once terminal;
- *                                                          error wait_timeout otherwise
- *   logs     {"id": int (required), "stream": "stdout"|"stderr" (default stdout),
- *             "offset": int, "max": int (default/at most 1 MiB), "follow": bool}
- *                                                       -> {"data_base64": str, "offset": next,
- *                                                           "eof": bool (task ended, nothing more)}
+ * The operations, their request fields (which are required), who may call
+ * them and whether they change anything: the table in api_ops.c (the one
+ * description of the API; the codec, corrald and the client all use it).
+ * What the ops answer (fields given to an op that are not in its table
+ * entry are refused as bad_request):
+ *   ping / version                     -> {"version": "0.1.0", "pid": N}
+ *   submit   argv: 1..256 strings, each < 64 KiB; user: operators any tenant,
+ *            others only themselves; env: "K=V" strings (<= 256); stdin:
+ *            content (<= 1 MiB); timeout_ms, cpu_limit_ms, memory_bytes:
+ *            <= the plan's; no_queue: fail rather than queue
+ *                                       -> {"task": TASK}
+ *   status, cancel                     -> {"task": TASK}
+ *   list     limit: default 100, <= 10000
+ *                                       -> {"tasks": [TASK, ...]}  newest first
+ *   queue                              -> {"queue": [TASK, ...]} in start order
+ *   wait     timeout_ms (0 = poll)     -> {"task": TASK} once terminal;
+ *                                          error wait_timeout otherwise
+ *   logs     stream: "stdout"|"stderr" (default stdout), offset, max (default/
+ *            at most 1 MiB), follow
+ *                                       -> {"data_base64": str, "offset": next,
+ *                                           "eof": bool (task ended, nothing more)}
  *            with follow: answered when there is data past offset or the task ended.
- *   policy_reload {} (operators only)                  -> {"policy": path, "plans": N, "users": N,
- *                                                          "profiles": N}; error policy_invalid with
- *                                                          every error (one per line) in the message,
- *                                                          the old policy stays in force
- *   usage    {"user": str, "month": "YYYY-MM" (default: this month, UTC)}
- *                                                       -> {"usage": [USAGE, ...]}
+ *   policy_reload (operators only)     -> {"policy": path, "plans": N, "users": N,
+ *                                          "profiles": N}; error policy_invalid with
+ *                                          every error (one per line) in the message,
+ *                                          the old policy stays in force
+ *   usage    month: "YYYY-MM" (default: this month, UTC)
+ *                                       -> {"usage": [USAGE, ...]}
  *
  * TASK: {"id", "user", "profile", "argv", "state" (queued|running|succeeded|failed|cancelled),
  *        "reason" (exit_code|signal|timeout|oom|cpu_limit|budget|output_limit|cancelled|
@@ -80,6 +81,7 @@
 enum api_op {
 	API_OP_PING = 0, API_OP_VERSION, API_OP_SUBMIT, API_OP_STATUS, API_OP_LIST, API_OP_QUEUE,
 	API_OP_CANCEL, API_OP_WAIT, API_OP_LOGS, API_OP_USAGE, API_OP_POLICY_RELOAD,
+	API_OP_COUNT   /* not an op: how many there are */
 };
 
 enum api_error_code {
@@ -97,6 +99,45 @@ const char *api_op_name(enum api_op op);
  * -EINVAL for an unknown name. */
 int api_error_parse(const char *name, enum api_error_code *out);
 int api_op_parse(const char *name, enum api_op *out);
+
+/* ---- the operation table (api_ops.c) ------------------------------------ */
+
+/* What a request field holds; the codec (api.c) parses and range-checks
+ * each kind. */
+enum api_field_kind {
+	API_FIELD_ARGV, API_FIELD_ENV, API_FIELD_USER, API_FIELD_PROFILE, API_FIELD_CWD,
+	API_FIELD_STDIN, API_FIELD_TIMEOUT, API_FIELD_CPU_LIMIT, API_FIELD_MEMORY,
+	API_FIELD_NO_QUEUE, API_FIELD_ID, API_FIELD_STATE, API_FIELD_LIMIT, API_FIELD_STREAM,
+	API_FIELD_OFFSET, API_FIELD_MAX, API_FIELD_FOLLOW, API_FIELD_MONTH,
+};
+
+struct api_field {
+	const char *name;          /* on the wire: "timeout_ms" */
+	enum api_field_kind kind;
+	bool required;
+};
+
+enum api_access {
+	API_ACCESS_USER,           /* any user policy [access] lets in */
+	API_ACCESS_OPERATOR,       /* operators only */
+};
+
+struct api_op_info {
+	enum api_op op;
+	const char *name;          /* "submit" */
+	const struct api_field *fields;
+	size_t n_fields;
+	enum api_access access;
+	bool mutates;              /* changes tasks or the daemon (a POST, to HTTP) */
+	const char *summary;       /* "reload the policy": "only operators may <summary>" */
+};
+
+/* The entry of op, or NULL for a value out of range. */
+const struct api_op_info *api_ops_get(enum api_op op);
+/* The entry named name ("wait"), or NULL. */
+const struct api_op_info *api_ops_find(const char *name);
+/* op's field named name, or NULL when op takes no such field. */
+const struct api_field *api_ops_field(const struct api_op_info *op, const char *name);
 
 /* A parsed, type-checked request.  Strings point into storage owned by the
  * request (freed by api_request_free).  "has_*" says a field was given. */

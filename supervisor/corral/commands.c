@@ -1,8 +1,11 @@
 /*
  * supervisor/corral/commands.c — the task commands of `corral`: parse a command
  * line into an op and its request fields (commands_parse, pure but for reading
- * submit's --stdin file), then talk to corrald (cli_run) and print the
- * answer.  Socket I/O is client.c; tables and exit codes cli_format.c.
+ * submit's --stdin file).  A command is named after its op, and which
+ * options it takes and whether it wants a task ID or a command come from the
+ * op's fields in api/api_ops.c's table; only the client's own options
+ * (--json, --wait) and the help texts are listed here.  Running a command:
+ * cli.c; socket I/O: connection.c; tables and exit codes: format.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,9 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "supervisor/common/macros.h"
+#include "supervisor/common/units.h"
 #include "supervisor/corral/commands.h"
 #include "supervisor/store/store.h"
-#include "supervisor/common/units.h"
 
 enum opt_id {
 	O_USER = 1, O_PROFILE, O_TIMEOUT, O_CPU_LIMIT, O_MEMORY, O_ENV, O_CWD, O_STDIN, O_WAIT,
@@ -45,22 +49,28 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The request field an option sets: the option is valid for a command
+ * whose op takes that field (api_ops.c).  NULL: the client's own option. */
+static const char *const option_field[] = {
+	[O_USER] = "user",            [O_PROFILE] = "profile",   [O_TIMEOUT] = "timeout_ms",
+	[O_CPU_LIMIT] = "cpu_limit_ms", [O_MEMORY] = "memory_bytes", [O_ENV] = "env",
+	[O_CWD] = "cwd",              [O_STDIN] = "stdin",       [O_NO_QUEUE] = "no_queue",
+	[O_STATE] = "state",          [O_LIMIT] = "limit",       [O_MONTH] = "month",
+	[O_STDERR] = "stream",        [O_FOLLOW] = "follow",     [O_HELP] = NULL,
+};
+
+/* What follows the options: from the op's required field. */
 enum positional { NO_ARGS, TASK_ID, COMMAND };
 
 struct cmd_spec {
-	const char *name;
-	enum api_op op;
-	unsigned options;        /* BIT(O_...) allowed besides --socket and --help */
-	enum positional positional;
+	enum api_op op;          /* the command is named after it */
+	unsigned options;        /* the client's own options (BIT(O_JSON), BIT(O_WAIT)) */
 	const char *synopsis;
 	const char *help;
 };
 
 static const struct cmd_spec specs[] = {
-	{ "submit", API_OP_SUBMIT,
-	  BIT(O_USER) | BIT(O_PROFILE) | BIT(O_TIMEOUT) | BIT(O_CPU_LIMIT) | BIT(O_MEMORY) |
-	  BIT(O_ENV) | BIT(O_CWD) | BIT(O_STDIN) | BIT(O_WAIT) | BIT(O_NO_QUEUE) | BIT(O_JSON),
-	  COMMAND, "[OPTIONS] [--] CMD [ARGS...]",
+	{ API_OP_SUBMIT, BIT(O_WAIT) | BIT(O_JSON), "[OPTIONS] [--] CMD [ARGS...]",
 	  "Queue CMD as a task and print its id.\n\n"
 	  "  --user TENANT       submit for TENANT (operators; others only as themselves)\n"
 	  "  --profile NAME      jail profile (default: the plan's)\n"
@@ -73,47 +83,65 @@ static const struct cmd_spec specs[] = {
 	  "  --no-queue          fail instead of queueing if the task cannot start now\n"
 	  "  --wait              wait for the task and exit as 'corral wait' does\n"
 	  "  --json              print the server's JSON response\n" },
-	{ "status", API_OP_STATUS, BIT(O_JSON), TASK_ID, "ID [--json]",
+	{ API_OP_STATUS, BIT(O_JSON), "ID [--json]",
 	  "Show one task.\n\n  --json              print the server's JSON response\n" },
-	{ "list", API_OP_LIST, BIT(O_USER) | BIT(O_STATE) | BIT(O_LIMIT) | BIT(O_JSON), NO_ARGS,
-	  "[--user T] [--state S] [--limit N] [--json]",
+	{ API_OP_LIST, BIT(O_JSON), "[--user T] [--state S] [--limit N] [--json]",
 	  "List tasks, newest first.\n\n"
 	  "  --user TENANT       only TENANT's tasks\n"
 	  "  --state STATE       queued, running, succeeded, failed or cancelled\n"
 	  "  --limit N           at most N tasks (default 100, at most 10000)\n"
 	  "  --json              print the server's JSON response\n" },
-	{ "queue", API_OP_QUEUE, BIT(O_USER) | BIT(O_JSON), NO_ARGS, "[--user T] [--json]",
+	{ API_OP_QUEUE, BIT(O_JSON), "[--user T] [--json]",
 	  "Show queued tasks in start order, with why each is waiting.\n\n"
 	  "  --user TENANT       only TENANT's tasks\n"
 	  "  --json              print the server's JSON response\n" },
-	{ "cancel", API_OP_CANCEL, BIT(O_JSON), TASK_ID, "ID [--json]",
+	{ API_OP_CANCEL, BIT(O_JSON), "ID [--json]",
 	  "Cancel a queued or running task.\n\n"
 	  "  --json              print the server's JSON response\n" },
-	{ "wait", API_OP_WAIT, BIT(O_TIMEOUT) | BIT(O_JSON), TASK_ID, "ID [--timeout DUR] [--json]",
+	{ API_OP_WAIT, BIT(O_JSON), "ID [--timeout DUR] [--json]",
 	  "Wait for a task to end; exit with its exit code (see EXIT CODES in corral(1)).\n\n"
 	  "  --timeout DUR       give up after DUR (exit 75; the task keeps going)\n"
 	  "  --json              print the server's JSON response\n" },
-	{ "logs", API_OP_LOGS, BIT(O_STDERR) | BIT(O_FOLLOW), TASK_ID, "ID [--stderr] [--follow]",
+	{ API_OP_LOGS, 0, "ID [--stderr] [--follow]",
 	  "Write a task's output, byte for byte, to standard output.\n\n"
 	  "  --stderr            the task's stderr instead of its stdout\n"
 	  "  --follow            keep writing as the task writes, until it ends\n" },
-	{ "usage", API_OP_USAGE, BIT(O_USER) | BIT(O_MONTH) | BIT(O_JSON), NO_ARGS,
-	  "[--user T] [--month YYYY-MM] [--json]",
+	{ API_OP_USAGE, BIT(O_JSON), "[--user T] [--month YYYY-MM] [--json]",
 	  "Show CPU hours used, budget and left, and running/queued counts.\n\n"
 	  "  --user TENANT       only TENANT\n"
 	  "  --month YYYY-MM     that month (default: this month, UTC)\n"
 	  "  --json              print the server's JSON response\n" },
-	{ "ping", API_OP_PING, BIT(O_JSON), NO_ARGS, "[--json]",
+	{ API_OP_PING, BIT(O_JSON), "[--json]",
 	  "Check that corrald answers; print its version and pid.\n\n"
 	  "  --json              print the server's JSON response\n" },
 };
 
 static const struct cmd_spec *find_spec(const char *name)
 {
-	for (size_t i = 0; name && i < sizeof(specs) / sizeof(specs[0]); i++)
-		if (strcmp(specs[i].name, name) == 0)
+	for (size_t i = 0; name && i < ELEMENTSOF(specs); i++)
+		if (strcmp(api_op_name(specs[i].op), name) == 0)
 			return &specs[i];
 	return NULL;
+}
+
+static enum positional positional_of(const struct cmd_spec *s)
+{
+	const struct api_op_info *op = api_ops_get(s->op);
+	const struct api_field *f;
+
+	if ((f = api_ops_field(op, "argv")) && f->required)
+		return COMMAND;
+	if ((f = api_ops_field(op, "id")) && f->required)
+		return TASK_ID;
+	return NO_ARGS;
+}
+
+/* May option o (not --socket, --help) be given to command s? */
+static bool option_allowed(const struct cmd_spec *s, int o)
+{
+	if ((size_t)o < ELEMENTSOF(option_field) && option_field[o])
+		return api_ops_field(api_ops_get(s->op), option_field[o]) != NULL;
+	return (s->options & BIT(o)) != 0;
 }
 
 void commands_usage(FILE *out, const char *name)
@@ -123,7 +151,7 @@ void commands_usage(FILE *out, const char *name)
 	if (!s)
 		return;
 	fprintf(out, "usage: corral %s %s\n\n%s  --socket PATH       corrald's socket (default $%s, "
-		"else %s)\n  -h, --help          this text\n", s->name, s->synopsis, s->help,
+		"else %s)\n  -h, --help          this text\n", api_op_name(s->op), s->synopsis, s->help,
 		CLIENT_SOCKET_ENV, CLIENT_DEFAULT_SOCKET);
 }
 
@@ -288,7 +316,9 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 	json_t *f = cmd->fields;
 	uint64_t id;
 
-	if (s->positional == TASK_ID) {
+	enum positional positional = positional_of(s);
+
+	if (positional == TASK_ID) {
 		if (argc < 1)
 			return usage_error(err, size, "missing the task ID");
 		if (argc > 1)
@@ -297,10 +327,10 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 			return usage_error(err, size, "'%s' is not a task ID (a positive number)",
 					   argv[0]);
 		json_object_set_new(f, "id", json_integer((json_int_t)id));
-	} else if (s->positional == NO_ARGS && argc > 0) {
+	} else if (positional == NO_ARGS && argc > 0) {
 		return usage_error(err, size, "unexpected argument '%s'", argv[0]);
 	}
-	if (s->positional == COMMAND) {
+	if (positional == COMMAND) {
 		json_t *a = json_array();
 
 		if (argc < 1) {
@@ -354,7 +384,7 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, char *err, si
 {
 	const struct cmd_spec *s = find_spec(argc > 0 ? argv[0] : NULL);
 	/* submit stops at CMD so its options stay its own */
-	const char *shortopts = s && s->positional == COMMAND ? "+h" : "h";
+	const char *shortopts = s && positional_of(s) == COMMAND ? "+h" : "h";
 	struct opts v = { 0 };
 	int o, r = 0;
 
@@ -362,7 +392,7 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, char *err, si
 	if (!s)
 		return usage_error(err, err_size, "unknown command '%s'", argc > 0 ? argv[0] : "");
 	cmd->op = s->op;
-	cmd->name = s->name;
+	cmd->name = api_op_name(s->op);
 	cmd->fields = json_object();
 	optind = 0;     /* glibc: start afresh (tests parse many command lines) */
 	opterr = 0;
@@ -380,9 +410,9 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, char *err, si
 				r = usage_error(err, err_size, "unknown option '%s'", bad);
 			break;
 		}
-		if (o != O_SOCKET && o != O_HELP && !(s->options & BIT(o))) {
+		if (o != O_SOCKET && o != O_HELP && !option_allowed(s, o)) {
 			r = usage_error(err, err_size, "option '%s' is not valid for corral %s",
-					argv[optind - 1], s->name);
+					argv[optind - 1], cmd->name);
 			break;
 		}
 		r = take_option(o, optarg, &v, cmd, err, err_size);

@@ -2,8 +2,11 @@
  * supervisor/corrald/corrald.h — corrald's state, shared by its files (internal to
  * the daemon):
  *   daemon.c          start-up, the epoll loop, signals, timers, the store batch
- *   transport_unix.c  the Unix socket: lines in, responses out, SO_PEERCRED
- *   ops.c, op_*.c     the API operations (submit, wait/logs in their own files)
+ *   caller.c          who is calling: uid -> user, tenant, operator, access
+ *   transport_unix.c  the Unix socket: frames lines, one caller per connection
+ *   ops.c             the operations' dispatch (from api/api_ops.c's table),
+ *                     reply sinks, status, list, queue, cancel, usage, ...
+ *   op_submit.c       submit; op_wait.c: wait and logs (parked replies)
  *   queue.c           users, the in-memory queue, dispatch through sched/
  *   running.c         the running set: the one way in and out
  *   task_start.c      start a jail for a task the scheduler picked
@@ -12,6 +15,10 @@
  *   task_end.c        the end of a task: its record, the batch, retries
  *   recover.c         after a restart: adopt or settle the running tasks
  * (supervisor/README.md has the whole map.)
+ *
+ * An operation is (caller, request) -> replies through a reply sink: the
+ * transports only frame bytes and say who is calling, so the Unix socket and
+ * an HTTP listener call the same handlers.
  *
  * Every state change goes to the store (SQLite) first; memory only mirrors
  * it (queued tasks without their argv, running tasks with their jail).
@@ -33,6 +40,31 @@
 
 struct daemon;
 struct client;
+
+/* Who is calling (caller.c).  A transport sets uid, gid and pid from the
+ * kernel, never from a request, and calls caller_identify(). */
+struct caller {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	char *user;                    /* Unix user name, or "uid<N>" */
+	char *tenant;                  /* the tenant it acts as */
+	bool operator_;                /* policy [access] operators */
+	bool allowed;                  /* may use corral at all (policy [access]) */
+};
+
+/* Where an operation's replies go: a transport's connection (or, for HTTP,
+ * one request).  Reference counted: an answer given later (wait, logs
+ * --follow, a submit answered after its commit) holds a reference.  When
+ * the peer goes, the transport calls ops_sink_gone(): parked replies are
+ * dropped, later sends are discarded, and the last reference frees it. */
+struct reply_sink {
+	void (*send)(struct reply_sink *sink, char *line);  /* a response line, owned */
+	void (*release)(struct reply_sink *sink);           /* no references left */
+	void *ctx;                     /* the transport's */
+	unsigned refs;
+	bool gone;                     /* the peer is gone: replies are discarded */
+};
 
 /* Why the daemon itself ends a running task (wins over what the jail says). */
 enum end_why { END_NONE = 0, END_TIMEOUT, END_CPU_LIMIT, END_BUDGET, END_CANCEL, END_SHUTDOWN };
@@ -81,7 +113,7 @@ struct duser {
 
 struct waiter {
 	struct waiter *next;
-	struct client *client;
+	struct reply_sink *sink;       /* a reference */
 	char *tag_json;
 	int64_t task_id;
 	uint64_t expires_mono_us;      /* 0 = never */
@@ -154,45 +186,71 @@ int daemon_reload_policy(struct daemon *d, char **errors_text);
 int daemon_main(const char *policy_path, const char *state_dir, const char *socket_path,
 		const struct daemon_clock *clock);
 
-/* daemon_conn.c */
+/* caller.c */
+/* Name, groups, tenant, operator and access of c->uid/c->gid under policy
+ * (again after a reload).  0, or -errno when something could not be read
+ * (c is still filled with what could: a caller without groups). */
+int caller_identify(struct caller *c, const struct policy *policy);
+/* Every group id of user (primary included), however many: *gids is
+ * malloc'd.  0, -ENOMEM, or -E2BIG when the count keeps changing. */
+int caller_group_ids(const char *user, gid_t primary, gid_t **gids, size_t *count);
+/* The pure decision: operator, access and tenant of c->user in these groups
+ * (names, NULL-terminated) with this primary group name (may be NULL). */
+void caller_decide(struct caller *c, const struct policy *policy, const char *const *groups,
+		   const char *primary_group);
+void caller_clear(struct caller *c);
+
+/* transport_unix.c */
 void transport_unix_accept(struct daemon *d);
 void transport_unix_event(struct daemon *d, struct client *c, uint32_t events);
-/* Queue a response line (takes ownership of line). */
-void transport_unix_send(struct daemon *d, struct client *c, char *line);
-void transport_unix_send_error(struct daemon *d, struct client *c, const char *tag_json,
-		     enum api_error_code code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void transport_unix_flush_all(struct daemon *d);
 /* After a policy reload: operator rights, access and tenant of every open
  * connection are worked out again. */
 void transport_unix_reidentify_all(struct daemon *d);
 void transport_unix_close_all(struct daemon *d);
-uid_t caller_uid(const struct client *c);
-const char *caller_tenant(const struct client *c);
-bool caller_is_operator(const struct client *c);
-bool caller_may_use(const struct client *c);
 
-/* daemon_ops.c: helpers the operations share */
-const char *ops_acting_tenant(struct daemon *d, struct client *c, const struct api_request *req);
-bool ops_load_visible_task(struct daemon *d, struct client *c, const struct api_request *req,
-			   struct store_task *st);
-void ops_send_ok_json(struct daemon *d, struct client *c, const char *tag, json_t *body);
-void ops_send_task(struct daemon *d, struct client *c, const char *tag, const struct store_task *st);
+/* ops.c: dispatch and replies */
+/* Answer req (parsed, from caller) through sink: at once, or later for
+ * parked ops (they take a reference on sink). */
+void ops_handle(struct daemon *d, const struct caller *c, const struct api_request *req,
+		struct reply_sink *sink);
+/* The transport's peer went away: drop replies parked on sink. */
+void ops_sink_gone(struct daemon *d, struct reply_sink *sink);
+struct reply_sink *ops_sink_ref(struct reply_sink *sink);
+void ops_sink_unref(struct reply_sink *sink);
+/* Send a response line (owned; NULL is ignored), unless the peer is gone. */
+void ops_reply(struct reply_sink *sink, char *line);
+void ops_reply_error(struct reply_sink *sink, const char *tag_json, enum api_error_code code,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* {"ok":true, ...body} (body's reference is taken). */
+void ops_reply_ok_json(struct reply_sink *sink, const char *tag, json_t *body);
+void ops_reply_task(struct daemon *d, struct reply_sink *sink, const char *tag,
+		    const struct store_task *st);
+/* helpers the operations share */
+/* The tenant a request acts for; NULL after answering forbidden. */
+const char *ops_acting_tenant(const struct caller *c, const struct api_request *req,
+			      struct reply_sink *sink);
+/* Load task req->id and check c may see it; false after answering. */
+bool ops_load_visible_task(struct daemon *d, const struct caller *c, const struct api_request *req,
+			   struct reply_sink *sink, struct store_task *st);
 bool ops_is_terminal(enum store_task_state s);
-/* daemon_submit.c, daemon_wait.c */
-void op_submit(struct daemon *d, struct client *c, struct api_request *req);
-void op_wait(struct daemon *d, struct client *c, struct api_request *req);
-void op_wait_logs(struct daemon *d, struct client *c, struct api_request *req);
+char *ops_task_json(struct daemon *d, const struct store_task *t);
 
-/* daemon_ops.c */
-void ops_handle(struct daemon *d, struct client *c, struct api_request *req);
+/* op_submit.c, op_wait.c: the parked operations */
+void op_submit(struct daemon *d, const struct caller *c, const struct api_request *req,
+	       struct reply_sink *sink);
+void op_wait(struct daemon *d, const struct caller *c, const struct api_request *req,
+	     struct reply_sink *sink);
+void op_wait_logs(struct daemon *d, const struct caller *c, const struct api_request *req,
+		  struct reply_sink *sink);
 /* After the store batch committed (ok) or failed: answer pending submits. */
 void op_submit_finish_batch(struct daemon *d, bool committed, const char *error);
 /* A task ended or produced output: answer waiters that can be answered. */
 void op_wait_wake(struct daemon *d, int64_t task_id, bool ended);
 /* Expired waits, follow polls. */
 void op_wait_check(struct daemon *d);
-void op_wait_drop_client(struct daemon *d, struct client *c);
-char *ops_task_json(struct daemon *d, const struct store_task *t);
+/* Drop the waits parked on sink (its peer is gone). */
+void op_wait_drop_sink(struct daemon *d, struct reply_sink *sink);
 
 /* daemon_queue.c */
 struct duser *queue_user(struct daemon *d, const char *name);   /* find or create */

@@ -14,12 +14,13 @@
 
 #include <jansson.h>
 
-#include "supervisor/corrald/corrald.h"
 #include "supervisor/common/log.h"
+#include "supervisor/common/macros.h"
+#include "supervisor/corrald/corrald.h"
 
 struct pending_submit {
 	struct pending_submit *next;
-	struct client *client;
+	struct reply_sink *sink;       /* a reference: the answer goes there after the commit */
 	char *tag_json;
 	int64_t id;          /* not a pointer: a cancel in the same turn may free the task */
 	char *stdin_path;
@@ -27,7 +28,7 @@ struct pending_submit {
 
 /* ---- submit ------------------------------------------------------------- */
 
-static char *json_array_text(char **v, size_t n)
+static char *json_array_text(char *const *v, size_t n)
 {
 	json_t *a = json_array();
 	char *text;
@@ -39,19 +40,17 @@ static char *json_array_text(char **v, size_t n)
 	return text;
 }
 
-static char *env_object_text(char **v, size_t n)
+static char *env_object_text(char *const *v, size_t n)
 {
 	json_t *o = json_object();
 	char *text;
 
 	for (size_t i = 0; i < n; i++) {
-		char *eq = strchr(v[i], '=');
+		const char *eq = strchr(v[i], '=');
+		_cleanup_free_ char *name = eq ? strndup(v[i], (size_t)(eq - v[i])) : NULL;
 
-		if (eq) {
-			*eq = '\0';
-			json_object_set_new(o, v[i], json_string(eq + 1));
-			*eq = '=';
-		}
+		if (name)
+			json_object_set_new(o, name, json_string(eq + 1));
 	}
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -61,21 +60,24 @@ static char *env_object_text(char **v, size_t n)
 static int write_stdin(struct daemon *d, const char *data, size_t len, char **path)
 {
 	char buf[4200];
-	int fd;
+	_cleanup_close_ int fd = -1;
 
 	snprintf(buf, sizeof(buf), "%s/stdin-XXXXXX", d->tasks_dir);
 	fd = mkstemp(buf);
 	if (fd < 0)
 		return -errno;
+	errno = 0;
 	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
 		int e = errno ? errno : EIO;
 
-		close(fd);
 		unlink(buf);
 		return -e;
 	}
-	close(fd);
 	*path = strdup(buf);
+	if (!*path) {
+		unlink(buf);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -106,93 +108,37 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 	return API_ERR_NONE;
 }
 
-void op_submit(struct daemon *d, struct client *c, struct api_request *req)
+/* Store the task (stdin first, synced) in the loop's store batch and queue
+ * it; the answer waits in d->pending for the batch's commit. */
+static void store_and_queue(struct daemon *d, const struct caller *c, const struct api_request *req,
+			    struct reply_sink *sink, const char *tenant, const char *profile,
+			    struct duser *u)
 {
-	const char *tenant = ops_acting_tenant(d, c, req);
-	struct policy_limits lim;
+	_cleanup_free_ char *stdin_path = NULL, *argv_json = NULL, *env_json = NULL;
+	_cleanup_free_ struct dtask *t = NULL;
+	_cleanup_free_ struct pending_submit *p = NULL;
 	struct store_task st;
 	struct error serr;
-	struct pending_submit *p;
-	struct duser *u;
-	struct dtask *t;
-	const char *profile;
-	char msg[512], *stdin_path = NULL;
-	enum api_error_code code;
 	int64_t id;
 	int r;
 
-	if (!tenant)
-		return;
-	if (d->shutting_down) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_SHUTTING_DOWN, "corrald is shutting down");
-		return;
-	}
-	if (policy_limits_for(d->policy, tenant, &lim) < 0) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_UNKNOWN_USER,
-				"no plan for tenant '%s': no [user %s] section and no [default] plan", tenant, tenant);
-		return;
-	}
-	profile = req->profile ? req->profile : lim.profile;
-	if (!policy_profile(d->policy, profile)) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_UNKNOWN_PROFILE, "no profile '%s' in the policy", profile);
-		return;
-	}
-	if (!caller_is_operator(c) && strcmp(profile, lim.profile) != 0) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_FORBIDDEN,
-				"profile '%s' is not available on plan %s (its profile is '%s')", profile, lim.plan,
-				lim.profile);
-		return;
-	}
-	if (req->has_timeout && lim.max_task_seconds && req->timeout_ms > lim.max_task_seconds * 1000) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_LIMIT_EXCEEDED,
-				"timeout %.1f s is above the %llu s limit of plan %s", req->timeout_ms / 1000.0,
-				(unsigned long long)lim.max_task_seconds, lim.plan);
-		return;
-	}
-	if (req->has_cpu_limit && lim.max_cpu_seconds && req->cpu_limit_ms > lim.max_cpu_seconds * 1000) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_LIMIT_EXCEEDED,
-				"CPU limit %.1f s is above the %llu s limit of plan %s", req->cpu_limit_ms / 1000.0,
-				(unsigned long long)lim.max_cpu_seconds, lim.plan);
-		return;
-	}
-	if (req->has_memory && req->memory_bytes > lim.memory_bytes) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_LIMIT_EXCEEDED,
-				"memory %llu bytes is above the %llu bytes of plan %s",
-				(unsigned long long)req->memory_bytes, (unsigned long long)lim.memory_bytes, lim.plan);
-		return;
-	}
-	if (req->cwd && req->cwd[0] != '/') {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_BAD_REQUEST, "cwd '%s' must be an absolute path", req->cwd);
-		return;
-	}
-	u = queue_user(d, tenant);
-	if (!u) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_INTERNAL, "out of memory");
-		return;
-	}
-	if (lim.max_queued && u->queued >= lim.max_queued) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_QUEUE_FULL, "%s: %u/%u tasks queued (plan %s)", tenant,
-				u->queued, lim.max_queued, lim.plan);
-		return;
-	}
-	if (req->no_queue && (code = can_start_now(d, u, &lim, msg, sizeof(msg))) != API_ERR_NONE) {
-		transport_unix_send(d, c, api_response_error(req->tag_json, code, msg));
-		return;
-	}
 	if (req->has_stdin) {
 		r = write_stdin(d, req->stdin_data, req->stdin_len, &stdin_path);
 		if (r < 0) {
-			transport_unix_send_error(d, c, req->tag_json, r == -ENOSPC ? API_ERR_STORAGE_FULL : API_ERR_INTERNAL,
+			ops_reply_error(sink, req->tag_json,
+					r == -ENOSPC ? API_ERR_STORAGE_FULL : API_ERR_INTERNAL,
 					"store stdin: %s; task not accepted", strerror(-r));
 			return;
 		}
 	}
+	argv_json = json_array_text(req->argv, req->argc);
+	env_json = req->env ? env_object_text(req->env, req->envc) : NULL;
 	memset(&st, 0, sizeof(st));
 	st.user = (char *)tenant;
-	st.submitted_by_uid = caller_uid(c);
+	st.submitted_by_uid = c->uid;
 	st.profile = (char *)profile;
-	st.argv_json = json_array_text(req->argv, req->argc);
-	st.env_json = req->env ? env_object_text(req->env, req->envc) : NULL;
+	st.argv_json = argv_json;
+	st.env_json = env_json;
 	st.cwd = (char *)req->cwd;
 	st.stdin_path = stdin_path;
 	st.wall_limit_ms = req->has_timeout ? (int64_t)req->timeout_ms : 0;
@@ -202,23 +148,17 @@ void op_submit(struct daemon *d, struct client *c, struct api_request *req)
 	r = daemon_batch(d) ? store_submit(d->store, &st, &id, &serr) : -EIO;
 	if (r == -EIO && !d->batch_open)
 		snprintf(serr.message, sizeof(serr.message), "cannot begin a store transaction");
-	free(st.argv_json);
-	free(st.env_json);
 	if (r < 0) {
 		if (stdin_path)
 			unlink(stdin_path);
-		free(stdin_path);
-		transport_unix_send_error(d, c, req->tag_json, r == -ENOSPC ? API_ERR_STORAGE_FULL : API_ERR_INTERNAL,
+		ops_reply_error(sink, req->tag_json, r == -ENOSPC ? API_ERR_STORAGE_FULL : API_ERR_INTERNAL,
 				"%s; task not accepted", serr.message);
 		return;
 	}
 	t = calloc(1, sizeof(*t));
 	p = calloc(1, sizeof(*p));
 	if (!t || !p) {
-		free(t);
-		free(p);
-		free(stdin_path);
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_INTERNAL, "out of memory");
+		ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "out of memory");
 		return;
 	}
 	t->ep_kind = EP_TASK;
@@ -229,13 +169,84 @@ void op_submit(struct daemon *d, struct client *c, struct api_request *req)
 	t->wall_limit_ms = (uint64_t)st.wall_limit_ms;
 	t->cpu_limit_ms = req->has_cpu_limit ? req->cpu_limit_ms : 0;
 	t->memory_bytes = (uint64_t)st.memory_limit_bytes;
-	queue_push(d, t);
-	p->client = c;
+	queue_push(d, TAKE_PTR(t));
+	p->sink = ops_sink_ref(sink);
 	p->tag_json = req->tag_json ? strdup(req->tag_json) : NULL;
-	p->id = t->id;
-	p->stdin_path = stdin_path;
+	p->id = id;
+	p->stdin_path = TAKE_PTR(stdin_path);
 	p->next = d->pending;
-	d->pending = p;
+	d->pending = TAKE_PTR(p);
+}
+
+void op_submit(struct daemon *d, const struct caller *c, const struct api_request *req,
+	       struct reply_sink *sink)
+{
+	const char *tenant = ops_acting_tenant(c, req, sink);
+	struct policy_limits lim;
+	struct duser *u;
+	const char *profile;
+	char msg[512];
+	enum api_error_code code;
+
+	if (!tenant)
+		return;
+	if (d->shutting_down) {
+		ops_reply_error(sink, req->tag_json, API_ERR_SHUTTING_DOWN, "corrald is shutting down");
+		return;
+	}
+	if (policy_limits_for(d->policy, tenant, &lim) < 0) {
+		ops_reply_error(sink, req->tag_json, API_ERR_UNKNOWN_USER,
+				"no plan for tenant '%s': no [user %s] section and no [default] plan", tenant, tenant);
+		return;
+	}
+	profile = req->profile ? req->profile : lim.profile;
+	if (!policy_profile(d->policy, profile)) {
+		ops_reply_error(sink, req->tag_json, API_ERR_UNKNOWN_PROFILE, "no profile '%s' in the policy", profile);
+		return;
+	}
+	if (!c->operator_ && strcmp(profile, lim.profile) != 0) {
+		ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN,
+				"profile '%s' is not available on plan %s (its profile is '%s')", profile, lim.plan,
+				lim.profile);
+		return;
+	}
+	if (req->has_timeout && lim.max_task_seconds && req->timeout_ms > lim.max_task_seconds * 1000) {
+		ops_reply_error(sink, req->tag_json, API_ERR_LIMIT_EXCEEDED,
+				"timeout %.1f s is above the %llu s limit of plan %s", req->timeout_ms / 1000.0,
+				(unsigned long long)lim.max_task_seconds, lim.plan);
+		return;
+	}
+	if (req->has_cpu_limit && lim.max_cpu_seconds && req->cpu_limit_ms > lim.max_cpu_seconds * 1000) {
+		ops_reply_error(sink, req->tag_json, API_ERR_LIMIT_EXCEEDED,
+				"CPU limit %.1f s is above the %llu s limit of plan %s", req->cpu_limit_ms / 1000.0,
+				(unsigned long long)lim.max_cpu_seconds, lim.plan);
+		return;
+	}
+	if (req->has_memory && req->memory_bytes > lim.memory_bytes) {
+		ops_reply_error(sink, req->tag_json, API_ERR_LIMIT_EXCEEDED,
+				"memory %llu bytes is above the %llu bytes of plan %s",
+				(unsigned long long)req->memory_bytes, (unsigned long long)lim.memory_bytes, lim.plan);
+		return;
+	}
+	if (req->cwd && req->cwd[0] != '/') {
+		ops_reply_error(sink, req->tag_json, API_ERR_BAD_REQUEST, "cwd '%s' must be an absolute path", req->cwd);
+		return;
+	}
+	u = queue_user(d, tenant);
+	if (!u) {
+		ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	if (lim.max_queued && u->queued >= lim.max_queued) {
+		ops_reply_error(sink, req->tag_json, API_ERR_QUEUE_FULL, "%s: %u/%u tasks queued (plan %s)", tenant,
+				u->queued, lim.max_queued, lim.plan);
+		return;
+	}
+	if (req->no_queue && (code = can_start_now(d, u, &lim, msg, sizeof(msg))) != API_ERR_NONE) {
+		ops_reply(sink, api_response_error(req->tag_json, code, msg));
+		return;
+	}
+	store_and_queue(d, c, req, sink, tenant, profile, u);
 }
 
 void op_submit_finish_batch(struct daemon *d, bool committed, const char *error)
@@ -266,7 +277,7 @@ void op_submit_finish_batch(struct daemon *d, bool committed, const char *error)
 
 				if (body) {
 					snprintf(body, len, "{\"task\":%s}", task);
-					transport_unix_send(d, p->client, api_response_ok(p->tag_json, body));
+					ops_reply(p->sink, api_response_ok(p->tag_json, body));
 				}
 				free(body);
 				free(task);
@@ -277,9 +288,10 @@ void op_submit_finish_batch(struct daemon *d, bool committed, const char *error)
 			queue_remove(d, p->id);  /* gone already if cancelled meanwhile */
 			if (p->stdin_path)
 				unlink(p->stdin_path);
-			transport_unix_send_error(d, p->client, p->tag_json, API_ERR_STORAGE_FULL,
+			ops_reply_error(p->sink, p->tag_json, API_ERR_STORAGE_FULL,
 					"the store could not commit: %s; task not accepted", error ? error : "?");
 		}
+		ops_sink_unref(p->sink);
 		free(p->tag_json);
 		free(p->stdin_path);
 		free(p);

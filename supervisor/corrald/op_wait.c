@@ -1,7 +1,9 @@
 /*
  * supervisor/corrald/op_wait.c — wait and logs: answered at once when they can
- * be, else parked as waiters answered when the task ends or writes, or when
- * their timeout expires (at most MAX_WAITERS_PER_CLIENT per connection).
+ * be, else parked: a waiter holds a reference to the reply sink (not a
+ * connection) and is answered when the task ends or writes, or when its
+ * timeout expires (at most MAX_WAITERS_PER_SINK per sink).  When a sink's
+ * peer goes, the transport drops its waiters (op_wait_drop_sink).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,31 +15,33 @@
 
 #include <jansson.h>
 
-#include "supervisor/corrald/corrald.h"
 #include "supervisor/common/log.h"
+#include "supervisor/common/macros.h"
+#include "supervisor/corrald/corrald.h"
 
 /* ---- wait and logs ------------------------------------------------------ */
 
-#define MAX_WAITERS_PER_CLIENT 256
+#define MAX_WAITERS_PER_SINK 256
 
-static void add_waiter(struct daemon *d, struct client *c, const struct api_request *req, bool logs)
+static void add_waiter(struct daemon *d, struct reply_sink *sink, const struct api_request *req,
+		       bool logs)
 {
 	struct waiter *w;
 	size_t n = 0;
 
 	for (w = d->waiters; w; w = w->next)
-		n += w->client == c;
-	if (n >= MAX_WAITERS_PER_CLIENT) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_TOO_LARGE,
-				"more than %d waits on one connection", MAX_WAITERS_PER_CLIENT);
+		n += w->sink == sink;
+	if (n >= MAX_WAITERS_PER_SINK) {
+		ops_reply_error(sink, req->tag_json, API_ERR_TOO_LARGE,
+				"more than %d waits on one connection", MAX_WAITERS_PER_SINK);
 		return;
 	}
 	w = calloc(1, sizeof(*w));
 	if (!w) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_INTERNAL, "out of memory");
+		ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "out of memory");
 		return;
 	}
-	w->client = c;
+	w->sink = ops_sink_ref(sink);
 	w->tag_json = req->tag_json ? strdup(req->tag_json) : NULL;
 	w->task_id = req->id;
 	w->logs = logs;
@@ -50,47 +54,46 @@ static void add_waiter(struct daemon *d, struct client *c, const struct api_requ
 	d->waiters = w;
 }
 
-void op_wait(struct daemon *d, struct client *c, struct api_request *req)
+void op_wait(struct daemon *d, const struct caller *c, const struct api_request *req,
+	     struct reply_sink *sink)
 {
 	struct store_task st;
 
-	if (!ops_load_visible_task(d, c, req, &st))
+	if (!ops_load_visible_task(d, c, req, sink, &st))
 		return;
 	if (ops_is_terminal(st.state))
-		ops_send_task(d, c, req->tag_json, &st);
+		ops_reply_task(d, sink, req->tag_json, &st);
 	else if (req->has_timeout && req->timeout_ms == 0)
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_WAIT_TIMEOUT, "task %lld is still %s", (long long)st.id,
-				store_state_name(st.state));
+		ops_reply_error(sink, req->tag_json, API_ERR_WAIT_TIMEOUT, "task %lld is still %s",
+				(long long)st.id, store_state_name(st.state));
 	else
-		add_waiter(d, c, req, false);
+		add_waiter(d, sink, req, false);
 	store_task_clear(&st);
 }
 
 /* Answer a logs request if there is something to say: data past offset, or
  * the end.  Returns false when a follow request must keep waiting. */
-static bool answer_logs(struct daemon *d, struct client *c, const char *tag, int64_t id, bool err_stream,
+static bool answer_logs(struct daemon *d, struct reply_sink *sink, const char *tag, int64_t id, bool err_stream,
 			uint64_t offset, uint64_t max, bool follow, bool ended)
 {
 	char path[4300], dir[4200];
-	unsigned char *buf = NULL;
+	_cleanup_free_ unsigned char *buf = NULL;
+	_cleanup_free_ char *b64 = NULL;
+	_cleanup_close_ int fd = -1;
 	ssize_t n = 0;
 	struct stat sb;
 	uint64_t size = 0;
 	json_t *body;
-	char *b64;
-	int fd;
 
 	if (max > API_MAX_LOG_CHUNK)
 		max = API_MAX_LOG_CHUNK;
-	snprintf(path, sizeof(path), "%s/%s", task_start_dir(d, id, dir, sizeof(dir)), err_stream ? "stderr" : "stdout");
+	snprintf(path, sizeof(path), "%s/%s", task_start_dir(d, id, dir, sizeof(dir)),
+		 err_stream ? "stderr" : "stdout");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0 && fstat(fd, &sb) == 0)
 		size = (uint64_t)sb.st_size;
-	if (follow && !ended && size <= offset) {
-		if (fd >= 0)
-			close(fd);
+	if (follow && !ended && size <= offset)
 		return false;
-	}
 	if (fd >= 0 && size > offset) {
 		size_t want = size - offset < max ? (size_t)(size - offset) : (size_t)max;
 
@@ -99,38 +102,36 @@ static bool answer_logs(struct daemon *d, struct client *c, const char *tag, int
 		if (n < 0)
 			n = 0;
 	}
-	if (fd >= 0)
-		close(fd);
 	b64 = api_base64_encode(buf ? buf : (const unsigned char *)"", (size_t)n);
 	body = json_object();
 	json_object_set_new(body, "data_base64", json_string(b64 ? b64 : ""));
 	json_object_set_new(body, "offset", json_integer((json_int_t)(offset + (uint64_t)n)));
 	json_object_set_new(body, "eof", json_boolean(ended && offset + (uint64_t)n >= size));
-	ops_send_ok_json(d, c, tag, body);
-	free(b64);
-	free(buf);
+	ops_reply_ok_json(sink, tag, body);
 	return true;
 }
 
-void op_wait_logs(struct daemon *d, struct client *c, struct api_request *req)
+void op_wait_logs(struct daemon *d, const struct caller *c, const struct api_request *req,
+		  struct reply_sink *sink)
 {
 	struct store_task st;
 	bool err_stream = req->stream && strcmp(req->stream, "stderr") == 0;
 
 	if (req->stream && strcmp(req->stream, "stdout") != 0 && !err_stream) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_BAD_REQUEST, "stream must be stdout or stderr");
+		ops_reply_error(sink, req->tag_json, API_ERR_BAD_REQUEST, "stream must be stdout or stderr");
 		return;
 	}
-	if (!ops_load_visible_task(d, c, req, &st))
+	if (!ops_load_visible_task(d, c, req, sink, &st))
 		return;
-	if (!answer_logs(d, c, req->tag_json, st.id, err_stream, req->offset, req->max ? req->max : API_MAX_LOG_CHUNK,
+	if (!answer_logs(d, sink, req->tag_json, st.id, err_stream, req->offset, req->max ? req->max : API_MAX_LOG_CHUNK,
 			 req->follow, ops_is_terminal(st.state)))
-		add_waiter(d, c, req, true);
+		add_waiter(d, sink, req, true);
 	store_task_clear(&st);
 }
 
 static void free_waiter(struct waiter *w)
 {
+	ops_sink_unref(w->sink);
 	free(w->tag_json);
 	free(w);
 }
@@ -145,14 +146,14 @@ void op_wait_wake(struct daemon *d, int64_t task_id, bool ended)
 
 		if (w->task_id == task_id) {
 			if (w->logs) {
-				done = answer_logs(d, w->client, w->tag_json, task_id, w->stderr_stream, w->offset, w->max,
+				done = answer_logs(d, w->sink, w->tag_json, task_id, w->stderr_stream, w->offset, w->max,
 						   true, ended);
 			} else if (ended) {
 				struct store_task st;
 				struct error err;
 
 				if (store_get_task(d->store, task_id, &st, &err) == 0) {
-					ops_send_task(d, w->client, w->tag_json, &st);
+					ops_reply_task(d, w->sink, w->tag_json, &st);
 					store_task_clear(&st);
 				}
 				done = true;
@@ -177,14 +178,14 @@ void op_wait_check(struct daemon *d)
 		bool done = false;
 
 		if (w->logs)
-			done = answer_logs(d, w->client, w->tag_json, w->task_id, w->stderr_stream, w->offset, w->max,
+			done = answer_logs(d, w->sink, w->tag_json, w->task_id, w->stderr_stream, w->offset, w->max,
 					   true, false);
 		if (!done && w->expires_mono_us && now >= w->expires_mono_us) {
 			if (w->logs)
-				answer_logs(d, w->client, w->tag_json, w->task_id, w->stderr_stream, w->offset, w->max,
+				answer_logs(d, w->sink, w->tag_json, w->task_id, w->stderr_stream, w->offset, w->max,
 					    false, false);
 			else
-				transport_unix_send_error(d, w->client, w->tag_json, API_ERR_WAIT_TIMEOUT,
+				ops_reply_error(w->sink, w->tag_json, API_ERR_WAIT_TIMEOUT,
 						"task %lld has not ended yet", (long long)w->task_id);
 			done = true;
 		}
@@ -197,20 +198,18 @@ void op_wait_check(struct daemon *d)
 	}
 }
 
-void op_wait_drop_client(struct daemon *d, struct client *c)
+void op_wait_drop_sink(struct daemon *d, struct reply_sink *sink)
 {
 	struct waiter **pp = &d->waiters;
 
 	while (*pp) {
 		struct waiter *w = *pp;
 
-		if (w->client == c) {
+		if (w->sink == sink) {
 			*pp = w->next;
 			free_waiter(w);
 		} else {
 			pp = &w->next;
 		}
 	}
-	/* pending submits of c stay: their tasks are stored, the answers go
-	 * nowhere (transport_unix_send drops lines for dead clients) */
 }

@@ -1,14 +1,16 @@
 /*
- * supervisor/corrald/ops.c — corrald's API operations (submit lives in
- * daemon_submit.c, wait and logs in daemon_wait.c).  Who may do what:
- * every user acts as their tenant (policy [access]); operators may act for
- * any tenant and see everything.  A submit is stored in the loop's store
- * batch and answered only after the batch commits (group commit): an
- * acknowledged task is durable.  wait and logs --follow park a waiter that
- * is answered when the task ends or writes, or when its timeout expires.
+ * supervisor/corrald/ops.c — corrald's API operations, free of any
+ * transport: each is (caller, request) -> replies through a reply sink, and
+ * ops_handle() dispatches from api/api_ops.c's table (who may call what).
+ * Here: the sinks, the helpers the operations share, and status, list,
+ * queue, cancel, usage, ping, policy_reload.  submit lives in op_submit.c,
+ * wait and logs in op_wait.c.  Who may do what: every user acts as their
+ * tenant (policy [access]); operators may act for any tenant and see
+ * everything.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,52 +19,104 @@
 
 #include <jansson.h>
 
+#include "supervisor/common/log.h"
+#include "supervisor/common/macros.h"
 #include "supervisor/common/version.h"
 #include "supervisor/corrald/corrald.h"
-#include "supervisor/common/log.h"
+
+/* ---- reply sinks -------------------------------------------------------- */
+
+struct reply_sink *ops_sink_ref(struct reply_sink *sink)
+{
+	sink->refs++;
+	return sink;
+}
+
+void ops_sink_unref(struct reply_sink *sink)
+{
+	if (sink && --sink->refs == 0)
+		sink->release(sink);
+}
+
+void ops_sink_gone(struct daemon *d, struct reply_sink *sink)
+{
+	sink->gone = true;
+	op_wait_drop_sink(d, sink);
+	/* pending submits keep their reference: their tasks are stored, the
+	 * answers are discarded */
+}
+
+void ops_reply(struct reply_sink *sink, char *line)
+{
+	if (!line)
+		return;
+	if (sink->gone) {
+		free(line);
+		return;
+	}
+	sink->send(sink, line);
+}
+
+void ops_reply_error(struct reply_sink *sink, const char *tag_json, enum api_error_code code,
+		     const char *fmt, ...)
+{
+	char msg[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ops_reply(sink, api_response_error(tag_json, code, msg));
+}
+
+void ops_reply_ok_json(struct reply_sink *sink, const char *tag, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	ops_reply(sink, api_response_ok(tag, text));
+	free(text);
+	json_decref(body);
+}
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static const char *task_tenant_ok(struct client *c, const char *owner)
+static bool may_see_tenant(const struct caller *c, const char *owner)
 {
-	if (caller_is_operator(c) || strcmp(owner, caller_tenant(c)) == 0)
-		return NULL;
-	return "forbidden";
+	return c->operator_ || strcmp(owner, c->tenant) == 0;
 }
 
-/* The tenant a request acts for; NULL after answering forbidden. */
-const char *ops_acting_tenant(struct daemon *d, struct client *c, const struct api_request *req)
+const char *ops_acting_tenant(const struct caller *c, const struct api_request *req,
+			      struct reply_sink *sink)
 {
-	if (!req->user || strcmp(req->user, caller_tenant(c)) == 0)
-		return caller_tenant(c);
-	if (caller_is_operator(c))
+	if (!req->user || strcmp(req->user, c->tenant) == 0)
+		return c->tenant;
+	if (c->operator_)
 		return req->user;
-	transport_unix_send_error(d, c, req->tag_json, API_ERR_FORBIDDEN,
-			"%s may only act as tenant '%s' (operators may act for others)", caller_tenant(c),
-			caller_tenant(c));
+	ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN,
+			"%s may only act as tenant '%s' (operators may act for others)", c->tenant,
+			c->tenant);
 	return NULL;
 }
 
-/* Load task id and check the caller may see it; false after answering. */
-bool ops_load_visible_task(struct daemon *d, struct client *c, const struct api_request *req,
-			      struct store_task *st)
+bool ops_load_visible_task(struct daemon *d, const struct caller *c, const struct api_request *req,
+			   struct reply_sink *sink, struct store_task *st)
 {
 	struct error err;
 	int r = store_get_task(d->store, req->id, st, &err);
 
 	if (r == -ENOENT) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_NOT_FOUND, "task %lld does not exist",
+		ops_reply_error(sink, req->tag_json, API_ERR_NOT_FOUND, "task %lld does not exist",
 				(long long)req->id);
 		return false;
 	}
 	if (r < 0) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_INTERNAL, "read task %lld: %s", (long long)req->id,
-				err.message);
+		ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "read task %lld: %s",
+				(long long)req->id, err.message);
 		return false;
 	}
-	if (task_tenant_ok(c, st->user)) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_FORBIDDEN, "task %lld belongs to another tenant",
-				(long long)req->id);
+	if (!may_see_tenant(c, st->user)) {
+		ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN,
+				"task %lld belongs to another tenant", (long long)req->id);
 		store_task_clear(st);
 		return false;
 	}
@@ -86,30 +140,19 @@ char *ops_task_json(struct daemon *d, const struct store_task *t)
 	return json;
 }
 
-void ops_send_ok_json(struct daemon *d, struct client *c, const char *tag, json_t *body)
+void ops_reply_task(struct daemon *d, struct reply_sink *sink, const char *tag,
+		    const struct store_task *st)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-
-	transport_unix_send(d, c, api_response_ok(tag, text));
-	free(text);
-	json_decref(body);
-}
-
-void ops_send_task(struct daemon *d, struct client *c, const char *tag, const struct store_task *st)
-{
-	char *task = ops_task_json(d, st);
+	_cleanup_free_ char *task = ops_task_json(d, st);
 	size_t len = task ? strlen(task) + 16 : 0;
-	char *body = task ? malloc(len) : NULL;
+	_cleanup_free_ char *body = task ? malloc(len) : NULL;
 
 	if (!body) {
-		transport_unix_send_error(d, c, tag, API_ERR_INTERNAL, "out of memory");
-		free(task);
+		ops_reply_error(sink, tag, API_ERR_INTERNAL, "out of memory");
 		return;
 	}
 	snprintf(body, len, "{\"task\":%s}", task);
-	transport_unix_send(d, c, api_response_ok(tag, body));
-	free(body);
-	free(task);
+	ops_reply(sink, api_response_ok(tag, body));
 }
 
 bool ops_is_terminal(enum store_task_state s)
@@ -119,17 +162,19 @@ bool ops_is_terminal(enum store_task_state s)
 
 /* ---- status, list, queue, cancel ---------------------------------------- */
 
-static void op_status(struct daemon *d, struct client *c, struct api_request *req)
+static void op_status(struct daemon *d, const struct caller *c, const struct api_request *req,
+                      struct reply_sink *sink)
 {
 	struct store_task st;
 
-	if (!ops_load_visible_task(d, c, req, &st))
+	if (!ops_load_visible_task(d, c, req, sink, &st))
 		return;
-	ops_send_task(d, c, req->tag_json, &st);
+	ops_reply_task(d, sink, req->tag_json, &st);
 	store_task_clear(&st);
 }
 
-static void op_list(struct daemon *d, struct client *c, struct api_request *req)
+static void op_list(struct daemon *d, const struct caller *c, const struct api_request *req,
+                    struct reply_sink *sink)
 {
 	const char *user = req->user;
 	struct store_filter filter = { .user = NULL, .state = -1, .limit = API_DEFAULT_LIST_LIMIT };
@@ -138,16 +183,16 @@ static void op_list(struct daemon *d, struct client *c, struct api_request *req)
 	enum store_task_state state;
 	json_t *body, *tasks;
 
-	if (!caller_is_operator(c)) {
-		if (user && strcmp(user, caller_tenant(c)) != 0) {
-			transport_unix_send_error(d, c, req->tag_json, API_ERR_FORBIDDEN, "only operators may list other tenants' tasks");
+	if (!c->operator_) {
+		if (user && strcmp(user, c->tenant) != 0) {
+			ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN, "only operators may list other tenants' tasks");
 			return;
 		}
-		user = caller_tenant(c);
+		user = c->tenant;
 	}
 	if (req->state) {
 		if (store_state_parse(req->state, &state) < 0) {
-			transport_unix_send_error(d, c, req->tag_json, API_ERR_BAD_REQUEST,
+			ops_reply_error(sink, req->tag_json, API_ERR_BAD_REQUEST,
 					"unknown state '%s' (queued, running, succeeded, failed, cancelled)", req->state);
 			return;
 		}
@@ -157,7 +202,7 @@ static void op_list(struct daemon *d, struct client *c, struct api_request *req)
 	if (req->limit)
 		filter.limit = req->limit;
 	if (store_list_tasks(d->store, &filter, &list, &err) < 0) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_INTERNAL, "list tasks: %s", err.message);
+		ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "list tasks: %s", err.message);
 		return;
 	}
 	tasks = json_array();
@@ -172,25 +217,26 @@ static void op_list(struct daemon *d, struct client *c, struct api_request *req)
 	store_task_list_free(&list);
 	body = json_object();
 	json_object_set_new(body, "tasks", tasks);
-	ops_send_ok_json(d, c, req->tag_json, body);
+	ops_reply_ok_json(sink, req->tag_json, body);
 }
 
-static void op_queue(struct daemon *d, struct client *c, struct api_request *req)
+static void op_queue(struct daemon *d, const struct caller *c, const struct api_request *req,
+                     struct reply_sink *sink)
 {
 	const char *user = req->user;
 	struct queue_entry *entries = NULL;
 	size_t n = 0;
 	json_t *body, *queue;
 
-	if (!caller_is_operator(c)) {
-		if (user && strcmp(user, caller_tenant(c)) != 0) {
-			transport_unix_send_error(d, c, req->tag_json, API_ERR_FORBIDDEN, "only operators may see other tenants' queues");
+	if (!c->operator_) {
+		if (user && strcmp(user, c->tenant) != 0) {
+			ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN, "only operators may see other tenants' queues");
 			return;
 		}
-		user = caller_tenant(c);
+		user = c->tenant;
 	}
 	if (queue_describe(d, user, 0, &entries, &n) < 0) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_INTERNAL, "out of memory");
+		ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "out of memory");
 		return;
 	}
 	queue = json_array();
@@ -212,22 +258,23 @@ static void op_queue(struct daemon *d, struct client *c, struct api_request *req
 	free(entries);
 	body = json_object();
 	json_object_set_new(body, "queue", queue);
-	ops_send_ok_json(d, c, req->tag_json, body);
+	ops_reply_ok_json(sink, req->tag_json, body);
 }
 
-static void op_cancel(struct daemon *d, struct client *c, struct api_request *req)
+static void op_cancel(struct daemon *d, const struct caller *c, const struct api_request *req,
+                      struct reply_sink *sink)
 {
 	struct store_task st;
 	struct error err;
 	struct dtask *t;
 	char by[300];
 
-	if (!ops_load_visible_task(d, c, req, &st))
+	if (!ops_load_visible_task(d, c, req, sink, &st))
 		return;
-	snprintf(by, sizeof(by), "%s", caller_tenant(c));
+	snprintf(by, sizeof(by), "%s", c->tenant);
 	if (st.state == STORE_QUEUED) {
 		if (store_cancel_queued(d->store, st.id, (int64_t)daemon_now_us(d), &err) < 0) {
-			transport_unix_send_error(d, c, req->tag_json, API_ERR_INTERNAL, "cancel: %s", err.message);
+			ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "cancel: %s", err.message);
 			store_task_clear(&st);
 			return;
 		}
@@ -243,7 +290,7 @@ static void op_cancel(struct daemon *d, struct client *c, struct api_request *re
 		task_watch_cancel(d, t, by);
 		log_task(LOG_LEVEL_INFO, st.id, "cancel requested by %s; killing its jail", by);
 	}
-	ops_send_task(d, c, req->tag_json, &st);
+	ops_reply_task(d, sink, req->tag_json, &st);
 	store_task_clear(&st);
 }
 
@@ -273,7 +320,8 @@ static json_t *usage_entry(struct daemon *d, const char *user, const char *month
 	return o;
 }
 
-static void op_usage(struct daemon *d, struct client *c, struct api_request *req)
+static void op_usage(struct daemon *d, const struct caller *c, const struct api_request *req,
+                     struct reply_sink *sink)
 {
 	char month[8];
 	const char *user = req->user;
@@ -284,13 +332,13 @@ static void op_usage(struct daemon *d, struct client *c, struct api_request *req
 	} else {
 		daemon_month(d, daemon_now_us(d), month);
 	}
-	if (!caller_is_operator(c)) {
-		if (user && strcmp(user, caller_tenant(c)) != 0) {
+	if (!c->operator_) {
+		if (user && strcmp(user, c->tenant) != 0) {
 			json_decref(list);
-			transport_unix_send_error(d, c, req->tag_json, API_ERR_FORBIDDEN, "only operators may see other tenants' usage");
+			ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN, "only operators may see other tenants' usage");
 			return;
 		}
-		user = caller_tenant(c);
+		user = c->tenant;
 	}
 	if (user) {
 		json_array_append_new(list, usage_entry(d, user, month));
@@ -306,20 +354,17 @@ static void op_usage(struct daemon *d, struct client *c, struct api_request *req
 	}
 	body = json_object();
 	json_object_set_new(body, "usage", list);
-	ops_send_ok_json(d, c, req->tag_json, body);
+	ops_reply_ok_json(sink, req->tag_json, body);
 }
 
-static void op_policy_reload(struct daemon *d, struct client *c, struct api_request *req)
+static void op_policy_reload(struct daemon *d, const struct caller *c, const struct api_request *req,
+                             struct reply_sink *sink)
 {
 	char *errors = NULL;
 	json_t *body;
 
-	if (!caller_is_operator(c)) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_FORBIDDEN, "only operators may reload the policy");
-		return;
-	}
 	if (daemon_reload_policy(d, &errors) < 0) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_POLICY_INVALID, "%s", errors ? errors : "policy has errors");
+		ops_reply_error(sink, req->tag_json, API_ERR_POLICY_INVALID, "%s", errors ? errors : "policy has errors");
 		free(errors);
 		return;
 	}
@@ -328,56 +373,52 @@ static void op_policy_reload(struct daemon *d, struct client *c, struct api_requ
 	json_object_set_new(body, "plans", json_integer((json_int_t)policy_count(d->policy, POLICY_PLANS)));
 	json_object_set_new(body, "users", json_integer((json_int_t)policy_count(d->policy, POLICY_USERS)));
 	json_object_set_new(body, "profiles", json_integer((json_int_t)policy_count(d->policy, POLICY_PROFILES)));
-	ops_send_ok_json(d, c, req->tag_json, body);
+	ops_reply_ok_json(sink, req->tag_json, body);
 }
 
-static void op_ping(struct daemon *d, struct client *c, struct api_request *req)
+static void op_ping(struct daemon *d, const struct caller *c, const struct api_request *req,
+                    struct reply_sink *sink)
 {
 	json_t *body = json_object();
 
 	json_object_set_new(body, "version", json_string(version_string()));
 	json_object_set_new(body, "pid", json_integer(getpid()));
-	ops_send_ok_json(d, c, req->tag_json, body);
+	ops_reply_ok_json(sink, req->tag_json, body);
 }
 
-void ops_handle(struct daemon *d, struct client *c, struct api_request *req)
+typedef void ops_handler(struct daemon *d, const struct caller *c, const struct api_request *req,
+			 struct reply_sink *sink);
+
+/* One handler per op of api_ops.c's table, in its order. */
+static ops_handler *const handlers[] = {
+	[API_OP_PING] = op_ping,          [API_OP_VERSION] = op_ping,
+	[API_OP_SUBMIT] = op_submit,      [API_OP_STATUS] = op_status,
+	[API_OP_LIST] = op_list,          [API_OP_QUEUE] = op_queue,
+	[API_OP_CANCEL] = op_cancel,      [API_OP_WAIT] = op_wait,
+	[API_OP_LOGS] = op_wait_logs,     [API_OP_USAGE] = op_usage,
+	[API_OP_POLICY_RELOAD] = op_policy_reload,
+};
+_Static_assert(ELEMENTSOF(handlers) == API_OP_COUNT, "one handler per op of api_ops.c");
+
+void ops_handle(struct daemon *d, const struct caller *c, const struct api_request *req,
+		struct reply_sink *sink)
 {
-	if (!caller_may_use(c)) {
-		transport_unix_send_error(d, c, req->tag_json, API_ERR_FORBIDDEN, "user %s may not use corral (policy [access])",
-				caller_tenant(c));
+	const struct api_op_info *op = api_ops_get(req->op);
+
+	if (!c->allowed) {
+		ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN,
+				"user %s may not use corral (policy [access])", c->tenant);
 		return;
 	}
-	switch (req->op) {
-	case API_OP_PING:
-	case API_OP_VERSION:
-		op_ping(d, c, req);
-		break;
-	case API_OP_SUBMIT:
-		op_submit(d, c, req);
-		break;
-	case API_OP_STATUS:
-		op_status(d, c, req);
-		break;
-	case API_OP_LIST:
-		op_list(d, c, req);
-		break;
-	case API_OP_QUEUE:
-		op_queue(d, c, req);
-		break;
-	case API_OP_CANCEL:
-		op_cancel(d, c, req);
-		break;
-	case API_OP_WAIT:
-		op_wait(d, c, req);
-		break;
-	case API_OP_LOGS:
-		op_wait_logs(d, c, req);
-		break;
-	case API_OP_USAGE:
-		op_usage(d, c, req);
-		break;
-	case API_OP_POLICY_RELOAD:
-		op_policy_reload(d, c, req);
-		break;
+	if (!op || !handlers[req->op]) {
+		ops_reply_error(sink, req->tag_json, API_ERR_UNKNOWN_OP, "op %d is not served",
+				(int)req->op);
+		return;
 	}
+	if (op->access == API_ACCESS_OPERATOR && !c->operator_) {
+		ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN, "only operators may %s",
+				op->summary);
+		return;
+	}
+	handlers[req->op](d, c, req, sink);
 }

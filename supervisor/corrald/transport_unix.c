@@ -1,15 +1,15 @@
 /*
- * supervisor/corrald/transport_unix.c — client connections of corrald: accept, learn
- * the caller from SO_PEERCRED (never from the request), read lines (capped:
- * an oversized line is answered too_large and skipped), hand parsed requests
- * to daemon_ops.c, queue and flush responses.  A connection that misbehaves
- * is closed; the daemon never is.  Connections are freed only at the end of
- * a loop iteration, so no epoll event can point at freed memory.
+ * supervisor/corrald/transport_unix.c — the Unix socket transport: accept,
+ * learn the caller once per connection from SO_PEERCRED (never from the
+ * request; caller.c says who that is), read lines (capped: an oversized line
+ * is answered too_large and skipped), hand parsed requests to ops_handle()
+ * with the connection's reply sink, queue and flush the replies.  Only bytes
+ * and framing here: no operation knows about connections.  A connection that
+ * misbehaves is closed; the daemon never is.  Connections are freed only at
+ * the end of a loop iteration, so no epoll event can point at freed memory;
+ * the sink outlives it while a reply (a submit's) still holds it.
  */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +17,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "supervisor/corrald/corrald.h"
 #include "supervisor/common/log.h"
+#include "supervisor/common/macros.h"
+#include "supervisor/corrald/corrald.h"
 
 #define READ_CHUNK 65536
 #define MAX_CLIENTS 4096
@@ -29,13 +30,8 @@ struct client {
 	int ep_kind;                 /* EP_CLIENT: first member */
 	struct client *next;
 	int fd;
-	uid_t uid;
-	gid_t gid;
-	pid_t pid;
-	char *user;                  /* Unix user name */
-	char *tenant;
-	bool operator_;
-	bool may_use;
+	struct caller caller;
+	struct reply_sink *sink;     /* replies to this connection (ctx: back to us) */
 	char *in;                    /* bytes read, not yet a full line */
 	size_t in_len, in_cap;
 	bool skipping;               /* discarding the rest of an oversized line */
@@ -43,66 +39,36 @@ struct client {
 	size_t out_len, out_off, out_cap;
 	bool dead;
 	bool want_write;
+	struct daemon *daemon;       /* for the sink's send */
 };
 
 static size_t n_clients;
 
-uid_t caller_uid(const struct client *c)
-{
-	return c->uid;
-}
+static void client_queue_line(struct daemon *d, struct client *c, char *line);
 
-const char *caller_tenant(const struct client *c)
-{
-	return c->tenant;
-}
-
-bool caller_is_operator(const struct client *c)
-{
-	return c->operator_;
-}
-
-bool caller_may_use(const struct client *c)
-{
-	return c->may_use;
-}
-
-/* Who is calling: user and group names, operator or not, which tenant. */
 static void identify(struct daemon *d, struct client *c)
 {
-	struct passwd pw, *pwp = NULL;
-	struct group gr, *grp = NULL;
-	char buf[16384], primary[256] = "";
-	gid_t gids[64];
-	int ngids = 64;
-	const char *groups[66];
-	size_t n = 0;
+	int r = caller_identify(&c->caller, d->policy);
 
-	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp) {
-		c->user = strdup(pw.pw_name);
-		if (getgrouplist(pw.pw_name, pw.pw_gid, gids, &ngids) < 0)
-			ngids = 0;
-	} else {
-		char num[32];
+	if (r < 0)
+		log_warning_errno(r, "uid %u (pid %d): cannot read every group; group rules "
+				  "see only those read", (unsigned)c->caller.uid, (int)c->caller.pid);
+}
 
-		snprintf(num, sizeof(num), "uid%u", (unsigned)c->uid);
-		c->user = strdup(num);
-		ngids = 0;
+static void sink_send(struct reply_sink *sink, char *line)
+{
+	struct client *c = sink->ctx;
+
+	if (!c) {
+		free(line);
+		return;
 	}
-	if (getgrgid_r(c->gid, &gr, buf, sizeof(buf), &grp) == 0 && grp)
-		snprintf(primary, sizeof(primary), "%s", gr.gr_name);
-	/* group names for the operator check */
-	char *names[64];
-	for (int i = 0; i < ngids && n < 64; i++) {
-		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &grp) == 0 && grp)
-			names[n] = strdup(gr.gr_name), groups[n] = names[n], n++;
-	}
-	groups[n] = NULL;
-	c->operator_ = policy_is_operator(d->policy, c->user, groups);
-	c->may_use = policy_may_use(d->policy, c->user, groups);
-	c->tenant = strdup(policy_tenant_of(d->policy, c->user, primary[0] ? primary : c->user));
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
+	client_queue_line(c->daemon, c, line);
+}
+
+static void sink_release(struct reply_sink *sink)
+{
+	free(sink);
 }
 
 static size_t clients_of_uid(const struct daemon *d, uid_t uid)
@@ -110,9 +76,47 @@ static size_t clients_of_uid(const struct daemon *d, uid_t uid)
 	size_t n = 0;
 
 	for (const struct client *c = d->clients; c; c = c->next)
-		if (!c->dead && c->uid == uid)
+		if (!c->dead && c->caller.uid == uid)
 			n++;
 	return n;
+}
+
+static void free_client(struct client *c);
+
+/* A connection accepted from cred's process (takes fd). */
+static int add_client(struct daemon *d, int fd, const struct ucred *cred)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	struct reply_sink *sink = calloc(1, sizeof(*sink));
+
+	if (!c || !sink) {
+		free(c);
+		free(sink);
+		close(fd);
+		return -ENOMEM;
+	}
+	c->ep_kind = EP_CLIENT;
+	c->fd = fd;
+	c->daemon = d;
+	c->caller.uid = cred->uid;
+	c->caller.gid = cred->gid;
+	c->caller.pid = cred->pid;
+	sink->send = sink_send;
+	sink->release = sink_release;
+	sink->ctx = c;
+	sink->refs = 1;
+	c->sink = sink;
+	n_clients++;
+	identify(d, c);
+	if (daemon_epoll_add(d, fd, EPOLLIN | EPOLLRDHUP, c) < 0) {
+		int r = -errno;
+
+		free_client(c);
+		return r;
+	}
+	c->next = d->clients;
+	d->clients = c;
+	return 0;
 }
 
 void transport_unix_accept(struct daemon *d)
@@ -120,8 +124,8 @@ void transport_unix_accept(struct daemon *d)
 	for (;;) {
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
-		struct client *c;
-		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		int r;
+		_cleanup_close_ int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
@@ -131,7 +135,6 @@ void transport_unix_accept(struct daemon *d)
 		if (n_clients >= MAX_CLIENTS || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 			log_warning("refusing a connection: %s", n_clients >= MAX_CLIENTS ? "too many clients"
 				    : strerror(errno));
-			close(fd);
 			continue;
 		}
 		if (cred.uid != 0 && clients_of_uid(d, cred.uid) >= MAX_CLIENTS_PER_UID) {
@@ -141,41 +144,18 @@ void transport_unix_accept(struct daemon *d)
 			if (write(fd, busy, sizeof(busy) - 1) < 0) {
 				/* it is being refused anyway */
 			}
-			close(fd);
 			continue;
 		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			continue;
-		}
-		c->ep_kind = EP_CLIENT;
-		c->fd = fd;
-		c->uid = cred.uid;
-		c->gid = cred.gid;
-		c->pid = cred.pid;
-		identify(d, c);
-		if (daemon_epoll_add(d, fd, EPOLLIN | EPOLLRDHUP, c) < 0) {
-			free(c->user);
-			free(c->tenant);
-			free(c);
-			close(fd);
-			continue;
-		}
-		c->next = d->clients;
-		d->clients = c;
-		n_clients++;
+		r = add_client(d, TAKE_FD(fd), &cred);
+		if (r < 0)
+			log_warning_errno(r, "refusing a connection from uid %u", (unsigned)cred.uid);
 	}
 }
 
 void transport_unix_reidentify_all(struct daemon *d)
 {
-	for (struct client *c = d->clients; c; c = c->next) {
-		free(c->user);
-		free(c->tenant);
-		c->user = c->tenant = NULL;
+	for (struct client *c = d->clients; c; c = c->next)
 		identify(d, c);
-	}
 }
 
 static void kill_client(struct daemon *d, struct client *c)
@@ -184,10 +164,10 @@ static void kill_client(struct daemon *d, struct client *c)
 		return;
 	c->dead = true;
 	daemon_epoll_del(d, c->fd);
-	op_wait_drop_client(d, c);
+	ops_sink_gone(d, c->sink);
 }
 
-void transport_unix_send(struct daemon *d, struct client *c, char *line)
+static void client_queue_line(struct daemon *d, struct client *c, char *line)
 {
 	size_t len;
 
@@ -199,7 +179,7 @@ void transport_unix_send(struct daemon *d, struct client *c, char *line)
 	}
 	len = strlen(line);
 	if (c->out_len - c->out_off + len > MAX_OUTPUT) {
-		log_warning("client pid %d does not read its answers; dropping it", (int)c->pid);
+		log_warning("client pid %d does not read its answers; dropping it", (int)c->caller.pid);
 		free(line);
 		kill_client(d, c);
 		return;
@@ -226,18 +206,6 @@ void transport_unix_send(struct daemon *d, struct client *c, char *line)
 	free(line);
 }
 
-void transport_unix_send_error(struct daemon *d, struct client *c, const char *tag_json, enum api_error_code code,
-		     const char *fmt, ...)
-{
-	char msg[8192];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	transport_unix_send(d, c, api_response_error(tag_json, code, msg));
-}
-
 static void handle_line(struct daemon *d, struct client *c, const char *line, size_t len)
 {
 	struct api_request req;
@@ -250,11 +218,11 @@ static void handle_line(struct daemon *d, struct client *c, const char *line, si
 		return;
 	memset(&req, 0, sizeof(req));
 	if (api_request_parse(line, len, &req, &code, msg, sizeof(msg)) < 0) {
-		transport_unix_send(d, c, api_response_error(req.tag_json, code ? code : API_ERR_BAD_REQUEST, msg));
+		ops_reply(c->sink, api_response_error(req.tag_json, code ? code : API_ERR_BAD_REQUEST, msg));
 		api_request_free(&req);
 		return;
 	}
-	ops_handle(d, c, &req);
+	ops_handle(d, &c->caller, &req, c->sink);
 	api_request_free(&req);
 }
 
@@ -311,7 +279,7 @@ static void read_input(struct daemon *d, struct client *c)
 		}
 		if (c->in_len > API_MAX_LINE) {
 			if (!c->skipping)
-				transport_unix_send_error(d, c, NULL, API_ERR_TOO_LARGE,
+				ops_reply_error(c->sink, NULL, API_ERR_TOO_LARGE,
 						"request line longer than %u bytes", API_MAX_LINE);
 			c->skipping = true;
 			c->in_len = 0;
@@ -352,13 +320,16 @@ void transport_unix_event(struct daemon *d, struct client *c, uint32_t events)
 		write_output(d, c);
 }
 
+/* The sink may live on (a pending submit's reference): it forgets us. */
 static void free_client(struct client *c)
 {
+	c->sink->ctx = NULL;
+	c->sink->gone = true;
+	ops_sink_unref(c->sink);
 	close(c->fd);
 	free(c->in);
 	free(c->out);
-	free(c->user);
-	free(c->tenant);
+	caller_clear(&c->caller);
 	free(c);
 	n_clients--;
 }
@@ -395,8 +366,10 @@ void transport_unix_close_all(struct daemon *d)
 		struct client *c = d->clients;
 
 		d->clients = c->next;
-		if (!c->dead)
+		if (!c->dead) {
 			daemon_epoll_del(d, c->fd);
+			ops_sink_gone(d, c->sink);
+		}
 		free_client(c);
 	}
 }

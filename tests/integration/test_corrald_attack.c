@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pwd.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -374,6 +375,77 @@ static void test_policy_reload_revokes_rights_of_open_connections(void **state)
 	close(user_fd);
 }
 
+/* A real user in MANY_GROUPS groups whose operator rule names the last one:
+ * corrald read at most 64 groups (and, when there were more, none at all),
+ * so the rule was silently dropped.  The user and groups are created for
+ * the test and removed after it. */
+#define MANY_GROUPS 70
+
+static char many_user[32];
+static unsigned many_tag;
+
+static void remove_many_groups_user(void)
+{
+	char cmd[128];
+
+	if (!many_user[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "userdel %s >/dev/null 2>&1", many_user);
+	if (system(cmd) != 0) {
+		/* it may not have been created */
+	}
+	for (unsigned i = 0; i < MANY_GROUPS; i++) {
+		snprintf(cmd, sizeof(cmd), "groupdel crg%u_%u >/dev/null 2>&1", many_tag, i);
+		if (system(cmd) != 0) {
+			/* idem */
+		}
+	}
+	many_user[0] = '\0';
+}
+
+static int teardown_many_groups(void **state)
+{
+	remove_many_groups_user();
+	return teardown(state);
+}
+
+static void test_operator_rule_on_a_users_70th_group_is_honoured(void **state)
+{
+	static char cmd[MANY_GROUPS * 24 + 128];
+	char access[256];
+	struct passwd *pw;
+	size_t used;
+	int fd;
+
+	(void)state;
+	require_root();
+	many_tag = (unsigned)getpid() % 100000u;
+	snprintf(many_user, sizeof(many_user), "cru%u", many_tag);
+	for (unsigned i = 0; i < MANY_GROUPS; i++) {
+		snprintf(cmd, sizeof(cmd), "groupadd crg%u_%u", many_tag, i);
+		if (system(cmd) != 0)
+			fail_msg("%s failed", cmd);
+	}
+	used = (size_t)snprintf(cmd, sizeof(cmd), "useradd -M -N -s /usr/sbin/nologin -G ");
+	for (unsigned i = 0; i < MANY_GROUPS; i++)
+		used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, "%scrg%u_%u", i ? "," : "",
+					 many_tag, i);
+	snprintf(cmd + used, sizeof(cmd) - used, " %s", many_user);
+	if (system(cmd) != 0)
+		fail_msg("useradd failed: %s", cmd);
+	pw = getpwnam(many_user);
+	assert_non_null(pw);
+
+	snprintf(access, sizeof(access), "[access]\noperators = root @crg%u_%u\n", many_tag,
+		 MANY_GROUPS - 1);
+	start_with(access, NULL);
+	fd = corrald_connect_as(&daemon_, pw->pw_uid, pw->pw_gid);
+	assert_true(fd >= 0);
+	/* only operators may list another tenant's tasks */
+	assert_ok(call_raw(fd, "{\"op\":\"list\",\"user\":\"root\"}"));
+	close(fd);
+}
+
 /* submit's stdin goes to tasks/stdin-XXXXXX and is never removed: each
  * finished (or cancelled) task leaves up to 1 MiB behind for ever, so a
  * tenant fills the state disk at max_queued per round, without limit. */
@@ -546,6 +618,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_non_operator_cannot_exceed_plan_or_act_for_others, teardown),
 		cmocka_unit_test_teardown(test_hostile_json_is_answered_and_the_daemon_lives, teardown),
 		cmocka_unit_test_teardown(test_logs_offsets_at_the_edges, teardown),
+		cmocka_unit_test_teardown(test_operator_rule_on_a_users_70th_group_is_honoured,
+					  teardown_many_groups),
 	};
 
 	if (getenv("ATTACK_FILTER"))  /* e.g. "*flood*" */

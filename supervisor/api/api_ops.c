@@ -1,0 +1,87 @@
+/*
+ * supervisor/api/api_ops.c — THE description of corrald's API: every
+ * operation, its request fields (and which are required), who may call it
+ * and whether it changes anything.  The request codec (api.c) validates
+ * requests from this table, corrald dispatches from it (corrald/ops.c), and
+ * the client's command table (corral/commands.c) takes op names and the
+ * fields its options may set from it.  Field meanings and replies: api.h.
+ */
+#include <string.h>
+
+#include "supervisor/api/api.h"
+#include "supervisor/common/macros.h"
+
+static const struct api_field submit_fields[] = {
+	{ "argv", API_FIELD_ARGV, true },          { "user", API_FIELD_USER, false },
+	{ "profile", API_FIELD_PROFILE, false },   { "env", API_FIELD_ENV, false },
+	{ "cwd", API_FIELD_CWD, false },           { "stdin", API_FIELD_STDIN, false },
+	{ "timeout_ms", API_FIELD_TIMEOUT, false }, { "cpu_limit_ms", API_FIELD_CPU_LIMIT, false },
+	{ "memory_bytes", API_FIELD_MEMORY, false }, { "no_queue", API_FIELD_NO_QUEUE, false },
+};
+static const struct api_field id_fields[] = { { "id", API_FIELD_ID, true } };
+static const struct api_field list_fields[] = {
+	{ "user", API_FIELD_USER, false }, { "state", API_FIELD_STATE, false },
+	{ "limit", API_FIELD_LIMIT, false },
+};
+static const struct api_field queue_fields[] = { { "user", API_FIELD_USER, false } };
+static const struct api_field wait_fields[] = {
+	{ "id", API_FIELD_ID, true }, { "timeout_ms", API_FIELD_TIMEOUT, false },
+};
+static const struct api_field logs_fields[] = {
+	{ "id", API_FIELD_ID, true },          { "stream", API_FIELD_STREAM, false },
+	{ "offset", API_FIELD_OFFSET, false }, { "max", API_FIELD_MAX, false },
+	{ "follow", API_FIELD_FOLLOW, false },
+};
+static const struct api_field usage_fields[] = {
+	{ "user", API_FIELD_USER, false }, { "month", API_FIELD_MONTH, false },
+};
+
+#define FIELDS(a) a, ELEMENTSOF(a)
+#define NO_FIELDS NULL, 0
+
+/* In enum api_op order; the order is also the one "unknown op" lists. */
+static const struct api_op_info ops[API_OP_COUNT] = {
+	[API_OP_PING] = { API_OP_PING, "ping", NO_FIELDS, API_ACCESS_USER, false,
+			  "check that corrald answers" },
+	[API_OP_VERSION] = { API_OP_VERSION, "version", NO_FIELDS, API_ACCESS_USER, false,
+			     "say corrald's version" },
+	[API_OP_SUBMIT] = { API_OP_SUBMIT, "submit", FIELDS(submit_fields), API_ACCESS_USER, true,
+			    "queue a task" },
+	[API_OP_STATUS] = { API_OP_STATUS, "status", FIELDS(id_fields), API_ACCESS_USER, false,
+			    "show a task" },
+	[API_OP_LIST] = { API_OP_LIST, "list", FIELDS(list_fields), API_ACCESS_USER, false,
+			  "list tasks" },
+	[API_OP_QUEUE] = { API_OP_QUEUE, "queue", FIELDS(queue_fields), API_ACCESS_USER, false,
+			   "show the queue" },
+	[API_OP_CANCEL] = { API_OP_CANCEL, "cancel", FIELDS(id_fields), API_ACCESS_USER, true,
+			    "cancel a task" },
+	[API_OP_WAIT] = { API_OP_WAIT, "wait", FIELDS(wait_fields), API_ACCESS_USER, false,
+			  "wait for a task to end" },
+	[API_OP_LOGS] = { API_OP_LOGS, "logs", FIELDS(logs_fields), API_ACCESS_USER, false,
+			  "read a task's output" },
+	[API_OP_USAGE] = { API_OP_USAGE, "usage", FIELDS(usage_fields), API_ACCESS_USER, false,
+			   "show CPU usage and budgets" },
+	[API_OP_POLICY_RELOAD] = { API_OP_POLICY_RELOAD, "policy_reload", NO_FIELDS,
+				   API_ACCESS_OPERATOR, true, "reload the policy" },
+};
+
+const struct api_op_info *api_ops_get(enum api_op op)
+{
+	return (unsigned)op < API_OP_COUNT ? &ops[op] : NULL;
+}
+
+const struct api_op_info *api_ops_find(const char *name)
+{
+	for (size_t i = 0; name && i < API_OP_COUNT; i++)
+		if (strcmp(name, ops[i].name) == 0)
+			return &ops[i];
+	return NULL;
+}
+
+const struct api_field *api_ops_field(const struct api_op_info *op, const char *name)
+{
+	for (size_t i = 0; op && name && i < op->n_fields; i++)
+		if (strcmp(op->fields[i].name, name) == 0)
+			return &op->fields[i];
+	return NULL;
+}
