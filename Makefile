@@ -1,6 +1,6 @@
 # corral — one plain Makefile.  Objects go under $(BUILD) (default build/).
 #
-#   make            build corrald, corral, corral-run
+#   make            build corrald, corral, corral-run and corral-init (the jails' pid 1)
 #   make check      build and run every test (unit, integration; root-only tests skip loudly)
 #   make asan       the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       build the libFuzzer targets with clang and run each for FUZZ_SECONDS
@@ -10,6 +10,9 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
+# where make install puts corral-init; compiled into the runner (build and
+# install with the same PREFIX)
+LIBEXECDIR ?= $(PREFIX)/libexec/corral
 SYSTEMD_UNIT_DIR ?= /etc/systemd/system
 DESTDIR ?=
 BUILD   ?= build
@@ -54,12 +57,26 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(IN
 PROBE_BINS := $(patsubst tests/integration/probes/%.c,$(BUILD)/tests/probes/%,$(PROBE_SRC))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
+# corral-init, the jail's pid 1 (runner/init/): a program of its own that
+# every jail execs.  It runs inside jails whose /usr may hold any libc, so it
+# is static (static-pie), links libc only, and is never built with the
+# sanitizers (their runtimes do not link statically).
+INIT_PROGRAM := $(BUILD)/corral-init
+INIT_SRC     := runner/init/corral_init.c runner/init_protocol.c
+
 .PHONY: all check unit integration asan fuzz bench soak deps install clean run tests
-all: $(PROGRAMS)
+all: $(PROGRAMS) $(INIT_PROGRAM)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/runner/init_exec.o: ALL_CFLAGS += -DCORRAL_LIBEXECDIR='"$(LIBEXECDIR)"'
+
+$(INIT_PROGRAM): $(INIT_SRC) runner/init_protocol.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fstack-protector-strong -I. \
+		-static-pie -Wl,-z,relro,-z,now -o $@ $(INIT_SRC)
 
 $(RUNNER_LIB): $(call obj,$(RUNNER_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
@@ -90,7 +107,7 @@ $(BUILD)/tests/probes/%: tests/integration/probes/%.c
 $(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-tests: $(PROGRAMS) $(UNIT_BINS) $(INTEG_BINS) $(PROBE_BINS) $(BENCH_BINS)
+tests: $(PROGRAMS) $(INIT_PROGRAM) $(UNIT_BINS) $(INTEG_BINS) $(PROBE_BINS) $(BENCH_BINS)
 
 check: tests
 	@BUILD=$(BUILD) sh tests/run.sh
@@ -125,7 +142,7 @@ fuzz: $(FUZZ_BINS)
 soak: all
 	@BUILD=$(BUILD) sh tests/soak/run.sh
 
-bench: $(PROGRAMS) $(BENCH_BINS)
+bench: $(PROGRAMS) $(INIT_PROGRAM) $(BENCH_BINS)
 	@BUILD=$(BUILD) sh tests/bench/run.sh
 
 deps:
@@ -142,6 +159,8 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	for p in $(PROGRAMS); do case $$p in */corrald) d=sbin ;; *) d=bin ;; esac; \
 		install -m 755 $$p $(DESTDIR)$(PREFIX)/$$d/; done
+	install -d -m 755 $(DESTDIR)$(LIBEXECDIR)
+	install -m 755 $(INIT_PROGRAM) $(DESTDIR)$(LIBEXECDIR)/corral-init
 	for m in contrib/man/*.[158]; do [ -e "$$m" ] || continue; \
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 	install -d $(DESTDIR)/etc/corral $(DESTDIR)$(SYSTEMD_UNIT_DIR)
