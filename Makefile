@@ -1,6 +1,6 @@
 # corral — one plain Makefile.  Objects go under $(BUILD) (default build/).
 #
-#   make            build corrald, corral, corral-run
+#   make            build corrald, corral, corral-run and corral-init (the jails' pid 1)
 #   make check-layering  the include rules and exported names of supervisor/README.md
 #   make check      build and run every test (unit, integration; root-only tests skip loudly)
 #   make asan       the same under AddressSanitizer + UndefinedBehaviorSanitizer
@@ -11,6 +11,9 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
+# where make install puts corral-init; compiled into the runner (build and
+# install with the same PREFIX)
+LIBEXECDIR ?= $(PREFIX)/libexec/corral
 SYSTEMD_UNIT_DIR ?= /etc/systemd/system
 DESTDIR ?=
 BUILD   ?= build
@@ -83,8 +86,15 @@ HELPER_SRC := $(sort $(wildcard tests/integration/helpers/*.c))
 HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRC))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
+# corral-init, the jail's pid 1 (runner/init/): a program of its own that
+# every jail execs.  It runs inside jails whose /usr may hold any libc, so it
+# is static (static-pie), links libc only, and is never built with the
+# sanitizers (their runtimes do not link statically).
+INIT_PROGRAM := $(BUILD)/corral-init
+INIT_SRC     := runner/init/corral_init.c runner/init_protocol.c
+
 .PHONY: FORCE check-layering all check unit integration asan fuzz bench soak deps install clean run tests
-all: $(PROGRAMS)
+all: $(PROGRAMS) $(INIT_PROGRAM)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -96,6 +106,13 @@ $(BUILD)/supervisor/common/version.o: supervisor/common/version.c $(BUILD)/versi
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DCORRAL_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
 FORCE:
+
+$(BUILD)/runner/init_exec.o: ALL_CFLAGS += -DCORRAL_LIBEXECDIR='"$(LIBEXECDIR)"'
+
+$(INIT_PROGRAM): $(INIT_SRC) runner/init_protocol.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(HARDEN) -I. \
+		-static-pie -Wl,-z,relro,-z,now,-z,noexecstack -o $@ $(INIT_SRC)
 
 $(RUNNER_LIB): $(call obj,$(RUNNER_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
@@ -130,7 +147,7 @@ $(BUILD)/tests/helpers/%: $(BUILD)/tests/integration/helpers/%.o $(ALL_LIBS)
 $(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-tests: $(PROGRAMS) $(UNIT_BINS) $(INTEG_BINS) $(PROBE_BINS) $(HELPER_BINS) $(BENCH_BINS)
+tests: $(PROGRAMS) $(INIT_PROGRAM) $(UNIT_BINS) $(INTEG_BINS) $(PROBE_BINS) $(HELPER_BINS) $(BENCH_BINS)
 
 # The include rules and exported names (supervisor/README.md), from the objects.
 check-layering: all
@@ -169,7 +186,7 @@ fuzz: $(FUZZ_BINS)
 soak: all
 	@BUILD=$(BUILD) sh tests/soak/run.sh
 
-bench: $(PROGRAMS) $(BENCH_BINS)
+bench: $(PROGRAMS) $(INIT_PROGRAM) $(BENCH_BINS)
 	@BUILD=$(BUILD) sh tests/bench/run.sh
 
 deps:
@@ -186,6 +203,8 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	for p in $(PROGRAMS); do case $$p in */corrald) d=sbin ;; *) d=bin ;; esac; \
 		install -m 755 $$p $(DESTDIR)$(PREFIX)/$$d/; done
+	install -d -m 755 $(DESTDIR)$(LIBEXECDIR)
+	install -m 755 $(INIT_PROGRAM) $(DESTDIR)$(LIBEXECDIR)/corral-init
 	for m in contrib/man/*.[158]; do [ -e "$$m" ] || continue; \
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 	install -d $(DESTDIR)/etc/corral $(DESTDIR)$(SYSTEMD_UNIT_DIR)

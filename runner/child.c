@@ -1,7 +1,9 @@
 /*
  * runner/child.c — the cloned child, in order: wait for the parent's maps,
  * take the jail's identity, join a cgroup namespace, set the hostname, bring
- * up lo, build the root, then become the jail's init (runner/init.c).
+ * up lo, build the root, drop the bounding set, then exec the jail's init,
+ * the program corral-init (runner/init/corral_init.c), from the fd the
+ * parent opened on the host.
  *
  * Every step that fails reports its name and errno to the parent on the
  * report pipe (child_fail) instead of printing.
@@ -24,22 +26,11 @@
 
 void child_fail(int report_fd, int errnum, const char *step, const char *fmt, ...)
 {
-	struct report rec;
-	char what[200];
 	va_list ap;
 
-	memset(&rec, 0, sizeof(rec));
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	report_errorv(report_fd, errnum, step, fmt, ap);
 	va_end(ap);
-	rec.kind = REPORT_ERROR;
-	rec.err = errnum;
-	snprintf(rec.step, sizeof(rec.step), "%s", step);
-	if (errnum)
-		snprintf(rec.message, sizeof(rec.message), "%s: %s", what, strerror(errnum));
-	else
-		snprintf(rec.message, sizeof(rec.message), "%s", what);
-	write_all(report_fd, &rec, sizeof(rec));
 	_exit(127);
 }
 
@@ -105,7 +96,7 @@ static int compare_int(const void *a, const void *b)
 static void close_inherited_fds(const struct child_ctx *ctx)
 {
 	int keep[] = { 0, 1, 2, ctx->sync_fd, ctx->report_fd, ctx->stdin_fd, ctx->stdout_fd,
-		       ctx->stderr_fd, ctx->status_fd };
+		       ctx->stderr_fd, ctx->status_fd, ctx->init_fd, ctx->record_fd };
 	size_t n = sizeof(keep) / sizeof(keep[0]);
 	int from = 0;
 
@@ -119,6 +110,48 @@ static void close_inherited_fds(const struct child_ctx *ctx)
 	}
 	if (syscall(SYS_close_range, (unsigned)from, ~0u, 0) < 0)
 		child_fail(ctx->report_fd, errno, "close_range", "close inherited file descriptors");
+}
+
+/* Nothing in the jail gets a capability back: empty the bounding set and
+ * the ambient set while we still hold CAP_SETPCAP (corral-init, a non-root
+ * uid exec'ing a file without capabilities, then starts with none at all). */
+static void drop_bounding_set(const struct child_ctx *ctx)
+{
+	for (int cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			child_fail(ctx->report_fd, errno, "capabilities",
+				   "drop capability %d from the bounding set", cap);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		child_fail(ctx->report_fd, errno, "capabilities", "clear ambient capabilities");
+}
+
+static void keep_across_exec(const struct child_ctx *ctx, int fd)
+{
+	if (fd >= 0 && fcntl(fd, F_SETFD, 0) < 0)
+		child_fail(ctx->report_fd, errno, "exec corral-init", "pass fd %d to corral-init", fd);
+}
+
+/* Become corral-init: the fds it needs survive the exec, the record's and
+ * the report pipe's fd numbers are its argv, its environment is empty.  It is exec'd from the
+ * fd the parent opened on the host: the jail's filesystem has no
+ * corral-init, and nothing in the jail could substitute one. */
+static __attribute__((noreturn)) void exec_init(const struct child_ctx *ctx)
+{
+	char record_arg[16], report_arg[16];
+	char *argv[] = { "corral-init", record_arg, report_arg, NULL };
+	char *envp[] = { NULL };
+
+	snprintf(record_arg, sizeof(record_arg), "%d", ctx->record_fd);
+	snprintf(report_arg, sizeof(report_arg), "%d", ctx->report_fd);
+	keep_across_exec(ctx, ctx->report_fd);
+	keep_across_exec(ctx, ctx->record_fd);
+	keep_across_exec(ctx, ctx->stdin_fd);
+	keep_across_exec(ctx, ctx->stdout_fd);
+	keep_across_exec(ctx, ctx->stderr_fd);
+	keep_across_exec(ctx, ctx->status_fd);
+	syscall(SYS_execveat, ctx->init_fd, "", argv, envp, AT_EMPTY_PATH);
+	child_fail(ctx->report_fd, errno, "exec corral-init", "execute corral-init%s",
+		   errno == EACCES ? " (is its file system mounted noexec?)" : "");
 }
 
 void child_main(const struct child_ctx *ctx)
@@ -155,5 +188,9 @@ void child_main(const struct child_ctx *ctx)
 	/* pdeathsig is cleared by setresuid, so it is set after it */
 	if (ctx->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_fail(ctx->report_fd, errno, "prctl", "PR_SET_PDEATHSIG");
-	init_run(ctx);
+	drop_bounding_set(ctx);
+	/* nothing exec'd in the jail from here on gains privileges */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(ctx->report_fd, errno, "prctl", "PR_SET_NO_NEW_PRIVS");
+	exec_init(ctx);
 }

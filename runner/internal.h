@@ -1,6 +1,7 @@
 /*
  * runner/internal.h — what the runner's own files share: the jail handle, the
- * record the jail sends its parent, and the steps of the cloned child.
+ * steps of the cloned child, finding and feeding corral-init.  (The records
+ * exchanged with corral-init are runner/init_protocol.h.)
  * Not for callers outside runner/.
  */
 #ifndef CORRAL_RUNNER_INTERNAL_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "runner/init_protocol.h"
 #include "runner/jail.h"
 
 #define JAIL_DEFAULT_TMP_BYTES   (64ull << 20)
@@ -23,25 +25,6 @@
 #define JAIL_DEFAULT_MEMORY      (1ull << 30)
 #define JAIL_DEFAULT_PIDS        1024ull
 
-/* One record on the report pipe, jail -> parent.  Fixed size, smaller than
- * PIPE_BUF, so every write is atomic. */
-enum report_kind {
-	REPORT_ERROR = 1,    /* setup failed: step, err, message */
-	REPORT_STARTED = 2,  /* the command was exec'd */
-	REPORT_DONE = 3,     /* the command ended: wstatus and output counts */
-};
-
-struct report {
-	uint32_t kind;
-	int32_t err;
-	int32_t wstatus;          /* REPORT_DONE: wait status of the command */
-	uint32_t output_limit_hit;
-	uint64_t stdout_bytes, stderr_bytes;
-	uint32_t stdout_truncated, stderr_truncated;
-	char step[64];
-	char message[320];
-};
-
 /* What the cloned child needs; prepared by the parent before clone3 so the
  * child allocates as little as possible. */
 struct child_ctx {
@@ -53,10 +36,12 @@ struct child_ctx {
 	int stdout_fd;      /* file or the caller's fd 1 */
 	int stderr_fd;
 	int status_fd;      /* status file for the init, or -1 */
+	int init_fd;        /* O_PATH of corral-init, opened on the host (cached) */
+	int record_fd;      /* sealed memfd holding the init record */
 	bool die_with_parent;
 };
 
-/* The cloned child: set up the jail, become its init.  Never returns. */
+/* The cloned child: set up the jail, exec corral-init.  Never returns. */
 void child_main(const struct child_ctx *ctx) __attribute__((noreturn));
 
 /* Send a REPORT_ERROR record and exit; used by every failing step in the
@@ -75,17 +60,19 @@ int netns_prepare(struct jail_error *err);
 /* Bring up lo in the current network namespace with libnl; in the child. */
 int netns_lo_up(struct jail_error *err);
 
-/* The pid-1 loop: start the command, copy capped output, reap, report
- * (runner/init.c).  Never returns. */
-void init_run(const struct child_ctx *ctx) __attribute__((noreturn));
+/* corral-init (runner/init_exec.c).  The fd of the binary, opened once per
+ * process from a trusted path on the host (cached; see jail_set_init_path()
+ * in jail.h for where it is looked for).  The fd, or -errno with err's step
+ * "corral-init". */
+int init_exec_fd(struct jail_error *err);
+/* Serialize what corral-init needs (ctx's fds, spec, filter) into a sealed
+ * memfd (*out, close-on-exec).  0 or -errno. */
+int init_record_memfd(const struct child_ctx *ctx, int *out, struct jail_error *err);
 
 /* Open a host file without following symlinks (runner/spawn.c): stdin
  * (regular file, character device or pipe) or an output (regular file with
  * one link, truncated; or a character device). */
 int open_host_file(const char *path, bool for_output, int *out, const char *what, struct jail_error *err);
-
-/* Write all of buf (retrying short writes and EINTR). */
-int write_all(int fd, const void *buf, size_t len);
 
 /* CLOCK_MONOTONIC in microseconds. */
 uint64_t monotonic_us(void);

@@ -114,6 +114,16 @@ struct jail_spec {
 	bool die_with_parent;       /* kill the jail when the calling process dies (corral-run) */
 };
 
+/* The jail's pid 1 is the program corral-init, exec'd inside the jail from
+ * an fd the runner opens once per process, before the first spawn, on the
+ * host.  Without this call it is looked for next to the running program
+ * (the build tree), then in $(PREFIX)/libexec/corral/ (make install).  Every
+ * component of its path must belong to root (or to the running program's
+ * owner) and be writable by nobody else; the file must be executable by
+ * others.  Call before spawning (not concurrently with it): 0, or -errno
+ * with err's step "corral-init". */
+int jail_set_init_path(const char *path, struct jail_error *err);
+
 /* Defaults for every field; the caller then sets argv, host_uid/gid, limits. */
 void jail_spec_init(struct jail_spec *spec);
 /* Check a spec before anything is created: impossible values, relative paths,

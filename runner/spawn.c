@@ -1,7 +1,8 @@
 /*
- * runner/spawn.c — the parent side of a jail: open the task's files, create
- * its cgroup, clone3 the jail's init into every namespace (and straight into
- * its cgroup), write the user namespace maps, wait until the command runs.
+ * runner/spawn.c — the parent side of a jail: open the task's files and
+ * write corral-init's record (runner/init_exec.c), create its cgroup, clone3
+ * the jail's child into every namespace (and straight into its cgroup),
+ * write the user namespace maps, wait until the command runs.
  * Also the handle's small accessors, jail_signal(), jail_kill(), jail_free().
  *
  * The child side (what runs inside the new namespaces) is runner/child.c.
@@ -194,7 +195,8 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 		.cpu_millis = spec->cpu_millis,
 	};
 	struct child_ctx ctx = { .spec = spec, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
-				 .status_fd = -1, .sync_fd = -1, .report_fd = -1 };
+				 .status_fd = -1, .sync_fd = -1, .report_fd = -1, .init_fd = -1,
+				 .record_fd = -1 };
 	int sync_pipe[2] = { -1, -1 }, report_pipe[2] = { -1, -1 };
 	char name[64];
 	struct jail *j;
@@ -213,6 +215,10 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 	r = netns_prepare(err);
 	if (r < 0)
 		return r;
+	/* cached; opened here on the host, never from inside a jail */
+	ctx.init_fd = init_exec_fd(err);
+	if (ctx.init_fd < 0)
+		return ctx.init_fd;
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return jail_error_set(err, ENOMEM, "spawn", "allocate the jail");
@@ -251,6 +257,13 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 	}
 	ctx.sync_fd = sync_pipe[0];
 	ctx.report_fd = report_pipe[1];
+	r = init_record_memfd(&ctx, &ctx.record_fd, err);
+	if (r < 0)
+		goto fail;
+	if (move_above_stdio(&ctx.record_fd, err) < 0) {
+		r = -EBADF;
+		goto fail;
+	}
 
 	if (!spec->cgroup_name)
 		snprintf(name, sizeof(name), "jail-%d-%lu", (int)getpid(), ++spawn_sequence);
@@ -296,6 +309,7 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 	close_fd(&ctx.stdout_fd);
 	close_fd(&ctx.stderr_fd);
 	close_fd(&ctx.status_fd);
+	close_fd(&ctx.record_fd);
 	*out = j;
 	return 0;
 
@@ -308,6 +322,7 @@ fail:
 	close_fd(&ctx.stdout_fd);
 	close_fd(&ctx.stderr_fd);
 	close_fd(&ctx.status_fd);
+	close_fd(&ctx.record_fd);
 	jail_free(j);
 	return r;
 }

@@ -181,24 +181,6 @@ char *jail_result_to_json(const struct jail_result *r)
 	return text;
 }
 
-int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 uint64_t monotonic_us(void)
 {
 	struct timespec ts;

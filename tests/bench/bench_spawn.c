@@ -107,11 +107,20 @@ int main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 200;
 	char *const args[] = { "/bin/true", NULL };
+	const char *build = getenv("CORRAL_BUILD");
+	char init_path[4096];
+	struct jail_error err;
 	struct jail_spec spec;
 	uint64_t *v, bare;
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "bench_spawn: needs root\n");
+		return 1;
+	}
+	/* this binary lives below the build dir, not beside corral-init */
+	snprintf(init_path, sizeof(init_path), "%s/corral-init", build && *build ? build : "build");
+	if (jail_set_init_path(init_path, &err) < 0) {
+		fprintf(stderr, "bench_spawn: %s\n", err.message);
 		return 1;
 	}
 	if (n < 5)

@@ -8,7 +8,7 @@ which=${*:-spawn sched store}
 for b in $which; do
 	echo "== bench: $b"
 	case $b in
-	spawn) "$BUILD/tests/bench/bench_spawn" "${SPAWN_RUNS:-300}" ;;
+	spawn) CORRAL_BUILD=$BUILD "$BUILD/tests/bench/bench_spawn" "${SPAWN_RUNS:-300}" ;;
 	sched) BUILD=$BUILD sh "$dir/run_sched.sh" ;;
 	store) BUILD=$BUILD sh "$dir/run_store.sh" ;;
 	*) echo "run.sh: unknown benchmark '$b'" >&2; exit 2 ;;

@@ -2,11 +2,13 @@
  * tests/integration/lib_common.c — loud skips and build paths for the
  * integration tests.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "runner/jail.h"
 #include "tests/integration/lib_common.h"
 
 void test_skip_loudly(const char *fmt, ...)
@@ -28,8 +30,17 @@ void test_skip_loudly(const char *fmt, ...)
 
 void test_require_root(void)
 {
+	static bool init_set;
+	struct jail_error err;
+
 	if (geteuid() != 0)
 		test_skip_loudly("needs root (real namespaces and cgroups); run as root");
+	/* the test binaries live below the build dir, not beside corral-init */
+	if (!init_set) {
+		if (jail_set_init_path(test_build_path("corral-init"), &err) < 0)
+			fail_msg("jail_set_init_path(%s): %s", test_build_path("corral-init"), err.message);
+		init_set = true;
+	}
 }
 
 const char *test_build_path(const char *rel)

@@ -12,7 +12,8 @@
 
 /* Skip the current test with a reason, or fail it when CORRAL_MUST_WORK=1. */
 void test_skip_loudly(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Skip (loudly) unless running as root with what real jails need. */
+/* Skip (loudly) unless running as root with what real jails need; the
+ * first call points the runner at $CORRAL_BUILD/corral-init. */
 void test_require_root(void);
 /* $CORRAL_BUILD (default "build") + "/" + rel, in a static buffer. */
 const char *test_build_path(const char *rel);

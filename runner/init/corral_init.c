@@ -1,0 +1,429 @@
+/*
+ * runner/init/corral_init.c — corral-init, the jail's pid 1: a small static
+ * program that the jail's child execs once the jail is built (runner/child.c).
+ * It reads its record (runner/init_protocol.h) from the sealed memfd named by
+ * argv[1], starts the command (rlimits, its own session, fds 0-2 only, the
+ * seccomp filter installed on the way; init itself is not under the filter),
+ * copies capped output to the task's files, forwards the host's signals,
+ * reaps zombies, and when the command ends writes the status to the parent
+ * (the report pipe, argv[2]) and to the host-side status file.  Its exit
+ * tears the pid namespace down: every process left in the jail (daemonized
+ * grandchildren too) is killed by the kernel.
+ *
+ * It arrives with no capabilities (the child emptied the bounding set and
+ * set no_new_privs) and owns nothing of its parent's memory: exec dropped it.
+ * It links only libc, statically: the jail's /usr may hold any libc.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runner/init_protocol.h"
+
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
+static char *const default_env[] = {
+	"PATH=" DEFAULT_PATH, "HOME=/work", "LANG=C.UTF-8", NULL,
+};
+
+/* stdout/stderr copied through init when a byte cap applies */
+struct stream {
+	int in;            /* read end of the task's pipe, -1 when closed */
+	int out;           /* the destination file / inherited fd */
+	uint64_t bytes;    /* everything the task wrote */
+	bool truncated;
+};
+
+static void fail(int report_fd, int errnum, const char *step, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 4, 5)));
+
+/* Report a failed step to the parent and exit (like the child's child_fail). */
+static void fail(int report_fd, int errnum, const char *step, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_errorv(report_fd, errnum, step, fmt, ap);
+	va_end(ap);
+	_exit(127);
+}
+
+/* The child emptied the bounding set before exec'ing us as a non-root uid:
+ * check that nothing in the jail holds or can regain a capability. */
+static void check_no_capabilities(int report_fd)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+
+	for (int cap = 0; cap <= 63; cap++) {
+		int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+
+		if (r < 0)
+			break;  /* EINVAL: past the last capability */
+		if (r > 0)
+			fail(report_fd, EPERM, "capabilities", "capability %d is still in the bounding set", cap);
+	}
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		fail(report_fd, errno, "capabilities", "clear all capabilities");
+}
+
+static void set_limit(int report_fd, int resource, uint64_t value, const char *name)
+{
+	struct rlimit rl = { .rlim_cur = value, .rlim_max = value };
+
+	if (setrlimit(resource, &rl) < 0)
+		fail(report_fd, errno, "setrlimit", "set %s to %llu", name, (unsigned long long)value);
+}
+
+static const char *env_path(char *const *env)
+{
+	for (; env && *env; env++)
+		if (strncmp(*env, "PATH=", 5) == 0)
+			return *env + 5;
+	return DEFAULT_PATH;
+}
+
+/* execve with a PATH search in the task's environment (not ours). */
+static int exec_command(char *const *argv, char *const *env)
+{
+	char path[4096];
+	const char *dirs, *end;
+	int saved = ENOENT;
+
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, env);
+		return errno;
+	}
+	for (dirs = env_path(env); *dirs; dirs = *end ? end + 1 : end) {
+		size_t len;
+
+		end = strchrnul(dirs, ':');
+		len = (size_t)(end - dirs);
+		if (len == 0 || len + strlen(argv[0]) + 2 > sizeof(path))
+			continue;
+		memcpy(path, dirs, len);
+		path[len] = '/';
+		strcpy(path + len + 1, argv[0]);
+		execve(path, argv, env);
+		if (errno != ENOENT && errno != ENOTDIR)
+			saved = errno;
+	}
+	return saved;
+}
+
+/* The forked task: its own session, fds 0-2, rlimits, no privileges, the
+ * seccomp filter, exec.  Reports a failure on exec_fd (close-on-exec). */
+static void task_start(const struct init_config *cfg, int exec_fd, int out_fd, int err_fd)
+{
+	char *const *env = cfg->env ? cfg->env : default_env;
+	sigset_t none;
+	int e;
+
+	if (setsid() < 0)
+		fail(exec_fd, errno, "setsid", "start a new session");
+	if (dup2(cfg->stdin_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+		fail(exec_fd, errno, "dup2", "set up stdin/stdout/stderr");
+	if (exec_fd != 3 && (dup2(exec_fd, 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0))
+		fail(exec_fd, errno, "dup2", "move the exec report pipe");
+	exec_fd = 3;
+	if (syscall(SYS_close_range, 4, ~0u, 0) < 0)
+		fail(exec_fd, errno, "close_range", "close inherited file descriptors");
+	set_limit(exec_fd, RLIMIT_CORE, 0, "RLIMIT_CORE");
+	set_limit(exec_fd, RLIMIT_NOFILE, cfg->rlimit_nofile, "RLIMIT_NOFILE");
+	set_limit(exec_fd, RLIMIT_FSIZE, cfg->rlimit_fsize, "RLIMIT_FSIZE");
+	set_limit(exec_fd, RLIMIT_STACK, cfg->rlimit_stack, "RLIMIT_STACK");
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGXFSZ, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (chdir(cfg->cwd) < 0)
+		fail(exec_fd, errno, "chdir", "change to working directory %s", cfg->cwd);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail(exec_fd, errno, "prctl", "PR_SET_NO_NEW_PRIVS");
+	/* the raw syscall: no allocation between clone and execve */
+	if (cfg->filter.len && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &cfg->filter) != 0)
+		fail(exec_fd, errno, "seccomp", "install the %s seccomp filter", cfg->seccomp_name);
+	e = exec_command(cfg->argv, env);
+	fail(exec_fd, e, "execve", "execute '%s'", cfg->argv[0]);
+}
+
+struct task_args {
+	const struct init_config *cfg;
+	int exec_read, exec_write, out_fd, err_fd;
+};
+
+static int task_entry(void *arg)
+{
+	const struct task_args *a = arg;
+
+	close(a->exec_read);
+	task_start(a->cfg, a->exec_write, a->out_fd, a->err_fd);
+	return 127;
+}
+
+/* The task shares init's memory until it execs (like vfork, and like
+ * posix_spawn does it): no copy-on-write at all.  init is suspended
+ * meanwhile; the task writes nothing of init's but its own stack below. */
+static pid_t start_task(const struct init_config *cfg, const int exec_pipe[2], int out_fd, int err_fd)
+{
+	static char stack[128 * 1024] __attribute__((aligned(16)));
+	struct task_args args = { cfg, exec_pipe[0], exec_pipe[1], out_fd, err_fd };
+
+	return clone(task_entry, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+}
+
+static void stream_copy(struct stream *s, uint64_t limit, bool *limit_hit)
+{
+	char buf[65536];
+	ssize_t n = read(s->in, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		close(s->in);
+		s->in = -1;
+		return;
+	}
+	if (!s->truncated) {
+		uint64_t room = limit > s->bytes ? limit - s->bytes : 0;
+		size_t keep = (uint64_t)n < room ? (size_t)n : (size_t)room;
+
+		if (keep)
+			write_all(s->out, buf, keep);
+		if (keep < (size_t)n) {
+			s->truncated = true;
+			if (!*limit_hit) {
+				*limit_hit = true;
+				kill(-1, SIGKILL);
+			}
+		}
+	}
+	s->bytes += (uint64_t)n;
+}
+
+static void write_status_file(int fd, const struct report *rec)
+{
+	char text[512];
+	int code = WIFEXITED(rec->wstatus) ? WEXITSTATUS(rec->wstatus) : -1;
+	int sig = WIFSIGNALED(rec->wstatus) ? WTERMSIG(rec->wstatus) : 0;
+	int len;
+
+	if (fd < 0)
+		return;
+	len = snprintf(text, sizeof(text),
+		       "exit_code=%d\nsignal=%d\noutput_limit=%u\nstdout_bytes=%llu\nstderr_bytes=%llu\n"
+		       "stdout_truncated=%u\nstderr_truncated=%u\n",
+		       code, sig, rec->output_limit_hit, (unsigned long long)rec->stdout_bytes,
+		       (unsigned long long)rec->stderr_bytes, rec->stdout_truncated, rec->stderr_truncated);
+	write_all(fd, text, (size_t)len);
+	fsync(fd);
+}
+
+static void wait_for_exec(const struct init_config *cfg, int exec_read, pid_t task)
+{
+	struct report rec;
+	ssize_t n;
+
+	do
+		n = read(exec_read, &rec, sizeof(rec));
+	while (n < 0 && errno == EINTR);
+	close(exec_read);
+	if (n == (ssize_t)sizeof(rec)) {
+		/* the task could not start: pass its report on */
+		waitpid(task, NULL, 0);
+		write_all(cfg->report_fd, &rec, sizeof(rec));
+		_exit(127);
+	}
+}
+
+/* The record from the memfd the child passed, then closed: the task never
+ * sees it.  buf stays allocated for init's life (cfg points into it). */
+static void read_record(int record_fd, int report_fd, struct init_config *cfg)
+{
+	struct stat st;
+	const char *why;
+	size_t off = 0;
+	void *buf;
+	int r;
+
+	if (fstat(record_fd, &st) < 0)
+		fail(report_fd, errno, "corral-init", "stat the record fd %d", record_fd);
+	if (st.st_size <= 0 || (uint64_t)st.st_size > INIT_RECORD_MAX)
+		fail(report_fd, EPROTO, "corral-init", "the record is %lld bytes", (long long)st.st_size);
+	buf = malloc((size_t)st.st_size);
+	if (!buf)
+		fail(report_fd, ENOMEM, "corral-init", "allocate the record");
+	while (off < (size_t)st.st_size) {
+		ssize_t n = pread(record_fd, (char *)buf + off, (size_t)st.st_size - off, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail(report_fd, n < 0 ? errno : EPROTO, "corral-init", "read the record");
+		off += (size_t)n;
+	}
+	close(record_fd);
+	r = init_record_decode(buf, off, cfg, &why);
+	if (r < 0)
+		fail(report_fd, -r, "corral-init", "read the record: %s", why);
+	cfg->report_fd = report_fd;
+}
+
+static int parse_fd(const char *text)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < 0 || v > INT_MAX)
+		return -1;
+	return (int)v;
+}
+
+/* The fds init holds must not leak into the command (it gets 0-2 only,
+ * dup2'd from them) nor stay open across anything it execs. */
+static void set_cloexec(const struct init_config *cfg)
+{
+	int fds[] = { cfg->report_fd, cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd, cfg->status_fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0 && fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0)
+			fail(cfg->report_fd, errno, "corral-init", "set close-on-exec on fd %d", fds[i]);
+}
+
+int main(int argc, char **argv)
+{
+	struct init_config cfg;
+	struct stream streams[2];
+	int exec_pipe[2], pipes[2][2] = { { -1, -1 }, { -1, -1 } };
+	struct report done = { .kind = REPORT_STARTED };
+	bool capped, limit_hit = false, task_done = false;
+	int record_fd, report_fd;
+	sigset_t mask;
+	pid_t task;
+	int sfd;
+
+	/* the command shares our uid: it must not ptrace or read us */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	prctl(PR_SET_NAME, "corral-init", 0, 0, 0);
+	if (argc != 3 || (record_fd = parse_fd(argv[1])) < 0 || (report_fd = parse_fd(argv[2])) < 0) {
+		static const char usage[] = "corral-init: the jail's pid 1, started by the corral runner only\n";
+
+		write_all(STDERR_FILENO, usage, sizeof(usage) - 1);
+		return 2;
+	}
+	read_record(record_fd, report_fd, &cfg);
+	set_cloexec(&cfg);
+	check_no_capabilities(cfg.report_fd);
+	capped = cfg.output_limit > 0;
+	streams[0] = (struct stream){ -1, cfg.stdout_fd, 0, false };
+	streams[1] = (struct stream){ -1, cfg.stderr_fd, 0, false };
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		fail(cfg.report_fd, errno, "init", "block signals");
+	signal(SIGPIPE, SIG_IGN);  /* a vanished parent must not kill init */
+	signal(SIGXFSZ, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		fail(cfg.report_fd, errno, "init", "create signalfd");
+	if (pipe2(exec_pipe, O_CLOEXEC) < 0)
+		fail(cfg.report_fd, errno, "init", "create the exec pipe");
+	if (capped && (pipe2(pipes[0], O_CLOEXEC) < 0 || pipe2(pipes[1], O_CLOEXEC) < 0))
+		fail(cfg.report_fd, errno, "init", "create output pipes");
+
+	task = start_task(&cfg, exec_pipe, capped ? pipes[0][1] : cfg.stdout_fd,
+			  capped ? pipes[1][1] : cfg.stderr_fd);
+	if (task < 0)
+		fail(cfg.report_fd, errno, "clone", "start the command");
+	close(exec_pipe[1]);
+	wait_for_exec(&cfg, exec_pipe[0], task);
+	if (capped) {
+		for (int i = 0; i < 2; i++) {
+			close(pipes[i][1]);
+			streams[i].in = pipes[i][0];
+		}
+	}
+	close(cfg.stdin_fd);
+	write_all(cfg.report_fd, &done, sizeof(done));
+
+	while (!task_done) {
+		struct pollfd pfd[3] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = streams[0].in, .events = POLLIN },
+			{ .fd = streams[1].in, .events = POLLIN },
+		};
+		struct signalfd_siginfo si;
+
+		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++)
+			if (streams[i].in >= 0 && (pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
+				stream_copy(&streams[i], cfg.output_limit, &limit_hit);
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo != SIGCHLD) {
+				/* only signals from outside the jail (sender pid 0 here) */
+				if (si.ssi_pid == 0)
+					kill(-1, (int)si.ssi_signo);
+				continue;
+			}
+			for (;;) {
+				int st;
+				pid_t p = waitpid(-1, &st, WNOHANG);
+
+				if (p <= 0)
+					break;
+				if (p == task) {
+					done.wstatus = st;
+					task_done = true;
+				}
+			}
+		}
+	}
+	/* collect what the task wrote before it ended */
+	for (int i = 0; i < 2; i++) {
+		if (streams[i].in < 0)
+			continue;
+		fcntl(streams[i].in, F_SETFL, O_NONBLOCK);
+		for (int rounds = 0; streams[i].in >= 0 && rounds < 64; rounds++) {
+			struct pollfd p = { .fd = streams[i].in, .events = POLLIN };
+
+			if (poll(&p, 1, 0) <= 0)
+				break;
+			stream_copy(&streams[i], cfg.output_limit, &limit_hit);
+		}
+	}
+	done.kind = REPORT_DONE;
+	done.output_limit_hit = limit_hit;
+	done.stdout_bytes = streams[0].bytes;
+	done.stderr_bytes = streams[1].bytes;
+	done.stdout_truncated = streams[0].truncated;
+	done.stderr_truncated = streams[1].truncated;
+	write_status_file(cfg.status_fd, &done);
+	write_all(cfg.report_fd, &done, sizeof(done));
+	_exit(0);
+}

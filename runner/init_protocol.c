@@ -1,0 +1,264 @@
+/*
+ * runner/init_protocol.c — the init record's encoding and decoding, and the
+ * report pipe's error record (see runner/init_protocol.h).  Compiled into
+ * librunner and into the static corral-init; libc only.
+ *
+ * The record, all integers little-endian host order (parent and init are the
+ * same machine and build):
+ *
+ *   u64 magic, u32 version, u32 size (of the whole record)
+ *   u64 rlimit_nofile, rlimit_fsize, rlimit_stack, output_limit
+ *   i32 stdin_fd, stdout_fd, stderr_fd, status_fd
+ *   u32 argc, envc (UINT32_MAX = default environment), filter_len
+ *   struct sock_filter filter[filter_len]
+ *   argc + envc + 2 NUL-terminated strings: argv..., env..., cwd, seccomp name
+ *
+ * The decoder trusts nothing: every count and string is checked against the
+ * record's size, and the record must end exactly after the last string.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner/init_protocol.h"
+
+#define ENV_DEFAULT UINT32_MAX
+
+struct record_head {
+	uint64_t magic;
+	uint32_t version, size;
+	uint64_t rlimit_nofile, rlimit_fsize, rlimit_stack, output_limit;
+	int32_t stdin_fd, stdout_fd, stderr_fd, status_fd;
+	uint32_t argc, envc, filter_len, reserved;
+};
+
+_Static_assert(sizeof(struct record_head) % 8 == 0, "the filter after the head must stay aligned");
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void report_errorv(int fd, int errnum, const char *step, const char *fmt, va_list ap)
+{
+	struct report rec;
+	char what[200];
+
+	memset(&rec, 0, sizeof(rec));
+	vsnprintf(what, sizeof(what), fmt, ap);
+	rec.kind = REPORT_ERROR;
+	rec.err = errnum;
+	snprintf(rec.step, sizeof(rec.step), "%s", step);
+	if (errnum)
+		snprintf(rec.message, sizeof(rec.message), "%s: %s", what, strerror(errnum));
+	else
+		snprintf(rec.message, sizeof(rec.message), "%s", what);
+	write_all(fd, &rec, sizeof(rec));
+}
+
+void report_error(int fd, int errnum, const char *step, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_errorv(fd, errnum, step, fmt, ap);
+	va_end(ap);
+}
+
+static size_t count_strings(char *const *list)
+{
+	size_t n = 0;
+
+	while (list && list[n])
+		n++;
+	return n;
+}
+
+static char *put_string(char *p, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+int init_record_encode(const struct init_config *cfg, void **out, size_t *len)
+{
+	size_t argc = count_strings(cfg->argv), envc = count_strings(cfg->env);
+	size_t size = sizeof(struct record_head) + (size_t)cfg->filter.len * sizeof(struct sock_filter);
+	struct record_head head;
+	char *buf, *p;
+
+	*out = NULL;
+	*len = 0;
+	if (argc == 0 || !cfg->cwd || !cfg->seccomp_name)
+		return -EINVAL;
+	for (size_t i = 0; i < argc; i++)
+		size += strlen(cfg->argv[i]) + 1;
+	for (size_t i = 0; i < envc; i++)
+		size += strlen(cfg->env[i]) + 1;
+	size += strlen(cfg->cwd) + 1 + strlen(cfg->seccomp_name) + 1;
+	if (size > INIT_RECORD_MAX || envc >= ENV_DEFAULT)
+		return -E2BIG;
+
+	memset(&head, 0, sizeof(head));
+	head.magic = INIT_RECORD_MAGIC;
+	head.version = INIT_RECORD_VERSION;
+	head.size = (uint32_t)size;
+	head.rlimit_nofile = cfg->rlimit_nofile;
+	head.rlimit_fsize = cfg->rlimit_fsize;
+	head.rlimit_stack = cfg->rlimit_stack;
+	head.output_limit = cfg->output_limit;
+	head.stdin_fd = cfg->stdin_fd;
+	head.stdout_fd = cfg->stdout_fd;
+	head.stderr_fd = cfg->stderr_fd;
+	head.status_fd = cfg->status_fd;
+	head.argc = (uint32_t)argc;
+	head.envc = cfg->env ? (uint32_t)envc : ENV_DEFAULT;
+	head.filter_len = cfg->filter.len;
+
+	buf = malloc(size);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, &head, sizeof(head));
+	p = buf + sizeof(head);
+	if (cfg->filter.len) {
+		memcpy(p, cfg->filter.filter, (size_t)cfg->filter.len * sizeof(struct sock_filter));
+		p += (size_t)cfg->filter.len * sizeof(struct sock_filter);
+	}
+	for (size_t i = 0; i < argc; i++)
+		p = put_string(p, cfg->argv[i]);
+	for (size_t i = 0; i < envc; i++)
+		p = put_string(p, cfg->env[i]);
+	p = put_string(p, cfg->cwd);
+	put_string(p, cfg->seccomp_name);
+	*out = buf;
+	*len = size;
+	return 0;
+}
+
+/* The next NUL-terminated string at *p before end, or NULL. */
+static char *take_string(char **p, const char *end)
+{
+	char *s = *p, *nul;
+
+	if (s >= end)
+		return NULL;
+	nul = memchr(s, '\0', (size_t)(end - s));
+	if (!nul)
+		return NULL;
+	*p = nul + 1;
+	return s;
+}
+
+static int take_list(char **p, const char *end, uint32_t n, char ***out)
+{
+	char **list;
+
+	/* every string takes at least one byte: bound n before allocating */
+	if (n > (uint32_t)(end - *p))
+		return -EPROTO;
+	list = calloc((size_t)n + 1, sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		list[i] = take_string(p, end);
+		if (!list[i]) {
+			free(list);
+			return -EPROTO;
+		}
+	}
+	*out = list;
+	return 0;
+}
+
+static bool fd_valid(int32_t fd, bool optional)
+{
+	return fd >= 0 || (optional && fd == -1);
+}
+
+int init_record_decode(void *buf, size_t len, struct init_config *cfg, const char **why)
+{
+	struct record_head head;
+	char *p, *end = (char *)buf + len;
+	size_t filter_bytes;
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	*why = "";
+	if (len < sizeof(head)) {
+		*why = "shorter than its head";
+		return -EPROTO;
+	}
+	memcpy(&head, buf, sizeof(head));
+	if (head.magic != INIT_RECORD_MAGIC) {
+		*why = "not an init record (bad magic)";
+		return -EPROTO;
+	}
+	if (head.version != INIT_RECORD_VERSION) {
+		*why = "written by a runner of another version (reinstall corral, restart the caller)";
+		return -EPROTO;
+	}
+	if (head.size != len || len > INIT_RECORD_MAX) {
+		*why = "its size does not match";
+		return -EPROTO;
+	}
+	filter_bytes = (size_t)head.filter_len * sizeof(struct sock_filter);
+	if (head.filter_len > 0xffff || filter_bytes > len - sizeof(head)) {
+		*why = "seccomp filter longer than the record";
+		return -EPROTO;
+	}
+	if (head.argc == 0 || !fd_valid(head.stdin_fd, false) ||
+	    !fd_valid(head.stdout_fd, false) || !fd_valid(head.stderr_fd, false) ||
+	    !fd_valid(head.status_fd, true)) {
+		*why = "no command or an invalid fd";
+		return -EPROTO;
+	}
+	cfg->rlimit_nofile = head.rlimit_nofile;
+	cfg->rlimit_fsize = head.rlimit_fsize;
+	cfg->rlimit_stack = head.rlimit_stack;
+	cfg->output_limit = head.output_limit;
+	cfg->stdin_fd = head.stdin_fd;
+	cfg->stdout_fd = head.stdout_fd;
+	cfg->stderr_fd = head.stderr_fd;
+	cfg->status_fd = head.status_fd;
+	cfg->filter.len = (unsigned short)head.filter_len;
+	cfg->filter.filter = head.filter_len ? (struct sock_filter *)((char *)buf + sizeof(head)) : NULL;
+	p = (char *)buf + sizeof(head) + filter_bytes;
+
+	r = take_list(&p, end, head.argc, &cfg->argv);
+	if (r == 0 && head.envc != ENV_DEFAULT)
+		r = take_list(&p, end, head.envc, &cfg->env);
+	if (r == 0) {
+		cfg->cwd = take_string(&p, end);
+		cfg->seccomp_name = take_string(&p, end);
+		if (!cfg->cwd || !cfg->seccomp_name || p != end)
+			r = -EPROTO;
+	}
+	if (r < 0) {
+		*why = r == -ENOMEM ? "out of memory" : "malformed strings";
+		init_config_free(cfg);
+	}
+	return r;
+}
+
+void init_config_free(struct init_config *cfg)
+{
+	free(cfg->argv);
+	free(cfg->env);
+	cfg->argv = cfg->env = NULL;
+}

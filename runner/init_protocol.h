@@ -1,0 +1,85 @@
+/*
+ * runner/init_protocol.h — what the runner and the jail's pid 1, the
+ * separate program corral-init (runner/init/), say to each other:
+ *
+ *   in:  the init record, serialized by the parent into a sealed memfd that
+ *        the jail child hands to corral-init across execve: the command's
+ *        argv/env/cwd, rlimits, output cap, the fds it inherits, the seccomp
+ *        BPF to install on the command.  corral-init's argv is
+ *        { "corral-init", record fd, report fd } (decimal numbers): the
+ *        report fd is outside the record so that even a record corral-init
+ *        cannot read (another version's) is reported to the parent;
+ *   out: fixed-size struct report records on the report pipe (setup errors
+ *        with the failing step, "started", "done").
+ *
+ * Shared by librunner (encode, read reports) and corral-init (decode, write
+ * reports).  corral-init is a static program: nothing here may need more
+ * than libc.
+ */
+#ifndef CORRAL_RUNNER_INIT_PROTOCOL_H
+#define CORRAL_RUNNER_INIT_PROTOCOL_H
+
+#include <linux/filter.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One record on the report pipe, jail -> parent.  Fixed size, smaller than
+ * PIPE_BUF, so every write is atomic. */
+enum report_kind {
+	REPORT_ERROR = 1,    /* setup failed: step, err, message */
+	REPORT_STARTED = 2,  /* the command was exec'd */
+	REPORT_DONE = 3,     /* the command ended: wstatus and output counts */
+};
+
+struct report {
+	uint32_t kind;
+	int32_t err;
+	int32_t wstatus;          /* REPORT_DONE: wait status of the command */
+	uint32_t output_limit_hit;
+	uint64_t stdout_bytes, stderr_bytes;
+	uint32_t stdout_truncated, stderr_truncated;
+	char step[64];
+	char message[320];
+};
+
+/* Write a REPORT_ERROR record ("what: strerror(errnum)") to fd; best effort.
+ * errnum is a positive errno or 0. */
+void report_error(int fd, int errnum, const char *step, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void report_errorv(int fd, int errnum, const char *step, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+/* Write all of buf (retrying short writes and EINTR).  0 or -errno. */
+int write_all(int fd, const void *buf, size_t len);
+
+#define INIT_RECORD_MAGIC    UINT64_C(0x3154494e4c524f43)  /* "CORLNIT1" */
+#define INIT_RECORD_VERSION  1u
+#define INIT_RECORD_MAX      (64u << 20)  /* argv + env are at most a few MiB */
+
+/* The decoded record: what corral-init needs to run the command. */
+struct init_config {
+	char **argv;              /* NULL-terminated, argc >= 1 */
+	char **env;               /* NULL-terminated; NULL = init's default environment */
+	const char *cwd;
+	const char *seccomp_name; /* the profile's name, for error messages */
+	struct sock_fprog filter; /* len 0 = no filter */
+	uint64_t rlimit_nofile, rlimit_fsize, rlimit_stack;
+	uint64_t output_limit;    /* per stream; 0 = none (output is not copied) */
+	/* fds corral-init inherits (numbers in its own table); status_fd -1 = none */
+	int32_t stdin_fd, stdout_fd, stderr_fd, status_fd;
+	int32_t report_fd;        /* not in the record: corral-init's argv[2] */
+};
+
+/* Serialize cfg into a malloc'd buffer (*out, *len).  0 or -errno. */
+int init_record_encode(const struct init_config *cfg, void **out, size_t *len);
+
+/* Parse buf (len bytes, 8-byte aligned, kept alive by the caller: strings
+ * and the filter point into it) into cfg, whose argv/env arrays are
+ * malloc'd (init_config_free).  0, or -EPROTO (malformed) / -ENOMEM, with
+ * a short reason in *why. */
+int init_record_decode(void *buf, size_t len, struct init_config *cfg, const char **why);
+void init_config_free(struct init_config *cfg);
+
+#endif

@@ -1,0 +1,212 @@
+/*
+ * tests/unit/test_init_protocol.c — the record the runner hands corral-init
+ * (runner/init_protocol.c): what is encoded comes back decoded, and every
+ * malformed record (cut short anywhere, bad magic or version, counts larger
+ * than the record, unterminated strings, trailing bytes) is refused, never
+ * read past its end.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "runner/init_protocol.h"
+
+static char *argv_[] = { "/bin/sh", "-c", "echo hi", NULL };
+static char *env_[] = { "PATH=/bin", "A=", NULL };
+static struct sock_filter insns[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+	BPF_STMT(BPF_RET | BPF_K, 0x7fff0000),
+};
+
+static struct init_config sample(void)
+{
+	struct init_config cfg = {
+		.argv = argv_, .env = env_, .cwd = "/work", .seccomp_name = "default",
+		.filter = { .len = 2, .filter = insns },
+		.rlimit_nofile = 256, .rlimit_fsize = 1u << 30, .rlimit_stack = 8u << 20,
+		.output_limit = 4096, .stdin_fd = 5, .stdout_fd = 6, .stderr_fd = 7, .status_fd = -1,
+	};
+
+	return cfg;
+}
+
+static void encode(const struct init_config *cfg, void **buf, size_t *len)
+{
+	assert_int_equal(init_record_encode(cfg, buf, len), 0);
+	assert_non_null(*buf);
+	assert_true(*len > 0);
+}
+
+static int decode_copy(const void *buf, size_t len, struct init_config *out, void **copy)
+{
+	const char *why;
+
+	/* exactly len bytes, so ASan sees any read past the end */
+	*copy = malloc(len ? len : 1);
+	assert_non_null(*copy);
+	memcpy(*copy, buf, len);
+	return init_record_decode(*copy, len, out, &why);
+}
+
+static void test_record_round_trips(void **state)
+{
+	struct init_config cfg = sample(), got;
+	void *buf, *copy;
+	size_t len;
+
+	(void)state;
+	encode(&cfg, &buf, &len);
+	assert_int_equal(decode_copy(buf, len, &got, &copy), 0);
+	assert_string_equal(got.argv[0], "/bin/sh");
+	assert_string_equal(got.argv[2], "echo hi");
+	assert_null(got.argv[3]);
+	assert_string_equal(got.env[0], "PATH=/bin");
+	assert_string_equal(got.env[1], "A=");
+	assert_null(got.env[2]);
+	assert_string_equal(got.cwd, "/work");
+	assert_string_equal(got.seccomp_name, "default");
+	assert_int_equal(got.filter.len, 2);
+	assert_memory_equal(got.filter.filter, insns, sizeof(insns));
+	assert_int_equal(got.rlimit_nofile, 256);
+	assert_int_equal(got.output_limit, 4096);
+	assert_int_equal(got.stdin_fd, 5);
+	assert_int_equal(got.stderr_fd, 7);
+	assert_int_equal(got.status_fd, -1);
+	init_config_free(&got);
+	free(copy);
+	free(buf);
+}
+
+static void test_default_environment_and_no_filter_round_trip(void **state)
+{
+	struct init_config cfg = sample(), got;
+	void *buf, *copy;
+	size_t len;
+
+	(void)state;
+	cfg.env = NULL;
+	cfg.filter.len = 0;
+	cfg.filter.filter = NULL;
+	encode(&cfg, &buf, &len);
+	assert_int_equal(decode_copy(buf, len, &got, &copy), 0);
+	assert_null(got.env);
+	assert_int_equal(got.filter.len, 0);
+	assert_null(got.filter.filter);
+	init_config_free(&got);
+	free(copy);
+	free(buf);
+}
+
+static void test_every_truncation_is_refused(void **state)
+{
+	struct init_config cfg = sample(), got;
+	void *buf, *copy;
+	size_t len;
+
+	(void)state;
+	encode(&cfg, &buf, &len);
+	for (size_t cut = 0; cut < len; cut++) {
+		assert_int_equal(decode_copy(buf, cut, &got, &copy), -EPROTO);
+		assert_null(got.argv);
+		free(copy);
+	}
+	free(buf);
+}
+
+static void test_trailing_bytes_are_refused(void **state)
+{
+	struct init_config cfg = sample(), got;
+	void *buf, *copy, *longer;
+	size_t len;
+	uint32_t size;
+
+	(void)state;
+	encode(&cfg, &buf, &len);
+	longer = calloc(1, len + 8);
+	memcpy(longer, buf, len);
+	size = (uint32_t)(len + 8);
+	memcpy((char *)longer + 12, &size, sizeof(size));  /* head.size agrees */
+	assert_int_equal(decode_copy(longer, len + 8, &got, &copy), -EPROTO);
+	free(copy);
+	free(longer);
+	free(buf);
+}
+
+/* Flip one field of the head (at its offset) and expect a refusal. */
+static void expect_refused_with(size_t offset, const void *value, size_t n)
+{
+	struct init_config cfg = sample(), got;
+	void *buf, *copy;
+	size_t len;
+
+	encode(&cfg, &buf, &len);
+	memcpy((char *)buf + offset, value, n);
+	assert_int_equal(decode_copy(buf, len, &got, &copy), -EPROTO);
+	free(copy);
+	free(buf);
+}
+
+static void test_bad_magic_version_and_counts_are_refused(void **state)
+{
+	uint64_t magic = 0x1234;
+	uint32_t version = INIT_RECORD_VERSION + 1, zero = 0, huge = 0xfffffff0u;
+	int32_t bad_fd = -7;
+
+	(void)state;
+	expect_refused_with(0, &magic, sizeof(magic));
+	expect_refused_with(8, &version, sizeof(version));
+	expect_refused_with(12, &zero, sizeof(zero));         /* size */
+	expect_refused_with(48, &bad_fd, sizeof(bad_fd));     /* stdin_fd */
+	expect_refused_with(60, &bad_fd, sizeof(bad_fd));     /* status_fd (-1 only) */
+	expect_refused_with(64, &zero, sizeof(zero));         /* argc 0 */
+	expect_refused_with(64, &huge, sizeof(huge));         /* argc */
+	expect_refused_with(68, &huge, sizeof(huge));         /* envc */
+	expect_refused_with(72, &huge, sizeof(huge));         /* filter_len */
+}
+
+static void test_unterminated_last_string_is_refused(void **state)
+{
+	struct init_config cfg = sample(), got;
+	void *buf, *copy;
+	size_t len;
+
+	(void)state;
+	encode(&cfg, &buf, &len);
+	((char *)buf)[len - 1] = 'x';  /* the seccomp name's NUL */
+	assert_int_equal(decode_copy(buf, len, &got, &copy), -EPROTO);
+	free(copy);
+	free(buf);
+}
+
+static void test_encode_refuses_an_empty_command(void **state)
+{
+	struct init_config cfg = sample();
+	char *none[] = { NULL };
+	void *buf;
+	size_t len;
+
+	(void)state;
+	cfg.argv = none;
+	assert_int_equal(init_record_encode(&cfg, &buf, &len), -EINVAL);
+	assert_null(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_record_round_trips),
+		cmocka_unit_test(test_default_environment_and_no_filter_round_trip),
+		cmocka_unit_test(test_every_truncation_is_refused),
+		cmocka_unit_test(test_trailing_bytes_are_refused),
+		cmocka_unit_test(test_bad_magic_version_and_counts_are_refused),
+		cmocka_unit_test(test_unterminated_last_string_is_refused),
+		cmocka_unit_test(test_encode_refuses_an_empty_command),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
