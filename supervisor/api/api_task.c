@@ -33,7 +33,7 @@ static json_t *argv_value(const char *argv_json)
 
 char *api_task_json(const struct store_task *task, const struct api_pending *pending)
 {
-	const char *reason = store_reason_name(task->reason);
+	const char *reason = task_state_reason_name(task->reason);
 	json_t *obj;
 	char *text = NULL;
 	int r = 0;
@@ -48,7 +48,7 @@ char *api_task_json(const struct store_task *task, const struct api_pending *pen
 	SET("user", string_or_null(task->user));
 	SET("profile", string_or_null(task->profile));
 	SET("argv", argv_value(task->argv_json));
-	SET("state", string_or_null(store_state_name(task->state)));
+	SET("state", string_or_null(task_state_name(task->state)));
 	SET("reason", string_or_null(reason));
 	SET("message", string_or_null(task->message));
 	SET("exit_code", int_or_null(task->exit_code));

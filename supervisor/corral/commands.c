@@ -249,7 +249,7 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 			return usage_error(err, size, "--env: '%s' is not valid UTF-8", arg);
 		break;
 	case O_STATE:
-		if (store_state_parse(arg, &st) < 0)
+		if (task_state_parse(arg, &st) < 0)
 			return usage_error(err, size, "--state: '%s' is not one of queued, running, "
 					   "succeeded, failed, cancelled", arg);
 		v->state = arg;

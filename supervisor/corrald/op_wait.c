@@ -60,7 +60,7 @@ void op_wait(struct daemon *d, struct client *c, struct api_request *req)
 		ops_send_task(d, c, req->tag_json, &st);
 	else if (req->has_timeout && req->timeout_ms == 0)
 		transport_unix_send_error(d, c, req->tag_json, API_ERR_WAIT_TIMEOUT, "task %lld is still %s", (long long)st.id,
-				store_state_name(st.state));
+				task_state_name(st.state));
 	else
 		add_waiter(d, c, req, false);
 	store_task_clear(&st);

@@ -145,7 +145,7 @@ static void op_list(struct daemon *d, struct client *c, struct api_request *req)
 		user = caller_tenant(c);
 	}
 	if (req->state) {
-		if (store_state_parse(req->state, &state) < 0) {
+		if (task_state_parse(req->state, &state) < 0) {
 			transport_unix_send_error(d, c, req->tag_json, API_ERR_BAD_REQUEST,
 					"unknown state '%s' (queued, running, succeeded, failed, cancelled)", req->state);
 			return;

@@ -33,7 +33,7 @@ static bool record_end(struct daemon *d, int64_t id, struct store_result *sr, bo
 
 	if (r == 0) {
 		if (log_success)
-			log_task(LOG_LEVEL_INFO, id, "%s: %s", store_state_name(sr->state),
+			log_task(LOG_LEVEL_INFO, id, "%s: %s", task_state_name(sr->state),
 				 sr->message ? sr->message : "");
 		return true;
 	}
@@ -41,7 +41,7 @@ static bool record_end(struct daemon *d, int64_t id, struct store_result *sr, bo
 		log_task(LOG_LEVEL_WARNING, id, "end already recorded (%s)", err.message);
 		return true;
 	}
-	log_task(LOG_LEVEL_ERR, id, "record its end (%s): %s; will retry", store_reason_name(sr->reason), err.message);
+	log_task(LOG_LEVEL_ERR, id, "record its end (%s): %s; will retry", task_state_reason_name(sr->reason), err.message);
 	return false;
 }
 
@@ -123,7 +123,7 @@ void task_end_batch_done(struct daemon *d, bool committed)
 		d->ended = e->next;
 		jail_free(e->jail);
 		if (committed) {
-			log_task(LOG_LEVEL_INFO, e->record->id, "%s: %s", store_state_name(e->record->sr.state),
+			log_task(LOG_LEVEL_INFO, e->record->id, "%s: %s", task_state_name(e->record->sr.state),
 				 e->record->message ? e->record->message : "");
 			op_wait_wake(d, e->record->id, true);
 			free_record(e->record);

@@ -32,39 +32,10 @@
 #include <stdint.h>
 
 #include "supervisor/common/error.h"
+#include "supervisor/store/task_state.h"
 
 struct store;
 
-
-enum store_task_state {
-	STORE_QUEUED,
-	STORE_RUNNING,
-	STORE_SUCCEEDED,
-	STORE_FAILED,
-	STORE_CANCELLED,
-};
-
-enum store_task_reason {
-	STORE_REASON_NONE,          /* not ended yet */
-	STORE_REASON_EXIT_CODE,
-	STORE_REASON_SIGNAL,
-	STORE_REASON_TIMEOUT,
-	STORE_REASON_OOM,
-	STORE_REASON_CPU_LIMIT,
-	STORE_REASON_BUDGET,
-	STORE_REASON_OUTPUT_LIMIT,
-	STORE_REASON_CANCELLED,
-	STORE_REASON_SPAWN_ERROR,
-	STORE_REASON_SUPERVISOR_LOST,
-	STORE_REASON_SHUTDOWN,
-};
-
-/* Names as stored and shown ("queued", "oom"); NULL for an unknown value. */
-const char *store_state_name(enum store_task_state state);
-const char *store_reason_name(enum store_task_reason reason);
-/* Name -> value; -EINVAL for an unknown name. */
-int store_state_parse(const char *name, enum store_task_state *out);
-int store_reason_parse(const char *name, enum store_task_reason *out);
 
 /* One task row.  Strings loaded by the store are owned by the struct and
  * freed by store_task_clear().  "None" is NULL for strings, -1 for
@@ -200,9 +171,11 @@ struct store_result {
 	const char *month;              /* where the remainder is charged */
 };
 
-/* running|queued -> terminal, in one transaction that also charges
- * cpu_total_us minus the cursor to result->month.  A second finish is
- * refused with -ESTALE, so nothing is charged twice. */
+/* The end of a task: a move to a terminal state that task_state_can_move()
+ * allows (running -> any end; queued -> cancelled or failed), in one
+ * transaction that also charges cpu_total_us minus the cursor to
+ * result->month.  A second finish, or a move the table refuses, is -ESTALE,
+ * so nothing is charged twice. */
 int store_finish(struct store *store, int64_t id, const struct store_result *result,
 		 struct error *err);
 

@@ -52,9 +52,9 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 	t->wall_limit_ms = sqlite3_column_int64(stmt, TC_WALL_LIMIT);
 	t->cpu_limit_us = sqlite3_column_int64(stmt, TC_CPU_LIMIT);
 	t->memory_limit_bytes = sqlite3_column_int64(stmt, TC_MEMORY_LIMIT);
-	if (store_state_parse(state, &t->state) < 0)
+	if (task_state_parse(state, &t->state) < 0)
 		t->state = STORE_FAILED; /* the CHECK constraint makes this unreachable */
-	if (!reason || store_reason_parse(reason, &t->reason) < 0)
+	if (!reason || task_state_reason_parse(reason, &t->reason) < 0)
 		t->reason = STORE_REASON_NONE;
 	t->message = column_dup(stmt, TC_MESSAGE, &oom);
 	t->exit_code = (int)column_opt_i64(stmt, TC_EXIT_CODE, -1);
@@ -209,7 +209,7 @@ int store_list_tasks(struct store *store, const struct store_filter *filter,
 	if (!filter)
 		filter = &any;
 	if (filter->state != -1) {
-		state = store_state_name((enum store_task_state)filter->state);
+		state = task_state_name((enum store_task_state)filter->state);
 		if (!state)
 			return error_set(err, EINVAL, "list tasks", "list tasks: unknown state %d",
 					  filter->state);

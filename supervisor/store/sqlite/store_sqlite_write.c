@@ -315,6 +315,7 @@ static int finish_locked(struct store *store, int64_t id, const struct store_res
 {
 	struct store_binder b;
 	struct cursor_row row;
+	enum store_task_state from;
 	int64_t delta;
 	char detail[200];
 	int rc, r, changes = 0;
@@ -322,17 +323,20 @@ static int finish_locked(struct store *store, int64_t id, const struct store_res
 	r = read_cursor(store, id, &row, "finish", err);
 	if (r < 0)
 		return r;
-	if (strcmp(row.state, "queued") != 0 && strcmp(row.state, "running") != 0)
+	if (task_state_parse(row.state, &from) < 0 || task_state_is_terminal(from))
 		return error_set(err, ESTALE, "finish", "finish task %" PRId64 ": it already ended (%s)",
 				  id, row.state);
+	if (!task_state_can_move(from, res->state))
+		return error_set(err, ESTALE, "finish", "finish task %" PRId64 ": it is %s, and %s -> %s is not allowed",
+				  id, row.state, row.state, task_state_name(res->state));
 	/* A final total below the cursor (a counter that went back) charges
 	 * nothing and leaves the cursor where it was. */
 	delta = res->cpu_total_us > row.charged_us ? res->cpu_total_us - row.charged_us : 0;
 
 	store_stmt_start(store, STORE_SQL_FINISH, &b);
 	store_bind_i64(&b, 1, id);
-	store_bind_text(&b, 2, store_state_name(res->state));
-	store_bind_text(&b, 3, store_reason_name(res->reason));
+	store_bind_text(&b, 2, task_state_name(res->state));
+	store_bind_text(&b, 3, task_state_reason_name(res->reason));
 	store_bind_text(&b, 4, res->message);
 	store_bind_opt_i64(&b, 5, res->exit_code, -1);
 	store_bind_opt_i64(&b, 6, res->signal, -1);
@@ -346,16 +350,17 @@ static int finish_locked(struct store *store, int64_t id, const struct store_res
 	store_bind_i64(&b, 14, res->stdout_truncated);
 	store_bind_i64(&b, 15, res->stderr_truncated);
 	store_bind_i64(&b, 16, row.charged_us);
+	store_bind_text(&b, 17, row.state);
 	rc = store_stmt_exec(&b, &changes);
 	if (rc != SQLITE_OK)
 		return store_sqlite_fail(store, rc, err, "finish", "finish task %" PRId64, id);
 	if (changes == 0)
-		return refused(store, id, "finish", "queued or running at the cursor just read", err);
+		return refused(store, id, "finish", "in the state and at the cursor just read", err);
 	r = usage_add(store, row.user, res->month, delta, id, err);
 	if (r < 0)
 		return r;
 	snprintf(detail, sizeof(detail), "%s (%s), charged %" PRId64 " us to %s",
-		 store_state_name(res->state), store_reason_name(res->reason), delta, res->month);
+		 task_state_name(res->state), task_state_reason_name(res->reason), delta, res->month);
 	return append_event(store, id, res->ended_at_us, "finished", detail, err);
 }
 
@@ -367,8 +372,8 @@ int store_finish(struct store *store, int64_t id, const struct store_result *res
 	if (result->state != STORE_SUCCEEDED && result->state != STORE_FAILED &&
 	    result->state != STORE_CANCELLED)
 		return error_set(err, EINVAL, "finish", "finish task %" PRId64 ": state %s is not terminal",
-				  id, store_state_name(result->state) ? store_state_name(result->state) : "?");
-	if (result->reason == STORE_REASON_NONE || !store_reason_name(result->reason))
+				  id, task_state_name(result->state) ? task_state_name(result->state) : "?");
+	if (result->reason == STORE_REASON_NONE || !task_state_reason_name(result->reason))
 		return error_set(err, EINVAL, "finish", "finish task %" PRId64 ": no valid reason", id);
 	if (!month_valid(result->month))
 		return error_set(err, EINVAL, "finish", "finish task %" PRId64 ": month '%s' is not YYYY-MM",
