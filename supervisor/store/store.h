@@ -37,9 +37,27 @@
 struct store;
 
 
+/* What a task's command did and used, measured at its end: the same
+ * fields in a task row (store_task.usage) and in an end (store_result.usage).
+ * Units: microseconds for times, bytes for sizes.  "None" is -1 for
+ * exit_code (killed, or never started) and for signal (exited by itself);
+ * the counters are 0 until the task ends (a task that never ran used
+ * nothing). */
+struct task_usage {
+	int exit_code;              /* -1 = none */
+	int signal;                 /* -1 = none */
+	int64_t cpu_user_us;
+	int64_t cpu_system_us;
+	int64_t memory_peak_bytes;
+	int64_t stdout_bytes;
+	int64_t stderr_bytes;
+	bool stdout_truncated;
+	bool stderr_truncated;
+};
+
 /* One task row.  Strings loaded by the store are owned by the struct and
  * freed by store_task_clear().  "None" is NULL for strings, -1 for
- * exit_code, signal and host_uid, 0 for times. */
+ * host_uid, 0 for times (and see struct task_usage). */
 struct store_task {
 	int64_t id;                 /* monotonic, never reused */
 	char *user;                 /* tenant name */
@@ -56,8 +74,7 @@ struct store_task {
 	enum store_task_state state;
 	enum store_task_reason reason;
 	char *message;              /* human message for the end, may be NULL */
-	int exit_code;
-	int signal;
+	struct task_usage usage;
 
 	int64_t submitted_at_us;
 	int64_t started_at_us;
@@ -67,13 +84,6 @@ struct store_task {
 	int64_t cpu_reserved_us;    /* budget reserved at start */
 	int64_t cpu_charged_us;     /* charging cursor: CPU already charged */
 	int64_t charged_at_us;      /* when the cursor last moved */
-	int64_t cpu_user_us;
-	int64_t cpu_system_us;
-	int64_t memory_peak_bytes;
-	int64_t stdout_bytes;
-	int64_t stderr_bytes;
-	bool stdout_truncated;
-	bool stderr_truncated;
 
 	int attempts;
 	int64_t host_uid;
@@ -157,17 +167,9 @@ struct store_result {
 	enum store_task_state state;    /* succeeded, failed or cancelled */
 	enum store_task_reason reason;
 	const char *message;            /* may be NULL */
-	int exit_code;                  /* -1 = none */
-	int signal;                     /* -1 = none */
+	struct task_usage usage;
 	int64_t ended_at_us;
 	int64_t cpu_total_us;           /* final CPU total of the task */
-	int64_t cpu_user_us;
-	int64_t cpu_system_us;
-	int64_t memory_peak_bytes;
-	int64_t stdout_bytes;
-	int64_t stderr_bytes;
-	bool stdout_truncated;
-	bool stderr_truncated;
 	const char *month;              /* where the remainder is charged */
 };
 

@@ -110,10 +110,10 @@ static struct store_result result(int64_t cpu_total, const char *month)
 {
 	return (struct store_result){
 		.state = STORE_SUCCEEDED, .reason = STORE_REASON_EXIT_CODE, .message = "exited 0",
-		.exit_code = 0, .signal = -1, .ended_at_us = 9000, .cpu_total_us = cpu_total,
-		.cpu_user_us = cpu_total * 3 / 4, .cpu_system_us = cpu_total / 4,
-		.memory_peak_bytes = 1 << 20, .stdout_bytes = 3, .stderr_bytes = 0,
-		.stdout_truncated = true, .month = month,
+		.usage = { .exit_code = 0, .signal = -1, .cpu_user_us = cpu_total * 3 / 4,
+			   .cpu_system_us = cpu_total / 4, .memory_peak_bytes = 1 << 20,
+			   .stdout_bytes = 3, .stderr_bytes = 0, .stdout_truncated = true },
+		.ended_at_us = 9000, .cpu_total_us = cpu_total, .month = month,
 	};
 }
 
@@ -158,7 +158,7 @@ static void test_submitted_task_survives_reopen(void **state)
 	assert_int_equal(t.reason, STORE_REASON_NONE);
 	assert_int_equal(t.memory_limit_bytes, 256 << 20);
 	assert_int_equal(t.submitted_at_us, 1000);
-	assert_int_equal(t.exit_code, -1);
+	assert_int_equal(t.usage.exit_code, -1);
 	assert_int_equal(t.host_uid, -1);
 	assert_int_equal(t.cpu_charged_us, 0);
 	store_task_clear(&t);
@@ -305,13 +305,13 @@ static void test_finish_charges_remainder_once(void **state)
 	assert_int_equal(t.state, STORE_SUCCEEDED);
 	assert_int_equal(t.reason, STORE_REASON_EXIT_CODE);
 	assert_string_equal(t.message, "exited 0");
-	assert_int_equal(t.exit_code, 0);
-	assert_int_equal(t.signal, -1);
+	assert_int_equal(t.usage.exit_code, 0);
+	assert_int_equal(t.usage.signal, -1);
 	assert_int_equal(t.cpu_charged_us, 400);
-	assert_int_equal(t.cpu_user_us, 300);
+	assert_int_equal(t.usage.cpu_user_us, 300);
 	assert_int_equal(t.ended_at_us, 9000);
-	assert_true(t.stdout_truncated);
-	assert_false(t.stderr_truncated);
+	assert_true(t.usage.stdout_truncated);
+	assert_false(t.usage.stderr_truncated);
 	store_task_clear(&t);
 
 	assert_int_equal(store_list_events(f->store, id, &events, &err), 0);

@@ -57,8 +57,8 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 	if (!reason || task_state_reason_parse(reason, &t->reason) < 0)
 		t->reason = STORE_REASON_NONE;
 	t->message = column_dup(stmt, TC_MESSAGE, &oom);
-	t->exit_code = (int)column_opt_i64(stmt, TC_EXIT_CODE, -1);
-	t->signal = (int)column_opt_i64(stmt, TC_SIGNAL, -1);
+	t->usage.exit_code = (int)column_opt_i64(stmt, TC_EXIT_CODE, -1);
+	t->usage.signal = (int)column_opt_i64(stmt, TC_SIGNAL, -1);
 	t->submitted_at_us = sqlite3_column_int64(stmt, TC_SUBMITTED_AT);
 	t->started_at_us = column_opt_i64(stmt, TC_STARTED_AT, 0);
 	t->ended_at_us = column_opt_i64(stmt, TC_ENDED_AT, 0);
@@ -66,13 +66,13 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 	t->cpu_reserved_us = sqlite3_column_int64(stmt, TC_CPU_RESERVED);
 	t->cpu_charged_us = sqlite3_column_int64(stmt, TC_CPU_CHARGED);
 	t->charged_at_us = column_opt_i64(stmt, TC_CHARGED_AT, 0);
-	t->cpu_user_us = sqlite3_column_int64(stmt, TC_CPU_USER);
-	t->cpu_system_us = sqlite3_column_int64(stmt, TC_CPU_SYSTEM);
-	t->memory_peak_bytes = sqlite3_column_int64(stmt, TC_MEMORY_PEAK);
-	t->stdout_bytes = sqlite3_column_int64(stmt, TC_STDOUT_BYTES);
-	t->stderr_bytes = sqlite3_column_int64(stmt, TC_STDERR_BYTES);
-	t->stdout_truncated = sqlite3_column_int64(stmt, TC_STDOUT_TRUNCATED) != 0;
-	t->stderr_truncated = sqlite3_column_int64(stmt, TC_STDERR_TRUNCATED) != 0;
+	t->usage.cpu_user_us = sqlite3_column_int64(stmt, TC_CPU_USER);
+	t->usage.cpu_system_us = sqlite3_column_int64(stmt, TC_CPU_SYSTEM);
+	t->usage.memory_peak_bytes = sqlite3_column_int64(stmt, TC_MEMORY_PEAK);
+	t->usage.stdout_bytes = sqlite3_column_int64(stmt, TC_STDOUT_BYTES);
+	t->usage.stderr_bytes = sqlite3_column_int64(stmt, TC_STDERR_BYTES);
+	t->usage.stdout_truncated = sqlite3_column_int64(stmt, TC_STDOUT_TRUNCATED) != 0;
+	t->usage.stderr_truncated = sqlite3_column_int64(stmt, TC_STDERR_TRUNCATED) != 0;
 	t->attempts = (int)sqlite3_column_int64(stmt, TC_ATTEMPTS);
 	t->host_uid = column_opt_i64(stmt, TC_HOST_UID, -1);
 	t->cgroup = column_dup(stmt, TC_CGROUP, &oom);
