@@ -2,27 +2,34 @@
  * supervisor/store/store.h — corrald's durable store: tasks, monthly CPU usage and
  * an event log, behind a small interface over an opaque struct store.
  *
- * The only backend today is SQLite (store_sqlite*.c): WAL, synchronous=FULL,
- * so a task is acknowledged only after its row is on disk.  The interface
- * and its SQL are kept portable so a PostgreSQL backend (many hosts, claims
- * with FOR UPDATE SKIP LOCKED, leases) can sit behind the same functions.
+ * A struct store is a generic handle over a backend chosen at open from the
+ * store URI (store_backend.h: a vtable, crun's cgroup-manager pattern;
+ * store.c dispatches and checks arguments): a path or sqlite:PATH is
+ * SQLite (sqlite/: WAL, synchronous=FULL, so a task is acknowledged only
+ * after its row is on disk); postgresql:// is refused until the PostgreSQL
+ * backend (postgres/, many hosts, claims with FOR UPDATE SKIP LOCKED,
+ * leases) lands.  Callers never see which backend they have.  Task states
+ * and the moves between them are in task_state.h (included here); the data
+ * statements, in portable SQL, in store_sql.c.
  *
- * Rules every function follows:
+ * Rules every function follows, whatever the backend:
  *  - returns 0 on success and -errno on failure, filling the caller's
  *    struct error (may be NULL) with the step, the object and the cause;
  *  - every state change is ONE transaction, and the event it records is
  *    appended in that same transaction;
- *  - a refused transition (task not in the state the call requires, a stale
- *    charging cursor, a second finish) returns -ESTALE and changes nothing;
- *    an unknown task id returns -ENOENT;
+ *  - a refused transition (a move task_state_can_move() refuses, the task
+ *    not in the state the call requires, a stale charging cursor, a second
+ *    finish) returns -ESTALE and changes nothing; an unknown task id
+ *    returns -ENOENT;
  *  - a full disk returns -ENOSPC, an I/O error -EIO; what was committed
  *    before stays intact;
- *  - times are microseconds since the Unix epoch, passed in by the caller
- *    (the store reads no clock but to stamp a migration, so tests can use a
- *    fake one).
+ *  - times are microseconds since the Unix epoch (durations microseconds
+ *    too, but wall_limit_ms), passed in by the caller (the store reads no
+ *    clock but to stamp a migration, so tests can use a fake one).
  *
  * A struct store is one connection: use it from one thread at a time.  Not
- * here: scheduling decisions (supervisor/sched.c), policy, the runner.
+ * here: scheduling decisions (supervisor/sched/), policy, the runner; the
+ * store includes nothing from runner/ or from the programs.
  */
 #ifndef CORRAL_SUPERVISOR_STORE_H
 #define CORRAL_SUPERVISOR_STORE_H
@@ -106,11 +113,25 @@ struct store_options {
 	int64_t max_size_bytes; /* 0 = no cap; a hard cap on the database size */
 };
 
-/* Open (creating it 0600 if missing) and migrate the database at path.
- * opts may be NULL.  Refused: a schema newer than this code
+/* Which backend a store URI names, and what it passes that backend:
+ *   /var/lib/corral/corrald.db, ./x.db, x.db   -> "sqlite", the path as is
+ *   sqlite:PATH, sqlite:///ABSOLUTE/PATH        -> "sqlite", PATH
+ *   postgresql://... or postgres://...          -> "postgresql", the whole URI
+ * -EINVAL for an empty URI or sqlite: without a path (or with a host);
+ * -EPROTONOSUPPORT for any other scheme (a relative path with a colon in
+ * its first part reads as a scheme: write ./a:b.db).  backend and location
+ * point at static text or into uri.  Messages never echo a whole URI (it
+ * may carry a password). */
+int store_uri_parse(const char *uri, const char **backend, const char **location,
+		    struct error *err);
+
+/* Open the store at uri (see store_uri_parse).  SQLite: open (creating it
+ * 0600 if missing) and migrate the database file.  opts may be NULL.
+ * Refused: a backend not built in (postgresql://: -EPROTONOSUPPORT,
+ * "PostgreSQL store not built yet"), a schema newer than this code
  * (-EPROTONOSUPPORT), an SQLite file without our schema_version table
  * (-ENOTSUP), a file that is not SQLite (-EUCLEAN). */
-int store_open(const char *path, const struct store_options *opts, struct store **out,
+int store_open(const char *uri, const struct store_options *opts, struct store **out,
 	       struct error *err);
 /* Close; NULL is fine.  An open batch is rolled back. */
 void store_close(struct store *store);
