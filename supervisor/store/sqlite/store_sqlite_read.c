@@ -1,9 +1,9 @@
 /*
  * supervisor/store/sqlite/store_sqlite_read.c — reads of the store: one task, lists of
  * tasks (queued in submit order, running, filtered), monthly usage, queue
- * counts, a task's events; and freeing what they return.  Reads take no
- * write lock and see the last committed state (WAL readers never block the
- * writer).
+ * counts, a task's events (what they return is freed by store.c).  Reads
+ * take no write lock and see the last committed state (WAL readers never
+ * block the writer).
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -6,7 +6,10 @@
  * Transitions are guarded in the UPDATE's WHERE clause (state, and the
  * charging cursor as a compare-and-set), never by a read followed by a
  * blind write, so the same SQL stays correct with many writers on
- * PostgreSQL.  A refused transition is -ESTALE and changes nothing.
+ * PostgreSQL.  The fixed moves (submit, start, cancel) are pairs
+ * task_state.h allows; finish, whose from-state is data, checks the state it
+ * read against task_state_can_move().  A refused transition is -ESTALE and
+ * changes nothing.  Arguments were checked by store.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -99,6 +102,17 @@ static int usage_add(struct store_sqlite *store, const char *user, const char *m
 	return 0;
 }
 
+/* A fixed move this file makes (start, cancel), as task_state.h allows it:
+ * the table, not this file, says which moves exist. */
+static int move_allowed(enum store_task_state from, enum store_task_state to, int64_t id,
+			const char *step, struct error *err)
+{
+	if (task_state_can_move(from, to))
+		return 0;
+	return error_set(err, ESTALE, step, "%s task %" PRId64 ": %s -> %s is not allowed", step, id,
+			 task_state_name(from), task_state_name(to));
+}
+
 /* ---- submit -------------------------------------------------------------- */
 
 static int submit_locked(struct store_sqlite *store, const struct store_task *t, int64_t *id,
@@ -149,6 +163,8 @@ static int mark_running_locked(struct store_sqlite *store, int64_t id, const str
 	char detail[160];
 	int rc, changes = 0;
 
+	if (move_allowed(STORE_QUEUED, STORE_RUNNING, id, "start", err) < 0)
+		return -ESTALE;
 	store_sqlite_stmt_start(store, STORE_SQL_MARK_RUNNING, &b);
 	store_sqlite_bind_i64(&b, 1, id);
 	store_sqlite_bind_i64(&b, 2, st->started_at_us);
@@ -311,6 +327,9 @@ static int guarded_update(struct store_sqlite *store, enum store_sql which, int6
 	struct store_sqlite_binder b;
 	int rc, changes = 0;
 
+	if (which == STORE_SQL_CANCEL_QUEUED &&
+	    move_allowed(STORE_QUEUED, STORE_CANCELLED, id, step, err) < 0)
+		return -ESTALE;
 	store_sqlite_stmt_start(store, which, &b);
 	store_sqlite_bind_i64(&b, 1, id);
 	if (which == STORE_SQL_CANCEL_QUEUED)
