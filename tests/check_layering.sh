@@ -37,7 +37,8 @@ rule supervisor/api supervisor/common/ supervisor/api/ supervisor/store/
 rule supervisor/jailspec supervisor/common/ supervisor/jailspec/ policy/ runner/
 rule supervisor/corrald supervisor/corrald/ supervisor/common/ supervisor/api/ supervisor/store/ \
 	supervisor/sched/ supervisor/jailspec/ policy/ runner/
-rule supervisor/corral supervisor/corral/ supervisor/common/ supervisor/api/ policy/
+# the client knows task states by name (store/task_state.h), nothing else of the store
+rule supervisor/corral supervisor/corral/ supervisor/common/ supervisor/api/ supervisor/store/task_state.h policy/
 rule supervisor/corral-run supervisor/corral-run/ supervisor/common/ supervisor/jailspec/ policy/ runner/
 
 # Exported names: every global symbol an object defines starts with its

@@ -277,7 +277,7 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 	}
 	case API_FIELD_STATE:
 		r = get_text(ctx, f->name, v, false, &req->state);
-		if (r == 0 && store_state_parse(req->state, &state) < 0)
+		if (r == 0 && task_state_parse(req->state, &state) < 0)
 			return fail(ctx, API_ERR_BAD_REQUEST,
 				    "field 'state' must be one of queued, running, succeeded, "
 				    "failed, cancelled (got '%.64s')", req->state);

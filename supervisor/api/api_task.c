@@ -33,7 +33,7 @@ static json_t *argv_value(const char *argv_json)
 
 char *api_task_json(const struct store_task *task, const struct api_pending *pending)
 {
-	const char *reason = store_reason_name(task->reason);
+	const char *reason = task_state_reason_name(task->reason);
 	json_t *obj;
 	char *text = NULL;
 	int r = 0;
@@ -48,11 +48,11 @@ char *api_task_json(const struct store_task *task, const struct api_pending *pen
 	SET("user", string_or_null(task->user));
 	SET("profile", string_or_null(task->profile));
 	SET("argv", argv_value(task->argv_json));
-	SET("state", string_or_null(store_state_name(task->state)));
+	SET("state", string_or_null(task_state_name(task->state)));
 	SET("reason", string_or_null(reason));
 	SET("message", string_or_null(task->message));
-	SET("exit_code", int_or_null(task->exit_code));
-	SET("signal", int_or_null(task->signal));
+	SET("exit_code", int_or_null(task->usage.exit_code));
+	SET("signal", int_or_null(task->usage.signal));
 	SET("submitted_at_us", json_integer(task->submitted_at_us));
 	SET("started_at_us", json_integer(task->started_at_us));
 	SET("ended_at_us", json_integer(task->ended_at_us));
@@ -60,13 +60,13 @@ char *api_task_json(const struct store_task *task, const struct api_pending *pen
 	SET("cpu_limit_ms", json_integer(task->cpu_limit_us / 1000));
 	SET("memory_bytes", json_integer(task->memory_limit_bytes));
 	SET("cpu_us", json_integer(task->cpu_charged_us));
-	SET("cpu_user_us", json_integer(task->cpu_user_us));
-	SET("cpu_system_us", json_integer(task->cpu_system_us));
-	SET("memory_peak_bytes", json_integer(task->memory_peak_bytes));
-	SET("stdout_bytes", json_integer(task->stdout_bytes));
-	SET("stderr_bytes", json_integer(task->stderr_bytes));
-	SET("stdout_truncated", json_boolean(task->stdout_truncated));
-	SET("stderr_truncated", json_boolean(task->stderr_truncated));
+	SET("cpu_user_us", json_integer(task->usage.cpu_user_us));
+	SET("cpu_system_us", json_integer(task->usage.cpu_system_us));
+	SET("memory_peak_bytes", json_integer(task->usage.memory_peak_bytes));
+	SET("stdout_bytes", json_integer(task->usage.stdout_bytes));
+	SET("stderr_bytes", json_integer(task->usage.stderr_bytes));
+	SET("stdout_truncated", json_boolean(task->usage.stdout_truncated));
+	SET("stderr_truncated", json_boolean(task->usage.stderr_truncated));
 	SET("attempts", json_integer(task->attempts));
 	if (task->state == STORE_QUEUED) {
 		SET("position", json_integer(pending ? pending->position : 0));

@@ -19,7 +19,7 @@
 #include "supervisor/common/macros.h"
 #include "supervisor/common/units.h"
 #include "supervisor/corral/commands.h"
-#include "supervisor/store/store.h"
+#include "supervisor/store/task_state.h"
 
 enum opt_id {
 	O_USER = 1, O_PROFILE, O_TIMEOUT, O_CPU_LIMIT, O_MEMORY, O_ENV, O_CWD, O_STDIN, O_WAIT,
@@ -277,7 +277,7 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 			return usage_error(err, size, "--env: '%s' is not valid UTF-8", arg);
 		break;
 	case O_STATE:
-		if (store_state_parse(arg, &st) < 0)
+		if (task_state_parse(arg, &st) < 0)
 			return usage_error(err, size, "--state: '%s' is not one of queued, running, "
 					   "succeeded, failed, cancelled", arg);
 		v->state = arg;

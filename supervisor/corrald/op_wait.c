@@ -65,7 +65,7 @@ void op_wait(struct daemon *d, const struct caller *c, const struct api_request 
 		ops_reply_task(d, sink, req->tag_json, &st);
 	else if (req->has_timeout && req->timeout_ms == 0)
 		ops_reply_error(sink, req->tag_json, API_ERR_WAIT_TIMEOUT, "task %lld is still %s",
-				(long long)st.id, store_state_name(st.state));
+				(long long)st.id, task_state_name(st.state));
 	else
 		add_waiter(d, sink, req, false);
 	store_task_clear(&st);

@@ -191,7 +191,7 @@ static void op_list(struct daemon *d, const struct caller *c, const struct api_r
 		user = c->tenant;
 	}
 	if (req->state) {
-		if (store_state_parse(req->state, &state) < 0) {
+		if (task_state_parse(req->state, &state) < 0) {
 			ops_reply_error(sink, req->tag_json, API_ERR_BAD_REQUEST,
 					"unknown state '%s' (queued, running, succeeded, failed, cancelled)", req->state);
 			return;

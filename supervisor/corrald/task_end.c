@@ -33,7 +33,7 @@ static bool record_end(struct daemon *d, int64_t id, struct store_result *sr, bo
 
 	if (r == 0) {
 		if (log_success)
-			log_task(LOG_LEVEL_INFO, id, "%s: %s", store_state_name(sr->state),
+			log_task(LOG_LEVEL_INFO, id, "%s: %s", task_state_name(sr->state),
 				 sr->message ? sr->message : "");
 		return true;
 	}
@@ -41,7 +41,7 @@ static bool record_end(struct daemon *d, int64_t id, struct store_result *sr, bo
 		log_task(LOG_LEVEL_WARNING, id, "end already recorded (%s)", err.message);
 		return true;
 	}
-	log_task(LOG_LEVEL_ERR, id, "record its end (%s): %s; will retry", store_reason_name(sr->reason), err.message);
+	log_task(LOG_LEVEL_ERR, id, "record its end (%s): %s; will retry", task_state_reason_name(sr->reason), err.message);
 	return false;
 }
 
@@ -84,18 +84,18 @@ static struct unfinished *end_record(struct daemon *d, int64_t id, enum store_ta
 	sr->reason = reason;
 	sr->message = u->message;
 	sr->month = u->month;
-	sr->exit_code = res && res->exit_code >= 0 ? res->exit_code : -1;
-	sr->signal = res && res->signal ? res->signal : -1;
+	sr->usage.exit_code = res && res->exit_code >= 0 ? res->exit_code : -1;
+	sr->usage.signal = res && res->signal ? res->signal : -1;
 	sr->ended_at_us = (int64_t)now;
 	if (res) {
 		sr->cpu_total_us = (int64_t)res->cpu_usage_us;
-		sr->cpu_user_us = (int64_t)res->cpu_user_us;
-		sr->cpu_system_us = (int64_t)res->cpu_system_us;
-		sr->memory_peak_bytes = (int64_t)res->memory_peak_bytes;
-		sr->stdout_bytes = (int64_t)res->stdout_bytes;
-		sr->stderr_bytes = (int64_t)res->stderr_bytes;
-		sr->stdout_truncated = res->stdout_truncated;
-		sr->stderr_truncated = res->stderr_truncated;
+		sr->usage.cpu_user_us = (int64_t)res->cpu_user_us;
+		sr->usage.cpu_system_us = (int64_t)res->cpu_system_us;
+		sr->usage.memory_peak_bytes = (int64_t)res->memory_peak_bytes;
+		sr->usage.stdout_bytes = (int64_t)res->stdout_bytes;
+		sr->usage.stderr_bytes = (int64_t)res->stderr_bytes;
+		sr->usage.stdout_truncated = res->stdout_truncated;
+		sr->usage.stderr_truncated = res->stderr_truncated;
 	}
 	return u;
 }
@@ -123,7 +123,7 @@ void task_end_batch_done(struct daemon *d, bool committed)
 		d->ended = e->next;
 		jail_free(e->jail);
 		if (committed) {
-			log_task(LOG_LEVEL_INFO, e->record->id, "%s: %s", store_state_name(e->record->sr.state),
+			log_task(LOG_LEVEL_INFO, e->record->id, "%s: %s", task_state_name(e->record->sr.state),
 				 e->record->message ? e->record->message : "");
 			op_wait_wake(d, e->record->id, true);
 			free_record(e->record);

@@ -2,27 +2,34 @@
  * supervisor/store/store.h — corrald's durable store: tasks, monthly CPU usage and
  * an event log, behind a small interface over an opaque struct store.
  *
- * The only backend today is SQLite (store_sqlite*.c): WAL, synchronous=FULL,
- * so a task is acknowledged only after its row is on disk.  The interface
- * and its SQL are kept portable so a PostgreSQL backend (many hosts, claims
- * with FOR UPDATE SKIP LOCKED, leases) can sit behind the same functions.
+ * A struct store is a generic handle over a backend chosen at open from the
+ * store URI (store_backend.h: a vtable, crun's cgroup-manager pattern;
+ * store.c dispatches and checks arguments): a path or sqlite:PATH is
+ * SQLite (sqlite/: WAL, synchronous=FULL, so a task is acknowledged only
+ * after its row is on disk); postgresql:// is refused until the PostgreSQL
+ * backend (postgres/, many hosts, claims with FOR UPDATE SKIP LOCKED,
+ * leases) lands.  Callers never see which backend they have.  Task states
+ * and the moves between them are in task_state.h (included here); the data
+ * statements, in portable SQL, in store_sql.c.
  *
- * Rules every function follows:
+ * Rules every function follows, whatever the backend:
  *  - returns 0 on success and -errno on failure, filling the caller's
  *    struct error (may be NULL) with the step, the object and the cause;
  *  - every state change is ONE transaction, and the event it records is
  *    appended in that same transaction;
- *  - a refused transition (task not in the state the call requires, a stale
- *    charging cursor, a second finish) returns -ESTALE and changes nothing;
- *    an unknown task id returns -ENOENT;
+ *  - a refused transition (a move task_state_can_move() refuses, the task
+ *    not in the state the call requires, a stale charging cursor, a second
+ *    finish) returns -ESTALE and changes nothing; an unknown task id
+ *    returns -ENOENT;
  *  - a full disk returns -ENOSPC, an I/O error -EIO; what was committed
  *    before stays intact;
- *  - times are microseconds since the Unix epoch, passed in by the caller
- *    (the store reads no clock but to stamp a migration, so tests can use a
- *    fake one).
+ *  - times are microseconds since the Unix epoch (durations microseconds
+ *    too, but wall_limit_ms), passed in by the caller (the store reads no
+ *    clock but to stamp a migration, so tests can use a fake one).
  *
  * A struct store is one connection: use it from one thread at a time.  Not
- * here: scheduling decisions (supervisor/sched.c), policy, the runner.
+ * here: scheduling decisions (supervisor/sched/), policy, the runner; the
+ * store includes nothing from runner/ or from the programs.
  */
 #ifndef CORRAL_SUPERVISOR_STORE_H
 #define CORRAL_SUPERVISOR_STORE_H
@@ -32,43 +39,32 @@
 #include <stdint.h>
 
 #include "supervisor/common/error.h"
+#include "supervisor/store/task_state.h"
 
 struct store;
 
 
-enum store_task_state {
-	STORE_QUEUED,
-	STORE_RUNNING,
-	STORE_SUCCEEDED,
-	STORE_FAILED,
-	STORE_CANCELLED,
+/* What a task's command did and used, measured at its end: the same
+ * fields in a task row (store_task.usage) and in an end (store_result.usage).
+ * Units: microseconds for times, bytes for sizes.  "None" is -1 for
+ * exit_code (killed, or never started) and for signal (exited by itself);
+ * the counters are 0 until the task ends (a task that never ran used
+ * nothing). */
+struct task_usage {
+	int exit_code;              /* -1 = none */
+	int signal;                 /* -1 = none */
+	int64_t cpu_user_us;
+	int64_t cpu_system_us;
+	int64_t memory_peak_bytes;
+	int64_t stdout_bytes;
+	int64_t stderr_bytes;
+	bool stdout_truncated;
+	bool stderr_truncated;
 };
-
-enum store_task_reason {
-	STORE_REASON_NONE,          /* not ended yet */
-	STORE_REASON_EXIT_CODE,
-	STORE_REASON_SIGNAL,
-	STORE_REASON_TIMEOUT,
-	STORE_REASON_OOM,
-	STORE_REASON_CPU_LIMIT,
-	STORE_REASON_BUDGET,
-	STORE_REASON_OUTPUT_LIMIT,
-	STORE_REASON_CANCELLED,
-	STORE_REASON_SPAWN_ERROR,
-	STORE_REASON_SUPERVISOR_LOST,
-	STORE_REASON_SHUTDOWN,
-};
-
-/* Names as stored and shown ("queued", "oom"); NULL for an unknown value. */
-const char *store_state_name(enum store_task_state state);
-const char *store_reason_name(enum store_task_reason reason);
-/* Name -> value; -EINVAL for an unknown name. */
-int store_state_parse(const char *name, enum store_task_state *out);
-int store_reason_parse(const char *name, enum store_task_reason *out);
 
 /* One task row.  Strings loaded by the store are owned by the struct and
  * freed by store_task_clear().  "None" is NULL for strings, -1 for
- * exit_code, signal and host_uid, 0 for times. */
+ * host_uid, 0 for times (and see struct task_usage). */
 struct store_task {
 	int64_t id;                 /* monotonic, never reused */
 	char *user;                 /* tenant name */
@@ -85,8 +81,7 @@ struct store_task {
 	enum store_task_state state;
 	enum store_task_reason reason;
 	char *message;              /* human message for the end, may be NULL */
-	int exit_code;
-	int signal;
+	struct task_usage usage;
 
 	int64_t submitted_at_us;
 	int64_t started_at_us;
@@ -96,13 +91,6 @@ struct store_task {
 	int64_t cpu_reserved_us;    /* budget reserved at start */
 	int64_t cpu_charged_us;     /* charging cursor: CPU already charged */
 	int64_t charged_at_us;      /* when the cursor last moved */
-	int64_t cpu_user_us;
-	int64_t cpu_system_us;
-	int64_t memory_peak_bytes;
-	int64_t stdout_bytes;
-	int64_t stderr_bytes;
-	bool stdout_truncated;
-	bool stderr_truncated;
 
 	int attempts;
 	int64_t host_uid;
@@ -125,11 +113,25 @@ struct store_options {
 	int64_t max_size_bytes; /* 0 = no cap; a hard cap on the database size */
 };
 
-/* Open (creating it 0600 if missing) and migrate the database at path.
- * opts may be NULL.  Refused: a schema newer than this code
+/* Which backend a store URI names, and what it passes that backend:
+ *   /var/lib/corral/corrald.db, ./x.db, x.db   -> "sqlite", the path as is
+ *   sqlite:PATH, sqlite:///ABSOLUTE/PATH        -> "sqlite", PATH
+ *   postgresql://... or postgres://...          -> "postgresql", the whole URI
+ * -EINVAL for an empty URI or sqlite: without a path (or with a host);
+ * -EPROTONOSUPPORT for any other scheme (a relative path with a colon in
+ * its first part reads as a scheme: write ./a:b.db).  backend and location
+ * point at static text or into uri.  Messages never echo a whole URI (it
+ * may carry a password). */
+int store_uri_parse(const char *uri, const char **backend, const char **location,
+		    struct error *err);
+
+/* Open the store at uri (see store_uri_parse).  SQLite: open (creating it
+ * 0600 if missing) and migrate the database file.  opts may be NULL.
+ * Refused: a backend not built in (postgresql://: -EPROTONOSUPPORT,
+ * "PostgreSQL store not built yet"), a schema newer than this code
  * (-EPROTONOSUPPORT), an SQLite file without our schema_version table
  * (-ENOTSUP), a file that is not SQLite (-EUCLEAN). */
-int store_open(const char *path, const struct store_options *opts, struct store **out,
+int store_open(const char *uri, const struct store_options *opts, struct store **out,
 	       struct error *err);
 /* Close; NULL is fine.  An open batch is rolled back. */
 void store_close(struct store *store);
@@ -186,23 +188,17 @@ struct store_result {
 	enum store_task_state state;    /* succeeded, failed or cancelled */
 	enum store_task_reason reason;
 	const char *message;            /* may be NULL */
-	int exit_code;                  /* -1 = none */
-	int signal;                     /* -1 = none */
+	struct task_usage usage;
 	int64_t ended_at_us;
 	int64_t cpu_total_us;           /* final CPU total of the task */
-	int64_t cpu_user_us;
-	int64_t cpu_system_us;
-	int64_t memory_peak_bytes;
-	int64_t stdout_bytes;
-	int64_t stderr_bytes;
-	bool stdout_truncated;
-	bool stderr_truncated;
 	const char *month;              /* where the remainder is charged */
 };
 
-/* running|queued -> terminal, in one transaction that also charges
- * cpu_total_us minus the cursor to result->month.  A second finish is
- * refused with -ESTALE, so nothing is charged twice. */
+/* The end of a task: a move to a terminal state that task_state_can_move()
+ * allows (running -> any end; queued -> cancelled or failed), in one
+ * transaction that also charges cpu_total_us minus the cursor to
+ * result->month.  A second finish, or a move the table refuses, is -ESTALE,
+ * so nothing is charged twice. */
 int store_finish(struct store *store, int64_t id, const struct store_result *result,
 		 struct error *err);
 

@@ -1,12 +1,9 @@
 /*
  * supervisor/store/store_sql.c — the text of every data statement of the store
- * (see store_sql.h for what "portable" means here) and the stored names of
- * task states and reasons.  Binding, stepping and transactions are the
- * backend's business, not this file's.
+ * (see store_sql.h for what "portable" means here).  Binding, stepping and
+ * transactions are the backend's business, not this file's; the stored
+ * names of states and reasons are in task_state.c.
  */
-#include <errno.h>
-#include <string.h>
-
 #include "supervisor/store/store.h"
 #include "supervisor/store/store_sql.h"
 
@@ -45,14 +42,15 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_USAGE_ADD] =
 		"INSERT INTO usage (user_name, month, cpu_us) VALUES ($1, $2, $3) "
 		"ON CONFLICT (user_name, month) DO UPDATE SET cpu_us = usage.cpu_us + excluded.cpu_us",
-	/* Terminal only from queued/running and only at the cursor just read. */
+	/* Compare-and-set on the state and the cursor just read (the move itself
+	 * was checked against task_state_can_move()). */
 	[STORE_SQL_FINISH] =
 		"UPDATE tasks SET state = $2, reason = $3, message = $4, exit_code = $5, "
 		"signal = $6, ended_at_us = $7, cpu_charged_us = $8, charged_at_us = $7, "
 		"cpu_user_us = $9, cpu_system_us = $10, memory_peak_bytes = $11, "
 		"stdout_bytes = $12, stderr_bytes = $13, stdout_truncated = $14, "
 		"stderr_truncated = $15 "
-		"WHERE id = $1 AND state IN ('queued', 'running') AND cpu_charged_us = $16",
+		"WHERE id = $1 AND state = $17 AND cpu_charged_us = $16",
 	[STORE_SQL_CANCEL_QUEUED] =
 		"UPDATE tasks SET state = 'cancelled', reason = 'cancelled', "
 		"message = 'cancelled before it started', ended_at_us = $2 "
@@ -77,62 +75,3 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_EVENTS] =
 		"SELECT id, task_id, at_us, kind, detail FROM events WHERE task_id = $1 ORDER BY id",
 };
-
-/* ---- stored names of states and reasons --------------------------------- */
-
-static const char *const state_names[] = {
-	[STORE_QUEUED] = "queued",
-	[STORE_RUNNING] = "running",
-	[STORE_SUCCEEDED] = "succeeded",
-	[STORE_FAILED] = "failed",
-	[STORE_CANCELLED] = "cancelled",
-};
-
-static const char *const reason_names[] = {
-	[STORE_REASON_NONE] = "",
-	[STORE_REASON_EXIT_CODE] = "exit_code",
-	[STORE_REASON_SIGNAL] = "signal",
-	[STORE_REASON_TIMEOUT] = "timeout",
-	[STORE_REASON_OOM] = "oom",
-	[STORE_REASON_CPU_LIMIT] = "cpu_limit",
-	[STORE_REASON_BUDGET] = "budget",
-	[STORE_REASON_OUTPUT_LIMIT] = "output_limit",
-	[STORE_REASON_CANCELLED] = "cancelled",
-	[STORE_REASON_SPAWN_ERROR] = "spawn_error",
-	[STORE_REASON_SUPERVISOR_LOST] = "supervisor_lost",
-	[STORE_REASON_SHUTDOWN] = "shutdown",
-};
-
-#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
-
-const char *store_state_name(enum store_task_state state)
-{
-	return (unsigned)state < COUNT_OF(state_names) ? state_names[state] : NULL;
-}
-
-const char *store_reason_name(enum store_task_reason reason)
-{
-	return (unsigned)reason < COUNT_OF(reason_names) ? reason_names[reason] : NULL;
-}
-
-int store_state_parse(const char *name, enum store_task_state *out)
-{
-	for (size_t i = 0; name && i < COUNT_OF(state_names); i++) {
-		if (strcmp(name, state_names[i]) == 0) {
-			*out = (enum store_task_state)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-int store_reason_parse(const char *name, enum store_task_reason *out)
-{
-	for (size_t i = 0; name && i < COUNT_OF(reason_names); i++) {
-		if (strcmp(name, reason_names[i]) == 0) {
-			*out = (enum store_task_reason)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}

@@ -36,7 +36,7 @@ enum store_sql {
 };
 
 /* The highest $n any statement uses. */
-#define STORE_SQL_MAX_PARAMS 16
+#define STORE_SQL_MAX_PARAMS 17
 
 extern const char *const store_sql_text[STORE_SQL_COUNT];
 

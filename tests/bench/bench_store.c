@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,55 @@ static double run_once(const char *dir, const struct scenario *sc, int submits)
 	return ok ? (double)(submits / sc->threads * sc->threads) / (t1 - t0) : -1;
 }
 
+/* Read calls per second on one connection over 100 stored tasks, or -1. */
+static double read_once(const char *dir, bool get_task, int calls)
+{
+	char path[4096];
+	struct error err = { 0 };
+	struct store *store = NULL;
+	struct store_task t = {
+		.user = "bench", .submitted_by_uid = 1000, .profile = "default",
+		.argv_json = "[\"/bin/true\"]", .wall_limit_ms = 1000,
+	};
+	int64_t id, count;
+	double t0, t1;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "%s/corral-bench-store-read-%d.db", dir, (int)getpid());
+	remove_db(path);
+	if (store_open(path, NULL, &store, &err) < 0 || store_batch_begin(store, &err) < 0)
+		goto fail;
+	for (int i = 0; i < 100; i++) {
+		t.submitted_at_us = i;
+		if (store_submit(store, &t, &id, &err) < 0)
+			goto fail;
+	}
+	if (store_batch_commit(store, &err) < 0)
+		goto fail;
+	t0 = now_s();
+	for (int i = 0; i < calls && r == 0; i++) {
+		if (get_task) {
+			struct store_task got;
+
+			r = store_get_task(store, 1 + i % 100, &got, &err);
+			store_task_clear(&got);
+		} else {
+			r = store_count_queued(store, "bench", &count, &err);
+		}
+	}
+	t1 = now_s();
+	if (r < 0)
+		goto fail;
+	store_close(store);
+	remove_db(path);
+	return (double)calls / (t1 - t0);
+fail:
+	fprintf(stderr, "bench_store: reads: %s\n", err.message);
+	store_close(store);
+	remove_db(path);
+	return -1;
+}
+
 static int compare_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -225,6 +275,21 @@ int main(int argc, char **argv)
 		qsort(rates, (size_t)runs, sizeof(rates[0]), compare_double);
 		medians[s] = rates[runs / 2];
 		printf(" median %8.0f submits/s  (min %.0f, max %.0f)\n", medians[s], rates[0],
+		       rates[runs - 1]);
+	}
+	for (int g = 1; g >= 0; g--) {
+		double rates[100];
+
+		printf("%-50s", g ? "1 thread, store_get_task (no fsync)"
+				  : "1 thread, store_count_queued (no fsync)");
+		fflush(stdout);
+		for (int i = 0; i < runs; i++) {
+			rates[i] = read_once(dir, g, submits * 20);
+			if (rates[i] < 0)
+				return 1;
+		}
+		qsort(rates, (size_t)runs, sizeof(rates[0]), compare_double);
+		printf(" median %8.0f calls/s    (min %.0f, max %.0f)\n", rates[runs / 2], rates[0],
 		       rates[runs - 1]);
 	}
 	printf("ratio batch of 16 / unbatched (1 thread): %.1fx\n", medians[3] / medians[0]);

@@ -651,8 +651,8 @@ static void fill_task(struct store_task *t, enum store_task_state st)
 	t->profile = "default";
 	t->argv_json = "[\"echo\",\"hi\"]";
 	t->state = st;
-	t->exit_code = -1;
-	t->signal = -1;
+	t->usage.exit_code = -1;
+	t->usage.signal = -1;
 	t->host_uid = -1;
 	t->submitted_at_us = 1700000000000000;
 	t->wall_limit_ms = 60000;
@@ -729,7 +729,7 @@ static void test_task_json_values(void **state)
 
 	fill_task(&t, STORE_FAILED);
 	t.reason = STORE_REASON_SIGNAL;
-	t.signal = 9;
+	t.usage.signal = 9;
 	t.message = "killed by signal 9";
 	t.cpu_charged_us = 1500000;
 	obj = task_object(&t, NULL);

@@ -1,8 +1,15 @@
 /*
- * tests/unit/test_store.c — the durable store (supervisor/store/store.h) on a real
- * SQLite file in a fresh temp directory per test, synchronous=FULL as in
- * production (no test here asks for synchronous=OFF).  Times come from a
- * fake clock: plain numbers.
+ * tests/unit/test_store.c — the durable store (supervisor/store/store.h), once
+ * per backend, plus the seam itself (store URIs, task_state's table of moves).
+ *
+ * Every behaviour of store.h is a test that takes its backend from cmocka's
+ * state (a struct backend_case, one row per backend in backends[] below):
+ * adding PostgreSQL is one row whose make() hands out a fresh database.
+ * SQLite runs on a real file in a fresh temp directory per test,
+ * synchronous=FULL as in production (no test here asks for
+ * synchronous=OFF), opened through its store URI (sqlite:PATH).  Tests of
+ * SQLite's own file handling (modes, foreign files, a full disk) are a group
+ * of their own.  Times come from a fake clock: plain numbers.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,23 +27,65 @@
 
 #include "supervisor/store/store.h"
 
+struct fixture;
+
+/* One backend the generic tests run against. */
+struct backend_case {
+	const char *name;
+	/* A fresh, empty store for one test: fill f->uri (0, or -1 to fail). */
+	int (*make)(struct fixture *f);
+	/* Remove what make() created (the store is closed). */
+	void (*destroy)(struct fixture *f);
+};
+
 struct fixture {
-	char dir[64];
-	char path[128];
+	const struct backend_case *backend;
+	char uri[192];
+	char dir[64];       /* SQLite: the temp directory */
+	char path[128];     /* SQLite: the database file */
 	struct store *store;
 };
 
+static int sqlite_make(struct fixture *f)
+{
+	snprintf(f->dir, sizeof(f->dir), "/tmp/corral-test-store-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/corrald.db", f->dir);
+	snprintf(f->uri, sizeof(f->uri), "sqlite:%s", f->path);
+	return 0;
+}
+
+static void sqlite_destroy(struct fixture *f)
+{
+	char p[160];
+
+	unlink(f->path);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	rmdir(f->dir);
+}
+
+/* The backends every generic test runs against (PostgreSQL: next issue). */
+static const struct backend_case backends[] = {
+	{ .name = "sqlite", .make = sqlite_make, .destroy = sqlite_destroy },
+};
+
+/* *state is the struct backend_case on entry (cmocka's prestate). */
 static int setup(void **state)
 {
+	const struct backend_case *bc = *state;
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct error err = { 0 };
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/corral-test-store-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/corrald.db", f->dir);
-	if (store_open(f->path, NULL, &f->store, &err) != 0)
-		fail_msg("store_open: %s", err.message);
+	f->backend = bc;
+	if (bc->make(f) != 0)
+		fail_msg("%s: cannot make a fresh store", bc->name);
+	if (store_open(f->uri, NULL, &f->store, &err) != 0)
+		fail_msg("store_open %s: %s", f->uri, err.message);
 	*state = f;
 	return 0;
 }
@@ -44,15 +93,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[160];
 
 	store_close(f->store);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	rmdir(f->dir);
+	f->backend->destroy(f);
 	free(f);
 	return 0;
 }
@@ -63,7 +106,7 @@ static void reopen(struct fixture *f, const struct store_options *opts)
 
 	store_close(f->store);
 	f->store = NULL;
-	if (store_open(f->path, opts, &f->store, &err) != 0)
+	if (store_open(f->uri, opts, &f->store, &err) != 0)
 		fail_msg("reopen: %s", err.message);
 }
 
@@ -110,10 +153,10 @@ static struct store_result result(int64_t cpu_total, const char *month)
 {
 	return (struct store_result){
 		.state = STORE_SUCCEEDED, .reason = STORE_REASON_EXIT_CODE, .message = "exited 0",
-		.exit_code = 0, .signal = -1, .ended_at_us = 9000, .cpu_total_us = cpu_total,
-		.cpu_user_us = cpu_total * 3 / 4, .cpu_system_us = cpu_total / 4,
-		.memory_peak_bytes = 1 << 20, .stdout_bytes = 3, .stderr_bytes = 0,
-		.stdout_truncated = true, .month = month,
+		.usage = { .exit_code = 0, .signal = -1, .cpu_user_us = cpu_total * 3 / 4,
+			   .cpu_system_us = cpu_total / 4, .memory_peak_bytes = 1 << 20,
+			   .stdout_bytes = 3, .stderr_bytes = 0, .stdout_truncated = true },
+		.ended_at_us = 9000, .cpu_total_us = cpu_total, .month = month,
 	};
 }
 
@@ -158,7 +201,7 @@ static void test_submitted_task_survives_reopen(void **state)
 	assert_int_equal(t.reason, STORE_REASON_NONE);
 	assert_int_equal(t.memory_limit_bytes, 256 << 20);
 	assert_int_equal(t.submitted_at_us, 1000);
-	assert_int_equal(t.exit_code, -1);
+	assert_int_equal(t.usage.exit_code, -1);
 	assert_int_equal(t.host_uid, -1);
 	assert_int_equal(t.cpu_charged_us, 0);
 	store_task_clear(&t);
@@ -305,13 +348,13 @@ static void test_finish_charges_remainder_once(void **state)
 	assert_int_equal(t.state, STORE_SUCCEEDED);
 	assert_int_equal(t.reason, STORE_REASON_EXIT_CODE);
 	assert_string_equal(t.message, "exited 0");
-	assert_int_equal(t.exit_code, 0);
-	assert_int_equal(t.signal, -1);
+	assert_int_equal(t.usage.exit_code, 0);
+	assert_int_equal(t.usage.signal, -1);
 	assert_int_equal(t.cpu_charged_us, 400);
-	assert_int_equal(t.cpu_user_us, 300);
+	assert_int_equal(t.usage.cpu_user_us, 300);
 	assert_int_equal(t.ended_at_us, 9000);
-	assert_true(t.stdout_truncated);
-	assert_false(t.stderr_truncated);
+	assert_true(t.usage.stdout_truncated);
+	assert_false(t.usage.stderr_truncated);
 	store_task_clear(&t);
 
 	assert_int_equal(store_list_events(f->store, id, &events, &err), 0);
@@ -434,6 +477,46 @@ static void test_usage_per_month_and_queue_counts(void **state)
 	assert_int_equal(count, 1);
 	assert_int_equal(store_count_queued(f->store, "bob", &count, &err), 0);
 	assert_int_equal(count, 0);
+}
+
+/* Moves task_state_can_move() refuses are -ESTALE and change nothing. */
+static void test_illegal_transition_is_estale_and_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store_result res = result(500, "2026-03");
+	struct store_start st = { .started_at_us = 5, .host_uid = -1, .attempts = 1 };
+	struct store_event_list events;
+	struct store_task t;
+	int64_t queued = submit(f, "alice", 1), done = submit(f, "alice", 2);
+
+	/* queued -> succeeded: a task that never ran cannot succeed */
+	assert_int_equal(store_finish(f->store, queued, &res, &err), -ESTALE);
+	assert_non_null(strstr(err.message, "queued -> succeeded is not allowed"));
+	assert_int_equal(store_get_task(f->store, queued, &t, &err), 0);
+	assert_int_equal(t.state, STORE_QUEUED);
+	assert_int_equal(t.reason, STORE_REASON_NONE);
+	assert_int_equal(t.cpu_charged_us, 0);
+	store_task_clear(&t);
+	assert_int_equal(usage(f, "alice", "2026-03"), 0);
+	assert_int_equal(store_list_events(f->store, queued, &events, &err), 0);
+	assert_int_equal(events.count, 1);
+	store_event_list_free(&events);
+
+	/* out of a terminal state: nothing moves */
+	start(f, done, 3);
+	assert_int_equal(store_finish(f->store, done, &res, &err), 0);
+	assert_int_equal(store_mark_running(f->store, done, &st, &err), -ESTALE);
+	assert_int_equal(store_cancel_queued(f->store, done, 6, &err), -ESTALE);
+	assert_int_equal(store_request_cancel(f->store, done, 6, &err), -ESTALE);
+	res.state = STORE_CANCELLED;
+	res.reason = STORE_REASON_CANCELLED;
+	assert_int_equal(store_finish(f->store, done, &res, &err), -ESTALE);
+	assert_int_equal(store_get_task(f->store, done, &t, &err), 0);
+	assert_int_equal(t.state, STORE_SUCCEEDED);
+	assert_int_equal(t.cpu_charged_us, 500);
+	store_task_clear(&t);
+	assert_int_equal(usage(f, "alice", "2026-03"), 500);
 }
 
 static void test_batch_is_one_transaction(void **state)
@@ -598,31 +681,214 @@ static void test_full_database_inside_batch_loses_nothing_acknowledged(void **st
 	store_task_list_free(&list);
 }
 
-int main(void)
+/* ---- the seam: store URIs --------------------------------------------------- */
+
+static void expect_uri(const char *uri, const char *backend, const char *location)
 {
-	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
-		T(test_open_creates_schema_owner_only_and_reopens),
-		T(test_submitted_task_survives_reopen),
-		T(test_unknown_task_is_enoent),
-		T(test_bad_json_is_rejected_before_storing),
-		T(test_queued_tasks_load_in_submit_order),
-		T(test_mark_running_only_from_queued),
-		T(test_charge_same_cursor_twice_is_refused),
-		T(test_charge_splits_at_month_boundary),
-		T(test_finish_charges_remainder_once),
-		T(test_finish_from_queued_charges_nothing),
-		T(test_cancel_queued_and_request_cancel_running),
-		T(test_list_filters_by_user_state_and_limit),
-		T(test_usage_per_month_and_queue_counts),
-		T(test_batch_is_one_transaction),
-		T(test_newer_schema_is_refused),
-		T(test_foreign_or_garbage_file_is_refused),
-		T(test_bad_path_is_a_clear_error),
-		T(test_full_database_is_enospc_and_keeps_acknowledged_tasks),
-		T(test_full_database_inside_batch_loses_nothing_acknowledged),
-#undef T
+	const char *b = NULL, *l = NULL;
+	struct error err = { 0 };
+
+	if (store_uri_parse(uri, &b, &l, &err) != 0)
+		fail_msg("%s: %s", uri, err.message);
+	assert_string_equal(b, backend);
+	assert_string_equal(l, location);
+}
+
+static void expect_uri_refused(const char *uri, int r, const char *message_part)
+{
+	const char *b = NULL, *l = NULL;
+	struct store *store = (struct store *)1;
+	struct error err = { 0 };
+
+	assert_int_equal(store_uri_parse(uri, &b, &l, &err), r);
+	assert_non_null(strstr(err.message, message_part));
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(store_open(uri, NULL, &store, &err), r);
+	assert_null(store);
+	assert_non_null(strstr(err.message, message_part));
+}
+
+static void test_uri_plain_path_is_sqlite(void **state)
+{
+	(void)state;
+	expect_uri("/var/lib/corral/corrald.db", "sqlite", "/var/lib/corral/corrald.db");
+	expect_uri("corrald.db", "sqlite", "corrald.db");
+	expect_uri("./a:b.db", "sqlite", "./a:b.db");
+	expect_uri("/srv/postgresql://x", "sqlite", "/srv/postgresql://x");
+}
+
+static void test_uri_sqlite_scheme_takes_a_path(void **state)
+{
+	(void)state;
+	expect_uri("sqlite:/var/lib/corral/corrald.db", "sqlite", "/var/lib/corral/corrald.db");
+	expect_uri("sqlite:corrald.db", "sqlite", "corrald.db");
+	expect_uri("sqlite:///var/lib/corral/corrald.db", "sqlite", "/var/lib/corral/corrald.db");
+	expect_uri("SQLite:x.db", "sqlite", "x.db");
+}
+
+static void test_uri_postgresql_is_refused_until_built_without_echoing_password(void **state)
+{
+	struct store *store = NULL;
+	struct error err = { 0 };
+	const char *uris[] = { "postgresql://corral:s3cret@db.example/corral",
+			       "postgres://corral:s3cret@db.example/corral" };
+
+	(void)state;
+	expect_uri(uris[0], "postgresql", uris[0]);
+	expect_uri(uris[1], "postgresql", uris[1]);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(store_open(uris[i], NULL, &store, &err), -EPROTONOSUPPORT);
+		assert_null(store);
+		assert_non_null(strstr(err.message, "PostgreSQL store not built yet"));
+		assert_null(strstr(err.message, "s3cret"));
+	}
+}
+
+static void test_uri_garbage_is_refused(void **state)
+{
+	const char *b, *l;
+	struct error err = { 0 };
+
+	(void)state;
+	expect_uri_refused("", -EINVAL, "empty store URI");
+	expect_uri_refused("sqlite:", -EINVAL, "no database path");
+	expect_uri_refused("sqlite://host/x.db", -EINVAL, "not a host");
+	expect_uri_refused("mysql://corral:s3cret@db/corral", -EPROTONOSUPPORT, "'mysql'");
+	expect_uri_refused("a:b.db", -EPROTONOSUPPORT, "unknown store URI scheme 'a'");
+	assert_int_equal(store_uri_parse(NULL, &b, &l, &err), -EINVAL);
+	assert_null(strstr(err.message, "s3cret"));
+}
+
+/* ---- the seam: task_state -------------------------------------------------- */
+
+static void test_task_state_allows_exactly_its_moves(void **state)
+{
+	static const bool allowed[5][5] = {
+		[STORE_QUEUED] = { [STORE_RUNNING] = true, [STORE_CANCELLED] = true,
+				   [STORE_FAILED] = true },
+		[STORE_RUNNING] = { [STORE_SUCCEEDED] = true, [STORE_FAILED] = true,
+				    [STORE_CANCELLED] = true, [STORE_QUEUED] = true },
 	};
 
-	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+	(void)state;
+	for (int from = STORE_QUEUED; from <= STORE_CANCELLED; from++)
+		for (int to = STORE_QUEUED; to <= STORE_CANCELLED; to++)
+			if (task_state_can_move(from, to) != allowed[from][to])
+				fail_msg("%s -> %s: expected %s", task_state_name(from),
+					 task_state_name(to), allowed[from][to] ? "allowed" : "refused");
+}
+
+static void test_task_state_refuses_moves_out_of_the_end_and_unknown_states(void **state)
+{
+	(void)state;
+	assert_false(task_state_can_move(STORE_QUEUED, STORE_SUCCEEDED));
+	assert_false(task_state_can_move(STORE_QUEUED, STORE_QUEUED));
+	assert_false(task_state_can_move(STORE_RUNNING, STORE_RUNNING));
+	assert_false(task_state_can_move(STORE_SUCCEEDED, STORE_RUNNING));
+	assert_false(task_state_can_move(STORE_FAILED, STORE_QUEUED));
+	assert_false(task_state_can_move(STORE_CANCELLED, STORE_SUCCEEDED));
+	assert_false(task_state_can_move((enum store_task_state)99, STORE_RUNNING));
+	assert_false(task_state_can_move(STORE_QUEUED, (enum store_task_state)-1));
+	assert_true(task_state_is_terminal(STORE_SUCCEEDED));
+	assert_true(task_state_is_terminal(STORE_CANCELLED));
+	assert_false(task_state_is_terminal(STORE_RUNNING));
+}
+
+static void test_task_state_names_round_trip(void **state)
+{
+	enum store_task_state st;
+	enum store_task_reason rs;
+
+	(void)state;
+	for (int i = STORE_QUEUED; i <= STORE_CANCELLED; i++) {
+		assert_int_equal(task_state_parse(task_state_name(i), &st), 0);
+		assert_int_equal(st, i);
+	}
+	for (int i = STORE_REASON_EXIT_CODE; i <= STORE_REASON_SHUTDOWN; i++) {
+		assert_int_equal(task_state_reason_parse(task_state_reason_name(i), &rs), 0);
+		assert_int_equal(rs, i);
+	}
+	assert_string_equal(task_state_name(STORE_RUNNING), "running");
+	assert_string_equal(task_state_reason_name(STORE_REASON_OOM), "oom");
+	assert_null(task_state_name((enum store_task_state)42));
+	assert_int_equal(task_state_parse("paused", &st), -EINVAL);
+	assert_int_equal(task_state_reason_parse(NULL, &rs), -EINVAL);
+}
+
+/* ---- SQLite only: the database file ------------------------------------------- */
+
+static void test_sqlite_path_and_uri_open_the_same_database(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store_task t;
+	int64_t id = submit(f, "alice", 1);
+
+	store_close(f->store);
+	f->store = NULL;
+	if (store_open(f->path, NULL, &f->store, &err) != 0)
+		fail_msg("open %s: %s", f->path, err.message);
+	assert_int_equal(store_get_task(f->store, id, &t, &err), 0);
+	assert_string_equal(t.user, "alice");
+	store_task_clear(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest seam[] = {
+		cmocka_unit_test(test_uri_plain_path_is_sqlite),
+		cmocka_unit_test(test_uri_sqlite_scheme_takes_a_path),
+		cmocka_unit_test(test_uri_postgresql_is_refused_until_built_without_echoing_password),
+		cmocka_unit_test(test_uri_garbage_is_refused),
+		cmocka_unit_test(test_task_state_allows_exactly_its_moves),
+		cmocka_unit_test(test_task_state_refuses_moves_out_of_the_end_and_unknown_states),
+		cmocka_unit_test(test_task_state_names_round_trip),
+	};
+	int failed = cmocka_run_group_tests_name("store seam", seam, NULL, NULL);
+
+	/* Every behaviour of store.h, once per backend. */
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		void *bc = (void *)&backends[i];
+		char name[64];
+		const struct CMUnitTest tests[] = {
+#define T(test) cmocka_unit_test_prestate_setup_teardown(test, setup, teardown, bc)
+			T(test_submitted_task_survives_reopen),
+			T(test_unknown_task_is_enoent),
+			T(test_bad_json_is_rejected_before_storing),
+			T(test_queued_tasks_load_in_submit_order),
+			T(test_mark_running_only_from_queued),
+			T(test_charge_same_cursor_twice_is_refused),
+			T(test_charge_splits_at_month_boundary),
+			T(test_finish_charges_remainder_once),
+			T(test_finish_from_queued_charges_nothing),
+			T(test_cancel_queued_and_request_cancel_running),
+			T(test_illegal_transition_is_estale_and_changes_nothing),
+			T(test_list_filters_by_user_state_and_limit),
+			T(test_usage_per_month_and_queue_counts),
+			T(test_batch_is_one_transaction),
+#undef T
+		};
+
+		snprintf(name, sizeof(name), "store on %s", backends[i].name);
+		failed += cmocka_run_group_tests_name(name, tests, NULL, NULL);
+	}
+
+	/* SQLite's own file handling. */
+	{
+		void *bc = (void *)&backends[0];
+		const struct CMUnitTest sqlite_file[] = {
+#define T(test) cmocka_unit_test_prestate_setup_teardown(test, setup, teardown, bc)
+			T(test_open_creates_schema_owner_only_and_reopens),
+			T(test_sqlite_path_and_uri_open_the_same_database),
+			T(test_newer_schema_is_refused),
+			T(test_foreign_or_garbage_file_is_refused),
+			T(test_bad_path_is_a_clear_error),
+			T(test_full_database_is_enospc_and_keeps_acknowledged_tasks),
+			T(test_full_database_inside_batch_loses_nothing_acknowledged),
+#undef T
+		};
+
+		failed += cmocka_run_group_tests_name("store: SQLite files", sqlite_file, NULL, NULL);
+	}
+	return failed;
 }

@@ -3,7 +3,8 @@
  * connection (WAL, synchronous=FULL, foreign keys, busy timeout), error
  * mapping, statement binding, transactions and group-commit batches.
  * State changes are in store_sqlite_write.c, reads in store_sqlite_read.c,
- * the schema in store_sqlite_schema.c, the statement texts in store_sql.c.
+ * the schema in store_sqlite_schema.c, the statement texts in store_sql.c;
+ * store_sqlite_backend at the end of this file is the table store.c calls.
  *
  * Every state change is one transaction that also appends the event it
  * records: BEGIN IMMEDIATE ... COMMIT on its own, or SAVEPOINT ... RELEASE
@@ -57,7 +58,7 @@ static int errno_from_sqlite(sqlite3 *db, int rc)
 	}
 }
 
-int store_sqlite_fail(struct store *store, int rc, struct error *err, const char *step,
+int store_sqlite_fail(struct store_sqlite *store, int rc, struct error *err, const char *step,
 		      const char *fmt, ...)
 {
 	sqlite3 *db = store ? store->db : NULL;
@@ -80,7 +81,8 @@ int store_sqlite_fail(struct store *store, int rc, struct error *err, const char
 
 /* ---- statements -------------------------------------------------------- */
 
-void store_stmt_start(struct store *store, enum store_sql which, struct store_binder *b)
+void store_sqlite_stmt_start(struct store_sqlite *store, enum store_sql which,
+			     struct store_sqlite_binder *b)
 {
 	b->store = store;
 	b->which = which;
@@ -88,7 +90,7 @@ void store_stmt_start(struct store *store, enum store_sql which, struct store_bi
 	b->rc = SQLITE_OK;
 }
 
-static int param(struct store_binder *b, int n)
+static int param(struct store_sqlite_binder *b, int n)
 {
 	int index = n > 0 && n <= STORE_SQL_MAX_PARAMS ? b->store->param_index[b->which][n] : 0;
 
@@ -97,7 +99,7 @@ static int param(struct store_binder *b, int n)
 	return b->rc == SQLITE_OK ? index : 0;
 }
 
-void store_bind_i64(struct store_binder *b, int n, int64_t value)
+void store_sqlite_bind_i64(struct store_sqlite_binder *b, int n, int64_t value)
 {
 	int index = param(b, n);
 
@@ -105,7 +107,7 @@ void store_bind_i64(struct store_binder *b, int n, int64_t value)
 		b->rc = sqlite3_bind_int64(b->stmt, index, value);
 }
 
-void store_bind_opt_i64(struct store_binder *b, int n, int64_t value, int64_t none)
+void store_sqlite_bind_opt_i64(struct store_sqlite_binder *b, int n, int64_t value, int64_t none)
 {
 	int index = param(b, n);
 
@@ -114,9 +116,9 @@ void store_bind_opt_i64(struct store_binder *b, int n, int64_t value, int64_t no
 				      : sqlite3_bind_int64(b->stmt, index, value);
 }
 
-/* SQLITE_STATIC: store_stmt_done() clears the bindings before the
+/* SQLITE_STATIC: store_sqlite_stmt_done() clears the bindings before the
  * caller's strings can go away. */
-void store_bind_text(struct store_binder *b, int n, const char *value)
+void store_sqlite_bind_text(struct store_sqlite_binder *b, int n, const char *value)
 {
 	int index = param(b, n);
 
@@ -125,33 +127,33 @@ void store_bind_text(struct store_binder *b, int n, const char *value)
 			      : sqlite3_bind_null(b->stmt, index);
 }
 
-int store_stmt_step(struct store_binder *b)
+int store_sqlite_stmt_step(struct store_sqlite_binder *b)
 {
 	if (b->rc != SQLITE_OK)
 		return b->rc;
 	return sqlite3_step(b->stmt);
 }
 
-void store_stmt_done(struct store_binder *b)
+void store_sqlite_stmt_done(struct store_sqlite_binder *b)
 {
 	sqlite3_reset(b->stmt);
 	sqlite3_clear_bindings(b->stmt);
 }
 
-int store_stmt_exec(struct store_binder *b, int *changes)
+int store_sqlite_stmt_exec(struct store_sqlite_binder *b, int *changes)
 {
-	int rc = store_stmt_step(b);
+	int rc = store_sqlite_stmt_step(b);
 
 	if (rc == SQLITE_DONE) {
 		rc = SQLITE_OK;
 		if (changes)
 			*changes = sqlite3_changes(b->store->db);
 	}
-	store_stmt_done(b);
+	store_sqlite_stmt_done(b);
 	return rc;
 }
 
-static int prepare_all(struct store *store, struct error *err)
+static int prepare_all(struct store_sqlite *store, struct error *err)
 {
 	for (int s = 0; s < STORE_SQL_COUNT; s++) {
 		int rc = sqlite3_prepare_v3(store->db, store_sql_text[s], -1,
@@ -177,7 +179,7 @@ static int prepare_all(struct store *store, struct error *err)
 
 /* ---- transactions -------------------------------------------------------- */
 
-static int exec_sql(struct store *store, const char *sql, struct error *err)
+static int exec_sql(struct store_sqlite *store, const char *sql, struct error *err)
 {
 	int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
 
@@ -186,7 +188,7 @@ static int exec_sql(struct store *store, const char *sql, struct error *err)
 	return 0;
 }
 
-int store_tx_begin(struct store *store, struct error *err)
+int store_sqlite_tx_begin(struct store_sqlite *store, struct error *err)
 {
 	if (!store->in_batch)
 		return exec_sql(store, "BEGIN IMMEDIATE", err);
@@ -198,7 +200,7 @@ int store_tx_begin(struct store *store, struct error *err)
 	return exec_sql(store, "SAVEPOINT store_op", err);
 }
 
-int store_tx_end(struct store *store, int r, struct error *err)
+int store_sqlite_tx_end(struct store_sqlite *store, int r, struct error *err)
 {
 	bool open = !sqlite3_get_autocommit(store->db);
 
@@ -227,8 +229,9 @@ int store_tx_end(struct store *store, int r, struct error *err)
 	return r;
 }
 
-int store_batch_begin(struct store *store, struct error *err)
+static int batch_begin(struct store *base, struct error *err)
 {
+	struct store_sqlite *store = store_sqlite_of(base);
 	int r;
 
 	if (store->in_batch)
@@ -242,8 +245,9 @@ int store_batch_begin(struct store *store, struct error *err)
 	return 0;
 }
 
-int store_batch_commit(struct store *store, struct error *err)
+static int batch_commit(struct store *base, struct error *err)
 {
+	struct store_sqlite *store = store_sqlite_of(base);
 	int r;
 
 	if (!store->in_batch)
@@ -262,18 +266,23 @@ int store_batch_commit(struct store *store, struct error *err)
 	return r;
 }
 
-void store_batch_abort(struct store *store)
+static void batch_abort_sqlite(struct store_sqlite *store)
 {
-	if (!store || !store->in_batch)
+	if (!store->in_batch)
 		return;
 	store->in_batch = false;
 	if (!sqlite3_get_autocommit(store->db))
 		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+static void batch_abort(struct store *base)
+{
+	batch_abort_sqlite(store_sqlite_of(base));
+}
+
 /* ---- open / close ------------------------------------------------------- */
 
-static int pragma(struct store *store, const char *sql, char *result, size_t size,
+static int pragma(struct store_sqlite *store, const char *sql, char *result, size_t size,
 		  struct error *err)
 {
 	sqlite3_stmt *stmt = NULL;
@@ -292,7 +301,7 @@ static int pragma(struct store *store, const char *sql, char *result, size_t siz
 	return 0;
 }
 
-static int configure(struct store *store, const struct store_options *opts,
+static int configure(struct store_sqlite *store, const struct store_options *opts,
 		     struct error *err)
 {
 	char value[64];
@@ -345,18 +354,18 @@ static int sync_parent_dir(const char *path, struct error *err)
 	return r;
 }
 
-int store_open(const char *path, const struct store_options *opts, struct store **out,
-	       struct error *err)
+static void close_sqlite(struct store_sqlite *store);
+
+/* path: a plain path, or what followed sqlite: (store.c); opts not NULL. */
+static int open_sqlite(const char *path, const struct store_options *opts, struct store **out,
+		       struct error *err)
 {
-	static const struct store_options defaults = { 0 };
-	struct store *store = NULL;
+	struct store_sqlite *store = NULL;
 	int fd, rc, r;
 
 	*out = NULL;
 	if (!path || !path[0])
 		return error_set(err, EINVAL, "open", "open store: empty database path");
-	if (!opts)
-		opts = &defaults;
 	/* Create it ourselves, 0600: it holds every user's argv and env, and
 	 * SQLite gives its -wal and -shm files the same mode.  A new file's
 	 * directory entry is synced too, or power loss could lose the file. */
@@ -375,6 +384,7 @@ int store_open(const char *path, const struct store_options *opts, struct store 
 		free(store);
 		return error_set(err, ENOMEM, "open", "open store %s", path);
 	}
+	store->base.backend = &store_sqlite_backend;
 	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		r = store_sqlite_fail(store, rc, err, "open", "open database %s", path);
@@ -383,24 +393,24 @@ int store_open(const char *path, const struct store_options *opts, struct store 
 	r = configure(store, opts, err);
 	if (r < 0)
 		goto fail;
-	r = store_sqlite_migrate(store, err);
+	r = store_sqlite_schema_migrate(store, err);
 	if (r < 0)
 		goto fail;
 	r = prepare_all(store, err);
 	if (r < 0)
 		goto fail;
-	*out = store;
+	*out = &store->base;
 	return 0;
 fail:
-	store_close(store);
+	close_sqlite(store);
 	return r;
 }
 
-void store_close(struct store *store)
+static void close_sqlite(struct store_sqlite *store)
 {
 	if (!store)
 		return;
-	store_batch_abort(store);
+	batch_abort_sqlite(store);
 	for (int s = 0; s < STORE_SQL_COUNT; s++)
 		sqlite3_finalize(store->stmt[s]);
 	sqlite3_close(store->db);
@@ -408,7 +418,37 @@ void store_close(struct store *store)
 	free(store);
 }
 
-int store_schema_version(struct store *store)
+static void close_store(struct store *base)
 {
-	return store->schema_version;
+	close_sqlite(store_sqlite_of(base));
 }
+
+static int schema_version(struct store *base)
+{
+	return store_sqlite_of(base)->schema_version;
+}
+
+const struct store_backend store_sqlite_backend = {
+	.name = "sqlite",
+	.open = open_sqlite,
+	.close = close_store,
+	.schema_version = schema_version,
+	.batch_begin = batch_begin,
+	.batch_commit = batch_commit,
+	.batch_abort = batch_abort,
+	.submit = store_sqlite_write_submit,
+	.mark_running = store_sqlite_write_mark_running,
+	.charge = store_sqlite_write_charge,
+	.finish = store_sqlite_write_finish,
+	.cancel_queued = store_sqlite_write_cancel_queued,
+	.request_cancel = store_sqlite_write_request_cancel,
+	.event_append = store_sqlite_write_event_append,
+	.get_task = store_sqlite_read_get_task,
+	.load_queued = store_sqlite_read_load_queued,
+	.load_running = store_sqlite_read_load_running,
+	.list_tasks = store_sqlite_read_list_tasks,
+	.count_queued = store_sqlite_read_count_queued,
+	.usage_get = store_sqlite_read_usage_get,
+	.usage_month = store_sqlite_read_usage_month,
+	.list_events = store_sqlite_read_list_events,
+};

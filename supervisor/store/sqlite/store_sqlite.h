@@ -1,6 +1,9 @@
 /*
  * supervisor/store/sqlite/store_sqlite.h — internal to the SQLite backend of the store:
- * the connection struct and the helpers its files share.  Callers include
+ * the connection struct, the helpers its files share, and the operations
+ * its vtable (store_sqlite_backend, in store_sqlite.c) points at.  Every
+ * exported name carries its file's name: store_sqlite_* in store_sqlite.c,
+ * store_sqlite_read_* in store_sqlite_read.c, and so on.  Callers include
  * supervisor/store/store.h, never this.
  */
 #ifndef CORRAL_SUPERVISOR_STORE_SQLITE_H
@@ -10,13 +13,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "supervisor/store/store.h"
+#include "supervisor/store/store_backend.h"
 #include "supervisor/store/store_sql.h"
 
 /* The newest schema this code knows (see store_sqlite_schema.c). */
 #define STORE_SCHEMA_VERSION 1
 
-struct store {
+struct store_sqlite {
+	struct store base;              /* first: the generic handle callers hold */
 	sqlite3 *db;
 	char *path;
 	int schema_version;
@@ -28,41 +32,84 @@ struct store {
 	struct error batch_cause;
 };
 
+static inline struct store_sqlite *store_sqlite_of(struct store *store)
+{
+	return (struct store_sqlite *)store;
+}
+
 /* Map a failed SQLite call (rc) to -errno and fill err with
  * "<what>: <sqlite message>".  SQLITE_FULL -> -ENOSPC, SQLITE_IOERR -> -EIO. */
-int store_sqlite_fail(struct store *store, int rc, struct error *err, const char *step,
+int store_sqlite_fail(struct store_sqlite *store, int rc, struct error *err, const char *step,
 		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Binding and running one prepared statement:
- *   store_stmt_start(store, STORE_SQL_X, &b); store_bind_*(&b, n, ...);
- *   rc = store_stmt_step(&b) (repeat while SQLITE_ROW); store_stmt_done(&b);
- * A failed bind is kept in b.rc and returned by store_stmt_step(). */
-struct store_binder {
-	struct store *store;
+ *   store_sqlite_stmt_start(store, STORE_SQL_X, &b);
+ *   store_sqlite_bind_*(&b, n, ...);
+ *   rc = store_sqlite_stmt_step(&b) (repeat while SQLITE_ROW);
+ *   store_sqlite_stmt_done(&b);
+ * A failed bind is kept in b.rc and returned by store_sqlite_stmt_step(). */
+struct store_sqlite_binder {
+	struct store_sqlite *store;
 	enum store_sql which;
 	sqlite3_stmt *stmt;
 	int rc;
 };
-void store_stmt_start(struct store *store, enum store_sql which, struct store_binder *b);
-void store_bind_i64(struct store_binder *b, int n, int64_t value);
+void store_sqlite_stmt_start(struct store_sqlite *store, enum store_sql which,
+			     struct store_sqlite_binder *b);
+void store_sqlite_bind_i64(struct store_sqlite_binder *b, int n, int64_t value);
 /* Binds NULL when value == none. */
-void store_bind_opt_i64(struct store_binder *b, int n, int64_t value, int64_t none);
+void store_sqlite_bind_opt_i64(struct store_sqlite_binder *b, int n, int64_t value, int64_t none);
 /* Binds NULL for a NULL string. */
-void store_bind_text(struct store_binder *b, int n, const char *value);
-int store_stmt_step(struct store_binder *b);
-void store_stmt_done(struct store_binder *b);
+void store_sqlite_bind_text(struct store_sqlite_binder *b, int n, const char *value);
+int store_sqlite_stmt_step(struct store_sqlite_binder *b);
+void store_sqlite_stmt_done(struct store_sqlite_binder *b);
 /* Step a statement that returns no rows to the end, then done; *changes
  * (may be NULL) = rows it changed.  Returns SQLITE_OK or the error. */
-int store_stmt_exec(struct store_binder *b, int *changes);
+int store_sqlite_stmt_exec(struct store_sqlite_binder *b, int *changes);
 
 /* One transaction per state change: BEGIN IMMEDIATE, or a SAVEPOINT inside
- * an open batch.  store_tx_end() commits when r >= 0 and rolls back
+ * an open batch.  store_sqlite_tx_end() commits when r >= 0 and rolls back
  * otherwise; it returns r, or the commit's error. */
-int store_tx_begin(struct store *store, struct error *err);
-int store_tx_end(struct store *store, int r, struct error *err);
+int store_sqlite_tx_begin(struct store_sqlite *store, struct error *err);
+int store_sqlite_tx_end(struct store_sqlite *store, int r, struct error *err);
 
 /* Bring the schema up to STORE_SCHEMA_VERSION in one transaction, or refuse
  * a newer or foreign database.  Sets store->schema_version. */
-int store_sqlite_migrate(struct store *store, struct error *err);
+int store_sqlite_schema_migrate(struct store_sqlite *store, struct error *err);
+
+/* The backend's operations (store_backend.h), arguments already checked
+ * by store.c.  Reads: */
+int store_sqlite_read_get_task(struct store *store, int64_t id, struct store_task *out,
+			       struct error *err);
+int store_sqlite_read_load_queued(struct store *store, struct store_task_list *out,
+				  struct error *err);
+int store_sqlite_read_load_running(struct store *store, struct store_task_list *out,
+				   struct error *err);
+int store_sqlite_read_list_tasks(struct store *store, const struct store_filter *filter,
+				 struct store_task_list *out, struct error *err);
+int store_sqlite_read_count_queued(struct store *store, const char *user, int64_t *count,
+				   struct error *err);
+int store_sqlite_read_usage_get(struct store *store, const char *user, const char *month,
+				int64_t *cpu_us, struct error *err);
+int store_sqlite_read_usage_month(struct store *store, const char *month,
+				  struct store_usage_list *out, struct error *err);
+int store_sqlite_read_list_events(struct store *store, int64_t task_id,
+				  struct store_event_list *out, struct error *err);
+/* State changes (each one transaction, moves checked by task_state_can_move): */
+int store_sqlite_write_submit(struct store *store, const struct store_task *task, int64_t *id,
+			      struct error *err);
+int store_sqlite_write_mark_running(struct store *store, int64_t id,
+				    const struct store_start *start, struct error *err);
+int store_sqlite_write_charge(struct store *store, int64_t id, int64_t expected_cursor_us,
+			      int64_t new_cursor_us, const char *month, int64_t now_us,
+			      struct error *err);
+int store_sqlite_write_finish(struct store *store, int64_t id, const struct store_result *result,
+			      struct error *err);
+int store_sqlite_write_cancel_queued(struct store *store, int64_t id, int64_t now_us,
+				     struct error *err);
+int store_sqlite_write_request_cancel(struct store *store, int64_t id, int64_t now_us,
+				      struct error *err);
+int store_sqlite_write_event_append(struct store *store, int64_t task_id, int64_t at_us,
+				    const char *kind, const char *detail, struct error *err);
 
 #endif

@@ -1,9 +1,9 @@
 /*
  * supervisor/store/sqlite/store_sqlite_read.c — reads of the store: one task, lists of
  * tasks (queued in submit order, running, filtered), monthly usage, queue
- * counts, a task's events; and freeing what they return.  Reads take no
- * write lock and see the last committed state (WAL readers never block the
- * writer).
+ * counts, a task's events (what they return is freed by store.c).  Reads
+ * take no write lock and see the last committed state (WAL readers never
+ * block the writer).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -52,13 +52,13 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 	t->wall_limit_ms = sqlite3_column_int64(stmt, TC_WALL_LIMIT);
 	t->cpu_limit_us = sqlite3_column_int64(stmt, TC_CPU_LIMIT);
 	t->memory_limit_bytes = sqlite3_column_int64(stmt, TC_MEMORY_LIMIT);
-	if (store_state_parse(state, &t->state) < 0)
+	if (task_state_parse(state, &t->state) < 0)
 		t->state = STORE_FAILED; /* the CHECK constraint makes this unreachable */
-	if (!reason || store_reason_parse(reason, &t->reason) < 0)
+	if (!reason || task_state_reason_parse(reason, &t->reason) < 0)
 		t->reason = STORE_REASON_NONE;
 	t->message = column_dup(stmt, TC_MESSAGE, &oom);
-	t->exit_code = (int)column_opt_i64(stmt, TC_EXIT_CODE, -1);
-	t->signal = (int)column_opt_i64(stmt, TC_SIGNAL, -1);
+	t->usage.exit_code = (int)column_opt_i64(stmt, TC_EXIT_CODE, -1);
+	t->usage.signal = (int)column_opt_i64(stmt, TC_SIGNAL, -1);
 	t->submitted_at_us = sqlite3_column_int64(stmt, TC_SUBMITTED_AT);
 	t->started_at_us = column_opt_i64(stmt, TC_STARTED_AT, 0);
 	t->ended_at_us = column_opt_i64(stmt, TC_ENDED_AT, 0);
@@ -66,13 +66,13 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 	t->cpu_reserved_us = sqlite3_column_int64(stmt, TC_CPU_RESERVED);
 	t->cpu_charged_us = sqlite3_column_int64(stmt, TC_CPU_CHARGED);
 	t->charged_at_us = column_opt_i64(stmt, TC_CHARGED_AT, 0);
-	t->cpu_user_us = sqlite3_column_int64(stmt, TC_CPU_USER);
-	t->cpu_system_us = sqlite3_column_int64(stmt, TC_CPU_SYSTEM);
-	t->memory_peak_bytes = sqlite3_column_int64(stmt, TC_MEMORY_PEAK);
-	t->stdout_bytes = sqlite3_column_int64(stmt, TC_STDOUT_BYTES);
-	t->stderr_bytes = sqlite3_column_int64(stmt, TC_STDERR_BYTES);
-	t->stdout_truncated = sqlite3_column_int64(stmt, TC_STDOUT_TRUNCATED) != 0;
-	t->stderr_truncated = sqlite3_column_int64(stmt, TC_STDERR_TRUNCATED) != 0;
+	t->usage.cpu_user_us = sqlite3_column_int64(stmt, TC_CPU_USER);
+	t->usage.cpu_system_us = sqlite3_column_int64(stmt, TC_CPU_SYSTEM);
+	t->usage.memory_peak_bytes = sqlite3_column_int64(stmt, TC_MEMORY_PEAK);
+	t->usage.stdout_bytes = sqlite3_column_int64(stmt, TC_STDOUT_BYTES);
+	t->usage.stderr_bytes = sqlite3_column_int64(stmt, TC_STDERR_BYTES);
+	t->usage.stdout_truncated = sqlite3_column_int64(stmt, TC_STDOUT_TRUNCATED) != 0;
+	t->usage.stderr_truncated = sqlite3_column_int64(stmt, TC_STDERR_TRUNCATED) != 0;
 	t->attempts = (int)sqlite3_column_int64(stmt, TC_ATTEMPTS);
 	t->host_uid = column_opt_i64(stmt, TC_HOST_UID, -1);
 	t->cgroup = column_dup(stmt, TC_CGROUP, &oom);
@@ -82,32 +82,6 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 		return -ENOMEM;
 	}
 	return 0;
-}
-
-void store_task_clear(struct store_task *t)
-{
-	if (!t)
-		return;
-	free(t->user);
-	free(t->profile);
-	free(t->argv_json);
-	free(t->env_json);
-	free(t->cwd);
-	free(t->stdin_path);
-	free(t->message);
-	free(t->cgroup);
-	memset(t, 0, sizeof(*t));
-}
-
-void store_task_list_free(struct store_task_list *list)
-{
-	if (!list)
-		return;
-	for (size_t i = 0; i < list->count; i++)
-		store_task_clear(&list->tasks[i]);
-	free(list->tasks);
-	list->tasks = NULL;
-	list->count = 0;
 }
 
 /* Grow *items (of size elem) so index count fits; doubles the capacity. */
@@ -127,15 +101,15 @@ static int grow(void **items, size_t *capacity, size_t count, size_t elem)
 }
 
 /* Step a bound task query to the end, collecting rows into out. */
-static int collect_tasks(struct store_binder *b, struct store_task_list *out, const char *step,
-			 struct error *err)
+static int collect_tasks(struct store_sqlite_binder *b, struct store_task_list *out,
+			 const char *step, struct error *err)
 {
 	size_t capacity = 0;
 	int rc, r = 0;
 
 	out->tasks = NULL;
 	out->count = 0;
-	while ((rc = store_stmt_step(b)) == SQLITE_ROW) {
+	while ((rc = store_sqlite_stmt_step(b)) == SQLITE_ROW) {
 		r = grow((void **)&out->tasks, &capacity, out->count, sizeof(*out->tasks));
 		if (r == 0)
 			r = task_from_row(b->stmt, &out->tasks[out->count]);
@@ -143,7 +117,7 @@ static int collect_tasks(struct store_binder *b, struct store_task_list *out, co
 			break;
 		out->count++;
 	}
-	store_stmt_done(b);
+	store_sqlite_stmt_done(b);
 	if (r < 0) {
 		store_task_list_free(out);
 		return error_set(err, -r, step, "%s", step);
@@ -157,18 +131,20 @@ static int collect_tasks(struct store_binder *b, struct store_task_list *out, co
 
 /* ---- tasks ------------------------------------------------------------------ */
 
-int store_get_task(struct store *store, int64_t id, struct store_task *out, struct error *err)
+int store_sqlite_read_get_task(struct store *base, int64_t id, struct store_task *out,
+			       struct error *err)
 {
-	struct store_binder b;
+	struct store_sqlite *store = store_sqlite_of(base);
+	struct store_sqlite_binder b;
 	int rc, r = 0;
 
 	memset(out, 0, sizeof(*out));
-	store_stmt_start(store, STORE_SQL_GET_TASK, &b);
-	store_bind_i64(&b, 1, id);
-	rc = store_stmt_step(&b);
+	store_sqlite_stmt_start(store, STORE_SQL_GET_TASK, &b);
+	store_sqlite_bind_i64(&b, 1, id);
+	rc = store_sqlite_stmt_step(&b);
 	if (rc == SQLITE_ROW)
 		r = task_from_row(b.stmt, out);
-	store_stmt_done(&b);
+	store_sqlite_stmt_done(&b);
 	if (rc == SQLITE_DONE)
 		return error_set(err, ENOENT, "get task", "task %" PRId64 ": no such task", id);
 	if (rc != SQLITE_ROW)
@@ -178,66 +154,66 @@ int store_get_task(struct store *store, int64_t id, struct store_task *out, stru
 	return 0;
 }
 
-static int load_state(struct store *store, const char *state, struct store_task_list *out,
+static int load_state(struct store_sqlite *store, const char *state, struct store_task_list *out,
 		      const char *step, struct error *err)
 {
-	struct store_binder b;
+	struct store_sqlite_binder b;
 
-	store_stmt_start(store, STORE_SQL_LOAD_STATE, &b);
-	store_bind_text(&b, 1, state);
+	store_sqlite_stmt_start(store, STORE_SQL_LOAD_STATE, &b);
+	store_sqlite_bind_text(&b, 1, state);
 	return collect_tasks(&b, out, step, err);
 }
 
-int store_load_queued(struct store *store, struct store_task_list *out, struct error *err)
+int store_sqlite_read_load_queued(struct store *base, struct store_task_list *out,
+				  struct error *err)
 {
+	struct store_sqlite *store = store_sqlite_of(base);
 	return load_state(store, "queued", out, "load queued tasks", err);
 }
 
-int store_load_running(struct store *store, struct store_task_list *out, struct error *err)
+int store_sqlite_read_load_running(struct store *base, struct store_task_list *out,
+				   struct error *err)
 {
+	struct store_sqlite *store = store_sqlite_of(base);
 	return load_state(store, "running", out, "load running tasks", err);
 }
 
-int store_list_tasks(struct store *store, const struct store_filter *filter,
-		     struct store_task_list *out, struct error *err)
+int store_sqlite_read_list_tasks(struct store *base, const struct store_filter *filter,
+				 struct store_task_list *out, struct error *err)
 {
-	static const struct store_filter any = { .state = -1 };
-	const char *state = NULL;
+	struct store_sqlite *store = store_sqlite_of(base);
+	const char *state = filter->state != -1 ? task_state_name((enum store_task_state)filter->state)
+						: NULL;
 	enum store_sql which;
-	struct store_binder b;
+	struct store_sqlite_binder b;
 
-	if (!filter)
-		filter = &any;
-	if (filter->state != -1) {
-		state = store_state_name((enum store_task_state)filter->state);
-		if (!state)
-			return error_set(err, EINVAL, "list tasks", "list tasks: unknown state %d",
-					  filter->state);
-	}
 	which = filter->user ? (state ? STORE_SQL_LIST_USER_STATE : STORE_SQL_LIST_USER)
 			     : (state ? STORE_SQL_LIST_STATE : STORE_SQL_LIST_ALL);
-	store_stmt_start(store, which, &b);
-	store_bind_i64(&b, 1, filter->limit > 0 && filter->limit < INT64_MAX ? (int64_t)filter->limit
-									     : INT64_MAX);
+	store_sqlite_stmt_start(store, which, &b);
+	store_sqlite_bind_i64(&b, 1,
+			      filter->limit > 0 && filter->limit < INT64_MAX
+				      ? (int64_t)filter->limit
+				      : INT64_MAX);
 	if (filter->user)
-		store_bind_text(&b, 2, filter->user);
+		store_sqlite_bind_text(&b, 2, filter->user);
 	if (state)
-		store_bind_text(&b, 3, state);
+		store_sqlite_bind_text(&b, 3, state);
 	return collect_tasks(&b, out, "list tasks", err);
 }
 
-int store_count_queued(struct store *store, const char *user, int64_t *count,
-		       struct error *err)
+int store_sqlite_read_count_queued(struct store *base, const char *user, int64_t *count,
+				   struct error *err)
 {
-	struct store_binder b;
+	struct store_sqlite *store = store_sqlite_of(base);
+	struct store_sqlite_binder b;
 	int rc;
 
-	store_stmt_start(store, STORE_SQL_COUNT_QUEUED, &b);
-	store_bind_text(&b, 1, user);
-	rc = store_stmt_step(&b);
+	store_sqlite_stmt_start(store, STORE_SQL_COUNT_QUEUED, &b);
+	store_sqlite_bind_text(&b, 1, user);
+	rc = store_sqlite_stmt_step(&b);
 	if (rc == SQLITE_ROW)
 		*count = sqlite3_column_int64(b.stmt, 0);
-	store_stmt_done(&b);
+	store_sqlite_stmt_done(&b);
 	if (rc != SQLITE_ROW)
 		return store_sqlite_fail(store, rc, err, "count queued", "count queued tasks of %s",
 					 user ? user : "(null)");
@@ -246,50 +222,41 @@ int store_count_queued(struct store *store, const char *user, int64_t *count,
 
 /* ---- usage -------------------------------------------------------------------- */
 
-int store_usage_get(struct store *store, const char *user, const char *month, int64_t *cpu_us,
-		    struct error *err)
+int store_sqlite_read_usage_get(struct store *base, const char *user, const char *month,
+				int64_t *cpu_us, struct error *err)
 {
-	struct store_binder b;
+	struct store_sqlite *store = store_sqlite_of(base);
+	struct store_sqlite_binder b;
 	int rc;
 
 	*cpu_us = 0;
-	store_stmt_start(store, STORE_SQL_USAGE_GET, &b);
-	store_bind_text(&b, 1, user);
-	store_bind_text(&b, 2, month);
-	rc = store_stmt_step(&b);
+	store_sqlite_stmt_start(store, STORE_SQL_USAGE_GET, &b);
+	store_sqlite_bind_text(&b, 1, user);
+	store_sqlite_bind_text(&b, 2, month);
+	rc = store_sqlite_stmt_step(&b);
 	if (rc == SQLITE_ROW)
 		*cpu_us = sqlite3_column_int64(b.stmt, 0);
-	store_stmt_done(&b);
+	store_sqlite_stmt_done(&b);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_sqlite_fail(store, rc, err, "usage", "read usage of %s in %s",
 					 user ? user : "(null)", month ? month : "(null)");
 	return 0;
 }
 
-void store_usage_list_free(struct store_usage_list *list)
+int store_sqlite_read_usage_month(struct store *base, const char *month,
+				  struct store_usage_list *out, struct error *err)
 {
-	if (!list)
-		return;
-	for (size_t i = 0; i < list->count; i++)
-		free(list->items[i].user);
-	free(list->items);
-	list->items = NULL;
-	list->count = 0;
-}
-
-int store_usage_month(struct store *store, const char *month, struct store_usage_list *out,
-		      struct error *err)
-{
-	struct store_binder b;
+	struct store_sqlite *store = store_sqlite_of(base);
+	struct store_sqlite_binder b;
 	size_t capacity = 0;
 	bool oom = false;
 	int rc;
 
 	out->items = NULL;
 	out->count = 0;
-	store_stmt_start(store, STORE_SQL_USAGE_MONTH, &b);
-	store_bind_text(&b, 1, month);
-	while (!oom && (rc = store_stmt_step(&b)) == SQLITE_ROW) {
+	store_sqlite_stmt_start(store, STORE_SQL_USAGE_MONTH, &b);
+	store_sqlite_bind_text(&b, 1, month);
+	while (!oom && (rc = store_sqlite_stmt_step(&b)) == SQLITE_ROW) {
 		struct store_usage *u;
 
 		if (grow((void **)&out->items, &capacity, out->count, sizeof(*out->items)) < 0) {
@@ -302,7 +269,7 @@ int store_usage_month(struct store *store, const char *month, struct store_usage
 		if (!oom)
 			out->count++;
 	}
-	store_stmt_done(&b);
+	store_sqlite_stmt_done(&b);
 	if (oom) {
 		store_usage_list_free(out);
 		return error_set(err, ENOMEM, "usage", "read usage of %s", month);
@@ -317,32 +284,20 @@ int store_usage_month(struct store *store, const char *month, struct store_usage
 
 /* ---- events ---------------------------------------------------------------------- */
 
-void store_event_list_free(struct store_event_list *list)
+int store_sqlite_read_list_events(struct store *base, int64_t task_id, struct store_event_list *out,
+				  struct error *err)
 {
-	if (!list)
-		return;
-	for (size_t i = 0; i < list->count; i++) {
-		free(list->items[i].kind);
-		free(list->items[i].detail);
-	}
-	free(list->items);
-	list->items = NULL;
-	list->count = 0;
-}
-
-int store_list_events(struct store *store, int64_t task_id, struct store_event_list *out,
-		      struct error *err)
-{
-	struct store_binder b;
+	struct store_sqlite *store = store_sqlite_of(base);
+	struct store_sqlite_binder b;
 	size_t capacity = 0;
 	bool oom = false;
 	int rc;
 
 	out->items = NULL;
 	out->count = 0;
-	store_stmt_start(store, STORE_SQL_EVENTS, &b);
-	store_bind_i64(&b, 1, task_id);
-	while ((rc = store_stmt_step(&b)) == SQLITE_ROW) {
+	store_sqlite_stmt_start(store, STORE_SQL_EVENTS, &b);
+	store_sqlite_bind_i64(&b, 1, task_id);
+	while ((rc = store_sqlite_stmt_step(&b)) == SQLITE_ROW) {
 		struct store_event *e;
 
 		if (grow((void **)&out->items, &capacity, out->count, sizeof(*out->items)) < 0) {
@@ -358,7 +313,7 @@ int store_list_events(struct store *store, int64_t task_id, struct store_event_l
 		if (oom)
 			break;
 	}
-	store_stmt_done(&b);
+	store_sqlite_stmt_done(&b);
 	if (oom) {
 		store_event_list_free(out);
 		return error_set(err, ENOMEM, "events", "read events of task %" PRId64, task_id);

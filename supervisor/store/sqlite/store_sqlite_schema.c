@@ -100,7 +100,7 @@ static int64_t wall_clock_us(void)
 }
 
 /* One integer from a query without parameters; *out = -1 when NULL. */
-static int query_int(struct store *store, const char *sql, int64_t *out, struct error *err)
+static int query_int(struct store_sqlite *store, const char *sql, int64_t *out, struct error *err)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc = sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL);
@@ -120,7 +120,7 @@ static int query_int(struct store *store, const char *sql, int64_t *out, struct 
 	return 0;
 }
 
-static int migrate_locked(struct store *store, struct error *err)
+static int migrate_locked(struct store_sqlite *store, struct error *err)
 {
 	int64_t has_version_table, tables, version = 0;
 	int r;
@@ -148,8 +148,9 @@ static int migrate_locked(struct store *store, struct error *err)
 	}
 	if (version > STORE_SCHEMA_VERSION)
 		return error_set(err, EPROTONOSUPPORT, "check schema",
-				  "%s has schema version %lld but this corrald knows only up to %d: refusing to open it (run a newer corrald)",
-				  store->path, (long long)version, STORE_SCHEMA_VERSION);
+				 "%s has schema version %lld but this corrald knows only up to %d: "
+				 "refusing to open it (run a newer corrald)",
+				 store->path, (long long)version, STORE_SCHEMA_VERSION);
 
 	for (size_t i = 0; i < MIGRATION_COUNT; i++) {
 		const struct migration *m = &migrations[i];
@@ -182,7 +183,7 @@ static int migrate_locked(struct store *store, struct error *err)
 	return 0;
 }
 
-int store_sqlite_migrate(struct store *store, struct error *err)
+int store_sqlite_schema_migrate(struct store_sqlite *store, struct error *err)
 {
 	int rc, r;
 

@@ -1,0 +1,67 @@
+/*
+ * supervisor/store/store_backend.h — internal to the store: the backend
+ * interface (crun's cgroup-manager pattern).  A struct store is the
+ * generic handle callers hold: a pointer to its backend's vtable, placed
+ * first in the backend's own struct (struct store_sqlite embeds it).
+ * store.c picks the backend from the store URI at open, checks the
+ * arguments every backend would check alike, and calls through the table.
+ *
+ * A backend's operations get arguments store.c has already validated, keep
+ * every rule of store.h (one transaction per state change, -ESTALE for a
+ * refused move, checked against task_state_can_move()), and fill err.
+ * Callers include supervisor/store/store.h, never this.
+ */
+#ifndef CORRAL_SUPERVISOR_STORE_BACKEND_H
+#define CORRAL_SUPERVISOR_STORE_BACKEND_H
+
+#include "supervisor/store/store.h"
+
+struct store_backend {
+	const char *name;               /* the URI scheme: "sqlite" */
+	/* location: what follows the scheme (SQLite: a path).  Sets
+	 * (*out)->backend. */
+	int (*open)(const char *location, const struct store_options *opts, struct store **out,
+		    struct error *err);
+	void (*close)(struct store *store);
+	int (*schema_version)(struct store *store);
+
+	int (*batch_begin)(struct store *store, struct error *err);
+	int (*batch_commit)(struct store *store, struct error *err);
+	void (*batch_abort)(struct store *store);
+
+	int (*submit)(struct store *store, const struct store_task *task, int64_t *id,
+		      struct error *err);
+	int (*mark_running)(struct store *store, int64_t id, const struct store_start *start,
+			    struct error *err);
+	int (*charge)(struct store *store, int64_t id, int64_t expected_cursor_us,
+		      int64_t new_cursor_us, const char *month, int64_t now_us, struct error *err);
+	int (*finish)(struct store *store, int64_t id, const struct store_result *result,
+		      struct error *err);
+	int (*cancel_queued)(struct store *store, int64_t id, int64_t now_us, struct error *err);
+	int (*request_cancel)(struct store *store, int64_t id, int64_t now_us, struct error *err);
+	int (*event_append)(struct store *store, int64_t task_id, int64_t at_us, const char *kind,
+			    const char *detail, struct error *err);
+
+	int (*get_task)(struct store *store, int64_t id, struct store_task *out, struct error *err);
+	int (*load_queued)(struct store *store, struct store_task_list *out, struct error *err);
+	int (*load_running)(struct store *store, struct store_task_list *out, struct error *err);
+	int (*list_tasks)(struct store *store, const struct store_filter *filter,
+			  struct store_task_list *out, struct error *err);
+	int (*count_queued)(struct store *store, const char *user, int64_t *count,
+			    struct error *err);
+	int (*usage_get)(struct store *store, const char *user, const char *month, int64_t *cpu_us,
+			 struct error *err);
+	int (*usage_month)(struct store *store, const char *month, struct store_usage_list *out,
+			   struct error *err);
+	int (*list_events)(struct store *store, int64_t task_id, struct store_event_list *out,
+			   struct error *err);
+};
+
+struct store {
+	const struct store_backend *backend;
+};
+
+/* The backends built in (store_sqlite.c). */
+extern const struct store_backend store_sqlite_backend;
+
+#endif
