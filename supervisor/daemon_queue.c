@@ -103,7 +103,7 @@ int queue_limits(struct daemon *d, const struct duser *u, struct policy_limits *
 
 uint64_t queue_budget_us(const struct policy_limits *lim)
 {
-	return lim->monthly_cpu_seconds ? lim->monthly_cpu_seconds * 1000000u : UINT64_MAX;
+	return lim->monthly_cpu_ms == POLICY_UNLIMITED ? UINT64_MAX : lim->monthly_cpu_ms * 1000u;
 }
 
 void queue_push(struct daemon *d, struct dtask *t)

@@ -57,7 +57,11 @@ static void test_durations_parse_to_milliseconds(void **state)
 	assert_int_equal(v, 120000);
 	assert_int_equal(units_parse_duration_ms("1h", &v), 0);
 	assert_int_equal(v, 3600000);
-	assert_int_equal(units_parse_duration_ms("1d", &v), -EINVAL);
+	/* the policy files' grammar: days and compound durations too */
+	assert_int_equal(units_parse_duration_ms("1d", &v), 0);
+	assert_int_equal(v, 86400000);
+	assert_int_equal(units_parse_duration_ms("1h30m", &v), 0);
+	assert_int_equal(v, 5400000);
 	assert_int_equal(units_parse_duration_ms("-1", &v), -EINVAL);
 	assert_int_equal(units_parse_duration_ms("s", &v), -EINVAL);
 }
@@ -71,7 +75,8 @@ static void test_cpus_parse_to_millis_and_zero_is_refused(void **state)
 	assert_int_equal(units_parse_cpus("2", &v), 0);
 	assert_int_equal(v, 2000);
 	assert_int_equal(units_parse_cpus("0", &v), -ERANGE);
-	assert_int_equal(units_parse_cpus("0.0001", &v), -ERANGE);
+	assert_int_equal(units_parse_cpus("0.000", &v), -ERANGE);
+	assert_int_equal(units_parse_cpus("0.0001", &v), -EINVAL);  /* at most 3 decimals */
 	assert_int_equal(units_parse_cpus("abc", &v), -EINVAL);
 }
 
