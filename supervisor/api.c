@@ -43,6 +43,7 @@ static const char *const error_names[] = {
 	[API_ERR_INTERNAL] = "internal",
 	[API_ERR_HOST_CAPACITY] = "host_capacity",
 	[API_ERR_POLICY_INVALID] = "policy_invalid",
+	[API_ERR_BUDGET_RESERVED] = "budget_reserved",
 };
 
 static const char *const op_names[] = {

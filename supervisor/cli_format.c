@@ -78,8 +78,8 @@ void cli_format_seconds(int64_t us, char *buf, size_t size)
 
 void cli_format_hours(int64_t us, char *buf, size_t size)
 {
-	/* below 0.1 h in seconds: a budget of 0.001 h is 3.6s, not 0.00h */
-	if (us > 0 && us < 360000000)
+	/* under a minute in seconds: a budget of 0.001 h is 3.6s, not 0.00h */
+	if (us > 0 && us < 60000000)
 		snprintf(buf, size, "%.1fs", (double)us / 1e6);
 	else
 		snprintf(buf, size, "%.2fh", (double)us / 3600e6);

@@ -73,7 +73,7 @@ int cli_error_exit_code(const char *code);
 void cli_format_time(int64_t epoch_us, char *buf, size_t size);
 /* "1.234s"; "12.50h" for CPU hours. */
 void cli_format_seconds(int64_t us, char *buf, size_t size);
-void cli_format_hours(int64_t us, char *buf, size_t size);  /* "2.50h"; under 0.1 h "3.6s" */
+void cli_format_hours(int64_t us, char *buf, size_t size);  /* "2.50h"; under a minute "3.6s" */
 /* "512B", "1.5K", "256M", ... */
 void cli_format_bytes(int64_t bytes, char *buf, size_t size);
 /* One TASK as "key: value" lines (status). */

@@ -200,6 +200,7 @@ static void test_budget_of_a_thousandth_of_an_hour_stops_a_burner(void **state)
 	/* it got the whole budget, overrun at most a poll interval at 1 CPU */
 	assert_true(task_int(t, "cpu_us") >= BUDGET_0_001_H_US - 200000);
 	assert_true(task_int(t, "cpu_us") <= BUDGET_0_001_H_US + 2 * POLL_US);
+	fprintf(stderr, "burner: %lld µs of a %lld µs budget\n", task_int(t, "cpu_us"), BUDGET_0_001_H_US);
 	used = corrald_usage_used(&daemon_, "dave", this_month(month));
 	assert_int_equal(used, task_int(t, "cpu_us"));
 	json_decref(t);
@@ -305,6 +306,8 @@ static void test_unbounded_plan_splits_the_budget_between_its_slots(void **state
 		assert_true(task_int(t[i], "cpu_us") >= BUDGET_0_001_H_US / 2 - 200000);
 		total += task_int(t[i], "cpu_us");
 	}
+	fprintf(stderr, "two unbounded burners: %lld + %lld µs of a %lld µs budget\n", task_int(t[0], "cpu_us"),
+		task_int(t[1], "cpu_us"), BUDGET_0_001_H_US);
 	assert_true(total <= BUDGET_0_001_H_US + 2 * 2 * POLL_US);
 	assert_int_equal(corrald_usage_used(&daemon_, "gina", this_month(month)), total);
 	json_decref(t[0]);
