@@ -103,7 +103,8 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 		.used = u->used_us,
 		.reserved = u->reserved_us,
 		.running = u->running,
-		.slots = lim->max_concurrent ? lim->max_concurrent : d->cfg->max_running,
+		.slots = lim->max_concurrent && lim->max_concurrent < d->cfg->max_running ? lim->max_concurrent
+											 : d->cfg->max_running,
 	};
 	v = admission_cpu_limit(&tenant, want,
 				admission_wall_cpu_bound(wall_us, d->cfg->kill_grace_ms * 1000u, lim->cpu_millis),

@@ -47,9 +47,8 @@ static enum admission_verdict cpu_limit_for(const struct sched_input *in, const 
 		.used = u->used,
 		.reserved = reserved,
 		.running = running,
-		.slots = min_u64(u->max_concurrent, in->host.max_running) > UINT32_MAX
-				 ? UINT32_MAX
-				 : (uint32_t)min_u64(u->max_concurrent, in->host.max_running),
+		/* the most of its tasks that can run at once */
+		.slots = u->max_concurrent < in->host.max_running ? u->max_concurrent : in->host.max_running,
 	};
 	uint64_t want = min_u64(t->cpu_request ? t->cpu_request : SCHED_NO_LIMIT, u->max_cpu);
 
