@@ -50,12 +50,13 @@ enum value_kind {
 	VALUE_SIZE,      /* bytes: 512M, 1G (powers of 1024) */
 	VALUE_SECONDS,   /* duration, whole seconds; bare number = seconds */
 	VALUE_MILLIS,    /* duration in ms; bare number = seconds */
-	VALUE_HOURS,     /* duration -> seconds; bare number = hours */
+	VALUE_HOURS,     /* duration -> milliseconds; bare number = hours (0.05 = 3 min) */
 	VALUE_CPUS,      /* 0.5, 2 -> millis */
 };
 
 enum {
-	KEY_UNLIMITED = 1 << 0,  /* accepts "unlimited", stored as 0 */
+	KEY_UNLIMITED = 1 << 0,  /* accepts "unlimited", stored as 0 (as POLICY_UNLIMITED
+				  * when min is 0: then 0 is a real value) */
 	KEY_REPEAT = 1 << 1,     /* may appear several times in a section */
 };
 

@@ -27,7 +27,8 @@ const char *const plan_key_names[PK_COUNT + 1] = {
 
 static const struct key_def plan_keys[PK_COUNT] = {
 	[PK_MAX_CONCURRENT] = { "max_concurrent", VALUE_COUNT, 1, 4096, 0 },
-	[PK_MONTHLY_CPU_HOURS] = { "monthly_cpu_hours", VALUE_HOURS, 60, 1000000 * 3600ULL,
+	/* in ms: budgets of a few CPU seconds work; 0 suspends the tenant */
+	[PK_MONTHLY_CPU_HOURS] = { "monthly_cpu_hours", VALUE_HOURS, 0, 1000000 * 3600000ULL,
 				   KEY_UNLIMITED },
 	[PK_MAX_TASK_SECONDS] = { "max_task_seconds", VALUE_SECONDS, 1, 30 * DAY, KEY_UNLIMITED },
 	[PK_MAX_CPU_SECONDS] = { "max_cpu_seconds", VALUE_SECONDS, 1, 30 * DAY, KEY_UNLIMITED },
@@ -43,7 +44,7 @@ static const struct key_def plan_keys[PK_COUNT] = {
 /* Built-in values for keys no layer sets (documented in corral.conf(5)). */
 static const uint64_t plan_defaults[PK_COUNT] = {
 	[PK_MAX_CONCURRENT] = 1,
-	[PK_MONTHLY_CPU_HOURS] = 0,          /* unlimited */
+	[PK_MONTHLY_CPU_HOURS] = POLICY_UNLIMITED,
 	[PK_MAX_TASK_SECONDS] = 600,
 	[PK_MAX_CPU_SECONDS] = 0,            /* unlimited */
 	[PK_MEMORY] = 512 * MiB,
@@ -193,7 +194,7 @@ static void fold(const struct plan_layer *const *layers, size_t n, const char *p
 	out->max_queued = (uint32_t)v[PK_MAX_QUEUED];
 	out->weight = (uint32_t)v[PK_WEIGHT];
 	out->cpu_millis = (uint32_t)v[PK_CPUS];
-	out->monthly_cpu_seconds = v[PK_MONTHLY_CPU_HOURS];
+	out->monthly_cpu_ms = v[PK_MONTHLY_CPU_HOURS];
 	out->max_task_seconds = v[PK_MAX_TASK_SECONDS];
 	out->max_cpu_seconds = v[PK_MAX_CPU_SECONDS];
 	out->memory_bytes = v[PK_MEMORY];

@@ -112,6 +112,9 @@ const char *policy_tenant_of(const struct policy *policy, const char *user, cons
 
 /* ---- plans, users, limits ---------------------------------------------- */
 
+/* "unlimited" where a limit may be unlimited and 0 is a real value. */
+#define POLICY_UNLIMITED UINT64_MAX
+
 /* A tenant's effective limits.  0 means "unlimited" where noted. */
 struct policy_limits {
 	const char *plan;              /* the plan resolved to */
@@ -120,7 +123,8 @@ struct policy_limits {
 	uint32_t max_queued;           /* queued tasks at once */
 	uint32_t weight;               /* fair-share weight (100 = normal) */
 	uint32_t cpu_millis;           /* CPU quota, 1000 = one core */
-	uint64_t monthly_cpu_seconds;  /* CPU budget per calendar month; 0 = unlimited */
+	uint64_t monthly_cpu_ms;       /* CPU budget per calendar month (ms); POLICY_UNLIMITED =
+					* unlimited (default); 0 = suspended: nothing starts */
 	uint64_t max_task_seconds;     /* wall-clock limit per task; 0 = unlimited */
 	uint64_t max_cpu_seconds;      /* CPU-time limit per task; 0 = unlimited */
 	uint64_t memory_bytes;         /* memory limit per task, no swap */
@@ -191,6 +195,25 @@ size_t policy_count(const struct policy *policy, enum policy_kind kind);
 const char *policy_name_at(const struct policy *policy, enum policy_kind kind, size_t i);
 /* The [default] plan name, or NULL when there is no [default]. */
 const char *policy_default_plan(const struct policy *policy);
+
+/* ---- the one grammar for durations, sizes and CPU counts ---------------- */
+/* Policy files and the command-line tools parse values with these (see
+ * policy/units.c and corral.conf(5) "VALUES").  Each returns 0, -EINVAL on
+ * text that is not in the grammar, -ERANGE when the value overflows. */
+
+/* "1.5s", "1h30m", "500ms", "0.5h", "2d" -> µs (rounded to the nearest);
+ * a lone number without unit ("90", "0.05") is in bare_unit_us. */
+int policy_parse_duration_us(const char *text, uint64_t bare_unit_us, uint64_t *us);
+/* "512", "64K", "1.5G", "512MiB", "2GB" (powers of 1024) -> bytes. */
+int policy_parse_size(const char *text, uint64_t *bytes);
+/* "1", "0.5", "2.25" (at most 3 decimals) -> thousandths of a CPU. */
+int policy_parse_cpus(const char *text, uint64_t *millis);
+/* The command-line forms: a duration with bare seconds -> milliseconds
+ * (rounded); CPUs that fit 32 bits, 0 refused (-ERANGE); a plain
+ * non-negative integer no larger than max. */
+int policy_parse_duration_ms(const char *text, uint64_t *ms);
+int policy_parse_cpu_millis(const char *text, uint32_t *millis);
+int policy_parse_uint(const char *text, uint64_t max, uint64_t *value);
 
 /* ---- formatting values the way the files write them --------------------- */
 

@@ -1,8 +1,9 @@
 /*
- * policy/values.c — value syntax: whole numbers, sizes (512M), durations
- * (90s, 1h30m), CPU counts (0.5), names and paths; parsing into canonical
- * integer units (bytes, seconds, milliseconds, thousandths of a CPU) and
- * formatting back.  No floating point: budgets are accounted in integers.
+ * policy/values.c — value syntax of the policy keys: whole numbers, sizes
+ * (512M), durations (90s, 1h30m, 0.5h), CPU counts (0.5), names and paths;
+ * parsing into canonical integer units (bytes, seconds, milliseconds,
+ * thousandths of a CPU) with the one grammar of policy/units.c, range checks,
+ * and formatting back.  No floating point: budgets are accounted in integers.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -35,120 +36,9 @@ static bool parse_digits(const char **p, uint64_t *out, bool *overflow)
 	return true;
 }
 
-static bool mul_ok(uint64_t a, uint64_t b, uint64_t *out)
-{
-	return !__builtin_mul_overflow(a, b, out);
-}
-
-static int parse_size(const char *text, uint64_t *out, bool *overflow)
-{
-	static const char units[] = "KMGT";
-	const char *p = text;
-	uint64_t v, mult = 1;
-
-	if (!parse_digits(&p, &v, overflow))
-		return -EINVAL;
-	if (*p) {
-		const char *u = strchr(units, toupper((unsigned char)*p));
-
-		if (u) {
-			for (const char *q = units; q <= u; q++)
-				mult *= 1024;
-			p++;
-			if (*p == 'i' && p[1] == 'B')
-				p += 2;
-			else if (*p == 'B' || *p == 'b')
-				p++;
-		} else if (*p == 'B' || *p == 'b') {
-			p++;
-		}
-	}
-	if (*p)
-		return -EINVAL;
-	if (!mul_ok(v, mult, out)) {
-		*overflow = true;
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* "1h30m", "500ms", bare "90" (default_ms per unit) -> milliseconds. */
-static int parse_duration(const char *text, uint64_t default_ms, uint64_t *out, bool *overflow)
-{
-	static const struct { const char *name; uint64_t ms; } units[] = {
-		{ "ms", 1 }, { "sec", 1000 }, { "s", 1000 }, { "min", 60000 }, { "m", 60000 },
-		{ "h", 3600000 }, { "d", 86400000 },
-	};
-	const char *p = text;
-	uint64_t total = 0;
-	bool first = true;
-
-	while (*p) {
-		uint64_t v, ms = 0, part;
-		size_t i;
-
-		if (!parse_digits(&p, &v, overflow))
-			return -EINVAL;
-		if (!*p && first) {
-			ms = default_ms;
-		} else {
-			for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-				size_t n = strlen(units[i].name);
-
-				if (strncmp(p, units[i].name, n) == 0 && !isalpha((unsigned char)p[n])) {
-					ms = units[i].ms;
-					p += n;
-					break;
-				}
-			}
-			if (!ms)
-				return -EINVAL;
-		}
-		if (!mul_ok(v, ms, &part) || __builtin_add_overflow(total, part, &total)) {
-			*overflow = true;
-			return -EINVAL;
-		}
-		first = false;
-	}
-	if (first)
-		return -EINVAL;
-	*out = total;
-	return 0;
-}
-
-static int parse_cpus(const char *text, uint64_t *out, bool *overflow)
-{
-	const char *p = text;
-	uint64_t whole, frac = 0;
-	int decimals = 0;
-
-	if (!parse_digits(&p, &whole, overflow))
-		return -EINVAL;
-	if (*p == '.') {
-		p++;
-		while (isdigit((unsigned char)*p) && decimals < 3) {
-			frac = frac * 10 + (uint64_t)(*p - '0');
-			decimals++;
-			p++;
-		}
-		if (!decimals)
-			return -EINVAL;
-		for (int i = decimals; i < 3; i++)
-			frac *= 10;
-	}
-	if (*p)
-		return -EINVAL;
-	if (!mul_ok(whole, 1000, out) || __builtin_add_overflow(*out, frac, out)) {
-		*overflow = true;
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int value_parse(enum value_kind kind, const char *text, uint64_t *out, char *why, size_t why_size)
 {
 	bool overflow = false;
-	uint64_t ms = 0;
 	int r = -EINVAL;
 	const char *expected = "";
 
@@ -166,32 +56,38 @@ int value_parse(enum value_kind kind, const char *text, uint64_t *out, char *why
 		expected = "is not a whole number";
 		break;
 	case VALUE_SIZE:
-		r = parse_size(text, out, &overflow);
-		expected = "is not a size; write a whole number with an optional K, M, G or T "
-			   "suffix (powers of 1024), e.g. 512M";
+		r = policy_parse_size(text, out);
+		expected = "is not a size; write a number with an optional K, M, G, T or P "
+			   "suffix (powers of 1024), e.g. 512M, 1.5G or 512MiB";
 		break;
 	case VALUE_SECONDS:
 	case VALUE_MILLIS:
-	case VALUE_HOURS:
-		r = parse_duration(text, kind == VALUE_HOURS ? 3600000 : 1000, &ms, &overflow);
+	case VALUE_HOURS: {
+		static const struct { uint64_t bare_us, unit_us; const char *unit; } k[] = {
+			[VALUE_SECONDS] = { 1000000, 1000000, "seconds" },
+			[VALUE_MILLIS] = { 1000000, 1000, "milliseconds" },
+			[VALUE_HOURS] = { 3600000000ULL, 1000, "milliseconds" },
+		};
+		uint64_t us = 0;
+
+		r = policy_parse_duration_us(text, k[kind].bare_us, &us);
 		expected = kind == VALUE_HOURS
-				   ? "is not a duration; write e.g. 100 (hours), 90m, 2h or 1d"
-				   : "is not a duration; write e.g. 30s, 10m, 2h, 1h30m or 500ms "
+				   ? "is not a duration; write e.g. 100 or 0.05 (hours), 90m, 2h or 1d"
+				   : "is not a duration; write e.g. 30s, 1.5s, 10m, 2h, 1h30m or 500ms "
 				     "(a bare number means seconds)";
-		if (r == 0 && kind != VALUE_MILLIS) {
-			if (ms % 1000) {
-				snprintf(why, why_size, "'%s' is not a whole number of seconds", text);
-				return -EINVAL;
-			}
-			ms /= 1000;
+		if (r == 0 && us % k[kind].unit_us) {
+			snprintf(why, why_size, "'%s' is not a whole number of %s", text, k[kind].unit);
+			return -EINVAL;
 		}
-		*out = ms;
+		*out = us / k[kind].unit_us;
 		break;
+	}
 	case VALUE_CPUS:
-		r = parse_cpus(text, out, &overflow);
+		r = policy_parse_cpus(text, out);
 		expected = "is not a CPU count; write e.g. 1, 2 or 0.5 (at most 3 decimals)";
 		break;
 	}
+	overflow = overflow || r == -ERANGE;
 	if (overflow) {
 		snprintf(why, why_size, "'%s' is too large", text);
 		return -ERANGE;
@@ -254,14 +150,17 @@ char *value_format(enum value_kind kind, uint64_t value, char *buf, size_t size)
 	switch (kind) {
 	case VALUE_SIZE:
 		return policy_format_size(value, buf, size);
+	case VALUE_HOURS:
+		if (value == 0)
+			break;
+		if (value % 3600000 == 0) {
+			snprintf(buf, size, "%" PRIu64 "h", value / 3600000);
+			return buf;
+		}
+		return policy_format_duration_ms(value, buf, size);
 	case VALUE_MILLIS:
 		return policy_format_duration_ms(value, buf, size);
 	case VALUE_SECONDS:
-	case VALUE_HOURS:
-		if (kind == VALUE_HOURS && value % 3600 == 0) {
-			snprintf(buf, size, "%" PRIu64 "h", value / 3600);
-			return buf;
-		}
 		if (value > UINT64_MAX / 1000)
 			break;
 		return policy_format_duration_ms(value * 1000, buf, size);
@@ -284,7 +183,7 @@ bool value_parse_key(const struct key_def *def, const char *text, uint64_t *out,
 	uint64_t v;
 
 	if ((def->flags & KEY_UNLIMITED) && strcmp(text, "unlimited") == 0) {
-		*out = 0;
+		*out = def->min == 0 ? POLICY_UNLIMITED : 0;
 		return true;
 	}
 	value_format(def->kind, def->min, lo, sizeof(lo));

@@ -44,6 +44,7 @@ static const char *const error_names[] = {
 	[API_ERR_INTERNAL] = "internal",
 	[API_ERR_HOST_CAPACITY] = "host_capacity",
 	[API_ERR_POLICY_INVALID] = "policy_invalid",
+	[API_ERR_BUDGET_RESERVED] = "budget_reserved",
 };
 
 const char *api_error_name(enum api_error_code code)

@@ -46,10 +46,11 @@
  *        "cpu_system_us", "memory_peak_bytes", "stdout_bytes", "stderr_bytes",
  *        "stdout_truncated", "stderr_truncated" (stdout_bytes/stderr_bytes count what the task
  *        wrote, including what was cut off at the output limit), "attempts",
- *        queued only: "position" (1 = next), "pending_reason" (concurrency_limit|
- *        budget_exhausted|host_capacity|fair_share), "pending_message"}
- * USAGE: {"user", "plan", "month", "cpu_used_us", "cpu_budget_us" (0 = unlimited),
- *         "cpu_left_us", "running", "queued"}
+ *        queued only: "position" (1 = next; 0 = cannot start this month: budget
+ *        used up or suspended), "pending_reason" (concurrency_limit|budget_exhausted|
+ *        budget_reserved|host_capacity|fair_share), "pending_message"}
+ * USAGE: {"user", "plan", "month", "cpu_used_us", "cpu_budget_us" (null = unlimited,
+ *         0 = suspended), "cpu_left_us" (null = unlimited), "running", "queued"}
  *
  * Limits: a request line of at most API_MAX_LINE bytes; at most 64 connections per
  * non-root uid (the 65th gets one too_large error line and is closed); at most 256
@@ -59,7 +60,9 @@
  * Error codes (stable): bad_request, unknown_op, too_large, unknown_user, forbidden,
  * not_found, unknown_profile, limit_exceeded, concurrency_limit, budget_exhausted,
  * queue_full, wait_timeout, shutting_down, storage_full, internal, host_capacity (submit
- * with no_queue while every slot of the host is taken), policy_invalid.
+ * with no_queue while every slot of the host is taken), policy_invalid, budget_reserved
+ * (submit with no_queue while the budget left is held by the tenant's running tasks;
+ * budget_exhausted means it is used up, or 0: a suspended tenant).
  */
 #ifndef CORRAL_SUPERVISOR_API_H
 #define CORRAL_SUPERVISOR_API_H
@@ -89,7 +92,7 @@ enum api_error_code {
 	API_ERR_UNKNOWN_USER, API_ERR_FORBIDDEN, API_ERR_NOT_FOUND, API_ERR_UNKNOWN_PROFILE,
 	API_ERR_LIMIT_EXCEEDED, API_ERR_CONCURRENCY_LIMIT, API_ERR_BUDGET_EXHAUSTED,
 	API_ERR_QUEUE_FULL, API_ERR_WAIT_TIMEOUT, API_ERR_SHUTTING_DOWN, API_ERR_STORAGE_FULL,
-	API_ERR_INTERNAL, API_ERR_HOST_CAPACITY, API_ERR_POLICY_INVALID,
+	API_ERR_INTERNAL, API_ERR_HOST_CAPACITY, API_ERR_POLICY_INVALID, API_ERR_BUDGET_RESERVED,
 };
 
 /* "bad_request", ... ; NULL for API_ERR_NONE. */

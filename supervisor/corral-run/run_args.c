@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "supervisor/corral-run/run_args.h"
-#include "supervisor/common/units.h"
+#include "policy/policy.h"
 
 #define RUN_UID_RANGE_FIRST 3000000u
 #define RUN_UID_RANGE_COUNT 1000u
@@ -159,7 +159,7 @@ static int add_mount(struct run_options *o, enum jail_mount_kind kind, const cha
 		m->target = strndup(arg, colon ? (size_t)(colon - arg) : strlen(arg));
 		if (!m->target)
 			return fail(msg, size, "out of memory");
-		if (colon && units_parse_size(colon + 1, &m->size_bytes) < 0)
+		if (colon && policy_parse_size(colon + 1, &m->size_bytes) < 0)
 			return fail(msg, size, "--tmpfs %s: bad size '%s' (use e.g. 64M)", arg, colon + 1);
 		if (colon && m->size_bytes < 4096)
 			return fail(msg, size, "--tmpfs %s: size must be at least 4K", arg);
@@ -194,7 +194,7 @@ static int add_env(struct run_options *o, char *arg, char *msg, size_t size)
 
 static int size_arg(const char *flag, const char *arg, uint64_t min, uint64_t *out, char *msg, size_t size)
 {
-	int r = units_parse_size(arg, out);
+	int r = policy_parse_size(arg, out);
 
 	if (r < 0 || (arg[0] == '-'))
 		return fail(msg, size, "%s: '%s' is not a size (use e.g. 512K, 256M, 1G)", flag, arg);
@@ -206,7 +206,7 @@ static int size_arg(const char *flag, const char *arg, uint64_t min, uint64_t *o
 
 static int duration_arg(const char *flag, const char *arg, uint64_t *out, char *msg, size_t size)
 {
-	if (units_parse_duration_ms(arg, out) < 0)
+	if (policy_parse_duration_ms(arg, out) < 0)
 		return fail(msg, size, "%s: '%s' is not a duration (use e.g. 10, 1.5s, 500ms, 2m)", flag, arg);
 	if (*out == 0)
 		return fail(msg, size, "%s: must be more than 0", flag);
@@ -216,7 +216,7 @@ static int duration_arg(const char *flag, const char *arg, uint64_t *out, char *
 static int uint_arg(const char *flag, const char *arg, uint64_t min, uint64_t max, uint64_t *out,
 		    char *msg, size_t size)
 {
-	if (units_parse_uint(arg, max, out) < 0 || *out < min)
+	if (policy_parse_uint(arg, max, out) < 0 || *out < min)
 		return fail(msg, size, "%s: '%s' must be a whole number from %llu to %llu", flag, arg,
 			    (unsigned long long)min, (unsigned long long)max);
 	return 0;
@@ -236,7 +236,7 @@ static int apply_option(struct run_options *o, int opt, char *arg, char *msg, si
 		s->pids_max = v;
 		return r;
 	case OPT_CPUS:
-		if (units_parse_cpus(arg, &s->cpu_millis) < 0)
+		if (policy_parse_cpu_millis(arg, &s->cpu_millis) < 0)
 			return fail(msg, size, "--cpus: '%s' must be a number of CPUs above 0 (e.g. 0.5)", arg);
 		return 0;
 	case OPT_TIME:

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "supervisor/common/macros.h"
-#include "supervisor/common/units.h"
+#include "policy/policy.h"
 #include "supervisor/corral/commands.h"
 #include "supervisor/store/task_state.h"
 
@@ -214,7 +214,7 @@ static int read_file(const char *path, size_t max, char **data, size_t *len, cha
 static int parse_duration(const char *opt, const char *text, bool allow_zero, uint64_t *ms,
 			  char *err, size_t size)
 {
-	if (units_parse_duration_ms(text, ms) < 0 || (*ms == 0 && !allow_zero))
+	if (policy_parse_duration_ms(text, ms) < 0 || (*ms == 0 && !allow_zero))
 		return usage_error(err, size, "--%s: invalid duration '%s' (examples: 10, 1.5s, "
 				   "500ms, 2m, 1h)", opt, text);
 	return 0;
@@ -264,7 +264,7 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 		return parse_duration("cpu-limit", arg, false, &v->cpu_limit_ms, err, size);
 	case O_MEMORY:
 		v->has_memory = true;
-		if (units_parse_size(arg, &v->memory_bytes) < 0 || v->memory_bytes == 0)
+		if (policy_parse_size(arg, &v->memory_bytes) < 0 || v->memory_bytes == 0)
 			return usage_error(err, size, "--memory: invalid size '%s' (examples: 512K, "
 					   "256M, 1G)", arg);
 		break;
@@ -284,7 +284,7 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 		break;
 	case O_LIMIT:
 		v->has_limit = true;
-		if (units_parse_uint(arg, API_MAX_LIST_LIMIT, &v->limit) < 0 || v->limit == 0)
+		if (policy_parse_uint(arg, API_MAX_LIST_LIMIT, &v->limit) < 0 || v->limit == 0)
 			return usage_error(err, size, "--limit: '%s' is not a number from 1 to %d",
 					   arg, API_MAX_LIST_LIMIT);
 		break;
@@ -323,7 +323,7 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 			return usage_error(err, size, "missing the task ID");
 		if (argc > 1)
 			return usage_error(err, size, "unexpected argument '%s'", argv[1]);
-		if (units_parse_uint(argv[0], INT64_MAX, &id) < 0 || id == 0)
+		if (policy_parse_uint(argv[0], INT64_MAX, &id) < 0 || id == 0)
 			return usage_error(err, size, "'%s' is not a task ID (a positive number)",
 					   argv[0]);
 		json_object_set_new(f, "id", json_integer((json_int_t)id));

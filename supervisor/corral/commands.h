@@ -2,7 +2,8 @@
  * supervisor/corral/commands.h — `corral submit|status|list|queue|cancel|wait|
  * logs|usage|ping`: argument parsing (argv -> request fields, testable
  * without a daemon), the human output, the exit codes, and the commands.
- * Parsing and commands: cli_tasks.c; tables and exit codes: cli_format.c.
+ * Parsing and commands: commands.c (running one: cli.c); tables and exit
+ * codes: format.c.
  */
 #ifndef CORRAL_SUPERVISOR_CLI_TASKS_H
 #define CORRAL_SUPERVISOR_CLI_TASKS_H
@@ -63,7 +64,7 @@ int cli_run_command(int argc, char **argv, FILE *out, FILE *err);
 /* main()'s entry: cli_run_command on stdout/stderr. */
 int cli_main(int argc, char **argv);
 
-/* ---- cli_format.c ---- */
+/* ---- format.c ---- */
 
 /* Exit code for a terminal TASK object (see enum cli_exit). */
 int format_task_exit_code(json_t *task);
@@ -73,7 +74,7 @@ int format_error_exit_code(const char *code);
 void format_time(int64_t epoch_us, char *buf, size_t size);
 /* "1.234s"; "12.50h" for CPU hours. */
 void format_seconds(int64_t us, char *buf, size_t size);
-void format_hours(int64_t us, char *buf, size_t size);
+void format_hours(int64_t us, char *buf, size_t size);  /* "2.50h"; under a minute "3.6s" */
 /* "512B", "1.5K", "256M", ... */
 void format_bytes(int64_t bytes, char *buf, size_t size);
 /* One TASK as "key: value" lines (status). */

@@ -78,7 +78,11 @@ void format_seconds(int64_t us, char *buf, size_t size)
 
 void format_hours(int64_t us, char *buf, size_t size)
 {
-	snprintf(buf, size, "%.2fh", (double)us / 3600e6);
+	/* under a minute in seconds: a budget of 0.001 h is 3.6s, not 0.00h */
+	if (us > 0 && us < 60000000)
+		snprintf(buf, size, "%.1fs", (double)us / 1e6);
+	else
+		snprintf(buf, size, "%.2fh", (double)us / 3600e6);
 }
 
 void format_bytes(int64_t bytes, char *buf, size_t size)
@@ -356,12 +360,16 @@ void format_print_usage_table(FILE *out, json_t *usage)
 		char used[32], budget[32], left[32], running[24], queued[24];
 		const char *row[8] = { str_field(u, "user"), str_field(u, "plan"),
 				       str_field(u, "month"), used, budget, left, running, queued };
-		bool unlimited = int_field(u, "cpu_budget_us") == 0;
+		json_t *budget_us = json_object_get(u, "cpu_budget_us");
+		bool unlimited = !budget_us || json_is_null(budget_us);
 
 		format_hours(int_field(u, "cpu_used_us"), used, sizeof(used));
 		if (unlimited) {
 			snprintf(budget, sizeof(budget), "unlimited");
 			snprintf(left, sizeof(left), "-");
+		} else if (int_field(u, "cpu_budget_us") == 0) {
+			snprintf(budget, sizeof(budget), "0 (suspended)");
+			snprintf(left, sizeof(left), "0");
 		} else {
 			format_hours(int_field(u, "cpu_budget_us"), budget, sizeof(budget));
 			format_hours(int_field(u, "cpu_left_us"), left, sizeof(left));

@@ -96,6 +96,20 @@ static const char *unlimited_or(uint64_t v, char *buf, size_t size, bool hours)
 	return policy_format_duration_ms(v * 1000, buf, size);
 }
 
+/* "unlimited", "0 (suspended)", "10h", "3m", "3600ms". */
+static const char *monthly_budget(uint64_t ms, char *buf, size_t size)
+{
+	if (ms == POLICY_UNLIMITED)
+		return "unlimited";
+	if (ms == 0)
+		return "0 (suspended)";
+	if (ms % 3600000 == 0) {
+		snprintf(buf, size, "%" PRIu64 "h", ms / 3600000);
+		return buf;
+	}
+	return policy_format_duration_ms(ms, buf, size);
+}
+
 static void print_limits(FILE *out, const struct policy_limits *l)
 {
 	char b[32];
@@ -105,8 +119,7 @@ static void print_limits(FILE *out, const struct policy_limits *l)
 	fprintf(out, "max_concurrent    = %" PRIu32 "\n", l->max_concurrent);
 	fprintf(out, "max_queued        = %" PRIu32 "\n", l->max_queued);
 	fprintf(out, "weight            = %" PRIu32 "\n", l->weight);
-	fprintf(out, "monthly_cpu_hours = %s\n",
-		unlimited_or(l->monthly_cpu_seconds, b, sizeof(b), true));
+	fprintf(out, "monthly_cpu_hours = %s\n", monthly_budget(l->monthly_cpu_ms, b, sizeof(b)));
 	fprintf(out, "max_task_seconds  = %s\n",
 		unlimited_or(l->max_task_seconds, b, sizeof(b), false));
 	fprintf(out, "max_cpu_seconds   = %s\n",

@@ -265,12 +265,12 @@ void queue_dispatch(struct daemon *d);
 #define DISPATCH_MAX_STARTS 8u
 /* Limits of a user from the current policy (0, or -ENOENT). */
 int queue_limits(struct daemon *d, const struct duser *u, struct policy_limits *lim);
-/* The user's budget in µs (UINT64_MAX = unlimited) and used this month. */
+/* The user's budget in µs (UINT64_MAX = unlimited, 0 = suspended). */
 uint64_t queue_budget_us(const struct policy_limits *lim);
 void queue_refresh_month(struct daemon *d, struct duser *u);
 struct queue_entry {
 	int64_t id;
-	uint32_t position;        /* 1 = next; 0 = none (out of budget) */
+	uint32_t position;        /* 1 = next; 0 = none (cannot start this month) */
 	const char *reason;       /* sched_reason_name() */
 	char message[200];
 };

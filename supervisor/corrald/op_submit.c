@@ -17,6 +17,7 @@
 #include "supervisor/common/log.h"
 #include "supervisor/common/macros.h"
 #include "supervisor/corrald/corrald.h"
+#include "supervisor/sched/admission.h"
 
 struct pending_submit {
 	struct pending_submit *next;
@@ -81,11 +82,14 @@ static int write_stdin(struct daemon *d, const char *data, size_t len, char **pa
 	return 0;
 }
 
-/* Can a task of u start right now?  0, or the error code with a message. */
+/* Can a task of u start right now?  0, or the error code with a message.
+ * The budget check is the scheduler's rule (supervisor/admission.h). */
 static enum api_error_code can_start_now(struct daemon *d, struct duser *u, const struct policy_limits *lim,
-					 char *msg, size_t size)
+					 const struct api_request *req, char *msg, size_t size)
 {
-	uint64_t budget = queue_budget_us(lim), left;
+	uint64_t budget = queue_budget_us(lim), limit, want, wall_us;
+	struct admission_tenant tenant;
+	enum admission_verdict v;
 
 	if (lim->max_concurrent && u->running + u->queued >= lim->max_concurrent) {
 		snprintf(msg, size, "%s: %u/%u tasks running (plan %s)", u->name, u->running, lim->max_concurrent,
@@ -93,12 +97,24 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 		return API_ERR_CONCURRENCY_LIMIT;
 	}
 	queue_refresh_month(d, u);
-	left = budget == UINT64_MAX ? UINT64_MAX : budget > u->used_us + u->reserved_us ?
-		budget - u->used_us - u->reserved_us : 0;
-	if (left < 1000000u) {
-		snprintf(msg, size, "%s: %.1f of %.1f CPU hours used in %s (plan %s)", u->name,
-			 (u->used_us + u->reserved_us) / 3.6e9, budget / 3.6e9, u->month, lim->plan);
-		return API_ERR_BUDGET_EXHAUSTED;
+	want = req->has_cpu_limit ? req->cpu_limit_ms * 1000u
+				  : lim->max_cpu_seconds ? lim->max_cpu_seconds * 1000000u : ADMISSION_UNLIMITED;
+	wall_us = (req->has_timeout ? req->timeout_ms : lim->max_task_seconds * 1000u) * 1000u;
+	tenant = (struct admission_tenant){
+		.budget = budget,
+		.used = u->used_us,
+		.reserved = u->reserved_us,
+		.running = u->running,
+		.slots = lim->max_concurrent && lim->max_concurrent < d->cfg->max_running ? lim->max_concurrent
+											 : d->cfg->max_running,
+	};
+	v = admission_cpu_limit(&tenant, want,
+				admission_wall_cpu_bound(wall_us, d->cfg->kill_grace_ms * 1000u, lim->cpu_millis),
+				ADMISSION_MIN_CPU_US, &limit);
+	if (v != ADMISSION_START) {
+		admission_format_budget(msg, size, u->name, lim->plan, u->month, budget, u->used_us,
+					v == ADMISSION_BUDGET_RESERVED ? u->reserved_us : 0, u->running);
+		return v == ADMISSION_BUDGET_RESERVED ? API_ERR_BUDGET_RESERVED : API_ERR_BUDGET_EXHAUSTED;
 	}
 	if (d->running_count + d->queued_total >= d->cfg->max_running) {
 		snprintf(msg, size, "host is at capacity: %u/%u tasks running, %zu queued", d->running_count,
@@ -242,7 +258,7 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 				u->queued, lim.max_queued, lim.plan);
 		return;
 	}
-	if (req->no_queue && (code = can_start_now(d, u, &lim, msg, sizeof(msg))) != API_ERR_NONE) {
+	if (req->no_queue && (code = can_start_now(d, u, &lim, req, msg, sizeof(msg))) != API_ERR_NONE) {
 		ops_reply(sink, api_response_error(req->tag_json, code, msg));
 		return;
 	}

@@ -307,14 +307,16 @@ static json_t *usage_entry(struct daemon *d, const char *user, const char *month
 	bool known = policy_limits_for(d->policy, user, &lim) == 0;
 
 	store_usage_get(d->store, user, month, &used, &err);
-	budget = known && lim.monthly_cpu_seconds ? lim.monthly_cpu_seconds * 1000000u : 0;
+	budget = known ? queue_budget_us(&lim) : UINT64_MAX;
 	json_object_set_new(o, "user", json_string(user));
 	json_object_set_new(o, "plan", known ? json_string(lim.plan) : json_null());
 	json_object_set_new(o, "month", json_string(month));
 	json_object_set_new(o, "cpu_used_us", json_integer(used));
-	json_object_set_new(o, "cpu_budget_us", json_integer((json_int_t)budget));
+	/* null = unlimited; 0 = suspended */
+	json_object_set_new(o, "cpu_budget_us", budget == UINT64_MAX ? json_null() : json_integer((json_int_t)budget));
 	json_object_set_new(o, "cpu_left_us",
-			    json_integer(budget == 0 ? 0 : (json_int_t)(budget > (uint64_t)used ? budget - (uint64_t)used : 0)));
+			    budget == UINT64_MAX ? json_null()
+						 : json_integer((json_int_t)(budget > (uint64_t)used ? budget - (uint64_t)used : 0)));
 	json_object_set_new(o, "running", json_integer(u ? u->running : 0));
 	json_object_set_new(o, "queued", json_integer(u ? u->queued : 0));
 	return o;

@@ -13,9 +13,10 @@
 
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/common/log.h"
+#include "supervisor/sched/admission.h"
 #include "supervisor/sched/sched.h"
 
-#define MIN_CPU_TO_START_US 1000000u   /* a budget-cut task must still get 1 s */
+#define MIN_CPU_TO_START_US ADMISSION_MIN_CPU_US   /* a budget-cut task must still get 1 s */
 
 static size_t hash_name(const char *s)
 {
@@ -103,7 +104,7 @@ int queue_limits(struct daemon *d, const struct duser *u, struct policy_limits *
 
 uint64_t queue_budget_us(const struct policy_limits *lim)
 {
-	return lim->monthly_cpu_seconds ? lim->monthly_cpu_seconds * 1000000u : UINT64_MAX;
+	return admission_budget_us(lim->monthly_cpu_ms);
 }
 
 void queue_push(struct daemon *d, struct dtask *t)
@@ -239,7 +240,7 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 				su->max_concurrent = 0;
 			su->running = u->running;
 			su->weight = lim->weight ? lim->weight : 1;
-			su->budget = queue_budget_us(lim) == UINT64_MAX ? SCHED_NO_LIMIT : queue_budget_us(lim);
+			su->budget = queue_budget_us(lim);
 			su->used = u->used_us;
 			su->reserved = u->reserved_us;
 			su->max_cpu = seconds_or_unlimited(lim->max_cpu_seconds);
@@ -253,6 +254,8 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 				st->cpu_request = t->cpu_limit_ms * 1000u;
 				st->memory_bytes = t->memory_bytes ? t->memory_bytes : lim->memory_bytes;
 				st->wall_limit = (t->wall_limit_ms ? t->wall_limit_ms : lim->max_task_seconds * 1000u) * 1000u;
+				st->wall_cpu_bound = admission_wall_cpu_bound(st->wall_limit, d->cfg->kill_grace_ms * 1000u,
+									      lim->cpu_millis);
 				v->task_of[v->n_tasks++] = t;
 			}
 			su->n_tasks = taken;
@@ -316,6 +319,8 @@ void queue_dispatch(struct daemon *d)
 		struct duser *u = v.user_of[s->user];
 		const struct sched_task *st = &v.tasks[s->task];
 		uint64_t wanted = st->cpu_request ? st->cpu_request : v.users[s->user].max_cpu;
+		/* cut below what it asked for and could burn: by the budget */
+		bool capped = s->cpu_limit < wanted && (!st->wall_cpu_bound || s->cpu_limit < st->wall_cpu_bound);
 		struct dtask *prev = NULL;
 
 		for (struct dtask *p = u->queue_head; p && p != t; p = p->next)
@@ -323,7 +328,7 @@ void queue_dispatch(struct daemon *d)
 		unlink_task(d, u, prev, t);
 		/* -EAGAIN: not started and put back at the head of its queue (the
 		 * store refused, no host uid): stop this round, order intact */
-		if (task_start(d, t, s->cpu_limit, s->cpu_limit < wanted, s->memory_bytes) == -EAGAIN) {
+		if (task_start(d, t, s->cpu_limit, capped, s->memory_bytes) == -EAGAIN) {
 			d->dispatch_needed = true;
 			break;
 		}

@@ -171,8 +171,8 @@ static void describe_end(struct daemon *d, const struct dtask *t, const struct j
 	case END_BUDGET:
 		daemon_month(d, daemon_now_us(d), month);
 		*reason = STORE_REASON_BUDGET;
-		snprintf(msg, size, "Budget: %s's monthly CPU budget for %s ran out (this task used %.1f s)",
-			 t->user->name, month, res->cpu_usage_us / 1e6);
+		snprintf(msg, size, "Budget: this task used up its share of %s's monthly CPU budget for %s "
+			 "(%.1f s of %.1f s)", t->user->name, month, res->cpu_usage_us / 1e6, t->cpu_limit_us / 1e6);
 		return;
 	case END_CANCEL:
 		*state = STORE_CANCELLED;

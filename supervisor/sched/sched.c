@@ -11,9 +11,14 @@
  */
 #include "supervisor/sched/sched.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+
+#include "supervisor/sched/admission.h"
+
+static_assert(SCHED_NO_LIMIT == ADMISSION_UNLIMITED, "one value for unlimited");
 
 static uint64_t add_saturating(uint64_t a, uint64_t b)
 {
@@ -30,31 +35,29 @@ static uint64_t pass_increment(uint32_t weight)
 	return SCHED_STRIDE / (weight ? weight : 1);
 }
 
-/* CPU µs of budget left once finished usage and running reservations are
- * taken off; SCHED_NO_LIMIT for an unlimited budget. */
-static uint64_t budget_left(const struct sched_user *u, uint64_t reserved)
+/* The CPU limit the task would start with (its reservation), given the
+ * user's in-round running count and reservation: the budget rule of
+ * supervisor/admission.h. */
+static enum admission_verdict cpu_limit_for(const struct sched_input *in, const struct sched_user *u,
+					    const struct sched_task *t, uint32_t running, uint64_t reserved,
+					    uint64_t *limit)
 {
-	if (u->budget == SCHED_NO_LIMIT)
-		return SCHED_NO_LIMIT;
-	uint64_t spent = add_saturating(u->used, reserved);
-	return spent >= u->budget ? 0 : u->budget - spent;
+	struct admission_tenant tenant = {
+		.budget = u->budget,
+		.used = u->used,
+		.reserved = reserved,
+		.running = running,
+		/* the most of its tasks that can run at once */
+		.slots = u->max_concurrent < in->host.max_running ? u->max_concurrent : in->host.max_running,
+	};
+	uint64_t want = min_u64(t->cpu_request ? t->cpu_request : SCHED_NO_LIMIT, u->max_cpu);
+
+	return admission_cpu_limit(&tenant, want, t->wall_cpu_bound, in->min_cpu, limit);
 }
 
-/* The CPU limit the task would start with: min(request, plan cap, budget
- * left).  False if the budget left cannot cover it: a task cut short by the
- * budget must still get min_cpu, else it waits (budget_exhausted). */
-static bool cpu_limit_for(const struct sched_user *u, const struct sched_task *t,
-			  uint64_t reserved, uint64_t min_cpu, uint64_t *limit)
+static enum sched_pending_reason budget_reason(enum admission_verdict v)
 {
-	uint64_t want = min_u64(t->cpu_request ? t->cpu_request : SCHED_NO_LIMIT, u->max_cpu);
-	if (want == 0)
-		return false;
-	uint64_t need = min_u64(want, min_cpu ? min_cpu : 1);
-	uint64_t left = budget_left(u, reserved);
-	if (left < need)
-		return false;
-	*limit = min_u64(want, left);
-	return true;
+	return v == ADMISSION_BUDGET_RESERVED ? SCHED_PENDING_BUDGET_RESERVED : SCHED_PENDING_BUDGET;
 }
 
 static uint64_t host_memory_free(const struct sched_host *h)
@@ -123,12 +126,14 @@ static enum sched_pending_reason head_blocked_by(const struct sched_input *in,
 						 uint64_t memory_free)
 {
 	const struct sched_task *head = &in->tasks[u->first_task + next];
+	enum admission_verdict v;
 	uint64_t limit;
 
 	if (running >= u->max_concurrent)
 		return SCHED_PENDING_CONCURRENCY;
-	if (!cpu_limit_for(u, head, reserved, in->min_cpu, &limit))
-		return SCHED_PENDING_BUDGET;
+	v = cpu_limit_for(in, u, head, running, reserved, &limit);
+	if (v != ADMISSION_START)
+		return budget_reason(v);
 	if (head->memory_bytes > memory_free)
 		return SCHED_PENDING_HOST_MEMORY;
 	return SCHED_PENDING_NONE;
@@ -185,6 +190,7 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 		const struct sched_user *u = &in->users[top->user];
 		size_t task_index = u->first_task + top->next;
 		const struct sched_task *t = &in->tasks[task_index];
+		enum admission_verdict v;
 		uint64_t cpu_limit;
 
 		/* Memory may have gone to users served earlier this round; the
@@ -194,8 +200,9 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 			heap_pop(heap, &heap_n);
 			continue;
 		}
-		if (!cpu_limit_for(u, t, top->reserved, in->min_cpu, &cpu_limit)) {
-			out->reasons[top->user] = SCHED_PENDING_BUDGET;
+		v = cpu_limit_for(in, u, t, top->running, top->reserved, &cpu_limit);
+		if (v != ADMISSION_START) {
+			out->reasons[top->user] = budget_reason(v);
 			heap_pop(heap, &heap_n);
 			continue;
 		}
@@ -255,8 +262,10 @@ int sched_queue_positions(const struct sched_input *in, struct sched_heap_item *
 		uint64_t limit;
 		if (!user_range_valid(in, u))
 			return -EINVAL;
-		if (u->n_tasks == 0 ||
-		    !cpu_limit_for(u, &in->tasks[u->first_task], u->reserved, in->min_cpu, &limit))
+		/* can the head ever start this month?  What running tasks hold
+		 * comes back when they end, so only what is used counts */
+		if (u->n_tasks == 0 || u->max_concurrent == 0 ||
+		    cpu_limit_for(in, u, &in->tasks[u->first_task], 0, 0, &limit) != ADMISSION_START)
 			continue;
 		heap[heap_n++] = (struct sched_heap_item){
 			.key = u->pass > in->virtual_time ? u->pass : in->virtual_time,
@@ -296,6 +305,8 @@ const char *sched_reason_name(enum sched_pending_reason reason)
 		return "host_capacity";
 	case SCHED_PENDING_FAIR_SHARE:
 		return "fair_share";
+	case SCHED_PENDING_BUDGET_RESERVED:
+		return "budget_reserved";
 	}
 	return "unknown";
 }
@@ -312,11 +323,6 @@ static void user_round_totals(const struct sched_output *out, size_t user, uint3
 		(*started)++;
 		*cpu = add_saturating(*cpu, out->starts[i].cpu_limit);
 	}
-}
-
-static double hours(uint64_t us)
-{
-	return (double)us / 3600e6;
 }
 
 static double gibibytes(uint64_t bytes)
@@ -346,18 +352,16 @@ int sched_format_reason(char *buf, size_t size, const struct sched_input *in,
 	case SCHED_PENDING_CONCURRENCY:
 		return snprintf(buf, size, "%s: %u/%u tasks running (plan %s)", user_name,
 				u->running + started, u->max_concurrent, plan_name);
-	case SCHED_PENDING_BUDGET: {
-		uint64_t reserved = add_saturating(u->reserved, started_cpu);
-		if (u->budget == SCHED_NO_LIMIT || u->max_cpu == 0)
+	case SCHED_PENDING_BUDGET:
+	case SCHED_PENDING_BUDGET_RESERVED: {
+		if (u->budget == SCHED_NO_LIMIT || (u->budget != 0 && u->max_cpu == 0))
 			return snprintf(buf, size, "%s: the plan allows no CPU time per task (plan %s)",
 					user_name, plan_name);
-		if (reserved == 0)
-			return snprintf(buf, size, "%s: %.1f of %.1f CPU hours used in %s (plan %s)",
-					user_name, hours(u->used), hours(u->budget), month, plan_name);
-		return snprintf(buf, size,
-				"%s: %.1f of %.1f CPU hours used in %s, %.1f reserved by running tasks (plan %s)",
-				user_name, hours(u->used), hours(u->budget), month, hours(reserved),
-				plan_name);
+		/* used up: what running tasks hold is beside the point */
+		return admission_format_budget(buf, size, user_name, plan_name, month, u->budget, u->used,
+					       reason == SCHED_PENDING_BUDGET_RESERVED
+						       ? add_saturating(u->reserved, started_cpu) : 0,
+					       u->running + started);
 	}
 	case SCHED_PENDING_HOST_SLOTS:
 		return snprintf(buf, size, "%s: waiting for a free slot on this host (%u/%u tasks running)",

@@ -46,7 +46,11 @@ struct sched_task {
 	uint64_t submit_seq;    /* global submit order; smaller = older (tie-break) */
 	uint64_t cpu_request;   /* CPU limit asked for (µs); 0 = "the plan's max_cpu" */
 	uint64_t memory_bytes;  /* memory to reserve on the host */
-	uint64_t wall_limit;    /* wall-clock limit (µs); passed through, not scheduled on */
+	uint64_t wall_limit;    /* wall-clock limit (µs); passed through */
+	/* The most CPU (µs) it can burn in its wall-clock limit at its CPU
+	 * quota (admission_wall_cpu_bound()); 0 = unbounded.  Under a budget,
+	 * what a task reserves is capped by it (supervisor/admission.h). */
+	uint64_t wall_cpu_bound;
 };
 
 /* One user (tenant) with their plan limits, usage and fairness state. */
@@ -57,6 +61,7 @@ struct sched_user {
 	uint64_t budget;          /* CPU µs per month; SCHED_NO_LIMIT = unlimited */
 	uint64_t used;            /* CPU µs charged this month (finished tasks) */
 	uint64_t reserved;        /* CPU µs reserved by running tasks (their limits) */
+	/* budget: 0 = suspended, nothing starts */
 	uint64_t max_cpu;         /* plan's CPU cap per task (µs); SCHED_NO_LIMIT = none */
 	uint64_t pass;            /* fairness state, persisted by the caller; start at 0 */
 	size_t first_task;        /* index of the head task in sched_input.tasks */
@@ -88,10 +93,12 @@ struct sched_input {
 enum sched_pending_reason {
 	SCHED_PENDING_NONE = 0,        /* nothing queued left */
 	SCHED_PENDING_CONCURRENCY,     /* running == max_concurrent */
-	SCHED_PENDING_BUDGET,          /* budget left after reservations too small */
+	SCHED_PENDING_BUDGET,          /* budget used up: what is used leaves too little
+					* (also a budget of 0, or a per-task CPU cap of 0) */
 	SCHED_PENDING_HOST_SLOTS,      /* host has no free slot ("host_capacity") */
 	SCHED_PENDING_HOST_MEMORY,     /* head task's memory does not fit ("host_capacity") */
 	SCHED_PENDING_FAIR_SHARE,      /* eligible, but slots went to users ahead this round */
+	SCHED_PENDING_BUDGET_RESERVED, /* enough is left, but running tasks hold it */
 };
 
 /* A task to start now, in the order to start them. */
@@ -99,7 +106,8 @@ struct sched_start {
 	size_t user;              /* index into sched_input.users */
 	size_t task;              /* index into sched_input.tasks */
 	uint64_t task_id;
-	uint64_t cpu_limit;       /* min(request, max_cpu, budget left); SCHED_NO_LIMIT = none */
+	uint64_t cpu_limit;       /* also its reservation: admission_cpu_limit() (min of request,
+				   * max_cpu, wall_cpu_bound, budget left); SCHED_NO_LIMIT = none */
 	uint64_t memory_bytes;    /* memory reserved for it */
 	uint64_t wall_limit;
 };
@@ -136,20 +144,24 @@ void sched_note_started(uint64_t *virtual_time, uint64_t *user_pass, uint32_t we
 /* Queue positions.  positions[i] (n_tasks entries) is the 1-based rank of
  * tasks[i] in the order the scheduler would start every queued task if host
  * slots, host memory and per-user concurrency were unlimited and no budget
- * changed: the same start tags and tie-breaks as sched_decide().  Tasks of
- * users whose head task is out of budget get SCHED_NO_POSITION and are not
- * counted.  O(n_tasks * log users).  scratch: n_users entries.  Returns 0 or
+ * changed: the same start tags and tie-breaks as sched_decide().  Tasks
+ * that can start once running tasks end are counted (a budget held by
+ * running tasks comes back); tasks of users whose head task can never
+ * start this month (budget used up or 0, max_concurrent 0, a CPU cap of 0)
+ * get SCHED_NO_POSITION and are not counted.  O(n_tasks * log users).  scratch: n_users entries.  Returns 0 or
  * -EINVAL. */
 int sched_queue_positions(const struct sched_input *in, struct sched_heap_item *scratch,
 			  uint32_t *positions);
 
 /* Stable machine name: "none", "concurrency_limit", "budget_exhausted",
- * "host_capacity" (slots and memory), "fair_share". */
+ * "budget_reserved", "host_capacity" (slots and memory), "fair_share". */
 const char *sched_reason_name(enum sched_pending_reason reason);
 
 /* Human message for a user's pending reason, e.g.
  *   "alice: 1/1 tasks running (plan free)"
  *   "alice: 10.0 of 10.0 CPU hours used in 2026-11 (plan free)"
+ *   "alice: 0.0 of 10.0 CPU hours used in 2026-11, 0.7 reserved by 4 running tasks (plan pro)"
+ * (admission_format_budget(): budgets under a minute in CPU seconds)
  * in (and out, for the host's state after the round; may be NULL) are what
  * sched_decide() saw and filled.  Returns what snprintf returns. */
 int sched_format_reason(char *buf, size_t size, const struct sched_input *in,

@@ -488,13 +488,21 @@ static void test_usage_table_in_hours(void **state)
 			     " \"cpu_used_us\": 1800000000, \"cpu_budget_us\": 36000000000,"
 			     " \"cpu_left_us\": 34200000000, \"running\": 1, \"queued\": 2},"
 			     " {\"user\": \"root\", \"plan\": \"ops\", \"month\": \"2024-05\","
+			     " \"cpu_used_us\": 0, \"cpu_budget_us\": null, \"cpu_left_us\": null,"
+			     " \"running\": 0, \"queued\": 0},"
+			     " {\"user\": \"erin\", \"plan\": \"off\", \"month\": \"2024-05\","
 			     " \"cpu_used_us\": 0, \"cpu_budget_us\": 0, \"cpu_left_us\": 0,"
+			     " \"running\": 0, \"queued\": 1},"
+			     " {\"user\": \"dave\", \"plan\": \"tiny\", \"month\": \"2024-05\","
+			     " \"cpu_used_us\": 1200000, \"cpu_budget_us\": 3600000, \"cpu_left_us\": 2400000,"
 			     " \"running\": 0, \"queued\": 0}]");
 
 	assert_string_equal(text,
-			    "USER   PLAN  MONTH    USED   BUDGET     LEFT   RUNNING  QUEUED\n"
-			    "alice  free  2024-05  0.50h  10.00h     9.50h  1        2\n"
-			    "root   ops   2024-05  0.00h  unlimited  -      0        0\n");
+			    "USER   PLAN  MONTH    USED   BUDGET         LEFT   RUNNING  QUEUED\n"
+			    "alice  free  2024-05  0.50h  10.00h         9.50h  1        2\n"
+			    "root   ops   2024-05  0.00h  unlimited      -      0        0\n"
+			    "erin   off   2024-05  0.00h  0 (suspended)  0      0        1\n"
+			    "dave   tiny  2024-05  1.2s   3.6s           2.4s   0        0\n");
 	free(text);
 }
 

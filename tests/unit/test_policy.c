@@ -82,7 +82,7 @@ static void test_plan_unset_keys_take_builtin_defaults(void **state)
 	assert_int_equal(l.max_queued, 100);
 	assert_int_equal(l.weight, 100);
 	assert_int_equal(l.cpu_millis, 1000);
-	assert_int_equal(l.monthly_cpu_seconds, 0);
+	assert_true(l.monthly_cpu_ms == POLICY_UNLIMITED);
 	assert_int_equal(l.max_task_seconds, 600);
 	assert_int_equal(l.max_cpu_seconds, 0);
 	assert_int_equal(l.pids, 256);
@@ -125,7 +125,7 @@ static void test_plan_inherits_unset_keys_from_parent(void **state)
 	assert_int_equal(l.max_concurrent, 4);    /* from pro */
 	assert_int_equal(l.memory_bytes, 2 * GiB);
 	assert_int_equal(l.cpu_millis, 500);      /* from free */
-	assert_int_equal(l.monthly_cpu_seconds, 10 * 3600);
+	assert_int_equal(l.monthly_cpu_ms, 10 * 3600 * 1000);
 	assert_int_equal(l.pids, 256);            /* built in */
 	policy_free(p);
 }
@@ -139,7 +139,7 @@ static void test_user_overrides_win_over_plan(void **state)
 	assert_int_equal(policy_limits_for(p, "alice", &l), 0);
 	assert_string_equal(l.plan, "team");
 	assert_int_equal(l.memory_bytes, 3 * GiB);
-	assert_int_equal(l.monthly_cpu_seconds, 0);  /* unlimited */
+	assert_true(l.monthly_cpu_ms == POLICY_UNLIMITED);
 	assert_int_equal(l.weight, 300);
 	assert_int_equal(l.max_queued, 100);  /* [default]'s override is not for alice */
 	assert_true(policy_has_user(p, "alice"));
@@ -209,7 +209,7 @@ static void test_value_syntax_units(void **state)
 	assert_int_equal(l.output_limit_bytes, 4096);
 	assert_int_equal(l.max_task_seconds, 5400);
 	assert_int_equal(l.max_cpu_seconds, 90);
-	assert_int_equal(l.monthly_cpu_seconds, 5400);
+	assert_int_equal(l.monthly_cpu_ms, 5400 * 1000);
 	assert_int_equal(l.cpu_millis, 2250);
 	assert_int_equal(l.weight, 7);
 	policy_free(p);
@@ -451,7 +451,7 @@ static void test_example_policy_loads(void **state)
 	assert_int_equal(policy_limits_for(p, "someone", &l), 0);
 	assert_string_equal(l.plan, "free");
 	assert_int_equal(policy_plan_limits(p, "operator", &l), 0);
-	assert_int_equal(l.monthly_cpu_seconds, 0);
+	assert_true(l.monthly_cpu_ms == POLICY_UNLIMITED);
 	policy_free(p);
 	policy_errors_free(&errors);
 }

@@ -18,9 +18,9 @@ static void test_error_format_is_file_line_key_message(void **state)
 	assert_int_equal(errors.items[0].line, 3);
 	assert_string_equal(errors.items[0].key, "memory");
 	policy_error_format(&errors.items[0], line, sizeof(line));
-	assert_string_equal(line, "t.conf:3: key 'memory': 'lots' is not a size; write a whole "
-				  "number with an optional K, M, G or T suffix (powers of 1024), "
-				  "e.g. 512M; allowed: 4M to 4T");
+	assert_string_equal(line, "t.conf:3: key 'memory': 'lots' is not a size; write a "
+				  "number with an optional K, M, G, T or P suffix (powers of 1024), "
+				  "e.g. 512M, 1.5G or 512MiB; allowed: 4M to 4T");
 	policy_errors_free(&errors);
 }
 
@@ -216,11 +216,11 @@ static void test_zero_limit_is_meaningless(void **state)
 			 "'0' is zero, which is meaningless here; allowed: 1 to 4096");
 }
 
-static void test_zero_budget_suggests_unlimited(void **state)
+static void test_budget_finer_than_a_millisecond(void **state)
 {
 	(void)state;
-	expect_one_error("[plan x]\nmonthly_cpu_hours = 0\n", "t.conf:2: key 'monthly_cpu_hours':",
-			 "allowed: 1m to 1000000h, or unlimited");
+	expect_one_error("[plan x]\nmonthly_cpu_hours = 0.0000001\n", "t.conf:2: key 'monthly_cpu_hours':",
+			 "'0.0000001' is not a whole number of milliseconds; allowed: 0 to 1000000h, or unlimited");
 }
 
 static void test_absurd_memory(void **state)
@@ -538,7 +538,7 @@ int main(void)
 		cmocka_unit_test(test_bad_cpus),
 		cmocka_unit_test(test_negative_limit),
 		cmocka_unit_test(test_zero_limit_is_meaningless),
-		cmocka_unit_test(test_zero_budget_suggests_unlimited),
+		cmocka_unit_test(test_budget_finer_than_a_millisecond),
 		cmocka_unit_test(test_absurd_memory),
 		cmocka_unit_test(test_absurd_cpus),
 		cmocka_unit_test(test_absurd_concurrency),

@@ -16,7 +16,7 @@
 
 #include "supervisor/corral-run/run_args.h"
 #include "supervisor/corral-run/run_policy.h"
-#include "supervisor/common/units.h"
+#include "policy/policy.h"
 
 #define ARGV(...) ((char *[]){ "corral-run", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "corral-run", __VA_ARGS__ }) / sizeof(char *)))
@@ -26,53 +26,58 @@ static void test_sizes_parse_binary_units(void **state)
 {
 	uint64_t v;
 
-	assert_int_equal(units_parse_size("512", &v), 0);
+	assert_int_equal(policy_parse_size("512", &v), 0);
 	assert_int_equal(v, 512);
-	assert_int_equal(units_parse_size("64K", &v), 0);
+	assert_int_equal(policy_parse_size("64K", &v), 0);
 	assert_int_equal(v, 65536);
-	assert_int_equal(units_parse_size("256M", &v), 0);
+	assert_int_equal(policy_parse_size("256M", &v), 0);
 	assert_int_equal(v, 256u << 20);
-	assert_int_equal(units_parse_size("1.5G", &v), 0);
+	assert_int_equal(policy_parse_size("1.5G", &v), 0);
 	assert_int_equal(v, 3ull << 29);
-	assert_int_equal(units_parse_size("2GiB", &v), 0);
+	assert_int_equal(policy_parse_size("2GiB", &v), 0);
 	assert_int_equal(v, 2ull << 30);
-	assert_int_equal(units_parse_size("-5", &v), -EINVAL);
-	assert_int_equal(units_parse_size("5X", &v), -EINVAL);
-	assert_int_equal(units_parse_size("", &v), -EINVAL);
-	assert_int_equal(units_parse_size("1.5", &v), -EINVAL);
-	assert_int_equal(units_parse_size("99999999P", &v), -ERANGE);
+	assert_int_equal(policy_parse_size("-5", &v), -EINVAL);
+	assert_int_equal(policy_parse_size("5X", &v), -EINVAL);
+	assert_int_equal(policy_parse_size("", &v), -EINVAL);
+	assert_int_equal(policy_parse_size("1.5", &v), -EINVAL);
+	assert_int_equal(policy_parse_size("99999999P", &v), -ERANGE);
 }
 
 static void test_durations_parse_to_milliseconds(void **state)
 {
 	uint64_t v;
 
-	assert_int_equal(units_parse_duration_ms("10", &v), 0);
+	assert_int_equal(policy_parse_duration_ms("10", &v), 0);
 	assert_int_equal(v, 10000);
-	assert_int_equal(units_parse_duration_ms("1.5s", &v), 0);
+	assert_int_equal(policy_parse_duration_ms("1.5s", &v), 0);
 	assert_int_equal(v, 1500);
-	assert_int_equal(units_parse_duration_ms("500ms", &v), 0);
+	assert_int_equal(policy_parse_duration_ms("500ms", &v), 0);
 	assert_int_equal(v, 500);
-	assert_int_equal(units_parse_duration_ms("2m", &v), 0);
+	assert_int_equal(policy_parse_duration_ms("2m", &v), 0);
 	assert_int_equal(v, 120000);
-	assert_int_equal(units_parse_duration_ms("1h", &v), 0);
+	assert_int_equal(policy_parse_duration_ms("1h", &v), 0);
 	assert_int_equal(v, 3600000);
-	assert_int_equal(units_parse_duration_ms("1d", &v), -EINVAL);
-	assert_int_equal(units_parse_duration_ms("-1", &v), -EINVAL);
-	assert_int_equal(units_parse_duration_ms("s", &v), -EINVAL);
+	/* the policy files' grammar: days and compound durations too */
+	assert_int_equal(policy_parse_duration_ms("1d", &v), 0);
+	assert_int_equal(v, 86400000);
+	assert_int_equal(policy_parse_duration_ms("1h30m", &v), 0);
+	assert_int_equal(v, 5400000);
+	assert_int_equal(policy_parse_duration_ms("-1", &v), -EINVAL);
+	assert_int_equal(policy_parse_duration_ms("s", &v), -EINVAL);
 }
 
 static void test_cpus_parse_to_millis_and_zero_is_refused(void **state)
 {
 	uint32_t v;
 
-	assert_int_equal(units_parse_cpus("0.5", &v), 0);
+	assert_int_equal(policy_parse_cpu_millis("0.5", &v), 0);
 	assert_int_equal(v, 500);
-	assert_int_equal(units_parse_cpus("2", &v), 0);
+	assert_int_equal(policy_parse_cpu_millis("2", &v), 0);
 	assert_int_equal(v, 2000);
-	assert_int_equal(units_parse_cpus("0", &v), -ERANGE);
-	assert_int_equal(units_parse_cpus("0.0001", &v), -ERANGE);
-	assert_int_equal(units_parse_cpus("abc", &v), -EINVAL);
+	assert_int_equal(policy_parse_cpu_millis("0", &v), -ERANGE);
+	assert_int_equal(policy_parse_cpu_millis("0.000", &v), -ERANGE);
+	assert_int_equal(policy_parse_cpu_millis("0.0001", &v), -EINVAL);  /* at most 3 decimals */
+	assert_int_equal(policy_parse_cpu_millis("abc", &v), -EINVAL);
 }
 
 static void test_flags_fill_the_spec(void **state)

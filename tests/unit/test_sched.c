@@ -342,7 +342,8 @@ static void test_reservations_in_one_round_never_overrun_budget(void **state)
 	assert_int_equal(w.starts[0].cpu_limit, 10 * SEC);
 	assert_int_equal(w.starts[1].cpu_limit, 10 * SEC);
 	assert_int_equal(w.starts[2].cpu_limit, 5 * SEC);
-	assert_int_equal(w.reasons[u], SCHED_PENDING_BUDGET);
+	/* nothing is used: the budget is held by the three, not used up */
+	assert_int_equal(w.reasons[u], SCHED_PENDING_BUDGET_RESERVED);
 }
 
 static void test_min_cpu_threshold(void **state)
@@ -598,7 +599,129 @@ static void test_message_budget_reserved_by_running_tasks(void **state)
 	char buf[200];
 	format(&w, u, buf, sizeof(buf));
 	assert_string_equal(buf, "alice: 6.0 of 10.0 CPU hours used in 2026-11, "
-				 "4.0 reserved by running tasks (plan free)");
+				 "4.0 reserved by 2 running tasks (plan free)");
+	assert_string_equal(sched_reason_name(w.reasons[u]), "budget_reserved");
+}
+
+/* ---- what a start reserves (supervisor/admission.h) ---------------------- */
+
+/* Queue n tasks that can burn at most bound µs in their wall-clock limit. */
+static void world_queue_bounded(struct world *w, size_t u, size_t n, uint64_t bound)
+{
+	size_t first = w->in.n_tasks;
+	world_queue(w, u, n, 0, 0);
+	for (size_t i = first; i < w->in.n_tasks; i++)
+		w->tasks[i].wall_cpu_bound = bound;
+}
+
+static void test_budget_does_not_cost_concurrency(void **state)
+{
+	struct world w;
+	world_init(&w, 10);
+	size_t carol = world_add_user(&w, 4, 1, 10 * HOUR);
+	world_queue_bounded(&w, carol, 6, 602 * SEC);  /* 10 min wall + grace, 1 CPU */
+
+	assert_int_equal(world_decide(&w), 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(w.starts[i].cpu_limit, 602 * SEC);
+	assert_int_equal(w.reasons[carol], SCHED_PENDING_CONCURRENCY);
+}
+
+static void test_unbounded_tasks_share_the_budget_between_slots(void **state)
+{
+	struct world w;
+	world_init(&w, 10);
+	size_t gina = world_add_user(&w, 4, 1, 100 * SEC);
+	world_queue(&w, gina, 6, 0, 0);  /* no CPU limit, no wall bound */
+
+	assert_int_equal(world_decide(&w), 4);
+	uint64_t total = 0;
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(w.starts[i].cpu_limit, 25 * SEC);
+		total += w.starts[i].cpu_limit;
+	}
+	assert_int_equal(total, 100 * SEC);
+	assert_int_equal(w.reasons[gina], SCHED_PENDING_CONCURRENCY);
+}
+
+static void test_unbounded_share_uses_host_slots_when_the_plan_has_none(void **state)
+{
+	struct world w;
+	world_init(&w, 2);
+	size_t gina = world_add_user(&w, UINT32_MAX, 1, 100 * SEC);
+	world_queue(&w, gina, 3, 0, 0);
+
+	assert_int_equal(world_decide(&w), 2);
+	assert_int_equal(w.starts[0].cpu_limit, 50 * SEC);
+	assert_int_equal(w.starts[1].cpu_limit, 50 * SEC);
+}
+
+static void test_reserved_budget_is_its_own_reason(void **state)
+{
+	struct world w;
+	world_init(&w, 10);
+	size_t dave = world_add_user(&w, 4, 1, 3600000);  /* 0.001 h */
+	world_queue_bounded(&w, dave, 3, 1700000);        /* 1.5 s + 0.2 s grace */
+
+	assert_int_equal(world_decide(&w), 2);
+	assert_int_equal(w.reasons[dave], SCHED_PENDING_BUDGET_RESERVED);
+	char buf[200];
+	int n = sched_format_reason(buf, sizeof(buf), &w.in, &w.out, dave, w.reasons[dave], "dave", "tiny",
+				    "2026-12");
+	assert_true(n > 0);
+	assert_string_equal(buf, "dave: 0.0 of 3.6 CPU seconds used in 2026-12, 3.4 reserved by 2 running "
+				 "tasks (plan tiny)");
+}
+
+static void test_positions_count_while_the_budget_is_only_reserved(void **state)
+{
+	struct world w;
+	world_init(&w, 10);
+	size_t carol = world_add_user(&w, 1, 1, 10 * HOUR);
+	w.users[carol].running = 1;
+	w.users[carol].reserved = 10 * HOUR;  /* held, not used */
+	world_queue(&w, carol, 3, 0, 0);
+
+	uint32_t pos[MAX_TASKS];
+	assert_int_equal(sched_queue_positions(&w.in, w.scratch, pos), 0);
+	assert_int_equal(pos[0], 1);
+	assert_int_equal(pos[1], 2);
+	assert_int_equal(pos[2], 3);
+}
+
+static void test_no_positions_when_used_up_suspended_or_not_allowed_to_run(void **state)
+{
+	struct world w;
+	world_init(&w, 10);
+	size_t used_up = world_add_user(&w, 1, 1, 10 * HOUR);
+	w.users[used_up].used = 10 * HOUR;
+	world_queue(&w, used_up, 1, 0, 0);
+	size_t suspended = world_add_user(&w, 1, 1, 0);
+	world_queue(&w, suspended, 1, 0, 0);
+	size_t no_slots = world_add_user(&w, 0, 1, SCHED_NO_LIMIT);
+	world_queue(&w, no_slots, 1, 0, 0);
+	size_t fine = world_add_user(&w, 1, 1, 10 * HOUR);
+	world_queue(&w, fine, 1, 0, 0);
+
+	uint32_t pos[MAX_TASKS];
+	assert_int_equal(sched_queue_positions(&w.in, w.scratch, pos), 0);
+	assert_int_equal(pos[0], SCHED_NO_POSITION);
+	assert_int_equal(pos[1], SCHED_NO_POSITION);
+	assert_int_equal(pos[2], SCHED_NO_POSITION);
+	assert_int_equal(pos[3], 1);
+}
+
+static void test_message_suspended(void **state)
+{
+	struct world w;
+	world_init(&w, 10);
+	size_t u = world_add_user(&w, 4, 1, 0);
+	world_queue(&w, u, 1, 0, 0);
+	world_decide(&w);
+	char buf[200];
+	format(&w, u, buf, sizeof(buf));
+	assert_string_equal(buf, "alice: suspended, no CPU time this month (monthly_cpu_hours = 0, plan free)");
+	assert_string_equal(sched_reason_name(w.reasons[u]), "budget_exhausted");
 }
 
 static void test_message_host_slots(void **state)
@@ -676,6 +799,13 @@ int main(void)
 		cmocka_unit_test(test_message_concurrency_limit),
 		cmocka_unit_test(test_message_budget_exhausted),
 		cmocka_unit_test(test_message_budget_reserved_by_running_tasks),
+		cmocka_unit_test(test_budget_does_not_cost_concurrency),
+		cmocka_unit_test(test_unbounded_tasks_share_the_budget_between_slots),
+		cmocka_unit_test(test_unbounded_share_uses_host_slots_when_the_plan_has_none),
+		cmocka_unit_test(test_reserved_budget_is_its_own_reason),
+		cmocka_unit_test(test_positions_count_while_the_budget_is_only_reserved),
+		cmocka_unit_test(test_no_positions_when_used_up_suspended_or_not_allowed_to_run),
+		cmocka_unit_test(test_message_suspended),
 		cmocka_unit_test(test_message_host_slots),
 		cmocka_unit_test(test_message_host_memory),
 		cmocka_unit_test(test_message_fair_share),
