@@ -159,12 +159,12 @@ static void test_close_with_pending_submits_waits_and_follows(void **state)
 	(void)state;
 	require_root();
 	start();
-	for (int round = 0; round < 20; round++) {
+	for (int round = 0; round < 6; round++) {
 		fd = corrald_connect_as(&daemon_, OTHER, OTHER);
 		assert_true(fd >= 0);
 		id = submit_as(fd, "[\"/bin/sleep\",\"0.3\"]");
 		len = 0;
-		for (int i = 0; i < 10; i++)
+		for (int i = 0; i < 5; i++)
 			len += snprintf(buf + len, sizeof(buf) - (size_t)len,
 					"{\"op\":\"submit\",\"argv\":[\"/bin/true\"]}\n"
 					"{\"op\":\"wait\",\"id\":%lld}\n"
