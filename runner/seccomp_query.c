@@ -87,7 +87,7 @@ static const struct family_rule family_rules[] = {
 const char *const argument_checked[] = {
 	"clone", "ioctl", "personality", "socket", "socketpair",
 	"chmod", "fchmod", "fchmodat", "fchmodat2", "open", "openat", "creat",
-	"mkdir", "mkdirat", "mknod", "mknodat", NULL,
+	"mkdir", "mkdirat", "mknod", "mknodat", "prlimit64", NULL,
 };
 
 /* Whole-syscall denials extra_allow may not lift: their arguments live in

@@ -345,6 +345,27 @@ static int rules_add_family(struct filter_build *b, int nr, const struct family_
 	return r;
 }
 
+/*
+ * prlimit64 on another process (pid != 0) -> EPERM: the jail's init runs as
+ * the task's uid, and prlimit64 asks nothing more than a uid/gid match, so a
+ * task could lower corral-init's RLIMIT_FSIZE (init then writes neither the
+ * capped output nor the status file) or RLIMIT_CPU (the kernel kills init).
+ * getrlimit/setrlimit/prlimit on oneself pass pid 0.  The pid is compared as
+ * a full 64-bit value: upper bits set are denied too.
+ */
+static int rules_add_prlimit(struct filter_build *b, int nr)
+{
+	struct scmp_arg_cmp other = SCMP_CMP(0, SCMP_CMP_NE, 0);
+	int r = rule_add(b, SCMP_ACT_ERRNO(EPERM), nr, "prlimit64", 1, &other);
+
+	if (r == 0 && b->profile == JAIL_SECCOMP_STRICT) {
+		struct scmp_arg_cmp self = SCMP_CMP(0, SCMP_CMP_EQ, 0);
+
+		r = rule_add(b, SCMP_ACT_ALLOW, nr, "prlimit64", 1, &self);
+	}
+	return r;
+}
+
 static int rules_add_arguments(struct filter_build *b, int nr, const char *name)
 {
 	const struct mode_check *mc = mode_check_find(name);
@@ -358,6 +379,8 @@ static int rules_add_arguments(struct filter_build *b, int nr, const char *name)
 		return rules_add_clone(b, nr);
 	if (strcmp(name, "ioctl") == 0)
 		return rules_add_ioctl(b, nr);
+	if (strcmp(name, "prlimit64") == 0)
+		return rules_add_prlimit(b, nr);
 	return rules_add_personality(b, nr);
 }
 

@@ -136,66 +136,84 @@ static void free_waiter(struct waiter *w)
 	free(w);
 }
 
-void op_wait_wake(struct daemon *d, int64_t task_id, bool ended)
+/* Answering a waiter may kill its connection (a client that does not read
+ * is dropped past the transport's output cap), and that drops every waiter
+ * of the sink (op_wait_drop_sink) — the one being answered, the ones before
+ * it that the walk links through.  So the walk takes the list off d->waiters
+ * first: drop_sink then sees only waiters parked meanwhile, and the walk
+ * frees those of its own whose sink went.  answer returns true when the
+ * waiter is done. */
+typedef bool waiter_answer(struct daemon *d, struct waiter *w, uint64_t now, bool ended);
+
+static void answer_waiters(struct daemon *d, bool every_task, int64_t task_id, uint64_t now, bool ended,
+			   waiter_answer *answer)
 {
-	struct waiter **pp = &d->waiters;
+	struct waiter *list = d->waiters, *keep = NULL, **tail = &keep;
 
-	while (*pp) {
-		struct waiter *w = *pp;
-		bool done = false;
+	d->waiters = NULL;
+	while (list) {
+		struct waiter *w = list;
+		bool done;
 
-		if (w->task_id == task_id) {
-			if (w->logs) {
-				done = answer_logs(d, w->sink, w->tag_json, task_id, w->stderr_stream, w->offset, w->max,
-						   true, ended);
-			} else if (ended) {
-				struct store_task st;
-				struct error err;
-
-				if (store_get_task(d->store, task_id, &st, &err) == 0) {
-					ops_reply_task(d, w->sink, w->tag_json, &st);
-					store_task_clear(&st);
-				}
-				done = true;
-			}
-		}
-		if (done) {
-			*pp = w->next;
+		list = w->next;
+		w->next = NULL;
+		done = w->sink->gone || ((every_task || w->task_id == task_id) && answer(d, w, now, ended));
+		if (done || w->sink->gone) {
 			free_waiter(w);
 		} else {
-			pp = &w->next;
+			*tail = w;
+			tail = &w->next;
 		}
 	}
+	*tail = d->waiters;
+	d->waiters = keep;
+}
+
+static bool wake_one(struct daemon *d, struct waiter *w, uint64_t now, bool ended)
+{
+	if (w->logs)
+		return answer_logs(d, w->sink, w->tag_json, w->task_id, w->stderr_stream, w->offset, w->max,
+				   true, ended);
+	if (ended) {
+		struct store_task st;
+		struct error err;
+
+		if (store_get_task(d->store, w->task_id, &st, &err) == 0) {
+			ops_reply_task(d, w->sink, w->tag_json, &st);
+			store_task_clear(&st);
+		}
+		return true;
+	}
+	return false;
+}
+
+void op_wait_wake(struct daemon *d, int64_t task_id, bool ended)
+{
+	answer_waiters(d, false, task_id, 0, ended, wake_one);
+}
+
+static bool check_one(struct daemon *d, struct waiter *w, uint64_t now, bool ended)
+{
+	bool done = false;
+
+	if (w->logs)
+		done = answer_logs(d, w->sink, w->tag_json, w->task_id, w->stderr_stream, w->offset, w->max,
+				   true, false);
+	if (!done && w->expires_mono_us && now >= w->expires_mono_us && !w->sink->gone) {
+		if (w->logs)
+			answer_logs(d, w->sink, w->tag_json, w->task_id, w->stderr_stream, w->offset, w->max,
+				    false, false);
+		else
+			ops_reply_error(w->sink, w->tag_json, API_ERR_WAIT_TIMEOUT,
+					"task %lld has not ended yet", (long long)w->task_id);
+		done = true;
+	}
+	return done;
 }
 
 void op_wait_check(struct daemon *d)
 {
-	uint64_t now = daemon_mono_us();
-	struct waiter **pp = &d->waiters;
-
-	while (*pp) {
-		struct waiter *w = *pp;
-		bool done = false;
-
-		if (w->logs)
-			done = answer_logs(d, w->sink, w->tag_json, w->task_id, w->stderr_stream, w->offset, w->max,
-					   true, false);
-		if (!done && w->expires_mono_us && now >= w->expires_mono_us) {
-			if (w->logs)
-				answer_logs(d, w->sink, w->tag_json, w->task_id, w->stderr_stream, w->offset, w->max,
-					    false, false);
-			else
-				ops_reply_error(w->sink, w->tag_json, API_ERR_WAIT_TIMEOUT,
-						"task %lld has not ended yet", (long long)w->task_id);
-			done = true;
-		}
-		if (done) {
-			*pp = w->next;
-			free_waiter(w);
-		} else {
-			pp = &w->next;
-		}
-	}
+	answer_waiters(d, true, 0, daemon_mono_us(), false, check_one);
 }
 
 void op_wait_drop_sink(struct daemon *d, struct reply_sink *sink)
