@@ -8,6 +8,7 @@
 #define CORRAL_SUPERVISOR_COMMON_MACROS_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -32,6 +33,11 @@ static inline void macros_closep(int *fd)
 /* Return the value and leave NULL / -1 behind, so the cleanup does nothing. */
 #define TAKE_PTR(p) ({ __typeof__(p) taken_ = (p); (p) = NULL; taken_; })
 #define TAKE_FD(fd) ({ int taken_ = (fd); (fd) = -1; taken_; })
+
+/* The supervisor's one "unlimited" for a limit or budget in µs or bytes
+ * (the same value as policy/'s POLICY_UNLIMITED).  "No signal" is 0, as in
+ * the runner's jail_result; the store and the API show it as null. */
+#define LIMIT_NONE UINT64_MAX
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -36,6 +36,7 @@
 #include "policy/policy.h"
 #include "runner/jail.h"
 #include "supervisor/api/api.h"
+#include "supervisor/common/macros.h"
 #include "supervisor/store/store.h"
 
 struct daemon;
@@ -78,8 +79,8 @@ struct dtask {
 	struct duser *user;
 	struct dtask *next;            /* queue link (queued) / running list link */
 	uint64_t seq;                  /* submit order */
-	uint64_t wall_limit_ms;        /* requested (0 = plan's) */
-	uint64_t cpu_limit_ms;         /* requested (0 = plan's) */
+	uint64_t wall_limit_us;        /* requested (0 = plan's) */
+	uint64_t cpu_request_us;       /* requested (0 = plan's) */
 	uint64_t memory_bytes;         /* requested (0 = plan's) */
 	/* running */
 	struct jail *jail;
@@ -89,11 +90,11 @@ struct dtask {
 	uint64_t deadline_mono_us;     /* 0 = none */
 	uint64_t kill_at_mono_us;      /* grace period end after SIGTERM; 0 = none */
 	uint64_t next_check_mono_us;   /* next CPU check (near a CPU limit: sooner than the poll) */
-	uint64_t cpu_limit_us;         /* reserved at start; UINT64_MAX = none */
+	uint64_t cpu_limit_us;         /* reserved at start; LIMIT_NONE = none */
 	bool budget_capped;            /* cpu_limit_us was cut by the budget */
 	uint64_t charged_us;           /* the charging cursor (as stored) */
 	uint64_t memory_reserved;
-	uint64_t wall_limit_effective_ms;
+	uint64_t wall_limit_effective_us;  /* 0 = none */
 	enum end_why why;
 	char *cancelled_by;
 	bool starting;                 /* spawned; its start report not read yet */
@@ -265,7 +266,7 @@ void queue_dispatch(struct daemon *d);
 #define DISPATCH_MAX_STARTS 8u
 /* Limits of a user from the current policy (0, or -ENOENT). */
 int queue_limits(struct daemon *d, const struct duser *u, struct policy_limits *lim);
-/* The user's budget in µs (UINT64_MAX = unlimited, 0 = suspended). */
+/* The user's budget in µs (LIMIT_NONE = unlimited, 0 = suspended). */
 uint64_t queue_budget_us(const struct policy_limits *lim);
 void queue_refresh_month(struct daemon *d, struct duser *u);
 struct queue_entry {

@@ -182,8 +182,8 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	t->user = u;
 	t->seq = ++d->next_seq;
 	t->pidfd = -1;
-	t->wall_limit_ms = (uint64_t)st.wall_limit_ms;
-	t->cpu_limit_ms = req->has_cpu_limit ? req->cpu_limit_ms : 0;
+	t->wall_limit_us = (uint64_t)st.wall_limit_ms * 1000u;
+	t->cpu_request_us = req->has_cpu_limit ? req->cpu_limit_ms * 1000u : 0;
 	t->memory_bytes = (uint64_t)st.memory_limit_bytes;
 	queue_push(d, TAKE_PTR(t));
 	p->sink = ops_sink_ref(sink);

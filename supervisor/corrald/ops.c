@@ -307,15 +307,15 @@ static json_t *usage_entry(struct daemon *d, const char *user, const char *month
 	bool known = policy_limits_for(d->policy, user, &lim) == 0;
 
 	store_usage_get(d->store, user, month, &used, &err);
-	budget = known ? queue_budget_us(&lim) : UINT64_MAX;
+	budget = known ? queue_budget_us(&lim) : LIMIT_NONE;
 	json_object_set_new(o, "user", json_string(user));
 	json_object_set_new(o, "plan", known ? json_string(lim.plan) : json_null());
 	json_object_set_new(o, "month", json_string(month));
 	json_object_set_new(o, "cpu_used_us", json_integer(used));
 	/* null = unlimited; 0 = suspended */
-	json_object_set_new(o, "cpu_budget_us", budget == UINT64_MAX ? json_null() : json_integer((json_int_t)budget));
+	json_object_set_new(o, "cpu_budget_us", budget == LIMIT_NONE ? json_null() : json_integer((json_int_t)budget));
 	json_object_set_new(o, "cpu_left_us",
-			    budget == UINT64_MAX ? json_null()
+			    budget == LIMIT_NONE ? json_null()
 						 : json_integer((json_int_t)(budget > (uint64_t)used ? budget - (uint64_t)used : 0)));
 	json_object_set_new(o, "running", json_integer(u ? u->running : 0));
 	json_object_set_new(o, "queued", json_integer(u ? u->queued : 0));

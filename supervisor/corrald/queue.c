@@ -251,9 +251,9 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 
 				st->id = (uint64_t)t->id;
 				st->submit_seq = t->seq;
-				st->cpu_request = t->cpu_limit_ms * 1000u;
+				st->cpu_request = t->cpu_request_us;
 				st->memory_bytes = t->memory_bytes ? t->memory_bytes : lim->memory_bytes;
-				st->wall_limit = (t->wall_limit_ms ? t->wall_limit_ms : lim->max_task_seconds * 1000u) * 1000u;
+				st->wall_limit = t->wall_limit_us ? t->wall_limit_us : lim->max_task_seconds * 1000000u;
 				st->wall_cpu_bound = admission_wall_cpu_bound(st->wall_limit, d->cfg->kill_grace_ms * 1000u,
 									      lim->cpu_millis);
 				v->task_of[v->n_tasks++] = t;
@@ -483,8 +483,8 @@ int queue_load(struct daemon *d)
 		t->id = st->id;
 		t->user = u;
 		t->seq = ++d->next_seq;
-		t->wall_limit_ms = (uint64_t)st->wall_limit_ms;
-		t->cpu_limit_ms = (uint64_t)st->cpu_limit_us / 1000u;
+		t->wall_limit_us = (uint64_t)st->wall_limit_ms * 1000u;
+		t->cpu_request_us = (uint64_t)st->cpu_limit_us;
 		t->memory_bytes = (uint64_t)st->memory_limit_bytes;
 		t->pidfd = -1;
 		queue_push(d, t);

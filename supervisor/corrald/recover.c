@@ -92,13 +92,13 @@ static void adopt(struct daemon *d, const struct store_task *st, struct jail *ja
 	t->uid_slot = slot;
 	t->started_us = (uint64_t)st->started_at_us;
 	t->charged_us = (uint64_t)st->cpu_charged_us;
-	t->cpu_limit_us = st->cpu_reserved_us > 0 ? (uint64_t)st->cpu_reserved_us : UINT64_MAX;
+	t->cpu_limit_us = st->cpu_reserved_us > 0 ? (uint64_t)st->cpu_reserved_us : LIMIT_NONE;
 	if (queue_limits(d, u, &lim) == 0) {
 		t->budget_capped = lim.max_cpu_seconds == 0 || t->cpu_limit_us < lim.max_cpu_seconds * 1000000u;
 		t->memory_reserved = st->memory_limit_bytes > 0 ? (uint64_t)st->memory_limit_bytes : lim.memory_bytes;
 	}
 	if (st->deadline_us > 0) {
-		t->wall_limit_effective_ms = (uint64_t)(st->deadline_us - st->started_at_us) / 1000u;
+		t->wall_limit_effective_us = (uint64_t)(st->deadline_us - st->started_at_us);
 		t->deadline_mono_us = (uint64_t)st->deadline_us > now ? mono + ((uint64_t)st->deadline_us - now) : mono;
 	}
 	t->pidfd = jail_pidfd(jail);

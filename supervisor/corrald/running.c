@@ -34,7 +34,7 @@ void running_enter(struct daemon *d, struct dtask *t)
 	t->next = d->running;
 	d->running = t;
 	t->user->running++;
-	if (t->cpu_limit_us != UINT64_MAX)
+	if (t->cpu_limit_us != LIMIT_NONE)
 		t->user->reserved_us += t->cpu_limit_us;
 	d->running_count++;
 	d->memory_reserved += t->memory_reserved;
@@ -49,7 +49,7 @@ void running_leave(struct daemon *d, struct dtask *t)
 	t->pidfd = -1;
 	d->uid_slots[t->uid_slot] = 0;
 	u->running--;
-	if (t->cpu_limit_us != UINT64_MAX)
+	if (t->cpu_limit_us != LIMIT_NONE)
 		u->reserved_us -= t->cpu_limit_us;
 	u->month[0] = '\0';  /* re-read the month's usage: the end charged the rest */
 	d->running_count--;

@@ -161,7 +161,7 @@ static void describe_end(struct daemon *d, const struct dtask *t, const struct j
 	case END_TIMEOUT:
 		*reason = STORE_REASON_TIMEOUT;
 		snprintf(msg, size, "Timeout: exceeded the %llu s wall-clock limit",
-			 (unsigned long long)((t->wall_limit_effective_ms + 999) / 1000));
+			 (unsigned long long)((t->wall_limit_effective_us + 999999) / 1000000));
 		return;
 	case END_CPU_LIMIT:
 		*reason = STORE_REASON_CPU_LIMIT;

@@ -142,7 +142,7 @@ static int build_spec(struct daemon *d, struct dtask *t, const struct store_task
 			return r;
 		ps->spec.filter = f;
 	}
-	t->wall_limit_effective_ms = t->wall_limit_ms ? t->wall_limit_ms : lim.max_task_seconds * 1000u;
+	t->wall_limit_effective_us = t->wall_limit_us ? t->wall_limit_us : lim.max_task_seconds * 1000000u;
 	return 0;
 }
 
@@ -223,7 +223,7 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 	memset(&ps, 0, sizeof(ps));
 	memset(&err, 0, sizeof(err));
 	t->pidfd = -1;
-	t->cpu_limit_us = cpu_limit_us; /* SCHED_NO_LIMIT is UINT64_MAX */
+	t->cpu_limit_us = cpu_limit_us; /* LIMIT_NONE: no CPU limit */
 	t->budget_capped = budget_capped;
 	t->memory_reserved = memory_reserved;
 	if (running_take_uid_slot(d, &slot) < 0) {
@@ -243,11 +243,11 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 	r = build_spec(d, t, &st, slot, &ps, &argv, &env, &keep_a, &keep_e, &filter, &err);
 	snprintf(cgname, sizeof(cgname), TASK_CGROUP_PREFIX "%lld", (long long)t->id);
 	t->started_us = now;
-	t->deadline_mono_us = t->wall_limit_effective_ms ? mono + t->wall_limit_effective_ms * 1000u : 0;
+	t->deadline_mono_us = t->wall_limit_effective_us ? mono + t->wall_limit_effective_us : 0;
 	memset(&start, 0, sizeof(start));
 	start.started_at_us = (int64_t)now;
-	start.deadline_us = t->wall_limit_effective_ms ? (int64_t)(now + t->wall_limit_effective_ms * 1000u) : 0;
-	start.cpu_reserved_us = t->cpu_limit_us == UINT64_MAX ? 0 : (int64_t)t->cpu_limit_us;
+	start.deadline_us = t->wall_limit_effective_us ? (int64_t)(now + t->wall_limit_effective_us) : 0;
+	start.cpu_reserved_us = t->cpu_limit_us == LIMIT_NONE ? 0 : (int64_t)t->cpu_limit_us;
 	start.host_uid = d->cfg->uid_first + slot;
 	start.cgroup = cgname;
 	start.attempts = 1;
@@ -287,7 +287,7 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 	running_enter(d, t);
 	t->next_check_mono_us = mono + CPU_CHECK_MIN_US;
 	log_task(LOG_LEVEL_INFO, t->id, "started for %s (host uid %u, cpu limit %s)", t->user->name,
-		 d->cfg->uid_first + slot, t->cpu_limit_us == UINT64_MAX ? "none" : "set");
+		 d->cfg->uid_first + slot, t->cpu_limit_us == LIMIT_NONE ? "none" : "set");
 out:
 	free_spec_paths(&ps);
 	jailspec_free(&ps);

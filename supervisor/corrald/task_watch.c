@@ -61,7 +61,7 @@ void task_watch_poll(struct daemon *d)
 			continue;
 		charge(d, t, cpu.usage_us);
 		t->next_check_mono_us = mono + poll_us;
-		if (t->cpu_limit_us == UINT64_MAX || t->why != END_NONE)
+		if (t->cpu_limit_us == LIMIT_NONE || t->why != END_NONE)
 			continue;
 		if (cpu.usage_us >= t->cpu_limit_us) {
 			t->why = t->budget_capped ? END_BUDGET : END_CPU_LIMIT;
@@ -113,7 +113,7 @@ uint64_t task_watch_next_event_mono_us(struct daemon *d)
 
 	for (struct dtask *t = d->running; t; t = t->next) {
 		uint64_t at[3] = { t->deadline_mono_us, t->kill_at_mono_us,
-				   t->cpu_limit_us != UINT64_MAX ? t->next_check_mono_us : 0 };
+				   t->cpu_limit_us != LIMIT_NONE ? t->next_check_mono_us : 0 };
 
 		for (int i = 0; i < 3; i++)
 			if (at[i] && (next == 0 || at[i] < next))

@@ -33,7 +33,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ADMISSION_UNLIMITED UINT64_MAX   /* the same value as SCHED_NO_LIMIT */
+#include "supervisor/common/macros.h"
+
+#define ADMISSION_UNLIMITED LIMIT_NONE   /* the same value as SCHED_NO_LIMIT */
 #define ADMISSION_MIN_CPU_US 1000000u    /* corrald's min_cpu: 1 CPU second */
 
 /* A tenant's budget as the rule sees it. */

@@ -32,7 +32,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCHED_NO_LIMIT UINT64_MAX
+#include "supervisor/common/macros.h"
+
+#define SCHED_NO_LIMIT LIMIT_NONE
 /* Pass advance per start at weight 1; lcm(1..16) * 1024, so weights 1..16
  * advance exactly.  2^64 / SCHED_STRIDE ≈ 2.4e10 starts before overflow. */
 #define SCHED_STRIDE (720720ULL * 1024ULL)
