@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "runner/cgroup.h"
+#include "runner/cleanup.h"
 #include "runner/internal.h"
 #include "runner/seccomp.h"
 
@@ -48,30 +49,20 @@ int open_host_file(const char *path, bool for_output, int *out, const char *what
 		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	struct stat st;
-	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
 
 	if (fd < 0)
 		return jail_error_set(err, errno, "open", "open %s '%s'%s", what, path,
 				      errno == ELOOP ? " (symlinks are not followed)" : "");
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-
-		close(fd);
-		return jail_error_set(err, e, "open", "stat %s '%s'", what, path);
-	}
+	if (fstat(fd, &st) < 0)
+		return jail_error_set(err, errno, "open", "stat %s '%s'", what, path);
 	if (S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode) ||
-	    (for_output && S_ISREG(st.st_mode) && st.st_nlink != 1)) {
-		close(fd);
+	    (for_output && S_ISREG(st.st_mode) && st.st_nlink != 1))
 		return jail_error_set(err, EPERM, "open", "%s '%s' must be a regular file%s", what, path,
 				      for_output ? " with one link" : ", a character device or a pipe");
-	}
-	if (for_output && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0) {
-		int e = errno;
-
-		close(fd);
-		return jail_error_set(err, e, "open", "truncate %s '%s'", what, path);
-	}
-	*out = fd;
+	if (for_output && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0)
+		return jail_error_set(err, errno, "open", "truncate %s '%s'", what, path);
+	*out = TAKE_FD(fd);
 	return 0;
 }
 
@@ -186,6 +177,24 @@ static int read_start_report(struct jail *j, struct jail_error *err)
 
 static unsigned long spawn_sequence;
 
+/* What jail_spawn_start() opened for the child and still holds: closed on
+ * every return (the child has its copies; the jail took what it keeps). */
+static void child_ctx_close(struct child_ctx *ctx)
+{
+	close_fd(&ctx->sync_fd);
+	close_fd(&ctx->report_fd);
+	close_fd(&ctx->stdin_fd);
+	close_fd(&ctx->stdout_fd);
+	close_fd(&ctx->stderr_fd);
+	close_fd(&ctx->status_fd);
+	close_fd(&ctx->record_fd);
+}
+
+static void jail_freep(struct jail **j)
+{
+	jail_free(*j);
+}
+
 int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jail_error *err)
 {
 	const struct jail_filter *filter = spec->filter;
@@ -194,12 +203,14 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 		.pids_max = spec->pids_max,
 		.cpu_millis = spec->cpu_millis,
 	};
-	struct child_ctx ctx = { .spec = spec, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
-				 .status_fd = -1, .sync_fd = -1, .report_fd = -1, .init_fd = -1,
-				 .record_fd = -1 };
-	int sync_pipe[2] = { -1, -1 }, report_pipe[2] = { -1, -1 };
+	__attribute__((cleanup(child_ctx_close))) struct child_ctx ctx = {
+		.spec = spec, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .status_fd = -1,
+		.sync_fd = -1, .report_fd = -1, .init_fd = -1, .record_fd = -1
+	};
+	/* the parent's ends: the write end of sync, the read end of report */
+	_cleanup_close_ int sync_write = -1, report_read = -1;
+	__attribute__((cleanup(jail_freep))) struct jail *j = NULL;
 	char name[64];
-	struct jail *j;
 	bool into_cgroup = false;
 	int r;
 
@@ -234,97 +245,77 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 
 	r = open_host_file(spec->stdin_path ? spec->stdin_path : "/dev/null", false, &ctx.stdin_fd, "stdin", err);
 	if (r < 0)
-		goto fail;
+		return r;
 	r = open_output(spec->stdout_path, STDOUT_FILENO, &ctx.stdout_fd, "stdout", err);
 	if (r < 0)
-		goto fail;
+		return r;
 	r = open_output(spec->stderr_path, STDERR_FILENO, &ctx.stderr_fd, "stderr", err);
 	if (r < 0)
-		goto fail;
+		return r;
 	if (move_above_stdio(&ctx.stdin_fd, err) < 0 || move_above_stdio(&ctx.stdout_fd, err) < 0 ||
-	    move_above_stdio(&ctx.stderr_fd, err) < 0) {
-		r = -EBADF;
-		goto fail;
-	}
+	    move_above_stdio(&ctx.stderr_fd, err) < 0)
+		return -EBADF;
 	if (spec->status_path) {
 		r = open_host_file(spec->status_path, true, &ctx.status_fd, "status file", err);
 		if (r < 0)
-			goto fail;
+			return r;
 	}
-	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(report_pipe, O_CLOEXEC) < 0) {
-		r = jail_error_set(err, errno, "spawn", "create pipes");
-		goto fail;
+	{
+		int sync_pipe[2], report_pipe[2];
+
+		if (pipe2(sync_pipe, O_CLOEXEC) < 0)
+			return jail_error_set(err, errno, "spawn", "create pipes");
+		ctx.sync_fd = sync_pipe[0];
+		sync_write = sync_pipe[1];
+		if (pipe2(report_pipe, O_CLOEXEC) < 0)
+			return jail_error_set(err, errno, "spawn", "create pipes");
+		report_read = report_pipe[0];
+		ctx.report_fd = report_pipe[1];
 	}
-	ctx.sync_fd = sync_pipe[0];
-	ctx.report_fd = report_pipe[1];
 	r = init_record_memfd(&ctx, &ctx.record_fd, err);
 	if (r < 0)
-		goto fail;
-	if (move_above_stdio(&ctx.record_fd, err) < 0) {
-		r = -EBADF;
-		goto fail;
-	}
+		return r;
+	if (move_above_stdio(&ctx.record_fd, err) < 0)
+		return -EBADF;
 
 	if (!spec->cgroup_name)
 		snprintf(name, sizeof(name), "jail-%d-%lu", (int)getpid(), ++spawn_sequence);
 	r = cgroup_create(spec->cgroup_parent ? spec->cgroup_parent : JAIL_DEFAULT_CGROUP,
 			  spec->cgroup_name ? spec->cgroup_name : name, &limits, &j->cgroup, err);
 	if (r < 0)
-		goto fail;
+		return r;
 
 	j->t_cgroup = monotonic_us();
 	j->pid = clone_jail(cgroup_dir_fd(j->cgroup), &j->pidfd, &into_cgroup);
-	if (j->pid < 0) {
-		r = jail_error_set(err, errno, "clone3", "clone the jail into new namespaces");
-		goto fail;
-	}
+	if (j->pid < 0)
+		return jail_error_set(err, errno, "clone3", "clone the jail into new namespaces");
 	if (j->pid == 0) {
-		close(sync_pipe[1]);
-		close(report_pipe[0]);
+		close(sync_write);
+		close(report_read);
 		child_main(&ctx);
 	}
-	close_fd(&sync_pipe[0]);
-	close_fd(&report_pipe[1]);
-	j->report_fd = report_pipe[0];
-	report_pipe[0] = -1;
+	close_fd(&ctx.sync_fd);
+	close_fd(&ctx.report_fd);
+	j->report_fd = TAKE_FD(report_read);
 
 	j->t_clone = monotonic_us();
 	r = write_id_maps(j->pid, spec, err);
 	if (r == 0)
 		r = cgroup_attach(j->cgroup, j->pid, !into_cgroup, err);
 	j->t_maps = monotonic_us();
-	if (r == 0 && write_all(sync_pipe[1], "go", 1) < 0)
+	if (r == 0 && write_all(sync_write, "go", 1) < 0)
 		r = jail_error_set(err, errno, "spawn", "wake the jail");
-	close_fd(&sync_pipe[1]);
 	if (r < 0)
-		goto fail;
+		return r;
 	j->starting = true;
 
 	/* the parent keeps its copies of output files to count bytes later */
 	if (spec->stdout_path)
-		j->stdout_fd = ctx.stdout_fd, ctx.stdout_fd = -1;
+		j->stdout_fd = TAKE_FD(ctx.stdout_fd);
 	if (spec->stderr_path)
-		j->stderr_fd = ctx.stderr_fd, ctx.stderr_fd = -1;
-	close_fd(&ctx.stdin_fd);
-	close_fd(&ctx.stdout_fd);
-	close_fd(&ctx.stderr_fd);
-	close_fd(&ctx.status_fd);
-	close_fd(&ctx.record_fd);
-	*out = j;
+		j->stderr_fd = TAKE_FD(ctx.stderr_fd);
+	*out = TAKE_PTR(j);
 	return 0;
-
-fail:
-	close_fd(&sync_pipe[0]);
-	close_fd(&sync_pipe[1]);
-	close_fd(&report_pipe[0]);
-	close_fd(&report_pipe[1]);
-	close_fd(&ctx.stdin_fd);
-	close_fd(&ctx.stdout_fd);
-	close_fd(&ctx.stderr_fd);
-	close_fd(&ctx.status_fd);
-	close_fd(&ctx.record_fd);
-	jail_free(j);
-	return r;
 }
 
 int jail_spawn_fd(const struct jail *jail)

@@ -1,0 +1,27 @@
+/*
+ * runner/cleanup.h — cleanup attributes for the runner's parent-side code
+ * (the supervisor has the same in supervisor/common/macros.h; the runner is
+ * a library of its own and includes nothing above it).  Never in the cloned
+ * child, which leaves through child_fail().
+ */
+#ifndef CORRAL_RUNNER_CLEANUP_H
+#define CORRAL_RUNNER_CLEANUP_H
+
+#include <errno.h>
+#include <unistd.h>
+
+static inline void cleanup_closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+
+		close(*fd);
+		errno = saved;
+	}
+}
+
+#define _cleanup_close_ __attribute__((cleanup(cleanup_closep)))
+#define TAKE_FD(fd) ({ int taken_ = (fd); (fd) = -1; taken_; })
+#define TAKE_PTR(p) ({ __typeof__(p) taken_ = (p); (p) = NULL; taken_; })
+
+#endif
