@@ -5,8 +5,9 @@
  *
  * Functions return 0 (or a positive count) on success and -errno on failure,
  * filling the caller's struct error (which may be NULL).  The runner keeps
- * its own struct jail_error (it is a library of its own, below the
- * supervisor); error_from_jail() (jailspec/) is the one bridge.
+ * its own struct jail_error with the same three fields and wording rules:
+ * it is a library of its own, below the supervisor, and includes nothing
+ * above it; corrald shows a jail's step and message as they are.
  */
 #ifndef CORRAL_SUPERVISOR_COMMON_ERROR_H
 #define CORRAL_SUPERVISOR_COMMON_ERROR_H
