@@ -1,6 +1,7 @@
 # corral — one plain Makefile.  Objects go under $(BUILD) (default build/).
 #
 #   make            build corrald, corral, corral-run and corral-init (the jails' pid 1)
+#   make format     apply .clang-format (make format-check: fail on a difference)
 #   make check-layering  the include rules and exported names of supervisor/README.md
 #   make check      build and run every test (unit, integration; root-only tests skip loudly)
 #   make asan       the same under AddressSanitizer + UndefinedBehaviorSanitizer
@@ -22,7 +23,7 @@ FUZZ_SECONDS ?= 30
 
 PKGS := libseccomp libcgroup libnl-3.0 libnl-route-3.0 sqlite3 inih jansson
 DEB_PKGS := libseccomp-dev libcgroup-dev libnl-3-dev libnl-route-3-dev libsqlite3-dev \
-            libcmocka-dev libinih-dev libjansson-dev pkg-config
+            libcmocka-dev libinih-dev libjansson-dev pkg-config clang clang-format
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
@@ -93,7 +94,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 INIT_PROGRAM := $(BUILD)/corral-init
 INIT_SRC     := runner/init/corral_init.c runner/init_protocol.c
 
-.PHONY: FORCE check-layering all check unit integration asan fuzz bench soak deps install clean run tests
+.PHONY: FORCE format format-check check-layering all check unit integration asan fuzz bench soak deps install clean run tests
 all: $(PROGRAMS) $(INIT_PROGRAM)
 
 $(BUILD)/%.o: %.c
@@ -149,6 +150,14 @@ $(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(ALL_LIBS)
 
 tests: $(PROGRAMS) $(INIT_PROGRAM) $(UNIT_BINS) $(INTEG_BINS) $(PROBE_BINS) $(HELPER_BINS) $(BENCH_BINS)
 
+# The C style of .clang-format: `make format` rewrites, `make format-check`
+# (CI) fails on any difference.  Only tracked files (git ls-files).
+FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	@clang-format -i $(FORMAT_SRC)
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_SRC) && echo "format-check: $(words $(FORMAT_SRC)) files clean"
+
 # The include rules and exported names (supervisor/README.md), from the objects.
 check-layering: all
 	@BUILD=$(BUILD) sh tests/check_layering.sh
@@ -193,9 +202,10 @@ deps:
 	@missing=""; for p in $(PKGS) cmocka; do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	command -v clang >/dev/null || missing="$$missing clang"; \
+	command -v clang-format >/dev/null || missing="$$missing clang-format"; \
 	if [ -n "$$missing" ]; then \
 		echo "deps: missing:$$missing; installing Debian packages"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS) clang >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS) >/dev/null; \
 	else echo "deps: all present"; fi
 
 install: all
