@@ -4,7 +4,6 @@
  * past the newline are kept for the next call), decode it.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,21 +28,6 @@ const char *connection_socket_path(const char *option)
 static void set_name(struct connection *c, const char *name)
 {
 	snprintf(c->path, sizeof(c->path), "%s", name ? name : "corrald");
-}
-
-/* err with errno r (-errno) but a message of our own (the errno's text, if
- * wanted, is in it already); returns r. */
-__attribute__((format(printf, 4, 5)))
-static int fail(struct error *err, int r, const char *step, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	error_setv(err, 0, step, fmt, ap);
-	va_end(ap);
-	if (err)
-		err->err = -r;
-	return r;
 }
 
 void connection_attach(struct connection *c, int fd, const char *name)
@@ -75,7 +59,8 @@ int connection_connect(struct connection *c, const char *path, struct error *err
 			hint = " \u2014 is corrald running?";
 		else if (r == -EACCES || r == -EPERM)
 			hint = " \u2014 ask an operator for access to the socket";
-		return fail(err, r, "connect", "cannot connect to %s: %s%s", path, strerror(-r), hint);
+		return error_set_message(err, r, "connect", "cannot connect to %s: %s%s", path,
+					 strerror(-r), hint);
 	}
 	c->fd = TAKE_FD(fd);
 	return 0;
@@ -121,14 +106,16 @@ static int read_line(struct connection *c, size_t *eol, struct error *err)
 		}
 		scanned = c->len;
 		if (c->len >= CLIENT_MAX_RESPONSE)
-			return fail(err, -EMSGSIZE, "receive", "corrald (%s) sent a response longer "
-				    "than %u bytes", c->path, CLIENT_MAX_RESPONSE);
+			return error_set_message(err, EMSGSIZE, "receive", "corrald (%s) sent a "
+						 "response longer than %u bytes", c->path,
+						 CLIENT_MAX_RESPONSE);
 		if (c->cap - c->len < 4096) {
 			size_t cap = c->cap ? c->cap * 2 : 65536;
 			char *p = realloc(c->buf, cap);
 
 			if (!p)
-				return fail(err, -ENOMEM, "receive", "out of memory reading a response");
+				return error_set_message(err, ENOMEM, "receive",
+							 "out of memory reading a response");
 			c->buf = p;
 			c->cap = cap;
 		}
@@ -139,9 +126,10 @@ static int read_line(struct connection *c, size_t *eol, struct error *err)
 			return error_set(err, errno, "receive", "lost the connection to corrald (%s)",
 					 c->path);
 		if (n == 0)
-			return fail(err, -ECONNRESET, "receive", "corrald (%s) closed the connection%s",
-				    c->path, c->len ? " in the middle of a response" :
-				    " without a response");
+			return error_set_message(err, ECONNRESET, "receive",
+						 "corrald (%s) closed the connection%s", c->path,
+						 c->len ? " in the middle of a response" :
+						 " without a response");
 		c->len += (size_t)n;
 	}
 }
@@ -167,8 +155,9 @@ int connection_call(struct connection *c, const char *request_line, json_t **res
 	memmove(c->buf, c->buf + eol + 1, c->len);
 	if (!json_is_object(obj)) {
 		json_decref(obj);
-		return fail(err, -EPROTO, "decode response", "corrald (%s) sent a malformed "
-			    "response: %s", c->path, obj ? "not a JSON object" : jerr.text);
+		return error_set_message(err, EPROTO, "decode response", "corrald (%s) sent a "
+					 "malformed response: %s", c->path,
+					 obj ? "not a JSON object" : jerr.text);
 	}
 	*response = obj;
 	return 0;
