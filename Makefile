@@ -178,7 +178,8 @@ asan:
 		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
 
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
-FUZZ_LIB_SRC := $(POLICY_SRC) $(wildcard supervisor/api/*.c) supervisor/store/task_state.c
+FUZZ_LIB_SRC := $(POLICY_SRC) $(wildcard supervisor/api/*.c) supervisor/store/task_state.c \
+		supervisor/common/error.c
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \

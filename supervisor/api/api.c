@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "supervisor/api/api.h"
+#include "supervisor/common/error.h"
 #include "supervisor/common/macros.h"
 #include "supervisor/store/store.h"
 
@@ -82,25 +83,25 @@ int api_op_parse(const char *name, enum api_op *out)
 
 /* ---- request parsing ---------------------------------------------------- */
 
-/* Parse state: where the error message goes. */
+/* Parse state: where the error goes, and the step under way (err->step). */
 struct parse_ctx {
 	struct api_request *req;
 	enum api_error_code *code;
-	char *msg;
-	size_t msg_size;
+	struct error *err;
+	const char *step;
 };
 
+/* The wire code in *code, the message in err (no errno text: the message is
+ * the whole answer a client sees); always -EINVAL. */
 __attribute__((format(printf, 3, 4)))
 static int fail(struct parse_ctx *ctx, enum api_error_code code, const char *fmt, ...)
 {
 	va_list ap;
 
 	*ctx->code = code;
-	if (ctx->msg && ctx->msg_size) {
-		va_start(ap, fmt);
-		vsnprintf(ctx->msg, ctx->msg_size, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	error_setv(ctx->err, 0, ctx->step, fmt, ap);
+	va_end(ap);
 	return -EINVAL;
 }
 
@@ -322,6 +323,7 @@ static int parse_object(struct parse_ctx *ctx, json_t *root)
 	const char *key, *op_name;
 	int r;
 
+	ctx->step = "read op";
 	op = json_object_get(root, "op");
 	if (!op)
 		return fail(ctx, API_ERR_BAD_REQUEST, "missing required field 'op'");
@@ -333,6 +335,7 @@ static int parse_object(struct parse_ctx *ctx, json_t *root)
 		return unknown_op(ctx, op_name);
 	req->op = spec->op;
 
+	ctx->step = "read fields";
 	json_object_foreach(root, key, v) {
 		const struct api_field *f;
 
@@ -374,17 +377,17 @@ static void request_clear_fields(struct api_request *req)
 }
 
 int api_request_parse(const char *line, size_t len, struct api_request *req,
-		      enum api_error_code *code, char *msg, size_t msg_size)
+		      enum api_error_code *code, struct error *err)
 {
-	struct parse_ctx ctx = { req, code, msg, msg_size };
+	struct parse_ctx ctx = { req, code, err, "read request" };
 	json_error_t jerr;
 	json_t *root, *tag;
 	int r;
 
 	memset(req, 0, sizeof(*req));
 	*code = API_ERR_NONE;
-	if (msg && msg_size)
-		msg[0] = '\0';
+	if (err)
+		*err = (struct error){ 0 };
 	if (len > API_MAX_LINE)
 		return fail(&ctx, API_ERR_TOO_LARGE, "request is %zu bytes long (at most %u)", len,
 			    API_MAX_LINE);
@@ -404,6 +407,7 @@ int api_request_parse(const char *line, size_t len, struct api_request *req,
 		goto out;
 	}
 	tag = json_object_get(root, "tag");
+	ctx.step = "read tag";
 	if (tag) {
 		req->tag_json = json_dumps(tag, JSON_ENCODE_ANY | JSON_COMPACT);
 		if (!req->tag_json) {

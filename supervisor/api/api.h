@@ -71,6 +71,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "supervisor/common/error.h"
+
 #define API_MAX_LINE (2u << 20)        /* a request line longer than this: too_large */
 #define API_MAX_TAG 1024u              /* a tag longer than this (as JSON): too_large */
 #define API_MAX_ARGS 256
@@ -166,15 +168,18 @@ struct api_request {
 	void *json;                /* internal: the parsed document */
 };
 
-/* Parse one request line (without its newline).  0, or -EINVAL with
- * *code and a human message in msg (the request's tag, if any could be read,
+/* Parse one request line (without its newline).  0, or -EINVAL with the
+ * wire code in *code and err filled (the request's tag, if any could be read,
  * still goes to req->tag_json so the error can echo it).  Unknown fields,
  * wrong types, missing required fields, out-of-range values are errors.
  * Call api_request_free() after either outcome.  Defaults filled in: list's
  * limit (API_DEFAULT_LIST_LIMIT), logs' max (API_MAX_LOG_CHUNK) and stream
- * ("stdout"). */
+ * ("stdout").
+ * Errors: the stable wire code is a separate out-parameter next to the
+ * supervisor's one struct error (common/error.h): err.message is the text a
+ * client gets, err.step the parse step ("read request", "read fields", ...). */
 int api_request_parse(const char *line, size_t len, struct api_request *req,
-		      enum api_error_code *code, char *msg, size_t msg_size);
+		      enum api_error_code *code, struct error *err);
 void api_request_free(struct api_request *req);
 
 /* Build a request line (for the client): a JSON object text, malloc'd,

@@ -13,15 +13,19 @@ int error_setv(struct error *err, int errnum, const char *step, const char *fmt,
 	if (errnum < 0)
 		errnum = -errnum;
 	if (err) {
-		char what[256];
+		char what[sizeof(err->message)];
 
-		vsnprintf(what, sizeof(what), fmt, ap);
 		err->err = errnum;
 		snprintf(err->step, sizeof(err->step), "%s", step ? step : "");
-		if (errnum)
-			snprintf(err->message, sizeof(err->message), "%s: %s", what, strerror(errnum));
-		else
-			snprintf(err->message, sizeof(err->message), "%s", what);
+		if (!errnum) {
+			vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		} else {
+			vsnprintf(what, sizeof(what), fmt, ap);
+			/* a long pair is cut at the end, as every message here is */
+			if (snprintf(err->message, sizeof(err->message), "%s: %s", what,
+				     strerror(errnum)) < 0)
+				err->message[0] = '\0';
+		}
 	}
 	return errnum ? -errnum : -EINVAL;
 }
@@ -35,6 +39,21 @@ int error_set(struct error *err, int errnum, const char *step, const char *fmt, 
 	r = error_setv(err, errnum, step, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+int error_set_message(struct error *err, int errnum, const char *step, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (errnum < 0)
+		errnum = -errnum;
+	va_start(ap, fmt);
+	r = error_setv(err, 0, step, fmt, ap);
+	va_end(ap);
+	if (err)
+		err->err = errnum;
+	return errnum ? -errnum : r;
 }
 
 void error_prefix(struct error *err, const char *fmt, ...)

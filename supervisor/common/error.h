@@ -7,7 +7,7 @@
  * filling the caller's struct error (which may be NULL).  The runner keeps
  * its own struct jail_error with the same three fields and wording rules:
  * it is a library of its own, below the supervisor, and includes nothing
- * above it; corrald shows a jail's step and message as they are.
+ * above it; jailspec_error_from_jail() (jailspec/) is the one bridge.
  */
 #ifndef CORRAL_SUPERVISOR_COMMON_ERROR_H
 #define CORRAL_SUPERVISOR_COMMON_ERROR_H
@@ -27,6 +27,11 @@ int error_set(struct error *err, int errnum, const char *step, const char *fmt, 
 	__attribute__((format(printf, 4, 5)));
 int error_setv(struct error *err, int errnum, const char *step, const char *fmt, va_list ap)
 	__attribute__((format(printf, 4, 0)));
+/* The same, but the message is just "<what>" whatever errnum is: for a
+ * message that gives the cause in its own words ("corrald closed the
+ * connection") while err->err and the return value keep the errno. */
+int error_set_message(struct error *err, int errnum, const char *step, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Put "<context>: " in front of err's message, keeping err and step. */
 void error_prefix(struct error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -126,15 +126,15 @@ int main(int argc, char **argv)
 	struct run_policy policy;
 	struct jail_result result;
 	struct jail *jail = NULL;
-	char msg[512];
+	struct error err;
 	int lock_fd = -1, r, code;
 
 	run_args_init(&opts);
 	run_policy_init(&policy);
-	if (run_args_scan_policy(argc, argv, &opts, msg, sizeof(msg)) < 0 ||
-	    run_policy_apply(&policy, &opts, msg, sizeof(msg)) < 0 ||
-	    run_args_parse(argc, argv, &opts, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "corral-run: %s\n", msg);
+	if (run_args_scan_policy(argc, argv, &opts, &err) < 0 ||
+	    run_policy_apply(&policy, &opts, &err) < 0 ||
+	    run_args_parse(argc, argv, &opts, &err) < 0) {
+		fprintf(stderr, "corral-run: %s\n", err.message);
 		code = RUN_EXIT_USAGE;
 		goto out;
 	}

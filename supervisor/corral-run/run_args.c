@@ -11,6 +11,7 @@
 
 #include "supervisor/corral-run/run_args.h"
 #include "policy/policy.h"
+#include "supervisor/jailspec/jailspec.h"
 
 #define RUN_UID_RANGE_FIRST 3000000u
 #define RUN_UID_RANGE_COUNT 1000u
@@ -106,15 +107,17 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int fail(char *msg, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *msg, size_t size, const char *fmt, ...)
+/* A bad command line: err's message is what corral-run prints; -EINVAL. */
+static int fail(struct error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct error *err, const char *fmt, ...)
 {
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, size, fmt, ap);
+	r = error_setv(err, 0, "parse command line", fmt, ap);
 	va_end(ap);
-	return -EINVAL;
+	return r;
 }
 
 void run_args_init(struct run_options *opts)
@@ -139,14 +142,14 @@ void run_args_free(struct run_options *opts)
 	opts->env = NULL;
 }
 
-static int add_mount(struct run_options *o, enum jail_mount_kind kind, const char *arg, char *msg, size_t size)
+static int add_mount(struct run_options *o, enum jail_mount_kind kind, const char *arg, struct error *err)
 {
 	struct jail_mount *m;
 	const char *colon = strchr(arg, ':');
 
 	m = realloc(o->mounts, (o->n_mounts + 1) * sizeof(*m));
 	if (!m)
-		return fail(msg, size, "out of memory");
+		return fail(err, "out of memory");
 	o->mounts = m;
 	m = &o->mounts[o->n_mounts];
 	memset(m, 0, sizeof(*m));
@@ -158,33 +161,33 @@ static int add_mount(struct run_options *o, enum jail_mount_kind kind, const cha
 	if (kind == JAIL_MOUNT_TMPFS) {
 		m->target = strndup(arg, colon ? (size_t)(colon - arg) : strlen(arg));
 		if (!m->target)
-			return fail(msg, size, "out of memory");
+			return fail(err, "out of memory");
 		if (colon && policy_parse_size(colon + 1, &m->size_bytes) < 0)
-			return fail(msg, size, "--tmpfs %s: bad size '%s' (use e.g. 64M)", arg, colon + 1);
+			return fail(err, "--tmpfs %s: bad size '%s' (use e.g. 64M)", arg, colon + 1);
 		if (colon && m->size_bytes < 4096)
-			return fail(msg, size, "--tmpfs %s: size must be at least 4K", arg);
+			return fail(err, "--tmpfs %s: size must be at least 4K", arg);
 	} else {
 		m->source = strndup(arg, colon ? (size_t)(colon - arg) : strlen(arg));
 		m->target = strdup(colon ? colon + 1 : arg);
 		if (!m->source || !m->target)
-			return fail(msg, size, "out of memory");
+			return fail(err, "out of memory");
 		if (arg[0] != '/')
-			return fail(msg, size, "bind source '%s' must be an absolute path", m->source);
+			return fail(err, "bind source '%s' must be an absolute path", m->source);
 	}
 	if (m->target[0] != '/')
-		return fail(msg, size, "mount target '%s' must be an absolute path", m->target);
+		return fail(err, "mount target '%s' must be an absolute path", m->target);
 	return 0;
 }
 
-static int add_env(struct run_options *o, char *arg, char *msg, size_t size)
+static int add_env(struct run_options *o, char *arg, struct error *err)
 {
 	char **env;
 
 	if (!strchr(arg, '=') || arg[0] == '=')
-		return fail(msg, size, "--env '%s': expected KEY=VALUE", arg);
+		return fail(err, "--env '%s': expected KEY=VALUE", arg);
 	env = realloc(o->env, (o->n_env + 2) * sizeof(*env));
 	if (!env)
-		return fail(msg, size, "out of memory");
+		return fail(err, "out of memory");
 	o->env = env;
 	env[o->n_env++] = arg;
 	env[o->n_env] = NULL;
@@ -192,37 +195,37 @@ static int add_env(struct run_options *o, char *arg, char *msg, size_t size)
 	return 0;
 }
 
-static int size_arg(const char *flag, const char *arg, uint64_t min, uint64_t *out, char *msg, size_t size)
+static int size_arg(const char *flag, const char *arg, uint64_t min, uint64_t *out, struct error *err)
 {
 	int r = policy_parse_size(arg, out);
 
 	if (r < 0 || (arg[0] == '-'))
-		return fail(msg, size, "%s: '%s' is not a size (use e.g. 512K, 256M, 1G)", flag, arg);
+		return fail(err, "%s: '%s' is not a size (use e.g. 512K, 256M, 1G)", flag, arg);
 	if (*out < min)
-		return fail(msg, size, "%s: '%s' is too small (at least %llu bytes)", flag, arg,
+		return fail(err, "%s: '%s' is too small (at least %llu bytes)", flag, arg,
 			    (unsigned long long)min);
 	return 0;
 }
 
-static int duration_arg(const char *flag, const char *arg, uint64_t *out, char *msg, size_t size)
+static int duration_arg(const char *flag, const char *arg, uint64_t *out, struct error *err)
 {
 	if (policy_parse_duration_ms(arg, out) < 0)
-		return fail(msg, size, "%s: '%s' is not a duration (use e.g. 10, 1.5s, 500ms, 2m)", flag, arg);
+		return fail(err, "%s: '%s' is not a duration (use e.g. 10, 1.5s, 500ms, 2m)", flag, arg);
 	if (*out == 0)
-		return fail(msg, size, "%s: must be more than 0", flag);
+		return fail(err, "%s: must be more than 0", flag);
 	return 0;
 }
 
 static int uint_arg(const char *flag, const char *arg, uint64_t min, uint64_t max, uint64_t *out,
-		    char *msg, size_t size)
+		    struct error *err)
 {
 	if (policy_parse_uint(arg, max, out) < 0 || *out < min)
-		return fail(msg, size, "%s: '%s' must be a whole number from %llu to %llu", flag, arg,
+		return fail(err, "%s: '%s' must be a whole number from %llu to %llu", flag, arg,
 			    (unsigned long long)min, (unsigned long long)max);
 	return 0;
 }
 
-static int apply_option(struct run_options *o, int opt, char *arg, char *msg, size_t size)
+static int apply_option(struct run_options *o, int opt, char *arg, struct error *err)
 {
 	struct jail_spec *s = &o->spec;
 	uint64_t v;
@@ -230,32 +233,32 @@ static int apply_option(struct run_options *o, int opt, char *arg, char *msg, si
 
 	switch (opt) {
 	case OPT_MEMORY:
-		return size_arg("--memory", arg, 1 << 20, &s->memory_bytes, msg, size);
+		return size_arg("--memory", arg, 1 << 20, &s->memory_bytes, err);
 	case OPT_PIDS:
-		r = uint_arg("--pids", arg, 1, 1 << 22, &v, msg, size);
+		r = uint_arg("--pids", arg, 1, 1 << 22, &v, err);
 		s->pids_max = v;
 		return r;
 	case OPT_CPUS:
 		if (policy_parse_cpu_millis(arg, &s->cpu_millis) < 0)
-			return fail(msg, size, "--cpus: '%s' must be a number of CPUs above 0 (e.g. 0.5)", arg);
+			return fail(err, "--cpus: '%s' must be a number of CPUs above 0 (e.g. 0.5)", arg);
 		return 0;
 	case OPT_TIME:
-		return duration_arg("--time", arg, &s->cpu_time_ms, msg, size);
+		return duration_arg("--time", arg, &s->cpu_time_ms, err);
 	case OPT_WALL:
-		return duration_arg("--wall-time", arg, &s->wall_time_ms, msg, size);
+		return duration_arg("--wall-time", arg, &s->wall_time_ms, err);
 	case OPT_BIND:
-		return add_mount(o, JAIL_MOUNT_BIND_RW, arg, msg, size);
+		return add_mount(o, JAIL_MOUNT_BIND_RW, arg, err);
 	case OPT_RO_BIND:
-		return add_mount(o, JAIL_MOUNT_BIND_RO, arg, msg, size);
+		return add_mount(o, JAIL_MOUNT_BIND_RO, arg, err);
 	case OPT_TMPFS:
-		return add_mount(o, JAIL_MOUNT_TMPFS, arg, msg, size);
+		return add_mount(o, JAIL_MOUNT_TMPFS, arg, err);
 	case OPT_TMP_SIZE:
-		return size_arg("--tmp-size", arg, 4096, &s->tmp_bytes, msg, size);
+		return size_arg("--tmp-size", arg, 4096, &s->tmp_bytes, err);
 	case OPT_WORK:
 		s->work_dir = arg;
 		return 0;
 	case OPT_ENV:
-		return add_env(o, arg, msg, size);
+		return add_env(o, arg, err);
 	case OPT_CWD:
 		s->cwd = arg;
 		return 0;
@@ -264,7 +267,7 @@ static int apply_option(struct run_options *o, int opt, char *arg, char *msg, si
 		return 0;
 	case OPT_SECCOMP:
 		if (jail_seccomp_profile_parse(arg, &s->seccomp) < 0)
-			return fail(msg, size, "--seccomp: unknown profile '%s' (use default, strict or none)", arg);
+			return fail(err, "--seccomp: unknown profile '%s' (use default, strict or none)", arg);
 		s->filter = NULL;
 		return 0;
 	case OPT_STDIN:
@@ -277,7 +280,7 @@ static int apply_option(struct run_options *o, int opt, char *arg, char *msg, si
 		s->stderr_path = arg;
 		return 0;
 	case OPT_OUTPUT_LIMIT:
-		return size_arg("--output-limit", arg, 1, &s->output_limit, msg, size);
+		return size_arg("--output-limit", arg, 1, &s->output_limit, err);
 	case OPT_JSON:
 		o->json = true;
 		return 0;
@@ -285,15 +288,15 @@ static int apply_option(struct run_options *o, int opt, char *arg, char *msg, si
 		o->quiet = true;
 		return 0;
 	case OPT_UID:
-		r = uint_arg("--uid", arg, 0, 0xfffffffeu, &v, msg, size);
+		r = uint_arg("--uid", arg, 0, 0xfffffffeu, &v, err);
 		s->uid = (uid_t)v;
 		return r;
 	case OPT_GID:
-		r = uint_arg("--gid", arg, 0, 0xfffffffeu, &v, msg, size);
+		r = uint_arg("--gid", arg, 0, 0xfffffffeu, &v, err);
 		s->gid = (gid_t)v;
 		return r;
 	case OPT_HOST_UID:
-		r = uint_arg("--host-uid", arg, 1, 0xfffffffeu, &v, msg, size);
+		r = uint_arg("--host-uid", arg, 1, 0xfffffffeu, &v, err);
 		s->host_uid = (uid_t)v;
 		s->host_gid = (gid_t)v;
 		o->host_uid_given = true;
@@ -305,13 +308,13 @@ static int apply_option(struct run_options *o, int opt, char *arg, char *msg, si
 		s->status_path = arg;
 		return 0;
 	case OPT_NOFILE:
-		r = uint_arg("--nofile", arg, 8, 1 << 20, &v, msg, size);
+		r = uint_arg("--nofile", arg, 8, 1 << 20, &v, err);
 		s->rlimit_nofile = v;
 		return r;
 	case OPT_FSIZE:
-		return size_arg("--fsize", arg, 1, &s->rlimit_fsize, msg, size);
+		return size_arg("--fsize", arg, 1, &s->rlimit_fsize, err);
 	case OPT_STACK:
-		return size_arg("--stack", arg, 64 << 10, &s->rlimit_stack, msg, size);
+		return size_arg("--stack", arg, 64 << 10, &s->rlimit_stack, err);
 	case OPT_POLICY:
 		o->policy_path = arg;
 		return 0;
@@ -328,14 +331,14 @@ static int apply_option(struct run_options *o, int opt, char *arg, char *msg, si
 		o->version = true;
 		return 0;
 	default:
-		return fail(msg, size, "unknown option (see corral-run --help)");
+		return fail(err, "unknown option (see corral-run --help)");
 	}
 }
 
 /* getopt_long with '+': stop at the first non-option (the command); '-:'
  * reports a missing argument distinctly. */
 static int walk_options(int argc, char **argv, struct run_options *o, bool policy_only,
-			char *msg, size_t size)
+			struct error *err)
 {
 	int opt, r;
 
@@ -343,32 +346,32 @@ static int walk_options(int argc, char **argv, struct run_options *o, bool polic
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:", long_options, NULL)) != -1) {
 		if (opt == '?')
-			return fail(msg, size, "unknown option '%s' (see corral-run --help)", argv[optind - 1]);
+			return fail(err, "unknown option '%s' (see corral-run --help)", argv[optind - 1]);
 		if (opt == ':')
-			return fail(msg, size, "option '%s' needs a value", argv[optind - 1]);
+			return fail(err, "option '%s' needs a value", argv[optind - 1]);
 		if (policy_only && opt != OPT_POLICY && opt != OPT_PROFILE && opt != OPT_USER)
 			continue;
-		r = apply_option(o, opt, optarg, msg, size);
+		r = apply_option(o, opt, optarg, err);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-int run_args_scan_policy(int argc, char **argv, struct run_options *opts, char *msg, size_t msg_size)
+int run_args_scan_policy(int argc, char **argv, struct run_options *opts, struct error *err)
 {
-	return walk_options(argc, argv, opts, true, msg, msg_size);
+	return walk_options(argc, argv, opts, true, err);
 }
 
-int run_args_parse(int argc, char **argv, struct run_options *o, char *msg, size_t size)
+int run_args_parse(int argc, char **argv, struct run_options *o, struct error *err)
 {
-	struct jail_error err;
-	int r = walk_options(argc, argv, o, false, msg, size);
+	struct jail_error jerr;
+	int r = walk_options(argc, argv, o, false, err);
 
 	if (r < 0 || o->help || o->version)
 		return r;
 	if (optind >= argc)
-		return fail(msg, size, "no command given (usage: corral-run [OPTIONS] -- COMMAND [ARGS...])");
+		return fail(err, "no command given (usage: corral-run [OPTIONS] -- COMMAND [ARGS...])");
 	o->spec.argv = &argv[optind];
 	if (!o->host_uid_given) {
 		/* a placeholder that passes validation; the real one is picked at run time */
@@ -376,10 +379,12 @@ int run_args_parse(int argc, char **argv, struct run_options *o, char *msg, size
 		o->spec.host_gid = o->uid_range_first;
 	}
 	if ((o->profile || o->user) && !o->policy_path)
-		return fail(msg, size, "--profile and --user need --policy FILE");
-	r = jail_spec_validate(&o->spec, &err);
-	if (r < 0)
-		return fail(msg, size, "%s", err.message);
+		return fail(err, "--profile and --user need --policy FILE");
+	r = jail_spec_validate(&o->spec, &jerr);
+	if (r < 0) {
+		jailspec_error_from_jail(err, &jerr);
+		return -EINVAL;     /* a usage error, whatever the errno */
+	}
 	return 0;
 }
 

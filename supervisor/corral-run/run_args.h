@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "runner/jail.h"
+#include "supervisor/common/error.h"
 
 struct run_options {
 	struct jail_spec spec;      /* what to run; its pointers point into this struct */
@@ -27,11 +28,12 @@ struct run_options {
 /* Defaults; then corral-run may fill opts->spec from a policy profile. */
 void run_args_init(struct run_options *opts);
 /* Apply argv's flags over opts->spec.  The command after the options (or
- * after "--") becomes spec.argv.  On error: -EINVAL and a message in msg. */
-int run_args_parse(int argc, char **argv, struct run_options *opts, char *msg, size_t msg_size);
+ * after "--") becomes spec.argv.  On error: -EINVAL and err filled (a spec
+ * the runner refuses keeps the runner's errno and step). */
+int run_args_parse(int argc, char **argv, struct run_options *opts, struct error *err);
 /* First pass: only --policy, --profile, --user (a profile is applied before
  * the other flags, which override it). */
-int run_args_scan_policy(int argc, char **argv, struct run_options *opts, char *msg, size_t msg_size);
+int run_args_scan_policy(int argc, char **argv, struct run_options *opts, struct error *err);
 void run_args_free(struct run_options *opts);
 
 extern const char run_args_usage[];

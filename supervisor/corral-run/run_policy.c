@@ -23,7 +23,7 @@ void run_policy_init(struct run_policy *p)
 	p->state = NULL;
 }
 
-static int load(const char *path, struct policy **out, char *msg, size_t size)
+static int load(const char *path, struct policy **out, struct error *err)
 {
 	struct policy_errors errors = { 0 };
 	int r = policy_load(path, out, &errors);
@@ -35,8 +35,8 @@ static int load(const char *path, struct policy **out, char *msg, size_t size)
 			policy_error_format(&errors.items[0], first, sizeof(first));
 		else
 			snprintf(first, sizeof(first), "%s: %s", path, strerror(-r));
-		snprintf(msg, size, "--policy: %s%s", first,
-			 errors.count > 1 ? " (and more: run corral policy check)" : "");
+		error_set(err, 0, "load policy", "--policy: %s%s", first,
+			  errors.count > 1 ? " (and more: run corral policy check)" : "");
 	}
 	policy_errors_free(&errors);
 	return r;
@@ -64,40 +64,38 @@ static int adopt_mounts(struct run_options *opts, const struct jailspec *ps)
 	return 0;
 }
 
-int run_policy_apply(struct run_policy *p, struct run_options *opts, char *msg, size_t msg_size)
+int run_policy_apply(struct run_policy *p, struct run_options *opts, struct error *err)
 {
 	struct run_policy_state *s;
-	struct jail_error err;
+	struct jail_error jerr;
 	int r;
 
 	if (!opts->policy_path)
 		return 0;
 	s = calloc(1, sizeof(*s));
-	if (!s) {
-		snprintf(msg, msg_size, "out of memory");
-		return -ENOMEM;
-	}
+	if (!s)
+		return error_set_message(err, ENOMEM, "load policy", "out of memory");
 	p->state = s;
-	r = load(opts->policy_path, &s->policy, msg, msg_size);
+	r = load(opts->policy_path, &s->policy, err);
 	if (r < 0)
 		return -EINVAL;
 	/* without --profile: the tenant's plan's profile, or "default" */
 	r = jailspec_from_policy(&s->ps, &opts->spec, s->policy,
-				     opts->profile ? opts->profile : opts->user ? NULL : "default", opts->user, &err);
+				     opts->profile ? opts->profile : opts->user ? NULL : "default", opts->user, &jerr);
 	if (r < 0) {
-		snprintf(msg, msg_size, "--policy: %s", err.message);
+		jailspec_error_from_jail(err, &jerr);
+		error_prefix(err, "--policy");
 		return -EINVAL;
 	}
 	opts->spec = s->ps.spec;
-	if (adopt_mounts(opts, &s->ps) < 0) {
-		snprintf(msg, msg_size, "out of memory");
-		return -ENOMEM;
-	}
+	if (adopt_mounts(opts, &s->ps) < 0)
+		return error_set_message(err, ENOMEM, "copy profile mounts", "out of memory");
 	if (jailspec_needs_filter(&s->ps)) {
 		r = jail_filter_compile(opts->spec.seccomp, (const char *const *)s->ps.seccomp_allow,
-					(const char *const *)s->ps.seccomp_deny, &s->filter, &err);
+					(const char *const *)s->ps.seccomp_deny, &s->filter, &jerr);
 		if (r < 0) {
-			snprintf(msg, msg_size, "--policy: seccomp rules of the profile: %s", err.message);
+			jailspec_error_from_jail(err, &jerr);
+			error_prefix(err, "--policy: seccomp rules of the profile");
 			return -EINVAL;
 		}
 		opts->spec.filter = s->filter;

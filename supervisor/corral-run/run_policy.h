@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "supervisor/common/error.h"
 #include "supervisor/corral-run/run_args.h"
 
 struct run_policy {
@@ -16,8 +17,9 @@ struct run_policy {
 
 void run_policy_init(struct run_policy *p);
 /* If opts names a policy file, load it and apply profile/user to opts->spec.
- * -EINVAL with a message (all of the policy's errors) on failure. */
-int run_policy_apply(struct run_policy *p, struct run_options *opts, char *msg, size_t msg_size);
+ * -EINVAL (-ENOMEM) with err filled on failure: its message names the
+ * policy's first error, and says so when there are more. */
+int run_policy_apply(struct run_policy *p, struct run_options *opts, struct error *err);
 void run_policy_free(struct run_policy *p);
 
 #endif

@@ -18,7 +18,7 @@ static int request(struct connection *c, enum api_op op, json_t *fields, bool js
 	char *fields_text = fields ? json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	char *line = api_request_build(op, fields_text);
 	const char *code, *message;
-	char msg[512];
+	struct error cerr;
 	int r;
 
 	free(fields_text);
@@ -27,10 +27,10 @@ static int request(struct connection *c, enum api_op op, json_t *fields, bool js
 		fprintf(err, "corral: out of memory\n");
 		return CLI_EXIT_ERROR;
 	}
-	r = connection_call(c, line, resp, msg, sizeof(msg));
+	r = connection_call(c, line, resp, &cerr);
 	free(line);
 	if (r < 0) {
-		fprintf(err, "corral: %s\n", msg);
+		fprintf(err, "corral: %s\n", cerr.message);
 		return CLI_EXIT_UNREACHABLE;
 	}
 	if (json) {
@@ -204,12 +204,12 @@ int cli_run_command(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct cli_command cmd;
 	struct connection c;
-	char msg[512];
+	struct error e;
 	int r;
 
-	if (commands_parse(argc, argv, &cmd, msg, sizeof(msg)) < 0) {
+	if (commands_parse(argc, argv, &cmd, &e) < 0) {
 		fprintf(err, "corral %s: %s\nRun 'corral %s --help' for its options.\n",
-			argc > 0 ? argv[0] : "", msg, argc > 0 ? argv[0] : "");
+			argc > 0 ? argv[0] : "", e.message, argc > 0 ? argv[0] : "");
 		return CLI_EXIT_USAGE;
 	}
 	if (cmd.help) {
@@ -217,8 +217,8 @@ int cli_run_command(int argc, char **argv, FILE *out, FILE *err)
 		commands_free(&cmd);
 		return CLI_EXIT_OK;
 	}
-	if (connection_connect(&c, connection_socket_path(cmd.socket), msg, sizeof(msg)) < 0) {
-		fprintf(err, "corral: %s\n", msg);
+	if (connection_connect(&c, connection_socket_path(cmd.socket), &e) < 0) {
+		fprintf(err, "corral: %s\n", e.message);
 		commands_free(&cmd);
 		return CLI_EXIT_UNREACHABLE;
 	}

@@ -155,67 +155,58 @@ void commands_usage(FILE *out, const char *name)
 		CLIENT_SOCKET_ENV, CLIENT_DEFAULT_SOCKET);
 }
 
-__attribute__((format(printf, 3, 4)))
-static int usage_error(char *err, size_t size, const char *fmt, ...)
+/* A bad command line: err's message is what the user sees; -EINVAL. */
+__attribute__((format(printf, 2, 3)))
+static int usage_error(struct error *err, const char *fmt, ...)
 {
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(err, size, fmt, ap);
+	r = error_setv(err, 0, "parse command line", fmt, ap);
 	va_end(ap);
-	return -EINVAL;
+	return r;
 }
 
 /* Read all of path ("-": standard input), at most max bytes. */
-static int read_file(const char *path, size_t max, char **data, size_t *len, char *err,
-		     size_t err_size)
+static int read_file(const char *path, size_t max, char **data, size_t *len, struct error *err)
 {
-	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	char *buf = malloc(max + 1);
+	bool is_stdin = strcmp(path, "-") == 0;
+	/* standard input is not ours to close */
+	_cleanup_close_ int fd = is_stdin ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	int in = is_stdin ? STDIN_FILENO : fd;
 	size_t n = 0;
-	int r = 0;
 
-	if (fd < 0 || !buf) {
-		r = fd < 0 ? -errno : -ENOMEM;
-		free(buf);
-		if (fd > STDIN_FILENO)
-			close(fd);
-		usage_error(err, err_size, "--stdin %s: %s", path, strerror(-r));
-		return r;
-	}
+	if (in < 0)
+		return error_set(err, errno, "read stdin file", "--stdin %s", path);
+	buf = malloc(max + 1);
+	if (!buf)
+		return error_set(err, ENOMEM, "read stdin file", "--stdin %s", path);
 	while (n <= max) {
-		ssize_t got = read(fd, buf + n, max + 1 - n);
+		ssize_t got = read(in, buf + n, max + 1 - n);
 
 		if (got < 0 && errno == EINTR)
 			continue;
-		if (got < 0) {
-			r = -errno;
-			usage_error(err, err_size, "--stdin %s: %s", path, strerror(-r));
-			break;
-		}
+		if (got < 0)
+			return error_set(err, errno, "read stdin file", "--stdin %s", path);
 		if (got == 0)
 			break;
 		n += (size_t)got;
 	}
-	if (r == 0 && n > max)
-		r = usage_error(err, err_size, "--stdin %s: larger than %zu bytes, the most stdin "
-				"can carry", path, max);
-	if (fd != STDIN_FILENO)
-		close(fd);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	*data = buf;
+	if (n > max)
+		return usage_error(err, "--stdin %s: larger than %zu bytes, the most stdin can carry",
+				   path, max);
+	*data = TAKE_PTR(buf);
 	*len = n;
 	return 0;
 }
 
 static int parse_duration(const char *opt, const char *text, bool allow_zero, uint64_t *ms,
-			  char *err, size_t size)
+			  struct error *err)
 {
 	if (policy_parse_duration_ms(text, ms) < 0 || (*ms == 0 && !allow_zero))
-		return usage_error(err, size, "--%s: invalid duration '%s' (examples: 10, 1.5s, "
+		return usage_error(err, "--%s: invalid duration '%s' (examples: 10, 1.5s, "
 				   "500ms, 2m, 1h)", opt, text);
 	return 0;
 }
@@ -239,7 +230,7 @@ struct opts {
 };
 
 static int take_option(int o, const char *arg, struct opts *v, struct cli_command *cmd,
-		       char *err, size_t size)
+		       struct error *err)
 {
 	enum store_task_state st;
 
@@ -257,40 +248,39 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 	case O_HELP: cmd->help = true; break;
 	case O_TIMEOUT:
 		v->has_timeout = true;
-		return parse_duration("timeout", arg, cmd->op == API_OP_WAIT, &v->timeout_ms, err,
-				      size);
+		return parse_duration("timeout", arg, cmd->op == API_OP_WAIT, &v->timeout_ms, err);
 	case O_CPU_LIMIT:
 		v->has_cpu_limit = true;
-		return parse_duration("cpu-limit", arg, false, &v->cpu_limit_ms, err, size);
+		return parse_duration("cpu-limit", arg, false, &v->cpu_limit_ms, err);
 	case O_MEMORY:
 		v->has_memory = true;
 		if (policy_parse_size(arg, &v->memory_bytes) < 0 || v->memory_bytes == 0)
-			return usage_error(err, size, "--memory: invalid size '%s' (examples: 512K, "
+			return usage_error(err, "--memory: invalid size '%s' (examples: 512K, "
 					   "256M, 1G)", arg);
 		break;
 	case O_ENV:
 		if (!strchr(arg, '=') || arg[0] == '=')
-			return usage_error(err, size, "--env: '%s' is not NAME=VALUE", arg);
+			return usage_error(err, "--env: '%s' is not NAME=VALUE", arg);
 		if (!v->env)
 			v->env = json_array();
 		if (json_array_append_new(v->env, json_string(arg)) < 0)
-			return usage_error(err, size, "--env: '%s' is not valid UTF-8", arg);
+			return usage_error(err, "--env: '%s' is not valid UTF-8", arg);
 		break;
 	case O_STATE:
 		if (task_state_parse(arg, &st) < 0)
-			return usage_error(err, size, "--state: '%s' is not one of queued, running, "
+			return usage_error(err, "--state: '%s' is not one of queued, running, "
 					   "succeeded, failed, cancelled", arg);
 		v->state = arg;
 		break;
 	case O_LIMIT:
 		v->has_limit = true;
 		if (policy_parse_uint(arg, API_MAX_LIST_LIMIT, &v->limit) < 0 || v->limit == 0)
-			return usage_error(err, size, "--limit: '%s' is not a number from 1 to %d",
+			return usage_error(err, "--limit: '%s' is not a number from 1 to %d",
 					   arg, API_MAX_LIST_LIMIT);
 		break;
 	case O_MONTH:
 		if (!valid_month(arg))
-			return usage_error(err, size, "--month: '%s' is not YYYY-MM", arg);
+			return usage_error(err, "--month: '%s' is not YYYY-MM", arg);
 		v->month = arg;
 		break;
 	}
@@ -311,7 +301,7 @@ static void set_uint(json_t *o, const char *key, bool has, uint64_t value)
 
 /* Positional arguments and the options' values -> cmd->fields. */
 static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char **argv,
-			struct cli_command *cmd, char *err, size_t size)
+			struct cli_command *cmd, struct error *err)
 {
 	json_t *f = cmd->fields;
 	uint64_t id;
@@ -320,32 +310,32 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 
 	if (positional == TASK_ID) {
 		if (argc < 1)
-			return usage_error(err, size, "missing the task ID");
+			return usage_error(err, "missing the task ID");
 		if (argc > 1)
-			return usage_error(err, size, "unexpected argument '%s'", argv[1]);
+			return usage_error(err, "unexpected argument '%s'", argv[1]);
 		if (policy_parse_uint(argv[0], INT64_MAX, &id) < 0 || id == 0)
-			return usage_error(err, size, "'%s' is not a task ID (a positive number)",
+			return usage_error(err, "'%s' is not a task ID (a positive number)",
 					   argv[0]);
 		json_object_set_new(f, "id", json_integer((json_int_t)id));
 	} else if (positional == NO_ARGS && argc > 0) {
-		return usage_error(err, size, "unexpected argument '%s'", argv[0]);
+		return usage_error(err, "unexpected argument '%s'", argv[0]);
 	}
 	if (positional == COMMAND) {
 		json_t *a = json_array();
 
 		if (argc < 1) {
 			json_decref(a);
-			return usage_error(err, size, "missing the command to run "
+			return usage_error(err, "missing the command to run "
 					   "(corral submit [OPTIONS] -- CMD [ARGS...])");
 		}
 		if (argc > API_MAX_ARGS) {
 			json_decref(a);
-			return usage_error(err, size, "%d arguments; at most %d", argc, API_MAX_ARGS);
+			return usage_error(err, "%d arguments; at most %d", argc, API_MAX_ARGS);
 		}
 		json_object_set_new(f, "argv", a);
 		for (int i = 0; i < argc; i++)
 			if (json_array_append_new(a, json_string(argv[i])) < 0)
-				return usage_error(err, size, "argument %d is not valid UTF-8", i);
+				return usage_error(err, "argument %d is not valid UTF-8", i);
 	}
 	set_str(f, "user", v->user);
 	set_str(f, "profile", v->profile);
@@ -356,14 +346,14 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 		char *data = NULL;
 		size_t len = 0;
 		json_t *text;
-		int r = read_file(v->stdin_path, API_MAX_STDIN, &data, &len, err, size);
+		int r = read_file(v->stdin_path, API_MAX_STDIN, &data, &len, err);
 
 		if (r < 0)
 			return -EINVAL;     /* a usage error, whatever the errno */
 		text = json_stringn(data, len);
 		free(data);
 		if (!text)
-			return usage_error(err, size, "--stdin %s: not UTF-8 text (the protocol "
+			return usage_error(err, "--stdin %s: not UTF-8 text (the protocol "
 					   "carries stdin as a JSON string)", v->stdin_path);
 		json_object_set_new(f, "stdin", text);
 	}
@@ -380,7 +370,7 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 	return 0;
 }
 
-int commands_parse(int argc, char **argv, struct cli_command *cmd, char *err, size_t err_size)
+int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error *err)
 {
 	const struct cmd_spec *s = find_spec(argc > 0 ? argv[0] : NULL);
 	/* submit stops at CMD so its options stay its own */
@@ -390,7 +380,7 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, char *err, si
 
 	memset(cmd, 0, sizeof(*cmd));
 	if (!s)
-		return usage_error(err, err_size, "unknown command '%s'", argc > 0 ? argv[0] : "");
+		return usage_error(err, "unknown command '%s'", argc > 0 ? argv[0] : "");
 	cmd->op = s->op;
 	cmd->name = api_op_name(s->op);
 	cmd->fields = json_object();
@@ -403,22 +393,22 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, char *err, si
 			const char *bad = argv[optind - 1];
 
 			if (optopt >= O_USER && optopt <= O_HELP)
-				r = usage_error(err, err_size, "option '%s' needs a value", bad);
+				r = usage_error(err, "option '%s' needs a value", bad);
 			else if (optopt)
-				r = usage_error(err, err_size, "unknown option '-%c'", optopt);
+				r = usage_error(err, "unknown option '-%c'", optopt);
 			else
-				r = usage_error(err, err_size, "unknown option '%s'", bad);
+				r = usage_error(err, "unknown option '%s'", bad);
 			break;
 		}
 		if (o != O_SOCKET && o != O_HELP && !option_allowed(s, o)) {
-			r = usage_error(err, err_size, "option '%s' is not valid for corral %s",
+			r = usage_error(err, "option '%s' is not valid for corral %s",
 					argv[optind - 1], cmd->name);
 			break;
 		}
-		r = take_option(o, optarg, &v, cmd, err, err_size);
+		r = take_option(o, optarg, &v, cmd, err);
 	}
 	if (r == 0 && !cmd->help)
-		r = build_fields(s, &v, argc - optind, argv + optind, cmd, err, err_size);
+		r = build_fields(s, &v, argc - optind, argv + optind, cmd, err);
 	json_decref(v.env);
 	if (r < 0) {
 		json_decref(cmd->fields);

@@ -48,9 +48,9 @@ struct cli_command {
 };
 
 /* argv[0] is the command name.  0, or -EINVAL with the reason in err
- * (the caller prints "corral NAME: <err>" and exits CLI_EXIT_USAGE).
+ * (the caller prints "corral NAME: <err.message>" and exits CLI_EXIT_USAGE).
  * submit --stdin FILE reads FILE here.  Free with commands_free(). */
-int commands_parse(int argc, char **argv, struct cli_command *cmd, char *err, size_t err_size);
+int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error *err);
 void commands_free(struct cli_command *cmd);
 /* The request fields as a compact JSON object text (malloc'd). */
 char *commands_fields_json(const struct cli_command *cmd);

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "supervisor/common/macros.h"
 #include "supervisor/corral/connection.h"
 
 const char *connection_socket_path(const char *option)
@@ -36,37 +37,32 @@ void connection_attach(struct connection *c, int fd, const char *name)
 	set_name(c, name);
 }
 
-int connection_connect(struct connection *c, const char *path, char *err, size_t err_size)
+int connection_connect(struct connection *c, const char *path, struct error *err)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
 	const char *hint = "";
-	int fd, r;
+	int r;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	set_name(c, path);
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		snprintf(err, err_size, "cannot connect to %s: %s", path, strerror(ENAMETOOLONG));
-		return -ENAMETOOLONG;
-	}
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return error_set(err, ENAMETOOLONG, "connect", "cannot connect to %s", path);
 	memcpy(addr.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, err_size, "cannot create a Unix socket: %s", strerror(-r));
-		return r;
-	}
+	if (fd < 0)
+		return error_set(err, errno, "socket", "cannot create a Unix socket");
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		r = -errno;
-		close(fd);
 		if (r == -ENOENT || r == -ECONNREFUSED)
 			hint = " \u2014 is corrald running?";
 		else if (r == -EACCES || r == -EPERM)
 			hint = " \u2014 ask an operator for access to the socket";
-		snprintf(err, err_size, "cannot connect to %s: %s%s", path, strerror(-r), hint);
-		return r;
+		return error_set_message(err, r, "connect", "cannot connect to %s: %s%s", path,
+					 strerror(-r), hint);
 	}
-	c->fd = fd;
+	c->fd = TAKE_FD(fd);
 	return 0;
 }
 
@@ -80,19 +76,15 @@ void connection_close(struct connection *c)
 	c->len = c->cap = 0;
 }
 
-static int send_all(struct connection *c, const char *data, size_t len, char *err, size_t err_size)
+static int send_all(struct connection *c, const char *data, size_t len, struct error *err)
 {
 	while (len) {
 		ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			int r = -errno;
-
-			snprintf(err, err_size, "cannot send to corrald (%s): %s", c->path, strerror(-r));
-			return r;
-		}
+		if (n < 0)
+			return error_set(err, errno, "send", "cannot send to corrald (%s)", c->path);
 		data += n;
 		len -= (size_t)n;
 	}
@@ -100,7 +92,7 @@ static int send_all(struct connection *c, const char *data, size_t len, char *er
 }
 
 /* Read until the buffer holds a newline; its index in *eol. */
-static int read_line(struct connection *c, size_t *eol, char *err, size_t err_size)
+static int read_line(struct connection *c, size_t *eol, struct error *err)
 {
 	size_t scanned = 0;
 
@@ -113,43 +105,37 @@ static int read_line(struct connection *c, size_t *eol, char *err, size_t err_si
 			return 0;
 		}
 		scanned = c->len;
-		if (c->len >= CLIENT_MAX_RESPONSE) {
-			snprintf(err, err_size, "corrald (%s) sent a response longer than %u bytes",
-				 c->path, CLIENT_MAX_RESPONSE);
-			return -EMSGSIZE;
-		}
+		if (c->len >= CLIENT_MAX_RESPONSE)
+			return error_set_message(err, EMSGSIZE, "receive", "corrald (%s) sent a "
+						 "response longer than %u bytes", c->path,
+						 CLIENT_MAX_RESPONSE);
 		if (c->cap - c->len < 4096) {
 			size_t cap = c->cap ? c->cap * 2 : 65536;
 			char *p = realloc(c->buf, cap);
 
-			if (!p) {
-				snprintf(err, err_size, "out of memory reading a response");
-				return -ENOMEM;
-			}
+			if (!p)
+				return error_set_message(err, ENOMEM, "receive",
+							 "out of memory reading a response");
 			c->buf = p;
 			c->cap = cap;
 		}
 		n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			int r = -errno;
-
-			snprintf(err, err_size, "lost the connection to corrald (%s): %s", c->path,
-				 strerror(-r));
-			return r;
-		}
-		if (n == 0) {
-			snprintf(err, err_size, "corrald (%s) closed the connection%s", c->path,
-				 c->len ? " in the middle of a response" : " without a response");
-			return -ECONNRESET;
-		}
+		if (n < 0)
+			return error_set(err, errno, "receive", "lost the connection to corrald (%s)",
+					 c->path);
+		if (n == 0)
+			return error_set_message(err, ECONNRESET, "receive",
+						 "corrald (%s) closed the connection%s", c->path,
+						 c->len ? " in the middle of a response" :
+						 " without a response");
 		c->len += (size_t)n;
 	}
 }
 
-int connection_call(struct connection *c, const char *request_line, json_t **response, char *err,
-		size_t err_size)
+int connection_call(struct connection *c, const char *request_line, json_t **response,
+		    struct error *err)
 {
 	json_error_t jerr;
 	size_t eol = 0;
@@ -157,11 +143,11 @@ int connection_call(struct connection *c, const char *request_line, json_t **res
 	int r;
 
 	*response = NULL;
-	r = send_all(c, request_line, strlen(request_line), err, err_size);
+	r = send_all(c, request_line, strlen(request_line), err);
 	if (r == 0)
-		r = send_all(c, "\n", 1, err, err_size);
+		r = send_all(c, "\n", 1, err);
 	if (r == 0)
-		r = read_line(c, &eol, err, err_size);
+		r = read_line(c, &eol, err);
 	if (r < 0)
 		return r;
 	obj = json_loadb(c->buf, eol, JSON_ALLOW_NUL, &jerr);
@@ -169,9 +155,9 @@ int connection_call(struct connection *c, const char *request_line, json_t **res
 	memmove(c->buf, c->buf + eol + 1, c->len);
 	if (!json_is_object(obj)) {
 		json_decref(obj);
-		snprintf(err, err_size, "corrald (%s) sent a malformed response: %s", c->path,
-			 obj ? "not a JSON object" : jerr.text);
-		return -EPROTO;
+		return error_set_message(err, EPROTO, "decode response", "corrald (%s) sent a "
+					 "malformed response: %s", c->path,
+					 obj ? "not a JSON object" : jerr.text);
 	}
 	*response = obj;
 	return 0;

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "supervisor/common/error.h"
+
 #define CLIENT_DEFAULT_SOCKET "/run/corral/corrald.sock"
 #define CLIENT_SOCKET_ENV "CORRAL_SOCKET"
 /* Longest response line accepted (a list of 10000 tasks fits). */
@@ -26,20 +28,20 @@ struct connection {
  * set and non-empty, else CLIENT_DEFAULT_SOCKET. */
 const char *connection_socket_path(const char *option);
 
-/* Connect to the Unix socket at path.  0, or -errno with a message for the
- * user in err ("cannot connect to P: No such file or directory — is corrald
+/* Connect to the Unix socket at path.  0, or -errno with err's message for
+ * the user ("cannot connect to P: No such file or directory — is corrald
  * running?"). */
-int connection_connect(struct connection *c, const char *path, char *err, size_t err_size);
+int connection_connect(struct connection *c, const char *path, struct error *err);
 /* Use an already connected fd (tests: a socketpair); c owns it afterwards. */
 void connection_attach(struct connection *c, int fd, const char *name);
 void connection_close(struct connection *c);
 
 /* Send request_line (without newline; one is added) and read one response
- * line into *response (a JSON object).  0, or -errno with a message in err:
+ * line into *response (a JSON object).  0, or -errno with err filled:
  * -EPIPE/-ECONNRESET the daemon went away, -EPROTO a line that is not a
  * JSON object, -EMSGSIZE a line longer than CLIENT_MAX_RESPONSE. */
-int connection_call(struct connection *c, const char *request_line, json_t **response, char *err,
-		size_t err_size);
+int connection_call(struct connection *c, const char *request_line, json_t **response,
+		    struct error *err);
 
 /* If response is an error response, its code and message (never NULL) and
  * true; false for {"ok": true, ...}. */

@@ -281,7 +281,7 @@ static int cmd_reload(int argc, char **argv)
 	struct connection c;
 	json_t *resp = NULL;
 	const char *code, *message;
-	char err[512];
+	struct error err;
 	int rc = 0;
 
 	(void)argv;
@@ -289,12 +289,12 @@ static int cmd_reload(int argc, char **argv)
 		policy_usage(stderr);
 		return 2;
 	}
-	if (connection_connect(&c, connection_socket_path(NULL), err, sizeof(err)) < 0) {
-		fprintf(stderr, "corral: %s\n", err);
+	if (connection_connect(&c, connection_socket_path(NULL), &err) < 0) {
+		fprintf(stderr, "corral: %s\n", err.message);
 		return 69;
 	}
-	if (connection_call(&c, "{\"op\":\"policy_reload\"}", &resp, err, sizeof(err)) < 0) {
-		fprintf(stderr, "corral: %s\n", err);
+	if (connection_call(&c, "{\"op\":\"policy_reload\"}", &resp, &err) < 0) {
+		fprintf(stderr, "corral: %s\n", err.message);
 		rc = 69;
 	} else if (connection_response_error(resp, &code, &message)) {
 		fprintf(stderr, "corral: %s: %s\n", code, message);

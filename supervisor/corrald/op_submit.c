@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "supervisor/common/error.h"
 #include "supervisor/common/log.h"
 #include "supervisor/common/macros.h"
 #include "supervisor/corrald/corrald.h"
@@ -163,7 +164,7 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	st.submitted_at_us = (int64_t)daemon_now_us(d);
 	r = daemon_batch(d) ? store_submit(d->store, &st, &id, &serr) : -EIO;
 	if (r == -EIO && !d->batch_open)
-		snprintf(serr.message, sizeof(serr.message), "cannot begin a store transaction");
+		error_set_message(&serr, EIO, "begin transaction", "cannot begin a store transaction");
 	if (r < 0) {
 		if (stdin_path)
 			unlink(stdin_path);

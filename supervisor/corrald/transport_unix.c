@@ -210,15 +210,16 @@ static void handle_line(struct daemon *d, struct client *c, const char *line, si
 {
 	struct api_request req;
 	enum api_error_code code = API_ERR_NONE;
-	char msg[512];
+	struct error err;
 
 	while (len && line[len - 1] == '\r')
 		len--;
 	if (len == 0)
 		return;
 	memset(&req, 0, sizeof(req));
-	if (api_request_parse(line, len, &req, &code, msg, sizeof(msg)) < 0) {
-		ops_reply(c->sink, api_response_error(req.tag_json, code ? code : API_ERR_BAD_REQUEST, msg));
+	if (api_request_parse(line, len, &req, &code, &err) < 0) {
+		ops_reply(c->sink, api_response_error(req.tag_json, code ? code : API_ERR_BAD_REQUEST,
+						      err.message));
 		api_request_free(&req);
 		return;
 	}

@@ -225,3 +225,13 @@ void jailspec_free(struct jailspec *ps)
 	free(ps->hostname);
 	memset(ps, 0, sizeof(*ps));
 }
+
+int jailspec_error_from_jail(struct error *err, const struct jail_error *jerr)
+{
+	if (err) {
+		err->err = jerr->err;
+		snprintf(err->step, sizeof(err->step), "%s", jerr->step);
+		snprintf(err->message, sizeof(err->message), "%s", jerr->message);
+	}
+	return jerr->err ? -jerr->err : -EINVAL;
+}

@@ -32,6 +32,7 @@
 
 #include "policy/policy.h"
 #include "runner/jail.h"
+#include "supervisor/common/error.h"
 
 struct jailspec {
 	struct jail_spec spec;       /* mounts, env, cwd, hostname point below */
@@ -70,5 +71,9 @@ bool jailspec_needs_filter(const struct jailspec *ps);
 
 /* Free what ps owns and zero it.  Safe on a zeroed struct. */
 void jailspec_free(struct jailspec *ps);
+
+/* The runner's error as the supervisor's (err may be NULL): the same errno,
+ * step and message.  Returns -jerr->err, or -EINVAL when it has none. */
+int jailspec_error_from_jail(struct error *err, const struct jail_error *jerr);
 
 #endif

@@ -15,9 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct api_request req = { 0 };
 	enum api_error_code code = API_ERR_NONE;
-	char msg[512];
+	struct error err;
 
-	if (api_request_parse((const char *)data, size, &req, &code, msg, sizeof(msg)) == 0) {
+	if (api_request_parse((const char *)data, size, &req, &code, &err) == 0) {
 		char *line = api_response_ok(req.tag_json, "{\"x\":1}");
 
 		free(line);

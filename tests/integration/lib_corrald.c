@@ -79,7 +79,7 @@ int corrald_spawn(struct corrald *d, double clock_offset_s)
 	}
 	d->pid = pid;
 	for (unsigned waited = 0; waited < START_TIMEOUT_MS; waited += 10) {
-		char err[256];
+		struct error err;
 		json_t *r;
 		int status;
 
@@ -93,7 +93,7 @@ int corrald_spawn(struct corrald *d, double clock_offset_s)
 					corrald_log_tail(d));
 			return -ECHILD;
 		}
-		if (connection_connect(&d->conn, d->socket, err, sizeof(err)) == 0) {
+		if (connection_connect(&d->conn, d->socket, &err) == 0) {
 			d->connected = true;
 			r = corrald_call(d, "{\"op\":\"ping\"}");
 			if (r && !corrald_error_code(r)) {
@@ -391,7 +391,8 @@ const char *corrald_log_tail(struct corrald *d)
 
 json_t *corrald_call(struct corrald *d, const char *fmt, ...)
 {
-	char *line = NULL, err[512];
+	char *line = NULL;
+	struct error err;
 	json_t *response = NULL;
 	va_list ap;
 	int r;
@@ -402,15 +403,15 @@ json_t *corrald_call(struct corrald *d, const char *fmt, ...)
 	if (r < 0)
 		return NULL;
 	if (!d->connected) {
-		if (connection_connect(&d->conn, d->socket, err, sizeof(err)) < 0) {
-			fprintf(stderr, "corrald_call: %s\n", err);
+		if (connection_connect(&d->conn, d->socket, &err) < 0) {
+			fprintf(stderr, "corrald_call: %s\n", err.message);
 			free(line);
 			return NULL;
 		}
 		d->connected = true;
 	}
-	if (connection_call(&d->conn, line, &response, err, sizeof(err)) < 0) {
-		fprintf(stderr, "corrald_call: %s\n", err);
+	if (connection_call(&d->conn, line, &response, &err) < 0) {
+		fprintf(stderr, "corrald_call: %s\n", err.message);
 		connection_close(&d->conn);
 		d->connected = false;
 		response = NULL;
@@ -520,19 +521,19 @@ int corrald_calls_as(struct corrald *d, uid_t uid, gid_t gid, const char *const 
 		return -errno;
 	if (pid == 0) {
 		struct connection c;
-		char err[256];
+		struct error err;
 		FILE *w = fdopen(fds[1], "w");
 
 		close(fds[0]);
 		if (!w || setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
 			_exit(2);
-		if (connection_connect(&c, d->socket, err, sizeof(err)) < 0)
+		if (connection_connect(&c, d->socket, &err) < 0)
 			_exit(3);
 		for (size_t k = 0; k < n; k++) {
 			json_t *r = NULL;
 			char *text;
 
-			if (connection_call(&c, lines[k], &r, err, sizeof(err)) < 0)
+			if (connection_call(&c, lines[k], &r, &err) < 0)
 				_exit(4);
 			text = json_dumps(r, JSON_COMPACT);
 			fprintf(w, "%s\n", text ? text : "null");

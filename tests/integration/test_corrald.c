@@ -461,7 +461,7 @@ static void test_line_just_over_the_limit_is_too_large(void **state)
 	char *buf = malloc(head + tail + 1);
 	struct connection c;
 	json_t *r = NULL;
-	char err[256];
+	struct error err;
 	int fd;
 
 	(void)state;
@@ -486,7 +486,7 @@ static void test_line_just_over_the_limit_is_too_large(void **state)
 	assert_int_equal(write(fd, buf + head, tail), (ssize_t)tail);
 	free(buf);
 	connection_attach(&c, fd, "raw");
-	assert_int_equal(connection_call(&c, "{\"op\":\"ping\",\"tag\":\"after\"}", &r, err, sizeof(err)), 0);
+	assert_int_equal(connection_call(&c, "{\"op\":\"ping\",\"tag\":\"after\"}", &r, &err), 0);
 	assert_string_equal(corrald_error_code(r), "too_large");
 	json_decref(r);
 	connection_close(&c);

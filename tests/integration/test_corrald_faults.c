@@ -170,12 +170,13 @@ static void submitter(int user, const char *acks_path, unsigned seed)
 			"i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done",
 			"exec sleep 0.05",
 		};
-		char line[512], err[256], rec[64];
+		char line[512], rec[64];
+		struct error err;
 		json_t *r = NULL;
 		const char *code, *message;
 
 		while (!connected) {
-			if (connection_connect(&c, daemon_.socket, err, sizeof(err)) == 0)
+			if (connection_connect(&c, daemon_.socket, &err) == 0)
 				connected = true;
 			else
 				sleep_ms(5);
@@ -184,7 +185,7 @@ static void submitter(int user, const char *acks_path, unsigned seed)
 			 "{\"op\":\"submit\",\"user\":\"u%d\",\"argv\":[\"/bin/sh\",\"-c\","
 			 "\"echo t%d-%d >> /shared/ran; %s\"]}",
 			 user, user, seq, work[seq % 3]);
-		if (connection_call(&c, line, &r, err, sizeof(err)) < 0) {
+		if (connection_call(&c, line, &r, &err) < 0) {
 			connection_close(&c);
 			connected = false;
 			continue;  /* no answer: stored or not, we may not count it */

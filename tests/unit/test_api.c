@@ -20,13 +20,13 @@
 struct parsed {
 	struct api_request req;
 	enum api_error_code code;
-	char msg[512];
+	struct error err;
 	int r;
 };
 
 static void parse_len(struct parsed *p, const char *line, size_t len)
 {
-	p->r = api_request_parse(line, len, &p->req, &p->code, p->msg, sizeof(p->msg));
+	p->r = api_request_parse(line, len, &p->req, &p->code, &p->err);
 }
 
 static void parse(struct parsed *p, const char *line)
@@ -40,9 +40,10 @@ static void assert_refused(const char *line, enum api_error_code code, const cha
 	struct parsed p;
 
 	parse(&p, line);
-	if (p.r != -EINVAL || p.code != code || !strstr(p.msg, needle))
-		fail_msg("%s -> r=%d code=%s msg='%s' (wanted %s containing '%s')", line, p.r,
-			 api_error_name(p.code), p.msg, api_error_name(code), needle);
+	if (p.r != -EINVAL || p.code != code || !strstr(p.err.message, needle) || !p.err.step[0])
+		fail_msg("%s -> r=%d code=%s msg='%s' step='%s' (wanted %s containing '%s')", line,
+			 p.r, api_error_name(p.code), p.err.message, p.err.step, api_error_name(code),
+			 needle);
 	api_request_free(&p.req);
 }
 
@@ -50,7 +51,7 @@ static void assert_accepted(struct parsed *p, const char *line)
 {
 	parse(p, line);
 	if (p->r != 0)
-		fail_msg("%s -> %s: %s", line, api_error_name(p->code), p->msg);
+		fail_msg("%s -> %s: %s", line, api_error_name(p->code), p->err.message);
 }
 
 /* ---- errors --------------------------------------------------------------- */
@@ -63,7 +64,8 @@ static void test_line_longer_than_max_is_too_large_before_parsing(void **state)
 	parse_len(&p, "{", (size_t)API_MAX_LINE + 1);
 	assert_int_equal(p.r, -EINVAL);
 	assert_int_equal(p.code, API_ERR_TOO_LARGE);
-	assert_non_null(strstr(p.msg, "at most"));
+	assert_non_null(strstr(p.err.message, "at most"));
+	assert_string_equal(p.err.step, "read request");
 	api_request_free(&p.req);
 }
 
@@ -119,6 +121,29 @@ static void test_field_of_another_op_is_unknown(void **state)
 {
 	assert_refused("{\"op\": \"ping\", \"id\": 1}", API_ERR_BAD_REQUEST,
 		       "unknown field 'id' for op ping");
+}
+
+static void test_error_step_names_the_parse_step(void **state)
+{
+	static const struct { const char *line, *step; } cases[] = {
+		{ "{\"op\": ", "read request" },
+		{ "{\"op\": \"frob\"}", "read op" },
+		{ "{\"op\": \"status\", \"id\": \"x\"}", "read fields" },
+		{ "{\"op\": \"status\"}", "read fields" },
+	};
+	struct parsed p;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse(&p, cases[i].line);
+		assert_int_equal(p.r, -EINVAL);
+		assert_string_equal(p.err.step, cases[i].step);
+		assert_int_equal(p.err.err, 0);   /* no errno text in a wire message */
+		api_request_free(&p.req);
+	}
+	assert_accepted(&p, "{\"op\": \"ping\"}");
+	assert_int_equal(p.code, API_ERR_NONE);
+	assert_string_equal(p.err.message, "");
+	api_request_free(&p.req);
 }
 
 static void test_duplicate_key_is_bad_request(void **state)
@@ -813,6 +838,7 @@ int main(void)
 		cmocka_unit_test(test_op_not_a_string_is_bad_request),
 		cmocka_unit_test(test_unknown_op_lists_the_ops),
 		cmocka_unit_test(test_unknown_field_is_named),
+		cmocka_unit_test(test_error_step_names_the_parse_step),
 		cmocka_unit_test(test_field_of_another_op_is_unknown),
 		cmocka_unit_test(test_duplicate_key_is_bad_request),
 		cmocka_unit_test(test_argv_not_an_array_is_bad_request),

@@ -30,12 +30,12 @@
 static void assert_fields(int argc, char **argv, const char *expected, struct cli_command *out)
 {
 	struct cli_command cmd;
-	char err[256] = "";
+	struct error err = { 0 };
 	json_t *want, *got;
 	char *text;
 
-	if (commands_parse(argc, argv, &cmd, err, sizeof(err)) != 0)
-		fail_msg("corral %s: %s", argv[0], err);
+	if (commands_parse(argc, argv, &cmd, &err) != 0)
+		fail_msg("corral %s: %s", argv[0], err.message);
 	text = commands_fields_json(&cmd);
 	want = json_loads(expected, 0, NULL);
 	got = json_loads(text, 0, NULL);
@@ -54,11 +54,12 @@ static void assert_fields(int argc, char **argv, const char *expected, struct cl
 static void assert_usage_error(int argc, char **argv, const char *needle)
 {
 	struct cli_command cmd;
-	char err[256] = "";
+	struct error err = { 0 };
 
-	assert_int_equal(commands_parse(argc, argv, &cmd, err, sizeof(err)), -EINVAL);
-	if (!strstr(err, needle))
-		fail_msg("corral %s: '%s' lacks '%s'", argv[0], err, needle);
+	assert_int_equal(commands_parse(argc, argv, &cmd, &err), -EINVAL);
+	if (!strstr(err.message, needle))
+		fail_msg("corral %s: '%s' lacks '%s'", argv[0], err.message, needle);
+	assert_true(err.step[0] != '\0');
 	assert_null(cmd.fields);
 }
 
@@ -307,9 +308,9 @@ static void test_help_is_a_flag(void **state)
 {
 	char *argv[] = { "wait", "--help" };
 	struct cli_command cmd;
-	char err[256];
+	struct error err;
 
-	assert_int_equal(commands_parse(ARGC(argv), argv, &cmd, err, sizeof(err)), 0);
+	assert_int_equal(commands_parse(ARGC(argv), argv, &cmd, &err), 0);
 	assert_true(cmd.help);
 	commands_free(&cmd);
 }
@@ -793,17 +794,18 @@ static void test_client_call_on_socketpair(void **state)
 	int sv[2];
 	struct connection c;
 	json_t *resp = NULL;
-	char err[256], line[256];
+	struct error err;
+	char line[256];
 	static const char replies[] = "{\"ok\":true,\"n\":1}\n{\"ok\":true,\"n\":2}\n";
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	/* both replies at once: the second must stay buffered for the second call */
 	assert_int_equal(write(sv[1], replies, strlen(replies)), (ssize_t)strlen(replies));
 	connection_attach(&c, sv[0], "pair");
-	assert_int_equal(connection_call(&c, "{\"op\":\"ping\"}", &resp, err, sizeof(err)), 0);
+	assert_int_equal(connection_call(&c, "{\"op\":\"ping\"}", &resp, &err), 0);
 	assert_int_equal(json_integer_value(json_object_get(resp, "n")), 1);
 	json_decref(resp);
-	assert_int_equal(connection_call(&c, "{\"op\":\"version\"}", &resp, err, sizeof(err)), 0);
+	assert_int_equal(connection_call(&c, "{\"op\":\"version\"}", &resp, &err), 0);
 	assert_int_equal(json_integer_value(json_object_get(resp, "n")), 2);
 	json_decref(resp);
 	assert_true(read_request(sv[1], line, sizeof(line)));
@@ -819,16 +821,31 @@ static void test_client_call_rejects_garbage(void **state)
 	int sv[2];
 	struct connection c;
 	json_t *resp = NULL;
-	char err[256];
+	struct error err;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(write(sv[1], "hello\n", 6), 6);
 	connection_attach(&c, sv[0], "pair");
-	assert_int_equal(connection_call(&c, "{\"op\":\"ping\"}", &resp, err, sizeof(err)), -EPROTO);
+	assert_int_equal(connection_call(&c, "{\"op\":\"ping\"}", &resp, &err), -EPROTO);
 	assert_null(resp);
-	assert_non_null(strstr(err, "malformed response"));
+	assert_non_null(strstr(err.message, "malformed response"));
+	assert_int_equal(err.err, EPROTO);
+	assert_string_equal(err.step, "decode response");
 	close(sv[1]);
 	connection_close(&c);
+}
+
+static void test_connect_error_keeps_errno_step_and_hint(void **state)
+{
+	struct connection c;
+	struct error err;
+
+	assert_int_equal(connection_connect(&c, "/tmp/corral-test-none/corrald.sock", &err), -ENOENT);
+	assert_int_equal(err.err, ENOENT);
+	assert_string_equal(err.step, "connect");
+	assert_string_equal(err.message, "cannot connect to /tmp/corral-test-none/corrald.sock: "
+					 "No such file or directory \u2014 is corrald running?");
+	assert_int_equal(c.fd, -1);
 }
 
 int main(void)
@@ -888,6 +905,7 @@ int main(void)
 		cmocka_unit_test(test_missing_socket_says_is_corrald_running),
 		cmocka_unit_test(test_client_call_on_socketpair),
 		cmocka_unit_test(test_client_call_rejects_garbage),
+		cmocka_unit_test(test_connect_error_keeps_errno_step_and_hint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

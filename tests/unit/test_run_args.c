@@ -20,7 +20,7 @@
 
 #define ARGV(...) ((char *[]){ "corral-run", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "corral-run", __VA_ARGS__ }) / sizeof(char *)))
-#define PARSE(o, msg, ...) run_args_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), o, msg, sizeof(msg))
+#define PARSE(o, err, ...) run_args_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), o, err)
 
 static void test_sizes_parse_binary_units(void **state)
 {
@@ -83,10 +83,10 @@ static void test_cpus_parse_to_millis_and_zero_is_refused(void **state)
 static void test_flags_fill_the_spec(void **state)
 {
 	struct run_options o;
-	char msg[256];
+	struct error err;
 
 	run_args_init(&o);
-	assert_int_equal(PARSE(&o, msg, "--memory", "256M", "--pids", "32", "--cpus", "0.5", "--time", "2s",
+	assert_int_equal(PARSE(&o, &err, "--memory", "256M", "--pids", "32", "--cpus", "0.5", "--time", "2s",
 			       "--wall-time", "1m", "--output-limit", "1K", "--seccomp", "strict", "--hostname",
 			       "h", "--env", "A=1", "--tmpfs", "/scratch:1M", "--ro-bind", "/usr:/opt/usr",
 			       "--json", "--", "/bin/echo", "hi"), 0);
@@ -115,104 +115,107 @@ static void test_flags_fill_the_spec(void **state)
 static void test_negative_memory_is_refused(void **state)
 {
 	struct run_options o;
-	char msg[256];
+	struct error err;
 
 	run_args_init(&o);
-	assert_int_equal(PARSE(&o, msg, "--memory", "-5", "--", "true"), -EINVAL);
-	assert_non_null(strstr(msg, "--memory: '-5' is not a size"));
+	assert_int_equal(PARSE(&o, &err, "--memory", "-5", "--", "true"), -EINVAL);
+	assert_non_null(strstr(err.message, "--memory: '-5' is not a size"));
 	run_args_free(&o);
 }
 
 static void test_zero_cpus_is_refused(void **state)
 {
 	struct run_options o;
-	char msg[256];
+	struct error err;
 
 	run_args_init(&o);
-	assert_int_equal(PARSE(&o, msg, "--cpus", "0", "--", "true"), -EINVAL);
-	assert_non_null(strstr(msg, "--cpus"));
+	assert_int_equal(PARSE(&o, &err, "--cpus", "0", "--", "true"), -EINVAL);
+	assert_non_null(strstr(err.message, "--cpus"));
 	run_args_free(&o);
 }
 
 static void test_unknown_seccomp_profile_is_refused(void **state)
 {
 	struct run_options o;
-	char msg[256];
+	struct error err;
 
 	run_args_init(&o);
-	assert_int_equal(PARSE(&o, msg, "--seccomp", "lax", "--", "true"), -EINVAL);
-	assert_non_null(strstr(msg, "unknown profile 'lax'"));
+	assert_int_equal(PARSE(&o, &err, "--seccomp", "lax", "--", "true"), -EINVAL);
+	assert_non_null(strstr(err.message, "unknown profile 'lax'"));
 	run_args_free(&o);
 }
 
 static void test_missing_bind_source_is_refused(void **state)
 {
 	struct run_options o;
-	char msg[256];
+	struct error err;
 
 	run_args_init(&o);
-	assert_int_equal(PARSE(&o, msg, "--bind", "/no/such/path:/x", "--", "true"), -EINVAL);
-	assert_non_null(strstr(msg, "/no/such/path"));
-	assert_non_null(strstr(msg, "No such file or directory"));
+	assert_int_equal(PARSE(&o, &err, "--bind", "/no/such/path:/x", "--", "true"), -EINVAL);
+	assert_non_null(strstr(err.message, "/no/such/path"));
+	assert_non_null(strstr(err.message, "No such file or directory"));
+	assert_int_equal(err.err, ENOENT);          /* the runner's error, carried over */
+	assert_string_equal(err.step, "spec");
 	run_args_free(&o);
 }
 
 static void test_relative_bind_source_is_refused(void **state)
 {
 	struct run_options o;
-	char msg[256];
+	struct error err;
 
 	run_args_init(&o);
-	assert_int_equal(PARSE(&o, msg, "--ro-bind", "usr", "--", "true"), -EINVAL);
-	assert_non_null(strstr(msg, "must be an absolute path"));
+	assert_int_equal(PARSE(&o, &err, "--ro-bind", "usr", "--", "true"), -EINVAL);
+	assert_non_null(strstr(err.message, "must be an absolute path"));
 	run_args_free(&o);
 }
 
 static void test_unknown_flag_and_missing_value_are_refused(void **state)
 {
 	struct run_options o;
-	char msg[256];
+	struct error err;
 
 	run_args_init(&o);
-	assert_int_equal(PARSE(&o, msg, "--frobnicate", "--", "true"), -EINVAL);
-	assert_non_null(strstr(msg, "unknown option '--frobnicate'"));
+	assert_int_equal(PARSE(&o, &err, "--frobnicate", "--", "true"), -EINVAL);
+	assert_non_null(strstr(err.message, "unknown option '--frobnicate'"));
+	assert_string_equal(err.step, "parse command line");
 	run_args_free(&o);
 	run_args_init(&o);
-	assert_int_equal(PARSE(&o, msg, "--memory"), -EINVAL);
-	assert_non_null(strstr(msg, "needs a value"));
+	assert_int_equal(PARSE(&o, &err, "--memory"), -EINVAL);
+	assert_non_null(strstr(err.message, "needs a value"));
 	run_args_free(&o);
 }
 
 static void test_no_command_is_refused(void **state)
 {
 	struct run_options o;
-	char msg[256];
+	struct error err;
 
 	run_args_init(&o);
-	assert_int_equal(PARSE(&o, msg, "--memory", "1G"), -EINVAL);
-	assert_non_null(strstr(msg, "no command given"));
+	assert_int_equal(PARSE(&o, &err, "--memory", "1G"), -EINVAL);
+	assert_non_null(strstr(err.message, "no command given"));
 	run_args_free(&o);
 }
 
 static void test_bad_env_is_refused(void **state)
 {
 	struct run_options o;
-	char msg[256];
+	struct error err;
 
 	run_args_init(&o);
-	assert_int_equal(PARSE(&o, msg, "--env", "NOVALUE", "--", "true"), -EINVAL);
-	assert_non_null(strstr(msg, "expected KEY=VALUE"));
+	assert_int_equal(PARSE(&o, &err, "--env", "NOVALUE", "--", "true"), -EINVAL);
+	assert_non_null(strstr(err.message, "expected KEY=VALUE"));
 	run_args_free(&o);
 }
 
 static void test_absurd_memory_is_refused_by_spec_validation(void **state)
 {
 	struct run_options o;
-	char msg[256];
+	struct error err;
 
 	run_args_init(&o);
-	assert_int_equal(PARSE(&o, msg, "--memory", "5000P", "--", "true"), -EINVAL);
-	assert_non_null(strstr(msg, "outside 1M..1P"));
+	assert_int_equal(PARSE(&o, &err, "--memory", "5000P", "--", "true"), -EINVAL);
+	assert_non_null(strstr(err.message, "outside 1M..1P"));
 	run_args_free(&o);
 }
 
@@ -300,16 +303,16 @@ static void test_policy_profile_and_plan_fill_the_spec_and_flags_override(void *
 	char path[128];
 	struct run_options o;
 	struct run_policy p;
-	char msg[256];
+	struct error err;
 
 	write_policy(path, sizeof(path));
 	run_args_init(&o);
 	run_policy_init(&p);
 	char *argv[] = { "corral-run", "--policy", path, "--user", "alice", "--pids", "8", "--tmpfs", "/x",
 			 "--", "true", NULL };
-	assert_int_equal(run_args_scan_policy(11, argv, &o, msg, sizeof(msg)), 0);
-	assert_int_equal(run_policy_apply(&p, &o, msg, sizeof(msg)), 0);
-	assert_int_equal(run_args_parse(11, argv, &o, msg, sizeof(msg)), 0);
+	assert_int_equal(run_args_scan_policy(11, argv, &o, &err), 0);
+	assert_int_equal(run_policy_apply(&p, &o, &err), 0);
+	assert_int_equal(run_args_parse(11, argv, &o, &err), 0);
 	assert_int_equal(o.spec.memory_bytes, 64u << 20);
 	assert_int_equal(o.spec.cpu_millis, 500);
 	assert_int_equal(o.spec.wall_time_ms, 7000);
@@ -328,7 +331,7 @@ static void test_bad_policy_file_is_refused_with_file_and_line(void **state)
 	char path[128];
 	struct run_options o;
 	struct run_policy p;
-	char msg[512];
+	struct error err;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/tmp/corral-runpol-bad-%d.conf", (int)getpid());
@@ -339,10 +342,12 @@ static void test_bad_policy_file_is_refused_with_file_and_line(void **state)
 	run_args_init(&o);
 	run_policy_init(&p);
 	char *argv[] = { "corral-run", "--policy", path, "--", "true", NULL };
-	assert_int_equal(run_args_scan_policy(5, argv, &o, msg, sizeof(msg)), 0);
-	assert_int_equal(run_policy_apply(&p, &o, msg, sizeof(msg)), -EINVAL);
-	assert_non_null(strstr(msg, ":2:"));
-	assert_non_null(strstr(msg, "memroy"));
+	assert_int_equal(run_args_scan_policy(5, argv, &o, &err), 0);
+	assert_int_equal(run_policy_apply(&p, &o, &err), -EINVAL);
+	assert_non_null(strstr(err.message, ":2:"));
+	assert_non_null(strstr(err.message, "memroy"));
+	assert_true(strncmp(err.message, "--policy: ", 10) == 0);
+	assert_string_equal(err.step, "load policy");
 	run_policy_free(&p);
 	run_args_free(&o);
 	unlink(path);
