@@ -25,8 +25,10 @@
 
 #include <sqlite3.h>
 
-#include "tests/integration/lib_common.h"
-#include "tests/integration/lib_corrald.h"
+#include "tests/lib/test.h"
+#include "tests/lib/corrald.h"
+#include "tests/lib/corrald_inspect.h"
+#include "tests/lib/corrald_socket.h"
 
 #define UID_FIRST 4200128u
 #define UID_LAST 4200191u
