@@ -58,7 +58,7 @@ RUNNER_SRC     := $(sort $(wildcard runner/*.c))
 POLICY_SRC     := $(sort $(wildcard policy/*.c))
 UNIT_SRC       := $(sort $(wildcard tests/unit/test_*.c))
 INTEG_SRC      := $(sort $(wildcard tests/integration/test_*.c))
-INTEG_LIB_SRC  := $(sort $(wildcard tests/integration/lib_*.c))
+TESTLIB_SRC    := $(sort $(wildcard tests/lib/*.c))
 PROBE_SRC      := $(sort $(wildcard tests/integration/probes/*.c))
 BENCH_SRC      := $(sort $(wildcard tests/bench/bench_*.c))
 FUZZ_SRC       := $(sort $(wildcard tests/fuzz/*_fuzz.c))
@@ -75,6 +75,8 @@ $(foreach d,$(SUP_LIBRARIES) $(SUP_PROGRAMS),$(eval $(d)_OBJ := $(call obj,$(fil
 
 RUNNER_LIB     := $(BUILD)/librunner.a
 POLICY_LIB     := $(BUILD)/libpolicy.a
+# tests/lib/: what unit tests, integration tests and benchmarks share
+TEST_LIB       := $(BUILD)/libtest.a
 SUP_LIBS       := $(foreach d,$(SUP_LIBRARIES),$(BUILD)/lib$(d).a)
 PROGRAM_LIBS   := $(foreach d,$(SUP_PROGRAMS),$(BUILD)/lib$(d).a)
 ALL_LIBS       := $(PROGRAM_LIBS) $(SUP_LIBS) $(POLICY_LIB) $(RUNNER_LIB)
@@ -119,6 +121,8 @@ $(RUNNER_LIB): $(call obj,$(RUNNER_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
 $(POLICY_LIB): $(call obj,$(POLICY_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
+$(TEST_LIB): $(call obj,$(TESTLIB_SRC))
+	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
 define sup_archive
 $(BUILD)/lib$(1).a: $$($(1)_OBJ)
 	@mkdir -p $$(dir $$@); rm -f $$@; ar rcs $$@ $$^
@@ -132,9 +136,9 @@ $(BUILD)/%: $(BUILD)/supervisor/%/main.o $(BUILD)/lib%.a $(SUP_LIBS) $(POLICY_LI
 # Unit tests: cmocka, no root.  A test may list linker wraps in a first-line
 # comment "/* wrap: sym1 sym2 */"; they become -Wl,--wrap=sym.
 wraps = $(foreach s,$(shell sed -n '1s|^/\* wrap: \(.*\) \*/$$|\1|p' $(1)),-Wl,--wrap=$(s))
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(ALL_LIBS)
-	$(CC) $(ALL_LDFLAGS) $(call wraps,tests/unit/$*.c) -o $@ $< $(ALL_LIBS) $(LIBS) $(CMOCKA_LIBS)
-$(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(call obj,$(INTEG_LIB_SRC)) $(ALL_LIBS)
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TEST_LIB) $(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) $(call wraps,tests/unit/$*.c) -o $@ $< $(TEST_LIB) $(ALL_LIBS) $(LIBS) $(CMOCKA_LIBS)
+$(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(TEST_LIB) $(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 # Probes run inside jails: hostile little programs; static so they need no
 # libraries from the jail's view of /usr.
@@ -145,8 +149,8 @@ $(BUILD)/tests/probes/%: tests/integration/probes/%.c
 $(BUILD)/tests/helpers/%: $(BUILD)/tests/integration/helpers/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
-$(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(ALL_LIBS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(TEST_LIB) $(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
 tests: $(PROGRAMS) $(INIT_PROGRAM) $(UNIT_BINS) $(INTEG_BINS) $(PROBE_BINS) $(HELPER_BINS) $(BENCH_BINS)
 

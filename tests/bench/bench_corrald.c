@@ -22,10 +22,7 @@
  *               kill_grace 0 = the policy's minimum): ended_at - started_at - 1 s.
  *   rss         VmRSS of corrald idle, then with 100,000 queued tasks.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -34,35 +31,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "tests/lib/corrald.h"
+#include "tests/lib/corrald_inspect.h"
+#include "tests/lib/corrald_socket.h"
+#include "tests/lib/test.h"
+
 #define CLIENTS 4
 #define RUNS 5
-
-struct bench_daemon {
-	pid_t pid;
-	char dir[64], socket[128], policy[128], log[128], cgroup_parent[64];
-};
 
 struct conn {
 	int fd;
 	char *buf;
 	size_t len, cap;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static long long wall_us(void)
 {
@@ -84,7 +71,7 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-/* ---- connections -------------------------------------------------------- */
+/* ---- pipelined connections (the lib's calls wait for each answer) -------- */
 
 static int conn_open(struct conn *c, const char *path)
 {
@@ -112,17 +99,10 @@ static void conn_close(struct conn *c)
 
 static void conn_write(struct conn *c, const char *data, size_t len)
 {
-	while (len) {
-		ssize_t n = write(c->fd, data, len);
+	int r = corrald_raw_send(c->fd, data, len);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			die("write to corrald: %s", strerror(errno));
-		}
-		data += n;
-		len -= (size_t)n;
-	}
+	if (r < 0)
+		die("write to corrald: %s", strerror(-r));
 }
 
 /* One response line, malloc'd, without newline. */
@@ -155,174 +135,41 @@ static char *conn_read_line(struct conn *c)
 	}
 }
 
-static json_t *call(struct conn *c, const char *fmt, ...)
-{
-	char *line;
-	va_list ap;
-	json_t *r;
-	int n;
+/* One request on root's connection; dies when corrald does not answer. */
+#define call(d, ...) must_answer(corrald_call((d), __VA_ARGS__))
 
-	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		die("out of memory");
-	line = realloc(line, (size_t)n + 2);
-	line[n] = '\n';
-	conn_write(c, line, (size_t)n + 1);
-	free(line);
-	line = conn_read_line(c);
-	r = json_loads(line, 0, NULL);
-	free(line);
+static json_t *must_answer(json_t *r)
+{
 	if (!r)
-		die("corrald sent a line that is not JSON");
+		die("corrald did not answer");
 	return r;
 }
 
 static bool is_ok(json_t *r)
 {
-	return json_is_true(json_object_get(r, "ok"));
-}
-
-static long long task_int(json_t *task, const char *key)
-{
-	return (long long)json_integer_value(json_object_get(task, key));
+	return !corrald_error_code(r);
 }
 
 /* ---- the daemon --------------------------------------------------------- */
 
-static const char *build_dir(void)
+static void daemon_start(struct corrald *d, const char *supervisor_keys, const char *body)
 {
-	const char *b = getenv("CORRAL_BUILD");
+	char policy[4096];
+	int r;
 
-	if (!b || !*b)
-		b = getenv("BUILD");
-	return b && *b ? b : "build";
+	snprintf(policy, sizeof(policy), "[access]\noperators = root\n%s", body);
+	r = corrald_start(d, supervisor_keys, policy, 0);
+	if (r < 0)
+		die("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(d));
 }
 
-static void daemon_start(struct bench_daemon *d, const char *supervisor_keys, const char *body)
+static void daemon_stop(struct corrald *d)
 {
-	char corrald[512];
-	FILE *f;
+	int r = corrald_stop(d);
 
-	memset(d, 0, sizeof(*d));
-	snprintf(d->dir, sizeof(d->dir), "/tmp/corrald-bench-XXXXXX");
-	if (!mkdtemp(d->dir) || chmod(d->dir, 0755) < 0)
-		die("temp dir: %s", strerror(errno));
-	snprintf(d->socket, sizeof(d->socket), "%s/corrald.sock", d->dir);
-	snprintf(d->policy, sizeof(d->policy), "%s/policy.conf", d->dir);
-	snprintf(d->log, sizeof(d->log), "%s/corrald.log", d->dir);
-	snprintf(d->cgroup_parent, sizeof(d->cgroup_parent), "/corral-bench-%d", (int)getpid());
-	f = fopen(d->policy, "w");
-	if (!f)
-		die("write %s: %s", d->policy, strerror(errno));
-	fprintf(f, "[supervisor]\ncgroup_parent = %s\n%s\n[access]\noperators = root\n%s\n", d->cgroup_parent,
-		supervisor_keys, body);
-	fclose(f);
-	snprintf(corrald, sizeof(corrald), "%s/corrald", build_dir());
-	d->pid = fork();
-	if (d->pid < 0)
-		die("fork: %s", strerror(errno));
-	if (d->pid == 0) {
-		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-
-		if (fd >= 0)
-			dup2(fd, 2);
-		execl(corrald, "corrald", "--policy", d->policy, "--state-dir", d->dir, "--socket", d->socket,
-		      (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 1000; i++) {
-		struct conn c;
-
-		if (conn_open(&c, d->socket) == 0) {
-			json_decref(call(&c, "{\"op\":\"ping\"}"));
-			conn_close(&c);
-			return;
-		}
-		if (waitpid(d->pid, NULL, WNOHANG) == d->pid)
-			die("corrald exited at start (log: %s)", d->log);
-		usleep(10000);
-	}
-	die("corrald did not answer within 10 s");
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-static void daemon_stop(struct bench_daemon *d)
-{
-	const char *roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
-	int status = 0;
-
-	kill(d->pid, SIGTERM);
-	waitpid(d->pid, &status, 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fprintf(stderr, "corrald exited with status %d\n", status);
-	nftw(d->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	/* only empty cgroups: rmdir, never write */
-	for (size_t i = 0; i < 2; i++) {
-		DIR *dir = opendir(roots[i]);
-		struct dirent *e;
-		char path[1024];
-
-		if (i == 1) {
-			snprintf(path, sizeof(path), "%s%s", roots[i], d->cgroup_parent);
-			rmdir(path);
-		}
-		while (i == 0 && dir && (e = readdir(dir)) != NULL) {
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s%s", roots[i], e->d_name, d->cgroup_parent);
-			rmdir(path);
-		}
-		if (dir)
-			closedir(dir);
-	}
-}
-
-static long vm_rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
-static double cpu_seconds(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long utime = 0, stime = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f || !fgets(buf, sizeof(buf), f)) {
-		if (f)
-			fclose(f);
-		return 0;
-	}
-	fclose(f);
-	p = strrchr(buf, ')');
-	if (p)
-		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime);
-	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+	if (r != 0)
+		fprintf(stderr, "corrald exited with status %d\n", r);
+	corrald_cleanup(d);
 }
 
 /* ---- statistics --------------------------------------------------------- */
@@ -412,12 +259,12 @@ static double run_clients(const char *socket, const char *request, size_t count,
 			jobs[i].ids = ids[i];
 		}
 	}
-	t0 = now_s();
+	t0 = test_mono_s();
 	for (int i = 0; i < CLIENTS; i++)
 		pthread_create(&threads[i], NULL, client_thread, &jobs[i]);
 	for (int i = 0; i < CLIENTS; i++)
 		pthread_join(threads[i], NULL);
-	t1 = now_s();
+	t1 = test_mono_s();
 	for (int i = 0; i < CLIENTS; i++)
 		ok += jobs[i].ok;
 	if (ok != count * CLIENTS)
@@ -432,23 +279,18 @@ static double run_clients(const char *socket, const char *request, size_t count,
 #define SUBMIT_TRUE "{\"op\":\"submit\",\"user\":\"bench\",\"argv\":[\"/bin/true\"]}\n"
 #define PING "{\"op\":\"ping\"}\n"
 
-static void hold_the_slot(struct bench_daemon *d)
+static void hold_the_slot(struct corrald *d)
 {
-	struct conn c;
-	json_t *r;
+	json_t *r = call(d, "{\"op\":\"submit\",\"user\":\"bench\",\"argv\":[\"/bin/sleep\",\"3600\"]}");
 
-	if (conn_open(&c, d->socket) < 0)
-		die("connect");
-	r = call(&c, "{\"op\":\"submit\",\"user\":\"bench\",\"argv\":[\"/bin/sleep\",\"3600\"]}");
 	if (!is_ok(r))
 		die("blocker refused");
 	json_decref(r);
-	conn_close(&c);
 }
 
 static void bench_admissions(void)
 {
-	struct bench_daemon d;
+	struct corrald d;
 	double sync_sub[RUNS], pipe_sub[RUNS], sync_ping[RUNS], pipe_ping[RUNS];
 
 	daemon_start(&d, "max_running = 4\nuid_range = 4210000-4210127\n", PLAN_BLOCKED);
@@ -474,10 +316,9 @@ static void bench_throughput(void)
 	double rates[3], cpu[3], run_ms[3];
 
 	for (int r = 0; r < 3; r++) {
-		struct bench_daemon d;
+		struct corrald d;
 		long long *ids[CLIENTS];
 		double t0, t1, c0;
-		struct conn c;
 		double *runs = calloc(total, sizeof(double));
 		size_t n = 0;
 
@@ -485,14 +326,12 @@ static void bench_throughput(void)
 			     "[plan free]\nmax_concurrent = 16\nmax_queued = 100000\n[default]\nplan = free\n");
 		for (int i = 0; i < CLIENTS; i++)
 			ids[i] = calloc(per_client, sizeof(long long));
-		c0 = cpu_seconds(d.pid);
-		t0 = now_s();
+		c0 = (corrald_cpu_ms(&d) / 1000.0);
+		t0 = test_mono_s();
 		run_clients(d.socket, SUBMIT_TRUE, per_client, 64, ids);
-		if (conn_open(&c, d.socket) < 0)
-			die("connect");
 		for (int i = 0; i < CLIENTS; i++)
 			for (size_t k = 0; k < per_client; k++) {
-				json_t *w = call(&c, "{\"op\":\"wait\",\"id\":%lld}", ids[i][k]);
+				json_t *w = call(&d, "{\"op\":\"wait\",\"id\":%lld}", ids[i][k]);
 				json_t *t = json_object_get(w, "task");
 
 				if (!is_ok(w) || strcmp(json_string_value(json_object_get(t, "state")), "succeeded") != 0)
@@ -500,11 +339,10 @@ static void bench_throughput(void)
 				runs[n++] = (double)(task_int(t, "ended_at_us") - task_int(t, "started_at_us")) / 1000.0;
 				json_decref(w);
 			}
-		t1 = now_s();
+		t1 = test_mono_s();
 		rates[r] = (double)total / (t1 - t0);
-		cpu[r] = (cpu_seconds(d.pid) - c0) / (t1 - t0);
+		cpu[r] = ((corrald_cpu_ms(&d) / 1000.0) - c0) / (t1 - t0);
 		run_ms[r] = percentile(runs, n, 0.5);
-		conn_close(&c);
 		daemon_stop(&d);
 		for (int i = 0; i < CLIENTS; i++)
 			free(ids[i]);
@@ -519,54 +357,32 @@ static void bench_throughput(void)
 static void bench_latency(void)
 {
 	enum { N = 50 };
-	struct bench_daemon d;
+	struct corrald d;
 	double to_start[N], to_exec[N], to_ack[N], ping[N];
-	struct conn c;
 
 	daemon_start(&d, "max_running = 4\nuid_range = 4210000-4210127\n",
 		     "[plan free]\nmax_concurrent = 4\n[default]\nplan = free\n");
-	if (conn_open(&c, d.socket) < 0)
-		die("connect");
 	for (int i = 0; i < N; i++) {
 		long long t0 = wall_us(), t1, id;
-		json_t *r = call(&c, "{\"op\":\"submit\",\"argv\":[\"/bin/date\",\"+%%s%%N\"]}"), *w, *l;
-		const char *b64;
+		json_t *r = call(&d, "{\"op\":\"submit\",\"argv\":[\"/bin/date\",\"+%%s%%N\"]}"), *w;
+		char *out;
 
 		t1 = wall_us();
 		if (!is_ok(r))
 			die("submit refused");
 		id = task_int(json_object_get(r, "task"), "id");
 		json_decref(r);
-		w = call(&c, "{\"op\":\"wait\",\"id\":%lld}", id);
-		l = call(&c, "{\"op\":\"logs\",\"id\":%lld}", id);
-		b64 = json_string_value(json_object_get(l, "data_base64"));
-		{
-			/* decode the tiny base64 by hand: "NNNN...\n" */
-			static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-			char out[64] = "";
-			size_t o = 0;
-			unsigned v = 0;
-			int bits = 0;
-
-			for (const char *p = b64 ? b64 : ""; *p && *p != '=' && o < sizeof(out) - 1; p++) {
-				const char *q = strchr(a, *p);
-
-				v = (v << 6) | (unsigned)(q ? q - a : 0);
-				bits += 6;
-				if (bits >= 8) {
-					bits -= 8;
-					out[o++] = (char)((v >> bits) & 0xff);
-				}
-			}
-			out[o] = '\0';
-			to_exec[i] = (double)(atoll(out) / 1000 - t0) / 1000.0;
-		}
+		w = call(&d, "{\"op\":\"wait\",\"id\":%lld}", id);
+		out = corrald_logs(&d, id, "stdout", NULL);
+		if (!out)
+			die("no output of task %lld", id);
+		to_exec[i] = (double)(atoll(out) / 1000 - t0) / 1000.0;
+		free(out);
 		to_start[i] = (double)(task_int(json_object_get(w, "task"), "started_at_us") - t0) / 1000.0;
 		to_ack[i] = (double)(t1 - t0) / 1000.0;
 		json_decref(w);
-		json_decref(l);
 		t0 = wall_us();
-		json_decref(call(&c, "{\"op\":\"ping\"}"));
+		json_decref(call(&d, "{\"op\":\"ping\"}"));
 		ping[i] = (double)(wall_us() - t0) / 1000.0;
 	}
 	printf("latency (one /bin/date on an idle daemon, %d times):\n", N);
@@ -576,14 +392,13 @@ static void bench_latency(void)
 	printf("  submit -> exec (task's own clock) p50 %6.2f ms  p90 %6.2f ms  (target p50 <= 5 ms)\n",
 	       percentile(to_exec, N, 0.5), percentile(to_exec, N, 0.9));
 	printf("  baseline ping round trip p50 %6.3f ms\n", percentile(ping, N, 0.5));
-	conn_close(&c);
 	daemon_stop(&d);
 }
 
 static void bench_timeouts(void)
 {
 	enum { N = 100 };
-	struct bench_daemon d;
+	struct corrald d;
 	long long ids[N];
 	double late[N];
 	struct conn c;
@@ -610,7 +425,7 @@ static void bench_timeouts(void)
 		}
 	}
 	for (int i = 0; i < N; i++) {
-		json_t *w = call(&c, "{\"op\":\"wait\",\"id\":%lld}", ids[i]);
+		json_t *w = call(&d, "{\"op\":\"wait\",\"id\":%lld}", ids[i]);
 		json_t *t = json_object_get(w, "task");
 
 		if (strcmp(json_string_value(json_object_get(t, "reason")) ?: "", "timeout") == 0)
@@ -629,20 +444,20 @@ static void bench_timeouts(void)
 
 static void bench_rss(void)
 {
-	struct bench_daemon d;
+	struct corrald d;
 	long idle, full;
 	double t0, rate;
 
 	daemon_start(&d, "max_running = 4\nuid_range = 4210000-4210127\n", PLAN_BLOCKED);
 	hold_the_slot(&d);
 	usleep(200000);
-	idle = vm_rss_kb(d.pid);
-	t0 = now_s();
+	idle = corrald_rss_kb(&d);
+	t0 = test_mono_s();
 	rate = run_clients(d.socket, SUBMIT_TRUE, 25000, 256, NULL);
-	full = vm_rss_kb(d.pid);
+	full = corrald_rss_kb(&d);
 	printf("rss (corrald VmRSS):\n  idle with 1 running task: %.1f MB (baseline)\n"
 	       "  with 100,000 queued:      %.1f MB  (target < 30 MB; submitted in %.1f s, %.0f/s)\n",
-	       idle / 1024.0, full / 1024.0, now_s() - t0, rate);
+	       idle / 1024.0, full / 1024.0, test_mono_s() - t0, rate);
 	daemon_stop(&d);
 }
 

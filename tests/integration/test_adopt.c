@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tests/integration/lib_common.h"
-#include "tests/integration/lib_jail.h"
+#include "tests/lib/test.h"
+#include "tests/lib/jail.h"
 
 #define SH(script) ((char *const[]){ "/bin/sh", "-c", script, NULL })
 #define TEST_CGROUP_PARENT "corral-test"
@@ -115,16 +115,6 @@ static void assert_cgroup_gone(const struct orphan *o)
 	assert_int_equal(errno, ENOENT);
 }
 
-static void read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-}
-
 static uint64_t file_size(const char *path)
 {
 	struct stat st;
@@ -139,7 +129,7 @@ static void wait_cgroup_empty(const struct orphan *o, int timeout_ms)
 
 	snprintf(path, sizeof(path), "%s/cgroup.events", o->path);
 	for (int waited = 0; waited < timeout_ms; waited += 10) {
-		read_text(path, text, sizeof(text));
+		test_read_text(path, text, sizeof(text));
 		if (strstr(text, "populated 0"))
 			return;
 		struct timespec pause = { 0, 10 * 1000000 };
@@ -172,7 +162,7 @@ static void test_adopted_jail_reports_exit_code_output_and_cpu(void **state)
 	assert_true(res.cpu_usage_us > 0);
 	/* from init's start (10 ms ticks) to the end seen here */
 	assert_true(res.wall_us >= 900000 && res.wall_us < 20000000);
-	read_text(spec.stdout_path, out, sizeof(out));
+	test_read_text(spec.stdout_path, out, sizeof(out));
 	assert_string_equal(out, "done\n");
 	assert_cgroup_gone(&o);
 }

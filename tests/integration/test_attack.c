@@ -23,8 +23,8 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
-#include "tests/integration/lib_common.h"
-#include "tests/integration/lib_jail.h"
+#include "tests/lib/test.h"
+#include "tests/lib/jail.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -58,16 +58,6 @@ static void write_text(const char *path, const char *text, mode_t mode)
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
 	assert_int_equal(chmod(path, mode), 0);
-}
-
-static void read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
 }
 
 /* A fresh work dir <test dir>/NAME owned by the jail's host uid (what an
@@ -121,7 +111,7 @@ static void test_stdout_symlink_does_not_overwrite_a_host_file(void **state)
 	spec.work_dir = work;
 	spec.stdout_path = out;   /* "write the output into the job's dir" */
 	test_run_spec(&spec, &run);
-	read_text(victim, content, sizeof(content));
+	test_read_text(victim, content, sizeof(content));
 	assert_null(strstr(content, "PWNED"));
 	assert_string_equal(content, "precious root data\n");
 }
@@ -146,7 +136,7 @@ static void test_status_file_symlink_does_not_overwrite_a_host_file(void **state
 	spec.work_dir = work;
 	spec.status_path = status;
 	test_run_spec(&spec, &run);
-	read_text(victim, content, sizeof(content));
+	test_read_text(victim, content, sizeof(content));
 	assert_string_equal(content, "precious root data\n");
 }
 
@@ -339,7 +329,7 @@ static void test_vsock_sockets_are_refused(void **state)
 	{
 		char out[4096];
 
-		read_text(spec.stdout_path, out, sizeof(out));
+		test_read_text(spec.stdout_path, out, sizeof(out));
 		fprintf(stderr, "jail: %s", out);
 		if (bind_rc < 0)
 			fprintf(stderr, "host bind of the same vsock port: %s\n", strerror(bind_errno));

@@ -21,7 +21,7 @@
 
 #include "runner/cgroup.h"
 #include "runner/cgroup_layout.h"
-#include "tests/integration/lib_common.h"
+#include "tests/lib/test.h"
 
 #define PARENT "corral-test"
 

@@ -3,7 +3,7 @@
  * limits, timeouts that kill the whole jail, monthly budgets across a month
  * boundary, fair interleaving, cancel, queue positions, malformed requests,
  * tenant isolation, durability across a restart, output caps.  Every test
- * starts its own daemon on a temp state dir (tests/integration/lib_corrald.c).
+ * starts its own daemon on a temp state dir (tests/lib/corrald.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,8 +17,10 @@
 #include <sqlite3.h>
 
 #include "supervisor/api/api.h"
-#include "tests/integration/lib_common.h"
-#include "tests/integration/lib_corrald.h"
+#include "tests/lib/test.h"
+#include "tests/lib/corrald.h"
+#include "tests/lib/corrald_inspect.h"
+#include "tests/lib/corrald_socket.h"
 
 /* small limits so every behaviour shows within a second or two */
 #define SUPERVISOR_BASE                                                                                   \
@@ -50,16 +52,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static json_t *must_wait(int64_t id, unsigned timeout_ms)
-{
-	json_t *t = corrald_wait(&daemon_, id, timeout_ms);
-
-	if (!t)
-		fail_msg("task %lld did not end within %u ms\n%s", (long long)id, timeout_ms,
-			 corrald_log_tail(&daemon_));
-	return t;
-}
-
 static void assert_pings(void)
 {
 	json_t *r = corrald_call(&daemon_, "{\"op\":\"ping\"}");
@@ -67,28 +59,6 @@ static void assert_pings(void)
 	assert_non_null(r);
 	assert_null(corrald_error_code(r));
 	json_decref(r);
-}
-
-/* "2031-03-15 12:00:00 UTC" minus now: a clock offset that lands there */
-static double offset_to(int year, int month, int day, int hour, int min, int sec)
-{
-	struct tm tm = { .tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day,
-			 .tm_hour = hour, .tm_min = min, .tm_sec = sec };
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (double)timegm(&tm) - ((double)now.tv_sec + now.tv_nsec / 1e9);
-}
-
-static long long usage_used(const char *user, const char *month)
-{
-	json_t *r = corrald_call(&daemon_, "{\"op\":\"usage\",\"user\":\"%s\",\"month\":\"%s\"}", user, month);
-	long long used = -1;
-
-	if (r && !corrald_error_code(r))
-		used = task_int(json_array_get(json_object_get(r, "usage"), 0), "cpu_used_us");
-	json_decref(r);
-	return used;
 }
 
 /* ---- concurrency -------------------------------------------------------- */
@@ -135,7 +105,7 @@ static void test_free_user_runs_one_task_at_a_time_in_submit_order(void **state)
 	}
 	assert_true(refused);
 	for (int i = 0; i < 3; i++) {
-		tasks[i] = must_wait(ids[i], 5000);
+		tasks[i] = corrald_must_wait(&daemon_, ids[i], 5000);
 		assert_string_equal(task_str(tasks[i], "state"), "succeeded");
 	}
 	for (int i = 0; i < 2; i++) {
@@ -160,20 +130,18 @@ static void test_timeout_kills_the_whole_jail_with_daemonized_grandchild(void **
 	(void)state;
 	require_root();
 	start(4, NULL, 0);
-	if (process_with_cmdline_exists(grandchild, sizeof(grandchild)))
-		test_skip_loudly("a process 'sleep 98765' not started by this test exists already");
 	id = corrald_submit(&daemon_, "\"timeout_ms\":1000,\"argv\":[\"/bin/sh\",\"-c\","
 				      "\"(setsid sleep 98765 &); sleep 30\"]");
 	assert_true(id > 0);
 	snprintf(cgroup, sizeof(cgroup), "task-%lld", (long long)id);
 	for (int i = 0; i < 80 && !seen; i++) {
-		seen = process_with_cmdline_exists(grandchild, sizeof(grandchild));
+		seen = corrald_process_with_cmdline(&daemon_, grandchild, sizeof(grandchild));
 		if (!seen)
 			usleep(10000);
 	}
 	assert_true(seen);  /* the scan below can see it */
-	assert_true(cgroup_dir_exists_anywhere(cgroup));
-	t = must_wait(id, 10000);
+	assert_true(corrald_task_cgroup_exists(&daemon_, cgroup));
+	t = corrald_must_wait(&daemon_, id, 10000);
 	assert_string_equal(task_str(t, "state"), "failed");
 	assert_string_equal(task_str(t, "reason"), "timeout");
 	assert_string_equal(task_str(t, "message"), "Timeout: exceeded the 1 s wall-clock limit");
@@ -181,8 +149,8 @@ static void test_timeout_kills_the_whole_jail_with_daemonized_grandchild(void **
 	fprintf(stderr, "timeout: ended %lld ms after the 1 s deadline (kill_grace 200 ms)\n", late / 1000);
 	assert_true(late >= 0);
 	assert_true(late < KILL_GRACE_US + 300000);
-	assert_false(cgroup_dir_exists_anywhere(cgroup));
-	assert_false(process_with_cmdline_exists(grandchild, sizeof(grandchild)));
+	assert_false(corrald_task_cgroup_exists(&daemon_, cgroup));
+	assert_false(corrald_process_with_cmdline(&daemon_, grandchild, sizeof(grandchild)));
 	json_decref(t);
 }
 
@@ -214,20 +182,20 @@ static void test_budget_stops_a_user_until_next_month(void **state)
 
 	(void)state;
 	require_root();
-	start(4, "[user alice]\nmonthly_cpu_hours = 1m\n", offset_to(2031, 3, 15, 12, 0, 0));
+	start(4, "[user alice]\nmonthly_cpu_hours = 1m\n", test_offset_to(2031, 3, 15, 12, 0, 0));
 	assert_int_equal(corrald_stop(&daemon_), 0);
 	seed_usage("alice", "2031-03", seed);
-	assert_int_equal(corrald_restart(&daemon_, offset_to(2031, 3, 15, 12, 0, 0)), 0);
+	assert_int_equal(corrald_restart(&daemon_, test_offset_to(2031, 3, 15, 12, 0, 0)), 0);
 
 	t0 = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"/bin/true\"]");
-	t = must_wait(t0, 5000);
+	t = corrald_must_wait(&daemon_, t0, 5000);
 	assert_string_equal(task_str(t, "state"), "succeeded");
 	burner = corrald_submit(&daemon_, "\"user\":\"alice\",\"timeout_ms\":20000,"
 					  "\"argv\":[\"/bin/sh\",\"-c\",\"while :; do :; done\"]");
 	waiting = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\","
 					   "\"i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done\"]");
 	assert_true(burner > 0 && waiting > 0);
-	a = must_wait(burner, 15000);
+	a = corrald_must_wait(&daemon_, burner, 15000);
 	assert_string_equal(task_str(a, "state"), "failed");
 	assert_string_equal(task_str(a, "reason"), "budget");
 	assert_true(task_int(a, "cpu_us") >= 1000000);
@@ -248,15 +216,15 @@ static void test_budget_stops_a_user_until_next_month(void **state)
 
 	/* charged exactly what the tasks used */
 	sum = seed + task_int(t, "cpu_us") + task_int(a, "cpu_us");
-	assert_int_equal(usage_used("alice", "2031-03"), sum);
+	assert_int_equal(corrald_usage_used(&daemon_, "alice", "2031-03"), sum);
 
 	/* a new month: a fresh budget, and the waiting task runs on it */
-	assert_int_equal(corrald_restart(&daemon_, offset_to(2031, 4, 1, 0, 0, 5)), 0);
-	q = must_wait(waiting, 10000);
+	assert_int_equal(corrald_restart(&daemon_, test_offset_to(2031, 4, 1, 0, 0, 5)), 0);
+	q = corrald_must_wait(&daemon_, waiting, 10000);
 	assert_string_equal(task_str(q, "state"), "succeeded");
 	assert_true(task_int(q, "cpu_us") > 0);
-	assert_int_equal(usage_used("alice", "2031-04"), task_int(q, "cpu_us"));
-	assert_int_equal(usage_used("alice", "2031-03"), sum);
+	assert_int_equal(corrald_usage_used(&daemon_, "alice", "2031-04"), task_int(q, "cpu_us"));
+	assert_int_equal(corrald_usage_used(&daemon_, "alice", "2031-03"), sum);
 	json_decref(q);
 	json_decref(a);
 	json_decref(t);
@@ -280,7 +248,7 @@ static void test_two_users_interleave_on_one_slot(void **state)
 		assert_true(ids[i] > 0);
 	}
 	for (int i = 0; i < 10; i++) {
-		tasks[i] = must_wait(ids[i], 20000);
+		tasks[i] = corrald_must_wait(&daemon_, ids[i], 20000);
 		assert_string_equal(task_str(tasks[i], "state"), "succeeded");
 	}
 	/* sort by start */
@@ -323,11 +291,11 @@ static void test_cancel_running_task_kills_its_jail_and_charges_cpu(void **state
 	r = corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)id);
 	assert_null(corrald_error_code(r));
 	json_decref(r);
-	t = must_wait(id, 5000);
+	t = corrald_must_wait(&daemon_, id, 5000);
 	assert_string_equal(task_str(t, "state"), "cancelled");
 	assert_string_equal(task_str(t, "reason"), "cancelled");
 	assert_true(task_int(t, "cpu_us") >= 200000);
-	assert_false(cgroup_dir_exists_anywhere(cgroup));
+	assert_false(corrald_task_cgroup_exists(&daemon_, cgroup));
 	{
 		char month[8];
 		time_t now = time(NULL);
@@ -335,7 +303,7 @@ static void test_cancel_running_task_kills_its_jail_and_charges_cpu(void **state
 
 		gmtime_r(&now, &tm);
 		strftime(month, sizeof(month), "%Y-%m", &tm);
-		assert_int_equal(usage_used("root", month), task_int(t, "cpu_us"));
+		assert_int_equal(corrald_usage_used(&daemon_, "root", month), task_int(t, "cpu_us"));
 	}
 	json_decref(t);
 }
@@ -354,7 +322,7 @@ static void test_cancel_queued_task_never_starts(void **state)
 	r = corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)queued);
 	assert_null(corrald_error_code(r));
 	json_decref(r);
-	json_decref(must_wait(blocker, 5000));
+	json_decref(corrald_must_wait(&daemon_, blocker, 5000));
 	usleep(300000);  /* the slot was free for a while */
 	t = corrald_status(&daemon_, queued);
 	assert_non_null(t);
@@ -384,13 +352,13 @@ static void test_queue_positions_move_as_tasks_finish(void **state)
 	assert_int_equal(task_int(t, "position"), 2);
 	assert_string_equal(task_str(t, "pending_reason"), "concurrency_limit");
 	json_decref(t);
-	json_decref(must_wait(first, 5000));
+	json_decref(corrald_must_wait(&daemon_, first, 5000));
 	json_decref(corrald_wait_state(&daemon_, second, "running", 2000));
 	t = corrald_status(&daemon_, third);
 	assert_string_equal(task_str(t, "state"), "queued");
 	assert_int_equal(task_int(t, "position"), 1);
 	json_decref(t);
-	json_decref(must_wait(third, 5000));
+	json_decref(corrald_must_wait(&daemon_, third, 5000));
 }
 
 /* ---- malformed requests ------------------------------------------------- */
@@ -447,7 +415,7 @@ static void test_bad_requests_are_answered_and_the_connection_survives(void **st
 	json_decref(out[0]);
 	json_decref(out[1]);
 	assert_pings();
-	json_decref(must_wait(id, 5000));
+	json_decref(corrald_must_wait(&daemon_, id, 5000));
 }
 
 /* A line only a little over the limit whose end arrives in one read with
@@ -542,12 +510,12 @@ static void test_non_operator_sees_and_cancels_only_own_tasks(void **state)
 	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, lines, 1, out), 0);
 	assert_null(corrald_error_code(out[0]));
 	json_decref(out[0]);
-	t = must_wait(own, 5000);
+	t = corrald_must_wait(&daemon_, own, 5000);
 	assert_string_equal(task_str(t, "state"), "cancelled");
 	assert_string_equal(task_str(t, "message"), "Cancelled by " CORRALD_TEST_OTHER_TENANT);
 	json_decref(t);
 	json_decref(corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)root_task));
-	json_decref(must_wait(root_task, 5000));
+	json_decref(corrald_must_wait(&daemon_, root_task, 5000));
 }
 
 /* ---- durability --------------------------------------------------------- */
@@ -574,11 +542,11 @@ static void test_queued_tasks_survive_a_daemon_restart(void **state)
 		char cgroup[64];
 
 		snprintf(cgroup, sizeof(cgroup), "task-%lld", (long long)longer);
-		assert_false(cgroup_dir_exists_anywhere(cgroup));
+		assert_false(corrald_task_cgroup_exists(&daemon_, cgroup));
 	}
 	json_decref(t);
 	for (int i = 0; i < 3; i++) {
-		t = must_wait(queued[i], 5000);
+		t = corrald_must_wait(&daemon_, queued[i], 5000);
 		assert_string_equal(task_str(t, "state"), "succeeded");
 		assert_int_equal(task_int(t, "stdout_bytes"), 9);
 		json_decref(t);
@@ -600,7 +568,7 @@ static void test_output_flood_ends_with_output_limit_and_capped_logs(void **stat
 	start(4, "[user alice]\noutput_limit = 1K\n", 0);
 	id = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"/usr/bin/yes\",\"x\"]");
 	assert_true(id > 0);
-	t = must_wait(id, 10000);
+	t = corrald_must_wait(&daemon_, id, 10000);
 	assert_string_equal(task_str(t, "state"), "failed");
 	assert_string_equal(task_str(t, "reason"), "output_limit");
 	assert_true(json_is_true(json_object_get(t, "stdout_truncated")));

@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 #include "supervisor/api/api.h"
-#include "tests/integration/lib_common.h"
-#include "tests/integration/lib_corrald.h"
+#include "tests/lib/test.h"
+#include "tests/lib/corrald.h"
+#include "tests/lib/corrald_inspect.h"
+#include "tests/lib/corrald_socket.h"
 
 #define SUPERVISOR_BASE                                                                                   \
 	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200000-4200063\n"
@@ -59,27 +61,19 @@ static int teardown(void **state)
 	return 0;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* ping on a fresh root connection: seconds it took, or -1 if no answer
  * within timeout_ms */
 static double ping_latency(unsigned timeout_ms)
 {
 	int fd = corrald_connect_as(&daemon_, 0, 0);
-	double t0 = now_s(), dt = -1;
+	double t0 = test_mono_s(), dt = -1;
 	json_t *r;
 
 	if (fd < 0)
 		return -1;
-	if (raw_send(fd, "{\"op\":\"ping\"}\n", 14) == 0 && (r = raw_recv(fd, timeout_ms)) != NULL) {
+	if (corrald_raw_send(fd, "{\"op\":\"ping\"}\n", 14) == 0 && (r = corrald_raw_recv(fd, timeout_ms)) != NULL) {
 		if (json_is_true(json_object_get(r, "ok")))
-			dt = now_s() - t0;
+			dt = test_mono_s() - t0;
 		json_decref(r);
 	}
 	close(fd);
@@ -92,12 +86,12 @@ static json_t *call_raw(int fd, const char *line)
 
 	if (asprintf(&l, "%s\n", line) < 0)
 		return NULL;
-	if (raw_send(fd, l, strlen(l)) < 0) {
+	if (corrald_raw_send(fd, l, strlen(l)) < 0) {
 		free(l);
 		return NULL;
 	}
 	free(l);
-	return raw_recv(fd, 5000);
+	return corrald_raw_recv(fd, 5000);
 }
 
 static void assert_error(json_t *r, const char *code)
@@ -170,9 +164,9 @@ static void test_submit_then_cancel_in_one_batch_still_answers_the_submit(void *
 		 "{\"op\":\"cancel\",\"tag\":\"c\",\"id\":%lld}\n"
 		 "{\"op\":\"submit\",\"tag\":\"b\",\"argv\":[\"/bin/sleep\",\"5\"]}\n",
 		 (long long)first + 1);
-	assert_int_equal(raw_send(fd, buf, strlen(buf)), 0);
+	assert_int_equal(corrald_raw_send(fd, buf, strlen(buf)), 0);
 	for (int i = 0; i < 3; i++) {
-		json_t *x = raw_recv(fd, 3000);
+		json_t *x = corrald_raw_recv(fd, 3000);
 		const char *tag;
 
 		if (!x)
@@ -224,7 +218,7 @@ static void test_newline_flood_does_not_stall_the_daemon(void **state)
 	fd = corrald_connect_as(&daemon_, OTHER, OTHER);
 	assert_true(fd >= 0);
 	assert_int_equal(pipe(pfd), 0);
-	t0 = now_s();
+	t0 = test_mono_s();
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -232,15 +226,15 @@ static void test_newline_flood_does_not_stall_the_daemon(void **state)
 		double dt = -1;
 
 		close(pfd[0]);
-		if (raw_send(fd, nl, flood + 14) == 0 && (r = raw_recv(fd, 20000)) != NULL)
-			dt = now_s() - t0;
+		if (corrald_raw_send(fd, nl, flood + 14) == 0 && (r = corrald_raw_recv(fd, 20000)) != NULL)
+			dt = test_mono_s() - t0;
 		if (write(pfd[1], &dt, sizeof(dt)) < 0)
 			_exit(1);
 		_exit(0);
 	}
 	close(pfd[1]);
 	/* root pings meanwhile: the worst wait */
-	while (now_s() - t0 < 20) {
+	while (test_mono_s() - t0 < 20) {
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
 		double dt = ping_latency(5000);
 
@@ -293,7 +287,7 @@ static void test_parked_waits_with_huge_tags_do_not_grow_the_daemon(void **state
 	memset(line + len, 'T', tag_len);
 	strcpy(line + len + tag_len, "\"}\n");
 	for (size_t i = 0; i < n; i++)
-		assert_int_equal(raw_send(fd, line, strlen(line)), 0);
+		assert_int_equal(corrald_raw_send(fd, line, strlen(line)), 0);
 	assert_true(ping_latency(10000) >= 0);  /* everything read */
 	rss1 = corrald_rss_kb(&daemon_);
 	json_decref(corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)id));
@@ -547,8 +541,8 @@ static void test_hostile_json_is_answered_and_the_daemon_lives(void **state)
 	free(deep);
 	/* invalid UTF-8, a NUL byte, a huge number, a bare string */
 	assert_error(call_raw(fd, "{\"op\":\"ping\",\"tag\":\"\xff\xfe\"}"), "bad_request");
-	assert_int_equal(raw_send(fd, "{\"op\":\"ping\"\0}\n", 16), 0);
-	assert_error(raw_recv(fd, 5000), "bad_request");
+	assert_int_equal(corrald_raw_send(fd, "{\"op\":\"ping\"\0}\n", 16), 0);
+	assert_error(corrald_raw_recv(fd, 5000), "bad_request");
 	assert_error(call_raw(fd, "{\"op\":\"logs\",\"id\":1,\"offset\":99999999999999999999999}"), "bad_request");
 	assert_error(call_raw(fd, "\"ping\""), "bad_request");
 	assert_error(call_raw(fd, "{\"op\":\"ping\",\"op\":\"submit\"}"), "bad_request");

@@ -15,8 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tests/integration/lib_common.h"
-#include "tests/integration/lib_corrald.h"
+#include "tests/lib/test.h"
+#include "tests/lib/corrald.h"
+#include "tests/lib/corrald_inspect.h"
+#include "tests/lib/corrald_socket.h"
 
 /* Its own host uids, so a test_corrald running at the same time on this
  * machine never hands out the same ones. */

@@ -4,7 +4,7 @@
  * running jail after a crash (and on_restart = kill), a jail that ends while
  * corrald is down, SIGTERM drain, SIGHUP with a broken policy, a full disk
  * for the state dir, a second corrald on the same state dir or socket.
- * Every test starts its own daemon (tests/integration/lib_corrald.c).
+ * Every test starts its own daemon (tests/lib/corrald.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 #include "supervisor/api/api.h"
-#include "tests/integration/lib_common.h"
-#include "tests/integration/lib_corrald.h"
+#include "tests/lib/test.h"
+#include "tests/lib/corrald.h"
+#include "tests/lib/corrald_inspect.h"
+#include "tests/lib/corrald_socket.h"
 
 #define SUPERVISOR_BASE "kill_grace = 200ms\nuid_range = 4200064-4200127\n"
 #define POLL_50MS "poll_interval = 50ms\n"
@@ -33,21 +35,10 @@
 static struct corrald daemon_;
 static char tmpfs_dir[100];     /* mounted by the full-disk test */
 static char other_dir[64];      /* a second state dir */
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+#define CRASH_USERS 4
+/* the crash run's submitter children (0 = none or reaped): a failed run
+ * leaves them to the teardown, which kills them by pid */
+static pid_t submitters[CRASH_USERS];
 
 static void start(const char *supervisor_keys, const char *policy)
 {
@@ -60,19 +51,23 @@ static void start(const char *supervisor_keys, const char *policy)
 		fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
 }
 
-static int remove_tree(const char *dir)
+/* The crash run's submitters that a failed assertion left running. */
+static void kill_submitters(void)
 {
-	char cmd[256];
-
-	if (!dir[0] || strncmp(dir, "/tmp/", 5) != 0)
-		return -EINVAL;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	for (int u = 0; u < CRASH_USERS; u++) {
+		if (submitters[u] <= 0)
+			continue;
+		fprintf(stderr, "teardown: killing submitter u%d (pid %d)\n", u, (int)submitters[u]);
+		kill(submitters[u], SIGKILL);
+		waitpid(submitters[u], NULL, 0);
+		submitters[u] = 0;
+	}
 }
 
 static int teardown(void **state)
 {
 	(void)state;
+	kill_submitters();
 	if (daemon_.pid > 0) {
 		int r = corrald_stop(&daemon_);
 
@@ -85,21 +80,11 @@ static int teardown(void **state)
 		tmpfs_dir[0] = '\0';
 	}
 	if (other_dir[0]) {
-		remove_tree(other_dir);
+		test_remove_tree(other_dir);
 		other_dir[0] = '\0';
 	}
 	corrald_cleanup(&daemon_);
 	return 0;
-}
-
-static json_t *must_wait(int64_t id, unsigned timeout_ms)
-{
-	json_t *t = corrald_wait(&daemon_, id, timeout_ms);
-
-	if (!t)
-		fail_msg("task %lld did not end within %u ms\n%s", (long long)id, timeout_ms,
-			 corrald_log_tail(&daemon_));
-	return t;
 }
 
 static bool is_terminal(const char *state)
@@ -128,7 +113,7 @@ static void assert_no_leftovers(const char *cmdline, size_t len)
 
 	if (cgroups != 0)
 		fail_msg("%d task cgroups left under %s", cgroups, daemon_.cgroup_parent);
-	if (cmdline && process_with_cmdline_exists(cmdline, len))
+	if (cmdline && corrald_process_with_cmdline(&daemon_, cmdline, len))
 		fail_msg("the task's process is still alive");
 }
 
@@ -137,16 +122,11 @@ static void assert_no_leftovers(const char *cmdline, size_t len)
 #define FIXED_MONTH "2031-03"
 static double offset_to_fixed_month(void)
 {
-	struct tm tm = { .tm_year = 2031 - 1900, .tm_mon = 2, .tm_mday = 15, .tm_hour = 12 };
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (double)timegm(&tm) - ((double)now.tv_sec + now.tv_nsec / 1e9);
+	return test_offset_to(2031, 3, 15, 12, 0, 0);
 }
 
 /* ---- kill -9 at random moments in a run of 1,000 tasks ------------------ */
 
-#define CRASH_USERS 4
 #define CRASH_TASKS_PER_USER 250
 #define CRASH_MAX_ATTEMPTS 1000   /* submit attempts per user, acked or not */
 
@@ -179,7 +159,7 @@ static void submitter(int user, const char *acks_path, unsigned seed)
 			if (connection_connect(&c, daemon_.socket, &err) == 0)
 				connected = true;
 			else
-				sleep_ms(5);
+				test_sleep_ms(5);
 		}
 		snprintf(line, sizeof(line),
 			 "{\"op\":\"submit\",\"user\":\"u%d\",\"argv\":[\"/bin/sh\",\"-c\","
@@ -201,56 +181,50 @@ static void submitter(int user, const char *acks_path, unsigned seed)
 			acked++;
 		}
 		json_decref(r);
-		sleep_ms(8 + (unsigned)(rand() % 12));
+		test_sleep_ms(8 + (unsigned)(rand() % 12));
 	}
 	_exit(acked == CRASH_TASKS_PER_USER ? 0 : 2);
 }
 
-/* Print every process that has a file under dir open (who holds the lock). */
+/* Print every process of this test that has a file under dir open (who
+ * holds the lock): the jails below the daemon's cgroup parent and the
+ * submitters; never the rest of the host. */
 static void describe_lock_holders(const char *dir)
 {
-	DIR *proc = opendir("/proc");
-	struct dirent *e;
+	pid_t pids[512 + CRASH_USERS];
+	size_t n = corrald_list_processes(&daemon_, pids, 512);
 
-	while (proc && (e = readdir(proc)) != NULL) {
-		char path[300], target[512], cmd[256];
+	if (n > 512)
+		n = 512;
+	for (int u = 0; u < CRASH_USERS; u++)
+		if (submitters[u] > 0)
+			pids[n++] = submitters[u];
+	for (size_t i = 0; i < n; i++) {
+		char path[64], target[512], cmd[256];
 		DIR *fds;
 		struct dirent *f;
 
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fd", e->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pids[i]);
 		fds = opendir(path);
 		while (fds && (f = readdir(fds)) != NULL) {
 			char link[600];
-			ssize_t n;
+			ssize_t len;
 
 			snprintf(link, sizeof(link), "%s/%s", path, f->d_name);
-			n = readlink(link, target, sizeof(target) - 1);
-			if (n <= 0)
+			len = readlink(link, target, sizeof(target) - 1);
+			if (len <= 0)
 				continue;
-			target[n] = '\0';
-			if (strncmp(target, dir, strlen(dir)) != 0 && !strstr(target, "socket:"))
+			target[len] = '\0';
+			if (strncmp(target, dir, strlen(dir)) != 0)
 				continue;
-			if (strstr(target, "socket:"))
-				continue;
-			snprintf(link, sizeof(link), "/proc/%s/comm", e->d_name);
-			{
-				FILE *c = fopen(link, "re");
-
-				cmd[0] = '\0';
-				if (c && fgets(cmd, sizeof(cmd), c))
-					cmd[strcspn(cmd, "\n")] = '\0';
-				if (c)
-					fclose(c);
-			}
-			fprintf(stderr, "crash run: pid %s (%s) holds fd %s -> %s\n", e->d_name, cmd, f->d_name, target);
+			snprintf(link, sizeof(link), "/proc/%d/comm", (int)pids[i]);
+			test_read_text(link, cmd, sizeof(cmd));
+			cmd[strcspn(cmd, "\n")] = '\0';
+			fprintf(stderr, "crash run: pid %d (%s) holds fd %s -> %s\n", (int)pids[i], cmd, f->d_name, target);
 		}
 		if (fds)
 			closedir(fds);
 	}
-	if (proc)
-		closedir(proc);
 }
 
 struct acked {
@@ -303,10 +277,9 @@ static int by_time_ends_first(const void *a, const void *b)
 static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 {
 	char policy[4096], shared[160], ran[200], acks_path[CRASH_USERS][200];
-	pid_t submitters[CRASH_USERS];
 	bool submitting = true;
 	unsigned kills = 0, seed = (unsigned)time(NULL);
-	uint64_t t0 = mono_ms();
+	uint64_t t0 = test_mono_ms();
 	json_t *tasks;
 	size_t total_acked = 0, i;
 	static struct acked acks[CRASH_USERS * CRASH_MAX_ATTEMPTS];
@@ -358,7 +331,7 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 	for (;;) {
 		bool all_done = false;
 
-		sleep_ms(50 + (unsigned)(rand() % 101));
+		test_sleep_ms(50 + (unsigned)(rand() % 101));
 		if (submitting) {
 			int left = 0;
 
@@ -366,9 +339,9 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 				int status;
 
 				if (submitters[u] > 0 && waitpid(submitters[u], &status, WNOHANG) == submitters[u]) {
+					submitters[u] = 0;  /* reaped: the teardown must not kill its pid */
 					if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 						fail_msg("submitter u%d failed (status %d)", u, status);
-					submitters[u] = 0;
 				}
 				left += submitters[u] > 0;
 			}
@@ -384,7 +357,7 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 		}
 		if (all_done)
 			break;
-		if (mono_ms() - t0 > 60000)
+		if (test_mono_ms() - t0 > 60000)
 			fail_msg("the crash run did not settle in 60 s (%u kills)\n%s", kills, corrald_log_tail(&daemon_));
 		r = corrald_crash_restart(&daemon_);
 		if (r < 0) {
@@ -392,7 +365,7 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 			 * daemon): note it, and try again as systemd would */
 			refused_restarts++;
 			describe_lock_holders(daemon_.dir);
-			sleep_ms(200);
+			test_sleep_ms(200);
 			r = corrald_spawn(&daemon_, daemon_.clock_offset_s);
 			if (r < 0)
 				fail_msg("restart after kill -9 #%u failed twice: %s\n%s", kills + 1, strerror(-r),
@@ -491,7 +464,7 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 	}
 	fprintf(stderr, "crash run: %u kills, %zu tasks (%zu acknowledged), %zu succeeded, %zu supervisor_lost, "
 		"%zu signal, %.1f s\n", kills, json_array_size(tasks), total_acked, succeeded, by_reason_lost,
-		by_reason_signal, (mono_ms() - t0) / 1000.0);
+		by_reason_signal, (test_mono_ms() - t0) / 1000.0);
 	json_decref(tasks);
 	assert_true(kills >= 10);
 	assert_no_leftovers(NULL, 0);
@@ -533,8 +506,8 @@ static void test_kill9_while_long_task_runs_then_it_is_adopted_and_ends_right(vo
 	t = corrald_wait_state(&daemon_, id, "running", 5000);
 	assert_non_null(t);
 	json_decref(t);
-	sleep_ms(400);
-	assert_true(process_with_cmdline_exists(cmdline, sizeof(cmdline)));
+	test_sleep_ms(400);
+	assert_true(corrald_process_with_cmdline(&daemon_, cmdline, sizeof(cmdline)));
 	assert_int_equal(corrald_crash_restart(&daemon_), 0);
 	assert_true(log_contains("adopted its running jail"));
 	t = corrald_status(&daemon_, id);
@@ -542,7 +515,7 @@ static void test_kill9_while_long_task_runs_then_it_is_adopted_and_ends_right(vo
 	assert_string_equal(task_str(t, "state"), "running");
 	json_decref(t);
 
-	t = must_wait(id, 10000);
+	t = corrald_must_wait(&daemon_, id, 10000);
 	assert_string_equal(task_str(t, "state"), "failed");
 	assert_string_equal(task_str(t, "reason"), "exit_code");
 	assert_int_equal(task_int(t, "exit_code"), 7);
@@ -574,8 +547,8 @@ static void test_kill9_with_on_restart_kill_kills_and_marks_supervisor_lost(void
 	t = corrald_wait_state(&daemon_, id, "running", 5000);
 	assert_non_null(t);
 	json_decref(t);
-	sleep_ms(400);
-	assert_true(process_with_cmdline_exists(cmdline, sizeof(cmdline)));
+	test_sleep_ms(400);
+	assert_true(corrald_process_with_cmdline(&daemon_, cmdline, sizeof(cmdline)));
 	assert_int_equal(corrald_crash_restart(&daemon_), 0);
 
 	t = corrald_status(&daemon_, id);
@@ -603,16 +576,16 @@ static void run_task_ending_while_down(const char *script, bool remove_cgroup, c
 	t = corrald_wait_state(&daemon_, id, "running", 5000);
 	assert_non_null(t);
 	json_decref(t);
-	sleep_ms(150);
+	test_sleep_ms(150);
 	corrald_kill9(&daemon_);
-	sleep_ms(1200);  /* the command ends; its init writes the status file */
+	test_sleep_ms(1200);  /* the command ends; its init writes the status file */
 	if (remove_cgroup) {
 		/* as if the cgroup had been cleaned up: only the status file is left */
 		snprintf(cgname, sizeof(cgname), "task-%lld", (long long)id);
 		assert_true(corrald_remove_task_cgroup(&daemon_, cgname) > 0);
 	}
 	assert_int_equal(corrald_spawn(&daemon_, daemon_.clock_offset_s), 0);
-	t = must_wait(id, 5000);
+	t = corrald_must_wait(&daemon_, id, 5000);
 	assert_string_equal(task_str(t, "state"), want_state);
 	assert_string_equal(task_str(t, "reason"), "exit_code");
 	assert_int_equal(task_int(t, "exit_code"), want_exit);
@@ -661,9 +634,9 @@ static void test_sigterm_drains_running_tasks_then_exits_0_and_refuses_submits(v
 		assert_non_null(t);
 		json_decref(t);
 	}
-	t0 = mono_ms();
+	t0 = test_mono_ms();
 	assert_int_equal(corrald_signal(&daemon_, SIGTERM), 0);
-	sleep_ms(100);
+	test_sleep_ms(100);
 	r = corrald_call(&daemon_, "{\"op\":\"submit\",\"user\":\"alice\",\"argv\":[\"/bin/true\"]}");
 	assert_non_null(r);
 	if (!corrald_error_code(r) || strcmp(corrald_error_code(r), "shutting_down") != 0)
@@ -673,7 +646,7 @@ static void test_sigterm_drains_running_tasks_then_exits_0_and_refuses_submits(v
 	rc = corrald_wait_exit(&daemon_, 8000);
 	if (rc != 0)
 		fail_msg("corrald exited with %d after SIGTERM\n%s", rc, corrald_log_tail(&daemon_));
-	assert_true(mono_ms() - t0 < 5000);  /* it left once the tasks were done, not at the drain timeout */
+	assert_true(test_mono_ms() - t0 < 5000);  /* it left once the tasks were done, not at the drain timeout */
 	assert_no_leftovers(NULL, 0);
 
 	assert_int_equal(corrald_spawn(&daemon_, 0), 0);
@@ -704,10 +677,10 @@ static void test_sigterm_drain_timeout_kills_long_task_as_shutdown(void **state)
 	t = corrald_wait_state(&daemon_, id, "running", 5000);
 	assert_non_null(t);
 	json_decref(t);
-	sleep_ms(200);
-	t0 = mono_ms();
+	test_sleep_ms(200);
+	t0 = test_mono_ms();
 	assert_int_equal(corrald_signal(&daemon_, SIGTERM), 0);
-	sleep_ms(100);
+	test_sleep_ms(100);
 	r = corrald_call(&daemon_, "{\"op\":\"submit\",\"user\":\"bob\",\"argv\":[\"/bin/true\"]}");
 	assert_non_null(r);
 	assert_string_equal(corrald_error_code(r) ? corrald_error_code(r) : "ok", "shutting_down");
@@ -715,7 +688,7 @@ static void test_sigterm_drain_timeout_kills_long_task_as_shutdown(void **state)
 	rc = corrald_wait_exit(&daemon_, 8000);
 	if (rc != 0)
 		fail_msg("corrald exited with %d after SIGTERM\n%s", rc, corrald_log_tail(&daemon_));
-	assert_true(mono_ms() - t0 < 4000);
+	assert_true(test_mono_ms() - t0 < 4000);
 	assert_no_leftovers(cmdline, sizeof(cmdline));
 
 	assert_int_equal(corrald_spawn(&daemon_, 0), 0);
@@ -725,7 +698,7 @@ static void test_sigterm_drain_timeout_kills_long_task_as_shutdown(void **state)
 	assert_string_equal(task_str(t, "reason"), "shutdown");
 	json_decref(t);
 	/* the queued task stayed queued and runs after the restart */
-	t = must_wait(queued, 5000);
+	t = corrald_must_wait(&daemon_, queued, 5000);
 	assert_string_equal(task_str(t, "state"), "succeeded");
 	json_decref(t);
 }
@@ -770,7 +743,7 @@ static void test_sighup_with_broken_policy_reports_errors_and_keeps_the_old_one(
 	snprintf(where, sizeof(where), "%s:%u:", daemon_.policy, line);
 	assert_int_equal(corrald_signal(&daemon_, SIGHUP), 0);
 	for (int i = 0; i < 200 && !log_contains("keeping the policy in force"); i++)
-		sleep_ms(10);
+		test_sleep_ms(10);
 	assert_true(log_contains("keeping the policy in force"));
 	if (!log_contains(where))
 		fail_msg("the log does not name %s\n%s", where, corrald_log_tail(&daemon_));
@@ -785,7 +758,7 @@ static void test_sighup_with_broken_policy_reports_errors_and_keeps_the_old_one(
 	/* the old policy (max_task_seconds 1m) still decides */
 	id = corrald_submit(&daemon_, "\"user\":\"alice\",\"timeout_ms\":30000,\"argv\":[\"sleep\",\"0.1\"]");
 	assert_true(id > 0);
-	t = must_wait(id, 5000);
+	t = corrald_must_wait(&daemon_, id, 5000);
 	assert_string_equal(task_str(t, "state"), "succeeded");
 	assert_int_equal(task_int(t, "timeout_ms"), 30000);
 	json_decref(t);
@@ -875,7 +848,7 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
 	}
 	assert_true(refused);
 	/* the running task ends while the disk is full; its slot frees */
-	sleep_ms(1500);
+	test_sleep_ms(1500);
 	r = corrald_call(&daemon_, "{\"op\":\"ping\"}");
 	assert_non_null(r);
 	assert_null(corrald_error_code(r));
@@ -885,12 +858,12 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
 	 * to nudge the daemon (waiting is not an event: it only reads) */
 	assert_int_equal(unlink(filler), 0);
 	{
-		uint64_t deadline = mono_ms() + 10000;
+		uint64_t deadline = test_mono_ms() + 10000;
 		char stuck[1024] = "";
 		size_t n_stuck = 0, len = 0;
 
 		for (size_t i = 0; i < n_acked; i++) {
-			long left = (long)(deadline - mono_ms());
+			long left = (long)(deadline - test_mono_ms());
 
 			t = corrald_wait(&daemon_, acked[i], left > 0 ? (unsigned)left : 1);
 			if (!t) {

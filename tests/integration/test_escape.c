@@ -16,8 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/integration/lib_common.h"
-#include "tests/integration/lib_jail.h"
+#include "tests/lib/test.h"
+#include "tests/lib/jail.h"
 
 static void run_probe(const char *mode, enum jail_seccomp_profile profile, struct test_run *run)
 {

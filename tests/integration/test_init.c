@@ -17,18 +17,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/integration/lib_common.h"
-#include "tests/integration/lib_jail.h"
+#include "tests/lib/test.h"
+#include "tests/lib/jail.h"
 
 #define SH(script) ((char *const[]){ "/bin/sh", "-c", script, NULL })
 
 static char trust_dir[256];
-
-static void run_ok(struct jail_spec *spec, struct test_run *run)
-{
-	assert_int_equal(test_run_spec(spec, run), 0);
-	assert_string_equal(jail_status_name(run->result.status), "ok");
-}
 
 /* A scratch dir below the build dir (root's, 0755: trusted, unlike /tmp). */
 static const char *scratch(const char *name)
@@ -91,7 +85,7 @@ static void test_init_command_line_is_its_own(void **state)
 
 	require_root();
 	test_spec(&spec, SH("tr '\\0' ' ' < /proc/1/cmdline; echo; cat /proc/1/comm"));
-	run_ok(&spec, &run);
+	test_run_ok(&spec, &run);
 	/* "corral-init <record fd> <report fd>", nothing of the test binary */
 	assert_true(strncmp(run.out, "corral-init ", 12) == 0);
 	assert_null(strstr(run.out, "test_init"));
@@ -111,7 +105,7 @@ static void test_init_does_not_carry_the_parent_memory(void **state)
 	assert_non_null(heap);
 	memset(heap, 0x5a, big);  /* 128 MiB resident in the parent */
 	test_spec(&spec, SH("grep VmRSS /proc/1/status"));
-	run_ok(&spec, &run);
+	test_run_ok(&spec, &run);
 	free(heap);
 	line = strstr(run.out, "VmRSS:");
 	assert_non_null(line);
@@ -131,7 +125,7 @@ static void test_record_fd_is_not_visible_to_the_command(void **state)
 	test_spec(&spec, SH("ls /proc/self/fd | tr '\\n' ' '; echo; "
 			    "ls -l /proc/self/fd/ | grep -c memfd; "
 			    "ls /proc/1/fd >/dev/null 2>&1 && echo init-fds-readable || echo init-fds-hidden"));
-	run_ok(&spec, &run);
+	test_run_ok(&spec, &run);
 	assert_true(strncmp(run.out, "0 1 2 3 \n0\n", 11) == 0);
 	assert_non_null(strstr(run.out, "init-fds-hidden"));
 }
@@ -144,7 +138,7 @@ static void test_init_has_no_capabilities_and_no_filter(void **state)
 	require_root();
 	/* as before the exec: init is not under the command's seccomp filter */
 	test_spec(&spec, SH("grep -E '^(CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/1/status"));
-	run_ok(&spec, &run);
+	test_run_ok(&spec, &run);
 	assert_non_null(strstr(run.out, "CapPrm:\t0000000000000000"));
 	assert_non_null(strstr(run.out, "CapEff:\t0000000000000000"));
 	assert_non_null(strstr(run.out, "CapBnd:\t0000000000000000"));

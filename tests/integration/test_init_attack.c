@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tests/integration/lib_common.h"
-#include "tests/integration/lib_jail.h"
+#include "tests/lib/test.h"
+#include "tests/lib/jail.h"
 
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void sh(const char *fmt, ...)

@@ -12,16 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tests/integration/lib_common.h"
-#include "tests/integration/lib_jail.h"
+#include "tests/lib/test.h"
+#include "tests/lib/jail.h"
 
 #define SH(script) ((char *const[]){ "/bin/sh", "-c", script, NULL })
-
-static void run_ok(struct jail_spec *spec, struct test_run *run)
-{
-	assert_int_equal(test_run_spec(spec, run), 0);
-	assert_string_equal(jail_status_name(run->result.status), "ok");
-}
 
 static void test_command_sees_its_init_as_pid_1(void **state)
 {
@@ -30,7 +24,7 @@ static void test_command_sees_its_init_as_pid_1(void **state)
 
 	require_root();
 	test_spec(&spec, SH("cat /proc/1/comm; echo pid=$$"));
-	run_ok(&spec, &run);
+	test_run_ok(&spec, &run);
 	assert_non_null(strstr(run.out, "corral-init\n"));
 	assert_non_null(strstr(run.out, "pid=2\n"));
 }
@@ -42,7 +36,7 @@ static void test_command_runs_as_non_root_uid(void **state)
 
 	require_root();
 	test_spec(&spec, SH("id -u; id -g; /t/probe ids"));
-	run_ok(&spec, &run);
+	test_run_ok(&spec, &run);
 	assert_true(strncmp(run.out, "1000\n1000\n", 10) == 0);
 	assert_non_null(strstr(run.out, "nnp=1"));
 	assert_non_null(strstr(run.out, "CapEff:\t0000000000000000"));
@@ -57,7 +51,7 @@ static void test_no_host_processes_are_visible(void **state)
 
 	require_root();
 	test_spec(&spec, SH("ls -d /proc/[0-9]* | wc -l"));
-	run_ok(&spec, &run);
+	test_run_ok(&spec, &run);
 	/* init, sh, ls, wc at most */
 	assert_true(atoi(run.out) >= 2 && atoi(run.out) <= 4);
 }
@@ -83,7 +77,7 @@ static void test_hostname_is_set(void **state)
 	require_root();
 	test_spec(&spec, SH("hostname; cat /etc/hostname"));
 	spec.hostname = "box42";
-	run_ok(&spec, &run);
+	test_run_ok(&spec, &run);
 	assert_string_equal(run.out, "box42\nbox42\n");
 }
 
@@ -177,32 +171,14 @@ static void test_busy_loop_is_killed_at_cpu_limit(void **state)
 	assert_int_equal(test_count_cgroups(), 0);
 }
 
-/* Is there a process on the host whose argv is exactly {argv0, arg1}? */
-static bool host_has_process(const char *argv0, const char *arg1)
+/* Is there a process whose argv is exactly {argv0, arg1} in one of this
+ * test's jail cgroups (where a jail's grandchildren stay, setsid or not)? */
+static bool jail_has_process(const char *argv0, const char *arg1)
 {
-	char expect[128], buf[128], path[300];
+	char expect[128];
 	size_t len = (size_t)snprintf(expect, sizeof(expect), "%s%c%s", argv0, 0, arg1) + 1;
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	bool found = false;
 
-	while (d && !found && (e = readdir(d))) {
-		FILE *f;
-		size_t n;
-
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		n = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		found = n == len && memcmp(buf, expect, len) == 0;
-	}
-	if (d)
-		closedir(d);
-	return found;
+	return test_jail_has_process(expect, len);
 }
 
 static void test_daemonized_grandchildren_are_killed(void **state)
@@ -212,9 +188,9 @@ static void test_daemonized_grandchildren_are_killed(void **state)
 
 	require_root();
 	test_spec(&spec, SH("(setsid sleep 987654 </dev/null >/dev/null 2>&1 &); sleep 0.2; echo started"));
-	run_ok(&spec, &run);
+	test_run_ok(&spec, &run);
 	assert_string_equal(run.out, "started\n");
-	assert_false(host_has_process("sleep", "987654"));
+	assert_false(jail_has_process("sleep", "987654"));
 	assert_int_equal(test_count_cgroups(), 0);
 }
 
@@ -244,7 +220,7 @@ static void test_output_under_cap_is_complete(void **state)
 	require_root();
 	test_spec(&spec, SH("echo out; echo err >&2"));
 	spec.output_limit = 1000;
-	run_ok(&spec, &run);
+	test_run_ok(&spec, &run);
 	assert_string_equal(run.out, "out\n");
 	assert_string_equal(run.err, "err\n");
 	assert_int_equal(run.result.stdout_bytes, 4);
@@ -319,7 +295,7 @@ static void test_stdin_comes_from_file(void **state)
 	fclose(f);
 	test_spec(&spec, SH("cat"));
 	spec.stdin_path = path;
-	run_ok(&spec, &run);
+	test_run_ok(&spec, &run);
 	assert_string_equal(run.out, "hello from stdin\n");
 }
 
@@ -375,7 +351,7 @@ static void test_cgroup_namespace_hides_host_paths(void **state)
 
 	require_root();
 	test_spec(&spec, SH("grep '^0::' /proc/self/cgroup"));
-	run_ok(&spec, &run);
+	test_run_ok(&spec, &run);
 	assert_string_equal(run.out, "0::/\n");
 }
 
@@ -386,7 +362,7 @@ static void test_cpu_time_and_wall_time_are_reported(void **state)
 
 	require_root();
 	test_spec(&spec, SH("i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"));
-	run_ok(&spec, &run);
+	test_run_ok(&spec, &run);
 	assert_true(run.result.cpu_usage_us > 10000);
 	assert_true(run.result.cpu_user_us > 0);
 	assert_true(run.result.wall_us >= run.result.cpu_usage_us / 2);
@@ -401,7 +377,7 @@ static void test_environment_is_only_what_the_spec_gives(void **state)
 	require_root();
 	test_spec(&spec, SH("env | sort"));
 	spec.env = env;
-	run_ok(&spec, &run);
+	test_run_ok(&spec, &run);
 	assert_non_null(strstr(run.out, "FOO=bar\n"));
 	assert_null(strstr(run.out, "HOME="));
 }

@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 #include "supervisor/api/api.h"
-#include "tests/integration/lib_common.h"
-#include "tests/integration/lib_corrald.h"
+#include "tests/lib/test.h"
+#include "tests/lib/corrald.h"
+#include "tests/lib/corrald_inspect.h"
+#include "tests/lib/corrald_socket.h"
 
 #define SUPERVISOR_BASE                                                                                   \
 	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200000-4200063\n"     \
@@ -57,12 +59,12 @@ static json_t *call_raw(int fd, const char *line)
 
 	if (asprintf(&l, "%s\n", line) < 0)
 		return NULL;
-	if (raw_send(fd, l, strlen(l)) < 0) {
+	if (corrald_raw_send(fd, l, strlen(l)) < 0) {
 		free(l);
 		return NULL;
 	}
 	free(l);
-	r = raw_recv(fd, 5000);
+	r = corrald_raw_recv(fd, 5000);
 	return r;
 }
 
@@ -75,7 +77,7 @@ static bool daemon_alive(unsigned timeout_ms)
 
 	if (fd < 0)
 		return false;
-	if (raw_send(fd, "{\"op\":\"ping\"}\n", 14) == 0 && (r = raw_recv(fd, timeout_ms)) != NULL) {
+	if (corrald_raw_send(fd, "{\"op\":\"ping\"}\n", 14) == 0 && (r = corrald_raw_recv(fd, timeout_ms)) != NULL) {
 		ok = json_is_true(json_object_get(r, "ok"));
 		json_decref(r);
 	}
@@ -133,7 +135,7 @@ static void test_logs_fan_out_past_the_output_cap_does_not_crash(void **state)
 		assert_non_null(many);
 		for (size_t i = 0; i < n; i++)
 			memcpy(many + i * len, line, len);
-		assert_int_equal(raw_send(fd, many, n * len), 0);
+		assert_int_equal(corrald_raw_send(fd, many, n * len), 0);
 		free(many);
 	}
 	/* the task writes, the waiters are answered, the client is dropped */
@@ -171,7 +173,7 @@ static void test_close_with_pending_submits_waits_and_follows(void **state)
 					"{\"op\":\"logs\",\"id\":%lld,\"follow\":true}\n"
 					"{\"op\":\"cancel\",\"id\":%lld}\n",
 					(long long)id + 1 + i, (long long)id, (long long)id);
-		assert_int_equal(raw_send(fd, buf, (size_t)len), 0);
+		assert_int_equal(corrald_raw_send(fd, buf, (size_t)len), 0);
 		shutdown(fd, SHUT_RDWR);
 		close(fd);
 	}

@@ -11,9 +11,8 @@
  * ends with "N passed, N failed"; exits 1 on any failed check.
  *
  * Built and run by tests/soak/run.sh (no make needed); the daemon is
- * started through the integration harness (tests/integration/lib_corrald.c).
+ * started through the integration harness (tests/lib/corrald.c).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,11 +24,11 @@
 
 #include <sqlite3.h>
 
-#include "tests/integration/lib_common.h"
-#include "tests/integration/lib_corrald.h"
+#include "tests/lib/test.h"
+#include "tests/lib/corrald.h"
+#include "tests/lib/corrald_inspect.h"
+#include "tests/lib/corrald_socket.h"
 
-#define UID_FIRST 4200128u
-#define UID_LAST 4200191u
 #define MONTH "2031-03"
 #define BUDGET_US 60000000LL        /* tight: monthly_cpu_hours = 1m */
 #define PRECHARGE_US 50000000LL     /* so 10 s of CPU are left at the start */
@@ -128,28 +127,9 @@ static void check(bool ok, const char *fmt, ...)
 		failed++;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static double offset_to_fixed_month(void)
 {
-	struct tm tm = { .tm_year = 2031 - 1900, .tm_mon = 2, .tm_mday = 15, .tm_hour = 12 };
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (double)timegm(&tm) - ((double)now.tv_sec + now.tv_nsec / 1e9);
+	return test_offset_to(2031, 3, 15, 12, 0, 0);
 }
 
 static void count_refusal(const char *code)
@@ -200,7 +180,7 @@ static void submit_one(unsigned ti)
 	x->tenant = ti;
 	x->kind = k;
 	if (k == K_CANCEL)
-		x->cancel_at_ms = mono_ms() + (uint64_t)(rand() % 800);
+		x->cancel_at_ms = test_mono_ms() + (uint64_t)(rand() % 800);
 	json_decref(r);
 }
 
@@ -219,7 +199,7 @@ static void note_pending(struct tenant *t, const char *reason)
 /* Status of every outstanding task; cancels that are due. */
 static void poll_tasks(void)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = test_mono_ms();
 
 	for (size_t i = 0; i < n_tasks; i++) {
 		struct tracked *x = &tasks[i];
@@ -245,35 +225,6 @@ static void poll_tasks(void)
 			  strcmp(x->state, "cancelled") == 0;
 		json_decref(st);
 	}
-}
-
-static int count_jail_processes(void)
-{
-	DIR *proc = opendir("/proc");
-	struct dirent *e;
-	int n = 0;
-
-	while (proc && (e = readdir(proc)) != NULL) {
-		char path[300], line[256];
-		FILE *f;
-		unsigned uid;
-
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
-		f = fopen(path, "re");
-		while (f && fgets(line, sizeof(line), f)) {
-			if (sscanf(line, "Uid: %u", &uid) == 1) {
-				n += uid >= UID_FIRST && uid <= UID_LAST;
-				break;
-			}
-		}
-		if (f)
-			fclose(f);
-	}
-	if (proc)
-		closedir(proc);
-	return n;
 }
 
 static void precharge(void)
@@ -309,7 +260,7 @@ static void print_figures(uint64_t t0, const char *what)
 	}
 	printf("soak %s t=%5.1fs: tasks %zu (ended %u, running %u, queued %u), corrald rss %ld kB, fds %ld, "
 	       "cgroup dirs %d\n",
-	       what, (mono_ms() - t0) / 1000.0, n_tasks, done, running, queued, corrald_rss_kb(&daemon_),
+	       what, (test_mono_ms() - t0) / 1000.0, n_tasks, done, running, queued, corrald_rss_kb(&daemon_),
 	       corrald_fd_count(&daemon_), corrald_count_task_cgroups(&daemon_));
 	fflush(stdout);
 }
@@ -380,23 +331,23 @@ int main(void)
 	}
 	rss_idle = corrald_rss_kb(&daemon_);
 	fd_idle = corrald_fd_count(&daemon_);
-	t0 = mono_ms();
+	t0 = test_mono_ms();
 	next_print = t0 + 10000;
 	printf("soak start: corrald pid %d, rss %ld kB, fds %ld (idle)\n", (int)daemon_.pid, rss_idle, fd_idle);
 
 	/* the workload */
-	while (mono_ms() - t0 < (uint64_t)seconds * 1000u) {
+	while (test_mono_ms() - t0 < (uint64_t)seconds * 1000u) {
 		for (unsigned ti = 0; ti < N_TENANTS; ti++) {
 			unsigned have = outstanding(ti);
 
 			for (unsigned k = have; k < tenants[ti].target; k++)
 				submit_one(ti);
 		}
-		if (mono_ms() >= next_poll) {
+		if (test_mono_ms() >= next_poll) {
 			poll_tasks();
-			next_poll = mono_ms() + 200;
+			next_poll = test_mono_ms() + 200;
 		}
-		if (mono_ms() >= next_print) {
+		if (test_mono_ms() >= next_print) {
 			print_figures(t0, "run ");
 			if (rss_base < 0) {
 				rss_base = corrald_rss_kb(&daemon_);
@@ -404,7 +355,7 @@ int main(void)
 			}
 			next_print += 10000;
 		}
-		sleep_ms(20);
+		test_sleep_ms(20);
 	}
 
 	/* wind down: what is queued on an exhausted budget never starts */
@@ -416,7 +367,7 @@ int main(void)
 			json_decref(c);
 		}
 	}
-	for (uint64_t until = mono_ms() + 60000; mono_ms() < until;) {
+	for (uint64_t until = test_mono_ms() + 60000; test_mono_ms() < until;) {
 		bool all_done = true;
 
 		poll_tasks();
@@ -424,9 +375,9 @@ int main(void)
 			all_done = all_done && tasks[i].done;
 		if (all_done)
 			break;
-		sleep_ms(200);
+		test_sleep_ms(200);
 	}
-	sleep_ms(500);  /* cgroup removal and netns teardown settle */
+	test_sleep_ms(500);  /* cgroup removal and netns teardown settle */
 	print_figures(t0, "end ");
 	rss_end = corrald_rss_kb(&daemon_);
 	fd_end = corrald_fd_count(&daemon_);
@@ -505,11 +456,11 @@ int main(void)
 
 	/* nothing left behind, nothing grew */
 	{
-		int cgroups = corrald_count_task_cgroups(&daemon_), procs = count_jail_processes(),
+		int cgroups = corrald_count_task_cgroups(&daemon_), procs = corrald_count_processes(&daemon_),
 		    mounts = corrald_count_mounts(&daemon_);
 
 		check(cgroups == 0, "no task cgroup left (%d)", cgroups);
-		check(procs == 0, "no process left with a jail uid (%d)", procs);
+		check(procs == 0, "no process left below the daemon's cgroup parent (%d)", procs);
 		check(mounts == 0, "no mount left under the state dir (%d)", mounts);
 	}
 	check(fd_end >= 0 && fd_end <= fd_idle + 2, "corrald's fds did not grow: idle start %ld, end %ld (10 s: %ld)",

@@ -9,7 +9,6 @@
 #include <linux/seccomp.h>
 #include <linux/audit.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
 #include <sched.h>
@@ -38,25 +37,9 @@
 #include <cmocka.h>
 
 #include "runner/seccomp.h"
+#include "tests/lib/test.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-/* Skip with the reason on stderr; fail instead under CORRAL_MUST_WORK=1. */
-static void skip_loudly(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void skip_loudly(const char *fmt, ...)
-{
-	char why[256];
-	va_list ap;
-	const char *must = getenv("CORRAL_MUST_WORK");
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	if (must && strcmp(must, "1") == 0)
-		fail_msg("cannot run (CORRAL_MUST_WORK=1): %s", why);
-	fprintf(stderr, "SKIP: %s\n", why);
-	skip();
-}
 
 static const struct jail_filter *builtin(enum jail_seccomp_profile profile)
 {
@@ -350,14 +333,9 @@ static void temp_dir_make(void)
 	close(fd);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static void temp_dir_remove(void)
 {
-	assert_int_equal(nftw(g_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(test_remove_tree(g_dir), 0);
 }
 
 static mode_t mode_of(const char *path)
@@ -864,7 +842,7 @@ static void test_default_filter_kills_x32_syscalls(void **state)
 #if defined(__x86_64__)
 	assert_probe_killed_by_sigsys(builtin(JAIL_SECCOMP_DEFAULT), probe_x32_getpid);
 #else
-	skip_loudly("x32 exists only on x86_64");
+	test_skip_loudly("x32 exists only on x86_64");
 #endif
 }
 
@@ -894,7 +872,7 @@ static void test_default_filter_kills_i386_syscalls(void **state)
 	}
 	assert_probe_killed_by_sigsys(builtin(JAIL_SECCOMP_DEFAULT), probe_i386_getpid);
 #else
-	skip_loudly("the i386 ABI exists only on x86_64");
+	test_skip_loudly("the i386 ABI exists only on x86_64");
 #endif
 }
 
@@ -949,7 +927,7 @@ static void test_strict_filter_kills_x32_syscalls(void **state)
 #if defined(__x86_64__)
 	assert_probe_killed_by_sigsys(builtin(JAIL_SECCOMP_STRICT), probe_x32_getpid);
 #else
-	skip_loudly("x32 exists only on x86_64");
+	test_skip_loudly("x32 exists only on x86_64");
 #endif
 }
 
@@ -977,7 +955,7 @@ static void test_strict_filter_runs_python3(void **state)
 	char out[64];
 
 	if (access(argv[0], X_OK) != 0)
-		skip_loudly("%s is not installed", argv[0]);
+		test_skip_loudly("%s is not installed", argv[0]);
 	assert_int_equal(exit_code_of_command(JAIL_SECCOMP_STRICT, argv, out, sizeof(out)), 0);
 	assert_string_equal(out, "1\n");
 }
@@ -1054,7 +1032,7 @@ static void test_filters_fchmodat2_setuid_setgid_is_eperm(void **state)
 {
 	g_nr_fchmodat2 = nr_of("fchmodat2");
 	if (syscall(g_nr_fchmodat2, AT_FDCWD, "/", 0755, ~0) == -1 && errno == ENOSYS)
-		skip_loudly("the kernel has no fchmodat2 (Linux < 6.6)");
+		test_skip_loudly("the kernel has no fchmodat2 (Linux < 6.6)");
 	assert_chmod_denies_setid(probe_fchmodat2);
 }
 
@@ -1062,7 +1040,7 @@ static void test_filters_fchmodat2_0755_works(void **state)
 {
 	g_nr_fchmodat2 = nr_of("fchmodat2");
 	if (syscall(g_nr_fchmodat2, AT_FDCWD, "/", 0755, ~0) == -1 && errno == ENOSYS)
-		skip_loudly("the kernel has no fchmodat2 (Linux < 6.6)");
+		test_skip_loudly("the kernel has no fchmodat2 (Linux < 6.6)");
 	assert_chmod_allows_0755(probe_fchmodat2);
 }
 
@@ -1195,7 +1173,7 @@ static void test_filters_socket_unix_inet_inet6_netlink_work(void **state)
 		g_family = (unsigned long)allowed[i].family;
 		g_sock_type = allowed[i].type;
 		if (WEXITSTATUS(status_of_probe(NULL, probe_socket)) != 0)
-			skip_loudly("socket(%d, %d) fails here even without a filter",
+			test_skip_loudly("socket(%d, %d) fails here even without a filter",
 				    allowed[i].family, allowed[i].type);
 		FOR_EACH_FILTER(p)
 			assert_probe_errno(builtin(p), probe_socket, 0);
@@ -1302,7 +1280,7 @@ static void test_filters_run_python3_writing_files(void **state)
 	char out[64];
 
 	if (access(argv[0], X_OK) != 0)
-		skip_loudly("%s is not installed", argv[0]);
+		test_skip_loudly("%s is not installed", argv[0]);
 	FOR_EACH_FILTER(p) {
 		temp_dir_make();
 		argv[3] = g_dir;
@@ -1324,7 +1302,7 @@ static void test_default_filter_runs_shell_ls_python3(void **state)
 	assert_int_equal(exit_code_of_command(JAIL_SECCOMP_DEFAULT, ls, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "usr\n"));
 	if (access(py[0], X_OK) != 0)
-		skip_loudly("%s is not installed", py[0]);
+		test_skip_loudly("%s is not installed", py[0]);
 	assert_int_equal(exit_code_of_command(JAIL_SECCOMP_DEFAULT, py, out, sizeof(out)), 0);
 	assert_string_equal(out, "1\n");
 }

@@ -1,5 +1,8 @@
 /*
- * tests/integration/lib_jail.c — see lib_jail.h.
+ * tests/lib/jail.c — one real jail in the test process (see jail.h): the
+ * temp dir with the probe, a spec with test defaults, the run and its
+ * output, and this process's own jail cgroups (jail-<pid>-* below
+ * corral-test below its own cgroup), which is where its checks look.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,8 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tests/integration/lib_common.h"
-#include "tests/integration/lib_jail.h"
+#include "tests/lib/cgroup_procs.h"
+#include "tests/lib/jail.h"
+#include "tests/lib/test.h"
 
 static char dir[64];
 static char out_path[128], err_path[128];
@@ -60,12 +64,9 @@ const char *test_jail_dir(void)
 
 void test_jail_cleanup(void)
 {
-	char cmd[128];
-
 	if (!dir[0])
 		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
+	if (test_remove_tree(dir) < 0)
 		fprintf(stderr, "warning: could not remove %s\n", dir);
 	dir[0] = '\0';
 }
@@ -87,16 +88,6 @@ void test_spec(struct jail_spec *spec, char *const *argv)
 	spec->n_mounts = 1;
 }
 
-static void read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-}
-
 int test_run_spec(const struct jail_spec *spec, struct test_run *run)
 {
 	struct jail *j = NULL;
@@ -108,9 +99,9 @@ int test_run_spec(const struct jail_spec *spec, struct test_run *run)
 		jail_free(j);
 	}
 	if (spec->stdout_path)
-		read_file(spec->stdout_path, run->out, sizeof(run->out));
+		test_read_text(spec->stdout_path, run->out, sizeof(run->out));
 	if (spec->stderr_path)
-		read_file(spec->stderr_path, run->err, sizeof(run->err));
+		test_read_text(spec->stderr_path, run->err, sizeof(run->err));
 	if (run->spawn_rc == 0 && run->result.status != JAIL_OK)
 		fprintf(stderr, "jail %s: %s (exit %d, signal %d)\nstdout: %.2000s\nstderr: %.2000s\n",
 			spec->argv[0], jail_status_name(run->result.status), run->result.exit_code,
@@ -118,35 +109,45 @@ int test_run_spec(const struct jail_spec *spec, struct test_run *run)
 	return run->spawn_rc;
 }
 
-/* Jails this test process made: the runner names them jail-<pid>-<seq>
- * (tests that name cgroups themselves use the same prefix).  Other test
- * processes may share corral-test at the same time. */
-static int count_subdirs(const char *path)
+void test_run_ok(const struct jail_spec *spec, struct test_run *run)
 {
-	DIR *d = opendir(path);
-	struct dirent *e;
-	char prefix[32];
-	int count = 0;
-
-	snprintf(prefix, sizeof(prefix), "jail-%d-", (int)getpid());
-	while (d && (e = readdir(d)))
-		if (e->d_type == DT_DIR && strncmp(e->d_name, prefix, strlen(prefix)) == 0)
-			count++;
-	if (d)
-		closedir(d);
-	return count;
+	assert_int_equal(test_run_spec(spec, run), 0);
+	assert_string_equal(jail_status_name(run->result.status), "ok");
 }
 
-int test_count_cgroups(void)
+/* Jails this test process made: the runner names them jail-<pid>-<seq>
+ * (tests that name cgroups themselves use the same prefix).  Other test
+ * processes may share corral-test at the same time.  Calls fn on each such
+ * cgroup directory in parent; the sum of its results. */
+static int for_each_own_jail(const char *parent, int (*fn)(const char *cgroup, const void *arg), const void *arg)
+{
+	DIR *d = opendir(parent);
+	struct dirent *e;
+	char prefix[32], path[1400];
+	int sum = 0;
+
+	snprintf(prefix, sizeof(prefix), "jail-%d-", (int)getpid());
+	while (d && (e = readdir(d))) {
+		if (e->d_type != DT_DIR || strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", parent, e->d_name);
+		sum += fn(path, arg);
+	}
+	if (d)
+		closedir(d);
+	return sum;
+}
+
+/* corral-test below our own cgroup in the unified tree and in the v1
+ * hierarchies jails use: fn on each of our jail cgroups there. */
+static int for_each_own_jail_cgroup(int (*fn)(const char *cgroup, const void *arg), const void *arg)
 {
 	FILE *f = fopen("/proc/self/cgroup", "r");
 	char line[512], path[1024];
 	struct stat st;
 	bool hybrid = stat("/sys/fs/cgroup/unified/cgroup.procs", &st) == 0;
-	int count = 0;
+	int sum = 0;
 
-	/* corral-test below our own cgroup in the unified tree and in the v1
-	 * hierarchies jails use */
 	while (f && fgets(line, sizeof(line), f)) {
 		char *ctrl = strchr(line, ':'), *own;
 
@@ -163,11 +164,50 @@ int test_count_cgroups(void)
 			snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s/corral-test", ctrl, own);
 		else
 			continue;
-		count += count_subdirs(path);
+		sum += for_each_own_jail(path, fn, arg);
 	}
 	if (f)
 		fclose(f);
-	return count;
+	return sum;
+}
+
+static int count_one(const char *cgroup, const void *arg)
+{
+	(void)cgroup;
+	(void)arg;
+	return 1;
+}
+
+int test_count_cgroups(void)
+{
+	return for_each_own_jail_cgroup(count_one, NULL);
+}
+
+struct wanted_cmdline {
+	const char *cmdline;
+	size_t len;
+};
+
+static int has_cmdline(const char *cgroup, const void *arg)
+{
+	const struct wanted_cmdline *w = arg;
+
+	return cgroup_procs_find_cmdline(cgroup, w->cmdline, w->len) ? 1 : 0;
+}
+
+bool test_jail_has_process(const char *cmdline, size_t len)
+{
+	struct wanted_cmdline w = { cmdline, len };
+
+	return for_each_own_jail_cgroup(has_cmdline, &w) > 0;
+}
+
+void test_jail_prepare(void)
+{
+	struct jail_error err;
+
+	if (jail_set_init_path(test_build_path("corral-init"), &err) < 0)
+		fail_msg("jail_set_init_path(%s): %s", test_build_path("corral-init"), err.message);
 }
 
 int test_jail_teardown(void **state)
