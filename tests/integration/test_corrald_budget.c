@@ -264,11 +264,13 @@ static void test_budget_held_by_running_tasks_is_reserved_not_exhausted(void **s
 
 	(void)state;
 	require_root();
-	/* 3.6 s of budget; a 1.5 s task at 1 CPU reserves (1.5 + 0.2 grace) s:
-	 * two fit, the third waits for their reservations */
-	start("[plan tiny]\nmax_concurrent = 4\nmonthly_cpu_hours = 0.001\n[user dave]\nplan = tiny\n");
+	/* 36 s of budget; a 17.55 s task at 1 CPU reserves (17.55 + 0.2 grace)
+	 * s: two fit, and the 0.5 s left is below the 1 s a start needs, so the
+	 * third waits for their reservations (the sleeps are long enough that a
+	 * loaded machine still sees the first two running) */
+	start("[plan tiny]\nmax_concurrent = 4\nmonthly_cpu_hours = 0.01\n[user dave]\nplan = tiny\n");
 	for (int i = 0; i < 3; i++)
-		ids[i] = submit("\"user\":\"dave\",\"timeout_ms\":1500,\"argv\":[\"/bin/sleep\",\"1\"]");
+		ids[i] = submit("\"user\":\"dave\",\"timeout_ms\":17550,\"argv\":[\"/bin/sleep\",\"4\"]");
 	json_decref(corrald_wait_state(&daemon_, ids[1], "running", 3000));
 	t = corrald_status(&daemon_, ids[2]);
 	assert_string_equal(task_str(t, "state"), "queued");
@@ -278,7 +280,7 @@ static void test_budget_held_by_running_tasks_is_reserved_not_exhausted(void **s
 	json_decref(t);
 	/* sleeping costs next to nothing: the reservations come back */
 	for (int i = 0; i < 3; i++) {
-		t = must_wait(ids[i], 10000);
+		t = must_wait(ids[i], 20000);
 		assert_string_equal(task_str(t, "state"), "succeeded");
 		json_decref(t);
 	}
