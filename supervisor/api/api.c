@@ -300,6 +300,24 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 	case API_FIELD_MONTH:
 		r = get_text(ctx, f->name, v, false, &req->month);
 		return r == 0 ? check_month(ctx, req->month) : r;
+	case API_FIELD_DELTA:
+		if (!json_is_integer(v) || json_integer_value(v) == 0 ||
+		    json_integer_value(v) > API_MAX_ADJUST_US || json_integer_value(v) < -API_MAX_ADJUST_US)
+			return fail(ctx, API_ERR_BAD_REQUEST,
+				    "field '%s' must be a non-zero integer of at most 10^6 hours "
+				    "(%lld us) either way", f->name, (long long)API_MAX_ADJUST_US);
+		req->delta_us = (int64_t)json_integer_value(v);
+		req->has_delta = true;
+		return 0;
+	case API_FIELD_SET_LEFT:
+		req->has_set_left = true;
+		return get_uint(ctx, f->name, v, 0, (uint64_t)API_MAX_ADJUST_US, &req->set_left_us);
+	case API_FIELD_REASON:
+		r = get_text(ctx, f->name, v, false, &req->reason);
+		if (r == 0 && strlen(req->reason) > API_MAX_REASON)
+			return fail(ctx, API_ERR_BAD_REQUEST, "field 'reason' is %zu bytes long (at most %u)",
+				    strlen(req->reason), API_MAX_REASON);
+		return r;
 	}
 	return fail(ctx, API_ERR_INTERNAL, "field '%s': no parser", f->name);
 }
@@ -426,6 +444,9 @@ int api_request_parse(const char *line, size_t len, struct api_request *req,
 	if (r == 0) {
 		if (req->op == API_OP_LIST && req->limit == 0)
 			req->limit = API_DEFAULT_LIST_LIMIT;
+		if (req->op == API_OP_USAGE_ADJUST && req->has_delta == req->has_set_left)
+			r = fail(&ctx, API_ERR_BAD_REQUEST,
+				 "op usage_adjust takes exactly one of 'delta_us' and 'set_left_us'");
 		if (req->op == API_OP_LOGS) {
 			if (req->max == 0)
 				req->max = API_MAX_LOG_CHUNK;

@@ -36,6 +36,14 @@
  *                                          the old policy stays in force
  *   usage    month: "YYYY-MM" (default: this month, UTC)
  *                                       -> {"usage": [USAGE, ...]}
+ *   usage_adjust (operators only) user: the tenant (required, must have a
+ *            plan: else unknown_user); reason: 1..256 bytes (required); and
+ *            exactly one of delta_us (signed, not 0: > 0 grants CPU time for
+ *            this month, < 0 takes it back) or set_left_us (>= 0: the
+ *            adjustment that makes what is left exactly that, now; refused
+ *            for an unlimited budget); |value| <= 10^6 hours.  Appends an
+ *            ADJUSTMENT to this month (UTC); the charged usage is not touched.
+ *                                       -> {"adjustment": ADJUSTMENT, "usage": USAGE}
  *
  * TASK: {"id", "user", "profile", "argv", "state" (queued|running|succeeded|failed|cancelled),
  *        "reason" (exit_code|signal|timeout|oom|cpu_limit|budget|output_limit|cancelled|
@@ -49,8 +57,13 @@
  *        queued only: "position" (1 = next; 0 = cannot start this month: budget
  *        used up or suspended), "pending_reason" (concurrency_limit|budget_exhausted|
  *        budget_reserved|host_capacity|fair_share), "pending_message"}
- * USAGE: {"user", "plan", "month", "cpu_used_us", "cpu_budget_us" (null = unlimited,
- *         0 = suspended), "cpu_left_us" (null = unlimited), "running", "queued"}
+ * USAGE: {"user", "plan", "month", "cpu_used_us" (charged: exactly what the tasks
+ *         used), "cpu_adjust_us" (sum of the month's adjustments), "cpu_budget_us"
+ *         (the plan's plus cpu_adjust_us, never below 0; null = unlimited, 0 =
+ *         suspended or taken back), "cpu_left_us" (null = unlimited), "running",
+ *         "queued", "adjustments": [ADJUSTMENT, ...] oldest first}
+ * ADJUSTMENT: {"id", "user", "month", "delta_us", "by" (user name), "by_uid",
+ *         "at_us", "reason"}
  *
  * Limits: a request line of at most API_MAX_LINE bytes; at most 64 connections per
  * non-root uid (the 65th gets one too_large error line and is closed); at most 256
@@ -82,10 +95,13 @@
 #define API_MAX_LOG_CHUNK (1u << 20)
 #define API_DEFAULT_LIST_LIMIT 100
 #define API_MAX_LIST_LIMIT 10000
+#define API_MAX_ADJUST_US (1000000ll * 3600 * 1000000)   /* usage_adjust: 10^6 hours */
+#define API_MAX_REASON 256u                              /* usage_adjust's reason, bytes */
 
 enum api_op {
 	API_OP_PING = 0, API_OP_VERSION, API_OP_SUBMIT, API_OP_STATUS, API_OP_LIST, API_OP_QUEUE,
 	API_OP_CANCEL, API_OP_WAIT, API_OP_LOGS, API_OP_USAGE, API_OP_POLICY_RELOAD,
+	API_OP_USAGE_ADJUST,
 	API_OP_COUNT   /* not an op: how many there are */
 };
 
@@ -114,6 +130,7 @@ enum api_field_kind {
 	API_FIELD_STDIN, API_FIELD_TIMEOUT, API_FIELD_CPU_LIMIT, API_FIELD_MEMORY,
 	API_FIELD_NO_QUEUE, API_FIELD_ID, API_FIELD_STATE, API_FIELD_LIMIT, API_FIELD_STREAM,
 	API_FIELD_OFFSET, API_FIELD_MAX, API_FIELD_FOLLOW, API_FIELD_MONTH,
+	API_FIELD_DELTA, API_FIELD_SET_LEFT, API_FIELD_REASON,
 };
 
 struct api_field {
@@ -165,6 +182,11 @@ struct api_request {
 	int64_t id;
 	bool has_id;
 	uint64_t offset, max, limit;
+	/* usage_adjust (exactly one of delta_us, set_left_us) */
+	int64_t delta_us;
+	uint64_t set_left_us;
+	bool has_delta, has_set_left;
+	const char *reason;
 	void *json;                /* internal: the parsed document */
 };
 

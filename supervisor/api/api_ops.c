@@ -35,6 +35,10 @@ static const struct api_field logs_fields[] = {
 static const struct api_field usage_fields[] = {
 	{ "user", API_FIELD_USER, false }, { "month", API_FIELD_MONTH, false },
 };
+static const struct api_field usage_adjust_fields[] = {
+	{ "user", API_FIELD_USER, true },          { "delta_us", API_FIELD_DELTA, false },
+	{ "set_left_us", API_FIELD_SET_LEFT, false }, { "reason", API_FIELD_REASON, true },
+};
 
 #define FIELDS(a) a, ELEMENTSOF(a)
 #define NO_FIELDS NULL, 0
@@ -63,6 +67,8 @@ static const struct api_op_info ops[API_OP_COUNT] = {
 			   "show CPU usage and budgets" },
 	[API_OP_POLICY_RELOAD] = { API_OP_POLICY_RELOAD, "policy_reload", NO_FIELDS,
 				   API_ACCESS_OPERATOR, true, "reload the policy" },
+	[API_OP_USAGE_ADJUST] = { API_OP_USAGE_ADJUST, "usage_adjust", FIELDS(usage_adjust_fields),
+				  API_ACCESS_OPERATOR, true, "adjust a tenant's CPU budget" },
 };
 
 const struct api_op_info *api_ops_get(enum api_op op)

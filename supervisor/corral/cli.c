@@ -184,6 +184,10 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 		if (!cmd->json)
 			format_print_usage_table(out, json_object_get(resp, "usage"));
 		break;
+	case API_OP_USAGE_ADJUST:
+		if (!cmd->json)
+			format_print_adjustment(out, resp);
+		break;
 	case API_OP_PING:
 	case API_OP_VERSION:
 		if (!cmd->json) {

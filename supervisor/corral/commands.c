@@ -23,7 +23,8 @@
 
 enum opt_id {
 	O_USER = 1, O_PROFILE, O_TIMEOUT, O_CPU_LIMIT, O_MEMORY, O_ENV, O_CWD, O_STDIN, O_WAIT,
-	O_NO_QUEUE, O_JSON, O_STATE, O_LIMIT, O_MONTH, O_STDERR, O_FOLLOW, O_SOCKET, O_HELP,
+	O_NO_QUEUE, O_JSON, O_STATE, O_LIMIT, O_MONTH, O_STDERR, O_FOLLOW, O_ADD, O_REMOVE,
+	O_SET_LEFT, O_REASON, O_SOCKET, O_HELP,
 };
 #define BIT(o) (1u << (o))
 
@@ -44,6 +45,10 @@ static const struct option long_options[] = {
 	{ "month", required_argument, NULL, O_MONTH },
 	{ "stderr", no_argument, NULL, O_STDERR },
 	{ "follow", no_argument, NULL, O_FOLLOW },
+	{ "add", required_argument, NULL, O_ADD },
+	{ "remove", required_argument, NULL, O_REMOVE },
+	{ "set-left", required_argument, NULL, O_SET_LEFT },
+	{ "reason", required_argument, NULL, O_REASON },
 	{ "socket", required_argument, NULL, O_SOCKET },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -57,10 +62,12 @@ static const char *const option_field[] = {
 	[O_CWD] = "cwd",              [O_STDIN] = "stdin",       [O_NO_QUEUE] = "no_queue",
 	[O_STATE] = "state",          [O_LIMIT] = "limit",       [O_MONTH] = "month",
 	[O_STDERR] = "stream",        [O_FOLLOW] = "follow",     [O_HELP] = NULL,
+	[O_ADD] = "delta_us",         [O_REMOVE] = "delta_us",   [O_SET_LEFT] = "set_left_us",
+	[O_REASON] = "reason",
 };
 
 /* What follows the options: from the op's required field. */
-enum positional { NO_ARGS, TASK_ID, COMMAND };
+enum positional { NO_ARGS, TASK_ID, COMMAND, TENANT };
 
 struct cmd_spec {
 	enum api_op op;          /* the command is named after it */
@@ -111,6 +118,16 @@ static const struct cmd_spec specs[] = {
 	  "  --user TENANT       only TENANT\n"
 	  "  --month YYYY-MM     that month (default: this month, UTC)\n"
 	  "  --json              print the server's JSON response\n" },
+	/* `corral usage adjust`: a command "A B" is the op "A_B" */
+	{ API_OP_USAGE_ADJUST, BIT(O_JSON),
+	  "TENANT (--add DUR | --remove DUR | --set-left DUR) --reason TEXT [--json]",
+	  "Grant or take back CPU time for TENANT's current month (operators only).  The\n"
+	  "adjustment is recorded with who, when and why; the CPU charged stays as measured.\n\n"
+	  "  --add DUR           TENANT may use DUR more this month: 1h, 30m, 0.5h, 90s\n"
+	  "  --remove DUR        take DUR back\n"
+	  "  --set-left DUR      make what is left exactly DUR (0 stops new tasks)\n"
+	  "  --reason TEXT       why (required, at most 256 bytes): \"refund #123\"\n"
+	  "  --json              print the server's JSON response\n" },
 	{ API_OP_PING, BIT(O_JSON), "[--json]",
 	  "Check that corrald answers; print its version and pid.\n\n"
 	  "  --json              print the server's JSON response\n" },
@@ -133,6 +150,8 @@ static enum positional positional_of(const struct cmd_spec *s)
 		return COMMAND;
 	if ((f = api_ops_field(op, "id")) && f->required)
 		return TASK_ID;
+	if ((f = api_ops_field(op, "user")) && f->required)
+		return TENANT;
 	return NO_ARGS;
 }
 
@@ -150,8 +169,15 @@ void commands_usage(FILE *out, const char *name)
 
 	if (!s)
 		return;
+	char command[32];
+
+	/* usage_adjust is typed `usage adjust` */
+	snprintf(command, sizeof(command), "%s", api_op_name(s->op));
+	for (char *p = command; *p; p++)
+		if (*p == '_')
+			*p = ' ';
 	fprintf(out, "usage: corral %s %s\n\n%s  --socket PATH       corrald's socket (default $%s, "
-		"else %s)\n  -h, --help          this text\n", api_op_name(s->op), s->synopsis, s->help,
+		"else %s)\n  -h, --help          this text\n", command, s->synopsis, s->help,
 		CLIENT_SOCKET_ENV, CLIENT_DEFAULT_SOCKET);
 }
 
@@ -227,7 +253,26 @@ struct opts {
 	uint64_t timeout_ms, cpu_limit_ms, memory_bytes, limit;
 	bool has_timeout, has_cpu_limit, has_memory, has_limit, no_queue, err_stream;
 	json_t *env;
+	/* usage adjust: --add/--remove (delta_us), --set-left, --reason */
+	const char *reason;
+	int64_t delta_us;
+	uint64_t set_left_us;
+	int amounts;             /* how many of --add, --remove, --set-left */
+	bool has_delta, has_set_left;
 };
+
+/* A usage adjust amount: the one duration grammar, bare numbers in
+ * seconds, at most 10^6 hours. */
+static int parse_adjust(const char *opt, const char *text, bool allow_zero, uint64_t *us,
+			struct error *err)
+{
+	if (policy_parse_duration_us(text, 1000000u, us) < 0 || (*us == 0 && !allow_zero))
+		return usage_error(err, "--%s: invalid duration '%s' (examples: 1h, 30m, "
+				   "0.5h, 90s)", opt, text);
+	if (*us > (uint64_t)API_MAX_ADJUST_US)
+		return usage_error(err, "--%s: '%s' is more than 10^6 hours", opt, text);
+	return 0;
+}
 
 static int take_option(int o, const char *arg, struct opts *v, struct cli_command *cmd,
 		       struct error *err)
@@ -278,6 +323,28 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 			return usage_error(err, "--limit: '%s' is not a number from 1 to %d",
 					   arg, API_MAX_LIST_LIMIT);
 		break;
+	case O_ADD:
+	case O_REMOVE:
+	case O_SET_LEFT: {
+		const char *name = o == O_ADD ? "add" : o == O_REMOVE ? "remove" : "set-left";
+		uint64_t us;
+		int r = parse_adjust(name, arg, o == O_SET_LEFT, &us, err);
+
+		if (r < 0)
+			return r;
+		if (++v->amounts > 1)
+			return usage_error(err, "give one of --add, --remove and --set-left");
+		v->has_delta = o != O_SET_LEFT;
+		v->has_set_left = o == O_SET_LEFT;
+		v->delta_us = o == O_REMOVE ? -(int64_t)us : (int64_t)us;
+		v->set_left_us = us;
+		break;
+	}
+	case O_REASON:
+		if (!arg[0] || strlen(arg) > API_MAX_REASON)
+			return usage_error(err, "--reason: 1 to %u bytes, please", API_MAX_REASON);
+		v->reason = arg;
+		break;
 	case O_MONTH:
 		if (!valid_month(arg))
 			return usage_error(err, "--month: '%s' is not YYYY-MM", arg);
@@ -317,6 +384,18 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 			return usage_error(err, "'%s' is not a task ID (a positive number)",
 					   argv[0]);
 		json_object_set_new(f, "id", json_integer((json_int_t)id));
+	} else if (positional == TENANT) {
+		if (argc < 1)
+			return usage_error(err, "missing the tenant");
+		if (argc > 1)
+			return usage_error(err, "unexpected argument '%s'", argv[1]);
+		if (v->user)
+			return usage_error(err, "give the tenant once, as the argument");
+		if (v->amounts == 0)
+			return usage_error(err, "give one of --add, --remove and --set-left");
+		if (!v->reason)
+			return usage_error(err, "--reason is required (who asked, why)");
+		v->user = argv[0];
 	} else if (positional == NO_ARGS && argc > 0) {
 		return usage_error(err, "unexpected argument '%s'", argv[0]);
 	}
@@ -367,6 +446,10 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 		json_object_set_new(f, "no_queue", json_true());
 	if (v->err_stream)
 		json_object_set_new(f, "stream", json_string("stderr"));
+	if (v->has_delta)
+		json_object_set_new(f, "delta_us", json_integer((json_int_t)v->delta_us));
+	set_uint(f, "set_left_us", v->has_set_left, v->set_left_us);
+	set_str(f, "reason", v->reason);
 	return 0;
 }
 
@@ -379,6 +462,19 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 	int o, r = 0;
 
 	memset(cmd, 0, sizeof(*cmd));
+	if (s && argc > 1) {
+		/* a sub-command: `usage adjust` is the command of op usage_adjust */
+		char joined[64];
+		const struct cmd_spec *sub;
+
+		snprintf(joined, sizeof(joined), "%s_%s", argv[0], argv[1]);
+		sub = find_spec(joined);
+		if (sub) {
+			s = sub;
+			argc--;
+			argv++;
+		}
+	}
 	if (!s)
 		return usage_error(err, "unknown command '%s'", argc > 0 ? argv[0] : "");
 	cmd->op = s->op;

@@ -85,5 +85,7 @@ void format_print_task_summary(FILE *out, json_t *task);
 void format_print_task_table(FILE *out, json_t *tasks);
 void format_print_queue_table(FILE *out, json_t *tasks);
 void format_print_usage_table(FILE *out, json_t *usage);
+/* usage adjust's answer: "alice 2026-07: +1.00h (refund #123); budget 11.00h, left 10.50h". */
+void format_print_adjustment(FILE *out, json_t *resp);
 
 #endif

@@ -347,27 +347,43 @@ void format_print_queue_table(FILE *out, json_t *tasks)
 	table_print(out, &t);
 }
 
+/* An adjustment: "-" for none, else "+1.00h", "-30.0s". */
+static void format_signed_hours(int64_t us, char *buf, size_t size)
+{
+	char magnitude[24];
+
+	if (us == 0) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	format_hours(us < 0 ? -us : us, magnitude, sizeof(magnitude));
+	snprintf(buf, size, "%c%s", us < 0 ? '-' : '+', magnitude);
+}
+
 void format_print_usage_table(FILE *out, json_t *usage)
 {
-	static const char *const header[] = { "USER", "PLAN", "MONTH", "USED", "BUDGET", "LEFT",
-					      "RUNNING", "QUEUED" };
-	struct table t = { .cols = 8 };
+	static const char *const header[] = { "USER", "PLAN", "MONTH", "USED", "ADJUSTED", "BUDGET",
+					      "LEFT", "RUNNING", "QUEUED" };
+	struct table t = { .cols = 9 };
 	size_t i;
 	json_t *u;
 
 	table_add(&t, header);
 	json_array_foreach(usage, i, u) {
-		char used[32], budget[32], left[32], running[24], queued[24];
-		const char *row[8] = { str_field(u, "user"), str_field(u, "plan"),
-				       str_field(u, "month"), used, budget, left, running, queued };
+		char used[32], adjusted[40], budget[32], left[32], running[24], queued[24];
+		const char *row[9] = { str_field(u, "user"), str_field(u, "plan"),
+				       str_field(u, "month"), used, adjusted, budget, left, running,
+				       queued };
+		int64_t adjust = int_field(u, "cpu_adjust_us");
 		json_t *budget_us = json_object_get(u, "cpu_budget_us");
 		bool unlimited = !budget_us || json_is_null(budget_us);
 
 		format_hours(int_field(u, "cpu_used_us"), used, sizeof(used));
+		format_signed_hours(adjust, adjusted, sizeof(adjusted));
 		if (unlimited) {
 			snprintf(budget, sizeof(budget), "unlimited");
 			snprintf(left, sizeof(left), "-");
-		} else if (int_field(u, "cpu_budget_us") == 0) {
+		} else if (int_field(u, "cpu_budget_us") == 0 && adjust == 0) {
 			snprintf(budget, sizeof(budget), "0 (suspended)");
 			snprintf(left, sizeof(left), "0");
 		} else {
@@ -379,4 +395,26 @@ void format_print_usage_table(FILE *out, json_t *usage)
 		table_add(&t, row);
 	}
 	table_print(out, &t);
+}
+
+void format_print_adjustment(FILE *out, json_t *resp)
+{
+	json_t *a = json_object_get(resp, "adjustment"), *u = json_object_get(resp, "usage");
+	json_t *budget_us = json_object_get(u, "cpu_budget_us");
+	char delta[40], budget[32], left[32];
+
+	if (json_is_object(a)) {
+		format_signed_hours(int_field(a, "delta_us"), delta, sizeof(delta));
+		fprintf(out, "%s %s: %s (%s)", str_field(a, "user"), str_field(a, "month"), delta,
+			str_field(a, "reason"));
+	} else {
+		fprintf(out, "%s %s: no change needed", str_field(u, "user"), str_field(u, "month"));
+	}
+	if (!budget_us || json_is_null(budget_us)) {
+		fprintf(out, "; budget unlimited\n");
+		return;
+	}
+	format_hours(int_field(u, "cpu_budget_us"), budget, sizeof(budget));
+	format_hours(int_field(u, "cpu_left_us"), left, sizeof(left));
+	fprintf(out, "; budget %s, left %s\n", budget, left);
 }

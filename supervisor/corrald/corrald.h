@@ -7,6 +7,7 @@
  *   ops.c             the operations' dispatch (from api/api_ops.c's table),
  *                     reply sinks, status, list, queue, cancel, usage, ...
  *   op_submit.c       submit; op_wait.c: wait and logs (parked replies)
+ *   op_usage_adjust.c usage_adjust: operators grant or take back CPU time
  *   queue.c           users, the in-memory queue, dispatch through sched/
  *   running.c         the running set: the one way in and out
  *   task_start.c      start a jail for a task the scheduler picked
@@ -110,6 +111,7 @@ struct duser {
 	uint64_t pass;                 /* fair-share state (sched.h) */
 	char month[8];                 /* month of used_us */
 	uint64_t used_us;              /* charged this month (mirrors the store) */
+	int64_t adjust_us;             /* sum of this month's adjustments (mirrors the store) */
 };
 
 struct waiter {
@@ -244,6 +246,13 @@ void op_wait(struct daemon *d, const struct caller *c, const struct api_request 
 	     struct reply_sink *sink);
 void op_wait_logs(struct daemon *d, const struct caller *c, const struct api_request *req,
 		  struct reply_sink *sink);
+/* op_usage_adjust.c */
+void op_usage_adjust(struct daemon *d, const struct caller *c, const struct api_request *req,
+		     struct reply_sink *sink);
+/* An ADJUSTMENT object (api.h). */
+json_t *ops_adjustment_json(const struct store_adjustment *a);
+/* A USAGE object (api.h) of user in month, read from the store. */
+json_t *ops_usage_entry(struct daemon *d, const char *user, const char *month);
 /* After the store batch committed (ok) or failed: answer pending submits. */
 void op_submit_finish_batch(struct daemon *d, bool committed, const char *error);
 /* A task ended or produced output: answer waiters that can be answered. */
@@ -268,6 +277,11 @@ void queue_dispatch(struct daemon *d);
 int queue_limits(struct daemon *d, const struct duser *u, struct policy_limits *lim);
 /* The user's budget in µs (LIMIT_NONE = unlimited, 0 = suspended). */
 uint64_t queue_budget_us(const struct policy_limits *lim);
+/* What u may use this month: the plan's budget plus the month's
+ * adjustments (admission_budget_adjusted); call queue_refresh_month first. */
+uint64_t queue_user_budget_us(const struct duser *u, const struct policy_limits *lim);
+/* Re-read u's usage and adjustments when the month changed (or u->month
+ * was cleared to ask for it). */
 void queue_refresh_month(struct daemon *d, struct duser *u);
 struct queue_entry {
 	int64_t id;

@@ -88,7 +88,7 @@ static int write_stdin(struct daemon *d, const char *data, size_t len, char **pa
 static enum api_error_code can_start_now(struct daemon *d, struct duser *u, const struct policy_limits *lim,
 					 const struct api_request *req, char *msg, size_t size)
 {
-	uint64_t budget = queue_budget_us(lim), limit, want, wall_us;
+	uint64_t budget, limit, want, wall_us;
 	struct admission_tenant tenant;
 	enum admission_verdict v;
 
@@ -98,6 +98,7 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 		return API_ERR_CONCURRENCY_LIMIT;
 	}
 	queue_refresh_month(d, u);
+	budget = queue_user_budget_us(u, lim);
 	want = req->has_cpu_limit ? req->cpu_limit_ms * 1000u
 				  : lim->max_cpu_seconds ? lim->max_cpu_seconds * 1000000u : ADMISSION_UNLIMITED;
 	wall_us = (req->has_timeout ? req->timeout_ms : lim->max_task_seconds * 1000u) * 1000u;

@@ -4,7 +4,7 @@
  * ops_handle() dispatches from api/api_ops.c's table (who may call what).
  * Here: the sinks, the helpers the operations share, and status, list,
  * queue, cancel, usage, ping, policy_reload.  submit lives in op_submit.c,
- * wait and logs in op_wait.c.  Who may do what: every user acts as their
+ * wait and logs in op_wait.c, usage_adjust in op_usage_adjust.c.  Who may do what: every user acts as their
  * tenant (policy [access]); operators may act for any tenant and see
  * everything.
  */
@@ -23,6 +23,7 @@
 #include "supervisor/common/macros.h"
 #include "supervisor/common/version.h"
 #include "supervisor/corrald/corrald.h"
+#include "supervisor/sched/admission.h"
 
 /* ---- reply sinks -------------------------------------------------------- */
 
@@ -296,22 +297,40 @@ static void op_cancel(struct daemon *d, const struct caller *c, const struct api
 
 /* ---- usage, ping -------------------------------------------------------- */
 
-static json_t *usage_entry(struct daemon *d, const char *user, const char *month)
+json_t *ops_adjustment_json(const struct store_adjustment *a)
+{
+	return json_pack("{s:I,s:s,s:s,s:I,s:s,s:I,s:I,s:s}", "id", (json_int_t)a->id, "user", a->user,
+			 "month", a->month, "delta_us", (json_int_t)a->delta_us, "by", a->by,
+			 "by_uid", (json_int_t)a->by_uid, "at_us", (json_int_t)a->at_us, "reason",
+			 a->reason);
+}
+
+json_t *ops_usage_entry(struct daemon *d, const char *user, const char *month)
 {
 	struct policy_limits lim;
+	struct store_adjustment_list adj = { 0 };
 	struct error err;
 	struct duser *u = queue_find_user(d, user);
-	int64_t used = 0;
+	int64_t used = 0, adjust = 0;
 	uint64_t budget;
-	json_t *o = json_object();
+	json_t *o = json_object(), *rows = json_array();
 	bool known = policy_limits_for(d->policy, user, &lim) == 0;
 
 	store_usage_get(d->store, user, month, &used, &err);
-	budget = known ? queue_budget_us(&lim) : LIMIT_NONE;
+	if (store_usage_adjustments(d->store, user, month, &adj, &err) < 0)
+		log_error("read adjustments of %s in %s: %s", user, month, err.message);
+	for (size_t i = 0; i < adj.count; i++) {
+		adjust += adj.items[i].delta_us;
+		json_array_append_new(rows, ops_adjustment_json(&adj.items[i]));
+	}
+	store_adjustment_list_free(&adj);
+	budget = known ? admission_budget_adjusted(queue_budget_us(&lim), adjust) : LIMIT_NONE;
 	json_object_set_new(o, "user", json_string(user));
 	json_object_set_new(o, "plan", known ? json_string(lim.plan) : json_null());
 	json_object_set_new(o, "month", json_string(month));
+	/* charged: exactly the cgroups' figure; adjustments move the budget */
 	json_object_set_new(o, "cpu_used_us", json_integer(used));
+	json_object_set_new(o, "cpu_adjust_us", json_integer(adjust));
 	/* null = unlimited; 0 = suspended */
 	json_object_set_new(o, "cpu_budget_us", budget == LIMIT_NONE ? json_null() : json_integer((json_int_t)budget));
 	json_object_set_new(o, "cpu_left_us",
@@ -319,7 +338,42 @@ static json_t *usage_entry(struct daemon *d, const char *user, const char *month
 						 : json_integer((json_int_t)(budget > (uint64_t)used ? budget - (uint64_t)used : 0)));
 	json_object_set_new(o, "running", json_integer(u ? u->running : 0));
 	json_object_set_new(o, "queued", json_integer(u ? u->queued : 0));
+	json_object_set_new(o, "adjustments", rows);
 	return o;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every tenant with a charge or an adjustment in month, one USAGE each,
+ * ordered by name. */
+static void usage_all(struct daemon *d, const char *month, json_t *list)
+{
+	struct store_usage_list all = { 0 };
+	struct store_adjustment_list adj = { 0 };
+	struct error err;
+	const char **names;
+	size_t n = 0;
+
+	if (store_usage_month(d->store, month, &all, &err) < 0)
+		log_error("read usage of %s: %s", month, err.message);
+	if (store_usage_adjustments(d->store, NULL, month, &adj, &err) < 0)
+		log_error("read adjustments of %s: %s", month, err.message);
+	names = calloc(all.count + adj.count + 1, sizeof(*names));
+	for (size_t i = 0; names && i < all.count; i++)
+		names[n++] = all.items[i].user;
+	for (size_t i = 0; names && i < adj.count; i++)
+		names[n++] = adj.items[i].user;
+	if (names)
+		qsort(names, n, sizeof(*names), compare_strings);
+	for (size_t i = 0; names && i < n; i++)
+		if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
+			json_array_append_new(list, ops_usage_entry(d, names[i], month));
+	free(names);
+	store_usage_list_free(&all);
+	store_adjustment_list_free(&adj);
 }
 
 static void op_usage(struct daemon *d, const struct caller *c, const struct api_request *req,
@@ -343,16 +397,9 @@ static void op_usage(struct daemon *d, const struct caller *c, const struct api_
 		user = c->tenant;
 	}
 	if (user) {
-		json_array_append_new(list, usage_entry(d, user, month));
+		json_array_append_new(list, ops_usage_entry(d, user, month));
 	} else {
-		struct store_usage_list all;
-		struct error err;
-
-		if (store_usage_month(d->store, month, &all, &err) == 0) {
-			for (size_t i = 0; i < all.count; i++)
-				json_array_append_new(list, usage_entry(d, all.items[i].user, month));
-			store_usage_list_free(&all);
-		}
+		usage_all(d, month, list);
 	}
 	body = json_object();
 	json_object_set_new(body, "usage", list);
@@ -398,7 +445,7 @@ static ops_handler *const handlers[] = {
 	[API_OP_LIST] = op_list,          [API_OP_QUEUE] = op_queue,
 	[API_OP_CANCEL] = op_cancel,      [API_OP_WAIT] = op_wait,
 	[API_OP_LOGS] = op_wait_logs,     [API_OP_USAGE] = op_usage,
-	[API_OP_POLICY_RELOAD] = op_policy_reload,
+	[API_OP_POLICY_RELOAD] = op_policy_reload, [API_OP_USAGE_ADJUST] = op_usage_adjust,
 };
 _Static_assert(ELEMENTSOF(handlers) == API_OP_COUNT, "one handler per op of api_ops.c");
 

@@ -84,17 +84,24 @@ void queue_refresh_month(struct daemon *d, struct duser *u)
 {
 	char month[8];
 	struct error err;
-	int64_t used = 0;
+	int64_t used = 0, adjust = 0;
 
 	daemon_month(d, daemon_now_us(d), month);
 	if (strcmp(month, u->month) == 0)
 		return;
-	if (store_usage_get(d->store, u->name, month, &used, &err) < 0) {
+	if (store_usage_get(d->store, u->name, month, &used, &err) < 0 ||
+	    store_usage_adjust_sum(d->store, u->name, month, &adjust, &err) < 0) {
 		log_error("read usage of %s in %s: %s", u->name, month, err.message);
 		return; /* try again next time; keep the old figure meanwhile */
 	}
 	memcpy(u->month, month, sizeof(month));
 	u->used_us = (uint64_t)used;
+	u->adjust_us = adjust;
+}
+
+uint64_t queue_user_budget_us(const struct duser *u, const struct policy_limits *lim)
+{
+	return admission_budget_adjusted(queue_budget_us(lim), u->adjust_us);
 }
 
 int queue_limits(struct daemon *d, const struct duser *u, struct policy_limits *lim)
@@ -240,7 +247,7 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 				su->max_concurrent = 0;
 			su->running = u->running;
 			su->weight = lim->weight ? lim->weight : 1;
-			su->budget = queue_budget_us(lim);
+			su->budget = queue_user_budget_us(u, lim);
 			su->used = u->used_us;
 			su->reserved = u->reserved_us;
 			su->max_cpu = seconds_or_unlimited(lim->max_cpu_seconds);

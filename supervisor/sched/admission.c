@@ -26,6 +26,21 @@ uint64_t admission_budget_us(uint64_t monthly_cpu_ms)
 	return monthly_cpu_ms * 1000u;
 }
 
+uint64_t admission_budget_adjusted(uint64_t budget, int64_t adjust_us)
+{
+	uint64_t magnitude;
+
+	if (budget == ADMISSION_UNLIMITED)
+		return ADMISSION_UNLIMITED;
+	if (adjust_us >= 0) {
+		magnitude = (uint64_t)adjust_us;
+		return budget < ADMISSION_UNLIMITED - 1 - magnitude ? budget + magnitude
+								    : ADMISSION_UNLIMITED - 1;
+	}
+	magnitude = (uint64_t)(-(adjust_us + 1)) + 1;   /* no overflow at INT64_MIN */
+	return budget > magnitude ? budget - magnitude : 0;
+}
+
 uint64_t admission_wall_cpu_bound(uint64_t wall_limit_us, uint64_t kill_grace_us, uint32_t cpu_millis)
 {
 	uint64_t wall, bound;

@@ -59,6 +59,12 @@ enum admission_verdict {
  * (POLICY_UNLIMITED and ADMISSION_UNLIMITED are both UINT64_MAX). */
 uint64_t admission_budget_us(uint64_t monthly_cpu_ms);
 
+/* The month's budget after operators' adjustments (corral usage adjust):
+ * budget + adjust_us, never below 0 (taken back to 0 = nothing starts);
+ * ADMISSION_UNLIMITED stays unlimited, and a suspended plan (0) plus a
+ * grant gives the grant.  Saturates below ADMISSION_UNLIMITED. */
+uint64_t admission_budget_adjusted(uint64_t budget, int64_t adjust_us);
+
 /* (wall_limit + kill_grace) x cpu_millis / 1000, in CPU µs: the most a task
  * can burn before its wall-clock limit and the grace after SIGTERM end it.
  * 0 = unbounded (no wall-clock limit, or no CPU quota).  Saturates. */

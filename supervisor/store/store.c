@@ -306,6 +306,50 @@ int store_usage_month(struct store *store, const char *month, struct store_usage
 	return store->backend->usage_month(store, month, out, err);
 }
 
+int store_usage_adjust(struct store *store, const struct store_adjustment *adj, int64_t *id,
+		       struct error *err)
+{
+	const char *user = adj->user ? adj->user : "(null)";
+
+	if (!adj->user || !adj->user[0])
+		return error_set(err, EINVAL, "adjust", "adjust usage: empty user name");
+	if (!month_valid(adj->month))
+		return error_set(err, EINVAL, "adjust", "adjust usage of %s: month '%s' is not YYYY-MM",
+				  user, adj->month ? adj->month : "(null)");
+	if (adj->delta_us == 0 || adj->delta_us > STORE_ADJUST_MAX_US ||
+	    adj->delta_us < -STORE_ADJUST_MAX_US)
+		return error_set(err, EINVAL, "adjust",
+				  "adjust usage of %s: %" PRId64 " us is not a change between 1 us and "
+				  "10^6 hours either way", user, adj->delta_us);
+	if (!adj->by || !adj->by[0])
+		return error_set(err, EINVAL, "adjust", "adjust usage of %s: no one named as its author",
+				  user);
+	if (!adj->reason || !adj->reason[0] || strlen(adj->reason) > STORE_ADJUST_MAX_REASON)
+		return error_set(err, EINVAL, "adjust",
+				  "adjust usage of %s: the reason must be 1 to %d bytes", user,
+				  STORE_ADJUST_MAX_REASON);
+	return store->backend->usage_adjust(store, adj, id, err);
+}
+
+int store_usage_adjust_sum(struct store *store, const char *user, const char *month,
+			   int64_t *sum_us, struct error *err)
+{
+	if (!user || !month_valid(month))
+		return error_set(err, EINVAL, "adjust", "sum of adjustments: bad user or month");
+	return store->backend->usage_adjust_sum(store, user, month, sum_us, err);
+}
+
+int store_usage_adjustments(struct store *store, const char *user, const char *month,
+			    struct store_adjustment_list *out, struct error *err)
+{
+	out->items = NULL;
+	out->count = 0;
+	if (!month_valid(month))
+		return error_set(err, EINVAL, "adjust", "list adjustments: month '%s' is not YYYY-MM",
+				  month ? month : "(null)");
+	return store->backend->usage_adjustments(store, user, month, out, err);
+}
+
 int store_list_events(struct store *store, int64_t task_id, struct store_event_list *out,
 		      struct error *err)
 {
@@ -346,6 +390,21 @@ void store_usage_list_free(struct store_usage_list *list)
 		return;
 	for (size_t i = 0; i < list->count; i++)
 		free(list->items[i].user);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+void store_adjustment_list_free(struct store_adjustment_list *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->count; i++) {
+		free(list->items[i].user);
+		free(list->items[i].month);
+		free(list->items[i].by);
+		free(list->items[i].reason);
+	}
 	free(list->items);
 	list->items = NULL;
 	list->count = 0;

@@ -237,6 +237,43 @@ int store_usage_month(struct store *store, const char *month, struct store_usage
 		      struct error *err);
 void store_usage_list_free(struct store_usage_list *list);
 
+/* An operator's adjustment of a tenant's CPU budget for one month: a row
+ * of its own, never a rewrite of the charged usage.  The budget the
+ * scheduler uses is the plan's plus the sum of the month's adjustments.
+ * Strings loaded by the store are owned by the struct. */
+struct store_adjustment {
+	int64_t id;                 /* monotonic, never reused */
+	char *user;                 /* tenant name */
+	char *month;                /* "YYYY-MM" */
+	int64_t delta_us;           /* signed: > 0 grants, < 0 takes back; never 0 */
+	char *by;                   /* who: the caller's user name */
+	int64_t by_uid;             /* the caller's uid (SO_PEERCRED) */
+	int64_t at_us;
+	char *reason;               /* 1..STORE_ADJUST_MAX_REASON bytes */
+};
+struct store_adjustment_list {
+	struct store_adjustment *items;
+	size_t count;
+};
+
+#define STORE_ADJUST_MAX_REASON 256
+#define STORE_ADJUST_MAX_US (1000000ll * 3600 * 1000000)   /* |delta| <= 10^6 hours */
+
+/* Append an adjustment (user, month, delta_us, by, by_uid, at_us, reason
+ * are read) in one transaction; its id through *id (may be NULL).
+ * -EINVAL: empty user or by, bad month, delta 0 or |delta| over
+ * STORE_ADJUST_MAX_US, reason empty or longer than STORE_ADJUST_MAX_REASON. */
+int store_usage_adjust(struct store *store, const struct store_adjustment *adj, int64_t *id,
+		       struct error *err);
+/* Sum of user's adjustments in month (0 when none). */
+int store_usage_adjust_sum(struct store *store, const char *user, const char *month,
+			   int64_t *sum_us, struct error *err);
+/* The adjustments of month, of user (NULL = every user), ordered by user
+ * then id (oldest first). */
+int store_usage_adjustments(struct store *store, const char *user, const char *month,
+			    struct store_adjustment_list *out, struct error *err);
+void store_adjustment_list_free(struct store_adjustment_list *list);
+
 /* Number of queued tasks of user. */
 int store_count_queued(struct store *store, const char *user, int64_t *count,
 		       struct error *err);

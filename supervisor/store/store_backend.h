@@ -53,6 +53,12 @@ struct store_backend {
 			 struct error *err);
 	int (*usage_month)(struct store *store, const char *month, struct store_usage_list *out,
 			   struct error *err);
+	int (*usage_adjust)(struct store *store, const struct store_adjustment *adj, int64_t *id,
+			    struct error *err);
+	int (*usage_adjust_sum)(struct store *store, const char *user, const char *month,
+				int64_t *sum_us, struct error *err);
+	int (*usage_adjustments)(struct store *store, const char *user, const char *month,
+				 struct store_adjustment_list *out, struct error *err);
 	int (*list_events)(struct store *store, int64_t task_id, struct store_event_list *out,
 			   struct error *err);
 };

@@ -16,6 +16,9 @@
 	"memory_peak_bytes, stdout_bytes, stderr_bytes, stdout_truncated, " \
 	"stderr_truncated, attempts, host_uid, cgroup, cancel_requested"
 
+/* Must match the order store_sqlite_read.c reads them in. */
+#define ADJUST_COLUMNS "id, user_name, month, delta_us, by_name, by_uid, at_us, reason"
+
 const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_SUBMIT] =
 		"INSERT INTO tasks (user_name, submitted_by_uid, profile, argv_json, env_json, "
@@ -74,4 +77,18 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 		"SELECT COUNT(*) FROM tasks WHERE user_name = $1 AND state = 'queued'",
 	[STORE_SQL_EVENTS] =
 		"SELECT id, task_id, at_us, kind, detail FROM events WHERE task_id = $1 ORDER BY id",
+	/* Adjustments are appended, never updated: the month's budget is the
+	 * plan's plus their sum. */
+	[STORE_SQL_ADJUST_INSERT] =
+		"INSERT INTO usage_adjustments (user_name, month, delta_us, by_name, by_uid, at_us, "
+		"reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+	[STORE_SQL_ADJUST_SUM] =
+		"SELECT COALESCE(SUM(delta_us), 0) FROM usage_adjustments "
+		"WHERE user_name = $1 AND month = $2",
+	[STORE_SQL_ADJUST_LIST_USER] =
+		"SELECT " ADJUST_COLUMNS " FROM usage_adjustments WHERE month = $1 AND user_name = $2 "
+		"ORDER BY id",
+	[STORE_SQL_ADJUST_LIST_MONTH] =
+		"SELECT " ADJUST_COLUMNS " FROM usage_adjustments WHERE month = $1 "
+		"ORDER BY user_name, id",
 };

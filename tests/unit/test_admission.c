@@ -44,6 +44,19 @@ static void test_budget_us_from_policy_ms(void **state)
 	assert_int_equal(admission_budget_us(3600), 3600000);   /* 0.001 h */
 }
 
+static void test_adjusted_budget_adds_grants_and_takes_back_to_zero(void **state)
+{
+	(void)state;
+	assert_int_equal(admission_budget_adjusted(10 * HOUR, HOUR), 11 * HOUR);
+	assert_int_equal(admission_budget_adjusted(10 * HOUR, -(int64_t)HOUR), 9 * HOUR);
+	assert_int_equal(admission_budget_adjusted(10 * HOUR, -11 * (int64_t)HOUR), 0);
+	assert_int_equal(admission_budget_adjusted(10 * HOUR, INT64_MIN), 0);
+	assert_int_equal(admission_budget_adjusted(0, 6 * (int64_t)SEC), 6 * SEC);  /* suspended + grant */
+	assert_true(admission_budget_adjusted(NONE, -(int64_t)HOUR) == NONE);       /* unlimited stays */
+	assert_true(admission_budget_adjusted(NONE, (int64_t)HOUR) == NONE);
+	assert_true(admission_budget_adjusted(NONE - 1, INT64_MAX) == NONE - 1);     /* saturates */
+}
+
 static void test_unlimited_budget_passes_the_limit_through(void **state)
 {
 	struct admission_tenant t = tenant(NONE, 1000 * HOUR, 0, 3, 4);
@@ -214,6 +227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wall_bound_is_wall_plus_grace_times_cpus),
 		cmocka_unit_test(test_budget_us_from_policy_ms),
+		cmocka_unit_test(test_adjusted_budget_adds_grants_and_takes_back_to_zero),
 		cmocka_unit_test(test_unlimited_budget_passes_the_limit_through),
 		cmocka_unit_test(test_task_reserves_what_it_can_burn_not_the_month),
 		cmocka_unit_test(test_reservation_is_never_more_than_the_budget_left),

@@ -108,7 +108,7 @@ static void test_unknown_op_lists_the_ops(void **state)
 {
 	assert_refused("{\"op\": \"frob\"}", API_ERR_UNKNOWN_OP,
 		       "unknown op 'frob' (ops: ping, version, submit, status, list, queue, "
-		       "cancel, wait, logs, usage, policy_reload)");
+		       "cancel, wait, logs, usage, policy_reload, usage_adjust)");
 }
 
 static void test_unknown_field_is_named(void **state)
@@ -405,6 +405,52 @@ static void test_bad_month_is_bad_request(void **state)
 		       "field 'month' must be YYYY-MM (got '2024-13')");
 }
 
+static void test_usage_adjust_needs_exactly_one_amount(void **state)
+{
+	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"alice\", \"reason\": \"r\"}",
+		       API_ERR_BAD_REQUEST, "exactly one of 'delta_us' and 'set_left_us'");
+	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"alice\", \"reason\": \"r\", "
+		       "\"delta_us\": 5, \"set_left_us\": 5}",
+		       API_ERR_BAD_REQUEST, "exactly one of 'delta_us' and 'set_left_us'");
+}
+
+static void test_usage_adjust_needs_user_and_reason(void **state)
+{
+	assert_refused("{\"op\": \"usage_adjust\", \"delta_us\": 5, \"reason\": \"r\"}",
+		       API_ERR_BAD_REQUEST, "missing required field 'user' for op usage_adjust");
+	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"alice\", \"delta_us\": 5}",
+		       API_ERR_BAD_REQUEST, "missing required field 'reason' for op usage_adjust");
+	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"alice\", \"delta_us\": 5, "
+		       "\"reason\": \"\"}", API_ERR_BAD_REQUEST, "field 'reason' must not be empty");
+}
+
+static void test_usage_adjust_reason_over_256_bytes_is_bad_request(void **state)
+{
+	char line[600], reason[258];
+
+	memset(reason, 'x', 257);
+	reason[257] = '\0';
+	snprintf(line, sizeof(line), "{\"op\": \"usage_adjust\", \"user\": \"a\", "
+		 "\"delta_us\": 5, \"reason\": \"%s\"}", reason);
+	assert_refused(line, API_ERR_BAD_REQUEST, "field 'reason' is 257 bytes long (at most 256)");
+}
+
+static void test_usage_adjust_zero_or_absurd_delta_is_bad_request(void **state)
+{
+	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"a\", \"delta_us\": 0, "
+		       "\"reason\": \"r\"}", API_ERR_BAD_REQUEST, "non-zero integer");
+	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"a\", "
+		       "\"delta_us\": 3600000000000001, \"reason\": \"r\"}",
+		       API_ERR_BAD_REQUEST, "at most 10^6 hours");
+	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"a\", "
+		       "\"delta_us\": -3600000000000001, \"reason\": \"r\"}",
+		       API_ERR_BAD_REQUEST, "at most 10^6 hours");
+	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"a\", \"delta_us\": 1.5, "
+		       "\"reason\": \"r\"}", API_ERR_BAD_REQUEST, "non-zero integer");
+	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"a\", \"set_left_us\": -1, "
+		       "\"reason\": \"r\"}", API_ERR_BAD_REQUEST, "field 'set_left_us' must be between");
+}
+
 static void test_error_keeps_the_tag(void **state)
 {
 	struct parsed p;
@@ -416,6 +462,49 @@ static void test_error_keeps_the_tag(void **state)
 }
 
 /* ---- happy paths ---------------------------------------------------------- */
+
+static void test_usage_adjust_is_an_operator_op_that_mutates(void **state)
+{
+	const struct api_op_info *op = api_ops_find("usage_adjust");
+
+	assert_non_null(op);
+	assert_int_equal(op->op, API_OP_USAGE_ADJUST);
+	assert_int_equal(op->access, API_ACCESS_OPERATOR);
+	assert_true(op->mutates);
+	assert_true(api_ops_field(op, "user")->required);
+	assert_true(api_ops_field(op, "reason")->required);
+	assert_false(api_ops_field(op, "delta_us")->required);
+	assert_false(api_ops_field(op, "set_left_us")->required);
+	assert_null(api_ops_field(op, "month"));
+	assert_string_equal(api_op_name(API_OP_USAGE_ADJUST), "usage_adjust");
+}
+
+static void test_usage_adjust_parses_delta(void **state)
+{
+	struct parsed p;
+
+	assert_accepted(&p, "{\"op\": \"usage_adjust\", \"user\": \"alice\", "
+			    "\"delta_us\": -1800000000, \"reason\": \"refund #123\"}");
+	assert_int_equal(p.req.op, API_OP_USAGE_ADJUST);
+	assert_string_equal(p.req.user, "alice");
+	assert_true(p.req.has_delta);
+	assert_false(p.req.has_set_left);
+	assert_int_equal(p.req.delta_us, -1800000000);
+	assert_string_equal(p.req.reason, "refund #123");
+	api_request_free(&p.req);
+}
+
+static void test_usage_adjust_parses_set_left_zero(void **state)
+{
+	struct parsed p;
+
+	assert_accepted(&p, "{\"op\": \"usage_adjust\", \"user\": \"alice\", "
+			    "\"set_left_us\": 0, \"reason\": \"suspend\"}");
+	assert_true(p.req.has_set_left);
+	assert_false(p.req.has_delta);
+	assert_int_equal(p.req.set_left_us, 0);
+	api_request_free(&p.req);
+}
 
 static void test_ping_parses(void **state)
 {
@@ -875,6 +964,13 @@ int main(void)
 		cmocka_unit_test(test_logs_max_over_chunk_is_bad_request),
 		cmocka_unit_test(test_negative_offset_is_bad_request),
 		cmocka_unit_test(test_bad_month_is_bad_request),
+		cmocka_unit_test(test_usage_adjust_needs_exactly_one_amount),
+		cmocka_unit_test(test_usage_adjust_needs_user_and_reason),
+		cmocka_unit_test(test_usage_adjust_reason_over_256_bytes_is_bad_request),
+		cmocka_unit_test(test_usage_adjust_zero_or_absurd_delta_is_bad_request),
+		cmocka_unit_test(test_usage_adjust_is_an_operator_op_that_mutates),
+		cmocka_unit_test(test_usage_adjust_parses_delta),
+		cmocka_unit_test(test_usage_adjust_parses_set_left_zero),
 		cmocka_unit_test(test_error_keeps_the_tag),
 		cmocka_unit_test(test_ping_parses),
 		cmocka_unit_test(test_version_parses_with_string_tag),

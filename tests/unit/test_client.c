@@ -297,6 +297,64 @@ static void test_usage_bad_month_is_usage_error(void **state)
 	assert_usage_error(ARGC(argv), argv, "--month: '2024-2' is not YYYY-MM");
 }
 
+static void test_usage_adjust_add_is_a_positive_delta(void **state)
+{
+	char *argv[] = { "usage", "adjust", "alice", "--add", "1h", "--reason", "refund #123" };
+	struct cli_command cmd;
+
+	assert_fields(ARGC(argv), argv,
+		      "{\"user\": \"alice\", \"delta_us\": 3600000000, \"reason\": \"refund #123\"}",
+		      &cmd);
+	assert_int_equal(cmd.op, API_OP_USAGE_ADJUST);
+	commands_free(&cmd);
+}
+
+static void test_usage_adjust_remove_is_a_negative_delta(void **state)
+{
+	char *argv[] = { "usage", "adjust", "--remove", "30m", "--reason", "oops", "bob", "--json" };
+	struct cli_command cmd;
+
+	assert_fields(ARGC(argv), argv,
+		      "{\"user\": \"bob\", \"delta_us\": -1800000000, \"reason\": \"oops\"}", &cmd);
+	assert_true(cmd.json);
+	commands_free(&cmd);
+}
+
+static void test_usage_adjust_set_left_takes_the_one_grammar(void **state)
+{
+	char *argv[] = { "usage", "adjust", "carol", "--set-left", "0.1h", "--reason", "trial" };
+	char *zero[] = { "usage", "adjust", "carol", "--set-left", "0", "--reason", "stop" };
+
+	assert_fields(ARGC(argv), argv,
+		      "{\"user\": \"carol\", \"set_left_us\": 360000000, \"reason\": \"trial\"}",
+		      NULL);
+	assert_fields(ARGC(zero), zero,
+		      "{\"user\": \"carol\", \"set_left_us\": 0, \"reason\": \"stop\"}", NULL);
+}
+
+static void test_usage_adjust_needs_reason_amount_and_tenant(void **state)
+{
+	char *no_reason[] = { "usage", "adjust", "alice", "--add", "1h" };
+	char *no_amount[] = { "usage", "adjust", "alice", "--reason", "r" };
+	char *two[] = { "usage", "adjust", "alice", "--add", "1h", "--set-left", "1h", "--reason", "r" };
+	char *no_tenant[] = { "usage", "adjust", "--add", "1h", "--reason", "r" };
+	char *zero_add[] = { "usage", "adjust", "alice", "--add", "0", "--reason", "r" };
+	char *bad[] = { "usage", "adjust", "alice", "--add", "lots", "--reason", "r" };
+	char *absurd[] = { "usage", "adjust", "alice", "--add", "1000001h", "--reason", "r" };
+	char *empty_reason[] = { "usage", "adjust", "alice", "--add", "1h", "--reason", "" };
+	char *plain_usage[] = { "usage", "--add", "1h" };
+
+	assert_usage_error(ARGC(no_reason), no_reason, "--reason is required");
+	assert_usage_error(ARGC(no_amount), no_amount, "give one of --add, --remove and --set-left");
+	assert_usage_error(ARGC(two), two, "give one of --add, --remove and --set-left");
+	assert_usage_error(ARGC(no_tenant), no_tenant, "missing the tenant");
+	assert_usage_error(ARGC(zero_add), zero_add, "--add: invalid duration '0'");
+	assert_usage_error(ARGC(bad), bad, "--add: invalid duration 'lots'");
+	assert_usage_error(ARGC(absurd), absurd, "more than 10^6 hours");
+	assert_usage_error(ARGC(empty_reason), empty_reason, "--reason: 1 to 256 bytes");
+	assert_usage_error(ARGC(plain_usage), plain_usage, "is not valid for corral usage");
+}
+
 static void test_ping_has_no_fields(void **state)
 {
 	char *argv[] = { "ping" };
@@ -499,11 +557,29 @@ static void test_usage_table_in_hours(void **state)
 			     " \"running\": 0, \"queued\": 0}]");
 
 	assert_string_equal(text,
-			    "USER   PLAN  MONTH    USED   BUDGET         LEFT   RUNNING  QUEUED\n"
-			    "alice  free  2024-05  0.50h  10.00h         9.50h  1        2\n"
-			    "root   ops   2024-05  0.00h  unlimited      -      0        0\n"
-			    "erin   off   2024-05  0.00h  0 (suspended)  0      0        1\n"
-			    "dave   tiny  2024-05  1.2s   3.6s           2.4s   0        0\n");
+			    "USER   PLAN  MONTH    USED   ADJUSTED  BUDGET         LEFT   RUNNING  QUEUED\n"
+			    "alice  free  2024-05  0.50h  -         10.00h         9.50h  1        2\n"
+			    "root   ops   2024-05  0.00h  -         unlimited      -      0        0\n"
+			    "erin   off   2024-05  0.00h  -         0 (suspended)  0      0        1\n"
+			    "dave   tiny  2024-05  1.2s   -         3.6s           2.4s   0        0\n");
+	free(text);
+}
+
+static void test_usage_table_shows_the_months_adjustments(void **state)
+{
+	char *text = capture(format_print_usage_table,
+			     "[{\"user\": \"alice\", \"plan\": \"free\", \"month\": \"2024-05\","
+			     " \"cpu_used_us\": 36000000000, \"cpu_adjust_us\": 3600000000,"
+			     " \"cpu_budget_us\": 39600000000, \"cpu_left_us\": 3600000000,"
+			     " \"running\": 0, \"queued\": 1},"
+			     " {\"user\": \"bob\", \"plan\": \"free\", \"month\": \"2024-05\","
+			     " \"cpu_used_us\": 0, \"cpu_adjust_us\": -36000000000,"
+			     " \"cpu_budget_us\": 0, \"cpu_left_us\": 0, \"running\": 0, \"queued\": 0}]");
+
+	assert_string_equal(text,
+			    "USER   PLAN  MONTH    USED    ADJUSTED  BUDGET  LEFT   RUNNING  QUEUED\n"
+			    "alice  free  2024-05  10.00h  +1.00h    11.00h  1.00h  0        1\n"
+			    "bob    free  2024-05  0.00h   -10.00h   0.00h   0.00h  0        0\n");
 	free(text);
 }
 
@@ -879,6 +955,10 @@ int main(void)
 		cmocka_unit_test(test_logs_stderr_follow),
 		cmocka_unit_test(test_usage_month),
 		cmocka_unit_test(test_usage_bad_month_is_usage_error),
+		cmocka_unit_test(test_usage_adjust_add_is_a_positive_delta),
+		cmocka_unit_test(test_usage_adjust_remove_is_a_negative_delta),
+		cmocka_unit_test(test_usage_adjust_set_left_takes_the_one_grammar),
+		cmocka_unit_test(test_usage_adjust_needs_reason_amount_and_tenant),
 		cmocka_unit_test(test_ping_has_no_fields),
 		cmocka_unit_test(test_help_is_a_flag),
 		cmocka_unit_test(test_socket_option),
@@ -894,6 +974,7 @@ int main(void)
 		cmocka_unit_test(test_task_table_columns_align),
 		cmocka_unit_test(test_queue_table),
 		cmocka_unit_test(test_usage_table_in_hours),
+		cmocka_unit_test(test_usage_table_shows_the_months_adjustments),
 		cmocka_unit_test(test_status_against_fake_server),
 		cmocka_unit_test(test_json_prints_the_servers_object),
 		cmocka_unit_test(test_server_error_is_printed_with_code),

@@ -175,11 +175,11 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 	struct fixture *f = *state;
 	struct stat st;
 
-	assert_int_equal(store_schema_version(f->store), 1);
+	assert_int_equal(store_schema_version(f->store), 2);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 1);
+	assert_int_equal(store_schema_version(f->store), 2);
 }
 
 static void test_submitted_task_survives_reopen(void **state)
@@ -479,6 +479,124 @@ static void test_usage_per_month_and_queue_counts(void **state)
 	assert_int_equal(count, 0);
 }
 
+static struct store_adjustment adjustment(const char *user, const char *month, int64_t delta,
+					  const char *reason)
+{
+	return (struct store_adjustment){ .user = (char *)user, .month = (char *)month,
+					  .delta_us = delta, .by = "root", .by_uid = 0,
+					  .at_us = 1234, .reason = (char *)reason };
+}
+
+static int64_t adjust_sum(struct fixture *f, const char *user, const char *month)
+{
+	struct error err = { 0 };
+	int64_t sum = -1;
+
+	if (store_usage_adjust_sum(f->store, user, month, &sum, &err) != 0)
+		fail_msg("adjust sum: %s", err.message);
+	return sum;
+}
+
+/* Adjustments are rows of their own: the charged usage never moves. */
+static void test_usage_adjustments_are_rows_and_leave_usage_alone(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store_adjustment a = adjustment("alice", "2026-04", 3600000000, "refund #123");
+	struct store_adjustment_list list;
+	int64_t t = submit(f, "alice", 1), id1 = 0, id2 = 0;
+
+	start(f, t, 2);
+	assert_int_equal(store_charge(f->store, t, 0, 500, "2026-04", 3, &err), 0);
+	assert_int_equal(store_usage_adjust(f->store, &a, &id1, &err), 0);
+	a = adjustment("alice", "2026-04", -1800000000, "took back half");
+	a.by = "ops";
+	a.by_uid = 1001;
+	assert_int_equal(store_usage_adjust(f->store, &a, &id2, &err), 0);
+	assert_true(id2 > id1 && id1 > 0);
+	a = adjustment("bob", "2026-04", 7, "trial");
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
+	a = adjustment("alice", "2026-05", 9, "next month");
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
+
+	assert_int_equal(usage(f, "alice", "2026-04"), 500);
+	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 1800000000);
+	assert_int_equal(adjust_sum(f, "alice", "2026-05"), 9);
+	assert_int_equal(adjust_sum(f, "carol", "2026-04"), 0);
+
+	reopen(f, NULL);
+	assert_int_equal(store_usage_adjustments(f->store, "alice", "2026-04", &list, &err), 0);
+	assert_int_equal(list.count, 2);
+	assert_int_equal(list.items[0].id, id1);
+	assert_string_equal(list.items[0].user, "alice");
+	assert_string_equal(list.items[0].month, "2026-04");
+	assert_int_equal(list.items[0].delta_us, 3600000000);
+	assert_string_equal(list.items[0].by, "root");
+	assert_int_equal(list.items[0].by_uid, 0);
+	assert_int_equal(list.items[0].at_us, 1234);
+	assert_string_equal(list.items[0].reason, "refund #123");
+	assert_int_equal(list.items[1].delta_us, -1800000000);
+	assert_string_equal(list.items[1].by, "ops");
+	assert_int_equal(list.items[1].by_uid, 1001);
+	store_adjustment_list_free(&list);
+
+	assert_int_equal(store_usage_adjustments(f->store, NULL, "2026-04", &list, &err), 0);
+	assert_int_equal(list.count, 3);
+	assert_string_equal(list.items[0].user, "alice");
+	assert_string_equal(list.items[2].user, "bob");
+	store_adjustment_list_free(&list);
+	assert_int_equal(usage(f, "alice", "2026-04"), 500);
+}
+
+static void test_usage_adjust_refuses_bad_values_and_stores_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	char long_reason[STORE_ADJUST_MAX_REASON + 2];
+	struct store_adjustment a;
+
+	memset(long_reason, 'x', sizeof(long_reason) - 1);
+	long_reason[sizeof(long_reason) - 1] = '\0';
+	a = adjustment("alice", "2026-04", 0, "nothing");
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), -EINVAL);
+	a = adjustment("alice", "2026-04", 5, "");
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "reason"));
+	a = adjustment("alice", "2026-04", 5, NULL);
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), -EINVAL);
+	a = adjustment("alice", "2026-04", 5, long_reason);
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), -EINVAL);
+	long_reason[STORE_ADJUST_MAX_REASON] = '\0';   /* exactly the most */
+	a = adjustment("alice", "2026-04", 5, long_reason);
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
+	a = adjustment("alice", "2026-13", 5, "bad month");
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), -EINVAL);
+	a = adjustment("", "2026-04", 5, "no user");
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), -EINVAL);
+	a = adjustment("alice", "2026-04", STORE_ADJUST_MAX_US + 1, "absurd");
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), -EINVAL);
+	a = adjustment("alice", "2026-04", -STORE_ADJUST_MAX_US - 1, "absurd");
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), -EINVAL);
+	a = adjustment("alice", "2026-04", 5, "no author");
+	a.by = "";
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), -EINVAL);
+	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
+}
+
+/* An adjustment inside a batch is durable only with the batch. */
+static void test_usage_adjust_joins_an_open_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store_adjustment a = adjustment("alice", "2026-04", 42, "grant");
+
+	assert_int_equal(store_batch_begin(f->store, &err), 0);
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
+	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 42);
+	store_batch_abort(f->store);
+	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 0);
+}
+
 /* Moves task_state_can_move() refuses are -ESTALE and change nothing. */
 static void test_illegal_transition_is_estale_and_changes_nothing(void **state)
 {
@@ -563,6 +681,29 @@ static void test_newer_schema_is_refused(void **state)
 	assert_null(other);
 	assert_non_null(strstr(err.message, "schema version 99"));
 	assert_non_null(strstr(err.message, "refusing"));
+}
+
+/* A version 1 database (before adjustments) is brought up to date. */
+static void test_version_1_database_gains_adjustments(void **state)
+{
+	struct fixture *f = *state;
+	struct store_adjustment a = adjustment("alice", "2026-04", 5, "after upgrade");
+	struct error err = { 0 };
+	int64_t t = submit(f, "alice", 1);
+	sqlite3 *db;
+
+	store_close(f->store);
+	f->store = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE usage_adjustments;"
+				      "DELETE FROM schema_version WHERE version >= 2", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f, NULL);
+	assert_int_equal(store_schema_version(f->store), 2);
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
+	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
+	assert_int_equal(submit(f, "alice", 2), t + 1);
 }
 
 static void test_foreign_or_garbage_file_is_refused(void **state)
@@ -866,6 +1007,9 @@ int main(void)
 			T(test_list_filters_by_user_state_and_limit),
 			T(test_usage_per_month_and_queue_counts),
 			T(test_batch_is_one_transaction),
+			T(test_usage_adjustments_are_rows_and_leave_usage_alone),
+			T(test_usage_adjust_refuses_bad_values_and_stores_nothing),
+			T(test_usage_adjust_joins_an_open_batch),
 #undef T
 		};
 
@@ -881,6 +1025,7 @@ int main(void)
 			T(test_open_creates_schema_owner_only_and_reopens),
 			T(test_sqlite_path_and_uri_open_the_same_database),
 			T(test_newer_schema_is_refused),
+			T(test_version_1_database_gains_adjustments),
 			T(test_foreign_or_garbage_file_is_refused),
 			T(test_bad_path_is_a_clear_error),
 			T(test_full_database_is_enospc_and_keeps_acknowledged_tasks),

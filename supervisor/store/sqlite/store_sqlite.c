@@ -451,4 +451,7 @@ const struct store_backend store_sqlite_backend = {
 	.usage_get = store_sqlite_read_usage_get,
 	.usage_month = store_sqlite_read_usage_month,
 	.list_events = store_sqlite_read_list_events,
+	.usage_adjust = store_sqlite_write_usage_adjust,
+	.usage_adjust_sum = store_sqlite_read_usage_adjust_sum,
+	.usage_adjustments = store_sqlite_read_usage_adjustments,
 };

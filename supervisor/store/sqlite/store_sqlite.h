@@ -17,7 +17,7 @@
 #include "supervisor/store/store_sql.h"
 
 /* The newest schema this code knows (see store_sqlite_schema.c). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store_sqlite {
 	struct store base;              /* first: the generic handle callers hold */
@@ -95,6 +95,10 @@ int store_sqlite_read_usage_month(struct store *store, const char *month,
 				  struct store_usage_list *out, struct error *err);
 int store_sqlite_read_list_events(struct store *store, int64_t task_id,
 				  struct store_event_list *out, struct error *err);
+int store_sqlite_read_usage_adjust_sum(struct store *store, const char *user, const char *month,
+				       int64_t *sum_us, struct error *err);
+int store_sqlite_read_usage_adjustments(struct store *store, const char *user, const char *month,
+					struct store_adjustment_list *out, struct error *err);
 /* State changes (each one transaction, moves checked by task_state_can_move): */
 int store_sqlite_write_submit(struct store *store, const struct store_task *task, int64_t *id,
 			      struct error *err);
@@ -111,5 +115,7 @@ int store_sqlite_write_request_cancel(struct store *store, int64_t id, int64_t n
 				      struct error *err);
 int store_sqlite_write_event_append(struct store *store, int64_t task_id, int64_t at_us,
 				    const char *kind, const char *detail, struct error *err);
+int store_sqlite_write_usage_adjust(struct store *store, const struct store_adjustment *adj,
+				    int64_t *id, struct error *err);
 
 #endif

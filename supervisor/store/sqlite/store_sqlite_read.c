@@ -1,7 +1,8 @@
 /*
  * supervisor/store/sqlite/store_sqlite_read.c — reads of the store: one task, lists of
  * tasks (queued in submit order, running, filtered), monthly usage, queue
- * counts, a task's events (what they return is freed by store.c).  Reads
+ * counts, a task's events, usage adjustments (what they return is freed by
+ * store.c).  Reads
  * take no write lock and see the last committed state (WAL readers never
  * block the writer).
  */
@@ -322,6 +323,77 @@ int store_sqlite_read_list_events(struct store *base, int64_t task_id, struct st
 		store_event_list_free(out);
 		return store_sqlite_fail(store, rc, err, "events", "read events of task %" PRId64,
 					 task_id);
+	}
+	return 0;
+}
+
+/* ---- usage adjustments ------------------------------------------------------------ */
+
+int store_sqlite_read_usage_adjust_sum(struct store *base, const char *user, const char *month,
+				       int64_t *sum_us, struct error *err)
+{
+	struct store_sqlite *store = store_sqlite_of(base);
+	struct store_sqlite_binder b;
+	int rc;
+
+	*sum_us = 0;
+	store_sqlite_stmt_start(store, STORE_SQL_ADJUST_SUM, &b);
+	store_sqlite_bind_text(&b, 1, user);
+	store_sqlite_bind_text(&b, 2, month);
+	rc = store_sqlite_stmt_step(&b);
+	if (rc == SQLITE_ROW)
+		*sum_us = sqlite3_column_int64(b.stmt, 0);
+	store_sqlite_stmt_done(&b);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sqlite_fail(store, rc, err, "adjust", "read adjustments of %s in %s",
+					 user, month);
+	return 0;
+}
+
+int store_sqlite_read_usage_adjustments(struct store *base, const char *user, const char *month,
+					struct store_adjustment_list *out, struct error *err)
+{
+	struct store_sqlite *store = store_sqlite_of(base);
+	struct store_sqlite_binder b;
+	size_t capacity = 0;
+	bool oom = false;
+	int rc;
+
+	out->items = NULL;
+	out->count = 0;
+	store_sqlite_stmt_start(store, user ? STORE_SQL_ADJUST_LIST_USER : STORE_SQL_ADJUST_LIST_MONTH,
+				&b);
+	store_sqlite_bind_text(&b, 1, month);
+	if (user)
+		store_sqlite_bind_text(&b, 2, user);
+	while ((rc = store_sqlite_stmt_step(&b)) == SQLITE_ROW) {
+		struct store_adjustment *a;
+
+		if (grow((void **)&out->items, &capacity, out->count, sizeof(*out->items)) < 0) {
+			oom = true;
+			break;
+		}
+		a = &out->items[out->count++];
+		memset(a, 0, sizeof(*a));
+		a->id = sqlite3_column_int64(b.stmt, 0);
+		a->user = column_dup(b.stmt, 1, &oom);
+		a->month = column_dup(b.stmt, 2, &oom);
+		a->delta_us = sqlite3_column_int64(b.stmt, 3);
+		a->by = column_dup(b.stmt, 4, &oom);
+		a->by_uid = sqlite3_column_int64(b.stmt, 5);
+		a->at_us = sqlite3_column_int64(b.stmt, 6);
+		a->reason = column_dup(b.stmt, 7, &oom);
+		if (oom)
+			break;
+	}
+	store_sqlite_stmt_done(&b);
+	if (oom) {
+		store_adjustment_list_free(out);
+		return error_set(err, ENOMEM, "adjust", "read adjustments of %s", month);
+	}
+	if (rc != SQLITE_DONE) {
+		store_adjustment_list_free(out);
+		return store_sqlite_fail(store, rc, err, "adjust", "read adjustments of %s", month);
 	}
 	return 0;
 }

@@ -84,6 +84,20 @@ static const struct migration migrations[] = {
 	  "  detail TEXT"
 	  ");"
 	  "CREATE INDEX events_task_id ON events (task_id, id);" },
+	/* Operators' adjustments of a tenant's month (store_usage_adjust): rows
+	 * of their own, so usage.cpu_us stays exactly what was charged. */
+	{ 2,
+	  "CREATE TABLE usage_adjustments ("
+	  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "  user_name TEXT NOT NULL,"
+	  "  month TEXT NOT NULL CHECK (month LIKE '____-__'),"
+	  "  delta_us BIGINT NOT NULL CHECK (delta_us <> 0),"
+	  "  by_name TEXT NOT NULL,"
+	  "  by_uid BIGINT NOT NULL,"
+	  "  at_us BIGINT NOT NULL,"
+	  "  reason TEXT NOT NULL CHECK (length(reason) BETWEEN 1 AND 256)"
+	  ");"
+	  "CREATE INDEX usage_adjustments_month_user ON usage_adjustments (month, user_name, id);" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

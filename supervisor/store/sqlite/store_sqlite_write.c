@@ -1,7 +1,9 @@
 /*
  * supervisor/store/sqlite/store_sqlite_write.c — every state change of the store, each
  * one transaction (store_sqlite_tx_begin/store_sqlite_tx_end) that also appends the event
- * it records: submit, queued -> running, CPU charging, finish, cancel.
+ * it records: submit, queued -> running, CPU charging, finish, cancel, and
+ * operators' usage adjustments (a row that is its own record: the events
+ * table is per task).
  *
  * Transitions are guarded in the UPDATE's WHERE clause (state, and the
  * charging cursor as a compare-and-set), never by a read followed by a
@@ -381,4 +383,47 @@ int store_sqlite_write_event_append(struct store *base, int64_t task_id, int64_t
 	if (r < 0)
 		return r;
 	return store_sqlite_tx_end(store, append_event(store, task_id, at_us, kind, detail, err), err);
+}
+
+/* ---- usage adjustments -------------------------------------------------------- */
+
+static int usage_adjust_locked(struct store_sqlite *store, const struct store_adjustment *a,
+			       int64_t *id, struct error *err)
+{
+	struct store_sqlite_binder b;
+	int64_t new_id = 0;
+	int rc;
+
+	store_sqlite_stmt_start(store, STORE_SQL_ADJUST_INSERT, &b);
+	store_sqlite_bind_text(&b, 1, a->user);
+	store_sqlite_bind_text(&b, 2, a->month);
+	store_sqlite_bind_i64(&b, 3, a->delta_us);
+	store_sqlite_bind_text(&b, 4, a->by);
+	store_sqlite_bind_i64(&b, 5, a->by_uid);
+	store_sqlite_bind_i64(&b, 6, a->at_us);
+	store_sqlite_bind_text(&b, 7, a->reason);
+	rc = store_sqlite_stmt_step(&b);
+	if (rc == SQLITE_ROW) {
+		new_id = sqlite3_column_int64(b.stmt, 0);
+		rc = sqlite3_step(b.stmt);
+	}
+	store_sqlite_stmt_done(&b);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_fail(store, rc, err, "adjust",
+					 "adjust usage of %s in %s by %" PRId64 " us", a->user, a->month,
+					 a->delta_us);
+	if (id)
+		*id = new_id;
+	return 0;
+}
+
+int store_sqlite_write_usage_adjust(struct store *base, const struct store_adjustment *adj,
+				    int64_t *id, struct error *err)
+{
+	struct store_sqlite *store = store_sqlite_of(base);
+	int r = store_sqlite_tx_begin(store, err);
+
+	if (r < 0)
+		return r;
+	return store_sqlite_tx_end(store, usage_adjust_locked(store, adj, id, err), err);
 }
