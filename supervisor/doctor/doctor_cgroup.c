@@ -425,7 +425,7 @@ void doctor_cgroup_check(const struct doctor_host *host, const struct doctor_con
 		snprintf(check, sizeof(check), "cgroup.controller.%s", controller_names[c]);
 		if (l->v1[c].found) {
 			doctor_report_add(report, DOCTOR_OK, check, NULL,
-					  "%s: the v1 hierarchy at %s (hybrid: limits are set there)",
+					  "the v1 %s hierarchy at %s (hybrid: the jails' limits are set there)",
 					  controller_names[c], l->v1[c].path);
 			continue;
 		}

@@ -127,7 +127,7 @@ static void report_overlaps(struct doctor_report *report, const char *check, con
 				  o->count > MAX_NAMED ? ", ..." : "");
 	else
 		doctor_report_add(report, DOCTOR_OK, check, NULL,
-				  "no %s in %s overlaps the uid range %" PRIu64 "-%" PRIu64, what, path,
+				  "nothing in %s overlaps the uid range %" PRIu64 "-%" PRIu64, path,
 				  first, last);
 }
 
