@@ -324,12 +324,17 @@ static void check_unified_controller(const struct doctor_host *host, const struc
 		}
 		size_t n = procs_of(updir, 0, procs, sizeof(procs));
 		bool unit = strstr(b->cg, ".service") != NULL;
-		doctor_report_add(report, bad, check,
-				  unit ? "set Delegate=yes in corrald's unit (contrib/systemd/corrald.service "
-					 "has it) and restart it"
-				       : "enable it in the parent (echo +CONTROLLER > "
-					 "PARENT/cgroup.subtree_control, after moving the parent's own "
-					 "processes into a leaf), or run corrald as the systemd service",
+		char fix[3 * PATH_MAX];
+		if (unit)
+			snprintf(fix, sizeof(fix), "set Delegate=yes in corrald's unit "
+				 "(contrib/systemd/corrald.service has it) and restart it");
+		else
+			snprintf(fix, sizeof(fix), "%secho +%s > %s%s/cgroup.subtree_control, or run "
+				 "corrald as the systemd service (Delegate=yes)",
+				 n && strcmp(up, "/") ? "move the processes of the parent into a leaf "
+							"cgroup, then " : "",
+				 name, l->unified.path, strcmp(up, "/") ? up : "");
+		doctor_report_add(report, bad, check, fix,
 				  "%s is not delegated to corrald's cgroup %s: the parent %s does not "
 				  "enable it in its cgroup.subtree_control%s%s%s: %s",
 				  name, b->cg, up,
