@@ -68,7 +68,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 # supervisor/: one archive per library folder, and one per program folder
 # (its files but main.c, so unit tests can link a program's pure parts).
 # Listed in link order: programs first, then the libraries they use.
-SUP_LIBRARIES := jailspec sched api store common
+SUP_LIBRARIES := doctor jailspec sched api store common
 SUP_PROGRAMS  := corrald corral corral-run
 sup_src = $(sort $(wildcard supervisor/$(1)/*.c) $(wildcard supervisor/$(1)/*/*.c))
 $(foreach d,$(SUP_LIBRARIES) $(SUP_PROGRAMS),$(eval $(d)_OBJ := $(call obj,$(filter-out supervisor/$(d)/main.c,$(call sup_src,$(d))))))

@@ -35,10 +35,14 @@ rule supervisor/sched supervisor/common/ supervisor/sched/
 rule supervisor/store supervisor/common/ supervisor/store/
 rule supervisor/api supervisor/common/ supervisor/api/ supervisor/store/
 rule supervisor/jailspec supervisor/common/ supervisor/jailspec/ policy/ runner/
+# doctor/ reads the host's files and tries one jail through the runner
+rule supervisor/doctor supervisor/common/ supervisor/doctor/ runner/jail.h
 rule supervisor/corrald supervisor/corrald/ supervisor/common/ supervisor/api/ supervisor/store/ \
 	supervisor/sched/ supervisor/jailspec/ policy/ runner/
-# the client knows task states by name (store/task_state.h), nothing else of the store
-rule supervisor/corral supervisor/corral/ supervisor/common/ supervisor/api/ supervisor/store/task_state.h policy/
+# the client knows task states by name (store/task_state.h), nothing else of the
+# store; `corral doctor` uses doctor/'s public header
+rule supervisor/corral supervisor/corral/ supervisor/common/ supervisor/api/ supervisor/store/task_state.h \
+	supervisor/doctor/doctor.h policy/
 rule supervisor/corral-run supervisor/corral-run/ supervisor/common/ supervisor/jailspec/ policy/ runner/
 
 # Exported names: every global symbol an object defines starts with its

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "supervisor/corral/doctor_cmd.h"
 #include "supervisor/corral/policy_cmd.h"
 #include "supervisor/common/version.h"
 #include "supervisor/corral/commands.h"
@@ -31,6 +32,8 @@ static const struct command commands[] = {
 	{ "ping", "check that corrald answers", cli_main },
 	{ "policy", "check policy files, show effective limits (no daemon needed)",
 	  policy_cmd_main },
+	{ "doctor", "check what this host lacks for corral, and how to fix it (no daemon needed)",
+	  doctor_cmd_main },
 };
 
 static void usage(FILE *f)
