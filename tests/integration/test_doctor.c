@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/integration/lib_common.h"
+#include "tests/lib/test.h"
 
 struct run {
 	int exit_code;
