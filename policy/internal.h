@@ -52,6 +52,7 @@ enum value_kind {
 	VALUE_MILLIS,    /* duration in ms; bare number = seconds */
 	VALUE_HOURS,     /* duration -> milliseconds; bare number = hours (0.05 = 3 min) */
 	VALUE_CPUS,      /* 0.5, 2 -> millis */
+	VALUE_BOOL,      /* yes/no, true/false, on/off, 1/0 -> 1/0 */
 };
 
 enum {
@@ -140,6 +141,8 @@ enum plan_key {
 	PK_OUTPUT_LIMIT,
 	PK_WEIGHT,
 	PK_MAX_QUEUED,
+	PK_MAX_ATTEMPTS,
+	PK_RETRY_LOST,
 	PK_PROFILE,          /* string: layer.profile */
 	PK_COUNT,
 };

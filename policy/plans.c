@@ -22,7 +22,7 @@
 
 const char *const plan_key_names[PK_COUNT + 1] = {
 	"max_concurrent", "monthly_cpu_hours", "max_task_seconds", "max_cpu_seconds",
-	"memory", "pids", "cpus", "output_limit", "weight", "max_queued", "profile", NULL,
+	"memory", "pids", "cpus", "output_limit", "weight", "max_queued", "max_attempts", "retry_lost", "profile", NULL,
 };
 
 static const struct key_def plan_keys[PK_COUNT] = {
@@ -38,6 +38,9 @@ static const struct key_def plan_keys[PK_COUNT] = {
 	[PK_OUTPUT_LIMIT] = { "output_limit", VALUE_SIZE, 1 * KiB, 64 * GiB, 0 },
 	[PK_WEIGHT] = { "weight", VALUE_COUNT, 1, 10000, 0 },
 	[PK_MAX_QUEUED] = { "max_queued", VALUE_COUNT, 1, 1000000, 0 },
+	/* starts of a task whose command never ran (host faults, crashes) */
+	[PK_MAX_ATTEMPTS] = { "max_attempts", VALUE_COUNT, 1, 100, 0 },
+	[PK_RETRY_LOST] = { "retry_lost", VALUE_BOOL, 0, 1, 0 },
 	[PK_PROFILE] = { "profile", VALUE_COUNT, 0, 0, 0 },  /* a name, handled apart */
 };
 
@@ -53,16 +56,18 @@ static const uint64_t plan_defaults[PK_COUNT] = {
 	[PK_OUTPUT_LIMIT] = 16 * MiB,
 	[PK_WEIGHT] = 100,
 	[PK_MAX_QUEUED] = 100,
+	[PK_MAX_ATTEMPTS] = 3,
+	[PK_RETRY_LOST] = 0,
 };
 
 /* Allowed keys per section kind, for "unknown key" messages. */
 static const char *const plan_section_keys[] = {
 	"inherit", "max_concurrent", "monthly_cpu_hours", "max_task_seconds", "max_cpu_seconds",
-	"memory", "pids", "cpus", "output_limit", "weight", "max_queued", "profile", NULL,
+	"memory", "pids", "cpus", "output_limit", "weight", "max_queued", "max_attempts", "retry_lost", "profile", NULL,
 };
 static const char *const user_section_keys[] = {
 	"plan", "max_concurrent", "monthly_cpu_hours", "max_task_seconds", "max_cpu_seconds",
-	"memory", "pids", "cpus", "output_limit", "weight", "max_queued", "profile", NULL,
+	"memory", "pids", "cpus", "output_limit", "weight", "max_queued", "max_attempts", "retry_lost", "profile", NULL,
 };
 
 /* Read a plan key into layer.  Returns false if key is not a plan key. */
@@ -192,6 +197,8 @@ static void fold(const struct plan_layer *const *layers, size_t n, const char *p
 	out->profile = profile;
 	out->max_concurrent = (uint32_t)v[PK_MAX_CONCURRENT];
 	out->max_queued = (uint32_t)v[PK_MAX_QUEUED];
+	out->max_attempts = (uint32_t)v[PK_MAX_ATTEMPTS];
+	out->retry_lost = v[PK_RETRY_LOST] != 0;
 	out->weight = (uint32_t)v[PK_WEIGHT];
 	out->cpu_millis = (uint32_t)v[PK_CPUS];
 	out->monthly_cpu_ms = v[PK_MONTHLY_CPU_HOURS];

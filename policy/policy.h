@@ -130,6 +130,9 @@ struct policy_limits {
 	uint64_t memory_bytes;         /* memory limit per task, no swap */
 	uint64_t pids;                 /* processes + threads per task */
 	uint64_t output_limit_bytes;   /* stdout/stderr cap per stream */
+	uint32_t max_attempts;         /* starts of a task whose command never ran (>= 1) */
+	bool retry_lost;               /* rerun a task whose command started but whose end
+					* was lost with corrald (its side effects may repeat) */
 };
 
 /* Limits of tenant: its [user] section over its plan (and the plans that

@@ -1,6 +1,6 @@
 /*
  * policy/values.c — value syntax of the policy keys: whole numbers, sizes
- * (512M), durations (90s, 1h30m, 0.5h), CPU counts (0.5), names and paths;
+ * (512M), durations (90s, 1h30m, 0.5h), CPU counts (0.5), yes/no, names and paths;
  * parsing into canonical integer units (bytes, seconds, milliseconds,
  * thousandths of a CPU) with the one grammar of policy/units.c, range checks,
  * and formatting back.  No floating point: budgets are accounted in integers.
@@ -86,6 +86,18 @@ int value_parse(enum value_kind kind, const char *text, uint64_t *out, char *why
 		r = policy_parse_cpus(text, out);
 		expected = "is not a CPU count; write e.g. 1, 2 or 0.5 (at most 3 decimals)";
 		break;
+	case VALUE_BOOL: {
+		static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+
+		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]) && r < 0; i++) {
+			if (strcasecmp(text, yes[i]) == 0)
+				*out = 1, r = 0;
+			else if (strcasecmp(text, no[i]) == 0)
+				*out = 0, r = 0;
+		}
+		expected = "is not yes or no";
+		break;
+	}
 	}
 	overflow = overflow || r == -ERANGE;
 	if (overflow) {
@@ -164,6 +176,9 @@ char *value_format(enum value_kind kind, uint64_t value, char *buf, size_t size)
 		if (value > UINT64_MAX / 1000)
 			break;
 		return policy_format_duration_ms(value * 1000, buf, size);
+	case VALUE_BOOL:
+		snprintf(buf, size, "%s", value ? "yes" : "no");
+		return buf;
 	case VALUE_CPUS:
 		if (value <= UINT32_MAX)
 			return policy_format_cpus((uint32_t)value, buf, size);

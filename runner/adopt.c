@@ -80,16 +80,19 @@ static int parse_u64(const char *text, uint64_t *out)
 	return 0;
 }
 
-/* "key=value" lines as init's write_status_file() writes them, into a
- * REPORT_DONE record.  Unknown keys are skipped (a newer init may add some);
- * exit_code and signal are required. */
-static int status_text_parse(char *text, struct report *rec)
+/* "key=value" lines as init writes them (mark_exec, write_status_file),
+ * into a REPORT_DONE record.  Unknown keys are skipped (a newer init may add
+ * some); exit_code and signal are required, else -ENODATA when neither is
+ * there (no end yet).  *started: the command may have run ("exec=1"
+ * without "exec_error=", or an end from an init that predates the line). */
+static int status_text_parse(char *text, struct report *rec, bool *started)
 {
-	bool have_code = false, have_signal = false;
+	bool have_code = false, have_signal = false, have_exec = false, exec_failed = false;
 	long code = -1, sig = 0;
 	char *save = NULL;
 
 	memset(rec, 0, sizeof(*rec));
+	*started = false;
 	if (*text == '\0')
 		return -ENODATA;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -112,6 +115,13 @@ static int status_text_parse(char *text, struct report *rec)
 				sig = v, have_signal = true;
 			continue;
 		}
+		if (strcmp(line, "exec") == 0 || strcmp(line, "exec_error") == 0) {
+			if (line[4] == '_')
+				exec_failed = true;
+			else
+				have_exec = true;
+			continue;
+		}
 		if (strcmp(line, "output_limit") != 0 && strcmp(line, "stdout_bytes") != 0 &&
 		    strcmp(line, "stderr_bytes") != 0 && strcmp(line, "stdout_truncated") != 0 &&
 		    strcmp(line, "stderr_truncated") != 0)
@@ -129,6 +139,9 @@ static int status_text_parse(char *text, struct report *rec)
 		else
 			rec->stderr_truncated = u != 0;
 	}
+	*started = !exec_failed && (have_exec || have_code || have_signal);
+	if (!have_code && !have_signal)
+		return -ENODATA;
 	if (!have_code || !have_signal)
 		return -EPROTO;
 	if (code >= 0 && code <= 255 && sig == 0)
@@ -144,7 +157,7 @@ static int status_text_parse(char *text, struct report *rec)
 /* The status file as a REPORT_DONE record.  Opened like the spec's host
  * files: no symlink in any component, a regular file only (O_NONBLOCK: a
  * FIFO planted there must not hang us before the check). */
-static int status_file_read(const char *path, struct report *rec)
+static int status_file_read(const char *path, struct report *rec, bool *started)
 {
 	struct open_how how = {
 		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK,
@@ -156,6 +169,7 @@ static int status_file_read(const char *path, struct report *rec)
 	int fd;
 
 	memset(rec, 0, sizeof(*rec));
+	*started = false;
 	fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
 	if (fd < 0)
 		return -errno;
@@ -173,17 +187,19 @@ static int status_file_read(const char *path, struct report *rec)
 	close(fd);
 	if (n < 0)
 		return (int)n;
-	return status_text_parse(text, rec);
+	return status_text_parse(text, rec, started);
 }
 
 int jail_read_status_file(const char *path, struct jail_result *out)
 {
 	struct report rec;
+	bool started = false;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	out->exit_code = -1;
-	r = status_file_read(path, &rec);
+	r = status_file_read(path, &rec, &started);
+	out->command_started = started;
 	if (r < 0)
 		return r;
 	out->stdout_bytes = rec.stdout_bytes;
@@ -480,7 +496,7 @@ int adopt_wait_end(struct jail *j, struct report *rec, struct jail_error *err)
 		}
 		j->reaped = true;
 	}
-	if (j->status_path[0] && status_file_read(j->status_path, rec) == 0)
+	if (j->status_path[0] && status_file_read(j->status_path, rec, &j->command_started) == 0)
 		return 0;
 	/* no account from init: it was killed before it could write one */
 	memset(rec, 0, sizeof(*rec));

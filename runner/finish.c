@@ -198,6 +198,7 @@ static int finish_jail(struct jail *j, struct jail_result *res, struct jail_erro
 		res->stderr_bytes = file_size(j->stderr_fd);
 	}
 	finish_decide_status(j->kill_reason, j->wait_status, &rec, res);
+	res->command_started = j->command_started;
 	j->finished = true;
 	return r;
 }

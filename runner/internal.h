@@ -102,6 +102,9 @@ struct jail {
 	 * from init's start time. */
 	bool adopted;
 	bool start_known;
+	/* the command was exec'd (REPORT_STARTED), or an adopted jail's status
+	 * file says it may have been */
+	bool command_started;
 	/* adopted: the status file, allocated with the handle ("" = none) so
 	 * jail_free()'s single free() releases it */
 	char status_path[];

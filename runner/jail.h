@@ -158,6 +158,12 @@ struct jail_result {
 	bool stdout_truncated;
 	bool stderr_truncated;
 	struct jail_error error;    /* for JAIL_SPAWN_ERROR: the step and cause */
+	/* The command may have run: it was exec'd (jail_spawn_finish() read the
+	 * start report), or, for an adopted jail and jail_read_status_file(),
+	 * the status file says corral-init was about to start it.  false means
+	 * provably never started: the jail died in its setup, so the task can
+	 * run again without repeating anything.  (Not in the JSON result.) */
+	bool command_started;
 };
 
 const char *jail_status_name(enum jail_status status);
@@ -262,10 +268,12 @@ int jail_adopt(const char *cgroup_parent, const char *cgroup_name, const char *s
 
 /* Read a status file written by a jail's init into out: status (ok,
  * exit_nonzero, signaled or output_limit), exit_code, signal, stdout/stderr
- * bytes and truncation; every other field 0.  -ENOENT when the file is
- * missing, -ENODATA when it is empty (the jail has not ended, or its init was
- * killed before writing), -EPROTO when it is malformed, other -errno on
- * failure to read.  Symlinks in path are not followed. */
+ * bytes and truncation, command_started; every other field 0.  -ENOENT when
+ * the file is missing, -ENODATA when it holds no end (the jail has not
+ * ended, or its init was killed before writing; out->command_started then
+ * still tells whether the command may have run), -EPROTO when it is
+ * malformed, other -errno on failure to read.  Symlinks in path are not
+ * followed. */
 int jail_read_status_file(const char *path, struct jail_result *out);
 
 /* Names of the jail cgroups below cgroup_parent (malloc'd array of malloc'd

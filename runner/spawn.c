@@ -334,6 +334,7 @@ int jail_spawn_finish(struct jail *j, struct jail_error *err)
 	if (r < 0)
 		return r;
 	j->t_started = monotonic_us();
+	j->command_started = true;
 	return 0;
 }
 

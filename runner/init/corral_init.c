@@ -6,7 +6,10 @@
  * seccomp filter installed on the way; init itself is not under the filter),
  * copies capped output to the task's files, forwards the host's signals,
  * reaps zombies, and when the command ends writes the status to the parent
- * (the report pipe, argv[2]) and to the host-side status file.  Its exit
+ * (the report pipe, argv[2]) and to the host-side status file.  That file
+ * also says when the command may have started ("exec=1", written just
+ * before it is started, "exec_error=ERRNO" when it could not be), so a
+ * restarted supervisor can tell a task that never ran from a lost one.  Its exit
  * tears the pid namespace down: every process left in the jail (daemonized
  * grandchildren too) is killed by the kernel.
  *
@@ -235,6 +238,17 @@ static void write_status_file(int fd, const struct report *rec)
 	fsync(fd);
 }
 
+/* The status file's first line, written before the command's clone: from
+ * here on the command may run.  A supervisor that finds no such line knows
+ * the command never started (the jail died in its setup), and may run the
+ * task again; with it and no end, the command may have run.  No fsync: the
+ * line must survive the supervisor, not the host (a reboot ends every jail). */
+static void mark_exec(int status_fd, const char *line)
+{
+	if (status_fd >= 0)
+		write_all(status_fd, line, strlen(line));
+}
+
 static void wait_for_exec(const struct init_config *cfg, int exec_read, pid_t task)
 {
 	struct report rec;
@@ -245,8 +259,13 @@ static void wait_for_exec(const struct init_config *cfg, int exec_read, pid_t ta
 	while (n < 0 && errno == EINTR);
 	close(exec_read);
 	if (n == (ssize_t)sizeof(rec)) {
-		/* the task could not start: pass its report on */
+		char line[48];
+
+		/* the task could not start: its code never ran (only init's
+		 * did, up to the failing step); pass its report on */
 		waitpid(task, NULL, 0);
+		snprintf(line, sizeof(line), "exec_error=%d\n", rec.err > 0 ? (int)rec.err : EINVAL);
+		mark_exec(cfg->status_fd, line);
 		write_all(cfg->report_fd, &rec, sizeof(rec));
 		_exit(127);
 	}
@@ -356,10 +375,17 @@ int main(int argc, char **argv)
 	if (capped && (pipe2(pipes[0], O_CLOEXEC) < 0 || pipe2(pipes[1], O_CLOEXEC) < 0))
 		fail(cfg.report_fd, errno, "init", "create output pipes");
 
+	mark_exec(cfg.status_fd, "exec=1\n");
 	task = start_task(&cfg, exec_pipe, capped ? pipes[0][1] : cfg.stdout_fd,
 			  capped ? pipes[1][1] : cfg.stderr_fd);
-	if (task < 0)
-		fail(cfg.report_fd, errno, "clone", "start the command");
+	if (task < 0) {
+		int e = errno;
+		char line[48];
+
+		snprintf(line, sizeof(line), "exec_error=%d\n", e);
+		mark_exec(cfg.status_fd, line);
+		fail(cfg.report_fd, e, "clone", "start the command");
+	}
 	close(exec_pipe[1]);
 	wait_for_exec(&cfg, exec_pipe[0], task);
 	if (capped) {

@@ -53,7 +53,9 @@
  *        "timeout_ms", "cpu_limit_ms", "memory_bytes", "cpu_us", "cpu_user_us",
  *        "cpu_system_us", "memory_peak_bytes", "stdout_bytes", "stderr_bytes",
  *        "stdout_truncated", "stderr_truncated" (stdout_bytes/stderr_bytes count what the task
- *        wrote, including what was cut off at the output limit), "attempts",
+ *        wrote, including what was cut off at the output limit), "attempts" (starts so
+ *        far), "last_attempt_error" (why the last attempt that went back to the queue
+ *        ended — its command never started; null = none),
  *        queued only: "position" (1 = next; 0 = cannot start this month: budget
  *        used up or suspended), "pending_reason" (concurrency_limit|budget_exhausted|
  *        budget_reserved|host_capacity|fair_share), "pending_message"}

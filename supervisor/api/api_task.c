@@ -68,6 +68,8 @@ char *api_task_json(const struct store_task *task, const struct api_pending *pen
 	SET("stdout_truncated", json_boolean(task->usage.stdout_truncated));
 	SET("stderr_truncated", json_boolean(task->usage.stderr_truncated));
 	SET("attempts", json_integer(task->attempts));
+	/* why the last attempt that went back to the queue ended (retries) */
+	SET("last_attempt_error", string_or_null(task->last_attempt_error));
 	if (task->state == STORE_QUEUED) {
 		SET("position", json_integer(pending ? pending->position : 0));
 		SET("pending_reason", string_or_null(pending ? pending->reason : NULL));

@@ -219,6 +219,8 @@ void format_print_task(FILE *out, json_t *task)
 	ROW("stderr", "%" PRId64 " bytes%s", int_field(task, "stderr_bytes"),
 	    json_is_true(json_object_get(task, "stderr_truncated")) ? " (truncated)" : "");
 	ROW("attempts", "%" PRId64, int_field(task, "attempts"));
+	if ((s = str_field(task, "last_attempt_error")))
+		ROW("retried", "%s", s);
 #undef ROW
 	free(cmd);
 }

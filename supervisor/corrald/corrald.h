@@ -100,6 +100,12 @@ struct dtask {
 	char *cancelled_by;
 	bool starting;                 /* spawned; its start report not read yet */
 	bool adopted;                  /* taken over from a previous corrald */
+	/* retries (sched/retry.h) */
+	uint32_t attempts;             /* running: starts so far, this one included */
+	uint64_t cpu_prior_us;         /* CPU of the earlier attempts (their cgroups are gone) */
+	uint64_t not_before_mono_us;   /* queued after a failed attempt: the backoff; 0 = none */
+	char *stdin_path;              /* running: its stdin file, removed once the command
+					* started or the task ended (a retry needs it) */
 };
 
 struct duser {
@@ -158,6 +164,7 @@ struct daemon {
 	uint32_t n_uid_slots;
 	bool dispatch_needed;
 	uint64_t dispatch_paused_until_mono_us;  /* the store refused a start: wait a poll */
+	uint64_t next_retry_mono_us;   /* the soonest backoff end of a requeued task; 0 = none */
 	uint64_t next_poll_mono_us;
 
 	struct client *clients;
@@ -267,6 +274,8 @@ struct duser *queue_user(struct daemon *d, const char *name);   /* find or creat
 struct duser *queue_find_user(struct daemon *d, const char *name);
 void queue_push(struct daemon *d, struct dtask *t);
 void queue_push_front(struct daemon *d, struct dtask *t);   /* back at the head: a start that failed */
+/* Back in its user's queue at its submit order (t->seq): a retry. */
+void queue_push_in_order(struct daemon *d, struct dtask *t);
 bool queue_remove(struct daemon *d, int64_t id);              /* a queued task */
 struct dtask *queue_find(struct daemon *d, int64_t id);
 /* Start what the scheduler picks, at most DISPATCH_MAX_STARTS at a time
@@ -306,6 +315,21 @@ bool task_end_record(struct daemon *d, int64_t id, enum store_task_state state,
 			 enum store_task_reason reason, const char *message, const struct jail_result *res);
 /* A running task's jail ended (or must be collected): record its end. */
 void task_end(struct daemon *d, struct dtask *t);
+struct retry_case;
+/* An attempt of task id (of user) ended before its command started, or with
+ * its end lost: back to the queue if sched/retry.h's rules and the user's
+ * plan (max_attempts, retry_lost) allow it; rc's attempt fields are the
+ * caller's, the plan's are filled here.  In one store transaction
+ * (store_requeue: reason kept as last_attempt_error, cpu_total_us charged
+ * as a finish would, the backoff as not_before).  t (NULL after a restart:
+ * queue_load() picks the task up) must be out of the running set; when
+ * requeued it is back in the queue at its submit order, its jail handle
+ * released.  true when requeued; false: the caller ends the task. */
+bool task_end_try_requeue(struct daemon *d, int64_t id, const char *user, struct dtask *t,
+			  struct retry_case *rc, const char *reason, uint64_t cpu_total_us);
+/* Remove a task's stdin file (it ended, or its command holds it open) and
+ * forget the path. */
+void task_end_drop_stdin(struct dtask *t);
 
 /* daemon_run.c */
 /* Record a start that failed (spawn_error). */

@@ -83,6 +83,9 @@ void daemon_rearm_timer(struct daemon *d)
 	}
 	if (d->shutting_down && (next == 0 || d->drain_deadline_mono_us < next))
 		next = d->drain_deadline_mono_us;
+	/* a requeued task's backoff ends: dispatch again */
+	if (d->next_retry_mono_us && !d->shutting_down && (next == 0 || d->next_retry_mono_us < next))
+		next = d->next_retry_mono_us;
 	memset(&its, 0, sizeof(its));
 	if (next) {
 		now = daemon_mono_us();
@@ -404,7 +407,10 @@ static void handle_timer(struct daemon *d)
 
 	if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_warning("read timerfd: %s", strerror(errno));
-	(void)now;
+	if (d->next_retry_mono_us && now >= d->next_retry_mono_us) {
+		d->next_retry_mono_us = 0;
+		d->dispatch_needed = true;
+	}
 	task_watch_deadlines(d);
 	task_watch_poll(d);
 	op_wait_check(d);

@@ -141,6 +141,25 @@ void queue_push_front(struct daemon *d, struct dtask *t)
 	d->queued_total++;
 }
 
+void queue_push_in_order(struct daemon *d, struct dtask *t)
+{
+	struct duser *u = t->user;
+	struct dtask *prev = NULL;
+
+	for (struct dtask *p = u->queue_head; p && p->seq < t->seq; p = p->next)
+		prev = p;
+	t->next = prev ? prev->next : u->queue_head;
+	if (prev)
+		prev->next = t;
+	else
+		u->queue_head = t;
+	if (!t->next)
+		u->queue_tail = t;
+	u->queued++;
+	d->queued_total++;
+	d->dispatch_needed = true;
+}
+
 static void unlink_task(struct daemon *d, struct duser *u, struct dtask *prev, struct dtask *t)
 {
 	if (prev)
@@ -205,9 +224,13 @@ static uint64_t seconds_or_unlimited(uint64_t seconds)
 	return seconds ? seconds * 1000000u : SCHED_NO_LIMIT;
 }
 
-static int view_build(struct daemon *d, size_t per_user, const char *only_user, struct view *v)
+/* for_dispatch: leave out tasks waiting out a retry's backoff (and note
+ * the soonest end of one in d->next_retry_mono_us); positions see them all. */
+static int view_build(struct daemon *d, size_t per_user, const char *only_user, bool for_dispatch,
+		      struct view *v)
 {
 	size_t n_users = 0, n_tasks = 0;
+	uint64_t mono = for_dispatch ? daemon_mono_us() : 0;
 
 	memset(v, 0, sizeof(*v));
 	for (size_t b = 0; b < d->user_buckets; b++)
@@ -253,8 +276,15 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 			su->max_cpu = seconds_or_unlimited(lim->max_cpu_seconds);
 			su->pass = u->pass;
 			su->first_task = v->n_tasks;
-			for (struct dtask *t = u->queue_head; t && taken < per_user; t = t->next, taken++) {
+			for (struct dtask *t = u->queue_head; t && taken < per_user; t = t->next) {
 				struct sched_task *st = &v->tasks[v->n_tasks];
+
+				if (for_dispatch && t->not_before_mono_us > mono) {
+					if (!d->next_retry_mono_us || t->not_before_mono_us < d->next_retry_mono_us)
+						d->next_retry_mono_us = t->not_before_mono_us;
+					continue;
+				}
+				taken++;
 
 				st->id = (uint64_t)t->id;
 				st->submit_seq = t->seq;
@@ -300,7 +330,8 @@ void queue_dispatch(struct daemon *d)
 		free_slots = DISPATCH_MAX_STARTS;
 		d->dispatch_needed = true;
 	}
-	if (view_build(d, free_slots, NULL, &v) < 0) {
+	d->next_retry_mono_us = 0;
+	if (view_build(d, free_slots, NULL, true, &v) < 0) {
 		log_error("dispatch: out of memory");
 		return;
 	}
@@ -370,7 +401,7 @@ int queue_describe(struct daemon *d, const char *user, int64_t only_id, struct q
 
 	*entries = NULL;
 	*n = 0;
-	r = view_build(d, SIZE_MAX, NULL, &v);
+	r = view_build(d, SIZE_MAX, NULL, false, &v);
 	if (r < 0)
 		return r;
 	memset(&so, 0, sizeof(so));
@@ -434,21 +465,31 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* stdin files no queued task refers to: a submit that wrote its stdin but
- * crashed before its commit (running tasks' files are gone already). */
+/* stdin files no queued or running task refers to: a submit that wrote its
+ * stdin but crashed before its commit (a running task's file goes once its
+ * command started: an attempt that dies in its setup is run again). */
 static void sweep_stdin_files(struct daemon *d, const struct store_task_list *queued)
 {
-	const char **keep = calloc(queued->count + 1, sizeof(*keep));
-	size_t n = 0;
+	size_t running = 0, n = 0;
+	const char **keep;
 	struct dirent *e;
 	DIR *dir;
 
+	for (struct dtask *t = d->running; t; t = t->next)
+		running++;
+	keep = calloc(queued->count + running + 1, sizeof(*keep));
 	if (!keep)
 		return;
 	for (size_t i = 0; i < queued->count; i++) {
 		const char *path = queued->tasks[i].stdin_path, *slash;
 
 		if (path && (slash = strrchr(path, '/')))
+			keep[n++] = slash + 1;
+	}
+	for (struct dtask *t = d->running; t; t = t->next) {
+		const char *slash = t->stdin_path ? strrchr(t->stdin_path, '/') : NULL;
+
+		if (slash)
 			keep[n++] = slash + 1;
 	}
 	qsort(keep, n, sizeof(*keep), compare_names);
@@ -470,6 +511,7 @@ int queue_load(struct daemon *d)
 {
 	struct store_task_list list;
 	struct error err;
+	uint64_t now = daemon_now_us(d), mono = daemon_mono_us();
 	int r = store_load_queued(d->store, &list, &err);
 
 	if (r < 0) {
@@ -494,6 +536,8 @@ int queue_load(struct daemon *d)
 		t->cpu_request_us = (uint64_t)st->cpu_limit_us;
 		t->memory_bytes = (uint64_t)st->memory_limit_bytes;
 		t->pidfd = -1;
+		if (st->not_before_us > 0 && (uint64_t)st->not_before_us > now)
+			t->not_before_mono_us = mono + ((uint64_t)st->not_before_us - now);
 		queue_push(d, t);
 	}
 	if (list.count)

@@ -2,7 +2,11 @@
  * supervisor/corrald/recover.c — after a restart: every task the store says
  * is running is adopted (its jail outlived the previous corrald), settled
  * from the status file its jail's init wrote, or killed (on_restart =
- * kill); task cgroups nobody owns are removed.
+ * kill); task cgroups nobody owns are removed.  A task whose command
+ * provably never started (its jail died in its setup with the previous
+ * corrald: no exec mark in its status file) goes back to the queue
+ * (task_end_try_requeue; sched/retry.h), as does one whose end is lost when
+ * its plan says retry_lost = yes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,13 +17,12 @@
 
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/common/log.h"
+#include "supervisor/sched/retry.h"
 
 /* The end of a jail nobody watched, from its status file (no cgroup is
  * left to read CPU from: nothing beyond the cursor is charged). */
 static void settle_from_status_file(struct daemon *d, const struct store_task *st)
 {
-	if (st->stdin_path)
-		unlink(st->stdin_path);
 	char dir[4200], path[4300], msg[512];
 	struct jail_result res;
 	enum store_task_state state = STORE_FAILED;
@@ -31,8 +34,19 @@ static void settle_from_status_file(struct daemon *d, const struct store_task *s
 	r = jail_read_status_file(path, &res);
 	res.cpu_usage_us = (uint64_t)st->cpu_charged_us;
 	if (r < 0) {
+		struct retry_case rc = { .command_started = res.command_started, .host_fault = true,
+					 .attempts = (uint32_t)st->attempts,
+					 .cancel_requested = st->cancel_requested };
+
 		res.exit_code = -1;
-		snprintf(msg, sizeof(msg), "Supervisor lost: the jail ended while corrald was down and left no status");
+		if (res.command_started)
+			snprintf(msg, sizeof(msg), "Supervisor lost: the jail ended while corrald was down and left "
+				 "no status");
+		else
+			snprintf(msg, sizeof(msg), "Supervisor lost: the jail died in its setup while corrald was "
+				 "down, before its command started");
+		if (task_end_try_requeue(d, st->id, st->user, NULL, &rc, msg, (uint64_t)st->cpu_charged_us))
+			return;
 	} else if (res.status == JAIL_OK || res.status == JAIL_EXIT_NONZERO) {
 		state = res.exit_code == 0 ? STORE_SUCCEEDED : STORE_FAILED;
 		reason = STORE_REASON_EXIT_CODE;
@@ -44,27 +58,46 @@ static void settle_from_status_file(struct daemon *d, const struct store_task *s
 		reason = STORE_REASON_SIGNAL;
 		snprintf(msg, sizeof(msg), "Killed by signal %d (while corrald was down)", res.signal);
 	}
+	if (st->stdin_path)
+		unlink(st->stdin_path);
 	task_end_record(d, st->id, state, reason, msg, &res);
 }
 
 /* Give up on a jail (killing it first if it still runs): its CPU comes
- * from the cgroup, which goes; the task is supervisor_lost.  A jail that
- * ended by itself without a status reports no exit code or signal. */
-static void lose_jail(struct daemon *d, int64_t id, struct jail *jail, bool kill, const char *message)
+ * from the cgroup, which goes; the task is supervisor_lost, or back in the
+ * queue when its command never started (or its end is lost and the plan
+ * retries those).  A jail that ended by itself without a status reports no
+ * exit code or signal. */
+static void lose_jail(struct daemon *d, const struct store_task *st, struct jail *jail, bool kill,
+		      const char *message)
 {
 	struct jail_result res;
 	struct jail_error err;
+	struct retry_case rc = { .host_fault = true, .attempts = (uint32_t)st->attempts,
+				 .cancel_requested = st->cancel_requested };
+	char msg[600];
 
 	if (kill)
 		jail_kill(jail, JAIL_KILLED);
 	memset(&res, 0, sizeof(res));
 	jail_finish(jail, &res, &err);
 	jail_free(jail);
+	res.cpu_usage_us += (uint64_t)st->cpu_prior_us;
 	if (!kill) {
 		res.exit_code = -1;
 		res.signal = 0;
 	}
-	task_end_record(d, id, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST, message, &res);
+	rc.command_started = res.command_started;
+	/* killed on purpose after its command started: not a lost end */
+	if (!kill || !res.command_started) {
+		snprintf(msg, sizeof(msg), "%s%s", message,
+			 res.command_started ? "" : "; its command had not started");
+		if (task_end_try_requeue(d, st->id, st->user, NULL, &rc, msg, res.cpu_usage_us))
+			return;
+	}
+	if (st->stdin_path)
+		unlink(st->stdin_path);
+	task_end_record(d, st->id, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST, message, &res);
 }
 
 /* Watch an adopted jail again: deadline (absolute, from the store), CPU
@@ -81,7 +114,7 @@ static void adopt(struct daemon *d, const struct store_task *st, struct jail *ja
 		log_task(LOG_LEVEL_ERR, st->id, "cannot adopt (host uid %lld outside uid_range); killing it",
 			 (long long)st->host_uid);
 		free(t);
-		lose_jail(d, st->id, jail, true, "Supervisor lost: the restarted corrald could not adopt the jail");
+		lose_jail(d, st, jail, true, "Supervisor lost: the restarted corrald could not adopt the jail");
 		return;
 	}
 	t->ep_kind = EP_TASK;
@@ -92,6 +125,9 @@ static void adopt(struct daemon *d, const struct store_task *st, struct jail *ja
 	t->uid_slot = slot;
 	t->started_us = (uint64_t)st->started_at_us;
 	t->charged_us = (uint64_t)st->cpu_charged_us;
+	t->cpu_prior_us = (uint64_t)st->cpu_prior_us;
+	t->attempts = (uint32_t)st->attempts;
+	t->stdin_path = st->stdin_path ? strdup(st->stdin_path) : NULL;
 	t->cpu_limit_us = st->cpu_reserved_us > 0 ? (uint64_t)st->cpu_reserved_us : LIMIT_NONE;
 	if (queue_limits(d, u, &lim) == 0) {
 		t->budget_capped = lim.max_cpu_seconds == 0 || t->cpu_limit_us < lim.max_cpu_seconds * 1000000u;
@@ -168,14 +204,14 @@ void recover_running(struct daemon *d)
 			/* the jail ended while nobody watched: without a status its
 			 * command may never have run (corrald died during setup) */
 			if (jail_read_status_file(status, &file) < 0) {
-				lose_jail(d, st->id, jail, false,
+				lose_jail(d, st, jail, false,
 					  "Supervisor lost: the jail ended while corrald was down and left no status "
 					  "(its setup may have died with corrald)");
 				continue;
 			}
 		}
 		if (kill_them) {
-			lose_jail(d, st->id, jail, true,
+			lose_jail(d, st, jail, true,
 				  "Supervisor lost: corrald restarted and killed the running jail (on_restart = kill)");
 			continue;
 		}

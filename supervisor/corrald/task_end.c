@@ -2,7 +2,9 @@
  * supervisor/corrald/task_end.c — the end of a running task: its result and
  * state, reason and message; recorded in the loop's store batch with the
  * jail's cgroup kept until the batch commits; ends the store refuses are
- * kept and retried; shutdown ends every running task.
+ * kept and retried; shutdown ends every running task.  An attempt whose
+ * command never started (or whose end is lost, with retry_lost) goes back
+ * to the queue instead (task_end_try_requeue, rules in sched/retry.h).
  */
 #include <errno.h>
 #include <signal.h>
@@ -13,6 +15,7 @@
 
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/common/log.h"
+#include "supervisor/sched/retry.h"
 
 /* An end the store could not record yet (disk full, I/O error): kept and
  * retried at every poll, so no result and no CPU-second is lost. */
@@ -151,6 +154,67 @@ bool task_end_record(struct daemon *d, int64_t id, enum store_task_state state,
 	return false;
 }
 
+void task_end_drop_stdin(struct dtask *t)
+{
+	if (!t->stdin_path)
+		return;
+	unlink(t->stdin_path);
+	free(t->stdin_path);
+	t->stdin_path = NULL;
+}
+
+bool task_end_try_requeue(struct daemon *d, int64_t id, const char *user, struct dtask *t,
+			  struct retry_case *rc, const char *reason, uint64_t cpu_total_us)
+{
+	struct policy_limits lim;
+	struct store_requeue rq;
+	struct error err;
+	struct duser *u = queue_user(d, user);  /* after a restart: not loaded yet */
+	uint64_t now = daemon_now_us(d), backoff;
+	char month[8], why[600];
+
+	if (!u || queue_limits(d, u, &lim) < 0)
+		return false;  /* left the policy: nothing would start it */
+	rc->max_attempts = lim.max_attempts;
+	rc->retry_lost = lim.retry_lost;
+	if (!retry_should_requeue(rc))
+		return false;
+	backoff = retry_backoff_us(rc->attempts);
+	daemon_month(d, now, month);
+	snprintf(why, sizeof(why), "attempt %u of %u %s: %s", rc->attempts, rc->max_attempts,
+		 rc->command_started ? "lost (retry_lost = yes)" : "ended before its command started", reason);
+	memset(&rq, 0, sizeof(rq));
+	rq.reason = why;
+	rq.at_us = (int64_t)now;
+	rq.not_before_us = (int64_t)(now + backoff);
+	rq.cpu_total_us = (int64_t)cpu_total_us;
+	rq.month = month;
+	if (store_requeue(d->store, id, &rq, &err) < 0) {
+		log_task(LOG_LEVEL_ERR, id, "requeue: %s; ending it instead", err.message);
+		return false;
+	}
+	log_task(LOG_LEVEL_NOTICE, id, "requeued (%s), again in %.1f s", why, backoff / 1e6);
+	u->month[0] = '\0';  /* the requeue may have charged the attempt's rest */
+	if (t) {
+		if (t->jail)
+			jail_free(t->jail);
+		t->jail = NULL;
+		t->pidfd = -1;
+		t->starting = false;
+		t->adopted = false;
+		t->why = END_NONE;
+		t->deadline_mono_us = t->kill_at_mono_us = 0;
+		free(t->cancelled_by);
+		t->cancelled_by = NULL;
+		free(t->stdin_path);  /* the file stays: the next attempt reads it */
+		t->stdin_path = NULL;
+		t->cpu_prior_us = cpu_total_us;
+		t->not_before_mono_us = daemon_mono_us() + backoff;
+		queue_push_in_order(d, t);
+	}
+	return true;
+}
+
 static void describe_end(struct daemon *d, const struct dtask *t, const struct jail_result *res,
 			 enum store_task_state *state, enum store_task_reason *reason, char *msg, size_t size)
 {
@@ -238,22 +302,48 @@ void task_end(struct daemon *d, struct dtask *t)
 	/* the result, with the cgroup kept until the end is committed */
 	if (jail_collect(t->jail, &res, &err) < 0)
 		log_task(LOG_LEVEL_WARNING, t->id, "collecting its result: %s", err.message);
+	/* the task's CPU is that of every attempt */
+	res.cpu_usage_us += t->cpu_prior_us;
 	describe_end(d, t, &res, &state, &reason, msg, sizeof(msg));
 	if (t->adopted && t->why == END_NONE) {
 		char dir[4200], path[4300];
 		struct jail_result file;
 
-		/* an adopted jail whose init left no status: it may have died in
-		 * setup with the old corrald, before the command ever ran */
+		/* an adopted jail whose init left no end: it died in its setup
+		 * with the old corrald (no exec mark: the command never ran), or
+		 * its end is lost */
 		snprintf(path, sizeof(path), "%s/status", task_start_dir(d, t->id, dir, sizeof(dir)));
 		if (jail_read_status_file(path, &file) < 0) {
+			struct retry_case rc = { .command_started = file.command_started, .host_fault = true,
+						 .attempts = t->attempts };
+
 			state = STORE_FAILED;
 			reason = STORE_REASON_SUPERVISOR_LOST;
-			snprintf(msg, sizeof(msg), "Supervisor lost: the adopted jail ended without a status "
-				 "(its setup may have died with the previous corrald)");
+			if (file.command_started)
+				snprintf(msg, sizeof(msg), "Supervisor lost: the adopted jail ended without a status "
+					 "after its command started");
+			else
+				snprintf(msg, sizeof(msg), "Supervisor lost: the adopted jail died in its setup with the "
+					 "previous corrald, before its command started");
+			running_leave(d, t);
+			if (task_end_try_requeue(d, t->id, t->user->name, t, &rc, msg, res.cpu_usage_us))
+				return;
+			goto record;
 		}
 	}
+	if (t->why == END_SHUTDOWN && !res.command_started) {
+		/* stopped in its setup: it runs after the restart */
+		struct retry_case rc = { .host_fault = true, .attempts = t->attempts };
+
+		running_leave(d, t);
+		if (task_end_try_requeue(d, t->id, t->user->name, t, &rc,
+					 "corrald stopped while the jail was set up", res.cpu_usage_us))
+			return;
+		goto record;
+	}
 	running_leave(d, t);
+record:
+	task_end_drop_stdin(t);
 	u = end_record(d, t->id, state, reason, msg, &res);
 	e = u ? calloc(1, sizeof(*e)) : NULL;
 	recorded = e && daemon_batch(d) && record_end(d, t->id, &u->sr, false);

@@ -21,6 +21,7 @@
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/common/log.h"
 #include "supervisor/jailspec/jailspec.h"
+#include "supervisor/sched/retry.h"
 
 
 
@@ -250,7 +251,12 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 	start.cpu_reserved_us = t->cpu_limit_us == LIMIT_NONE ? 0 : (int64_t)t->cpu_limit_us;
 	start.host_uid = d->cfg->uid_first + slot;
 	start.cgroup = cgname;
-	start.attempts = 1;
+	t->attempts = (uint32_t)st.attempts + 1;
+	start.attempts = (int)t->attempts;
+	/* the earlier attempts' CPU is charged: this one's counts from there */
+	t->cpu_prior_us = (uint64_t)st.cpu_prior_us;
+	t->charged_us = (uint64_t)st.cpu_charged_us;
+	t->not_before_mono_us = 0;
 	/* durable before the jail exists: after a crash we know where to look */
 	if (store_mark_running(d->store, t->id, &start, &serr) < 0) {
 		/* the store refuses (disk full?): the task stays queued, and
@@ -264,22 +270,29 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 	}
 	if (r == 0)
 		r = jail_spawn_start(&ps.spec, &t->jail, &err);
-	/* the jail holds its stdin open (or will never run): the file goes */
-	if (st.stdin_path)
-		unlink(st.stdin_path);
 	if (r < 0) {
+		struct retry_case rc = { .host_fault = retry_spawn_failure_is_host(err.step, err.err),
+					 .attempts = t->attempts, .cancel_requested = st.cancel_requested };
 		char msg[512];
 
 		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
-		log_task(LOG_LEVEL_WARNING, t->id, "%s", msg);
+		log_task(LOG_LEVEL_WARNING, t->id, "%s (%s's fault)", msg, rc.host_fault ? "the host" : "the task");
 		d->uid_slots[slot] = 0;
-			t->user->month[0] = '\0';
+		t->user->month[0] = '\0';
+		d->dispatch_needed = true;
+		/* the host's fault, and the command never ran: again, later */
+		if (task_end_try_requeue(d, t->id, t->user->name, t, &rc, msg, t->cpu_prior_us))
+			goto out;
+		if (st.stdin_path)
+			unlink(st.stdin_path);
 		if (task_start_fail(d, t, msg))
 			op_wait_wake(d, t->id, true);
 		free(t);
-		d->dispatch_needed = true;
 		goto out;
 	}
+	/* the file goes once the command started (the jail holds it open);
+	 * an attempt that dies in its setup is run again and needs it */
+	t->stdin_path = st.stdin_path ? strdup(st.stdin_path) : NULL;
 	/* its setup runs on its own; we hear from it on the spawn fd */
 	t->starting = true;
 	t->pidfd = -1;
@@ -317,17 +330,26 @@ void task_start_reported(struct daemon *d, struct dtask *t)
 		return;
 	}
 	if (r < 0) {
+		struct retry_case rc = { .host_fault = retry_spawn_failure_is_host(err.step, err.err),
+					 .attempts = t->attempts };
+
 		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
-		log_task(LOG_LEVEL_WARNING, t->id, "%s", msg);
+		log_task(LOG_LEVEL_WARNING, t->id, "%s (%s's fault)", msg, rc.host_fault ? "the host" : "the task");
 		running_leave(d, t);
 		jail_free(t->jail);
 		t->jail = NULL;
+		/* the host's fault, and the command never ran: again, later */
+		if (task_end_try_requeue(d, t->id, t->user->name, t, &rc, msg, t->cpu_prior_us))
+			return;
+		task_end_drop_stdin(t);
 		if (task_start_fail(d, t, msg))
 			op_wait_wake(d, t->id, true);
 		free(t->cancelled_by);
 		free(t);
 		return;
 	}
+	/* the command runs and holds its stdin open */
+	task_end_drop_stdin(t);
 	t->pidfd = jail_pidfd(t->jail);
 	daemon_epoll_add(d, t->pidfd, EPOLLIN, t);
 	/* a cancel or a deadline that came while it was starting */

@@ -59,7 +59,8 @@ void task_watch_poll(struct daemon *d)
 			continue;
 		if (t->starting || jail_cpu_usage(t->jail, &cpu) < 0)
 			continue;
-		charge(d, t, cpu.usage_us);
+		/* the cursor counts every attempt; the limits this one */
+		charge(d, t, cpu.usage_us + t->cpu_prior_us);
 		t->next_check_mono_us = mono + poll_us;
 		if (t->cpu_limit_us == LIMIT_NONE || t->why != END_NONE)
 			continue;

@@ -210,6 +210,20 @@ int store_mark_running(struct store *store, int64_t id, const struct store_start
 	return store->backend->mark_running(store, id, start, err);
 }
 
+int store_requeue(struct store *store, int64_t id, const struct store_requeue *requeue,
+		  struct error *err)
+{
+	if (!requeue->reason || !requeue->reason[0])
+		return error_set(err, EINVAL, "requeue", "requeue task %" PRId64 ": no reason", id);
+	if (!month_valid(requeue->month))
+		return error_set(err, EINVAL, "requeue", "requeue task %" PRId64 ": month '%s' is not YYYY-MM",
+				  id, requeue->month ? requeue->month : "(null)");
+	if (requeue->cpu_total_us < 0 || requeue->not_before_us < 0)
+		return error_set(err, EINVAL, "requeue", "requeue task %" PRId64 ": negative CPU total or time",
+				  id);
+	return store->backend->requeue(store, id, requeue, err);
+}
+
 int store_charge(struct store *store, int64_t id, int64_t expected_cursor_us,
 		 int64_t new_cursor_us, const char *month, int64_t now_us, struct error *err)
 {
@@ -370,6 +384,7 @@ void store_task_clear(struct store_task *t)
 	free(t->stdin_path);
 	free(t->message);
 	free(t->cgroup);
+	free(t->last_attempt_error);
 	memset(t, 0, sizeof(*t));
 }
 

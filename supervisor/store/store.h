@@ -92,10 +92,16 @@ struct store_task {
 	int64_t cpu_charged_us;     /* charging cursor: CPU already charged */
 	int64_t charged_at_us;      /* when the cursor last moved */
 
-	int attempts;
+	int attempts;               /* starts so far (store_mark_running counts them) */
 	int64_t host_uid;
 	char *cgroup;               /* cgroup name under tasks/, may be NULL */
 	bool cancel_requested;
+
+	/* retries (store_requeue) */
+	int64_t cpu_prior_us;       /* CPU charged by the earlier attempts: the current
+				     * attempt's cgroup counts from 0, its cursor from here */
+	char *last_attempt_error;   /* why the last requeued attempt ended; NULL = none */
+	int64_t not_before_us;      /* the backoff: not started before; 0 = none */
 };
 
 struct store_task_list {
@@ -170,9 +176,31 @@ struct store_start {
 	int attempts;
 };
 
-/* queued -> running; -ESTALE if the task is not queued. */
+/* queued -> running; -ESTALE if the task is not queued.  attempts is
+ * stored as given: the caller passes the task's attempts + 1. */
 int store_mark_running(struct store *store, int64_t id, const struct store_start *start,
 		       struct error *err);
+
+/* An attempt that ended before the task's command started (a host fault,
+ * a crash of the supervisor during setup), or one whose end was lost when
+ * the plan retries those. */
+struct store_requeue {
+	const char *reason;             /* why it ended: last_attempt_error and the event */
+	int64_t at_us;                  /* now */
+	int64_t not_before_us;          /* backoff: the next start not before (0 = none) */
+	int64_t cpu_total_us;           /* CPU total of the task so far: the prior attempts'
+					 * plus this attempt's cgroup (charged like a finish) */
+	const char *month;              /* where the remainder is charged */
+};
+
+/* running -> queued (task_state_can_move() allows it), in one transaction
+ * with a "requeued" event: the start is undone (started_at, deadline,
+ * reservation, host uid, cgroup), the id and so the submit order are kept,
+ * attempts stays (the next start counts), cpu_total_us minus the cursor is
+ * charged to month and becomes cpu_prior_us.  -ESTALE if the task is not
+ * running (or its cursor moved meanwhile), -ENOENT for an unknown id. */
+int store_requeue(struct store *store, int64_t id, const struct store_requeue *requeue,
+		  struct error *err);
 
 /* Charge CPU measured so far: compare-and-set the task's cursor from
  * expected_cursor_us to new_cursor_us and add the difference to the user's

@@ -33,6 +33,8 @@ struct store_backend {
 		      struct error *err);
 	int (*mark_running)(struct store *store, int64_t id, const struct store_start *start,
 			    struct error *err);
+	int (*requeue)(struct store *store, int64_t id, const struct store_requeue *requeue,
+		       struct error *err);
 	int (*charge)(struct store *store, int64_t id, int64_t expected_cursor_us,
 		      int64_t new_cursor_us, const char *month, int64_t now_us, struct error *err);
 	int (*finish)(struct store *store, int64_t id, const struct store_result *result,

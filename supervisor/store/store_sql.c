@@ -14,7 +14,8 @@
 	"exit_code, signal, submitted_at_us, started_at_us, ended_at_us, deadline_us, " \
 	"cpu_reserved_us, cpu_charged_us, charged_at_us, cpu_user_us, cpu_system_us, " \
 	"memory_peak_bytes, stdout_bytes, stderr_bytes, stdout_truncated, " \
-	"stderr_truncated, attempts, host_uid, cgroup, cancel_requested"
+	"stderr_truncated, attempts, host_uid, cgroup, cancel_requested, " \
+	"cpu_prior_us, last_attempt_error, not_before_us"
 
 /* Must match the order store_sqlite_read.c reads them in. */
 #define ADJUST_COLUMNS "id, user_name, month, delta_us, by_name, by_uid, at_us, reason"
@@ -38,6 +39,13 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 		"UPDATE tasks SET state = 'running', started_at_us = $2, deadline_us = $3, "
 		"cpu_reserved_us = $4, host_uid = $5, cgroup = $6, attempts = $7 "
 		"WHERE id = $1 AND state = 'queued'",
+	/* running -> queued, compare-and-set on the cursor just read: the
+	 * attempt's CPU becomes the prior attempts' total, the start is undone */
+	[STORE_SQL_REQUEUE] =
+		"UPDATE tasks SET state = 'queued', started_at_us = NULL, deadline_us = NULL, "
+		"cpu_reserved_us = 0, host_uid = NULL, cgroup = NULL, cpu_charged_us = $2, "
+		"cpu_prior_us = $2, charged_at_us = $3, last_attempt_error = $4, not_before_us = $5 "
+		"WHERE id = $1 AND state = 'running' AND cpu_charged_us = $6",
 	/* Compare-and-set of the charging cursor: a repeated charge matches no row. */
 	[STORE_SQL_CHARGE_CURSOR] =
 		"UPDATE tasks SET cpu_charged_us = $3, charged_at_us = $4 "

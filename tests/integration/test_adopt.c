@@ -352,6 +352,71 @@ static void test_status_file_reader_tells_missing_empty_and_malformed(void **sta
 	unlink(path);
 }
 
+/* exec=1 alone: the command may have run, no end yet; exec_error: it never ran */
+static void test_status_file_reader_tells_whether_the_command_started(void **state)
+{
+	char path[256];
+	struct jail_result res;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/status-started", test_jail_dir());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(jail_read_status_file(path, &res), -ENODATA);
+	assert_false(res.command_started);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("exec=1\n", f);
+	fclose(f);
+	assert_int_equal(jail_read_status_file(path, &res), -ENODATA);
+	assert_true(res.command_started);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("exec=1\nexec_error=2\n", f);
+	fclose(f);
+	assert_int_equal(jail_read_status_file(path, &res), -ENODATA);
+	assert_false(res.command_started);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("exec=1\nexit_code=3\nsignal=0\n", f);
+	fclose(f);
+	assert_int_equal(jail_read_status_file(path, &res), 0);
+	assert_true(res.command_started);
+	assert_int_equal(res.exit_code, 3);
+	unlink(path);
+}
+
+/* corral-init writes the mark before the command and the failure after a
+ * failed exec; the spawned jail's result says whether the command ran */
+static void test_init_marks_the_command_start_in_the_status_file(void **state)
+{
+	struct jail_spec spec;
+	struct jail_result res;
+	struct jail_error err;
+	struct jail *j = NULL;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/status-mark-%d", test_jail_dir(), (int)getpid());
+	test_spec(&spec, SH("exit 4"));
+	spec.status_path = path;
+	assert_int_equal(jail_spawn(&spec, &j, &err), 0);
+	assert_int_equal(jail_wait(j, &res, &err), 0);
+	jail_free(j);
+	assert_true(res.command_started);
+	assert_int_equal(jail_read_status_file(path, &res), 0);
+	assert_true(res.command_started);
+	assert_int_equal(res.exit_code, 4);
+
+	test_spec(&spec, (char *const[]){ "/no/such/program", NULL });
+	spec.status_path = path;
+	assert_true(jail_spawn(&spec, &j, &err) < 0);
+	assert_string_equal(err.step, "execve");
+	assert_int_equal(jail_read_status_file(path, &res), -ENODATA);
+	assert_false(res.command_started);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +429,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_finish_of_a_still_running_adopted_jail_is_ebusy, test_jail_teardown),
 		cmocka_unit_test_teardown(test_freeing_an_adopted_jail_kills_and_removes_it, test_jail_teardown),
 		cmocka_unit_test_teardown(test_status_file_reader_tells_missing_empty_and_malformed, test_jail_teardown),
+		cmocka_unit_test_teardown(test_status_file_reader_tells_whether_the_command_started, test_jail_teardown),
+		cmocka_unit_test_teardown(test_init_marks_the_command_start_in_the_status_file, test_jail_teardown),
 	};
 
 	return cmocka_run_group_tests_name("adopt", tests, NULL, test_jail_group_teardown);

@@ -528,10 +528,23 @@ static void test_queued_tasks_survive_a_daemon_restart(void **state)
 	(void)state;
 	require_root();
 	start(4, NULL, 0);
-	longer = corrald_submit(&daemon_, "\"argv\":[\"/bin/sleep\",\"30\"]");
+	longer = corrald_submit(&daemon_, "\"argv\":[\"/bin/sh\",\"-c\",\"echo up; exec sleep 30\"]");
 	for (int i = 0; i < 3; i++)
 		queued[i] = corrald_submit(&daemon_, "\"argv\":[\"/bin/sh\",\"-c\",\"echo survived\"]");
 	json_decref(corrald_wait_state(&daemon_, longer, "running", 5000));
+	/* its command runs (a stop during its setup would put it back in the queue) */
+	for (int waited = 0;; waited += 10) {
+		size_t len = 0;
+		char *out = corrald_logs(&daemon_, longer, "stdout", &len);
+		bool up = out && len > 0;
+
+		free(out);
+		if (up)
+			break;
+		if (waited > 5000)
+			fail_msg("task %lld did not start its command", (long long)longer);
+		usleep(10000);
+	}
 	assert_int_equal(corrald_stop(&daemon_), 0);
 	assert_int_equal(corrald_restart(&daemon_, 0), 0);
 

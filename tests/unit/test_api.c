@@ -793,7 +793,7 @@ static void test_task_json_has_every_documented_field(void **state)
 		"signal", "submitted_at_us", "started_at_us", "ended_at_us", "timeout_ms",
 		"cpu_limit_ms", "memory_bytes", "cpu_us", "cpu_user_us", "cpu_system_us",
 		"memory_peak_bytes", "stdout_bytes", "stderr_bytes", "stdout_truncated",
-		"stderr_truncated", "attempts",
+		"stderr_truncated", "attempts", "last_attempt_error",
 	};
 	struct store_task t;
 	json_t *obj;

@@ -87,6 +87,8 @@ static void test_plan_unset_keys_take_builtin_defaults(void **state)
 	assert_int_equal(l.max_cpu_seconds, 0);
 	assert_int_equal(l.pids, 256);
 	assert_int_equal(l.output_limit_bytes, 16 * MiB);
+	assert_int_equal(l.max_attempts, 3);
+	assert_false(l.retry_lost);
 	assert_int_equal(policy_plan_limits(p, "pro", &l), -ENOENT);
 	policy_free(p);
 }
@@ -374,6 +376,29 @@ static void test_two_loads_are_independent(void **state)
 	policy_free(b);
 }
 
+static void test_retry_keys_are_read_inherited_and_checked(void **state)
+{
+	struct policy *p = load_ok("[plan free]\nmax_attempts = 5\nretry_lost = yes\n"
+				   "[plan pro]\ninherit = free\nretry_lost = No\n");
+	struct policy_errors errors = { 0 };
+	struct policy_limits l;
+
+	(void)state;
+	assert_int_equal(policy_plan_limits(p, "free", &l), 0);
+	assert_int_equal(l.max_attempts, 5);
+	assert_true(l.retry_lost);
+	assert_int_equal(policy_plan_limits(p, "pro", &l), 0);
+	assert_int_equal(l.max_attempts, 5);
+	assert_false(l.retry_lost);
+	policy_free(p);
+	load_bad("[plan x]\nretry_lost = maybe\n", &errors);
+	assert_non_null(strstr(errors.items[0].message, "yes or no"));
+	policy_errors_free(&errors);
+	memset(&errors, 0, sizeof(errors));
+	load_bad("[plan x]\nmax_attempts = 0\n", &errors);
+	policy_errors_free(&errors);
+}
+
 static void test_failed_load_leaves_caller_errors_and_no_policy(void **state)
 {
 	struct policy_errors errors = { 0 };
@@ -462,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_empty_policy_has_defaults),
 		cmocka_unit_test(test_supervisor_values_are_read),
 		cmocka_unit_test(test_plan_unset_keys_take_builtin_defaults),
+		cmocka_unit_test(test_retry_keys_are_read_inherited_and_checked),
 		cmocka_unit_test(test_plan_inherits_unset_keys_from_parent),
 		cmocka_unit_test(test_user_overrides_win_over_plan),
 		cmocka_unit_test(test_user_without_plan_gets_default_plan),

@@ -175,11 +175,11 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 	struct fixture *f = *state;
 	struct stat st;
 
-	assert_int_equal(store_schema_version(f->store), 2);
+	assert_int_equal(store_schema_version(f->store), 3);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 2);
+	assert_int_equal(store_schema_version(f->store), 3);
 }
 
 static void test_submitted_task_survives_reopen(void **state)
@@ -362,6 +362,96 @@ static void test_finish_charges_remainder_once(void **state)
 	assert_string_equal(events.items[1].kind, "running");
 	assert_string_equal(events.items[2].kind, "finished");
 	store_event_list_free(&events);
+}
+
+/* running -> queued: the start undone, the order kept, the attempt's CPU
+ * charged once and carried as cpu_prior_us, why it ended kept */
+static void test_requeue_puts_running_task_back_in_submit_order(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store_requeue rq = { .reason = "Setup failed at step 'cgroup_create': No space left on device",
+				    .at_us = 5, .not_before_us = 1000005, .cpu_total_us = 300,
+				    .month = "2026-03" };
+	struct store_task_list queued;
+	struct store_event_list events;
+	struct store_task t;
+	struct store_start again = { .started_at_us = 7, .cpu_reserved_us = 10, .host_uid = 60002,
+				     .cgroup = "tasks/y", .attempts = 2 };
+	struct store_result res = result(350, "2026-03");
+	int64_t first = submit(f, "alice", 1), second = submit(f, "alice", 2);
+
+	start(f, first, 3);
+	assert_int_equal(store_charge(f->store, first, 0, 100, "2026-03", 4, &err), 0);
+	assert_int_equal(store_requeue(f->store, first, &rq, &err), 0);
+	assert_int_equal(usage(f, "alice", "2026-03"), 300);
+	reopen(f, NULL);
+
+	assert_int_equal(store_get_task(f->store, first, &t, &err), 0);
+	assert_int_equal(t.state, STORE_QUEUED);
+	assert_int_equal(t.attempts, 1);
+	assert_int_equal(t.started_at_us, 0);
+	assert_int_equal(t.deadline_us, 0);
+	assert_int_equal(t.host_uid, -1);
+	assert_null(t.cgroup);
+	assert_int_equal(t.cpu_reserved_us, 0);
+	assert_int_equal(t.cpu_charged_us, 300);
+	assert_int_equal(t.cpu_prior_us, 300);
+	assert_int_equal(t.not_before_us, 1000005);
+	assert_string_equal(t.last_attempt_error, rq.reason);
+	store_task_clear(&t);
+
+	/* still ahead of the task submitted after it */
+	assert_int_equal(store_load_queued(f->store, &queued, &err), 0);
+	assert_int_equal(queued.count, 2);
+	assert_int_equal(queued.tasks[0].id, first);
+	assert_int_equal(queued.tasks[1].id, second);
+	store_task_list_free(&queued);
+
+	/* the next attempt charges from the carried cursor; the end charges the rest once */
+	assert_int_equal(store_mark_running(f->store, first, &again, &err), 0);
+	assert_int_equal(store_charge(f->store, first, 300, 320, "2026-03", 8, &err), 0);
+	assert_int_equal(store_finish(f->store, first, &res, &err), 0);
+	assert_int_equal(usage(f, "alice", "2026-03"), 350);
+	assert_int_equal(store_get_task(f->store, first, &t, &err), 0);
+	assert_int_equal(t.attempts, 2);
+	assert_int_equal(t.cpu_charged_us, 350);
+	assert_string_equal(t.last_attempt_error, rq.reason);
+	store_task_clear(&t);
+
+	assert_int_equal(store_list_events(f->store, first, &events, &err), 0);
+	assert_int_equal(events.count, 5);
+	assert_string_equal(events.items[2].kind, "requeued");
+	assert_non_null(strstr(events.items[2].detail, "cgroup_create"));
+	assert_string_equal(events.items[3].kind, "running");
+	store_event_list_free(&events);
+}
+
+static void test_requeue_only_from_running(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store_requeue rq = { .reason = "lost", .at_us = 5, .month = "2026-03" };
+	struct store_result res = result(10, "2026-03");
+	struct store_task t;
+	int64_t id = submit(f, "alice", 1);
+
+	assert_int_equal(store_requeue(f->store, id, &rq, &err), -ESTALE);
+	assert_non_null(strstr(err.message, "queued"));
+	assert_int_equal(store_requeue(f->store, id + 100, &rq, &err), -ENOENT);
+	start(f, id, 2);
+	assert_int_equal(store_finish(f->store, id, &res, &err), 0);
+	assert_int_equal(store_requeue(f->store, id, &rq, &err), -ESTALE);
+	assert_int_equal(store_get_task(f->store, id, &t, &err), 0);
+	assert_int_equal(t.state, STORE_SUCCEEDED);
+	assert_null(t.last_attempt_error);
+	store_task_clear(&t);
+	rq.reason = NULL;
+	assert_int_equal(store_requeue(f->store, id, &rq, &err), -EINVAL);
+	rq.reason = "x";
+	rq.month = "2026-13";
+	assert_int_equal(store_requeue(f->store, id, &rq, &err), -EINVAL);
+	assert_int_equal(usage(f, "alice", "2026-03"), 10);
 }
 
 static void test_finish_from_queued_charges_nothing(void **state)
@@ -684,7 +774,9 @@ static void test_newer_schema_is_refused(void **state)
 }
 
 /* A version 1 database (before adjustments) is brought up to date. */
-static void test_version_1_database_gains_adjustments(void **state)
+/* A database of version 1 (no adjustments, no retry columns) is brought up
+ * to the newest schema: migrations 2 (adjustments) and 3 (retries). */
+static void test_version_1_database_gains_adjustments_and_retries(void **state)
 {
 	struct fixture *f = *state;
 	struct store_adjustment a = adjustment("alice", "2026-04", 5, "after upgrade");
@@ -696,11 +788,14 @@ static void test_version_1_database_gains_adjustments(void **state)
 	f->store = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE usage_adjustments;"
+				      "ALTER TABLE tasks DROP COLUMN cpu_prior_us;"
+				      "ALTER TABLE tasks DROP COLUMN last_attempt_error;"
+				      "ALTER TABLE tasks DROP COLUMN not_before_us;"
 				      "DELETE FROM schema_version WHERE version >= 2", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 2);
+	assert_int_equal(store_schema_version(f->store), 3);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
 	assert_int_equal(submit(f, "alice", 2), t + 1);
@@ -1002,6 +1097,8 @@ int main(void)
 			T(test_charge_splits_at_month_boundary),
 			T(test_finish_charges_remainder_once),
 			T(test_finish_from_queued_charges_nothing),
+			T(test_requeue_puts_running_task_back_in_submit_order),
+			T(test_requeue_only_from_running),
 			T(test_cancel_queued_and_request_cancel_running),
 			T(test_illegal_transition_is_estale_and_changes_nothing),
 			T(test_list_filters_by_user_state_and_limit),
@@ -1025,7 +1122,7 @@ int main(void)
 			T(test_open_creates_schema_owner_only_and_reopens),
 			T(test_sqlite_path_and_uri_open_the_same_database),
 			T(test_newer_schema_is_refused),
-			T(test_version_1_database_gains_adjustments),
+			T(test_version_1_database_gains_adjustments_and_retries),
 			T(test_foreign_or_garbage_file_is_refused),
 			T(test_bad_path_is_a_clear_error),
 			T(test_full_database_is_enospc_and_keeps_acknowledged_tasks),

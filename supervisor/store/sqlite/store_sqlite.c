@@ -438,6 +438,7 @@ const struct store_backend store_sqlite_backend = {
 	.batch_abort = batch_abort,
 	.submit = store_sqlite_write_submit,
 	.mark_running = store_sqlite_write_mark_running,
+	.requeue = store_sqlite_write_requeue,
 	.charge = store_sqlite_write_charge,
 	.finish = store_sqlite_write_finish,
 	.cancel_queued = store_sqlite_write_cancel_queued,

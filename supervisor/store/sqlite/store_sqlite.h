@@ -17,7 +17,7 @@
 #include "supervisor/store/store_sql.h"
 
 /* The newest schema this code knows (see store_sqlite_schema.c). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store_sqlite {
 	struct store base;              /* first: the generic handle callers hold */
@@ -104,6 +104,8 @@ int store_sqlite_write_submit(struct store *store, const struct store_task *task
 			      struct error *err);
 int store_sqlite_write_mark_running(struct store *store, int64_t id,
 				    const struct store_start *start, struct error *err);
+int store_sqlite_write_requeue(struct store *store, int64_t id,
+			       const struct store_requeue *requeue, struct error *err);
 int store_sqlite_write_charge(struct store *store, int64_t id, int64_t expected_cursor_us,
 			      int64_t new_cursor_us, const char *month, int64_t now_us,
 			      struct error *err);

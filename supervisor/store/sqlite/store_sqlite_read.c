@@ -78,6 +78,9 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 	t->host_uid = column_opt_i64(stmt, TC_HOST_UID, -1);
 	t->cgroup = column_dup(stmt, TC_CGROUP, &oom);
 	t->cancel_requested = sqlite3_column_int64(stmt, TC_CANCEL_REQUESTED) != 0;
+	t->cpu_prior_us = sqlite3_column_int64(stmt, TC_CPU_PRIOR);
+	t->last_attempt_error = column_dup(stmt, TC_LAST_ATTEMPT_ERROR, &oom);
+	t->not_before_us = sqlite3_column_int64(stmt, TC_NOT_BEFORE);
 	if (oom) {
 		store_task_clear(t);
 		return -ENOMEM;

@@ -1,9 +1,9 @@
 /*
  * supervisor/store/sqlite/store_sqlite_write.c — every state change of the store, each
  * one transaction (store_sqlite_tx_begin/store_sqlite_tx_end) that also appends the event
- * it records: submit, queued -> running, CPU charging, finish, cancel, and
- * operators' usage adjustments (a row that is its own record: the events
- * table is per task).
+ * it records: submit, queued -> running, running -> queued (a retry), CPU
+ * charging, finish, cancel, and operators' usage adjustments (a row that is
+ * its own record: the events table is per task).
  *
  * Transitions are guarded in the UPDATE's WHERE clause (state, and the
  * charging cursor as a compare-and-set), never by a read followed by a
@@ -196,6 +196,59 @@ int store_sqlite_write_mark_running(struct store *base, int64_t id, const struct
 	if (r < 0)
 		return r;
 	return store_sqlite_tx_end(store, mark_running_locked(store, id, start, err), err);
+}
+
+/* ---- running -> queued: a retry ------------------------------------------- */
+
+static int requeue_locked(struct store_sqlite *store, int64_t id, const struct store_requeue *rq,
+			  struct error *err)
+{
+	struct store_sqlite_binder b;
+	struct cursor_row row;
+	int64_t delta;
+	char detail[640];
+	int rc, r, changes = 0;
+
+	if (move_allowed(STORE_RUNNING, STORE_QUEUED, id, "requeue", err) < 0)
+		return -ESTALE;
+	r = read_cursor(store, id, &row, "requeue", err);
+	if (r < 0)
+		return r;
+	if (strcmp(row.state, "running") != 0)
+		return error_set(err, ESTALE, "requeue", "requeue task %" PRId64 ": it is %s, not running",
+				  id, row.state);
+	/* as in finish: a total below the cursor charges nothing */
+	delta = rq->cpu_total_us > row.charged_us ? rq->cpu_total_us - row.charged_us : 0;
+
+	store_sqlite_stmt_start(store, STORE_SQL_REQUEUE, &b);
+	store_sqlite_bind_i64(&b, 1, id);
+	store_sqlite_bind_i64(&b, 2, row.charged_us + delta);
+	store_sqlite_bind_i64(&b, 3, rq->at_us);
+	store_sqlite_bind_text(&b, 4, rq->reason);
+	store_sqlite_bind_i64(&b, 5, rq->not_before_us);
+	store_sqlite_bind_i64(&b, 6, row.charged_us);
+	rc = store_sqlite_stmt_exec(&b, &changes);
+	if (rc != SQLITE_OK)
+		return store_sqlite_fail(store, rc, err, "requeue", "requeue task %" PRId64, id);
+	if (changes == 0)
+		return refused(store, id, "requeue", "running at the cursor just read", err);
+	r = usage_add(store, row.user, rq->month, delta, id, err);
+	if (r < 0)
+		return r;
+	snprintf(detail, sizeof(detail), "%s; charged %" PRId64 " us to %s", rq->reason, delta, rq->month);
+	return append_event(store, id, rq->at_us, "requeued", detail, err);
+}
+
+int store_sqlite_write_requeue(struct store *base, int64_t id, const struct store_requeue *requeue,
+			       struct error *err)
+{
+	struct store_sqlite *store = store_sqlite_of(base);
+	int r;
+
+	r = store_sqlite_tx_begin(store, err);
+	if (r < 0)
+		return r;
+	return store_sqlite_tx_end(store, requeue_locked(store, id, requeue, err), err);
 }
 
 /* ---- charging ------------------------------------------------------------- */
