@@ -197,51 +197,85 @@ void task_start_forget_filters(struct daemon *d)
 	}
 }
 
-static void free_spec_paths(struct jailspec *ps)
+/* What one start builds and releases on every return: the stored task, the
+ * jail spec with its paths, the argv/env arrays and the JSON they point
+ * into, a per-task filter. */
+struct start_parts {
+	struct store_task st;
+	struct jailspec ps;
+	struct jail_filter *filter;
+	json_t *keep_a, *keep_e;
+	char **argv, **env;
+};
+
+static void start_parts_free(struct start_parts *p)
 {
-	free((char *)ps->spec.stdout_path);
-	free((char *)ps->spec.stderr_path);
-	free((char *)ps->spec.status_path);
-	free((char *)ps->spec.cgroup_name);
+	free((char *)p->ps.spec.stdout_path);
+	free((char *)p->ps.spec.stderr_path);
+	free((char *)p->ps.spec.status_path);
+	free((char *)p->ps.spec.cgroup_name);
+	jailspec_free(&p->ps);
+	jail_filter_free(p->filter);
+	free_strings(p->argv);
+	free_strings(p->env);
+	json_decref(p->keep_a);
+	json_decref(p->keep_e);
+	store_task_clear(&p->st);
+}
+
+/* A host uid slot taken for a start: given back on return unless the task
+ * entered the running set (running_enter owns it then). */
+struct slot_hold {
+	struct daemon *d;
+	uint32_t slot;
+	bool held;
+};
+
+static void slot_hold_release(struct slot_hold *h)
+{
+	if (h->held)
+		h->d->uid_slots[h->slot] = 0;
+}
+
+/* The start cannot happen now through no fault of the task (the store
+ * refused, no host uid): back at the head of its queue, order intact; with
+ * pause, dispatch waits a poll interval instead of spinning. */
+static int start_later(struct daemon *d, struct dtask *t, bool pause)
+{
+	queue_push_front(d, t);
+	if (pause)
+		d->dispatch_paused_until_mono_us = daemon_mono_us() + d->cfg->poll_interval_ms * 1000u;
+	return -EAGAIN;
 }
 
 int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool budget_capped,
-	      uint64_t memory_reserved)
+	       uint64_t memory_reserved)
 {
-	struct store_task st;
+	__attribute__((cleanup(start_parts_free))) struct start_parts p = { 0 };
+	__attribute__((cleanup(slot_hold_release))) struct slot_hold hold = { .d = d };
 	struct error serr;
 	struct store_start start;
-	struct jailspec ps;
-	struct jail_error err;
-	struct jail_filter *filter = NULL;
-	json_t *keep_a = NULL, *keep_e = NULL;
-	char **argv = NULL, **env = NULL, cgname[64];
-	uint32_t slot;
+	struct jail_error err = { 0 };
+	char cgname[64];
 	uint64_t now = daemon_now_us(d), mono = daemon_mono_us();
 	int r;
 
-	memset(&st, 0, sizeof(st));
-	memset(&ps, 0, sizeof(ps));
-	memset(&err, 0, sizeof(err));
 	t->pidfd = -1;
 	t->cpu_limit_us = cpu_limit_us; /* LIMIT_NONE: no CPU limit */
 	t->budget_capped = budget_capped;
 	t->memory_reserved = memory_reserved;
-	if (running_take_uid_slot(d, &slot) < 0) {
+	if (running_take_uid_slot(d, &hold.slot) < 0) {
 		log_task(LOG_LEVEL_ERR, t->id, "no free host uid (uid_range too small); requeued");
-		queue_push_front(d, t);
-		return -EAGAIN;
+		return start_later(d, t, false);
 	}
-	t->uid_slot = slot;
-	r = store_get_task(d->store, t->id, &st, &serr);
+	hold.held = true;
+	t->uid_slot = hold.slot;
+	r = store_get_task(d->store, t->id, &p.st, &serr);
 	if (r < 0) {
 		log_task(LOG_LEVEL_ERR, t->id, "load for start: %s; it stays queued", serr.message);
-		d->uid_slots[slot] = 0;
-		queue_push_front(d, t);
-		d->dispatch_paused_until_mono_us = mono + d->cfg->poll_interval_ms * 1000u;
-		return -EAGAIN;
+		return start_later(d, t, true);
 	}
-	r = build_spec(d, t, &st, slot, &ps, &argv, &env, &keep_a, &keep_e, &filter, &err);
+	r = build_spec(d, t, &p.st, hold.slot, &p.ps, &p.argv, &p.env, &p.keep_a, &p.keep_e, &p.filter, &err);
 	snprintf(cgname, sizeof(cgname), TASK_CGROUP_PREFIX "%lld", (long long)t->id);
 	t->started_us = now;
 	t->deadline_mono_us = t->wall_limit_effective_us ? mono + t->wall_limit_effective_us : 0;
@@ -249,68 +283,56 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 	start.started_at_us = (int64_t)now;
 	start.deadline_us = t->wall_limit_effective_us ? (int64_t)(now + t->wall_limit_effective_us) : 0;
 	start.cpu_reserved_us = t->cpu_limit_us == LIMIT_NONE ? 0 : (int64_t)t->cpu_limit_us;
-	start.host_uid = d->cfg->uid_first + slot;
+	start.host_uid = d->cfg->uid_first + hold.slot;
 	start.cgroup = cgname;
-	t->attempts = (uint32_t)st.attempts + 1;
+	t->attempts = (uint32_t)p.st.attempts + 1;
 	start.attempts = (int)t->attempts;
 	/* the earlier attempts' CPU is charged: this one's counts from there */
-	t->cpu_prior_us = (uint64_t)st.cpu_prior_us;
-	t->charged_us = (uint64_t)st.cpu_charged_us;
+	t->cpu_prior_us = (uint64_t)p.st.cpu_prior_us;
+	t->charged_us = (uint64_t)p.st.cpu_charged_us;
 	t->not_before_mono_us = 0;
 	/* durable before the jail exists: after a crash we know where to look */
 	if (store_mark_running(d->store, t->id, &start, &serr) < 0) {
-		/* the store refuses (disk full?): the task stays queued, and
-		 * dispatch pauses for a poll interval instead of spinning */
+		/* the store refuses (disk full?): the task stays queued */
 		log_task(LOG_LEVEL_ERR, t->id, "mark running: %s; it stays queued", serr.message);
-		d->uid_slots[slot] = 0;
-		queue_push_front(d, t);
-		d->dispatch_paused_until_mono_us = mono + d->cfg->poll_interval_ms * 1000u;
-		r = -EAGAIN;
-		goto out;
+		return start_later(d, t, true);
 	}
 	if (r == 0)
-		r = jail_spawn_start(&ps.spec, &t->jail, &err);
+		r = jail_spawn_start(&p.ps.spec, &t->jail, &err);
 	if (r < 0) {
 		struct retry_case rc = { .host_fault = retry_spawn_failure_is_host(err.step, err.err),
-					 .attempts = t->attempts, .cancel_requested = st.cancel_requested };
+					 .attempts = t->attempts, .cancel_requested = p.st.cancel_requested };
 		char msg[512];
 
 		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
 		log_task(LOG_LEVEL_WARNING, t->id, "%s (%s's fault)", msg, rc.host_fault ? "the host" : "the task");
-		d->uid_slots[slot] = 0;
+		slot_hold_release(&hold);
+		hold.held = false;
 		t->user->month[0] = '\0';
 		d->dispatch_needed = true;
 		/* the host's fault, and the command never ran: again, later */
 		if (task_end_try_requeue(d, t->id, t->user->name, t, &rc, msg, t->cpu_prior_us))
-			goto out;
-		if (st.stdin_path)
-			unlink(st.stdin_path);
+			return r;
+		if (p.st.stdin_path)
+			unlink(p.st.stdin_path);
 		if (task_start_fail(d, t, msg))
 			op_wait_wake(d, t->id, true);
 		free(t);
-		goto out;
+		return r;
 	}
 	/* the file goes once the command started (the jail holds it open);
 	 * an attempt that dies in its setup is run again and needs it */
-	t->stdin_path = st.stdin_path ? strdup(st.stdin_path) : NULL;
+	t->stdin_path = p.st.stdin_path ? strdup(p.st.stdin_path) : NULL;
 	/* its setup runs on its own; we hear from it on the spawn fd */
 	t->starting = true;
 	t->pidfd = -1;
 	daemon_epoll_add(d, jail_spawn_fd(t->jail), EPOLLIN, t);
 	running_enter(d, t);
+	hold.held = false;  /* the running set owns the slot now */
 	t->next_check_mono_us = mono + CPU_CHECK_MIN_US;
 	log_task(LOG_LEVEL_INFO, t->id, "started for %s (host uid %u, cpu limit %s)", t->user->name,
-		 d->cfg->uid_first + slot, t->cpu_limit_us == LIMIT_NONE ? "none" : "set");
-out:
-	free_spec_paths(&ps);
-	jailspec_free(&ps);
-	jail_filter_free(filter);
-	free_strings(argv);
-	free_strings(env);
-	json_decref(keep_a);
-	json_decref(keep_e);
-	store_task_clear(&st);
-	return r;
+		 d->cfg->uid_first + hold.slot, t->cpu_limit_us == LIMIT_NONE ? "none" : "set");
+	return 0;
 }
 
 /* The jail's start report arrived: the command runs, or setup failed. */
