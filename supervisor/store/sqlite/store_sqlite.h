@@ -72,6 +72,13 @@ int store_sqlite_stmt_exec(struct store_sqlite_binder *b, int *changes);
  * otherwise; it returns r, or the commit's error. */
 int store_sqlite_tx_begin(struct store_sqlite *store, struct error *err);
 int store_sqlite_tx_end(struct store_sqlite *store, int r, struct error *err);
+/* One state change as one transaction: begin, evaluate call (an int, -errno
+ * on failure) only when the begin worked, then commit or roll back. */
+#define STORE_SQLITE_IN_TX(store, err, call)                                                        \
+	({                                                                                          \
+		int tx_r_ = store_sqlite_tx_begin((store), (err));                                  \
+		tx_r_ < 0 ? tx_r_ : store_sqlite_tx_end((store), (call), (err));                    \
+	})
 
 /* Bring the schema up to STORE_SCHEMA_VERSION in one transaction, or refuse
  * a newer or foreign database.  Sets store->schema_version. */

@@ -150,10 +150,8 @@ int store_sqlite_write_submit(struct store *base, const struct store_task *task,
 			      struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
-	int r = store_sqlite_tx_begin(store, err);
-	if (r < 0)
-		return r;
-	return store_sqlite_tx_end(store, submit_locked(store, task, id, err), err);
+
+	return STORE_SQLITE_IN_TX(store, err, submit_locked(store, task, id, err));
 }
 
 /* ---- queued -> running ---------------------------------------------------- */
@@ -190,12 +188,8 @@ int store_sqlite_write_mark_running(struct store *base, int64_t id, const struct
 				    struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
-	int r;
 
-	r = store_sqlite_tx_begin(store, err);
-	if (r < 0)
-		return r;
-	return store_sqlite_tx_end(store, mark_running_locked(store, id, start, err), err);
+	return STORE_SQLITE_IN_TX(store, err, mark_running_locked(store, id, start, err));
 }
 
 /* ---- running -> queued: a retry ------------------------------------------- */
@@ -243,12 +237,8 @@ int store_sqlite_write_requeue(struct store *base, int64_t id, const struct stor
 			       struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
-	int r;
 
-	r = store_sqlite_tx_begin(store, err);
-	if (r < 0)
-		return r;
-	return store_sqlite_tx_end(store, requeue_locked(store, id, requeue, err), err);
+	return STORE_SQLITE_IN_TX(store, err, requeue_locked(store, id, requeue, err));
 }
 
 /* ---- charging ------------------------------------------------------------- */
@@ -293,15 +283,8 @@ int store_sqlite_write_charge(struct store *base, int64_t id, int64_t expected_c
 			      struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
-	int r;
 
-	r = store_sqlite_tx_begin(store, err);
-	if (r < 0)
-		return r;
-	return store_sqlite_tx_end(
-		store,
-		charge_locked(store, id, expected_cursor_us, new_cursor_us, month, now_us, err),
-		err);
+	return STORE_SQLITE_IN_TX(store, err, charge_locked(store, id, expected_cursor_us, new_cursor_us, month, now_us, err));
 }
 
 /* ---- finish ---------------------------------------------------------------- */
@@ -365,12 +348,8 @@ int store_sqlite_write_finish(struct store *base, int64_t id, const struct store
 			      struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
-	int r;
 
-	r = store_sqlite_tx_begin(store, err);
-	if (r < 0)
-		return r;
-	return store_sqlite_tx_end(store, finish_locked(store, id, result, err), err);
+	return STORE_SQLITE_IN_TX(store, err, finish_locked(store, id, result, err));
 }
 
 /* ---- cancel ------------------------------------------------------------------ */
@@ -401,27 +380,16 @@ int store_sqlite_write_cancel_queued(struct store *base, int64_t id, int64_t now
 				     struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
-	int r = store_sqlite_tx_begin(store, err);
 
-	if (r < 0)
-		return r;
-	return store_sqlite_tx_end(store,
-				   guarded_update(store, STORE_SQL_CANCEL_QUEUED, id, now_us,
-						  "cancel", "queued", "cancelled", err),
-				   err);
+	return STORE_SQLITE_IN_TX(store, err, guarded_update(store, STORE_SQL_CANCEL_QUEUED, id, now_us, "cancel", "queued", "cancelled", err));
 }
 
 int store_sqlite_write_request_cancel(struct store *base, int64_t id, int64_t now_us,
 				      struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
-	int r = store_sqlite_tx_begin(store, err);
 
-	if (r < 0)
-		return r;
-	return store_sqlite_tx_end(store, guarded_update(store, STORE_SQL_REQUEST_CANCEL, id, now_us,
-						  "request cancel", "running", "cancel_requested", err),
-			    err);
+	return STORE_SQLITE_IN_TX(store, err, guarded_update(store, STORE_SQL_REQUEST_CANCEL, id, now_us, "request cancel", "running", "cancel_requested", err));
 }
 
 /* ---- events ----------------------------------------------------------------- */
@@ -430,12 +398,8 @@ int store_sqlite_write_event_append(struct store *base, int64_t task_id, int64_t
 				    const char *kind, const char *detail, struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
-	int r;
 
-	r = store_sqlite_tx_begin(store, err);
-	if (r < 0)
-		return r;
-	return store_sqlite_tx_end(store, append_event(store, task_id, at_us, kind, detail, err), err);
+	return STORE_SQLITE_IN_TX(store, err, append_event(store, task_id, at_us, kind, detail, err));
 }
 
 /* ---- usage adjustments -------------------------------------------------------- */
@@ -474,9 +438,6 @@ int store_sqlite_write_usage_adjust(struct store *base, const struct store_adjus
 				    int64_t *id, struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
-	int r = store_sqlite_tx_begin(store, err);
 
-	if (r < 0)
-		return r;
-	return store_sqlite_tx_end(store, usage_adjust_locked(store, adj, id, err), err);
+	return STORE_SQLITE_IN_TX(store, err, usage_adjust_locked(store, adj, id, err));
 }
