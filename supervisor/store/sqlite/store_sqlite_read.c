@@ -205,20 +205,33 @@ int store_sqlite_read_list_tasks(struct store *base, const struct store_filter *
 	return collect_tasks(&b, out, "list tasks", err);
 }
 
+/* The first column of the first row of a statement bound with user (and
+ * month when not NULL), or 0 when it returns no row: SQLITE_OK or the error. */
+static int read_i64(struct store_sqlite *store, enum store_sql which, const char *user,
+		    const char *month, int64_t *out)
+{
+	struct store_sqlite_binder b;
+	int rc;
+
+	*out = 0;
+	store_sqlite_stmt_start(store, which, &b);
+	store_sqlite_bind_text(&b, 1, user);
+	if (month)
+		store_sqlite_bind_text(&b, 2, month);
+	rc = store_sqlite_stmt_step(&b);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(b.stmt, 0);
+	store_sqlite_stmt_done(&b);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 int store_sqlite_read_count_queued(struct store *base, const char *user, int64_t *count,
 				   struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
-	struct store_sqlite_binder b;
-	int rc;
+	int rc = read_i64(store, STORE_SQL_COUNT_QUEUED, user, NULL, count);
 
-	store_sqlite_stmt_start(store, STORE_SQL_COUNT_QUEUED, &b);
-	store_sqlite_bind_text(&b, 1, user);
-	rc = store_sqlite_stmt_step(&b);
-	if (rc == SQLITE_ROW)
-		*count = sqlite3_column_int64(b.stmt, 0);
-	store_sqlite_stmt_done(&b);
-	if (rc != SQLITE_ROW)
+	if (rc != SQLITE_OK)
 		return store_sqlite_fail(store, rc, err, "count queued", "count queued tasks of %s",
 					 user ? user : "(null)");
 	return 0;
@@ -230,18 +243,9 @@ int store_sqlite_read_usage_get(struct store *base, const char *user, const char
 				int64_t *cpu_us, struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
-	struct store_sqlite_binder b;
-	int rc;
+	int rc = read_i64(store, STORE_SQL_USAGE_GET, user, month, cpu_us);
 
-	*cpu_us = 0;
-	store_sqlite_stmt_start(store, STORE_SQL_USAGE_GET, &b);
-	store_sqlite_bind_text(&b, 1, user);
-	store_sqlite_bind_text(&b, 2, month);
-	rc = store_sqlite_stmt_step(&b);
-	if (rc == SQLITE_ROW)
-		*cpu_us = sqlite3_column_int64(b.stmt, 0);
-	store_sqlite_stmt_done(&b);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != SQLITE_OK)
 		return store_sqlite_fail(store, rc, err, "usage", "read usage of %s in %s",
 					 user ? user : "(null)", month ? month : "(null)");
 	return 0;
@@ -336,18 +340,9 @@ int store_sqlite_read_usage_adjust_sum(struct store *base, const char *user, con
 				       int64_t *sum_us, struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
-	struct store_sqlite_binder b;
-	int rc;
+	int rc = read_i64(store, STORE_SQL_ADJUST_SUM, user, month, sum_us);
 
-	*sum_us = 0;
-	store_sqlite_stmt_start(store, STORE_SQL_ADJUST_SUM, &b);
-	store_sqlite_bind_text(&b, 1, user);
-	store_sqlite_bind_text(&b, 2, month);
-	rc = store_sqlite_stmt_step(&b);
-	if (rc == SQLITE_ROW)
-		*sum_us = sqlite3_column_int64(b.stmt, 0);
-	store_sqlite_stmt_done(&b);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != SQLITE_OK)
 		return store_sqlite_fail(store, rc, err, "adjust", "read adjustments of %s in %s",
 					 user, month);
 	return 0;
