@@ -56,6 +56,17 @@ int error_set_message(struct error *err, int errnum, const char *step, const cha
 	return errnum ? -errnum : r;
 }
 
+int error_usage(struct error *err, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = error_setv(err, 0, "parse command line", fmt, ap);
+	va_end(ap);
+	return r;
+}
+
 void error_prefix(struct error *err, const char *fmt, ...)
 {
 	char context[160], old[sizeof(err->message)];

@@ -32,6 +32,9 @@ int error_setv(struct error *err, int errnum, const char *step, const char *fmt,
  * connection") while err->err and the return value keep the errno. */
 int error_set_message(struct error *err, int errnum, const char *step, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* A bad command line: step "parse command line", no errno, the message as
+ * the user sees it; returns -EINVAL. */
+int error_usage(struct error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Put "<context>: " in front of err's message, keeping err and step. */
 void error_prefix(struct error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -107,19 +107,6 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* A bad command line: err's message is what corral-run prints; -EINVAL. */
-static int fail(struct error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(struct error *err, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = error_setv(err, 0, "parse command line", fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 void run_args_init(struct run_options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
@@ -149,7 +136,7 @@ static int add_mount(struct run_options *o, enum jail_mount_kind kind, const cha
 
 	m = realloc(o->mounts, (o->n_mounts + 1) * sizeof(*m));
 	if (!m)
-		return fail(err, "out of memory");
+		return error_usage(err, "out of memory");
 	o->mounts = m;
 	m = &o->mounts[o->n_mounts];
 	memset(m, 0, sizeof(*m));
@@ -161,21 +148,21 @@ static int add_mount(struct run_options *o, enum jail_mount_kind kind, const cha
 	if (kind == JAIL_MOUNT_TMPFS) {
 		m->target = strndup(arg, colon ? (size_t)(colon - arg) : strlen(arg));
 		if (!m->target)
-			return fail(err, "out of memory");
+			return error_usage(err, "out of memory");
 		if (colon && policy_parse_size(colon + 1, &m->size_bytes) < 0)
-			return fail(err, "--tmpfs %s: bad size '%s' (use e.g. 64M)", arg, colon + 1);
+			return error_usage(err, "--tmpfs %s: bad size '%s' (use e.g. 64M)", arg, colon + 1);
 		if (colon && m->size_bytes < 4096)
-			return fail(err, "--tmpfs %s: size must be at least 4K", arg);
+			return error_usage(err, "--tmpfs %s: size must be at least 4K", arg);
 	} else {
 		m->source = strndup(arg, colon ? (size_t)(colon - arg) : strlen(arg));
 		m->target = strdup(colon ? colon + 1 : arg);
 		if (!m->source || !m->target)
-			return fail(err, "out of memory");
+			return error_usage(err, "out of memory");
 		if (arg[0] != '/')
-			return fail(err, "bind source '%s' must be an absolute path", m->source);
+			return error_usage(err, "bind source '%s' must be an absolute path", m->source);
 	}
 	if (m->target[0] != '/')
-		return fail(err, "mount target '%s' must be an absolute path", m->target);
+		return error_usage(err, "mount target '%s' must be an absolute path", m->target);
 	return 0;
 }
 
@@ -184,10 +171,10 @@ static int add_env(struct run_options *o, char *arg, struct error *err)
 	char **env;
 
 	if (!strchr(arg, '=') || arg[0] == '=')
-		return fail(err, "--env '%s': expected KEY=VALUE", arg);
+		return error_usage(err, "--env '%s': expected KEY=VALUE", arg);
 	env = realloc(o->env, (o->n_env + 2) * sizeof(*env));
 	if (!env)
-		return fail(err, "out of memory");
+		return error_usage(err, "out of memory");
 	o->env = env;
 	env[o->n_env++] = arg;
 	env[o->n_env] = NULL;
@@ -200,9 +187,9 @@ static int size_arg(const char *flag, const char *arg, uint64_t min, uint64_t *o
 	int r = policy_parse_size(arg, out);
 
 	if (r < 0 || (arg[0] == '-'))
-		return fail(err, "%s: '%s' is not a size (use e.g. 512K, 256M, 1G)", flag, arg);
+		return error_usage(err, "%s: '%s' is not a size (use e.g. 512K, 256M, 1G)", flag, arg);
 	if (*out < min)
-		return fail(err, "%s: '%s' is too small (at least %llu bytes)", flag, arg,
+		return error_usage(err, "%s: '%s' is too small (at least %llu bytes)", flag, arg,
 			    (unsigned long long)min);
 	return 0;
 }
@@ -210,9 +197,9 @@ static int size_arg(const char *flag, const char *arg, uint64_t min, uint64_t *o
 static int duration_arg(const char *flag, const char *arg, uint64_t *out, struct error *err)
 {
 	if (policy_parse_duration_ms(arg, out) < 0)
-		return fail(err, "%s: '%s' is not a duration (use e.g. 10, 1.5s, 500ms, 2m)", flag, arg);
+		return error_usage(err, "%s: '%s' is not a duration (use e.g. 10, 1.5s, 500ms, 2m)", flag, arg);
 	if (*out == 0)
-		return fail(err, "%s: must be more than 0", flag);
+		return error_usage(err, "%s: must be more than 0", flag);
 	return 0;
 }
 
@@ -220,7 +207,7 @@ static int uint_arg(const char *flag, const char *arg, uint64_t min, uint64_t ma
 		    struct error *err)
 {
 	if (policy_parse_uint(arg, max, out) < 0 || *out < min)
-		return fail(err, "%s: '%s' must be a whole number from %llu to %llu", flag, arg,
+		return error_usage(err, "%s: '%s' must be a whole number from %llu to %llu", flag, arg,
 			    (unsigned long long)min, (unsigned long long)max);
 	return 0;
 }
@@ -240,7 +227,7 @@ static int apply_option(struct run_options *o, int opt, char *arg, struct error 
 		return r;
 	case OPT_CPUS:
 		if (policy_parse_cpu_millis(arg, &s->cpu_millis) < 0)
-			return fail(err, "--cpus: '%s' must be a number of CPUs above 0 (e.g. 0.5)", arg);
+			return error_usage(err, "--cpus: '%s' must be a number of CPUs above 0 (e.g. 0.5)", arg);
 		return 0;
 	case OPT_TIME:
 		return duration_arg("--time", arg, &s->cpu_time_ms, err);
@@ -267,7 +254,7 @@ static int apply_option(struct run_options *o, int opt, char *arg, struct error 
 		return 0;
 	case OPT_SECCOMP:
 		if (jail_seccomp_profile_parse(arg, &s->seccomp) < 0)
-			return fail(err, "--seccomp: unknown profile '%s' (use default, strict or none)", arg);
+			return error_usage(err, "--seccomp: unknown profile '%s' (use default, strict or none)", arg);
 		s->filter = NULL;
 		return 0;
 	case OPT_STDIN:
@@ -331,7 +318,7 @@ static int apply_option(struct run_options *o, int opt, char *arg, struct error 
 		o->version = true;
 		return 0;
 	default:
-		return fail(err, "unknown option (see corral-run --help)");
+		return error_usage(err, "unknown option (see corral-run --help)");
 	}
 }
 
@@ -346,9 +333,9 @@ static int walk_options(int argc, char **argv, struct run_options *o, bool polic
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:", long_options, NULL)) != -1) {
 		if (opt == '?')
-			return fail(err, "unknown option '%s' (see corral-run --help)", argv[optind - 1]);
+			return error_usage(err, "unknown option '%s' (see corral-run --help)", argv[optind - 1]);
 		if (opt == ':')
-			return fail(err, "option '%s' needs a value", argv[optind - 1]);
+			return error_usage(err, "option '%s' needs a value", argv[optind - 1]);
 		if (policy_only && opt != OPT_POLICY && opt != OPT_PROFILE && opt != OPT_USER)
 			continue;
 		r = apply_option(o, opt, optarg, err);
@@ -371,7 +358,7 @@ int run_args_parse(int argc, char **argv, struct run_options *o, struct error *e
 	if (r < 0 || o->help || o->version)
 		return r;
 	if (optind >= argc)
-		return fail(err, "no command given (usage: corral-run [OPTIONS] -- COMMAND [ARGS...])");
+		return error_usage(err, "no command given (usage: corral-run [OPTIONS] -- COMMAND [ARGS...])");
 	o->spec.argv = &argv[optind];
 	if (!o->host_uid_given) {
 		/* a placeholder that passes validation; the real one is picked at run time */
@@ -379,7 +366,7 @@ int run_args_parse(int argc, char **argv, struct run_options *o, struct error *e
 		o->spec.host_gid = o->uid_range_first;
 	}
 	if ((o->profile || o->user) && !o->policy_path)
-		return fail(err, "--profile and --user need --policy FILE");
+		return error_usage(err, "--profile and --user need --policy FILE");
 	r = jail_spec_validate(&o->spec, &jerr);
 	if (r < 0) {
 		jailspec_error_from_jail(err, &jerr);

@@ -181,19 +181,6 @@ void commands_usage(FILE *out, const char *name)
 		CLIENT_SOCKET_ENV, CLIENT_DEFAULT_SOCKET);
 }
 
-/* A bad command line: err's message is what the user sees; -EINVAL. */
-__attribute__((format(printf, 2, 3)))
-static int usage_error(struct error *err, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = error_setv(err, 0, "parse command line", fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 /* Read all of path ("-": standard input), at most max bytes. */
 static int read_file(const char *path, size_t max, char **data, size_t *len, struct error *err)
 {
@@ -221,7 +208,7 @@ static int read_file(const char *path, size_t max, char **data, size_t *len, str
 		n += (size_t)got;
 	}
 	if (n > max)
-		return usage_error(err, "--stdin %s: larger than %zu bytes, the most stdin can carry",
+		return error_usage(err, "--stdin %s: larger than %zu bytes, the most stdin can carry",
 				   path, max);
 	*data = TAKE_PTR(buf);
 	*len = n;
@@ -232,7 +219,7 @@ static int parse_duration(const char *opt, const char *text, bool allow_zero, ui
 			  struct error *err)
 {
 	if (policy_parse_duration_ms(text, ms) < 0 || (*ms == 0 && !allow_zero))
-		return usage_error(err, "--%s: invalid duration '%s' (examples: 10, 1.5s, "
+		return error_usage(err, "--%s: invalid duration '%s' (examples: 10, 1.5s, "
 				   "500ms, 2m, 1h)", opt, text);
 	return 0;
 }
@@ -267,10 +254,10 @@ static int parse_adjust(const char *opt, const char *text, bool allow_zero, uint
 			struct error *err)
 {
 	if (policy_parse_duration_us(text, 1000000u, us) < 0 || (*us == 0 && !allow_zero))
-		return usage_error(err, "--%s: invalid duration '%s' (examples: 1h, 30m, "
+		return error_usage(err, "--%s: invalid duration '%s' (examples: 1h, 30m, "
 				   "0.5h, 90s)", opt, text);
 	if (*us > (uint64_t)API_MAX_ADJUST_US)
-		return usage_error(err, "--%s: '%s' is more than 10^6 hours", opt, text);
+		return error_usage(err, "--%s: '%s' is more than 10^6 hours", opt, text);
 	return 0;
 }
 
@@ -300,27 +287,27 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 	case O_MEMORY:
 		v->has_memory = true;
 		if (policy_parse_size(arg, &v->memory_bytes) < 0 || v->memory_bytes == 0)
-			return usage_error(err, "--memory: invalid size '%s' (examples: 512K, "
+			return error_usage(err, "--memory: invalid size '%s' (examples: 512K, "
 					   "256M, 1G)", arg);
 		break;
 	case O_ENV:
 		if (!strchr(arg, '=') || arg[0] == '=')
-			return usage_error(err, "--env: '%s' is not NAME=VALUE", arg);
+			return error_usage(err, "--env: '%s' is not NAME=VALUE", arg);
 		if (!v->env)
 			v->env = json_array();
 		if (json_array_append_new(v->env, json_string(arg)) < 0)
-			return usage_error(err, "--env: '%s' is not valid UTF-8", arg);
+			return error_usage(err, "--env: '%s' is not valid UTF-8", arg);
 		break;
 	case O_STATE:
 		if (task_state_parse(arg, &st) < 0)
-			return usage_error(err, "--state: '%s' is not one of queued, running, "
+			return error_usage(err, "--state: '%s' is not one of queued, running, "
 					   "succeeded, failed, cancelled", arg);
 		v->state = arg;
 		break;
 	case O_LIMIT:
 		v->has_limit = true;
 		if (policy_parse_uint(arg, API_MAX_LIST_LIMIT, &v->limit) < 0 || v->limit == 0)
-			return usage_error(err, "--limit: '%s' is not a number from 1 to %d",
+			return error_usage(err, "--limit: '%s' is not a number from 1 to %d",
 					   arg, API_MAX_LIST_LIMIT);
 		break;
 	case O_ADD:
@@ -333,7 +320,7 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 		if (r < 0)
 			return r;
 		if (++v->amounts > 1)
-			return usage_error(err, "give one of --add, --remove and --set-left");
+			return error_usage(err, "give one of --add, --remove and --set-left");
 		v->has_delta = o != O_SET_LEFT;
 		v->has_set_left = o == O_SET_LEFT;
 		v->delta_us = o == O_REMOVE ? -(int64_t)us : (int64_t)us;
@@ -342,12 +329,12 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 	}
 	case O_REASON:
 		if (!arg[0] || strlen(arg) > API_MAX_REASON)
-			return usage_error(err, "--reason: 1 to %u bytes, please", API_MAX_REASON);
+			return error_usage(err, "--reason: 1 to %u bytes, please", API_MAX_REASON);
 		v->reason = arg;
 		break;
 	case O_MONTH:
 		if (!valid_month(arg))
-			return usage_error(err, "--month: '%s' is not YYYY-MM", arg);
+			return error_usage(err, "--month: '%s' is not YYYY-MM", arg);
 		v->month = arg;
 		break;
 	}
@@ -377,44 +364,44 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 
 	if (positional == TASK_ID) {
 		if (argc < 1)
-			return usage_error(err, "missing the task ID");
+			return error_usage(err, "missing the task ID");
 		if (argc > 1)
-			return usage_error(err, "unexpected argument '%s'", argv[1]);
+			return error_usage(err, "unexpected argument '%s'", argv[1]);
 		if (policy_parse_uint(argv[0], INT64_MAX, &id) < 0 || id == 0)
-			return usage_error(err, "'%s' is not a task ID (a positive number)",
+			return error_usage(err, "'%s' is not a task ID (a positive number)",
 					   argv[0]);
 		json_object_set_new(f, "id", json_integer((json_int_t)id));
 	} else if (positional == TENANT) {
 		if (argc < 1)
-			return usage_error(err, "missing the tenant");
+			return error_usage(err, "missing the tenant");
 		if (argc > 1)
-			return usage_error(err, "unexpected argument '%s'", argv[1]);
+			return error_usage(err, "unexpected argument '%s'", argv[1]);
 		if (v->user)
-			return usage_error(err, "give the tenant once, as the argument");
+			return error_usage(err, "give the tenant once, as the argument");
 		if (v->amounts == 0)
-			return usage_error(err, "give one of --add, --remove and --set-left");
+			return error_usage(err, "give one of --add, --remove and --set-left");
 		if (!v->reason)
-			return usage_error(err, "--reason is required (who asked, why)");
+			return error_usage(err, "--reason is required (who asked, why)");
 		v->user = argv[0];
 	} else if (positional == NO_ARGS && argc > 0) {
-		return usage_error(err, "unexpected argument '%s'", argv[0]);
+		return error_usage(err, "unexpected argument '%s'", argv[0]);
 	}
 	if (positional == COMMAND) {
 		json_t *a = json_array();
 
 		if (argc < 1) {
 			json_decref(a);
-			return usage_error(err, "missing the command to run "
+			return error_usage(err, "missing the command to run "
 					   "(corral submit [OPTIONS] -- CMD [ARGS...])");
 		}
 		if (argc > API_MAX_ARGS) {
 			json_decref(a);
-			return usage_error(err, "%d arguments; at most %d", argc, API_MAX_ARGS);
+			return error_usage(err, "%d arguments; at most %d", argc, API_MAX_ARGS);
 		}
 		json_object_set_new(f, "argv", a);
 		for (int i = 0; i < argc; i++)
 			if (json_array_append_new(a, json_string(argv[i])) < 0)
-				return usage_error(err, "argument %d is not valid UTF-8", i);
+				return error_usage(err, "argument %d is not valid UTF-8", i);
 	}
 	set_str(f, "user", v->user);
 	set_str(f, "profile", v->profile);
@@ -432,7 +419,7 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 		text = json_stringn(data, len);
 		free(data);
 		if (!text)
-			return usage_error(err, "--stdin %s: not UTF-8 text (the protocol "
+			return error_usage(err, "--stdin %s: not UTF-8 text (the protocol "
 					   "carries stdin as a JSON string)", v->stdin_path);
 		json_object_set_new(f, "stdin", text);
 	}
@@ -476,7 +463,7 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 		}
 	}
 	if (!s)
-		return usage_error(err, "unknown command '%s'", argc > 0 ? argv[0] : "");
+		return error_usage(err, "unknown command '%s'", argc > 0 ? argv[0] : "");
 	cmd->op = s->op;
 	cmd->name = api_op_name(s->op);
 	cmd->fields = json_object();
@@ -489,15 +476,15 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 			const char *bad = argv[optind - 1];
 
 			if (optopt >= O_USER && optopt <= O_HELP)
-				r = usage_error(err, "option '%s' needs a value", bad);
+				r = error_usage(err, "option '%s' needs a value", bad);
 			else if (optopt)
-				r = usage_error(err, "unknown option '-%c'", optopt);
+				r = error_usage(err, "unknown option '-%c'", optopt);
 			else
-				r = usage_error(err, "unknown option '%s'", bad);
+				r = error_usage(err, "unknown option '%s'", bad);
 			break;
 		}
 		if (o != O_SOCKET && o != O_HELP && !option_allowed(s, o)) {
-			r = usage_error(err, "option '%s' is not valid for corral %s",
+			r = error_usage(err, "option '%s' is not valid for corral %s",
 					argv[optind - 1], cmd->name);
 			break;
 		}
