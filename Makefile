@@ -21,9 +21,10 @@ BUILD   ?= build
 CC      ?= gcc
 FUZZ_SECONDS ?= 30
 
-PKGS := libseccomp libcgroup libnl-3.0 libnl-route-3.0 sqlite3 inih jansson
-DEB_PKGS := libseccomp-dev libcgroup-dev libnl-3-dev libnl-route-3-dev libsqlite3-dev \
-            libcmocka-dev libinih-dev libjansson-dev pkg-config clang clang-format
+PKGS := libseccomp libcgroup libnl-3.0 libnl-route-3.0 sqlite3 libpq inih jansson
+# postgresql: the server the PostgreSQL store's tests start (tests/lib/pg.c)
+DEB_PKGS := libseccomp-dev libcgroup-dev libnl-3-dev libnl-route-3-dev libsqlite3-dev libpq-dev \
+            libcmocka-dev libinih-dev libjansson-dev pkg-config clang clang-format postgresql
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
@@ -208,6 +209,7 @@ deps:
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	command -v clang >/dev/null || missing="$$missing clang"; \
 	command -v clang-format >/dev/null || missing="$$missing clang-format"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		echo "deps: missing:$$missing; installing Debian packages"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS) >/dev/null; \

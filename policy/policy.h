@@ -79,6 +79,7 @@ enum policy_on_restart {
 
 struct policy_supervisor {
 	const char *state_dir;          /* default /var/lib/corral */
+	const char *store;              /* store URI; NULL (default) = <state_dir>/corral.db */
 	const char *socket;             /* default /run/corral/corrald.sock */
 	const char *cgroup_parent;      /* default "corral" (relative to corrald's cgroup) */
 	uint32_t max_running;           /* tasks running at once on this host; default 4 */

@@ -13,12 +13,12 @@
 
 enum supervisor_key {
 	SK_STATE_DIR, SK_SOCKET, SK_CGROUP_PARENT, SK_MAX_RUNNING, SK_MEMORY_RESERVE,
-	SK_POLL_INTERVAL, SK_DRAIN_TIMEOUT, SK_KILL_GRACE, SK_ON_RESTART, SK_UID_RANGE, SK_COUNT,
+	SK_POLL_INTERVAL, SK_DRAIN_TIMEOUT, SK_KILL_GRACE, SK_ON_RESTART, SK_UID_RANGE, SK_STORE, SK_COUNT,
 };
 
 static const char *const supervisor_keys[SK_COUNT + 1] = {
 	"state_dir", "socket", "cgroup_parent", "max_running", "memory_reserve",
-	"poll_interval", "drain_timeout", "kill_grace", "on_restart", "uid_range", NULL,
+	"poll_interval", "drain_timeout", "kill_grace", "on_restart", "uid_range", "store", NULL,
 };
 
 #define MiB (1024ULL * 1024)
@@ -154,6 +154,17 @@ void settings_supervisor(struct loader *ld, struct policy *p, const struct raw_s
 			break;
 		case SK_UID_RANGE:
 			set_uid_range(ld, e, p);
+			break;
+		case SK_STORE:
+			/* A path or URI the store checks when corrald opens it; only
+			 * its shape here (the store's URI parser is not policy's). */
+			if (!e->value[0] || strlen(e->value) > 1024 || strpbrk(e->value, " \t\n"))
+				errors_add(ld->errors, e->file, e->line, e->key,
+					   "'%s' is not a store; allowed: a database path, sqlite:PATH or "
+					   "postgresql://... (at most 1024 characters, no spaces)",
+					   strncmp(e->value, "postgres", 8) == 0 ? "postgresql://..." : e->value);
+			else
+				sv->store = arena_strdup(ld->arena, e->value);
 			break;
 		case SK_MAX_RUNNING:
 		case SK_MEMORY_RESERVE:

@@ -280,8 +280,10 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	d->cfg = policy_supervisor(d->policy);
 	d->state_dir = strdup(state_dir ? state_dir : d->cfg->state_dir);
 	d->socket_path = strdup(socket_path ? socket_path : d->cfg->socket);
+	/* [supervisor] store: a path or a URI (postgresql://...); never logged
+	 * whole (it may carry a password). */
 	snprintf(path, sizeof(path), "%s/corral.db", d->state_dir);
-	d->db_path = strdup(path);
+	d->db_path = strdup(d->cfg->store ? d->cfg->store : path);
 	snprintf(path, sizeof(path), "%s/tasks", d->state_dir);
 	d->tasks_dir = strdup(path);
 	if (make_dirs(d->state_dir, 0711) < 0 || make_dirs(d->tasks_dir, 0711) < 0) {

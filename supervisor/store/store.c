@@ -3,7 +3,7 @@
  * backend (store_backend.h), the argument checks every backend shares (so
  * a backend gets only well-formed tasks, months and ends), dispatch through
  * the backend's table, and freeing what reads return.  No SQL here: that is
- * store_sql.c and the backends (sqlite/).
+ * store_sql.c and the backends (sqlite/, postgres/).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -74,6 +74,7 @@ int store_uri_parse(const char *uri, const char **backend, const char **location
 
 static const struct store_backend *const backends[] = {
 	&store_sqlite_backend,
+	&store_pg_backend,
 };
 
 int store_open(const char *uri, const struct store_options *opts, struct store **out,
@@ -90,9 +91,6 @@ int store_open(const char *uri, const struct store_options *opts, struct store *
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
 		if (strcmp(backends[i]->name, name) == 0)
 			return backends[i]->open(location, opts ? opts : &defaults, out, err);
-	if (strcmp(name, "postgresql") == 0)
-		return error_set(err, EPROTONOSUPPORT, "open",
-				  "open store postgresql://...: PostgreSQL store not built yet (this corrald has SQLite only)");
 	return error_set(err, EPROTONOSUPPORT, "open", "open store: no %s backend", name);
 }
 

@@ -6,9 +6,10 @@
  * store URI (store_backend.h: a vtable, crun's cgroup-manager pattern;
  * store.c dispatches and checks arguments): a path or sqlite:PATH is
  * SQLite (sqlite/: WAL, synchronous=FULL, so a task is acknowledged only
- * after its row is on disk); postgresql:// is refused until the PostgreSQL
- * backend (postgres/, many hosts, claims with FOR UPDATE SKIP LOCKED,
- * leases) lands.  Callers never see which backend they have.  Task states
+ * after its row is on disk); postgresql:// or postgres:// is PostgreSQL
+ * (postgres/, libpq: the same tables in the schema "corral", a commit
+ * acknowledged by the server; the cluster's nodes and leases come later).
+ * Callers never see which backend they have.  Task states
  * and the moves between them are in task_state.h (included here); the data
  * statements, in portable SQL, in store_sql.c.
  *
@@ -22,7 +23,9 @@
  *    finish) returns -ESTALE and changes nothing; an unknown task id
  *    returns -ENOENT;
  *  - a full disk returns -ENOSPC, an I/O error -EIO; what was committed
- *    before stays intact;
+ *    before stays intact; PostgreSQL: a lost connection is -EIO (the next
+ *    call outside a batch reconnects), a transaction that kept losing
+ *    serialization races or deadlocks -EAGAIN;
  *  - times are microseconds since the Unix epoch (durations microseconds
  *    too, but wall_limit_ms), passed in by the caller (the store reads no
  *    clock but to stamp a migration, so tests can use a fake one).
@@ -132,11 +135,14 @@ int store_uri_parse(const char *uri, const char **backend, const char **location
 		    struct error *err);
 
 /* Open the store at uri (see store_uri_parse).  SQLite: open (creating it
- * 0600 if missing) and migrate the database file.  opts may be NULL.
- * Refused: a backend not built in (postgresql://: -EPROTONOSUPPORT,
- * "PostgreSQL store not built yet"), a schema newer than this code
- * (-EPROTONOSUPPORT), an SQLite file without our schema_version table
- * (-ENOTSUP), a file that is not SQLite (-EUCLEAN). */
+ * 0600 if missing) and migrate the database file.  PostgreSQL: connect
+ * (-ECONNREFUSED with the server's or libpq's message when it cannot) and
+ * migrate the schema "corral" (busy_timeout_ms is the lock_timeout,
+ * unsafe_no_sync synchronous_commit=off, max_size_bytes unused).  opts may
+ * be NULL.  Refused: a schema newer than this code (-EPROTONOSUPPORT), an
+ * SQLite file or a PostgreSQL schema corral without our schema_version
+ * table (-ENOTSUP), a file that is not SQLite (-EUCLEAN).  Messages never
+ * carry a password from the URI. */
 int store_open(const char *uri, const struct store_options *opts, struct store **out,
 	       struct error *err);
 /* Close; NULL is fine.  An open batch is rolled back. */

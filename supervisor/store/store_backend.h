@@ -17,8 +17,9 @@
 #include "supervisor/store/store.h"
 
 struct store_backend {
-	const char *name;               /* the URI scheme: "sqlite" */
-	/* location: what follows the scheme (SQLite: a path).  Sets
+	const char *name;               /* the URI scheme: "sqlite", "postgresql" */
+	/* location: what follows the scheme (SQLite: a path; PostgreSQL:
+	 * the whole URI, libpq parses it).  Sets
 	 * (*out)->backend. */
 	int (*open)(const char *location, const struct store_options *opts, struct store **out,
 		    struct error *err);
@@ -69,7 +70,8 @@ struct store {
 	const struct store_backend *backend;
 };
 
-/* The backends built in (store_sqlite.c). */
+/* The backends built in (sqlite/store_sqlite.c, postgres/store_pg.c). */
 extern const struct store_backend store_sqlite_backend;
+extern const struct store_backend store_pg_backend;
 
 #endif

@@ -1,11 +1,14 @@
 /*
  * tests/bench/bench_store.c — durable task admissions per second through
- * the store (supervisor/store/store.h), synchronous=FULL as in production.
+ * the store (supervisor/store/store.h), on each backend in the same run:
+ * SQLite at synchronous=FULL as in production, and PostgreSQL on a server
+ * this program starts (tests/lib/pg.h) with fsync=on and
+ * synchronous_commit=on, its data dir in /tmp, over the Unix socket.
  *
- *   bench_store [-d DIR] [-n SUBMITS_PER_RUN] [-r RUNS]
+ *   bench_store [-b sqlite|postgresql|both] [-d DIR] [-n SUBMITS_PER_RUN] [-r RUNS]
  *
- * Scenarios, each on a fresh database file in DIR (default /tmp), repeated
- * RUNS times, medians printed:
+ * Scenarios, each on a fresh database (SQLite: a file in DIR, default
+ * /tmp; PostgreSQL: a new database), repeated RUNS times, medians printed:
  *   - 1 thread, one transaction (one fsync) per submit;
  *   - 4 threads, each its own connection, one transaction per submit
  *     (what 4 clients would cost if each had a connection; corrald instead
@@ -29,6 +32,10 @@
 #include <sqlite3.h>
 
 #include "supervisor/store/store.h"
+#include "tests/lib/pg.h"
+
+/* The backend of this pass: NULL = SQLite, else the PostgreSQL server. */
+static struct pg_server *pg_srv;
 
 struct scenario {
 	const char *name;
@@ -124,11 +131,35 @@ static void remove_db(const char *path)
 {
 	char p[4200];
 
+	if (strncmp(path, "postgresql:", 11) == 0) {
+		const char *name = path + strlen("postgresql:///");
+
+		snprintf(p, sizeof(p), "%.*s", (int)strcspn(name, "?"), name);
+		pg_server_drop_db(pg_srv, p);
+		return;
+	}
 	unlink(path);
 	snprintf(p, sizeof(p), "%s-wal", path);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s-shm", path);
 	unlink(p);
+}
+
+/* A fresh database of this pass's backend: its store URI into path. */
+static int make_db(const char *dir, const char *tag, char *path, size_t size)
+{
+	char name[32], why[512];
+
+	if (!pg_srv) {
+		snprintf(path, size, "%s/corral-bench-store-%s%d.db", dir, tag, (int)getpid());
+		remove_db(path);
+		return 0;
+	}
+	if (pg_server_create_db(pg_srv, name, sizeof(name), path, size, why, sizeof(why)) < 0) {
+		fprintf(stderr, "bench_store: %s\n", why);
+		return -1;
+	}
+	return 0;
 }
 
 /* One run: submits/s over all threads, or -1 on failure. */
@@ -143,8 +174,8 @@ static double run_once(const char *dir, const struct scenario *sc, int submits)
 	double t0, t1;
 	int ok = 1;
 
-	snprintf(path, sizeof(path), "%s/corral-bench-store-%d.db", dir, (int)getpid());
-	remove_db(path);
+	if (make_db(dir, "", path, sizeof(path)) < 0)
+		return -1;
 	/* Create and migrate once, so threads do not race on the schema. */
 	if (store_open(path, NULL, &store, &err) < 0) {
 		fprintf(stderr, "bench_store: %s\n", err.message);
@@ -188,8 +219,8 @@ static double read_once(const char *dir, bool get_task, int calls)
 	double t0, t1;
 	int r = 0;
 
-	snprintf(path, sizeof(path), "%s/corral-bench-store-read-%d.db", dir, (int)getpid());
-	remove_db(path);
+	if (make_db(dir, "read-", path, sizeof(path)) < 0)
+		return -1;
 	if (store_open(path, NULL, &store, &err) < 0 || store_batch_begin(store, &err) < 0)
 		goto fail;
 	for (int i = 0; i < 100; i++) {
@@ -230,7 +261,8 @@ static int compare_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int main(int argc, char **argv)
+/* Every scenario and the reads on this pass's backend; 0 or 1. */
+static int run_all(const char *dir, int submits, int runs)
 {
 	static const struct scenario scenarios[] = {
 		{ "1 thread, 1 submit/transaction", 1, 0 },
@@ -241,27 +273,8 @@ int main(int argc, char **argv)
 		{ "4 threads (4 connections), batch of 16", 4, 16 },
 	};
 	const size_t count = sizeof(scenarios) / sizeof(scenarios[0]);
-	const char *dir = "/tmp";
-	int submits = 1000, runs = 5, opt;
 	double medians[sizeof(scenarios) / sizeof(scenarios[0])];
 
-	while ((opt = getopt(argc, argv, "d:n:r:")) != -1) {
-		switch (opt) {
-		case 'd': dir = optarg; break;
-		case 'n': submits = atoi(optarg); break;
-		case 'r': runs = atoi(optarg); break;
-		default:
-			fprintf(stderr, "usage: %s [-d DIR] [-n SUBMITS_PER_RUN] [-r RUNS]\n", argv[0]);
-			return 2;
-		}
-	}
-	if (submits < 64 || runs < 1 || runs > 99) {
-		fprintf(stderr, "bench_store: need -n >= 64 and 1 <= -r <= 99\n");
-		return 2;
-	}
-	printf("bench_store: %d submits per run, %d runs, synchronous=FULL, WAL, sqlite %s\n",
-	       submits, runs, sqlite3_libversion());
-	printf("bench_store: database in %s on %s\n", dir, fs_name(dir));
 	for (size_t s = 0; s < count; s++) {
 		double rates[100];
 
@@ -296,4 +309,55 @@ int main(int argc, char **argv)
 	printf("ratio batch of 64 / unbatched (1 thread): %.1fx\n", medians[4] / medians[0]);
 	printf("ratio 4 threads unbatched / 1 thread unbatched: %.2fx\n", medians[1] / medians[0]);
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = "/tmp", *which = "both";
+	int submits = 1000, runs = 5, opt, failed = 0;
+	struct pg_server server;
+
+	while ((opt = getopt(argc, argv, "b:d:n:r:")) != -1) {
+		switch (opt) {
+		case 'b': which = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'n': submits = atoi(optarg); break;
+		case 'r': runs = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: %s [-b sqlite|postgresql|both] [-d DIR] [-n SUBMITS_PER_RUN] [-r RUNS]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (submits < 64 || runs < 1 || runs > 99) {
+		fprintf(stderr, "bench_store: need -n >= 64 and 1 <= -r <= 99\n");
+		return 2;
+	}
+	if (strcmp(which, "both") != 0 && strcmp(which, "sqlite") != 0 &&
+	    strcmp(which, "postgresql") != 0) {
+		fprintf(stderr, "bench_store: -b takes sqlite, postgresql or both\n");
+		return 2;
+	}
+	if (strcmp(which, "postgresql") != 0) {
+		printf("bench_store: SQLite: %d submits per run, %d runs, synchronous=FULL, WAL, sqlite %s\n",
+		       submits, runs, sqlite3_libversion());
+		printf("bench_store: database in %s on %s\n", dir, fs_name(dir));
+		failed |= run_all(dir, submits, runs);
+	}
+	if (strcmp(which, "sqlite") != 0) {
+		char why[512] = "";
+
+		if (pg_server_start(&server, true, why, sizeof(why)) < 0) {
+			fprintf(stderr, "bench_store: SKIP PostgreSQL: %s\n", why);
+			return failed || strcmp(which, "postgresql") == 0;
+		}
+		pg_srv = &server;
+		printf("bench_store: PostgreSQL: %d submits per run, %d runs, fsync=on, "
+		       "synchronous_commit=on, Unix socket, data in %s on %s\n",
+		       submits, runs, server.dir, fs_name(server.dir));
+		failed |= run_all(dir, submits, runs);
+		pg_server_stop(&server);
+		pg_srv = NULL;
+	}
+	return failed;
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/bench/run_store.sh — durable submits/s of the store; see
-# tests/bench/bench_store.c.  Usage: BUILD=build sh tests/bench/run_store.sh [-d DIR] [-n N] [-r RUNS]
+# tests/bench/bench_store.c (SQLite and PostgreSQL in one run).  Usage: BUILD=build sh tests/bench/run_store.sh [-b sqlite|postgresql|both] [-d DIR] [-n N] [-r RUNS]
 set -e
 BUILD=${BUILD:-build}
 bench="$BUILD/tests/bench/bench_store"

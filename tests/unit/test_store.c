@@ -3,13 +3,16 @@
  * per backend, plus the seam itself (store URIs, task_state's table of moves).
  *
  * Every behaviour of store.h is a test that takes its backend from cmocka's
- * state (a struct backend_case, one row per backend in backends[] below):
- * adding PostgreSQL is one row whose make() hands out a fresh database.
+ * state (a struct backend_case, one row per backend in backends[] below).
  * SQLite runs on a real file in a fresh temp directory per test,
  * synchronous=FULL as in production (no test here asks for
- * synchronous=OFF), opened through its store URI (sqlite:PATH).  Tests of
- * SQLite's own file handling (modes, foreign files, a full disk) are a group
- * of their own.  Times come from a fake clock: plain numbers.
+ * synchronous=OFF), opened through its store URI (sqlite:PATH).
+ * PostgreSQL runs on a real server this program starts (tests/lib/pg.h:
+ * initdb + pg_ctl as nobody in a temp dir, Unix socket only), a fresh
+ * database per test; without PostgreSQL binaries its groups skip loudly,
+ * and fail under CORRAL_MUST_WORK=1.  Tests of each backend's own handling
+ * (SQLite's files; PostgreSQL's schema, server errors, lost connections)
+ * are groups of their own.  Times come from a fake clock: plain numbers.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -26,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "supervisor/store/store.h"
+#include "tests/lib/pg.h"
 
 struct fixture;
 
@@ -43,8 +47,12 @@ struct fixture {
 	char uri[192];
 	char dir[64];       /* SQLite: the temp directory */
 	char path[128];     /* SQLite: the database file */
+	char db[32];        /* PostgreSQL: the database's name */
 	struct store *store;
 };
+
+/* The PostgreSQL server of this run (NULL: none could start). */
+static struct pg_server *pg;
 
 static int sqlite_make(struct fixture *f)
 {
@@ -68,9 +76,29 @@ static void sqlite_destroy(struct fixture *f)
 	rmdir(f->dir);
 }
 
-/* The backends every generic test runs against (PostgreSQL: next issue). */
+static int pg_make(struct fixture *f)
+{
+	char why[512];
+
+	if (!pg)
+		return -1;
+	if (pg_server_create_db(pg, f->db, sizeof(f->db), f->uri, sizeof(f->uri), why,
+				sizeof(why)) < 0) {
+		fprintf(stderr, "pg_make: %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
+static void pg_destroy(struct fixture *f)
+{
+	pg_server_drop_db(pg, f->db);
+}
+
+/* The backends every generic test runs against. */
 static const struct backend_case backends[] = {
 	{ .name = "sqlite", .make = sqlite_make, .destroy = sqlite_destroy },
+	{ .name = "postgresql", .make = pg_make, .destroy = pg_destroy },
 };
 
 /* *state is the struct backend_case on entry (cmocka's prestate). */
@@ -962,22 +990,28 @@ static void test_uri_sqlite_scheme_takes_a_path(void **state)
 	expect_uri("SQLite:x.db", "sqlite", "x.db");
 }
 
-static void test_uri_postgresql_is_refused_until_built_without_echoing_password(void **state)
+/* Nothing listens there: a clear -ECONNREFUSED, never the password. */
+static void test_uri_postgresql_unreachable_is_econnrefused_without_password(void **state)
 {
 	struct store *store = NULL;
 	struct error err = { 0 };
-	const char *uris[] = { "postgresql://corral:s3cret@db.example/corral",
-			       "postgres://corral:s3cret@db.example/corral" };
+	const char *uris[] = { "postgresql://corral:s3cret@%2Fnonexistent-corral-pg/corral",
+			       "postgres://corral:s3cret@%2Fnonexistent-corral-pg/corral",
+			       "postgresql:///corral?host=/nonexistent-corral-pg&password=s3cret" };
 
 	(void)state;
 	expect_uri(uris[0], "postgresql", uris[0]);
 	expect_uri(uris[1], "postgresql", uris[1]);
-	for (size_t i = 0; i < 2; i++) {
-		assert_int_equal(store_open(uris[i], NULL, &store, &err), -EPROTONOSUPPORT);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(store_open(uris[i], NULL, &store, &err), -ECONNREFUSED);
 		assert_null(store);
-		assert_non_null(strstr(err.message, "PostgreSQL store not built yet"));
+		assert_non_null(strstr(err.message, "connect to PostgreSQL"));
+		assert_non_null(strstr(err.message, "nonexistent-corral-pg"));
 		assert_null(strstr(err.message, "s3cret"));
 	}
+	assert_int_equal(store_open("postgresql://corral:s3cret@[bad/x", NULL, &store, &err),
+			 -EINVAL);
+	assert_null(strstr(err.message, "s3cret"));
 }
 
 static void test_uri_garbage_is_refused(void **state)
@@ -1069,18 +1103,205 @@ static void test_sqlite_path_and_uri_open_the_same_database(void **state)
 	store_task_clear(&t);
 }
 
+/* ---- PostgreSQL only: the schema, server errors, the connection ------------- */
+
+static void pg_sql(struct fixture *f, const char *sql)
+{
+	char why[512];
+
+	if (pg_server_exec(pg, f->db, sql, why, sizeof(why)) < 0)
+		fail_msg("%s", why);
+}
+
+static void test_pg_open_creates_schema_corral_and_reopens(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(store_schema_version(f->store), 2);
+	pg_sql(f, "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 2 OR "
+		  "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
+		  "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
+		  "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
+	reopen(f, NULL);
+	assert_int_equal(store_schema_version(f->store), 2);
+}
+
+static void test_pg_newer_schema_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store *other = NULL;
+
+	pg_sql(f, "INSERT INTO corral.schema_version VALUES (99, 0)");
+	assert_int_equal(store_open(f->uri, NULL, &other, &err), -EPROTONOSUPPORT);
+	assert_null(other);
+	assert_non_null(strstr(err.message, "schema version 99"));
+	assert_non_null(strstr(err.message, "refusing"));
+}
+
+static void test_pg_foreign_schema_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store *other = NULL;
+
+	store_close(f->store);
+	f->store = NULL;
+	pg_sql(f, "DROP SCHEMA corral CASCADE; CREATE SCHEMA corral; CREATE TABLE corral.t (x int)");
+	assert_int_equal(store_open(f->uri, NULL, &other, &err), -ENOTSUP);
+	assert_non_null(strstr(err.message, "not a corrald database"));
+}
+
+/* A version 1 database (before adjustments) is brought up to date. */
+static void test_pg_version_1_database_gains_adjustments(void **state)
+{
+	struct fixture *f = *state;
+	struct store_adjustment a = adjustment("alice", "2026-04", 5, "after upgrade");
+	struct error err = { 0 };
+	int64_t t = submit(f, "alice", 1);
+
+	store_close(f->store);
+	f->store = NULL;
+	pg_sql(f, "DROP TABLE corral.usage_adjustments; DELETE FROM corral.schema_version WHERE version >= 2");
+	reopen(f, NULL);
+	assert_int_equal(store_schema_version(f->store), 2);
+	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
+	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
+	assert_int_equal(submit(f, "alice", 2), t + 1);
+}
+
+/* The server's "disk full" (SQLSTATE 53100, raised here by a trigger) is
+ * -ENOSPC with its message; what was acknowledged before stays. */
+static void test_pg_disk_full_is_enospc_and_keeps_acknowledged_tasks(void **state)
+{
+	struct fixture *f = *state;
+	struct store_task t = sample("alice", 3);
+	struct store_task_list list;
+	struct error err = { 0 };
+	int64_t id;
+
+	submit(f, "alice", 1);
+	submit(f, "alice", 2);
+	pg_sql(f, "CREATE FUNCTION corral.disk_full_now() RETURNS trigger LANGUAGE plpgsql AS "
+		  "$$BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' "
+		  "USING ERRCODE = 'disk_full'; END$$; "
+		  "CREATE TRIGGER disk_full_now BEFORE INSERT ON corral.tasks FOR EACH ROW "
+		  "EXECUTE FUNCTION corral.disk_full_now()");
+	assert_int_equal(store_submit(f->store, &t, &id, &err), -ENOSPC);
+	assert_non_null(strstr(err.message, "submit task for alice"));
+	assert_non_null(strstr(err.message, "No space left on device"));
+	assert_non_null(strstr(err.message, "53100"));
+	assert_int_equal(store_batch_begin(f->store, &err), 0);
+	assert_int_equal(store_submit(f->store, &t, &id, &err), -ENOSPC);
+	assert_int_equal(store_batch_commit(f->store, &err), 0);   /* the failure was undone alone */
+	assert_int_equal(store_load_queued(f->store, &list, &err), 0);
+	assert_int_equal(list.count, 2);
+	store_task_list_free(&list);
+}
+
+/* A deadlock victim runs its transaction again; a transaction that keeps
+ * losing is -EAGAIN and leaves nothing behind. */
+static void test_pg_deadlock_is_retried_then_eagain(void **state)
+{
+	struct fixture *f = *state;
+	struct store_task t = sample("alice", 3);
+	struct store_task_list list;
+	struct error err = { 0 };
+	int64_t id = 0;
+
+	pg_sql(f, "CREATE SEQUENCE corral.tries; "
+		  "CREATE FUNCTION corral.flaky() RETURNS trigger LANGUAGE plpgsql AS "
+		  "$$BEGIN IF nextval('corral.tries') = 1 THEN RAISE EXCEPTION 'deadlock detected' "
+		  "USING ERRCODE = 'deadlock_detected'; END IF; RETURN NEW; END$$; "
+		  "CREATE TRIGGER flaky BEFORE INSERT ON corral.tasks FOR EACH ROW "
+		  "EXECUTE FUNCTION corral.flaky()");
+	assert_int_equal(store_submit(f->store, &t, &id, &err), 0);
+	assert_true(id > 0);
+	pg_sql(f, "CREATE OR REPLACE FUNCTION corral.flaky() RETURNS trigger LANGUAGE plpgsql AS "
+		  "$$BEGIN RAISE EXCEPTION 'could not serialize access' "
+		  "USING ERRCODE = 'serialization_failure'; END$$");
+	assert_int_equal(store_submit(f->store, &t, &id, &err), -EAGAIN);
+	assert_non_null(strstr(err.message, "40001"));
+	assert_int_equal(store_load_queued(f->store, &list, &err), 0);
+	assert_int_equal(list.count, 1);
+	store_task_list_free(&list);
+}
+
+/* The server ends the session (a restart, an operator): the next call is
+ * -EIO saying so, the one after reconnects. */
+static void test_pg_lost_connection_is_eio_then_reconnects(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store_task t;
+	int64_t id = submit(f, "alice", 1);
+	char sql[200];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+		 "WHERE datname = '%s' AND pid <> pg_backend_pid()", f->db);
+	pg_sql(f, sql);
+	assert_int_equal(store_get_task(f->store, id, &t, &err), -EIO);
+	assert_non_null(strstr(err.message, "lost"));
+	assert_int_equal(store_get_task(f->store, id, &t, &err), 0);
+	store_task_clear(&t);
+	pg_sql(f, sql);
+	assert_int_equal(store_cancel_queued(f->store, id, 2, &err), -EIO);
+	assert_int_equal(store_cancel_queued(f->store, id, 3, &err), 0);
+}
+
+/* Two connections (two corralds later): the cursor and state guards hold
+ * across them. */
+static void test_pg_two_connections_never_charge_or_finish_twice(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store *other = NULL;
+	struct store_result res = result(300, "2026-03");
+	int64_t id = submit(f, "alice", 1);
+
+	start(f, id, 2);
+	if (store_open(f->uri, NULL, &other, &err) != 0)
+		fail_msg("second connection: %s", err.message);
+	assert_int_equal(store_charge(f->store, id, 0, 100, "2026-03", 3, &err), 0);
+	assert_int_equal(store_charge(other, id, 0, 100, "2026-03", 3, &err), -ESTALE);
+	assert_int_equal(store_finish(other, id, &res, &err), 0);
+	assert_int_equal(store_finish(f->store, id, &res, &err), -ESTALE);
+	store_close(other);
+	assert_int_equal(usage(f, "alice", "2026-03"), 300);
+}
+
 int main(void)
 {
 	const struct CMUnitTest seam[] = {
 		cmocka_unit_test(test_uri_plain_path_is_sqlite),
 		cmocka_unit_test(test_uri_sqlite_scheme_takes_a_path),
-		cmocka_unit_test(test_uri_postgresql_is_refused_until_built_without_echoing_password),
+		cmocka_unit_test(test_uri_postgresql_unreachable_is_econnrefused_without_password),
 		cmocka_unit_test(test_uri_garbage_is_refused),
 		cmocka_unit_test(test_task_state_allows_exactly_its_moves),
 		cmocka_unit_test(test_task_state_refuses_moves_out_of_the_end_and_unknown_states),
 		cmocka_unit_test(test_task_state_names_round_trip),
 	};
 	int failed = cmocka_run_group_tests_name("store seam", seam, NULL, NULL);
+
+	/* The PostgreSQL server of this run, if this machine has one. */
+	{
+		char why[512] = "";
+
+		pg = pg_shared_server(why, sizeof(why));
+		if (!pg) {
+			const char *must = getenv("CORRAL_MUST_WORK");
+
+			if (must && strcmp(must, "1") == 0) {
+				fprintf(stderr, "FAIL: CORRAL_MUST_WORK=1 but the PostgreSQL store tests would skip: %s\n",
+					why);
+				failed++;
+			} else {
+				fprintf(stderr, "SKIP: the PostgreSQL store tests (every per-backend test "
+						"on postgresql, and its own group): %s\n", why);
+			}
+		}
+	}
 
 	/* Every behaviour of store.h, once per backend. */
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
@@ -1110,6 +1331,8 @@ int main(void)
 #undef T
 		};
 
+		if (backends[i].make == pg_make && !pg)
+			continue;
 		snprintf(name, sizeof(name), "store on %s", backends[i].name);
 		failed += cmocka_run_group_tests_name(name, tests, NULL, NULL);
 	}
@@ -1131,6 +1354,25 @@ int main(void)
 		};
 
 		failed += cmocka_run_group_tests_name("store: SQLite files", sqlite_file, NULL, NULL);
+	}
+
+	/* PostgreSQL's own: schema, server errors, the connection. */
+	if (pg) {
+		void *bc = (void *)&backends[1];
+		const struct CMUnitTest pg_own[] = {
+#define T(test) cmocka_unit_test_prestate_setup_teardown(test, setup, teardown, bc)
+			T(test_pg_open_creates_schema_corral_and_reopens),
+			T(test_pg_newer_schema_is_refused),
+			T(test_pg_foreign_schema_is_refused),
+			T(test_pg_version_1_database_gains_adjustments),
+			T(test_pg_disk_full_is_enospc_and_keeps_acknowledged_tasks),
+			T(test_pg_deadlock_is_retried_then_eagain),
+			T(test_pg_lost_connection_is_eio_then_reconnects),
+			T(test_pg_two_connections_never_charge_or_finish_twice),
+#undef T
+		};
+
+		failed += cmocka_run_group_tests_name("store: PostgreSQL server", pg_own, NULL, NULL);
 	}
 	return failed;
 }

@@ -1,0 +1,551 @@
+/*
+ * supervisor/store/postgres/store_pg.c — the PostgreSQL backend of the store
+ * (libpq): connecting from a postgresql:// URI (never printing its
+ * password), the session settings, error mapping (SQLSTATE -> -errno),
+ * statements, transactions and group-commit batches, reconnecting after a
+ * lost connection.  State changes are in store_pg_write.c, reads in
+ * store_pg_read.c, the schema in store_pg_schema.c, the statement texts in
+ * store_sql.c (shared with SQLite); store_pg_backend at the end of this file
+ * is the table store.c calls.
+ *
+ * Every state change is one transaction that also appends the event it
+ * records: BEGIN ... COMMIT on its own, or SAVEPOINT ... RELEASE inside a
+ * caller's batch, so one failing operation is undone alone.  READ
+ * COMMITTED: the guarded UPDATEs (state and cursor compare-and-set) and
+ * the row lock of store_pg_write.c keep that correct with many writers; a
+ * serialization failure or deadlock runs the transaction again (outside a
+ * batch) and is -EAGAIN when it keeps failing.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor/store/postgres/store_pg.h"
+
+/* How many times a transaction that lost a serialization race or was a
+ * deadlock victim is run in all. */
+#define TX_ATTEMPTS 4
+
+/* ---- errors ---------------------------------------------------------- */
+
+static int errno_from_sqlstate(const char *state)
+{
+	if (!state || strlen(state) != 5)
+		return EIO;
+	if (strcmp(state, "53100") == 0)
+		return ENOSPC;                  /* disk_full */
+	if (strcmp(state, "53200") == 0)
+		return ENOMEM;                  /* out_of_memory */
+	if (strcmp(state, "53300") == 0)
+		return EUSERS;                  /* too_many_connections */
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+		return EAGAIN;                  /* serialization_failure, deadlock_detected */
+	if (strcmp(state, "55P03") == 0)
+		return EBUSY;                   /* lock_not_available (lock_timeout) */
+	if (strcmp(state, "57P03") == 0)
+		return ECONNREFUSED;            /* cannot_connect_now (starting up) */
+	if (strcmp(state, "57014") == 0)
+		return ETIMEDOUT;               /* query_canceled (statement_timeout) */
+	if (strcmp(state, "25006") == 0)
+		return EROFS;                   /* read_only_sql_transaction (a standby) */
+	if (strcmp(state, "3D000") == 0)
+		return ENOENT;                  /* invalid_catalog_name: no such database */
+	if (strncmp(state, "28", 2) == 0 || strcmp(state, "42501") == 0)
+		return EACCES;                  /* authorization, insufficient_privilege */
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
+		return EIO;                     /* connection exception, admin shutdown */
+	if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
+		return EINVAL;                  /* integrity constraint, data exception */
+	if (strncmp(state, "58", 2) == 0 || strncmp(state, "XX", 2) == 0)
+		return EIO;                     /* system error, internal error */
+	return EIO;
+}
+
+/* Copy msg into out without its trailing newline and with the URI's
+ * password (if any) replaced by "***". */
+static void scrub(const struct store_pg *store, const char *msg, char *out, size_t size)
+{
+	const char *pw = store ? store->password : NULL;
+	size_t n = 0, pwlen = pw ? strlen(pw) : 0;
+
+	while (*msg && n + 1 < size) {
+		if (pwlen && strncmp(msg, pw, pwlen) == 0) {
+			for (const char *s = "***"; *s && n + 1 < size; s++)
+				out[n++] = *s;
+			msg += pwlen;
+			continue;
+		}
+		out[n++] = *msg == '\n' ? ' ' : *msg;
+		msg++;
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+}
+
+int store_pg_fail(struct store_pg *store, PGresult *res, struct error *err, const char *step,
+		  const char *fmt, ...)
+{
+	bool lost = !store->conn || PQstatus(store->conn) == CONNECTION_BAD;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	int errnum;
+
+	if (!msg || !msg[0])
+		msg = store->conn ? PQerrorMessage(store->conn) : "no connection";
+	errnum = lost ? EIO : errno_from_sqlstate(state);
+	if (err) {
+		char what[200], server[300];
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(what, sizeof(what), fmt, ap);
+		va_end(ap);
+		scrub(store, msg, server, sizeof(server));
+		/* A long message is cut; what was attempted comes first. */
+		if (lost)
+			error_set(err, errnum, step, "%s: connection to PostgreSQL %s lost: %s", what,
+				  store->where, server);
+		else
+			error_set(err, errnum, step, "%s on %s: %s (SQLSTATE %s)", what, store->where,
+				  server, state ? state : "none");
+	}
+	PQclear(res);
+	return -errnum;
+}
+
+static int configure_session(struct store_pg *store, struct error *err);
+
+/* ---- parameters and statements ------------------------------------------ */
+
+void store_pg_params_init(struct store_pg_params *p)
+{
+	memset(p->value, 0, sizeof(p->value));
+}
+
+void store_pg_param_i64(struct store_pg_params *p, int n, int64_t value)
+{
+	if (n < 1 || n > STORE_SQL_MAX_PARAMS)
+		return;
+	snprintf(p->buf[n - 1], sizeof(p->buf[n - 1]), "%" PRId64, value);
+	p->value[n - 1] = p->buf[n - 1];
+}
+
+void store_pg_param_opt_i64(struct store_pg_params *p, int n, int64_t value, int64_t none)
+{
+	if (value == none) {
+		if (n >= 1 && n <= STORE_SQL_MAX_PARAMS)
+			p->value[n - 1] = NULL;
+		return;
+	}
+	store_pg_param_i64(p, n, value);
+}
+
+void store_pg_param_text(struct store_pg_params *p, int n, const char *value)
+{
+	if (n >= 1 && n <= STORE_SQL_MAX_PARAMS)
+		p->value[n - 1] = value;
+}
+
+/* The statement as this backend runs it: the row read before a finish is
+ * locked (SQLite's BEGIN IMMEDIATE already holds the only write lock). */
+static void statement_text(enum store_sql which, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s", store_sql_text[which],
+		 which == STORE_SQL_TASK_CURSOR ? " FOR UPDATE" : "");
+}
+
+/* Prepare which; a $n the text never names (STORE_SQL_LIST_STATE has $1 and
+ * $3) is declared text, so PostgreSQL need not infer its type. */
+static PGresult *prepare(struct store_pg *store, enum store_sql which)
+{
+	char name[16], text[2048];
+	bool used[STORE_SQL_MAX_PARAMS + 1] = { false };
+	Oid types[STORE_SQL_MAX_PARAMS] = { 0 };
+	int highest = 0;
+	PGresult *res;
+
+	statement_text(which, text, sizeof(text));
+	for (const char *s = strchr(text, '$'); s; s = strchr(s + 1, '$')) {
+		int n = atoi(s + 1);
+
+		if (n >= 1 && n <= STORE_SQL_MAX_PARAMS) {
+			used[n] = true;
+			highest = n > highest ? n : highest;
+		}
+	}
+	for (int n = 1; n <= highest; n++)
+		types[n - 1] = used[n] ? 0 : 25 /* TEXTOID */;
+	snprintf(name, sizeof(name), "s%d", (int)which);
+	res = PQprepare(store->conn, name, text, highest, types);
+	if (store_pg_ok(res)) {
+		store->prepared[which] = true;
+		store->nparams[which] = highest;
+	}
+	return res;
+}
+
+PGresult *store_pg_query(struct store_pg *store, enum store_sql which,
+			 const struct store_pg_params *p)
+{
+	char name[16];
+
+	/* A read outside any transaction after the connection was lost. */
+	if (!store->in_tx && !store->in_batch && PQstatus(store->conn) != CONNECTION_OK) {
+		PQreset(store->conn);
+		if (PQstatus(store->conn) == CONNECTION_OK)
+			configure_session(store, NULL);
+	}
+	if (!store->prepared[which]) {
+		PGresult *res = prepare(store, which);
+
+		if (!store_pg_ok(res))
+			return res;
+		PQclear(res);
+	}
+	snprintf(name, sizeof(name), "s%d", (int)which);
+	return PQexecPrepared(store->conn, name, store->nparams[which], p ? p->value : NULL, NULL,
+			      NULL, 0);
+}
+
+bool store_pg_ok(const PGresult *res)
+{
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+int store_pg_changes(PGresult *res)
+{
+	const char *n = PQcmdTuples(res);
+
+	return n && n[0] ? atoi(n) : 0;
+}
+
+int64_t store_pg_i64(const PGresult *res, int row, int col, int64_t none)
+{
+	if (PQgetisnull(res, row, col))
+		return none;
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+char *store_pg_dup(const PGresult *res, int row, int col, bool *oom)
+{
+	char *copy;
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	copy = strdup(PQgetvalue(res, row, col));
+	if (!copy)
+		*oom = true;
+	return copy;
+}
+
+int store_pg_exec(struct store_pg *store, const char *sql, struct error *err, const char *step)
+{
+	PGresult *res = PQexec(store->conn, sql);
+
+	if (!store_pg_ok(res))
+		return store_pg_fail(store, res, err, step, "%s", sql);
+	PQclear(res);
+	return 0;
+}
+
+/* ---- connection ------------------------------------------------------------ */
+
+/* libpq prints NOTICEs to stderr by default: the store keeps quiet. */
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static int configure_session(struct store_pg *store, struct error *err)
+{
+	char sql[256];
+
+	PQsetNoticeProcessor(store->conn, ignore_notice, NULL);
+	snprintf(sql, sizeof(sql),
+		 "SET search_path = corral; SET client_min_messages = warning; "
+		 "SET lock_timeout = %d; SET synchronous_commit = %s",
+		 store->opts.busy_timeout_ms > 0 ? store->opts.busy_timeout_ms : 5000,
+		 store->opts.unsafe_no_sync ? "off" : "on");
+	memset(store->prepared, 0, sizeof(store->prepared));
+	return store_pg_exec(store, sql, err, "configure");
+}
+
+/* The URI's user, host, port and database for messages, and its password
+ * (kept only to scrub it from server messages).  -EINVAL if libpq cannot
+ * parse the URI; its message is not echoed (it may quote the password). */
+static int describe(struct store_pg *store, struct error *err)
+{
+	const char *user = "", *host = "", *port = "", *db = "";
+	PQconninfoOption *opts = PQconninfoParse(store->uri, NULL);
+
+	if (!opts)
+		return error_set(err, EINVAL, "open",
+				  "open store postgresql://...: not a valid PostgreSQL connection URI");
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val)
+			continue;
+		if (strcmp(o->keyword, "user") == 0)
+			user = o->val;
+		else if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "port") == 0)
+			port = o->val;
+		else if (strcmp(o->keyword, "dbname") == 0)
+			db = o->val;
+		else if (strcmp(o->keyword, "password") == 0 && o->val[0])
+			store->password = strdup(o->val);
+	}
+	snprintf(store->where, sizeof(store->where), "postgresql://%s%s%s%s%s/%s", user,
+		 user[0] ? "@" : "", host, port[0] ? ":" : "", port, db);
+	PQconninfoFree(opts);
+	return 0;
+}
+
+static int connect_pg(struct store_pg *store, struct error *err)
+{
+	store->conn = PQconnectdb(store->uri);
+	if (!store->conn)
+		return error_set(err, ENOMEM, "connect", "connect to PostgreSQL %s", store->where);
+	if (PQstatus(store->conn) != CONNECTION_OK) {
+		char server[300];
+
+		scrub(store, PQerrorMessage(store->conn), server, sizeof(server));
+		return error_set(err, ECONNREFUSED, "connect", "connect to PostgreSQL %s: %s",
+				  store->where, server);
+	}
+	return configure_session(store, err);
+}
+
+/* Outside a transaction, a connection found lost (the server restarted) is
+ * opened again before the next statement; inside one, the loss is the
+ * transaction's error. */
+static int reconnect_if_lost(struct store_pg *store, struct error *err)
+{
+	if (PQstatus(store->conn) == CONNECTION_OK)
+		return 0;
+	PQreset(store->conn);
+	if (PQstatus(store->conn) != CONNECTION_OK) {
+		char server[300];
+
+		scrub(store, PQerrorMessage(store->conn), server, sizeof(server));
+		return error_set(err, ECONNREFUSED, "connect", "reconnect to PostgreSQL %s: %s",
+				  store->where, server);
+	}
+	return configure_session(store, err);
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+int store_pg_tx_begin(struct store_pg *store, struct error *err)
+{
+	int r;
+
+	if (!store->in_batch) {
+		r = reconnect_if_lost(store, err);
+		if (r == 0)
+			r = store_pg_exec(store, "BEGIN", err, "transaction");
+		store->in_tx = r == 0;
+		return r;
+	}
+	if (store->batch_error) {
+		if (err)
+			*err = store->batch_cause;
+		return store->batch_error;
+	}
+	return store_pg_exec(store, "SAVEPOINT store_op", err, "transaction");
+}
+
+static void rollback_quietly(struct store_pg *store, const char *sql)
+{
+	PQclear(PQexec(store->conn, sql));
+}
+
+int store_pg_tx_end(struct store_pg *store, int r, struct error *err)
+{
+	store->in_tx = false;
+	if (r >= 0) {
+		r = store_pg_exec(store, store->in_batch ? "RELEASE store_op" : "COMMIT", err,
+				  "transaction");
+		if (r >= 0)
+			return 0;
+	}
+	if (!store->in_batch) {
+		if (PQtransactionStatus(store->conn) != PQTRANS_IDLE)
+			rollback_quietly(store, "ROLLBACK");
+		return r;
+	}
+	if (PQstatus(store->conn) == CONNECTION_OK) {
+		rollback_quietly(store, "ROLLBACK TO SAVEPOINT store_op");
+		rollback_quietly(store, "RELEASE store_op");
+	}
+	if (PQstatus(store->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(store->conn) != PQTRANS_INTRANS) {
+		/* The batch's transaction is gone (connection lost): its commit
+		 * must say so. */
+		store->batch_error = r;
+		if (err)
+			store->batch_cause = *err;
+		else
+			error_set(&store->batch_cause, r, "batch", "batch on %s was rolled back",
+				   store->where);
+	}
+	return r;
+}
+
+bool store_pg_tx_again(struct store_pg *store, int r, int attempt)
+{
+	return r == -EAGAIN && !store->in_batch && attempt + 1 < TX_ATTEMPTS;
+}
+
+static int batch_begin(struct store *base, struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	int r;
+
+	if (store->in_batch)
+		return error_set(err, EALREADY, "batch", "a batch is already open on %s",
+				  store->where);
+	r = reconnect_if_lost(store, err);
+	if (r < 0)
+		return r;
+	r = store_pg_exec(store, "BEGIN", err, "batch");
+	if (r < 0)
+		return r;
+	store->in_batch = true;
+	store->batch_error = 0;
+	return 0;
+}
+
+static int batch_commit(struct store *base, struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	int r;
+
+	if (!store->in_batch)
+		return error_set(err, EINVAL, "batch", "no batch is open on %s", store->where);
+	store->in_batch = false;
+	if (store->batch_error) {
+		if (err)
+			*err = store->batch_cause;
+		if (PQtransactionStatus(store->conn) != PQTRANS_IDLE)
+			rollback_quietly(store, "ROLLBACK");
+		return store->batch_error;
+	}
+	r = store_pg_exec(store, "COMMIT", err, "batch");
+	if (r < 0 && PQtransactionStatus(store->conn) != PQTRANS_IDLE)
+		rollback_quietly(store, "ROLLBACK");
+	return r;
+}
+
+static void batch_abort_pg(struct store_pg *store)
+{
+	if (!store->in_batch)
+		return;
+	store->in_batch = false;
+	if (PQtransactionStatus(store->conn) != PQTRANS_IDLE)
+		rollback_quietly(store, "ROLLBACK");
+}
+
+static void batch_abort(struct store *base)
+{
+	batch_abort_pg(store_pg_of(base));
+}
+
+/* ---- open / close ------------------------------------------------------- */
+
+static void close_pg(struct store_pg *store);
+
+/* uri: the whole postgresql:// or postgres:// URI (store.c); opts not NULL.
+ * max_size_bytes has no meaning here (the server's disk is the limit). */
+static int open_pg(const char *uri, const struct store_options *opts, struct store **out,
+		   struct error *err)
+{
+	struct store_pg *store = calloc(1, sizeof(*store));
+	int r;
+
+	*out = NULL;
+	if (!store || !(store->uri = strdup(uri))) {
+		free(store);
+		return error_set(err, ENOMEM, "open", "open store postgresql://...");
+	}
+	store->base.backend = &store_pg_backend;
+	store->opts = *opts;
+	r = describe(store, err);
+	if (r < 0)
+		goto fail;
+	r = connect_pg(store, err);
+	if (r < 0)
+		goto fail;
+	r = store_pg_schema_migrate(store, err);
+	if (r < 0)
+		goto fail;
+	*out = &store->base;
+	return 0;
+fail:
+	close_pg(store);
+	return r;
+}
+
+static void close_pg(struct store_pg *store)
+{
+	if (!store)
+		return;
+	if (store->conn) {
+		batch_abort_pg(store);
+		PQfinish(store->conn);
+	}
+	if (store->password) {
+		explicit_bzero(store->password, strlen(store->password));
+		free(store->password);
+	}
+	if (store->uri) {
+		explicit_bzero(store->uri, strlen(store->uri));
+		free(store->uri);
+	}
+	free(store);
+}
+
+static void close_store(struct store *base)
+{
+	close_pg(store_pg_of(base));
+}
+
+static int schema_version(struct store *base)
+{
+	return store_pg_of(base)->schema_version;
+}
+
+const struct store_backend store_pg_backend = {
+	.name = "postgresql",
+	.open = open_pg,
+	.close = close_store,
+	.schema_version = schema_version,
+	.batch_begin = batch_begin,
+	.batch_commit = batch_commit,
+	.batch_abort = batch_abort,
+	.submit = store_pg_write_submit,
+	.mark_running = store_pg_write_mark_running,
+	.charge = store_pg_write_charge,
+	.finish = store_pg_write_finish,
+	.cancel_queued = store_pg_write_cancel_queued,
+	.request_cancel = store_pg_write_request_cancel,
+	.event_append = store_pg_write_event_append,
+	.get_task = store_pg_read_get_task,
+	.load_queued = store_pg_read_load_queued,
+	.load_running = store_pg_read_load_running,
+	.list_tasks = store_pg_read_list_tasks,
+	.count_queued = store_pg_read_count_queued,
+	.usage_get = store_pg_read_usage_get,
+	.usage_month = store_pg_read_usage_month,
+	.list_events = store_pg_read_list_events,
+	.usage_adjust = store_pg_write_usage_adjust,
+	.usage_adjust_sum = store_pg_read_usage_adjust_sum,
+	.usage_adjustments = store_pg_read_usage_adjustments,
+};

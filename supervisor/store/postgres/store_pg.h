@@ -1,0 +1,140 @@
+/*
+ * supervisor/store/postgres/store_pg.h — internal to the PostgreSQL backend of
+ * the store: the connection struct, the helpers its files share, and the
+ * operations its vtable (store_pg_backend, in store_pg.c) points at.  Every
+ * exported name carries its file's name: store_pg_* in store_pg.c,
+ * store_pg_read_* in store_pg_read.c, and so on.  Callers include
+ * supervisor/store/store.h, never this.
+ *
+ * The statements are store_sql.c's, prepared once per connection (lazily,
+ * named "s<N>"), parameters and results in text format.  The tables live in
+ * the schema "corral" (the session's search_path), so the database may hold
+ * other things.
+ */
+#ifndef CORRAL_SUPERVISOR_STORE_PG_H
+#define CORRAL_SUPERVISOR_STORE_PG_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "supervisor/store/store_backend.h"
+#include "supervisor/store/store_sql.h"
+
+/* The newest schema this code knows (store_pg_schema.c).  The numbers mean
+ * the same data model as SQLite's (1: tasks, usage, events; 2: usage
+ * adjustments). */
+#define STORE_PG_SCHEMA_VERSION 2
+
+struct store_pg {
+	struct store base;              /* first: the generic handle callers hold */
+	PGconn *conn;
+	char *uri;                      /* kept to reconnect; never printed */
+	char *password;                 /* from the URI, only to scrub messages */
+	char where[160];                /* "postgresql://user@host:port/db", no password */
+	struct store_options opts;
+	int schema_version;
+	bool prepared[STORE_SQL_COUNT];
+	int nparams[STORE_SQL_COUNT];   /* the highest $n of each statement */
+	bool in_tx;                     /* a state change's own transaction is open */
+	bool in_batch;
+	int batch_error;                /* -errno that dropped the batch, 0 = none */
+	struct error batch_cause;
+};
+
+static inline struct store_pg *store_pg_of(struct store *store)
+{
+	return (struct store_pg *)store;
+}
+
+/* Map a failed call to -errno and fill err with "<what>: <server message>
+ * (SQLSTATE x)".  res (may be NULL: the connection failed) is cleared.
+ * 53100 disk full -> -ENOSPC, 40001/40P01 -> -EAGAIN, a lost connection ->
+ * -EIO, integrity and data errors -> -EINVAL. */
+int store_pg_fail(struct store_pg *store, PGresult *res, struct error *err, const char *step,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Text parameters $1..$n of one statement; unset ones are NULL. */
+struct store_pg_params {
+	const char *value[STORE_SQL_MAX_PARAMS];
+	char buf[STORE_SQL_MAX_PARAMS][24];
+};
+void store_pg_params_init(struct store_pg_params *p);
+void store_pg_param_i64(struct store_pg_params *p, int n, int64_t value);
+/* NULL when value == none. */
+void store_pg_param_opt_i64(struct store_pg_params *p, int n, int64_t value, int64_t none);
+/* NULL for a NULL string; the string must outlive the call. */
+void store_pg_param_text(struct store_pg_params *p, int n, const char *value);
+
+/* Run statement which (preparing it on first use); the result, never NULL
+ * unless out of memory.  Check it with store_pg_ok(). */
+PGresult *store_pg_query(struct store_pg *store, enum store_sql which,
+			 const struct store_pg_params *p);
+/* True for PGRES_COMMAND_OK / PGRES_TUPLES_OK. */
+bool store_pg_ok(const PGresult *res);
+/* Rows an UPDATE/INSERT changed. */
+int store_pg_changes(PGresult *res);
+/* A column as int64; none when NULL. */
+int64_t store_pg_i64(const PGresult *res, int row, int col, int64_t none);
+/* A column as a new string (NULL stays NULL); sets *oom on failure. */
+char *store_pg_dup(const PGresult *res, int row, int col, bool *oom);
+
+/* One simple-protocol command without results (BEGIN, SET, DDL). */
+int store_pg_exec(struct store_pg *store, const char *sql, struct error *err, const char *step);
+
+/* One transaction per state change: BEGIN, or a SAVEPOINT inside an open
+ * batch.  store_pg_tx_end() commits when r >= 0 and rolls back otherwise; it
+ * returns r, or the commit's error.  store_pg_tx_again(): whether to run
+ * the whole transaction again (r was a serialization failure or deadlock,
+ * outside a batch, fewer than a few attempts so far). */
+int store_pg_tx_begin(struct store_pg *store, struct error *err);
+int store_pg_tx_end(struct store_pg *store, int r, struct error *err);
+bool store_pg_tx_again(struct store_pg *store, int r, int attempt);
+
+/* Bring the schema up to STORE_PG_SCHEMA_VERSION in one transaction under
+ * an advisory lock, or refuse a newer or foreign one.  Sets
+ * store->schema_version. */
+int store_pg_schema_migrate(struct store_pg *store, struct error *err);
+
+/* The backend's operations (store_backend.h), arguments already checked
+ * by store.c.  Reads: */
+int store_pg_read_get_task(struct store *store, int64_t id, struct store_task *out,
+			   struct error *err);
+int store_pg_read_load_queued(struct store *store, struct store_task_list *out,
+			      struct error *err);
+int store_pg_read_load_running(struct store *store, struct store_task_list *out,
+			       struct error *err);
+int store_pg_read_list_tasks(struct store *store, const struct store_filter *filter,
+			     struct store_task_list *out, struct error *err);
+int store_pg_read_count_queued(struct store *store, const char *user, int64_t *count,
+			       struct error *err);
+int store_pg_read_usage_get(struct store *store, const char *user, const char *month,
+			    int64_t *cpu_us, struct error *err);
+int store_pg_read_usage_month(struct store *store, const char *month,
+			      struct store_usage_list *out, struct error *err);
+int store_pg_read_list_events(struct store *store, int64_t task_id,
+			      struct store_event_list *out, struct error *err);
+int store_pg_read_usage_adjust_sum(struct store *store, const char *user, const char *month,
+				   int64_t *sum_us, struct error *err);
+int store_pg_read_usage_adjustments(struct store *store, const char *user, const char *month,
+				    struct store_adjustment_list *out, struct error *err);
+/* State changes (each one transaction, moves checked by task_state_can_move): */
+int store_pg_write_submit(struct store *store, const struct store_task *task, int64_t *id,
+			  struct error *err);
+int store_pg_write_mark_running(struct store *store, int64_t id,
+				const struct store_start *start, struct error *err);
+int store_pg_write_charge(struct store *store, int64_t id, int64_t expected_cursor_us,
+			  int64_t new_cursor_us, const char *month, int64_t now_us,
+			  struct error *err);
+int store_pg_write_finish(struct store *store, int64_t id, const struct store_result *result,
+			  struct error *err);
+int store_pg_write_cancel_queued(struct store *store, int64_t id, int64_t now_us,
+				 struct error *err);
+int store_pg_write_request_cancel(struct store *store, int64_t id, int64_t now_us,
+				  struct error *err);
+int store_pg_write_event_append(struct store *store, int64_t task_id, int64_t at_us,
+				const char *kind, const char *detail, struct error *err);
+int store_pg_write_usage_adjust(struct store *store, const struct store_adjustment *adj,
+				int64_t *id, struct error *err);
+
+#endif

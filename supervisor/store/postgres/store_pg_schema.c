@@ -1,0 +1,214 @@
+/*
+ * supervisor/store/postgres/store_pg_schema.c — the PostgreSQL schema of the
+ * store and its numbered migrations, applied in one transaction under an
+ * advisory lock when the store opens (two corralds starting on one
+ * database migrate one after the other).
+ *
+ * Everything lives in the schema "corral".  The tables and columns are
+ * SQLite's (so store_sql.c's statements serve both backends) and a schema
+ * version means the same data model in both; what differs is PostgreSQL's:
+ * BIGINT GENERATED ALWAYS AS IDENTITY ids (monotonic, never reused),
+ * CHECK constraints on months and flags, fillfactor for the rows that are
+ * updated in place.  Times stay BIGINT epoch microseconds: the interface
+ * passes them in from the caller's clock (store.h).  The cluster's own
+ * tables (nodes, attempts with leases on DB time, the leader row) come as
+ * later migrations beside these.
+ *
+ * Add a migration: append to migrations[] with the next number and bump
+ * STORE_PG_SCHEMA_VERSION.  Never edit a migration that has shipped.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "supervisor/store/postgres/store_pg.h"
+
+struct migration {
+	int version;
+	const char *sql;
+};
+
+static const struct migration migrations[] = {
+	{ 1,
+	  "CREATE TABLE schema_version ("
+	  "  version INTEGER PRIMARY KEY,"
+	  "  applied_at_us BIGINT NOT NULL"
+	  ");"
+	  /* tasks: updated in place a few times each (start, charges, end) */
+	  "CREATE TABLE tasks ("
+	  "  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	  "  user_name TEXT NOT NULL,"
+	  "  submitted_by_uid BIGINT NOT NULL,"
+	  "  profile TEXT NOT NULL,"
+	  "  argv_json TEXT NOT NULL,"
+	  "  env_json TEXT NOT NULL DEFAULT '{}',"
+	  "  cwd TEXT,"
+	  "  stdin_path TEXT,"
+	  "  wall_limit_ms BIGINT NOT NULL DEFAULT 0,"
+	  "  cpu_limit_us BIGINT NOT NULL DEFAULT 0,"
+	  "  memory_limit_bytes BIGINT NOT NULL DEFAULT 0,"
+	  "  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN"
+	  "    ('queued', 'running', 'succeeded', 'failed', 'cancelled')),"
+	  "  reason TEXT CHECK (reason IS NULL OR reason IN"
+	  "    ('exit_code', 'signal', 'timeout', 'oom', 'cpu_limit', 'budget', 'output_limit',"
+	  "     'cancelled', 'spawn_error', 'supervisor_lost', 'shutdown')),"
+	  "  message TEXT,"
+	  "  exit_code INTEGER,"
+	  "  signal INTEGER,"
+	  "  submitted_at_us BIGINT NOT NULL,"
+	  "  started_at_us BIGINT,"
+	  "  ended_at_us BIGINT,"
+	  "  deadline_us BIGINT,"
+	  "  cpu_reserved_us BIGINT NOT NULL DEFAULT 0,"
+	  "  cpu_charged_us BIGINT NOT NULL DEFAULT 0 CHECK (cpu_charged_us >= 0),"
+	  "  charged_at_us BIGINT,"
+	  "  cpu_user_us BIGINT NOT NULL DEFAULT 0,"
+	  "  cpu_system_us BIGINT NOT NULL DEFAULT 0,"
+	  "  memory_peak_bytes BIGINT NOT NULL DEFAULT 0,"
+	  "  stdout_bytes BIGINT NOT NULL DEFAULT 0,"
+	  "  stderr_bytes BIGINT NOT NULL DEFAULT 0,"
+	  "  stdout_truncated INTEGER NOT NULL DEFAULT 0 CHECK (stdout_truncated IN (0, 1)),"
+	  "  stderr_truncated INTEGER NOT NULL DEFAULT 0 CHECK (stderr_truncated IN (0, 1)),"
+	  "  attempts INTEGER NOT NULL DEFAULT 0,"
+	  "  host_uid BIGINT,"
+	  "  cgroup TEXT,"
+	  "  cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1))"
+	  ") WITH (fillfactor = 80);"
+	  "CREATE INDEX tasks_state_id ON tasks (state, id);"
+	  "CREATE INDEX tasks_user_state_id ON tasks (user_name, state, id);"
+	  /* one row per tenant and month, rewritten by every charge */
+	  "CREATE TABLE usage ("
+	  "  user_name TEXT NOT NULL,"
+	  "  month TEXT NOT NULL CHECK (month ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),"
+	  "  cpu_us BIGINT NOT NULL DEFAULT 0 CHECK (cpu_us >= 0),"
+	  "  PRIMARY KEY (user_name, month)"
+	  ") WITH (fillfactor = 50);"
+	  "CREATE INDEX usage_month ON usage (month, user_name);"
+	  "CREATE TABLE events ("
+	  "  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	  "  task_id BIGINT NOT NULL REFERENCES tasks (id),"
+	  "  at_us BIGINT NOT NULL,"
+	  "  kind TEXT NOT NULL,"
+	  "  detail TEXT"
+	  ");"
+	  "CREATE INDEX events_task_id ON events (task_id, id);" },
+	/* Operators' adjustments of a tenant's month (store_usage_adjust): rows
+	 * of their own, so usage.cpu_us stays exactly what was charged. */
+	{ 2,
+	  "CREATE TABLE usage_adjustments ("
+	  "  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	  "  user_name TEXT NOT NULL,"
+	  "  month TEXT NOT NULL CHECK (month ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),"
+	  "  delta_us BIGINT NOT NULL CHECK (delta_us <> 0),"
+	  "  by_name TEXT NOT NULL,"
+	  "  by_uid BIGINT NOT NULL,"
+	  "  at_us BIGINT NOT NULL,"
+	  "  reason TEXT NOT NULL CHECK (length(reason) BETWEEN 1 AND 256)"
+	  ");"
+	  "CREATE INDEX usage_adjustments_month_user ON usage_adjustments (month, user_name, id);" },
+};
+
+#define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_PG_SCHEMA_VERSION,
+	       "one migration per schema version");
+
+/* One integer from a query without parameters; *out = -1 when NULL. */
+static int query_int(struct store_pg *store, const char *sql, int64_t *out, struct error *err)
+{
+	PGresult *res = PQexec(store->conn, sql);
+
+	if (!store_pg_ok(res) || PQntuples(res) != 1)
+		return store_pg_fail(store, res, err, "read schema version", "read schema version");
+	*out = store_pg_i64(res, 0, 0, -1);
+	PQclear(res);
+	return 0;
+}
+
+static int migrate_locked(struct store_pg *store, struct error *err)
+{
+	int64_t has_schema, has_version_table, tables, version = 0;
+	int r;
+
+	/* Serializes every corrald migrating this database; freed at COMMIT. */
+	r = store_pg_exec(store, "SELECT pg_advisory_xact_lock(7242130001)", err, "migrate");
+	if (r < 0)
+		return r;
+	r = query_int(store, "SELECT COUNT(*) FROM pg_namespace WHERE nspname = 'corral'",
+		      &has_schema, err);
+	if (r < 0)
+		return r;
+	if (!has_schema) {
+		r = store_pg_exec(store, "CREATE SCHEMA corral", err, "migrate");
+		if (r < 0)
+			return r;
+	}
+	r = query_int(store, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'corral' "
+			     "AND tablename = 'schema_version'", &has_version_table, err);
+	if (r < 0)
+		return r;
+	if (has_version_table) {
+		r = query_int(store, "SELECT MAX(version) FROM corral.schema_version", &version, err);
+		if (r < 0)
+			return r;
+		if (version < 0)
+			version = 0;
+	} else {
+		r = query_int(store, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'corral'",
+			      &tables, err);
+		if (r < 0)
+			return r;
+		if (tables > 0)
+			return error_set(err, ENOTSUP, "check schema",
+					  "%s: schema corral holds tables but no schema_version: not a corrald database, refusing to use it",
+					  store->where);
+	}
+	if (version > STORE_PG_SCHEMA_VERSION)
+		return error_set(err, EPROTONOSUPPORT, "check schema",
+				 "%s has schema version %lld but this corrald knows only up to %d: "
+				 "refusing to open it (run a newer corrald)",
+				 store->where, (long long)version, STORE_PG_SCHEMA_VERSION);
+
+	for (size_t i = 0; i < MIGRATION_COUNT; i++) {
+		const struct migration *m = &migrations[i];
+		char stamp[200];
+		PGresult *res;
+
+		if (m->version <= version)
+			continue;
+		res = PQexec(store->conn, m->sql);
+		if (!store_pg_ok(res))
+			return store_pg_fail(store, res, err, "migrate", "apply migration %d",
+					     m->version);
+		PQclear(res);
+		/* Stamped on the database's clock: hosts' clocks never compare. */
+		snprintf(stamp, sizeof(stamp),
+			 "INSERT INTO corral.schema_version (version, applied_at_us) VALUES "
+			 "(%d, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)",
+			 m->version);
+		r = store_pg_exec(store, stamp, err, "migrate");
+		if (r < 0)
+			return r;
+		version = m->version;
+	}
+	store->schema_version = (int)version;
+	return 0;
+}
+
+int store_pg_schema_migrate(struct store_pg *store, struct error *err)
+{
+	int r = store_pg_exec(store, "BEGIN", err, "migrate");
+
+	if (r < 0)
+		return r;
+	r = migrate_locked(store, err);
+	if (r < 0) {
+		PQclear(PQexec(store->conn, "ROLLBACK"));
+		return r;
+	}
+	r = store_pg_exec(store, "COMMIT", err, "migrate");
+	if (r < 0)
+		PQclear(PQexec(store->conn, "ROLLBACK"));
+	return r;
+}

@@ -1,0 +1,173 @@
+/*
+ * tests/integration/test_corrald_pg.c — a real corrald (root) on the
+ * PostgreSQL store (`[supervisor] store = postgresql://...`), against a real
+ * PostgreSQL this program starts (tests/lib/pg.h): tasks run and end as on
+ * SQLite (succeeded, failed with its exit code, cancelled while running,
+ * output kept), the rows and charges are in the database and no SQLite file
+ * is made, they survive a restart of corrald; an unreachable database
+ * stops corrald at start with a clear message that never shows the
+ * password.  No PostgreSQL binaries: skips loudly (fails under
+ * CORRAL_MUST_WORK=1).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/lib/test.h"
+#include "tests/lib/corrald.h"
+#include "tests/lib/corrald_socket.h"
+#include "tests/lib/pg.h"
+
+/* Its own host uids, so other integration tests running at the same time
+ * on this machine never hand out the same ones. */
+#define SUPERVISOR_KEYS                                                                              \
+	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200800-4200863\n" \
+	"max_running = 4\n"
+#define POLICY "[plan p]\nmax_concurrent = 4\nmonthly_cpu_hours = 10\n[user root]\nplan = p\n"
+
+static struct corrald daemon_;
+
+static int teardown(void **state)
+{
+	(void)state;
+	corrald_cleanup(&daemon_);
+	return 0;
+}
+
+static struct pg_server *server(void)
+{
+	char why[512] = "";
+	struct pg_server *pg = pg_shared_server(why, sizeof(why));
+
+	if (!pg)
+		test_skip_loudly("no PostgreSQL for the store: %s", why);
+	return pg;
+}
+
+/* sql must run without error on database db (a DO block asserts). */
+static void expect_sql(struct pg_server *pg, const char *db, const char *sql)
+{
+	char why[512];
+
+	if (pg_server_exec(pg, db, sql, why, sizeof(why)) < 0)
+		fail_msg("%s", why);
+}
+
+static void test_corrald_runs_tasks_on_the_postgresql_store(void **state)
+{
+	struct pg_server *pg;
+	char db[32], uri[192], keys[512], why[256], path[256], sql[1024];
+	int64_t ok, fails, echo, loop;
+	json_t *t, *r;
+	char *out;
+	size_t len;
+	int rc;
+
+	(void)state;
+	require_root();
+	pg = server();
+	if (pg_server_create_db(pg, db, sizeof(db), uri, sizeof(uri), why, sizeof(why)) < 0)
+		fail_msg("create database: %s", why);
+	snprintf(keys, sizeof(keys), SUPERVISOR_KEYS "store = %s\n", uri);
+	rc = corrald_start(&daemon_, keys, POLICY, 0);
+	if (rc < 0)
+		fail_msg("corrald did not start: %s\n%s", strerror(-rc), corrald_log_tail(&daemon_));
+
+	ok = corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"]");
+	fails = corrald_submit(&daemon_, "\"argv\":[\"/bin/sh\",\"-c\",\"exit 3\"]");
+	echo = corrald_submit(&daemon_, "\"argv\":[\"/bin/echo\",\"hello from postgres\"]");
+	loop = corrald_submit(&daemon_, "\"argv\":[\"/bin/sh\",\"-c\",\"while :; do :; done\"]");
+	assert_true(ok > 0 && fails > ok && echo > fails && loop > echo);
+
+	t = corrald_must_wait(&daemon_, ok, 10000);
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	json_decref(t);
+	t = corrald_must_wait(&daemon_, fails, 10000);
+	assert_string_equal(task_str(t, "state"), "failed");
+	assert_string_equal(task_str(t, "reason"), "exit_code");
+	assert_int_equal(task_int(t, "exit_code"), 3);
+	json_decref(t);
+	t = corrald_must_wait(&daemon_, echo, 10000);
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	json_decref(t);
+	out = corrald_logs(&daemon_, echo, "stdout", &len);
+	assert_non_null(out);
+	assert_string_equal(out, "hello from postgres\n");
+	free(out);
+
+	json_decref(corrald_wait_state(&daemon_, loop, "running", 10000));
+	usleep(300000);
+	r = corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)loop);
+	assert_null(corrald_error_code(r));
+	json_decref(r);
+	t = corrald_must_wait(&daemon_, loop, 10000);
+	assert_string_equal(task_str(t, "state"), "cancelled");
+	assert_true(task_int(t, "cpu_us") > 0);   /* charged, however busy the host */
+	json_decref(t);
+
+	/* In the database, not in a file. */
+	snprintf(path, sizeof(path), "%s/corral.db", daemon_.dir);
+	assert_int_not_equal(access(path, F_OK), 0);
+	snprintf(sql, sizeof(sql),
+		 "DO $$BEGIN "
+		 "IF (SELECT COUNT(*) FROM corral.tasks WHERE state = 'succeeded') <> 2 "
+		 "OR (SELECT COUNT(*) FROM corral.tasks WHERE state = 'failed' AND exit_code = 3) <> 1 "
+		 "OR (SELECT COUNT(*) FROM corral.tasks WHERE id = %lld AND state = 'cancelled') <> 1 "
+		 "OR (SELECT COALESCE(SUM(cpu_us), 0) FROM corral.usage WHERE user_name = 'root') "
+		 "   <> (SELECT SUM(cpu_charged_us) FROM corral.tasks) "
+		 "OR (SELECT COUNT(*) FROM corral.events WHERE kind = 'finished') <> 4 "
+		 "THEN RAISE EXCEPTION 'rows are not what corrald reported'; END IF; END$$",
+		 (long long)loop);
+	expect_sql(pg, db, sql);
+
+	/* Durable across a restart of corrald. */
+	rc = corrald_restart(&daemon_, 0);
+	if (rc < 0)
+		fail_msg("corrald did not restart: %s\n%s", strerror(-rc), corrald_log_tail(&daemon_));
+	t = corrald_status(&daemon_, fails);
+	assert_non_null(t);
+	assert_string_equal(task_str(t, "state"), "failed");
+	json_decref(t);
+	ok = corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"]");
+	assert_true(ok > loop);
+	t = corrald_must_wait(&daemon_, ok, 10000);
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	json_decref(t);
+	assert_int_equal(corrald_stop(&daemon_), 0);
+	pg_server_drop_db(pg, db);
+}
+
+static void test_corrald_stops_at_start_when_postgresql_is_unreachable(void **state)
+{
+	char log[8192];
+	int rc;
+
+	(void)state;
+	require_root();
+	server();
+	assert_int_equal(corrald_prepare(&daemon_,
+					 SUPERVISOR_KEYS
+					 "store = postgresql://corral:s3cret@%2Fnonexistent-corral-pg/corral\n",
+					 POLICY),
+			 0);
+	rc = corrald_run_other(daemon_.policy, daemon_.dir, daemon_.socket, daemon_.log, 10000);
+	assert_true(rc > 0);
+	test_read_text(daemon_.log, log, sizeof(log));
+	if (!strstr(log, "connect to PostgreSQL"))
+		fail_msg("no clear message in corrald's log:\n%s", log);
+	assert_null(strstr(log, "s3cret"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_corrald_runs_tasks_on_the_postgresql_store, teardown),
+		cmocka_unit_test_teardown(test_corrald_stops_at_start_when_postgresql_is_unreachable,
+					  teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
