@@ -1117,13 +1117,13 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(store_schema_version(f->store), 2);
-	pg_sql(f, "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 2 OR "
+	assert_int_equal(store_schema_version(f->store), 3);
+	pg_sql(f, "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 3 OR "
 		  "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
 		  "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
 		  "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 2);
+	assert_int_equal(store_schema_version(f->store), 3);
 }
 
 static void test_pg_newer_schema_is_refused(void **state)
@@ -1153,7 +1153,9 @@ static void test_pg_foreign_schema_is_refused(void **state)
 }
 
 /* A version 1 database (before adjustments) is brought up to date. */
-static void test_pg_version_1_database_gains_adjustments(void **state)
+/* As on SQLite: a version-1 database gets migrations 2 (adjustments) and
+ * 3 (retries). */
+static void test_pg_version_1_database_gains_adjustments_and_retries(void **state)
 {
 	struct fixture *f = *state;
 	struct store_adjustment a = adjustment("alice", "2026-04", 5, "after upgrade");
@@ -1162,9 +1164,11 @@ static void test_pg_version_1_database_gains_adjustments(void **state)
 
 	store_close(f->store);
 	f->store = NULL;
-	pg_sql(f, "DROP TABLE corral.usage_adjustments; DELETE FROM corral.schema_version WHERE version >= 2");
+	pg_sql(f, "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
+		  "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us; "
+		  "DELETE FROM corral.schema_version WHERE version >= 2");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 2);
+	assert_int_equal(store_schema_version(f->store), 3);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
 	assert_int_equal(submit(f, "alice", 2), t + 1);
@@ -1364,7 +1368,7 @@ int main(void)
 			T(test_pg_open_creates_schema_corral_and_reopens),
 			T(test_pg_newer_schema_is_refused),
 			T(test_pg_foreign_schema_is_refused),
-			T(test_pg_version_1_database_gains_adjustments),
+			T(test_pg_version_1_database_gains_adjustments_and_retries),
 			T(test_pg_disk_full_is_enospc_and_keeps_acknowledged_tasks),
 			T(test_pg_deadlock_is_retried_then_eagain),
 			T(test_pg_lost_connection_is_eio_then_reconnects),

@@ -531,6 +531,7 @@ const struct store_backend store_pg_backend = {
 	.batch_commit = batch_commit,
 	.batch_abort = batch_abort,
 	.submit = store_pg_write_submit,
+	.requeue = store_pg_write_requeue,
 	.mark_running = store_pg_write_mark_running,
 	.charge = store_pg_write_charge,
 	.finish = store_pg_write_finish,

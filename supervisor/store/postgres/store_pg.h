@@ -24,7 +24,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 2
+#define STORE_PG_SCHEMA_VERSION 3
 
 struct store_pg {
 	struct store base;              /* first: the generic handle callers hold */
@@ -123,6 +123,8 @@ int store_pg_write_submit(struct store *store, const struct store_task *task, in
 			  struct error *err);
 int store_pg_write_mark_running(struct store *store, int64_t id,
 				const struct store_start *start, struct error *err);
+int store_pg_write_requeue(struct store *store, int64_t id, const struct store_requeue *requeue,
+			   struct error *err);
 int store_pg_write_charge(struct store *store, int64_t id, int64_t expected_cursor_us,
 			  int64_t new_cursor_us, const char *month, int64_t now_us,
 			  struct error *err);

@@ -59,6 +59,9 @@ static int task_from_row(const PGresult *res, int row, struct store_task *t)
 	t->host_uid = store_pg_i64(res, row, TC_HOST_UID, -1);
 	t->cgroup = store_pg_dup(res, row, TC_CGROUP, &oom);
 	t->cancel_requested = store_pg_i64(res, row, TC_CANCEL_REQUESTED, 0) != 0;
+	t->cpu_prior_us = store_pg_i64(res, row, TC_CPU_PRIOR, 0);
+	t->last_attempt_error = store_pg_dup(res, row, TC_LAST_ATTEMPT_ERROR, &oom);
+	t->not_before_us = store_pg_i64(res, row, TC_NOT_BEFORE, 0);
 	if (oom) {
 		store_task_clear(t);
 		return -ENOMEM;

@@ -107,6 +107,13 @@ static const struct migration migrations[] = {
 	  "  reason TEXT NOT NULL CHECK (length(reason) BETWEEN 1 AND 256)"
 	  ");"
 	  "CREATE INDEX usage_adjustments_month_user ON usage_adjustments (month, user_name, id);" },
+	/* retries: a task whose command never started goes back to the queue;
+	 * what the earlier attempts charged, why the last one ended, and the
+	 * backoff before the next (the same as SQLite's migration 3) */
+	{ 3,
+	  "ALTER TABLE tasks ADD COLUMN cpu_prior_us BIGINT NOT NULL DEFAULT 0;"
+	  "ALTER TABLE tasks ADD COLUMN last_attempt_error TEXT;"
+	  "ALTER TABLE tasks ADD COLUMN not_before_us BIGINT NOT NULL DEFAULT 0;" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

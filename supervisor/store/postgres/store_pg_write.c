@@ -209,6 +209,65 @@ int store_pg_write_mark_running(struct store *base, int64_t id, const struct sto
 	}
 }
 
+/* ---- running -> queued: a retry ------------------------------------------- */
+
+static int requeue_locked(struct store_pg *store, int64_t id, const struct store_requeue *rq,
+			  struct error *err)
+{
+	struct store_pg_params p;
+	struct cursor_row row;
+	char detail[640];
+	PGresult *res;
+	int64_t delta;
+	int r, changes;
+
+	if (move_allowed(STORE_RUNNING, STORE_QUEUED, id, "requeue", err) < 0)
+		return -ESTALE;
+	r = read_cursor(store, id, &row, "requeue", err);
+	if (r < 0)
+		return r;
+	if (strcmp(row.state, "running") != 0)
+		return error_set(err, ESTALE, "requeue", "requeue task %" PRId64 ": it is %s, not running",
+				  id, row.state);
+	/* as in finish: a total below the cursor charges nothing */
+	delta = rq->cpu_total_us > row.charged_us ? rq->cpu_total_us - row.charged_us : 0;
+	store_pg_params_init(&p);
+	store_pg_param_i64(&p, 1, id);
+	store_pg_param_i64(&p, 2, row.charged_us + delta);
+	store_pg_param_i64(&p, 3, rq->at_us);
+	store_pg_param_text(&p, 4, rq->reason);
+	store_pg_param_i64(&p, 5, rq->not_before_us);
+	store_pg_param_i64(&p, 6, row.charged_us);
+	res = store_pg_query(store, STORE_SQL_REQUEUE, &p);
+	if (!store_pg_ok(res))
+		return store_pg_fail(store, res, err, "requeue", "requeue task %" PRId64, id);
+	changes = store_pg_changes(res);
+	PQclear(res);
+	if (changes == 0)
+		return refused(store, id, "requeue", "running at the cursor just read", err);
+	r = usage_add(store, row.user, rq->month, delta, id, err);
+	if (r < 0)
+		return r;
+	snprintf(detail, sizeof(detail), "%s; charged %" PRId64 " us to %s", rq->reason, delta, rq->month);
+	return append_event(store, id, rq->at_us, "requeued", detail, err);
+}
+
+int store_pg_write_requeue(struct store *base, int64_t id, const struct store_requeue *requeue,
+			   struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	int r;
+
+	for (int attempt = 0;; attempt++) {
+		r = store_pg_tx_begin(store, err);
+		if (r < 0)
+			return r;
+		r = store_pg_tx_end(store, requeue_locked(store, id, requeue, err), err);
+		if (!store_pg_tx_again(store, r, attempt))
+			return r;
+	}
+}
+
 /* ---- charging ------------------------------------------------------------- */
 
 static int charge_locked(struct store_pg *store, int64_t id, int64_t expected, int64_t new_cursor,
