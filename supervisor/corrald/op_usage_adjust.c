@@ -74,6 +74,16 @@ void op_usage_adjust(struct daemon *d, const struct caller *c, const struct api_
 			return;
 		}
 	}
+	/* each adjustment is within 10^6 hours, and so is their sum: past
+	 * int64 the store could no longer add them up (SUM overflows), and
+	 * usage and the scheduler's mirror of the month would fail from then on */
+	if (delta != 0 && ((__int128)sum + delta > API_MAX_ADJUST_US || (__int128)sum + delta < -API_MAX_ADJUST_US)) {
+		ops_reply_error(sink, req->tag_json, API_ERR_BAD_REQUEST,
+				"%s's adjustments for %s would add up to %+.0f hours, more than 10^6 hours either "
+				"way (now %+.3f hours)", req->user, month, ((double)sum + (double)delta) / 3.6e9,
+				(double)sum / 3.6e9);
+		return;
+	}
 	if (delta != 0) {
 		adj = (struct store_adjustment){
 			.user = (char *)req->user, .month = month, .delta_us = delta,
