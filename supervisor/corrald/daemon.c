@@ -266,7 +266,7 @@ static int lock_state_dir(struct daemon *d)
 static int setup(struct daemon *d, const char *policy_path, const char *state_dir, const char *socket_path)
 {
 	struct error serr;
-	struct store_options sopts = { 0 };
+	struct store_options sopts = { .exclusive = true };
 	struct signalfd_siginfo unused;
 	char path[4096];
 	sigset_t mask;

@@ -120,6 +120,10 @@ struct store_options {
 	int busy_timeout_ms;    /* 0 = 5000 */
 	bool unsafe_no_sync;    /* synchronous=OFF: only for tests and benches that say so */
 	int64_t max_size_bytes; /* 0 = no cap; a hard cap on the database size */
+	bool exclusive;         /* this store's only writer (a corrald): PostgreSQL holds a
+				 * session lock, so a second corrald on the same database is
+				 * refused (-EBUSY) until the cluster mode; SQLite: the state
+				 * dir's lock already does this */
 };
 
 /* Which backend a store URI names, and what it passes that backend:

@@ -1256,6 +1256,26 @@ static void test_pg_lost_connection_is_eio_then_reconnects(void **state)
 
 /* Two connections (two corralds later): the cursor and state guards hold
  * across them. */
+/* A corrald opens its store exclusive: a second corrald on the same
+ * database is refused until the first one closes (the cluster mode, with
+ * many nodes on one database, is not built yet). */
+static void test_pg_second_exclusive_store_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options excl = { .exclusive = true };
+	struct store *first = NULL, *second = NULL;
+	struct error err = { 0 };
+
+	assert_int_equal(store_open(f->uri, &excl, &first, &err), 0);
+	assert_int_equal(store_open(f->uri, &excl, &second, &err), -EBUSY);
+	assert_null(second);
+	assert_string_equal(err.step, "lock");
+	assert_non_null(strstr(err.message, "another corrald already uses the database"));
+	store_close(first);
+	assert_int_equal(store_open(f->uri, &excl, &second, &err), 0);
+	store_close(second);
+}
+
 static void test_pg_two_connections_never_charge_or_finish_twice(void **state)
 {
 	struct fixture *f = *state;
@@ -1369,6 +1389,7 @@ int main(void)
 			T(test_pg_newer_schema_is_refused),
 			T(test_pg_foreign_schema_is_refused),
 			T(test_pg_version_1_database_gains_adjustments_and_retries),
+			T(test_pg_second_exclusive_store_is_refused),
 			T(test_pg_disk_full_is_enospc_and_keeps_acknowledged_tasks),
 			T(test_pg_deadlock_is_retried_then_eagain),
 			T(test_pg_lost_connection_is_eio_then_reconnects),

@@ -263,9 +263,32 @@ static void ignore_notice(void *arg, const char *message)
 	(void)message;
 }
 
+/* One corrald per database until the cluster mode: a session advisory lock
+ * that lives as long as the connection (taken again after a reconnect; a
+ * corrald that lost it to another one stops writing: every call fails). */
+#define STORE_PG_EXCLUSIVE_LOCK "7242130002"
+
+static int lock_exclusive(struct store_pg *store, struct error *err)
+{
+	PGresult *res = PQexec(store->conn, "SELECT pg_try_advisory_lock(" STORE_PG_EXCLUSIVE_LOCK ")");
+	bool got;
+
+	if (!store_pg_ok(res))
+		return store_pg_fail(store, res, err, "lock", "lock the database for this corrald");
+	got = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!got)
+		return error_set(err, EBUSY, "lock",
+				  "another corrald already uses the database %s (one corrald per database: "
+				  "many nodes on one database come with the cluster mode)",
+				  store->where);
+	return 0;
+}
+
 static int configure_session(struct store_pg *store, struct error *err)
 {
 	char sql[256];
+	int r;
 
 	PQsetNoticeProcessor(store->conn, ignore_notice, NULL);
 	snprintf(sql, sizeof(sql),
@@ -274,7 +297,10 @@ static int configure_session(struct store_pg *store, struct error *err)
 		 store->opts.busy_timeout_ms > 0 ? store->opts.busy_timeout_ms : 5000,
 		 store->opts.unsafe_no_sync ? "off" : "on");
 	memset(store->prepared, 0, sizeof(store->prepared));
-	return store_pg_exec(store, sql, err, "configure");
+	r = store_pg_exec(store, sql, err, "configure");
+	if (r < 0)
+		return r;
+	return store->opts.exclusive ? lock_exclusive(store, err) : 0;
 }
 
 /* The URI's user, host, port and database for messages, and its password
