@@ -39,6 +39,11 @@
 #include "runner/init_protocol.h"
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+/* The whole jail's allowance (every process in it has the same uid): queued
+ * signals and POSIX timers, and bytes of POSIX message queues (Linux's
+ * default for a user). */
+#define TASK_SIGPENDING 4096
+#define TASK_MSGQUEUE   819200
 
 static char *const default_env[] = {
 	"PATH=" DEFAULT_PATH, "HOME=/work", "LANG=C.UTF-8", NULL,
@@ -151,6 +156,11 @@ static void task_start(const struct init_config *cfg, int exec_fd, int out_fd, i
 	set_limit(exec_fd, RLIMIT_NOFILE, cfg->rlimit_nofile, "RLIMIT_NOFILE");
 	set_limit(exec_fd, RLIMIT_FSIZE, cfg->rlimit_fsize, "RLIMIT_FSIZE");
 	set_limit(exec_fd, RLIMIT_STACK, cfg->rlimit_stack, "RLIMIT_STACK");
+	/* per jail (its user namespace is owned by its own host uid, so the
+	 * kernel counts these for the jail's uid alone): pending signals and
+	 * POSIX timers, POSIX message-queue bytes */
+	set_limit(exec_fd, RLIMIT_SIGPENDING, TASK_SIGPENDING, "RLIMIT_SIGPENDING");
+	set_limit(exec_fd, RLIMIT_MSGQUEUE, TASK_MSGQUEUE, "RLIMIT_MSGQUEUE");
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGXFSZ, SIG_DFL);
 	sigemptyset(&none);

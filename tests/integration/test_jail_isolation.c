@@ -1,0 +1,169 @@
+/*
+ * tests/integration/test_jail_isolation.c — what a jail must not share with
+ * the host or with other jails (issue 16): the kernel's per-user counters,
+ * the host's dirty pages and disk, syscalls newer than the seccomp profile,
+ * pid 1's forwarding of host signals, and the host's data in /proc.  Each
+ * of these was an attack that worked; the probe is
+ * tests/integration/probes/isolation.c, copied to /t/isolation.
+ *
+ * ISOLATION_FILTER="*fallocate*" runs the matching tests only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/lib/test.h"
+#include "tests/lib/jail.h"
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+static void install_probe(void)
+{
+	sh("cp '%s' '%s/isolation' && chmod 0755 '%s/isolation'", test_build_path("tests/probes/isolation"),
+	   test_jail_dir(), test_jail_dir());
+}
+
+/* The line of out that starts with prefix, without its newline ("" if none). */
+static const char *line_of(const char *out, const char *prefix)
+{
+	static char line[512];
+	size_t len = strlen(prefix);
+
+	line[0] = '\0';
+	for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, prefix, len) == 0) {
+			snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+			break;
+		}
+	}
+	return line;
+}
+
+/* ---- kernel counters kept per user ------------------------------------- */
+
+struct host_checks {
+	char timer[128], inotify[128], mq[128];
+};
+
+/* What a host process of root's gets now: timer_create, inotify_init1,
+ * mq_open ("ok" or the error). */
+static void check_host_root(struct host_checks *c)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_NONE };
+	struct mq_attr attr = { .mq_maxmsg = 10, .mq_msgsize = 8192 };
+	char name[64];
+	timer_t t;
+	mqd_t q;
+	int fd;
+
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t) == 0) {
+		snprintf(c->timer, sizeof(c->timer), "ok");
+		timer_delete(t);
+	} else {
+		snprintf(c->timer, sizeof(c->timer), "%s", strerror(errno));
+	}
+	fd = inotify_init1(IN_CLOEXEC);
+	if (fd >= 0) {
+		snprintf(c->inotify, sizeof(c->inotify), "ok");
+		close(fd);
+	} else {
+		snprintf(c->inotify, sizeof(c->inotify), "%s", strerror(errno));
+	}
+	snprintf(name, sizeof(name), "/corral-isolation-test-%d", (int)getpid());
+	q = mq_open(name, O_RDWR | O_CREAT, 0600, &attr);
+	if (q != (mqd_t)-1) {
+		snprintf(c->mq, sizeof(c->mq), "ok");
+		mq_close(q);
+		mq_unlink(name);
+	} else {
+		snprintf(c->mq, sizeof(c->mq), "%s", strerror(errno));
+	}
+}
+
+/* One jail takes every pending-signal slot (POSIX timers), inotify instance
+ * and message-queue byte it can and holds them.  These counters are per
+ * user, and were charged to host root (the owner of every jail's user
+ * namespace): root's timer_create (even coreutils `timeout`), inotify_init
+ * and mq_open then failed on the whole host, and in every other jail.  Now
+ * the jail's user namespace belongs to its own host uid. */
+static void test_exhausting_kernel_counters_spares_host_root_and_other_jails(void **state)
+{
+	char *const hog_argv[] = { "/t/isolation", "exhaust", "20000", NULL };
+	char *const use_argv[] = { "/t/isolation", "use", NULL };
+	char hog_out[4096] = "", other_out[600], other_err[600];
+	struct jail_spec hog, other;
+	struct host_checks host;
+	struct jail_result res;
+	struct jail_error err;
+	struct test_run run;
+	struct jail *j = NULL;
+	uint64_t deadline;
+
+	(void)state;
+	require_root();
+	install_probe();
+	test_spec(&hog, hog_argv);
+	assert_int_equal(jail_spawn(&hog, &j, &err), 0);
+	deadline = test_mono_ms() + 20000;
+	while (!strstr(hog_out, "HOLDING") && test_mono_ms() < deadline) {
+		test_sleep_ms(50);
+		test_read_text(hog.stdout_path, hog_out, sizeof(hog_out));
+	}
+	check_host_root(&host);
+
+	/* another tenant's jail, with its own host uid, while the hog holds */
+	test_spec(&other, use_argv);
+	other.host_uid = other.host_gid = test_host_uid() + 100000;
+	snprintf(other_out, sizeof(other_out), "%s/stdout-other", test_jail_dir());
+	snprintf(other_err, sizeof(other_err), "%s/stderr-other", test_jail_dir());
+	other.stdout_path = other_out;
+	other.stderr_path = other_err;
+	test_run_spec(&other, &run);
+
+	jail_kill(j, JAIL_KILLED);
+	jail_wait(j, &res, &err);
+	jail_free(j);
+
+	fprintf(stderr, "hog:\n%shost root: timer_create %s, inotify_init %s, mq_open %s\nother jail:\n%s",
+		hog_out, host.timer, host.inotify, host.mq, run.out);
+	assert_non_null(strstr(hog_out, "HOLDING"));
+	assert_string_equal(host.timer, "ok");
+	assert_string_equal(host.inotify, "ok");
+	assert_string_equal(host.mq, "ok");
+	assert_string_equal(line_of(run.out, "timer_create:"), "timer_create: ok");
+	assert_string_equal(line_of(run.out, "inotify_init:"), "inotify_init: ok");
+	assert_string_equal(line_of(run.out, "mq_open:"), "mq_open: ok");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_exhausting_kernel_counters_spares_host_root_and_other_jails,
+					  test_jail_teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	if (getenv("ISOLATION_FILTER"))
+		cmocka_set_test_filter(getenv("ISOLATION_FILTER"));
+	return cmocka_run_group_tests(tests, NULL, test_jail_group_teardown);
+}
