@@ -155,11 +155,36 @@ static void test_exhausting_kernel_counters_spares_host_root_and_other_jails(voi
 	assert_string_equal(line_of(run.out, "mq_open:"), "mq_open: ok");
 }
 
+/* ---- seccomp ------------------------------------------------------------ */
+
+/* sync() and syncfs() flushed the whole host's dirty pages whenever a task
+ * liked; now they return 0 without reaching the kernel, which shows in
+ * syncfs(-1): the kernel would say EBADF. */
+static void test_sync_and_syncfs_do_nothing_in_a_jail(void **state)
+{
+	char *const argv[] = { "/t/isolation", "sync", NULL };
+	struct jail_spec spec;
+	struct test_run run;
+
+	(void)state;
+	require_root();
+	install_probe();
+	test_spec(&spec, argv);
+	test_run_ok(&spec, &run);
+	assert_string_equal(line_of(run.out, "sync:"), "sync: returned");
+	assert_string_equal(line_of(run.out, "syncfs(-1):"), "syncfs(-1): 0");
+
+	spec.seccomp = JAIL_SECCOMP_STRICT;
+	test_run_ok(&spec, &run);
+	assert_string_equal(line_of(run.out, "syncfs(-1):"), "syncfs(-1): 0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_exhausting_kernel_counters_spares_host_root_and_other_jails,
 					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_sync_and_syncfs_do_nothing_in_a_jail, test_jail_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
