@@ -230,6 +230,17 @@ static void stream_copy(struct stream *s, uint64_t limit, bool *limit_hit)
 	s->bytes += (uint64_t)n;
 }
 
+/* Forward only what the host sent: kill()/pidfd_send_signal() from outside
+ * the jail's pid namespace shows sender pid 0 with SI_USER (the runner's
+ * jail_signal), the kernel's own signals SI_KERNEL.  A task can queue pid 1
+ * a signal with any si_pid it likes through rt_sigqueueinfo, but only with
+ * a negative si_code (SI_QUEUE, ...): the kernel refuses si_code >= 0 from
+ * a process to another, so those are never forwarded. */
+static bool sent_by_host(const struct signalfd_siginfo *si)
+{
+	return si->ssi_pid == 0 && (si->ssi_code == SI_USER || si->ssi_code == SI_KERNEL);
+}
+
 static void write_status_file(int fd, const struct report *rec)
 {
 	char text[512];
@@ -422,8 +433,7 @@ int main(int argc, char **argv)
 				stream_copy(&streams[i], cfg.output_limit, &limit_hit);
 		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo != SIGCHLD) {
-				/* only signals from outside the jail (sender pid 0 here) */
-				if (si.ssi_pid == 0)
+				if (sent_by_host(&si))
 					kill(-1, (int)si.ssi_signo);
 				continue;
 			}

@@ -210,6 +210,48 @@ static void test_syscalls_newer_than_the_profile_are_enosys(void **state)
 	assert_string_equal(line_of(run.out, "sys 39:"), "sys 39: returned");  /* getpid */
 }
 
+/* ---- corral-init's signal forwarding ----------------------------------- */
+
+/* init forwarded every signal whose sender pid it saw as 0 (the host), and a
+ * task can queue pid 1 a signal with any si_pid (si_code SI_QUEUE): the
+ * forged signal went to the whole jail as if the runner had sent it. */
+static void test_forged_host_signal_is_not_forwarded_by_init(void **state)
+{
+	char sig[8];
+	char *const argv[] = { "/t/isolation", "forge", sig, NULL };
+	struct jail_spec spec;
+	struct test_run run;
+
+	(void)state;
+	require_root();
+	install_probe();
+	snprintf(sig, sizeof(sig), "%d", SIGUSR1);
+	test_spec(&spec, argv);
+	test_run_ok(&spec, &run);
+	assert_string_equal(line_of(run.out, "rt_sigqueueinfo:"), "rt_sigqueueinfo: sent");
+	assert_string_equal(line_of(run.out, "forwarded:"), "forwarded: no");
+}
+
+/* ... while what the host sends (jail_signal) is still forwarded. */
+static void test_host_signal_is_still_forwarded_by_init(void **state)
+{
+	char *const argv[] = { "/bin/sleep", "30", NULL };
+	struct jail_spec spec;
+	struct jail_result res;
+	struct jail_error err;
+	struct jail *j = NULL;
+
+	(void)state;
+	require_root();
+	test_spec(&spec, argv);
+	assert_int_equal(jail_spawn(&spec, &j, &err), 0);
+	assert_int_equal(jail_signal(j, SIGTERM), 0);
+	assert_int_equal(jail_wait(j, &res, &err), 0);
+	jail_free(j);
+	assert_string_equal(jail_status_name(res.status), "signaled");
+	assert_int_equal(res.signal, SIGTERM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +259,8 @@ int main(void)
 					  test_jail_teardown),
 		cmocka_unit_test_teardown(test_sync_and_syncfs_do_nothing_in_a_jail, test_jail_teardown),
 		cmocka_unit_test_teardown(test_syscalls_newer_than_the_profile_are_enosys, test_jail_teardown),
+		cmocka_unit_test_teardown(test_forged_host_signal_is_not_forwarded_by_init, test_jail_teardown),
+		cmocka_unit_test_teardown(test_host_signal_is_still_forwarded_by_init, test_jail_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
