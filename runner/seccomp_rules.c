@@ -1,7 +1,8 @@
 /*
  * runner/seccomp_rules.c — building a profile's libseccomp filter: the
  * whole-syscall rules from the verdicts (seccomp_query.c), the argument
- * checks on clone, ioctl, personality, modes and socket families, strict's
+ * checks on clone, ioctl, personality, modes, socket families, prlimit64 and
+ * fallocate, strict's
  * allowed remainders of those calls as unions of masked comparisons, the
  * export of the result as classic BPF, and the raw prefix that makes every
  * syscall newer than the profiles ENOSYS.
@@ -371,6 +372,21 @@ static int rules_add_prlimit(struct filter_build *b, int nr)
 	return r;
 }
 
+/* fallocate reserving disk past the file's size (fallocate_reserving_modes)
+ * -> EOPNOTSUPP, what a filesystem answers for a mode it lacks: callers
+ * (posix_fallocate users, rsync --preallocate, databases) go on without. */
+static int rules_add_fallocate(struct filter_build *b, int nr)
+{
+	const struct arg_cube *c = &fallocate_reserving_modes[0];
+	struct scmp_arg_cmp cmp = SCMP_CMP(1, SCMP_CMP_MASKED_EQ, c->mask, c->value);
+	int r = rule_add(b, SCMP_ACT_ERRNO(EOPNOTSUPP), nr, "fallocate", 1, &cmp);
+
+	if (r == 0 && b->profile == JAIL_SECCOMP_STRICT)
+		r = rules_add_remainder(b, nr, "fallocate", 1, fallocate_reserving_modes,
+					ARRAY_SIZE(fallocate_reserving_modes));
+	return r;
+}
+
 static int rules_add_arguments(struct filter_build *b, int nr, const char *name)
 {
 	const struct mode_check *mc = mode_check_find(name);
@@ -386,6 +402,8 @@ static int rules_add_arguments(struct filter_build *b, int nr, const char *name)
 		return rules_add_ioctl(b, nr);
 	if (strcmp(name, "prlimit64") == 0)
 		return rules_add_prlimit(b, nr);
+	if (strcmp(name, "fallocate") == 0)
+		return rules_add_fallocate(b, nr);
 	return rules_add_personality(b, nr);
 }
 

@@ -252,6 +252,88 @@ static void test_host_signal_is_still_forwarded_by_init(void **state)
 	assert_int_equal(res.signal, SIGTERM);
 }
 
+/* ---- disk ----------------------------------------------------------------- */
+
+static uint64_t allocated_bytes(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_blocks * 512;
+}
+
+/* fallocate(FALLOC_FL_KEEP_SIZE) is not bound by RLIMIT_FSIZE: with fsize
+ * 1 MiB and no output limit, the task reserved any amount of host disk
+ * through its stdout, which was the host file itself. */
+static void test_fallocate_through_stdout_reserves_no_host_disk(void **state)
+{
+	char *const argv[] = { "/t/isolation", "fallocate", "-", "64", NULL };
+	struct jail_spec spec;
+	struct test_run run;
+
+	(void)state;
+	require_root();
+	install_probe();
+	test_spec(&spec, argv);
+	spec.rlimit_fsize = 1 << 20;
+	spec.output_limit = 0;
+	test_run_spec(&spec, &run);
+	fprintf(stderr, "stdout: %s\nallocated on the host: %llu bytes\n", run.out,
+		(unsigned long long)allocated_bytes(spec.stdout_path));
+	assert_true(allocated_bytes(spec.stdout_path) < (1u << 20));
+}
+
+/* ... and in a work dir bound from the host. */
+static void test_fallocate_in_work_dir_reserves_no_host_disk(void **state)
+{
+	char *const argv[] = { "/t/isolation", "fallocate", "/work/big", "64", NULL };
+	char work[600], big[700];
+	struct jail_spec spec;
+	struct test_run run;
+
+	(void)state;
+	require_root();
+	install_probe();
+	test_spec(&spec, argv);
+	snprintf(work, sizeof(work), "%s/work-fallocate", test_jail_dir());
+	sh("rm -rf '%s' && mkdir '%s' && chown %u:%u '%s'", work, work, (unsigned)spec.host_uid,
+	   (unsigned)spec.host_gid, work);
+	snprintf(big, sizeof(big), "%s/big", work);
+	spec.work_dir = work;
+	spec.rlimit_fsize = 1 << 20;
+	test_run_spec(&spec, &run);
+	fprintf(stderr, "stdout: %s\nallocated on the host: %llu bytes\n", run.out,
+		(unsigned long long)allocated_bytes(big));
+	assert_non_null(strstr(run.out, "fallocate: failed"));
+	assert_true(allocated_bytes(big) < (1u << 20));
+
+	spec.seccomp = JAIL_SECCOMP_STRICT;
+	test_run_spec(&spec, &run);
+	assert_non_null(strstr(run.out, "fallocate: failed"));
+	assert_true(allocated_bytes(big) < (1u << 20));
+}
+
+/* Output that goes to a host file passes through init, capped at fsize
+ * when no output limit is set: the file never holds more. */
+static void test_uncapped_stdout_file_stops_at_fsize(void **state)
+{
+	char *const argv[] = { "/bin/sh", "-c", "head -c 3000000 /dev/zero", NULL };
+	struct jail_spec spec;
+	struct test_run run;
+	struct stat st;
+
+	(void)state;
+	require_root();
+	test_spec(&spec, argv);
+	spec.rlimit_fsize = 1 << 20;
+	spec.output_limit = 0;
+	test_run_spec(&spec, &run);
+	assert_int_equal(stat(spec.stdout_path, &st), 0);
+	assert_true(st.st_size <= (1 << 20));
+	assert_true(run.result.stdout_truncated);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +343,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_syscalls_newer_than_the_profile_are_enosys, test_jail_teardown),
 		cmocka_unit_test_teardown(test_forged_host_signal_is_not_forwarded_by_init, test_jail_teardown),
 		cmocka_unit_test_teardown(test_host_signal_is_still_forwarded_by_init, test_jail_teardown),
+		cmocka_unit_test_teardown(test_fallocate_through_stdout_reserves_no_host_disk, test_jail_teardown),
+		cmocka_unit_test_teardown(test_fallocate_in_work_dir_reserves_no_host_disk, test_jail_teardown),
+		cmocka_unit_test_teardown(test_uncapped_stdout_file_stops_at_fsize, test_jail_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
