@@ -334,6 +334,51 @@ static void test_uncapped_stdout_file_stops_at_fsize(void **state)
 	assert_true(run.result.stdout_truncated);
 }
 
+/* ---- /proc ---------------------------------------------------------------- */
+
+/* /proc showed the host's timers and tasks (timer_list, sched_debug), its
+ * keys, its pressure (PSI), its boot id and how many cgroups exist (other
+ * jails); these are masked: empty files, empty directories. */
+static void test_proc_masks_what_containers_mask(void **state)
+{
+	static const char *const masked[] = {
+		"/proc/kcore", "/proc/keys", "/proc/key-users", "/proc/timer_list", "/proc/sched_debug", "/proc/timer_stats",
+		"/proc/latency_stats", "/proc/cgroups", "/proc/sys/kernel/random/boot_id",
+		"/proc/pressure", "/proc/acpi", "/proc/scsi", "/proc/asound",
+	};
+	char *argv[32] = { "/t/isolation", "read" };
+	char boot_id[64];
+	struct jail_spec spec;
+	struct test_run run;
+	size_t n = 2;
+
+	(void)state;
+	require_root();
+	install_probe();
+	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++)
+		argv[n++] = (char *)masked[i];
+	argv[n] = NULL;
+	test_spec(&spec, argv);
+	test_run_ok(&spec, &run);
+	fprintf(stderr, "%s", run.out);
+	test_read_text("/proc/sys/kernel/random/boot_id", boot_id, sizeof(boot_id));
+	boot_id[strcspn(boot_id, "\n")] = '\0';
+	assert_true(strlen(boot_id) > 30);
+	assert_null(strstr(run.out, boot_id));
+	assert_null(strstr(run.out, "content"));
+	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++) {
+		char prefix[96];
+		const char *line;
+
+		snprintf(prefix, sizeof(prefix), "%s:", masked[i]);
+		line = line_of(run.out, prefix);
+		if (strstr(line, "No such file"))
+			continue;  /* not on this kernel */
+		if (!strstr(line, ": 0 bytes") && !strstr(line, ": 0 entries"))
+			fail_msg("%s is not masked: %s", masked[i], line);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +391,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_fallocate_through_stdout_reserves_no_host_disk, test_jail_teardown),
 		cmocka_unit_test_teardown(test_fallocate_in_work_dir_reserves_no_host_disk, test_jail_teardown),
 		cmocka_unit_test_teardown(test_uncapped_stdout_file_stops_at_fsize, test_jail_teardown),
+		cmocka_unit_test_teardown(test_proc_masks_what_containers_mask, test_jail_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
