@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -68,7 +69,13 @@ static void take_jail_identity(const struct child_ctx *ctx)
 	const struct jail_spec *spec = ctx->spec;
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct data[2];
+	int bits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
 
+	/* the parent cloned us with SECBIT_NO_SETUID_FIXUP (runner/spawn.c):
+	 * nothing in the jail keeps it */
+	if (bits < 0 || ((bits & SECBIT_NO_SETUID_FIXUP) &&
+			 prctl(PR_SET_SECUREBITS, bits & ~SECBIT_NO_SETUID_FIXUP, 0, 0, 0) < 0))
+		child_fail(ctx->report_fd, errno, "prctl", "clear SECBIT_NO_SETUID_FIXUP");
 	/* drop the supplementary groups inherited from the host (root's) */
 	if (setgroups(0, NULL) < 0)
 		child_fail(ctx->report_fd, errno, "setgroups", "drop supplementary groups");

@@ -188,7 +188,10 @@ static int finish_jail(struct jail *j, struct jail_result *res, struct jail_erro
 
 	/* an adopted jail's start is known only if its init was still there */
 	res->wall_us = j->adopted && !j->start_known ? 0 : j->end_us - j->start_us;
-	if (rec.kind == REPORT_DONE && (j->output_limit || j->adopted)) {
+	/* init counts what it copies: capped streams and every output that is
+	 * a regular file (for the rest, character devices and pipes, both
+	 * counts are 0) */
+	if (rec.kind == REPORT_DONE) {
 		res->stdout_bytes = rec.stdout_bytes;
 		res->stderr_bytes = rec.stderr_bytes;
 		res->stdout_truncated = rec.stdout_truncated;

@@ -101,7 +101,10 @@ struct jail_spec {
 	const char *stdin_path;     /* host file read as stdin; NULL = /dev/null */
 	const char *stdout_path;    /* host file (created/truncated); NULL = caller's fd 1 */
 	const char *stderr_path;    /* host file; NULL = caller's fd 2 */
-	uint64_t output_limit;      /* byte cap per stream; over it the task is killed (output_limit) */
+	uint64_t output_limit;      /* byte cap per stream; over it the task is killed (output_limit).
+				     * An output that is a regular file is always copied by the
+				     * jail's init (the task never holds the host file), capped
+				     * at rlimit_fsize when there is no output_limit. */
 
 	uint64_t rlimit_nofile;     /* default 256 */
 	uint64_t rlimit_fsize;      /* largest file the task may write; default 1 GiB */
@@ -137,7 +140,8 @@ enum jail_status {
 	JAIL_TIMEOUT,           /* wall-clock limit reached, cgroup killed */
 	JAIL_CPU_LIMIT,         /* CPU-time limit reached, cgroup killed */
 	JAIL_OOM,               /* the memory limit's OOM killer ended it */
-	JAIL_OUTPUT_LIMIT,      /* wrote more than output_limit to stdout or stderr */
+	JAIL_OUTPUT_LIMIT,      /* wrote more than output_limit to stdout or stderr (without
+				 * an output_limit: more than rlimit_fsize to a regular file) */
 	JAIL_KILLED,            /* killed on the caller's request (jail_kill) */
 	JAIL_SPAWN_ERROR,       /* setup failed before the command ran; see error */
 };
@@ -253,8 +257,8 @@ int jail_supervisor_enter_leaf(const char *leaf, struct jail_error *err);
  *   - waits at most ~2 s for init's end (-EBUSY, nothing touched, if it still
  *     runs: call it once jail_pidfd() is readable or after jail_kill());
  *   - exit_code, signal, output_limit, stdout/stderr bytes and truncation come
- *     from the status file (the byte counts are 0 when the jail had no
- *     output_limit: init counts only capped output);
+ *     from the status file (init counts what it copies: every capped stream
+ *     and every output that is a regular file; 0 for the others);
  *   - with no status file content (init was killed, e.g. by jail_kill()'s
  *     cgroup.kill) the status is jail_kill()'s reason if it was called on
  *     this handle, else JAIL_OOM if the cgroup saw an OOM kill, else

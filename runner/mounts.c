@@ -2,7 +2,8 @@
  * runner/mounts.c — the jail's root filesystem, built inside the new mount
  * namespace: a small tmpfs becomes / (pivot_root), the host's system dirs are
  * bound read-only (or mirrored as symlinks on merged-/usr hosts), a minimal
- * /etc, a new /proc with its dangerous parts read-only, a /dev with only
+ * /etc, a new /proc with its dangerous parts read-only and what shows the
+ * host masked, a /dev with only
  * null/zero/full/random/urandom, size-capped /tmp and /dev/shm, the work dir
  * and the spec's extra mounts; then the old root is detached and / made
  * read-only.  Runs in the cloned child: failures go to child_fail().
@@ -37,6 +38,24 @@ static const char *const devices[] = { "null", "zero", "full", "random", "urando
 
 /* Parts of /proc a task must never write, even if a bug gave it a way. */
 static const char *const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+
+/* Parts of /proc that show the host, masked as container runtimes do
+ * (Docker's masked paths, plus what tells one jail about the others): files
+ * get /dev/null bound over them, directories an empty read-only tmpfs.
+ *   kcore, keys, key-users, timer_list, timer_stats, sched_debug,
+ *   latency_stats: the host's memory, keys and users with keys, timers and
+ *   tasks (pids and names of every process on the host);
+ *   cgroups: how many cgroups each controller has (one per running jail);
+ *   sys/kernel/random/boot_id: identifies the host across jails and tenants;
+ *   pressure: the host's CPU/memory/IO stall figures, a side channel on the
+ *   other tenants' load;
+ *   acpi, asound, scsi: host hardware.
+ * Missing ones (per kernel version and config) are skipped. */
+static const char *const proc_masked_files[] = {
+	"kcore", "keys", "key-users", "timer_list", "timer_stats", "sched_debug", "latency_stats",
+	"cgroups", "sys/kernel/random/boot_id",
+};
+static const char *const proc_masked_dirs[] = { "acpi", "asound", "scsi", "pressure" };
 
 static int oldroot_fd = -1;  /* O_PATH of the old root while it is still attached */
 
@@ -236,6 +255,34 @@ static void build_etc(const struct child_ctx *ctx)
 	}
 }
 
+/* Hide /proc/<rel>: /dev/null over a file, an empty read-only tmpfs over a
+ * directory; nothing if it does not exist. */
+static void mask_proc_path(const struct child_ctx *ctx, const char *rel)
+{
+	char path[96], src_path[32], dst_path[32];
+	struct stat st;
+	int dst, src;
+
+	snprintf(path, sizeof(path), "/proc/%s", rel);
+	dst = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (dst < 0 && errno == ENOENT)
+		return;
+	if (dst < 0 || fstat(dst, &st) < 0)
+		child_fail(ctx->report_fd, errno, "mask", "open %s to mask it", path);
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", fd_path(dst, dst_path), "tmpfs",
+			  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,nr_inodes=2,mode=0555") < 0)
+			child_fail(ctx->report_fd, errno, "mask", "mount an empty tmpfs on %s", path);
+	} else {
+		src = openat(oldroot_fd, "dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (src < 0 || mount(fd_path(src, src_path), fd_path(dst, dst_path), NULL, MS_BIND, NULL) < 0)
+			child_fail(ctx->report_fd, errno, "mask", "bind /dev/null on %s", path);
+		close(src);
+		set_mount_attrs(ctx, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false);
+	}
+	close(dst);
+}
+
 static void build_proc(const struct child_ctx *ctx)
 {
 	char path[64];
@@ -252,6 +299,12 @@ static void build_proc(const struct child_ctx *ctx)
 		set_mount_attrs(ctx, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 				MOUNT_ATTR_NOEXEC, true);
 	}
+	/* after the read-only binds: their nodev would make the /dev/null
+	 * masks unreadable instead of empty (the masks are read-only too) */
+	for (size_t i = 0; i < sizeof(proc_masked_files) / sizeof(proc_masked_files[0]); i++)
+		mask_proc_path(ctx, proc_masked_files[i]);
+	for (size_t i = 0; i < sizeof(proc_masked_dirs) / sizeof(proc_masked_dirs[0]); i++)
+		mask_proc_path(ctx, proc_masked_dirs[i]);
 }
 
 static void build_dev(const struct child_ctx *ctx)

@@ -10,7 +10,8 @@
  *  - allows only the native architecture: a foreign-arch syscall (i386 via
  *    int 0x80) kills the process, and libseccomp's x86_64 filter sends x32
  *    syscalls (nr | 0x40000000) to the same bad-arch action;
- *  - denies the deny-list (EPERM; clone3 and openat2 ENOSYS) and checks
+ *  - denies the deny-list (EPERM; clone3 and openat2 ENOSYS; sync and
+ *    syncfs return 0 without reaching the kernel) and checks
  *    these calls' arguments, EPERM when:
  *      clone with any CLONE_NEW* flag; ioctl TIOCSTI/TIOCLINUX; personality
  *      other than PER_LINUX or the 0xffffffff query;

@@ -51,7 +51,8 @@ int seccomp_profile_denies_family(enum jail_seccomp_profile profile, const char 
 /* The built-in lists (runner/seccomp_profiles.c). */
 struct seccomp_denial {
 	const char *name;   /* syscall name as libseccomp spells it */
-	int errnum;         /* what the denied call returns (EPERM or ENOSYS) */
+	int errnum;         /* what the denied call returns (EPERM or ENOSYS; 0: it
+			     * returns 0 without reaching the kernel) */
 };
 extern const struct seccomp_denial seccomp_deny_list[];  /* both profiles; ends {NULL, 0} */
 extern const char *const seccomp_strict_allow_list[];    /* strict only; NULL-terminated */

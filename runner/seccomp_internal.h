@@ -65,6 +65,7 @@ struct verdict {
 extern const uint32_t clone_namespace_flags[7];
 extern const uint32_t denied_ioctls[2];
 extern const struct arg_cube denied_mode_bits[4];
+extern const struct arg_cube fallocate_reserving_modes[1];
 extern const char *const argument_checked[];            /* NULL-terminated */
 extern const struct never_allowed_syscall never_allowed[2];
 

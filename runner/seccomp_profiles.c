@@ -17,7 +17,8 @@
  * print a sensible message.  ENOSYS would claim the kernel lacks the call and
  * is used only where we WANT the caller's fallback path: clone3, whose flags
  * live in memory a filter cannot read; glibc (>= 2.34) falls back to clone(2)
- * on ENOSYS only, and clone's flags the filter can check.
+ * on ENOSYS only, and clone's flags the filter can check.  Errno 0 means
+ * "succeed without doing anything" (sync, syncfs).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -113,6 +114,13 @@ const struct seccomp_denial seccomp_deny_list[] = {
 	{ "name_to_handle_at", EPERM },
 	/* Watching the whole filesystem / mount. */
 	{ "fanotify_init", EPERM },
+	/* Flushing every dirty page of the host (sync) or of a whole host
+	 * filesystem behind a writable bind (syncfs), whenever a task likes:
+	 * answered 0 without reaching the kernel (SECCOMP_RET_ERRNO with 0),
+	 * as if it had worked.  A task's own data still gets to disk by the
+	 * kernel's writeback; fsync/fdatasync of its own files still work. */
+	{ "sync", 0 },
+	{ "syncfs", 0 },
 	{ NULL, 0 },
 };
 
@@ -130,7 +138,7 @@ const char *const seccomp_strict_allow_list[] = {
 	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev",
 	"preadv2", "pwritev2", "open", "openat", "creat", "close", "close_range", "lseek",
 	"dup", "dup2", "dup3", "fcntl", "flock", "pipe", "pipe2", "sendfile", "splice", "tee",
-	"copy_file_range", "fadvise64", "fsync", "fdatasync", "sync", "syncfs",
+	"copy_file_range", "fadvise64", "fsync", "fdatasync",
 	"truncate", "ftruncate", "fallocate", "memfd_create",
 	/* metadata and directories */
 	"stat", "fstat", "lstat", "newfstatat", "statx", "statfs", "fstatfs", "access",

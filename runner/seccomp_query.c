@@ -7,6 +7,7 @@
  * seccomp_profile_denies* queries used by tests and `corral policy check`.
  */
 #include <errno.h>
+#include <linux/falloc.h>
 #include <seccomp.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -83,11 +84,20 @@ static const struct family_rule family_rules[] = {
 	  socketpair_denied_below_max, ARRAY_SIZE(socketpair_denied_below_max) },
 };
 
+/* fallocate modes that reserve disk without growing the file
+ * (FALLOC_FL_KEEP_SIZE, alone or with ZERO_RANGE): RLIMIT_FSIZE does not
+ * bound them, so a task could reserve all of a writable bind's host
+ * filesystem.  KEEP_SIZE with PUNCH_HOLE frees space and stays allowed, as
+ * do mode 0 and the others, which grow the file within RLIMIT_FSIZE. */
+const struct arg_cube fallocate_reserving_modes[1] = {
+	{ FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, FALLOC_FL_KEEP_SIZE },
+};
+
 /* Calls whose arguments the filter checks; never lifted by extra_allow. */
 const char *const argument_checked[] = {
 	"clone", "ioctl", "personality", "socket", "socketpair",
 	"chmod", "fchmod", "fchmodat", "fchmodat2", "open", "openat", "creat",
-	"mkdir", "mkdirat", "mknod", "mknodat", "prlimit64", NULL,
+	"mkdir", "mkdirat", "mknod", "mknodat", "prlimit64", "fallocate", NULL,
 };
 
 /* Whole-syscall denials extra_allow may not lift: their arguments live in

@@ -1,9 +1,11 @@
 /*
  * runner/seccomp_rules.c — building a profile's libseccomp filter: the
  * whole-syscall rules from the verdicts (seccomp_query.c), the argument
- * checks on clone, ioctl, personality, modes and socket families, strict's
- * allowed remainders of those calls as unions of masked comparisons, and
- * the export of the result as classic BPF.
+ * checks on clone, ioctl, personality, modes, socket families, prlimit64 and
+ * fallocate, strict's
+ * allowed remainders of those calls as unions of masked comparisons, the
+ * export of the result as classic BPF, and the raw prefix that makes every
+ * syscall newer than the profiles ENOSYS.
  *
  * libseccomp 2.5.4 has no "not equal under a mask", allows one comparison
  * per argument per rule, and an unconditional ALLOW on a syscall silently
@@ -12,7 +14,11 @@
  * single masked comparisons disjoint from the EPERM rules.
  */
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -366,6 +372,21 @@ static int rules_add_prlimit(struct filter_build *b, int nr)
 	return r;
 }
 
+/* fallocate reserving disk past the file's size (fallocate_reserving_modes)
+ * -> EOPNOTSUPP, what a filesystem answers for a mode it lacks: callers
+ * (posix_fallocate users, rsync --preallocate, databases) go on without. */
+static int rules_add_fallocate(struct filter_build *b, int nr)
+{
+	const struct arg_cube *c = &fallocate_reserving_modes[0];
+	struct scmp_arg_cmp cmp = SCMP_CMP(1, SCMP_CMP_MASKED_EQ, c->mask, c->value);
+	int r = rule_add(b, SCMP_ACT_ERRNO(EOPNOTSUPP), nr, "fallocate", 1, &cmp);
+
+	if (r == 0 && b->profile == JAIL_SECCOMP_STRICT)
+		r = rules_add_remainder(b, nr, "fallocate", 1, fallocate_reserving_modes,
+					ARRAY_SIZE(fallocate_reserving_modes));
+	return r;
+}
+
 static int rules_add_arguments(struct filter_build *b, int nr, const char *name)
 {
 	const struct mode_check *mc = mode_check_find(name);
@@ -381,6 +402,8 @@ static int rules_add_arguments(struct filter_build *b, int nr, const char *name)
 		return rules_add_ioctl(b, nr);
 	if (strcmp(name, "prlimit64") == 0)
 		return rules_add_prlimit(b, nr);
+	if (strcmp(name, "fallocate") == 0)
+		return rules_add_fallocate(b, nr);
 	return rules_add_personality(b, nr);
 }
 
@@ -472,6 +495,77 @@ out:
 	return r;
 }
 
+/*
+ * Syscalls newer than the profiles.  The deny-list can only name what the
+ * installed libseccomp knows, and a syscall added to the kernel later is
+ * allowed by the default profile without anyone having looked at it
+ * (statmount, listmount, the *xattrat calls, open_tree_attr, file_setattr,
+ * mseal, ...).  So every native syscall number above the last one the
+ * profiles were written for returns ENOSYS, as if the kernel were older:
+ * callers fall back to the old calls.  Written in raw BPF ahead of
+ * libseccomp's program (which reloads arch and nr itself; classic BPF jumps
+ * are relative and forward only, so a prefix leaves it intact):
+ *
+ *   0  A = arch
+ *   1  if A != native arch goto 6
+ *   2  A = nr
+ *   3  if A >= 0x40000000 goto 7       (x32: libseccomp kills it)
+ *   4  if A <= LAST_KNOWN goto 7
+ *   5  return ERRNO(ENOSYS)
+ *   6  return KILL_PROCESS             (foreign ABIs, as libseccomp does)
+ *   7  libseccomp's program
+ *
+ * Since Linux 5.1 every architecture numbers new syscalls alike (424 up);
+ * 456 (futex_requeue, Linux 6.7) is the last one our lists consider, on all
+ * the architectures below.  Other architectures (arm's private calls live
+ * at 0x0f0000) get no cap.
+ */
+#define SECCOMP_LAST_KNOWN_NR 456u
+#define SECCOMP_X32_BIT 0x40000000u
+
+#if defined(__x86_64__) && !defined(__ILP32__)
+#define SECCOMP_CAP_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_CAP_ARCH AUDIT_ARCH_AARCH64
+#elif defined(__riscv) && __riscv_xlen == 64
+#define SECCOMP_CAP_ARCH AUDIT_ARCH_RISCV64
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SECCOMP_CAP_ARCH AUDIT_ARCH_PPC64LE
+#endif
+
+static int filter_cap_new_syscalls(struct sock_fprog *prog, struct jail_error *err)
+{
+#ifdef SECCOMP_CAP_ARCH
+	const struct sock_filter prefix[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_CAP_ARCH, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, SECCOMP_X32_BIT, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, SECCOMP_LAST_KNOWN_NR, 0, 2),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	};
+	size_t n = ARRAY_SIZE(prefix);
+	struct sock_filter *insns;
+
+	if (prog->len + n > BPF_MAXINSNS)
+		return jail_error_set(err, E2BIG, "seccomp_compile",
+				      "the filter has too many instructions (%u)", prog->len);
+	insns = malloc((prog->len + n) * sizeof(*insns));
+	if (!insns)
+		return jail_error_set(err, ENOMEM, "seccomp_compile", "allocate the filter");
+	memcpy(insns, prefix, sizeof(prefix));
+	memcpy(insns + n, prog->filter, prog->len * sizeof(*insns));
+	free(prog->filter);
+	prog->filter = insns;
+	prog->len = (unsigned short)(prog->len + n);
+#else
+	(void)prog;
+	(void)err;
+#endif
+	return 0;
+}
+
 /* Compile profile + extras into out->prog.  Extra names must already be
  * validated by the caller (they are re-resolved here anyway). */
 int filter_build(enum jail_seccomp_profile profile, const char *const *extra_allow,
@@ -535,6 +629,8 @@ int filter_build(enum jail_seccomp_profile profile, const char *const *extra_all
 		r = filter_add_list(b, extra_allow, true);
 	if (r == 0)
 		r = filter_export(b->ctx, &out->prog, err);
+	if (r == 0)
+		r = filter_cap_new_syscalls(&out->prog, err);
 out:
 	if (b->ctx)
 		seccomp_release(b->ctx);

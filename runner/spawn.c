@@ -11,11 +11,13 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
+#include <linux/securebits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -124,7 +126,7 @@ static int write_id_maps(pid_t pid, const struct jail_spec *spec, struct jail_er
 	return write_proc_file(pid, "gid_map", map, err);
 }
 
-static pid_t clone_jail(int cgroup_fd, int *pidfd, bool *into_cgroup)
+static pid_t clone_jail_as(int cgroup_fd, int *pidfd, bool *into_cgroup)
 {
 	struct clone_args args;
 	pid_t pid;
@@ -147,6 +149,80 @@ static pid_t clone_jail(int cgroup_fd, int *pidfd, bool *into_cgroup)
 	} else {
 		*into_cgroup = cgroup_fd >= 0;
 	}
+	return pid;
+}
+
+/*
+ * The kernel charges per-user counters (pending signals and POSIX timers,
+ * inotify instances and watches, POSIX message-queue bytes, user namespaces)
+ * at every level of the user-namespace tree: inside the jail to its uid, and
+ * in the host's namespace to the uid that OWNS the jail's user namespace,
+ * which is the effective uid of whoever cloned it.  Cloned by root, every
+ * jail's counters pile onto host root's: one jail could exhaust root's
+ * sigpending or inotify allowance for the whole host.  So the clone runs
+ * with the jail's own host uid as effective uid, on this thread only (the
+ * raw syscall, not glibc's all-threads setresuid), keeping the effective
+ * capabilities the clone needs (CLONE_INTO_CGROUP, the namespaces) with
+ * SECBIT_NO_SETUID_FIXUP; everything is put back right after.
+ */
+struct clone_identity {
+	bool changed;
+	int securebits, pdeathsig, dumpable;
+};
+
+static int clone_identity_enter(uid_t owner, struct clone_identity *saved)
+{
+	saved->changed = false;
+	if (geteuid() != 0 || owner == 0)
+		return 0;
+	saved->securebits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+	saved->dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	if (saved->securebits < 0 || saved->dumpable < 0 ||
+	    prctl(PR_GET_PDEATHSIG, &saved->pdeathsig, 0, 0, 0) < 0)
+		return -errno;
+	if (prctl(PR_SET_SECUREBITS, saved->securebits | SECBIT_NO_SETUID_FIXUP, 0, 0, 0) < 0)
+		return -errno;
+	if (syscall(SYS_setresuid, (uid_t)-1, owner, (uid_t)-1) < 0) {
+		int e = errno;
+
+		prctl(PR_SET_SECUREBITS, saved->securebits, 0, 0, 0);
+		return -e;
+	}
+	saved->changed = true;
+	return 0;
+}
+
+/* Back to euid 0; a change of euid reset the thread's parent-death signal
+ * and the process's dumpable flag: restore both. */
+static void clone_identity_leave(const struct clone_identity *saved)
+{
+	if (!saved->changed)
+		return;
+	if (syscall(SYS_setresuid, (uid_t)-1, (uid_t)0, (uid_t)-1) < 0)
+		abort();  /* cannot happen (the saved uid is 0); never run on as the jail's uid */
+	prctl(PR_SET_SECUREBITS, saved->securebits, 0, 0, 0);
+	prctl(PR_SET_DUMPABLE, saved->dumpable, 0, 0, 0);
+	if (saved->pdeathsig)
+		prctl(PR_SET_PDEATHSIG, saved->pdeathsig, 0, 0, 0);
+}
+
+static pid_t clone_jail(int cgroup_fd, uid_t owner, int *pidfd, bool *into_cgroup)
+{
+	struct clone_identity saved;
+	pid_t pid;
+	int r, e;
+
+	r = clone_identity_enter(owner, &saved);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	pid = clone_jail_as(cgroup_fd, pidfd, into_cgroup);
+	if (pid == 0)
+		return 0;
+	e = errno;
+	clone_identity_leave(&saved);
+	errno = e;
 	return pid;
 }
 
@@ -286,7 +362,7 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 		return r;
 
 	j->t_cgroup = monotonic_us();
-	j->pid = clone_jail(cgroup_dir_fd(j->cgroup), &j->pidfd, &into_cgroup);
+	j->pid = clone_jail(cgroup_dir_fd(j->cgroup), spec->host_uid, &j->pidfd, &into_cgroup);
 	if (j->pid < 0)
 		return jail_error_set(err, errno, "clone3", "clone the jail into new namespaces");
 	if (j->pid == 0) {

@@ -4,7 +4,8 @@
  * It reads its record (runner/init_protocol.h) from the sealed memfd named by
  * argv[1], starts the command (rlimits, its own session, fds 0-2 only, the
  * seccomp filter installed on the way; init itself is not under the filter),
- * copies capped output to the task's files, forwards the host's signals,
+ * copies output to the task's files (capped; a regular file always through
+ * init), forwards the host's signals,
  * reaps zombies, and when the command ends writes the status to the parent
  * (the report pipe, argv[2]) and to the host-side status file.  That file
  * also says when the command may have started ("exec=1", written just
@@ -39,15 +40,24 @@
 #include "runner/init_protocol.h"
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+/* The whole jail's allowance (every process in it has the same uid): queued
+ * signals and POSIX timers, and bytes of POSIX message queues (Linux's
+ * default for a user). */
+#define TASK_SIGPENDING 4096
+#define TASK_MSGQUEUE   819200
 
 static char *const default_env[] = {
 	"PATH=" DEFAULT_PATH, "HOME=/work", "LANG=C.UTF-8", NULL,
 };
 
-/* stdout/stderr copied through init when a byte cap applies */
+/* stdout/stderr copied through init: when a byte cap applies, and always
+ * when the destination is a regular file (a host file must never be the
+ * task's own fd: fallocate(FALLOC_FL_KEEP_SIZE) on it reserves host disk
+ * past RLIMIT_FSIZE, and ftruncate or seeking write where it likes) */
 struct stream {
 	int in;            /* read end of the task's pipe, -1 when closed */
 	int out;           /* the destination file / inherited fd */
+	uint64_t limit;    /* bytes kept: the output cap, else the fsize limit */
 	uint64_t bytes;    /* everything the task wrote */
 	bool truncated;
 };
@@ -151,6 +161,11 @@ static void task_start(const struct init_config *cfg, int exec_fd, int out_fd, i
 	set_limit(exec_fd, RLIMIT_NOFILE, cfg->rlimit_nofile, "RLIMIT_NOFILE");
 	set_limit(exec_fd, RLIMIT_FSIZE, cfg->rlimit_fsize, "RLIMIT_FSIZE");
 	set_limit(exec_fd, RLIMIT_STACK, cfg->rlimit_stack, "RLIMIT_STACK");
+	/* per jail (its user namespace is owned by its own host uid, so the
+	 * kernel counts these for the jail's uid alone): pending signals and
+	 * POSIX timers, POSIX message-queue bytes */
+	set_limit(exec_fd, RLIMIT_SIGPENDING, TASK_SIGPENDING, "RLIMIT_SIGPENDING");
+	set_limit(exec_fd, RLIMIT_MSGQUEUE, TASK_MSGQUEUE, "RLIMIT_MSGQUEUE");
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGXFSZ, SIG_DFL);
 	sigemptyset(&none);
@@ -191,8 +206,9 @@ static pid_t start_task(const struct init_config *cfg, const int exec_pipe[2], i
 	return clone(task_entry, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
 }
 
-static void stream_copy(struct stream *s, uint64_t limit, bool *limit_hit)
+static void stream_copy(struct stream *s, bool *limit_hit)
 {
+	uint64_t limit = s->limit;
 	char buf[65536];
 	ssize_t n = read(s->in, buf, sizeof(buf));
 
@@ -218,6 +234,24 @@ static void stream_copy(struct stream *s, uint64_t limit, bool *limit_hit)
 		}
 	}
 	s->bytes += (uint64_t)n;
+}
+
+/* Forward only what the host sent: kill()/pidfd_send_signal() from outside
+ * the jail's pid namespace shows sender pid 0 with SI_USER (the runner's
+ * jail_signal), the kernel's own signals SI_KERNEL.  A task can queue pid 1
+ * a signal with any si_pid it likes through rt_sigqueueinfo, but only with
+ * a negative si_code (SI_QUEUE, ...): the kernel refuses si_code >= 0 from
+ * a process to another, so those are never forwarded. */
+static bool sent_by_host(const struct signalfd_siginfo *si)
+{
+	return si->ssi_pid == 0 && (si->ssi_code == SI_USER || si->ssi_code == SI_KERNEL);
+}
+
+static bool is_regular_file(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static void write_status_file(int fd, const struct report *rec)
@@ -333,7 +367,7 @@ int main(int argc, char **argv)
 	struct stream streams[2];
 	int exec_pipe[2], pipes[2][2] = { { -1, -1 }, { -1, -1 } };
 	struct report done = { .kind = REPORT_STARTED };
-	bool capped, limit_hit = false, task_done = false;
+	bool capped, copied[2], limit_hit = false, task_done = false;
 	int record_fd, report_fd;
 	sigset_t mask;
 	pid_t task;
@@ -352,8 +386,13 @@ int main(int argc, char **argv)
 	set_cloexec(&cfg);
 	check_no_capabilities(cfg.report_fd);
 	capped = cfg.output_limit > 0;
-	streams[0] = (struct stream){ -1, cfg.stdout_fd, 0, false };
-	streams[1] = (struct stream){ -1, cfg.stderr_fd, 0, false };
+	streams[0] = (struct stream){ -1, cfg.stdout_fd, 0, 0, false };
+	streams[1] = (struct stream){ -1, cfg.stderr_fd, 0, 0, false };
+	for (int i = 0; i < 2; i++) {
+		copied[i] = capped || is_regular_file(streams[i].out);
+		streams[i].limit = capped ? cfg.output_limit
+			: cfg.rlimit_fsize ? cfg.rlimit_fsize : UINT64_MAX;
+	}
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -372,12 +411,13 @@ int main(int argc, char **argv)
 		fail(cfg.report_fd, errno, "init", "create signalfd");
 	if (pipe2(exec_pipe, O_CLOEXEC) < 0)
 		fail(cfg.report_fd, errno, "init", "create the exec pipe");
-	if (capped && (pipe2(pipes[0], O_CLOEXEC) < 0 || pipe2(pipes[1], O_CLOEXEC) < 0))
-		fail(cfg.report_fd, errno, "init", "create output pipes");
+	for (int i = 0; i < 2; i++)
+		if (copied[i] && pipe2(pipes[i], O_CLOEXEC) < 0)
+			fail(cfg.report_fd, errno, "init", "create output pipes");
 
 	mark_exec(cfg.status_fd, "exec=1\n");
-	task = start_task(&cfg, exec_pipe, capped ? pipes[0][1] : cfg.stdout_fd,
-			  capped ? pipes[1][1] : cfg.stderr_fd);
+	task = start_task(&cfg, exec_pipe, copied[0] ? pipes[0][1] : cfg.stdout_fd,
+			  copied[1] ? pipes[1][1] : cfg.stderr_fd);
 	if (task < 0) {
 		int e = errno;
 		char line[48];
@@ -388,8 +428,8 @@ int main(int argc, char **argv)
 	}
 	close(exec_pipe[1]);
 	wait_for_exec(&cfg, exec_pipe[0], task);
-	if (capped) {
-		for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++) {
+		if (copied[i]) {
 			close(pipes[i][1]);
 			streams[i].in = pipes[i][0];
 		}
@@ -409,11 +449,10 @@ int main(int argc, char **argv)
 			break;
 		for (int i = 0; i < 2; i++)
 			if (streams[i].in >= 0 && (pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
-				stream_copy(&streams[i], cfg.output_limit, &limit_hit);
+				stream_copy(&streams[i], &limit_hit);
 		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo != SIGCHLD) {
-				/* only signals from outside the jail (sender pid 0 here) */
-				if (si.ssi_pid == 0)
+				if (sent_by_host(&si))
 					kill(-1, (int)si.ssi_signo);
 				continue;
 			}
@@ -440,7 +479,7 @@ int main(int argc, char **argv)
 
 			if (poll(&p, 1, 0) <= 0)
 				break;
-			stream_copy(&streams[i], cfg.output_limit, &limit_hit);
+			stream_copy(&streams[i], &limit_hit);
 		}
 	}
 	done.kind = REPORT_DONE;
