@@ -290,6 +290,17 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 		log_error("create state dir %s: %s", d->state_dir, strerror(errno));
 		return -errno;
 	}
+	snprintf(path, sizeof(path), "%s", d->socket_path);
+	if (strrchr(path, '/') && strrchr(path, '/') != path) {
+		*strrchr(path, '/') = '\0';
+		if (make_dirs(path, 0755) < 0) {
+			log_error("create socket directory %s: %s", path, strerror(errno));
+			return -errno;
+		}
+	}
+	r = start_checks_run(d);
+	if (r < 0)
+		return r;
 	r = lock_state_dir(d);
 	if (r < 0)
 		return r;

@@ -50,6 +50,8 @@ static void identify(struct daemon *d, struct client *c)
 {
 	int r = caller_identify(&c->caller, d->policy);
 
+	if (c->caller.unknown)
+		return;  /* no tenant: ops_handle answers forbidden */
 	if (r < 0)
 		log_warning_errno(r, "uid %u (pid %d): cannot read every group; group rules "
 				  "see only those read", (unsigned)c->caller.uid, (int)c->caller.pid);
@@ -108,6 +110,9 @@ static int add_client(struct daemon *d, int fd, const struct ucred *cred)
 	c->sink = sink;
 	n_clients++;
 	identify(d, c);
+	if (c->caller.unknown)  /* every request is answered forbidden (ops_handle) */
+		log_notice("uid %u (pid %d) has no passwd entry: its requests are refused",
+			   (unsigned)c->caller.uid, (int)c->caller.pid);
 	if (daemon_epoll_add(d, fd, EPOLLIN | EPOLLRDHUP, c) < 0) {
 		int r = -errno;
 
