@@ -226,6 +226,11 @@ int start_checks_run(const struct daemon *d);
 void transport_unix_accept(struct daemon *d);
 void transport_unix_event(struct daemon *d, struct client *c, uint32_t events);
 void transport_unix_flush_all(struct daemon *d);
+/* Connections with requests left for a later turn (round robin): the loop
+ * must not sleep while this is true. */
+bool transport_unix_has_backlog(const struct daemon *d);
+/* One more turn: up to a few requests of every connection with some left. */
+void transport_unix_serve_backlog(struct daemon *d);
 /* After a policy reload: operator rights, access and tenant of every open
  * connection are worked out again. */
 void transport_unix_reidentify_all(struct daemon *d);
