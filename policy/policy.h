@@ -88,7 +88,7 @@ struct policy_supervisor {
 	uint64_t drain_timeout_ms;      /* on shutdown, wait this long for tasks; default 30000 */
 	uint64_t kill_grace_ms;         /* SIGTERM -> cgroup.kill delay; default 2000 */
 	enum policy_on_restart on_restart;  /* default adopt */
-	uint32_t uid_first, uid_last;   /* host uids for jails; default 100000-165535 */
+	uint32_t uid_first, uid_last;   /* host uids for jails; default 700000000-700065535 */
 };
 
 /* Always non-NULL: the file's values over the defaults. */

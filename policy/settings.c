@@ -51,8 +51,10 @@ void settings_defaults(struct policy *p)
 	sv->drain_timeout_ms = 30000;
 	sv->kill_grace_ms = 2000;
 	sv->on_restart = POLICY_RESTART_ADOPT;
-	sv->uid_first = 100000;
-	sv->uid_last = 165535;
+	/* above SUB_UID_MAX/SUB_GID_MAX of shadow's login.defs (600100000):
+	 * useradd never hands these out as subordinate ids */
+	sv->uid_first = 700000000;
+	sv->uid_last = 700065535;
 
 	p->operators = (struct access_entry *)&root;  /* never written through */
 	p->n_operators = 1;
@@ -101,7 +103,7 @@ static void set_uid_range(struct loader *ld, const struct raw_entry *e, struct p
 	    (size_t)used != strlen(e->value) || e->value[0] == '-' || e->value[0] == '+' ||
 	    strchr(e->value, ' ')) {
 		errors_add(ld->errors, e->file, e->line, e->key,
-			   "'%s' is not a uid range; write FIRST-LAST, e.g. 100000-165535", e->value);
+			   "'%s' is not a uid range; write FIRST-LAST, e.g. 700000000-700065535", e->value);
 		return;
 	}
 	if (first < UID_RANGE_MIN || last > UID_RANGE_MAX || first > last) {

@@ -38,7 +38,7 @@ rule supervisor/jailspec supervisor/common/ supervisor/jailspec/ policy/ runner/
 # doctor/ reads the host's files and tries one jail through the runner
 rule supervisor/doctor supervisor/common/ supervisor/doctor/ runner/jail.h
 rule supervisor/corrald supervisor/corrald/ supervisor/common/ supervisor/api/ supervisor/store/ \
-	supervisor/sched/ supervisor/jailspec/ policy/ runner/
+	supervisor/sched/ supervisor/jailspec/ supervisor/doctor/doctor.h policy/ runner/
 # the client knows task states by name (store/task_state.h), nothing else of the
 # store; `corral doctor` uses doctor/'s public header
 rule supervisor/corral supervisor/corral/ supervisor/common/ supervisor/api/ supervisor/store/task_state.h \

@@ -1,6 +1,8 @@
 /*
  * supervisor/common/log.c — see log.h.  One write(2) per line so lines from a
- * crashing daemon are never interleaved.
+ * crashing daemon are never interleaved.  The message's control characters
+ * are escaped (escape.h): a tenant's argv or name in a message can never end
+ * the line and forge another with its own <N> priority.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "supervisor/common/escape.h"
 #include "supervisor/common/log.h"
 
 static enum log_level max_level = LOG_LEVEL_INFO;
@@ -20,7 +23,7 @@ void log_set_level(enum log_level level)
 __attribute__((format(printf, 3, 0)))
 static void log_vline(enum log_level level, const char *prefix, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char line[2048], message[2048];
 	int n;
 
 	if (level > max_level)
@@ -28,7 +31,8 @@ static void log_vline(enum log_level level, const char *prefix, const char *fmt,
 	n = snprintf(line, sizeof(line), "<%d>%s", (int)level, prefix);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
-	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	escape_control(message, line + n, sizeof(line) - (size_t)n);
 	n = (int)strlen(line);
 	if ((size_t)n >= sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "supervisor/common/escape.h"
 #include "supervisor/corral/commands.h"
 
 /* Send op with fields; 0 and *resp on an ok response, else the exit code
@@ -41,7 +42,10 @@ static int request(struct connection *c, enum api_op op, json_t *fields, bool js
 		free(text);
 	}
 	if (connection_response_error(*resp, &code, &message)) {
-		fprintf(err, "corral: %s: %s\n", code, message);
+		char *safe_message = escape_control_dup(message ? message : "");
+
+		fprintf(err, "corral: %s: %s\n", code, safe_message ? safe_message : "?");
+		free(safe_message);
 		r = format_error_exit_code(code);
 		json_decref(*resp);
 		*resp = NULL;

@@ -3,12 +3,17 @@
  * as key/value blocks, aligned tables for list, queue and usage, UTC
  * times, CPU in seconds and hours; and the exit code a task ends with.
  * Everything writes to a FILE * given by the caller (tests use memory).
+ * Every string from the daemon is another tenant's text as far as the
+ * terminal knows: control characters are escaped (common/escape.h), so a
+ * task's argv or message cannot send ESC, BEL or CR to an operator's
+ * terminal or fake rows; --json output stays exact.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "supervisor/common/escape.h"
 #include "supervisor/corral/commands.h"
 
 /* ---- exit codes --------------------------------------------------------- */
@@ -24,9 +29,23 @@ static const struct {
 	{ "shutdown", CLI_EXIT_SUPERVISOR_LOST },
 };
 
+/* A string member, safe to print: as is, or (when it holds control
+ * characters) escaped into one of a few buffers reused in turn, enough for
+ * every string of one printed line or row. */
+#define ESCAPED_SLOTS 16
 static const char *str_field(json_t *obj, const char *key)
 {
-	return json_string_value(json_object_get(obj, key));
+	static char *escaped[ESCAPED_SLOTS];
+	static unsigned next;
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	if (!s || !escape_control_needed(s))
+		return s;
+	free(escaped[next]);
+	escaped[next] = escape_control_dup(s);
+	s = escaped[next] ? escaped[next] : "?";
+	next = (next + 1) % ESCAPED_SLOTS;
+	return s;
 }
 
 static int64_t int_field(json_t *obj, const char *key)
@@ -119,7 +138,21 @@ static char *argv_text(json_t *argv)
 			s = "?";
 		if (i)
 			fputc(' ', f);
-		if (*s && !s[strcspn(s, " \t\n'\"\\$`*?;&|<>()!#~")]) {
+		if (escape_control_needed(s)) {
+			/* bash's $'...' with \xNN: visible, and pastes back exactly */
+			fputs("$'", f);
+			for (; *s; s++) {
+				unsigned char ch = (unsigned char)*s;
+
+				if (ch < 0x20 || ch == 0x7f || ch >= 0x80)
+					fprintf(f, "\\x%02x", ch);
+				else if (ch == '\'' || ch == '\\')
+					fprintf(f, "\\%c", ch);
+				else
+					fputc(ch, f);
+			}
+			fputc('\'', f);
+		} else if (*s && !s[strcspn(s, " \t\n'\"\\$`*?;&|<>()!#~")]) {
 			fputs(s, f);
 		} else {
 			fputc('\'', f);

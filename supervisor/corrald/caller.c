@@ -28,7 +28,7 @@ void caller_clear(struct caller *c)
 	free(c->user);
 	free(c->tenant);
 	c->user = c->tenant = NULL;
-	c->operator_ = c->allowed = false;
+	c->operator_ = c->allowed = c->unknown = false;
 }
 
 /* getpwuid_r / getgrgid_r with a buffer that grows on ERANGE: the entry's
@@ -123,17 +123,29 @@ int caller_identify(struct caller *c, const struct policy *policy)
 
 	free(c->user);
 	c->user = user_name(c->uid, &pw_gid);
-	if (c->user) {
-		r = caller_group_ids(c->user, pw_gid, &gids, &n_gids);
-	} else {
+	c->unknown = false;
+	if (!c->user) {
+		/* No passwd entry: a subordinate uid (newuidmap) or a deleted
+		 * user.  Such a uid must not mint a tenant of its own ("uid<N>"
+		 * on the [default] plan): one user with 65536 subordinate uids
+		 * would be 65536 tenants, each with its own budget. */
 		char num[32];
 
 		snprintf(num, sizeof(num), "uid%u", (unsigned)c->uid);
 		c->user = strdup(num);
+		if (!c->user)
+			return -ENOMEM;
+		free(c->tenant);
+		c->tenant = NULL;
+		c->operator_ = c->allowed = false;
+		c->unknown = true;
+		return -ENOENT;
 	}
-	if (!c->user)
-		return -ENOMEM;
-	primary = group_name(c->gid);
+	r = caller_group_ids(c->user, pw_gid, &gids, &n_gids);
+	/* The tenant of tenant_from = group is the passwd primary group, never
+	 * the connection's effective gid: `sg OTHERGROUP corral submit` would
+	 * bill any group the user is in. */
+	primary = group_name(pw_gid);
 	/* group names for the operator and access rules; NULL-terminated */
 	names = calloc(n_gids + 1, sizeof(*names));
 	if (!names)

@@ -3,6 +3,7 @@
  * the daemon):
  *   daemon.c          start-up, the epoll loop, signals, timers, the store batch
  *   caller.c          who is calling: uid -> user, tenant, operator, access
+ *   start_checks.c    what corrald refuses to start with (uids, dirs' owners)
  *   transport_unix.c  the Unix socket: frames lines, one caller per connection
  *   ops.c             the operations' dispatch (from api/api_ops.c's table),
  *                     reply sinks, status, list, queue, cancel, usage, ...
@@ -49,10 +50,11 @@ struct caller {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
-	char *user;                    /* Unix user name, or "uid<N>" */
-	char *tenant;                  /* the tenant it acts as */
+	char *user;                    /* Unix user name, or "uid<N>" when unknown */
+	char *tenant;                  /* the tenant it acts as (NULL when unknown) */
 	bool operator_;                /* policy [access] operators */
 	bool allowed;                  /* may use corral at all (policy [access]) */
+	bool unknown;                  /* the uid has no passwd entry: refused */
 };
 
 /* Where an operation's replies go: a transport's connection (or, for HTTP,
@@ -197,9 +199,12 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 		const struct daemon_clock *clock);
 
 /* caller.c */
-/* Name, groups, tenant, operator and access of c->uid/c->gid under policy
- * (again after a reload).  0, or -errno when something could not be read
- * (c is still filled with what could: a caller without groups). */
+/* Name, groups, tenant, operator and access of c->uid under policy (again
+ * after a reload); the tenant_from = group tenant is the passwd primary
+ * group, not c->gid.  0, -ENOENT when the uid has no passwd entry (then
+ * c->unknown is set and there is no tenant: ops_handle refuses it), or
+ * another -errno when something could not be read (c is still filled with
+ * what could: a caller without groups). */
 int caller_identify(struct caller *c, const struct policy *policy);
 /* Every group id of user (primary included), however many: *gids is
  * malloc'd.  0, -ENOMEM, or -E2BIG when the count keeps changing. */
@@ -210,10 +215,22 @@ void caller_decide(struct caller *c, const struct policy *policy, const char *co
 		   const char *primary_group);
 void caller_clear(struct caller *c);
 
+/* start_checks.c */
+/* Before corrald opens anything: the uid range against the host's users
+ * and subordinate ids, the state, tasks and socket dirs (and parents)
+ * owned and writable by root only.  Every problem is logged with its fix;
+ * 0, or -EPERM when corrald must not start. */
+int start_checks_run(const struct daemon *d);
+
 /* transport_unix.c */
 void transport_unix_accept(struct daemon *d);
 void transport_unix_event(struct daemon *d, struct client *c, uint32_t events);
 void transport_unix_flush_all(struct daemon *d);
+/* Connections with requests left for a later turn (round robin): the loop
+ * must not sleep while this is true. */
+bool transport_unix_has_backlog(const struct daemon *d);
+/* One more turn: up to a few requests of every connection with some left. */
+void transport_unix_serve_backlog(struct daemon *d);
 /* After a policy reload: operator rights, access and tenant of every open
  * connection are worked out again. */
 void transport_unix_reidentify_all(struct daemon *d);

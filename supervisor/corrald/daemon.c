@@ -290,6 +290,17 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 		log_error("create state dir %s: %s", d->state_dir, strerror(errno));
 		return -errno;
 	}
+	snprintf(path, sizeof(path), "%s", d->socket_path);
+	if (strrchr(path, '/') && strrchr(path, '/') != path) {
+		*strrchr(path, '/') = '\0';
+		if (make_dirs(path, 0755) < 0) {
+			log_error("create socket directory %s: %s", path, strerror(errno));
+			return -errno;
+		}
+	}
+	r = start_checks_run(d);
+	if (r < 0)
+		return r;
 	r = lock_state_dir(d);
 	if (r < 0)
 		return r;
@@ -527,7 +538,9 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 	for (;;) {
 		struct epoll_event events[64];
 		/* more tasks to start: look at events, but do not sleep */
-		int n = epoll_wait(d.epfd, events, 64, dispatch_wait_ms(&d));
+		/* requests left from the last turn: look at events, do not sleep */
+		int n = epoll_wait(d.epfd, events, 64,
+				   transport_unix_has_backlog(&d) ? 0 : dispatch_wait_ms(&d));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -559,6 +572,7 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 				break;
 			}
 		}
+		transport_unix_serve_backlog(&d);
 		finish_iteration(&d);
 		if (d.shutting_down && (d.running_count == 0 || daemon_mono_us() >= d.drain_deadline_mono_us))
 			break;

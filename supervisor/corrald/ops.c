@@ -454,6 +454,13 @@ void ops_handle(struct daemon *d, const struct caller *c, const struct api_reque
 {
 	const struct api_op_info *op = api_ops_get(req->op);
 
+	if (c->unknown || !c->tenant) {
+		ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN,
+				"uid %u has no passwd entry: corrald serves only users the host knows "
+				"(a subordinate or deleted uid is no tenant)",
+				(unsigned)c->uid);
+		return;
+	}
 	if (!c->allowed) {
 		ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN,
 				"user %s may not use corral (policy [access])", c->tenant);

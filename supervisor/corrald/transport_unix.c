@@ -25,6 +25,18 @@
 #define MAX_CLIENTS 4096
 #define MAX_CLIENTS_PER_UID 64   /* one user cannot take every connection (operators: root too) */
 #define MAX_OUTPUT (16u << 20)   /* a client that does not read its answers is dropped */
+/* Fairness (issue 16): each connection has at most REQUESTS_PER_TURN
+ * requests handled per loop turn, round robin over the connections with
+ * complete lines waiting; the rest stay buffered (and the socket unread).
+ * A connection whose unread answers pass CONN_OUTPUT_SOFT, or whose uid's
+ * unread answers over all its connections pass UID_OUTPUT_SOFT, has no
+ * request handled until its client reads; a uid whose unread answers would
+ * pass UID_OUTPUT_MAX (parked answers: wait, logs --follow) loses the
+ * connection that would. */
+#define REQUESTS_PER_TURN 4
+#define CONN_OUTPUT_SOFT (1u << 20)
+#define UID_OUTPUT_SOFT (8u << 20)
+#define UID_OUTPUT_MAX (64u << 20)
 
 struct client {
 	int ep_kind;                 /* EP_CLIENT: first member */
@@ -38,7 +50,9 @@ struct client {
 	char *out;
 	size_t out_len, out_off, out_cap;
 	bool dead;
-	bool want_write;
+	bool eof;                    /* the peer shut its side: answer what is buffered, then close */
+	bool backlog;                /* complete lines wait in `in` for a later turn */
+	uint32_t ep_events;          /* what epoll watches now */
 	struct daemon *daemon;       /* for the sink's send */
 };
 
@@ -50,6 +64,8 @@ static void identify(struct daemon *d, struct client *c)
 {
 	int r = caller_identify(&c->caller, d->policy);
 
+	if (c->caller.unknown)
+		return;  /* no tenant: ops_handle answers forbidden */
 	if (r < 0)
 		log_warning_errno(r, "uid %u (pid %d): cannot read every group; group rules "
 				  "see only those read", (unsigned)c->caller.uid, (int)c->caller.pid);
@@ -81,6 +97,24 @@ static size_t clients_of_uid(const struct daemon *d, uid_t uid)
 	return n;
 }
 
+/* Answers not yet read by uid's clients, over all its connections. */
+static size_t unsent_of_uid(const struct daemon *d, uid_t uid)
+{
+	size_t n = 0;
+
+	for (const struct client *c = d->clients; c; c = c->next)
+		if (!c->dead && c->caller.uid == uid)
+			n += c->out_len - c->out_off;
+	return n;
+}
+
+/* No request of c is handled until its client reads some answers. */
+static bool throttled(const struct daemon *d, const struct client *c)
+{
+	return c->out_len - c->out_off > CONN_OUTPUT_SOFT ||
+	       unsent_of_uid(d, c->caller.uid) > UID_OUTPUT_SOFT;
+}
+
 static void free_client(struct client *c);
 
 /* A connection accepted from cred's process (takes fd). */
@@ -108,7 +142,11 @@ static int add_client(struct daemon *d, int fd, const struct ucred *cred)
 	c->sink = sink;
 	n_clients++;
 	identify(d, c);
-	if (daemon_epoll_add(d, fd, EPOLLIN | EPOLLRDHUP, c) < 0) {
+	if (c->caller.unknown)  /* every request is answered forbidden (ops_handle) */
+		log_notice("uid %u (pid %d) has no passwd entry: its requests are refused",
+			   (unsigned)c->caller.uid, (int)c->caller.pid);
+	c->ep_events = EPOLLIN | EPOLLRDHUP;
+	if (daemon_epoll_add(d, fd, c->ep_events, c) < 0) {
 		int r = -errno;
 
 		free_client(c);
@@ -178,8 +216,10 @@ static void client_queue_line(struct daemon *d, struct client *c, char *line)
 		return;
 	}
 	len = strlen(line);
-	if (c->out_len - c->out_off + len > MAX_OUTPUT) {
-		log_warning("client pid %d does not read its answers; dropping it", (int)c->caller.pid);
+	if (c->out_len - c->out_off + len > MAX_OUTPUT ||
+	    unsent_of_uid(d, c->caller.uid) + len > UID_OUTPUT_MAX) {
+		log_warning("client pid %d (uid %u) does not read its answers; dropping it",
+			    (int)c->caller.pid, (unsigned)c->caller.uid);
 		free(line);
 		kill_client(d, c);
 		return;
@@ -206,7 +246,8 @@ static void client_queue_line(struct daemon *d, struct client *c, char *line)
 	free(line);
 }
 
-static void handle_line(struct daemon *d, struct client *c, const char *line, size_t len)
+/* false for an empty line (nothing to do: it does not count as a request) */
+static bool handle_line(struct daemon *d, struct client *c, const char *line, size_t len)
 {
 	struct api_request req;
 	enum api_error_code code = API_ERR_NONE;
@@ -215,29 +256,72 @@ static void handle_line(struct daemon *d, struct client *c, const char *line, si
 	while (len && line[len - 1] == '\r')
 		len--;
 	if (len == 0)
-		return;
+		return false;
 	memset(&req, 0, sizeof(req));
 	if (api_request_parse(line, len, &req, &code, &err) < 0) {
 		ops_reply(c->sink, api_response_error(req.tag_json, code ? code : API_ERR_BAD_REQUEST,
 						      err.message));
 		api_request_free(&req);
-		return;
+		return true;
 	}
 	ops_handle(d, &c->caller, &req, c->sink);
 	api_request_free(&req);
+	return true;
 }
 
-/* Read what the client sent and handle every complete line.  At most
- * READ_BUDGET bytes per event, so one flooding client cannot hold the loop
- * (the rest stays in the socket; epoll reports it again). */
+/* Handle up to max complete lines buffered in c->in (fewer when c becomes
+ * throttled); c->backlog says whether complete lines are left. */
+static void handle_lines(struct daemon *d, struct client *c, unsigned max)
+{
+	size_t start = 0;
+	char *nl;
+	unsigned handled = 0;
+
+	while (!c->dead && (nl = memchr(c->in + start, '\n', c->in_len - start)) != NULL) {
+		size_t len = (size_t)(nl - (c->in + start));
+
+		if (handled >= max || throttled(d, c))
+			break;
+		if (c->skipping) {
+			c->skipping = false;
+		} else if (handle_line(d, c, c->in + start, len)) {
+			handled++;
+		}
+		start += len + 1;
+	}
+	if (c->dead)
+		return;
+	if (start) {
+		memmove(c->in, c->in + start, c->in_len - start);
+		c->in_len -= start;
+	}
+	c->backlog = memchr(c->in, '\n', c->in_len) != NULL;
+	if (c->in_len > API_MAX_LINE && !c->backlog) {
+		if (!c->skipping)
+			ops_reply_error(c->sink, NULL, API_ERR_TOO_LARGE,
+					"request line longer than %u bytes", API_MAX_LINE);
+		c->skipping = true;
+		c->in_len = 0;
+	}
+	/* keep the buffer from staying huge after one large line */
+	if (c->in_len == 0 && c->in_cap > 4 * READ_CHUNK) {
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = 0;
+	}
+	if (c->eof && !c->backlog)
+		kill_client(d, c);
+}
+
+/* Read what the client sent, at most READ_BUDGET bytes per event, and
+ * handle up to REQUESTS_PER_TURN lines; nothing more is read while lines
+ * wait (the socket keeps the rest: the sender blocks, not corrald). */
 #define READ_BUDGET (4 * READ_CHUNK)
 
 static void read_input(struct daemon *d, struct client *c)
 {
-	for (size_t budget = READ_BUDGET; budget > 0;) {
-		size_t start = 0;
+	for (size_t budget = READ_BUDGET; budget > 0 && !c->backlog && !c->eof;) {
 		ssize_t n;
-		char *nl;
 
 		if (c->in_cap - c->in_len < READ_CHUNK) {
 			size_t cap = c->in_cap ? c->in_cap * 2 : READ_CHUNK * 2;
@@ -252,46 +336,39 @@ static void read_input(struct daemon *d, struct client *c)
 		}
 		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
 		if (n == 0) {
-			kill_client(d, c);
-			return;
+			c->eof = true;
+			break;
 		}
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				kill_client(d, c);
-			return;
+			if (errno == EAGAIN || c->dead)
+				break;
+			continue;
 		}
 		c->in_len += (size_t)n;
 		budget = (size_t)n < budget ? budget - (size_t)n : 0;
-		/* every complete line; the rest moves to the front once */
-		while ((nl = memchr(c->in + start, '\n', c->in_len - start)) != NULL) {
-			size_t len = (size_t)(nl - (c->in + start));
-
-			if (c->skipping)
-				c->skipping = false;
-			else
-				handle_line(d, c, c->in + start, len);
-			start += len + 1;
-			if (c->dead)
-				return;
-		}
-		if (start) {
-			memmove(c->in, c->in + start, c->in_len - start);
-			c->in_len -= start;
-		}
-		if (c->in_len > API_MAX_LINE) {
-			if (!c->skipping)
-				ops_reply_error(c->sink, NULL, API_ERR_TOO_LARGE,
-						"request line longer than %u bytes", API_MAX_LINE);
-			c->skipping = true;
-			c->in_len = 0;
-		}
-		/* keep the buffer from staying huge after one large line */
-		if (c->in_len == 0 && c->in_cap > 4 * READ_CHUNK) {
-			free(c->in);
-			c->in = NULL;
-			c->in_cap = 0;
-		}
+		c->backlog = memchr(c->in + c->in_len - (size_t)n, '\n', (size_t)n) != NULL || c->backlog;
+		if (c->in_len > API_MAX_LINE)
+			break;
 	}
+	if (!c->dead)
+		handle_lines(d, c, REQUESTS_PER_TURN);
+}
+
+bool transport_unix_has_backlog(const struct daemon *d)
+{
+	for (const struct client *c = d->clients; c; c = c->next)
+		if (!c->dead && c->backlog && !throttled(d, c))
+			return true;
+	return false;
+}
+
+void transport_unix_serve_backlog(struct daemon *d)
+{
+	for (struct client *c = d->clients; c; c = c->next)
+		if (!c->dead && c->backlog)
+			handle_lines(d, c, REQUESTS_PER_TURN);
 }
 
 static void write_output(struct daemon *d, struct client *c)
@@ -317,8 +394,12 @@ void transport_unix_event(struct daemon *d, struct client *c, uint32_t events)
 		return;
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		read_input(d, c);
-	if (!c->dead && (events & EPOLLOUT))
+	if (!c->dead && (events & EPOLLOUT)) {
 		write_output(d, c);
+		/* answers were read: a throttled client may go on */
+		if (!c->dead && c->backlog)
+			handle_lines(d, c, REQUESTS_PER_TURN);
+	}
 }
 
 /* The sink may live on (a pending submit's reference): it forgets us. */
@@ -349,13 +430,15 @@ void transport_unix_flush_all(struct daemon *d)
 			free_client(c);
 			continue;
 		}
-		bool pending = c->out_off < c->out_len;
-		if (pending != c->want_write) {
-			struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (pending ? EPOLLOUT : 0),
-						  .data.ptr = c };
+		/* read only when its lines are all handled: a backlog or a
+		 * throttled client leaves its bytes in the socket */
+		uint32_t want = (c->eof ? 0 : EPOLLRDHUP) | (c->out_off < c->out_len ? EPOLLOUT : 0) |
+				(c->backlog || c->eof ? 0 : EPOLLIN);
+		if (want != c->ep_events) {
+			struct epoll_event ev = { .events = want, .data.ptr = c };
 
 			epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
-			c->want_write = pending;
+			c->ep_events = want;
 		}
 		pp = &c->next;
 	}

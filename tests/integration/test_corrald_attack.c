@@ -338,13 +338,13 @@ static void test_policy_reload_revokes_rights_of_open_connections(void **state)
 	root_task = corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"]");
 	assert_true(root_task > 0);
 	op_fd = corrald_connect_as(&daemon_, OTHER, OTHER);
-	user_fd = corrald_connect_as(&daemon_, OTHER + 1, OTHER + 1);
+	user_fd = corrald_connect_as(&daemon_, CORRALD_TEST_SECOND_UID, CORRALD_TEST_SECOND_UID);
 	assert_true(op_fd >= 0 && user_fd >= 0);
 	snprintf(body, sizeof(body), "{\"op\":\"status\",\"id\":%lld}", (long long)root_task);
 	assert_ok(call_raw(op_fd, body));          /* an operator today */
 	assert_ok(call_raw(user_fd, "{\"op\":\"ping\"}"));
 
-	/* uid4300001 is no operator any more, uid4300002 may not use corral */
+	/* nobody is no operator any more, daemon may not use corral */
 	assert_int_equal(corrald_write_policy(&daemon_, SUPERVISOR_BASE "max_running = 8\n",
 					      "[access]\noperators = root\nusers = root " CORRALD_TEST_OTHER_TENANT "\n"
 					      "[plan free]\nmax_concurrent = 2\n[default]\nplan = free\n"), 0);

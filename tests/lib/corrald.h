@@ -18,9 +18,15 @@
 
 /* Host uids the tests' jails use (distinct from test_host_uid()'s range). */
 #define CORRALD_TEST_UID_FIRST 4200000u
-/* An unused uid with no passwd entry: corrald names it "uid4300001". */
-#define CORRALD_TEST_OTHER_UID 4300001u
-#define CORRALD_TEST_OTHER_TENANT "uid4300001"
+/* Another local user (Debian's nobody): its tenant is its name.  corrald
+ * refuses uids without a passwd entry, so the tests' other callers are
+ * real users: nobody, and daemon (uid 1) where a second one is needed. */
+#define CORRALD_TEST_OTHER_UID 65534u
+#define CORRALD_TEST_OTHER_TENANT "nobody"
+#define CORRALD_TEST_SECOND_UID 1u
+#define CORRALD_TEST_SECOND_TENANT "daemon"
+/* An unused uid with no passwd entry (corrald refuses it). */
+#define CORRALD_TEST_UNKNOWN_UID 4300001u
 
 struct corrald {
 	pid_t pid;                 /* 0 = not running */

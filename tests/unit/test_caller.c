@@ -153,16 +153,35 @@ static void test_tenant_is_the_primary_group_with_tenant_from_group(void **state
 	caller_clear(&c);
 }
 
-static void test_unknown_uid_is_named_by_number_and_has_no_groups(void **state)
+/* A uid without a passwd entry is named by number for the logs, but is no
+ * tenant and may not use corral (issue 16: no tenants minted from
+ * subordinate uids). */
+static void test_unknown_uid_is_refused_and_mints_no_tenant(void **state)
 {
 	struct policy *p = load_ok("[access]\noperators = root @team0\n");
 	struct caller c = { .uid = 4242, .gid = 4242 };
 
 	(void)state;
-	assert_int_equal(caller_identify(&c, p), 0);
+	assert_int_equal(caller_identify(&c, p), -ENOENT);
+	assert_true(c.unknown);
 	assert_string_equal(c.user, "uid4242");
-	assert_string_equal(c.tenant, "uid4242");
+	assert_null(c.tenant);
+	assert_false(c.allowed);
 	assert_false(c.operator_);
+	caller_clear(&c);
+	policy_free(p);
+}
+
+/* tenant_from = group: the passwd primary group, whatever egid the
+ * connection has (sg team3 corral submit). */
+static void test_group_tenant_ignores_the_effective_gid(void **state)
+{
+	struct policy *p = load_ok("[access]\ntenant_from = group\n");
+	struct caller c = { .uid = ALICE_UID, .gid = FIRST_TEAM_GID + 3 };
+
+	(void)state;
+	assert_int_equal(caller_identify(&c, p), 0);
+	assert_string_equal(c.tenant, "alice");
 	caller_clear(&c);
 	policy_free(p);
 }
@@ -190,7 +209,8 @@ int main(void)
 		cmocka_unit_test(test_users_rule_on_the_70th_group_lets_in),
 		cmocka_unit_test(test_a_group_alice_is_not_in_gives_nothing),
 		cmocka_unit_test(test_tenant_is_the_primary_group_with_tenant_from_group),
-		cmocka_unit_test(test_unknown_uid_is_named_by_number_and_has_no_groups),
+		cmocka_unit_test(test_unknown_uid_is_refused_and_mints_no_tenant),
+		cmocka_unit_test(test_group_tenant_ignores_the_effective_gid),
 		cmocka_unit_test(test_decide_is_pure_over_a_given_group_list),
 	};
 

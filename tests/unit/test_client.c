@@ -508,6 +508,41 @@ static void test_print_task_shows_key_fields(void **state)
 	free(text);
 }
 
+/* Another tenant's argv, name and message reach an operator's terminal:
+ * no raw ESC, BEL or CR (issue 16); --json stays exact. */
+static const char hostile_task[] =
+	"{\"id\": 9, \"user\": \"eve\\u001b]0;pwned\\u0007\", \"profile\": \"default\","
+	" \"argv\": [\"\\u001b[2J\\rrm\", \"-rf\"], \"state\": \"failed\", \"reason\": \"exit_code\","
+	" \"message\": \"Exited\\r\\nroot ok\\u009b31m\", \"exit_code\": 1, \"signal\": null}";
+
+static void assert_no_controls(const char *text)
+{
+	for (const char *p = text; *p; p++)
+		if (*p != '\n' && ((unsigned char)*p < 0x20 || *p == 0x7f))
+			fail_msg("control byte 0x%02x printed: %s", (unsigned char)*p, text);
+	assert_null(strstr(text, "\xc2\x9b"));
+}
+
+static void test_print_task_escapes_other_tenants_control_characters(void **state)
+{
+	char list[1024];
+	char *text = capture(format_print_task, hostile_task);
+
+	(void)state;
+	assert_no_controls(text);
+	assert_non_null(strstr(text, "user:       eve\\x1b]0;pwned\\x07\n"));
+	assert_non_null(strstr(text, "command:    $'\\x1b[2J\\x0drm' -rf\n"));
+	assert_non_null(strstr(text, "message:    Exited\\r\\nroot ok\\xc2\\x9b31m\n"));
+	free(text);
+	snprintf(list, sizeof(list), "[%s]", hostile_task);
+	text = capture(format_print_task_table, list);
+	assert_no_controls(text);
+	free(text);
+	text = capture(format_print_task_summary, hostile_task);
+	assert_no_controls(text);
+	free(text);
+}
+
 static void test_task_table_columns_align(void **state)
 {
 	char list[4096];
@@ -984,6 +1019,7 @@ int main(void)
 		cmocka_unit_test(test_logs_without_follow_stops_when_no_data),
 		cmocka_unit_test(test_server_hanging_up_is_unreachable),
 		cmocka_unit_test(test_missing_socket_says_is_corrald_running),
+		cmocka_unit_test(test_print_task_escapes_other_tenants_control_characters),
 		cmocka_unit_test(test_client_call_on_socketpair),
 		cmocka_unit_test(test_client_call_rejects_garbage),
 		cmocka_unit_test(test_connect_error_keeps_errno_step_and_hint),

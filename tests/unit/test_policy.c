@@ -24,8 +24,8 @@ static void test_empty_policy_has_defaults(void **state)
 	assert_int_equal(sv->drain_timeout_ms, 30000);
 	assert_int_equal(sv->kill_grace_ms, 2000);
 	assert_int_equal(sv->on_restart, POLICY_RESTART_ADOPT);
-	assert_int_equal(sv->uid_first, 100000);
-	assert_int_equal(sv->uid_last, 165535);
+	assert_int_equal(sv->uid_first, 700000000);
+	assert_int_equal(sv->uid_last, 700065535);
 	/* No [default]: unknown users are not tenants. */
 	assert_int_equal(policy_limits_for(p, "alice", &l), -ENOENT);
 	assert_null(policy_default_plan(p));

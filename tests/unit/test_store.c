@@ -842,6 +842,8 @@ static void test_foreign_or_garbage_file_is_refused(void **state)
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
+	/* owner-only, as corrald requires: what is refused here is the content */
+	assert_int_equal(chmod(path, 0600), 0);
 	assert_int_equal(store_open(path, NULL, &other, &err), -ENOTSUP);
 	assert_non_null(strstr(err.message, "not a corrald database"));
 	unlink(path);
@@ -852,6 +854,7 @@ static void test_foreign_or_garbage_file_is_refused(void **state)
 	for (int i = 0; i < 100; i++)
 		fputs("this is not an SQLite database at all. ", fp);
 	fclose(fp);
+	assert_int_equal(chmod(path, 0600), 0);
 	assert_int_equal(store_open(path, NULL, &other, &err), -EUCLEAN);
 	assert_non_null(strstr(err.message, path));
 	unlink(path);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "supervisor/store/sqlite/store_sqlite.h"
@@ -356,6 +357,43 @@ static int sync_parent_dir(const char *path, struct error *err)
 
 static void close_sqlite(struct store_sqlite *store);
 
+/* The database holds every tenant's argv, env and usage: it must be a
+ * regular file (never a symbolic link someone planted), owned by whoever
+ * runs the store (corrald: root), read and written by it alone. */
+static int check_file(const char *path, struct error *err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ELOOP
+			? error_set(err, ELOOP, "open",
+				    "database %s is a symbolic link: remove it (corrald creates the "
+				    "database itself) or point [supervisor] store at the real file",
+				    path)
+			: error_set(err, errno, "open", "open database file %s", path);
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+
+		close(fd);
+		return error_set(err, e, "open", "stat database file %s", path);
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode))
+		return error_set(err, EPERM, "open", "database %s is not a regular file", path);
+	if (st.st_uid != geteuid())
+		return error_set(err, EPERM, "open",
+				 "database %s belongs to uid %u, not uid %u: someone else could read "
+				 "or rewrite it; if it is yours, chown %u %s",
+				 path, (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid(), path);
+	if (st.st_mode & 077)
+		return error_set(err, EPERM, "open",
+				 "database %s has mode %04o: others could read tenants' env or rewrite "
+				 "usage; chmod 600 %s",
+				 path, (unsigned)(st.st_mode & 07777), path);
+	return 0;
+}
+
 /* path: a plain path, or what followed sqlite: (store.c); opts not NULL. */
 static int open_sqlite(const char *path, const struct store_options *opts, struct store **out,
 		       struct error *err)
@@ -378,6 +416,9 @@ static int open_sqlite(const char *path, const struct store_options *opts, struc
 	} else if (errno != EEXIST) {
 		return error_set(err, errno, "open", "create database file %s", path);
 	}
+	r = check_file(path, err);
+	if (r < 0)
+		return r;
 
 	store = calloc(1, sizeof(*store));
 	if (!store || !(store->path = strdup(path))) {
@@ -385,7 +426,8 @@ static int open_sqlite(const char *path, const struct store_options *opts, struc
 		return error_set(err, ENOMEM, "open", "open store %s", path);
 	}
 	store->base.backend = &store_sqlite_backend;
-	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+				     SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		r = store_sqlite_fail(store, rc, err, "open", "open database %s", path);
 		goto fail;
