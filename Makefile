@@ -198,7 +198,7 @@ fuzz: $(FUZZ_BINS)
 	done
 
 # A mixed workload against a real corrald (root): SOAK_SECONDS (default 600).
-soak: all
+soak: all $(HELPER_BINS)
 	@BUILD=$(BUILD) sh tests/soak/run.sh
 
 bench: $(PROGRAMS) $(INIT_PROGRAM) $(BENCH_BINS)
