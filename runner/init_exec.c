@@ -42,6 +42,11 @@ static int check_owner_mode(const struct stat *st, uid_t trusted_uid, const char
 		return jail_error_set(err, EPERM, "corral-init",
 				      "%s belongs to uid %u, not to root or the owner of this program",
 				      path, (unsigned)st->st_uid);
+	/* A root-owned sticky directory (/tmp) is safe on the way: others may
+	 * add entries but cannot rename or remove root's, and what we open
+	 * next must itself belong to root (checked on every component). */
+	if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX) && st->st_uid == 0)
+		return 0;
 	if ((st->st_mode & S_IWOTH) || ((st->st_mode & S_IWGRP) && st->st_gid != 0))
 		return jail_error_set(err, EPERM, "corral-init", "%s is writable by group or others", path);
 	return 0;

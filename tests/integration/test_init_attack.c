@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/lib/test.h"
@@ -31,6 +33,32 @@ static void sh(const char *fmt, ...)
 	va_end(ap);
 	if (system(cmd) != 0)
 		fail_msg("command failed: %s", cmd);
+}
+
+/* Run a shell command as uid (and gid uid); its exit status, or -1. */
+static int system_as_user(unsigned uid, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int system_as_user(unsigned uid, const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	pid_t pid;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
+			_exit(126);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static void install_probe(void)
@@ -220,6 +248,8 @@ static void test_untrusted_init_candidates_are_refused(void **state)
 	require_root();
 	snprintf(init, sizeof(init), "%s", test_build_path("corral-init"));
 	make_trust_dir();
+	/* a reference copy, to tell whether a user replaced one */
+	sh("cp '%s' '%s/corral-init' && chmod 0644 '%s/corral-init'", init, trust_dir, trust_dir);
 	/* a directory the user owns */
 	sh("mkdir '%s/user' && cp '%s' '%s/user/corral-init' && chown -R %u:%u '%s/user'", trust_dir, init,
 	   trust_dir, uid, uid, trust_dir);
@@ -234,8 +264,20 @@ static void test_untrusted_init_candidates_are_refused(void **state)
 	   trust_dir, trust_dir);
 	snprintf(path, sizeof(path), "%s/open/corral-init", trust_dir);
 	expect_refused(path, "a world-writable directory");
+	/* a root-owned sticky one (as /tmp) is accepted: a user may add entries
+	 * there but can neither replace root's file nor plant one of their own
+	 * under its name first */
 	sh("chmod 1777 '%s/open'", trust_dir);
-	expect_refused(path, "a sticky world-writable directory");
+	memset(&err, 0, sizeof(err));
+	if (jail_set_init_path(path, &err) < 0)
+		fail_msg("a root file in a root-owned sticky directory was refused: %s", err.message);
+	assert_int_equal(system_as_user(uid, "cd '%s/open' && echo x > mine && "
+				       "{ mv -f mine corral-init || rm -f corral-init || ln -sf mine corral-init || "
+				       "echo x > corral-init; } 2>/dev/null; cmp -s corral-init '%s/corral-init'",
+				       trust_dir, trust_dir), 0);
+	sh("cp '%s' '%s/open/user-init' && chown %u:%u '%s/open/user-init'", init, trust_dir, uid, uid, trust_dir);
+	snprintf(path, sizeof(path), "%s/open/user-init", trust_dir);
+	expect_refused(path, "a user's file in a sticky directory");
 	/* group-writable for a non-root group */
 	sh("mkdir -m 0755 '%s/grp' && cp '%s' '%s/grp/corral-init' && chgrp %u '%s/grp/corral-init' && "
 	   "chmod 0775 '%s/grp/corral-init'", trust_dir, init, trust_dir, uid, trust_dir, trust_dir);
