@@ -62,12 +62,24 @@ const char *cgroup_path(const struct jail_cgroup *cg);
  * shared parent directories are left in place. */
 int cgroup_destroy(struct jail_cgroup *cg, struct jail_error *err);
 
-/* On hosts whose limits live in the unified tree (pure cgroup v2), move the
- * calling process into <own cgroup>/<leaf>, so that its own cgroup has no
- * processes and can delegate controllers to the jails below it (the
- * discovered "own" cgroup stays the original one).  No-op (moved = false)
- * on hybrid hosts. */
-int cgroup_enter_leaf(const char *leaf, bool *moved, struct jail_error *err);
+/* For a supervisor, on hosts whose limits live in the unified tree (pure
+ * cgroup v2; a no-op returning 0 on hybrid hosts): get a subtree of its own
+ * where controllers can be enabled for its jails, and move the calling
+ * process into its leaf <subtree>/<leaf>.  The subtree is the caller's own
+ * cgroup when nobody else is in it (delegated: systemd Delegate=yes), or
+ * <root>/<subtree_name> when started in the root cgroup (relative parents
+ * then resolve below it).  Enables memory, pids and cpu for the jails down
+ * to jails_parent (may be NULL).  1 and *base_cgroup (the subtree's cgroup
+ * path, static) when done; -errno with err saying why and what to do (a
+ * cgroup shared with other processes, controllers not delegated). */
+int cgroup_supervisor_enter(const char *leaf, const char *subtree_name, const char *jails_parent,
+			    const char **base_cgroup, struct jail_error *err);
+
+/* Undo cgroup_supervisor_enter() when no jail cgroup is left in the
+ * subtree: disable what it enabled, move back to the original cgroup,
+ * remove the leaf (and the subtree it made).  1 undone, 0 nothing to undo,
+ * -EBUSY when jails are left (all stays in place), -errno. */
+int cgroup_supervisor_leave(struct jail_error *err);
 
 /* Remove the (empty) parent <own>/<parent> from every hierarchy, best
  * effort: one still in use stays.  Returns how many were removed. */

@@ -227,7 +227,13 @@ int cgroup_layout_get(const struct cgroup_layout **out, struct jail_error *err)
 	*out = &discovery.layout;
 	return 0;
 }
-
+int cgroup_layout_set_own(const char *own)
+{
+	if (strlen(own) >= sizeof(discovery.layout.unified.own))
+		return -ENAMETOOLONG;
+	strcpy(discovery.layout.unified.own, own);
+	return 0;
+}
 
 bool cgroup_v1_memsw(void)
 {

@@ -38,6 +38,9 @@ int cgroup_libcgroup_error(struct jail_error *err, int ret, const char *step, co
 			   const char *path);
 /* The layout, discovered once per process. */
 int cgroup_layout_get(const struct cgroup_layout **out, struct jail_error *err);
+/* From now on the caller's cgroup in the unified tree counts as own (a
+ * cgroup path): relative parents resolve below it.  0 or -ENAMETOOLONG. */
+int cgroup_layout_set_own(const char *own);
 /* v1 memory.memsw.* exists (swap accounting on); valid after cgroup_layout_get(). */
 bool cgroup_v1_memsw(void);
 

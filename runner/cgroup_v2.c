@@ -45,8 +45,8 @@ int cgroup_mkdir_leaf(const char *path)
 }
 
 /* Pure v2: the controllers must be enabled in cgroup.subtree_control of the
- * caller's own cgroup and of every intermediate cgroup down to the leaf's
- * parent.  Enabling in a cgroup that holds processes fails with EBUSY (the
+ * caller's own cgroup (for an absolute parent elsewhere: of the mount's top)
+ * and of every intermediate cgroup down to the leaf's parent.  Enabling in a cgroup that holds processes fails with EBUSY (the
  * "no internal processes" rule). */
 int cgroup_v2_enable_controllers(const struct cgroup_layout *layout, const char *leaf,
 				 unsigned mask, struct jail_error *err)
@@ -61,9 +61,19 @@ int cgroup_v2_enable_controllers(const struct cgroup_layout *layout, const char 
 			       *own_rel ? "/" : "", own_rel);
 	const char *last_slash = strrchr(leaf, '/');
 	size_t parent_len = (size_t)(last_slash - leaf);
-	if (own_len < 0 || (size_t)own_len > parent_len || parent_len >= sizeof(dir) ||
-	    strncmp(leaf, dir, (size_t)own_len) != 0 || leaf[own_len] != '/')
-		return 0;  /* absolute parent outside our own cgroup: the caller's business */
+	if (own_len < 0 || parent_len >= sizeof(dir))
+		return 0;
+	if ((size_t)own_len > parent_len || strncmp(leaf, dir, (size_t)own_len) != 0 ||
+	    leaf[own_len] != '/') {
+		/* an absolute parent outside our own cgroup: the operator named
+		 * that path, so enable along it from the top of the mount */
+		own_len = (int)strlen(layout->unified.mount);
+		if ((size_t)own_len > parent_len || strncmp(leaf, layout->unified.mount, (size_t)own_len) != 0 ||
+		    leaf[own_len] != '/')
+			return 0;
+		memcpy(dir, leaf, (size_t)own_len);
+		dir[own_len] = '\0';
+	}
 
 	size_t len = (size_t)own_len;
 	for (;;) {

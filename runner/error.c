@@ -13,7 +13,7 @@ int jail_error_setv(struct jail_error *err, int errnum, const char *step, const 
 	if (errnum < 0)
 		errnum = -errnum;
 	if (err) {
-		char what[256];
+		char what[sizeof(err->message) - 3];  /* all of the message budget but ": " */
 
 		vsnprintf(what, sizeof(what), fmt, ap);
 		err->err = errnum;

@@ -232,11 +232,22 @@ int jail_reap_cgroup(const char *cgroup_parent, const char *cgroup_name, struct 
  * any more; best effort, for tools and supervisors that are done. */
 void jail_cleanup_cgroup_parent(const char *cgroup_parent);
 
-/* For a supervisor: on pure cgroup v2 hosts move the calling process into
- * the leaf <own cgroup>/<leaf> so jails can get controllers below its own
- * cgroup (systemd Delegate=yes); 1 if moved, 0 on hybrid hosts (nothing to
- * do), -errno. */
-int jail_supervisor_enter_leaf(const char *leaf, struct jail_error *err);
+/* For a supervisor, before its first jail.  On pure cgroup v2 hosts get a
+ * cgroup subtree of its own where memory, pids and cpu can be enabled for
+ * the jails (cgroup v2 lets only a cgroup without processes hand them to
+ * children): its own cgroup when it is alone there (systemd Delegate=yes),
+ * else, when started in the root cgroup, <root>/<subtree_name> (relative
+ * cgroup parents then resolve below it).  The caller moves into the leaf
+ * <subtree>/<leaf>; the controllers are enabled down to cgroup_parent.
+ * 1 with *subtree (its cgroup path, static storage), 0 on hybrid hosts
+ * (nothing to do), -errno with err saying why and what to do. */
+int jail_supervisor_enter(const char *leaf, const char *subtree_name, const char *cgroup_parent,
+			  const char **subtree, struct jail_error *err);
+/* At the supervisor's end, after jail_cleanup_cgroup_parent(): undo
+ * jail_supervisor_enter() when no jail cgroup is left (back to the original
+ * cgroup, the leaf and a subtree it made removed).  1 undone, 0 nothing to
+ * do, -EBUSY jails are left (everything stays), -errno. */
+int jail_supervisor_leave(struct jail_error *err);
 /* Adopt a jail that outlived the process that spawned it (a restarted
  * supervisor): reopen cgroup <cgroup_parent>/<cgroup_name> (parent NULL =
  * "corral"), find the jail's init among its processes (the one that is pid 1

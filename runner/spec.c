@@ -189,12 +189,16 @@ uint64_t monotonic_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-int jail_supervisor_enter_leaf(const char *leaf, struct jail_error *err)
+int jail_supervisor_enter(const char *leaf, const char *subtree_name, const char *cgroup_parent,
+			  const char **subtree, struct jail_error *err)
 {
-	bool moved = false;
-	int r = cgroup_enter_leaf(leaf, &moved, err);
+	return cgroup_supervisor_enter(leaf, subtree_name,
+				       cgroup_parent ? cgroup_parent : JAIL_DEFAULT_CGROUP, subtree, err);
+}
 
-	return r < 0 ? r : moved;
+int jail_supervisor_leave(struct jail_error *err)
+{
+	return cgroup_supervisor_leave(err);
 }
 
 void jail_cleanup_cgroup_parent(const char *cgroup_parent)

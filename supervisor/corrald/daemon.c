@@ -263,6 +263,35 @@ static int lock_state_dir(struct daemon *d)
 	return 0;
 }
 
+/* Pure cgroup v2: a subtree of our own, ourselves in its leaf "supervisor",
+ * controllers enabled for the jails (runner/jail.h).  Nothing on hybrid hosts. */
+static int enter_cgroup_subtree(struct daemon *d)
+{
+	struct jail_error jerr;
+	const char *subtree = NULL;
+	int r = jail_supervisor_enter("supervisor", "corrald", d->cfg->cgroup_parent, &subtree, &jerr);
+
+	if (r < 0) {
+		log_error("cgroup v2: %s", jerr.message);
+		return r;
+	}
+	if (r > 0)
+		log_info("cgroup v2: corrald runs in %s/supervisor; jails go below %s%s%s", subtree,
+			 d->cfg->cgroup_parent[0] == '/' ? "" : subtree,
+			 d->cfg->cgroup_parent[0] == '/' ? "" : "/", d->cfg->cgroup_parent);
+	return 0;
+}
+
+/* At exit, after the jails' parent is gone: back where we were started,
+ * our leaf (and a subtree we made) removed. */
+static void leave_cgroup_subtree(void)
+{
+	struct jail_error jerr;
+
+	if (jail_supervisor_leave(&jerr) < 0)
+		log_warning("cgroup v2: %s", jerr.message);
+}
+
 static int setup(struct daemon *d, const char *policy_path, const char *state_dir, const char *socket_path)
 {
 	struct error serr;
@@ -304,18 +333,9 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	r = lock_state_dir(d);
 	if (r < 0)
 		return r;
-	{
-		struct jail_error jerr;
-		int moved = jail_supervisor_enter_leaf("supervisor", &jerr);
-
-		if (moved < 0) {
-			log_error("cgroup: %s", jerr.message);
-			return moved;
-		}
-		if (moved)
-			log_info("cgroup v2: corrald moved into its leaf 'supervisor'; jails go below '%s'",
-				 d->cfg->cgroup_parent);
-	}
+	r = enter_cgroup_subtree(d);
+	if (r < 0)
+		return r;
 	r = store_open(d->db_path, &sopts, &d->store, &serr);
 	if (r < 0) {
 		log_error("open the store: %s", serr.message);
@@ -582,6 +602,7 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 	task_end_shutdown_all(&d);
 	transport_unix_flush_all(&d);
 	jail_cleanup_cgroup_parent(d.cfg->cgroup_parent);
+	leave_cgroup_subtree();
 	teardown(&d);
 	log_notice("corrald stopped");
 	return rc;

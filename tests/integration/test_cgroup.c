@@ -336,19 +336,28 @@ static void test_cpu_quota_is_written_per_100ms_period(void **state)
 	}
 }
 
-static void test_no_cpu_limit_leaves_v1_cpu_alone(void **state)
+/* Hybrid: no v1 cpu directory is made.  Pure v2: the leaf gets no quota
+ * (cpu.max absent, or "max" when the parent enables cpu for others). */
+static void test_no_cpu_limit_leaves_cpu_alone(void **state)
 {
 	struct fixture *fx = *state;
 	struct cgroup_limits limits = { .memory_bytes = 64u << 20, .pids_max = 10 };
-	char dir[PATH_MAX + 64];
+	char dir[PATH_MAX + 64], value[64];
 
 	require_root();
-	if (!v1_has(CGROUP_CPU))
-		test_skip_loudly("no v1 cpu hierarchy on this host (pure cgroup v2)");
 	create_or_fail(fx, &limits);
-	assert_false(dir_exists(dir_in(&layout.v1[CGROUP_CPU], fx->name, dir, sizeof(dir))));
-	if (v1_has(CGROUP_PIDS))
-		assert_true(dir_exists(dir_in(&layout.v1[CGROUP_PIDS], fx->name, dir, sizeof(dir))));
+	if (v1_has(CGROUP_CPU)) {
+		assert_false(dir_exists(dir_in(&layout.v1[CGROUP_CPU], fx->name, dir, sizeof(dir))));
+		if (v1_has(CGROUP_PIDS))
+			assert_true(dir_exists(dir_in(&layout.v1[CGROUP_PIDS], fx->name, dir,
+						      sizeof(dir))));
+		return;
+	}
+	dir_in(&layout.unified, fx->name, dir, sizeof(dir));
+	if (file_exists_in(dir, "cpu.max")) {
+		read_file_in(dir, "cpu.max", value, sizeof(value));
+		assert_string_equal(value, "max 100000");
+	}
 }
 
 static void test_attached_child_makes_cgroup_populated(void **state)
@@ -458,23 +467,27 @@ static void test_duplicate_name_is_eexist(void **state)
 	assert_true(dir_exists(cgroup_path(fx->cg)));  /* the first one is untouched */
 }
 
-static void test_leftover_v1_leaf_is_eexist_and_not_reused(void **state)
+/* A leaf left over from an earlier jail (v1 pids on hybrid, the unified
+ * leaf on pure v2) is EEXIST: never reused, never removed. */
+static void test_leftover_leaf_is_eexist_and_not_reused(void **state)
 {
 	struct fixture *fx = *state;
 	struct jail_cgroup *cg = NULL;
 	struct jail_error err;
 	char dir[PATH_MAX + 64], parent[PATH_MAX + 64], unified[PATH_MAX + 64];
+	const struct cgroup_hierarchy *h = v1_has(CGROUP_PIDS) ? &layout.v1[CGROUP_PIDS] : &layout.unified;
 
 	require_root();
-	if (!v1_has(CGROUP_PIDS))
-		test_skip_loudly("no v1 pids hierarchy on this host (pure cgroup v2)");
-	mkdir(dir_in(&layout.v1[CGROUP_PIDS], NULL, parent, sizeof(parent)), 0755);
-	assert_int_equal(mkdir(dir_in(&layout.v1[CGROUP_PIDS], fx->name, dir, sizeof(dir)), 0755), 0);
+	mkdir(dir_in(h, NULL, parent, sizeof(parent)), 0755);
+	assert_int_equal(mkdir(dir_in(h, fx->name, dir, sizeof(dir)), 0755), 0);
 	int r = cgroup_create(PARENT, fx->name, NULL, &cg, &err);
+	bool left_alone = dir_exists(dir);
 	rmdir(dir);
 	assert_int_equal(r, -EEXIST);
 	assert_null(cg);
-	assert_false(dir_exists(dir_in(&layout.unified, fx->name, unified, sizeof(unified))));
+	assert_true(left_alone);
+	if (h != &layout.unified)
+		assert_false(dir_exists(dir_in(&layout.unified, fx->name, unified, sizeof(unified))));
 }
 
 static void test_open_finds_an_existing_cgroup(void **state)
@@ -593,14 +606,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_memory_limit_is_written_without_swap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pids_limit_is_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpu_quota_is_written_per_100ms_period, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_cpu_limit_leaves_v1_cpu_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_cpu_limit_leaves_cpu_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attached_child_makes_cgroup_populated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_child_cpu_time_is_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_empties_the_cgroup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_removes_the_leaf_from_every_hierarchy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_kills_what_is_still_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_name_is_eexist, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_leftover_v1_leaf_is_eexist_and_not_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leftover_leaf_is_eexist_and_not_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_finds_an_existing_cgroup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_of_a_missing_cgroup_is_enoent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_name_is_einval, setup, teardown),

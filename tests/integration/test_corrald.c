@@ -134,7 +134,7 @@ static void test_timeout_kills_the_whole_jail_with_daemonized_grandchild(void **
 				      "\"(setsid sleep 98765 &); sleep 30\"]");
 	assert_true(id > 0);
 	snprintf(cgroup, sizeof(cgroup), "task-%lld", (long long)id);
-	for (int i = 0; i < 80 && !seen; i++) {
+	for (int i = 0; i < 500 && !seen; i++) {  /* a jail starts in ~0.8 s under emulation */
 		seen = corrald_process_with_cmdline(&daemon_, grandchild, sizeof(grandchild));
 		if (!seen)
 			usleep(10000);
