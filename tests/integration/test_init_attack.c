@@ -248,8 +248,6 @@ static void test_untrusted_init_candidates_are_refused(void **state)
 	require_root();
 	snprintf(init, sizeof(init), "%s", test_build_path("corral-init"));
 	make_trust_dir();
-	/* a reference copy, to tell whether a user replaced one */
-	sh("cp '%s' '%s/corral-init' && chmod 0644 '%s/corral-init'", init, trust_dir, trust_dir);
 	/* a directory the user owns */
 	sh("mkdir '%s/user' && cp '%s' '%s/user/corral-init' && chown -R %u:%u '%s/user'", trust_dir, init,
 	   trust_dir, uid, uid, trust_dir);
@@ -266,18 +264,37 @@ static void test_untrusted_init_candidates_are_refused(void **state)
 	expect_refused(path, "a world-writable directory");
 	/* a root-owned sticky one (as /tmp) is accepted: a user may add entries
 	 * there but can neither replace root's file nor plant one of their own
-	 * under its name first */
-	sh("chmod 1777 '%s/open'", trust_dir);
-	memset(&err, 0, sizeof(err));
-	if (jail_set_init_path(path, &err) < 0)
-		fail_msg("a root file in a root-owned sticky directory was refused: %s", err.message);
-	assert_int_equal(system_as_user(uid, "cd '%s/open' && echo x > mine && "
-				       "{ mv -f mine corral-init || rm -f corral-init || ln -sf mine corral-init || "
-				       "echo x > corral-init; } 2>/dev/null; cmp -s corral-init '%s/corral-init'",
-				       trust_dir, trust_dir), 0);
-	sh("cp '%s' '%s/open/user-init' && chown %u:%u '%s/open/user-init'", init, trust_dir, uid, uid, trust_dir);
-	snprintf(path, sizeof(path), "%s/open/user-init", trust_dir);
-	expect_refused(path, "a user's file in a sticky directory");
+	 * under its name first.  Made below /run, which the user can reach
+	 * (the checkout may sit in a directory only root can enter). */
+	{
+		char sticky[128];
+
+		snprintf(sticky, sizeof(sticky), "/run/corral-test-sticky-%d", (int)getpid());
+		sh("rm -rf '%s' && mkdir -m 0755 '%s' && mkdir -m 1777 '%s/open' && cp '%s' '%s/ref' && "
+		   "cp '%s' '%s/open/corral-init'", sticky, sticky, sticky, init, sticky, init, sticky);
+		snprintf(path, sizeof(path), "%s/open/corral-init", sticky);
+		memset(&err, 0, sizeof(err));
+		if (jail_set_init_path(path, &err) < 0) {
+			sh("rm -rf '%s'", sticky);
+			fail_msg("a root file in a root-owned sticky directory was refused: %s", err.message);
+		}
+		if (system_as_user(uid, "cd '%s/open' && echo x > mine && "
+				   "{ mv -f mine corral-init || rm -f corral-init || ln -sf mine corral-init || "
+				   "echo x > corral-init; } 2>/dev/null; cmp -s corral-init '%s/ref'",
+				   sticky, sticky) != 0) {
+			sh("rm -rf '%s'", sticky);
+			fail_msg("a user replaced root's corral-init in a sticky directory");
+		}
+		sh("cp '%s' '%s/open/user-init' && chown %u:%u '%s/open/user-init'", init, sticky, uid, uid,
+		   sticky);
+		snprintf(path, sizeof(path), "%s/open/user-init", sticky);
+		memset(&err, 0, sizeof(err));
+		if (jail_set_init_path(path, &err) >= 0) {
+			sh("rm -rf '%s'", sticky);
+			fail_msg("a user's file in a sticky directory was accepted");
+		}
+		sh("rm -rf '%s'", sticky);
+	}
 	/* group-writable for a non-root group */
 	sh("mkdir -m 0755 '%s/grp' && cp '%s' '%s/grp/corral-init' && chgrp %u '%s/grp/corral-init' && "
 	   "chmod 0775 '%s/grp/corral-init'", trust_dir, init, trust_dir, uid, trust_dir, trust_dir);
