@@ -203,7 +203,7 @@ define run_fuzz_targets
 		echo "fuzz: $$f $(1)"; \
 		$$f $(1) $(BUILD)/fuzz/corpus-$$(basename $$f) tests/fuzz/corpus/$$(basename $$f) 2>$(BUILD)/fuzz/$$(basename $$f).log \
 			|| { tail -50 $(BUILD)/fuzz/$$(basename $$f).log; exit 1; }; \
-		grep -E '^(#[0-9]+ +DONE|Done)' $(BUILD)/fuzz/$$(basename $$f).log | tail -2; \
+		grep -E 'DONE|^Done' $(BUILD)/fuzz/$$(basename $$f).log | tail -2; \
 	done
 endef
 fuzz: $(FUZZ_BINS)
