@@ -8,6 +8,8 @@
 #                   with Debian's kernel (tests/vm/run.sh; qemu, root; CHECK_V2_TESTS)
 #   make asan       the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       build the libFuzzer targets with clang and run each for FUZZ_SECONDS
+#                   (per target: 5 targets x 30 s = 2.5 min by default)
+#   make fuzz-long  run each libFuzzer target to FUZZ_RUNS executions (default 10 M)
 #   make bench      build and run the benchmarks in tests/bench/
 #   make soak       a mixed workload against a real corrald (SOAK_SECONDS, default 600)
 #   make deps       install the Debian -dev packages that pkg-config cannot find
@@ -99,7 +101,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 INIT_PROGRAM := $(BUILD)/corral-init
 INIT_SRC     := runner/init/corral_init.c runner/init_protocol.c
 
-.PHONY: FORCE format format-check check-layering all check check-v2 unit integration asan fuzz bench soak deps install clean run tests
+.PHONY: FORCE format format-check check-layering all check check-v2 unit integration asan fuzz fuzz-long bench soak deps install clean run tests
 all: $(PROGRAMS) $(INIT_PROGRAM)
 
 $(BUILD)/%.o: %.c
@@ -201,19 +203,31 @@ asan:
 		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
 
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_RUNS ?= 10000000
 FUZZ_LIB_SRC := $(POLICY_SRC) $(wildcard supervisor/api/*.c) supervisor/store/task_state.c \
 		supervisor/common/error.c
+# Targets in runner/ link its sources too (target-specific, the rest do not).
+FUZZ_RUNNER_BINS := $(BUILD)/fuzz/status_file_fuzz $(BUILD)/fuzz/init_record_fuzz
+$(FUZZ_RUNNER_BINS): FUZZ_EXTRA_SRC := $(RUNNER_SRC)
+$(FUZZ_RUNNER_BINS): $(RUNNER_SRC)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
-		$(shell pkg-config --cflags $(PKGS)) -o $@ $< $(FUZZ_LIB_SRC) $(LIBS)
-fuzz: $(FUZZ_BINS)
+		$(shell pkg-config --cflags $(PKGS)) -o $@ $< $(FUZZ_LIB_SRC) $(FUZZ_EXTRA_SRC) $(LIBS)
+# FUZZ_ARGS: how long each target runs (set by fuzz and fuzz-long).
+define run_fuzz_targets
 	@for f in $(FUZZ_BINS); do \
 		mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
-		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus-$$(basename $$f) tests/fuzz/corpus/$$(basename $$f) 2>$(BUILD)/fuzz/$$(basename $$f).log \
+		echo "fuzz: $$f $(1)"; \
+		$$f $(1) $(BUILD)/fuzz/corpus-$$(basename $$f) tests/fuzz/corpus/$$(basename $$f) 2>$(BUILD)/fuzz/$$(basename $$f).log \
 			|| { tail -50 $(BUILD)/fuzz/$$(basename $$f).log; exit 1; }; \
+		grep -E 'DONE|^Done' $(BUILD)/fuzz/$$(basename $$f).log | tail -2; \
 	done
+endef
+fuzz: $(FUZZ_BINS)
+	$(call run_fuzz_targets,-max_total_time=$(FUZZ_SECONDS))
+fuzz-long: $(FUZZ_BINS)
+	$(call run_fuzz_targets,-runs=$(FUZZ_RUNS))
 
 # A mixed workload against a real corrald (root): SOAK_SECONDS (default 600).
 soak: all $(HELPER_BINS)

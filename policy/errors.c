@@ -78,35 +78,87 @@ void policy_errors_free(struct policy_errors *errors)
 	errors->count = errors->capacity = errors->omitted = 0;
 }
 
-size_t errors_distance(const char *a, const char *b)
+size_t errors_distance(const char *a, const char *b, size_t max)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	size_t d[65][65];
+	/* Three rows of the table (i - 2, i - 1, i) are all a step needs. */
+	size_t rows[3][66];
+	unsigned char ca[64], cb[64];
+	size_t cap;
 
 	/* Names longer than this are never near misses of our short keys. */
 	if (la > 64 || lb > 64)
 		return SIZE_MAX;
-	/* Optimal string alignment: insert, delete, substitute, swap two. */
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
+	/* Values are kept at most cap: a cell of the true table at or above
+	 * cap is cap here, and the recurrence keeps that true.  So only the
+	 * band |i - j| <= max needs computing (outside it a cell is at least
+	 * |i - j| > max): la x (2 max + 1) cells instead of la x lb. */
+	cap = max < 64 ? max + 1 : 65;
+	if ((la > lb ? la - lb : lb - la) >= cap)
+		return cap;
+	for (size_t i = 0; i < la; i++)
+		ca[i] = (unsigned char)tolower((unsigned char)a[i]);
+	for (size_t j = 0; j < lb; j++)
+		cb[j] = (unsigned char)tolower((unsigned char)b[j]);
+	/* Optimal string alignment: insert, delete, substitute, swap two.
+	 * Row 0, like every row, is its band and one cap cell after it. */
+	for (size_t j = 0; j <= lb && j <= cap; j++)
+		rows[0][j] = j < cap ? j : cap;
 	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
-			size_t best = d[i - 1][j - 1] + (ca != cb);
+		size_t *cur = rows[i % 3];
+		const size_t *prev = rows[(i - 1) % 3], *prev2 = rows[(i + 1) % 3];
+		size_t lo = i > max ? i - max : 1, hi = i + max < lb ? i + max : lb;
 
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
-			    tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
+		cur[0] = i < cap ? i : cap;
+		if (lo > 1)
+			cur[lo - 1] = cap;
+		for (size_t j = lo; j <= hi; j++) {
+			size_t best = prev[j - 1] + (ca[i - 1] != cb[j - 1]);
+
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && ca[i - 1] == cb[j - 2] && ca[i - 2] == cb[j - 1] &&
+			    prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best < cap ? best : cap;
 		}
+		if (hi < lb)
+			cur[hi + 1] = cap;
 	}
-	return d[la][lb];
+	return rows[la % 3][lb];
+}
+
+size_t errors_letters_bound(const char *a, const char *b)
+{
+	/* Every edit changes the count of at most two letters by one (a swap
+	 * none), so the letters one word has more of than the other need at
+	 * least that many edits.  Words here are at most a line long. */
+	int diff[256] = { 0 };
+	size_t more = 0, fewer = 0;
+
+	for (const char *c = a; *c; c++)
+		diff[tolower((unsigned char)*c)]++;
+	for (const char *c = b; *c; c++)
+		diff[tolower((unsigned char)*c)]--;
+	/* Sum each letter's surplus once (then zero it): linear in the words,
+	 * not in the alphabet. */
+	for (const char *c = a; *c; c++) {
+		int *d = &diff[tolower((unsigned char)*c)];
+
+		if (*d > 0)
+			more += (size_t)*d;
+		*d = 0;
+	}
+	for (const char *c = b; *c; c++) {
+		int *d = &diff[tolower((unsigned char)*c)];
+
+		if (*d < 0)
+			fewer += (size_t)-*d;
+		*d = 0;
+	}
+	return more > fewer ? more : fewer;
 }
 
 static int cmp_error(const void *x, const void *y)
@@ -149,14 +201,18 @@ const char *errors_did_you_mean(const char *word, const char *const *candidates)
 
 	for (size_t i = 0; candidates && candidates[i]; i++) {
 		size_t clen = strlen(candidates[i]);
-		size_t d;
+		size_t bound, d;
 
 		/* The distance is at least the difference in length. */
 		if ((clen > len ? clen - len : len - clen) > limit)
 			continue;
-		d = errors_distance(word, candidates[i]);
-
-		if (d < best_d) {
+		/* Neither can one that needs more letters changed than allowed,
+		 * or than the best so far (the first of equals is kept). */
+		bound = errors_letters_bound(word, candidates[i]);
+		if (bound > limit || bound >= best_d)
+			continue;
+		d = errors_distance(word, candidates[i], best_d - 1 < limit ? best_d - 1 : limit);
+		if (d <= limit && d < best_d) {
 			best_d = d;
 			best = candidates[i];
 		}

@@ -40,8 +40,11 @@ void errors_add(struct policy_errors *errors, const char *file, unsigned line, c
 const char *errors_did_you_mean(const char *word, const char *const *candidates);
 /* Sort errors [from, count) by file and line, stably. */
 void errors_sort(struct policy_errors *errors, size_t from);
-/* Edit distance, case-insensitive (for "did you mean"). */
-size_t errors_distance(const char *a, const char *b);
+/* Edit distance, case-insensitive (for "did you mean"), when it is at most
+ * max; otherwise some number above max. */
+size_t errors_distance(const char *a, const char *b, size_t max);
+/* A cheap lower bound of errors_distance(a, b) (letter counts). */
+size_t errors_letters_bound(const char *a, const char *b);
 
 /* ---- values.c: one value string -> a number in canonical units -------- */
 

@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,46 +214,113 @@ static void read_env(struct loader *ld, struct profile_build *b, const struct ra
 	b->env[b->n_env++] = arena_strdup(ld->arena, e->value);
 }
 
-/* Near misses among the native architecture's syscall names. */
+/* The native architecture's syscall names, read from libseccomp once per
+ * process: resolving a number walks libseccomp's whole table and strdup()s
+ * the name, so asking it for all 1024 numbers on every unknown name cost
+ * ~0.3 ms a guess (and made the policy fuzzer crawl).  Kept sorted by
+ * (length, number), so a guess looks only at names of a near length. */
+#define SYSCALL_NR_LIMIT 1024
+#define SYSCALL_NAME_MAX 64
+
+struct syscall_name {
+	char *name;
+	int nr;
+	uint64_t letters;  /* letters_mask(name) */
+};
+
+static struct {
+	struct syscall_name names[SYSCALL_NR_LIMIT];
+	size_t count;
+	size_t by_len[SYSCALL_NAME_MAX + 2];  /* first index of each length; [max + 1] = count */
+} syscall_table;
+static pthread_once_t syscall_table_once = PTHREAD_ONCE_INIT;
+
+/* Which letters (case-insensitive, folded onto 64 bits) a word has.  Each
+ * bit one word has and the other lacks stands for at least one letter to
+ * change, so the larger count of such bits is a lower bound of the edit
+ * distance, tried before errors_letters_bound() and errors_distance(). */
+static uint64_t letters_mask(const char *s)
+{
+	uint64_t mask = 0;
+
+	for (; *s; s++)
+		mask |= 1ULL << (tolower((unsigned char)*s) & 63);
+	return mask;
+}
+
+static size_t letters_mask_bound(uint64_t a, uint64_t b)
+{
+	size_t only_a = (size_t)__builtin_popcountll(a & ~b);
+	size_t only_b = (size_t)__builtin_popcountll(b & ~a);
+
+	return only_a > only_b ? only_a : only_b;
+}
+
+static void syscall_table_read(void)
+{
+	struct syscall_name read[SYSCALL_NR_LIMIT];
+	size_t n_read = 0, n = 0;
+
+	for (int nr = 0; nr < SYSCALL_NR_LIMIT; nr++) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+
+		if (name && strlen(name) <= SYSCALL_NAME_MAX)
+			read[n_read++] = (struct syscall_name){ name, nr, letters_mask(name) };
+		else
+			free(name);  /* longer than any name we look up */
+	}
+	/* Counting sort by length, numbers ascending within a length. */
+	for (size_t len = 0; len <= SYSCALL_NAME_MAX; len++) {
+		syscall_table.by_len[len] = n;
+		for (size_t i = 0; i < n_read; i++)
+			if (strlen(read[i].name) == len)
+				syscall_table.names[n++] = read[i];
+	}
+	syscall_table.by_len[SYSCALL_NAME_MAX + 1] = n;
+	syscall_table.count = n;
+}
+
+/* Near misses among the native architecture's syscall names: the closest
+ * (then the lowest numbered) within two edits. */
 static void unknown_syscall(struct loader *ld, const struct raw_entry *e, const char *name)
 {
-	const char *best = NULL;
-	char *best_owned = NULL;
+	const struct syscall_name *best = NULL;
 	size_t best_d = 3;
-
 	size_t len = strlen(name);
-	/* Searching the table costs ~1000 lookups: enough for any real file,
-	 * bounded for garbage. */
-	bool search = ld->syscall_guesses++ < 32 && len <= 64;
+	/* Bounded for garbage: enough for any real file. */
+	bool search = ld->syscall_guesses++ < 32 && len <= SYSCALL_NAME_MAX;
 
-	for (int nr = 0; search && nr < 1024; nr++) {
-		char *candidate = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-		size_t clen, d;
+	if (search) {
+		uint64_t letters = letters_mask(name);
+		size_t from, to;
 
-		if (!candidate)
-			continue;
-		clen = strlen(candidate);
+		pthread_once(&syscall_table_once, syscall_table_read);
 		/* The distance is at least the difference in length. */
-		d = (clen > len ? clen - len : len - clen) >= best_d ? SIZE_MAX
-								       : errors_distance(name, candidate);
-		if (d < best_d) {
-			free(best_owned);
-			best_owned = candidate;
-			best = candidate;
-			best_d = d;
-		} else {
-			free(candidate);
+		from = syscall_table.by_len[len >= 2 ? len - 2 : 0];
+		to = syscall_table.by_len[len + 3 <= SYSCALL_NAME_MAX + 1 ? len + 3
+									: SYSCALL_NAME_MAX + 1];
+		for (size_t i = from; i < to; i++) {
+			const struct syscall_name *c = &syscall_table.names[i];
+			size_t d;
+
+			if (letters_mask_bound(letters, c->letters) > best_d ||
+			    errors_letters_bound(name, c->name) > best_d)
+				continue;
+			d = errors_distance(name, c->name, best_d);
+			if (d < best_d || (d == best_d && best && c->nr < best->nr)) {
+				best = c;
+				best_d = d;
+			}
 		}
 	}
 	if (best)
 		errors_add(ld->errors, e->file, e->line, e->key,
 			   "unknown syscall '%s' (libseccomp does not know it); did you mean '%s'?",
-			   name, best);
+			   name, best->name);
 	else
 		errors_add(ld->errors, e->file, e->line, e->key,
 			   "unknown syscall '%s' (libseccomp does not know it); write syscall "
 			   "names such as ptrace or io_uring_setup", name);
-	free(best_owned);
 }
 
 static void read_syscalls(struct loader *ld, const struct raw_entry *e, const char ***list,
