@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # corral — one plain Makefile.  Objects go under $(BUILD) (default build/).
 #
 #   make            build corrald, corral, corral-run and corral-init (the jails' pid 1)
@@ -138,9 +139,9 @@ $(foreach d,$(SUP_LIBRARIES) $(SUP_PROGRAMS),$(eval $(call sup_archive,$(d))))
 $(BUILD)/%: $(BUILD)/supervisor/%/main.o $(BUILD)/lib%.a $(SUP_LIBS) $(POLICY_LIB) $(RUNNER_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-# Unit tests: cmocka, no root.  A test may list linker wraps in a first-line
-# comment "/* wrap: sym1 sym2 */"; they become -Wl,--wrap=sym.
-wraps = $(foreach s,$(shell sed -n '1s|^/\* wrap: \(.*\) \*/$$|\1|p' $(1)),-Wl,--wrap=$(s))
+# Unit tests: cmocka, no root.  A test may list linker wraps in a comment in
+# its first three lines, "/* wrap: sym1 sym2 */"; they become -Wl,--wrap=sym.
+wraps = $(foreach s,$(shell sed -n '1,3s|^/\* wrap: \(.*\) \*/$$|\1|p' $(1)),-Wl,--wrap=$(s))
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TEST_LIB) $(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) $(call wraps,tests/unit/$*.c) -o $@ $< $(TEST_LIB) $(ALL_LIBS) $(LIBS) $(CMOCKA_LIBS)
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(TEST_LIB) $(ALL_LIBS)

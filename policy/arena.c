@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy/arena.c — the allocation arena of one policy load.  Every string
  * and array of a struct policy lives in its arena, so policy_free() is one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy/build.c — from raw sections to a struct policy: section
  * dispatch, duplicate sections, the shared key helpers ("unknown key, did
@@ -39,8 +40,8 @@ void build_unknown_key(struct loader *ld, const struct raw_section *s, const str
 
 	section_label(s, label, sizeof(label));
 	if (guess) {
-		errors_add(ld->errors, e->file, e->line, e->key,
-			   "unknown key in %s; did you mean '%s'?", label, guess);
+		errors_add(ld->errors, e->file, e->line, e->key, "unknown key in %s; did you mean '%s'?",
+			   label, guess);
 		return;
 	}
 	/* "a, b, c", cut to fit: plain copies (a snprintf per key was most of
@@ -51,8 +52,7 @@ void build_unknown_key(struct loader *ld, const struct raw_section *s, const str
 		off += copy_cut(list + off, sizeof(list) - off, allowed[i]);
 	}
 	list[off] = 0;
-	errors_add(ld->errors, e->file, e->line, e->key, "unknown key in %s; allowed: %s", label,
-		   list);
+	errors_add(ld->errors, e->file, e->line, e->key, "unknown key in %s; allowed: %s", label, list);
 }
 
 bool build_key_once(struct loader *ld, unsigned *first_line, const struct raw_entry *e)
@@ -157,8 +157,8 @@ void build_policy(struct loader *ld, struct policy *p)
 	settings_check(ld, p, supervisor);
 }
 
-static int load(const char *name, const char *data, size_t len, unsigned flags,
-		struct policy **out, struct policy_errors *errors)
+static int load(const char *name, const char *data, size_t len, unsigned flags, struct policy **out,
+		struct policy_errors *errors)
 {
 	struct policy_errors local = { 0 };
 	struct loader ld = { .flags = flags };
@@ -204,8 +204,8 @@ int policy_load(const char *path, struct policy **out, struct policy_errors *err
 	return load(path, NULL, 0, 0, out, errors);
 }
 
-int policy_load_buffer(const char *name, const char *data, size_t len, unsigned flags,
-		       struct policy **out, struct policy_errors *errors)
+int policy_load_buffer(const char *name, const char *data, size_t len, unsigned flags, struct policy **out,
+		       struct policy_errors *errors)
 {
 	if (!data)
 		len = 0;

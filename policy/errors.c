@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy/errors.c — the list of problems a load found, formatting them as
  * "FILE:LINE: key 'x': message", and the "did you mean" suggestions.
@@ -155,7 +156,7 @@ size_t errors_letters_bound(const char *a, const char *b)
 		int *d = &diff[tolower((unsigned char)*c)];
 
 		if (*d < 0)
-			fewer += (size_t)-*d;
+			fewer += (size_t) - *d;
 		*d = 0;
 	}
 	return more > fewer ? more : fewer;

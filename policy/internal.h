@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy/internal.h — internal to policy/: the arena every loaded string
  * lives in, the raw sections the reader produces, value parsers, the error
@@ -21,10 +22,10 @@
 struct arena_block;
 struct arena {
 	struct arena_block *head;
-	bool failed;  /* an allocation failed: the load reports -ENOMEM */
+	bool failed; /* an allocation failed: the load reports -ENOMEM */
 };
 
-void *arena_alloc(struct arena *arena, size_t size);          /* zeroed */
+void *arena_alloc(struct arena *arena, size_t size); /* zeroed */
 char *arena_strdup(struct arena *arena, const char *s);
 char *arena_strndup(struct arena *arena, const char *s, size_t n);
 /* Grow *items (of elem bytes, *cap slots) so slot [count] exists; false on
@@ -49,19 +50,19 @@ size_t errors_letters_bound(const char *a, const char *b);
 /* ---- values.c: one value string -> a number in canonical units -------- */
 
 enum value_kind {
-	VALUE_COUNT,     /* plain integer */
-	VALUE_SIZE,      /* bytes: 512M, 1G (powers of 1024) */
-	VALUE_SECONDS,   /* duration, whole seconds; bare number = seconds */
-	VALUE_MILLIS,    /* duration in ms; bare number = seconds */
-	VALUE_HOURS,     /* duration -> milliseconds; bare number = hours (0.05 = 3 min) */
-	VALUE_CPUS,      /* 0.5, 2 -> millis */
-	VALUE_BOOL,      /* yes/no, true/false, on/off, 1/0 -> 1/0 */
+	VALUE_COUNT,   /* plain integer */
+	VALUE_SIZE,    /* bytes: 512M, 1G (powers of 1024) */
+	VALUE_SECONDS, /* duration, whole seconds; bare number = seconds */
+	VALUE_MILLIS,  /* duration in ms; bare number = seconds */
+	VALUE_HOURS,   /* duration -> milliseconds; bare number = hours (0.05 = 3 min) */
+	VALUE_CPUS,    /* 0.5, 2 -> millis */
+	VALUE_BOOL,    /* yes/no, true/false, on/off, 1/0 -> 1/0 */
 };
 
 enum {
-	KEY_UNLIMITED = 1 << 0,  /* accepts "unlimited", stored as 0 (as POLICY_UNLIMITED
+	KEY_UNLIMITED = 1 << 0, /* accepts "unlimited", stored as 0 (as POLICY_UNLIMITED
 				  * when min is 0: then 0 is a real value) */
-	KEY_REPEAT = 1 << 1,     /* may appear several times in a section */
+	KEY_REPEAT = 1 << 1,    /* may appear several times in a section */
 };
 
 /* A numeric key: its kind and allowed range in canonical units. */
@@ -78,8 +79,8 @@ int value_parse(enum value_kind kind, const char *text, uint64_t *out, char *why
 /* A canonical value formatted the way the file would write it. */
 char *value_format(enum value_kind kind, uint64_t value, char *buf, size_t size);
 /* Parse and range-check a key's value; reports the error and returns false. */
-bool value_parse_key(const struct key_def *def, const char *text, uint64_t *out,
-		     struct policy_errors *errors, const char *file, unsigned line);
+bool value_parse_key(const struct key_def *def, const char *text, uint64_t *out, struct policy_errors *errors,
+		     const char *file, unsigned line);
 /* Names of plans, profiles, users: [A-Za-z0-9_.@-], 1..64, not starting with '-'. */
 bool value_is_name(const char *s);
 /* Absolute, no "." or ".." components, no "//" and no ':' or whitespace. */
@@ -88,7 +89,7 @@ bool value_is_clean_path(const char *s);
 /* ---- load.c: files -> raw sections ------------------------------------- */
 
 enum section_type {
-	SECTION_INVALID = 0,   /* header was wrong: its keys are skipped */
+	SECTION_INVALID = 0, /* header was wrong: its keys are skipped */
 	SECTION_SUPERVISOR,
 	SECTION_ACCESS,
 	SECTION_DEFAULT,
@@ -106,10 +107,10 @@ struct raw_entry {
 
 struct raw_section {
 	enum section_type type;
-	const char *name;       /* NULL for [supervisor], [access], [default] */
+	const char *name; /* NULL for [supervisor], [access], [default] */
 	const char *file;
 	unsigned line;
-	size_t first, count;    /* its entries in loader.entries */
+	size_t first, count; /* its entries in loader.entries */
 };
 
 struct loader {
@@ -120,9 +121,9 @@ struct loader {
 	size_t n_sections, cap_sections;
 	struct raw_entry *entries;
 	size_t n_entries, cap_entries;
-	struct loaded_file *files;  /* every file read, for include loops */
+	struct loaded_file *files; /* every file read, for include loops */
 	size_t n_files, cap_files;
-	unsigned syscall_guesses;   /* "did you mean" searches of the syscall table so far */
+	unsigned syscall_guesses; /* "did you mean" searches of the syscall table so far */
 };
 
 /* Read path (and what it includes) into ld.  Problems are reported. */
@@ -146,40 +147,40 @@ enum plan_key {
 	PK_MAX_QUEUED,
 	PK_MAX_ATTEMPTS,
 	PK_RETRY_LOST,
-	PK_PROFILE,          /* string: layer.profile */
+	PK_PROFILE, /* string: layer.profile */
 	PK_COUNT,
 };
 
 /* The plan keys one section sets (a plan, a user's overrides, [default]). */
 struct plan_layer {
-	uint32_t set;                  /* bit per enum plan_key */
+	uint32_t set; /* bit per enum plan_key */
 	uint64_t num[PK_COUNT];
 	unsigned line[PK_COUNT];
 	const char *profile;
-	const char *file;              /* the section's file, for errors */
+	const char *file; /* the section's file, for errors */
 };
 
 struct plan {
 	const char *name, *file;
 	unsigned line;
-	const char *inherit;           /* parent plan or NULL */
+	const char *inherit; /* parent plan or NULL */
 	unsigned inherit_line;
 	struct plan_layer layer;
-	struct policy_limits limits;   /* resolved */
-	bool broken;                   /* loop or missing parent: no limits */
+	struct policy_limits limits; /* resolved */
+	bool broken;                 /* loop or missing parent: no limits */
 };
 
 struct user {
-	const char *name, *file;       /* name NULL for [default] */
+	const char *name, *file; /* name NULL for [default] */
 	unsigned line;
 	const char *plan;
 	unsigned plan_line;
 	struct plan_layer layer;
-	struct policy_limits limits;   /* resolved */
+	struct policy_limits limits; /* resolved */
 };
 
 struct access_entry {
-	const char *name;   /* user name, or group name when group */
+	const char *name; /* user name, or group name when group */
 	bool group;
 };
 
@@ -194,7 +195,7 @@ struct policy {
 
 	struct access_entry *operators;
 	size_t n_operators;
-	struct access_entry *users_allowed;  /* NULL with allow_all */
+	struct access_entry *users_allowed; /* NULL with allow_all */
 	size_t n_users_allowed;
 	bool allow_all;
 	enum policy_tenant_from tenant_from;
@@ -205,7 +206,7 @@ struct policy {
 	size_t n_plans, cap_plans;
 	struct user *users;
 	size_t n_users, cap_users;
-	struct user *default_user;  /* NULL without [default] */
+	struct user *default_user; /* NULL without [default] */
 	struct policy_profile *profiles;
 	size_t n_profiles, cap_profiles;
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy/load.c — reading policy files into raw sections and entries:
  * opening files, `include = GLOB` (sorted, relative to the including file,
@@ -37,12 +38,12 @@ struct loaded_file {
 /* One file being parsed. */
 struct file_ctx {
 	struct loader *ld;
-	const char *path;       /* arena copy: entries point to it */
+	const char *path; /* arena copy: entries point to it */
 	const char *data;
 	size_t len, pos;
 	unsigned lineno;
 	unsigned depth;
-	long section;           /* index in ld->sections, -1 before the first */
+	long section; /* index in ld->sections, -1 before the first */
 };
 
 static const struct {
@@ -94,8 +95,9 @@ static void start_section(struct file_ctx *f, const char *text, size_t len)
 	char *header = arena_strndup(ld->arena, text, len);
 	int n;
 
-	if (!header || !arena_grow(ld->arena, (void **)&ld->sections, &ld->cap_sections,
-				   ld->n_sections, sizeof(*ld->sections)))
+	if (!header ||
+	    !arena_grow(ld->arena, (void **)&ld->sections, &ld->cap_sections, ld->n_sections,
+			sizeof(*ld->sections)))
 		return;
 	s = &ld->sections[ld->n_sections];
 	memset(s, 0, sizeof(*s));
@@ -107,8 +109,9 @@ static void start_section(struct file_ctx *f, const char *text, size_t len)
 	type[0] = name[0] = 0;
 	n = sscanf(header, "%63s %79s %7s", type, name, extra);
 	if (n <= 0) {
-		error_at(f, NULL, "empty section header []; allowed: [supervisor], [access], "
-				  "[default], [plan NAME], [user NAME], [profile NAME]");
+		error_at(f, NULL,
+			 "empty section header []; allowed: [supervisor], [access], "
+			 "[default], [plan NAME], [user NAME], [profile NAME]");
 		return;
 	}
 	for (size_t i = 0; i < N_SECTION_TYPES; i++) {
@@ -123,11 +126,13 @@ static void start_section(struct file_ctx *f, const char *text, size_t len)
 		} else if (n > 2) {
 			errors_add(ld->errors, f->path, f->lineno, NULL,
 				   "section [%.120s]: a name is one word; allowed characters: "
-				   "letters, digits, _ . @ -", header);
+				   "letters, digits, _ . @ -",
+				   header);
 		} else if (n == 2 && !value_is_name(name)) {
 			errors_add(ld->errors, f->path, f->lineno, NULL,
 				   "section [%.120s]: '%s' is not a valid name; allowed: 1 to 64 "
-				   "letters, digits, _ . @ -, not starting with -", header, name);
+				   "letters, digits, _ . @ -, not starting with -",
+				   header, name);
 		} else {
 			s->type = section_types[i].type;
 			s->name = n == 2 ? arena_strdup(ld->arena, name) : NULL;
@@ -149,7 +154,8 @@ static void start_section(struct file_ctx *f, const char *text, size_t len)
 		else
 			errors_add(ld->errors, f->path, f->lineno, NULL,
 				   "unknown section [%.120s]; allowed: [supervisor], [access], "
-				   "[default], [plan NAME], [user NAME], [profile NAME]", header);
+				   "[default], [plan NAME], [user NAME], [profile NAME]",
+				   header);
 	}
 }
 
@@ -221,8 +227,7 @@ static char *reader(char *str, int num, void *stream)
 	}
 	if (num < 4 || n > (size_t)num - 3) {
 		errors_add(f->ld->errors, f->path, f->lineno, NULL,
-			   "the line is too long (%zu characters); at most %d are allowed", n,
-			   num - 3);
+			   "the line is too long (%zu characters); at most %d are allowed", n, num - 3);
 		return str;
 	}
 	memcpy(str, line, n);
@@ -244,13 +249,14 @@ static void include_glob(struct file_ctx *f, const char *pattern)
 		return;
 	}
 	if (f->depth >= MAX_INCLUDE_DEPTH) {
-		errors_add(ld->errors, f->path, f->lineno, "include",
-			   "includes nest deeper than %d levels", MAX_INCLUDE_DEPTH);
+		errors_add(ld->errors, f->path, f->lineno, "include", "includes nest deeper than %d levels",
+			   MAX_INCLUDE_DEPTH);
 		return;
 	}
 	if (!*pattern) {
-		error_at(f, "include", "the value is empty; write a path or glob, e.g. "
-				       "/etc/corral/policy.d/*.conf");
+		error_at(f, "include",
+			 "the value is empty; write a path or glob, e.g. "
+			 "/etc/corral/policy.d/*.conf");
 		return;
 	}
 	if (pattern[0] == '/') {
@@ -265,8 +271,7 @@ static void include_glob(struct file_ctx *f, const char *pattern)
 	r = glob(full, 0, NULL, &g);
 	if (r == GLOB_NOMATCH) {
 		errors_add(ld->errors, f->path, f->lineno, "include",
-			   "'%s' matches no file (or a directory on the way cannot be read)",
-			   full);
+			   "'%s' matches no file (or a directory on the way cannot be read)", full);
 	} else if (r == GLOB_NOSPACE) {
 		ld->arena->failed = true;
 	} else if (r != 0) {
@@ -303,7 +308,7 @@ static int handler(void *user, const char *section, const char *name, const char
 		return 1;
 	}
 	if (s->type == SECTION_INVALID)
-		return 1;  /* the header was already reported */
+		return 1; /* the header was already reported */
 	if (!arena_grow(ld->arena, (void **)&ld->entries, &ld->cap_entries, ld->n_entries,
 			sizeof(*ld->entries)))
 		return 1;
@@ -319,11 +324,14 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
-static void parse(struct loader *ld, const char *path, const char *data, size_t len,
-		  unsigned depth)
+static void parse(struct loader *ld, const char *path, const char *data, size_t len, unsigned depth)
 {
 	struct file_ctx f = {
-		.ld = ld, .data = data, .len = len, .depth = depth, .section = -1,
+		.ld = ld,
+		.data = data,
+		.len = len,
+		.depth = depth,
+		.section = -1,
 	};
 	int r;
 
@@ -333,7 +341,7 @@ static void parse(struct loader *ld, const char *path, const char *data, size_t 
 	r = ini_parse_stream(reader, &f, handler, &f);
 	if (r == -2)
 		ld->arena->failed = true;
-	else if (r > 0)  /* the reader should have caught it; be safe */
+	else if (r > 0) /* the reader should have caught it; be safe */
 		errors_add(ld->errors, f.path, (unsigned)r, NULL, "syntax error");
 }
 
@@ -343,8 +351,7 @@ void load_buffer(struct loader *ld, const char *name, const char *data, size_t l
 }
 
 /* Remember (dev, ino) of a file; false if it was read already. */
-static bool note_file(struct loader *ld, const struct stat *st, const char *path,
-		      const char **first)
+static bool note_file(struct loader *ld, const struct stat *st, const char *path, const char **first)
 {
 	for (size_t i = 0; i < ld->n_files; i++) {
 		if (ld->files[i].dev == st->st_dev && ld->files[i].ino == st->st_ino) {
@@ -352,8 +359,7 @@ static bool note_file(struct loader *ld, const struct stat *st, const char *path
 			return false;
 		}
 	}
-	if (!arena_grow(ld->arena, (void **)&ld->files, &ld->cap_files, ld->n_files,
-			sizeof(*ld->files)))
+	if (!arena_grow(ld->arena, (void **)&ld->files, &ld->cap_files, ld->n_files, sizeof(*ld->files)))
 		return false;
 	ld->files[ld->n_files].dev = st->st_dev;
 	ld->files[ld->n_files].ino = st->st_ino;
@@ -364,16 +370,15 @@ static bool note_file(struct loader *ld, const struct stat *st, const char *path
 
 /* Report a problem with the file itself: at the include line, or at the
  * file when it is the main one. */
-#define file_error(ld, path, site_file, site_line, ...)                                  \
-	do {                                                                              \
-		if (site_file)                                                            \
+#define file_error(ld, path, site_file, site_line, ...)                                         \
+	do {                                                                                    \
+		if (site_file)                                                                  \
 			errors_add((ld)->errors, site_file, site_line, "include", __VA_ARGS__); \
-		else                                                                      \
-			errors_add((ld)->errors, path, 0, NULL, __VA_ARGS__);             \
+		else                                                                            \
+			errors_add((ld)->errors, path, 0, NULL, __VA_ARGS__);                   \
 	} while (0)
 
-void load_file(struct loader *ld, const char *path, unsigned depth, const char *site_file,
-	       unsigned site_line)
+void load_file(struct loader *ld, const char *path, unsigned depth, const char *site_file, unsigned site_line)
 {
 	const char *prefix = site_file ? path : "";
 	const char *sep = site_file ? ": " : "";
@@ -395,20 +400,21 @@ void load_file(struct loader *ld, const char *path, unsigned depth, const char *
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		file_error(ld, path, site_file, site_line, "%s%sis not a regular file", prefix,
-			   sep);
+		file_error(ld, path, site_file, site_line, "%s%sis not a regular file", prefix, sep);
 		goto out;
 	}
 	if (st.st_size > MAX_FILE_BYTES) {
-		file_error(ld, path, site_file, site_line, "%s%sis too large (%lld bytes); at most "
-			   "%d are allowed", prefix, sep, (long long)st.st_size, MAX_FILE_BYTES);
+		file_error(ld, path, site_file, site_line,
+			   "%s%sis too large (%lld bytes); at most "
+			   "%d are allowed",
+			   prefix, sep, (long long)st.st_size, MAX_FILE_BYTES);
 		goto out;
 	}
 	if (!note_file(ld, &st, path, &first)) {
 		if (first)
 			file_error(ld, path, site_file, site_line,
-				   "%s%sis already read (as %s): include loop or duplicate include",
-				   prefix, sep, first);
+				   "%s%sis already read (as %s): include loop or duplicate include", prefix,
+				   sep, first);
 		goto out;
 	}
 	data = malloc((size_t)st.st_size + 1);
@@ -424,8 +430,8 @@ void load_file(struct loader *ld, const char *path, unsigned depth, const char *
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			file_error(ld, path, site_file, site_line, "%s%scannot read: %s", prefix,
-				   sep, strerror(errno));
+			file_error(ld, path, site_file, site_line, "%s%scannot read: %s", prefix, sep,
+				   strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -433,8 +439,7 @@ void load_file(struct loader *ld, const char *path, unsigned depth, const char *
 		len += (size_t)n;
 	}
 	if (len > (size_t)st.st_size) {
-		file_error(ld, path, site_file, site_line, "%s%schanged while being read", prefix,
-			   sep);
+		file_error(ld, path, site_file, site_line, "%s%schanged while being read", prefix, sep);
 		goto out;
 	}
 	parse(ld, path, data, len, depth);

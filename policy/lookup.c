@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy/lookup.c — the read side of a loaded policy: sorted tables and
  * bsearch by name, a tenant's limits, profiles, access decisions, listing.
@@ -21,8 +22,7 @@ static int cmp_user(const void *a, const void *b)
 
 static int cmp_profile(const void *a, const void *b)
 {
-	return strcmp(((const struct policy_profile *)a)->name,
-		      ((const struct policy_profile *)b)->name);
+	return strcmp(((const struct policy_profile *)a)->name, ((const struct policy_profile *)b)->name);
 }
 
 void lookup_sort(struct policy *p)
@@ -60,8 +60,7 @@ const struct policy_profile *policy_profile(const struct policy *policy, const c
 
 	if (!name || !policy->n_profiles)
 		return NULL;
-	return bsearch(&key, policy->profiles, policy->n_profiles, sizeof(*policy->profiles),
-		       cmp_profile);
+	return bsearch(&key, policy->profiles, policy->n_profiles, sizeof(*policy->profiles), cmp_profile);
 }
 
 const struct policy_supervisor *policy_supervisor(const struct policy *policy)
@@ -101,8 +100,7 @@ const char *policy_default_plan(const struct policy *policy)
 	return policy->default_user ? policy->default_user->plan : NULL;
 }
 
-static bool listed(const struct access_entry *list, size_t n, const char *user,
-		   const char *const *groups)
+static bool listed(const struct access_entry *list, size_t n, const char *user, const char *const *groups)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!list[i].group) {
@@ -125,7 +123,7 @@ bool policy_is_operator(const struct policy *policy, const char *user, const cha
 bool policy_may_use(const struct policy *policy, const char *user, const char *const *groups)
 {
 	return policy->allow_all || policy_is_operator(policy, user, groups) ||
-	       listed(policy->users_allowed, policy->n_users_allowed, user, groups);
+		listed(policy->users_allowed, policy->n_users_allowed, user, groups);
 }
 
 const char *policy_tenant_of(const struct policy *policy, const char *user, const char *primary_group)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy/plans.c — [plan NAME], [user NAME] and [default]: reading the
  * plan keys of each, then resolving effective limits.
@@ -21,15 +22,26 @@
 #define DAY (86400ULL)
 
 const char *const plan_key_names[PK_COUNT + 1] = {
-	"max_concurrent", "monthly_cpu_hours", "max_task_seconds", "max_cpu_seconds",
-	"memory", "pids", "cpus", "output_limit", "weight", "max_queued", "max_attempts", "retry_lost", "profile", NULL,
+	"max_concurrent",
+	"monthly_cpu_hours",
+	"max_task_seconds",
+	"max_cpu_seconds",
+	"memory",
+	"pids",
+	"cpus",
+	"output_limit",
+	"weight",
+	"max_queued",
+	"max_attempts",
+	"retry_lost",
+	"profile",
+	NULL,
 };
 
 static const struct key_def plan_keys[PK_COUNT] = {
 	[PK_MAX_CONCURRENT] = { "max_concurrent", VALUE_COUNT, 1, 4096, 0 },
 	/* in ms: budgets of a few CPU seconds work; 0 suspends the tenant */
-	[PK_MONTHLY_CPU_HOURS] = { "monthly_cpu_hours", VALUE_HOURS, 0, 1000000 * 3600000ULL,
-				   KEY_UNLIMITED },
+	[PK_MONTHLY_CPU_HOURS] = { "monthly_cpu_hours", VALUE_HOURS, 0, 1000000 * 3600000ULL, KEY_UNLIMITED },
 	[PK_MAX_TASK_SECONDS] = { "max_task_seconds", VALUE_SECONDS, 1, 30 * DAY, KEY_UNLIMITED },
 	[PK_MAX_CPU_SECONDS] = { "max_cpu_seconds", VALUE_SECONDS, 1, 30 * DAY, KEY_UNLIMITED },
 	[PK_MEMORY] = { "memory", VALUE_SIZE, 4 * MiB, 4 * TiB, 0 },
@@ -41,7 +53,7 @@ static const struct key_def plan_keys[PK_COUNT] = {
 	/* starts of a task whose command never ran (host faults, crashes) */
 	[PK_MAX_ATTEMPTS] = { "max_attempts", VALUE_COUNT, 1, 100, 0 },
 	[PK_RETRY_LOST] = { "retry_lost", VALUE_BOOL, 0, 1, 0 },
-	[PK_PROFILE] = { "profile", VALUE_COUNT, 0, 0, 0 },  /* a name, handled apart */
+	[PK_PROFILE] = { "profile", VALUE_COUNT, 0, 0, 0 }, /* a name, handled apart */
 };
 
 /* Built-in values for keys no layer sets (documented in corral.conf(5)). */
@@ -49,7 +61,7 @@ static const uint64_t plan_defaults[PK_COUNT] = {
 	[PK_MAX_CONCURRENT] = 1,
 	[PK_MONTHLY_CPU_HOURS] = POLICY_UNLIMITED,
 	[PK_MAX_TASK_SECONDS] = 600,
-	[PK_MAX_CPU_SECONDS] = 0,            /* unlimited */
+	[PK_MAX_CPU_SECONDS] = 0, /* unlimited */
 	[PK_MEMORY] = 512 * MiB,
 	[PK_PIDS] = 256,
 	[PK_CPUS] = 1000,
@@ -62,12 +74,38 @@ static const uint64_t plan_defaults[PK_COUNT] = {
 
 /* Allowed keys per section kind, for "unknown key" messages. */
 static const char *const plan_section_keys[] = {
-	"inherit", "max_concurrent", "monthly_cpu_hours", "max_task_seconds", "max_cpu_seconds",
-	"memory", "pids", "cpus", "output_limit", "weight", "max_queued", "max_attempts", "retry_lost", "profile", NULL,
+	"inherit",
+	"max_concurrent",
+	"monthly_cpu_hours",
+	"max_task_seconds",
+	"max_cpu_seconds",
+	"memory",
+	"pids",
+	"cpus",
+	"output_limit",
+	"weight",
+	"max_queued",
+	"max_attempts",
+	"retry_lost",
+	"profile",
+	NULL,
 };
 static const char *const user_section_keys[] = {
-	"plan", "max_concurrent", "monthly_cpu_hours", "max_task_seconds", "max_cpu_seconds",
-	"memory", "pids", "cpus", "output_limit", "weight", "max_queued", "max_attempts", "retry_lost", "profile", NULL,
+	"plan",
+	"max_concurrent",
+	"monthly_cpu_hours",
+	"max_task_seconds",
+	"max_cpu_seconds",
+	"memory",
+	"pids",
+	"cpus",
+	"output_limit",
+	"weight",
+	"max_queued",
+	"max_attempts",
+	"retry_lost",
+	"profile",
+	NULL,
 };
 
 /* Read a plan key into layer.  Returns false if key is not a plan key. */
@@ -84,13 +122,11 @@ static bool read_plan_key(struct loader *ld, struct plan_layer *layer, const str
 	if (k == PK_PROFILE) {
 		if (!value_is_name(e->value)) {
 			errors_add(ld->errors, e->file, e->line, e->key,
-				   "'%s' is not a profile name; allowed: letters, digits, _ . @ -",
-				   e->value);
+				   "'%s' is not a profile name; allowed: letters, digits, _ . @ -", e->value);
 			return true;
 		}
 		layer->profile = arena_strdup(ld->arena, e->value);
-	} else if (!value_parse_key(&plan_keys[k], e->value, &layer->num[k], ld->errors, e->file,
-				    e->line)) {
+	} else if (!value_parse_key(&plan_keys[k], e->value, &layer->num[k], ld->errors, e->file, e->line)) {
 		return true;
 	}
 	layer->set |= 1u << k;
@@ -136,8 +172,7 @@ void plans_section(struct loader *ld, struct policy *p, const struct raw_section
 	if (s->type == SECTION_PLAN) {
 		struct plan *pl;
 
-		if (!arena_grow(ld->arena, (void **)&p->plans, &p->cap_plans, p->n_plans,
-				sizeof(*p->plans)))
+		if (!arena_grow(ld->arena, (void **)&p->plans, &p->cap_plans, p->n_plans, sizeof(*p->plans)))
 			return;
 		pl = &p->plans[p->n_plans++];
 		memset(pl, 0, sizeof(*pl));
@@ -219,15 +254,15 @@ static const char **plan_names(struct loader *ld, const struct policy *p)
 	return names;
 }
 
-static void unknown_plan(struct loader *ld, const struct policy *p, const char *file,
-			 unsigned line, const char *key, const char *name)
+static void unknown_plan(struct loader *ld, const struct policy *p, const char *file, unsigned line,
+			 const char *key, const char *name)
 {
 	const char **names = plan_names(ld, p);
 	const char *guess = names ? errors_did_you_mean(name, names) : NULL;
 
 	if (guess)
-		errors_add(ld->errors, file, line, key,
-			   "plan '%s' is not defined; did you mean '%s'?", name, guess);
+		errors_add(ld->errors, file, line, key, "plan '%s' is not defined; did you mean '%s'?", name,
+			   guess);
 	else if (p->n_plans) {
 		char list[512];
 		size_t off = 0;
@@ -239,10 +274,9 @@ static void unknown_plan(struct loader *ld, const struct policy *p, const char *
 
 			off = w < 0 ? off : off + (size_t)w;
 		}
-		errors_add(ld->errors, file, line, key,
-			   "plan '%s' is not defined; defined plans: %s", name, list);
-	}
-	else
+		errors_add(ld->errors, file, line, key, "plan '%s' is not defined; defined plans: %s", name,
+			   list);
+	} else
 		errors_add(ld->errors, file, line, key,
 			   "plan '%s' is not defined; there is no [plan NAME] section", name);
 }
@@ -260,12 +294,12 @@ static void check_layer(struct loader *ld, const struct policy *p, const struct 
 			guess = errors_did_you_mean(l->profile, names);
 		if (guess)
 			errors_add(ld->errors, l->file, l->line[PK_PROFILE], "profile",
-				   "profile '%s' is not defined; did you mean '%s'?", l->profile,
-				   guess);
+				   "profile '%s' is not defined; did you mean '%s'?", l->profile, guess);
 		else
 			errors_add(ld->errors, l->file, l->line[PK_PROFILE], "profile",
 				   "profile '%s' is not defined; define [profile %s] or use "
-				   "'default'", l->profile, l->profile);
+				   "'default'",
+				   l->profile, l->profile);
 	}
 	if ((l->set & (1u << PK_MEMORY)) && p->supervisor.memory_reserve_bytes &&
 	    l->num[PK_MEMORY] > p->supervisor.memory_reserve_bytes) {
@@ -273,7 +307,8 @@ static void check_layer(struct loader *ld, const struct policy *p, const struct 
 
 		errors_add(ld->errors, l->file, l->line[PK_MEMORY], "memory",
 			   "%s is more than [supervisor] memory_reserve %s: no such task could "
-			   "ever start", policy_format_size(l->num[PK_MEMORY], a, sizeof(a)),
+			   "ever start",
+			   policy_format_size(l->num[PK_MEMORY], a, sizeof(a)),
 			   policy_format_size(p->supervisor.memory_reserve_bytes, b, sizeof(b)));
 	}
 }
@@ -294,7 +329,7 @@ static size_t plan_chain(struct loader *ld, struct policy *p, struct plan *pl,
 			return n;
 		parent = (struct plan *)lookup_plan(p, cur->inherit);
 		if (!parent)
-			return 0;  /* reported by the plan itself */
+			return 0; /* reported by the plan itself */
 		if (parent == pl) {
 			/* pl is in a loop: report it once, at the loop's first plan in
 			 * file order (the one with the smallest section line/file). */
@@ -304,12 +339,12 @@ static size_t plan_chain(struct loader *ld, struct policy *p, struct plan *pl,
 			bool first = true;
 
 			do {
-				if (c != pl && (strcmp(c->file, pl->file) < 0 ||
-						(strcmp(c->file, pl->file) == 0 && c->line < pl->line)))
+				if (c != pl &&
+				    (strcmp(c->file, pl->file) < 0 ||
+				     (strcmp(c->file, pl->file) == 0 && c->line < pl->line)))
 					first = false;
 				if (off < sizeof(path) - 1) {
-					int w = snprintf(path + off, sizeof(path) - off, "%s -> ",
-							 c->name);
+					int w = snprintf(path + off, sizeof(path) - off, "%s -> ", c->name);
 
 					off = w < 0 ? off : off + (size_t)w;
 					if (off > sizeof(path) - 1)
@@ -319,11 +354,11 @@ static size_t plan_chain(struct loader *ld, struct policy *p, struct plan *pl,
 			} while (c && c != pl);
 			if (first)
 				errors_add(ld->errors, pl->file, pl->inherit_line, "inherit",
-					   "plan '%s' inherits from itself in a loop: %s%s", pl->name,
-					   path, pl->name);
+					   "plan '%s' inherits from itself in a loop: %s%s", pl->name, path,
+					   pl->name);
 			return 0;
 		}
-		if (n > p->n_plans)  /* reached a loop that does not contain pl */
+		if (n > p->n_plans) /* reached a loop that does not contain pl */
 			return 0;
 		cur = parent;
 	}
@@ -375,12 +410,13 @@ void plans_resolve(struct loader *ld, struct policy *p)
 			if (u != p->default_user)
 				errors_add(ld->errors, u->file, u->line, NULL,
 					   "[user %s] has no plan; set 'plan = NAME' here or in "
-					   "[default]", u->name);
+					   "[default]",
+					   u->name);
 			continue;
 		}
 		pl = lookup_plan(p, plan_name);
 		if (!pl) {
-			if (u->plan)  /* else it is [default]'s plan, reported there */
+			if (u->plan) /* else it is [default]'s plan, reported there */
 				unknown_plan(ld, p, u->file, u->plan_line, "plan", plan_name);
 			continue;
 		}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy/policy.h — the one header callers of policy/ include.
  *
@@ -38,8 +39,8 @@ struct policy_error {
 struct policy_errors {
 	struct policy_error *items;
 	size_t count;
-	size_t capacity;   /* internal */
-	size_t omitted;    /* errors past the first POLICY_MAX_ERRORS, not stored */
+	size_t capacity; /* internal */
+	size_t omitted;  /* errors past the first POLICY_MAX_ERRORS, not stored */
 };
 
 #define POLICY_MAX_ERRORS 1000
@@ -59,12 +60,12 @@ struct policy;
 int policy_load(const char *path, struct policy **out, struct policy_errors *errors);
 
 enum {
-	POLICY_LOAD_NO_INCLUDE = 1 << 0,  /* `include` is an error (fuzzing, untrusted text) */
+	POLICY_LOAD_NO_INCLUDE = 1 << 0, /* `include` is an error (fuzzing, untrusted text) */
 };
 /* The same from a buffer (need not be NUL-terminated).  name is used in
  * error messages; relative includes are resolved against its directory. */
-int policy_load_buffer(const char *name, const char *data, size_t len, unsigned flags,
-		       struct policy **out, struct policy_errors *errors);
+int policy_load_buffer(const char *name, const char *data, size_t len, unsigned flags, struct policy **out,
+		       struct policy_errors *errors);
 void policy_free(struct policy *policy);
 
 /* The main file's path (or buffer name) the policy was loaded from. */
@@ -73,22 +74,22 @@ const char *policy_path(const struct policy *policy);
 /* ---- [supervisor] ------------------------------------------------------ */
 
 enum policy_on_restart {
-	POLICY_RESTART_ADOPT = 0,  /* keep jails that outlived a supervisor restart */
-	POLICY_RESTART_KILL,       /* kill them and fail their tasks (supervisor_lost) */
+	POLICY_RESTART_ADOPT = 0, /* keep jails that outlived a supervisor restart */
+	POLICY_RESTART_KILL,      /* kill them and fail their tasks (supervisor_lost) */
 };
 
 struct policy_supervisor {
-	const char *state_dir;          /* default /var/lib/corral */
-	const char *store;              /* store URI; NULL (default) = <state_dir>/corral.db */
-	const char *socket;             /* default /run/corral/corrald.sock */
-	const char *cgroup_parent;      /* default "corral" (relative to corrald's cgroup) */
-	uint32_t max_running;           /* tasks running at once on this host; default 4 */
-	uint64_t memory_reserve_bytes;  /* sum of running tasks' memory limits; 0 = unlimited (default) */
-	uint64_t poll_interval_ms;      /* cpu.stat sampling period; default 1000 */
-	uint64_t drain_timeout_ms;      /* on shutdown, wait this long for tasks; default 30000 */
-	uint64_t kill_grace_ms;         /* SIGTERM -> cgroup.kill delay; default 2000 */
-	enum policy_on_restart on_restart;  /* default adopt */
-	uint32_t uid_first, uid_last;   /* host uids for jails; default 700000000-700065535 */
+	const char *state_dir;             /* default /var/lib/corral */
+	const char *store;                 /* store URI; NULL (default) = <state_dir>/corral.db */
+	const char *socket;                /* default /run/corral/corrald.sock */
+	const char *cgroup_parent;         /* default "corral" (relative to corrald's cgroup) */
+	uint32_t max_running;              /* tasks running at once on this host; default 4 */
+	uint64_t memory_reserve_bytes;     /* sum of running tasks' memory limits; 0 = unlimited (default) */
+	uint64_t poll_interval_ms;         /* cpu.stat sampling period; default 1000 */
+	uint64_t drain_timeout_ms;         /* on shutdown, wait this long for tasks; default 30000 */
+	uint64_t kill_grace_ms;            /* SIGTERM -> cgroup.kill delay; default 2000 */
+	enum policy_on_restart on_restart; /* default adopt */
+	uint32_t uid_first, uid_last;      /* host uids for jails; default 700000000-700065535 */
 };
 
 /* Always non-NULL: the file's values over the defaults. */
@@ -97,8 +98,8 @@ const struct policy_supervisor *policy_supervisor(const struct policy *policy);
 /* ---- [access] ---------------------------------------------------------- */
 
 enum policy_tenant_from {
-	POLICY_TENANT_USER = 0,  /* tenant = the Unix user name (default) */
-	POLICY_TENANT_GROUP,     /* tenant = the user's primary group name */
+	POLICY_TENANT_USER = 0, /* tenant = the Unix user name (default) */
+	POLICY_TENANT_GROUP,    /* tenant = the user's primary group name */
 };
 
 /* groups: the user's group names, NULL-terminated (may be NULL).
@@ -118,21 +119,21 @@ const char *policy_tenant_of(const struct policy *policy, const char *user, cons
 
 /* A tenant's effective limits.  0 means "unlimited" where noted. */
 struct policy_limits {
-	const char *plan;              /* the plan resolved to */
-	const char *profile;           /* sandbox profile name (always defined) */
-	uint32_t max_concurrent;       /* running tasks at once */
-	uint32_t max_queued;           /* queued tasks at once */
-	uint32_t weight;               /* fair-share weight (100 = normal) */
-	uint32_t cpu_millis;           /* CPU quota, 1000 = one core */
-	uint64_t monthly_cpu_ms;       /* CPU budget per calendar month (ms); POLICY_UNLIMITED =
+	const char *plan;            /* the plan resolved to */
+	const char *profile;         /* sandbox profile name (always defined) */
+	uint32_t max_concurrent;     /* running tasks at once */
+	uint32_t max_queued;         /* queued tasks at once */
+	uint32_t weight;             /* fair-share weight (100 = normal) */
+	uint32_t cpu_millis;         /* CPU quota, 1000 = one core */
+	uint64_t monthly_cpu_ms;     /* CPU budget per calendar month (ms); POLICY_UNLIMITED =
 					* unlimited (default); 0 = suspended: nothing starts */
-	uint64_t max_task_seconds;     /* wall-clock limit per task; 0 = unlimited */
-	uint64_t max_cpu_seconds;      /* CPU-time limit per task; 0 = unlimited */
-	uint64_t memory_bytes;         /* memory limit per task, no swap */
-	uint64_t pids;                 /* processes + threads per task */
-	uint64_t output_limit_bytes;   /* stdout/stderr cap per stream */
-	uint32_t max_attempts;         /* starts of a task whose command never ran (>= 1) */
-	bool retry_lost;               /* rerun a task whose command started but whose end
+	uint64_t max_task_seconds;   /* wall-clock limit per task; 0 = unlimited */
+	uint64_t max_cpu_seconds;    /* CPU-time limit per task; 0 = unlimited */
+	uint64_t memory_bytes;       /* memory limit per task, no swap */
+	uint64_t pids;               /* processes + threads per task */
+	uint64_t output_limit_bytes; /* stdout/stderr cap per stream */
+	uint32_t max_attempts;       /* starts of a task whose command never ran (>= 1) */
+	bool retry_lost;             /* rerun a task whose command started but whose end
 					* was lost with corrald (its side effects may repeat) */
 };
 
@@ -151,8 +152,8 @@ enum policy_seccomp { POLICY_SECCOMP_DEFAULT = 0, POLICY_SECCOMP_STRICT, POLICY_
 enum policy_network { POLICY_NETWORK_NONE = 0 };
 
 struct policy_bind {
-	const char *source;  /* absolute host path */
-	const char *target;  /* absolute path in the jail */
+	const char *source; /* absolute host path */
+	const char *target; /* absolute path in the jail */
 	bool writable;
 };
 
@@ -166,25 +167,25 @@ struct policy_tmpfs {
  * file's [profile default]). */
 struct policy_profile {
 	const char *name;
-	const char *file;                   /* where defined; NULL when built in */
+	const char *file; /* where defined; NULL when built in */
 	unsigned line;
-	const struct policy_bind *binds;    /* bind_ro / bind_rw, in file order */
+	const struct policy_bind *binds; /* bind_ro / bind_rw, in file order */
 	size_t n_binds;
-	const struct policy_tmpfs *tmpfs;   /* extra tmpfs mounts */
+	const struct policy_tmpfs *tmpfs; /* extra tmpfs mounts */
 	size_t n_tmpfs;
-	const char *const *env;             /* "NAME=VALUE", NULL-terminated; NULL = the runner's default */
-	const char *cwd;                    /* default /work */
-	const char *hostname;               /* default corral */
-	enum policy_network network;        /* only none for now */
-	enum policy_seccomp seccomp;        /* default default */
-	const char *const *seccomp_allow;   /* extra syscall names, NULL-terminated; NULL = none */
+	const char *const *env;           /* "NAME=VALUE", NULL-terminated; NULL = the runner's default */
+	const char *cwd;                  /* default /work */
+	const char *hostname;             /* default corral */
+	enum policy_network network;      /* only none for now */
+	enum policy_seccomp seccomp;      /* default default */
+	const char *const *seccomp_allow; /* extra syscall names, NULL-terminated; NULL = none */
 	const char *const *seccomp_deny;
-	uint64_t tmp_bytes;                 /* /tmp tmpfs; default 64 MiB */
-	uint64_t work_bytes;                /* /work tmpfs; default 64 MiB */
-	uint32_t uid, gid;                  /* inside the jail; default 1000, gid defaults to uid */
-	uint64_t rlimit_nofile;             /* default 256 */
-	uint64_t rlimit_fsize;              /* default 1 GiB */
-	uint64_t rlimit_stack;              /* default 8 MiB */
+	uint64_t tmp_bytes;     /* /tmp tmpfs; default 64 MiB */
+	uint64_t work_bytes;    /* /work tmpfs; default 64 MiB */
+	uint32_t uid, gid;      /* inside the jail; default 1000, gid defaults to uid */
+	uint64_t rlimit_nofile; /* default 256 */
+	uint64_t rlimit_fsize;  /* default 1 GiB */
+	uint64_t rlimit_stack;  /* default 8 MiB */
 };
 
 /* The profile called name, or NULL. */

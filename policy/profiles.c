@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy/profiles.c — [profile NAME]: the jail a plan's tasks run in.
  * Binds, tmpfs mounts, environment, working directory, hostname, network,
@@ -22,15 +23,30 @@
 #define TiB (1024 * GiB)
 
 enum profile_key {
-	FK_BIND_RO, FK_BIND_RW, FK_TMPFS, FK_TMP_SIZE, FK_WORK_SIZE, FK_ENV, FK_CWD, FK_HOSTNAME,
-	FK_NETWORK, FK_SECCOMP, FK_SECCOMP_ALLOW, FK_SECCOMP_DENY, FK_UID, FK_GID,
-	FK_RLIMIT_NOFILE, FK_RLIMIT_FSIZE, FK_RLIMIT_STACK, FK_COUNT,
+	FK_BIND_RO,
+	FK_BIND_RW,
+	FK_TMPFS,
+	FK_TMP_SIZE,
+	FK_WORK_SIZE,
+	FK_ENV,
+	FK_CWD,
+	FK_HOSTNAME,
+	FK_NETWORK,
+	FK_SECCOMP,
+	FK_SECCOMP_ALLOW,
+	FK_SECCOMP_DENY,
+	FK_UID,
+	FK_GID,
+	FK_RLIMIT_NOFILE,
+	FK_RLIMIT_FSIZE,
+	FK_RLIMIT_STACK,
+	FK_COUNT,
 };
 
 static const char *const profile_keys[FK_COUNT + 1] = {
-	"bind_ro", "bind_rw", "tmpfs", "tmp_size", "work_size", "env", "cwd", "hostname",
-	"network", "seccomp", "seccomp_allow", "seccomp_deny", "uid", "gid",
-	"rlimit_nofile", "rlimit_fsize", "rlimit_stack", NULL,
+	"bind_ro", "bind_rw",  "tmpfs",         "tmp_size",     "work_size",     "env",
+	"cwd",     "hostname", "network",       "seccomp",      "seccomp_allow", "seccomp_deny",
+	"uid",     "gid",      "rlimit_nofile", "rlimit_fsize", "rlimit_stack",  NULL,
 };
 
 static const struct key_def profile_numbers[FK_COUNT] = {
@@ -82,7 +98,7 @@ struct profile_build {
 	size_t cap_tmpfs;
 	const char **env, **allow, **deny;
 	size_t n_env, cap_env, n_allow, cap_allow, n_deny, cap_deny;
-	const char **targets;      /* every mount target, for duplicates */
+	const char **targets; /* every mount target, for duplicates */
 	unsigned *target_lines;
 	size_t n_targets, cap_targets, cap_target_lines;
 };
@@ -104,14 +120,14 @@ static bool add_target(struct loader *ld, struct profile_build *b, const struct 
 	if (reserved_target(target)) {
 		errors_add(ld->errors, e->file, e->line, e->key,
 			   "target '%s' belongs to the jail itself; not allowed: /, /proc, /dev, "
-			   "/tmp, /work (use tmp_size and work_size for the last two)", target);
+			   "/tmp, /work (use tmp_size and work_size for the last two)",
+			   target);
 		return false;
 	}
 	for (size_t i = 0; i < b->n_targets; i++) {
 		if (strcmp(b->targets[i], target) == 0) {
 			errors_add(ld->errors, e->file, e->line, e->key,
-				   "target '%s' is already mounted by line %u", target,
-				   b->target_lines[i]);
+				   "target '%s' is already mounted by line %u", target, b->target_lines[i]);
 			return false;
 		}
 	}
@@ -138,19 +154,20 @@ static void read_bind(struct loader *ld, struct policy_profile *pf, struct profi
 	if (!value_is_clean_path(source)) {
 		errors_add(ld->errors, e->file, e->line, e->key,
 			   "source '%s' is not an absolute path; write SOURCE or SOURCE:TARGET "
-			   "with absolute paths, e.g. /opt/python or /srv/data:/data", source);
+			   "with absolute paths, e.g. /opt/python or /srv/data:/data",
+			   source);
 		return;
 	}
 	if (!value_is_clean_path(target)) {
 		errors_add(ld->errors, e->file, e->line, e->key,
 			   "target '%s' is not an absolute path; write SOURCE or SOURCE:TARGET "
-			   "with absolute paths, e.g. /srv/data:/data", target);
+			   "with absolute paths, e.g. /srv/data:/data",
+			   target);
 		return;
 	}
 	if (!add_target(ld, b, e, target))
 		return;
-	if (!arena_grow(ld->arena, (void **)&b->binds, &b->cap_binds, pf->n_binds,
-			sizeof(*b->binds)))
+	if (!arena_grow(ld->arena, (void **)&b->binds, &b->cap_binds, pf->n_binds, sizeof(*b->binds)))
 		return;
 	b->binds[pf->n_binds].source = source;
 	b->binds[pf->n_binds].target = target;
@@ -171,15 +188,15 @@ static void read_tmpfs(struct loader *ld, struct policy_profile *pf, struct prof
 	if (!value_is_clean_path(target)) {
 		errors_add(ld->errors, e->file, e->line, e->key,
 			   "'%s' is not an absolute path; write PATH or PATH:SIZE, e.g. "
-			   "/var/cache:16M", target);
+			   "/var/cache:16M",
+			   target);
 		return;
 	}
 	if (colon && !value_parse_key(&tmpfs_size, colon + 1, &size, ld->errors, e->file, e->line))
 		return;
 	if (!add_target(ld, b, e, target))
 		return;
-	if (!arena_grow(ld->arena, (void **)&b->tmpfs, &b->cap_tmpfs, pf->n_tmpfs,
-			sizeof(*b->tmpfs)))
+	if (!arena_grow(ld->arena, (void **)&b->tmpfs, &b->cap_tmpfs, pf->n_tmpfs, sizeof(*b->tmpfs)))
 		return;
 	b->tmpfs[pf->n_tmpfs].target = target;
 	b->tmpfs[pf->n_tmpfs].size_bytes = size;
@@ -197,14 +214,14 @@ static void read_env(struct loader *ld, struct profile_build *b, const struct ra
 	if (!ok) {
 		errors_add(ld->errors, e->file, e->line, e->key,
 			   "'%s' is not NAME=VALUE; NAME is letters, digits and _, not starting "
-			   "with a digit, e.g. LANG=C.UTF-8", e->value);
+			   "with a digit, e.g. LANG=C.UTF-8",
+			   e->value);
 		return;
 	}
 	for (size_t i = 0; i < b->n_env; i++) {
 		if (strncmp(b->env[i], e->value, name_len + 1) == 0) {
 			errors_add(ld->errors, e->file, e->line, e->key,
-				   "variable '%.*s' is set twice in this profile", (int)name_len,
-				   e->value);
+				   "variable '%.*s' is set twice in this profile", (int)name_len, e->value);
 			return;
 		}
 	}
@@ -225,13 +242,13 @@ static void read_env(struct loader *ld, struct profile_build *b, const struct ra
 struct syscall_name {
 	char *name;
 	int nr;
-	uint64_t letters;  /* letters_mask(name) */
+	uint64_t letters; /* letters_mask(name) */
 };
 
 static struct {
 	struct syscall_name names[SYSCALL_NR_LIMIT];
 	size_t count;
-	size_t by_len[SYSCALL_NAME_MAX + 2];  /* first index of each length; [max + 1] = count */
+	size_t by_len[SYSCALL_NAME_MAX + 2]; /* first index of each length; [max + 1] = count */
 } syscall_table;
 static pthread_once_t syscall_table_once = PTHREAD_ONCE_INIT;
 
@@ -267,7 +284,7 @@ static void syscall_table_read(void)
 		if (name && strlen(name) <= SYSCALL_NAME_MAX)
 			read[n_read++] = (struct syscall_name){ name, nr, letters_mask(name) };
 		else
-			free(name);  /* longer than any name we look up */
+			free(name); /* longer than any name we look up */
 	}
 	/* Counting sort by length, numbers ascending within a length. */
 	for (size_t len = 0; len <= SYSCALL_NAME_MAX; len++) {
@@ -297,8 +314,7 @@ static void unknown_syscall(struct loader *ld, const struct raw_entry *e, const 
 		pthread_once(&syscall_table_once, syscall_table_read);
 		/* The distance is at least the difference in length. */
 		from = syscall_table.by_len[len >= 2 ? len - 2 : 0];
-		to = syscall_table.by_len[len + 3 <= SYSCALL_NAME_MAX + 1 ? len + 3
-									: SYSCALL_NAME_MAX + 1];
+		to = syscall_table.by_len[len + 3 <= SYSCALL_NAME_MAX + 1 ? len + 3 : SYSCALL_NAME_MAX + 1];
 		for (size_t i = from; i < to; i++) {
 			const struct syscall_name *c = &syscall_table.names[i];
 			size_t d;
@@ -315,16 +331,17 @@ static void unknown_syscall(struct loader *ld, const struct raw_entry *e, const 
 	}
 	if (best)
 		errors_add(ld->errors, e->file, e->line, e->key,
-			   "unknown syscall '%s' (libseccomp does not know it); did you mean '%s'?",
-			   name, best->name);
+			   "unknown syscall '%s' (libseccomp does not know it); did you mean '%s'?", name,
+			   best->name);
 	else
 		errors_add(ld->errors, e->file, e->line, e->key,
 			   "unknown syscall '%s' (libseccomp does not know it); write syscall "
-			   "names such as ptrace or io_uring_setup", name);
+			   "names such as ptrace or io_uring_setup",
+			   name);
 }
 
-static void read_syscalls(struct loader *ld, const struct raw_entry *e, const char ***list,
-			  size_t *n, size_t *cap)
+static void read_syscalls(struct loader *ld, const struct raw_entry *e, const char ***list, size_t *n,
+			  size_t *cap)
 {
 	char *copy = arena_strdup(ld->arena, e->value);
 	char *save = NULL;
@@ -356,8 +373,7 @@ static void read_hostname(struct loader *ld, struct policy_profile *pf, const st
 		ok = isalnum((unsigned char)e->value[i]) || e->value[i] == '-' || e->value[i] == '.';
 	if (!ok) {
 		errors_add(ld->errors, e->file, e->line, e->key,
-			   "'%s' is not a hostname; allowed: 1 to 64 letters, digits, '-' and '.'",
-			   e->value);
+			   "'%s' is not a hostname; allowed: 1 to 64 letters, digits, '-' and '.'", e->value);
 		return;
 	}
 	pf->hostname = arena_strdup(ld->arena, e->value);
@@ -371,8 +387,12 @@ static void read_number(struct loader *ld, struct policy_profile *pf, const stru
 	if (!value_parse_key(&profile_numbers[k], e->value, &v, ld->errors, e->file, e->line))
 		return;
 	switch (k) {
-	case FK_TMP_SIZE: pf->tmp_bytes = v; break;
-	case FK_WORK_SIZE: pf->work_bytes = v; break;
+	case FK_TMP_SIZE:
+		pf->tmp_bytes = v;
+		break;
+	case FK_WORK_SIZE:
+		pf->work_bytes = v;
+		break;
 	case FK_UID:
 		pf->uid = (uint32_t)v;
 		if (!*gid_set)
@@ -382,10 +402,17 @@ static void read_number(struct loader *ld, struct policy_profile *pf, const stru
 		pf->gid = (uint32_t)v;
 		*gid_set = true;
 		break;
-	case FK_RLIMIT_NOFILE: pf->rlimit_nofile = v; break;
-	case FK_RLIMIT_FSIZE: pf->rlimit_fsize = v; break;
-	case FK_RLIMIT_STACK: pf->rlimit_stack = v; break;
-	default: break;
+	case FK_RLIMIT_NOFILE:
+		pf->rlimit_nofile = v;
+		break;
+	case FK_RLIMIT_FSIZE:
+		pf->rlimit_fsize = v;
+		break;
+	case FK_RLIMIT_STACK:
+		pf->rlimit_stack = v;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -439,7 +466,8 @@ void profiles_section(struct loader *ld, struct policy *p, const struct raw_sect
 			if (!value_is_clean_path(e->value))
 				errors_add(ld->errors, e->file, e->line, e->key,
 					   "'%s' is not a clean absolute path inside the jail, e.g. "
-					   "/work", e->value);
+					   "/work",
+					   e->value);
 			else
 				pf.cwd = arena_strdup(ld->arena, e->value);
 			break;
@@ -449,8 +477,7 @@ void profiles_section(struct loader *ld, struct policy *p, const struct raw_sect
 		case FK_NETWORK:
 			if (strcmp(e->value, "none") != 0)
 				errors_add(ld->errors, e->file, e->line, e->key,
-					   "'%s' is not allowed; allowed: none (loopback only)",
-					   e->value);
+					   "'%s' is not allowed; allowed: none (loopback only)", e->value);
 			break;
 		case FK_SECCOMP:
 			if (strcmp(e->value, "default") == 0)
@@ -461,8 +488,7 @@ void profiles_section(struct loader *ld, struct policy *p, const struct raw_sect
 				pf.seccomp = POLICY_SECCOMP_NONE;
 			else
 				errors_add(ld->errors, e->file, e->line, e->key,
-					   "'%s' is not allowed; allowed: default, strict, none",
-					   e->value);
+					   "'%s' is not allowed; allowed: default, strict, none", e->value);
 			break;
 		default:
 			read_number(ld, &pf, e, (enum profile_key)k, &gid_set);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy/settings.c — the [supervisor] and [access] sections: host-wide
  * settings with their defaults, and who is an operator, who may use corral,
@@ -12,13 +13,23 @@
 #include "policy/internal.h"
 
 enum supervisor_key {
-	SK_STATE_DIR, SK_SOCKET, SK_CGROUP_PARENT, SK_MAX_RUNNING, SK_MEMORY_RESERVE,
-	SK_POLL_INTERVAL, SK_DRAIN_TIMEOUT, SK_KILL_GRACE, SK_ON_RESTART, SK_UID_RANGE, SK_STORE, SK_COUNT,
+	SK_STATE_DIR,
+	SK_SOCKET,
+	SK_CGROUP_PARENT,
+	SK_MAX_RUNNING,
+	SK_MEMORY_RESERVE,
+	SK_POLL_INTERVAL,
+	SK_DRAIN_TIMEOUT,
+	SK_KILL_GRACE,
+	SK_ON_RESTART,
+	SK_UID_RANGE,
+	SK_STORE,
+	SK_COUNT,
 };
 
 static const char *const supervisor_keys[SK_COUNT + 1] = {
-	"state_dir", "socket", "cgroup_parent", "max_running", "memory_reserve",
-	"poll_interval", "drain_timeout", "kill_grace", "on_restart", "uid_range", "store", NULL,
+	"state_dir",     "socket",     "cgroup_parent", "max_running", "memory_reserve", "poll_interval",
+	"drain_timeout", "kill_grace", "on_restart",    "uid_range",   "store",          NULL,
 };
 
 #define MiB (1024ULL * 1024)
@@ -56,7 +67,7 @@ void settings_defaults(struct policy *p)
 	sv->uid_first = 700000000;
 	sv->uid_last = 700065535;
 
-	p->operators = (struct access_entry *)&root;  /* never written through */
+	p->operators = (struct access_entry *)&root; /* never written through */
 	p->n_operators = 1;
 	p->allow_all = true;
 	p->tenant_from = POLICY_TENANT_USER;
@@ -67,7 +78,8 @@ static void set_path(struct loader *ld, const struct raw_entry *e, const char **
 	if (!value_is_clean_path(e->value) || strcmp(e->value, "/") == 0) {
 		errors_add(ld->errors, e->file, e->line, e->key,
 			   "'%s' is not a clean absolute path; allowed: /dir/name without '.', "
-			   "'..', '//', ':', spaces or a trailing '/'", e->value);
+			   "'..', '//', ':', spaces or a trailing '/'",
+			   e->value);
 		return;
 	}
 	if (strlen(e->value) > max) {
@@ -88,7 +100,8 @@ static void set_cgroup_parent(struct loader *ld, const struct raw_entry *e, cons
 	if (!value_is_clean_path(tmp) || strcmp(tmp, "/") == 0) {
 		errors_add(ld->errors, e->file, e->line, e->key,
 			   "'%s' is not a cgroup path; allowed: a relative path below corrald's "
-			   "cgroup (e.g. corral) or an absolute one, without '.', '..' or '//'", v);
+			   "cgroup (e.g. corral) or an absolute one, without '.', '..' or '//'",
+			   v);
 		return;
 	}
 	*out = arena_strdup(ld->arena, v);
@@ -99,9 +112,8 @@ static void set_uid_range(struct loader *ld, const struct raw_entry *e, struct p
 	unsigned long long first, last;
 	int used = 0;
 
-	if (sscanf(e->value, "%llu-%llu%n", &first, &last, &used) != 2 ||
-	    (size_t)used != strlen(e->value) || e->value[0] == '-' || e->value[0] == '+' ||
-	    strchr(e->value, ' ')) {
+	if (sscanf(e->value, "%llu-%llu%n", &first, &last, &used) != 2 || (size_t)used != strlen(e->value) ||
+	    e->value[0] == '-' || e->value[0] == '+' || strchr(e->value, ' ')) {
 		errors_add(ld->errors, e->file, e->line, e->key,
 			   "'%s' is not a uid range; write FIRST-LAST, e.g. 700000000-700065535", e->value);
 		return;
@@ -164,7 +176,8 @@ void settings_supervisor(struct loader *ld, struct policy *p, const struct raw_s
 				errors_add(ld->errors, e->file, e->line, e->key,
 					   "'%s' is not a store; allowed: a database path, sqlite:PATH or "
 					   "postgresql://... (at most 1024 characters, no spaces)",
-					   strncmp(e->value, "postgres", 8) == 0 ? "postgresql://..." : e->value);
+					   strncmp(e->value, "postgres", 8) == 0 ? "postgresql://..."
+										 : e->value);
 			else
 				sv->store = arena_strdup(ld->arena, e->value);
 			break;
@@ -201,8 +214,8 @@ static const char *const access_keys[AK_COUNT + 1] = {
 };
 
 /* "root @wheel alice" (also comma separated) appended to *list. */
-static void add_names(struct loader *ld, const struct raw_entry *e, struct access_entry **list,
-		      size_t *n, size_t *cap, bool *all)
+static void add_names(struct loader *ld, const struct raw_entry *e, struct access_entry **list, size_t *n,
+		      size_t *cap, bool *all)
 {
 	char *copy = arena_strdup(ld->arena, e->value);
 	char *save = NULL;
@@ -220,7 +233,8 @@ static void add_names(struct loader *ld, const struct raw_entry *e, struct acces
 		if (!value_is_name(name)) {
 			errors_add(ld->errors, e->file, e->line, e->key,
 				   "'%s' is not a user or @group name; allowed: names of letters, "
-				   "digits, _ . @ -%s", w, all ? ", or * for everyone" : "");
+				   "digits, _ . @ -%s",
+				   w, all ? ", or * for everyone" : "");
 			continue;
 		}
 		if (!arena_grow(ld->arena, (void **)list, cap, *n, sizeof(**list)))
@@ -245,7 +259,7 @@ void settings_access(struct loader *ld, struct policy *p, const struct raw_secti
 			;
 		switch ((enum access_key)k) {
 		case AK_OPERATORS:
-			if (!ops_set) {  /* the file's list replaces the default (root) */
+			if (!ops_set) { /* the file's list replaces the default (root) */
 				p->operators = NULL;
 				p->n_operators = 0;
 				ops_set = true;
@@ -257,8 +271,7 @@ void settings_access(struct loader *ld, struct policy *p, const struct raw_secti
 				p->allow_all = false;
 				users_set = true;
 			}
-			add_names(ld, e, &p->users_allowed, &p->n_users_allowed, &cap_users,
-				  &p->allow_all);
+			add_names(ld, e, &p->users_allowed, &p->n_users_allowed, &cap_users, &p->allow_all);
 			break;
 		case AK_TENANT_FROM:
 			if (!build_key_once(ld, &first_tenant_from, e))
@@ -270,34 +283,35 @@ void settings_access(struct loader *ld, struct policy *p, const struct raw_secti
 			else
 				errors_add(ld->errors, e->file, e->line, e->key,
 					   "'%s' is not allowed; allowed: user (the Unix user name), "
-					   "group (the primary group name)", e->value);
+					   "group (the primary group name)",
+					   e->value);
 			break;
 		case AK_TENANT_MAP: {
 			const char *colon = strchr(e->value, ':');
 			char *unix_name, *tenant;
 
-			unix_name = colon ? arena_strndup(ld->arena, e->value,
-							  (size_t)(colon - e->value)) : NULL;
+			unix_name = colon ? arena_strndup(ld->arena, e->value, (size_t)(colon - e->value))
+					  : NULL;
 			tenant = colon ? arena_strdup(ld->arena, colon + 1) : NULL;
-			if (!unix_name || !tenant || !value_is_name(unix_name) ||
-			    !value_is_name(tenant)) {
+			if (!unix_name || !tenant || !value_is_name(unix_name) || !value_is_name(tenant)) {
 				errors_add(ld->errors, e->file, e->line, e->key,
 					   "'%s' is not a mapping; write UNIX_USER:TENANT, e.g. "
-					   "alice:research", e->value);
+					   "alice:research",
+					   e->value);
 				break;
 			}
 			for (size_t j = 0; j < p->n_tenant_maps; j++) {
 				if (strcmp(p->tenant_maps[j].unix_name, unix_name) == 0) {
 					errors_add(ld->errors, e->file, e->line, e->key,
-						   "user '%s' is already mapped to tenant '%s'",
-						   unix_name, p->tenant_maps[j].tenant);
+						   "user '%s' is already mapped to tenant '%s'", unix_name,
+						   p->tenant_maps[j].tenant);
 					unix_name = NULL;
 					break;
 				}
 			}
-			if (!unix_name || !arena_grow(ld->arena, (void **)&p->tenant_maps,
-						      &cap_maps, p->n_tenant_maps,
-						      sizeof(*p->tenant_maps)))
+			if (!unix_name ||
+			    !arena_grow(ld->arena, (void **)&p->tenant_maps, &cap_maps, p->n_tenant_maps,
+					sizeof(*p->tenant_maps)))
 				break;
 			p->tenant_maps[p->n_tenant_maps].unix_name = unix_name;
 			p->tenant_maps[p->n_tenant_maps].tenant = tenant;
@@ -331,8 +345,8 @@ void settings_check(struct loader *ld, struct policy *p, const struct raw_sectio
 		}
 
 		errors_add(ld->errors, file, line, "uid_range",
-			   "%" PRIu32 "-%" PRIu32 " holds %" PRIu64 " uids but max_running is %"
-			   PRIu32 "; every running jail needs its own uid", sv->uid_first,
-			   sv->uid_last, uids, sv->max_running);
+			   "%" PRIu32 "-%" PRIu32 " holds %" PRIu64 " uids but max_running is %" PRIu32
+			   "; every running jail needs its own uid",
+			   sv->uid_first, sv->uid_last, uids, sv->max_running);
 	}
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy/units.c — the one grammar for durations, sizes and CPU counts,
  * shared by the policy files and the command-line tools (corral submit
@@ -90,8 +91,11 @@ static int scale(uint64_t whole, uint64_t frac, unsigned decimals, uint64_t unit
 
 int policy_parse_duration_us(const char *text, uint64_t bare_unit_us, uint64_t *us)
 {
-	static const struct { const char *name; uint64_t us; } units[] = {
-		{ "ms", 1000ULL }, { "sec", 1000000ULL }, { "s", 1000000ULL }, { "min", 60000000ULL },
+	static const struct {
+		const char *name;
+		uint64_t us;
+	} units[] = {
+		{ "ms", 1000ULL },    { "sec", 1000000ULL },  { "s", 1000000ULL },     { "min", 60000000ULL },
 		{ "m", 60000000ULL }, { "h", 3600000000ULL }, { "d", 86400000000ULL },
 	};
 	const char *p = text;
@@ -108,7 +112,7 @@ int policy_parse_duration_us(const char *text, uint64_t bare_unit_us, uint64_t *
 		if (r < 0)
 			return r;
 		if (!*p && first) {
-			unit = bare_unit_us;  /* the whole text is one bare NUMBER */
+			unit = bare_unit_us; /* the whole text is one bare NUMBER */
 		} else {
 			for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 				size_t n = strlen(units[i].name);
@@ -157,7 +161,7 @@ int policy_parse_size(const char *text, uint64_t *bytes)
 		p++;
 	}
 	if (*p || (unit == 1 && decimals))
-		return -EINVAL;  /* junk, or a fraction of a byte */
+		return -EINVAL; /* junk, or a fraction of a byte */
 	return scale(whole, frac, decimals, unit, false, bytes);
 }
 

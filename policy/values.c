@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy/values.c — value syntax of the policy keys: whole numbers, sizes
  * (512M), durations (90s, 1h30m, 0.5h), CPU counts (0.5), yes/no, names and paths;
@@ -63,7 +64,10 @@ int value_parse(enum value_kind kind, const char *text, uint64_t *out, char *why
 	case VALUE_SECONDS:
 	case VALUE_MILLIS:
 	case VALUE_HOURS: {
-		static const struct { uint64_t bare_us, unit_us; const char *unit; } k[] = {
+		static const struct {
+			uint64_t bare_us, unit_us;
+			const char *unit;
+		} k[] = {
 			[VALUE_SECONDS] = { 1000000, 1000000, "seconds" },
 			[VALUE_MILLIS] = { 1000000, 1000, "milliseconds" },
 			[VALUE_HOURS] = { 3600000000ULL, 1000, "milliseconds" },
@@ -72,9 +76,9 @@ int value_parse(enum value_kind kind, const char *text, uint64_t *out, char *why
 
 		r = policy_parse_duration_us(text, k[kind].bare_us, &us);
 		expected = kind == VALUE_HOURS
-				   ? "is not a duration; write e.g. 100 or 0.05 (hours), 90m, 2h or 1d"
-				   : "is not a duration; write e.g. 30s, 1.5s, 10m, 2h, 1h30m or 500ms "
-				     "(a bare number means seconds)";
+			? "is not a duration; write e.g. 100 or 0.05 (hours), 90m, 2h or 1d"
+			: "is not a duration; write e.g. 30s, 1.5s, 10m, 2h, 1h30m or 500ms "
+			  "(a bare number means seconds)";
 		if (r == 0 && us % k[kind].unit_us) {
 			snprintf(why, why_size, "'%s' is not a whole number of %s", text, k[kind].unit);
 			return -EINVAL;
@@ -87,7 +91,8 @@ int value_parse(enum value_kind kind, const char *text, uint64_t *out, char *why
 		expected = "is not a CPU count; write e.g. 1, 2 or 0.5 (at most 3 decimals)";
 		break;
 	case VALUE_BOOL: {
-		static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+		static const char *const yes[] = { "yes", "true", "on", "1" },
+					 *const no[] = { "no", "false", "off", "0" };
 
 		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]) && r < 0; i++) {
 			if (strcasecmp(text, yes[i]) == 0)
@@ -128,8 +133,14 @@ char *policy_format_size(uint64_t bytes, char *buf, size_t size)
 
 char *policy_format_duration_ms(uint64_t ms, char *buf, size_t size)
 {
-	static const struct { const char *name; uint64_t ms; } units[] = {
-		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
+	static const struct {
+		const char *name;
+		uint64_t ms;
+	} units[] = {
+		{ "d", 86400000 },
+		{ "h", 3600000 },
+		{ "m", 60000 },
+		{ "s", 1000 },
 	};
 
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
@@ -190,8 +201,8 @@ char *value_format(enum value_kind kind, uint64_t value, char *buf, size_t size)
 	return buf;
 }
 
-bool value_parse_key(const struct key_def *def, const char *text, uint64_t *out,
-		     struct policy_errors *errors, const char *file, unsigned line)
+bool value_parse_key(const struct key_def *def, const char *text, uint64_t *out, struct policy_errors *errors,
+		     const char *file, unsigned line)
 {
 	char why[256], lo[32], hi[32];
 	const char *unlimited = def->flags & KEY_UNLIMITED ? ", or unlimited" : "";
@@ -204,14 +215,12 @@ bool value_parse_key(const struct key_def *def, const char *text, uint64_t *out,
 	value_format(def->kind, def->min, lo, sizeof(lo));
 	value_format(def->kind, def->max, hi, sizeof(hi));
 	if (value_parse(def->kind, text, &v, why, sizeof(why)) < 0) {
-		errors_add(errors, file, line, def->name, "%s; allowed: %s to %s%s", why, lo, hi,
-			   unlimited);
+		errors_add(errors, file, line, def->name, "%s; allowed: %s to %s%s", why, lo, hi, unlimited);
 		return false;
 	}
 	if (v < def->min || v > def->max) {
 		errors_add(errors, file, line, def->name, "'%s' is %s; allowed: %s to %s%s", text,
-			   v == 0 ? "zero, which is meaningless here" : "out of range", lo, hi,
-			   unlimited);
+			   v == 0 ? "zero, which is meaningless here" : "out of range", lo, hi, unlimited);
 		return false;
 	}
 	*out = v;
@@ -238,11 +247,11 @@ bool value_is_clean_path(const char *s)
 		if (isspace((unsigned char)*c) || *c == ':' || !isprint((unsigned char)*c))
 			return false;
 	/* Every component after a '/' must be non-empty and not . or .. */
-	for (const char *c = s; *c; ) {
+	for (const char *c = s; *c;) {
 		const char *next;
 		size_t len;
 
-		c++;  /* past '/' */
+		c++; /* past '/' */
 		next = strchr(c, '/');
 		len = next ? (size_t)(next - c) : strlen(c);
 		if ((len == 0 && (next || c != s + 1)) || (len == 1 && c[0] == '.') ||

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/adopt.c — a restarted supervisor takes over a jail that outlived
  * the process that spawned it: jail_adopt() (reopen the cgroup, find the
@@ -147,7 +148,7 @@ static int status_text_parse(char *text, struct report *rec, bool *started)
 	if (code >= 0 && code <= 255 && sig == 0)
 		rec->wstatus = W_EXITCODE((int)code, 0);
 	else if (code == -1 && sig > 0 && sig < 127)
-		rec->wstatus = (int)sig;  /* a wait status "killed by sig" */
+		rec->wstatus = (int)sig; /* a wait status "killed by sig" */
 	else
 		return -EPROTO;
 	rec->kind = REPORT_DONE;
@@ -385,9 +386,10 @@ static int open_init(struct jail *j, struct jail_error *err)
 			return 1;
 		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 		if (pidfd < 0 && errno == ESRCH)
-			continue;  /* gone meanwhile: look again */
+			continue; /* gone meanwhile: look again */
 		if (pidfd < 0)
-			return jail_error_set(err, errno, "adopt", "pidfd_open the jail's init (pid %d)", (int)pid);
+			return jail_error_set(err, errno, "adopt", "pidfd_open the jail's init (pid %d)",
+					      (int)pid);
 		if (init_depth(pid) && cgroup_has_pid(j->cgroup, pid)) {
 			uint64_t start = 0;
 			bool start_known = process_start_us(pid, &start) == 0;
@@ -408,8 +410,8 @@ static int open_init(struct jail *j, struct jail_error *err)
 
 /* ---- adopting -------------------------------------------------------- */
 
-int jail_adopt(const char *cgroup_parent, const char *cgroup_name, const char *status_path,
-	       struct jail **out, struct jail_error *err)
+int jail_adopt(const char *cgroup_parent, const char *cgroup_name, const char *status_path, struct jail **out,
+	       struct jail_error *err)
 {
 	const char *parent = cgroup_parent ? cgroup_parent : JAIL_DEFAULT_CGROUP;
 	size_t status_len = status_path ? strlen(status_path) : 0;
@@ -435,7 +437,8 @@ int jail_adopt(const char *cgroup_parent, const char *cgroup_name, const char *s
 	if (r == -ENOENT) {
 		jail_error_set(err, ENOENT, "adopt",
 			       "adopt jail '%s': its cgroup '%s/%s' is gone (the jail ended and was "
-			       "cleaned up, or never existed)", cgroup_name, parent, cgroup_name);
+			       "cleaned up, or never existed)",
+			       cgroup_name, parent, cgroup_name);
 		goto fail;
 	}
 	if (r < 0)
@@ -490,9 +493,10 @@ int adopt_wait_end(struct jail *j, struct report *rec, struct jail_error *err)
 			if (r < 0 && errno != EINTR)
 				return jail_error_set(err, errno, "wait", "poll the adopted jail's pidfd");
 			if (r == 0)
-				return jail_error_set(err, EBUSY, "wait",
-						      "the adopted jail's init (pid %d) still runs after %d ms",
-						      (int)j->pid, ADOPT_END_TIMEOUT_MS);
+				return jail_error_set(
+					err, EBUSY, "wait",
+					"the adopted jail's init (pid %d) still runs after %d ms",
+					(int)j->pid, ADOPT_END_TIMEOUT_MS);
 		}
 		j->reaped = true;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/cgroup.c — one jail's cgroup on pure cgroup v2 and on hybrid hosts.
  *
@@ -67,17 +68,19 @@ static void handle_free(struct jail_cgroup *cg)
 static int bad_path_error(struct jail_error *err, int r, const char *parent, const char *name)
 {
 	if (r == -ENOENT)
-		return jail_error_set(err, ENOENT, "cgroup_path",
+		return jail_error_set(
+			err, ENOENT, "cgroup_path",
 			"place cgroup %s/%s: the caller's own cgroup is unknown or outside the mount",
 			parent ? parent : "", name);
-	return jail_error_set(err, -r, "cgroup_path",
+	return jail_error_set(
+		err, -r, "cgroup_path",
 		"bad cgroup parent or name \"%s\" / \"%s\" (no \"..\", \".\" or '/' in the name)",
 		parent ? parent : "", name ? name : "(null)");
 }
 
 /* Fill cg->unified with the unified leaf's host path. */
-static int handle_set_unified(struct jail_cgroup *cg, const struct cgroup_layout *layout,
-			      const char *parent, const char *name, struct jail_error *err)
+static int handle_set_unified(struct jail_cgroup *cg, const struct cgroup_layout *layout, const char *parent,
+			      const char *name, struct jail_error *err)
 {
 	char rel[PATH_MAX];
 	int r = cgroup_layout_relative(&layout->unified, parent, name, rel, sizeof(rel));
@@ -92,16 +95,15 @@ static int handle_set_unified(struct jail_cgroup *cg, const struct cgroup_layout
 }
 
 /* Fill cg->v1[c] unless another used controller shares its mount. */
-static int handle_set_v1(struct jail_cgroup *cg, const struct cgroup_layout *layout,
-			 enum cgroup_ctl c, const char *parent, const char *name,
-			 struct jail_error *err)
+static int handle_set_v1(struct jail_cgroup *cg, const struct cgroup_layout *layout, enum cgroup_ctl c,
+			 const char *parent, const char *name, struct jail_error *err)
 {
 	const struct cgroup_hierarchy *h = &layout->v1[c];
 	char rel[PATH_MAX];
 
 	for (int o = 0; o < CGROUP_N_CONTROLLERS; o++)
 		if (o != (int)c && cg->v1[o] && strcmp(layout->v1[o].mount, h->mount) == 0)
-			return 0;  /* co-mounted (cpu,cpuacct): one directory serves both */
+			return 0; /* co-mounted (cpu,cpuacct): one directory serves both */
 	int r = cgroup_layout_relative(h, parent, name, rel, sizeof(rel));
 	if (r < 0)
 		return bad_path_error(err, r, parent, name);
@@ -118,12 +120,10 @@ static int handle_open_fds(struct jail_cgroup *cg, struct jail_error *err)
 {
 	cg->dir_fd = open(cg->unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg->dir_fd < 0)
-		return jail_error_set(err, errno, "cgroup_open", "open cgroup directory %s",
-				      cg->unified);
+		return jail_error_set(err, errno, "cgroup_open", "open cgroup directory %s", cg->unified);
 	cg->events_fd = openat(cg->dir_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
 	if (cg->events_fd < 0)
-		return jail_error_set(err, errno, "cgroup_open", "open %s/cgroup.events",
-				      cg->unified);
+		return jail_error_set(err, errno, "cgroup_open", "open %s/cgroup.events", cg->unified);
 	return 0;
 }
 
@@ -167,7 +167,7 @@ int cgroup_create(const char *parent, const char *name, const struct cgroup_limi
 	unsigned v2_mask = 0;
 	for (int c = 0; c < CGROUP_N_CONTROLLERS; c++) {
 		bool use = c == CGROUP_MEMORY || c == CGROUP_PIDS ||
-			   (c == CGROUP_CPU && limits->cpu_millis > 0);
+			(c == CGROUP_CPU && limits->cpu_millis > 0);
 		if (use && cgroup_layout_home(layout, c) == CGROUP_HOME_V2)
 			v2_mask |= 1u << c;
 	}
@@ -180,7 +180,8 @@ int cgroup_create(const char *parent, const char *name, const struct cgroup_limi
 	 * creators of the same name exactly one gets here. */
 	r = cgroup_mkdir_leaf(cg->unified);
 	if (r == -EEXIST) {
-		r = jail_error_set(err, EEXIST, "cgroup_create",
+		r = jail_error_set(
+			err, EEXIST, "cgroup_create",
 			"cgroup %s exists already (a jail of that name runs, or was not cleaned up)",
 			cg->unified);
 		goto fail;
@@ -199,7 +200,8 @@ int cgroup_create(const char *parent, const char *name, const struct cgroup_limi
 		for (int c = 0; c < CGROUP_N_CONTROLLERS; c++)
 			if (cg->v1[c] && access(cg->v1[c], F_OK) == 0) {
 				/* libcgroup's mkdir -p would silently reuse it */
-				r = jail_error_set(err, EEXIST, "cgroup_create",
+				r = jail_error_set(
+					err, EEXIST, "cgroup_create",
 					"cgroup %s exists already (left over from an earlier jail?)",
 					cg->v1[c]);
 				/* not ours: keep it out of the rollback */
@@ -224,8 +226,7 @@ fail:
 	return r;
 }
 
-int cgroup_open(const char *parent, const char *name, struct jail_cgroup **out,
-		struct jail_error *err)
+int cgroup_open(const char *parent, const char *name, struct jail_cgroup **out, struct jail_error *err)
 {
 	const struct cgroup_layout *layout;
 	int r;
@@ -293,14 +294,14 @@ int cgroup_attach(struct jail_cgroup *cg, pid_t pid, bool in_unified, struct jai
 			continue;
 		snprintf(path, sizeof(path), "%s/cgroup.procs", cg->v1[c]);
 		if ((r = cgroup_write_text(path, value)) < 0)
-			return jail_error_set(err, -r, "cgroup_attach", "move pid %d into %s",
-					      (int)pid, path);
+			return jail_error_set(err, -r, "cgroup_attach", "move pid %d into %s", (int)pid,
+					      path);
 	}
 	if (in_unified) {
 		snprintf(path, sizeof(path), "%s/cgroup.procs", cg->unified);
 		if ((r = cgroup_write_text(path, value)) < 0)
-			return jail_error_set(err, -r, "cgroup_attach", "move pid %d into %s",
-					      (int)pid, path);
+			return jail_error_set(err, -r, "cgroup_attach", "move pid %d into %s", (int)pid,
+					      path);
 	}
 	return 0;
 }
@@ -380,15 +381,14 @@ int cgroup_read_memory(const struct jail_cgroup *cg, uint64_t *peak_bytes, bool 
 	int r;
 
 	if (cg->v1[CGROUP_MEMORY]) {
-		if ((r = read_u64_file(cg->v1[CGROUP_MEMORY], "memory.max_usage_in_bytes", NULL,
-				       &peak)) < 0)
+		if ((r = read_u64_file(cg->v1[CGROUP_MEMORY], "memory.max_usage_in_bytes", NULL, &peak)) < 0)
 			return r;
 		r = read_u64_file(cg->v1[CGROUP_MEMORY], "memory.oom_control", "oom_kill", &ooms);
-		if (r < 0 && r != -ENOENT)  /* oom_kill appeared in 4.13 */
+		if (r < 0 && r != -ENOENT) /* oom_kill appeared in 4.13 */
 			return r;
 	} else if (cg->v2_memory) {
 		r = read_u64_file(cg->unified, "memory.peak", NULL, &peak);
-		if (r < 0 && r != -ENOENT)  /* memory.peak appeared in 5.19 */
+		if (r < 0 && r != -ENOENT) /* memory.peak appeared in 5.19 */
 			return r;
 		r = read_u64_file(cg->unified, "memory.events", "oom_kill", &ooms);
 		if (r < 0 && r != -ENOENT)
@@ -446,20 +446,20 @@ int cgroup_destroy(struct jail_cgroup *cg, struct jail_error *err)
 	if (access(cg->unified, F_OK) == 0) {
 		r = cgroup_kill(cg);
 		if (r < 0 && r != -ENOENT) {
-			r = jail_error_set(err, -r, "cgroup_kill", "kill the processes of %s",
-					   cg->unified);
+			r = jail_error_set(err, -r, "cgroup_kill", "kill the processes of %s", cg->unified);
 			goto out;
 		}
 		r = wait_empty(cg, DESTROY_TIMEOUT_MS);
 		if (r == -EBUSY) {
-			r = jail_error_set(err, EBUSY, "cgroup_destroy",
+			r = jail_error_set(
+				err, EBUSY, "cgroup_destroy",
 				"cgroup %s still has processes %d ms after cgroup.kill (stuck in the kernel?); "
-				"left in place", cg->unified, DESTROY_TIMEOUT_MS);
+				"left in place",
+				cg->unified, DESTROY_TIMEOUT_MS);
 			goto out;
 		}
 		if (r < 0 && r != -ENOENT) {
-			r = jail_error_set(err, -r, "cgroup_destroy", "read %s/cgroup.events",
-					   cg->unified);
+			r = jail_error_set(err, -r, "cgroup_destroy", "read %s/cgroup.events", cg->unified);
 			goto out;
 		}
 	}
@@ -471,8 +471,7 @@ int cgroup_destroy(struct jail_cgroup *cg, struct jail_error *err)
 		if (errno == ENOENT)
 			break;
 		if (errno != EBUSY || now_ms() > deadline) {
-			r = jail_error_set(err, errno, "cgroup_destroy", "remove cgroup %s",
-					   cg->unified);
+			r = jail_error_set(err, errno, "cgroup_destroy", "remove cgroup %s", cg->unified);
 			goto out;
 		}
 		struct timespec pause = { 0, 1000000 };
@@ -503,8 +502,7 @@ static struct {
 } place;
 
 /* snprintf into a path buffer: 0, or -ENAMETOOLONG when it does not fit. */
-static int __attribute__((format(printf, 3, 4))) path_format(char *buf, size_t size,
-							      const char *fmt, ...)
+static int __attribute__((format(printf, 3, 4))) path_format(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -606,10 +604,10 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 		return jail_error_set(err, EALREADY, "cgroup_supervisor", "already in %s", place.leaf);
 	if ((r = cgroup_layout_relative(&layout->unified, NULL, NULL, rel, sizeof(rel))) < 0)
 		return jail_error_set(err, -r, "cgroup_supervisor",
-				      "place our cgroup %s inside the cgroup2 mount %s",
-				      layout->unified.own, layout->unified.mount);
-	if (path_format(place.origin, sizeof(place.origin), "%s%s%s", layout->unified.mount,
-			*rel ? "/" : "", rel) < 0)
+				      "place our cgroup %s inside the cgroup2 mount %s", layout->unified.own,
+				      layout->unified.mount);
+	if (path_format(place.origin, sizeof(place.origin), "%s%s%s", layout->unified.mount, *rel ? "/" : "",
+			rel) < 0)
 		return jail_error_set(err, ENAMETOOLONG, "cgroup_supervisor", "cgroup %s", rel);
 
 	/* The real root cgroup (it alone has no cgroup.type) may hold processes
@@ -628,15 +626,15 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 					      "create the supervisor's cgroup subtree %s", place.base);
 		if (path_format(place.base_cgroup, sizeof(place.base_cgroup), "%s/%s",
 				strcmp(layout->unified.own, "/") ? layout->unified.own : "", subtree) < 0)
-			return jail_error_set(err, ENAMETOOLONG, "cgroup_supervisor", "cgroup %s",
-					      subtree);
+			return jail_error_set(err, ENAMETOOLONG, "cgroup_supervisor", "cgroup %s", subtree);
 	} else {
 		r = other_processes(place.origin, others, sizeof(others));
 		if (r < 0)
 			return jail_error_set(err, -r, "cgroup_supervisor", "read %s/cgroup.procs",
 					      place.origin);
-		if (r > 0)  /* short enough for jail_error's 320 bytes */
-			return jail_error_set(err, EBUSY, "cgroup_supervisor",
+		if (r > 0) /* short enough for jail_error's 320 bytes */
+			return jail_error_set(
+				err, EBUSY, "cgroup_supervisor",
 				"%s holds %d other process%s (%s): on cgroup v2 only a cgroup without "
 				"processes can give controllers to children; start corrald under systemd "
 				"with Delegate=yes (service, or systemd-run --scope) or from the root cgroup",
@@ -654,10 +652,12 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 	unsigned lacking = mask & ~cgroup_layout_parse_controllers(have);
 	if (lacking) {
 		controller_list(lacking, ' ', value, sizeof(value));
-		return jail_error_set(err, ENODEV, "cgroup_supervisor",
+		return jail_error_set(
+			err, ENODEV, "cgroup_supervisor",
 			"the controllers%s are not available in %s (its parent does not enable them "
 			"in cgroup.subtree_control): give the supervisor a delegated cgroup "
-			"(systemd: Delegate=yes)", value, path);
+			"(systemd: Delegate=yes)",
+			value, path);
 	}
 
 	snprintf(place.leaf, sizeof(place.leaf), "%s/%s", place.base, leaf);
@@ -666,8 +666,7 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 				      place.leaf);
 	if ((r = path_format(path, sizeof(path), "%s/cgroup.procs", place.leaf)) < 0 ||
 	    (r = cgroup_write_text(path, "0")) < 0)
-		return jail_error_set(err, -r, "cgroup_supervisor", "move ourselves into %s",
-				      place.leaf);
+		return jail_error_set(err, -r, "cgroup_supervisor", "move ourselves into %s", place.leaf);
 	place.entered = true;
 	place.made_base = at_root;
 	if (at_root && (r = enable_in(place.origin, mask, NULL, err)) < 0)
@@ -675,9 +674,10 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 	if ((r = enable_in(place.base, mask, &place.enabled, err)) < 0) {
 		if (err && err->err == EBUSY)
 			jail_error_set(err, EBUSY, "cgroup_supervisor",
-				"enable controllers in %s/cgroup.subtree_control: a process of its "
-				"own is there (started into it after us?); the supervisor needs "
-				"the cgroup to itself", place.base);
+				       "enable controllers in %s/cgroup.subtree_control: a process of its "
+				       "own is there (started into it after us?); the supervisor needs "
+				       "the cgroup to itself",
+				       place.base);
 		return r;
 	}
 	/* from now on relative jail parents are below the subtree */
@@ -691,8 +691,8 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 		char probe[PATH_MAX];
 		if (snprintf(probe, sizeof(probe), "%s/x", jails_parent) >= (int)sizeof(probe) ||
 		    cgroup_layout_relative(&layout->unified, probe, NULL, rel, sizeof(rel)) < 0)
-			return jail_error_set(err, EINVAL, "cgroup_supervisor",
-					      "bad cgroup parent %s", jails_parent);
+			return jail_error_set(err, EINVAL, "cgroup_supervisor", "bad cgroup parent %s",
+					      jails_parent);
 		if (path_format(path, sizeof(path), "%s/%s", layout->unified.mount, rel) < 0)
 			return jail_error_set(err, ENAMETOOLONG, "cgroup_supervisor", "cgroup %s", rel);
 		if ((r = cgroup_v2_enable_controllers(layout, path, mask, err)) < 0)
@@ -735,8 +735,7 @@ int cgroup_supervisor_leave(struct jail_error *err)
 		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", place.base);
 		controller_list(place.enabled, '-', list, sizeof(list));
 		if ((r = cgroup_write_text(path, list)) < 0)
-			return jail_error_set(err, -r, "cgroup_supervisor", "write \"%s\" to %s", list,
-					      path);
+			return jail_error_set(err, -r, "cgroup_supervisor", "write \"%s\" to %s", list, path);
 	}
 	snprintf(path, sizeof(path), "%s/cgroup.procs", place.origin);
 	if ((r = cgroup_write_text(path, "0")) < 0)

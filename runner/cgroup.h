@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/cgroup.h — internal to runner/: one jail's cgroup, on pure cgroup v2
  * hosts and on hybrid hosts (v1 controllers for limits, the unified v2 tree
@@ -17,9 +18,9 @@
 struct jail_cgroup;
 
 struct cgroup_limits {
-	uint64_t memory_bytes;  /* 0 = none; swap is always 0 when a limit is set */
-	uint64_t pids_max;      /* 0 = none */
-	uint32_t cpu_millis;    /* 0 = none; 1000 = one full CPU */
+	uint64_t memory_bytes; /* 0 = none; swap is always 0 when a limit is set */
+	uint64_t pids_max;     /* 0 = none */
+	uint32_t cpu_millis;   /* 0 = none; 1000 = one full CPU */
 };
 
 /* Create <own cgroup>/<parent>/<name> (or /<parent>/<name> when parent is
@@ -30,8 +31,7 @@ int cgroup_create(const char *parent, const char *name, const struct cgroup_limi
 		  struct jail_cgroup **out, struct jail_error *err);
 
 /* Open an existing jail cgroup (a restarted supervisor adopting a jail). */
-int cgroup_open(const char *parent, const char *name, struct jail_cgroup **out,
-		struct jail_error *err);
+int cgroup_open(const char *parent, const char *name, struct jail_cgroup **out, struct jail_error *err);
 
 /* O_DIRECTORY fd of the unified-tree cgroup, for clone3(CLONE_INTO_CGROUP). */
 int cgroup_dir_fd(const struct jail_cgroup *cg);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/cgroup_discover.c — layout discovery, once per process: the
  * mounts and the caller's own cgroups (parsed by runner/cgroup_layout.c),
@@ -87,10 +88,10 @@ char *cgroup_path_join(const char *dir, const char *rel)
 
 static struct {
 	pthread_once_t once;
-	int result;                /* 0 or -errno */
-	struct jail_error error;   /* why discovery failed */
+	int result;              /* 0 or -errno */
+	struct jail_error error; /* why discovery failed */
 	struct cgroup_layout layout;
-	bool memsw;                /* v1 memory.memsw.* exists (swap accounting on) */
+	bool memsw; /* v1 memory.memsw.* exists (swap accounting on) */
 } discovery = { .once = PTHREAD_ONCE_INIT };
 
 int cgroup_libcgroup_error(struct jail_error *err, int ret, const char *step, const char *what,
@@ -101,12 +102,22 @@ int cgroup_libcgroup_error(struct jail_error *err, int ret, const char *step, co
 	if (e)
 		return jail_error_set(err, e, step, "%s %s (libcgroup)", what, path);
 	switch (ret) {
-	case ECGROUPNOTEXIST: e = ENOENT; break;
+	case ECGROUPNOTEXIST:
+		e = ENOENT;
+		break;
 	case ECGROUPNOTMOUNTED:
-	case ECGROUPSUBSYSNOTMOUNTED: e = ENODEV; break;
-	case ECGROUPNOTALLOWED: e = EPERM; break;
-	case ECGNONEMPTY: e = EBUSY; break;
-	default: e = EIO; break;
+	case ECGROUPSUBSYSNOTMOUNTED:
+		e = ENODEV;
+		break;
+	case ECGROUPNOTALLOWED:
+		e = EPERM;
+		break;
+	case ECGNONEMPTY:
+		e = EBUSY;
+		break;
+	default:
+		e = EIO;
+		break;
 	}
 	/* cgroup_strerror(0) says "Cgroup is not compiled in": only ask for ret != 0 */
 	return jail_error_set(err, e, step, "%s %s (libcgroup: %s)", what, path,
@@ -134,8 +145,7 @@ static int discover_libcgroup(struct cgroup_layout *layout, struct jail_error *e
 			continue;
 		ret = cgroup_get_subsys_mount_point(cgroup_controller_name(c), &mount_point);
 		if (ret)
-			return cgroup_libcgroup_error(err, ret, "cgroup_discover",
-						      "find the mount point of",
+			return cgroup_libcgroup_error(err, ret, "cgroup_discover", "find the mount point of",
 						      cgroup_controller_name(c));
 		bool same = strcmp(mount_point, h->mount) == 0;
 		if (!same)
@@ -166,15 +176,15 @@ static void discover_once(void)
 	free(text);
 	r = read_whole("/proc/self/cgroup", &text);
 	if (r < 0) {
-		discovery.result = jail_error_set(err, -r, "cgroup_discover", "read %s",
-						  "/proc/self/cgroup");
+		discovery.result = jail_error_set(err, -r, "cgroup_discover", "read %s", "/proc/self/cgroup");
 		return;
 	}
 	cgroup_layout_parse_self(text, layout);
 	free(text);
 
 	if (!layout->unified.mounted || !layout->unified.own_known) {
-		discovery.result = jail_error_set(err, ENODEV, "cgroup_discover",
+		discovery.result = jail_error_set(
+			err, ENODEV, "cgroup_discover",
 			"no cgroup2 (unified) hierarchy is mounted, or the caller is not in it; "
 			"corral needs it for cgroup.kill and CLONE_INTO_CGROUP (see %s)",
 			"/proc/self/mountinfo");
@@ -189,14 +199,14 @@ static void discover_once(void)
 	r = cgroup_layout_relative(&layout->unified, NULL, NULL, rel, sizeof(rel));
 	if (r < 0) {
 		discovery.result = jail_error_set(err, -r, "cgroup_discover",
-			"place own cgroup %s inside the cgroup2 mount %s", layout->unified.own,
-			layout->unified.mount);
+						  "place own cgroup %s inside the cgroup2 mount %s",
+						  layout->unified.own, layout->unified.mount);
 		return;
 	}
-	if (snprintf(path, sizeof(path), "%s%s%s/cgroup.controllers", layout->unified.mount,
-		     *rel ? "/" : "", rel) >= (int)sizeof(path)) {
-		discovery.result = jail_error_set(err, ENAMETOOLONG, "cgroup_discover",
-						  "own cgroup path %s", rel);
+	if (snprintf(path, sizeof(path), "%s%s%s/cgroup.controllers", layout->unified.mount, *rel ? "/" : "",
+		     rel) >= (int)sizeof(path)) {
+		discovery.result = jail_error_set(err, ENAMETOOLONG, "cgroup_discover", "own cgroup path %s",
+						  rel);
 		return;
 	}
 	ssize_t n = cgroup_read_text(path, buf, sizeof(buf));
@@ -207,11 +217,10 @@ static void discover_once(void)
 	layout->v2_controllers = cgroup_layout_parse_controllers(buf);
 
 	struct cgroup_hierarchy *mem = &layout->v1[CGROUP_MEMORY];
-	if (mem->mounted &&
-	    cgroup_layout_relative(mem, NULL, NULL, rel, sizeof(rel)) == 0) {
+	if (mem->mounted && cgroup_layout_relative(mem, NULL, NULL, rel, sizeof(rel)) == 0) {
 		discovery.memsw = snprintf(path, sizeof(path), "%s%s%s/memory.memsw.limit_in_bytes",
 					   mem->mount, *rel ? "/" : "", rel) < (int)sizeof(path) &&
-				  access(path, F_OK) == 0;
+			access(path, F_OK) == 0;
 	}
 	discovery.result = discover_libcgroup(layout, err);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/cgroup_internal.h — what the cgroup files of runner/ share: the
  * handle struct, small file I/O helpers, the discovered layout, and the v1
@@ -15,10 +16,10 @@
 #include "runner/cgroup_layout.h"
 
 struct jail_cgroup {
-	char *unified;                       /* host path of the unified leaf */
-	char *v1[CGROUP_N_CONTROLLERS];      /* host path of each v1 leaf, NULL if unused */
-	char *v1_rel[CGROUP_N_CONTROLLERS];  /* the same below its mount point (libcgroup's name) */
-	bool v2_memory;                      /* memory controller enabled in the unified leaf */
+	char *unified;                      /* host path of the unified leaf */
+	char *v1[CGROUP_N_CONTROLLERS];     /* host path of each v1 leaf, NULL if unused */
+	char *v1_rel[CGROUP_N_CONTROLLERS]; /* the same below its mount point (libcgroup's name) */
+	bool v2_memory;                     /* memory controller enabled in the unified leaf */
 	int dir_fd;
 	int events_fd;
 };
@@ -46,15 +47,14 @@ bool cgroup_v1_memsw(void);
 
 /* ---- cgroup_v1.c ------------------------------------------------------- */
 
-int cgroup_v1_create(struct jail_cgroup *cg, const struct cgroup_limits *limits,
-		     struct jail_error *err);
+int cgroup_v1_create(struct jail_cgroup *cg, const struct cgroup_limits *limits, struct jail_error *err);
 int cgroup_v1_remove(struct jail_cgroup *cg, struct jail_error *err);
 
 /* ---- cgroup_v2.c ------------------------------------------------------- */
 
 int cgroup_mkdir_leaf(const char *path);
-int cgroup_v2_enable_controllers(const struct cgroup_layout *layout, const char *leaf,
-				 unsigned mask, struct jail_error *err);
+int cgroup_v2_enable_controllers(const struct cgroup_layout *layout, const char *leaf, unsigned mask,
+				 struct jail_error *err);
 int cgroup_v2_set_limits(const struct jail_cgroup *cg, const struct cgroup_layout *layout,
 			 const struct cgroup_limits *limits, struct jail_error *err);
 int cgroup_kill_by_pid_list(const struct jail_cgroup *cg);

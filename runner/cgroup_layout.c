@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/cgroup_layout.c — pure parsing for the cgroup module: mountinfo,
  * /proc/self/cgroup, cgroup.controllers, keyed files, and the leaf's path
@@ -47,9 +48,8 @@ static bool copy_unescaped(char *dst, size_t size, const char *src, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char c = src[i];
 
-		if (c == '\\' && i + 3 < len &&
-		    src[i + 1] >= '0' && src[i + 1] <= '3' && src[i + 2] >= '0' && src[i + 2] <= '7' &&
-		    src[i + 3] >= '0' && src[i + 3] <= '7') {
+		if (c == '\\' && i + 3 < len && src[i + 1] >= '0' && src[i + 1] <= '3' && src[i + 2] >= '0' &&
+		    src[i + 2] <= '7' && src[i + 3] >= '0' && src[i + 3] <= '7') {
 			c = (char)((src[i + 1] - '0') * 64 + (src[i + 2] - '0') * 8 + (src[i + 3] - '0'));
 			i += 3;
 		}
@@ -62,8 +62,7 @@ static bool copy_unescaped(char *dst, size_t size, const char *src, size_t len)
 }
 
 /* Split line (len bytes, no newline) into space-separated fields. */
-static size_t split_fields(const char *line, size_t len, const char **field, size_t *flen,
-			   size_t max)
+static size_t split_fields(const char *line, size_t len, const char **field, size_t *flen, size_t max)
 {
 	size_t n = 0, i = 0;
 
@@ -81,11 +80,11 @@ static size_t split_fields(const char *line, size_t len, const char **field, siz
 	return n;
 }
 
-static void record_mount(struct cgroup_hierarchy *h, const char *root, size_t root_len,
-			 const char *mount, size_t mount_len)
+static void record_mount(struct cgroup_hierarchy *h, const char *root, size_t root_len, const char *mount,
+			 size_t mount_len)
 {
 	if (h->mounted)
-		return;  /* first mount wins: later ones are usually bind mounts of it */
+		return; /* first mount wins: later ones are usually bind mounts of it */
 	if (!copy_unescaped(h->mount, sizeof(h->mount), mount, mount_len) ||
 	    !copy_unescaped(h->root, sizeof(h->root), root, root_len)) {
 		h->mount[0] = h->root[0] = '\0';
@@ -250,12 +249,12 @@ static int append_components(char *out, size_t size, size_t *len, const char *pa
 
 static bool name_is_valid(const char *name)
 {
-	return name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 &&
-	       strcmp(name, "..") != 0 && !strchr(name, '\n');
+	return name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+		!strchr(name, '\n');
 }
 
-int cgroup_layout_relative(const struct cgroup_hierarchy *hierarchy, const char *parent,
-			   const char *name, char *out, size_t size)
+int cgroup_layout_relative(const struct cgroup_hierarchy *hierarchy, const char *parent, const char *name,
+			   char *out, size_t size)
 {
 	char full[PATH_MAX];
 	size_t len = 0;
@@ -334,8 +333,8 @@ enum cgroup_home cgroup_layout_home(const struct cgroup_layout *layout, enum cgr
 	return CGROUP_HOME_NONE;
 }
 
-int cgroup_layout_check_limits(const struct cgroup_layout *layout, uint64_t memory_bytes,
-			       uint64_t pids_max, uint32_t cpu_millis, struct jail_error *err)
+int cgroup_layout_check_limits(const struct cgroup_layout *layout, uint64_t memory_bytes, uint64_t pids_max,
+			       uint32_t cpu_millis, struct jail_error *err)
 {
 	const struct {
 		enum cgroup_ctl controller;
@@ -351,14 +350,15 @@ int cgroup_layout_check_limits(const struct cgroup_layout *layout, uint64_t memo
 
 		if (need[i].wanted && cgroup_layout_home(layout, need[i].controller) == CGROUP_HOME_NONE)
 			return jail_error_set(err, ENODEV, "cgroup_create",
-				"%s limit requested but no %s controller is available "
-				"(neither cgroup v2 %s nor a v1 %s hierarchy)", what, what, what, what);
+					      "%s limit requested but no %s controller is available "
+					      "(neither cgroup v2 %s nor a v1 %s hierarchy)",
+					      what, what, what, what);
 	}
 	/* the kernel refuses quotas below 1 ms per period */
 	if (cpu_millis && cpu_millis < 1000000u / CGROUP_CPU_PERIOD_US)
 		return jail_error_set(err, EINVAL, "cgroup_create",
-			"cpu limit of %u thousandths of a CPU is below the minimum of %u "
-			"(a quota of 1 ms per %u us period)", cpu_millis,
-			1000000u / CGROUP_CPU_PERIOD_US, CGROUP_CPU_PERIOD_US);
+				      "cpu limit of %u thousandths of a CPU is below the minimum of %u "
+				      "(a quota of 1 ms per %u us period)",
+				      cpu_millis, 1000000u / CGROUP_CPU_PERIOD_US, CGROUP_CPU_PERIOD_US);
 	return 0;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/cgroup_layout.h — internal to runner/cgroup*.c: where the cgroup
  * hierarchies are mounted and where the caller sits in each, computed by
@@ -32,17 +33,17 @@ const char *cgroup_controller_name(enum cgroup_ctl controller);
 
 /* One hierarchy: the unified cgroup2 tree or one v1 controller's tree. */
 struct cgroup_hierarchy {
-	bool mounted;           /* a mount of it was found in mountinfo */
-	bool own_known;         /* the caller's cgroup in it was found in /proc/self/cgroup */
-	char mount[PATH_MAX];   /* mount point, unescaped ("/sys/fs/cgroup/memory") */
-	char root[PATH_MAX];    /* cgroup the mount shows at its top, usually "/" */
-	char own[PATH_MAX];     /* the caller's cgroup in this hierarchy ("/process_api/ab12") */
+	bool mounted;         /* a mount of it was found in mountinfo */
+	bool own_known;       /* the caller's cgroup in it was found in /proc/self/cgroup */
+	char mount[PATH_MAX]; /* mount point, unescaped ("/sys/fs/cgroup/memory") */
+	char root[PATH_MAX];  /* cgroup the mount shows at its top, usually "/" */
+	char own[PATH_MAX];   /* the caller's cgroup in this hierarchy ("/process_api/ab12") */
 };
 
 struct cgroup_layout {
 	struct cgroup_hierarchy unified;
 	struct cgroup_hierarchy v1[CGROUP_N_CONTROLLERS];
-	unsigned v2_controllers;  /* bit (1u << controller): enabled-able in the unified tree */
+	unsigned v2_controllers; /* bit (1u << controller): enabled-able in the unified tree */
 };
 
 /* Record the cgroup2 mount and the v1 mounts of the runner's controllers
@@ -63,8 +64,8 @@ unsigned cgroup_layout_parse_controllers(const char *text);
  * ""; name NULL means the parent itself.  -EINVAL for a bad name or parent ("..", "." or empty components in
  * name), -ENOENT when the caller's cgroup is unknown or outside the mount,
  * -ENAMETOOLONG when it does not fit. */
-int cgroup_layout_relative(const struct cgroup_hierarchy *hierarchy, const char *parent,
-			   const char *name, char *out, size_t size);
+int cgroup_layout_relative(const struct cgroup_hierarchy *hierarchy, const char *parent, const char *name,
+			   char *out, size_t size);
 
 /* Where a controller lives: its own v1 hierarchy wins (a controller bound
  * to v1 cannot be enabled in the unified tree), else the unified tree when
@@ -74,8 +75,8 @@ enum cgroup_home cgroup_layout_home(const struct cgroup_layout *layout, enum cgr
 
 /* Check that every requested limit (0 = none) has a controller and a value
  * the kernel accepts.  0, or -ENODEV / -EINVAL with err saying which. */
-int cgroup_layout_check_limits(const struct cgroup_layout *layout, uint64_t memory_bytes,
-			       uint64_t pids_max, uint32_t cpu_millis, struct jail_error *err);
+int cgroup_layout_check_limits(const struct cgroup_layout *layout, uint64_t memory_bytes, uint64_t pids_max,
+			       uint32_t cpu_millis, struct jail_error *err);
 
 /* Find "key <u64>" on its own line in text (cpu.stat, memory.events,
  * memory.oom_control, cgroup.events).  0 and *value, -ENOENT when absent,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/cgroup_v1.c — the v1 leaves of a hybrid host (memory, pids,
  * cpu+cpuacct): created with their limits, and removed, through libcgroup.
@@ -13,8 +14,7 @@
 /* Hybrid: create the v1 leaves with their limits through libcgroup, one
  * struct cgroup per distinct path below the mount points (memory usually
  * sits deeper than pids and cpu). */
-int cgroup_v1_create(struct jail_cgroup *cg, const struct cgroup_limits *limits,
-		     struct jail_error *err)
+int cgroup_v1_create(struct jail_cgroup *cg, const struct cgroup_limits *limits, struct jail_error *err)
 {
 	bool done[CGROUP_N_CONTROLLERS] = { false };
 	int r = 0;
@@ -30,8 +30,8 @@ int cgroup_v1_create(struct jail_cgroup *cg, const struct cgroup_limits *limits,
 			if (!cg->v1[o] || done[o] || strcmp(cg->v1_rel[o], cg->v1_rel[c]) != 0)
 				continue;
 			done[o] = true;
-			struct cgroup_controller *ctl =
-				cgroup_add_controller(group, cgroup_controller_name(o));
+			struct cgroup_controller *ctl = cgroup_add_controller(group,
+									      cgroup_controller_name(o));
 			if (!ctl) {
 				r = jail_error_set(err, ENOMEM, "cgroup_create", "add controller %s to %s",
 						   cgroup_controller_name(o), cg->v1[o]);
@@ -51,7 +51,8 @@ int cgroup_v1_create(struct jail_cgroup *cg, const struct cgroup_limits *limits,
 				ret = cgroup_add_value_uint64(ctl, "cpu.cfs_period_us", CGROUP_CPU_PERIOD_US);
 				if (!ret)
 					ret = cgroup_add_value_int64(ctl, "cpu.cfs_quota_us",
-						(int64_t)limits->cpu_millis * (CGROUP_CPU_PERIOD_US / 1000));
+								     (int64_t)limits->cpu_millis *
+									     (CGROUP_CPU_PERIOD_US / 1000));
 			}
 			if (ret)
 				r = cgroup_libcgroup_error(err, ret, "cgroup_limit", "set limits of",
@@ -61,8 +62,7 @@ int cgroup_v1_create(struct jail_cgroup *cg, const struct cgroup_limits *limits,
 			int ret = cgroup_create_cgroup(group, 1);
 			if (ret)
 				r = cgroup_libcgroup_error(err, ret, "cgroup_create",
-							   "create cgroup (or write its limits)",
-							   cg->v1[c]);
+							   "create cgroup (or write its limits)", cg->v1[c]);
 		}
 		cgroup_free(&group);
 		if (r < 0)
@@ -91,8 +91,7 @@ int cgroup_v1_remove(struct jail_cgroup *cg, struct jail_error *err)
 		int ret = cgroup_delete_cgroup_ext(group, CGFLAG_DELETE_EMPTY_ONLY);
 		cgroup_free(&group);
 		if (ret && r == 0)
-			r = cgroup_libcgroup_error(err, ret, "cgroup_remove", "remove cgroup",
-						   cg->v1[c]);
+			r = cgroup_libcgroup_error(err, ret, "cgroup_remove", "remove cgroup", cg->v1[c]);
 	}
 	return r;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/cgroup_v2.c — writes to the unified (cgroup2) tree: creating the
  * leaf directory, enabling controllers in cgroup.subtree_control down to it,
@@ -48,17 +49,16 @@ int cgroup_mkdir_leaf(const char *path)
  * caller's own cgroup (for an absolute parent elsewhere: of the mount's top)
  * and of every intermediate cgroup down to the leaf's parent.  Enabling in a cgroup that holds processes fails with EBUSY (the
  * "no internal processes" rule). */
-int cgroup_v2_enable_controllers(const struct cgroup_layout *layout, const char *leaf,
-				 unsigned mask, struct jail_error *err)
+int cgroup_v2_enable_controllers(const struct cgroup_layout *layout, const char *leaf, unsigned mask,
+				 struct jail_error *err)
 {
 	char own_rel[PATH_MAX];
 	char dir[PATH_MAX + 64];
 	int r = cgroup_layout_relative(&layout->unified, NULL, NULL, own_rel, sizeof(own_rel));
 	if (r < 0)
-		return jail_error_set(err, -r, "cgroup_enable", "find own cgroup %s",
-				      layout->unified.own);
-	int own_len = snprintf(dir, sizeof(dir), "%s%s%s", layout->unified.mount,
-			       *own_rel ? "/" : "", own_rel);
+		return jail_error_set(err, -r, "cgroup_enable", "find own cgroup %s", layout->unified.own);
+	int own_len = snprintf(dir, sizeof(dir), "%s%s%s", layout->unified.mount, *own_rel ? "/" : "",
+			       own_rel);
 	const char *last_slash = strrchr(leaf, '/');
 	size_t parent_len = (size_t)(last_slash - leaf);
 	if (own_len < 0 || parent_len >= sizeof(dir))
@@ -68,8 +68,8 @@ int cgroup_v2_enable_controllers(const struct cgroup_layout *layout, const char 
 		/* an absolute parent outside our own cgroup: the operator named
 		 * that path, so enable along it from the top of the mount */
 		own_len = (int)strlen(layout->unified.mount);
-		if ((size_t)own_len > parent_len || strncmp(leaf, layout->unified.mount, (size_t)own_len) != 0 ||
-		    leaf[own_len] != '/')
+		if ((size_t)own_len > parent_len ||
+		    strncmp(leaf, layout->unified.mount, (size_t)own_len) != 0 || leaf[own_len] != '/')
 			return 0;
 		memcpy(dir, leaf, (size_t)own_len);
 		dir[own_len] = '\0';
@@ -96,13 +96,15 @@ int cgroup_v2_enable_controllers(const struct cgroup_layout *layout, const char 
 		if (*want) {
 			r = cgroup_write_text(file, want);
 			if (r == -EBUSY)
-				return jail_error_set(err, EBUSY, "cgroup_enable",
+				return jail_error_set(
+					err, EBUSY, "cgroup_enable",
 					"enable \"%s\" in %s: the cgroup has processes of its own; "
 					"the supervisor must run in its own leaf cgroup (systemd: Delegate=yes, "
-					"and move it to a \"supervisor\" sub-cgroup)", want, file);
+					"and move it to a \"supervisor\" sub-cgroup)",
+					want, file);
 			if (r < 0)
-				return jail_error_set(err, -r, "cgroup_enable", "write \"%s\" to %s",
-						      want, file);
+				return jail_error_set(err, -r, "cgroup_enable", "write \"%s\" to %s", want,
+						      file);
 		}
 		if (len >= parent_len)
 			return 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/child.c — the cloned child, in order: wait for the parent's maps,
  * take the jail's identity, join a cgroup namespace, set the hostname, bring
@@ -73,8 +74,9 @@ static void take_jail_identity(const struct child_ctx *ctx)
 
 	/* the parent cloned us with SECBIT_NO_SETUID_FIXUP (runner/spawn.c):
 	 * nothing in the jail keeps it */
-	if (bits < 0 || ((bits & SECBIT_NO_SETUID_FIXUP) &&
-			 prctl(PR_SET_SECUREBITS, bits & ~SECBIT_NO_SETUID_FIXUP, 0, 0, 0) < 0))
+	if (bits < 0 ||
+	    ((bits & SECBIT_NO_SETUID_FIXUP) &&
+	     prctl(PR_SET_SECUREBITS, bits & ~SECBIT_NO_SETUID_FIXUP, 0, 0, 0) < 0))
 		child_fail(ctx->report_fd, errno, "prctl", "clear SECBIT_NO_SETUID_FIXUP");
 	/* drop the supplementary groups inherited from the host (root's) */
 	if (setgroups(0, NULL) < 0)
@@ -102,8 +104,17 @@ static int compare_int(const void *a, const void *b)
  * sockets, cgroup fds): keep only what the jail uses. */
 static void close_inherited_fds(const struct child_ctx *ctx)
 {
-	int keep[] = { 0, 1, 2, ctx->sync_fd, ctx->report_fd, ctx->stdin_fd, ctx->stdout_fd,
-		       ctx->stderr_fd, ctx->status_fd, ctx->init_fd, ctx->record_fd };
+	int keep[] = { 0,
+		       1,
+		       2,
+		       ctx->sync_fd,
+		       ctx->report_fd,
+		       ctx->stdin_fd,
+		       ctx->stdout_fd,
+		       ctx->stderr_fd,
+		       ctx->status_fd,
+		       ctx->init_fd,
+		       ctx->record_fd };
 	size_t n = sizeof(keep) / sizeof(keep[0]);
 	int from = 0;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/cleanup.h — cleanup attributes for the runner's parent-side code
  * (the supervisor has the same in supervisor/common/macros.h; the runner is
@@ -21,7 +22,17 @@ static inline void cleanup_closep(int *fd)
 }
 
 #define _cleanup_close_ __attribute__((cleanup(cleanup_closep)))
-#define TAKE_FD(fd) ({ int taken_ = (fd); (fd) = -1; taken_; })
-#define TAKE_PTR(p) ({ __typeof__(p) taken_ = (p); (p) = NULL; taken_; })
+#define TAKE_FD(fd)                \
+	({                         \
+		int taken_ = (fd); \
+		(fd) = -1;         \
+		taken_;            \
+	})
+#define TAKE_PTR(p)                         \
+	({                                  \
+		__typeof__(p) taken_ = (p); \
+		(p) = NULL;                 \
+		taken_;                     \
+	})
 
 #endif

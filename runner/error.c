@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/error.c — filling a struct jail_error.  Nothing else lives here.
  */
@@ -13,7 +14,7 @@ int jail_error_setv(struct jail_error *err, int errnum, const char *step, const 
 	if (errnum < 0)
 		errnum = -errnum;
 	if (err) {
-		char what[sizeof(err->message) - 3];  /* all of the message budget but ": " */
+		char what[sizeof(err->message) - 3]; /* all of the message budget but ": " */
 
 		vsnprintf(what, sizeof(what), fmt, ap);
 		err->err = errnum;

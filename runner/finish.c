@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/finish.c — the end of a jail: jail_wait() (enforce wall and CPU
  * limits while waiting) and jail_finish() (reap init, read its last report,
@@ -103,8 +104,8 @@ static uint64_t file_size(int fd)
 	return (uint64_t)st.st_size;
 }
 
-void finish_decide_status(enum jail_status kill_reason, int init_wait_status,
-			  const struct report *rec, struct jail_result *res)
+void finish_decide_status(enum jail_status kill_reason, int init_wait_status, const struct report *rec,
+			  struct jail_result *res)
 {
 	res->exit_code = -1;
 	res->signal = 0;
@@ -162,7 +163,8 @@ static int finish_jail(struct jail *j, struct jail_result *res, struct jail_erro
 		memset(&si, 0, sizeof(si));
 		while (waitid(P_PIDFD, (id_t)j->pidfd, &si, WEXITED) < 0) {
 			if (errno != EINTR)
-				return jail_error_set(err, errno, "wait", "reap the jail's init (pid %d)", (int)j->pid);
+				return jail_error_set(err, errno, "wait", "reap the jail's init (pid %d)",
+						      (int)j->pid);
 		}
 		j->reaped = true;
 		j->wait_status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status;

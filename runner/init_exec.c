@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/init_exec.c — the parent's side of corral-init, the jail's pid 1
  * (a program of its own, runner/init/): where it is found, that it is
@@ -40,8 +41,8 @@ static int check_owner_mode(const struct stat *st, uid_t trusted_uid, const char
 {
 	if (st->st_uid != 0 && st->st_uid != trusted_uid)
 		return jail_error_set(err, EPERM, "corral-init",
-				      "%s belongs to uid %u, not to root or the owner of this program",
-				      path, (unsigned)st->st_uid);
+				      "%s belongs to uid %u, not to root or the owner of this program", path,
+				      (unsigned)st->st_uid);
 	/* A root-owned sticky directory (/tmp) is safe on the way: others may
 	 * add entries but cannot rename or remove root's, and what we open
 	 * next must itself belong to root (checked on every component). */
@@ -99,7 +100,8 @@ static int open_trusted(const char *path, int *out, struct jail_error *err)
 			goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		r = jail_error_set(err, EACCES, "corral-init", "%s is not a regular file", walked[0] ? walked : "/");
+		r = jail_error_set(err, EACCES, "corral-init", "%s is not a regular file",
+				   walked[0] ? walked : "/");
 		goto fail;
 	}
 	if (st.st_mode & (S_ISUID | S_ISGID)) {
@@ -108,8 +110,10 @@ static int open_trusted(const char *path, int *out, struct jail_error *err)
 	}
 	/* the jail's own (unprivileged, unrelated) uid execs it */
 	if (!(st.st_mode & S_IXOTH)) {
-		r = jail_error_set(err, EACCES, "corral-init", "%s is not executable by others "
-				   "(the jail's uid runs it): install it with mode 0755", walked);
+		r = jail_error_set(err, EACCES, "corral-init",
+				   "%s is not executable by others "
+				   "(the jail's uid runs it): install it with mode 0755",
+				   walked);
 		goto fail;
 	}
 	/* the child puts /dev/null on 0-2: keep the cached fd above them */
@@ -117,7 +121,8 @@ static int open_trusted(const char *path, int *out, struct jail_error *err)
 		int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 
 		if (moved < 0) {
-			r = jail_error_set(err, errno, "corral-init", "move the fd of %s above stdio", walked);
+			r = jail_error_set(err, errno, "corral-init", "move the fd of %s above stdio",
+					   walked);
 			goto fail;
 		}
 		close(fd);
@@ -157,7 +162,8 @@ static int locate_init(int *out, struct jail_error *err)
 		return open_trusted(beside, out, err);
 	if (lstat(installed, &st) == 0)
 		return open_trusted(installed, out, err);
-	return jail_error_set(err, ENOENT, "corral-init", "find the jail's init: no %s%s%s (make install puts it there)",
+	return jail_error_set(err, ENOENT, "corral-init",
+			      "find the jail's init: no %s%s%s (make install puts it there)",
 			      beside[0] ? beside : "", beside[0] ? " nor " : "", installed);
 }
 

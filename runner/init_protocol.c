@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/init_protocol.c — the init record's encoding and decoding, and the
  * report pipe's error record (see runner/init_protocol.h).  Compiled into
@@ -222,9 +223,8 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 		*why = "seccomp filter longer than the record";
 		return -EPROTO;
 	}
-	if (head.argc == 0 || !fd_valid(head.stdin_fd, false) ||
-	    !fd_valid(head.stdout_fd, false) || !fd_valid(head.stderr_fd, false) ||
-	    !fd_valid(head.status_fd, true)) {
+	if (head.argc == 0 || !fd_valid(head.stdin_fd, false) || !fd_valid(head.stdout_fd, false) ||
+	    !fd_valid(head.stderr_fd, false) || !fd_valid(head.status_fd, true)) {
 		*why = "no command or an invalid fd";
 		return -EPROTO;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/init_protocol.h — what the runner and the jail's pid 1, the
  * separate program corral-init (runner/init/), say to each other:
@@ -28,15 +29,15 @@
 /* One record on the report pipe, jail -> parent.  Fixed size, smaller than
  * PIPE_BUF, so every write is atomic. */
 enum report_kind {
-	REPORT_ERROR = 1,    /* setup failed: step, err, message */
-	REPORT_STARTED = 2,  /* the command was exec'd */
-	REPORT_DONE = 3,     /* the command ended: wstatus and output counts */
+	REPORT_ERROR = 1,   /* setup failed: step, err, message */
+	REPORT_STARTED = 2, /* the command was exec'd */
+	REPORT_DONE = 3,    /* the command ended: wstatus and output counts */
 };
 
 struct report {
 	uint32_t kind;
 	int32_t err;
-	int32_t wstatus;          /* REPORT_DONE: wait status of the command */
+	int32_t wstatus; /* REPORT_DONE: wait status of the command */
 	uint32_t output_limit_hit;
 	uint64_t stdout_bytes, stderr_bytes;
 	uint32_t stdout_truncated, stderr_truncated;
@@ -54,22 +55,22 @@ void report_errorv(int fd, int errnum, const char *step, const char *fmt, va_lis
 /* Write all of buf (retrying short writes and EINTR).  0 or -errno. */
 int write_all(int fd, const void *buf, size_t len);
 
-#define INIT_RECORD_MAGIC    UINT64_C(0x3154494e4c524f43)  /* "CORLNIT1" */
-#define INIT_RECORD_VERSION  1u
-#define INIT_RECORD_MAX      (64u << 20)  /* argv + env are at most a few MiB */
+#define INIT_RECORD_MAGIC UINT64_C(0x3154494e4c524f43) /* "CORLNIT1" */
+#define INIT_RECORD_VERSION 1u
+#define INIT_RECORD_MAX (64u << 20) /* argv + env are at most a few MiB */
 
 /* The decoded record: what corral-init needs to run the command. */
 struct init_config {
-	char **argv;              /* NULL-terminated, argc >= 1 */
-	char **env;               /* NULL-terminated; NULL = init's default environment */
+	char **argv; /* NULL-terminated, argc >= 1 */
+	char **env;  /* NULL-terminated; NULL = init's default environment */
 	const char *cwd;
 	const char *seccomp_name; /* the profile's name, for error messages */
 	struct sock_fprog filter; /* len 0 = no filter */
 	uint64_t rlimit_nofile, rlimit_fsize, rlimit_stack;
-	uint64_t output_limit;    /* per stream; 0 = none (output is not copied) */
+	uint64_t output_limit; /* per stream; 0 = none (output is not copied) */
 	/* fds corral-init inherits (numbers in its own table); status_fd -1 = none */
 	int32_t stdin_fd, stdout_fd, stderr_fd, status_fd;
-	int32_t report_fd;        /* not in the record: corral-init's argv[2] */
+	int32_t report_fd; /* not in the record: corral-init's argv[2] */
 };
 
 /* Serialize cfg into a malloc'd buffer (*out, *len).  0 or -errno. */

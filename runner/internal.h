@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/internal.h — what the runner's own files share: the jail handle, the
  * steps of the cloned child, finding and feeding corral-init.  (The records
@@ -14,30 +15,30 @@
 #include "runner/init_protocol.h"
 #include "runner/jail.h"
 
-#define JAIL_DEFAULT_TMP_BYTES   (64ull << 20)
-#define JAIL_DEFAULT_NOFILE      256ull
-#define JAIL_DEFAULT_FSIZE       (1ull << 30)
-#define JAIL_DEFAULT_STACK       (8ull << 20)
-#define JAIL_DEFAULT_UID         1000
-#define JAIL_DEFAULT_HOSTNAME    "corral"
-#define JAIL_DEFAULT_CWD         "/work"
-#define JAIL_DEFAULT_CGROUP      "corral"
-#define JAIL_DEFAULT_MEMORY      (1ull << 30)
-#define JAIL_DEFAULT_PIDS        1024ull
+#define JAIL_DEFAULT_TMP_BYTES (64ull << 20)
+#define JAIL_DEFAULT_NOFILE 256ull
+#define JAIL_DEFAULT_FSIZE (1ull << 30)
+#define JAIL_DEFAULT_STACK (8ull << 20)
+#define JAIL_DEFAULT_UID 1000
+#define JAIL_DEFAULT_HOSTNAME "corral"
+#define JAIL_DEFAULT_CWD "/work"
+#define JAIL_DEFAULT_CGROUP "corral"
+#define JAIL_DEFAULT_MEMORY (1ull << 30)
+#define JAIL_DEFAULT_PIDS 1024ull
 
 /* What the cloned child needs; prepared by the parent before clone3 so the
  * child allocates as little as possible. */
 struct child_ctx {
 	const struct jail_spec *spec;
 	const struct jail_filter *filter;
-	int sync_fd;        /* read end: parent says "maps written, cgroups joined" */
-	int report_fd;      /* write end of the report pipe */
-	int stdin_fd;       /* opened by the parent */
-	int stdout_fd;      /* file or the caller's fd 1 */
+	int sync_fd;   /* read end: parent says "maps written, cgroups joined" */
+	int report_fd; /* write end of the report pipe */
+	int stdin_fd;  /* opened by the parent */
+	int stdout_fd; /* file or the caller's fd 1 */
 	int stderr_fd;
-	int status_fd;      /* status file for the init, or -1 */
-	int init_fd;        /* O_PATH of corral-init, opened on the host (cached) */
-	int record_fd;      /* sealed memfd holding the init record */
+	int status_fd; /* status file for the init, or -1 */
+	int init_fd;   /* O_PATH of corral-init, opened on the host (cached) */
+	int record_fd; /* sealed memfd holding the init record */
 	bool die_with_parent;
 };
 
@@ -82,15 +83,15 @@ struct jail_cgroup;
 struct jail {
 	pid_t pid;
 	int pidfd;
-	int report_fd;              /* read end of the report pipe */
-	int stdout_fd, stderr_fd;   /* the parent's copies (for byte counts), or -1 */
+	int report_fd;            /* read end of the report pipe */
+	int stdout_fd, stderr_fd; /* the parent's copies (for byte counts), or -1 */
 	struct jail_cgroup *cgroup;
-	uint64_t start_us;          /* monotonic */
+	uint64_t start_us; /* monotonic */
 	uint64_t end_us;
-	enum jail_status kill_reason;  /* JAIL_OK when nobody killed it */
+	enum jail_status kill_reason; /* JAIL_OK when nobody killed it */
 	bool reaped;
-	bool starting;              /* spawned, the start report not read yet */
-	int wait_status;            /* of init */
+	bool starting;   /* spawned, the start report not read yet */
+	int wait_status; /* of init */
 	bool finished;
 	uint64_t wall_limit_us, cpu_limit_us;
 	uint32_t cpu_millis;
@@ -118,7 +119,7 @@ int adopt_wait_end(struct jail *j, struct report *rec, struct jail_error *err);
 /* The status from init's last report (rec->kind REPORT_DONE) or, without
  * one, init's own wait status; kill_reason (JAIL_OK = none) and
  * res->oom_killed take precedence as documented in jail.h (runner/finish.c). */
-void finish_decide_status(enum jail_status kill_reason, int init_wait_status,
-			  const struct report *rec, struct jail_result *res);
+void finish_decide_status(enum jail_status kill_reason, int init_wait_status, const struct report *rec,
+			  struct jail_result *res);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/jail.h — the one header callers of the runner include.
  *
@@ -26,9 +27,9 @@
 /* What failed, on what, and why.  message is ready for a human:
  * "mount proc on /proc: Operation not permitted". */
 struct jail_error {
-	int err;            /* positive errno, 0 when no errno applies */
-	char step[64];      /* short step name, e.g. "pivot_root" */
-	char message[320];  /* full human message */
+	int err;           /* positive errno, 0 when no errno applies */
+	char step[64];     /* short step name, e.g. "pivot_root" */
+	char message[320]; /* full human message */
 };
 
 /* Fill err (may be NULL) and return -errnum (or -EINVAL when errnum is 0). */
@@ -38,22 +39,22 @@ int jail_error_setv(struct jail_error *err, int errnum, const char *step, const 
 	__attribute__((format(printf, 4, 0)));
 
 enum jail_mount_kind {
-	JAIL_MOUNT_BIND_RO,   /* read-only bind of a host path */
-	JAIL_MOUNT_BIND_RW,   /* writable bind of a host path */
-	JAIL_MOUNT_TMPFS,     /* fresh tmpfs of size_bytes */
+	JAIL_MOUNT_BIND_RO, /* read-only bind of a host path */
+	JAIL_MOUNT_BIND_RW, /* writable bind of a host path */
+	JAIL_MOUNT_TMPFS,   /* fresh tmpfs of size_bytes */
 };
 
 struct jail_mount {
 	enum jail_mount_kind kind;
-	const char *source;   /* host path (absolute); NULL for tmpfs */
-	const char *target;   /* path inside the jail (absolute) */
-	uint64_t size_bytes;  /* tmpfs only; 0 = the runner's default (64 MiB) */
+	const char *source;  /* host path (absolute); NULL for tmpfs */
+	const char *target;  /* path inside the jail (absolute) */
+	uint64_t size_bytes; /* tmpfs only; 0 = the runner's default (64 MiB) */
 };
 
 enum jail_seccomp_profile {
-	JAIL_SECCOMP_DEFAULT = 0,  /* deny-list of dangerous syscalls */
-	JAIL_SECCOMP_STRICT,       /* allow-list of ordinary syscalls */
-	JAIL_SECCOMP_NONE,         /* no filter (debugging only) */
+	JAIL_SECCOMP_DEFAULT = 0, /* deny-list of dangerous syscalls */
+	JAIL_SECCOMP_STRICT,      /* allow-list of ordinary syscalls */
+	JAIL_SECCOMP_NONE,        /* no filter (debugging only) */
 };
 
 /* A compiled seccomp filter: built once, installed in many jails. */
@@ -62,8 +63,7 @@ struct jail_filter;
 /* Compile profile plus extra allowed/denied syscall names (NULL-terminated
  * lists, may be NULL).  Unknown names are an error naming the syscall. */
 int jail_filter_compile(enum jail_seccomp_profile profile, const char *const *extra_allow,
-			const char *const *extra_deny, struct jail_filter **out,
-			struct jail_error *err);
+			const char *const *extra_deny, struct jail_filter **out, struct jail_error *err);
 void jail_filter_free(struct jail_filter *filter);
 /* Parse "default" / "strict" / "none"; -EINVAL for anything else. */
 int jail_seccomp_profile_parse(const char *name, enum jail_seccomp_profile *out);
@@ -72,49 +72,49 @@ const char *jail_seccomp_profile_name(enum jail_seccomp_profile profile);
 /* Everything about one run.  Zero means "no limit" / "default" unless noted;
  * jail_spec_init() fills the defaults. */
 struct jail_spec {
-	char *const *argv;          /* NULL-terminated; argv[0] without '/' is looked up in PATH */
-	char *const *env;           /* NULL-terminated; NULL = PATH, HOME, LANG=C.UTF-8 */
-	const char *cwd;            /* inside the jail; default /work */
-	const char *hostname;       /* default "corral" */
+	char *const *argv;    /* NULL-terminated; argv[0] without '/' is looked up in PATH */
+	char *const *env;     /* NULL-terminated; NULL = PATH, HOME, LANG=C.UTF-8 */
+	const char *cwd;      /* inside the jail; default /work */
+	const char *hostname; /* default "corral" */
 
-	const struct jail_mount *mounts;  /* extra mounts, applied after the defaults */
+	const struct jail_mount *mounts; /* extra mounts, applied after the defaults */
 	size_t n_mounts;
-	uint64_t tmp_bytes;         /* size of /tmp (and /dev/shm); default 64 MiB */
-	const char *work_dir;       /* host dir bound read-write at /work; NULL = tmpfs */
-	uint64_t work_bytes;        /* size of the /work tmpfs when work_dir is NULL; default 64 MiB */
+	uint64_t tmp_bytes;   /* size of /tmp (and /dev/shm); default 64 MiB */
+	const char *work_dir; /* host dir bound read-write at /work; NULL = tmpfs */
+	uint64_t work_bytes;  /* size of the /work tmpfs when work_dir is NULL; default 64 MiB */
 
-	uint64_t memory_bytes;      /* memory limit, no swap; default 1 GiB, 0 = none */
-	uint64_t pids_max;          /* max tasks (processes + threads); default 1024, 0 = none */
-	uint32_t cpu_millis;        /* cpu quota in thousandths of a CPU (500 = half a core) */
-	uint64_t wall_time_ms;      /* wall-clock limit, enforced by jail_wait() */
-	uint64_t cpu_time_ms;       /* CPU-time limit (user+system), enforced by jail_wait() */
+	uint64_t memory_bytes; /* memory limit, no swap; default 1 GiB, 0 = none */
+	uint64_t pids_max;     /* max tasks (processes + threads); default 1024, 0 = none */
+	uint32_t cpu_millis;   /* cpu quota in thousandths of a CPU (500 = half a core) */
+	uint64_t wall_time_ms; /* wall-clock limit, enforced by jail_wait() */
+	uint64_t cpu_time_ms;  /* CPU-time limit (user+system), enforced by jail_wait() */
 
-	uid_t host_uid;             /* unprivileged host uid the jail runs as (required, != 0) */
-	gid_t host_gid;             /* its gid (required, != 0) */
-	uid_t uid;                  /* uid inside the jail; default 1000 */
-	gid_t gid;                  /* gid inside the jail; default 1000 */
+	uid_t host_uid; /* unprivileged host uid the jail runs as (required, != 0) */
+	gid_t host_gid; /* its gid (required, != 0) */
+	uid_t uid;      /* uid inside the jail; default 1000 */
+	gid_t gid;      /* gid inside the jail; default 1000 */
 
-	enum jail_seccomp_profile seccomp;  /* used when filter is NULL */
-	const struct jail_filter *filter;   /* precompiled filter; overrides seccomp */
+	enum jail_seccomp_profile seccomp; /* used when filter is NULL */
+	const struct jail_filter *filter;  /* precompiled filter; overrides seccomp */
 
 	/* host paths are opened without following symlinks in any component */
-	const char *stdin_path;     /* host file read as stdin; NULL = /dev/null */
-	const char *stdout_path;    /* host file (created/truncated); NULL = caller's fd 1 */
-	const char *stderr_path;    /* host file; NULL = caller's fd 2 */
-	uint64_t output_limit;      /* byte cap per stream; over it the task is killed (output_limit).
+	const char *stdin_path;  /* host file read as stdin; NULL = /dev/null */
+	const char *stdout_path; /* host file (created/truncated); NULL = caller's fd 1 */
+	const char *stderr_path; /* host file; NULL = caller's fd 2 */
+	uint64_t output_limit;   /* byte cap per stream; over it the task is killed (output_limit).
 				     * An output that is a regular file is always copied by the
 				     * jail's init (the task never holds the host file), capped
 				     * at rlimit_fsize when there is no output_limit. */
 
-	uint64_t rlimit_nofile;     /* default 256 */
-	uint64_t rlimit_fsize;      /* largest file the task may write; default 1 GiB */
-	uint64_t rlimit_stack;      /* default 8 MiB */
+	uint64_t rlimit_nofile; /* default 256 */
+	uint64_t rlimit_fsize;  /* largest file the task may write; default 1 GiB */
+	uint64_t rlimit_stack;  /* default 8 MiB */
 
-	const char *cgroup_parent;  /* relative: below the caller's own cgroup in every hierarchy
+	const char *cgroup_parent; /* relative: below the caller's own cgroup in every hierarchy
 				     * (default "corral"); absolute: that path as-is */
-	const char *cgroup_name;    /* leaf name; default "jail-<pid>-<seq>" */
-	const char *status_path;    /* host file the jail's init writes the final status to; NULL = none */
-	bool die_with_parent;       /* kill the jail when the calling process dies (corral-run) */
+	const char *cgroup_name;   /* leaf name; default "jail-<pid>-<seq>" */
+	const char *status_path;   /* host file the jail's init writes the final status to; NULL = none */
+	bool die_with_parent;      /* kill the jail when the calling process dies (corral-run) */
 };
 
 /* The jail's pid 1 is the program corral-init, exec'd inside the jail from
@@ -134,25 +134,25 @@ void jail_spec_init(struct jail_spec *spec);
 int jail_spec_validate(const struct jail_spec *spec, struct jail_error *err);
 
 enum jail_status {
-	JAIL_OK = 0,            /* exited with code 0 */
-	JAIL_EXIT_NONZERO,      /* exited with a code != 0 */
-	JAIL_SIGNALED,          /* killed by a signal it did not get from the runner */
-	JAIL_TIMEOUT,           /* wall-clock limit reached, cgroup killed */
-	JAIL_CPU_LIMIT,         /* CPU-time limit reached, cgroup killed */
-	JAIL_OOM,               /* the memory limit's OOM killer ended it */
-	JAIL_OUTPUT_LIMIT,      /* wrote more than output_limit to stdout or stderr (without
+	JAIL_OK = 0,       /* exited with code 0 */
+	JAIL_EXIT_NONZERO, /* exited with a code != 0 */
+	JAIL_SIGNALED,     /* killed by a signal it did not get from the runner */
+	JAIL_TIMEOUT,      /* wall-clock limit reached, cgroup killed */
+	JAIL_CPU_LIMIT,    /* CPU-time limit reached, cgroup killed */
+	JAIL_OOM,          /* the memory limit's OOM killer ended it */
+	JAIL_OUTPUT_LIMIT, /* wrote more than output_limit to stdout or stderr (without
 				 * an output_limit: more than rlimit_fsize to a regular file) */
-	JAIL_KILLED,            /* killed on the caller's request (jail_kill) */
-	JAIL_SPAWN_ERROR,       /* setup failed before the command ran; see error */
+	JAIL_KILLED,       /* killed on the caller's request (jail_kill) */
+	JAIL_SPAWN_ERROR,  /* setup failed before the command ran; see error */
 };
 
 /* The documented result contract (README, corral-run(1)).  Never rename. */
 struct jail_result {
 	enum jail_status status;
-	int exit_code;              /* valid when the command exited (-1 otherwise) */
-	int signal;                 /* terminating signal, 0 if none */
-	uint64_t wall_us;           /* spawn to end */
-	uint64_t cpu_user_us;       /* from the cgroup */
+	int exit_code;        /* valid when the command exited (-1 otherwise) */
+	int signal;           /* terminating signal, 0 if none */
+	uint64_t wall_us;     /* spawn to end */
+	uint64_t cpu_user_us; /* from the cgroup */
 	uint64_t cpu_system_us;
 	uint64_t cpu_usage_us;      /* user + system as the cgroup counts it */
 	uint64_t memory_peak_bytes; /* 0 when the kernel does not report it */
@@ -161,7 +161,7 @@ struct jail_result {
 	uint64_t stderr_bytes;
 	bool stdout_truncated;
 	bool stderr_truncated;
-	struct jail_error error;    /* for JAIL_SPAWN_ERROR: the step and cause */
+	struct jail_error error; /* for JAIL_SPAWN_ERROR: the step and cause */
 	/* The command may have run: it was exec'd (jail_spawn_finish() read the
 	 * start report), or, for an adopted jail and jail_read_status_file(),
 	 * the status file says corral-init was about to start it.  false means
@@ -278,8 +278,8 @@ int jail_supervisor_leave(struct jail_error *err);
  *   - wall_us runs from init's start (/proc/PID/stat starttime, 10 ms
  *     resolution) to when jail_finish() saw the end; 0 for an "ended"
  *     handle (its start is unknown). */
-int jail_adopt(const char *cgroup_parent, const char *cgroup_name, const char *status_path,
-	       struct jail **out, struct jail_error *err);
+int jail_adopt(const char *cgroup_parent, const char *cgroup_name, const char *status_path, struct jail **out,
+	       struct jail_error *err);
 
 /* Read a status file written by a jail's init into out: status (ok,
  * exit_nonzero, signaled or output_limit), exit_code, signal, stdout/stderr

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/mounts.c — the jail's root filesystem, built inside the new mount
  * namespace: a small tmpfs becomes / (pivot_root), the host's system dirs are
@@ -52,12 +53,13 @@ static const char *const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus
  *   acpi, asound, scsi: host hardware.
  * Missing ones (per kernel version and config) are skipped. */
 static const char *const proc_masked_files[] = {
-	"kcore", "keys", "key-users", "timer_list", "timer_stats", "sched_debug", "latency_stats",
-	"cgroups", "sys/kernel/random/boot_id",
+	"kcore",         "keys",        "key-users",
+	"timer_list",    "timer_stats", "sched_debug",
+	"latency_stats", "cgroups",     "sys/kernel/random/boot_id",
 };
 static const char *const proc_masked_dirs[] = { "acpi", "asound", "scsi", "pressure" };
 
-static int oldroot_fd = -1;  /* O_PATH of the old root while it is still attached */
+static int oldroot_fd = -1; /* O_PATH of the old root while it is still attached */
 
 /* "/proc/self/fd/N": mount(2) takes it as the very file the fd names. */
 static const char *fd_path(int fd, char buf[32])
@@ -78,16 +80,18 @@ static int open_in_root(const struct child_ctx *ctx, const char *target, bool cr
 	if (fd < 0)
 		child_fail(ctx->report_fd, errno, "open", "open the new root");
 	snprintf(buf, sizeof(buf), "%s", target);
-	for (comp = strtok_r(buf, "/", &save); comp; ) {
+	for (comp = strtok_r(buf, "/", &save); comp;) {
 		char *next = strtok_r(NULL, "/", &save);
 		bool last = next == NULL;
 		int nfd;
 
 		if (create && (!last || dir)) {
 			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
-				child_fail(ctx->report_fd, errno, "mkdir", "create mount point %s (at '%s')", target, comp);
+				child_fail(ctx->report_fd, errno, "mkdir", "create mount point %s (at '%s')",
+					   target, comp);
 		} else if (create) {
-			int f = openat(fd, comp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
+			int f = openat(fd, comp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+				       0644);
 
 			if (f >= 0)
 				close(f);
@@ -96,8 +100,9 @@ static int open_in_root(const struct child_ctx *ctx, const char *target, bool cr
 		}
 		nfd = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC | (last && !dir ? 0 : O_DIRECTORY));
 		if (nfd < 0)
-			child_fail(ctx->report_fd, errno == ENOTDIR || errno == ELOOP ? ELOOP : errno, "mount point",
-				   "open mount point %s at '%s' (symlinks are not followed)", target, comp);
+			child_fail(ctx->report_fd, errno == ENOTDIR || errno == ELOOP ? ELOOP : errno,
+				   "mount point", "open mount point %s at '%s' (symlinks are not followed)",
+				   target, comp);
 		if (last && !dir) {
 			struct stat st;
 
@@ -124,7 +129,8 @@ static void set_mount_attrs(const struct child_ctx *ctx, const char *target, uin
 
 /* Bind host path source (resolved below the old root without following any
  * symlink, with the jail uid's permissions) on target in the new root. */
-static void bind_from_host(const struct child_ctx *ctx, const char *source, const char *target, uint64_t attrs)
+static void bind_from_host(const struct child_ctx *ctx, const char *source, const char *target,
+			   uint64_t attrs)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_CLOEXEC,
@@ -138,8 +144,9 @@ static void bind_from_host(const struct child_ctx *ctx, const char *source, cons
 	src = (int)syscall(SYS_openat2, oldroot_fd, rel, &how, sizeof(how));
 	if (src < 0)
 		child_fail(ctx->report_fd, errno, "bind", "bind source %s%s", source,
-			   errno == ELOOP ? " (symlinks are not followed)"
-			   : errno == EACCES ? " (the jail's host uid must be able to reach it)" : "");
+			   errno == ELOOP            ? " (symlinks are not followed)"
+				   : errno == EACCES ? " (the jail's host uid must be able to reach it)"
+						     : "");
 	if (fstat(src, &st) < 0)
 		child_fail(ctx->report_fd, errno, "bind", "stat bind source %s", source);
 	dst = open_in_root(ctx, target, true, S_ISDIR(st.st_mode));
@@ -296,8 +303,9 @@ static void build_proc(const struct child_ctx *ctx)
 			continue;
 		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
 			child_fail(ctx->report_fd, errno, "mount", "bind %s read-only", path);
-		set_mount_attrs(ctx, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-				MOUNT_ATTR_NOEXEC, true);
+		set_mount_attrs(ctx, path,
+				MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+				true);
 	}
 	/* after the read-only binds: their nodev would make the /dev/null
 	 * masks unreadable instead of empty (the masks are read-only too) */
@@ -310,8 +318,10 @@ static void build_proc(const struct child_ctx *ctx)
 static void build_dev(const struct child_ctx *ctx)
 {
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "/dev/fd" }, { "/proc/self/fd/0", "/dev/stdin" },
-		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
+		{ "/proc/self/fd", "/dev/fd" },
+		{ "/proc/self/fd/0", "/dev/stdin" },
+		{ "/proc/self/fd/1", "/dev/stdout" },
+		{ "/proc/self/fd/2", "/dev/stderr" },
 	};
 	char dst[64];
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/netns.c — the jail's network: a new network namespace has only a
  * loopback device, and it is down.  We bring lo up through libnl-route so
@@ -18,7 +19,7 @@
 
 #include "runner/internal.h"
 
-#define LOOPBACK_IFINDEX 1  /* always 1 in a new network namespace */
+#define LOOPBACK_IFINDEX 1 /* always 1 in a new network namespace */
 
 static pthread_mutex_t lo_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct nl_sock *lo_sock;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/seccomp.c — the seccomp module's public functions: profile names,
  * jail_filter_compile/free, the cache of built-in filters, and installing
@@ -52,7 +53,9 @@
 int jail_seccomp_profile_parse(const char *name, enum jail_seccomp_profile *out)
 {
 	static const enum jail_seccomp_profile all[] = {
-		JAIL_SECCOMP_DEFAULT, JAIL_SECCOMP_STRICT, JAIL_SECCOMP_NONE,
+		JAIL_SECCOMP_DEFAULT,
+		JAIL_SECCOMP_STRICT,
+		JAIL_SECCOMP_NONE,
 	};
 
 	for (size_t i = 0; name && i < ARRAY_SIZE(all); i++) {
@@ -68,16 +71,18 @@ int jail_seccomp_profile_parse(const char *name, enum jail_seccomp_profile *out)
 const char *jail_seccomp_profile_name(enum jail_seccomp_profile profile)
 {
 	switch (profile) {
-	case JAIL_SECCOMP_DEFAULT: return "default";
-	case JAIL_SECCOMP_STRICT: return "strict";
-	case JAIL_SECCOMP_NONE: return "none";
+	case JAIL_SECCOMP_DEFAULT:
+		return "default";
+	case JAIL_SECCOMP_STRICT:
+		return "strict";
+	case JAIL_SECCOMP_NONE:
+		return "none";
 	}
 	return "unknown";
 }
 
 int jail_filter_compile(enum jail_seccomp_profile profile, const char *const *extra_allow,
-			const char *const *extra_deny, struct jail_filter **out,
-			struct jail_error *err)
+			const char *const *extra_deny, struct jail_filter **out, struct jail_error *err)
 {
 	struct jail_filter *filter;
 	int r;
@@ -87,8 +92,8 @@ int jail_filter_compile(enum jail_seccomp_profile profile, const char *const *ex
 	if (!out)
 		return jail_error_set(err, EINVAL, "seccomp_compile", "no place for the filter");
 	if (!profile_valid(profile))
-		return jail_error_set(err, EINVAL, "seccomp_compile",
-				      "unknown seccomp profile %d", (int)profile);
+		return jail_error_set(err, EINVAL, "seccomp_compile", "unknown seccomp profile %d",
+				      (int)profile);
 	for (size_t i = 0; extra_allow && extra_allow[i]; i++) {
 		r = syscall_resolve(extra_allow[i], err);
 		if (r < 0)
@@ -109,7 +114,8 @@ int jail_filter_compile(enum jail_seccomp_profile profile, const char *const *ex
 	if (profile == JAIL_SECCOMP_NONE && extra_deny && extra_deny[0])
 		return jail_error_set(err, EINVAL, "seccomp_compile",
 				      "seccomp profile 'none' cannot deny syscalls ('%s'); "
-				      "use 'default' or 'strict'", extra_deny[0]);
+				      "use 'default' or 'strict'",
+				      extra_deny[0]);
 
 	filter = calloc(1, sizeof(*filter));
 	if (!filter)
@@ -140,8 +146,7 @@ const struct jail_filter *seccomp_builtin(enum jail_seccomp_profile profile, str
 	int r;
 
 	if (!profile_valid(profile)) {
-		jail_error_set(err, EINVAL, "seccomp_compile", "unknown seccomp profile %d",
-			       (int)profile);
+		jail_error_set(err, EINVAL, "seccomp_compile", "unknown seccomp profile %d", (int)profile);
 		return NULL;
 	}
 	r = pthread_mutex_lock(&lock);

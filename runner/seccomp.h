@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/seccomp.h — internal to runner/: seccomp filters.  The profiles are
  * compiled with libseccomp once and exported as classic BPF; a jail installs
@@ -13,7 +14,7 @@
 
 struct jail_filter {
 	enum jail_seccomp_profile profile;
-	struct sock_fprog prog;   /* len 0 / filter NULL for JAIL_SECCOMP_NONE */
+	struct sock_fprog prog; /* len 0 / filter NULL for JAIL_SECCOMP_NONE */
 };
 
 /* The built-in profile's filter, compiled on first use and cached for the
@@ -39,22 +40,20 @@ int seccomp_profile_denies_clone(enum jail_seccomp_profile profile, unsigned lon
  * fchmodat, fchmodat2, open, openat, creat, mkdir, mkdirat: S_ISUID or
  * S_ISGID; mknod, mknodat: those or an S_IFCHR/S_IFBLK node), 0 if not,
  * -EINVAL for another name. */
-int seccomp_profile_denies_mode(enum jail_seccomp_profile profile, const char *name,
-				unsigned long mode);
+int seccomp_profile_denies_mode(enum jail_seccomp_profile profile, const char *name, unsigned long mode);
 /* 1 if the profile denies name ("socket": any family but AF_UNIX, AF_INET,
  * AF_INET6, AF_NETLINK; "socketpair": any but AF_UNIX) for domain, compared
  * as the full 64-bit register (garbage above the int is denied), 0 if not,
  * -EINVAL for another name. */
-int seccomp_profile_denies_family(enum jail_seccomp_profile profile, const char *name,
-				  unsigned long domain);
+int seccomp_profile_denies_family(enum jail_seccomp_profile profile, const char *name, unsigned long domain);
 
 /* The built-in lists (runner/seccomp_profiles.c). */
 struct seccomp_denial {
-	const char *name;   /* syscall name as libseccomp spells it */
-	int errnum;         /* what the denied call returns (EPERM or ENOSYS; 0: it
+	const char *name; /* syscall name as libseccomp spells it */
+	int errnum;       /* what the denied call returns (EPERM or ENOSYS; 0: it
 			     * returns 0 without reaching the kernel) */
 };
-extern const struct seccomp_denial seccomp_deny_list[];  /* both profiles; ends {NULL, 0} */
-extern const char *const seccomp_strict_allow_list[];    /* strict only; NULL-terminated */
+extern const struct seccomp_denial seccomp_deny_list[]; /* both profiles; ends {NULL, 0} */
+extern const char *const seccomp_strict_allow_list[];   /* strict only; NULL-terminated */
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/seccomp_internal.h — what runner/seccomp.c, seccomp_query.c and
  * seccomp_rules.c share: the argument-check tables, the verdict a profile
@@ -16,8 +17,9 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define CLONE_NAMESPACE_MASK (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | \
-			      CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
+#define CLONE_NAMESPACE_MASK                                                                          \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | \
+	 CLONE_NEWNET)
 
 /* One masked comparison on an argument: (arg & mask) == value. */
 struct arg_cube {
@@ -38,7 +40,7 @@ struct family_rule {
 	const char *name;
 	const uint32_t *allowed;
 	size_t n_allowed;
-	const struct arg_cube *below_max;  /* EPERM cubes for 0..max not allowed */
+	const struct arg_cube *below_max; /* EPERM cubes for 0..max not allowed */
 	size_t n_below_max;
 };
 
@@ -49,9 +51,9 @@ struct never_allowed_syscall {
 };
 
 enum verdict_kind {
-	VERDICT_ALLOW,       /* allowed whole */
-	VERDICT_CHECK_ARGS,  /* allowed except some arguments (argument_checked) */
-	VERDICT_DENY,        /* returns errnum */
+	VERDICT_ALLOW,      /* allowed whole */
+	VERDICT_CHECK_ARGS, /* allowed except some arguments (argument_checked) */
+	VERDICT_DENY,       /* returns errnum */
 };
 
 struct verdict {
@@ -66,7 +68,7 @@ extern const uint32_t clone_namespace_flags[7];
 extern const uint32_t denied_ioctls[2];
 extern const struct arg_cube denied_mode_bits[4];
 extern const struct arg_cube fallocate_reserving_modes[1];
-extern const char *const argument_checked[];            /* NULL-terminated */
+extern const char *const argument_checked[]; /* NULL-terminated */
 extern const struct never_allowed_syscall never_allowed[2];
 
 const struct mode_check *mode_check_find(const char *name);
@@ -83,7 +85,6 @@ int syscall_resolve(const char *name, struct jail_error *err);
 
 /* Compile profile + extras into out->prog (malloc'd filter; none for NONE). */
 int filter_build(enum jail_seccomp_profile profile, const char *const *extra_allow,
-		 const char *const *extra_deny, struct jail_filter *out,
-		 struct jail_error *err);
+		 const char *const *extra_deny, struct jail_filter *out, struct jail_error *err);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/seccomp_query.c — what a seccomp profile decides, as data and as
  * answers: the argument-check tables (clone's namespace flags, the denied
@@ -24,8 +25,7 @@
  * flags, so a time namespace can only come from clone3 or unshare, both
  * denied whole. */
 const uint32_t clone_namespace_flags[] = {
-	CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-	CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
+	CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
 };
 
 /* TIOCSTI pushes input into a terminal the task shares with someone else;
@@ -35,22 +35,24 @@ const uint32_t denied_ioctls[] = { TIOCSTI, TIOCLINUX };
 /* Modes that may not be set or created: the setuid and setgid bits (one
  * rule per bit: no "any of these bits" test), and for mknod device nodes. */
 const struct arg_cube denied_mode_bits[] = {
-	{ S_ISUID, S_ISUID }, { S_ISGID, S_ISGID },
-	{ S_IFMT, S_IFCHR }, { S_IFMT, S_IFBLK },
+	{ S_ISUID, S_ISUID },
+	{ S_ISGID, S_ISGID },
+	{ S_IFMT, S_IFCHR },
+	{ S_IFMT, S_IFBLK },
 };
-#define MODE_CUBES_SETID 2   /* the first two: every mode-checked call */
-#define MODE_CUBES_MKNOD 4   /* all four: mknod, mknodat */
+#define MODE_CUBES_SETID 2 /* the first two: every mode-checked call */
+#define MODE_CUBES_MKNOD 4 /* all four: mknod, mknodat */
 
 /* Where the mode is.  The kernel takes it as umode_t (16 bits); single-bit
  * and S_IFMT tests are not fooled by garbage above that.  open ignores the
  * mode without O_CREAT/O_TMPFILE, but glibc and musl pass 0 then, so any
  * open whose mode has the bits is denied. */
 static const struct mode_check mode_checked[] = {
-	{ "chmod", 1, MODE_CUBES_SETID }, { "fchmod", 1, MODE_CUBES_SETID },
+	{ "chmod", 1, MODE_CUBES_SETID },    { "fchmod", 1, MODE_CUBES_SETID },
 	{ "fchmodat", 2, MODE_CUBES_SETID }, { "fchmodat2", 2, MODE_CUBES_SETID },
-	{ "open", 2, MODE_CUBES_SETID }, { "openat", 3, MODE_CUBES_SETID },
-	{ "creat", 1, MODE_CUBES_SETID }, { "mkdir", 1, MODE_CUBES_SETID },
-	{ "mkdirat", 2, MODE_CUBES_SETID }, { "mknod", 1, MODE_CUBES_MKNOD },
+	{ "open", 2, MODE_CUBES_SETID },     { "openat", 3, MODE_CUBES_SETID },
+	{ "creat", 1, MODE_CUBES_SETID },    { "mkdir", 1, MODE_CUBES_SETID },
+	{ "mkdirat", 2, MODE_CUBES_SETID },  { "mknod", 1, MODE_CUBES_MKNOD },
 	{ "mknodat", 2, MODE_CUBES_MKNOD },
 };
 
@@ -70,18 +72,18 @@ static const struct mode_check mode_checked[] = {
  */
 static const uint32_t socket_families[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
 static const struct arg_cube socket_denied_below_max[] = {
-	{ 0x1f, 0 },   /* 0 (and values > 16) */
-	{ 0x04, 0x04 },  /* 4-7, 12-15 */
-	{ 0x03, 0x03 },  /* 3, 7, 11, 15 */
-	{ 0x0e, 0x08 },  /* 8, 9 */
+	{ 0x1f, 0 },    /* 0 (and values > 16) */
+	{ 0x04, 0x04 }, /* 4-7, 12-15 */
+	{ 0x03, 0x03 }, /* 3, 7, 11, 15 */
+	{ 0x0e, 0x08 }, /* 8, 9 */
 };
 static const uint32_t socketpair_families[] = { AF_UNIX };
-static const struct arg_cube socketpair_denied_below_max[] = { { 0x1, 0 } };  /* 0 */
+static const struct arg_cube socketpair_denied_below_max[] = { { 0x1, 0 } }; /* 0 */
 static const struct family_rule family_rules[] = {
-	{ "socket", socket_families, ARRAY_SIZE(socket_families),
-	  socket_denied_below_max, ARRAY_SIZE(socket_denied_below_max) },
-	{ "socketpair", socketpair_families, ARRAY_SIZE(socketpair_families),
-	  socketpair_denied_below_max, ARRAY_SIZE(socketpair_denied_below_max) },
+	{ "socket", socket_families, ARRAY_SIZE(socket_families), socket_denied_below_max,
+	  ARRAY_SIZE(socket_denied_below_max) },
+	{ "socketpair", socketpair_families, ARRAY_SIZE(socketpair_families), socketpair_denied_below_max,
+	  ARRAY_SIZE(socketpair_denied_below_max) },
 };
 
 /* fallocate modes that reserve disk without growing the file
@@ -95,9 +97,9 @@ const struct arg_cube fallocate_reserving_modes[1] = {
 
 /* Calls whose arguments the filter checks; never lifted by extra_allow. */
 const char *const argument_checked[] = {
-	"clone", "ioctl", "personality", "socket", "socketpair",
-	"chmod", "fchmod", "fchmodat", "fchmodat2", "open", "openat", "creat",
-	"mkdir", "mkdirat", "mknod", "mknodat", "prlimit64", "fallocate", NULL,
+	"clone",    "ioctl",     "personality", "socket",    "socketpair", "chmod", "fchmod",
+	"fchmodat", "fchmodat2", "open",        "openat",    "creat",      "mkdir", "mkdirat",
+	"mknod",    "mknodat",   "prlimit64",   "fallocate", NULL,
 };
 
 /* Whole-syscall denials extra_allow may not lift: their arguments live in
@@ -106,10 +108,12 @@ const char *const argument_checked[] = {
  * open_how).  The default profile must be able to deny them, so a
  * libseccomp that does not know their names is an error, not a skip. */
 const struct never_allowed_syscall never_allowed[] = {
-	{ "clone3", "the filter cannot check its namespace flags (allow 'unshare' if the task "
-		    "may create namespaces)" },
-	{ "openat2", "the filter cannot check the mode in its struct open_how (programs fall "
-		     "back to openat)" },
+	{ "clone3",
+	  "the filter cannot check its namespace flags (allow 'unshare' if the task "
+	  "may create namespaces)" },
+	{ "openat2",
+	  "the filter cannot check the mode in its struct open_how (programs fall "
+	  "back to openat)" },
 };
 
 const struct mode_check *mode_check_find(const char *name)
@@ -154,14 +158,13 @@ static const struct seccomp_denial *deny_list_find(const char *name)
 bool profile_valid(enum jail_seccomp_profile profile)
 {
 	return profile == JAIL_SECCOMP_DEFAULT || profile == JAIL_SECCOMP_STRICT ||
-	       profile == JAIL_SECCOMP_NONE;
+		profile == JAIL_SECCOMP_NONE;
 }
 
 /* The one place that decides what a profile does with a syscall; the filter
  * compiler and seccomp_profile_denies() both ask it. */
 struct verdict profile_verdict(enum jail_seccomp_profile profile, const char *name,
-			       const char *const *extra_allow,
-			       const char *const *extra_deny)
+			       const char *const *extra_allow, const char *const *extra_deny)
 {
 	const struct seccomp_denial *denial;
 	bool lifted = name_listed(extra_allow, name);
@@ -184,14 +187,22 @@ struct verdict profile_verdict(enum jail_seccomp_profile profile, const char *na
 static const char *native_arch_name(void)
 {
 	switch (seccomp_arch_native()) {
-	case SCMP_ARCH_X86_64: return "x86_64";
-	case SCMP_ARCH_X86: return "x86";
-	case SCMP_ARCH_X32: return "x32";
-	case SCMP_ARCH_AARCH64: return "aarch64";
-	case SCMP_ARCH_ARM: return "arm";
-	case SCMP_ARCH_RISCV64: return "riscv64";
-	case SCMP_ARCH_PPC64LE: return "ppc64le";
-	default: return "this architecture";
+	case SCMP_ARCH_X86_64:
+		return "x86_64";
+	case SCMP_ARCH_X86:
+		return "x86";
+	case SCMP_ARCH_X32:
+		return "x32";
+	case SCMP_ARCH_AARCH64:
+		return "aarch64";
+	case SCMP_ARCH_ARM:
+		return "arm";
+	case SCMP_ARCH_RISCV64:
+		return "riscv64";
+	case SCMP_ARCH_PPC64LE:
+		return "ppc64le";
+	default:
+		return "this architecture";
 	}
 }
 
@@ -249,8 +260,7 @@ int seccomp_profile_denies_clone(enum jail_seccomp_profile profile, unsigned lon
 	return (flags & CLONE_NAMESPACE_MASK) != 0;
 }
 
-int seccomp_profile_denies_mode(enum jail_seccomp_profile profile, const char *name,
-				unsigned long mode)
+int seccomp_profile_denies_mode(enum jail_seccomp_profile profile, const char *name, unsigned long mode)
 {
 	const struct mode_check *mc = mode_check_find(name);
 
@@ -264,8 +274,7 @@ int seccomp_profile_denies_mode(enum jail_seccomp_profile profile, const char *n
 	return 0;
 }
 
-int seccomp_profile_denies_family(enum jail_seccomp_profile profile, const char *name,
-				  unsigned long domain)
+int seccomp_profile_denies_family(enum jail_seccomp_profile profile, const char *name, unsigned long domain)
 {
 	const struct family_rule *fr = family_rule_find(name);
 

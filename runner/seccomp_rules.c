@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/seccomp_rules.c — building a profile's libseccomp filter: the
  * whole-syscall rules from the verdicts (seccomp_query.c), the argument
@@ -47,18 +48,17 @@ struct filter_build {
 	uint32_t default_action;
 	const char *const *extra_allow;
 	const char *const *extra_deny;
-	uint64_t added[SYSCALL_BITMAP_BITS / 64];  /* syscalls already given their rules */
+	uint64_t added[SYSCALL_BITMAP_BITS / 64]; /* syscalls already given their rules */
 	struct jail_error *err;
 };
 
-static int rule_add(struct filter_build *b, uint32_t action, int nr, const char *name,
-		    unsigned int n_cmp, const struct scmp_arg_cmp *cmp)
+static int rule_add(struct filter_build *b, uint32_t action, int nr, const char *name, unsigned int n_cmp,
+		    const struct scmp_arg_cmp *cmp)
 {
 	int r = seccomp_rule_add_exact_array(b->ctx, action, nr, n_cmp, cmp);
 
 	if (r < 0)
-		return jail_error_set(b->err, r, "seccomp_rule_add",
-				      "add seccomp rule for '%s'", name);
+		return jail_error_set(b->err, r, "seccomp_rule_add", "add seccomp rule for '%s'", name);
 	return 0;
 }
 
@@ -68,16 +68,15 @@ static int rules_add_clone(struct filter_build *b, int nr)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(clone_namespace_flags); i++) {
 		struct scmp_arg_cmp cmp = SCMP_CMP(CLONE_FLAGS_ARG, SCMP_CMP_MASKED_EQ,
-						   clone_namespace_flags[i],
-						   clone_namespace_flags[i]);
+						   clone_namespace_flags[i], clone_namespace_flags[i]);
 		int r = rule_add(b, SCMP_ACT_ERRNO(EPERM), nr, "clone", 1, &cmp);
 
 		if (r < 0)
 			return r;
 	}
 	if (b->profile == JAIL_SECCOMP_STRICT) {
-		struct scmp_arg_cmp cmp = SCMP_CMP(CLONE_FLAGS_ARG, SCMP_CMP_MASKED_EQ,
-						   CLONE_NAMESPACE_MASK, 0);
+		struct scmp_arg_cmp cmp = SCMP_CMP(CLONE_FLAGS_ARG, SCMP_CMP_MASKED_EQ, CLONE_NAMESPACE_MASK,
+						   0);
 
 		return rule_add(b, SCMP_ACT_ALLOW, nr, "clone", 1, &cmp);
 	}
@@ -208,7 +207,7 @@ struct remainder {
 	unsigned int arg;
 	const struct arg_cube *denied;
 	size_t n_denied;
-	int order[32];     /* the bits of the cubes' masks, split order */
+	int order[32]; /* the bits of the cubes' masks, split order */
 	int n_order;
 };
 
@@ -221,9 +220,9 @@ static int remainder_split(struct remainder *rm, uint32_t mask, uint32_t value)
 		const struct arg_cube *d = &rm->denied[i];
 
 		if (((d->value ^ value) & d->mask & mask) != 0)
-			continue;           /* disjoint */
+			continue; /* disjoint */
 		if ((d->mask & ~mask) == 0)
-			return 0;           /* inside a denied cube */
+			return 0; /* inside a denied cube */
 		meets_any = true;
 		open_bits |= d->mask & ~mask;
 	}
@@ -241,15 +240,19 @@ static int remainder_split(struct remainder *rm, uint32_t mask, uint32_t value)
 		r = remainder_split(rm, mask | bit, value);
 		return r < 0 ? r : remainder_split(rm, mask | bit, value | bit);
 	}
-	return 0;  /* not reached: a meeting cube always has an open bit */
+	return 0; /* not reached: a meeting cube always has an open bit */
 }
 
-static int rules_add_remainder(struct filter_build *b, int nr, const char *name,
-			       unsigned int arg, const struct arg_cube *denied, size_t n_denied)
+static int rules_add_remainder(struct filter_build *b, int nr, const char *name, unsigned int arg,
+			       const struct arg_cube *denied, size_t n_denied)
 {
 	struct remainder rm = {
-		.b = b, .nr = nr, .name = name, .arg = arg,
-		.denied = denied, .n_denied = n_denied,
+		.b = b,
+		.nr = nr,
+		.name = name,
+		.arg = arg,
+		.denied = denied,
+		.n_denied = n_denied,
 	};
 	unsigned int key[32];
 
@@ -268,7 +271,7 @@ static int rules_add_remainder(struct filter_build *b, int nr, const char *name,
 		key[rm.n_order] = users * 128 + (ones != 0 && ones != users) * 64 + (unsigned int)bit;
 		rm.order[rm.n_order++] = bit;
 	}
-	for (int i = 1; i < rm.n_order; i++)   /* insertion sort by key */
+	for (int i = 1; i < rm.n_order; i++) /* insertion sort by key */
 		for (int j = i; j > 0 && key[j - 1] > key[j]; j--) {
 			unsigned int k = key[j];
 			int o = rm.order[j];
@@ -322,8 +325,8 @@ static int family_rules_check(const struct family_rule *fr, struct jail_error *e
 			denied |= cube_matches(&fr->below_max[i], v);
 		if (allowed == denied)
 			return jail_error_set(err, EINVAL, "seccomp_compile",
-					      "%s: family %u is %s by the filter's rules", fr->name,
-					      v, allowed ? "allowed and denied" : "neither allowed nor denied");
+					      "%s: family %u is %s by the filter's rules", fr->name, v,
+					      allowed ? "allowed and denied" : "neither allowed nor denied");
 	}
 	return 0;
 }
@@ -569,8 +572,7 @@ static int filter_cap_new_syscalls(struct sock_fprog *prog, struct jail_error *e
 /* Compile profile + extras into out->prog.  Extra names must already be
  * validated by the caller (they are re-resolved here anyway). */
 int filter_build(enum jail_seccomp_profile profile, const char *const *extra_allow,
-		 const char *const *extra_deny, struct jail_filter *out,
-		 struct jail_error *err)
+		 const char *const *extra_deny, struct jail_filter *out, struct jail_error *err)
 {
 	struct filter_build *b;
 	int r;
@@ -586,8 +588,7 @@ int filter_build(enum jail_seccomp_profile profile, const char *const *extra_all
 	if (!b)
 		return jail_error_set(err, ENOMEM, "seccomp_compile", "allocate filter state");
 	b->profile = profile;
-	b->default_action = profile == JAIL_SECCOMP_DEFAULT ? SCMP_ACT_ALLOW
-							    : SCMP_ACT_ERRNO(ENOSYS);
+	b->default_action = profile == JAIL_SECCOMP_DEFAULT ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(ENOSYS);
 	b->extra_allow = extra_allow;
 	b->extra_deny = extra_deny;
 	b->err = err;
@@ -611,7 +612,8 @@ int filter_build(enum jail_seccomp_profile profile, const char *const *extra_all
 		if (seccomp_syscall_resolve_name(never_allowed[i].name) < 0) {
 			r = jail_error_set(err, ENOSYS, "seccomp_compile",
 					   "libseccomp does not know '%s': the filter could not deny "
-					   "it (upgrade libseccomp)", never_allowed[i].name);
+					   "it (upgrade libseccomp)",
+					   never_allowed[i].name);
 			goto out;
 		}
 	}

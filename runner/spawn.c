@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/spawn.c — the parent side of a jail: open the task's files and
  * write corral-init's record (runner/init_exec.c), create its cgroup, clone3
@@ -28,8 +29,9 @@
 #include "runner/internal.h"
 #include "runner/seccomp.h"
 
-#define JAIL_CLONE_FLAGS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | \
-			  CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD)
+#define JAIL_CLONE_FLAGS                                                                           \
+	(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
+	 CLONE_PIDFD)
 
 static void close_fd(int *fd)
 {
@@ -68,8 +70,7 @@ int open_host_file(const char *path, bool for_output, int *out, const char *what
 	return 0;
 }
 
-static int open_output(const char *path, int inherit_fd, int *out, const char *what,
-		       struct jail_error *err)
+static int open_output(const char *path, int inherit_fd, int *out, const char *what, struct jail_error *err)
 {
 	if (path)
 		return open_host_file(path, true, out, what, err);
@@ -199,7 +200,7 @@ static void clone_identity_leave(const struct clone_identity *saved)
 	if (!saved->changed)
 		return;
 	if (syscall(SYS_setresuid, (uid_t)-1, (uid_t)0, (uid_t)-1) < 0)
-		abort();  /* cannot happen (the saved uid is 0); never run on as the jail's uid */
+		abort(); /* cannot happen (the saved uid is 0); never run on as the jail's uid */
 	prctl(PR_SET_SECUREBITS, saved->securebits, 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, saved->dumpable, 0, 0, 0);
 	if (saved->pdeathsig)
@@ -279,10 +280,15 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 		.pids_max = spec->pids_max,
 		.cpu_millis = spec->cpu_millis,
 	};
-	__attribute__((cleanup(child_ctx_close))) struct child_ctx ctx = {
-		.spec = spec, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .status_fd = -1,
-		.sync_fd = -1, .report_fd = -1, .init_fd = -1, .record_fd = -1
-	};
+	__attribute__((cleanup(child_ctx_close))) struct child_ctx ctx = { .spec = spec,
+									   .stdin_fd = -1,
+									   .stdout_fd = -1,
+									   .stderr_fd = -1,
+									   .status_fd = -1,
+									   .sync_fd = -1,
+									   .report_fd = -1,
+									   .init_fd = -1,
+									   .record_fd = -1 };
 	/* the parent's ends: the write end of sync, the read end of report */
 	_cleanup_close_ int sync_write = -1, report_read = -1;
 	__attribute__((cleanup(jail_freep))) struct jail *j = NULL;
@@ -319,7 +325,8 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 	ctx.filter = filter;
 	ctx.die_with_parent = spec->die_with_parent;
 
-	r = open_host_file(spec->stdin_path ? spec->stdin_path : "/dev/null", false, &ctx.stdin_fd, "stdin", err);
+	r = open_host_file(spec->stdin_path ? spec->stdin_path : "/dev/null", false, &ctx.stdin_fd, "stdin",
+			   err);
 	if (r < 0)
 		return r;
 	r = open_output(spec->stdout_path, STDOUT_FILENO, &ctx.stdout_fd, "stdout", err);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/spec.c — the jail spec's defaults and validation, status names and
  * the result's JSON form (the documented contract), small shared helpers.
@@ -35,10 +36,10 @@ void jail_spec_init(struct jail_spec *spec)
 }
 
 /* Limits beyond these are typos, not wishes. */
-#define MAX_MEMORY_BYTES   (1ull << 50)   /* 1 PiB */
-#define MAX_CPU_MILLIS     (1024u * 1000u)
-#define MAX_TIME_MS        (366ull * 24 * 3600 * 1000)
-#define MAX_PIDS           (1ull << 22)
+#define MAX_MEMORY_BYTES (1ull << 50) /* 1 PiB */
+#define MAX_CPU_MILLIS (1024u * 1000u)
+#define MAX_TIME_MS (366ull * 24 * 3600 * 1000)
+#define MAX_PIDS (1ull << 22)
 
 static bool path_is_clean_absolute(const char *p)
 {
@@ -75,8 +76,7 @@ int jail_spec_validate(const struct jail_spec *spec, struct jail_error *err)
 	if (spec->uid == (uid_t)-1 || spec->gid == (gid_t)-1)
 		return jail_error_set(err, 0, "spec", "uid/gid inside the jail must not be -1");
 	if (spec->memory_bytes && (spec->memory_bytes < (1u << 20) || spec->memory_bytes > MAX_MEMORY_BYTES))
-		return jail_error_set(err, 0, "spec",
-				      "memory limit %llu bytes is outside 1M..1P",
+		return jail_error_set(err, 0, "spec", "memory limit %llu bytes is outside 1M..1P",
 				      (unsigned long long)spec->memory_bytes);
 	if (spec->pids_max > MAX_PIDS)
 		return jail_error_set(err, 0, "spec", "pids limit %llu is above %llu",
@@ -89,7 +89,8 @@ int jail_spec_validate(const struct jail_spec *spec, struct jail_error *err)
 	if (spec->tmp_bytes < 4096 || spec->work_bytes < 4096)
 		return jail_error_set(err, 0, "spec", "/tmp and /work sizes must be at least 4K");
 	if (!path_is_clean_absolute(spec->cwd))
-		return jail_error_set(err, 0, "spec", "working directory '%s' must be an absolute path without '..'",
+		return jail_error_set(err, 0, "spec",
+				      "working directory '%s' must be an absolute path without '..'",
 				      spec->cwd ? spec->cwd : "(null)");
 	if (!spec->hostname || !*spec->hostname || strlen(spec->hostname) > 64)
 		return jail_error_set(err, 0, "spec", "hostname must be 1..64 characters");
@@ -102,7 +103,8 @@ int jail_spec_validate(const struct jail_spec *spec, struct jail_error *err)
 		return jail_error_set(err, 0, "spec", "stack limit must be at least 64K");
 	if (spec->work_dir) {
 		if (spec->work_dir[0] != '/')
-			return jail_error_set(err, 0, "spec", "work dir '%s' must be an absolute path", spec->work_dir);
+			return jail_error_set(err, 0, "spec", "work dir '%s' must be an absolute path",
+					      spec->work_dir);
 		if (stat(spec->work_dir, &st) < 0)
 			return jail_error_set(err, errno, "spec", "work dir '%s'", spec->work_dir);
 		if (!S_ISDIR(st.st_mode))
@@ -112,9 +114,10 @@ int jail_spec_validate(const struct jail_spec *spec, struct jail_error *err)
 		const struct jail_mount *m = &spec->mounts[i];
 
 		if (!path_is_clean_absolute(m->target) || strcmp(m->target, "/") == 0)
-			return jail_error_set(err, 0, "spec",
-					      "mount target '%s' must be an absolute path below / without '..'",
-					      m->target ? m->target : "(null)");
+			return jail_error_set(
+				err, 0, "spec",
+				"mount target '%s' must be an absolute path below / without '..'",
+				m->target ? m->target : "(null)");
 		if (m->kind == JAIL_MOUNT_TMPFS)
 			continue;
 		if (m->kind != JAIL_MOUNT_BIND_RO && m->kind != JAIL_MOUNT_BIND_RW)
@@ -154,20 +157,15 @@ const char *jail_status_name(enum jail_status status)
 
 char *jail_result_to_json(const struct jail_result *r)
 {
-	json_t *o = json_pack("{s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:b, s:b}",
-			      "status", jail_status_name(r->status),
-			      "exit_code", r->exit_code,
-			      "signal", r->signal,
-			      "wall_us", (json_int_t)r->wall_us,
-			      "cpu_user_us", (json_int_t)r->cpu_user_us,
-			      "cpu_system_us", (json_int_t)r->cpu_system_us,
-			      "cpu_usage_us", (json_int_t)r->cpu_usage_us,
-			      "memory_peak_bytes", (json_int_t)r->memory_peak_bytes,
-			      "oom_killed", r->oom_killed,
-			      "stdout_bytes", (json_int_t)r->stdout_bytes,
-			      "stderr_bytes", (json_int_t)r->stderr_bytes,
-			      "stdout_truncated", r->stdout_truncated,
-			      "stderr_truncated", r->stderr_truncated);
+	json_t *o = json_pack("{s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:b, s:b}", "status",
+			      jail_status_name(r->status), "exit_code", r->exit_code, "signal", r->signal,
+			      "wall_us", (json_int_t)r->wall_us, "cpu_user_us", (json_int_t)r->cpu_user_us,
+			      "cpu_system_us", (json_int_t)r->cpu_system_us, "cpu_usage_us",
+			      (json_int_t)r->cpu_usage_us, "memory_peak_bytes",
+			      (json_int_t)r->memory_peak_bytes, "oom_killed", r->oom_killed, "stdout_bytes",
+			      (json_int_t)r->stdout_bytes, "stderr_bytes", (json_int_t)r->stderr_bytes,
+			      "stdout_truncated", r->stdout_truncated, "stderr_truncated",
+			      r->stderr_truncated);
 	char *text;
 
 	if (!o)

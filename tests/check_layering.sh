@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/check_layering.sh — the include rules of supervisor/README.md and
 # DESIGN.md, and "a file's exported functions carry its name", checked.
 # Usage: BUILD=build sh tests/check_layering.sh   (after `make`: the names

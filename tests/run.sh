@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/run.sh — run the test binaries under $BUILD/tests and add up their
 # cmocka results.  Usage: tests/run.sh [unit|integration]...
 # CORRAL_TESTS="test_jail test_cgroup ..." runs only the binaries named

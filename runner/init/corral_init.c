@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/init/corral_init.c — corral-init, the jail's pid 1: a small static
  * program that the jail's child execs once the jail is built (runner/child.c).
@@ -44,10 +45,13 @@
  * signals and POSIX timers, and bytes of POSIX message queues (Linux's
  * default for a user). */
 #define TASK_SIGPENDING 4096
-#define TASK_MSGQUEUE   819200
+#define TASK_MSGQUEUE 819200
 
 static char *const default_env[] = {
-	"PATH=" DEFAULT_PATH, "HOME=/work", "LANG=C.UTF-8", NULL,
+	"PATH=" DEFAULT_PATH,
+	"HOME=/work",
+	"LANG=C.UTF-8",
+	NULL,
 };
 
 /* stdout/stderr copied through init: when a byte cap applies, and always
@@ -55,10 +59,10 @@ static char *const default_env[] = {
  * task's own fd: fallocate(FALLOC_FL_KEEP_SIZE) on it reserves host disk
  * past RLIMIT_FSIZE, and ftruncate or seeking write where it likes) */
 struct stream {
-	int in;            /* read end of the task's pipe, -1 when closed */
-	int out;           /* the destination file / inherited fd */
-	uint64_t limit;    /* bytes kept: the output cap, else the fsize limit */
-	uint64_t bytes;    /* everything the task wrote */
+	int in;         /* read end of the task's pipe, -1 when closed */
+	int out;        /* the destination file / inherited fd */
+	uint64_t limit; /* bytes kept: the output cap, else the fsize limit */
+	uint64_t bytes; /* everything the task wrote */
 	bool truncated;
 };
 
@@ -87,9 +91,10 @@ static void check_no_capabilities(int report_fd)
 		int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
 
 		if (r < 0)
-			break;  /* EINVAL: past the last capability */
+			break; /* EINVAL: past the last capability */
 		if (r > 0)
-			fail(report_fd, EPERM, "capabilities", "capability %d is still in the bounding set", cap);
+			fail(report_fd, EPERM, "capabilities", "capability %d is still in the bounding set",
+			     cap);
 	}
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capset, &hdr, data) < 0)
@@ -377,7 +382,8 @@ int main(int argc, char **argv)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	prctl(PR_SET_NAME, "corral-init", 0, 0, 0);
 	if (argc != 3 || (record_fd = parse_fd(argv[1])) < 0 || (report_fd = parse_fd(argv[2])) < 0) {
-		static const char usage[] = "corral-init: the jail's pid 1, started by the corral runner only\n";
+		static const char usage[] =
+			"corral-init: the jail's pid 1, started by the corral runner only\n";
 
 		write_all(STDERR_FILENO, usage, sizeof(usage) - 1);
 		return 2;
@@ -390,8 +396,9 @@ int main(int argc, char **argv)
 	streams[1] = (struct stream){ -1, cfg.stderr_fd, 0, 0, false };
 	for (int i = 0; i < 2; i++) {
 		copied[i] = capped || is_regular_file(streams[i].out);
-		streams[i].limit = capped ? cfg.output_limit
-			: cfg.rlimit_fsize ? cfg.rlimit_fsize : UINT64_MAX;
+		streams[i].limit = capped  ? cfg.output_limit
+			: cfg.rlimit_fsize ? cfg.rlimit_fsize
+					   : UINT64_MAX;
 	}
 
 	sigemptyset(&mask);
@@ -404,7 +411,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		fail(cfg.report_fd, errno, "init", "block signals");
-	signal(SIGPIPE, SIG_IGN);  /* a vanished parent must not kill init */
+	signal(SIGPIPE, SIG_IGN); /* a vanished parent must not kill init */
 	signal(SIGXFSZ, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)

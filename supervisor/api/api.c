@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/api/api.c — the wire protocol codec: strict parsing of request
  * lines into struct api_request, building request lines (client side),
@@ -20,10 +21,9 @@
 #include "supervisor/common/macros.h"
 #include "supervisor/store/store.h"
 
-
 /* Upper bounds that catch a typo or an overflow before the plan check does. */
-#define API_MAX_DURATION_MS (366ull * 24 * 3600 * 1000)   /* a year */
-#define API_MAX_MEMORY_BYTES (1ull << 50)                  /* 1 PiB */
+#define API_MAX_DURATION_MS (366ull * 24 * 3600 * 1000) /* a year */
+#define API_MAX_MEMORY_BYTES (1ull << 50)               /* 1 PiB */
 #define API_MAX_OFFSET ((uint64_t)INT64_MAX)
 
 static const char *const error_names[] = {
@@ -93,8 +93,8 @@ struct parse_ctx {
 
 /* The wire code in *code, the message in err (no errno text: the message is
  * the whole answer a client sees); always -EINVAL. */
-__attribute__((format(printf, 3, 4)))
-static int fail(struct parse_ctx *ctx, enum api_error_code code, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct parse_ctx *ctx, enum api_error_code code,
+						      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -106,22 +106,20 @@ static int fail(struct parse_ctx *ctx, enum api_error_code code, const char *fmt
 }
 
 /* A JSON string without embedded NUL; its value through *out. */
-static int get_text(struct parse_ctx *ctx, const char *name, json_t *v, bool allow_empty,
-		    const char **out)
+static int get_text(struct parse_ctx *ctx, const char *name, json_t *v, bool allow_empty, const char **out)
 {
 	if (!json_is_string(v))
 		return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' must be a string", name);
 	if (strlen(json_string_value(v)) != json_string_length(v))
-		return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' must not contain NUL characters",
-			    name);
+		return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' must not contain NUL characters", name);
 	if (!allow_empty && json_string_length(v) == 0)
 		return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' must not be empty", name);
 	*out = json_string_value(v);
 	return 0;
 }
 
-static int get_uint(struct parse_ctx *ctx, const char *name, json_t *v, uint64_t min,
-		    uint64_t max, uint64_t *out)
+static int get_uint(struct parse_ctx *ctx, const char *name, json_t *v, uint64_t min, uint64_t max,
+		    uint64_t *out)
 {
 	json_int_t n;
 
@@ -130,8 +128,8 @@ static int get_uint(struct parse_ctx *ctx, const char *name, json_t *v, uint64_t
 	n = json_integer_value(v);
 	if (n < 0 || (uint64_t)n < min || (uint64_t)n > max)
 		return fail(ctx, API_ERR_BAD_REQUEST,
-			    "field '%s' must be between %" PRIu64 " and %" PRIu64 " (got %lld)",
-			    name, min, max, (long long)n);
+			    "field '%s' must be between %" PRIu64 " and %" PRIu64 " (got %lld)", name, min,
+			    max, (long long)n);
 	*out = (uint64_t)n;
 	return 0;
 }
@@ -145,8 +143,8 @@ static int get_bool(struct parse_ctx *ctx, const char *name, json_t *v, bool *ou
 }
 
 /* An array of NUL-free strings, copied into a NULL-terminated vector. */
-static int get_strings(struct parse_ctx *ctx, const char *name, json_t *v, size_t max_count,
-		       char ***out, size_t *count)
+static int get_strings(struct parse_ctx *ctx, const char *name, json_t *v, size_t max_count, char ***out,
+		       size_t *count)
 {
 	size_t n, i;
 	char **vec;
@@ -155,14 +153,13 @@ static int get_strings(struct parse_ctx *ctx, const char *name, json_t *v, size_
 		return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' must be an array of strings", name);
 	n = json_array_size(v);
 	if (n > max_count)
-		return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' has %zu entries (at most %zu)",
-			    name, n, max_count);
+		return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' has %zu entries (at most %zu)", name, n,
+			    max_count);
 	for (i = 0; i < n; i++) {
 		json_t *s = json_array_get(v, i);
 
 		if (!json_is_string(s))
-			return fail(ctx, API_ERR_BAD_REQUEST,
-				    "field '%s' must be an array of strings", name);
+			return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' must be an array of strings", name);
 		if (strlen(json_string_value(s)) != json_string_length(s))
 			return fail(ctx, API_ERR_BAD_REQUEST,
 				    "field '%s' entry %zu must not contain NUL characters", name, i);
@@ -226,8 +223,8 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 
 			if (!eq || eq == req->env[i])
 				return fail(ctx, API_ERR_BAD_REQUEST,
-					    "field 'env' entry %zu must be NAME=VALUE (got '%.64s')",
-					    i, req->env[i]);
+					    "field 'env' entry %zu must be NAME=VALUE (got '%.64s')", i,
+					    req->env[i]);
 		}
 		return r;
 	case API_FIELD_USER:
@@ -240,8 +237,7 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 		if (!json_is_string(v))
 			return fail(ctx, API_ERR_BAD_REQUEST, "field 'stdin' must be a string");
 		if (json_string_length(v) > API_MAX_STDIN)
-			return fail(ctx, API_ERR_BAD_REQUEST,
-				    "field 'stdin' is %zu bytes long (at most %u)",
+			return fail(ctx, API_ERR_BAD_REQUEST, "field 'stdin' is %zu bytes long (at most %u)",
 				    json_string_length(v), API_MAX_STDIN);
 		req->stdin_len = json_string_length(v);
 		req->stdin_data = malloc(req->stdin_len + 1);
@@ -253,8 +249,8 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 	case API_FIELD_TIMEOUT:
 		req->has_timeout = true;
 		/* wait may poll (0); a task needs at least a millisecond */
-		return get_uint(ctx, f->name, v, req->op == API_OP_WAIT ? 0 : 1,
-				API_MAX_DURATION_MS, &req->timeout_ms);
+		return get_uint(ctx, f->name, v, req->op == API_OP_WAIT ? 0 : 1, API_MAX_DURATION_MS,
+				&req->timeout_ms);
 	case API_FIELD_CPU_LIMIT:
 		req->has_cpu_limit = true;
 		return get_uint(ctx, f->name, v, 1, API_MAX_DURATION_MS, &req->cpu_limit_ms);
@@ -282,7 +278,8 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 		if (r == 0 && task_state_parse(req->state, &state) < 0)
 			return fail(ctx, API_ERR_BAD_REQUEST,
 				    "field 'state' must be one of queued, running, succeeded, "
-				    "failed, cancelled (got '%.64s')", req->state);
+				    "failed, cancelled (got '%.64s')",
+				    req->state);
 		return r;
 	case API_FIELD_LIMIT:
 		return get_uint(ctx, f->name, v, 1, API_MAX_LIST_LIMIT, &req->limit);
@@ -305,7 +302,8 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 		    json_integer_value(v) > API_MAX_ADJUST_US || json_integer_value(v) < -API_MAX_ADJUST_US)
 			return fail(ctx, API_ERR_BAD_REQUEST,
 				    "field '%s' must be a non-zero integer of at most 10^6 hours "
-				    "(%lld us) either way", f->name, (long long)API_MAX_ADJUST_US);
+				    "(%lld us) either way",
+				    f->name, (long long)API_MAX_ADJUST_US);
 		req->delta_us = (int64_t)json_integer_value(v);
 		req->has_delta = true;
 		return 0;
@@ -354,7 +352,7 @@ static int parse_object(struct parse_ctx *ctx, json_t *root)
 	req->op = spec->op;
 
 	ctx->step = "read fields";
-	json_object_foreach(root, key, v) {
+	json_object_foreach (root, key, v) {
 		const struct api_field *f;
 
 		if (strcmp(key, "op") == 0 || strcmp(key, "tag") == 0)
@@ -394,8 +392,8 @@ static void request_clear_fields(struct api_request *req)
 	req->tag_json = tag;
 }
 
-int api_request_parse(const char *line, size_t len, struct api_request *req,
-		      enum api_error_code *code, struct error *err)
+int api_request_parse(const char *line, size_t len, struct api_request *req, enum api_error_code *code,
+		      struct error *err)
 {
 	struct parse_ctx ctx = { req, code, err, "read request" };
 	json_error_t jerr;
@@ -411,17 +409,18 @@ int api_request_parse(const char *line, size_t len, struct api_request *req,
 			    API_MAX_LINE);
 	/* NULs are allowed by the decoder so stdin can carry them; every
 	 * other string is checked for them field by field. */
-	root = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
-			  &jerr);
+	root = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (!root)
-		return fail(&ctx, API_ERR_BAD_REQUEST, "malformed JSON at line %d, column %d: %s",
-			    jerr.line, jerr.column, jerr.text);
+		return fail(&ctx, API_ERR_BAD_REQUEST, "malformed JSON at line %d, column %d: %s", jerr.line,
+			    jerr.column, jerr.text);
 	req->json = root;
 	if (!json_is_object(root)) {
 		r = fail(&ctx, API_ERR_BAD_REQUEST, "a request must be a JSON object, not %s",
-			 json_is_array(root) ? "an array" : json_is_string(root) ? "a string" :
-			 json_is_null(root) ? "null" : json_is_boolean(root) ? "a boolean" :
-			 "a number");
+			 json_is_array(root)             ? "an array"
+				 : json_is_string(root)  ? "a string"
+				 : json_is_null(root)    ? "null"
+				 : json_is_boolean(root) ? "a boolean"
+							 : "a number");
 		goto out;
 	}
 	tag = json_object_get(root, "tag");
@@ -504,7 +503,7 @@ static int merge_body(json_t *obj, const char *body_json, const char *const *res
 		json_decref(body);
 		return -EINVAL;
 	}
-	json_object_foreach(body, key, v) {
+	json_object_foreach (body, key, v) {
 		bool skip = false;
 
 		for (size_t i = 0; reserved[i]; i++)

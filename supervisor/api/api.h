@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/api/api.h — corrald's wire protocol: one JSON object per line on a
  * Unix stream socket, each request answered by one response line (`wait` and
@@ -88,8 +89,8 @@
 
 #include "supervisor/common/error.h"
 
-#define API_MAX_LINE (2u << 20)        /* a request line longer than this: too_large */
-#define API_MAX_TAG 1024u              /* a tag longer than this (as JSON): too_large */
+#define API_MAX_LINE (2u << 20) /* a request line longer than this: too_large */
+#define API_MAX_TAG 1024u       /* a tag longer than this (as JSON): too_large */
 #define API_MAX_ARGS 256
 #define API_MAX_ARG_BYTES (64u << 10)
 #define API_MAX_ENV 256
@@ -97,22 +98,45 @@
 #define API_MAX_LOG_CHUNK (1u << 20)
 #define API_DEFAULT_LIST_LIMIT 100
 #define API_MAX_LIST_LIMIT 10000
-#define API_MAX_ADJUST_US (1000000ll * 3600 * 1000000)   /* usage_adjust: 10^6 hours */
-#define API_MAX_REASON 256u                              /* usage_adjust's reason, bytes */
+#define API_MAX_ADJUST_US (1000000ll * 3600 * 1000000) /* usage_adjust: 10^6 hours */
+#define API_MAX_REASON 256u                            /* usage_adjust's reason, bytes */
 
 enum api_op {
-	API_OP_PING = 0, API_OP_VERSION, API_OP_SUBMIT, API_OP_STATUS, API_OP_LIST, API_OP_QUEUE,
-	API_OP_CANCEL, API_OP_WAIT, API_OP_LOGS, API_OP_USAGE, API_OP_POLICY_RELOAD,
+	API_OP_PING = 0,
+	API_OP_VERSION,
+	API_OP_SUBMIT,
+	API_OP_STATUS,
+	API_OP_LIST,
+	API_OP_QUEUE,
+	API_OP_CANCEL,
+	API_OP_WAIT,
+	API_OP_LOGS,
+	API_OP_USAGE,
+	API_OP_POLICY_RELOAD,
 	API_OP_USAGE_ADJUST,
-	API_OP_COUNT   /* not an op: how many there are */
+	API_OP_COUNT /* not an op: how many there are */
 };
 
 enum api_error_code {
-	API_ERR_NONE = 0, API_ERR_BAD_REQUEST, API_ERR_UNKNOWN_OP, API_ERR_TOO_LARGE,
-	API_ERR_UNKNOWN_USER, API_ERR_FORBIDDEN, API_ERR_NOT_FOUND, API_ERR_UNKNOWN_PROFILE,
-	API_ERR_LIMIT_EXCEEDED, API_ERR_CONCURRENCY_LIMIT, API_ERR_BUDGET_EXHAUSTED,
-	API_ERR_QUEUE_FULL, API_ERR_WAIT_TIMEOUT, API_ERR_SHUTTING_DOWN, API_ERR_STORAGE_FULL,
-	API_ERR_INTERNAL, API_ERR_HOST_CAPACITY, API_ERR_POLICY_INVALID, API_ERR_BUDGET_RESERVED,
+	API_ERR_NONE = 0,
+	API_ERR_BAD_REQUEST,
+	API_ERR_UNKNOWN_OP,
+	API_ERR_TOO_LARGE,
+	API_ERR_UNKNOWN_USER,
+	API_ERR_FORBIDDEN,
+	API_ERR_NOT_FOUND,
+	API_ERR_UNKNOWN_PROFILE,
+	API_ERR_LIMIT_EXCEEDED,
+	API_ERR_CONCURRENCY_LIMIT,
+	API_ERR_BUDGET_EXHAUSTED,
+	API_ERR_QUEUE_FULL,
+	API_ERR_WAIT_TIMEOUT,
+	API_ERR_SHUTTING_DOWN,
+	API_ERR_STORAGE_FULL,
+	API_ERR_INTERNAL,
+	API_ERR_HOST_CAPACITY,
+	API_ERR_POLICY_INVALID,
+	API_ERR_BUDGET_RESERVED,
 };
 
 /* "bad_request", ... ; NULL for API_ERR_NONE. */
@@ -128,32 +152,48 @@ int api_op_parse(const char *name, enum api_op *out);
 /* What a request field holds; the codec (api.c) parses and range-checks
  * each kind. */
 enum api_field_kind {
-	API_FIELD_ARGV, API_FIELD_ENV, API_FIELD_USER, API_FIELD_PROFILE, API_FIELD_CWD,
-	API_FIELD_STDIN, API_FIELD_TIMEOUT, API_FIELD_CPU_LIMIT, API_FIELD_MEMORY,
-	API_FIELD_NO_QUEUE, API_FIELD_ID, API_FIELD_STATE, API_FIELD_LIMIT, API_FIELD_STREAM,
-	API_FIELD_OFFSET, API_FIELD_MAX, API_FIELD_FOLLOW, API_FIELD_MONTH,
-	API_FIELD_DELTA, API_FIELD_SET_LEFT, API_FIELD_REASON,
+	API_FIELD_ARGV,
+	API_FIELD_ENV,
+	API_FIELD_USER,
+	API_FIELD_PROFILE,
+	API_FIELD_CWD,
+	API_FIELD_STDIN,
+	API_FIELD_TIMEOUT,
+	API_FIELD_CPU_LIMIT,
+	API_FIELD_MEMORY,
+	API_FIELD_NO_QUEUE,
+	API_FIELD_ID,
+	API_FIELD_STATE,
+	API_FIELD_LIMIT,
+	API_FIELD_STREAM,
+	API_FIELD_OFFSET,
+	API_FIELD_MAX,
+	API_FIELD_FOLLOW,
+	API_FIELD_MONTH,
+	API_FIELD_DELTA,
+	API_FIELD_SET_LEFT,
+	API_FIELD_REASON,
 };
 
 struct api_field {
-	const char *name;          /* on the wire: "timeout_ms" */
+	const char *name; /* on the wire: "timeout_ms" */
 	enum api_field_kind kind;
 	bool required;
 };
 
 enum api_access {
-	API_ACCESS_USER,           /* any user policy [access] lets in */
-	API_ACCESS_OPERATOR,       /* operators only */
+	API_ACCESS_USER,     /* any user policy [access] lets in */
+	API_ACCESS_OPERATOR, /* operators only */
 };
 
 struct api_op_info {
 	enum api_op op;
-	const char *name;          /* "submit" */
+	const char *name; /* "submit" */
 	const struct api_field *fields;
 	size_t n_fields;
 	enum api_access access;
-	bool mutates;              /* changes tasks or the daemon (a POST, to HTTP) */
-	const char *summary;       /* "reload the policy": "only operators may <summary>" */
+	bool mutates;        /* changes tasks or the daemon (a POST, to HTTP) */
+	const char *summary; /* "reload the policy": "only operators may <summary>" */
 };
 
 /* The entry of op, or NULL for a value out of range. */
@@ -167,14 +207,14 @@ const struct api_field *api_ops_field(const struct api_op_info *op, const char *
  * request (freed by api_request_free).  "has_*" says a field was given. */
 struct api_request {
 	enum api_op op;
-	char *tag_json;            /* the "tag" value re-encoded as JSON, or NULL */
+	char *tag_json; /* the "tag" value re-encoded as JSON, or NULL */
 	/* submit */
-	char **argv;               /* NULL-terminated */
+	char **argv; /* NULL-terminated */
 	size_t argc;
-	char **env;                /* NULL-terminated, or NULL */
+	char **env; /* NULL-terminated, or NULL */
 	size_t envc;
 	const char *user, *profile, *cwd, *state, *month, *stream;
-	char *stdin_data;          /* may contain NULs: see stdin_len */
+	char *stdin_data; /* may contain NULs: see stdin_len */
 	size_t stdin_len;
 	bool has_stdin;
 	uint64_t timeout_ms, cpu_limit_ms, memory_bytes;
@@ -189,7 +229,7 @@ struct api_request {
 	uint64_t set_left_us;
 	bool has_delta, has_set_left;
 	const char *reason;
-	void *json;                /* internal: the parsed document */
+	void *json; /* internal: the parsed document */
 };
 
 /* Parse one request line (without its newline).  0, or -EINVAL with the
@@ -202,8 +242,8 @@ struct api_request {
  * Errors: the stable wire code is a separate out-parameter next to the
  * supervisor's one struct error (common/error.h): err.message is the text a
  * client gets, err.step the parse step ("read request", "read fields", ...). */
-int api_request_parse(const char *line, size_t len, struct api_request *req,
-		      enum api_error_code *code, struct error *err);
+int api_request_parse(const char *line, size_t len, struct api_request *req, enum api_error_code *code,
+		      struct error *err);
 void api_request_free(struct api_request *req);
 
 /* Build a request line (for the client): a JSON object text, malloc'd,
@@ -215,9 +255,9 @@ struct store_task;
 
 /* What the scheduler says of a queued task (for TASK's queued-only fields). */
 struct api_pending {
-	uint32_t position;         /* 1 = next to start; 0 = unknown */
-	const char *reason;        /* "concurrency_limit", ... or NULL */
-	const char *message;       /* human message or NULL */
+	uint32_t position;   /* 1 = next to start; 0 = unknown */
+	const char *reason;  /* "concurrency_limit", ... or NULL */
+	const char *message; /* human message or NULL */
 };
 
 /* A TASK object text (malloc'd) for a stored task; pending may be NULL. */

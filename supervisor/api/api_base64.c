@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/api_base64.c — base64 (RFC 4648, padded) for the logs op's
  * data_base64: the daemon encodes output chunks, the client decodes them.
@@ -10,8 +11,7 @@
 
 #include "supervisor/api/api.h"
 
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 char *api_base64_encode(const void *data, size_t len)
 {

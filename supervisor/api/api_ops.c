@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/api/api_ops.c — THE description of corrald's API: every
  * operation, its request fields (and which are required), who may call it
@@ -12,20 +13,27 @@
 #include "supervisor/common/macros.h"
 
 static const struct api_field submit_fields[] = {
-	{ "argv", API_FIELD_ARGV, true },          { "user", API_FIELD_USER, false },
-	{ "profile", API_FIELD_PROFILE, false },   { "env", API_FIELD_ENV, false },
-	{ "cwd", API_FIELD_CWD, false },           { "stdin", API_FIELD_STDIN, false },
-	{ "timeout_ms", API_FIELD_TIMEOUT, false }, { "cpu_limit_ms", API_FIELD_CPU_LIMIT, false },
-	{ "memory_bytes", API_FIELD_MEMORY, false }, { "no_queue", API_FIELD_NO_QUEUE, false },
+	{ "argv", API_FIELD_ARGV, true },
+	{ "user", API_FIELD_USER, false },
+	{ "profile", API_FIELD_PROFILE, false },
+	{ "env", API_FIELD_ENV, false },
+	{ "cwd", API_FIELD_CWD, false },
+	{ "stdin", API_FIELD_STDIN, false },
+	{ "timeout_ms", API_FIELD_TIMEOUT, false },
+	{ "cpu_limit_ms", API_FIELD_CPU_LIMIT, false },
+	{ "memory_bytes", API_FIELD_MEMORY, false },
+	{ "no_queue", API_FIELD_NO_QUEUE, false },
 };
 static const struct api_field id_fields[] = { { "id", API_FIELD_ID, true } };
 static const struct api_field list_fields[] = {
-	{ "user", API_FIELD_USER, false }, { "state", API_FIELD_STATE, false },
+	{ "user", API_FIELD_USER, false },
+	{ "state", API_FIELD_STATE, false },
 	{ "limit", API_FIELD_LIMIT, false },
 };
 static const struct api_field queue_fields[] = { { "user", API_FIELD_USER, false } };
 static const struct api_field wait_fields[] = {
-	{ "id", API_FIELD_ID, true }, { "timeout_ms", API_FIELD_TIMEOUT, false },
+	{ "id", API_FIELD_ID, true },
+	{ "timeout_ms", API_FIELD_TIMEOUT, false },
 };
 static const struct api_field logs_fields[] = {
 	{ "id", API_FIELD_ID, true },          { "stream", API_FIELD_STREAM, false },
@@ -33,11 +41,14 @@ static const struct api_field logs_fields[] = {
 	{ "follow", API_FIELD_FOLLOW, false },
 };
 static const struct api_field usage_fields[] = {
-	{ "user", API_FIELD_USER, false }, { "month", API_FIELD_MONTH, false },
+	{ "user", API_FIELD_USER, false },
+	{ "month", API_FIELD_MONTH, false },
 };
 static const struct api_field usage_adjust_fields[] = {
-	{ "user", API_FIELD_USER, true },          { "delta_us", API_FIELD_DELTA, false },
-	{ "set_left_us", API_FIELD_SET_LEFT, false }, { "reason", API_FIELD_REASON, true },
+	{ "user", API_FIELD_USER, true },
+	{ "delta_us", API_FIELD_DELTA, false },
+	{ "set_left_us", API_FIELD_SET_LEFT, false },
+	{ "reason", API_FIELD_REASON, true },
 };
 
 #define FIELDS(a) a, ELEMENTSOF(a)
@@ -53,8 +64,7 @@ static const struct api_op_info ops[API_OP_COUNT] = {
 			    "queue a task" },
 	[API_OP_STATUS] = { API_OP_STATUS, "status", FIELDS(id_fields), API_ACCESS_USER, false,
 			    "show a task" },
-	[API_OP_LIST] = { API_OP_LIST, "list", FIELDS(list_fields), API_ACCESS_USER, false,
-			  "list tasks" },
+	[API_OP_LIST] = { API_OP_LIST, "list", FIELDS(list_fields), API_ACCESS_USER, false, "list tasks" },
 	[API_OP_QUEUE] = { API_OP_QUEUE, "queue", FIELDS(queue_fields), API_ACCESS_USER, false,
 			   "show the queue" },
 	[API_OP_CANCEL] = { API_OP_CANCEL, "cancel", FIELDS(id_fields), API_ACCESS_USER, true,
@@ -65,8 +75,8 @@ static const struct api_op_info ops[API_OP_COUNT] = {
 			  "read a task's output" },
 	[API_OP_USAGE] = { API_OP_USAGE, "usage", FIELDS(usage_fields), API_ACCESS_USER, false,
 			   "show CPU usage and budgets" },
-	[API_OP_POLICY_RELOAD] = { API_OP_POLICY_RELOAD, "policy_reload", NO_FIELDS,
-				   API_ACCESS_OPERATOR, true, "reload the policy" },
+	[API_OP_POLICY_RELOAD] = { API_OP_POLICY_RELOAD, "policy_reload", NO_FIELDS, API_ACCESS_OPERATOR,
+				   true, "reload the policy" },
 	[API_OP_USAGE_ADJUST] = { API_OP_USAGE_ADJUST, "usage_adjust", FIELDS(usage_adjust_fields),
 				  API_ACCESS_OPERATOR, true, "adjust a tenant's CPU budget" },
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/api/api_task.c — the TASK object of the wire protocol (see api.h)
  * built from a stored task.  Field names are part of the contract: never
@@ -39,7 +40,7 @@ char *api_task_json(const struct store_task *task, const struct api_pending *pen
 	int r = 0;
 
 	if (reason && !reason[0])
-		reason = NULL;      /* STORE_REASON_NONE */
+		reason = NULL; /* STORE_REASON_NONE */
 	obj = json_object();
 	if (!obj)
 		return NULL;

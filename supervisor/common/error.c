@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/common/error.c — filling a struct error.  Nothing else lives here.
  */
@@ -22,8 +23,8 @@ int error_setv(struct error *err, int errnum, const char *step, const char *fmt,
 		} else {
 			vsnprintf(what, sizeof(what), fmt, ap);
 			/* a long pair is cut at the end, as every message here is */
-			if (snprintf(err->message, sizeof(err->message), "%s: %s", what,
-				     strerror(errnum)) < 0)
+			if (snprintf(err->message, sizeof(err->message), "%s: %s", what, strerror(errnum)) <
+			    0)
 				err->message[0] = '\0';
 		}
 	}

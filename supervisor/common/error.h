@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/common/error.h — the supervisor's one error type: what failed
  * (the step), on what, and why, carried up from the store, the operations
@@ -15,9 +16,9 @@
 #include <stdarg.h>
 
 struct error {
-	int err;            /* positive errno; 0 when no errno applies */
-	char step[64];      /* short step name: "open store", "connect" */
-	char message[320];  /* the whole human message */
+	int err;           /* positive errno; 0 when no errno applies */
+	char step[64];     /* short step name: "open store", "connect" */
+	char message[320]; /* the whole human message */
 };
 
 /* Fill err (may be NULL) with "<what>: strerror(errnum)" (just "<what>"

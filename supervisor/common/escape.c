@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/common/escape.c — see escape.h.
  */
@@ -77,7 +78,7 @@ size_t escape_control(const char *s, char *out, size_t size)
 
 char *escape_control_dup(const char *s)
 {
-	size_t size = strlen(s) * 4 + 1;  /* every byte at most \xNN */
+	size_t size = strlen(s) * 4 + 1; /* every byte at most \xNN */
 	char *out = malloc(size);
 
 	if (out)

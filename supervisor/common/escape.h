@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/common/escape.h — control characters made visible: what a
  * tenant wrote (argv, messages, names) goes into corrald's log lines and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/common/log.c — see log.h.  One write(2) per line so lines from a
  * crashing daemon are never interleaved.  The message's control characters
@@ -20,8 +21,8 @@ void log_set_level(enum log_level level)
 	max_level = level;
 }
 
-__attribute__((format(printf, 3, 0)))
-static void log_vline(enum log_level level, const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void log_vline(enum log_level level, const char *prefix,
+							    const char *fmt, va_list ap)
 {
 	char line[2048], message[2048];
 	int n;
@@ -42,8 +43,8 @@ static void log_vline(enum log_level level, const char *prefix, const char *fmt,
 	}
 }
 
-__attribute__((format(printf, 3, 4)))
-static void log_line(enum log_level level, const char *prefix, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void log_line(enum log_level level, const char *prefix,
+							   const char *fmt, ...)
 {
 	va_list ap;
 

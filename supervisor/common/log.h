@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/common/log.h — corrald's one logger: stderr, one line per message,
  * with syslog priority prefixes ("<3>") that journald understands, and the
@@ -8,8 +9,13 @@
 
 #include <stdint.h>
 
-enum log_level { LOG_LEVEL_ERR = 3, LOG_LEVEL_WARNING = 4, LOG_LEVEL_NOTICE = 5,
-		 LOG_LEVEL_INFO = 6, LOG_LEVEL_DEBUG = 7 };
+enum log_level {
+	LOG_LEVEL_ERR = 3,
+	LOG_LEVEL_WARNING = 4,
+	LOG_LEVEL_NOTICE = 5,
+	LOG_LEVEL_INFO = 6,
+	LOG_LEVEL_DEBUG = 7
+};
 
 /* Messages above this level are dropped (default INFO; CORRALD_DEBUG=1: DEBUG). */
 void log_set_level(enum log_level level);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/common/macros.h — cleanup attributes for parent-side code
  * (systemd's habit): a variable declared _cleanup_free_ or _cleanup_close_
@@ -31,8 +32,18 @@ static inline void macros_closep(int *fd)
 #define _cleanup_close_ __attribute__((cleanup(macros_closep)))
 
 /* Return the value and leave NULL / -1 behind, so the cleanup does nothing. */
-#define TAKE_PTR(p) ({ __typeof__(p) taken_ = (p); (p) = NULL; taken_; })
-#define TAKE_FD(fd) ({ int taken_ = (fd); (fd) = -1; taken_; })
+#define TAKE_PTR(p)                         \
+	({                                  \
+		__typeof__(p) taken_ = (p); \
+		(p) = NULL;                 \
+		taken_;                     \
+	})
+#define TAKE_FD(fd)                \
+	({                         \
+		int taken_ = (fd); \
+		(fd) = -1;         \
+		taken_;            \
+	})
 
 /* The supervisor's one "unlimited" for a limit or budget in µs or bytes
  * (the same value as policy/'s POLICY_UNLIMITED).  "No signal" is 0, as in

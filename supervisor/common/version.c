@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/common/version.c — see version.h.  CORRAL_VERSION comes from
  * the Makefile, which rebuilds this file alone when `git describe` changes.

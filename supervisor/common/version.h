@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/common/version.h — the one version string of corral's programs
  * and API, taken from `git describe` at build time (Makefile: CORRAL_VERSION).

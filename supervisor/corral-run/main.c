@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral-run/main.c — corral-run: run ONE command in a jail built
  * from flags (or a policy profile), print the result, exit with the command's
@@ -85,7 +86,8 @@ static void print_summary(const struct jail_result *r)
 	char mem[32];
 
 	if (r->status == JAIL_SPAWN_ERROR) {
-		fprintf(stderr, "corral-run: jail setup failed at step '%s': %s\n", r->error.step, r->error.message);
+		fprintf(stderr, "corral-run: jail setup failed at step '%s': %s\n", r->error.step,
+			r->error.message);
 		return;
 	}
 	format_bytes(mem, sizeof(mem), r->memory_peak_bytes);
@@ -94,8 +96,8 @@ static void print_summary(const struct jail_result *r)
 		fprintf(stderr, " exit=%d", r->exit_code);
 	if (r->signal)
 		fprintf(stderr, " signal=%d (%s)", r->signal, strsignal(r->signal));
-	fprintf(stderr, " wall=%.3fs cpu=%.3fs (user %.3fs, sys %.3fs) mem=%s%s%s%s\n",
-		r->wall_us / 1e6, r->cpu_usage_us / 1e6, r->cpu_user_us / 1e6, r->cpu_system_us / 1e6, mem,
+	fprintf(stderr, " wall=%.3fs cpu=%.3fs (user %.3fs, sys %.3fs) mem=%s%s%s%s\n", r->wall_us / 1e6,
+		r->cpu_usage_us / 1e6, r->cpu_user_us / 1e6, r->cpu_system_us / 1e6, mem,
 		r->oom_killed ? " oom-killed" : "", r->stdout_truncated ? " stdout-truncated" : "",
 		r->stderr_truncated ? " stderr-truncated" : "");
 }
@@ -131,8 +133,7 @@ int main(int argc, char **argv)
 
 	run_args_init(&opts);
 	run_policy_init(&policy);
-	if (run_args_scan_policy(argc, argv, &opts, &err) < 0 ||
-	    run_policy_apply(&policy, &opts, &err) < 0 ||
+	if (run_args_scan_policy(argc, argv, &opts, &err) < 0 || run_policy_apply(&policy, &opts, &err) < 0 ||
 	    run_args_parse(argc, argv, &opts, &err) < 0) {
 		fprintf(stderr, "corral-run: %s\n", err.message);
 		code = RUN_EXIT_USAGE;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral-run/run_args.c — corral-run's flags, their parsing and checks, and
  * the mapping from a jail result to corral-run's exit code.
@@ -63,11 +64,39 @@ const char run_args_usage[] =
 	"2 bad usage.\n";
 
 enum {
-	OPT_MEMORY = 256, OPT_PIDS, OPT_CPUS, OPT_TIME, OPT_WALL, OPT_BIND, OPT_RO_BIND, OPT_TMPFS,
-	OPT_TMP_SIZE, OPT_WORK, OPT_ENV, OPT_CWD, OPT_HOSTNAME, OPT_SECCOMP, OPT_STDIN, OPT_STDOUT,
-	OPT_STDERR, OPT_OUTPUT_LIMIT, OPT_JSON, OPT_QUIET, OPT_UID, OPT_GID, OPT_HOST_UID,
-	OPT_CGROUP_PARENT, OPT_STATUS_FILE, OPT_NOFILE, OPT_FSIZE, OPT_STACK, OPT_POLICY,
-	OPT_PROFILE, OPT_USER, OPT_HELP, OPT_VERSION,
+	OPT_MEMORY = 256,
+	OPT_PIDS,
+	OPT_CPUS,
+	OPT_TIME,
+	OPT_WALL,
+	OPT_BIND,
+	OPT_RO_BIND,
+	OPT_TMPFS,
+	OPT_TMP_SIZE,
+	OPT_WORK,
+	OPT_ENV,
+	OPT_CWD,
+	OPT_HOSTNAME,
+	OPT_SECCOMP,
+	OPT_STDIN,
+	OPT_STDOUT,
+	OPT_STDERR,
+	OPT_OUTPUT_LIMIT,
+	OPT_JSON,
+	OPT_QUIET,
+	OPT_UID,
+	OPT_GID,
+	OPT_HOST_UID,
+	OPT_CGROUP_PARENT,
+	OPT_STATUS_FILE,
+	OPT_NOFILE,
+	OPT_FSIZE,
+	OPT_STACK,
+	OPT_POLICY,
+	OPT_PROFILE,
+	OPT_USER,
+	OPT_HELP,
+	OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -190,14 +219,15 @@ static int size_arg(const char *flag, const char *arg, uint64_t min, uint64_t *o
 		return error_usage(err, "%s: '%s' is not a size (use e.g. 512K, 256M, 1G)", flag, arg);
 	if (*out < min)
 		return error_usage(err, "%s: '%s' is too small (at least %llu bytes)", flag, arg,
-			    (unsigned long long)min);
+				   (unsigned long long)min);
 	return 0;
 }
 
 static int duration_arg(const char *flag, const char *arg, uint64_t *out, struct error *err)
 {
 	if (policy_parse_duration_ms(arg, out) < 0)
-		return error_usage(err, "%s: '%s' is not a duration (use e.g. 10, 1.5s, 500ms, 2m)", flag, arg);
+		return error_usage(err, "%s: '%s' is not a duration (use e.g. 10, 1.5s, 500ms, 2m)", flag,
+				   arg);
 	if (*out == 0)
 		return error_usage(err, "%s: must be more than 0", flag);
 	return 0;
@@ -208,7 +238,7 @@ static int uint_arg(const char *flag, const char *arg, uint64_t min, uint64_t ma
 {
 	if (policy_parse_uint(arg, max, out) < 0 || *out < min)
 		return error_usage(err, "%s: '%s' must be a whole number from %llu to %llu", flag, arg,
-			    (unsigned long long)min, (unsigned long long)max);
+				   (unsigned long long)min, (unsigned long long)max);
 	return 0;
 }
 
@@ -227,7 +257,8 @@ static int apply_option(struct run_options *o, int opt, char *arg, struct error 
 		return r;
 	case OPT_CPUS:
 		if (policy_parse_cpu_millis(arg, &s->cpu_millis) < 0)
-			return error_usage(err, "--cpus: '%s' must be a number of CPUs above 0 (e.g. 0.5)", arg);
+			return error_usage(err, "--cpus: '%s' must be a number of CPUs above 0 (e.g. 0.5)",
+					   arg);
 		return 0;
 	case OPT_TIME:
 		return duration_arg("--time", arg, &s->cpu_time_ms, err);
@@ -254,7 +285,9 @@ static int apply_option(struct run_options *o, int opt, char *arg, struct error 
 		return 0;
 	case OPT_SECCOMP:
 		if (jail_seccomp_profile_parse(arg, &s->seccomp) < 0)
-			return error_usage(err, "--seccomp: unknown profile '%s' (use default, strict or none)", arg);
+			return error_usage(err,
+					   "--seccomp: unknown profile '%s' (use default, strict or none)",
+					   arg);
 		s->filter = NULL;
 		return 0;
 	case OPT_STDIN:
@@ -324,8 +357,7 @@ static int apply_option(struct run_options *o, int opt, char *arg, struct error 
 
 /* getopt_long with '+': stop at the first non-option (the command); '-:'
  * reports a missing argument distinctly. */
-static int walk_options(int argc, char **argv, struct run_options *o, bool policy_only,
-			struct error *err)
+static int walk_options(int argc, char **argv, struct run_options *o, bool policy_only, struct error *err)
 {
 	int opt, r;
 
@@ -333,7 +365,8 @@ static int walk_options(int argc, char **argv, struct run_options *o, bool polic
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:", long_options, NULL)) != -1) {
 		if (opt == '?')
-			return error_usage(err, "unknown option '%s' (see corral-run --help)", argv[optind - 1]);
+			return error_usage(err, "unknown option '%s' (see corral-run --help)",
+					   argv[optind - 1]);
 		if (opt == ':')
 			return error_usage(err, "option '%s' needs a value", argv[optind - 1]);
 		if (policy_only && opt != OPT_POLICY && opt != OPT_PROFILE && opt != OPT_USER)
@@ -358,7 +391,8 @@ int run_args_parse(int argc, char **argv, struct run_options *o, struct error *e
 	if (r < 0 || o->help || o->version)
 		return r;
 	if (optind >= argc)
-		return error_usage(err, "no command given (usage: corral-run [OPTIONS] -- COMMAND [ARGS...])");
+		return error_usage(err,
+				   "no command given (usage: corral-run [OPTIONS] -- COMMAND [ARGS...])");
 	o->spec.argv = &argv[optind];
 	if (!o->host_uid_given) {
 		/* a placeholder that passes validation; the real one is picked at run time */
@@ -370,7 +404,7 @@ int run_args_parse(int argc, char **argv, struct run_options *o, struct error *e
 	r = jail_spec_validate(&o->spec, &jerr);
 	if (r < 0) {
 		jailspec_error_from_jail(err, &jerr);
-		return -EINVAL;     /* a usage error, whatever the errno */
+		return -EINVAL; /* a usage error, whatever the errno */
 	}
 	return 0;
 }

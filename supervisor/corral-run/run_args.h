@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral-run/run_args.h — corral-run's command line -> a struct jail_spec.
  * Pure: parses and validates text, touches no namespace or cgroup, so it is
@@ -14,15 +15,15 @@
 #include "supervisor/common/error.h"
 
 struct run_options {
-	struct jail_spec spec;      /* what to run; its pointers point into this struct */
-	struct jail_mount *mounts;  /* owned */
+	struct jail_spec spec;     /* what to run; its pointers point into this struct */
+	struct jail_mount *mounts; /* owned */
 	size_t n_mounts;
-	char **env;                 /* owned, NULL-terminated, NULL when no --env */
+	char **env; /* owned, NULL-terminated, NULL when no --env */
 	size_t n_env;
 	bool json, quiet, help, version;
-	bool host_uid_given;        /* --host-uid; otherwise one is taken from the range */
+	bool host_uid_given; /* --host-uid; otherwise one is taken from the range */
 	uint32_t uid_range_first, uid_range_count;
-	const char *policy_path, *profile, *user;  /* --policy/--profile/--user */
+	const char *policy_path, *profile, *user; /* --policy/--profile/--user */
 };
 
 /* Defaults; then corral-run may fill opts->spec from a policy profile. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral-run/run_policy.c — corral-run's --policy FILE [--profile NAME]
  * [--user NAME]: the profile's jail settings and the tenant's plan limits
@@ -81,7 +82,10 @@ int run_policy_apply(struct run_policy *p, struct run_options *opts, struct erro
 		return -EINVAL;
 	/* without --profile: the tenant's plan's profile, or "default" */
 	r = jailspec_from_policy(&s->ps, &opts->spec, s->policy,
-				     opts->profile ? opts->profile : opts->user ? NULL : "default", opts->user, &jerr);
+				 opts->profile        ? opts->profile
+					 : opts->user ? NULL
+						      : "default",
+				 opts->user, &jerr);
 	if (r < 0) {
 		jailspec_error_from_jail(err, &jerr);
 		error_prefix(err, "--policy");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral-run/run_policy.h — corral-run's --policy/--profile/--user: fill the
  * jail spec from a policy profile and a tenant's plan limits before the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral/cli.c — run a parsed `corral` task command against
  * corrald: send its request, print the answer (tables, or the server's
@@ -13,8 +14,8 @@
 
 /* Send op with fields; 0 and *resp on an ok response, else the exit code
  * (after printing why).  With json, every response goes to out as is. */
-static int request(struct connection *c, enum api_op op, json_t *fields, bool json, json_t **resp,
-		   FILE *out, FILE *err)
+static int request(struct connection *c, enum api_op op, json_t *fields, bool json, json_t **resp, FILE *out,
+		   FILE *err)
 {
 	char *fields_text = fields ? json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	char *line = api_request_build(op, fields_text);
@@ -54,8 +55,7 @@ static int request(struct connection *c, enum api_op op, json_t *fields, bool js
 	return 0;
 }
 
-static int run_wait(struct connection *c, int64_t id, json_t *timeout, bool json, FILE *out,
-		    FILE *err)
+static int run_wait(struct connection *c, int64_t id, json_t *timeout, bool json, FILE *out, FILE *err)
 {
 	json_t *fields = json_pack("{s:I}", "id", (json_int_t)id);
 	json_t *resp, *task;
@@ -120,8 +120,9 @@ static int run_logs(struct cli_command *cmd, struct connection *c, FILE *out, FI
 			offset += (int64_t)n;
 		json_decref(resp);
 		if (r < 0) {
-			fprintf(err, "corral: logs: %s\n", r == -EIO ? "cannot write the output" :
-				"corrald sent a chunk without valid data_base64");
+			fprintf(err, "corral: logs: %s\n",
+				r == -EIO ? "cannot write the output"
+					  : "corrald sent a chunk without valid data_base64");
 			r = CLI_EXIT_ERROR;
 			break;
 		}
@@ -161,11 +162,12 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 	case API_OP_SUBMIT:
 		body = json_object_get(resp, "task");
 		if (!cmd->json)
-			fprintf(out, "%" PRId64 "\n", (int64_t)json_integer_value(json_object_get(body, "id")));
+			fprintf(out, "%" PRId64 "\n",
+				(int64_t)json_integer_value(json_object_get(body, "id")));
 		if (cmd->wait) {
 			fflush(out);
-			r = run_wait(c, json_integer_value(json_object_get(body, "id")), NULL,
-				     cmd->json, out, err);
+			r = run_wait(c, json_integer_value(json_object_get(body, "id")), NULL, cmd->json, out,
+				     err);
 		}
 		break;
 	case API_OP_STATUS:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral/commands.c — the task commands of `corral`: parse a command
  * line into an op and its request fields (commands_parse, pure but for reading
@@ -22,9 +23,28 @@
 #include "supervisor/store/task_state.h"
 
 enum opt_id {
-	O_USER = 1, O_PROFILE, O_TIMEOUT, O_CPU_LIMIT, O_MEMORY, O_ENV, O_CWD, O_STDIN, O_WAIT,
-	O_NO_QUEUE, O_JSON, O_STATE, O_LIMIT, O_MONTH, O_STDERR, O_FOLLOW, O_ADD, O_REMOVE,
-	O_SET_LEFT, O_REASON, O_SOCKET, O_HELP,
+	O_USER = 1,
+	O_PROFILE,
+	O_TIMEOUT,
+	O_CPU_LIMIT,
+	O_MEMORY,
+	O_ENV,
+	O_CWD,
+	O_STDIN,
+	O_WAIT,
+	O_NO_QUEUE,
+	O_JSON,
+	O_STATE,
+	O_LIMIT,
+	O_MONTH,
+	O_STDERR,
+	O_FOLLOW,
+	O_ADD,
+	O_REMOVE,
+	O_SET_LEFT,
+	O_REASON,
+	O_SOCKET,
+	O_HELP,
 };
 #define BIT(o) (1u << (o))
 
@@ -57,12 +77,24 @@ static const struct option long_options[] = {
 /* The request field an option sets: the option is valid for a command
  * whose op takes that field (api_ops.c).  NULL: the client's own option. */
 static const char *const option_field[] = {
-	[O_USER] = "user",            [O_PROFILE] = "profile",   [O_TIMEOUT] = "timeout_ms",
-	[O_CPU_LIMIT] = "cpu_limit_ms", [O_MEMORY] = "memory_bytes", [O_ENV] = "env",
-	[O_CWD] = "cwd",              [O_STDIN] = "stdin",       [O_NO_QUEUE] = "no_queue",
-	[O_STATE] = "state",          [O_LIMIT] = "limit",       [O_MONTH] = "month",
-	[O_STDERR] = "stream",        [O_FOLLOW] = "follow",     [O_HELP] = NULL,
-	[O_ADD] = "delta_us",         [O_REMOVE] = "delta_us",   [O_SET_LEFT] = "set_left_us",
+	[O_USER] = "user",
+	[O_PROFILE] = "profile",
+	[O_TIMEOUT] = "timeout_ms",
+	[O_CPU_LIMIT] = "cpu_limit_ms",
+	[O_MEMORY] = "memory_bytes",
+	[O_ENV] = "env",
+	[O_CWD] = "cwd",
+	[O_STDIN] = "stdin",
+	[O_NO_QUEUE] = "no_queue",
+	[O_STATE] = "state",
+	[O_LIMIT] = "limit",
+	[O_MONTH] = "month",
+	[O_STDERR] = "stream",
+	[O_FOLLOW] = "follow",
+	[O_HELP] = NULL,
+	[O_ADD] = "delta_us",
+	[O_REMOVE] = "delta_us",
+	[O_SET_LEFT] = "set_left_us",
 	[O_REASON] = "reason",
 };
 
@@ -70,8 +102,8 @@ static const char *const option_field[] = {
 enum positional { NO_ARGS, TASK_ID, COMMAND, TENANT };
 
 struct cmd_spec {
-	enum api_op op;          /* the command is named after it */
-	unsigned options;        /* the client's own options (BIT(O_JSON), BIT(O_WAIT)) */
+	enum api_op op;   /* the command is named after it */
+	unsigned options; /* the client's own options (BIT(O_JSON), BIT(O_WAIT)) */
 	const char *synopsis;
 	const char *help;
 };
@@ -176,9 +208,10 @@ void commands_usage(FILE *out, const char *name)
 	for (char *p = command; *p; p++)
 		if (*p == '_')
 			*p = ' ';
-	fprintf(out, "usage: corral %s %s\n\n%s  --socket PATH       corrald's socket (default $%s, "
-		"else %s)\n  -h, --help          this text\n", command, s->synopsis, s->help,
-		CLIENT_SOCKET_ENV, CLIENT_DEFAULT_SOCKET);
+	fprintf(out,
+		"usage: corral %s %s\n\n%s  --socket PATH       corrald's socket (default $%s, "
+		"else %s)\n  -h, --help          this text\n",
+		command, s->synopsis, s->help, CLIENT_SOCKET_ENV, CLIENT_DEFAULT_SOCKET);
 }
 
 /* Read all of path ("-": standard input), at most max bytes. */
@@ -208,19 +241,20 @@ static int read_file(const char *path, size_t max, char **data, size_t *len, str
 		n += (size_t)got;
 	}
 	if (n > max)
-		return error_usage(err, "--stdin %s: larger than %zu bytes, the most stdin can carry",
-				   path, max);
+		return error_usage(err, "--stdin %s: larger than %zu bytes, the most stdin can carry", path,
+				   max);
 	*data = TAKE_PTR(buf);
 	*len = n;
 	return 0;
 }
 
-static int parse_duration(const char *opt, const char *text, bool allow_zero, uint64_t *ms,
-			  struct error *err)
+static int parse_duration(const char *opt, const char *text, bool allow_zero, uint64_t *ms, struct error *err)
 {
 	if (policy_parse_duration_ms(text, ms) < 0 || (*ms == 0 && !allow_zero))
-		return error_usage(err, "--%s: invalid duration '%s' (examples: 10, 1.5s, "
-				   "500ms, 2m, 1h)", opt, text);
+		return error_usage(err,
+				   "--%s: invalid duration '%s' (examples: 10, 1.5s, "
+				   "500ms, 2m, 1h)",
+				   opt, text);
 	return 0;
 }
 
@@ -244,40 +278,62 @@ struct opts {
 	const char *reason;
 	int64_t delta_us;
 	uint64_t set_left_us;
-	int amounts;             /* how many of --add, --remove, --set-left */
+	int amounts; /* how many of --add, --remove, --set-left */
 	bool has_delta, has_set_left;
 };
 
 /* A usage adjust amount: the one duration grammar, bare numbers in
  * seconds, at most 10^6 hours. */
-static int parse_adjust(const char *opt, const char *text, bool allow_zero, uint64_t *us,
-			struct error *err)
+static int parse_adjust(const char *opt, const char *text, bool allow_zero, uint64_t *us, struct error *err)
 {
 	if (policy_parse_duration_us(text, 1000000u, us) < 0 || (*us == 0 && !allow_zero))
-		return error_usage(err, "--%s: invalid duration '%s' (examples: 1h, 30m, "
-				   "0.5h, 90s)", opt, text);
+		return error_usage(err,
+				   "--%s: invalid duration '%s' (examples: 1h, 30m, "
+				   "0.5h, 90s)",
+				   opt, text);
 	if (*us > (uint64_t)API_MAX_ADJUST_US)
 		return error_usage(err, "--%s: '%s' is more than 10^6 hours", opt, text);
 	return 0;
 }
 
-static int take_option(int o, const char *arg, struct opts *v, struct cli_command *cmd,
-		       struct error *err)
+static int take_option(int o, const char *arg, struct opts *v, struct cli_command *cmd, struct error *err)
 {
 	enum store_task_state st;
 
 	switch (o) {
-	case O_USER: v->user = arg; break;
-	case O_PROFILE: v->profile = arg; break;
-	case O_CWD: v->cwd = arg; break;
-	case O_STDIN: v->stdin_path = arg; break;
-	case O_WAIT: cmd->wait = true; break;
-	case O_NO_QUEUE: v->no_queue = true; break;
-	case O_JSON: cmd->json = true; break;
-	case O_STDERR: v->err_stream = true; break;
-	case O_FOLLOW: cmd->follow = true; break;
-	case O_SOCKET: cmd->socket = arg; break;
-	case O_HELP: cmd->help = true; break;
+	case O_USER:
+		v->user = arg;
+		break;
+	case O_PROFILE:
+		v->profile = arg;
+		break;
+	case O_CWD:
+		v->cwd = arg;
+		break;
+	case O_STDIN:
+		v->stdin_path = arg;
+		break;
+	case O_WAIT:
+		cmd->wait = true;
+		break;
+	case O_NO_QUEUE:
+		v->no_queue = true;
+		break;
+	case O_JSON:
+		cmd->json = true;
+		break;
+	case O_STDERR:
+		v->err_stream = true;
+		break;
+	case O_FOLLOW:
+		cmd->follow = true;
+		break;
+	case O_SOCKET:
+		cmd->socket = arg;
+		break;
+	case O_HELP:
+		cmd->help = true;
+		break;
 	case O_TIMEOUT:
 		v->has_timeout = true;
 		return parse_duration("timeout", arg, cmd->op == API_OP_WAIT, &v->timeout_ms, err);
@@ -287,8 +343,10 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 	case O_MEMORY:
 		v->has_memory = true;
 		if (policy_parse_size(arg, &v->memory_bytes) < 0 || v->memory_bytes == 0)
-			return error_usage(err, "--memory: invalid size '%s' (examples: 512K, "
-					   "256M, 1G)", arg);
+			return error_usage(err,
+					   "--memory: invalid size '%s' (examples: 512K, "
+					   "256M, 1G)",
+					   arg);
 		break;
 	case O_ENV:
 		if (!strchr(arg, '=') || arg[0] == '=')
@@ -300,15 +358,17 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 		break;
 	case O_STATE:
 		if (task_state_parse(arg, &st) < 0)
-			return error_usage(err, "--state: '%s' is not one of queued, running, "
-					   "succeeded, failed, cancelled", arg);
+			return error_usage(err,
+					   "--state: '%s' is not one of queued, running, "
+					   "succeeded, failed, cancelled",
+					   arg);
 		v->state = arg;
 		break;
 	case O_LIMIT:
 		v->has_limit = true;
 		if (policy_parse_uint(arg, API_MAX_LIST_LIMIT, &v->limit) < 0 || v->limit == 0)
-			return error_usage(err, "--limit: '%s' is not a number from 1 to %d",
-					   arg, API_MAX_LIST_LIMIT);
+			return error_usage(err, "--limit: '%s' is not a number from 1 to %d", arg,
+					   API_MAX_LIST_LIMIT);
 		break;
 	case O_ADD:
 	case O_REMOVE:
@@ -368,8 +428,7 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 		if (argc > 1)
 			return error_usage(err, "unexpected argument '%s'", argv[1]);
 		if (policy_parse_uint(argv[0], INT64_MAX, &id) < 0 || id == 0)
-			return error_usage(err, "'%s' is not a task ID (a positive number)",
-					   argv[0]);
+			return error_usage(err, "'%s' is not a task ID (a positive number)", argv[0]);
 		json_object_set_new(f, "id", json_integer((json_int_t)id));
 	} else if (positional == TENANT) {
 		if (argc < 1)
@@ -391,7 +450,8 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 
 		if (argc < 1) {
 			json_decref(a);
-			return error_usage(err, "missing the command to run "
+			return error_usage(err,
+					   "missing the command to run "
 					   "(corral submit [OPTIONS] -- CMD [ARGS...])");
 		}
 		if (argc > API_MAX_ARGS) {
@@ -415,12 +475,14 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 		int r = read_file(v->stdin_path, API_MAX_STDIN, &data, &len, err);
 
 		if (r < 0)
-			return -EINVAL;     /* a usage error, whatever the errno */
+			return -EINVAL; /* a usage error, whatever the errno */
 		text = json_stringn(data, len);
 		free(data);
 		if (!text)
-			return error_usage(err, "--stdin %s: not UTF-8 text (the protocol "
-					   "carries stdin as a JSON string)", v->stdin_path);
+			return error_usage(err,
+					   "--stdin %s: not UTF-8 text (the protocol "
+					   "carries stdin as a JSON string)",
+					   v->stdin_path);
 		json_object_set_new(f, "stdin", text);
 	}
 	set_str(f, "state", v->state);
@@ -467,7 +529,7 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 	cmd->op = s->op;
 	cmd->name = api_op_name(s->op);
 	cmd->fields = json_object();
-	optind = 0;     /* glibc: start afresh (tests parse many command lines) */
+	optind = 0; /* glibc: start afresh (tests parse many command lines) */
 	opterr = 0;
 	while (r == 0 && (o = getopt_long(argc, argv, shortopts, long_options, NULL)) != -1) {
 		if (o == 'h')
@@ -484,8 +546,8 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 			break;
 		}
 		if (o != O_SOCKET && o != O_HELP && !option_allowed(s, o)) {
-			r = error_usage(err, "option '%s' is not valid for corral %s",
-					argv[optind - 1], cmd->name);
+			r = error_usage(err, "option '%s' is not valid for corral %s", argv[optind - 1],
+					cmd->name);
 			break;
 		}
 		r = take_option(o, optarg, &v, cmd, err);

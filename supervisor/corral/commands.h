@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral/commands.h — `corral submit|status|list|queue|cancel|wait|
  * logs|usage|ping`: argument parsing (argv -> request fields, testable
@@ -21,10 +22,10 @@
  * or 128 + the signal that killed it. */
 enum cli_exit {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_ERROR = 1,             /* corrald answered with an error; local failure */
-	CLI_EXIT_USAGE = 2,             /* bad command line */
-	CLI_EXIT_UNREACHABLE = 69,      /* cannot connect, or the connection was lost */
-	CLI_EXIT_WAIT_TIMEOUT = 75,     /* wait --timeout passed; the task is still going */
+	CLI_EXIT_ERROR = 1,         /* corrald answered with an error; local failure */
+	CLI_EXIT_USAGE = 2,         /* bad command line */
+	CLI_EXIT_UNREACHABLE = 69,  /* cannot connect, or the connection was lost */
+	CLI_EXIT_WAIT_TIMEOUT = 75, /* wait --timeout passed; the task is still going */
 	CLI_EXIT_OUTPUT_LIMIT = 116,
 	CLI_EXIT_SPAWN_ERROR = 117,
 	CLI_EXIT_SUPERVISOR_LOST = 118, /* also: shutdown */
@@ -32,19 +33,19 @@ enum cli_exit {
 	CLI_EXIT_CPU_LIMIT = 120,
 	CLI_EXIT_BUDGET = 121,
 	CLI_EXIT_OOM = 122,
-	CLI_EXIT_TIMEOUT = 124,         /* as timeout(1) */
+	CLI_EXIT_TIMEOUT = 124, /* as timeout(1) */
 };
 
 /* A parsed command line. */
 struct cli_command {
 	enum api_op op;
-	const char *name;        /* "submit", ... */
-	json_t *fields;          /* the op's request fields (owned) */
-	const char *socket;      /* --socket PATH, or NULL */
-	bool json;               /* --json: print the server's objects */
-	bool wait;               /* submit --wait */
-	bool follow;             /* logs --follow */
-	bool help;               /* --help: print commands_usage() and exit 0 */
+	const char *name;   /* "submit", ... */
+	json_t *fields;     /* the op's request fields (owned) */
+	const char *socket; /* --socket PATH, or NULL */
+	bool json;          /* --json: print the server's objects */
+	bool wait;          /* submit --wait */
+	bool follow;        /* logs --follow */
+	bool help;          /* --help: print commands_usage() and exit 0 */
 };
 
 /* argv[0] is the command name.  0, or -EINVAL with the reason in err
@@ -74,7 +75,7 @@ int format_error_exit_code(const char *code);
 void format_time(int64_t epoch_us, char *buf, size_t size);
 /* "1.234s"; "12.50h" for CPU hours. */
 void format_seconds(int64_t us, char *buf, size_t size);
-void format_hours(int64_t us, char *buf, size_t size);  /* "2.50h"; under a minute "3.6s" */
+void format_hours(int64_t us, char *buf, size_t size); /* "2.50h"; under a minute "3.6s" */
 /* "512B", "1.5K", "256M", ... */
 void format_bytes(int64_t bytes, char *buf, size_t size);
 /* One TASK as "key: value" lines (status). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral/connection.c — the client's socket I/O: connect to corrald's Unix
  * socket, write a request line, read the response line (buffered: bytes
@@ -59,8 +60,8 @@ int connection_connect(struct connection *c, const char *path, struct error *err
 			hint = " \u2014 is corrald running?";
 		else if (r == -EACCES || r == -EPERM)
 			hint = " \u2014 ask an operator for access to the socket";
-		return error_set_message(err, r, "connect", "cannot connect to %s: %s%s", path,
-					 strerror(-r), hint);
+		return error_set_message(err, r, "connect", "cannot connect to %s: %s%s", path, strerror(-r),
+					 hint);
 	}
 	c->fd = TAKE_FD(fd);
 	return 0;
@@ -106,9 +107,10 @@ static int read_line(struct connection *c, size_t *eol, struct error *err)
 		}
 		scanned = c->len;
 		if (c->len >= CLIENT_MAX_RESPONSE)
-			return error_set_message(err, EMSGSIZE, "receive", "corrald (%s) sent a "
-						 "response longer than %u bytes", c->path,
-						 CLIENT_MAX_RESPONSE);
+			return error_set_message(err, EMSGSIZE, "receive",
+						 "corrald (%s) sent a "
+						 "response longer than %u bytes",
+						 c->path, CLIENT_MAX_RESPONSE);
 		if (c->cap - c->len < 4096) {
 			size_t cap = c->cap ? c->cap * 2 : 65536;
 			char *p = realloc(c->buf, cap);
@@ -128,14 +130,13 @@ static int read_line(struct connection *c, size_t *eol, struct error *err)
 		if (n == 0)
 			return error_set_message(err, ECONNRESET, "receive",
 						 "corrald (%s) closed the connection%s", c->path,
-						 c->len ? " in the middle of a response" :
-						 " without a response");
+						 c->len ? " in the middle of a response"
+							: " without a response");
 		c->len += (size_t)n;
 	}
 }
 
-int connection_call(struct connection *c, const char *request_line, json_t **response,
-		    struct error *err)
+int connection_call(struct connection *c, const char *request_line, json_t **response, struct error *err)
 {
 	json_error_t jerr;
 	size_t eol = 0;
@@ -155,9 +156,10 @@ int connection_call(struct connection *c, const char *request_line, json_t **res
 	memmove(c->buf, c->buf + eol + 1, c->len);
 	if (!json_is_object(obj)) {
 		json_decref(obj);
-		return error_set_message(err, EPROTO, "decode response", "corrald (%s) sent a "
-					 "malformed response: %s", c->path,
-					 obj ? "not a JSON object" : jerr.text);
+		return error_set_message(err, EPROTO, "decode response",
+					 "corrald (%s) sent a "
+					 "malformed response: %s",
+					 c->path, obj ? "not a JSON object" : jerr.text);
 	}
 	*response = obj;
 	return 0;

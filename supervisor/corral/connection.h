@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral/connection.h — the corral client's connection to corrald: find the
  * socket, connect, send one request line, read one response line.  No
@@ -19,8 +20,8 @@
 
 struct connection {
 	int fd;
-	char path[128];   /* for messages */
-	char *buf;        /* bytes read past the last response line */
+	char path[128]; /* for messages */
+	char *buf;      /* bytes read past the last response line */
 	size_t len, cap;
 };
 
@@ -40,8 +41,7 @@ void connection_close(struct connection *c);
  * line into *response (a JSON object).  0, or -errno with err filled:
  * -EPIPE/-ECONNRESET the daemon went away, -EPROTO a line that is not a
  * JSON object, -EMSGSIZE a line longer than CLIENT_MAX_RESPONSE. */
-int connection_call(struct connection *c, const char *request_line, json_t **response,
-		    struct error *err);
+int connection_call(struct connection *c, const char *request_line, json_t **response, struct error *err);
 
 /* If response is an error response, its code and message (never NULL) and
  * true; false for {"ok": true, ...}. */

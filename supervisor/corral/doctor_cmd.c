@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral/doctor_cmd.c — `corral doctor [--policy FILE] [--json]`:
  * loads the policy's [supervisor] settings, runs supervisor/doctor/'s
@@ -84,8 +85,7 @@ static void print_text(const struct doctor_report *report, FILE *out)
 	for (size_t i = 0; i < report->count; i++) {
 		const struct doctor_finding *f = &report->items[i];
 
-		fprintf(out, "%-5s %s: %s\n", doctor_report_verdict_name(f->verdict), f->check,
-			f->detail);
+		fprintf(out, "%-5s %s: %s\n", doctor_report_verdict_name(f->verdict), f->check, f->detail);
 		if (*f->fix && f->verdict != DOCTOR_OK)
 			fprintf(out, "      fix: %s\n", f->fix);
 	}
@@ -107,8 +107,8 @@ static int print_json(const struct doctor_report *report, FILE *out)
 	for (size_t i = 0; i < report->count; i++) {
 		const struct doctor_finding *f = &report->items[i];
 		json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "check", f->check, "verdict",
-				      doctor_report_verdict_name(f->verdict), "detail", f->detail,
-				      "fix", *f->fix ? json_string(f->fix) : json_null());
+				      doctor_report_verdict_name(f->verdict), "detail", f->detail, "fix",
+				      *f->fix ? json_string(f->fix) : json_null());
 
 		if (!o || json_array_append_new(array, o) < 0) {
 			json_decref(array);
@@ -189,11 +189,21 @@ int doctor_cmd_main(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", long_options, NULL)) != -1) {
 		switch (c) {
-		case 'p': options.policy_path = optarg; break;
-		case 'j': options.json = true; break;
-		case 'r': options.root = optarg; break;
-		case 'h': doctor_usage(stdout); return 0;
-		default: doctor_usage(stderr); return 2;
+		case 'p':
+			options.policy_path = optarg;
+			break;
+		case 'j':
+			options.json = true;
+			break;
+		case 'r':
+			options.root = optarg;
+			break;
+		case 'h':
+			doctor_usage(stdout);
+			return 0;
+		default:
+			doctor_usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral/doctor_cmd.h — `corral doctor`: what this host lacks
  * for corral, each finding with a verdict and its fix (the checks live in
@@ -10,9 +11,9 @@
 #include <stdio.h>
 
 struct doctor_cmd_options {
-	const char *policy_path;  /* NULL = POLICY_DEFAULT_PATH, its absence allowed */
-	bool json;                /* an array of {check, verdict, detail, fix} */
-	const char *root;         /* NULL = this host; else read its files below root
+	const char *policy_path; /* NULL = POLICY_DEFAULT_PATH, its absence allowed */
+	bool json;               /* an array of {check, verdict, detail, fix} */
+	const char *root;        /* NULL = this host; else read its files below root
 				   * (its owner counts as root) and skip the jail probe */
 };
 

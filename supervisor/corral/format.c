@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral/format.c — what `corral` prints for people: TASK objects
  * as key/value blocks, aligned tables for list, queue and usage, UTC
@@ -22,10 +23,10 @@ static const struct {
 	const char *reason;
 	int code;
 } reason_exits[] = {
-	{ "timeout", CLI_EXIT_TIMEOUT },       { "oom", CLI_EXIT_OOM },
-	{ "cpu_limit", CLI_EXIT_CPU_LIMIT },   { "budget", CLI_EXIT_BUDGET },
+	{ "timeout", CLI_EXIT_TIMEOUT },           { "oom", CLI_EXIT_OOM },
+	{ "cpu_limit", CLI_EXIT_CPU_LIMIT },       { "budget", CLI_EXIT_BUDGET },
 	{ "output_limit", CLI_EXIT_OUTPUT_LIMIT }, { "cancelled", CLI_EXIT_CANCELLED },
-	{ "spawn_error", CLI_EXIT_SPAWN_ERROR }, { "supervisor_lost", CLI_EXIT_SUPERVISOR_LOST },
+	{ "spawn_error", CLI_EXIT_SPAWN_ERROR },   { "supervisor_lost", CLI_EXIT_SUPERVISOR_LOST },
 	{ "shutdown", CLI_EXIT_SUPERVISOR_LOST },
 };
 
@@ -131,7 +132,7 @@ static char *argv_text(json_t *argv)
 
 	if (!f)
 		return NULL;
-	json_array_foreach(argv, i, a) {
+	json_array_foreach (argv, i, a) {
 		const char *s = json_string_value(a);
 
 		if (!s)
@@ -172,8 +173,8 @@ static void state_text(json_t *task, char *buf, size_t size)
 	const char *state = str_field(task, "state");
 	const char *reason = str_field(task, "reason");
 
-	snprintf(buf, size, "%s%s%s%s", state ? state : "?", reason ? " (" : "",
-		 reason ? reason : "", reason ? ")" : "");
+	snprintf(buf, size, "%s%s%s%s", state ? state : "?", reason ? " (" : "", reason ? reason : "",
+		 reason ? ")" : "");
 }
 
 static void wall_time(json_t *task, char *buf, size_t size)
@@ -217,9 +218,8 @@ void format_print_task(FILE *out, json_t *task)
 		const char *why = str_field(task, "pending_reason");
 		const char *msg = str_field(task, "pending_message");
 
-		ROW("position", "%" PRId64 "%s%s%s%s%s", int_field(task, "position"),
-		    why ? " (" : "", why ? why : "", why && msg ? ": " : "", why && msg ? msg : "",
-		    why ? ")" : "");
+		ROW("position", "%" PRId64 "%s%s%s%s%s", int_field(task, "position"), why ? " (" : "",
+		    why ? why : "", why && msg ? ": " : "", why && msg ? msg : "", why ? ")" : "");
 	}
 	format_time(int_field(task, "submitted_at_us"), a, sizeof(a));
 	ROW("submitted", "%s", a);
@@ -283,7 +283,7 @@ void format_print_task_summary(FILE *out, json_t *task)
 
 struct table {
 	size_t cols, rows;
-	char **cells;     /* rows * cols, row-major; row 0 is the header */
+	char **cells; /* rows * cols, row-major; row 0 is the header */
 };
 
 static int table_add(struct table *t, const char *const *row)
@@ -333,18 +333,17 @@ static void table_print(FILE *out, struct table *t)
 
 void format_print_task_table(FILE *out, json_t *tasks)
 {
-	static const char *const header[] = { "ID", "USER", "STATE", "EXIT", "SUBMITTED", "WALL",
-					      "CPU", "COMMAND" };
+	static const char *const header[] = { "ID",        "USER", "STATE", "EXIT",
+					      "SUBMITTED", "WALL", "CPU",   "COMMAND" };
 	struct table t = { .cols = 8 };
 	size_t i;
 	json_t *task;
 
 	table_add(&t, header);
-	json_array_foreach(tasks, i, task) {
+	json_array_foreach (tasks, i, task) {
 		char id[24], state[64], exit_code[24], when[32], wall[32], cpu[32];
 		char *cmd = argv_text(json_object_get(task, "argv"));
-		const char *row[8] = { id, str_field(task, "user"), state, exit_code, when, wall,
-				       cpu, cmd };
+		const char *row[8] = { id, str_field(task, "user"), state, exit_code, when, wall, cpu, cmd };
 
 		snprintf(id, sizeof(id), "%" PRId64, int_field(task, "id"));
 		state_text(task, state, sizeof(state));
@@ -369,10 +368,9 @@ void format_print_queue_table(FILE *out, json_t *tasks)
 	json_t *task;
 
 	table_add(&t, header);
-	json_array_foreach(tasks, i, task) {
+	json_array_foreach (tasks, i, task) {
 		char pos[24], id[24];
-		const char *row[5] = { pos, id, str_field(task, "user"),
-				       str_field(task, "pending_reason"),
+		const char *row[5] = { pos, id, str_field(task, "user"), str_field(task, "pending_reason"),
 				       str_field(task, "pending_message") };
 
 		snprintf(pos, sizeof(pos), "%" PRId64, int_field(task, "position"));
@@ -397,17 +395,23 @@ static void format_signed_hours(int64_t us, char *buf, size_t size)
 
 void format_print_usage_table(FILE *out, json_t *usage)
 {
-	static const char *const header[] = { "USER", "PLAN", "MONTH", "USED", "ADJUSTED", "BUDGET",
-					      "LEFT", "RUNNING", "QUEUED" };
+	static const char *const header[] = { "USER",   "PLAN", "MONTH",   "USED",  "ADJUSTED",
+					      "BUDGET", "LEFT", "RUNNING", "QUEUED" };
 	struct table t = { .cols = 9 };
 	size_t i;
 	json_t *u;
 
 	table_add(&t, header);
-	json_array_foreach(usage, i, u) {
+	json_array_foreach (usage, i, u) {
 		char used[32], adjusted[40], budget[32], left[32], running[24], queued[24];
-		const char *row[9] = { str_field(u, "user"), str_field(u, "plan"),
-				       str_field(u, "month"), used, adjusted, budget, left, running,
+		const char *row[9] = { str_field(u, "user"),
+				       str_field(u, "plan"),
+				       str_field(u, "month"),
+				       used,
+				       adjusted,
+				       budget,
+				       left,
+				       running,
 				       queued };
 		int64_t adjust = int_field(u, "cpu_adjust_us");
 		json_t *budget_us = json_object_get(u, "cpu_budget_us");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral/main.c — `corral`, the client: dispatches a command to
  * cli_policy.c (`policy`, no daemon needed) or cli_tasks.c (everything that
@@ -16,7 +17,7 @@
 struct command {
 	const char *name;
 	const char *summary;
-	int (*run)(int argc, char **argv);  /* argv[0] is the command name */
+	int (*run)(int argc, char **argv); /* argv[0] is the command name */
 };
 
 static const struct command commands[] = {
@@ -30,20 +31,22 @@ static const struct command commands[] = {
 	{ "usage", "CPU hours used, budget and left per tenant ('usage adjust': grant, take back)",
 	  cli_main },
 	{ "ping", "check that corrald answers", cli_main },
-	{ "policy", "check policy files, show effective limits (no daemon needed)",
-	  policy_cmd_main },
+	{ "policy", "check policy files, show effective limits (no daemon needed)", policy_cmd_main },
 	{ "doctor", "check what this host lacks for corral, and how to fix it (no daemon needed)",
 	  doctor_cmd_main },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: corral [--help | --version] [--socket PATH] COMMAND [ARGS...]\n\n"
+	fprintf(f,
+		"usage: corral [--help | --version] [--socket PATH] COMMAND [ARGS...]\n\n"
 		"commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nRun 'corral COMMAND --help' for a command's options.  The socket is\n"
-		"--socket PATH, else $%s, else %s.\n", CLIENT_SOCKET_ENV, CLIENT_DEFAULT_SOCKET);
+	fprintf(f,
+		"\nRun 'corral COMMAND --help' for a command's options.  The socket is\n"
+		"--socket PATH, else $%s, else %s.\n",
+		CLIENT_SOCKET_ENV, CLIENT_DEFAULT_SOCKET);
 }
 
 int main(int argc, char **argv)
@@ -60,8 +63,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return 0;
 	}

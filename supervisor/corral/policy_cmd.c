@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral/policy_cmd.c — `corral policy check [FILE]` and
  * `corral policy show [--user NAME | --plan NAME | --profile NAME] [FILE]`.
@@ -47,8 +48,7 @@ static struct policy *load_or_report(const char *path, FILE *err)
 			fprintf(err, "%s: ... and %zu more errors\n", path, errors.omitted);
 		if (r == -EINVAL || errors.count)
 			fprintf(err, "%s: %zu error%s; the policy was not loaded\n", path,
-				errors.count + errors.omitted,
-				errors.count + errors.omitted == 1 ? "" : "s");
+				errors.count + errors.omitted, errors.count + errors.omitted == 1 ? "" : "s");
 		else
 			fprintf(err, "%s: out of memory\n", path);
 	}
@@ -56,8 +56,7 @@ static struct policy *load_or_report(const char *path, FILE *err)
 	return p;
 }
 
-static void print_names(FILE *out, const struct policy *p, enum policy_kind kind,
-			const char *label)
+static void print_names(FILE *out, const struct policy *p, enum policy_kind kind, const char *label)
 {
 	size_t n = policy_count(p, kind);
 
@@ -79,8 +78,7 @@ int policy_cmd_check(const char *path, FILE *out, FILE *err)
 	print_names(out, p, POLICY_PLANS, "plans:");
 	print_names(out, p, POLICY_USERS, "users:");
 	print_names(out, p, POLICY_PROFILES, "profiles:");
-	fprintf(out, "  default:  %s\n",
-		def ? def : "none (users without a [user] section may not submit)");
+	fprintf(out, "  default:  %s\n", def ? def : "none (users without a [user] section may not submit)");
 	policy_free(p);
 	return 0;
 }
@@ -120,15 +118,12 @@ static void print_limits(FILE *out, const struct policy_limits *l)
 	fprintf(out, "max_queued        = %" PRIu32 "\n", l->max_queued);
 	fprintf(out, "weight            = %" PRIu32 "\n", l->weight);
 	fprintf(out, "monthly_cpu_hours = %s\n", monthly_budget(l->monthly_cpu_ms, b, sizeof(b)));
-	fprintf(out, "max_task_seconds  = %s\n",
-		unlimited_or(l->max_task_seconds, b, sizeof(b), false));
-	fprintf(out, "max_cpu_seconds   = %s\n",
-		unlimited_or(l->max_cpu_seconds, b, sizeof(b), false));
+	fprintf(out, "max_task_seconds  = %s\n", unlimited_or(l->max_task_seconds, b, sizeof(b), false));
+	fprintf(out, "max_cpu_seconds   = %s\n", unlimited_or(l->max_cpu_seconds, b, sizeof(b), false));
 	fprintf(out, "memory            = %s\n", policy_format_size(l->memory_bytes, b, sizeof(b)));
 	fprintf(out, "pids              = %" PRIu64 "\n", l->pids);
 	fprintf(out, "cpus              = %s\n", policy_format_cpus(l->cpu_millis, b, sizeof(b)));
-	fprintf(out, "output_limit      = %s\n",
-		policy_format_size(l->output_limit_bytes, b, sizeof(b)));
+	fprintf(out, "output_limit      = %s\n", policy_format_size(l->output_limit_bytes, b, sizeof(b)));
 }
 
 static void print_profile(FILE *out, const struct policy_profile *pf)
@@ -175,8 +170,9 @@ static void print_supervisor(FILE *out, const struct policy_supervisor *sv)
 	fprintf(out, "socket         = %s\n", sv->socket);
 	fprintf(out, "cgroup_parent  = %s\n", sv->cgroup_parent);
 	fprintf(out, "max_running    = %" PRIu32 "\n", sv->max_running);
-	fprintf(out, "memory_reserve = %s\n", sv->memory_reserve_bytes
-		? policy_format_size(sv->memory_reserve_bytes, b, sizeof(b)) : "unlimited");
+	fprintf(out, "memory_reserve = %s\n",
+		sv->memory_reserve_bytes ? policy_format_size(sv->memory_reserve_bytes, b, sizeof(b))
+					 : "unlimited");
 	fprintf(out, "poll_interval  = %s\n", policy_format_duration_ms(sv->poll_interval_ms, b, sizeof(b)));
 	fprintf(out, "drain_timeout  = %s\n", policy_format_duration_ms(sv->drain_timeout_ms, b, sizeof(b)));
 	fprintf(out, "kill_grace     = %s\n", policy_format_duration_ms(sv->kill_grace_ms, b, sizeof(b)));
@@ -184,8 +180,7 @@ static void print_supervisor(FILE *out, const struct policy_supervisor *sv)
 	fprintf(out, "uid_range      = %" PRIu32 "-%" PRIu32 "\n", sv->uid_first, sv->uid_last);
 }
 
-int policy_cmd_show(const char *path, enum policy_cmd_show what, const char *name, FILE *out,
-		    FILE *err)
+int policy_cmd_show(const char *path, enum policy_cmd_show what, const char *name, FILE *out, FILE *err)
 {
 	struct policy *p = load_or_report(path, err);
 	struct policy_limits limits;
@@ -200,8 +195,10 @@ int policy_cmd_show(const char *path, enum policy_cmd_show what, const char *nam
 		break;
 	case CLI_SHOW_USER:
 		if (policy_limits_for(p, name, &limits) < 0) {
-			fprintf(err, "%s: tenant '%s' has no [user %s] section and there is no "
-				     "[default]: it may not submit tasks\n", path, name, name);
+			fprintf(err,
+				"%s: tenant '%s' has no [user %s] section and there is no "
+				"[default]: it may not submit tasks\n",
+				path, name, name);
 			rc = 1;
 			break;
 		}
@@ -260,19 +257,35 @@ static int cmd_show(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+u:h", options, NULL)) != -1) {
 		switch (c) {
-		case 'u': what = CLI_SHOW_USER; name = optarg; chosen++; break;
-		case 'p': what = CLI_SHOW_PLAN; name = optarg; chosen++; break;
-		case 'P': what = CLI_SHOW_PROFILE; name = optarg; chosen++; break;
-		case 'h': policy_usage(stdout); return 0;
-		default: policy_usage(stderr); return 2;
+		case 'u':
+			what = CLI_SHOW_USER;
+			name = optarg;
+			chosen++;
+			break;
+		case 'p':
+			what = CLI_SHOW_PLAN;
+			name = optarg;
+			chosen++;
+			break;
+		case 'P':
+			what = CLI_SHOW_PROFILE;
+			name = optarg;
+			chosen++;
+			break;
+		case 'h':
+			policy_usage(stdout);
+			return 0;
+		default:
+			policy_usage(stderr);
+			return 2;
 		}
 	}
 	if (chosen > 1 || argc - optind > 1) {
 		policy_usage(stderr);
 		return 2;
 	}
-	return policy_cmd_show(optind < argc ? argv[optind] : POLICY_DEFAULT_PATH, what, name,
-			       stdout, stderr);
+	return policy_cmd_show(optind < argc ? argv[optind] : POLICY_DEFAULT_PATH, what, name, stdout,
+			       stderr);
 }
 
 /* `corral policy reload`: the daemon re-reads its policy file. */
@@ -323,8 +336,7 @@ int policy_cmd_main(int argc, char **argv)
 		return cmd_show(argc - 1, argv + 1);
 	if (strcmp(argv[1], "reload") == 0)
 		return cmd_reload(argc - 1, argv + 1);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		policy_usage(stdout);
 		return 0;
 	}

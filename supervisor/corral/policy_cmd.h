@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral/policy_cmd.h — `corral policy ...`: check policy files and show
  * what they mean, without a daemon.
@@ -20,7 +21,6 @@ enum policy_cmd_show { CLI_SHOW_SUPERVISOR, CLI_SHOW_USER, CLI_SHOW_PLAN, CLI_SH
 /* `corral policy show [--user U | --plan P | --profile P] FILE`: the
  * effective values in policy-file syntax on out.  name is ignored for
  * CLI_SHOW_SUPERVISOR.  0, or 1 with the reason on err. */
-int policy_cmd_show(const char *path, enum policy_cmd_show what, const char *name, FILE *out,
-		    FILE *err);
+int policy_cmd_show(const char *path, enum policy_cmd_show what, const char *name, FILE *out, FILE *err);
 
 #endif

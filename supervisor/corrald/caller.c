@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/caller.c — who is calling: a transport learns the
  * caller's uid/gid from the kernel (SO_PEERCRED on the Unix socket, never

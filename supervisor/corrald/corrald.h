@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/corrald.h — corrald's state, shared by its files (internal to
  * the daemon):
@@ -50,11 +51,11 @@ struct caller {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
-	char *user;                    /* Unix user name, or "uid<N>" when unknown */
-	char *tenant;                  /* the tenant it acts as (NULL when unknown) */
-	bool operator_;                /* policy [access] operators */
-	bool allowed;                  /* may use corral at all (policy [access]) */
-	bool unknown;                  /* the uid has no passwd entry: refused */
+	char *user;     /* Unix user name, or "uid<N>" when unknown */
+	char *tenant;   /* the tenant it acts as (NULL when unknown) */
+	bool operator_; /* policy [access] operators */
+	bool allowed;   /* may use corral at all (policy [access]) */
+	bool unknown;   /* the uid has no passwd entry: refused */
 };
 
 /* Where an operation's replies go: a transport's connection (or, for HTTP,
@@ -63,11 +64,11 @@ struct caller {
  * the peer goes, the transport calls ops_sink_gone(): parked replies are
  * dropped, later sends are discarded, and the last reference frees it. */
 struct reply_sink {
-	void (*send)(struct reply_sink *sink, char *line);  /* a response line, owned */
-	void (*release)(struct reply_sink *sink);           /* no references left */
-	void *ctx;                     /* the transport's */
+	void (*send)(struct reply_sink *sink, char *line); /* a response line, owned */
+	void (*release)(struct reply_sink *sink);          /* no references left */
+	void *ctx;                                         /* the transport's */
 	unsigned refs;
-	bool gone;                     /* the peer is gone: replies are discarded */
+	bool gone; /* the peer is gone: replies are discarded */
 };
 
 /* Why the daemon itself ends a running task (wins over what the jail says). */
@@ -77,36 +78,36 @@ enum end_why { END_NONE = 0, END_TIMEOUT, END_CPU_LIMIT, END_BUDGET, END_CANCEL,
 enum ep_kind { EP_TIMER = 1, EP_SIGNAL, EP_LISTEN, EP_CLIENT, EP_TASK };
 
 struct dtask {
-	int ep_kind;                   /* EP_TASK: first member */
+	int ep_kind; /* EP_TASK: first member */
 	int64_t id;
 	struct duser *user;
-	struct dtask *next;            /* queue link (queued) / running list link */
-	uint64_t seq;                  /* submit order */
-	uint64_t wall_limit_us;        /* requested (0 = plan's) */
-	uint64_t cpu_request_us;       /* requested (0 = plan's) */
-	uint64_t memory_bytes;         /* requested (0 = plan's) */
+	struct dtask *next;      /* queue link (queued) / running list link */
+	uint64_t seq;            /* submit order */
+	uint64_t wall_limit_us;  /* requested (0 = plan's) */
+	uint64_t cpu_request_us; /* requested (0 = plan's) */
+	uint64_t memory_bytes;   /* requested (0 = plan's) */
 	/* running */
 	struct jail *jail;
 	int pidfd;
 	uint32_t uid_slot;
-	uint64_t started_us;           /* wall clock (with the test offset) */
-	uint64_t deadline_mono_us;     /* 0 = none */
-	uint64_t kill_at_mono_us;      /* grace period end after SIGTERM; 0 = none */
-	uint64_t next_check_mono_us;   /* next CPU check (near a CPU limit: sooner than the poll) */
-	uint64_t cpu_limit_us;         /* reserved at start; LIMIT_NONE = none */
-	bool budget_capped;            /* cpu_limit_us was cut by the budget */
-	uint64_t charged_us;           /* the charging cursor (as stored) */
+	uint64_t started_us;         /* wall clock (with the test offset) */
+	uint64_t deadline_mono_us;   /* 0 = none */
+	uint64_t kill_at_mono_us;    /* grace period end after SIGTERM; 0 = none */
+	uint64_t next_check_mono_us; /* next CPU check (near a CPU limit: sooner than the poll) */
+	uint64_t cpu_limit_us;       /* reserved at start; LIMIT_NONE = none */
+	bool budget_capped;          /* cpu_limit_us was cut by the budget */
+	uint64_t charged_us;         /* the charging cursor (as stored) */
 	uint64_t memory_reserved;
-	uint64_t wall_limit_effective_us;  /* 0 = none */
+	uint64_t wall_limit_effective_us; /* 0 = none */
 	enum end_why why;
 	char *cancelled_by;
-	bool starting;                 /* spawned; its start report not read yet */
-	bool adopted;                  /* taken over from a previous corrald */
+	bool starting; /* spawned; its start report not read yet */
+	bool adopted;  /* taken over from a previous corrald */
 	/* retries (sched/retry.h) */
-	uint32_t attempts;             /* running: starts so far, this one included */
-	uint64_t cpu_prior_us;         /* CPU of the earlier attempts (their cgroups are gone) */
-	uint64_t not_before_mono_us;   /* queued after a failed attempt: the backoff; 0 = none */
-	char *stdin_path;              /* running: its stdin file, removed once the command
+	uint32_t attempts;           /* running: starts so far, this one included */
+	uint64_t cpu_prior_us;       /* CPU of the earlier attempts (their cgroups are gone) */
+	uint64_t not_before_mono_us; /* queued after a failed attempt: the backoff; 0 = none */
+	char *stdin_path;            /* running: its stdin file, removed once the command
 					* started or the task ended (a retry needs it) */
 };
 
@@ -115,20 +116,20 @@ struct duser {
 	struct duser *hash_next;
 	struct dtask *queue_head, *queue_tail;
 	uint32_t queued, running;
-	uint64_t reserved_us;          /* cpu limits of running tasks */
-	uint64_t pass;                 /* fair-share state (sched.h) */
-	char month[8];                 /* month of used_us */
-	uint64_t used_us;              /* charged this month (mirrors the store) */
-	int64_t adjust_us;             /* sum of this month's adjustments (mirrors the store) */
+	uint64_t reserved_us; /* cpu limits of running tasks */
+	uint64_t pass;        /* fair-share state (sched.h) */
+	char month[8];        /* month of used_us */
+	uint64_t used_us;     /* charged this month (mirrors the store) */
+	int64_t adjust_us;    /* sum of this month's adjustments (mirrors the store) */
 };
 
 struct waiter {
 	struct waiter *next;
-	struct reply_sink *sink;       /* a reference */
+	struct reply_sink *sink; /* a reference */
 	char *tag_json;
 	int64_t task_id;
-	uint64_t expires_mono_us;      /* 0 = never */
-	bool logs;                     /* a logs --follow request */
+	uint64_t expires_mono_us; /* 0 = never */
+	bool logs;                /* a logs --follow request */
 	bool stderr_stream;
 	uint64_t offset, max;
 };
@@ -148,9 +149,9 @@ struct daemon {
 	char *state_dir, *socket_path, *db_path, *tasks_dir;
 	struct store *store;
 	int epfd, signal_fd, listen_fd, timer_fd, lock_fd;
-	bool shutting_down;            /* draining after SIGTERM */
+	bool shutting_down; /* draining after SIGTERM */
 	uint64_t drain_deadline_mono_us;
-	struct daemon_clock clock;     /* now_us NULL: CLOCK_REALTIME */
+	struct daemon_clock clock; /* now_us NULL: CLOCK_REALTIME */
 
 	/* users */
 	struct duser **user_table;
@@ -159,14 +160,14 @@ struct daemon {
 	uint64_t next_seq;
 	uint64_t virtual_time;
 	size_t queued_total;
-	struct dtask *running;         /* list */
+	struct dtask *running; /* list */
 	uint32_t running_count;
 	uint64_t memory_reserved;
-	uint8_t *uid_slots;            /* 1 = in use */
+	uint8_t *uid_slots; /* 1 = in use */
 	uint32_t n_uid_slots;
 	bool dispatch_needed;
-	uint64_t dispatch_paused_until_mono_us;  /* the store refused a start: wait a poll */
-	uint64_t next_retry_mono_us;   /* the soonest backoff end of a requeued task; 0 = none */
+	uint64_t dispatch_paused_until_mono_us; /* the store refused a start: wait a poll */
+	uint64_t next_retry_mono_us;            /* the soonest backoff end of a requeued task; 0 = none */
 	uint64_t next_poll_mono_us;
 
 	struct client *clients;
@@ -174,19 +175,19 @@ struct daemon {
 	/* submits in the current store batch, answered after it commits */
 	struct pending_submit *pending;
 	bool batch_open;
-	struct unfinished *unfinished;  /* ends the store could not record yet */
-	struct filter_cache *filters;   /* compiled seccomp filters per profile */
-	struct ended *ended;            /* ends in the open store batch */
+	struct unfinished *unfinished; /* ends the store could not record yet */
+	struct filter_cache *filters;  /* compiled seccomp filters per profile */
+	struct ended *ended;           /* ends in the open store batch */
 };
 
 /* daemon.c */
-uint64_t daemon_now_us(const struct daemon *d);         /* epoch µs (d->clock) */
-uint64_t daemon_mono_us(void);                          /* CLOCK_MONOTONIC µs */
+uint64_t daemon_now_us(const struct daemon *d); /* epoch µs (d->clock) */
+uint64_t daemon_mono_us(void);                  /* CLOCK_MONOTONIC µs */
 /* Open the loop's store batch if needed (true when one is open). */
 bool daemon_batch(struct daemon *d);
 /* Commit it now and settle what waited for it (submits, ends). */
 void daemon_commit_batch(struct daemon *d);
-void daemon_month(const struct daemon *d, uint64_t epoch_us, char out[8]);  /* "YYYY-MM" UTC */
+void daemon_month(const struct daemon *d, uint64_t epoch_us, char out[8]); /* "YYYY-MM" UTC */
 void daemon_rearm_timer(struct daemon *d);
 int daemon_epoll_add(struct daemon *d, int fd, uint32_t events, void *ptr);
 void daemon_epoll_del(struct daemon *d, int fd);
@@ -247,16 +248,14 @@ struct reply_sink *ops_sink_ref(struct reply_sink *sink);
 void ops_sink_unref(struct reply_sink *sink);
 /* Send a response line (owned; NULL is ignored), unless the peer is gone. */
 void ops_reply(struct reply_sink *sink, char *line);
-void ops_reply_error(struct reply_sink *sink, const char *tag_json, enum api_error_code code,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void ops_reply_error(struct reply_sink *sink, const char *tag_json, enum api_error_code code, const char *fmt,
+		     ...) __attribute__((format(printf, 4, 5)));
 /* {"ok":true, ...body} (body's reference is taken). */
 void ops_reply_ok_json(struct reply_sink *sink, const char *tag, json_t *body);
-void ops_reply_task(struct daemon *d, struct reply_sink *sink, const char *tag,
-		    const struct store_task *st);
+void ops_reply_task(struct daemon *d, struct reply_sink *sink, const char *tag, const struct store_task *st);
 /* helpers the operations share */
 /* The tenant a request acts for; NULL after answering forbidden. */
-const char *ops_acting_tenant(const struct caller *c, const struct api_request *req,
-			      struct reply_sink *sink);
+const char *ops_acting_tenant(const struct caller *c, const struct api_request *req, struct reply_sink *sink);
 /* Load task req->id and check c may see it; false after answering. */
 bool ops_load_visible_task(struct daemon *d, const struct caller *c, const struct api_request *req,
 			   struct reply_sink *sink, struct store_task *st);
@@ -287,13 +286,13 @@ void op_wait_check(struct daemon *d);
 void op_wait_drop_sink(struct daemon *d, struct reply_sink *sink);
 
 /* daemon_queue.c */
-struct duser *queue_user(struct daemon *d, const char *name);   /* find or create */
+struct duser *queue_user(struct daemon *d, const char *name); /* find or create */
 struct duser *queue_find_user(struct daemon *d, const char *name);
 void queue_push(struct daemon *d, struct dtask *t);
-void queue_push_front(struct daemon *d, struct dtask *t);   /* back at the head: a start that failed */
+void queue_push_front(struct daemon *d, struct dtask *t); /* back at the head: a start that failed */
 /* Back in its user's queue at its submit order (t->seq): a retry. */
 void queue_push_in_order(struct daemon *d, struct dtask *t);
-bool queue_remove(struct daemon *d, int64_t id);              /* a queued task */
+bool queue_remove(struct daemon *d, int64_t id); /* a queued task */
 struct dtask *queue_find(struct daemon *d, int64_t id);
 /* Start what the scheduler picks, at most DISPATCH_MAX_STARTS at a time
  * (dispatch_needed stays set when more could start). */
@@ -311,8 +310,8 @@ uint64_t queue_user_budget_us(const struct duser *u, const struct policy_limits 
 void queue_refresh_month(struct daemon *d, struct duser *u);
 struct queue_entry {
 	int64_t id;
-	uint32_t position;        /* 1 = next; 0 = none (cannot start this month) */
-	const char *reason;       /* sched_reason_name() */
+	uint32_t position;  /* 1 = next; 0 = none (cannot start this month) */
+	const char *reason; /* sched_reason_name() */
 	char message[200];
 };
 /* Queued tasks (of user, or all; only task only_id if not 0) in start order
@@ -328,8 +327,8 @@ int queue_load(struct daemon *d);
 /* daemon_end.c */
 /* Record the end of task id now (outside the batch machinery); false when
  * the store refused it (then it is kept and retried). */
-bool task_end_record(struct daemon *d, int64_t id, enum store_task_state state,
-			 enum store_task_reason reason, const char *message, const struct jail_result *res);
+bool task_end_record(struct daemon *d, int64_t id, enum store_task_state state, enum store_task_reason reason,
+		     const char *message, const struct jail_result *res);
 /* A running task's jail ended (or must be collected): record its end. */
 void task_end(struct daemon *d, struct dtask *t);
 struct retry_case;
@@ -355,7 +354,7 @@ bool task_start_fail(struct daemon *d, struct dtask *t, const char *message);
  * head of its queue (the store refused, no host uid), other -errno when it
  * failed to start (recorded as spawn_error). */
 int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool budget_capped,
-	      uint64_t memory_reserved);
+	       uint64_t memory_reserved);
 /* The jail's start report arrived: the command runs, or setup failed. */
 void task_start_reported(struct daemon *d, struct dtask *t);
 
@@ -373,22 +372,22 @@ void running_leave(struct daemon *d, struct dtask *t);
 /* The soonest CPU check of a task near its CPU limit. */
 #define CPU_CHECK_MIN_US 10000u
 void task_watch_pidfd_ready(struct daemon *d, struct dtask *t);
-void task_watch_poll(struct daemon *d);                 /* charge CPU, enforce CPU and budget */
-void task_watch_deadlines(struct daemon *d);      /* timeouts and grace periods */
+void task_watch_poll(struct daemon *d);      /* charge CPU, enforce CPU and budget */
+void task_watch_deadlines(struct daemon *d); /* timeouts and grace periods */
 uint64_t task_watch_next_event_mono_us(struct daemon *d);
 void task_watch_cancel(struct daemon *d, struct dtask *t, const char *by);
 void task_end_shutdown_all(struct daemon *d);
 /* Tasks the store says are running (a previous corrald's): adopt their
  * jails, or settle them from their status files (policy on_restart). */
 void recover_running(struct daemon *d);
-void task_end_retry_unfinished(struct daemon *d);    /* ends the store refused (disk full): again */
+void task_end_retry_unfinished(struct daemon *d); /* ends the store refused (disk full): again */
 /* The store batch committed (or not): free the ended jails' cgroups, answer
  * waiters, or keep the ends for a retry. */
 void task_end_batch_done(struct daemon *d, bool committed);
 struct jailspec;
 /* The profile's compiled filter (extra syscall rules), cached until reload. */
 int task_start_filter(struct daemon *d, const char *profile, const struct jailspec *ps,
-		       const struct jail_filter **out, struct jail_error *err);
+		      const struct jail_filter **out, struct jail_error *err);
 void task_start_forget_filters(struct daemon *d);
 const char *task_start_dir(struct daemon *d, int64_t id, char *buf, size_t size);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/daemon.c — corrald's start-up and its one event loop: epoll over
  * a signalfd, a timerfd (CPU polls, deadlines, wait timeouts), the listening
@@ -255,7 +256,8 @@ static int lock_state_dir(struct daemon *d)
 	 * milliseconds by a jail it was cloning: wait up to 2 s before refusing */
 	for (int tries = 0; flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0; tries++) {
 		if (errno != EWOULDBLOCK || tries >= 40) {
-			log_error("another corrald is running on state dir %s (%s is locked)", d->state_dir, path);
+			log_error("another corrald is running on state dir %s (%s is locked)", d->state_dir,
+				  path);
 			return -EBUSY;
 		}
 		usleep(50000);
@@ -409,8 +411,10 @@ static void start_drain(struct daemon *d, int sig)
 	d->shutting_down = true;
 	d->drain_deadline_mono_us = daemon_mono_us() + d->cfg->drain_timeout_ms * 1000u;
 	notify_systemd("STOPPING=1");
-	log_notice("%s: shutting down; %u running tasks may finish within %llu ms, %zu queued tasks stay queued",
-		   strsignal(sig), d->running_count, (unsigned long long)d->cfg->drain_timeout_ms, d->queued_total);
+	log_notice(
+		"%s: shutting down; %u running tasks may finish within %llu ms, %zu queued tasks stay queued",
+		strsignal(sig), d->running_count, (unsigned long long)d->cfg->drain_timeout_ms,
+		d->queued_total);
 }
 
 /* returns false when the daemon should stop */

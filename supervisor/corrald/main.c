@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/main.c — corrald: the supervisor service.  Runs in the
  * foreground (systemd style: logs to stderr with syslog priorities,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/op_submit.c — the submit operation: who may submit what
  * (tenant, plan limits, profile, queue cap, --no-queue), stdin stored and
@@ -22,9 +23,9 @@
 
 struct pending_submit {
 	struct pending_submit *next;
-	struct reply_sink *sink;       /* a reference: the answer goes there after the commit */
+	struct reply_sink *sink; /* a reference: the answer goes there after the commit */
 	char *tag_json;
-	int64_t id;          /* not a pointer: a cancel in the same turn may free the task */
+	int64_t id; /* not a pointer: a cancel in the same turn may free the task */
 	char *stdin_path;
 };
 
@@ -93,25 +94,28 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 	enum admission_verdict v;
 
 	if (lim->max_concurrent && u->running + u->queued >= lim->max_concurrent) {
-		snprintf(msg, size, "%s: %u/%u tasks running (plan %s)", u->name, u->running, lim->max_concurrent,
-			 lim->plan);
+		snprintf(msg, size, "%s: %u/%u tasks running (plan %s)", u->name, u->running,
+			 lim->max_concurrent, lim->plan);
 		return API_ERR_CONCURRENCY_LIMIT;
 	}
 	queue_refresh_month(d, u);
 	budget = queue_user_budget_us(u, lim);
-	want = req->has_cpu_limit ? req->cpu_limit_ms * 1000u
-				  : lim->max_cpu_seconds ? lim->max_cpu_seconds * 1000000u : ADMISSION_UNLIMITED;
+	want = req->has_cpu_limit      ? req->cpu_limit_ms * 1000u
+		: lim->max_cpu_seconds ? lim->max_cpu_seconds * 1000000u
+				       : ADMISSION_UNLIMITED;
 	wall_us = (req->has_timeout ? req->timeout_ms : lim->max_task_seconds * 1000u) * 1000u;
 	tenant = (struct admission_tenant){
 		.budget = budget,
 		.used = u->used_us,
 		.reserved = u->reserved_us,
 		.running = u->running,
-		.slots = lim->max_concurrent && lim->max_concurrent < d->cfg->max_running ? lim->max_concurrent
-											 : d->cfg->max_running,
+		.slots = lim->max_concurrent && lim->max_concurrent < d->cfg->max_running
+			? lim->max_concurrent
+			: d->cfg->max_running,
 	};
 	v = admission_cpu_limit(&tenant, want,
-				admission_wall_cpu_bound(wall_us, d->cfg->kill_grace_ms * 1000u, lim->cpu_millis),
+				admission_wall_cpu_bound(wall_us, d->cfg->kill_grace_ms * 1000u,
+							 lim->cpu_millis),
 				ADMISSION_MIN_CPU_US, &limit);
 	if (v != ADMISSION_START) {
 		admission_format_budget(msg, size, u->name, lim->plan, u->month, budget, u->used_us,
@@ -129,8 +133,7 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 /* Store the task (stdin first, synced) in the loop's store batch and queue
  * it; the answer waits in d->pending for the batch's commit. */
 static void store_and_queue(struct daemon *d, const struct caller *c, const struct api_request *req,
-			    struct reply_sink *sink, const char *tenant, const char *profile,
-			    struct duser *u)
+			    struct reply_sink *sink, const char *tenant, const char *profile, struct duser *u)
 {
 	_cleanup_free_ char *stdin_path = NULL, *argv_json = NULL, *env_json = NULL;
 	_cleanup_free_ struct dtask *t = NULL;
@@ -214,40 +217,45 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 	}
 	if (policy_limits_for(d->policy, tenant, &lim) < 0) {
 		ops_reply_error(sink, req->tag_json, API_ERR_UNKNOWN_USER,
-				"no plan for tenant '%s': no [user %s] section and no [default] plan", tenant, tenant);
+				"no plan for tenant '%s': no [user %s] section and no [default] plan", tenant,
+				tenant);
 		return;
 	}
 	profile = req->profile ? req->profile : lim.profile;
 	if (!policy_profile(d->policy, profile)) {
-		ops_reply_error(sink, req->tag_json, API_ERR_UNKNOWN_PROFILE, "no profile '%s' in the policy", profile);
+		ops_reply_error(sink, req->tag_json, API_ERR_UNKNOWN_PROFILE, "no profile '%s' in the policy",
+				profile);
 		return;
 	}
 	if (!c->operator_ && strcmp(profile, lim.profile) != 0) {
 		ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN,
-				"profile '%s' is not available on plan %s (its profile is '%s')", profile, lim.plan,
-				lim.profile);
+				"profile '%s' is not available on plan %s (its profile is '%s')", profile,
+				lim.plan, lim.profile);
 		return;
 	}
 	if (req->has_timeout && lim.max_task_seconds && req->timeout_ms > lim.max_task_seconds * 1000) {
 		ops_reply_error(sink, req->tag_json, API_ERR_LIMIT_EXCEEDED,
-				"timeout %.1f s is above the %llu s limit of plan %s", req->timeout_ms / 1000.0,
-				(unsigned long long)lim.max_task_seconds, lim.plan);
+				"timeout %.1f s is above the %llu s limit of plan %s",
+				req->timeout_ms / 1000.0, (unsigned long long)lim.max_task_seconds, lim.plan);
 		return;
 	}
 	if (req->has_cpu_limit && lim.max_cpu_seconds && req->cpu_limit_ms > lim.max_cpu_seconds * 1000) {
 		ops_reply_error(sink, req->tag_json, API_ERR_LIMIT_EXCEEDED,
-				"CPU limit %.1f s is above the %llu s limit of plan %s", req->cpu_limit_ms / 1000.0,
-				(unsigned long long)lim.max_cpu_seconds, lim.plan);
+				"CPU limit %.1f s is above the %llu s limit of plan %s",
+				req->cpu_limit_ms / 1000.0, (unsigned long long)lim.max_cpu_seconds,
+				lim.plan);
 		return;
 	}
 	if (req->has_memory && req->memory_bytes > lim.memory_bytes) {
 		ops_reply_error(sink, req->tag_json, API_ERR_LIMIT_EXCEEDED,
 				"memory %llu bytes is above the %llu bytes of plan %s",
-				(unsigned long long)req->memory_bytes, (unsigned long long)lim.memory_bytes, lim.plan);
+				(unsigned long long)req->memory_bytes, (unsigned long long)lim.memory_bytes,
+				lim.plan);
 		return;
 	}
 	if (req->cwd && req->cwd[0] != '/') {
-		ops_reply_error(sink, req->tag_json, API_ERR_BAD_REQUEST, "cwd '%s' must be an absolute path", req->cwd);
+		ops_reply_error(sink, req->tag_json, API_ERR_BAD_REQUEST, "cwd '%s' must be an absolute path",
+				req->cwd);
 		return;
 	}
 	u = queue_user(d, tenant);
@@ -256,8 +264,8 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 		return;
 	}
 	if (lim.max_queued && u->queued >= lim.max_queued) {
-		ops_reply_error(sink, req->tag_json, API_ERR_QUEUE_FULL, "%s: %u/%u tasks queued (plan %s)", tenant,
-				u->queued, lim.max_queued, lim.plan);
+		ops_reply_error(sink, req->tag_json, API_ERR_QUEUE_FULL, "%s: %u/%u tasks queued (plan %s)",
+				tenant, u->queued, lim.max_queued, lim.plan);
 		return;
 	}
 	if (req->no_queue && (code = can_start_now(d, u, &lim, req, msg, sizeof(msg))) != API_ERR_NONE) {
@@ -281,7 +289,7 @@ void op_submit_finish_batch(struct daemon *d, bool committed, const char *error)
 		rev = p;
 		p = next;
 	}
-	for (p = rev; p; ) {
+	for (p = rev; p;) {
 		struct pending_submit *next = p->next;
 
 		if (committed) {
@@ -303,11 +311,12 @@ void op_submit_finish_batch(struct daemon *d, bool committed, const char *error)
 			}
 			log_task(LOG_LEVEL_DEBUG, p->id, "queued");
 		} else {
-			queue_remove(d, p->id);  /* gone already if cancelled meanwhile */
+			queue_remove(d, p->id); /* gone already if cancelled meanwhile */
 			if (p->stdin_path)
 				unlink(p->stdin_path);
 			ops_reply_error(p->sink, p->tag_json, API_ERR_STORAGE_FULL,
-					"the store could not commit: %s; task not accepted", error ? error : "?");
+					"the store could not commit: %s; task not accepted",
+					error ? error : "?");
 		}
 		ops_sink_unref(p->sink);
 		free(p->tag_json);

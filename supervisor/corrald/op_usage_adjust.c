@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/op_usage_adjust.c — usage_adjust (operators only, by
  * api_ops.c's table): grant or take back CPU time for a tenant's current
@@ -20,8 +21,7 @@
 
 /* set_left: the delta that makes budget - used exactly left now, i.e. the
  * adjustments' new sum is used + left - plan.  -ERANGE past the limit. */
-static int delta_for_left(uint64_t plan_budget, int64_t used, int64_t sum, uint64_t left,
-			  int64_t *delta)
+static int delta_for_left(uint64_t plan_budget, int64_t used, int64_t sum, uint64_t left, int64_t *delta)
 {
 	__int128 d = (__int128)used + (__int128)left - (__int128)plan_budget - (__int128)sum;
 
@@ -70,30 +70,38 @@ void op_usage_adjust(struct daemon *d, const struct caller *c, const struct api_
 		if (delta_for_left(plan_budget, used, sum, req->set_left_us, &delta) < 0) {
 			ops_reply_error(sink, req->tag_json, API_ERR_BAD_REQUEST,
 					"setting what %s has left to %" PRIu64 " us would take an adjustment "
-					"of more than 10^6 hours", req->user, req->set_left_us);
+					"of more than 10^6 hours",
+					req->user, req->set_left_us);
 			return;
 		}
 	}
 	/* each adjustment is within 10^6 hours, and so is their sum: past
 	 * int64 the store could no longer add them up (SUM overflows), and
 	 * usage and the scheduler's mirror of the month would fail from then on */
-	if (delta != 0 && ((__int128)sum + delta > API_MAX_ADJUST_US || (__int128)sum + delta < -API_MAX_ADJUST_US)) {
-		ops_reply_error(sink, req->tag_json, API_ERR_BAD_REQUEST,
-				"%s's adjustments for %s would add up to %+.0f hours, more than 10^6 hours either "
-				"way (now %+.3f hours)", req->user, month, ((double)sum + (double)delta) / 3.6e9,
-				(double)sum / 3.6e9);
+	if (delta != 0 &&
+	    ((__int128)sum + delta > API_MAX_ADJUST_US || (__int128)sum + delta < -API_MAX_ADJUST_US)) {
+		ops_reply_error(
+			sink, req->tag_json, API_ERR_BAD_REQUEST,
+			"%s's adjustments for %s would add up to %+.0f hours, more than 10^6 hours either "
+			"way (now %+.3f hours)",
+			req->user, month, ((double)sum + (double)delta) / 3.6e9, (double)sum / 3.6e9);
 		return;
 	}
 	if (delta != 0) {
 		adj = (struct store_adjustment){
-			.user = (char *)req->user, .month = month, .delta_us = delta,
-			.by = c->user, .by_uid = (int64_t)c->uid, .at_us = (int64_t)now,
+			.user = (char *)req->user,
+			.month = month,
+			.delta_us = delta,
+			.by = c->user,
+			.by_uid = (int64_t)c->uid,
+			.at_us = (int64_t)now,
 			.reason = (char *)req->reason,
 		};
 		if (store_usage_adjust(d->store, &adj, &id, &err) < 0) {
 			ops_reply_error(sink, req->tag_json,
-					err.err == ENOSPC ? API_ERR_STORAGE_FULL :
-					err.err == EINVAL ? API_ERR_BAD_REQUEST : API_ERR_INTERNAL,
+					err.err == ENOSPC           ? API_ERR_STORAGE_FULL
+						: err.err == EINVAL ? API_ERR_BAD_REQUEST
+								    : API_ERR_INTERNAL,
 					"%s", err.message);
 			return;
 		}

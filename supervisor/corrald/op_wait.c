@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/op_wait.c — wait and logs: answered at once when they can
  * be, else parked: a waiter holds a reference to the reply sink (not a
@@ -23,8 +24,7 @@
 
 #define MAX_WAITERS_PER_SINK 256
 
-static void add_waiter(struct daemon *d, struct reply_sink *sink, const struct api_request *req,
-		       bool logs)
+static void add_waiter(struct daemon *d, struct reply_sink *sink, const struct api_request *req, bool logs)
 {
 	struct waiter *w;
 	size_t n = 0;
@@ -54,8 +54,7 @@ static void add_waiter(struct daemon *d, struct reply_sink *sink, const struct a
 	d->waiters = w;
 }
 
-void op_wait(struct daemon *d, const struct caller *c, const struct api_request *req,
-	     struct reply_sink *sink)
+void op_wait(struct daemon *d, const struct caller *c, const struct api_request *req, struct reply_sink *sink)
 {
 	struct store_task st;
 
@@ -73,8 +72,8 @@ void op_wait(struct daemon *d, const struct caller *c, const struct api_request 
 
 /* Answer a logs request if there is something to say: data past offset, or
  * the end.  Returns false when a follow request must keep waiting. */
-static bool answer_logs(struct daemon *d, struct reply_sink *sink, const char *tag, int64_t id, bool err_stream,
-			uint64_t offset, uint64_t max, bool follow, bool ended)
+static bool answer_logs(struct daemon *d, struct reply_sink *sink, const char *tag, int64_t id,
+			bool err_stream, uint64_t offset, uint64_t max, bool follow, bool ended)
 {
 	char path[4300], dir[4200];
 	_cleanup_free_ unsigned char *buf = NULL;
@@ -123,8 +122,8 @@ void op_wait_logs(struct daemon *d, const struct caller *c, const struct api_req
 	}
 	if (!ops_load_visible_task(d, c, req, sink, &st))
 		return;
-	if (!answer_logs(d, sink, req->tag_json, st.id, err_stream, req->offset, req->max ? req->max : API_MAX_LOG_CHUNK,
-			 req->follow, ops_is_terminal(st.state)))
+	if (!answer_logs(d, sink, req->tag_json, st.id, err_stream, req->offset,
+			 req->max ? req->max : API_MAX_LOG_CHUNK, req->follow, ops_is_terminal(st.state)))
 		add_waiter(d, sink, req, true);
 	store_task_clear(&st);
 }

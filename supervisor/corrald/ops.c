@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/ops.c — corrald's API operations, free of any
  * transport: each is (caller, request) -> replies through a reply sink, and
@@ -58,8 +59,8 @@ void ops_reply(struct reply_sink *sink, char *line)
 	sink->send(sink, line);
 }
 
-void ops_reply_error(struct reply_sink *sink, const char *tag_json, enum api_error_code code,
-		     const char *fmt, ...)
+void ops_reply_error(struct reply_sink *sink, const char *tag_json, enum api_error_code code, const char *fmt,
+		     ...)
 {
 	char msg[8192];
 	va_list ap;
@@ -86,8 +87,7 @@ static bool may_see_tenant(const struct caller *c, const char *owner)
 	return c->operator_ || strcmp(owner, c->tenant) == 0;
 }
 
-const char *ops_acting_tenant(const struct caller *c, const struct api_request *req,
-			      struct reply_sink *sink)
+const char *ops_acting_tenant(const struct caller *c, const struct api_request *req, struct reply_sink *sink)
 {
 	if (!req->user || strcmp(req->user, c->tenant) == 0)
 		return c->tenant;
@@ -116,8 +116,8 @@ bool ops_load_visible_task(struct daemon *d, const struct caller *c, const struc
 		return false;
 	}
 	if (!may_see_tenant(c, st->user)) {
-		ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN,
-				"task %lld belongs to another tenant", (long long)req->id);
+		ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN, "task %lld belongs to another tenant",
+				(long long)req->id);
 		store_task_clear(st);
 		return false;
 	}
@@ -141,8 +141,7 @@ char *ops_task_json(struct daemon *d, const struct store_task *t)
 	return json;
 }
 
-void ops_reply_task(struct daemon *d, struct reply_sink *sink, const char *tag,
-		    const struct store_task *st)
+void ops_reply_task(struct daemon *d, struct reply_sink *sink, const char *tag, const struct store_task *st)
 {
 	_cleanup_free_ char *task = ops_task_json(d, st);
 	size_t len = task ? strlen(task) + 16 : 0;
@@ -164,7 +163,7 @@ bool ops_is_terminal(enum store_task_state s)
 /* ---- status, list, queue, cancel ---------------------------------------- */
 
 static void op_status(struct daemon *d, const struct caller *c, const struct api_request *req,
-                      struct reply_sink *sink)
+		      struct reply_sink *sink)
 {
 	struct store_task st;
 
@@ -175,7 +174,7 @@ static void op_status(struct daemon *d, const struct caller *c, const struct api
 }
 
 static void op_list(struct daemon *d, const struct caller *c, const struct api_request *req,
-                    struct reply_sink *sink)
+		    struct reply_sink *sink)
 {
 	const char *user = req->user;
 	struct store_filter filter = { .user = NULL, .state = -1, .limit = API_DEFAULT_LIST_LIMIT };
@@ -186,7 +185,8 @@ static void op_list(struct daemon *d, const struct caller *c, const struct api_r
 
 	if (!c->operator_) {
 		if (user && strcmp(user, c->tenant) != 0) {
-			ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN, "only operators may list other tenants' tasks");
+			ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN,
+					"only operators may list other tenants' tasks");
 			return;
 		}
 		user = c->tenant;
@@ -194,7 +194,8 @@ static void op_list(struct daemon *d, const struct caller *c, const struct api_r
 	if (req->state) {
 		if (task_state_parse(req->state, &state) < 0) {
 			ops_reply_error(sink, req->tag_json, API_ERR_BAD_REQUEST,
-					"unknown state '%s' (queued, running, succeeded, failed, cancelled)", req->state);
+					"unknown state '%s' (queued, running, succeeded, failed, cancelled)",
+					req->state);
 			return;
 		}
 		filter.state = (int)state;
@@ -222,7 +223,7 @@ static void op_list(struct daemon *d, const struct caller *c, const struct api_r
 }
 
 static void op_queue(struct daemon *d, const struct caller *c, const struct api_request *req,
-                     struct reply_sink *sink)
+		     struct reply_sink *sink)
 {
 	const char *user = req->user;
 	struct queue_entry *entries = NULL;
@@ -231,7 +232,8 @@ static void op_queue(struct daemon *d, const struct caller *c, const struct api_
 
 	if (!c->operator_) {
 		if (user && strcmp(user, c->tenant) != 0) {
-			ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN, "only operators may see other tenants' queues");
+			ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN,
+					"only operators may see other tenants' queues");
 			return;
 		}
 		user = c->tenant;
@@ -263,7 +265,7 @@ static void op_queue(struct daemon *d, const struct caller *c, const struct api_
 }
 
 static void op_cancel(struct daemon *d, const struct caller *c, const struct api_request *req,
-                      struct reply_sink *sink)
+		      struct reply_sink *sink)
 {
 	struct store_task st;
 	struct error err;
@@ -300,9 +302,8 @@ static void op_cancel(struct daemon *d, const struct caller *c, const struct api
 json_t *ops_adjustment_json(const struct store_adjustment *a)
 {
 	return json_pack("{s:I,s:s,s:s,s:I,s:s,s:I,s:I,s:s}", "id", (json_int_t)a->id, "user", a->user,
-			 "month", a->month, "delta_us", (json_int_t)a->delta_us, "by", a->by,
-			 "by_uid", (json_int_t)a->by_uid, "at_us", (json_int_t)a->at_us, "reason",
-			 a->reason);
+			 "month", a->month, "delta_us", (json_int_t)a->delta_us, "by", a->by, "by_uid",
+			 (json_int_t)a->by_uid, "at_us", (json_int_t)a->at_us, "reason", a->reason);
 }
 
 json_t *ops_usage_entry(struct daemon *d, const char *user, const char *month)
@@ -332,10 +333,13 @@ json_t *ops_usage_entry(struct daemon *d, const char *user, const char *month)
 	json_object_set_new(o, "cpu_used_us", json_integer(used));
 	json_object_set_new(o, "cpu_adjust_us", json_integer(adjust));
 	/* null = unlimited; 0 = suspended */
-	json_object_set_new(o, "cpu_budget_us", budget == LIMIT_NONE ? json_null() : json_integer((json_int_t)budget));
+	json_object_set_new(o, "cpu_budget_us",
+			    budget == LIMIT_NONE ? json_null() : json_integer((json_int_t)budget));
 	json_object_set_new(o, "cpu_left_us",
 			    budget == LIMIT_NONE ? json_null()
-						 : json_integer((json_int_t)(budget > (uint64_t)used ? budget - (uint64_t)used : 0)));
+						 : json_integer((json_int_t)(budget > (uint64_t)used
+										     ? budget - (uint64_t)used
+										     : 0)));
 	json_object_set_new(o, "running", json_integer(u ? u->running : 0));
 	json_object_set_new(o, "queued", json_integer(u ? u->queued : 0));
 	json_object_set_new(o, "adjustments", rows);
@@ -377,7 +381,7 @@ static void usage_all(struct daemon *d, const char *month, json_t *list)
 }
 
 static void op_usage(struct daemon *d, const struct caller *c, const struct api_request *req,
-                     struct reply_sink *sink)
+		     struct reply_sink *sink)
 {
 	char month[8];
 	const char *user = req->user;
@@ -391,7 +395,8 @@ static void op_usage(struct daemon *d, const struct caller *c, const struct api_
 	if (!c->operator_) {
 		if (user && strcmp(user, c->tenant) != 0) {
 			json_decref(list);
-			ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN, "only operators may see other tenants' usage");
+			ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN,
+					"only operators may see other tenants' usage");
 			return;
 		}
 		user = c->tenant;
@@ -407,13 +412,14 @@ static void op_usage(struct daemon *d, const struct caller *c, const struct api_
 }
 
 static void op_policy_reload(struct daemon *d, const struct caller *c, const struct api_request *req,
-                             struct reply_sink *sink)
+			     struct reply_sink *sink)
 {
 	char *errors = NULL;
 	json_t *body;
 
 	if (daemon_reload_policy(d, &errors) < 0) {
-		ops_reply_error(sink, req->tag_json, API_ERR_POLICY_INVALID, "%s", errors ? errors : "policy has errors");
+		ops_reply_error(sink, req->tag_json, API_ERR_POLICY_INVALID, "%s",
+				errors ? errors : "policy has errors");
 		free(errors);
 		return;
 	}
@@ -421,12 +427,13 @@ static void op_policy_reload(struct daemon *d, const struct caller *c, const str
 	json_object_set_new(body, "policy", json_string(policy_path(d->policy)));
 	json_object_set_new(body, "plans", json_integer((json_int_t)policy_count(d->policy, POLICY_PLANS)));
 	json_object_set_new(body, "users", json_integer((json_int_t)policy_count(d->policy, POLICY_USERS)));
-	json_object_set_new(body, "profiles", json_integer((json_int_t)policy_count(d->policy, POLICY_PROFILES)));
+	json_object_set_new(body, "profiles",
+			    json_integer((json_int_t)policy_count(d->policy, POLICY_PROFILES)));
 	ops_reply_ok_json(sink, req->tag_json, body);
 }
 
 static void op_ping(struct daemon *d, const struct caller *c, const struct api_request *req,
-                    struct reply_sink *sink)
+		    struct reply_sink *sink)
 {
 	json_t *body = json_object();
 
@@ -440,12 +447,18 @@ typedef void ops_handler(struct daemon *d, const struct caller *c, const struct 
 
 /* One handler per op of api_ops.c's table, in its order. */
 static ops_handler *const handlers[] = {
-	[API_OP_PING] = op_ping,          [API_OP_VERSION] = op_ping,
-	[API_OP_SUBMIT] = op_submit,      [API_OP_STATUS] = op_status,
-	[API_OP_LIST] = op_list,          [API_OP_QUEUE] = op_queue,
-	[API_OP_CANCEL] = op_cancel,      [API_OP_WAIT] = op_wait,
-	[API_OP_LOGS] = op_wait_logs,     [API_OP_USAGE] = op_usage,
-	[API_OP_POLICY_RELOAD] = op_policy_reload, [API_OP_USAGE_ADJUST] = op_usage_adjust,
+	[API_OP_PING] = op_ping,
+	[API_OP_VERSION] = op_ping,
+	[API_OP_SUBMIT] = op_submit,
+	[API_OP_STATUS] = op_status,
+	[API_OP_LIST] = op_list,
+	[API_OP_QUEUE] = op_queue,
+	[API_OP_CANCEL] = op_cancel,
+	[API_OP_WAIT] = op_wait,
+	[API_OP_LOGS] = op_wait_logs,
+	[API_OP_USAGE] = op_usage,
+	[API_OP_POLICY_RELOAD] = op_policy_reload,
+	[API_OP_USAGE_ADJUST] = op_usage_adjust,
 };
 _Static_assert(ELEMENTSOF(handlers) == API_OP_COUNT, "one handler per op of api_ops.c");
 
@@ -467,13 +480,11 @@ void ops_handle(struct daemon *d, const struct caller *c, const struct api_reque
 		return;
 	}
 	if (!op || !handlers[req->op]) {
-		ops_reply_error(sink, req->tag_json, API_ERR_UNKNOWN_OP, "op %d is not served",
-				(int)req->op);
+		ops_reply_error(sink, req->tag_json, API_ERR_UNKNOWN_OP, "op %d is not served", (int)req->op);
 		return;
 	}
 	if (op->access == API_ACCESS_OPERATOR && !c->operator_) {
-		ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN, "only operators may %s",
-				op->summary);
+		ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN, "only operators may %s", op->summary);
 		return;
 	}
 	handlers[req->op](d, c, req, sink);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/queue.c — corrald's users and queue in memory (a mirror
  * of the store's queued rows, without argv/env), and dispatch: translate
@@ -16,7 +17,7 @@
 #include "supervisor/sched/admission.h"
 #include "supervisor/sched/sched.h"
 
-#define MIN_CPU_TO_START_US ADMISSION_MIN_CPU_US   /* a budget-cut task must still get 1 s */
+#define MIN_CPU_TO_START_US ADMISSION_MIN_CPU_US /* a budget-cut task must still get 1 s */
 
 static size_t hash_name(const char *s)
 {
@@ -280,7 +281,8 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 				struct sched_task *st = &v->tasks[v->n_tasks];
 
 				if (for_dispatch && t->not_before_mono_us > mono) {
-					if (!d->next_retry_mono_us || t->not_before_mono_us < d->next_retry_mono_us)
+					if (!d->next_retry_mono_us ||
+					    t->not_before_mono_us < d->next_retry_mono_us)
 						d->next_retry_mono_us = t->not_before_mono_us;
 					continue;
 				}
@@ -290,8 +292,10 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 				st->submit_seq = t->seq;
 				st->cpu_request = t->cpu_request_us;
 				st->memory_bytes = t->memory_bytes ? t->memory_bytes : lim->memory_bytes;
-				st->wall_limit = t->wall_limit_us ? t->wall_limit_us : lim->max_task_seconds * 1000000u;
-				st->wall_cpu_bound = admission_wall_cpu_bound(st->wall_limit, d->cfg->kill_grace_ms * 1000u,
+				st->wall_limit = t->wall_limit_us ? t->wall_limit_us
+								  : lim->max_task_seconds * 1000000u;
+				st->wall_cpu_bound = admission_wall_cpu_bound(st->wall_limit,
+									      d->cfg->kill_grace_ms * 1000u,
 									      lim->cpu_millis);
 				v->task_of[v->n_tasks++] = t;
 			}
@@ -314,7 +318,8 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 
 void queue_dispatch(struct daemon *d)
 {
-	uint32_t free_slots = d->cfg->max_running > d->running_count ? d->cfg->max_running - d->running_count : 0;
+	uint32_t free_slots = d->cfg->max_running > d->running_count ? d->cfg->max_running - d->running_count
+								     : 0;
 	struct sched_output out;
 	struct view v;
 	int r;
@@ -322,7 +327,7 @@ void queue_dispatch(struct daemon *d)
 	if (!free_slots || !d->queued_total)
 		return;
 	if (daemon_mono_us() < d->dispatch_paused_until_mono_us) {
-		d->dispatch_needed = true;  /* again when the pause is over */
+		d->dispatch_needed = true; /* again when the pause is over */
 		return;
 	}
 	if (free_slots > DISPATCH_MAX_STARTS) {
@@ -358,7 +363,8 @@ void queue_dispatch(struct daemon *d)
 		const struct sched_task *st = &v.tasks[s->task];
 		uint64_t wanted = st->cpu_request ? st->cpu_request : v.users[s->user].max_cpu;
 		/* cut below what it asked for and could burn: by the budget */
-		bool capped = s->cpu_limit < wanted && (!st->wall_cpu_bound || s->cpu_limit < st->wall_cpu_bound);
+		bool capped = s->cpu_limit < wanted &&
+			(!st->wall_cpu_bound || s->cpu_limit < st->wall_cpu_bound);
 		struct dtask *prev = NULL;
 
 		for (struct dtask *p = u->queue_head; p && p != t; p = p->next)
@@ -392,7 +398,8 @@ static int by_position(const void *a, const void *b)
 int queue_describe(struct daemon *d, const char *user, int64_t only_id, struct queue_entry **entries,
 		   size_t *n)
 {
-	uint32_t free_slots = d->cfg->max_running > d->running_count ? d->cfg->max_running - d->running_count : 0;
+	uint32_t free_slots = d->cfg->max_running > d->running_count ? d->cfg->max_running - d->running_count
+								     : 0;
 	struct sched_output so;
 	struct view v;
 	uint32_t *positions = NULL;
@@ -500,7 +507,8 @@ static void sweep_stdin_files(struct daemon *d, const struct store_task_list *qu
 		if (strncmp(name, "stdin-", 6) != 0 || bsearch(&name, keep, n, sizeof(*keep), compare_names))
 			continue;
 		if (unlinkat(dirfd(dir), name, 0) == 0)
-			log_notice("removed %s/%s: stdin of a submit that was never acknowledged", d->tasks_dir, name);
+			log_notice("removed %s/%s: stdin of a submit that was never acknowledged",
+				   d->tasks_dir, name);
 	}
 	if (dir)
 		closedir(dir);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/recover.c — after a restart: every task the store says
  * is running is adopted (its jail outlived the previous corrald), settled
@@ -34,16 +35,19 @@ static void settle_from_status_file(struct daemon *d, const struct store_task *s
 	r = jail_read_status_file(path, &res);
 	res.cpu_usage_us = (uint64_t)st->cpu_charged_us;
 	if (r < 0) {
-		struct retry_case rc = { .command_started = res.command_started, .host_fault = true,
+		struct retry_case rc = { .command_started = res.command_started,
+					 .host_fault = true,
 					 .attempts = (uint32_t)st->attempts,
 					 .cancel_requested = st->cancel_requested };
 
 		res.exit_code = -1;
 		if (res.command_started)
-			snprintf(msg, sizeof(msg), "Supervisor lost: the jail ended while corrald was down and left "
+			snprintf(msg, sizeof(msg),
+				 "Supervisor lost: the jail ended while corrald was down and left "
 				 "no status");
 		else
-			snprintf(msg, sizeof(msg), "Supervisor lost: the jail died in its setup while corrald was "
+			snprintf(msg, sizeof(msg),
+				 "Supervisor lost: the jail died in its setup while corrald was "
 				 "down, before its command started");
 		if (task_end_try_requeue(d, st->id, st->user, NULL, &rc, msg, (uint64_t)st->cpu_charged_us))
 			return;
@@ -53,7 +57,8 @@ static void settle_from_status_file(struct daemon *d, const struct store_task *s
 		snprintf(msg, sizeof(msg), "Exited with code %d (while corrald was down)", res.exit_code);
 	} else if (res.status == JAIL_OUTPUT_LIMIT) {
 		reason = STORE_REASON_OUTPUT_LIMIT;
-		snprintf(msg, sizeof(msg), "Output limit: the task wrote more than its output limit (while corrald was down)");
+		snprintf(msg, sizeof(msg),
+			 "Output limit: the task wrote more than its output limit (while corrald was down)");
 	} else {
 		reason = STORE_REASON_SIGNAL;
 		snprintf(msg, sizeof(msg), "Killed by signal %d (while corrald was down)", res.signal);
@@ -73,7 +78,8 @@ static void lose_jail(struct daemon *d, const struct store_task *st, struct jail
 {
 	struct jail_result res;
 	struct jail_error err;
-	struct retry_case rc = { .host_fault = true, .attempts = (uint32_t)st->attempts,
+	struct retry_case rc = { .host_fault = true,
+				 .attempts = (uint32_t)st->attempts,
 				 .cancel_requested = st->cancel_requested };
 	char msg[600];
 
@@ -114,7 +120,8 @@ static void adopt(struct daemon *d, const struct store_task *st, struct jail *ja
 		log_task(LOG_LEVEL_ERR, st->id, "cannot adopt (host uid %lld outside uid_range); killing it",
 			 (long long)st->host_uid);
 		free(t);
-		lose_jail(d, st, jail, true, "Supervisor lost: the restarted corrald could not adopt the jail");
+		lose_jail(d, st, jail, true,
+			  "Supervisor lost: the restarted corrald could not adopt the jail");
 		return;
 	}
 	t->ep_kind = EP_TASK;
@@ -130,12 +137,16 @@ static void adopt(struct daemon *d, const struct store_task *st, struct jail *ja
 	t->stdin_path = st->stdin_path ? strdup(st->stdin_path) : NULL;
 	t->cpu_limit_us = st->cpu_reserved_us > 0 ? (uint64_t)st->cpu_reserved_us : LIMIT_NONE;
 	if (queue_limits(d, u, &lim) == 0) {
-		t->budget_capped = lim.max_cpu_seconds == 0 || t->cpu_limit_us < lim.max_cpu_seconds * 1000000u;
-		t->memory_reserved = st->memory_limit_bytes > 0 ? (uint64_t)st->memory_limit_bytes : lim.memory_bytes;
+		t->budget_capped = lim.max_cpu_seconds == 0 ||
+			t->cpu_limit_us < lim.max_cpu_seconds * 1000000u;
+		t->memory_reserved = st->memory_limit_bytes > 0 ? (uint64_t)st->memory_limit_bytes
+								: lim.memory_bytes;
 	}
 	if (st->deadline_us > 0) {
 		t->wall_limit_effective_us = (uint64_t)(st->deadline_us - st->started_at_us);
-		t->deadline_mono_us = (uint64_t)st->deadline_us > now ? mono + ((uint64_t)st->deadline_us - now) : mono;
+		t->deadline_mono_us = (uint64_t)st->deadline_us > now
+			? mono + ((uint64_t)st->deadline_us - now)
+			: mono;
 	}
 	t->pidfd = jail_pidfd(jail);
 	t->next_check_mono_us = mono;
@@ -211,8 +222,9 @@ void recover_running(struct daemon *d)
 			}
 		}
 		if (kill_them) {
-			lose_jail(d, st, jail, true,
-				  "Supervisor lost: corrald restarted and killed the running jail (on_restart = kill)");
+			lose_jail(
+				d, st, jail, true,
+				"Supervisor lost: corrald restarted and killed the running jail (on_restart = kill)");
 			continue;
 		}
 		adopt(d, st, jail);

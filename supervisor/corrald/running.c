@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/running.c — the running set: the one place a task
  * enters it (a start, an adoption after a restart) and leaves it, with its
@@ -51,7 +52,7 @@ void running_leave(struct daemon *d, struct dtask *t)
 	u->running--;
 	if (t->cpu_limit_us != LIMIT_NONE)
 		u->reserved_us -= t->cpu_limit_us;
-	u->month[0] = '\0';  /* re-read the month's usage: the end charged the rest */
+	u->month[0] = '\0'; /* re-read the month's usage: the end charged the rest */
 	d->running_count--;
 	d->memory_reserved -= t->memory_reserved;
 	for (struct dtask **pp = &d->running; *pp; pp = &(*pp)->next) {

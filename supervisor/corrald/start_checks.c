@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/start_checks.c — what corrald refuses to start with
  * (sshd's StrictModes habit): a uid range for jails that real users or
@@ -20,8 +21,8 @@
  * hidepid, useradd's future ranges) are `corral doctor`'s to report. */
 static bool stops_corrald(const struct doctor_finding *f)
 {
-	static const char *const fatal[] = { "uid_range", "uid_range.subuid", "uid_range.subgid",
-					     "uid_range.passwd", "uid_range.group", "state_dir",
+	static const char *const fatal[] = { "uid_range",        "uid_range.subuid", "uid_range.subgid",
+					     "uid_range.passwd", "uid_range.group",  "state_dir",
 					     "socket_dir" };
 
 	if (f->verdict != DOCTOR_FAIL)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/task_end.c — the end of a running task: its result and
  * state, reason and message; recorded in the loop's store batch with the
@@ -44,7 +45,8 @@ static bool record_end(struct daemon *d, int64_t id, struct store_result *sr, bo
 		log_task(LOG_LEVEL_WARNING, id, "end already recorded (%s)", err.message);
 		return true;
 	}
-	log_task(LOG_LEVEL_ERR, id, "record its end (%s): %s; will retry", task_state_reason_name(sr->reason), err.message);
+	log_task(LOG_LEVEL_ERR, id, "record its end (%s): %s; will retry", task_state_reason_name(sr->reason),
+		 err.message);
 	return false;
 }
 
@@ -126,20 +128,21 @@ void task_end_batch_done(struct daemon *d, bool committed)
 		d->ended = e->next;
 		jail_free(e->jail);
 		if (committed) {
-			log_task(LOG_LEVEL_INFO, e->record->id, "%s: %s", task_state_name(e->record->sr.state),
+			log_task(LOG_LEVEL_INFO, e->record->id, "%s: %s",
+				 task_state_name(e->record->sr.state),
 				 e->record->message ? e->record->message : "");
 			op_wait_wake(d, e->record->id, true);
 			free_record(e->record);
 		} else {
-			e->record->next = d->unfinished;  /* retried at every poll */
+			e->record->next = d->unfinished; /* retried at every poll */
 			d->unfinished = e->record;
 		}
 		free(e);
 	}
 }
 
-bool task_end_record(struct daemon *d, int64_t id, enum store_task_state state,
-			 enum store_task_reason reason, const char *message, const struct jail_result *res)
+bool task_end_record(struct daemon *d, int64_t id, enum store_task_state state, enum store_task_reason reason,
+		     const char *message, const struct jail_result *res)
 {
 	struct unfinished *u = end_record(d, id, state, reason, message, res);
 
@@ -149,7 +152,7 @@ bool task_end_record(struct daemon *d, int64_t id, enum store_task_state state,
 		free_record(u);
 		return true;
 	}
-	u->next = d->unfinished;  /* retried at every poll */
+	u->next = d->unfinished; /* retried at every poll */
 	d->unfinished = u;
 	return false;
 }
@@ -169,12 +172,12 @@ bool task_end_try_requeue(struct daemon *d, int64_t id, const char *user, struct
 	struct policy_limits lim;
 	struct store_requeue rq;
 	struct error err;
-	struct duser *u = queue_user(d, user);  /* after a restart: not loaded yet */
+	struct duser *u = queue_user(d, user); /* after a restart: not loaded yet */
 	uint64_t now = daemon_now_us(d), backoff;
 	char month[8], why[600];
 
 	if (!u || queue_limits(d, u, &lim) < 0)
-		return false;  /* left the policy: nothing would start it */
+		return false; /* left the policy: nothing would start it */
 	rc->max_attempts = lim.max_attempts;
 	rc->retry_lost = lim.retry_lost;
 	if (!retry_should_requeue(rc))
@@ -182,7 +185,8 @@ bool task_end_try_requeue(struct daemon *d, int64_t id, const char *user, struct
 	backoff = retry_backoff_us(rc->attempts);
 	daemon_month(d, now, month);
 	snprintf(why, sizeof(why), "attempt %u of %u %s: %s", rc->attempts, rc->max_attempts,
-		 rc->command_started ? "lost (retry_lost = yes)" : "ended before its command started", reason);
+		 rc->command_started ? "lost (retry_lost = yes)" : "ended before its command started",
+		 reason);
 	memset(&rq, 0, sizeof(rq));
 	rq.reason = why;
 	rq.at_us = (int64_t)now;
@@ -194,7 +198,7 @@ bool task_end_try_requeue(struct daemon *d, int64_t id, const char *user, struct
 		return false;
 	}
 	log_task(LOG_LEVEL_NOTICE, id, "requeued (%s), again in %.1f s", why, backoff / 1e6);
-	u->month[0] = '\0';  /* the requeue may have charged the attempt's rest */
+	u->month[0] = '\0'; /* the requeue may have charged the attempt's rest */
 	if (t) {
 		if (t->jail)
 			jail_free(t->jail);
@@ -206,7 +210,7 @@ bool task_end_try_requeue(struct daemon *d, int64_t id, const char *user, struct
 		t->deadline_mono_us = t->kill_at_mono_us = 0;
 		free(t->cancelled_by);
 		t->cancelled_by = NULL;
-		free(t->stdin_path);  /* the file stays: the next attempt reads it */
+		free(t->stdin_path); /* the file stays: the next attempt reads it */
 		t->stdin_path = NULL;
 		t->cpu_prior_us = cpu_total_us;
 		t->not_before_mono_us = daemon_mono_us() + backoff;
@@ -235,8 +239,10 @@ static void describe_end(struct daemon *d, const struct dtask *t, const struct j
 	case END_BUDGET:
 		daemon_month(d, daemon_now_us(d), month);
 		*reason = STORE_REASON_BUDGET;
-		snprintf(msg, size, "Budget: this task used up its share of %s's monthly CPU budget for %s "
-			 "(%.1f s of %.1f s)", t->user->name, month, res->cpu_usage_us / 1e6, t->cpu_limit_us / 1e6);
+		snprintf(msg, size,
+			 "Budget: this task used up its share of %s's monthly CPU budget for %s "
+			 "(%.1f s of %.1f s)",
+			 t->user->name, month, res->cpu_usage_us / 1e6, t->cpu_limit_us / 1e6);
 		return;
 	case END_CANCEL:
 		*state = STORE_CANCELLED;
@@ -314,16 +320,19 @@ void task_end(struct daemon *d, struct dtask *t)
 		 * its end is lost */
 		snprintf(path, sizeof(path), "%s/status", task_start_dir(d, t->id, dir, sizeof(dir)));
 		if (jail_read_status_file(path, &file) < 0) {
-			struct retry_case rc = { .command_started = file.command_started, .host_fault = true,
+			struct retry_case rc = { .command_started = file.command_started,
+						 .host_fault = true,
 						 .attempts = t->attempts };
 
 			state = STORE_FAILED;
 			reason = STORE_REASON_SUPERVISOR_LOST;
 			if (file.command_started)
-				snprintf(msg, sizeof(msg), "Supervisor lost: the adopted jail ended without a status "
+				snprintf(msg, sizeof(msg),
+					 "Supervisor lost: the adopted jail ended without a status "
 					 "after its command started");
 			else
-				snprintf(msg, sizeof(msg), "Supervisor lost: the adopted jail died in its setup with the "
+				snprintf(msg, sizeof(msg),
+					 "Supervisor lost: the adopted jail died in its setup with the "
 					 "previous corrald, before its command started");
 			running_leave(d, t);
 			if (task_end_try_requeue(d, t->id, t->user->name, t, &rc, msg, res.cpu_usage_us))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/task_start.c — corrald's running tasks: start a jail for a
  * task the scheduler picked (a host uid from the pool, the profile and the
@@ -23,9 +24,6 @@
 #include "supervisor/jailspec/jailspec.h"
 #include "supervisor/sched/retry.h"
 
-
-
-
 const char *task_start_dir(struct daemon *d, int64_t id, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/%lld", d->tasks_dir, (long long)id);
@@ -50,18 +48,20 @@ static char **json_strings(const char *text, bool object, json_t **keep)
 		const char *key;
 		json_t *value;
 
-		json_object_foreach(doc, key, value) {
-			size_t len = strlen(key) + strlen(json_string_value(value) ? json_string_value(value) : "") + 2;
+		json_object_foreach (doc, key, value) {
+			size_t len = strlen(key) +
+				strlen(json_string_value(value) ? json_string_value(value) : "") + 2;
 
 			out[i] = malloc(len);
 			if (out[i])
-				snprintf(out[i], len, "%s=%s", key, json_string_value(value) ? json_string_value(value) : "");
+				snprintf(out[i], len, "%s=%s", key,
+					 json_string_value(value) ? json_string_value(value) : "");
 			i++;
 		}
 	} else {
 		json_t *value;
 
-		json_array_foreach(doc, n, value)
+		json_array_foreach (doc, n, value)
 			out[i++] = strdup(json_string_value(value) ? json_string_value(value) : "");
 	}
 	return out;
@@ -93,7 +93,8 @@ static int build_spec(struct daemon *d, struct dtask *t, const struct store_task
 	int r;
 
 	if (queue_limits(d, t->user, &lim) < 0)
-		return jail_error_set(err, ENOENT, "policy", "user %s is no longer in the policy", t->user->name);
+		return jail_error_set(err, ENOENT, "policy", "user %s is no longer in the policy",
+				      t->user->name);
 	task_start_dir(d, t->id, dir, sizeof(dir));
 	if (mkdir(dir, 0711) < 0 && errno != EEXIST)
 		return jail_error_set(err, errno, "task dir", "create %s", dir);
@@ -156,7 +157,7 @@ struct filter_cache {
 };
 
 int task_start_filter(struct daemon *d, const char *profile, const struct jailspec *ps,
-		       const struct jail_filter **out, struct jail_error *err)
+		      const struct jail_filter **out, struct jail_error *err)
 {
 	struct filter_cache *c;
 	int r;
@@ -301,11 +302,13 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 		r = jail_spawn_start(&p.ps.spec, &t->jail, &err);
 	if (r < 0) {
 		struct retry_case rc = { .host_fault = retry_spawn_failure_is_host(err.step, err.err),
-					 .attempts = t->attempts, .cancel_requested = p.st.cancel_requested };
+					 .attempts = t->attempts,
+					 .cancel_requested = p.st.cancel_requested };
 		char msg[512];
 
 		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
-		log_task(LOG_LEVEL_WARNING, t->id, "%s (%s's fault)", msg, rc.host_fault ? "the host" : "the task");
+		log_task(LOG_LEVEL_WARNING, t->id, "%s (%s's fault)", msg,
+			 rc.host_fault ? "the host" : "the task");
 		slot_hold_release(&hold);
 		hold.held = false;
 		t->user->month[0] = '\0';
@@ -328,7 +331,7 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 	t->pidfd = -1;
 	daemon_epoll_add(d, jail_spawn_fd(t->jail), EPOLLIN, t);
 	running_enter(d, t);
-	hold.held = false;  /* the running set owns the slot now */
+	hold.held = false; /* the running set owns the slot now */
 	t->next_check_mono_us = mono + CPU_CHECK_MIN_US;
 	log_task(LOG_LEVEL_INFO, t->id, "started for %s (host uid %u, cpu limit %s)", t->user->name,
 		 d->cfg->uid_first + hold.slot, t->cpu_limit_us == LIMIT_NONE ? "none" : "set");
@@ -356,7 +359,8 @@ void task_start_reported(struct daemon *d, struct dtask *t)
 					 .attempts = t->attempts };
 
 		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
-		log_task(LOG_LEVEL_WARNING, t->id, "%s (%s's fault)", msg, rc.host_fault ? "the host" : "the task");
+		log_task(LOG_LEVEL_WARNING, t->id, "%s (%s's fault)", msg,
+			 rc.host_fault ? "the host" : "the task");
 		running_leave(d, t);
 		jail_free(t->jail);
 		t->jail = NULL;
@@ -378,4 +382,3 @@ void task_start_reported(struct daemon *d, struct dtask *t)
 	if (t->why != END_NONE)
 		jail_kill(t->jail, t->why == END_TIMEOUT ? JAIL_TIMEOUT : JAIL_KILLED);
 }
-

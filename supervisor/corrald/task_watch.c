@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/task_watch.c — corrald's running tasks once started:
  * the pidfd event (start report, then the end), CPU polling from the cgroup
@@ -13,7 +14,6 @@
 
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/common/log.h"
-
 
 void task_watch_pidfd_ready(struct daemon *d, struct dtask *t)
 {
@@ -33,7 +33,8 @@ static void charge(struct daemon *d, struct dtask *t, uint64_t usage_us)
 	if (usage_us <= t->charged_us)
 		return;
 	daemon_month(d, now, month);
-	if (store_charge(d->store, t->id, (int64_t)t->charged_us, (int64_t)usage_us, month, (int64_t)now, &err) < 0) {
+	if (store_charge(d->store, t->id, (int64_t)t->charged_us, (int64_t)usage_us, month, (int64_t)now,
+			 &err) < 0) {
 		log_task(LOG_LEVEL_ERR, t->id, "charge CPU: %s", err.message);
 		return;
 	}
@@ -92,10 +93,11 @@ void task_watch_deadlines(struct daemon *d)
 			t->deadline_mono_us = 0;
 			if (t->why == END_NONE)
 				t->why = END_TIMEOUT;
-			log_task(LOG_LEVEL_INFO, t->id, "wall-clock limit reached; SIGTERM, then kill after %llu ms",
+			log_task(LOG_LEVEL_INFO, t->id,
+				 "wall-clock limit reached; SIGTERM, then kill after %llu ms",
 				 (unsigned long long)d->cfg->kill_grace_ms);
 			if (t->starting)
-				continue;  /* killed once its start is reported */
+				continue; /* killed once its start is reported */
 			if (d->cfg->kill_grace_ms == 0 || jail_signal(t->jail, SIGTERM) < 0)
 				jail_kill(t->jail, JAIL_TIMEOUT);
 			else

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/transport_unix.c — the Unix socket transport: accept,
  * learn the caller once per connection from SO_PEERCRED (never from the
@@ -23,8 +24,8 @@
 
 #define READ_CHUNK 65536
 #define MAX_CLIENTS 4096
-#define MAX_CLIENTS_PER_UID 64   /* one user cannot take every connection (operators: root too) */
-#define MAX_OUTPUT (16u << 20)   /* a client that does not read its answers is dropped */
+#define MAX_CLIENTS_PER_UID 64 /* one user cannot take every connection (operators: root too) */
+#define MAX_OUTPUT (16u << 20) /* a client that does not read its answers is dropped */
 /* Fairness (issue 16): each connection has at most REQUESTS_PER_TURN
  * requests handled per loop turn, round robin over the connections with
  * complete lines waiting; the rest stay buffered (and the socket unread).
@@ -39,21 +40,21 @@
 #define UID_OUTPUT_MAX (64u << 20)
 
 struct client {
-	int ep_kind;                 /* EP_CLIENT: first member */
+	int ep_kind; /* EP_CLIENT: first member */
 	struct client *next;
 	int fd;
 	struct caller caller;
-	struct reply_sink *sink;     /* replies to this connection (ctx: back to us) */
-	char *in;                    /* bytes read, not yet a full line */
+	struct reply_sink *sink; /* replies to this connection (ctx: back to us) */
+	char *in;                /* bytes read, not yet a full line */
 	size_t in_len, in_cap;
-	bool skipping;               /* discarding the rest of an oversized line */
+	bool skipping; /* discarding the rest of an oversized line */
 	char *out;
 	size_t out_len, out_off, out_cap;
 	bool dead;
-	bool eof;                    /* the peer shut its side: answer what is buffered, then close */
-	bool backlog;                /* complete lines wait in `in` for a later turn */
-	uint32_t ep_events;          /* what epoll watches now */
-	struct daemon *daemon;       /* for the sink's send */
+	bool eof;              /* the peer shut its side: answer what is buffered, then close */
+	bool backlog;          /* complete lines wait in `in` for a later turn */
+	uint32_t ep_events;    /* what epoll watches now */
+	struct daemon *daemon; /* for the sink's send */
 };
 
 static size_t n_clients;
@@ -65,10 +66,12 @@ static void identify(struct daemon *d, struct client *c)
 	int r = caller_identify(&c->caller, d->policy);
 
 	if (c->caller.unknown)
-		return;  /* no tenant: ops_handle answers forbidden */
+		return; /* no tenant: ops_handle answers forbidden */
 	if (r < 0)
-		log_warning_errno(r, "uid %u (pid %d): cannot read every group; group rules "
-				  "see only those read", (unsigned)c->caller.uid, (int)c->caller.pid);
+		log_warning_errno(r,
+				  "uid %u (pid %d): cannot read every group; group rules "
+				  "see only those read",
+				  (unsigned)c->caller.uid, (int)c->caller.pid);
 }
 
 static void sink_send(struct reply_sink *sink, char *line)
@@ -112,7 +115,7 @@ static size_t unsent_of_uid(const struct daemon *d, uid_t uid)
 static bool throttled(const struct daemon *d, const struct client *c)
 {
 	return c->out_len - c->out_off > CONN_OUTPUT_SOFT ||
-	       unsent_of_uid(d, c->caller.uid) > UID_OUTPUT_SOFT;
+		unsent_of_uid(d, c->caller.uid) > UID_OUTPUT_SOFT;
 }
 
 static void free_client(struct client *c);
@@ -142,7 +145,7 @@ static int add_client(struct daemon *d, int fd, const struct ucred *cred)
 	c->sink = sink;
 	n_clients++;
 	identify(d, c);
-	if (c->caller.unknown)  /* every request is answered forbidden (ops_handle) */
+	if (c->caller.unknown) /* every request is answered forbidden (ops_handle) */
 		log_notice("uid %u (pid %d) has no passwd entry: its requests are refused",
 			   (unsigned)c->caller.uid, (int)c->caller.pid);
 	c->ep_events = EPOLLIN | EPOLLRDHUP;
@@ -171,13 +174,13 @@ void transport_unix_accept(struct daemon *d)
 			return;
 		}
 		if (n_clients >= MAX_CLIENTS || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-			log_warning("refusing a connection: %s", n_clients >= MAX_CLIENTS ? "too many clients"
-				    : strerror(errno));
+			log_warning("refusing a connection: %s",
+				    n_clients >= MAX_CLIENTS ? "too many clients" : strerror(errno));
 			continue;
 		}
 		if (cred.uid != 0 && clients_of_uid(d, cred.uid) >= MAX_CLIENTS_PER_UID) {
 			static const char busy[] = "{\"ok\":false,\"error\":{\"code\":\"too_large\","
-				"\"message\":\"too many connections from this user\"}}\n";
+						   "\"message\":\"too many connections from this user\"}}\n";
 
 			if (write(fd, busy, sizeof(busy) - 1) < 0) {
 				/* it is being refused anyway */
@@ -259,8 +262,8 @@ static bool handle_line(struct daemon *d, struct client *c, const char *line, si
 		return false;
 	memset(&req, 0, sizeof(req));
 	if (api_request_parse(line, len, &req, &code, &err) < 0) {
-		ops_reply(c->sink, api_response_error(req.tag_json, code ? code : API_ERR_BAD_REQUEST,
-						      err.message));
+		ops_reply(c->sink,
+			  api_response_error(req.tag_json, code ? code : API_ERR_BAD_REQUEST, err.message));
 		api_request_free(&req);
 		return true;
 	}
@@ -298,8 +301,8 @@ static void handle_lines(struct daemon *d, struct client *c, unsigned max)
 	c->backlog = memchr(c->in, '\n', c->in_len) != NULL;
 	if (c->in_len > API_MAX_LINE && !c->backlog) {
 		if (!c->skipping)
-			ops_reply_error(c->sink, NULL, API_ERR_TOO_LARGE,
-					"request line longer than %u bytes", API_MAX_LINE);
+			ops_reply_error(c->sink, NULL, API_ERR_TOO_LARGE, "request line longer than %u bytes",
+					API_MAX_LINE);
 		c->skipping = true;
 		c->in_len = 0;
 	}
@@ -433,7 +436,7 @@ void transport_unix_flush_all(struct daemon *d)
 		/* read only when its lines are all handled: a backlog or a
 		 * throttled client leaves its bytes in the socket */
 		uint32_t want = (c->eof ? 0 : EPOLLRDHUP) | (c->out_off < c->out_len ? EPOLLOUT : 0) |
-				(c->backlog || c->eof ? 0 : EPOLLIN);
+			(c->backlog || c->eof ? 0 : EPOLLIN);
 		if (want != c->ep_events) {
 			struct epoll_event ev = { .events = want, .data.ptr = c };
 

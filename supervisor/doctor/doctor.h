@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/doctor/doctor.h — the one header callers of doctor/ include:
  * what a host lacks for corral, as a list of findings, each with a verdict,
@@ -20,9 +21,9 @@
 
 enum doctor_verdict {
 	DOCTOR_OK = 0,
-	DOCTOR_WARN,  /* corral runs, but something is weaker or slower than it should be */
-	DOCTOR_FAIL,  /* corral cannot run (or runs unsafely) until this is fixed */
-	DOCTOR_SKIP,  /* not checked (e.g. the jail probe without root) */
+	DOCTOR_WARN, /* corral runs, but something is weaker or slower than it should be */
+	DOCTOR_FAIL, /* corral cannot run (or runs unsafely) until this is fixed */
+	DOCTOR_SKIP, /* not checked (e.g. the jail probe without root) */
 };
 
 /* "ok", "warn", "fail", "skip" */
@@ -30,25 +31,23 @@ const char *doctor_report_verdict_name(enum doctor_verdict verdict);
 
 struct doctor_finding {
 	enum doctor_verdict verdict;
-	char *check;   /* stable id: "kernel", "cgroup.controller.memory", "uid_range", ... */
-	char *detail;  /* what was seen, one or more sentences */
-	char *fix;     /* what to do; "" when nothing is to be done */
+	char *check;  /* stable id: "kernel", "cgroup.controller.memory", "uid_range", ... */
+	char *detail; /* what was seen, one or more sentences */
+	char *fix;    /* what to do; "" when nothing is to be done */
 };
 
 struct doctor_report {
 	struct doctor_finding *items;
 	size_t count, capacity;
-	bool out_of_memory;  /* a finding could not be stored: the report is incomplete */
+	bool out_of_memory; /* a finding could not be stored: the report is incomplete */
 };
 
 /* Append a finding; fix may be NULL (nothing to do).  detail is a printf
  * format.  On allocation failure the report's out_of_memory is set. */
-void doctor_report_add(struct doctor_report *report, enum doctor_verdict verdict,
-		       const char *check, const char *fix, const char *detail_fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+void doctor_report_add(struct doctor_report *report, enum doctor_verdict verdict, const char *check,
+		       const char *fix, const char *detail_fmt, ...) __attribute__((format(printf, 5, 6)));
 /* The finding with that check id, or NULL. */
-const struct doctor_finding *doctor_report_find(const struct doctor_report *report,
-						const char *check);
+const struct doctor_finding *doctor_report_find(const struct doctor_report *report, const char *check);
 /* How many findings have the verdict. */
 size_t doctor_report_count(const struct doctor_report *report, enum doctor_verdict verdict);
 /* Free the findings; the struct may be reused. */
@@ -56,20 +55,20 @@ void doctor_report_free(struct doctor_report *report);
 
 /* The host being examined. */
 struct doctor_host {
-	const char *root;     /* every path is read below it; NULL or "/" = the real host */
-	uid_t trusted_uid;    /* who must own the state and socket directories (0 = root) */
-	int seccomp_prctl;    /* prctl(PR_GET_SECCOMP): >= 0 works, -errno, or
+	const char *root;  /* every path is read below it; NULL or "/" = the real host */
+	uid_t trusted_uid; /* who must own the state and socket directories (0 = root) */
+	int seccomp_prctl; /* prctl(PR_GET_SECCOMP): >= 0 works, -errno, or
 			       * DOCTOR_NOT_PROBED (the caller did not ask) */
 };
 #define DOCTOR_NOT_PROBED 1000
 
 /* The settings the checks measure against (the policy's [supervisor]). */
 struct doctor_config {
-	uint32_t uid_first, uid_last;  /* host uids for jails */
-	uint32_t max_running;          /* jails at once; each needs its own uid */
-	const char *state_dir;         /* absolute */
-	const char *socket;            /* absolute */
-	const char *cgroup_parent;     /* relative to corrald's cgroup, or absolute */
+	uint32_t uid_first, uid_last; /* host uids for jails */
+	uint32_t max_running;         /* jails at once; each needs its own uid */
+	const char *state_dir;        /* absolute */
+	const char *socket;           /* absolute */
+	const char *cgroup_parent;    /* relative to corrald's cgroup, or absolute */
 };
 
 /* ---- the checks (each appends one or more findings) ------------------- */

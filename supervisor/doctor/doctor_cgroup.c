@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/doctor/doctor_cgroup.c — the cgroup mode (pure v2, hybrid, v1
  * only) and, per controller the jails use, whether corrald's subtree can
@@ -25,15 +26,15 @@ static const char *const controller_names[C_COUNT] = { "memory", "pids", "cpu" }
 
 struct mount {
 	bool found;
-	char path[PATH_MAX];  /* mount point */
-	char root[PATH_MAX];  /* the cgroup shown at the mount's top */
+	char path[PATH_MAX]; /* mount point */
+	char root[PATH_MAX]; /* the cgroup shown at the mount's top */
 };
 
 struct layout {
 	struct mount unified;
 	struct mount v1[C_COUNT];
-	bool any_v1;          /* a v1 hierarchy with a controller (not only name=systemd) */
-	char v1_names[256];   /* "cpu, memory, pids" */
+	bool any_v1;        /* a v1 hierarchy with a controller (not only name=systemd) */
+	char v1_names[256]; /* "cpu, memory, pids" */
 };
 
 /* Copy a mountinfo field, undoing its octal escapes (\040 for a space). */
@@ -53,11 +54,10 @@ static void copy_field(char *dst, size_t size, const char *src, size_t len)
 	dst[o] = '\0';
 }
 
-static void record(struct mount *m, const char *root, size_t root_len, const char *path,
-		   size_t path_len)
+static void record(struct mount *m, const char *root, size_t root_len, const char *path, size_t path_len)
 {
 	if (m->found)
-		return;  /* the first mount wins, later ones are usually binds of it */
+		return; /* the first mount wins, later ones are usually binds of it */
 	copy_field(m->root, sizeof(m->root), root, root_len);
 	copy_field(m->path, sizeof(m->path), path, path_len);
 	m->found = true;
@@ -68,8 +68,7 @@ static void parse_mountinfo_line(char *line, struct layout *l)
 	char *f[64];
 	size_t n = 0, dash = 0;
 
-	for (char *save = NULL, *t = strtok_r(line, " ", &save); t && n < 64;
-	     t = strtok_r(NULL, " ", &save))
+	for (char *save = NULL, *t = strtok_r(line, " ", &save); t && n < 64; t = strtok_r(NULL, " ", &save))
 		f[n++] = t;
 	for (size_t i = 6; i < n; i++)
 		if (strcmp(f[i], "-") == 0) {
@@ -88,8 +87,7 @@ static void parse_mountinfo_line(char *line, struct layout *l)
 	 * (name=systemd, as systemd's hybrid mode mounts) does not */
 	if (!strstr(f[dash + 3], "name="))
 		l->any_v1 = true;
-	for (char *save = NULL, *o = strtok_r(f[dash + 3], ",", &save); o;
-	     o = strtok_r(NULL, ",", &save))
+	for (char *save = NULL, *o = strtok_r(f[dash + 3], ",", &save); o; o = strtok_r(NULL, ",", &save))
 		for (int c = 0; c < C_COUNT; c++)
 			if (strcmp(o, controller_names[c]) == 0)
 				record(&l->v1[c], f[3], strlen(f[3]), f[4], strlen(f[4]));
@@ -106,9 +104,8 @@ static void parse_mountinfo(char *text, struct layout *l)
 	}
 	for (int c = 0; c < C_COUNT; c++)
 		if (l->v1[c].found)
-			snprintf(l->v1_names + strlen(l->v1_names),
-				 sizeof(l->v1_names) - strlen(l->v1_names), "%s%s",
-				 *l->v1_names ? ", " : "", controller_names[c]);
+			snprintf(l->v1_names + strlen(l->v1_names), sizeof(l->v1_names) - strlen(l->v1_names),
+				 "%s%s", *l->v1_names ? ", " : "", controller_names[c]);
 }
 
 /* The unified-tree path ("0::/a/b") in /proc/PID/cgroup text, into out. */
@@ -160,8 +157,8 @@ static long find_corrald(const struct doctor_host *host)
 
 /* Host path (below the host's root) of cgroup path cg in the unified
  * mount.  false when cg lies outside what the mount shows. */
-static bool cgroup_dir(const struct doctor_host *host, const struct mount *m, const char *cg,
-		       char *out, size_t size)
+static bool cgroup_dir(const struct doctor_host *host, const struct mount *m, const char *cg, char *out,
+		       size_t size)
 {
 	size_t root_len = strcmp(m->root, "/") == 0 ? 0 : strlen(m->root);
 	char path[PATH_MAX];
@@ -219,9 +216,9 @@ static size_t procs_of(const char *dir, long skip, char *list, size_t size)
 /* corrald's cgroup: where the jails' parent lives when cgroup_parent is
  * relative. */
 struct base {
-	char cg[PATH_MAX];  /* in the unified tree, e.g. "/system.slice/corrald.service" */
-	long corrald_pid;   /* 0 when corrald is not running */
-	bool systemd_unit;  /* not running; assumed a systemd service with Delegate=yes */
+	char cg[PATH_MAX]; /* in the unified tree, e.g. "/system.slice/corrald.service" */
+	long corrald_pid;  /* 0 when corrald is not running */
+	bool systemd_unit; /* not running; assumed a systemd service with Delegate=yes */
 	char how[PATH_MAX + 128];
 };
 
@@ -278,8 +275,7 @@ static void parent_of(char *cg)
 /* Pure v2 (or a hybrid host's unified tree): can corrald's subtree use
  * controller c?  One finding. */
 static void check_unified_controller(const struct doctor_host *host, const struct layout *l,
-				     const struct base *b, int c, bool required,
-				     struct doctor_report *report)
+				     const struct base *b, int c, bool required, struct doctor_report *report)
 {
 	const char *name = controller_names[c];
 	enum doctor_verdict bad = required ? DOCTOR_FAIL : DOCTOR_WARN;
@@ -291,12 +287,13 @@ static void check_unified_controller(const struct doctor_host *host, const struc
 	snprintf(check, sizeof(check), "cgroup.controller.%s", name);
 	if (!cgroup_dir(host, &l->unified, l->unified.root, top, sizeof(top)) ||
 	    !file_lists(top, "cgroup.controllers", name)) {
-		doctor_report_add(report, bad, check,
-				  c == C_MEMORY ? "remove cgroup_disable=memory from the kernel "
-						  "command line (some boards need cgroup_enable=memory)"
-						: "use a kernel with this controller",
-				  "the kernel offers no %s controller in the cgroup2 tree (%s/cgroup.controllers): %s",
-				  name, l->unified.path, impact);
+		doctor_report_add(
+			report, bad, check,
+			c == C_MEMORY ? "remove cgroup_disable=memory from the kernel "
+					"command line (some boards need cgroup_enable=memory)"
+				      : "use a kernel with this controller",
+			"the kernel offers no %s controller in the cgroup2 tree (%s/cgroup.controllers): %s",
+			name, l->unified.path, impact);
 		return;
 	}
 	if (b->systemd_unit) {
@@ -309,8 +306,8 @@ static void check_unified_controller(const struct doctor_host *host, const struc
 	}
 	if (!cgroup_dir(host, &l->unified, b->cg, dir, sizeof(dir))) {
 		doctor_report_add(report, DOCTOR_WARN, check, NULL,
-				  "corrald's cgroup %s lies outside the cgroup2 mount %s: cannot tell",
-				  b->cg, l->unified.path);
+				  "corrald's cgroup %s lies outside the cgroup2 mount %s: cannot tell", b->cg,
+				  l->unified.path);
 		return;
 	}
 	if (!file_lists(dir, "cgroup.controllers", name)) {
@@ -326,13 +323,16 @@ static void check_unified_controller(const struct doctor_host *host, const struc
 		bool unit = strstr(b->cg, ".service") != NULL;
 		char fix[3 * PATH_MAX];
 		if (unit)
-			snprintf(fix, sizeof(fix), "set Delegate=yes in corrald's unit "
+			snprintf(fix, sizeof(fix),
+				 "set Delegate=yes in corrald's unit "
 				 "(contrib/systemd/corrald.service has it) and restart it");
 		else
-			snprintf(fix, sizeof(fix), "%secho +%s > %s%s/cgroup.subtree_control, or run "
+			snprintf(fix, sizeof(fix),
+				 "%secho +%s > %s%s/cgroup.subtree_control, or run "
 				 "corrald as the systemd service (Delegate=yes)",
 				 n && strcmp(up, "/") ? "move the processes of the parent into a leaf "
-							"cgroup, then " : "",
+							"cgroup, then "
+						      : "",
 				 name, l->unified.path, strcmp(up, "/") ? up : "");
 		doctor_report_add(report, bad, check, fix,
 				  "%s is not delegated to corrald's cgroup %s: the parent %s does not "
@@ -340,14 +340,16 @@ static void check_unified_controller(const struct doctor_host *host, const struc
 				  name, b->cg, up,
 				  n && strcmp(up, "/") ? " and has processes of its own (" : "",
 				  n && strcmp(up, "/") ? procs : "",
-				  n && strcmp(up, "/") ? "), so the no-internal-process rule forbids enabling it there" : "",
+				  n && strcmp(up, "/")
+					  ? "), so the no-internal-process rule forbids enabling it there"
+					  : "",
 				  impact);
 		return;
 	}
 	if (file_lists(dir, "cgroup.subtree_control", name)) {
 		doctor_report_add(report, DOCTOR_OK, check, NULL,
-				  "%s is enabled in %s/cgroup.subtree_control: corrald's jails get it",
-				  name, b->cg);
+				  "%s is enabled in %s/cgroup.subtree_control: corrald's jails get it", name,
+				  b->cg);
 		return;
 	}
 	if (strcmp(b->cg, "/") != 0 && procs_of(dir, b->corrald_pid, procs, sizeof(procs)) > 0) {
@@ -393,9 +395,10 @@ void doctor_cgroup_check(const struct doctor_host *host, const struct doctor_con
 				  "boot with systemd.unified_cgroup_hierarchy=1 (pure cgroup v2, the "
 				  "default of current distributions), or at least mount the unified "
 				  "tree: mount -t cgroup2 none /sys/fs/cgroup/unified",
-				  l->any_v1 ? "cgroup v1 only (%s): no cgroup2 tree is mounted, and corral "
-					      "needs it for cgroup.kill, CLONE_INTO_CGROUP and cpu.stat"
-					    : "no cgroup hierarchy is mounted%s: corral needs the cgroup2 tree",
+				  l->any_v1
+					  ? "cgroup v1 only (%s): no cgroup2 tree is mounted, and corral "
+					    "needs it for cgroup.kill, CLONE_INTO_CGROUP and cpu.stat"
+					  : "no cgroup hierarchy is mounted%s: corral needs the cgroup2 tree",
 				  l->v1_names);
 		goto out;
 	}
@@ -405,8 +408,8 @@ void doctor_cgroup_check(const struct doctor_host *host, const struct doctor_con
 				  "the cgroup2 tree at %s their membership, cgroup.kill and cpu.stat",
 				  *l->v1_names ? l->v1_names : "none corral uses", l->unified.path);
 	else
-		doctor_report_add(report, DOCTOR_OK, "cgroup.mode", NULL,
-				  "pure cgroup v2 (cgroup2 at %s)", l->unified.path);
+		doctor_report_add(report, DOCTOR_OK, "cgroup.mode", NULL, "pure cgroup v2 (cgroup2 at %s)",
+				  l->unified.path);
 
 	find_base(host, b);
 	if (config->cgroup_parent && config->cgroup_parent[0] == '/')
@@ -429,9 +432,10 @@ void doctor_cgroup_check(const struct doctor_host *host, const struct doctor_con
 
 		snprintf(check, sizeof(check), "cgroup.controller.%s", controller_names[c]);
 		if (l->v1[c].found) {
-			doctor_report_add(report, DOCTOR_OK, check, NULL,
-					  "the v1 %s hierarchy at %s (hybrid: the jails' limits are set there)",
-					  controller_names[c], l->v1[c].path);
+			doctor_report_add(
+				report, DOCTOR_OK, check, NULL,
+				"the v1 %s hierarchy at %s (hybrid: the jails' limits are set there)",
+				controller_names[c], l->v1[c].path);
 			continue;
 		}
 		check_unified_controller(host, l, b, c, required, report);

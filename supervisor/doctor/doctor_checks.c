@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/doctor/doctor_checks.c — every file-reading check of a host,
  * in the order `corral doctor` shows them (the jail probe is separate:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/doctor/doctor_files.c — reading the host's files below the
  * host's root (the real "/" or a test's fake host).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/doctor/doctor_internal.h — what the check files of doctor/
  * share: reading a host file below the host's root.  Not for callers

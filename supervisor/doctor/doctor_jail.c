@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/doctor/doctor_jail.c — the one check that starts something:
  * /bin/true in a minimal jail through the runner (runner/jail.h), with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/doctor/doctor_kernel.c — the kernel: its version and the
  * features corral relies on, user namespaces, seccomp.  Reads /proc/sys
@@ -37,15 +38,14 @@ void doctor_kernel_check(const struct doctor_host *host, struct doctor_report *r
 		return;
 	}
 	release[strcspn(release, "\n")] = '\0';
-	doctor_report_add(report, at_least(major, minor, 5, 14) ? DOCTOR_OK : DOCTOR_FAIL,
-			  "kernel", at_least(major, minor, 5, 14) ? NULL : UPGRADE_FIX,
+	doctor_report_add(report, at_least(major, minor, 5, 14) ? DOCTOR_OK : DOCTOR_FAIL, "kernel",
+			  at_least(major, minor, 5, 14) ? NULL : UPGRADE_FIX,
 			  "Linux %s (corral needs 5.14 or later)", release);
 
 	/* By version: the files appear only in non-root cgroups, and a backport
 	 * would show in the jail probe anyway. */
 	bool kill = at_least(major, minor, 5, 14);
-	doctor_report_add(report, kill ? DOCTOR_OK : DOCTOR_FAIL, "cgroup.kill",
-			  kill ? NULL : UPGRADE_FIX,
+	doctor_report_add(report, kill ? DOCTOR_OK : DOCTOR_FAIL, "cgroup.kill", kill ? NULL : UPGRADE_FIX,
 			  kill ? "cgroup.kill kills a whole jail at once (Linux 5.14+)"
 			       : "no cgroup.kill before Linux 5.14: corral cannot kill a jail "
 				 "and everything it forked at once");
@@ -78,8 +78,7 @@ void doctor_kernel_check_userns(const struct doctor_host *host, struct doctor_re
 				  "no user namespaces, and every jail is one");
 	else if (r < 0)
 		doctor_report_add(report, DOCTOR_WARN, "userns", "check that /proc is mounted",
-				  "cannot read /proc/sys/user/max_user_namespaces: %s",
-				  strerror(-r));
+				  "cannot read /proc/sys/user/max_user_namespaces: %s", strerror(-r));
 	else if (v == 0)
 		doctor_report_add(report, DOCTOR_FAIL, "userns",
 				  "sysctl -w user.max_user_namespaces=65536, and put "
@@ -102,11 +101,11 @@ void doctor_kernel_check_userns(const struct doctor_host *host, struct doctor_re
 				  "cannot read kernel.unprivileged_userns_clone: %s", strerror(-r));
 	else
 		doctor_report_add(report, DOCTOR_OK, "userns.unprivileged_clone", NULL,
-				  "kernel.unprivileged_userns_clone = %llu%s",
-				  (unsigned long long)v,
-				  v ? "" : ": only processes without CAP_SYS_ADMIN are refused; "
-					   "corrald and corral-run create the jails' user namespaces "
-					   "as root and are not affected");
+				  "kernel.unprivileged_userns_clone = %llu%s", (unsigned long long)v,
+				  v ? ""
+				    : ": only processes without CAP_SYS_ADMIN are refused; "
+				      "corrald and corral-run create the jails' user namespaces "
+				      "as root and are not affected");
 
 	/* Ubuntu 23.10+ (on by default in 24.04): AppArmor confines unprivileged
 	 * creators of user namespaces. */
@@ -164,8 +163,8 @@ void doctor_kernel_check_seccomp(const struct doctor_host *host, struct doctor_r
 				p += len;
 			}
 			if (!found)
-				snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
-					 "%s%s", *missing ? ", " : "", needed_actions[i]);
+				snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+					 *missing ? ", " : "", needed_actions[i]);
 		}
 		text[strcspn(text, "\n")] = '\0';
 		if (*missing)

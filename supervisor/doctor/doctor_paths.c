@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/doctor/doctor_paths.c — the places corrald keeps things: the
  * state dir (its filesystem, free space, owner and mode) and the socket's
@@ -24,7 +25,7 @@
 static const struct {
 	unsigned long magic;
 	const char *name;
-	enum doctor_verdict verdict;  /* for a state dir */
+	enum doctor_verdict verdict; /* for a state dir */
 	const char *why;
 } filesystems[] = {
 	{ 0xEF53, "ext4", DOCTOR_OK, NULL },
@@ -45,8 +46,8 @@ static const struct {
 
 /* The nearest existing ancestor of path (path itself when it exists), in
  * out (host path, below the root).  false when nothing exists. */
-static bool nearest_existing(const struct doctor_host *host, const char *path, char *out,
-			     size_t size, bool *exists)
+static bool nearest_existing(const struct doctor_host *host, const char *path, char *out, size_t size,
+			     bool *exists)
 {
 	char p[PATH_MAX];
 	struct stat st;
@@ -74,8 +75,8 @@ static bool nearest_existing(const struct doctor_host *host, const char *path, c
 
 /* Why a directory (host path below the root: shown as path) is unsafe for
  * root's data: owner or mode.  "" when it is fine. */
-static void judge_dir(const struct doctor_host *host, const char *shown, const char *real,
-		      bool must_be_dir, char *why, size_t size)
+static void judge_dir(const struct doctor_host *host, const char *shown, const char *real, bool must_be_dir,
+		      char *why, size_t size)
 {
 	struct stat st;
 
@@ -125,8 +126,7 @@ static bool judge_path(const struct doctor_host *host, const char *path, char *w
 	}
 }
 
-static void check_state_dir(const struct doctor_host *host, const char *dir,
-			    struct doctor_report *report)
+static void check_state_dir(const struct doctor_host *host, const char *dir, struct doctor_report *report)
 {
 	char real[PATH_MAX], why[PATH_MAX + 128];
 	bool exists;
@@ -147,8 +147,7 @@ static void check_state_dir(const struct doctor_host *host, const char *dir,
 		doctor_report_add(report, DOCTOR_FAIL, "state_dir",
 				  "make it and every parent belong to root and be writable by root "
 				  "only (chown root: DIR; chmod go-w DIR)",
-				  "the state dir %s holds every tenant's tasks and usage, but %s", dir,
-				  why);
+				  "the state dir %s holds every tenant's tasks and usage, but %s", dir, why);
 	else if (exists)
 		doctor_report_add(report, DOCTOR_OK, "state_dir", NULL,
 				  "%s exists and only root can write it and its parents", dir);
@@ -159,8 +158,8 @@ static void check_state_dir(const struct doctor_host *host, const char *dir,
 				  dir);
 
 	if (statfs(real, &sf) < 0) {
-		doctor_report_add(report, DOCTOR_WARN, "state_dir.filesystem", NULL,
-				  "cannot statfs %s: %s", real, strerror(errno));
+		doctor_report_add(report, DOCTOR_WARN, "state_dir.filesystem", NULL, "cannot statfs %s: %s",
+				  real, strerror(errno));
 		return;
 	}
 	const char *fs = NULL, *fs_why = NULL;
@@ -183,18 +182,18 @@ static void check_state_dir(const struct doctor_host *host, const char *dir,
 	else if (avail < SPACE_WARN && verdict == DOCTOR_OK)
 		verdict = DOCTOR_WARN;
 	doctor_report_add(report, verdict, "state_dir.filesystem",
-			  verdict == DOCTOR_OK ? NULL
-			  : avail < SPACE_WARN ? "free space on it, or move state_dir"
-					       : "move state_dir to a local disk filesystem",
+			  verdict == DOCTOR_OK         ? NULL
+				  : avail < SPACE_WARN ? "free space on it, or move state_dir"
+						       : "move state_dir to a local disk filesystem",
 			  "%s is on %s with %" PRIu64 " MiB free of %" PRIu64 " MiB%s%s%s", dir, fs,
 			  avail / MIB, total / MIB,
-			  avail < SPACE_FAIL ? " (corrald needs at least 64 MiB)"
-			  : avail < SPACE_WARN ? " (less than 1 GiB: tasks' outputs fill it fast)" : "",
+			  avail < SPACE_FAIL           ? " (corrald needs at least 64 MiB)"
+				  : avail < SPACE_WARN ? " (less than 1 GiB: tasks' outputs fill it fast)"
+						       : "",
 			  fs_why ? ": " : "", fs_why ? fs_why : "");
 }
 
-static void check_socket_dir(const struct doctor_host *host, const char *socket,
-			     struct doctor_report *report)
+static void check_socket_dir(const struct doctor_host *host, const char *socket, struct doctor_report *report)
 {
 	char dir[PATH_MAX], real[PATH_MAX], why[PATH_MAX + 128];
 	struct stat st;
@@ -252,15 +251,17 @@ static void check_proc(const struct doctor_host *host, struct doctor_report *rep
 		char *f[64];
 		size_t n = 0;
 
-		for (char *s2 = NULL, *t = strtok_r(line, " ", &s2); t && n < 64; t = strtok_r(NULL, " ", &s2))
+		for (char *s2 = NULL, *t = strtok_r(line, " ", &s2); t && n < 64;
+		     t = strtok_r(NULL, " ", &s2))
 			f[n++] = t;
 		for (size_t i = 6; i + 3 < n; i++)
 			if (strcmp(f[i], "-") == 0) {
 				if (strcmp(f[4], "/proc") == 0 && strcmp(f[i + 1], "proc") == 0) {
 					found = true;
 					hidden = strstr(f[i + 3], "hidepid=invisible") ||
-						 strstr(f[i + 3], "hidepid=noaccess") ||
-						 strstr(f[i + 3], "hidepid=2") || strstr(f[i + 3], "hidepid=1");
+						strstr(f[i + 3], "hidepid=noaccess") ||
+						strstr(f[i + 3], "hidepid=2") ||
+						strstr(f[i + 3], "hidepid=1");
 				}
 				break;
 			}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/doctor/doctor_report.c — the list of findings a doctor run
  * collects: append, find, count, free.  What people see is the client's
@@ -13,16 +14,20 @@
 const char *doctor_report_verdict_name(enum doctor_verdict verdict)
 {
 	switch (verdict) {
-	case DOCTOR_OK: return "ok";
-	case DOCTOR_WARN: return "warn";
-	case DOCTOR_FAIL: return "fail";
-	case DOCTOR_SKIP: return "skip";
+	case DOCTOR_OK:
+		return "ok";
+	case DOCTOR_WARN:
+		return "warn";
+	case DOCTOR_FAIL:
+		return "fail";
+	case DOCTOR_SKIP:
+		return "skip";
 	}
 	return "?";
 }
 
-void doctor_report_add(struct doctor_report *report, enum doctor_verdict verdict,
-		       const char *check, const char *fix, const char *detail_fmt, ...)
+void doctor_report_add(struct doctor_report *report, enum doctor_verdict verdict, const char *check,
+		       const char *fix, const char *detail_fmt, ...)
 {
 	struct doctor_finding f = { .verdict = verdict };
 	va_list ap;
@@ -54,8 +59,7 @@ void doctor_report_add(struct doctor_report *report, enum doctor_verdict verdict
 	report->items[report->count++] = f;
 }
 
-const struct doctor_finding *doctor_report_find(const struct doctor_report *report,
-						const char *check)
+const struct doctor_finding *doctor_report_find(const struct doctor_report *report, const char *check)
 {
 	for (size_t i = 0; i < report->count; i++)
 		if (strcmp(report->items[i].check, check) == 0)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/doctor/doctor_uids.c — the policy's uid range for jails
  * against the host's ids: subordinate ranges (/etc/subuid, /etc/subgid),
@@ -18,7 +19,7 @@
 #define MAX_NAMED 8
 
 struct overlaps {
-	char names[1024];  /* "alice 100000-165535, bob 165536-231071" */
+	char names[1024]; /* "alice 100000-165535, bob 165536-231071" */
 	size_t count;
 };
 
@@ -89,8 +90,8 @@ static int subordinate_overlaps(const struct doctor_host *host, const char *path
 }
 
 /* /etc/passwd or /etc/group: entries whose id (field 2) is in [first, last]. */
-static int id_overlaps(const struct doctor_host *host, const char *path, uint64_t first,
-		       uint64_t last, struct overlaps *o)
+static int id_overlaps(const struct doctor_host *host, const char *path, uint64_t first, uint64_t last,
+		       struct overlaps *o)
 {
 	_cleanup_free_ char *text = NULL;
 	int r = doctor_files_read(host, path, &text);
@@ -111,24 +112,22 @@ static int id_overlaps(const struct doctor_host *host, const char *path, uint64_
 }
 
 static void report_overlaps(struct doctor_report *report, const char *check, const char *path,
-			    const char *what, int r, const struct overlaps *o, uint64_t first,
-			    uint64_t last, const char *fix)
+			    const char *what, int r, const struct overlaps *o, uint64_t first, uint64_t last,
+			    const char *fix)
 {
 	if (r == -ENOENT)
 		doctor_report_add(report, DOCTOR_OK, check, NULL, "%s does not exist: nothing overlaps",
 				  path);
 	else if (r < 0)
-		doctor_report_add(report, DOCTOR_WARN, check, NULL, "cannot read %s: %s", path,
-				  strerror(-r));
+		doctor_report_add(report, DOCTOR_WARN, check, NULL, "cannot read %s: %s", path, strerror(-r));
 	else if (o->count)
 		doctor_report_add(report, DOCTOR_FAIL, check, fix,
-				  "the uid range %" PRIu64 "-%" PRIu64 " overlaps %zu %s in %s: %s%s",
-				  first, last, o->count, what, path, o->names,
-				  o->count > MAX_NAMED ? ", ..." : "");
+				  "the uid range %" PRIu64 "-%" PRIu64 " overlaps %zu %s in %s: %s%s", first,
+				  last, o->count, what, path, o->names, o->count > MAX_NAMED ? ", ..." : "");
 	else
 		doctor_report_add(report, DOCTOR_OK, check, NULL,
-				  "nothing in %s overlaps the uid range %" PRIu64 "-%" PRIu64, path,
-				  first, last);
+				  "nothing in %s overlaps the uid range %" PRIu64 "-%" PRIu64, path, first,
+				  last);
 }
 
 /* SUB_UID_MIN / SUB_UID_MAX style keys of login.defs. */
@@ -155,7 +154,7 @@ static void check_login_defs(const struct doctor_host *host, uint64_t first, uin
 			     struct doctor_report *report)
 {
 	_cleanup_free_ char *text = NULL;
-	uint64_t min = 100000, max = 600100000;  /* shadow's defaults */
+	uint64_t min = 100000, max = 600100000; /* shadow's defaults */
 	char fix[256];
 
 	if (doctor_files_read(host, "/etc/login.defs", &text) < 0) {
@@ -168,8 +167,8 @@ static void check_login_defs(const struct doctor_host *host, uint64_t first, uin
 	if (first > max || last < min) {
 		doctor_report_add(report, DOCTOR_OK, "uid_range.useradd", NULL,
 				  "the uid range %" PRIu64 "-%" PRIu64 " lies outside the subordinate "
-				  "ids useradd hands out (SUB_UID_MIN..SUB_UID_MAX = %" PRIu64
-				  "..%" PRIu64 " in /etc/login.defs)",
+				  "ids useradd hands out (SUB_UID_MIN..SUB_UID_MAX = %" PRIu64 "..%" PRIu64
+				  " in /etc/login.defs)",
 				  first, last, min, max);
 		return;
 	}
@@ -224,19 +223,17 @@ void doctor_uids_check(const struct doctor_host *host, const struct doctor_confi
 
 	memset(&o, 0, sizeof(o));
 	r = subordinate_overlaps(host, "/etc/subuid", first, last, &o);
-	report_overlaps(report, "uid_range.subuid", "/etc/subuid", "subordinate uid range(s)", r,
-			&o, first, last, fix_sub);
+	report_overlaps(report, "uid_range.subuid", "/etc/subuid", "subordinate uid range(s)", r, &o, first,
+			last, fix_sub);
 	memset(&o, 0, sizeof(o));
 	r = subordinate_overlaps(host, "/etc/subgid", first, last, &o);
-	report_overlaps(report, "uid_range.subgid", "/etc/subgid", "subordinate gid range(s)", r,
-			&o, first, last, fix_sub);
+	report_overlaps(report, "uid_range.subgid", "/etc/subgid", "subordinate gid range(s)", r, &o, first,
+			last, fix_sub);
 	memset(&o, 0, sizeof(o));
 	r = id_overlaps(host, "/etc/passwd", first, last, &o);
-	report_overlaps(report, "uid_range.passwd", "/etc/passwd", "user(s)", r, &o, first, last,
-			fix_ids);
+	report_overlaps(report, "uid_range.passwd", "/etc/passwd", "user(s)", r, &o, first, last, fix_ids);
 	memset(&o, 0, sizeof(o));
 	r = id_overlaps(host, "/etc/group", first, last, &o);
-	report_overlaps(report, "uid_range.group", "/etc/group", "group(s)", r, &o, first, last,
-			fix_ids);
+	report_overlaps(report, "uid_range.group", "/etc/group", "group(s)", r, &o, first, last, fix_ids);
 	check_login_defs(host, first, last, report);
 }

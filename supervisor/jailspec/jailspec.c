@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/jailspec/jailspec.c — translating a policy profile and a tenant's
  * limits into a struct jail_spec that owns copies of everything it points
@@ -123,9 +124,8 @@ static void apply_limits(struct jail_spec *spec, const struct policy_limits *l)
 	spec->output_limit = l->output_limit_bytes;
 }
 
-int jailspec_build(struct jailspec *ps, const struct jail_spec *base,
-		       const struct policy_profile *profile, const struct policy_limits *limits,
-		       struct jail_error *err)
+int jailspec_build(struct jailspec *ps, const struct jail_spec *base, const struct policy_profile *profile,
+		   const struct policy_limits *limits, struct jail_error *err)
 {
 	struct jail_spec *spec = &ps->spec;
 	int r;
@@ -188,17 +188,16 @@ static int __attribute__((format(printf, 2, 3))) not_found(struct jail_error *er
 	return -ENOENT;
 }
 
-int jailspec_from_policy(struct jailspec *ps, const struct jail_spec *base,
-			     const struct policy *policy, const char *profile_name,
-			     const char *tenant, struct jail_error *err)
+int jailspec_from_policy(struct jailspec *ps, const struct jail_spec *base, const struct policy *policy,
+			 const char *profile_name, const char *tenant, struct jail_error *err)
 {
 	struct policy_limits limits;
 	const struct policy_profile *profile;
 
 	memset(ps, 0, sizeof(*ps));
 	if (tenant && policy_limits_for(policy, tenant, &limits) < 0)
-		return not_found(err, "tenant '%s' has no [user] section and %s has no [default]",
-				 tenant, policy_path(policy));
+		return not_found(err, "tenant '%s' has no [user] section and %s has no [default]", tenant,
+				 policy_path(policy));
 	if (!profile_name)
 		profile_name = tenant ? limits.profile : "default";
 	profile = policy_profile(policy, profile_name);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/jailspec/jailspec.h — a policy profile (+ a tenant's limits) as the
  * runner's struct jail_spec.  This translation lives in supervisor/ because
@@ -35,15 +36,15 @@
 #include "supervisor/common/error.h"
 
 struct jailspec {
-	struct jail_spec spec;       /* mounts, env, cwd, hostname point below */
-	struct jail_mount *mounts;   /* owned: the profile's binds and tmpfs, parents first */
+	struct jail_spec spec;     /* mounts, env, cwd, hostname point below */
+	struct jail_mount *mounts; /* owned: the profile's binds and tmpfs, parents first */
 	size_t n_mounts;
-	char **env;                  /* owned, NULL-terminated; NULL = base's env */
-	char *cwd;                   /* owned */
-	char *hostname;              /* owned */
-	char **seccomp_allow;        /* owned, NULL-terminated; NULL = none */
-	char **seccomp_deny;         /* owned, NULL-terminated; NULL = none */
-	char **strings;              /* owned: every other string (mount paths) */
+	char **env;           /* owned, NULL-terminated; NULL = base's env */
+	char *cwd;            /* owned */
+	char *hostname;       /* owned */
+	char **seccomp_allow; /* owned, NULL-terminated; NULL = none */
+	char **seccomp_deny;  /* owned, NULL-terminated; NULL = none */
+	char **strings;       /* owned: every other string (mount paths) */
 	size_t n_strings;
 };
 
@@ -53,16 +54,14 @@ struct jailspec {
  * cpu quota, wall and CPU time, output limit).  Base fields the profile does
  * not cover (argv, host_uid/gid, stdio, cgroup, status path, work_dir) are
  * kept.  0, or -errno with err filled; ps is zeroed on failure. */
-int jailspec_build(struct jailspec *ps, const struct jail_spec *base,
-		       const struct policy_profile *profile, const struct policy_limits *limits,
-		       struct jail_error *err);
+int jailspec_build(struct jailspec *ps, const struct jail_spec *base, const struct policy_profile *profile,
+		   const struct policy_limits *limits, struct jail_error *err);
 
 /* The same from names: profile_name (NULL: the tenant's plan's profile) and
  * tenant (NULL: no limits applied).  -ENOENT with err naming what is
  * missing (no such profile, tenant without [user] section and no [default]). */
-int jailspec_from_policy(struct jailspec *ps, const struct jail_spec *base,
-			     const struct policy *policy, const char *profile_name,
-			     const char *tenant, struct jail_error *err);
+int jailspec_from_policy(struct jailspec *ps, const struct jail_spec *base, const struct policy *policy,
+			 const char *profile_name, const char *tenant, struct jail_error *err);
 
 /* True when the profile adds syscall rules, so the caller must compile a
  * filter with jail_filter_compile() and set spec.filter (compile once per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/sched/admission.c — what a start reserves of a monthly CPU budget
  * (see admission.h for the rule and why it is safe).  Pure.
@@ -37,7 +38,7 @@ uint64_t admission_budget_adjusted(uint64_t budget, int64_t adjust_us)
 		return budget < ADMISSION_UNLIMITED - 1 - magnitude ? budget + magnitude
 								    : ADMISSION_UNLIMITED - 1;
 	}
-	magnitude = (uint64_t)(-(adjust_us + 1)) + 1;   /* no overflow at INT64_MIN */
+	magnitude = (uint64_t)(-(adjust_us + 1)) + 1; /* no overflow at INT64_MIN */
 	return budget > magnitude ? budget - magnitude : 0;
 }
 
@@ -54,8 +55,8 @@ uint64_t admission_wall_cpu_bound(uint64_t wall_limit_us, uint64_t kill_grace_us
 	return bound ? bound : 1;
 }
 
-enum admission_verdict admission_cpu_limit(const struct admission_tenant *t, uint64_t want, uint64_t wall_bound,
-					   uint64_t min_cpu, uint64_t *limit)
+enum admission_verdict admission_cpu_limit(const struct admission_tenant *t, uint64_t want,
+					   uint64_t wall_bound, uint64_t min_cpu, uint64_t *limit)
 {
 	uint64_t burn, left, need, spent, grant;
 
@@ -71,7 +72,7 @@ enum admission_verdict admission_cpu_limit(const struct admission_tenant *t, uin
 	left = left_after(t->budget, spent);
 	if (left < need)
 		return left_after(t->budget, t->used) < need ? ADMISSION_BUDGET_EXHAUSTED
-							      : ADMISSION_BUDGET_RESERVED;
+							     : ADMISSION_BUDGET_RESERVED;
 	if (burn == ADMISSION_UNLIMITED) {
 		/* unbounded: an even share of what is left among the free slots */
 		uint32_t free_slots = t->slots > t->running ? t->slots - t->running : 1;
@@ -97,13 +98,15 @@ int admission_format_budget(char *buf, size_t size, const char *user, const char
 	int prec = small || budget >= 3600000000u ? 1 : 3;
 
 	if (budget == 0)
-		return snprintf(buf, size, "%s: suspended, no CPU time this month (monthly_cpu_hours = 0, plan %s)",
+		return snprintf(buf, size,
+				"%s: suspended, no CPU time this month (monthly_cpu_hours = 0, plan %s)",
 				user, plan);
 	if (reserved == 0)
-		return snprintf(buf, size, "%s: %.*f of %.*f %s used in %s (plan %s)", user, prec, used * per_us,
-				prec, budget * per_us, unit, month, plan);
-	return snprintf(buf, size, "%s: %.*f of %.*f %s used in %s, %.*f reserved by %u running task%s (plan %s)",
-			user, prec, used * per_us, prec, budget * per_us, unit, month, prec, reserved * per_us,
+		return snprintf(buf, size, "%s: %.*f of %.*f %s used in %s (plan %s)", user, prec,
+				used * per_us, prec, budget * per_us, unit, month, plan);
+	return snprintf(buf, size,
+			"%s: %.*f of %.*f %s used in %s, %.*f reserved by %u running task%s (plan %s)", user,
+			prec, used * per_us, prec, budget * per_us, unit, month, prec, reserved * per_us,
 			holders, holders == 1 ? "" : "s", plan);
 }
 

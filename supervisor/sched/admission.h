@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/sched/admission.h — the budget rules a task starts under: what one
  * start reserves of its tenant's monthly CPU budget, and, when it cannot
@@ -35,24 +36,24 @@
 
 #include "supervisor/common/macros.h"
 
-#define ADMISSION_UNLIMITED LIMIT_NONE   /* the same value as SCHED_NO_LIMIT */
-#define ADMISSION_MIN_CPU_US 1000000u    /* corrald's min_cpu: 1 CPU second */
+#define ADMISSION_UNLIMITED LIMIT_NONE /* the same value as SCHED_NO_LIMIT */
+#define ADMISSION_MIN_CPU_US 1000000u  /* corrald's min_cpu: 1 CPU second */
 
 /* A tenant's budget as the rule sees it. */
 struct admission_tenant {
-	uint64_t budget;     /* CPU µs this month; ADMISSION_UNLIMITED = none; 0 = suspended */
-	uint64_t used;       /* charged this month */
-	uint64_t reserved;   /* held by its running tasks */
-	uint32_t running;    /* its tasks running */
-	uint32_t slots;      /* the most of its tasks that can run at once */
+	uint64_t budget;   /* CPU µs this month; ADMISSION_UNLIMITED = none; 0 = suspended */
+	uint64_t used;     /* charged this month */
+	uint64_t reserved; /* held by its running tasks */
+	uint32_t running;  /* its tasks running */
+	uint32_t slots;    /* the most of its tasks that can run at once */
 };
 
 enum admission_verdict {
-	ADMISSION_START = 0,         /* *limit is the task's CPU limit and reservation */
-	ADMISSION_NO_CPU,            /* the task may use no CPU at all (a limit of 0) */
-	ADMISSION_BUDGET_EXHAUSTED,  /* what is used leaves less than the task needs
+	ADMISSION_START = 0,        /* *limit is the task's CPU limit and reservation */
+	ADMISSION_NO_CPU,           /* the task may use no CPU at all (a limit of 0) */
+	ADMISSION_BUDGET_EXHAUSTED, /* what is used leaves less than the task needs
 				      * (always so with a budget of 0: suspended) */
-	ADMISSION_BUDGET_RESERVED,   /* enough is left, but running tasks hold it */
+	ADMISSION_BUDGET_RESERVED,  /* enough is left, but running tasks hold it */
 };
 
 /* The monthly budget in µs from the policy's monthly_cpu_ms
@@ -75,8 +76,8 @@ uint64_t admission_wall_cpu_bound(uint64_t wall_limit_us, uint64_t kill_grace_us
  * = none.  wall_bound: admission_wall_cpu_bound() (0 = unbounded).
  * min_cpu: see above.  With an unlimited budget *limit is want (nothing is
  * reserved).  *limit is set only with ADMISSION_START. */
-enum admission_verdict admission_cpu_limit(const struct admission_tenant *t, uint64_t want, uint64_t wall_bound,
-					   uint64_t min_cpu, uint64_t *limit);
+enum admission_verdict admission_cpu_limit(const struct admission_tenant *t, uint64_t want,
+					   uint64_t wall_bound, uint64_t min_cpu, uint64_t *limit);
 
 /* The budget part of a pending message or a no_queue refusal (v is
  * BUDGET_EXHAUSTED or BUDGET_RESERVED; holders: tasks holding `reserved`):

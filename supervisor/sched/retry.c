@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/sched/retry.c — the retry rules of retry.h: the classification
  * of start failures (host or task) as one table of the task's own steps,
@@ -13,14 +14,14 @@
  * same way on any host, at any time (runner/, jailspec/ and corrald's step
  * names). */
 static const char *const task_steps[] = {
-	"execve",           /* its program: missing, not executable, bad format */
-	"chdir",            /* its working directory does not exist in the jail */
-	"spec",             /* an impossible spec (limits, paths) */
-	"task",             /* its stored argv is not a list of strings */
-	"policy",           /* its tenant left the policy */
-	"profile_spec",     /* its profile does not make a jail */
-	"setrlimit",        /* its profile's rlimits are beyond the host's hard ones */
-	"seccomp",          /* its profile's filter: compiled, resolved, installed */
+	"execve",       /* its program: missing, not executable, bad format */
+	"chdir",        /* its working directory does not exist in the jail */
+	"spec",         /* an impossible spec (limits, paths) */
+	"task",         /* its stored argv is not a list of strings */
+	"policy",       /* its tenant left the policy */
+	"profile_spec", /* its profile does not make a jail */
+	"setrlimit",    /* its profile's rlimits are beyond the host's hard ones */
+	"seccomp",      /* its profile's filter: compiled, resolved, installed */
 	"seccomp_compile",
 	"seccomp_resolve",
 	"seccomp_rule_add",
@@ -31,7 +32,7 @@ static const char *const task_steps[] = {
 static bool err_is_exhaustion(int err)
 {
 	return err == ENOMEM || err == EAGAIN || err == ENOSPC || err == ENFILE || err == EMFILE ||
-	       err == EIO || err == EINTR;
+		err == EIO || err == EINTR;
 }
 
 bool retry_spawn_failure_is_host(const char *step, int err)

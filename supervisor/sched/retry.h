@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/sched/retry.h — the pure rules of retries: which failures of a
  * task's start are the host's (a retry may work) and which are the task's
@@ -22,7 +23,7 @@
 
 /* The backoff after attempt n: not before n seconds, at most a minute. */
 #define RETRY_BACKOFF_STEP_US 1000000u
-#define RETRY_BACKOFF_MAX_US  60000000u
+#define RETRY_BACKOFF_MAX_US 60000000u
 
 /* True when a start that failed at step (struct jail_error.step) with errno
  * err (positive, 0 = none) is the host's fault; false when it is the task's
@@ -35,12 +36,12 @@
 bool retry_spawn_failure_is_host(const char *step, int err);
 
 struct retry_case {
-	bool command_started;     /* the command may have run (jail_result.command_started) */
-	bool host_fault;          /* it never started, and through the host's fault */
+	bool command_started; /* the command may have run (jail_result.command_started) */
+	bool host_fault;      /* it never started, and through the host's fault */
 	bool cancel_requested;
-	uint32_t attempts;        /* starts so far, the one that ended included */
-	uint32_t max_attempts;    /* the plan's (0 is read as 1: no retry) */
-	bool retry_lost;          /* the plan's: rerun a started task whose end is lost */
+	uint32_t attempts;     /* starts so far, the one that ended included */
+	uint32_t max_attempts; /* the plan's (0 is read as 1: no retry) */
+	bool retry_lost;       /* the plan's: rerun a started task whose end is lost */
 };
 
 /* Back to the queue (true), or end it now (false). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/sched/sched.c — the scheduler (see sched.h for the contract and the
  * fairness algorithm).  Pure: no I/O, no globals, no allocation, no clock.
@@ -120,9 +121,8 @@ static bool input_valid(const struct sched_input *in)
 
 /* Why this user's head task cannot start, given the user's in-round running
  * count and reservation and the host memory free; NONE if it can. */
-static enum sched_pending_reason head_blocked_by(const struct sched_input *in,
-						 const struct sched_user *u, size_t next,
-						 uint32_t running, uint64_t reserved,
+static enum sched_pending_reason head_blocked_by(const struct sched_input *in, const struct sched_user *u,
+						 size_t next, uint32_t running, uint64_t reserved,
 						 uint64_t memory_free)
 {
 	const struct sched_task *head = &in->tasks[u->first_task + next];
@@ -236,8 +236,8 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 	}
 
 	/* Still eligible, not started: others went first, or the host was full. */
-	enum sched_pending_reason leftover =
-		out->n_starts > 0 ? SCHED_PENDING_FAIR_SHARE : SCHED_PENDING_HOST_SLOTS;
+	enum sched_pending_reason leftover = out->n_starts > 0 ? SCHED_PENDING_FAIR_SHARE
+							       : SCHED_PENDING_HOST_SLOTS;
 	for (size_t i = 0; i < heap_n; i++)
 		out->reasons[heap[i].user] = leftover;
 
@@ -246,8 +246,7 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 	return 0;
 }
 
-int sched_queue_positions(const struct sched_input *in, struct sched_heap_item *scratch,
-			  uint32_t *positions)
+int sched_queue_positions(const struct sched_input *in, struct sched_heap_item *scratch, uint32_t *positions)
 {
 	if (!input_valid(in) || (in->n_users && !scratch) || (in->n_tasks && !positions) ||
 	    in->n_tasks > UINT32_MAX)
@@ -312,8 +311,7 @@ const char *sched_reason_name(enum sched_pending_reason reason)
 }
 
 /* Tasks started and CPU reserved for this user in the round `out` holds. */
-static void user_round_totals(const struct sched_output *out, size_t user, uint32_t *started,
-			      uint64_t *cpu)
+static void user_round_totals(const struct sched_output *out, size_t user, uint32_t *started, uint64_t *cpu)
 {
 	*started = 0;
 	*cpu = 0;
@@ -330,9 +328,8 @@ static double gibibytes(uint64_t bytes)
 	return (double)bytes / (1024.0 * 1024.0 * 1024.0);
 }
 
-int sched_format_reason(char *buf, size_t size, const struct sched_input *in,
-			const struct sched_output *out, size_t user,
-			enum sched_pending_reason reason, const char *user_name,
+int sched_format_reason(char *buf, size_t size, const struct sched_input *in, const struct sched_output *out,
+			size_t user, enum sched_pending_reason reason, const char *user_name,
 			const char *plan_name, const char *month)
 {
 	if (!in || user >= in->n_users)
@@ -360,24 +357,27 @@ int sched_format_reason(char *buf, size_t size, const struct sched_input *in,
 		/* used up: what running tasks hold is beside the point */
 		return admission_format_budget(buf, size, user_name, plan_name, month, u->budget, u->used,
 					       reason == SCHED_PENDING_BUDGET_RESERVED
-						       ? add_saturating(u->reserved, started_cpu) : 0,
+						       ? add_saturating(u->reserved, started_cpu)
+						       : 0,
 					       u->running + started);
 	}
 	case SCHED_PENDING_HOST_SLOTS:
 		return snprintf(buf, size, "%s: waiting for a free slot on this host (%u/%u tasks running)",
 				user_name, host_running, h->max_running);
 	case SCHED_PENDING_HOST_MEMORY: {
-		size_t next = started;  /* the head now is the task after those started */
+		size_t next = started; /* the head now is the task after those started */
 		uint64_t need = next < u->n_tasks ? in->tasks[u->first_task + next].memory_bytes : 0;
 		uint64_t free_bytes = host_reserved >= h->memory ? 0 : h->memory - host_reserved;
-		return snprintf(buf, size,
-				"%s: waiting for memory on this host (next task needs %.1f GiB, %.1f GiB free)",
-				user_name, gibibytes(need), gibibytes(free_bytes));
+		return snprintf(
+			buf, size,
+			"%s: waiting for memory on this host (next task needs %.1f GiB, %.1f GiB free)",
+			user_name, gibibytes(need), gibibytes(free_bytes));
 	}
 	case SCHED_PENDING_FAIR_SHARE:
-		return snprintf(buf, size,
-				"%s: other users' tasks start first this round (fair share, weight %u, plan %s)",
-				user_name, u->weight ? u->weight : 1, plan_name);
+		return snprintf(
+			buf, size,
+			"%s: other users' tasks start first this round (fair share, weight %u, plan %s)",
+			user_name, u->weight ? u->weight : 1, plan_name);
 	}
 	return snprintf(buf, size, "%s: unknown reason", user_name);
 }

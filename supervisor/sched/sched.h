@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/sched/sched.h — the scheduler: a pure function from (queued tasks,
  * running counts, usage, budgets, plan limits, host capacity, fairness
@@ -44,11 +45,11 @@
 /* One queued task.  A user's tasks are contiguous in sched_input.tasks, in
  * submit order. */
 struct sched_task {
-	uint64_t id;            /* the store's task id, copied to the output */
-	uint64_t submit_seq;    /* global submit order; smaller = older (tie-break) */
-	uint64_t cpu_request;   /* CPU limit asked for (µs); 0 = "the plan's max_cpu" */
-	uint64_t memory_bytes;  /* memory to reserve on the host */
-	uint64_t wall_limit;    /* wall-clock limit (µs); passed through */
+	uint64_t id;           /* the store's task id, copied to the output */
+	uint64_t submit_seq;   /* global submit order; smaller = older (tie-break) */
+	uint64_t cpu_request;  /* CPU limit asked for (µs); 0 = "the plan's max_cpu" */
+	uint64_t memory_bytes; /* memory to reserve on the host */
+	uint64_t wall_limit;   /* wall-clock limit (µs); passed through */
 	/* The most CPU (µs) it can burn in its wall-clock limit at its CPU
 	 * quota (admission_wall_cpu_bound()); 0 = unbounded.  Under a budget,
 	 * what a task reserves is capped by it (supervisor/admission.h). */
@@ -57,17 +58,17 @@ struct sched_task {
 
 /* One user (tenant) with their plan limits, usage and fairness state. */
 struct sched_user {
-	uint32_t max_concurrent;  /* tasks at once; 0 = none may run */
-	uint32_t running;         /* tasks running now */
-	uint32_t weight;          /* fair-share weight (plan); 0 is treated as 1 */
-	uint64_t budget;          /* CPU µs per month; SCHED_NO_LIMIT = unlimited */
-	uint64_t used;            /* CPU µs charged this month (finished tasks) */
-	uint64_t reserved;        /* CPU µs reserved by running tasks (their limits) */
+	uint32_t max_concurrent; /* tasks at once; 0 = none may run */
+	uint32_t running;        /* tasks running now */
+	uint32_t weight;         /* fair-share weight (plan); 0 is treated as 1 */
+	uint64_t budget;         /* CPU µs per month; SCHED_NO_LIMIT = unlimited */
+	uint64_t used;           /* CPU µs charged this month (finished tasks) */
+	uint64_t reserved;       /* CPU µs reserved by running tasks (their limits) */
 	/* budget: 0 = suspended, nothing starts */
-	uint64_t max_cpu;         /* plan's CPU cap per task (µs); SCHED_NO_LIMIT = none */
-	uint64_t pass;            /* fairness state, persisted by the caller; start at 0 */
-	size_t first_task;        /* index of the head task in sched_input.tasks */
-	size_t n_tasks;           /* queued tasks of this user */
+	uint64_t max_cpu;  /* plan's CPU cap per task (µs); SCHED_NO_LIMIT = none */
+	uint64_t pass;     /* fairness state, persisted by the caller; start at 0 */
+	size_t first_task; /* index of the head task in sched_input.tasks */
+	size_t n_tasks;    /* queued tasks of this user */
 };
 
 /* Capacity of this host. */
@@ -88,7 +89,7 @@ struct sched_input {
 	 * still gets at least this much (e.g. 1 s); a task asking for less than
 	 * this starts if it gets everything it asked for. */
 	uint64_t min_cpu;
-	uint64_t virtual_time;    /* fairness state (V), persisted by the caller; start at 0 */
+	uint64_t virtual_time; /* fairness state (V), persisted by the caller; start at 0 */
 };
 
 /* Why a user's queued tasks (all of them: the head's reason) did not start. */
@@ -105,32 +106,32 @@ enum sched_pending_reason {
 
 /* A task to start now, in the order to start them. */
 struct sched_start {
-	size_t user;              /* index into sched_input.users */
-	size_t task;              /* index into sched_input.tasks */
+	size_t user; /* index into sched_input.users */
+	size_t task; /* index into sched_input.tasks */
 	uint64_t task_id;
-	uint64_t cpu_limit;       /* also its reservation: admission_cpu_limit() (min of request,
+	uint64_t cpu_limit;    /* also its reservation: admission_cpu_limit() (min of request,
 				   * max_cpu, wall_cpu_bound, budget left); SCHED_NO_LIMIT = none */
-	uint64_t memory_bytes;    /* memory reserved for it */
+	uint64_t memory_bytes; /* memory reserved for it */
 	uint64_t wall_limit;
 };
 
 /* One heap entry of scratch space; the caller provides n_users of them. */
 struct sched_heap_item {
-	uint64_t key;             /* start tag */
-	uint64_t head_seq;        /* submit_seq of the head task */
-	uint64_t reserved;        /* the user's reservation, in-round */
+	uint64_t key;      /* start tag */
+	uint64_t head_seq; /* submit_seq of the head task */
+	uint64_t reserved; /* the user's reservation, in-round */
 	uint32_t user;
-	uint32_t running;         /* the user's running count, in-round */
-	size_t next;              /* offset of the head task within the user's tasks */
+	uint32_t running; /* the user's running count, in-round */
+	size_t next;      /* offset of the head task within the user's tasks */
 };
 
 struct sched_output {
-	struct sched_start *starts;       /* caller's array ... */
-	size_t starts_capacity;           /* ... of this many entries */
-	size_t n_starts;                  /* filled in */
+	struct sched_start *starts;         /* caller's array ... */
+	size_t starts_capacity;             /* ... of this many entries */
+	size_t n_starts;                    /* filled in */
 	enum sched_pending_reason *reasons; /* caller's array of n_users entries, filled in */
-	struct sched_heap_item *scratch;  /* caller's array of n_users entries */
-	uint32_t host_running_after;      /* host.running + n_starts */
+	struct sched_heap_item *scratch;    /* caller's array of n_users entries */
+	uint32_t host_running_after;        /* host.running + n_starts */
 	uint64_t host_memory_reserved_after;
 };
 
@@ -152,8 +153,7 @@ void sched_note_started(uint64_t *virtual_time, uint64_t *user_pass, uint32_t we
  * start this month (budget used up or 0, max_concurrent 0, a CPU cap of 0)
  * get SCHED_NO_POSITION and are not counted.  O(n_tasks * log users).  scratch: n_users entries.  Returns 0 or
  * -EINVAL. */
-int sched_queue_positions(const struct sched_input *in, struct sched_heap_item *scratch,
-			  uint32_t *positions);
+int sched_queue_positions(const struct sched_input *in, struct sched_heap_item *scratch, uint32_t *positions);
 
 /* Stable machine name: "none", "concurrency_limit", "budget_exhausted",
  * "budget_reserved", "host_capacity" (slots and memory), "fair_share". */
@@ -166,9 +166,8 @@ const char *sched_reason_name(enum sched_pending_reason reason);
  * (admission_format_budget(): budgets under a minute in CPU seconds)
  * in (and out, for the host's state after the round; may be NULL) are what
  * sched_decide() saw and filled.  Returns what snprintf returns. */
-int sched_format_reason(char *buf, size_t size, const struct sched_input *in,
-			const struct sched_output *out, size_t user,
-			enum sched_pending_reason reason, const char *user_name,
+int sched_format_reason(char *buf, size_t size, const struct sched_input *in, const struct sched_output *out,
+			size_t user, enum sched_pending_reason reason, const char *user_name,
 			const char *plan_name, const char *month);
 
 #endif

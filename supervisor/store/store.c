@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/store.c — the store's generic half: the store URI ->
  * backend (store_backend.h), the argument checks every backend shares (so
@@ -31,8 +32,7 @@ static size_t scheme_length(const char *uri)
 	return uri[n] == ':' ? n : 0;
 }
 
-int store_uri_parse(const char *uri, const char **backend, const char **location,
-		    struct error *err)
+int store_uri_parse(const char *uri, const char **backend, const char **location, struct error *err)
 {
 	size_t n;
 
@@ -40,7 +40,7 @@ int store_uri_parse(const char *uri, const char **backend, const char **location
 		return error_set(err, EINVAL, "open", "open store: empty store URI");
 	n = scheme_length(uri);
 	if (n == 0) {
-		*backend = "sqlite";    /* a plain path */
+		*backend = "sqlite"; /* a plain path */
 		*location = uri;
 		return 0;
 	}
@@ -48,14 +48,15 @@ int store_uri_parse(const char *uri, const char **backend, const char **location
 		const char *path = uri + n + 1;
 
 		if (strncmp(path, "///", 3) == 0)
-			path += 2;      /* sqlite:///abs/path */
+			path += 2; /* sqlite:///abs/path */
 		else if (strncmp(path, "//", 2) == 0)
-			return error_set(err, EINVAL, "open",
-					  "open store %s: sqlite: takes a path (sqlite:PATH or sqlite:///ABSOLUTE/PATH), not a host",
-					  uri);
+			return error_set(
+				err, EINVAL, "open",
+				"open store %s: sqlite: takes a path (sqlite:PATH or sqlite:///ABSOLUTE/PATH), not a host",
+				uri);
 		if (!path[0])
-			return error_set(err, EINVAL, "open", "open store %s: no database path after sqlite:",
-					  uri);
+			return error_set(err, EINVAL, "open",
+					 "open store %s: no database path after sqlite:", uri);
 		*backend = "sqlite";
 		*location = path;
 		return 0;
@@ -63,13 +64,14 @@ int store_uri_parse(const char *uri, const char **backend, const char **location
 	if ((n == 10 && strncasecmp(uri, "postgresql", n) == 0) ||
 	    (n == 8 && strncasecmp(uri, "postgres", n) == 0)) {
 		*backend = "postgresql";
-		*location = uri;        /* libpq takes the whole URI */
+		*location = uri; /* libpq takes the whole URI */
 		return 0;
 	}
 	/* Not echoed whole: a URI may carry a password. */
-	return error_set(err, EPROTONOSUPPORT, "open",
-			  "open store: unknown store URI scheme '%.*s' (use a path, sqlite:PATH or postgresql://...)",
-			  (int)(n > 32 ? 32 : n), uri);
+	return error_set(
+		err, EPROTONOSUPPORT, "open",
+		"open store: unknown store URI scheme '%.*s' (use a path, sqlite:PATH or postgresql://...)",
+		(int)(n > 32 ? 32 : n), uri);
 }
 
 static const struct store_backend *const backends[] = {
@@ -77,8 +79,7 @@ static const struct store_backend *const backends[] = {
 	&store_pg_backend,
 };
 
-int store_open(const char *uri, const struct store_options *opts, struct store **out,
-	       struct error *err)
+int store_open(const char *uri, const struct store_options *opts, struct store **out, struct error *err)
 {
 	static const struct store_options defaults = { 0 };
 	const char *name = NULL, *location = NULL;
@@ -142,28 +143,27 @@ static int json_check(const char *text, bool is_argv, struct error *err)
 	bool ok = false;
 
 	if (!root)
-		return error_set(err, EINVAL, "submit", "%s is not JSON: %s (line %d column %d)",
-				  what, jerr.text, jerr.line, jerr.column);
+		return error_set(err, EINVAL, "submit", "%s is not JSON: %s (line %d column %d)", what,
+				 jerr.text, jerr.line, jerr.column);
 	if (is_argv && json_is_array(root) && json_array_size(root) > 0) {
 		size_t i;
 		json_t *v;
 
 		ok = true;
-		json_array_foreach(root, i, v)
+		json_array_foreach (root, i, v)
 			ok = ok && json_is_string(v);
 	} else if (!is_argv && json_is_object(root)) {
 		const char *k;
 		json_t *v;
 
 		ok = true;
-		json_object_foreach(root, k, v)
+		json_object_foreach (root, k, v)
 			ok = ok && json_is_string(v);
 	}
 	json_decref(root);
 	if (!ok)
 		return error_set(err, EINVAL, "submit", "%s must be %s", what,
-				  is_argv ? "a non-empty JSON array of strings"
-					  : "a JSON object of strings");
+				 is_argv ? "a non-empty JSON array of strings" : "a JSON object of strings");
 	return 0;
 }
 
@@ -189,8 +189,7 @@ static int submit_check(const struct store_task *t, struct error *err)
 
 /* ---- state changes ------------------------------------------------------------- */
 
-int store_submit(struct store *store, const struct store_task *task, int64_t *id,
-		 struct error *err)
+int store_submit(struct store *store, const struct store_task *task, int64_t *id, struct error *err)
 {
 	int r = submit_check(task, err);
 
@@ -199,54 +198,52 @@ int store_submit(struct store *store, const struct store_task *task, int64_t *id
 	return store->backend->submit(store, task, id, err);
 }
 
-int store_mark_running(struct store *store, int64_t id, const struct store_start *start,
-		       struct error *err)
+int store_mark_running(struct store *store, int64_t id, const struct store_start *start, struct error *err)
 {
 	if (start->cpu_reserved_us < 0 || start->attempts < 0)
 		return error_set(err, EINVAL, "start",
-				  "start task %" PRId64 ": negative reservation or attempts", id);
+				 "start task %" PRId64 ": negative reservation or attempts", id);
 	return store->backend->mark_running(store, id, start, err);
 }
 
-int store_requeue(struct store *store, int64_t id, const struct store_requeue *requeue,
-		  struct error *err)
+int store_requeue(struct store *store, int64_t id, const struct store_requeue *requeue, struct error *err)
 {
 	if (!requeue->reason || !requeue->reason[0])
 		return error_set(err, EINVAL, "requeue", "requeue task %" PRId64 ": no reason", id);
 	if (!month_valid(requeue->month))
-		return error_set(err, EINVAL, "requeue", "requeue task %" PRId64 ": month '%s' is not YYYY-MM",
-				  id, requeue->month ? requeue->month : "(null)");
+		return error_set(err, EINVAL, "requeue",
+				 "requeue task %" PRId64 ": month '%s' is not YYYY-MM", id,
+				 requeue->month ? requeue->month : "(null)");
 	if (requeue->cpu_total_us < 0 || requeue->not_before_us < 0)
-		return error_set(err, EINVAL, "requeue", "requeue task %" PRId64 ": negative CPU total or time",
-				  id);
+		return error_set(err, EINVAL, "requeue",
+				 "requeue task %" PRId64 ": negative CPU total or time", id);
 	return store->backend->requeue(store, id, requeue, err);
 }
 
-int store_charge(struct store *store, int64_t id, int64_t expected_cursor_us,
-		 int64_t new_cursor_us, const char *month, int64_t now_us, struct error *err)
+int store_charge(struct store *store, int64_t id, int64_t expected_cursor_us, int64_t new_cursor_us,
+		 const char *month, int64_t now_us, struct error *err)
 {
 	if (!month_valid(month))
 		return error_set(err, EINVAL, "charge", "charge task %" PRId64 ": month '%s' is not YYYY-MM",
-				  id, month ? month : "(null)");
+				 id, month ? month : "(null)");
 	if (expected_cursor_us < 0 || new_cursor_us < expected_cursor_us)
 		return error_set(err, EINVAL, "charge",
-				  "charge task %" PRId64 ": cursor would go from %" PRId64 " to %" PRId64 " us",
-				  id, expected_cursor_us, new_cursor_us);
-	return store->backend->charge(store, id, expected_cursor_us, new_cursor_us, month, now_us,
-				      err);
+				 "charge task %" PRId64 ": cursor would go from %" PRId64 " to %" PRId64
+				 " us",
+				 id, expected_cursor_us, new_cursor_us);
+	return store->backend->charge(store, id, expected_cursor_us, new_cursor_us, month, now_us, err);
 }
 
-int store_finish(struct store *store, int64_t id, const struct store_result *result,
-		 struct error *err)
+int store_finish(struct store *store, int64_t id, const struct store_result *result, struct error *err)
 {
 	if (!task_state_is_terminal(result->state))
 		return error_set(err, EINVAL, "finish", "finish task %" PRId64 ": state %s is not terminal",
-				  id, task_state_name(result->state) ? task_state_name(result->state) : "?");
+				 id, task_state_name(result->state) ? task_state_name(result->state) : "?");
 	if (result->reason == STORE_REASON_NONE || !task_state_reason_name(result->reason))
 		return error_set(err, EINVAL, "finish", "finish task %" PRId64 ": no valid reason", id);
 	if (!month_valid(result->month))
 		return error_set(err, EINVAL, "finish", "finish task %" PRId64 ": month '%s' is not YYYY-MM",
-				  id, result->month ? result->month : "(null)");
+				 id, result->month ? result->month : "(null)");
 	if (result->cpu_total_us < 0)
 		return error_set(err, EINVAL, "finish", "finish task %" PRId64 ": negative CPU total", id);
 	return store->backend->finish(store, id, result, err);
@@ -287,21 +284,19 @@ int store_load_running(struct store *store, struct store_task_list *out, struct 
 	return store->backend->load_running(store, out, err);
 }
 
-int store_list_tasks(struct store *store, const struct store_filter *filter,
-		     struct store_task_list *out, struct error *err)
+int store_list_tasks(struct store *store, const struct store_filter *filter, struct store_task_list *out,
+		     struct error *err)
 {
 	static const struct store_filter any = { .state = -1 };
 
 	if (!filter)
 		filter = &any;
 	if (filter->state != -1 && !task_state_name((enum store_task_state)filter->state))
-		return error_set(err, EINVAL, "list tasks", "list tasks: unknown state %d",
-				  filter->state);
+		return error_set(err, EINVAL, "list tasks", "list tasks: unknown state %d", filter->state);
 	return store->backend->list_tasks(store, filter, out, err);
 }
 
-int store_count_queued(struct store *store, const char *user, int64_t *count,
-		       struct error *err)
+int store_count_queued(struct store *store, const char *user, int64_t *count, struct error *err)
 {
 	return store->backend->count_queued(store, user, count, err);
 }
@@ -312,8 +307,7 @@ int store_usage_get(struct store *store, const char *user, const char *month, in
 	return store->backend->usage_get(store, user, month, cpu_us, err);
 }
 
-int store_usage_month(struct store *store, const char *month, struct store_usage_list *out,
-		      struct error *err)
+int store_usage_month(struct store *store, const char *month, struct store_usage_list *out, struct error *err)
 {
 	return store->backend->usage_month(store, month, out, err);
 }
@@ -326,25 +320,25 @@ int store_usage_adjust(struct store *store, const struct store_adjustment *adj, 
 	if (!adj->user || !adj->user[0])
 		return error_set(err, EINVAL, "adjust", "adjust usage: empty user name");
 	if (!month_valid(adj->month))
-		return error_set(err, EINVAL, "adjust", "adjust usage of %s: month '%s' is not YYYY-MM",
-				  user, adj->month ? adj->month : "(null)");
-	if (adj->delta_us == 0 || adj->delta_us > STORE_ADJUST_MAX_US ||
-	    adj->delta_us < -STORE_ADJUST_MAX_US)
+		return error_set(err, EINVAL, "adjust", "adjust usage of %s: month '%s' is not YYYY-MM", user,
+				 adj->month ? adj->month : "(null)");
+	if (adj->delta_us == 0 || adj->delta_us > STORE_ADJUST_MAX_US || adj->delta_us < -STORE_ADJUST_MAX_US)
 		return error_set(err, EINVAL, "adjust",
-				  "adjust usage of %s: %" PRId64 " us is not a change between 1 us and "
-				  "10^6 hours either way", user, adj->delta_us);
+				 "adjust usage of %s: %" PRId64 " us is not a change between 1 us and "
+				 "10^6 hours either way",
+				 user, adj->delta_us);
 	if (!adj->by || !adj->by[0])
 		return error_set(err, EINVAL, "adjust", "adjust usage of %s: no one named as its author",
-				  user);
+				 user);
 	if (!adj->reason || !adj->reason[0] || strlen(adj->reason) > STORE_ADJUST_MAX_REASON)
 		return error_set(err, EINVAL, "adjust",
-				  "adjust usage of %s: the reason must be 1 to %d bytes", user,
-				  STORE_ADJUST_MAX_REASON);
+				 "adjust usage of %s: the reason must be 1 to %d bytes", user,
+				 STORE_ADJUST_MAX_REASON);
 	return store->backend->usage_adjust(store, adj, id, err);
 }
 
-int store_usage_adjust_sum(struct store *store, const char *user, const char *month,
-			   int64_t *sum_us, struct error *err)
+int store_usage_adjust_sum(struct store *store, const char *user, const char *month, int64_t *sum_us,
+			   struct error *err)
 {
 	if (!user || !month_valid(month))
 		return error_set(err, EINVAL, "adjust", "sum of adjustments: bad user or month");
@@ -358,12 +352,11 @@ int store_usage_adjustments(struct store *store, const char *user, const char *m
 	out->count = 0;
 	if (!month_valid(month))
 		return error_set(err, EINVAL, "adjust", "list adjustments: month '%s' is not YYYY-MM",
-				  month ? month : "(null)");
+				 month ? month : "(null)");
 	return store->backend->usage_adjustments(store, user, month, out, err);
 }
 
-int store_list_events(struct store *store, int64_t task_id, struct store_event_list *out,
-		      struct error *err)
+int store_list_events(struct store *store, int64_t task_id, struct store_event_list *out, struct error *err)
 {
 	return store->backend->list_events(store, task_id, out, err);
 }

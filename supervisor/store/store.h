@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/store.h — corrald's durable store: tasks, monthly CPU usage and
  * an event log, behind a small interface over an opaque struct store.
@@ -46,7 +47,6 @@
 
 struct store;
 
-
 /* What a task's command did and used, measured at its end: the same
  * fields in a task row (store_task.usage) and in an end (store_result.usage).
  * Units: microseconds for times, bytes for sizes.  "None" is -1 for
@@ -54,8 +54,8 @@ struct store;
  * the counters are 0 until the task ends (a task that never ran used
  * nothing). */
 struct task_usage {
-	int exit_code;              /* -1 = none */
-	int signal;                 /* -1 = none */
+	int exit_code; /* -1 = none */
+	int signal;    /* -1 = none */
 	int64_t cpu_user_us;
 	int64_t cpu_system_us;
 	int64_t memory_peak_bytes;
@@ -69,42 +69,42 @@ struct task_usage {
  * freed by store_task_clear().  "None" is NULL for strings, -1 for
  * host_uid, 0 for times (and see struct task_usage). */
 struct store_task {
-	int64_t id;                 /* monotonic, never reused */
-	char *user;                 /* tenant name */
-	int64_t submitted_by_uid;   /* from SO_PEERCRED, never from the request */
+	int64_t id;               /* monotonic, never reused */
+	char *user;               /* tenant name */
+	int64_t submitted_by_uid; /* from SO_PEERCRED, never from the request */
 	char *profile;
-	char *argv_json;            /* JSON array of strings */
-	char *env_json;             /* JSON object of strings; NULL = "{}" */
-	char *cwd;                  /* may be NULL */
-	char *stdin_path;           /* may be NULL */
-	int64_t wall_limit_ms;      /* limits requested; 0 = the profile's */
+	char *argv_json;       /* JSON array of strings */
+	char *env_json;        /* JSON object of strings; NULL = "{}" */
+	char *cwd;             /* may be NULL */
+	char *stdin_path;      /* may be NULL */
+	int64_t wall_limit_ms; /* limits requested; 0 = the profile's */
 	int64_t cpu_limit_us;
 	int64_t memory_limit_bytes;
 
 	enum store_task_state state;
 	enum store_task_reason reason;
-	char *message;              /* human message for the end, may be NULL */
+	char *message; /* human message for the end, may be NULL */
 	struct task_usage usage;
 
 	int64_t submitted_at_us;
 	int64_t started_at_us;
 	int64_t ended_at_us;
-	int64_t deadline_us;        /* absolute, so an adopted task keeps it */
+	int64_t deadline_us; /* absolute, so an adopted task keeps it */
 
-	int64_t cpu_reserved_us;    /* budget reserved at start */
-	int64_t cpu_charged_us;     /* charging cursor: CPU already charged */
-	int64_t charged_at_us;      /* when the cursor last moved */
+	int64_t cpu_reserved_us; /* budget reserved at start */
+	int64_t cpu_charged_us;  /* charging cursor: CPU already charged */
+	int64_t charged_at_us;   /* when the cursor last moved */
 
-	int attempts;               /* starts so far (store_mark_running counts them) */
+	int attempts; /* starts so far (store_mark_running counts them) */
 	int64_t host_uid;
-	char *cgroup;               /* cgroup name under tasks/, may be NULL */
+	char *cgroup; /* cgroup name under tasks/, may be NULL */
 	bool cancel_requested;
 
 	/* retries (store_requeue) */
-	int64_t cpu_prior_us;       /* CPU charged by the earlier attempts: the current
+	int64_t cpu_prior_us;     /* CPU charged by the earlier attempts: the current
 				     * attempt's cgroup counts from 0, its cursor from here */
-	char *last_attempt_error;   /* why the last requeued attempt ended; NULL = none */
-	int64_t not_before_us;      /* the backoff: not started before; 0 = none */
+	char *last_attempt_error; /* why the last requeued attempt ended; NULL = none */
+	int64_t not_before_us;    /* the backoff: not started before; 0 = none */
 };
 
 struct store_task_list {
@@ -135,8 +135,7 @@ struct store_options {
  * its first part reads as a scheme: write ./a:b.db).  backend and location
  * point at static text or into uri.  Messages never echo a whole URI (it
  * may carry a password). */
-int store_uri_parse(const char *uri, const char **backend, const char **location,
-		    struct error *err);
+int store_uri_parse(const char *uri, const char **backend, const char **location, struct error *err);
 
 /* Open the store at uri (see store_uri_parse).  SQLite: open (creating it
  * 0600 if missing) and migrate the database file.  PostgreSQL: connect
@@ -147,8 +146,7 @@ int store_uri_parse(const char *uri, const char **backend, const char **location
  * SQLite file or a PostgreSQL schema corral without our schema_version
  * table (-ENOTSUP), a file that is not SQLite (-EUCLEAN).  Messages never
  * carry a password from the URI. */
-int store_open(const char *uri, const struct store_options *opts, struct store **out,
-	       struct error *err);
+int store_open(const char *uri, const struct store_options *opts, struct store **out, struct error *err);
 /* Close; NULL is fine.  An open batch is rolled back. */
 void store_close(struct store *store);
 /* Schema version of the open database. */
@@ -169,8 +167,7 @@ void store_batch_abort(struct store *store);
  * env_json, cwd, stdin_path, the three limits, submitted_at_us are read; the
  * rest is ignored) and return its id.  Committed before return unless a
  * batch is open. */
-int store_submit(struct store *store, const struct store_task *task, int64_t *id,
-		 struct error *err);
+int store_submit(struct store *store, const struct store_task *task, int64_t *id, struct error *err);
 
 /* All queued tasks in submit order (for the scheduler at start-up). */
 int store_load_queued(struct store *store, struct store_task_list *out, struct error *err);
@@ -188,19 +185,18 @@ struct store_start {
 
 /* queued -> running; -ESTALE if the task is not queued.  attempts is
  * stored as given: the caller passes the task's attempts + 1. */
-int store_mark_running(struct store *store, int64_t id, const struct store_start *start,
-		       struct error *err);
+int store_mark_running(struct store *store, int64_t id, const struct store_start *start, struct error *err);
 
 /* An attempt that ended before the task's command started (a host fault,
  * a crash of the supervisor during setup), or one whose end was lost when
  * the plan retries those. */
 struct store_requeue {
-	const char *reason;             /* why it ended: last_attempt_error and the event */
-	int64_t at_us;                  /* now */
-	int64_t not_before_us;          /* backoff: the next start not before (0 = none) */
-	int64_t cpu_total_us;           /* CPU total of the task so far: the prior attempts'
+	const char *reason;    /* why it ended: last_attempt_error and the event */
+	int64_t at_us;         /* now */
+	int64_t not_before_us; /* backoff: the next start not before (0 = none) */
+	int64_t cpu_total_us;  /* CPU total of the task so far: the prior attempts'
 					 * plus this attempt's cgroup (charged like a finish) */
-	const char *month;              /* where the remainder is charged */
+	const char *month;     /* where the remainder is charged */
 };
 
 /* running -> queued (task_state_can_move() allows it), in one transaction
@@ -209,8 +205,7 @@ struct store_requeue {
  * attempts stays (the next start counts), cpu_total_us minus the cursor is
  * charged to month and becomes cpu_prior_us.  -ESTALE if the task is not
  * running (or its cursor moved meanwhile), -ENOENT for an unknown id. */
-int store_requeue(struct store *store, int64_t id, const struct store_requeue *requeue,
-		  struct error *err);
+int store_requeue(struct store *store, int64_t id, const struct store_requeue *requeue, struct error *err);
 
 /* Charge CPU measured so far: compare-and-set the task's cursor from
  * expected_cursor_us to new_cursor_us and add the difference to the user's
@@ -218,18 +213,18 @@ int store_requeue(struct store *store, int64_t id, const struct store_requeue *r
  * transaction.  -ESTALE if the cursor is not expected_cursor_us (already
  * charged) or the task is not running; -EINVAL if new < expected.  now_us
  * is kept as the task's charged_at_us (no event: charges are frequent). */
-int store_charge(struct store *store, int64_t id, int64_t expected_cursor_us,
-		 int64_t new_cursor_us, const char *month, int64_t now_us, struct error *err);
+int store_charge(struct store *store, int64_t id, int64_t expected_cursor_us, int64_t new_cursor_us,
+		 const char *month, int64_t now_us, struct error *err);
 
 /* How a task ended. */
 struct store_result {
-	enum store_task_state state;    /* succeeded, failed or cancelled */
+	enum store_task_state state; /* succeeded, failed or cancelled */
 	enum store_task_reason reason;
-	const char *message;            /* may be NULL */
+	const char *message; /* may be NULL */
 	struct task_usage usage;
 	int64_t ended_at_us;
-	int64_t cpu_total_us;           /* final CPU total of the task */
-	const char *month;              /* where the remainder is charged */
+	int64_t cpu_total_us; /* final CPU total of the task */
+	const char *month;    /* where the remainder is charged */
 };
 
 /* The end of a task: a move to a terminal state that task_state_can_move()
@@ -237,8 +232,7 @@ struct store_result {
  * transaction that also charges cpu_total_us minus the cursor to
  * result->month.  A second finish, or a move the table refuses, is -ESTALE,
  * so nothing is charged twice. */
-int store_finish(struct store *store, int64_t id, const struct store_result *result,
-		 struct error *err);
+int store_finish(struct store *store, int64_t id, const struct store_result *result, struct error *err);
 
 /* queued -> cancelled (reason cancelled) in one step; -ESTALE if not queued. */
 int store_cancel_queued(struct store *store, int64_t id, int64_t now_us, struct error *err);
@@ -250,13 +244,13 @@ int store_request_cancel(struct store *store, int64_t id, int64_t now_us, struct
 int store_get_task(struct store *store, int64_t id, struct store_task *out, struct error *err);
 
 struct store_filter {
-	const char *user;   /* NULL = every user */
-	int state;          /* an enum store_task_state, or -1 = any */
-	size_t limit;       /* 0 = no limit */
+	const char *user; /* NULL = every user */
+	int state;        /* an enum store_task_state, or -1 = any */
+	size_t limit;     /* 0 = no limit */
 };
 /* Tasks matching filter, newest first. */
-int store_list_tasks(struct store *store, const struct store_filter *filter,
-		     struct store_task_list *out, struct error *err);
+int store_list_tasks(struct store *store, const struct store_filter *filter, struct store_task_list *out,
+		     struct error *err);
 
 /* CPU charged to user in month ("YYYY-MM"); 0 when nothing was. */
 int store_usage_get(struct store *store, const char *user, const char *month, int64_t *cpu_us,
@@ -280,14 +274,14 @@ void store_usage_list_free(struct store_usage_list *list);
  * scheduler uses is the plan's plus the sum of the month's adjustments.
  * Strings loaded by the store are owned by the struct. */
 struct store_adjustment {
-	int64_t id;                 /* monotonic, never reused */
-	char *user;                 /* tenant name */
-	char *month;                /* "YYYY-MM" */
-	int64_t delta_us;           /* signed: > 0 grants, < 0 takes back; never 0 */
-	char *by;                   /* who: the caller's user name */
-	int64_t by_uid;             /* the caller's uid (SO_PEERCRED) */
+	int64_t id;       /* monotonic, never reused */
+	char *user;       /* tenant name */
+	char *month;      /* "YYYY-MM" */
+	int64_t delta_us; /* signed: > 0 grants, < 0 takes back; never 0 */
+	char *by;         /* who: the caller's user name */
+	int64_t by_uid;   /* the caller's uid (SO_PEERCRED) */
 	int64_t at_us;
-	char *reason;               /* 1..STORE_ADJUST_MAX_REASON bytes */
+	char *reason; /* 1..STORE_ADJUST_MAX_REASON bytes */
 };
 struct store_adjustment_list {
 	struct store_adjustment *items;
@@ -295,7 +289,7 @@ struct store_adjustment_list {
 };
 
 #define STORE_ADJUST_MAX_REASON 256
-#define STORE_ADJUST_MAX_US (1000000ll * 3600 * 1000000)   /* |delta| <= 10^6 hours */
+#define STORE_ADJUST_MAX_US (1000000ll * 3600 * 1000000) /* |delta| <= 10^6 hours */
 
 /* Append an adjustment (user, month, delta_us, by, by_uid, at_us, reason
  * are read) in one transaction; its id through *id (may be NULL).
@@ -304,8 +298,8 @@ struct store_adjustment_list {
 int store_usage_adjust(struct store *store, const struct store_adjustment *adj, int64_t *id,
 		       struct error *err);
 /* Sum of user's adjustments in month (0 when none). */
-int store_usage_adjust_sum(struct store *store, const char *user, const char *month,
-			   int64_t *sum_us, struct error *err);
+int store_usage_adjust_sum(struct store *store, const char *user, const char *month, int64_t *sum_us,
+			   struct error *err);
 /* The adjustments of month, of user (NULL = every user), ordered by user
  * then id (oldest first). */
 int store_usage_adjustments(struct store *store, const char *user, const char *month,
@@ -313,15 +307,14 @@ int store_usage_adjustments(struct store *store, const char *user, const char *m
 void store_adjustment_list_free(struct store_adjustment_list *list);
 
 /* Number of queued tasks of user. */
-int store_count_queued(struct store *store, const char *user, int64_t *count,
-		       struct error *err);
+int store_count_queued(struct store *store, const char *user, int64_t *count, struct error *err);
 
 struct store_event {
 	int64_t id;
 	int64_t task_id;
 	int64_t at_us;
-	char *kind;     /* "submitted", "running", "finished", "cancel_requested", ... */
-	char *detail;   /* may be NULL */
+	char *kind;   /* "submitted", "running", "finished", "cancel_requested", ... */
+	char *detail; /* may be NULL */
 };
 struct store_event_list {
 	struct store_event *items;
@@ -331,8 +324,7 @@ struct store_event_list {
 int store_event_append(struct store *store, int64_t task_id, int64_t at_us, const char *kind,
 		       const char *detail, struct error *err);
 /* A task's events, oldest first. */
-int store_list_events(struct store *store, int64_t task_id, struct store_event_list *out,
-		      struct error *err);
+int store_list_events(struct store *store, int64_t task_id, struct store_event_list *out, struct error *err);
 void store_event_list_free(struct store_event_list *list);
 
 #endif

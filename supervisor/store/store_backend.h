@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/store_backend.h — internal to the store: the backend
  * interface (crun's cgroup-manager pattern).  A struct store is the
@@ -17,7 +18,7 @@
 #include "supervisor/store/store.h"
 
 struct store_backend {
-	const char *name;               /* the URI scheme: "sqlite", "postgresql" */
+	const char *name; /* the URI scheme: "sqlite", "postgresql" */
 	/* location: what follows the scheme (SQLite: a path; PostgreSQL:
 	 * the whole URI, libpq parses it).  Sets
 	 * (*out)->backend. */
@@ -30,16 +31,14 @@ struct store_backend {
 	int (*batch_commit)(struct store *store, struct error *err);
 	void (*batch_abort)(struct store *store);
 
-	int (*submit)(struct store *store, const struct store_task *task, int64_t *id,
-		      struct error *err);
+	int (*submit)(struct store *store, const struct store_task *task, int64_t *id, struct error *err);
 	int (*mark_running)(struct store *store, int64_t id, const struct store_start *start,
 			    struct error *err);
 	int (*requeue)(struct store *store, int64_t id, const struct store_requeue *requeue,
 		       struct error *err);
-	int (*charge)(struct store *store, int64_t id, int64_t expected_cursor_us,
-		      int64_t new_cursor_us, const char *month, int64_t now_us, struct error *err);
-	int (*finish)(struct store *store, int64_t id, const struct store_result *result,
-		      struct error *err);
+	int (*charge)(struct store *store, int64_t id, int64_t expected_cursor_us, int64_t new_cursor_us,
+		      const char *month, int64_t now_us, struct error *err);
+	int (*finish)(struct store *store, int64_t id, const struct store_result *result, struct error *err);
 	int (*cancel_queued)(struct store *store, int64_t id, int64_t now_us, struct error *err);
 	int (*request_cancel)(struct store *store, int64_t id, int64_t now_us, struct error *err);
 	int (*event_append)(struct store *store, int64_t task_id, int64_t at_us, const char *kind,
@@ -48,18 +47,17 @@ struct store_backend {
 	int (*get_task)(struct store *store, int64_t id, struct store_task *out, struct error *err);
 	int (*load_queued)(struct store *store, struct store_task_list *out, struct error *err);
 	int (*load_running)(struct store *store, struct store_task_list *out, struct error *err);
-	int (*list_tasks)(struct store *store, const struct store_filter *filter,
-			  struct store_task_list *out, struct error *err);
-	int (*count_queued)(struct store *store, const char *user, int64_t *count,
-			    struct error *err);
+	int (*list_tasks)(struct store *store, const struct store_filter *filter, struct store_task_list *out,
+			  struct error *err);
+	int (*count_queued)(struct store *store, const char *user, int64_t *count, struct error *err);
 	int (*usage_get)(struct store *store, const char *user, const char *month, int64_t *cpu_us,
 			 struct error *err);
 	int (*usage_month)(struct store *store, const char *month, struct store_usage_list *out,
 			   struct error *err);
 	int (*usage_adjust)(struct store *store, const struct store_adjustment *adj, int64_t *id,
 			    struct error *err);
-	int (*usage_adjust_sum)(struct store *store, const char *user, const char *month,
-				int64_t *sum_us, struct error *err);
+	int (*usage_adjust_sum)(struct store *store, const char *user, const char *month, int64_t *sum_us,
+				struct error *err);
 	int (*usage_adjustments)(struct store *store, const char *user, const char *month,
 				 struct store_adjustment_list *out, struct error *err);
 	int (*list_events)(struct store *store, int64_t task_id, struct store_event_list *out,

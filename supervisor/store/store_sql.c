@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/store_sql.c — the text of every data statement of the store
  * (see store_sql.h for what "portable" means here).  Binding, stepping and
@@ -8,37 +9,31 @@
 #include "supervisor/store/store_sql.h"
 
 /* Must match enum store_task_column. */
-#define TASK_COLUMNS \
+#define TASK_COLUMNS                                                                       \
 	"id, user_name, submitted_by_uid, profile, argv_json, env_json, cwd, stdin_path, " \
-	"wall_limit_ms, cpu_limit_us, memory_limit_bytes, state, reason, message, " \
-	"exit_code, signal, submitted_at_us, started_at_us, ended_at_us, deadline_us, " \
-	"cpu_reserved_us, cpu_charged_us, charged_at_us, cpu_user_us, cpu_system_us, " \
-	"memory_peak_bytes, stdout_bytes, stderr_bytes, stdout_truncated, " \
-	"stderr_truncated, attempts, host_uid, cgroup, cancel_requested, " \
+	"wall_limit_ms, cpu_limit_us, memory_limit_bytes, state, reason, message, "        \
+	"exit_code, signal, submitted_at_us, started_at_us, ended_at_us, deadline_us, "    \
+	"cpu_reserved_us, cpu_charged_us, charged_at_us, cpu_user_us, cpu_system_us, "     \
+	"memory_peak_bytes, stdout_bytes, stderr_bytes, stdout_truncated, "                \
+	"stderr_truncated, attempts, host_uid, cgroup, cancel_requested, "                 \
 	"cpu_prior_us, last_attempt_error, not_before_us"
 
 /* Must match the order store_sqlite_read.c reads them in. */
 #define ADJUST_COLUMNS "id, user_name, month, delta_us, by_name, by_uid, at_us, reason"
 
 const char *const store_sql_text[STORE_SQL_COUNT] = {
-	[STORE_SQL_SUBMIT] =
-		"INSERT INTO tasks (user_name, submitted_by_uid, profile, argv_json, env_json, "
-		"cwd, stdin_path, wall_limit_ms, cpu_limit_us, memory_limit_bytes, state, "
-		"submitted_at_us) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11) RETURNING id",
-	[STORE_SQL_EVENT_APPEND] =
-		"INSERT INTO events (task_id, at_us, kind, detail) VALUES ($1, $2, $3, $4)",
-	[STORE_SQL_GET_TASK] =
-		"SELECT " TASK_COLUMNS " FROM tasks WHERE id = $1",
-	[STORE_SQL_LOAD_STATE] =
-		"SELECT " TASK_COLUMNS " FROM tasks WHERE state = $1 ORDER BY id",
+	[STORE_SQL_SUBMIT] = "INSERT INTO tasks (user_name, submitted_by_uid, profile, argv_json, env_json, "
+			     "cwd, stdin_path, wall_limit_ms, cpu_limit_us, memory_limit_bytes, state, "
+			     "submitted_at_us) "
+			     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11) RETURNING id",
+	[STORE_SQL_EVENT_APPEND] = "INSERT INTO events (task_id, at_us, kind, detail) VALUES ($1, $2, $3, $4)",
+	[STORE_SQL_GET_TASK] = "SELECT " TASK_COLUMNS " FROM tasks WHERE id = $1",
+	[STORE_SQL_LOAD_STATE] = "SELECT " TASK_COLUMNS " FROM tasks WHERE state = $1 ORDER BY id",
 	/* Read under the transaction's write lock; PostgreSQL: add FOR UPDATE. */
-	[STORE_SQL_TASK_CURSOR] =
-		"SELECT user_name, state, cpu_charged_us FROM tasks WHERE id = $1",
-	[STORE_SQL_MARK_RUNNING] =
-		"UPDATE tasks SET state = 'running', started_at_us = $2, deadline_us = $3, "
-		"cpu_reserved_us = $4, host_uid = $5, cgroup = $6, attempts = $7 "
-		"WHERE id = $1 AND state = 'queued'",
+	[STORE_SQL_TASK_CURSOR] = "SELECT user_name, state, cpu_charged_us FROM tasks WHERE id = $1",
+	[STORE_SQL_MARK_RUNNING] = "UPDATE tasks SET state = 'running', started_at_us = $2, deadline_us = $3, "
+				   "cpu_reserved_us = $4, host_uid = $5, cgroup = $6, attempts = $7 "
+				   "WHERE id = $1 AND state = 'queued'",
 	/* running -> queued, compare-and-set on the cursor just read: the
 	 * attempt's CPU becomes the prior attempts' total, the start is undone */
 	[STORE_SQL_REQUEUE] =
@@ -55,34 +50,28 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 		"ON CONFLICT (user_name, month) DO UPDATE SET cpu_us = usage.cpu_us + excluded.cpu_us",
 	/* Compare-and-set on the state and the cursor just read (the move itself
 	 * was checked against task_state_can_move()). */
-	[STORE_SQL_FINISH] =
-		"UPDATE tasks SET state = $2, reason = $3, message = $4, exit_code = $5, "
-		"signal = $6, ended_at_us = $7, cpu_charged_us = $8, charged_at_us = $7, "
-		"cpu_user_us = $9, cpu_system_us = $10, memory_peak_bytes = $11, "
-		"stdout_bytes = $12, stderr_bytes = $13, stdout_truncated = $14, "
-		"stderr_truncated = $15 "
-		"WHERE id = $1 AND state = $17 AND cpu_charged_us = $16",
-	[STORE_SQL_CANCEL_QUEUED] =
-		"UPDATE tasks SET state = 'cancelled', reason = 'cancelled', "
-		"message = 'cancelled before it started', ended_at_us = $2 "
-		"WHERE id = $1 AND state = 'queued'",
+	[STORE_SQL_FINISH] = "UPDATE tasks SET state = $2, reason = $3, message = $4, exit_code = $5, "
+			     "signal = $6, ended_at_us = $7, cpu_charged_us = $8, charged_at_us = $7, "
+			     "cpu_user_us = $9, cpu_system_us = $10, memory_peak_bytes = $11, "
+			     "stdout_bytes = $12, stderr_bytes = $13, stdout_truncated = $14, "
+			     "stderr_truncated = $15 "
+			     "WHERE id = $1 AND state = $17 AND cpu_charged_us = $16",
+	[STORE_SQL_CANCEL_QUEUED] = "UPDATE tasks SET state = 'cancelled', reason = 'cancelled', "
+				    "message = 'cancelled before it started', ended_at_us = $2 "
+				    "WHERE id = $1 AND state = 'queued'",
 	[STORE_SQL_REQUEST_CANCEL] =
 		"UPDATE tasks SET cancel_requested = 1 WHERE id = $1 AND state = 'running'",
-	[STORE_SQL_LIST_ALL] =
-		"SELECT " TASK_COLUMNS " FROM tasks ORDER BY id DESC LIMIT $1",
-	[STORE_SQL_LIST_USER] =
-		"SELECT " TASK_COLUMNS " FROM tasks WHERE user_name = $2 ORDER BY id DESC LIMIT $1",
-	[STORE_SQL_LIST_STATE] =
-		"SELECT " TASK_COLUMNS " FROM tasks WHERE state = $3 ORDER BY id DESC LIMIT $1",
-	[STORE_SQL_LIST_USER_STATE] =
-		"SELECT " TASK_COLUMNS " FROM tasks WHERE user_name = $2 AND state = $3 "
-		"ORDER BY id DESC LIMIT $1",
-	[STORE_SQL_USAGE_GET] =
-		"SELECT cpu_us FROM usage WHERE user_name = $1 AND month = $2",
-	[STORE_SQL_USAGE_MONTH] =
-		"SELECT user_name, cpu_us FROM usage WHERE month = $1 ORDER BY user_name",
-	[STORE_SQL_COUNT_QUEUED] =
-		"SELECT COUNT(*) FROM tasks WHERE user_name = $1 AND state = 'queued'",
+	[STORE_SQL_LIST_ALL] = "SELECT " TASK_COLUMNS " FROM tasks ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_LIST_USER] = "SELECT " TASK_COLUMNS
+				" FROM tasks WHERE user_name = $2 ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_LIST_STATE] = "SELECT " TASK_COLUMNS
+				 " FROM tasks WHERE state = $3 ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_LIST_USER_STATE] = "SELECT " TASK_COLUMNS
+				      " FROM tasks WHERE user_name = $2 AND state = $3 "
+				      "ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_USAGE_GET] = "SELECT cpu_us FROM usage WHERE user_name = $1 AND month = $2",
+	[STORE_SQL_USAGE_MONTH] = "SELECT user_name, cpu_us FROM usage WHERE month = $1 ORDER BY user_name",
+	[STORE_SQL_COUNT_QUEUED] = "SELECT COUNT(*) FROM tasks WHERE user_name = $1 AND state = 'queued'",
 	[STORE_SQL_EVENTS] =
 		"SELECT id, task_id, at_us, kind, detail FROM events WHERE task_id = $1 ORDER BY id",
 	/* Adjustments are appended, never updated: the month's budget is the
@@ -90,13 +79,11 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_ADJUST_INSERT] =
 		"INSERT INTO usage_adjustments (user_name, month, delta_us, by_name, by_uid, at_us, "
 		"reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-	[STORE_SQL_ADJUST_SUM] =
-		"SELECT COALESCE(SUM(delta_us), 0) FROM usage_adjustments "
-		"WHERE user_name = $1 AND month = $2",
-	[STORE_SQL_ADJUST_LIST_USER] =
-		"SELECT " ADJUST_COLUMNS " FROM usage_adjustments WHERE month = $1 AND user_name = $2 "
-		"ORDER BY id",
-	[STORE_SQL_ADJUST_LIST_MONTH] =
-		"SELECT " ADJUST_COLUMNS " FROM usage_adjustments WHERE month = $1 "
-		"ORDER BY user_name, id",
+	[STORE_SQL_ADJUST_SUM] = "SELECT COALESCE(SUM(delta_us), 0) FROM usage_adjustments "
+				 "WHERE user_name = $1 AND month = $2",
+	[STORE_SQL_ADJUST_LIST_USER] = "SELECT " ADJUST_COLUMNS
+				       " FROM usage_adjustments WHERE month = $1 AND user_name = $2 "
+				       "ORDER BY id",
+	[STORE_SQL_ADJUST_LIST_MONTH] = "SELECT " ADJUST_COLUMNS " FROM usage_adjustments WHERE month = $1 "
+					"ORDER BY user_name, id",
 };

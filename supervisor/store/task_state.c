@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/task_state.c — the stored names of task states and
  * reasons, and the allowed moves between states as one table (see
@@ -12,11 +13,8 @@
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const state_names[] = {
-	[STORE_QUEUED] = "queued",
-	[STORE_RUNNING] = "running",
-	[STORE_SUCCEEDED] = "succeeded",
-	[STORE_FAILED] = "failed",
-	[STORE_CANCELLED] = "cancelled",
+	[STORE_QUEUED] = "queued", [STORE_RUNNING] = "running",     [STORE_SUCCEEDED] = "succeeded",
+	[STORE_FAILED] = "failed", [STORE_CANCELLED] = "cancelled",
 };
 
 static const char *const reason_names[] = {
@@ -38,13 +36,13 @@ static const char *const reason_names[] = {
 static const struct {
 	enum store_task_state from, to;
 } moves[] = {
-	{ STORE_QUEUED, STORE_RUNNING },      /* dispatched */
-	{ STORE_QUEUED, STORE_CANCELLED },    /* cancelled before it started */
-	{ STORE_QUEUED, STORE_FAILED },       /* could not be started at all */
+	{ STORE_QUEUED, STORE_RUNNING },   /* dispatched */
+	{ STORE_QUEUED, STORE_CANCELLED }, /* cancelled before it started */
+	{ STORE_QUEUED, STORE_FAILED },    /* could not be started at all */
 	{ STORE_RUNNING, STORE_SUCCEEDED },
 	{ STORE_RUNNING, STORE_FAILED },
 	{ STORE_RUNNING, STORE_CANCELLED },
-	{ STORE_RUNNING, STORE_QUEUED },      /* retry: its command never started */
+	{ STORE_RUNNING, STORE_QUEUED }, /* retry: its command never started */
 };
 
 const char *task_state_name(enum store_task_state state)

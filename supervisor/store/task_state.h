@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/task_state.h — a task's states and end reasons: the
  * names they are stored and shown under, and the moves a task may make
@@ -27,7 +28,7 @@ enum store_task_state {
 };
 
 enum store_task_reason {
-	STORE_REASON_NONE,          /* not ended yet */
+	STORE_REASON_NONE, /* not ended yet */
 	STORE_REASON_EXIT_CODE,
 	STORE_REASON_SIGNAL,
 	STORE_REASON_TIMEOUT,

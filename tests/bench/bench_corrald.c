@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/bench/bench_corrald.c — a real corrald (root), measured from the
  * outside over its socket.  Each scenario starts its own daemon on a temp
@@ -194,12 +195,12 @@ static double percentile(double *v, size_t n, double p)
 
 struct client_job {
 	const char *socket;
-	const char *request;     /* one line, with newline */
-	size_t count;            /* requests to send */
-	size_t window;           /* in flight at most */
-	size_t ok;               /* answered ok */
+	const char *request; /* one line, with newline */
+	size_t count;        /* requests to send */
+	size_t window;       /* in flight at most */
+	size_t ok;           /* answered ok */
 	bool want_ids;
-	long long *ids;          /* with want_ids: the task ids, count of them */
+	long long *ids; /* with want_ids: the task ids, count of them */
 };
 
 static void *client_thread(void *arg)
@@ -245,7 +246,8 @@ static void *client_thread(void *arg)
 }
 
 /* CLIENTS threads, each count requests with window; the rate of ok answers. */
-static double run_clients(const char *socket, const char *request, size_t count, size_t window, long long **ids)
+static double run_clients(const char *socket, const char *request, size_t count, size_t window,
+			  long long **ids)
 {
 	pthread_t threads[CLIENTS];
 	struct client_job jobs[CLIENTS];
@@ -253,7 +255,9 @@ static double run_clients(const char *socket, const char *request, size_t count,
 	double t0, t1;
 
 	for (int i = 0; i < CLIENTS; i++) {
-		jobs[i] = (struct client_job){ .socket = socket, .request = request, .count = count, .window = window };
+		jobs[i] = (struct client_job){
+			.socket = socket, .request = request, .count = count, .window = window
+		};
 		if (ids) {
 			jobs[i].want_ids = true;
 			jobs[i].ids = ids[i];
@@ -274,7 +278,7 @@ static double run_clients(const char *socket, const char *request, size_t count,
 
 /* ---- scenarios ---------------------------------------------------------- */
 
-#define PLAN_BLOCKED                                                                                        \
+#define PLAN_BLOCKED \
 	"[plan free]\nmax_concurrent = 1\nmax_queued = 1000000\nmax_task_seconds = 1h\n[default]\nplan = free\n"
 #define SUBMIT_TRUE "{\"op\":\"submit\",\"user\":\"bench\",\"argv\":[\"/bin/true\"]}\n"
 #define PING "{\"op\":\"ping\"}\n"
@@ -322,8 +326,9 @@ static void bench_throughput(void)
 		double *runs = calloc(total, sizeof(double));
 		size_t n = 0;
 
-		daemon_start(&d, "max_running = 16\npoll_interval = 1s\nuid_range = 4210000-4210127\n",
-			     "[plan free]\nmax_concurrent = 16\nmax_queued = 100000\n[default]\nplan = free\n");
+		daemon_start(
+			&d, "max_running = 16\npoll_interval = 1s\nuid_range = 4210000-4210127\n",
+			"[plan free]\nmax_concurrent = 16\nmax_queued = 100000\n[default]\nplan = free\n");
 		for (int i = 0; i < CLIENTS; i++)
 			ids[i] = calloc(per_client, sizeof(long long));
 		c0 = (corrald_cpu_ms(&d) / 1000.0);
@@ -334,9 +339,12 @@ static void bench_throughput(void)
 				json_t *w = call(&d, "{\"op\":\"wait\",\"id\":%lld}", ids[i][k]);
 				json_t *t = json_object_get(w, "task");
 
-				if (!is_ok(w) || strcmp(json_string_value(json_object_get(t, "state")), "succeeded") != 0)
+				if (!is_ok(w) ||
+				    strcmp(json_string_value(json_object_get(t, "state")), "succeeded") != 0)
 					fprintf(stderr, "task %lld did not succeed\n", ids[i][k]);
-				runs[n++] = (double)(task_int(t, "ended_at_us") - task_int(t, "started_at_us")) / 1000.0;
+				runs[n++] = (double)(task_int(t, "ended_at_us") -
+						     task_int(t, "started_at_us")) /
+					1000.0;
 				json_decref(w);
 			}
 		t1 = test_mono_s();
@@ -348,8 +356,10 @@ static void bench_throughput(void)
 			free(ids[i]);
 		free(runs);
 	}
-	printf("throughput (%zu x /bin/true from 4 pipelined clients, max_running 16, 3 runs, medians):\n", total);
-	printf("  %6.0f tasks/s submit-to-all-ended (target >= 300/s on 2 cores)\n", percentile(rates, 3, 0.5));
+	printf("throughput (%zu x /bin/true from 4 pipelined clients, max_running 16, 3 runs, medians):\n",
+	       total);
+	printf("  %6.0f tasks/s submit-to-all-ended (target >= 300/s on 2 cores)\n",
+	       percentile(rates, 3, 0.5));
 	printf("  corrald's own CPU: %.2f cores busy during the run; a task's started_at->ended_at p50 %.1f ms\n",
 	       percentile(cpu, 3, 0.5), percentile(run_ms, 3, 0.5));
 }
@@ -386,7 +396,8 @@ static void bench_latency(void)
 		ping[i] = (double)(wall_us() - t0) / 1000.0;
 	}
 	printf("latency (one /bin/date on an idle daemon, %d times):\n", N);
-	printf("  submit -> ack          p50 %6.2f ms  p90 %6.2f ms\n", percentile(to_ack, N, 0.5), percentile(to_ack, N, 0.9));
+	printf("  submit -> ack          p50 %6.2f ms  p90 %6.2f ms\n", percentile(to_ack, N, 0.5),
+	       percentile(to_ack, N, 0.9));
 	printf("  submit -> started_at   p50 %6.2f ms  p90 %6.2f ms\n", percentile(to_start, N, 0.5),
 	       percentile(to_start, N, 0.9));
 	printf("  submit -> exec (task's own clock) p50 %6.2f ms  p90 %6.2f ms  (target p50 <= 5 ms)\n",
@@ -409,7 +420,8 @@ static void bench_timeouts(void)
 	if (conn_open(&c, d.socket) < 0)
 		die("connect");
 	{
-		static const char line[] = "{\"op\":\"submit\",\"timeout_ms\":1000,\"argv\":[\"/bin/sleep\",\"30\"]}\n";
+		static const char line[] =
+			"{\"op\":\"submit\",\"timeout_ms\":1000,\"argv\":[\"/bin/sleep\",\"30\"]}\n";
 		char *batch = malloc(sizeof(line) * N);
 
 		for (int i = 0; i < N; i++)
@@ -429,15 +441,19 @@ static void bench_timeouts(void)
 		json_t *t = json_object_get(w, "task");
 
 		if (strcmp(json_string_value(json_object_get(t, "reason")) ?: "", "timeout") == 0)
-			late[n++] = (double)(task_int(t, "ended_at_us") - task_int(t, "started_at_us") - 1000000) / 1000.0;
+			late[n++] = (double)(task_int(t, "ended_at_us") - task_int(t, "started_at_us") -
+					     1000000) /
+				1000.0;
 		else
-			fprintf(stderr, "task %lld: %s\n", ids[i], json_string_value(json_object_get(t, "message")));
+			fprintf(stderr, "task %lld: %s\n", ids[i],
+				json_string_value(json_object_get(t, "message")));
 		json_decref(w);
 	}
 	printf("timeouts (%d x sleep 30 with a 1 s timeout at once, kill_grace 0 = policy minimum):\n", N);
 	if (n)
-		printf("  %d timed out; ended_at - deadline: p50 %.1f ms  p99 %.1f ms  max %.1f ms  (target < 50 ms)\n", n,
-		       percentile(late, (size_t)n, 0.5), percentile(late, (size_t)n, 0.99), percentile(late, (size_t)n, 1.0));
+		printf("  %d timed out; ended_at - deadline: p50 %.1f ms  p99 %.1f ms  max %.1f ms  (target < 50 ms)\n",
+		       n, percentile(late, (size_t)n, 0.5), percentile(late, (size_t)n, 0.99),
+		       percentile(late, (size_t)n, 1.0));
 	conn_close(&c);
 	daemon_stop(&d);
 }

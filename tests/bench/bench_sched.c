@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/bench/bench_sched.c — how long one scheduling decision takes with
  * 100,000 queued tasks from 10,000 users (issue 5 target: p99 < 1 ms).
@@ -71,13 +72,17 @@ static void world_build(struct bench_world *w, uint32_t host_slots)
 		struct sched_user *user = &w->users[u];
 		uint64_t plan = rng_next() % 100;
 		if (plan < 70)
-			*user = (struct sched_user){ .max_concurrent = 1, .weight = 1, .budget = 10 * HOUR,
-						     .max_cpu = 600 * SEC };
+			*user = (struct sched_user){
+				.max_concurrent = 1, .weight = 1, .budget = 10 * HOUR, .max_cpu = 600 * SEC
+			};
 		else if (plan < 95)
-			*user = (struct sched_user){ .max_concurrent = 4, .weight = 2, .budget = 100 * HOUR,
-						     .max_cpu = 3600 * SEC };
+			*user = (struct sched_user){
+				.max_concurrent = 4, .weight = 2, .budget = 100 * HOUR, .max_cpu = 3600 * SEC
+			};
 		else
-			*user = (struct sched_user){ .max_concurrent = 16, .weight = 4, .budget = SCHED_NO_LIMIT,
+			*user = (struct sched_user){ .max_concurrent = 16,
+						     .weight = 4,
+						     .budget = SCHED_NO_LIMIT,
 						     .max_cpu = SCHED_NO_LIMIT };
 		if (user->budget != SCHED_NO_LIMIT)
 			user->used = rng_next() % 10 == 0 ? user->budget - rng_next() % SEC
@@ -89,14 +94,23 @@ static void world_build(struct bench_world *w, uint32_t host_slots)
 	/* Submit order: interleaved across users, as many clients submitting. */
 	for (size_t k = 0; k < TASKS_PER_USER; k++)
 		for (size_t u = 0; u < N_USERS; u++)
-			w->tasks[u * TASKS_PER_USER + k] = (struct sched_task){
-				.id = seq, .submit_seq = seq, .cpu_request = (1 + rng_next() % 300) * SEC,
-				.memory_bytes = (1 + rng_next() % 4) * GIB / 4, .wall_limit = 600 * SEC,
-			}, seq++;
+			w->tasks[u * TASKS_PER_USER + k] =
+				(struct sched_task){
+					.id = seq,
+					.submit_seq = seq,
+					.cpu_request = (1 + rng_next() % 300) * SEC,
+					.memory_bytes = (1 + rng_next() % 4) * GIB / 4,
+					.wall_limit = 600 * SEC,
+				},
+						      seq++;
 	w->in = (struct sched_input){
-		.users = w->users, .n_users = N_USERS, .tasks = w->tasks, .n_tasks = N_TASKS,
+		.users = w->users,
+		.n_users = N_USERS,
+		.tasks = w->tasks,
+		.n_tasks = N_TASKS,
 		.host = { .max_running = host_slots, .memory = (uint64_t)host_slots * GIB },
-		.min_cpu = 1 * SEC, .virtual_time = 2 * SCHED_STRIDE,
+		.min_cpu = 1 * SEC,
+		.virtual_time = 2 * SCHED_STRIDE,
 	};
 }
 
@@ -143,8 +157,8 @@ static double report(const char *name, uint64_t *ns, size_t n)
 {
 	qsort(ns, n, sizeof(*ns), compare_u64);
 	size_t p99 = (n * 99 + 99) / 100 - 1;
-	printf("%-10s n=%-5zu median %8.1f µs  p99 %8.1f µs  max %8.1f µs\n", name, n,
-	       ns[n / 2] / 1e3, ns[p99] / 1e3, ns[n - 1] / 1e3);
+	printf("%-10s n=%-5zu median %8.1f µs  p99 %8.1f µs  max %8.1f µs\n", name, n, ns[n / 2] / 1e3,
+	       ns[p99] / 1e3, ns[n - 1] / 1e3);
 	return ns[n / 2] / 1e3;
 }
 
@@ -164,8 +178,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_sched: out of memory\n");
 		return 1;
 	}
-	struct sched_output out = { .starts = starts, .starts_capacity = N_TASKS,
-				    .reasons = reasons, .scratch = scratch };
+	struct sched_output out = {
+		.starts = starts, .starts_capacity = N_TASKS, .reasons = reasons, .scratch = scratch
+	};
 
 	printf("bench_sched: %d queued tasks, %d users, %zu iterations\n", N_TASKS, N_USERS, iterations);
 
@@ -199,8 +214,9 @@ int main(int argc, char **argv)
 		}
 		total_starts += out.n_starts;
 		world_apply_starts(w, &out);
-		world_finish_random(w, w->in.host.running > STEADY_RUNNING
-					       ? w->in.host.running - STEADY_RUNNING : 0);
+		world_finish_random(w,
+				    w->in.host.running > STEADY_RUNNING ? w->in.host.running - STEADY_RUNNING
+									: 0);
 	}
 	double steady = report("steady", ns, iterations);
 	printf("           %.1f starts/decision, median = %.1f x baseline\n",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/bench/bench_spawn.c — how long a fully isolated jail of /bin/true
  * takes, spawn to exit (all namespaces, cgroup with limits, seccomp, mounts),
@@ -70,7 +71,8 @@ static uint64_t jail_once(const struct jail_spec *spec)
 	phase_sum[2] += j->t_maps - j->t_clone;
 	phase_sum[3] += j->t_started - j->t_maps;
 	if (jail_wait(j, &res, &err) < 0 || res.status != JAIL_OK) {
-		fprintf(stderr, "bench_spawn: jail ended %s: %s\n", jail_status_name(res.status), err.message);
+		fprintf(stderr, "bench_spawn: jail ended %s: %s\n", jail_status_name(res.status),
+			err.message);
 		exit(1);
 	}
 	phase_sum[4] += j->t_reaped - j->t_started;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/bench/bench_store.c — durable task admissions per second through
  * the store (supervisor/store/store.h), on each backend in the same run:
@@ -40,7 +41,7 @@ static struct pg_server *pg_srv;
 struct scenario {
 	const char *name;
 	int threads;
-	int batch;      /* submits per transaction; 0 = no batch (own transaction each) */
+	int batch; /* submits per transaction; 0 = no batch (own transaction each) */
 };
 
 struct worker {
@@ -67,14 +68,22 @@ static const char *fs_name(const char *dir)
 	if (statfs(dir, &st) < 0)
 		return "unknown";
 	switch ((unsigned long)st.f_type) {
-	case 0xEF53: return "ext4 (or ext2/3)";
-	case 0x58465342: return "xfs";
-	case 0x9123683E: return "btrfs";
-	case 0x01021994: return "tmpfs (no real fsync)";
-	case 0x794c7630: return "overlayfs";
-	case 0x2FC12FC1: return "zfs";
-	case 0xF2F52010: return "f2fs";
-	default: return "other";
+	case 0xEF53:
+		return "ext4 (or ext2/3)";
+	case 0x58465342:
+		return "xfs";
+	case 0x9123683E:
+		return "btrfs";
+	case 0x01021994:
+		return "tmpfs (no real fsync)";
+	case 0x794c7630:
+		return "overlayfs";
+	case 0x2FC12FC1:
+		return "zfs";
+	case 0xF2F52010:
+		return "f2fs";
+	default:
+		return "other";
 	}
 }
 
@@ -84,10 +93,14 @@ static void *worker_run(void *arg)
 	struct error err = { 0 };
 	struct store *store = NULL;
 	struct store_task t = {
-		.user = "bench", .submitted_by_uid = 1000, .profile = "default",
+		.user = "bench",
+		.submitted_by_uid = 1000,
+		.profile = "default",
 		.argv_json = "[\"/usr/bin/python3\", \"-c\", \"print(sum(range(10**6)))\"]",
 		.env_json = "{\"LANG\": \"C.UTF-8\", \"PATH\": \"/usr/bin:/bin\", \"HOME\": \"/work\"}",
-		.cwd = "/work", .wall_limit_ms = 60000, .cpu_limit_us = 30000000,
+		.cwd = "/work",
+		.wall_limit_ms = 60000,
+		.cpu_limit_us = 30000000,
 		.memory_limit_bytes = 256 << 20,
 	};
 	struct store_options opts = { .busy_timeout_ms = 60000 };
@@ -185,8 +198,10 @@ static double run_once(const char *dir, const struct scenario *sc, int submits)
 
 	pthread_barrier_init(&barrier, NULL, (unsigned)sc->threads + 1);
 	for (int i = 0; i < sc->threads; i++) {
-		workers[i] = (struct worker){ .path = path, .submits = submits / sc->threads,
-					      .batch = sc->batch, .barrier = &barrier };
+		workers[i] = (struct worker){ .path = path,
+					      .submits = submits / sc->threads,
+					      .batch = sc->batch,
+					      .barrier = &barrier };
 		pthread_create(&tids[i], NULL, worker_run, &workers[i]);
 	}
 	pthread_barrier_wait(&barrier);
@@ -212,8 +227,11 @@ static double read_once(const char *dir, bool get_task, int calls)
 	struct error err = { 0 };
 	struct store *store = NULL;
 	struct store_task t = {
-		.user = "bench", .submitted_by_uid = 1000, .profile = "default",
-		.argv_json = "[\"/bin/true\"]", .wall_limit_ms = 1000,
+		.user = "bench",
+		.submitted_by_uid = 1000,
+		.profile = "default",
+		.argv_json = "[\"/bin/true\"]",
+		.wall_limit_ms = 1000,
 	};
 	int64_t id, count;
 	double t0, t1;
@@ -293,8 +311,8 @@ static int run_all(const char *dir, int submits, int runs)
 	for (int g = 1; g >= 0; g--) {
 		double rates[100];
 
-		printf("%-50s", g ? "1 thread, store_get_task (no fsync)"
-				  : "1 thread, store_count_queued (no fsync)");
+		printf("%-50s",
+		       g ? "1 thread, store_get_task (no fsync)" : "1 thread, store_count_queued (no fsync)");
 		fflush(stdout);
 		for (int i = 0; i < runs; i++) {
 			rates[i] = read_once(dir, g, submits * 20);
@@ -319,12 +337,21 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "b:d:n:r:")) != -1) {
 		switch (opt) {
-		case 'b': which = optarg; break;
-		case 'd': dir = optarg; break;
-		case 'n': submits = atoi(optarg); break;
-		case 'r': runs = atoi(optarg); break;
+		case 'b':
+			which = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'n':
+			submits = atoi(optarg);
+			break;
+		case 'r':
+			runs = atoi(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-b sqlite|postgresql|both] [-d DIR] [-n SUBMITS_PER_RUN] [-r RUNS]\n",
+			fprintf(stderr,
+				"usage: %s [-b sqlite|postgresql|both] [-d DIR] [-n SUBMITS_PER_RUN] [-r RUNS]\n",
 				argv[0]);
 			return 2;
 		}
@@ -333,8 +360,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_store: need -n >= 64 and 1 <= -r <= 99\n");
 		return 2;
 	}
-	if (strcmp(which, "both") != 0 && strcmp(which, "sqlite") != 0 &&
-	    strcmp(which, "postgresql") != 0) {
+	if (strcmp(which, "both") != 0 && strcmp(which, "sqlite") != 0 && strcmp(which, "postgresql") != 0) {
 		fprintf(stderr, "bench_store: -b takes sqlite, postgresql or both\n");
 		return 2;
 	}

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/bench/run.sh — every benchmark, each printing medians and ratios
 # against a baseline measured in the same run.  `make bench` builds and calls
 # this.  Usage: BUILD=build sh tests/bench/run.sh [spawn|sched|store]...

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/bench/run_corrald.sh — issue 5's benchmarks against a real corrald
 # (root): admissions/s, end-to-end throughput, submit-to-exec latency,
 # timeout precision, RSS with 100,000 queued tasks.  Each scenario starts

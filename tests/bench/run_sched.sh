@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/bench/run_sched.sh — run the scheduler benchmark (issue 5: one
 # decision over 100,000 queued tasks from 10,000 users, p99 < 1 ms).
 # Builds nothing: run `make bench` or `make tests` first.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/bench/run_store.sh — durable submits/s of the store; see
 # tests/bench/bench_store.c (SQLite and PostgreSQL in one run).  Usage: BUILD=build sh tests/bench/run_store.sh [-b sqlite|postgresql|both] [-d DIR] [-n N] [-r RUNS]
 set -e

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/fuzz/api_fuzz.c — libFuzzer target for corrald's request parser:
  * any bytes a client can send on the socket must give a request or a clean

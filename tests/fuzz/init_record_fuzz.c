@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/fuzz/init_record_fuzz.c — libFuzzer target for corral-init's
  * record decoder (runner/init_protocol.c): the bytes corral-init reads
@@ -31,7 +32,7 @@ static void check_round_trip(const struct init_config *cfg)
 	size_t len = 0;
 
 	if (init_record_encode(cfg, &buf, &len) != 0)
-		abort();  /* what was decoded must be encodable */
+		abort(); /* what was decoded must be encodable */
 	if (init_record_decode(buf, len, &again, &why) != 0 || !same_strings(cfg->argv, again.argv) ||
 	    !same_strings(cfg->env, again.env) || strcmp(cfg->cwd, again.cwd) != 0 ||
 	    cfg->filter.len != again.filter.len || cfg->output_limit != again.output_limit ||

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/fuzz/policy_fuzz.c — libFuzzer target: any bytes as a policy file.
  * Loads from a buffer (includes refused: no filesystem access), then, when
@@ -45,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct policy *p = NULL;
 	char line[1024];
 
-	if (policy_load_buffer("fuzz.conf", (const char *)data, size, POLICY_LOAD_NO_INCLUDE, &p,
-			       &errors) == 0)
+	if (policy_load_buffer("fuzz.conf", (const char *)data, size, POLICY_LOAD_NO_INCLUDE, &p, &errors) ==
+	    0)
 		exercise(p);
 	for (size_t i = 0; i < errors.count; i++)
 		policy_error_format(&errors.items[i], line, sizeof(line));

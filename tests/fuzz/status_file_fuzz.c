@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/fuzz/status_file_fuzz.c — libFuzzer target for the jail's status
  * file as a restarted corrald reads it back (jail_read_status_file in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/fuzz/units_fuzz.c — libFuzzer target for the one grammar of
  * durations, sizes and CPU counts (policy/units.c) that policy files and

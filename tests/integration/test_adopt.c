@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_adopt.c — a restarted supervisor adopts a jail that
  * outlived the process that spawned it (root).  The "crash" is simulated in
@@ -25,9 +26,9 @@
 
 /* A jail whose spawner is gone. */
 struct orphan {
-	char name[64];            /* cgroup leaf name */
-	char path[PATH_MAX];      /* unified cgroup directory, as the spawner saw it */
-	char status[256];         /* status file */
+	char name[64];       /* cgroup leaf name */
+	char path[PATH_MAX]; /* unified cgroup directory, as the spawner saw it */
+	char status[256];    /* status file */
 };
 
 /* Spawn spec from a forked child that exits without waiting for the jail
@@ -64,7 +65,7 @@ static void spawn_orphan(struct jail_spec *spec, struct orphan *o)
 			len_out = snprintf(msg, sizeof(msg), "!%s", err.message);
 		if (write(pipefd[1], msg, (size_t)len_out) != len_out)
 			_exit(2);
-		_exit(0);  /* no jail_wait, no jail_free: the "supervisor" crashed */
+		_exit(0); /* no jail_wait, no jail_free: the "supervisor" crashed */
 	}
 	close(pipefd[1]);
 	while ((n = read(pipefd[0], msg + len, sizeof(msg) - 1 - len)) > 0)
@@ -340,7 +341,8 @@ static void test_status_file_reader_tells_missing_empty_and_malformed(void **sta
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("exit_code=-1\nsignal=9\noutput_limit=1\nstdout_bytes=5000\nstderr_bytes=2\n"
-	      "stdout_truncated=1\nstderr_truncated=0\n", f);
+	      "stdout_truncated=1\nstderr_truncated=0\n",
+	      f);
 	fclose(f);
 	assert_int_equal(jail_read_status_file(path, &res), 0);
 	assert_string_equal(jail_status_name(res.status), "output_limit");
@@ -420,17 +422,27 @@ static void test_init_marks_the_command_start_in_the_status_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_adopted_jail_reports_exit_code_output_and_cpu, test_jail_teardown),
-		cmocka_unit_test_teardown(test_adopted_jail_killed_at_timeout_reports_timeout, test_jail_teardown),
-		cmocka_unit_test_teardown(test_jail_that_ended_unwatched_is_read_from_its_status_file, test_jail_teardown),
-		cmocka_unit_test_teardown(test_signal_to_adopted_jail_ends_it_with_that_signal, test_jail_teardown),
+		cmocka_unit_test_teardown(test_adopted_jail_reports_exit_code_output_and_cpu,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_adopted_jail_killed_at_timeout_reports_timeout,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_jail_that_ended_unwatched_is_read_from_its_status_file,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_signal_to_adopted_jail_ends_it_with_that_signal,
+					  test_jail_teardown),
 		cmocka_unit_test_teardown(test_adopting_a_missing_cgroup_is_enoent, test_jail_teardown),
-		cmocka_unit_test_teardown(test_output_cap_is_still_enforced_after_adoption, test_jail_teardown),
-		cmocka_unit_test_teardown(test_finish_of_a_still_running_adopted_jail_is_ebusy, test_jail_teardown),
-		cmocka_unit_test_teardown(test_freeing_an_adopted_jail_kills_and_removes_it, test_jail_teardown),
-		cmocka_unit_test_teardown(test_status_file_reader_tells_missing_empty_and_malformed, test_jail_teardown),
-		cmocka_unit_test_teardown(test_status_file_reader_tells_whether_the_command_started, test_jail_teardown),
-		cmocka_unit_test_teardown(test_init_marks_the_command_start_in_the_status_file, test_jail_teardown),
+		cmocka_unit_test_teardown(test_output_cap_is_still_enforced_after_adoption,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_finish_of_a_still_running_adopted_jail_is_ebusy,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_freeing_an_adopted_jail_kills_and_removes_it,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_status_file_reader_tells_missing_empty_and_malformed,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_status_file_reader_tells_whether_the_command_started,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_init_marks_the_command_start_in_the_status_file,
+					  test_jail_teardown),
 	};
 
 	return cmocka_run_group_tests_name("adopt", tests, NULL, test_jail_group_teardown);

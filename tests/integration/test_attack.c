@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_attack.c — attacks on the jail's machinery (the
  * runner's host-side paths, the work dir, init, memory accounting, the
@@ -35,7 +36,8 @@ static void copy_attack_probe(void)
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s/attack' && chmod 0755 '%s/attack'",
 		 test_build_path("tests/probes/attack"), test_jail_dir(), test_jail_dir());
 	if (system(cmd) != 0)
-		fail_msg("copy the attack probe (make tests builds %s)", test_build_path("tests/probes/attack"));
+		fail_msg("copy the attack probe (make tests builds %s)",
+			 test_build_path("tests/probes/attack"));
 }
 
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -67,8 +69,8 @@ static const char *make_work_dir(const char *name, uid_t uid)
 	static char path[256];
 
 	snprintf(path, sizeof(path), "%s/%s", test_jail_dir(), name);
-	sh("rm -rf '%s' && mkdir -p '%s' && chown %u:%u '%s' && chmod 0755 '%s'", path, path,
-	   (unsigned)uid, (unsigned)uid, path, path);
+	sh("rm -rf '%s' && mkdir -p '%s' && chown %u:%u '%s' && chmod 0755 '%s'", path, path, (unsigned)uid,
+	   (unsigned)uid, path, path);
 	return path;
 }
 
@@ -109,7 +111,7 @@ static void test_stdout_symlink_does_not_overwrite_a_host_file(void **state)
 
 	snprintf(out, sizeof(out), "%s/out.txt", work);
 	spec.work_dir = work;
-	spec.stdout_path = out;   /* "write the output into the job's dir" */
+	spec.stdout_path = out; /* "write the output into the job's dir" */
 	test_run_spec(&spec, &run);
 	test_read_text(victim, content, sizeof(content));
 	assert_null(strstr(content, "PWNED"));
@@ -186,7 +188,7 @@ static void test_stdin_symlink_to_a_dir_does_not_escape(void **state)
 	plant(work, "ln -s / /work/rootdir");
 
 	snprintf(in, sizeof(in), "%s/rootdir", work);
-	snprintf(rel, sizeof(rel), "%s", hostonly + 1);  /* relative to "/" */
+	snprintf(rel, sizeof(rel), "%s", hostonly + 1); /* relative to "/" */
 	spec.work_dir = work;
 	spec.stdin_path = in;
 	test_run_spec(&spec, &run);
@@ -211,11 +213,12 @@ static void test_bind_source_symlink_is_not_followed(void **state)
 	test_spec(&spec, argv);
 	work = make_work_dir("w-bindsrc", spec.host_uid);
 	sh("mkdir -p '%s/other-tenant' && echo OTHER-TENANT-DATA > '%s/other-tenant/marker' && "
-	   "chmod 0644 '%s/other-tenant/marker'", test_jail_dir(), test_jail_dir(), test_jail_dir());
+	   "chmod 0644 '%s/other-tenant/marker'",
+	   test_jail_dir(), test_jail_dir(), test_jail_dir());
 	plant(work, "ln -s ../other-tenant /work/results");
 
 	snprintf(data, sizeof(data), "%s/results", work);
-	mounts[0] = spec.mounts[0];  /* /t */
+	mounts[0] = spec.mounts[0]; /* /t */
 	mounts[1] = (struct jail_mount){ .kind = JAIL_MOUNT_BIND_RO, .source = data, .target = "/data" };
 	spec.mounts = mounts;
 	spec.n_mounts = 2;
@@ -250,7 +253,9 @@ static void test_bind_target_symlink_creates_nothing_outside(void **state)
 
 	snprintf(src, sizeof(src), "%s/probe", test_jail_dir());
 	mounts[0] = spec.mounts[0];
-	mounts[1] = (struct jail_mount){ .kind = JAIL_MOUNT_BIND_RO, .source = src, .target = "/work/mnt/planted-by-runner" };
+	mounts[1] = (struct jail_mount){ .kind = JAIL_MOUNT_BIND_RO,
+					 .source = src,
+					 .target = "/work/mnt/planted-by-runner" };
 	spec.work_dir = work;
 	spec.mounts = mounts;
 	spec.n_mounts = 2;
@@ -283,7 +288,8 @@ static void test_no_setuid_file_can_be_left_in_a_work_dir(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	if (st.st_mode & S_ISUID) {
 		/* show what it gives: nobody -> the jail's host uid */
-		snprintf(cmd, sizeof(cmd), "setpriv --reuid 65534 --regid 65534 --clear-groups '%s' ids 2>&1", path);
+		snprintf(cmd, sizeof(cmd), "setpriv --reuid 65534 --regid 65534 --clear-groups '%s' ids 2>&1",
+			 path);
 		FILE *p = popen(cmd, "r");
 
 		out[0] = '\0';
@@ -304,7 +310,9 @@ static void test_no_setuid_file_can_be_left_in_a_work_dir(void **state)
 static void test_vsock_sockets_are_refused(void **state)
 {
 	char *const argv[] = { "/t/attack", "vsock", "0x7c0dea11", "2", NULL };
-	struct sockaddr_vm addr = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = 0x7c0dea11 };
+	struct sockaddr_vm addr = { .svm_family = AF_VSOCK,
+				    .svm_cid = VMADDR_CID_ANY,
+				    .svm_port = 0x7c0dea11 };
 	struct jail_spec spec;
 	struct jail *j = NULL;
 	struct jail_error err;
@@ -335,7 +343,7 @@ static void test_vsock_sockets_are_refused(void **state)
 			fprintf(stderr, "host bind of the same vsock port: %s\n", strerror(bind_errno));
 		assert_null(strstr(out, "vsock socket: ALLOWED"));
 	}
-	assert_int_equal(bind_rc, 0);  /* the jail must not hold a host vsock port */
+	assert_int_equal(bind_rc, 0); /* the jail must not hold a host vsock port */
 }
 
 /* ---- attacks that are blocked (and must stay so) ----------------------- */
@@ -373,7 +381,7 @@ static void test_abstract_unix_sockets_do_not_cross_jails(void **state)
 	test_spec(&a, listen_argv);
 	snprintf(listen_out, sizeof(listen_out), "%s/listen.out", test_jail_dir());
 	a.stdout_path = listen_out;
-	a.host_uid = a.host_gid = a.host_uid + 500;  /* another tenant */
+	a.host_uid = a.host_gid = a.host_uid + 500; /* another tenant */
 	assert_int_equal(jail_spawn(&a, &ja, &err), 0);
 	usleep(300000);
 	test_spec(&b, connect_argv);
@@ -433,18 +441,24 @@ static void test_cgroup_cannot_be_left_or_written(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_stdout_symlink_does_not_overwrite_a_host_file, test_jail_teardown),
-		cmocka_unit_test_teardown(test_status_file_symlink_does_not_overwrite_a_host_file, test_jail_teardown),
-		cmocka_unit_test_teardown(test_stdin_symlink_does_not_read_a_root_only_file, test_jail_teardown),
+		cmocka_unit_test_teardown(test_stdout_symlink_does_not_overwrite_a_host_file,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_status_file_symlink_does_not_overwrite_a_host_file,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_stdin_symlink_does_not_read_a_root_only_file,
+					  test_jail_teardown),
 		cmocka_unit_test_teardown(test_stdin_symlink_to_a_dir_does_not_escape, test_jail_teardown),
 		cmocka_unit_test_teardown(test_bind_source_symlink_is_not_followed, test_jail_teardown),
-		cmocka_unit_test_teardown(test_bind_target_symlink_creates_nothing_outside, test_jail_teardown),
+		cmocka_unit_test_teardown(test_bind_target_symlink_creates_nothing_outside,
+					  test_jail_teardown),
 		cmocka_unit_test_teardown(test_no_setuid_file_can_be_left_in_a_work_dir, test_jail_teardown),
 		cmocka_unit_test_teardown(test_vsock_sockets_are_refused, test_jail_teardown),
 		cmocka_unit_test_teardown(test_init_cannot_be_reached_or_killed, test_jail_teardown),
 		cmocka_unit_test_teardown(test_abstract_unix_sockets_do_not_cross_jails, test_jail_teardown),
-		cmocka_unit_test_teardown(test_tmpfs_writes_count_against_the_memory_limit, test_jail_teardown),
-		cmocka_unit_test_teardown(test_socket_buffers_count_against_the_memory_limit, test_jail_teardown),
+		cmocka_unit_test_teardown(test_tmpfs_writes_count_against_the_memory_limit,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_socket_buffers_count_against_the_memory_limit,
+					  test_jail_teardown),
 		cmocka_unit_test_teardown(test_cgroup_cannot_be_left_or_written, test_jail_teardown),
 	};
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_budget_attack.c — a hostile tenant against the
  * monthly CPU budget and max_concurrent of a real corrald (root): many
@@ -28,8 +29,8 @@
 
 /* Its own host uids, so other integration tests running at the same time
  * on this machine never hand out the same ones. */
-#define SUPERVISOR_KEYS                                                                                   \
-	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200800-4200863\n"     \
+#define SUPERVISOR_KEYS                                                                               \
+	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200800-4200863\n" \
 	"max_running = 8\n"
 #define POLICY_ACCESS "[access]\noperators = root\n"
 #define POLL_US 100000LL
@@ -125,7 +126,7 @@ static long long tasks_cpu(const char *user, size_t *queued, size_t *running)
 		*queued = 0;
 	if (running)
 		*running = 0;
-	json_array_foreach(list, i, t) {
+	json_array_foreach (list, i, t) {
 		if (task_int(t, "cpu_us") > 0)
 			sum += task_int(t, "cpu_us");
 		if (queued && strcmp(task_str(t, "state"), "queued") == 0)
@@ -144,9 +145,10 @@ static void cancel_queued(const char *user)
 	size_t i;
 
 	assert_non_null(list);
-	json_array_foreach(list, i, t) {
+	json_array_foreach (list, i, t) {
 		if (strcmp(task_str(t, "state"), "queued") == 0)
-			json_decref(corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", task_int(t, "id")));
+			json_decref(
+				corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", task_int(t, "id")));
 	}
 	json_decref(list);
 }
@@ -165,7 +167,8 @@ static size_t wait_none_running(const char *user, unsigned ms)
 			return most;
 		test_sleep_ms(50);
 	}
-	fail_msg("%s still has %zu running tasks after %u ms\n%s", user, running, ms, corrald_log_tail(&daemon_));
+	fail_msg("%s still has %zu running tasks after %u ms\n%s", user, running, ms,
+		 corrald_log_tail(&daemon_));
 	return most;
 }
 
@@ -185,7 +188,7 @@ static void test_many_two_cpu_burners_overrun_at_most_the_bound(void **state)
 	(void)state;
 	require_root();
 	start(POLICY_ACCESS "[plan tiny]\nmax_concurrent = 4\ncpus = 2\nmax_task_seconds = 30s\n"
-	      "monthly_cpu_hours = 0.001\n[user mallory]\nplan = tiny\n");
+			    "monthly_cpu_hours = 0.001\n[user mallory]\nplan = tiny\n");
 	for (int i = 0; i < 16; i++)
 		ids[i] = submit("\"user\":\"mallory\",\"cpu_limit_ms\":1000," BURN2);
 	test_sleep_ms(500);
@@ -193,7 +196,8 @@ static void test_many_two_cpu_burners_overrun_at_most_the_bound(void **state)
 	assert_true(most <= 4);
 	cpu = tasks_cpu("mallory", &queued, NULL);
 	used = corrald_usage_used(&daemon_, "mallory", daemon_month_now(month));
-	fprintf(stderr, "16 burners x 2 CPUs: %lld us charged, %lld us of tasks, budget %lld, %zu left queued\n",
+	fprintf(stderr,
+		"16 burners x 2 CPUs: %lld us charged, %lld us of tasks, budget %lld, %zu left queued\n",
 		used, cpu, budget, queued);
 	assert_int_equal(used, cpu);
 	assert_true(used <= budget + 2 * (4 * 2 * POLL_US));
@@ -220,7 +224,7 @@ static void test_tasks_ending_between_checks_are_charged_exactly(void **state)
 	(void)state;
 	require_root();
 	start(POLICY_ACCESS "[plan p]\nmax_concurrent = 4\ncpus = 2\nmax_task_seconds = 30s\n"
-	      "monthly_cpu_hours = 0.01\n[user mallory]\nplan = p\n");
+			    "monthly_cpu_hours = 0.01\n[user mallory]\nplan = p\n");
 	for (int i = 0; i < 40; i++)
 		submit("\"user\":\"mallory\",\"cpu_limit_ms\":1000,\"argv\":[\"/bin/sh\",\"-c\","
 		       "\"i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done & i=0; while [ $i -lt 3000 ]; do "
@@ -250,7 +254,7 @@ static void test_tasks_ending_between_checks_are_charged_exactly(void **state)
 static void test_kill9_in_the_middle_charges_every_microsecond_once(void **state)
 {
 	int64_t ids[6];
-	long long used, cpu, budget = 2 * HOUR_US / 1000;  /* 7.2 s */
+	long long used, cpu, budget = 2 * HOUR_US / 1000; /* 7.2 s */
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t queued;
 	char month[8];
@@ -259,7 +263,7 @@ static void test_kill9_in_the_middle_charges_every_microsecond_once(void **state
 	(void)state;
 	require_root();
 	start(POLICY_ACCESS "[plan tiny]\nmax_concurrent = 3\ncpus = 2\nmax_task_seconds = 30s\n"
-	      "monthly_cpu_hours = 0.002\n[user mallory]\nplan = tiny\n");
+			    "monthly_cpu_hours = 0.002\n[user mallory]\nplan = tiny\n");
 	for (int i = 0; i < 6; i++)
 		ids[i] = submit("\"user\":\"mallory\",\"cpu_limit_ms\":2000," BURN2);
 	json_decref(corrald_wait_state(&daemon_, ids[0], "running", 5000));
@@ -273,10 +277,11 @@ static void test_kill9_in_the_middle_charges_every_microsecond_once(void **state
 	wait_none_running("mallory", 40000);
 	cpu = tasks_cpu("mallory", &queued, NULL);
 	used = corrald_usage_used(&daemon_, "mallory", daemon_month_now(month));
-	fprintf(stderr, "kill -9 for %.1f s: %lld us charged, %lld us of tasks, budget %lld, %zu queued\n", down,
-		used, cpu, budget, queued);
+	fprintf(stderr, "kill -9 for %.1f s: %lld us charged, %lld us of tasks, budget %lld, %zu queued\n",
+		down, used, cpu, budget, queued);
 	assert_int_equal(used, cpu);
-	assert_true(used <= budget + 2 * (3 * 2 * POLL_US) + (long long)(down * (ncpu > 0 ? ncpu : 1) * SEC_US));
+	assert_true(used <=
+		    budget + 2 * (3 * 2 * POLL_US) + (long long)(down * (ncpu > 0 ? ncpu : 1) * SEC_US));
 	cancel_queued("mallory");
 }
 
@@ -294,7 +299,7 @@ static void test_task_across_a_month_boundary_is_charged_once(void **state)
 	(void)state;
 	require_root();
 	start_at(POLICY_ACCESS "[plan tiny]\nmax_concurrent = 2\nmax_task_seconds = 30s\n"
-		 "monthly_cpu_hours = 0.001\n[user mallory]\nplan = tiny\n",
+			       "monthly_cpu_hours = 0.001\n[user mallory]\nplan = tiny\n",
 		 test_offset_to(2031, 1, 31, 23, 59, 58));
 	id = submit("\"user\":\"mallory\",\"cpu_limit_ms\":3000," BURN1);
 	t = must_wait(id, 30000);
@@ -306,8 +311,8 @@ static void test_task_across_a_month_boundary_is_charged_once(void **state)
 		jan = 0;
 	if (feb < 0)
 		feb = 0;
-	fprintf(stderr, "across midnight: %lld us in 2031-01 + %lld us in 2031-02 = %lld us of the task\n", jan,
-		feb, cpu);
+	fprintf(stderr, "across midnight: %lld us in 2031-01 + %lld us in 2031-02 = %lld us of the task\n",
+		jan, feb, cpu);
 	assert_int_equal(jan + feb, cpu);
 	assert_true(jan <= budget + 2 * POLL_US);
 	/* February is fresh: another task starts and its CPU goes there */
@@ -335,7 +340,7 @@ static void test_cancelled_tasks_return_their_reservations(void **state)
 	(void)state;
 	require_root();
 	start(POLICY_ACCESS "[plan p]\nmax_concurrent = 4\nmax_task_seconds = 30s\n"
-	      "monthly_cpu_hours = 0.01\n[user mallory]\nplan = p\n");
+			    "monthly_cpu_hours = 0.01\n[user mallory]\nplan = p\n");
 	for (int i = 0; i < 12; i++)
 		ids[i] = submit("\"user\":\"mallory\",\"cpu_limit_ms\":8000," BURN1);
 	for (int i = 0; i < 12; i++) {
@@ -362,18 +367,20 @@ static void test_cancelled_tasks_return_their_reservations(void **state)
 
 static void test_limits_at_their_edges_are_refused_or_enforced(void **state)
 {
-	static const struct { const char *fields, *code; } refused[] = {
+	static const struct {
+		const char *fields, *code;
+	} refused[] = {
 		{ "\"cpu_limit_ms\":0", "bad_request" },
 		{ "\"cpu_limit_ms\":-1", "bad_request" },
 		{ "\"cpu_limit_ms\":1.5", "bad_request" },
 		{ "\"cpu_limit_ms\":1e999", "bad_request" },
 		{ "\"cpu_limit_ms\":\"1h\"", "bad_request" },
-		{ "\"cpu_limit_ms\":2305843009213693952", "bad_request" },   /* x 1000 wraps to 0 */
+		{ "\"cpu_limit_ms\":2305843009213693952", "bad_request" }, /* x 1000 wraps to 0 */
 		{ "\"cpu_limit_ms\":18446744073709551615", "bad_request" },
-		{ "\"cpu_limit_ms\":20001", "limit_exceeded" },               /* the plan's 20 s */
+		{ "\"cpu_limit_ms\":20001", "limit_exceeded" }, /* the plan's 20 s */
 		{ "\"timeout_ms\":0", "bad_request" },
 		{ "\"timeout_ms\":-5", "bad_request" },
-		{ "\"timeout_ms\":30001", "limit_exceeded" },                 /* the plan's 30 s */
+		{ "\"timeout_ms\":30001", "limit_exceeded" }, /* the plan's 30 s */
 		{ "\"timeout_ms\":9223372036854775807", "bad_request" },
 	};
 	json_t *r, *t;
@@ -383,11 +390,12 @@ static void test_limits_at_their_edges_are_refused_or_enforced(void **state)
 	(void)state;
 	require_root();
 	start(POLICY_ACCESS "[plan p]\nmax_concurrent = 2\nmax_task_seconds = 30s\nmax_cpu_seconds = 20s\n"
-	      "monthly_cpu_hours = 0.01\n[user mallory]\nplan = p\n");
+			    "monthly_cpu_hours = 0.01\n[user mallory]\nplan = p\n");
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		char line[512];
 
-		snprintf(line, sizeof(line), "{\"op\":\"submit\",\"user\":\"mallory\",%s,\"argv\":[\"/bin/true\"]}",
+		snprintf(line, sizeof(line),
+			 "{\"op\":\"submit\",\"user\":\"mallory\",%s,\"argv\":[\"/bin/true\"]}",
 			 refused[i].fields);
 		r = call(line);
 		if (strcmp(error_of(r), refused[i].code) != 0)
@@ -402,7 +410,8 @@ static void test_limits_at_their_edges_are_refused_or_enforced(void **state)
 	assert_string_equal(task_str(t, "state"), "failed");
 	assert_string_equal(task_str(t, "reason"), "cpu_limit");
 	assert_true(task_int(t, "cpu_us") <= 2 * POLL_US);
-	assert_int_equal(corrald_usage_used(&daemon_, "mallory", daemon_month_now(month)), task_int(t, "cpu_us"));
+	assert_int_equal(corrald_usage_used(&daemon_, "mallory", daemon_month_now(month)),
+			 task_int(t, "cpu_us"));
 	json_decref(t);
 	/* 1 ms of wall-clock time */
 	id = submit("\"user\":\"mallory\",\"timeout_ms\":1," BURN1);
@@ -428,8 +437,8 @@ static void test_no_queue_refuses_what_the_queue_would_hold(void **state)
 	(void)state;
 	require_root();
 	start(POLICY_ACCESS "[plan p]\nmax_concurrent = 3\nmax_task_seconds = 30s\n"
-	      "monthly_cpu_hours = 0.01\n[plan off]\nmonthly_cpu_hours = 0\n"
-	      "[user mallory]\nplan = p\n[user sus]\nplan = off\n");
+			    "monthly_cpu_hours = 0.01\n[plan off]\nmonthly_cpu_hours = 0\n"
+			    "[user mallory]\nplan = p\n[user sus]\nplan = off\n");
 	/* 3 x 5.2 s reserved of 36 s: a fourth would fit the budget, not the plan */
 	for (int i = 0; i < 3; i++)
 		ids[i] = submit("\"user\":\"mallory\",\"timeout_ms\":5000,\"argv\":[\"/bin/sleep\",\"3\"]");
@@ -475,7 +484,8 @@ static void test_adjustments_cannot_overflow_the_months_sum(void **state)
 
 	(void)state;
 	require_root();
-	start(POLICY_ACCESS "[plan p]\nmax_concurrent = 2\nmonthly_cpu_hours = 1\n[user mallory]\nplan = p\n");
+	start(POLICY_ACCESS
+	      "[plan p]\nmax_concurrent = 2\nmonthly_cpu_hours = 1\n[user mallory]\nplan = p\n");
 	snprintf(line, sizeof(line),
 		 "{\"op\":\"usage_adjust\",\"user\":\"mallory\",\"delta_us\":%lld,\"reason\":\"x\"}",
 		 1000000LL * 3600 * 1000000);
@@ -483,7 +493,8 @@ static void test_adjustments_cannot_overflow_the_months_sum(void **state)
 		r = call(line);
 		if (corrald_error_code(r)) {
 			if (strcmp(error_of(r), "bad_request") != 0)
-				fail_msg("adjustment %d: %s: %s", n + 1, error_of(r), corrald_error_message(r));
+				fail_msg("adjustment %d: %s: %s", n + 1, error_of(r),
+					 corrald_error_message(r));
 			refused = 1;
 		}
 		json_decref(r);
@@ -506,7 +517,8 @@ static void test_adjustments_cannot_overflow_the_months_sum(void **state)
 		r = call(line);
 		if (corrald_error_code(r)) {
 			if (strcmp(error_of(r), "bad_request") != 0)
-				fail_msg("adjustment %d: %s: %s", n + 1, error_of(r), corrald_error_message(r));
+				fail_msg("adjustment %d: %s: %s", n + 1, error_of(r),
+					 corrald_error_message(r));
 			refused = 1;
 		}
 		json_decref(r);
@@ -532,7 +544,8 @@ static void test_a_tenant_cannot_adjust_or_charge_another(void **state)
 	const char *lines[] = {
 		"{\"op\":\"usage_adjust\",\"user\":\"" CORRALD_TEST_OTHER_TENANT "\",\"delta_us\":3600000000,"
 		"\"reason\":\"mine\"}",
-		"{\"op\":\"usage_adjust\",\"user\":\"" CORRALD_TEST_OTHER_TENANT "\",\"set_left_us\":3600000000,"
+		"{\"op\":\"usage_adjust\",\"user\":\"" CORRALD_TEST_OTHER_TENANT
+		"\",\"set_left_us\":3600000000,"
 		"\"reason\":\"mine\"}",
 		"{\"op\":\"submit\",\"user\":\"victim\",\"argv\":[\"/bin/true\"]}",
 		"{\"op\":\"submit\",\"user\":\"victim\",\"no_queue\":true,\"argv\":[\"/bin/true\"]}",
@@ -542,8 +555,9 @@ static void test_a_tenant_cannot_adjust_or_charge_another(void **state)
 	(void)state;
 	require_root();
 	start(POLICY_ACCESS "[plan p]\nmax_concurrent = 2\nmonthly_cpu_hours = 0\n[default]\nplan = p\n"
-	      "[user victim]\nplan = p\n");
-	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, lines, 4, out),
+			    "[user victim]\nplan = p\n");
+	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, lines, 4,
+					  out),
 			 0);
 	for (int i = 0; i < 4; i++) {
 		assert_non_null(out[i]);

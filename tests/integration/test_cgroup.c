@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_cgroup.c — runner/cgroup.c against the real
  * cgroup filesystems (root).  Every leaf is "corral-test/cg-<pid>-<n>"
@@ -62,8 +63,7 @@ static bool v1_has(enum cgroup_ctl c)
 }
 
 /* Host directory of parent/name (name may be NULL) in hierarchy h. */
-static const char *dir_in(const struct cgroup_hierarchy *h, const char *name, char *buf,
-			  size_t size)
+static const char *dir_in(const struct cgroup_hierarchy *h, const char *name, char *buf, size_t size)
 {
 	char rel[PATH_MAX];
 
@@ -128,7 +128,7 @@ static pid_t fork_child(bool spin)
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		alarm(30);  /* never outlive a broken test */
+		alarm(30); /* never outlive a broken test */
 		for (;;)
 			if (!spin)
 				pause();
@@ -308,8 +308,7 @@ static void test_pids_limit_is_written(void **state)
 
 	require_root();
 	create_or_fail(fx, &limits);
-	read_file_in(limit_dir(CGROUP_PIDS, fx->name, dir, sizeof(dir)), "pids.max", value,
-		     sizeof(value));
+	read_file_in(limit_dir(CGROUP_PIDS, fx->name, dir, sizeof(dir)), "pids.max", value, sizeof(value));
 	assert_string_equal(value, "17");
 }
 
@@ -328,8 +327,8 @@ static void test_cpu_quota_is_written_per_100ms_period(void **state)
 		read_file_in(dir, "cpu.cfs_quota_us", value, sizeof(value));
 		assert_string_equal(value, "25000");
 		if (v1_has(CGROUP_CPUACCT))
-			assert_true(dir_exists(dir_in(&layout.v1[CGROUP_CPUACCT], fx->name, dir,
-						      sizeof(dir))));
+			assert_true(
+				dir_exists(dir_in(&layout.v1[CGROUP_CPUACCT], fx->name, dir, sizeof(dir))));
 	} else {
 		read_file_in(dir, "cpu.max", value, sizeof(value));
 		assert_string_equal(value, "25000 100000");
@@ -349,8 +348,7 @@ static void test_no_cpu_limit_leaves_cpu_alone(void **state)
 	if (v1_has(CGROUP_CPU)) {
 		assert_false(dir_exists(dir_in(&layout.v1[CGROUP_CPU], fx->name, dir, sizeof(dir))));
 		if (v1_has(CGROUP_PIDS))
-			assert_true(dir_exists(dir_in(&layout.v1[CGROUP_PIDS], fx->name, dir,
-						      sizeof(dir))));
+			assert_true(dir_exists(dir_in(&layout.v1[CGROUP_PIDS], fx->name, dir, sizeof(dir))));
 		return;
 	}
 	dir_in(&layout.unified, fx->name, dir, sizeof(dir));
@@ -376,8 +374,8 @@ static void test_attached_child_makes_cgroup_populated(void **state)
 	read_file_in(cgroup_path(fx->cg), "cgroup.procs", procs, sizeof(procs));
 	assert_string_equal(procs, want);
 	if (v1_has(CGROUP_MEMORY)) {
-		read_file_in(dir_in(&layout.v1[CGROUP_MEMORY], fx->name, dir, sizeof(dir)),
-			     "cgroup.procs", procs, sizeof(procs));
+		read_file_in(dir_in(&layout.v1[CGROUP_MEMORY], fx->name, dir, sizeof(dir)), "cgroup.procs",
+			     procs, sizeof(procs));
 		assert_string_equal(procs, want);
 	}
 }
@@ -464,7 +462,7 @@ static void test_duplicate_name_is_eexist(void **state)
 	assert_int_equal(cgroup_create(PARENT, fx->name, NULL, &again, &err), -EEXIST);
 	assert_null(again);
 	assert_non_null(strstr(err.message, "exists already"));
-	assert_true(dir_exists(cgroup_path(fx->cg)));  /* the first one is untouched */
+	assert_true(dir_exists(cgroup_path(fx->cg))); /* the first one is untouched */
 }
 
 /* A leaf left over from an earlier jail (v1 pids on hybrid, the unified
@@ -504,7 +502,7 @@ static void test_open_finds_an_existing_cgroup(void **state)
 	assert_string_equal(cgroup_path(opened), cgroup_path(fx->cg));
 	assert_int_equal(cgroup_populated(opened), 1);
 	cgroup_close(opened);
-	assert_true(dir_exists(cgroup_path(fx->cg)));  /* close leaves it alone */
+	assert_true(dir_exists(cgroup_path(fx->cg))); /* close leaves it alone */
 }
 
 static void test_open_of_a_missing_cgroup_is_enoent(void **state)
@@ -536,8 +534,9 @@ static void test_tiny_cpu_quota_is_einval(void **state)
 	struct jail_error err;
 
 	require_root();
-	assert_int_equal(cgroup_create(PARENT, fx->name, &(struct cgroup_limits){ .cpu_millis = 1 },
-				       &fx->cg, &err), -EINVAL);
+	assert_int_equal(cgroup_create(PARENT, fx->name, &(struct cgroup_limits){ .cpu_millis = 1 }, &fx->cg,
+				       &err),
+			 -EINVAL);
 	assert_null(fx->cg);
 }
 
@@ -549,8 +548,8 @@ static void test_absurd_pids_limit_fails_and_leaves_nothing(void **state)
 
 	require_root();
 	/* 2^64-1 does not fit pids.max (v1 and v2: ERANGE) */
-	int r = cgroup_create(PARENT, fx->name, &(struct cgroup_limits){ .pids_max = UINT64_MAX },
-			      &fx->cg, &err);
+	int r = cgroup_create(PARENT, fx->name, &(struct cgroup_limits){ .pids_max = UINT64_MAX }, &fx->cg,
+			      &err);
 	assert_true(r < 0);
 	assert_null(fx->cg);
 	assert_non_null(strstr(err.message, "pids"));
@@ -610,7 +609,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attached_child_makes_cgroup_populated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_child_cpu_time_is_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_empties_the_cgroup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_destroy_removes_the_leaf_from_every_hierarchy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_removes_the_leaf_from_every_hierarchy, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_kills_what_is_still_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_name_is_eexist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leftover_leaf_is_eexist_and_not_reused, setup, teardown),
@@ -618,7 +618,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_of_a_missing_cgroup_is_enoent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_name_is_einval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tiny_cpu_quota_is_einval, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_absurd_pids_limit_fails_and_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_absurd_pids_limit_fails_and_leaves_nothing, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_peak_memory_is_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oom_kill_is_reported, setup, teardown),
 	};

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_corrald.c — a real corrald (root): concurrency
  * limits, timeouts that kill the whole jail, monthly budgets across a month
@@ -23,11 +24,11 @@
 #include "tests/lib/corrald_socket.h"
 
 /* small limits so every behaviour shows within a second or two */
-#define SUPERVISOR_BASE                                                                                   \
+#define SUPERVISOR_BASE \
 	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200000-4200063\n"
-#define POLICY_BASE                                                                                       \
-	"[access]\noperators = root\n"                                                                     \
-	"[plan free]\nmax_concurrent = 1\nmax_queued = 100\nmax_task_seconds = 1m\n"                       \
+#define POLICY_BASE                                                                  \
+	"[access]\noperators = root\n"                                               \
+	"[plan free]\nmax_concurrent = 1\nmax_queued = 100\nmax_task_seconds = 1m\n" \
 	"[default]\nplan = free\n"
 #define KILL_GRACE_US 200000
 
@@ -83,7 +84,7 @@ static void test_free_user_runs_one_task_at_a_time_in_submit_order(void **state)
 		json_t *t;
 
 		assert_non_null(list);
-		json_array_foreach(json_object_get(list, "tasks"), i, t) {
+		json_array_foreach (json_object_get(list, "tasks"), i, t) {
 			if (strcmp(task_str(t, "state"), "running") == 0)
 				running++;
 			if (strcmp(task_str(t, "state"), "succeeded") == 0)
@@ -92,8 +93,9 @@ static void test_free_user_runs_one_task_at_a_time_in_submit_order(void **state)
 		json_decref(list);
 		assert_true(running <= 1);
 		if (running == 1 && !refused) {
-			r = corrald_call(&daemon_, "{\"op\":\"submit\",\"user\":\"alice\",\"no_queue\":true,"
-						   "\"argv\":[\"/bin/true\"]}");
+			r = corrald_call(&daemon_,
+					 "{\"op\":\"submit\",\"user\":\"alice\",\"no_queue\":true,"
+					 "\"argv\":[\"/bin/true\"]}");
 			assert_string_equal(corrald_error_code(r), "concurrency_limit");
 			assert_non_null(strstr(corrald_error_message(r), "1/1"));
 			json_decref(r);
@@ -120,7 +122,8 @@ static void test_free_user_runs_one_task_at_a_time_in_submit_order(void **state)
 
 static void test_timeout_kills_the_whole_jail_with_daemonized_grandchild(void **state)
 {
-	static const char grandchild[] = "sleep\0" "98765";
+	static const char grandchild[] = "sleep\0"
+					 "98765";
 	char cgroup[64];
 	int64_t id;
 	json_t *t;
@@ -130,16 +133,17 @@ static void test_timeout_kills_the_whole_jail_with_daemonized_grandchild(void **
 	(void)state;
 	require_root();
 	start(4, NULL, 0);
-	id = corrald_submit(&daemon_, "\"timeout_ms\":1000,\"argv\":[\"/bin/sh\",\"-c\","
-				      "\"(setsid sleep 98765 &); sleep 30\"]");
+	id = corrald_submit(&daemon_,
+			    "\"timeout_ms\":1000,\"argv\":[\"/bin/sh\",\"-c\","
+			    "\"(setsid sleep 98765 &); sleep 30\"]");
 	assert_true(id > 0);
 	snprintf(cgroup, sizeof(cgroup), "task-%lld", (long long)id);
-	for (int i = 0; i < 500 && !seen; i++) {  /* a jail starts in ~0.8 s under emulation */
+	for (int i = 0; i < 500 && !seen; i++) { /* a jail starts in ~0.8 s under emulation */
 		seen = corrald_process_with_cmdline(&daemon_, grandchild, sizeof(grandchild));
 		if (!seen)
 			usleep(10000);
 	}
-	assert_true(seen);  /* the scan below can see it */
+	assert_true(seen); /* the scan below can see it */
 	assert_true(corrald_task_cgroup_exists(&daemon_, cgroup));
 	t = corrald_must_wait(&daemon_, id, 10000);
 	assert_string_equal(task_str(t, "state"), "failed");
@@ -165,8 +169,8 @@ static void seed_usage(const char *user, const char *month, long long used_us)
 
 	snprintf(path, sizeof(path), "%s/corral.db", daemon_.dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sql = sqlite3_mprintf("INSERT INTO usage (user_name, month, cpu_us) VALUES (%Q, %Q, %lld)", user, month,
-			      used_us);
+	sql = sqlite3_mprintf("INSERT INTO usage (user_name, month, cpu_us) VALUES (%Q, %Q, %lld)", user,
+			      month, used_us);
 	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
 		fail_msg("seed usage: %s", err);
 	sqlite3_free(sql);
@@ -175,7 +179,7 @@ static void seed_usage(const char *user, const char *month, long long used_us)
 
 static void test_budget_stops_a_user_until_next_month(void **state)
 {
-	const long long budget = 60000000, seed = budget - 1500000;  /* 1.5 s left */
+	const long long budget = 60000000, seed = budget - 1500000; /* 1.5 s left */
 	int64_t t0, burner, waiting;
 	json_t *t, *a, *r, *q;
 	long long sum;
@@ -190,10 +194,12 @@ static void test_budget_stops_a_user_until_next_month(void **state)
 	t0 = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"/bin/true\"]");
 	t = corrald_must_wait(&daemon_, t0, 5000);
 	assert_string_equal(task_str(t, "state"), "succeeded");
-	burner = corrald_submit(&daemon_, "\"user\":\"alice\",\"timeout_ms\":20000,"
-					  "\"argv\":[\"/bin/sh\",\"-c\",\"while :; do :; done\"]");
-	waiting = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\","
-					   "\"i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done\"]");
+	burner = corrald_submit(&daemon_,
+				"\"user\":\"alice\",\"timeout_ms\":20000,"
+				"\"argv\":[\"/bin/sh\",\"-c\",\"while :; do :; done\"]");
+	waiting = corrald_submit(&daemon_,
+				 "\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\","
+				 "\"i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done\"]");
 	assert_true(burner > 0 && waiting > 0);
 	a = corrald_must_wait(&daemon_, burner, 15000);
 	assert_string_equal(task_str(a, "state"), "failed");
@@ -240,11 +246,14 @@ static void test_two_users_interleave_on_one_slot(void **state)
 
 	(void)state;
 	require_root();
-	start(1, "[plan team]\ninherit = free\nmax_concurrent = 5\n"
-		 "[user alice]\nplan = team\n[user bob]\nplan = team\n", 0);
+	start(1,
+	      "[plan team]\ninherit = free\nmax_concurrent = 5\n"
+	      "[user alice]\nplan = team\n[user bob]\nplan = team\n",
+	      0);
 	for (int i = 0; i < 10; i++) {
-		ids[i] = corrald_submit(&daemon_, i < 5 ? "\"user\":\"alice\",\"argv\":[\"/bin/sleep\",\"0.05\"]"
-							: "\"user\":\"bob\",\"argv\":[\"/bin/sleep\",\"0.05\"]");
+		ids[i] = corrald_submit(&daemon_,
+					i < 5 ? "\"user\":\"alice\",\"argv\":[\"/bin/sleep\",\"0.05\"]"
+					      : "\"user\":\"bob\",\"argv\":[\"/bin/sleep\",\"0.05\"]");
 		assert_true(ids[i] > 0);
 	}
 	for (int i = 0; i < 10; i++) {
@@ -323,7 +332,7 @@ static void test_cancel_queued_task_never_starts(void **state)
 	assert_null(corrald_error_code(r));
 	json_decref(r);
 	json_decref(corrald_must_wait(&daemon_, blocker, 5000));
-	usleep(300000);  /* the slot was free for a while */
+	usleep(300000); /* the slot was free for a while */
 	t = corrald_status(&daemon_, queued);
 	assert_non_null(t);
 	assert_string_equal(task_str(t, "state"), "cancelled");
@@ -365,7 +374,7 @@ static void test_queue_positions_move_as_tasks_finish(void **state)
 
 static void test_bad_requests_are_answered_and_the_connection_survives(void **state)
 {
-	size_t big = API_MAX_LINE + (1u << 20);  /* crosses the limit long before its end */
+	size_t big = API_MAX_LINE + (1u << 20); /* crosses the limit long before its end */
 	char *line = malloc(big + 64);
 	const char *lines[2];
 	json_t *out[2], *r;
@@ -409,7 +418,9 @@ static void test_bad_requests_are_answered_and_the_connection_survives(void **st
 	snprintf(status, sizeof(status), "{\"op\":\"status\",\"id\":%lld}", (long long)id);
 	lines[0] = status;
 	lines[1] = "{\"op\":\"ping\"}";
-	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, lines, 2, out), 0);
+	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, lines, 2,
+					  out),
+			 0);
 	assert_string_equal(corrald_error_code(out[0]), "forbidden");
 	assert_null(corrald_error_code(out[1]));
 	json_decref(out[0]);
@@ -450,7 +461,7 @@ static void test_line_just_over_the_limit_is_too_large(void **state)
 		assert_true(n > 0);
 		off += (size_t)n;
 	}
-	usleep(200000);  /* corrald has read them */
+	usleep(200000); /* corrald has read them */
 	assert_int_equal(write(fd, buf + head, tail), (ssize_t)tail);
 	free(buf);
 	connection_attach(&c, fd, "raw");
@@ -484,7 +495,9 @@ static void test_non_operator_sees_and_cancels_only_own_tasks(void **state)
 	lines[3] = "{\"op\":\"list\"}";
 	lines[4] = "{\"op\":\"submit\",\"user\":\"root\",\"argv\":[\"/bin/true\"]}";
 	lines[5] = "{\"op\":\"list\",\"user\":\"root\"}";
-	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, lines, 6, out), 0);
+	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, lines, 6,
+					  out),
+			 0);
 	assert_null(corrald_error_code(out[0]));
 	own = task_int(json_object_get(out[0], "task"), "id");
 	assert_string_equal(task_str(json_object_get(out[0], "task"), "user"), CORRALD_TEST_OTHER_TENANT);
@@ -492,7 +505,7 @@ static void test_non_operator_sees_and_cancels_only_own_tasks(void **state)
 	assert_string_equal(corrald_error_code(out[2]), "forbidden");
 	assert_null(corrald_error_code(out[3]));
 	assert_int_equal(json_array_size(json_object_get(out[3], "tasks")), 1);
-	json_array_foreach(json_object_get(out[3], "tasks"), i, t) {
+	json_array_foreach (json_object_get(out[3], "tasks"), i, t) {
 		assert_int_equal(task_int(t, "id"), own);
 		assert_string_equal(task_str(t, "user"), CORRALD_TEST_OTHER_TENANT);
 	}
@@ -507,7 +520,9 @@ static void test_non_operator_sees_and_cancels_only_own_tasks(void **state)
 	json_decref(t);
 	snprintf(cancel, sizeof(cancel), "{\"op\":\"cancel\",\"id\":%lld}", (long long)own);
 	lines[0] = cancel;
-	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, lines, 1, out), 0);
+	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, lines, 1,
+					  out),
+			 0);
 	assert_null(corrald_error_code(out[0]));
 	json_decref(out[0]);
 	t = corrald_must_wait(&daemon_, own, 5000);
@@ -605,13 +620,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_free_user_runs_one_task_at_a_time_in_submit_order, teardown),
-		cmocka_unit_test_teardown(test_timeout_kills_the_whole_jail_with_daemonized_grandchild, teardown),
+		cmocka_unit_test_teardown(test_timeout_kills_the_whole_jail_with_daemonized_grandchild,
+					  teardown),
 		cmocka_unit_test_teardown(test_budget_stops_a_user_until_next_month, teardown),
 		cmocka_unit_test_teardown(test_two_users_interleave_on_one_slot, teardown),
 		cmocka_unit_test_teardown(test_cancel_running_task_kills_its_jail_and_charges_cpu, teardown),
 		cmocka_unit_test_teardown(test_cancel_queued_task_never_starts, teardown),
 		cmocka_unit_test_teardown(test_queue_positions_move_as_tasks_finish, teardown),
-		cmocka_unit_test_teardown(test_bad_requests_are_answered_and_the_connection_survives, teardown),
+		cmocka_unit_test_teardown(test_bad_requests_are_answered_and_the_connection_survives,
+					  teardown),
 		cmocka_unit_test_teardown(test_line_just_over_the_limit_is_too_large, teardown),
 		cmocka_unit_test_teardown(test_non_operator_sees_and_cancels_only_own_tasks, teardown),
 		cmocka_unit_test_teardown(test_queued_tasks_survive_a_daemon_restart, teardown),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_corrald_adjust.c — operators adjust a tenant's month
  * (issue 10 part 5, `corral usage adjust`) against a real corrald (root): a
@@ -20,8 +21,8 @@
 
 /* Its own host uids, so other integration tests running at the same time
  * on this machine never hand out the same ones. */
-#define SUPERVISOR_KEYS                                                                                   \
-	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200600-4200663\n"     \
+#define SUPERVISOR_KEYS                                                                               \
+	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200600-4200663\n" \
 	"max_running = 8\n"
 #define POLICY_ACCESS "[access]\noperators = root\n"
 #define HOUR_US 3600000000LL
@@ -104,7 +105,7 @@ static void test_grant_lets_a_tenant_at_its_budget_start_a_waiting_task(void **s
 	(void)state;
 	require_root();
 	start(POLICY_ACCESS "[plan off]\nmax_concurrent = 2\nmonthly_cpu_hours = 0\n"
-	      "[user erin]\nplan = off\n");
+			    "[user erin]\nplan = off\n");
 	id = submit("\"user\":\"erin\",\"argv\":[\"/bin/true\"]");
 	sleep_ms(400);
 	t = corrald_status(&daemon_, id);
@@ -151,9 +152,10 @@ static void test_set_left_leaves_exactly_that_and_charges_nothing(void **state)
 	(void)state;
 	require_root();
 	start(POLICY_ACCESS "[plan pro]\nmax_concurrent = 2\nmonthly_cpu_hours = 1\n"
-	      "[user alice]\nplan = pro\n");
-	t = must_wait(submit("\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\",\"i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done\"]"),
-		      10000);
+			    "[user alice]\nplan = pro\n");
+	t = must_wait(
+		submit("\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\",\"i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done\"]"),
+		10000);
 	assert_string_equal(task_str(t, "state"), "succeeded");
 	json_decref(t);
 	used = task_int(u = usage_of("alice"), "cpu_used_us");
@@ -167,7 +169,7 @@ static void test_set_left_leaves_exactly_that_and_charges_nothing(void **state)
 	json_decref(r);
 	u = usage_of("alice");
 	assert_int_equal(task_int(u, "cpu_left_us"), 360000000);
-	assert_int_equal(task_int(u, "cpu_used_us"), used);   /* never rewritten */
+	assert_int_equal(task_int(u, "cpu_used_us"), used); /* never rewritten */
 	assert_int_equal(task_int(u, "cpu_budget_us"), used + 360000000LL);
 	json_decref(u);
 	r = usage_of("alice");
@@ -196,12 +198,13 @@ static void test_only_operators_may_adjust_and_nothing_is_stored(void **state)
 	(void)state;
 	require_root();
 	start(POLICY_ACCESS "[plan pro]\nmax_concurrent = 2\nmonthly_cpu_hours = 1\n"
-	      "[default]\nplan = pro\n");
+			    "[default]\nplan = pro\n");
 	lines[0] = "{\"op\":\"usage_adjust\",\"user\":\"alice\",\"delta_us\":3600000000,\"reason\":\"me\"}";
 	lines[1] = "{\"op\":\"usage_adjust\",\"user\":\"" CORRALD_TEST_OTHER_TENANT "\","
 		   "\"delta_us\":3600000000,\"reason\":\"myself\"}";
 	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, lines, 2,
-					  out), 0);
+					  out),
+			 0);
 	for (int i = 0; i < 2; i++) {
 		assert_non_null(out[i]);
 		assert_string_equal(corrald_error_code(out[i]), "forbidden");
@@ -222,19 +225,22 @@ static void test_tenant_without_a_plan_is_unknown_user_and_bad_values_are_refuse
 	(void)state;
 	require_root();
 	start(POLICY_ACCESS "[plan pro]\nmax_concurrent = 2\nmonthly_cpu_hours = 1\n"
-	      "[user alice]\nplan = pro\n[plan all]\n[user root]\nplan = all\n");
-	r = corrald_call(&daemon_, "{\"op\":\"usage_adjust\",\"user\":\"nobody\",\"delta_us\":5,\"reason\":\"x\"}");
+			    "[user alice]\nplan = pro\n[plan all]\n[user root]\nplan = all\n");
+	r = corrald_call(&daemon_,
+			 "{\"op\":\"usage_adjust\",\"user\":\"nobody\",\"delta_us\":5,\"reason\":\"x\"}");
 	assert_string_equal(corrald_error_code(r), "unknown_user");
 	json_decref(r);
 	r = corrald_call(&daemon_, "{\"op\":\"usage_adjust\",\"user\":\"alice\",\"delta_us\":5}");
 	assert_string_equal(corrald_error_code(r), "bad_request");
 	json_decref(r);
-	r = corrald_call(&daemon_, "{\"op\":\"usage_adjust\",\"user\":\"alice\",\"delta_us\":3600000000000001,"
+	r = corrald_call(&daemon_,
+			 "{\"op\":\"usage_adjust\",\"user\":\"alice\",\"delta_us\":3600000000000001,"
 			 "\"reason\":\"absurd\"}");
 	assert_string_equal(corrald_error_code(r), "bad_request");
 	json_decref(r);
 	/* an unlimited budget has no "left" to set */
-	r = corrald_call(&daemon_, "{\"op\":\"usage_adjust\",\"user\":\"root\",\"set_left_us\":5,\"reason\":\"x\"}");
+	r = corrald_call(&daemon_,
+			 "{\"op\":\"usage_adjust\",\"user\":\"root\",\"set_left_us\":5,\"reason\":\"x\"}");
 	assert_string_equal(corrald_error_code(r), "bad_request");
 	assert_non_null(strstr(corrald_error_message(r), "unlimited"));
 	json_decref(r);
@@ -251,10 +257,11 @@ static void test_the_adjustment_shows_in_corral_usage(void **state)
 	(void)state;
 	require_root();
 	start(POLICY_ACCESS "[plan pro]\nmax_concurrent = 2\nmonthly_cpu_hours = 1\n"
-	      "[user alice]\nplan = pro\n");
-	snprintf(cmd, sizeof(cmd), "%s --socket %s usage adjust alice --add 1h --reason 'refund #123' 2>&1 && "
-		 "%s --socket %s usage --user alice 2>&1", test_build_path("corral"), daemon_.socket,
-		 test_build_path("corral"), daemon_.socket);
+			    "[user alice]\nplan = pro\n");
+	snprintf(cmd, sizeof(cmd),
+		 "%s --socket %s usage adjust alice --add 1h --reason 'refund #123' 2>&1 && "
+		 "%s --socket %s usage --user alice 2>&1",
+		 test_build_path("corral"), daemon_.socket, test_build_path("corral"), daemon_.socket);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	n = fread(out, 1, sizeof(out) - 1, p);
@@ -264,7 +271,7 @@ static void test_the_adjustment_shows_in_corral_usage(void **state)
 	assert_non_null(strstr(out, "alice"));
 	assert_non_null(strstr(out, "+1.00h (refund #123)"));
 	assert_non_null(strstr(out, "ADJUSTED"));
-	assert_non_null(strstr(out, "2.00h"));    /* the budget: 1 h + 1 h */
+	assert_non_null(strstr(out, "2.00h")); /* the budget: 1 h + 1 h */
 
 	u = usage_of("alice");
 	assert_int_equal(task_int(u, "cpu_adjust_us"), HOUR_US);
@@ -282,11 +289,12 @@ static void test_the_adjustment_shows_in_corral_usage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_grant_lets_a_tenant_at_its_budget_start_a_waiting_task, teardown),
+		cmocka_unit_test_teardown(test_grant_lets_a_tenant_at_its_budget_start_a_waiting_task,
+					  teardown),
 		cmocka_unit_test_teardown(test_set_left_leaves_exactly_that_and_charges_nothing, teardown),
 		cmocka_unit_test_teardown(test_only_operators_may_adjust_and_nothing_is_stored, teardown),
-		cmocka_unit_test_teardown(test_tenant_without_a_plan_is_unknown_user_and_bad_values_are_refused,
-					  teardown),
+		cmocka_unit_test_teardown(
+			test_tenant_without_a_plan_is_unknown_user_and_bad_values_are_refused, teardown),
 		cmocka_unit_test_teardown(test_the_adjustment_shows_in_corral_usage, teardown),
 	};
 

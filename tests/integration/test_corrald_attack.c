@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_corrald_attack.c — an unprivileged local user (or
  * a hostile client) against a real corrald (root): pipelining tricks,
@@ -25,12 +26,12 @@
 #include "tests/lib/corrald_inspect.h"
 #include "tests/lib/corrald_socket.h"
 
-#define SUPERVISOR_BASE                                                                                   \
+#define SUPERVISOR_BASE \
 	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200000-4200063\n"
-#define POLICY_BASE                                                                                       \
-	"[access]\noperators = root\n"                                                                     \
+#define POLICY_BASE                                                                                         \
+	"[access]\noperators = root\n"                                                                      \
 	"[plan free]\nmax_concurrent = 2\nmax_queued = 100\nmax_task_seconds = 1m\nmax_cpu_seconds = 30s\n" \
-	"memory = 256M\n"                                                                                  \
+	"memory = 256M\n"                                                                                   \
 	"[default]\nplan = free\n"
 #define OTHER CORRALD_TEST_OTHER_UID
 
@@ -71,7 +72,8 @@ static double ping_latency(unsigned timeout_ms)
 
 	if (fd < 0)
 		return -1;
-	if (corrald_raw_send(fd, "{\"op\":\"ping\"}\n", 14) == 0 && (r = corrald_raw_recv(fd, timeout_ms)) != NULL) {
+	if (corrald_raw_send(fd, "{\"op\":\"ping\"}\n", 14) == 0 &&
+	    (r = corrald_raw_recv(fd, timeout_ms)) != NULL) {
 		if (json_is_true(json_object_get(r, "ok")))
 			dt = test_mono_s() - t0;
 		json_decref(r);
@@ -252,11 +254,11 @@ static void test_newline_flood_does_not_stall_the_daemon(void **state)
 	waitpid(pid, NULL, 0);
 	close(fd);
 	free(nl);
-	print_message("4 MiB of newlines took %.2f s to get through; root's worst ping meanwhile %.2f s\n", took,
-		      worst);
+	print_message("4 MiB of newlines took %.2f s to get through; root's worst ping meanwhile %.2f s\n",
+		      took, worst);
 	if (took < 0 || took > 1.0 || worst > 0.5)
-		fail_msg("4 MiB of empty lines kept corrald busy %.2f s; root's ping waited up to %.2f s", took,
-			 worst);
+		fail_msg("4 MiB of empty lines kept corrald busy %.2f s; root's ping waited up to %.2f s",
+			 took, worst);
 }
 
 /* Waiters are unbounded per client and each keeps its tag (up to a whole
@@ -288,7 +290,7 @@ static void test_parked_waits_with_huge_tags_do_not_grow_the_daemon(void **state
 	strcpy(line + len + tag_len, "\"}\n");
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(corrald_raw_send(fd, line, strlen(line)), 0);
-	assert_true(ping_latency(10000) >= 0);  /* everything read */
+	assert_true(ping_latency(10000) >= 0); /* everything read */
 	rss1 = corrald_rss_kb(&daemon_);
 	json_decref(corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)id));
 	close(fd);
@@ -319,7 +321,8 @@ static void test_one_user_cannot_take_every_connection_slot(void **state)
 		close(fds[i]);
 	free(fds);
 	if (dt < 0)
-		fail_msg("root could not use corrald while %d idle connections of uid %u were open", got, OTHER);
+		fail_msg("root could not use corrald while %d idle connections of uid %u were open", got,
+			 OTHER);
 }
 
 /* Who the caller is (operator, may use, tenant) is decided once, at
@@ -341,13 +344,15 @@ static void test_policy_reload_revokes_rights_of_open_connections(void **state)
 	user_fd = corrald_connect_as(&daemon_, CORRALD_TEST_SECOND_UID, CORRALD_TEST_SECOND_UID);
 	assert_true(op_fd >= 0 && user_fd >= 0);
 	snprintf(body, sizeof(body), "{\"op\":\"status\",\"id\":%lld}", (long long)root_task);
-	assert_ok(call_raw(op_fd, body));          /* an operator today */
+	assert_ok(call_raw(op_fd, body)); /* an operator today */
 	assert_ok(call_raw(user_fd, "{\"op\":\"ping\"}"));
 
 	/* nobody is no operator any more, daemon may not use corral */
-	assert_int_equal(corrald_write_policy(&daemon_, SUPERVISOR_BASE "max_running = 8\n",
-					      "[access]\noperators = root\nusers = root " CORRALD_TEST_OTHER_TENANT "\n"
-					      "[plan free]\nmax_concurrent = 2\n[default]\nplan = free\n"), 0);
+	assert_int_equal(corrald_write_policy(
+				 &daemon_, SUPERVISOR_BASE "max_running = 8\n",
+				 "[access]\noperators = root\nusers = root " CORRALD_TEST_OTHER_TENANT "\n"
+				 "[plan free]\nmax_concurrent = 2\n[default]\nplan = free\n"),
+			 0);
 	r = corrald_call(&daemon_, "{\"op\":\"policy_reload\"}");
 	assert_ok(r);
 
@@ -422,16 +427,15 @@ static void test_operator_rule_on_a_users_70th_group_is_honoured(void **state)
 	}
 	used = (size_t)snprintf(cmd, sizeof(cmd), "useradd -M -N -s /usr/sbin/nologin -G ");
 	for (unsigned i = 0; i < MANY_GROUPS; i++)
-		used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, "%scrg%u_%u", i ? "," : "",
-					 many_tag, i);
+		used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, "%scrg%u_%u", i ? "," : "", many_tag,
+					 i);
 	snprintf(cmd + used, sizeof(cmd) - used, " %s", many_user);
 	if (system(cmd) != 0)
 		fail_msg("useradd failed: %s", cmd);
 	pw = getpwnam(many_user);
 	assert_non_null(pw);
 
-	snprintf(access, sizeof(access), "[access]\noperators = root @crg%u_%u\n", many_tag,
-		 MANY_GROUPS - 1);
+	snprintf(access, sizeof(access), "[access]\noperators = root @crg%u_%u\n", many_tag, MANY_GROUPS - 1);
 	start_with(access, NULL);
 	fd = corrald_connect_as(&daemon_, pw->pw_uid, pw->pw_gid);
 	assert_true(fd >= 0);
@@ -484,18 +488,27 @@ static void test_non_operator_cannot_exceed_plan_or_act_for_others(void **state)
 	fd = corrald_connect_as(&daemon_, OTHER, OTHER);
 	assert_true(fd >= 0);
 	/* another profile, another tenant, above the plan */
-	assert_error(call_raw(fd, "{\"op\":\"submit\",\"profile\":\"wide\",\"argv\":[\"/bin/true\"]}"), "forbidden");
-	assert_error(call_raw(fd, "{\"op\":\"submit\",\"user\":\"root\",\"argv\":[\"/bin/true\"]}"), "forbidden");
-	assert_error(call_raw(fd, "{\"op\":\"submit\",\"timeout_ms\":60001,\"argv\":[\"/bin/true\"]}"), "limit_exceeded");
-	assert_error(call_raw(fd, "{\"op\":\"submit\",\"cpu_limit_ms\":30001,\"argv\":[\"/bin/true\"]}"), "limit_exceeded");
+	assert_error(call_raw(fd, "{\"op\":\"submit\",\"profile\":\"wide\",\"argv\":[\"/bin/true\"]}"),
+		     "forbidden");
+	assert_error(call_raw(fd, "{\"op\":\"submit\",\"user\":\"root\",\"argv\":[\"/bin/true\"]}"),
+		     "forbidden");
+	assert_error(call_raw(fd, "{\"op\":\"submit\",\"timeout_ms\":60001,\"argv\":[\"/bin/true\"]}"),
+		     "limit_exceeded");
+	assert_error(call_raw(fd, "{\"op\":\"submit\",\"cpu_limit_ms\":30001,\"argv\":[\"/bin/true\"]}"),
+		     "limit_exceeded");
 	assert_error(call_raw(fd, "{\"op\":\"submit\",\"memory_bytes\":268435457,\"argv\":[\"/bin/true\"]}"),
 		     "limit_exceeded");
-	assert_error(call_raw(fd, "{\"op\":\"submit\",\"timeout_ms\":0,\"argv\":[\"/bin/true\"]}"), "bad_request");
-	assert_error(call_raw(fd, "{\"op\":\"submit\",\"cpu_limit_ms\":-1,\"argv\":[\"/bin/true\"]}"), "bad_request");
-	assert_error(call_raw(fd, "{\"op\":\"submit\",\"memory_bytes\":18446744073709551615,\"argv\":[\"/bin/true\"]}"),
+	assert_error(call_raw(fd, "{\"op\":\"submit\",\"timeout_ms\":0,\"argv\":[\"/bin/true\"]}"),
 		     "bad_request");
+	assert_error(call_raw(fd, "{\"op\":\"submit\",\"cpu_limit_ms\":-1,\"argv\":[\"/bin/true\"]}"),
+		     "bad_request");
+	assert_error(
+		call_raw(fd,
+			 "{\"op\":\"submit\",\"memory_bytes\":18446744073709551615,\"argv\":[\"/bin/true\"]}"),
+		"bad_request");
 	assert_error(call_raw(fd, "{\"op\":\"submit\",\"argv\":[\"/bin/true\\u0000x\"]}"), "bad_request");
-	assert_error(call_raw(fd, "{\"op\":\"submit\",\"cwd\":\"tmp\",\"argv\":[\"/bin/true\"]}"), "bad_request");
+	assert_error(call_raw(fd, "{\"op\":\"submit\",\"cwd\":\"tmp\",\"argv\":[\"/bin/true\"]}"),
+		     "bad_request");
 	/* another tenant's task, usage, queue, list; operator ops */
 	snprintf(status, sizeof(status), "{\"op\":\"status\",\"id\":%lld}", (long long)root_task);
 	snprintf(logs, sizeof(logs), "{\"op\":\"logs\",\"id\":%lld,\"follow\":true}", (long long)root_task);
@@ -543,7 +556,8 @@ static void test_hostile_json_is_answered_and_the_daemon_lives(void **state)
 	assert_error(call_raw(fd, "{\"op\":\"ping\",\"tag\":\"\xff\xfe\"}"), "bad_request");
 	assert_int_equal(corrald_raw_send(fd, "{\"op\":\"ping\"\0}\n", 16), 0);
 	assert_error(corrald_raw_recv(fd, 5000), "bad_request");
-	assert_error(call_raw(fd, "{\"op\":\"logs\",\"id\":1,\"offset\":99999999999999999999999}"), "bad_request");
+	assert_error(call_raw(fd, "{\"op\":\"logs\",\"id\":1,\"offset\":99999999999999999999999}"),
+		     "bad_request");
 	assert_error(call_raw(fd, "\"ping\""), "bad_request");
 	assert_error(call_raw(fd, "{\"op\":\"ping\",\"op\":\"submit\"}"), "bad_request");
 	assert_ok(call_raw(fd, "{\"op\":\"ping\",\"tag\":{\"deep\":[1,2,{\"x\":null}]}}"));
@@ -567,7 +581,8 @@ static void test_logs_offsets_at_the_edges(void **state)
 	id = task_int(json_object_get(r, "task"), "id");
 	json_decref(r);
 	json_decref(corrald_wait(&daemon_, id, 10000));
-	snprintf(line, sizeof(line), "{\"op\":\"logs\",\"id\":%lld,\"offset\":9223372036854775807}", (long long)id);
+	snprintf(line, sizeof(line), "{\"op\":\"logs\",\"id\":%lld,\"offset\":9223372036854775807}",
+		 (long long)id);
 	r = call_raw(fd, line);
 	assert_non_null(r);
 	assert_null(corrald_error_code(r));
@@ -575,7 +590,7 @@ static void test_logs_offsets_at_the_edges(void **state)
 	json_decref(r);
 	snprintf(line, sizeof(line), "{\"op\":\"logs\",\"id\":%lld,\"offset\":1,\"max\":1}", (long long)id);
 	r = call_raw(fd, line);
-	assert_string_equal(json_string_value(json_object_get(r, "data_base64")), "aQ==");  /* "i" */
+	assert_string_equal(json_string_value(json_object_get(r, "data_base64")), "aQ=="); /* "i" */
 	json_decref(r);
 	/* a queued task's logs (no task dir yet) */
 	assert_true(corrald_submit(&daemon_, "\"argv\":[\"/bin/sleep\",\"5\"]") > 0);
@@ -603,7 +618,8 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_submit_then_cancel_in_one_batch_still_answers_the_submit, teardown),
+		cmocka_unit_test_teardown(test_submit_then_cancel_in_one_batch_still_answers_the_submit,
+					  teardown),
 		cmocka_unit_test_teardown(test_newline_flood_does_not_stall_the_daemon, teardown),
 		cmocka_unit_test_teardown(test_parked_waits_with_huge_tags_do_not_grow_the_daemon, teardown),
 		cmocka_unit_test_teardown(test_one_user_cannot_take_every_connection_slot, teardown),
@@ -616,7 +632,7 @@ int main(void)
 					  teardown_many_groups),
 	};
 
-	if (getenv("ATTACK_FILTER"))  /* e.g. "*flood*" */
+	if (getenv("ATTACK_FILTER")) /* e.g. "*flood*" */
 		cmocka_set_test_filter(getenv("ATTACK_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

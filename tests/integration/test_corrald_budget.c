@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_corrald_budget.c — monthly CPU budgets against a
  * real corrald (root): a budget never costs a tenant its concurrency (a
@@ -22,12 +23,12 @@
 
 /* Its own host uids, so a test_corrald running at the same time on this
  * machine never hands out the same ones. */
-#define SUPERVISOR_KEYS                                                                                   \
-	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200400-4200463\n"     \
+#define SUPERVISOR_KEYS                                                                               \
+	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200400-4200463\n" \
 	"max_running = 8\n"
 #define POLICY_BASE "[access]\noperators = root\n[plan free]\nmax_concurrent = 1\n[default]\nplan = free\n"
 #define POLL_US 100000LL
-#define BUDGET_0_001_H_US 3600000LL  /* monthly_cpu_hours = 0.001 */
+#define BUDGET_0_001_H_US 3600000LL /* monthly_cpu_hours = 0.001 */
 
 static struct corrald daemon_;
 
@@ -82,7 +83,7 @@ static size_t count_in_state(const char *user, const char *state)
 	size_t i, n = 0;
 
 	assert_non_null(list);
-	json_array_foreach(list, i, t)
+	json_array_foreach (list, i, t)
 		if (strcmp(task_str(t, "state"), state) == 0)
 			n++;
 	json_decref(list);
@@ -135,7 +136,7 @@ static void test_budget_tenant_runs_max_concurrent_tasks_at_once(void **state)
 	q = corrald_call(&daemon_, "{\"op\":\"queue\",\"user\":\"carol\"}");
 	assert_non_null(q);
 	assert_int_equal(json_array_size(json_object_get(q, "queue")), 2);
-	json_array_foreach(json_object_get(q, "queue"), i, e) {
+	json_array_foreach (json_object_get(q, "queue"), i, e) {
 		assert_int_equal(task_int(e, "id"), ids[4 + i]);
 		assert_int_equal(task_int(e, "position"), (long long)i + 1);
 		assert_string_equal(task_str(e, "pending_reason"), "concurrency_limit");
@@ -238,15 +239,18 @@ static void test_zero_budget_suspends_a_tenant_until_the_policy_changes(void **s
 	assert_int_equal(task_int(t, "position"), 0);
 	json_decref(t);
 	/* "start now or fail" fails with the budget as the reason */
-	r = corrald_call(&daemon_, "{\"op\":\"submit\",\"user\":\"erin\",\"no_queue\":true,\"argv\":[\"/bin/true\"]}");
+	r = corrald_call(&daemon_,
+			 "{\"op\":\"submit\",\"user\":\"erin\",\"no_queue\":true,\"argv\":[\"/bin/true\"]}");
 	assert_string_equal(corrald_error_code(r), "budget_exhausted");
 	assert_non_null(strstr(corrald_error_message(r), "suspended"));
 	json_decref(r);
 
 	/* the operator gives erin a budget: the waiting task runs */
 	assert_int_equal(corrald_write_policy(&daemon_, SUPERVISOR_KEYS,
-					      POLICY_BASE "[plan pro]\nmax_concurrent = 4\nmonthly_cpu_hours = 0.5\n"
-							  "[user erin]\nplan = pro\n"), 0);
+					      POLICY_BASE
+					      "[plan pro]\nmax_concurrent = 4\nmonthly_cpu_hours = 0.5\n"
+					      "[user erin]\nplan = pro\n"),
+			 0);
 	r = corrald_call(&daemon_, "{\"op\":\"policy_reload\"}");
 	assert_null(corrald_error_code(r));
 	json_decref(r);
@@ -310,8 +314,8 @@ static void test_unbounded_plan_splits_the_budget_between_its_slots(void **state
 		assert_true(task_int(t[i], "cpu_us") >= BUDGET_0_001_H_US / 2 - 200000);
 		total += task_int(t[i], "cpu_us");
 	}
-	fprintf(stderr, "two unbounded burners: %lld + %lld µs of a %lld µs budget\n", task_int(t[0], "cpu_us"),
-		task_int(t[1], "cpu_us"), BUDGET_0_001_H_US);
+	fprintf(stderr, "two unbounded burners: %lld + %lld µs of a %lld µs budget\n",
+		task_int(t[0], "cpu_us"), task_int(t[1], "cpu_us"), BUDGET_0_001_H_US);
 	assert_true(total <= BUDGET_0_001_H_US + 2 * 2 * POLL_US);
 	assert_int_equal(corrald_usage_used(&daemon_, "gina", this_month(month)), total);
 	json_decref(t[0]);
@@ -324,8 +328,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_budget_tenant_runs_max_concurrent_tasks_at_once, teardown),
 		cmocka_unit_test_teardown(test_budget_tenant_positions_count_down_as_tasks_finish, teardown),
 		cmocka_unit_test_teardown(test_budget_of_a_thousandth_of_an_hour_stops_a_burner, teardown),
-		cmocka_unit_test_teardown(test_zero_budget_suspends_a_tenant_until_the_policy_changes, teardown),
-		cmocka_unit_test_teardown(test_budget_held_by_running_tasks_is_reserved_not_exhausted, teardown),
+		cmocka_unit_test_teardown(test_zero_budget_suspends_a_tenant_until_the_policy_changes,
+					  teardown),
+		cmocka_unit_test_teardown(test_budget_held_by_running_tasks_is_reserved_not_exhausted,
+					  teardown),
 		cmocka_unit_test_teardown(test_unbounded_plan_splits_the_budget_between_its_slots, teardown),
 	};
 

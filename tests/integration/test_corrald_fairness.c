@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_corrald_fairness.c — one local user cannot stall
  * corrald's loop or swell it (issue 16): 63 connections x 11 `logs`
@@ -17,11 +18,11 @@
 #include "tests/lib/corrald_inspect.h"
 #include "tests/lib/corrald_socket.h"
 
-#define SUPERVISOR_KEYS                                                                             \
+#define SUPERVISOR_KEYS                                                                               \
 	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4201100-4201163\n" \
 	"max_running = 4\n"
-#define POLICY                                                                                     \
-	"[access]\noperators = root\n[plan free]\nmax_concurrent = 2\nmax_queued = 10\n"           \
+#define POLICY                                                                           \
+	"[access]\noperators = root\n[plan free]\nmax_concurrent = 2\nmax_queued = 10\n" \
 	"max_task_seconds = 1m\n[default]\nplan = free\n"
 #define CONNECTIONS 63
 #define REQUESTS 11
@@ -55,7 +56,8 @@ static double ping_latency(unsigned timeout_ms)
 
 static void test_one_users_logs_flood_neither_stalls_nor_swells_corrald(void **state)
 {
-	const char *submit = "{\"op\":\"submit\",\"argv\":[\"/usr/bin/head\",\"-c\",\"1048576\",\"/dev/zero\"]}";
+	const char *submit =
+		"{\"op\":\"submit\",\"argv\":[\"/usr/bin/head\",\"-c\",\"1048576\",\"/dev/zero\"]}";
 	json_t *out[1] = { NULL };
 	int fds[CONNECTIONS];
 	char line[128], lines[REQUESTS * 128];
@@ -68,8 +70,9 @@ static void test_one_users_logs_flood_neither_stalls_nor_swells_corrald(void **s
 	require_root();
 	if (corrald_start(&daemon_, SUPERVISOR_KEYS, POLICY, 0) < 0)
 		fail_msg("corrald did not start\n%s", corrald_log_tail(&daemon_));
-	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID,
-					  &submit, 1, out), 0);
+	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, &submit,
+					  1, out),
+			 0);
 	assert_non_null(out[0]);
 	id = task_int(json_object_get(out[0], "task"), "id");
 	json_decref(out[0]);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_corrald_faults.c — a real corrald under faults
  * (root): kill -9 at random moments in a run of 1,000 tasks, adoption of a
@@ -27,14 +28,14 @@
 
 #define SUPERVISOR_BASE "kill_grace = 200ms\nuid_range = 4200064-4200127\n"
 #define POLL_50MS "poll_interval = 50ms\n"
-#define POLICY_BASE                                                                                       \
-	"[access]\noperators = root\n"                                                                     \
-	"[plan free]\nmax_concurrent = 1\nmax_queued = 5000\nmax_task_seconds = 1m\n"                      \
+#define POLICY_BASE                                                                   \
+	"[access]\noperators = root\n"                                                \
+	"[plan free]\nmax_concurrent = 1\nmax_queued = 5000\nmax_task_seconds = 1m\n" \
 	"[default]\nplan = free\n"
 
 static struct corrald daemon_;
-static char tmpfs_dir[100];     /* mounted by the full-disk test */
-static char other_dir[64];      /* a second state dir */
+static char tmpfs_dir[100]; /* mounted by the full-disk test */
+static char other_dir[64];  /* a second state dir */
 #define CRASH_USERS 4
 /* the crash run's submitter children (0 = none or reaped): a failed run
  * leaves them to the teardown, which kills them by pid */
@@ -72,7 +73,8 @@ static int teardown(void **state)
 		int r = corrald_stop(&daemon_);
 
 		if (r != 0)
-			fprintf(stderr, "teardown: corrald exited with %d; log:\n%s\n", r, corrald_log_tail(&daemon_));
+			fprintf(stderr, "teardown: corrald exited with %d; log:\n%s\n", r,
+				corrald_log_tail(&daemon_));
 	}
 	if (tmpfs_dir[0]) {
 		if (umount2(tmpfs_dir, MNT_DETACH) < 0)
@@ -89,7 +91,8 @@ static int teardown(void **state)
 
 static bool is_terminal(const char *state)
 {
-	return strcmp(state, "succeeded") == 0 || strcmp(state, "failed") == 0 || strcmp(state, "cancelled") == 0;
+	return strcmp(state, "succeeded") == 0 || strcmp(state, "failed") == 0 ||
+		strcmp(state, "cancelled") == 0;
 }
 
 static bool log_contains(const char *needle)
@@ -128,7 +131,7 @@ static double offset_to_fixed_month(void)
 /* ---- kill -9 at random moments in a run of 1,000 tasks ------------------ */
 
 #define CRASH_TASKS_PER_USER 250
-#define CRASH_MAX_ATTEMPTS 1000   /* submit attempts per user, acked or not */
+#define CRASH_MAX_ATTEMPTS 1000 /* submit attempts per user, acked or not */
 
 static const unsigned crash_concurrency[CRASH_USERS] = { 2, 3, 4, 2 };
 
@@ -168,12 +171,13 @@ static void submitter(int user, const char *acks_path, unsigned seed)
 		if (connection_call(&c, line, &r, &err) < 0) {
 			connection_close(&c);
 			connected = false;
-			continue;  /* no answer: stored or not, we may not count it */
+			continue; /* no answer: stored or not, we may not count it */
 		}
 		if (connection_response_error(r, &code, &message)) {
 			fprintf(stderr, "submitter u%d: %s: %s\n", user, code, message);
 		} else {
-			long long id = (long long)json_integer_value(json_object_get(json_object_get(r, "task"), "id"));
+			long long id = (long long)json_integer_value(
+				json_object_get(json_object_get(r, "task"), "id"));
 			int n = snprintf(rec, sizeof(rec), "t%d-%d %lld\n", user, seq, id);
 
 			if (write(fd, rec, (size_t)n) != n)
@@ -220,7 +224,8 @@ static void describe_lock_holders(const char *dir)
 			snprintf(link, sizeof(link), "/proc/%d/comm", (int)pids[i]);
 			test_read_text(link, cmd, sizeof(cmd));
 			cmd[strcspn(cmd, "\n")] = '\0';
-			fprintf(stderr, "crash run: pid %d (%s) holds fd %s -> %s\n", (int)pids[i], cmd, f->d_name, target);
+			fprintf(stderr, "crash run: pid %d (%s) holds fd %s -> %s\n", (int)pids[i], cmd,
+				f->d_name, target);
 		}
 		if (fds)
 			closedir(fds);
@@ -268,20 +273,21 @@ static bool command_may_have_started(long long id)
 	FILE *f;
 	size_t n;
 
-	snprintf(path, sizeof(path), "%s/tasks/%lld/status", daemon_.state_dir[0] ? daemon_.state_dir : daemon_.dir,
-		 id);
+	snprintf(path, sizeof(path), "%s/tasks/%lld/status",
+		 daemon_.state_dir[0] ? daemon_.state_dir : daemon_.dir, id);
 	f = fopen(path, "re");
 	if (!f)
 		return false;
 	n = fread(text, 1, sizeof(text) - 1, f);
 	fclose(f);
 	text[n] = '\0';
-	return (strncmp(text, "exec=1\n", 7) == 0 || strstr(text, "\nexec=1\n")) && !strstr(text, "exec_error=");
+	return (strncmp(text, "exec=1\n", 7) == 0 || strstr(text, "\nexec=1\n")) &&
+		!strstr(text, "exec_error=");
 }
 
 struct span {
 	long long at;
-	int delta;  /* +1 start, -1 end */
+	int delta; /* +1 start, -1 end */
 };
 
 static int by_time_ends_first(const void *a, const void *b)
@@ -334,7 +340,8 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 		 "[plan p4]\ninherit = p2\nmax_concurrent = 4\n"
 		 "[user u0]\nplan = p2\n[user u1]\nplan = p3\n[user u2]\nplan = p4\n[user u3]\nplan = p2\n",
 		 shared);
-	r = corrald_write_policy(&daemon_, SUPERVISOR_BASE "max_running = 8\ndrain_timeout = 0\npoll_interval = 20ms\n",
+	r = corrald_write_policy(&daemon_,
+				 SUPERVISOR_BASE "max_running = 8\ndrain_timeout = 0\npoll_interval = 20ms\n",
 				 policy);
 	assert_int_equal(r, 0);
 	r = corrald_spawn(&daemon_, offset_to_fixed_month());
@@ -363,8 +370,9 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 			for (int u = 0; u < CRASH_USERS; u++) {
 				int status;
 
-				if (submitters[u] > 0 && waitpid(submitters[u], &status, WNOHANG) == submitters[u]) {
-					submitters[u] = 0;  /* reaped: the teardown must not kill its pid */
+				if (submitters[u] > 0 &&
+				    waitpid(submitters[u], &status, WNOHANG) == submitters[u]) {
+					submitters[u] = 0; /* reaped: the teardown must not kill its pid */
 					if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 						fail_msg("submitter u%d failed (status %d)", u, status);
 				}
@@ -376,14 +384,15 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 			json_t *all = corrald_list(&daemon_, NULL);
 
 			all_done = all != NULL;
-			json_array_foreach(all, i, task)
+			json_array_foreach (all, i, task)
 				all_done = all_done && is_terminal(task_str(task, "state"));
 			json_decref(all);
 		}
 		if (all_done)
 			break;
 		if (test_mono_ms() - t0 > 120000)
-			fail_msg("the crash run did not settle in 120 s (%u kills)\n%s", kills, corrald_log_tail(&daemon_));
+			fail_msg("the crash run did not settle in 120 s (%u kills)\n%s", kills,
+				 corrald_log_tail(&daemon_));
 		r = corrald_crash_restart(&daemon_);
 		if (r < 0) {
 			/* refused (e.g. "state dir locked" by a leftover of the killed
@@ -393,19 +402,20 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 			test_sleep_ms(200);
 			r = corrald_spawn(&daemon_, daemon_.clock_offset_s);
 			if (r < 0)
-				fail_msg("restart after kill -9 #%u failed twice: %s\n%s", kills + 1, strerror(-r),
-					 corrald_log_tail(&daemon_));
+				fail_msg("restart after kill -9 #%u failed twice: %s\n%s", kills + 1,
+					 strerror(-r), corrald_log_tail(&daemon_));
 		}
 		kills++;
 	}
 
 	/* every acknowledged id is terminal exactly once, ran at most once */
 	for (int u = 0; u < CRASH_USERS; u++)
-		total_acked += read_acks(acks_path[u], acks + total_acked, CRASH_USERS * CRASH_MAX_ATTEMPTS - total_acked);
+		total_acked += read_acks(acks_path[u], acks + total_acked,
+					 CRASH_USERS * CRASH_MAX_ATTEMPTS - total_acked);
 	assert_int_equal(total_acked, CRASH_USERS * CRASH_TASKS_PER_USER);
 	tasks = corrald_list(&daemon_, NULL);
 	assert_non_null(tasks);
-	json_array_foreach(tasks, i, task) {
+	json_array_foreach (tasks, i, task) {
 		const char *cmd = json_string_value(json_array_get(json_object_get(task, "argv"), 2));
 		char token[32] = "";
 		int markers;
@@ -418,8 +428,8 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 			if (strcmp(acks[k].token, token) != 0)
 				continue;
 			if (acks[k].id != task_int(task, "id"))
-				fail_msg("token %s: acknowledged as task %lld, stored as task %lld", token, acks[k].id,
-					 task_int(task, "id"));
+				fail_msg("token %s: acknowledged as task %lld, stored as task %lld", token,
+					 acks[k].id, task_int(task, "id"));
 			if (acks[k].seen)
 				fail_msg("task %lld is listed twice", acks[k].id);
 			acks[k].seen = true;
@@ -428,10 +438,12 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 		if (markers > 1)
 			fail_msg("task %lld (%s) ran %d times", task_int(task, "id"), token, markers);
 		if (strcmp(task_str(task, "state"), "succeeded") == 0 && markers != 1)
-			fail_msg("task %lld succeeded but its command left %d markers", task_int(task, "id"), markers);
+			fail_msg("task %lld succeeded but its command left %d markers", task_int(task, "id"),
+				 markers);
 		/* a start that died with corrald runs again, up to max_attempts (10) */
 		if (task_int(task, "attempts") > 10 || task_int(task, "attempts") < 1)
-			fail_msg("task %lld has %lld attempts", task_int(task, "id"), task_int(task, "attempts"));
+			fail_msg("task %lld has %lld attempts", task_int(task, "id"),
+				 task_int(task, "attempts"));
 		retried += task_int(task, "attempts") > 1;
 		/* failed for the infrastructure though its command never started
 		 * (no exec mark from corral-init): it should have run again */
@@ -446,8 +458,9 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 		}
 		/* a command that never ran (its first act is the marker) was not
 		 * killed by a signal nor did it exit: corrald lost its jail */
-		if (markers == 0 && (strcmp(task_str(task, "reason"), "signal") == 0 ||
-				     strcmp(task_str(task, "reason"), "exit_code") == 0)) {
+		if (markers == 0 &&
+		    (strcmp(task_str(task, "reason"), "signal") == 0 ||
+		     strcmp(task_str(task, "reason"), "exit_code") == 0)) {
 			blamed++;
 			blamed_example = task_int(task, "id");
 		}
@@ -457,7 +470,8 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 	}
 	for (size_t k = 0; k < total_acked; k++)
 		if (!acks[k].seen)
-			fail_msg("acknowledged task %lld (%s) is not in the store", acks[k].id, acks[k].token);
+			fail_msg("acknowledged task %lld (%s) is not in the store", acks[k].id,
+				 acks[k].token);
 
 	/* charged CPU == sum of the tasks' CPU, per user, to the microsecond;
 	 * never more than max_concurrent of a user at once */
@@ -474,7 +488,7 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 		assert_non_null(mine);
 		spans = calloc(2 * json_array_size(mine) + 1, sizeof(*spans));
 		assert_non_null(spans);
-		json_array_foreach(mine, i, task) {
+		json_array_foreach (mine, i, task) {
 			sum += task_int(task, "cpu_us");
 			if (task_int(task, "started_at_us") > 0) {
 				spans[n++] = (struct span){ task_int(task, "started_at_us"), +1 };
@@ -489,18 +503,21 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 		}
 		free(spans);
 		used = corrald_usage_used(&daemon_, name, FIXED_MONTH);
-		fprintf(stderr, "crash run: %s: %zu tasks, charged %lld us, sum of tasks %lld us, peak running %d/%u\n",
+		fprintf(stderr,
+			"crash run: %s: %zu tasks, charged %lld us, sum of tasks %lld us, peak running %d/%u\n",
 			name, json_array_size(mine), used, sum, peak, crash_concurrency[u]);
 		json_decref(mine);
 		if (used != sum)
 			fail_msg("%s: charged %lld us, but its tasks measured %lld us", name, used, sum);
 		if (peak > (int)crash_concurrency[u])
-			fail_msg("%s: %d tasks ran at once, max_concurrent is %u", name, peak, crash_concurrency[u]);
+			fail_msg("%s: %d tasks ran at once, max_concurrent is %u", name, peak,
+				 crash_concurrency[u]);
 	}
-	fprintf(stderr, "crash run: %u kills, %zu tasks (%zu acknowledged), %zu succeeded, %zu retried, "
-		"%zu supervisor_lost (%zu of them never started), %zu signal, %.1f s\n", kills,
-		json_array_size(tasks), total_acked, succeeded, retried, by_reason_lost, lost_unstarted,
-		by_reason_signal, (test_mono_ms() - t0) / 1000.0);
+	fprintf(stderr,
+		"crash run: %u kills, %zu tasks (%zu acknowledged), %zu succeeded, %zu retried, "
+		"%zu supervisor_lost (%zu of them never started), %zu signal, %.1f s\n",
+		kills, json_array_size(tasks), total_acked, succeeded, retried, by_reason_lost,
+		lost_unstarted, by_reason_signal, (test_mono_ms() - t0) / 1000.0);
 	json_decref(tasks);
 	assert_true(kills >= 10);
 	assert_no_leftovers(NULL, 0);
@@ -508,25 +525,27 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 	 * in one message */
 	if (lost_unstarted)
 		fail_msg("%zu tasks whose command never started (no exec mark in their status file, e.g. task "
-			 "%lld) ended supervisor_lost/spawn_error instead of running again", lost_unstarted,
-			 lost_unstarted_example);
+			 "%lld) ended supervisor_lost/spawn_error instead of running again",
+			 lost_unstarted, lost_unstarted_example);
 	if (refused_restarts || blamed)
-		fail_msg("(1) %u of %u restarts right after kill -9 were refused (they worked 200 ms later): the "
-			 "new corrald found the state dir locked (\"another corrald is running\") though the old one "
-			 "was reaped: something the killed daemon left (a jail cloned just before the kill still "
-			 "holds its fds until close_inherited_fds()) keeps the flock for a moment.  "
-			 "(2) %zu tasks whose command never ran (no marker) ended with reason signal/exit_code "
-			 "(e.g. task %lld) instead of supervisor_lost: a jail whose setup died with corrald is "
-			 "adopted as an 'ended' jail with an empty status file, which jail_finish() reports as "
-			 "JAIL_SIGNALED/9, and describe_end() blames the user's command",
-			 refused_restarts, kills, blamed, blamed_example);
+		fail_msg(
+			"(1) %u of %u restarts right after kill -9 were refused (they worked 200 ms later): the "
+			"new corrald found the state dir locked (\"another corrald is running\") though the old one "
+			"was reaped: something the killed daemon left (a jail cloned just before the kill still "
+			"holds its fds until close_inherited_fds()) keeps the flock for a moment.  "
+			"(2) %zu tasks whose command never ran (no marker) ended with reason signal/exit_code "
+			"(e.g. task %lld) instead of supervisor_lost: a jail whose setup died with corrald is "
+			"adopted as an 'ended' jail with an empty status file, which jail_finish() reports as "
+			"JAIL_SIGNALED/9, and describe_end() blames the user's command",
+			refused_restarts, kills, blamed, blamed_example);
 }
 
 /* ---- adoption after kill -9 -------------------------------------------- */
 
 static void test_kill9_while_long_task_runs_then_it_is_adopted_and_ends_right(void **state)
 {
-	static const char cmdline[] = "sleep\0" "1.2";
+	static const char cmdline[] = "sleep\0"
+				      "1.2";
 	json_t *t;
 	char *out;
 	int64_t id;
@@ -534,14 +553,16 @@ static void test_kill9_while_long_task_runs_then_it_is_adopted_and_ends_right(vo
 	(void)state;
 	require_root();
 	{
-		int r = corrald_start(&daemon_, SUPERVISOR_BASE POLL_50MS "max_running = 2\ndrain_timeout = 0\n", POLICY_BASE,
-				      offset_to_fixed_month());
+		int r = corrald_start(&daemon_,
+				      SUPERVISOR_BASE POLL_50MS "max_running = 2\ndrain_timeout = 0\n",
+				      POLICY_BASE, offset_to_fixed_month());
 
 		if (r < 0)
 			fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
 	}
-	id = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\","
-				      "\"sleep 1.2; echo adopted-output; echo to-stderr >&2; exit 7\"]");
+	id = corrald_submit(&daemon_,
+			    "\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\","
+			    "\"sleep 1.2; echo adopted-output; echo to-stderr >&2; exit 7\"]");
 	assert_true(id > 0);
 	t = corrald_wait_state(&daemon_, id, "running", 5000);
 	assert_non_null(t);
@@ -575,7 +596,8 @@ static void test_kill9_while_long_task_runs_then_it_is_adopted_and_ends_right(vo
 
 static void test_kill9_with_on_restart_kill_kills_and_marks_supervisor_lost(void **state)
 {
-	static const char cmdline[] = "sleep\0" "30";
+	static const char cmdline[] = "sleep\0"
+				      "30";
 	json_t *t;
 	int64_t id;
 
@@ -618,7 +640,7 @@ static void run_task_ending_while_down(const char *script, bool remove_cgroup, c
 	json_decref(t);
 	test_sleep_ms(150);
 	corrald_kill9(&daemon_);
-	test_sleep_ms(1200);  /* the command ends; its init writes the status file */
+	test_sleep_ms(1200); /* the command ends; its init writes the status file */
 	if (remove_cgroup) {
 		/* as if the cgroup had been cleaned up: only the status file is left */
 		snprintf(cgname, sizeof(cgname), "task-%lld", (long long)id);
@@ -680,13 +702,14 @@ static void test_sigterm_drains_running_tasks_then_exits_0_and_refuses_submits(v
 	r = corrald_call(&daemon_, "{\"op\":\"submit\",\"user\":\"alice\",\"argv\":[\"/bin/true\"]}");
 	assert_non_null(r);
 	if (!corrald_error_code(r) || strcmp(corrald_error_code(r), "shutting_down") != 0)
-		fail_msg("a submit while draining got %s: %s", corrald_error_code(r) ? corrald_error_code(r) : "ok",
-			 corrald_error_message(r));
+		fail_msg("a submit while draining got %s: %s",
+			 corrald_error_code(r) ? corrald_error_code(r) : "ok", corrald_error_message(r));
 	json_decref(r);
 	rc = corrald_wait_exit(&daemon_, 8000);
 	if (rc != 0)
 		fail_msg("corrald exited with %d after SIGTERM\n%s", rc, corrald_log_tail(&daemon_));
-	assert_true(test_mono_ms() - t0 < 5000);  /* it left once the tasks were done, not at the drain timeout */
+	assert_true(test_mono_ms() - t0 <
+		    5000); /* it left once the tasks were done, not at the drain timeout */
 	assert_no_leftovers(NULL, 0);
 
 	assert_int_equal(corrald_spawn(&daemon_, 0), 0);
@@ -701,7 +724,8 @@ static void test_sigterm_drains_running_tasks_then_exits_0_and_refuses_submits(v
 
 static void test_sigterm_drain_timeout_kills_long_task_as_shutdown(void **state)
 {
-	static const char cmdline[] = "sleep\0" "30";
+	static const char cmdline[] = "sleep\0"
+				      "30";
 	int64_t id, queued;
 	json_t *r, *t;
 	uint64_t t0;
@@ -712,7 +736,8 @@ static void test_sigterm_drain_timeout_kills_long_task_as_shutdown(void **state)
 	start("max_running = 4\ndrain_timeout = 500ms\n", NULL);
 	id = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"sleep\",\"30\"]");
 	assert_true(id > 0);
-	queued = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"/bin/true\"]");  /* behind it (max_concurrent 1) */
+	queued = corrald_submit(
+		&daemon_, "\"user\":\"alice\",\"argv\":[\"/bin/true\"]"); /* behind it (max_concurrent 1) */
 	assert_true(queued > 0);
 	t = corrald_wait_state(&daemon_, id, "running", 5000);
 	assert_non_null(t);
@@ -773,11 +798,13 @@ static void test_sighup_with_broken_policy_reports_errors_and_keeps_the_old_one(
 	require_root();
 	start("max_running = 2\ndrain_timeout = 0\n", NULL);
 	/* the new file would lower max_task_seconds to 5 s, but has an error */
-	assert_int_equal(corrald_write_policy(&daemon_, sup,
-					      "[access]\noperators = root\n"
-					      "[plan free]\nmax_concurrent = lots\nmax_queued = 5000\nmax_task_seconds = 5s\n"
-					      "[default]\nplan = free\n"),
-			 0);
+	assert_int_equal(
+		corrald_write_policy(
+			&daemon_, sup,
+			"[access]\noperators = root\n"
+			"[plan free]\nmax_concurrent = lots\nmax_queued = 5000\nmax_task_seconds = 5s\n"
+			"[default]\nplan = free\n"),
+		0);
 	line = line_of(daemon_.policy, "= lots");
 	assert_true(line > 0);
 	snprintf(where, sizeof(where), "%s:%u:", daemon_.policy, line);
@@ -804,16 +831,19 @@ static void test_sighup_with_broken_policy_reports_errors_and_keeps_the_old_one(
 	json_decref(t);
 
 	/* fixed: the reload takes, and the new limit decides */
-	assert_int_equal(corrald_write_policy(&daemon_, sup,
-					      "[access]\noperators = root\n"
-					      "[plan free]\nmax_concurrent = 1\nmax_queued = 5000\nmax_task_seconds = 5s\n"
-					      "[default]\nplan = free\n"),
+	assert_int_equal(corrald_write_policy(
+				 &daemon_, sup,
+				 "[access]\noperators = root\n"
+				 "[plan free]\nmax_concurrent = 1\nmax_queued = 5000\nmax_task_seconds = 5s\n"
+				 "[default]\nplan = free\n"),
 			 0);
 	r = corrald_call(&daemon_, "{\"op\":\"policy_reload\"}");
 	assert_non_null(r);
 	assert_null(corrald_error_code(r));
 	json_decref(r);
-	r = corrald_call(&daemon_, "{\"op\":\"submit\",\"user\":\"alice\",\"timeout_ms\":30000,\"argv\":[\"/bin/true\"]}");
+	r = corrald_call(
+		&daemon_,
+		"{\"op\":\"submit\",\"user\":\"alice\",\"timeout_ms\":30000,\"argv\":[\"/bin/true\"]}");
 	assert_non_null(r);
 	assert_string_equal(corrald_error_code(r) ? corrald_error_code(r) : "ok", "limit_exceeded");
 	json_decref(r);
@@ -833,7 +863,10 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
 
 	(void)state;
 	require_root();
-	assert_int_equal(corrald_prepare(&daemon_, SUPERVISOR_BASE POLL_50MS "max_running = 1\ndrain_timeout = 0\n", POLICY_BASE), 0);
+	assert_int_equal(corrald_prepare(&daemon_,
+					 SUPERVISOR_BASE POLL_50MS "max_running = 1\ndrain_timeout = 0\n",
+					 POLICY_BASE),
+			 0);
 	snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s/state", daemon_.dir);
 	assert_int_equal(mkdir(tmpfs_dir, 0755), 0);
 	snprintf(opts, sizeof(opts), "size=3m,mode=0755");
@@ -851,8 +884,10 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
 
 	/* one running, two queued behind it (max_concurrent 1) */
 	acked[n_acked++] = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"sleep\",\"1\"]");
-	acked[n_acked++] = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\",\"echo B\"]");
-	acked[n_acked++] = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\",\"echo C\"]");
+	acked[n_acked++] = corrald_submit(&daemon_,
+					  "\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\",\"echo B\"]");
+	acked[n_acked++] = corrald_submit(&daemon_,
+					  "\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\",\"echo C\"]");
 	for (size_t i = 0; i < n_acked; i++)
 		assert_true(acked[i] > 0);
 	t = corrald_wait_state(&daemon_, acked[0], "running", 5000);
@@ -875,13 +910,17 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
 		r = corrald_call(&daemon_, "{\"op\":\"submit\",\"user\":\"bob\",\"argv\":[\"/bin/true\"]}");
 		assert_non_null(r);
 		if (!corrald_error_code(r)) {
-			acked[n_acked++] = (int64_t)json_integer_value(json_object_get(json_object_get(r, "task"), "id"));
+			acked[n_acked++] = (int64_t)json_integer_value(
+				json_object_get(json_object_get(r, "task"), "id"));
 		} else {
 			if (strcmp(corrald_error_code(r), "storage_full") != 0)
-				fail_msg("submit on a full disk: %s: %s", corrald_error_code(r), corrald_error_message(r));
+				fail_msg("submit on a full disk: %s: %s", corrald_error_code(r),
+					 corrald_error_message(r));
 			if (!strstr(corrald_error_message(r), "full"))
-				fail_msg("storage_full without a clear message: %s", corrald_error_message(r));
-			fprintf(stderr, "full disk: refused after %zu submits: %s\n", n_acked - 3, corrald_error_message(r));
+				fail_msg("storage_full without a clear message: %s",
+					 corrald_error_message(r));
+			fprintf(stderr, "full disk: refused after %zu submits: %s\n", n_acked - 3,
+				corrald_error_message(r));
 			refused = true;
 		}
 		json_decref(r);
@@ -911,8 +950,9 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
 
 				n_stuck++;
 				if (len < sizeof(stuck) - 64)
-					len += (size_t)snprintf(stuck + len, sizeof(stuck) - len, " %lld (%s)",
-								(long long)acked[i], s ? task_str(s, "state") : "missing");
+					len += (size_t)snprintf(stuck + len, sizeof(stuck) - len,
+								" %lld (%s)", (long long)acked[i],
+								s ? task_str(s, "state") : "missing");
 				json_decref(s);
 				continue;
 			}
@@ -921,18 +961,21 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
 			json_decref(t);
 		}
 		/* submits work again, and a new task runs and ends */
-		t = corrald_wait(&daemon_,
-				 corrald_submit(&daemon_, "\"user\":\"carol\",\"argv\":[\"/bin/sh\",\"-c\",\"echo again\"]"),
-				 10000);
+		t = corrald_wait(
+			&daemon_,
+			corrald_submit(&daemon_,
+				       "\"user\":\"carol\",\"argv\":[\"/bin/sh\",\"-c\",\"echo again\"]"),
+			10000);
 		assert_non_null(t);
 		assert_string_equal(task_str(t, "state"), "succeeded");
 		json_decref(t);
 		if (n_stuck)
-			fail_msg("%zu of %zu acknowledged tasks did not end within 10 s after space returned:%s.  "
-				 "corrald bug: when the store refuses a task's start (mark running: disk full) "
-				 "task_start() frees the task instead of requeueing it, and nothing dispatches again "
-				 "once the store recovers; see the log:\n%s",
-				 n_stuck, n_acked, stuck, corrald_log_tail(&daemon_));
+			fail_msg(
+				"%zu of %zu acknowledged tasks did not end within 10 s after space returned:%s.  "
+				"corrald bug: when the store refuses a task's start (mark running: disk full) "
+				"task_start() frees the task instead of requeueing it, and nothing dispatches again "
+				"once the store recovers; see the log:\n%s",
+				n_stuck, n_acked, stuck, corrald_log_tail(&daemon_));
 	}
 }
 
@@ -998,15 +1041,23 @@ static void test_second_corrald_on_same_state_dir_or_socket_refuses_to_start(voi
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_second_corrald_on_same_state_dir_or_socket_refuses_to_start, teardown),
-		cmocka_unit_test_teardown(test_kill9_while_long_task_runs_then_it_is_adopted_and_ends_right, teardown),
-		cmocka_unit_test_teardown(test_kill9_with_on_restart_kill_kills_and_marks_supervisor_lost, teardown),
-		cmocka_unit_test_teardown(test_jail_that_ends_while_corrald_is_down_gets_its_recorded_status, teardown),
-		cmocka_unit_test_teardown(test_jail_gone_while_corrald_is_down_gets_status_from_status_file, teardown),
-		cmocka_unit_test_teardown(test_sigterm_drains_running_tasks_then_exits_0_and_refuses_submits, teardown),
+		cmocka_unit_test_teardown(test_second_corrald_on_same_state_dir_or_socket_refuses_to_start,
+					  teardown),
+		cmocka_unit_test_teardown(test_kill9_while_long_task_runs_then_it_is_adopted_and_ends_right,
+					  teardown),
+		cmocka_unit_test_teardown(test_kill9_with_on_restart_kill_kills_and_marks_supervisor_lost,
+					  teardown),
+		cmocka_unit_test_teardown(test_jail_that_ends_while_corrald_is_down_gets_its_recorded_status,
+					  teardown),
+		cmocka_unit_test_teardown(test_jail_gone_while_corrald_is_down_gets_status_from_status_file,
+					  teardown),
+		cmocka_unit_test_teardown(test_sigterm_drains_running_tasks_then_exits_0_and_refuses_submits,
+					  teardown),
 		cmocka_unit_test_teardown(test_sigterm_drain_timeout_kills_long_task_as_shutdown, teardown),
-		cmocka_unit_test_teardown(test_sighup_with_broken_policy_reports_errors_and_keeps_the_old_one, teardown),
-		cmocka_unit_test_teardown(test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers, teardown),
+		cmocka_unit_test_teardown(test_sighup_with_broken_policy_reports_errors_and_keeps_the_old_one,
+					  teardown),
+		cmocka_unit_test_teardown(test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers,
+					  teardown),
 		cmocka_unit_test_teardown(test_kill9_at_random_moments_loses_and_repeats_nothing, teardown),
 	};
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_corrald_identity.c — who corrald serves and what
  * it trusts at start (issue 16, "Identities and uids"): a uid without a
@@ -123,7 +124,8 @@ static void test_default_uid_range_lies_outside_useradds_subordinate_ids(void **
 	assert_int_equal(policy_load(path, &p, &errors), 0);
 	unlink(path);
 	const struct policy_supervisor *sv = policy_supervisor(p);
-	struct doctor_config config = { .uid_first = sv->uid_first, .uid_last = sv->uid_last,
+	struct doctor_config config = { .uid_first = sv->uid_first,
+					.uid_last = sv->uid_last,
 					.max_running = sv->max_running };
 	doctor_uids_check(&host, &config, &report);
 	f = doctor_report_find(&report, "uid_range.useradd");
@@ -226,7 +228,7 @@ static void test_state_dir_below_a_world_writable_parent_is_refused(void **state
 	snprintf(dir, sizeof(dir), "%s/state", parent);
 	path_in(sock, sizeof(sock), "corrald2.sock");
 	assert_int_equal(mkdir(parent, 0777), 0);
-	assert_int_equal(chmod(parent, 0777), 0);  /* no sticky bit: anyone may rename state */
+	assert_int_equal(chmod(parent, 0777), 0); /* no sticky bit: anyone may rename state */
 	expect_refused(dir, sock, parent, "writable by everyone");
 }
 
@@ -298,8 +300,7 @@ int main(void)
 		cmocka_unit_test(test_default_uid_range_lies_outside_useradds_subordinate_ids),
 		cmocka_unit_test_teardown(test_uid_range_overlapping_a_passwd_user_is_refused, teardown),
 		cmocka_unit_test_teardown(test_state_dir_of_another_owner_is_refused, teardown),
-		cmocka_unit_test_teardown(test_state_dir_below_a_world_writable_parent_is_refused,
-					  teardown),
+		cmocka_unit_test_teardown(test_state_dir_below_a_world_writable_parent_is_refused, teardown),
 		cmocka_unit_test_teardown(test_socket_dir_writable_by_its_group_is_refused, teardown),
 		cmocka_unit_test_teardown(test_database_that_is_a_symlink_is_refused, teardown),
 		cmocka_unit_test_teardown(test_database_of_another_owner_or_readable_by_others_is_refused,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_corrald_pg.c — a real corrald (root) on the
  * PostgreSQL store (`[supervisor] store = postgresql://...`), against a real
@@ -23,7 +24,7 @@
 
 /* Its own host uids, so other integration tests running at the same time
  * on this machine never hand out the same ones. */
-#define SUPERVISOR_KEYS                                                                              \
+#define SUPERVISOR_KEYS                                                                               \
 	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200800-4200863\n" \
 	"max_running = 4\n"
 #define POLICY "[plan p]\nmax_concurrent = 4\nmonthly_cpu_hours = 10\n[user root]\nplan = p\n"
@@ -105,7 +106,7 @@ static void test_corrald_runs_tasks_on_the_postgresql_store(void **state)
 	json_decref(r);
 	t = corrald_must_wait(&daemon_, loop, 10000);
 	assert_string_equal(task_str(t, "state"), "cancelled");
-	assert_true(task_int(t, "cpu_us") > 0);   /* charged, however busy the host */
+	assert_true(task_int(t, "cpu_us") > 0); /* charged, however busy the host */
 	json_decref(t);
 
 	/* In the database, not in a file. */
@@ -148,11 +149,12 @@ static void test_corrald_stops_at_start_when_postgresql_is_unreachable(void **st
 	(void)state;
 	require_root();
 	server();
-	assert_int_equal(corrald_prepare(&daemon_,
-					 SUPERVISOR_KEYS
-					 "store = postgresql://corral:s3cret@%2Fnonexistent-corral-pg/corral\n",
-					 POLICY),
-			 0);
+	assert_int_equal(
+		corrald_prepare(&daemon_,
+				SUPERVISOR_KEYS
+				"store = postgresql://corral:s3cret@%2Fnonexistent-corral-pg/corral\n",
+				POLICY),
+		0);
 	rc = corrald_run_other(daemon_.policy, daemon_.dir, daemon_.socket, daemon_.log, 10000);
 	assert_true(rc > 0);
 	test_read_text(daemon_.log, log, sizeof(log));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_corrald_retry.c — a task whose command never
  * started runs again instead of failing (issue 10 part 4), against a real
@@ -23,9 +24,9 @@
 #include "tests/lib/corrald_socket.h"
 
 #define SUPERVISOR_KEYS "kill_grace = 200ms\nuid_range = 4200064-4200127\npoll_interval = 50ms\n"
-#define POLICY_WITH(extra)                                                                                \
-	"[access]\noperators = root\n"                                                                     \
-	"[plan free]\nmax_concurrent = 1\nmax_queued = 100\nmax_task_seconds = 1m\n" extra                 \
+#define POLICY_WITH(extra)                                                                 \
+	"[access]\noperators = root\n"                                                     \
+	"[plan free]\nmax_concurrent = 1\nmax_queued = 100\nmax_task_seconds = 1m\n" extra \
 	"[default]\nplan = free\n"
 
 static struct corrald daemon_;
@@ -52,7 +53,8 @@ static int teardown(void **state)
 		int r = corrald_stop(&daemon_);
 
 		if (r != 0)
-			fprintf(stderr, "teardown: corrald exited with %d; log:\n%s\n", r, corrald_log_tail(&daemon_));
+			fprintf(stderr, "teardown: corrald exited with %d; log:\n%s\n", r,
+				corrald_log_tail(&daemon_));
 	}
 	corrald_cleanup(&daemon_);
 	return 0;
@@ -95,7 +97,8 @@ static json_t *wait_requeued(int64_t id, unsigned timeout_ms)
 		json_decref(t);
 		sleep_ms(20);
 	}
-	fail_msg("task %lld was not requeued in %u ms\n%s", (long long)id, timeout_ms, corrald_log_tail(&daemon_));
+	fail_msg("task %lld was not requeued in %u ms\n%s", (long long)id, timeout_ms,
+		 corrald_log_tail(&daemon_));
 	return NULL;
 }
 
@@ -111,7 +114,9 @@ static void test_start_the_host_failed_is_requeued_and_runs(void **state)
 	require_root();
 	start(POLICY_WITH(""));
 	id = block_next_task_dir(path, sizeof(path));
-	assert_int_equal(corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\",\"echo ran\"]"), id);
+	assert_int_equal(corrald_submit(&daemon_,
+					"\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\",\"echo ran\"]"),
+			 id);
 	t = wait_requeued(id, 5000);
 	assert_string_equal(task_str(t, "state"), "queued");
 	assert_int_equal(task_int(t, "attempts"), 1);
@@ -123,8 +128,8 @@ static void test_start_the_host_failed_is_requeued_and_runs(void **state)
 	t = corrald_wait(&daemon_, id, 20000);
 	assert_non_null(t);
 	if (strcmp(task_str(t, "state"), "succeeded") != 0)
-		fail_msg("task %lld is %s (%s)\n%s", (long long)id, task_str(t, "state"), task_str(t, "message"),
-			 corrald_log_tail(&daemon_));
+		fail_msg("task %lld is %s (%s)\n%s", (long long)id, task_str(t, "state"),
+			 task_str(t, "message"), corrald_log_tail(&daemon_));
 	assert_int_equal(task_int(t, "attempts"), 2);
 	assert_non_null(strstr(task_str(t, "last_attempt_error"), "attempt 1 of 3"));
 	json_decref(t);
@@ -188,7 +193,9 @@ static void test_requeued_task_keeps_its_stdin(void **state)
 	require_root();
 	start(POLICY_WITH(""));
 	id = block_next_task_dir(path, sizeof(path));
-	assert_int_equal(corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"cat\"],\"stdin\":\"hello\\n\""), id);
+	assert_int_equal(corrald_submit(&daemon_,
+					"\"user\":\"alice\",\"argv\":[\"cat\"],\"stdin\":\"hello\\n\""),
+			 id);
 	json_decref(wait_requeued(id, 5000));
 	assert_int_equal(unlink(path), 0);
 	t = corrald_wait(&daemon_, id, 20000);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_doctor.c — `corral doctor` on this real host, as
  * root: it exits 0 (corral runs here), its test jail of /bin/true starts,
@@ -16,7 +17,7 @@
 
 struct run {
 	int exit_code;
-	char *out;  /* stdout */
+	char *out; /* stdout */
 };
 
 static char policy_path[256];
@@ -24,8 +25,7 @@ static char policy_path[256];
 static int setup_policy(void **state)
 {
 	(void)state;
-	snprintf(policy_path, sizeof(policy_path), "/tmp/corral-doctor-test-%ld.conf",
-		 (long)getpid());
+	snprintf(policy_path, sizeof(policy_path), "/tmp/corral-doctor-test-%ld.conf", (long)getpid());
 	FILE *f = fopen(policy_path, "w");
 	if (!f)
 		return -1;
@@ -49,8 +49,7 @@ static void run_doctor(const char *extra, struct run *run)
 	char buf[4096];
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "%s doctor --policy %s %s", test_build_path("corral"),
-		 policy_path, extra);
+	snprintf(cmd, sizeof(cmd), "%s doctor --policy %s %s", test_build_path("corral"), policy_path, extra);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	run->out = NULL;
@@ -103,7 +102,7 @@ static void test_doctor_json_parses_and_reports_the_jail_ok(void **state)
 		fail_msg("corral doctor --json is not JSON (%s): %s", error.text, run.out);
 	assert_true(json_is_array(array));
 	assert_true(json_array_size(array) > 10);
-	json_array_foreach(array, i, item) {
+	json_array_foreach (array, i, item) {
 		const char *check = json_string_value(json_object_get(item, "check"));
 		const char *verdict = json_string_value(json_object_get(item, "verdict"));
 		json_t *fix = json_object_get(item, "fix");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_escape.c — a hostile task tries to leave the jail:
  * dangerous syscalls, writes to /proc, /sys and the read-only tree, the
@@ -132,8 +133,10 @@ static void test_setuid_binary_gains_nothing(void **state)
 	assert_non_null(strstr(run.out, "CapEff:\t0000000000000000"));
 	/* and the host's own setuid binaries do not help either */
 	{
-		char *const su[] = { "/bin/sh", "-c", "ls -l /usr/bin/su /usr/bin/passwd 2>/dev/null | head -1; "
-				     "/usr/bin/passwd -S root 2>&1; echo rc=$?", NULL };
+		char *const su[] = { "/bin/sh", "-c",
+				     "ls -l /usr/bin/su /usr/bin/passwd 2>/dev/null | head -1; "
+				     "/usr/bin/passwd -S root 2>&1; echo rc=$?",
+				     NULL };
 
 		test_spec(&spec, su);
 		assert_int_equal(test_run_spec(&spec, &run), 0);
@@ -187,7 +190,7 @@ static void test_tiocsti_on_a_real_tty_is_blocked(void **state)
 	assert_int_equal(unlockpt(master), 0);
 	assert_int_equal(ptsname_r(master, tty, sizeof(tty)), 0);
 	test_spec(&spec, argv);
-	spec.stdin_path = tty;  /* the task's stdin is a real terminal */
+	spec.stdin_path = tty; /* the task's stdin is a real terminal */
 	assert_int_equal(test_run_spec(&spec, &run), 0);
 	assert_non_null(strstr(run.out, "ioctl TIOCSTI: blocked (Operation not permitted)"));
 	close(master);
@@ -196,8 +199,10 @@ static void test_tiocsti_on_a_real_tty_is_blocked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_dangerous_syscalls_fail_under_default_profile, test_jail_teardown),
-		cmocka_unit_test_teardown(test_dangerous_syscalls_fail_under_strict_profile, test_jail_teardown),
+		cmocka_unit_test_teardown(test_dangerous_syscalls_fail_under_default_profile,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_dangerous_syscalls_fail_under_strict_profile,
+					  test_jail_teardown),
 		cmocka_unit_test_teardown(test_no_privilege_even_without_seccomp, test_jail_teardown),
 		cmocka_unit_test_teardown(test_writes_to_proc_sys_and_system_dirs_fail, test_jail_teardown),
 		cmocka_unit_test_teardown(test_network_is_unreachable, test_jail_teardown),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_init.c — corral-init, the jail's pid 1, as a program
  * of its own (root): what the command can see of it (its command line, its
@@ -103,7 +104,7 @@ static void test_init_does_not_carry_the_parent_memory(void **state)
 
 	require_root();
 	assert_non_null(heap);
-	memset(heap, 0x5a, big);  /* 128 MiB resident in the parent */
+	memset(heap, 0x5a, big); /* 128 MiB resident in the parent */
 	test_spec(&spec, SH("grep VmRSS /proc/1/status"));
 	test_run_ok(&spec, &run);
 	free(heap);
@@ -122,9 +123,10 @@ static void test_record_fd_is_not_visible_to_the_command(void **state)
 	require_root();
 	/* the command's own fds: 0-2 (and ls's directory); init's are closed
 	 * to it (init is not dumpable) */
-	test_spec(&spec, SH("ls /proc/self/fd | tr '\\n' ' '; echo; "
-			    "ls -l /proc/self/fd/ | grep -c memfd; "
-			    "ls /proc/1/fd >/dev/null 2>&1 && echo init-fds-readable || echo init-fds-hidden"));
+	test_spec(&spec,
+		  SH("ls /proc/self/fd | tr '\\n' ' '; echo; "
+		     "ls -l /proc/self/fd/ | grep -c memfd; "
+		     "ls /proc/1/fd >/dev/null 2>&1 && echo init-fds-readable || echo init-fds-hidden"));
 	test_run_ok(&spec, &run);
 	assert_true(strncmp(run.out, "0 1 2 3 \n0\n", 11) == 0);
 	assert_non_null(strstr(run.out, "init-fds-hidden"));
@@ -219,7 +221,8 @@ static void test_missing_init_is_a_spawn_error_naming_the_step(void **state)
 
 	require_root();
 	if (access("/usr/local/libexec/corral/corral-init", F_OK) == 0)
-		test_skip_loudly("corral-init is installed in /usr/local/libexec/corral: cannot test its absence");
+		test_skip_loudly(
+			"corral-init is installed in /usr/local/libexec/corral: cannot test its absence");
 	/* corral-run copied where no corral-init is beside it */
 	snprintf(run_path, sizeof(run_path), "%s", scratch("corral-run"));
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", test_build_path("corral-run"), run_path);
@@ -274,7 +277,7 @@ static void test_jail_still_dies_with_its_parent(void **state)
 	kill(parent, SIGKILL);
 	waitpid(parent, NULL, 0);
 	pfd = (struct pollfd){ .fd = pidfd, .events = POLLIN };
-	assert_int_equal(poll(&pfd, 1, 5000), 1);  /* init is gone */
+	assert_int_equal(poll(&pfd, 1, 5000), 1); /* init is gone */
 	close(pidfd);
 	/* the dead parent's cgroup is left: remove it as a supervisor would */
 	assert_int_equal(jail_reap_cgroup(spec.cgroup_parent, name, NULL), 0);

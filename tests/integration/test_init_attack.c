@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_init_attack.c — a hostile task against the jail's
  * pid 1, corral-init (runner/init/corral_init.c), and a hostile local user
@@ -107,7 +108,7 @@ static void test_task_cannot_reach_init(void **state)
 	run_probe(&spec, &run, argv);
 	snprintf(status, sizeof(status), "%s/status-reach", test_jail_dir());
 	spec.status_path = status;
-	spec.output_limit = 1 << 20;  /* init holds the output files too */
+	spec.output_limit = 1 << 20; /* init holds the output files too */
 	assert_int_equal(test_run_spec(&spec, &run), 0);
 	assert_no_allowed(&run);
 	assert_non_null(strstr(run.out, "pidfd_getfd init fd 15: blocked"));
@@ -172,14 +173,14 @@ static void test_task_cannot_lower_inits_rlimits(void **state)
 	run_probe(&spec, &run, argv);
 	snprintf(status, sizeof(status), "%s/status-rlimit", test_jail_dir());
 	spec.status_path = status;
-	spec.output_limit = 1 << 20;  /* output copied through init */
+	spec.output_limit = 1 << 20; /* output copied through init */
 	assert_int_equal(test_run_spec(&spec, &run), 0);
 	read_text(status, text, sizeof(text));
 	if (strstr(run.out, "prlimit init RLIMIT_FSIZE 0: ALLOWED") || !strstr(text, "exit_code=0\n") ||
 	    run.result.stdout_bytes < 100000 || strlen(run.out) < sizeof(run.out) - 1)
 		fail_msg("the task changed init's RLIMIT_FSIZE: stdout file has %zu bytes (init counted %llu), "
-			 "status file: '%s'\n", strlen(run.out), (unsigned long long)run.result.stdout_bytes,
-			 text);
+			 "status file: '%s'\n",
+			 strlen(run.out), (unsigned long long)run.result.stdout_bytes, text);
 }
 
 static void test_task_cannot_set_inits_cpu_limit(void **state)
@@ -258,8 +259,8 @@ static void test_untrusted_init_candidates_are_refused(void **state)
 	snprintf(path, sizeof(path), "%s/user/root-init", trust_dir);
 	expect_refused(path, "a root file in a user's directory");
 	/* a world-writable root directory (no sticky bit) and a sticky one */
-	sh("mkdir -m 0777 '%s/open' && cp '%s' '%s/open/corral-init' && chmod 0777 '%s/open'", trust_dir, init,
-	   trust_dir, trust_dir);
+	sh("mkdir -m 0777 '%s/open' && cp '%s' '%s/open/corral-init' && chmod 0777 '%s/open'", trust_dir,
+	   init, trust_dir, trust_dir);
 	snprintf(path, sizeof(path), "%s/open/corral-init", trust_dir);
 	expect_refused(path, "a world-writable directory");
 	/* a root-owned sticky one (as /tmp) is accepted: a user may add entries
@@ -271,17 +272,20 @@ static void test_untrusted_init_candidates_are_refused(void **state)
 
 		snprintf(sticky, sizeof(sticky), "/run/corral-test-sticky-%d", (int)getpid());
 		sh("rm -rf '%s' && mkdir -m 0755 '%s' && mkdir -m 1777 '%s/open' && cp '%s' '%s/ref' && "
-		   "cp '%s' '%s/open/corral-init'", sticky, sticky, sticky, init, sticky, init, sticky);
+		   "cp '%s' '%s/open/corral-init'",
+		   sticky, sticky, sticky, init, sticky, init, sticky);
 		snprintf(path, sizeof(path), "%s/open/corral-init", sticky);
 		memset(&err, 0, sizeof(err));
 		if (jail_set_init_path(path, &err) < 0) {
 			sh("rm -rf '%s'", sticky);
 			fail_msg("a root file in a root-owned sticky directory was refused: %s", err.message);
 		}
-		if (system_as_user(uid, "cd '%s/open' && echo x > mine && "
-				   "{ mv -f mine corral-init || rm -f corral-init || ln -sf mine corral-init || "
-				   "echo x > corral-init; } 2>/dev/null; cmp -s corral-init '%s/ref'",
-				   sticky, sticky) != 0) {
+		if (system_as_user(
+			    uid,
+			    "cd '%s/open' && echo x > mine && "
+			    "{ mv -f mine corral-init || rm -f corral-init || ln -sf mine corral-init || "
+			    "echo x > corral-init; } 2>/dev/null; cmp -s corral-init '%s/ref'",
+			    sticky, sticky) != 0) {
 			sh("rm -rf '%s'", sticky);
 			fail_msg("a user replaced root's corral-init in a sticky directory");
 		}
@@ -297,12 +301,13 @@ static void test_untrusted_init_candidates_are_refused(void **state)
 	}
 	/* group-writable for a non-root group */
 	sh("mkdir -m 0755 '%s/grp' && cp '%s' '%s/grp/corral-init' && chgrp %u '%s/grp/corral-init' && "
-	   "chmod 0775 '%s/grp/corral-init'", trust_dir, init, trust_dir, uid, trust_dir, trust_dir);
+	   "chmod 0775 '%s/grp/corral-init'",
+	   trust_dir, init, trust_dir, uid, trust_dir, trust_dir);
 	snprintf(path, sizeof(path), "%s/grp/corral-init", trust_dir);
 	expect_refused(path, "a file writable by a non-root group");
 	/* a trusted-looking name that is a symlink into the user's directory */
-	sh("mkdir -m 0755 '%s/link' && ln -s '%s/user/corral-init' '%s/link/corral-init'", trust_dir, trust_dir,
-	   trust_dir);
+	sh("mkdir -m 0755 '%s/link' && ln -s '%s/user/corral-init' '%s/link/corral-init'", trust_dir,
+	   trust_dir, trust_dir);
 	snprintf(path, sizeof(path), "%s/link/corral-init", trust_dir);
 	expect_refused(path, "a symlink into a user's directory");
 	/* setuid, and not executable by others */
@@ -312,7 +317,8 @@ static void test_untrusted_init_candidates_are_refused(void **state)
 	expect_refused(path, "setuid");
 	/* a directory in place of the file, a FIFO */
 	sh("mkdir -m 0755 '%s/dir' && mkdir '%s/dir/corral-init' && mkdir -m 0755 '%s/fifo' && "
-	   "mkfifo -m 0755 '%s/fifo/corral-init'", trust_dir, trust_dir, trust_dir, trust_dir);
+	   "mkfifo -m 0755 '%s/fifo/corral-init'",
+	   trust_dir, trust_dir, trust_dir, trust_dir);
 	snprintf(path, sizeof(path), "%s/dir/corral-init", trust_dir);
 	expect_refused(path, "a directory");
 	snprintf(path, sizeof(path), "%s/fifo/corral-init", trust_dir);
@@ -349,7 +355,8 @@ static void test_swapping_init_after_it_was_opened_has_no_effect(void **state)
 		fail_msg("corral-init refused: %s", err.message);
 	/* replace it (rename over) by a script that would leave a marker */
 	sh("printf '#!/bin/sh\\ntouch %s\\n' > '%s/swap/new' && chmod 0755 '%s/swap/new' && "
-	   "mv -f '%s/swap/new' '%s/swap/corral-init'", marker, trust_dir, trust_dir, trust_dir, trust_dir);
+	   "mv -f '%s/swap/new' '%s/swap/corral-init'",
+	   marker, trust_dir, trust_dir, trust_dir, trust_dir);
 	test_spec(&spec, argv);
 	memset(&run, 0, sizeof(run));
 	assert_int_equal(test_run_spec(&spec, &run), 0);
@@ -366,7 +373,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_task_cannot_lower_inits_rlimits, test_jail_teardown),
 		cmocka_unit_test_teardown(test_task_cannot_set_inits_cpu_limit, test_jail_teardown),
 		cmocka_unit_test_teardown(test_untrusted_init_candidates_are_refused, trust_teardown),
-		cmocka_unit_test_teardown(test_swapping_init_after_it_was_opened_has_no_effect, trust_teardown),
+		cmocka_unit_test_teardown(test_swapping_init_after_it_was_opened_has_no_effect,
+					  trust_teardown),
 	};
 
 	if (getenv("ATTACK_FILTER"))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_jail.c — real jails (root): what the command sees,
  * limits, timeouts, output caps, result mapping, setup errors, cleanup.
@@ -87,7 +88,9 @@ static void test_usr_is_read_only(void **state)
 	struct test_run run;
 
 	require_root();
-	test_spec(&spec, SH("touch /usr/x 2>&1; touch /etc/x 2>&1; touch /x 2>&1; touch /tmp/x /work/x && echo writable"));
+	test_spec(
+		&spec,
+		SH("touch /usr/x 2>&1; touch /etc/x 2>&1; touch /x 2>&1; touch /tmp/x /work/x && echo writable"));
 	assert_int_equal(test_run_spec(&spec, &run), 0);
 	assert_non_null(strstr(run.out, "/usr/x': Read-only file system"));
 	assert_non_null(strstr(run.out, "/etc/x': Read-only file system"));
@@ -424,7 +427,8 @@ static void test_invalid_spec_is_refused_before_anything_is_created(void **state
 	assert_null(j);
 	assert_non_null(strstr(err.message, "unprivileged"));
 	test_spec(&spec, SH("true"));
-	spec.mounts = &(struct jail_mount){ .kind = JAIL_MOUNT_BIND_RO, .source = "/no/such/dir", .target = "/x" };
+	spec.mounts = &(
+		struct jail_mount){ .kind = JAIL_MOUNT_BIND_RO, .source = "/no/such/dir", .target = "/x" };
 	assert_int_equal(jail_spawn(&spec, &j, &err), -ENOENT);
 	assert_non_null(strstr(err.message, "/no/such/dir"));
 	assert_int_equal(test_count_cgroups(), 0);
@@ -457,7 +461,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_cgroup_namespace_hides_host_paths, test_jail_teardown),
 		cmocka_unit_test_teardown(test_cpu_time_and_wall_time_are_reported, test_jail_teardown),
 		cmocka_unit_test_teardown(test_environment_is_only_what_the_spec_gives, test_jail_teardown),
-		cmocka_unit_test_teardown(test_invalid_spec_is_refused_before_anything_is_created, test_jail_teardown),
+		cmocka_unit_test_teardown(test_invalid_spec_is_refused_before_anything_is_created,
+					  test_jail_teardown),
 		cmocka_unit_test_teardown(test_nothing_is_left_after_100_runs, test_jail_teardown),
 	};
 

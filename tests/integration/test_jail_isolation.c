@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_jail_isolation.c — what a jail must not share with
  * the host or with other jails (issue 16): the kernel's per-user counters,
@@ -187,8 +188,8 @@ static void test_sync_and_syncfs_do_nothing_in_a_jail(void **state)
  * reach the kernel. */
 static void test_syscalls_newer_than_the_profile_are_enosys(void **state)
 {
-	char *const argv[] = { "/t/isolation", "syscalls", "457", "458", "462", "463", "465", "467",
-			       "469", "500", "1000", "456", "39", NULL };
+	char *const argv[] = { "/t/isolation", "syscalls", "457", "458",  "462", "463", "465",
+			       "467",          "469",      "500", "1000", "456", "39",  NULL };
 	static const char *const newer[] = { "457", "458", "462", "463", "465", "467", "469", "500", "1000" };
 	struct jail_spec spec;
 	struct test_run run;
@@ -207,7 +208,7 @@ static void test_syscalls_newer_than_the_profile_are_enosys(void **state)
 	/* futex_requeue with no futexes: the kernel's own error, not ENOSYS */
 	assert_string_not_equal(line_of(run.out, "sys 456:"), "");
 	assert_null(strstr(line_of(run.out, "sys 456:"), strerror(ENOSYS)));
-	assert_string_equal(line_of(run.out, "sys 39:"), "sys 39: returned");  /* getpid */
+	assert_string_equal(line_of(run.out, "sys 39:"), "sys 39: returned"); /* getpid */
 }
 
 /* ---- corral-init's signal forwarding ----------------------------------- */
@@ -342,9 +343,11 @@ static void test_uncapped_stdout_file_stops_at_fsize(void **state)
 static void test_proc_masks_what_containers_mask(void **state)
 {
 	static const char *const masked[] = {
-		"/proc/kcore", "/proc/keys", "/proc/key-users", "/proc/timer_list", "/proc/sched_debug", "/proc/timer_stats",
-		"/proc/latency_stats", "/proc/cgroups", "/proc/sys/kernel/random/boot_id",
-		"/proc/pressure", "/proc/acpi", "/proc/scsi", "/proc/asound",
+		"/proc/kcore",         "/proc/keys",        "/proc/key-users",
+		"/proc/timer_list",    "/proc/sched_debug", "/proc/timer_stats",
+		"/proc/latency_stats", "/proc/cgroups",     "/proc/sys/kernel/random/boot_id",
+		"/proc/pressure",      "/proc/acpi",        "/proc/scsi",
+		"/proc/asound",
 	};
 	char *argv[32] = { "/t/isolation", "read" };
 	char boot_id[64];
@@ -373,7 +376,7 @@ static void test_proc_masks_what_containers_mask(void **state)
 		snprintf(prefix, sizeof(prefix), "%s:", masked[i]);
 		line = line_of(run.out, prefix);
 		if (strstr(line, "No such file"))
-			continue;  /* not on this kernel */
+			continue; /* not on this kernel */
 		if (!strstr(line, ": 0 bytes") && !strstr(line, ": 0 entries"))
 			fail_msg("%s is not masked: %s", masked[i], line);
 	}
@@ -385,11 +388,15 @@ int main(void)
 		cmocka_unit_test_teardown(test_exhausting_kernel_counters_spares_host_root_and_other_jails,
 					  test_jail_teardown),
 		cmocka_unit_test_teardown(test_sync_and_syncfs_do_nothing_in_a_jail, test_jail_teardown),
-		cmocka_unit_test_teardown(test_syscalls_newer_than_the_profile_are_enosys, test_jail_teardown),
-		cmocka_unit_test_teardown(test_forged_host_signal_is_not_forwarded_by_init, test_jail_teardown),
+		cmocka_unit_test_teardown(test_syscalls_newer_than_the_profile_are_enosys,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_forged_host_signal_is_not_forwarded_by_init,
+					  test_jail_teardown),
 		cmocka_unit_test_teardown(test_host_signal_is_still_forwarded_by_init, test_jail_teardown),
-		cmocka_unit_test_teardown(test_fallocate_through_stdout_reserves_no_host_disk, test_jail_teardown),
-		cmocka_unit_test_teardown(test_fallocate_in_work_dir_reserves_no_host_disk, test_jail_teardown),
+		cmocka_unit_test_teardown(test_fallocate_through_stdout_reserves_no_host_disk,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_fallocate_in_work_dir_reserves_no_host_disk,
+					  test_jail_teardown),
 		cmocka_unit_test_teardown(test_uncapped_stdout_file_stops_at_fsize, test_jail_teardown),
 		cmocka_unit_test_teardown(test_proc_masks_what_containers_mask, test_jail_teardown),
 	};

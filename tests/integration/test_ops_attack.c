@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_ops_attack.c — an unprivileged local user against
  * corrald's transport-free operations (supervisor/corrald/ops.c, op_wait.c,
@@ -25,13 +26,13 @@
 #include "tests/lib/corrald_inspect.h"
 #include "tests/lib/corrald_socket.h"
 
-#define SUPERVISOR_BASE                                                                                   \
-	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200000-4200063\n"     \
+#define SUPERVISOR_BASE                                                                               \
+	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200000-4200063\n" \
 	"max_running = 8\n"
-#define POLICY                                                                                            \
-	"[access]\noperators = root\n"                                                                     \
+#define POLICY                                                                                              \
+	"[access]\noperators = root\n"                                                                      \
 	"[plan free]\nmax_concurrent = 4\nmax_queued = 100\nmax_task_seconds = 1m\nmax_cpu_seconds = 30s\n" \
-	"memory = 256M\noutput_limit = 8M\n"                                                               \
+	"memory = 256M\noutput_limit = 8M\n"                                                                \
 	"[default]\nplan = free\n"
 #define OTHER CORRALD_TEST_OTHER_UID
 
@@ -77,7 +78,8 @@ static bool daemon_alive(unsigned timeout_ms)
 
 	if (fd < 0)
 		return false;
-	if (corrald_raw_send(fd, "{\"op\":\"ping\"}\n", 14) == 0 && (r = corrald_raw_recv(fd, timeout_ms)) != NULL) {
+	if (corrald_raw_send(fd, "{\"op\":\"ping\"}\n", 14) == 0 &&
+	    (r = corrald_raw_recv(fd, timeout_ms)) != NULL) {
 		ok = json_is_true(json_object_get(r, "ok"));
 		json_decref(r);
 	}

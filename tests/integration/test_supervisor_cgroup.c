@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/test_supervisor_cgroup.c — where a supervisor (corrald)
  * puts itself and its jails on pure cgroup v2 (jail_supervisor_enter and
@@ -27,10 +28,10 @@
 #endif
 
 static bool pure_v2;
-static char mount_point[64];    /* of the unified tree */
-static char own[4200];          /* the test's unified cgroup ("/" or "/a/b") */
-static char test_cg[4300];      /* cgroup path of this test's prepared cgroup */
-static char test_dir[4400];     /* its directory */
+static char mount_point[64]; /* of the unified tree */
+static char own[4200];       /* the test's unified cgroup ("/" or "/a/b") */
+static char test_cg[4300];   /* cgroup path of this test's prepared cgroup */
+static char test_dir[4400];  /* its directory */
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -41,7 +42,8 @@ static void read_own(void)
 	FILE *f;
 
 	pure_v2 = statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
-	snprintf(mount_point, sizeof(mount_point), "%s", pure_v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified");
+	snprintf(mount_point, sizeof(mount_point), "%s",
+		 pure_v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified");
 	own[0] = '\0';
 	f = fopen("/proc/self/cgroup", "r");
 	while (f && fgets(line, sizeof(line), f))
@@ -101,13 +103,13 @@ static void require_controllers_for_children(void)
 {
 	char path[4600];
 
-	snprintf(path, sizeof(path), "%s%s/cgroup.subtree_control", mount_point,
-		 strcmp(own, "/") ? own : "");
+	snprintf(path, sizeof(path), "%s%s/cgroup.subtree_control", mount_point, strcmp(own, "/") ? own : "");
 	if (file_has_word(path, "memory") && file_has_word(path, "pids") && file_has_word(path, "cpu"))
 		return;
 	if (!own_is_real_root())
 		test_skip_loudly("pure v2, and our cgroup %s does not give memory, pids and cpu to "
-				 "its children (run from the root cgroup, as make check-v2 does)", own);
+				 "its children (run from the root cgroup, as make check-v2 does)",
+				 own);
 	write_file(path, "+memory +pids +cpu");
 }
 
@@ -251,7 +253,7 @@ static void test_sharing_its_cgroup_it_refuses_and_says_what_to_do(void **state)
 		assert_string_equal(buf, "0 - -");
 		return;
 	}
-	assert_true(strncmp(buf, "-16 - ", 6) == 0);  /* -EBUSY */
+	assert_true(strncmp(buf, "-16 - ", 6) == 0); /* -EBUSY */
 	assert_non_null(strstr(buf, "1 other process"));
 	assert_non_null(strstr(buf, "only a cgroup without processes"));
 	assert_non_null(strstr(buf, "Delegate=yes"));
@@ -289,9 +291,12 @@ static void test_in_the_root_cgroup_it_makes_a_subtree_and_removes_it(void **sta
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_alone_in_its_cgroup_it_uses_it_as_its_subtree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sharing_its_cgroup_it_refuses_and_says_what_to_do, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_in_the_root_cgroup_it_makes_a_subtree_and_removes_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alone_in_its_cgroup_it_uses_it_as_its_subtree, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sharing_its_cgroup_it_refuses_and_says_what_to_do, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_in_the_root_cgroup_it_makes_a_subtree_and_removes_it,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/lib/cgroup_procs.c — the processes of a cgroup subtree (see
  * cgroup_procs.h): cgroup.procs of each directory, recursively.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/lib/cgroup_procs.h — a test finds its own processes through its
  * own cgroups (cgroup.procs below a directory it owns), never by scanning

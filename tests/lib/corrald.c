@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/lib/corrald.c — a real corrald as a child process of the test (see
  * corrald.h): its temp state dir and policy, start (waiting until ping
@@ -58,8 +59,9 @@ int corrald_spawn(struct corrald *d, double clock_offset_s)
 		}
 		/* a shifted clock: the test build of corrald that injects one */
 		if (clock_offset_s != 0)
-			execl(test_build_path("tests/helpers/corrald-clock"), "corrald-clock", offset, "--policy",
-			      d->policy, "--state-dir", state_dir, "--socket", d->socket, (char *)NULL);
+			execl(test_build_path("tests/helpers/corrald-clock"), "corrald-clock", offset,
+			      "--policy", d->policy, "--state-dir", state_dir, "--socket", d->socket,
+			      (char *)NULL);
 		else
 			execl(test_build_path("corrald"), "corrald", "--policy", d->policy, "--state-dir",
 			      state_dir, "--socket", d->socket, (char *)NULL);
@@ -74,11 +76,11 @@ int corrald_spawn(struct corrald *d, double clock_offset_s)
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			d->pid = 0;
 			if (WIFSIGNALED(status))
-				fprintf(stderr, "corrald was killed by signal %d at start; log:\n%s\n", WTERMSIG(status),
-					corrald_log_tail(d));
+				fprintf(stderr, "corrald was killed by signal %d at start; log:\n%s\n",
+					WTERMSIG(status), corrald_log_tail(d));
 			else
-				fprintf(stderr, "corrald exited with %d at start; log:\n%s\n", WEXITSTATUS(status),
-					corrald_log_tail(d));
+				fprintf(stderr, "corrald exited with %d at start; log:\n%s\n",
+					WEXITSTATUS(status), corrald_log_tail(d));
 			return -ECHILD;
 		}
 		if (connection_connect(&d->conn, d->socket, &err) == 0) {
@@ -235,7 +237,8 @@ int corrald_stop(struct corrald *d)
 		if (p < 0)
 			return -errno;
 		if (waited > 15000) {
-			fprintf(stderr, "corrald %d did not stop in 15 s after SIGTERM; killing it\n", (int)d->pid);
+			fprintf(stderr, "corrald %d did not stop in 15 s after SIGTERM; killing it\n",
+				(int)d->pid);
 			kill(d->pid, SIGKILL);
 			waitpid(d->pid, &status, 0);
 			break;
@@ -252,7 +255,8 @@ void corrald_cleanup(struct corrald *d)
 		int r = corrald_stop(d);
 
 		if (r != 0)
-			fprintf(stderr, "cleanup: corrald exited with %d; log:\n%s\n", r, corrald_log_tail(d));
+			fprintf(stderr, "cleanup: corrald exited with %d; log:\n%s\n", r,
+				corrald_log_tail(d));
 	}
 	if (d->dir[0]) {
 		if (getenv("CORRALD_TEST_KEEP"))
@@ -286,4 +290,3 @@ const char *corrald_log_tail(struct corrald *d)
 	close(fd);
 	return buf;
 }
-

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/lib/corrald.h — a real corrald for integration tests, benchmarks
  * and the soak run: started as a child process on a temp state dir with a
@@ -29,15 +30,15 @@
 #define CORRALD_TEST_UNKNOWN_UID 4300001u
 
 struct corrald {
-	pid_t pid;                 /* 0 = not running */
-	char dir[64];              /* temp state dir (0755) */
+	pid_t pid;    /* 0 = not running */
+	char dir[64]; /* temp state dir (0755) */
 	char socket[128];
 	char policy[128];
-	char log[128];             /* corrald's stderr */
-	char state_dir[128];       /* --state-dir; "" = dir (set it between prepare and spawn) */
-	double clock_offset_s;     /* of the last start, kept by crash restarts */
-	char cgroup_parent[64];    /* absolute: "/corral-it-<pid>" */
-	struct connection conn;        /* root's connection */
+	char log[128];          /* corrald's stderr */
+	char state_dir[128];    /* --state-dir; "" = dir (set it between prepare and spawn) */
+	double clock_offset_s;  /* of the last start, kept by crash restarts */
+	char cgroup_parent[64]; /* absolute: "/corral-it-<pid>" */
+	struct connection conn; /* root's connection */
 	bool connected;
 };
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/lib/corrald_inspect.c — looking at a test's corrald from outside
  * (see corrald_inspect.h): its RSS, fds and CPU time; the cgroups, processes
@@ -73,7 +74,8 @@ long corrald_cpu_ms(const struct corrald *d)
 /* Calls fn on <hierarchy><cgroup_parent> for the unified root and every
  * v1 controller mount that has the test's cgroup parent; the sum of its
  * results.  Nothing outside the test's cgroup parent is ever looked at. */
-static int for_each_parent(const struct corrald *d, int (*fn)(const char *path, const void *arg), const void *arg)
+static int for_each_parent(const struct corrald *d, int (*fn)(const char *path, const void *arg),
+			   const void *arg)
 {
 	char path[1024];
 	DIR *dir = opendir("/sys/fs/cgroup");
@@ -219,7 +221,8 @@ int corrald_count_mounts(const struct corrald *d)
 		/* 36 35 98:0 /root /mnt/point ...: the fifth field */
 		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1)
 			continue;
-		if ((d->dir[0] && strncmp(point, d->dir, strlen(d->dir)) == 0) || strstr(point, d->cgroup_parent + 1))
+		if ((d->dir[0] && strncmp(point, d->dir, strlen(d->dir)) == 0) ||
+		    strstr(point, d->cgroup_parent + 1))
 			n++;
 	}
 	free(line);
@@ -239,7 +242,8 @@ static int remove_cgroups(const char *path, const void *arg)
 		if (s->d_type == DT_DIR && s->d_name[0] != '.') {
 			snprintf(child, sizeof(child), "%s/%s", path, s->d_name);
 			if (rmdir(child) < 0)
-				fprintf(stderr, "cleanup: cgroup %s left behind: %s\n", child, strerror(errno));
+				fprintf(stderr, "cleanup: cgroup %s left behind: %s\n", child,
+					strerror(errno));
 		}
 	}
 	if (sub)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/lib/corrald_inspect.h — looking at a test's corrald (tests/lib/
  * corrald.h) from outside: its own figures (RSS, fds, CPU time), and what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/lib/corrald_socket.c — talking to a test's corrald over its socket
  * (see corrald_socket.h): calls on root's connection, submit/status/wait,
@@ -80,7 +81,8 @@ int64_t corrald_submit(struct corrald *d, const char *fields)
 	if (r && !corrald_error_code(r))
 		id = (int64_t)json_integer_value(json_object_get(json_object_get(r, "task"), "id"));
 	else
-		fprintf(stderr, "submit {%s}: %s: %s\n", fields, corrald_error_code(r), corrald_error_message(r));
+		fprintf(stderr, "submit {%s}: %s: %s\n", fields, corrald_error_code(r),
+			corrald_error_message(r));
 	json_decref(r);
 	return id;
 }
@@ -105,7 +107,8 @@ json_t *corrald_status(struct corrald *d, int64_t id)
 
 json_t *corrald_wait(struct corrald *d, int64_t id, unsigned timeout_ms)
 {
-	return task_of(corrald_call(d, "{\"op\":\"wait\",\"id\":%lld,\"timeout_ms\":%u}", (long long)id, timeout_ms),
+	return task_of(corrald_call(d, "{\"op\":\"wait\",\"id\":%lld,\"timeout_ms\":%u}", (long long)id,
+				    timeout_ms),
 		       "wait", id);
 }
 
@@ -114,7 +117,8 @@ json_t *corrald_must_wait(struct corrald *d, int64_t id, unsigned timeout_ms)
 	json_t *t = corrald_wait(d, id, timeout_ms);
 
 	if (!t)
-		fail_msg("task %lld did not end within %u ms\n%s", (long long)id, timeout_ms, corrald_log_tail(d));
+		fail_msg("task %lld did not end within %u ms\n%s", (long long)id, timeout_ms,
+			 corrald_log_tail(d));
 	return t;
 }
 
@@ -205,7 +209,8 @@ json_t *corrald_list(struct corrald *d, const char *user)
 	json_t *r, *tasks = NULL;
 
 	if (user)
-		r = corrald_call(d, "{\"op\":\"list\",\"user\":\"%s\",\"limit\":%u}", user, API_MAX_LIST_LIMIT);
+		r = corrald_call(d, "{\"op\":\"list\",\"user\":\"%s\",\"limit\":%u}", user,
+				 API_MAX_LIST_LIMIT);
 	else
 		r = corrald_call(d, "{\"op\":\"list\",\"limit\":%u}", API_MAX_LIST_LIMIT);
 	if (r && !corrald_error_code(r))
@@ -225,7 +230,8 @@ long long corrald_usage_used(struct corrald *d, const char *user, const char *mo
 	if (r && !corrald_error_code(r))
 		used = task_int(json_array_get(json_object_get(r, "usage"), 0), "cpu_used_us");
 	else
-		fprintf(stderr, "usage %s %s: %s: %s\n", user, month, corrald_error_code(r), corrald_error_message(r));
+		fprintf(stderr, "usage %s %s: %s: %s\n", user, month, corrald_error_code(r),
+			corrald_error_message(r));
 	json_decref(r);
 	return used;
 }
@@ -301,8 +307,9 @@ static ssize_t recv_fds(int sock, int *fds, size_t max)
 		char buf[CMSG_SPACE(sizeof(int) * 200)];
 		struct cmsghdr align;
 	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)
+	};
 	struct cmsghdr *cm;
 	ssize_t r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	size_t n;
@@ -415,7 +422,8 @@ json_t *corrald_raw_recv(int fd, unsigned timeout_ms)
 		ssize_t n;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = (long)timeout_ms - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+		left = (long)timeout_ms -
+			((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			break;
 		n = read(fd, &c, 1);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/lib/corrald_socket.h — talking to a test's corrald (tests/lib/
  * corrald.h) over its socket: one request on root's connection, submit,

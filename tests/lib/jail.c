@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/lib/jail.c — one real jail in the test process (see jail.h): the
  * temp dir with the probe, a spec with test defaults, the run and its
@@ -56,7 +57,8 @@ const char *test_jail_dir(void)
 	}
 	snprintf(probe, sizeof(probe), "%s/probe", dir);
 	if (copy_file(test_build_path("tests/probes/probe"), probe, 0755) < 0)
-		fail_msg("copy the probe from %s (make tests builds it)", test_build_path("tests/probes/probe"));
+		fail_msg("copy the probe from %s (make tests builds it)",
+			 test_build_path("tests/probes/probe"));
 	snprintf(out_path, sizeof(out_path), "%s/stdout", dir);
 	snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
 	return dir;
@@ -119,7 +121,8 @@ void test_run_ok(const struct jail_spec *spec, struct test_run *run)
  * (tests that name cgroups themselves use the same prefix).  Other test
  * processes may share corral-test at the same time.  Calls fn on each such
  * cgroup directory in parent; the sum of its results. */
-static int for_each_own_jail(const char *parent, int (*fn)(const char *cgroup, const void *arg), const void *arg)
+static int for_each_own_jail(const char *parent, int (*fn)(const char *cgroup, const void *arg),
+			     const void *arg)
 {
 	DIR *d = opendir(parent);
 	struct dirent *e;
@@ -159,7 +162,8 @@ static int for_each_own_jail_cgroup(int (*fn)(const char *cgroup, const void *ar
 		if (strcmp(own, "/") == 0)
 			own = "";
 		if (*ctrl == '\0')
-			snprintf(path, sizeof(path), "/sys/fs/cgroup%s%s/corral-test", hybrid ? "/unified" : "", own);
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s%s/corral-test",
+				 hybrid ? "/unified" : "", own);
 		else if (strcmp(ctrl, "memory") == 0 || strcmp(ctrl, "pids") == 0 || strcmp(ctrl, "cpu") == 0)
 			snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s/corral-test", ctrl, own);
 		else

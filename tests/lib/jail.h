@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/lib/jail.h — running one real jail in the test process (the
  * runner linked in): a temp dir the jail's uid can reach, the probe copied

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/lib/pg.c — a real PostgreSQL per test run (see pg.h): find the
  * binaries, initdb and pg_ctl as an unprivileged user in a temp dir, a
@@ -34,8 +35,8 @@ int pg_find_bindir(char *bindir, size_t size)
 	for (size_t i = g.gl_pathc; i-- > 0;) {
 		char ctl[512];
 
-		snprintf(ctl, sizeof(ctl), "%.*s/pg_ctl",
-			 (int)(strlen(g.gl_pathv[i]) - strlen("/initdb")), g.gl_pathv[i]);
+		snprintf(ctl, sizeof(ctl), "%.*s/pg_ctl", (int)(strlen(g.gl_pathv[i]) - strlen("/initdb")),
+			 g.gl_pathv[i]);
 		if (access(g.gl_pathv[i], X_OK) == 0 && access(ctl, X_OK) == 0) {
 			snprintf(bindir, size, "%.*s", (int)(strlen(g.gl_pathv[i]) - strlen("/initdb")),
 				 g.gl_pathv[i]);
@@ -80,8 +81,7 @@ static int run_as_server(struct pg_server *s, char *const argv[])
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static void log_tail(struct pg_server *s, char *why, size_t size, const char *step,
-		     const char *file)
+static void log_tail(struct pg_server *s, char *why, size_t size, const char *step, const char *file)
 {
 	char path[128], text[4096];
 	size_t n;
@@ -142,7 +142,7 @@ static int start_watchdog(struct pg_server *s)
 	}
 	if (pid == 0) {
 		close(fds[1]);
-		signal(SIGINT, SIG_IGN);        /* a ^C to the test: stop the server anyway */
+		signal(SIGINT, SIG_IGN); /* a ^C to the test: stop the server anyway */
 		watchdog_run(s, fds[0]);
 	}
 	close(fds[0]);
@@ -159,7 +159,8 @@ int pg_server_start(struct pg_server *s, bool durable, char *why, size_t size)
 	memset(s, 0, sizeof(*s));
 	s->watchdog_fd = -1;
 	if (pg_find_bindir(s->bindir, sizeof(s->bindir)) < 0) {
-		snprintf(why, size, "no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb); "
+		snprintf(why, size,
+			 "no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb); "
 			 "install Debian's postgresql package (make deps)");
 		return -ENOENT;
 	}
@@ -169,7 +170,8 @@ int pg_server_start(struct pg_server *s, bool durable, char *why, size_t size)
 		struct passwd *pw = getpwnam("nobody");
 
 		if (!pw) {
-			snprintf(why, size, "running as root, and there is no user nobody to run PostgreSQL as");
+			snprintf(why, size,
+				 "running as root, and there is no user nobody to run PostgreSQL as");
 			return -ESRCH;
 		}
 		s->uid = pw->pw_uid;
@@ -188,8 +190,18 @@ int pg_server_start(struct pg_server *s, bool durable, char *why, size_t size)
 	}
 	snprintf(data, sizeof(data), "%s/data", s->dir);
 	{
-		char *argv[] = { "initdb", "-D", data, "-U", "corral", "--auth=trust", "-E", "UTF8",
-				 "--locale=C", "--no-sync", "--no-instructions", NULL };
+		char *argv[] = { "initdb",
+				 "-D",
+				 data,
+				 "-U",
+				 "corral",
+				 "--auth=trust",
+				 "-E",
+				 "UTF8",
+				 "--locale=C",
+				 "--no-sync",
+				 "--no-instructions",
+				 NULL };
 
 		r = run_as_server(s, argv);
 	}
@@ -204,8 +216,8 @@ int pg_server_start(struct pg_server *s, bool durable, char *why, size_t size)
 		 s->dir, durable ? "on" : "off", durable ? "on" : "off");
 	{
 		char log[128];
-		char *argv[] = { "pg_ctl", "-D", data, "-l", log, "-w", "-s", "-t", "60",
-				 "-o", opts, "start", NULL };
+		char *argv[] = { "pg_ctl", "-D", data, "-l", log,     "-w", "-s",
+				 "-t",     "60", "-o", opts, "start", NULL };
 
 		snprintf(log, sizeof(log), "%s/postgres.log", s->dir);
 		r = run_as_server(s, argv);
@@ -250,8 +262,7 @@ static void quiet(void *arg, const char *message)
 	(void)message;
 }
 
-int pg_server_exec(struct pg_server *s, const char *db, const char *sql, char *why,
-		   size_t why_size)
+int pg_server_exec(struct pg_server *s, const char *db, const char *sql, char *why, size_t why_size)
 {
 	char conninfo[256];
 	PGconn *conn;
@@ -276,8 +287,8 @@ int pg_server_exec(struct pg_server *s, const char *db, const char *sql, char *w
 	return r;
 }
 
-int pg_server_create_db(struct pg_server *s, char *name, size_t name_size, char *uri,
-			size_t uri_size, char *why, size_t why_size)
+int pg_server_create_db(struct pg_server *s, char *name, size_t name_size, char *uri, size_t uri_size,
+			char *why, size_t why_size)
 {
 	char sql[96];
 

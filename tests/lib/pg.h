@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/lib/pg.h — a real PostgreSQL for one test run (unit tests of the
  * PostgreSQL store, integration tests, benchmarks): initdb + pg_ctl from
@@ -17,14 +18,14 @@
 #include <sys/types.h>
 
 struct pg_server {
-	char dir[64];           /* temp dir: data/, the socket, server.log */
-	char bindir[256];       /* where initdb and pg_ctl are */
-	uid_t uid;              /* who runs the server */
+	char dir[64];     /* temp dir: data/, the socket, server.log */
+	char bindir[256]; /* where initdb and pg_ctl are */
+	uid_t uid;        /* who runs the server */
 	gid_t gid;
 	bool running;
-	pid_t watchdog;         /* stops the server if this process dies */
-	int watchdog_fd;        /* its pipe's write end (close-on-exec) */
-	unsigned databases;     /* databases made so far (names t1, t2, ...) */
+	pid_t watchdog;     /* stops the server if this process dies */
+	int watchdog_fd;    /* its pipe's write end (close-on-exec) */
+	unsigned databases; /* databases made so far (names t1, t2, ...) */
 };
 
 /* The newest /usr/lib/postgresql/<version>/bin holding initdb and pg_ctl
@@ -41,14 +42,13 @@ void pg_server_stop(struct pg_server *s);
 
 /* A new empty database; its name into name, its libpq URI into uri
  * ("postgresql:///tN?host=DIR&user=corral").  0 or -errno with why. */
-int pg_server_create_db(struct pg_server *s, char *name, size_t name_size, char *uri,
-			size_t uri_size, char *why, size_t why_size);
+int pg_server_create_db(struct pg_server *s, char *name, size_t name_size, char *uri, size_t uri_size,
+			char *why, size_t why_size);
 /* Drop it, with any connections to it still open. */
 int pg_server_drop_db(struct pg_server *s, const char *name);
 /* Run sql as superuser on database db (its commands' results dropped).
  * 0, or -1 with the server's message in why. */
-int pg_server_exec(struct pg_server *s, const char *db, const char *sql, char *why,
-		   size_t why_size);
+int pg_server_exec(struct pg_server *s, const char *db, const char *sql, char *why, size_t why_size);
 
 /* One server shared by a test program, started at first call (durable
  * off) and stopped at exit.  NULL with why when it cannot start. */

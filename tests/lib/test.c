@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/lib/test.c — loud skips, build paths, clocks and small file helpers
  * for every kind of test (see test.h).  No runner code: what jails need at
@@ -87,8 +88,12 @@ double test_mono_s(void)
 
 double test_offset_to(int year, int month, int day, int hour, int min, int sec)
 {
-	struct tm tm = { .tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day,
-			 .tm_hour = hour, .tm_min = min, .tm_sec = sec };
+	struct tm tm = { .tm_year = year - 1900,
+			 .tm_mon = month - 1,
+			 .tm_mday = day,
+			 .tm_hour = hour,
+			 .tm_min = min,
+			 .tm_sec = sec };
 	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME, &now);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/lib/test.h — what every test needs (unit, integration, bench,
  * soak): loud skips (failures under CORRAL_MUST_WORK=1), paths into the
@@ -39,6 +40,9 @@ void test_read_text(const char *path, char *buf, size_t size);
  * the first failure. */
 int test_remove_tree(const char *dir);
 
-#define require_root() do { test_require_root(); } while (0)
+#define require_root()               \
+	do {                         \
+		test_require_root(); \
+	} while (0)
 
 #endif

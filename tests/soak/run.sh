@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/soak/run.sh — build the soak driver (no make needed) and run it
 # against $BUILD/corrald (default build/), as root:
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/soak/soak.c — a soak run against a real corrald (root): several
  * tenants on different plans submit a mixed workload (short, long, failing,
@@ -30,26 +31,39 @@
 #include "tests/lib/corrald_socket.h"
 
 #define MONTH "2031-03"
-#define BUDGET_US 60000000LL        /* tight: monthly_cpu_hours = 1m */
-#define PRECHARGE_US 50000000LL     /* so 10 s of CPU are left at the start */
+#define BUDGET_US 60000000LL    /* tight: monthly_cpu_hours = 1m */
+#define PRECHARGE_US 50000000LL /* so 10 s of CPU are left at the start */
 
-enum kind { K_SHORT, K_LONG, K_FAIL, K_TIMEOUT, K_OOM, K_FORKBOMB, K_FLOOD, K_CANCEL, K_BURN, K_CPULIMIT,
-	    K_COUNT };
+enum kind {
+	K_SHORT,
+	K_LONG,
+	K_FAIL,
+	K_TIMEOUT,
+	K_OOM,
+	K_FORKBOMB,
+	K_FLOOD,
+	K_CANCEL,
+	K_BURN,
+	K_CPULIMIT,
+	K_COUNT
+};
 
 struct kind_info {
 	const char *name;
-	const char *fields;    /* submit fields after "user" */
-	const char *expected;  /* "state/reason" alternatives, blank-separated */
+	const char *fields;   /* submit fields after "user" */
+	const char *expected; /* "state/reason" alternatives, blank-separated */
 };
 
 static const struct kind_info kinds[K_COUNT] = {
 	[K_SHORT] = { "short", "\"argv\":[\"/bin/sh\",\"-c\",\"echo hi\"]", "succeeded/exit_code" },
 	[K_LONG] = { "long", "\"argv\":[\"sleep\",\"2\"]", "succeeded/exit_code" },
-	[K_FAIL] = { "failing", "\"argv\":[\"/bin/sh\",\"-c\",\"echo oops >&2; exit 3\"]", "failed/exit_code" },
+	[K_FAIL] = { "failing", "\"argv\":[\"/bin/sh\",\"-c\",\"echo oops >&2; exit 3\"]",
+		     "failed/exit_code" },
 	[K_TIMEOUT] = { "timeout", "\"timeout_ms\":600,\"argv\":[\"sleep\",\"30\"]", "failed/timeout" },
 	[K_OOM] = { "oom", "\"argv\":[\"tail\",\"-n\",\"1\",\"/dev/zero\"]", "failed/oom" },
 	/* forks until pids.max refuses ("Cannot fork"), then the shell exits 2 */
-	[K_FORKBOMB] = { "forkbomb", "\"timeout_ms\":5000,\"argv\":[\"/bin/sh\",\"-c\",\"while :; do sleep 10 & done\"]",
+	[K_FORKBOMB] = { "forkbomb",
+			 "\"timeout_ms\":5000,\"argv\":[\"/bin/sh\",\"-c\",\"while :; do sleep 10 & done\"]",
 			 "failed/exit_code failed/timeout" },
 	[K_FLOOD] = { "flood", "\"argv\":[\"yes\"]", "failed/output_limit" },
 	[K_CANCEL] = { "cancel", "\"argv\":[\"sleep\",\"30\"]", "cancelled/cancelled" },
@@ -57,18 +71,19 @@ static const struct kind_info kinds[K_COUNT] = {
 	 * ones are cancelled at the end once the budget is gone */
 	[K_BURN] = { "burn", "\"timeout_ms\":1500,\"argv\":[\"/bin/sh\",\"-c\",\"while :; do :; done\"]",
 		     "failed/timeout failed/budget cancelled/cancelled" },
-	[K_CPULIMIT] = { "cpulimit", "\"timeout_ms\":8000,\"argv\":[\"/bin/sh\",\"-c\",\"while :; do :; done\"]",
+	[K_CPULIMIT] = { "cpulimit",
+			 "\"timeout_ms\":8000,\"argv\":[\"/bin/sh\",\"-c\",\"while :; do :; done\"]",
 			 "failed/cpu_limit" },
 };
 
 struct tenant {
 	const char *name;
-	unsigned target;             /* tasks kept outstanding */
+	unsigned target; /* tasks kept outstanding */
 	enum kind mix[8];
 	size_t n_mix;
-	long long budget_us;         /* 0 = unlimited */
+	long long budget_us; /* 0 = unlimited */
 	long long precharge_us;
-	unsigned seen_pending[6];    /* concurrency_limit, budget_exhausted, host_capacity, fair_share,
+	unsigned seen_pending[6]; /* concurrency_limit, budget_exhausted, host_capacity, fair_share,
 				      * budget_reserved, other */
 	unsigned refused;
 };
@@ -158,8 +173,8 @@ static void submit_one(unsigned ti)
 	struct tenant *t = &tenants[ti];
 	enum kind k = t->mix[(size_t)rand() % t->n_mix];
 	bool no_queue = strcmp(t->name, "bob") == 0 && rand() % 8 == 0;
-	json_t *r = corrald_call(&daemon_, "{\"op\":\"submit\",\"user\":\"%s\",%s%s}", t->name, kinds[k].fields,
-				 no_queue ? ",\"no_queue\":true" : "");
+	json_t *r = corrald_call(&daemon_, "{\"op\":\"submit\",\"user\":\"%s\",%s%s}", t->name,
+				 kinds[k].fields, no_queue ? ",\"no_queue\":true" : "");
 	struct tracked *x;
 
 	if (!r || corrald_error_code(r)) {
@@ -186,8 +201,8 @@ static void submit_one(unsigned ti)
 
 static void note_pending(struct tenant *t, const char *reason)
 {
-	static const char *const names[] = { "concurrency_limit", "budget_exhausted", "host_capacity", "fair_share",
-					     "budget_reserved" };
+	static const char *const names[] = { "concurrency_limit", "budget_exhausted", "host_capacity",
+					     "fair_share", "budget_reserved" };
 	size_t i;
 
 	for (i = 0; i < 5; i++)
@@ -208,7 +223,8 @@ static void poll_tasks(void)
 		if (x->done)
 			continue;
 		if (x->kind == K_CANCEL && !x->cancel_sent && now >= x->cancel_at_ms) {
-			json_t *r = corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)x->id);
+			json_t *r = corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}",
+						 (long long)x->id);
 
 			x->cancel_sent = true;
 			json_decref(r);
@@ -222,7 +238,7 @@ static void poll_tasks(void)
 		snprintf(x->reason, sizeof(x->reason), "%s", task_str(st, "reason"));
 		snprintf(x->message, sizeof(x->message), "%s", task_str(st, "message"));
 		x->done = strcmp(x->state, "succeeded") == 0 || strcmp(x->state, "failed") == 0 ||
-			  strcmp(x->state, "cancelled") == 0;
+			strcmp(x->state, "cancelled") == 0;
 		json_decref(st);
 	}
 }
@@ -238,7 +254,8 @@ static void precharge(void)
 	for (size_t i = 0; r == SQLITE_OK && i < N_TENANTS; i++) {
 		if (!tenants[i].precharge_us)
 			continue;
-		snprintf(sql, sizeof(sql), "INSERT INTO usage (user_name, month, cpu_us) VALUES ('%s', '%s', %lld)",
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO usage (user_name, month, cpu_us) VALUES ('%s', '%s', %lld)",
 			 tenants[i].name, MONTH, tenants[i].precharge_us);
 		r = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	}
@@ -291,9 +308,11 @@ int main(void)
 	long rss_idle, fd_idle, rss_base = -1, fd_base = -1, rss_end, fd_end;
 	uint64_t t0, next_print, next_poll = 0;
 	unsigned by_kind[K_COUNT][12] = { { 0 } }, wrong = 0;
-	static const char *const reasons[12] = { "exit_code", "signal", "timeout", "oom", "cpu_limit", "budget",
-						 "output_limit", "cancelled", "spawn_error", "supervisor_lost",
-						 "shutdown", "other" };
+	static const char *const reasons[12] = {
+		"exit_code",   "signal",          "timeout",      "oom",
+		"cpu_limit",   "budget",          "output_limit", "cancelled",
+		"spawn_error", "supervisor_lost", "shutdown",     "other"
+	};
 	json_t *all;
 	size_t i;
 	int r;
@@ -306,13 +325,15 @@ int main(void)
 	if (seconds == 0)
 		seconds = 1;
 	srand(seed);
-	printf("soak: %u s, seed %u, %zu tenants, corrald %s\n", seconds, seed, N_TENANTS, test_build_path("corrald"));
+	printf("soak: %u s, seed %u, %zu tenants, corrald %s\n", seconds, seed, N_TENANTS,
+	       test_build_path("corrald"));
 	r = corrald_start(&daemon_,
 			  "max_running = 6\npoll_interval = 100ms\nkill_grace = 200ms\ndrain_timeout = 2s\n"
 			  "uid_range = 4200128-4200191\n",
 			  policy_body, offset_to_fixed_month());
 	if (r < 0) {
-		printf("soak: corrald did not start: %s\n%s\n0 passed, 1 failed\n", strerror(-r), corrald_log_tail(&daemon_));
+		printf("soak: corrald did not start: %s\n%s\n0 passed, 1 failed\n", strerror(-r),
+		       corrald_log_tail(&daemon_));
 		corrald_cleanup(&daemon_);
 		return 1;
 	}
@@ -333,7 +354,8 @@ int main(void)
 	fd_idle = corrald_fd_count(&daemon_);
 	t0 = test_mono_ms();
 	next_print = t0 + 10000;
-	printf("soak start: corrald pid %d, rss %ld kB, fds %ld (idle)\n", (int)daemon_.pid, rss_idle, fd_idle);
+	printf("soak start: corrald pid %d, rss %ld kB, fds %ld (idle)\n", (int)daemon_.pid, rss_idle,
+	       fd_idle);
 
 	/* the workload */
 	while (test_mono_ms() - t0 < (uint64_t)seconds * 1000u) {
@@ -362,7 +384,8 @@ int main(void)
 	poll_tasks();
 	for (i = 0; i < n_tasks; i++) {
 		if (!tasks[i].done && strcmp(tasks[i].state, "queued") == 0 && tasks[i].kind == K_BURN) {
-			json_t *c = corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)tasks[i].id);
+			json_t *c = corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}",
+						 (long long)tasks[i].id);
 
 			json_decref(c);
 		}
@@ -377,7 +400,7 @@ int main(void)
 			break;
 		test_sleep_ms(200);
 	}
-	test_sleep_ms(500);  /* cgroup removal and netns teardown settle */
+	test_sleep_ms(500); /* cgroup removal and netns teardown settle */
 	print_figures(t0, "end ");
 	rss_end = corrald_rss_kb(&daemon_);
 	fd_end = corrald_fd_count(&daemon_);
@@ -397,8 +420,8 @@ int main(void)
 			if (!x->done) {
 				not_done++;
 				if (not_done <= 10)
-					printf("  task %lld (%s of %s) is %s\n", (long long)x->id, kinds[x->kind].name,
-					       tenants[x->tenant].name, x->state);
+					printf("  task %lld (%s of %s) is %s\n", (long long)x->id,
+					       kinds[x->kind].name, tenants[x->tenant].name, x->state);
 				continue;
 			}
 			for (ri = 0; ri < 11 && strcmp(reasons[ri], x->reason) != 0; ri++)
@@ -407,9 +430,9 @@ int main(void)
 			if (!expected(x)) {
 				wrong++;
 				if (wrong <= 20)
-					printf("  task %lld (%s of %s): %s/%s \"%s\", expected %s\n", (long long)x->id,
-					       kinds[x->kind].name, tenants[x->tenant].name, x->state, x->reason, x->message,
-					       kinds[x->kind].expected);
+					printf("  task %lld (%s of %s): %s/%s \"%s\", expected %s\n",
+					       (long long)x->id, kinds[x->kind].name, tenants[x->tenant].name,
+					       x->state, x->reason, x->message, kinds[x->kind].expected);
 			}
 		}
 		check(not_done == 0, "every task is terminal (%u of %zu are not)", not_done, n_tasks);
@@ -420,14 +443,14 @@ int main(void)
 		size_t open = 0;
 		json_t *t;
 
-		json_array_foreach(all, i, t) {
+		json_array_foreach (all, i, t) {
 			const char *s = task_str(t, "state");
 
 			open += strcmp(s, "queued") == 0 || strcmp(s, "running") == 0;
 		}
 		check(all && json_array_size(all) == n_tasks && open == 0,
-		      "the store holds exactly the %zu acknowledged tasks, none open (%zu listed, %zu open)", n_tasks,
-		      all ? json_array_size(all) : 0, open);
+		      "the store holds exactly the %zu acknowledged tasks, none open (%zu listed, %zu open)",
+		      n_tasks, all ? json_array_size(all) : 0, open);
 	}
 
 	/* CPU: charged == sum of the tasks (+ pre-charge); budgets held */
@@ -436,21 +459,25 @@ int main(void)
 		long long sum = t->precharge_us, used = corrald_usage_used(&daemon_, t->name, MONTH);
 		json_t *x;
 
-		json_array_foreach(all, i, x)
+		json_array_foreach (all, i, x)
 			if (strcmp(task_str(x, "user"), t->name) == 0)
 				sum += task_int(x, "cpu_us");
-		check(used == sum, "%s: charged CPU %lld us == pre-charge + sum of its tasks %lld us", t->name, used, sum);
+		check(used == sum, "%s: charged CPU %lld us == pre-charge + sum of its tasks %lld us",
+		      t->name, used, sum);
 		if (t->budget_us)
-			check(used <= t->budget_us, "%s: used %lld us <= budget %lld us", t->name, used, t->budget_us);
+			check(used <= t->budget_us, "%s: used %lld us <= budget %lld us", t->name, used,
+			      t->budget_us);
 	}
 	json_decref(all);
 	{
 		/* used up, or all of what is left held by his running tasks */
-		unsigned budget_hits = tenants[3].seen_pending[1] + tenants[3].seen_pending[4] + by_kind[K_BURN][5];
+		unsigned budget_hits = tenants[3].seen_pending[1] + tenants[3].seen_pending[4] +
+			by_kind[K_BURN][5];
 
-		check(tenants[1].seen_pending[0] > 0, "bob ran into his concurrency limit (%u queued sightings)",
-		      tenants[1].seen_pending[0]);
-		check(budget_hits > 0, "dave ran into his budget (%u sightings of budget_exhausted or budget_reserved, %u tasks ended by it)",
+		check(tenants[1].seen_pending[0] > 0,
+		      "bob ran into his concurrency limit (%u queued sightings)", tenants[1].seen_pending[0]);
+		check(budget_hits > 0,
+		      "dave ran into his budget (%u sightings of budget_exhausted or budget_reserved, %u tasks ended by it)",
 		      tenants[3].seen_pending[1] + tenants[3].seen_pending[4], by_kind[K_BURN][5]);
 	}
 
@@ -463,8 +490,8 @@ int main(void)
 		check(procs == 0, "no process left below the daemon's cgroup parent (%d)", procs);
 		check(mounts == 0, "no mount left under the state dir (%d)", mounts);
 	}
-	check(fd_end >= 0 && fd_end <= fd_idle + 2, "corrald's fds did not grow: idle start %ld, end %ld (10 s: %ld)",
-	      fd_idle, fd_end, fd_base);
+	check(fd_end >= 0 && fd_end <= fd_idle + 2,
+	      "corrald's fds did not grow: idle start %ld, end %ld (10 s: %ld)", fd_idle, fd_end, fd_base);
 	check(rss_end >= 0 && rss_end <= rss_base + rss_base / 4 + 4096,
 	      "corrald's RSS did not grow: %ld kB at 10 s, %ld kB at the end (idle start %ld kB; tolerance 25%% + 4 MiB)",
 	      rss_base, rss_end, rss_idle);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/policy_helpers.h — shared by the test_policy*.c binaries:
  * load a policy from a string, assert an error at a line, temp dirs.
@@ -24,8 +25,7 @@ static inline struct policy *load_ok(const char *text)
 {
 	struct policy_errors errors = { 0 };
 	struct policy *p = NULL;
-	int r = policy_load_buffer("t.conf", text, strlen(text), POLICY_LOAD_NO_INCLUDE, &p,
-				   &errors);
+	int r = policy_load_buffer("t.conf", text, strlen(text), POLICY_LOAD_NO_INCLUDE, &p, &errors);
 
 	for (size_t i = 0; i < errors.count; i++) {
 		char line[1024];
@@ -44,8 +44,7 @@ static inline struct policy *load_ok(const char *text)
 static inline void load_bad(const char *text, struct policy_errors *errors)
 {
 	struct policy *p = (struct policy *)1;
-	int r = policy_load_buffer("t.conf", text, strlen(text), POLICY_LOAD_NO_INCLUDE, &p,
-				   errors);
+	int r = policy_load_buffer("t.conf", text, strlen(text), POLICY_LOAD_NO_INCLUDE, &p, errors);
 
 	assert_int_equal(r, -EINVAL);
 	assert_null(p);
@@ -54,8 +53,7 @@ static inline void load_bad(const char *text, struct policy_errors *errors)
 
 /* The formatted error that starts with prefix ("t.conf:3: key 'x':") and
  * contains needle, or fail listing them all. */
-static inline void assert_error_in(const struct policy_errors *errors, const char *prefix,
-				   const char *needle)
+static inline void assert_error_in(const struct policy_errors *errors, const char *prefix, const char *needle)
 {
 	char line[1024];
 
@@ -115,7 +113,9 @@ static inline void write_file(const char *dir, const char *name, const char *tex
 
 static inline int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st; (void)flag; (void)ftw;
+	(void)st;
+	(void)flag;
+	(void)ftw;
 	return remove(path);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_admission.c — the budget rule of one start
  * (supervisor/admission.c): a task reserves what it can burn, never the
@@ -31,8 +32,8 @@ static void test_wall_bound_is_wall_plus_grace_times_cpus(void **state)
 	assert_int_equal(admission_wall_cpu_bound(600 * SEC, 2 * SEC, 1000), 602 * SEC);
 	assert_int_equal(admission_wall_cpu_bound(60 * SEC, 0, 500), 30 * SEC);
 	assert_int_equal(admission_wall_cpu_bound(10 * SEC, 0, 2500), 25 * SEC);
-	assert_int_equal(admission_wall_cpu_bound(0, 2 * SEC, 1000), 0);        /* no wall limit */
-	assert_int_equal(admission_wall_cpu_bound(60 * SEC, 0, 0), 0);          /* no quota */
+	assert_int_equal(admission_wall_cpu_bound(0, 2 * SEC, 1000), 0); /* no wall limit */
+	assert_int_equal(admission_wall_cpu_bound(60 * SEC, 0, 0), 0);   /* no quota */
 	assert_true(admission_wall_cpu_bound(UINT64_MAX - 5, 10, 512000) >= UINT64_MAX / 2);
 }
 
@@ -41,7 +42,7 @@ static void test_budget_us_from_policy_ms(void **state)
 	(void)state;
 	assert_true(admission_budget_us(UINT64_MAX) == NONE);
 	assert_int_equal(admission_budget_us(0), 0);
-	assert_int_equal(admission_budget_us(3600), 3600000);   /* 0.001 h */
+	assert_int_equal(admission_budget_us(3600), 3600000); /* 0.001 h */
 }
 
 static void test_adjusted_budget_adds_grants_and_takes_back_to_zero(void **state)
@@ -51,10 +52,10 @@ static void test_adjusted_budget_adds_grants_and_takes_back_to_zero(void **state
 	assert_int_equal(admission_budget_adjusted(10 * HOUR, -(int64_t)HOUR), 9 * HOUR);
 	assert_int_equal(admission_budget_adjusted(10 * HOUR, -11 * (int64_t)HOUR), 0);
 	assert_int_equal(admission_budget_adjusted(10 * HOUR, INT64_MIN), 0);
-	assert_int_equal(admission_budget_adjusted(0, 6 * (int64_t)SEC), 6 * SEC);  /* suspended + grant */
-	assert_true(admission_budget_adjusted(NONE, -(int64_t)HOUR) == NONE);       /* unlimited stays */
+	assert_int_equal(admission_budget_adjusted(0, 6 * (int64_t)SEC), 6 * SEC); /* suspended + grant */
+	assert_true(admission_budget_adjusted(NONE, -(int64_t)HOUR) == NONE);      /* unlimited stays */
 	assert_true(admission_budget_adjusted(NONE, (int64_t)HOUR) == NONE);
-	assert_true(admission_budget_adjusted(NONE - 1, INT64_MAX) == NONE - 1);     /* saturates */
+	assert_true(admission_budget_adjusted(NONE - 1, INT64_MAX) == NONE - 1); /* saturates */
 }
 
 static void test_unlimited_budget_passes_the_limit_through(void **state)
@@ -99,10 +100,12 @@ static void test_used_up_is_exhausted(void **state)
 	uint64_t limit;
 
 	(void)state;
-	assert_int_equal(admission_cpu_limit(&t, NONE, 602 * SEC, MIN_CPU, &limit), ADMISSION_BUDGET_EXHAUSTED);
+	assert_int_equal(admission_cpu_limit(&t, NONE, 602 * SEC, MIN_CPU, &limit),
+			 ADMISSION_BUDGET_EXHAUSTED);
 	/* less than min_cpu left is used up too, unless the task asks for less */
 	t = tenant(100 * SEC, 99 * SEC + 500000, 0, 0, 4);
-	assert_int_equal(admission_cpu_limit(&t, NONE, 602 * SEC, MIN_CPU, &limit), ADMISSION_BUDGET_EXHAUSTED);
+	assert_int_equal(admission_cpu_limit(&t, NONE, 602 * SEC, MIN_CPU, &limit),
+			 ADMISSION_BUDGET_EXHAUSTED);
 	assert_int_equal(admission_cpu_limit(&t, 200000, 602 * SEC, MIN_CPU, &limit), ADMISSION_START);
 	assert_int_equal(limit, 200000);
 }
@@ -113,7 +116,8 @@ static void test_held_by_running_tasks_is_reserved(void **state)
 	uint64_t limit;
 
 	(void)state;
-	assert_int_equal(admission_cpu_limit(&t, NONE, 602 * SEC, MIN_CPU, &limit), ADMISSION_BUDGET_RESERVED);
+	assert_int_equal(admission_cpu_limit(&t, NONE, 602 * SEC, MIN_CPU, &limit),
+			 ADMISSION_BUDGET_RESERVED);
 	assert_string_equal(admission_verdict_name(ADMISSION_BUDGET_RESERVED), "budget_reserved");
 	assert_string_equal(admission_verdict_name(ADMISSION_BUDGET_EXHAUSTED), "budget_exhausted");
 }
@@ -124,7 +128,8 @@ static void test_zero_budget_is_a_suspended_tenant(void **state)
 	uint64_t limit;
 
 	(void)state;
-	assert_int_equal(admission_cpu_limit(&t, 1000, 602 * SEC, MIN_CPU, &limit), ADMISSION_BUDGET_EXHAUSTED);
+	assert_int_equal(admission_cpu_limit(&t, 1000, 602 * SEC, MIN_CPU, &limit),
+			 ADMISSION_BUDGET_EXHAUSTED);
 	assert_int_equal(admission_cpu_limit(&t, NONE, 0, MIN_CPU, &limit), ADMISSION_BUDGET_EXHAUSTED);
 }
 
@@ -192,8 +197,9 @@ static void test_reservations_never_add_up_to_more_than_the_budget(void **state)
 				uint64_t limit;
 				uint32_t n = 0;
 
-				while (n < 64 && admission_cpu_limit(&t, NONE, bounded ? 3 * SEC : 0, MIN_CPU, &limit) ==
-							 ADMISSION_START) {
+				while (n < 64 &&
+				       admission_cpu_limit(&t, NONE, bounded ? 3 * SEC : 0, MIN_CPU,
+							   &limit) == ADMISSION_START) {
 					assert_true(limit > 0);
 					t.reserved += limit;
 					t.running++;
@@ -213,13 +219,15 @@ static void test_budget_messages(void **state)
 	admission_format_budget(buf, sizeof(buf), "erin", "pro", "2026-12", 0, 0, 0, 0);
 	assert_string_equal(buf, "erin: suspended, no CPU time this month (monthly_cpu_hours = 0, plan pro)");
 	admission_format_budget(buf, sizeof(buf), "carol", "pro", "2026-12", 10 * HOUR, 0, 2408 * SEC, 4);
-	assert_string_equal(buf, "carol: 0.0 of 10.0 CPU hours used in 2026-12, 0.7 reserved by 4 running tasks "
-				 "(plan pro)");
+	assert_string_equal(buf,
+			    "carol: 0.0 of 10.0 CPU hours used in 2026-12, 0.7 reserved by 4 running tasks "
+			    "(plan pro)");
 	admission_format_budget(buf, sizeof(buf), "dave", "tiny", "2026-12", 3600000, 3600000, 0, 0);
 	assert_string_equal(buf, "dave: 3.6 of 3.6 CPU seconds used in 2026-12 (plan tiny)");
 	admission_format_budget(buf, sizeof(buf), "dave", "tiny", "2026-12", 3600000, 0, 3400000, 1);
-	assert_string_equal(buf, "dave: 0.0 of 3.6 CPU seconds used in 2026-12, 3.4 reserved by 1 running task "
-				 "(plan tiny)");
+	assert_string_equal(buf,
+			    "dave: 0.0 of 3.6 CPU seconds used in 2026-12, 3.4 reserved by 1 running task "
+			    "(plan tiny)");
 }
 
 int main(void)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_api.c — the wire protocol codec (supervisor/api/api.c,
  * api_task.c): strict request parsing, one error per test; every op's happy
@@ -41,9 +42,8 @@ static void assert_refused(const char *line, enum api_error_code code, const cha
 
 	parse(&p, line);
 	if (p.r != -EINVAL || p.code != code || !strstr(p.err.message, needle) || !p.err.step[0])
-		fail_msg("%s -> r=%d code=%s msg='%s' step='%s' (wanted %s containing '%s')", line,
-			 p.r, api_error_name(p.code), p.err.message, p.err.step, api_error_name(code),
-			 needle);
+		fail_msg("%s -> r=%d code=%s msg='%s' step='%s' (wanted %s containing '%s')", line, p.r,
+			 api_error_name(p.code), p.err.message, p.err.step, api_error_name(code), needle);
 	api_request_free(&p.req);
 }
 
@@ -125,7 +125,9 @@ static void test_field_of_another_op_is_unknown(void **state)
 
 static void test_error_step_names_the_parse_step(void **state)
 {
-	static const struct { const char *line, *step; } cases[] = {
+	static const struct {
+		const char *line, *step;
+	} cases[] = {
 		{ "{\"op\": ", "read request" },
 		{ "{\"op\": \"frob\"}", "read op" },
 		{ "{\"op\": \"status\", \"id\": \"x\"}", "read fields" },
@@ -137,7 +139,7 @@ static void test_error_step_names_the_parse_step(void **state)
 		parse(&p, cases[i].line);
 		assert_int_equal(p.r, -EINVAL);
 		assert_string_equal(p.err.step, cases[i].step);
-		assert_int_equal(p.err.err, 0);   /* no errno text in a wire message */
+		assert_int_equal(p.err.err, 0); /* no errno text in a wire message */
 		api_request_free(&p.req);
 	}
 	assert_accepted(&p, "{\"op\": \"ping\"}");
@@ -148,8 +150,7 @@ static void test_error_step_names_the_parse_step(void **state)
 
 static void test_duplicate_key_is_bad_request(void **state)
 {
-	assert_refused("{\"op\": \"status\", \"id\": 1, \"id\": 2}", API_ERR_BAD_REQUEST,
-		       "duplicate");
+	assert_refused("{\"op\": \"status\", \"id\": 1, \"id\": 2}", API_ERR_BAD_REQUEST, "duplicate");
 }
 
 static void test_argv_not_an_array_is_bad_request(void **state)
@@ -242,14 +243,14 @@ static void test_too_many_env_is_bad_request(void **state)
 
 static void test_env_without_equals_is_bad_request(void **state)
 {
-	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"env\": [\"PATH\"]}",
-		       API_ERR_BAD_REQUEST, "field 'env' entry 0 must be NAME=VALUE");
+	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"env\": [\"PATH\"]}", API_ERR_BAD_REQUEST,
+		       "field 'env' entry 0 must be NAME=VALUE");
 }
 
 static void test_env_with_empty_name_is_bad_request(void **state)
 {
-	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"env\": [\"=1\"]}",
-		       API_ERR_BAD_REQUEST, "must be NAME=VALUE");
+	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"env\": [\"=1\"]}", API_ERR_BAD_REQUEST,
+		       "must be NAME=VALUE");
 }
 
 static void test_nul_in_argv_is_bad_request(void **state)
@@ -305,14 +306,14 @@ static void test_empty_user_is_bad_request(void **state)
 
 static void test_negative_timeout_is_bad_request(void **state)
 {
-	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"timeout_ms\": -5}",
-		       API_ERR_BAD_REQUEST, "field 'timeout_ms' must be between 1 and");
+	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"timeout_ms\": -5}", API_ERR_BAD_REQUEST,
+		       "field 'timeout_ms' must be between 1 and");
 }
 
 static void test_zero_timeout_for_submit_is_bad_request(void **state)
 {
-	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"timeout_ms\": 0}",
-		       API_ERR_BAD_REQUEST, "(got 0)");
+	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"timeout_ms\": 0}", API_ERR_BAD_REQUEST,
+		       "(got 0)");
 }
 
 static void test_absurd_memory_is_bad_request(void **state)
@@ -329,8 +330,8 @@ static void test_absurd_cpu_limit_is_bad_request(void **state)
 
 static void test_fractional_timeout_is_bad_request(void **state)
 {
-	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"timeout_ms\": 1.5}",
-		       API_ERR_BAD_REQUEST, "field 'timeout_ms' must be an integer");
+	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"timeout_ms\": 1.5}", API_ERR_BAD_REQUEST,
+		       "field 'timeout_ms' must be an integer");
 }
 
 static void test_integer_overflow_is_bad_request(void **state)
@@ -341,8 +342,8 @@ static void test_integer_overflow_is_bad_request(void **state)
 
 static void test_no_queue_not_bool_is_bad_request(void **state)
 {
-	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"no_queue\": 1}",
-		       API_ERR_BAD_REQUEST, "field 'no_queue' must be true or false");
+	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"no_queue\": 1}", API_ERR_BAD_REQUEST,
+		       "field 'no_queue' must be true or false");
 }
 
 static void test_zero_id_is_bad_request(void **state)
@@ -365,8 +366,7 @@ static void test_string_id_is_bad_request(void **state)
 
 static void test_missing_id_is_bad_request(void **state)
 {
-	assert_refused("{\"op\": \"logs\"}", API_ERR_BAD_REQUEST,
-		       "missing required field 'id' for op logs");
+	assert_refused("{\"op\": \"logs\"}", API_ERR_BAD_REQUEST, "missing required field 'id' for op logs");
 }
 
 static void test_unknown_state_is_bad_request(void **state)
@@ -416,12 +416,13 @@ static void test_usage_adjust_needs_exactly_one_amount(void **state)
 
 static void test_usage_adjust_needs_user_and_reason(void **state)
 {
-	assert_refused("{\"op\": \"usage_adjust\", \"delta_us\": 5, \"reason\": \"r\"}",
-		       API_ERR_BAD_REQUEST, "missing required field 'user' for op usage_adjust");
+	assert_refused("{\"op\": \"usage_adjust\", \"delta_us\": 5, \"reason\": \"r\"}", API_ERR_BAD_REQUEST,
+		       "missing required field 'user' for op usage_adjust");
 	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"alice\", \"delta_us\": 5}",
 		       API_ERR_BAD_REQUEST, "missing required field 'reason' for op usage_adjust");
 	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"alice\", \"delta_us\": 5, "
-		       "\"reason\": \"\"}", API_ERR_BAD_REQUEST, "field 'reason' must not be empty");
+		       "\"reason\": \"\"}",
+		       API_ERR_BAD_REQUEST, "field 'reason' must not be empty");
 }
 
 static void test_usage_adjust_reason_over_256_bytes_is_bad_request(void **state)
@@ -430,15 +431,18 @@ static void test_usage_adjust_reason_over_256_bytes_is_bad_request(void **state)
 
 	memset(reason, 'x', 257);
 	reason[257] = '\0';
-	snprintf(line, sizeof(line), "{\"op\": \"usage_adjust\", \"user\": \"a\", "
-		 "\"delta_us\": 5, \"reason\": \"%s\"}", reason);
+	snprintf(line, sizeof(line),
+		 "{\"op\": \"usage_adjust\", \"user\": \"a\", "
+		 "\"delta_us\": 5, \"reason\": \"%s\"}",
+		 reason);
 	assert_refused(line, API_ERR_BAD_REQUEST, "field 'reason' is 257 bytes long (at most 256)");
 }
 
 static void test_usage_adjust_zero_or_absurd_delta_is_bad_request(void **state)
 {
 	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"a\", \"delta_us\": 0, "
-		       "\"reason\": \"r\"}", API_ERR_BAD_REQUEST, "non-zero integer");
+		       "\"reason\": \"r\"}",
+		       API_ERR_BAD_REQUEST, "non-zero integer");
 	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"a\", "
 		       "\"delta_us\": 3600000000000001, \"reason\": \"r\"}",
 		       API_ERR_BAD_REQUEST, "at most 10^6 hours");
@@ -446,9 +450,11 @@ static void test_usage_adjust_zero_or_absurd_delta_is_bad_request(void **state)
 		       "\"delta_us\": -3600000000000001, \"reason\": \"r\"}",
 		       API_ERR_BAD_REQUEST, "at most 10^6 hours");
 	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"a\", \"delta_us\": 1.5, "
-		       "\"reason\": \"r\"}", API_ERR_BAD_REQUEST, "non-zero integer");
+		       "\"reason\": \"r\"}",
+		       API_ERR_BAD_REQUEST, "non-zero integer");
 	assert_refused("{\"op\": \"usage_adjust\", \"user\": \"a\", \"set_left_us\": -1, "
-		       "\"reason\": \"r\"}", API_ERR_BAD_REQUEST, "field 'set_left_us' must be between");
+		       "\"reason\": \"r\"}",
+		       API_ERR_BAD_REQUEST, "field 'set_left_us' must be between");
 }
 
 static void test_error_keeps_the_tag(void **state)
@@ -483,8 +489,9 @@ static void test_usage_adjust_parses_delta(void **state)
 {
 	struct parsed p;
 
-	assert_accepted(&p, "{\"op\": \"usage_adjust\", \"user\": \"alice\", "
-			    "\"delta_us\": -1800000000, \"reason\": \"refund #123\"}");
+	assert_accepted(&p,
+			"{\"op\": \"usage_adjust\", \"user\": \"alice\", "
+			"\"delta_us\": -1800000000, \"reason\": \"refund #123\"}");
 	assert_int_equal(p.req.op, API_OP_USAGE_ADJUST);
 	assert_string_equal(p.req.user, "alice");
 	assert_true(p.req.has_delta);
@@ -498,8 +505,9 @@ static void test_usage_adjust_parses_set_left_zero(void **state)
 {
 	struct parsed p;
 
-	assert_accepted(&p, "{\"op\": \"usage_adjust\", \"user\": \"alice\", "
-			    "\"set_left_us\": 0, \"reason\": \"suspend\"}");
+	assert_accepted(&p,
+			"{\"op\": \"usage_adjust\", \"user\": \"alice\", "
+			"\"set_left_us\": 0, \"reason\": \"suspend\"}");
 	assert_true(p.req.has_set_left);
 	assert_false(p.req.has_delta);
 	assert_int_equal(p.req.set_left_us, 0);
@@ -530,10 +538,11 @@ static void test_submit_parses_every_field(void **state)
 {
 	struct parsed p;
 
-	assert_accepted(&p, "{\"op\": \"submit\", \"argv\": [\"sh\", \"-c\", \"echo hi\"],"
-			    " \"user\": \"alice\", \"profile\": \"py\", \"env\": [\"A=1\", \"B=\"],"
-			    " \"cwd\": \"/work\", \"stdin\": \"in\", \"timeout_ms\": 1500,"
-			    " \"cpu_limit_ms\": 2000, \"memory_bytes\": 268435456, \"no_queue\": true}");
+	assert_accepted(&p,
+			"{\"op\": \"submit\", \"argv\": [\"sh\", \"-c\", \"echo hi\"],"
+			" \"user\": \"alice\", \"profile\": \"py\", \"env\": [\"A=1\", \"B=\"],"
+			" \"cwd\": \"/work\", \"stdin\": \"in\", \"timeout_ms\": 1500,"
+			" \"cpu_limit_ms\": 2000, \"memory_bytes\": 268435456, \"no_queue\": true}");
 	assert_int_equal(p.req.op, API_OP_SUBMIT);
 	assert_int_equal(p.req.argc, 3);
 	assert_string_equal(p.req.argv[2], "echo hi");
@@ -560,8 +569,8 @@ static void test_submit_minimal_has_nothing_else(void **state)
 	assert_accepted(&p, "{\"op\": \"submit\", \"argv\": [\"true\"]}");
 	assert_null(p.req.env);
 	assert_null(p.req.user);
-	assert_false(p.req.has_stdin || p.req.has_timeout || p.req.has_cpu_limit ||
-		     p.req.has_memory || p.req.no_queue);
+	assert_false(p.req.has_stdin || p.req.has_timeout || p.req.has_cpu_limit || p.req.has_memory ||
+		     p.req.no_queue);
 	api_request_free(&p.req);
 }
 
@@ -645,8 +654,9 @@ static void test_logs_parses_every_field(void **state)
 {
 	struct parsed p;
 
-	assert_accepted(&p, "{\"op\": \"logs\", \"id\": 9, \"stream\": \"stderr\", \"offset\": 100,"
-			    " \"max\": 4096, \"follow\": true}");
+	assert_accepted(&p,
+			"{\"op\": \"logs\", \"id\": 9, \"stream\": \"stderr\", \"offset\": 100,"
+			" \"max\": 4096, \"follow\": true}");
 	assert_string_equal(p.req.stream, "stderr");
 	assert_int_equal(p.req.offset, 100);
 	assert_int_equal(p.req.max, 4096);
@@ -750,8 +760,9 @@ static void test_response_error_shape(void **state)
 {
 	char *line = api_response_error("5", API_ERR_NOT_FOUND, "task 42 does not exist");
 
-	assert_string_equal(line, "{\"ok\":false,\"tag\":5,\"error\":{\"code\":\"not_found\","
-				  "\"message\":\"task 42 does not exist\"}}\n");
+	assert_string_equal(line,
+			    "{\"ok\":false,\"tag\":5,\"error\":{\"code\":\"not_found\","
+			    "\"message\":\"task 42 does not exist\"}}\n");
 	free(line);
 }
 
@@ -789,11 +800,31 @@ static json_t *task_object(const struct store_task *t, const struct api_pending 
 static void test_task_json_has_every_documented_field(void **state)
 {
 	static const char *const names[] = {
-		"id", "user", "profile", "argv", "state", "reason", "message", "exit_code",
-		"signal", "submitted_at_us", "started_at_us", "ended_at_us", "timeout_ms",
-		"cpu_limit_ms", "memory_bytes", "cpu_us", "cpu_user_us", "cpu_system_us",
-		"memory_peak_bytes", "stdout_bytes", "stderr_bytes", "stdout_truncated",
-		"stderr_truncated", "attempts", "last_attempt_error",
+		"id",
+		"user",
+		"profile",
+		"argv",
+		"state",
+		"reason",
+		"message",
+		"exit_code",
+		"signal",
+		"submitted_at_us",
+		"started_at_us",
+		"ended_at_us",
+		"timeout_ms",
+		"cpu_limit_ms",
+		"memory_bytes",
+		"cpu_us",
+		"cpu_user_us",
+		"cpu_system_us",
+		"memory_peak_bytes",
+		"stdout_bytes",
+		"stderr_bytes",
+		"stdout_truncated",
+		"stderr_truncated",
+		"attempts",
+		"last_attempt_error",
 	};
 	struct store_task t;
 	json_t *obj;
@@ -829,8 +860,7 @@ static void test_task_json_queued_has_pending_fields(void **state)
 	fill_task(&t, STORE_QUEUED);
 	obj = task_object(&t, &pending);
 	assert_int_equal(json_integer_value(json_object_get(obj, "position")), 3);
-	assert_string_equal(json_string_value(json_object_get(obj, "pending_reason")),
-			    "concurrency_limit");
+	assert_string_equal(json_string_value(json_object_get(obj, "pending_reason")), "concurrency_limit");
 	assert_string_equal(json_string_value(json_object_get(obj, "pending_message")),
 			    "alice has 2 of 2 tasks running");
 	json_decref(obj);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wrap: getpwuid_r getgrgid_r getgrouplist */
 /*
  * tests/unit/test_caller.c — corrald's caller identity (supervisor/corrald/
@@ -22,7 +23,7 @@
 
 #define ALICE_UID 5000
 #define ALICE_GID 5000
-#define N_GROUPS 100           /* well past the 64 identify() used to read */
+#define N_GROUPS 100 /* well past the 64 identify() used to read */
 #define FIRST_TEAM_GID 6000
 
 static int getgrouplist_calls;
@@ -105,7 +106,7 @@ static void test_group_ids_are_all_read_past_the_first_guess(void **state)
 	assert_int_equal(n, 1 + N_GROUPS);
 	assert_int_equal(gids[0], ALICE_GID);
 	assert_int_equal(gids[N_GROUPS], FIRST_TEAM_GID + N_GROUPS - 1);
-	assert_int_equal(getgrouplist_calls, 2);   /* 64 was short; then the size it said */
+	assert_int_equal(getgrouplist_calls, 2); /* 64 was short; then the size it said */
 	free(gids);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_cgroup_layout.c — the pure cgroup layout parsing: where
  * the hierarchies are mounted (mountinfo), where the caller sits in each
@@ -24,13 +25,12 @@ static const char hybrid_mountinfo[] =
 	"39 30 0:36 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
 	"40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
 
-static const char hybrid_self[] =
-	"9:name=systemd:/\n"
-	"8:pids:/\n"
-	"4:memory:/process_api/41422da83b395c7c7b42fd58bdab7900\n"
-	"2:cpuacct:/\n"
-	"1:cpu:/\n"
-	"0::/\n";
+static const char hybrid_self[] = "9:name=systemd:/\n"
+				  "8:pids:/\n"
+				  "4:memory:/process_api/41422da83b395c7c7b42fd58bdab7900\n"
+				  "2:cpuacct:/\n"
+				  "1:cpu:/\n"
+				  "0::/\n";
 
 static const char pure_v2_mountinfo[] =
 	"25 1 0:23 / /sys rw,nosuid shared:2 - sysfs sysfs rw\n"
@@ -69,10 +69,12 @@ static void test_hybrid_memory_leaf_sits_below_own_cgroup(void **state)
 
 	parse(&layout, hybrid_mountinfo, hybrid_self);
 	assert_int_equal(cgroup_layout_relative(&layout.v1[CGROUP_MEMORY], "corral", "jail-1", rel,
-						sizeof(rel)), 0);
+						sizeof(rel)),
+			 0);
 	assert_string_equal(rel, "process_api/41422da83b395c7c7b42fd58bdab7900/corral/jail-1");
 	assert_int_equal(cgroup_layout_relative(&layout.v1[CGROUP_PIDS], "corral", "jail-1", rel,
-						sizeof(rel)), 0);
+						sizeof(rel)),
+			 0);
 	assert_string_equal(rel, "corral/jail-1");
 }
 
@@ -130,8 +132,7 @@ static void test_optional_fields_before_dash_are_skipped(void **state)
 {
 	static struct cgroup_layout layout;
 
-	parse(&layout,
-	      "40 30 0:37 / /cg rw,relatime shared:9 master:3 propagate_from:2 - cgroup2 none rw\n",
+	parse(&layout, "40 30 0:37 / /cg rw,relatime shared:9 master:3 propagate_from:2 - cgroup2 none rw\n",
 	      "0::/x\n");
 	assert_true(layout.unified.mounted);
 	assert_string_equal(layout.unified.mount, "/cg");
@@ -184,8 +185,7 @@ static void test_own_cgroup_outside_the_mount_is_enoent(void **state)
 
 	parse(&layout, "40 30 0:37 /docker/abc /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
 	      "0::/docker/abcdef\n");
-	assert_int_equal(cgroup_layout_relative(&layout.unified, "corral", "j", rel, sizeof(rel)),
-			 -ENOENT);
+	assert_int_equal(cgroup_layout_relative(&layout.unified, "corral", "j", rel, sizeof(rel)), -ENOENT);
 }
 
 static void test_unknown_own_cgroup_is_enoent(void **state)
@@ -194,8 +194,8 @@ static void test_unknown_own_cgroup_is_enoent(void **state)
 	char rel[PATH_MAX];
 
 	parse(&layout, hybrid_mountinfo, "0::/\n");
-	assert_int_equal(cgroup_layout_relative(&layout.v1[CGROUP_MEMORY], "corral", "j", rel,
-						sizeof(rel)), -ENOENT);
+	assert_int_equal(cgroup_layout_relative(&layout.v1[CGROUP_MEMORY], "corral", "j", rel, sizeof(rel)),
+			 -ENOENT);
 }
 
 static void test_absolute_parent_ignores_own_cgroup(void **state)
@@ -205,7 +205,8 @@ static void test_absolute_parent_ignores_own_cgroup(void **state)
 
 	parse(&layout, pure_v2_mountinfo, pure_v2_self);
 	assert_int_equal(cgroup_layout_relative(&layout.unified, "/corral.slice//tasks/", "j", rel,
-						sizeof(rel)), 0);
+						sizeof(rel)),
+			 0);
 	assert_string_equal(rel, "corral.slice/tasks/j");
 }
 
@@ -229,10 +230,8 @@ static void test_bad_names_are_refused(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(cgroup_layout_relative(&layout.unified, "p", bad[i], rel, sizeof(rel)),
 				 -EINVAL);
-	assert_int_equal(cgroup_layout_relative(&layout.unified, "a/../..", "j", rel, sizeof(rel)),
-			 -EINVAL);
-	assert_int_equal(cgroup_layout_relative(&layout.unified, "/..", "j", rel, sizeof(rel)),
-			 -EINVAL);
+	assert_int_equal(cgroup_layout_relative(&layout.unified, "a/../..", "j", rel, sizeof(rel)), -EINVAL);
+	assert_int_equal(cgroup_layout_relative(&layout.unified, "/..", "j", rel, sizeof(rel)), -EINVAL);
 }
 
 static void test_too_long_leaf_is_enametoolong(void **state)
@@ -289,13 +288,14 @@ static void test_memory_limit_without_memory_controller_says_so(void **state)
 	static struct cgroup_layout layout;
 	struct jail_error err;
 
-	parse(&layout, "31 30 0:28 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n"
-		       "40 30 0:37 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n",
+	parse(&layout,
+	      "31 30 0:28 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n"
+	      "40 30 0:37 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n",
 	      "2:pids:/\n0::/\n");
 	assert_int_equal(cgroup_layout_check_limits(&layout, 1 << 20, 0, 0, &err), -ENODEV);
 	assert_string_equal(err.message,
-		"memory limit requested but no memory controller is available "
-		"(neither cgroup v2 memory nor a v1 memory hierarchy): No such device");
+			    "memory limit requested but no memory controller is available "
+			    "(neither cgroup v2 memory nor a v1 memory hierarchy): No such device");
 	assert_int_equal(cgroup_layout_check_limits(&layout, 0, 10, 0, &err), 0);
 }
 

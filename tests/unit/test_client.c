@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_client.c — the corral client without a daemon: argument
  * parsing of each command (argv -> request fields), exit codes, tables and
@@ -65,15 +66,17 @@ static void assert_usage_error(int argc, char **argv, const char *needle)
 
 static void test_submit_every_option(void **state)
 {
-	char *argv[] = { "submit", "--user", "alice", "--profile", "py", "--timeout", "1.5s",
-			 "--cpu-limit", "2m", "--memory", "256M", "--env", "A=1", "--env", "B=x=y",
-			 "--cwd", "/work", "--no-queue", "--", "python3", "-c", "print(1)" };
+	char *argv[] = { "submit", "--user",      "alice", "--profile", "py",    "--timeout",
+			 "1.5s",   "--cpu-limit", "2m",    "--memory",  "256M",  "--env",
+			 "A=1",    "--env",       "B=x=y", "--cwd",     "/work", "--no-queue",
+			 "--",     "python3",     "-c",    "print(1)" };
 
 	assert_fields(ARGC(argv), argv,
 		      "{\"argv\": [\"python3\", \"-c\", \"print(1)\"], \"user\": \"alice\","
 		      " \"profile\": \"py\", \"env\": [\"A=1\", \"B=x=y\"], \"cwd\": \"/work\","
 		      " \"timeout_ms\": 1500, \"cpu_limit_ms\": 120000, \"memory_bytes\": 268435456,"
-		      " \"no_queue\": true}", NULL);
+		      " \"no_queue\": true}",
+		      NULL);
 }
 
 static void test_submit_options_after_command_belong_to_it(void **state)
@@ -142,8 +145,7 @@ static void test_submit_stdin_file_is_sent_as_content(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "line 1\nline 2\n", 14), 14);
 	close(fd);
-	assert_fields(ARGC(argv), argv, "{\"argv\": [\"cat\"], \"stdin\": \"line 1\\nline 2\\n\"}",
-		      NULL);
+	assert_fields(ARGC(argv), argv, "{\"argv\": [\"cat\"], \"stdin\": \"line 1\\nline 2\\n\"}", NULL);
 	unlink(path);
 }
 
@@ -224,8 +226,7 @@ static void test_list_options(void **state)
 {
 	char *argv[] = { "list", "--user", "bob", "--state", "failed", "--limit", "20" };
 
-	assert_fields(ARGC(argv), argv, "{\"user\": \"bob\", \"state\": \"failed\", \"limit\": 20}",
-		      NULL);
+	assert_fields(ARGC(argv), argv, "{\"user\": \"bob\", \"state\": \"failed\", \"limit\": 20}", NULL);
 }
 
 static void test_list_bad_state_is_usage_error(void **state)
@@ -303,8 +304,7 @@ static void test_usage_adjust_add_is_a_positive_delta(void **state)
 	struct cli_command cmd;
 
 	assert_fields(ARGC(argv), argv,
-		      "{\"user\": \"alice\", \"delta_us\": 3600000000, \"reason\": \"refund #123\"}",
-		      &cmd);
+		      "{\"user\": \"alice\", \"delta_us\": 3600000000, \"reason\": \"refund #123\"}", &cmd);
 	assert_int_equal(cmd.op, API_OP_USAGE_ADJUST);
 	commands_free(&cmd);
 }
@@ -326,10 +326,9 @@ static void test_usage_adjust_set_left_takes_the_one_grammar(void **state)
 	char *zero[] = { "usage", "adjust", "carol", "--set-left", "0", "--reason", "stop" };
 
 	assert_fields(ARGC(argv), argv,
-		      "{\"user\": \"carol\", \"set_left_us\": 360000000, \"reason\": \"trial\"}",
+		      "{\"user\": \"carol\", \"set_left_us\": 360000000, \"reason\": \"trial\"}", NULL);
+	assert_fields(ARGC(zero), zero, "{\"user\": \"carol\", \"set_left_us\": 0, \"reason\": \"stop\"}",
 		      NULL);
-	assert_fields(ARGC(zero), zero,
-		      "{\"user\": \"carol\", \"set_left_us\": 0, \"reason\": \"stop\"}", NULL);
 }
 
 static void test_usage_adjust_needs_reason_amount_and_tenant(void **state)
@@ -408,7 +407,8 @@ static int exit_for(const char *task_json)
 
 static void test_exit_code_succeeded_is_zero(void **state)
 {
-	assert_int_equal(exit_for("{\"state\": \"succeeded\", \"reason\": \"exit_code\", \"exit_code\": 0}"), 0);
+	assert_int_equal(exit_for("{\"state\": \"succeeded\", \"reason\": \"exit_code\", \"exit_code\": 0}"),
+			 0);
 }
 
 static void test_exit_code_is_the_tasks(void **state)
@@ -419,21 +419,26 @@ static void test_exit_code_is_the_tasks(void **state)
 static void test_exit_code_signal_is_128_plus(void **state)
 {
 	assert_int_equal(exit_for("{\"state\": \"failed\", \"reason\": \"signal\", \"exit_code\": null,"
-				  " \"signal\": 9}"), 137);
+				  " \"signal\": 9}"),
+			 137);
 }
 
 static void test_exit_code_per_reason(void **state)
 {
-	static const struct { const char *reason; int code; } cases[] = {
-		{ "timeout", 124 }, { "oom", 122 }, { "cpu_limit", 120 }, { "budget", 121 },
-		{ "output_limit", 116 }, { "cancelled", 119 }, { "spawn_error", 117 },
-		{ "supervisor_lost", 118 }, { "shutdown", 118 },
+	static const struct {
+		const char *reason;
+		int code;
+	} cases[] = {
+		{ "timeout", 124 },      { "oom", 122 },
+		{ "cpu_limit", 120 },    { "budget", 121 },
+		{ "output_limit", 116 }, { "cancelled", 119 },
+		{ "spawn_error", 117 },  { "supervisor_lost", 118 },
+		{ "shutdown", 118 },
 	};
 	char text[160];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(text, sizeof(text), "{\"state\": \"failed\", \"reason\": \"%s\"}",
-			 cases[i].reason);
+		snprintf(text, sizeof(text), "{\"state\": \"failed\", \"reason\": \"%s\"}", cases[i].reason);
 		assert_int_equal(exit_for(text), cases[i].code);
 	}
 }
@@ -549,18 +554,22 @@ static void test_task_table_columns_align(void **state)
 	char *text;
 	const char *second;
 
-	snprintf(list, sizeof(list), "[%s, {\"id\": 7, \"user\": \"bo\", \"argv\": [\"true\"],"
+	snprintf(list, sizeof(list),
+		 "[%s, {\"id\": 7, \"user\": \"bo\", \"argv\": [\"true\"],"
 		 " \"state\": \"queued\", \"reason\": null, \"exit_code\": null, \"signal\": null}]",
 		 task_text);
 	text = capture(format_print_task_table, list);
-	assert_non_null(strstr(text, "ID  USER   STATE             EXIT   SUBMITTED             "
-				     "WALL     CPU      COMMAND\n"));
-	assert_non_null(strstr(text, "42  alice  failed (timeout)  sig 9  2023-11-14T22:13:20Z  "
-				     "60.000s  59.000s  sh -c 'echo hi'\n"));
+	assert_non_null(strstr(text,
+			       "ID  USER   STATE             EXIT   SUBMITTED             "
+			       "WALL     CPU      COMMAND\n"));
+	assert_non_null(strstr(text,
+			       "42  alice  failed (timeout)  sig 9  2023-11-14T22:13:20Z  "
+			       "60.000s  59.000s  sh -c 'echo hi'\n"));
 	second = strstr(text, "\n7 ");
 	assert_non_null(second);
-	assert_non_null(strstr(second, "7   bo     queued            -      -                     "
-				       "-        0.000s   true\n"));
+	assert_non_null(strstr(second,
+			       "7   bo     queued            -      -                     "
+			       "-        0.000s   true\n"));
 	free(text);
 }
 
@@ -570,8 +579,9 @@ static void test_queue_table(void **state)
 			     "[{\"id\": 5, \"user\": \"alice\", \"position\": 1, \"pending_reason\":"
 			     " \"concurrency_limit\", \"pending_message\": \"2 of 2 running\"}]");
 
-	assert_string_equal(text, "POS  ID  USER   PENDING            MESSAGE\n"
-				  "1    5   alice  concurrency_limit  2 of 2 running\n");
+	assert_string_equal(text,
+			    "POS  ID  USER   PENDING            MESSAGE\n"
+			    "1    5   alice  concurrency_limit  2 of 2 running\n");
 	free(text);
 }
 
@@ -659,7 +669,7 @@ static void fake_serve(int listener, const struct step *steps, size_t count)
 	static char line[1 << 16];
 	int fd;
 
-	alarm(5);       /* a client that never comes must not hang the test */
+	alarm(5); /* a client that never comes must not hang the test */
 	fd = accept(listener, NULL, NULL);
 
 	if (fd < 0)
@@ -781,8 +791,10 @@ static void test_json_prints_the_servers_object(void **state)
 
 static void test_server_error_is_printed_with_code(void **state)
 {
-	static const struct step steps[] = { { "\"op\":\"cancel\"",
-		"{\"ok\":false,\"error\":{\"code\":\"not_found\",\"message\":\"task 9 does not exist\"}}" } };
+	static const struct step steps[] = {
+		{ "\"op\":\"cancel\"",
+		  "{\"ok\":false,\"error\":{\"code\":\"not_found\",\"message\":\"task 9 does not exist\"}}" }
+	};
 	char *args[] = { "cancel", "9" };
 	struct fake f;
 	struct run r = { 0 };
@@ -797,8 +809,10 @@ static void test_server_error_is_printed_with_code(void **state)
 
 static void test_wait_timeout_exits_75(void **state)
 {
-	static const struct step steps[] = { { "\"timeout_ms\":1000",
-		"{\"ok\":false,\"error\":{\"code\":\"wait_timeout\",\"message\":\"task 3 is still running\"}}" } };
+	static const struct step steps[] = {
+		{ "\"timeout_ms\":1000",
+		  "{\"ok\":false,\"error\":{\"code\":\"wait_timeout\",\"message\":\"task 3 is still running\"}}" }
+	};
 	char *args[] = { "wait", "3", "--timeout", "1s" };
 	struct fake f;
 	struct run r = { 0 };
@@ -836,7 +850,8 @@ static void test_logs_follow_writes_raw_bytes_until_eof(void **state)
 {
 	/* "a\0\xff\n" and "zz" */
 	static const struct step steps[] = {
-		{ "\"follow\":true,\"offset\":0", "{\"ok\":true,\"data_base64\":\"YQD/Cg==\",\"offset\":4,\"eof\":false}" },
+		{ "\"follow\":true,\"offset\":0",
+		  "{\"ok\":true,\"data_base64\":\"YQD/Cg==\",\"offset\":4,\"eof\":false}" },
 		{ "\"offset\":4", "{\"ok\":true,\"data_base64\":\"\",\"offset\":4,\"eof\":false}" },
 		{ "\"offset\":4", "{\"ok\":true,\"data_base64\":\"eno=\",\"offset\":6,\"eof\":true}" },
 	};
@@ -856,7 +871,8 @@ static void test_logs_follow_writes_raw_bytes_until_eof(void **state)
 static void test_logs_without_follow_stops_when_no_data(void **state)
 {
 	static const struct step steps[] = {
-		{ "\"stream\":\"stderr\",\"offset\":0", "{\"ok\":true,\"data_base64\":\"b2s=\",\"offset\":2,\"eof\":false}" },
+		{ "\"stream\":\"stderr\",\"offset\":0",
+		  "{\"ok\":true,\"data_base64\":\"b2s=\",\"offset\":2,\"eof\":false}" },
 		{ "\"offset\":2", "{\"ok\":true,\"data_base64\":\"\",\"offset\":2,\"eof\":false}" },
 	};
 	char *args[] = { "logs", "5", "--stderr" };
@@ -895,8 +911,9 @@ static void test_missing_socket_says_is_corrald_running(void **state)
 
 	run_corral(&f, &r, ARGC(args), args);
 	assert_int_equal(r.code, CLI_EXIT_UNREACHABLE);
-	assert_string_equal(r.err, "corral: cannot connect to /tmp/corral-test-none/corrald.sock: "
-				   "No such file or directory \u2014 is corrald running?\n");
+	assert_string_equal(r.err,
+			    "corral: cannot connect to /tmp/corral-test-none/corrald.sock: "
+			    "No such file or directory \u2014 is corrald running?\n");
 	run_free(&r);
 }
 
@@ -954,8 +971,9 @@ static void test_connect_error_keeps_errno_step_and_hint(void **state)
 	assert_int_equal(connection_connect(&c, "/tmp/corral-test-none/corrald.sock", &err), -ENOENT);
 	assert_int_equal(err.err, ENOENT);
 	assert_string_equal(err.step, "connect");
-	assert_string_equal(err.message, "cannot connect to /tmp/corral-test-none/corrald.sock: "
-					 "No such file or directory \u2014 is corrald running?");
+	assert_string_equal(err.message,
+			    "cannot connect to /tmp/corral-test-none/corrald.sock: "
+			    "No such file or directory \u2014 is corrald running?");
 	assert_int_equal(c.fd, -1);
 }
 

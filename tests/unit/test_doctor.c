@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_doctor.c — `corral doctor`'s checks against fake hosts
  * built in a temporary directory (the checks read every file below a root
@@ -116,8 +117,7 @@ static void good_host(struct fake *f)
 	put(f, "/sys/fs/cgroup/system.slice/cgroup.controllers", "cpu io memory pids\n");
 	put(f, "/sys/fs/cgroup/system.slice/cgroup.subtree_control", "cpu memory pids\n");
 	put(f, "/sys/fs/cgroup/system.slice/corrald.service/cgroup.controllers", "cpu memory pids\n");
-	put(f, "/sys/fs/cgroup/system.slice/corrald.service/cgroup.subtree_control",
-	    "cpu memory pids\n");
+	put(f, "/sys/fs/cgroup/system.slice/corrald.service/cgroup.subtree_control", "cpu memory pids\n");
 	put(f, "/sys/fs/cgroup/system.slice/corrald.service/cgroup.procs", "");
 	put(f, "/sys/fs/cgroup/system.slice/corrald.service/supervisor/cgroup.procs", "4242\n");
 	put(f, "/etc/subuid", "alice:100000:65536\nbob:165536:65536\n");
@@ -140,11 +140,15 @@ static int setup(void **state)
 	assert_non_null(f);
 	assert_true(asprintf(&f->root, "%s/corral-doctor-XXXXXX", tmp ? tmp : "/tmp") > 0);
 	assert_non_null(mkdtemp(f->root));
-	f->host = (struct doctor_host){ .root = f->root, .trusted_uid = getuid(),
+	f->host = (struct doctor_host){ .root = f->root,
+					.trusted_uid = getuid(),
 					.seccomp_prctl = DOCTOR_NOT_PROBED };
 	f->config = (struct doctor_config){
-		.uid_first = 700000000, .uid_last = 700065535, .max_running = 4,
-		.state_dir = "/var/lib/corral", .socket = "/run/corral/corrald.sock",
+		.uid_first = 700000000,
+		.uid_last = 700065535,
+		.max_running = 4,
+		.state_dir = "/var/lib/corral",
+		.socket = "/run/corral/corrald.sock",
 		.cgroup_parent = "corral",
 	};
 	good_host(f);
@@ -154,7 +158,9 @@ static int setup(void **state)
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st; (void)flag; (void)ftw;
+	(void)st;
+	(void)flag;
+	(void)ftw;
 	chmod(path, 0700);
 	return remove(path);
 }
@@ -181,8 +187,8 @@ static void expect(const struct fake *f, const char *check, enum doctor_verdict 
 		fail_msg("no finding '%s'", check);
 	if (finding->verdict != verdict)
 		fail_msg("%s: verdict %s, expected %s: %s", check,
-			 doctor_report_verdict_name(finding->verdict),
-			 doctor_report_verdict_name(verdict), finding->detail);
+			 doctor_report_verdict_name(finding->verdict), doctor_report_verdict_name(verdict),
+			 finding->detail);
 	va_start(ap, verdict);
 	for (const char *w; (w = va_arg(ap, const char *));)
 		if (!strstr(finding->detail, w))
@@ -210,15 +216,14 @@ static void test_good_host_has_no_failure_and_no_warning_but_the_filesystem(void
 		const struct doctor_finding *x = &f->report.items[i];
 
 		if (strcmp(x->check, "state_dir.filesystem") == 0)
-			continue;  /* TMPDIR may be a tmpfs: a warning there is right */
+			continue; /* TMPDIR may be a tmpfs: a warning there is right */
 		if (x->verdict != DOCTOR_OK)
-			fail_msg("%s: %s: %s", x->check, doctor_report_verdict_name(x->verdict),
-				 x->detail);
+			fail_msg("%s: %s: %s", x->check, doctor_report_verdict_name(x->verdict), x->detail);
 	}
 	expect(f, "kernel", DOCTOR_OK, "6.1.0-18-amd64", NULL);
 	expect(f, "cgroup.mode", DOCTOR_OK, "pure cgroup v2", NULL);
-	expect(f, "cgroup.subtree", DOCTOR_OK, "running corrald (pid 4242)",
-	       "/system.slice/corrald.service", NULL);
+	expect(f, "cgroup.subtree", DOCTOR_OK, "running corrald (pid 4242)", "/system.slice/corrald.service",
+	       NULL);
 	expect(f, "cgroup.controller.memory", DOCTOR_OK, "enabled", NULL);
 	expect(f, "cgroup.controller.pids", DOCTOR_OK, NULL);
 	expect(f, "cgroup.controller.cpu", DOCTOR_OK, NULL);
@@ -359,8 +364,8 @@ static void test_controllers_not_delegated_fail_with_delegate_fix(void **state)
 	       "subtree_control", NULL);
 	expect(f, "cgroup.controller.pids", DOCTOR_FAIL, "not delegated", NULL);
 	expect(f, "cgroup.controller.cpu", DOCTOR_WARN, "not delegated", NULL);
-	assert_non_null(strstr(doctor_report_find(&f->report, "cgroup.controller.memory")->fix,
-			       "Delegate=yes"));
+	assert_non_null(
+		strstr(doctor_report_find(&f->report, "cgroup.controller.memory")->fix, "Delegate=yes"));
 }
 
 static void test_controller_missing_in_the_parent_with_processes_names_the_rule(void **state)
@@ -374,8 +379,8 @@ static void test_controller_missing_in_the_parent_with_processes_names_the_rule(
 	put(f, "/sys/fs/cgroup/work/cgroup.procs", "77\n78\n");
 	put(f, "/sys/fs/cgroup/work/corrald/cgroup.controllers", "\n");
 	doctor_cgroup_check(&f->host, &f->config, &f->report);
-	expect(f, "cgroup.controller.memory", DOCTOR_FAIL, "parent /work", "subtree_control",
-	       "77, 78", "no-internal-process", NULL);
+	expect(f, "cgroup.controller.memory", DOCTOR_FAIL, "parent /work", "subtree_control", "77, 78",
+	       "no-internal-process", NULL);
 }
 
 static void test_process_in_corrald_cgroup_blocks_enabling(void **state)
@@ -387,14 +392,11 @@ static void test_process_in_corrald_cgroup_blocks_enabling(void **state)
 	put(f, "/proc/4242/comm", "sleep\n");
 	put(f, "/sys/fs/cgroup/user.slice/user-1000.slice/session-1.scope/cgroup.controllers",
 	    "cpu memory pids\n");
-	put(f, "/sys/fs/cgroup/user.slice/user-1000.slice/session-1.scope/cgroup.subtree_control",
-	    "\n");
-	put(f, "/sys/fs/cgroup/user.slice/user-1000.slice/session-1.scope/cgroup.procs",
-	    "1200\n1201\n");
+	put(f, "/sys/fs/cgroup/user.slice/user-1000.slice/session-1.scope/cgroup.subtree_control", "\n");
+	put(f, "/sys/fs/cgroup/user.slice/user-1000.slice/session-1.scope/cgroup.procs", "1200\n1201\n");
 	doctor_cgroup_check(&f->host, &f->config, &f->report);
 	expect(f, "cgroup.subtree", DOCTOR_OK, "started from this shell", NULL);
-	expect(f, "cgroup.controller.memory", DOCTOR_FAIL, "no-internal-process", "1200, 1201",
-	       NULL);
+	expect(f, "cgroup.controller.memory", DOCTOR_FAIL, "no-internal-process", "1200, 1201", NULL);
 }
 
 static void test_kernel_without_memory_controller_fails(void **state)
@@ -432,8 +434,7 @@ static void test_uid_range_overlapping_subuid_and_passwd_names_each(void **state
 	put(f, "/etc/passwd", "root:x:0:0::/root:/bin/sh\neve:x:100500:100500::/home/eve:/bin/sh\n");
 	put(f, "/etc/group", "root:x:0:\neve:x:100500:\n");
 	doctor_uids_check(&f->host, &f->config, &f->report);
-	expect(f, "uid_range.subuid", DOCTOR_FAIL, "alice 100000-165535", "carol 160000-169999",
-	       NULL);
+	expect(f, "uid_range.subuid", DOCTOR_FAIL, "alice 100000-165535", "carol 160000-169999", NULL);
 	assert_null(strstr(doctor_report_find(&f->report, "uid_range.subuid")->detail, "bob"));
 	expect(f, "uid_range.subgid", DOCTOR_FAIL, "alice", NULL);
 	expect(f, "uid_range.passwd", DOCTOR_FAIL, "eve (100500)", NULL);
@@ -536,7 +537,7 @@ static void test_command_json_on_good_host_exits_0(void **state)
 
 	assert_int_equal(run_command(f, &array), 0);
 	assert_true(json_is_array(array));
-	json_array_foreach(array, i, item) {
+	json_array_foreach (array, i, item) {
 		assert_non_null(json_string_value(json_object_get(item, "check")));
 		assert_non_null(json_string_value(json_object_get(item, "verdict")));
 		assert_non_null(json_string_value(json_object_get(item, "detail")));

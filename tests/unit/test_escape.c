@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_escape.c — control characters made visible
  * (supervisor/common/escape.c) and the logger that uses them
@@ -24,7 +25,9 @@ static void test_controls_become_visible_and_text_stays(void **state)
 	escape_control("a\nb\rc\td\x1b[2J\x07\x7f", out, sizeof(out));
 	assert_string_equal(out, "a\\nb\\rc\\td\\x1b[2J\\x07\\x7f");
 	/* UTF-8 text stays; the C1 control U+009B (CSI) does not */
-	escape_control("caf\xc3\xa9 \xc2\x9b" "31m", out, sizeof(out));
+	escape_control("caf\xc3\xa9 \xc2\x9b"
+		       "31m",
+		       out, sizeof(out));
 	assert_string_equal(out, "caf\xc3\xa9 \\xc2\\x9b31m");
 	assert_false(escape_control_needed("plain text, caf\xc3\xa9"));
 	assert_true(escape_control_needed("x\n"));
@@ -35,7 +38,10 @@ static void test_a_short_buffer_cuts_at_a_whole_escape(void **state)
 	char out[6];
 
 	(void)state;
-	assert_int_equal(escape_control("ab\x1b" "cd", out, sizeof(out)), 2);
+	assert_int_equal(escape_control("ab\x1b"
+					"cd",
+					out, sizeof(out)),
+			 2);
 	assert_string_equal(out, "ab");
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_init_protocol.c — the record the runner hands corral-init
  * (runner/init_protocol.c): what is encoded comes back decoded, and every
@@ -26,10 +27,19 @@ static struct sock_filter insns[] = {
 static struct init_config sample(void)
 {
 	struct init_config cfg = {
-		.argv = argv_, .env = env_, .cwd = "/work", .seccomp_name = "default",
+		.argv = argv_,
+		.env = env_,
+		.cwd = "/work",
+		.seccomp_name = "default",
 		.filter = { .len = 2, .filter = insns },
-		.rlimit_nofile = 256, .rlimit_fsize = 1u << 30, .rlimit_stack = 8u << 20,
-		.output_limit = 4096, .stdin_fd = 5, .stdout_fd = 6, .stderr_fd = 7, .status_fd = -1,
+		.rlimit_nofile = 256,
+		.rlimit_fsize = 1u << 30,
+		.rlimit_stack = 8u << 20,
+		.output_limit = 4096,
+		.stdin_fd = 5,
+		.stdout_fd = 6,
+		.stderr_fd = 7,
+		.status_fd = -1,
 	};
 
 	return cfg;
@@ -130,7 +140,7 @@ static void test_trailing_bytes_are_refused(void **state)
 	longer = calloc(1, len + 8);
 	memcpy(longer, buf, len);
 	size = (uint32_t)(len + 8);
-	memcpy((char *)longer + 12, &size, sizeof(size));  /* head.size agrees */
+	memcpy((char *)longer + 12, &size, sizeof(size)); /* head.size agrees */
 	assert_int_equal(decode_copy(longer, len + 8, &got, &copy), -EPROTO);
 	free(copy);
 	free(longer);
@@ -160,13 +170,13 @@ static void test_bad_magic_version_and_counts_are_refused(void **state)
 	(void)state;
 	expect_refused_with(0, &magic, sizeof(magic));
 	expect_refused_with(8, &version, sizeof(version));
-	expect_refused_with(12, &zero, sizeof(zero));         /* size */
-	expect_refused_with(48, &bad_fd, sizeof(bad_fd));     /* stdin_fd */
-	expect_refused_with(60, &bad_fd, sizeof(bad_fd));     /* status_fd (-1 only) */
-	expect_refused_with(64, &zero, sizeof(zero));         /* argc 0 */
-	expect_refused_with(64, &huge, sizeof(huge));         /* argc */
-	expect_refused_with(68, &huge, sizeof(huge));         /* envc */
-	expect_refused_with(72, &huge, sizeof(huge));         /* filter_len */
+	expect_refused_with(12, &zero, sizeof(zero));     /* size */
+	expect_refused_with(48, &bad_fd, sizeof(bad_fd)); /* stdin_fd */
+	expect_refused_with(60, &bad_fd, sizeof(bad_fd)); /* status_fd (-1 only) */
+	expect_refused_with(64, &zero, sizeof(zero));     /* argc 0 */
+	expect_refused_with(64, &huge, sizeof(huge));     /* argc */
+	expect_refused_with(68, &huge, sizeof(huge));     /* envc */
+	expect_refused_with(72, &huge, sizeof(huge));     /* filter_len */
 }
 
 static void test_unterminated_last_string_is_refused(void **state)
@@ -177,7 +187,7 @@ static void test_unterminated_last_string_is_refused(void **state)
 
 	(void)state;
 	encode(&cfg, &buf, &len);
-	((char *)buf)[len - 1] = 'x';  /* the seccomp name's NUL */
+	((char *)buf)[len - 1] = 'x'; /* the seccomp name's NUL */
 	assert_int_equal(decode_copy(buf, len, &got, &copy), -EPROTO);
 	free(copy);
 	free(buf);

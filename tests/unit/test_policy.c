@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_policy.c — loading valid policies: defaults, plan
  * inheritance, user overrides, [default], value syntax, access, profiles,
@@ -93,28 +94,27 @@ static void test_plan_unset_keys_take_builtin_defaults(void **state)
 	policy_free(p);
 }
 
-static const char *const plans_text =
-	"[plan free]\n"
-	"max_concurrent = 1\n"
-	"monthly_cpu_hours = 10\n"
-	"memory = 512M\n"
-	"cpus = 0.5\n"
-	"[plan pro]\n"
-	"inherit = free\n"
-	"max_concurrent = 4\n"
-	"memory = 2G\n"
-	"[plan team]\n"
-	"inherit = pro\n"
-	"weight = 300\n"
-	"[default]\n"
-	"plan = free\n"
-	"max_queued = 5\n"
-	"[user alice]\n"
-	"plan = team\n"
-	"memory = 3G\n"
-	"monthly_cpu_hours = unlimited\n"
-	"[user bob]\n"
-	"pids = 64\n";
+static const char *const plans_text = "[plan free]\n"
+				      "max_concurrent = 1\n"
+				      "monthly_cpu_hours = 10\n"
+				      "memory = 512M\n"
+				      "cpus = 0.5\n"
+				      "[plan pro]\n"
+				      "inherit = free\n"
+				      "max_concurrent = 4\n"
+				      "memory = 2G\n"
+				      "[plan team]\n"
+				      "inherit = pro\n"
+				      "weight = 300\n"
+				      "[default]\n"
+				      "plan = free\n"
+				      "max_queued = 5\n"
+				      "[user alice]\n"
+				      "plan = team\n"
+				      "memory = 3G\n"
+				      "monthly_cpu_hours = unlimited\n"
+				      "[user bob]\n"
+				      "pids = 64\n";
 
 static void test_plan_inherits_unset_keys_from_parent(void **state)
 {
@@ -123,12 +123,12 @@ static void test_plan_inherits_unset_keys_from_parent(void **state)
 
 	(void)state;
 	assert_int_equal(policy_plan_limits(p, "team", &l), 0);
-	assert_int_equal(l.weight, 300);          /* its own */
-	assert_int_equal(l.max_concurrent, 4);    /* from pro */
+	assert_int_equal(l.weight, 300);       /* its own */
+	assert_int_equal(l.max_concurrent, 4); /* from pro */
 	assert_int_equal(l.memory_bytes, 2 * GiB);
-	assert_int_equal(l.cpu_millis, 500);      /* from free */
+	assert_int_equal(l.cpu_millis, 500); /* from free */
 	assert_int_equal(l.monthly_cpu_ms, 10 * 3600 * 1000);
-	assert_int_equal(l.pids, 256);            /* built in */
+	assert_int_equal(l.pids, 256); /* built in */
 	policy_free(p);
 }
 
@@ -143,7 +143,7 @@ static void test_user_overrides_win_over_plan(void **state)
 	assert_int_equal(l.memory_bytes, 3 * GiB);
 	assert_true(l.monthly_cpu_ms == POLICY_UNLIMITED);
 	assert_int_equal(l.weight, 300);
-	assert_int_equal(l.max_queued, 100);  /* [default]'s override is not for alice */
+	assert_int_equal(l.max_queued, 100); /* [default]'s override is not for alice */
 	assert_true(policy_has_user(p, "alice"));
 	policy_free(p);
 }
@@ -243,10 +243,10 @@ static void test_access_operators_users_and_tenants(void **state)
 	assert_true(policy_is_operator(p, "alice", NULL));
 	assert_true(policy_is_operator(p, "bob", NULL));
 	assert_true(policy_is_operator(p, "dave", wheel));
-	assert_false(policy_is_operator(p, "root", NULL));  /* the list replaced the default */
+	assert_false(policy_is_operator(p, "root", NULL)); /* the list replaced the default */
 	assert_true(policy_may_use(p, "carol", NULL));
 	assert_true(policy_may_use(p, "erin", students));
-	assert_true(policy_may_use(p, "alice", NULL));      /* operators always may */
+	assert_true(policy_may_use(p, "alice", NULL)); /* operators always may */
 	assert_false(policy_may_use(p, "mallory", NULL));
 	assert_string_equal(policy_tenant_of(p, "jenkins", "jenkins"), "ci");
 	assert_string_equal(policy_tenant_of(p, "erin", "students"), "students");
@@ -310,7 +310,7 @@ static void test_profile_keys_are_read(void **state)
 	assert_null(pf->seccomp_allow[2]);
 	assert_string_equal(pf->seccomp_deny[0], "socket");
 	assert_int_equal(pf->uid, 2000);
-	assert_int_equal(pf->gid, 2000);  /* follows uid */
+	assert_int_equal(pf->gid, 2000); /* follows uid */
 	assert_int_equal(pf->rlimit_nofile, 1024);
 	assert_int_equal(pf->rlimit_fsize, 2 * GiB);
 	assert_int_equal(pf->rlimit_stack, 16 * MiB);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_policy_cli.c — `corral policy check` and `corral policy
  * show`: exit codes and what they print.
@@ -82,8 +83,10 @@ static void test_check_bad_policy_prints_every_error_and_fails(void **state)
 static void test_show_user_prints_effective_limits(void **state)
 {
 	struct capture c;
-	char *dir, *path = policy_file("[plan pro]\nmemory = 2G\nmonthly_cpu_hours = 100\n"
-				       "[user alice]\nplan = pro\ncpus = 0.5\n", &dir);
+	char *dir,
+		*path = policy_file("[plan pro]\nmemory = 2G\nmonthly_cpu_hours = 100\n"
+				    "[user alice]\nplan = pro\ncpus = 0.5\n",
+				    &dir);
 
 	(void)state;
 	capture_open(&c);
@@ -109,8 +112,9 @@ static void test_show_unknown_user_without_default_fails(void **state)
 	capture_open(&c);
 	assert_int_equal(policy_cmd_show(path, CLI_SHOW_USER, "bob", c.out, c.err), 1);
 	capture_close(&c);
-	assert_non_null(strstr(c.err_text, "tenant 'bob' has no [user bob] section and there is "
-					   "no [default]"));
+	assert_non_null(strstr(c.err_text,
+			       "tenant 'bob' has no [user bob] section and there is "
+			       "no [default]"));
 	capture_free(&c);
 	free(path);
 	remove_tree(dir);
@@ -122,10 +126,12 @@ static void test_show_profile_and_supervisor(void **state)
 
 	(void)state;
 	capture_open(&c);
-	assert_int_equal(policy_cmd_show("contrib/policy/corral.conf", CLI_SHOW_PROFILE, "strict",
-					 c.out, c.err), 0);
-	assert_int_equal(policy_cmd_show("contrib/policy/corral.conf", CLI_SHOW_SUPERVISOR, NULL,
-					 c.out, c.err), 0);
+	assert_int_equal(policy_cmd_show("contrib/policy/corral.conf", CLI_SHOW_PROFILE, "strict", c.out,
+					 c.err),
+			 0);
+	assert_int_equal(policy_cmd_show("contrib/policy/corral.conf", CLI_SHOW_SUPERVISOR, NULL, c.out,
+					 c.err),
+			 0);
 	capture_close(&c);
 	assert_non_null(strstr(c.out_text, "seccomp       = strict\n"));
 	assert_non_null(strstr(c.out_text, "seccomp_deny  = clone3\n"));

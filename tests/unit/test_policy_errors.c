@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_policy_errors.c — every validation error: each test
  * asserts the file:line, the key and what the message says is allowed.
@@ -18,9 +19,10 @@ static void test_error_format_is_file_line_key_message(void **state)
 	assert_int_equal(errors.items[0].line, 3);
 	assert_string_equal(errors.items[0].key, "memory");
 	policy_error_format(&errors.items[0], line, sizeof(line));
-	assert_string_equal(line, "t.conf:3: key 'memory': 'lots' is not a size; write a "
-				  "number with an optional K, M, G, T or P suffix (powers of 1024), "
-				  "e.g. 512M, 1.5G or 512MiB; allowed: 4M to 4T");
+	assert_string_equal(line,
+			    "t.conf:3: key 'memory': 'lots' is not a size; write a "
+			    "number with an optional K, M, G, T or P suffix (powers of 1024), "
+			    "e.g. 512M, 1.5G or 512MiB; allowed: 4M to 4T");
 	policy_errors_free(&errors);
 }
 
@@ -39,8 +41,8 @@ static void test_section_without_closing_bracket(void **state)
 static void test_key_outside_any_section(void **state)
 {
 	(void)state;
-	expect_one_error("memory = 5G\n", "t.conf:1: key 'memory':",
-			 "only 'include' may come before the first [section]");
+	expect_one_error("memory = 5G\n",
+			 "t.conf:1: key 'memory':", "only 'include' may come before the first [section]");
 }
 
 static void test_line_too_long(void **state)
@@ -59,8 +61,7 @@ static void test_nul_byte_is_an_error(void **state)
 	static const char text[] = "[plan x]\nmemory = 8M\0junk\n";
 
 	(void)state;
-	assert_int_equal(policy_load_buffer("t.conf", text, sizeof(text) - 1, 0, &p, &errors),
-			 -EINVAL);
+	assert_int_equal(policy_load_buffer("t.conf", text, sizeof(text) - 1, 0, &p, &errors), -EINVAL);
 	assert_error_in(&errors, "t.conf:2: ", "NUL byte");
 	policy_errors_free(&errors);
 }
@@ -71,12 +72,12 @@ static void test_all_errors_are_reported_not_just_the_first(void **state)
 
 	(void)state;
 	load_bad("[plan x]\n"
-		 "memory = 1Q\n"         /* 2 */
-		 "garbage\n"             /* 3 */
-		 "pids = -1\n"           /* 4 */
+		 "memory = 1Q\n" /* 2 */
+		 "garbage\n"     /* 3 */
+		 "pids = -1\n"   /* 4 */
 		 "[plan y]\n"
-		 "cpus = many\n"         /* 6 */
-		 "[nonsense]\n",         /* 7 */
+		 "cpus = many\n" /* 6 */
+		 "[nonsense]\n", /* 7 */
 		 &errors);
 	assert_int_equal(errors.count, 5);
 	assert_int_equal(errors.items[0].line, 2);
@@ -92,8 +93,8 @@ static void test_all_errors_are_reported_not_just_the_first(void **state)
 static void test_unknown_section_suggests_near_miss(void **state)
 {
 	(void)state;
-	expect_one_error("[plna free]\n", "t.conf:1: ",
-			 "unknown section [plna free]; did you mean [plan NAME]?");
+	expect_one_error("[plna free]\n",
+			 "t.conf:1: ", "unknown section [plna free]; did you mean [plan NAME]?");
 }
 
 static void test_unknown_section_lists_allowed(void **state)
@@ -147,22 +148,21 @@ static void test_plan_key_inherit_only_in_plans(void **state)
 static void test_duplicate_section(void **state)
 {
 	(void)state;
-	expect_one_error("[plan free]\n\n[plan free]\n", "t.conf:3: ",
-			 "duplicate section [plan free]; it is already defined at t.conf:1");
+	expect_one_error("[plan free]\n\n[plan free]\n",
+			 "t.conf:3: ", "duplicate section [plan free]; it is already defined at t.conf:1");
 }
 
 static void test_duplicate_unnamed_section(void **state)
 {
 	(void)state;
-	expect_one_error("[supervisor]\n[supervisor]\n", "t.conf:2: ",
-			 "duplicate section [supervisor]");
+	expect_one_error("[supervisor]\n[supervisor]\n", "t.conf:2: ", "duplicate section [supervisor]");
 }
 
 static void test_key_set_twice(void **state)
 {
 	(void)state;
-	expect_one_error("[plan x]\nmemory = 1G\nmemory = 2G\n", "t.conf:3: key 'memory':",
-			 "is set twice in this section (first at line 2)");
+	expect_one_error("[plan x]\nmemory = 1G\nmemory = 2G\n",
+			 "t.conf:3: key 'memory':", "is set twice in this section (first at line 2)");
 }
 
 /* ---- numbers, sizes, durations ---------------------------------------- */
@@ -177,8 +177,7 @@ static void test_bad_number(void **state)
 static void test_bad_size(void **state)
 {
 	(void)state;
-	expect_one_error("[plan x]\nmemory = 12Q\n", "t.conf:2: key 'memory':",
-			 "'12Q' is not a size");
+	expect_one_error("[plan x]\nmemory = 12Q\n", "t.conf:2: key 'memory':", "'12Q' is not a size");
 }
 
 static void test_bad_duration(void **state)
@@ -198,15 +197,14 @@ static void test_fractional_seconds_rejected(void **state)
 static void test_bad_cpus(void **state)
 {
 	(void)state;
-	expect_one_error("[plan x]\ncpus = 0.0001\n", "t.conf:2: key 'cpus':",
-			 "is not a CPU count");
+	expect_one_error("[plan x]\ncpus = 0.0001\n", "t.conf:2: key 'cpus':", "is not a CPU count");
 }
 
 static void test_negative_limit(void **state)
 {
 	(void)state;
-	expect_one_error("[plan x]\npids = -5\n", "t.conf:2: key 'pids':",
-			 "'-5' is negative; allowed: 2 to 4194304");
+	expect_one_error("[plan x]\npids = -5\n",
+			 "t.conf:2: key 'pids':", "'-5' is negative; allowed: 2 to 4194304");
 }
 
 static void test_zero_limit_is_meaningless(void **state)
@@ -219,22 +217,23 @@ static void test_zero_limit_is_meaningless(void **state)
 static void test_budget_finer_than_a_millisecond(void **state)
 {
 	(void)state;
-	expect_one_error("[plan x]\nmonthly_cpu_hours = 0.0000001\n", "t.conf:2: key 'monthly_cpu_hours':",
-			 "'0.0000001' is not a whole number of milliseconds; allowed: 0 to 1000000h, or unlimited");
+	expect_one_error(
+		"[plan x]\nmonthly_cpu_hours = 0.0000001\n", "t.conf:2: key 'monthly_cpu_hours':",
+		"'0.0000001' is not a whole number of milliseconds; allowed: 0 to 1000000h, or unlimited");
 }
 
 static void test_absurd_memory(void **state)
 {
 	(void)state;
-	expect_one_error("[plan x]\nmemory = 1000T\n", "t.conf:2: key 'memory':",
-			 "'1000T' is out of range; allowed: 4M to 4T");
+	expect_one_error("[plan x]\nmemory = 1000T\n",
+			 "t.conf:2: key 'memory':", "'1000T' is out of range; allowed: 4M to 4T");
 }
 
 static void test_absurd_cpus(void **state)
 {
 	(void)state;
-	expect_one_error("[plan x]\ncpus = 1000\n", "t.conf:2: key 'cpus':",
-			 "'1000' is out of range; allowed: 0.01 to 512");
+	expect_one_error("[plan x]\ncpus = 1000\n",
+			 "t.conf:2: key 'cpus':", "'1000' is out of range; allowed: 0.01 to 512");
 }
 
 static void test_absurd_concurrency(void **state)
@@ -247,15 +246,15 @@ static void test_absurd_concurrency(void **state)
 static void test_overflowing_number(void **state)
 {
 	(void)state;
-	expect_one_error("[plan x]\nmemory = 99999999999999999999\n", "t.conf:2: key 'memory':",
-			 "is too large; allowed: 4M to 4T");
+	expect_one_error("[plan x]\nmemory = 99999999999999999999\n",
+			 "t.conf:2: key 'memory':", "is too large; allowed: 4M to 4T");
 }
 
 static void test_unlimited_only_where_allowed(void **state)
 {
 	(void)state;
-	expect_one_error("[plan x]\nmemory = unlimited\n", "t.conf:2: key 'memory':",
-			 "'unlimited' is not a size");
+	expect_one_error("[plan x]\nmemory = unlimited\n",
+			 "t.conf:2: key 'memory':", "'unlimited' is not a size");
 }
 
 /* ---- references between sections ------------------------------------- */
@@ -264,22 +263,21 @@ static void test_user_plan_does_not_exist(void **state)
 {
 	(void)state;
 	expect_one_error("[plan free]\n[plan pro]\n[user bob]\nplan = gold\n",
-			 "t.conf:4: key 'plan':",
-			 "plan 'gold' is not defined; defined plans: free, pro");
+			 "t.conf:4: key 'plan':", "plan 'gold' is not defined; defined plans: free, pro");
 }
 
 static void test_user_plan_near_miss(void **state)
 {
 	(void)state;
-	expect_one_error("[plan free]\n[user bob]\nplan = fre\n", "t.conf:3: key 'plan':",
-			 "did you mean 'free'?");
+	expect_one_error("[plan free]\n[user bob]\nplan = fre\n",
+			 "t.conf:3: key 'plan':", "did you mean 'free'?");
 }
 
 static void test_inherit_plan_does_not_exist(void **state)
 {
 	(void)state;
-	expect_one_error("[plan pro]\ninherit = basic\n", "t.conf:2: key 'inherit':",
-			 "plan 'basic' is not defined; defined plans: pro");
+	expect_one_error("[plan pro]\ninherit = basic\n",
+			 "t.conf:2: key 'inherit':", "plan 'basic' is not defined; defined plans: pro");
 }
 
 static void test_plan_loop_is_reported_once(void **state)
@@ -294,15 +292,14 @@ static void test_plan_loop_is_reported_once(void **state)
 static void test_plan_inheriting_itself(void **state)
 {
 	(void)state;
-	expect_one_error("[plan a]\ninherit = a\n", "t.conf:2: key 'inherit':",
-			 "plan 'a' inherits from itself in a loop: a -> a");
+	expect_one_error("[plan a]\ninherit = a\n",
+			 "t.conf:2: key 'inherit':", "plan 'a' inherits from itself in a loop: a -> a");
 }
 
 static void test_profile_does_not_exist(void **state)
 {
 	(void)state;
-	expect_one_error("[profile python]\n[plan x]\nprofile = pyton\n",
-			 "t.conf:3: key 'profile':",
+	expect_one_error("[profile python]\n[plan x]\nprofile = pyton\n", "t.conf:3: key 'profile':",
 			 "profile 'pyton' is not defined; did you mean 'python'?");
 }
 
@@ -316,8 +313,8 @@ static void test_user_override_profile_does_not_exist(void **state)
 static void test_user_without_plan_and_no_default(void **state)
 {
 	(void)state;
-	expect_one_error("[plan x]\n[user bob]\nmemory = 1G\n", "t.conf:2: ",
-			 "[user bob] has no plan; set 'plan = NAME' here or in [default]");
+	expect_one_error("[plan x]\n[user bob]\nmemory = 1G\n",
+			 "t.conf:2: ", "[user bob] has no plan; set 'plan = NAME' here or in [default]");
 }
 
 static void test_default_needs_a_plan(void **state)
@@ -330,8 +327,7 @@ static void test_plan_memory_above_reserve(void **state)
 {
 	(void)state;
 	expect_one_error("[supervisor]\nmemory_reserve = 4G\n[plan big]\nmemory = 8G\n",
-			 "t.conf:4: key 'memory':",
-			 "8G is more than [supervisor] memory_reserve 4G");
+			 "t.conf:4: key 'memory':", "8G is more than [supervisor] memory_reserve 4G");
 }
 
 /* ---- [supervisor] and [access] ------------------------------------------ */
@@ -362,58 +358,57 @@ static void test_cgroup_parent_with_dotdot(void **state)
 static void test_bad_on_restart(void **state)
 {
 	(void)state;
-	expect_one_error("[supervisor]\non_restart = resume\n", "t.conf:2: key 'on_restart':",
-			 "'resume' is not allowed; allowed: adopt, kill");
+	expect_one_error("[supervisor]\non_restart = resume\n",
+			 "t.conf:2: key 'on_restart':", "'resume' is not allowed; allowed: adopt, kill");
 }
 
 static void test_bad_uid_range(void **state)
 {
 	(void)state;
-	expect_one_error("[supervisor]\nuid_range = 100000\n", "t.conf:2: key 'uid_range':",
-			 "is not a uid range; write FIRST-LAST");
+	expect_one_error("[supervisor]\nuid_range = 100000\n",
+			 "t.conf:2: key 'uid_range':", "is not a uid range; write FIRST-LAST");
 }
 
 static void test_uid_range_below_system_uids(void **state)
 {
 	(void)state;
-	expect_one_error("[supervisor]\nuid_range = 0-100\n", "t.conf:2: key 'uid_range':",
-			 "1000 <= FIRST <= LAST");
+	expect_one_error("[supervisor]\nuid_range = 0-100\n",
+			 "t.conf:2: key 'uid_range':", "1000 <= FIRST <= LAST");
 }
 
 static void test_uid_range_smaller_than_max_running(void **state)
 {
 	(void)state;
 	expect_one_error("[supervisor]\nmax_running = 8\nuid_range = 100000-100003\n",
-			 "t.conf:3: key 'uid_range':",
-			 "holds 4 uids but max_running is 8");
+			 "t.conf:3: key 'uid_range':", "holds 4 uids but max_running is 8");
 }
 
 static void test_poll_interval_too_short(void **state)
 {
 	(void)state;
-	expect_one_error("[supervisor]\npoll_interval = 1ms\n", "t.conf:2: key 'poll_interval':",
-			 "allowed: 10ms to 1m");
+	expect_one_error("[supervisor]\npoll_interval = 1ms\n",
+			 "t.conf:2: key 'poll_interval':", "allowed: 10ms to 1m");
 }
 
 static void test_bad_operator_name(void **state)
 {
 	(void)state;
-	expect_one_error("[access]\noperators = root @wh$eel\n", "t.conf:2: key 'operators':",
-			 "'@wh$eel' is not a user or @group name");
+	expect_one_error("[access]\noperators = root @wh$eel\n",
+			 "t.conf:2: key 'operators':", "'@wh$eel' is not a user or @group name");
 }
 
 static void test_bad_tenant_from(void **state)
 {
 	(void)state;
-	expect_one_error("[access]\ntenant_from = uid\n", "t.conf:2: key 'tenant_from':",
-			 "allowed: user (the Unix user name), group");
+	expect_one_error("[access]\ntenant_from = uid\n",
+			 "t.conf:2: key 'tenant_from':", "allowed: user (the Unix user name), group");
 }
 
 static void test_bad_tenant_map(void **state)
 {
 	(void)state;
-	expect_one_error("[access]\ntenant_map = alice\n", "t.conf:2: key 'tenant_map':",
-			 "write UNIX_USER:TENANT");
+	expect_one_error("[access]\ntenant_map = alice\n",
+			 "t.conf:2: key 'tenant_map':", "write UNIX_USER:TENANT");
 }
 
 /* ---- [profile] --------------------------------------------------------- */
@@ -421,36 +416,35 @@ static void test_bad_tenant_map(void **state)
 static void test_bind_source_not_absolute(void **state)
 {
 	(void)state;
-	expect_one_error("[profile p]\nbind_ro = opt/python\n", "t.conf:2: key 'bind_ro':",
-			 "source 'opt/python' is not an absolute path");
+	expect_one_error("[profile p]\nbind_ro = opt/python\n",
+			 "t.conf:2: key 'bind_ro':", "source 'opt/python' is not an absolute path");
 }
 
 static void test_bind_source_with_dotdot(void **state)
 {
 	(void)state;
-	expect_one_error("[profile p]\nbind_rw = /srv/../etc\n", "t.conf:2: key 'bind_rw':",
-			 "source '/srv/../etc' is not an absolute path");
+	expect_one_error("[profile p]\nbind_rw = /srv/../etc\n",
+			 "t.conf:2: key 'bind_rw':", "source '/srv/../etc' is not an absolute path");
 }
 
 static void test_bind_target_reserved(void **state)
 {
 	(void)state;
-	expect_one_error("[profile p]\nbind_ro = /srv:/proc/sys\n", "t.conf:2: key 'bind_ro':",
-			 "target '/proc/sys' belongs to the jail itself");
+	expect_one_error("[profile p]\nbind_ro = /srv:/proc/sys\n",
+			 "t.conf:2: key 'bind_ro':", "target '/proc/sys' belongs to the jail itself");
 }
 
 static void test_mount_target_used_twice(void **state)
 {
 	(void)state;
-	expect_one_error("[profile p]\nbind_ro = /opt\ntmpfs = /opt:8M\n", "t.conf:3: key 'tmpfs':",
-			 "target '/opt' is already mounted by line 2");
+	expect_one_error("[profile p]\nbind_ro = /opt\ntmpfs = /opt:8M\n",
+			 "t.conf:3: key 'tmpfs':", "target '/opt' is already mounted by line 2");
 }
 
 static void test_unknown_syscall(void **state)
 {
 	(void)state;
-	expect_one_error("[profile p]\nseccomp_allow = ptrace ptrase\n",
-			 "t.conf:2: key 'seccomp_allow':",
+	expect_one_error("[profile p]\nseccomp_allow = ptrace ptrase\n", "t.conf:2: key 'seccomp_allow':",
 			 "unknown syscall 'ptrase' (libseccomp does not know it); did you mean "
 			 "'ptrace'?");
 }
@@ -472,36 +466,35 @@ static void test_seccomp_rules_with_none(void **state)
 static void test_bad_seccomp(void **state)
 {
 	(void)state;
-	expect_one_error("[profile p]\nseccomp = paranoid\n", "t.conf:2: key 'seccomp':",
-			 "allowed: default, strict, none");
+	expect_one_error("[profile p]\nseccomp = paranoid\n",
+			 "t.conf:2: key 'seccomp':", "allowed: default, strict, none");
 }
 
 static void test_bad_network(void **state)
 {
 	(void)state;
-	expect_one_error("[profile p]\nnetwork = host\n", "t.conf:2: key 'network':",
-			 "'host' is not allowed; allowed: none");
+	expect_one_error("[profile p]\nnetwork = host\n",
+			 "t.conf:2: key 'network':", "'host' is not allowed; allowed: none");
 }
 
 static void test_bad_env(void **state)
 {
 	(void)state;
-	expect_one_error("[profile p]\nenv = 1PATH=/bin\n", "t.conf:2: key 'env':",
-			 "is not NAME=VALUE");
+	expect_one_error("[profile p]\nenv = 1PATH=/bin\n", "t.conf:2: key 'env':", "is not NAME=VALUE");
 }
 
 static void test_env_set_twice(void **state)
 {
 	(void)state;
-	expect_one_error("[profile p]\nenv = A=1\nenv = A=2\n", "t.conf:3: key 'env':",
-			 "variable 'A' is set twice");
+	expect_one_error("[profile p]\nenv = A=1\nenv = A=2\n",
+			 "t.conf:3: key 'env':", "variable 'A' is set twice");
 }
 
 static void test_bad_hostname(void **state)
 {
 	(void)state;
-	expect_one_error("[profile p]\nhostname = my_host!\n", "t.conf:2: key 'hostname':",
-			 "is not a hostname");
+	expect_one_error("[profile p]\nhostname = my_host!\n",
+			 "t.conf:2: key 'hostname':", "is not a hostname");
 }
 
 static void test_uid_zero_inside_jail(void **state)

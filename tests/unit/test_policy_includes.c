@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_policy_includes.c — errors about files and includes:
  * missing or unreadable files, globs matching nothing, include loops,
@@ -18,8 +19,9 @@ static void test_missing_file(void **state)
 	assert_null(p);
 	assert_int_equal(errors.count, 1);
 	policy_error_format(&errors.items[0], line, sizeof(line));
-	assert_string_equal(line, "/nonexistent/corral/policy.conf: cannot open: No such file or "
-				  "directory");
+	assert_string_equal(line,
+			    "/nonexistent/corral/policy.conf: cannot open: No such file or "
+			    "directory");
 	policy_errors_free(&errors);
 }
 
@@ -45,7 +47,7 @@ static void test_unreadable_included_file(void **state)
 	char path[4096], prefix[4200];
 
 	(void)state;
-	if (geteuid() == 0) {  /* root reads mode 000 files: use a directory instead */
+	if (geteuid() == 0) { /* root reads mode 000 files: use a directory instead */
 		snprintf(path, sizeof(path), "%s/sub.conf", dir);
 		assert_int_equal(mkdir(path, 0755), 0);
 	} else {
@@ -57,8 +59,8 @@ static void test_unreadable_included_file(void **state)
 	snprintf(path, sizeof(path), "%s/main.conf", dir);
 	assert_int_equal(policy_load(path, &p, &errors), -EINVAL);
 	snprintf(prefix, sizeof(prefix), "%s:2: key 'include': %s/sub.conf: ", path, dir);
-	assert_error_in(&errors, prefix, geteuid() == 0 ? "is not a regular file"
-							: "cannot open: Permission denied");
+	assert_error_in(&errors, prefix,
+			geteuid() == 0 ? "is not a regular file" : "cannot open: Permission denied");
 	policy_errors_free(&errors);
 	remove_tree(dir);
 }
@@ -103,8 +105,8 @@ static void test_include_loop(void **state)
 static void test_include_inside_a_section(void **state)
 {
 	(void)state;
-	expect_one_error("[plan x]\ninclude = other.conf\n", "t.conf:2: key 'include':",
-			 "must come before the first [section]");
+	expect_one_error("[plan x]\ninclude = other.conf\n",
+			 "t.conf:2: key 'include':", "must come before the first [section]");
 }
 
 static void test_duplicate_section_across_files(void **state)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_profile_spec.c — a policy profile + limits as a
  * struct jail_spec: what is taken from where, what the caller keeps, and
@@ -9,34 +10,33 @@
 #define MiB (1024ULL * 1024)
 #define GiB (1024ULL * MiB)
 
-static const char *const text =
-	"[profile py]\n"
-	"bind_rw = /srv/data:/data\n"
-	"bind_ro = /opt/python\n"
-	"tmpfs = /opt/python/cache:8M\n"
-	"env = LANG=C.UTF-8\n"
-	"cwd = /work/src\n"
-	"hostname = box\n"
-	"seccomp = strict\n"
-	"seccomp_allow = ptrace\n"
-	"uid = 2000\n"
-	"gid = 3000\n"
-	"tmp_size = 32M\n"
-	"work_size = 128M\n"
-	"rlimit_nofile = 512\n"
-	"[plan pro]\n"
-	"memory = 2G\n"
-	"pids = 100\n"
-	"cpus = 1.5\n"
-	"max_task_seconds = 1m\n"
-	"max_cpu_seconds = 30\n"
-	"output_limit = 1M\n"
-	"profile = py\n"
-	"[plan free]\n"
-	"[user alice]\n"
-	"plan = pro\n"
-	"[user bob]\n"
-	"plan = free\n";
+static const char *const text = "[profile py]\n"
+				"bind_rw = /srv/data:/data\n"
+				"bind_ro = /opt/python\n"
+				"tmpfs = /opt/python/cache:8M\n"
+				"env = LANG=C.UTF-8\n"
+				"cwd = /work/src\n"
+				"hostname = box\n"
+				"seccomp = strict\n"
+				"seccomp_allow = ptrace\n"
+				"uid = 2000\n"
+				"gid = 3000\n"
+				"tmp_size = 32M\n"
+				"work_size = 128M\n"
+				"rlimit_nofile = 512\n"
+				"[plan pro]\n"
+				"memory = 2G\n"
+				"pids = 100\n"
+				"cpus = 1.5\n"
+				"max_task_seconds = 1m\n"
+				"max_cpu_seconds = 30\n"
+				"output_limit = 1M\n"
+				"profile = py\n"
+				"[plan free]\n"
+				"[user alice]\n"
+				"plan = pro\n"
+				"[user bob]\n"
+				"plan = free\n";
 
 static void test_profile_fields_fill_the_spec(void **state)
 {
@@ -114,7 +114,7 @@ static void test_base_fields_outside_the_profile_are_kept(void **state)
 	base.host_gid = 123456;
 	base.cgroup_parent = "corral";
 	base.stdout_path = "/tmp/out";
-	base.memory_bytes = 42;  /* no limits passed: the base value stays */
+	base.memory_bytes = 42; /* no limits passed: the base value stays */
 	assert_int_equal(jailspec_from_policy(&ps, &base, p, "default", NULL, &err), 0);
 	assert_ptr_equal(ps.spec.argv, argv);
 	assert_int_equal(ps.spec.host_uid, 123456);
@@ -122,7 +122,7 @@ static void test_base_fields_outside_the_profile_are_kept(void **state)
 	assert_string_equal(ps.spec.stdout_path, "/tmp/out");
 	assert_int_equal(ps.spec.memory_bytes, 42);
 	assert_int_equal(ps.spec.n_mounts, 0);
-	assert_null(ps.spec.env);  /* the runner's default environment */
+	assert_null(ps.spec.env); /* the runner's default environment */
 	assert_false(jailspec_needs_filter(&ps));
 	assert_string_equal(ps.spec.hostname, "corral");
 	assert_int_equal(ps.spec.uid, 1000);
@@ -138,7 +138,7 @@ static void test_tenant_profile_is_used_when_none_named(void **state)
 
 	(void)state;
 	assert_int_equal(jailspec_from_policy(&ps, NULL, p, NULL, "alice", &err), 0);
-	assert_string_equal(ps.spec.hostname, "box");          /* profile py */
+	assert_string_equal(ps.spec.hostname, "box"); /* profile py */
 	assert_int_equal(ps.spec.memory_bytes, 2 * GiB);
 	jailspec_free(&ps);
 	/* An explicit profile wins over the plan's; the tenant's limits stay. */
@@ -157,10 +157,10 @@ static void test_spec_outlives_the_policy(void **state)
 
 	(void)state;
 	assert_int_equal(jailspec_from_policy(&ps, NULL, p, "py", "bob", &err), 0);
-	policy_free(p);  /* e.g. a reload swapped it */
+	policy_free(p); /* e.g. a reload swapped it */
 	assert_string_equal(ps.spec.mounts[1].source, "/opt/python");
 	assert_string_equal(ps.spec.cwd, "/work/src");
-	assert_int_equal(ps.spec.memory_bytes, 512 * MiB);  /* free: built-in default */
+	assert_int_equal(ps.spec.memory_bytes, 512 * MiB); /* free: built-in default */
 	jailspec_free(&ps);
 }
 
@@ -173,7 +173,7 @@ static void test_missing_profile_is_enoent(void **state)
 	(void)state;
 	assert_int_equal(jailspec_from_policy(&ps, NULL, p, "nope", NULL, &err), -ENOENT);
 	assert_string_equal(err.message, "t.conf has no [profile nope]");
-	jailspec_free(&ps);  /* zeroed: safe */
+	jailspec_free(&ps); /* zeroed: safe */
 	policy_free(p);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_retry.c — the pure retry rules (supervisor/sched/retry.h):
  * host vs task start failures, the requeue decision, the backoff.
@@ -14,9 +15,10 @@
 
 static void test_host_steps_are_the_hosts(void **state)
 {
-	static const char *const host[] = { "cgroup_create", "cgroup_attach", "cgroup_mkdir", "clone3",
-					    "user namespace", "mount", "pivot_root", "netlink", "corral-init",
-					    "setup", "spawn", "open", "bind", "clone", "exec corral-init" };
+	static const char *const host[] = { "cgroup_create",  "cgroup_attach", "cgroup_mkdir",    "clone3",
+					    "user namespace", "mount",         "pivot_root",      "netlink",
+					    "corral-init",    "setup",         "spawn",           "open",
+					    "bind",           "clone",         "exec corral-init" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++)
@@ -51,7 +53,7 @@ static void test_never_started_host_fault_is_requeued_up_to_max_attempts(void **
 	c.attempts = 1;
 	c.max_attempts = 1;
 	assert_false(retry_should_requeue(&c));
-	c.max_attempts = 0;   /* read as 1 */
+	c.max_attempts = 0; /* read as 1 */
 	assert_false(retry_should_requeue(&c));
 }
 
@@ -68,7 +70,9 @@ static void test_task_fault_and_cancel_are_never_requeued(void **state)
 
 static void test_started_task_is_requeued_only_with_retry_lost(void **state)
 {
-	struct retry_case c = { .command_started = true, .host_fault = true, .attempts = 1, .max_attempts = 3 };
+	struct retry_case c = {
+		.command_started = true, .host_fault = true, .attempts = 1, .max_attempts = 3
+	};
 
 	(void)state;
 	assert_false(retry_should_requeue(&c));

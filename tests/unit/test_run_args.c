@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_run_args.c — corral-run's flags and units, spec
  * validation and result -> exit code mapping.  No root.
@@ -76,7 +77,7 @@ static void test_cpus_parse_to_millis_and_zero_is_refused(void **state)
 	assert_int_equal(v, 2000);
 	assert_int_equal(policy_parse_cpu_millis("0", &v), -ERANGE);
 	assert_int_equal(policy_parse_cpu_millis("0.000", &v), -ERANGE);
-	assert_int_equal(policy_parse_cpu_millis("0.0001", &v), -EINVAL);  /* at most 3 decimals */
+	assert_int_equal(policy_parse_cpu_millis("0.0001", &v), -EINVAL); /* at most 3 decimals */
 	assert_int_equal(policy_parse_cpu_millis("abc", &v), -EINVAL);
 }
 
@@ -87,9 +88,10 @@ static void test_flags_fill_the_spec(void **state)
 
 	run_args_init(&o);
 	assert_int_equal(PARSE(&o, &err, "--memory", "256M", "--pids", "32", "--cpus", "0.5", "--time", "2s",
-			       "--wall-time", "1m", "--output-limit", "1K", "--seccomp", "strict", "--hostname",
-			       "h", "--env", "A=1", "--tmpfs", "/scratch:1M", "--ro-bind", "/usr:/opt/usr",
-			       "--json", "--", "/bin/echo", "hi"), 0);
+			       "--wall-time", "1m", "--output-limit", "1K", "--seccomp", "strict",
+			       "--hostname", "h", "--env", "A=1", "--tmpfs", "/scratch:1M", "--ro-bind",
+			       "/usr:/opt/usr", "--json", "--", "/bin/echo", "hi"),
+			 0);
 	assert_int_equal(o.spec.memory_bytes, 256u << 20);
 	assert_int_equal(o.spec.pids_max, 32);
 	assert_int_equal(o.spec.cpu_millis, 500);
@@ -154,7 +156,7 @@ static void test_missing_bind_source_is_refused(void **state)
 	assert_int_equal(PARSE(&o, &err, "--bind", "/no/such/path:/x", "--", "true"), -EINVAL);
 	assert_non_null(strstr(err.message, "/no/such/path"));
 	assert_non_null(strstr(err.message, "No such file or directory"));
-	assert_int_equal(err.err, ENOENT);          /* the runner's error, carried over */
+	assert_int_equal(err.err, ENOENT); /* the runner's error, carried over */
 	assert_string_equal(err.step, "spec");
 	run_args_free(&o);
 }
@@ -241,8 +243,12 @@ static void test_exit_codes_are_distinct_per_status(void **state)
 
 static void test_result_json_has_the_documented_fields(void **state)
 {
-	struct jail_result r = { .status = JAIL_OOM, .exit_code = -1, .signal = 9, .wall_us = 5,
-				 .memory_peak_bytes = 7, .oom_killed = true };
+	struct jail_result r = { .status = JAIL_OOM,
+				 .exit_code = -1,
+				 .signal = 9,
+				 .wall_us = 5,
+				 .memory_peak_bytes = 7,
+				 .oom_killed = true };
 	char *json = jail_result_to_json(&r);
 
 	assert_non_null(json);
@@ -308,17 +314,17 @@ static void test_policy_profile_and_plan_fill_the_spec_and_flags_override(void *
 	write_policy(path, sizeof(path));
 	run_args_init(&o);
 	run_policy_init(&p);
-	char *argv[] = { "corral-run", "--policy", path, "--user", "alice", "--pids", "8", "--tmpfs", "/x",
-			 "--", "true", NULL };
+	char *argv[] = { "corral-run", "--policy", path, "--user", "alice", "--pids",
+			 "8",          "--tmpfs",  "/x", "--",     "true",  NULL };
 	assert_int_equal(run_args_scan_policy(11, argv, &o, &err), 0);
 	assert_int_equal(run_policy_apply(&p, &o, &err), 0);
 	assert_int_equal(run_args_parse(11, argv, &o, &err), 0);
 	assert_int_equal(o.spec.memory_bytes, 64u << 20);
 	assert_int_equal(o.spec.cpu_millis, 500);
 	assert_int_equal(o.spec.wall_time_ms, 7000);
-	assert_int_equal(o.spec.pids_max, 8);             /* the flag wins */
-	assert_string_equal(o.spec.hostname, "boxhost");  /* the plan's profile */
-	assert_int_equal(o.spec.n_mounts, 2);             /* profile tmpfs + flag tmpfs */
+	assert_int_equal(o.spec.pids_max, 8);            /* the flag wins */
+	assert_string_equal(o.spec.hostname, "boxhost"); /* the plan's profile */
+	assert_int_equal(o.spec.n_mounts, 2);            /* profile tmpfs + flag tmpfs */
 	assert_string_equal(o.spec.mounts[0].target, "/scratch");
 	assert_string_equal(o.spec.mounts[1].target, "/x");
 	run_policy_free(&p);

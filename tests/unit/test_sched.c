@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_sched.c — the scheduler's rules, one behaviour per test.
  * A small "world" (users, their queues, a host) is built per test; rounds
@@ -95,7 +96,7 @@ static void world_apply_starts(struct world *w)
 	for (size_t i = 0; i < w->out.n_starts; i++) {
 		const struct sched_start *s = &w->starts[i];
 		struct sched_user *u = &w->users[s->user];
-		assert_int_equal(s->task, u->first_task);  /* always the head, in order */
+		assert_int_equal(s->task, u->first_task); /* always the head, in order */
 		sched_note_started(&w->in.virtual_time, &u->pass, u->weight);
 		u->running++;
 		u->reserved += s->cpu_limit == SCHED_NO_LIMIT ? 0 : s->cpu_limit;
@@ -210,7 +211,7 @@ static void test_weights_give_proportional_starts(void **state)
 	size_t heavy_starts = 0;
 	for (size_t i = 0; i < 30; i++) {
 		heavy_starts += order[i] == heavy;
-		if ((i + 1) % 3 == 0)  /* 2:1 in every window of three */
+		if ((i + 1) % 3 == 0) /* 2:1 in every window of three */
 			assert_int_equal(heavy_starts, 2 * (i + 1) / 3);
 	}
 	assert_int_equal(heavy_starts, 20);
@@ -225,7 +226,7 @@ static void test_idle_user_gets_no_banked_credit(void **state)
 	size_t b = world_add_user(&w, 1, 1, SCHED_NO_LIMIT);
 
 	size_t order[10];
-	assert_int_equal(world_run_rounds(&w, order, 10), 10);  /* a alone */
+	assert_int_equal(world_run_rounds(&w, order, 10), 10); /* a alone */
 	/* b submits now (newer than all of a's tasks), with pass still 0. */
 	world_queue(&w, b, 4, 0, 0);
 	assert_int_equal(world_run_rounds(&w, order, 6), 6);
@@ -242,7 +243,7 @@ static void test_tie_break_oldest_head_task_first(void **state)
 	world_queue(&w, a, 1, 0, 0);
 	size_t b = world_add_user(&w, 1, 1, SCHED_NO_LIMIT);
 	world_queue(&w, b, 1, 0, 0);
-	w.tasks[w.users[b].first_task].submit_seq = 0;  /* b's task is older */
+	w.tasks[w.users[b].first_task].submit_seq = 0; /* b's task is older */
 
 	assert_int_equal(world_decide(&w), 1);
 	assert_int_equal(w.starts[0].user, b);
@@ -275,7 +276,7 @@ static void test_one_round_equals_successive_single_slot_rounds(void **state)
 	}
 	assert_int_equal(world_decide(&many), 6);
 	size_t order[6];
-	for (size_t i = 0; i < 6; i++) {  /* single slot, tasks keep running */
+	for (size_t i = 0; i < 6; i++) { /* single slot, tasks keep running */
 		assert_int_equal(world_decide(&one), 1);
 		order[i] = one.starts[0].user;
 		world_apply_starts(&one);
@@ -321,9 +322,9 @@ static void test_cpu_limit_capped_by_plan_max_cpu(void **state)
 	world_init(&w, 10);
 	size_t u = world_add_user(&w, 5, 1, 10 * HOUR);
 	w.users[u].max_cpu = 300 * SEC;
-	world_queue(&w, u, 1, 0, 0);        /* no request: the plan's cap */
+	world_queue(&w, u, 1, 0, 0); /* no request: the plan's cap */
 	world_queue(&w, u, 1, 900 * SEC, 0);
-	world_queue(&w, u, 1, 7 * SEC, 0);  /* less than the cap: the request */
+	world_queue(&w, u, 1, 7 * SEC, 0); /* less than the cap: the request */
 
 	assert_int_equal(world_decide(&w), 3);
 	assert_int_equal(w.starts[0].cpu_limit, 300 * SEC);
@@ -352,7 +353,7 @@ static void test_min_cpu_threshold(void **state)
 	world_init(&w, 10);
 	w.in.min_cpu = 1 * SEC;
 	size_t u = world_add_user(&w, 5, 1, 100 * SEC);
-	w.users[u].used = 99 * SEC + 500000;  /* 0.5 s left */
+	w.users[u].used = 99 * SEC + 500000; /* 0.5 s left */
 	world_queue(&w, u, 1, 10 * SEC, 0);
 
 	assert_int_equal(world_decide(&w), 0);
@@ -365,8 +366,8 @@ static void test_small_task_below_min_cpu_starts_if_fully_covered(void **state)
 	world_init(&w, 10);
 	w.in.min_cpu = 1 * SEC;
 	size_t u = world_add_user(&w, 5, 1, 100 * SEC);
-	w.users[u].used = 99 * SEC + 500000;  /* 0.5 s left */
-	world_queue(&w, u, 1, 200000, 0);     /* asks for 0.2 s */
+	w.users[u].used = 99 * SEC + 500000; /* 0.5 s left */
+	world_queue(&w, u, 1, 200000, 0);    /* asks for 0.2 s */
 
 	assert_int_equal(world_decide(&w), 1);
 	assert_int_equal(w.starts[0].cpu_limit, 200000);
@@ -491,8 +492,8 @@ static void test_invalid_task_range_rejected(void **state)
 	world_init(&w, 10);
 	size_t u = world_add_user(&w, 10, 1, SCHED_NO_LIMIT);
 	world_queue(&w, u, 2, 0, 0);
-	world_decide(&w);  /* valid: sets up w.out */
-	w.users[u].n_tasks = 3;  /* past the end of the tasks array */
+	world_decide(&w);       /* valid: sets up w.out */
+	w.users[u].n_tasks = 3; /* past the end of the tasks array */
 	assert_int_equal(sched_decide(&w.in, &w.out), -EINVAL);
 	uint32_t pos[MAX_TASKS];
 	assert_int_equal(sched_queue_positions(&w.in, w.scratch, pos), -EINVAL);
@@ -507,7 +508,7 @@ static void test_note_started_clamps_to_virtual_time(void **state)
 	sched_note_started(&vtime, &pass, 2);
 	assert_true(vtime == 10 * SCHED_STRIDE);
 	assert_true(pass == 10 * SCHED_STRIDE + SCHED_STRIDE / 2);
-	sched_note_started(&vtime, &pass, 0);  /* weight 0 counts as 1 */
+	sched_note_started(&vtime, &pass, 0); /* weight 0 counts as 1 */
 	assert_true(vtime == 10 * SCHED_STRIDE + SCHED_STRIDE / 2);
 	assert_true(pass == 11 * SCHED_STRIDE + SCHED_STRIDE / 2);
 }
@@ -538,7 +539,7 @@ static void test_queue_positions_match_successive_decisions(void **state)
 	for (size_t k = 0; k < 3; k++) {
 		size_t u = world_add_user(&w, 1, weights[k], SCHED_NO_LIMIT);
 		world_queue(&w, u, 6, 0, 0);
-		w.users[u].pass = k * SCHED_STRIDE / 3;  /* some history */
+		w.users[u].pass = k * SCHED_STRIDE / 3; /* some history */
 	}
 	w.in.virtual_time = SCHED_STRIDE / 4;
 	uint32_t pos[MAX_TASKS];
@@ -554,8 +555,8 @@ static void test_queue_positions_match_successive_decisions(void **state)
 
 static void format(struct world *w, size_t user, char *buf, size_t size)
 {
-	int n = sched_format_reason(buf, size, &w->in, &w->out, user, w->reasons[user], "alice",
-				    "free", "2026-11");
+	int n = sched_format_reason(buf, size, &w->in, &w->out, user, w->reasons[user], "alice", "free",
+				    "2026-11");
 	assert_true(n > 0 && (size_t)n < size);
 }
 
@@ -565,7 +566,7 @@ static void test_message_concurrency_limit(void **state)
 	world_init(&w, 10);
 	size_t u = world_add_user(&w, 1, 1, SCHED_NO_LIMIT);
 	world_queue(&w, u, 2, 0, 0);
-	world_decide(&w);  /* one starts this round: 1/1 */
+	world_decide(&w); /* one starts this round: 1/1 */
 	char buf[200];
 	format(&w, u, buf, sizeof(buf));
 	assert_string_equal(buf, "alice: 1/1 tasks running (plan free)");
@@ -598,8 +599,9 @@ static void test_message_budget_reserved_by_running_tasks(void **state)
 	world_decide(&w);
 	char buf[200];
 	format(&w, u, buf, sizeof(buf));
-	assert_string_equal(buf, "alice: 6.0 of 10.0 CPU hours used in 2026-11, "
-				 "4.0 reserved by 2 running tasks (plan free)");
+	assert_string_equal(buf,
+			    "alice: 6.0 of 10.0 CPU hours used in 2026-11, "
+			    "4.0 reserved by 2 running tasks (plan free)");
 	assert_string_equal(sched_reason_name(w.reasons[u]), "budget_reserved");
 }
 
@@ -619,7 +621,7 @@ static void test_budget_does_not_cost_concurrency(void **state)
 	struct world w;
 	world_init(&w, 10);
 	size_t carol = world_add_user(&w, 4, 1, 10 * HOUR);
-	world_queue_bounded(&w, carol, 6, 602 * SEC);  /* 10 min wall + grace, 1 CPU */
+	world_queue_bounded(&w, carol, 6, 602 * SEC); /* 10 min wall + grace, 1 CPU */
 
 	assert_int_equal(world_decide(&w), 4);
 	for (size_t i = 0; i < 4; i++)
@@ -632,7 +634,7 @@ static void test_unbounded_tasks_share_the_budget_between_slots(void **state)
 	struct world w;
 	world_init(&w, 10);
 	size_t gina = world_add_user(&w, 4, 1, 100 * SEC);
-	world_queue(&w, gina, 6, 0, 0);  /* no CPU limit, no wall bound */
+	world_queue(&w, gina, 6, 0, 0); /* no CPU limit, no wall bound */
 
 	assert_int_equal(world_decide(&w), 4);
 	uint64_t total = 0;
@@ -660,8 +662,8 @@ static void test_reserved_budget_is_its_own_reason(void **state)
 {
 	struct world w;
 	world_init(&w, 10);
-	size_t dave = world_add_user(&w, 4, 1, 3600000);  /* 0.001 h */
-	world_queue_bounded(&w, dave, 3, 1700000);        /* 1.5 s + 0.2 s grace */
+	size_t dave = world_add_user(&w, 4, 1, 3600000); /* 0.001 h */
+	world_queue_bounded(&w, dave, 3, 1700000);       /* 1.5 s + 0.2 s grace */
 
 	assert_int_equal(world_decide(&w), 2);
 	assert_int_equal(w.reasons[dave], SCHED_PENDING_BUDGET_RESERVED);
@@ -669,8 +671,9 @@ static void test_reserved_budget_is_its_own_reason(void **state)
 	int n = sched_format_reason(buf, sizeof(buf), &w.in, &w.out, dave, w.reasons[dave], "dave", "tiny",
 				    "2026-12");
 	assert_true(n > 0);
-	assert_string_equal(buf, "dave: 0.0 of 3.6 CPU seconds used in 2026-12, 3.4 reserved by 2 running "
-				 "tasks (plan tiny)");
+	assert_string_equal(buf,
+			    "dave: 0.0 of 3.6 CPU seconds used in 2026-12, 3.4 reserved by 2 running "
+			    "tasks (plan tiny)");
 }
 
 static void test_positions_count_while_the_budget_is_only_reserved(void **state)
@@ -679,7 +682,7 @@ static void test_positions_count_while_the_budget_is_only_reserved(void **state)
 	world_init(&w, 10);
 	size_t carol = world_add_user(&w, 1, 1, 10 * HOUR);
 	w.users[carol].running = 1;
-	w.users[carol].reserved = 10 * HOUR;  /* held, not used */
+	w.users[carol].reserved = 10 * HOUR; /* held, not used */
 	world_queue(&w, carol, 3, 0, 0);
 
 	uint32_t pos[MAX_TASKS];
@@ -720,7 +723,8 @@ static void test_message_suspended(void **state)
 	world_decide(&w);
 	char buf[200];
 	format(&w, u, buf, sizeof(buf));
-	assert_string_equal(buf, "alice: suspended, no CPU time this month (monthly_cpu_hours = 0, plan free)");
+	assert_string_equal(buf,
+			    "alice: suspended, no CPU time this month (monthly_cpu_hours = 0, plan free)");
 	assert_string_equal(sched_reason_name(w.reasons[u]), "budget_exhausted");
 }
 
@@ -748,7 +752,8 @@ static void test_message_host_memory(void **state)
 	world_decide(&w);
 	char buf[200];
 	format(&w, u, buf, sizeof(buf));
-	assert_string_equal(buf, "alice: waiting for memory on this host (next task needs 2.0 GiB, 1.0 GiB free)");
+	assert_string_equal(buf,
+			    "alice: waiting for memory on this host (next task needs 2.0 GiB, 1.0 GiB free)");
 }
 
 static void test_message_fair_share(void **state)
@@ -762,7 +767,8 @@ static void test_message_fair_share(void **state)
 	world_decide(&w);
 	char buf[200];
 	format(&w, b, buf, sizeof(buf));
-	assert_string_equal(buf, "alice: other users' tasks start first this round (fair share, weight 2, plan free)");
+	assert_string_equal(
+		buf, "alice: other users' tasks start first this round (fair share, weight 2, plan free)");
 }
 
 int main(void)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_seccomp.c — the seccomp module: profile names, what each
  * profile denies, compiling with extra rules, and the real filters installed
@@ -110,8 +111,8 @@ static int errno_if_failed(long r)
 
 /* Run argv under the profile's filter with stdout into out; return the
  * exit code (or 128 + signal). */
-static int exit_code_of_command(enum jail_seccomp_profile profile, char *const argv[],
-				char *out, size_t out_size)
+static int exit_code_of_command(enum jail_seccomp_profile profile, char *const argv[], char *out,
+				size_t out_size)
 {
 	const struct jail_filter *filter = builtin(profile);
 	int pipe_fds[2], status = 0;
@@ -302,9 +303,9 @@ static int probe_i386_getpid(void)
 /* ---- probes for the mode and socket-family checks.  Parameters go
  * through globals set before the fork. ----------------------------------- */
 
-static char g_dir[64];           /* a fresh temp directory per test */
-static char g_file[96];          /* g_dir/file, mode 0644 */
-static char g_new[96];           /* g_dir/new, does not exist */
+static char g_dir[64];  /* a fresh temp directory per test */
+static char g_file[96]; /* g_dir/file, mode 0644 */
+static char g_new[96];  /* g_dir/new, does not exist */
 static unsigned long g_mode;
 static unsigned long g_family;
 static int g_sock_type;
@@ -329,7 +330,7 @@ static void temp_dir_make(void)
 	snprintf(g_new, sizeof(g_new), "%s/new", g_dir);
 	fd = open(g_file, O_CREAT | O_WRONLY | O_EXCL, 0644);
 	assert_true(fd >= 0);
-	assert_int_equal(fchmod(fd, 0644), 0);  /* whatever the umask */
+	assert_int_equal(fchmod(fd, 0644), 0); /* whatever the umask */
 	close(fd);
 }
 
@@ -385,8 +386,7 @@ static int probe_open_creat(void)
 
 static int probe_openat_creat(void)
 {
-	return errno_if_failed(syscall(SYS_openat, AT_FDCWD, g_new, O_CREAT | O_WRONLY | O_EXCL,
-				       g_mode));
+	return errno_if_failed(syscall(SYS_openat, AT_FDCWD, g_new, O_CREAT | O_WRONLY | O_EXCL, g_mode));
 }
 
 static int probe_creat(void)
@@ -441,8 +441,8 @@ static int probe_socketpair(void)
 static int probe_every_mode_matches_model(void)
 {
 	static const char *const names[] = {
-		"chmod", "fchmod", "fchmodat", "fchmodat2", "open", "openat", "creat",
-		"mkdir", "mkdirat", "mknod", "mknodat",
+		"chmod", "fchmod", "fchmodat", "fchmodat2", "open",    "openat",
+		"creat", "mkdir",  "mkdirat",  "mknod",     "mknodat",
 	};
 	static const unsigned long garbage[] = { 0, 0x10000, 0xffff0000UL, 0xdead000000000000UL };
 	const char *bad = (const char *)1;
@@ -457,16 +457,35 @@ static int probe_every_mode_matches_model(void)
 				long r;
 
 				if (g != 0 && (m & 0xf0ff) != 0)
-					continue;  /* garbage: the interesting bits only */
+					continue; /* garbage: the interesting bits only */
 				switch (i) {
-				case 0: case 6: case 7: r = syscall(nr, bad, mode); break;
-				case 1: r = syscall(nr, -1, mode); break;
-				case 2: case 8: r = syscall(nr, AT_FDCWD, bad, mode); break;
-				case 3: r = syscall(nr, AT_FDCWD, bad, mode, 0); break;
-				case 4: r = syscall(nr, bad, O_CREAT | O_WRONLY, mode); break;
-				case 5: r = syscall(nr, AT_FDCWD, bad, O_CREAT | O_WRONLY, mode); break;
-				case 9: r = syscall(nr, bad, mode, 0); break;
-				default: r = syscall(nr, AT_FDCWD, bad, mode, 0); break;
+				case 0:
+				case 6:
+				case 7:
+					r = syscall(nr, bad, mode);
+					break;
+				case 1:
+					r = syscall(nr, -1, mode);
+					break;
+				case 2:
+				case 8:
+					r = syscall(nr, AT_FDCWD, bad, mode);
+					break;
+				case 3:
+					r = syscall(nr, AT_FDCWD, bad, mode, 0);
+					break;
+				case 4:
+					r = syscall(nr, bad, O_CREAT | O_WRONLY, mode);
+					break;
+				case 5:
+					r = syscall(nr, AT_FDCWD, bad, O_CREAT | O_WRONLY, mode);
+					break;
+				case 9:
+					r = syscall(nr, bad, mode, 0);
+					break;
+				default:
+					r = syscall(nr, AT_FDCWD, bad, mode, 0);
+					break;
 				}
 				if (want < 0 || r == 0)
 					return 1 + (int)i;
@@ -514,11 +533,13 @@ static int probe_every_family_matches_model(void)
 static void test_profile_names_round_trip(void **state)
 {
 	static const enum jail_seccomp_profile all[] = {
-		JAIL_SECCOMP_DEFAULT, JAIL_SECCOMP_STRICT, JAIL_SECCOMP_NONE,
+		JAIL_SECCOMP_DEFAULT,
+		JAIL_SECCOMP_STRICT,
+		JAIL_SECCOMP_NONE,
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		enum jail_seccomp_profile parsed = (enum jail_seccomp_profile)-1;
+		enum jail_seccomp_profile parsed = (enum jail_seccomp_profile) - 1;
 
 		assert_int_equal(jail_seccomp_profile_parse(jail_seccomp_profile_name(all[i]), &parsed), 0);
 		assert_int_equal(parsed, all[i]);
@@ -547,15 +568,61 @@ static void test_profile_name_of_invalid_value_is_unknown(void **state)
 /* ---- what the profiles deny ----------------------------------------------- */
 
 static const char *const must_be_denied[] = {
-	"mount", "umount2", "pivot_root", "chroot", "ptrace", "process_vm_readv", "process_vm_writev",
-	"bpf", "perf_event_open", "keyctl", "add_key", "request_key", "kexec_load", "kexec_file_load",
-	"init_module", "finit_module", "delete_module", "unshare", "setns", "clone3",
-	"io_uring_setup", "io_uring_enter", "io_uring_register", "userfaultfd", "open_by_handle_at",
-	"name_to_handle_at", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
-	"mount_setattr", "swapon", "swapoff", "reboot", "settimeofday", "clock_settime",
-	"clock_adjtime", "adjtimex", "acct", "quotactl", "lookup_dcookie", "vhangup", "syslog",
-	"uselib", "ustat", "sysfs", "iopl", "ioperm", "fanotify_init", "pidfd_getfd", "kcmp",
-	"openat2", NULL,
+	"mount",
+	"umount2",
+	"pivot_root",
+	"chroot",
+	"ptrace",
+	"process_vm_readv",
+	"process_vm_writev",
+	"bpf",
+	"perf_event_open",
+	"keyctl",
+	"add_key",
+	"request_key",
+	"kexec_load",
+	"kexec_file_load",
+	"init_module",
+	"finit_module",
+	"delete_module",
+	"unshare",
+	"setns",
+	"clone3",
+	"io_uring_setup",
+	"io_uring_enter",
+	"io_uring_register",
+	"userfaultfd",
+	"open_by_handle_at",
+	"name_to_handle_at",
+	"fsopen",
+	"fsconfig",
+	"fsmount",
+	"fspick",
+	"move_mount",
+	"open_tree",
+	"mount_setattr",
+	"swapon",
+	"swapoff",
+	"reboot",
+	"settimeofday",
+	"clock_settime",
+	"clock_adjtime",
+	"adjtimex",
+	"acct",
+	"quotactl",
+	"lookup_dcookie",
+	"vhangup",
+	"syslog",
+	"uselib",
+	"ustat",
+	"sysfs",
+	"iopl",
+	"ioperm",
+	"fanotify_init",
+	"pidfd_getfd",
+	"kcmp",
+	"openat2",
+	NULL,
 };
 
 static void test_default_denies_dangerous_syscalls(void **state)
@@ -569,8 +636,8 @@ static void test_default_denies_dangerous_syscalls(void **state)
 static void test_default_allows_ordinary_syscalls(void **state)
 {
 	static const char *const ordinary[] = {
-		"read", "write", "openat", "close", "clone", "fork", "execve", "mmap", "ioctl",
-		"personality", "futex", "mbind", NULL,
+		"read", "write", "openat",      "close", "clone", "fork", "execve",
+		"mmap", "ioctl", "personality", "futex", "mbind", NULL,
 	};
 
 	for (size_t i = 0; ordinary[i]; i++)
@@ -581,9 +648,10 @@ static void test_default_allows_ordinary_syscalls(void **state)
 static void test_strict_allows_ordinary_syscalls(void **state)
 {
 	static const char *const ordinary[] = {
-		"read", "write", "openat", "close", "clone", "fork", "vfork", "execve", "wait4",
-		"pipe2", "mmap", "brk", "futex", "getrandom", "rseq", "prlimit64", "arch_prctl",
-		"ioctl", "epoll_wait", "poll", "newfstatat", "getdents64", NULL,
+		"read",       "write",     "openat",     "close",      "clone",      "fork",
+		"vfork",      "execve",    "wait4",      "pipe2",      "mmap",       "brk",
+		"futex",      "getrandom", "rseq",       "prlimit64",  "arch_prctl", "ioctl",
+		"epoll_wait", "poll",      "newfstatat", "getdents64", NULL,
 	};
 
 	for (size_t i = 0; ordinary[i]; i++)
@@ -610,7 +678,7 @@ static void test_every_deny_list_entry_is_denied_by_both_profiles(void **state)
 	for (const struct seccomp_denial *d = seccomp_deny_list; d->name; d++) {
 		assert_true(d->errnum == EPERM || d->errnum == ENOSYS || d->errnum == 0);
 		if (seccomp_syscall_resolve_name(d->name) < 0)
-			continue;  /* not on this architecture: skipped quietly */
+			continue; /* not on this architecture: skipped quietly */
 		assert_int_equal(seccomp_profile_denies(JAIL_SECCOMP_DEFAULT, d->name), 1);
 		assert_int_equal(seccomp_profile_denies(JAIL_SECCOMP_STRICT, d->name), 1);
 	}
@@ -674,7 +742,7 @@ static void test_compile_unknown_syscall_is_named_in_error(void **state)
 
 static void test_compile_unknown_denied_syscall_fails(void **state)
 {
-	const char *const deny[] = { "getcwd", "socketcall", NULL };  /* socketcall: i386 only */
+	const char *const deny[] = { "getcwd", "socketcall", NULL }; /* socketcall: i386 only */
 	struct jail_filter *filter = NULL;
 	struct jail_error err = { 0 };
 
@@ -972,7 +1040,8 @@ static const unsigned long setid_modes[] = { 04755, 02755, 06755, 04000, 02000 }
 static void assert_chmod_denies_setid(probe_fn probe)
 {
 	temp_dir_make();
-	FOR_EACH_FILTER(p) {
+	FOR_EACH_FILTER(p)
+	{
 		for (size_t i = 0; i < N_SETID; i++) {
 			g_mode = setid_modes[i];
 			assert_probe_errno(builtin(p), probe, EPERM);
@@ -989,7 +1058,8 @@ static void assert_chmod_denies_setid(probe_fn probe)
 static void assert_chmod_allows_0755(probe_fn probe)
 {
 	temp_dir_make();
-	FOR_EACH_FILTER(p) {
+	FOR_EACH_FILTER(p)
+	{
 		g_mode = 0755;
 		assert_probe_errno(builtin(p), probe, 0);
 		assert_int_equal(mode_of(g_file) & 07777, 0755);
@@ -1051,7 +1121,8 @@ static void assert_create_denies_setid(probe_fn probe)
 	struct stat st;
 
 	temp_dir_make();
-	FOR_EACH_FILTER(p) {
+	FOR_EACH_FILTER(p)
+	{
 		for (size_t i = 0; i < N_SETID; i++) {
 			g_mode = setid_modes[i];
 			assert_probe_errno(builtin(p), probe, EPERM);
@@ -1064,7 +1135,8 @@ static void assert_create_denies_setid(probe_fn probe)
 static void assert_create_allows(probe_fn probe, unsigned long mode)
 {
 	temp_dir_make();
-	FOR_EACH_FILTER(p) {
+	FOR_EACH_FILTER(p)
+	{
 		g_mode = mode;
 		assert_probe_errno(builtin(p), probe, 0);
 		remove_new();
@@ -1110,12 +1182,16 @@ static void test_filters_mkdir_0755_works(void **state)
 static void test_filters_mknod_devices_and_setid_are_eperm(void **state)
 {
 	static const unsigned long denied[] = {
-		S_IFCHR | 0600, S_IFBLK | 0600, S_IFREG | 04755, S_IFIFO | 02644,
+		S_IFCHR | 0600,
+		S_IFBLK | 0600,
+		S_IFREG | 04755,
+		S_IFIFO | 02644,
 	};
 	struct stat st;
 
 	temp_dir_make();
-	FOR_EACH_FILTER(p) {
+	FOR_EACH_FILTER(p)
+	{
 		for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
 			g_mode = denied[i];
 			assert_probe_errno(builtin(p), probe_mknod, EPERM);
@@ -1131,25 +1207,28 @@ static void test_filters_mknod_fifo_and_regular_file_work(void **state)
 	assert_create_allows(probe_mknod, S_IFIFO | 0644);
 	assert_create_allows(probe_mknodat, S_IFIFO | 0644);
 	assert_create_allows(probe_mknodat, S_IFREG | 0600);
-	assert_create_allows(probe_mknodat, 0600);   /* 0: a regular file */
+	assert_create_allows(probe_mknodat, 0600); /* 0: a regular file */
 }
 
 static void test_filters_openat2_is_enosys(void **state)
 {
 	assert_probe_errno(NULL, probe_openat2_root, 0);
 	FOR_EACH_FILTER(p)
-		assert_probe_errno(builtin(p), probe_openat2_root, ENOSYS);
+	assert_probe_errno(builtin(p), probe_openat2_root, ENOSYS);
 }
 
 static void test_filters_socket_vsock_alg_packet_are_eperm(void **state)
 {
-	static const struct { int family, type; } denied[] = {
-		{ AF_VSOCK, SOCK_STREAM }, { AF_ALG, SOCK_SEQPACKET }, { AF_PACKET, SOCK_RAW },
-		{ AF_KEY, SOCK_RAW }, { AF_XDP, SOCK_RAW }, { AF_TIPC, SOCK_RDM },
-		{ AF_RDS, SOCK_SEQPACKET }, { AF_CAN, SOCK_RAW }, { AF_BLUETOOTH, SOCK_STREAM },
+	static const struct {
+		int family, type;
+	} denied[] = {
+		{ AF_VSOCK, SOCK_STREAM },  { AF_ALG, SOCK_SEQPACKET }, { AF_PACKET, SOCK_RAW },
+		{ AF_KEY, SOCK_RAW },       { AF_XDP, SOCK_RAW },       { AF_TIPC, SOCK_RDM },
+		{ AF_RDS, SOCK_SEQPACKET }, { AF_CAN, SOCK_RAW },       { AF_BLUETOOTH, SOCK_STREAM },
 	};
 
-	FOR_EACH_FILTER(p) {
+	FOR_EACH_FILTER(p)
+	{
 		for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
 			g_family = (unsigned long)denied[i].family;
 			g_sock_type = denied[i].type;
@@ -1164,29 +1243,32 @@ static void test_filters_socket_vsock_alg_packet_are_eperm(void **state)
 
 static void test_filters_socket_unix_inet_inet6_netlink_work(void **state)
 {
-	static const struct { int family, type; } allowed[] = {
-		{ AF_UNIX, SOCK_STREAM }, { AF_UNIX, SOCK_DGRAM }, { AF_INET, SOCK_STREAM },
-		{ AF_INET, SOCK_DGRAM }, { AF_INET6, SOCK_STREAM }, { AF_NETLINK, SOCK_RAW },
+	static const struct {
+		int family, type;
+	} allowed[] = {
+		{ AF_UNIX, SOCK_STREAM }, { AF_UNIX, SOCK_DGRAM },   { AF_INET, SOCK_STREAM },
+		{ AF_INET, SOCK_DGRAM },  { AF_INET6, SOCK_STREAM }, { AF_NETLINK, SOCK_RAW },
 	};
 
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
 		g_family = (unsigned long)allowed[i].family;
 		g_sock_type = allowed[i].type;
 		if (WEXITSTATUS(status_of_probe(NULL, probe_socket)) != 0)
-			test_skip_loudly("socket(%d, %d) fails here even without a filter",
-				    allowed[i].family, allowed[i].type);
+			test_skip_loudly("socket(%d, %d) fails here even without a filter", allowed[i].family,
+					 allowed[i].type);
 		FOR_EACH_FILTER(p)
-			assert_probe_errno(builtin(p), probe_socket, 0);
+		assert_probe_errno(builtin(p), probe_socket, 0);
 	}
 }
 
 static void test_filters_socketpair_allows_only_unix(void **state)
 {
-	FOR_EACH_FILTER(p) {
+	FOR_EACH_FILTER(p)
+	{
 		g_family = AF_UNIX;
 		g_sock_type = SOCK_STREAM;
 		assert_probe_errno(builtin(p), probe_socketpair, 0);
-		g_family = AF_INET;   /* the kernel: EOPNOTSUPP */
+		g_family = AF_INET; /* the kernel: EOPNOTSUPP */
 		assert_probe_errno(builtin(p), probe_socketpair, EPERM);
 		g_family = AF_TIPC;
 		g_sock_type = SOCK_RDM;
@@ -1199,8 +1281,8 @@ static void test_filters_match_mode_model_for_every_mode(void **state)
 	/* none (no filter): the probes never get EPERM from the kernel. */
 	for (int p = JAIL_SECCOMP_DEFAULT; p <= JAIL_SECCOMP_NONE; p++) {
 		g_profile = p;
-		assert_probe_errno(p == JAIL_SECCOMP_NONE ? NULL : builtin(p),
-				   probe_every_mode_matches_model, 0);
+		assert_probe_errno(p == JAIL_SECCOMP_NONE ? NULL : builtin(p), probe_every_mode_matches_model,
+				   0);
 	}
 }
 
@@ -1215,7 +1297,8 @@ static void test_filters_match_family_model_for_every_family(void **state)
 
 static void test_mode_and_family_models(void **state)
 {
-	FOR_EACH_FILTER(p) {
+	FOR_EACH_FILTER(p)
+	{
 		assert_int_equal(seccomp_profile_denies_mode(p, "chmod", 04755), 1);
 		assert_int_equal(seccomp_profile_denies_mode(p, "fchmodat", 02000), 1);
 		assert_int_equal(seccomp_profile_denies_mode(p, "openat", 0x10000UL | 04000), 1);
@@ -1245,15 +1328,18 @@ static void test_mode_and_family_models(void **state)
 static void test_filters_run_cp_and_mkdir_p(void **state)
 {
 	char *argv[] = {
-		"/bin/sh", "-c",
+		"/bin/sh",
+		"-c",
 		"mkdir -p \"$0/a/b/c\" && cp /etc/passwd \"$0/a/b/c/f\" && "
 		"cp -p /bin/true \"$0/a/b/c/t\" && \"$0/a/b/c/t\" && cp -r \"$0/a\" \"$0/z\" && "
 		"chmod 0700 \"$0/z/b/c/f\" && ls \"$0/z/b/c\"",
-		NULL, NULL,
+		NULL,
+		NULL,
 	};
 	char out[256];
 
-	FOR_EACH_FILTER(p) {
+	FOR_EACH_FILTER(p)
+	{
 		temp_dir_make();
 		argv[3] = g_dir;
 		assert_int_equal(exit_code_of_command(p, argv, out, sizeof(out)), 0);
@@ -1265,7 +1351,8 @@ static void test_filters_run_cp_and_mkdir_p(void **state)
 static void test_filters_run_python3_writing_files(void **state)
 {
 	char *argv[] = {
-		"/usr/bin/python3", "-c",
+		"/usr/bin/python3",
+		"-c",
 		"import os, shutil, socket, sys, tempfile\n"
 		"d = sys.argv[1]\n"
 		"os.makedirs(d + '/p/q')\n"
@@ -1275,13 +1362,15 @@ static void test_filters_run_python3_writing_files(void **state)
 		"tempfile.mkstemp(dir=d)\n"
 		"socket.socket(socket.AF_UNIX).close()\n"
 		"print(oct(os.stat(d + '/p/g').st_mode & 0o7777))\n",
-		NULL, NULL,
+		NULL,
+		NULL,
 	};
 	char out[64];
 
 	if (access(argv[0], X_OK) != 0)
 		test_skip_loudly("%s is not installed", argv[0]);
-	FOR_EACH_FILTER(p) {
+	FOR_EACH_FILTER(p)
+	{
 		temp_dir_make();
 		argv[3] = g_dir;
 		assert_int_equal(exit_code_of_command(p, argv, out, sizeof(out)), 0);
@@ -1388,14 +1477,15 @@ static void test_extra_allow_of_clone3_is_refused(void **state)
 static void test_extra_allow_keeps_mode_and_family_checks(void **state)
 {
 	const char *const allow[] = {
-		"chmod", "fchmod", "fchmodat", "open", "openat", "creat", "mkdir", "mkdirat",
-		"mknod", "mknodat", "socket", "socketpair", NULL,
+		"chmod",   "fchmod", "fchmodat", "open",   "openat",     "creat", "mkdir",
+		"mkdirat", "mknod",  "mknodat",  "socket", "socketpair", NULL,
 	};
 	struct jail_filter *filter = NULL;
 	struct jail_error err = { 0 };
 
 	temp_dir_make();
-	FOR_EACH_FILTER(p) {
+	FOR_EACH_FILTER(p)
+	{
 		assert_int_equal(jail_filter_compile(p, allow, NULL, &filter, &err), 0);
 		g_mode = 04755;
 		assert_probe_errno(filter, probe_chmod, EPERM);
@@ -1423,7 +1513,8 @@ static void test_extra_allow_of_openat2_is_refused(void **state)
 	struct jail_filter *filter = NULL;
 	struct jail_error err = { 0 };
 
-	FOR_EACH_FILTER(p) {
+	FOR_EACH_FILTER(p)
+	{
 		assert_int_equal(jail_filter_compile(p, allow, NULL, &filter, &err), -EINVAL);
 		assert_null(filter);
 		assert_non_null(strstr(err.message, "'openat2'"));
@@ -1437,7 +1528,8 @@ static void test_extra_deny_of_chmod_denies_it_whole(void **state)
 	struct jail_error err = { 0 };
 
 	temp_dir_make();
-	FOR_EACH_FILTER(p) {
+	FOR_EACH_FILTER(p)
+	{
 		assert_int_equal(jail_filter_compile(p, NULL, deny, &filter, &err), 0);
 		g_mode = 0755;
 		assert_probe_errno(filter, probe_chmod, EPERM);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_store.c — the durable store (supervisor/store/store.h), once
  * per backend, plus the seam itself (store URIs, task_state's table of moves).
@@ -45,9 +46,9 @@ struct backend_case {
 struct fixture {
 	const struct backend_case *backend;
 	char uri[192];
-	char dir[64];       /* SQLite: the temp directory */
-	char path[128];     /* SQLite: the database file */
-	char db[32];        /* PostgreSQL: the database's name */
+	char dir[64];   /* SQLite: the temp directory */
+	char path[128]; /* SQLite: the database file */
+	char db[32];    /* PostgreSQL: the database's name */
 	struct store *store;
 };
 
@@ -82,8 +83,7 @@ static int pg_make(struct fixture *f)
 
 	if (!pg)
 		return -1;
-	if (pg_server_create_db(pg, f->db, sizeof(f->db), f->uri, sizeof(f->uri), why,
-				sizeof(why)) < 0) {
+	if (pg_server_create_db(pg, f->db, sizeof(f->db), f->uri, sizeof(f->uri), why, sizeof(why)) < 0) {
 		fprintf(stderr, "pg_make: %s\n", why);
 		return -1;
 	}
@@ -168,9 +168,12 @@ static int64_t submit(struct fixture *f, const char *user, int64_t at)
 
 static void start(struct fixture *f, int64_t id, int64_t at)
 {
-	struct store_start st = { .started_at_us = at, .deadline_us = at + 60000000,
-				  .cpu_reserved_us = 30000000, .host_uid = 60001,
-				  .cgroup = "tasks/x", .attempts = 1 };
+	struct store_start st = { .started_at_us = at,
+				  .deadline_us = at + 60000000,
+				  .cpu_reserved_us = 30000000,
+				  .host_uid = 60001,
+				  .cgroup = "tasks/x",
+				  .attempts = 1 };
 	struct error err = { 0 };
 
 	if (store_mark_running(f->store, id, &st, &err) != 0)
@@ -180,11 +183,20 @@ static void start(struct fixture *f, int64_t id, int64_t at)
 static struct store_result result(int64_t cpu_total, const char *month)
 {
 	return (struct store_result){
-		.state = STORE_SUCCEEDED, .reason = STORE_REASON_EXIT_CODE, .message = "exited 0",
-		.usage = { .exit_code = 0, .signal = -1, .cpu_user_us = cpu_total * 3 / 4,
-			   .cpu_system_us = cpu_total / 4, .memory_peak_bytes = 1 << 20,
-			   .stdout_bytes = 3, .stderr_bytes = 0, .stdout_truncated = true },
-		.ended_at_us = 9000, .cpu_total_us = cpu_total, .month = month,
+		.state = STORE_SUCCEEDED,
+		.reason = STORE_REASON_EXIT_CODE,
+		.message = "exited 0",
+		.usage = { .exit_code = 0,
+			   .signal = -1,
+			   .cpu_user_us = cpu_total * 3 / 4,
+			   .cpu_system_us = cpu_total / 4,
+			   .memory_peak_bytes = 1 << 20,
+			   .stdout_bytes = 3,
+			   .stderr_bytes = 0,
+			   .stdout_truncated = true },
+		.ended_at_us = 9000,
+		.cpu_total_us = cpu_total,
+		.month = month,
 	};
 }
 
@@ -399,13 +411,18 @@ static void test_requeue_puts_running_task_back_in_submit_order(void **state)
 	struct fixture *f = *state;
 	struct error err = { 0 };
 	struct store_requeue rq = { .reason = "Setup failed at step 'cgroup_create': No space left on device",
-				    .at_us = 5, .not_before_us = 1000005, .cpu_total_us = 300,
+				    .at_us = 5,
+				    .not_before_us = 1000005,
+				    .cpu_total_us = 300,
 				    .month = "2026-03" };
 	struct store_task_list queued;
 	struct store_event_list events;
 	struct store_task t;
-	struct store_start again = { .started_at_us = 7, .cpu_reserved_us = 10, .host_uid = 60002,
-				     .cgroup = "tasks/y", .attempts = 2 };
+	struct store_start again = { .started_at_us = 7,
+				     .cpu_reserved_us = 10,
+				     .host_uid = 60002,
+				     .cgroup = "tasks/y",
+				     .attempts = 2 };
 	struct store_result res = result(350, "2026-03");
 	int64_t first = submit(f, "alice", 1), second = submit(f, "alice", 2);
 
@@ -600,9 +617,13 @@ static void test_usage_per_month_and_queue_counts(void **state)
 static struct store_adjustment adjustment(const char *user, const char *month, int64_t delta,
 					  const char *reason)
 {
-	return (struct store_adjustment){ .user = (char *)user, .month = (char *)month,
-					  .delta_us = delta, .by = "root", .by_uid = 0,
-					  .at_us = 1234, .reason = (char *)reason };
+	return (struct store_adjustment){ .user = (char *)user,
+					  .month = (char *)month,
+					  .delta_us = delta,
+					  .by = "root",
+					  .by_uid = 0,
+					  .at_us = 1234,
+					  .reason = (char *)reason };
 }
 
 static int64_t adjust_sum(struct fixture *f, const char *user, const char *month)
@@ -684,7 +705,7 @@ static void test_usage_adjust_refuses_bad_values_and_stores_nothing(void **state
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), -EINVAL);
 	a = adjustment("alice", "2026-04", 5, long_reason);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), -EINVAL);
-	long_reason[STORE_ADJUST_MAX_REASON] = '\0';   /* exactly the most */
+	long_reason[STORE_ADJUST_MAX_REASON] = '\0'; /* exactly the most */
 	a = adjustment("alice", "2026-04", 5, long_reason);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	a = adjustment("alice", "2026-13", 5, "bad month");
@@ -815,11 +836,13 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 	store_close(f->store);
 	f->store = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE usage_adjustments;"
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP TABLE usage_adjustments;"
 				      "ALTER TABLE tasks DROP COLUMN cpu_prior_us;"
 				      "ALTER TABLE tasks DROP COLUMN last_attempt_error;"
 				      "ALTER TABLE tasks DROP COLUMN not_before_us;"
-				      "DELETE FROM schema_version WHERE version >= 2", NULL, NULL, NULL),
+				      "DELETE FROM schema_version WHERE version >= 2",
+				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
@@ -1012,8 +1035,7 @@ static void test_uri_postgresql_unreachable_is_econnrefused_without_password(voi
 		assert_non_null(strstr(err.message, "nonexistent-corral-pg"));
 		assert_null(strstr(err.message, "s3cret"));
 	}
-	assert_int_equal(store_open("postgresql://corral:s3cret@[bad/x", NULL, &store, &err),
-			 -EINVAL);
+	assert_int_equal(store_open("postgresql://corral:s3cret@[bad/x", NULL, &store, &err), -EINVAL);
 	assert_null(strstr(err.message, "s3cret"));
 }
 
@@ -1037,18 +1059,19 @@ static void test_uri_garbage_is_refused(void **state)
 static void test_task_state_allows_exactly_its_moves(void **state)
 {
 	static const bool allowed[5][5] = {
-		[STORE_QUEUED] = { [STORE_RUNNING] = true, [STORE_CANCELLED] = true,
-				   [STORE_FAILED] = true },
-		[STORE_RUNNING] = { [STORE_SUCCEEDED] = true, [STORE_FAILED] = true,
-				    [STORE_CANCELLED] = true, [STORE_QUEUED] = true },
+		[STORE_QUEUED] = { [STORE_RUNNING] = true, [STORE_CANCELLED] = true, [STORE_FAILED] = true },
+		[STORE_RUNNING] = { [STORE_SUCCEEDED] = true,
+				    [STORE_FAILED] = true,
+				    [STORE_CANCELLED] = true,
+				    [STORE_QUEUED] = true },
 	};
 
 	(void)state;
 	for (int from = STORE_QUEUED; from <= STORE_CANCELLED; from++)
 		for (int to = STORE_QUEUED; to <= STORE_CANCELLED; to++)
 			if (task_state_can_move(from, to) != allowed[from][to])
-				fail_msg("%s -> %s: expected %s", task_state_name(from),
-					 task_state_name(to), allowed[from][to] ? "allowed" : "refused");
+				fail_msg("%s -> %s: expected %s", task_state_name(from), task_state_name(to),
+					 allowed[from][to] ? "allowed" : "refused");
 }
 
 static void test_task_state_refuses_moves_out_of_the_end_and_unknown_states(void **state)
@@ -1061,7 +1084,7 @@ static void test_task_state_refuses_moves_out_of_the_end_and_unknown_states(void
 	assert_false(task_state_can_move(STORE_FAILED, STORE_QUEUED));
 	assert_false(task_state_can_move(STORE_CANCELLED, STORE_SUCCEEDED));
 	assert_false(task_state_can_move((enum store_task_state)99, STORE_RUNNING));
-	assert_false(task_state_can_move(STORE_QUEUED, (enum store_task_state)-1));
+	assert_false(task_state_can_move(STORE_QUEUED, (enum store_task_state) - 1));
 	assert_true(task_state_is_terminal(STORE_SUCCEEDED));
 	assert_true(task_state_is_terminal(STORE_CANCELLED));
 	assert_false(task_state_is_terminal(STORE_RUNNING));
@@ -1121,10 +1144,11 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(store_schema_version(f->store), 3);
-	pg_sql(f, "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 3 OR "
-		  "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
-		  "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
-		  "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
+	pg_sql(f,
+	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 3 OR "
+	       "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
+	       "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
+	       "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
 	reopen(f, NULL);
 	assert_int_equal(store_schema_version(f->store), 3);
 }
@@ -1167,9 +1191,10 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 
 	store_close(f->store);
 	f->store = NULL;
-	pg_sql(f, "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
-		  "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us; "
-		  "DELETE FROM corral.schema_version WHERE version >= 2");
+	pg_sql(f,
+	       "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
+	       "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us; "
+	       "DELETE FROM corral.schema_version WHERE version >= 2");
 	reopen(f, NULL);
 	assert_int_equal(store_schema_version(f->store), 3);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
@@ -1189,18 +1214,19 @@ static void test_pg_disk_full_is_enospc_and_keeps_acknowledged_tasks(void **stat
 
 	submit(f, "alice", 1);
 	submit(f, "alice", 2);
-	pg_sql(f, "CREATE FUNCTION corral.disk_full_now() RETURNS trigger LANGUAGE plpgsql AS "
-		  "$$BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' "
-		  "USING ERRCODE = 'disk_full'; END$$; "
-		  "CREATE TRIGGER disk_full_now BEFORE INSERT ON corral.tasks FOR EACH ROW "
-		  "EXECUTE FUNCTION corral.disk_full_now()");
+	pg_sql(f,
+	       "CREATE FUNCTION corral.disk_full_now() RETURNS trigger LANGUAGE plpgsql AS "
+	       "$$BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' "
+	       "USING ERRCODE = 'disk_full'; END$$; "
+	       "CREATE TRIGGER disk_full_now BEFORE INSERT ON corral.tasks FOR EACH ROW "
+	       "EXECUTE FUNCTION corral.disk_full_now()");
 	assert_int_equal(store_submit(f->store, &t, &id, &err), -ENOSPC);
 	assert_non_null(strstr(err.message, "submit task for alice"));
 	assert_non_null(strstr(err.message, "No space left on device"));
 	assert_non_null(strstr(err.message, "53100"));
 	assert_int_equal(store_batch_begin(f->store, &err), 0);
 	assert_int_equal(store_submit(f->store, &t, &id, &err), -ENOSPC);
-	assert_int_equal(store_batch_commit(f->store, &err), 0);   /* the failure was undone alone */
+	assert_int_equal(store_batch_commit(f->store, &err), 0); /* the failure was undone alone */
 	assert_int_equal(store_load_queued(f->store, &list, &err), 0);
 	assert_int_equal(list.count, 2);
 	store_task_list_free(&list);
@@ -1216,17 +1242,19 @@ static void test_pg_deadlock_is_retried_then_eagain(void **state)
 	struct error err = { 0 };
 	int64_t id = 0;
 
-	pg_sql(f, "CREATE SEQUENCE corral.tries; "
-		  "CREATE FUNCTION corral.flaky() RETURNS trigger LANGUAGE plpgsql AS "
-		  "$$BEGIN IF nextval('corral.tries') = 1 THEN RAISE EXCEPTION 'deadlock detected' "
-		  "USING ERRCODE = 'deadlock_detected'; END IF; RETURN NEW; END$$; "
-		  "CREATE TRIGGER flaky BEFORE INSERT ON corral.tasks FOR EACH ROW "
-		  "EXECUTE FUNCTION corral.flaky()");
+	pg_sql(f,
+	       "CREATE SEQUENCE corral.tries; "
+	       "CREATE FUNCTION corral.flaky() RETURNS trigger LANGUAGE plpgsql AS "
+	       "$$BEGIN IF nextval('corral.tries') = 1 THEN RAISE EXCEPTION 'deadlock detected' "
+	       "USING ERRCODE = 'deadlock_detected'; END IF; RETURN NEW; END$$; "
+	       "CREATE TRIGGER flaky BEFORE INSERT ON corral.tasks FOR EACH ROW "
+	       "EXECUTE FUNCTION corral.flaky()");
 	assert_int_equal(store_submit(f->store, &t, &id, &err), 0);
 	assert_true(id > 0);
-	pg_sql(f, "CREATE OR REPLACE FUNCTION corral.flaky() RETURNS trigger LANGUAGE plpgsql AS "
-		  "$$BEGIN RAISE EXCEPTION 'could not serialize access' "
-		  "USING ERRCODE = 'serialization_failure'; END$$");
+	pg_sql(f,
+	       "CREATE OR REPLACE FUNCTION corral.flaky() RETURNS trigger LANGUAGE plpgsql AS "
+	       "$$BEGIN RAISE EXCEPTION 'could not serialize access' "
+	       "USING ERRCODE = 'serialization_failure'; END$$");
 	assert_int_equal(store_submit(f->store, &t, &id, &err), -EAGAIN);
 	assert_non_null(strstr(err.message, "40001"));
 	assert_int_equal(store_load_queued(f->store, &list, &err), 0);
@@ -1246,7 +1274,8 @@ static void test_pg_lost_connection_is_eio_then_reconnects(void **state)
 
 	snprintf(sql, sizeof(sql),
 		 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-		 "WHERE datname = '%s' AND pid <> pg_backend_pid()", f->db);
+		 "WHERE datname = '%s' AND pid <> pg_backend_pid()",
+		 f->db);
 	pg_sql(f, sql);
 	assert_int_equal(store_get_task(f->store, id, &t, &err), -EIO);
 	assert_non_null(strstr(err.message, "lost"));
@@ -1320,12 +1349,15 @@ int main(void)
 			const char *must = getenv("CORRAL_MUST_WORK");
 
 			if (must && strcmp(must, "1") == 0) {
-				fprintf(stderr, "FAIL: CORRAL_MUST_WORK=1 but the PostgreSQL store tests would skip: %s\n",
+				fprintf(stderr,
+					"FAIL: CORRAL_MUST_WORK=1 but the PostgreSQL store tests would skip: %s\n",
 					why);
 				failed++;
 			} else {
-				fprintf(stderr, "SKIP: the PostgreSQL store tests (every per-backend test "
-						"on postgresql, and its own group): %s\n", why);
+				fprintf(stderr,
+					"SKIP: the PostgreSQL store tests (every per-backend test "
+					"on postgresql, and its own group): %s\n",
+					why);
 			}
 		}
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_units.c — the one grammar for durations, sizes and CPU
  * counts (policy/units.c), shared by the policy files and the CLIs, and
@@ -38,7 +39,7 @@ static void test_durations_with_units_and_decimals(void **state)
 	assert_int_equal(duration("0.5h", SEC), HOUR / 2);
 	assert_int_equal(duration("1m30.5s", SEC), 90500000);
 	assert_int_equal(duration("0.25ms", SEC), 250);
-	assert_int_equal(duration("0.0004ms", SEC), 0);  /* rounds to the nearest µs */
+	assert_int_equal(duration("0.0004ms", SEC), 0); /* rounds to the nearest µs */
 	assert_int_equal(duration("0.0005ms", SEC), 1);
 }
 
@@ -60,12 +61,12 @@ static void test_malformed_durations_are_refused(void **state)
 	assert_int_equal(duration_error("-1s"), -EINVAL);
 	assert_int_equal(duration_error("s"), -EINVAL);
 	assert_int_equal(duration_error("1x"), -EINVAL);
-	assert_int_equal(duration_error("1h30"), -EINVAL);   /* a bare number only alone */
+	assert_int_equal(duration_error("1h30"), -EINVAL); /* a bare number only alone */
 	assert_int_equal(duration_error("1.s"), -EINVAL);
 	assert_int_equal(duration_error(".5s"), -EINVAL);
 	assert_int_equal(duration_error("1e3s"), -EINVAL);
 	assert_int_equal(duration_error("1 s"), -EINVAL);
-	assert_int_equal(duration_error("0.0000000001s"), -EINVAL);  /* more than 9 decimals */
+	assert_int_equal(duration_error("0.0000000001s"), -EINVAL); /* more than 9 decimals */
 	assert_int_equal(duration_error("99999999999999999999s"), -ERANGE);
 	assert_int_equal(duration_error("999999999999d"), -ERANGE);
 }
@@ -91,7 +92,7 @@ static void test_sizes_with_binary_units(void **state)
 	assert_int_equal(v, 2ULL << 50);
 	assert_int_equal(policy_parse_size("100b", &v), 0);
 	assert_int_equal(v, 100);
-	assert_int_equal(policy_parse_size("1.5", &v), -EINVAL);   /* a fraction of a byte */
+	assert_int_equal(policy_parse_size("1.5", &v), -EINVAL); /* a fraction of a byte */
 	assert_int_equal(policy_parse_size("5X", &v), -EINVAL);
 	assert_int_equal(policy_parse_size("-5", &v), -EINVAL);
 	assert_int_equal(policy_parse_size("", &v), -EINVAL);
@@ -159,8 +160,8 @@ static void test_monthly_cpu_hours_are_hours_fractions_included(void **state)
 	assert_int_equal(budget_of("0.5"), 1800 * 1000);
 	assert_int_equal(budget_of("0.05"), 180 * 1000);
 	assert_int_equal(budget_of("500.5"), 1801800ULL * 1000);
-	assert_int_equal(budget_of("0.001"), 3600);        /* 3.6 CPU seconds */
-	assert_int_equal(budget_of("10s"), 10 * 1000);     /* a unit says what it is */
+	assert_int_equal(budget_of("0.001"), 3600);    /* 3.6 CPU seconds */
+	assert_int_equal(budget_of("10s"), 10 * 1000); /* a unit says what it is */
 	assert_int_equal(budget_of("90m"), 5400 * 1000);
 }
 

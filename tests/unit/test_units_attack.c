@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_units_attack.c — hostile strings against the one
  * duration/size parser (policy/units.c) and the keys read with it, and the
@@ -22,10 +23,14 @@ static int duration_r(const char *text, uint64_t bare, uint64_t *us)
 static void test_hostile_durations_are_refused(void **state)
 {
 	static const char *const bad[] = {
-		"", "-1", "-1s", "+1s", "1e999", "1e3s", "1E3", "1h-30m", "1h+30m", "1h 30m", " 1s", "1s ",
-		"1 s", "1.s", ".5s", "1..5s", "1.5.5s", "1S", "1H", "1Ms", "nan", "inf", "infinity", "0x10s",
-		"1s\n", "1hh", "1mins", "1h30", "1,5s", "1_000s", "\xd9\xa3s", "1\xc2\xa0s", "s", "h1",
-		"0.0000000001h", "1.0000000000s", "1s-", "--1", "1/2h", "1us", "1ns", "1w", "1y",
+		"",          "-1",         "-1s",    "+1s",    "1e999",         "1e3s",
+		"1E3",       "1h-30m",     "1h+30m", "1h 30m", " 1s",           "1s ",
+		"1 s",       "1.s",        ".5s",    "1..5s",  "1.5.5s",        "1S",
+		"1H",        "1Ms",        "nan",    "inf",    "infinity",      "0x10s",
+		"1s\n",      "1hh",        "1mins",  "1h30",   "1,5s",          "1_000s",
+		"\xd9\xa3s", "1\xc2\xa0s", "s",      "h1",     "0.0000000001h", "1.0000000000s",
+		"1s-",       "--1",        "1/2h",   "1us",    "1ns",           "1w",
+		"1y",
 	};
 
 	(void)state;
@@ -35,16 +40,20 @@ static void test_hostile_durations_are_refused(void **state)
 
 		if (r != -EINVAL)
 			fail_msg("'%s': %d (%llu us), wanted -EINVAL", bad[i], r, (unsigned long long)us);
-		assert_int_equal(us, 12345);  /* untouched */
+		assert_int_equal(us, 12345); /* untouched */
 	}
 }
 
 static void test_huge_durations_overflow_to_an_error_not_a_small_number(void **state)
 {
 	static const char *const huge[] = {
-		"18446744073709551616", "18446744073709551615", "99999999999999999999999999999999s",
-		"5124095577h", "213503983d", "18446744073709552ms",
-		"5124095000h5124095000h",            /* each fits, the sum does not */
+		"18446744073709551616",
+		"18446744073709551615",
+		"99999999999999999999999999999999s",
+		"5124095577h",
+		"213503983d",
+		"18446744073709552ms",
+		"5124095000h5124095000h", /* each fits, the sum does not */
 		"18446744073709551615ms1ms",
 		"0000000000000000000000000000000000000000000000018446744073709551616s",
 	};
@@ -105,8 +114,8 @@ static bool loads(const char *key, const char *value)
 static void test_policy_keys_refuse_values_that_would_round_to_zero_or_wrap(void **state)
 {
 	static const char *const bad_hours[] = {
-		"-1", "-0", "1e999", "0.0000001", "0.000000001", "1h-30m", "5124095577h", "1000001", "1000000h1ms",
-		"nan", "0x1", "",
+		"-1",          "-0",      "1e999",       "0.0000001", "0.000000001", "1h-30m",
+		"5124095577h", "1000001", "1000000h1ms", "nan",       "0x1",         "",
 	};
 	static const char *const bad_seconds[] = {
 		"0", "0.5", "0.4s", "999ms", "-1", "1e2", "30d1s", "18446744073709551616",
@@ -123,7 +132,7 @@ static void test_policy_keys_refuse_values_that_would_round_to_zero_or_wrap(void
 			fail_msg("max_task_seconds = '%s' was accepted", bad_seconds[i]);
 	}
 	assert_true(loads("monthly_cpu_hours", "0.00001"));   /* 36 ms: whole ms */
-	assert_false(loads("monthly_cpu_hours", "0.000001"));  /* 3.6 ms: not */
+	assert_false(loads("monthly_cpu_hours", "0.000001")); /* 3.6 ms: not */
 	assert_true(loads("max_cpu_seconds", "1000ms"));
 }
 
@@ -143,7 +152,7 @@ static void test_cli_forms_round_and_never_wrap(void **state)
 	assert_int_equal(policy_parse_cpu_millis("0.0001", &millis), -EINVAL);
 	assert_int_equal(policy_parse_cpu_millis("0", &millis), -ERANGE);
 	assert_int_equal(policy_parse_cpu_millis("4000001", &millis), -ERANGE);
-	assert_int_equal(policy_parse_cpu_millis("4294967.296", &millis), -ERANGE);  /* 2^32 millis */
+	assert_int_equal(policy_parse_cpu_millis("4294967.296", &millis), -ERANGE); /* 2^32 millis */
 }
 
 /* ---- admission at the edges --------------------------------------------- */
@@ -163,8 +172,11 @@ static void test_adjusted_budget_saturates_and_never_wraps(void **state)
 
 static void test_used_plus_reserved_overflowing_starts_nothing(void **state)
 {
-	struct admission_tenant t = { .budget = ADMISSION_UNLIMITED - 1, .used = ADMISSION_UNLIMITED - 10,
-				      .reserved = 100, .running = 1, .slots = 4 };
+	struct admission_tenant t = { .budget = ADMISSION_UNLIMITED - 1,
+				      .used = ADMISSION_UNLIMITED - 10,
+				      .reserved = 100,
+				      .running = 1,
+				      .slots = 4 };
 	uint64_t limit = 0;
 
 	(void)state;
@@ -176,8 +188,8 @@ static void test_used_plus_reserved_overflowing_starts_nothing(void **state)
 	t.reserved = 0;
 	t.budget = 10 * SEC;
 	assert_int_equal(admission_cpu_limit(&t, ADMISSION_UNLIMITED,
-					     admission_wall_cpu_bound(UINT64_MAX - 1, UINT64_MAX - 1, 512000), SEC,
-					     &limit),
+					     admission_wall_cpu_bound(UINT64_MAX - 1, UINT64_MAX - 1, 512000),
+					     SEC, &limit),
 			 ADMISSION_START);
 	assert_true(limit == 10 * SEC);
 }
@@ -187,19 +199,24 @@ static void test_used_plus_reserved_overflowing_starts_nothing(void **state)
  * the budget (including budgets just above a multiple of min_cpu). */
 static void test_unbounded_shares_never_add_up_past_what_was_left(void **state)
 {
-	static const uint64_t budgets[] = { 1, SEC - 1, SEC, SEC + 1, 3 * SEC + 7, 8 * SEC - 1, 3600 * SEC + 13,
-					    ADMISSION_UNLIMITED - 1 };
+	static const uint64_t budgets[] = {
+		1, SEC - 1, SEC, SEC + 1, 3 * SEC + 7, 8 * SEC - 1, 3600 * SEC + 13, ADMISSION_UNLIMITED - 1
+	};
 	static const uint32_t slots[] = { 1, 2, 3, 7, 8, 4096, UINT32_MAX };
 
 	(void)state;
 	for (size_t b = 0; b < sizeof(budgets) / sizeof(budgets[0]); b++) {
 		for (size_t s = 0; s < sizeof(slots) / sizeof(slots[0]); s++) {
-			struct admission_tenant t = { .budget = budgets[b], .used = 0, .reserved = 0, .running = 0,
+			struct admission_tenant t = { .budget = budgets[b],
+						      .used = 0,
+						      .reserved = 0,
+						      .running = 0,
 						      .slots = slots[s] };
 			uint64_t limit, sum = 0;
 
 			for (uint32_t i = 0; i < 64 && t.running < slots[s]; i++) {
-				if (admission_cpu_limit(&t, ADMISSION_UNLIMITED, 0, SEC, &limit) != ADMISSION_START)
+				if (admission_cpu_limit(&t, ADMISSION_UNLIMITED, 0, SEC, &limit) !=
+				    ADMISSION_START)
 					break;
 				assert_true(limit > 0);
 				sum += limit;
@@ -207,8 +224,9 @@ static void test_unbounded_shares_never_add_up_past_what_was_left(void **state)
 				t.running++;
 			}
 			if (sum > budgets[b])
-				fail_msg("budget %llu, %u slots: %u tasks reserved %llu", (unsigned long long)budgets[b],
-					 slots[s], t.running, (unsigned long long)sum);
+				fail_msg("budget %llu, %u slots: %u tasks reserved %llu",
+					 (unsigned long long)budgets[b], slots[s], t.running,
+					 (unsigned long long)sum);
 		}
 	}
 }

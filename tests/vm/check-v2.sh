@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/vm/check-v2.sh — inside the pure cgroup v2 VM (make check-v2 runs it
 # through tests/vm/run.sh): the integration tests that touch cgroups and
 # corrald, from the root cgroup, with CORRAL_MUST_WORK=1 (no skips).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/vm/guest.sh — pid 1 of the test VM after switch_root (see
 # tests/vm/run.sh).  $1 is the checkout, $2 the mode:
 #   shell    mount what a Debian system has (cgroup2 alone at /sys/fs/cgroup),

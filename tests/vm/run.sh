@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # tests/vm/run.sh — run one command as root inside a throw-away VM whose
 # kernel is Debian 12's stock kernel and whose only cgroup hierarchy is
 # cgroup2 at /sys/fs/cgroup (pure cgroup v2), and return its output and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/vm/systemd-corrald.sh — inside the VM booted with the host's systemd
 # as pid 1 (tests/vm/run.sh --systemd; make check-v2 runs it): install the
 # build as `make install` would, start contrib/systemd/corrald.service

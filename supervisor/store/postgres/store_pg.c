@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/postgres/store_pg.c — the PostgreSQL backend of the store
  * (libpq): connecting from a postgresql:// URI (never printing its
@@ -36,31 +37,31 @@ static int errno_from_sqlstate(const char *state)
 	if (!state || strlen(state) != 5)
 		return EIO;
 	if (strcmp(state, "53100") == 0)
-		return ENOSPC;                  /* disk_full */
+		return ENOSPC; /* disk_full */
 	if (strcmp(state, "53200") == 0)
-		return ENOMEM;                  /* out_of_memory */
+		return ENOMEM; /* out_of_memory */
 	if (strcmp(state, "53300") == 0)
-		return EUSERS;                  /* too_many_connections */
+		return EUSERS; /* too_many_connections */
 	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
-		return EAGAIN;                  /* serialization_failure, deadlock_detected */
+		return EAGAIN; /* serialization_failure, deadlock_detected */
 	if (strcmp(state, "55P03") == 0)
-		return EBUSY;                   /* lock_not_available (lock_timeout) */
+		return EBUSY; /* lock_not_available (lock_timeout) */
 	if (strcmp(state, "57P03") == 0)
-		return ECONNREFUSED;            /* cannot_connect_now (starting up) */
+		return ECONNREFUSED; /* cannot_connect_now (starting up) */
 	if (strcmp(state, "57014") == 0)
-		return ETIMEDOUT;               /* query_canceled (statement_timeout) */
+		return ETIMEDOUT; /* query_canceled (statement_timeout) */
 	if (strcmp(state, "25006") == 0)
-		return EROFS;                   /* read_only_sql_transaction (a standby) */
+		return EROFS; /* read_only_sql_transaction (a standby) */
 	if (strcmp(state, "3D000") == 0)
-		return ENOENT;                  /* invalid_catalog_name: no such database */
+		return ENOENT; /* invalid_catalog_name: no such database */
 	if (strncmp(state, "28", 2) == 0 || strcmp(state, "42501") == 0)
-		return EACCES;                  /* authorization, insufficient_privilege */
+		return EACCES; /* authorization, insufficient_privilege */
 	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
-		return EIO;                     /* connection exception, admin shutdown */
+		return EIO; /* connection exception, admin shutdown */
 	if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
-		return EINVAL;                  /* integrity constraint, data exception */
+		return EINVAL; /* integrity constraint, data exception */
 	if (strncmp(state, "58", 2) == 0 || strncmp(state, "XX", 2) == 0)
-		return EIO;                     /* system error, internal error */
+		return EIO; /* system error, internal error */
 	return EIO;
 }
 
@@ -86,8 +87,8 @@ static void scrub(const struct store_pg *store, const char *msg, char *out, size
 	out[n] = '\0';
 }
 
-int store_pg_fail(struct store_pg *store, PGresult *res, struct error *err, const char *step,
-		  const char *fmt, ...)
+int store_pg_fail(struct store_pg *store, PGresult *res, struct error *err, const char *step, const char *fmt,
+		  ...)
 {
 	bool lost = !store->conn || PQstatus(store->conn) == CONNECTION_BAD;
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -110,8 +111,8 @@ int store_pg_fail(struct store_pg *store, PGresult *res, struct error *err, cons
 			error_set(err, errnum, step, "%s: connection to PostgreSQL %s lost: %s", what,
 				  store->where, server);
 		else
-			error_set(err, errnum, step, "%s on %s: %s (SQLSTATE %s)", what, store->where,
-				  server, state ? state : "none");
+			error_set(err, errnum, step, "%s on %s: %s (SQLSTATE %s)", what, store->where, server,
+				  state ? state : "none");
 	}
 	PQclear(res);
 	return -errnum;
@@ -188,8 +189,7 @@ static PGresult *prepare(struct store_pg *store, enum store_sql which)
 	return res;
 }
 
-PGresult *store_pg_query(struct store_pg *store, enum store_sql which,
-			 const struct store_pg_params *p)
+PGresult *store_pg_query(struct store_pg *store, enum store_sql which, const struct store_pg_params *p)
 {
 	char name[16];
 
@@ -207,8 +207,7 @@ PGresult *store_pg_query(struct store_pg *store, enum store_sql which,
 		PQclear(res);
 	}
 	snprintf(name, sizeof(name), "s%d", (int)which);
-	return PQexecPrepared(store->conn, name, store->nparams[which], p ? p->value : NULL, NULL,
-			      NULL, 0);
+	return PQexecPrepared(store->conn, name, store->nparams[which], p ? p->value : NULL, NULL, NULL, 0);
 }
 
 bool store_pg_ok(const PGresult *res)
@@ -279,9 +278,9 @@ static int lock_exclusive(struct store_pg *store, struct error *err)
 	PQclear(res);
 	if (!got)
 		return error_set(err, EBUSY, "lock",
-				  "another corrald already uses the database %s (one corrald per database: "
-				  "many nodes on one database come with the cluster mode)",
-				  store->where);
+				 "another corrald already uses the database %s (one corrald per database: "
+				 "many nodes on one database come with the cluster mode)",
+				 store->where);
 	return 0;
 }
 
@@ -313,7 +312,7 @@ static int describe(struct store_pg *store, struct error *err)
 
 	if (!opts)
 		return error_set(err, EINVAL, "open",
-				  "open store postgresql://...: not a valid PostgreSQL connection URI");
+				 "open store postgresql://...: not a valid PostgreSQL connection URI");
 	for (PQconninfoOption *o = opts; o->keyword; o++) {
 		if (!o->val)
 			continue;
@@ -328,8 +327,8 @@ static int describe(struct store_pg *store, struct error *err)
 		else if (strcmp(o->keyword, "password") == 0 && o->val[0])
 			store->password = strdup(o->val);
 	}
-	snprintf(store->where, sizeof(store->where), "postgresql://%s%s%s%s%s/%s", user,
-		 user[0] ? "@" : "", host, port[0] ? ":" : "", port, db);
+	snprintf(store->where, sizeof(store->where), "postgresql://%s%s%s%s%s/%s", user, user[0] ? "@" : "",
+		 host, port[0] ? ":" : "", port, db);
 	PQconninfoFree(opts);
 	return 0;
 }
@@ -343,8 +342,8 @@ static int connect_pg(struct store_pg *store, struct error *err)
 		char server[300];
 
 		scrub(store, PQerrorMessage(store->conn), server, sizeof(server));
-		return error_set(err, ECONNREFUSED, "connect", "connect to PostgreSQL %s: %s",
-				  store->where, server);
+		return error_set(err, ECONNREFUSED, "connect", "connect to PostgreSQL %s: %s", store->where,
+				 server);
 	}
 	return configure_session(store, err);
 }
@@ -361,8 +360,8 @@ static int reconnect_if_lost(struct store_pg *store, struct error *err)
 		char server[300];
 
 		scrub(store, PQerrorMessage(store->conn), server, sizeof(server));
-		return error_set(err, ECONNREFUSED, "connect", "reconnect to PostgreSQL %s: %s",
-				  store->where, server);
+		return error_set(err, ECONNREFUSED, "connect", "reconnect to PostgreSQL %s: %s", store->where,
+				 server);
 	}
 	return configure_session(store, err);
 }
@@ -397,8 +396,7 @@ int store_pg_tx_end(struct store_pg *store, int r, struct error *err)
 {
 	store->in_tx = false;
 	if (r >= 0) {
-		r = store_pg_exec(store, store->in_batch ? "RELEASE store_op" : "COMMIT", err,
-				  "transaction");
+		r = store_pg_exec(store, store->in_batch ? "RELEASE store_op" : "COMMIT", err, "transaction");
 		if (r >= 0)
 			return 0;
 	}
@@ -411,8 +409,7 @@ int store_pg_tx_end(struct store_pg *store, int r, struct error *err)
 		rollback_quietly(store, "ROLLBACK TO SAVEPOINT store_op");
 		rollback_quietly(store, "RELEASE store_op");
 	}
-	if (PQstatus(store->conn) != CONNECTION_OK ||
-	    PQtransactionStatus(store->conn) != PQTRANS_INTRANS) {
+	if (PQstatus(store->conn) != CONNECTION_OK || PQtransactionStatus(store->conn) != PQTRANS_INTRANS) {
 		/* The batch's transaction is gone (connection lost): its commit
 		 * must say so. */
 		store->batch_error = r;
@@ -420,7 +417,7 @@ int store_pg_tx_end(struct store_pg *store, int r, struct error *err)
 			store->batch_cause = *err;
 		else
 			error_set(&store->batch_cause, r, "batch", "batch on %s was rolled back",
-				   store->where);
+				  store->where);
 	}
 	return r;
 }
@@ -436,8 +433,7 @@ static int batch_begin(struct store *base, struct error *err)
 	int r;
 
 	if (store->in_batch)
-		return error_set(err, EALREADY, "batch", "a batch is already open on %s",
-				  store->where);
+		return error_set(err, EALREADY, "batch", "a batch is already open on %s", store->where);
 	r = reconnect_if_lost(store, err);
 	if (r < 0)
 		return r;
@@ -490,8 +486,7 @@ static void close_pg(struct store_pg *store);
 
 /* uri: the whole postgresql:// or postgres:// URI (store.c); opts not NULL.
  * max_size_bytes has no meaning here (the server's disk is the limit). */
-static int open_pg(const char *uri, const struct store_options *opts, struct store **out,
-		   struct error *err)
+static int open_pg(const char *uri, const struct store_options *opts, struct store **out, struct error *err)
 {
 	struct store_pg *store = calloc(1, sizeof(*store));
 	int r;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/postgres/store_pg.h — internal to the PostgreSQL backend of
  * the store: the connection struct, the helpers its files share, and the
@@ -27,18 +28,18 @@
 #define STORE_PG_SCHEMA_VERSION 3
 
 struct store_pg {
-	struct store base;              /* first: the generic handle callers hold */
+	struct store base; /* first: the generic handle callers hold */
 	PGconn *conn;
-	char *uri;                      /* kept to reconnect; never printed */
-	char *password;                 /* from the URI, only to scrub messages */
-	char where[160];                /* "postgresql://user@host:port/db", no password */
+	char *uri;       /* kept to reconnect; never printed */
+	char *password;  /* from the URI, only to scrub messages */
+	char where[160]; /* "postgresql://user@host:port/db", no password */
 	struct store_options opts;
 	int schema_version;
 	bool prepared[STORE_SQL_COUNT];
-	int nparams[STORE_SQL_COUNT];   /* the highest $n of each statement */
-	bool in_tx;                     /* a state change's own transaction is open */
+	int nparams[STORE_SQL_COUNT]; /* the highest $n of each statement */
+	bool in_tx;                   /* a state change's own transaction is open */
 	bool in_batch;
-	int batch_error;                /* -errno that dropped the batch, 0 = none */
+	int batch_error; /* -errno that dropped the batch, 0 = none */
 	struct error batch_cause;
 };
 
@@ -51,8 +52,8 @@ static inline struct store_pg *store_pg_of(struct store *store)
  * (SQLSTATE x)".  res (may be NULL: the connection failed) is cleared.
  * 53100 disk full -> -ENOSPC, 40001/40P01 -> -EAGAIN, a lost connection ->
  * -EIO, integrity and data errors -> -EINVAL. */
-int store_pg_fail(struct store_pg *store, PGresult *res, struct error *err, const char *step,
-		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int store_pg_fail(struct store_pg *store, PGresult *res, struct error *err, const char *step, const char *fmt,
+		  ...) __attribute__((format(printf, 5, 6)));
 
 /* Text parameters $1..$n of one statement; unset ones are NULL. */
 struct store_pg_params {
@@ -68,8 +69,7 @@ void store_pg_param_text(struct store_pg_params *p, int n, const char *value);
 
 /* Run statement which (preparing it on first use); the result, never NULL
  * unless out of memory.  Check it with store_pg_ok(). */
-PGresult *store_pg_query(struct store_pg *store, enum store_sql which,
-			 const struct store_pg_params *p);
+PGresult *store_pg_query(struct store_pg *store, enum store_sql which, const struct store_pg_params *p);
 /* True for PGRES_COMMAND_OK / PGRES_TUPLES_OK. */
 bool store_pg_ok(const PGresult *res);
 /* Rows an UPDATE/INSERT changed. */
@@ -98,45 +98,37 @@ int store_pg_schema_migrate(struct store_pg *store, struct error *err);
 
 /* The backend's operations (store_backend.h), arguments already checked
  * by store.c.  Reads: */
-int store_pg_read_get_task(struct store *store, int64_t id, struct store_task *out,
-			   struct error *err);
-int store_pg_read_load_queued(struct store *store, struct store_task_list *out,
-			      struct error *err);
-int store_pg_read_load_running(struct store *store, struct store_task_list *out,
-			       struct error *err);
+int store_pg_read_get_task(struct store *store, int64_t id, struct store_task *out, struct error *err);
+int store_pg_read_load_queued(struct store *store, struct store_task_list *out, struct error *err);
+int store_pg_read_load_running(struct store *store, struct store_task_list *out, struct error *err);
 int store_pg_read_list_tasks(struct store *store, const struct store_filter *filter,
 			     struct store_task_list *out, struct error *err);
-int store_pg_read_count_queued(struct store *store, const char *user, int64_t *count,
-			       struct error *err);
-int store_pg_read_usage_get(struct store *store, const char *user, const char *month,
-			    int64_t *cpu_us, struct error *err);
-int store_pg_read_usage_month(struct store *store, const char *month,
-			      struct store_usage_list *out, struct error *err);
-int store_pg_read_list_events(struct store *store, int64_t task_id,
-			      struct store_event_list *out, struct error *err);
-int store_pg_read_usage_adjust_sum(struct store *store, const char *user, const char *month,
-				   int64_t *sum_us, struct error *err);
+int store_pg_read_count_queued(struct store *store, const char *user, int64_t *count, struct error *err);
+int store_pg_read_usage_get(struct store *store, const char *user, const char *month, int64_t *cpu_us,
+			    struct error *err);
+int store_pg_read_usage_month(struct store *store, const char *month, struct store_usage_list *out,
+			      struct error *err);
+int store_pg_read_list_events(struct store *store, int64_t task_id, struct store_event_list *out,
+			      struct error *err);
+int store_pg_read_usage_adjust_sum(struct store *store, const char *user, const char *month, int64_t *sum_us,
+				   struct error *err);
 int store_pg_read_usage_adjustments(struct store *store, const char *user, const char *month,
 				    struct store_adjustment_list *out, struct error *err);
 /* State changes (each one transaction, moves checked by task_state_can_move): */
-int store_pg_write_submit(struct store *store, const struct store_task *task, int64_t *id,
-			  struct error *err);
-int store_pg_write_mark_running(struct store *store, int64_t id,
-				const struct store_start *start, struct error *err);
+int store_pg_write_submit(struct store *store, const struct store_task *task, int64_t *id, struct error *err);
+int store_pg_write_mark_running(struct store *store, int64_t id, const struct store_start *start,
+				struct error *err);
 int store_pg_write_requeue(struct store *store, int64_t id, const struct store_requeue *requeue,
 			   struct error *err);
-int store_pg_write_charge(struct store *store, int64_t id, int64_t expected_cursor_us,
-			  int64_t new_cursor_us, const char *month, int64_t now_us,
-			  struct error *err);
+int store_pg_write_charge(struct store *store, int64_t id, int64_t expected_cursor_us, int64_t new_cursor_us,
+			  const char *month, int64_t now_us, struct error *err);
 int store_pg_write_finish(struct store *store, int64_t id, const struct store_result *result,
 			  struct error *err);
-int store_pg_write_cancel_queued(struct store *store, int64_t id, int64_t now_us,
-				 struct error *err);
-int store_pg_write_request_cancel(struct store *store, int64_t id, int64_t now_us,
-				  struct error *err);
-int store_pg_write_event_append(struct store *store, int64_t task_id, int64_t at_us,
-				const char *kind, const char *detail, struct error *err);
-int store_pg_write_usage_adjust(struct store *store, const struct store_adjustment *adj,
-				int64_t *id, struct error *err);
+int store_pg_write_cancel_queued(struct store *store, int64_t id, int64_t now_us, struct error *err);
+int store_pg_write_request_cancel(struct store *store, int64_t id, int64_t now_us, struct error *err);
+int store_pg_write_event_append(struct store *store, int64_t task_id, int64_t at_us, const char *kind,
+				const char *detail, struct error *err);
+int store_pg_write_usage_adjust(struct store *store, const struct store_adjustment *adj, int64_t *id,
+				struct error *err);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/postgres/store_pg_read.c — reads of the store on
  * PostgreSQL: one task, lists of tasks (queued in submit order, running,
@@ -70,9 +71,8 @@ static int task_from_row(const PGresult *res, int row, struct store_task *t)
 }
 
 /* Run a task query and collect its rows into out. */
-static int collect_tasks(struct store_pg *store, enum store_sql which,
-			 const struct store_pg_params *p, struct store_task_list *out,
-			 const char *step, struct error *err)
+static int collect_tasks(struct store_pg *store, enum store_sql which, const struct store_pg_params *p,
+			 struct store_task_list *out, const char *step, struct error *err)
 {
 	PGresult *res = store_pg_query(store, which, p);
 	int rows;
@@ -103,8 +103,7 @@ static int collect_tasks(struct store_pg *store, enum store_sql which,
 
 /* ---- tasks ------------------------------------------------------------------ */
 
-int store_pg_read_get_task(struct store *base, int64_t id, struct store_task *out,
-			   struct error *err)
+int store_pg_read_get_task(struct store *base, int64_t id, struct store_task *out, struct error *err)
 {
 	struct store_pg *store = store_pg_of(base);
 	struct store_pg_params p;
@@ -138,14 +137,12 @@ static int load_state(struct store_pg *store, const char *state, struct store_ta
 	return collect_tasks(store, STORE_SQL_LOAD_STATE, &p, out, step, err);
 }
 
-int store_pg_read_load_queued(struct store *base, struct store_task_list *out,
-			      struct error *err)
+int store_pg_read_load_queued(struct store *base, struct store_task_list *out, struct error *err)
 {
 	return load_state(store_pg_of(base), "queued", out, "load queued tasks", err);
 }
 
-int store_pg_read_load_running(struct store *base, struct store_task_list *out,
-			       struct error *err)
+int store_pg_read_load_running(struct store *base, struct store_task_list *out, struct error *err)
 {
 	return load_state(store_pg_of(base), "running", out, "load running tasks", err);
 }
@@ -173,8 +170,8 @@ int store_pg_read_list_tasks(struct store *base, const struct store_filter *filt
 }
 
 /* One int64 from a one-row statement; 0 when it returns no row. */
-static int query_i64(struct store_pg *store, enum store_sql which, const char *a, const char *b,
-		     int64_t *out, struct error *err, const char *step, const char *what)
+static int query_i64(struct store_pg *store, enum store_sql which, const char *a, const char *b, int64_t *out,
+		     struct error *err, const char *step, const char *what)
 {
 	struct store_pg_params p;
 	PGresult *res;
@@ -192,17 +189,16 @@ static int query_i64(struct store_pg *store, enum store_sql which, const char *a
 	return 0;
 }
 
-int store_pg_read_count_queued(struct store *base, const char *user, int64_t *count,
-			       struct error *err)
+int store_pg_read_count_queued(struct store *base, const char *user, int64_t *count, struct error *err)
 {
-	return query_i64(store_pg_of(base), STORE_SQL_COUNT_QUEUED, user, NULL, count, err,
-			 "count queued", "count queued tasks");
+	return query_i64(store_pg_of(base), STORE_SQL_COUNT_QUEUED, user, NULL, count, err, "count queued",
+			 "count queued tasks");
 }
 
 /* ---- usage -------------------------------------------------------------------- */
 
-int store_pg_read_usage_get(struct store *base, const char *user, const char *month,
-			    int64_t *cpu_us, struct error *err)
+int store_pg_read_usage_get(struct store *base, const char *user, const char *month, int64_t *cpu_us,
+			    struct error *err)
 {
 	return query_i64(store_pg_of(base), STORE_SQL_USAGE_GET, user, month, cpu_us, err, "usage",
 			 "read usage");
@@ -257,8 +253,7 @@ int store_pg_read_list_events(struct store *base, int64_t task_id, struct store_
 	store_pg_param_i64(&p, 1, task_id);
 	res = store_pg_query(store, STORE_SQL_EVENTS, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "events", "read events of task %" PRId64,
-				     task_id);
+		return store_pg_fail(store, res, err, "events", "read events of task %" PRId64, task_id);
 	rows = PQntuples(res);
 	if (rows > 0 && !(out->items = calloc((size_t)rows, sizeof(*out->items))))
 		oom = true;
@@ -281,8 +276,8 @@ int store_pg_read_list_events(struct store *base, int64_t task_id, struct store_
 
 /* ---- usage adjustments ------------------------------------------------------------ */
 
-int store_pg_read_usage_adjust_sum(struct store *base, const char *user, const char *month,
-				   int64_t *sum_us, struct error *err)
+int store_pg_read_usage_adjust_sum(struct store *base, const char *user, const char *month, int64_t *sum_us,
+				   struct error *err)
 {
 	return query_i64(store_pg_of(base), STORE_SQL_ADJUST_SUM, user, month, sum_us, err, "adjust",
 			 "read adjustments");
@@ -303,8 +298,7 @@ int store_pg_read_usage_adjustments(struct store *base, const char *user, const 
 	store_pg_param_text(&p, 1, month);
 	if (user)
 		store_pg_param_text(&p, 2, user);
-	res = store_pg_query(store, user ? STORE_SQL_ADJUST_LIST_USER : STORE_SQL_ADJUST_LIST_MONTH,
-			     &p);
+	res = store_pg_query(store, user ? STORE_SQL_ADJUST_LIST_USER : STORE_SQL_ADJUST_LIST_MONTH, &p);
 	if (!store_pg_ok(res))
 		return store_pg_fail(store, res, err, "adjust", "read adjustments of %s", month);
 	rows = PQntuples(res);

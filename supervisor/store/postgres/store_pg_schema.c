@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/postgres/store_pg_schema.c — the PostgreSQL schema of the
  * store and its numbered migrations, applied in one transaction under an
@@ -142,8 +143,7 @@ static int migrate_locked(struct store_pg *store, struct error *err)
 	r = store_pg_exec(store, "SELECT pg_advisory_xact_lock(7242130001)", err, "migrate");
 	if (r < 0)
 		return r;
-	r = query_int(store, "SELECT COUNT(*) FROM pg_namespace WHERE nspname = 'corral'",
-		      &has_schema, err);
+	r = query_int(store, "SELECT COUNT(*) FROM pg_namespace WHERE nspname = 'corral'", &has_schema, err);
 	if (r < 0)
 		return r;
 	if (!has_schema) {
@@ -151,8 +151,10 @@ static int migrate_locked(struct store_pg *store, struct error *err)
 		if (r < 0)
 			return r;
 	}
-	r = query_int(store, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'corral' "
-			     "AND tablename = 'schema_version'", &has_version_table, err);
+	r = query_int(store,
+		      "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'corral' "
+		      "AND tablename = 'schema_version'",
+		      &has_version_table, err);
 	if (r < 0)
 		return r;
 	if (has_version_table) {
@@ -162,14 +164,15 @@ static int migrate_locked(struct store_pg *store, struct error *err)
 		if (version < 0)
 			version = 0;
 	} else {
-		r = query_int(store, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'corral'",
-			      &tables, err);
+		r = query_int(store, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'corral'", &tables,
+			      err);
 		if (r < 0)
 			return r;
 		if (tables > 0)
-			return error_set(err, ENOTSUP, "check schema",
-					  "%s: schema corral holds tables but no schema_version: not a corrald database, refusing to use it",
-					  store->where);
+			return error_set(
+				err, ENOTSUP, "check schema",
+				"%s: schema corral holds tables but no schema_version: not a corrald database, refusing to use it",
+				store->where);
 	}
 	if (version > STORE_PG_SCHEMA_VERSION)
 		return error_set(err, EPROTONOSUPPORT, "check schema",
@@ -186,8 +189,7 @@ static int migrate_locked(struct store_pg *store, struct error *err)
 			continue;
 		res = PQexec(store->conn, m->sql);
 		if (!store_pg_ok(res))
-			return store_pg_fail(store, res, err, "migrate", "apply migration %d",
-					     m->version);
+			return store_pg_fail(store, res, err, "migrate", "apply migration %d", m->version);
 		PQclear(res);
 		/* Stamped on the database's clock: hosts' clocks never compare. */
 		snprintf(stamp, sizeof(stamp),

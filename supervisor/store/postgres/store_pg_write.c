@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/postgres/store_pg_write.c — every state change of the store
  * on PostgreSQL, each one transaction (store_pg_tx_begin/store_pg_tx_end)
@@ -36,8 +37,8 @@ static int append_event(struct store_pg *store, int64_t task_id, int64_t at_us, 
 	store_pg_param_text(&p, 4, detail);
 	res = store_pg_query(store, STORE_SQL_EVENT_APPEND, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "event", "append event %s of task %" PRId64,
-				     kind, task_id);
+		return store_pg_fail(store, res, err, "event", "append event %s of task %" PRId64, kind,
+				     task_id);
 	PQclear(res);
 	return 0;
 }
@@ -50,8 +51,8 @@ struct cursor_row {
 
 /* The task's user, state and cursor, its row locked until the transaction
  * ends; -ENOENT if there is no such task. */
-static int read_cursor(struct store_pg *store, int64_t id, struct cursor_row *row,
-		       const char *step, struct error *err)
+static int read_cursor(struct store_pg *store, int64_t id, struct cursor_row *row, const char *step,
+		       struct error *err)
 {
 	struct store_pg_params p;
 	PGresult *res;
@@ -81,12 +82,12 @@ static int refused(struct store_pg *store, int64_t id, const char *step, const c
 
 	if (r < 0)
 		return r;
-	return error_set(err, ESTALE, step, "%s task %" PRId64 ": it is %s, not %s", step, id,
-			  row.state, wanted);
+	return error_set(err, ESTALE, step, "%s task %" PRId64 ": it is %s, not %s", step, id, row.state,
+			 wanted);
 }
 
-static int usage_add(struct store_pg *store, const char *user, const char *month, int64_t cpu_us,
-		     int64_t id, struct error *err)
+static int usage_add(struct store_pg *store, const char *user, const char *month, int64_t cpu_us, int64_t id,
+		     struct error *err)
 {
 	struct store_pg_params p;
 	PGresult *res;
@@ -100,15 +101,15 @@ static int usage_add(struct store_pg *store, const char *user, const char *month
 	res = store_pg_query(store, STORE_SQL_USAGE_ADD, &p);
 	if (!store_pg_ok(res))
 		return store_pg_fail(store, res, err, "charge",
-				     "charge %" PRId64 " us of task %" PRId64 " to %s in %s", cpu_us,
-				     id, user, month);
+				     "charge %" PRId64 " us of task %" PRId64 " to %s in %s", cpu_us, id,
+				     user, month);
 	PQclear(res);
 	return 0;
 }
 
 /* A fixed move this file makes (start, cancel), as task_state.h allows it. */
-static int move_allowed(enum store_task_state from, enum store_task_state to, int64_t id,
-			const char *step, struct error *err)
+static int move_allowed(enum store_task_state from, enum store_task_state to, int64_t id, const char *step,
+			struct error *err)
 {
 	if (task_state_can_move(from, to))
 		return 0;
@@ -118,8 +119,7 @@ static int move_allowed(enum store_task_state from, enum store_task_state to, in
 
 /* ---- submit -------------------------------------------------------------- */
 
-static int submit_locked(struct store_pg *store, const struct store_task *t, int64_t *id,
-			 struct error *err)
+static int submit_locked(struct store_pg *store, const struct store_task *t, int64_t *id, struct error *err)
 {
 	struct store_pg_params p;
 	PGresult *res;
@@ -144,8 +144,7 @@ static int submit_locked(struct store_pg *store, const struct store_task *t, int
 	return append_event(store, *id, t->submitted_at_us, "submitted", t->profile, err);
 }
 
-int store_pg_write_submit(struct store *base, const struct store_task *task, int64_t *id,
-			  struct error *err)
+int store_pg_write_submit(struct store *base, const struct store_task *task, int64_t *id, struct error *err)
 {
 	struct store_pg *store = store_pg_of(base);
 	int r;
@@ -182,8 +181,7 @@ static int mark_running_locked(struct store_pg *store, int64_t id, const struct 
 	store_pg_param_i64(&p, 7, st->attempts);
 	res = store_pg_query(store, STORE_SQL_MARK_RUNNING, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "mark running", "mark task %" PRId64 " running",
-				     id);
+		return store_pg_fail(store, res, err, "mark running", "mark task %" PRId64 " running", id);
 	changes = store_pg_changes(res);
 	PQclear(res);
 	if (changes == 0)
@@ -228,7 +226,7 @@ static int requeue_locked(struct store_pg *store, int64_t id, const struct store
 		return r;
 	if (strcmp(row.state, "running") != 0)
 		return error_set(err, ESTALE, "requeue", "requeue task %" PRId64 ": it is %s, not running",
-				  id, row.state);
+				 id, row.state);
 	/* as in finish: a total below the cursor charges nothing */
 	delta = rq->cpu_total_us > row.charged_us ? rq->cpu_total_us - row.charged_us : 0;
 	store_pg_params_init(&p);
@@ -296,18 +294,17 @@ static int charge_locked(struct store_pg *store, int64_t id, int64_t expected, i
 			return r;
 		if (strcmp(row.state, "running") != 0)
 			return error_set(err, ESTALE, "charge",
-					  "charge task %" PRId64 ": it is %s, not running", id,
-					  row.state);
+					 "charge task %" PRId64 ": it is %s, not running", id, row.state);
 		return error_set(err, ESTALE, "charge",
-				  "charge task %" PRId64 ": cursor is at %" PRId64 " us, not %" PRId64
-				  " (already charged)", id, row.charged_us, expected);
+				 "charge task %" PRId64 ": cursor is at %" PRId64 " us, not %" PRId64
+				 " (already charged)",
+				 id, row.charged_us, expected);
 	}
 	return usage_add(store, user, month, new_cursor - expected, id, err);
 }
 
-int store_pg_write_charge(struct store *base, int64_t id, int64_t expected_cursor_us,
-			  int64_t new_cursor_us, const char *month, int64_t now_us,
-			  struct error *err)
+int store_pg_write_charge(struct store *base, int64_t id, int64_t expected_cursor_us, int64_t new_cursor_us,
+			  const char *month, int64_t now_us, struct error *err)
 {
 	struct store_pg *store = store_pg_of(base);
 	int r;
@@ -317,8 +314,8 @@ int store_pg_write_charge(struct store *base, int64_t id, int64_t expected_curso
 		if (r < 0)
 			return r;
 		r = store_pg_tx_end(store,
-				    charge_locked(store, id, expected_cursor_us, new_cursor_us, month,
-						  now_us, err),
+				    charge_locked(store, id, expected_cursor_us, new_cursor_us, month, now_us,
+						  err),
 				    err);
 		if (!store_pg_tx_again(store, r, attempt))
 			return r;
@@ -342,8 +339,8 @@ static int finish_locked(struct store_pg *store, int64_t id, const struct store_
 	if (r < 0)
 		return r;
 	if (task_state_parse(row.state, &from) < 0 || task_state_is_terminal(from))
-		return error_set(err, ESTALE, "finish", "finish task %" PRId64 ": it already ended (%s)",
-				  id, row.state);
+		return error_set(err, ESTALE, "finish", "finish task %" PRId64 ": it already ended (%s)", id,
+				 row.state);
 	if (!task_state_can_move(from, res_in->state))
 		return error_set(err, ESTALE, "finish",
 				 "finish task %" PRId64 ": it is %s, and %s -> %s is not allowed", id,
@@ -428,8 +425,8 @@ static int guarded_update(struct store_pg *store, enum store_sql which, int64_t 
 	return append_event(store, id, now_us, event, NULL, err);
 }
 
-static int guarded(struct store *base, enum store_sql which, int64_t id, int64_t now_us,
-		   const char *step, const char *wanted, const char *event, struct error *err)
+static int guarded(struct store *base, enum store_sql which, int64_t id, int64_t now_us, const char *step,
+		   const char *wanted, const char *event, struct error *err)
 {
 	struct store_pg *store = store_pg_of(base);
 	int r;
@@ -438,22 +435,19 @@ static int guarded(struct store *base, enum store_sql which, int64_t id, int64_t
 		r = store_pg_tx_begin(store, err);
 		if (r < 0)
 			return r;
-		r = store_pg_tx_end(
-			store, guarded_update(store, which, id, now_us, step, wanted, event, err), err);
+		r = store_pg_tx_end(store, guarded_update(store, which, id, now_us, step, wanted, event, err),
+				    err);
 		if (!store_pg_tx_again(store, r, attempt))
 			return r;
 	}
 }
 
-int store_pg_write_cancel_queued(struct store *base, int64_t id, int64_t now_us,
-				 struct error *err)
+int store_pg_write_cancel_queued(struct store *base, int64_t id, int64_t now_us, struct error *err)
 {
-	return guarded(base, STORE_SQL_CANCEL_QUEUED, id, now_us, "cancel", "queued", "cancelled",
-		       err);
+	return guarded(base, STORE_SQL_CANCEL_QUEUED, id, now_us, "cancel", "queued", "cancelled", err);
 }
 
-int store_pg_write_request_cancel(struct store *base, int64_t id, int64_t now_us,
-				  struct error *err)
+int store_pg_write_request_cancel(struct store *base, int64_t id, int64_t now_us, struct error *err)
 {
 	return guarded(base, STORE_SQL_REQUEST_CANCEL, id, now_us, "request cancel", "running",
 		       "cancel_requested", err);
@@ -461,8 +455,8 @@ int store_pg_write_request_cancel(struct store *base, int64_t id, int64_t now_us
 
 /* ---- events ----------------------------------------------------------------- */
 
-int store_pg_write_event_append(struct store *base, int64_t task_id, int64_t at_us,
-				const char *kind, const char *detail, struct error *err)
+int store_pg_write_event_append(struct store *base, int64_t task_id, int64_t at_us, const char *kind,
+				const char *detail, struct error *err)
 {
 	struct store_pg *store = store_pg_of(base);
 	int r;
@@ -479,8 +473,8 @@ int store_pg_write_event_append(struct store *base, int64_t task_id, int64_t at_
 
 /* ---- usage adjustments -------------------------------------------------------- */
 
-static int usage_adjust_locked(struct store_pg *store, const struct store_adjustment *a,
-			       int64_t *id, struct error *err)
+static int usage_adjust_locked(struct store_pg *store, const struct store_adjustment *a, int64_t *id,
+			       struct error *err)
 {
 	struct store_pg_params p;
 	PGresult *res;
@@ -495,17 +489,16 @@ static int usage_adjust_locked(struct store_pg *store, const struct store_adjust
 	store_pg_param_text(&p, 7, a->reason);
 	res = store_pg_query(store, STORE_SQL_ADJUST_INSERT, &p);
 	if (!store_pg_ok(res) || PQntuples(res) != 1)
-		return store_pg_fail(store, res, err, "adjust",
-				     "adjust usage of %s in %s by %" PRId64 " us", a->user, a->month,
-				     a->delta_us);
+		return store_pg_fail(store, res, err, "adjust", "adjust usage of %s in %s by %" PRId64 " us",
+				     a->user, a->month, a->delta_us);
 	if (id)
 		*id = store_pg_i64(res, 0, 0, 0);
 	PQclear(res);
 	return 0;
 }
 
-int store_pg_write_usage_adjust(struct store *base, const struct store_adjustment *adj,
-				int64_t *id, struct error *err)
+int store_pg_write_usage_adjust(struct store *base, const struct store_adjustment *adj, int64_t *id,
+				struct error *err)
 {
 	struct store_pg *store = store_pg_of(base);
 	int r;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/sqlite/store_sqlite.c — the SQLite backend of the store: opening the
  * connection (WAL, synchronous=FULL, foreign keys, busy timeout), error
@@ -82,8 +83,7 @@ int store_sqlite_fail(struct store_sqlite *store, int rc, struct error *err, con
 
 /* ---- statements -------------------------------------------------------- */
 
-void store_sqlite_stmt_start(struct store_sqlite *store, enum store_sql which,
-			     struct store_sqlite_binder *b)
+void store_sqlite_stmt_start(struct store_sqlite *store, enum store_sql which, struct store_sqlite_binder *b)
 {
 	b->store = store;
 	b->which = which;
@@ -157,8 +157,8 @@ int store_sqlite_stmt_exec(struct store_sqlite_binder *b, int *changes)
 static int prepare_all(struct store_sqlite *store, struct error *err)
 {
 	for (int s = 0; s < STORE_SQL_COUNT; s++) {
-		int rc = sqlite3_prepare_v3(store->db, store_sql_text[s], -1,
-					    SQLITE_PREPARE_PERSISTENT, &store->stmt[s], NULL);
+		int rc = sqlite3_prepare_v3(store->db, store_sql_text[s], -1, SQLITE_PREPARE_PERSISTENT,
+					    &store->stmt[s], NULL);
 		int count;
 
 		if (rc != SQLITE_OK)
@@ -170,8 +170,8 @@ static int prepare_all(struct store_sqlite *store, struct error *err)
 
 			if (n < 1 || n > STORE_SQL_MAX_PARAMS)
 				return error_set(err, EINVAL, "prepare",
-						  "statement %d: parameter %s is not $1..$%d", s,
-						  name ? name : "?", STORE_SQL_MAX_PARAMS);
+						 "statement %d: parameter %s is not $1..$%d", s,
+						 name ? name : "?", STORE_SQL_MAX_PARAMS);
 			store->param_index[s][n] = (unsigned char)i;
 		}
 	}
@@ -225,7 +225,7 @@ int store_sqlite_tx_end(struct store_sqlite *store, int r, struct error *err)
 			store->batch_cause = *err;
 		else
 			error_set(&store->batch_cause, r, "batch", "batch on %s was rolled back",
-				   store->path);
+				  store->path);
 	}
 	return r;
 }
@@ -236,8 +236,7 @@ static int batch_begin(struct store *base, struct error *err)
 	int r;
 
 	if (store->in_batch)
-		return error_set(err, EALREADY, "batch", "a batch is already open on %s",
-				  store->path);
+		return error_set(err, EALREADY, "batch", "a batch is already open on %s", store->path);
 	r = exec_sql(store, "BEGIN IMMEDIATE", err);
 	if (r < 0)
 		return r;
@@ -283,8 +282,7 @@ static void batch_abort(struct store *base)
 
 /* ---- open / close ------------------------------------------------------- */
 
-static int pragma(struct store_sqlite *store, const char *sql, char *result, size_t size,
-		  struct error *err)
+static int pragma(struct store_sqlite *store, const char *sql, char *result, size_t size, struct error *err)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc = sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL);
@@ -302,8 +300,7 @@ static int pragma(struct store_sqlite *store, const char *sql, char *result, siz
 	return 0;
 }
 
-static int configure(struct store_sqlite *store, const struct store_options *opts,
-		     struct error *err)
+static int configure(struct store_sqlite *store, const struct store_options *opts, struct error *err)
 {
 	char value[64];
 	int r;
@@ -315,10 +312,9 @@ static int configure(struct store_sqlite *store, const struct store_options *opt
 		return r;
 	if (strcmp(value, "wal") != 0)
 		return error_set(err, ENOTSUP, "configure",
-				  "%s: cannot switch to WAL journal mode (still '%s')", store->path,
-				  value);
-	r = pragma(store, opts->unsafe_no_sync ? "PRAGMA synchronous = OFF"
-					       : "PRAGMA synchronous = FULL", NULL, 0, err);
+				 "%s: cannot switch to WAL journal mode (still '%s')", store->path, value);
+	r = pragma(store, opts->unsafe_no_sync ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = FULL",
+		   NULL, 0, err);
 	if (r < 0)
 		return r;
 	r = pragma(store, "PRAGMA foreign_keys = ON", NULL, 0, err);
@@ -426,8 +422,8 @@ static int open_sqlite(const char *path, const struct store_options *opts, struc
 		return error_set(err, ENOMEM, "open", "open store %s", path);
 	}
 	store->base.backend = &store_sqlite_backend;
-	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-				     SQLITE_OPEN_NOFOLLOW, NULL);
+	rc = sqlite3_open_v2(path, &store->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		r = store_sqlite_fail(store, rc, err, "open", "open database %s", path);
 		goto fail;

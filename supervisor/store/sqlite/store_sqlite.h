@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/sqlite/store_sqlite.h — internal to the SQLite backend of the store:
  * the connection struct, the helpers its files share, and the operations
@@ -20,7 +21,7 @@
 #define STORE_SCHEMA_VERSION 3
 
 struct store_sqlite {
-	struct store base;              /* first: the generic handle callers hold */
+	struct store base; /* first: the generic handle callers hold */
 	sqlite3 *db;
 	char *path;
 	int schema_version;
@@ -28,7 +29,7 @@ struct store_sqlite {
 	/* param_index[s][n] = SQLite's index of "$n" in statement s (0 = absent) */
 	unsigned char param_index[STORE_SQL_COUNT][STORE_SQL_MAX_PARAMS + 1];
 	bool in_batch;
-	int batch_error;                /* -errno that dropped the batch, 0 = none */
+	int batch_error; /* -errno that dropped the batch, 0 = none */
 	struct error batch_cause;
 };
 
@@ -54,8 +55,7 @@ struct store_sqlite_binder {
 	sqlite3_stmt *stmt;
 	int rc;
 };
-void store_sqlite_stmt_start(struct store_sqlite *store, enum store_sql which,
-			     struct store_sqlite_binder *b);
+void store_sqlite_stmt_start(struct store_sqlite *store, enum store_sql which, struct store_sqlite_binder *b);
 void store_sqlite_bind_i64(struct store_sqlite_binder *b, int n, int64_t value);
 /* Binds NULL when value == none. */
 void store_sqlite_bind_opt_i64(struct store_sqlite_binder *b, int n, int64_t value, int64_t none);
@@ -74,10 +74,10 @@ int store_sqlite_tx_begin(struct store_sqlite *store, struct error *err);
 int store_sqlite_tx_end(struct store_sqlite *store, int r, struct error *err);
 /* One state change as one transaction: begin, evaluate call (an int, -errno
  * on failure) only when the begin worked, then commit or roll back. */
-#define STORE_SQLITE_IN_TX(store, err, call)                                                        \
-	({                                                                                          \
-		int tx_r_ = store_sqlite_tx_begin((store), (err));                                  \
-		tx_r_ < 0 ? tx_r_ : store_sqlite_tx_end((store), (call), (err));                    \
+#define STORE_SQLITE_IN_TX(store, err, call)                                     \
+	({                                                                       \
+		int tx_r_ = store_sqlite_tx_begin((store), (err));               \
+		tx_r_ < 0 ? tx_r_ : store_sqlite_tx_end((store), (call), (err)); \
 	})
 
 /* Bring the schema up to STORE_SCHEMA_VERSION in one transaction, or refuse
@@ -86,22 +86,18 @@ int store_sqlite_schema_migrate(struct store_sqlite *store, struct error *err);
 
 /* The backend's operations (store_backend.h), arguments already checked
  * by store.c.  Reads: */
-int store_sqlite_read_get_task(struct store *store, int64_t id, struct store_task *out,
-			       struct error *err);
-int store_sqlite_read_load_queued(struct store *store, struct store_task_list *out,
-				  struct error *err);
-int store_sqlite_read_load_running(struct store *store, struct store_task_list *out,
-				   struct error *err);
+int store_sqlite_read_get_task(struct store *store, int64_t id, struct store_task *out, struct error *err);
+int store_sqlite_read_load_queued(struct store *store, struct store_task_list *out, struct error *err);
+int store_sqlite_read_load_running(struct store *store, struct store_task_list *out, struct error *err);
 int store_sqlite_read_list_tasks(struct store *store, const struct store_filter *filter,
 				 struct store_task_list *out, struct error *err);
-int store_sqlite_read_count_queued(struct store *store, const char *user, int64_t *count,
-				   struct error *err);
-int store_sqlite_read_usage_get(struct store *store, const char *user, const char *month,
-				int64_t *cpu_us, struct error *err);
-int store_sqlite_read_usage_month(struct store *store, const char *month,
-				  struct store_usage_list *out, struct error *err);
-int store_sqlite_read_list_events(struct store *store, int64_t task_id,
-				  struct store_event_list *out, struct error *err);
+int store_sqlite_read_count_queued(struct store *store, const char *user, int64_t *count, struct error *err);
+int store_sqlite_read_usage_get(struct store *store, const char *user, const char *month, int64_t *cpu_us,
+				struct error *err);
+int store_sqlite_read_usage_month(struct store *store, const char *month, struct store_usage_list *out,
+				  struct error *err);
+int store_sqlite_read_list_events(struct store *store, int64_t task_id, struct store_event_list *out,
+				  struct error *err);
 int store_sqlite_read_usage_adjust_sum(struct store *store, const char *user, const char *month,
 				       int64_t *sum_us, struct error *err);
 int store_sqlite_read_usage_adjustments(struct store *store, const char *user, const char *month,
@@ -109,22 +105,19 @@ int store_sqlite_read_usage_adjustments(struct store *store, const char *user, c
 /* State changes (each one transaction, moves checked by task_state_can_move): */
 int store_sqlite_write_submit(struct store *store, const struct store_task *task, int64_t *id,
 			      struct error *err);
-int store_sqlite_write_mark_running(struct store *store, int64_t id,
-				    const struct store_start *start, struct error *err);
-int store_sqlite_write_requeue(struct store *store, int64_t id,
-			       const struct store_requeue *requeue, struct error *err);
+int store_sqlite_write_mark_running(struct store *store, int64_t id, const struct store_start *start,
+				    struct error *err);
+int store_sqlite_write_requeue(struct store *store, int64_t id, const struct store_requeue *requeue,
+			       struct error *err);
 int store_sqlite_write_charge(struct store *store, int64_t id, int64_t expected_cursor_us,
-			      int64_t new_cursor_us, const char *month, int64_t now_us,
-			      struct error *err);
+			      int64_t new_cursor_us, const char *month, int64_t now_us, struct error *err);
 int store_sqlite_write_finish(struct store *store, int64_t id, const struct store_result *result,
 			      struct error *err);
-int store_sqlite_write_cancel_queued(struct store *store, int64_t id, int64_t now_us,
-				     struct error *err);
-int store_sqlite_write_request_cancel(struct store *store, int64_t id, int64_t now_us,
-				      struct error *err);
-int store_sqlite_write_event_append(struct store *store, int64_t task_id, int64_t at_us,
-				    const char *kind, const char *detail, struct error *err);
-int store_sqlite_write_usage_adjust(struct store *store, const struct store_adjustment *adj,
-				    int64_t *id, struct error *err);
+int store_sqlite_write_cancel_queued(struct store *store, int64_t id, int64_t now_us, struct error *err);
+int store_sqlite_write_request_cancel(struct store *store, int64_t id, int64_t now_us, struct error *err);
+int store_sqlite_write_event_append(struct store *store, int64_t task_id, int64_t at_us, const char *kind,
+				    const char *detail, struct error *err);
+int store_sqlite_write_usage_adjust(struct store *store, const struct store_adjustment *adj, int64_t *id,
+				    struct error *err);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/sqlite/store_sqlite_read.c — reads of the store: one task, lists of
  * tasks (queued in submit order, running, filtered), monthly usage, queue
@@ -105,8 +106,8 @@ static int grow(void **items, size_t *capacity, size_t count, size_t elem)
 }
 
 /* Step a bound task query to the end, collecting rows into out. */
-static int collect_tasks(struct store_sqlite_binder *b, struct store_task_list *out,
-			 const char *step, struct error *err)
+static int collect_tasks(struct store_sqlite_binder *b, struct store_task_list *out, const char *step,
+			 struct error *err)
 {
 	size_t capacity = 0;
 	int rc, r = 0;
@@ -135,8 +136,7 @@ static int collect_tasks(struct store_sqlite_binder *b, struct store_task_list *
 
 /* ---- tasks ------------------------------------------------------------------ */
 
-int store_sqlite_read_get_task(struct store *base, int64_t id, struct store_task *out,
-			       struct error *err)
+int store_sqlite_read_get_task(struct store *base, int64_t id, struct store_task *out, struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
 	struct store_sqlite_binder b;
@@ -168,15 +168,13 @@ static int load_state(struct store_sqlite *store, const char *state, struct stor
 	return collect_tasks(&b, out, step, err);
 }
 
-int store_sqlite_read_load_queued(struct store *base, struct store_task_list *out,
-				  struct error *err)
+int store_sqlite_read_load_queued(struct store *base, struct store_task_list *out, struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
 	return load_state(store, "queued", out, "load queued tasks", err);
 }
 
-int store_sqlite_read_load_running(struct store *base, struct store_task_list *out,
-				   struct error *err)
+int store_sqlite_read_load_running(struct store *base, struct store_task_list *out, struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
 	return load_state(store, "running", out, "load running tasks", err);
@@ -195,9 +193,8 @@ int store_sqlite_read_list_tasks(struct store *base, const struct store_filter *
 			     : (state ? STORE_SQL_LIST_STATE : STORE_SQL_LIST_ALL);
 	store_sqlite_stmt_start(store, which, &b);
 	store_sqlite_bind_i64(&b, 1,
-			      filter->limit > 0 && filter->limit < INT64_MAX
-				      ? (int64_t)filter->limit
-				      : INT64_MAX);
+			      filter->limit > 0 && filter->limit < INT64_MAX ? (int64_t)filter->limit
+									     : INT64_MAX);
 	if (filter->user)
 		store_sqlite_bind_text(&b, 2, filter->user);
 	if (state)
@@ -207,8 +204,8 @@ int store_sqlite_read_list_tasks(struct store *base, const struct store_filter *
 
 /* The first column of the first row of a statement bound with user (and
  * month when not NULL), or 0 when it returns no row: SQLITE_OK or the error. */
-static int read_i64(struct store_sqlite *store, enum store_sql which, const char *user,
-		    const char *month, int64_t *out)
+static int read_i64(struct store_sqlite *store, enum store_sql which, const char *user, const char *month,
+		    int64_t *out)
 {
 	struct store_sqlite_binder b;
 	int rc;
@@ -225,8 +222,7 @@ static int read_i64(struct store_sqlite *store, enum store_sql which, const char
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-int store_sqlite_read_count_queued(struct store *base, const char *user, int64_t *count,
-				   struct error *err)
+int store_sqlite_read_count_queued(struct store *base, const char *user, int64_t *count, struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
 	int rc = read_i64(store, STORE_SQL_COUNT_QUEUED, user, NULL, count);
@@ -239,8 +235,8 @@ int store_sqlite_read_count_queued(struct store *base, const char *user, int64_t
 
 /* ---- usage -------------------------------------------------------------------- */
 
-int store_sqlite_read_usage_get(struct store *base, const char *user, const char *month,
-				int64_t *cpu_us, struct error *err)
+int store_sqlite_read_usage_get(struct store *base, const char *user, const char *month, int64_t *cpu_us,
+				struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
 	int rc = read_i64(store, STORE_SQL_USAGE_GET, user, month, cpu_us);
@@ -251,8 +247,8 @@ int store_sqlite_read_usage_get(struct store *base, const char *user, const char
 	return 0;
 }
 
-int store_sqlite_read_usage_month(struct store *base, const char *month,
-				  struct store_usage_list *out, struct error *err)
+int store_sqlite_read_usage_month(struct store *base, const char *month, struct store_usage_list *out,
+				  struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
 	struct store_sqlite_binder b;
@@ -328,8 +324,7 @@ int store_sqlite_read_list_events(struct store *base, int64_t task_id, struct st
 	}
 	if (rc != SQLITE_DONE) {
 		store_event_list_free(out);
-		return store_sqlite_fail(store, rc, err, "events", "read events of task %" PRId64,
-					 task_id);
+		return store_sqlite_fail(store, rc, err, "events", "read events of task %" PRId64, task_id);
 	}
 	return 0;
 }
@@ -343,8 +338,8 @@ int store_sqlite_read_usage_adjust_sum(struct store *base, const char *user, con
 	int rc = read_i64(store, STORE_SQL_ADJUST_SUM, user, month, sum_us);
 
 	if (rc != SQLITE_OK)
-		return store_sqlite_fail(store, rc, err, "adjust", "read adjustments of %s in %s",
-					 user, month);
+		return store_sqlite_fail(store, rc, err, "adjust", "read adjustments of %s in %s", user,
+					 month);
 	return 0;
 }
 
@@ -359,8 +354,7 @@ int store_sqlite_read_usage_adjustments(struct store *base, const char *user, co
 
 	out->items = NULL;
 	out->count = 0;
-	store_sqlite_stmt_start(store, user ? STORE_SQL_ADJUST_LIST_USER : STORE_SQL_ADJUST_LIST_MONTH,
-				&b);
+	store_sqlite_stmt_start(store, user ? STORE_SQL_ADJUST_LIST_USER : STORE_SQL_ADJUST_LIST_MONTH, &b);
 	store_sqlite_bind_text(&b, 1, month);
 	if (user)
 		store_sqlite_bind_text(&b, 2, user);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/sqlite/store_sqlite_schema.c — the SQLite schema of the store and its
  * numbered migrations, applied in one transaction when the store opens.
@@ -136,8 +137,8 @@ static int query_int(struct store_sqlite *store, const char *sql, int64_t *out, 
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_OK)
-		return store_sqlite_fail(store, rc, err, "read schema version",
-					 "read schema version of %s", store->path);
+		return store_sqlite_fail(store, rc, err, "read schema version", "read schema version of %s",
+					 store->path);
 	return 0;
 }
 
@@ -158,14 +159,14 @@ static int migrate_locked(struct store_sqlite *store, struct error *err)
 		if (version < 0)
 			version = 0;
 	} else {
-		r = query_int(store, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
-			      &tables, err);
+		r = query_int(store, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", &tables, err);
 		if (r < 0)
 			return r;
 		if (tables > 0)
-			return error_set(err, ENOTSUP, "check schema",
-					  "%s holds tables but no schema_version: not a corrald database, refusing to use it",
-					  store->path);
+			return error_set(
+				err, ENOTSUP, "check schema",
+				"%s holds tables but no schema_version: not a corrald database, refusing to use it",
+				store->path);
 	}
 	if (version > STORE_SCHEMA_VERSION)
 		return error_set(err, EPROTONOSUPPORT, "check schema",
@@ -196,8 +197,8 @@ static int migrate_locked(struct store_sqlite *store, struct error *err)
 		}
 		sqlite3_finalize(stmt);
 		if (rc != SQLITE_OK)
-			return store_sqlite_fail(store, rc, err, "migrate",
-						 "record schema version %d in %s", m->version, store->path);
+			return store_sqlite_fail(store, rc, err, "migrate", "record schema version %d in %s",
+						 m->version, store->path);
 		version = m->version;
 	}
 	store->schema_version = (int)version;
@@ -211,8 +212,7 @@ int store_sqlite_schema_migrate(struct store_sqlite *store, struct error *err)
 	/* IMMEDIATE: two daemons opening one file migrate one after the other. */
 	rc = sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
-		return store_sqlite_fail(store, rc, err, "migrate", "begin migration of %s",
-					 store->path);
+		return store_sqlite_fail(store, rc, err, "migrate", "begin migration of %s", store->path);
 	r = migrate_locked(store, err);
 	if (r < 0) {
 		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
@@ -220,8 +220,7 @@ int store_sqlite_schema_migrate(struct store_sqlite *store, struct error *err)
 	}
 	rc = sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		r = store_sqlite_fail(store, rc, err, "migrate", "commit migration of %s",
-				      store->path);
+		r = store_sqlite_fail(store, rc, err, "migrate", "commit migration of %s", store->path);
 		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
 		return r;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/store/sqlite/store_sqlite_write.c — every state change of the store, each
  * one transaction (store_sqlite_tx_begin/store_sqlite_tx_end) that also appends the event
@@ -22,8 +23,8 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static int append_event(struct store_sqlite *store, int64_t task_id, int64_t at_us,
-			const char *kind, const char *detail, struct error *err)
+static int append_event(struct store_sqlite *store, int64_t task_id, int64_t at_us, const char *kind,
+			const char *detail, struct error *err)
 {
 	struct store_sqlite_binder b;
 	int rc;
@@ -35,8 +36,8 @@ static int append_event(struct store_sqlite *store, int64_t task_id, int64_t at_
 	store_sqlite_bind_text(&b, 4, detail);
 	rc = store_sqlite_stmt_exec(&b, NULL);
 	if (rc != SQLITE_OK)
-		return store_sqlite_fail(store, rc, err, "event", "append event %s of task %" PRId64,
-					 kind, task_id);
+		return store_sqlite_fail(store, rc, err, "event", "append event %s of task %" PRId64, kind,
+					 task_id);
 	return 0;
 }
 
@@ -47,8 +48,8 @@ struct cursor_row {
 };
 
 /* The task's user, state and cursor; -ENOENT if there is no such task. */
-static int read_cursor(struct store_sqlite *store, int64_t id, struct cursor_row *row,
-		       const char *step, struct error *err)
+static int read_cursor(struct store_sqlite *store, int64_t id, struct cursor_row *row, const char *step,
+		       struct error *err)
 {
 	struct store_sqlite_binder b;
 	int rc;
@@ -57,10 +58,8 @@ static int read_cursor(struct store_sqlite *store, int64_t id, struct cursor_row
 	store_sqlite_bind_i64(&b, 1, id);
 	rc = store_sqlite_stmt_step(&b);
 	if (rc == SQLITE_ROW) {
-		snprintf(row->user, sizeof(row->user), "%s",
-			 (const char *)sqlite3_column_text(b.stmt, 0));
-		snprintf(row->state, sizeof(row->state), "%s",
-			 (const char *)sqlite3_column_text(b.stmt, 1));
+		snprintf(row->user, sizeof(row->user), "%s", (const char *)sqlite3_column_text(b.stmt, 0));
+		snprintf(row->state, sizeof(row->state), "%s", (const char *)sqlite3_column_text(b.stmt, 1));
 		row->charged_us = sqlite3_column_int64(b.stmt, 2);
 	}
 	store_sqlite_stmt_done(&b);
@@ -80,12 +79,12 @@ static int refused(struct store_sqlite *store, int64_t id, const char *step, con
 
 	if (r < 0)
 		return r;
-	return error_set(err, ESTALE, step, "%s task %" PRId64 ": it is %s, not %s", step, id,
-			  row.state, wanted);
+	return error_set(err, ESTALE, step, "%s task %" PRId64 ": it is %s, not %s", step, id, row.state,
+			 wanted);
 }
 
-static int usage_add(struct store_sqlite *store, const char *user, const char *month,
-		     int64_t cpu_us, int64_t id, struct error *err)
+static int usage_add(struct store_sqlite *store, const char *user, const char *month, int64_t cpu_us,
+		     int64_t id, struct error *err)
 {
 	struct store_sqlite_binder b;
 	int rc;
@@ -99,15 +98,15 @@ static int usage_add(struct store_sqlite *store, const char *user, const char *m
 	rc = store_sqlite_stmt_exec(&b, NULL);
 	if (rc != SQLITE_OK)
 		return store_sqlite_fail(store, rc, err, "charge",
-					 "charge %" PRId64 " us of task %" PRId64 " to %s in %s",
-					 cpu_us, id, user, month);
+					 "charge %" PRId64 " us of task %" PRId64 " to %s in %s", cpu_us, id,
+					 user, month);
 	return 0;
 }
 
 /* A fixed move this file makes (start, cancel), as task_state.h allows it:
  * the table, not this file, says which moves exist. */
-static int move_allowed(enum store_task_state from, enum store_task_state to, int64_t id,
-			const char *step, struct error *err)
+static int move_allowed(enum store_task_state from, enum store_task_state to, int64_t id, const char *step,
+			struct error *err)
 {
 	if (task_state_can_move(from, to))
 		return 0;
@@ -175,12 +174,11 @@ static int mark_running_locked(struct store_sqlite *store, int64_t id, const str
 	store_sqlite_bind_i64(&b, 7, st->attempts);
 	rc = store_sqlite_stmt_exec(&b, &changes);
 	if (rc != SQLITE_OK)
-		return store_sqlite_fail(store, rc, err, "mark running", "mark task %" PRId64 " running",
-					 id);
+		return store_sqlite_fail(store, rc, err, "mark running", "mark task %" PRId64 " running", id);
 	if (changes == 0)
 		return refused(store, id, "start", "queued", err);
-	snprintf(detail, sizeof(detail), "attempt %d, host uid %" PRId64 ", cgroup %s",
-		 st->attempts, st->host_uid, st->cgroup ? st->cgroup : "-");
+	snprintf(detail, sizeof(detail), "attempt %d, host uid %" PRId64 ", cgroup %s", st->attempts,
+		 st->host_uid, st->cgroup ? st->cgroup : "-");
 	return append_event(store, id, st->started_at_us, "running", detail, err);
 }
 
@@ -210,7 +208,7 @@ static int requeue_locked(struct store_sqlite *store, int64_t id, const struct s
 		return r;
 	if (strcmp(row.state, "running") != 0)
 		return error_set(err, ESTALE, "requeue", "requeue task %" PRId64 ": it is %s, not running",
-				  id, row.state);
+				 id, row.state);
 	/* as in finish: a total below the cursor charges nothing */
 	delta = rq->cpu_total_us > row.charged_us ? rq->cpu_total_us - row.charged_us : 0;
 
@@ -243,8 +241,8 @@ int store_sqlite_write_requeue(struct store *base, int64_t id, const struct stor
 
 /* ---- charging ------------------------------------------------------------- */
 
-static int charge_locked(struct store_sqlite *store, int64_t id, int64_t expected,
-			 int64_t new_cursor, const char *month, int64_t now_us, struct error *err)
+static int charge_locked(struct store_sqlite *store, int64_t id, int64_t expected, int64_t new_cursor,
+			 const char *month, int64_t now_us, struct error *err)
 {
 	struct store_sqlite_binder b;
 	char user[256] = "";
@@ -269,22 +267,24 @@ static int charge_locked(struct store_sqlite *store, int64_t id, int64_t expecte
 		if (r < 0)
 			return r;
 		if (strcmp(row.state, "running") != 0)
-			return error_set(err, ESTALE, "charge", "charge task %" PRId64 ": it is %s, not running",
-					  id, row.state);
+			return error_set(err, ESTALE, "charge",
+					 "charge task %" PRId64 ": it is %s, not running", id, row.state);
 		return error_set(err, ESTALE, "charge",
-				  "charge task %" PRId64 ": cursor is at %" PRId64 " us, not %" PRId64
-				  " (already charged)", id, row.charged_us, expected);
+				 "charge task %" PRId64 ": cursor is at %" PRId64 " us, not %" PRId64
+				 " (already charged)",
+				 id, row.charged_us, expected);
 	}
 	return usage_add(store, user, month, new_cursor - expected, id, err);
 }
 
 int store_sqlite_write_charge(struct store *base, int64_t id, int64_t expected_cursor_us,
-			      int64_t new_cursor_us, const char *month, int64_t now_us,
-			      struct error *err)
+			      int64_t new_cursor_us, const char *month, int64_t now_us, struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
 
-	return STORE_SQLITE_IN_TX(store, err, charge_locked(store, id, expected_cursor_us, new_cursor_us, month, now_us, err));
+	return STORE_SQLITE_IN_TX(store, err,
+				  charge_locked(store, id, expected_cursor_us, new_cursor_us, month, now_us,
+						err));
 }
 
 /* ---- finish ---------------------------------------------------------------- */
@@ -303,12 +303,12 @@ static int finish_locked(struct store_sqlite *store, int64_t id, const struct st
 	if (r < 0)
 		return r;
 	if (task_state_parse(row.state, &from) < 0 || task_state_is_terminal(from))
-		return error_set(err, ESTALE, "finish", "finish task %" PRId64 ": it already ended (%s)",
-				  id, row.state);
+		return error_set(err, ESTALE, "finish", "finish task %" PRId64 ": it already ended (%s)", id,
+				 row.state);
 	if (!task_state_can_move(from, res->state))
 		return error_set(err, ESTALE, "finish",
-				 "finish task %" PRId64 ": it is %s, and %s -> %s is not allowed",
-				 id, row.state, row.state, task_state_name(res->state));
+				 "finish task %" PRId64 ": it is %s, and %s -> %s is not allowed", id,
+				 row.state, row.state, task_state_name(res->state));
 	/* A final total below the cursor (a counter that went back) charges
 	 * nothing and leaves the cursor where it was. */
 	delta = res->cpu_total_us > row.charged_us ? res->cpu_total_us - row.charged_us : 0;
@@ -339,8 +339,8 @@ static int finish_locked(struct store_sqlite *store, int64_t id, const struct st
 	r = usage_add(store, row.user, res->month, delta, id, err);
 	if (r < 0)
 		return r;
-	snprintf(detail, sizeof(detail), "%s (%s), charged %" PRId64 " us to %s",
-		 task_state_name(res->state), task_state_reason_name(res->reason), delta, res->month);
+	snprintf(detail, sizeof(detail), "%s (%s), charged %" PRId64 " us to %s", task_state_name(res->state),
+		 task_state_reason_name(res->reason), delta, res->month);
 	return append_event(store, id, res->ended_at_us, "finished", detail, err);
 }
 
@@ -354,9 +354,8 @@ int store_sqlite_write_finish(struct store *base, int64_t id, const struct store
 
 /* ---- cancel ------------------------------------------------------------------ */
 
-static int guarded_update(struct store_sqlite *store, enum store_sql which, int64_t id,
-			  int64_t now_us, const char *step, const char *wanted, const char *event,
-			  struct error *err)
+static int guarded_update(struct store_sqlite *store, enum store_sql which, int64_t id, int64_t now_us,
+			  const char *step, const char *wanted, const char *event, struct error *err)
 {
 	struct store_sqlite_binder b;
 	int rc, changes = 0;
@@ -376,26 +375,28 @@ static int guarded_update(struct store_sqlite *store, enum store_sql which, int6
 	return append_event(store, id, now_us, event, NULL, err);
 }
 
-int store_sqlite_write_cancel_queued(struct store *base, int64_t id, int64_t now_us,
-				     struct error *err)
+int store_sqlite_write_cancel_queued(struct store *base, int64_t id, int64_t now_us, struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
 
-	return STORE_SQLITE_IN_TX(store, err, guarded_update(store, STORE_SQL_CANCEL_QUEUED, id, now_us, "cancel", "queued", "cancelled", err));
+	return STORE_SQLITE_IN_TX(store, err,
+				  guarded_update(store, STORE_SQL_CANCEL_QUEUED, id, now_us, "cancel",
+						 "queued", "cancelled", err));
 }
 
-int store_sqlite_write_request_cancel(struct store *base, int64_t id, int64_t now_us,
-				      struct error *err)
+int store_sqlite_write_request_cancel(struct store *base, int64_t id, int64_t now_us, struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
 
-	return STORE_SQLITE_IN_TX(store, err, guarded_update(store, STORE_SQL_REQUEST_CANCEL, id, now_us, "request cancel", "running", "cancel_requested", err));
+	return STORE_SQLITE_IN_TX(store, err,
+				  guarded_update(store, STORE_SQL_REQUEST_CANCEL, id, now_us,
+						 "request cancel", "running", "cancel_requested", err));
 }
 
 /* ---- events ----------------------------------------------------------------- */
 
-int store_sqlite_write_event_append(struct store *base, int64_t task_id, int64_t at_us,
-				    const char *kind, const char *detail, struct error *err)
+int store_sqlite_write_event_append(struct store *base, int64_t task_id, int64_t at_us, const char *kind,
+				    const char *detail, struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
 
@@ -404,8 +405,8 @@ int store_sqlite_write_event_append(struct store *base, int64_t task_id, int64_t
 
 /* ---- usage adjustments -------------------------------------------------------- */
 
-static int usage_adjust_locked(struct store_sqlite *store, const struct store_adjustment *a,
-			       int64_t *id, struct error *err)
+static int usage_adjust_locked(struct store_sqlite *store, const struct store_adjustment *a, int64_t *id,
+			       struct error *err)
 {
 	struct store_sqlite_binder b;
 	int64_t new_id = 0;
@@ -434,8 +435,8 @@ static int usage_adjust_locked(struct store_sqlite *store, const struct store_ad
 	return 0;
 }
 
-int store_sqlite_write_usage_adjust(struct store *base, const struct store_adjustment *adj,
-				    int64_t *id, struct error *err)
+int store_sqlite_write_usage_adjust(struct store *base, const struct store_adjustment *adj, int64_t *id,
+				    struct error *err)
 {
 	struct store_sqlite *store = store_sqlite_of(base);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/helpers/cgroup-supervisor.c — what corrald does with
  * its cgroup at start and exit (jail_supervisor_enter, _leave), in a
@@ -65,7 +66,7 @@ int main(int argc, char **argv)
 	print_file("subtree_control", dir, NULL, "cgroup.subtree_control");
 	print_file("jails_control", dir, argv[2], "cgroup.subtree_control");
 	memset(&err, 0, sizeof(err));
-	if (r > 0)  /* on hybrid hosts nothing was made: touch nothing */
+	if (r > 0) /* on hybrid hosts nothing was made: touch nothing */
 		jail_cleanup_cgroup_parent(argv[2]);
 	r = jail_supervisor_leave(&err);
 	printf("leave %d %s\n", r, r < 0 ? err.message : "-");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/helpers/corrald-clock.c — corrald with its wall clock
  * shifted by OFFSET seconds, for the tests that cross a month boundary.
@@ -33,7 +34,8 @@ int main(int argc, char **argv)
 	char *end;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: corrald-clock OFFSET_SECONDS --policy FILE --state-dir DIR --socket PATH\n");
+		fprintf(stderr,
+			"usage: corrald-clock OFFSET_SECONDS --policy FILE --state-dir DIR --socket PATH\n");
 		return 2;
 	}
 	offset_us = (int64_t)(strtod(argv[1], &end) * 1e6);

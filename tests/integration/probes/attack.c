@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/probes/attack.c — attacks on the jail's own machinery,
  * run by tests/integration/test_attack.c.  Static.  Each mode prints

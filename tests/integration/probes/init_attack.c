@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/probes/init_attack.c — a hostile task against the jail's
  * pid 1, corral-init, run by tests/integration/test_init_attack.c.  Static.

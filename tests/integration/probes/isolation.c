@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/probes/isolation.c — a task that reaches for what a jail
  * shares with the host and the other jails (kernel counters, the host's
@@ -77,8 +78,8 @@ static int mode_exhaust(long hold_ms)
 	while (queues < 100000 && open_queue((int)queues) >= 0)
 		queues++;
 	mq_errno = errno;
-	say("timers=%ld (%s)\ninotify=%ld (%s)\nmqueues=%ld (%s)\nHOLDING\n", timers,
-	    strerror(timer_errno), inotify, strerror(inotify_errno), queues, strerror(mq_errno));
+	say("timers=%ld (%s)\ninotify=%ld (%s)\nmqueues=%ld (%s)\nHOLDING\n", timers, strerror(timer_errno),
+	    inotify, strerror(inotify_errno), queues, strerror(mq_errno));
 	sleep_ms(hold_ms);
 	return 0;
 }
@@ -145,8 +146,8 @@ static int mode_forge(int sig)
 	signal(sig, on_signal);
 	memset(&si, 0, sizeof(si));
 	si.si_signo = sig;
-	si.si_code = SI_QUEUE;  /* the kernel refuses si_code >= 0 from us */
-	si.si_pid = 0;          /* "from outside the pid namespace" */
+	si.si_code = SI_QUEUE; /* the kernel refuses si_code >= 0 from us */
+	si.si_pid = 0;         /* "from outside the pid namespace" */
 	si.si_uid = 0;
 	r = syscall(SYS_rt_sigqueueinfo, 1, sig, &si);
 	say("rt_sigqueueinfo: %s\n", r == 0 ? "sent" : strerror(errno));
@@ -236,7 +237,8 @@ int main(int argc, char **argv)
 			read_one(argv[i]);
 		return 0;
 	}
-	fprintf(stderr, "usage: isolation exhaust MS | use | sync | syscalls N... | forge SIG | "
+	fprintf(stderr,
+		"usage: isolation exhaust MS | use | sync | syscalls N... | forge SIG | "
 		"fallocate PATH MB | read PATH...\n");
 	return 2;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/integration/probes/probe.c — a hostile little program the
  * integration tests run inside jails.  Static, so it needs nothing from the
@@ -149,7 +150,8 @@ static int mode_net(void)
 		close(fd);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	addr.sin_addr.s_addr = htonl(0x0a000001);
-	check("udp sendto 10.0.0.1", fd < 0 ? -1 : sendto(fd, "x", 1, 0, (struct sockaddr *)&addr, sizeof(addr)));
+	check("udp sendto 10.0.0.1",
+	      fd < 0 ? -1 : sendto(fd, "x", 1, 0, (struct sockaddr *)&addr, sizeof(addr)));
 	if (fd >= 0)
 		close(fd);
 	check("packet socket", socket(AF_PACKET, SOCK_RAW, 0));
