@@ -55,8 +55,20 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+# a checkout below /run or /tmp (a CI clone in a temp dir) is moved aside
+# while those get their tmpfs, then put back at its path
+case "$dir" in
+/run/* | /tmp/*) aside=/mnt/corral-checkout ;;
+*) aside= ;;
+esac
+if [ -n "$aside" ]; then
+	mkdir -p "$aside" && mount --move "$dir" "$aside"
+fi
 mount -t tmpfs -o mode=755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+if [ -n "$aside" ]; then
+	mkdir -p "$dir" && mount --move "$aside" "$dir"
+fi
 mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup
 hostname corral-vm
 # as many open files as the CI host allows (test_corrald_attack opens 4100 sockets)
