@@ -91,6 +91,23 @@ int store_pg_tx_begin(struct store_pg *store, struct error *err);
 int store_pg_tx_end(struct store_pg *store, int r, struct error *err);
 bool store_pg_tx_again(struct store_pg *store, int r, int attempt);
 
+/* One state change as one transaction, run again while store_pg_tx_again()
+ * says so: begin, evaluate call (an int, -errno on failure) only when the
+ * begin worked, then commit or roll back. */
+#define STORE_PG_IN_TX(store, err, call)                                     \
+	({                                                                   \
+		int tx_r_;                                                   \
+		for (int tx_attempt_ = 0;; tx_attempt_++) {                  \
+			tx_r_ = store_pg_tx_begin((store), (err));           \
+			if (tx_r_ < 0)                                       \
+				break;                                       \
+			tx_r_ = store_pg_tx_end((store), (call), (err));     \
+			if (!store_pg_tx_again((store), tx_r_, tx_attempt_)) \
+				break;                                       \
+		}                                                            \
+		tx_r_;                                                       \
+	})
+
 /* Bring the schema up to STORE_PG_SCHEMA_VERSION in one transaction under
  * an advisory lock, or refuse a newer or foreign one.  Sets
  * store->schema_version. */

@@ -147,16 +147,8 @@ static int submit_locked(struct store_pg *store, const struct store_task *t, int
 int store_pg_write_submit(struct store *base, const struct store_task *task, int64_t *id, struct error *err)
 {
 	struct store_pg *store = store_pg_of(base);
-	int r;
 
-	for (int attempt = 0;; attempt++) {
-		r = store_pg_tx_begin(store, err);
-		if (r < 0)
-			return r;
-		r = store_pg_tx_end(store, submit_locked(store, task, id, err), err);
-		if (!store_pg_tx_again(store, r, attempt))
-			return r;
-	}
+	return STORE_PG_IN_TX(store, err, submit_locked(store, task, id, err));
 }
 
 /* ---- queued -> running ---------------------------------------------------- */
@@ -195,16 +187,8 @@ int store_pg_write_mark_running(struct store *base, int64_t id, const struct sto
 				struct error *err)
 {
 	struct store_pg *store = store_pg_of(base);
-	int r;
 
-	for (int attempt = 0;; attempt++) {
-		r = store_pg_tx_begin(store, err);
-		if (r < 0)
-			return r;
-		r = store_pg_tx_end(store, mark_running_locked(store, id, start, err), err);
-		if (!store_pg_tx_again(store, r, attempt))
-			return r;
-	}
+	return STORE_PG_IN_TX(store, err, mark_running_locked(store, id, start, err));
 }
 
 /* ---- running -> queued: a retry ------------------------------------------- */
@@ -254,16 +238,8 @@ int store_pg_write_requeue(struct store *base, int64_t id, const struct store_re
 			   struct error *err)
 {
 	struct store_pg *store = store_pg_of(base);
-	int r;
 
-	for (int attempt = 0;; attempt++) {
-		r = store_pg_tx_begin(store, err);
-		if (r < 0)
-			return r;
-		r = store_pg_tx_end(store, requeue_locked(store, id, requeue, err), err);
-		if (!store_pg_tx_again(store, r, attempt))
-			return r;
-	}
+	return STORE_PG_IN_TX(store, err, requeue_locked(store, id, requeue, err));
 }
 
 /* ---- charging ------------------------------------------------------------- */
@@ -307,19 +283,10 @@ int store_pg_write_charge(struct store *base, int64_t id, int64_t expected_curso
 			  const char *month, int64_t now_us, struct error *err)
 {
 	struct store_pg *store = store_pg_of(base);
-	int r;
 
-	for (int attempt = 0;; attempt++) {
-		r = store_pg_tx_begin(store, err);
-		if (r < 0)
-			return r;
-		r = store_pg_tx_end(store,
-				    charge_locked(store, id, expected_cursor_us, new_cursor_us, month, now_us,
-						  err),
-				    err);
-		if (!store_pg_tx_again(store, r, attempt))
-			return r;
-	}
+	return STORE_PG_IN_TX(store, err,
+			      charge_locked(store, id, expected_cursor_us, new_cursor_us, month, now_us,
+					    err));
 }
 
 /* ---- finish ---------------------------------------------------------------- */
@@ -387,16 +354,8 @@ int store_pg_write_finish(struct store *base, int64_t id, const struct store_res
 			  struct error *err)
 {
 	struct store_pg *store = store_pg_of(base);
-	int r;
 
-	for (int attempt = 0;; attempt++) {
-		r = store_pg_tx_begin(store, err);
-		if (r < 0)
-			return r;
-		r = store_pg_tx_end(store, finish_locked(store, id, result, err), err);
-		if (!store_pg_tx_again(store, r, attempt))
-			return r;
-	}
+	return STORE_PG_IN_TX(store, err, finish_locked(store, id, result, err));
 }
 
 /* ---- cancel ------------------------------------------------------------------ */
@@ -429,17 +388,8 @@ static int guarded(struct store *base, enum store_sql which, int64_t id, int64_t
 		   const char *wanted, const char *event, struct error *err)
 {
 	struct store_pg *store = store_pg_of(base);
-	int r;
 
-	for (int attempt = 0;; attempt++) {
-		r = store_pg_tx_begin(store, err);
-		if (r < 0)
-			return r;
-		r = store_pg_tx_end(store, guarded_update(store, which, id, now_us, step, wanted, event, err),
-				    err);
-		if (!store_pg_tx_again(store, r, attempt))
-			return r;
-	}
+	return STORE_PG_IN_TX(store, err, guarded_update(store, which, id, now_us, step, wanted, event, err));
 }
 
 int store_pg_write_cancel_queued(struct store *base, int64_t id, int64_t now_us, struct error *err)
@@ -459,16 +409,8 @@ int store_pg_write_event_append(struct store *base, int64_t task_id, int64_t at_
 				const char *detail, struct error *err)
 {
 	struct store_pg *store = store_pg_of(base);
-	int r;
 
-	for (int attempt = 0;; attempt++) {
-		r = store_pg_tx_begin(store, err);
-		if (r < 0)
-			return r;
-		r = store_pg_tx_end(store, append_event(store, task_id, at_us, kind, detail, err), err);
-		if (!store_pg_tx_again(store, r, attempt))
-			return r;
-	}
+	return STORE_PG_IN_TX(store, err, append_event(store, task_id, at_us, kind, detail, err));
 }
 
 /* ---- usage adjustments -------------------------------------------------------- */
@@ -501,14 +443,6 @@ int store_pg_write_usage_adjust(struct store *base, const struct store_adjustmen
 				struct error *err)
 {
 	struct store_pg *store = store_pg_of(base);
-	int r;
 
-	for (int attempt = 0;; attempt++) {
-		r = store_pg_tx_begin(store, err);
-		if (r < 0)
-			return r;
-		r = store_pg_tx_end(store, usage_adjust_locked(store, adj, id, err), err);
-		if (!store_pg_tx_again(store, r, attempt))
-			return r;
-	}
+	return STORE_PG_IN_TX(store, err, usage_adjust_locked(store, adj, id, err));
 }
