@@ -65,15 +65,19 @@ void task_watch_poll(struct daemon *d)
 		t->next_check_mono_us = mono + poll_us;
 		if (t->cpu_limit_us == LIMIT_NONE || t->why != END_NONE)
 			continue;
-		if (cpu.usage_us >= t->cpu_limit_us) {
+		/* the soonest the limit can be reached, at every CPU of the host */
+		rate = (uint64_t)(sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1);
+		/* a budget is the month's, not the task's: a budget-capped task
+		 * that could reach it before the soonest next look stops now, a
+		 * few ms of CPU early, rather than overrun it by that much */
+		if (cpu.usage_us >= t->cpu_limit_us ||
+		    (t->budget_capped && t->cpu_limit_us - cpu.usage_us < rate * CPU_CHECK_MIN_US)) {
 			t->why = t->budget_capped ? END_BUDGET : END_CPU_LIMIT;
 			log_task(LOG_LEVEL_INFO, t->id, "%s reached; killing it",
 				 t->budget_capped ? "budget" : "CPU limit");
 			jail_kill(t->jail, JAIL_CPU_LIMIT);
 			continue;
 		}
-		/* the soonest the limit can be reached, at every CPU of the host */
-		rate = (uint64_t)(sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1);
 		wait = (t->cpu_limit_us - cpu.usage_us) / rate;
 		if (wait < CPU_CHECK_MIN_US)
 			wait = CPU_CHECK_MIN_US;
