@@ -16,6 +16,7 @@
 #define CORRAL_SUPERVISOR_STORE_BACKEND_H
 
 #include "supervisor/store/store.h"
+#include "supervisor/store/store_node.h"
 
 struct store_backend {
 	const char *name; /* the URI scheme: "sqlite", "postgresql" */
@@ -62,11 +63,37 @@ struct store_backend {
 				 struct store_adjustment_list *out, struct error *err);
 	int (*list_events)(struct store *store, int64_t task_id, struct store_event_list *out,
 			   struct error *err);
+
+	/* nodes (store_node.h) */
+	int (*node_join)(struct store *store, const struct store_node *n, bool *draining, struct error *err);
+	int (*node_heartbeat)(struct store *store, const struct store_node *n, bool *draining,
+			      struct error *err);
+	int (*node_leave)(struct store *store, const char *name, const char *incarnation, struct error *err);
+	int (*node_list)(struct store *store, struct store_node_list *out, struct error *err);
+	int (*node_set_draining)(struct store *store, const char *name, bool draining, struct error *err);
 };
 
 struct store {
 	const struct store_backend *backend;
 };
+
+/* A node row (columns in enum store_node_column, store_sql.h) into n,
+ * through the backend's column readers; -ENOMEM when a string could not be
+ * copied (n is cleared then).  store_node.c. */
+struct store_node_row_reader {
+	int64_t (*i64)(void *row, int col);
+	char *(*dup)(void *row, int col, bool *oom);
+	void *row;
+};
+int store_node_from_row(struct store_node *n, const struct store_node_row_reader *rd);
+/* What one statement adds to a node's statistics (STORE_SQL_NODE_COUNT). */
+struct store_node_count {
+	int64_t started, succeeded, failed, cancelled, cpu_us;
+};
+/* The count a task's end adds (from a running task only: a queued task
+ * that is cancelled ran nowhere). */
+void store_node_count_end(struct store_node_count *c, enum store_task_state from, enum store_task_state to,
+			  int64_t cpu_us);
 
 /* The backends built in (sqlite/store_sqlite.c, postgres/store_pg.c). */
 extern const struct store_backend store_sqlite_backend;

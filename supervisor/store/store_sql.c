@@ -21,6 +21,14 @@
 /* Must match the order store_sqlite_read.c reads them in. */
 #define ADJUST_COLUMNS "id, user_name, month, delta_us, by_name, by_uid, at_us, reason"
 
+/* Must match enum store_node_column. */
+#define NODE_COLUMNS                                                                            \
+	"name, incarnation, version, labels, started_at_us, corral_now_us() - heartbeat_at_us, " \
+	"offline_after_us, CASE WHEN left_at_us IS NULL THEN 0 ELSE 1 END, draining, cores, "    \
+	"memory_bytes, slots, gpus, gpu_memory_bytes, running, free_slots, free_memory_bytes, "  \
+	"free_gpus, load_milli, tasks_started, tasks_succeeded, tasks_failed, tasks_cancelled, " \
+	"tasks_lost, cpu_charged_us"
+
 const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_SUBMIT] = "INSERT INTO tasks (user_name, submitted_by_uid, profile, argv_json, env_json, "
 			     "cwd, stdin_path, wall_limit_ms, cpu_limit_us, memory_limit_bytes, state, "
@@ -86,4 +94,37 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 				       "ORDER BY id",
 	[STORE_SQL_ADJUST_LIST_MONTH] = "SELECT " ADJUST_COLUMNS " FROM usage_adjustments WHERE month = $1 "
 					"ORDER BY user_name, id",
+	/* A node joins (or takes its name over: a new incarnation); its drain
+	 * flag and statistics stay. */
+	[STORE_SQL_NODE_JOIN] =
+		"INSERT INTO nodes (name, incarnation, version, labels, offline_after_us, cores, "
+		"memory_bytes, slots, gpus, gpu_memory_bytes, running, free_slots, free_memory_bytes, "
+		"free_gpus, load_milli, started_at_us, heartbeat_at_us) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+		"corral_now_us(), corral_now_us()) "
+		"ON CONFLICT (name) DO UPDATE SET incarnation = excluded.incarnation, "
+		"version = excluded.version, labels = excluded.labels, "
+		"offline_after_us = excluded.offline_after_us, cores = excluded.cores, "
+		"memory_bytes = excluded.memory_bytes, slots = excluded.slots, gpus = excluded.gpus, "
+		"gpu_memory_bytes = excluded.gpu_memory_bytes, running = excluded.running, "
+		"free_slots = excluded.free_slots, free_memory_bytes = excluded.free_memory_bytes, "
+		"free_gpus = excluded.free_gpus, load_milli = excluded.load_milli, "
+		"started_at_us = excluded.started_at_us, heartbeat_at_us = excluded.heartbeat_at_us, "
+		"left_at_us = NULL "
+		"RETURNING draining",
+	/* Only the incarnation that joined: a replaced one matches no row. */
+	[STORE_SQL_NODE_HEARTBEAT] =
+		"UPDATE nodes SET heartbeat_at_us = corral_now_us(), running = $3, free_slots = $4, "
+		"free_memory_bytes = $5, free_gpus = $6, load_milli = $7 "
+		"WHERE name = $1 AND incarnation = $2 RETURNING draining",
+	[STORE_SQL_NODE_LEAVE] = "UPDATE nodes SET left_at_us = corral_now_us(), running = 0 "
+				 "WHERE name = $1 AND incarnation = $2",
+	[STORE_SQL_NODE_LIST] = "SELECT " NODE_COLUMNS " FROM nodes ORDER BY name",
+	[STORE_SQL_NODE_DRAIN] = "UPDATE nodes SET draining = $2 WHERE name = $1",
+	/* In the transaction that starts, charges or ends a task on the node. */
+	[STORE_SQL_NODE_COUNT] =
+		"UPDATE nodes SET tasks_started = tasks_started + $2, "
+		"tasks_succeeded = tasks_succeeded + $3, tasks_failed = tasks_failed + $4, "
+		"tasks_cancelled = tasks_cancelled + $5, cpu_charged_us = cpu_charged_us + $6 "
+		"WHERE name = $1",
 };

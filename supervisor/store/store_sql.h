@@ -7,7 +7,8 @@
  * parameters, PostgreSQL natively), INSERT ... RETURNING, INSERT ... ON
  * CONFLICT ... DO UPDATE, no SQLite-only functions, times are BIGINT epoch
  * microseconds, flags are INTEGER 0/1, no column is named with a reserved
- * word (user -> user_name).  Transaction control and DDL differ by backend
+ * word (user -> user_name), the database's clock is corral_now_us() (a
+ * function each backend defines: store_node.h).  Transaction control and DDL differ by backend
  * and live with the backend (store_sqlite.c, store_sqlite_schema.c).
  */
 #ifndef CORRAL_SUPERVISOR_STORE_SQL_H
@@ -38,6 +39,12 @@ enum store_sql {
 	STORE_SQL_ADJUST_SUM,
 	STORE_SQL_ADJUST_LIST_USER,
 	STORE_SQL_ADJUST_LIST_MONTH,
+	STORE_SQL_NODE_JOIN,
+	STORE_SQL_NODE_HEARTBEAT,
+	STORE_SQL_NODE_LEAVE,
+	STORE_SQL_NODE_LIST,
+	STORE_SQL_NODE_DRAIN,
+	STORE_SQL_NODE_COUNT,
 	STORE_SQL_COUNT
 };
 
@@ -86,6 +93,36 @@ enum store_task_column {
 	TC_LAST_ATTEMPT_ERROR,
 	TC_NOT_BEFORE,
 	TC_COUNT
+};
+
+/* Columns of a node row, in the order NODE_COLUMNS selects them. */
+enum store_node_column {
+	NC_NAME,
+	NC_INCARNATION,
+	NC_VERSION,
+	NC_LABELS,
+	NC_STARTED_AT,
+	NC_HEARTBEAT_AGE,
+	NC_OFFLINE_AFTER,
+	NC_LEFT,
+	NC_DRAINING,
+	NC_CORES,
+	NC_MEMORY,
+	NC_SLOTS,
+	NC_GPUS,
+	NC_GPU_MEMORY,
+	NC_RUNNING,
+	NC_FREE_SLOTS,
+	NC_FREE_MEMORY,
+	NC_FREE_GPUS,
+	NC_LOAD,
+	NC_STARTED,
+	NC_SUCCEEDED,
+	NC_FAILED,
+	NC_CANCELLED,
+	NC_LOST,
+	NC_CPU_CHARGED,
+	NC_COUNT
 };
 
 #endif

@@ -30,6 +30,7 @@
 #include <sqlite3.h>
 
 #include "supervisor/store/store.h"
+#include "supervisor/store/store_node.h"
 #include "tests/lib/pg.h"
 
 struct fixture;
@@ -138,6 +139,11 @@ static void reopen(struct fixture *f, const struct store_options *opts)
 		fail_msg("reopen: %s", err.message);
 }
 
+/* A node that joins a database just migrated to version 4. */
+static const struct store_node upgraded_node = {
+	.name = "n1", .incarnation = "i1", .version = "test", .offline_after_us = 1000000, .slots = 1,
+};
+
 static struct store_task sample(const char *user, int64_t at)
 {
 	return (struct store_task){
@@ -215,11 +221,11 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 	struct fixture *f = *state;
 	struct stat st;
 
-	assert_int_equal(store_schema_version(f->store), 3);
+	assert_int_equal(store_schema_version(f->store), 4);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 3);
+	assert_int_equal(store_schema_version(f->store), 4);
 }
 
 static void test_submitted_task_survives_reopen(void **state)
@@ -823,8 +829,9 @@ static void test_newer_schema_is_refused(void **state)
 }
 
 /* A version 1 database (before adjustments) is brought up to date. */
-/* A database of version 1 (no adjustments, no retry columns) is brought up
- * to the newest schema: migrations 2 (adjustments) and 3 (retries). */
+/* A database of version 1 (no adjustments, no retry columns, no nodes) is
+ * brought up to the newest schema: migrations 2 (adjustments), 3 (retries)
+ * and 4 (nodes). */
 static void test_version_1_database_gains_adjustments_and_retries(void **state)
 {
 	struct fixture *f = *state;
@@ -837,6 +844,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 	f->store = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+				      "DROP TABLE nodes;"
 				      "DROP TABLE usage_adjustments;"
 				      "ALTER TABLE tasks DROP COLUMN cpu_prior_us;"
 				      "ALTER TABLE tasks DROP COLUMN last_attempt_error;"
@@ -846,7 +854,8 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 			 SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 3);
+	assert_int_equal(store_schema_version(f->store), 4);
+	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
 	assert_int_equal(submit(f, "alice", 2), t + 1);
@@ -1143,14 +1152,14 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(store_schema_version(f->store), 3);
+	assert_int_equal(store_schema_version(f->store), 4);
 	pg_sql(f,
-	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 3 OR "
+	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 4 OR "
 	       "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
 	       "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
 	       "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 3);
+	assert_int_equal(store_schema_version(f->store), 4);
 }
 
 static void test_pg_newer_schema_is_refused(void **state)
@@ -1192,11 +1201,13 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	store_close(f->store);
 	f->store = NULL;
 	pg_sql(f,
+	       "DROP TABLE corral.nodes; DROP FUNCTION corral.corral_now_us(); "
 	       "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
 	       "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us; "
 	       "DELETE FROM corral.schema_version WHERE version >= 2");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 3);
+	assert_int_equal(store_schema_version(f->store), 4);
+	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
 	assert_int_equal(submit(f, "alice", 2), t + 1);

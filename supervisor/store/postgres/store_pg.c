@@ -530,6 +530,7 @@ static void close_pg(struct store_pg *store)
 		explicit_bzero(store->uri, strlen(store->uri));
 		free(store->uri);
 	}
+	free(store->node);
 	free(store);
 }
 
@@ -570,4 +571,9 @@ const struct store_backend store_pg_backend = {
 	.usage_adjust = store_pg_write_usage_adjust,
 	.usage_adjust_sum = store_pg_read_usage_adjust_sum,
 	.usage_adjustments = store_pg_read_usage_adjustments,
+	.node_join = store_pg_node_join,
+	.node_heartbeat = store_pg_node_heartbeat,
+	.node_leave = store_pg_node_leave,
+	.node_list = store_pg_node_list,
+	.node_set_draining = store_pg_node_set_draining,
 };

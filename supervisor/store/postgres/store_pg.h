@@ -25,7 +25,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 3
+#define STORE_PG_SCHEMA_VERSION 4
 
 struct store_pg {
 	struct store base; /* first: the generic handle callers hold */
@@ -37,6 +37,7 @@ struct store_pg {
 	int schema_version;
 	bool prepared[STORE_SQL_COUNT];
 	int nparams[STORE_SQL_COUNT]; /* the highest $n of each statement */
+	char *node;                   /* the node joined: its statistics count here */
 	bool in_tx;                   /* a state change's own transaction is open */
 	bool in_batch;
 	int batch_error; /* -errno that dropped the batch, 0 = none */
@@ -147,5 +148,14 @@ int store_pg_write_event_append(struct store *store, int64_t task_id, int64_t at
 				const char *detail, struct error *err);
 int store_pg_write_usage_adjust(struct store *store, const struct store_adjustment *adj, int64_t *id,
 				struct error *err);
+
+/* Nodes (store_pg_node.c): the statistics a state change adds to the
+ * joined node (none joined: 0), and the vtable's node operations. */
+int store_pg_node_count(struct store_pg *store, const struct store_node_count *c, struct error *err);
+int store_pg_node_join(struct store *store, const struct store_node *n, bool *draining, struct error *err);
+int store_pg_node_heartbeat(struct store *store, const struct store_node *n, bool *draining, struct error *err);
+int store_pg_node_leave(struct store *store, const char *name, const char *incarnation, struct error *err);
+int store_pg_node_list(struct store *store, struct store_node_list *out, struct error *err);
+int store_pg_node_set_draining(struct store *store, const char *name, bool draining, struct error *err);
 
 #endif

@@ -178,6 +178,9 @@ static int mark_running_locked(struct store_pg *store, int64_t id, const struct 
 	PQclear(res);
 	if (changes == 0)
 		return refused(store, id, "start", "queued", err);
+	changes = store_pg_node_count(store, &(struct store_node_count){ .started = 1 }, err);
+	if (changes < 0)
+		return changes;
 	snprintf(detail, sizeof(detail), "attempt %d, host uid %" PRId64 ", cgroup %s", st->attempts,
 		 st->host_uid, st->cgroup ? st->cgroup : "-");
 	return append_event(store, id, st->started_at_us, "running", detail, err);
@@ -230,6 +233,9 @@ static int requeue_locked(struct store_pg *store, int64_t id, const struct store
 	r = usage_add(store, row.user, rq->month, delta, id, err);
 	if (r < 0)
 		return r;
+	r = store_pg_node_count(store, &(struct store_node_count){ .cpu_us = delta }, err);
+	if (r < 0)
+		return r;
 	snprintf(detail, sizeof(detail), "%s; charged %" PRId64 " us to %s", rq->reason, delta, rq->month);
 	return append_event(store, id, rq->at_us, "requeued", detail, err);
 }
@@ -276,7 +282,10 @@ static int charge_locked(struct store_pg *store, int64_t id, int64_t expected, i
 				 " (already charged)",
 				 id, row.charged_us, expected);
 	}
-	return usage_add(store, user, month, new_cursor - expected, id, err);
+	r = usage_add(store, user, month, new_cursor - expected, id, err);
+	if (r < 0)
+		return r;
+	return store_pg_node_count(store, &(struct store_node_count){ .cpu_us = new_cursor - expected }, err);
 }
 
 int store_pg_write_charge(struct store *base, int64_t id, int64_t expected_cursor_us, int64_t new_cursor_us,
@@ -295,6 +304,7 @@ static int finish_locked(struct store_pg *store, int64_t id, const struct store_
 			 struct error *err)
 {
 	struct store_pg_params p;
+	struct store_node_count count;
 	struct cursor_row row;
 	enum store_task_state from;
 	int64_t delta;
@@ -342,6 +352,10 @@ static int finish_locked(struct store_pg *store, int64_t id, const struct store_
 	if (changes == 0)
 		return refused(store, id, "finish", "in the state and at the cursor just read", err);
 	r = usage_add(store, row.user, res_in->month, delta, id, err);
+	if (r < 0)
+		return r;
+	store_node_count_end(&count, from, res_in->state, delta);
+	r = store_pg_node_count(store, &count, err);
 	if (r < 0)
 		return r;
 	snprintf(detail, sizeof(detail), "%s (%s), charged %" PRId64 " us to %s",

@@ -431,6 +431,9 @@ static int open_sqlite(const char *path, const struct store_options *opts, struc
 	r = configure(store, opts, err);
 	if (r < 0)
 		goto fail;
+	r = store_sqlite_node_register_clock(store, err);
+	if (r < 0)
+		goto fail;
 	r = store_sqlite_schema_migrate(store, err);
 	if (r < 0)
 		goto fail;
@@ -452,6 +455,7 @@ static void close_sqlite(struct store_sqlite *store)
 	for (int s = 0; s < STORE_SQL_COUNT; s++)
 		sqlite3_finalize(store->stmt[s]);
 	sqlite3_close(store->db);
+	free(store->node);
 	free(store->path);
 	free(store);
 }
@@ -493,4 +497,9 @@ const struct store_backend store_sqlite_backend = {
 	.usage_adjust = store_sqlite_write_usage_adjust,
 	.usage_adjust_sum = store_sqlite_read_usage_adjust_sum,
 	.usage_adjustments = store_sqlite_read_usage_adjustments,
+	.node_join = store_sqlite_node_join,
+	.node_heartbeat = store_sqlite_node_heartbeat,
+	.node_leave = store_sqlite_node_leave,
+	.node_list = store_sqlite_node_list,
+	.node_set_draining = store_sqlite_node_set_draining,
 };

@@ -18,7 +18,7 @@
 #include "supervisor/store/store_sql.h"
 
 /* The newest schema this code knows (see store_sqlite_schema.c). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store_sqlite {
 	struct store base; /* first: the generic handle callers hold */
@@ -28,6 +28,7 @@ struct store_sqlite {
 	sqlite3_stmt *stmt[STORE_SQL_COUNT];
 	/* param_index[s][n] = SQLite's index of "$n" in statement s (0 = absent) */
 	unsigned char param_index[STORE_SQL_COUNT][STORE_SQL_MAX_PARAMS + 1];
+	char *node; /* the node joined (store_node_join): its statistics count here */
 	bool in_batch;
 	int batch_error; /* -errno that dropped the batch, 0 = none */
 	struct error batch_cause;
@@ -119,5 +120,17 @@ int store_sqlite_write_event_append(struct store *store, int64_t task_id, int64_
 				    const char *detail, struct error *err);
 int store_sqlite_write_usage_adjust(struct store *store, const struct store_adjustment *adj, int64_t *id,
 				    struct error *err);
+
+/* Nodes (store_sqlite_node.c): corral_now_us() on this connection, the
+ * statistics a state change adds to the joined node (none joined: 0), and
+ * the vtable's node operations. */
+int store_sqlite_node_register_clock(struct store_sqlite *store, struct error *err);
+int store_sqlite_node_count(struct store_sqlite *store, const struct store_node_count *c, struct error *err);
+int store_sqlite_node_join(struct store *store, const struct store_node *n, bool *draining, struct error *err);
+int store_sqlite_node_heartbeat(struct store *store, const struct store_node *n, bool *draining,
+				struct error *err);
+int store_sqlite_node_leave(struct store *store, const char *name, const char *incarnation, struct error *err);
+int store_sqlite_node_list(struct store *store, struct store_node_list *out, struct error *err);
+int store_sqlite_node_set_draining(struct store *store, const char *name, bool draining, struct error *err);
 
 #endif

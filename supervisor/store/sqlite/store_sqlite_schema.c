@@ -106,6 +106,37 @@ static const struct migration migrations[] = {
 	  "ALTER TABLE tasks ADD COLUMN cpu_prior_us BIGINT NOT NULL DEFAULT 0;"
 	  "ALTER TABLE tasks ADD COLUMN last_attempt_error TEXT;"
 	  "ALTER TABLE tasks ADD COLUMN not_before_us BIGINT NOT NULL DEFAULT 0;" },
+	/* nodes (issue 13): every corrald is a node that heartbeats its
+	 * capacity, what is free and its statistics; times on the database's
+	 * clock (corral_now_us()) */
+	{ 4,
+	  "CREATE TABLE nodes ("
+	  "  name TEXT PRIMARY KEY,"
+	  "  incarnation TEXT NOT NULL,"
+	  "  version TEXT NOT NULL,"
+	  "  labels TEXT NOT NULL DEFAULT '',"
+	  "  started_at_us BIGINT NOT NULL,"
+	  "  heartbeat_at_us BIGINT NOT NULL,"
+	  "  offline_after_us BIGINT NOT NULL,"
+	  "  left_at_us BIGINT,"
+	  "  draining INTEGER NOT NULL DEFAULT 0,"
+	  "  cores INTEGER NOT NULL,"
+	  "  memory_bytes BIGINT NOT NULL,"
+	  "  slots INTEGER NOT NULL,"
+	  "  gpus INTEGER NOT NULL DEFAULT 0,"
+	  "  gpu_memory_bytes BIGINT NOT NULL DEFAULT 0,"
+	  "  running INTEGER NOT NULL DEFAULT 0,"
+	  "  free_slots INTEGER NOT NULL DEFAULT 0,"
+	  "  free_memory_bytes BIGINT NOT NULL DEFAULT 0,"
+	  "  free_gpus INTEGER NOT NULL DEFAULT 0,"
+	  "  load_milli BIGINT NOT NULL DEFAULT 0,"
+	  "  tasks_started BIGINT NOT NULL DEFAULT 0,"
+	  "  tasks_succeeded BIGINT NOT NULL DEFAULT 0,"
+	  "  tasks_failed BIGINT NOT NULL DEFAULT 0,"
+	  "  tasks_cancelled BIGINT NOT NULL DEFAULT 0,"
+	  "  tasks_lost BIGINT NOT NULL DEFAULT 0,"
+	  "  cpu_charged_us BIGINT NOT NULL DEFAULT 0"
+	  ");" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

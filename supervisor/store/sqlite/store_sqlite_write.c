@@ -160,7 +160,7 @@ static int mark_running_locked(struct store_sqlite *store, int64_t id, const str
 {
 	struct store_sqlite_binder b;
 	char detail[160];
-	int rc, changes = 0;
+	int rc, r, changes = 0;
 
 	if (move_allowed(STORE_QUEUED, STORE_RUNNING, id, "start", err) < 0)
 		return -ESTALE;
@@ -177,6 +177,9 @@ static int mark_running_locked(struct store_sqlite *store, int64_t id, const str
 		return store_sqlite_fail(store, rc, err, "mark running", "mark task %" PRId64 " running", id);
 	if (changes == 0)
 		return refused(store, id, "start", "queued", err);
+	r = store_sqlite_node_count(store, &(struct store_node_count){ .started = 1 }, err);
+	if (r < 0)
+		return r;
 	snprintf(detail, sizeof(detail), "attempt %d, host uid %" PRId64 ", cgroup %s", st->attempts,
 		 st->host_uid, st->cgroup ? st->cgroup : "-");
 	return append_event(store, id, st->started_at_us, "running", detail, err);
@@ -227,6 +230,9 @@ static int requeue_locked(struct store_sqlite *store, int64_t id, const struct s
 	r = usage_add(store, row.user, rq->month, delta, id, err);
 	if (r < 0)
 		return r;
+	r = store_sqlite_node_count(store, &(struct store_node_count){ .cpu_us = delta }, err);
+	if (r < 0)
+		return r;
 	snprintf(detail, sizeof(detail), "%s; charged %" PRId64 " us to %s", rq->reason, delta, rq->month);
 	return append_event(store, id, rq->at_us, "requeued", detail, err);
 }
@@ -274,7 +280,10 @@ static int charge_locked(struct store_sqlite *store, int64_t id, int64_t expecte
 				 " (already charged)",
 				 id, row.charged_us, expected);
 	}
-	return usage_add(store, user, month, new_cursor - expected, id, err);
+	r = usage_add(store, user, month, new_cursor - expected, id, err);
+	if (r < 0)
+		return r;
+	return store_sqlite_node_count(store, &(struct store_node_count){ .cpu_us = new_cursor - expected }, err);
 }
 
 int store_sqlite_write_charge(struct store *base, int64_t id, int64_t expected_cursor_us,
@@ -293,6 +302,7 @@ static int finish_locked(struct store_sqlite *store, int64_t id, const struct st
 			 struct error *err)
 {
 	struct store_sqlite_binder b;
+	struct store_node_count count;
 	struct cursor_row row;
 	enum store_task_state from;
 	int64_t delta;
@@ -337,6 +347,10 @@ static int finish_locked(struct store_sqlite *store, int64_t id, const struct st
 	if (changes == 0)
 		return refused(store, id, "finish", "in the state and at the cursor just read", err);
 	r = usage_add(store, row.user, res->month, delta, id, err);
+	if (r < 0)
+		return r;
+	store_node_count_end(&count, from, res->state, delta);
+	r = store_sqlite_node_count(store, &count, err);
 	if (r < 0)
 		return r;
 	snprintf(detail, sizeof(detail), "%s (%s), charged %" PRId64 " us to %s", task_state_name(res->state),

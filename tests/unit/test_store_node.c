@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tests/unit/test_store_node.c — the nodes of a store (supervisor/store/
+ * store_node.h), once per backend: join, heartbeat, a node replaced by a
+ * second corrald of the same name, leave, drain, the offline threshold on
+ * the database's clock, and the statistics counted in the same
+ * transactions as the tasks' starts, charges and ends.
+ *
+ * SQLite on a real file in a temp dir; PostgreSQL on a real server this
+ * program starts (tests/lib/pg.h), a fresh database per test; without
+ * PostgreSQL binaries that group skips loudly (fails under
+ * CORRAL_MUST_WORK=1).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "supervisor/store/store.h"
+#include "supervisor/store/store_node.h"
+#include "tests/lib/pg.h"
+
+struct fixture {
+	bool postgres;
+	char uri[192];
+	char dir[64];
+	char db[32];
+	struct store *store;
+};
+
+static struct pg_server *pg;
+
+static int setup(void **state)
+{
+	bool postgres = *state != NULL;
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct error err = { 0 };
+	char why[512];
+
+	assert_non_null(f);
+	f->postgres = postgres;
+	if (postgres) {
+		if (pg_server_create_db(pg, f->db, sizeof(f->db), f->uri, sizeof(f->uri), why, sizeof(why)) < 0)
+			fail_msg("create a database: %s", why);
+	} else {
+		snprintf(f->dir, sizeof(f->dir), "/tmp/corral-test-node-XXXXXX");
+		assert_non_null(mkdtemp(f->dir));
+		snprintf(f->uri, sizeof(f->uri), "sqlite:%s/corrald.db", f->dir);
+	}
+	if (store_open(f->uri, NULL, &f->store, &err) != 0)
+		fail_msg("store_open %s: %s", f->uri, err.message);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	store_close(f->store);
+	if (f->postgres) {
+		pg_server_drop_db(pg, f->db);
+	} else {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", f->dir);
+	}
+	free(f);
+	return 0;
+}
+
+static struct store_node node(const char *name, const char *incarnation)
+{
+	return (struct store_node){
+		.name = (char *)name,
+		.incarnation = (char *)incarnation,
+		.version = "0.1.0-test",
+		.labels = "gpu,ssd",
+		.offline_after_us = 90000000,
+		.cores = 2,
+		.memory_bytes = 24LL << 30,
+		.slots = 4,
+		.gpus = 2,
+		.gpu_memory_bytes = 80LL << 30,
+		.running = 0,
+		.free_slots = 4,
+		.free_memory_bytes = 24LL << 30,
+		.free_gpus = 2,
+		.load_milli = 250,
+	};
+}
+
+static const struct store_node *find(const struct store_node_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (strcmp(l->items[i].name, name) == 0)
+			return &l->items[i];
+	return NULL;
+}
+
+static void list(struct fixture *f, struct store_node_list *l)
+{
+	struct error err = { 0 };
+
+	if (store_node_list(f->store, l, &err) != 0)
+		fail_msg("list nodes: %s", err.message);
+}
+
+static void test_join_lists_capacity_online(void **state)
+{
+	struct fixture *f = *state;
+	struct store_node n = node("n1", "inc-a");
+	struct store_node_list l;
+	const struct store_node *got;
+	struct error err = { 0 };
+	bool draining = true;
+
+	assert_int_equal(store_node_join(f->store, &n, &draining, &err), 0);
+	assert_false(draining);
+	list(f, &l);
+	assert_int_equal(l.count, 1);
+	got = find(&l, "n1");
+	assert_non_null(got);
+	assert_string_equal(got->incarnation, "inc-a");
+	assert_string_equal(got->version, "0.1.0-test");
+	assert_string_equal(got->labels, "gpu,ssd");
+	assert_int_equal(got->state, STORE_NODE_ONLINE);
+	assert_int_equal(got->cores, 2);
+	assert_int_equal(got->memory_bytes, 24LL << 30);
+	assert_int_equal(got->slots, 4);
+	assert_int_equal(got->gpus, 2);
+	assert_int_equal(got->gpu_memory_bytes, 80LL << 30);
+	assert_int_equal(got->free_gpus, 2);
+	assert_int_equal(got->load_milli, 250);
+	assert_true(got->heartbeat_age_us >= 0 && got->heartbeat_age_us < 10000000);
+	assert_string_equal(store_node_state_name(got->state), "online");
+	store_node_list_free(&l);
+}
+
+static void test_heartbeat_updates_free_and_a_replaced_node_is_estale(void **state)
+{
+	struct fixture *f = *state;
+	struct store_node a = node("n1", "inc-a"), b = node("n1", "inc-b");
+	struct store_node_list l;
+	struct error err = { 0 };
+	bool draining;
+
+	assert_int_equal(store_node_join(f->store, &a, NULL, &err), 0);
+	a.running = 3;
+	a.free_slots = 1;
+	a.free_memory_bytes = 1LL << 30;
+	a.free_gpus = 0;
+	assert_int_equal(store_node_heartbeat(f->store, &a, &draining, &err), 0);
+	list(f, &l);
+	assert_int_equal(l.items[0].running, 3);
+	assert_int_equal(l.items[0].free_slots, 1);
+	assert_int_equal(l.items[0].free_memory_bytes, 1LL << 30);
+	assert_int_equal(l.items[0].free_gpus, 0);
+	store_node_list_free(&l);
+
+	/* a second corrald with the same name takes it over */
+	assert_int_equal(store_node_join(f->store, &b, NULL, &err), 0);
+	assert_int_equal(store_node_heartbeat(f->store, &a, &draining, &err), -ESTALE);
+	assert_non_null(strstr(err.message, "replaced"));
+	assert_int_equal(store_node_leave(f->store, "n1", "inc-a", &err), -ESTALE);
+	assert_int_equal(store_node_heartbeat(f->store, &b, &draining, &err), 0);
+	list(f, &l);
+	assert_int_equal(l.count, 1);
+	assert_string_equal(l.items[0].incarnation, "inc-b");
+	assert_int_equal(l.items[0].state, STORE_NODE_ONLINE);
+	store_node_list_free(&l);
+}
+
+static void test_drain_stays_across_a_rejoin_and_undrain(void **state)
+{
+	struct fixture *f = *state;
+	struct store_node a = node("n1", "inc-a"), b = node("n1", "inc-b");
+	struct store_node_list l;
+	struct error err = { 0 };
+	bool draining = false;
+
+	assert_int_equal(store_node_join(f->store, &a, NULL, &err), 0);
+	assert_int_equal(store_node_set_draining(f->store, "n1", true, &err), 0);
+	assert_int_equal(store_node_heartbeat(f->store, &a, &draining, &err), 0);
+	assert_true(draining);
+	list(f, &l);
+	assert_int_equal(l.items[0].state, STORE_NODE_DRAINING);
+	store_node_list_free(&l);
+	/* a restart does not undrain it */
+	assert_int_equal(store_node_join(f->store, &b, &draining, &err), 0);
+	assert_true(draining);
+	assert_int_equal(store_node_set_draining(f->store, "n1", false, &err), 0);
+	assert_int_equal(store_node_heartbeat(f->store, &b, &draining, &err), 0);
+	assert_false(draining);
+	assert_int_equal(store_node_set_draining(f->store, "nosuch", true, &err), -ENOENT);
+	assert_int_equal(store_node_set_draining(f->store, "bad name", true, &err), -EINVAL);
+}
+
+static void test_silent_node_goes_offline_and_a_left_one_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct store_node a = node("n1", "inc-a"), b = node("n2", "inc-c");
+	struct store_node_list l;
+	struct error err = { 0 };
+
+	a.offline_after_us = 200000; /* 0.2 s on the database's clock */
+	assert_int_equal(store_node_join(f->store, &a, NULL, &err), 0);
+	assert_int_equal(store_node_join(f->store, &b, NULL, &err), 0);
+	list(f, &l);
+	assert_int_equal(find(&l, "n1")->state, STORE_NODE_ONLINE);
+	store_node_list_free(&l);
+	usleep(300000);
+	list(f, &l);
+	assert_int_equal(find(&l, "n1")->state, STORE_NODE_OFFLINE);
+	assert_true(find(&l, "n1")->heartbeat_age_us >= 200000);
+	assert_int_equal(find(&l, "n1")->free_slots, 0); /* nothing is placed there */
+	assert_int_equal(find(&l, "n2")->state, STORE_NODE_ONLINE);
+	store_node_list_free(&l);
+	/* a heartbeat brings it back */
+	assert_int_equal(store_node_heartbeat(f->store, &a, NULL, &err), 0);
+	list(f, &l);
+	assert_int_equal(find(&l, "n1")->state, STORE_NODE_ONLINE);
+	store_node_list_free(&l);
+	/* a clean stop: offline at once */
+	assert_int_equal(store_node_leave(f->store, "n2", "inc-c", &err), 0);
+	list(f, &l);
+	assert_int_equal(find(&l, "n2")->state, STORE_NODE_OFFLINE);
+	assert_true(find(&l, "n2")->left);
+	store_node_list_free(&l);
+}
+
+static void run_task(struct fixture *f, enum store_task_state end, int64_t charge, int64_t total)
+{
+	struct store_task t = {
+		.user = "alice",
+		.submitted_by_uid = 1000,
+		.profile = "default",
+		.argv_json = "[\"/bin/true\"]",
+		.submitted_at_us = 1000,
+	};
+	struct store_start st = { .started_at_us = 2000, .host_uid = 60001, .cgroup = "tasks/x", .attempts = 1 };
+	struct store_result res = {
+		.state = end,
+		.reason = end == STORE_SUCCEEDED ? STORE_REASON_EXIT_CODE
+			  : end == STORE_CANCELLED ? STORE_REASON_CANCELLED
+						   : STORE_REASON_TIMEOUT,
+		.usage = { .exit_code = -1, .signal = -1 },
+		.ended_at_us = 3000,
+		.cpu_total_us = total,
+		.month = "2031-03",
+	};
+	struct error err = { 0 };
+	int64_t id;
+
+	assert_int_equal(store_submit(f->store, &t, &id, &err), 0);
+	assert_int_equal(store_mark_running(f->store, id, &st, &err), 0);
+	if (charge)
+		assert_int_equal(store_charge(f->store, id, 0, charge, "2031-03", 2500, &err), 0);
+	assert_int_equal(store_finish(f->store, id, &res, &err), 0);
+	/* a second finish is refused and counts nothing */
+	assert_int_equal(store_finish(f->store, id, &res, &err), -ESTALE);
+}
+
+static void test_statistics_count_with_the_tasks(void **state)
+{
+	struct fixture *f = *state;
+	struct store_node a = node("n1", "inc-a");
+	struct store_task q = { .user = "bob", .submitted_by_uid = 1, .profile = "default",
+				.argv_json = "[\"x\"]", .submitted_at_us = 1 };
+	struct store_node_list l;
+	struct error err = { 0 };
+	int64_t id;
+
+	/* before the join nothing is counted (and nothing fails) */
+	run_task(f, STORE_SUCCEEDED, 0, 5);
+	assert_int_equal(store_node_join(f->store, &a, NULL, &err), 0);
+	run_task(f, STORE_SUCCEEDED, 100, 150);
+	run_task(f, STORE_FAILED, 0, 1000);
+	run_task(f, STORE_CANCELLED, 7, 7);
+	/* a queued task cancelled ran nowhere */
+	assert_int_equal(store_submit(f->store, &q, &id, &err), 0);
+	assert_int_equal(store_cancel_queued(f->store, id, 5, &err), 0);
+	list(f, &l);
+	assert_int_equal(l.items[0].tasks_started, 3);
+	assert_int_equal(l.items[0].tasks_succeeded, 1);
+	assert_int_equal(l.items[0].tasks_failed, 1);
+	assert_int_equal(l.items[0].tasks_cancelled, 1);
+	assert_int_equal(l.items[0].tasks_lost, 0);
+	assert_int_equal(l.items[0].cpu_charged_us, 150 + 1000 + 7);
+	store_node_list_free(&l);
+}
+
+static void test_bad_nodes_are_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store_node n = node("-bad", "inc");
+	struct store_node_list l;
+	struct error err = { 0 };
+	char longname[80];
+
+	assert_int_equal(store_node_join(f->store, &n, NULL, &err), -EINVAL);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	n = node(longname, "inc");
+	assert_int_equal(store_node_join(f->store, &n, NULL, &err), -EINVAL);
+	n = node("n1", "");
+	assert_int_equal(store_node_join(f->store, &n, NULL, &err), -EINVAL);
+	n = node("n1", "inc");
+	n.offline_after_us = 0;
+	assert_int_equal(store_node_join(f->store, &n, NULL, &err), -EINVAL);
+	n = node("n1", "inc");
+	n.free_slots = -1;
+	assert_int_equal(store_node_join(f->store, &n, NULL, &err), -EINVAL);
+	/* a heartbeat of a node that never joined */
+	n = node("n9", "inc");
+	assert_int_equal(store_node_heartbeat(f->store, &n, NULL, &err), -ESTALE);
+	list(f, &l);
+	assert_int_equal(l.count, 0);
+	store_node_list_free(&l);
+}
+
+int main(void)
+{
+	int failed = 0;
+	char why[512] = "";
+
+	pg = pg_shared_server(why, sizeof(why));
+	if (!pg) {
+		const char *must = getenv("CORRAL_MUST_WORK");
+
+		if (must && strcmp(must, "1") == 0) {
+			fprintf(stderr, "FAIL: CORRAL_MUST_WORK=1 but the PostgreSQL node tests would skip: %s\n",
+				why);
+			failed++;
+		} else {
+			fprintf(stderr, "SKIP: the PostgreSQL node tests: %s\n", why);
+		}
+	}
+	for (int postgres = 0; postgres <= 1; postgres++) {
+		void *which = postgres ? (void *)pg : NULL;
+		const struct CMUnitTest tests[] = {
+#define T(test) cmocka_unit_test_prestate_setup_teardown(test, setup, teardown, which)
+			T(test_join_lists_capacity_online),
+			T(test_heartbeat_updates_free_and_a_replaced_node_is_estale),
+			T(test_drain_stays_across_a_rejoin_and_undrain),
+			T(test_silent_node_goes_offline_and_a_left_one_at_once),
+			T(test_statistics_count_with_the_tasks),
+			T(test_bad_nodes_are_refused),
+#undef T
+		};
+
+		if (postgres && !pg)
+			continue;
+		failed += cmocka_run_group_tests_name(postgres ? "nodes on postgresql" : "nodes on sqlite", tests,
+						      NULL, NULL);
+	}
+	return failed;
+}
