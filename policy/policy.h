@@ -90,6 +90,13 @@ struct policy_supervisor {
 	uint64_t kill_grace_ms;            /* SIGTERM -> cgroup.kill delay; default 2000 */
 	enum policy_on_restart on_restart; /* default adopt */
 	uint32_t uid_first, uid_last;      /* host uids for jails; default 700000000-700065535 */
+	/* this host as a node (store_node.h) */
+	const char *node_name;          /* NULL (default) = the host name */
+	uint64_t heartbeat_interval_ms; /* default 10000 */
+	uint64_t node_offline_after_ms; /* silent this long: offline; default 90000 */
+	uint32_t gpus;                  /* declared GPUs; default 0 */
+	uint64_t gpu_memory_bytes;      /* declared memory per GPU; default 0 */
+	const char *labels;             /* "gpu,ssd" (comma-joined), default "" */
 };
 
 /* Always non-NULL: the file's values over the defaults. */

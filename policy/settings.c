@@ -24,12 +24,34 @@ enum supervisor_key {
 	SK_ON_RESTART,
 	SK_UID_RANGE,
 	SK_STORE,
+	SK_NODE_NAME,
+	SK_HEARTBEAT_INTERVAL,
+	SK_NODE_OFFLINE_AFTER,
+	SK_GPUS,
+	SK_GPU_MEMORY,
+	SK_LABELS,
 	SK_COUNT,
 };
 
 static const char *const supervisor_keys[SK_COUNT + 1] = {
-	"state_dir",     "socket",     "cgroup_parent", "max_running", "memory_reserve", "poll_interval",
-	"drain_timeout", "kill_grace", "on_restart",    "uid_range",   "store",          NULL,
+	"state_dir",
+	"socket",
+	"cgroup_parent",
+	"max_running",
+	"memory_reserve",
+	"poll_interval",
+	"drain_timeout",
+	"kill_grace",
+	"on_restart",
+	"uid_range",
+	"store",
+	"node_name",
+	"heartbeat_interval",
+	"node_offline_after",
+	"gpus",
+	"gpu_memory",
+	"labels",
+	NULL,
 };
 
 #define MiB (1024ULL * 1024)
@@ -42,6 +64,10 @@ static const struct key_def supervisor_numbers[SK_COUNT] = {
 	[SK_POLL_INTERVAL] = { "poll_interval", VALUE_MILLIS, 10, 60000, 0 },
 	[SK_DRAIN_TIMEOUT] = { "drain_timeout", VALUE_MILLIS, 0, 3600000, 0 },
 	[SK_KILL_GRACE] = { "kill_grace", VALUE_MILLIS, 0, 60000, 0 },
+	[SK_HEARTBEAT_INTERVAL] = { "heartbeat_interval", VALUE_MILLIS, 100, 600000, 0 },
+	[SK_NODE_OFFLINE_AFTER] = { "node_offline_after", VALUE_MILLIS, 1000, 86400000, 0 },
+	[SK_GPUS] = { "gpus", VALUE_COUNT, 0, 1024, 0 },
+	[SK_GPU_MEMORY] = { "gpu_memory", VALUE_SIZE, 0, 64 * TiB, 0 },
 };
 
 /* Lowest host uid a jail may get: below are system and login users. */
@@ -66,6 +92,12 @@ void settings_defaults(struct policy *p)
 	 * useradd never hands these out as subordinate ids */
 	sv->uid_first = 700000000;
 	sv->uid_last = 700065535;
+	sv->node_name = NULL;
+	sv->heartbeat_interval_ms = 10000;
+	sv->node_offline_after_ms = 90000;
+	sv->gpus = 0;
+	sv->gpu_memory_bytes = 0;
+	sv->labels = "";
 
 	p->operators = (struct access_entry *)&root; /* never written through */
 	p->n_operators = 1;
@@ -128,6 +160,38 @@ static void set_uid_range(struct loader *ld, const struct raw_entry *e, struct p
 	p->supervisor.uid_last = (uint32_t)last;
 }
 
+/* A node name: as store_node_name_valid() (the store checks it again). */
+static bool value_is_node_name(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 63 || v[0] == '-' || v[0] == '.')
+		return false;
+	return strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* "gpu, ssd fast" -> "gpu,ssd,fast": names, at most 32, each a node name. */
+static void set_labels(struct loader *ld, const struct raw_entry *e, const char **out)
+{
+	char *copy = arena_strdup(ld->arena, e->value), *save = NULL;
+	char joined[512] = "";
+	size_t used = 0, count = 0;
+
+	if (!copy)
+		return;
+	for (char *w = strtok_r(copy, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		if (!value_is_node_name(w) || ++count > 32 || used + strlen(w) + 2 > sizeof(joined)) {
+			errors_add(ld->errors, e->file, e->line, e->key,
+				   "'%s' is not a label list; allowed: at most 32 names of letters, digits, "
+				   ". _ - separated by commas or blanks, 500 characters in all",
+				   e->value);
+			return;
+		}
+		used += (size_t)snprintf(joined + used, sizeof(joined) - used, "%s%s", used ? "," : "", w);
+	}
+	*out = arena_strdup(ld->arena, joined);
+}
+
 void settings_supervisor(struct loader *ld, struct policy *p, const struct raw_section *s)
 {
 	struct policy_supervisor *sv = &p->supervisor;
@@ -180,6 +244,34 @@ void settings_supervisor(struct loader *ld, struct policy *p, const struct raw_s
 										 : e->value);
 			else
 				sv->store = arena_strdup(ld->arena, e->value);
+			break;
+		case SK_NODE_NAME:
+			if (!value_is_node_name(e->value))
+				errors_add(ld->errors, e->file, e->line, e->key,
+					   "'%s' is not a node name; allowed: 1-63 letters, digits, . _ - "
+					   "(not starting with . or -)",
+					   e->value);
+			else
+				sv->node_name = arena_strdup(ld->arena, e->value);
+			break;
+		case SK_LABELS:
+			set_labels(ld, e, &sv->labels);
+			break;
+		case SK_HEARTBEAT_INTERVAL:
+		case SK_NODE_OFFLINE_AFTER:
+		case SK_GPUS:
+		case SK_GPU_MEMORY:
+			if (!value_parse_key(&supervisor_numbers[k], e->value, &v, ld->errors, e->file,
+					     e->line))
+				break;
+			if (k == SK_HEARTBEAT_INTERVAL)
+				sv->heartbeat_interval_ms = v;
+			else if (k == SK_NODE_OFFLINE_AFTER)
+				sv->node_offline_after_ms = v;
+			else if (k == SK_GPUS)
+				sv->gpus = (uint32_t)v;
+			else
+				sv->gpu_memory_bytes = v;
 			break;
 		case SK_MAX_RUNNING:
 		case SK_MEMORY_RESERVE:
@@ -331,6 +423,22 @@ void settings_check(struct loader *ld, struct policy *p, const struct raw_sectio
 	const struct policy_supervisor *sv = &p->supervisor;
 	uint64_t uids = (uint64_t)sv->uid_last - sv->uid_first + 1;
 
+	if (sv->node_offline_after_ms < 2 * sv->heartbeat_interval_ms) {
+		const char *file = supervisor ? supervisor->file : p->path;
+		unsigned line = supervisor ? supervisor->line : 0;
+
+		for (size_t i = 0; supervisor && i < supervisor->count; i++) {
+			const struct raw_entry *e = &ld->entries[supervisor->first + i];
+
+			if (strcmp(e->key, "node_offline_after") == 0 ||
+			    strcmp(e->key, "heartbeat_interval") == 0)
+				line = e->line;
+		}
+		errors_add(ld->errors, file, line, "node_offline_after",
+			   "%" PRIu64 " ms is less than two heartbeat_intervals (%" PRIu64
+			   " ms): a node would go offline between two heartbeats",
+			   sv->node_offline_after_ms, sv->heartbeat_interval_ms);
+	}
 	if (uids < sv->max_running) {
 		const char *file = supervisor ? supervisor->file : p->path;
 		unsigned line = supervisor ? supervisor->line : 0;

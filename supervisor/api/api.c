@@ -310,6 +310,12 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 	case API_FIELD_SET_LEFT:
 		req->has_set_left = true;
 		return get_uint(ctx, f->name, v, 0, (uint64_t)API_MAX_ADJUST_US, &req->set_left_us);
+	case API_FIELD_NODE:
+		r = get_text(ctx, f->name, v, false, &req->node);
+		if (r == 0 && (!req->node[0] || strlen(req->node) > 63))
+			return fail(ctx, API_ERR_BAD_REQUEST,
+				    "field 'node' must be a node name of 1-63 bytes");
+		return r;
 	case API_FIELD_REASON:
 		r = get_text(ctx, f->name, v, false, &req->reason);
 		if (r == 0 && strlen(req->reason) > API_MAX_REASON)

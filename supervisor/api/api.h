@@ -45,6 +45,10 @@
  *            for an unlimited budget); |value| <= 10^6 hours.  Appends an
  *            ADJUSTMENT to this month (UTC); the charged usage is not touched.
  *                                       -> {"adjustment": ADJUSTMENT, "usage": USAGE}
+ *   nodes                              -> {"nodes": [NODE, ...]} by name
+ *   node_drain, node_undrain (operators only) node: a node name (required;
+ *            not_found when no such node ever joined)
+ *                                       -> {"node": NODE}
  *
  * TASK: {"id", "user", "profile", "argv", "state" (queued|running|succeeded|failed|cancelled),
  *        "reason" (exit_code|signal|timeout|oom|cpu_limit|budget|output_limit|cancelled|
@@ -67,6 +71,12 @@
  *         "queued", "adjustments": [ADJUSTMENT, ...] oldest first}
  * ADJUSTMENT: {"id", "user", "month", "delta_us", "by" (user name), "by_uid",
  *         "at_us", "reason"}
+ * NODE: {"name", "state" (online|draining|offline), "draining", "left" (stopped
+ *         cleanly), "heartbeat_age_ms" (on the database's clock), "offline_after_ms",
+ *         "version", "labels": [str], "started_at_us", "capacity": {"cores", "memory_bytes",
+ *         "slots", "gpus", "gpu_memory_bytes"}, "free": {"slots", "memory_bytes", "gpus"},
+ *         "running", "load" (1-minute load average), "stats": {"started", "succeeded",
+ *         "failed", "cancelled", "lost", "cpu_us"}, "self" (the node answering)}
  *
  * Limits: a request line of at most API_MAX_LINE bytes; at most 64 connections per
  * non-root uid (the 65th gets one too_large error line and is closed); at most 256
@@ -114,6 +124,9 @@ enum api_op {
 	API_OP_USAGE,
 	API_OP_POLICY_RELOAD,
 	API_OP_USAGE_ADJUST,
+	API_OP_NODES,
+	API_OP_NODE_DRAIN,
+	API_OP_NODE_UNDRAIN,
 	API_OP_COUNT /* not an op: how many there are */
 };
 
@@ -173,6 +186,7 @@ enum api_field_kind {
 	API_FIELD_DELTA,
 	API_FIELD_SET_LEFT,
 	API_FIELD_REASON,
+	API_FIELD_NODE,
 };
 
 struct api_field {
@@ -229,6 +243,8 @@ struct api_request {
 	uint64_t set_left_us;
 	bool has_delta, has_set_left;
 	const char *reason;
+	/* node_drain, node_undrain */
+	const char *node;
 	void *json; /* internal: the parsed document */
 };
 

@@ -51,6 +51,8 @@ static const struct api_field usage_adjust_fields[] = {
 	{ "reason", API_FIELD_REASON, true },
 };
 
+static const struct api_field node_fields[] = { { "node", API_FIELD_NODE, true } };
+
 #define FIELDS(a) a, ELEMENTSOF(a)
 #define NO_FIELDS NULL, 0
 
@@ -79,6 +81,12 @@ static const struct api_op_info ops[API_OP_COUNT] = {
 				   true, "reload the policy" },
 	[API_OP_USAGE_ADJUST] = { API_OP_USAGE_ADJUST, "usage_adjust", FIELDS(usage_adjust_fields),
 				  API_ACCESS_OPERATOR, true, "adjust a tenant's CPU budget" },
+	[API_OP_NODES] = { API_OP_NODES, "nodes", NO_FIELDS, API_ACCESS_USER, false,
+			   "list the nodes and their capacity" },
+	[API_OP_NODE_DRAIN] = { API_OP_NODE_DRAIN, "node_drain", FIELDS(node_fields), API_ACCESS_OPERATOR,
+				true, "drain a node (it starts nothing new)" },
+	[API_OP_NODE_UNDRAIN] = { API_OP_NODE_UNDRAIN, "node_undrain", FIELDS(node_fields),
+				  API_ACCESS_OPERATOR, true, "undrain a node" },
 };
 
 const struct api_op_info *api_ops_get(enum api_op op)

@@ -194,6 +194,19 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 		if (!cmd->json)
 			format_print_adjustment(out, resp);
 		break;
+	case API_OP_NODES:
+		if (!cmd->json)
+			format_print_node_table(out, json_object_get(resp, "nodes"));
+		break;
+	case API_OP_NODE_DRAIN:
+	case API_OP_NODE_UNDRAIN:
+		if (!cmd->json) {
+			json_t *one = json_pack("[O]", json_object_get(resp, "node"));
+
+			format_print_node_table(out, one);
+			json_decref(one);
+		}
+		break;
 	case API_OP_PING:
 	case API_OP_VERSION:
 		if (!cmd->json) {

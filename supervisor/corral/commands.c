@@ -99,7 +99,7 @@ static const char *const option_field[] = {
 };
 
 /* What follows the options: from the op's required field. */
-enum positional { NO_ARGS, TASK_ID, COMMAND, TENANT };
+enum positional { NO_ARGS, TASK_ID, COMMAND, TENANT, NODE };
 
 struct cmd_spec {
 	enum api_op op;   /* the command is named after it */
@@ -160,6 +160,20 @@ static const struct cmd_spec specs[] = {
 	  "  --set-left DUR      make what is left exactly DUR (0 stops new tasks)\n"
 	  "  --reason TEXT       why (required, at most 256 bytes): \"refund #123\"\n"
 	  "  --json              print the server's JSON response\n" },
+	{ API_OP_NODES, BIT(O_JSON), "[--json]",
+	  "List the nodes of corrald's store (one on a single host; every corrald sharing a\n"
+	  "PostgreSQL database): state (online, draining, offline: silent for longer than its\n"
+	  "node_offline_after, or stopped), last heartbeat, running tasks, free slots, memory\n"
+	  "and GPUs of its capacity, load, tasks done and CPU charged there, labels.  The node\n"
+	  "answering is marked *.\n\n"
+	  "  --json              print the server's JSON response\n" },
+	{ API_OP_NODE_DRAIN, BIT(O_JSON), "NAME [--json]",
+	  "Drain node NAME (operators only): it starts nothing new and finishes what it runs;\n"
+	  "queued tasks wait with reason node_draining.  Stays drained across restarts.\n\n"
+	  "  --json              print the server's JSON response\n" },
+	{ API_OP_NODE_UNDRAIN, BIT(O_JSON), "NAME [--json]",
+	  "Undrain node NAME (operators only): it starts tasks again.\n\n"
+	  "  --json              print the server's JSON response\n" },
 	{ API_OP_PING, BIT(O_JSON), "[--json]",
 	  "Check that corrald answers; print its version and pid.\n\n"
 	  "  --json              print the server's JSON response\n" },
@@ -184,6 +198,8 @@ static enum positional positional_of(const struct cmd_spec *s)
 		return TASK_ID;
 	if ((f = api_ops_field(op, "user")) && f->required)
 		return TENANT;
+	if ((f = api_ops_field(op, "node")) && f->required)
+		return NODE;
 	return NO_ARGS;
 }
 
@@ -442,6 +458,12 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 		if (!v->reason)
 			return error_usage(err, "--reason is required (who asked, why)");
 		v->user = argv[0];
+	} else if (positional == NODE) {
+		if (argc != 1)
+			return error_usage(err,
+					   argc < 1 ? "missing the node name" : "unexpected argument '%s'",
+					   argc > 1 ? argv[1] : "");
+		json_object_set_new(f, "node", json_string(argv[0]));
 	} else if (positional == NO_ARGS && argc > 0) {
 		return error_usage(err, "unexpected argument '%s'", argv[0]);
 	}
@@ -511,8 +533,9 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 	int o, r = 0;
 
 	memset(cmd, 0, sizeof(*cmd));
-	if (s && argc > 1) {
-		/* a sub-command: `usage adjust` is the command of op usage_adjust */
+	if (argc > 1) {
+		/* a sub-command: `usage adjust` is the command of op usage_adjust,
+		 * `node drain` of node_drain */
 		char joined[64];
 		const struct cmd_spec *sub;
 
@@ -523,6 +546,21 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 			argc--;
 			argv++;
 		}
+	}
+	if (!s && argc > 0) {
+		/* `corral node`: say its sub-commands */
+		char subs[128] = "";
+		size_t used = 0, n = strlen(argv[0]);
+
+		for (size_t i = 0; i < ELEMENTSOF(specs); i++) {
+			const char *name = api_op_name(specs[i].op);
+
+			if (strncmp(name, argv[0], n) == 0 && name[n] == '_' && used < sizeof(subs))
+				used += (size_t)snprintf(subs + used, sizeof(subs) - used, "%s'%s %s'",
+							 used ? ", " : "", argv[0], name + n + 1);
+		}
+		if (used)
+			return error_usage(err, "'%s' needs a sub-command: %s", argv[0], subs);
 	}
 	if (!s)
 		return error_usage(err, "unknown command '%s'", argc > 0 ? argv[0] : "");

@@ -88,5 +88,7 @@ void format_print_queue_table(FILE *out, json_t *tasks);
 void format_print_usage_table(FILE *out, json_t *usage);
 /* usage adjust's answer: "alice 2026-07: +1.00h (refund #123); budget 11.00h, left 10.50h". */
 void format_print_adjustment(FILE *out, json_t *resp);
+/* `corral nodes`: one row per node; this corrald's node is marked with *. */
+void format_print_node_table(FILE *out, json_t *nodes);
 
 #endif

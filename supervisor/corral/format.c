@@ -457,3 +457,60 @@ void format_print_adjustment(FILE *out, json_t *resp)
 	format_hours(int_field(u, "cpu_left_us"), left, sizeof(left));
 	fprintf(out, "; budget %s, left %s\n", budget, left);
 }
+
+/* ---- nodes -------------------------------------------------------------- */
+
+static int64_t sub_int(json_t *o, const char *obj, const char *key)
+{
+	return int_field(json_object_get(o, obj), key);
+}
+
+void format_print_node_table(FILE *out, json_t *nodes)
+{
+	struct table t = { .cols = 11 };
+	static const char *const header[] = { "NODE", "STATE", "HEARTBEAT", "RUNNING", "SLOTS", "MEMORY",
+					      "GPUS", "LOAD",  "DONE",      "CPU",     "LABELS" };
+	size_t i;
+	json_t *n;
+
+	table_add(&t, header);
+	json_array_foreach (nodes, i, n) {
+		char age[32], running[24], slots[48], mem[64], freemem[24], total[24], gpus[48], load[24],
+			done[96], cpu[32], labels[256] = "";
+		size_t j, used = 0;
+		json_t *l;
+		const char *state = str_field(n, "state");
+		bool self = json_is_true(json_object_get(n, "self"));
+		char name[96];
+
+		snprintf(name, sizeof(name), "%s%s", str_field(n, "name") ? str_field(n, "name") : "?",
+			 self ? " *" : "");
+		snprintf(age, sizeof(age), "%.1fs ago", (double)int_field(n, "heartbeat_age_ms") / 1000.0);
+		snprintf(running, sizeof(running), "%" PRId64, int_field(n, "running"));
+		snprintf(slots, sizeof(slots), "%" PRId64 "/%" PRId64 " free", sub_int(n, "free", "slots"),
+			 sub_int(n, "capacity", "slots"));
+		format_bytes(sub_int(n, "free", "memory_bytes"), freemem, sizeof(freemem));
+		format_bytes(sub_int(n, "capacity", "memory_bytes"), total, sizeof(total));
+		snprintf(mem, sizeof(mem), "%s/%s", freemem, total);
+		if (sub_int(n, "capacity", "gpus")) {
+			format_bytes(sub_int(n, "capacity", "gpu_memory_bytes"), total, sizeof(total));
+			snprintf(gpus, sizeof(gpus), "%" PRId64 "/%" PRId64 " x %s",
+				 sub_int(n, "free", "gpus"), sub_int(n, "capacity", "gpus"), total);
+		} else {
+			snprintf(gpus, sizeof(gpus), "-");
+		}
+		snprintf(load, sizeof(load), "%.2f", json_number_value(json_object_get(n, "load")));
+		snprintf(done, sizeof(done), "%" PRId64 " ok, %" PRId64 " failed, %" PRId64 " cancelled",
+			 sub_int(n, "stats", "succeeded"), sub_int(n, "stats", "failed"),
+			 sub_int(n, "stats", "cancelled"));
+		format_hours(sub_int(n, "stats", "cpu_us"), cpu, sizeof(cpu));
+		json_array_foreach (json_object_get(n, "labels"), j, l)
+			if (json_is_string(l) && used + strlen(json_string_value(l)) + 2 < sizeof(labels))
+				used += (size_t)snprintf(labels + used, sizeof(labels) - used, "%s%s",
+							 used ? "," : "", json_string_value(l));
+		table_add(&t,
+			  (const char *const[]){ name, state, age, running, slots, mem, gpus, load, done, cpu,
+						 labels[0] ? labels : "-" });
+	}
+	table_print(out, &t);
+}

@@ -30,6 +30,8 @@ static const struct command commands[] = {
 	{ "logs", "write a task's stdout or stderr (--follow)", cli_main },
 	{ "usage", "CPU hours used, budget and left per tenant ('usage adjust': grant, take back)",
 	  cli_main },
+	{ "nodes", "the nodes: state, heartbeat, free slots, memory, GPUs, statistics", cli_main },
+	{ "node", "'node drain NAME' / 'node undrain NAME': a drained node starts nothing new", cli_main },
 	{ "ping", "check that corrald answers", cli_main },
 	{ "policy", "check policy files, show effective limits (no daemon needed)", policy_cmd_main },
 	{ "doctor", "check what this host lacks for corral, and how to fix it (no daemon needed)",

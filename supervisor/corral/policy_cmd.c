@@ -178,6 +178,14 @@ static void print_supervisor(FILE *out, const struct policy_supervisor *sv)
 	fprintf(out, "kill_grace     = %s\n", policy_format_duration_ms(sv->kill_grace_ms, b, sizeof(b)));
 	fprintf(out, "on_restart     = %s\n", sv->on_restart == POLICY_RESTART_KILL ? "kill" : "adopt");
 	fprintf(out, "uid_range      = %" PRIu32 "-%" PRIu32 "\n", sv->uid_first, sv->uid_last);
+	fprintf(out, "node_name      = %s\n", sv->node_name ? sv->node_name : "(the host name)");
+	fprintf(out, "heartbeat_interval = %s\n",
+		policy_format_duration_ms(sv->heartbeat_interval_ms, b, sizeof(b)));
+	fprintf(out, "node_offline_after = %s\n",
+		policy_format_duration_ms(sv->node_offline_after_ms, b, sizeof(b)));
+	fprintf(out, "gpus           = %" PRIu32 "\n", sv->gpus);
+	fprintf(out, "gpu_memory     = %s\n", policy_format_size(sv->gpu_memory_bytes, b, sizeof(b)));
+	fprintf(out, "labels         = %s\n", sv->labels[0] ? sv->labels : "(none)");
 }
 
 int policy_cmd_show(const char *path, enum policy_cmd_show what, const char *name, FILE *out, FILE *err)

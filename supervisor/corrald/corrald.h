@@ -17,6 +17,8 @@
  *                     deadlines, cancel
  *   task_end.c        the end of a task: its record, the batch, retries
  *   recover.c         after a restart: adopt or settle the running tasks
+ *   node.c            this corrald as a node: join, heartbeat, drain, leave
+ *   op_nodes.c        nodes, node_drain, node_undrain
  * (supervisor/README.md has the whole map.)
  *
  * An operation is (caller, request) -> replies through a reply sink: the
@@ -41,6 +43,7 @@
 #include "supervisor/api/api.h"
 #include "supervisor/common/macros.h"
 #include "supervisor/store/store.h"
+#include "supervisor/store/store_node.h"
 
 struct daemon;
 struct client;
@@ -178,6 +181,15 @@ struct daemon {
 	struct unfinished *unfinished; /* ends the store could not record yet */
 	struct filter_cache *filters;  /* compiled seccomp filters per profile */
 	struct ended *ended;           /* ends in the open store batch */
+
+	/* this corrald as a node of the store (node.c) */
+	char node_name[64];
+	char node_incarnation[33];
+	uint64_t node_memory_bytes; /* the host's MemTotal */
+	bool node_joined;
+	bool node_draining; /* an operator drained it: nothing new starts */
+	bool heartbeat_failing;
+	uint64_t next_heartbeat_mono_us;
 };
 
 /* daemon.c */
@@ -194,10 +206,31 @@ void daemon_epoll_del(struct daemon *d, int fd);
 /* Re-read the policy file; a policy with errors is refused (errors joined
  * in *errors_text, malloc'd, when not NULL) and the old one stays. */
 int daemon_reload_policy(struct daemon *d, char **errors_text);
+/* Stop as on SIGTERM (drain, then exit), saying why. */
+void daemon_stop(struct daemon *d, const char *why);
 /* Run corrald until SIGTERM/SIGINT: 0, or 1 after printing why it cannot
  * start.  clock NULL: the real wall clock. */
 int daemon_main(const char *policy_path, const char *state_dir, const char *socket_path,
 		const struct daemon_clock *clock);
+
+/* node.c: this corrald as a node of the store (store_node.h) */
+/* Join with this host's capacity (name: node_name, else the host name);
+ * 0, or -errno after logging why (corrald does not start). */
+int node_join(struct daemon *d);
+/* Heartbeat when due: what is free; learns the drain flag; a node taken
+ * over by another corrald stops this one. */
+void node_heartbeat(struct daemon *d);
+/* A drain or undrain of this node by an operator, now. */
+void node_set_draining(struct daemon *d, bool draining);
+/* A clean stop: the node is offline at once. */
+void node_leave(struct daemon *d);
+/* When the next heartbeat is due (CLOCK_MONOTONIC µs; 0 = none). */
+uint64_t node_next_event_mono_us(const struct daemon *d);
+/* op_nodes.c */
+void op_nodes_list(struct daemon *d, const struct caller *c, const struct api_request *req,
+	      struct reply_sink *sink);
+void op_nodes_drain(struct daemon *d, const struct caller *c, const struct api_request *req,
+		   struct reply_sink *sink);
 
 /* caller.c */
 /* Name, groups, tenant, operator and access of c->uid under policy (again

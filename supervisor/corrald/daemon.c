@@ -82,6 +82,8 @@ void daemon_rearm_timer(struct daemon *d)
 		if (at && (next == 0 || at < next))
 			next = at;
 	}
+	if (node_next_event_mono_us(d) && (next == 0 || node_next_event_mono_us(d) < next))
+		next = node_next_event_mono_us(d);
 	if (d->shutting_down && (next == 0 || d->drain_deadline_mono_us < next))
 		next = d->drain_deadline_mono_us;
 	/* a requeued task's backoff ends: dispatch again */
@@ -343,6 +345,9 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 		log_error("open the store: %s", serr.message);
 		return r;
 	}
+	r = node_join(d);
+	if (r < 0)
+		return r;
 	d->n_uid_slots = d->cfg->uid_last - d->cfg->uid_first + 1;
 	d->uid_slots = calloc(d->n_uid_slots, 1);
 	d->user_buckets = 1024;
@@ -417,6 +422,17 @@ static void start_drain(struct daemon *d, int sig)
 		d->queued_total);
 }
 
+void daemon_stop(struct daemon *d, const char *why)
+{
+	if (d->shutting_down)
+		return;
+	d->shutting_down = true;
+	d->drain_deadline_mono_us = daemon_mono_us() + d->cfg->drain_timeout_ms * 1000u;
+	notify_systemd("STOPPING=1");
+	log_notice("%s: shutting down; %u running tasks may finish within %llu ms", why, d->running_count,
+		   (unsigned long long)d->cfg->drain_timeout_ms);
+}
+
 /* returns false when the daemon should stop */
 static bool handle_signals(struct daemon *d)
 {
@@ -451,6 +467,7 @@ static void handle_timer(struct daemon *d)
 	task_watch_deadlines(d);
 	task_watch_poll(d);
 	op_wait_check(d);
+	node_heartbeat(d);
 }
 
 bool daemon_batch(struct daemon *d)
@@ -499,8 +516,10 @@ static void teardown(struct daemon *d)
 {
 	transport_unix_close_all(d);
 	queue_free_all(d);
-	if (d->store)
+	if (d->store) {
+		node_leave(d);
 		store_close(d->store);
+	}
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
 		unlink(d->socket_path);

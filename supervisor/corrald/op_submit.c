@@ -122,6 +122,11 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 					v == ADMISSION_BUDGET_RESERVED ? u->reserved_us : 0, u->running);
 		return v == ADMISSION_BUDGET_RESERVED ? API_ERR_BUDGET_RESERVED : API_ERR_BUDGET_EXHAUSTED;
 	}
+	if (d->node_draining) {
+		snprintf(msg, size, "node %s is drained: it starts nothing until an operator undrains it",
+			 d->node_name);
+		return API_ERR_HOST_CAPACITY;
+	}
 	if (d->running_count + d->queued_total >= d->cfg->max_running) {
 		snprintf(msg, size, "host is at capacity: %u/%u tasks running, %zu queued", d->running_count,
 			 d->cfg->max_running, d->queued_total);

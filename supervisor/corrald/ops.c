@@ -459,6 +459,9 @@ static ops_handler *const handlers[] = {
 	[API_OP_USAGE] = op_usage,
 	[API_OP_POLICY_RELOAD] = op_policy_reload,
 	[API_OP_USAGE_ADJUST] = op_usage_adjust,
+	[API_OP_NODES] = op_nodes_list,
+	[API_OP_NODE_DRAIN] = op_nodes_drain,
+	[API_OP_NODE_UNDRAIN] = op_nodes_drain,
 };
 _Static_assert(ELEMENTSOF(handlers) == API_OP_COUNT, "one handler per op of api_ops.c");
 

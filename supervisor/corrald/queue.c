@@ -311,6 +311,7 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 	v->in.host.running = d->running_count;
 	v->in.host.memory = d->cfg->memory_reserve_bytes ? d->cfg->memory_reserve_bytes : SCHED_NO_LIMIT;
 	v->in.host.memory_reserved = d->memory_reserved;
+	v->in.host.draining = d->node_draining;
 	v->in.min_cpu = MIN_CPU_TO_START_US;
 	v->in.virtual_time = d->virtual_time;
 	return 0;

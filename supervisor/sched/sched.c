@@ -153,7 +153,9 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 		return -EINVAL;
 
 	const struct sched_host *host = &in->host;
-	uint32_t free_slots = host->max_running > host->running ? host->max_running - host->running : 0;
+	uint32_t free_slots = host->max_running > host->running && !host->draining
+		? host->max_running - host->running
+		: 0;
 	uint64_t memory_free = host_memory_free(host);
 	uint64_t memory_started = 0;
 	struct sched_heap_item *heap = out->scratch;
@@ -236,8 +238,9 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 	}
 
 	/* Still eligible, not started: others went first, or the host was full. */
-	enum sched_pending_reason leftover = out->n_starts > 0 ? SCHED_PENDING_FAIR_SHARE
-							       : SCHED_PENDING_HOST_SLOTS;
+	enum sched_pending_reason leftover = host->draining ? SCHED_PENDING_NODE_DRAINING
+		: out->n_starts > 0                         ? SCHED_PENDING_FAIR_SHARE
+							    : SCHED_PENDING_HOST_SLOTS;
 	for (size_t i = 0; i < heap_n; i++)
 		out->reasons[heap[i].user] = leftover;
 
@@ -306,6 +309,8 @@ const char *sched_reason_name(enum sched_pending_reason reason)
 		return "fair_share";
 	case SCHED_PENDING_BUDGET_RESERVED:
 		return "budget_reserved";
+	case SCHED_PENDING_NODE_DRAINING:
+		return "node_draining";
 	}
 	return "unknown";
 }
@@ -361,6 +366,11 @@ int sched_format_reason(char *buf, size_t size, const struct sched_input *in, co
 						       : 0,
 					       u->running + started);
 	}
+	case SCHED_PENDING_NODE_DRAINING:
+		return snprintf(buf, size,
+				"%s: this node is drained: nothing starts until an operator undrains it "
+				"(corral node undrain)",
+				user_name);
 	case SCHED_PENDING_HOST_SLOTS:
 		return snprintf(buf, size, "%s: waiting for a free slot on this host (%u/%u tasks running)",
 				user_name, host_running, h->max_running);

@@ -30,6 +30,7 @@
 #ifndef CORRAL_SUPERVISOR_SCHED_H
 #define CORRAL_SUPERVISOR_SCHED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +78,7 @@ struct sched_host {
 	uint32_t running;         /* slots in use */
 	uint64_t memory;          /* reservable memory (bytes); SCHED_NO_LIMIT = unlimited */
 	uint64_t memory_reserved; /* reserved by running tasks */
+	bool draining;            /* an operator drained it: nothing starts */
 };
 
 struct sched_input {
@@ -102,6 +104,7 @@ enum sched_pending_reason {
 	SCHED_PENDING_HOST_MEMORY,     /* head task's memory does not fit ("host_capacity") */
 	SCHED_PENDING_FAIR_SHARE,      /* eligible, but slots went to users ahead this round */
 	SCHED_PENDING_BUDGET_RESERVED, /* enough is left, but running tasks hold it */
+	SCHED_PENDING_NODE_DRAINING,   /* the host is drained: nothing starts ("node_draining") */
 };
 
 /* A task to start now, in the order to start them. */

@@ -22,8 +22,8 @@ bool store_node_name_valid(const char *name)
 
 		if (n >= STORE_NODE_NAME_MAX)
 			return false;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-		      c == '_' || c == '-'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
 			return false;
 	}
 	return true;
@@ -45,8 +45,10 @@ const char *store_node_state_name(enum store_node_state state)
 static int check_node(const struct store_node *n, bool joining, struct error *err)
 {
 	if (!n || !store_node_name_valid(n->name))
-		return error_set(err, EINVAL, "node", "node name '%.64s' is not valid (letters, digits, . _ -, "
-				 "at most %d characters)", n && n->name ? n->name : "", STORE_NODE_NAME_MAX);
+		return error_set(err, EINVAL, "node",
+				 "node name '%.64s' is not valid (letters, digits, . _ -, "
+				 "at most %d characters)",
+				 n && n->name ? n->name : "", STORE_NODE_NAME_MAX);
 	if (!n->incarnation || !n->incarnation[0] || strlen(n->incarnation) > 64)
 		return error_set(err, EINVAL, "node", "node %s: no incarnation", n->name);
 	if (n->running < 0 || n->free_slots < 0 || n->free_memory_bytes < 0 || n->free_gpus < 0 ||
@@ -54,11 +56,14 @@ static int check_node(const struct store_node *n, bool joining, struct error *er
 		return error_set(err, EINVAL, "node", "node %s: a negative free figure", n->name);
 	if (!joining)
 		return 0;
-	if (!n->version || strlen(n->version) > 128 || (n->labels && strlen(n->labels) > STORE_NODE_LABELS_MAX))
-		return error_set(err, EINVAL, "node", "node %s: version or labels missing or too long", n->name);
+	if (!n->version || strlen(n->version) > 128 ||
+	    (n->labels && strlen(n->labels) > STORE_NODE_LABELS_MAX))
+		return error_set(err, EINVAL, "node", "node %s: version or labels missing or too long",
+				 n->name);
 	if (n->offline_after_us <= 0 || n->cores < 0 || n->memory_bytes < 0 || n->slots < 0 || n->gpus < 0 ||
 	    n->gpu_memory_bytes < 0)
-		return error_set(err, EINVAL, "node", "node %s: a negative capacity or offline_after", n->name);
+		return error_set(err, EINVAL, "node", "node %s: a negative capacity or offline_after",
+				 n->name);
 	return 0;
 }
 

@@ -26,7 +26,7 @@
 
 struct store;
 
-#define STORE_NODE_NAME_MAX 63   /* letters, digits, . _ - ; not starting with - or . */
+#define STORE_NODE_NAME_MAX 63    /* letters, digits, . _ - ; not starting with - or . */
 #define STORE_NODE_LABELS_MAX 512 /* comma-separated names */
 
 enum store_node_state { STORE_NODE_ONLINE = 0, STORE_NODE_DRAINING, STORE_NODE_OFFLINE };

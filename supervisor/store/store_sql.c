@@ -22,7 +22,7 @@
 #define ADJUST_COLUMNS "id, user_name, month, delta_us, by_name, by_uid, at_us, reason"
 
 /* Must match enum store_node_column. */
-#define NODE_COLUMNS                                                                            \
+#define NODE_COLUMNS                                                                             \
 	"name, incarnation, version, labels, started_at_us, corral_now_us() - heartbeat_at_us, " \
 	"offline_after_us, CASE WHEN left_at_us IS NULL THEN 0 ELSE 1 END, draining, cores, "    \
 	"memory_bytes, slots, gpus, gpu_memory_bytes, running, free_slots, free_memory_bytes, "  \

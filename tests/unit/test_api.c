@@ -108,7 +108,32 @@ static void test_unknown_op_lists_the_ops(void **state)
 {
 	assert_refused("{\"op\": \"frob\"}", API_ERR_UNKNOWN_OP,
 		       "unknown op 'frob' (ops: ping, version, submit, status, list, queue, "
-		       "cancel, wait, logs, usage, policy_reload, usage_adjust)");
+		       "cancel, wait, logs, usage, policy_reload, usage_adjust, nodes, node_drain, "
+		       "node_undrain)");
+}
+
+static void test_node_drain_needs_a_node_name(void **state)
+{
+	struct api_request req;
+	enum api_error_code code;
+	struct error err;
+	const char *ok = "{\"op\": \"node_drain\", \"node\": \"n1\"}";
+
+	assert_refused("{\"op\": \"node_drain\"}", API_ERR_BAD_REQUEST, "node");
+	assert_refused("{\"op\": \"node_undrain\", \"node\": \"\"}", API_ERR_BAD_REQUEST,
+		       "field 'node' must not be empty");
+	assert_refused("{\"op\": \"node_undrain\", \"node\": "
+		       "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+		       API_ERR_BAD_REQUEST, "field 'node' must be a node name of 1-63 bytes");
+	assert_refused("{\"op\": \"node_drain\", \"node\": 7}", API_ERR_BAD_REQUEST, "node");
+	assert_refused("{\"op\": \"nodes\", \"node\": \"n1\"}", API_ERR_BAD_REQUEST,
+		       "unknown field 'node' for op nodes");
+	assert_int_equal(api_request_parse(ok, strlen(ok), &req, &code, &err), 0);
+	assert_int_equal(req.op, API_OP_NODE_DRAIN);
+	assert_string_equal(req.node, "n1");
+	api_request_free(&req);
+	assert_int_equal(api_ops_get(API_OP_NODE_DRAIN)->access, API_ACCESS_OPERATOR);
+	assert_int_equal(api_ops_get(API_OP_NODES)->access, API_ACCESS_USER);
 }
 
 static void test_unknown_field_is_named(void **state)
@@ -956,6 +981,7 @@ int main(void)
 		cmocka_unit_test(test_missing_op_is_bad_request),
 		cmocka_unit_test(test_op_not_a_string_is_bad_request),
 		cmocka_unit_test(test_unknown_op_lists_the_ops),
+		cmocka_unit_test(test_node_drain_needs_a_node_name),
 		cmocka_unit_test(test_unknown_field_is_named),
 		cmocka_unit_test(test_error_step_names_the_parse_step),
 		cmocka_unit_test(test_field_of_another_op_is_unknown),

@@ -26,6 +26,11 @@ static void test_empty_policy_has_defaults(void **state)
 	assert_int_equal(sv->kill_grace_ms, 2000);
 	assert_int_equal(sv->on_restart, POLICY_RESTART_ADOPT);
 	assert_int_equal(sv->uid_first, 700000000);
+	assert_null(sv->node_name);
+	assert_int_equal(sv->heartbeat_interval_ms, 10000);
+	assert_int_equal(sv->node_offline_after_ms, 90000);
+	assert_int_equal(sv->gpus, 0);
+	assert_string_equal(sv->labels, "");
 	assert_int_equal(sv->uid_last, 700065535);
 	/* No [default]: unknown users are not tenants. */
 	assert_int_equal(policy_limits_for(p, "alice", &l), -ENOENT);
@@ -51,7 +56,13 @@ static void test_supervisor_values_are_read(void **state)
 				   "drain_timeout = 2m\n"
 				   "kill_grace = 0\n"
 				   "on_restart = kill\n"
-				   "uid_range = 200000-200099\n");
+				   "uid_range = 200000-200099\n"
+				   "node_name = gpu-host.7\n"
+				   "heartbeat_interval = 2s\n"
+				   "node_offline_after = 30s\n"
+				   "gpus = 8\n"
+				   "gpu_memory = 80G\n"
+				   "labels = gpu, ssd fast\n");
 	const struct policy_supervisor *sv = policy_supervisor(p);
 
 	(void)state;
@@ -66,6 +77,12 @@ static void test_supervisor_values_are_read(void **state)
 	assert_int_equal(sv->on_restart, POLICY_RESTART_KILL);
 	assert_int_equal(sv->uid_first, 200000);
 	assert_int_equal(sv->uid_last, 200099);
+	assert_string_equal(sv->node_name, "gpu-host.7");
+	assert_int_equal(sv->heartbeat_interval_ms, 2000);
+	assert_int_equal(sv->node_offline_after_ms, 30000);
+	assert_int_equal(sv->gpus, 8);
+	assert_int_equal(sv->gpu_memory_bytes, 80 * GiB);
+	assert_string_equal(sv->labels, "gpu,ssd,fast");
 	policy_free(p);
 }
 

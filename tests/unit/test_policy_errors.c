@@ -369,6 +369,23 @@ static void test_bad_uid_range(void **state)
 			 "t.conf:2: key 'uid_range':", "is not a uid range; write FIRST-LAST");
 }
 
+static void test_bad_node_settings(void **state)
+{
+	(void)state;
+	expect_one_error("[supervisor]\nnode_name = -x\n",
+			 "t.conf:2: key 'node_name':", "is not a node name");
+	expect_one_error("[supervisor]\nnode_name = a/b\n",
+			 "t.conf:2: key 'node_name':", "is not a node name");
+	expect_one_error("[supervisor]\nlabels = gpu, b@d\n",
+			 "t.conf:2: key 'labels':", "is not a label list");
+	expect_one_error("[supervisor]\ngpus = -1\n", "t.conf:2: key 'gpus':", "");
+	expect_one_error("[supervisor]\nheartbeat_interval = 10ms\n",
+			 "t.conf:2: key 'heartbeat_interval':", "");
+	/* a node would go offline between two heartbeats */
+	expect_one_error("[supervisor]\nheartbeat_interval = 10s\nnode_offline_after = 15s\n",
+			 "t.conf:3: key 'node_offline_after':", "less than two heartbeat_intervals");
+}
+
 static void test_uid_range_below_system_uids(void **state)
 {
 	(void)state;
@@ -552,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_cgroup_parent_with_dotdot),
 		cmocka_unit_test(test_bad_on_restart),
 		cmocka_unit_test(test_bad_uid_range),
+		cmocka_unit_test(test_bad_node_settings),
 		cmocka_unit_test(test_uid_range_below_system_uids),
 		cmocka_unit_test(test_uid_range_smaller_than_max_running),
 		cmocka_unit_test(test_poll_interval_too_short),

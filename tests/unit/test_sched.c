@@ -414,6 +414,28 @@ static void test_pending_reason_host_capacity_when_host_full(void **state)
 	assert_string_equal(sched_reason_name(w.reasons[u]), "host_capacity");
 }
 
+static void test_drained_host_starts_nothing_and_says_so(void **state)
+{
+	struct world w;
+	char msg[256];
+	world_init(&w, 3);
+	w.in.host.draining = true;
+	size_t u = world_add_user(&w, 5, 1, SCHED_NO_LIMIT);
+	world_queue(&w, u, 2, 0, 0);
+	size_t v = world_add_user(&w, 0, 1, SCHED_NO_LIMIT); /* its own limit comes first */
+	world_queue(&w, v, 1, 0, 0);
+
+	assert_int_equal(world_decide(&w), 0);
+	assert_int_equal(w.reasons[u], SCHED_PENDING_NODE_DRAINING);
+	assert_string_equal(sched_reason_name(w.reasons[u]), "node_draining");
+	assert_int_equal(w.reasons[v], SCHED_PENDING_CONCURRENCY);
+	sched_format_reason(msg, sizeof(msg), &w.in, &w.out, u, w.reasons[u], "alice", "pro", "2031-03");
+	assert_non_null(strstr(msg, "drained"));
+	/* undrained: they start */
+	w.in.host.draining = false;
+	assert_int_equal(world_decide(&w), 2);
+}
+
 static void test_host_memory_limit(void **state)
 {
 	struct world w;
@@ -793,6 +815,7 @@ int main(void)
 		cmocka_unit_test(test_unlimited_budget),
 		cmocka_unit_test(test_host_slots_limit_starts),
 		cmocka_unit_test(test_pending_reason_host_capacity_when_host_full),
+		cmocka_unit_test(test_drained_host_starts_nothing_and_says_so),
 		cmocka_unit_test(test_host_memory_limit),
 		cmocka_unit_test(test_host_memory_taken_earlier_in_the_round),
 		cmocka_unit_test(test_pending_reason_fair_share),

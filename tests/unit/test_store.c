@@ -141,7 +141,11 @@ static void reopen(struct fixture *f, const struct store_options *opts)
 
 /* A node that joins a database just migrated to version 4. */
 static const struct store_node upgraded_node = {
-	.name = "n1", .incarnation = "i1", .version = "test", .offline_after_us = 1000000, .slots = 1,
+	.name = "n1",
+	.incarnation = "i1",
+	.version = "test",
+	.offline_after_us = 1000000,
+	.slots = 1,
 };
 
 static struct store_task sample(const char *user, int64_t at)

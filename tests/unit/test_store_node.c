@@ -47,7 +47,8 @@ static int setup(void **state)
 	assert_non_null(f);
 	f->postgres = postgres;
 	if (postgres) {
-		if (pg_server_create_db(pg, f->db, sizeof(f->db), f->uri, sizeof(f->uri), why, sizeof(why)) < 0)
+		if (pg_server_create_db(pg, f->db, sizeof(f->db), f->uri, sizeof(f->uri), why, sizeof(why)) <
+		    0)
 			fail_msg("create a database: %s", why);
 	} else {
 		snprintf(f->dir, sizeof(f->dir), "/tmp/corral-test-node-XXXXXX");
@@ -246,12 +247,14 @@ static void run_task(struct fixture *f, enum store_task_state end, int64_t charg
 		.argv_json = "[\"/bin/true\"]",
 		.submitted_at_us = 1000,
 	};
-	struct store_start st = { .started_at_us = 2000, .host_uid = 60001, .cgroup = "tasks/x", .attempts = 1 };
+	struct store_start st = {
+		.started_at_us = 2000, .host_uid = 60001, .cgroup = "tasks/x", .attempts = 1
+	};
 	struct store_result res = {
 		.state = end,
 		.reason = end == STORE_SUCCEEDED ? STORE_REASON_EXIT_CODE
-			  : end == STORE_CANCELLED ? STORE_REASON_CANCELLED
-						   : STORE_REASON_TIMEOUT,
+			: end == STORE_CANCELLED ? STORE_REASON_CANCELLED
+						 : STORE_REASON_TIMEOUT,
 		.usage = { .exit_code = -1, .signal = -1 },
 		.ended_at_us = 3000,
 		.cpu_total_us = total,
@@ -273,8 +276,11 @@ static void test_statistics_count_with_the_tasks(void **state)
 {
 	struct fixture *f = *state;
 	struct store_node a = node("n1", "inc-a");
-	struct store_task q = { .user = "bob", .submitted_by_uid = 1, .profile = "default",
-				.argv_json = "[\"x\"]", .submitted_at_us = 1 };
+	struct store_task q = { .user = "bob",
+				.submitted_by_uid = 1,
+				.profile = "default",
+				.argv_json = "[\"x\"]",
+				.submitted_at_us = 1 };
 	struct store_node_list l;
 	struct error err = { 0 };
 	int64_t id;
@@ -337,7 +343,8 @@ int main(void)
 		const char *must = getenv("CORRAL_MUST_WORK");
 
 		if (must && strcmp(must, "1") == 0) {
-			fprintf(stderr, "FAIL: CORRAL_MUST_WORK=1 but the PostgreSQL node tests would skip: %s\n",
+			fprintf(stderr,
+				"FAIL: CORRAL_MUST_WORK=1 but the PostgreSQL node tests would skip: %s\n",
 				why);
 			failed++;
 		} else {
@@ -359,8 +366,8 @@ int main(void)
 
 		if (postgres && !pg)
 			continue;
-		failed += cmocka_run_group_tests_name(postgres ? "nodes on postgresql" : "nodes on sqlite", tests,
-						      NULL, NULL);
+		failed += cmocka_run_group_tests_name(postgres ? "nodes on postgresql" : "nodes on sqlite",
+						      tests, NULL, NULL);
 	}
 	return failed;
 }

@@ -153,7 +153,8 @@ int store_pg_write_usage_adjust(struct store *store, const struct store_adjustme
  * joined node (none joined: 0), and the vtable's node operations. */
 int store_pg_node_count(struct store_pg *store, const struct store_node_count *c, struct error *err);
 int store_pg_node_join(struct store *store, const struct store_node *n, bool *draining, struct error *err);
-int store_pg_node_heartbeat(struct store *store, const struct store_node *n, bool *draining, struct error *err);
+int store_pg_node_heartbeat(struct store *store, const struct store_node *n, bool *draining,
+			    struct error *err);
 int store_pg_node_leave(struct store *store, const char *name, const char *incarnation, struct error *err);
 int store_pg_node_list(struct store *store, struct store_node_list *out, struct error *err);
 int store_pg_node_set_draining(struct store *store, const char *name, bool draining, struct error *err);

@@ -42,8 +42,9 @@ static void param_free(struct store_pg_params *p, int first, const struct store_
 }
 
 /* JOIN or HEARTBEAT; its one row says the drain flag, none: -ESTALE. */
-static int run_returning_draining(struct store_pg *store, enum store_sql which, const struct store_pg_params *p,
-				  const char *name, const char *step, bool *draining, struct error *err)
+static int run_returning_draining(struct store_pg *store, enum store_sql which,
+				  const struct store_pg_params *p, const char *name, const char *step,
+				  bool *draining, struct error *err)
 {
 	PGresult *res = store_pg_query(store, which, p);
 
@@ -52,7 +53,8 @@ static int run_returning_draining(struct store_pg *store, enum store_sql which, 
 	if (PQntuples(res) == 0) {
 		PQclear(res);
 		return error_set(err, ESTALE, step,
-				 "node %s: another corrald joined with this name (this one was replaced)", name);
+				 "node %s: another corrald joined with this name (this one was replaced)",
+				 name);
 	}
 	*draining = store_pg_i64(res, 0, 0, 0) != 0;
 	PQclear(res);
@@ -105,7 +107,8 @@ static int heartbeat_locked(struct store_pg *store, const struct store_node *n, 
 	store_pg_param_text(&p, 1, n->name);
 	store_pg_param_text(&p, 2, n->incarnation);
 	param_free(&p, 3, n);
-	return run_returning_draining(store, STORE_SQL_NODE_HEARTBEAT, &p, n->name, "heartbeat", draining, err);
+	return run_returning_draining(store, STORE_SQL_NODE_HEARTBEAT, &p, n->name, "heartbeat", draining,
+				      err);
 }
 
 int store_pg_node_heartbeat(struct store *base, const struct store_node *n, bool *draining, struct error *err)
@@ -143,7 +146,8 @@ int store_pg_node_leave(struct store *base, const char *name, const char *incarn
 {
 	struct store_pg *store = store_pg_of(base);
 
-	return STORE_PG_IN_TX(store, err, update_named(store, STORE_SQL_NODE_LEAVE, name, incarnation, 0, "leave", err));
+	return STORE_PG_IN_TX(store, err,
+			      update_named(store, STORE_SQL_NODE_LEAVE, name, incarnation, 0, "leave", err));
 }
 
 int store_pg_node_set_draining(struct store *base, const char *name, bool draining, struct error *err)

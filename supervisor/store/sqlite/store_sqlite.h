@@ -126,10 +126,12 @@ int store_sqlite_write_usage_adjust(struct store *store, const struct store_adju
  * the vtable's node operations. */
 int store_sqlite_node_register_clock(struct store_sqlite *store, struct error *err);
 int store_sqlite_node_count(struct store_sqlite *store, const struct store_node_count *c, struct error *err);
-int store_sqlite_node_join(struct store *store, const struct store_node *n, bool *draining, struct error *err);
+int store_sqlite_node_join(struct store *store, const struct store_node *n, bool *draining,
+			   struct error *err);
 int store_sqlite_node_heartbeat(struct store *store, const struct store_node *n, bool *draining,
 				struct error *err);
-int store_sqlite_node_leave(struct store *store, const char *name, const char *incarnation, struct error *err);
+int store_sqlite_node_leave(struct store *store, const char *name, const char *incarnation,
+			    struct error *err);
 int store_sqlite_node_list(struct store *store, struct store_node_list *out, struct error *err);
 int store_sqlite_node_set_draining(struct store *store, const char *name, bool draining, struct error *err);
 

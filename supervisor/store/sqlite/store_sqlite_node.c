@@ -23,10 +23,12 @@ static void now_us_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 int store_sqlite_node_register_clock(struct store_sqlite *store, struct error *err)
 {
-	int rc = sqlite3_create_function(store->db, "corral_now_us", 0, SQLITE_UTF8, NULL, now_us_fn, NULL, NULL);
+	int rc = sqlite3_create_function(store->db, "corral_now_us", 0, SQLITE_UTF8, NULL, now_us_fn, NULL,
+					 NULL);
 
 	if (rc != SQLITE_OK)
-		return store_sqlite_fail(store, rc, err, "open", "register corral_now_us() on %s", store->path);
+		return store_sqlite_fail(store, rc, err, "open", "register corral_now_us() on %s",
+					 store->path);
 	return 0;
 }
 
@@ -78,11 +80,13 @@ static int run_returning_draining(struct store_sqlite *store, struct store_sqlit
 		return store_sqlite_fail(store, rc, err, step, "%s of node %s", step, name);
 	if (!found)
 		return error_set(err, ESTALE, step,
-				 "node %s: another corrald joined with this name (this one was replaced)", name);
+				 "node %s: another corrald joined with this name (this one was replaced)",
+				 name);
 	return 0;
 }
 
-static int join_locked(struct store_sqlite *store, const struct store_node *n, bool *draining, struct error *err)
+static int join_locked(struct store_sqlite *store, const struct store_node *n, bool *draining,
+		       struct error *err)
 {
 	struct store_sqlite_binder b;
 
@@ -165,7 +169,8 @@ int store_sqlite_node_leave(struct store *base, const char *name, const char *in
 	struct store_sqlite *store = store_sqlite_of(base);
 
 	return STORE_SQLITE_IN_TX(store, err,
-				  update_named(store, STORE_SQL_NODE_LEAVE, name, incarnation, 0, "leave", err));
+				  update_named(store, STORE_SQL_NODE_LEAVE, name, incarnation, 0, "leave",
+					       err));
 }
 
 int store_sqlite_node_set_draining(struct store *base, const char *name, bool draining, struct error *err)

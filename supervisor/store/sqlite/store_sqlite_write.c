@@ -283,7 +283,8 @@ static int charge_locked(struct store_sqlite *store, int64_t id, int64_t expecte
 	r = usage_add(store, user, month, new_cursor - expected, id, err);
 	if (r < 0)
 		return r;
-	return store_sqlite_node_count(store, &(struct store_node_count){ .cpu_us = new_cursor - expected }, err);
+	return store_sqlite_node_count(store, &(struct store_node_count){ .cpu_us = new_cursor - expected },
+				       err);
 }
 
 int store_sqlite_write_charge(struct store *base, int64_t id, int64_t expected_cursor_us,
