@@ -17,6 +17,7 @@
 
 #include "supervisor/store/store.h"
 #include "supervisor/store/store_node.h"
+#include "supervisor/store/store_sql.h"
 
 struct store_backend {
 	const char *name; /* the URI scheme: "sqlite", "postgresql" */
@@ -71,6 +72,11 @@ struct store_backend {
 	int (*node_leave)(struct store *store, const char *name, const char *incarnation, struct error *err);
 	int (*node_list)(struct store *store, struct store_node_list *out, struct error *err);
 	int (*node_set_draining)(struct store *store, const char *name, bool draining, struct error *err);
+	/* The leader row: ACQUIRE then GET in one transaction (acquire), or
+	 * RESIGN, or GET alone. */
+	int (*leader_run)(struct store *store, enum store_sql which, const char *node,
+			  const char *incarnation, int64_t lease_us, struct store_leader *out,
+			  struct error *err);
 };
 
 struct store {

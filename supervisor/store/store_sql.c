@@ -127,4 +127,21 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 		"tasks_succeeded = tasks_succeeded + $3, tasks_failed = tasks_failed + $4, "
 		"tasks_cancelled = tasks_cancelled + $5, cpu_charged_us = cpu_charged_us + $6 "
 		"WHERE name = $1",
+	/* Take the lease when it is free, expired or ours: a new holder gets
+	 * the next term, a renewal keeps it.  No row: someone else holds it. */
+	[STORE_SQL_LEADER_ACQUIRE] =
+		"INSERT INTO leader (id, node, incarnation, term, elected_at_us, expires_at_us) "
+		"VALUES (1, $1, $2, 1, corral_now_us(), corral_now_us() + $3) "
+		"ON CONFLICT (id) DO UPDATE SET "
+		"term = CASE WHEN leader.incarnation = excluded.incarnation THEN leader.term "
+		"ELSE leader.term + 1 END, "
+		"elected_at_us = CASE WHEN leader.incarnation = excluded.incarnation "
+		"THEN leader.elected_at_us ELSE excluded.elected_at_us END, "
+		"node = excluded.node, incarnation = excluded.incarnation, "
+		"expires_at_us = excluded.expires_at_us "
+		"WHERE leader.incarnation = excluded.incarnation OR leader.expires_at_us < corral_now_us() "
+		"RETURNING term",
+	[STORE_SQL_LEADER_GET] = "SELECT node, incarnation, term, elected_at_us, "
+				 "expires_at_us - corral_now_us() FROM leader WHERE id = 1",
+	[STORE_SQL_LEADER_RESIGN] = "UPDATE leader SET expires_at_us = 0 WHERE id = 1 AND incarnation = $1",
 };

@@ -848,7 +848,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 	f->store = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
-				      "DROP TABLE nodes;"
+				      "DROP TABLE nodes; DROP TABLE leader;"
 				      "DROP TABLE usage_adjustments;"
 				      "ALTER TABLE tasks DROP COLUMN cpu_prior_us;"
 				      "ALTER TABLE tasks DROP COLUMN last_attempt_error;"
@@ -1205,7 +1205,7 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	store_close(f->store);
 	f->store = NULL;
 	pg_sql(f,
-	       "DROP TABLE corral.nodes; DROP FUNCTION corral.corral_now_us(); "
+	       "DROP TABLE corral.nodes; DROP TABLE corral.leader; DROP FUNCTION corral.corral_now_us(); "
 	       "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
 	       "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us; "
 	       "DELETE FROM corral.schema_version WHERE version >= 2");

@@ -3,8 +3,10 @@
  * tests/unit/test_store_node.c — the nodes of a store (supervisor/store/
  * store_node.h), once per backend: join, heartbeat, a node replaced by a
  * second corrald of the same name, leave, drain, the offline threshold on
- * the database's clock, and the statistics counted in the same
- * transactions as the tasks' starts, charges and ends.
+ * the database's clock, the statistics counted in the same transactions
+ * as the tasks' starts, charges and ends, and the scheduler's lease (terms
+ * grow with every new holder, renewals keep them, expiry on the database's
+ * clock).
  *
  * SQLite on a real file in a temp dir; PostgreSQL on a real server this
  * program starts (tests/lib/pg.h), a fresh database per test; without
@@ -12,6 +14,7 @@
  * CORRAL_MUST_WORK=1).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -333,6 +336,99 @@ static void test_bad_nodes_are_refused(void **state)
 	store_node_list_free(&l);
 }
 
+static void test_leader_lease_terms_and_expiry(void **state)
+{
+	struct fixture *f = *state;
+	struct store_leader l;
+	struct error err = { 0 };
+
+	assert_int_equal(store_leader_get(f->store, &l, &err), 0);
+	assert_string_equal(l.node, ""); /* nobody ever held it */
+	/* a takes it: term 1 */
+	assert_int_equal(store_leader_acquire(f->store, "a", "inc-a", 300000, &l, &err), 0);
+	assert_true(l.held);
+	assert_int_equal(l.term, 1);
+	assert_string_equal(l.node, "a");
+	assert_true(l.expires_in_us > 0 && l.expires_in_us <= 300000);
+	/* b cannot while it runs, and learns who holds it */
+	assert_int_equal(store_leader_acquire(f->store, "b", "inc-b", 300000, &l, &err), 0);
+	assert_false(l.held);
+	assert_string_equal(l.node, "a");
+	assert_string_equal(l.incarnation, "inc-a");
+	assert_int_equal(l.term, 1);
+	/* a renews: same term */
+	assert_int_equal(store_leader_acquire(f->store, "a", "inc-a", 300000, &l, &err), 0);
+	assert_true(l.held);
+	assert_int_equal(l.term, 1);
+	/* it lapses: b takes it with the next term, a cannot renew */
+	usleep(400000);
+	assert_int_equal(store_leader_acquire(f->store, "b", "inc-b", 300000, &l, &err), 0);
+	assert_true(l.held);
+	assert_int_equal(l.term, 2);
+	assert_int_equal(store_leader_acquire(f->store, "a", "inc-a", 300000, &l, &err), 0);
+	assert_false(l.held);
+	assert_string_equal(l.node, "b");
+	/* b resigns: a takes it at once; a resign of someone else's changes nothing */
+	assert_int_equal(store_leader_resign(f->store, "inc-a", &err), 0);
+	assert_int_equal(store_leader_get(f->store, &l, &err), 0);
+	assert_true(l.expires_in_us > 0);
+	assert_int_equal(store_leader_resign(f->store, "inc-b", &err), 0);
+	assert_int_equal(store_leader_acquire(f->store, "a", "inc-a2", 300000, &l, &err), 0);
+	assert_true(l.held);
+	assert_int_equal(l.term, 3);
+	/* bad arguments */
+	assert_int_equal(store_leader_acquire(f->store, "a", "", 300000, &l, &err), -EINVAL);
+	assert_int_equal(store_leader_acquire(f->store, "a", "x", 0, &l, &err), -EINVAL);
+}
+
+struct racer {
+	const char *uri;
+	pthread_barrier_t *go;
+	char incarnation[16];
+	bool held;
+	int r;
+};
+
+static void *race(void *arg)
+{
+	struct racer *rc = arg;
+	struct store *store = NULL;
+	struct store_leader l;
+	struct error err;
+
+	rc->r = store_open(rc->uri, NULL, &store, &err);
+	pthread_barrier_wait(rc->go);
+	if (rc->r == 0)
+		rc->r = store_leader_acquire(store, "racer", rc->incarnation, 10000000, &l, &err);
+	rc->held = rc->r == 0 && l.held;
+	store_close(store);
+	return NULL;
+}
+
+/* Eight connections take a free lease at the same moment: one gets it. */
+static void test_leader_race_has_one_winner(void **state)
+{
+	struct fixture *f = *state;
+	struct racer racers[8];
+	pthread_t threads[8];
+	pthread_barrier_t go;
+	int held = 0;
+
+	pthread_barrier_init(&go, NULL, 8);
+	for (int i = 0; i < 8; i++) {
+		racers[i] = (struct racer){ .uri = f->uri, .go = &go };
+		snprintf(racers[i].incarnation, sizeof(racers[i].incarnation), "inc-%d", i);
+		assert_int_equal(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(threads[i], NULL);
+		assert_int_equal(racers[i].r, 0);
+		held += racers[i].held;
+	}
+	pthread_barrier_destroy(&go);
+	assert_int_equal(held, 1);
+}
+
 int main(void)
 {
 	int failed = 0;
@@ -361,11 +457,19 @@ int main(void)
 			T(test_silent_node_goes_offline_and_a_left_one_at_once),
 			T(test_statistics_count_with_the_tasks),
 			T(test_bad_nodes_are_refused),
-#undef T
+			T(test_leader_lease_terms_and_expiry),
 		};
 
 		if (postgres && !pg)
 			continue;
+		if (postgres) {
+			const struct CMUnitTest pg_only[] = {
+				T(test_leader_race_has_one_winner),
+			};
+
+			failed += cmocka_run_group_tests_name("nodes: PostgreSQL races", pg_only, NULL, NULL);
+		}
+#undef T
 		failed += cmocka_run_group_tests_name(postgres ? "nodes on postgresql" : "nodes on sqlite",
 						      tests, NULL, NULL);
 	}

@@ -6,6 +6,7 @@
  * node's age and state come from one clock whatever the nodes' clocks say.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,4 +209,56 @@ int store_pg_node_list(struct store *base, struct store_node_list *out, struct e
 		return error_set(err, ENOMEM, "nodes", "list nodes");
 	}
 	return 0;
+}
+
+static int leader_locked(struct store_pg *store, enum store_sql which, const char *node,
+			 const char *incarnation, int64_t lease_us, struct store_leader *out,
+			 struct error *err)
+{
+	struct store_pg_params p;
+	PGresult *res;
+	bool held = false;
+
+	store_pg_params_init(&p);
+	if (which == STORE_SQL_LEADER_RESIGN) {
+		store_pg_param_text(&p, 1, incarnation);
+		res = store_pg_query(store, which, &p);
+		if (!store_pg_ok(res))
+			return store_pg_fail(store, res, err, "leader", "resign the lease");
+		PQclear(res);
+		return 0;
+	}
+	if (which == STORE_SQL_LEADER_ACQUIRE) {
+		store_pg_param_text(&p, 1, node);
+		store_pg_param_text(&p, 2, incarnation);
+		store_pg_param_i64(&p, 3, lease_us);
+		res = store_pg_query(store, which, &p);
+		if (!store_pg_ok(res))
+			return store_pg_fail(store, res, err, "leader", "take the scheduler's lease as %s",
+					     node);
+		held = PQntuples(res) > 0;
+		PQclear(res);
+		store_pg_params_init(&p);
+	}
+	res = store_pg_query(store, STORE_SQL_LEADER_GET, &p);
+	if (!store_pg_ok(res))
+		return store_pg_fail(store, res, err, "leader", "read the scheduler's lease");
+	if (PQntuples(res) > 0) {
+		snprintf(out->node, sizeof(out->node), "%s", PQgetvalue(res, 0, 0));
+		snprintf(out->incarnation, sizeof(out->incarnation), "%s", PQgetvalue(res, 0, 1));
+		out->term = store_pg_i64(res, 0, 2, 0);
+		out->elected_at_us = store_pg_i64(res, 0, 3, 0);
+		out->expires_in_us = store_pg_i64(res, 0, 4, 0);
+	}
+	PQclear(res);
+	out->held = held;
+	return 0;
+}
+
+int store_pg_node_leader(struct store *base, enum store_sql which, const char *node, const char *incarnation,
+			 int64_t lease_us, struct store_leader *out, struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+
+	return STORE_PG_IN_TX(store, err, leader_locked(store, which, node, incarnation, lease_us, out, err));
 }

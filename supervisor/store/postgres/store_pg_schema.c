@@ -116,8 +116,9 @@ static const struct migration migrations[] = {
 	  "ALTER TABLE tasks ADD COLUMN last_attempt_error TEXT;"
 	  "ALTER TABLE tasks ADD COLUMN not_before_us BIGINT NOT NULL DEFAULT 0;" },
 	/* nodes (issue 13): every corrald is a node that heartbeats its
-	 * capacity, what is free and its statistics; times on the database's
-	 * clock (corral_now_us()) */
+	 * capacity, what is free and its statistics; the scheduler's lease
+	 * (one row, a term that grows with every new holder); times on the
+	 * database's clock (corral_now_us()) */
 	{ 4,
 	  "CREATE TABLE nodes ("
 	  "  name TEXT PRIMARY KEY,"
@@ -145,6 +146,14 @@ static const struct migration migrations[] = {
 	  "  tasks_cancelled BIGINT NOT NULL DEFAULT 0,"
 	  "  tasks_lost BIGINT NOT NULL DEFAULT 0,"
 	  "  cpu_charged_us BIGINT NOT NULL DEFAULT 0"
+	  ");"
+	  "CREATE TABLE leader ("
+	  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	  "  node TEXT NOT NULL,"
+	  "  incarnation TEXT NOT NULL,"
+	  "  term BIGINT NOT NULL,"
+	  "  elected_at_us BIGINT NOT NULL,"
+	  "  expires_at_us BIGINT NOT NULL"
 	  ");"
 	  "CREATE FUNCTION corral_now_us() RETURNS BIGINT LANGUAGE sql VOLATILE AS"
 	  "  'SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint';" },

@@ -135,4 +135,8 @@ int store_sqlite_node_leave(struct store *store, const char *name, const char *i
 int store_sqlite_node_list(struct store *store, struct store_node_list *out, struct error *err);
 int store_sqlite_node_set_draining(struct store *store, const char *name, bool draining, struct error *err);
 
+int store_sqlite_node_leader(struct store *store, enum store_sql which, const char *node,
+			     const char *incarnation, int64_t lease_us, struct store_leader *out,
+			     struct error *err);
+
 #endif

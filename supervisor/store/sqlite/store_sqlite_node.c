@@ -5,6 +5,7 @@
  * corral_now_us() (registered on the connection here) reads.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -238,4 +239,71 @@ int store_sqlite_node_list(struct store *base, struct store_node_list *out, stru
 		return store_sqlite_fail(store, rc, err, "nodes", "list nodes");
 	}
 	return 0;
+}
+
+/* LEADER_GET into out (no row: nobody ever held the lease). */
+static int leader_get(struct store_sqlite *store, struct store_leader *out, struct error *err)
+{
+	struct store_sqlite_binder b;
+	int rc;
+
+	store_sqlite_stmt_start(store, STORE_SQL_LEADER_GET, &b);
+	rc = store_sqlite_stmt_step(&b);
+	if (rc == SQLITE_ROW) {
+		snprintf(out->node, sizeof(out->node), "%s", (const char *)sqlite3_column_text(b.stmt, 0));
+		snprintf(out->incarnation, sizeof(out->incarnation), "%s",
+			 (const char *)sqlite3_column_text(b.stmt, 1));
+		out->term = sqlite3_column_int64(b.stmt, 2);
+		out->elected_at_us = sqlite3_column_int64(b.stmt, 3);
+		out->expires_in_us = sqlite3_column_int64(b.stmt, 4);
+		rc = sqlite3_step(b.stmt);
+	}
+	store_sqlite_stmt_done(&b);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_fail(store, rc, err, "leader", "read the scheduler's lease");
+	return 0;
+}
+
+static int leader_locked(struct store_sqlite *store, enum store_sql which, const char *node,
+			 const char *incarnation, int64_t lease_us, struct store_leader *out,
+			 struct error *err)
+{
+	struct store_sqlite_binder b;
+	bool held = false;
+	int rc, r;
+
+	if (which == STORE_SQL_LEADER_RESIGN) {
+		store_sqlite_stmt_start(store, which, &b);
+		store_sqlite_bind_text(&b, 1, incarnation);
+		rc = store_sqlite_stmt_exec(&b, NULL);
+		return rc == SQLITE_OK ? 0 : store_sqlite_fail(store, rc, err, "leader", "resign the lease");
+	}
+	if (which == STORE_SQL_LEADER_ACQUIRE) {
+		store_sqlite_stmt_start(store, which, &b);
+		store_sqlite_bind_text(&b, 1, node);
+		store_sqlite_bind_text(&b, 2, incarnation);
+		store_sqlite_bind_i64(&b, 3, lease_us);
+		rc = store_sqlite_stmt_step(&b);
+		if (rc == SQLITE_ROW) {
+			held = true;
+			rc = sqlite3_step(b.stmt);
+		}
+		store_sqlite_stmt_done(&b);
+		if (rc != SQLITE_DONE)
+			return store_sqlite_fail(store, rc, err, "leader", "take the scheduler's lease as %s",
+						 node);
+	}
+	r = leader_get(store, out, err);
+	out->held = held;
+	return r;
+}
+
+int store_sqlite_node_leader(struct store *base, enum store_sql which, const char *node,
+			     const char *incarnation, int64_t lease_us, struct store_leader *out,
+			     struct error *err)
+{
+	struct store_sqlite *store = store_sqlite_of(base);
+
+	return STORE_SQLITE_IN_TX(store, err,
+				  leader_locked(store, which, node, incarnation, lease_us, out, err));
 }
