@@ -16,6 +16,7 @@
 #define CORRAL_SUPERVISOR_STORE_BACKEND_H
 
 #include "supervisor/store/store.h"
+#include "supervisor/store/store_leader.h"
 #include "supervisor/store/store_node.h"
 #include "supervisor/store/store_sql.h"
 

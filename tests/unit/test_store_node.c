@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "supervisor/store/store.h"
+#include "supervisor/store/store_leader.h"
 #include "supervisor/store/store_node.h"
 #include "tests/lib/pg.h"
 
