@@ -41,9 +41,10 @@ rule supervisor/doctor supervisor/common/ supervisor/doctor/ runner/jail.h
 rule supervisor/corrald supervisor/corrald/ supervisor/common/ supervisor/api/ supervisor/store/ \
 	supervisor/sched/ supervisor/jailspec/ supervisor/doctor/doctor.h policy/ runner/
 # the client knows task states by name (store/task_state.h), nothing else of the
-# store; `corral doctor` uses doctor/'s public header
+# store but `corral store migrate` (an offline copy on the host, corrald
+# stopped: store/store_migrate.h); `corral doctor` uses doctor/'s public header
 rule supervisor/corral supervisor/corral/ supervisor/common/ supervisor/api/ supervisor/store/task_state.h \
-	supervisor/doctor/doctor.h policy/
+	supervisor/store/store_migrate.h supervisor/doctor/doctor.h policy/
 rule supervisor/corral-run supervisor/corral-run/ supervisor/common/ supervisor/jailspec/ policy/ runner/
 
 # Exported names: every global symbol an object defines starts with its

@@ -13,6 +13,7 @@
 #include "supervisor/corral/policy_cmd.h"
 #include "supervisor/common/version.h"
 #include "supervisor/corral/commands.h"
+#include "supervisor/corral/store_cmd.h"
 
 struct command {
 	const char *name;
@@ -36,6 +37,8 @@ static const struct command commands[] = {
 	{ "policy", "check policy files, show effective limits (no daemon needed)", policy_cmd_main },
 	{ "doctor", "check what this host lacks for corral, and how to fix it (no daemon needed)",
 	  doctor_cmd_main },
+	{ "store", "'store migrate': copy a single-host store into PostgreSQL (corrald stopped)",
+	  store_cmd_main },
 };
 
 static void usage(FILE *f)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/lib/test.h"
@@ -163,10 +164,84 @@ static void test_corrald_stops_at_start_when_postgresql_is_unreachable(void **st
 	assert_null(strstr(log, "s3cret"));
 }
 
+/* Growing out of one machine: a corrald on SQLite runs tasks; `corral
+ * store migrate` refuses while it runs, copies once it stopped; corrald on
+ * PostgreSQL (same state dir: the outputs are on this host) shows the old
+ * tasks and their output and runs new ones with the next ids. */
+static void test_store_migrate_moves_a_single_host_store(void **state)
+{
+	struct pg_server *pg;
+	char db[32], uri[192], keys[512], why[256], cmd[1024], out[2048], month[8];
+	int64_t ok, fails, next;
+	long long used;
+	json_t *t;
+	char *logs;
+	size_t len, n;
+	FILE *p;
+	int rc;
+
+	(void)state;
+	require_root();
+	pg = server();
+	if (pg_server_create_db(pg, db, sizeof(db), uri, sizeof(uri), why, sizeof(why)) < 0)
+		fail_msg("create database: %s", why);
+	rc = corrald_start(&daemon_, SUPERVISOR_KEYS, POLICY, 0);
+	if (rc < 0)
+		fail_msg("corrald did not start: %s\n%s", strerror(-rc), corrald_log_tail(&daemon_));
+	ok = corrald_submit(&daemon_, "\"argv\":[\"/bin/sh\",\"-c\",\"echo moved; :\"]");
+	fails = corrald_submit(&daemon_, "\"argv\":[\"/bin/sh\",\"-c\",\"exit 7\"]");
+	json_decref(corrald_must_wait(&daemon_, ok, 20000));
+	json_decref(corrald_must_wait(&daemon_, fails, 20000));
+	{
+		time_t now = time(NULL);
+
+		strftime(month, sizeof(month), "%Y-%m", gmtime(&now));
+	}
+	used = corrald_usage_used(&daemon_, "root", month);
+	assert_true(used > 0);
+
+	/* refused while corrald runs on it */
+	snprintf(cmd, sizeof(cmd), "%s store migrate --from %s/corral.db --to '%s' 2>&1",
+		 test_build_path("corral"), daemon_.dir, uri);
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	assert_int_equal(WEXITSTATUS(pclose(p)), 1);
+	assert_non_null(strstr(out, "a corrald is running"));
+
+	assert_int_equal(corrald_stop(&daemon_), 0);
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	fprintf(stderr, "%s", out);
+	assert_int_equal(pclose(p), 0);
+	assert_non_null(strstr(out, "copied 2 tasks"));
+
+	snprintf(keys, sizeof(keys), SUPERVISOR_KEYS "store = %s\n", uri);
+	assert_int_equal(corrald_write_policy(&daemon_, keys, POLICY), 0);
+	assert_int_equal(corrald_restart(&daemon_, 0), 0);
+	t = corrald_status(&daemon_, ok);
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	json_decref(t);
+	t = corrald_status(&daemon_, fails);
+	assert_string_equal(task_str(t, "state"), "failed");
+	assert_int_equal(task_int(t, "exit_code"), 7);
+	json_decref(t);
+	logs = corrald_logs(&daemon_, ok, "stdout", &len);
+	assert_non_null(logs);
+	assert_memory_equal(logs, "moved\n", 6);
+	free(logs);
+	assert_int_equal(corrald_usage_used(&daemon_, "root", month), used);
+	next = corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"]");
+	assert_int_equal(next, fails + 1);
+	json_decref(corrald_must_wait(&daemon_, next, 20000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_corrald_runs_tasks_on_the_postgresql_store, teardown),
+		cmocka_unit_test_teardown(test_store_migrate_moves_a_single_host_store, teardown),
 		cmocka_unit_test_teardown(test_corrald_stops_at_start_when_postgresql_is_unreachable,
 					  teardown),
 	};
