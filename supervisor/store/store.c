@@ -189,13 +189,25 @@ static int submit_check(const struct store_task *t, struct error *err)
 
 /* ---- state changes ------------------------------------------------------------- */
 
+int64_t store_input_bytes(const struct store_task *task)
+{
+	return (int64_t)strlen(task->argv_json) + (int64_t)strlen(task->env_json ? task->env_json : "{}") +
+		task->stdin_bytes;
+}
+
 int store_submit(struct store *store, const struct store_task *task, int64_t *id, struct error *err)
 {
+	struct store_task counted;
 	int r = submit_check(task, err);
 
 	if (r < 0)
 		return r;
-	return store->backend->submit(store, task, id, err);
+	if (task->stdin_bytes < 0)
+		return error_set(err, EINVAL, "submit", "submit task for %s: negative stdin size",
+				 task->user);
+	counted = *task;
+	counted.stored_bytes = store_input_bytes(task);
+	return store->backend->submit(store, &counted, id, err);
 }
 
 int store_mark_running(struct store *store, int64_t id, const struct store_start *start, struct error *err)
@@ -294,6 +306,23 @@ int store_list_tasks(struct store *store, const struct store_filter *filter, str
 	if (filter->state != -1 && !task_state_name((enum store_task_state)filter->state))
 		return error_set(err, EINVAL, "list tasks", "list tasks: unknown state %d", filter->state);
 	return store->backend->list_tasks(store, filter, out, err);
+}
+
+int store_storage_by_user(struct store *store, struct store_storage_list *out, struct error *err)
+{
+	out->items = NULL;
+	out->count = 0;
+	return store->backend->storage_by_user(store, out, err);
+}
+
+int store_purge_ended(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
+		      struct store_purged_list *out, struct error *err)
+{
+	out->items = NULL;
+	out->count = 0;
+	if (!user || !user[0] || limit == 0 || limit > INT32_MAX)
+		return error_set(err, EINVAL, "purge", "purge ended tasks: no user or a bad limit");
+	return store->backend->purge_ended(store, user, ended_before_us, limit, out, err);
 }
 
 int store_count_queued(struct store *store, const char *user, int64_t *count, struct error *err)
@@ -396,6 +425,28 @@ void store_usage_list_free(struct store_usage_list *list)
 		return;
 	for (size_t i = 0; i < list->count; i++)
 		free(list->items[i].user);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+void store_storage_list_free(struct store_storage_list *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->count; i++)
+		free(list->items[i].user);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+void store_purged_list_free(struct store_purged_list *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->count; i++)
+		free(list->items[i].stdin_path);
 	free(list->items);
 	list->items = NULL;
 	list->count = 0;

@@ -62,6 +62,9 @@ struct store_backend {
 				 struct store_adjustment_list *out, struct error *err);
 	int (*list_events)(struct store *store, int64_t task_id, struct store_event_list *out,
 			   struct error *err);
+	int (*storage_by_user)(struct store *store, struct store_storage_list *out, struct error *err);
+	int (*purge_ended)(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
+			   struct store_purged_list *out, struct error *err);
 };
 
 struct store {

@@ -25,7 +25,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 3
+#define STORE_PG_SCHEMA_VERSION 4
 
 struct store_pg {
 	struct store base; /* first: the generic handle callers hold */
@@ -147,5 +147,10 @@ int store_pg_write_event_append(struct store *store, int64_t task_id, int64_t at
 				const char *detail, struct error *err);
 int store_pg_write_usage_adjust(struct store *store, const struct store_adjustment *adj, int64_t *id,
 				struct error *err);
+
+/* Storage (store_pg_storage.c): */
+int store_pg_storage_by_user(struct store *store, struct store_storage_list *out, struct error *err);
+int store_pg_storage_purge_ended(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
+				 struct store_purged_list *out, struct error *err);
 
 #endif

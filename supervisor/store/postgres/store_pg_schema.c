@@ -115,6 +115,13 @@ static const struct migration migrations[] = {
 	  "ALTER TABLE tasks ADD COLUMN cpu_prior_us BIGINT NOT NULL DEFAULT 0;"
 	  "ALTER TABLE tasks ADD COLUMN last_attempt_error TEXT;"
 	  "ALTER TABLE tasks ADD COLUMN not_before_us BIGINT NOT NULL DEFAULT 0;" },
+	/* storage quota and retention: the bytes each task holds (the same as
+	 * SQLite's migration 4) */
+	{ 4,
+	  "ALTER TABLE tasks ADD COLUMN stored_bytes BIGINT NOT NULL DEFAULT 0;"
+	  "UPDATE tasks SET stored_bytes = octet_length(argv_json) + octet_length(env_json) + "
+	  "  stdout_bytes + stderr_bytes;"
+	  "CREATE INDEX tasks_user_ended ON tasks (user_name, ended_at_us);" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

@@ -106,6 +106,15 @@ static const struct migration migrations[] = {
 	  "ALTER TABLE tasks ADD COLUMN cpu_prior_us BIGINT NOT NULL DEFAULT 0;"
 	  "ALTER TABLE tasks ADD COLUMN last_attempt_error TEXT;"
 	  "ALTER TABLE tasks ADD COLUMN not_before_us BIGINT NOT NULL DEFAULT 0;" },
+	/* storage quota and retention (issue 16): the bytes each task holds
+	 * (argv, env, stdin, outputs; for older rows from the columns, outputs
+	 * as the counts the task wrote, an upper bound), and the index the
+	 * retention sweep walks */
+	{ 4,
+	  "ALTER TABLE tasks ADD COLUMN stored_bytes BIGINT NOT NULL DEFAULT 0;"
+	  "UPDATE tasks SET stored_bytes = length(CAST(argv_json AS BLOB)) + "
+	  "  length(CAST(env_json AS BLOB)) + stdout_bytes + stderr_bytes;"
+	  "CREATE INDEX tasks_user_ended ON tasks (user_name, ended_at_us);" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
