@@ -345,6 +345,16 @@ void format_print_task_table(FILE *out, json_t *tasks)
 		char *cmd = argv_text(json_object_get(task, "argv"));
 		const char *row[8] = { id, str_field(task, "user"), state, exit_code, when, wall, cpu, cmd };
 
+		if (cmd && json_is_true(json_object_get(task, "argv_truncated"))) {
+			char *cut = NULL;
+
+			if (asprintf(&cut, "%s ...", cmd) >= 0) {
+				free(cmd);
+				cmd = cut;
+				row[7] = cmd;
+			}
+		}
+
 		snprintf(id, sizeof(id), "%" PRId64, int_field(task, "id"));
 		state_text(task, state, sizeof(state));
 		if (json_is_integer(json_object_get(task, "signal")))
