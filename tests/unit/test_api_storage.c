@@ -64,7 +64,7 @@ static enum api_error_code parse_code(const char *line, char *message, size_t si
 static void test_argv_over_128_kib_in_all_is_too_large(void **state)
 {
 	char msg[512];
-	char *fits = submit_line("argv", 4, 32 << 10);      /* 128 KiB exactly */
+	char *fits = submit_line("argv", 4, 32 << 10);       /* 128 KiB exactly */
 	char *over = submit_line("argv", 4, (32 << 10) + 1); /* a few bytes more */
 
 	assert_int_equal(parse_code(fits, msg, sizeof(msg)), API_ERR_NONE);
