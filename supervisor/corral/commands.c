@@ -113,13 +113,15 @@ struct cmd_spec {
 
 static const struct cmd_spec specs[] = {
 	{ API_OP_SUBMIT, BIT(O_WAIT) | BIT(O_JSON), "[OPTIONS] [--] CMD [ARGS...]",
-	  "Queue CMD as a task and print its id.\n\n"
+	  "Queue CMD as a task and print its id.  CMD and its ARGS: at most 256,\n"
+	  "128 KiB in all (pass large data as stdin); what the task stores counts\n"
+	  "against the plan's max_stored (storage_quota).\n\n"
 	  "  --user TENANT       submit for TENANT (operators; others only as themselves)\n"
 	  "  --profile NAME      jail profile (default: the plan's)\n"
 	  "  --timeout DUR       wall-clock limit: 10, 1.5s, 500ms, 2m, 1h\n"
 	  "  --cpu-limit DUR     CPU-time limit\n"
 	  "  --memory SIZE       memory limit: 512K, 256M, 1G\n"
-	  "  --env NAME=VALUE    environment variable (repeatable)\n"
+	  "  --env NAME=VALUE    environment variable (repeatable; 64 KiB in all)\n"
 	  "  --cwd DIR           working directory inside the jail\n"
 	  "  --stdin FILE        send FILE's content (<= 1 MiB of UTF-8 text) as stdin; - reads stdin\n"
 	  "  --no-queue          fail instead of queueing if the task cannot start now\n"

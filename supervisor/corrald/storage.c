@@ -50,8 +50,9 @@ enum api_error_code storage_check_quota(const struct duser *u, const struct poli
 	if (!lim->max_stored_bytes || u->stored_bytes + need <= lim->max_stored_bytes)
 		return API_ERR_NONE;
 	snprintf(msg, size,
-		 "%s: this task needs %" PRIu64 " bytes of storage but the tenant's tasks already hold %" PRIu64
-		 " of the %" PRIu64 " bytes plan %s allows (max_stored); ended tasks are removed after "
+		 "%s: this task needs %" PRIu64
+		 " bytes of storage but the tenant's tasks already hold %" PRIu64 " of the %" PRIu64
+		 " bytes plan %s allows (max_stored); ended tasks are removed after "
 		 "the plan's retention",
 		 u->name, need, u->stored_bytes, lim->max_stored_bytes, lim->plan);
 	return API_ERR_STORAGE_QUOTA;
@@ -108,7 +109,8 @@ static int purge_user(struct daemon *d, struct duser *u, uint64_t now_us, size_t
 
 		remove_task_files(d, p);
 		u->stored_bytes = u->stored_bytes > bytes ? u->stored_bytes - bytes : 0;
-		log_task(LOG_LEVEL_DEBUG, p->id, "removed: ended over %" PRIu64 " s ago (retention of plan %s)",
+		log_task(LOG_LEVEL_DEBUG, p->id,
+			 "removed: ended over %" PRIu64 " s ago (retention of plan %s)",
 			 lim.retention_seconds, lim.plan);
 	}
 	r = (int)list.count;

@@ -141,7 +141,7 @@ static char *stdin_fields(void)
 	return fields;
 }
 
-#define QUOTA_POLICY(extra)                                                                           \
+#define QUOTA_POLICY(extra)                                                                                \
 	"[access]\noperators = root\n[plan free]\nmax_queued = 100\nmax_stored = 1M\n" extra "[default]\n" \
 	"plan = free\n"
 

@@ -24,7 +24,8 @@ int store_sqlite_storage_by_user(struct store *base, struct store_storage_list *
 	while ((rc = store_sqlite_stmt_step(&b)) == SQLITE_ROW) {
 		struct store_storage *s;
 
-		if (store_sqlite_read_grow((void **)&out->items, &capacity, out->count, sizeof(*out->items)) < 0) {
+		if (store_sqlite_read_grow((void **)&out->items, &capacity, out->count, sizeof(*out->items)) <
+		    0) {
 			oom = true;
 			break;
 		}
@@ -63,7 +64,8 @@ static int purge_locked(struct store_sqlite *store, const char *user, int64_t be
 	while ((rc = store_sqlite_stmt_step(&b)) == SQLITE_ROW) {
 		struct store_purged *p;
 
-		if (store_sqlite_read_grow((void **)&out->items, &capacity, out->count, sizeof(*out->items)) < 0) {
+		if (store_sqlite_read_grow((void **)&out->items, &capacity, out->count, sizeof(*out->items)) <
+		    0) {
 			oom = true;
 			break;
 		}
