@@ -147,6 +147,8 @@ enum plan_key {
 	PK_MAX_QUEUED,
 	PK_MAX_ATTEMPTS,
 	PK_RETRY_LOST,
+	PK_MAX_STORED,
+	PK_RETENTION,
 	PK_PROFILE, /* string: layer.profile */
 	PK_COUNT,
 };

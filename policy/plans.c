@@ -34,6 +34,8 @@ const char *const plan_key_names[PK_COUNT + 1] = {
 	"max_queued",
 	"max_attempts",
 	"retry_lost",
+	"max_stored",
+	"retention",
 	"profile",
 	NULL,
 };
@@ -53,6 +55,10 @@ static const struct key_def plan_keys[PK_COUNT] = {
 	/* starts of a task whose command never ran (host faults, crashes) */
 	[PK_MAX_ATTEMPTS] = { "max_attempts", VALUE_COUNT, 1, 100, 0 },
 	[PK_RETRY_LOST] = { "retry_lost", VALUE_BOOL, 0, 1, 0 },
+	/* bytes the store holds for the tenant's tasks; unlimited = 0 */
+	[PK_MAX_STORED] = { "max_stored", VALUE_SIZE, 1 * MiB, 64 * TiB, KEY_UNLIMITED },
+	/* how long an ended task is kept; unlimited = 0 */
+	[PK_RETENTION] = { "retention", VALUE_SECONDS, 60, 3650 * DAY, KEY_UNLIMITED },
 	[PK_PROFILE] = { "profile", VALUE_COUNT, 0, 0, 0 }, /* a name, handled apart */
 };
 
@@ -70,6 +76,8 @@ static const uint64_t plan_defaults[PK_COUNT] = {
 	[PK_MAX_QUEUED] = 100,
 	[PK_MAX_ATTEMPTS] = 3,
 	[PK_RETRY_LOST] = 0,
+	[PK_MAX_STORED] = 1 * GiB,
+	[PK_RETENTION] = 30 * DAY,
 };
 
 /* Allowed keys per section kind, for "unknown key" messages. */
@@ -87,6 +95,8 @@ static const char *const plan_section_keys[] = {
 	"max_queued",
 	"max_attempts",
 	"retry_lost",
+	"max_stored",
+	"retention",
 	"profile",
 	NULL,
 };
@@ -104,6 +114,8 @@ static const char *const user_section_keys[] = {
 	"max_queued",
 	"max_attempts",
 	"retry_lost",
+	"max_stored",
+	"retention",
 	"profile",
 	NULL,
 };
@@ -242,6 +254,8 @@ static void fold(const struct plan_layer *const *layers, size_t n, const char *p
 	out->memory_bytes = v[PK_MEMORY];
 	out->pids = v[PK_PIDS];
 	out->output_limit_bytes = v[PK_OUTPUT_LIMIT];
+	out->max_stored_bytes = v[PK_MAX_STORED];
+	out->retention_seconds = v[PK_RETENTION];
 }
 
 /* Names of all plans, NULL-terminated, for "did you mean" (arena). */

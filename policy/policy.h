@@ -142,6 +142,9 @@ struct policy_limits {
 	uint32_t max_attempts;       /* starts of a task whose command never ran (>= 1) */
 	bool retry_lost;             /* rerun a task whose command started but whose end
 					* was lost with corrald (its side effects may repeat) */
+	uint64_t max_stored_bytes;   /* bytes the store may hold for the tenant's tasks
+					* (argv, env, stdin, outputs); 0 = unlimited */
+	uint64_t retention_seconds;  /* ended tasks older than this are removed; 0 = kept */
 };
 
 /* Limits of tenant: its [user] section over its plan (and the plans that

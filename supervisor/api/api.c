@@ -46,6 +46,7 @@ static const char *const error_names[] = {
 	[API_ERR_HOST_CAPACITY] = "host_capacity",
 	[API_ERR_POLICY_INVALID] = "policy_invalid",
 	[API_ERR_BUDGET_RESERVED] = "budget_reserved",
+	[API_ERR_STORAGE_QUOTA] = "storage_quota",
 };
 
 const char *api_error_name(enum api_error_code code)
@@ -142,11 +143,12 @@ static int get_bool(struct parse_ctx *ctx, const char *name, json_t *v, bool *ou
 	return 0;
 }
 
-/* An array of NUL-free strings, copied into a NULL-terminated vector. */
-static int get_strings(struct parse_ctx *ctx, const char *name, json_t *v, size_t max_count, char ***out,
-		       size_t *count)
+/* An array of NUL-free strings, copied into a NULL-terminated vector:
+ * at most max_count of them, max_total bytes together (too_large). */
+static int get_strings(struct parse_ctx *ctx, const char *name, json_t *v, size_t max_count, size_t max_total,
+		       char ***out, size_t *count)
 {
-	size_t n, i;
+	size_t n, i, total = 0;
 	char **vec;
 
 	if (!json_is_array(v))
@@ -167,7 +169,12 @@ static int get_strings(struct parse_ctx *ctx, const char *name, json_t *v, size_
 			return fail(ctx, API_ERR_BAD_REQUEST,
 				    "field '%s' entry %zu is %zu bytes long (at most %u)", name, i,
 				    json_string_length(s), API_MAX_ARG_BYTES - 1);
+		total += json_string_length(s);
 	}
+	if (total > max_total)
+		return fail(ctx, API_ERR_TOO_LARGE,
+			    "field '%s' holds %zu bytes in all (at most %zu: pass large data as stdin)", name,
+			    total, max_total);
 	vec = calloc(n + 1, sizeof(*vec));
 	if (!vec)
 		return fail(ctx, API_ERR_INTERNAL, "out of memory");
@@ -210,14 +217,14 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 
 	switch (f->kind) {
 	case API_FIELD_ARGV:
-		r = get_strings(ctx, f->name, v, API_MAX_ARGS, &req->argv, &req->argc);
+		r = get_strings(ctx, f->name, v, API_MAX_ARGS, API_MAX_ARGV_TOTAL, &req->argv, &req->argc);
 		if (r == 0 && req->argc == 0)
 			return fail(ctx, API_ERR_BAD_REQUEST, "field 'argv' must not be empty");
 		if (r == 0 && req->argv[0][0] == '\0')
 			return fail(ctx, API_ERR_BAD_REQUEST, "field 'argv': the command must not be empty");
 		return r;
 	case API_FIELD_ENV:
-		r = get_strings(ctx, f->name, v, API_MAX_ENV, &req->env, &req->envc);
+		r = get_strings(ctx, f->name, v, API_MAX_ENV, API_MAX_ENV_TOTAL, &req->env, &req->envc);
 		for (size_t i = 0; r == 0 && i < req->envc; i++) {
 			const char *eq = strchr(req->env[i], '=');
 
@@ -283,6 +290,13 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 		return r;
 	case API_FIELD_LIMIT:
 		return get_uint(ctx, f->name, v, 1, API_MAX_LIST_LIMIT, &req->limit);
+	case API_FIELD_AFTER: {
+		uint64_t after;
+
+		r = get_uint(ctx, f->name, v, 1, (uint64_t)INT64_MAX, &after);
+		req->after = (int64_t)after;
+		return r;
+	}
 	case API_FIELD_STREAM:
 		r = get_text(ctx, f->name, v, false, &req->stream);
 		if (r == 0 && strcmp(req->stream, "stdout") != 0 && strcmp(req->stream, "stderr") != 0)

@@ -15,15 +15,21 @@
  * What the ops answer (fields given to an op that are not in its table
  * entry are refused as bad_request):
  *   ping / version                     -> {"version": "0.1.0", "pid": N}
- *   submit   argv: 1..256 strings, each < 64 KiB; user: operators any tenant,
- *            others only themselves; env: "K=V" strings (<= 256); stdin:
- *            content (<= 1 MiB); timeout_ms, cpu_limit_ms, memory_bytes:
- *            <= the plan's; no_queue: fail rather than queue
+ *   submit   argv: 1..256 strings, each < 64 KiB, together <= 128 KiB
+ *            (API_MAX_ARGV_TOTAL; more: too_large); user: operators any
+ *            tenant, others only themselves; env: "K=V" strings (<= 256,
+ *            together <= 64 KiB: API_MAX_ENV_TOTAL; more: too_large);
+ *            stdin: content (<= 1 MiB); timeout_ms, cpu_limit_ms,
+ *            memory_bytes: <= the plan's; no_queue: fail rather than
+ *            queue.  What the task stores (argv, env, stdin, later its
+ *            outputs) counts against the plan's max_stored: storage_quota
  *                                       -> {"task": TASK}
  *   status, cancel                     -> {"task": TASK}
- *   list     limit: default 100, <= 10000
- *                                       -> {"tasks": [TASK, ...]}  newest first
- *   queue                              -> {"queue": [TASK, ...]} in start order
+ *   list     limit: default 100, <= 1000; after: an id, only older tasks
+ *            (the next page)            -> {"tasks": [SUMMARY, ...] newest first,
+ *                                           "next_after": the last id when the
+ *                                           page is full (more may follow), else null}
+ *   queue                              -> {"queue": [SUMMARY, ...]} in start order
  *   wait     timeout_ms (0 = poll)     -> {"task": TASK} once terminal;
  *                                          error wait_timeout otherwise
  *   logs     stream: "stdout"|"stderr" (default stdout), offset, max (default/
@@ -63,7 +69,12 @@
  *        ended — its command never started; null = none),
  *        queued only: "position" (1 = next; 0 = cannot start this month: budget
  *        used up or suspended), "pending_reason" (concurrency_limit|budget_exhausted|
- *        budget_reserved|host_capacity|fair_share), "pending_message"}
+ *        budget_reserved|host_capacity|fair_share), "pending_message";
+ *        "argv_truncated" (false in a TASK), "stored_bytes" (what the store holds
+ *        for it: argv, env, stdin and, once ended, its outputs)}
+ * SUMMARY (list, queue): a TASK whose "argv" is a preview: the first arguments
+ *        up to API_ARGV_PREVIEW (256) bytes in all, the last one maybe cut, and
+ *        "argv_truncated": true when anything was left out (status has it all).
  * USAGE: {"user", "plan", "month", "cpu_used_us" (charged: exactly what the tasks
  *         used), "cpu_adjust_us" (sum of the month's adjustments), "cpu_budget_us"
  *         (the plan's plus cpu_adjust_us, never below 0; null = unlimited, 0 =
@@ -75,8 +86,9 @@
  *         cleanly), "heartbeat_age_ms" (on the database's clock), "offline_after_ms",
  *         "version", "labels": [str], "started_at_us", "capacity": {"cores", "memory_bytes",
  *         "slots", "gpus", "gpu_memory_bytes"}, "free": {"slots", "memory_bytes", "gpus"},
- *         "running", "load" (1-minute load average), "stats": {"started", "succeeded",
- *         "failed", "cancelled", "lost", "cpu_us"}, "self" (the node answering)}
+ *         "running", "load" (1-minute load average), "self" (the node answering);
+ *         operators only: "stats": {"started" (attempts), "succeeded", "failed",
+ *         "cancelled", "lost" (supervisor_lost), "cpu_us"}}
  *
  * Limits: a request line of at most API_MAX_LINE bytes; at most 64 connections per
  * non-root uid (the 65th gets one too_large error line and is closed); at most 256
@@ -88,7 +100,8 @@
  * queue_full, wait_timeout, shutting_down, storage_full, internal, host_capacity (submit
  * with no_queue while every slot of the host is taken), policy_invalid, budget_reserved
  * (submit with no_queue while the budget left is held by the tenant's running tasks;
- * budget_exhausted means it is used up, or 0: a suspended tenant).
+ * budget_exhausted means it is used up, or 0: a suspended tenant), storage_quota
+ * (submit: the tenant's tasks would hold more than the plan's max_stored).
  */
 #ifndef CORRAL_SUPERVISOR_API_H
 #define CORRAL_SUPERVISOR_API_H
@@ -103,11 +116,15 @@
 #define API_MAX_TAG 1024u       /* a tag longer than this (as JSON): too_large */
 #define API_MAX_ARGS 256
 #define API_MAX_ARG_BYTES (64u << 10)
+#define API_MAX_ARGV_TOTAL (128u << 10) /* argv's strings together, bytes */
 #define API_MAX_ENV 256
+#define API_MAX_ENV_TOTAL (64u << 10) /* env's strings together, bytes */
 #define API_MAX_STDIN (1u << 20)
 #define API_MAX_LOG_CHUNK (1u << 20)
 #define API_DEFAULT_LIST_LIMIT 100
-#define API_MAX_LIST_LIMIT 10000
+#define API_MAX_LIST_LIMIT 1000
+#define API_MAX_QUEUE_ANSWER 10000                     /* queue: at most this many SUMMARYs */
+#define API_ARGV_PREVIEW 256u                          /* a SUMMARY's argv: bytes of strings */
 #define API_MAX_ADJUST_US (1000000ll * 3600 * 1000000) /* usage_adjust: 10^6 hours */
 #define API_MAX_REASON 256u                            /* usage_adjust's reason, bytes */
 
@@ -150,6 +167,7 @@ enum api_error_code {
 	API_ERR_HOST_CAPACITY,
 	API_ERR_POLICY_INVALID,
 	API_ERR_BUDGET_RESERVED,
+	API_ERR_STORAGE_QUOTA,
 };
 
 /* "bad_request", ... ; NULL for API_ERR_NONE. */
@@ -187,6 +205,7 @@ enum api_field_kind {
 	API_FIELD_SET_LEFT,
 	API_FIELD_REASON,
 	API_FIELD_NODE,
+	API_FIELD_AFTER,
 };
 
 struct api_field {
@@ -238,6 +257,7 @@ struct api_request {
 	int64_t id;
 	bool has_id;
 	uint64_t offset, max, limit;
+	int64_t after; /* list: 0 = from the newest */
 	/* usage_adjust (exactly one of delta_us, set_left_us) */
 	int64_t delta_us;
 	uint64_t set_left_us;
@@ -278,6 +298,10 @@ struct api_pending {
 
 /* A TASK object text (malloc'd) for a stored task; pending may be NULL. */
 char *api_task_json(const struct store_task *task, const struct api_pending *pending);
+/* A SUMMARY (list, queue): the same with argv cut to API_ARGV_PREVIEW
+ * bytes.  task->argv_json may itself be cut (store_list_tasks gives a
+ * prefix of the JSON text): what can be read of it is shown. */
+char *api_task_summary_json(const struct store_task *task, const struct api_pending *pending);
 
 /* Response lines (malloc'd, WITH the trailing newline).  body_json is an
  * object text whose members are merged in after "ok" and "tag", or NULL

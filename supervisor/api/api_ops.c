@@ -29,6 +29,7 @@ static const struct api_field list_fields[] = {
 	{ "user", API_FIELD_USER, false },
 	{ "state", API_FIELD_STATE, false },
 	{ "limit", API_FIELD_LIMIT, false },
+	{ "after", API_FIELD_AFTER, false },
 };
 static const struct api_field queue_fields[] = { { "user", API_FIELD_USER, false } };
 static const struct api_field wait_fields[] = {

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/api/api_task.c — the TASK object of the wire protocol (see api.h)
- * built from a stored task.  Field names are part of the contract: never
- * rename one; add new ones at the end.
+ * built from a stored task, and the SUMMARY of lists (argv cut to a
+ * preview).  Field names are part of the contract: never rename one; add
+ * new ones at the end.
  */
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "supervisor/api/api.h"
 #include "supervisor/store/store.h"
@@ -32,8 +34,150 @@ static json_t *argv_value(const char *argv_json)
 	return json_null();
 }
 
-char *api_task_json(const struct store_task *task, const struct api_pending *pending)
+/* Four hex digits; -1 if not. */
+static long hex4(const char *s, const char *end)
 {
+	long v = 0;
+
+	if (end - s < 4)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+		int d = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
+
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/* Append code point cp as UTF-8 (a lone surrogate as U+FFFD). */
+static size_t put_utf8(char *out, long cp)
+{
+	if (cp >= 0xD800 && cp <= 0xDFFF)
+		cp = 0xFFFD;
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xC0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	out[0] = (char)(0xE0 | (cp >> 12));
+	out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	out[2] = (char)(0x80 | (cp & 0x3F));
+	return 3;
+}
+
+/* Bytes of a UTF-8 sequence that starts with c (1 for a stray byte). */
+static size_t utf8_len(unsigned char c)
+{
+	return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+}
+
+/* A preview of a JSON array of strings that may be cut anywhere: the
+ * strings up to max bytes in all (the last one cut at a character
+ * boundary); *truncated when anything of the array was left out.  Reads
+ * what jansson writes (escapes, \uXXXX as BMP characters, surrogate
+ * pairs as U+FFFD each: only a preview). */
+static json_t *argv_preview(const char *text, size_t max, bool *truncated)
+{
+	json_t *a = json_array();
+	const char *p = text ? text : "", *end = p + strlen(p);
+	char *buf = malloc(max + 4);
+	size_t total = 0;
+
+	*truncated = true;
+	if (!a || !buf || *p != '[')
+		goto out;
+	for (p++; p < end && *p != ']';) {
+		size_t n = 0;
+		bool closed = false, full = false;
+
+		if (*p == ',' || *p == ' ') {
+			p++;
+			continue;
+		}
+		if (*p != '"')
+			goto out;
+		for (p++; p < end;) {
+			char piece[4];
+			size_t len = 1;
+
+			if (*p == '"') {
+				closed = true;
+				p++;
+				break;
+			}
+			if (*p == '\\') {
+				long cp;
+
+				if (end - p < 2)
+					break;
+				switch (p[1]) {
+				case 'n':
+					piece[0] = '\n';
+					break;
+				case 't':
+					piece[0] = '\t';
+					break;
+				case 'r':
+					piece[0] = '\r';
+					break;
+				case 'b':
+					piece[0] = '\b';
+					break;
+				case 'f':
+					piece[0] = '\f';
+					break;
+				case 'u':
+					cp = hex4(p + 2, end);
+					if (cp < 0)
+						goto cut;
+					len = put_utf8(piece, cp);
+					p += 4;
+					break;
+				default:
+					piece[0] = p[1];
+					break;
+				}
+				p += 2;
+			} else {
+				len = utf8_len((unsigned char)*p);
+				if ((size_t)(end - p) < len)
+					break;
+				memcpy(piece, p, len);
+				p += len;
+			}
+			if (total + n + len > max) {
+				full = true;
+				break;
+			}
+			memcpy(buf + n, piece, len);
+			n += len;
+		}
+	cut:
+		if (n || closed)
+			json_array_append_new(a, json_stringn(buf, n));
+		total += n;
+		if (!closed || full)
+			goto out;
+	}
+	*truncated = p >= end; /* no closing ']': the text was cut */
+out:
+	free(buf);
+	return a ? a : json_null();
+}
+
+static char *task_object(const struct store_task *task, const struct api_pending *pending, bool summary)
+{
+	bool truncated = false;
 	const char *reason = task_state_reason_name(task->reason);
 	json_t *obj;
 	char *text = NULL;
@@ -48,7 +192,9 @@ char *api_task_json(const struct store_task *task, const struct api_pending *pen
 	SET("id", json_integer(task->id));
 	SET("user", string_or_null(task->user));
 	SET("profile", string_or_null(task->profile));
-	SET("argv", argv_value(task->argv_json));
+	SET("argv",
+	    summary ? argv_preview(task->argv_json, API_ARGV_PREVIEW, &truncated)
+		    : argv_value(task->argv_json));
 	SET("state", string_or_null(task_state_name(task->state)));
 	SET("reason", string_or_null(reason));
 	SET("message", string_or_null(task->message));
@@ -76,9 +222,21 @@ char *api_task_json(const struct store_task *task, const struct api_pending *pen
 		SET("pending_reason", string_or_null(pending ? pending->reason : NULL));
 		SET("pending_message", string_or_null(pending ? pending->message : NULL));
 	}
+	SET("argv_truncated", json_boolean(truncated));
+	SET("stored_bytes", json_integer(task->stored_bytes));
 #undef SET
 	if (r == 0)
 		text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(obj);
 	return text;
+}
+
+char *api_task_json(const struct store_task *task, const struct api_pending *pending)
+{
+	return task_object(task, pending, false);
+}
+
+char *api_task_summary_json(const struct store_task *task, const struct api_pending *pending)
+{
+	return task_object(task, pending, true);
 }

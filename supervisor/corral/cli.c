@@ -179,8 +179,16 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 			print_cancel(out, json_object_get(resp, "task"));
 		break;
 	case API_OP_LIST:
-		if (!cmd->json)
+		if (!cmd->json) {
+			json_t *next = json_object_get(resp, "next_after");
+
 			format_print_task_table(out, json_object_get(resp, "tasks"));
+			if (json_is_integer(next))
+				fprintf(err,
+					"corral list: more tasks may follow: corral list --after %" PRId64
+					" (with the same options)\n",
+					(int64_t)json_integer_value(next));
+		}
 		break;
 	case API_OP_QUEUE:
 		if (!cmd->json)

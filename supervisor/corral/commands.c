@@ -36,6 +36,7 @@ enum opt_id {
 	O_JSON,
 	O_STATE,
 	O_LIMIT,
+	O_AFTER,
 	O_MONTH,
 	O_STDERR,
 	O_FOLLOW,
@@ -62,6 +63,7 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, O_JSON },
 	{ "state", required_argument, NULL, O_STATE },
 	{ "limit", required_argument, NULL, O_LIMIT },
+	{ "after", required_argument, NULL, O_AFTER },
 	{ "month", required_argument, NULL, O_MONTH },
 	{ "stderr", no_argument, NULL, O_STDERR },
 	{ "follow", no_argument, NULL, O_FOLLOW },
@@ -88,6 +90,7 @@ static const char *const option_field[] = {
 	[O_NO_QUEUE] = "no_queue",
 	[O_STATE] = "state",
 	[O_LIMIT] = "limit",
+	[O_AFTER] = "after",
 	[O_MONTH] = "month",
 	[O_STDERR] = "stream",
 	[O_FOLLOW] = "follow",
@@ -110,13 +113,15 @@ struct cmd_spec {
 
 static const struct cmd_spec specs[] = {
 	{ API_OP_SUBMIT, BIT(O_WAIT) | BIT(O_JSON), "[OPTIONS] [--] CMD [ARGS...]",
-	  "Queue CMD as a task and print its id.\n\n"
+	  "Queue CMD as a task and print its id.  CMD and its ARGS: at most 256,\n"
+	  "128 KiB in all (pass large data as stdin); what the task stores counts\n"
+	  "against the plan's max_stored (storage_quota).\n\n"
 	  "  --user TENANT       submit for TENANT (operators; others only as themselves)\n"
 	  "  --profile NAME      jail profile (default: the plan's)\n"
 	  "  --timeout DUR       wall-clock limit: 10, 1.5s, 500ms, 2m, 1h\n"
 	  "  --cpu-limit DUR     CPU-time limit\n"
 	  "  --memory SIZE       memory limit: 512K, 256M, 1G\n"
-	  "  --env NAME=VALUE    environment variable (repeatable)\n"
+	  "  --env NAME=VALUE    environment variable (repeatable; 64 KiB in all)\n"
 	  "  --cwd DIR           working directory inside the jail\n"
 	  "  --stdin FILE        send FILE's content (<= 1 MiB of UTF-8 text) as stdin; - reads stdin\n"
 	  "  --no-queue          fail instead of queueing if the task cannot start now\n"
@@ -124,11 +129,14 @@ static const struct cmd_spec specs[] = {
 	  "  --json              print the server's JSON response\n" },
 	{ API_OP_STATUS, BIT(O_JSON), "ID [--json]",
 	  "Show one task.\n\n  --json              print the server's JSON response\n" },
-	{ API_OP_LIST, BIT(O_JSON), "[--user T] [--state S] [--limit N] [--json]",
-	  "List tasks, newest first.\n\n"
+	{ API_OP_LIST, BIT(O_JSON), "[--user T] [--state S] [--limit N] [--after ID] [--json]",
+	  "List tasks, newest first, one page at a time; a command longer than 256\n"
+	  "bytes is cut (ends in ...): 'corral status ID' shows it all.\n\n"
 	  "  --user TENANT       only TENANT's tasks\n"
 	  "  --state STATE       queued, running, succeeded, failed or cancelled\n"
-	  "  --limit N           at most N tasks (default 100, at most 10000)\n"
+	  "  --limit N           at most N tasks (default 100, at most 1000)\n"
+	  "  --after ID          the next page: tasks older than ID (a full page ends\n"
+	  "                      with the command that shows the next one, on stderr)\n"
 	  "  --json              print the server's JSON response\n" },
 	{ API_OP_QUEUE, BIT(O_JSON), "[--user T] [--json]",
 	  "Show queued tasks in start order, with why each is waiting.\n\n"
@@ -287,8 +295,8 @@ static bool valid_month(const char *m)
 /* What the options said, before they become fields. */
 struct opts {
 	const char *user, *profile, *cwd, *stdin_path, *state, *month;
-	uint64_t timeout_ms, cpu_limit_ms, memory_bytes, limit;
-	bool has_timeout, has_cpu_limit, has_memory, has_limit, no_queue, err_stream;
+	uint64_t timeout_ms, cpu_limit_ms, memory_bytes, limit, after;
+	bool has_timeout, has_cpu_limit, has_memory, has_limit, has_after, no_queue, err_stream;
 	json_t *env;
 	/* usage adjust: --add/--remove (delta_us), --set-left, --reason */
 	const char *reason;
@@ -385,6 +393,11 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 		if (policy_parse_uint(arg, API_MAX_LIST_LIMIT, &v->limit) < 0 || v->limit == 0)
 			return error_usage(err, "--limit: '%s' is not a number from 1 to %d", arg,
 					   API_MAX_LIST_LIMIT);
+		break;
+	case O_AFTER:
+		v->has_after = true;
+		if (policy_parse_uint(arg, INT64_MAX, &v->after) < 0 || v->after == 0)
+			return error_usage(err, "--after: '%s' is not a task id", arg);
 		break;
 	case O_ADD:
 	case O_REMOVE:
@@ -509,6 +522,7 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 	}
 	set_str(f, "state", v->state);
 	set_uint(f, "limit", v->has_limit, v->limit);
+	set_uint(f, "after", v->has_after, v->after);
 	set_str(f, "month", v->month);
 	set_uint(f, "timeout_ms", v->has_timeout, v->timeout_ms);
 	set_uint(f, "cpu_limit_ms", v->has_cpu_limit, v->cpu_limit_ms);

@@ -345,6 +345,16 @@ void format_print_task_table(FILE *out, json_t *tasks)
 		char *cmd = argv_text(json_object_get(task, "argv"));
 		const char *row[8] = { id, str_field(task, "user"), state, exit_code, when, wall, cpu, cmd };
 
+		if (cmd && json_is_true(json_object_get(task, "argv_truncated"))) {
+			char *cut = NULL;
+
+			if (asprintf(&cut, "%s ...", cmd) >= 0) {
+				free(cmd);
+				cmd = cut;
+				row[7] = cmd;
+			}
+		}
+
 		snprintf(id, sizeof(id), "%" PRId64, int_field(task, "id"));
 		state_text(task, state, sizeof(state));
 		if (json_is_integer(json_object_get(task, "signal")))
@@ -500,10 +510,17 @@ void format_print_node_table(FILE *out, json_t *nodes)
 			snprintf(gpus, sizeof(gpus), "-");
 		}
 		snprintf(load, sizeof(load), "%.2f", json_number_value(json_object_get(n, "load")));
-		snprintf(done, sizeof(done), "%" PRId64 " ok, %" PRId64 " failed, %" PRId64 " cancelled",
-			 sub_int(n, "stats", "succeeded"), sub_int(n, "stats", "failed"),
-			 sub_int(n, "stats", "cancelled"));
-		format_hours(sub_int(n, "stats", "cpu_us"), cpu, sizeof(cpu));
+		if (json_object_get(n, "stats")) {
+			snprintf(done, sizeof(done),
+				 "%" PRId64 " ok, %" PRId64 " failed, %" PRId64 " cancelled, %" PRId64
+				 " lost",
+				 sub_int(n, "stats", "succeeded"), sub_int(n, "stats", "failed"),
+				 sub_int(n, "stats", "cancelled"), sub_int(n, "stats", "lost"));
+			format_hours(sub_int(n, "stats", "cpu_us"), cpu, sizeof(cpu));
+		} else { /* operators only */
+			snprintf(done, sizeof(done), "-");
+			snprintf(cpu, sizeof(cpu), "-");
+		}
 		json_array_foreach (json_object_get(n, "labels"), j, l)
 			if (json_is_string(l) && used + strlen(json_string_value(l)) + 2 < sizeof(labels))
 				used += (size_t)snprintf(labels + used, sizeof(labels) - used, "%s%s",

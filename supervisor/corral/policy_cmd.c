@@ -124,6 +124,9 @@ static void print_limits(FILE *out, const struct policy_limits *l)
 	fprintf(out, "pids              = %" PRIu64 "\n", l->pids);
 	fprintf(out, "cpus              = %s\n", policy_format_cpus(l->cpu_millis, b, sizeof(b)));
 	fprintf(out, "output_limit      = %s\n", policy_format_size(l->output_limit_bytes, b, sizeof(b)));
+	fprintf(out, "max_stored        = %s\n",
+		l->max_stored_bytes ? policy_format_size(l->max_stored_bytes, b, sizeof(b)) : "unlimited");
+	fprintf(out, "retention         = %s\n", unlimited_or(l->retention_seconds, b, sizeof(b), false));
 }
 
 static void print_profile(FILE *out, const struct policy_profile *pf)

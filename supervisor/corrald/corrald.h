@@ -119,11 +119,14 @@ struct duser {
 	struct duser *hash_next;
 	struct dtask *queue_head, *queue_tail;
 	uint32_t queued, running;
-	uint64_t reserved_us; /* cpu limits of running tasks */
-	uint64_t pass;        /* fair-share state (sched.h) */
-	char month[8];        /* month of used_us */
-	uint64_t used_us;     /* charged this month (mirrors the store) */
-	int64_t adjust_us;    /* sum of this month's adjustments (mirrors the store) */
+	uint64_t reserved_us;  /* cpu limits of running tasks */
+	uint64_t pass;         /* fair-share state (sched.h) */
+	char month[8];         /* month of used_us */
+	uint64_t used_us;      /* charged this month (mirrors the store) */
+	int64_t adjust_us;     /* sum of this month's adjustments (mirrors the store) */
+	uint64_t stored_bytes; /* what the store holds for its tasks (mirrors the sum of
+				* their stored_bytes: loaded at start, kept by submit,
+				* the end of a task and retention) */
 };
 
 struct waiter {
@@ -190,6 +193,8 @@ struct daemon {
 	bool node_draining; /* an operator drained it: nothing new starts */
 	bool heartbeat_failing;
 	uint64_t next_heartbeat_mono_us;
+	uint64_t next_retention_mono_us; /* storage_retention_tick: once a poll interval */
+	size_t retention_cursor;         /* the user-table bucket it visits next */
 };
 
 /* daemon.c */
@@ -318,6 +323,21 @@ void op_wait_check(struct daemon *d);
 /* Drop the waits parked on sink (its peer is gone). */
 void op_wait_drop_sink(struct daemon *d, struct reply_sink *sink);
 
+/* storage.c: per-tenant storage, max_stored, retention */
+#define STORAGE_RETENTION_BATCH 64   /* tasks removed per tick, at most */
+#define STORAGE_RETENTION_TENANTS 32 /* tenants whose tasks are looked up per tick */
+#define STORAGE_RETENTION_IDLE_S 60  /* between ticks when the last removed nothing */
+/* Every tenant's counter from the store (at start, before recovery). */
+int storage_load(struct daemon *d);
+/* API_ERR_NONE when need more bytes fit u's max_stored, else
+ * API_ERR_STORAGE_QUOTA with the message a client sees. */
+enum api_error_code storage_check_quota(const struct duser *u, const struct policy_limits *lim, uint64_t need,
+					char *msg, size_t size);
+/* Retention: remove a small batch of expired ended tasks (and their
+ * files), in their own transactions; nothing while the loop's batch is
+ * open.  How many were removed (the loop comes back sooner when some were). */
+size_t storage_retention_tick(struct daemon *d);
+
 /* daemon_queue.c */
 struct duser *queue_user(struct daemon *d, const char *name); /* find or create */
 struct duser *queue_find_user(struct daemon *d, const char *name);
@@ -358,10 +378,11 @@ int queue_load(struct daemon *d);
 #define TASK_CGROUP_PREFIX "task-"
 
 /* daemon_end.c */
-/* Record the end of task id now (outside the batch machinery); false when
- * the store refused it (then it is kept and retried). */
-bool task_end_record(struct daemon *d, int64_t id, enum store_task_state state, enum store_task_reason reason,
-		     const char *message, const struct jail_result *res);
+/* Record the end of task id of tenant user now (outside the batch
+ * machinery); false when the store refused it (then it is kept and
+ * retried). */
+bool task_end_record(struct daemon *d, int64_t id, const char *user, enum store_task_state state,
+		     enum store_task_reason reason, const char *message, const struct jail_result *res);
 /* A running task's jail ended (or must be collected): record its end. */
 void task_end(struct daemon *d, struct dtask *t);
 struct retry_case;

@@ -86,6 +86,9 @@ void daemon_rearm_timer(struct daemon *d)
 		next = node_next_event_mono_us(d);
 	if (d->shutting_down && (next == 0 || d->drain_deadline_mono_us < next))
 		next = d->drain_deadline_mono_us;
+	/* the next retention sweep */
+	if (!d->shutting_down && (next == 0 || d->next_retention_mono_us < next))
+		next = d->next_retention_mono_us;
 	/* a requeued task's backoff ends: dispatch again */
 	if (d->next_retry_mono_us && !d->shutting_down && (next == 0 || d->next_retry_mono_us < next))
 		next = d->next_retry_mono_us;
@@ -375,11 +378,15 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	    daemon_epoll_add(d, d->listen_fd, EPOLLIN, (void *)&ep_listen) < 0)
 		return -errno;
 
+	r = storage_load(d);
+	if (r < 0)
+		return r;
 	recover_running(d);
 	r = queue_load(d);
 	if (r < 0)
 		return r;
 	d->next_poll_mono_us = daemon_mono_us() + d->cfg->poll_interval_ms * 1000;
+	d->next_retention_mono_us = daemon_mono_us(); /* a first sweep right away */
 	d->dispatch_needed = true;
 	return 0;
 }
@@ -502,6 +509,12 @@ void daemon_commit_batch(struct daemon *d)
 static void finish_iteration(struct daemon *d)
 {
 	daemon_commit_batch(d);
+	if (!d->shutting_down && daemon_mono_us() >= d->next_retention_mono_us) {
+		size_t removed = storage_retention_tick(d);
+
+		d->next_retention_mono_us = daemon_mono_us() +
+			(removed ? d->cfg->poll_interval_ms * 1000 : STORAGE_RETENTION_IDLE_S * 1000000ull);
+	}
 	/* answers first: a submit's ack must not wait for jails to spawn */
 	transport_unix_flush_all(d);
 	if (d->dispatch_needed && !d->shutting_down) {

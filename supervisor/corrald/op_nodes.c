@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/op_nodes.c — the nodes operations: `nodes` (every
- * node of the store with its state, capacity, what is free and its
- * statistics: any user may look, as with Slurm's sinfo) and `node_drain` /
+ * node of the store with its state, capacity and what is free: any user
+ * may look, as with Slurm's sinfo; its statistics, which add up tenants'
+ * work, operators only) and `node_drain` /
  * `node_undrain` (operators: a drained node starts nothing new and
  * finishes what it runs).
  */
@@ -28,7 +29,8 @@ static json_t *labels_json(const char *labels)
 	return a;
 }
 
-static json_t *node_json(const struct daemon *d, const struct store_node *n)
+/* stats: the node's statistics (operators: they add up tenants' work). */
+static json_t *node_json(const struct daemon *d, const struct store_node *n, bool stats_too)
 {
 	json_t *o = json_object(), *cap = json_object(), *free_ = json_object(), *stats = json_object();
 
@@ -62,7 +64,10 @@ static json_t *node_json(const struct daemon *d, const struct store_node *n)
 	json_object_set_new(stats, "cancelled", json_integer((json_int_t)n->tasks_cancelled));
 	json_object_set_new(stats, "lost", json_integer((json_int_t)n->tasks_lost));
 	json_object_set_new(stats, "cpu_us", json_integer((json_int_t)n->cpu_charged_us));
-	json_object_set_new(o, "stats", stats);
+	if (stats_too)
+		json_object_set_new(o, "stats", stats);
+	else
+		json_decref(stats);
 	return o;
 }
 
@@ -89,7 +94,7 @@ void op_nodes_list(struct daemon *d, const struct caller *c, const struct api_re
 		return;
 	a = json_array();
 	for (size_t i = 0; i < list.count; i++)
-		json_array_append_new(a, node_json(d, &list.items[i]));
+		json_array_append_new(a, node_json(d, &list.items[i], c->operator_));
 	store_node_list_free(&list);
 	body = json_object();
 	json_object_set_new(body, "nodes", a);
@@ -129,7 +134,7 @@ void op_nodes_drain(struct daemon *d, const struct caller *c, const struct api_r
 		return;
 	for (size_t i = 0; i < list.count; i++)
 		if (strcmp(list.items[i].name, req->node) == 0)
-			body = json_pack("{s:o}", "node", node_json(d, &list.items[i]));
+			body = json_pack("{s:o}", "node", node_json(d, &list.items[i], true));
 	store_node_list_free(&list);
 	ops_reply_ok_json(sink, req->tag_json, body ? body : json_object());
 }

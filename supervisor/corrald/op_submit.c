@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/op_submit.c — the submit operation: who may submit what
- * (tenant, plan limits, profile, queue cap, --no-queue), stdin stored and
+ * (tenant, plan limits, profile, queue cap, --no-queue, the storage
+ * quota max_stored), stdin stored and
  * synced, the task stored in the loop's store batch and answered only after
  * the batch commits (an acknowledged task is durable).
  */
@@ -27,6 +28,8 @@ struct pending_submit {
 	char *tag_json;
 	int64_t id; /* not a pointer: a cancel in the same turn may free the task */
 	char *stdin_path;
+	struct duser *user;    /* its storage counter: undone if the batch fails */
+	uint64_t stored_bytes; /* what the task added to it */
 };
 
 /* ---- submit ------------------------------------------------------------- */
@@ -138,16 +141,35 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 /* Store the task (stdin first, synced) in the loop's store batch and queue
  * it; the answer waits in d->pending for the batch's commit. */
 static void store_and_queue(struct daemon *d, const struct caller *c, const struct api_request *req,
-			    struct reply_sink *sink, const char *tenant, const char *profile, struct duser *u)
+			    struct reply_sink *sink, const char *tenant, const char *profile, struct duser *u,
+			    const struct policy_limits *lim)
 {
 	_cleanup_free_ char *stdin_path = NULL, *argv_json = NULL, *env_json = NULL;
 	_cleanup_free_ struct dtask *t = NULL;
 	_cleanup_free_ struct pending_submit *p = NULL;
 	struct store_task st;
 	struct error serr;
+	uint64_t need;
+	char msg[512];
 	int64_t id;
 	int r;
 
+	argv_json = json_array_text(req->argv, req->argc);
+	env_json = req->env ? env_object_text(req->env, req->envc) : NULL;
+	if (!argv_json) {
+		ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	memset(&st, 0, sizeof(st));
+	st.argv_json = argv_json;
+	st.env_json = env_json;
+	st.stdin_bytes = req->has_stdin ? (int64_t)req->stdin_len : 0;
+	/* nothing written yet: a refusal leaves no trace */
+	need = (uint64_t)store_input_bytes(&st);
+	if (storage_check_quota(u, lim, need, msg, sizeof(msg)) != API_ERR_NONE) {
+		ops_reply_error(sink, req->tag_json, API_ERR_STORAGE_QUOTA, "%s", msg);
+		return;
+	}
 	if (req->has_stdin) {
 		r = write_stdin(d, req->stdin_data, req->stdin_len, &stdin_path);
 		if (r < 0) {
@@ -157,9 +179,6 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 			return;
 		}
 	}
-	argv_json = json_array_text(req->argv, req->argc);
-	env_json = req->env ? env_object_text(req->env, req->envc) : NULL;
-	memset(&st, 0, sizeof(st));
 	st.user = (char *)tenant;
 	st.submitted_by_uid = c->uid;
 	st.profile = (char *)profile;
@@ -196,6 +215,9 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	t->cpu_request_us = req->has_cpu_limit ? req->cpu_limit_ms * 1000u : 0;
 	t->memory_bytes = (uint64_t)st.memory_limit_bytes;
 	queue_push(d, TAKE_PTR(t));
+	u->stored_bytes += need;
+	p->user = u;
+	p->stored_bytes = need;
 	p->sink = ops_sink_ref(sink);
 	p->tag_json = req->tag_json ? strdup(req->tag_json) : NULL;
 	p->id = id;
@@ -277,7 +299,7 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 		ops_reply(sink, api_response_error(req->tag_json, code, msg));
 		return;
 	}
-	store_and_queue(d, c, req, sink, tenant, profile, u);
+	store_and_queue(d, c, req, sink, tenant, profile, u, &lim);
 }
 
 void op_submit_finish_batch(struct daemon *d, bool committed, const char *error)
@@ -317,6 +339,7 @@ void op_submit_finish_batch(struct daemon *d, bool committed, const char *error)
 			log_task(LOG_LEVEL_DEBUG, p->id, "queued");
 		} else {
 			queue_remove(d, p->id); /* gone already if cancelled meanwhile */
+			p->user->stored_bytes -= p->stored_bytes;
 			if (p->stdin_path)
 				unlink(p->stdin_path);
 			ops_reply_error(p->sink, p->tag_json, API_ERR_STORAGE_FULL,

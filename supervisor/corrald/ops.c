@@ -201,6 +201,7 @@ static void op_list(struct daemon *d, const struct caller *c, const struct api_r
 		filter.state = (int)state;
 	}
 	filter.user = user;
+	filter.before_id = req->after;
 	if (req->limit)
 		filter.limit = req->limit;
 	if (store_list_tasks(d->store, &filter, &list, &err) < 0) {
@@ -209,16 +210,21 @@ static void op_list(struct daemon *d, const struct caller *c, const struct api_r
 	}
 	tasks = json_array();
 	for (size_t i = 0; i < list.count; i++) {
-		char *text = api_task_json(&list.tasks[i], NULL);
+		char *text = api_task_summary_json(&list.tasks[i], NULL);
 		json_t *t = text ? json_loads(text, 0, NULL) : NULL;
 
 		if (t)
 			json_array_append_new(tasks, t);
 		free(text);
 	}
-	store_task_list_free(&list);
 	body = json_object();
 	json_object_set_new(body, "tasks", tasks);
+	/* a full page: the client asks again from the last id */
+	json_object_set_new(body, "next_after",
+			    list.count && list.count == filter.limit
+				    ? json_integer(list.tasks[list.count - 1].id)
+				    : json_null());
+	store_task_list_free(&list);
 	ops_reply_ok_json(sink, req->tag_json, body);
 }
 
@@ -243,13 +249,13 @@ static void op_queue(struct daemon *d, const struct caller *c, const struct api_
 		return;
 	}
 	queue = json_array();
-	for (size_t i = 0; i < n && i < API_MAX_LIST_LIMIT; i++) {
+	for (size_t i = 0; i < n && i < API_MAX_QUEUE_ANSWER; i++) {
 		struct store_task st;
 		struct error err;
 		struct api_pending pending = { entries[i].position, entries[i].reason, entries[i].message };
 
 		if (store_get_task(d->store, entries[i].id, &st, &err) == 0) {
-			char *text = api_task_json(&st, &pending);
+			char *text = api_task_summary_json(&st, &pending);
 			json_t *t = text ? json_loads(text, 0, NULL) : NULL;
 
 			if (t)

@@ -65,7 +65,7 @@ static void settle_from_status_file(struct daemon *d, const struct store_task *s
 	}
 	if (st->stdin_path)
 		unlink(st->stdin_path);
-	task_end_record(d, st->id, state, reason, msg, &res);
+	task_end_record(d, st->id, st->user, state, reason, msg, &res);
 }
 
 /* Give up on a jail (killing it first if it still runs): its CPU comes
@@ -103,7 +103,7 @@ static void lose_jail(struct daemon *d, const struct store_task *st, struct jail
 	}
 	if (st->stdin_path)
 		unlink(st->stdin_path);
-	task_end_record(d, st->id, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST, message, &res);
+	task_end_record(d, st->id, st->user, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST, message, &res);
 }
 
 /* Watch an adopted jail again: deadline (absolute, from the store), CPU

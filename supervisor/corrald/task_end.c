@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "supervisor/corrald/corrald.h"
@@ -26,16 +27,54 @@ struct unfinished {
 	struct store_result sr;
 	char *message;
 	char month[8];
+	char *user;   /* the tenant whose storage counter sr.output_bytes joins */
+	bool counted; /* joined it (undone if the batch is not committed) */
 };
+
+/* What the task's output files hold (stdout, stderr): added to what the
+ * store counts for it at its end. */
+static int64_t output_bytes(struct daemon *d, int64_t id)
+{
+	static const char *const names[] = { "stdout", "stderr" };
+	char dir[4200], path[4300];
+	int64_t total = 0;
+	struct stat st;
+
+	task_start_dir(d, id, dir, sizeof(dir));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			total += (int64_t)st.st_size;
+	}
+	return total;
+}
+
+/* The tenant's storage counter follows a recorded end (add) or a batch
+ * that dropped it (undo). */
+static void task_end_count_storage(struct daemon *d, struct unfinished *u, bool add)
+{
+	struct duser *user = u->user ? queue_find_user(d, u->user) : NULL;
+
+	if (!user || u->counted == add)
+		return;
+	if (add)
+		user->stored_bytes += (uint64_t)u->sr.output_bytes;
+	else
+		user->stored_bytes -= (uint64_t)u->sr.output_bytes;
+	u->counted = add;
+}
 
 /* store_finish() of one end: true when it is recorded (or already was);
  * a success is logged here unless the caller logs it at commit time. */
-static bool record_end(struct daemon *d, int64_t id, struct store_result *sr, bool log_success)
+static bool record_end(struct daemon *d, struct unfinished *u, bool log_success)
 {
+	int64_t id = u->id;
+	struct store_result *sr = &u->sr;
 	struct error err;
 	int r = store_finish(d->store, id, sr, &err);
 
 	if (r == 0) {
+		task_end_count_storage(d, u, true);
 		if (log_success)
 			log_task(LOG_LEVEL_INFO, id, "%s: %s", task_state_name(sr->state),
 				 sr->message ? sr->message : "");
@@ -59,7 +98,7 @@ void task_end_retry_unfinished(struct daemon *d)
 	while (*pp) {
 		struct unfinished *u = *pp;
 
-		if (!record_end(d, u->id, &u->sr, true)) {
+		if (!record_end(d, u, true)) {
 			pp = &u->next;
 			continue;
 		}
@@ -71,9 +110,9 @@ void task_end_retry_unfinished(struct daemon *d)
 }
 
 /* The end of task id as an owned store_result (kept for a retry). */
-static struct unfinished *end_record(struct daemon *d, int64_t id, enum store_task_state state,
-				     enum store_task_reason reason, const char *message,
-				     const struct jail_result *res)
+static struct unfinished *end_record(struct daemon *d, int64_t id, const char *user,
+				     enum store_task_state state, enum store_task_reason reason,
+				     const char *message, const struct jail_result *res)
 {
 	struct unfinished *u = calloc(1, sizeof(*u));
 	struct store_result *sr;
@@ -84,6 +123,8 @@ static struct unfinished *end_record(struct daemon *d, int64_t id, enum store_ta
 	sr = &u->sr;
 	u->id = id;
 	u->message = message ? strdup(message) : NULL;
+	u->user = user ? strdup(user) : NULL;
+	sr->output_bytes = output_bytes(d, id);
 	daemon_month(d, now, u->month);
 	sr->state = state;
 	sr->reason = reason;
@@ -107,6 +148,7 @@ static struct unfinished *end_record(struct daemon *d, int64_t id, enum store_ta
 
 static void free_record(struct unfinished *u)
 {
+	free(u->user);
 	free(u->message);
 	free(u);
 }
@@ -134,6 +176,7 @@ void task_end_batch_done(struct daemon *d, bool committed)
 			op_wait_wake(d, e->record->id, true);
 			free_record(e->record);
 		} else {
+			task_end_count_storage(d, e->record, false);
 			e->record->next = d->unfinished; /* retried at every poll */
 			d->unfinished = e->record;
 		}
@@ -141,14 +184,14 @@ void task_end_batch_done(struct daemon *d, bool committed)
 	}
 }
 
-bool task_end_record(struct daemon *d, int64_t id, enum store_task_state state, enum store_task_reason reason,
-		     const char *message, const struct jail_result *res)
+bool task_end_record(struct daemon *d, int64_t id, const char *user, enum store_task_state state,
+		     enum store_task_reason reason, const char *message, const struct jail_result *res)
 {
-	struct unfinished *u = end_record(d, id, state, reason, message, res);
+	struct unfinished *u = end_record(d, id, user, state, reason, message, res);
 
 	if (!u)
 		return false;
-	if (record_end(d, id, &u->sr, true)) {
+	if (record_end(d, u, true)) {
 		free_record(u);
 		return true;
 	}
@@ -353,9 +396,9 @@ void task_end(struct daemon *d, struct dtask *t)
 	running_leave(d, t);
 record:
 	task_end_drop_stdin(t);
-	u = end_record(d, t->id, state, reason, msg, &res);
+	u = end_record(d, t->id, t->user->name, state, reason, msg, &res);
 	e = u ? calloc(1, sizeof(*e)) : NULL;
-	recorded = e && daemon_batch(d) && record_end(d, t->id, &u->sr, false);
+	recorded = e && daemon_batch(d) && record_end(d, u, false);
 	if (recorded) {
 		e->record = u;
 		e->jail = t->jail;
@@ -384,8 +427,7 @@ void task_end_shutdown_all(struct daemon *d)
 
 		d->unfinished = u->next;
 		log_task(LOG_LEVEL_ERR, u->id, "its end could not be recorded before exit");
-		free(u->message);
-		free(u);
+		free_record(u);
 	}
 	for (struct dtask *t = d->running; t; t = t->next) {
 		if (t->why == END_NONE)

@@ -80,7 +80,8 @@ bool task_start_fail(struct daemon *d, struct dtask *t, const char *message)
 
 	memset(&none, 0, sizeof(none));
 	none.exit_code = -1;
-	return task_end_record(d, t->id, STORE_FAILED, STORE_REASON_SPAWN_ERROR, message, &none);
+	return task_end_record(d, t->id, t->user->name, STORE_FAILED, STORE_REASON_SPAWN_ERROR, message,
+			       &none);
 }
 
 static int build_spec(struct daemon *d, struct dtask *t, const struct store_task *st, uint32_t slot,

@@ -13,7 +13,9 @@
 
 #include <jansson.h>
 
+#include "supervisor/common/macros.h"
 #include "supervisor/store/store_backend.h"
+#include "supervisor/store/store_text.h"
 
 /* ---- URI -> backend -------------------------------------------------------- */
 
@@ -189,13 +191,25 @@ static int submit_check(const struct store_task *t, struct error *err)
 
 /* ---- state changes ------------------------------------------------------------- */
 
+int64_t store_input_bytes(const struct store_task *task)
+{
+	return (int64_t)strlen(task->argv_json) + (int64_t)strlen(task->env_json ? task->env_json : "{}") +
+		task->stdin_bytes;
+}
+
 int store_submit(struct store *store, const struct store_task *task, int64_t *id, struct error *err)
 {
+	struct store_task counted;
 	int r = submit_check(task, err);
 
 	if (r < 0)
 		return r;
-	return store->backend->submit(store, task, id, err);
+	if (task->stdin_bytes < 0)
+		return error_set(err, EINVAL, "submit", "submit task for %s: negative stdin size",
+				 task->user);
+	counted = *task;
+	counted.stored_bytes = store_input_bytes(task);
+	return store->backend->submit(store, &counted, id, err);
 }
 
 int store_mark_running(struct store *store, int64_t id, const struct store_start *start, struct error *err)
@@ -217,6 +231,15 @@ int store_requeue(struct store *store, int64_t id, const struct store_requeue *r
 	if (requeue->cpu_total_us < 0 || requeue->not_before_us < 0)
 		return error_set(err, EINVAL, "requeue",
 				 "requeue task %" PRId64 ": negative CPU total or time", id);
+	if (!store_text_is_utf8(requeue->reason)) {
+		_cleanup_free_ char *clean = store_text_utf8_clean(requeue->reason);
+		struct store_requeue copy = *requeue;
+
+		if (!clean)
+			return error_set(err, ENOMEM, "requeue", "requeue task %" PRId64, id);
+		copy.reason = clean;
+		return store->backend->requeue(store, id, &copy, err);
+	}
 	return store->backend->requeue(store, id, requeue, err);
 }
 
@@ -246,6 +269,15 @@ int store_finish(struct store *store, int64_t id, const struct store_result *res
 				 id, result->month ? result->month : "(null)");
 	if (result->cpu_total_us < 0)
 		return error_set(err, EINVAL, "finish", "finish task %" PRId64 ": negative CPU total", id);
+	if (!store_text_is_utf8(result->message)) {
+		_cleanup_free_ char *clean = store_text_utf8_clean(result->message);
+		struct store_result copy = *result;
+
+		if (!clean)
+			return error_set(err, ENOMEM, "finish", "finish task %" PRId64, id);
+		copy.message = clean;
+		return store->backend->finish(store, id, &copy, err);
+	}
 	return store->backend->finish(store, id, result, err);
 }
 
@@ -264,6 +296,13 @@ int store_event_append(struct store *store, int64_t task_id, int64_t at_us, cons
 {
 	if (!kind || !kind[0])
 		return error_set(err, EINVAL, "event", "event of task %" PRId64 ": empty kind", task_id);
+	if (!store_text_is_utf8(detail)) {
+		_cleanup_free_ char *clean = store_text_utf8_clean(detail);
+
+		if (!clean)
+			return error_set(err, ENOMEM, "event", "event of task %" PRId64, task_id);
+		return store->backend->event_append(store, task_id, at_us, kind, clean, err);
+	}
 	return store->backend->event_append(store, task_id, at_us, kind, detail, err);
 }
 
@@ -294,6 +333,23 @@ int store_list_tasks(struct store *store, const struct store_filter *filter, str
 	if (filter->state != -1 && !task_state_name((enum store_task_state)filter->state))
 		return error_set(err, EINVAL, "list tasks", "list tasks: unknown state %d", filter->state);
 	return store->backend->list_tasks(store, filter, out, err);
+}
+
+int store_storage_by_user(struct store *store, struct store_storage_list *out, struct error *err)
+{
+	out->items = NULL;
+	out->count = 0;
+	return store->backend->storage_by_user(store, out, err);
+}
+
+int store_purge_ended(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
+		      struct store_purged_list *out, struct error *err)
+{
+	out->items = NULL;
+	out->count = 0;
+	if (!user || !user[0] || limit == 0 || limit > INT32_MAX)
+		return error_set(err, EINVAL, "purge", "purge ended tasks: no user or a bad limit");
+	return store->backend->purge_ended(store, user, ended_before_us, limit, out, err);
 }
 
 int store_count_queued(struct store *store, const char *user, int64_t *count, struct error *err)
@@ -396,6 +452,28 @@ void store_usage_list_free(struct store_usage_list *list)
 		return;
 	for (size_t i = 0; i < list->count; i++)
 		free(list->items[i].user);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+void store_storage_list_free(struct store_storage_list *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->count; i++)
+		free(list->items[i].user);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+void store_purged_list_free(struct store_purged_list *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->count; i++)
+		free(list->items[i].stdin_path);
 	free(list->items);
 	list->items = NULL;
 	list->count = 0;

@@ -105,6 +105,11 @@ struct store_task {
 				     * attempt's cgroup counts from 0, its cursor from here */
 	char *last_attempt_error; /* why the last requeued attempt ended; NULL = none */
 	int64_t not_before_us;    /* the backoff: not started before; 0 = none */
+
+	/* storage (the tenant's quota and retention) */
+	int64_t stored_bytes; /* what the store holds for the task: argv_json and env_json
+			       * as stored, its stdin and, once ended, its outputs */
+	int64_t stdin_bytes;  /* store_submit reads it: the size of the stdin file */
 };
 
 struct store_task_list {
@@ -120,10 +125,10 @@ struct store_options {
 	int busy_timeout_ms;    /* 0 = 5000 */
 	bool unsafe_no_sync;    /* synchronous=OFF: only for tests and benches that say so */
 	int64_t max_size_bytes; /* 0 = no cap; a hard cap on the database size */
-	bool exclusive;         /* this store's only writer (a corrald): PostgreSQL holds a
-				 * session lock, so a second corrald on the same database is
-				 * refused (-EBUSY) until the cluster mode; SQLite: the state
-				 * dir's lock already does this */
+	bool exclusive;         /* this store's only writer (a corrald, corral store migrate):
+				 * PostgreSQL holds a session lock, SQLite flocks <path>.lock,
+				 * so a second one on the same database is refused (-EBUSY)
+				 * whatever its state dir, until the cluster mode */
 };
 
 /* Which backend a store URI names, and what it passes that backend:
@@ -164,10 +169,14 @@ int store_batch_commit(struct store *store, struct error *err);
 void store_batch_abort(struct store *store);
 
 /* Store a new queued task (user, submitted_by_uid, profile, argv_json,
- * env_json, cwd, stdin_path, the three limits, submitted_at_us are read; the
- * rest is ignored) and return its id.  Committed before return unless a
+ * env_json, cwd, stdin_path, stdin_bytes, the three limits, submitted_at_us
+ * are read; the rest is ignored) and return its id.  Committed before return unless a
  * batch is open. */
 int store_submit(struct store *store, const struct store_task *task, int64_t *id, struct error *err);
+/* What a task stores when submitted (its stored_bytes until it ends): the
+ * bytes of argv_json and env_json ("{}" when NULL) plus stdin_bytes.
+ * store_submit counts the same, so a quota check before it is exact. */
+int64_t store_input_bytes(const struct store_task *task);
 
 /* All queued tasks in submit order (for the scheduler at start-up). */
 int store_load_queued(struct store *store, struct store_task_list *out, struct error *err);
@@ -225,6 +234,7 @@ struct store_result {
 	int64_t ended_at_us;
 	int64_t cpu_total_us; /* final CPU total of the task */
 	const char *month;    /* where the remainder is charged */
+	int64_t output_bytes; /* what its output files hold: added to its stored_bytes */
 };
 
 /* The end of a task: a move to a terminal state that task_state_can_move()
@@ -244,10 +254,15 @@ int store_request_cancel(struct store *store, int64_t id, int64_t now_us, struct
 int store_get_task(struct store *store, int64_t id, struct store_task *out, struct error *err);
 
 struct store_filter {
-	const char *user; /* NULL = every user */
-	int state;        /* an enum store_task_state, or -1 = any */
-	size_t limit;     /* 0 = no limit */
+	const char *user;  /* NULL = every user */
+	int state;         /* an enum store_task_state, or -1 = any */
+	size_t limit;      /* 0 = no limit */
+	int64_t before_id; /* a page: only ids below this; 0 = from the newest */
 };
+/* A list's rows are summaries: argv_json is cut to its first
+ * STORE_LIST_ARGV_CHARS characters (then maybe not valid JSON; an old row
+ * may hold megabytes) and env_json is NULL.  store_get_task has it all. */
+#define STORE_LIST_ARGV_CHARS 1024
 /* Tasks matching filter, newest first. */
 int store_list_tasks(struct store *store, const struct store_filter *filter, struct store_task_list *out,
 		     struct error *err);
@@ -305,6 +320,39 @@ int store_usage_adjust_sum(struct store *store, const char *user, const char *mo
 int store_usage_adjustments(struct store *store, const char *user, const char *month,
 			    struct store_adjustment_list *out, struct error *err);
 void store_adjustment_list_free(struct store_adjustment_list *list);
+
+/* ---- storage: quota and retention ---- */
+
+struct store_storage {
+	char *user;
+	int64_t bytes; /* sum of the stored_bytes of the user's tasks */
+};
+struct store_storage_list {
+	struct store_storage *items;
+	size_t count;
+};
+/* What the store holds per tenant (every tenant with a task), ordered by
+ * user: corrald's per-tenant counters start from it. */
+int store_storage_by_user(struct store *store, struct store_storage_list *out, struct error *err);
+void store_storage_list_free(struct store_storage_list *list);
+
+struct store_purged {
+	int64_t id;
+	int64_t stored_bytes;
+	char *stdin_path; /* NULL = none */
+};
+struct store_purged_list {
+	struct store_purged *items;
+	size_t count;
+};
+/* Retention: remove at most limit (>= 1) of user's ended tasks that ended
+ * before ended_before_us, oldest end first, with their events, in one
+ * transaction; what was removed goes to out (the caller removes the files:
+ * outputs, a stdin left behind).  Queued and running tasks are never
+ * removed.  An empty list when there is nothing to remove. */
+int store_purge_ended(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
+		      struct store_purged_list *out, struct error *err);
+void store_purged_list_free(struct store_purged_list *list);
 
 /* Number of queued tasks of user. */
 int store_count_queued(struct store *store, const char *user, int64_t *count, struct error *err);

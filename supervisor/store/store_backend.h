@@ -78,6 +78,9 @@ struct store_backend {
 	int (*leader_run)(struct store *store, enum store_sql which, const char *node,
 			  const char *incarnation, int64_t lease_us, struct store_leader *out,
 			  struct error *err);
+	int (*storage_by_user)(struct store *store, struct store_storage_list *out, struct error *err);
+	int (*purge_ended)(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
+			   struct store_purged_list *out, struct error *err);
 };
 
 struct store {
@@ -95,12 +98,13 @@ struct store_node_row_reader {
 int store_node_from_row(struct store_node *n, const struct store_node_row_reader *rd);
 /* What one statement adds to a node's statistics (STORE_SQL_NODE_COUNT). */
 struct store_node_count {
-	int64_t started, succeeded, failed, cancelled, cpu_us;
+	int64_t started, succeeded, failed, cancelled, lost, cpu_us;
 };
 /* The count a task's end adds (from a running task only: a queued task
- * that is cancelled ran nowhere). */
-void store_node_count_end(struct store_node_count *c, enum store_task_state from, enum store_task_state to,
-			  int64_t cpu_us);
+ * that is cancelled ran nowhere; an end whose jail corrald lost, reason
+ * supervisor_lost, counts as lost, not failed). */
+void store_node_count_end(struct store_node_count *c, enum store_task_state from,
+			  const struct store_result *res, int64_t cpu_us);
 
 /* The backends built in (sqlite/store_sqlite.c, postgres/store_pg.c). */
 extern const struct store_backend store_sqlite_backend;

@@ -4,8 +4,9 @@
  * single-host SQLite store into an empty PostgreSQL store, ids kept
  * (store_migrate.h).
  *
- * Both stores are opened (so migrated to the same schema version), the
- * SQLite one read in one read transaction (a consistent snapshot), the
+ * Both stores are opened exclusive (so a corrald using either refuses to
+ * start, and one that runs makes the copy refuse: -EBUSY) and migrated to
+ * the same schema version, the SQLite one read in one read transaction, the
  * PostgreSQL one written in one transaction: tasks, usage, the usage
  * adjustments and the events, each table streamed with COPY in the column
  * order SQLite reports, then the identity sequences moved past the copied
@@ -164,7 +165,8 @@ static int copy_table(sqlite3 *db, PGconn *conn, const char *table, int64_t *row
 
 	*rows = 0;
 	if (!cols)
-		return error_set(err, EIO, "migrate", "read the columns of %s: %s", table, sqlite3_errmsg(db));
+		return error_set(err, EIO, "migrate", "read the columns of %s: %s", table,
+				 sqlite3_errmsg(db));
 	if (asprintf(&sql, "SELECT %s FROM %s ORDER BY rowid", cols, table) < 0) {
 		free(cols);
 		return error_set(err, ENOMEM, "migrate", "copy %s", table);
@@ -291,9 +293,11 @@ static int copy_all(sqlite3 *db, PGconn *conn, struct store_migrate_counts *out,
 	return verify(db, conn, out, err);
 }
 
-int store_migrate(const char *from_uri, const char *to_uri, struct store_migrate_counts *out, struct error *err)
+int store_migrate(const char *from_uri, const char *to_uri, struct store_migrate_counts *out,
+		  struct error *err)
 {
 	struct store *from = NULL, *to = NULL;
+	const struct store_options exclusive = { .exclusive = true };
 	const char *backend, *location;
 	sqlite3 *db;
 	PGconn *conn;
@@ -305,17 +309,29 @@ int store_migrate(const char *from_uri, const char *to_uri, struct store_migrate
 	if (r < 0)
 		return r;
 	if (strcmp(backend, "sqlite") != 0)
-		return error_set(err, EINVAL, "migrate", "--from must be a SQLite store (a path or sqlite:PATH)");
+		return error_set(err, EINVAL, "migrate",
+				 "--from must be a SQLite store (a path or sqlite:PATH)");
 	if (access(location, R_OK) < 0)
 		return error_set(err, errno, "migrate", "read %s", location);
-	r = store_open(from_uri, NULL, &from, err);
+	/* and the target before anything is opened: a wrong --to must not
+	 * leave a stray database behind */
+	r = store_uri_parse(to_uri, &backend, &location, err);
+	if (r < 0)
+		return r;
+	if (strcmp(backend, "postgresql") != 0)
+		return error_set(err, EINVAL, "migrate",
+				 "--to must be a PostgreSQL store (postgresql://...)");
+	/* both exclusive: refused while a corrald (or another migrate) uses
+	 * either, and none can start until the copy is over */
+	r = store_open(from_uri, &exclusive, &from, err);
 	if (r < 0)
 		goto done;
 	if (strcmp(from->backend->name, "sqlite") != 0) {
-		r = error_set(err, EINVAL, "migrate", "--from must be a SQLite store (a path or sqlite:PATH)");
+		r = error_set(err, EINVAL, "migrate",
+			      "--from must be a SQLite store (a path or sqlite:PATH)");
 		goto done;
 	}
-	r = store_open(to_uri, NULL, &to, err);
+	r = store_open(to_uri, &exclusive, &to, err);
 	if (r < 0)
 		goto done;
 	if (strcmp(to->backend->name, "postgresql") != 0) {

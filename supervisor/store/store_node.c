@@ -174,14 +174,18 @@ int store_node_from_row(struct store_node *n, const struct store_node_row_reader
 	return 0;
 }
 
-void store_node_count_end(struct store_node_count *c, enum store_task_state from, enum store_task_state to,
-			  int64_t cpu_us)
+void store_node_count_end(struct store_node_count *c, enum store_task_state from,
+			  const struct store_result *res, int64_t cpu_us)
 {
+	enum store_task_state to = res->state;
+
 	memset(c, 0, sizeof(*c));
 	c->cpu_us = cpu_us;
 	if (from != STORE_RUNNING)
 		return;
-	if (to == STORE_SUCCEEDED)
+	if (res->reason == STORE_REASON_SUPERVISOR_LOST)
+		c->lost = 1;
+	else if (to == STORE_SUCCEEDED)
 		c->succeeded = 1;
 	else if (to == STORE_FAILED)
 		c->failed = 1;

@@ -57,7 +57,9 @@ struct store_node {
 	enum store_node_state state;
 	int64_t heartbeat_age_us; /* on the database's clock */
 	bool left;                /* stopped cleanly */
-	int64_t tasks_started, tasks_succeeded, tasks_failed, tasks_cancelled, tasks_lost;
+	int64_t tasks_started;    /* attempts started: a retried task counts each */
+	int64_t tasks_succeeded, tasks_failed, tasks_cancelled;
+	int64_t tasks_lost; /* ended supervisor_lost: the jail's end was lost */
 	int64_t cpu_charged_us;
 };
 
@@ -74,7 +76,9 @@ struct store_node_list {
  * charges to n->name.  *draining (may be NULL) = the node's drain flag. */
 int store_node_join(struct store *store, const struct store_node *n, bool *draining, struct error *err);
 /* Stamp a heartbeat with what is free (running, free_*, load_milli of n
- * are read; name and incarnation must be the joined ones).  -ESTALE when
+ * are read) and what a reload may have changed (offline_after_us, slots,
+ * memory_bytes, gpus, gpu_memory_bytes, labels); name and incarnation must
+ * be the joined ones.  -ESTALE when
  * another corrald joined with this name since.  *draining as above. */
 int store_node_heartbeat(struct store *store, const struct store_node *n, bool *draining, struct error *err);
 /* A clean stop: the node is offline from now (its row and statistics stay). */

@@ -8,15 +8,24 @@
 #include "supervisor/store/store.h"
 #include "supervisor/store/store_sql.h"
 
-/* Must match enum store_task_column. */
-#define TASK_COLUMNS                                                                       \
-	"id, user_name, submitted_by_uid, profile, argv_json, env_json, cwd, stdin_path, " \
-	"wall_limit_ms, cpu_limit_us, memory_limit_bytes, state, reason, message, "        \
-	"exit_code, signal, submitted_at_us, started_at_us, ended_at_us, deadline_us, "    \
-	"cpu_reserved_us, cpu_charged_us, charged_at_us, cpu_user_us, cpu_system_us, "     \
-	"memory_peak_bytes, stdout_bytes, stderr_bytes, stdout_truncated, "                \
-	"stderr_truncated, attempts, host_uid, cgroup, cancel_requested, "                 \
-	"cpu_prior_us, last_attempt_error, not_before_us"
+/* Must match enum store_task_column: the columns after argv and env. */
+#define TASK_COLUMNS_REST                                                               \
+	"cwd, stdin_path, "                                                             \
+	"wall_limit_ms, cpu_limit_us, memory_limit_bytes, state, reason, message, "     \
+	"exit_code, signal, submitted_at_us, started_at_us, ended_at_us, deadline_us, " \
+	"cpu_reserved_us, cpu_charged_us, charged_at_us, cpu_user_us, cpu_system_us, "  \
+	"memory_peak_bytes, stdout_bytes, stderr_bytes, stdout_truncated, "             \
+	"stderr_truncated, attempts, host_uid, cgroup, cancel_requested, "              \
+	"cpu_prior_us, last_attempt_error, not_before_us, stored_bytes"
+#define TASK_COLUMNS "id, user_name, submitted_by_uid, profile, argv_json, env_json, " TASK_COLUMNS_REST
+
+/* The same for lists: the argv cut to its first STORE_LIST_ARGV_CHARS
+ * characters (an old row may hold megabytes), no env. */
+#define LIST_COLUMNS \
+	"id, user_name, submitted_by_uid, profile, substr(argv_json, 1, 1024), NULL, " TASK_COLUMNS_REST
+_Static_assert(STORE_LIST_ARGV_CHARS == 1024, "LIST_COLUMNS cuts argv_json at 1024 characters");
+
+#define TERMINAL "('succeeded', 'failed', 'cancelled')"
 
 /* Must match the order store_sqlite_read.c reads them in. */
 #define ADJUST_COLUMNS "id, user_name, month, delta_us, by_name, by_uid, at_us, reason"
@@ -32,8 +41,9 @@
 const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_SUBMIT] = "INSERT INTO tasks (user_name, submitted_by_uid, profile, argv_json, env_json, "
 			     "cwd, stdin_path, wall_limit_ms, cpu_limit_us, memory_limit_bytes, state, "
-			     "submitted_at_us) "
-			     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11) RETURNING id",
+			     "submitted_at_us, stored_bytes) "
+			     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $12) "
+			     "RETURNING id",
 	[STORE_SQL_EVENT_APPEND] = "INSERT INTO events (task_id, at_us, kind, detail) VALUES ($1, $2, $3, $4)",
 	[STORE_SQL_GET_TASK] = "SELECT " TASK_COLUMNS " FROM tasks WHERE id = $1",
 	[STORE_SQL_LOAD_STATE] = "SELECT " TASK_COLUMNS " FROM tasks WHERE state = $1 ORDER BY id",
@@ -62,20 +72,21 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 			     "signal = $6, ended_at_us = $7, cpu_charged_us = $8, charged_at_us = $7, "
 			     "cpu_user_us = $9, cpu_system_us = $10, memory_peak_bytes = $11, "
 			     "stdout_bytes = $12, stderr_bytes = $13, stdout_truncated = $14, "
-			     "stderr_truncated = $15 "
+			     "stderr_truncated = $15, stored_bytes = stored_bytes + $18 "
 			     "WHERE id = $1 AND state = $17 AND cpu_charged_us = $16",
 	[STORE_SQL_CANCEL_QUEUED] = "UPDATE tasks SET state = 'cancelled', reason = 'cancelled', "
 				    "message = 'cancelled before it started', ended_at_us = $2 "
 				    "WHERE id = $1 AND state = 'queued'",
 	[STORE_SQL_REQUEST_CANCEL] =
 		"UPDATE tasks SET cancel_requested = 1 WHERE id = $1 AND state = 'running'",
-	[STORE_SQL_LIST_ALL] = "SELECT " TASK_COLUMNS " FROM tasks ORDER BY id DESC LIMIT $1",
-	[STORE_SQL_LIST_USER] = "SELECT " TASK_COLUMNS
-				" FROM tasks WHERE user_name = $2 ORDER BY id DESC LIMIT $1",
-	[STORE_SQL_LIST_STATE] = "SELECT " TASK_COLUMNS
-				 " FROM tasks WHERE state = $3 ORDER BY id DESC LIMIT $1",
-	[STORE_SQL_LIST_USER_STATE] = "SELECT " TASK_COLUMNS
-				      " FROM tasks WHERE user_name = $2 AND state = $3 "
+	/* pages: newest first, below the cursor $4 (the last id of the page before) */
+	[STORE_SQL_LIST_ALL] = "SELECT " LIST_COLUMNS " FROM tasks WHERE id < $4 ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_LIST_USER] = "SELECT " LIST_COLUMNS
+				" FROM tasks WHERE user_name = $2 AND id < $4 ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_LIST_STATE] = "SELECT " LIST_COLUMNS
+				 " FROM tasks WHERE state = $3 AND id < $4 ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_LIST_USER_STATE] = "SELECT " LIST_COLUMNS
+				      " FROM tasks WHERE user_name = $2 AND state = $3 AND id < $4 "
 				      "ORDER BY id DESC LIMIT $1",
 	[STORE_SQL_USAGE_GET] = "SELECT cpu_us FROM usage WHERE user_name = $1 AND month = $2",
 	[STORE_SQL_USAGE_MONTH] = "SELECT user_name, cpu_us FROM usage WHERE month = $1 ORDER BY user_name",
@@ -112,10 +123,12 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 		"started_at_us = excluded.started_at_us, heartbeat_at_us = excluded.heartbeat_at_us, "
 		"left_at_us = NULL "
 		"RETURNING draining",
-	/* Only the incarnation that joined: a replaced one matches no row. */
+	/* Only the incarnation that joined: a replaced one matches no row.  What
+	 * a reload may change (capacity, offline_after, labels) goes along. */
 	[STORE_SQL_NODE_HEARTBEAT] =
 		"UPDATE nodes SET heartbeat_at_us = corral_now_us(), running = $3, free_slots = $4, "
-		"free_memory_bytes = $5, free_gpus = $6, load_milli = $7 "
+		"free_memory_bytes = $5, free_gpus = $6, load_milli = $7, offline_after_us = $8, "
+		"slots = $9, memory_bytes = $10, gpus = $11, gpu_memory_bytes = $12, labels = $13 "
 		"WHERE name = $1 AND incarnation = $2 RETURNING draining",
 	[STORE_SQL_NODE_LEAVE] = "UPDATE nodes SET left_at_us = corral_now_us(), running = 0 "
 				 "WHERE name = $1 AND incarnation = $2",
@@ -125,7 +138,8 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_NODE_COUNT] =
 		"UPDATE nodes SET tasks_started = tasks_started + $2, "
 		"tasks_succeeded = tasks_succeeded + $3, tasks_failed = tasks_failed + $4, "
-		"tasks_cancelled = tasks_cancelled + $5, cpu_charged_us = cpu_charged_us + $6 "
+		"tasks_cancelled = tasks_cancelled + $5, cpu_charged_us = cpu_charged_us + $6, "
+		"tasks_lost = tasks_lost + $7 "
 		"WHERE name = $1",
 	/* Take the lease when it is free, expired or ours: a new holder gets
 	 * the next term, a renewal keeps it.  No row: someone else holds it. */
@@ -144,4 +158,13 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_LEADER_GET] = "SELECT node, incarnation, term, elected_at_us, "
 				 "expires_at_us - corral_now_us() FROM leader WHERE id = 1",
 	[STORE_SQL_LEADER_RESIGN] = "UPDATE leader SET expires_at_us = 0 WHERE id = 1 AND incarnation = $1",
+	[STORE_SQL_STORED_BY_USER] = "SELECT user_name, SUM(stored_bytes) FROM tasks GROUP BY user_name "
+				     "ORDER BY user_name",
+	/* retention: the oldest ended tasks of a tenant (queued and running
+	 * tasks have no ended_at_us, so never match) */
+	[STORE_SQL_PURGE_SELECT] = "SELECT id, stored_bytes, stdin_path FROM tasks WHERE user_name = $1 "
+				   "AND ended_at_us < $2 AND state IN " TERMINAL " "
+				   "ORDER BY ended_at_us, id LIMIT $3",
+	[STORE_SQL_PURGE_EVENTS] = "DELETE FROM events WHERE task_id = $1",
+	[STORE_SQL_PURGE_TASK] = "DELETE FROM tasks WHERE id = $1 AND state IN " TERMINAL,
 };

@@ -48,11 +48,15 @@ enum store_sql {
 	STORE_SQL_LEADER_ACQUIRE,
 	STORE_SQL_LEADER_GET,
 	STORE_SQL_LEADER_RESIGN,
+	STORE_SQL_STORED_BY_USER,
+	STORE_SQL_PURGE_SELECT,
+	STORE_SQL_PURGE_EVENTS,
+	STORE_SQL_PURGE_TASK,
 	STORE_SQL_COUNT
 };
 
 /* The highest $n any statement uses. */
-#define STORE_SQL_MAX_PARAMS 17
+#define STORE_SQL_MAX_PARAMS 18
 
 extern const char *const store_sql_text[STORE_SQL_COUNT];
 
@@ -95,6 +99,7 @@ enum store_task_column {
 	TC_CPU_PRIOR,
 	TC_LAST_ATTEMPT_ERROR,
 	TC_NOT_BEFORE,
+	TC_STORED_BYTES,
 	TC_COUNT
 };
 

@@ -153,21 +153,28 @@ static void test_nodes_on_postgresql(void **state)
 
 static void test_drain_holds_queued_tasks_across_a_restart(void **state)
 {
-	const char *drain_as_nobody[] = { "{\"op\":\"node_drain\",\"node\":\"it-node-a\"}" };
+	const char *as_nobody[] = { "{\"op\":\"node_drain\",\"node\":\"it-node-a\"}", "{\"op\":\"nodes\"}" };
 	char uri[192];
-	json_t *r, *n, *t, *out[1] = { NULL };
+	json_t *r, *n, *t, *out[2] = { NULL, NULL };
 	int64_t id;
 
 	(void)state;
 	require_root();
 	start(false, uri, sizeof(uri));
 	/* only operators drain */
-	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID,
-					  drain_as_nobody, 1, out),
+	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, as_nobody,
+					  2, out),
 			 0);
 	assert_non_null(out[0]);
 	assert_string_equal(corrald_error_code(out[0]), "forbidden");
+	/* any user sees the nodes, but not their statistics (they add up
+	 * other tenants' work) */
+	assert_non_null(out[1]);
+	n = json_array_get(json_object_get(out[1], "nodes"), 0);
+	assert_string_equal(task_str(n, "name"), "it-node-a");
+	assert_null(json_object_get(n, "stats"));
 	json_decref(out[0]);
+	json_decref(out[1]);
 	r = corrald_call(&daemon_, "{\"op\":\"node_drain\",\"node\":\"no-such-node\"}");
 	assert_string_equal(corrald_error_code(r), "not_found");
 	json_decref(r);

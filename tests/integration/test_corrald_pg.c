@@ -207,7 +207,7 @@ static void test_store_migrate_moves_a_single_host_store(void **state)
 	n = fread(out, 1, sizeof(out) - 1, p);
 	out[n] = '\0';
 	assert_int_equal(WEXITSTATUS(pclose(p)), 1);
-	assert_non_null(strstr(out, "a corrald is running"));
+	assert_non_null(strstr(out, "in use by another corrald"));
 
 	assert_int_equal(corrald_stop(&daemon_), 0);
 	p = popen(cmd, "r");

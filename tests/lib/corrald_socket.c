@@ -206,19 +206,33 @@ int corrald_calls_as(struct corrald *d, uid_t uid, gid_t gid, const char *const 
 
 json_t *corrald_list(struct corrald *d, const char *user)
 {
-	json_t *r, *tasks = NULL;
+	json_t *tasks = json_array();
+	long long after = 0;
 
-	if (user)
-		r = corrald_call(d, "{\"op\":\"list\",\"user\":\"%s\",\"limit\":%u}", user,
-				 API_MAX_LIST_LIMIT);
-	else
-		r = corrald_call(d, "{\"op\":\"list\",\"limit\":%u}", API_MAX_LIST_LIMIT);
-	if (r && !corrald_error_code(r))
-		tasks = json_incref(json_object_get(r, "tasks"));
-	else
-		fprintf(stderr, "list %s: %s: %s\n", user ? user : "(all)", corrald_error_code(r),
-			corrald_error_message(r));
-	json_decref(r);
+	/* every page: a list answers at most API_MAX_LIST_LIMIT tasks */
+	do {
+		char cursor[48] = "";
+		json_t *r, *next;
+
+		if (after)
+			snprintf(cursor, sizeof(cursor), ",\"after\":%lld", after);
+		if (user)
+			r = corrald_call(d, "{\"op\":\"list\",\"user\":\"%s\",\"limit\":%u%s}", user,
+					 API_MAX_LIST_LIMIT, cursor);
+		else
+			r = corrald_call(d, "{\"op\":\"list\",\"limit\":%u%s}", API_MAX_LIST_LIMIT, cursor);
+		if (!r || corrald_error_code(r)) {
+			fprintf(stderr, "list %s: %s: %s\n", user ? user : "(all)", corrald_error_code(r),
+				corrald_error_message(r));
+			json_decref(r);
+			json_decref(tasks);
+			return NULL;
+		}
+		json_array_extend(tasks, json_object_get(r, "tasks"));
+		next = json_object_get(r, "next_after");
+		after = json_is_integer(next) ? (long long)json_integer_value(next) : 0;
+		json_decref(r);
+	} while (after);
 	return tasks;
 }
 

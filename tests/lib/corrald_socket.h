@@ -40,7 +40,7 @@ json_t *corrald_wait_state(struct corrald *d, int64_t id, const char *state, uns
 long long task_int(json_t *task, const char *key);
 const char *task_str(json_t *task, const char *key);
 
-/* Every task (list op, limit 10000) of user (NULL = all), newest first: the
+/* Every task (list op, every page) of user (NULL = all), newest first: the
  * "tasks" array (a new reference), or NULL. */
 json_t *corrald_list(struct corrald *d, const char *user);
 /* usage op: the user's cpu_used_us in month ("YYYY-MM"), or -1. */

@@ -240,7 +240,7 @@ static void test_list_zero_limit_is_usage_error(void **state)
 {
 	char *argv[] = { "list", "--limit", "0" };
 
-	assert_usage_error(ARGC(argv), argv, "--limit: '0' is not a number from 1 to 10000");
+	assert_usage_error(ARGC(argv), argv, "--limit: '0' is not a number from 1 to 1000");
 }
 
 static void test_queue_user(void **state)

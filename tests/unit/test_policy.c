@@ -86,6 +86,31 @@ static void test_supervisor_values_are_read(void **state)
 	policy_free(p);
 }
 
+/* Storage keys (issue 16): built-in defaults, sizes and durations through
+ * the one units parser, unlimited, and a [user] over its plan. */
+static void test_storage_keys_defaults_values_and_unlimited(void **state)
+{
+	struct policy *p = load_ok("[plan free]\nmax_stored = 64M\nretention = 7d\n"
+				   "[plan big]\nmax_stored = unlimited\nretention = unlimited\n"
+				   "[plan plain]\n[user alice]\nplan = free\nretention = 12h\n");
+	struct policy_limits l;
+
+	(void)state;
+	assert_int_equal(policy_plan_limits(p, "plain", &l), 0);
+	assert_int_equal(l.max_stored_bytes, 1 * GiB);
+	assert_int_equal(l.retention_seconds, 30 * 86400);
+	assert_int_equal(policy_plan_limits(p, "free", &l), 0);
+	assert_int_equal(l.max_stored_bytes, 64 * MiB);
+	assert_int_equal(l.retention_seconds, 7 * 86400);
+	assert_int_equal(policy_plan_limits(p, "big", &l), 0);
+	assert_int_equal(l.max_stored_bytes, 0);
+	assert_int_equal(l.retention_seconds, 0);
+	assert_int_equal(policy_limits_for(p, "alice", &l), 0);
+	assert_int_equal(l.max_stored_bytes, 64 * MiB);
+	assert_int_equal(l.retention_seconds, 12 * 3600);
+	policy_free(p);
+}
+
 static void test_plan_unset_keys_take_builtin_defaults(void **state)
 {
 	struct policy *p = load_ok("[plan free]\nmemory = 256M\n");
@@ -504,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_empty_policy_has_defaults),
 		cmocka_unit_test(test_supervisor_values_are_read),
 		cmocka_unit_test(test_plan_unset_keys_take_builtin_defaults),
+		cmocka_unit_test(test_storage_keys_defaults_values_and_unlimited),
 		cmocka_unit_test(test_retry_keys_are_read_inherited_and_checked),
 		cmocka_unit_test(test_plan_inherits_unset_keys_from_parent),
 		cmocka_unit_test(test_user_overrides_win_over_plan),

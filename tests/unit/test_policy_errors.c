@@ -243,6 +243,19 @@ static void test_absurd_concurrency(void **state)
 			 "t.conf:2: key 'max_concurrent':", "out of range; allowed: 1 to 4096");
 }
 
+static void test_bad_storage_values_name_file_line_and_range(void **state)
+{
+	(void)state;
+	expect_one_error("[plan x]\nmax_concurrent = 1\nmax_stored = lots\n",
+			 "t.conf:3: key 'max_stored':", "or unlimited");
+	expect_one_error("[plan x]\nmax_stored = 1K\n",
+			 "t.conf:2: key 'max_stored':", "out of range; allowed: 1M to 64T, or unlimited");
+	expect_one_error("[plan x]\nretention = 10s\n",
+			 "t.conf:2: key 'retention':", "out of range; allowed: 1m to 3650d, or unlimited");
+	expect_one_error("[plan p]\n[user bob]\nplan = p\nretention = forever\n",
+			 "t.conf:4: key 'retention':", "or unlimited");
+}
+
 static void test_overflowing_number(void **state)
 {
 	(void)state;
@@ -523,6 +536,7 @@ static void test_uid_zero_inside_jail(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_storage_values_name_file_line_and_range),
 		cmocka_unit_test(test_error_format_is_file_line_key_message),
 		cmocka_unit_test(test_line_without_equals_is_a_syntax_error),
 		cmocka_unit_test(test_section_without_closing_bracket),

@@ -225,11 +225,11 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 	struct fixture *f = *state;
 	struct stat st;
 
-	assert_int_equal(store_schema_version(f->store), 4);
+	assert_int_equal(store_schema_version(f->store), 5);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 4);
+	assert_int_equal(store_schema_version(f->store), 5);
 }
 
 static void test_submitted_task_survives_reopen(void **state)
@@ -507,6 +507,33 @@ static void test_requeue_only_from_running(void **state)
 	rq.month = "2026-13";
 	assert_int_equal(store_requeue(f->store, id, &rq, &err), -EINVAL);
 	assert_int_equal(usage(f, "alice", "2026-03"), 10);
+}
+
+/* A message with a multi-byte name cut in half (a jail's setup error about
+ * a tenant's argv[0]) is kept as UTF-8, with U+FFFD for the bad byte: on
+ * PostgreSQL the end is recorded instead of refused forever. */
+static void test_invalid_utf8_text_is_stored_cleaned(void **state)
+{
+	struct fixture *f = *state;
+	struct store_result r = result(10, "2026-04");
+	struct store_requeue rq = { .reason = "lost \xc3", .at_us = 3, .cpu_total_us = 0, .month = "2026-04" };
+	struct error err = { 0 };
+	struct store_task t;
+	int64_t id = submit(f, "alice", 1);
+
+	start(f, id, 2);
+	assert_int_equal(store_requeue(f->store, id, &rq, &err), 0);
+	assert_int_equal(store_get_task(f->store, id, &t, &err), 0);
+	assert_string_equal(t.last_attempt_error, "lost \xef\xbf\xbd");
+	store_task_clear(&t);
+	start(f, id, 4);
+	r.message = "execute '/\xc3\xa9\xc3': No such file \xff\xfe";
+	assert_int_equal(store_finish(f->store, id, &r, &err), 0);
+	assert_int_equal(store_get_task(f->store, id, &t, &err), 0);
+	assert_string_equal(t.message,
+			    "execute '/\xc3\xa9\xef\xbf\xbd': No such file \xef\xbf\xbd\xef\xbf\xbd");
+	store_task_clear(&t);
+	assert_int_equal(store_event_append(f->store, id, 5, "note", "x\x80y", &err), 0);
 }
 
 static void test_finish_from_queued_charges_nothing(void **state)
@@ -833,9 +860,9 @@ static void test_newer_schema_is_refused(void **state)
 }
 
 /* A version 1 database (before adjustments) is brought up to date. */
-/* A database of version 1 (no adjustments, no retry columns, no nodes) is
- * brought up to the newest schema: migrations 2 (adjustments), 3 (retries)
- * and 4 (nodes). */
+/* A database of version 1 (no adjustments, no retry columns, no nodes, no
+ * stored bytes) is brought up to the newest schema: migrations 2
+ * (adjustments), 3 (retries), 4 (nodes) and 5 (storage). */
 static void test_version_1_database_gains_adjustments_and_retries(void **state)
 {
 	struct fixture *f = *state;
@@ -853,16 +880,191 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 				      "ALTER TABLE tasks DROP COLUMN cpu_prior_us;"
 				      "ALTER TABLE tasks DROP COLUMN last_attempt_error;"
 				      "ALTER TABLE tasks DROP COLUMN not_before_us;"
+				      "DROP INDEX tasks_user_ended;"
+				      "ALTER TABLE tasks DROP COLUMN stored_bytes;"
 				      "DELETE FROM schema_version WHERE version >= 2",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 4);
+	assert_int_equal(store_schema_version(f->store), 5);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
 	assert_int_equal(submit(f, "alice", 2), t + 1);
+}
+
+/* ---- storage: stored bytes, pages, retention (issue 16) -------------------- */
+
+static int64_t stored_of(struct fixture *f, int64_t id)
+{
+	struct store_task t;
+	struct error err = { 0 };
+	int64_t bytes;
+
+	if (store_get_task(f->store, id, &t, &err) != 0)
+		fail_msg("get %lld: %s", (long long)id, err.message);
+	bytes = t.stored_bytes;
+	store_task_clear(&t);
+	return bytes;
+}
+
+/* A task holds its argv and env as stored and its stdin, then its outputs
+ * too; the per-tenant sums are what corrald's quota counters start from. */
+static void test_stored_bytes_count_inputs_then_outputs_per_tenant(void **state)
+{
+	struct fixture *f = *state;
+	struct store_task t = sample("alice", 1);
+	struct store_result r = result(10, "2026-04");
+	struct store_storage_list list;
+	struct error err = { 0 };
+	int64_t a, b, c, input;
+
+	t.stdin_bytes = 1000;
+	input = (int64_t)(strlen(t.argv_json) + strlen(t.env_json)) + 1000;
+	assert_int_equal(store_input_bytes(&t), input);
+	assert_int_equal(store_submit(f->store, &t, &a, &err), 0);
+	assert_int_equal(stored_of(f, a), input);
+	b = submit(f, "alice", 2);
+	c = submit(f, "bob", 3);
+	start(f, a, 5);
+	r.output_bytes = 4096;
+	assert_int_equal(store_finish(f->store, a, &r, &err), 0);
+	assert_int_equal(stored_of(f, a), input + 4096);
+	assert_int_equal(store_storage_by_user(f->store, &list, &err), 0);
+	assert_int_equal(list.count, 2);
+	assert_string_equal(list.items[0].user, "alice");
+	assert_int_equal(list.items[0].bytes, input + 4096 + stored_of(f, b));
+	assert_string_equal(list.items[1].user, "bob");
+	assert_int_equal(list.items[1].bytes, stored_of(f, c));
+	store_storage_list_free(&list);
+}
+
+/* A page: newest first below a cursor, with argv cut to a bounded prefix
+ * (an old row may hold megabytes) and no env. */
+static void test_list_pages_by_cursor_and_cuts_huge_argv(void **state)
+{
+	struct fixture *f = *state;
+	struct store_task t = sample("alice", 1);
+	struct store_filter filter = { .state = -1, .limit = 2 };
+	struct store_task_list list;
+	struct error err = { 0 };
+	size_t huge = 3u << 20;
+	char *argv = malloc(huge + 16);
+	int64_t ids[5];
+
+	assert_non_null(argv);
+	strcpy(argv, "[\"");
+	memset(argv + 2, 'x', huge);
+	strcpy(argv + 2 + huge, "\"]");
+	t.argv_json = argv;
+	assert_int_equal(store_submit(f->store, &t, &ids[0], &err), 0);
+	for (int i = 1; i < 5; i++)
+		ids[i] = submit(f, "alice", 2 + i);
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 2);
+	assert_int_equal(list.tasks[0].id, ids[4]);
+	assert_int_equal(list.tasks[1].id, ids[3]);
+	store_task_list_free(&list);
+	filter.before_id = ids[3];
+	filter.limit = 10;
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 3);
+	assert_int_equal(list.tasks[0].id, ids[2]);
+	assert_int_equal(list.tasks[2].id, ids[0]);
+	assert_true(strlen(list.tasks[2].argv_json) <= STORE_LIST_ARGV_CHARS);
+	assert_true(strncmp(list.tasks[2].argv_json, "[\"xxx", 5) == 0);
+	assert_null(list.tasks[2].env_json);
+	store_task_list_free(&list);
+	free(argv);
+}
+
+/* Retention removes a tenant's tasks that ended before the cutoff, oldest
+ * end first, at most limit, with their events; never a queued or running
+ * task, never another tenant's. */
+static void test_purge_removes_only_old_ended_tasks_of_the_tenant(void **state)
+{
+	struct fixture *f = *state;
+	struct store_result r = result(10, "2026-04");
+	struct store_purged_list gone;
+	struct store_event_list events;
+	struct store_task t;
+	struct error err = { 0 };
+	int64_t old1 = submit(f, "alice", 1), old2 = submit(f, "alice", 2), young = submit(f, "alice", 3);
+	int64_t queued = submit(f, "alice", 4), running = submit(f, "alice", 5), bob = submit(f, "bob", 6);
+
+	start(f, old1, 10);
+	start(f, old2, 10);
+	start(f, young, 10);
+	start(f, running, 10);
+	start(f, bob, 10);
+	r.ended_at_us = 200;
+	assert_int_equal(store_finish(f->store, old2, &r, &err), 0);
+	r.ended_at_us = 100;
+	assert_int_equal(store_finish(f->store, old1, &r, &err), 0);
+	assert_int_equal(store_finish(f->store, bob, &r, &err), 0);
+	r.ended_at_us = 5000;
+	assert_int_equal(store_finish(f->store, young, &r, &err), 0);
+
+	assert_int_equal(store_purge_ended(f->store, "alice", 1000, 1, &gone, &err), 0);
+	assert_int_equal(gone.count, 1);
+	assert_int_equal(gone.items[0].id, old1); /* the oldest end first */
+	assert_true(gone.items[0].stored_bytes > 0);
+	store_purged_list_free(&gone);
+	assert_int_equal(store_get_task(f->store, old1, &t, &err), -ENOENT);
+	assert_int_equal(store_list_events(f->store, old1, &events, &err), 0);
+	assert_int_equal(events.count, 0);
+	store_event_list_free(&events);
+
+	assert_int_equal(store_purge_ended(f->store, "alice", 1000, 100, &gone, &err), 0);
+	assert_int_equal(gone.count, 1);
+	assert_int_equal(gone.items[0].id, old2);
+	store_purged_list_free(&gone);
+	assert_int_equal(store_purge_ended(f->store, "alice", 1000000, 100, &gone, &err), 0);
+	assert_int_equal(gone.count, 1);
+	assert_int_equal(gone.items[0].id, young);
+	store_purged_list_free(&gone);
+	assert_int_equal(store_purge_ended(f->store, "alice", INT64_MAX, 100, &gone, &err), 0);
+	assert_int_equal(gone.count, 0);
+	store_purged_list_free(&gone);
+	assert_true(stored_of(f, queued) > 0);
+	assert_true(stored_of(f, running) > 0);
+	assert_true(stored_of(f, bob) > 0);
+}
+
+/* A version-3 database (before nodes and storage) gets stored_bytes from its rows:
+ * argv and env as stored plus what the outputs counted. */
+static void expect_migrated_stored_bytes(struct fixture *f, int64_t id)
+{
+	struct store_task t = sample("alice", 1);
+
+	assert_int_equal(store_schema_version(f->store), 5);
+	assert_int_equal(stored_of(f, id), (int64_t)(strlen(t.argv_json) + strlen(t.env_json)) + 3);
+}
+
+static void test_version_3_database_gains_stored_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct store_result r = result(10, "2026-04");
+	struct error err = { 0 };
+	int64_t id = submit(f, "alice", 1);
+	sqlite3 *db;
+
+	start(f, id, 2);
+	assert_int_equal(store_finish(f->store, id, &r, &err), 0);
+	store_close(f->store);
+	f->store = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP TABLE nodes; DROP TABLE leader;"
+				      "DROP INDEX tasks_user_ended;"
+				      "ALTER TABLE tasks DROP COLUMN stored_bytes;"
+				      "DELETE FROM schema_version WHERE version >= 4",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f, NULL);
+	expect_migrated_stored_bytes(f, id);
 }
 
 static void test_foreign_or_garbage_file_is_refused(void **state)
@@ -1156,14 +1358,14 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(store_schema_version(f->store), 4);
+	assert_int_equal(store_schema_version(f->store), 5);
 	pg_sql(f,
-	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 4 OR "
+	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 5 OR "
 	       "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
 	       "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
 	       "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 4);
+	assert_int_equal(store_schema_version(f->store), 5);
 }
 
 static void test_pg_newer_schema_is_refused(void **state)
@@ -1193,8 +1395,8 @@ static void test_pg_foreign_schema_is_refused(void **state)
 }
 
 /* A version 1 database (before adjustments) is brought up to date. */
-/* As on SQLite: a version-1 database gets migrations 2 (adjustments) and
- * 3 (retries). */
+/* As on SQLite: a version-1 database gets migrations 2 (adjustments),
+ * 3 (retries) and 4 (storage). */
 static void test_pg_version_1_database_gains_adjustments_and_retries(void **state)
 {
 	struct fixture *f = *state;
@@ -1207,14 +1409,34 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	pg_sql(f,
 	       "DROP TABLE corral.nodes; DROP TABLE corral.leader; DROP FUNCTION corral.corral_now_us(); "
 	       "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
-	       "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us; "
+	       "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us, DROP COLUMN stored_bytes; "
+	       "DROP INDEX corral.tasks_user_ended; "
 	       "DELETE FROM corral.schema_version WHERE version >= 2");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 4);
+	assert_int_equal(store_schema_version(f->store), 5);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
 	assert_int_equal(submit(f, "alice", 2), t + 1);
+}
+
+static void test_pg_version_3_database_gains_stored_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct store_result r = result(10, "2026-04");
+	struct error err = { 0 };
+	int64_t id = submit(f, "alice", 1);
+
+	start(f, id, 2);
+	assert_int_equal(store_finish(f->store, id, &r, &err), 0);
+	store_close(f->store);
+	f->store = NULL;
+	pg_sql(f,
+	       "DROP TABLE corral.nodes; DROP TABLE corral.leader; DROP FUNCTION corral.corral_now_us(); "
+	       "DROP INDEX corral.tasks_user_ended; ALTER TABLE corral.tasks DROP COLUMN stored_bytes; "
+	       "DELETE FROM corral.schema_version WHERE version >= 4");
+	reopen(f, NULL);
+	expect_migrated_stored_bytes(f, id);
 }
 
 /* The server's "disk full" (SQLSTATE 53100, raised here by a trigger) is
@@ -1392,6 +1614,7 @@ int main(void)
 			T(test_charge_splits_at_month_boundary),
 			T(test_finish_charges_remainder_once),
 			T(test_finish_from_queued_charges_nothing),
+			T(test_invalid_utf8_text_is_stored_cleaned),
 			T(test_requeue_puts_running_task_back_in_submit_order),
 			T(test_requeue_only_from_running),
 			T(test_cancel_queued_and_request_cancel_running),
@@ -1402,6 +1625,9 @@ int main(void)
 			T(test_usage_adjustments_are_rows_and_leave_usage_alone),
 			T(test_usage_adjust_refuses_bad_values_and_stores_nothing),
 			T(test_usage_adjust_joins_an_open_batch),
+			T(test_stored_bytes_count_inputs_then_outputs_per_tenant),
+			T(test_list_pages_by_cursor_and_cuts_huge_argv),
+			T(test_purge_removes_only_old_ended_tasks_of_the_tenant),
 #undef T
 		};
 
@@ -1420,6 +1646,7 @@ int main(void)
 			T(test_sqlite_path_and_uri_open_the_same_database),
 			T(test_newer_schema_is_refused),
 			T(test_version_1_database_gains_adjustments_and_retries),
+			T(test_version_3_database_gains_stored_bytes),
 			T(test_foreign_or_garbage_file_is_refused),
 			T(test_bad_path_is_a_clear_error),
 			T(test_full_database_is_enospc_and_keeps_acknowledged_tasks),
@@ -1439,6 +1666,7 @@ int main(void)
 			T(test_pg_newer_schema_is_refused),
 			T(test_pg_foreign_schema_is_refused),
 			T(test_pg_version_1_database_gains_adjustments_and_retries),
+			T(test_pg_version_3_database_gains_stored_bytes),
 			T(test_pg_second_exclusive_store_is_refused),
 			T(test_pg_disk_full_is_enospc_and_keeps_acknowledged_tasks),
 			T(test_pg_deadlock_is_retried_then_eagain),

@@ -91,8 +91,12 @@ static int64_t submit(struct store *s, const char *user, const char *argv_json, 
 
 static void run(struct store *s, int64_t id, int attempts)
 {
-	struct store_start st = { .started_at_us = 100, .deadline_us = 9000, .cpu_reserved_us = 500,
-				  .host_uid = 700000001, .cgroup = "task-x", .attempts = attempts };
+	struct store_start st = { .started_at_us = 100,
+				  .deadline_us = 9000,
+				  .cpu_reserved_us = 500,
+				  .host_uid = 700000001,
+				  .cgroup = "task-x",
+				  .attempts = attempts };
 	struct error err = { 0 };
 
 	if (store_mark_running(s, id, &st, &err) < 0)
@@ -108,16 +112,29 @@ static void fill(const char *uri)
 		.state = STORE_SUCCEEDED,
 		.reason = STORE_REASON_EXIT_CODE,
 		.message = "exited 0\twith a tab\nand a line",
-		.usage = { .exit_code = 0, .signal = -1, .cpu_user_us = 70, .cpu_system_us = 30,
-			   .memory_peak_bytes = 1 << 20, .stdout_bytes = 12, .stdout_truncated = true },
+		.usage = { .exit_code = 0,
+			   .signal = -1,
+			   .cpu_user_us = 70,
+			   .cpu_system_us = 30,
+			   .memory_peak_bytes = 1 << 20,
+			   .stdout_bytes = 12,
+			   .stdout_truncated = true },
 		.ended_at_us = 5000,
 		.cpu_total_us = 100,
 		.month = "2031-02",
 	};
-	struct store_requeue rq = { .reason = "host fault", .at_us = 200, .not_before_us = 1200,
-				    .cpu_total_us = 5, .month = "2031-01" };
-	struct store_adjustment adj = { .user = "alice", .month = "2031-02", .delta_us = -7, .by = "root",
-					.by_uid = 0, .at_us = 42, .reason = "take back \\ back" };
+	struct store_requeue rq = { .reason = "host fault",
+				    .at_us = 200,
+				    .not_before_us = 1200,
+				    .cpu_total_us = 5,
+				    .month = "2031-01" };
+	struct store_adjustment adj = { .user = "alice",
+					.month = "2031-02",
+					.delta_us = -7,
+					.by = "root",
+					.by_uid = 0,
+					.at_us = 42,
+					.reason = "take back \\ back" };
 	int64_t a = submit(s, "alice", "[\"/bin/echo\", \"a\\tb\", \"\\\\N\"]", 1);
 	int64_t b = submit(s, "bob", "[\"sleep\", \"9\"]", 2);
 	int64_t c = submit(s, "alice", "[\"x\"]", 3);
@@ -188,8 +205,15 @@ static void test_migrate_copies_everything_with_its_ids(void **state)
 	assert_int_equal(xs.count, ys.count);
 	for (size_t i = 0; i < xs.count; i++) {
 		struct store_event_list ex, ey;
+		struct store_task tx, ty;
 
-		expect_same_task(&xs.tasks[i], &ys.tasks[i]);
+		/* whole rows (a list's rows carry a cut argv and no env) */
+		assert_int_equal(xs.tasks[i].id, ys.tasks[i].id);
+		assert_int_equal(store_get_task(x, xs.tasks[i].id, &tx, &err), 0);
+		assert_int_equal(store_get_task(y, ys.tasks[i].id, &ty, &err), 0);
+		expect_same_task(&tx, &ty);
+		store_task_clear(&tx);
+		store_task_clear(&ty);
 		assert_int_equal(store_list_events(x, xs.tasks[i].id, &ex, &err), 0);
 		assert_int_equal(store_list_events(y, ys.tasks[i].id, &ey, &err), 0);
 		assert_int_equal(ex.count, ey.count);
@@ -204,7 +228,7 @@ static void test_migrate_copies_everything_with_its_ids(void **state)
 	store_task_list_free(&xs);
 	store_task_list_free(&ys);
 	for (int m = 1; m <= 2; m++) {
-		char month[8];
+		char month[16];
 
 		snprintf(month, sizeof(month), "2031-%02d", m);
 		assert_int_equal(store_usage_get(x, "alice", month, &cpu_x, &err), 0);
@@ -253,18 +277,46 @@ static void test_migrate_refuses_missing_source_and_wrong_kinds(void **state)
 	assert_int_equal(store_migrate(missing, f->uri, &counts, &err), -ENOENT);
 	assert_int_equal(access(missing, F_OK), -1); /* not created */
 	assert_int_equal(store_migrate(f->uri, f->uri, &counts, &err), -EINVAL);
+	/* a SQLite --to is refused before anything is created */
+	snprintf(missing, sizeof(missing), "%s/stray.db", f->dir);
 	fill(f->sqlite);
+	assert_int_equal(store_migrate(f->sqlite, missing, &counts, &err), -EINVAL);
+	assert_int_equal(access(missing, F_OK), -1);
 	assert_int_equal(store_migrate(f->sqlite, f->sqlite, &counts, &err), -EINVAL);
+}
+
+/* One writer at a time: a store a corrald holds (opened exclusive) is
+ * refused on either side, and nothing is copied. */
+static void test_migrate_refuses_stores_in_use(void **state)
+{
+	struct fixture *f = *state;
+	const struct store_options exclusive = { .exclusive = true };
+	struct store_migrate_counts counts;
+	struct store *held = NULL;
+	struct error err = { 0 };
+
+	fill(f->sqlite);
+	assert_int_equal(store_open(f->sqlite, &exclusive, &held, &err), 0);
+	assert_int_equal(store_migrate(f->sqlite, f->uri, &counts, &err), -EBUSY);
+	assert_non_null(strstr(err.message, "in use by another corrald"));
+	store_close(held);
+	assert_int_equal(store_open(f->uri, &exclusive, &held, &err), 0);
+	assert_int_equal(store_migrate(f->sqlite, f->uri, &counts, &err), -EBUSY);
+	store_close(held);
+	/* free again: it copies */
+	assert_int_equal(store_migrate(f->sqlite, f->uri, &counts, &err), 0);
+	assert_int_equal(counts.tasks, 4);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrate_copies_everything_with_its_ids, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_refuses_a_target_with_data_and_writes_nothing, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_refuses_a_target_with_data_and_writes_nothing,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_refuses_missing_source_and_wrong_kinds, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_refuses_stores_in_use, setup, teardown),
 	};
 	char why[512] = "";
 
@@ -273,7 +325,8 @@ int main(void)
 		const char *must = getenv("CORRAL_MUST_WORK");
 
 		if (must && strcmp(must, "1") == 0) {
-			fprintf(stderr, "FAIL: CORRAL_MUST_WORK=1 but the migrate tests would skip: %s\n", why);
+			fprintf(stderr, "FAIL: CORRAL_MUST_WORK=1 but the migrate tests would skip: %s\n",
+				why);
 			return 1;
 		}
 		fprintf(stderr, "SKIP: the store migrate tests: %s\n", why);

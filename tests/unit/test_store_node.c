@@ -171,6 +171,17 @@ static void test_heartbeat_updates_free_and_a_replaced_node_is_estale(void **sta
 	assert_int_equal(l.items[0].free_gpus, 0);
 	store_node_list_free(&l);
 
+	/* a reload's new capacity and threshold go with the heartbeat */
+	a.slots = 8;
+	a.offline_after_us = 20000000;
+	a.labels = "big";
+	assert_int_equal(store_node_heartbeat(f->store, &a, &draining, &err), 0);
+	list(f, &l);
+	assert_int_equal(l.items[0].slots, 8);
+	assert_int_equal(l.items[0].offline_after_us, 20000000);
+	assert_string_equal(l.items[0].labels, "big");
+	store_node_list_free(&l);
+
 	/* a second corrald with the same name takes it over */
 	assert_int_equal(store_node_join(f->store, &b, NULL, &err), 0);
 	assert_int_equal(store_node_heartbeat(f->store, &a, &draining, &err), -ESTALE);
@@ -242,7 +253,8 @@ static void test_silent_node_goes_offline_and_a_left_one_at_once(void **state)
 	store_node_list_free(&l);
 }
 
-static void run_task(struct fixture *f, enum store_task_state end, int64_t charge, int64_t total)
+static void run_task_as(struct fixture *f, enum store_task_state end, enum store_task_reason reason,
+			int64_t charge, int64_t total)
 {
 	struct store_task t = {
 		.user = "alice",
@@ -256,9 +268,7 @@ static void run_task(struct fixture *f, enum store_task_state end, int64_t charg
 	};
 	struct store_result res = {
 		.state = end,
-		.reason = end == STORE_SUCCEEDED ? STORE_REASON_EXIT_CODE
-			: end == STORE_CANCELLED ? STORE_REASON_CANCELLED
-						 : STORE_REASON_TIMEOUT,
+		.reason = reason,
 		.usage = { .exit_code = -1, .signal = -1 },
 		.ended_at_us = 3000,
 		.cpu_total_us = total,
@@ -274,6 +284,15 @@ static void run_task(struct fixture *f, enum store_task_state end, int64_t charg
 	assert_int_equal(store_finish(f->store, id, &res, &err), 0);
 	/* a second finish is refused and counts nothing */
 	assert_int_equal(store_finish(f->store, id, &res, &err), -ESTALE);
+}
+
+static void run_task(struct fixture *f, enum store_task_state end, int64_t charge, int64_t total)
+{
+	run_task_as(f, end,
+		    end == STORE_SUCCEEDED           ? STORE_REASON_EXIT_CODE
+			    : end == STORE_CANCELLED ? STORE_REASON_CANCELLED
+						     : STORE_REASON_TIMEOUT,
+		    charge, total);
 }
 
 static void test_statistics_count_with_the_tasks(void **state)
@@ -295,16 +314,17 @@ static void test_statistics_count_with_the_tasks(void **state)
 	run_task(f, STORE_SUCCEEDED, 100, 150);
 	run_task(f, STORE_FAILED, 0, 1000);
 	run_task(f, STORE_CANCELLED, 7, 7);
+	run_task_as(f, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST, 0, 3);
 	/* a queued task cancelled ran nowhere */
 	assert_int_equal(store_submit(f->store, &q, &id, &err), 0);
 	assert_int_equal(store_cancel_queued(f->store, id, 5, &err), 0);
 	list(f, &l);
-	assert_int_equal(l.items[0].tasks_started, 3);
+	assert_int_equal(l.items[0].tasks_started, 4);
 	assert_int_equal(l.items[0].tasks_succeeded, 1);
 	assert_int_equal(l.items[0].tasks_failed, 1);
 	assert_int_equal(l.items[0].tasks_cancelled, 1);
-	assert_int_equal(l.items[0].tasks_lost, 0);
-	assert_int_equal(l.items[0].cpu_charged_us, 150 + 1000 + 7);
+	assert_int_equal(l.items[0].tasks_lost, 1); /* supervisor_lost is lost, not failed */
+	assert_int_equal(l.items[0].cpu_charged_us, 150 + 1000 + 7 + 3);
 	store_node_list_free(&l);
 }
 

@@ -25,7 +25,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 4
+#define STORE_PG_SCHEMA_VERSION 5
 
 struct store_pg {
 	struct store base; /* first: the generic handle callers hold */
@@ -161,5 +161,9 @@ int store_pg_node_set_draining(struct store *store, const char *name, bool drain
 
 int store_pg_node_leader(struct store *store, enum store_sql which, const char *node, const char *incarnation,
 			 int64_t lease_us, struct store_leader *out, struct error *err);
+/* Storage (store_pg_storage.c): */
+int store_pg_storage_by_user(struct store *store, struct store_storage_list *out, struct error *err);
+int store_pg_storage_purge_ended(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
+				 struct store_purged_list *out, struct error *err);
 
 #endif

@@ -17,7 +17,8 @@ int store_pg_node_count(struct store_pg *store, const struct store_node_count *c
 	struct store_pg_params p;
 	PGresult *res;
 
-	if (!store->node || (!c->started && !c->succeeded && !c->failed && !c->cancelled && !c->cpu_us))
+	if (!store->node ||
+	    (!c->started && !c->succeeded && !c->failed && !c->cancelled && !c->lost && !c->cpu_us))
 		return 0;
 	store_pg_params_init(&p);
 	store_pg_param_text(&p, 1, store->node);
@@ -26,6 +27,7 @@ int store_pg_node_count(struct store_pg *store, const struct store_node_count *c
 	store_pg_param_i64(&p, 4, c->failed);
 	store_pg_param_i64(&p, 5, c->cancelled);
 	store_pg_param_i64(&p, 6, c->cpu_us);
+	store_pg_param_i64(&p, 7, c->lost);
 	res = store_pg_query(store, STORE_SQL_NODE_COUNT, &p);
 	if (!store_pg_ok(res))
 		return store_pg_fail(store, res, err, "node", "count on node %s", store->node);
@@ -108,6 +110,12 @@ static int heartbeat_locked(struct store_pg *store, const struct store_node *n, 
 	store_pg_param_text(&p, 1, n->name);
 	store_pg_param_text(&p, 2, n->incarnation);
 	param_free(&p, 3, n);
+	store_pg_param_i64(&p, 8, n->offline_after_us);
+	store_pg_param_i64(&p, 9, n->slots);
+	store_pg_param_i64(&p, 10, n->memory_bytes);
+	store_pg_param_i64(&p, 11, n->gpus);
+	store_pg_param_i64(&p, 12, n->gpu_memory_bytes);
+	store_pg_param_text(&p, 13, n->labels ? n->labels : "");
 	return run_returning_draining(store, STORE_SQL_NODE_HEARTBEAT, &p, n->name, "heartbeat", draining,
 				      err);
 }

@@ -63,6 +63,7 @@ static int task_from_row(const PGresult *res, int row, struct store_task *t)
 	t->cpu_prior_us = store_pg_i64(res, row, TC_CPU_PRIOR, 0);
 	t->last_attempt_error = store_pg_dup(res, row, TC_LAST_ATTEMPT_ERROR, &oom);
 	t->not_before_us = store_pg_i64(res, row, TC_NOT_BEFORE, 0);
+	t->stored_bytes = store_pg_i64(res, row, TC_STORED_BYTES, 0);
 	if (oom) {
 		store_task_clear(t);
 		return -ENOMEM;
@@ -166,6 +167,7 @@ int store_pg_read_list_tasks(struct store *base, const struct store_filter *filt
 		store_pg_param_text(&p, 2, filter->user);
 	if (state)
 		store_pg_param_text(&p, 3, state);
+	store_pg_param_i64(&p, 4, filter->before_id > 0 ? filter->before_id : INT64_MAX);
 	return collect_tasks(store, which, &p, out, "list tasks", err);
 }
 

@@ -157,6 +157,13 @@ static const struct migration migrations[] = {
 	  ");"
 	  "CREATE FUNCTION corral_now_us() RETURNS BIGINT LANGUAGE sql VOLATILE AS"
 	  "  'SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint';" },
+	/* storage quota and retention: the bytes each task holds (the same as
+	 * SQLite's migration 5) */
+	{ 5,
+	  "ALTER TABLE tasks ADD COLUMN stored_bytes BIGINT NOT NULL DEFAULT 0;"
+	  "UPDATE tasks SET stored_bytes = octet_length(argv_json) + octet_length(env_json) + "
+	  "  stdout_bytes + stderr_bytes;"
+	  "CREATE INDEX tasks_user_ended ON tasks (user_name, ended_at_us);" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

@@ -136,6 +136,7 @@ static int submit_locked(struct store_pg *store, const struct store_task *t, int
 	store_pg_param_i64(&p, 9, t->cpu_limit_us);
 	store_pg_param_i64(&p, 10, t->memory_limit_bytes);
 	store_pg_param_i64(&p, 11, t->submitted_at_us);
+	store_pg_param_i64(&p, 12, t->stored_bytes);
 	res = store_pg_query(store, STORE_SQL_SUBMIT, &p);
 	if (!store_pg_ok(res) || PQntuples(res) != 1)
 		return store_pg_fail(store, res, err, "submit", "submit task for %s", t->user);
@@ -344,6 +345,7 @@ static int finish_locked(struct store_pg *store, int64_t id, const struct store_
 	store_pg_param_i64(&p, 15, res_in->usage.stderr_truncated);
 	store_pg_param_i64(&p, 16, row.charged_us);
 	store_pg_param_text(&p, 17, row.state);
+	store_pg_param_i64(&p, 18, res_in->output_bytes > 0 ? res_in->output_bytes : 0);
 	res = store_pg_query(store, STORE_SQL_FINISH, &p);
 	if (!store_pg_ok(res))
 		return store_pg_fail(store, res, err, "finish", "finish task %" PRId64, id);
@@ -354,7 +356,7 @@ static int finish_locked(struct store_pg *store, int64_t id, const struct store_
 	r = usage_add(store, row.user, res_in->month, delta, id, err);
 	if (r < 0)
 		return r;
-	store_node_count_end(&count, from, res_in->state, delta);
+	store_node_count_end(&count, from, res_in, delta);
 	r = store_pg_node_count(store, &count, err);
 	if (r < 0)
 		return r;

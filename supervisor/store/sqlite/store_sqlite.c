@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -353,6 +354,29 @@ static int sync_parent_dir(const char *path, struct error *err)
 
 static void close_sqlite(struct store_sqlite *store);
 
+/* exclusive: one writer at a time (corrald, corral store migrate), whatever
+ * state dir it runs on: <path>.lock next to the database, flocked until
+ * close.  A corrald killed a moment ago may hold it for a few ms more (its
+ * children before they exec): try for a second. */
+static int lock_database(struct store_sqlite *store, const char *path, struct error *err)
+{
+	char lock[4200];
+
+	snprintf(lock, sizeof(lock), "%.4090s.lock", path);
+	store->lock_fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (store->lock_fd < 0)
+		return error_set(err, errno, "open", "open the database's lock %s", lock);
+	for (int tries = 0; flock(store->lock_fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+		if (errno != EWOULDBLOCK || tries >= 20)
+			return error_set(err, EBUSY, "open",
+					 "database %s is in use by another corrald or corral store migrate "
+					 "(%s is locked): one writer at a time",
+					 path, lock);
+		usleep(50000);
+	}
+	return 0;
+}
+
 /* The database holds every tenant's argv, env and usage: it must be a
  * regular file (never a symbolic link someone planted), owned by whoever
  * runs the store (corrald: root), read and written by it alone. */
@@ -422,6 +446,12 @@ static int open_sqlite(const char *path, const struct store_options *opts, struc
 		return error_set(err, ENOMEM, "open", "open store %s", path);
 	}
 	store->base.backend = &store_sqlite_backend;
+	store->lock_fd = -1;
+	if (opts->exclusive) {
+		r = lock_database(store, path, err);
+		if (r < 0)
+			goto fail;
+	}
 	rc = sqlite3_open_v2(path, &store->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
@@ -455,6 +485,8 @@ static void close_sqlite(struct store_sqlite *store)
 	for (int s = 0; s < STORE_SQL_COUNT; s++)
 		sqlite3_finalize(store->stmt[s]);
 	sqlite3_close(store->db);
+	if (store->lock_fd >= 0)
+		close(store->lock_fd);
 	free(store->node);
 	free(store->path);
 	free(store);
@@ -490,6 +522,8 @@ const struct store_backend store_sqlite_backend = {
 	.load_queued = store_sqlite_read_load_queued,
 	.load_running = store_sqlite_read_load_running,
 	.list_tasks = store_sqlite_read_list_tasks,
+	.storage_by_user = store_sqlite_storage_by_user,
+	.purge_ended = store_sqlite_storage_purge_ended,
 	.count_queued = store_sqlite_read_count_queued,
 	.usage_get = store_sqlite_read_usage_get,
 	.usage_month = store_sqlite_read_usage_month,

@@ -18,7 +18,7 @@
 #include "supervisor/store/store_sql.h"
 
 /* The newest schema this code knows (see store_sqlite_schema.c). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store_sqlite {
 	struct store base; /* first: the generic handle callers hold */
@@ -28,7 +28,8 @@ struct store_sqlite {
 	sqlite3_stmt *stmt[STORE_SQL_COUNT];
 	/* param_index[s][n] = SQLite's index of "$n" in statement s (0 = absent) */
 	unsigned char param_index[STORE_SQL_COUNT][STORE_SQL_MAX_PARAMS + 1];
-	char *node; /* the node joined (store_node_join): its statistics count here */
+	char *node;  /* the node joined (store_node_join): its statistics count here */
+	int lock_fd; /* exclusive: <path>.lock, flocked while open; -1 = none */
 	bool in_batch;
 	int batch_error; /* -errno that dropped the batch, 0 = none */
 	struct error batch_cause;
@@ -85,6 +86,12 @@ int store_sqlite_tx_end(struct store_sqlite *store, int r, struct error *err);
  * a newer or foreign database.  Sets store->schema_version. */
 int store_sqlite_schema_migrate(struct store_sqlite *store, struct error *err);
 
+/* Helpers of the reads (store_sqlite_read.c): strdup of a TEXT column
+ * (NULL stays NULL; sets *oom on failure); room for one more item in
+ * *items, doubling (-ENOMEM). */
+char *store_sqlite_read_column_dup(sqlite3_stmt *stmt, int col, bool *oom);
+int store_sqlite_read_grow(void **items, size_t *capacity, size_t count, size_t elem);
+
 /* The backend's operations (store_backend.h), arguments already checked
  * by store.c.  Reads: */
 int store_sqlite_read_get_task(struct store *store, int64_t id, struct store_task *out, struct error *err);
@@ -120,6 +127,10 @@ int store_sqlite_write_event_append(struct store *store, int64_t task_id, int64_
 				    const char *detail, struct error *err);
 int store_sqlite_write_usage_adjust(struct store *store, const struct store_adjustment *adj, int64_t *id,
 				    struct error *err);
+/* Storage (store_sqlite_storage.c): */
+int store_sqlite_storage_by_user(struct store *store, struct store_storage_list *out, struct error *err);
+int store_sqlite_storage_purge_ended(struct store *store, const char *user, int64_t ended_before_us,
+				     size_t limit, struct store_purged_list *out, struct error *err);
 
 /* Nodes (store_sqlite_node.c): corral_now_us() on this connection, the
  * statistics a state change adds to the joined node (none joined: 0), and

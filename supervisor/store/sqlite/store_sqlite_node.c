@@ -38,7 +38,8 @@ int store_sqlite_node_count(struct store_sqlite *store, const struct store_node_
 	struct store_sqlite_binder b;
 	int rc;
 
-	if (!store->node || (!c->started && !c->succeeded && !c->failed && !c->cancelled && !c->cpu_us))
+	if (!store->node ||
+	    (!c->started && !c->succeeded && !c->failed && !c->cancelled && !c->lost && !c->cpu_us))
 		return 0;
 	store_sqlite_stmt_start(store, STORE_SQL_NODE_COUNT, &b);
 	store_sqlite_bind_text(&b, 1, store->node);
@@ -47,6 +48,7 @@ int store_sqlite_node_count(struct store_sqlite *store, const struct store_node_
 	store_sqlite_bind_i64(&b, 4, c->failed);
 	store_sqlite_bind_i64(&b, 5, c->cancelled);
 	store_sqlite_bind_i64(&b, 6, c->cpu_us);
+	store_sqlite_bind_i64(&b, 7, c->lost);
 	rc = store_sqlite_stmt_exec(&b, NULL);
 	if (rc != SQLITE_OK)
 		return store_sqlite_fail(store, rc, err, "node", "count on node %s", store->node);
@@ -133,6 +135,12 @@ static int heartbeat_locked(struct store_sqlite *store, const struct store_node 
 	store_sqlite_bind_text(&b, 1, n->name);
 	store_sqlite_bind_text(&b, 2, n->incarnation);
 	bind_free(&b, 3, n);
+	store_sqlite_bind_i64(&b, 8, n->offline_after_us);
+	store_sqlite_bind_i64(&b, 9, n->slots);
+	store_sqlite_bind_i64(&b, 10, n->memory_bytes);
+	store_sqlite_bind_i64(&b, 11, n->gpus);
+	store_sqlite_bind_i64(&b, 12, n->gpu_memory_bytes);
+	store_sqlite_bind_text(&b, 13, n->labels ? n->labels : "");
 	return run_returning_draining(store, &b, n->name, "heartbeat", draining, err);
 }
 

@@ -18,7 +18,7 @@
 /* ---- rows -> structs ---------------------------------------------------- */
 
 /* strdup of a TEXT column; NULL stays NULL.  Sets *oom on failure. */
-static char *column_dup(sqlite3_stmt *stmt, int col, bool *oom)
+char *store_sqlite_read_column_dup(sqlite3_stmt *stmt, int col, bool *oom)
 {
 	const unsigned char *text = sqlite3_column_text(stmt, col);
 	char *copy;
@@ -44,13 +44,13 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 
 	memset(t, 0, sizeof(*t));
 	t->id = sqlite3_column_int64(stmt, TC_ID);
-	t->user = column_dup(stmt, TC_USER, &oom);
+	t->user = store_sqlite_read_column_dup(stmt, TC_USER, &oom);
 	t->submitted_by_uid = sqlite3_column_int64(stmt, TC_SUBMITTED_BY_UID);
-	t->profile = column_dup(stmt, TC_PROFILE, &oom);
-	t->argv_json = column_dup(stmt, TC_ARGV, &oom);
-	t->env_json = column_dup(stmt, TC_ENV, &oom);
-	t->cwd = column_dup(stmt, TC_CWD, &oom);
-	t->stdin_path = column_dup(stmt, TC_STDIN, &oom);
+	t->profile = store_sqlite_read_column_dup(stmt, TC_PROFILE, &oom);
+	t->argv_json = store_sqlite_read_column_dup(stmt, TC_ARGV, &oom);
+	t->env_json = store_sqlite_read_column_dup(stmt, TC_ENV, &oom);
+	t->cwd = store_sqlite_read_column_dup(stmt, TC_CWD, &oom);
+	t->stdin_path = store_sqlite_read_column_dup(stmt, TC_STDIN, &oom);
 	t->wall_limit_ms = sqlite3_column_int64(stmt, TC_WALL_LIMIT);
 	t->cpu_limit_us = sqlite3_column_int64(stmt, TC_CPU_LIMIT);
 	t->memory_limit_bytes = sqlite3_column_int64(stmt, TC_MEMORY_LIMIT);
@@ -58,7 +58,7 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 		t->state = STORE_FAILED; /* the CHECK constraint makes this unreachable */
 	if (!reason || task_state_reason_parse(reason, &t->reason) < 0)
 		t->reason = STORE_REASON_NONE;
-	t->message = column_dup(stmt, TC_MESSAGE, &oom);
+	t->message = store_sqlite_read_column_dup(stmt, TC_MESSAGE, &oom);
 	t->usage.exit_code = (int)column_opt_i64(stmt, TC_EXIT_CODE, -1);
 	t->usage.signal = (int)column_opt_i64(stmt, TC_SIGNAL, -1);
 	t->submitted_at_us = sqlite3_column_int64(stmt, TC_SUBMITTED_AT);
@@ -77,11 +77,12 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 	t->usage.stderr_truncated = sqlite3_column_int64(stmt, TC_STDERR_TRUNCATED) != 0;
 	t->attempts = (int)sqlite3_column_int64(stmt, TC_ATTEMPTS);
 	t->host_uid = column_opt_i64(stmt, TC_HOST_UID, -1);
-	t->cgroup = column_dup(stmt, TC_CGROUP, &oom);
+	t->cgroup = store_sqlite_read_column_dup(stmt, TC_CGROUP, &oom);
 	t->cancel_requested = sqlite3_column_int64(stmt, TC_CANCEL_REQUESTED) != 0;
 	t->cpu_prior_us = sqlite3_column_int64(stmt, TC_CPU_PRIOR);
-	t->last_attempt_error = column_dup(stmt, TC_LAST_ATTEMPT_ERROR, &oom);
+	t->last_attempt_error = store_sqlite_read_column_dup(stmt, TC_LAST_ATTEMPT_ERROR, &oom);
 	t->not_before_us = sqlite3_column_int64(stmt, TC_NOT_BEFORE);
+	t->stored_bytes = sqlite3_column_int64(stmt, TC_STORED_BYTES);
 	if (oom) {
 		store_task_clear(t);
 		return -ENOMEM;
@@ -90,7 +91,7 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 }
 
 /* Grow *items (of size elem) so index count fits; doubles the capacity. */
-static int grow(void **items, size_t *capacity, size_t count, size_t elem)
+int store_sqlite_read_grow(void **items, size_t *capacity, size_t count, size_t elem)
 {
 	size_t cap = *capacity ? *capacity * 2 : 16;
 	void *bigger;
@@ -115,7 +116,7 @@ static int collect_tasks(struct store_sqlite_binder *b, struct store_task_list *
 	out->tasks = NULL;
 	out->count = 0;
 	while ((rc = store_sqlite_stmt_step(b)) == SQLITE_ROW) {
-		r = grow((void **)&out->tasks, &capacity, out->count, sizeof(*out->tasks));
+		r = store_sqlite_read_grow((void **)&out->tasks, &capacity, out->count, sizeof(*out->tasks));
 		if (r == 0)
 			r = task_from_row(b->stmt, &out->tasks[out->count]);
 		if (r < 0)
@@ -199,6 +200,7 @@ int store_sqlite_read_list_tasks(struct store *base, const struct store_filter *
 		store_sqlite_bind_text(&b, 2, filter->user);
 	if (state)
 		store_sqlite_bind_text(&b, 3, state);
+	store_sqlite_bind_i64(&b, 4, filter->before_id > 0 ? filter->before_id : INT64_MAX);
 	return collect_tasks(&b, out, "list tasks", err);
 }
 
@@ -263,12 +265,13 @@ int store_sqlite_read_usage_month(struct store *base, const char *month, struct 
 	while (!oom && (rc = store_sqlite_stmt_step(&b)) == SQLITE_ROW) {
 		struct store_usage *u;
 
-		if (grow((void **)&out->items, &capacity, out->count, sizeof(*out->items)) < 0) {
+		if (store_sqlite_read_grow((void **)&out->items, &capacity, out->count, sizeof(*out->items)) <
+		    0) {
 			oom = true;
 			break;
 		}
 		u = &out->items[out->count];
-		u->user = column_dup(b.stmt, 0, &oom);
+		u->user = store_sqlite_read_column_dup(b.stmt, 0, &oom);
 		u->cpu_us = sqlite3_column_int64(b.stmt, 1);
 		if (!oom)
 			out->count++;
@@ -304,7 +307,8 @@ int store_sqlite_read_list_events(struct store *base, int64_t task_id, struct st
 	while ((rc = store_sqlite_stmt_step(&b)) == SQLITE_ROW) {
 		struct store_event *e;
 
-		if (grow((void **)&out->items, &capacity, out->count, sizeof(*out->items)) < 0) {
+		if (store_sqlite_read_grow((void **)&out->items, &capacity, out->count, sizeof(*out->items)) <
+		    0) {
 			oom = true;
 			break;
 		}
@@ -312,8 +316,8 @@ int store_sqlite_read_list_events(struct store *base, int64_t task_id, struct st
 		e->id = sqlite3_column_int64(b.stmt, 0);
 		e->task_id = sqlite3_column_int64(b.stmt, 1);
 		e->at_us = sqlite3_column_int64(b.stmt, 2);
-		e->kind = column_dup(b.stmt, 3, &oom);
-		e->detail = column_dup(b.stmt, 4, &oom);
+		e->kind = store_sqlite_read_column_dup(b.stmt, 3, &oom);
+		e->detail = store_sqlite_read_column_dup(b.stmt, 4, &oom);
 		if (oom)
 			break;
 	}
@@ -361,20 +365,21 @@ int store_sqlite_read_usage_adjustments(struct store *base, const char *user, co
 	while ((rc = store_sqlite_stmt_step(&b)) == SQLITE_ROW) {
 		struct store_adjustment *a;
 
-		if (grow((void **)&out->items, &capacity, out->count, sizeof(*out->items)) < 0) {
+		if (store_sqlite_read_grow((void **)&out->items, &capacity, out->count, sizeof(*out->items)) <
+		    0) {
 			oom = true;
 			break;
 		}
 		a = &out->items[out->count++];
 		memset(a, 0, sizeof(*a));
 		a->id = sqlite3_column_int64(b.stmt, 0);
-		a->user = column_dup(b.stmt, 1, &oom);
-		a->month = column_dup(b.stmt, 2, &oom);
+		a->user = store_sqlite_read_column_dup(b.stmt, 1, &oom);
+		a->month = store_sqlite_read_column_dup(b.stmt, 2, &oom);
 		a->delta_us = sqlite3_column_int64(b.stmt, 3);
-		a->by = column_dup(b.stmt, 4, &oom);
+		a->by = store_sqlite_read_column_dup(b.stmt, 4, &oom);
 		a->by_uid = sqlite3_column_int64(b.stmt, 5);
 		a->at_us = sqlite3_column_int64(b.stmt, 6);
-		a->reason = column_dup(b.stmt, 7, &oom);
+		a->reason = store_sqlite_read_column_dup(b.stmt, 7, &oom);
 		if (oom)
 			break;
 	}

@@ -146,6 +146,15 @@ static const struct migration migrations[] = {
 	  "  elected_at_us BIGINT NOT NULL,"
 	  "  expires_at_us BIGINT NOT NULL"
 	  ");" },
+	/* storage quota and retention (issue 16): the bytes each task holds
+	 * (argv, env, stdin, outputs; for older rows from the columns, outputs
+	 * as the counts the task wrote, an upper bound), and the index the
+	 * retention sweep walks */
+	{ 5,
+	  "ALTER TABLE tasks ADD COLUMN stored_bytes BIGINT NOT NULL DEFAULT 0;"
+	  "UPDATE tasks SET stored_bytes = length(CAST(argv_json AS BLOB)) + "
+	  "  length(CAST(env_json AS BLOB)) + stdout_bytes + stderr_bytes;"
+	  "CREATE INDEX tasks_user_ended ON tasks (user_name, ended_at_us);" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

@@ -134,6 +134,7 @@ static int submit_locked(struct store_sqlite *store, const struct store_task *t,
 	store_sqlite_bind_i64(&b, 9, t->cpu_limit_us);
 	store_sqlite_bind_i64(&b, 10, t->memory_limit_bytes);
 	store_sqlite_bind_i64(&b, 11, t->submitted_at_us);
+	store_sqlite_bind_i64(&b, 12, t->stored_bytes);
 	rc = store_sqlite_stmt_step(&b);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(b.stmt, 0);
@@ -342,6 +343,7 @@ static int finish_locked(struct store_sqlite *store, int64_t id, const struct st
 	store_sqlite_bind_i64(&b, 15, res->usage.stderr_truncated);
 	store_sqlite_bind_i64(&b, 16, row.charged_us);
 	store_sqlite_bind_text(&b, 17, row.state);
+	store_sqlite_bind_i64(&b, 18, res->output_bytes > 0 ? res->output_bytes : 0);
 	rc = store_sqlite_stmt_exec(&b, &changes);
 	if (rc != SQLITE_OK)
 		return store_sqlite_fail(store, rc, err, "finish", "finish task %" PRId64, id);
@@ -350,7 +352,7 @@ static int finish_locked(struct store_sqlite *store, int64_t id, const struct st
 	r = usage_add(store, row.user, res->month, delta, id, err);
 	if (r < 0)
 		return r;
-	store_node_count_end(&count, from, res->state, delta);
+	store_node_count_end(&count, from, res, delta);
 	r = store_sqlite_node_count(store, &count, err);
 	if (r < 0)
 		return r;
