@@ -154,12 +154,18 @@ static void test_stopped_corral_run_cannot_extend_its_jails_limits(void **state)
 {
 	static const char *const wall[] = { "--wall-time", "2s", "--", "/bin/sleep", "60", NULL };
 	static const char *const hostile[] = {
-		"--wall-time", "2s", "--", "/bin/sh", "-c",
+		"--wall-time",
+		"2s",
+		"--",
+		"/bin/sh",
+		"-c",
 		"trap '' TERM HUP INT; kill -STOP 1; kill -TERM 1; kill -KILL 1; kill -ALRM 1; "
 		"while :; do sleep 1; done",
 		NULL
 	};
-	static const char *const cpu[] = { "--time", "1s", "--", "/bin/sh", "-c", "while :; do :; done", NULL };
+	static const char *const cpu[] = {
+		"--time", "1s", "--", "/bin/sh", "-c", "while :; do :; done", NULL
+	};
 	char out[2048];
 	long long us;
 
@@ -193,7 +199,8 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_stalled_corrald_cannot_extend_a_tasks_wall_clock_limit, teardown),
+		cmocka_unit_test_teardown(test_stalled_corrald_cannot_extend_a_tasks_wall_clock_limit,
+					  teardown),
 		cmocka_unit_test_teardown(test_stalled_corrald_cannot_extend_a_tasks_cpu_limit, teardown),
 		cmocka_unit_test(test_stopped_corral_run_cannot_extend_its_jails_limits),
 	};
