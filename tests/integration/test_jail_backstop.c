@@ -73,7 +73,8 @@ static void test_unwatched_jail_ends_at_its_cpu_limit(void **state)
 	test_spec(&spec, SH("while :; do :; done & while :; do :; done"));
 	spec.cpu_time_ms = 300;
 	run_unwatched(&spec, 3000, &res, &file);
-	fprintf(stderr, "# %.3f s of CPU in %.3f s (limit 0.3 s)\n", res.cpu_usage_us / 1e6, res.wall_us / 1e6);
+	fprintf(stderr, "# %.3f s of CPU in %.3f s (limit 0.3 s)\n", res.cpu_usage_us / 1e6,
+		res.wall_us / 1e6);
 	assert_string_equal(jail_status_name(res.status), "cpu_limit");
 	assert_string_equal(jail_status_name(file.status), "cpu_limit");
 	assert_true(res.cpu_usage_us >= 300000);
