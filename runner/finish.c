@@ -119,8 +119,15 @@ void finish_decide_status(enum jail_status kill_reason, int init_wait_status, co
 		res->signal = WTERMSIG(init_wait_status);
 	}
 
+	/* the caller's kill first, then a limit the jail's init enforced
+	 * itself (the caller was late): its first cause, before any output
+	 * cap the dying task hit during the grace */
 	if (kill_reason != JAIL_OK)
 		res->status = kill_reason;
+	else if (rec->kind == REPORT_DONE && rec->limit_hit == INIT_LIMIT_TIMEOUT)
+		res->status = JAIL_TIMEOUT;
+	else if (rec->kind == REPORT_DONE && rec->limit_hit == INIT_LIMIT_CPU)
+		res->status = JAIL_CPU_LIMIT;
 	else if (rec->kind == REPORT_DONE && rec->output_limit_hit)
 		res->status = JAIL_OUTPUT_LIMIT;
 	else if (res->oom_killed && (res->signal == SIGKILL || rec->kind != REPORT_DONE))
@@ -173,6 +180,10 @@ static int finish_jail(struct jail *j, struct jail_result *res, struct jail_erro
 	j->t_reaped = j->end_us;
 	if (!j->adopted)
 		read_final_report(j, &rec);
+	/* the command's end as init saw it, not when we looked (a caller
+	 * that was late must not stretch the task's wall time) */
+	if (rec.kind == REPORT_DONE && rec.end_mono_us >= j->start_us && rec.end_mono_us <= j->end_us)
+		j->end_us = rec.end_mono_us;
 
 	/* init's exit killed the pid namespace; anything still in the cgroup
 	 * (there should be nothing) goes now, before we read the totals */
@@ -206,6 +217,11 @@ static int finish_jail(struct jail *j, struct jail_result *res, struct jail_erro
 	res->command_started = j->command_started;
 	j->finished = true;
 	return r;
+}
+
+uint64_t jail_end_mono_us(const struct jail *j)
+{
+	return j->end_us;
 }
 
 int jail_reap_cgroup(const char *cgroup_parent, const char *cgroup_name, struct jail_error *err)

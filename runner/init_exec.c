@@ -215,11 +215,26 @@ int init_record_memfd(const struct child_ctx *ctx, int *out, struct jail_error *
 		.stdout_fd = ctx->stdout_fd,
 		.stderr_fd = ctx->stderr_fd,
 		.status_fd = ctx->status_fd,
+		.cpu_stat_fd = ctx->cpu_stat_fd,
 	};
 	void *buf = NULL;
 	size_t len = 0;
 	int fd, r;
 
+	/* the jail's own backstop (init_limits.c): the deadline a margin after
+	 * the caller's, the CPU limit as the caller counts it, at the fastest
+	 * the jail can burn CPU: every CPU of the host (a quota is enforced per
+	 * period, so within one the jail may run on all of them) */
+	if (spec->wall_time_ms) {
+		cfg.wall_deadline_us = ctx->start_us + (spec->wall_time_ms + JAIL_BACKSTOP_MARGIN_MS) * 1000u;
+		cfg.kill_grace_us = spec->kill_grace_ms * 1000u;
+	}
+	if (spec->cpu_time_ms && ctx->cpu_stat_fd >= 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		cfg.cpu_limit_us = spec->cpu_time_ms * 1000u;
+		cfg.cpu_rate_millis = (uint32_t)(cpus > 0 ? cpus : 1) * 1000u;
+	}
 	r = init_record_encode(&cfg, &buf, &len);
 	if (r < 0)
 		return jail_error_set(err, -r, "corral-init", "serialize the command for corral-init");

@@ -9,8 +9,9 @@
  *
  *   u64 magic, u32 version, u32 size (of the whole record)
  *   u64 rlimit_nofile, rlimit_fsize, rlimit_stack, output_limit
- *   i32 stdin_fd, stdout_fd, stderr_fd, status_fd
- *   u32 argc, envc (UINT32_MAX = default environment), filter_len
+ *   u64 wall_deadline_us, kill_grace_us, cpu_limit_us
+ *   i32 stdin_fd, stdout_fd, stderr_fd, status_fd, cpu_stat_fd
+ *   u32 cpu_rate_millis, argc, envc (UINT32_MAX = default environment), filter_len
  *   struct sock_filter filter[filter_len]
  *   argc + envc + 2 NUL-terminated strings: argv..., env..., cwd, seccomp name
  *
@@ -31,8 +32,9 @@ struct record_head {
 	uint64_t magic;
 	uint32_t version, size;
 	uint64_t rlimit_nofile, rlimit_fsize, rlimit_stack, output_limit;
-	int32_t stdin_fd, stdout_fd, stderr_fd, status_fd;
-	uint32_t argc, envc, filter_len, reserved;
+	uint64_t wall_deadline_us, kill_grace_us, cpu_limit_us;
+	int32_t stdin_fd, stdout_fd, stderr_fd, status_fd, cpu_stat_fd;
+	uint32_t cpu_rate_millis, argc, envc, filter_len, reserved;
 };
 
 _Static_assert(sizeof(struct record_head) % 8 == 0, "the filter after the head must stay aligned");
@@ -124,6 +126,11 @@ int init_record_encode(const struct init_config *cfg, void **out, size_t *len)
 	head.rlimit_fsize = cfg->rlimit_fsize;
 	head.rlimit_stack = cfg->rlimit_stack;
 	head.output_limit = cfg->output_limit;
+	head.wall_deadline_us = cfg->wall_deadline_us;
+	head.kill_grace_us = cfg->kill_grace_us;
+	head.cpu_limit_us = cfg->cpu_limit_us;
+	head.cpu_rate_millis = cfg->cpu_rate_millis;
+	head.cpu_stat_fd = cfg->cpu_stat_fd;
 	head.stdin_fd = cfg->stdin_fd;
 	head.stdout_fd = cfg->stdout_fd;
 	head.stderr_fd = cfg->stderr_fd;
@@ -224,7 +231,9 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 		return -EPROTO;
 	}
 	if (head.argc == 0 || !fd_valid(head.stdin_fd, false) || !fd_valid(head.stdout_fd, false) ||
-	    !fd_valid(head.stderr_fd, false) || !fd_valid(head.status_fd, true)) {
+	    !fd_valid(head.stderr_fd, false) || !fd_valid(head.status_fd, true) ||
+	    !fd_valid(head.cpu_stat_fd, true) ||
+	    (head.cpu_limit_us && (head.cpu_stat_fd < 0 || !head.cpu_rate_millis))) {
 		*why = "no command or an invalid fd";
 		return -EPROTO;
 	}
@@ -232,6 +241,11 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 	cfg->rlimit_fsize = head.rlimit_fsize;
 	cfg->rlimit_stack = head.rlimit_stack;
 	cfg->output_limit = head.output_limit;
+	cfg->wall_deadline_us = head.wall_deadline_us;
+	cfg->kill_grace_us = head.kill_grace_us;
+	cfg->cpu_limit_us = head.cpu_limit_us;
+	cfg->cpu_rate_millis = head.cpu_rate_millis;
+	cfg->cpu_stat_fd = head.cpu_stat_fd;
 	cfg->stdin_fd = head.stdin_fd;
 	cfg->stdout_fd = head.stdout_fd;
 	cfg->stderr_fd = head.stderr_fd;

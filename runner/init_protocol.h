@@ -34,6 +34,13 @@ enum report_kind {
 	REPORT_DONE = 3,    /* the command ended: wstatus and output counts */
 };
 
+/* Which of its own limits corral-init enforced (REPORT_DONE, status file). */
+enum init_limit {
+	INIT_LIMIT_NONE = 0,
+	INIT_LIMIT_TIMEOUT = 1, /* the wall-clock deadline passed: SIGTERM, grace, SIGKILL */
+	INIT_LIMIT_CPU = 2,     /* the jail's cgroup used its CPU-time limit: SIGKILL */
+};
+
 struct report {
 	uint32_t kind;
 	int32_t err;
@@ -41,6 +48,9 @@ struct report {
 	uint32_t output_limit_hit;
 	uint64_t stdout_bytes, stderr_bytes;
 	uint32_t stdout_truncated, stderr_truncated;
+	uint32_t limit_hit; /* REPORT_DONE: enum init_limit */
+	uint32_t reserved;
+	uint64_t end_mono_us; /* REPORT_DONE: CLOCK_MONOTONIC when init reaped the command */
 	char step[64];
 	char message[320];
 };
@@ -56,7 +66,7 @@ void report_errorv(int fd, int errnum, const char *step, const char *fmt, va_lis
 int write_all(int fd, const void *buf, size_t len);
 
 #define INIT_RECORD_MAGIC UINT64_C(0x3154494e4c524f43) /* "CORLNIT1" */
-#define INIT_RECORD_VERSION 1u
+#define INIT_RECORD_VERSION 2u
 #define INIT_RECORD_MAX (64u << 20) /* argv + env are at most a few MiB */
 
 /* The decoded record: what corral-init needs to run the command. */
@@ -68,8 +78,17 @@ struct init_config {
 	struct sock_fprog filter; /* len 0 = no filter */
 	uint64_t rlimit_nofile, rlimit_fsize, rlimit_stack;
 	uint64_t output_limit; /* per stream; 0 = none (output is not copied) */
-	/* fds corral-init inherits (numbers in its own table); status_fd -1 = none */
-	int32_t stdin_fd, stdout_fd, stderr_fd, status_fd;
+	/* the jail's own limits, a backstop for a late caller (see jail.h):
+	 * at wall_deadline_us (CLOCK_MONOTONIC, absolute; 0 = none) SIGTERM to
+	 * every process but init, kill_grace_us later SIGKILL; when the
+	 * cgroup's cpu.stat (cpu_stat_fd) reaches cpu_limit_us (0 = none),
+	 * SIGKILL.  cpu_rate_millis: the fastest the jail can burn CPU
+	 * (1000 = one CPU), for when to look again. */
+	uint64_t wall_deadline_us, kill_grace_us, cpu_limit_us;
+	uint32_t cpu_rate_millis;
+	/* fds corral-init inherits (numbers in its own table); status_fd and
+	 * cpu_stat_fd -1 = none */
+	int32_t stdin_fd, stdout_fd, stderr_fd, status_fd, cpu_stat_fd;
 	int32_t report_fd; /* not in the record: corral-init's argv[2] */
 };
 

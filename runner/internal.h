@@ -36,9 +36,11 @@ struct child_ctx {
 	int stdin_fd;  /* opened by the parent */
 	int stdout_fd; /* file or the caller's fd 1 */
 	int stderr_fd;
-	int status_fd; /* status file for the init, or -1 */
-	int init_fd;   /* O_PATH of corral-init, opened on the host (cached) */
-	int record_fd; /* sealed memfd holding the init record */
+	int status_fd;     /* status file for the init, or -1 */
+	int init_fd;       /* O_PATH of corral-init, opened on the host (cached) */
+	int record_fd;     /* sealed memfd holding the init record */
+	int cpu_stat_fd;   /* the jail cgroup's cpu.stat, read by init for its CPU limit; or -1 */
+	uint64_t start_us; /* monotonic; the jail's limits count from here */
 	bool die_with_parent;
 };
 

@@ -69,6 +69,10 @@ void jail_filter_free(struct jail_filter *filter);
 int jail_seccomp_profile_parse(const char *name, enum jail_seccomp_profile *out);
 const char *jail_seccomp_profile_name(enum jail_seccomp_profile profile);
 
+/* How much later than the wall-clock limit the jail's own init acts on it
+ * (see struct jail_spec): the caller, when on time, is the one that does. */
+#define JAIL_BACKSTOP_MARGIN_MS 250u
+
 /* Everything about one run.  Zero means "no limit" / "default" unless noted;
  * jail_spec_init() fills the defaults. */
 struct jail_spec {
@@ -86,8 +90,16 @@ struct jail_spec {
 	uint64_t memory_bytes; /* memory limit, no swap; default 1 GiB, 0 = none */
 	uint64_t pids_max;     /* max tasks (processes + threads); default 1024, 0 = none */
 	uint32_t cpu_millis;   /* cpu quota in thousandths of a CPU (500 = half a core) */
-	uint64_t wall_time_ms; /* wall-clock limit, enforced by jail_wait() */
-	uint64_t cpu_time_ms;  /* CPU-time limit (user+system), enforced by jail_wait() */
+	/* Limits enforced by jail_wait() (a supervisor enforces its own) and,
+	 * as a backstop that holds when the caller is late (stalled, stopped),
+	 * by the jail itself: its init sends SIGTERM to every process of the
+	 * jail JAIL_BACKSTOP_MARGIN_MS after the wall-clock limit, SIGKILL
+	 * kill_grace_ms later (at once without a grace), and SIGKILL when the
+	 * cgroup's CPU usage reaches cpu_time_ms; the result then says
+	 * JAIL_TIMEOUT / JAIL_CPU_LIMIT whoever enforced it. */
+	uint64_t wall_time_ms;  /* wall-clock limit, from the spawn */
+	uint64_t kill_grace_ms; /* the jail's own timeout: SIGTERM, this long, SIGKILL */
+	uint64_t cpu_time_ms;   /* CPU-time limit (user+system, the whole cgroup) */
 
 	uid_t host_uid; /* unprivileged host uid the jail runs as (required, != 0) */
 	gid_t host_gid; /* its gid (required, != 0) */
@@ -151,7 +163,7 @@ struct jail_result {
 	enum jail_status status;
 	int exit_code;        /* valid when the command exited (-1 otherwise) */
 	int signal;           /* terminating signal, 0 if none */
-	uint64_t wall_us;     /* spawn to end */
+	uint64_t wall_us;     /* spawn to the command's end (as the jail's init saw it) */
 	uint64_t cpu_user_us; /* from the cgroup */
 	uint64_t cpu_system_us;
 	uint64_t cpu_usage_us;      /* user + system as the cgroup counts it */
@@ -224,6 +236,11 @@ int jail_finish(struct jail *jail, struct jail_result *result, struct jail_error
  * crash in between then still finds the cgroup and its CPU totals. */
 int jail_collect(struct jail *jail, struct jail_result *result, struct jail_error *err);
 
+/* After jail_finish()/jail_collect(): CLOCK_MONOTONIC µs of the command's
+ * end as the jail's init saw it (else when jail_finish() saw it), so a
+ * caller that was late can date the end right. */
+uint64_t jail_end_mono_us(const struct jail *jail);
+
 /* Kill and remove a jail cgroup left by a process that is gone (a crashed
  * supervisor).  -ENOENT when there is no such cgroup. */
 int jail_reap_cgroup(const char *cgroup_parent, const char *cgroup_name, struct jail_error *err);
@@ -262,7 +279,8 @@ int jail_supervisor_leave(struct jail_error *err);
  *   - no such cgroup: -ENOENT (the jail was cleaned up or never existed: read
  *     the status file with jail_read_status_file(), or mark the task lost).
  * The handle knows no limits: jail_wait() only waits; the caller enforces its
- * deadlines with jail_kill().  jail_kill, jail_signal, jail_cpu_usage,
+ * deadlines with jail_kill() (the jail's init still enforces the spawn's
+ * own backstop, see struct jail_spec).  jail_kill, jail_signal, jail_cpu_usage,
  * jail_events_fd, jail_cgroup_path, jail_finish and jail_free work as for a
  * spawned jail.  jail_finish() on an adopted jail:
  *   - waits at most ~2 s for init's end (-EBUSY, nothing touched, if it still
@@ -282,7 +300,8 @@ int jail_adopt(const char *cgroup_parent, const char *cgroup_name, const char *s
 	       struct jail_error *err);
 
 /* Read a status file written by a jail's init into out: status (ok,
- * exit_nonzero, signaled or output_limit), exit_code, signal, stdout/stderr
+ * exit_nonzero, signaled, output_limit, or timeout / cpu_limit when init
+ * enforced the limit itself), exit_code, signal, stdout/stderr
  * bytes and truncation, command_started; every other field 0.  -ENOENT when
  * the file is missing, -ENODATA when it holds no end (the jail has not
  * ended, or its init was killed before writing; out->command_started then

@@ -265,6 +265,7 @@ static void child_ctx_close(struct child_ctx *ctx)
 	close_fd(&ctx->stderr_fd);
 	close_fd(&ctx->status_fd);
 	close_fd(&ctx->record_fd);
+	close_fd(&ctx->cpu_stat_fd);
 }
 
 static void jail_freep(struct jail **j)
@@ -288,7 +289,8 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 									   .sync_fd = -1,
 									   .report_fd = -1,
 									   .init_fd = -1,
-									   .record_fd = -1 };
+									   .record_fd = -1,
+									   .cpu_stat_fd = -1 };
 	/* the parent's ends: the write end of sync, the read end of report */
 	_cleanup_close_ int sync_write = -1, report_read = -1;
 	__attribute__((cleanup(jail_freep))) struct jail *j = NULL;
@@ -318,6 +320,7 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 	j->pid = -1;
 	j->pidfd = j->report_fd = j->stdout_fd = j->stderr_fd = -1;
 	j->start_us = monotonic_us();
+	ctx.start_us = j->start_us;
 	j->wall_limit_us = spec->wall_time_ms * 1000;
 	j->cpu_limit_us = spec->cpu_time_ms * 1000;
 	j->cpu_millis = spec->cpu_millis;
@@ -355,11 +358,6 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 		report_read = report_pipe[0];
 		ctx.report_fd = report_pipe[1];
 	}
-	r = init_record_memfd(&ctx, &ctx.record_fd, err);
-	if (r < 0)
-		return r;
-	if (move_above_stdio(&ctx.record_fd, err) < 0)
-		return -EBADF;
 
 	if (!spec->cgroup_name)
 		snprintf(name, sizeof(name), "jail-%d-%lu", (int)getpid(), ++spawn_sequence);
@@ -367,6 +365,20 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 			  spec->cgroup_name ? spec->cgroup_name : name, &limits, &j->cgroup, err);
 	if (r < 0)
 		return r;
+	/* init's CPU limit reads the unified cpu.stat (pure v2 and hybrid) */
+	if (spec->cpu_time_ms) {
+		ctx.cpu_stat_fd = openat(cgroup_dir_fd(j->cgroup), "cpu.stat", O_RDONLY | O_CLOEXEC);
+		if (ctx.cpu_stat_fd < 0)
+			return jail_error_set(err, errno, "cgroup", "open cpu.stat of %s",
+					      cgroup_path(j->cgroup));
+		if (move_above_stdio(&ctx.cpu_stat_fd, err) < 0)
+			return -EBADF;
+	}
+	r = init_record_memfd(&ctx, &ctx.record_fd, err);
+	if (r < 0)
+		return r;
+	if (move_above_stdio(&ctx.record_fd, err) < 0)
+		return -EBADF;
 
 	j->t_cgroup = monotonic_us();
 	j->pid = clone_jail(cgroup_dir_fd(j->cgroup), spec->host_uid, &j->pidfd, &into_cgroup);

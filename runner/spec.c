@@ -84,7 +84,8 @@ int jail_spec_validate(const struct jail_spec *spec, struct jail_error *err)
 	if (spec->cpu_millis > MAX_CPU_MILLIS)
 		return jail_error_set(err, 0, "spec", "cpu quota %.3f CPUs is above %u",
 				      spec->cpu_millis / 1000.0, MAX_CPU_MILLIS / 1000);
-	if (spec->wall_time_ms > MAX_TIME_MS || spec->cpu_time_ms > MAX_TIME_MS)
+	if (spec->wall_time_ms > MAX_TIME_MS || spec->cpu_time_ms > MAX_TIME_MS ||
+	    spec->kill_grace_ms > MAX_TIME_MS)
 		return jail_error_set(err, 0, "spec", "time limit above one year");
 	if (spec->tmp_bytes < 4096 || spec->work_bytes < 4096)
 		return jail_error_set(err, 0, "spec", "/tmp and /work sizes must be at least 4K");

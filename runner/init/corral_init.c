@@ -6,7 +6,9 @@
  * argv[1], starts the command (rlimits, its own session, fds 0-2 only, the
  * seccomp filter installed on the way; init itself is not under the filter),
  * copies output to the task's files (capped; a regular file always through
- * init), forwards the host's signals,
+ * init), forwards the host's signals, enforces the wall-clock deadline and
+ * the CPU limit itself (runner/init/init_limits.c: a late caller cannot
+ * extend a task),
  * reaps zombies, and when the command ends writes the status to the parent
  * (the report pipe, argv[2]) and to the host-side status file.  That file
  * also says when the command may have started ("exec=1", written just
@@ -36,8 +38,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "runner/init/init_limits.h"
 #include "runner/init_protocol.h"
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -268,11 +272,14 @@ static void write_status_file(int fd, const struct report *rec)
 
 	if (fd < 0)
 		return;
-	len = snprintf(text, sizeof(text),
-		       "exit_code=%d\nsignal=%d\noutput_limit=%u\nstdout_bytes=%llu\nstderr_bytes=%llu\n"
-		       "stdout_truncated=%u\nstderr_truncated=%u\n",
-		       code, sig, rec->output_limit_hit, (unsigned long long)rec->stdout_bytes,
-		       (unsigned long long)rec->stderr_bytes, rec->stdout_truncated, rec->stderr_truncated);
+	len = snprintf(
+		text, sizeof(text),
+		"exit_code=%d\nsignal=%d\noutput_limit=%u\nstdout_bytes=%llu\nstderr_bytes=%llu\n"
+		"stdout_truncated=%u\nstderr_truncated=%u\ntimeout=%u\ncpu_limit=%u\nend_mono_us=%llu\n",
+		code, sig, rec->output_limit_hit, (unsigned long long)rec->stdout_bytes,
+		(unsigned long long)rec->stderr_bytes, rec->stdout_truncated, rec->stderr_truncated,
+		rec->limit_hit == INIT_LIMIT_TIMEOUT, rec->limit_hit == INIT_LIMIT_CPU,
+		(unsigned long long)rec->end_mono_us);
 	write_all(fd, text, (size_t)len);
 	fsync(fd);
 }
@@ -359,7 +366,8 @@ static int parse_fd(const char *text)
  * dup2'd from them) nor stay open across anything it execs. */
 static void set_cloexec(const struct init_config *cfg)
 {
-	int fds[] = { cfg->report_fd, cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd, cfg->status_fd };
+	int fds[] = { cfg->report_fd, cfg->stdin_fd,  cfg->stdout_fd,
+		      cfg->stderr_fd, cfg->status_fd, cfg->cpu_stat_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0 && fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0)
@@ -372,11 +380,13 @@ int main(int argc, char **argv)
 	struct stream streams[2];
 	int exec_pipe[2], pipes[2][2] = { { -1, -1 }, { -1, -1 } };
 	struct report done = { .kind = REPORT_STARTED };
+	struct init_limits limits;
+	struct timespec end = { 0, 0 };
 	bool capped, copied[2], limit_hit = false, task_done = false;
 	int record_fd, report_fd;
 	sigset_t mask;
 	pid_t task;
-	int sfd;
+	int sfd, r;
 
 	/* the command shares our uid: it must not ptrace or read us */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -442,21 +452,33 @@ int main(int argc, char **argv)
 		}
 	}
 	close(cfg.stdin_fd);
+	/* from the command's start: a deadline already passed fires at once */
+	r = init_limits_start(&limits, &cfg);
+	if (r < 0) {
+		kill(-1, SIGKILL);
+		fail(cfg.report_fd, -r, "init", "arm the jail's deadline and CPU-limit timers");
+	}
 	write_all(cfg.report_fd, &done, sizeof(done));
 
 	while (!task_done) {
-		struct pollfd pfd[3] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = streams[0].in, .events = POLLIN },
-			{ .fd = streams[1].in, .events = POLLIN },
+		struct pollfd pfd[5] = {
+			{ .fd = sfd, .events = POLLIN },           { .fd = streams[0].in, .events = POLLIN },
+			{ .fd = streams[1].in, .events = POLLIN }, { .fd = limits.wall_fd, .events = POLLIN },
+			{ .fd = limits.cpu_fd, .events = POLLIN },
 		};
 		struct signalfd_siginfo si;
 
-		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
+		if (poll(pfd, 5, -1) < 0 && errno != EINTR)
 			break;
+		/* the limits first: a flood of output or signals cannot delay them */
+		for (int i = 3; i < 5; i++)
+			if (pfd[i].revents & POLLIN)
+				init_limits_fired(&limits, pfd[i].fd);
 		for (int i = 0; i < 2; i++)
 			if (streams[i].in >= 0 && (pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
 				stream_copy(&streams[i], &limit_hit);
+		if (limit_hit)
+			init_limits_stop(&limits); /* the output cap killed everything */
 		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo != SIGCHLD) {
 				if (sent_by_host(&si))
@@ -470,6 +492,7 @@ int main(int argc, char **argv)
 				if (p <= 0)
 					break;
 				if (p == task) {
+					clock_gettime(CLOCK_MONOTONIC, &end);
 					done.wstatus = st;
 					task_done = true;
 				}
@@ -491,6 +514,10 @@ int main(int argc, char **argv)
 	}
 	done.kind = REPORT_DONE;
 	done.output_limit_hit = limit_hit;
+	done.limit_hit = limits.hit;
+	if (end.tv_sec == 0)
+		clock_gettime(CLOCK_MONOTONIC, &end);
+	done.end_mono_us = (uint64_t)end.tv_sec * 1000000u + (uint64_t)end.tv_nsec / 1000u;
 	done.stdout_bytes = streams[0].bytes;
 	done.stderr_bytes = streams[1].bytes;
 	done.stdout_truncated = streams[0].truncated;

@@ -353,6 +353,14 @@ void task_end(struct daemon *d, struct dtask *t)
 		log_task(LOG_LEVEL_WARNING, t->id, "collecting its result: %s", err.message);
 	/* the task's CPU is that of every attempt */
 	res.cpu_usage_us += t->cpu_prior_us;
+	/* the jail enforced a limit itself: this loop was late (stalled) */
+	if (t->why == END_NONE && (res.status == JAIL_TIMEOUT || res.status == JAIL_CPU_LIMIT)) {
+		t->why = res.status == JAIL_TIMEOUT ? END_TIMEOUT
+			: t->budget_capped          ? END_BUDGET
+						    : END_CPU_LIMIT;
+		log_task(LOG_LEVEL_WARNING, t->id, "the jail's init enforced its %s: corrald was late",
+			 res.status == JAIL_TIMEOUT ? "wall-clock limit" : "CPU limit");
+	}
 	describe_end(d, t, &res, &state, &reason, msg, sizeof(msg));
 	if (t->adopted && t->why == END_NONE) {
 		char dir[4200], path[4300];
@@ -397,6 +405,14 @@ void task_end(struct daemon *d, struct dtask *t)
 record:
 	task_end_drop_stdin(t);
 	u = end_record(d, t->id, t->user->name, state, reason, msg, &res);
+	/* when it ended (the runner has that from the jail's init), not when
+	 * this loop got to it */
+	if (u && t->jail && jail_end_mono_us(t->jail)) {
+		uint64_t mono = daemon_mono_us(), end = jail_end_mono_us(t->jail);
+
+		if (end < mono && mono - end < (uint64_t)u->sr.ended_at_us)
+			u->sr.ended_at_us -= (int64_t)(mono - end);
+	}
 	e = u ? calloc(1, sizeof(*e)) : NULL;
 	recorded = e && daemon_batch(d) && record_end(d, u, false);
 	if (recorded) {

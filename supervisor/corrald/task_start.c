@@ -133,7 +133,9 @@ static int build_spec(struct daemon *d, struct dtask *t, const struct store_task
 		ps->spec.cwd = st->cwd;
 	if (t->memory_bytes)
 		ps->spec.memory_bytes = t->memory_bytes;
-	/* the daemon enforces time itself (SIGTERM, grace, kill) */
+	/* the daemon enforces time itself (SIGTERM, grace, kill); the jail
+	 * gets the same limits as a backstop for when the loop is late (set
+	 * below, once the effective limits are known) */
 	ps->spec.wall_time_ms = 0;
 	ps->spec.cpu_time_ms = 0;
 	(void)filter;
@@ -146,6 +148,11 @@ static int build_spec(struct daemon *d, struct dtask *t, const struct store_task
 		ps->spec.filter = f;
 	}
 	t->wall_limit_effective_us = t->wall_limit_us ? t->wall_limit_us : lim.max_task_seconds * 1000000u;
+	/* rounded up: the jail's own limits never act before ours */
+	ps->spec.wall_time_ms = (t->wall_limit_effective_us + 999) / 1000;
+	ps->spec.kill_grace_ms = d->cfg->kill_grace_ms;
+	if (t->cpu_limit_us != LIMIT_NONE)
+		ps->spec.cpu_time_ms = (t->cpu_limit_us + 999) / 1000;
 	return 0;
 }
 

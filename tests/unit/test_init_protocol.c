@@ -40,6 +40,11 @@ static struct init_config sample(void)
 		.stdout_fd = 6,
 		.stderr_fd = 7,
 		.status_fd = -1,
+		.wall_deadline_us = 123456789,
+		.kill_grace_us = 200000,
+		.cpu_limit_us = 1500000,
+		.cpu_rate_millis = 4000,
+		.cpu_stat_fd = 9,
 	};
 
 	return cfg;
@@ -87,9 +92,44 @@ static void test_record_round_trips(void **state)
 	assert_int_equal(got.stdin_fd, 5);
 	assert_int_equal(got.stderr_fd, 7);
 	assert_int_equal(got.status_fd, -1);
+	assert_int_equal(got.wall_deadline_us, 123456789);
+	assert_int_equal(got.kill_grace_us, 200000);
+	assert_int_equal(got.cpu_limit_us, 1500000);
+	assert_int_equal(got.cpu_rate_millis, 4000);
+	assert_int_equal(got.cpu_stat_fd, 9);
 	init_config_free(&got);
 	free(copy);
 	free(buf);
+}
+
+/* init must be able to enforce a CPU limit it is given: refused without the
+ * cpu.stat fd or the rate to schedule its looks */
+static int decode_cpu_limit(uint64_t limit_us, int32_t fd, uint32_t rate_millis)
+{
+	struct init_config cfg = sample(), got;
+	void *buf, *copy;
+	size_t len;
+	int r;
+
+	cfg.cpu_limit_us = limit_us;
+	cfg.cpu_stat_fd = fd;
+	cfg.cpu_rate_millis = rate_millis;
+	encode(&cfg, &buf, &len);
+	r = decode_copy(buf, len, &got, &copy);
+	if (r == 0)
+		init_config_free(&got);
+	free(copy);
+	free(buf);
+	return r;
+}
+
+static void test_cpu_limit_without_its_fd_or_rate_is_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(decode_cpu_limit(1000000, -1, 4000), -EPROTO);
+	assert_int_equal(decode_cpu_limit(1000000, 9, 0), -EPROTO);
+	assert_int_equal(decode_cpu_limit(0, -1, 0), 0);
+	assert_int_equal(decode_cpu_limit(1000000, 9, 4000), 0);
 }
 
 static void test_default_environment_and_no_filter_round_trip(void **state)
@@ -171,12 +211,13 @@ static void test_bad_magic_version_and_counts_are_refused(void **state)
 	expect_refused_with(0, &magic, sizeof(magic));
 	expect_refused_with(8, &version, sizeof(version));
 	expect_refused_with(12, &zero, sizeof(zero));     /* size */
-	expect_refused_with(48, &bad_fd, sizeof(bad_fd)); /* stdin_fd */
-	expect_refused_with(60, &bad_fd, sizeof(bad_fd)); /* status_fd (-1 only) */
-	expect_refused_with(64, &zero, sizeof(zero));     /* argc 0 */
-	expect_refused_with(64, &huge, sizeof(huge));     /* argc */
-	expect_refused_with(68, &huge, sizeof(huge));     /* envc */
-	expect_refused_with(72, &huge, sizeof(huge));     /* filter_len */
+	expect_refused_with(72, &bad_fd, sizeof(bad_fd)); /* stdin_fd */
+	expect_refused_with(84, &bad_fd, sizeof(bad_fd)); /* status_fd (-1 only) */
+	expect_refused_with(88, &bad_fd, sizeof(bad_fd)); /* cpu_stat_fd (-1 only) */
+	expect_refused_with(96, &zero, sizeof(zero));     /* argc 0 */
+	expect_refused_with(96, &huge, sizeof(huge));     /* argc */
+	expect_refused_with(100, &huge, sizeof(huge));    /* envc */
+	expect_refused_with(104, &huge, sizeof(huge));    /* filter_len */
 }
 
 static void test_unterminated_last_string_is_refused(void **state)
@@ -211,6 +252,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_round_trips),
 		cmocka_unit_test(test_default_environment_and_no_filter_round_trip),
+		cmocka_unit_test(test_cpu_limit_without_its_fd_or_rate_is_refused),
 		cmocka_unit_test(test_every_truncation_is_refused),
 		cmocka_unit_test(test_trailing_bytes_are_refused),
 		cmocka_unit_test(test_bad_magic_version_and_counts_are_refused),
