@@ -324,6 +324,26 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 	case API_FIELD_SET_LEFT:
 		req->has_set_left = true;
 		return get_uint(ctx, f->name, v, 0, (uint64_t)API_MAX_ADJUST_US, &req->set_left_us);
+	case API_FIELD_GPUS:
+		return get_uint(ctx, f->name, v, 0, API_MAX_GPUS, &req->gpus);
+	case API_FIELD_GPU_MEMORY:
+		return get_uint(ctx, f->name, v, 0, API_MAX_MEMORY_BYTES, &req->gpu_memory_bytes);
+	case API_FIELD_LABELS:
+		r = get_strings(ctx, f->name, v, API_MAX_LABELS, API_MAX_LABELS * 64, &req->labels,
+				&req->n_labels);
+		for (size_t i = 0; r == 0 && i < req->n_labels; i++) {
+			const char *l = req->labels[i];
+			size_t n = strlen(l);
+
+			if (n == 0 || n > 63 || l[0] == '-' || l[0] == '.' ||
+			    strspn(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+				    n)
+				return fail(
+					ctx, API_ERR_BAD_REQUEST,
+					"field 'labels' entry %zu is not a label (1-63 letters, digits, . _ -)",
+					i);
+		}
+		return r;
 	case API_FIELD_NODE:
 		r = get_text(ctx, f->name, v, false, &req->node);
 		if (r == 0 && (!req->node[0] || strlen(req->node) > 63))
@@ -406,6 +426,7 @@ static void request_clear_fields(struct api_request *req)
 
 	free_vector(req->argv);
 	free_vector(req->env);
+	free_vector(req->labels);
 	free(req->stdin_data);
 	json_decref(req->json);
 	memset(req, 0, sizeof(*req));

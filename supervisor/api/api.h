@@ -22,7 +22,10 @@
  *            stdin: content (<= 1 MiB); timeout_ms, cpu_limit_ms,
  *            memory_bytes: <= the plan's; no_queue: fail rather than
  *            queue.  What the task stores (argv, env, stdin, later its
- *            outputs) counts against the plan's max_stored: storage_quota
+ *            outputs) counts against the plan's max_stored: storage_quota.
+ *            What it needs of a node: gpus (<= 1024), gpu_memory_bytes (per
+ *            GPU), labels (<= 16 names the node must offer); a task no node
+ *            could ever fit waits with pending reason no_node_fits
  *                                       -> {"task": TASK}
  *   status, cancel                     -> {"task": TASK}
  *   list     limit: default 100, <= 1000; after: an id, only older tasks
@@ -69,8 +72,9 @@
  *        ended — its command never started; null = none),
  *        queued only: "position" (1 = next; 0 = cannot start this month: budget
  *        used up or suspended), "pending_reason" (concurrency_limit|budget_exhausted|
- *        budget_reserved|host_capacity|fair_share), "pending_message";
- *        "argv_truncated" (false in a TASK), "stored_bytes" (what the store holds
+ *        budget_reserved|host_capacity|fair_share|node_draining|no_node_fits),
+ *        "pending_message"; "gpus", "gpu_memory_bytes", "labels" (what it needs of a
+ *        node); "argv_truncated" (false in a TASK), "stored_bytes" (what the store holds
  *        for it: argv, env, stdin and, once ended, its outputs)}
  * SUMMARY (list, queue): a TASK whose "argv" is a preview: the first arguments
  *        up to API_ARGV_PREVIEW (256) bytes in all, the last one maybe cut, and
@@ -127,6 +131,8 @@
 #define API_ARGV_PREVIEW 256u                          /* a SUMMARY's argv: bytes of strings */
 #define API_MAX_ADJUST_US (1000000ll * 3600 * 1000000) /* usage_adjust: 10^6 hours */
 #define API_MAX_REASON 256u                            /* usage_adjust's reason, bytes */
+#define API_MAX_GPUS 1024u
+#define API_MAX_LABELS 16u /* a task's labels, each a node label name (1-63 of A-Za-z0-9._-) */
 
 enum api_op {
 	API_OP_PING = 0,
@@ -205,6 +211,9 @@ enum api_field_kind {
 	API_FIELD_SET_LEFT,
 	API_FIELD_REASON,
 	API_FIELD_NODE,
+	API_FIELD_GPUS,
+	API_FIELD_GPU_MEMORY,
+	API_FIELD_LABELS,
 	API_FIELD_AFTER,
 };
 
@@ -265,6 +274,10 @@ struct api_request {
 	const char *reason;
 	/* node_drain, node_undrain */
 	const char *node;
+	/* submit: what the task needs of a node */
+	uint64_t gpus, gpu_memory_bytes;
+	char **labels; /* NULL-terminated, or NULL */
+	size_t n_labels;
 	void *json; /* internal: the parsed document */
 };
 
@@ -297,6 +310,10 @@ struct api_pending {
 };
 
 /* A TASK object text (malloc'd) for a stored task; pending may be NULL. */
+/* A comma-joined label list ("gpu,ssd", "" or NULL) as a JSON array of
+ * strings (a new reference; jansson's json_t). */
+struct json_t;
+struct json_t *api_task_labels_json(const char *labels);
 char *api_task_json(const struct store_task *task, const struct api_pending *pending);
 /* A SUMMARY (list, queue): the same with argv cut to API_ARGV_PREVIEW
  * bytes.  task->argv_json may itself be cut (store_list_tasks gives a

@@ -23,6 +23,9 @@ static const struct api_field submit_fields[] = {
 	{ "cpu_limit_ms", API_FIELD_CPU_LIMIT, false },
 	{ "memory_bytes", API_FIELD_MEMORY, false },
 	{ "no_queue", API_FIELD_NO_QUEUE, false },
+	{ "gpus", API_FIELD_GPUS, false },
+	{ "gpu_memory_bytes", API_FIELD_GPU_MEMORY, false },
+	{ "labels", API_FIELD_LABELS, false },
 };
 static const struct api_field id_fields[] = { { "id", API_FIELD_ID, true } };
 static const struct api_field list_fields[] = {

@@ -24,6 +24,21 @@ static json_t *int_or_null(int v)
 }
 
 /* The stored argv (a JSON array of strings), or null if unreadable. */
+json_t *api_task_labels_json(const char *labels)
+{
+	json_t *a = json_array();
+	const char *p = labels ? labels : "";
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (len)
+			json_array_append_new(a, json_stringn(p, len));
+		p += len + (p[len] == ',');
+	}
+	return a;
+}
+
 static json_t *argv_value(const char *argv_json)
 {
 	json_t *a = argv_json ? json_loads(argv_json, 0, NULL) : NULL;
@@ -206,6 +221,9 @@ static char *task_object(const struct store_task *task, const struct api_pending
 	SET("timeout_ms", json_integer(task->wall_limit_ms));
 	SET("cpu_limit_ms", json_integer(task->cpu_limit_us / 1000));
 	SET("memory_bytes", json_integer(task->memory_limit_bytes));
+	SET("gpus", json_integer(task->gpus));
+	SET("gpu_memory_bytes", json_integer(task->gpu_memory_bytes));
+	SET("labels", api_task_labels_json(task->labels));
 	SET("cpu_us", json_integer(task->cpu_charged_us));
 	SET("cpu_user_us", json_integer(task->usage.cpu_user_us));
 	SET("cpu_system_us", json_integer(task->usage.cpu_system_us));

@@ -44,6 +44,9 @@ enum opt_id {
 	O_REMOVE,
 	O_SET_LEFT,
 	O_REASON,
+	O_GPUS,
+	O_GPU_MEMORY,
+	O_LABEL,
 	O_SOCKET,
 	O_HELP,
 };
@@ -71,6 +74,9 @@ static const struct option long_options[] = {
 	{ "remove", required_argument, NULL, O_REMOVE },
 	{ "set-left", required_argument, NULL, O_SET_LEFT },
 	{ "reason", required_argument, NULL, O_REASON },
+	{ "gpus", required_argument, NULL, O_GPUS },
+	{ "gpu-memory", required_argument, NULL, O_GPU_MEMORY },
+	{ "label", required_argument, NULL, O_LABEL },
 	{ "socket", required_argument, NULL, O_SOCKET },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -98,6 +104,9 @@ static const char *const option_field[] = {
 	[O_ADD] = "delta_us",
 	[O_REMOVE] = "delta_us",
 	[O_SET_LEFT] = "set_left_us",
+	[O_GPUS] = "gpus",
+	[O_GPU_MEMORY] = "gpu_memory_bytes",
+	[O_LABEL] = "labels",
 	[O_REASON] = "reason",
 };
 
@@ -121,6 +130,10 @@ static const struct cmd_spec specs[] = {
 	  "  --timeout DUR       wall-clock limit: 10, 1.5s, 500ms, 2m, 1h\n"
 	  "  --cpu-limit DUR     CPU-time limit\n"
 	  "  --memory SIZE       memory limit: 512K, 256M, 1G\n"
+	  "  --gpus N            GPUs the task needs on its node (counted; 0-1024)\n"
+	  "  --gpu-memory SIZE   memory each of those GPUs must have: 16G, 80G\n"
+	  "  --label NAME        a label its node must offer (repeatable; at most 16);\n"
+	  "                      a task no node could ever run waits as no_node_fits\n"
 	  "  --env NAME=VALUE    environment variable (repeatable; 64 KiB in all)\n"
 	  "  --cwd DIR           working directory inside the jail\n"
 	  "  --stdin FILE        send FILE's content (<= 1 MiB of UTF-8 text) as stdin; - reads stdin\n"
@@ -298,6 +311,9 @@ struct opts {
 	uint64_t timeout_ms, cpu_limit_ms, memory_bytes, limit, after;
 	bool has_timeout, has_cpu_limit, has_memory, has_limit, has_after, no_queue, err_stream;
 	json_t *env;
+	json_t *labels;
+	uint64_t gpus, gpu_memory;
+	bool has_gpus, has_gpu_memory;
 	/* usage adjust: --add/--remove (delta_us), --set-left, --reason */
 	const char *reason;
 	int64_t delta_us;
@@ -416,6 +432,24 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 		v->set_left_us = us;
 		break;
 	}
+	case O_GPUS:
+		v->has_gpus = true;
+		if (policy_parse_uint(arg, API_MAX_GPUS, &v->gpus) < 0)
+			return error_usage(err, "--gpus: '%s' is not a number from 0 to %u", arg,
+					   API_MAX_GPUS);
+		break;
+	case O_GPU_MEMORY:
+		v->has_gpu_memory = true;
+		if (policy_parse_size(arg, &v->gpu_memory) < 0)
+			return error_usage(err, "--gpu-memory: invalid size '%s' (examples: 16G, 80G)", arg);
+		break;
+	case O_LABEL:
+		if (!v->labels)
+			v->labels = json_array();
+		if (json_array_size(v->labels) >= API_MAX_LABELS)
+			return error_usage(err, "--label: at most %u labels", API_MAX_LABELS);
+		json_array_append_new(v->labels, json_string(arg));
+		break;
 	case O_REASON:
 		if (!arg[0] || strlen(arg) > API_MAX_REASON)
 			return error_usage(err, "--reason: 1 to %u bytes, please", API_MAX_REASON);
@@ -502,6 +536,10 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 	set_str(f, "profile", v->profile);
 	if (v->env)
 		json_object_set(f, "env", v->env);
+	if (v->labels)
+		json_object_set(f, "labels", v->labels);
+	set_uint(f, "gpus", v->has_gpus, v->gpus);
+	set_uint(f, "gpu_memory_bytes", v->has_gpu_memory, v->gpu_memory);
 	set_str(f, "cwd", v->cwd);
 	if (v->stdin_path) {
 		char *data = NULL;
@@ -607,6 +645,7 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 	if (r == 0 && !cmd->help)
 		r = build_fields(s, &v, argc - optind, argv + optind, cmd, err);
 	json_decref(v.env);
+	json_decref(v.labels);
 	if (r < 0) {
 		json_decref(cmd->fields);
 		cmd->fields = NULL;

@@ -84,11 +84,14 @@ struct dtask {
 	int ep_kind; /* EP_TASK: first member */
 	int64_t id;
 	struct duser *user;
-	struct dtask *next;      /* queue link (queued) / running list link */
-	uint64_t seq;            /* submit order */
-	uint64_t wall_limit_us;  /* requested (0 = plan's) */
-	uint64_t cpu_request_us; /* requested (0 = plan's) */
-	uint64_t memory_bytes;   /* requested (0 = plan's) */
+	struct dtask *next;        /* queue link (queued) / running list link */
+	uint64_t seq;              /* submit order */
+	uint64_t wall_limit_us;    /* requested (0 = plan's) */
+	uint64_t cpu_request_us;   /* requested (0 = plan's) */
+	uint64_t memory_bytes;     /* requested (0 = plan's) */
+	uint32_t gpus;             /* needs of a node (placement): GPUs ... */
+	uint64_t gpu_memory_bytes; /* ... of at least this memory each, 0 = any */
+	char *labels;              /* ... and these labels ("a,b"), NULL = none */
 	/* running */
 	struct jail *jail;
 	int pidfd;
@@ -190,7 +193,8 @@ struct daemon {
 	char node_incarnation[33];
 	uint64_t node_memory_bytes; /* the host's MemTotal */
 	bool node_joined;
-	bool node_draining; /* an operator drained it: nothing new starts */
+	bool node_draining;     /* an operator drained it: nothing new starts */
+	uint32_t gpus_reserved; /* GPUs held by running tasks */
 	bool heartbeat_failing;
 	uint64_t next_heartbeat_mono_us;
 	uint64_t next_retention_mono_us; /* storage_retention_tick: once a poll interval */
@@ -231,6 +235,10 @@ void node_set_draining(struct daemon *d, bool draining);
 void node_leave(struct daemon *d);
 /* When the next heartbeat is due (CLOCK_MONOTONIC µs; 0 = none). */
 uint64_t node_next_event_mono_us(const struct daemon *d);
+/* Whether this node could ever run t (its GPUs, GPU memory, labels and
+ * memory against the node's capacity); false with why in buf. */
+bool node_task_fits(const struct daemon *d, const struct dtask *t, uint64_t memory_bytes, char *buf,
+		    size_t size);
 /* op_nodes.c */
 void op_nodes_list(struct daemon *d, const struct caller *c, const struct api_request *req,
 		   struct reply_sink *sink);
@@ -346,6 +354,8 @@ void queue_push_front(struct daemon *d, struct dtask *t); /* back at the head: a
 /* Back in its user's queue at its submit order (t->seq): a retry. */
 void queue_push_in_order(struct daemon *d, struct dtask *t);
 bool queue_remove(struct daemon *d, int64_t id); /* a queued task */
+/* Free a task out of every list (its labels, cancelled_by; not its jail). */
+void queue_task_free(struct dtask *t);
 struct dtask *queue_find(struct daemon *d, int64_t id);
 /* Start what the scheduler picks, at most DISPATCH_MAX_STARTS at a time
  * (dispatch_needed stays set when more could start). */

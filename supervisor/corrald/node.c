@@ -70,7 +70,7 @@ static void fill(const struct daemon *d, struct store_node *n)
 	n->running = d->running_count;
 	n->free_slots = d->cfg->max_running > d->running_count ? d->cfg->max_running - d->running_count : 0;
 	n->free_memory_bytes = mem > d->memory_reserved ? (int64_t)(mem - d->memory_reserved) : 0;
-	n->free_gpus = d->cfg->gpus; /* GPUs are not handed to tasks yet */
+	n->free_gpus = d->cfg->gpus > d->gpus_reserved ? d->cfg->gpus - d->gpus_reserved : 0;
 	n->load_milli = load_milli();
 }
 
@@ -179,4 +179,50 @@ void node_leave(struct daemon *d)
 uint64_t node_next_event_mono_us(const struct daemon *d)
 {
 	return d->node_joined ? d->next_heartbeat_mono_us : 0;
+}
+
+/* label in the comma-joined list? */
+static bool has_label(const char *list, const char *label, size_t len)
+{
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && strncmp(p, label, len) == 0)
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+bool node_task_fits(const struct daemon *d, const struct dtask *t, uint64_t memory_bytes, char *buf,
+		    size_t size)
+{
+	uint64_t mem = memory_capacity(d);
+
+	if (t->gpus > d->cfg->gpus) {
+		snprintf(buf, size, "needs %u GPUs; node %s has %u", t->gpus, d->node_name, d->cfg->gpus);
+		return false;
+	}
+	if (t->gpus && t->gpu_memory_bytes > d->cfg->gpu_memory_bytes) {
+		snprintf(buf, size, "needs GPUs of %.1f GiB; node %s's have %.1f GiB",
+			 (double)t->gpu_memory_bytes / (1 << 30), d->node_name,
+			 (double)d->cfg->gpu_memory_bytes / (1 << 30));
+		return false;
+	}
+	if (mem && memory_bytes > mem) {
+		snprintf(buf, size, "needs %.1f GiB of memory; node %s has %.1f GiB",
+			 (double)memory_bytes / (1 << 30), d->node_name, (double)mem / (1 << 30));
+		return false;
+	}
+	for (const char *p = t->labels; p && *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n && !has_label(d->cfg->labels, p, n)) {
+			snprintf(buf, size, "needs label %.*s; node %s offers %s", (int)n, p, d->node_name,
+				 d->cfg->labels[0] ? d->cfg->labels : "none");
+			return false;
+		}
+		p += n + (p[n] == ',');
+	}
+	return true;
 }

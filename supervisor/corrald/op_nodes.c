@@ -13,22 +13,6 @@
 #include "supervisor/common/log.h"
 #include "supervisor/corrald/corrald.h"
 
-static json_t *labels_json(const char *labels)
-{
-	json_t *a = json_array();
-	const char *p = labels ? labels : "";
-
-	while (*p) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-
-		if (len)
-			json_array_append_new(a, json_stringn(p, len));
-		p += len + (comma ? 1 : 0);
-	}
-	return a;
-}
-
 /* stats: the node's statistics (operators: they add up tenants' work). */
 static json_t *node_json(const struct daemon *d, const struct store_node *n, bool stats_too)
 {
@@ -44,7 +28,7 @@ static json_t *node_json(const struct daemon *d, const struct store_node *n, boo
 	json_object_set_new(o, "heartbeat_age_ms", json_integer((json_int_t)(n->heartbeat_age_us / 1000)));
 	json_object_set_new(o, "offline_after_ms", json_integer((json_int_t)(n->offline_after_us / 1000)));
 	json_object_set_new(o, "version", json_string(n->version ? n->version : ""));
-	json_object_set_new(o, "labels", labels_json(n->labels));
+	json_object_set_new(o, "labels", api_task_labels_json(n->labels));
 	json_object_set_new(o, "started_at_us", json_integer((json_int_t)n->started_at_us));
 	json_object_set_new(cap, "cores", json_integer((json_int_t)n->cores));
 	json_object_set_new(cap, "memory_bytes", json_integer((json_int_t)n->memory_bytes));

@@ -87,6 +87,23 @@ static int write_stdin(struct daemon *d, const char *data, size_t len, char **pa
 	return 0;
 }
 
+/* ["gpu", "ssd"] -> "gpu,ssd" (malloc'd; "" for none). */
+static char *join_labels(char *const *labels, size_t n)
+{
+	size_t len = 1;
+	char *out;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(labels[i]) + 1;
+	out = calloc(1, len);
+	for (size_t i = 0; out && i < n; i++) {
+		if (i)
+			strcat(out, ",");
+		strcat(out, labels[i]);
+	}
+	return out;
+}
+
 /* Can a task of u start right now?  0, or the error code with a message.
  * The budget check is the scheduler's rule (supervisor/admission.h). */
 static enum api_error_code can_start_now(struct daemon *d, struct duser *u, const struct policy_limits *lim,
@@ -96,6 +113,20 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 	struct admission_tenant tenant;
 	enum admission_verdict v;
 
+	/* a task no node could ever run says so first */
+	{
+		_cleanup_free_ char *labels = join_labels(req->labels, req->n_labels);
+		struct dtask probe = { .gpus = (uint32_t)req->gpus,
+				       .gpu_memory_bytes = req->gpu_memory_bytes,
+				       .labels = labels };
+		char why[160];
+
+		if (!node_task_fits(d, &probe, req->has_memory ? req->memory_bytes : lim->memory_bytes, why,
+				    sizeof(why))) {
+			snprintf(msg, size, "%s: no node could ever run this task: %s", u->name, why);
+			return API_ERR_HOST_CAPACITY;
+		}
+	}
 	if (lim->max_concurrent && u->running + u->queued >= lim->max_concurrent) {
 		snprintf(msg, size, "%s: %u/%u tasks running (plan %s)", u->name, u->running,
 			 lim->max_concurrent, lim->plan);
@@ -130,6 +161,12 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 			 d->node_name);
 		return API_ERR_HOST_CAPACITY;
 	}
+	if (req->gpus > (d->cfg->gpus > d->gpus_reserved ? d->cfg->gpus - d->gpus_reserved : 0)) {
+		snprintf(msg, size, "%s: %llu GPUs needed, %u of %u free on node %s", u->name,
+			 (unsigned long long)req->gpus, d->cfg->gpus - d->gpus_reserved, d->cfg->gpus,
+			 d->node_name);
+		return API_ERR_HOST_CAPACITY;
+	}
 	if (d->running_count + d->queued_total >= d->cfg->max_running) {
 		snprintf(msg, size, "host is at capacity: %u/%u tasks running, %zu queued", d->running_count,
 			 d->cfg->max_running, d->queued_total);
@@ -144,7 +181,7 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 			    struct reply_sink *sink, const char *tenant, const char *profile, struct duser *u,
 			    const struct policy_limits *lim)
 {
-	_cleanup_free_ char *stdin_path = NULL, *argv_json = NULL, *env_json = NULL;
+	_cleanup_free_ char *stdin_path = NULL, *argv_json = NULL, *env_json = NULL, *labels = NULL;
 	_cleanup_free_ struct dtask *t = NULL;
 	_cleanup_free_ struct pending_submit *p = NULL;
 	struct store_task st;
@@ -156,7 +193,8 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 
 	argv_json = json_array_text(req->argv, req->argc);
 	env_json = req->env ? env_object_text(req->env, req->envc) : NULL;
-	if (!argv_json) {
+	labels = join_labels(req->labels, req->n_labels);
+	if (!argv_json || !labels) {
 		ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "out of memory");
 		return;
 	}
@@ -189,6 +227,9 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	st.wall_limit_ms = req->has_timeout ? (int64_t)req->timeout_ms : 0;
 	st.cpu_limit_us = req->has_cpu_limit ? (int64_t)req->cpu_limit_ms * 1000 : 0;
 	st.memory_limit_bytes = req->has_memory ? (int64_t)req->memory_bytes : 0;
+	st.gpus = (int64_t)req->gpus;
+	st.gpu_memory_bytes = (int64_t)req->gpu_memory_bytes;
+	st.labels = labels;
 	st.submitted_at_us = (int64_t)daemon_now_us(d);
 	r = daemon_batch(d) ? store_submit(d->store, &st, &id, &serr) : -EIO;
 	if (r == -EIO && !d->batch_open)
@@ -214,6 +255,9 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	t->wall_limit_us = (uint64_t)st.wall_limit_ms * 1000u;
 	t->cpu_request_us = req->has_cpu_limit ? req->cpu_limit_ms * 1000u : 0;
 	t->memory_bytes = (uint64_t)st.memory_limit_bytes;
+	t->gpus = (uint32_t)req->gpus;
+	t->gpu_memory_bytes = req->gpu_memory_bytes;
+	t->labels = TAKE_PTR(labels);
 	queue_push(d, TAKE_PTR(t));
 	u->stored_bytes += need;
 	p->user = u;

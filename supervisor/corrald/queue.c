@@ -161,6 +161,15 @@ void queue_push_in_order(struct daemon *d, struct dtask *t)
 	d->dispatch_needed = true;
 }
 
+void queue_task_free(struct dtask *t)
+{
+	if (!t)
+		return;
+	free(t->cancelled_by);
+	free(t->labels);
+	free(t);
+}
+
 static void unlink_task(struct daemon *d, struct duser *u, struct dtask *prev, struct dtask *t)
 {
 	if (prev)
@@ -193,7 +202,7 @@ bool queue_remove(struct daemon *d, int64_t id)
 	for (struct dtask *p = t->user->queue_head; p && p != t; p = p->next)
 		prev = p;
 	unlink_task(d, t->user, prev, t);
-	free(t);
+	queue_task_free(t);
 	d->dispatch_needed = true;
 	return true;
 }
@@ -280,6 +289,12 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 			for (struct dtask *t = u->queue_head; t && taken < per_user; t = t->next) {
 				struct sched_task *st = &v->tasks[v->n_tasks];
 
+				/* no node could ever run it: it waits, reported apart
+				 * (queue_describe), and does not hold its user's queue */
+				if (!node_task_fits(d, t,
+						    t->memory_bytes ? t->memory_bytes : lim->memory_bytes,
+						    NULL, 0))
+					continue;
 				if (for_dispatch && t->not_before_mono_us > mono) {
 					if (!d->next_retry_mono_us ||
 					    t->not_before_mono_us < d->next_retry_mono_us)
@@ -292,6 +307,7 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 				st->submit_seq = t->seq;
 				st->cpu_request = t->cpu_request_us;
 				st->memory_bytes = t->memory_bytes ? t->memory_bytes : lim->memory_bytes;
+				st->gpus = t->gpus;
 				st->wall_limit = t->wall_limit_us ? t->wall_limit_us
 								  : lim->max_task_seconds * 1000000u;
 				st->wall_cpu_bound = admission_wall_cpu_bound(st->wall_limit,
@@ -312,9 +328,42 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 	v->in.host.memory = d->cfg->memory_reserve_bytes ? d->cfg->memory_reserve_bytes : SCHED_NO_LIMIT;
 	v->in.host.memory_reserved = d->memory_reserved;
 	v->in.host.draining = d->node_draining;
+	v->in.host.gpus = d->cfg->gpus;
+	v->in.host.gpus_reserved = d->gpus_reserved;
 	v->in.min_cpu = MIN_CPU_TO_START_US;
 	v->in.virtual_time = d->virtual_time;
 	return 0;
+}
+
+/* Queued tasks no node could ever run: position 0, no_node_fits. */
+static void describe_misfits(struct daemon *d, const char *user, int64_t only_id, struct queue_entry *entries,
+			     size_t *n)
+{
+	for (size_t b = 0; b < d->user_buckets; b++) {
+		for (struct duser *u = d->user_table[b]; u; u = u->hash_next) {
+			struct policy_limits lim;
+
+			if (!u->queued || (user && strcmp(u->name, user) != 0))
+				continue;
+			if (queue_limits(d, u, &lim) < 0)
+				memset(&lim, 0, sizeof(lim));
+			for (struct dtask *t = u->queue_head; t; t = t->next) {
+				char why[160];
+				struct queue_entry *e;
+
+				if ((only_id && t->id != only_id) ||
+				    node_task_fits(d, t, t->memory_bytes ? t->memory_bytes : lim.memory_bytes,
+						   why, sizeof(why)))
+					continue;
+				e = &entries[(*n)++];
+				e->id = t->id;
+				e->position = 0;
+				e->reason = "no_node_fits";
+				snprintf(e->message, sizeof(e->message),
+					 "%s: no node could ever run this task: %s", u->name, why);
+			}
+		}
+	}
 }
 
 void queue_dispatch(struct daemon *d)
@@ -419,7 +468,9 @@ int queue_describe(struct daemon *d, const char *user, int64_t only_id, struct q
 	so.starts_capacity = free_slots;
 	so.reasons = calloc(v.n_users + 1, sizeof(*so.reasons));
 	so.scratch = calloc(v.n_users + 1, sizeof(*so.scratch));
-	*entries = calloc(v.n_tasks + 1, sizeof(**entries));
+	/* every queued task may be listed: those the view holds, and those no
+	 * node fits (the view leaves them out) */
+	*entries = calloc(d->queued_total + v.n_tasks + 1, sizeof(**entries));
 	if (!positions || !messages || !so.starts || !so.reasons || !so.scratch || !*entries) {
 		r = -ENOMEM;
 		goto done;
@@ -452,6 +503,7 @@ int queue_describe(struct daemon *d, const char *user, int64_t only_id, struct q
 					    v.user_of[ui]->month);
 		}
 	}
+	describe_misfits(d, user, only_id, *entries, n);
 	qsort(*entries, *n, sizeof(**entries), by_position);
 done:
 	if (r < 0) {
@@ -544,6 +596,9 @@ int queue_load(struct daemon *d)
 		t->wall_limit_us = (uint64_t)st->wall_limit_ms * 1000u;
 		t->cpu_request_us = (uint64_t)st->cpu_limit_us;
 		t->memory_bytes = (uint64_t)st->memory_limit_bytes;
+		t->gpus = (uint32_t)st->gpus;
+		t->gpu_memory_bytes = (uint64_t)st->gpu_memory_bytes;
+		t->labels = st->labels && st->labels[0] ? strdup(st->labels) : NULL;
 		t->pidfd = -1;
 		if (st->not_before_us > 0 && (uint64_t)st->not_before_us > now)
 			t->not_before_mono_us = mono + ((uint64_t)st->not_before_us - now);
@@ -569,7 +624,7 @@ void queue_free_all(struct daemon *d)
 				struct dtask *t = u->queue_head;
 
 				u->queue_head = t->next;
-				free(t);
+				queue_task_free(t);
 			}
 			free(u->name);
 			free(u);

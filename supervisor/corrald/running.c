@@ -39,6 +39,7 @@ void running_enter(struct daemon *d, struct dtask *t)
 		t->user->reserved_us += t->cpu_limit_us;
 	d->running_count++;
 	d->memory_reserved += t->memory_reserved;
+	d->gpus_reserved += t->gpus;
 }
 
 void running_leave(struct daemon *d, struct dtask *t)
@@ -55,6 +56,7 @@ void running_leave(struct daemon *d, struct dtask *t)
 	u->month[0] = '\0'; /* re-read the month's usage: the end charged the rest */
 	d->running_count--;
 	d->memory_reserved -= t->memory_reserved;
+	d->gpus_reserved -= t->gpus;
 	for (struct dtask **pp = &d->running; *pp; pp = &(*pp)->next) {
 		if (*pp == t) {
 			*pp = t->next;

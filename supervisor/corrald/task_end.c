@@ -430,8 +430,7 @@ record:
 		}
 	}
 	t->jail = NULL;
-	free(t->cancelled_by);
-	free(t);
+	queue_task_free(t);
 }
 
 void task_end_shutdown_all(struct daemon *d)

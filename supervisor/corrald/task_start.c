@@ -328,7 +328,7 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 			unlink(p.st.stdin_path);
 		if (task_start_fail(d, t, msg))
 			op_wait_wake(d, t->id, true);
-		free(t);
+		queue_task_free(t);
 		return r;
 	}
 	/* the file goes once the command started (the jail holds it open);
@@ -378,8 +378,7 @@ void task_start_reported(struct daemon *d, struct dtask *t)
 		task_end_drop_stdin(t);
 		if (task_start_fail(d, t, msg))
 			op_wait_wake(d, t->id, true);
-		free(t->cancelled_by);
-		free(t);
+		queue_task_free(t);
 		return;
 	}
 	/* the command runs and holds its stdin open */

@@ -123,7 +123,7 @@ static bool input_valid(const struct sched_input *in)
  * count and reservation and the host memory free; NONE if it can. */
 static enum sched_pending_reason head_blocked_by(const struct sched_input *in, const struct sched_user *u,
 						 size_t next, uint32_t running, uint64_t reserved,
-						 uint64_t memory_free)
+						 uint64_t memory_free, uint32_t gpus_free)
 {
 	const struct sched_task *head = &in->tasks[u->first_task + next];
 	enum admission_verdict v;
@@ -136,6 +136,8 @@ static enum sched_pending_reason head_blocked_by(const struct sched_input *in, c
 		return budget_reason(v);
 	if (head->memory_bytes > memory_free)
 		return SCHED_PENDING_HOST_MEMORY;
+	if (head->gpus > gpus_free)
+		return SCHED_PENDING_HOST_GPUS;
 	return SCHED_PENDING_NONE;
 }
 
@@ -157,6 +159,7 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 		? host->max_running - host->running
 		: 0;
 	uint64_t memory_free = host_memory_free(host);
+	uint32_t gpus_free = host->gpus > host->gpus_reserved ? host->gpus - host->gpus_reserved : 0;
 	uint64_t memory_started = 0;
 	struct sched_heap_item *heap = out->scratch;
 	size_t heap_n = 0;
@@ -170,7 +173,8 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 			out->reasons[i] = SCHED_PENDING_NONE;
 			continue;
 		}
-		enum sched_pending_reason r = head_blocked_by(in, u, 0, u->running, u->reserved, memory_free);
+		enum sched_pending_reason r = head_blocked_by(in, u, 0, u->running, u->reserved, memory_free,
+							      gpus_free);
 		if (r != SCHED_PENDING_NONE) {
 			out->reasons[i] = r;
 			continue;
@@ -202,6 +206,11 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 			heap_pop(heap, &heap_n);
 			continue;
 		}
+		if (t->gpus > gpus_free) {
+			out->reasons[top->user] = SCHED_PENDING_HOST_GPUS;
+			heap_pop(heap, &heap_n);
+			continue;
+		}
 		v = cpu_limit_for(in, u, t, top->running, top->reserved, &cpu_limit);
 		if (v != ADMISSION_START) {
 			out->reasons[top->user] = budget_reason(v);
@@ -219,6 +228,7 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 		free_slots--;
 		if (memory_free != SCHED_NO_LIMIT)
 			memory_free -= t->memory_bytes;
+		gpus_free -= t->gpus;
 		memory_started = add_saturating(memory_started, t->memory_bytes);
 		top->running++;
 		top->reserved = add_saturating(top->reserved, cpu_limit);
@@ -226,7 +236,8 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 
 		enum sched_pending_reason r = SCHED_PENDING_NONE;
 		if (top->next < u->n_tasks)
-			r = head_blocked_by(in, u, top->next, top->running, top->reserved, memory_free);
+			r = head_blocked_by(in, u, top->next, top->running, top->reserved, memory_free,
+					    gpus_free);
 		if (top->next == u->n_tasks || r != SCHED_PENDING_NONE) {
 			out->reasons[top->user] = r;
 			heap_pop(heap, &heap_n);
@@ -304,6 +315,7 @@ const char *sched_reason_name(enum sched_pending_reason reason)
 		return "budget_exhausted";
 	case SCHED_PENDING_HOST_SLOTS:
 	case SCHED_PENDING_HOST_MEMORY:
+	case SCHED_PENDING_HOST_GPUS:
 		return "host_capacity";
 	case SCHED_PENDING_FAIR_SHARE:
 		return "fair_share";
@@ -365,6 +377,17 @@ int sched_format_reason(char *buf, size_t size, const struct sched_input *in, co
 						       ? add_saturating(u->reserved, started_cpu)
 						       : 0,
 					       u->running + started);
+	}
+	case SCHED_PENDING_HOST_GPUS: {
+		size_t next = started;
+		uint32_t need = next < u->n_tasks ? in->tasks[u->first_task + next].gpus : 0;
+		uint32_t used = h->gpus_reserved;
+
+		for (size_t i = 0; out && i < out->n_starts; i++)
+			used += in->tasks[out->starts[i].task].gpus;
+		return snprintf(buf, size,
+				"%s: waiting for GPUs on this host (next task needs %u, %u of %u free)",
+				user_name, need, used < h->gpus ? h->gpus - used : 0, h->gpus);
 	}
 	case SCHED_PENDING_NODE_DRAINING:
 		return snprintf(buf, size,

@@ -15,6 +15,7 @@
 
 #include "supervisor/common/macros.h"
 #include "supervisor/store/store_backend.h"
+#include "supervisor/store/store_node.h"
 #include "supervisor/store/store_text.h"
 
 /* ---- URI -> backend -------------------------------------------------------- */
@@ -186,6 +187,12 @@ static int submit_check(const struct store_task *t, struct error *err)
 		return r;
 	if (t->wall_limit_ms < 0 || t->cpu_limit_us < 0 || t->memory_limit_bytes < 0)
 		return error_set(err, EINVAL, "submit", "submit for %s: negative limit", t->user);
+	if (t->gpus < 0 || t->gpus > 1024 || t->gpu_memory_bytes < 0)
+		return error_set(err, EINVAL, "submit", "submit for %s: GPUs %lld or GPU memory out of range",
+				 t->user, (long long)t->gpus);
+	if (t->labels && strlen(t->labels) > STORE_NODE_LABELS_MAX)
+		return error_set(err, EINVAL, "submit", "submit for %s: labels longer than %d bytes", t->user,
+				 STORE_NODE_LABELS_MAX);
 	return 0;
 }
 
@@ -432,6 +439,7 @@ void store_task_clear(struct store_task *t)
 	free(t->message);
 	free(t->cgroup);
 	free(t->last_attempt_error);
+	free(t->labels);
 	memset(t, 0, sizeof(*t));
 }
 

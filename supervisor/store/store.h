@@ -110,6 +110,11 @@ struct store_task {
 	int64_t stored_bytes; /* what the store holds for the task: argv_json and env_json
 			       * as stored, its stdin and, once ended, its outputs */
 	int64_t stdin_bytes;  /* store_submit reads it: the size of the stdin file */
+
+	/* what the task needs of a node (placement) */
+	int64_t gpus;             /* 0 = none */
+	int64_t gpu_memory_bytes; /* per GPU; 0 = any */
+	char *labels;             /* "gpu,ssd": labels the node must offer; NULL or "" = none */
 };
 
 struct store_task_list {

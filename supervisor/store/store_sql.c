@@ -16,7 +16,8 @@
 	"cpu_reserved_us, cpu_charged_us, charged_at_us, cpu_user_us, cpu_system_us, "  \
 	"memory_peak_bytes, stdout_bytes, stderr_bytes, stdout_truncated, "             \
 	"stderr_truncated, attempts, host_uid, cgroup, cancel_requested, "              \
-	"cpu_prior_us, last_attempt_error, not_before_us, stored_bytes"
+	"cpu_prior_us, last_attempt_error, not_before_us, stored_bytes, gpus, "         \
+	"gpu_memory_bytes, labels"
 #define TASK_COLUMNS "id, user_name, submitted_by_uid, profile, argv_json, env_json, " TASK_COLUMNS_REST
 
 /* The same for lists: the argv cut to its first STORE_LIST_ARGV_CHARS
@@ -41,8 +42,9 @@ _Static_assert(STORE_LIST_ARGV_CHARS == 1024, "LIST_COLUMNS cuts argv_json at 10
 const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_SUBMIT] = "INSERT INTO tasks (user_name, submitted_by_uid, profile, argv_json, env_json, "
 			     "cwd, stdin_path, wall_limit_ms, cpu_limit_us, memory_limit_bytes, state, "
-			     "submitted_at_us, stored_bytes) "
-			     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $12) "
+			     "submitted_at_us, stored_bytes, gpus, gpu_memory_bytes, labels) "
+			     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $12, $13, $14, "
+			     "$15) "
 			     "RETURNING id",
 	[STORE_SQL_EVENT_APPEND] = "INSERT INTO events (task_id, at_us, kind, detail) VALUES ($1, $2, $3, $4)",
 	[STORE_SQL_GET_TASK] = "SELECT " TASK_COLUMNS " FROM tasks WHERE id = $1",

@@ -100,6 +100,9 @@ enum store_task_column {
 	TC_LAST_ATTEMPT_ERROR,
 	TC_NOT_BEFORE,
 	TC_STORED_BYTES,
+	TC_GPUS,
+	TC_GPU_MEMORY,
+	TC_LABELS,
 	TC_COUNT
 };
 

@@ -292,6 +292,75 @@ static void test_corral_nodes_prints_a_table(void **state)
 	assert_non_null(strstr(out, "draining"));
 }
 
+/* What a task needs of a node: one no node could ever run waits as
+ * no_node_fits (and does not hold its tenant's other tasks); GPUs are
+ * counted: a task needing GPUs that are taken waits for them. */
+static void test_placement_needs_and_no_node_fits(void **state)
+{
+	char uri[192];
+	int64_t too_many, wrong_label, too_small, after, holder, waiter;
+	json_t *t, *r, *n;
+	uint64_t until;
+
+	(void)state;
+	require_root();
+	start(false, uri, sizeof(uri));
+	too_many = corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"],\"gpus\":3");
+	wrong_label = corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"],\"labels\":[\"ssd\",\"fpga\"]");
+	too_small = corrald_submit(&daemon_,
+				   "\"argv\":[\"/bin/true\"],\"gpus\":1,"
+				   "\"gpu_memory_bytes\":34359738368");
+	after = corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"],\"labels\":[\"gpu\"]");
+	t = corrald_must_wait(&daemon_, after, 20000); /* not held behind them */
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(t, "labels"), 0)), "gpu");
+	json_decref(t);
+	t = corrald_status(&daemon_, too_many);
+	assert_string_equal(task_str(t, "state"), "queued");
+	assert_string_equal(task_str(t, "pending_reason"), "no_node_fits");
+	assert_non_null(strstr(task_str(t, "pending_message"), "needs 3 GPUs; node it-node-a has 2"));
+	assert_int_equal(task_int(t, "gpus"), 3);
+	json_decref(t);
+	t = corrald_status(&daemon_, wrong_label);
+	assert_string_equal(task_str(t, "pending_reason"), "no_node_fits");
+	assert_non_null(strstr(task_str(t, "pending_message"), "needs label fpga"));
+	json_decref(t);
+	t = corrald_status(&daemon_, too_small);
+	assert_string_equal(task_str(t, "pending_reason"), "no_node_fits");
+	json_decref(t);
+	r = corrald_call(&daemon_,
+			 "{\"op\":\"submit\",\"argv\":[\"/bin/true\"],\"gpus\":3,\"no_queue\":true}");
+	assert_string_equal(corrald_error_code(r), "host_capacity");
+	assert_non_null(strstr(corrald_error_message(r), "no node could ever run"));
+	json_decref(r);
+
+	/* two GPUs held: a task needing one waits for them */
+	holder = corrald_submit(&daemon_, "\"argv\":[\"sleep\",\"30\"],\"gpus\":2");
+	json_decref(corrald_wait_state(&daemon_, holder, "running", 20000));
+	waiter = corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"],\"gpus\":1");
+	test_sleep_ms(300);
+	t = corrald_status(&daemon_, waiter);
+	assert_string_equal(task_str(t, "state"), "queued");
+	assert_string_equal(task_str(t, "pending_reason"), "host_capacity");
+	assert_non_null(strstr(task_str(t, "pending_message"), "waiting for GPUs"));
+	json_decref(t);
+	until = test_mono_ms() + 5000;
+	for (;;) { /* the next heartbeats say so */
+		n = node_of("it-node-a");
+		if (sub(n, "free", "gpus") == 0)
+			break;
+		json_decref(n);
+		if (test_mono_ms() > until)
+			fail_msg("the heartbeat never said the GPUs are taken");
+		test_sleep_ms(100);
+	}
+	json_decref(n);
+	json_decref(corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)holder));
+	t = corrald_must_wait(&daemon_, waiter, 20000);
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	json_decref(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +370,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_clean_stop_leaves_the_node_offline, teardown),
 		cmocka_unit_test_teardown(test_a_node_taken_over_stops, teardown),
 		cmocka_unit_test_teardown(test_corral_nodes_prints_a_table, teardown),
+		cmocka_unit_test_teardown(test_placement_needs_and_no_node_fits, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,6 +112,32 @@ static void test_unknown_op_lists_the_ops(void **state)
 		       "node_undrain)");
 }
 
+static void test_submit_placement_fields(void **state)
+{
+	struct api_request req;
+	enum api_error_code code;
+	struct error err;
+	const char *ok = "{\"op\": \"submit\", \"argv\": [\"x\"], \"gpus\": 2, "
+			 "\"gpu_memory_bytes\": 17179869184, \"labels\": [\"gpu\", \"ssd\"]}";
+
+	assert_int_equal(api_request_parse(ok, strlen(ok), &req, &code, &err), 0);
+	assert_int_equal(req.gpus, 2);
+	assert_int_equal(req.gpu_memory_bytes, 17179869184ULL);
+	assert_int_equal(req.n_labels, 2);
+	assert_string_equal(req.labels[1], "ssd");
+	api_request_free(&req);
+	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"gpus\": 1025}", API_ERR_BAD_REQUEST,
+		       "gpus");
+	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"labels\": [\"a b\"]}", API_ERR_BAD_REQUEST,
+		       "field 'labels' entry 0 is not a label");
+	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"labels\": \"gpu\"}", API_ERR_BAD_REQUEST,
+		       "labels");
+	assert_refused(
+		"{\"op\": \"submit\", \"argv\": [\"x\"], \"labels\": "
+		"[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]}",
+		API_ERR_BAD_REQUEST, "at most 16");
+}
+
 static void test_node_drain_needs_a_node_name(void **state)
 {
 	struct api_request req;
@@ -852,6 +878,9 @@ static void test_task_json_has_every_documented_field(void **state)
 		"last_attempt_error",
 		"argv_truncated",
 		"stored_bytes",
+		"gpus",
+		"gpu_memory_bytes",
+		"labels",
 	};
 	struct store_task t;
 	json_t *obj;
@@ -984,6 +1013,7 @@ int main(void)
 		cmocka_unit_test(test_op_not_a_string_is_bad_request),
 		cmocka_unit_test(test_unknown_op_lists_the_ops),
 		cmocka_unit_test(test_node_drain_needs_a_node_name),
+		cmocka_unit_test(test_submit_placement_fields),
 		cmocka_unit_test(test_unknown_field_is_named),
 		cmocka_unit_test(test_error_step_names_the_parse_step),
 		cmocka_unit_test(test_field_of_another_op_is_unknown),

@@ -436,6 +436,29 @@ static void test_drained_host_starts_nothing_and_says_so(void **state)
 	assert_int_equal(world_decide(&w), 2);
 }
 
+static void test_gpus_are_counted_and_others_pass(void **state)
+{
+	struct world w;
+	char msg[256];
+	world_init(&w, 4);
+	w.in.host.gpus = 2;
+	w.in.host.gpus_reserved = 1;
+	size_t u = world_add_user(&w, 5, 1, SCHED_NO_LIMIT);
+	world_queue(&w, u, 1, 0, 0);
+	w.tasks[w.in.n_tasks - 1].gpus = 2; /* needs both: one is taken */
+	size_t v = world_add_user(&w, 5, 1, SCHED_NO_LIMIT);
+	world_queue(&w, v, 1, 0, 0);
+	w.tasks[w.in.n_tasks - 1].gpus = 1;
+	size_t x = world_add_user(&w, 5, 1, SCHED_NO_LIMIT);
+	world_queue(&w, x, 1, 0, 0); /* no GPU */
+
+	assert_int_equal(world_decide(&w), 2);
+	assert_int_equal(w.reasons[u], SCHED_PENDING_HOST_GPUS);
+	assert_string_equal(sched_reason_name(w.reasons[u]), "host_capacity");
+	sched_format_reason(msg, sizeof(msg), &w.in, &w.out, u, w.reasons[u], "alice", "pro", "2031-03");
+	assert_non_null(strstr(msg, "waiting for GPUs on this host (next task needs 2, 0 of 2 free)"));
+}
+
 static void test_host_memory_limit(void **state)
 {
 	struct world w;
@@ -816,6 +839,7 @@ int main(void)
 		cmocka_unit_test(test_host_slots_limit_starts),
 		cmocka_unit_test(test_pending_reason_host_capacity_when_host_full),
 		cmocka_unit_test(test_drained_host_starts_nothing_and_says_so),
+		cmocka_unit_test(test_gpus_are_counted_and_others_pass),
 		cmocka_unit_test(test_host_memory_limit),
 		cmocka_unit_test(test_host_memory_taken_earlier_in_the_round),
 		cmocka_unit_test(test_pending_reason_fair_share),

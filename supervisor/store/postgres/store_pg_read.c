@@ -64,6 +64,9 @@ static int task_from_row(const PGresult *res, int row, struct store_task *t)
 	t->last_attempt_error = store_pg_dup(res, row, TC_LAST_ATTEMPT_ERROR, &oom);
 	t->not_before_us = store_pg_i64(res, row, TC_NOT_BEFORE, 0);
 	t->stored_bytes = store_pg_i64(res, row, TC_STORED_BYTES, 0);
+	t->gpus = store_pg_i64(res, row, TC_GPUS, 0);
+	t->gpu_memory_bytes = store_pg_i64(res, row, TC_GPU_MEMORY, 0);
+	t->labels = store_pg_dup(res, row, TC_LABELS, &oom);
 	if (oom) {
 		store_task_clear(t);
 		return -ENOMEM;

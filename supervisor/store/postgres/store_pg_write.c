@@ -137,6 +137,9 @@ static int submit_locked(struct store_pg *store, const struct store_task *t, int
 	store_pg_param_i64(&p, 10, t->memory_limit_bytes);
 	store_pg_param_i64(&p, 11, t->submitted_at_us);
 	store_pg_param_i64(&p, 12, t->stored_bytes);
+	store_pg_param_i64(&p, 13, t->gpus);
+	store_pg_param_i64(&p, 14, t->gpu_memory_bytes);
+	store_pg_param_text(&p, 15, t->labels ? t->labels : "");
 	res = store_pg_query(store, STORE_SQL_SUBMIT, &p);
 	if (!store_pg_ok(res) || PQntuples(res) != 1)
 		return store_pg_fail(store, res, err, "submit", "submit task for %s", t->user);

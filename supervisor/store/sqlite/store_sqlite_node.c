@@ -198,15 +198,7 @@ static int64_t row_i64(void *row, int col)
 
 static char *row_dup(void *row, int col, bool *oom)
 {
-	const unsigned char *text = sqlite3_column_text(row, col);
-	char *copy;
-
-	if (!text)
-		return NULL;
-	copy = strdup((const char *)text);
-	if (!copy)
-		*oom = true;
-	return copy;
+	return store_sqlite_read_column_dup(row, col, oom);
 }
 
 int store_sqlite_node_list(struct store *base, struct store_node_list *out, struct error *err)

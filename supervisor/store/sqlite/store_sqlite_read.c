@@ -83,6 +83,9 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 	t->last_attempt_error = store_sqlite_read_column_dup(stmt, TC_LAST_ATTEMPT_ERROR, &oom);
 	t->not_before_us = sqlite3_column_int64(stmt, TC_NOT_BEFORE);
 	t->stored_bytes = sqlite3_column_int64(stmt, TC_STORED_BYTES);
+	t->gpus = sqlite3_column_int64(stmt, TC_GPUS);
+	t->gpu_memory_bytes = sqlite3_column_int64(stmt, TC_GPU_MEMORY);
+	t->labels = store_sqlite_read_column_dup(stmt, TC_LABELS, &oom);
 	if (oom) {
 		store_task_clear(t);
 		return -ENOMEM;

@@ -155,6 +155,12 @@ static const struct migration migrations[] = {
 	  "UPDATE tasks SET stored_bytes = length(CAST(argv_json AS BLOB)) + "
 	  "  length(CAST(env_json AS BLOB)) + stdout_bytes + stderr_bytes;"
 	  "CREATE INDEX tasks_user_ended ON tasks (user_name, ended_at_us);" },
+	/* what a task needs of a node (issue 13, placement): GPUs, the memory
+	 * of each, labels the node must offer */
+	{ 6,
+	  "ALTER TABLE tasks ADD COLUMN gpus INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE tasks ADD COLUMN gpu_memory_bytes BIGINT NOT NULL DEFAULT 0;"
+	  "ALTER TABLE tasks ADD COLUMN labels TEXT NOT NULL DEFAULT '';" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

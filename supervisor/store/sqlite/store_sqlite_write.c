@@ -135,6 +135,9 @@ static int submit_locked(struct store_sqlite *store, const struct store_task *t,
 	store_sqlite_bind_i64(&b, 10, t->memory_limit_bytes);
 	store_sqlite_bind_i64(&b, 11, t->submitted_at_us);
 	store_sqlite_bind_i64(&b, 12, t->stored_bytes);
+	store_sqlite_bind_i64(&b, 13, t->gpus);
+	store_sqlite_bind_i64(&b, 14, t->gpu_memory_bytes);
+	store_sqlite_bind_text(&b, 15, t->labels ? t->labels : "");
 	rc = store_sqlite_stmt_step(&b);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(b.stmt, 0);
