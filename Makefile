@@ -184,8 +184,8 @@ check: tests
 # breaks: test_corrald_budget (a 1.5 s task limit), test_corrald_faults
 # (its kill -9 run must settle within 60 s), and the socket-protocol attacks
 # with latency bounds and no cgroup code (test_corrald_attack, test_ops_attack).
-CHECK_V2_TESTS ?= test_cgroup test_jail test_adopt test_escape test_init test_init_attack \
-		  test_attack test_supervisor_cgroup test_corrald test_doctor
+CHECK_V2_TESTS ?= test_cgroup test_jail test_jail_sockmem test_adopt test_escape test_init \
+		  test_init_attack test_attack test_supervisor_cgroup test_corrald test_doctor
 CHECK_V2_TIMEOUT ?= 1200
 check-v2: tests
 	@tests/vm/run.sh --timeout $(CHECK_V2_TIMEOUT) sh tests/vm/check-v2.sh $(BUILD) $(CHECK_V2_TESTS)

@@ -46,6 +46,10 @@ void errors_sort(struct policy_errors *errors, size_t from);
 size_t errors_distance(const char *a, const char *b, size_t max);
 /* A cheap lower bound of errors_distance(a, b) (letter counts). */
 size_t errors_letters_bound(const char *a, const char *b);
+/* Which letters a word has (case-insensitive, folded onto 64 bits), and the
+ * cheapest lower bound of the distance: letters one word has, the other not. */
+uint64_t errors_letters_mask(const char *s);
+size_t errors_letters_mask_bound(uint64_t a, uint64_t b);
 
 /* ---- values.c: one value string -> a number in canonical units -------- */
 

@@ -36,11 +36,15 @@ struct policy_error {
 	char *message;
 };
 
+struct policy_error_text;
+/* Start it zeroed ({ 0 }).  The items' strings live in blocks the list owns
+ * (policy_errors_free frees them): read them, never free one. */
 struct policy_errors {
 	struct policy_error *items;
 	size_t count;
-	size_t capacity; /* internal */
-	size_t omitted;  /* errors past the first POLICY_MAX_ERRORS, not stored */
+	size_t capacity;                /* internal */
+	size_t omitted;                 /* errors past the first POLICY_MAX_ERRORS, not stored */
+	struct policy_error_text *text; /* internal: the blocks of the items' strings */
 };
 
 #define POLICY_MAX_ERRORS 1000

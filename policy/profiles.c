@@ -242,7 +242,7 @@ static void read_env(struct loader *ld, struct profile_build *b, const struct ra
 struct syscall_name {
 	char *name;
 	int nr;
-	uint64_t letters; /* letters_mask(name) */
+	uint64_t letters; /* errors_letters_mask(name) */
 };
 
 static struct {
@@ -251,27 +251,6 @@ static struct {
 	size_t by_len[SYSCALL_NAME_MAX + 2]; /* first index of each length; [max + 1] = count */
 } syscall_table;
 static pthread_once_t syscall_table_once = PTHREAD_ONCE_INIT;
-
-/* Which letters (case-insensitive, folded onto 64 bits) a word has.  Each
- * bit one word has and the other lacks stands for at least one letter to
- * change, so the larger count of such bits is a lower bound of the edit
- * distance, tried before errors_letters_bound() and errors_distance(). */
-static uint64_t letters_mask(const char *s)
-{
-	uint64_t mask = 0;
-
-	for (; *s; s++)
-		mask |= 1ULL << (tolower((unsigned char)*s) & 63);
-	return mask;
-}
-
-static size_t letters_mask_bound(uint64_t a, uint64_t b)
-{
-	size_t only_a = (size_t)__builtin_popcountll(a & ~b);
-	size_t only_b = (size_t)__builtin_popcountll(b & ~a);
-
-	return only_a > only_b ? only_a : only_b;
-}
 
 static void syscall_table_read(void)
 {
@@ -282,7 +261,7 @@ static void syscall_table_read(void)
 		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 
 		if (name && strlen(name) <= SYSCALL_NAME_MAX)
-			read[n_read++] = (struct syscall_name){ name, nr, letters_mask(name) };
+			read[n_read++] = (struct syscall_name){ name, nr, errors_letters_mask(name) };
 		else
 			free(name); /* longer than any name we look up */
 	}
@@ -308,7 +287,7 @@ static void unknown_syscall(struct loader *ld, const struct raw_entry *e, const 
 	bool search = ld->syscall_guesses++ < 32 && len <= SYSCALL_NAME_MAX;
 
 	if (search) {
-		uint64_t letters = letters_mask(name);
+		uint64_t letters = errors_letters_mask(name);
 		size_t from, to;
 
 		pthread_once(&syscall_table_once, syscall_table_read);
@@ -319,7 +298,7 @@ static void unknown_syscall(struct loader *ld, const struct raw_entry *e, const 
 			const struct syscall_name *c = &syscall_table.names[i];
 			size_t d;
 
-			if (letters_mask_bound(letters, c->letters) > best_d ||
+			if (errors_letters_mask_bound(letters, c->letters) > best_d ||
 			    errors_letters_bound(name, c->name) > best_d)
 				continue;
 			d = errors_distance(name, c->name, best_d);

@@ -381,8 +381,17 @@ int cgroup_read_memory(const struct jail_cgroup *cg, uint64_t *peak_bytes, bool 
 	int r;
 
 	if (cg->v1[CGROUP_MEMORY]) {
+		uint64_t sockets = 0;
+
 		if ((r = read_u64_file(cg->v1[CGROUP_MEMORY], "memory.max_usage_in_bytes", NULL, &peak)) < 0)
 			return r;
+		/* v1 charges socket buffers to a counter of their own (v2
+		 * counts them in memory.peak): the sum of the two peaks */
+		r = read_u64_file(cg->v1[CGROUP_MEMORY], "memory.kmem.tcp.max_usage_in_bytes", NULL,
+				  &sockets);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		peak += sockets;
 		r = read_u64_file(cg->v1[CGROUP_MEMORY], "memory.oom_control", "oom_kill", &ooms);
 		if (r < 0 && r != -ENOENT) /* oom_kill appeared in 4.13 */
 			return r;

@@ -91,7 +91,8 @@ static struct {
 	int result;              /* 0 or -errno */
 	struct jail_error error; /* why discovery failed */
 	struct cgroup_layout layout;
-	bool memsw; /* v1 memory.memsw.* exists (swap accounting on) */
+	bool memsw;    /* v1 memory.memsw.* exists (swap accounting on) */
+	bool kmem_tcp; /* v1 memory.kmem.tcp.* exists (socket buffers can be charged) */
 } discovery = { .once = PTHREAD_ONCE_INIT };
 
 int cgroup_libcgroup_error(struct jail_error *err, int ret, const char *step, const char *what,
@@ -221,6 +222,9 @@ static void discover_once(void)
 		discovery.memsw = snprintf(path, sizeof(path), "%s%s%s/memory.memsw.limit_in_bytes",
 					   mem->mount, *rel ? "/" : "", rel) < (int)sizeof(path) &&
 			access(path, F_OK) == 0;
+		discovery.kmem_tcp = snprintf(path, sizeof(path), "%s%s%s/memory.kmem.tcp.limit_in_bytes",
+					      mem->mount, *rel ? "/" : "", rel) < (int)sizeof(path) &&
+			access(path, F_OK) == 0;
 	}
 	discovery.result = discover_libcgroup(layout, err);
 }
@@ -247,4 +251,9 @@ int cgroup_layout_set_own(const char *own)
 bool cgroup_v1_memsw(void)
 {
 	return discovery.memsw;
+}
+
+bool cgroup_v1_kmem_tcp(void)
+{
+	return discovery.kmem_tcp;
 }

@@ -44,6 +44,9 @@ int cgroup_layout_get(const struct cgroup_layout **out, struct jail_error *err);
 int cgroup_layout_set_own(const char *own);
 /* v1 memory.memsw.* exists (swap accounting on); valid after cgroup_layout_get(). */
 bool cgroup_v1_memsw(void);
+/* v1 memory.kmem.tcp.* exists: writing its limit is what makes a v1 memory
+ * cgroup charge its sockets' buffers; valid after cgroup_layout_get(). */
+bool cgroup_v1_kmem_tcp(void);
 
 /* ---- cgroup_v1.c ------------------------------------------------------- */
 

@@ -2,6 +2,8 @@
 /*
  * runner/cgroup_v1.c — the v1 leaves of a hybrid host (memory, pids,
  * cpu+cpuacct): created with their limits, and removed, through libcgroup.
+ * The memory limit is written three times: memory, memory+swap, and the
+ * socket buffers' own counter (memory.kmem.tcp).
  */
 #include <errno.h>
 #include <libcgroup.h>
@@ -44,6 +46,13 @@ int cgroup_v1_create(struct jail_cgroup *cg, const struct cgroup_limits *limits,
 							      limits->memory_bytes);
 				if (!ret && cgroup_v1_memsw())
 					ret = cgroup_add_value_uint64(ctl, "memory.memsw.limit_in_bytes",
+								      limits->memory_bytes);
+				/* v1 charges socket buffers only to a cgroup whose
+				 * kmem.tcp limit was written, and to that counter
+				 * alone, not to memory.limit_in_bytes (v2 charges
+				 * them to memory.max) */
+				if (!ret && cgroup_v1_kmem_tcp())
+					ret = cgroup_add_value_uint64(ctl, "memory.kmem.tcp.limit_in_bytes",
 								      limits->memory_bytes);
 			} else if (o == CGROUP_PIDS && limits->pids_max) {
 				ret = cgroup_add_value_uint64(ctl, "pids.max", limits->pids_max);

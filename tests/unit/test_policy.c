@@ -523,10 +523,34 @@ static void test_example_policy_loads(void **state)
 	policy_errors_free(&errors);
 }
 
+/* A broken file's errors come in line order however many there are: the
+ * reading pass finds the syntax errors, the building pass the bad values
+ * (after all of them); both interleave over 300 lines. */
+static void test_many_errors_come_in_line_order(void **state)
+{
+	struct policy_errors errors = { 0 };
+	char text[8192];
+	size_t off = 0;
+
+	(void)state;
+	for (int i = 0; i < 100; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "[plan p%d]\ngarbage\nmemory = 1Q\n",
+					i);
+	load_bad(text, &errors);
+	assert_int_equal(errors.count, 200);
+	for (size_t i = 0; i < errors.count; i++) {
+		assert_string_equal(errors.items[i].file, "t.conf");
+		/* lines 2, 3, 5, 6, ...: the syntax error, then the value */
+		assert_int_equal(errors.items[i].line, 3 * (i / 2) + 2 + i % 2);
+	}
+	policy_errors_free(&errors);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_policy_has_defaults),
+		cmocka_unit_test(test_many_errors_come_in_line_order),
 		cmocka_unit_test(test_supervisor_values_are_read),
 		cmocka_unit_test(test_plan_unset_keys_take_builtin_defaults),
 		cmocka_unit_test(test_storage_keys_defaults_values_and_unlimited),
