@@ -60,7 +60,8 @@ static void expect_bounded(const char *kind)
 	assert_true(pinned >= 0);
 	/* the limit, plus what the kernel forces past it (a FIN, a retransmit) */
 	if (pinned > (long long)(72 * MiB))
-		fail_msg("a 64 MiB jail holds %lld MiB of %s buffers:\n%s", pinned / (long long)MiB, kind, run.out);
+		fail_msg("a 64 MiB jail holds %lld MiB of %s buffers:\n%s", pinned / (long long)MiB, kind,
+			 run.out);
 	/* and the result says so: the buffers were charged to the jail */
 	assert_true(run.result.memory_peak_bytes >= (uint64_t)pinned);
 }
@@ -85,8 +86,10 @@ static void test_udp_buffers_are_bounded_by_the_memory_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_tcp_buffers_are_bounded_by_the_memory_limit, test_jail_teardown),
-		cmocka_unit_test_teardown(test_udp_buffers_are_bounded_by_the_memory_limit, test_jail_teardown),
+		cmocka_unit_test_teardown(test_tcp_buffers_are_bounded_by_the_memory_limit,
+					  test_jail_teardown),
+		cmocka_unit_test_teardown(test_udp_buffers_are_bounded_by_the_memory_limit,
+					  test_jail_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, test_jail_group_teardown);

@@ -45,7 +45,7 @@ static uint64_t queued(int s)
 	if (getsockopt(s, SOL_SOCKET, SO_MEMINFO, info, &len) < 0)
 		die("SO_MEMINFO");
 	return (uint64_t)info[SK_MEMINFO_RMEM_ALLOC] + info[SK_MEMINFO_WMEM_QUEUED] +
-	       info[SK_MEMINFO_WMEM_ALLOC];
+		info[SK_MEMINFO_WMEM_ALLOC];
 }
 
 static void buffers(int s)
@@ -65,7 +65,8 @@ static int bound_socket(int type, struct sockaddr_in *addr)
 		die("socket");
 	buffers(s);
 	*addr = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	if (bind(s, (struct sockaddr *)addr, sizeof(*addr)) < 0 || getsockname(s, (struct sockaddr *)addr, &len) < 0)
+	if (bind(s, (struct sockaddr *)addr, sizeof(*addr)) < 0 ||
+	    getsockname(s, (struct sockaddr *)addr, &len) < 0)
 		die("bind");
 	return s;
 }
