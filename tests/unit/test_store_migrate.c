@@ -228,7 +228,7 @@ static void test_migrate_copies_everything_with_its_ids(void **state)
 	store_task_list_free(&xs);
 	store_task_list_free(&ys);
 	for (int m = 1; m <= 2; m++) {
-		char month[16];
+		char month[32];
 
 		snprintf(month, sizeof(month), "2031-%02d", m);
 		assert_int_equal(store_usage_get(x, "alice", month, &cpu_x, &err), 0);
