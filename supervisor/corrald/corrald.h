@@ -228,9 +228,9 @@ void node_leave(struct daemon *d);
 uint64_t node_next_event_mono_us(const struct daemon *d);
 /* op_nodes.c */
 void op_nodes_list(struct daemon *d, const struct caller *c, const struct api_request *req,
-	      struct reply_sink *sink);
-void op_nodes_drain(struct daemon *d, const struct caller *c, const struct api_request *req,
 		   struct reply_sink *sink);
+void op_nodes_drain(struct daemon *d, const struct caller *c, const struct api_request *req,
+		    struct reply_sink *sink);
 
 /* caller.c */
 /* Name, groups, tenant, operator and access of c->uid under policy (again

@@ -36,8 +36,9 @@ static json_t *node_json(const struct daemon *d, const struct store_node *n)
 	json_object_set_new(o, "state", json_string(store_node_state_name(n->state)));
 	json_object_set_new(o, "draining", json_boolean(n->draining));
 	json_object_set_new(o, "left", json_boolean(n->left));
-	json_object_set_new(o, "self", json_boolean(strcmp(n->name, d->node_name) == 0 &&
-						    strcmp(n->incarnation, d->node_incarnation) == 0));
+	json_object_set_new(o, "self",
+			    json_boolean(strcmp(n->name, d->node_name) == 0 &&
+					 strcmp(n->incarnation, d->node_incarnation) == 0));
 	json_object_set_new(o, "heartbeat_age_ms", json_integer((json_int_t)(n->heartbeat_age_us / 1000)));
 	json_object_set_new(o, "offline_after_ms", json_integer((json_int_t)(n->offline_after_us / 1000)));
 	json_object_set_new(o, "version", json_string(n->version ? n->version : ""));
@@ -78,7 +79,8 @@ static bool load(struct daemon *d, const struct api_request *req, struct reply_s
 	return true;
 }
 
-void op_nodes_list(struct daemon *d, const struct caller *c, const struct api_request *req, struct reply_sink *sink)
+void op_nodes_list(struct daemon *d, const struct caller *c, const struct api_request *req,
+		   struct reply_sink *sink)
 {
 	struct store_node_list list;
 	json_t *body, *a;
@@ -95,7 +97,7 @@ void op_nodes_list(struct daemon *d, const struct caller *c, const struct api_re
 }
 
 void op_nodes_drain(struct daemon *d, const struct caller *c, const struct api_request *req,
-		   struct reply_sink *sink)
+		    struct reply_sink *sink)
 {
 	bool drain = req->op == API_OP_NODE_DRAIN;
 	struct store_node_list list;
@@ -110,8 +112,8 @@ void op_nodes_drain(struct daemon *d, const struct caller *c, const struct api_r
 	}
 	r = store_node_set_draining(d->store, req->node, drain, &err);
 	if (r == -ENOENT) {
-		ops_reply_error(sink, req->tag_json, API_ERR_NOT_FOUND, "no node %s has joined (see corral nodes)",
-				req->node);
+		ops_reply_error(sink, req->tag_json, API_ERR_NOT_FOUND,
+				"no node %s has joined (see corral nodes)", req->node);
 		return;
 	}
 	if (r < 0) {

@@ -28,8 +28,7 @@
 	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200864-4200895\n"   \
 	"max_running = 3\nnode_name = it-node-a\nheartbeat_interval = 200ms\nnode_offline_after = 2s\n" \
 	"gpus = 2\ngpu_memory = 16G\nlabels = gpu, ssd\n"
-#define POLICY                                                                  \
-	"[access]\noperators = root\n[plan p]\nmax_concurrent = 3\n[default]\nplan = p\n"
+#define POLICY "[access]\noperators = root\n[plan p]\nmax_concurrent = 3\n[default]\nplan = p\n"
 
 static struct corrald daemon_;
 
@@ -238,8 +237,11 @@ static void test_clean_stop_leaves_the_node_offline(void **state)
 static void test_a_node_taken_over_stops(void **state)
 {
 	struct store_node other = {
-		.name = "it-node-a", .incarnation = "the-other-one", .version = "test",
-		.offline_after_us = 90000000, .slots = 1,
+		.name = "it-node-a",
+		.incarnation = "the-other-one",
+		.version = "test",
+		.offline_after_us = 90000000,
+		.slots = 1,
 	};
 	struct store *store = NULL;
 	struct error err;
