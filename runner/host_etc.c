@@ -40,26 +40,63 @@
 
 /* What runtimes read from /etc without a symlink from /usr leading there. */
 static const char *const fixed_paths[] = {
-	"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "alternatives", "localtime",
-	"timezone", "ssl/certs", "ssl/openssl.cnf", "ca-certificates", "ca-certificates.conf", "php",
-	"mime.types", "services", "protocols",
+	"ld.so.cache",
+	"ld.so.conf",
+	"ld.so.conf.d",
+	"nsswitch.conf",
+	"alternatives",
+	"localtime",
+	"timezone",
+	"ssl/certs",
+	"ssl/openssl.cnf",
+	"ca-certificates",
+	"ca-certificates.conf",
+	"php",
+	"mime.types",
+	"services",
+	"protocols",
 };
 
 /* Never given, even when world-readable (a path or anything below it). */
 static const char *const denied_paths[] = {
-	"shadow", "shadow-", "gshadow", "gshadow-", "passwd-", "group-", "subuid", "subgid", "ssh",
-	"ssl/private", "machine-id", "sudoers", "sudoers.d", "corral", "credstore",
-	"credstore.encrypted", "security", "krb5.keytab", "ipsec.secrets", "ppp", "wireguard",
-	"NetworkManager", "openvpn", "cups", "libvirt", "docker",
+	"shadow",
+	"shadow-",
+	"gshadow",
+	"gshadow-",
+	"passwd-",
+	"group-",
+	"subuid",
+	"subgid",
+	"ssh",
+	"ssl/private",
+	"machine-id",
+	"sudoers",
+	"sudoers.d",
+	"corral",
+	"credstore",
+	"credstore.encrypted",
+	"security",
+	"krb5.keytab",
+	"ipsec.secrets",
+	"ppp",
+	"wireguard",
+	"NetworkManager",
+	"openvpn",
+	"cups",
+	"libvirt",
+	"docker",
 	/* generated in every jail (runner/mounts.c) */
-	"passwd", "group", "hosts", "hostname",
+	"passwd",
+	"group",
+	"hosts",
+	"hostname",
 };
 
 /* Directories of /usr holding no runtime data (man pages, documentation,
  * headers, sources, kernel modules, debug symbols): not scanned, to keep the
  * scan short.  Their symlinks into /etc are alternatives of man pages. */
 static const char *const skipped_usr_dirs[] = {
-	"usr/share/man", "usr/share/doc", "usr/share/info", "usr/include",
+	"usr/share/man", "usr/share/doc",   "usr/share/info", "usr/include",
 	"usr/src",       "usr/lib/modules", "usr/lib/debug",
 };
 
@@ -222,7 +259,8 @@ static int scan_dir(int fd, const char *rel, int depth, struct string_list *foun
 				snprintf(dir, sizeof(dir), "/%s", rel);
 				r = add_if_etc_target(found, dir, target);
 			} else if (type == DT_DIR && depth < MAX_SCAN_DEPTH && !usr_dir_skipped(child)) {
-				int sub = openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				int sub = openat(fd, e->d_name,
+						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 				if (sub >= 0)
 					r = scan_dir(sub, child, depth + 1, found);
@@ -322,7 +360,8 @@ static int reduce(int etc_fd, struct string_list *found, struct string_list *out
 			long budget = MAX_SAFE_ENTRIES;
 
 			slash = strchr(slash, '/');
-			snprintf(prefix, sizeof(prefix), "%.*s", slash ? (int)(slash - c) : (int)strlen(c), c);
+			snprintf(prefix, sizeof(prefix), "%.*s", slash ? (int)(slash - c) : (int)strlen(c),
+				 c);
 			if (path_safe(etc_fd, prefix, 0, &budget)) {
 				r = list_add(out, prefix);
 				if (r < 0)
