@@ -6,7 +6,8 @@
  * in the default seccomp profile, in `strict` and at 256M; runtimes see the
  * jail's memory and CPU limits (the JVM's heap fits, OutOfMemoryError
  * instead of the OOM killer; Go and the JVM see one CPU under --cpus 0.5);
- * and a few languages through a real corrald.  A toolchain the host lacks
+ * and a few languages through a real corrald, in the profiles a plan
+ * allows (`profiles = default tight`).  A toolchain the host lacks
  * skips loudly (CI installs them: `make deps`).  One work dir for all, so
  * Go's build cache is reused.
  */
@@ -243,10 +244,12 @@ static void test_runtimes_see_the_cpu_quota_and_memory(void **state)
 
 /* ---- through corrald ---------------------------------------------------- */
 
-/* corrald's jails are built from a policy profile: Python, Java (its
- * single-file source launcher) and PHP from a read-only source dir, in the
- * default profile and in a strict one. */
-static void test_languages_run_through_corrald(void **state)
+/* One plan for a multi-language judge, `profiles = default tight`: a
+ * tenant (nobody, not an operator) runs Python, Java (its single-file
+ * source launcher) and PHP from a read-only source dir in the plan's
+ * default profile and, with a profile in the submit, in its strict one; a
+ * profile the plan does not list is refused. */
+static void test_languages_run_through_corrald_in_the_plans_profiles(void **state)
 {
 	static const char *const runs[][2] = {
 		{ "python", "\"python3\",\"/src/python/hello.py\"" },
@@ -254,7 +257,9 @@ static void test_languages_run_through_corrald(void **state)
 		{ "php", "\"php\",\"/src/php/hello.php\"" },
 	};
 	struct corrald d;
-	char body[1024], fields[512], want[64];
+	char body[1024], line[512], want[64];
+	const char *lines[1];
+	json_t *out[1];
 	int r;
 
 	(void)state;
@@ -265,9 +270,10 @@ static void test_languages_run_through_corrald(void **state)
 		 "[access]\noperators = root\n"
 		 "[profile default]\nbind_ro = %s:/src\n"
 		 "[profile tight]\nbind_ro = %s:/src\nseccomp = strict\n"
-		 "[plan free]\nmax_concurrent = 2\nmax_task_seconds = 2m\nmemory = 512M\n"
-		 "[plan tight]\nmax_concurrent = 2\nmax_task_seconds = 2m\nmemory = 256M\nprofile = tight\n"
-		 "[default]\nplan = free\n[user strict]\nplan = tight\n",
+		 "[profile other]\n"
+		 "[plan judge]\nprofiles = default tight\nmax_concurrent = 2\nmax_task_seconds = 2m\n"
+		 "memory = 256M\n"
+		 "[default]\nplan = judge\n",
 		 work, work);
 	r = corrald_start(&d,
 			  "kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\n"
@@ -279,25 +285,40 @@ static void test_languages_run_through_corrald(void **state)
 		for (int strict = 0; strict < 2; strict++) {
 			size_t len = 0;
 			json_t *t;
-			char *out;
+			char *text;
 			int64_t id;
 
-			snprintf(fields, sizeof(fields), "\"user\":\"%s\",\"argv\":[%s]",
-				 strict ? "strict" : "alice", runs[i][1]);
-			id = corrald_submit(&d, fields);
-			assert_true(id > 0);
+			snprintf(line, sizeof(line), "{\"op\":\"submit\",\"argv\":[%s]%s}", runs[i][1],
+				 strict ? ",\"profile\":\"tight\"" : "");
+			lines[0] = line;
+			assert_int_equal(corrald_calls_as(&d, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID,
+							  lines, 1, out),
+					 0);
+			assert_null(corrald_error_code(out[0]));
+			id = task_int(json_object_get(out[0], "task"), "id");
+			json_decref(out[0]);
 			t = corrald_must_wait(&d, id, 120000);
-			out = corrald_logs(&d, id, "stdout", &len);
-			fprintf(stderr, "%s via corrald%s: %s, stdout: %s\n", runs[i][0],
-				strict ? " (strict)" : "", task_str(t, "state"), out ? out : "(none)");
-			snprintf(want, sizeof(want), "hello from %s\n", runs[i][0]);
+			text = corrald_logs(&d, id, "stdout", &len);
+			fprintf(stderr, "%s via corrald in %s: %s, stdout: %s\n", runs[i][0],
+				strict ? "tight (strict)" : "default", task_str(t, "state"),
+				text ? text : "(none)");
+			assert_string_equal(task_str(t, "profile"), strict ? "tight" : "default");
 			assert_string_equal(task_str(t, "state"), "succeeded");
-			assert_non_null(out);
-			assert_non_null(strstr(out, want));
-			free(out);
+			snprintf(want, sizeof(want), "hello from %s\n", runs[i][0]);
+			assert_non_null(text);
+			assert_non_null(strstr(text, want));
+			free(text);
 			json_decref(t);
 		}
 	}
+	lines[0] = "{\"op\":\"submit\",\"argv\":[\"/bin/true\"],\"profile\":\"other\"}";
+	assert_int_equal(corrald_calls_as(&d, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, lines, 1, out),
+			 0);
+	fprintf(stderr, "profile other: %s\n", corrald_error_message(out[0]));
+	assert_string_equal(corrald_error_code(out[0]), "forbidden");
+	assert_string_equal(corrald_error_message(out[0]),
+			    "profile 'other' is not available on plan judge (its profiles: default, tight)");
+	json_decref(out[0]);
 	corrald_cleanup(&d);
 }
 
@@ -320,6 +341,7 @@ int main(void)
 	}
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_java_heap_fits_the_memory_limit);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_runtimes_see_the_cpu_quota_and_memory);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_languages_run_through_corrald);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+		test_languages_run_through_corrald_in_the_plans_profiles);
 	return _cmocka_run_group_tests("test_languages", tests, n, group_setup, group_teardown);
 }
