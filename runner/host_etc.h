@@ -18,8 +18,8 @@ struct host_etc {
 	unsigned refs; /* under the module's lock */
 };
 
-/* Compute the set from the tree at root ("/" for the host; a test gives a
- * fake root).  *out has one reference; free with host_etc_free().  0 or
+/* Compute the set from root's /etc ("/" for the host; a test gives a fake
+ * root).  *out has one reference; free with host_etc_free().  0 or
  * -errno (only for failures to allocate or to open root). */
 int host_etc_scan(const char *root, struct host_etc **out, struct jail_error *err);
 void host_etc_free(struct host_etc *he);
