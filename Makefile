@@ -28,8 +28,12 @@ FUZZ_SECONDS ?= 30
 
 PKGS := libseccomp libcgroup libnl-3.0 libnl-route-3.0 sqlite3 libpq inih jansson
 # postgresql: the server the PostgreSQL store's tests start (tests/lib/pg.c)
+# the toolchains: tests/integration/test_languages.c compiles and runs a program
+# per language in jails
 DEB_PKGS := libseccomp-dev libcgroup-dev libnl-3-dev libnl-route-3-dev libsqlite3-dev libpq-dev \
-            libcmocka-dev libinih-dev libjansson-dev pkg-config clang clang-format postgresql
+            libcmocka-dev libinih-dev libjansson-dev pkg-config clang clang-format postgresql \
+            g++ default-jdk-headless nodejs golang-go php-cli ruby rustc
+LANG_TOOLS := c++ javac node go php ruby rustc
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
@@ -242,6 +246,7 @@ deps:
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	command -v clang >/dev/null || missing="$$missing clang"; \
 	command -v clang-format >/dev/null || missing="$$missing clang-format"; \
+	for t in $(LANG_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		echo "deps: missing:$$missing; installing Debian packages"; \

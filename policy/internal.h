@@ -162,8 +162,11 @@ struct plan_layer {
 	uint32_t set; /* bit per enum plan_key */
 	uint64_t num[PK_COUNT];
 	unsigned line[PK_COUNT];
-	const char *profile;
-	const char *file; /* the section's file, for errors */
+	const char *profile;         /* the default profile: profile, or the first of profiles */
+	const char *const *profiles; /* the profiles a task may ask for (profile first) */
+	size_t n_profiles;
+	bool profiles_key; /* set by `profiles =` (else `profile =`), for messages */
+	const char *file;  /* the section's file, for errors */
 };
 
 struct plan {

@@ -68,6 +68,14 @@ const struct policy_supervisor *policy_supervisor(const struct policy *policy)
 	return &policy->supervisor;
 }
 
+bool policy_limits_allow_profile(const struct policy_limits *limits, const char *name)
+{
+	for (size_t i = 0; i < limits->n_profiles; i++)
+		if (strcmp(limits->profiles[i], name) == 0)
+			return true;
+	return false;
+}
+
 int policy_limits_for(const struct policy *policy, const char *tenant, struct policy_limits *out)
 {
 	const struct user *u = lookup_user(policy, tenant);

@@ -98,6 +98,7 @@ static const char *const plan_section_keys[] = {
 	"max_stored",
 	"retention",
 	"profile",
+	"profiles",
 	NULL,
 };
 static const char *const user_section_keys[] = {
@@ -117,27 +118,79 @@ static const char *const user_section_keys[] = {
 	"max_stored",
 	"retention",
 	"profile",
+	"profiles",
 	NULL,
 };
+
+/* `profiles = default java python`: the names, space- or comma-separated,
+ * each once; the first is the default.  `profile = NAME` is a list of one. */
+static bool read_profiles(struct loader *ld, struct plan_layer *layer, const struct raw_entry *e)
+{
+	char *copy = arena_strdup(ld->arena, e->value), *save = NULL;
+	size_t cap = 1;
+	const char **names;
+
+	if (!copy)
+		return false;
+	for (const char *c = e->value; *c; c++)
+		cap += *c == ' ' || *c == ',' || *c == '\t';
+	names = arena_alloc(ld->arena, (cap + 1) * sizeof(*names));
+	if (!names)
+		return false;
+	layer->n_profiles = 0;
+	for (char *t = strtok_r(copy, " ,\t", &save); t; t = strtok_r(NULL, " ,\t", &save)) {
+		if (!value_is_name(t)) {
+			errors_add(ld->errors, e->file, e->line, e->key,
+				   "'%s' is not a profile name; allowed: letters, digits, _ . @ -", t);
+			return false;
+		}
+		for (size_t i = 0; i < layer->n_profiles; i++) {
+			if (strcmp(names[i], t) == 0) {
+				errors_add(ld->errors, e->file, e->line, e->key,
+					   "profile '%s' is listed twice", t);
+				return false;
+			}
+		}
+		names[layer->n_profiles++] = t;
+	}
+	if (layer->n_profiles == 0) {
+		errors_add(ld->errors, e->file, e->line, e->key,
+			   "needs at least one profile name (the first is the default)");
+		return false;
+	}
+	layer->profiles = names;
+	layer->profile = names[0];
+	return true;
+}
 
 /* Read a plan key into layer.  Returns false if key is not a plan key. */
 static bool read_plan_key(struct loader *ld, struct plan_layer *layer, const struct raw_entry *e)
 {
 	int k;
 
-	for (k = 0; k < PK_COUNT && strcmp(e->key, plan_key_names[k]) != 0; k++)
+	bool list = strcmp(e->key, "profiles") == 0;
+
+	for (k = 0; k < PK_COUNT && strcmp(list ? "profile" : e->key, plan_key_names[k]) != 0; k++)
 		;
 	if (k == PK_COUNT)
 		return false;
+	if (k == PK_PROFILE && layer->line[k] && layer->profiles_key != list) {
+		errors_add(ld->errors, e->file, e->line, e->key,
+			   "set either 'profile' or 'profiles' in a section, not both ('%s' at line %u)",
+			   list ? "profile" : "profiles", layer->line[k]);
+		return true;
+	}
 	if (!build_key_once(ld, &layer->line[k], e))
 		return true;
 	if (k == PK_PROFILE) {
-		if (!value_is_name(e->value)) {
+		layer->profiles_key = list;
+		if (!read_profiles(ld, layer, e))
+			return true;
+		if (!list && layer->n_profiles > 1) {
 			errors_add(ld->errors, e->file, e->line, e->key,
-				   "'%s' is not a profile name; allowed: letters, digits, _ . @ -", e->value);
+				   "names one profile; use 'profiles = %s' to allow several", e->value);
 			return true;
 		}
-		layer->profile = arena_strdup(ld->arena, e->value);
 	} else if (!value_parse_key(&plan_keys[k], e->value, &layer->num[k], ld->errors, e->file, e->line)) {
 		return true;
 	}
@@ -225,8 +278,11 @@ void plans_section(struct loader *ld, struct policy *p, const struct raw_section
 static void fold(const struct plan_layer *const *layers, size_t n, const char *plan_name,
 		 struct policy_limits *out)
 {
+	static const char *const default_profiles[] = { "default" };
 	uint64_t v[PK_COUNT];
 	const char *profile = "default";
+	const char *const *profiles = default_profiles;
+	size_t n_profiles = 1;
 
 	memcpy(v, plan_defaults, sizeof(v));
 	/* Root-most layer first, so nearer layers win. */
@@ -234,14 +290,18 @@ static void fold(const struct plan_layer *const *layers, size_t n, const char *p
 		for (int k = 0; k < PK_COUNT; k++) {
 			if (!(layers[i]->set & (1u << k)))
 				continue;
-			if (k == PK_PROFILE)
+			if (k == PK_PROFILE) {
 				profile = layers[i]->profile;
-			else
+				profiles = layers[i]->profiles;
+				n_profiles = layers[i]->n_profiles;
+			} else
 				v[k] = layers[i]->num[k];
 		}
 	}
 	out->plan = plan_name;
 	out->profile = profile;
+	out->profiles = profiles;
+	out->n_profiles = n_profiles;
 	out->max_concurrent = (uint32_t)v[PK_MAX_CONCURRENT];
 	out->max_queued = (uint32_t)v[PK_MAX_QUEUED];
 	out->max_attempts = (uint32_t)v[PK_MAX_ATTEMPTS];
@@ -295,25 +355,31 @@ static void unknown_plan(struct loader *ld, const struct policy *p, const char *
 			   "plan '%s' is not defined; there is no [plan NAME] section", name);
 }
 
-/* The profile named in a layer must exist; memory must fit the reserve. */
+/* The profiles named in a layer must exist; memory must fit the reserve. */
 static void check_layer(struct loader *ld, const struct policy *p, const struct plan_layer *l)
 {
-	if ((l->set & (1u << PK_PROFILE)) && !policy_profile(p, l->profile)) {
-		const char **names = arena_alloc(ld->arena, (p->n_profiles + 1) * sizeof(*names));
+	const char *key = l->profiles_key ? "profiles" : "profile";
+
+	for (size_t i = 0; (l->set & (1u << PK_PROFILE)) && i < l->n_profiles; i++) {
+		const char *name = l->profiles[i];
+		const char **names;
 		const char *guess = NULL;
 
-		for (size_t i = 0; names && i < p->n_profiles; i++)
-			names[i] = p->profiles[i].name;
+		if (policy_profile(p, name))
+			continue;
+		names = arena_alloc(ld->arena, (p->n_profiles + 1) * sizeof(*names));
+		for (size_t j = 0; names && j < p->n_profiles; j++)
+			names[j] = p->profiles[j].name;
 		if (names)
-			guess = errors_did_you_mean(l->profile, names);
+			guess = errors_did_you_mean(name, names);
 		if (guess)
-			errors_add(ld->errors, l->file, l->line[PK_PROFILE], "profile",
-				   "profile '%s' is not defined; did you mean '%s'?", l->profile, guess);
+			errors_add(ld->errors, l->file, l->line[PK_PROFILE], key,
+				   "profile '%s' is not defined; did you mean '%s'?", name, guess);
 		else
-			errors_add(ld->errors, l->file, l->line[PK_PROFILE], "profile",
+			errors_add(ld->errors, l->file, l->line[PK_PROFILE], key,
 				   "profile '%s' is not defined; define [profile %s] or use "
 				   "'default'",
-				   l->profile, l->profile);
+				   name, name);
 	}
 	if ((l->set & (1u << PK_MEMORY)) && p->supervisor.memory_reserve_bytes &&
 	    l->num[PK_MEMORY] > p->supervisor.memory_reserve_bytes) {

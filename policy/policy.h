@@ -131,7 +131,10 @@ const char *policy_tenant_of(const struct policy *policy, const char *user, cons
 /* A tenant's effective limits.  0 means "unlimited" where noted. */
 struct policy_limits {
 	const char *plan;            /* the plan resolved to */
-	const char *profile;         /* sandbox profile name (always defined) */
+	const char *profile;         /* default sandbox profile name (always defined) */
+	const char *const *profiles; /* the profiles its tasks may ask for (`profiles =`),
+					* profile first; n_profiles >= 1 */
+	size_t n_profiles;
 	uint32_t max_concurrent;     /* running tasks at once */
 	uint32_t max_queued;         /* queued tasks at once */
 	uint32_t weight;             /* fair-share weight (100 = normal) */
@@ -157,6 +160,8 @@ struct policy_limits {
 int policy_limits_for(const struct policy *policy, const char *tenant, struct policy_limits *out);
 /* Limits of a plan by name, with inheritance.  0 or -ENOENT. */
 int policy_plan_limits(const struct policy *policy, const char *plan, struct policy_limits *out);
+/* May a task of these limits run in profile name (one of limits->profiles)? */
+bool policy_limits_allow_profile(const struct policy_limits *limits, const char *name);
 /* True if tenant has its own [user] section (else [default] applies). */
 bool policy_has_user(const struct policy *policy, const char *tenant);
 

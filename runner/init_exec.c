@@ -202,7 +202,7 @@ int init_record_memfd(const struct child_ctx *ctx, int *out, struct jail_error *
 	const struct jail_spec *spec = ctx->spec;
 	struct init_config cfg = {
 		.argv = (char **)spec->argv,
-		.env = (char **)spec->env,
+		.env = NULL, /* below: the caller's or the default, plus limit hints */
 		.cwd = spec->cwd ? spec->cwd : JAIL_DEFAULT_CWD,
 		.seccomp_name = jail_seccomp_profile_name(ctx->filter->profile),
 		.filter = ctx->filter->prog,
@@ -219,7 +219,8 @@ int init_record_memfd(const struct child_ctx *ctx, int *out, struct jail_error *
 	};
 	void *buf = NULL;
 	size_t len = 0;
-	int fd, r;
+	char **env = NULL;
+	int fd = -1, r;
 
 	/* the jail's own backstop (init_limits.c): the deadline a margin after
 	 * the caller's, the CPU limit as the caller counts it, at the fastest
@@ -235,7 +236,12 @@ int init_record_memfd(const struct child_ctx *ctx, int *out, struct jail_error *
 		cfg.cpu_limit_us = spec->cpu_time_ms * 1000u;
 		cfg.cpu_rate_millis = (uint32_t)(cpus > 0 ? cpus : 1) * 1000u;
 	}
+	r = task_env_build(spec, &env);
+	if (r < 0)
+		return jail_error_set(err, -r, "corral-init", "build the command's environment");
+	cfg.env = env;
 	r = init_record_encode(&cfg, &buf, &len);
+	task_env_free(env);
 	if (r < 0)
 		return jail_error_set(err, -r, "corral-init", "serialize the command for corral-init");
 	fd = memfd_create("corral-init-record", MFD_CLOEXEC | MFD_ALLOW_SEALING);

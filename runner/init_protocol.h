@@ -26,6 +26,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The command's environment when the caller gives none (the runner adds
+ * its limit hints, runner/task_env.c). */
+#define INIT_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+#define INIT_DEFAULT_ENV "PATH=" INIT_DEFAULT_PATH, "HOME=/work", "LANG=C.UTF-8"
+
 /* One record on the report pipe, jail -> parent.  Fixed size, smaller than
  * PIPE_BUF, so every write is atomic. */
 enum report_kind {

@@ -26,6 +26,8 @@
 #define JAIL_DEFAULT_MEMORY (1ull << 30)
 #define JAIL_DEFAULT_PIDS 1024ull
 
+struct host_etc;
+
 /* What the cloned child needs; prepared by the parent before clone3 so the
  * child allocates as little as possible. */
 struct child_ctx {
@@ -41,6 +43,7 @@ struct child_ctx {
 	int record_fd;     /* sealed memfd holding the init record */
 	int cpu_stat_fd;   /* the jail cgroup's cpu.stat, read by init for its CPU limit; or -1 */
 	uint64_t start_us; /* monotonic; the jail's limits count from here */
+	const struct host_etc *host_etc; /* the host /etc paths to mirror (runner/host_etc.c) */
 	bool die_with_parent;
 };
 
@@ -71,6 +74,13 @@ int init_exec_fd(struct jail_error *err);
 /* Serialize what corral-init needs (ctx's fds, spec, filter) into a sealed
  * memfd (*out, close-on-exec).  0 or -errno. */
 int init_record_memfd(const struct child_ctx *ctx, int *out, struct jail_error *err);
+
+/* The command's environment: spec->env (NULL: PATH, HOME, LANG) plus the
+ * limit hints for runtimes (JAVA_TOOL_OPTIONS, GOMEMLIMIT, GOMAXPROCS,
+ * NODE_OPTIONS, ...) that it does not set itself (runner/task_env.c).
+ * NULL-terminated, malloc'd; free with task_env_free().  0 or -ENOMEM. */
+int task_env_build(const struct jail_spec *spec, char ***out);
+void task_env_free(char **env);
 
 /* Open a host file without following symlinks (runner/spawn.c): stdin
  * (regular file, character device or pipe) or an output (regular file with

@@ -139,6 +139,14 @@ struct jail_spec {
  * with err's step "corral-init". */
 int jail_set_init_path(const char *path, struct jail_error *err);
 
+/* Every jail's /etc holds, besides the generated passwd, group, hosts and
+ * hostname, the host's /etc paths that runtimes under /usr read (the rule
+ * is in the README, "The jail's /etc"): computed once per process, at the
+ * first spawn, or again by this call (corrald calls it at start and on a
+ * policy reload, so packages installed meanwhile are seen).  Reads /etc's
+ * top level and what it gives (~10 ms).  0 or -errno. */
+int jail_host_etc_refresh(struct jail_error *err);
+
 /* Defaults for every field; the caller then sets argv, host_uid/gid, limits. */
 void jail_spec_init(struct jail_spec *spec);
 /* Check a spec before anything is created: impossible values, relative paths,

@@ -3,7 +3,8 @@
  * runner/mounts.c — the jail's root filesystem, built inside the new mount
  * namespace: a small tmpfs becomes / (pivot_root), the host's system dirs are
  * bound read-only (or mirrored as symlinks on merged-/usr hosts), a minimal
- * /etc, a new /proc with its dangerous parts read-only and what shows the
+ * /etc (generated passwd, group, hosts, hostname, and the host's /etc paths
+ * that runner/host_etc.c gives), a new /proc with its dangerous parts read-only and what shows the
  * host masked, a /dev with only
  * null/zero/full/random/urandom, size-capped /tmp and /dev/shm, the work dir
  * and the spec's extra mounts; then the old root is detached and / made
@@ -21,18 +22,13 @@
 
 #include <linux/openat2.h>
 
+#include "runner/host_etc.h"
 #include "runner/internal.h"
 
 #define OLDROOT "/oldroot"
 
 static const char *const system_paths[] = {
 	"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
-};
-
-/* From the host's /etc (copied when small, else bound read-only): what the
- * dynamic linker and libc need.  (ld.so.conf.d only matters to ldconfig.) */
-static const char *const etc_files[] = {
-	"ld.so.cache", "ld.so.conf", "alternatives", "nsswitch.conf", "localtime",
 };
 
 static const char *const devices[] = { "null", "zero", "full", "random", "urandom" };
@@ -185,12 +181,14 @@ static void mount_tmpfs(const struct child_ctx *ctx, const char *target, uint64_
  * read-only in the end anyway. */
 #define MAX_COPIED_FILE (256 << 10)
 
-static void copy_host_file(const struct child_ctx *ctx, const char *path, mode_t mode)
+static void copy_host_file(const struct child_ctx *ctx, const char *path, mode_t mode, bool optional)
 {
 	char buf[16384];
 	int in = openat(oldroot_fd, path + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), out;
 	ssize_t n;
 
+	if (in < 0 && optional && (errno == ENOENT || errno == EACCES))
+		return;
 	if (in < 0)
 		child_fail(ctx->report_fd, errno, "copy", "open host file %s", path);
 	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
@@ -205,7 +203,9 @@ static void copy_host_file(const struct child_ctx *ctx, const char *path, mode_t
 	close(out);
 }
 
-static void mirror_host_path(const struct child_ctx *ctx, const char *path)
+/* optional: a file the jail's uid may not read (its mode changed since the
+ * host's /etc was scanned) is left out instead of failing the jail */
+static void mirror_host_path(const struct child_ctx *ctx, const char *path, bool optional)
 {
 	char link[PATH_MAX];
 	struct stat st;
@@ -223,7 +223,7 @@ static void mirror_host_path(const struct child_ctx *ctx, const char *path)
 		return;
 	}
 	if (S_ISREG(st.st_mode) && st.st_size <= MAX_COPIED_FILE) {
-		copy_host_file(ctx, path, st.st_mode & 0644);
+		copy_host_file(ctx, path, st.st_mode & 0644, optional);
 		return;
 	}
 	bind_host_path(ctx, path, path, true);
@@ -241,7 +241,7 @@ static void write_file(const struct child_ctx *ctx, const char *path, const char
 static void build_etc(const struct child_ctx *ctx)
 {
 	const struct jail_spec *spec = ctx->spec;
-	char text[512], path[64];
+	char text[512], path[PATH_MAX];
 
 	close(open_in_root(ctx, "/etc", true, true));
 	snprintf(text, sizeof(text),
@@ -256,9 +256,22 @@ static void build_etc(const struct child_ctx *ctx)
 	write_file(ctx, "/etc/hostname", text);
 	snprintf(text, sizeof(text), "127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t%s\n", spec->hostname);
 	write_file(ctx, "/etc/hosts", text);
-	for (size_t i = 0; i < sizeof(etc_files) / sizeof(etc_files[0]); i++) {
-		snprintf(path, sizeof(path), "/etc/%s", etc_files[i]);
-		mirror_host_path(ctx, path);
+	/* the host's /etc paths the rule gives (runner/host_etc.c), parents
+	 * first (sorted): a nested one (ssl/certs) gets its parent directories
+	 * made in the new root */
+	for (size_t i = 0; i < ctx->host_etc->n; i++) {
+		const char *rel = ctx->host_etc->paths[i];
+		const char *slash = strrchr(rel, '/');
+
+		if (snprintf(path, sizeof(path), "/etc/%s", rel) >= (int)sizeof(path))
+			continue;
+		if (slash) {
+			char parent[PATH_MAX];
+
+			snprintf(parent, sizeof(parent), "/etc/%.*s", (int)(slash - rel), rel);
+			close(open_in_root(ctx, parent, true, true));
+		}
+		mirror_host_path(ctx, path, true);
 	}
 }
 
@@ -359,7 +372,7 @@ void mounts_build_root(const struct child_ctx *ctx)
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		child_fail(ctx->report_fd, errno, "mount", "make / private");
 	/* the new root: a small tmpfs over /tmp (in this namespace only) */
-	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755") < 0)
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=2m,nr_inodes=4096,mode=0755") < 0)
 		child_fail(ctx->report_fd, errno, "mount", "mount the new root tmpfs");
 	if (mkdir("/tmp" OLDROOT, 0700) < 0)
 		child_fail(ctx->report_fd, errno, "mkdir", "create %s", OLDROOT);
@@ -374,7 +387,7 @@ void mounts_build_root(const struct child_ctx *ctx)
 	/* /proc first: binds go through /proc/self/fd */
 	build_proc(ctx);
 	for (size_t i = 0; i < sizeof(system_paths) / sizeof(system_paths[0]); i++)
-		mirror_host_path(ctx, system_paths[i]);
+		mirror_host_path(ctx, system_paths[i], false);
 	build_etc(ctx);
 	build_dev(ctx);
 	mount_tmpfs(ctx, "/tmp", spec->tmp_bytes, 01777, 0);

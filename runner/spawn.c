@@ -26,6 +26,7 @@
 
 #include "runner/cgroup.h"
 #include "runner/cleanup.h"
+#include "runner/host_etc.h"
 #include "runner/internal.h"
 #include "runner/seccomp.h"
 
@@ -291,6 +292,8 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 									   .init_fd = -1,
 									   .record_fd = -1,
 									   .cpu_stat_fd = -1 };
+	/* held across the clone: the child reads its own copy */
+	__attribute__((cleanup(host_etc_releasep))) struct host_etc *host_etc = NULL;
 	/* the parent's ends: the write end of sync, the read end of report */
 	_cleanup_close_ int sync_write = -1, report_read = -1;
 	__attribute__((cleanup(jail_freep))) struct jail *j = NULL;
@@ -314,6 +317,11 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 	ctx.init_fd = init_exec_fd(err);
 	if (ctx.init_fd < 0)
 		return ctx.init_fd;
+	/* scanned once per process (or by jail_host_etc_refresh()) */
+	r = host_etc_acquire(&host_etc, err);
+	if (r < 0)
+		return r;
+	ctx.host_etc = host_etc;
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return jail_error_set(err, ENOMEM, "spawn", "allocate the jail");

@@ -44,19 +44,13 @@
 #include "runner/init/init_limits.h"
 #include "runner/init_protocol.h"
 
-#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 /* The whole jail's allowance (every process in it has the same uid): queued
  * signals and POSIX timers, and bytes of POSIX message queues (Linux's
  * default for a user). */
 #define TASK_SIGPENDING 4096
 #define TASK_MSGQUEUE 819200
 
-static char *const default_env[] = {
-	"PATH=" DEFAULT_PATH,
-	"HOME=/work",
-	"LANG=C.UTF-8",
-	NULL,
-};
+static char *const default_env[] = { INIT_DEFAULT_ENV, NULL };
 
 /* stdout/stderr copied through init: when a byte cap applies, and always
  * when the destination is a regular file (a host file must never be the
@@ -118,7 +112,7 @@ static const char *env_path(char *const *env)
 	for (; env && *env; env++)
 		if (strncmp(*env, "PATH=", 5) == 0)
 			return *env + 5;
-	return DEFAULT_PATH;
+	return INIT_DEFAULT_PATH;
 }
 
 /* execve with a PATH search in the task's environment (not ours). */

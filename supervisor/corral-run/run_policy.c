@@ -80,6 +80,23 @@ int run_policy_apply(struct run_policy *p, struct run_options *opts, struct erro
 	r = load(opts->policy_path, &s->policy, err);
 	if (r < 0)
 		return -EINVAL;
+	/* with --user, --profile must be one its plan allows */
+	if (opts->user && opts->profile) {
+		struct policy_limits lim;
+
+		if (policy_limits_for(s->policy, opts->user, &lim) == 0 &&
+		    !policy_limits_allow_profile(&lim, opts->profile)) {
+			char names[256];
+			size_t off = 0;
+
+			names[0] = '\0';
+			for (size_t i = 0; i < lim.n_profiles && off < sizeof(names); i++)
+				off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s",
+							i ? " " : "", lim.profiles[i]);
+			return error_usage(err, "--profile %s: plan %s of user %s allows only: %s",
+					   opts->profile, lim.plan, opts->user, names);
+		}
+	}
 	/* without --profile: the tenant's plan's profile, or "default" */
 	r = jailspec_from_policy(&s->ps, &opts->spec, s->policy,
 				 opts->profile        ? opts->profile

@@ -113,7 +113,14 @@ static void print_limits(FILE *out, const struct policy_limits *l)
 	char b[32];
 
 	fprintf(out, "plan              = %s\n", l->plan);
-	fprintf(out, "profile           = %s\n", l->profile);
+	if (l->n_profiles > 1) {
+		fprintf(out, "profiles          =");
+		for (size_t i = 0; i < l->n_profiles; i++)
+			fprintf(out, " %s", l->profiles[i]);
+		fprintf(out, "\n");
+	} else {
+		fprintf(out, "profile           = %s\n", l->profile);
+	}
 	fprintf(out, "max_concurrent    = %" PRIu32 "\n", l->max_concurrent);
 	fprintf(out, "max_queued        = %" PRIu32 "\n", l->max_queued);
 	fprintf(out, "weight            = %" PRIu32 "\n", l->weight);

@@ -299,6 +299,18 @@ static void leave_cgroup_subtree(void)
 		log_warning("cgroup v2: %s", jerr.message);
 }
 
+/* Which host /etc paths every jail gets: scanned here, at start and on a
+ * reload, rather than by the first task (runner/jail.h). */
+static int refresh_host_etc(void)
+{
+	struct jail_error jerr;
+	int r = jail_host_etc_refresh(&jerr);
+
+	if (r < 0)
+		log_error("%s", jerr.message);
+	return r;
+}
+
 static int setup(struct daemon *d, const char *policy_path, const char *state_dir, const char *socket_path)
 {
 	struct error serr;
@@ -341,6 +353,9 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	if (r < 0)
 		return r;
 	r = enter_cgroup_subtree(d);
+	if (r < 0)
+		return r;
+	r = refresh_host_etc();
 	if (r < 0)
 		return r;
 	r = store_open(d->db_path, &sopts, &d->store, &serr);
@@ -402,6 +417,7 @@ int daemon_reload_policy(struct daemon *d, char **errors_text)
 	}
 	policy_free(d->policy);
 	d->policy = fresh;
+	refresh_host_etc(); /* packages installed meanwhile; on failure the old set stays */
 	task_start_forget_filters(d);
 	d->cfg = policy_supervisor(fresh);
 	d->dispatch_needed = true;

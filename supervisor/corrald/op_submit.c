@@ -270,6 +270,21 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	d->pending = TAKE_PTR(p);
 }
 
+/* "its profile is 'x'" or "its profiles: a, b, c" */
+static const char *op_submit_profiles_text(const struct policy_limits *lim, char *buf, size_t size)
+{
+	size_t off;
+
+	if (lim->n_profiles <= 1) {
+		snprintf(buf, size, "its profile is '%s'", lim->profile);
+		return buf;
+	}
+	off = (size_t)snprintf(buf, size, "its profiles:");
+	for (size_t i = 0; i < lim->n_profiles && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s %s", i ? "," : "", lim->profiles[i]);
+	return buf;
+}
+
 void op_submit(struct daemon *d, const struct caller *c, const struct api_request *req,
 	       struct reply_sink *sink)
 {
@@ -298,10 +313,12 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 				profile);
 		return;
 	}
-	if (!c->operator_ && strcmp(profile, lim.profile) != 0) {
+	if (!c->operator_ && !policy_limits_allow_profile(&lim, profile)) {
+		char names[256];
+
 		ops_reply_error(sink, req->tag_json, API_ERR_FORBIDDEN,
-				"profile '%s' is not available on plan %s (its profile is '%s')", profile,
-				lim.plan, lim.profile);
+				"profile '%s' is not available on plan %s (%s)", profile, lim.plan,
+				op_submit_profiles_text(&lim, names, sizeof(names)));
 		return;
 	}
 	if (req->has_timeout && lim.max_task_seconds && req->timeout_ms > lim.max_task_seconds * 1000) {

@@ -3,7 +3,8 @@
  * tests/integration/test_jail_isolation.c — what a jail must not share with
  * the host or with other jails (issue 16): the kernel's per-user counters,
  * the host's dirty pages and disk, syscalls newer than the seccomp profile,
- * pid 1's forwarding of host signals, and the host's data in /proc.  Each
+ * pid 1's forwarding of host signals, the host's data in /proc and the
+ * host's secrets in /etc.  Each
  * of these was an attack that worked; the probe is
  * tests/integration/probes/isolation.c, copied to /t/isolation.
  *
@@ -382,6 +383,36 @@ static void test_proc_masks_what_containers_mask(void **state)
 	}
 }
 
+/* The jail's /etc holds what the host's /usr needs (runner/host_etc.c),
+ * never the host's secrets: no shadow files, ssh keys, machine-id, sudoers,
+ * ssl/private, and nothing a local non-root user could not read. */
+static void test_etc_holds_no_host_secrets(void **state)
+{
+	static char *argv[] = {
+		"/bin/sh",
+		"-c",
+		"for f in /etc/shadow /etc/gshadow /etc/shadow- /etc/ssh /etc/ssh/ssh_host_rsa_key "
+		"/etc/ssh/ssh_host_ed25519_key /etc/machine-id /etc/sudoers /etc/ssl/private "
+		"/etc/corral; do if [ -e $f ]; then echo present $f; fi; done; "
+		"find /etc ! -type l ! -perm -o+r | sed 's/^/unreadable /'; "
+		"ls /etc/passwd /etc/ld.so.cache >/dev/null && echo checked",
+		NULL,
+	};
+	struct jail_spec spec;
+	struct test_run run;
+	struct stat st;
+
+	(void)state;
+	require_root();
+	assert_int_equal(stat("/etc/shadow", &st), 0); /* the host has one to hide */
+	test_spec(&spec, argv);
+	test_run_ok(&spec, &run);
+	fprintf(stderr, "%s%s", run.out, run.err);
+	assert_non_null(strstr(run.out, "checked"));
+	assert_null(strstr(run.out, "present"));
+	assert_null(strstr(run.out, "unreadable"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +430,7 @@ int main(void)
 					  test_jail_teardown),
 		cmocka_unit_test_teardown(test_uncapped_stdout_file_stops_at_fsize, test_jail_teardown),
 		cmocka_unit_test_teardown(test_proc_masks_what_containers_mask, test_jail_teardown),
+		cmocka_unit_test_teardown(test_etc_holds_no_host_secrets, test_jail_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -405,6 +405,35 @@ static void test_plan_profile_must_be_defined_and_is_returned(void **state)
 	policy_free(p);
 }
 
+static void test_plan_profiles_allow_several_the_first_is_the_default(void **state)
+{
+	struct policy *p = load_ok("[profile java]\n[profile python]\n"
+				   "[plan judge]\nprofiles = python, java default\n"
+				   "[plan one]\nprofile = java\n[plan none]\n"
+				   "[user bob]\nplan = judge\n[user eve]\nplan = judge\nprofile = default\n");
+	struct policy_limits l;
+
+	(void)state;
+	assert_int_equal(policy_limits_for(p, "bob", &l), 0);
+	assert_string_equal(l.profile, "python");
+	assert_int_equal(l.n_profiles, 3);
+	assert_true(policy_limits_allow_profile(&l, "java"));
+	assert_true(policy_limits_allow_profile(&l, "default"));
+	assert_false(policy_limits_allow_profile(&l, "other"));
+	/* a user's `profile =` replaces the plan's list */
+	assert_int_equal(policy_limits_for(p, "eve", &l), 0);
+	assert_int_equal(l.n_profiles, 1);
+	assert_false(policy_limits_allow_profile(&l, "java"));
+	assert_int_equal(policy_plan_limits(p, "one", &l), 0);
+	assert_int_equal(l.n_profiles, 1);
+	assert_string_equal(l.profiles[0], "java");
+	assert_int_equal(policy_plan_limits(p, "none", &l), 0);
+	assert_string_equal(l.profile, "default");
+	assert_true(policy_limits_allow_profile(&l, "default"));
+	assert_false(policy_limits_allow_profile(&l, "java"));
+	policy_free(p);
+}
+
 static void test_two_loads_are_independent(void **state)
 {
 	struct policy *a = load_ok("[plan x]\nmemory = 8M\n");
@@ -568,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_profile_defaults),
 		cmocka_unit_test(test_file_profile_default_replaces_builtin),
 		cmocka_unit_test(test_plan_profile_must_be_defined_and_is_returned),
+		cmocka_unit_test(test_plan_profiles_allow_several_the_first_is_the_default),
 		cmocka_unit_test(test_two_loads_are_independent),
 		cmocka_unit_test(test_failed_load_leaves_caller_errors_and_no_policy),
 		cmocka_unit_test(test_include_reads_sorted_files_relative_to_includer),

@@ -316,6 +316,27 @@ static void test_profile_does_not_exist(void **state)
 			 "profile 'pyton' is not defined; did you mean 'python'?");
 }
 
+static void test_profiles_name_one_that_does_not_exist(void **state)
+{
+	(void)state;
+	expect_one_error("[profile python]\n[plan x]\nprofiles = default pyton\n",
+			 "t.conf:3: key 'profiles':",
+			 "profile 'pyton' is not defined; did you mean 'python'?");
+}
+
+static void test_profiles_malformed(void **state)
+{
+	(void)state;
+	expect_one_error("[plan x]\nprofiles = default default\n",
+			 "t.conf:2: key 'profiles':", "profile 'default' is listed twice");
+	expect_one_error("[plan x]\nprofiles = default -x\n",
+			 "t.conf:2: key 'profiles':", "'-x' is not a profile name");
+	expect_one_error("[plan x]\nprofile = default java\n", "t.conf:2: key 'profile':",
+			 "names one profile; use 'profiles = default java' to allow several");
+	expect_one_error("[plan x]\nprofile = default\nprofiles = default\n", "t.conf:3: key 'profiles':",
+			 "set either 'profile' or 'profiles' in a section, not both ('profile' at line 2)");
+}
+
 static void test_user_override_profile_does_not_exist(void **state)
 {
 	(void)state;
@@ -574,6 +595,8 @@ int main(void)
 		cmocka_unit_test(test_plan_loop_is_reported_once),
 		cmocka_unit_test(test_plan_inheriting_itself),
 		cmocka_unit_test(test_profile_does_not_exist),
+		cmocka_unit_test(test_profiles_name_one_that_does_not_exist),
+		cmocka_unit_test(test_profiles_malformed),
 		cmocka_unit_test(test_user_override_profile_does_not_exist),
 		cmocka_unit_test(test_user_without_plan_and_no_default),
 		cmocka_unit_test(test_default_needs_a_plan),

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tests/unit/test_host_etc.c — which host /etc paths every jail gets
+ * (runner/host_etc.c), scanned from a fake root in a temp dir, and the limit
+ * hints added to the command's environment (runner/task_env.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "runner/host_etc.h"
+#include "runner/internal.h"
+#include "tests/lib/test.h"
+
+static char root[64];
+
+static void make_dir(const char *rel, mode_t mode)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void make_file(const char *rel, mode_t mode)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("x\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void make_link(const char *target, const char *rel)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+/* A host: Java's /etc/java-17 (matched by java-*), OpenSSL's certs and
+ * private dirs, PHP's dir with one file only root may read, shadow and
+ * ssh, an /etc/alternatives link to another /etc file, an /etc entry no
+ * rule names (a symlink from /usr into it does not make it given). */
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/corral-host-etc-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	make_dir("usr", 0755);
+	make_dir("usr/lib", 0755);
+	make_link("/etc/unlisted/conf", "usr/lib/unlisted-link");
+	make_dir("etc", 0755);
+	make_dir("etc/java-17", 0755);
+	make_dir("etc/java-17/security", 0755);
+	make_file("etc/java-17/security/java.security", 0644);
+	make_file("etc/java-17/jvm.cfg", 0644);
+	make_dir("etc/ssl", 0755);
+	make_dir("etc/ssl/certs", 0755);
+	make_file("etc/ssl/certs/ca.pem", 0644);
+	make_file("etc/ssl/openssl.cnf", 0644);
+	make_dir("etc/ssl/private", 0700);
+	make_file("etc/shadow", 0640);
+	make_dir("etc/ssh", 0755);
+	make_file("etc/ssh/ssh_host_rsa_key.pub", 0644);
+	make_dir("etc/php", 0755);
+	make_file("etc/php/php.ini", 0644);
+	make_file("etc/php/secret.ini", 0600);
+	make_dir("etc/perl", 0755);
+	make_file("etc/perl/sitecustomize.pl", 0644);
+	make_dir("etc/alternatives", 0755);
+	make_link("/etc/java-alt-target", "etc/alternatives/java");
+	make_file("etc/java-alt-target", 0644);
+	make_dir("etc/unlisted", 0755);
+	make_file("etc/unlisted/conf", 0644);
+	make_file("etc/passwd", 0644);
+	make_file("etc/machine-id", 0444);
+	make_file("etc/services", 0644);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	test_remove_tree(root);
+	return 0;
+}
+
+static bool has(const struct host_etc *he, const char *path)
+{
+	for (size_t i = 0; i < he->n; i++)
+		if (strcmp(he->paths[i], path) == 0)
+			return true;
+	return false;
+}
+
+static void test_runtime_data_gives_its_top_level_entry(void **state)
+{
+	struct host_etc *he;
+
+	(void)state;
+	assert_int_equal(host_etc_scan(root, &he, NULL), 0);
+	assert_true(has(he, "java-17"));
+	assert_false(has(he, "java-17/jvm.cfg")); /* covered by java-17 */
+	assert_true(has(he, "perl"));
+	assert_true(has(he, "services"));
+	assert_true(has(he, "alternatives"));
+	assert_true(has(he, "java-alt-target")); /* through /etc/alternatives/java */
+	assert_false(has(he, "unlisted"));       /* no rule names it */
+	host_etc_free(he);
+}
+
+static void test_an_unsafe_parent_gives_only_the_safe_subtree(void **state)
+{
+	struct host_etc *he;
+
+	(void)state;
+	assert_int_equal(host_etc_scan(root, &he, NULL), 0);
+	assert_true(has(he, "ssl/certs"));
+	assert_true(has(he, "ssl/openssl.cnf"));
+	assert_false(has(he, "ssl"));
+	assert_false(has(he, "ssl/private"));
+	/* php/ holds a file only root may read: nothing of it */
+	assert_false(has(he, "php"));
+	assert_false(has(he, "php/php.ini"));
+	host_etc_free(he);
+}
+
+static void test_secrets_and_generated_files_are_never_given(void **state)
+{
+	struct host_etc *he;
+
+	(void)state;
+	assert_int_equal(host_etc_scan(root, &he, NULL), 0);
+	for (size_t i = 0; i < he->n; i++) {
+		assert_false(strncmp(he->paths[i], "shadow", 6) == 0);
+		assert_false(strncmp(he->paths[i], "ssh", 3) == 0);
+		assert_false(strcmp(he->paths[i], "machine-id") == 0);
+		assert_false(strcmp(he->paths[i], "passwd") == 0);
+	}
+	host_etc_free(he);
+}
+
+static void test_a_root_without_etc_gives_nothing(void **state)
+{
+	struct host_etc *he;
+	char empty[64];
+
+	(void)state;
+	snprintf(empty, sizeof(empty), "/tmp/corral-host-etc-empty-XXXXXX");
+	assert_non_null(mkdtemp(empty));
+	assert_int_equal(host_etc_scan(empty, &he, NULL), 0);
+	assert_int_equal(he->n, 0);
+	host_etc_free(he);
+	rmdir(empty);
+}
+
+static const char *env_get(char **env, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; *env; env++)
+		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+static void test_limits_become_runtime_hints(void **state)
+{
+	struct jail_spec spec;
+	char **env;
+
+	(void)state;
+	jail_spec_init(&spec);
+	spec.memory_bytes = 256ull << 20;
+	spec.cpu_millis = 500;
+	assert_int_equal(task_env_build(&spec, &env), 0);
+	assert_string_equal(env_get(env, "PATH"), "/usr/local/bin:/usr/bin:/bin");
+	assert_string_equal(env_get(env, "JAVA_TOOL_OPTIONS"),
+			    "-XX:MaxRAM=268435456 -XX:ActiveProcessorCount=1");
+	assert_string_equal(env_get(env, "GOMEMLIMIT"), "230MiB");
+	assert_string_equal(env_get(env, "GOMAXPROCS"), "1");
+	assert_string_equal(env_get(env, "NODE_OPTIONS"), "--max-old-space-size=128");
+	assert_string_equal(env_get(env, "OMP_NUM_THREADS"), "1");
+	task_env_free(env);
+}
+
+static void test_the_callers_variable_replaces_a_hint(void **state)
+{
+	char *const given[] = { "PATH=/bin", "JAVA_TOOL_OPTIONS=", "GOMAXPROCS=4", NULL };
+	struct jail_spec spec;
+	char **env;
+
+	(void)state;
+	jail_spec_init(&spec);
+	spec.env = given;
+	spec.cpu_millis = 2500;
+	assert_int_equal(task_env_build(&spec, &env), 0);
+	assert_string_equal(env_get(env, "JAVA_TOOL_OPTIONS"), "");
+	assert_string_equal(env_get(env, "GOMAXPROCS"), "4");
+	assert_string_equal(env_get(env, "OMP_NUM_THREADS"), "3");
+	assert_null(env_get(env, "HOME")); /* the caller's env replaces the default */
+	task_env_free(env);
+}
+
+static void test_no_limits_no_hints(void **state)
+{
+	struct jail_spec spec;
+	char **env;
+
+	(void)state;
+	jail_spec_init(&spec);
+	spec.memory_bytes = 0;
+	assert_int_equal(task_env_build(&spec, &env), 0);
+	assert_null(env_get(env, "JAVA_TOOL_OPTIONS"));
+	assert_null(env_get(env, "GOMEMLIMIT"));
+	assert_null(env_get(env, "GOMAXPROCS"));
+	assert_non_null(env_get(env, "HOME"));
+	task_env_free(env);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_runtime_data_gives_its_top_level_entry),
+		cmocka_unit_test(test_an_unsafe_parent_gives_only_the_safe_subtree),
+		cmocka_unit_test(test_secrets_and_generated_files_are_never_given),
+		cmocka_unit_test(test_a_root_without_etc_gives_nothing),
+		cmocka_unit_test(test_limits_become_runtime_hints),
+		cmocka_unit_test(test_the_callers_variable_replaces_a_hint),
+		cmocka_unit_test(test_no_limits_no_hints),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
