@@ -26,10 +26,11 @@ BUILD   ?= build
 CC      ?= gcc
 FUZZ_SECONDS ?= 30
 
-PKGS := libseccomp libcgroup libnl-3.0 libnl-route-3.0 sqlite3 libpq inih jansson
+PKGS := libseccomp libcgroup libnl-3.0 libnl-route-3.0 sqlite3 libpq inih jansson libmicrohttpd nettle
 # postgresql: the server the PostgreSQL store's tests start (tests/lib/pg.c)
 DEB_PKGS := libseccomp-dev libcgroup-dev libnl-3-dev libnl-route-3-dev libsqlite3-dev libpq-dev \
-            libcmocka-dev libinih-dev libjansson-dev pkg-config clang clang-format postgresql
+            libcmocka-dev libinih-dev libjansson-dev libmicrohttpd-dev nettle-dev pkg-config clang \
+            clang-format postgresql prometheus curl
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter

@@ -21,19 +21,20 @@
 
 static void store_usage(FILE *f)
 {
-	fprintf(f, "usage: corral store migrate --from DB --to postgresql://... [--json]\n"
-		   "\n"
-		   "Copy a single-host store (the SQLite database, e.g. /var/lib/corral/corral.db)\n"
-		   "into an empty PostgreSQL database: tasks, CPU usage, usage adjustments and\n"
-		   "events, with their ids, in one transaction that is committed only when the\n"
-		   "counts and the charged CPU match on both sides.  Stop corrald first; then\n"
-		   "point [supervisor] store at the database and start it again.\n"
-		   "\n"
-		   "  --from DB      the SQLite store: a path or sqlite:PATH\n"
-		   "  --to URI       the PostgreSQL store: postgresql://... (schema corral)\n"
-		   "  --json         print what was copied as JSON\n"
-		   "\n"
-		   "Exit status: 0 copied, 1 failed (nothing committed), 2 usage.\n");
+	fprintf(f,
+		"usage: corral store migrate --from DB --to postgresql://... [--json]\n"
+		"\n"
+		"Copy a single-host store (the SQLite database, e.g. /var/lib/corral/corral.db)\n"
+		"into an empty PostgreSQL database: tasks, CPU usage, usage adjustments and\n"
+		"events, with their ids, in one transaction that is committed only when the\n"
+		"counts and the charged CPU match on both sides.  Stop corrald first; then\n"
+		"point [supervisor] store at the database and start it again.\n"
+		"\n"
+		"  --from DB      the SQLite store: a path or sqlite:PATH\n"
+		"  --to URI       the PostgreSQL store: postgresql://... (schema corral)\n"
+		"  --json         print what was copied as JSON\n"
+		"\n"
+		"Exit status: 0 copied, 1 failed (nothing committed), 2 usage.\n");
 }
 
 /* A corrald on the source's state dir holds corrald.lock next to it. */
@@ -49,7 +50,8 @@ static int check_not_running(const char *from, char *why, size_t size)
 	if (fd < 0)
 		return 0; /* no corrald ever ran there */
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		snprintf(why, size, "a corrald is running on %.200s (%.250s is locked): stop it first", path, lock);
+		snprintf(why, size, "a corrald is running on %.200s (%.250s is locked): stop it first", path,
+			 lock);
 		return -EBUSY;
 	}
 	flock(fd, LOCK_UN);
@@ -118,8 +120,9 @@ int store_cmd_main(int argc, char **argv)
 	}
 	if (json) {
 		json_t *o2 = json_pack("{s:I,s:I,s:I,s:I,s:I}", "tasks", (json_int_t)counts.tasks, "usage",
-				       (json_int_t)counts.usage, "adjustments", (json_int_t)counts.adjustments,
-				       "events", (json_int_t)counts.events, "cpu_us", (json_int_t)counts.cpu_us);
+				       (json_int_t)counts.usage, "adjustments",
+				       (json_int_t)counts.adjustments, "events", (json_int_t)counts.events,
+				       "cpu_us", (json_int_t)counts.cpu_us);
 
 		json_dumpf(o2, stdout, JSON_COMPACT);
 		fputc('\n', stdout);

@@ -164,7 +164,8 @@ static int copy_table(sqlite3 *db, PGconn *conn, const char *table, int64_t *row
 
 	*rows = 0;
 	if (!cols)
-		return error_set(err, EIO, "migrate", "read the columns of %s: %s", table, sqlite3_errmsg(db));
+		return error_set(err, EIO, "migrate", "read the columns of %s: %s", table,
+				 sqlite3_errmsg(db));
 	if (asprintf(&sql, "SELECT %s FROM %s ORDER BY rowid", cols, table) < 0) {
 		free(cols);
 		return error_set(err, ENOMEM, "migrate", "copy %s", table);
@@ -291,7 +292,8 @@ static int copy_all(sqlite3 *db, PGconn *conn, struct store_migrate_counts *out,
 	return verify(db, conn, out, err);
 }
 
-int store_migrate(const char *from_uri, const char *to_uri, struct store_migrate_counts *out, struct error *err)
+int store_migrate(const char *from_uri, const char *to_uri, struct store_migrate_counts *out,
+		  struct error *err)
 {
 	struct store *from = NULL, *to = NULL;
 	const char *backend, *location;
@@ -305,14 +307,16 @@ int store_migrate(const char *from_uri, const char *to_uri, struct store_migrate
 	if (r < 0)
 		return r;
 	if (strcmp(backend, "sqlite") != 0)
-		return error_set(err, EINVAL, "migrate", "--from must be a SQLite store (a path or sqlite:PATH)");
+		return error_set(err, EINVAL, "migrate",
+				 "--from must be a SQLite store (a path or sqlite:PATH)");
 	if (access(location, R_OK) < 0)
 		return error_set(err, errno, "migrate", "read %s", location);
 	r = store_open(from_uri, NULL, &from, err);
 	if (r < 0)
 		goto done;
 	if (strcmp(from->backend->name, "sqlite") != 0) {
-		r = error_set(err, EINVAL, "migrate", "--from must be a SQLite store (a path or sqlite:PATH)");
+		r = error_set(err, EINVAL, "migrate",
+			      "--from must be a SQLite store (a path or sqlite:PATH)");
 		goto done;
 	}
 	r = store_open(to_uri, NULL, &to, err);

@@ -25,6 +25,7 @@ struct store_migrate_counts {
  * and the leader lease are not copied.  -EINVAL for the wrong kinds of
  * store, -ENOTEMPTY for a target with data, -EIO when a copy or the
  * verification fails (nothing is committed then). */
-int store_migrate(const char *from_uri, const char *to_uri, struct store_migrate_counts *out, struct error *err);
+int store_migrate(const char *from_uri, const char *to_uri, struct store_migrate_counts *out,
+		  struct error *err);
 
 #endif

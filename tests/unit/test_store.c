@@ -225,11 +225,11 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 	struct fixture *f = *state;
 	struct stat st;
 
-	assert_int_equal(store_schema_version(f->store), 4);
+	assert_int_equal(store_schema_version(f->store), 5);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 4);
+	assert_int_equal(store_schema_version(f->store), 5);
 }
 
 static void test_submitted_task_survives_reopen(void **state)
@@ -848,6 +848,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 	f->store = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+				      "DROP TABLE api_tokens; DROP TABLE idempotency_keys;"
 				      "DROP TABLE nodes; DROP TABLE leader;"
 				      "DROP TABLE usage_adjustments;"
 				      "ALTER TABLE tasks DROP COLUMN cpu_prior_us;"
@@ -858,7 +859,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 			 SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 4);
+	assert_int_equal(store_schema_version(f->store), 5);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -934,7 +935,7 @@ static void fill_until_full(struct fixture *f, int64_t *acked, int *failure, str
 static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **state)
 {
 	struct fixture *f = *state;
-	struct store_options capped = { .max_size_bytes = 96 * 1024 };
+	struct store_options capped = { .max_size_bytes = (96 + 16) * 1024 } /* schema 5 added 4 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t acked;
@@ -962,7 +963,7 @@ static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **sta
 static void test_full_database_inside_batch_loses_nothing_acknowledged(void **state)
 {
 	struct fixture *f = *state;
-	struct store_options capped = { .max_size_bytes = 96 * 1024 };
+	struct store_options capped = { .max_size_bytes = (96 + 16) * 1024 } /* schema 5 added 4 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t before = 0, in_batch;
@@ -1156,14 +1157,14 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(store_schema_version(f->store), 4);
+	assert_int_equal(store_schema_version(f->store), 5);
 	pg_sql(f,
-	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 4 OR "
+	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 5 OR "
 	       "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
 	       "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
 	       "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 4);
+	assert_int_equal(store_schema_version(f->store), 5);
 }
 
 static void test_pg_newer_schema_is_refused(void **state)
@@ -1205,12 +1206,13 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	store_close(f->store);
 	f->store = NULL;
 	pg_sql(f,
+	       "DROP TABLE corral.api_tokens; DROP TABLE corral.idempotency_keys; "
 	       "DROP TABLE corral.nodes; DROP TABLE corral.leader; DROP FUNCTION corral.corral_now_us(); "
 	       "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
 	       "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us; "
 	       "DELETE FROM corral.schema_version WHERE version >= 2");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 4);
+	assert_int_equal(store_schema_version(f->store), 5);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);

@@ -91,8 +91,12 @@ static int64_t submit(struct store *s, const char *user, const char *argv_json, 
 
 static void run(struct store *s, int64_t id, int attempts)
 {
-	struct store_start st = { .started_at_us = 100, .deadline_us = 9000, .cpu_reserved_us = 500,
-				  .host_uid = 700000001, .cgroup = "task-x", .attempts = attempts };
+	struct store_start st = { .started_at_us = 100,
+				  .deadline_us = 9000,
+				  .cpu_reserved_us = 500,
+				  .host_uid = 700000001,
+				  .cgroup = "task-x",
+				  .attempts = attempts };
 	struct error err = { 0 };
 
 	if (store_mark_running(s, id, &st, &err) < 0)
@@ -108,16 +112,29 @@ static void fill(const char *uri)
 		.state = STORE_SUCCEEDED,
 		.reason = STORE_REASON_EXIT_CODE,
 		.message = "exited 0\twith a tab\nand a line",
-		.usage = { .exit_code = 0, .signal = -1, .cpu_user_us = 70, .cpu_system_us = 30,
-			   .memory_peak_bytes = 1 << 20, .stdout_bytes = 12, .stdout_truncated = true },
+		.usage = { .exit_code = 0,
+			   .signal = -1,
+			   .cpu_user_us = 70,
+			   .cpu_system_us = 30,
+			   .memory_peak_bytes = 1 << 20,
+			   .stdout_bytes = 12,
+			   .stdout_truncated = true },
 		.ended_at_us = 5000,
 		.cpu_total_us = 100,
 		.month = "2031-02",
 	};
-	struct store_requeue rq = { .reason = "host fault", .at_us = 200, .not_before_us = 1200,
-				    .cpu_total_us = 5, .month = "2031-01" };
-	struct store_adjustment adj = { .user = "alice", .month = "2031-02", .delta_us = -7, .by = "root",
-					.by_uid = 0, .at_us = 42, .reason = "take back \\ back" };
+	struct store_requeue rq = { .reason = "host fault",
+				    .at_us = 200,
+				    .not_before_us = 1200,
+				    .cpu_total_us = 5,
+				    .month = "2031-01" };
+	struct store_adjustment adj = { .user = "alice",
+					.month = "2031-02",
+					.delta_us = -7,
+					.by = "root",
+					.by_uid = 0,
+					.at_us = 42,
+					.reason = "take back \\ back" };
 	int64_t a = submit(s, "alice", "[\"/bin/echo\", \"a\\tb\", \"\\\\N\"]", 1);
 	int64_t b = submit(s, "bob", "[\"sleep\", \"9\"]", 2);
 	int64_t c = submit(s, "alice", "[\"x\"]", 3);
@@ -261,8 +278,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrate_copies_everything_with_its_ids, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_refuses_a_target_with_data_and_writes_nothing, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_refuses_a_target_with_data_and_writes_nothing,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_refuses_missing_source_and_wrong_kinds, setup,
 						teardown),
 	};
@@ -273,7 +290,8 @@ int main(void)
 		const char *must = getenv("CORRAL_MUST_WORK");
 
 		if (must && strcmp(must, "1") == 0) {
-			fprintf(stderr, "FAIL: CORRAL_MUST_WORK=1 but the migrate tests would skip: %s\n", why);
+			fprintf(stderr, "FAIL: CORRAL_MUST_WORK=1 but the migrate tests would skip: %s\n",
+				why);
 			return 1;
 		}
 		fprintf(stderr, "SKIP: the store migrate tests: %s\n", why);

@@ -25,7 +25,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 4
+#define STORE_PG_SCHEMA_VERSION 5
 
 struct store_pg {
 	struct store base; /* first: the generic handle callers hold */
@@ -161,5 +161,9 @@ int store_pg_node_set_draining(struct store *store, const char *name, bool drain
 
 int store_pg_node_leader(struct store *store, enum store_sql which, const char *node, const char *incarnation,
 			 int64_t lease_us, struct store_leader *out, struct error *err);
+
+/* API tokens and idempotency keys (store_pg_token.c) */
+int store_pg_token_run(struct store *store, enum store_sql which, struct store_token *io, int64_t *id,
+		       struct store_token_list *list, struct error *err);
 
 #endif
