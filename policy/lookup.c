@@ -68,6 +68,11 @@ const struct policy_supervisor *policy_supervisor(const struct policy *policy)
 	return &policy->supervisor;
 }
 
+const struct policy_http *policy_http(const struct policy *policy)
+{
+	return &policy->http;
+}
+
 int policy_limits_for(const struct policy *policy, const char *tenant, struct policy_limits *out)
 {
 	const struct user *u = lookup_user(policy, tenant);

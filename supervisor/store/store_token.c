@@ -38,7 +38,8 @@ int store_token_create(struct store *store, const struct store_token *t, int64_t
 
 	if (!hash_valid(t->hash))
 		return error_set(err, EINVAL, "token", "store a token: the hash is not SHA-256 hex");
-	if (!text_valid(t->tenant, 256, false) || !text_valid(t->name ? t->name : "", STORE_TOKEN_NAME_MAX, true))
+	if (!text_valid(t->tenant, 256, false) ||
+	    !text_valid(t->name ? t->name : "", STORE_TOKEN_NAME_MAX, true))
 		return error_set(err, EINVAL, "token", "store a token: a bad tenant or name");
 	if (!io.name)
 		io.name = "";

@@ -84,8 +84,11 @@ static const char hash_b[] = "b3f1c0de000000000000000000000000000000000000000000
 
 static int64_t create(struct fixture *f, const char *hash, const char *tenant, bool op, int64_t expires)
 {
-	struct store_token t = { .name = "ci", .tenant = (char *)tenant, .operator_ = op,
-				 .created_at_us = 1000, .expires_at_us = expires };
+	struct store_token t = { .name = "ci",
+				 .tenant = (char *)tenant,
+				 .operator_ = op,
+				 .created_at_us = 1000,
+				 .expires_at_us = expires };
 	struct error err = { 0 };
 	int64_t id = 0;
 
@@ -200,7 +203,8 @@ int main(void)
 		const char *must = getenv("CORRAL_MUST_WORK");
 
 		if (must && strcmp(must, "1") == 0) {
-			fprintf(stderr, "FAIL: CORRAL_MUST_WORK=1 but the PostgreSQL token tests would skip: %s\n",
+			fprintf(stderr,
+				"FAIL: CORRAL_MUST_WORK=1 but the PostgreSQL token tests would skip: %s\n",
 				why);
 			failed++;
 		} else {

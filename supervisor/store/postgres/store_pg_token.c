@@ -81,8 +81,8 @@ static int token_locked(struct store_pg *store, enum store_sql which, struct sto
 		if (changes)
 			return 0;
 		return which == STORE_SQL_IDEMPOTENCY_PUT
-			       ? -EEXIST
-			       : error_set(err, ENOENT, "token", "no live token %lld", (long long)io->id);
+			? -EEXIST
+			: error_set(err, ENOENT, "token", "no live token %lld", (long long)io->id);
 	}
 	n = PQntuples(res);
 	if (which == STORE_SQL_TOKEN_LIST) {

@@ -99,7 +99,8 @@ static int token_locked(struct store_sqlite *store, enum store_sql which, struct
 		store_sqlite_bind_i64(&b, 2, io->revoked_at_us);
 		rc = store_sqlite_stmt_exec(&b, &changes);
 		if (rc != SQLITE_OK)
-			return store_sqlite_fail(store, rc, err, "token", "revoke token %lld", (long long)io->id);
+			return store_sqlite_fail(store, rc, err, "token", "revoke token %lld",
+						 (long long)io->id);
 		return changes ? 0 : error_set(err, ENOENT, "token", "no live token %lld", (long long)io->id);
 	case STORE_SQL_IDEMPOTENCY_GET:
 	case STORE_SQL_IDEMPOTENCY_PUT:
@@ -111,7 +112,8 @@ static int token_locked(struct store_sqlite *store, enum store_sql which, struct
 		store_sqlite_bind_i64(&b, 4, io->created_at_us);
 		rc = store_sqlite_stmt_exec(&b, &changes);
 		if (rc != SQLITE_OK)
-			return store_sqlite_fail(store, rc, err, "idempotency", "remember an idempotency key");
+			return store_sqlite_fail(store, rc, err, "idempotency",
+						 "remember an idempotency key");
 		return changes ? 0 : -EEXIST;
 	default:
 		store_sqlite_stmt_done(&b);
