@@ -26,9 +26,16 @@ enum http_key {
 	HK_COUNT
 };
 static const char *const http_keys[HK_COUNT + 1] = {
-	"listen",		  "tls_cert",		"tls_key",	     "metrics_token",
-	"max_body",		  "max_connections",	"max_connections_per_ip", "connection_timeout",
-	"auth_failures_per_minute", NULL,
+	"listen",
+	"tls_cert",
+	"tls_key",
+	"metrics_token",
+	"max_body",
+	"max_connections",
+	"max_connections_per_ip",
+	"connection_timeout",
+	"auth_failures_per_minute",
+	NULL,
 };
 static const struct key_def http_numbers[HK_COUNT] = {
 	[HK_MAX_BODY] = { "max_body", VALUE_SIZE, 1024, 64u << 20, 0 },

@@ -21,7 +21,8 @@
  *            <= the plan's; no_queue: fail rather than queue
  *                                       -> {"task": TASK}
  *   status, cancel                     -> {"task": TASK}
- *   list     limit: default 100, <= 10000
+ *   list     limit: default 100, <= 10000; before_id: only older tasks (paging:
+ *            the last id of the previous page)
  *                                       -> {"tasks": [TASK, ...]}  newest first
  *   queue                              -> {"queue": [TASK, ...]} in start order
  *   wait     timeout_ms (0 = poll)     -> {"task": TASK} once terminal;
@@ -49,6 +50,15 @@
  *   node_drain, node_undrain (operators only) node: a node name (required;
  *            not_found when no such node ever joined)
  *                                       -> {"node": NODE}
+ *   token_create (operators only) user: the tenant the token acts for
+ *            (required); name (<= 64 bytes), operator (an operator's token: any
+ *            tenant), expires_ms (from now; absent = never)
+ *                                       -> {"token": TOKEN, "secret": "crl_..."}
+ *            (the secret is shown once: the store keeps only its SHA-256)
+ *   token_list (operators only)        -> {"tokens": [TOKEN, ...]} by id
+ *   token_revoke (operators only) id   -> {"token": TOKEN}; not_found for no live token
+ *   submit's idempotency_key (1..255 printable bytes): a submit with a key the
+ *            tenant used before answers the task the first one created.
  *
  * TASK: {"id", "user", "profile", "argv", "state" (queued|running|succeeded|failed|cancelled),
  *        "reason" (exit_code|signal|timeout|oom|cpu_limit|budget|output_limit|cancelled|
@@ -71,6 +81,8 @@
  *         "queued", "adjustments": [ADJUSTMENT, ...] oldest first}
  * ADJUSTMENT: {"id", "user", "month", "delta_us", "by" (user name), "by_uid",
  *         "at_us", "reason"}
+ * TOKEN: {"id", "name", "tenant", "operator", "created_at_us", "last_used_at_us",
+ *         "expires_at_us", "revoked_at_us" (0 = not yet / never)}
  * NODE: {"name", "state" (online|draining|offline), "draining", "left" (stopped
  *         cleanly), "heartbeat_age_ms" (on the database's clock), "offline_after_ms",
  *         "version", "labels": [str], "started_at_us", "capacity": {"cores", "memory_bytes",
@@ -108,8 +120,11 @@
 #define API_MAX_LOG_CHUNK (1u << 20)
 #define API_DEFAULT_LIST_LIMIT 100
 #define API_MAX_LIST_LIMIT 10000
-#define API_MAX_ADJUST_US (1000000ll * 3600 * 1000000) /* usage_adjust: 10^6 hours */
-#define API_MAX_REASON 256u                            /* usage_adjust's reason, bytes */
+#define API_MAX_ADJUST_US (1000000ll * 3600 * 1000000)    /* usage_adjust: 10^6 hours */
+#define API_MAX_REASON 256u                               /* usage_adjust's reason, bytes */
+#define API_MAX_IDEMPOTENCY_KEY 255u                      /* submit's idempotency_key, bytes */
+#define API_MAX_TOKEN_NAME 64u                            /* token_create's name, bytes */
+#define API_MAX_TOKEN_EXPIRES_MS (3650ull * 86400 * 1000) /* token_create: 10 years */
 
 enum api_op {
 	API_OP_PING = 0,
@@ -127,6 +142,9 @@ enum api_op {
 	API_OP_NODES,
 	API_OP_NODE_DRAIN,
 	API_OP_NODE_UNDRAIN,
+	API_OP_TOKEN_CREATE,
+	API_OP_TOKEN_LIST,
+	API_OP_TOKEN_REVOKE,
 	API_OP_COUNT /* not an op: how many there are */
 };
 
@@ -187,6 +205,11 @@ enum api_field_kind {
 	API_FIELD_SET_LEFT,
 	API_FIELD_REASON,
 	API_FIELD_NODE,
+	API_FIELD_IDEMPOTENCY_KEY,
+	API_FIELD_TOKEN_NAME,
+	API_FIELD_OPERATOR,
+	API_FIELD_EXPIRES,
+	API_FIELD_BEFORE_ID,
 };
 
 struct api_field {
@@ -237,6 +260,7 @@ struct api_request {
 	/* status, cancel, wait, logs */
 	int64_t id;
 	bool has_id;
+	int64_t before_id; /* list: 0 = from the newest */
 	uint64_t offset, max, limit;
 	/* usage_adjust (exactly one of delta_us, set_left_us) */
 	int64_t delta_us;
@@ -245,7 +269,13 @@ struct api_request {
 	const char *reason;
 	/* node_drain, node_undrain */
 	const char *node;
-	void *json; /* internal: the parsed document */
+	/* submit: a retry with the same key (per tenant) answers the first task */
+	const char *idempotency_key;
+	/* token_create */
+	const char *token_name;
+	bool token_operator;
+	uint64_t expires_ms; /* 0 = never */
+	void *json;          /* internal: the parsed document */
 };
 
 /* Parse one request line (without its newline).  0, or -EINVAL with the

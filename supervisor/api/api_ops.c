@@ -23,12 +23,14 @@ static const struct api_field submit_fields[] = {
 	{ "cpu_limit_ms", API_FIELD_CPU_LIMIT, false },
 	{ "memory_bytes", API_FIELD_MEMORY, false },
 	{ "no_queue", API_FIELD_NO_QUEUE, false },
+	{ "idempotency_key", API_FIELD_IDEMPOTENCY_KEY, false },
 };
 static const struct api_field id_fields[] = { { "id", API_FIELD_ID, true } };
 static const struct api_field list_fields[] = {
 	{ "user", API_FIELD_USER, false },
 	{ "state", API_FIELD_STATE, false },
 	{ "limit", API_FIELD_LIMIT, false },
+	{ "before_id", API_FIELD_BEFORE_ID, false },
 };
 static const struct api_field queue_fields[] = { { "user", API_FIELD_USER, false } };
 static const struct api_field wait_fields[] = {
@@ -52,6 +54,12 @@ static const struct api_field usage_adjust_fields[] = {
 };
 
 static const struct api_field node_fields[] = { { "node", API_FIELD_NODE, true } };
+static const struct api_field token_create_fields[] = {
+	{ "user", API_FIELD_USER, true },
+	{ "name", API_FIELD_TOKEN_NAME, false },
+	{ "operator", API_FIELD_OPERATOR, false },
+	{ "expires_ms", API_FIELD_EXPIRES, false },
+};
 
 #define FIELDS(a) a, ELEMENTSOF(a)
 #define NO_FIELDS NULL, 0
@@ -87,6 +95,12 @@ static const struct api_op_info ops[API_OP_COUNT] = {
 				true, "drain a node (it starts nothing new)" },
 	[API_OP_NODE_UNDRAIN] = { API_OP_NODE_UNDRAIN, "node_undrain", FIELDS(node_fields),
 				  API_ACCESS_OPERATOR, true, "undrain a node" },
+	[API_OP_TOKEN_CREATE] = { API_OP_TOKEN_CREATE, "token_create", FIELDS(token_create_fields),
+				  API_ACCESS_OPERATOR, true, "create API tokens" },
+	[API_OP_TOKEN_LIST] = { API_OP_TOKEN_LIST, "token_list", NO_FIELDS, API_ACCESS_OPERATOR, false,
+				"list API tokens" },
+	[API_OP_TOKEN_REVOKE] = { API_OP_TOKEN_REVOKE, "token_revoke", FIELDS(id_fields), API_ACCESS_OPERATOR,
+				  true, "revoke API tokens" },
 };
 
 const struct api_op_info *api_ops_get(enum api_op op)

@@ -19,6 +19,7 @@
  *   recover.c         after a restart: adopt or settle the running tasks
  *   node.c            this corrald as a node: join, heartbeat, drain, leave
  *   op_nodes.c        nodes, node_drain, node_undrain
+ *   op_token.c        token_create, token_list, token_revoke; bearer tokens -> callers
  * (supervisor/README.md has the whole map.)
  *
  * An operation is (caller, request) -> replies through a reply sink: the
@@ -231,6 +232,18 @@ void op_nodes_list(struct daemon *d, const struct caller *c, const struct api_re
 		   struct reply_sink *sink);
 void op_nodes_drain(struct daemon *d, const struct caller *c, const struct api_request *req,
 		    struct reply_sink *sink);
+
+/* op_token.c: API tokens */
+/* The uid an HTTP caller acting through a token is recorded with. */
+#define OP_TOKEN_UID ((uid_t)65534)
+void op_token(struct daemon *d, const struct caller *c, const struct api_request *req,
+	      struct reply_sink *sink);
+/* SHA-256 of a token as lowercase hex. */
+void op_token_hash(const char *secret, size_t len, char out[65]);
+/* The caller a bearer token stands for (tenant, operator rights): 0;
+ * -EACCES for an unknown, revoked, expired or malformed token; another
+ * -errno when the store failed.  caller_clear() it after 0. */
+int op_token_authenticate(struct daemon *d, const char *secret, size_t len, struct caller *out);
 
 /* caller.c */
 /* Name, groups, tenant, operator and access of c->uid under policy (again

@@ -203,6 +203,7 @@ static void op_list(struct daemon *d, const struct caller *c, const struct api_r
 	filter.user = user;
 	if (req->limit)
 		filter.limit = req->limit;
+	filter.before_id = req->before_id;
 	if (store_list_tasks(d->store, &filter, &list, &err) < 0) {
 		ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "list tasks: %s", err.message);
 		return;
@@ -462,6 +463,9 @@ static ops_handler *const handlers[] = {
 	[API_OP_NODES] = op_nodes_list,
 	[API_OP_NODE_DRAIN] = op_nodes_drain,
 	[API_OP_NODE_UNDRAIN] = op_nodes_drain,
+	[API_OP_TOKEN_CREATE] = op_token,
+	[API_OP_TOKEN_LIST] = op_token,
+	[API_OP_TOKEN_REVOKE] = op_token,
 };
 _Static_assert(ELEMENTSOF(handlers) == API_OP_COUNT, "one handler per op of api_ops.c");
 

@@ -244,9 +244,10 @@ int store_request_cancel(struct store *store, int64_t id, int64_t now_us, struct
 int store_get_task(struct store *store, int64_t id, struct store_task *out, struct error *err);
 
 struct store_filter {
-	const char *user; /* NULL = every user */
-	int state;        /* an enum store_task_state, or -1 = any */
-	size_t limit;     /* 0 = no limit */
+	const char *user;  /* NULL = every user */
+	int state;         /* an enum store_task_state, or -1 = any */
+	size_t limit;      /* 0 = no limit */
+	int64_t before_id; /* only tasks with a smaller id (paging); 0 = from the newest */
 };
 /* Tasks matching filter, newest first. */
 int store_list_tasks(struct store *store, const struct store_filter *filter, struct store_task_list *out,

@@ -73,13 +73,14 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 				    "WHERE id = $1 AND state = 'queued'",
 	[STORE_SQL_REQUEST_CANCEL] =
 		"UPDATE tasks SET cancel_requested = 1 WHERE id = $1 AND state = 'running'",
-	[STORE_SQL_LIST_ALL] = "SELECT " TASK_COLUMNS " FROM tasks ORDER BY id DESC LIMIT $1",
+	/* $4: only ids below it (a page's cursor) */
+	[STORE_SQL_LIST_ALL] = "SELECT " TASK_COLUMNS " FROM tasks WHERE id < $4 ORDER BY id DESC LIMIT $1",
 	[STORE_SQL_LIST_USER] = "SELECT " TASK_COLUMNS
-				" FROM tasks WHERE user_name = $2 ORDER BY id DESC LIMIT $1",
+				" FROM tasks WHERE user_name = $2 AND id < $4 ORDER BY id DESC LIMIT $1",
 	[STORE_SQL_LIST_STATE] = "SELECT " TASK_COLUMNS
-				 " FROM tasks WHERE state = $3 ORDER BY id DESC LIMIT $1",
+				 " FROM tasks WHERE state = $3 AND id < $4 ORDER BY id DESC LIMIT $1",
 	[STORE_SQL_LIST_USER_STATE] = "SELECT " TASK_COLUMNS
-				      " FROM tasks WHERE user_name = $2 AND state = $3 "
+				      " FROM tasks WHERE user_name = $2 AND state = $3 AND id < $4 "
 				      "ORDER BY id DESC LIMIT $1",
 	[STORE_SQL_USAGE_GET] = "SELECT cpu_us FROM usage WHERE user_name = $1 AND month = $2",
 	[STORE_SQL_USAGE_MONTH] = "SELECT user_name, cpu_us FROM usage WHERE month = $1 ORDER BY user_name",

@@ -594,6 +594,30 @@ static void test_list_filters_by_user_state_and_limit(void **state)
 	store_task_list_free(&list);
 }
 
+static void test_list_pages_with_before_id(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store_task_list list;
+	int64_t a1 = submit(f, "alice", 1), b1 = submit(f, "bob", 2), a2 = submit(f, "alice", 3);
+	struct store_filter filter = { .state = -1, .limit = 2 };
+
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 2);
+	assert_int_equal(list.tasks[1].id, b1);
+	store_task_list_free(&list);
+	filter.before_id = b1; /* the next page */
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 1);
+	assert_int_equal(list.tasks[0].id, a1);
+	store_task_list_free(&list);
+	filter = (struct store_filter){ .user = "alice", .state = STORE_QUEUED, .before_id = a2 };
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 1);
+	assert_int_equal(list.tasks[0].id, a1);
+	store_task_list_free(&list);
+}
+
 static void test_usage_per_month_and_queue_counts(void **state)
 {
 	struct fixture *f = *state;
@@ -1399,6 +1423,7 @@ int main(void)
 			T(test_cancel_queued_and_request_cancel_running),
 			T(test_illegal_transition_is_estale_and_changes_nothing),
 			T(test_list_filters_by_user_state_and_limit),
+			T(test_list_pages_with_before_id),
 			T(test_usage_per_month_and_queue_counts),
 			T(test_batch_is_one_transaction),
 			T(test_usage_adjustments_are_rows_and_leave_usage_alone),

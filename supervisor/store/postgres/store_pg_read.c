@@ -166,6 +166,7 @@ int store_pg_read_list_tasks(struct store *base, const struct store_filter *filt
 		store_pg_param_text(&p, 2, filter->user);
 	if (state)
 		store_pg_param_text(&p, 3, state);
+	store_pg_param_i64(&p, 4, filter->before_id > 0 ? filter->before_id : INT64_MAX);
 	return collect_tasks(store, which, &p, out, "list tasks", err);
 }
 

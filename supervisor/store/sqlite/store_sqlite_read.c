@@ -199,6 +199,7 @@ int store_sqlite_read_list_tasks(struct store *base, const struct store_filter *
 		store_sqlite_bind_text(&b, 2, filter->user);
 	if (state)
 		store_sqlite_bind_text(&b, 3, state);
+	store_sqlite_bind_i64(&b, 4, filter->before_id > 0 ? filter->before_id : INT64_MAX);
 	return collect_tasks(&b, out, "list tasks", err);
 }
 
