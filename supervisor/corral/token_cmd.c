@@ -60,8 +60,8 @@ static void print_tokens(FILE *out, json_t *tokens)
 	size_t i;
 	json_t *t;
 
-	fprintf(out, "%-5s %-16s %-16s %-8s %-20s %-20s %-20s %s\n", "ID", "NAME", "TENANT", "SCOPE", "CREATED",
-		"LAST USED", "EXPIRES", "REVOKED");
+	fprintf(out, "%-5s %-16s %-16s %-8s %-20s %-20s %-20s %s\n", "ID", "NAME", "TENANT", "SCOPE",
+		"CREATED", "LAST USED", "EXPIRES", "REVOKED");
 	json_array_foreach (tokens, i, t) {
 		fprintf(out, "%-5" JSON_INTEGER_FORMAT " %-16.16s %-16.16s %-8s",
 			json_integer_value(json_object_get(t, "id")),
@@ -115,7 +115,8 @@ static int call(const char *socket, enum api_op op, json_t *fields, bool json_ou
 		fprintf(stderr,
 			"token %" JSON_INTEGER_FORMAT " for tenant %s%s: shown once, corrald keeps only its "
 			"SHA-256\n",
-			json_integer_value(json_object_get(t, "id")), json_string_value(json_object_get(t, "tenant")),
+			json_integer_value(json_object_get(t, "id")),
+			json_string_value(json_object_get(t, "tenant")),
 			json_is_true(json_object_get(t, "operator")) ? " (operator)" : "");
 		rc = 0;
 	} else if (op == API_OP_TOKEN_LIST) {
@@ -134,10 +135,14 @@ int token_cmd_main(int argc, char **argv)
 {
 	enum { O_TENANT = 1, O_OPERATOR, O_EXPIRES, O_NAME, O_SOCKET, O_JSON, O_HELP };
 	static const struct option options[] = {
-		{ "tenant", required_argument, NULL, O_TENANT }, { "operator", no_argument, NULL, O_OPERATOR },
-		{ "expires", required_argument, NULL, O_EXPIRES }, { "name", required_argument, NULL, O_NAME },
-		{ "socket", required_argument, NULL, O_SOCKET }, { "json", no_argument, NULL, O_JSON },
-		{ "help", no_argument, NULL, O_HELP },	   { NULL, 0, NULL, 0 },
+		{ "tenant", required_argument, NULL, O_TENANT },
+		{ "operator", no_argument, NULL, O_OPERATOR },
+		{ "expires", required_argument, NULL, O_EXPIRES },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "socket", required_argument, NULL, O_SOCKET },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *tenant = NULL, *name = NULL, *socket = NULL, *verb;
 	bool op = false, json_out = false;
@@ -161,7 +166,8 @@ int token_cmd_main(int argc, char **argv)
 			break;
 		case O_EXPIRES:
 			if (policy_parse_duration_ms(optarg, &expires_ms) < 0 || expires_ms < 1000) {
-				fprintf(stderr, "corral token: --expires: '%s' is not a duration (90d, 12h)\n",
+				fprintf(stderr,
+					"corral token: --expires: '%s' is not a duration (90d, 12h)\n",
 					optarg);
 				return 2;
 			}

@@ -200,6 +200,7 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	t->cpu_request_us = req->has_cpu_limit ? req->cpu_limit_ms * 1000u : 0;
 	t->memory_bytes = (uint64_t)st.memory_limit_bytes;
 	queue_push(d, TAKE_PTR(t));
+	metrics_task_submitted(d, tenant);
 	if (req->idempotency_key &&
 	    (r = store_token_idempotency_put(d->store, tenant, req->idempotency_key, id, st.submitted_at_us,
 					     &serr)) < 0 &&

@@ -47,7 +47,8 @@ int op_token_authenticate(struct daemon *d, const char *secret, size_t len, stru
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (len < sizeof(TOKEN_PREFIX) || len > 256 || strncmp(secret, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) != 0)
+	if (len < sizeof(TOKEN_PREFIX) || len > 256 ||
+	    strncmp(secret, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) != 0)
 		return -EACCES;
 	op_token_hash(secret, len, hash);
 	r = store_token_use(d->store, hash, (int64_t)daemon_now_us(d), &t, &err);
@@ -168,7 +169,8 @@ static void token_list(struct daemon *d, const struct api_request *req, struct r
 	ops_reply_ok_json(sink, req->tag_json, body);
 }
 
-void op_token(struct daemon *d, const struct caller *c, const struct api_request *req, struct reply_sink *sink)
+void op_token(struct daemon *d, const struct caller *c, const struct api_request *req,
+	      struct reply_sink *sink)
 {
 	struct error err;
 	int r;

@@ -283,6 +283,7 @@ static void op_cancel(struct daemon *d, const struct caller *c, const struct api
 			return;
 		}
 		queue_remove(d, st.id);
+		metrics_task_ended(d, st.user, "cancelled", 0, false);
 		if (st.stdin_path)
 			unlink(st.stdin_path);
 		log_task(LOG_LEVEL_INFO, st.id, "cancelled while queued, by %s", by);

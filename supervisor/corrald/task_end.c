@@ -352,6 +352,8 @@ void task_end(struct daemon *d, struct dtask *t)
 	}
 	running_leave(d, t);
 record:
+	metrics_task_ended(d, t->user->name, task_state_reason_name(reason), daemon_now_us(d) - t->started_us,
+			   true);
 	task_end_drop_stdin(t);
 	u = end_record(d, t->id, state, reason, msg, &res);
 	e = u ? calloc(1, sizeof(*e)) : NULL;
