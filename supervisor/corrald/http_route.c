@@ -181,8 +181,8 @@ static int uint_query(const struct http_route_request *in, struct http_route_res
 	if (!v)
 		return 0;
 	if (!parse_uint(v, max, &n))
-		return refuse(out, 400, "bad_request", "query argument '%s' must be a number from 0 to %llu", name,
-			      (unsigned long long)max);
+		return refuse(out, 400, "bad_request", "query argument '%s' must be a number from 0 to %llu",
+			      name, (unsigned long long)max);
 	json_object_set_new(req, field, json_integer((json_int_t)n));
 	return 0;
 }
@@ -238,8 +238,9 @@ static int map_stdin_base64(struct http_route_result *out, json_t *v, json_t *re
 /* POST /v1/tasks: the body's members onto submit's fields. */
 static int map_submit(const struct http_route_request *in, struct http_route_result *out, json_t *req)
 {
-	static const char *const passed[] = { "argv",	  "timeout_ms", "cpu_limit_ms", "memory_bytes", "profile",
-					      "cwd",	  "no_queue",	"stdin",	NULL };
+	static const char *const passed[] = { "argv",         "timeout_ms", "cpu_limit_ms",
+					      "memory_bytes", "profile",    "cwd",
+					      "no_queue",     "stdin",      NULL };
 	json_error_t jerr;
 	json_t *body, *v;
 	const char *k;
@@ -248,7 +249,8 @@ static int map_submit(const struct http_route_request *in, struct http_route_res
 
 	if (!parse_bool(wait_q, &out->wait))
 		return refuse(out, 400, "bad_request", "query argument 'wait' must be true or false");
-	body = json_loadb(in->body ? in->body : "", in->body_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	body = json_loadb(in->body ? in->body : "", in->body_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+			  &jerr);
 	if (!json_is_object(body)) {
 		json_decref(body);
 		return refuse(out, 400, "bad_request", "the body must be a JSON object: %s",
@@ -287,11 +289,12 @@ static int map_submit(const struct http_route_request *in, struct http_route_res
 			else
 				out->wait_timeout_ms = (uint64_t)json_integer_value(v);
 		} else {
-			r = refuse(out, 400, "bad_request",
-				   "unknown member '%.64s' (allowed: argv or command, env, stdin or stdin_base64, "
-				   "timeout_ms, cpu_limit_ms, memory_bytes, profile, tenant, cwd, no_queue, wait, "
-				   "wait_timeout_ms)",
-				   k);
+			r = refuse(
+				out, 400, "bad_request",
+				"unknown member '%.64s' (allowed: argv or command, env, stdin or stdin_base64, "
+				"timeout_ms, cpu_limit_ms, memory_bytes, profile, tenant, cwd, no_queue, wait, "
+				"wait_timeout_ms)",
+				k);
 		}
 		if (r < 0)
 			break;
@@ -381,7 +384,8 @@ int http_route_map(const struct http_route_request *in, struct http_route_result
 		break;
 	case HTTP_ROUTE_TASK:
 	case HTTP_ROUTE_CANCEL:
-		json_object_set_new(req, "op", json_string(out->route == HTTP_ROUTE_TASK ? "status" : "cancel"));
+		json_object_set_new(req, "op",
+				    json_string(out->route == HTTP_ROUTE_TASK ? "status" : "cancel"));
 		json_object_set_new(req, "id", json_integer(id));
 		break;
 	case HTTP_ROUTE_TASKS:

@@ -34,8 +34,8 @@ enum http_route_id {
 	HTTP_ROUTE_COUNT
 };
 
-#define HTTP_ROUTE_MAX_WAIT_MS 3600000u    /* wait=true: at most an hour */
-#define HTTP_ROUTE_DEFAULT_WAIT_MS 60000u  /* wait=true without wait_timeout_ms */
+#define HTTP_ROUTE_MAX_WAIT_MS 3600000u   /* wait=true: at most an hour */
+#define HTTP_ROUTE_DEFAULT_WAIT_MS 60000u /* wait=true without wait_timeout_ms */
 
 struct http_route_request {
 	const char *method, *path;
@@ -52,10 +52,10 @@ struct http_route_result {
 	char *request_line; /* malloc'd request for api_request_parse(); NULL: answered here */
 	bool wait;          /* submit: answer with the ended task */
 	uint64_t wait_timeout_ms;
-	bool follow;         /* logs: stream until the task ends */
-	int64_t id;          /* the task of /v1/tasks/{id}... */
-	unsigned status;     /* not 0: refuse with this status, code and message */
-	const char *code;    /* "bad_request", "not_found", "method_not_allowed" */
+	bool follow;      /* logs: stream until the task ends */
+	int64_t id;       /* the task of /v1/tasks/{id}... */
+	unsigned status;  /* not 0: refuse with this status, code and message */
+	const char *code; /* "bad_request", "not_found", "method_not_allowed" */
 	char message[256];
 };
 

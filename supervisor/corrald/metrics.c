@@ -39,7 +39,7 @@ struct histogram {
 
 static const double task_bounds[N_BUCKETS] = { 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600 };
 static const double fast_bounds[N_BUCKETS] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-					       0.01,   0.025,	0.05,	0.1,   0.5,    1 };
+					       0.01,   0.025,   0.05,   0.1,   0.5,    1 };
 
 enum { F_SUBMITTED, F_STARTED, F_ENDED, F_CPU, F_HTTP, F_COUNT };
 enum { H_QUEUE_WAIT, H_SPAWN, H_RUN, H_SCHED, H_COMMIT, H_HTTP, H_COUNT };
@@ -56,7 +56,8 @@ static const struct {
 	[F_STARTED] = { "corral_tasks_started_total", "Task starts (attempts), by plan." },
 	[F_ENDED] = { "corral_tasks_ended_total", "Tasks that ended, by plan and reason." },
 	[F_CPU] = { "corral_cpu_charged_seconds_total", "CPU time charged to budgets, by plan." },
-	[F_HTTP] = { "corral_http_requests_total", "HTTP requests answered, by route, method and status code." },
+	[F_HTTP] = { "corral_http_requests_total",
+		     "HTTP requests answered, by route, method and status code." },
 };
 
 static const struct {
@@ -96,7 +97,8 @@ void metrics_free(struct daemon *d)
 	d->metrics = NULL;
 }
 
-static void add(struct daemon *d, int family, double v, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void add(struct daemon *d, int family, double v, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 static void add(struct daemon *d, int family, double v, const char *fmt, ...)
 {
 	struct family *f;
@@ -157,7 +159,8 @@ static const char *plan_of(struct daemon *d, const char *tenant)
 
 void metrics_http_request(struct daemon *d, int route, unsigned status, uint64_t duration_us)
 {
-	add(d, F_HTTP, 1, "route=\"%s\",method=\"%s\",code=\"%u\"", http_route_path((enum http_route_id)route),
+	add(d, F_HTTP, 1, "route=\"%s\",method=\"%s\",code=\"%u\"",
+	    http_route_path((enum http_route_id)route),
 	    route ? http_route_method((enum http_route_id)route) : "other", status);
 	observe(d, H_HTTP, duration_us);
 }
@@ -241,7 +244,8 @@ static void put(struct page *p, const char *fmt, ...)
 
 static void put_family(struct page *p, const struct family *f, int i)
 {
-	put(p, "# HELP %s %s\n# TYPE %s counter\n", family_info[i].name, family_info[i].help, family_info[i].name);
+	put(p, "# HELP %s %s\n# TYPE %s counter\n", family_info[i].name, family_info[i].help,
+	    family_info[i].name);
 	for (size_t j = 0; j < f->n; j++)
 		put(p, "%s{%s} %.17g\n", family_info[i].name, f->items[j].labels, f->items[j].value);
 }
@@ -253,8 +257,8 @@ static void put_histogram(struct page *p, const struct histogram *h, int i)
 	put(p, "# HELP %s %s\n# TYPE %s histogram\n", name, histogram_info[i].help, name);
 	for (int b = 0; b < N_BUCKETS; b++)
 		put(p, "%s_bucket{le=\"%g\"} %llu\n", name, h->bounds[b], (unsigned long long)h->counts[b]);
-	put(p, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.9g\n%s_count %llu\n", name, (unsigned long long)h->count, name,
-	    h->sum, name, (unsigned long long)h->count);
+	put(p, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.9g\n%s_count %llu\n", name,
+	    (unsigned long long)h->count, name, h->sum, name, (unsigned long long)h->count);
 }
 
 /* queued and running by plan, from the in-memory queue */
@@ -275,11 +279,13 @@ static void put_queue(struct page *p, struct daemon *d)
 	queued = tmp.f[0];
 	running = tmp.f[1];
 	d->metrics = saved;
-	put(p, "# HELP corral_tasks_queued Tasks waiting in the queue, by plan.\n# TYPE corral_tasks_queued gauge\n");
+	put(p,
+	    "# HELP corral_tasks_queued Tasks waiting in the queue, by plan.\n# TYPE corral_tasks_queued gauge\n");
 	for (size_t j = 0; j < queued.n; j++)
 		put(p, "corral_tasks_queued{%s} %.17g\n", queued.items[j].labels, queued.items[j].value);
-	put(p, "# HELP corral_tasks_running Tasks running on this node, by plan.\n"
-	       "# TYPE corral_tasks_running gauge\n");
+	put(p,
+	    "# HELP corral_tasks_running Tasks running on this node, by plan.\n"
+	    "# TYPE corral_tasks_running gauge\n");
 	for (size_t j = 0; j < running.n; j++)
 		put(p, "corral_tasks_running{%s} %.17g\n", running.items[j].labels, running.items[j].value);
 	for (size_t j = 0; j < queued.n; j++)
@@ -288,8 +294,9 @@ static void put_queue(struct page *p, struct daemon *d)
 		free(running.items[j].labels);
 	free(queued.items);
 	free(running.items);
-	put(p, "# HELP corral_slots Tasks this node may run at once (max_running).\n# TYPE corral_slots gauge\n"
-	       "corral_slots %u\n",
+	put(p,
+	    "# HELP corral_slots Tasks this node may run at once (max_running).\n# TYPE corral_slots gauge\n"
+	    "corral_slots %u\n",
 	    d->cfg->max_running);
 }
 
@@ -300,13 +307,15 @@ static void put_nodes(struct page *p, struct daemon *d)
 
 	if (store_node_list(d->store, &nodes, &err) < 0)
 		return;
-	put(p, "# HELP corral_node_up Whether a node is online (1) or draining, offline or stopped (0).\n"
-	       "# TYPE corral_node_up gauge\n");
+	put(p,
+	    "# HELP corral_node_up Whether a node is online (1) or draining, offline or stopped (0).\n"
+	    "# TYPE corral_node_up gauge\n");
 	for (size_t i = 0; i < nodes.count; i++)
 		put(p, "corral_node_up{node=\"%s\"} %d\n", nodes.items[i].name,
 		    nodes.items[i].state == STORE_NODE_ONLINE);
-	put(p, "# HELP corral_node_heartbeat_age_seconds Time since a node's last heartbeat (the database's "
-	       "clock).\n# TYPE corral_node_heartbeat_age_seconds gauge\n");
+	put(p,
+	    "# HELP corral_node_heartbeat_age_seconds Time since a node's last heartbeat (the database's "
+	    "clock).\n# TYPE corral_node_heartbeat_age_seconds gauge\n");
 	for (size_t i = 0; i < nodes.count; i++)
 		put(p, "corral_node_heartbeat_age_seconds{node=\"%s\"} %.6f\n", nodes.items[i].name,
 		    (double)nodes.items[i].heartbeat_age_us / 1e6);
@@ -317,8 +326,9 @@ char *metrics_render(struct daemon *d)
 {
 	struct page p = { 0 };
 
-	put(&p, "# HELP corral_build_info corrald's version.\n# TYPE corral_build_info gauge\n"
-		"corral_build_info{version=\"%s\"} 1\n",
+	put(&p,
+	    "# HELP corral_build_info corrald's version.\n# TYPE corral_build_info gauge\n"
+	    "corral_build_info{version=\"%s\"} 1\n",
 	    version_string());
 	for (int i = 0; d->metrics && i < F_COUNT; i++)
 		put_family(&p, &d->metrics->f[i], i);

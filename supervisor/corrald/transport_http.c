@@ -93,7 +93,8 @@ static enum MHD_Result authenticate(struct http_server *s, struct http_conn *c, 
 	*ok = false;
 	if (a && a->failures >= cfg->auth_failures_per_minute)
 		return transport_http_reply_error(c, 429, "too_many_failures", 60,
-						  "too many failed logins from %s; try again in a minute", c->addr);
+						  "too many failed logins from %s; try again in a minute",
+						  c->addr);
 	if (!h || strncmp(h, "Bearer ", 7) != 0)
 		return transport_http_reply_error(c, 401, "unauthorized", 0,
 						  "an API token is required: Authorization: Bearer TOKEN");
@@ -101,9 +102,10 @@ static enum MHD_Result authenticate(struct http_server *s, struct http_conn *c, 
 	if (r == -EACCES) {
 		a = auth_slot(s, c->addr, true);
 		a->failures++;
-		log_warning("HTTP: refused a request from %s: unknown, revoked or expired API token (%u failures "
-			    "this minute)",
-			    c->addr, a->failures);
+		log_warning(
+			"HTTP: refused a request from %s: unknown, revoked or expired API token (%u failures "
+			"this minute)",
+			c->addr, a->failures);
 		return transport_http_reply_error(c, 401, "unauthorized", 0,
 						  "the API token is unknown, revoked or expired");
 	}
@@ -134,19 +136,22 @@ static bool metrics_token_ok(const struct policy_http *cfg, struct http_conn *c)
 static enum MHD_Result first_call(struct http_server *s, struct http_conn *c, const char *url)
 {
 	const struct policy_http *cfg = policy_http(c->d->policy);
-	const char *length = MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *length = MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_CONTENT_LENGTH);
 	bool ok;
 
 	if (strcmp(url, "/v1/healthz") == 0 || strcmp(url, "/v1/readyz") == 0)
 		return MHD_YES;
 	if (strcmp(url, "/metrics") == 0) {
 		if (!metrics_token_ok(cfg, c))
-			return transport_http_reply_error(c, 401, "unauthorized", 0,
-							  "/metrics needs the metrics token ([http] metrics_token)");
+			return transport_http_reply_error(
+				c, 401, "unauthorized", 0,
+				"/metrics needs the metrics token ([http] metrics_token)");
 		return MHD_YES;
 	}
 	if (length && strtoull(length, NULL, 10) > cfg->max_body_bytes)
-		return transport_http_reply_error(c, 413, "too_large", 0, "the body is larger than %llu bytes",
+		return transport_http_reply_error(c, 413, "too_large", 0,
+						  "the body is larger than %llu bytes",
 						  (unsigned long long)cfg->max_body_bytes);
 	return authenticate(s, c, &ok);
 }
@@ -160,7 +165,8 @@ static bool take_body(struct http_conn *c, const char *data, size_t len)
 		return true;
 	}
 	if (c->body_len + len + 1 > c->body_cap) {
-		size_t cap = c->body_cap * 2 > c->body_len + len + 1 ? c->body_cap * 2 : c->body_len + len + 1;
+		size_t cap = c->body_cap * 2 > c->body_len + len + 1 ? c->body_cap * 2
+								     : c->body_len + len + 1;
 		char *p = realloc(c->body, cap);
 
 		if (!p)
@@ -204,7 +210,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 	return transport_http_reply_serve(c, url, method);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, enum MHD_RequestTerminationCode why)
+static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+			 enum MHD_RequestTerminationCode why)
 {
 	struct http_listener *l = cls;
 	struct http_server *s = l->d->http;
@@ -337,14 +344,15 @@ static int start_listener(struct daemon *d, struct http_listener *l, const struc
 	l->ep_kind = EP_HTTP;
 	l->d = d;
 	l->unix_path = spec->path;
-	l->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)((cfg->connection_timeout_ms + 999) / 1000), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)HEADER_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_EXTERNAL_LOGGER,
-		mhd_log, NULL, s->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->tls_cert,
-		MHD_OPTION_HTTPS_MEM_KEY, s->tls_key, MHD_OPTION_END);
+	l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, fd,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
+				  MHD_OPTION_CONNECTION_TIMEOUT,
+				  (unsigned)((cfg->connection_timeout_ms + 999) / 1000),
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_EXTERNAL_LOGGER,
+				  mhd_log, NULL, s->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+				  s->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, s->tls_key, MHD_OPTION_END);
 	if (!l->mhd) {
 		close(fd);
 		log_error("HTTP: cannot serve on %s (libmicrohttpd refused; TLS files valid?)", spec->text);

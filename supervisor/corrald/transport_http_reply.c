@@ -70,8 +70,8 @@ void transport_http_reply_done(struct http_conn *c)
 	free(c);
 }
 
-static enum MHD_Result queue(struct http_conn *c, unsigned status, struct MHD_Response *resp, const char *type,
-			     unsigned retry_after)
+static enum MHD_Result queue(struct http_conn *c, unsigned status, struct MHD_Response *resp,
+			     const char *type, unsigned retry_after)
 {
 	enum MHD_Result r;
 	char secs[16];
@@ -171,8 +171,8 @@ static enum MHD_Result answer_line(struct http_conn *c, const char *line, unsign
 		if (name)
 			api_error_parse(name, &code);
 		status = http_route_status(code);
-		r = transport_http_reply_error(c, status, name ? name : "internal", http_route_retry_after(code),
-					       "%s", msg ? msg : "");
+		r = transport_http_reply_error(c, status, name ? name : "internal",
+					       http_route_retry_after(code), "%s", msg ? msg : "");
 		json_decref(o);
 		return r;
 	}
@@ -196,7 +196,8 @@ static enum MHD_Result answer_logs(struct http_conn *c, const char *line)
 	char num[32];
 	enum MHD_Result r;
 
-	if (!json_is_true(json_object_get(o, "ok")) || !b64 || api_base64_decode(b64, strlen(b64), &data, &len) < 0) {
+	if (!json_is_true(json_object_get(o, "ok")) || !b64 ||
+	    api_base64_decode(b64, strlen(b64), &data, &len) < 0) {
 		json_decref(o);
 		return answer_line(c, line, 200);
 	}
@@ -208,7 +209,8 @@ static enum MHD_Result answer_logs(struct http_conn *c, const char *line)
 	}
 	snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(o, "offset")));
 	MHD_add_response_header(resp, "X-Corral-Next-Offset", num);
-	MHD_add_response_header(resp, "X-Corral-Eof", json_is_true(json_object_get(o, "eof")) ? "true" : "false");
+	MHD_add_response_header(resp, "X-Corral-Eof",
+				json_is_true(json_object_get(o, "eof")) ? "true" : "false");
 	json_decref(o);
 	r = queue(c, 200, resp, "application/octet-stream", 0);
 	return r;
@@ -225,7 +227,8 @@ static void logs_take(struct http_conn *c, char *line)
 	size_t len = 0;
 
 	c->logs.asked = false;
-	if (!json_is_true(json_object_get(o, "ok")) || !b64 || api_base64_decode(b64, strlen(b64), &data, &len) < 0) {
+	if (!json_is_true(json_object_get(o, "ok")) || !b64 ||
+	    api_base64_decode(b64, strlen(b64), &data, &len) < 0) {
 		c->logs.failed = true;
 	} else {
 		char *p = realloc(c->logs.buf, c->logs.len - c->logs.sent + len + 1);
@@ -269,7 +272,8 @@ static void logs_ask(struct http_conn *c, bool follow)
 {
 	char line[256];
 
-	snprintf(line, sizeof(line), "{\"op\":\"logs\",\"id\":%lld,\"stream\":\"%s\",\"offset\":%llu,\"follow\":%s}",
+	snprintf(line, sizeof(line),
+		 "{\"op\":\"logs\",\"id\":%lld,\"stream\":\"%s\",\"offset\":%llu,\"follow\":%s}",
 		 (long long)c->route.id, c->logs.stream, (unsigned long long)c->logs.offset,
 		 follow ? "true" : "false");
 	c->logs.asked = true;
@@ -364,8 +368,9 @@ static enum MHD_Result settle(struct http_conn *c)
 			json_decref(o);
 			c->submit_reply = line;
 			c->phase = HC_WAITING;
-			snprintf(wait, sizeof(wait), "{\"op\":\"wait\",\"id\":%" JSON_INTEGER_FORMAT ",\"timeout_ms\":%llu}",
-				 id, (unsigned long long)c->route.wait_timeout_ms);
+			snprintf(wait, sizeof(wait),
+				 "{\"op\":\"wait\",\"id\":%" JSON_INTEGER_FORMAT ",\"timeout_ms\":%llu}", id,
+				 (unsigned long long)c->route.wait_timeout_ms);
 			run_op(c, wait);
 			continue;
 		}
@@ -381,7 +386,9 @@ static enum MHD_Result settle(struct http_conn *c)
 		if (c->route.route == HTTP_ROUTE_LOGS)
 			r = answer_logs(c, line);
 		else
-			r = answer_line(c, line, c->route.route == HTTP_ROUTE_SUBMIT && c->phase == HC_RUNNING ? 201 : 200);
+			r = answer_line(c, line,
+					c->route.route == HTTP_ROUTE_SUBMIT && c->phase == HC_RUNNING ? 201
+												      : 200);
 		free(line);
 		return r;
 	}
@@ -417,23 +424,29 @@ enum MHD_Result transport_http_reply_serve(struct http_conn *c, const char *url,
 			.ctx = c,
 			.body = c->body,
 			.body_len = c->body_len,
-			.idempotency_key = MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND, "Idempotency-Key"),
+			.idempotency_key = MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND,
+								       "Idempotency-Key"),
 		};
 
 		if (c->too_large)
-			return transport_http_reply_error(c, 413, "too_large", 0, "the body is larger than %llu bytes",
-							  (unsigned long long)policy_http(c->d->policy)->max_body_bytes);
+			return transport_http_reply_error(c, 413, "too_large", 0,
+							  "the body is larger than %llu bytes",
+							  (unsigned long long)policy_http(c->d->policy)
+								  ->max_body_bytes);
 		if (http_route_map(&in, &c->route) < 0)
-			return transport_http_reply_error(c, c->route.status, c->route.code, 0, "%s", c->route.message);
+			return transport_http_reply_error(c, c->route.status, c->route.code, 0, "%s",
+							  c->route.message);
 		switch (c->route.route) {
 		case HTTP_ROUTE_HEALTHZ:
 			return transport_http_reply_json(c, 200, strdup("{\"status\":\"ok\"}"));
 		case HTTP_ROUTE_READYZ:
 			if (c->d->shutting_down)
-				return transport_http_reply_error(c, 503, "shutting_down", 30, "corrald is shutting down");
+				return transport_http_reply_error(c, 503, "shutting_down", 30,
+								  "corrald is shutting down");
 			if (c->d->heartbeat_failing)
-				return transport_http_reply_error(c, 503, "storage_full", 10,
-								  "the store does not take this node's heartbeats");
+				return transport_http_reply_error(
+					c, 503, "storage_full", 10,
+					"the store does not take this node's heartbeats");
 			return transport_http_reply_json(c, 200, strdup("{\"status\":\"ready\"}"));
 		case HTTP_ROUTE_METRICS:
 			return queue_metrics(c);

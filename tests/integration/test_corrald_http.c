@@ -33,8 +33,8 @@ static char alice[128], bob[128], op_token[128];
 
 static void make_token(const char *tenant, bool op, char *out, size_t size)
 {
-	json_t *r = corrald_call(&daemon_, "{\"op\":\"token_create\",\"user\":\"%s\",\"name\":\"it\"%s}", tenant,
-				 op ? ",\"operator\":true" : "");
+	json_t *r = corrald_call(&daemon_, "{\"op\":\"token_create\",\"user\":\"%s\",\"name\":\"it\"%s}",
+				 tenant, op ? ",\"operator\":true" : "");
 	const char *secret = json_string_value(json_object_get(r, "secret"));
 
 	if (!secret)
@@ -99,8 +99,8 @@ static int64_t submit(const char *token, const char *query, const char *body, in
 	int64_t id;
 
 	snprintf(u, sizeof(u), "%s/v1/tasks%s", base, query ? query : "");
-	http_curl(&a, "-X", "POST", "-H", token, "-H", "Content-Type: application/json", "--data-binary", body, u,
-		  NULL);
+	http_curl(&a, "-X", "POST", "-H", token, "-H", "Content-Type: application/json", "--data-binary",
+		  body, u, NULL);
 	if (a.status != status)
 		fail_msg("POST %s %s: %d, wanted %d: %s\n%s", u, body, a.status, status, a.body ? a.body : "",
 			 corrald_log_tail(&daemon_));
@@ -283,9 +283,10 @@ static void test_wait_true_answers_the_ended_task_with_command_env_and_stdin(voi
 
 	(void)state;
 	url(u, sizeof(u), "/v1/tasks?wait=true");
-	http_curl(&a, "-X", "POST", "-H", alice, "--data-binary",
-		  "{\"command\":\"echo $GREETING; cat\",\"env\":{\"GREETING\":\"hello\"},\"stdin\":\"from stdin\\n\"}",
-		  u, NULL);
+	http_curl(
+		&a, "-X", "POST", "-H", alice, "--data-binary",
+		"{\"command\":\"echo $GREETING; cat\",\"env\":{\"GREETING\":\"hello\"},\"stdin\":\"from stdin\\n\"}",
+		u, NULL);
 	assert_int_equal(a.status, 200);
 	assert_string_equal(task_str(json_object_get(a.json, "task"), "state"), "succeeded");
 	id = task_int(json_object_get(a.json, "task"), "id");
@@ -352,8 +353,8 @@ static void test_idempotency_key_never_queues_twice(void **state)
 static void test_logs_stream_while_the_task_prints(void **state)
 {
 	char u[256], out[] = "/tmp/corral-http-follow-XXXXXX", path[128];
-	int64_t id = submit(alice, NULL,
-			    "{\"command\":\"for i in 1 2 3; do echo line$i; sleep 0.4; done\"}", 201);
+	int64_t id = submit(alice, NULL, "{\"command\":\"for i in 1 2 3; do echo line$i; sleep 0.4; done\"}",
+			    201);
 	struct http_answer a;
 	int fd = mkstemp(out), status;
 	bool streamed = false;
@@ -437,15 +438,16 @@ static void test_bad_requests_get_their_statuses(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(a.json, "error"), "code")),
 			    "bad_request");
 	http_answer_free(&a);
-	http_curl(&a, "-X", "POST", "-H", alice, "--data-binary", "{\"argv\":[\"/bin/true\"],\"frob\":1}", u, NULL);
+	http_curl(&a, "-X", "POST", "-H", alice, "--data-binary", "{\"argv\":[\"/bin/true\"],\"frob\":1}", u,
+		  NULL);
 	assert_int_equal(a.status, 400);
 	http_answer_free(&a);
-	http_curl(&a, "-X", "POST", "-H", alice, "--data-binary", "{\"argv\":[\"/bin/true\"],\"timeout_ms\":\"x\"}",
-		  u, NULL);
+	http_curl(&a, "-X", "POST", "-H", alice, "--data-binary",
+		  "{\"argv\":[\"/bin/true\"],\"timeout_ms\":\"x\"}", u, NULL);
 	assert_int_equal(a.status, 400);
 	http_answer_free(&a);
-	http_curl(&a, "-X", "POST", "-H", alice, "--data-binary", "{\"argv\":[\"/bin/true\"],\"timeout_ms\":3600000}",
-		  u, NULL);
+	http_curl(&a, "-X", "POST", "-H", alice, "--data-binary",
+		  "{\"argv\":[\"/bin/true\"],\"timeout_ms\":3600000}", u, NULL);
 	assert_int_equal(a.status, 400); /* above the plan's 1 minute */
 	assert_string_equal(json_string_value(json_object_get(json_object_get(a.json, "error"), "code")),
 			    "limit_exceeded");
@@ -493,8 +495,9 @@ static void test_queue_usage_nodes_and_a_unix_socket_listener(void **state)
 	http_answer_free(&a);
 	get(&a, alice, "/v1/usage");
 	assert_int_equal(a.status, 200);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(a.json, "usage"), 0),
-							      "user")),
+	assert_string_equal(json_string_value(
+				    json_object_get(json_array_get(json_object_get(a.json, "usage"), 0),
+						    "user")),
 			    "alice");
 	http_answer_free(&a);
 	get(&a, alice, "/v1/nodes");
@@ -517,7 +520,9 @@ static void test_metrics_pass_promtool(void **state)
 	http_curl(&a, u, NULL);
 	assert_int_equal(a.status, 200);
 	assert_non_null(strstr(a.body, "corral_tasks_submitted_total{plan=\"free\"}"));
-	assert_non_null(strstr(a.body, "corral_http_requests_total{route=\"/v1/tasks\",method=\"POST\",code=\"201\"}"));
+	assert_non_null(
+		strstr(a.body,
+		       "corral_http_requests_total{route=\"/v1/tasks\",method=\"POST\",code=\"201\"}"));
 	assert_non_null(strstr(a.body, "corral_task_queue_wait_seconds_bucket"));
 	assert_non_null(strstr(a.body, "corral_node_heartbeat_age_seconds{node="));
 	fd = mkstemp(file);
@@ -556,8 +561,8 @@ static void test_every_documented_route_answers(void **state)
 			continue;
 		if (strncmp(line, "  /", 3) == 0 && sscanf(line + 2, "%255[^:]:", path) == 1)
 			continue;
-		if (strncmp(line, "    ", 4) != 0 || line[4] == ' ' || sscanf(line + 4, "%15[a-z]:", method) != 1 ||
-		    !path[0])
+		if (strncmp(line, "    ", 4) != 0 || line[4] == ' ' ||
+		    sscanf(line + 4, "%15[a-z]:", method) != 1 || !path[0])
 			continue;
 		if (strcmp(method, "get") != 0 && strcmp(method, "post") != 0)
 			continue;
@@ -568,12 +573,14 @@ static void test_every_documented_route_answers(void **state)
 			snprintf(rest, sizeof(rest), "%s", brace + 4);
 			snprintf(brace, sizeof(u) - (size_t)(brace - u), "1%s", rest);
 		}
-		http_curl(&a, "-X", strcmp(method, "get") == 0 ? "GET" : "POST", "-H", op_token, "--data-binary",
-			  strcmp(method, "post") == 0 ? "{\"argv\":[\"/bin/true\"]}" : "", u, NULL);
+		http_curl(&a, "-X", strcmp(method, "get") == 0 ? "GET" : "POST", "-H", op_token,
+			  "--data-binary", strcmp(method, "post") == 0 ? "{\"argv\":[\"/bin/true\"]}" : "", u,
+			  NULL);
 		if (a.status == 404 && strstr(u, "/1") && a.json &&
 		    strcmp(json_string_value(json_object_get(json_object_get(a.json, "error"), "code")),
 			   "not_found") == 0 &&
-		    strstr(json_string_value(json_object_get(json_object_get(a.json, "error"), "message")), "task 1"))
+		    strstr(json_string_value(json_object_get(json_object_get(a.json, "error"), "message")),
+			   "task 1"))
 			a.status = 200; /* the route answered: there is no task 1 */
 		if (a.status == 404 || a.status == 405 || a.status == 0)
 			fail_msg("%s %s: %d %s", method, u, a.status, a.body ? a.body : "");

@@ -64,7 +64,8 @@ static char *slurp(const char *path, size_t *len)
 int http_curl(struct http_answer *a, ...)
 {
 	char body[] = "/tmp/corral-http-body-XXXXXX", head[] = "/tmp/corral-http-head-XXXXXX";
-	const char *argv[64] = { "curl", "-sS", "--max-time", "60", "-o", body, "-D", head, "-w", "%{http_code}" };
+	const char *argv[64] = { "curl", "-sS", "--max-time", "60", "-o",
+				 body,   "-D",  head,         "-w", "%{http_code}" };
 	int n = 10, fd_b = mkstemp(body), fd_h = mkstemp(head), pipefd[2], status;
 	char code[16] = "";
 	va_list ap;

@@ -11,8 +11,8 @@
 #include <jansson.h>
 
 struct http_answer {
-	int status;    /* 0: curl failed */
-	char *body;    /* NUL-terminated (may hold NULs before: see len) */
+	int status; /* 0: curl failed */
+	char *body; /* NUL-terminated (may hold NULs before: see len) */
 	size_t len;
 	char *headers; /* the response's header lines */
 	json_t *json;  /* the body parsed, or NULL */
