@@ -506,6 +506,7 @@ void daemon_commit_batch(struct daemon *d)
 
 static void finish_iteration(struct daemon *d)
 {
+	transport_http_run(d); /* requests MHD has read join this batch */
 	daemon_commit_batch(d);
 	/* answers first: a submit's ack must not wait for jails to spawn */
 	transport_unix_flush_all(d);

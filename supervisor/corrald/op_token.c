@@ -55,6 +55,7 @@ int op_token_authenticate(struct daemon *d, const char *secret, size_t len, stru
 	if (r == -ENOENT)
 		return -EACCES;
 	if (r < 0) {
+		store_token_clear(&t);
 		log_error("look up an API token: %s", err.message);
 		return r;
 	}

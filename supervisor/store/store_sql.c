@@ -153,9 +153,12 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_TOKEN_INSERT] =
 		"INSERT INTO api_tokens (token_hash, name, tenant, is_operator, created_at_us, "
 		"expires_at_us) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-	[STORE_SQL_TOKEN_USE] = "UPDATE api_tokens SET last_used_at_us = $2 WHERE token_hash = $1 "
-				"AND revoked_at_us IS NULL AND (expires_at_us IS NULL OR expires_at_us > $2) "
-				"RETURNING " TOKEN_COLUMNS,
+	/* a live token by its hash; its last use is written at most once a
+	 * minute ($3: the oldest last use kept), so a request is no write */
+	[STORE_SQL_TOKEN_USE] = "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE token_hash = $1 "
+				"AND revoked_at_us IS NULL AND (expires_at_us IS NULL OR expires_at_us > $2)",
+	[STORE_SQL_TOKEN_TOUCH] = "UPDATE api_tokens SET last_used_at_us = $2 WHERE id = $1 "
+				  "AND (last_used_at_us IS NULL OR last_used_at_us < $3)",
 	[STORE_SQL_TOKEN_LIST] = "SELECT " TOKEN_COLUMNS " FROM api_tokens ORDER BY id",
 	[STORE_SQL_TOKEN_REVOKE] =
 		"UPDATE api_tokens SET revoked_at_us = $2 WHERE id = $1 AND revoked_at_us IS NULL",

@@ -43,8 +43,12 @@ struct store_token_list {
  * expires_at_us are read): 0 with its id, -EEXIST for a hash already
  * stored, -EINVAL for bad fields. */
 int store_token_create(struct store *store, const struct store_token *t, int64_t *id, struct error *err);
-/* The live token with this hash (not revoked, not expired at now_us): 0 and
- * its last use set to now_us, or -ENOENT. */
+/* How stale a token's recorded last use may get: a request writes it only
+ * when it is older (most requests only read). */
+#define STORE_TOKEN_TOUCH_US (60ll * 1000000)
+/* The live token with this hash (not revoked, not expired at now_us): 0,
+ * its last use set to now_us when the recorded one is older than
+ * STORE_TOKEN_TOUCH_US; or -ENOENT. */
 int store_token_use(struct store *store, const char *hash, int64_t now_us, struct store_token *out,
 		    struct error *err);
 /* Every token, revoked and expired ones included, by id. */

@@ -82,7 +82,8 @@ static int setup(void **state)
 	snprintf(base, sizeof(base), "https://127.0.0.1:%d", port);
 	snprintf(policy, sizeof(policy),
 		 "[access]\noperators = root\n"
-		 "[http]\nlisten = 127.0.0.1:%d\ntls_cert = %s\ntls_key = %s\nmetrics_token = " METRICS_TOKEN "\n"
+		 "[http]\nlisten = 127.0.0.1:%d\ntls_cert = %s\ntls_key = %s\nmetrics_token = " METRICS_TOKEN
+		 "\n"
 		 "[plan free]\nmax_concurrent = 2\n[default]\nplan = free\n",
 		 port, cert, key);
 	if (corrald_write_policy(&daemon_, SUPERVISOR_KEYS, policy) < 0 || corrald_spawn(&daemon_, 0) < 0)
@@ -118,8 +119,8 @@ static void test_token_from_the_command_line_works_over_tls_until_revoked(void *
 
 	(void)state;
 	require_root();
-	token = corral(&status, "token", "create", "--tenant", "alice", "--name", "ci-bot", "--expires", "90d",
-		       NULL);
+	token = corral(&status, "token", "create", "--tenant", "alice", "--name", "ci-bot", "--expires",
+		       "90d", NULL);
 	assert_int_equal(status, 0);
 	token[strcspn(token, "\n")] = '\0';
 	assert_int_equal(strncmp(token, "crl_", 4), 0);
@@ -163,7 +164,9 @@ static void test_only_operators_make_tokens_and_expired_ones_are_refused(void **
 
 	(void)state;
 	require_root();
-	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, &line, 1, out), 0);
+	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, &line, 1,
+					  out),
+			 0);
 	assert_string_equal(corrald_error_code(out[0]), "forbidden");
 	json_decref(out[0]);
 	r = corrald_call(&daemon_, "{\"op\":\"token_create\",\"user\":\"alice\",\"expires_ms\":1000}");

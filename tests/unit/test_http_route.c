@@ -35,8 +35,12 @@ static const char *query(void *ctx, const char *name)
 static json_t *map(const char *method, const char *path, const char *const *args, const char *body,
 		   const char *key, struct http_route_result *out)
 {
-	struct http_route_request in = { .method = method, .path = path, .query = query, .body = body,
-					 .body_len = body ? strlen(body) : 0, .idempotency_key = key };
+	struct http_route_request in = { .method = method,
+					 .path = path,
+					 .query = query,
+					 .body = body,
+					 .body_len = body ? strlen(body) : 0,
+					 .idempotency_key = key };
 	json_t *j = NULL;
 
 	query_args = args;
@@ -47,7 +51,8 @@ static json_t *map(const char *method, const char *path, const char *const *args
 
 static void test_routes_map_to_their_operations(void **state)
 {
-	static const char *const list_q[] = { "state", "queued", "tenant", "bob", "limit", "5", "cursor", "9", NULL };
+	static const char *const list_q[] = { "state", "queued", "tenant", "bob", "limit",
+					      "5",     "cursor", "9",      NULL };
 	static const char *const logs_q[] = { "stream", "stderr", "follow", "true", "offset", "7", NULL };
 	struct http_route_result r;
 	json_t *j;
@@ -185,7 +190,8 @@ static size_t documented(char paths[][64], char methods[][8], size_t max)
 			continue;
 		if (strncmp(line, "  /", 3) == 0 && sscanf(line + 2, "%63[^:]:", path) == 1)
 			continue;
-		if (strncmp(line, "    ", 4) == 0 && line[4] != ' ' && sscanf(line + 4, "%7[a-z]:", method) == 1 &&
+		if (strncmp(line, "    ", 4) == 0 && line[4] != ' ' &&
+		    sscanf(line + 4, "%7[a-z]:", method) == 1 &&
 		    (strcmp(method, "get") == 0 || strcmp(method, "post") == 0)) {
 			snprintf(paths[n], 64, "%s", path);
 			for (size_t i = 0; method[i]; i++)
@@ -208,10 +214,12 @@ static void test_openapi_documents_every_route_and_only_those(void **state)
 		bool found = false;
 
 		for (size_t i = 0; i < n; i++)
-			found = found || (strcmp(paths[i], http_route_path((enum http_route_id)r)) == 0 &&
-					  strcmp(methods[i], http_route_method((enum http_route_id)r)) == 0);
+			found = found ||
+				(strcmp(paths[i], http_route_path((enum http_route_id)r)) == 0 &&
+				 strcmp(methods[i], http_route_method((enum http_route_id)r)) == 0);
 		if (!found)
-			fail_msg("%s %s is served but not in contrib/openapi.yaml", http_route_method((enum http_route_id)r),
+			fail_msg("%s %s is served but not in contrib/openapi.yaml",
+				 http_route_method((enum http_route_id)r),
 				 http_route_path((enum http_route_id)r));
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -225,7 +233,8 @@ static void test_openapi_documents_every_route_and_only_those(void **state)
 			snprintf(path, sizeof(path), "%s", paths[i]);
 		j = map(methods[i], path, NULL, "{\"argv\":[\"/bin/true\"]}", NULL, &r);
 		if (r.route == HTTP_ROUTE_NONE)
-			fail_msg("%s %s is documented but not served (%u %s)", methods[i], paths[i], r.status, r.message);
+			fail_msg("%s %s is documented but not served (%u %s)", methods[i], paths[i], r.status,
+				 r.message);
 		json_decref(j);
 		http_route_result_free(&r);
 	}

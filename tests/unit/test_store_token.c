@@ -2,7 +2,7 @@
 /*
  * tests/unit/test_store_token.c — API tokens and idempotency keys of a store
  * (supervisor/store/store_token.h), once per backend: a token is found by
- * its hash and its last use recorded, revoked and expired tokens are not
+ * its hash and its last use recorded (at most once a minute), revoked and expired tokens are not
  * found, the list shows every token without the token itself, an
  * idempotency key maps (tenant, key) to one task and a second put keeps
  * the first.
@@ -114,6 +114,16 @@ static void test_token_is_found_by_hash_and_its_use_recorded(void **state)
 	assert_int_equal(t.last_used_at_us, 5000);
 	assert_int_equal(t.created_at_us, 1000);
 	assert_string_equal(t.hash, hash_a);
+	store_token_clear(&t);
+	/* a use within a minute of the recorded one writes nothing */
+	assert_int_equal(store_token_use(f->store, hash_a, 5000 + STORE_TOKEN_TOUCH_US, &t, &err), 0);
+	assert_int_equal(t.last_used_at_us, 5000);
+	store_token_clear(&t);
+	assert_int_equal(store_token_use(f->store, hash_a, 5001 + STORE_TOKEN_TOUCH_US, &t, &err), 0);
+	assert_int_equal(t.last_used_at_us, 5001 + STORE_TOKEN_TOUCH_US);
+	store_token_clear(&t);
+	assert_int_equal(store_token_use(f->store, hash_a, 6000 + STORE_TOKEN_TOUCH_US, &t, &err), 0);
+	assert_int_equal(t.last_used_at_us, 5001 + STORE_TOKEN_TOUCH_US);
 	store_token_clear(&t);
 	assert_int_equal(store_token_use(f->store, hash_b, 5000, &again, &err), -ENOENT);
 	assert_int_equal(store_token_use(f->store, "not-hex", 5000, &again, &err), -ENOENT);

@@ -55,6 +55,11 @@ static int token_locked(struct store_pg *store, enum store_sql which, struct sto
 		store_pg_param_text(&p, 1, io->hash);
 		store_pg_param_i64(&p, 2, io->last_used_at_us);
 		break;
+	case STORE_SQL_TOKEN_TOUCH:
+		store_pg_param_i64(&p, 1, io->id);
+		store_pg_param_i64(&p, 2, io->last_used_at_us);
+		store_pg_param_i64(&p, 3, io->last_used_at_us - STORE_TOKEN_TOUCH_US);
+		break;
 	case STORE_SQL_TOKEN_LIST:
 		break;
 	case STORE_SQL_TOKEN_REVOKE:
@@ -75,6 +80,10 @@ static int token_locked(struct store_pg *store, enum store_sql which, struct sto
 	res = store_pg_query(store, which, &p);
 	if (!store_pg_ok(res))
 		return store_pg_fail(store, res, err, "token", "%s", store_sql_text[which]);
+	if (which == STORE_SQL_TOKEN_TOUCH) {
+		PQclear(res);
+		return 0;
+	}
 	if (which == STORE_SQL_TOKEN_REVOKE || which == STORE_SQL_IDEMPOTENCY_PUT) {
 		changes = store_pg_changes(res);
 		PQclear(res);
@@ -102,6 +111,8 @@ static int token_locked(struct store_pg *store, enum store_sql which, struct sto
 		PQclear(res);
 		return -ENOENT;
 	}
+	int64_t now = io ? io->last_used_at_us : 0;
+
 	if (which == STORE_SQL_TOKEN_INSERT || which == STORE_SQL_IDEMPOTENCY_GET)
 		*id = store_pg_i64(res, 0, 0, 0);
 	else
@@ -110,6 +121,11 @@ static int token_locked(struct store_pg *store, enum store_sql which, struct sto
 	if (oom) {
 		store_token_clear(io);
 		return error_set(err, ENOMEM, "token", "read a token");
+	}
+	if (which == STORE_SQL_TOKEN_USE &&
+	    (io->last_used_at_us == 0 || io->last_used_at_us < now - STORE_TOKEN_TOUCH_US)) {
+		io->last_used_at_us = now;
+		return token_locked(store, STORE_SQL_TOKEN_TOUCH, io, id, list, err);
 	}
 	return 0;
 }

@@ -75,7 +75,7 @@ static int token_locked(struct store_sqlite *store, enum store_sql which, struct
 			struct store_token_list *list, struct error *err)
 {
 	struct store_sqlite_binder b;
-	bool oom = false, found = false;
+	bool oom = false, found = false, touch = false;
 	int rc, changes = 0;
 
 	if (which == STORE_SQL_TOKEN_LIST)
@@ -94,6 +94,13 @@ static int token_locked(struct store_sqlite *store, enum store_sql which, struct
 		store_sqlite_bind_text(&b, 1, io->hash);
 		store_sqlite_bind_i64(&b, 2, io->last_used_at_us);
 		break;
+	case STORE_SQL_TOKEN_TOUCH:
+		store_sqlite_bind_i64(&b, 1, io->id);
+		store_sqlite_bind_i64(&b, 2, io->last_used_at_us);
+		store_sqlite_bind_i64(&b, 3, io->last_used_at_us - STORE_TOKEN_TOUCH_US);
+		rc = store_sqlite_stmt_exec(&b, NULL);
+		return rc == SQLITE_OK ? 0
+				       : store_sqlite_fail(store, rc, err, "token", "record a token's use");
 	case STORE_SQL_TOKEN_REVOKE:
 		store_sqlite_bind_i64(&b, 1, io->id);
 		store_sqlite_bind_i64(&b, 2, io->revoked_at_us);
@@ -121,11 +128,18 @@ static int token_locked(struct store_sqlite *store, enum store_sql which, struct
 	}
 	rc = store_sqlite_stmt_step(&b);
 	if (rc == SQLITE_ROW) {
+		int64_t now = io ? io->last_used_at_us : 0;
+
 		found = true;
 		if (which == STORE_SQL_TOKEN_INSERT || which == STORE_SQL_IDEMPOTENCY_GET)
 			*id = sqlite3_column_int64(b.stmt, 0);
 		else
 			read_row(b.stmt, io, &oom);
+		if (which == STORE_SQL_TOKEN_USE &&
+		    (io->last_used_at_us == 0 || io->last_used_at_us < now - STORE_TOKEN_TOUCH_US)) {
+			io->last_used_at_us = now;
+			touch = true;
+		}
 		rc = sqlite3_step(b.stmt);
 	}
 	store_sqlite_stmt_done(&b);
@@ -137,6 +151,8 @@ static int token_locked(struct store_sqlite *store, enum store_sql which, struct
 		return error_set(err, EEXIST, "token", "a token with this hash exists");
 	if (rc != SQLITE_DONE)
 		return store_sqlite_fail(store, rc, err, "token", "%s", store_sql_text[which]);
+	if (touch)
+		return token_locked(store, STORE_SQL_TOKEN_TOUCH, io, id, list, err);
 	return found ? 0 : -ENOENT;
 }
 
