@@ -261,6 +261,8 @@ install: all
 	install -m 755 $(INIT_PROGRAM) $(DESTDIR)$(LIBEXECDIR)/corral-init
 	for m in contrib/man/*.[158]; do [ -e "$$m" ] || continue; \
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	install -d $(DESTDIR)$(PREFIX)/share/doc/corral
+	install -m 644 contrib/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/corral/openapi.yaml
 	install -d $(DESTDIR)/etc/corral $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	[ -e $(DESTDIR)/etc/corral/policy.conf ] || install -m 644 contrib/policy/corral.conf $(DESTDIR)/etc/corral/policy.conf
 	sed 's|/usr/local/sbin/corrald|$(PREFIX)/sbin/corrald|' contrib/systemd/corrald.service \
