@@ -429,12 +429,14 @@ void transport_http_stop(struct daemon *d)
 		return;
 	/* MHD must not stop with suspended connections: answer them first */
 	for (struct http_conn *c = s->conns; c; c = c->next) {
-		c->sink->conn = NULL;
-		if (c->suspended) {
-			c->suspended = false;
-			c->logs.failed = true;
-			MHD_resume_connection(c->mhd);
-		}
+		c->sink->conn = NULL; /* later answers are dropped */
+		if (!c->suspended)
+			continue;
+		if (!c->reply && c->phase != HC_ANSWERED)
+			c->reply = api_response_error(NULL, API_ERR_SHUTTING_DOWN, "corrald is stopping");
+		c->logs.failed = true; /* a log stream ends */
+		c->suspended = false;
+		MHD_resume_connection(c->mhd);
 	}
 	for (size_t i = 0; i < s->n_listeners; i++) {
 		MHD_run(s->listeners[i].mhd);

@@ -116,8 +116,9 @@ static void *run_client(void *arg)
 		return NULL;
 	}
 	if (c->ping)
-		n = c->http ? snprintf(req, sizeof(req), "GET /v1/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-			    : snprintf(req, sizeof(req), "{\"op\":\"ping\"}\n");
+		n = c->http
+			? snprintf(req, sizeof(req), "GET /v1/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+			: snprintf(req, sizeof(req), "{\"op\":\"ping\"}\n");
 	else if (c->http)
 		n = snprintf(req, sizeof(req),
 			     "POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
@@ -191,8 +192,9 @@ int main(void)
 		 "[access]\noperators = root\n[http]\nlisten = 127.0.0.1:%d\n"
 		 "[plan bench]\nmax_concurrent = 1\nmax_queued = 100000\n[default]\nplan = bench\n",
 		 port);
-	if (corrald_start(&daemon_, "max_running = 1\ndrain_timeout = 0\nkill_grace = 0\n"
-				    "uid_range = 4201400-4201401\n",
+	if (corrald_start(&daemon_,
+			  "max_running = 1\ndrain_timeout = 0\nkill_grace = 0\n"
+			  "uid_range = 4201400-4201401\n",
 			  policy, 0) < 0) {
 		fprintf(stderr, "bench_http: corrald did not start\n%s", corrald_log_tail(&daemon_));
 		corrald_cleanup(&daemon_);
@@ -219,8 +221,8 @@ int main(void)
 	for (int http = 0; http <= 1; http++) {
 		double p50, p99, rate = round_of(http, true, &p50, &p99);
 
-		printf("baseline %-6s %7.0f %s/s  p50 %6.3f ms  p99 %6.3f ms\n", http ? "HTTP" : "socket", rate,
-		       http ? "GET healthz" : "pings", p50, p99);
+		printf("baseline %-6s %7.0f %s/s  p50 %6.3f ms  p99 %6.3f ms\n", http ? "HTTP" : "socket",
+		       rate, http ? "GET healthz" : "pings", p50, p99);
 	}
 	qsort(med[0], ROUNDS, sizeof(double), cmp_double);
 	qsort(med[1], ROUNDS, sizeof(double), cmp_double);

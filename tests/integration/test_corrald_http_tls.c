@@ -5,14 +5,22 @@
  * its tokens from the command line: `corral token create` prints a token
  * once that curl then uses, `corral token list` shows it without the
  * secret, `corral token revoke` ends it; only operators make tokens; an
- * expired token is refused; /metrics with [http] metrics_token.  Real
- * corrald, as root.
+ * expired token is refused; /metrics with [http] metrics_token, and a real
+ * Prometheus server (Debian's prometheus) scraping it over TLS with that
+ * token and answering a query for one of corrald's series.  Real corrald,
+ * as root.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,7 +91,7 @@ static int setup(void **state)
 	snprintf(policy, sizeof(policy),
 		 "[access]\noperators = root\n"
 		 "[http]\nlisten = 127.0.0.1:%d\ntls_cert = %s\ntls_key = %s\nmetrics_token = " METRICS_TOKEN
-		 "\n"
+		 "\nmax_connections_per_ip = 4\nconnection_timeout = 2s\n"
 		 "[plan free]\nmax_concurrent = 2\n[default]\nplan = free\n",
 		 port, cert, key);
 	if (corrald_write_policy(&daemon_, SUPERVISOR_KEYS, policy) < 0 || corrald_spawn(&daemon_, 0) < 0)
@@ -192,6 +200,116 @@ static void test_metrics_need_the_metrics_token(void **state)
 	assert_int_equal(get(METRICS_TOKEN, "/metrics"), 200);
 }
 
+static int tcp_connect(void)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = 10 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	in.sin_port = htons((uint16_t)atoi(strrchr(base, ':') + 1));
+	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(fd, (struct sockaddr *)&in, sizeof(in)), 0);
+	return fd;
+}
+
+/* How long until the server closes fd (read gives 0 or an error). */
+static double seconds_to_close(int fd)
+{
+	double t0 = test_mono_s();
+	char c;
+
+	while (read(fd, &c, 1) > 0)
+		;
+	return test_mono_s() - t0;
+}
+
+static void test_idle_clients_are_closed_and_connections_per_address_capped(void **state)
+{
+	int fds[4], extra;
+	double dt;
+
+	(void)state;
+	require_root();
+	for (int i = 0; i < 4; i++)
+		fds[i] = tcp_connect();
+	usleep(200 * 1000);
+	/* a fifth connection from the address is closed at once */
+	extra = tcp_connect();
+	dt = seconds_to_close(extra);
+	close(extra);
+	if (dt > 1.0)
+		fail_msg("the 5th connection from 127.0.0.1 stayed open %.1f s", dt);
+	/* a client that sends nothing (or a byte now and then) is closed after connection_timeout */
+	assert_int_equal(write(fds[0], "G", 1), 1);
+	dt = seconds_to_close(fds[0]);
+	if (dt < 1.0 || dt > 4.5)
+		fail_msg("an idle client was closed after %.1f s (connection_timeout = 2s)", dt);
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+	usleep(200 * 1000);
+	assert_int_equal(get(NULL, "/v1/healthz"), 200);
+}
+
+/* Prometheus scrapes corrald (https, the metrics token) and answers a query. */
+static void test_prometheus_scrapes_corrald(void **state)
+{
+	char dir[160], conf[200], cmd[1024], web[64], query[256];
+	int port = http_free_port(), status;
+	bool found = false;
+	FILE *f;
+	pid_t pid;
+
+	(void)state;
+	require_root();
+	if (access("/usr/bin/prometheus", X_OK) != 0) {
+		test_skip_loudly("prometheus is missing (Debian package prometheus)");
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/prometheus", daemon_.dir);
+	snprintf(conf, sizeof(conf), "%s/prometheus.yml", daemon_.dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+		"scrape_configs:\n  - job_name: corrald\n    scheme: https\n"
+		"    authorization:\n      credentials: " METRICS_TOKEN "\n"
+		"    tls_config:\n      ca_file: %s\n"
+		"    static_configs:\n      - targets: ['127.0.0.1:%s']\n",
+		cert, strrchr(base, ':') + 1);
+	fclose(f);
+	snprintf(web, sizeof(web), "127.0.0.1:%d", port);
+	pid = fork();
+	if (pid == 0) {
+		int log = open("/dev/null", O_WRONLY);
+
+		dup2(log, 2);
+		dup2(log, 1);
+		execl("/usr/bin/prometheus", "prometheus", "--config.file", conf, "--storage.tsdb.path", dir,
+		      "--web.listen-address", web, (char *)NULL);
+		_exit(127);
+	}
+	snprintf(query, sizeof(query), "http://%s/api/v1/query?query=corral_build_info", web);
+	for (int i = 0; i < 150 && !found; i++) {
+		struct http_answer a;
+
+		usleep(200 * 1000);
+		http_curl(&a, query, NULL);
+		found = a.status == 200 &&
+			json_array_size(json_object_get(json_object_get(a.json, "data"), "result")) > 0;
+		http_answer_free(&a);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	if (!found)
+		fail_msg("Prometheus did not answer corral_build_info in 30 s\n%s",
+			 corrald_log_tail(&daemon_));
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -200,6 +318,8 @@ int main(void)
 		cmocka_unit_test(test_plain_http_to_a_tls_listener_gets_nothing),
 		cmocka_unit_test(test_only_operators_make_tokens_and_expired_ones_are_refused),
 		cmocka_unit_test(test_metrics_need_the_metrics_token),
+		cmocka_unit_test(test_idle_clients_are_closed_and_connections_per_address_capped),
+		cmocka_unit_test(test_prometheus_scrapes_corrald),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
