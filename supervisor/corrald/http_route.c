@@ -347,7 +347,7 @@ static int find_route(const struct http_route_request *in, struct http_route_res
 	}
 	if (r == HTTP_ROUTE_NONE)
 		return refuse(out, 404, "not_found", "no resource %.128s", p);
-	if (strcmp(method, routes[r].method) != 0 && !(r == HTTP_ROUTE_TASKS && strcmp(method, "HEAD") == 0))
+	if (strcmp(method, routes[r].method) != 0)
 		return refuse(out, 405, "method_not_allowed", "%.128s takes %s, not %.16s", routes[r].path,
 			      routes[r].method, method);
 	out->route = r;

@@ -81,7 +81,8 @@ static struct auth_slot *auth_slot(struct http_server *s, const char *addr, bool
 	return oldest;
 }
 
-/* 0 with c->caller set; else the answer is queued. */
+/* *ok with c->caller set (the token's tenant and scope); else the
+ * refusal (401, 429, 503) is queued. */
 static enum MHD_Result authenticate(struct http_server *s, struct http_conn *c, bool *ok)
 {
 	struct daemon *d = c->d;
