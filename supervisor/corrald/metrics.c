@@ -5,8 +5,8 @@
  * (submits, starts, ends by plan and reason, CPU charged by plan, queue
  * wait, spawn and run times, scheduler decisions, store commits, HTTP
  * requests by route and status), and gauges read when the page is made
- * (queued and running by plan from the queue, the nodes' heartbeat ages
- * from the store).  Plans, not tenants, label series: tenants can be many.
+ * (queued and running by plan from the queue, tenants whose budget is used
+ * up, the nodes' heartbeat ages from the store).  Plans, not tenants, label series: tenants can be many.
  * Base units: seconds.
  */
 #include <errno.h>
@@ -261,6 +261,25 @@ static void put_histogram(struct page *p, const struct histogram *h, int i)
 	    (unsigned long long)h->count, name, h->sum, name, (unsigned long long)h->count);
 }
 
+static size_t budget_exhausted(struct daemon *d)
+{
+	struct policy_limits lim;
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->user_buckets; i++) {
+		for (struct duser *u = d->user_table[i]; u; u = u->hash_next) {
+			uint64_t budget;
+
+			if (queue_limits(d, u, &lim) < 0)
+				continue;
+			queue_refresh_month(d, u);
+			budget = queue_user_budget_us(u, &lim);
+			n += budget != LIMIT_NONE && u->used_us >= budget;
+		}
+	}
+	return n;
+}
+
 /* queued and running by plan, from the in-memory queue */
 static void put_queue(struct page *p, struct daemon *d)
 {
@@ -294,6 +313,11 @@ static void put_queue(struct page *p, struct daemon *d)
 		free(running.items[j].labels);
 	free(queued.items);
 	free(running.items);
+	put(p,
+	    "# HELP corral_tenants_budget_exhausted Tenants (of those this corrald has seen) whose CPU budget "
+	    "of the month is used up or suspended.\n# TYPE corral_tenants_budget_exhausted gauge\n"
+	    "corral_tenants_budget_exhausted %zu\n",
+	    budget_exhausted(d));
 	put(p,
 	    "# HELP corral_slots Tasks this node may run at once (max_running).\n# TYPE corral_slots gauge\n"
 	    "corral_slots %u\n",

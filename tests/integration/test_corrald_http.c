@@ -525,6 +525,7 @@ static void test_metrics_pass_promtool(void **state)
 		       "corral_http_requests_total{route=\"/v1/tasks\",method=\"POST\",code=\"201\"}"));
 	assert_non_null(strstr(a.body, "corral_task_queue_wait_seconds_bucket"));
 	assert_non_null(strstr(a.body, "corral_node_heartbeat_age_seconds{node="));
+	assert_non_null(strstr(a.body, "corral_tenants_budget_exhausted 0"));
 	fd = mkstemp(file);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, a.body, a.len), (ssize_t)a.len);

@@ -4,7 +4,7 @@
  * ([http] tls_cert/tls_key, a self-signed certificate made by openssl) and
  * its tokens from the command line: `corral token create` prints a token
  * once that curl then uses, `corral token list` shows it without the
- * secret, `corral token revoke` ends it; only operators make tokens; an
+ * secret, no_queue past the plan's slots is 429 with Retry-After, `corral token revoke` ends it; only operators make tokens; an
  * expired token is refused; /metrics with [http] metrics_token, and a real
  * Prometheus server (Debian's prometheus) scraping it over TLS with that
  * token and answering a query for one of corrald's series.  Real corrald,
@@ -200,6 +200,39 @@ static void test_metrics_need_the_metrics_token(void **state)
 	assert_int_equal(get(METRICS_TOKEN, "/metrics"), 200);
 }
 
+static void test_no_queue_beyond_the_limit_is_429_with_retry_after(void **state)
+{
+	struct http_answer a;
+	char u[128], h[200], secret[128];
+	json_t *r;
+	int64_t ids[2];
+
+	(void)state;
+	require_root();
+	r = corrald_call(&daemon_, "{\"op\":\"token_create\",\"user\":\"dave\"}");
+	snprintf(secret, sizeof(secret), "%s", json_string_value(json_object_get(r, "secret")));
+	json_decref(r);
+	snprintf(h, sizeof(h), "Authorization: Bearer %s", secret);
+	snprintf(u, sizeof(u), "%s/v1/tasks", base);
+	for (int i = 0; i < 2; i++) { /* the plan's two slots */
+		http_curl(&a, "--cacert", cert, "-H", h, "--data-binary",
+			  "{\"argv\":[\"/bin/sleep\",\"30\"]}", u, NULL);
+		assert_int_equal(a.status, 201);
+		ids[i] = task_int(json_object_get(a.json, "task"), "id");
+		http_answer_free(&a);
+		json_decref(corrald_wait_state(&daemon_, ids[i], "running", 10000));
+	}
+	http_curl(&a, "--cacert", cert, "-H", h, "--data-binary",
+		  "{\"argv\":[\"/bin/true\"],\"no_queue\":true}", u, NULL);
+	assert_int_equal(a.status, 429);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(a.json, "error"), "code")),
+			    "concurrency_limit");
+	assert_non_null(http_header(&a, "Retry-After"));
+	http_answer_free(&a);
+	for (int i = 0; i < 2; i++)
+		json_decref(corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)ids[i]));
+}
+
 static int tcp_connect(void)
 {
 	struct sockaddr_in in = { .sin_family = AF_INET };
@@ -318,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_plain_http_to_a_tls_listener_gets_nothing),
 		cmocka_unit_test(test_only_operators_make_tokens_and_expired_ones_are_refused),
 		cmocka_unit_test(test_metrics_need_the_metrics_token),
+		cmocka_unit_test(test_no_queue_beyond_the_limit_is_429_with_retry_after),
 		cmocka_unit_test(test_idle_clients_are_closed_and_connections_per_address_capped),
 		cmocka_unit_test(test_prometheus_scrapes_corrald),
 	};
