@@ -402,8 +402,17 @@ void transport_http_run(struct daemon *d)
 	if (!d->http)
 		return;
 	d->http->resumed = false;
-	for (size_t i = 0; i < d->http->n_listeners; i++)
-		MHD_run(d->http->listeners[i].mhd);
+	for (size_t i = 0; i < d->http->n_listeners; i++) {
+		MHD_UNSIGNED_LONG_LONG ms;
+
+		/* a response queued in this run is written in the next: run
+		 * again while libmicrohttpd has work now (a few times at most) */
+		for (int run = 0; run < 4; run++) {
+			MHD_run(d->http->listeners[i].mhd);
+			if (MHD_get_timeout(d->http->listeners[i].mhd, &ms) != MHD_YES || ms > 0)
+				break;
+		}
+	}
 }
 
 int transport_http_wait_ms(const struct daemon *d, int wait_ms)
