@@ -26,12 +26,13 @@ BUILD   ?= build
 CC      ?= gcc
 FUZZ_SECONDS ?= 30
 
-PKGS := libseccomp libcgroup libnl-3.0 libnl-route-3.0 sqlite3 libpq inih jansson
+PKGS := libseccomp libcgroup libnl-3.0 libnl-route-3.0 sqlite3 libpq inih jansson libmicrohttpd nettle
 # postgresql: the server the PostgreSQL store's tests start (tests/lib/pg.c)
 # the toolchains: tests/integration/test_languages.c compiles and runs a program
 # per language in jails
 DEB_PKGS := libseccomp-dev libcgroup-dev libnl-3-dev libnl-route-3-dev libsqlite3-dev libpq-dev \
-            libcmocka-dev libinih-dev libjansson-dev pkg-config clang clang-format postgresql \
+            libcmocka-dev libinih-dev libjansson-dev libmicrohttpd-dev nettle-dev pkg-config clang \
+            clang-format postgresql prometheus curl \
             g++ default-jdk-headless nodejs golang-go php-cli ruby rustc
 LANG_TOOLS := c++ javac node go php ruby rustc
 
@@ -215,6 +216,9 @@ FUZZ_LIB_SRC := $(POLICY_SRC) $(wildcard supervisor/api/*.c) supervisor/store/ta
 FUZZ_RUNNER_BINS := $(BUILD)/fuzz/status_file_fuzz $(BUILD)/fuzz/init_record_fuzz
 $(FUZZ_RUNNER_BINS): FUZZ_EXTRA_SRC := $(RUNNER_SRC)
 $(FUZZ_RUNNER_BINS): $(RUNNER_SRC)
+# The HTTP API's route mapping (pure: corrald's http_route.c alone).
+$(BUILD)/fuzz/http_route_fuzz: FUZZ_EXTRA_SRC := supervisor/corrald/http_route.c
+$(BUILD)/fuzz/http_route_fuzz: supervisor/corrald/http_route.c
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
@@ -262,6 +266,8 @@ install: all
 	install -m 755 $(INIT_PROGRAM) $(DESTDIR)$(LIBEXECDIR)/corral-init
 	for m in contrib/man/*.[158]; do [ -e "$$m" ] || continue; \
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	install -d $(DESTDIR)$(PREFIX)/share/doc/corral
+	install -m 644 contrib/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/corral/openapi.yaml
 	install -d $(DESTDIR)/etc/corral $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	[ -e $(DESTDIR)/etc/corral/policy.conf ] || install -m 644 contrib/policy/corral.conf $(DESTDIR)/etc/corral/policy.conf
 	sed 's|/usr/local/sbin/corrald|$(PREFIX)/sbin/corrald|' contrib/systemd/corrald.service \

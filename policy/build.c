@@ -110,6 +110,7 @@ void build_policy(struct loader *ld, struct policy *p)
 	char label[128];
 
 	settings_defaults(p);
+	http_defaults(p);
 	while (size < ld->n_sections * 2)
 		size *= 2;
 	seen = arena_alloc(ld->arena, size * sizeof(*seen));
@@ -136,6 +137,9 @@ void build_policy(struct loader *ld, struct policy *p)
 			break;
 		case SECTION_ACCESS:
 			settings_access(ld, p, s);
+			break;
+		case SECTION_HTTP:
+			http_section(ld, p, s);
 			break;
 		case SECTION_DEFAULT:
 		case SECTION_PLAN:

@@ -100,6 +100,7 @@ enum section_type {
 	SECTION_PLAN,
 	SECTION_USER,
 	SECTION_PROFILE,
+	SECTION_HTTP,
 };
 
 struct raw_entry {
@@ -201,6 +202,7 @@ struct policy {
 	struct arena arena;
 	const char *path;
 	struct policy_supervisor supervisor;
+	struct policy_http http;
 
 	struct access_entry *operators;
 	size_t n_operators;
@@ -227,6 +229,9 @@ void settings_defaults(struct policy *p);
 void settings_supervisor(struct loader *ld, struct policy *p, const struct raw_section *s);
 void settings_access(struct loader *ld, struct policy *p, const struct raw_section *s);
 void settings_check(struct loader *ld, struct policy *p, const struct raw_section *supervisor);
+/* http.c: the [http] section */
+void http_defaults(struct policy *p);
+void http_section(struct loader *ld, struct policy *p, const struct raw_section *s);
 /* plans.c */
 extern const char *const plan_key_names[PK_COUNT + 1];
 void plans_section(struct loader *ld, struct policy *p, const struct raw_section *s);

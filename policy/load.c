@@ -53,6 +53,7 @@ static const struct {
 } section_types[] = {
 	{ "supervisor", SECTION_SUPERVISOR, false },
 	{ "access", SECTION_ACCESS, false },
+	{ "http", SECTION_HTTP, false },
 	{ "default", SECTION_DEFAULT, false },
 	{ "plan", SECTION_PLAN, true },
 	{ "user", SECTION_USER, true },

@@ -76,6 +76,11 @@ bool policy_limits_allow_profile(const struct policy_limits *limits, const char 
 	return false;
 }
 
+const struct policy_http *policy_http(const struct policy *policy)
+{
+	return &policy->http;
+}
+
 int policy_limits_for(const struct policy *policy, const char *tenant, struct policy_limits *out)
 {
 	const struct user *u = lookup_user(policy, tenant);

@@ -106,6 +106,35 @@ struct policy_supervisor {
 /* Always non-NULL: the file's values over the defaults. */
 const struct policy_supervisor *policy_supervisor(const struct policy *policy);
 
+/* ---- [http] ------------------------------------------------------------ */
+
+#define POLICY_HTTP_MAX_LISTEN 16
+
+/* One `listen =`: an IP literal and port ("127.0.0.1:8080", "[::1]:8080"),
+ * or an absolute Unix socket path (then host is NULL). */
+struct policy_http_listen {
+	const char *text; /* as written */
+	const char *host; /* "127.0.0.1", "::1"; NULL for a path */
+	uint16_t port;
+	const char *path; /* NULL for host:port */
+};
+
+/* HTTP API (corrald/transport_http.c); off while n_listen is 0. */
+struct policy_http {
+	struct policy_http_listen listen[POLICY_HTTP_MAX_LISTEN];
+	size_t n_listen;
+	const char *tls_cert, *tls_key;    /* PEM files; both or neither */
+	const char *metrics_token;         /* NULL (default): /metrics needs no token */
+	uint64_t max_body_bytes;           /* default 4 MiB */
+	uint32_t max_connections;          /* default 256 */
+	uint32_t max_connections_per_ip;   /* default 32 */
+	uint64_t connection_timeout_ms;    /* idle or slow client: closed; default 30 s */
+	uint32_t auth_failures_per_minute; /* per client address; default 10 */
+};
+
+/* Always non-NULL: the file's values over the defaults. */
+const struct policy_http *policy_http(const struct policy *policy);
+
 /* ---- [access] ---------------------------------------------------------- */
 
 enum policy_tenant_from {

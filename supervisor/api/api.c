@@ -350,6 +350,30 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 			return fail(ctx, API_ERR_BAD_REQUEST,
 				    "field 'node' must be a node name of 1-63 bytes");
 		return r;
+	case API_FIELD_IDEMPOTENCY_KEY:
+		r = get_text(ctx, f->name, v, false, &req->idempotency_key);
+		if (r == 0 &&
+		    (!req->idempotency_key[0] || strlen(req->idempotency_key) > API_MAX_IDEMPOTENCY_KEY))
+			return fail(ctx, API_ERR_BAD_REQUEST, "field '%s' must be 1-%u bytes", f->name,
+				    API_MAX_IDEMPOTENCY_KEY);
+		for (const char *k = r == 0 ? req->idempotency_key : ""; *k; k++)
+			if ((unsigned char)*k < 0x21 || *k == 0x7f)
+				return fail(ctx, API_ERR_BAD_REQUEST,
+					    "field '%s' must be printable, without blanks", f->name);
+		return r;
+	case API_FIELD_TOKEN_NAME:
+		r = get_text(ctx, f->name, v, false, &req->token_name);
+		if (r == 0 && strlen(req->token_name) > API_MAX_TOKEN_NAME)
+			return fail(ctx, API_ERR_BAD_REQUEST, "field 'name' is longer than %u bytes",
+				    API_MAX_TOKEN_NAME);
+		for (const char *k = r == 0 ? req->token_name : ""; *k; k++)
+			if ((unsigned char)*k < 0x20 || *k == 0x7f)
+				return fail(ctx, API_ERR_BAD_REQUEST, "field 'name' must be printable");
+		return r;
+	case API_FIELD_OPERATOR:
+		return get_bool(ctx, f->name, v, &req->token_operator);
+	case API_FIELD_EXPIRES:
+		return get_uint(ctx, f->name, v, 1000, API_MAX_TOKEN_EXPIRES_MS, &req->expires_ms);
 	case API_FIELD_REASON:
 		r = get_text(ctx, f->name, v, false, &req->reason);
 		if (r == 0 && strlen(req->reason) > API_MAX_REASON)
@@ -362,7 +386,7 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 
 static int unknown_op(struct parse_ctx *ctx, const char *name)
 {
-	char ops[160] = "";
+	char ops[320] = "";
 	size_t used = 0;
 
 	for (size_t i = 0; i < API_OP_COUNT; i++)

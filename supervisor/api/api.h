@@ -58,6 +58,15 @@
  *   node_drain, node_undrain (operators only) node: a node name (required;
  *            not_found when no such node ever joined)
  *                                       -> {"node": NODE}
+ *   token_create (operators only) user: the tenant the token acts for
+ *            (required); name (<= 64 bytes), operator (an operator's token: any
+ *            tenant), expires_ms (from now; absent = never)
+ *                                       -> {"token": TOKEN, "secret": "crl_..."}
+ *            (the secret is shown once: the store keeps only its SHA-256)
+ *   token_list (operators only)        -> {"tokens": [TOKEN, ...]} by id
+ *   token_revoke (operators only) id   -> {"token": TOKEN}; not_found for no live token
+ *   submit's idempotency_key (1..255 printable bytes): a submit with a key the
+ *            tenant used before answers the task the first one created.
  *
  * TASK: {"id", "user", "profile", "argv", "state" (queued|running|succeeded|failed|cancelled),
  *        "reason" (exit_code|signal|timeout|oom|cpu_limit|budget|output_limit|cancelled|
@@ -86,6 +95,8 @@
  *         "queued", "adjustments": [ADJUSTMENT, ...] oldest first}
  * ADJUSTMENT: {"id", "user", "month", "delta_us", "by" (user name), "by_uid",
  *         "at_us", "reason"}
+ * TOKEN: {"id", "name", "tenant", "operator", "created_at_us", "last_used_at_us",
+ *         "expires_at_us", "revoked_at_us" (0 = not yet / never)}
  * NODE: {"name", "state" (online|draining|offline), "draining", "left" (stopped
  *         cleanly), "heartbeat_age_ms" (on the database's clock), "offline_after_ms",
  *         "version", "labels": [str], "started_at_us", "capacity": {"cores", "memory_bytes",
@@ -132,7 +143,10 @@
 #define API_MAX_ADJUST_US (1000000ll * 3600 * 1000000) /* usage_adjust: 10^6 hours */
 #define API_MAX_REASON 256u                            /* usage_adjust's reason, bytes */
 #define API_MAX_GPUS 1024u
-#define API_MAX_LABELS 16u /* a task's labels, each a node label name (1-63 of A-Za-z0-9._-) */
+#define API_MAX_LABELS 16u           /* a task's labels, each a node label name (1-63 of A-Za-z0-9._-) */
+#define API_MAX_IDEMPOTENCY_KEY 255u /* submit's idempotency_key, bytes */
+#define API_MAX_TOKEN_NAME 64u       /* token_create's name, bytes */
+#define API_MAX_TOKEN_EXPIRES_MS (3650ull * 86400 * 1000) /* token_create: 10 years */
 
 enum api_op {
 	API_OP_PING = 0,
@@ -150,6 +164,9 @@ enum api_op {
 	API_OP_NODES,
 	API_OP_NODE_DRAIN,
 	API_OP_NODE_UNDRAIN,
+	API_OP_TOKEN_CREATE,
+	API_OP_TOKEN_LIST,
+	API_OP_TOKEN_REVOKE,
 	API_OP_COUNT /* not an op: how many there are */
 };
 
@@ -215,6 +232,10 @@ enum api_field_kind {
 	API_FIELD_GPU_MEMORY,
 	API_FIELD_LABELS,
 	API_FIELD_AFTER,
+	API_FIELD_IDEMPOTENCY_KEY,
+	API_FIELD_TOKEN_NAME,
+	API_FIELD_OPERATOR,
+	API_FIELD_EXPIRES,
 };
 
 struct api_field {
@@ -278,7 +299,13 @@ struct api_request {
 	uint64_t gpus, gpu_memory_bytes;
 	char **labels; /* NULL-terminated, or NULL */
 	size_t n_labels;
-	void *json; /* internal: the parsed document */
+	/* submit: a retry with the same key (per tenant) answers the first task */
+	const char *idempotency_key;
+	/* token_create */
+	const char *token_name;
+	bool token_operator;
+	uint64_t expires_ms; /* 0 = never */
+	void *json;          /* internal: the parsed document */
 };
 
 /* Parse one request line (without its newline).  0, or -EINVAL with the

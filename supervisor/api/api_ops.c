@@ -26,6 +26,7 @@ static const struct api_field submit_fields[] = {
 	{ "gpus", API_FIELD_GPUS, false },
 	{ "gpu_memory_bytes", API_FIELD_GPU_MEMORY, false },
 	{ "labels", API_FIELD_LABELS, false },
+	{ "idempotency_key", API_FIELD_IDEMPOTENCY_KEY, false },
 };
 static const struct api_field id_fields[] = { { "id", API_FIELD_ID, true } };
 static const struct api_field list_fields[] = {
@@ -56,6 +57,12 @@ static const struct api_field usage_adjust_fields[] = {
 };
 
 static const struct api_field node_fields[] = { { "node", API_FIELD_NODE, true } };
+static const struct api_field token_create_fields[] = {
+	{ "user", API_FIELD_USER, true },
+	{ "name", API_FIELD_TOKEN_NAME, false },
+	{ "operator", API_FIELD_OPERATOR, false },
+	{ "expires_ms", API_FIELD_EXPIRES, false },
+};
 
 #define FIELDS(a) a, ELEMENTSOF(a)
 #define NO_FIELDS NULL, 0
@@ -91,6 +98,12 @@ static const struct api_op_info ops[API_OP_COUNT] = {
 				true, "drain a node (it starts nothing new)" },
 	[API_OP_NODE_UNDRAIN] = { API_OP_NODE_UNDRAIN, "node_undrain", FIELDS(node_fields),
 				  API_ACCESS_OPERATOR, true, "undrain a node" },
+	[API_OP_TOKEN_CREATE] = { API_OP_TOKEN_CREATE, "token_create", FIELDS(token_create_fields),
+				  API_ACCESS_OPERATOR, true, "create API tokens" },
+	[API_OP_TOKEN_LIST] = { API_OP_TOKEN_LIST, "token_list", NO_FIELDS, API_ACCESS_OPERATOR, false,
+				"list API tokens" },
+	[API_OP_TOKEN_REVOKE] = { API_OP_TOKEN_REVOKE, "token_revoke", FIELDS(id_fields), API_ACCESS_OPERATOR,
+				  true, "revoke API tokens" },
 };
 
 const struct api_op_info *api_ops_get(enum api_op op)

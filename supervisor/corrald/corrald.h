@@ -6,6 +6,8 @@
  *   caller.c          who is calling: uid -> user, tenant, operator, access
  *   start_checks.c    what corrald refuses to start with (uids, dirs' owners)
  *   transport_unix.c  the Unix socket: frames lines, one caller per connection
+ *   transport_http*.c the HTTP API (libmicrohttpd on this loop), http_route.c
+ *                     its routes -> operations; metrics.c /metrics
  *   ops.c             the operations' dispatch (from api/api_ops.c's table),
  *                     reply sinks, status, list, queue, cancel, usage, ...
  *   op_submit.c       submit; op_wait.c: wait and logs (parked replies)
@@ -19,6 +21,7 @@
  *   recover.c         after a restart: adopt or settle the running tasks
  *   node.c            this corrald as a node: join, heartbeat, drain, leave
  *   op_nodes.c        nodes, node_drain, node_undrain
+ *   op_token.c        token_create, token_list, token_revoke; bearer tokens -> callers
  * (supervisor/README.md has the whole map.)
  *
  * An operation is (caller, request) -> replies through a reply sink: the
@@ -78,7 +81,7 @@ struct reply_sink {
 enum end_why { END_NONE = 0, END_TIMEOUT, END_CPU_LIMIT, END_BUDGET, END_CANCEL, END_SHUTDOWN };
 
 /* epoll's data.ptr points at an object whose first member is its kind */
-enum ep_kind { EP_TIMER = 1, EP_SIGNAL, EP_LISTEN, EP_CLIENT, EP_TASK };
+enum ep_kind { EP_TIMER = 1, EP_SIGNAL, EP_LISTEN, EP_CLIENT, EP_TASK, EP_HTTP };
 
 struct dtask {
 	int ep_kind; /* EP_TASK: first member */
@@ -180,6 +183,8 @@ struct daemon {
 	uint64_t next_poll_mono_us;
 
 	struct client *clients;
+	struct http_server *http; /* NULL without [http] listen */
+	struct metrics *metrics;  /* counters for /metrics (metrics.c) */
 	struct waiter *waiters;
 	/* submits in the current store batch, answered after it commits */
 	struct pending_submit *pending;
@@ -245,6 +250,18 @@ void op_nodes_list(struct daemon *d, const struct caller *c, const struct api_re
 void op_nodes_drain(struct daemon *d, const struct caller *c, const struct api_request *req,
 		    struct reply_sink *sink);
 
+/* op_token.c: API tokens */
+/* The uid an HTTP caller acting through a token is recorded with. */
+#define OP_TOKEN_UID ((uid_t)65534)
+void op_token(struct daemon *d, const struct caller *c, const struct api_request *req,
+	      struct reply_sink *sink);
+/* SHA-256 of a token as lowercase hex. */
+void op_token_hash(const char *secret, size_t len, char out[65]);
+/* The caller a bearer token stands for (tenant, operator rights): 0;
+ * -EACCES for an unknown, revoked, expired or malformed token; another
+ * -errno when the store failed.  caller_clear() it after 0. */
+int op_token_authenticate(struct daemon *d, const char *secret, size_t len, struct caller *out);
+
 /* caller.c */
 /* Name, groups, tenant, operator and access of c->uid under policy (again
  * after a reload); the tenant_from = group tenant is the passwd primary
@@ -282,6 +299,36 @@ void transport_unix_serve_backlog(struct daemon *d);
  * connection are worked out again. */
 void transport_unix_reidentify_all(struct daemon *d);
 void transport_unix_close_all(struct daemon *d);
+
+/* transport_http.c: the HTTP API ([http] listen; transport_http.h) */
+/* Open every listener: 0, or -errno after logging (corrald does not start). */
+int transport_http_start(struct daemon *d);
+/* A listener's epoll fd is ready. */
+void transport_http_event(struct daemon *d, void *listener);
+/* Run every listener once (answers that came this turn go out). */
+void transport_http_run(struct daemon *d);
+/* The loop's epoll timeout with HTTP's: 0 while answers wait to go out. */
+int transport_http_wait_ms(const struct daemon *d, int wait_ms);
+/* Answer what is suspended, close the listeners. */
+void transport_http_stop(struct daemon *d);
+
+/* metrics.c: what /metrics shows (Prometheus text format) */
+int metrics_create(struct daemon *d);
+void metrics_free(struct daemon *d);
+void metrics_http_request(struct daemon *d, int route, unsigned status, uint64_t duration_us);
+/* Feeds (tenant: its plan labels the series). */
+void metrics_task_submitted(struct daemon *d, const char *tenant);
+/* A start and how long the task queued. */
+void metrics_task_started(struct daemon *d, const char *tenant, uint64_t queued_us);
+/* The command runs: how long its jail took to set up. */
+void metrics_task_spawned(struct daemon *d, uint64_t spawn_us);
+/* An end (ran: it started, run_us counts). */
+void metrics_task_ended(struct daemon *d, const char *tenant, const char *reason, uint64_t run_us, bool ran);
+void metrics_cpu_charged(struct daemon *d, const char *tenant, uint64_t cpu_us);
+void metrics_sched_decision(struct daemon *d, uint64_t us);
+void metrics_store_commit(struct daemon *d, uint64_t us);
+/* The page, malloc'd (NULL: out of memory). */
+char *metrics_render(struct daemon *d);
 
 /* ops.c: dispatch and replies */
 /* Answer req (parsed, from caller) through sink: at once, or later for

@@ -388,6 +388,8 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	r = open_socket(d);
 	if (r < 0)
 		return r;
+	if ((r = metrics_create(d)) < 0 || (r = transport_http_start(d)) < 0)
+		return r;
 	if (daemon_epoll_add(d, d->signal_fd, EPOLLIN, (void *)&ep_signal) < 0 ||
 	    daemon_epoll_add(d, d->timer_fd, EPOLLIN, (void *)&ep_timer) < 0 ||
 	    daemon_epoll_add(d, d->listen_fd, EPOLLIN, (void *)&ep_listen) < 0)
@@ -514,7 +516,10 @@ void daemon_commit_batch(struct daemon *d)
 
 	if (!d->batch_open)
 		return;
+	uint64_t begun = daemon_mono_us();
+
 	r = store_batch_commit(d->store, &serr);
+	metrics_store_commit(d, daemon_mono_us() - begun);
 	d->batch_open = false;
 	if (r < 0)
 		log_error("commit the store batch: %s", serr.message);
@@ -524,6 +529,7 @@ void daemon_commit_batch(struct daemon *d)
 
 static void finish_iteration(struct daemon *d)
 {
+	transport_http_run(d); /* requests MHD has read join this batch */
 	daemon_commit_batch(d);
 	if (!d->shutting_down && daemon_mono_us() >= d->next_retention_mono_us) {
 		size_t removed = storage_retention_tick(d);
@@ -533,6 +539,7 @@ static void finish_iteration(struct daemon *d)
 	}
 	/* answers first: a submit's ack must not wait for jails to spawn */
 	transport_unix_flush_all(d);
+	transport_http_run(d);
 	if (d->dispatch_needed && !d->shutting_down) {
 		d->dispatch_needed = false;
 		queue_dispatch(d);
@@ -543,6 +550,7 @@ static void finish_iteration(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
+	transport_http_stop(d);
 	transport_unix_close_all(d);
 	queue_free_all(d);
 	if (d->store) {
@@ -570,6 +578,7 @@ static void teardown(struct daemon *d)
 	free(d->socket_path);
 	free(d->db_path);
 	free(d->tasks_dir);
+	metrics_free(d);
 }
 
 /* epoll timeout: 0 when tasks wait to be started, until the end of a pause
@@ -612,7 +621,9 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 		/* more tasks to start: look at events, but do not sleep */
 		/* requests left from the last turn: look at events, do not sleep */
 		int n = epoll_wait(d.epfd, events, 64,
-				   transport_unix_has_backlog(&d) ? 0 : dispatch_wait_ms(&d));
+				   transport_unix_has_backlog(&d)
+					   ? 0
+					   : transport_http_wait_ms(&d, dispatch_wait_ms(&d)));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -639,6 +650,9 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 				break;
 			case EP_TASK:
 				task_watch_pidfd_ready(&d, events[i].data.ptr);
+				break;
+			case EP_HTTP:
+				transport_http_event(&d, events[i].data.ptr);
 				break;
 			default:
 				break;

@@ -4,7 +4,10 @@
  * (tenant, plan limits, profile, queue cap, --no-queue, the storage
  * quota max_stored), stdin stored and
  * synced, the task stored in the loop's store batch and answered only after
- * the batch commits (an acknowledged task is durable).
+ * the batch commits (an acknowledged task is durable).  An idempotency key
+ * is stored beside the task in the same batch; a submit that repeats a key
+ * of its tenant answers the first task (after the batch commits, when that
+ * task is still in it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,7 @@
 #include "supervisor/common/macros.h"
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/sched/admission.h"
+#include "supervisor/store/store_token.h"
 
 struct pending_submit {
 	struct pending_submit *next;
@@ -262,6 +266,12 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	u->stored_bytes += need;
 	p->user = u;
 	p->stored_bytes = need;
+	metrics_task_submitted(d, tenant);
+	if (req->idempotency_key &&
+	    (r = store_token_idempotency_put(d->store, tenant, req->idempotency_key, id, st.submitted_at_us,
+					     &serr)) < 0 &&
+	    r != -EEXIST)
+		log_task(LOG_LEVEL_WARNING, id, "remember idempotency key: %s", serr.message);
 	p->sink = ops_sink_ref(sink);
 	p->tag_json = req->tag_json ? strdup(req->tag_json) : NULL;
 	p->id = id;
@@ -285,6 +295,48 @@ static const char *op_submit_profiles_text(const struct policy_limits *lim, char
 	return buf;
 }
 
+/* A key the tenant used before: answer the task it created (true), after
+ * the batch commits when that task is still in it. */
+static bool replay_idempotent(struct daemon *d, const struct api_request *req, struct reply_sink *sink,
+			      const char *tenant)
+{
+	struct pending_submit *p;
+	struct store_task st;
+	struct error err;
+	int64_t id;
+	int r = store_token_idempotency_get(d->store, tenant, req->idempotency_key, &id, &err);
+
+	if (r == -ENOENT)
+		return false;
+	if (r < 0) {
+		ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "idempotency key: %s", err.message);
+		return true;
+	}
+	for (p = d->pending; p && p->id != id; p = p->next)
+		;
+	if (p) {
+		p = calloc(1, sizeof(*p));
+		if (!p) {
+			ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "out of memory");
+			return true;
+		}
+		p->sink = ops_sink_ref(sink);
+		p->tag_json = req->tag_json ? strdup(req->tag_json) : NULL;
+		p->id = id;
+		p->next = d->pending;
+		d->pending = p;
+		return true;
+	}
+	if (store_get_task(d->store, id, &st, &err) < 0) {
+		ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "read task %lld: %s", (long long)id,
+				err.message);
+		return true;
+	}
+	ops_reply_task(d, sink, req->tag_json, &st);
+	store_task_clear(&st);
+	return true;
+}
+
 void op_submit(struct daemon *d, const struct caller *c, const struct api_request *req,
 	       struct reply_sink *sink)
 {
@@ -296,6 +348,8 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 	enum api_error_code code;
 
 	if (!tenant)
+		return;
+	if (req->idempotency_key && replay_idempotent(d, req, sink, tenant))
 		return;
 	if (d->shutting_down) {
 		ops_reply_error(sink, req->tag_json, API_ERR_SHUTTING_DOWN, "corrald is shutting down");

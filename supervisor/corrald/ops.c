@@ -288,6 +288,7 @@ static void op_cancel(struct daemon *d, const struct caller *c, const struct api
 			return;
 		}
 		queue_remove(d, st.id);
+		metrics_task_ended(d, st.user, "cancelled", 0, false);
 		if (st.stdin_path)
 			unlink(st.stdin_path);
 		log_task(LOG_LEVEL_INFO, st.id, "cancelled while queued, by %s", by);
@@ -468,6 +469,9 @@ static ops_handler *const handlers[] = {
 	[API_OP_NODES] = op_nodes_list,
 	[API_OP_NODE_DRAIN] = op_nodes_drain,
 	[API_OP_NODE_UNDRAIN] = op_nodes_drain,
+	[API_OP_TOKEN_CREATE] = op_token,
+	[API_OP_TOKEN_LIST] = op_token,
+	[API_OP_TOKEN_REVOKE] = op_token,
 };
 _Static_assert(ELEMENTSOF(handlers) == API_OP_COUNT, "one handler per op of api_ops.c");
 

@@ -401,7 +401,10 @@ void queue_dispatch(struct daemon *d)
 	}
 	/* the scheduler must see the host's real free slots to give the right
 	 * reasons; we only start the first free_slots of what it picks */
+	uint64_t begun = daemon_mono_us();
+
 	r = sched_decide(&v.in, &out);
+	metrics_sched_decision(d, daemon_mono_us() - begun);
 	if (r < 0) {
 		log_error("dispatch: the scheduler refused its input (%s)", strerror(-r));
 		goto done;

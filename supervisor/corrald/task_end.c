@@ -403,6 +403,8 @@ void task_end(struct daemon *d, struct dtask *t)
 	}
 	running_leave(d, t);
 record:
+	metrics_task_ended(d, t->user->name, task_state_reason_name(reason), daemon_now_us(d) - t->started_us,
+			   true);
 	task_end_drop_stdin(t);
 	u = end_record(d, t->id, t->user->name, state, reason, msg, &res);
 	/* when it ended (the runner has that from the jail's init), not when

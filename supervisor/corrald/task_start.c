@@ -306,6 +306,8 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 		log_task(LOG_LEVEL_ERR, t->id, "mark running: %s; it stays queued", serr.message);
 		return start_later(d, t, true);
 	}
+	metrics_task_started(d, t->user->name,
+			     now > (uint64_t)p.st.submitted_at_us ? now - (uint64_t)p.st.submitted_at_us : 0);
 	if (r == 0)
 		r = jail_spawn_start(&p.ps.spec, &t->jail, &err);
 	if (r < 0) {
@@ -382,6 +384,7 @@ void task_start_reported(struct daemon *d, struct dtask *t)
 		return;
 	}
 	/* the command runs and holds its stdin open */
+	metrics_task_spawned(d, daemon_now_us(d) - t->started_us);
 	task_end_drop_stdin(t);
 	t->pidfd = jail_pidfd(t->jail);
 	daemon_epoll_add(d, t->pidfd, EPOLLIN, t);

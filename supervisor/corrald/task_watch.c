@@ -38,6 +38,7 @@ static void charge(struct daemon *d, struct dtask *t, uint64_t usage_us)
 		log_task(LOG_LEVEL_ERR, t->id, "charge CPU: %s", err.message);
 		return;
 	}
+	metrics_cpu_charged(d, t->user->name, usage_us - t->charged_us);
 	if (strcmp(month, t->user->month) == 0)
 		t->user->used_us += usage_us - t->charged_us;
 	else

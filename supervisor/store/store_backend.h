@@ -19,6 +19,7 @@
 #include "supervisor/store/store_leader.h"
 #include "supervisor/store/store_node.h"
 #include "supervisor/store/store_sql.h"
+#include "supervisor/store/store_token.h"
 
 struct store_backend {
 	const char *name; /* the URI scheme: "sqlite", "postgresql" */
@@ -81,6 +82,13 @@ struct store_backend {
 	int (*storage_by_user)(struct store *store, struct store_storage_list *out, struct error *err);
 	int (*purge_ended)(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
 			   struct store_purged_list *out, struct error *err);
+	/* API tokens and idempotency keys (store_token.h): TOKEN_INSERT (io in,
+	 * *id out), TOKEN_USE (io->hash and last_used_at_us in, io filled;
+	 * -ENOENT), TOKEN_LIST (list), TOKEN_REVOKE (io->id, revoked_at_us;
+	 * -ENOENT), IDEMPOTENCY_GET (io->tenant, io->name = key; *id out;
+	 * -ENOENT), IDEMPOTENCY_PUT (the same and *id; -EEXIST). */
+	int (*token_run)(struct store *store, enum store_sql which, struct store_token *io, int64_t *id,
+			 struct store_token_list *list, struct error *err);
 };
 
 struct store {

@@ -8,7 +8,8 @@
  * start, and one that runs makes the copy refuse: -EBUSY) and migrated to
  * the same schema version, the SQLite one read in one read transaction, the
  * PostgreSQL one written in one transaction: tasks, usage, the usage
- * adjustments and the events, each table streamed with COPY in the column
+ * adjustments, the events, the API tokens (their hashes) and idempotency
+ * keys, each table streamed with COPY in the column
  * order SQLite reports, then the identity sequences moved past the copied
  * ids.  Before the commit the counts and the charged CPU are compared on
  * both sides; any difference rolls everything back.  Nodes and the leader
@@ -26,9 +27,10 @@
 #include "supervisor/store/store_migrate.h"
 
 /* In this order: events refer to tasks. */
-static const char *const tables[] = { "tasks", "usage", "usage_adjustments", "events" };
+static const char *const tables[] = { "tasks",  "usage",      "usage_adjustments",
+				      "events", "api_tokens", "idempotency_keys" };
 /* Tables with an identity id whose sequence must move past the copy. */
-static const char *const with_ids[] = { "tasks", "usage_adjustments", "events" };
+static const char *const with_ids[] = { "tasks", "usage_adjustments", "events", "api_tokens" };
 
 #define COPY_CHUNK (256u << 10)
 
@@ -236,8 +238,14 @@ static int verify(sqlite3 *db, PGconn *conn, struct store_migrate_counts *out, s
 		{ "events", "SELECT COUNT(*) FROM events" },
 		{ "charged CPU", "SELECT COALESCE(SUM(cpu_us), 0) FROM usage" },
 		{ "task CPU", "SELECT COALESCE(SUM(cpu_charged_us), 0) FROM tasks" },
+		{ "API tokens", "SELECT COUNT(*) FROM api_tokens" },
+		{ "idempotency keys", "SELECT COUNT(*) FROM idempotency_keys" },
 	};
-	int64_t *fields[] = { &out->tasks, &out->usage, &out->adjustments, &out->events, &out->cpu_us, NULL };
+	int64_t *fields[] = { &out->tasks, &out->usage, &out->adjustments, &out->events, &out->cpu_us, NULL,
+			      NULL,        NULL };
+
+	_Static_assert(sizeof(fields) / sizeof(fields[0]) == sizeof(checks) / sizeof(checks[0]),
+		       "one field per check");
 
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
 		int64_t a = 0, b = 0;
@@ -265,7 +273,8 @@ static int copy_all(sqlite3 *db, PGconn *conn, struct store_migrate_counts *out,
 
 	r = pg_int(conn,
 		   "SELECT (SELECT COUNT(*) FROM tasks) + (SELECT COUNT(*) FROM usage) + "
-		   "(SELECT COUNT(*) FROM usage_adjustments) + (SELECT COUNT(*) FROM events)",
+		   "(SELECT COUNT(*) FROM usage_adjustments) + (SELECT COUNT(*) FROM events) + "
+		   "(SELECT COUNT(*) FROM api_tokens)",
 		   &present, err);
 	if (r < 0)
 		return r;

@@ -39,6 +39,10 @@ _Static_assert(STORE_LIST_ARGV_CHARS == 1024, "LIST_COLUMNS cuts argv_json at 10
 	"free_gpus, load_milli, tasks_started, tasks_succeeded, tasks_failed, tasks_cancelled, " \
 	"tasks_lost, cpu_charged_us"
 
+#define TOKEN_COLUMNS                                                                              \
+	"id, name, tenant, is_operator, token_hash, created_at_us, COALESCE(last_used_at_us, 0), " \
+	"COALESCE(expires_at_us, 0), COALESCE(revoked_at_us, 0)"
+
 const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_SUBMIT] = "INSERT INTO tasks (user_name, submitted_by_uid, profile, argv_json, env_json, "
 			     "cwd, stdin_path, wall_limit_ms, cpu_limit_us, memory_limit_bytes, state, "
@@ -169,4 +173,22 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 				   "ORDER BY ended_at_us, id LIMIT $3",
 	[STORE_SQL_PURGE_EVENTS] = "DELETE FROM events WHERE task_id = $1",
 	[STORE_SQL_PURGE_TASK] = "DELETE FROM tasks WHERE id = $1 AND state IN " TERMINAL,
+	/* API tokens (store_token.h): only the SHA-256 of a token is kept */
+	[STORE_SQL_TOKEN_INSERT] =
+		"INSERT INTO api_tokens (token_hash, name, tenant, is_operator, created_at_us, "
+		"expires_at_us) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+	/* a live token by its hash; its last use is written at most once a
+	 * minute ($3: the oldest last use kept), so a request is no write */
+	[STORE_SQL_TOKEN_USE] = "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE token_hash = $1 "
+				"AND revoked_at_us IS NULL AND (expires_at_us IS NULL OR expires_at_us > $2)",
+	[STORE_SQL_TOKEN_TOUCH] = "UPDATE api_tokens SET last_used_at_us = $2 WHERE id = $1 "
+				  "AND (last_used_at_us IS NULL OR last_used_at_us < $3)",
+	[STORE_SQL_TOKEN_LIST] = "SELECT " TOKEN_COLUMNS " FROM api_tokens ORDER BY id",
+	[STORE_SQL_TOKEN_REVOKE] =
+		"UPDATE api_tokens SET revoked_at_us = $2 WHERE id = $1 AND revoked_at_us IS NULL",
+	[STORE_SQL_IDEMPOTENCY_GET] =
+		"SELECT task_id FROM idempotency_keys WHERE tenant = $1 AND idem_key = $2",
+	[STORE_SQL_IDEMPOTENCY_PUT] =
+		"INSERT INTO idempotency_keys (tenant, idem_key, task_id, created_at_us) "
+		"VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, idem_key) DO NOTHING",
 };

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/bench/run.sh — every benchmark, each printing medians and ratios
 # against a baseline measured in the same run.  `make bench` builds and calls
-# this.  Usage: BUILD=build sh tests/bench/run.sh [spawn|sched|store]...
+# this.  Usage: BUILD=build sh tests/bench/run.sh [spawn|sched|store|http]...
+# (http: root, a real corrald: HTTP submits against the socket's)
 BUILD=${BUILD:-build}
 dir=$(dirname "$0")
 which=${*:-spawn sched store}
@@ -12,6 +13,7 @@ for b in $which; do
 	spawn) CORRAL_BUILD=$BUILD "$BUILD/tests/bench/bench_spawn" "${SPAWN_RUNS:-300}" ;;
 	sched) BUILD=$BUILD sh "$dir/run_sched.sh" ;;
 	store) BUILD=$BUILD sh "$dir/run_store.sh" ;;
+	http) CORRAL_BUILD=$BUILD "$BUILD/tests/bench/bench_http" ;;
 	*) echo "run.sh: unknown benchmark '$b'" >&2; exit 2 ;;
 	esac || exit 1
 done

@@ -109,7 +109,7 @@ static void test_unknown_op_lists_the_ops(void **state)
 	assert_refused("{\"op\": \"frob\"}", API_ERR_UNKNOWN_OP,
 		       "unknown op 'frob' (ops: ping, version, submit, status, list, queue, "
 		       "cancel, wait, logs, usage, policy_reload, usage_adjust, nodes, node_drain, "
-		       "node_undrain)");
+		       "node_undrain, token_create, token_list, token_revoke)");
 }
 
 static void test_submit_placement_fields(void **state)

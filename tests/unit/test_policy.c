@@ -111,6 +111,52 @@ static void test_storage_keys_defaults_values_and_unlimited(void **state)
 	policy_free(p);
 }
 
+static void test_http_section_listeners_and_limits(void **state)
+{
+	struct policy *p = load_ok("[http]\n"
+				   "listen = 127.0.0.1:8080\n"
+				   "listen = [::1]:8081\n"
+				   "listen = /run/corral/http.sock\n"
+				   "max_body = 1M\n"
+				   "max_connections = 10\n"
+				   "max_connections_per_ip = 2\n"
+				   "connection_timeout = 5s\n"
+				   "auth_failures_per_minute = 3\n"
+				   "metrics_token = 0123456789abcdef\n");
+	const struct policy_http *h = policy_http(p);
+
+	(void)state;
+	assert_int_equal(h->n_listen, 3);
+	assert_string_equal(h->listen[0].host, "127.0.0.1");
+	assert_int_equal(h->listen[0].port, 8080);
+	assert_null(h->listen[0].path);
+	assert_string_equal(h->listen[1].host, "::1");
+	assert_int_equal(h->listen[1].port, 8081);
+	assert_string_equal(h->listen[2].path, "/run/corral/http.sock");
+	assert_null(h->listen[2].host);
+	assert_int_equal(h->max_body_bytes, 1u << 20);
+	assert_int_equal(h->max_connections, 10);
+	assert_int_equal(h->max_connections_per_ip, 2);
+	assert_int_equal(h->connection_timeout_ms, 5000);
+	assert_int_equal(h->auth_failures_per_minute, 3);
+	assert_string_equal(h->metrics_token, "0123456789abcdef");
+	assert_null(h->tls_cert);
+	policy_free(p);
+}
+
+static void test_http_is_off_without_listen(void **state)
+{
+	struct policy *p = load_ok("[supervisor]\nmax_running = 2\n");
+	const struct policy_http *h = policy_http(p);
+
+	(void)state;
+	assert_int_equal(h->n_listen, 0);
+	assert_int_equal(h->max_body_bytes, 4u << 20);
+	assert_int_equal(h->connection_timeout_ms, 30000);
+	assert_null(h->metrics_token);
+	policy_free(p);
+}
+
 static void test_plan_unset_keys_take_builtin_defaults(void **state)
 {
 	struct policy *p = load_ok("[plan free]\nmemory = 256M\n");
@@ -603,6 +649,8 @@ int main(void)
 		cmocka_unit_test(test_include_reads_sorted_files_relative_to_includer),
 		cmocka_unit_test(test_formatting_helpers),
 		cmocka_unit_test(test_example_policy_loads),
+		cmocka_unit_test(test_http_section_listeners_and_limits),
+		cmocka_unit_test(test_http_is_off_without_listen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

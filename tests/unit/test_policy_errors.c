@@ -420,6 +420,24 @@ static void test_bad_node_settings(void **state)
 			 "t.conf:3: key 'node_offline_after':", "less than two heartbeat_intervals");
 }
 
+static void test_bad_http_settings(void **state)
+{
+	(void)state;
+	expect_one_error("[http]\nlisten = localhost:8080\n",
+			 "t.conf:2: key 'listen':", "is not an address to listen on");
+	expect_one_error("[http]\nlisten = 127.0.0.1:0\n",
+			 "t.conf:2: key 'listen':", "is not an address to listen on");
+	expect_one_error("[http]\nlisten = [::1]8080\n",
+			 "t.conf:2: key 'listen':", "is not an address to listen on");
+	expect_one_error("[http]\nlisten = 127.0.0.1:80\nlisten = 127.0.0.1:80\n",
+			 "t.conf:3: key 'listen':", "listed twice");
+	expect_one_error("[http]\nlisten = 127.0.0.1:80\ntls_cert = /etc/c.pem\n",
+			 "t.conf:3: key 'tls_key':", "go together");
+	expect_one_error("[http]\nmetrics_token = short\n", "t.conf:2: key 'metrics_token':", "");
+	expect_one_error("[http]\nmax_body = 10\n", "t.conf:2: key 'max_body':", "");
+	expect_one_error("[http]\nlisen = 127.0.0.1:80\n", "t.conf:2: key 'lisen':", "listen");
+}
+
 static void test_uid_range_below_system_uids(void **state)
 {
 	(void)state;
@@ -625,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_bad_env),
 		cmocka_unit_test(test_env_set_twice),
 		cmocka_unit_test(test_bad_hostname),
+		cmocka_unit_test(test_bad_http_settings),
 		cmocka_unit_test(test_uid_zero_inside_jail),
 	};
 

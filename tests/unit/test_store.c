@@ -225,11 +225,11 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 	struct fixture *f = *state;
 	struct stat st;
 
-	assert_int_equal(store_schema_version(f->store), 6);
+	assert_int_equal(store_schema_version(f->store), 7);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 6);
+	assert_int_equal(store_schema_version(f->store), 7);
 }
 
 static void test_submitted_task_survives_reopen(void **state)
@@ -621,6 +621,30 @@ static void test_list_filters_by_user_state_and_limit(void **state)
 	store_task_list_free(&list);
 }
 
+static void test_list_pages_with_before_id(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store_task_list list;
+	int64_t a1 = submit(f, "alice", 1), b1 = submit(f, "bob", 2), a2 = submit(f, "alice", 3);
+	struct store_filter filter = { .state = -1, .limit = 2 };
+
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 2);
+	assert_int_equal(list.tasks[1].id, b1);
+	store_task_list_free(&list);
+	filter.before_id = b1; /* the next page */
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 1);
+	assert_int_equal(list.tasks[0].id, a1);
+	store_task_list_free(&list);
+	filter = (struct store_filter){ .user = "alice", .state = STORE_QUEUED, .before_id = a2 };
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 1);
+	assert_int_equal(list.tasks[0].id, a1);
+	store_task_list_free(&list);
+}
+
 static void test_usage_per_month_and_queue_counts(void **state)
 {
 	struct fixture *f = *state;
@@ -874,23 +898,25 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 	store_close(f->store);
 	f->store = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-				      "DROP TABLE nodes; DROP TABLE leader;"
-				      "DROP TABLE usage_adjustments;"
-				      "ALTER TABLE tasks DROP COLUMN cpu_prior_us;"
-				      "ALTER TABLE tasks DROP COLUMN last_attempt_error;"
-				      "ALTER TABLE tasks DROP COLUMN not_before_us;"
-				      "DROP INDEX tasks_user_ended;"
-				      "ALTER TABLE tasks DROP COLUMN stored_bytes;"
-				      "ALTER TABLE tasks DROP COLUMN gpus;"
-				      "ALTER TABLE tasks DROP COLUMN gpu_memory_bytes;"
-				      "ALTER TABLE tasks DROP COLUMN labels;"
-				      "DELETE FROM schema_version WHERE version >= 2",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(
+			db,
+			"DROP TABLE nodes; DROP TABLE leader; DROP TABLE api_tokens; DROP TABLE idempotency_keys;"
+			"DROP TABLE usage_adjustments;"
+			"ALTER TABLE tasks DROP COLUMN cpu_prior_us;"
+			"ALTER TABLE tasks DROP COLUMN last_attempt_error;"
+			"ALTER TABLE tasks DROP COLUMN not_before_us;"
+			"DROP INDEX tasks_user_ended;"
+			"ALTER TABLE tasks DROP COLUMN stored_bytes;"
+			"ALTER TABLE tasks DROP COLUMN gpus;"
+			"ALTER TABLE tasks DROP COLUMN gpu_memory_bytes;"
+			"ALTER TABLE tasks DROP COLUMN labels;"
+			"DELETE FROM schema_version WHERE version >= 2",
+			NULL, NULL, NULL),
+		SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 6);
+	assert_int_equal(store_schema_version(f->store), 7);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1041,7 +1067,7 @@ static void expect_migrated_stored_bytes(struct fixture *f, int64_t id)
 {
 	struct store_task t = sample("alice", 1);
 
-	assert_int_equal(store_schema_version(f->store), 6);
+	assert_int_equal(store_schema_version(f->store), 7);
 	assert_int_equal(stored_of(f, id), (int64_t)(strlen(t.argv_json) + strlen(t.env_json)) + 3);
 }
 
@@ -1058,16 +1084,18 @@ static void test_version_3_database_gains_stored_bytes(void **state)
 	store_close(f->store);
 	f->store = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-				      "DROP TABLE nodes; DROP TABLE leader;"
-				      "DROP INDEX tasks_user_ended;"
-				      "ALTER TABLE tasks DROP COLUMN stored_bytes;"
-				      "ALTER TABLE tasks DROP COLUMN gpus;"
-				      "ALTER TABLE tasks DROP COLUMN gpu_memory_bytes;"
-				      "ALTER TABLE tasks DROP COLUMN labels;"
-				      "DELETE FROM schema_version WHERE version >= 4",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(
+			db,
+			"DROP TABLE nodes; DROP TABLE leader; DROP TABLE api_tokens; DROP TABLE idempotency_keys;"
+			"DROP INDEX tasks_user_ended;"
+			"ALTER TABLE tasks DROP COLUMN stored_bytes;"
+			"ALTER TABLE tasks DROP COLUMN gpus;"
+			"ALTER TABLE tasks DROP COLUMN gpu_memory_bytes;"
+			"ALTER TABLE tasks DROP COLUMN labels;"
+			"DELETE FROM schema_version WHERE version >= 4",
+			NULL, NULL, NULL),
+		SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
 	expect_migrated_stored_bytes(f, id);
@@ -1142,7 +1170,7 @@ static void fill_until_full(struct fixture *f, int64_t *acked, int *failure, str
 static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **state)
 {
 	struct fixture *f = *state;
-	struct store_options capped = { .max_size_bytes = 96 * 1024 };
+	struct store_options capped = { .max_size_bytes = (96 + 16) * 1024 } /* schema 5 added 4 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t acked;
@@ -1170,7 +1198,7 @@ static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **sta
 static void test_full_database_inside_batch_loses_nothing_acknowledged(void **state)
 {
 	struct fixture *f = *state;
-	struct store_options capped = { .max_size_bytes = 96 * 1024 };
+	struct store_options capped = { .max_size_bytes = (96 + 16) * 1024 } /* schema 5 added 4 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t before = 0, in_batch;
@@ -1364,14 +1392,14 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(store_schema_version(f->store), 6);
+	assert_int_equal(store_schema_version(f->store), 7);
 	pg_sql(f,
-	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 6 OR "
+	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 7 OR "
 	       "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
 	       "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
 	       "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 6);
+	assert_int_equal(store_schema_version(f->store), 7);
 }
 
 static void test_pg_newer_schema_is_refused(void **state)
@@ -1414,13 +1442,14 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	f->store = NULL;
 	pg_sql(f,
 	       "DROP TABLE corral.nodes; DROP TABLE corral.leader; DROP FUNCTION corral.corral_now_us(); "
+	       "DROP TABLE corral.api_tokens; DROP TABLE corral.idempotency_keys; "
 	       "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
 	       "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us, DROP COLUMN stored_bytes, "
 	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels; "
 	       "DROP INDEX corral.tasks_user_ended; "
 	       "DELETE FROM corral.schema_version WHERE version >= 2");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 6);
+	assert_int_equal(store_schema_version(f->store), 7);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1440,6 +1469,7 @@ static void test_pg_version_3_database_gains_stored_bytes(void **state)
 	f->store = NULL;
 	pg_sql(f,
 	       "DROP TABLE corral.nodes; DROP TABLE corral.leader; DROP FUNCTION corral.corral_now_us(); "
+	       "DROP TABLE corral.api_tokens; DROP TABLE corral.idempotency_keys; "
 	       "DROP INDEX corral.tasks_user_ended; ALTER TABLE corral.tasks DROP COLUMN stored_bytes, "
 	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels; "
 	       "DELETE FROM corral.schema_version WHERE version >= 4");
@@ -1628,6 +1658,7 @@ int main(void)
 			T(test_cancel_queued_and_request_cancel_running),
 			T(test_illegal_transition_is_estale_and_changes_nothing),
 			T(test_list_filters_by_user_state_and_limit),
+			T(test_list_pages_with_before_id),
 			T(test_usage_per_month_and_queue_counts),
 			T(test_batch_is_one_transaction),
 			T(test_usage_adjustments_are_rows_and_leave_usage_alone),

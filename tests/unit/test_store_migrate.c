@@ -23,6 +23,7 @@
 
 #include "supervisor/store/store.h"
 #include "supervisor/store/store_migrate.h"
+#include "supervisor/store/store_token.h"
 #include "tests/lib/pg.h"
 
 static struct pg_server *pg;
@@ -150,6 +151,14 @@ static void fill(const char *uri)
 	assert_int_equal(store_request_cancel(s, b, 300, &err), 0);
 	assert_int_equal(store_cancel_queued(s, c, 400, &err), 0);
 	assert_int_equal(store_usage_adjust(s, &adj, NULL, &err), 0);
+	{
+		struct store_token t = { .name = "ci", .tenant = "alice", .created_at_us = 10 };
+		int64_t id;
+
+		memset(t.hash, 'a', STORE_TOKEN_HASH_HEX);
+		assert_int_equal(store_token_create(s, &t, &id, &err), 0);
+		assert_int_equal(store_token_idempotency_put(s, "alice", "order-1", a, 11, &err), 0);
+	}
 	store_close(s);
 }
 
@@ -236,6 +245,25 @@ static void test_migrate_copies_everything_with_its_ids(void **state)
 		assert_int_equal(cpu_x, cpu_y);
 		assert_int_equal(store_usage_adjust_sum(y, "alice", month, &cpu_y, &err), 0);
 		assert_int_equal(cpu_y, m == 2 ? -7 : 0);
+	}
+	/* tokens and idempotency keys came along */
+	{
+		struct store_token t = { .name = "new", .tenant = "bob", .created_at_us = 20 };
+		char hash[STORE_TOKEN_HASH_HEX + 1];
+		int64_t id;
+
+		memset(hash, 'a', STORE_TOKEN_HASH_HEX);
+		hash[STORE_TOKEN_HASH_HEX] = '\0';
+		assert_int_equal(store_token_use(y, hash, 30, &t, &err), 0);
+		assert_string_equal(t.tenant, "alice");
+		assert_int_equal(t.id, 1);
+		store_token_clear(&t);
+		t = (struct store_token){ .name = "new", .tenant = "bob", .created_at_us = 20 };
+		memset(t.hash, 'b', STORE_TOKEN_HASH_HEX);
+		assert_int_equal(store_token_create(y, &t, &id, &err), 0);
+		assert_int_equal(id, 2);
+		assert_int_equal(store_token_idempotency_get(y, "alice", "order-1", &id, &err), 0);
+		assert_int_equal(id, 1);
 	}
 	/* ids go on after the copied ones */
 	next = submit(y, "carol", "[\"after\"]", 10);

@@ -579,4 +579,5 @@ const struct store_backend store_pg_backend = {
 	.node_list = store_pg_node_list,
 	.node_set_draining = store_pg_node_set_draining,
 	.leader_run = store_pg_node_leader,
+	.token_run = store_pg_token_run,
 };

@@ -25,7 +25,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 6
+#define STORE_PG_SCHEMA_VERSION 7
 
 struct store_pg {
 	struct store base; /* first: the generic handle callers hold */
@@ -165,5 +165,9 @@ int store_pg_node_leader(struct store *store, enum store_sql which, const char *
 int store_pg_storage_by_user(struct store *store, struct store_storage_list *out, struct error *err);
 int store_pg_storage_purge_ended(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
 				 struct store_purged_list *out, struct error *err);
+
+/* API tokens and idempotency keys (store_pg_token.c) */
+int store_pg_token_run(struct store *store, enum store_sql which, struct store_token *io, int64_t *id,
+		       struct store_token_list *list, struct error *err);
 
 #endif

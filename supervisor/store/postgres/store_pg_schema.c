@@ -170,6 +170,27 @@ static const struct migration migrations[] = {
 	  "ALTER TABLE tasks ADD COLUMN gpus INTEGER NOT NULL DEFAULT 0;"
 	  "ALTER TABLE tasks ADD COLUMN gpu_memory_bytes BIGINT NOT NULL DEFAULT 0;"
 	  "ALTER TABLE tasks ADD COLUMN labels TEXT NOT NULL DEFAULT '';" },
+	/* API tokens and idempotency keys (issue 14): a token's SHA-256, never
+	 * the token; (tenant, key) -> the task an HTTP submit created */
+	{ 7,
+	  "CREATE TABLE api_tokens ("
+	  "  id BIGSERIAL PRIMARY KEY,"
+	  "  token_hash TEXT NOT NULL UNIQUE,"
+	  "  name TEXT NOT NULL DEFAULT '',"
+	  "  tenant TEXT NOT NULL,"
+	  "  is_operator INTEGER NOT NULL DEFAULT 0,"
+	  "  created_at_us BIGINT NOT NULL,"
+	  "  last_used_at_us BIGINT,"
+	  "  expires_at_us BIGINT,"
+	  "  revoked_at_us BIGINT"
+	  ");"
+	  "CREATE TABLE idempotency_keys ("
+	  "  tenant TEXT NOT NULL,"
+	  "  idem_key TEXT NOT NULL,"
+	  "  task_id BIGINT NOT NULL,"
+	  "  created_at_us BIGINT NOT NULL,"
+	  "  PRIMARY KEY (tenant, idem_key)"
+	  ");" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

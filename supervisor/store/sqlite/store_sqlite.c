@@ -537,4 +537,5 @@ const struct store_backend store_sqlite_backend = {
 	.node_list = store_sqlite_node_list,
 	.node_set_draining = store_sqlite_node_set_draining,
 	.leader_run = store_sqlite_node_leader,
+	.token_run = store_sqlite_token_run,
 };

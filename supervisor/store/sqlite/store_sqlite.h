@@ -18,7 +18,7 @@
 #include "supervisor/store/store_sql.h"
 
 /* The newest schema this code knows (see store_sqlite_schema.c). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store_sqlite {
 	struct store base; /* first: the generic handle callers hold */
@@ -149,5 +149,9 @@ int store_sqlite_node_set_draining(struct store *store, const char *name, bool d
 int store_sqlite_node_leader(struct store *store, enum store_sql which, const char *node,
 			     const char *incarnation, int64_t lease_us, struct store_leader *out,
 			     struct error *err);
+
+/* API tokens and idempotency keys (store_sqlite_token.c) */
+int store_sqlite_token_run(struct store *store, enum store_sql which, struct store_token *io, int64_t *id,
+			   struct store_token_list *list, struct error *err);
 
 #endif

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * supervisor/corrald/transport_http.h — internal to corrald's HTTP
+ * transport (libmicrohttpd in external-poll mode on corrald's epoll loop;
+ * no threads):
+ *   transport_http.c         listeners, the loop's calls, limits, auth
+ *   transport_http_reply.c   one request's life: route -> operation through
+ *                            a reply sink (parked answers suspend the
+ *                            connection), answers as HTTP, streamed logs
+ *   http_route.c             routes -> operation requests (pure)
+ */
+#ifndef CORRAL_SUPERVISOR_CORRALD_TRANSPORT_HTTP_H
+#define CORRAL_SUPERVISOR_CORRALD_TRANSPORT_HTTP_H
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+
+#include "supervisor/corrald/corrald.h"
+#include "supervisor/corrald/http_route.h"
+
+struct http_conn;
+
+/* Where an operation's answers for one HTTP request go; outlives the
+ * request when a submit's answer is still pending (conn is NULL then). */
+struct http_sink {
+	struct reply_sink base; /* first */
+	struct http_conn *conn;
+};
+
+struct http_conn {
+	struct http_conn *next, *prev;
+	struct daemon *d;
+	struct MHD_Connection *mhd;
+	struct http_sink *sink;
+	struct caller caller;
+	bool authenticated;
+	char addr[INET6_ADDRSTRLEN + 2]; /* the client, for logs and limits */
+	char *body;
+	size_t body_len, body_cap;
+	bool too_large;
+	struct http_route_result route;
+	enum { HC_NEW, HC_RUNNING, HC_WAITING, HC_ANSWERED } phase;
+	char *reply;        /* an operation's answer not yet turned into HTTP */
+	char *submit_reply; /* wait=true: the submit's answer */
+	bool suspended;
+	unsigned status; /* the answer's, for metrics */
+	uint64_t started_mono_us;
+	/* GET logs?follow=true: what is read and not yet sent */
+	struct {
+		char *buf;
+		size_t len, sent;
+		uint64_t offset;
+		bool eof, asked, failed;
+		const char *stream;
+	} logs;
+};
+
+/* transport_http_reply.c */
+/* The first call of a request: its connection object. */
+struct http_conn *transport_http_reply_new(struct daemon *d, struct MHD_Connection *mc);
+/* The whole request is read: route it, run its operation, answer now or
+ * suspend until the answer comes. */
+enum MHD_Result transport_http_reply_serve(struct http_conn *c, const char *url, const char *method);
+/* Answer now with status and an error object {"error": {"code", "message"}}. */
+enum MHD_Result transport_http_reply_error(struct http_conn *c, unsigned status, const char *code,
+					   unsigned retry_after, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Answer now with status and a JSON body (owned). */
+enum MHD_Result transport_http_reply_json(struct http_conn *c, unsigned status, char *body);
+/* The request ended (answered, or the client left): free it. */
+void transport_http_reply_done(struct http_conn *c);
+/* The answer came after the request was suspended: run it again. */
+void transport_http_reply_resume(struct http_conn *c);
+
+#endif
