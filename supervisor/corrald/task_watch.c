@@ -59,8 +59,13 @@ void task_watch_poll(struct daemon *d)
 
 		if (!full && mono < t->next_check_mono_us)
 			continue;
-		if (t->starting || jail_cpu_usage(t->jail, &cpu) < 0)
+		if (t->starting || jail_cpu_usage(t->jail, &cpu) < 0) {
+			/* look again a little later, not at once: a start that
+			 * takes longer than one check must not make the loop spin
+			 * (its timer fired every ~65 us until the start report) */
+			t->next_check_mono_us = mono + CPU_CHECK_MIN_US;
 			continue;
+		}
 		/* the cursor counts every attempt; the limits this one */
 		charge(d, t, cpu.usage_us + t->cpu_prior_us);
 		t->next_check_mono_us = mono + poll_us;
