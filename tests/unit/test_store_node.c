@@ -29,58 +29,9 @@
 #include "supervisor/store/store.h"
 #include "supervisor/store/store_leader.h"
 #include "supervisor/store/store_node.h"
-#include "tests/lib/pg.h"
-
-struct fixture {
-	bool postgres;
-	char uri[192];
-	char dir[64];
-	char db[32];
-	struct store *store;
-};
+#include "tests/lib/store_fixture.h"
 
 static struct pg_server *pg;
-
-static int setup(void **state)
-{
-	bool postgres = *state != NULL;
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct error err = { 0 };
-	char why[512];
-
-	assert_non_null(f);
-	f->postgres = postgres;
-	if (postgres) {
-		if (pg_server_create_db(pg, f->db, sizeof(f->db), f->uri, sizeof(f->uri), why, sizeof(why)) <
-		    0)
-			fail_msg("create a database: %s", why);
-	} else {
-		snprintf(f->dir, sizeof(f->dir), "/tmp/corral-test-node-XXXXXX");
-		assert_non_null(mkdtemp(f->dir));
-		snprintf(f->uri, sizeof(f->uri), "sqlite:%s/corrald.db", f->dir);
-	}
-	if (store_open(f->uri, NULL, &f->store, &err) != 0)
-		fail_msg("store_open %s: %s", f->uri, err.message);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	store_close(f->store);
-	if (f->postgres) {
-		pg_server_drop_db(pg, f->db);
-	} else {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", f->dir);
-	}
-	free(f);
-	return 0;
-}
 
 static struct store_node node(const char *name, const char *incarnation)
 {
@@ -111,7 +62,7 @@ static const struct store_node *find(const struct store_node_list *l, const char
 	return NULL;
 }
 
-static void list(struct fixture *f, struct store_node_list *l)
+static void list(struct store_fixture *f, struct store_node_list *l)
 {
 	struct error err = { 0 };
 
@@ -121,7 +72,7 @@ static void list(struct fixture *f, struct store_node_list *l)
 
 static void test_join_lists_capacity_online(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_node n = node("n1", "inc-a");
 	struct store_node_list l;
 	const struct store_node *got;
@@ -152,7 +103,7 @@ static void test_join_lists_capacity_online(void **state)
 
 static void test_heartbeat_updates_free_and_a_replaced_node_is_estale(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_node a = node("n1", "inc-a"), b = node("n1", "inc-b");
 	struct store_node_list l;
 	struct error err = { 0 };
@@ -197,7 +148,7 @@ static void test_heartbeat_updates_free_and_a_replaced_node_is_estale(void **sta
 
 static void test_drain_stays_across_a_rejoin_and_undrain(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_node a = node("n1", "inc-a"), b = node("n1", "inc-b");
 	struct store_node_list l;
 	struct error err = { 0 };
@@ -222,7 +173,7 @@ static void test_drain_stays_across_a_rejoin_and_undrain(void **state)
 
 static void test_silent_node_goes_offline_and_a_left_one_at_once(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_node a = node("n1", "inc-a"), b = node("n2", "inc-c");
 	struct store_node_list l;
 	struct error err = { 0 };
@@ -253,7 +204,7 @@ static void test_silent_node_goes_offline_and_a_left_one_at_once(void **state)
 	store_node_list_free(&l);
 }
 
-static void run_task_as(struct fixture *f, enum store_task_state end, enum store_task_reason reason,
+static void run_task_as(struct store_fixture *f, enum store_task_state end, enum store_task_reason reason,
 			int64_t charge, int64_t total)
 {
 	struct store_task t = {
@@ -286,7 +237,7 @@ static void run_task_as(struct fixture *f, enum store_task_state end, enum store
 	assert_int_equal(store_finish(f->store, id, &res, &err), -ESTALE);
 }
 
-static void run_task(struct fixture *f, enum store_task_state end, int64_t charge, int64_t total)
+static void run_task(struct store_fixture *f, enum store_task_state end, int64_t charge, int64_t total)
 {
 	run_task_as(f, end,
 		    end == STORE_SUCCEEDED           ? STORE_REASON_EXIT_CODE
@@ -297,7 +248,7 @@ static void run_task(struct fixture *f, enum store_task_state end, int64_t charg
 
 static void test_statistics_count_with_the_tasks(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_node a = node("n1", "inc-a");
 	struct store_task q = { .user = "bob",
 				.submitted_by_uid = 1,
@@ -330,7 +281,7 @@ static void test_statistics_count_with_the_tasks(void **state)
 
 static void test_bad_nodes_are_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_node n = node("-bad", "inc");
 	struct store_node_list l;
 	struct error err = { 0 };
@@ -359,7 +310,7 @@ static void test_bad_nodes_are_refused(void **state)
 
 static void test_leader_lease_terms_and_expiry(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_leader l;
 	struct error err = { 0 };
 
@@ -429,7 +380,7 @@ static void *race(void *arg)
 /* Eight connections take a free lease at the same moment: one gets it. */
 static void test_leader_race_has_one_winner(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct racer racers[8];
 	pthread_t threads[8];
 	pthread_barrier_t go;
@@ -453,25 +404,12 @@ static void test_leader_race_has_one_winner(void **state)
 int main(void)
 {
 	int failed = 0;
-	char why[512] = "";
-
-	pg = pg_shared_server(why, sizeof(why));
-	if (!pg) {
-		const char *must = getenv("CORRAL_MUST_WORK");
-
-		if (must && strcmp(must, "1") == 0) {
-			fprintf(stderr,
-				"FAIL: CORRAL_MUST_WORK=1 but the PostgreSQL node tests would skip: %s\n",
-				why);
-			failed++;
-		} else {
-			fprintf(stderr, "SKIP: the PostgreSQL node tests: %s\n", why);
-		}
-	}
+	pg = store_fixture_pg("the PostgreSQL node tests", &failed);
 	for (int postgres = 0; postgres <= 1; postgres++) {
 		void *which = postgres ? (void *)pg : NULL;
 		const struct CMUnitTest tests[] = {
-#define T(test) cmocka_unit_test_prestate_setup_teardown(test, setup, teardown, which)
+#define T(test) \
+	cmocka_unit_test_prestate_setup_teardown(test, store_fixture_setup, store_fixture_teardown, which)
 			T(test_join_lists_capacity_online),
 			T(test_heartbeat_updates_free_and_a_replaced_node_is_estale),
 			T(test_drain_stays_across_a_rejoin_and_undrain),

@@ -26,63 +26,14 @@
 
 #include "supervisor/store/store.h"
 #include "supervisor/store/store_token.h"
-#include "tests/lib/pg.h"
-
-struct fixture {
-	bool postgres;
-	char uri[192];
-	char dir[64];
-	char db[32];
-	struct store *store;
-};
+#include "tests/lib/store_fixture.h"
 
 static struct pg_server *pg;
-
-static int setup(void **state)
-{
-	bool postgres = *state != NULL;
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct error err = { 0 };
-	char why[512];
-
-	assert_non_null(f);
-	f->postgres = postgres;
-	if (postgres) {
-		if (pg_server_create_db(pg, f->db, sizeof(f->db), f->uri, sizeof(f->uri), why, sizeof(why)) <
-		    0)
-			fail_msg("create a database: %s", why);
-	} else {
-		snprintf(f->dir, sizeof(f->dir), "/tmp/corral-test-token-XXXXXX");
-		assert_non_null(mkdtemp(f->dir));
-		snprintf(f->uri, sizeof(f->uri), "sqlite:%s/corrald.db", f->dir);
-	}
-	if (store_open(f->uri, NULL, &f->store, &err) != 0)
-		fail_msg("store_open %s: %s", f->uri, err.message);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	store_close(f->store);
-	if (f->postgres) {
-		pg_server_drop_db(pg, f->db);
-	} else {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", f->dir);
-	}
-	free(f);
-	return 0;
-}
 
 static const char hash_a[] = "a3f1c0de00000000000000000000000000000000000000000000000000000001";
 static const char hash_b[] = "b3f1c0de00000000000000000000000000000000000000000000000000000002";
 
-static int64_t create(struct fixture *f, const char *hash, const char *tenant, bool op, int64_t expires)
+static int64_t create(struct store_fixture *f, const char *hash, const char *tenant, bool op, int64_t expires)
 {
 	struct store_token t = { .name = "ci",
 				 .tenant = (char *)tenant,
@@ -101,7 +52,7 @@ static int64_t create(struct fixture *f, const char *hash, const char *tenant, b
 
 static void test_token_is_found_by_hash_and_its_use_recorded(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_token t, again;
 	struct error err = { 0 };
 	int64_t id = create(f, hash_a, "alice", false, 0);
@@ -131,7 +82,7 @@ static void test_token_is_found_by_hash_and_its_use_recorded(void **state)
 
 static void test_revoked_and_expired_tokens_are_not_found(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_token t;
 	struct error err = { 0 };
 	int64_t id = create(f, hash_a, "alice", false, 0);
@@ -149,7 +100,7 @@ static void test_revoked_and_expired_tokens_are_not_found(void **state)
 
 static void test_list_shows_every_token(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_token_list list;
 	struct error err = { 0 };
 	int64_t a = create(f, hash_a, "alice", false, 0);
@@ -170,7 +121,7 @@ static void test_list_shows_every_token(void **state)
 
 static void test_bad_tokens_are_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_token t = { .name = "ci", .tenant = "alice", .hash = "short" };
 	struct error err = { 0 };
 	int64_t id;
@@ -186,7 +137,7 @@ static void test_bad_tokens_are_refused(void **state)
 
 static void test_idempotency_key_maps_to_the_first_task(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	int64_t task = 0;
 
@@ -206,25 +157,12 @@ static void test_idempotency_key_maps_to_the_first_task(void **state)
 int main(void)
 {
 	int failed = 0;
-	char why[512] = "";
-
-	pg = pg_shared_server(why, sizeof(why));
-	if (!pg) {
-		const char *must = getenv("CORRAL_MUST_WORK");
-
-		if (must && strcmp(must, "1") == 0) {
-			fprintf(stderr,
-				"FAIL: CORRAL_MUST_WORK=1 but the PostgreSQL token tests would skip: %s\n",
-				why);
-			failed++;
-		} else {
-			fprintf(stderr, "SKIP: the PostgreSQL token tests: %s\n", why);
-		}
-	}
+	pg = store_fixture_pg("the PostgreSQL token tests", &failed);
 	for (int postgres = 0; postgres <= 1; postgres++) {
 		void *which = postgres ? (void *)pg : NULL;
 		const struct CMUnitTest tests[] = {
-#define T(test) cmocka_unit_test_prestate_setup_teardown(test, setup, teardown, which)
+#define T(test) \
+	cmocka_unit_test_prestate_setup_teardown(test, store_fixture_setup, store_fixture_teardown, which)
 			T(test_token_is_found_by_hash_and_its_use_recorded),
 			T(test_revoked_and_expired_tokens_are_not_found),
 			T(test_list_shows_every_token),
