@@ -19,7 +19,8 @@ int store_fixture_setup(void **state)
 	assert_non_null(f);
 	f->pg = *state;
 	if (f->pg) {
-		if (pg_server_create_db(f->pg, f->db, sizeof(f->db), f->uri, sizeof(f->uri), why, sizeof(why)) < 0)
+		if (pg_server_create_db(f->pg, f->db, sizeof(f->db), f->uri, sizeof(f->uri), why,
+					sizeof(why)) < 0)
 			fail_msg("create a database: %s", why);
 	} else {
 		snprintf(f->dir, sizeof(f->dir), "/tmp/corral-test-store-XXXXXX");
