@@ -98,9 +98,14 @@ struct policy_supervisor {
 	const char *node_name;          /* NULL (default) = the host name */
 	uint64_t heartbeat_interval_ms; /* default 10000 */
 	uint64_t node_offline_after_ms; /* silent this long: offline; default 90000 */
-	uint32_t gpus;                  /* declared GPUs; default 0 */
-	uint64_t gpu_memory_bytes;      /* declared memory per GPU; default 0 */
-	const char *labels;             /* "gpu,ssd" (comma-joined), default "" */
+	/* the cluster (a PostgreSQL store shared by several corralds) */
+	uint64_t lease_ms;         /* a node's lease on its tasks; default 30000 */
+	uint64_t leader_lease_ms;  /* the scheduler's lease; default 5000 */
+	uint64_t cluster_poll_ms;  /* renew, look for assignments, schedule; default 200 */
+	uint64_t adopt_grace_ms;   /* an expired lease waits this long for its node; default 30000 */
+	uint32_t gpus;             /* declared GPUs; default 0 */
+	uint64_t gpu_memory_bytes; /* declared memory per GPU; default 0 */
+	const char *labels;        /* "gpu,ssd" (comma-joined), default "" */
 };
 
 /* Always non-NULL: the file's values over the defaults. */

@@ -30,6 +30,10 @@ enum supervisor_key {
 	SK_GPUS,
 	SK_GPU_MEMORY,
 	SK_LABELS,
+	SK_LEASE,
+	SK_LEADER_LEASE,
+	SK_CLUSTER_POLL,
+	SK_ADOPT_GRACE,
 	SK_COUNT,
 };
 
@@ -51,6 +55,10 @@ static const char *const supervisor_keys[SK_COUNT + 1] = {
 	"gpus",
 	"gpu_memory",
 	"labels",
+	"lease",
+	"leader_lease",
+	"cluster_poll",
+	"adopt_grace",
 	NULL,
 };
 
@@ -68,6 +76,10 @@ static const struct key_def supervisor_numbers[SK_COUNT] = {
 	[SK_NODE_OFFLINE_AFTER] = { "node_offline_after", VALUE_MILLIS, 1000, 86400000, 0 },
 	[SK_GPUS] = { "gpus", VALUE_COUNT, 0, 1024, 0 },
 	[SK_GPU_MEMORY] = { "gpu_memory", VALUE_SIZE, 0, 64 * TiB, 0 },
+	[SK_LEASE] = { "lease", VALUE_MILLIS, 1000, 3600000, 0 },
+	[SK_LEADER_LEASE] = { "leader_lease", VALUE_MILLIS, 1000, 600000, 0 },
+	[SK_CLUSTER_POLL] = { "cluster_poll", VALUE_MILLIS, 10, 10000, 0 },
+	[SK_ADOPT_GRACE] = { "adopt_grace", VALUE_MILLIS, 0, 3600000, 0 },
 };
 
 /* Lowest host uid a jail may get: below are system and login users. */
@@ -98,6 +110,10 @@ void settings_defaults(struct policy *p)
 	sv->gpus = 0;
 	sv->gpu_memory_bytes = 0;
 	sv->labels = "";
+	sv->lease_ms = 30000;
+	sv->leader_lease_ms = 5000;
+	sv->cluster_poll_ms = 200;
+	sv->adopt_grace_ms = 30000;
 
 	p->operators = (struct access_entry *)&root; /* never written through */
 	p->n_operators = 1;
@@ -256,6 +272,22 @@ void settings_supervisor(struct loader *ld, struct policy *p, const struct raw_s
 			break;
 		case SK_LABELS:
 			set_labels(ld, e, &sv->labels);
+			break;
+		case SK_LEASE:
+		case SK_LEADER_LEASE:
+		case SK_CLUSTER_POLL:
+		case SK_ADOPT_GRACE:
+			if (!value_parse_key(&supervisor_numbers[k], e->value, &v, ld->errors, e->file,
+					     e->line))
+				break;
+			if (k == SK_LEASE)
+				sv->lease_ms = v;
+			else if (k == SK_LEADER_LEASE)
+				sv->leader_lease_ms = v;
+			else if (k == SK_CLUSTER_POLL)
+				sv->cluster_poll_ms = v;
+			else
+				sv->adopt_grace_ms = v;
 			break;
 		case SK_HEARTBEAT_INTERVAL:
 		case SK_NODE_OFFLINE_AFTER:
@@ -438,6 +470,24 @@ void settings_check(struct loader *ld, struct policy *p, const struct raw_sectio
 			   "%" PRIu64 " ms is less than two heartbeat_intervals (%" PRIu64
 			   " ms): a node would go offline between two heartbeats",
 			   sv->node_offline_after_ms, sv->heartbeat_interval_ms);
+	}
+	if (sv->lease_ms < 4 * sv->cluster_poll_ms || sv->leader_lease_ms < 4 * sv->cluster_poll_ms) {
+		const char *file = supervisor ? supervisor->file : p->path;
+		unsigned line = supervisor ? supervisor->line : 0;
+
+		for (size_t i = 0; supervisor && i < supervisor->count; i++) {
+			const struct raw_entry *e = &ld->entries[supervisor->first + i];
+
+			if (strcmp(e->key, "lease") == 0 || strcmp(e->key, "leader_lease") == 0 ||
+			    strcmp(e->key, "cluster_poll") == 0)
+				line = e->line;
+		}
+		errors_add(ld->errors, file, line, "lease",
+			   "lease (%" PRIu64 " ms) and leader_lease (%" PRIu64
+			   " ms) must each be at least four cluster_polls (%" PRIu64
+			   " ms): a node renews once a cluster_poll and must see a failing renewal "
+			   "before its lease ends",
+			   sv->lease_ms, sv->leader_lease_ms, sv->cluster_poll_ms);
 	}
 	if (uids < sv->max_running) {
 		const char *file = supervisor ? supervisor->file : p->path;

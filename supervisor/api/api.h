@@ -77,7 +77,8 @@
  *        "cpu_system_us", "memory_peak_bytes", "stdout_bytes", "stderr_bytes",
  *        "stdout_truncated", "stderr_truncated" (stdout_bytes/stderr_bytes count what the task
  *        wrote, including what was cut off at the output limit), "attempts" (starts so
- *        far), "last_attempt_error" (why the last attempt that went back to the queue
+ *        far), "node" (the cluster node it was assigned to, runs or ran on; null on
+ *        one host), "last_attempt_error" (why the last attempt that went back to the queue
  *        ended — its command never started; null = none),
  *        queued only: "position" (1 = next; 0 = cannot start this month: budget
  *        used up or suspended), "pending_reason" (concurrency_limit|budget_exhausted|

@@ -233,6 +233,8 @@ static char *task_object(const struct store_task *task, const struct api_pending
 	SET("stdout_truncated", json_boolean(task->usage.stdout_truncated));
 	SET("stderr_truncated", json_boolean(task->usage.stderr_truncated));
 	SET("attempts", json_integer(task->attempts));
+	/* the node it was assigned to, runs or ran on (null on one host before it ran) */
+	SET("node", string_or_null(task->node_name));
 	/* why the last attempt that went back to the queue ended (retries) */
 	SET("last_attempt_error", string_or_null(task->last_attempt_error));
 	if (task->state == STORE_QUEUED) {

@@ -45,7 +45,9 @@
 #include "runner/jail.h"
 #include "supervisor/api/api.h"
 #include "supervisor/common/macros.h"
+#include "supervisor/sched/sched.h"
 #include "supervisor/store/store.h"
+#include "supervisor/store/store_cluster.h"
 #include "supervisor/store/store_node.h"
 
 struct daemon;
@@ -78,7 +80,7 @@ struct reply_sink {
 };
 
 /* Why the daemon itself ends a running task (wins over what the jail says). */
-enum end_why { END_NONE = 0, END_TIMEOUT, END_CPU_LIMIT, END_BUDGET, END_CANCEL, END_SHUTDOWN };
+enum end_why { END_NONE = 0, END_TIMEOUT, END_CPU_LIMIT, END_BUDGET, END_CANCEL, END_SHUTDOWN, END_FENCED };
 
 /* epoll's data.ptr points at an object whose first member is its kind */
 enum ep_kind { EP_TIMER = 1, EP_SIGNAL, EP_LISTEN, EP_CLIENT, EP_TASK, EP_HTTP };
@@ -204,6 +206,15 @@ struct daemon {
 	uint64_t next_heartbeat_mono_us;
 	uint64_t next_retention_mono_us; /* storage_retention_tick: once a poll interval */
 	size_t retention_cursor;         /* the user-table bucket it visits next */
+
+	/* the cluster (cluster.c): a PostgreSQL store shared by several nodes */
+	bool cluster;                  /* this store is shared: the cluster's rules apply */
+	bool cluster_leader;           /* this node holds the scheduler's lease */
+	int64_t leader_term;           /* ... with this term */
+	uint64_t next_cluster_mono_us; /* the next tick: renew, take assignments, schedule */
+	uint64_t next_leader_mono_us;  /* the next try for (or renewal of) the scheduler's lease */
+	uint64_t lease_ok_mono_us;     /* when the last renewal that worked was sent */
+	bool fenced;                   /* the leases ran out: every jail here was killed */
 };
 
 /* daemon.c */
@@ -227,6 +238,25 @@ void daemon_stop(struct daemon *d, const char *why);
 int daemon_main(const char *policy_path, const char *state_dir, const char *socket_path,
 		const struct daemon_clock *clock);
 
+/* cluster.c: several corralds on one PostgreSQL store */
+/* After node_join: a shared store makes this corrald a node of the
+ * cluster (fenced writes, adoption of its tasks by name).  0 or -errno. */
+int cluster_start(struct daemon *d);
+/* The tick (when due; at once with force): renew this node's leases (or
+ * fence itself when it cannot), take its assignments, notice cancels and
+ * lost leases, keep or seek the scheduler's lease, and as the scheduler
+ * reap expired leases and place queued tasks on nodes. */
+void cluster_tick(struct daemon *d, bool force);
+/* The scheduler places what it can now (after a submit or an end). */
+void cluster_schedule(struct daemon *d);
+/* The in-memory queue from the store (unassigned queued tasks) and the
+ * cluster-wide running counts and reservations of every user. */
+int cluster_sync_queue(struct daemon *d);
+/* When the next tick is due (CLOCK_MONOTONIC µs; 0 = not a cluster). */
+uint64_t cluster_next_event_mono_us(const struct daemon *d);
+/* A clean stop: resign the scheduler's lease. */
+void cluster_stop(struct daemon *d);
+
 /* node.c: this corrald as a node of the store (store_node.h) */
 /* Join with this host's capacity (name: node_name, else the host name);
  * 0, or -errno after logging why (corrald does not start). */
@@ -244,6 +274,18 @@ uint64_t node_next_event_mono_us(const struct daemon *d);
  * memory against the node's capacity); false with why in buf. */
 bool node_task_fits(const struct daemon *d, const struct dtask *t, uint64_t memory_bytes, char *buf,
 		    size_t size);
+/* What a node offers a task (this one, or another node of a cluster). */
+struct node_capacity {
+	const char *name;
+	uint64_t memory_bytes; /* 0 = unknown: no memory check */
+	uint32_t gpus;
+	uint64_t gpu_memory_bytes;
+	const char *labels; /* "a,b" */
+};
+void node_capacity_self(const struct daemon *d, struct node_capacity *cap);
+/* node_task_fits() against any node's capacity. */
+bool node_capacity_fits(const struct node_capacity *cap, const struct dtask *t, uint64_t memory_bytes,
+			char *buf, size_t size);
 /* op_nodes.c */
 void op_nodes_list(struct daemon *d, const struct caller *c, const struct api_request *req,
 		   struct reply_sink *sink);
@@ -407,6 +449,25 @@ struct dtask *queue_find(struct daemon *d, int64_t id);
 /* Start what the scheduler picks, at most DISPATCH_MAX_STARTS at a time
  * (dispatch_needed stays set when more could start). */
 void queue_dispatch(struct daemon *d);
+/* Where a dispatch places tasks: a node of the cluster with its capacity
+ * and what is used of it (queue_dispatch: this corrald, at start_here). */
+struct queue_target {
+	struct sched_host host;
+	struct node_capacity capacity;
+	size_t max_starts; /* 0 = its free slots */
+	const char *incarnation;
+};
+/* Start what the scheduler picks for tg (NULL: this node) through start:
+ * 0 started, -EAGAIN stop this round (the task is back in its queue),
+ * -ESTALE stop (not ours to place any more), another -errno: that task
+ * failed.  How many started. */
+typedef int (*queue_start_fn)(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool capped,
+			      uint64_t memory_bytes, void *ctx);
+size_t queue_dispatch_to(struct daemon *d, const struct queue_target *tg, queue_start_fn start, void *ctx);
+/* Queued rows (a store list) into the in-memory queue, in their order. */
+int queue_push_rows(struct daemon *d, const struct store_task_list *list);
+/* Forget every queued task (the users stay). */
+void queue_clear(struct daemon *d);
 #define DISPATCH_MAX_STARTS 8u
 /* Limits of a user from the current policy (0, or -ENOENT). */
 int queue_limits(struct daemon *d, const struct duser *u, struct policy_limits *lim);

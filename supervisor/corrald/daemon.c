@@ -84,6 +84,8 @@ void daemon_rearm_timer(struct daemon *d)
 	}
 	if (node_next_event_mono_us(d) && (next == 0 || node_next_event_mono_us(d) < next))
 		next = node_next_event_mono_us(d);
+	if (cluster_next_event_mono_us(d) && (next == 0 || cluster_next_event_mono_us(d) < next))
+		next = cluster_next_event_mono_us(d);
 	if (d->shutting_down && (next == 0 || d->drain_deadline_mono_us < next))
 		next = d->drain_deadline_mono_us;
 	/* the next retention sweep */
@@ -314,6 +316,7 @@ static int refresh_host_etc(void)
 static int setup(struct daemon *d, const char *policy_path, const char *state_dir, const char *socket_path)
 {
 	struct error serr;
+	/* one corrald per database, but a PostgreSQL store is a cluster's */
 	struct store_options sopts = { .exclusive = true };
 	struct signalfd_siginfo unused;
 	char path[4096];
@@ -358,12 +361,22 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	r = refresh_host_etc();
 	if (r < 0)
 		return r;
+	{
+		const char *backend = NULL, *location = NULL;
+
+		if (store_uri_parse(d->db_path, &backend, &location, NULL) == 0 &&
+		    strcmp(backend, "postgresql") == 0)
+			sopts.exclusive = false;
+	}
 	r = store_open(d->db_path, &sopts, &d->store, &serr);
 	if (r < 0) {
 		log_error("open the store: %s", serr.message);
 		return r;
 	}
 	r = node_join(d);
+	if (r < 0)
+		return r;
+	r = cluster_start(d);
 	if (r < 0)
 		return r;
 	d->n_uid_slots = d->cfg->uid_last - d->cfg->uid_first + 1;
@@ -540,7 +553,14 @@ static void finish_iteration(struct daemon *d)
 	/* answers first: a submit's ack must not wait for jails to spawn */
 	transport_unix_flush_all(d);
 	transport_http_run(d);
-	if (d->dispatch_needed && !d->shutting_down) {
+	if (d->cluster) {
+		/* the cluster's scheduler places tasks on its nodes */
+		cluster_tick(d, false);
+		if (d->dispatch_needed && !d->shutting_down && d->cluster_leader)
+			cluster_schedule(d);
+		d->dispatch_needed = false;
+		transport_unix_flush_all(d);
+	} else if (d->dispatch_needed && !d->shutting_down) {
 		d->dispatch_needed = false;
 		queue_dispatch(d);
 		transport_unix_flush_all(d);
@@ -554,6 +574,7 @@ static void teardown(struct daemon *d)
 	transport_unix_close_all(d);
 	queue_free_all(d);
 	if (d->store) {
+		cluster_stop(d);
 		node_leave(d);
 		store_close(d->store);
 	}

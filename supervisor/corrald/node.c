@@ -194,35 +194,53 @@ static bool has_label(const char *list, const char *label, size_t len)
 	return false;
 }
 
-bool node_task_fits(const struct daemon *d, const struct dtask *t, uint64_t memory_bytes, char *buf,
-		    size_t size)
+void node_capacity_self(const struct daemon *d, struct node_capacity *cap)
 {
-	uint64_t mem = memory_capacity(d);
+	cap->name = d->node_name;
+	cap->memory_bytes = memory_capacity(d);
+	cap->gpus = d->cfg->gpus;
+	cap->gpu_memory_bytes = d->cfg->gpu_memory_bytes;
+	cap->labels = d->cfg->labels;
+}
 
-	if (t->gpus > d->cfg->gpus) {
-		snprintf(buf, size, "needs %u GPUs; node %s has %u", t->gpus, d->node_name, d->cfg->gpus);
+bool node_capacity_fits(const struct node_capacity *cap, const struct dtask *t, uint64_t memory_bytes,
+			char *buf, size_t size)
+{
+	const char *labels = cap->labels ? cap->labels : "";
+
+	if (t->gpus > cap->gpus) {
+		snprintf(buf, size, "needs %u GPUs; node %s has %u", t->gpus, cap->name, cap->gpus);
 		return false;
 	}
-	if (t->gpus && t->gpu_memory_bytes > d->cfg->gpu_memory_bytes) {
+	if (t->gpus && t->gpu_memory_bytes > cap->gpu_memory_bytes) {
 		snprintf(buf, size, "needs GPUs of %.1f GiB; node %s's have %.1f GiB",
-			 (double)t->gpu_memory_bytes / (1 << 30), d->node_name,
-			 (double)d->cfg->gpu_memory_bytes / (1 << 30));
+			 (double)t->gpu_memory_bytes / (1 << 30), cap->name,
+			 (double)cap->gpu_memory_bytes / (1 << 30));
 		return false;
 	}
-	if (mem && memory_bytes > mem) {
+	if (cap->memory_bytes && memory_bytes > cap->memory_bytes) {
 		snprintf(buf, size, "needs %.1f GiB of memory; node %s has %.1f GiB",
-			 (double)memory_bytes / (1 << 30), d->node_name, (double)mem / (1 << 30));
+			 (double)memory_bytes / (1 << 30), cap->name, (double)cap->memory_bytes / (1 << 30));
 		return false;
 	}
 	for (const char *p = t->labels; p && *p;) {
 		size_t n = strcspn(p, ",");
 
-		if (n && !has_label(d->cfg->labels, p, n)) {
-			snprintf(buf, size, "needs label %.*s; node %s offers %s", (int)n, p, d->node_name,
-				 d->cfg->labels[0] ? d->cfg->labels : "none");
+		if (n && !has_label(labels, p, n)) {
+			snprintf(buf, size, "needs label %.*s; node %s offers %s", (int)n, p, cap->name,
+				 labels[0] ? labels : "none");
 			return false;
 		}
 		p += n + (p[n] == ',');
 	}
 	return true;
+}
+
+bool node_task_fits(const struct daemon *d, const struct dtask *t, uint64_t memory_bytes, char *buf,
+		    size_t size)
+{
+	struct node_capacity self;
+
+	node_capacity_self(d, &self);
+	return node_capacity_fits(&self, t, memory_bytes, buf, size);
 }

@@ -254,7 +254,7 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	t->ep_kind = EP_TASK;
 	t->id = id;
 	t->user = u;
-	t->seq = ++d->next_seq;
+	t->seq = d->cluster ? (uint64_t)id : ++d->next_seq; /* a cluster orders by id */
 	t->pidfd = -1;
 	t->wall_limit_us = (uint64_t)st.wall_limit_ms * 1000u;
 	t->cpu_request_us = req->has_cpu_limit ? req->cpu_limit_ms * 1000u : 0;

@@ -299,6 +299,11 @@ static void op_cancel(struct daemon *d, const struct caller *c, const struct api
 		store_request_cancel(d->store, st.id, (int64_t)daemon_now_us(d), &err);
 		task_watch_cancel(d, t, by);
 		log_task(LOG_LEVEL_INFO, st.id, "cancel requested by %s; killing its jail", by);
+	} else if (st.state == STORE_RUNNING) {
+		/* it runs on another node of the cluster: that node sees the
+		 * request when it renews its leases and kills the jail */
+		store_request_cancel(d->store, st.id, (int64_t)daemon_now_us(d), &err);
+		log_task(LOG_LEVEL_INFO, st.id, "cancel requested by %s; its node kills its jail", by);
 	}
 	ops_reply_task(d, sink, req->tag_json, &st);
 	store_task_clear(&st);

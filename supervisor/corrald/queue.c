@@ -237,11 +237,15 @@ static uint64_t seconds_or_unlimited(uint64_t seconds)
 /* for_dispatch: leave out tasks waiting out a retry's backoff (and note
  * the soonest end of one in d->next_retry_mono_us); positions see them all. */
 static int view_build(struct daemon *d, size_t per_user, const char *only_user, bool for_dispatch,
-		      struct view *v)
+		      const struct queue_target *tg, struct view *v)
 {
+	struct node_capacity self;
+	const struct node_capacity *cap = tg ? &tg->capacity : &self;
+
 	size_t n_users = 0, n_tasks = 0;
 	uint64_t mono = for_dispatch ? daemon_mono_us() : 0;
 
+	node_capacity_self(d, &self);
 	memset(v, 0, sizeof(*v));
 	for (size_t b = 0; b < d->user_buckets; b++)
 		for (struct duser *u = d->user_table[b]; u; u = u->hash_next)
@@ -291,9 +295,9 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 
 				/* no node could ever run it: it waits, reported apart
 				 * (queue_describe), and does not hold its user's queue */
-				if (!node_task_fits(d, t,
-						    t->memory_bytes ? t->memory_bytes : lim->memory_bytes,
-						    NULL, 0))
+				if (!node_capacity_fits(cap, t,
+							t->memory_bytes ? t->memory_bytes : lim->memory_bytes,
+							NULL, 0))
 					continue;
 				if (for_dispatch && t->not_before_mono_us > mono) {
 					if (!d->next_retry_mono_us ||
@@ -323,13 +327,18 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 	v->in.n_users = v->n_users;
 	v->in.tasks = v->tasks;
 	v->in.n_tasks = v->n_tasks;
-	v->in.host.max_running = d->cfg->max_running;
-	v->in.host.running = d->running_count;
-	v->in.host.memory = d->cfg->memory_reserve_bytes ? d->cfg->memory_reserve_bytes : SCHED_NO_LIMIT;
-	v->in.host.memory_reserved = d->memory_reserved;
-	v->in.host.draining = d->node_draining;
-	v->in.host.gpus = d->cfg->gpus;
-	v->in.host.gpus_reserved = d->gpus_reserved;
+	if (tg) {
+		v->in.host = tg->host;
+	} else {
+		v->in.host.max_running = d->cfg->max_running;
+		v->in.host.running = d->running_count;
+		v->in.host.memory = d->cfg->memory_reserve_bytes ? d->cfg->memory_reserve_bytes
+								 : SCHED_NO_LIMIT;
+		v->in.host.memory_reserved = d->memory_reserved;
+		v->in.host.draining = d->node_draining;
+		v->in.host.gpus = d->cfg->gpus;
+		v->in.host.gpus_reserved = d->gpus_reserved;
+	}
 	v->in.min_cpu = MIN_CPU_TO_START_US;
 	v->in.virtual_time = d->virtual_time;
 	return 0;
@@ -366,19 +375,35 @@ static void describe_misfits(struct daemon *d, const char *user, int64_t only_id
 	}
 }
 
+static int start_here(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool capped,
+		      uint64_t memory_bytes, void *ctx)
+{
+	(void)ctx;
+	return task_start(d, t, cpu_limit_us, capped, memory_bytes);
+}
+
 void queue_dispatch(struct daemon *d)
 {
-	uint32_t free_slots = d->cfg->max_running > d->running_count ? d->cfg->max_running - d->running_count
-								     : 0;
+	queue_dispatch_to(d, NULL, start_here, NULL);
+}
+
+size_t queue_dispatch_to(struct daemon *d, const struct queue_target *tg, queue_start_fn start, void *ctx)
+{
+	uint32_t max = tg ? tg->host.max_running : d->cfg->max_running;
+	uint32_t used = tg ? tg->host.running : d->running_count;
+	uint32_t free_slots = max > used ? max - used : 0;
 	struct sched_output out;
 	struct view v;
+	size_t started = 0;
 	int r;
 
+	if (tg && tg->max_starts && free_slots > tg->max_starts)
+		free_slots = (uint32_t)tg->max_starts;
 	if (!free_slots || !d->queued_total)
-		return;
+		return 0;
 	if (daemon_mono_us() < d->dispatch_paused_until_mono_us) {
 		d->dispatch_needed = true; /* again when the pause is over */
-		return;
+		return 0;
 	}
 	if (free_slots > DISPATCH_MAX_STARTS) {
 		/* the rest next time round the loop, after events are served */
@@ -386,9 +411,9 @@ void queue_dispatch(struct daemon *d)
 		d->dispatch_needed = true;
 	}
 	d->next_retry_mono_us = 0;
-	if (view_build(d, free_slots, NULL, true, &v) < 0) {
+	if (view_build(d, free_slots, NULL, true, tg, &v) < 0) {
 		log_error("dispatch: out of memory");
-		return;
+		return 0;
 	}
 	memset(&out, 0, sizeof(out));
 	out.starts = calloc(free_slots, sizeof(*out.starts));
@@ -425,17 +450,22 @@ void queue_dispatch(struct daemon *d)
 		unlink_task(d, u, prev, t);
 		/* -EAGAIN: not started and put back at the head of its queue (the
 		 * store refused, no host uid): stop this round, order intact */
-		if (task_start(d, t, s->cpu_limit, capped, s->memory_bytes) == -EAGAIN) {
+		r = start(d, t, s->cpu_limit, capped, s->memory_bytes, ctx);
+		if (r == -EAGAIN) {
 			d->dispatch_needed = true;
 			break;
 		}
+		if (r == -ESTALE) /* not ours to start (a cluster's scheduler was deposed) */
+			break;
 		sched_note_started(&d->virtual_time, &u->pass, v.users[s->user].weight);
+		started++;
 	}
 done:
 	free(out.starts);
 	free(out.reasons);
 	free(out.scratch);
 	view_free(&v);
+	return started;
 }
 
 static int by_position(const void *a, const void *b)
@@ -461,7 +491,9 @@ int queue_describe(struct daemon *d, const char *user, int64_t only_id, struct q
 
 	*entries = NULL;
 	*n = 0;
-	r = view_build(d, SIZE_MAX, NULL, false, &v);
+	if (d->cluster)
+		cluster_sync_queue(d);
+	r = view_build(d, SIZE_MAX, NULL, false, NULL, &v);
 	if (r < 0)
 		return r;
 	memset(&so, 0, sizeof(so));
@@ -571,31 +603,25 @@ static void sweep_stdin_files(struct daemon *d, const struct store_task_list *qu
 	free(keep);
 }
 
-int queue_load(struct daemon *d)
+int queue_push_rows(struct daemon *d, const struct store_task_list *list)
 {
-	struct store_task_list list;
-	struct error err;
 	uint64_t now = daemon_now_us(d), mono = daemon_mono_us();
-	int r = store_load_queued(d->store, &list, &err);
 
-	if (r < 0) {
-		log_error("load the queue: %s", err.message);
-		return r;
-	}
-	for (size_t i = 0; i < list.count; i++) {
-		const struct store_task *st = &list.tasks[i];
+	for (size_t i = 0; i < list->count; i++) {
+		const struct store_task *st = &list->tasks[i];
 		struct duser *u = queue_user(d, st->user);
 		struct dtask *t = calloc(1, sizeof(*t));
 
 		if (!u || !t) {
 			free(t);
-			store_task_list_free(&list);
 			return -ENOMEM;
 		}
 		t->ep_kind = EP_TASK;
 		t->id = st->id;
 		t->user = u;
-		t->seq = ++d->next_seq;
+		t->seq = (uint64_t)st->id; /* the store's ids are the submit order */
+		if (t->seq > d->next_seq)
+			d->next_seq = t->seq; /* a later submit here comes after it */
 		t->wall_limit_us = (uint64_t)st->wall_limit_ms * 1000u;
 		t->cpu_request_us = (uint64_t)st->cpu_limit_us;
 		t->memory_bytes = (uint64_t)st->memory_limit_bytes;
@@ -606,6 +632,41 @@ int queue_load(struct daemon *d)
 		if (st->not_before_us > 0 && (uint64_t)st->not_before_us > now)
 			t->not_before_mono_us = mono + ((uint64_t)st->not_before_us - now);
 		queue_push(d, t);
+	}
+	return 0;
+}
+
+void queue_clear(struct daemon *d)
+{
+	for (size_t b = 0; b < d->user_buckets; b++) {
+		for (struct duser *u = d->user_table[b]; u; u = u->hash_next) {
+			while (u->queue_head) {
+				struct dtask *t = u->queue_head;
+
+				u->queue_head = t->next;
+				queue_task_free(t);
+			}
+			u->queue_tail = NULL;
+			u->queued = 0;
+		}
+	}
+	d->queued_total = 0;
+}
+
+int queue_load(struct daemon *d)
+{
+	struct store_task_list list;
+	struct error err;
+	int r = store_load_queued(d->store, &list, &err);
+
+	if (r < 0) {
+		log_error("load the queue: %s", err.message);
+		return r;
+	}
+	r = queue_push_rows(d, &list);
+	if (r < 0) {
+		store_task_list_free(&list);
+		return r;
 	}
 	if (list.count)
 		log_notice("%zu queued tasks loaded from the store", list.count);

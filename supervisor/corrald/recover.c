@@ -187,7 +187,9 @@ void recover_running(struct daemon *d)
 	struct error serr;
 	bool kill_them = d->cfg->on_restart == POLICY_RESTART_KILL;
 
-	if (store_load_running(d->store, &list, &serr) < 0) {
+	/* in a cluster: this node's tasks only (cluster_start took their leases) */
+	if ((d->cluster ? store_cluster_load_running(d->store, d->node_incarnation, &list, &serr)
+			: store_load_running(d->store, &list, &serr)) < 0) {
 		log_error("load running tasks: %s", serr.message);
 		return;
 	}

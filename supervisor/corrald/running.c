@@ -50,9 +50,11 @@ void running_leave(struct daemon *d, struct dtask *t)
 		daemon_epoll_del(d, t->pidfd);
 	t->pidfd = -1;
 	d->uid_slots[t->uid_slot] = 0;
-	u->running--;
+	/* a cluster's scheduler sets these from the store now and then */
+	if (u->running)
+		u->running--;
 	if (t->cpu_limit_us != LIMIT_NONE)
-		u->reserved_us -= t->cpu_limit_us;
+		u->reserved_us -= u->reserved_us < t->cpu_limit_us ? u->reserved_us : t->cpu_limit_us;
 	u->month[0] = '\0'; /* re-read the month's usage: the end charged the rest */
 	d->running_count--;
 	d->memory_reserved -= t->memory_reserved;

@@ -296,6 +296,13 @@ static void describe_end(struct daemon *d, const struct dtask *t, const struct j
 		*reason = STORE_REASON_SHUTDOWN;
 		snprintf(msg, size, "Shutdown: corrald stopped while the task ran");
 		return;
+	case END_FENCED:
+		*reason = STORE_REASON_SUPERVISOR_LOST;
+		snprintf(msg, size,
+			 "Node lost: node %s could not keep its lease on this task and killed its jail "
+			 "(it ran on the %s)",
+			 d->node_name, res->command_started ? "command" : "setup");
+		return;
 	case END_NONE:
 		break;
 	}

@@ -440,6 +440,8 @@ void store_task_clear(struct store_task *t)
 	free(t->cgroup);
 	free(t->last_attempt_error);
 	free(t->labels);
+	free(t->node_name);
+	free(t->lease_owner);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -115,6 +115,12 @@ struct store_task {
 	int64_t gpus;             /* 0 = none */
 	int64_t gpu_memory_bytes; /* per GPU; 0 = any */
 	char *labels;             /* "gpu,ssd": labels the node must offer; NULL or "" = none */
+
+	/* the cluster (store_cluster.h; NULL / 0 on one host) */
+	char *node_name;               /* the node it was assigned to, runs or ran on */
+	char *lease_owner;             /* the node incarnation holding its lease; NULL = none */
+	bool assigned_capped;          /* the scheduler cut its CPU limit by the budget */
+	int64_t assigned_memory_bytes; /* the memory the scheduler reserved on the node */
 };
 
 struct store_task_list {

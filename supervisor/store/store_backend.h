@@ -16,6 +16,7 @@
 #define CORRAL_SUPERVISOR_STORE_BACKEND_H
 
 #include "supervisor/store/store.h"
+#include "supervisor/store/store_cluster.h"
 #include "supervisor/store/store_leader.h"
 #include "supervisor/store/store_node.h"
 #include "supervisor/store/store_sql.h"
@@ -89,6 +90,22 @@ struct store_backend {
 	 * -ENOENT), IDEMPOTENCY_PUT (the same and *id; -EEXIST). */
 	int (*token_run)(struct store *store, enum store_sql which, struct store_token *io, int64_t *id,
 			 struct store_token_list *list, struct error *err);
+	/* the cluster (store_cluster.h); NULL: not supported (SQLite) */
+	void (*cluster_fence)(struct store *store, const char *incarnation);
+	int (*cluster_assign)(struct store *store, int64_t term, const char *leader_incarnation,
+			      const struct store_cluster_assign *a, struct error *err);
+	int (*cluster_unassign)(struct store *store, int64_t term, const char *leader_incarnation, int64_t id,
+				const char *owner, struct error *err);
+	int (*cluster_renew)(struct store *store, const char *incarnation, int64_t lease_us,
+			     struct store_lease_list *out, struct error *err);
+	int (*cluster_adopt)(struct store *store, const char *node, const char *incarnation, int64_t lease_us,
+			     int64_t *count, struct error *err);
+	int (*cluster_load_running)(struct store *store, const char *incarnation, struct store_task_list *out,
+				    struct error *err);
+	int (*cluster_live)(struct store *store, struct store_live *out, struct error *err);
+	/* STORE_SQL_CLUSTER_QUEUE, or STORE_SQL_CLUSTER_EXPIRED with grace_us */
+	int (*cluster_tasks)(struct store *store, enum store_sql which, int64_t grace_us,
+			     struct store_task_list *out, struct error *err);
 };
 
 struct store {

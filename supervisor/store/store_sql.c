@@ -17,7 +17,8 @@
 	"memory_peak_bytes, stdout_bytes, stderr_bytes, stdout_truncated, "             \
 	"stderr_truncated, attempts, host_uid, cgroup, cancel_requested, "              \
 	"cpu_prior_us, last_attempt_error, not_before_us, stored_bytes, gpus, "         \
-	"gpu_memory_bytes, labels"
+	"gpu_memory_bytes, labels, node_name, lease_owner, assigned_capped, "           \
+	"assigned_memory_bytes"
 #define TASK_COLUMNS "id, user_name, submitted_by_uid, profile, argv_json, env_json, " TASK_COLUMNS_REST
 
 /* The same for lists: the argv cut to its first STORE_LIST_ARGV_CHARS
@@ -54,7 +55,8 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_GET_TASK] = "SELECT " TASK_COLUMNS " FROM tasks WHERE id = $1",
 	[STORE_SQL_LOAD_STATE] = "SELECT " TASK_COLUMNS " FROM tasks WHERE state = $1 ORDER BY id",
 	/* Read under the transaction's write lock; PostgreSQL: add FOR UPDATE. */
-	[STORE_SQL_TASK_CURSOR] = "SELECT user_name, state, cpu_charged_us FROM tasks WHERE id = $1",
+	[STORE_SQL_TASK_CURSOR] =
+		"SELECT user_name, state, cpu_charged_us, lease_owner FROM tasks WHERE id = $1",
 	[STORE_SQL_MARK_RUNNING] = "UPDATE tasks SET state = 'running', started_at_us = $2, deadline_us = $3, "
 				   "cpu_reserved_us = $4, host_uid = $5, cgroup = $6, attempts = $7 "
 				   "WHERE id = $1 AND state = 'queued'",
@@ -63,7 +65,8 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_REQUEUE] =
 		"UPDATE tasks SET state = 'queued', started_at_us = NULL, deadline_us = NULL, "
 		"cpu_reserved_us = 0, host_uid = NULL, cgroup = NULL, cpu_charged_us = $2, "
-		"cpu_prior_us = $2, charged_at_us = $3, last_attempt_error = $4, not_before_us = $5 "
+		"cpu_prior_us = $2, charged_at_us = $3, last_attempt_error = $4, not_before_us = $5, "
+		"lease_owner = NULL, lease_until_us = NULL, assigned_capped = 0, assigned_memory_bytes = 0 "
 		"WHERE id = $1 AND state = 'running' AND cpu_charged_us = $6",
 	/* Compare-and-set of the charging cursor: a repeated charge matches no row. */
 	[STORE_SQL_CHARGE_CURSOR] =
@@ -78,11 +81,14 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 			     "signal = $6, ended_at_us = $7, cpu_charged_us = $8, charged_at_us = $7, "
 			     "cpu_user_us = $9, cpu_system_us = $10, memory_peak_bytes = $11, "
 			     "stdout_bytes = $12, stderr_bytes = $13, stdout_truncated = $14, "
-			     "stderr_truncated = $15, stored_bytes = stored_bytes + $18 "
+			     "stderr_truncated = $15, stored_bytes = stored_bytes + $18, lease_owner = NULL, "
+			     "lease_until_us = NULL "
 			     "WHERE id = $1 AND state = $17 AND cpu_charged_us = $16",
-	[STORE_SQL_CANCEL_QUEUED] = "UPDATE tasks SET state = 'cancelled', reason = 'cancelled', "
-				    "message = 'cancelled before it started', ended_at_us = $2 "
-				    "WHERE id = $1 AND state = 'queued'",
+	[STORE_SQL_CANCEL_QUEUED] =
+		"UPDATE tasks SET state = 'cancelled', reason = 'cancelled', "
+		"message = 'cancelled before it started', ended_at_us = $2, lease_owner = NULL, "
+		"lease_until_us = NULL "
+		"WHERE id = $1 AND state = 'queued'",
 	[STORE_SQL_REQUEST_CANCEL] =
 		"UPDATE tasks SET cancel_requested = 1 WHERE id = $1 AND state = 'running'",
 	/* pages: newest first, below the cursor $4 (the last id of the page before) */
@@ -191,4 +197,51 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_IDEMPOTENCY_PUT] =
 		"INSERT INTO idempotency_keys (tenant, idem_key, task_id, created_at_us) "
 		"VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, idem_key) DO NOTHING",
+	/* The cluster.  The scheduler's writes hold only while its lease row
+	 * says it is the scheduler ($term, $incarnation, not expired on the
+	 * database's clock): a deposed scheduler writes nothing. */
+	[STORE_SQL_CLUSTER_ASSIGN] =
+		"UPDATE tasks SET lease_owner = $3, node_name = $2, lease_until_us = corral_now_us() + $7, "
+		"cpu_reserved_us = $4, assigned_capped = $5, assigned_memory_bytes = $6 "
+		"WHERE id = $1 AND state = 'queued' AND lease_owner IS NULL "
+		"AND EXISTS (SELECT 1 FROM leader WHERE id = 1 AND term = $8 AND incarnation = $9 "
+		"AND expires_at_us > corral_now_us())",
+	/* one statement per tick renews every lease a node incarnation holds
+	 * and tells it which it still holds */
+	[STORE_SQL_CLUSTER_RENEW] =
+		"UPDATE tasks SET lease_until_us = corral_now_us() + $2 WHERE lease_owner = $1 "
+		"RETURNING id, state, cancel_requested",
+	/* a restarted node (a new incarnation, the same name) takes its tasks
+	 * back; running rows from before the cluster columns have no node */
+	[STORE_SQL_CLUSTER_ADOPT] =
+		"UPDATE tasks SET lease_owner = $2, lease_until_us = corral_now_us() + $3, "
+		"node_name = $1 "
+		"WHERE (state = 'running' AND (node_name = $1 OR node_name IS NULL)) "
+		"OR (state = 'queued' AND lease_owner IS NOT NULL AND node_name = $1)",
+	[STORE_SQL_CLUSTER_LIVE_USERS] =
+		"SELECT user_name, COUNT(*), COALESCE(SUM(cpu_reserved_us), 0) FROM tasks "
+		"WHERE lease_owner IS NOT NULL GROUP BY user_name",
+	[STORE_SQL_CLUSTER_LIVE_NODES] =
+		"SELECT node_name, COUNT(*), COALESCE(SUM(assigned_memory_bytes), 0), "
+		"COALESCE(SUM(gpus), 0) FROM tasks WHERE lease_owner IS NOT NULL GROUP BY node_name",
+	[STORE_SQL_CLUSTER_QUEUE] = "SELECT " LIST_COLUMNS " FROM tasks WHERE state = 'queued' "
+				    "AND lease_owner IS NULL ORDER BY id",
+	/* leases that ended more than $1 us ago (the adopt grace) */
+	[STORE_SQL_CLUSTER_EXPIRED] = "SELECT " LIST_COLUMNS " FROM tasks WHERE lease_owner IS NOT NULL "
+				      "AND lease_until_us < corral_now_us() - $1 ORDER BY id",
+	/* an assignment whose node never started it goes back to the queue
+	 * (compare-and-set on its owner: two schedulers cannot both do it) */
+	[STORE_SQL_CLUSTER_UNASSIGN] =
+		"UPDATE tasks SET lease_owner = NULL, lease_until_us = NULL, cpu_reserved_us = 0, "
+		"assigned_capped = 0, assigned_memory_bytes = 0 "
+		"WHERE id = $1 AND state = 'queued' AND lease_owner = $2 "
+		"AND EXISTS (SELECT 1 FROM leader WHERE id = 1 AND term = $3 AND incarnation = $4 "
+		"AND expires_at_us > corral_now_us())",
+	/* a node's running tasks (recovery after a restart) */
+	[STORE_SQL_CLUSTER_LOAD_RUNNING] = "SELECT " TASK_COLUMNS " FROM tasks WHERE state = 'running' "
+					   "AND lease_owner = $1 ORDER BY id",
+	/* a node that stops gives back what it was assigned and never started */
+	[STORE_SQL_CLUSTER_RELEASE] =
+		"UPDATE tasks SET lease_owner = NULL, lease_until_us = NULL, cpu_reserved_us = 0, "
+		"assigned_capped = 0, assigned_memory_bytes = 0 WHERE lease_owner = $1 AND state = 'queued'",
 };

@@ -296,7 +296,18 @@ static void test_cancel_running_task_kills_its_jail_and_charges_cpu(void **state
 	assert_true(id > 0);
 	snprintf(cgroup, sizeof(cgroup), "task-%lld", (long long)id);
 	json_decref(corrald_wait_state(&daemon_, id, "running", 5000));
-	usleep(400000);
+	/* until it has burnt 200 ms of CPU (charged as it runs), however
+	 * loaded the machine is: wall time alone proves nothing */
+	for (int waited = 0; waited < 20000; waited += 50) {
+		long long cpu;
+
+		t = corrald_status(&daemon_, id);
+		cpu = t ? task_int(t, "cpu_us") : 0;
+		json_decref(t);
+		if (cpu >= 200000)
+			break;
+		usleep(50000);
+	}
 	r = corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)id);
 	assert_null(corrald_error_code(r));
 	json_decref(r);

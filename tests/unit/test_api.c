@@ -876,6 +876,7 @@ static void test_task_json_has_every_documented_field(void **state)
 		"stderr_truncated",
 		"attempts",
 		"last_attempt_error",
+		"node",
 		"argv_truncated",
 		"stored_bytes",
 		"gpus",

@@ -531,6 +531,7 @@ static void close_pg(struct store_pg *store)
 		free(store->uri);
 	}
 	free(store->node);
+	free(store->fence);
 	free(store);
 }
 
@@ -580,4 +581,12 @@ const struct store_backend store_pg_backend = {
 	.node_set_draining = store_pg_node_set_draining,
 	.leader_run = store_pg_node_leader,
 	.token_run = store_pg_token_run,
+	.cluster_fence = store_pg_cluster_fence,
+	.cluster_assign = store_pg_cluster_assign,
+	.cluster_unassign = store_pg_cluster_unassign,
+	.cluster_renew = store_pg_cluster_renew,
+	.cluster_adopt = store_pg_cluster_adopt,
+	.cluster_load_running = store_pg_cluster_load_running,
+	.cluster_live = store_pg_cluster_live,
+	.cluster_tasks = store_pg_cluster_tasks,
 };

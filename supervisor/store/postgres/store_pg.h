@@ -25,7 +25,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 7
+#define STORE_PG_SCHEMA_VERSION 8
 
 struct store_pg {
 	struct store base; /* first: the generic handle callers hold */
@@ -38,6 +38,7 @@ struct store_pg {
 	bool prepared[STORE_SQL_COUNT];
 	int nparams[STORE_SQL_COUNT]; /* the highest $n of each statement */
 	char *node;                   /* the node joined: its statistics count here */
+	char *fence;                  /* writes hold only for tasks this incarnation leases */
 	bool in_tx;                   /* a state change's own transaction is open */
 	bool in_batch;
 	int batch_error; /* -errno that dropped the batch, 0 = none */
@@ -132,6 +133,27 @@ int store_pg_read_usage_adjust_sum(struct store *store, const char *user, const 
 				   struct error *err);
 int store_pg_read_usage_adjustments(struct store *store, const char *user, const char *month,
 				    struct store_adjustment_list *out, struct error *err);
+/* Run a task query (TASK_COLUMNS or LIST_COLUMNS rows) and collect its rows into out. */
+int store_pg_read_collect(struct store_pg *store, enum store_sql which, const struct store_pg_params *p,
+			  struct store_task_list *out, const char *step, struct error *err);
+/* The cluster (store_pg_cluster.c; store_cluster.h) */
+void store_pg_cluster_fence(struct store *store, const char *incarnation);
+int store_pg_cluster_assign(struct store *store, int64_t term, const char *leader_incarnation,
+			    const struct store_cluster_assign *a, struct error *err);
+int store_pg_cluster_unassign(struct store *store, int64_t term, const char *leader_incarnation, int64_t id,
+			      const char *owner, struct error *err);
+int store_pg_cluster_renew(struct store *store, const char *incarnation, int64_t lease_us,
+			   struct store_lease_list *out, struct error *err);
+int store_pg_cluster_adopt(struct store *store, const char *node, const char *incarnation, int64_t lease_us,
+			   int64_t *count, struct error *err);
+int store_pg_cluster_load_running(struct store *store, const char *incarnation, struct store_task_list *out,
+				  struct error *err);
+int store_pg_cluster_live(struct store *store, struct store_live *out, struct error *err);
+int store_pg_cluster_tasks(struct store *store, enum store_sql which, int64_t grace_us,
+			   struct store_task_list *out, struct error *err);
+/* -ESTALE unless owner is the fenced incarnation (none fenced: 0). */
+int store_pg_cluster_check_fence(struct store_pg *store, int64_t id, const char *owner, const char *step,
+				 struct error *err);
 /* State changes (each one transaction, moves checked by task_state_can_move): */
 int store_pg_write_submit(struct store *store, const struct store_task *task, int64_t *id, struct error *err);
 int store_pg_write_mark_running(struct store *store, int64_t id, const struct store_start *start,

@@ -67,6 +67,10 @@ static int task_from_row(const PGresult *res, int row, struct store_task *t)
 	t->gpus = store_pg_i64(res, row, TC_GPUS, 0);
 	t->gpu_memory_bytes = store_pg_i64(res, row, TC_GPU_MEMORY, 0);
 	t->labels = store_pg_dup(res, row, TC_LABELS, &oom);
+	t->node_name = store_pg_dup(res, row, TC_NODE_NAME, &oom);
+	t->lease_owner = store_pg_dup(res, row, TC_LEASE_OWNER, &oom);
+	t->assigned_capped = store_pg_i64(res, row, TC_ASSIGNED_CAPPED, 0) != 0;
+	t->assigned_memory_bytes = store_pg_i64(res, row, TC_ASSIGNED_MEMORY, 0);
 	if (oom) {
 		store_task_clear(t);
 		return -ENOMEM;
@@ -74,9 +78,8 @@ static int task_from_row(const PGresult *res, int row, struct store_task *t)
 	return 0;
 }
 
-/* Run a task query and collect its rows into out. */
-static int collect_tasks(struct store_pg *store, enum store_sql which, const struct store_pg_params *p,
-			 struct store_task_list *out, const char *step, struct error *err)
+int store_pg_read_collect(struct store_pg *store, enum store_sql which, const struct store_pg_params *p,
+			  struct store_task_list *out, const char *step, struct error *err)
 {
 	PGresult *res = store_pg_query(store, which, p);
 	int rows;
@@ -138,7 +141,7 @@ static int load_state(struct store_pg *store, const char *state, struct store_ta
 
 	store_pg_params_init(&p);
 	store_pg_param_text(&p, 1, state);
-	return collect_tasks(store, STORE_SQL_LOAD_STATE, &p, out, step, err);
+	return store_pg_read_collect(store, STORE_SQL_LOAD_STATE, &p, out, step, err);
 }
 
 int store_pg_read_load_queued(struct store *base, struct store_task_list *out, struct error *err)
@@ -171,7 +174,7 @@ int store_pg_read_list_tasks(struct store *base, const struct store_filter *filt
 	if (state)
 		store_pg_param_text(&p, 3, state);
 	store_pg_param_i64(&p, 4, filter->before_id > 0 ? filter->before_id : INT64_MAX);
-	return collect_tasks(store, which, &p, out, "list tasks", err);
+	return store_pg_read_collect(store, which, &p, out, "list tasks", err);
 }
 
 /* One int64 from a one-row statement; 0 when it returns no row. */

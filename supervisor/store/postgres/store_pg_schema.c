@@ -191,6 +191,17 @@ static const struct migration migrations[] = {
 	  "  created_at_us BIGINT NOT NULL,"
 	  "  PRIMARY KEY (tenant, idem_key)"
 	  ");" },
+	/* the cluster (issue 13): where a task runs, the lease its node holds
+	 * on it (the owner is a node incarnation, the end on the database's
+	 * clock), and what the scheduler reserved when it assigned it */
+	{ 8,
+	  "ALTER TABLE tasks ADD COLUMN node_name TEXT;"
+	  "ALTER TABLE tasks ADD COLUMN lease_owner TEXT;"
+	  "ALTER TABLE tasks ADD COLUMN lease_until_us BIGINT;"
+	  "ALTER TABLE tasks ADD COLUMN assigned_capped INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE tasks ADD COLUMN assigned_memory_bytes BIGINT NOT NULL DEFAULT 0;"
+	  "CREATE INDEX tasks_lease ON tasks (lease_owner) WHERE lease_owner IS NOT NULL;"
+	  "CREATE INDEX tasks_queued ON tasks (id) WHERE state = 'queued' AND lease_owner IS NULL;" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

@@ -47,6 +47,7 @@ struct cursor_row {
 	char user[256];
 	char state[16];
 	int64_t charged_us;
+	char owner[72]; /* the lease owner; "" = none */
 };
 
 /* The task's user, state and cursor, its row locked until the transaction
@@ -69,8 +70,24 @@ static int read_cursor(struct store_pg *store, int64_t id, struct cursor_row *ro
 	snprintf(row->user, sizeof(row->user), "%s", PQgetvalue(res, 0, 0));
 	snprintf(row->state, sizeof(row->state), "%s", PQgetvalue(res, 0, 1));
 	row->charged_us = store_pg_i64(res, 0, 2, 0);
+	snprintf(row->owner, sizeof(row->owner), "%s", PQgetvalue(res, 0, 3));
 	PQclear(res);
 	return 0;
+}
+
+/* In a cluster, a write about a task holds only while this node's
+ * incarnation holds its lease (store_cluster.h): the row is read locked. */
+static int check_lease(struct store_pg *store, int64_t id, const char *step, struct error *err)
+{
+	struct cursor_row row;
+	int r;
+
+	if (!store->fence)
+		return 0;
+	r = read_cursor(store, id, &row, step, err);
+	if (r < 0)
+		return r;
+	return store_pg_cluster_check_fence(store, id, row.owner[0] ? row.owner : NULL, step, err);
 }
 
 /* Why a guarded UPDATE matched no row: -ENOENT or -ESTALE with the state. */
@@ -167,6 +184,9 @@ static int mark_running_locked(struct store_pg *store, int64_t id, const struct 
 
 	if (move_allowed(STORE_QUEUED, STORE_RUNNING, id, "start", err) < 0)
 		return -ESTALE;
+	changes = check_lease(store, id, "start", err);
+	if (changes < 0)
+		return changes;
 	store_pg_params_init(&p);
 	store_pg_param_i64(&p, 1, id);
 	store_pg_param_i64(&p, 2, st->started_at_us);
@@ -218,6 +238,9 @@ static int requeue_locked(struct store_pg *store, int64_t id, const struct store
 	if (strcmp(row.state, "running") != 0)
 		return error_set(err, ESTALE, "requeue", "requeue task %" PRId64 ": it is %s, not running",
 				 id, row.state);
+	r = store_pg_cluster_check_fence(store, id, row.owner[0] ? row.owner : NULL, "requeue", err);
+	if (r < 0)
+		return r;
 	/* as in finish: a total below the cursor charges nothing */
 	delta = rq->cpu_total_us > row.charged_us ? rq->cpu_total_us - row.charged_us : 0;
 	store_pg_params_init(&p);
@@ -261,8 +284,10 @@ static int charge_locked(struct store_pg *store, int64_t id, int64_t expected, i
 	char user[256] = "";
 	struct cursor_row row;
 	PGresult *res;
-	int r;
+	int r = check_lease(store, id, "charge", err);
 
+	if (r < 0)
+		return r;
 	store_pg_params_init(&p);
 	store_pg_param_i64(&p, 1, id);
 	store_pg_param_i64(&p, 2, expected);
@@ -322,6 +347,11 @@ static int finish_locked(struct store_pg *store, int64_t id, const struct store_
 	if (task_state_parse(row.state, &from) < 0 || task_state_is_terminal(from))
 		return error_set(err, ESTALE, "finish", "finish task %" PRId64 ": it already ended (%s)", id,
 				 row.state);
+	if (from == STORE_RUNNING || row.owner[0]) {
+		r = store_pg_cluster_check_fence(store, id, row.owner[0] ? row.owner : NULL, "finish", err);
+		if (r < 0)
+			return r;
+	}
 	if (!task_state_can_move(from, res_in->state))
 		return error_set(err, ESTALE, "finish",
 				 "finish task %" PRId64 ": it is %s, and %s -> %s is not allowed", id,

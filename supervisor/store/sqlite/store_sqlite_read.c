@@ -86,6 +86,10 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 	t->gpus = sqlite3_column_int64(stmt, TC_GPUS);
 	t->gpu_memory_bytes = sqlite3_column_int64(stmt, TC_GPU_MEMORY);
 	t->labels = store_sqlite_read_column_dup(stmt, TC_LABELS, &oom);
+	t->node_name = store_sqlite_read_column_dup(stmt, TC_NODE_NAME, &oom);
+	t->lease_owner = store_sqlite_read_column_dup(stmt, TC_LEASE_OWNER, &oom);
+	t->assigned_capped = sqlite3_column_int64(stmt, TC_ASSIGNED_CAPPED) != 0;
+	t->assigned_memory_bytes = sqlite3_column_int64(stmt, TC_ASSIGNED_MEMORY);
 	if (oom) {
 		store_task_clear(t);
 		return -ENOMEM;

@@ -182,6 +182,15 @@ static const struct migration migrations[] = {
 	  "  created_at_us BIGINT NOT NULL,"
 	  "  PRIMARY KEY (tenant, idem_key)"
 	  ");" },
+	/* the cluster (issue 13; the same as PostgreSQL's migration 8, unused
+	 * on one host but kept so `corral store migrate` copies like for like) */
+	{ 8,
+	  "ALTER TABLE tasks ADD COLUMN node_name TEXT;"
+	  "ALTER TABLE tasks ADD COLUMN lease_owner TEXT;"
+	  "ALTER TABLE tasks ADD COLUMN lease_until_us BIGINT;"
+	  "ALTER TABLE tasks ADD COLUMN assigned_capped INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE tasks ADD COLUMN assigned_memory_bytes BIGINT NOT NULL DEFAULT 0;"
+	  "CREATE INDEX tasks_lease ON tasks (lease_owner) WHERE lease_owner IS NOT NULL;" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

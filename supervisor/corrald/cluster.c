@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * supervisor/corrald/cluster.c — this corrald as one node of a cluster: several
+ * corralds sharing one PostgreSQL store (supervisor/store/store_cluster.h).
+ *
+ * Every node runs jails.  One node at a time is the scheduler: it holds the
+ * leader row (store_leader.h, a lease on the database's clock with a term
+ * that fences a deposed scheduler's writes).  The scheduler loads the
+ * cluster's queue and what runs where, runs the one scheduler
+ * (supervisor/sched, through queue_dispatch_to) once per node with that
+ * node's free capacity, and assigns each pick to its node in one statement
+ * (the task stays queued, with the node's incarnation as its lease owner).
+ * Each node, once a cluster_poll: renews every lease it holds in one
+ * statement, starts what it was assigned (task_start marks it running,
+ * fenced by the lease), kills a jail whose lease it lost, and notices
+ * cancels made on other nodes.  A node that cannot renew for 3/4 of the
+ * lease kills its own jails first (self-fencing on the monotonic clock), so
+ * the reaper, which waits the whole lease plus adopt_grace, never hands a
+ * task out while its jail may still run here.  The scheduler's reaper gives
+ * back assignments nobody started and ends (or requeues, when the plan
+ * retries lost tasks) running tasks whose node stopped renewing.
+ *
+ * Polling only: NOTIFY would cut the submit->start latency on other nodes
+ * (at most two cluster_polls now), correctness never depends on it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor/common/log.h"
+#include "supervisor/corrald/corrald.h"
+#include "supervisor/sched/retry.h"
+#include "supervisor/store/store_leader.h"
+
+static int64_t lease_us(const struct daemon *d)
+{
+	return (int64_t)d->cfg->lease_ms * 1000;
+}
+
+static uint64_t poll_us(const struct daemon *d)
+{
+	return d->cfg->cluster_poll_ms * 1000;
+}
+
+int cluster_start(struct daemon *d)
+{
+	struct error err;
+	int64_t n = 0;
+	int r;
+
+	if (!store_cluster_capable(d->store))
+		return 0;
+	d->cluster = true;
+	store_cluster_fence(d->store, d->node_incarnation);
+	r = store_cluster_adopt(d->store, d->node_name, d->node_incarnation, lease_us(d), &n, &err);
+	if (r < 0) {
+		log_error("node %s: take back the tasks of its previous run: %s", d->node_name, err.message);
+		return r;
+	}
+	if (n)
+		log_notice("node %s holds the leases of %lld tasks of its previous run again", d->node_name,
+			   (long long)n);
+	d->lease_ok_mono_us = daemon_mono_us();
+	d->next_cluster_mono_us = d->lease_ok_mono_us;
+	d->next_leader_mono_us = d->lease_ok_mono_us;
+	log_notice("node %s is part of a cluster: lease %llu ms, scheduler lease %llu ms, poll %llu ms",
+		   d->node_name, (unsigned long long)d->cfg->lease_ms,
+		   (unsigned long long)d->cfg->leader_lease_ms, (unsigned long long)d->cfg->cluster_poll_ms);
+	return 0;
+}
+
+/* ---- this node's leases ----------------------------------------------------- */
+
+/* The leases ran out (3/4 of them without a renewal that worked): kill
+ * every jail here before the reaper may give a task to another node. */
+static void fence_if_due(struct daemon *d)
+{
+	uint64_t now = daemon_mono_us(), limit = (uint64_t)lease_us(d) * 3 / 4;
+
+	if (d->fenced || now - d->lease_ok_mono_us < limit)
+		return;
+	d->fenced = true;
+	d->cluster_leader = false;
+	log_error("node %s could not renew its leases for %.1f s (the lease is %.1f s): killing its %u jails "
+		  "so that no task runs twice",
+		  d->node_name, (now - d->lease_ok_mono_us) / 1e6, lease_us(d) / 1e6, d->running_count);
+	for (struct dtask *t = d->running; t; t = t->next) {
+		if (t->why == END_FENCED)
+			continue;
+		t->why = END_FENCED;
+		jail_kill(t->jail, JAIL_KILLED);
+	}
+}
+
+static const struct store_lease *find_lease(const struct store_lease_list *l, int64_t id)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (l->items[i].id == id)
+			return &l->items[i];
+	return NULL;
+}
+
+/* Start a task the scheduler assigned to this node. */
+static void take_assignment(struct daemon *d, int64_t id)
+{
+	struct store_task st;
+	struct error err;
+	struct dtask *t;
+	struct duser *u;
+	int r;
+
+	if (store_get_task(d->store, id, &st, &err) < 0) {
+		log_task(LOG_LEVEL_ERR, id, "read the assigned task: %s", err.message);
+		return;
+	}
+	if (st.state != STORE_QUEUED || !st.lease_owner || strcmp(st.lease_owner, d->node_incarnation) != 0 ||
+	    !(u = queue_user(d, st.user)) || !(t = calloc(1, sizeof(*t)))) {
+		store_task_clear(&st);
+		return;
+	}
+	t->ep_kind = EP_TASK;
+	t->id = st.id;
+	t->user = u;
+	t->seq = (uint64_t)st.id;
+	t->wall_limit_us = (uint64_t)st.wall_limit_ms * 1000u;
+	t->cpu_request_us = (uint64_t)st.cpu_limit_us;
+	t->memory_bytes = (uint64_t)st.memory_limit_bytes;
+	t->gpus = (uint32_t)st.gpus;
+	t->gpu_memory_bytes = (uint64_t)st.gpu_memory_bytes;
+	t->labels = st.labels && st.labels[0] ? strdup(st.labels) : NULL;
+	t->pidfd = -1;
+	r = task_start(d, t, st.cpu_reserved_us > 0 ? (uint64_t)st.cpu_reserved_us : LIMIT_NONE,
+		       st.assigned_capped, (uint64_t)st.assigned_memory_bytes);
+	/* not now (no host uid, the store refused): it stays assigned to this
+	 * node and the next tick tries again; no local queue holds it */
+	if (r == -EAGAIN)
+		queue_remove(d, st.id);
+	store_task_clear(&st);
+}
+
+static void renew(struct daemon *d)
+{
+	uint64_t sent = daemon_mono_us();
+	struct store_lease_list leases;
+	struct error err;
+
+	if (store_cluster_renew(d->store, d->node_incarnation, lease_us(d), &leases, &err) < 0) {
+		log_warning("node %s: renew its leases: %s (%.1f s since the last renewal)", d->node_name,
+			    err.message, (sent - d->lease_ok_mono_us) / 1e6);
+		fence_if_due(d);
+		return;
+	}
+	d->lease_ok_mono_us = sent;
+	if (d->fenced) {
+		log_notice("node %s renews its leases again", d->node_name);
+		d->fenced = false;
+	}
+	for (struct dtask *t = d->running; t; t = t->next) {
+		const struct store_lease *l = find_lease(&leases, t->id);
+
+		if (!l) {
+			if (t->why != END_FENCED) {
+				log_task(LOG_LEVEL_WARNING, t->id,
+					 "node %s no longer holds its lease (another node or a later run of "
+					 "this one took it): killing its jail, committing nothing",
+					 d->node_name);
+				t->why = END_FENCED;
+				jail_kill(t->jail, JAIL_KILLED);
+			}
+			continue;
+		}
+		if (l->cancel_requested && t->why != END_CANCEL && t->why != END_FENCED) {
+			task_watch_cancel(d, t, "a cancel through another node");
+			log_task(LOG_LEVEL_INFO, t->id, "cancelled through another node; killing its jail");
+		}
+	}
+	for (size_t i = 0; i < leases.count; i++)
+		if (!leases.items[i].running && !running_find(d, leases.items[i].id) && !d->shutting_down)
+			take_assignment(d, leases.items[i].id);
+	store_cluster_lease_list_free(&leases);
+}
+
+/* ---- the scheduler's lease ----------------------------------------------------- */
+
+static void leader_tick(struct daemon *d)
+{
+	struct store_leader l;
+	struct error err;
+	uint64_t now = daemon_mono_us();
+
+	if (now < d->next_leader_mono_us)
+		return;
+	d->next_leader_mono_us = now + d->cfg->leader_lease_ms * 1000 / 4;
+	if (d->shutting_down || d->fenced) {
+		if (d->cluster_leader && store_leader_resign(d->store, d->node_incarnation, &err) < 0)
+			log_warning("resign the scheduler's lease: %s", err.message);
+		if (d->cluster_leader)
+			log_notice("node %s hands the scheduler's lease on", d->node_name);
+		d->cluster_leader = false;
+		return;
+	}
+	if (store_leader_acquire(d->store, d->node_name, d->node_incarnation,
+				 (int64_t)d->cfg->leader_lease_ms * 1000, &l, &err) < 0) {
+		/* its writes are fenced by the term anyway; stop trying to schedule */
+		if (d->cluster_leader)
+			log_warning("renew the scheduler's lease: %s; scheduling stops here", err.message);
+		d->cluster_leader = false;
+		return;
+	}
+	if (l.held && !d->cluster_leader)
+		log_notice("node %s is the cluster's scheduler (term %lld)", d->node_name, (long long)l.term);
+	else if (!l.held && d->cluster_leader)
+		log_notice("node %s is no longer the scheduler: %s is (term %lld)", d->node_name, l.node,
+			   (long long)l.term);
+	if (l.held && (!d->cluster_leader || l.term != d->leader_term))
+		d->dispatch_needed = true;
+	d->cluster_leader = l.held;
+	d->leader_term = l.term;
+}
+
+/* ---- the reaper ----------------------------------------------------------------- */
+
+/* A running task whose node stopped renewing: requeued when its plan
+ * retries lost tasks, else failed.  Written as if by its owner (the fence
+ * names the dead incarnation): compare-and-set, so two schedulers, or the
+ * owner coming back, cannot both end it. */
+static void lose(struct daemon *d, const struct store_task *st)
+{
+	struct retry_case rc = { .command_started = true,
+				 .host_fault = true,
+				 .attempts = (uint32_t)st->attempts,
+				 .cancel_requested = st->cancel_requested };
+	struct jail_result res;
+	char msg[400];
+
+	snprintf(msg, sizeof(msg),
+		 "Node lost: node %s stopped renewing its lease on this task for longer than the lease and "
+		 "adopt_grace",
+		 st->node_name ? st->node_name : "?");
+	log_task(LOG_LEVEL_WARNING, st->id, "%s", msg);
+	store_cluster_fence(d->store, st->lease_owner);
+	if (!task_end_try_requeue(d, st->id, st->user, NULL, &rc, msg, (uint64_t)st->cpu_charged_us)) {
+		memset(&res, 0, sizeof(res));
+		res.exit_code = -1;
+		res.cpu_usage_us = (uint64_t)st->cpu_charged_us;
+		task_end_record(d, st->id, st->user, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST, msg, &res);
+	}
+	store_cluster_fence(d->store, d->node_incarnation);
+	op_wait_wake(d, st->id, true);
+	d->dispatch_needed = true;
+}
+
+static void reap(struct daemon *d)
+{
+	struct store_task_list list;
+	struct error err;
+
+	if (store_cluster_expired(d->store, (int64_t)d->cfg->adopt_grace_ms * 1000, &list, &err) < 0) {
+		log_warning("reaper: %s", err.message);
+		return;
+	}
+	for (size_t i = 0; i < list.count; i++) {
+		const struct store_task *st = &list.tasks[i];
+
+		if (!st->lease_owner)
+			continue;
+		if (st->state == STORE_RUNNING) {
+			lose(d, st);
+		} else if (st->state == STORE_QUEUED &&
+			   store_cluster_unassign(d->store, d->leader_term, d->node_incarnation, st->id,
+						  st->lease_owner, &err) == 0) {
+			log_task(LOG_LEVEL_NOTICE, st->id,
+				 "assigned to node %s, which never started it: back in the queue",
+				 st->node_name ? st->node_name : "?");
+			d->dispatch_needed = true;
+		}
+	}
+	store_task_list_free(&list);
+}
+
+/* ---- placing tasks on nodes ------------------------------------------------------- */
+
+static int sync_live(struct daemon *d, struct store_live *live)
+{
+	struct store_task_list list;
+	struct error err;
+	int r;
+
+	if (store_cluster_queue(d->store, &list, &err) < 0 || store_cluster_live(d->store, live, &err) < 0) {
+		store_task_list_free(&list);
+		log_warning("read the cluster's queue: %s", err.message);
+		return -EIO;
+	}
+	queue_clear(d);
+	r = queue_push_rows(d, &list);
+	store_task_list_free(&list);
+	for (size_t b = 0; b < d->user_buckets; b++) {
+		for (struct duser *u = d->user_table[b]; u; u = u->hash_next) {
+			u->running = 0;
+			u->reserved_us = 0;
+			u->month[0] = '\0'; /* other nodes charge too: read the month again */
+		}
+	}
+	for (size_t i = 0; i < live->n_users; i++) {
+		struct duser *u = queue_user(d, live->users[i].user);
+
+		if (u) {
+			u->running = (uint32_t)live->users[i].live;
+			u->reserved_us = (uint64_t)live->users[i].reserved_us;
+		}
+	}
+	return r;
+}
+
+int cluster_sync_queue(struct daemon *d)
+{
+	struct store_live live;
+	int r = sync_live(d, &live);
+
+	store_cluster_live_free(&live);
+	return r;
+}
+
+static int assign_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool capped,
+			uint64_t memory_bytes, void *ctx)
+{
+	struct queue_target *tg = ctx;
+	struct store_cluster_assign a = {
+		.id = t->id,
+		.node = tg->capacity.name,
+		.incarnation = tg->incarnation,
+		.cpu_limit_us = cpu_limit_us == LIMIT_NONE ? 0 : (int64_t)cpu_limit_us,
+		.budget_capped = capped,
+		.memory_bytes = (int64_t)memory_bytes,
+		.lease_us = lease_us(d),
+	};
+	struct error err;
+	int r;
+
+	if (store_cluster_assign(d->store, d->leader_term, d->node_incarnation, &a, &err) < 0) {
+		log_task(LOG_LEVEL_NOTICE, t->id, "not assigned: %s", err.message);
+		d->next_leader_mono_us = 0; /* still the scheduler? ask at once */
+		queue_task_free(t);
+		return -ESTALE;
+	}
+	log_task(LOG_LEVEL_INFO, t->id, "assigned to node %s", tg->capacity.name);
+	tg->host.running++;
+	tg->host.memory_reserved += memory_bytes;
+	tg->host.gpus_reserved += t->gpus;
+	if (strcmp(tg->incarnation, d->node_incarnation) == 0) {
+		/* this node: start it now (running_enter counts it for its user) */
+		r = task_start(d, t, cpu_limit_us, capped, memory_bytes);
+		if (r == -EAGAIN)
+			queue_remove(d, a.id); /* assigned here: the next tick takes it */
+		return 0;
+	}
+	t->user->running++;
+	if (cpu_limit_us != LIMIT_NONE)
+		t->user->reserved_us += cpu_limit_us;
+	queue_task_free(t);
+	return 0;
+}
+
+static uint64_t live_of(const struct store_live *live, const char *node, int field)
+{
+	for (size_t i = 0; i < live->n_nodes; i++)
+		if (live->nodes[i].node && strcmp(live->nodes[i].node, node) == 0)
+			return (uint64_t)(field == 0           ? live->nodes[i].live
+						  : field == 1 ? live->nodes[i].memory_bytes
+							       : live->nodes[i].gpus);
+	return 0;
+}
+
+/* Free share of a target, for the order of a pass: emptiest first. */
+static double free_share(const struct queue_target *tg)
+{
+	if (!tg->host.max_running || tg->host.running >= tg->host.max_running)
+		return 0;
+	return (double)(tg->host.max_running - tg->host.running) / tg->host.max_running;
+}
+
+void cluster_schedule(struct daemon *d)
+{
+	struct store_node_list nodes;
+	struct store_live live;
+	struct queue_target *tg;
+	struct error err;
+	size_t n = 0;
+	bool progress = true;
+
+	if (!d->cluster_leader || d->fenced)
+		return;
+	if (sync_live(d, &live) < 0) {
+		store_cluster_live_free(&live);
+		return;
+	}
+	if (store_node_list(d->store, &nodes, &err) < 0) {
+		log_warning("scheduler: read the nodes: %s", err.message);
+		store_cluster_live_free(&live);
+		return;
+	}
+	tg = calloc(nodes.count + 1, sizeof(*tg));
+	for (size_t i = 0; tg && i < nodes.count; i++) {
+		const struct store_node *sn = &nodes.items[i];
+		struct queue_target *t = &tg[n];
+
+		if (sn->state != STORE_NODE_ONLINE || !sn->incarnation)
+			continue;
+		t->host.max_running = (uint32_t)sn->slots;
+		t->host.running = (uint32_t)live_of(&live, sn->name, 0);
+		t->host.memory = sn->memory_bytes ? (uint64_t)sn->memory_bytes : SCHED_NO_LIMIT;
+		t->host.memory_reserved = live_of(&live, sn->name, 1);
+		t->host.gpus = (uint32_t)sn->gpus;
+		t->host.gpus_reserved = (uint32_t)live_of(&live, sn->name, 2);
+		t->capacity.name = sn->name;
+		t->capacity.memory_bytes = (uint64_t)sn->memory_bytes;
+		t->capacity.gpus = (uint32_t)sn->gpus;
+		t->capacity.gpu_memory_bytes = (uint64_t)sn->gpu_memory_bytes;
+		t->capacity.labels = sn->labels;
+		t->incarnation = sn->incarnation;
+		t->max_starts = 1;
+		n++;
+	}
+	/* passes of one start per node, the emptiest node first: tasks spread */
+	while (tg && progress && d->queued_total && d->cluster_leader) {
+		progress = false;
+		for (size_t i = 0; i < n; i++) {
+			size_t best = n;
+
+			for (size_t j = 0; j < n; j++)
+				if (tg[j].max_starts != 0 && free_share(&tg[j]) > 0 &&
+				    (best == n || free_share(&tg[j]) > free_share(&tg[best])))
+					best = j;
+			if (best == n)
+				break;
+			if (queue_dispatch_to(d, &tg[best], assign_start, &tg[best]) > 0)
+				progress = true;
+			tg[best].max_starts = 0; /* this pass is done for it */
+		}
+		for (size_t i = 0; i < n; i++)
+			tg[i].max_starts = 1;
+	}
+	free(tg);
+	store_node_list_free(&nodes);
+	store_cluster_live_free(&live);
+}
+
+/* ---- waits on tasks that run on other nodes ---------------------------------------- */
+
+static void poll_waiters(struct daemon *d)
+{
+	int64_t ids[64];
+	size_t n = 0;
+
+	for (struct waiter *w = d->waiters; w && n < 64; w = w->next)
+		if (!w->logs && !running_find(d, w->task_id))
+			ids[n++] = w->task_id;
+	for (size_t i = 0; i < n; i++) {
+		struct store_task st;
+		struct error err;
+
+		if (store_get_task(d->store, ids[i], &st, &err) < 0)
+			continue;
+		if (ops_is_terminal(st.state))
+			op_wait_wake(d, ids[i], true);
+		store_task_clear(&st);
+	}
+}
+
+void cluster_tick(struct daemon *d, bool force)
+{
+	uint64_t now = daemon_mono_us();
+
+	if (!d->cluster)
+		return;
+	if (!force && now < d->next_cluster_mono_us) {
+		fence_if_due(d);
+		return;
+	}
+	/* ±20 %: the nodes' polls do not stay in step */
+	d->next_cluster_mono_us = now + poll_us(d) * 4 / 5 +
+		(uint64_t)(rand() % (int)(poll_us(d) * 2 / 5 + 1));
+	renew(d);
+	leader_tick(d);
+	if (d->cluster_leader) {
+		reap(d);
+		cluster_schedule(d);
+	} else {
+		queue_clear(d); /* the scheduler's business; a status reads it afresh */
+	}
+	poll_waiters(d);
+}
+
+uint64_t cluster_next_event_mono_us(const struct daemon *d)
+{
+	return d->cluster ? d->next_cluster_mono_us : 0;
+}
+
+void cluster_stop(struct daemon *d)
+{
+	struct error err;
+	int64_t n = 0;
+
+	if (!d->cluster)
+		return;
+	if (d->cluster_leader && store_leader_resign(d->store, d->node_incarnation, &err) < 0)
+		log_warning("resign the scheduler's lease: %s", err.message);
+	d->cluster_leader = false;
+	if (store_cluster_release(d->store, d->node_incarnation, &n, &err) < 0)
+		log_warning("give back this node's assignments: %s", err.message);
+	else if (n)
+		log_notice("node %s gave %lld assigned tasks back to the queue", d->node_name, (long long)n);
+}

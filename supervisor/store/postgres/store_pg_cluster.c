@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * supervisor/store/postgres/store_pg_cluster.c — the cluster on PostgreSQL
+ * (supervisor/store/store_cluster.h): assignments fenced by the
+ * scheduler's term, lease renewal in one statement, adoption, the live
+ * load, the unassigned queue and expired leases.  Times on the database's
+ * clock (corral_now_us()).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor/store/postgres/store_pg.h"
+
+void store_pg_cluster_fence(struct store *base, const char *incarnation)
+{
+	struct store_pg *store = store_pg_of(base);
+
+	free(store->fence);
+	store->fence = incarnation ? strdup(incarnation) : NULL;
+}
+
+int store_pg_cluster_check_fence(struct store_pg *store, int64_t id, const char *owner, const char *step,
+				 struct error *err)
+{
+	if (!store->fence || (owner && strcmp(owner, store->fence) == 0))
+		return 0;
+	return error_set(err, ESTALE, step,
+			 "%s task %" PRId64 ": this node no longer holds its lease (%s): it commits nothing",
+			 step, id, owner ? "another node incarnation holds it" : "nobody holds it");
+}
+
+/* One guarded UPDATE of the scheduler's: -ESTALE when it matched nothing. */
+static int scheduler_update(struct store_pg *store, enum store_sql which, const struct store_pg_params *p,
+			    int64_t id, const char *step, struct error *err)
+{
+	PGresult *res = store_pg_query(store, which, p);
+	int changes;
+
+	if (!store_pg_ok(res))
+		return store_pg_fail(store, res, err, step, "%s task %" PRId64, step, id);
+	changes = store_pg_changes(res);
+	PQclear(res);
+	if (changes == 0)
+		return error_set(err, ESTALE, step,
+				 "%s task %" PRId64
+				 ": it is no longer queued and free, or this node is no longer the scheduler",
+				 step, id);
+	return 0;
+}
+
+int store_pg_cluster_assign(struct store *base, int64_t term, const char *leader_incarnation,
+			    const struct store_cluster_assign *a, struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	struct store_pg_params p;
+
+	store_pg_params_init(&p);
+	store_pg_param_i64(&p, 1, a->id);
+	store_pg_param_text(&p, 2, a->node);
+	store_pg_param_text(&p, 3, a->incarnation);
+	store_pg_param_i64(&p, 4, a->cpu_limit_us);
+	store_pg_param_i64(&p, 5, a->budget_capped ? 1 : 0);
+	store_pg_param_i64(&p, 6, a->memory_bytes);
+	store_pg_param_i64(&p, 7, a->lease_us);
+	store_pg_param_i64(&p, 8, term);
+	store_pg_param_text(&p, 9, leader_incarnation);
+	return scheduler_update(store, STORE_SQL_CLUSTER_ASSIGN, &p, a->id, "assign", err);
+}
+
+int store_pg_cluster_unassign(struct store *base, int64_t term, const char *leader_incarnation, int64_t id,
+			      const char *owner, struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	struct store_pg_params p;
+
+	store_pg_params_init(&p);
+	store_pg_param_i64(&p, 1, id);
+	store_pg_param_text(&p, 2, owner);
+	store_pg_param_i64(&p, 3, term);
+	store_pg_param_text(&p, 4, leader_incarnation);
+	return scheduler_update(store, STORE_SQL_CLUSTER_UNASSIGN, &p, id, "unassign", err);
+}
+
+int store_pg_cluster_renew(struct store *base, const char *incarnation, int64_t lease_us,
+			   struct store_lease_list *out, struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	struct store_pg_params p;
+	PGresult *res;
+	int rows;
+
+	store_pg_params_init(&p);
+	store_pg_param_text(&p, 1, incarnation);
+	store_pg_param_i64(&p, 2, lease_us);
+	res = store_pg_query(store, STORE_SQL_CLUSTER_RENEW, &p);
+	if (!store_pg_ok(res))
+		return store_pg_fail(store, res, err, "renew", "renew the leases of this node");
+	rows = PQntuples(res);
+	if (rows > 0 && !(out->items = calloc((size_t)rows, sizeof(*out->items)))) {
+		PQclear(res);
+		return error_set(err, ENOMEM, "renew", "renew: out of memory");
+	}
+	for (int i = 0; i < rows; i++) {
+		struct store_lease *l = &out->items[out->count++];
+
+		l->id = store_pg_i64(res, i, 0, 0);
+		l->running = strcmp(PQgetvalue(res, i, 1), "running") == 0;
+		l->cancel_requested = store_pg_i64(res, i, 2, 0) != 0;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int store_pg_cluster_adopt(struct store *base, const char *node, const char *incarnation, int64_t lease_us,
+			   int64_t *count, struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	struct store_pg_params p;
+	PGresult *res;
+
+	store_pg_params_init(&p);
+	if (!node) { /* store_cluster_release */
+		store_pg_param_text(&p, 1, incarnation);
+		res = store_pg_query(store, STORE_SQL_CLUSTER_RELEASE, &p);
+		if (!store_pg_ok(res))
+			return store_pg_fail(store, res, err, "release", "give back this node's assignments");
+		*count = store_pg_changes(res);
+		PQclear(res);
+		return 0;
+	}
+	store_pg_param_text(&p, 1, node);
+	store_pg_param_text(&p, 2, incarnation);
+	store_pg_param_i64(&p, 3, lease_us);
+	res = store_pg_query(store, STORE_SQL_CLUSTER_ADOPT, &p);
+	if (!store_pg_ok(res))
+		return store_pg_fail(store, res, err, "adopt", "take back the tasks of node %s", node);
+	*count = store_pg_changes(res);
+	PQclear(res);
+	return 0;
+}
+
+int store_pg_cluster_load_running(struct store *base, const char *incarnation, struct store_task_list *out,
+				  struct error *err)
+{
+	struct store_pg_params p;
+
+	store_pg_params_init(&p);
+	store_pg_param_text(&p, 1, incarnation);
+	return store_pg_read_collect(store_pg_of(base), STORE_SQL_CLUSTER_LOAD_RUNNING, &p, out,
+				     "load this node's running tasks", err);
+}
+
+int store_pg_cluster_tasks(struct store *base, enum store_sql which, int64_t grace_us,
+			   struct store_task_list *out, struct error *err)
+{
+	struct store_pg_params p;
+
+	store_pg_params_init(&p);
+	if (which == STORE_SQL_CLUSTER_EXPIRED)
+		store_pg_param_i64(&p, 1, grace_us);
+	return store_pg_read_collect(store_pg_of(base), which, &p, out,
+				     which == STORE_SQL_CLUSTER_EXPIRED ? "read expired leases"
+									: "read the cluster's queue",
+				     err);
+}
+
+static int live_rows(struct store_pg *store, enum store_sql which, PGresult **out, struct error *err)
+{
+	struct store_pg_params p;
+
+	store_pg_params_init(&p);
+	*out = store_pg_query(store, which, &p);
+	if (!store_pg_ok(*out))
+		return store_pg_fail(store, *out, err, "live", "read what runs in the cluster");
+	return PQntuples(*out);
+}
+
+int store_pg_cluster_live(struct store *base, struct store_live *out, struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	PGresult *res;
+	bool oom = false;
+	int rows = live_rows(store, STORE_SQL_CLUSTER_LIVE_USERS, &res, err);
+
+	if (rows < 0)
+		return rows;
+	out->users = calloc((size_t)rows + 1, sizeof(*out->users));
+	for (int i = 0; out->users && i < rows; i++) {
+		struct store_live_user *u = &out->users[out->n_users++];
+
+		u->user = store_pg_dup(res, i, 0, &oom);
+		u->live = store_pg_i64(res, i, 1, 0);
+		u->reserved_us = store_pg_i64(res, i, 2, 0);
+	}
+	PQclear(res);
+	if (!out->users || oom)
+		goto nomem;
+	rows = live_rows(store, STORE_SQL_CLUSTER_LIVE_NODES, &res, err);
+	if (rows < 0) {
+		store_cluster_live_free(out);
+		return rows;
+	}
+	out->nodes = calloc((size_t)rows + 1, sizeof(*out->nodes));
+	for (int i = 0; out->nodes && i < rows; i++) {
+		struct store_live_node *n = &out->nodes[out->n_nodes++];
+
+		n->node = store_pg_dup(res, i, 0, &oom);
+		n->live = store_pg_i64(res, i, 1, 0);
+		n->memory_bytes = store_pg_i64(res, i, 2, 0);
+		n->gpus = store_pg_i64(res, i, 3, 0);
+	}
+	PQclear(res);
+	if (!out->nodes || oom)
+		goto nomem;
+	return 0;
+nomem:
+	store_cluster_live_free(out);
+	return error_set(err, ENOMEM, "live", "read what runs in the cluster: out of memory");
+}

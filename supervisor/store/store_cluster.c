@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * supervisor/store/store_cluster.c — the cluster calls (store_cluster.h):
+ * argument checks, then the backend; a backend without them (SQLite)
+ * answers -ENOTSUP.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor/store/store_backend.h"
+
+#define NO_CLUSTER(store, err)                                                                       \
+	do {                                                                                         \
+		if (!store_cluster_capable(store))                                                   \
+			return error_set(err, ENOTSUP, "cluster",                                    \
+					 "the %s store is for one host: a cluster needs PostgreSQL", \
+					 (store)->backend->name);                                    \
+	} while (0)
+
+bool store_cluster_capable(const struct store *store)
+{
+	return store && store->backend->cluster_assign != NULL;
+}
+
+void store_cluster_fence(struct store *store, const char *incarnation)
+{
+	if (store_cluster_capable(store))
+		store->backend->cluster_fence(store, incarnation);
+}
+
+int store_cluster_assign(struct store *store, int64_t term, const char *leader_incarnation,
+			 const struct store_cluster_assign *a, struct error *err)
+{
+	NO_CLUSTER(store, err);
+	if (!leader_incarnation || !a || a->id <= 0 || !a->node || !a->incarnation || a->lease_us <= 0 ||
+	    a->cpu_limit_us < 0 || a->memory_bytes < 0)
+		return error_set(err, EINVAL, "assign", "assign: a missing node, incarnation or lease");
+	return store->backend->cluster_assign(store, term, leader_incarnation, a, err);
+}
+
+int store_cluster_unassign(struct store *store, int64_t term, const char *leader_incarnation, int64_t id,
+			   const char *owner, struct error *err)
+{
+	NO_CLUSTER(store, err);
+	if (!leader_incarnation || !owner || id <= 0)
+		return error_set(err, EINVAL, "unassign", "unassign: a missing task, owner or incarnation");
+	return store->backend->cluster_unassign(store, term, leader_incarnation, id, owner, err);
+}
+
+int store_cluster_release(struct store *store, const char *incarnation, int64_t *count, struct error *err)
+{
+	int64_t ignored;
+
+	NO_CLUSTER(store, err);
+	if (!incarnation)
+		return error_set(err, EINVAL, "release", "release: no incarnation");
+	/* the owner's adopt statement's sibling: the same backend call */
+	return store->backend->cluster_adopt(store, NULL, incarnation, 0, count ? count : &ignored, err);
+}
+
+int store_cluster_renew(struct store *store, const char *incarnation, int64_t lease_us,
+			struct store_lease_list *out, struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	NO_CLUSTER(store, err);
+	if (!incarnation || lease_us <= 0)
+		return error_set(err, EINVAL, "renew", "renew: no incarnation or lease");
+	return store->backend->cluster_renew(store, incarnation, lease_us, out, err);
+}
+
+void store_cluster_lease_list_free(struct store_lease_list *list)
+{
+	if (!list)
+		return;
+	free(list->items);
+	memset(list, 0, sizeof(*list));
+}
+
+int store_cluster_adopt(struct store *store, const char *node, const char *incarnation, int64_t lease_us,
+			int64_t *count, struct error *err)
+{
+	int64_t ignored;
+
+	NO_CLUSTER(store, err);
+	if (!node || !incarnation || lease_us <= 0)
+		return error_set(err, EINVAL, "adopt", "adopt: no node, incarnation or lease");
+	return store->backend->cluster_adopt(store, node, incarnation, lease_us, count ? count : &ignored,
+					     err);
+}
+
+int store_cluster_load_running(struct store *store, const char *incarnation, struct store_task_list *out,
+			       struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	NO_CLUSTER(store, err);
+	if (!incarnation)
+		return error_set(err, EINVAL, "load running", "load running: no incarnation");
+	return store->backend->cluster_load_running(store, incarnation, out, err);
+}
+
+int store_cluster_live(struct store *store, struct store_live *out, struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	NO_CLUSTER(store, err);
+	return store->backend->cluster_live(store, out, err);
+}
+
+void store_cluster_live_free(struct store_live *live)
+{
+	if (!live)
+		return;
+	for (size_t i = 0; i < live->n_users; i++)
+		free(live->users[i].user);
+	for (size_t i = 0; i < live->n_nodes; i++)
+		free(live->nodes[i].node);
+	free(live->users);
+	free(live->nodes);
+	memset(live, 0, sizeof(*live));
+}
+
+int store_cluster_queue(struct store *store, struct store_task_list *out, struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	NO_CLUSTER(store, err);
+	return store->backend->cluster_tasks(store, STORE_SQL_CLUSTER_QUEUE, 0, out, err);
+}
+
+int store_cluster_expired(struct store *store, int64_t grace_us, struct store_task_list *out,
+			  struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	NO_CLUSTER(store, err);
+	if (grace_us < 0)
+		return error_set(err, EINVAL, "expired", "expired leases: a negative grace");
+	return store->backend->cluster_tasks(store, STORE_SQL_CLUSTER_EXPIRED, grace_us, out, err);
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * supervisor/store/store_cluster.h — several corralds (nodes) sharing one
+ * PostgreSQL store: the scheduler's assignments, the nodes' leases on their
+ * tasks, adoption after a restart, the live load the scheduler plans with,
+ * and the reaper's view of expired leases.  SQLite (one host) has none of
+ * it: every call there is -ENOTSUP.
+ *
+ * A task's lease: lease_owner (a node incarnation, new at every start of a
+ * corrald) and lease_until_us on the DATABASE's clock.  The scheduler (the
+ * holder of the leader row, store_leader.h) assigns a queued task to a node
+ * by giving it that node's incarnation as owner (it stays queued until the
+ * node marks it running); the node renews every lease it holds in one
+ * statement per tick.  Fencing: once store_cluster_fence() named this
+ * connection's incarnation, every write about a running or assigned task
+ * (start, charge, requeue, finish) holds only while the task's owner is that
+ * incarnation, so a node that lost a lease (the reaper took the task, or a
+ * restart of the same node adopted it) commits nothing: -ESTALE.  The
+ * scheduler's own writes (assign, unassign) hold only while its leader row
+ * is current (term, incarnation, not expired): a deposed scheduler writes
+ * nothing.  A lease that ended is only eligible for the reaper; the fence
+ * is the owner changing, never the clock.
+ */
+#ifndef CORRAL_SUPERVISOR_STORE_CLUSTER_H
+#define CORRAL_SUPERVISOR_STORE_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "supervisor/common/error.h"
+#include "supervisor/store/store.h"
+
+/* Whether this store can be shared by several nodes (PostgreSQL). */
+bool store_cluster_capable(const struct store *store);
+
+/* The incarnation this connection's writes are fenced by (NULL: none, as
+ * on one host).  The reaper names the dead owner's for its own writes. */
+void store_cluster_fence(struct store *store, const char *incarnation);
+
+struct store_cluster_assign {
+	int64_t id;
+	const char *node;        /* where it goes */
+	const char *incarnation; /* that node's incarnation: the lease owner */
+	int64_t cpu_limit_us;    /* what the scheduler reserved; 0 = no CPU limit */
+	bool budget_capped;
+	int64_t memory_bytes;
+	int64_t lease_us;
+};
+/* Assign a queued, unassigned task (scheduler only, fenced by its term):
+ * 0; -ESTALE when the task is no longer queued and free or the caller is
+ * no longer the scheduler. */
+int store_cluster_assign(struct store *store, int64_t term, const char *leader_incarnation,
+			 const struct store_cluster_assign *a, struct error *err);
+/* Give an assignment back to the queue (its node never started it and its
+ * lease ended): compare-and-set on its owner, fenced by the term. */
+int store_cluster_unassign(struct store *store, int64_t term, const char *leader_incarnation, int64_t id,
+			   const char *owner, struct error *err);
+
+/* A node that stops gives back the assignments it never started (its own
+ * leases only: compare-and-set on the owner). */
+int store_cluster_release(struct store *store, const char *incarnation, int64_t *count, struct error *err);
+
+struct store_lease {
+	int64_t id;
+	bool running; /* false: assigned, not started yet */
+	bool cancel_requested;
+};
+struct store_lease_list {
+	struct store_lease *items;
+	size_t count;
+};
+/* Renew every lease incarnation holds to now + lease_us (database clock):
+ * what it still holds, in out. */
+int store_cluster_renew(struct store *store, const char *incarnation, int64_t lease_us,
+			struct store_lease_list *out, struct error *err);
+void store_cluster_lease_list_free(struct store_lease_list *list);
+
+/* A restarted node: its running and assigned tasks (by node name) get its
+ * new incarnation as owner; how many through *count (may be NULL). */
+int store_cluster_adopt(struct store *store, const char *node, const char *incarnation, int64_t lease_us,
+			int64_t *count, struct error *err);
+/* The running tasks incarnation holds (recovery), full rows. */
+int store_cluster_load_running(struct store *store, const char *incarnation, struct store_task_list *out,
+			       struct error *err);
+
+/* What holds a slot right now, cluster-wide: every task with a lease. */
+struct store_live_user {
+	char *user;
+	int64_t live;        /* running or assigned */
+	int64_t reserved_us; /* their CPU reservations */
+};
+struct store_live_node {
+	char *node;
+	int64_t live;
+	int64_t memory_bytes; /* reserved by them */
+	int64_t gpus;
+};
+struct store_live {
+	struct store_live_user *users;
+	size_t n_users;
+	struct store_live_node *nodes;
+	size_t n_nodes;
+};
+int store_cluster_live(struct store *store, struct store_live *out, struct error *err);
+void store_cluster_live_free(struct store_live *live);
+
+/* The queued tasks nobody was assigned, in submit order (list rows:
+ * store_list_tasks' summaries, argv cut, no env). */
+int store_cluster_queue(struct store *store, struct store_task_list *out, struct error *err);
+/* Tasks whose lease ended more than grace_us ago (list rows with
+ * lease_owner and node_name). */
+int store_cluster_expired(struct store *store, int64_t grace_us, struct store_task_list *out,
+			  struct error *err);
+
+#endif

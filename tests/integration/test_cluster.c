@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tests/integration/test_cluster.c — several real corralds (root) sharing one
+ * real PostgreSQL (tests/lib/pg.h) as the nodes of a cluster, each with its
+ * own node name, state dir, socket, cgroup subtree, uid range and label:
+ * tasks submitted on any node spread over the nodes; a tenant's
+ * max_concurrent holds cluster-wide at every moment; waits and cancels work
+ * from a node other than the one running the task; kill -9 of the
+ * scheduler: another node schedules within the scheduler's lease; kill -9
+ * of a node and a restart: its running jail is adopted and ends with the
+ * right result; a node killed for good: its task ends as lost after the
+ * lease and adopt_grace; a write about a task whose lease another node
+ * holds commits nothing.  No PostgreSQL: skips loudly (fails under
+ * CORRAL_MUST_WORK=1).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "supervisor/store/store.h"
+#include "supervisor/store/store_cluster.h"
+#include "supervisor/store/store_leader.h"
+#include "tests/lib/corrald.h"
+#include "tests/lib/corrald_socket.h"
+#include "tests/lib/pg.h"
+#include "tests/lib/test.h"
+
+#define NODES 3
+/* short leases so the failure cases take seconds */
+#define CLUSTER_KEYS                                                                           \
+	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nmax_running = 2\n"      \
+	"heartbeat_interval = 300ms\nnode_offline_after = 2s\nlease = 3s\nleader_lease = 2s\n" \
+	"cluster_poll = 100ms\nadopt_grace = 1s\n"
+#define POLICY                                                                                          \
+	"[access]\noperators = root\n[plan p]\nmax_concurrent = 3\nmonthly_cpu_hours = 10\n[default]\n" \
+	"plan = p\n"
+
+static struct corrald nodes[NODES];
+static char uri[192];
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (int i = 0; i < NODES; i++)
+		corrald_cleanup(&nodes[i]);
+	return 0;
+}
+
+static const char *node_name(int i)
+{
+	static const char *const names[NODES] = { "it-c1", "it-c2", "it-c3" };
+
+	return names[i];
+}
+
+/* Node i of a cluster on database uri, label l<i+1>. */
+static void start_node(int i)
+{
+	char keys[1024];
+	int rc;
+
+	snprintf(keys, sizeof(keys),
+		 CLUSTER_KEYS "store = %s\nnode_name = %s\nlabels = l%d\nuid_range = %u-%u\n", uri,
+		 node_name(i), i + 1, 4203000u + 64u * (unsigned)i, 4203000u + 64u * (unsigned)i + 63u);
+	rc = corrald_prepare(&nodes[i], keys, POLICY);
+	if (rc < 0)
+		fail_msg("prepare node %d: %s", i, strerror(-rc));
+	/* each node its own cgroup subtree */
+	snprintf(nodes[i].cgroup_parent, sizeof(nodes[i].cgroup_parent), "/corral-it-%d-n%d", (int)getpid(),
+		 i);
+	corrald_write_policy(&nodes[i], keys, POLICY);
+	rc = corrald_spawn(&nodes[i], 0);
+	if (rc < 0)
+		fail_msg("node %s did not start: %s\n%s", node_name(i), strerror(-rc),
+			 corrald_log_tail(&nodes[i]));
+}
+
+static void start_cluster(int n)
+{
+	struct pg_server *pg;
+	char why[512], db[32];
+
+	require_root();
+	pg = pg_shared_server(why, sizeof(why));
+	if (!pg)
+		test_skip_loudly("no PostgreSQL for the cluster: %s", why);
+	if (pg_server_create_db(pg, db, sizeof(db), uri, sizeof(uri), why, sizeof(why)) < 0)
+		fail_msg("create database: %s", why);
+	for (int i = 0; i < n; i++)
+		start_node(i);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The node that holds the scheduler's lease now (-1: none), read from the
+ * database as an operator would. */
+static int scheduler_node(void)
+{
+	struct store *store = NULL;
+	struct store_leader l;
+	struct error err;
+	int found = -1;
+
+	if (store_open(uri, NULL, &store, &err) < 0)
+		fail_msg("open the database: %s", err.message);
+	memset(&l, 0, sizeof(l));
+	if (store_leader_get(store, &l, &err) == 0 && l.expires_in_us > 0)
+		for (int i = 0; i < NODES; i++)
+			if (strcmp(l.node, node_name(i)) == 0)
+				found = i;
+	store_close(store);
+	return found;
+}
+
+static int wait_scheduler(unsigned timeout_ms)
+{
+	for (uint64_t end = now_ms() + timeout_ms; now_ms() < end; test_sleep_ms(50)) {
+		int s = scheduler_node();
+
+		if (s >= 0 && nodes[s].pid > 0)
+			return s;
+	}
+	return -1;
+}
+
+/* Tasks in state running, cluster-wide, as node i's list shows them. */
+static int count_running(int i)
+{
+	json_t *r = corrald_call(&nodes[i], "{\"op\":\"list\",\"state\":\"running\",\"limit\":100}");
+	int n = r ? (int)json_array_size(json_object_get(r, "tasks")) : -1;
+
+	json_decref(r);
+	return n;
+}
+
+static void test_tasks_spread_and_max_concurrent_holds_cluster_wide(void **state)
+{
+	int64_t ids[9];
+	int most = 0, on[NODES] = { 0 };
+
+	(void)state;
+	start_cluster(NODES);
+	assert_true(wait_scheduler(10000) >= 0);
+	/* nine tasks submitted through all three nodes; the plan allows 3 at once */
+	for (int i = 0; i < 9; i++) {
+		ids[i] = corrald_submit(&nodes[i % NODES], "\"argv\":[\"sleep\",\"0.7\"]");
+		assert_true(ids[i] > 0);
+	}
+	/* every moment (every 30 ms), not only the end */
+	for (uint64_t end = now_ms() + 30000; now_ms() < end; test_sleep_ms(30)) {
+		int running = count_running(0), done = 0;
+
+		assert_true(running >= 0);
+		if (running > most)
+			most = running;
+		assert_true(running <= 3);
+		for (int i = 0; i < 9; i++) {
+			json_t *t = corrald_status(&nodes[2], ids[i]);
+
+			if (t && strcmp(task_str(t, "state"), "succeeded") == 0)
+				done++;
+			json_decref(t);
+		}
+		if (done == 9)
+			break;
+	}
+	assert_int_equal(most, 3);
+	/* a wait through another node than the one that took the submit */
+	for (int i = 0; i < 9; i++) {
+		json_t *t = corrald_must_wait(&nodes[(i + 1) % NODES], ids[i], 20000);
+		const char *node = task_str(t, "node");
+
+		assert_string_equal(task_str(t, "state"), "succeeded");
+		assert_int_equal(task_int(t, "attempts"), 1);
+		assert_non_null(node);
+		for (int n = 0; n < NODES; n++)
+			if (strcmp(node, node_name(n)) == 0)
+				on[n]++;
+		json_decref(t);
+	}
+	for (int n = 0; n < NODES; n++)
+		assert_true(on[n] >= 1); /* spread: every node ran some */
+}
+
+/* A task pinned to node n by its label. */
+static int64_t submit_on(int through, int n, const char *command)
+{
+	char fields[512];
+
+	snprintf(fields, sizeof(fields), "\"argv\":[\"sh\",\"-c\",\"%s\"],\"labels\":[\"l%d\"]", command,
+		 n + 1);
+	return corrald_submit(&nodes[through], fields);
+}
+
+static void test_cancel_and_wait_through_another_node(void **state)
+{
+	int64_t id;
+	json_t *t, *r;
+
+	(void)state;
+	start_cluster(2);
+	id = submit_on(0, 1, "sleep 30");
+	assert_true(id > 0);
+	json_decref(corrald_wait_state(&nodes[0], id, "running", 10000));
+	r = corrald_call(&nodes[0], "{\"op\":\"cancel\",\"id\":%lld}", (long long)id);
+	assert_null(corrald_error_code(r));
+	json_decref(r);
+	t = corrald_must_wait(&nodes[0], id, 10000);
+	assert_string_equal(task_str(t, "state"), "cancelled");
+	assert_string_equal(task_str(t, "node"), node_name(1));
+	json_decref(t);
+}
+
+static void test_scheduler_killed_another_node_schedules(void **state)
+{
+	int s, other;
+	uint64_t killed;
+	int64_t id;
+	json_t *t;
+
+	(void)state;
+	start_cluster(2);
+	s = wait_scheduler(10000);
+	assert_true(s >= 0);
+	other = 1 - s;
+	corrald_kill9(&nodes[s]);
+	killed = now_ms();
+	/* no label: only the survivor can run it */
+	id = corrald_submit(&nodes[other], "\"argv\":[\"true\"]");
+	assert_true(id > 0);
+	t = corrald_must_wait(&nodes[other], id, 20000);
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	assert_string_equal(task_str(t, "node"), node_name(other));
+	json_decref(t);
+	print_message("scheduler failover: the task ran %llu ms after the scheduler was killed\n",
+		      (unsigned long long)(now_ms() - killed));
+	/* the scheduler's lease is 2 s: a new one within it and a poll */
+	assert_true(now_ms() - killed < 10000);
+	assert_int_equal(scheduler_node(), other);
+}
+
+static void test_killed_node_restarts_and_adopts_its_jail(void **state)
+{
+	int64_t id;
+	json_t *t;
+	int rc;
+
+	(void)state;
+	start_cluster(2);
+	id = submit_on(0, 1, "sleep 2; exit 7");
+	assert_true(id > 0);
+	json_decref(corrald_wait_state(&nodes[0], id, "running", 10000));
+	corrald_kill9(&nodes[1]);
+	rc = corrald_spawn(&nodes[1], 0);
+	assert_int_equal(rc, 0);
+	t = corrald_must_wait(&nodes[0], id, 20000);
+	assert_string_equal(task_str(t, "state"), "failed");
+	assert_int_equal(task_int(t, "exit_code"), 7);
+	assert_int_equal(task_int(t, "attempts"), 1);
+	assert_string_equal(task_str(t, "node"), node_name(1));
+	json_decref(t);
+	assert_non_null(strstr(corrald_log_tail(&nodes[1]), "adopted its running jail"));
+}
+
+static void test_node_killed_for_good_its_task_is_lost(void **state)
+{
+	uint64_t killed;
+	int64_t id;
+	json_t *t;
+
+	(void)state;
+	start_cluster(2);
+	id = submit_on(0, 1, "sleep 1");
+	assert_true(id > 0);
+	json_decref(corrald_wait_state(&nodes[0], id, "running", 10000));
+	corrald_kill9(&nodes[1]);
+	killed = now_ms();
+	t = corrald_must_wait(&nodes[0], id, 30000);
+	assert_string_equal(task_str(t, "state"), "failed");
+	assert_string_equal(task_str(t, "reason"), "supervisor_lost");
+	assert_non_null(strstr(task_str(t, "message"), "Node lost"));
+	json_decref(t);
+	/* lease 3 s + adopt_grace 1 s + a poll, not before the lease ends */
+	assert_true(now_ms() - killed >= 3000);
+	print_message("a dead node's task ended as lost %llu ms after the kill\n",
+		      (unsigned long long)(now_ms() - killed));
+}
+
+/* The fence itself: a connection fenced by one incarnation cannot start,
+ * charge or end a task another incarnation holds. */
+static void test_a_write_without_the_lease_commits_nothing(void **state)
+{
+	struct store *store = NULL, *leader = NULL;
+	struct store_task task = { .user = "alice", .profile = "default", .argv_json = "[\"true\"]" };
+	struct store_leader l;
+	struct store_start start = { .started_at_us = 1, .host_uid = 1, .cgroup = "task-x", .attempts = 1 };
+	struct error err;
+	int64_t id;
+	struct store_cluster_assign a = { .node = "n-a", .incarnation = "inc-a", .lease_us = 60000000 };
+
+	(void)state;
+	require_root();
+	{
+		struct pg_server *pg;
+		char why[512], db[32];
+
+		pg = pg_shared_server(why, sizeof(why));
+		if (!pg)
+			test_skip_loudly("no PostgreSQL for the cluster: %s", why);
+		if (pg_server_create_db(pg, db, sizeof(db), uri, sizeof(uri), why, sizeof(why)) < 0)
+			fail_msg("create database: %s", why);
+	}
+	assert_int_equal(store_open(uri, NULL, &store, &err), 0);
+	assert_int_equal(store_open(uri, NULL, &leader, &err), 0);
+	assert_int_equal(store_submit(store, &task, &id, &err), 0);
+	a.id = id;
+	/* not the scheduler: refused */
+	assert_int_equal(store_cluster_assign(leader, 1, "sched", &a, &err), -ESTALE);
+	assert_int_equal(store_leader_acquire(leader, "n-s", "sched", 60000000, &l, &err), 0);
+	assert_true(l.held);
+	/* a stale term: refused; the current one: assigned */
+	assert_int_equal(store_cluster_assign(leader, l.term + 1, "sched", &a, &err), -ESTALE);
+	assert_int_equal(store_cluster_assign(leader, l.term, "sched", &a, &err), 0);
+	/* another incarnation cannot start it */
+	store_cluster_fence(store, "inc-b");
+	assert_int_equal(store_mark_running(store, id, &start, &err), -ESTALE);
+	store_cluster_fence(store, "inc-a");
+	assert_int_equal(store_mark_running(store, id, &start, &err), 0);
+	assert_int_equal(store_charge(store, id, 0, 10, "2026-12", 2, &err), 0);
+	/* the node restarted (a new incarnation adopted it): the old one is fenced */
+	assert_int_equal(store_cluster_adopt(leader, "n-a", "inc-a2", 60000000, NULL, &err), 0);
+	assert_int_equal(store_charge(store, id, 10, 20, "2026-12", 3, &err), -ESTALE);
+	{
+		struct store_result r = { .state = STORE_SUCCEEDED,
+					  .reason = STORE_REASON_EXIT_CODE,
+					  .usage = { .exit_code = 0, .signal = -1 },
+					  .ended_at_us = 4,
+					  .cpu_total_us = 30,
+					  .month = "2026-12" };
+
+		assert_int_equal(store_finish(store, id, &r, &err), -ESTALE);
+		store_cluster_fence(store, "inc-a2");
+		assert_int_equal(store_finish(store, id, &r, &err), 0);
+	}
+	store_close(store);
+	store_close(leader);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_a_write_without_the_lease_commits_nothing, teardown),
+		cmocka_unit_test_teardown(test_tasks_spread_and_max_concurrent_holds_cluster_wide, teardown),
+		cmocka_unit_test_teardown(test_cancel_and_wait_through_another_node, teardown),
+		cmocka_unit_test_teardown(test_scheduler_killed_another_node_schedules, teardown),
+		cmocka_unit_test_teardown(test_killed_node_restarts_and_adopts_its_jail, teardown),
+		cmocka_unit_test_teardown(test_node_killed_for_good_its_task_is_lost, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
