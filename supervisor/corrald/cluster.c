@@ -454,7 +454,7 @@ static void poll_waiters(struct daemon *d)
 	size_t n = 0;
 
 	for (struct waiter *w = d->waiters; w && n < 64; w = w->next)
-		if (!w->logs && !running_find(d, w->task_id))
+		if (!running_find(d, w->task_id))
 			ids[n++] = w->task_id;
 	for (size_t i = 0; i < n; i++) {
 		struct store_task st;
@@ -489,6 +489,9 @@ void cluster_tick(struct daemon *d, bool force)
 	} else {
 		queue_clear(d); /* the scheduler's business; a status reads it afresh */
 	}
+	for (struct dtask *t = d->running; t; t = t->next)
+		if (!t->starting)
+			cluster_output_upload(d, t, false);
 	poll_waiters(d);
 }
 

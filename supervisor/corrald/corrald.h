@@ -120,6 +120,9 @@ struct dtask {
 	uint64_t not_before_mono_us; /* queued after a failed attempt: the backoff; 0 = none */
 	char *stdin_path;            /* running: its stdin file, removed once the command
 					* started or the task ended (a retry needs it) */
+	/* a cluster: how much of its stdout, stderr the store holds */
+	uint64_t uploaded[2];
+	bool uploaded_known;
 };
 
 struct duser {
@@ -252,6 +255,13 @@ void cluster_schedule(struct daemon *d);
 /* The in-memory queue from the store (unassigned queued tasks) and the
  * cluster-wide running counts and reservations of every user. */
 int cluster_sync_queue(struct daemon *d);
+/* cluster_output.c: outputs in the store, readable through any node */
+/* Copy what t's output files gained to the store (all of it: final). */
+void cluster_output_upload(struct daemon *d, struct dtask *t, bool final);
+/* Up to max bytes of task id's stream from offset, from the store
+ * (malloc'd *data); *size = what the store holds in all. */
+int cluster_output_read(struct daemon *d, int64_t id, bool err_stream, uint64_t offset, uint64_t max,
+			unsigned char **data, size_t *n, uint64_t *size);
 /* When the next tick is due (CLOCK_MONOTONIC µs; 0 = not a cluster). */
 uint64_t cluster_next_event_mono_us(const struct daemon *d);
 /* A clean stop: resign the scheduler's lease. */

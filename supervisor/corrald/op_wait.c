@@ -91,8 +91,18 @@ static bool answer_logs(struct daemon *d, struct reply_sink *sink, const char *t
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0 && fstat(fd, &sb) == 0)
 		size = (uint64_t)sb.st_size;
-	if (follow && !ended && size <= offset)
+	if (fd < 0 && d->cluster) {
+		/* it runs or ran on another node: its output is in the store */
+		size_t got = 0;
+
+		if (cluster_output_read(d, id, err_stream, offset, max, &buf, &got, &size) < 0)
+			size = 0;
+		n = (ssize_t)got;
+		if (follow && !ended && size <= offset)
+			return false;
+	} else if (follow && !ended && size <= offset) {
 		return false;
+	}
 	if (fd >= 0 && size > offset) {
 		size_t want = size - offset < max ? (size_t)(size - offset) : (size_t)max;
 

@@ -413,6 +413,9 @@ record:
 	metrics_task_ended(d, t->user->name, task_state_reason_name(reason), daemon_now_us(d) - t->started_us,
 			   true);
 	task_end_drop_stdin(t);
+	/* the rest of its output, in the batch its end joins */
+	if (d->cluster && daemon_batch(d))
+		cluster_output_upload(d, t, true);
 	u = end_record(d, t->id, t->user->name, state, reason, msg, &res);
 	/* when it ended (the runner has that from the jail's init), not when
 	 * this loop got to it */

@@ -119,6 +119,35 @@ void store_cluster_live_free(struct store_live *live)
 	memset(live, 0, sizeof(*live));
 }
 
+int store_cluster_output_append(struct store *store, int64_t id, int stream, int64_t off,
+				const char *data_b64, int64_t len, struct error *err)
+{
+	NO_CLUSTER(store, err);
+	if (id <= 0 || (stream != 1 && stream != 2) || off < 0 || len <= 0 || !data_b64)
+		return error_set(err, EINVAL, "output", "output of task %lld: a bad chunk", (long long)id);
+	return store->backend->cluster_output_append(store, id, stream, off, data_b64, len, err);
+}
+
+int store_cluster_output_read(struct store *store, int64_t id, int stream, int64_t from, size_t limit,
+			      struct store_output_chunks *out, struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	NO_CLUSTER(store, err);
+	if (id <= 0 || (stream != 1 && stream != 2) || from < 0 || limit == 0)
+		return error_set(err, EINVAL, "output", "output of task %lld: a bad read", (long long)id);
+	return store->backend->cluster_output_read(store, id, stream, from, limit, out, err);
+}
+
+void store_cluster_output_chunks_free(struct store_output_chunks *chunks)
+{
+	if (!chunks)
+		return;
+	for (size_t i = 0; i < chunks->count; i++)
+		free(chunks->items[i].data_b64);
+	free(chunks->items);
+	memset(chunks, 0, sizeof(*chunks));
+}
+
 int store_cluster_queue(struct store *store, struct store_task_list *out, struct error *err)
 {
 	memset(out, 0, sizeof(*out));

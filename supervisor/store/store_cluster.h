@@ -113,4 +113,24 @@ int store_cluster_queue(struct store *store, struct store_task_list *out, struct
 int store_cluster_expired(struct store *store, int64_t grace_us, struct store_task_list *out,
 			  struct error *err);
 
+/* ---- outputs any node can read (a task's stdout = stream 1, stderr = 2) ---- */
+
+/* Append len bytes (data_b64: their base64) at off of a task's stream;
+ * a chunk already stored at off is kept (a retry). */
+int store_cluster_output_append(struct store *store, int64_t id, int stream, int64_t off,
+				const char *data_b64, int64_t len, struct error *err);
+struct store_output_chunk {
+	int64_t off, len;
+	char *data_b64;
+};
+struct store_output_chunks {
+	struct store_output_chunk *items;
+	size_t count;
+	int64_t size; /* what the stream holds in all */
+};
+/* Up to limit chunks of a stream that end after from, in order. */
+int store_cluster_output_read(struct store *store, int64_t id, int stream, int64_t from, size_t limit,
+			      struct store_output_chunks *out, struct error *err);
+void store_cluster_output_chunks_free(struct store_output_chunks *chunks);
+
 #endif

@@ -221,6 +221,45 @@ static void test_cancel_and_wait_through_another_node(void **state)
 	json_decref(t);
 }
 
+/* Output a node other than the one running the task shows: followed while
+ * it runs, whole once it ended, and still there once that node is gone. */
+static void test_logs_through_another_node_and_after_it_is_gone(void **state)
+{
+	uint64_t begun;
+	int64_t id;
+	json_t *r;
+	char *out, *err;
+	size_t len;
+
+	(void)state;
+	start_cluster(2);
+	id = submit_on(0, 1, "echo hello; sleep 2; echo world; echo oops >&2");
+	assert_true(id > 0);
+	json_decref(corrald_wait_state(&nodes[0], id, "running", 10000));
+	begun = now_ms();
+	r = corrald_call(&nodes[0], "{\"op\":\"logs\",\"id\":%lld,\"stream\":\"stdout\",\"follow\":true}",
+			 (long long)id);
+	assert_null(corrald_error_code(r));
+	/* "hello" while the task still sleeps */
+	assert_string_equal(task_str(r, "data_base64"), "aGVsbG8K");
+	assert_true(now_ms() - begun < 1800);
+	json_decref(r);
+	json_decref(corrald_must_wait(&nodes[0], id, 10000));
+	out = corrald_logs(&nodes[0], id, "stdout", &len);
+	assert_non_null(out);
+	assert_string_equal(out, "hello\nworld\n");
+	free(out);
+	corrald_kill9(&nodes[1]);
+	out = corrald_logs(&nodes[0], id, "stdout", &len);
+	err = corrald_logs(&nodes[0], id, "stderr", &len);
+	assert_non_null(out);
+	assert_non_null(err);
+	assert_string_equal(out, "hello\nworld\n");
+	assert_string_equal(err, "oops\n");
+	free(out);
+	free(err);
+}
+
 static void test_scheduler_killed_another_node_schedules(void **state)
 {
 	int s, other;
@@ -257,9 +296,11 @@ static void test_killed_node_restarts_and_adopts_its_jail(void **state)
 
 	(void)state;
 	start_cluster(2);
-	id = submit_on(0, 1, "sleep 2; exit 7");
+	id = submit_on(0, 1, "echo up; sleep 2; exit 7");
 	assert_true(id > 0);
 	json_decref(corrald_wait_state(&nodes[0], id, "running", 10000));
+	/* its command runs (killed in its setup it would go back to the queue) */
+	json_decref(corrald_call(&nodes[0], "{\"op\":\"logs\",\"id\":%lld,\"follow\":true}", (long long)id));
 	corrald_kill9(&nodes[1]);
 	rc = corrald_spawn(&nodes[1], 0);
 	assert_int_equal(rc, 0);
@@ -362,6 +403,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_a_write_without_the_lease_commits_nothing, teardown),
 		cmocka_unit_test_teardown(test_tasks_spread_and_max_concurrent_holds_cluster_wide, teardown),
 		cmocka_unit_test_teardown(test_cancel_and_wait_through_another_node, teardown),
+		cmocka_unit_test_teardown(test_logs_through_another_node_and_after_it_is_gone, teardown),
 		cmocka_unit_test_teardown(test_scheduler_killed_another_node_schedules, teardown),
 		cmocka_unit_test_teardown(test_killed_node_restarts_and_adopts_its_jail, teardown),
 		cmocka_unit_test_teardown(test_node_killed_for_good_its_task_is_lost, teardown),

@@ -589,4 +589,6 @@ const struct store_backend store_pg_backend = {
 	.cluster_load_running = store_pg_cluster_load_running,
 	.cluster_live = store_pg_cluster_live,
 	.cluster_tasks = store_pg_cluster_tasks,
+	.cluster_output_append = store_pg_cluster_output_append,
+	.cluster_output_read = store_pg_cluster_output_read,
 };

@@ -148,6 +148,10 @@ int store_pg_cluster_adopt(struct store *store, const char *node, const char *in
 			   int64_t *count, struct error *err);
 int store_pg_cluster_load_running(struct store *store, const char *incarnation, struct store_task_list *out,
 				  struct error *err);
+int store_pg_cluster_output_append(struct store *store, int64_t id, int stream, int64_t off,
+				   const char *data_b64, int64_t len, struct error *err);
+int store_pg_cluster_output_read(struct store *store, int64_t id, int stream, int64_t from, size_t limit,
+				 struct store_output_chunks *out, struct error *err);
 int store_pg_cluster_live(struct store *store, struct store_live *out, struct error *err);
 int store_pg_cluster_tasks(struct store *store, enum store_sql which, int64_t grace_us,
 			   struct store_task_list *out, struct error *err);

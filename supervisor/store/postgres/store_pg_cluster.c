@@ -220,3 +220,67 @@ nomem:
 	store_cluster_live_free(out);
 	return error_set(err, ENOMEM, "live", "read what runs in the cluster: out of memory");
 }
+
+/* ---- outputs ------------------------------------------------------------------- */
+
+int store_pg_cluster_output_append(struct store *base, int64_t id, int stream, int64_t off,
+				   const char *data_b64, int64_t len, struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	struct store_pg_params p;
+	PGresult *res;
+
+	store_pg_params_init(&p);
+	store_pg_param_i64(&p, 1, id);
+	store_pg_param_i64(&p, 2, stream);
+	store_pg_param_i64(&p, 3, off);
+	store_pg_param_i64(&p, 4, len);
+	store_pg_param_text(&p, 5, data_b64);
+	res = store_pg_query(store, STORE_SQL_OUTPUT_APPEND, &p);
+	if (!store_pg_ok(res))
+		return store_pg_fail(store, res, err, "output", "store output of task %" PRId64, id);
+	PQclear(res);
+	return 0;
+}
+
+int store_pg_cluster_output_read(struct store *base, int64_t id, int stream, int64_t from, size_t limit,
+				 struct store_output_chunks *out, struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	struct store_pg_params p;
+	PGresult *res;
+	bool oom = false;
+	int rows;
+
+	store_pg_params_init(&p);
+	store_pg_param_i64(&p, 1, id);
+	store_pg_param_i64(&p, 2, stream);
+	res = store_pg_query(store, STORE_SQL_OUTPUT_SIZE, &p);
+	if (!store_pg_ok(res))
+		return store_pg_fail(store, res, err, "output", "read output of task %" PRId64, id);
+	out->size = store_pg_i64(res, 0, 0, 0);
+	PQclear(res);
+	store_pg_param_i64(&p, 3, from);
+	store_pg_param_i64(&p, 4, (int64_t)limit);
+	res = store_pg_query(store, STORE_SQL_OUTPUT_READ, &p);
+	if (!store_pg_ok(res))
+		return store_pg_fail(store, res, err, "output", "read output of task %" PRId64, id);
+	rows = PQntuples(res);
+	if (rows > 0 && !(out->items = calloc((size_t)rows, sizeof(*out->items)))) {
+		PQclear(res);
+		return error_set(err, ENOMEM, "output", "read output: out of memory");
+	}
+	for (int i = 0; i < rows; i++) {
+		struct store_output_chunk *c = &out->items[out->count++];
+
+		c->off = store_pg_i64(res, i, 0, 0);
+		c->len = store_pg_i64(res, i, 1, 0);
+		c->data_b64 = store_pg_dup(res, i, 2, &oom);
+	}
+	PQclear(res);
+	if (oom) {
+		store_cluster_output_chunks_free(out);
+		return error_set(err, ENOMEM, "output", "read output: out of memory");
+	}
+	return 0;
+}

@@ -201,7 +201,17 @@ static const struct migration migrations[] = {
 	  "ALTER TABLE tasks ADD COLUMN assigned_capped INTEGER NOT NULL DEFAULT 0;"
 	  "ALTER TABLE tasks ADD COLUMN assigned_memory_bytes BIGINT NOT NULL DEFAULT 0;"
 	  "CREATE INDEX tasks_lease ON tasks (lease_owner) WHERE lease_owner IS NOT NULL;"
-	  "CREATE INDEX tasks_queued ON tasks (id) WHERE state = 'queued' AND lease_owner IS NULL;" },
+	  "CREATE INDEX tasks_queued ON tasks (id) WHERE state = 'queued' AND lease_owner IS NULL;"
+	  /* outputs that any node can read, also once the node that ran the
+	   * task is gone: chunks in base64, bounded by the task's output limit */
+	  "CREATE TABLE task_output ("
+	  "  task_id BIGINT NOT NULL,"
+	  "  stream SMALLINT NOT NULL CHECK (stream IN (1, 2)),"
+	  "  off BIGINT NOT NULL CHECK (off >= 0),"
+	  "  len BIGINT NOT NULL CHECK (len > 0),"
+	  "  data_b64 TEXT NOT NULL,"
+	  "  PRIMARY KEY (task_id, stream, off)"
+	  ");" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
