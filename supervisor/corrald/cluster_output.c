@@ -86,12 +86,18 @@ void cluster_output_upload(struct daemon *d, struct dtask *t, bool final)
 int cluster_output_read(struct daemon *d, int64_t id, bool err_stream, uint64_t offset, uint64_t max,
 			unsigned char **data, size_t *n, uint64_t *size)
 {
+	return cluster_output_read_stream(d, id, err_stream ? 2 : 1, offset, max, data, n, size);
+}
+
+int cluster_output_read_stream(struct daemon *d, int64_t id, int stream, uint64_t offset, uint64_t max,
+			       unsigned char **data, size_t *n, uint64_t *size)
+{
 	struct store_output_chunks c;
 	struct error err;
 	unsigned char *out;
 	size_t used = 0;
-	int r = store_cluster_output_read(d->store, id, err_stream ? 2 : 1, (int64_t)offset,
-					  max / CHUNK_BYTES + 2, &c, &err);
+	int r = store_cluster_output_read(d->store, id, stream, (int64_t)offset, max / CHUNK_BYTES + 2, &c,
+					  &err);
 
 	*data = NULL;
 	*n = 0;
@@ -124,4 +130,69 @@ int cluster_output_read(struct daemon *d, int64_t id, bool err_stream, uint64_t 
 	*data = out;
 	*n = used;
 	return 0;
+}
+
+/* ---- stdin ---------------------------------------------------------------------- */
+
+int cluster_input_store(struct daemon *d, int64_t id, const char *data, size_t len)
+{
+	struct error err;
+
+	for (size_t off = 0; off < len; off += CHUNK_BYTES) {
+		size_t n = len - off < CHUNK_BYTES ? len - off : CHUNK_BYTES;
+		_cleanup_free_ char *b64 = api_base64_encode(data + off, n);
+		int r;
+
+		if (!b64)
+			return -ENOMEM;
+		r = store_cluster_output_append(d->store, id, 0, (int64_t)off, b64, (int64_t)n, &err);
+		if (r < 0) {
+			log_task(LOG_LEVEL_ERR, id, "store its stdin: %s", err.message);
+			return r;
+		}
+	}
+	return 0;
+}
+
+int cluster_input_fetch(struct daemon *d, struct store_task *st)
+{
+	char dir[4200], path[4300];
+	size_t dlen = strlen(d->tasks_dir);
+	uint64_t off = 0, size = 1;
+	_cleanup_close_ int fd = -1;
+
+	/* taken by this node: its file is here */
+	if (!st->stdin_path ||
+	    (strncmp(st->stdin_path, d->tasks_dir, dlen) == 0 && st->stdin_path[dlen] == '/' &&
+	     strncmp(st->stdin_path + dlen + 1, "stdin-", 6) == 0))
+		return 0;
+	snprintf(path, sizeof(path), "%s/stdin", task_start_dir(d, st->id, dir, sizeof(dir)));
+	if (mkdir(dir, 0711) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	while (off < size) {
+		unsigned char *data = NULL;
+		size_t n = 0;
+		int r = cluster_output_read_stream(d, st->id, 0, off, CHUNK_BYTES * 4, &data, &n, &size);
+
+		if (r < 0 || (n == 0 && off < size)) {
+			free(data);
+			return r < 0 ? r : -EIO;
+		}
+		if (n && write(fd, data, n) != (ssize_t)n) {
+			free(data);
+			return -EIO;
+		}
+		free(data);
+		off += n;
+		if (size == 0)
+			break;
+	}
+	if (fsync(fd) < 0)
+		return -errno;
+	free(st->stdin_path);
+	st->stdin_path = strdup(path);
+	return st->stdin_path ? 0 : -ENOMEM;
 }

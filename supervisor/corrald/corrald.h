@@ -262,6 +262,15 @@ void cluster_output_upload(struct daemon *d, struct dtask *t, bool final);
  * (malloc'd *data); *size = what the store holds in all. */
 int cluster_output_read(struct daemon *d, int64_t id, bool err_stream, uint64_t offset, uint64_t max,
 			unsigned char **data, size_t *n, uint64_t *size);
+/* The same for any stream (0 = stdin, 1 = stdout, 2 = stderr). */
+int cluster_output_read_stream(struct daemon *d, int64_t id, int stream, uint64_t offset, uint64_t max,
+			       unsigned char **data, size_t *n, uint64_t *size);
+/* A submit's stdin into the store too (the loop's batch), so any node can
+ * run the task. */
+int cluster_input_store(struct daemon *d, int64_t id, const char *data, size_t len);
+/* A task taken by another node: its stdin from the store into this node's
+ * task dir; st->stdin_path then names that file.  0 or -errno. */
+int cluster_input_fetch(struct daemon *d, struct store_task *st);
 /* When the next tick is due (CLOCK_MONOTONIC µs; 0 = not a cluster). */
 uint64_t cluster_next_event_mono_us(const struct daemon *d);
 /* A clean stop: resign the scheduler's lease. */

@@ -236,6 +236,15 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	st.labels = labels;
 	st.submitted_at_us = (int64_t)daemon_now_us(d);
 	r = daemon_batch(d) ? store_submit(d->store, &st, &id, &serr) : -EIO;
+	/* a cluster: any node may run it, so its stdin is in the store too */
+	if (r == 0 && d->cluster && req->has_stdin && req->stdin_len &&
+	    (r = cluster_input_store(d, id, req->stdin_data, req->stdin_len)) < 0) {
+		struct error ignored;
+
+		/* its row is in the batch: never run it without its stdin */
+		store_cancel_queued(d->store, id, (int64_t)daemon_now_us(d), &ignored);
+		error_set_message(&serr, -r, "store stdin", "cannot store the task's stdin");
+	}
 	if (r == -EIO && !d->batch_open)
 		error_set_message(&serr, EIO, "begin transaction", "cannot begin a store transaction");
 	if (r < 0) {

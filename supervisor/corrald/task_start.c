@@ -284,6 +284,12 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 		log_task(LOG_LEVEL_ERR, t->id, "load for start: %s; it stays queued", serr.message);
 		return start_later(d, t, true);
 	}
+	/* taken by another node of a cluster: its stdin comes from the store */
+	if (d->cluster && (r = cluster_input_fetch(d, &p.st)) < 0) {
+		log_task(LOG_LEVEL_ERR, t->id, "fetch its stdin from the store: %s; it stays queued",
+			 strerror(-r));
+		return start_later(d, t, true);
+	}
 	r = build_spec(d, t, &p.st, hold.slot, &p.ps, &p.argv, &p.env, &p.keep_a, &p.keep_e, &p.filter, &err);
 	snprintf(cgname, sizeof(cgname), TASK_CGROUP_PREFIX "%lld", (long long)t->id);
 	t->started_us = now;

@@ -123,7 +123,7 @@ int store_cluster_output_append(struct store *store, int64_t id, int stream, int
 				const char *data_b64, int64_t len, struct error *err)
 {
 	NO_CLUSTER(store, err);
-	if (id <= 0 || (stream != 1 && stream != 2) || off < 0 || len <= 0 || !data_b64)
+	if (id <= 0 || (stream < 0 || stream > 2) || off < 0 || len <= 0 || !data_b64)
 		return error_set(err, EINVAL, "output", "output of task %lld: a bad chunk", (long long)id);
 	return store->backend->cluster_output_append(store, id, stream, off, data_b64, len, err);
 }
@@ -133,7 +133,7 @@ int store_cluster_output_read(struct store *store, int64_t id, int stream, int64
 {
 	memset(out, 0, sizeof(*out));
 	NO_CLUSTER(store, err);
-	if (id <= 0 || (stream != 1 && stream != 2) || from < 0 || limit == 0)
+	if (id <= 0 || (stream < 0 || stream > 2) || from < 0 || limit == 0)
 		return error_set(err, EINVAL, "output", "output of task %lld: a bad read", (long long)id);
 	return store->backend->cluster_output_read(store, id, stream, from, limit, out, err);
 }

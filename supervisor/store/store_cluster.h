@@ -113,7 +113,8 @@ int store_cluster_queue(struct store *store, struct store_task_list *out, struct
 int store_cluster_expired(struct store *store, int64_t grace_us, struct store_task_list *out,
 			  struct error *err);
 
-/* ---- outputs any node can read (a task's stdout = stream 1, stderr = 2) ---- */
+/* ---- inputs and outputs any node can read (a task's stdin = stream 0,
+ * stdout = 1, stderr = 2) ---- */
 
 /* Append len bytes (data_b64: their base64) at off of a task's stream;
  * a chunk already stored at off is kept (a retry). */

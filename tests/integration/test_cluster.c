@@ -260,6 +260,26 @@ static void test_logs_through_another_node_and_after_it_is_gone(void **state)
 	free(err);
 }
 
+/* stdin taken by one node, the task run by another: from the store */
+static void test_stdin_reaches_the_node_that_runs_the_task(void **state)
+{
+	int64_t id;
+	char *out;
+	size_t len;
+
+	(void)state;
+	start_cluster(2);
+	id = corrald_submit(&nodes[0],
+			    "\"argv\":[\"sh\",\"-c\",\"tr a-z A-Z\"],\"labels\":[\"l2\"],"
+			    "\"stdin\":\"hello cluster\\n\"");
+	assert_true(id > 0);
+	json_decref(corrald_must_wait(&nodes[0], id, 10000));
+	out = corrald_logs(&nodes[0], id, "stdout", &len);
+	assert_non_null(out);
+	assert_string_equal(out, "HELLO CLUSTER\n");
+	free(out);
+}
+
 static void test_scheduler_killed_another_node_schedules(void **state)
 {
 	int s, other;
@@ -404,6 +424,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_tasks_spread_and_max_concurrent_holds_cluster_wide, teardown),
 		cmocka_unit_test_teardown(test_cancel_and_wait_through_another_node, teardown),
 		cmocka_unit_test_teardown(test_logs_through_another_node_and_after_it_is_gone, teardown),
+		cmocka_unit_test_teardown(test_stdin_reaches_the_node_that_runs_the_task, teardown),
 		cmocka_unit_test_teardown(test_scheduler_killed_another_node_schedules, teardown),
 		cmocka_unit_test_teardown(test_killed_node_restarts_and_adopts_its_jail, teardown),
 		cmocka_unit_test_teardown(test_node_killed_for_good_its_task_is_lost, teardown),

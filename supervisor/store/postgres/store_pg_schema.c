@@ -202,11 +202,12 @@ static const struct migration migrations[] = {
 	  "ALTER TABLE tasks ADD COLUMN assigned_memory_bytes BIGINT NOT NULL DEFAULT 0;"
 	  "CREATE INDEX tasks_lease ON tasks (lease_owner) WHERE lease_owner IS NOT NULL;"
 	  "CREATE INDEX tasks_queued ON tasks (id) WHERE state = 'queued' AND lease_owner IS NULL;"
-	  /* outputs that any node can read, also once the node that ran the
-	   * task is gone: chunks in base64, bounded by the task's output limit */
+	  /* stdin (stream 0) and outputs (1, 2) that any node can read, also
+	   * once the node that took the submit or ran the task is gone: chunks
+	   * in base64, bounded by the API's stdin cap and the output limit */
 	  "CREATE TABLE task_output ("
 	  "  task_id BIGINT NOT NULL,"
-	  "  stream SMALLINT NOT NULL CHECK (stream IN (1, 2)),"
+	  "  stream SMALLINT NOT NULL CHECK (stream IN (0, 1, 2)),"
 	  "  off BIGINT NOT NULL CHECK (off >= 0),"
 	  "  len BIGINT NOT NULL CHECK (len > 0),"
 	  "  data_b64 TEXT NOT NULL,"
