@@ -134,7 +134,7 @@ int cluster_output_read_stream(struct daemon *d, int64_t id, int stream, uint64_
 
 /* ---- stdin ---------------------------------------------------------------------- */
 
-int cluster_input_store(struct daemon *d, int64_t id, const char *data, size_t len)
+int cluster_output_store_stdin(struct daemon *d, int64_t id, const char *data, size_t len)
 {
 	struct error err;
 
@@ -154,7 +154,7 @@ int cluster_input_store(struct daemon *d, int64_t id, const char *data, size_t l
 	return 0;
 }
 
-int cluster_input_fetch(struct daemon *d, struct store_task *st)
+int cluster_output_fetch_stdin(struct daemon *d, struct store_task *st)
 {
 	char dir[4200], path[4300];
 	size_t dlen = strlen(d->tasks_dir);

@@ -267,10 +267,10 @@ int cluster_output_read_stream(struct daemon *d, int64_t id, int stream, uint64_
 			       unsigned char **data, size_t *n, uint64_t *size);
 /* A submit's stdin into the store too (the loop's batch), so any node can
  * run the task. */
-int cluster_input_store(struct daemon *d, int64_t id, const char *data, size_t len);
+int cluster_output_store_stdin(struct daemon *d, int64_t id, const char *data, size_t len);
 /* A task taken by another node: its stdin from the store into this node's
  * task dir; st->stdin_path then names that file.  0 or -errno. */
-int cluster_input_fetch(struct daemon *d, struct store_task *st);
+int cluster_output_fetch_stdin(struct daemon *d, struct store_task *st);
 /* When the next tick is due (CLOCK_MONOTONIC µs; 0 = not a cluster). */
 uint64_t cluster_next_event_mono_us(const struct daemon *d);
 /* A clean stop: resign the scheduler's lease. */

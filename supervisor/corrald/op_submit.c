@@ -238,7 +238,7 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	r = daemon_batch(d) ? store_submit(d->store, &st, &id, &serr) : -EIO;
 	/* a cluster: any node may run it, so its stdin is in the store too */
 	if (r == 0 && d->cluster && req->has_stdin && req->stdin_len &&
-	    (r = cluster_input_store(d, id, req->stdin_data, req->stdin_len)) < 0) {
+	    (r = cluster_output_store_stdin(d, id, req->stdin_data, req->stdin_len)) < 0) {
 		struct error ignored;
 
 		/* its row is in the batch: never run it without its stdin */

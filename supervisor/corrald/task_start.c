@@ -285,7 +285,7 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 		return start_later(d, t, true);
 	}
 	/* taken by another node of a cluster: its stdin comes from the store */
-	if (d->cluster && (r = cluster_input_fetch(d, &p.st)) < 0) {
+	if (d->cluster && (r = cluster_output_fetch_stdin(d, &p.st)) < 0) {
 		log_task(LOG_LEVEL_ERR, t->id, "fetch its stdin from the store: %s; it stays queued",
 			 strerror(-r));
 		return start_later(d, t, true);
