@@ -287,6 +287,7 @@ static int sync_live(struct daemon *d, struct store_live *live)
 	struct error err;
 	int r;
 
+	memset(live, 0, sizeof(*live));
 	if (store_cluster_queue(d->store, &list, &err) < 0 || store_cluster_live(d->store, live, &err) < 0) {
 		store_task_list_free(&list);
 		log_warning("read the cluster's queue: %s", err.message);

@@ -31,9 +31,9 @@
 
 #define NODES 3
 /* short leases so the failure cases take seconds */
-#define CLUSTER_KEYS                                                                           \
-	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nmax_running = 2\n"      \
-	"heartbeat_interval = 300ms\nnode_offline_after = 2s\nlease = 3s\nleader_lease = 2s\n" \
+#define CLUSTER_KEYS                                                                      \
+	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nmax_running = 2\n" \
+	"heartbeat_interval = 300ms\nnode_offline_after = 2s\nleader_lease = 2s\n"        \
 	"cluster_poll = 100ms\nadopt_grace = 1s\n"
 #define POLICY                                                                                          \
 	"[access]\noperators = root\n[plan p]\nmax_concurrent = 3\nmonthly_cpu_hours = 10\n[default]\n" \
@@ -41,12 +41,14 @@
 
 static struct corrald nodes[NODES];
 static char uri[192];
+static const char *lease = "3s"; /* short: the failure cases take seconds */
 
 static int teardown(void **state)
 {
 	(void)state;
 	for (int i = 0; i < NODES; i++)
 		corrald_cleanup(&nodes[i]);
+	lease = "3s";
 	return 0;
 }
 
@@ -64,8 +66,9 @@ static void start_node(int i)
 	int rc;
 
 	snprintf(keys, sizeof(keys),
-		 CLUSTER_KEYS "store = %s\nnode_name = %s\nlabels = l%d\nuid_range = %u-%u\n", uri,
-		 node_name(i), i + 1, 4203000u + 64u * (unsigned)i, 4203000u + 64u * (unsigned)i + 63u);
+		 CLUSTER_KEYS "store = %s\nnode_name = %s\nlabels = l%d\nuid_range = %u-%u\nlease = %s\n",
+		 uri, node_name(i), i + 1, 4203000u + 64u * (unsigned)i, 4203000u + 64u * (unsigned)i + 63u,
+		 lease);
 	rc = corrald_prepare(&nodes[i], keys, POLICY);
 	if (rc < 0)
 		fail_msg("prepare node %d: %s", i, strerror(-rc));
@@ -280,6 +283,46 @@ static void test_stdin_reaches_the_node_that_runs_the_task(void **state)
 	free(out);
 }
 
+/* PostgreSQL crashes and recovers (pg_ctl restart -m immediate) while
+ * tasks run and wait: nothing is lost, nothing is ended as lost, nothing
+ * runs twice. */
+static void test_postgresql_restart_loses_nothing(void **state)
+{
+	struct pg_server *pg;
+	char why[256];
+	int64_t ids[4];
+	json_t *t;
+
+	(void)state;
+	/* a crash recovery of a loaded machine's PostgreSQL may take seconds:
+	 * a lease that outlasts it, as in production (30 s by default) */
+	lease = "15s";
+	start_cluster(2);
+	pg = pg_shared_server(why, sizeof(why));
+	assert_non_null(pg);
+	for (int i = 0; i < 4; i++) {
+		ids[i] = submit_on(i % 2, i % 2, "sleep 2");
+		assert_true(ids[i] > 0);
+	}
+	json_decref(corrald_wait_state(&nodes[0], ids[0], "running", 10000));
+	assert_int_equal(pg_server_restart_immediate(pg), 0);
+	ids[3] = 0;
+	for (int i = 0; i < 3; i++) {
+		t = corrald_must_wait(&nodes[(i + 1) % 2], ids[i], 30000);
+		if (strcmp(task_str(t, "state"), "succeeded") != 0)
+			fail_msg("task %d: %s (%s)\n%s", i, task_str(t, "state"), task_str(t, "message"),
+				 corrald_log_tail(&nodes[i % 2]));
+		assert_int_equal(task_int(t, "attempts"), 1);
+		json_decref(t);
+	}
+	/* and new work goes on */
+	ids[3] = corrald_submit(&nodes[1], "\"argv\":[\"true\"]");
+	assert_true(ids[3] > 0);
+	t = corrald_must_wait(&nodes[0], ids[3], 30000);
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	json_decref(t);
+}
+
 static void test_scheduler_killed_another_node_schedules(void **state)
 {
 	int s, other;
@@ -425,6 +468,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_cancel_and_wait_through_another_node, teardown),
 		cmocka_unit_test_teardown(test_logs_through_another_node_and_after_it_is_gone, teardown),
 		cmocka_unit_test_teardown(test_stdin_reaches_the_node_that_runs_the_task, teardown),
+		cmocka_unit_test_teardown(test_postgresql_restart_loses_nothing, teardown),
 		cmocka_unit_test_teardown(test_scheduler_killed_another_node_schedules, teardown),
 		cmocka_unit_test_teardown(test_killed_node_restarts_and_adopts_its_jail, teardown),
 		cmocka_unit_test_teardown(test_node_killed_for_good_its_task_is_lost, teardown),

@@ -238,6 +238,17 @@ int pg_server_start(struct pg_server *s, bool durable, char *why, size_t size)
 	return 0;
 }
 
+int pg_server_restart_immediate(struct pg_server *s)
+{
+	char data[96], log[128];
+	char *argv[] = { "pg_ctl", "-D", data, "-l", log,       "-m", "immediate",
+			 "-w",     "-s", "-t", "60", "restart", NULL };
+
+	snprintf(data, sizeof(data), "%s/data", s->dir);
+	snprintf(log, sizeof(log), "%s/postgres.log", s->dir);
+	return run_as_server(s, argv) == 0 ? 0 : -EIO;
+}
+
 void pg_server_stop(struct pg_server *s)
 {
 	if (s->running) {

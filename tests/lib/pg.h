@@ -39,6 +39,8 @@ int pg_find_bindir(char *bindir, size_t size);
 int pg_server_start(struct pg_server *s, bool durable, char *why, size_t size);
 /* Stop (pg_ctl stop -m fast, then immediate) and remove the dir. */
 void pg_server_stop(struct pg_server *s);
+/* pg_ctl restart -m immediate (a crash and a recovery, same data). */
+int pg_server_restart_immediate(struct pg_server *s);
 
 /* A new empty database; its name into name, its libpq URI into uri
  * ("postgresql:///tN?host=DIR&user=corral").  0 or -errno with why. */
