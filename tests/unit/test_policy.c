@@ -29,6 +29,10 @@ static void test_empty_policy_has_defaults(void **state)
 	assert_null(sv->node_name);
 	assert_int_equal(sv->heartbeat_interval_ms, 10000);
 	assert_int_equal(sv->node_offline_after_ms, 90000);
+	assert_int_equal(sv->lease_ms, 30000);
+	assert_int_equal(sv->leader_lease_ms, 5000);
+	assert_int_equal(sv->cluster_poll_ms, 200);
+	assert_int_equal(sv->adopt_grace_ms, 30000);
 	assert_int_equal(sv->gpus, 0);
 	assert_string_equal(sv->labels, "");
 	assert_int_equal(sv->uid_last, 700065535);
@@ -60,6 +64,10 @@ static void test_supervisor_values_are_read(void **state)
 				   "node_name = gpu-host.7\n"
 				   "heartbeat_interval = 2s\n"
 				   "node_offline_after = 30s\n"
+				   "lease = 1m\n"
+				   "leader_lease = 8s\n"
+				   "cluster_poll = 500ms\n"
+				   "adopt_grace = 0\n"
 				   "gpus = 8\n"
 				   "gpu_memory = 80G\n"
 				   "labels = gpu, ssd fast\n");
@@ -80,6 +88,10 @@ static void test_supervisor_values_are_read(void **state)
 	assert_string_equal(sv->node_name, "gpu-host.7");
 	assert_int_equal(sv->heartbeat_interval_ms, 2000);
 	assert_int_equal(sv->node_offline_after_ms, 30000);
+	assert_int_equal(sv->lease_ms, 60000);
+	assert_int_equal(sv->leader_lease_ms, 8000);
+	assert_int_equal(sv->cluster_poll_ms, 500);
+	assert_int_equal(sv->adopt_grace_ms, 0);
 	assert_int_equal(sv->gpus, 8);
 	assert_int_equal(sv->gpu_memory_bytes, 80 * GiB);
 	assert_string_equal(sv->labels, "gpu,ssd,fast");

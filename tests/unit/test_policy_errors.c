@@ -418,6 +418,11 @@ static void test_bad_node_settings(void **state)
 	/* a node would go offline between two heartbeats */
 	expect_one_error("[supervisor]\nheartbeat_interval = 10s\nnode_offline_after = 15s\n",
 			 "t.conf:3: key 'node_offline_after':", "less than two heartbeat_intervals");
+	expect_one_error("[supervisor]\nlease = 500ms\n", "t.conf:2: key 'lease':", "");
+	expect_one_error("[supervisor]\ncluster_poll = 1h\n", "t.conf:2: key 'cluster_poll':", "");
+	/* a node must see a failing renewal before its lease ends */
+	expect_one_error("[supervisor]\nlease = 2s\ncluster_poll = 1s\n",
+			 "t.conf:3: key 'lease':", "at least four cluster_polls");
 }
 
 static void test_bad_http_settings(void **state)
