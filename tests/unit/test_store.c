@@ -902,7 +902,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 		sqlite3_exec(
 			db,
 			"DROP TABLE nodes; DROP TABLE leader; DROP TABLE api_tokens; DROP TABLE idempotency_keys;"
-			"DROP INDEX tasks_lease; ALTER TABLE tasks DROP COLUMN node_name;"
+			"DROP TABLE task_output; DROP INDEX tasks_lease; ALTER TABLE tasks DROP COLUMN node_name;"
 			"ALTER TABLE tasks DROP COLUMN lease_owner; ALTER TABLE tasks DROP COLUMN lease_until_us;"
 			"ALTER TABLE tasks DROP COLUMN assigned_capped;"
 			"ALTER TABLE tasks DROP COLUMN assigned_memory_bytes;"
@@ -1092,7 +1092,7 @@ static void test_version_3_database_gains_stored_bytes(void **state)
 		sqlite3_exec(
 			db,
 			"DROP TABLE nodes; DROP TABLE leader; DROP TABLE api_tokens; DROP TABLE idempotency_keys;"
-			"DROP INDEX tasks_lease; ALTER TABLE tasks DROP COLUMN node_name;"
+			"DROP TABLE task_output; DROP INDEX tasks_lease; ALTER TABLE tasks DROP COLUMN node_name;"
 			"ALTER TABLE tasks DROP COLUMN lease_owner; ALTER TABLE tasks DROP COLUMN lease_until_us;"
 			"ALTER TABLE tasks DROP COLUMN assigned_capped;"
 			"ALTER TABLE tasks DROP COLUMN assigned_memory_bytes;"
@@ -1178,7 +1178,8 @@ static void fill_until_full(struct fixture *f, int64_t *acked, int *failure, str
 static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **state)
 {
 	struct fixture *f = *state;
-	struct store_options capped = { .max_size_bytes = (96 + 16) * 1024 } /* schema 5 added 4 pages */;
+	struct store_options capped = { .max_size_bytes = (96 + 16 + 12) *
+						1024 } /* schemas 5, 8 added 4, 3 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t acked;
@@ -1206,7 +1207,8 @@ static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **sta
 static void test_full_database_inside_batch_loses_nothing_acknowledged(void **state)
 {
 	struct fixture *f = *state;
-	struct store_options capped = { .max_size_bytes = (96 + 16) * 1024 } /* schema 5 added 4 pages */;
+	struct store_options capped = { .max_size_bytes = (96 + 16 + 12) *
+						1024 } /* schemas 5, 8 added 4, 3 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t before = 0, in_batch;
@@ -1451,6 +1453,7 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	pg_sql(f,
 	       "DROP TABLE corral.nodes; DROP TABLE corral.leader; DROP FUNCTION corral.corral_now_us(); "
 	       "DROP TABLE corral.api_tokens; DROP TABLE corral.idempotency_keys; "
+	       "DROP TABLE corral.task_output; "
 	       "ALTER TABLE corral.tasks DROP COLUMN node_name, DROP COLUMN lease_owner, "
 	       "DROP COLUMN lease_until_us, DROP COLUMN assigned_capped, DROP COLUMN assigned_memory_bytes; "
 	       "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
@@ -1480,6 +1483,7 @@ static void test_pg_version_3_database_gains_stored_bytes(void **state)
 	pg_sql(f,
 	       "DROP TABLE corral.nodes; DROP TABLE corral.leader; DROP FUNCTION corral.corral_now_us(); "
 	       "DROP TABLE corral.api_tokens; DROP TABLE corral.idempotency_keys; "
+	       "DROP TABLE corral.task_output; "
 	       "ALTER TABLE corral.tasks DROP COLUMN node_name, DROP COLUMN lease_owner, "
 	       "DROP COLUMN lease_until_us, DROP COLUMN assigned_capped, DROP COLUMN assigned_memory_bytes; "
 	       "DROP INDEX corral.tasks_user_ended; ALTER TABLE corral.tasks DROP COLUMN stored_bytes, "

@@ -190,7 +190,15 @@ static const struct migration migrations[] = {
 	  "ALTER TABLE tasks ADD COLUMN lease_until_us BIGINT;"
 	  "ALTER TABLE tasks ADD COLUMN assigned_capped INTEGER NOT NULL DEFAULT 0;"
 	  "ALTER TABLE tasks ADD COLUMN assigned_memory_bytes BIGINT NOT NULL DEFAULT 0;"
-	  "CREATE INDEX tasks_lease ON tasks (lease_owner) WHERE lease_owner IS NOT NULL;" },
+	  "CREATE INDEX tasks_lease ON tasks (lease_owner) WHERE lease_owner IS NOT NULL;"
+	  "CREATE TABLE task_output ("
+	  "  task_id INTEGER NOT NULL,"
+	  "  stream INTEGER NOT NULL CHECK (stream IN (0, 1, 2)),"
+	  "  off INTEGER NOT NULL CHECK (off >= 0),"
+	  "  len INTEGER NOT NULL CHECK (len > 0),"
+	  "  data_b64 TEXT NOT NULL,"
+	  "  PRIMARY KEY (task_id, stream, off)"
+	  ");" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
