@@ -251,11 +251,82 @@ static void lose(struct daemon *d, const struct store_task *st)
 	d->dispatch_needed = true;
 }
 
+/* A node that does not renew its leases any more (it died, or is frozen):
+ * nothing new goes to it until it heartbeats again or restarts. */
+struct suspect {
+	char incarnation[40];
+	uint64_t since_mono_us;
+};
+#define SUSPECTS 16
+static struct suspect suspects[SUSPECTS];
+
+static void suspect(const char *incarnation)
+{
+	struct suspect *s = &suspects[0];
+
+	for (int i = 0; i < SUSPECTS; i++) {
+		if (strcmp(suspects[i].incarnation, incarnation) == 0)
+			return;
+		if (suspects[i].since_mono_us < s->since_mono_us)
+			s = &suspects[i];
+	}
+	snprintf(s->incarnation, sizeof(s->incarnation), "%s", incarnation);
+	s->since_mono_us = daemon_mono_us();
+}
+
+/* Suspect, unless it heartbeat since (heartbeat_age on the database's clock). */
+static bool is_suspect(const struct store_node *n)
+{
+	uint64_t now = daemon_mono_us();
+
+	for (int i = 0; i < SUSPECTS; i++) {
+		struct suspect *s = &suspects[i];
+
+		if (!s->incarnation[0] || strcmp(s->incarnation, n->incarnation) != 0)
+			continue;
+		if ((uint64_t)n->heartbeat_age_us < now - s->since_mono_us) {
+			s->incarnation[0] = '\0';
+			return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Assignments a node did not renew for max(1 s, 10 cluster_polls): it is not
+ * taking work, so they go to another node now (no jail exists: the node
+ * starts one only after marking the task running, which the owner fences). */
+static void take_back_stale(struct daemon *d)
+{
+	uint64_t stale = poll_us(d) * 10 > 1000000 ? poll_us(d) * 10 : 1000000;
+	struct store_task_list list;
+	struct error err;
+
+	if ((int64_t)stale >= lease_us(d) ||
+	    store_cluster_stale_assignments(d->store, lease_us(d) - (int64_t)stale, &list, &err) < 0)
+		return;
+	for (size_t i = 0; i < list.count; i++) {
+		const struct store_task *st = &list.tasks[i];
+
+		if (!st->lease_owner ||
+		    store_cluster_unassign(d->store, d->leader_term, d->node_incarnation, st->id,
+					   st->lease_owner, &err) < 0)
+			continue;
+		suspect(st->lease_owner);
+		log_task(LOG_LEVEL_NOTICE, st->id,
+			 "node %s did not take it (it stopped renewing its leases): back in the queue",
+			 st->node_name ? st->node_name : "?");
+		d->dispatch_needed = true;
+	}
+	store_task_list_free(&list);
+}
+
 static void reap(struct daemon *d)
 {
 	struct store_task_list list;
 	struct error err;
 
+	take_back_stale(d);
 	if (store_cluster_expired(d->store, (int64_t)d->cfg->adopt_grace_ms * 1000, &list, &err) < 0) {
 		log_warning("reaper: %s", err.message);
 		return;
@@ -406,7 +477,7 @@ void cluster_schedule(struct daemon *d)
 		const struct store_node *sn = &nodes.items[i];
 		struct queue_target *t = &tg[n];
 
-		if (sn->state != STORE_NODE_ONLINE || !sn->incarnation)
+		if (sn->state != STORE_NODE_ONLINE || !sn->incarnation || is_suspect(sn))
 			continue;
 		t->host.max_running = (uint32_t)sn->slots;
 		t->host.running = (uint32_t)live_of(&live, sn->name, 0);

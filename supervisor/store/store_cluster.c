@@ -148,6 +148,14 @@ void store_cluster_output_chunks_free(struct store_output_chunks *chunks)
 	memset(chunks, 0, sizeof(*chunks));
 }
 
+int store_cluster_stale_assignments(struct store *store, int64_t left_us, struct store_task_list *out,
+				    struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	NO_CLUSTER(store, err);
+	return store->backend->cluster_tasks(store, STORE_SQL_CLUSTER_STALE, left_us, out, err);
+}
+
 int store_cluster_queue(struct store *store, struct store_task_list *out, struct error *err)
 {
 	memset(out, 0, sizeof(*out));

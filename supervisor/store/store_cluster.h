@@ -134,4 +134,9 @@ int store_cluster_output_read(struct store *store, int64_t id, int stream, int64
 			      struct store_output_chunks *out, struct error *err);
 void store_cluster_output_chunks_free(struct store_output_chunks *chunks);
 
+/* Assignments (queued, with an owner) whose lease is not renewed any more:
+ * less than left_us of it is left (a lease renewed lease - left_us ago). */
+int store_cluster_stale_assignments(struct store *store, int64_t left_us, struct store_task_list *out,
+				    struct error *err);
+
 #endif

@@ -229,6 +229,11 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	/* leases that ended more than $1 us ago (the adopt grace) */
 	[STORE_SQL_CLUSTER_EXPIRED] = "SELECT " LIST_COLUMNS " FROM tasks WHERE lease_owner IS NOT NULL "
 				      "AND lease_until_us < corral_now_us() - $1 ORDER BY id",
+	/* assignments whose lease was not renewed for a while ($1 = what is
+	 * left of a lease renewed that long ago): their node is not taking work */
+	[STORE_SQL_CLUSTER_STALE] = "SELECT " LIST_COLUMNS " FROM tasks WHERE state = 'queued' "
+				    "AND lease_owner IS NOT NULL AND lease_until_us < corral_now_us() + $1 "
+				    "ORDER BY id",
 	/* an assignment whose node never started it goes back to the queue
 	 * (compare-and-set on its owner: two schedulers cannot both do it) */
 	[STORE_SQL_CLUSTER_UNASSIGN] =

@@ -159,11 +159,11 @@ int store_pg_cluster_tasks(struct store *base, enum store_sql which, int64_t gra
 	struct store_pg_params p;
 
 	store_pg_params_init(&p);
-	if (which == STORE_SQL_CLUSTER_EXPIRED)
+	if (which != STORE_SQL_CLUSTER_QUEUE)
 		store_pg_param_i64(&p, 1, grace_us);
 	return store_pg_read_collect(store_pg_of(base), which, &p, out,
-				     which == STORE_SQL_CLUSTER_EXPIRED ? "read expired leases"
-									: "read the cluster's queue",
+				     which == STORE_SQL_CLUSTER_QUEUE ? "read the cluster's queue"
+								      : "read expired leases",
 				     err);
 }
 
