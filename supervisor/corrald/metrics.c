@@ -152,7 +152,7 @@ static const char *plan_of(struct daemon *d, const char *tenant)
 {
 	struct policy_limits lim;
 
-	if (!tenant || policy_limits_for(d->policy, tenant, &lim) < 0 || !lim.plan)
+	if (!tenant || tenants_limits_for(d, tenant, &lim) < 0 || !lim.plan)
 		return "none";
 	return lim.plan;
 }

@@ -580,4 +580,6 @@ const struct store_backend store_pg_backend = {
 	.node_set_draining = store_pg_node_set_draining,
 	.leader_run = store_pg_node_leader,
 	.token_run = store_pg_token_run,
+	.tenant_run = store_pg_tenant_run,
+	.callback_run = store_pg_callback_run,
 };
