@@ -303,7 +303,7 @@ void http_section(struct loader *ld, struct policy *p, const struct raw_section 
 			break;
 		}
 	}
-	if (h->n_callback_hosts && !h->callback_secret)
+	if (h->n_callback_hosts && !first[HK_CALLBACK_SECRET])
 		errors_add(ld->errors, s->file, s->line, "callback_secret",
 			   "callback_hosts needs callback_secret: webhooks are signed (16-256 characters)");
 	if (!h->tls_cert != !h->tls_key)

@@ -73,7 +73,7 @@
  *            (HMAC-SHA256 of the body with [http] callback_secret), retried with
  *            backoff; redirects are not followed.
  *   tenant_set (operators only) user: the tenant (required), plan: a plan of
- *            the policy (required; unknown_plan otherwise: bad_request),
+ *            the policy (required; bad_request "unknown plan ..." otherwise),
  *            max_concurrent (1..100000; absent = the plan's): a tenant record,
  *            over [default], under a [user] section; audited
  *                                       -> {"tenant": TENANT}
