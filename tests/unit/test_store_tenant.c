@@ -178,7 +178,8 @@ int main(void)
 
 		if (postgres && !pg)
 			continue;
-		failed += cmocka_run_group_tests_name(postgres ? "tenants on postgresql" : "tenants on sqlite",
+		failed += cmocka_run_group_tests_name(postgres ? "tenants on postgresql"
+							       : "tenants on sqlite",
 						      tests, NULL, NULL);
 	}
 	return failed;
