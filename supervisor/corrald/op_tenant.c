@@ -111,6 +111,9 @@ static void tenant_set(struct daemon *d, const struct caller *c, const struct ap
 				n ? plans : "(none)");
 		return;
 	}
+	/* our own transaction, committed before memory changes and we answer:
+	 * close the loop's open batch first rather than join it */
+	daemon_commit_batch(d);
 	r = store_tenant_set(d->store, &ch, &err);
 	if (r < 0) {
 		ops_reply_error(sink, req->tag_json, r == -EINVAL ? API_ERR_BAD_REQUEST : API_ERR_INTERNAL,
@@ -144,6 +147,7 @@ static void tenant_delete(struct daemon *d, const struct caller *c, const struct
 	struct error err;
 	int r;
 
+	daemon_commit_batch(d);
 	r = store_tenant_delete(d->store, &ch, &err);
 	if (r == -ENOENT) {
 		ops_reply_error(sink, req->tag_json, API_ERR_NOT_FOUND, "no record of tenant %s", req->user);

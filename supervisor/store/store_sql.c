@@ -228,4 +228,6 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_CALLBACK_SETTLE] = "UPDATE callbacks SET state = $2, last_error = $3, delivered_at_us = $4 "
 				      "WHERE task_id = $1 AND state = 'pending'",
 	[STORE_SQL_CALLBACK_GET] = "SELECT " CALLBACK_COLUMNS " FROM callbacks c WHERE c.task_id = $1",
+	/* retention removes a task: its callback goes with it */
+	[STORE_SQL_CALLBACK_PURGE] = "DELETE FROM callbacks WHERE task_id = $1",
 };

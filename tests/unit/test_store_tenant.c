@@ -6,7 +6,7 @@
  * appends an audit row in the same transaction, a delete of no record
  * audits nothing, the list is by name; a callback is due only once its
  * task ended and its time came, a claim is taken once, a retry and a
- * settle keep what they were told.
+ * settle keep what they were told, retention removes a task's callback.
  *
  * SQLite on a real file in a temp dir; PostgreSQL on a real server
  * (tests/lib/pg.h), a fresh database per test; without PostgreSQL
@@ -159,6 +159,17 @@ static void test_callback_is_due_after_the_end_and_claimed_once(void **state)
 	store_callback_clear(&cb);
 	assert_int_equal(store_callback_get(f->store, 999, &cb, &err), -ENOENT);
 	assert_int_equal(store_callback_add(f->store, id, "", &err), -EINVAL);
+	/* retention removes the task and its callback */
+	{
+		struct store_purged_list purged;
+
+		assert_int_equal(store_purge_ended(f->store, "alice", 1000000, 10, &purged, &err), 0);
+		assert_int_equal(purged.count, 1);
+		store_purged_list_free(&purged);
+		assert_int_equal(store_callback_get(f->store, id, &cb, &err), -ENOENT);
+		assert_int_equal(store_callback_get(f->store, other, &cb, &err), 0);
+		store_callback_clear(&cb);
+	}
 }
 
 int main(void)

@@ -92,6 +92,8 @@ static int purge_locked(struct store_pg *store, const char *user, int64_t before
 	for (size_t i = 0; i < out->count; i++) {
 		r = exec_on_task(store, STORE_SQL_PURGE_EVENTS, out->items[i].id, &changes, err);
 		if (r == 0)
+			r = exec_on_task(store, STORE_SQL_CALLBACK_PURGE, out->items[i].id, &changes, err);
+		if (r == 0)
 			r = exec_on_task(store, STORE_SQL_PURGE_TASK, out->items[i].id, &changes, err);
 		if (r < 0)
 			return r;
