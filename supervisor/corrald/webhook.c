@@ -36,9 +36,14 @@
 #define WEBHOOK_TIMEOUT_MS 30000L           /* one attempt, connect to answer */
 #define WEBHOOK_CONNECT_TIMEOUT_MS 10000L
 
+/* A socket curl asked us to watch.  Never freed while corrald runs: a
+ * removed one goes to a spare list (fd -1) and is reused, so an epoll event
+ * still queued in this turn for a socket curl just closed points at live
+ * memory, and is ignored. */
 struct webhook_socket {
 	int ep_kind; /* EP_WEBHOOK: first member */
-	int fd;
+	int fd;      /* -1: spare */
+	struct webhook_socket *next_spare;
 };
 
 struct delivery {
@@ -56,6 +61,8 @@ struct webhook {
 	uint64_t next_scan_mono_us;
 	struct delivery *in_flight;
 	size_t n_in_flight;
+	struct webhook_socket *spare, *all[64]; /* every one made (to free at the end) */
+	size_t n_all;
 };
 
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
@@ -69,7 +76,9 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 		if (s) {
 			daemon_epoll_del(d, fd);
 			curl_multi_assign(d->webhook->multi, fd, NULL);
-			free(s);
+			s->fd = -1;
+			s->next_spare = d->webhook->spare;
+			d->webhook->spare = s;
 		}
 		return 0;
 	}
@@ -80,14 +89,23 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 			log_warning("webhook: watch socket %d: %s", fd, strerror(errno));
 		return 0;
 	}
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -1;
+	if (d->webhook->spare) {
+		s = d->webhook->spare;
+		d->webhook->spare = s->next_spare;
+	} else if (d->webhook->n_all < sizeof(d->webhook->all) / sizeof(d->webhook->all[0]) &&
+		   (s = calloc(1, sizeof(*s))) != NULL) {
+		d->webhook->all[d->webhook->n_all++] = s;
+	} else {
+		return -1; /* the transfer fails, and is retried later */
+	}
 	s->ep_kind = EP_WEBHOOK;
 	s->fd = fd;
+	ev.data.ptr = s;
 	if (daemon_epoll_add(d, fd, ev.events, s) < 0) {
 		log_warning("webhook: watch socket %d: %s", fd, strerror(errno));
-		free(s);
+		s->fd = -1;
+		s->next_spare = d->webhook->spare;
+		d->webhook->spare = s;
 		return -1;
 	}
 	curl_multi_assign(d->webhook->multi, fd, s);
@@ -166,6 +184,8 @@ void webhook_stop(struct daemon *d)
 		delivery_free(d, dl);
 	}
 	curl_multi_cleanup(d->webhook->multi);
+	for (size_t i = 0; i < d->webhook->n_all; i++)
+		free(d->webhook->all[i]);
 	free(d->webhook);
 	d->webhook = NULL;
 	curl_global_cleanup();
@@ -351,7 +371,7 @@ void webhook_event(struct daemon *d, struct webhook_socket *s, uint32_t events)
 {
 	int running = 0, flags = 0;
 
-	if (!d->webhook)
+	if (!d->webhook || s->fd < 0)
 		return;
 	if (events & EPOLLIN)
 		flags |= CURL_CSELECT_IN;
