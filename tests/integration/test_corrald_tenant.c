@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/lib/corrald.h"
@@ -348,6 +349,51 @@ static void test_tenants_over_http(void **state)
 	http_answer_free(&a);
 }
 
+/* Run corral with args against the test's corrald: its exit status, output in out. */
+static int corral(const char *args, char *out, size_t size)
+{
+	char cmd[1024];
+	size_t n;
+	FILE *p;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s --socket %s tenant %s 2>&1", test_build_path("corral"), daemon_.socket,
+		 args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, size - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_corral_tenant_command(void **state)
+{
+	char out[8192];
+
+	(void)state;
+	require_root();
+	start();
+	assert_int_equal(corral("set dave --plan pro --max-concurrent 2", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "dave"));
+	assert_non_null(strstr(out, "tenant_record"));
+	assert_int_equal(corral("show dave", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "audit:"));
+	assert_non_null(strstr(out, "set    plan pro, max_concurrent 2, by root (uid 0)"));
+	assert_int_equal(corral("list", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "TENANT"));
+	assert_non_null(strstr(out, "dave"));
+	assert_int_equal(corral("set dave --plan gold", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "unknown plan 'gold'"));
+	assert_int_equal(corral("set dave", out, sizeof(out)), 2); /* --plan is required */
+	assert_int_equal(corral("delete dave", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "deleted the record of tenant dave"));
+	assert_int_equal(corral("delete dave", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "not_found"));
+	assert_int_equal(corral("list --json", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "\"tenants\":[]"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +403,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_records_survive_a_restart, teardown),
 		cmocka_unit_test_teardown(test_non_operator_is_refused, teardown),
 		cmocka_unit_test_teardown(test_tenants_over_http, teardown),
+		cmocka_unit_test_teardown(test_corral_tenant_command, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
