@@ -270,6 +270,9 @@ int op_token_authenticate(struct daemon *d, const char *secret, size_t len, stru
 /* tenants.c: tenant records; a tenant's limits ([user], record, [default]) */
 struct store_tenant;
 int tenants_load(struct daemon *d); /* at start, from the store */
+/* Read them again (with each heartbeat: what operators changed through
+ * another node of a shared store). */
+int tenants_refresh(struct daemon *d);
 void tenants_free(struct daemon *d);
 const struct store_tenant *tenants_find(const struct daemon *d, const char *name);
 /* Add or replace a record (copied) / drop one, after the store took it. */

@@ -5,7 +5,8 @@
  * op_tenant.c), and THE one place corrald resolves a tenant's limits:
  * the policy's [user] section, else the tenant's record, else [default]
  * (policy_limits_resolve).  Every scheduling decision asks again, so a
- * change applies to the next one without a reload.
+ * change applies to the next one without a reload; changes made through
+ * another node of a shared store arrive with the next heartbeat.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,26 +26,37 @@ static int cmp_tenant(const void *a, const void *b)
 	return strcmp(((const struct store_tenant *)a)->name, ((const struct store_tenant *)b)->name);
 }
 
+int tenants_refresh(struct daemon *d)
+{
+	struct store_tenant_list list;
+	struct error err;
+	int r = d->tenants ? store_tenant_list(d->store, &list, &err) : 0;
+
+	if (!d->tenants)
+		return 0;
+	if (r < 0) {
+		log_error("load tenant records: %s", err.message);
+		return r;
+	}
+	if (list.count)
+		qsort(list.items, list.count, sizeof(struct store_tenant), cmp_tenant);
+	store_tenant_list_free(&d->tenants->list);
+	d->tenants->list = list;
+	d->tenants->capacity = list.count;
+	return 0;
+}
+
 int tenants_load(struct daemon *d)
 {
-	struct error err;
 	int r;
 
 	d->tenants = calloc(1, sizeof(*d->tenants));
 	if (!d->tenants)
 		return -ENOMEM;
-	r = store_tenant_list(d->store, &d->tenants->list, &err);
-	if (r < 0) {
-		log_error("load tenant records: %s", err.message);
-		return r;
-	}
-	d->tenants->capacity = d->tenants->list.count;
-	if (d->tenants->list.count)
-		qsort(d->tenants->list.items, d->tenants->list.count, sizeof(struct store_tenant),
-		      cmp_tenant);
-	if (d->tenants->list.count)
+	r = tenants_refresh(d);
+	if (r == 0 && d->tenants->list.count)
 		log_info("%zu tenant records", d->tenants->list.count);
-	return 0;
+	return r;
 }
 
 void tenants_free(struct daemon *d)

@@ -22,7 +22,7 @@
 
 #define SUPERVISOR_KEYS                                                                               \
 	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4201500-4201563\n" \
-	"max_running = 8\n"
+	"max_running = 8\nheartbeat_interval = 200ms\n"
 
 static struct corrald daemon_;
 static char base[64];
@@ -394,6 +394,41 @@ static void test_corral_tenant_command(void **state)
 	assert_non_null(strstr(out, "\"tenants\":[]"));
 }
 
+/* Another node of a shared store changed a record (here: written into the
+ * store behind corrald's back): it arrives with the next heartbeat. */
+static void test_a_change_in_the_store_arrives_with_the_heartbeat(void **state)
+{
+	char path[256];
+	sqlite3 *db;
+	json_t *r = NULL;
+	const char *plan = NULL;
+
+	(void)state;
+	require_root();
+	start();
+	snprintf(path, sizeof(path), "%s/corral.db", daemon_.dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db,
+				      "INSERT INTO tenants (name, plan, updated_at_us, updated_by) "
+				      "VALUES ('erin', 'pro', 1, 'node-b')",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	for (int i = 0; i < 300 && !plan; i++) {
+		json_decref(r);
+		r = corrald_call(&daemon_, "{\"op\":\"usage\",\"user\":\"erin\"}");
+		plan = json_string_value(
+			json_object_get(json_array_get(json_object_get(r, "usage"), 0), "plan"));
+		if (plan && strcmp(plan, "pro") != 0)
+			plan = NULL;
+		if (!plan)
+			test_sleep_ms(10);
+	}
+	json_decref(r);
+	assert_non_null(plan);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +439,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_non_operator_is_refused, teardown),
 		cmocka_unit_test_teardown(test_tenants_over_http, teardown),
 		cmocka_unit_test_teardown(test_corral_tenant_command, teardown),
+		cmocka_unit_test_teardown(test_a_change_in_the_store_arrives_with_the_heartbeat, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
