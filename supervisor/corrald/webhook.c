@@ -31,7 +31,7 @@
 
 #define WEBHOOK_MAX_IN_FLIGHT 16
 #define WEBHOOK_SCAN_US (5ull * 1000000)    /* look for due callbacks at least this often */
-#define WEBHOOK_KICK_US (50ull * 1000)      /* ... and this soon after tasks ended */
+#define WEBHOOK_KICK_US (10ull * 1000)      /* ... and this soon after tasks ended */
 #define WEBHOOK_LEASE_US (120ull * 1000000) /* a claimed attempt is due again after this */
 #define WEBHOOK_TIMEOUT_MS 30000L           /* one attempt, connect to answer */
 #define WEBHOOK_CONNECT_TIMEOUT_MS 10000L

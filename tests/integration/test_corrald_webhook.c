@@ -7,7 +7,8 @@
  * HTTP submits); a 500 is retried with backoff; a redirect is not
  * followed; a delivery that failed before corrald stopped is made after it
  * restarts (the state is in the store); callback URLs outside [http]
- * callback_hosts are refused at submit.
+ * callback_hosts are refused at submit; a receiver that does not answer
+ * does not hold corrald's loop.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nettle/hmac.h>
@@ -41,6 +43,7 @@ struct hook_request {
 	char signature[128];
 	char attempt[16];
 	char *body;
+	int64_t at_us; /* received, wall clock */
 };
 
 static struct {
@@ -49,6 +52,7 @@ static struct {
 	pthread_mutex_t mu;
 	int statuses[MAX_REQUESTS]; /* the answer to the n-th request; 0 = 200 */
 	int status_after;           /* to requests past the list; 0 = 200 */
+	unsigned hang_ms;           /* wait this long before answering */
 	struct hook_request req[MAX_REQUESTS];
 	size_t n;
 	volatile bool stop;
@@ -102,12 +106,20 @@ static void serve_one(int c)
 		header_value(buf, "X-Corral-Signature", h->signature, sizeof(h->signature));
 		header_value(buf, "X-Corral-Attempt", h->attempt, sizeof(h->attempt));
 		h->body = strndup(end + 4, len - (size_t)(end + 4 - buf));
+		{
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			h->at_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+		}
 	}
 	status = srv.n < MAX_REQUESTS && srv.statuses[srv.n] ? srv.statuses[srv.n]
 		: srv.status_after                           ? srv.status_after
 							     : 200;
 	srv.n++;
 	pthread_mutex_unlock(&srv.mu);
+	for (unsigned waited = 0; waited < srv.hang_ms && !srv.stop; waited += 10)
+		test_sleep_ms(10);
 	snprintf(reply, sizeof(reply), "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: close\r\n%s\r\n",
 		 status, status == 302 ? "Location: /redirected\r\n" : "");
 	if (write(c, reply, strlen(reply)) < 0)
@@ -142,6 +154,7 @@ static void server_start(void)
 	srv.n = 0;
 	memset(srv.statuses, 0, sizeof(srv.statuses));
 	srv.status_after = 0;
+	srv.hang_ms = 0;
 	srv.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(srv.fd >= 0);
 	setsockopt(srv.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -303,6 +316,13 @@ static void test_webhook_is_signed_and_carries_the_task(void **state)
 	assert_string_equal(srv.req[0].path, "/hook");
 	assert_string_equal(srv.req[0].attempt, "1");
 	expect_signed_task(&srv.req[0], id);
+	{
+		json_t *t = json_loads(srv.req[0].body, 0, NULL);
+
+		fprintf(stderr, "webhook received %.1f ms after the task ended\n",
+			(double)(srv.req[0].at_us - task_int(t, "ended_at_us")) / 1000.0);
+		json_decref(t);
+	}
 	wait_callback_state(id, "delivered", &attempts, error, sizeof(error));
 	assert_int_equal(attempts, 1);
 	/* the same from an HTTP submit */
@@ -430,6 +450,33 @@ static void test_callback_outside_the_allow_list_is_refused(void **state)
 	json_decref(r);
 }
 
+/* A receiver that takes its time does not hold corrald: requests are
+ * answered at once while the webhook waits for its answer. */
+static void test_a_slow_receiver_does_not_block_corrald(void **state)
+{
+	uint64_t worst = 0;
+
+	(void)state;
+	require_root();
+	start("200ms");
+	srv.hang_ms = 3000;
+	submit_with_callback("/slow");
+	wait_requests(1, 10000);
+	for (int i = 0; i < 20; i++) {
+		uint64_t t0 = test_mono_ms();
+		json_t *r = corrald_call(&daemon_, "{\"op\":\"ping\"}");
+
+		assert_non_null(r);
+		json_decref(r);
+		if (test_mono_ms() - t0 > worst)
+			worst = test_mono_ms() - t0;
+		test_sleep_ms(50);
+	}
+	fprintf(stderr, "slowest ping while a webhook waited: %llu ms\n", (unsigned long long)worst);
+	assert_true(worst < 500);
+	assert_int_equal(srv.n, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +485,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_redirect_is_not_followed, teardown),
 		cmocka_unit_test_teardown(test_webhook_is_delivered_after_a_restart, teardown),
 		cmocka_unit_test_teardown(test_callback_outside_the_allow_list_is_refused, teardown),
+		cmocka_unit_test_teardown(test_a_slow_receiver_does_not_block_corrald, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
