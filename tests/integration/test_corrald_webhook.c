@@ -8,7 +8,7 @@
  * followed; a delivery that failed before corrald stopped is made after it
  * restarts (the state is in the store); callback URLs outside [http]
  * callback_hosts are refused at submit; a receiver that does not answer
- * does not hold corrald's loop.
+ * does not hold corrald's loop; the restart case again on PostgreSQL.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -28,6 +28,7 @@
 #include "tests/lib/corrald.h"
 #include "tests/lib/corrald_socket.h"
 #include "tests/lib/http.h"
+#include "tests/lib/pg.h"
 #include "tests/lib/test.h"
 
 #define SUPERVISOR_KEYS                                                                               \
@@ -201,9 +202,10 @@ static void wait_requests(size_t n, unsigned timeout_ms)
 	fail_msg("the webhook server got %zu requests, wanted %zu\n%s", got, n, corrald_log_tail(&daemon_));
 }
 
-static void start(const char *backoff)
+/* extra_keys: more [supervisor] keys ("store = postgresql://..."), or "". */
+static void start_with(const char *backoff, const char *extra_keys)
 {
-	char policy[1024];
+	char policy[1024], keys[1024];
 	int port = http_free_port();
 
 	server_start();
@@ -215,8 +217,14 @@ static void start(const char *backoff)
 		 "[plan free]\nmax_concurrent = 4\nmax_queued = 100\nmax_task_seconds = 1m\n"
 		 "[default]\nplan = free\n",
 		 port, srv.port, backoff);
-	if (corrald_start(&daemon_, SUPERVISOR_KEYS, policy, 0) < 0)
+	snprintf(keys, sizeof(keys), SUPERVISOR_KEYS "%s", extra_keys);
+	if (corrald_start(&daemon_, keys, policy, 0) < 0)
 		fail_msg("corrald did not start\n%s", corrald_log_tail(&daemon_));
+}
+
+static void start(const char *backoff)
+{
+	start_with(backoff, "");
 }
 
 static int teardown(void **state)
@@ -477,6 +485,44 @@ static void test_a_slow_receiver_does_not_block_corrald(void **state)
 	assert_int_equal(srv.n, 1);
 }
 
+/* The same on the PostgreSQL store: a 500, a restart, then delivered. */
+static void test_webhook_on_postgresql_survives_a_restart(void **state)
+{
+	char why[512] = "", db[32], uri[192], keys[256], sql[512];
+	struct pg_server *pg;
+	int64_t id;
+	int ok = -1;
+
+	(void)state;
+	require_root();
+	pg = pg_shared_server(why, sizeof(why));
+	if (!pg)
+		test_skip_loudly("no PostgreSQL for the store: %s", why);
+	if (pg_server_create_db(pg, db, sizeof(db), uri, sizeof(uri), why, sizeof(why)) < 0)
+		fail_msg("create database: %s", why);
+	snprintf(keys, sizeof(keys), "store = %s\n", uri);
+	start_with("1s", keys);
+	srv.statuses[0] = 500;
+	id = submit_with_callback("/pg");
+	wait_requests(1, 10000);
+	assert_int_equal(corrald_stop(&daemon_), 0);
+	assert_int_equal(corrald_restart(&daemon_, 0), 0);
+	wait_requests(2, 10000);
+	assert_string_equal(srv.req[1].attempt, "2");
+	expect_signed_task(&srv.req[1], id);
+	snprintf(sql, sizeof(sql),
+		 "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.callbacks WHERE task_id = %lld AND "
+		 "state = 'delivered' AND attempts = 2) <> 1 THEN RAISE EXCEPTION 'not delivered'; END IF; END$$",
+		 (long long)id);
+	for (int i = 0; i < 500 && ok < 0; i++) {
+		ok = pg_server_exec(pg, db, sql, why, sizeof(why));
+		if (ok < 0)
+			test_sleep_ms(10);
+	}
+	if (ok < 0)
+		fail_msg("%s", why);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +532,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_webhook_is_delivered_after_a_restart, teardown),
 		cmocka_unit_test_teardown(test_callback_outside_the_allow_list_is_refused, teardown),
 		cmocka_unit_test_teardown(test_a_slow_receiver_does_not_block_corrald, teardown),
+		cmocka_unit_test_teardown(test_webhook_on_postgresql_survives_a_restart, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
