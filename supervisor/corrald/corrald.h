@@ -365,6 +365,8 @@ void metrics_task_spawned(struct daemon *d, uint64_t spawn_us);
 /* An end (ran: it started, run_us counts). */
 void metrics_task_ended(struct daemon *d, const char *tenant, const char *reason, uint64_t run_us, bool ran);
 void metrics_cpu_charged(struct daemon *d, const char *tenant, uint64_t cpu_us);
+/* A webhook attempt ended: "delivered", "retry" or "failed". */
+void metrics_webhook_attempt(struct daemon *d, const char *result);
 void metrics_sched_decision(struct daemon *d, uint64_t us);
 void metrics_store_commit(struct daemon *d, uint64_t us);
 /* The page, malloc'd (NULL: out of memory). */

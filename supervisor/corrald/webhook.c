@@ -205,6 +205,7 @@ static void attempt_done(struct daemon *d, struct delivery *dl, CURLcode result)
 	if (result == CURLE_OK && status >= 200 && status < 300) {
 		log_task(LOG_LEVEL_INFO, dl->task_id, "webhook delivered (HTTP %ld, attempt %u)", status,
 			 dl->attempt);
+		metrics_webhook_attempt(d, "delivered");
 		if (store_callback_settle(d->store, dl->task_id, true, now, "", &err) < 0)
 			log_task(LOG_LEVEL_WARNING, dl->task_id, "webhook: record the delivery: %s",
 				 err.message);
@@ -217,6 +218,7 @@ static void attempt_done(struct daemon *d, struct delivery *dl, CURLcode result)
 	else
 		snprintf(why, sizeof(why), "HTTP %ld", status);
 	backoff = webhook_rules_backoff_us(policy_http(d->policy)->callback_backoff_ms, dl->attempt);
+	metrics_webhook_attempt(d, backoff ? "retry" : "failed");
 	if (!backoff) {
 		log_task(LOG_LEVEL_WARNING, dl->task_id, "webhook failed for good after %u attempts: %s",
 			 dl->attempt, why);
@@ -335,6 +337,7 @@ static void start(struct daemon *d, const struct store_callback *cb)
 	}
 	if (r < 0) {
 		log_task(LOG_LEVEL_WARNING, cb->task_id, "webhook not sent: %s", why);
+		metrics_webhook_attempt(d, "failed");
 		if (store_callback_settle(d->store, cb->task_id, false, now, why, &err) < 0)
 			log_task(LOG_LEVEL_WARNING, cb->task_id, "webhook: %s", err.message);
 		curl_easy_cleanup(dl->easy);

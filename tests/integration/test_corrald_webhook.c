@@ -371,6 +371,17 @@ static void test_webhook_is_retried_after_a_500(void **state)
 	assert_string_equal(srv.req[0].body, srv.req[2].body);
 	wait_callback_state(id, "delivered", &attempts, error, sizeof(error));
 	assert_int_equal(attempts, 3);
+	{
+		struct http_answer a;
+		char u[128];
+
+		snprintf(u, sizeof(u), "%s/metrics", base);
+		http_curl(&a, u, NULL);
+		assert_int_equal(a.status, 200);
+		assert_non_null(strstr(a.body, "corral_webhook_attempts_total{result=\"retry\"} 2"));
+		assert_non_null(strstr(a.body, "corral_webhook_attempts_total{result=\"delivered\"} 1"));
+		http_answer_free(&a);
+	}
 }
 
 static void test_redirect_is_not_followed(void **state)
