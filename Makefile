@@ -26,12 +26,12 @@ BUILD   ?= build
 CC      ?= gcc
 FUZZ_SECONDS ?= 30
 
-PKGS := libseccomp libcgroup libnl-3.0 libnl-route-3.0 sqlite3 libpq inih jansson libmicrohttpd nettle
+PKGS := libseccomp libcgroup libnl-3.0 libnl-route-3.0 sqlite3 libpq inih jansson libmicrohttpd nettle libcurl
 # postgresql: the server the PostgreSQL store's tests start (tests/lib/pg.c)
 # the toolchains: tests/integration/test_languages.c compiles and runs a program
 # per language in jails
 DEB_PKGS := libseccomp-dev libcgroup-dev libnl-3-dev libnl-route-3-dev libsqlite3-dev libpq-dev \
-            libcmocka-dev libinih-dev libjansson-dev libmicrohttpd-dev nettle-dev pkg-config clang \
+            libcmocka-dev libinih-dev libjansson-dev libmicrohttpd-dev nettle-dev libcurl4-openssl-dev pkg-config clang \
             clang-format postgresql prometheus curl \
             g++ default-jdk-headless nodejs golang-go php-cli ruby rustc
 LANG_TOOLS := c++ javac node go php ruby rustc

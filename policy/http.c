@@ -4,7 +4,8 @@
  * (listen, repeatable: an IP literal and port, or a Unix socket path),
  * TLS files, the optional /metrics token and the limits that keep one
  * client from holding the daemon (body size, connections, slow clients,
- * failed logins).  Pure: addresses are checked with inet_pton, nothing is
+ * failed logins), and where result webhooks may go (callback_hosts, their
+ * signing secret and retry backoff).  Pure: addresses are checked with inet_pton, nothing is
  * opened here.
  */
 #include <arpa/inet.h>
@@ -23,6 +24,9 @@ enum http_key {
 	HK_MAX_CONNECTIONS_PER_IP,
 	HK_CONNECTION_TIMEOUT,
 	HK_AUTH_FAILURES,
+	HK_CALLBACK_HOSTS,
+	HK_CALLBACK_SECRET,
+	HK_CALLBACK_BACKOFF,
 	HK_COUNT
 };
 static const char *const http_keys[HK_COUNT + 1] = {
@@ -35,6 +39,9 @@ static const char *const http_keys[HK_COUNT + 1] = {
 	"max_connections_per_ip",
 	"connection_timeout",
 	"auth_failures_per_minute",
+	"callback_hosts",
+	"callback_secret",
+	"callback_backoff",
 	NULL,
 };
 static const struct key_def http_numbers[HK_COUNT] = {
@@ -43,6 +50,7 @@ static const struct key_def http_numbers[HK_COUNT] = {
 	[HK_MAX_CONNECTIONS_PER_IP] = { "max_connections_per_ip", VALUE_COUNT, 1, 65536, 0 },
 	[HK_CONNECTION_TIMEOUT] = { "connection_timeout", VALUE_MILLIS, 1000, 3600000, 0 },
 	[HK_AUTH_FAILURES] = { "auth_failures_per_minute", VALUE_COUNT, 1, 100000, 0 },
+	[HK_CALLBACK_BACKOFF] = { "callback_backoff", VALUE_MILLIS, 10, 3600000, 0 },
 };
 
 void http_defaults(struct policy *p)
@@ -55,6 +63,87 @@ void http_defaults(struct policy *p)
 	h->max_connections_per_ip = 32;
 	h->connection_timeout_ms = 30000;
 	h->auth_failures_per_minute = 10;
+	h->callback_backoff_ms = 20000;
+}
+
+#define HTTP_MAX_CALLBACK_HOSTS 64
+
+/* "hooks.example.com", "127.0.0.1:8081", "[::1]:8081": a host name or IP
+ * literal, maybe a port. */
+static bool callback_host_valid(const char *h)
+{
+	const char *end = h + strlen(h), *colon = NULL;
+	unsigned char addr[16];
+	char host[256];
+	size_t n;
+
+	if (h[0] == '[') {
+		const char *close = strchr(h, ']');
+
+		if (!close || (close[1] && close[1] != ':'))
+			return false;
+		colon = close[1] ? close + 1 : NULL;
+		n = (size_t)(close - h - 1);
+		if (n == 0 || n >= sizeof(host))
+			return false;
+		memcpy(host, h + 1, n);
+		host[n] = '\0';
+		if (inet_pton(AF_INET6, host, addr) != 1)
+			return false;
+	} else {
+		colon = strchr(h, ':');
+		n = colon ? (size_t)(colon - h) : (size_t)(end - h);
+		if (n == 0 || n > 253 || strspn(h, "abcdefghijklmnopqrstuvwxyz0123456789.-") < n)
+			return false;
+	}
+	if (colon) {
+		char *stop;
+		unsigned long port = strtoul(colon + 1, &stop, 10);
+
+		if (!colon[1] || *stop || port == 0 || port > 65535)
+			return false;
+	}
+	return true;
+}
+
+static void set_callback_hosts(struct loader *ld, struct policy_http *h, const struct raw_entry *e)
+{
+	const char **hosts = arena_alloc(ld->arena, sizeof(*hosts) * (HTTP_MAX_CALLBACK_HOSTS + 1));
+	const char *p = e->value;
+	size_t n = 0;
+
+	if (!hosts)
+		return;
+	while (*p) {
+		size_t len = strcspn(p, ", \t");
+		char *item;
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		item = arena_strndup(ld->arena, p, len);
+		p += len;
+		if (!item)
+			return;
+		for (char *c = item; *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+		if (!callback_host_valid(item)) {
+			errors_add(ld->errors, e->file, e->line, e->key,
+				   "'%s' is not a host; allowed: a host name or IP literal, maybe with a port "
+				   "(hooks.example.com, 10.0.0.5:8080, [::1]:8080), comma-separated",
+				   item);
+			return;
+		}
+		if (n == HTTP_MAX_CALLBACK_HOSTS) {
+			errors_add(ld->errors, e->file, e->line, e->key,
+				   "at most %d callback hosts are allowed", HTTP_MAX_CALLBACK_HOSTS);
+			return;
+		}
+		hosts[n++] = item;
+	}
+	h->callback_hosts = hosts;
+	h->n_callback_hosts = n;
 }
 
 /* "127.0.0.1:8080", "[::1]:8080" or "/run/corral/http.sock" into l. */
@@ -135,7 +224,7 @@ static void set_file(struct loader *ld, const struct raw_entry *e, const char **
 	*out = arena_strdup(ld->arena, e->value);
 }
 
-static void set_metrics_token(struct loader *ld, const struct raw_entry *e, const char **out)
+static void set_secret(struct loader *ld, const struct raw_entry *e, const char **out)
 {
 	size_t n = strlen(e->value);
 
@@ -180,7 +269,17 @@ void http_section(struct loader *ld, struct policy *p, const struct raw_section 
 			tls_line = e->line;
 			break;
 		case HK_METRICS_TOKEN:
-			set_metrics_token(ld, e, &h->metrics_token);
+			set_secret(ld, e, &h->metrics_token);
+			break;
+		case HK_CALLBACK_HOSTS:
+			set_callback_hosts(ld, h, e);
+			break;
+		case HK_CALLBACK_SECRET:
+			set_secret(ld, e, &h->callback_secret);
+			break;
+		case HK_CALLBACK_BACKOFF:
+			if (value_parse_key(&http_numbers[k], e->value, &v, ld->errors, e->file, e->line))
+				h->callback_backoff_ms = v;
 			break;
 		case HK_MAX_BODY:
 		case HK_MAX_CONNECTIONS:
@@ -204,6 +303,9 @@ void http_section(struct loader *ld, struct policy *p, const struct raw_section 
 			break;
 		}
 	}
+	if (h->n_callback_hosts && !first[HK_CALLBACK_SECRET])
+		errors_add(ld->errors, s->file, s->line, "callback_secret",
+			   "callback_hosts needs callback_secret: webhooks are signed (16-256 characters)");
 	if (!h->tls_cert != !h->tls_key)
 		errors_add(ld->errors, s->file, tls_line, h->tls_cert ? "tls_key" : "tls_cert",
 			   "tls_cert and tls_key go together: give both (TLS) or neither (plain HTTP)");

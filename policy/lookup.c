@@ -93,6 +93,31 @@ int policy_limits_for(const struct policy *policy, const char *tenant, struct po
 	return 0;
 }
 
+int policy_limits_resolve(const struct policy *policy, const char *tenant,
+			  const struct policy_tenant_record *record, struct policy_limits *out,
+			  enum policy_limits_source *source)
+{
+	enum policy_limits_source from = POLICY_LIMITS_USER;
+	const struct plan *pl = record ? lookup_plan(policy, record->plan) : NULL;
+
+	if (lookup_user(policy, tenant)) {
+		*out = lookup_user(policy, tenant)->limits;
+	} else if (pl) {
+		from = POLICY_LIMITS_RECORD;
+		*out = pl->limits;
+		if (record->max_concurrent)
+			out->max_concurrent = record->max_concurrent;
+	} else if (policy->default_user) {
+		from = POLICY_LIMITS_DEFAULT;
+		*out = policy->default_user->limits;
+	} else {
+		return -ENOENT;
+	}
+	if (source)
+		*source = from;
+	return 0;
+}
+
 int policy_plan_limits(const struct policy *policy, const char *plan, struct policy_limits *out)
 {
 	const struct plan *pl = lookup_plan(policy, plan);

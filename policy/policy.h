@@ -135,6 +135,13 @@ struct policy_http {
 	uint32_t max_connections_per_ip;   /* default 32 */
 	uint64_t connection_timeout_ms;    /* idle or slow client: closed; default 30 s */
 	uint32_t auth_failures_per_minute; /* per client address; default 10 */
+	/* result webhooks (a task's callback_url): the hosts corrald may POST
+	 * to, "host" (ports 80 and 443) or "host:port", lowercase; none by
+	 * default (callback_url refused) */
+	const char *const *callback_hosts;
+	size_t n_callback_hosts;
+	const char *callback_secret;  /* HMAC-SHA256 key of X-Corral-Signature; required with hosts */
+	uint64_t callback_backoff_ms; /* the first retry's delay, doubled each time; default 20 s */
 };
 
 /* Always non-NULL: the file's values over the defaults. */
@@ -192,6 +199,24 @@ struct policy_limits {
  * plan inherits), or, with no [user] section, [default].  0, or -ENOENT
  * when the tenant has no section and there is no [default]. */
 int policy_limits_for(const struct policy *policy, const char *tenant, struct policy_limits *out);
+/* A tenant record kept outside the policy (corrald's store): a plan and
+ * maybe a concurrency limit (0 = the plan's). */
+struct policy_tenant_record {
+	const char *plan;
+	uint32_t max_concurrent;
+};
+/* Where a tenant's limits came from. */
+enum policy_limits_source {
+	POLICY_LIMITS_USER = 0, /* its [user] section */
+	POLICY_LIMITS_RECORD,   /* the tenant record's plan */
+	POLICY_LIMITS_DEFAULT,  /* [default] (also when the record's plan is gone) */
+};
+/* The order of precedence: the tenant's [user] section, else record (NULL:
+ * none) when its plan exists, else [default].  0 with *source set (may be
+ * NULL), or -ENOENT when none applies. */
+int policy_limits_resolve(const struct policy *policy, const char *tenant,
+			  const struct policy_tenant_record *record, struct policy_limits *out,
+			  enum policy_limits_source *source);
 /* Limits of a plan by name, with inheritance.  0 or -ENOENT. */
 int policy_plan_limits(const struct policy *policy, const char *plan, struct policy_limits *out);
 /* May a task of these limits run in profile name (one of limits->profiles)? */

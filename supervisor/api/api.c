@@ -374,6 +374,20 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 		return get_bool(ctx, f->name, v, &req->token_operator);
 	case API_FIELD_EXPIRES:
 		return get_uint(ctx, f->name, v, 1000, API_MAX_TOKEN_EXPIRES_MS, &req->expires_ms);
+	case API_FIELD_PLAN:
+		r = get_text(ctx, f->name, v, false, &req->plan);
+		if (r == 0 && (!req->plan[0] || strlen(req->plan) > API_MAX_PLAN_NAME))
+			return fail(ctx, API_ERR_BAD_REQUEST,
+				    "field 'plan' must be a plan name of 1-%u bytes", API_MAX_PLAN_NAME);
+		return r;
+	case API_FIELD_MAX_CONCURRENT:
+		return get_uint(ctx, f->name, v, 1, API_MAX_TENANT_CONCURRENT, &req->max_concurrent);
+	case API_FIELD_CALLBACK_URL:
+		r = get_text(ctx, f->name, v, false, &req->callback_url);
+		if (r == 0 && (!req->callback_url[0] || strlen(req->callback_url) > API_MAX_CALLBACK_URL))
+			return fail(ctx, API_ERR_BAD_REQUEST,
+				    "field 'callback_url' must be a URL of 1-%u bytes", API_MAX_CALLBACK_URL);
+		return r;
 	case API_FIELD_REASON:
 		r = get_text(ctx, f->name, v, false, &req->reason);
 		if (r == 0 && strlen(req->reason) > API_MAX_REASON)
@@ -386,7 +400,7 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 
 static int unknown_op(struct parse_ctx *ctx, const char *name)
 {
-	char ops[320] = "";
+	char ops[512] = "";
 	size_t used = 0;
 
 	for (size_t i = 0; i < API_OP_COUNT; i++)

@@ -67,6 +67,21 @@
  *   token_revoke (operators only) id   -> {"token": TOKEN}; not_found for no live token
  *   submit's idempotency_key (1..255 printable bytes): a submit with a key the
  *            tenant used before answers the task the first one created.
+ *   submit's callback_url (http:// or https://, <= 2048 bytes, its host in the
+ *            policy's [http] callback_hosts, else forbidden): when the task ends,
+ *            corrald POSTs {"task": TASK} there with X-Corral-Signature: sha256=HEX
+ *            (HMAC-SHA256 of the body with [http] callback_secret), retried with
+ *            backoff; redirects are not followed.
+ *   tenant_set (operators only) user: the tenant (required), plan: a plan of
+ *            the policy (required; bad_request "unknown plan ..." otherwise),
+ *            max_concurrent (1..100000; absent = the plan's): a tenant record,
+ *            over [default], under a [user] section; audited
+ *                                       -> {"tenant": TENANT}
+ *   tenant_show (operators only) user   -> {"tenant": TENANT or null, "audit":
+ *            [TENANT_AUDIT, ...] oldest first}; not_found when neither exists
+ *   tenant_list (operators only)        -> {"tenants": [TENANT, ...]} by name
+ *   tenant_delete (operators only) user -> {"tenant": TENANT} as it was;
+ *            not_found for no record; audited
  *
  * TASK: {"id", "user", "profile", "argv", "state" (queued|running|succeeded|failed|cancelled),
  *        "reason" (exit_code|signal|timeout|oom|cpu_limit|budget|output_limit|cancelled|
@@ -98,6 +113,13 @@
  *         "at_us", "reason"}
  * TOKEN: {"id", "name", "tenant", "operator", "created_at_us", "last_used_at_us",
  *         "expires_at_us", "revoked_at_us" (0 = not yet / never)}
+ * TENANT: {"name", "plan" (the record's), "max_concurrent" (null = the plan's),
+ *         "updated_at_us", "updated_by", "effective_plan", "source" (where the
+ *         tenant's limits come from now: "user_section" (a [user] section wins),
+ *         "tenant_record", or "default" (also when the record's plan is no
+ *         longer in the policy)), "effective_max_concurrent"}
+ * TENANT_AUDIT: {"id", "tenant", "action" (set|delete), "plan" (null for delete),
+ *         "max_concurrent" (null = the plan's), "by", "by_uid", "at_us"}
  * NODE: {"name", "state" (online|draining|offline), "draining", "left" (stopped
  *         cleanly), "heartbeat_age_ms" (on the database's clock), "offline_after_ms",
  *         "version", "labels": [str], "started_at_us", "capacity": {"cores", "memory_bytes",
@@ -148,6 +170,9 @@
 #define API_MAX_IDEMPOTENCY_KEY 255u /* submit's idempotency_key, bytes */
 #define API_MAX_TOKEN_NAME 64u       /* token_create's name, bytes */
 #define API_MAX_TOKEN_EXPIRES_MS (3650ull * 86400 * 1000) /* token_create: 10 years */
+#define API_MAX_PLAN_NAME 128u                            /* tenant_set's plan, bytes */
+#define API_MAX_TENANT_CONCURRENT 100000u                 /* tenant_set's max_concurrent */
+#define API_MAX_CALLBACK_URL 2048u                        /* submit's callback_url, bytes */
 
 enum api_op {
 	API_OP_PING = 0,
@@ -168,6 +193,10 @@ enum api_op {
 	API_OP_TOKEN_CREATE,
 	API_OP_TOKEN_LIST,
 	API_OP_TOKEN_REVOKE,
+	API_OP_TENANT_SET,
+	API_OP_TENANT_SHOW,
+	API_OP_TENANT_LIST,
+	API_OP_TENANT_DELETE,
 	API_OP_COUNT /* not an op: how many there are */
 };
 
@@ -237,6 +266,9 @@ enum api_field_kind {
 	API_FIELD_TOKEN_NAME,
 	API_FIELD_OPERATOR,
 	API_FIELD_EXPIRES,
+	API_FIELD_PLAN,
+	API_FIELD_MAX_CONCURRENT,
+	API_FIELD_CALLBACK_URL,
 };
 
 struct api_field {
@@ -306,7 +338,12 @@ struct api_request {
 	const char *token_name;
 	bool token_operator;
 	uint64_t expires_ms; /* 0 = never */
-	void *json;          /* internal: the parsed document */
+	/* tenant_set */
+	const char *plan;
+	uint64_t max_concurrent; /* 0 = the plan's */
+	/* submit: POST the ended task there (webhook) */
+	const char *callback_url;
+	void *json; /* internal: the parsed document */
 };
 
 /* Parse one request line (without its newline).  0, or -EINVAL with the

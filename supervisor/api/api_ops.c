@@ -27,6 +27,7 @@ static const struct api_field submit_fields[] = {
 	{ "gpu_memory_bytes", API_FIELD_GPU_MEMORY, false },
 	{ "labels", API_FIELD_LABELS, false },
 	{ "idempotency_key", API_FIELD_IDEMPOTENCY_KEY, false },
+	{ "callback_url", API_FIELD_CALLBACK_URL, false },
 };
 static const struct api_field id_fields[] = { { "id", API_FIELD_ID, true } };
 static const struct api_field list_fields[] = {
@@ -63,6 +64,13 @@ static const struct api_field token_create_fields[] = {
 	{ "operator", API_FIELD_OPERATOR, false },
 	{ "expires_ms", API_FIELD_EXPIRES, false },
 };
+
+static const struct api_field tenant_set_fields[] = {
+	{ "user", API_FIELD_USER, true },
+	{ "plan", API_FIELD_PLAN, true },
+	{ "max_concurrent", API_FIELD_MAX_CONCURRENT, false },
+};
+static const struct api_field tenant_fields[] = { { "user", API_FIELD_USER, true } };
 
 #define FIELDS(a) a, ELEMENTSOF(a)
 #define NO_FIELDS NULL, 0
@@ -104,6 +112,14 @@ static const struct api_op_info ops[API_OP_COUNT] = {
 				"list API tokens" },
 	[API_OP_TOKEN_REVOKE] = { API_OP_TOKEN_REVOKE, "token_revoke", FIELDS(id_fields), API_ACCESS_OPERATOR,
 				  true, "revoke API tokens" },
+	[API_OP_TENANT_SET] = { API_OP_TENANT_SET, "tenant_set", FIELDS(tenant_set_fields),
+				API_ACCESS_OPERATOR, true, "set tenant records" },
+	[API_OP_TENANT_SHOW] = { API_OP_TENANT_SHOW, "tenant_show", FIELDS(tenant_fields),
+				 API_ACCESS_OPERATOR, false, "show tenant records" },
+	[API_OP_TENANT_LIST] = { API_OP_TENANT_LIST, "tenant_list", NO_FIELDS, API_ACCESS_OPERATOR, false,
+				 "list tenant records" },
+	[API_OP_TENANT_DELETE] = { API_OP_TENANT_DELETE, "tenant_delete", FIELDS(tenant_fields),
+				   API_ACCESS_OPERATOR, true, "delete tenant records" },
 };
 
 const struct api_op_info *api_ops_get(enum api_op op)

@@ -47,6 +47,7 @@ enum opt_id {
 	O_GPUS,
 	O_GPU_MEMORY,
 	O_LABEL,
+	O_CALLBACK_URL,
 	O_SOCKET,
 	O_HELP,
 };
@@ -77,6 +78,7 @@ static const struct option long_options[] = {
 	{ "gpus", required_argument, NULL, O_GPUS },
 	{ "gpu-memory", required_argument, NULL, O_GPU_MEMORY },
 	{ "label", required_argument, NULL, O_LABEL },
+	{ "callback-url", required_argument, NULL, O_CALLBACK_URL },
 	{ "socket", required_argument, NULL, O_SOCKET },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -107,6 +109,7 @@ static const char *const option_field[] = {
 	[O_GPUS] = "gpus",
 	[O_GPU_MEMORY] = "gpu_memory_bytes",
 	[O_LABEL] = "labels",
+	[O_CALLBACK_URL] = "callback_url",
 	[O_REASON] = "reason",
 };
 
@@ -138,6 +141,8 @@ static const struct cmd_spec specs[] = {
 	  "  --cwd DIR           working directory inside the jail\n"
 	  "  --stdin FILE        send FILE's content (<= 1 MiB of UTF-8 text) as stdin; - reads stdin\n"
 	  "  --no-queue          fail instead of queueing if the task cannot start now\n"
+	  "  --callback-url URL  POST the ended task there, signed (a host of the policy's\n"
+	  "                      [http] callback_hosts)\n"
 	  "  --wait              wait for the task and exit as 'corral wait' does\n"
 	  "  --json              print the server's JSON response\n" },
 	{ API_OP_STATUS, BIT(O_JSON), "ID [--json]",
@@ -307,7 +312,7 @@ static bool valid_month(const char *m)
 
 /* What the options said, before they become fields. */
 struct opts {
-	const char *user, *profile, *cwd, *stdin_path, *state, *month;
+	const char *user, *profile, *cwd, *stdin_path, *state, *month, *callback_url;
 	uint64_t timeout_ms, cpu_limit_ms, memory_bytes, limit, after;
 	bool has_timeout, has_cpu_limit, has_memory, has_limit, has_after, no_queue, err_stream;
 	json_t *env;
@@ -349,6 +354,9 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 		break;
 	case O_CWD:
 		v->cwd = arg;
+		break;
+	case O_CALLBACK_URL:
+		v->callback_url = arg;
 		break;
 	case O_STDIN:
 		v->stdin_path = arg;
@@ -541,6 +549,7 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 	set_uint(f, "gpus", v->has_gpus, v->gpus);
 	set_uint(f, "gpu_memory_bytes", v->has_gpu_memory, v->gpu_memory);
 	set_str(f, "cwd", v->cwd);
+	set_str(f, "callback_url", v->callback_url);
 	if (v->stdin_path) {
 		char *data = NULL;
 		size_t len = 0;

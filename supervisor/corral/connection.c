@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "supervisor/api/api.h"
 #include "supervisor/common/macros.h"
 #include "supervisor/corral/connection.h"
 
@@ -179,4 +180,40 @@ bool connection_response_error(json_t *response, const char **code, const char *
 	if (!*message)
 		*message = "corrald reported an error without a message";
 	return true;
+}
+
+int connection_run_op(const char *socket_option, int op, json_t *fields, const char *prog, json_t **response)
+{
+	struct connection conn;
+	struct error err = { 0 };
+	_cleanup_free_ char *fields_text = json_dumps(fields, JSON_COMPACT);
+	_cleanup_free_ char *line = NULL;
+	const char *code, *message;
+	json_t *resp = NULL;
+	int r;
+
+	*response = NULL;
+	json_decref(fields);
+	line = fields_text ? api_request_build((enum api_op)op, fields_text) : NULL;
+	if (!line) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return 1;
+	}
+	if (connection_connect(&conn, connection_socket_path(socket_option), &err) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err.message);
+		return 1;
+	}
+	r = connection_call(&conn, line, &resp, &err);
+	connection_close(&conn);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err.message);
+		return 1;
+	}
+	if (connection_response_error(resp, &code, &message)) {
+		fprintf(stderr, "%s: %s (%s)\n", prog, message, code);
+		json_decref(resp);
+		return 1;
+	}
+	*response = resp;
+	return 0;
 }

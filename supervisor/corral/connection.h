@@ -47,4 +47,10 @@ int connection_call(struct connection *c, const char *request_line, json_t **res
  * true; false for {"ok": true, ...}. */
 bool connection_response_error(json_t *response, const char **code, const char **message);
 
+/* One operation from a subcommand: op with fields (its reference is taken)
+ * over the socket (option as connection_socket_path's); the OK response
+ * in *response (json_decref it), or 1 after printing "PROG: why" on stderr.
+ * op is an enum api_op (api/api.h). */
+int connection_run_op(const char *socket_option, int op, json_t *fields, const char *prog, json_t **response);
+
 #endif

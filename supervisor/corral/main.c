@@ -14,6 +14,7 @@
 #include "supervisor/common/version.h"
 #include "supervisor/corral/commands.h"
 #include "supervisor/corral/store_cmd.h"
+#include "supervisor/corral/tenant_cmd.h"
 #include "supervisor/corral/token_cmd.h"
 
 struct command {
@@ -39,6 +40,8 @@ static const struct command commands[] = {
 	{ "doctor", "check what this host lacks for corral, and how to fix it (no daemon needed)",
 	  doctor_cmd_main },
 	{ "token", "'token create|list|revoke': API tokens for the HTTP API (operators)", token_cmd_main },
+	{ "tenant", "'tenant set|show|list|delete': tenant plans without editing the policy (operators)",
+	  tenant_cmd_main },
 	{ "store", "'store migrate': copy a single-host store into PostgreSQL (corrald stopped)",
 	  store_cmd_main },
 };

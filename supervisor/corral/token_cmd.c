@@ -78,36 +78,13 @@ static void print_tokens(FILE *out, json_t *tokens)
 
 static int call(const char *socket, enum api_op op, json_t *fields, bool json_out)
 {
-	struct connection conn;
-	struct error err = { 0 };
-	_cleanup_free_ char *fields_text = json_dumps(fields, JSON_COMPACT);
-	_cleanup_free_ char *line = NULL;
-	const char *code, *message;
-	json_t *resp = NULL;
-	int rc = 1;
+	json_t *resp;
 
-	json_decref(fields);
-	line = fields_text ? api_request_build(op, fields_text) : NULL;
-	if (!line) {
-		fprintf(stderr, "corral token: out of memory\n");
+	if (connection_run_op(socket, op, fields, "corral token", &resp) != 0)
 		return 1;
-	}
-	if (connection_connect(&conn, connection_socket_path(socket), &err) < 0) {
-		fprintf(stderr, "corral token: %s\n", err.message);
-		return 1;
-	}
-	if (connection_call(&conn, line, &resp, &err) < 0) {
-		fprintf(stderr, "corral token: %s\n", err.message);
-		connection_close(&conn);
-		return 1;
-	}
-	connection_close(&conn);
-	if (connection_response_error(resp, &code, &message)) {
-		fprintf(stderr, "corral token: %s (%s)\n", message, code);
-	} else if (json_out) {
+	if (json_out) {
 		json_dumpf(resp, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
-		rc = 0;
 	} else if (op == API_OP_TOKEN_CREATE) {
 		json_t *t = json_object_get(resp, "token");
 
@@ -118,17 +95,14 @@ static int call(const char *socket, enum api_op op, json_t *fields, bool json_ou
 			json_integer_value(json_object_get(t, "id")),
 			json_string_value(json_object_get(t, "tenant")),
 			json_is_true(json_object_get(t, "operator")) ? " (operator)" : "");
-		rc = 0;
 	} else if (op == API_OP_TOKEN_LIST) {
 		print_tokens(stdout, json_object_get(resp, "tokens"));
-		rc = 0;
 	} else {
 		printf("revoked token %" JSON_INTEGER_FORMAT "\n",
 		       json_integer_value(json_object_get(json_object_get(resp, "token"), "id")));
-		rc = 0;
 	}
 	json_decref(resp);
-	return rc;
+	return 0;
 }
 
 int token_cmd_main(int argc, char **argv)

@@ -22,6 +22,9 @@
  *   node.c            this corrald as a node: join, heartbeat, drain, leave
  *   op_nodes.c        nodes, node_drain, node_undrain
  *   op_token.c        token_create, token_list, token_revoke; bearer tokens -> callers
+ *   tenants.c         tenant records in memory; THE resolution of a tenant's limits
+ *   op_tenant.c       tenant_set, tenant_show, tenant_list, tenant_delete
+ *   webhook.c         result webhooks: libcurl's multi interface on this loop
  * (supervisor/README.md has the whole map.)
  *
  * An operation is (caller, request) -> replies through a reply sink: the
@@ -83,7 +86,7 @@ struct reply_sink {
 enum end_why { END_NONE = 0, END_TIMEOUT, END_CPU_LIMIT, END_BUDGET, END_CANCEL, END_SHUTDOWN, END_FENCED };
 
 /* epoll's data.ptr points at an object whose first member is its kind */
-enum ep_kind { EP_TIMER = 1, EP_SIGNAL, EP_LISTEN, EP_CLIENT, EP_TASK, EP_HTTP };
+enum ep_kind { EP_TIMER = 1, EP_SIGNAL, EP_LISTEN, EP_CLIENT, EP_TASK, EP_HTTP, EP_WEBHOOK };
 
 struct dtask {
 	int ep_kind; /* EP_TASK: first member */
@@ -190,6 +193,8 @@ struct daemon {
 	struct client *clients;
 	struct http_server *http; /* NULL without [http] listen */
 	struct metrics *metrics;  /* counters for /metrics (metrics.c) */
+	struct tenants *tenants;  /* tenant records (tenants.c) */
+	struct webhook *webhook;  /* result webhooks in flight (webhook.c) */
 	struct waiter *waiters;
 	/* submits in the current store batch, answered after it commits */
 	struct pending_submit *pending;
@@ -323,6 +328,41 @@ void op_token_hash(const char *secret, size_t len, char out[65]);
  * -errno when the store failed.  caller_clear() it after 0. */
 int op_token_authenticate(struct daemon *d, const char *secret, size_t len, struct caller *out);
 
+/* tenants.c: tenant records; a tenant's limits ([user], record, [default]) */
+struct store_tenant;
+int tenants_load(struct daemon *d); /* at start, from the store */
+/* Read them again (with each heartbeat: what operators changed through
+ * another node of a shared store). */
+int tenants_refresh(struct daemon *d);
+void tenants_free(struct daemon *d);
+const struct store_tenant *tenants_find(const struct daemon *d, const char *name);
+/* Add or replace a record (copied) / drop one, after the store took it. */
+int tenants_remember(struct daemon *d, const struct store_tenant *t);
+void tenants_forget(struct daemon *d, const char *name);
+size_t tenants_count(const struct daemon *d);
+const struct store_tenant *tenants_at(const struct daemon *d, size_t i); /* by name */
+/* A tenant's limits now and where they came from (source may be NULL):
+ * 0, or -ENOENT (no [user], no usable record, no [default]).  Every
+ * lookup of a tenant's plan in corrald goes through these two. */
+int tenants_resolve(const struct daemon *d, const char *tenant, struct policy_limits *lim,
+		    enum policy_limits_source *source);
+int tenants_limits_for(const struct daemon *d, const char *tenant, struct policy_limits *lim);
+/* op_tenant.c */
+void op_tenant(struct daemon *d, const struct caller *c, const struct api_request *req,
+	       struct reply_sink *sink);
+
+/* webhook.c: result webhooks (callback_url), libcurl multi on the loop */
+struct webhook_socket;
+int webhook_start(struct daemon *d); /* 0, or -errno after logging */
+void webhook_stop(struct daemon *d);
+/* A socket of a delivery is ready (EP_WEBHOOK). */
+void webhook_event(struct daemon *d, struct webhook_socket *s, uint32_t events);
+/* Tasks ended: look for due callbacks soon. */
+void webhook_kick(struct daemon *d);
+/* Timers: curl's, retries, the periodic look for due callbacks. */
+void webhook_tick(struct daemon *d);
+uint64_t webhook_next_event_mono_us(const struct daemon *d); /* 0 = none */
+
 /* caller.c */
 /* Name, groups, tenant, operator and access of c->uid under policy (again
  * after a reload); the tenant_from = group tenant is the passwd primary
@@ -386,6 +426,8 @@ void metrics_task_spawned(struct daemon *d, uint64_t spawn_us);
 /* An end (ran: it started, run_us counts). */
 void metrics_task_ended(struct daemon *d, const char *tenant, const char *reason, uint64_t run_us, bool ran);
 void metrics_cpu_charged(struct daemon *d, const char *tenant, uint64_t cpu_us);
+/* A webhook attempt ended: "delivered", "retry" or "failed". */
+void metrics_webhook_attempt(struct daemon *d, const char *result);
 void metrics_sched_decision(struct daemon *d, uint64_t us);
 void metrics_store_commit(struct daemon *d, uint64_t us);
 /* The page, malloc'd (NULL: out of memory). */

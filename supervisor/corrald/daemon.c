@@ -82,6 +82,8 @@ void daemon_rearm_timer(struct daemon *d)
 		if (at && (next == 0 || at < next))
 			next = at;
 	}
+	if (webhook_next_event_mono_us(d) && (next == 0 || webhook_next_event_mono_us(d) < next))
+		next = webhook_next_event_mono_us(d);
 	if (node_next_event_mono_us(d) && (next == 0 || node_next_event_mono_us(d) < next))
 		next = node_next_event_mono_us(d);
 	if (cluster_next_event_mono_us(d) && (next == 0 || cluster_next_event_mono_us(d) < next))
@@ -401,14 +403,16 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	r = open_socket(d);
 	if (r < 0)
 		return r;
-	if ((r = metrics_create(d)) < 0 || (r = transport_http_start(d)) < 0)
+	if ((r = metrics_create(d)) < 0 || (r = transport_http_start(d)) < 0 || (r = webhook_start(d)) < 0)
 		return r;
 	if (daemon_epoll_add(d, d->signal_fd, EPOLLIN, (void *)&ep_signal) < 0 ||
 	    daemon_epoll_add(d, d->timer_fd, EPOLLIN, (void *)&ep_timer) < 0 ||
 	    daemon_epoll_add(d, d->listen_fd, EPOLLIN, (void *)&ep_listen) < 0)
 		return -errno;
 
-	r = storage_load(d);
+	r = tenants_load(d);
+	if (r == 0)
+		r = storage_load(d);
 	if (r < 0)
 		return r;
 	recover_running(d);
@@ -506,6 +510,7 @@ static void handle_timer(struct daemon *d)
 	task_watch_poll(d);
 	op_wait_check(d);
 	node_heartbeat(d);
+	webhook_tick(d);
 }
 
 bool daemon_batch(struct daemon *d)
@@ -537,6 +542,8 @@ void daemon_commit_batch(struct daemon *d)
 	if (r < 0)
 		log_error("commit the store batch: %s", serr.message);
 	op_submit_finish_batch(d, r == 0, r == 0 ? NULL : serr.message);
+	if (d->ended && r == 0)
+		webhook_kick(d); /* their callbacks are due */
 	task_end_batch_done(d, r == 0);
 }
 
@@ -571,6 +578,7 @@ static void finish_iteration(struct daemon *d)
 static void teardown(struct daemon *d)
 {
 	transport_http_stop(d);
+	webhook_stop(d);
 	transport_unix_close_all(d);
 	queue_free_all(d);
 	if (d->store) {
@@ -600,6 +608,7 @@ static void teardown(struct daemon *d)
 	free(d->db_path);
 	free(d->tasks_dir);
 	metrics_free(d);
+	tenants_free(d);
 }
 
 /* epoll timeout: 0 when tasks wait to be started, until the end of a pause
@@ -674,6 +683,9 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 				break;
 			case EP_HTTP:
 				transport_http_event(&d, events[i].data.ptr);
+				break;
+			case EP_WEBHOOK:
+				webhook_event(&d, events[i].data.ptr, events[i].events);
 				break;
 			default:
 				break;

@@ -29,6 +29,10 @@ static const struct {
 	[HTTP_ROUTE_QUEUE] = { "GET", "/v1/queue" },
 	[HTTP_ROUTE_USAGE] = { "GET", "/v1/usage" },
 	[HTTP_ROUTE_NODES] = { "GET", "/v1/nodes" },
+	[HTTP_ROUTE_TENANTS] = { "GET", "/v1/tenants" },
+	[HTTP_ROUTE_TENANT] = { "GET", "/v1/tenants/{name}" },
+	[HTTP_ROUTE_TENANT_PUT] = { "PUT", "/v1/tenants/{name}" },
+	[HTTP_ROUTE_TENANT_DELETE] = { "DELETE", "/v1/tenants/{name}" },
 };
 
 const char *http_route_path(enum http_route_id route)
@@ -239,9 +243,8 @@ static int map_stdin_base64(struct http_route_result *out, json_t *v, json_t *re
 /* POST /v1/tasks: the body's members onto submit's fields. */
 static int map_submit(const struct http_route_request *in, struct http_route_result *out, json_t *req)
 {
-	static const char *const passed[] = { "argv",         "timeout_ms", "cpu_limit_ms",
-					      "memory_bytes", "profile",    "cwd",
-					      "no_queue",     "stdin",      NULL };
+	static const char *const passed[] = { "argv", "timeout_ms", "cpu_limit_ms", "memory_bytes", "profile",
+					      "cwd",  "no_queue",   "stdin",        "callback_url", NULL };
 	json_error_t jerr;
 	json_t *body, *v;
 	const char *k;
@@ -294,7 +297,7 @@ static int map_submit(const struct http_route_request *in, struct http_route_res
 				out, 400, "bad_request",
 				"unknown member '%.64s' (allowed: argv or command, env, stdin or stdin_base64, "
 				"timeout_ms, cpu_limit_ms, memory_bytes, profile, tenant, cwd, no_queue, wait, "
-				"wait_timeout_ms)",
+				"wait_timeout_ms, callback_url)",
 				k);
 		}
 		if (r < 0)
@@ -308,6 +311,48 @@ static int map_submit(const struct http_route_request *in, struct http_route_res
 	if (r == 0 && in->idempotency_key)
 		json_object_set_new(req, "idempotency_key", json_string(in->idempotency_key));
 	return r;
+}
+
+/* PUT /v1/tenants/{name}: {"plan": ..., "max_concurrent": ...} onto tenant_set. */
+static int map_tenant_put(const struct http_route_request *in, struct http_route_result *out, json_t *req)
+{
+	json_error_t jerr;
+	json_t *body, *v;
+	const char *k;
+	int r = 0;
+
+	body = json_loadb(in->body ? in->body : "", in->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(body)) {
+		json_decref(body);
+		return refuse(out, 400, "bad_request", "the body must be a JSON object: %s",
+			      body ? "not an object" : jerr.text);
+	}
+	json_object_foreach (body, k, v) {
+		if (strcmp(k, "plan") == 0 || strcmp(k, "max_concurrent") == 0) {
+			json_object_set(req, k, v);
+		} else {
+			r = refuse(out, 400, "bad_request",
+				   "unknown member '%.64s' (allowed: plan, max_concurrent)", k);
+			break;
+		}
+	}
+	json_decref(body);
+	return r;
+}
+
+/* The tenant route of (method, /v1/tenants/NAME). */
+static enum http_route_id tenant_route(const char *method, const char *name, struct http_route_result *out)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= sizeof(out->name) || strchr(name, '/'))
+		return HTTP_ROUTE_NONE;
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	if (strcmp(method, "PUT") == 0)
+		return HTTP_ROUTE_TENANT_PUT;
+	if (strcmp(method, "DELETE") == 0)
+		return HTTP_ROUTE_TENANT_DELETE;
+	return HTTP_ROUTE_TENANT;
 }
 
 /* The route of (method, path): 0, or -EINVAL refused (404 / 405). */
@@ -329,6 +374,10 @@ static int find_route(const struct http_route_request *in, struct http_route_res
 		r = HTTP_ROUTE_USAGE;
 	else if (strcmp(p, "/v1/nodes") == 0)
 		r = HTTP_ROUTE_NODES;
+	else if (strcmp(p, "/v1/tenants") == 0)
+		r = HTTP_ROUTE_TENANTS;
+	else if (strncmp(p, "/v1/tenants/", 12) == 0)
+		r = tenant_route(method, p + 12, out);
 	else if (strcmp(p, "/v1/tasks") == 0)
 		r = strcmp(method, "POST") == 0 ? HTTP_ROUTE_SUBMIT : HTTP_ROUTE_TASKS;
 	else if (strncmp(p, "/v1/tasks/", 10) == 0) {
@@ -420,6 +469,21 @@ int http_route_map(const struct http_route_request *in, struct http_route_result
 		break;
 	case HTTP_ROUTE_NODES:
 		json_object_set_new(req, "op", json_string("nodes"));
+		break;
+	case HTTP_ROUTE_TENANTS:
+		json_object_set_new(req, "op", json_string("tenant_list"));
+		break;
+	case HTTP_ROUTE_TENANT:
+	case HTTP_ROUTE_TENANT_DELETE:
+		json_object_set_new(req, "op",
+				    json_string(out->route == HTTP_ROUTE_TENANT ? "tenant_show"
+										: "tenant_delete"));
+		json_object_set_new(req, "user", json_string(out->name));
+		break;
+	case HTTP_ROUTE_TENANT_PUT:
+		json_object_set_new(req, "op", json_string("tenant_set"));
+		json_object_set_new(req, "user", json_string(out->name));
+		r = map_tenant_put(in, out, req);
 		break;
 	default:
 		r = refuse(out, 404, "not_found", "no resource");

@@ -31,6 +31,10 @@ enum http_route_id {
 	HTTP_ROUTE_QUEUE,
 	HTTP_ROUTE_USAGE,
 	HTTP_ROUTE_NODES,
+	HTTP_ROUTE_TENANTS,       /* GET /v1/tenants */
+	HTTP_ROUTE_TENANT,        /* GET /v1/tenants/{name} */
+	HTTP_ROUTE_TENANT_PUT,    /* PUT /v1/tenants/{name} */
+	HTTP_ROUTE_TENANT_DELETE, /* DELETE /v1/tenants/{name} */
 	HTTP_ROUTE_COUNT
 };
 
@@ -54,6 +58,7 @@ struct http_route_result {
 	uint64_t wait_timeout_ms;
 	bool follow;      /* logs: stream until the task ends */
 	int64_t id;       /* the task of /v1/tasks/{id}... */
+	char name[257];   /* the tenant of /v1/tenants/{name} */
 	unsigned status;  /* not 0: refuse with this status, code and message */
 	const char *code; /* "bad_request", "not_found", "method_not_allowed" */
 	char message[256];
@@ -63,7 +68,7 @@ struct http_route_result {
  * with out->status, code and message set.  Free with http_route_result_free. */
 int http_route_map(const struct http_route_request *in, struct http_route_result *out);
 void http_route_result_free(struct http_route_result *out);
-/* "/v1/tasks/{id}" (a label for metrics), "GET"; "other" for NONE. */
+/* "/v1/tasks/{id}", "/v1/tenants/{name}" (a label for metrics), "GET"; "other" for NONE. */
 const char *http_route_path(enum http_route_id route);
 const char *http_route_method(enum http_route_id route);
 /* The status an error code answers with (400, 403, 404, 413, 429, 503, ...). */

@@ -4,7 +4,7 @@
  * text format (0.0.4): counters and histograms the daemon's files feed
  * (submits, starts, ends by plan and reason, CPU charged by plan, queue
  * wait, spawn and run times, scheduler decisions, store commits, HTTP
- * requests by route and status), and gauges read when the page is made
+ * requests by route and status, webhook attempts by result), and gauges read when the page is made
  * (queued and running by plan from the queue, tenants whose budget is used
  * up, the nodes' heartbeat ages from the store).  Plans, not tenants, label series: tenants can be many.
  * Base units: seconds.
@@ -41,7 +41,7 @@ static const double task_bounds[N_BUCKETS] = { 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 3
 static const double fast_bounds[N_BUCKETS] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
 					       0.01,   0.025,   0.05,   0.1,   0.5,    1 };
 
-enum { F_SUBMITTED, F_STARTED, F_ENDED, F_CPU, F_HTTP, F_COUNT };
+enum { F_SUBMITTED, F_STARTED, F_ENDED, F_CPU, F_HTTP, F_WEBHOOK, F_COUNT };
 enum { H_QUEUE_WAIT, H_SPAWN, H_RUN, H_SCHED, H_COMMIT, H_HTTP, H_COUNT };
 
 struct metrics {
@@ -58,6 +58,8 @@ static const struct {
 	[F_CPU] = { "corral_cpu_charged_seconds_total", "CPU time charged to budgets, by plan." },
 	[F_HTTP] = { "corral_http_requests_total",
 		     "HTTP requests answered, by route, method and status code." },
+	[F_WEBHOOK] = { "corral_webhook_attempts_total",
+			"Result webhook attempts, by result (delivered, retry, failed)." },
 };
 
 static const struct {
@@ -152,7 +154,7 @@ static const char *plan_of(struct daemon *d, const char *tenant)
 {
 	struct policy_limits lim;
 
-	if (!tenant || policy_limits_for(d->policy, tenant, &lim) < 0 || !lim.plan)
+	if (!tenant || tenants_limits_for(d, tenant, &lim) < 0 || !lim.plan)
 		return "none";
 	return lim.plan;
 }
@@ -191,6 +193,11 @@ void metrics_task_ended(struct daemon *d, const char *tenant, const char *reason
 void metrics_cpu_charged(struct daemon *d, const char *tenant, uint64_t cpu_us)
 {
 	add(d, F_CPU, (double)cpu_us / 1e6, "plan=\"%s\"", plan_of(d, tenant));
+}
+
+void metrics_webhook_attempt(struct daemon *d, const char *result)
+{
+	add(d, F_WEBHOOK, 1, "result=\"%s\"", result);
 }
 
 void metrics_sched_decision(struct daemon *d, uint64_t us)

@@ -158,6 +158,7 @@ void node_heartbeat(struct daemon *d)
 		log_notice("heartbeat of node %s works again", d->node_name);
 	d->heartbeat_failing = false;
 	set_draining(d, draining);
+	tenants_refresh(d); /* records another node changed */
 }
 
 void node_set_draining(struct daemon *d, bool draining)

@@ -23,7 +23,9 @@
 #include "supervisor/common/log.h"
 #include "supervisor/common/macros.h"
 #include "supervisor/corrald/corrald.h"
+#include "supervisor/corrald/webhook_rules.h"
 #include "supervisor/sched/admission.h"
+#include "supervisor/store/store_callback.h"
 #include "supervisor/store/store_token.h"
 
 struct pending_submit {
@@ -281,6 +283,8 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 					     &serr)) < 0 &&
 	    r != -EEXIST)
 		log_task(LOG_LEVEL_WARNING, id, "remember idempotency key: %s", serr.message);
+	if (req->callback_url && store_callback_add(d->store, id, req->callback_url, &serr) < 0)
+		log_task(LOG_LEVEL_WARNING, id, "remember callback_url: %s", serr.message);
 	p->sink = ops_sink_ref(sink);
 	p->tag_json = req->tag_json ? strdup(req->tag_json) : NULL;
 	p->id = id;
@@ -355,6 +359,7 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 	const char *profile;
 	char msg[512];
 	enum api_error_code code;
+	int r;
 
 	if (!tenant)
 		return;
@@ -364,10 +369,11 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 		ops_reply_error(sink, req->tag_json, API_ERR_SHUTTING_DOWN, "corrald is shutting down");
 		return;
 	}
-	if (policy_limits_for(d->policy, tenant, &lim) < 0) {
+	if (tenants_limits_for(d, tenant, &lim) < 0) {
 		ops_reply_error(sink, req->tag_json, API_ERR_UNKNOWN_USER,
-				"no plan for tenant '%s': no [user %s] section and no [default] plan", tenant,
-				tenant);
+				"no plan for tenant '%s': no [user %s] section, no tenant record and no "
+				"[default] plan",
+				tenant, tenant);
 		return;
 	}
 	profile = req->profile ? req->profile : lim.profile;
@@ -402,6 +408,12 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 				"memory %llu bytes is above the %llu bytes of plan %s",
 				(unsigned long long)req->memory_bytes, (unsigned long long)lim.memory_bytes,
 				lim.plan);
+		return;
+	}
+	if (req->callback_url &&
+	    (r = webhook_rules_url_check(policy_http(d->policy), req->callback_url, msg, sizeof(msg))) < 0) {
+		ops_reply_error(sink, req->tag_json, r == -EPERM ? API_ERR_FORBIDDEN : API_ERR_BAD_REQUEST,
+				"%s", msg);
 		return;
 	}
 	if (req->cwd && req->cwd[0] != '/') {

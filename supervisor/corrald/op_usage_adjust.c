@@ -43,10 +43,11 @@ void op_usage_adjust(struct daemon *d, const struct caller *c, const struct api_
 	char month[8];
 	json_t *body;
 
-	if (policy_limits_for(d->policy, req->user, &lim) < 0) {
-		ops_reply_error(sink, req->tag_json, API_ERR_UNKNOWN_USER,
-				"tenant '%s' has no plan in the policy (no [user] section and no [default])",
-				req->user);
+	if (tenants_limits_for(d, req->user, &lim) < 0) {
+		ops_reply_error(
+			sink, req->tag_json, API_ERR_UNKNOWN_USER,
+			"tenant '%s' has no plan (no [user] section, no tenant record and no [default])",
+			req->user);
 		return;
 	}
 	plan_budget = queue_budget_us(&lim);

@@ -327,7 +327,7 @@ json_t *ops_usage_entry(struct daemon *d, const char *user, const char *month)
 	int64_t used = 0, adjust = 0;
 	uint64_t budget;
 	json_t *o = json_object(), *rows = json_array();
-	bool known = policy_limits_for(d->policy, user, &lim) == 0;
+	bool known = tenants_limits_for(d, user, &lim) == 0;
 
 	store_usage_get(d->store, user, month, &used, &err);
 	if (store_usage_adjustments(d->store, user, month, &adj, &err) < 0)
@@ -477,6 +477,10 @@ static ops_handler *const handlers[] = {
 	[API_OP_TOKEN_CREATE] = op_token,
 	[API_OP_TOKEN_LIST] = op_token,
 	[API_OP_TOKEN_REVOKE] = op_token,
+	[API_OP_TENANT_SET] = op_tenant,
+	[API_OP_TENANT_SHOW] = op_tenant,
+	[API_OP_TENANT_LIST] = op_tenant,
+	[API_OP_TENANT_DELETE] = op_tenant,
 };
 _Static_assert(ELEMENTSOF(handlers) == API_OP_COUNT, "one handler per op of api_ops.c");
 

@@ -107,7 +107,7 @@ uint64_t queue_user_budget_us(const struct duser *u, const struct policy_limits 
 
 int queue_limits(struct daemon *d, const struct duser *u, struct policy_limits *lim)
 {
-	return policy_limits_for(d->policy, u->name, lim);
+	return tenants_limits_for(d, u->name, lim);
 }
 
 uint64_t queue_budget_us(const struct policy_limits *lim)

@@ -93,7 +93,7 @@ static int purge_user(struct daemon *d, struct duser *u, uint64_t now_us, size_t
 	int64_t before;
 	int r;
 
-	if (!u->stored_bytes || policy_limits_for(d->policy, u->name, &lim) < 0 || !lim.retention_seconds)
+	if (!u->stored_bytes || tenants_limits_for(d, u->name, &lim) < 0 || !lim.retention_seconds)
 		return 0;
 	if (lim.retention_seconds * 1000000u > now_us)
 		return 0;

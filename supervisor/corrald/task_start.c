@@ -112,7 +112,7 @@ static int build_spec(struct daemon *d, struct dtask *t, const struct store_task
 	base.stderr_path = errp;
 	base.status_path = status;
 	base.stdin_path = st->stdin_path;
-	r = jailspec_from_policy(ps, &base, d->policy, st->profile, t->user->name, err);
+	r = jailspec_from_limits(ps, &base, d->policy, st->profile, &lim, err);
 	if (r < 0)
 		return r;
 	/* the paths above live on this stack: profile_spec copied the struct,

@@ -192,18 +192,26 @@ int jailspec_from_policy(struct jailspec *ps, const struct jail_spec *base, cons
 			 const char *profile_name, const char *tenant, struct jail_error *err)
 {
 	struct policy_limits limits;
-	const struct policy_profile *profile;
 
 	memset(ps, 0, sizeof(*ps));
 	if (tenant && policy_limits_for(policy, tenant, &limits) < 0)
 		return not_found(err, "tenant '%s' has no [user] section and %s has no [default]", tenant,
 				 policy_path(policy));
+	return jailspec_from_limits(ps, base, policy, profile_name, tenant ? &limits : NULL, err);
+}
+
+int jailspec_from_limits(struct jailspec *ps, const struct jail_spec *base, const struct policy *policy,
+			 const char *profile_name, const struct policy_limits *limits, struct jail_error *err)
+{
+	const struct policy_profile *profile;
+
+	memset(ps, 0, sizeof(*ps));
 	if (!profile_name)
-		profile_name = tenant ? limits.profile : "default";
+		profile_name = limits ? limits->profile : "default";
 	profile = policy_profile(policy, profile_name);
 	if (!profile)
 		return not_found(err, "%s has no [profile %s]", policy_path(policy), profile_name);
-	return jailspec_build(ps, base, profile, tenant ? &limits : NULL, err);
+	return jailspec_build(ps, base, profile, limits, err);
 }
 
 bool jailspec_needs_filter(const struct jailspec *ps)

@@ -62,6 +62,11 @@ int jailspec_build(struct jailspec *ps, const struct jail_spec *base, const stru
  * missing (no such profile, tenant without [user] section and no [default]). */
 int jailspec_from_policy(struct jailspec *ps, const struct jail_spec *base, const struct policy *policy,
 			 const char *profile_name, const char *tenant, struct jail_error *err);
+/* The same with the tenant's limits already resolved (corrald: its tenant
+ * records; NULL: none applied). */
+int jailspec_from_limits(struct jailspec *ps, const struct jail_spec *base, const struct policy *policy,
+			 const char *profile_name, const struct policy_limits *limits,
+			 struct jail_error *err);
 
 /* True when the profile adds syscall rules, so the caller must compile a
  * filter with jail_filter_compile() and set spec.filter (compile once per

@@ -17,9 +17,11 @@
 
 #include "supervisor/store/store.h"
 #include "supervisor/store/store_cluster.h"
+#include "supervisor/store/store_callback.h"
 #include "supervisor/store/store_leader.h"
 #include "supervisor/store/store_node.h"
 #include "supervisor/store/store_sql.h"
+#include "supervisor/store/store_tenant.h"
 #include "supervisor/store/store_token.h"
 
 struct store_backend {
@@ -110,6 +112,22 @@ struct store_backend {
 	/* STORE_SQL_CLUSTER_QUEUE, or STORE_SQL_CLUSTER_EXPIRED with grace_us */
 	int (*cluster_tasks)(struct store *store, enum store_sql which, int64_t grace_us,
 			     struct store_task_list *out, struct error *err);
+	/* Tenant records (store_tenant.h): TENANT_PUT and TENANT_DELETE
+	 * (change in; its audit row appended in the same transaction; DELETE
+	 * of no record: -ENOENT, nothing audited), TENANT_LIST (list),
+	 * TENANT_AUDIT_LIST (change->name; audit). */
+	int (*tenant_run)(struct store *store, enum store_sql which, const struct store_tenant_change *change,
+			  struct store_tenant_list *list, struct store_tenant_audit_list *audit,
+			  struct error *err);
+	/* Callbacks (store_callback.h): CALLBACK_ADD (io->task_id, url),
+	 * CALLBACK_DUE (now_us, limit; list), CALLBACK_CLAIM (io->task_id,
+	 * now_us, io->next_at_us the lease end; -ESTALE), CALLBACK_RETRY
+	 * (task_id, next_at_us, last_error), CALLBACK_SETTLE (task_id, state,
+	 * last_error, delivered_at_us), CALLBACK_GET (task_id; io filled, or
+	 * -ENOENT). */
+	int (*callback_run)(struct store *store, enum store_sql which, struct store_callback *io,
+			    int64_t now_us, int64_t limit, struct store_callback_list *list,
+			    struct error *err);
 };
 
 struct store {

@@ -8,8 +8,8 @@
  * start, and one that runs makes the copy refuse: -EBUSY) and migrated to
  * the same schema version, the SQLite one read in one read transaction, the
  * PostgreSQL one written in one transaction: tasks, usage, the usage
- * adjustments, the events, the API tokens (their hashes) and idempotency
- * keys, each table streamed with COPY in the column
+ * adjustments, the events, the API tokens (their hashes), idempotency
+ * keys, tenant records and their audit, and result webhooks' state, each table streamed with COPY in the column
  * order SQLite reports, then the identity sequences moved past the copied
  * ids.  Before the commit the counts and the charged CPU are compared on
  * both sides; any difference rolls everything back.  Nodes and the leader
@@ -27,10 +27,12 @@
 #include "supervisor/store/store_migrate.h"
 
 /* In this order: events refer to tasks. */
-static const char *const tables[] = { "tasks",  "usage",      "usage_adjustments",
-				      "events", "api_tokens", "idempotency_keys" };
+static const char *const tables[] = { "tasks",   "usage",        "usage_adjustments",
+				      "events",  "api_tokens",   "idempotency_keys",
+				      "tenants", "tenant_audit", "callbacks" };
 /* Tables with an identity id whose sequence must move past the copy. */
-static const char *const with_ids[] = { "tasks", "usage_adjustments", "events", "api_tokens" };
+static const char *const with_ids[] = { "tasks", "usage_adjustments", "events", "api_tokens",
+					"tenant_audit" };
 
 #define COPY_CHUNK (256u << 10)
 
@@ -240,9 +242,14 @@ static int verify(sqlite3 *db, PGconn *conn, struct store_migrate_counts *out, s
 		{ "task CPU", "SELECT COALESCE(SUM(cpu_charged_us), 0) FROM tasks" },
 		{ "API tokens", "SELECT COUNT(*) FROM api_tokens" },
 		{ "idempotency keys", "SELECT COUNT(*) FROM idempotency_keys" },
+		{ "tenant records", "SELECT COUNT(*) FROM tenants" },
+		{ "tenant audit rows", "SELECT COUNT(*) FROM tenant_audit" },
+		{ "callbacks", "SELECT COUNT(*) FROM callbacks" },
 	};
-	int64_t *fields[] = { &out->tasks, &out->usage, &out->adjustments, &out->events, &out->cpu_us, NULL,
-			      NULL,        NULL };
+	int64_t *fields[] = { &out->tasks,  &out->usage,  &out->adjustments,
+			      &out->events, &out->cpu_us, NULL,
+			      NULL,         NULL,         NULL,
+			      NULL,         NULL };
 
 	_Static_assert(sizeof(fields) / sizeof(fields[0]) == sizeof(checks) / sizeof(checks[0]),
 		       "one field per check");
@@ -274,7 +281,8 @@ static int copy_all(sqlite3 *db, PGconn *conn, struct store_migrate_counts *out,
 	r = pg_int(conn,
 		   "SELECT (SELECT COUNT(*) FROM tasks) + (SELECT COUNT(*) FROM usage) + "
 		   "(SELECT COUNT(*) FROM usage_adjustments) + (SELECT COUNT(*) FROM events) + "
-		   "(SELECT COUNT(*) FROM api_tokens)",
+		   "(SELECT COUNT(*) FROM api_tokens) + (SELECT COUNT(*) FROM tenants) + "
+		   "(SELECT COUNT(*) FROM tenant_audit)",
 		   &present, err);
 	if (r < 0)
 		return r;

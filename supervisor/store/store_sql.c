@@ -44,6 +44,15 @@ _Static_assert(STORE_LIST_ARGV_CHARS == 1024, "LIST_COLUMNS cuts argv_json at 10
 	"id, name, tenant, is_operator, token_hash, created_at_us, COALESCE(last_used_at_us, 0), " \
 	"COALESCE(expires_at_us, 0), COALESCE(revoked_at_us, 0)"
 
+/* Must match enum store_tenant_column, store_tenant_audit_column and
+ * store_callback_column. */
+#define TENANT_COLUMNS "name, plan, COALESCE(max_concurrent, 0), updated_at_us, updated_by"
+#define TENANT_AUDIT_COLUMNS \
+	"id, tenant, action, COALESCE(plan, ''), COALESCE(max_concurrent, 0), by_name, by_uid, at_us"
+#define CALLBACK_COLUMNS                                                                    \
+	"c.task_id, c.url, c.state, c.attempts, c.next_at_us, COALESCE(c.last_error, ''), " \
+	"COALESCE(c.delivered_at_us, 0)"
+
 const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_SUBMIT] = "INSERT INTO tasks (user_name, submitted_by_uid, profile, argv_json, env_json, "
 			     "cwd, stdin_path, wall_limit_ms, cpu_limit_us, memory_limit_bytes, state, "
@@ -259,4 +268,34 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_CLUSTER_RELEASE] =
 		"UPDATE tasks SET lease_owner = NULL, lease_until_us = NULL, cpu_reserved_us = 0, "
 		"assigned_capped = 0, assigned_memory_bytes = 0 WHERE lease_owner = $1 AND state = 'queued'",
+	/* tenant records (store_tenant.h): a plan over [default], audited */
+	[STORE_SQL_TENANT_PUT] =
+		"INSERT INTO tenants (name, plan, max_concurrent, updated_at_us, updated_by) "
+		"VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET plan = excluded.plan, "
+		"max_concurrent = excluded.max_concurrent, updated_at_us = excluded.updated_at_us, "
+		"updated_by = excluded.updated_by",
+	[STORE_SQL_TENANT_DELETE] = "DELETE FROM tenants WHERE name = $1",
+	[STORE_SQL_TENANT_LIST] = "SELECT " TENANT_COLUMNS " FROM tenants ORDER BY name",
+	[STORE_SQL_TENANT_AUDIT_INSERT] =
+		"INSERT INTO tenant_audit (tenant, action, plan, max_concurrent, by_name, by_uid, at_us) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	[STORE_SQL_TENANT_AUDIT_LIST] = "SELECT " TENANT_AUDIT_COLUMNS " FROM tenant_audit "
+					"WHERE tenant = $1 ORDER BY id",
+	/* result webhooks (store_callback.h): due once the task ended */
+	[STORE_SQL_CALLBACK_ADD] = "INSERT INTO callbacks (task_id, url) VALUES ($1, $2)",
+	[STORE_SQL_CALLBACK_DUE] = "SELECT " CALLBACK_COLUMNS
+				   " FROM callbacks c JOIN tasks t ON t.id = c.task_id "
+				   "WHERE c.state = 'pending' AND c.next_at_us <= $1 AND t.state IN " TERMINAL
+				   " ORDER BY c.next_at_us, c.task_id LIMIT $2",
+	/* one delivery at a time: the claim moves next_at_us to the lease's end,
+	 * so a corrald that dies mid-delivery leaves it due again later */
+	[STORE_SQL_CALLBACK_CLAIM] = "UPDATE callbacks SET attempts = attempts + 1, next_at_us = $3 "
+				     "WHERE task_id = $1 AND state = 'pending' AND next_at_us <= $2",
+	[STORE_SQL_CALLBACK_RETRY] = "UPDATE callbacks SET next_at_us = $2, last_error = $3 "
+				     "WHERE task_id = $1 AND state = 'pending'",
+	[STORE_SQL_CALLBACK_SETTLE] = "UPDATE callbacks SET state = $2, last_error = $3, delivered_at_us = $4 "
+				      "WHERE task_id = $1 AND state = 'pending'",
+	[STORE_SQL_CALLBACK_GET] = "SELECT " CALLBACK_COLUMNS " FROM callbacks c WHERE c.task_id = $1",
+	/* retention removes a task: its callback goes with it */
+	[STORE_SQL_CALLBACK_PURGE] = "DELETE FROM callbacks WHERE task_id = $1",
 };

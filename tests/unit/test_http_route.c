@@ -5,7 +5,7 @@
  * conveniences (command, env object, stdin_base64, tenant, wait), refusals
  * with their statuses, the error codes' statuses, and contrib/openapi.yaml
  * against the route table (every served route documented, every documented
- * route served).
+ * route served), the tenant routes and callback_url.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -192,7 +192,8 @@ static size_t documented(char paths[][64], char methods[][8], size_t max)
 			continue;
 		if (strncmp(line, "    ", 4) == 0 && line[4] != ' ' &&
 		    sscanf(line + 4, "%7[a-z]:", method) == 1 &&
-		    (strcmp(method, "get") == 0 || strcmp(method, "post") == 0)) {
+		    (strcmp(method, "get") == 0 || strcmp(method, "post") == 0 ||
+		     strcmp(method, "put") == 0 || strcmp(method, "delete") == 0)) {
 			snprintf(paths[n], 64, "%s", path);
 			for (size_t i = 0; method[i]; i++)
 				methods[n][i] = (char)(method[i] - 'a' + 'A');
@@ -223,15 +224,20 @@ static void test_openapi_documents_every_route_and_only_those(void **state)
 				 http_route_path((enum http_route_id)r));
 	}
 	for (size_t i = 0; i < n; i++) {
-		char path[80], *brace = strstr(paths[i], "{id}");
+		char path[80], *brace = strstr(paths[i], "{id}"), *name = strstr(paths[i], "{name}");
 		struct http_route_result r;
 		json_t *j;
 
 		if (brace)
 			snprintf(path, sizeof(path), "%.*s7%s", (int)(brace - paths[i]), paths[i], brace + 4);
+		else if (name)
+			snprintf(path, sizeof(path), "%.*salice%s", (int)(name - paths[i]), paths[i],
+				 name + 6);
 		else
 			snprintf(path, sizeof(path), "%s", paths[i]);
-		j = map(methods[i], path, NULL, "{\"argv\":[\"/bin/true\"]}", NULL, &r);
+		j = map(methods[i], path, NULL,
+			strcmp(methods[i], "PUT") == 0 ? "{\"plan\":\"pro\"}" : "{\"argv\":[\"/bin/true\"]}",
+			NULL, &r);
 		if (r.route == HTTP_ROUTE_NONE)
 			fail_msg("%s %s is documented but not served (%u %s)", methods[i], paths[i], r.status,
 				 r.message);
@@ -239,6 +245,57 @@ static void test_openapi_documents_every_route_and_only_those(void **state)
 		http_route_result_free(&r);
 	}
 	assert_int_equal(n, HTTP_ROUTE_COUNT - 1);
+}
+
+static void test_tenant_routes_map_to_tenant_ops(void **state)
+{
+	struct http_route_result r;
+	json_t *j;
+
+	(void)state;
+	j = map("PUT", "/v1/tenants/alice", NULL, "{\"plan\":\"pro\",\"max_concurrent\":8}", NULL, &r);
+	assert_int_equal(r.route, HTTP_ROUTE_TENANT_PUT);
+	assert_string_equal(json_string_value(json_object_get(j, "op")), "tenant_set");
+	assert_string_equal(json_string_value(json_object_get(j, "user")), "alice");
+	assert_string_equal(json_string_value(json_object_get(j, "plan")), "pro");
+	assert_int_equal(json_integer_value(json_object_get(j, "max_concurrent")), 8);
+	json_decref(j);
+	http_route_result_free(&r);
+	j = map("GET", "/v1/tenants/alice", NULL, NULL, NULL, &r);
+	assert_string_equal(json_string_value(json_object_get(j, "op")), "tenant_show");
+	json_decref(j);
+	http_route_result_free(&r);
+	j = map("DELETE", "/v1/tenants/alice", NULL, NULL, NULL, &r);
+	assert_string_equal(json_string_value(json_object_get(j, "op")), "tenant_delete");
+	assert_string_equal(json_string_value(json_object_get(j, "user")), "alice");
+	json_decref(j);
+	http_route_result_free(&r);
+	j = map("GET", "/v1/tenants", NULL, NULL, NULL, &r);
+	assert_string_equal(json_string_value(json_object_get(j, "op")), "tenant_list");
+	json_decref(j);
+	http_route_result_free(&r);
+	/* refusals: an unknown member, not an object, a POST */
+	assert_null(map("PUT", "/v1/tenants/alice", NULL, "{\"plan\":\"pro\",\"x\":1}", NULL, &r));
+	assert_int_equal(r.status, 400);
+	assert_null(map("PUT", "/v1/tenants/alice", NULL, "[]", NULL, &r));
+	assert_int_equal(r.status, 400);
+	assert_null(map("POST", "/v1/tenants/alice", NULL, "{}", NULL, &r));
+	assert_int_equal(r.status, 405);
+	assert_null(map("GET", "/v1/tenants/", NULL, NULL, NULL, &r));
+	assert_int_equal(r.status, 404);
+}
+
+static void test_submit_passes_callback_url(void **state)
+{
+	struct http_route_result r;
+	json_t *j;
+
+	(void)state;
+	j = map("POST", "/v1/tasks", NULL, "{\"command\":\"true\",\"callback_url\":\"http://h/x\"}", NULL,
+		&r);
+	assert_string_equal(json_string_value(json_object_get(j, "callback_url")), "http://h/x");
+	json_decref(j);
+	http_route_result_free(&r);
 }
 
 int main(void)
@@ -249,6 +306,8 @@ int main(void)
 		cmocka_unit_test(test_refusals_have_statuses),
 		cmocka_unit_test(test_error_codes_have_statuses),
 		cmocka_unit_test(test_openapi_documents_every_route_and_only_those),
+		cmocka_unit_test(test_tenant_routes_map_to_tenant_ops),
+		cmocka_unit_test(test_submit_passes_callback_url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,8 @@
 
 #include "supervisor/store/store.h"
 #include "supervisor/store/store_migrate.h"
+#include "supervisor/store/store_callback.h"
+#include "supervisor/store/store_tenant.h"
 #include "supervisor/store/store_token.h"
 #include "tests/lib/pg.h"
 
@@ -159,6 +161,12 @@ static void fill(const char *uri)
 		assert_int_equal(store_token_create(s, &t, &id, &err), 0);
 		assert_int_equal(store_token_idempotency_put(s, "alice", "order-1", a, 11, &err), 0);
 	}
+	{
+		struct store_tenant_change tc = { .name = "alice", .plan = "pro", .by = "root", .at_us = 12 };
+
+		assert_int_equal(store_tenant_set(s, &tc, &err), 0);
+		assert_int_equal(store_callback_add(s, a, "http://h/x", &err), 0);
+	}
 	store_close(s);
 }
 
@@ -264,6 +272,26 @@ static void test_migrate_copies_everything_with_its_ids(void **state)
 		assert_int_equal(id, 2);
 		assert_int_equal(store_token_idempotency_get(y, "alice", "order-1", &id, &err), 0);
 		assert_int_equal(id, 1);
+	}
+	/* tenant records, their audit and callbacks came along */
+	{
+		struct store_tenant_list tl;
+		struct store_tenant_audit_list al;
+		struct store_callback cb;
+		struct store_tenant_change tc = { .name = "alice", .plan = "free", .by = "root", .at_us = 40 };
+
+		assert_int_equal(store_tenant_list(y, &tl, &err), 0);
+		assert_int_equal(tl.count, 1);
+		assert_string_equal(tl.items[0].plan, "pro");
+		store_tenant_list_free(&tl);
+		assert_int_equal(store_tenant_set(y, &tc, &err), 0);
+		assert_int_equal(store_tenant_audit(y, "alice", &al, &err), 0);
+		assert_int_equal(al.count, 2);
+		assert_int_equal(al.items[1].id, 2); /* after the copied id */
+		store_tenant_audit_list_free(&al);
+		assert_int_equal(store_callback_get(y, 1, &cb, &err), 0);
+		assert_string_equal(cb.url, "http://h/x");
+		store_callback_clear(&cb);
 	}
 	/* ids go on after the copied ones */
 	next = submit(y, "carol", "[\"after\"]", 10);

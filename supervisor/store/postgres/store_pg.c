@@ -591,4 +591,6 @@ const struct store_backend store_pg_backend = {
 	.cluster_tasks = store_pg_cluster_tasks,
 	.cluster_output_append = store_pg_cluster_output_append,
 	.cluster_output_read = store_pg_cluster_output_read,
+	.tenant_run = store_pg_tenant_run,
+	.callback_run = store_pg_callback_run,
 };

@@ -25,7 +25,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 8
+#define STORE_PG_SCHEMA_VERSION 9
 
 struct store_pg {
 	struct store base; /* first: the generic handle callers hold */
@@ -195,5 +195,11 @@ int store_pg_storage_purge_ended(struct store *store, const char *user, int64_t 
 /* API tokens and idempotency keys (store_pg_token.c) */
 int store_pg_token_run(struct store *store, enum store_sql which, struct store_token *io, int64_t *id,
 		       struct store_token_list *list, struct error *err);
+/* Tenant records (store_pg_tenant.c) and callbacks (store_pg_callback.c) */
+int store_pg_tenant_run(struct store *store, enum store_sql which, const struct store_tenant_change *c,
+			struct store_tenant_list *list, struct store_tenant_audit_list *audit,
+			struct error *err);
+int store_pg_callback_run(struct store *store, enum store_sql which, struct store_callback *io,
+			  int64_t now_us, int64_t limit, struct store_callback_list *list, struct error *err);
 
 #endif

@@ -538,4 +538,6 @@ const struct store_backend store_sqlite_backend = {
 	.node_set_draining = store_sqlite_node_set_draining,
 	.leader_run = store_sqlite_node_leader,
 	.token_run = store_sqlite_token_run,
+	.tenant_run = store_sqlite_tenant_run,
+	.callback_run = store_sqlite_callback_run,
 };

@@ -18,7 +18,7 @@
 #include "supervisor/store/store_sql.h"
 
 /* The newest schema this code knows (see store_sqlite_schema.c). */
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 struct store_sqlite {
 	struct store base; /* first: the generic handle callers hold */
@@ -153,5 +153,12 @@ int store_sqlite_node_leader(struct store *store, enum store_sql which, const ch
 /* API tokens and idempotency keys (store_sqlite_token.c) */
 int store_sqlite_token_run(struct store *store, enum store_sql which, struct store_token *io, int64_t *id,
 			   struct store_token_list *list, struct error *err);
+/* Tenant records (store_sqlite_tenant.c) and callbacks (store_sqlite_callback.c) */
+int store_sqlite_tenant_run(struct store *store, enum store_sql which, const struct store_tenant_change *c,
+			    struct store_tenant_list *list, struct store_tenant_audit_list *audit,
+			    struct error *err);
+int store_sqlite_callback_run(struct store *store, enum store_sql which, struct store_callback *io,
+			      int64_t now_us, int64_t limit, struct store_callback_list *list,
+			      struct error *err);
 
 #endif

@@ -199,6 +199,38 @@ static const struct migration migrations[] = {
 	  "  data_b64 TEXT NOT NULL,"
 	  "  PRIMARY KEY (task_id, stream, off)"
 	  ");" },
+	/* tenant records and result webhooks (issue 14): a tenant's plan set
+	 * by operators over the API (over [default], under [user]), every
+	 * change audited; a task's callback URL and its delivery state */
+	{ 9,
+	  "CREATE TABLE tenants ("
+	  "  name TEXT PRIMARY KEY,"
+	  "  plan TEXT NOT NULL,"
+	  "  max_concurrent INTEGER,"
+	  "  updated_at_us BIGINT NOT NULL,"
+	  "  updated_by TEXT NOT NULL"
+	  ");"
+	  "CREATE TABLE tenant_audit ("
+	  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "  tenant TEXT NOT NULL,"
+	  "  action TEXT NOT NULL CHECK (action IN ('set', 'delete')),"
+	  "  plan TEXT,"
+	  "  max_concurrent INTEGER,"
+	  "  by_name TEXT NOT NULL,"
+	  "  by_uid BIGINT NOT NULL,"
+	  "  at_us BIGINT NOT NULL"
+	  ");"
+	  "CREATE INDEX tenant_audit_tenant ON tenant_audit (tenant, id);"
+	  "CREATE TABLE callbacks ("
+	  "  task_id BIGINT PRIMARY KEY,"
+	  "  url TEXT NOT NULL,"
+	  "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),"
+	  "  attempts INTEGER NOT NULL DEFAULT 0,"
+	  "  next_at_us BIGINT NOT NULL DEFAULT 0,"
+	  "  last_error TEXT,"
+	  "  delivered_at_us BIGINT"
+	  ");"
+	  "CREATE INDEX callbacks_due ON callbacks (state, next_at_us);" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
