@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "supervisor/common/exit_code.h"
 #include "supervisor/corral-run/run_args.h"
 #include "policy/policy.h"
 #include "supervisor/jailspec/jailspec.h"
@@ -418,16 +419,10 @@ int run_args_exit_code(const struct jail_result *r)
 	case JAIL_SIGNALED:
 	case JAIL_KILLED:
 		return 128 + (r->signal ? r->signal : 9);
-	case JAIL_TIMEOUT:
-		return RUN_EXIT_TIMEOUT;
-	case JAIL_CPU_LIMIT:
-		return RUN_EXIT_CPU_LIMIT;
-	case JAIL_OOM:
-		return RUN_EXIT_OOM;
-	case JAIL_OUTPUT_LIMIT:
-		return RUN_EXIT_OUTPUT_LIMIT;
-	case JAIL_SPAWN_ERROR:
-	default:
-		return RUN_EXIT_SETUP;
+	default: {
+		int code = exit_code_of_reason(jail_status_name(r->status));
+
+		return code >= 0 ? code : EXIT_CODE_SETUP;
+	}
 	}
 }

@@ -15,25 +15,20 @@
 #include <stdio.h>
 
 #include "supervisor/api/api.h"
+#include "supervisor/common/exit_code.h"
 #include "supervisor/corral/connection.h"
 
 /* Exit codes of the client (documented in contrib/man/corral.1).  `wait`
- * and `submit --wait` otherwise exit with the task's own exit code (0-255)
- * or 128 + the signal that killed it. */
+ * and `submit --wait` otherwise exit with the task's own exit code (0-255),
+ * 128 + the signal that killed it, or the code of its end reason from the
+ * table corral-run shares (common/exit_code.h: 118-125). */
 enum cli_exit {
 	CLI_EXIT_OK = 0,
 	CLI_EXIT_ERROR = 1,         /* corrald answered with an error; local failure */
 	CLI_EXIT_USAGE = 2,         /* bad command line */
 	CLI_EXIT_UNREACHABLE = 69,  /* cannot connect, or the connection was lost */
 	CLI_EXIT_WAIT_TIMEOUT = 75, /* wait --timeout passed; the task is still going */
-	CLI_EXIT_OUTPUT_LIMIT = 116,
-	CLI_EXIT_SPAWN_ERROR = 117,
-	CLI_EXIT_SUPERVISOR_LOST = 118, /* also: shutdown */
-	CLI_EXIT_CANCELLED = 119,
-	CLI_EXIT_CPU_LIMIT = 120,
-	CLI_EXIT_BUDGET = 121,
-	CLI_EXIT_OOM = 122,
-	CLI_EXIT_TIMEOUT = 124, /* as timeout(1) */
+	CLI_EXIT_CANCELLED = EXIT_CODE_CANCELLED,
 };
 
 /* A parsed command line. */

@@ -429,10 +429,10 @@ static void test_exit_code_per_reason(void **state)
 		const char *reason;
 		int code;
 	} cases[] = {
-		{ "timeout", 124 },      { "oom", 122 },
-		{ "cpu_limit", 120 },    { "budget", 121 },
-		{ "output_limit", 116 }, { "cancelled", 119 },
-		{ "spawn_error", 117 },  { "supervisor_lost", 118 },
+		{ "timeout", 124 },      { "oom", 120 },
+		{ "cpu_limit", 122 },    { "budget", 123 },
+		{ "output_limit", 121 }, { "cancelled", 119 },
+		{ "spawn_error", 125 },  { "supervisor_lost", 118 },
 		{ "shutdown", 118 },
 	};
 	char text[160];

@@ -230,15 +230,15 @@ static void test_exit_codes_are_distinct_per_status(void **state)
 	r.signal = 11;
 	assert_int_equal(run_args_exit_code(&r), 139);
 	r.status = JAIL_TIMEOUT;
-	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_TIMEOUT);
+	assert_int_equal(run_args_exit_code(&r), 124);
 	r.status = JAIL_CPU_LIMIT;
-	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_CPU_LIMIT);
+	assert_int_equal(run_args_exit_code(&r), 122);
 	r.status = JAIL_OOM;
-	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_OOM);
+	assert_int_equal(run_args_exit_code(&r), 120);
 	r.status = JAIL_OUTPUT_LIMIT;
-	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_OUTPUT_LIMIT);
+	assert_int_equal(run_args_exit_code(&r), 121);
 	r.status = JAIL_SPAWN_ERROR;
-	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_SETUP);
+	assert_int_equal(run_args_exit_code(&r), 125);
 }
 
 static void test_result_json_has_the_documented_fields(void **state)
