@@ -193,7 +193,8 @@ static int finish_jail(struct jail *j, struct jail_result *res, struct jail_erro
 		res->cpu_user_us = cpu.user_us;
 		res->cpu_system_us = cpu.system_us;
 	}
-	cgroup_read_memory(j->cgroup, &res->memory_peak_bytes, &res->oom_killed);
+	cgroup_read_memory(j->cgroup, &res->memory_peak_bytes, &res->oom_kills);
+	res->oom_killed = res->oom_kills > 0;
 	if (destroy) {
 		r = cgroup_destroy(j->cgroup, err);
 		j->cgroup = NULL;

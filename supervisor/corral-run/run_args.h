@@ -18,9 +18,12 @@ struct run_options {
 	struct jail_spec spec;     /* what to run; its pointers point into this struct */
 	struct jail_mount *mounts; /* owned */
 	size_t n_mounts;
-	char **env; /* owned, NULL-terminated, NULL when no --env */
+	char **env; /* owned (not its strings), NULL-terminated, NULL when no --env */
 	size_t n_env;
+	char **merged_env; /* owned: the default (or profile's) env plus --env */
+	bool clear_env;    /* --clear-env: spec.env is --env alone */
 	bool json, quiet, help, version;
+	int json_fd;         /* --json-fd; -1: none */
 	bool host_uid_given; /* --host-uid; otherwise one is taken from the range */
 	uint32_t uid_range_first, uid_range_count;
 	const char *policy_path, *profile, *user; /* --policy/--profile/--user */

@@ -145,11 +145,40 @@ static void print_cancel(FILE *out, json_t *task)
 		fprintf(out, "task %" PRId64 ": %s\n", id, state ? state : "?");
 }
 
+/* cancel ID ID...: one request per ID, in order; the first failure's
+ * exit code, after trying them all (but for a lost connection). */
+static int cancel_all(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
+{
+	json_t *ids = json_pack("[O]", json_object_get(cmd->fields, "id")), *id;
+	size_t i;
+	int first = 0;
+
+	json_array_extend(ids, cmd->more_ids);
+	json_array_foreach (ids, i, id) {
+		json_t *fields = json_pack("{s:O}", "id", id), *resp;
+		int r = request(c, API_OP_CANCEL, fields, cmd->json, &resp, out, err);
+
+		json_decref(fields);
+		if (r == 0 && !cmd->json)
+			print_cancel(out, json_object_get(resp, "task"));
+		json_decref(resp);
+		if (r && !first)
+			first = r;
+		if (r == CLI_EXIT_UNREACHABLE)
+			break;
+	}
+	json_decref(ids);
+	return first;
+}
+
 int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 {
 	json_t *resp, *body;
+	int64_t id;
 	int r;
 
+	if (cmd->op == API_OP_CANCEL && json_array_size(cmd->more_ids) > 0)
+		return cancel_all(cmd, c, out, err);
 	if (cmd->op == API_OP_LOGS)
 		return run_logs(cmd, c, out, err);
 	if (cmd->op == API_OP_WAIT)
@@ -161,14 +190,16 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 	switch (cmd->op) {
 	case API_OP_SUBMIT:
 		body = json_object_get(resp, "task");
+		id = json_integer_value(json_object_get(body, "id"));
+		/* following the task, our stdout is the task's: its id goes to stderr */
 		if (!cmd->json)
-			fprintf(out, "%" PRId64 "\n",
-				(int64_t)json_integer_value(json_object_get(body, "id")));
-		if (cmd->wait) {
-			fflush(out);
-			r = run_wait(c, json_integer_value(json_object_get(body, "id")), NULL, cmd->json, out,
-				     err);
-		}
+			fprintf(cmd->wait && !cmd->quiet ? err : out, "%s%" PRId64 "\n",
+				cmd->wait && !cmd->quiet ? "corral: submitted task " : "", id);
+		fflush(out);
+		if (cmd->wait && cmd->json)
+			r = run_wait(c, id, NULL, true, out, err);
+		else if (cmd->wait)
+			r = follow_task(c, id, cmd->quiet, cmd->wait_timeout_ms, out, err);
 		break;
 	case API_OP_STATUS:
 		if (!cmd->json)

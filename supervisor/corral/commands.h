@@ -34,13 +34,16 @@ enum cli_exit {
 /* A parsed command line. */
 struct cli_command {
 	enum api_op op;
-	const char *name;   /* "submit", ... */
-	json_t *fields;     /* the op's request fields (owned) */
-	const char *socket; /* --socket PATH, or NULL */
-	bool json;          /* --json: print the server's objects */
-	bool wait;          /* submit --wait */
-	bool follow;        /* logs --follow */
-	bool help;          /* --help: print commands_usage() and exit 0 */
+	const char *name;        /* "submit", ... */
+	json_t *fields;          /* the op's request fields (owned) */
+	const char *socket;      /* --socket PATH, or NULL */
+	bool json;               /* --json: print the server's objects */
+	bool wait;               /* submit --wait */
+	bool quiet;              /* submit --wait --quiet: no output streams */
+	int64_t wait_timeout_ms; /* submit --wait-timeout; 0 = none */
+	json_t *more_ids;        /* cancel ID...: the IDs after the first (owned) */
+	bool follow;             /* logs --follow */
+	bool help;               /* --help: print commands_usage() and exit 0 */
 };
 
 /* argv[0] is the command name.  0, or -EINVAL with the reason in err
@@ -59,6 +62,14 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 int cli_run_command(int argc, char **argv, FILE *out, FILE *err);
 /* main()'s entry: cli_run_command on stdout/stderr. */
 int cli_main(int argc, char **argv);
+
+/* ---- follow.c ---- */
+
+/* submit --wait: follow task id to its end (its stdout and stderr to out
+ * and err unless quiet; why it waits while queued, on err), print its
+ * summary (err; out when quiet) and return its exit code; 75 when
+ * timeout_ms (> 0) passed first. */
+int follow_task(struct connection *c, int64_t id, bool quiet, int64_t timeout_ms, FILE *out, FILE *err);
 
 /* ---- format.c ---- */
 

@@ -63,7 +63,7 @@ enum store_sql {
 };
 
 /* The highest $n any statement uses. */
-#define STORE_SQL_MAX_PARAMS 18
+#define STORE_SQL_MAX_PARAMS 19
 
 extern const char *const store_sql_text[STORE_SQL_COUNT];
 
@@ -110,6 +110,7 @@ enum store_task_column {
 	TC_GPUS,
 	TC_GPU_MEMORY,
 	TC_LABELS,
+	TC_OOM_KILLS,
 	TC_COUNT
 };
 

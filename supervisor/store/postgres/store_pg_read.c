@@ -67,6 +67,7 @@ static int task_from_row(const PGresult *res, int row, struct store_task *t)
 	t->gpus = store_pg_i64(res, row, TC_GPUS, 0);
 	t->gpu_memory_bytes = store_pg_i64(res, row, TC_GPU_MEMORY, 0);
 	t->labels = store_pg_dup(res, row, TC_LABELS, &oom);
+	t->usage.oom_kills = store_pg_i64(res, row, TC_OOM_KILLS, 0);
 	if (oom) {
 		store_task_clear(t);
 		return -ENOMEM;

@@ -86,6 +86,7 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 	t->gpus = sqlite3_column_int64(stmt, TC_GPUS);
 	t->gpu_memory_bytes = sqlite3_column_int64(stmt, TC_GPU_MEMORY);
 	t->labels = store_sqlite_read_column_dup(stmt, TC_LABELS, &oom);
+	t->usage.oom_kills = sqlite3_column_int64(stmt, TC_OOM_KILLS);
 	if (oom) {
 		store_task_clear(t);
 		return -ENOMEM;

@@ -182,6 +182,9 @@ static const struct migration migrations[] = {
 	  "  created_at_us BIGINT NOT NULL,"
 	  "  PRIMARY KEY (tenant, idem_key)"
 	  ");" },
+	/* how many processes the OOM killer killed in a task's cgroup, also
+	 * when its main process survived (issue 17) */
+	{ 8, "ALTER TABLE tasks ADD COLUMN oom_kills BIGINT NOT NULL DEFAULT 0;" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
