@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tests/integration/test_corrald_output.c — what a task's owner sees of its
+ * output and end, against a real corrald (root; issue 17): `corral submit
+ * --wait` writes the task's stdout and stderr as they come and exits with
+ * the shared exit-code table's code; a wait that cannot end says why (the
+ * budget) and --wait-timeout gives up; a child the OOM killer took shows in
+ * the task record (oom_killed, oom_kills) though the task exited 0; --env
+ * adds to the default environment, --clear-env replaces it; cancel takes
+ * several ids.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/lib/test.h"
+#include "tests/lib/corrald.h"
+#include "tests/lib/corrald_socket.h"
+
+/* Its own host uids, so other corrald tests running at the same time on
+ * this machine never hand out the same ones. */
+#define SUPERVISOR_KEYS                                                                               \
+	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4201400-4201463\n" \
+	"max_running = 4\n"
+#define POLICY                                                                       \
+	"[access]\noperators = root\n"                                               \
+	"[plan free]\nmax_concurrent = 2\nmax_queued = 100\nmax_task_seconds = 1m\n" \
+	"[plan broke]\nmonthly_cpu_hours = 0\n"                                      \
+	"[user alice]\nplan = free\n[user bob]\nplan = broke\n[default]\nplan = free\n"
+
+static struct corrald daemon_;
+
+static void start(void)
+{
+	int r = corrald_start(&daemon_, SUPERVISOR_KEYS, POLICY, 0);
+
+	if (r < 0)
+		fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	corrald_cleanup(&daemon_);
+	return 0;
+}
+
+struct cli_run {
+	int code;
+	char out[8192], err[8192];
+};
+
+static void read_all(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+}
+
+/* `corral --socket S ARGS...` (args NULL-terminated) with stdout and
+ * stderr apart (stderr to a temp file, stdout through a pipe). */
+static void run_corral(struct cli_run *run, const char *const *args)
+{
+	char *argv[32], err_path[] = "/tmp/corral-output-err-XXXXXX";
+	int out[2], err_fd, st;
+	size_t n = 0;
+	pid_t pid;
+
+	argv[n++] = (char *)test_build_path("corral");
+	argv[n++] = (char *)args[0];
+	argv[n++] = "--socket";
+	argv[n++] = daemon_.socket;
+	for (args++; *args && n < 31; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	err_fd = mkstemp(err_path);
+	assert_true(err_fd >= 0);
+	assert_int_equal(pipe(out), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(err_fd, 2);
+		close(out[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(out[1]);
+	read_all(out[0], run->out, sizeof(run->out));
+	close(out[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	run->code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	lseek(err_fd, 0, SEEK_SET);
+	read_all(err_fd, run->err, sizeof(run->err));
+	close(err_fd);
+	unlink(err_path);
+	fprintf(stderr, "# corral %s: exit %d\n# stdout: %s\n# stderr: %s\n", argv[1], run->code, run->out,
+		run->err);
+}
+
+static void test_submit_wait_streams_both_outputs_and_exits_with_the_tasks_code(void **state)
+{
+	static const char *const args[] = { "submit", "--wait",
+					    "--user", "alice",
+					    "--",     "/bin/sh",
+					    "-c",     "echo one; echo warn >&2; sleep 0.3; echo two; exit 3",
+					    NULL };
+	struct cli_run run;
+
+	(void)state;
+	require_root();
+	start();
+	run_corral(&run, args);
+	assert_int_equal(run.code, 3);
+	assert_string_equal(run.out, "one\ntwo\n"); /* the task's stdout alone */
+	assert_non_null(strstr(run.err, "warn\n"));
+	assert_non_null(strstr(run.err, "corral: submitted task "));
+	assert_non_null(strstr(run.err, "failed (exit code 3)"));
+}
+
+static void test_submit_wait_exits_with_the_shared_code_for_a_timeout(void **state)
+{
+	static const char *const args[] = { "submit", "--wait", "--user",     "alice", "--timeout",
+					    "300ms",  "--",     "/bin/sleep", "10",    NULL };
+	static const char *const quiet[] = { "submit", "--wait",    "--quiet", "--user", "alice",
+					     "--",     "/bin/echo", "hi",      NULL };
+	struct cli_run run;
+
+	(void)state;
+	require_root();
+	start();
+	run_corral(&run, args);
+	assert_int_equal(run.code, 124);
+	assert_non_null(strstr(run.err, "(timeout)"));
+	/* --quiet: the old output, id and result on stdout, not the task's */
+	run_corral(&run, quiet);
+	assert_int_equal(run.code, 0);
+	assert_null(strstr(run.out, "hi\n"));
+	assert_non_null(strstr(run.out, "succeeded"));
+}
+
+static void test_a_wait_that_cannot_end_says_why_and_gives_up(void **state)
+{
+	static const char *const args[] = { "submit", "--wait", "--user",    "bob", "--wait-timeout",
+					    "2500ms", "--",     "/bin/true", NULL };
+	struct cli_run run;
+
+	(void)state;
+	require_root();
+	start();
+	run_corral(&run, args);
+	assert_int_equal(run.code, 75);
+	assert_non_null(strstr(run.err, "is queued, budget_exhausted: bob"));
+	assert_non_null(strstr(run.err, "has not ended after 2.500 s"));
+}
+
+/* A child killed by the OOM killer while the task's main process goes on
+ * and exits 0: the record says so. */
+static void test_oom_killed_child_shows_though_the_task_exits_0(void **state)
+{
+	int64_t id;
+	json_t *t;
+
+	(void)state;
+	require_root();
+	start();
+	id = corrald_submit(&daemon_,
+			    "\"user\":\"alice\",\"memory_bytes\":67108864,"
+			    "\"argv\":[\"/bin/sh\",\"-c\","
+			    "\"/bin/sh -c 'x=$(yes | head -c 400000000)'; echo survived\"]");
+	assert_true(id > 0);
+	t = corrald_must_wait(&daemon_, id, 30000);
+	fprintf(stderr, "# task %lld: %s %s oom_killed=%d oom_kills=%lld\n", (long long)id,
+		task_str(t, "state"), task_str(t, "reason"), json_is_true(json_object_get(t, "oom_killed")),
+		task_int(t, "oom_kills"));
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	assert_true(json_is_true(json_object_get(t, "oom_killed")));
+	assert_true(task_int(t, "oom_kills") >= 1);
+	json_decref(t);
+	/* and a task without one says so too */
+	id = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"/bin/true\"]");
+	t = corrald_must_wait(&daemon_, id, 10000);
+	assert_false(json_is_true(json_object_get(t, "oom_killed")));
+	assert_int_equal(task_int(t, "oom_kills"), 0);
+	json_decref(t);
+}
+
+static void test_env_adds_to_the_default_environment_and_clear_env_replaces_it(void **state)
+{
+	int64_t id;
+	json_t *t;
+	char *out;
+	size_t len;
+
+	(void)state;
+	require_root();
+	start();
+	id = corrald_submit(&daemon_, "\"user\":\"alice\",\"env\":[\"FOO=bar\"],\"argv\":[\"/usr/bin/env\"]");
+	t = corrald_must_wait(&daemon_, id, 10000);
+	json_decref(t);
+	out = corrald_logs(&daemon_, id, "stdout", &len);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "FOO=bar\n"));
+	assert_non_null(strstr(out, "PATH=/usr/local/bin:/usr/bin:/bin\n"));
+	assert_non_null(strstr(out, "HOME=/work\n"));
+	free(out);
+
+	id = corrald_submit(&daemon_,
+			    "\"user\":\"alice\",\"env\":[\"FOO=bar\"],\"clear_env\":true,"
+			    "\"argv\":[\"/usr/bin/env\"]");
+	t = corrald_must_wait(&daemon_, id, 10000);
+	json_decref(t);
+	out = corrald_logs(&daemon_, id, "stdout", &len);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "FOO=bar\n"));
+	assert_null(strstr(out, "PATH="));
+	assert_null(strstr(out, "HOME="));
+	free(out);
+}
+
+static void test_cancel_takes_several_ids(void **state)
+{
+	int64_t ids[3];
+	char a[24], b[24], c[24];
+	const char *args[] = { "cancel", a, b, c, NULL };
+	struct cli_run run;
+
+	(void)state;
+	require_root();
+	start();
+	/* bob has no budget: his tasks stay queued */
+	for (int i = 0; i < 3; i++)
+		ids[i] = corrald_submit(&daemon_, "\"user\":\"bob\",\"argv\":[\"/bin/true\"]");
+	snprintf(a, sizeof(a), "%lld", (long long)ids[0]);
+	snprintf(b, sizeof(b), "%lld", (long long)ids[1]);
+	snprintf(c, sizeof(c), "%lld", (long long)ids[2]);
+	run_corral(&run, args);
+	assert_int_equal(run.code, 0);
+	for (int i = 0; i < 3; i++) {
+		json_t *t = corrald_status(&daemon_, ids[i]);
+
+		assert_string_equal(task_str(t, "state"), "cancelled");
+		json_decref(t);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_submit_wait_streams_both_outputs_and_exits_with_the_tasks_code,
+					  teardown),
+		cmocka_unit_test_teardown(test_submit_wait_exits_with_the_shared_code_for_a_timeout,
+					  teardown),
+		cmocka_unit_test_teardown(test_a_wait_that_cannot_end_says_why_and_gives_up, teardown),
+		cmocka_unit_test_teardown(test_oom_killed_child_shows_though_the_task_exits_0, teardown),
+		cmocka_unit_test_teardown(test_env_adds_to_the_default_environment_and_clear_env_replaces_it,
+					  teardown),
+		cmocka_unit_test_teardown(test_cancel_takes_several_ids, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
