@@ -76,7 +76,9 @@
  *        (message, exit_code, signal: null when none),
  *        "submitted_at_us", "started_at_us", "ended_at_us" (epoch µs, 0 = not yet),
  *        "timeout_ms", "cpu_limit_ms", "memory_bytes", "cpu_us", "cpu_user_us",
- *        "cpu_system_us", "memory_peak_bytes", "stdout_bytes", "stderr_bytes",
+ *        "cpu_system_us", "memory_peak_bytes", "oom_killed", "oom_kills" (processes the
+ *        OOM killer killed in its cgroup: true / counted also when the task itself
+ *        survived and exited 0), "stdout_bytes", "stderr_bytes",
  *        "stdout_truncated", "stderr_truncated" (stdout_bytes/stderr_bytes count what the task
  *        wrote, including what was cut off at the output limit), "attempts" (starts so
  *        far), "last_attempt_error" (why the last attempt that went back to the queue

@@ -264,7 +264,12 @@ void format_print_task_summary(FILE *out, json_t *task)
 		fprintf(out, " (%s)", reason);
 	if (message && *message)
 		fprintf(out, ": %s", message);
-	fprintf(out, "; wall %s, cpu %s\n", wall, cpu);
+	fprintf(out, "; wall %s, cpu %s", wall, cpu);
+	/* a child the OOM killer took, though the task went on */
+	if (int_field(task, "oom_kills") > 0 && !(reason && strcmp(reason, "oom") == 0))
+		fprintf(out, "; %" PRId64 " process%s killed by the OOM killer", int_field(task, "oom_kills"),
+			int_field(task, "oom_kills") == 1 ? "" : "es");
+	fprintf(out, "\n");
 }
 
 /* ---- tables ------------------------------------------------------------- */
