@@ -75,7 +75,8 @@ static int run_wait(struct connection *c, int64_t id, json_t *timeout, bool json
 	return r;
 }
 
-/* Write a chunk's data_base64 to out; its length in *n.  -EPROTO if bad. */
+/* Write a chunk's data_base64 to out (NULL: only decode it); its length
+ * in *n.  -EPROTO if bad. */
 static int write_chunk(json_t *resp, FILE *out, size_t *n)
 {
 	const char *b64 = json_string_value(json_object_get(resp, "data_base64"));
@@ -88,10 +89,11 @@ static int write_chunk(json_t *resp, FILE *out, size_t *n)
 	r = api_base64_decode(b64, strlen(b64), &data, n);
 	if (r < 0)
 		return r;
-	if (*n && fwrite(data, 1, *n, out) != *n)
+	if (out && *n && fwrite(data, 1, *n, out) != *n)
 		r = -EIO;
 	free(data);
-	fflush(out);
+	if (out)
+		fflush(out);
 	return r;
 }
 
@@ -109,10 +111,10 @@ static int run_logs(struct cli_command *cmd, struct connection *c, FILE *out, FI
 		bool eof;
 
 		json_object_set_new(fields, "offset", json_integer(offset));
-		r = request(c, API_OP_LOGS, fields, false, &resp, out, err);
+		r = request(c, API_OP_LOGS, fields, cmd->json, &resp, out, err);
 		if (r)
 			break;
-		r = write_chunk(resp, out, &n);
+		r = write_chunk(resp, cmd->json ? NULL : out, &n);
 		eof = json_is_true(json_object_get(resp, "eof"));
 		if (json_is_integer(json_object_get(resp, "offset")))
 			offset = json_integer_value(json_object_get(resp, "offset"));

@@ -180,10 +180,12 @@ static const struct cmd_spec specs[] = {
 	  "Wait for a task to end; exit with its exit code (see EXIT CODES in corral(1)).\n\n"
 	  "  --timeout DUR       give up after DUR (exit 75; the task keeps going)\n"
 	  "  --json              print the server's JSON response\n" },
-	{ API_OP_LOGS, 0, "ID [--stderr] [--follow]",
+	{ API_OP_LOGS, BIT(O_JSON), "ID [--stderr] [--follow] [--json]",
 	  "Write a task's output, byte for byte, to standard output.\n\n"
 	  "  --stderr            the task's stderr instead of its stdout\n"
-	  "  --follow            keep writing as the task writes, until it ends\n" },
+	  "  --follow            keep writing as the task writes, until it ends\n"
+	  "  --json              print the server's chunks as they are, one JSON object a\n"
+	  "                      line: data_base64, offset (the bytes so far), eof\n" },
 	{ API_OP_USAGE, BIT(O_JSON), "[--user T] [--month YYYY-MM] [--json]",
 	  "Show CPU hours used, budget and left, and running/queued counts.\n\n"
 	  "  --user TENANT       only TENANT\n"

@@ -753,6 +753,16 @@ static void run_corral(struct fake *f, struct run *r, int argc, char **args)
 	free(argv);
 }
 
+/* corral ARGS... against a fake corrald that expects steps[0..count). */
+static void run_against(const struct step *steps, size_t count, struct run *r, int argc, char **args)
+{
+	struct fake f;
+
+	fake_start(&f, steps, count);
+	run_corral(&f, r, argc, args);
+	fake_finish(&f);
+}
+
 static void run_free(struct run *r)
 {
 	free(r->out);
@@ -868,12 +878,9 @@ static void test_submit_wait_streams_stdout_and_stderr_then_exits_as_the_task(vo
 		  "\"oom\",\"exit_code\":null}}" },
 	};
 	char *args[] = { "submit", "--wait", "sh", "-c", "x" };
-	struct fake f;
 	struct run r = { 0 };
 
-	fake_start(&f, steps, 4);
-	run_corral(&f, &r, ARGC(args), args);
-	fake_finish(&f);
+	run_against(steps, 4, &r, ARGC(args), args);
 	assert_int_equal(r.code, 120);
 	assert_string_equal(r.out, "hi\n");
 	assert_non_null(strstr(r.err, "corral: submitted task 42\n"));
@@ -897,12 +904,9 @@ static void test_submit_wait_says_why_a_queued_task_waits_and_gives_up(void **st
 		{ NULL, NULL },
 	};
 	char *args[] = { "submit", "--wait", "--wait-timeout", "1200ms", "true" };
-	struct fake f;
 	struct run r = { 0 };
 
-	fake_start(&f, steps, 5);
-	run_corral(&f, &r, ARGC(args), args);
-	fake_finish(&f);
+	run_against(steps, 5, &r, ARGC(args), args);
 	assert_int_equal(r.code, CLI_EXIT_WAIT_TIMEOUT);
 	assert_non_null(
 		strstr(r.err, "task 7 is queued, budget_exhausted: alice: 10.0 of 10.0 CPU hours used"));
@@ -919,12 +923,9 @@ static void test_cancel_takes_several_ids_and_tries_them_all(void **state)
 		{ "\"id\":5", "{\"ok\":true,\"task\":{\"id\":5,\"state\":\"running\"}}" },
 	};
 	char *args[] = { "cancel", "3", "4", "5" };
-	struct fake f;
 	struct run r = { 0 };
 
-	fake_start(&f, steps, 3);
-	run_corral(&f, &r, ARGC(args), args);
-	fake_finish(&f);
+	run_against(steps, 3, &r, ARGC(args), args);
 	assert_int_equal(r.code, 1);
 	assert_non_null(strstr(r.out, "task 3: cancelled\ntask 5: cancel requested"));
 	assert_non_null(strstr(r.err, "task 4 does not exist"));
@@ -970,6 +971,20 @@ static void test_logs_without_follow_stops_when_no_data(void **state)
 	assert_int_equal(r.code, 0);
 	assert_int_equal(r.out_len, 2);
 	assert_memory_equal(r.out, "ok", 2);
+	run_free(&r);
+}
+
+static void test_logs_json_prints_the_chunks_not_the_bytes(void **state)
+{
+	static const struct step steps[] = {
+		{ "\"offset\":0", "{\"ok\":true,\"data_base64\":\"b2s=\",\"offset\":2,\"eof\":true}" },
+	};
+	char *args[] = { "logs", "5", "--json" };
+	struct run r = { 0 };
+
+	run_against(steps, 1, &r, ARGC(args), args);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "{\"ok\":true,\"data_base64\":\"b2s=\",\"offset\":2,\"eof\":true}\n");
 	run_free(&r);
 }
 
@@ -1123,6 +1138,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_takes_several_ids_and_tries_them_all),
 		cmocka_unit_test(test_logs_follow_writes_raw_bytes_until_eof),
 		cmocka_unit_test(test_logs_without_follow_stops_when_no_data),
+		cmocka_unit_test(test_logs_json_prints_the_chunks_not_the_bytes),
 		cmocka_unit_test(test_server_hanging_up_is_unreachable),
 		cmocka_unit_test(test_missing_socket_says_is_corrald_running),
 		cmocka_unit_test(test_print_task_escapes_other_tenants_control_characters),
