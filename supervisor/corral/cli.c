@@ -183,9 +183,13 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 		return cancel_all(cmd, c, out, err);
 	if (cmd->op == API_OP_LOGS)
 		return run_logs(cmd, c, out, err);
+	/* wait says why a queued task waits; --json prints corrald's answer alone */
+	if (cmd->op == API_OP_WAIT && !cmd->json)
+		return follow_task(c, json_integer_value(json_object_get(cmd->fields, "id")), true,
+				   json_object_get(cmd->fields, "timeout_ms"), out, err);
 	if (cmd->op == API_OP_WAIT)
 		return run_wait(c, json_integer_value(json_object_get(cmd->fields, "id")),
-				json_object_get(cmd->fields, "timeout_ms"), cmd->json, out, err);
+				json_object_get(cmd->fields, "timeout_ms"), true, out, err);
 	r = request(c, cmd->op, cmd->fields, cmd->json, &resp, out, err);
 	if (r)
 		return r;
@@ -200,8 +204,12 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 		fflush(out);
 		if (cmd->wait && cmd->json)
 			r = run_wait(c, id, NULL, true, out, err);
-		else if (cmd->wait)
-			r = follow_task(c, id, cmd->quiet, cmd->wait_timeout_ms, out, err);
+		else if (cmd->wait) {
+			json_t *timeout = cmd->wait_timeout_ms ? json_integer(cmd->wait_timeout_ms) : NULL;
+
+			r = follow_task(c, id, cmd->quiet, timeout, out, err);
+			json_decref(timeout);
+		}
 		break;
 	case API_OP_STATUS:
 		if (!cmd->json)

@@ -177,7 +177,8 @@ static const struct cmd_spec specs[] = {
 	  "first failure's code (the others are still tried).\n\n"
 	  "  --json              print the server's JSON response\n" },
 	{ API_OP_WAIT, BIT(O_JSON), "ID [--timeout DUR] [--json]",
-	  "Wait for a task to end; exit with its exit code (see EXIT CODES in corral(1)).\n\n"
+	  "Wait for a task to end; exit with its exit code (see EXIT CODES in corral(1)).\n"
+	  "While it is queued, say why on stderr.\n\n"
 	  "  --timeout DUR       give up after DUR (exit 75; the task keeps going)\n"
 	  "  --json              print the server's JSON response\n" },
 	{ API_OP_LOGS, BIT(O_JSON), "ID [--stderr] [--follow] [--json]",

@@ -65,11 +65,12 @@ int cli_main(int argc, char **argv);
 
 /* ---- follow.c ---- */
 
-/* submit --wait: follow task id to its end (its stdout and stderr to out
- * and err unless quiet; why it waits while queued, on err), print its
- * summary (err; out when quiet) and return its exit code; 75 when
- * timeout_ms (> 0) passed first. */
-int follow_task(struct connection *c, int64_t id, bool quiet, int64_t timeout_ms, FILE *out, FILE *err);
+/* submit --wait and wait: follow task id to its end (its stdout and
+ * stderr to out and err unless quiet; why it waits while queued, on err),
+ * print its summary (err; out when quiet) and return its exit code; 75
+ * when timeout (milliseconds; NULL = none; quiet: corrald's wait timeout,
+ * 0 only looks) passed first. */
+int follow_task(struct connection *c, int64_t id, bool quiet, json_t *timeout, FILE *out, FILE *err);
 
 /* ---- format.c ---- */
 

@@ -7,9 +7,10 @@
  * exits with the task's status (common/exit_code.h).  While the task is
  * queued, its pending message ("alice: 10.0 of 10.0 CPU hours used in
  * 2026-11 (plan p)") is printed on stderr, once per change, so a wait that
- * cannot end soon says why instead of hanging silently.  --quiet: no
- * streams, the id and the result on stdout as before.  A wait timeout
- * (--wait-timeout) gives up with exit 75; the task keeps going.
+ * cannot end soon says why instead of hanging silently.  --quiet (and
+ * `corral wait`): no streams, the result on stdout as before.  A wait
+ * timeout gives up with exit 75 (quiet: corrald's wait_timeout answer);
+ * the task keeps going.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,6 +33,7 @@ struct follow {
 	int64_t id;
 	FILE *out, *err;
 	bool quiet;
+	json_t *timeout_ms; /* quiet: the wait request's, else NULL */
 	int64_t offset[2];
 	bool eof[2];
 	bool in_flight[N_TAGS];
@@ -185,8 +187,13 @@ static int ask_next(struct follow *f)
 	for (int s = 0; !f->quiet && r == 0 && s < 2; s++)
 		if (!f->eof[s] && !f->in_flight[s])
 			r = ask_logs(f, s);
-	if (r == 0 && !f->in_flight[TAG_WAIT] && (f->quiet || (f->eof[0] && f->eof[1])))
-		r = send_tagged(f, API_OP_WAIT, TAG_WAIT, json_object());
+	if (r == 0 && !f->in_flight[TAG_WAIT] && (f->quiet || (f->eof[0] && f->eof[1]))) {
+		json_t *fields = json_object();
+
+		if (f->timeout_ms)
+			json_object_set(fields, "timeout_ms", f->timeout_ms);
+		r = send_tagged(f, API_OP_WAIT, TAG_WAIT, fields);
+	}
 	return r;
 }
 
@@ -198,11 +205,16 @@ static void print_gave_up(struct follow *f, int64_t timeout_ms)
 		f->id, timeout_ms / 1000, timeout_ms % 1000, f->id, f->id);
 }
 
-int follow_task(struct connection *c, int64_t id, bool quiet, int64_t timeout_ms, FILE *out, FILE *err)
+int follow_task(struct connection *c, int64_t id, bool quiet, json_t *timeout, FILE *out, FILE *err)
 {
 	struct follow f = { .c = c, .id = id, .out = out, .err = err, .quiet = quiet };
 	int64_t start = mono_ms(), next_status = start + FIRST_STATUS_MS;
+	/* quiet: corrald times the wait out; following, the client does */
+	int64_t timeout_ms = quiet || !timeout ? 0 : (int64_t)json_integer_value(timeout);
 	int r = 0;
+
+	if (quiet)
+		f.timeout_ms = timeout;
 
 	while (r == 0 && !f.task) {
 		int64_t now = mono_ms(), wake = next_status;

@@ -4,7 +4,7 @@
  * output and end, against a real corrald (root; issue 17): `corral submit
  * --wait` writes the task's stdout and stderr as they come and exits with
  * the shared exit-code table's code; a wait that cannot end says why (the
- * budget) and --wait-timeout gives up; a child the OOM killer took shows in
+ * budget; `corral wait` too) and --wait-timeout gives up; a child the OOM killer took shows in
  * the task record (oom_killed, oom_kills) though the task exited 0; --env
  * adds to the default environment, --clear-env replaces it; cancel takes
  * several ids.
@@ -53,24 +53,12 @@ struct cli_run {
 	char out[8192], err[8192];
 };
 
-static void read_all(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += (size_t)n;
-	buf[len] = '\0';
-}
-
 /* `corral --socket S ARGS...` (args NULL-terminated) with stdout and
- * stderr apart (stderr to a temp file, stdout through a pipe). */
+ * stderr apart. */
 static void run_corral(struct cli_run *run, const char *const *args)
 {
-	char *argv[32], err_path[] = "/tmp/corral-output-err-XXXXXX";
-	int out[2], err_fd, st;
+	char *argv[32];
 	size_t n = 0;
-	pid_t pid;
 
 	argv[n++] = (char *)test_build_path("corral");
 	argv[n++] = (char *)args[0];
@@ -79,27 +67,7 @@ static void run_corral(struct cli_run *run, const char *const *args)
 	for (args++; *args && n < 31; args++)
 		argv[n++] = (char *)*args;
 	argv[n] = NULL;
-	err_fd = mkstemp(err_path);
-	assert_true(err_fd >= 0);
-	assert_int_equal(pipe(out), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(out[1], 1);
-		dup2(err_fd, 2);
-		close(out[0]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(out[1]);
-	read_all(out[0], run->out, sizeof(run->out));
-	close(out[0]);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	run->code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	lseek(err_fd, 0, SEEK_SET);
-	read_all(err_fd, run->err, sizeof(run->err));
-	close(err_fd);
-	unlink(err_path);
+	run->code = test_run_capture(argv, run->out, sizeof(run->out), run->err, sizeof(run->err), NULL, 0);
 	fprintf(stderr, "# corral %s: exit %d\n# stdout: %s\n# stderr: %s\n", argv[1], run->code, run->out,
 		run->err);
 }
@@ -160,6 +128,23 @@ static void test_a_wait_that_cannot_end_says_why_and_gives_up(void **state)
 	assert_non_null(strstr(run.err, "has not ended after 2.500 s"));
 }
 
+static void test_corral_wait_says_why_too(void **state)
+{
+	char id[24];
+	const char *args[] = { "wait", id, "--timeout", "2500ms", NULL };
+	struct cli_run run;
+
+	(void)state;
+	require_root();
+	start();
+	snprintf(id, sizeof(id), "%lld",
+		 (long long)corrald_submit(&daemon_, "\"user\":\"bob\",\"argv\":[\"/bin/true\"]"));
+	run_corral(&run, args);
+	assert_int_equal(run.code, 75);
+	assert_non_null(strstr(run.err, "is queued, budget_exhausted: bob"));
+	assert_non_null(strstr(run.err, "wait_timeout"));
+}
+
 /* A child killed by the OOM killer while the task's main process goes on
  * and exits 0: the record says so. */
 static void test_oom_killed_child_shows_though_the_task_exits_0(void **state)
@@ -173,7 +158,7 @@ static void test_oom_killed_child_shows_though_the_task_exits_0(void **state)
 	id = corrald_submit(&daemon_,
 			    "\"user\":\"alice\",\"memory_bytes\":67108864,"
 			    "\"argv\":[\"/bin/sh\",\"-c\","
-			    "\"/bin/sh -c 'x=$(yes | head -c 400000000)'; echo survived\"]");
+			    "\"/bin/sh -c 'x=$(yes | head -c 150000000)'; echo survived\"]");
 	assert_true(id > 0);
 	t = corrald_must_wait(&daemon_, id, 30000);
 	fprintf(stderr, "# task %lld: %s %s oom_killed=%d oom_kills=%lld\n", (long long)id,
@@ -258,6 +243,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_submit_wait_exits_with_the_shared_code_for_a_timeout,
 					  teardown),
 		cmocka_unit_test_teardown(test_a_wait_that_cannot_end_says_why_and_gives_up, teardown),
+		cmocka_unit_test_teardown(test_corral_wait_says_why_too, teardown),
 		cmocka_unit_test_teardown(test_oom_killed_child_shows_though_the_task_exits_0, teardown),
 		cmocka_unit_test_teardown(test_env_adds_to_the_default_environment_and_clear_env_replaces_it,
 					  teardown),

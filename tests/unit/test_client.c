@@ -828,7 +828,8 @@ static void test_wait_timeout_exits_75(void **state)
 {
 	static const struct step steps[] = {
 		{ "\"timeout_ms\":1000",
-		  "{\"ok\":false,\"error\":{\"code\":\"wait_timeout\",\"message\":\"task 3 is still running\"}}" }
+		  "{\"ok\":false,\"tag\":\"wait\",\"error\":{\"code\":\"wait_timeout\",\"message\":\"task 3 "
+		  "is still running\"}}" }
 	};
 	char *args[] = { "wait", "3", "--timeout", "1s" };
 	struct fake f;
