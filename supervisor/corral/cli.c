@@ -55,22 +55,21 @@ static int request(struct connection *c, enum api_op op, json_t *fields, bool js
 	return 0;
 }
 
-static int run_wait(struct connection *c, int64_t id, json_t *timeout, bool json, FILE *out, FILE *err)
+/* wait --json, submit --wait --json: corrald's answer as is; without
+ * --json, follow.c waits (and says why a queued task waits). */
+static int run_wait_json(struct connection *c, int64_t id, json_t *timeout, FILE *out, FILE *err)
 {
 	json_t *fields = json_pack("{s:I}", "id", (json_int_t)id);
-	json_t *resp, *task;
+	json_t *resp;
 	int r;
 
 	if (timeout)
 		json_object_set(fields, "timeout_ms", timeout);
-	r = request(c, API_OP_WAIT, fields, json, &resp, out, err);
+	r = request(c, API_OP_WAIT, fields, true, &resp, out, err);
 	json_decref(fields);
 	if (r)
 		return r;
-	task = json_object_get(resp, "task");
-	if (!json)
-		format_print_task_summary(out, task);
-	r = format_task_exit_code(task);
+	r = format_task_exit_code(json_object_get(resp, "task"));
 	json_decref(resp);
 	return r;
 }
@@ -183,13 +182,12 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 		return cancel_all(cmd, c, out, err);
 	if (cmd->op == API_OP_LOGS)
 		return run_logs(cmd, c, out, err);
-	/* wait says why a queued task waits; --json prints corrald's answer alone */
-	if (cmd->op == API_OP_WAIT && !cmd->json)
-		return follow_task(c, json_integer_value(json_object_get(cmd->fields, "id")), true,
-				   json_object_get(cmd->fields, "timeout_ms"), out, err);
-	if (cmd->op == API_OP_WAIT)
-		return run_wait(c, json_integer_value(json_object_get(cmd->fields, "id")),
-				json_object_get(cmd->fields, "timeout_ms"), true, out, err);
+	if (cmd->op == API_OP_WAIT) {
+		id = json_integer_value(json_object_get(cmd->fields, "id"));
+		if (cmd->json)
+			return run_wait_json(c, id, json_object_get(cmd->fields, "timeout_ms"), out, err);
+		return follow_task(c, id, true, json_object_get(cmd->fields, "timeout_ms"), out, err);
+	}
 	r = request(c, cmd->op, cmd->fields, cmd->json, &resp, out, err);
 	if (r)
 		return r;
@@ -202,12 +200,13 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 			fprintf(cmd->wait && !cmd->quiet ? err : out, "%s%" PRId64 "\n",
 				cmd->wait && !cmd->quiet ? "corral: submitted task " : "", id);
 		fflush(out);
-		if (cmd->wait && cmd->json)
-			r = run_wait(c, id, NULL, true, out, err);
-		else if (cmd->wait) {
+		if (cmd->wait) {
 			json_t *timeout = cmd->wait_timeout_ms ? json_integer(cmd->wait_timeout_ms) : NULL;
 
-			r = follow_task(c, id, cmd->quiet, timeout, out, err);
+			if (cmd->json)
+				r = run_wait_json(c, id, timeout, out, err);
+			else
+				r = follow_task(c, id, cmd->quiet, timeout, out, err);
 			json_decref(timeout);
 		}
 		break;
