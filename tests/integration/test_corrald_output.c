@@ -10,6 +10,7 @@
  * several ids.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,56 @@ static void test_a_wait_that_cannot_end_says_why_and_gives_up(void **state)
 	assert_non_null(strstr(run.err, "has not ended after 2.500 s"));
 }
 
+/* A queued task followed by submit --wait and cancelled: the follow ends
+ * at once with the cancelled code. */
+static void test_cancel_ends_a_follow_of_a_queued_task_with_119(void **state)
+{
+	char *argv[] = { (char *)test_build_path("corral"),
+			 "submit",
+			 "--socket",
+			 daemon_.socket,
+			 "--wait",
+			 "--user",
+			 "bob",
+			 "--",
+			 "/bin/true",
+			 NULL };
+	json_t *t = NULL, *r;
+	uint64_t t0;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	require_root();
+	start();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	/* a fresh corrald: the task is 1 */
+	for (t0 = test_mono_ms(); !t && test_mono_ms() - t0 < 5000; test_sleep_ms(20))
+		t = corrald_status(&daemon_, 1);
+	assert_non_null(t);
+	json_decref(t);
+	test_sleep_ms(300); /* its follow requests are parked */
+	r = corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":1}");
+	assert_null(corrald_error_code(r));
+	json_decref(r);
+	t0 = test_mono_ms();
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 119);
+	if (test_mono_ms() - t0 > 3000)
+		fail_msg("the follow ended %llu ms after the cancel",
+			 (unsigned long long)(test_mono_ms() - t0));
+}
+
 static void test_corral_wait_says_why_too(void **state)
 {
 	char id[24];
@@ -244,6 +295,7 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(test_a_wait_that_cannot_end_says_why_and_gives_up, teardown),
 		cmocka_unit_test_teardown(test_corral_wait_says_why_too, teardown),
+		cmocka_unit_test_teardown(test_cancel_ends_a_follow_of_a_queued_task_with_119, teardown),
 		cmocka_unit_test_teardown(test_oom_killed_child_shows_though_the_task_exits_0, teardown),
 		cmocka_unit_test_teardown(test_env_adds_to_the_default_environment_and_clear_env_replaces_it,
 					  teardown),
