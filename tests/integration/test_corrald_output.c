@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,12 +35,49 @@
 
 static struct corrald daemon_;
 
-static void start(void)
+static void start_with(const char *supervisor_keys)
 {
-	int r = corrald_start(&daemon_, SUPERVISOR_KEYS, POLICY, 0);
+	int r = corrald_start(&daemon_, supervisor_keys, POLICY, 0);
 
 	if (r < 0)
 		fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
+}
+
+static void start(void)
+{
+	start_with(SUPERVISOR_KEYS);
+}
+
+/* `corral submit --wait --user USER -- CMD...` in the background, its
+ * stdout to out_fd (-1: /dev/null), its stderr to /dev/null. */
+static pid_t spawn_submit_wait(const char *user, const char *const *cmd, int out_fd)
+{
+	char *argv[32];
+	size_t n = 0;
+	pid_t pid;
+
+	argv[n++] = (char *)test_build_path("corral");
+	argv[n++] = "submit";
+	argv[n++] = "--socket";
+	argv[n++] = daemon_.socket;
+	argv[n++] = "--wait";
+	argv[n++] = "--user";
+	argv[n++] = (char *)user;
+	argv[n++] = "--";
+	for (; *cmd && n < 31; cmd++)
+		argv[n++] = (char *)*cmd;
+	argv[n] = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(out_fd >= 0 ? out_fd : null, 1);
+		dup2(null, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
 }
 
 static int teardown(void **state)
@@ -133,16 +171,7 @@ static void test_a_wait_that_cannot_end_says_why_and_gives_up(void **state)
  * at once with the cancelled code. */
 static void test_cancel_ends_a_follow_of_a_queued_task_with_119(void **state)
 {
-	char *argv[] = { (char *)test_build_path("corral"),
-			 "submit",
-			 "--socket",
-			 daemon_.socket,
-			 "--wait",
-			 "--user",
-			 "bob",
-			 "--",
-			 "/bin/true",
-			 NULL };
+	static const char *const cmd[] = { "/bin/true", NULL };
 	json_t *t = NULL, *r;
 	uint64_t t0;
 	pid_t pid;
@@ -151,16 +180,7 @@ static void test_cancel_ends_a_follow_of_a_queued_task_with_119(void **state)
 	(void)state;
 	require_root();
 	start();
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		dup2(null, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
+	pid = spawn_submit_wait("bob", cmd, -1);
 	/* a fresh corrald: the task is 1 */
 	for (t0 = test_mono_ms(); !t && test_mono_ms() - t0 < 5000; test_sleep_ms(20))
 		t = corrald_status(&daemon_, 1);
@@ -177,6 +197,44 @@ static void test_cancel_ends_a_follow_of_a_queued_task_with_119(void **state)
 	if (test_mono_ms() - t0 > 3000)
 		fail_msg("the follow ended %llu ms after the cancel",
 			 (unsigned long long)(test_mono_ms() - t0));
+}
+
+/* With corrald's default 1 s poll interval, a follower still sees a line
+ * soon after the task wrote it, not at the next poll. */
+static void test_submit_wait_shows_output_soon_with_a_1s_poll_interval(void **state)
+{
+	static const char *const cmd[] = { "/bin/sh", "-c", "sleep 0.3; echo a; sleep 30", NULL };
+	char line[64];
+	int out[2];
+	uint64_t t0, waited;
+	json_t *t;
+	ssize_t n;
+	pid_t pid;
+
+	(void)state;
+	require_root();
+	start_with("kill_grace = 200ms\npoll_interval = 1s\ndrain_timeout = 0\n"
+		   "uid_range = 4201400-4201463\nmax_running = 4\n");
+	assert_int_equal(pipe(out), 0);
+	pid = spawn_submit_wait("alice", cmd, out[1]);
+	close(out[1]);
+	t0 = test_mono_ms();
+	n = read(out[0], line, sizeof(line) - 1);
+	waited = test_mono_ms() - t0;
+	close(out[0]);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(n, 2);
+	t = corrald_status(&daemon_, 1);
+	fprintf(stderr,
+		"# 'a' written ~300 ms after its start (%lld ms after its submit), shown %llu ms after "
+		"corral started (poll_interval 1s)\n",
+		(task_int(t, "started_at_us") - task_int(t, "submitted_at_us")) / 1000,
+		(unsigned long long)waited);
+	json_decref(t);
+	if (waited > 850)
+		fail_msg("the line came %llu ms after the start: a whole poll interval late",
+			 (unsigned long long)waited);
 }
 
 static void test_corral_wait_says_why_too(void **state)
@@ -295,6 +353,8 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(test_a_wait_that_cannot_end_says_why_and_gives_up, teardown),
 		cmocka_unit_test_teardown(test_corral_wait_says_why_too, teardown),
+		cmocka_unit_test_teardown(test_submit_wait_shows_output_soon_with_a_1s_poll_interval,
+					  teardown),
 		cmocka_unit_test_teardown(test_cancel_ends_a_follow_of_a_queued_task_with_119, teardown),
 		cmocka_unit_test_teardown(test_oom_killed_child_shows_though_the_task_exits_0, teardown),
 		cmocka_unit_test_teardown(test_env_adds_to_the_default_environment_and_clear_env_replaces_it,
