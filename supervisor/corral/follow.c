@@ -173,6 +173,12 @@ static int take_response(struct follow *f, json_t *resp)
 		return 0;
 	case TAG_WAIT:
 		f->task = json_incref(json_object_get(resp, "task"));
+		if (!json_is_object(f->task)) {
+			json_decref(f->task);
+			f->task = NULL;
+			fprintf(f->err, "corral: corrald answered the wait without a task\n");
+			return CLI_EXIT_ERROR;
+		}
 		return 0;
 	default:
 		return 0;
