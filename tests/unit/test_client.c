@@ -915,6 +915,20 @@ static void test_submit_wait_says_why_a_queued_task_waits_and_gives_up(void **st
 	run_free(&r);
 }
 
+static void test_wait_answer_without_a_task_is_an_error(void **state)
+{
+	static const struct step steps[] = {
+		{ "\"op\":\"wait\"", "{\"ok\":true,\"tag\":\"wait\"}" },
+	};
+	char *args[] = { "wait", "9" };
+	struct run r = { 0 };
+
+	run_against(steps, 1, &r, ARGC(args), args);
+	assert_int_equal(r.code, CLI_EXIT_ERROR);
+	assert_non_null(strstr(r.err, "without a task"));
+	run_free(&r);
+}
+
 static void test_cancel_takes_several_ids_and_tries_them_all(void **state)
 {
 	static const struct step steps[] = {
@@ -1137,6 +1151,7 @@ int main(void)
 		cmocka_unit_test(test_submit_wait_streams_stdout_and_stderr_then_exits_as_the_task),
 		cmocka_unit_test(test_submit_wait_says_why_a_queued_task_waits_and_gives_up),
 		cmocka_unit_test(test_cancel_takes_several_ids_and_tries_them_all),
+		cmocka_unit_test(test_wait_answer_without_a_task_is_an_error),
 		cmocka_unit_test(test_logs_follow_writes_raw_bytes_until_eof),
 		cmocka_unit_test(test_logs_without_follow_stops_when_no_data),
 		cmocka_unit_test(test_logs_json_prints_the_chunks_not_the_bytes),
