@@ -96,9 +96,11 @@ static void print_summary(const struct jail_result *r)
 		fprintf(stderr, " exit=%d", r->exit_code);
 	if (r->signal)
 		fprintf(stderr, " signal=%d (%s)", r->signal, strsignal(r->signal));
-	fprintf(stderr, " wall=%.3fs cpu=%.3fs (user %.3fs, sys %.3fs) mem=%s%s%s%s\n", r->wall_us / 1e6,
-		r->cpu_usage_us / 1e6, r->cpu_user_us / 1e6, r->cpu_system_us / 1e6, mem,
-		r->oom_killed ? " oom-killed" : "", r->stdout_truncated ? " stdout-truncated" : "",
+	fprintf(stderr, " wall=%.3fs cpu=%.3fs (user %.3fs, sys %.3fs) mem=%s", r->wall_us / 1e6,
+		r->cpu_usage_us / 1e6, r->cpu_user_us / 1e6, r->cpu_system_us / 1e6, mem);
+	if (r->oom_killed)
+		fprintf(stderr, " oom-killed=%llu", (unsigned long long)r->oom_kills);
+	fprintf(stderr, "%s%s\n", r->stdout_truncated ? " stdout-truncated" : "",
 		r->stderr_truncated ? " stderr-truncated" : "");
 }
 
