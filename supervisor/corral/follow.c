@@ -227,7 +227,21 @@ int follow_task(struct connection *c, int64_t id, bool quiet, json_t *timeout, F
 		json_t *resp;
 		struct error e;
 
-		r = ask_next(&f);
+		/* checked every turn: a task that writes all the time still
+		 * times out */
+		if (timeout_ms > 0 && now >= start + timeout_ms) {
+			print_gave_up(&f, timeout_ms);
+			r = CLI_EXIT_WAIT_TIMEOUT;
+			break;
+		}
+		if (now >= next_status) {
+			next_status = now + STATUS_EVERY_MS;
+			wake = next_status;
+			if (!f.started && !f.in_flight[TAG_STATUS])
+				r = send_tagged(&f, API_OP_STATUS, TAG_STATUS, json_object());
+		}
+		if (r == 0)
+			r = ask_next(&f);
 		if (r)
 			break;
 		if (timeout_ms > 0 && start + timeout_ms < wake)
@@ -235,15 +249,6 @@ int follow_task(struct connection *c, int64_t id, bool quiet, json_t *timeout, F
 		r = connection_receive(c, wake > now ? (int)(wake - now) : 0, &resp, &e);
 		if (r == -ETIMEDOUT) {
 			r = 0;
-			now = mono_ms();
-			if (timeout_ms > 0 && now >= start + timeout_ms) {
-				print_gave_up(&f, timeout_ms);
-				r = CLI_EXIT_WAIT_TIMEOUT;
-			} else if (now >= next_status) {
-				next_status = now + STATUS_EVERY_MS;
-				if (!f.started && !f.in_flight[TAG_STATUS])
-					r = send_tagged(&f, API_OP_STATUS, TAG_STATUS, json_object());
-			}
 			continue;
 		}
 		if (r < 0) {

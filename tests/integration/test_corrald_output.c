@@ -237,6 +237,28 @@ static void test_submit_wait_shows_output_soon_with_a_1s_poll_interval(void **st
 			 (unsigned long long)waited);
 }
 
+/* A task that writes all the time still times the wait out. */
+static void test_wait_timeout_ends_the_follow_of_a_chatty_task(void **state)
+{
+	static const char *const args[] = {
+		"submit", "--wait", "--user",  "alice", "--wait-timeout",
+		"1s",     "--",     "/bin/sh", "-c",    "while :; do echo x; sleep 0.05; done",
+		NULL
+	};
+	struct cli_run run;
+	uint64_t t0;
+
+	(void)state;
+	require_root();
+	start();
+	t0 = test_mono_ms();
+	run_corral(&run, args);
+	assert_int_equal(run.code, 75);
+	assert_non_null(strstr(run.out, "x\n"));
+	if (test_mono_ms() - t0 > 5000)
+		fail_msg("a 1 s wait timeout took %llu ms", (unsigned long long)(test_mono_ms() - t0));
+}
+
 static void test_corral_wait_says_why_too(void **state)
 {
 	char id[24];
@@ -353,6 +375,7 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(test_a_wait_that_cannot_end_says_why_and_gives_up, teardown),
 		cmocka_unit_test_teardown(test_corral_wait_says_why_too, teardown),
+		cmocka_unit_test_teardown(test_wait_timeout_ends_the_follow_of_a_chatty_task, teardown),
 		cmocka_unit_test_teardown(test_submit_wait_shows_output_soon_with_a_1s_poll_interval,
 					  teardown),
 		cmocka_unit_test_teardown(test_cancel_ends_a_follow_of_a_queued_task_with_119, teardown),
