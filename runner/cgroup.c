@@ -375,7 +375,7 @@ static int read_u64_file(const char *dir, const char *file, const char *key, uin
 	return 0;
 }
 
-int cgroup_read_memory(const struct jail_cgroup *cg, uint64_t *peak_bytes, bool *oom_killed)
+int cgroup_read_memory(const struct jail_cgroup *cg, uint64_t *peak_bytes, uint64_t *oom_kills)
 {
 	uint64_t peak = 0, ooms = 0;
 	int r;
@@ -404,7 +404,7 @@ int cgroup_read_memory(const struct jail_cgroup *cg, uint64_t *peak_bytes, bool 
 			return r;
 	}
 	*peak_bytes = peak;
-	*oom_killed = ooms > 0;
+	*oom_kills = ooms;
 	return 0;
 }
 

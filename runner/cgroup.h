@@ -50,8 +50,10 @@ int cgroup_kill(struct jail_cgroup *cg);
 
 /* CPU time from the unified cpu.stat (usage_usec, user_usec, system_usec). */
 int cgroup_read_cpu(const struct jail_cgroup *cg, struct jail_cpu *cpu);
-/* Peak memory (0 if unknown) and whether the OOM killer fired. */
-int cgroup_read_memory(const struct jail_cgroup *cg, uint64_t *peak_bytes, bool *oom_killed);
+/* Peak memory (0 if unknown) and how many processes the OOM killer killed
+ * in the cgroup (v1 memory.oom_control, v2 memory.events: oom_kill; 0 when
+ * the kernel does not count them). */
+int cgroup_read_memory(const struct jail_cgroup *cg, uint64_t *peak_bytes, uint64_t *oom_kills);
 
 /* Unified-tree directory path (host path). */
 const char *cgroup_path(const struct jail_cgroup *cg);

@@ -193,7 +193,8 @@ static int finish_jail(struct jail *j, struct jail_result *res, struct jail_erro
 		res->cpu_user_us = cpu.user_us;
 		res->cpu_system_us = cpu.system_us;
 	}
-	cgroup_read_memory(j->cgroup, &res->memory_peak_bytes, &res->oom_killed);
+	cgroup_read_memory(j->cgroup, &res->memory_peak_bytes, &res->oom_kills);
+	res->oom_killed = res->oom_kills > 0;
 	if (destroy) {
 		r = cgroup_destroy(j->cgroup, err);
 		j->cgroup = NULL;
@@ -201,9 +202,8 @@ static int finish_jail(struct jail *j, struct jail_result *res, struct jail_erro
 
 	/* an adopted jail's start is known only if its init was still there */
 	res->wall_us = j->adopted && !j->start_known ? 0 : j->end_us - j->start_us;
-	/* init counts what it copies: capped streams and every output that is
-	 * a regular file (for the rest, character devices and pipes, both
-	 * counts are 0) */
+	/* init counts what it copies: capped streams and every output but a
+	 * terminal (a terminal's counts are 0) */
 	if (rec.kind == REPORT_DONE) {
 		res->stdout_bytes = rec.stdout_bytes;
 		res->stderr_bytes = rec.stderr_bytes;

@@ -77,7 +77,7 @@ const char *jail_seccomp_profile_name(enum jail_seccomp_profile profile);
  * jail_spec_init() fills the defaults. */
 struct jail_spec {
 	char *const *argv;    /* NULL-terminated; argv[0] without '/' is looked up in PATH */
-	char *const *env;     /* NULL-terminated; NULL = PATH, HOME, LANG=C.UTF-8 */
+	char *const *env;     /* NULL-terminated; NULL = PATH, HOME, LANG=C.UTF-8 (jail_default_env) */
 	const char *cwd;      /* inside the jail; default /work */
 	const char *hostname; /* default "corral" */
 
@@ -176,7 +176,9 @@ struct jail_result {
 	uint64_t cpu_system_us;
 	uint64_t cpu_usage_us;      /* user + system as the cgroup counts it */
 	uint64_t memory_peak_bytes; /* 0 when the kernel does not report it */
-	bool oom_killed;            /* the OOM killer fired in the jail's cgroup */
+	bool oom_killed;            /* the OOM killer fired in the jail's cgroup (even when it
+				     * killed a child and the command itself exited 0) */
+	uint64_t oom_kills;         /* processes it killed there (0 when not counted) */
 	uint64_t stdout_bytes;      /* bytes the task wrote (including any cut off) */
 	uint64_t stderr_bytes;
 	bool stdout_truncated;
@@ -191,6 +193,10 @@ struct jail_result {
 };
 
 const char *jail_status_name(enum jail_status status);
+
+/* The environment a command starts with when spec.env is NULL (besides the
+ * limit hints): PATH, HOME, LANG; NULL-terminated, static. */
+const char *const *jail_default_env(void);
 
 /* A running jail. */
 struct jail;

@@ -158,15 +158,15 @@ const char *jail_status_name(enum jail_status status)
 
 char *jail_result_to_json(const struct jail_result *r)
 {
-	json_t *o = json_pack("{s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:b, s:b}", "status",
-			      jail_status_name(r->status), "exit_code", r->exit_code, "signal", r->signal,
-			      "wall_us", (json_int_t)r->wall_us, "cpu_user_us", (json_int_t)r->cpu_user_us,
-			      "cpu_system_us", (json_int_t)r->cpu_system_us, "cpu_usage_us",
-			      (json_int_t)r->cpu_usage_us, "memory_peak_bytes",
-			      (json_int_t)r->memory_peak_bytes, "oom_killed", r->oom_killed, "stdout_bytes",
-			      (json_int_t)r->stdout_bytes, "stderr_bytes", (json_int_t)r->stderr_bytes,
-			      "stdout_truncated", r->stdout_truncated, "stderr_truncated",
-			      r->stderr_truncated);
+	json_t *o = json_pack("{s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:b, s:b}",
+			      "status", jail_status_name(r->status), "exit_code", r->exit_code, "signal",
+			      r->signal, "wall_us", (json_int_t)r->wall_us, "cpu_user_us",
+			      (json_int_t)r->cpu_user_us, "cpu_system_us", (json_int_t)r->cpu_system_us,
+			      "cpu_usage_us", (json_int_t)r->cpu_usage_us, "memory_peak_bytes",
+			      (json_int_t)r->memory_peak_bytes, "oom_killed", r->oom_killed, "oom_kills",
+			      (json_int_t)r->oom_kills, "stdout_bytes", (json_int_t)r->stdout_bytes,
+			      "stderr_bytes", (json_int_t)r->stderr_bytes, "stdout_truncated",
+			      r->stdout_truncated, "stderr_truncated", r->stderr_truncated);
 	char *text;
 
 	if (!o)

@@ -21,6 +21,11 @@
 
 static char *const default_env[] = { INIT_DEFAULT_ENV, NULL };
 
+const char *const *jail_default_env(void)
+{
+	return (const char *const *)default_env;
+}
+
 static bool env_has(char *const *env, const char *name)
 {
 	size_t n = strlen(name);

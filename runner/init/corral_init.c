@@ -55,7 +55,10 @@ static char *const default_env[] = { INIT_DEFAULT_ENV, NULL };
 /* stdout/stderr copied through init: when a byte cap applies, and always
  * when the destination is a regular file (a host file must never be the
  * task's own fd: fallocate(FALLOC_FL_KEEP_SIZE) on it reserves host disk
- * past RLIMIT_FSIZE, and ftruncate or seeking write where it likes) */
+ * past RLIMIT_FSIZE, and ftruncate or seeking write where it likes), and
+ * when it is an inherited pipe, socket or device, so the result counts
+ * what the task wrote there too.  A terminal is the exception: the task
+ * keeps it (isatty, job control), uncounted. */
 struct stream {
 	int in;         /* read end of the task's pipe, -1 when closed */
 	int out;        /* the destination file / inherited fd */
@@ -226,8 +229,14 @@ static void stream_copy(struct stream *s, bool *limit_hit)
 		uint64_t room = limit > s->bytes ? limit - s->bytes : 0;
 		size_t keep = (uint64_t)n < room ? (size_t)n : (size_t)room;
 
-		if (keep)
-			write_all(s->out, buf, keep);
+		if (keep && write_all(s->out, buf, keep) == -EPIPE) {
+			/* the reader went away: so does the task's pipe, and its
+			 * next write gets SIGPIPE as it would have without us */
+			close(s->in);
+			s->in = -1;
+			s->bytes += (uint64_t)n;
+			return;
+		}
 		if (keep < (size_t)n) {
 			s->truncated = true;
 			if (!*limit_hit) {
@@ -248,13 +257,6 @@ static void stream_copy(struct stream *s, bool *limit_hit)
 static bool sent_by_host(const struct signalfd_siginfo *si)
 {
 	return si->ssi_pid == 0 && (si->ssi_code == SI_USER || si->ssi_code == SI_KERNEL);
-}
-
-static bool is_regular_file(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static void write_status_file(int fd, const struct report *rec)
@@ -399,7 +401,7 @@ int main(int argc, char **argv)
 	streams[0] = (struct stream){ -1, cfg.stdout_fd, 0, 0, false };
 	streams[1] = (struct stream){ -1, cfg.stderr_fd, 0, 0, false };
 	for (int i = 0; i < 2; i++) {
-		copied[i] = capped || is_regular_file(streams[i].out);
+		copied[i] = capped || !isatty(streams[i].out);
 		streams[i].limit = capped  ? cfg.output_limit
 			: cfg.rlimit_fsize ? cfg.rlimit_fsize
 					   : UINT64_MAX;

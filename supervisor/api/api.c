@@ -268,6 +268,8 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 		return get_bool(ctx, f->name, v, &req->no_queue);
 	case API_FIELD_FOLLOW:
 		return get_bool(ctx, f->name, v, &req->follow);
+	case API_FIELD_CLEAR_ENV:
+		return get_bool(ctx, f->name, v, &req->clear_env);
 	case API_FIELD_ID: {
 		uint64_t id;
 

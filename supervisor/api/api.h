@@ -18,7 +18,9 @@
  *   submit   argv: 1..256 strings, each < 64 KiB, together <= 128 KiB
  *            (API_MAX_ARGV_TOTAL; more: too_large); user: operators any
  *            tenant, others only themselves; env: "K=V" strings (<= 256,
- *            together <= 64 KiB: API_MAX_ENV_TOTAL; more: too_large);
+ *            together <= 64 KiB: API_MAX_ENV_TOTAL; more: too_large)
+ *            added to the default environment (the profile's env, else
+ *            PATH, HOME, LANG); clear_env: env alone (needs env);
  *            stdin: content (<= 1 MiB); timeout_ms, cpu_limit_ms,
  *            memory_bytes: <= the plan's; no_queue: fail rather than
  *            queue.  What the task stores (argv, env, stdin, later its
@@ -89,7 +91,9 @@
  *        (message, exit_code, signal: null when none),
  *        "submitted_at_us", "started_at_us", "ended_at_us" (epoch µs, 0 = not yet),
  *        "timeout_ms", "cpu_limit_ms", "memory_bytes", "cpu_us", "cpu_user_us",
- *        "cpu_system_us", "memory_peak_bytes", "stdout_bytes", "stderr_bytes",
+ *        "cpu_system_us", "memory_peak_bytes", "oom_killed", "oom_kills" (processes the
+ *        OOM killer killed in its cgroup: true / counted also when the task itself
+ *        survived and exited 0), "stdout_bytes", "stderr_bytes",
  *        "stdout_truncated", "stderr_truncated" (stdout_bytes/stderr_bytes count what the task
  *        wrote, including what was cut off at the output limit), "attempts" (starts so
  *        far), "node" (the cluster node it was assigned to, runs or ran on; null on
@@ -246,6 +250,7 @@ enum api_field_kind {
 	API_FIELD_CPU_LIMIT,
 	API_FIELD_MEMORY,
 	API_FIELD_NO_QUEUE,
+	API_FIELD_CLEAR_ENV,
 	API_FIELD_ID,
 	API_FIELD_STATE,
 	API_FIELD_LIMIT,
@@ -316,6 +321,7 @@ struct api_request {
 	uint64_t timeout_ms, cpu_limit_ms, memory_bytes;
 	bool has_timeout, has_cpu_limit, has_memory;
 	bool no_queue, follow;
+	bool clear_env; /* submit: env replaces the default environment instead of adding to it */
 	/* status, cancel, wait, logs */
 	int64_t id;
 	bool has_id;

@@ -17,6 +17,7 @@ static const struct api_field submit_fields[] = {
 	{ "user", API_FIELD_USER, false },
 	{ "profile", API_FIELD_PROFILE, false },
 	{ "env", API_FIELD_ENV, false },
+	{ "clear_env", API_FIELD_CLEAR_ENV, false },
 	{ "cwd", API_FIELD_CWD, false },
 	{ "stdin", API_FIELD_STDIN, false },
 	{ "timeout_ms", API_FIELD_TIMEOUT, false },

@@ -228,6 +228,9 @@ static char *task_object(const struct store_task *task, const struct api_pending
 	SET("cpu_user_us", json_integer(task->usage.cpu_user_us));
 	SET("cpu_system_us", json_integer(task->usage.cpu_system_us));
 	SET("memory_peak_bytes", json_integer(task->usage.memory_peak_bytes));
+	/* a child the OOM killer took counts even when the task exited 0 */
+	SET("oom_killed", json_boolean(task->usage.oom_kills > 0 || task->reason == STORE_REASON_OOM));
+	SET("oom_kills", json_integer(task->usage.oom_kills));
 	SET("stdout_bytes", json_integer(task->usage.stdout_bytes));
 	SET("stderr_bytes", json_integer(task->usage.stderr_bytes));
 	SET("stdout_truncated", json_boolean(task->usage.stdout_truncated));

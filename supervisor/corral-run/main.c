@@ -96,10 +96,25 @@ static void print_summary(const struct jail_result *r)
 		fprintf(stderr, " exit=%d", r->exit_code);
 	if (r->signal)
 		fprintf(stderr, " signal=%d (%s)", r->signal, strsignal(r->signal));
-	fprintf(stderr, " wall=%.3fs cpu=%.3fs (user %.3fs, sys %.3fs) mem=%s%s%s%s\n", r->wall_us / 1e6,
-		r->cpu_usage_us / 1e6, r->cpu_user_us / 1e6, r->cpu_system_us / 1e6, mem,
-		r->oom_killed ? " oom-killed" : "", r->stdout_truncated ? " stdout-truncated" : "",
+	fprintf(stderr, " wall=%.3fs cpu=%.3fs (user %.3fs, sys %.3fs) mem=%s", r->wall_us / 1e6,
+		r->cpu_usage_us / 1e6, r->cpu_user_us / 1e6, r->cpu_system_us / 1e6, mem);
+	if (r->oom_killed)
+		fprintf(stderr, " oom-killed=%llu", (unsigned long long)r->oom_kills);
+	fprintf(stderr, "%s%s\n", r->stdout_truncated ? " stdout-truncated" : "",
 		r->stderr_truncated ? " stderr-truncated" : "");
+}
+
+/* The JSON result never shares stdout with the command: --json writes it
+ * to stderr (instead of the summary), --json-fd to that descriptor. */
+static void write_json(const struct run_options *opts, const struct jail_result *result)
+{
+	char *json = jail_result_to_json(result);
+	int fd = opts->json_fd >= 0 ? opts->json_fd : STDERR_FILENO;
+
+	if (json && dprintf(fd, "%s\n", json) < 0)
+		fprintf(stderr, "corral-run: cannot write the JSON result to fd %d: %s\n", fd,
+			strerror(errno));
+	free(json);
 }
 
 static int report(const struct run_options *opts, struct jail_result *result)
@@ -108,16 +123,9 @@ static int report(const struct run_options *opts, struct jail_result *result)
 		result->status = JAIL_KILLED;
 		result->signal = (int)interrupted;
 	}
-	if (opts->json) {
-		char *json = jail_result_to_json(result);
-
-		if (json) {
-			printf("%s\n", json);
-			fflush(stdout);
-		}
-		free(json);
-	}
-	if (!opts->quiet)
+	if (opts->json || opts->json_fd >= 0)
+		write_json(opts, result);
+	if (!opts->quiet && !(opts->json && opts->json_fd < 0))
 		print_summary(result);
 	return run_args_exit_code(result);
 }

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "supervisor/common/exit_code.h"
 #include "supervisor/corral-run/run_args.h"
 #include "policy/policy.h"
 #include "supervisor/jailspec/jailspec.h"
@@ -39,7 +41,9 @@ const char run_args_usage[] =
 	"  --work DIR            host dir bound read-write at /work (default: a tmpfs)\n"
 	"  --cwd DIR             working directory inside the jail (default /work)\n"
 	"Process:\n"
-	"  --env KEY=VALUE       environment variable (repeatable; replaces the default env)\n"
+	"  --env KEY=VALUE       add a variable to the default environment (PATH, HOME,\n"
+	"                        LANG, or the profile's env); repeatable\n"
+	"  --clear-env           start from an empty environment: only the --env given\n"
 	"  --hostname NAME       hostname inside the jail (default corral)\n"
 	"  --seccomp PROFILE     default | strict | none\n"
 	"  --uid N / --gid N     ids inside the jail (default 1000)\n"
@@ -51,7 +55,10 @@ const char run_args_usage[] =
 	"  --stdin FILE          stdin (default /dev/null)\n"
 	"  --stdout FILE         stdout to a file (default: inherited)\n"
 	"  --stderr FILE         stderr to a file (default: inherited)\n"
-	"  --json                print the result as JSON on stdout\n"
+	"  --json                the result as one JSON line on stderr, instead of the\n"
+	"                        summary (stdout stays the command's)\n"
+	"  --json-fd FD          the JSON result to file descriptor FD (e.g. 3>result.json);\n"
+	"                        FD 1 only with --stdout FILE\n"
 	"  --quiet               no summary line on stderr\n"
 	"Policy:\n"
 	"  --policy FILE         take limits and jail settings from a policy file\n"
@@ -60,8 +67,8 @@ const char run_args_usage[] =
 	"  --help, --version\n"
 	"\n"
 	"Exit status: the command's own; 128+N when killed by signal N; 120 out of memory,\n"
-	"121 output limit, 122 CPU-time limit, 124 wall-clock timeout, 125 jail setup failed,\n"
-	"2 bad usage.\n";
+	"121 output limit, 122 CPU-time limit, 124 wall-clock timeout, 125 jail setup failed\n"
+	"(the table `corral wait` shares: corral-run(1), corral(1)); 2 bad usage.\n";
 
 enum {
 	OPT_MEMORY = 256,
@@ -83,6 +90,8 @@ enum {
 	OPT_STDERR,
 	OPT_OUTPUT_LIMIT,
 	OPT_JSON,
+	OPT_JSON_FD,
+	OPT_CLEAR_ENV,
 	OPT_QUIET,
 	OPT_UID,
 	OPT_GID,
@@ -119,6 +128,8 @@ static const struct option long_options[] = {
 	{ "stderr", required_argument, NULL, OPT_STDERR },
 	{ "output-limit", required_argument, NULL, OPT_OUTPUT_LIMIT },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "json-fd", required_argument, NULL, OPT_JSON_FD },
+	{ "clear-env", no_argument, NULL, OPT_CLEAR_ENV },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "uid", required_argument, NULL, OPT_UID },
 	{ "gid", required_argument, NULL, OPT_GID },
@@ -143,6 +154,7 @@ void run_args_init(struct run_options *opts)
 	opts->uid_range_first = RUN_UID_RANGE_FIRST;
 	opts->uid_range_count = RUN_UID_RANGE_COUNT;
 	opts->spec.die_with_parent = true;
+	opts->json_fd = -1;
 }
 
 void run_args_free(struct run_options *opts)
@@ -154,8 +166,10 @@ void run_args_free(struct run_options *opts)
 	free(opts->mounts);
 	opts->n_mounts = 0;
 	free(opts->env);
+	jailspec_env_free(opts->merged_env);
 	opts->mounts = NULL;
 	opts->env = NULL;
+	opts->merged_env = NULL;
 }
 
 static int add_mount(struct run_options *o, enum jail_mount_kind kind, const char *arg, struct error *err)
@@ -207,8 +221,7 @@ static int add_env(struct run_options *o, char *arg, struct error *err)
 	o->env = env;
 	env[o->n_env++] = arg;
 	env[o->n_env] = NULL;
-	o->spec.env = o->env;
-	return 0;
+	return 0; /* spec.env is set once all flags are read (set_env) */
 }
 
 static int size_arg(const char *flag, const char *arg, uint64_t min, uint64_t *out, struct error *err)
@@ -304,6 +317,13 @@ static int apply_option(struct run_options *o, int opt, char *arg, struct error 
 	case OPT_JSON:
 		o->json = true;
 		return 0;
+	case OPT_JSON_FD:
+		r = uint_arg("--json-fd", arg, 1, 1 << 20, &v, err);
+		o->json_fd = (int)v;
+		return r;
+	case OPT_CLEAR_ENV:
+		o->clear_env = true;
+		return 0;
 	case OPT_QUIET:
 		o->quiet = true;
 		return 0;
@@ -378,6 +398,25 @@ static int walk_options(int argc, char **argv, struct run_options *o, bool polic
 	return 0;
 }
 
+/* --env adds to the profile's env (else the runner's default); with
+ * --clear-env the --env variables alone (none: an empty environment). */
+static int set_env(struct run_options *o)
+{
+	static char *const empty[] = { NULL };
+
+	if (o->clear_env) {
+		o->spec.env = o->env ? o->env : empty;
+		return 0;
+	}
+	if (!o->env)
+		return 0;
+	o->merged_env = jailspec_env_merge((const char *const *)o->spec.env, o->env, o->n_env);
+	if (!o->merged_env)
+		return -ENOMEM;
+	o->spec.env = o->merged_env;
+	return 0;
+}
+
 int run_args_scan_policy(int argc, char **argv, struct run_options *opts, struct error *err)
 {
 	return walk_options(argc, argv, opts, true, err);
@@ -394,6 +433,13 @@ int run_args_parse(int argc, char **argv, struct run_options *o, struct error *e
 		return error_usage(err,
 				   "no command given (usage: corral-run [OPTIONS] -- COMMAND [ARGS...])");
 	o->spec.argv = &argv[optind];
+	if (o->json_fd == STDOUT_FILENO && !o->spec.stdout_path)
+		return error_usage(err,
+				   "--json-fd 1: stdout is the command's; give --stdout FILE, "
+				   "or use --json (stderr) or another fd");
+	r = set_env(o);
+	if (r < 0)
+		return error_usage(err, "out of memory");
 	if (!o->host_uid_given) {
 		/* a placeholder that passes validation; the real one is picked at run time */
 		o->spec.host_uid = o->uid_range_first;
@@ -418,16 +464,10 @@ int run_args_exit_code(const struct jail_result *r)
 	case JAIL_SIGNALED:
 	case JAIL_KILLED:
 		return 128 + (r->signal ? r->signal : 9);
-	case JAIL_TIMEOUT:
-		return RUN_EXIT_TIMEOUT;
-	case JAIL_CPU_LIMIT:
-		return RUN_EXIT_CPU_LIMIT;
-	case JAIL_OOM:
-		return RUN_EXIT_OOM;
-	case JAIL_OUTPUT_LIMIT:
-		return RUN_EXIT_OUTPUT_LIMIT;
-	case JAIL_SPAWN_ERROR:
-	default:
-		return RUN_EXIT_SETUP;
+	default: {
+		int code = exit_code_of_reason(jail_status_name(r->status));
+
+		return code >= 0 ? code : EXIT_CODE_SETUP;
+	}
 	}
 }

@@ -18,9 +18,12 @@ struct run_options {
 	struct jail_spec spec;     /* what to run; its pointers point into this struct */
 	struct jail_mount *mounts; /* owned */
 	size_t n_mounts;
-	char **env; /* owned, NULL-terminated, NULL when no --env */
+	char **env; /* owned (not its strings), NULL-terminated, NULL when no --env */
 	size_t n_env;
+	char **merged_env; /* owned: the default (or profile's) env plus --env */
+	bool clear_env;    /* --clear-env: spec.env is --env alone */
 	bool json, quiet, help, version;
+	int json_fd;         /* --json-fd; -1: none */
 	bool host_uid_given; /* --host-uid; otherwise one is taken from the range */
 	uint32_t uid_range_first, uid_range_count;
 	const char *policy_path, *profile, *user; /* --policy/--profile/--user */
@@ -39,17 +42,14 @@ void run_args_free(struct run_options *opts);
 
 extern const char run_args_usage[];
 
-/* corral-run's exit codes besides the command's own (documented in corral-run(1)) */
+/* corral-run's exit codes besides the command's own and those of the end
+ * reasons, which the client shares (common/exit_code.h; corral-run(1)) */
 enum {
 	RUN_EXIT_USAGE = 2,
-	RUN_EXIT_OOM = 120,
-	RUN_EXIT_OUTPUT_LIMIT = 121,
-	RUN_EXIT_CPU_LIMIT = 122,
-	RUN_EXIT_TIMEOUT = 124,
-	RUN_EXIT_SETUP = 125,
 };
 
-/* The exit code corral-run returns for a result. */
+/* The exit code corral-run returns for a result: the command's own, 128+N
+ * for signal N, else its status's row of the shared table. */
 int run_args_exit_code(const struct jail_result *result);
 
 #endif

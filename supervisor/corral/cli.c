@@ -55,27 +55,27 @@ static int request(struct connection *c, enum api_op op, json_t *fields, bool js
 	return 0;
 }
 
-static int run_wait(struct connection *c, int64_t id, json_t *timeout, bool json, FILE *out, FILE *err)
+/* wait --json, submit --wait --json: corrald's answer as is; without
+ * --json, follow.c waits (and says why a queued task waits). */
+static int run_wait_json(struct connection *c, int64_t id, json_t *timeout, FILE *out, FILE *err)
 {
 	json_t *fields = json_pack("{s:I}", "id", (json_int_t)id);
-	json_t *resp, *task;
+	json_t *resp;
 	int r;
 
 	if (timeout)
 		json_object_set(fields, "timeout_ms", timeout);
-	r = request(c, API_OP_WAIT, fields, json, &resp, out, err);
+	r = request(c, API_OP_WAIT, fields, true, &resp, out, err);
 	json_decref(fields);
 	if (r)
 		return r;
-	task = json_object_get(resp, "task");
-	if (!json)
-		format_print_task_summary(out, task);
-	r = format_task_exit_code(task);
+	r = format_task_exit_code(json_object_get(resp, "task"));
 	json_decref(resp);
 	return r;
 }
 
-/* Write a chunk's data_base64 to out; its length in *n.  -EPROTO if bad. */
+/* Write a chunk's data_base64 to out (NULL: only decode it); its length
+ * in *n.  -EPROTO if bad. */
 static int write_chunk(json_t *resp, FILE *out, size_t *n)
 {
 	const char *b64 = json_string_value(json_object_get(resp, "data_base64"));
@@ -88,10 +88,11 @@ static int write_chunk(json_t *resp, FILE *out, size_t *n)
 	r = api_base64_decode(b64, strlen(b64), &data, n);
 	if (r < 0)
 		return r;
-	if (*n && fwrite(data, 1, *n, out) != *n)
+	if (out && *n && fwrite(data, 1, *n, out) != *n)
 		r = -EIO;
 	free(data);
-	fflush(out);
+	if (out)
+		fflush(out);
 	return r;
 }
 
@@ -109,10 +110,10 @@ static int run_logs(struct cli_command *cmd, struct connection *c, FILE *out, FI
 		bool eof;
 
 		json_object_set_new(fields, "offset", json_integer(offset));
-		r = request(c, API_OP_LOGS, fields, false, &resp, out, err);
+		r = request(c, API_OP_LOGS, fields, cmd->json, &resp, out, err);
 		if (r)
 			break;
-		r = write_chunk(resp, out, &n);
+		r = write_chunk(resp, cmd->json ? NULL : out, &n);
 		eof = json_is_true(json_object_get(resp, "eof"));
 		if (json_is_integer(json_object_get(resp, "offset")))
 			offset = json_integer_value(json_object_get(resp, "offset"));
@@ -145,29 +146,68 @@ static void print_cancel(FILE *out, json_t *task)
 		fprintf(out, "task %" PRId64 ": %s\n", id, state ? state : "?");
 }
 
+/* cancel ID ID...: one request per ID, in order; the first failure's
+ * exit code, after trying them all (but for a lost connection). */
+static int cancel_all(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
+{
+	json_t *ids = json_pack("[O]", json_object_get(cmd->fields, "id")), *id;
+	size_t i;
+	int first = 0;
+
+	json_array_extend(ids, cmd->more_ids);
+	json_array_foreach (ids, i, id) {
+		json_t *fields = json_pack("{s:O}", "id", id), *resp;
+		int r = request(c, API_OP_CANCEL, fields, cmd->json, &resp, out, err);
+
+		json_decref(fields);
+		if (r == 0 && !cmd->json)
+			print_cancel(out, json_object_get(resp, "task"));
+		json_decref(resp);
+		if (r && !first)
+			first = r;
+		if (r == CLI_EXIT_UNREACHABLE)
+			break;
+	}
+	json_decref(ids);
+	return first;
+}
+
 int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 {
 	json_t *resp, *body;
+	int64_t id;
 	int r;
 
+	if (cmd->op == API_OP_CANCEL && json_array_size(cmd->more_ids) > 0)
+		return cancel_all(cmd, c, out, err);
 	if (cmd->op == API_OP_LOGS)
 		return run_logs(cmd, c, out, err);
-	if (cmd->op == API_OP_WAIT)
-		return run_wait(c, json_integer_value(json_object_get(cmd->fields, "id")),
-				json_object_get(cmd->fields, "timeout_ms"), cmd->json, out, err);
+	if (cmd->op == API_OP_WAIT) {
+		id = json_integer_value(json_object_get(cmd->fields, "id"));
+		if (cmd->json)
+			return run_wait_json(c, id, json_object_get(cmd->fields, "timeout_ms"), out, err);
+		return follow_task(c, id, true, json_object_get(cmd->fields, "timeout_ms"), out, err);
+	}
 	r = request(c, cmd->op, cmd->fields, cmd->json, &resp, out, err);
 	if (r)
 		return r;
 	switch (cmd->op) {
 	case API_OP_SUBMIT:
 		body = json_object_get(resp, "task");
+		id = json_integer_value(json_object_get(body, "id"));
+		/* following the task, our stdout is the task's: its id goes to stderr */
 		if (!cmd->json)
-			fprintf(out, "%" PRId64 "\n",
-				(int64_t)json_integer_value(json_object_get(body, "id")));
+			fprintf(cmd->wait && !cmd->quiet ? err : out, "%s%" PRId64 "\n",
+				cmd->wait && !cmd->quiet ? "corral: submitted task " : "", id);
+		fflush(out);
 		if (cmd->wait) {
-			fflush(out);
-			r = run_wait(c, json_integer_value(json_object_get(body, "id")), NULL, cmd->json, out,
-				     err);
+			json_t *timeout = cmd->wait_timeout_ms ? json_integer(cmd->wait_timeout_ms) : NULL;
+
+			if (cmd->json)
+				r = run_wait_json(c, id, timeout, out, err);
+			else
+				r = follow_task(c, id, cmd->quiet, timeout, out, err);
+			json_decref(timeout);
 		}
 		break;
 	case API_OP_STATUS:

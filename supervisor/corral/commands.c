@@ -48,6 +48,9 @@ enum opt_id {
 	O_GPU_MEMORY,
 	O_LABEL,
 	O_CALLBACK_URL,
+	O_QUIET,
+	O_WAIT_TIMEOUT,
+	O_CLEAR_ENV,
 	O_SOCKET,
 	O_HELP,
 };
@@ -79,6 +82,9 @@ static const struct option long_options[] = {
 	{ "gpu-memory", required_argument, NULL, O_GPU_MEMORY },
 	{ "label", required_argument, NULL, O_LABEL },
 	{ "callback-url", required_argument, NULL, O_CALLBACK_URL },
+	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "wait-timeout", required_argument, NULL, O_WAIT_TIMEOUT },
+	{ "clear-env", no_argument, NULL, O_CLEAR_ENV },
 	{ "socket", required_argument, NULL, O_SOCKET },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -111,6 +117,7 @@ static const char *const option_field[] = {
 	[O_LABEL] = "labels",
 	[O_CALLBACK_URL] = "callback_url",
 	[O_REASON] = "reason",
+	[O_CLEAR_ENV] = "clear_env",
 };
 
 /* What follows the options: from the op's required field. */
@@ -124,7 +131,8 @@ struct cmd_spec {
 };
 
 static const struct cmd_spec specs[] = {
-	{ API_OP_SUBMIT, BIT(O_WAIT) | BIT(O_JSON), "[OPTIONS] [--] CMD [ARGS...]",
+	{ API_OP_SUBMIT, BIT(O_WAIT) | BIT(O_JSON) | BIT(O_QUIET) | BIT(O_WAIT_TIMEOUT),
+	  "[OPTIONS] [--] CMD [ARGS...]",
 	  "Queue CMD as a task and print its id.  CMD and its ARGS: at most 256,\n"
 	  "128 KiB in all (pass large data as stdin); what the task stores counts\n"
 	  "against the plan's max_stored (storage_quota).\n\n"
@@ -137,14 +145,23 @@ static const struct cmd_spec specs[] = {
 	  "  --gpu-memory SIZE   memory each of those GPUs must have: 16G, 80G\n"
 	  "  --label NAME        a label its node must offer (repeatable; at most 16);\n"
 	  "                      a task no node could ever run waits as no_node_fits\n"
-	  "  --env NAME=VALUE    environment variable (repeatable; 64 KiB in all)\n"
+	  "  --env NAME=VALUE    add a variable to the default environment (PATH, HOME,\n"
+	  "                      LANG, or the profile's env); repeatable, 64 KiB in all\n"
+	  "  --clear-env         start from an empty environment: only the --env given\n"
 	  "  --cwd DIR           working directory inside the jail\n"
 	  "  --stdin FILE        send FILE's content (<= 1 MiB of UTF-8 text) as stdin; - reads stdin\n"
 	  "  --no-queue          fail instead of queueing if the task cannot start now\n"
 	  "  --callback-url URL  POST the ended task there, signed (a host of the policy's\n"
 	  "                      [http] callback_hosts)\n"
-	  "  --wait              wait for the task and exit as 'corral wait' does\n"
-	  "  --json              print the server's JSON response\n" },
+	  "  --wait              follow the task: its stdout and stderr to ours as they\n"
+	  "                      come, why it waits while queued (on stderr), its result\n"
+	  "                      on stderr; then exit with its status (EXIT CODES in corral(1))\n"
+	  "  --quiet             with --wait: no output streams; the id and the result on\n"
+	  "                      stdout (the old --wait)\n"
+	  "  --wait-timeout DUR  with --wait: give up waiting after DUR (exit 75; the task\n"
+	  "                      keeps going)\n"
+	  "  --json              print the server's JSON response (with --wait: the\n"
+	  "                      submit's and the wait's, no output streams)\n" },
 	{ API_OP_STATUS, BIT(O_JSON), "ID [--json]",
 	  "Show one task.\n\n  --json              print the server's JSON response\n" },
 	{ API_OP_LIST, BIT(O_JSON), "[--user T] [--state S] [--limit N] [--after ID] [--json]",
@@ -160,17 +177,21 @@ static const struct cmd_spec specs[] = {
 	  "Show queued tasks in start order, with why each is waiting.\n\n"
 	  "  --user TENANT       only TENANT's tasks\n"
 	  "  --json              print the server's JSON response\n" },
-	{ API_OP_CANCEL, BIT(O_JSON), "ID [--json]",
-	  "Cancel a queued or running task.\n\n"
+	{ API_OP_CANCEL, BIT(O_JSON), "ID... [--json]",
+	  "Cancel queued or running tasks, one request per ID, in order; exits with the\n"
+	  "first failure's code (the others are still tried).\n\n"
 	  "  --json              print the server's JSON response\n" },
 	{ API_OP_WAIT, BIT(O_JSON), "ID [--timeout DUR] [--json]",
-	  "Wait for a task to end; exit with its exit code (see EXIT CODES in corral(1)).\n\n"
+	  "Wait for a task to end; exit with its exit code (see EXIT CODES in corral(1)).\n"
+	  "While it is queued, say why on stderr.\n\n"
 	  "  --timeout DUR       give up after DUR (exit 75; the task keeps going)\n"
 	  "  --json              print the server's JSON response\n" },
-	{ API_OP_LOGS, 0, "ID [--stderr] [--follow]",
+	{ API_OP_LOGS, BIT(O_JSON), "ID [--stderr] [--follow] [--json]",
 	  "Write a task's output, byte for byte, to standard output.\n\n"
 	  "  --stderr            the task's stderr instead of its stdout\n"
-	  "  --follow            keep writing as the task writes, until it ends\n" },
+	  "  --follow            keep writing as the task writes, until it ends\n"
+	  "  --json              print the server's chunks as they are, one JSON object a\n"
+	  "                      line: data_base64, offset (the bytes so far), eof\n" },
 	{ API_OP_USAGE, BIT(O_JSON), "[--user T] [--month YYYY-MM] [--json]",
 	  "Show CPU hours used, budget and left, and running/queued counts.\n\n"
 	  "  --user TENANT       only TENANT\n"
@@ -314,7 +335,7 @@ static bool valid_month(const char *m)
 struct opts {
 	const char *user, *profile, *cwd, *stdin_path, *state, *month, *callback_url;
 	uint64_t timeout_ms, cpu_limit_ms, memory_bytes, limit, after;
-	bool has_timeout, has_cpu_limit, has_memory, has_limit, has_after, no_queue, err_stream;
+	bool has_timeout, has_cpu_limit, has_memory, has_limit, has_after, no_queue, err_stream, clear_env;
 	json_t *env;
 	json_t *labels;
 	uint64_t gpus, gpu_memory;
@@ -382,6 +403,19 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 	case O_HELP:
 		cmd->help = true;
 		break;
+	case O_QUIET:
+		cmd->quiet = true;
+		break;
+	case O_CLEAR_ENV:
+		v->clear_env = true;
+		break;
+	case O_WAIT_TIMEOUT: {
+		uint64_t ms;
+		int r = parse_duration("wait-timeout", arg, false, &ms, err);
+
+		cmd->wait_timeout_ms = (int64_t)ms;
+		return r;
+	}
 	case O_TIMEOUT:
 		v->has_timeout = true;
 		return parse_duration("timeout", arg, cmd->op == API_OP_WAIT, &v->timeout_ms, err);
@@ -496,11 +530,19 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 	if (positional == TASK_ID) {
 		if (argc < 1)
 			return error_usage(err, "missing the task ID");
-		if (argc > 1)
+		/* cancel takes several: the first is the request's, the rest follow */
+		if (argc > 1 && s->op != API_OP_CANCEL)
 			return error_usage(err, "unexpected argument '%s'", argv[1]);
-		if (policy_parse_uint(argv[0], INT64_MAX, &id) < 0 || id == 0)
-			return error_usage(err, "'%s' is not a task ID (a positive number)", argv[0]);
-		json_object_set_new(f, "id", json_integer((json_int_t)id));
+		if (argc > API_MAX_LIST_LIMIT)
+			return error_usage(err, "%d task IDs; at most %d", argc, API_MAX_LIST_LIMIT);
+		for (int i = 0; i < argc; i++) {
+			if (policy_parse_uint(argv[i], INT64_MAX, &id) < 0 || id == 0)
+				return error_usage(err, "'%s' is not a task ID (a positive number)", argv[i]);
+			if (i == 0)
+				json_object_set_new(f, "id", json_integer((json_int_t)id));
+			else
+				json_array_append_new(cmd->more_ids, json_integer((json_int_t)id));
+		}
 	} else if (positional == TENANT) {
 		if (argc < 1)
 			return error_usage(err, "missing the tenant");
@@ -576,6 +618,13 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 	set_uint(f, "memory_bytes", v->has_memory, v->memory_bytes);
 	if (v->no_queue)
 		json_object_set_new(f, "no_queue", json_true());
+	if (v->clear_env) {
+		if (!v->env)
+			return error_usage(err, "--clear-env: give the variables the task gets with --env");
+		json_object_set_new(f, "clear_env", json_true());
+	}
+	if ((cmd->quiet || cmd->wait_timeout_ms) && !cmd->wait)
+		return error_usage(err, "--%s only goes with --wait", cmd->quiet ? "quiet" : "wait-timeout");
 	if (v->err_stream)
 		json_object_set_new(f, "stream", json_string("stderr"));
 	if (v->has_delta)
@@ -628,6 +677,7 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 	cmd->op = s->op;
 	cmd->name = api_op_name(s->op);
 	cmd->fields = json_object();
+	cmd->more_ids = json_array();
 	optind = 0; /* glibc: start afresh (tests parse many command lines) */
 	opterr = 0;
 	while (r == 0 && (o = getopt_long(argc, argv, shortopts, long_options, NULL)) != -1) {
@@ -655,10 +705,8 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 		r = build_fields(s, &v, argc - optind, argv + optind, cmd, err);
 	json_decref(v.env);
 	json_decref(v.labels);
-	if (r < 0) {
-		json_decref(cmd->fields);
-		cmd->fields = NULL;
-	}
+	if (r < 0)
+		commands_free(cmd);
 	return r;
 }
 
@@ -666,6 +714,8 @@ void commands_free(struct cli_command *cmd)
 {
 	json_decref(cmd->fields);
 	cmd->fields = NULL;
+	json_decref(cmd->more_ids);
+	cmd->more_ids = NULL;
 }
 
 char *commands_fields_json(const struct cli_command *cmd)

@@ -15,37 +15,35 @@
 #include <stdio.h>
 
 #include "supervisor/api/api.h"
+#include "supervisor/common/exit_code.h"
 #include "supervisor/corral/connection.h"
 
 /* Exit codes of the client (documented in contrib/man/corral.1).  `wait`
- * and `submit --wait` otherwise exit with the task's own exit code (0-255)
- * or 128 + the signal that killed it. */
+ * and `submit --wait` otherwise exit with the task's own exit code (0-255),
+ * 128 + the signal that killed it, or the code of its end reason from the
+ * table corral-run shares (common/exit_code.h: 118-125). */
 enum cli_exit {
 	CLI_EXIT_OK = 0,
 	CLI_EXIT_ERROR = 1,         /* corrald answered with an error; local failure */
 	CLI_EXIT_USAGE = 2,         /* bad command line */
 	CLI_EXIT_UNREACHABLE = 69,  /* cannot connect, or the connection was lost */
 	CLI_EXIT_WAIT_TIMEOUT = 75, /* wait --timeout passed; the task is still going */
-	CLI_EXIT_OUTPUT_LIMIT = 116,
-	CLI_EXIT_SPAWN_ERROR = 117,
-	CLI_EXIT_SUPERVISOR_LOST = 118, /* also: shutdown */
-	CLI_EXIT_CANCELLED = 119,
-	CLI_EXIT_CPU_LIMIT = 120,
-	CLI_EXIT_BUDGET = 121,
-	CLI_EXIT_OOM = 122,
-	CLI_EXIT_TIMEOUT = 124, /* as timeout(1) */
+	CLI_EXIT_CANCELLED = EXIT_CODE_CANCELLED,
 };
 
 /* A parsed command line. */
 struct cli_command {
 	enum api_op op;
-	const char *name;   /* "submit", ... */
-	json_t *fields;     /* the op's request fields (owned) */
-	const char *socket; /* --socket PATH, or NULL */
-	bool json;          /* --json: print the server's objects */
-	bool wait;          /* submit --wait */
-	bool follow;        /* logs --follow */
-	bool help;          /* --help: print commands_usage() and exit 0 */
+	const char *name;        /* "submit", ... */
+	json_t *fields;          /* the op's request fields (owned) */
+	const char *socket;      /* --socket PATH, or NULL */
+	bool json;               /* --json: print the server's objects */
+	bool wait;               /* submit --wait */
+	bool quiet;              /* submit --wait --quiet: no output streams */
+	int64_t wait_timeout_ms; /* submit --wait-timeout; 0 = none */
+	json_t *more_ids;        /* cancel ID...: the IDs after the first (owned) */
+	bool follow;             /* logs --follow */
+	bool help;               /* --help: print commands_usage() and exit 0 */
 };
 
 /* argv[0] is the command name.  0, or -EINVAL with the reason in err
@@ -64,6 +62,15 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 int cli_run_command(int argc, char **argv, FILE *out, FILE *err);
 /* main()'s entry: cli_run_command on stdout/stderr. */
 int cli_main(int argc, char **argv);
+
+/* ---- follow.c ---- */
+
+/* submit --wait and wait: follow task id to its end (its stdout and
+ * stderr to out and err unless quiet; why it waits while queued, on err),
+ * print its summary (err; out when quiet) and return its exit code; 75
+ * when timeout (milliseconds; NULL = none; quiet: corrald's wait timeout,
+ * 0 only looks) passed first. */
+int follow_task(struct connection *c, int64_t id, bool quiet, json_t *timeout, FILE *out, FILE *err);
 
 /* ---- format.c ---- */
 

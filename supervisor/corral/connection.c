@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -137,7 +138,34 @@ static int read_line(struct connection *c, size_t *eol, struct error *err)
 	}
 }
 
-int connection_call(struct connection *c, const char *request_line, json_t **response, struct error *err)
+int connection_send(struct connection *c, const char *request_line, struct error *err)
+{
+	int r = send_all(c, request_line, strlen(request_line), err);
+
+	return r == 0 ? send_all(c, "\n", 1, err) : r;
+}
+
+/* Wait up to timeout_ms (< 0: forever) until a line is buffered or the
+ * socket is readable. */
+static int wait_readable(struct connection *c, int timeout_ms, struct error *err)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	int n;
+
+	if (timeout_ms < 0 || (c->len && memchr(c->buf, '\n', c->len)))
+		return 0;
+	do
+		n = poll(&p, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return error_set(err, errno, "receive", "cannot wait for corrald (%s)", c->path);
+	if (n == 0)
+		return error_set_message(err, ETIMEDOUT, "receive", "no answer from corrald (%s) in %d ms",
+					 c->path, timeout_ms);
+	return 0;
+}
+
+int connection_receive(struct connection *c, int timeout_ms, json_t **response, struct error *err)
 {
 	json_error_t jerr;
 	size_t eol = 0;
@@ -145,9 +173,7 @@ int connection_call(struct connection *c, const char *request_line, json_t **res
 	int r;
 
 	*response = NULL;
-	r = send_all(c, request_line, strlen(request_line), err);
-	if (r == 0)
-		r = send_all(c, "\n", 1, err);
+	r = wait_readable(c, timeout_ms, err);
 	if (r == 0)
 		r = read_line(c, &eol, err);
 	if (r < 0)
@@ -164,6 +190,14 @@ int connection_call(struct connection *c, const char *request_line, json_t **res
 	}
 	*response = obj;
 	return 0;
+}
+
+int connection_call(struct connection *c, const char *request_line, json_t **response, struct error *err)
+{
+	int r = connection_send(c, request_line, err);
+
+	*response = NULL;
+	return r < 0 ? r : connection_receive(c, -1, response, err);
 }
 
 bool connection_response_error(json_t *response, const char **code, const char **message)

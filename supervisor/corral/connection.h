@@ -43,6 +43,13 @@ void connection_close(struct connection *c);
  * JSON object, -EMSGSIZE a line longer than CLIENT_MAX_RESPONSE. */
 int connection_call(struct connection *c, const char *request_line, json_t **response, struct error *err);
 
+/* The two halves of connection_call, for requests in flight together
+ * (tagged; corrald answers each when it can): send one line; read the next
+ * response line, waiting at most timeout_ms (< 0: forever; -ETIMEDOUT when
+ * nothing came). */
+int connection_send(struct connection *c, const char *request_line, struct error *err);
+int connection_receive(struct connection *c, int timeout_ms, json_t **response, struct error *err);
+
 /* If response is an error response, its code and message (never NULL) and
  * true; false for {"ok": true, ...}. */
 bool connection_response_error(json_t *response, const char **code, const char **message);

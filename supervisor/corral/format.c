@@ -19,17 +19,6 @@
 
 /* ---- exit codes --------------------------------------------------------- */
 
-static const struct {
-	const char *reason;
-	int code;
-} reason_exits[] = {
-	{ "timeout", CLI_EXIT_TIMEOUT },           { "oom", CLI_EXIT_OOM },
-	{ "cpu_limit", CLI_EXIT_CPU_LIMIT },       { "budget", CLI_EXIT_BUDGET },
-	{ "output_limit", CLI_EXIT_OUTPUT_LIMIT }, { "cancelled", CLI_EXIT_CANCELLED },
-	{ "spawn_error", CLI_EXIT_SPAWN_ERROR },   { "supervisor_lost", CLI_EXIT_SUPERVISOR_LOST },
-	{ "shutdown", CLI_EXIT_SUPERVISOR_LOST },
-};
-
 /* A string member, safe to print: as is, or (when it holds control
  * characters) escaped into one of a few buffers reused in turn, enough for
  * every string of one printed line or row. */
@@ -65,9 +54,8 @@ int format_task_exit_code(json_t *task)
 		return 0;
 	if (reason && strcmp(reason, "signal") == 0 && json_is_integer(sig))
 		return 128 + (int)(json_integer_value(sig) & 127);
-	for (size_t i = 0; reason && i < sizeof(reason_exits) / sizeof(reason_exits[0]); i++)
-		if (strcmp(reason, reason_exits[i].reason) == 0)
-			return reason_exits[i].code;
+	if (exit_code_of_reason(reason) >= 0)
+		return exit_code_of_reason(reason);
 	if (state && strcmp(state, "cancelled") == 0)
 		return CLI_EXIT_CANCELLED;
 	if (json_is_integer(exit_code))
@@ -276,7 +264,12 @@ void format_print_task_summary(FILE *out, json_t *task)
 		fprintf(out, " (%s)", reason);
 	if (message && *message)
 		fprintf(out, ": %s", message);
-	fprintf(out, "; wall %s, cpu %s\n", wall, cpu);
+	fprintf(out, "; wall %s, cpu %s", wall, cpu);
+	/* a child the OOM killer took, though the task went on */
+	if (int_field(task, "oom_kills") > 0 && !(reason && strcmp(reason, "oom") == 0))
+		fprintf(out, "; %" PRId64 " process%s killed by the OOM killer", int_field(task, "oom_kills"),
+			int_field(task, "oom_kills") == 1 ? "" : "es");
+	fprintf(out, "\n");
 }
 
 /* ---- tables ------------------------------------------------------------- */

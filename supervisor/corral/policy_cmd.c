@@ -17,27 +17,31 @@
 static void policy_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: corral policy check [FILE]\n"
-		"       corral policy show [--user NAME | --plan NAME | --profile NAME] [FILE]\n"
-		"       corral policy reload\n"
+		"usage: corral policy check [--json] [FILE]\n"
+		"       corral policy show [--user NAME | --plan NAME | --profile NAME] [--json] [FILE]\n"
+		"       corral policy reload [--json]\n"
 		"\n"
 		"  check   validate FILE (default %s)\n"
 		"          and its includes; print a summary, or every error and exit 1\n"
 		"  show    print effective values: a tenant's limits (--user), a plan's,\n"
 		"          a profile's, or with no option the [supervisor] settings\n"
 		"  reload  ask the running corrald to re-read its policy (operators); a\n"
-		"          policy with errors is refused and the old one stays in force\n",
+		"          policy with errors is refused and the old one stays in force\n"
+		"  --json  one JSON object on stdout (errors too; unlimited is null)\n",
 		POLICY_DEFAULT_PATH);
 }
 
-/* Load path; on failure print every error to err.  NULL on failure. */
-static struct policy *load_or_report(const char *path, FILE *err)
+/* Load path; on failure print every error to err (json: as one object on
+ * out).  NULL on failure. */
+static struct policy *load_or_report(const char *path, bool json, FILE *out, FILE *err)
 {
 	struct policy_errors errors = { 0 };
 	struct policy *p = NULL;
 	int r = policy_load(path, &p, &errors);
 
-	if (r < 0) {
+	if (r < 0 && json) {
+		policy_json_print(out, policy_json_errors(&errors, path));
+	} else if (r < 0) {
 		char line[1024];
 
 		for (size_t i = 0; i < errors.count; i++) {
@@ -66,13 +70,18 @@ static void print_names(FILE *out, const struct policy *p, enum policy_kind kind
 	fprintf(out, "%s\n", n > 20 ? ", ...)" : n ? ")" : "");
 }
 
-int policy_cmd_check(const char *path, FILE *out, FILE *err)
+int policy_cmd_check(const char *path, bool json, FILE *out, FILE *err)
 {
-	struct policy *p = load_or_report(path, err);
+	struct policy *p = load_or_report(path, json, out, err);
 	const char *def;
 
 	if (!p)
 		return 1;
+	if (json) {
+		policy_json_print(out, policy_json_summary(p, path));
+		policy_free(p);
+		return 0;
+	}
 	def = policy_default_plan(p);
 	fprintf(out, "%s: OK\n", path);
 	print_names(out, p, POLICY_PLANS, "plans:");
@@ -198,9 +207,10 @@ static void print_supervisor(FILE *out, const struct policy_supervisor *sv)
 	fprintf(out, "labels         = %s\n", sv->labels[0] ? sv->labels : "(none)");
 }
 
-int policy_cmd_show(const char *path, enum policy_cmd_show what, const char *name, FILE *out, FILE *err)
+int policy_cmd_show(const char *path, enum policy_cmd_show what, const char *name, bool json, FILE *out,
+		    FILE *err)
 {
-	struct policy *p = load_or_report(path, err);
+	struct policy *p = load_or_report(path, json, out, err);
 	struct policy_limits limits;
 	const struct policy_profile *pf;
 	int rc = 0;
@@ -209,7 +219,10 @@ int policy_cmd_show(const char *path, enum policy_cmd_show what, const char *nam
 		return 1;
 	switch (what) {
 	case CLI_SHOW_SUPERVISOR:
-		print_supervisor(out, policy_supervisor(p));
+		if (json)
+			policy_json_print(out, policy_json_supervisor(policy_supervisor(p)));
+		else
+			print_supervisor(out, policy_supervisor(p));
 		break;
 	case CLI_SHOW_USER:
 		if (policy_limits_for(p, name, &limits) < 0) {
@@ -218,6 +231,15 @@ int policy_cmd_show(const char *path, enum policy_cmd_show what, const char *nam
 				"[default]: it may not submit tasks\n",
 				path, name, name);
 			rc = 1;
+			break;
+		}
+		if (json) {
+			json_t *o = policy_json_limits(&limits);
+
+			json_object_set_new(o, "tenant", json_string(name));
+			json_object_set_new(o, "from",
+					    json_string(policy_has_user(p, name) ? "user" : "default"));
+			policy_json_print(out, o);
 			break;
 		}
 		fprintf(out, "# tenant %s: %s, plan %s\n", name,
@@ -230,7 +252,10 @@ int policy_cmd_show(const char *path, enum policy_cmd_show what, const char *nam
 			rc = 1;
 			break;
 		}
-		print_limits(out, &limits);
+		if (json)
+			policy_json_print(out, policy_json_limits(&limits));
+		else
+			print_limits(out, &limits);
 		break;
 	case CLI_SHOW_PROFILE:
 		pf = policy_profile(p, name);
@@ -239,15 +264,37 @@ int policy_cmd_show(const char *path, enum policy_cmd_show what, const char *nam
 			rc = 1;
 			break;
 		}
-		print_profile(out, pf);
+		if (json)
+			policy_json_print(out, policy_json_profile(pf));
+		else
+			print_profile(out, pf);
 		break;
 	}
 	policy_free(p);
 	return rc;
 }
 
+/* Take --json out of argv (any position); whether it was there. */
+static bool take_json(int *argc, char **argv)
+{
+	bool json = false;
+	int n = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else
+			argv[n++] = argv[i];
+	}
+	*argc = n;
+	argv[n] = NULL;
+	return json;
+}
+
 static int cmd_check(int argc, char **argv)
 {
+	bool json = take_json(&argc, argv);
+
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		policy_usage(stdout);
 		return 0;
@@ -256,7 +303,7 @@ static int cmd_check(int argc, char **argv)
 		policy_usage(stderr);
 		return 2;
 	}
-	return policy_cmd_check(argc == 2 ? argv[1] : POLICY_DEFAULT_PATH, stdout, stderr);
+	return policy_cmd_check(argc == 2 ? argv[1] : POLICY_DEFAULT_PATH, json, stdout, stderr);
 }
 
 static int cmd_show(int argc, char **argv)
@@ -270,6 +317,7 @@ static int cmd_show(int argc, char **argv)
 	};
 	enum policy_cmd_show what = CLI_SHOW_SUPERVISOR;
 	const char *name = NULL;
+	bool json = take_json(&argc, argv);
 	int c, chosen = 0;
 
 	optind = 1;
@@ -302,7 +350,7 @@ static int cmd_show(int argc, char **argv)
 		policy_usage(stderr);
 		return 2;
 	}
-	return policy_cmd_show(optind < argc ? argv[optind] : POLICY_DEFAULT_PATH, what, name, stdout,
+	return policy_cmd_show(optind < argc ? argv[optind] : POLICY_DEFAULT_PATH, what, name, json, stdout,
 			       stderr);
 }
 
@@ -313,9 +361,9 @@ static int cmd_reload(int argc, char **argv)
 	json_t *resp = NULL;
 	const char *code, *message;
 	struct error err;
+	bool json = take_json(&argc, argv);
 	int rc = 0;
 
-	(void)argv;
 	if (argc != 1) {
 		policy_usage(stderr);
 		return 2;
@@ -327,6 +375,9 @@ static int cmd_reload(int argc, char **argv)
 	if (connection_call(&c, "{\"op\":\"policy_reload\"}", &resp, &err) < 0) {
 		fprintf(stderr, "corral: %s\n", err.message);
 		rc = 69;
+	} else if (json) {
+		rc = connection_response_error(resp, &code, &message) ? 1 : 0;
+		policy_json_print(stdout, json_incref(resp));
 	} else if (connection_response_error(resp, &code, &message)) {
 		fprintf(stderr, "corral: %s: %s\n", code, message);
 		rc = 1;

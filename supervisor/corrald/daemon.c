@@ -28,6 +28,10 @@
 
 static const int ep_timer = EP_TIMER, ep_signal = EP_SIGNAL, ep_listen = EP_LISTEN;
 
+/* A `logs --follow` (corral submit --wait) sees new output within this,
+ * not only at the next poll_interval (default 1 s). */
+#define LOGS_FOLLOW_CHECK_US 200000u
+
 uint64_t daemon_now_us(const struct daemon *d)
 {
 	struct timespec ts;
@@ -72,13 +76,15 @@ void daemon_rearm_timer(struct daemon *d)
 {
 	struct itimerspec its;
 	uint64_t next = task_watch_next_event_mono_us(d);
-	uint64_t now;
+	uint64_t now, logs_check = daemon_mono_us() + LOGS_FOLLOW_CHECK_US;
 
+	if (d->next_poll_mono_us && d->next_poll_mono_us < logs_check)
+		logs_check = d->next_poll_mono_us;
 	for (struct waiter *w = d->waiters; w; w = w->next) {
 		uint64_t at = w->expires_mono_us;
 
-		if (w->logs && (at == 0 || at > d->next_poll_mono_us))
-			at = d->next_poll_mono_us;
+		if (w->logs && (at == 0 || at > logs_check))
+			at = logs_check;
 		if (at && (next == 0 || at < next))
 			next = at;
 	}

@@ -24,6 +24,7 @@
 #include "supervisor/common/macros.h"
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/corrald/webhook_rules.h"
+#include "supervisor/jailspec/jailspec.h"
 #include "supervisor/sched/admission.h"
 #include "supervisor/store/store_callback.h"
 #include "supervisor/store/store_token.h"
@@ -67,6 +68,32 @@ static char *env_object_text(char *const *v, size_t n)
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return text;
+}
+
+/* The env to store: the request's added to the profile's (else the
+ * runner's default), or alone with clear_env; NULL when it gave none.
+ * -ENOMEM when out of memory. */
+static int task_env_text(struct daemon *d, const struct api_request *req, const char *profile, char **text)
+{
+	const struct policy_profile *p = policy_profile(d->policy, profile);
+	char **env;
+	size_t n = 0;
+
+	*text = NULL;
+	if (!req->env)
+		return 0;
+	if (req->clear_env) {
+		*text = env_object_text(req->env, req->envc);
+		return *text ? 0 : -ENOMEM;
+	}
+	env = jailspec_env_merge(p ? p->env : NULL, req->env, req->envc);
+	if (!env)
+		return -ENOMEM;
+	while (env[n])
+		n++;
+	*text = env_object_text(env, n);
+	jailspec_env_free(env);
+	return *text ? 0 : -ENOMEM;
 }
 
 static int write_stdin(struct daemon *d, const char *data, size_t len, char **path)
@@ -198,9 +225,9 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	int r;
 
 	argv_json = json_array_text(req->argv, req->argc);
-	env_json = req->env ? env_object_text(req->env, req->envc) : NULL;
+	r = task_env_text(d, req, profile, &env_json);
 	labels = join_labels(req->labels, req->n_labels);
-	if (!argv_json || !labels) {
+	if (!argv_json || !labels || r < 0) {
 		ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "out of memory");
 		return;
 	}
@@ -367,6 +394,11 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 		return;
 	if (d->shutting_down) {
 		ops_reply_error(sink, req->tag_json, API_ERR_SHUTTING_DOWN, "corrald is shutting down");
+		return;
+	}
+	if (req->clear_env && !req->env) {
+		ops_reply_error(sink, req->tag_json, API_ERR_BAD_REQUEST,
+				"clear_env needs env: the variables the task gets");
 		return;
 	}
 	if (tenants_limits_for(d, tenant, &lim) < 0) {

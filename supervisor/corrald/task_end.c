@@ -142,6 +142,7 @@ static struct unfinished *end_record(struct daemon *d, int64_t id, const char *u
 		sr->usage.stderr_bytes = (int64_t)res->stderr_bytes;
 		sr->usage.stdout_truncated = res->stdout_truncated;
 		sr->usage.stderr_truncated = res->stderr_truncated;
+		sr->usage.oom_kills = (int64_t)res->oom_kills;
 	}
 	return u;
 }

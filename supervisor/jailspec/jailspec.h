@@ -76,6 +76,15 @@ bool jailspec_needs_filter(const struct jailspec *ps);
 /* Free what ps owns and zero it.  Safe on a zeroed struct. */
 void jailspec_free(struct jailspec *ps);
 
+/* ---- jailspec_env.c ---- */
+
+/* The environment of a task given `--env` entries add[0..n_add) ("NAME=VALUE"):
+ * base (a profile's env; NULL: jail_default_env()) with each entry of add
+ * replacing base's of the same name, else appended.  A malloc'd
+ * NULL-terminated vector (jailspec_env_free), NULL when out of memory. */
+char **jailspec_env_merge(const char *const *base, char *const *add, size_t n_add);
+void jailspec_env_free(char **env);
+
 /* The runner's error as the supervisor's (err may be NULL): the same errno,
  * step and message.  Returns -jerr->err, or -EINVAL when it has none. */
 int jailspec_error_from_jail(struct error *err, const struct jail_error *jerr);

@@ -63,6 +63,7 @@ struct task_usage {
 	int64_t stderr_bytes;
 	bool stdout_truncated;
 	bool stderr_truncated;
+	int64_t oom_kills; /* processes the OOM killer killed in the task's cgroup */
 };
 
 /* One task row.  Strings loaded by the store are owned by the struct and

@@ -18,7 +18,7 @@
 	"stderr_truncated, attempts, host_uid, cgroup, cancel_requested, "              \
 	"cpu_prior_us, last_attempt_error, not_before_us, stored_bytes, gpus, "         \
 	"gpu_memory_bytes, labels, node_name, lease_owner, assigned_capped, "           \
-	"assigned_memory_bytes"
+	"assigned_memory_bytes, oom_kills"
 #define TASK_COLUMNS "id, user_name, submitted_by_uid, profile, argv_json, env_json, " TASK_COLUMNS_REST
 
 /* The same for lists: the argv cut to its first STORE_LIST_ARGV_CHARS
@@ -90,8 +90,8 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 			     "signal = $6, ended_at_us = $7, cpu_charged_us = $8, charged_at_us = $7, "
 			     "cpu_user_us = $9, cpu_system_us = $10, memory_peak_bytes = $11, "
 			     "stdout_bytes = $12, stderr_bytes = $13, stdout_truncated = $14, "
-			     "stderr_truncated = $15, stored_bytes = stored_bytes + $18, lease_owner = NULL, "
-			     "lease_until_us = NULL "
+			     "stderr_truncated = $15, stored_bytes = stored_bytes + $18, oom_kills = $19, "
+			     "lease_owner = NULL, lease_until_us = NULL "
 			     "WHERE id = $1 AND state = $17 AND cpu_charged_us = $16",
 	[STORE_SQL_CANCEL_QUEUED] =
 		"UPDATE tasks SET state = 'cancelled', reason = 'cancelled', "

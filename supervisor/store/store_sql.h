@@ -91,7 +91,7 @@ enum store_sql {
 };
 
 /* The highest $n any statement uses. */
-#define STORE_SQL_MAX_PARAMS 18
+#define STORE_SQL_MAX_PARAMS 19
 
 extern const char *const store_sql_text[STORE_SQL_COUNT];
 
@@ -142,6 +142,7 @@ enum store_task_column {
 	TC_LEASE_OWNER,
 	TC_ASSIGNED_CAPPED,
 	TC_ASSIGNED_MEMORY,
+	TC_OOM_KILLS,
 	TC_COUNT
 };
 

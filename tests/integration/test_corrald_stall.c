@@ -105,7 +105,7 @@ static void test_stalled_corrald_cannot_extend_a_tasks_cpu_limit(void **state)
 }
 
 /* corral-run --json with these arguments, stopped for STALL_MS right after
- * its start; its JSON result in out. */
+ * its start; its JSON result (on its stderr) in out. */
 static void run_stopped_corral_run(const char *const *args, char *out, size_t size)
 {
 	char *argv[16];
@@ -123,7 +123,7 @@ static void run_stopped_corral_run(const char *const *args, char *out, size_t si
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
 		close(pipefd[0]);
 		execv(argv[0], argv);
 		_exit(127);

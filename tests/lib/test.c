@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -127,4 +128,58 @@ int test_remove_tree(const char *dir)
 	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
 		return -errno;
 	return first_error;
+}
+
+static void read_all_fd(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+}
+
+/* A temp file, unlinked, open for reading and writing. */
+static int temp_fd(void)
+{
+	char path[] = "/tmp/corral-test-output-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	unlink(path);
+	return fd;
+}
+
+int test_run_capture(char *const argv[], char *out, size_t out_size, char *err, size_t err_size, char *fd3,
+		     size_t fd3_size)
+{
+	int pipefd[2], err_fd = temp_fd(), fd3_fd = fd3 ? temp_fd() : -1, st;
+	pid_t pid;
+
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		dup2(err_fd, 2);
+		if (fd3_fd >= 0)
+			dup2(fd3_fd, 3);
+		close(pipefd[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	read_all_fd(pipefd[0], out, out_size);
+	close(pipefd[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	lseek(err_fd, 0, SEEK_SET);
+	read_all_fd(err_fd, err, err_size);
+	close(err_fd);
+	if (fd3_fd >= 0) {
+		lseek(fd3_fd, 0, SEEK_SET);
+		read_all_fd(fd3_fd, fd3, fd3_size);
+		close(fd3_fd);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

@@ -36,6 +36,12 @@ double test_offset_to(int year, int month, int day, int hour, int min, int sec);
 
 /* Up to size - 1 bytes of path into buf, NUL-ended ("" if unreadable). */
 void test_read_text(const char *path, char *buf, size_t size);
+/* Run argv[0] (a path) with argv: its stdout through a pipe into out, its
+ * stderr (and, when fd3 is not NULL, its fd 3) through temp files into err
+ * and fd3, each NUL-ended and cut to its size.  The exit status, or 128+N
+ * when killed by signal N.  Fails the test when it cannot run. */
+int test_run_capture(char *const argv[], char *out, size_t out_size, char *err, size_t err_size, char *fd3,
+		     size_t fd3_size);
 /* rm -r of a directory tree (lstat, no links followed): 0 or -errno of
  * the first failure. */
 int test_remove_tree(const char *dir);

@@ -883,6 +883,8 @@ static void test_task_json_has_every_documented_field(void **state)
 		"gpus",
 		"gpu_memory_bytes",
 		"labels",
+		"oom_killed",
+		"oom_kills",
 	};
 	struct store_task t;
 	json_t *obj;

@@ -429,10 +429,10 @@ static void test_exit_code_per_reason(void **state)
 		const char *reason;
 		int code;
 	} cases[] = {
-		{ "timeout", 124 },      { "oom", 122 },
-		{ "cpu_limit", 120 },    { "budget", 121 },
-		{ "output_limit", 116 }, { "cancelled", 119 },
-		{ "spawn_error", 117 },  { "supervisor_lost", 118 },
+		{ "timeout", 124 },      { "oom", 120 },
+		{ "cpu_limit", 122 },    { "budget", 123 },
+		{ "output_limit", 121 }, { "cancelled", 119 },
+		{ "spawn_error", 125 },  { "supervisor_lost", 118 },
 		{ "shutdown", 118 },
 	};
 	char text[160];
@@ -675,6 +675,11 @@ static void fake_serve(int listener, const struct step *steps, size_t count)
 	if (fd < 0)
 		_exit(10);
 	for (size_t i = 0; i < count; i++) {
+		if (!steps[i].needle) { /* the client is done: wait until it hangs up */
+			while (read(fd, line, sizeof(line)) > 0)
+				;
+			_exit(0);
+		}
 		if (!read_request(fd, line, sizeof(line)))
 			_exit(11);
 		if (!strstr(line, steps[i].needle)) {
@@ -683,6 +688,8 @@ static void fake_serve(int listener, const struct step *steps, size_t count)
 		}
 		if (!steps[i].reply)
 			_exit(0);
+		if (!steps[i].reply[0])
+			continue; /* a parked request: no answer yet */
 		if (write(fd, steps[i].reply, strlen(steps[i].reply)) < 0 || write(fd, "\n", 1) != 1)
 			_exit(13);
 	}
@@ -744,6 +751,16 @@ static void run_corral(struct fake *f, struct run *r, int argc, char **args)
 	fclose(out);
 	fclose(err);
 	free(argv);
+}
+
+/* corral ARGS... against a fake corrald that expects steps[0..count). */
+static void run_against(const struct step *steps, size_t count, struct run *r, int argc, char **args)
+{
+	struct fake f;
+
+	fake_start(&f, steps, count);
+	run_corral(&f, r, argc, args);
+	fake_finish(&f);
 }
 
 static void run_free(struct run *r)
@@ -811,7 +828,8 @@ static void test_wait_timeout_exits_75(void **state)
 {
 	static const struct step steps[] = {
 		{ "\"timeout_ms\":1000",
-		  "{\"ok\":false,\"error\":{\"code\":\"wait_timeout\",\"message\":\"task 3 is still running\"}}" }
+		  "{\"ok\":false,\"tag\":\"wait\",\"error\":{\"code\":\"wait_timeout\",\"message\":\"task 3 "
+		  "is still running\"}}" }
 	};
 	char *args[] = { "wait", "3", "--timeout", "1s" };
 	struct fake f;
@@ -824,16 +842,16 @@ static void test_wait_timeout_exits_75(void **state)
 	run_free(&r);
 }
 
-static void test_submit_wait_uses_one_connection(void **state)
+static void test_submit_wait_quiet_prints_id_and_result_on_stdout(void **state)
 {
 	static const struct step steps[] = {
 		{ "{\"op\":\"submit\",\"argv\":[\"sleep\",\"9\"]}",
 		  "{\"ok\":true,\"task\":{\"id\":42,\"state\":\"queued\"}}" },
-		{ "{\"op\":\"wait\",\"id\":42}",
-		  "{\"ok\":true,\"task\":{\"id\":42,\"state\":\"failed\",\"reason\":\"signal\","
-		  "\"exit_code\":null,\"signal\":15}}" },
+		{ "\"op\":\"wait\"",
+		  "{\"ok\":true,\"tag\":\"wait\",\"task\":{\"id\":42,\"state\":\"failed\",\"reason\":"
+		  "\"signal\",\"exit_code\":null,\"signal\":15}}" },
 	};
-	char *args[] = { "submit", "--wait", "sleep", "9" };
+	char *args[] = { "submit", "--wait", "--quiet", "sleep", "9" };
 	struct fake f;
 	struct run r = { 0 };
 
@@ -843,6 +861,89 @@ static void test_submit_wait_uses_one_connection(void **state)
 	fake_finish(&f);
 	assert_int_equal(r.code, 128 + 15);
 	assert_non_null(strstr(r.out, "42\ntask 42 failed (signal 15)"));
+	run_free(&r);
+}
+
+/* Both streams in flight at once on one connection, told apart by tag;
+ * then the wait, and the exit code of the end reason. */
+static void test_submit_wait_streams_stdout_and_stderr_then_exits_as_the_task(void **state)
+{
+	static const struct step steps[] = {
+		{ "\"op\":\"submit\"", "{\"ok\":true,\"task\":{\"id\":42,\"state\":\"queued\"}}" },
+		{ "\"stream\":\"stdout\"", "" },
+		{ "\"stream\":\"stderr\"",
+		  "{\"ok\":true,\"tag\":\"stderr\",\"data_base64\":\"ZXJyCg==\",\"offset\":4,\"eof\":true}\n"
+		  "{\"ok\":true,\"tag\":\"stdout\",\"data_base64\":\"aGkK\",\"offset\":3,\"eof\":true}" },
+		{ "\"op\":\"wait\"",
+		  "{\"ok\":true,\"tag\":\"wait\",\"task\":{\"id\":42,\"state\":\"failed\",\"reason\":"
+		  "\"oom\",\"exit_code\":null}}" },
+	};
+	char *args[] = { "submit", "--wait", "sh", "-c", "x" };
+	struct run r = { 0 };
+
+	run_against(steps, 4, &r, ARGC(args), args);
+	assert_int_equal(r.code, 120);
+	assert_string_equal(r.out, "hi\n");
+	assert_non_null(strstr(r.err, "corral: submitted task 42\n"));
+	assert_non_null(strstr(r.err, "err\n"));
+	assert_non_null(strstr(r.err, "task 42 failed (oom)"));
+	run_free(&r);
+}
+
+/* A task that waits says why (its pending message), and --wait-timeout
+ * gives up with 75. */
+static void test_submit_wait_says_why_a_queued_task_waits_and_gives_up(void **state)
+{
+	static const struct step steps[] = {
+		{ "\"op\":\"submit\"", "{\"ok\":true,\"task\":{\"id\":7,\"state\":\"queued\"}}" },
+		{ "\"stream\":\"stdout\"", "" },
+		{ "\"stream\":\"stderr\"", "" },
+		{ "\"op\":\"status\"",
+		  "{\"ok\":true,\"tag\":\"status\",\"task\":{\"id\":7,\"state\":\"queued\","
+		  "\"pending_reason\":\"budget_exhausted\",\"pending_message\":\"alice: 10.0 of 10.0 CPU "
+		  "hours used in 2026-11 (plan p)\"}}" },
+		{ NULL, NULL },
+	};
+	char *args[] = { "submit", "--wait", "--wait-timeout", "1200ms", "true" };
+	struct run r = { 0 };
+
+	run_against(steps, 5, &r, ARGC(args), args);
+	assert_int_equal(r.code, CLI_EXIT_WAIT_TIMEOUT);
+	assert_non_null(
+		strstr(r.err, "task 7 is queued, budget_exhausted: alice: 10.0 of 10.0 CPU hours used"));
+	assert_non_null(strstr(r.err, "has not ended after 1.200 s"));
+	run_free(&r);
+}
+
+static void test_wait_answer_without_a_task_is_an_error(void **state)
+{
+	static const struct step steps[] = {
+		{ "\"op\":\"wait\"", "{\"ok\":true,\"tag\":\"wait\"}" },
+	};
+	char *args[] = { "wait", "9" };
+	struct run r = { 0 };
+
+	run_against(steps, 1, &r, ARGC(args), args);
+	assert_int_equal(r.code, CLI_EXIT_ERROR);
+	assert_non_null(strstr(r.err, "without a task"));
+	run_free(&r);
+}
+
+static void test_cancel_takes_several_ids_and_tries_them_all(void **state)
+{
+	static const struct step steps[] = {
+		{ "\"id\":3", "{\"ok\":true,\"task\":{\"id\":3,\"state\":\"cancelled\"}}" },
+		{ "\"id\":4",
+		  "{\"ok\":false,\"error\":{\"code\":\"not_found\",\"message\":\"task 4 does not exist\"}}" },
+		{ "\"id\":5", "{\"ok\":true,\"task\":{\"id\":5,\"state\":\"running\"}}" },
+	};
+	char *args[] = { "cancel", "3", "4", "5" };
+	struct run r = { 0 };
+
+	run_against(steps, 3, &r, ARGC(args), args);
+	assert_int_equal(r.code, 1);
+	assert_non_null(strstr(r.out, "task 3: cancelled\ntask 5: cancel requested"));
+	assert_non_null(strstr(r.err, "task 4 does not exist"));
 	run_free(&r);
 }
 
@@ -885,6 +986,20 @@ static void test_logs_without_follow_stops_when_no_data(void **state)
 	assert_int_equal(r.code, 0);
 	assert_int_equal(r.out_len, 2);
 	assert_memory_equal(r.out, "ok", 2);
+	run_free(&r);
+}
+
+static void test_logs_json_prints_the_chunks_not_the_bytes(void **state)
+{
+	static const struct step steps[] = {
+		{ "\"offset\":0", "{\"ok\":true,\"data_base64\":\"b2s=\",\"offset\":2,\"eof\":true}" },
+	};
+	char *args[] = { "logs", "5", "--json" };
+	struct run r = { 0 };
+
+	run_against(steps, 1, &r, ARGC(args), args);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "{\"ok\":true,\"data_base64\":\"b2s=\",\"offset\":2,\"eof\":true}\n");
 	run_free(&r);
 }
 
@@ -1032,9 +1147,14 @@ int main(void)
 		cmocka_unit_test(test_json_prints_the_servers_object),
 		cmocka_unit_test(test_server_error_is_printed_with_code),
 		cmocka_unit_test(test_wait_timeout_exits_75),
-		cmocka_unit_test(test_submit_wait_uses_one_connection),
+		cmocka_unit_test(test_submit_wait_quiet_prints_id_and_result_on_stdout),
+		cmocka_unit_test(test_submit_wait_streams_stdout_and_stderr_then_exits_as_the_task),
+		cmocka_unit_test(test_submit_wait_says_why_a_queued_task_waits_and_gives_up),
+		cmocka_unit_test(test_cancel_takes_several_ids_and_tries_them_all),
+		cmocka_unit_test(test_wait_answer_without_a_task_is_an_error),
 		cmocka_unit_test(test_logs_follow_writes_raw_bytes_until_eof),
 		cmocka_unit_test(test_logs_without_follow_stops_when_no_data),
+		cmocka_unit_test(test_logs_json_prints_the_chunks_not_the_bytes),
 		cmocka_unit_test(test_server_hanging_up_is_unreachable),
 		cmocka_unit_test(test_missing_socket_says_is_corrald_running),
 		cmocka_unit_test(test_print_task_escapes_other_tenants_control_characters),

@@ -96,7 +96,8 @@ static void test_submit_body_conveniences(void **state)
 
 	(void)state;
 	j = map("POST", "/v1/tasks", wait_q,
-		"{\"command\":\"echo hi\",\"env\":{\"A\":\"1\"},\"stdin_base64\":\"aGk=\",\"tenant\":\"bob\","
+		"{\"command\":\"echo hi\",\"env\":{\"A\":\"1\"},\"clear_env\":true,\"stdin_base64\":\"aGk=\","
+		"\"tenant\":\"bob\","
 		"\"timeout_ms\":5000,\"wait_timeout_ms\":100}",
 		"key-1", &r);
 	assert_non_null(j);
@@ -105,6 +106,7 @@ static void test_submit_body_conveniences(void **state)
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "argv"), 0)), "/bin/sh");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "argv"), 2)), "echo hi");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "env"), 0)), "A=1");
+	assert_true(json_is_true(json_object_get(j, "clear_env")));
 	assert_string_equal(json_string_value(json_object_get(j, "stdin")), "hi");
 	assert_string_equal(json_string_value(json_object_get(j, "user")), "bob");
 	assert_string_equal(json_string_value(json_object_get(j, "idempotency_key")), "key-1");

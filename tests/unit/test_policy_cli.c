@@ -49,13 +49,58 @@ static void test_check_good_policy_prints_summary(void **state)
 
 	(void)state;
 	capture_open(&c);
-	assert_int_equal(policy_cmd_check("contrib/policy/corral.conf", c.out, c.err), 0);
+	assert_int_equal(policy_cmd_check("contrib/policy/corral.conf", false, c.out, c.err), 0);
 	capture_close(&c);
 	assert_non_null(strstr(c.out_text, "contrib/policy/corral.conf: OK\n"));
 	assert_non_null(strstr(c.out_text, "plans:    3 (free, operator, pro)"));
 	assert_non_null(strstr(c.out_text, "default:  free"));
 	assert_string_equal(c.err_text, "");
 	capture_free(&c);
+}
+
+static void test_check_and_show_json_are_one_object_with_null_for_unlimited(void **state)
+{
+	struct capture c;
+	char *dir, *path = policy_file("[plan x]\nmemory = 1000T\n", &dir);
+	json_t *o;
+
+	(void)state;
+	capture_open(&c);
+	assert_int_equal(policy_cmd_check("contrib/policy/corral.conf", true, c.out, c.err), 0);
+	capture_close(&c);
+	o = json_loads(c.out_text, 0, NULL);
+	assert_non_null(o);
+	assert_true(json_is_true(json_object_get(o, "ok")));
+	assert_string_equal(json_string_value(json_object_get(o, "default_plan")), "free");
+	assert_int_equal(json_array_size(json_object_get(o, "plans")), 3);
+	json_decref(o);
+	capture_free(&c);
+
+	/* errors: on stdout as one object too, exit 1 */
+	capture_open(&c);
+	assert_int_equal(policy_cmd_check(path, true, c.out, c.err), 1);
+	capture_close(&c);
+	o = json_loads(c.out_text, 0, NULL);
+	assert_non_null(o);
+	assert_true(json_is_false(json_object_get(o, "ok")));
+	assert_int_equal(json_integer_value(
+				 json_object_get(json_array_get(json_object_get(o, "errors"), 0), "line")),
+			 2);
+	json_decref(o);
+	capture_free(&c);
+
+	capture_open(&c);
+	assert_int_equal(policy_cmd_show("contrib/policy/corral.conf", CLI_SHOW_SUPERVISOR, NULL, true, c.out,
+					 c.err),
+			 0);
+	capture_close(&c);
+	o = json_loads(c.out_text, 0, NULL);
+	assert_non_null(o);
+	assert_true(json_is_null(json_object_get(o, "memory_reserve_bytes"))); /* unlimited */
+	json_decref(o);
+	capture_free(&c);
+	free(path);
+	remove_tree(dir);
 }
 
 static void test_check_bad_policy_prints_every_error_and_fails(void **state)
@@ -66,7 +111,7 @@ static void test_check_bad_policy_prints_every_error_and_fails(void **state)
 
 	(void)state;
 	capture_open(&c);
-	assert_int_equal(policy_cmd_check(path, c.out, c.err), 1);
+	assert_int_equal(policy_cmd_check(path, false, c.out, c.err), 1);
 	capture_close(&c);
 	assert_string_equal(c.out_text, "");
 	snprintf(expect, sizeof(expect), "%s:2: key 'memory': '1000T' is out of range", path);
@@ -90,7 +135,7 @@ static void test_show_user_prints_effective_limits(void **state)
 
 	(void)state;
 	capture_open(&c);
-	assert_int_equal(policy_cmd_show(path, CLI_SHOW_USER, "alice", c.out, c.err), 0);
+	assert_int_equal(policy_cmd_show(path, CLI_SHOW_USER, "alice", false, c.out, c.err), 0);
 	capture_close(&c);
 	assert_non_null(strstr(c.out_text, "# tenant alice: its [user] section, plan pro\n"));
 	assert_non_null(strstr(c.out_text, "memory            = 2G\n"));
@@ -110,7 +155,7 @@ static void test_show_unknown_user_without_default_fails(void **state)
 
 	(void)state;
 	capture_open(&c);
-	assert_int_equal(policy_cmd_show(path, CLI_SHOW_USER, "bob", c.out, c.err), 1);
+	assert_int_equal(policy_cmd_show(path, CLI_SHOW_USER, "bob", false, c.out, c.err), 1);
 	capture_close(&c);
 	assert_non_null(strstr(c.err_text,
 			       "tenant 'bob' has no [user bob] section and there is "
@@ -126,11 +171,11 @@ static void test_show_profile_and_supervisor(void **state)
 
 	(void)state;
 	capture_open(&c);
-	assert_int_equal(policy_cmd_show("contrib/policy/corral.conf", CLI_SHOW_PROFILE, "strict", c.out,
-					 c.err),
+	assert_int_equal(policy_cmd_show("contrib/policy/corral.conf", CLI_SHOW_PROFILE, "strict", false,
+					 c.out, c.err),
 			 0);
-	assert_int_equal(policy_cmd_show("contrib/policy/corral.conf", CLI_SHOW_SUPERVISOR, NULL, c.out,
-					 c.err),
+	assert_int_equal(policy_cmd_show("contrib/policy/corral.conf", CLI_SHOW_SUPERVISOR, NULL, false,
+					 c.out, c.err),
 			 0);
 	capture_close(&c);
 	assert_non_null(strstr(c.out_text, "seccomp       = strict\n"));
@@ -165,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_show_unknown_user_without_default_fails),
 		cmocka_unit_test(test_show_profile_and_supervisor),
 		cmocka_unit_test(test_usage_errors_exit_2),
+		cmocka_unit_test(test_check_and_show_json_are_one_object_with_null_for_unlimited),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -81,6 +81,47 @@ static void test_cpus_parse_to_millis_and_zero_is_refused(void **state)
 	assert_int_equal(policy_parse_cpu_millis("abc", &v), -EINVAL);
 }
 
+static void test_env_replaces_a_default_by_name_and_clear_env_starts_empty(void **state)
+{
+	struct run_options o;
+	struct error err;
+
+	run_args_init(&o);
+	assert_int_equal(PARSE(&o, &err, "--env", "PATH=/opt/bin", "--env", "B=2", "--", "/bin/true"), 0);
+	assert_string_equal(o.spec.env[0], "PATH=/opt/bin");
+	assert_string_equal(o.spec.env[1], "HOME=/work");
+	assert_string_equal(o.spec.env[2], "LANG=C.UTF-8");
+	assert_string_equal(o.spec.env[3], "B=2");
+	assert_null(o.spec.env[4]);
+	run_args_free(&o);
+
+	run_args_init(&o);
+	assert_int_equal(PARSE(&o, &err, "--clear-env", "--env", "B=2", "--", "/bin/true"), 0);
+	assert_string_equal(o.spec.env[0], "B=2");
+	assert_null(o.spec.env[1]);
+	run_args_free(&o);
+
+	run_args_init(&o);
+	assert_int_equal(PARSE(&o, &err, "--clear-env", "--", "/bin/true"), 0);
+	assert_null(o.spec.env[0]);
+	run_args_free(&o);
+}
+
+static void test_json_fd_1_needs_stdout_to_a_file(void **state)
+{
+	struct run_options o;
+	struct error err;
+
+	run_args_init(&o);
+	assert_int_equal(PARSE(&o, &err, "--json-fd", "1", "--", "/bin/true"), -EINVAL);
+	assert_non_null(strstr(err.message, "stdout is the command's"));
+	run_args_free(&o);
+	run_args_init(&o);
+	assert_int_equal(PARSE(&o, &err, "--json-fd", "3", "--", "/bin/true"), 0);
+	assert_int_equal(o.json_fd, 3);
+	run_args_free(&o);
+}
+
 static void test_flags_fill_the_spec(void **state)
 {
 	struct run_options o;
@@ -100,8 +141,12 @@ static void test_flags_fill_the_spec(void **state)
 	assert_int_equal(o.spec.output_limit, 1024);
 	assert_int_equal(o.spec.seccomp, JAIL_SECCOMP_STRICT);
 	assert_string_equal(o.spec.hostname, "h");
-	assert_string_equal(o.spec.env[0], "A=1");
-	assert_null(o.spec.env[1]);
+	/* --env adds to the default environment */
+	assert_string_equal(o.spec.env[0], "PATH=/usr/local/bin:/usr/bin:/bin");
+	assert_string_equal(o.spec.env[1], "HOME=/work");
+	assert_string_equal(o.spec.env[2], "LANG=C.UTF-8");
+	assert_string_equal(o.spec.env[3], "A=1");
+	assert_null(o.spec.env[4]);
 	assert_int_equal(o.spec.n_mounts, 2);
 	assert_int_equal(o.spec.mounts[0].kind, JAIL_MOUNT_TMPFS);
 	assert_string_equal(o.spec.mounts[0].target, "/scratch");
@@ -230,15 +275,15 @@ static void test_exit_codes_are_distinct_per_status(void **state)
 	r.signal = 11;
 	assert_int_equal(run_args_exit_code(&r), 139);
 	r.status = JAIL_TIMEOUT;
-	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_TIMEOUT);
+	assert_int_equal(run_args_exit_code(&r), 124);
 	r.status = JAIL_CPU_LIMIT;
-	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_CPU_LIMIT);
+	assert_int_equal(run_args_exit_code(&r), 122);
 	r.status = JAIL_OOM;
-	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_OOM);
+	assert_int_equal(run_args_exit_code(&r), 120);
 	r.status = JAIL_OUTPUT_LIMIT;
-	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_OUTPUT_LIMIT);
+	assert_int_equal(run_args_exit_code(&r), 121);
 	r.status = JAIL_SPAWN_ERROR;
-	assert_int_equal(run_args_exit_code(&r), RUN_EXIT_SETUP);
+	assert_int_equal(run_args_exit_code(&r), 125);
 }
 
 static void test_result_json_has_the_documented_fields(void **state)
@@ -248,7 +293,8 @@ static void test_result_json_has_the_documented_fields(void **state)
 				 .signal = 9,
 				 .wall_us = 5,
 				 .memory_peak_bytes = 7,
-				 .oom_killed = true };
+				 .oom_killed = true,
+				 .oom_kills = 2 };
 	char *json = jail_result_to_json(&r);
 
 	assert_non_null(json);
@@ -258,6 +304,7 @@ static void test_result_json_has_the_documented_fields(void **state)
 	assert_non_null(strstr(json, "\"wall_us\":5"));
 	assert_non_null(strstr(json, "\"memory_peak_bytes\":7"));
 	assert_non_null(strstr(json, "\"oom_killed\":true"));
+	assert_non_null(strstr(json, "\"oom_kills\":2"));
 	assert_non_null(strstr(json, "\"stdout_truncated\":false"));
 	assert_null(strstr(json, "\"error\""));
 	free(json);
@@ -376,6 +423,8 @@ int main(void)
 		cmocka_unit_test(test_bad_env_is_refused),
 		cmocka_unit_test(test_absurd_memory_is_refused_by_spec_validation),
 		cmocka_unit_test(test_exit_codes_are_distinct_per_status),
+		cmocka_unit_test(test_env_replaces_a_default_by_name_and_clear_env_starts_empty),
+		cmocka_unit_test(test_json_fd_1_needs_stdout_to_a_file),
 		cmocka_unit_test(test_result_json_has_the_documented_fields),
 		cmocka_unit_test(test_spec_validation_names_the_bad_field),
 		cmocka_unit_test(test_policy_profile_and_plan_fill_the_spec_and_flags_override),

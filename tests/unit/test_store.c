@@ -225,11 +225,11 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 	struct fixture *f = *state;
 	struct stat st;
 
-	assert_int_equal(store_schema_version(f->store), 9);
+	assert_int_equal(store_schema_version(f->store), 10);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 9);
+	assert_int_equal(store_schema_version(f->store), 10);
 }
 
 static void test_submitted_task_survives_reopen(void **state)
@@ -916,12 +916,13 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 			"ALTER TABLE tasks DROP COLUMN gpus;"
 			"ALTER TABLE tasks DROP COLUMN gpu_memory_bytes;"
 			"ALTER TABLE tasks DROP COLUMN labels;"
+			"ALTER TABLE tasks DROP COLUMN oom_kills;"
 			"DELETE FROM schema_version WHERE version >= 2",
 			NULL, NULL, NULL),
 		SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 9);
+	assert_int_equal(store_schema_version(f->store), 10);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1072,7 +1073,7 @@ static void expect_migrated_stored_bytes(struct fixture *f, int64_t id)
 {
 	struct store_task t = sample("alice", 1);
 
-	assert_int_equal(store_schema_version(f->store), 9);
+	assert_int_equal(store_schema_version(f->store), 10);
 	assert_int_equal(stored_of(f, id), (int64_t)(strlen(t.argv_json) + strlen(t.env_json)) + 3);
 }
 
@@ -1103,6 +1104,7 @@ static void test_version_3_database_gains_stored_bytes(void **state)
 			"ALTER TABLE tasks DROP COLUMN gpus;"
 			"ALTER TABLE tasks DROP COLUMN gpu_memory_bytes;"
 			"ALTER TABLE tasks DROP COLUMN labels;"
+			"ALTER TABLE tasks DROP COLUMN oom_kills;"
 			"DELETE FROM schema_version WHERE version >= 4",
 			NULL, NULL, NULL),
 		SQLITE_OK);
@@ -1404,14 +1406,14 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(store_schema_version(f->store), 9);
+	assert_int_equal(store_schema_version(f->store), 10);
 	pg_sql(f,
-	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 9 OR "
+	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 10 OR "
 	       "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
 	       "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
 	       "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 9);
+	assert_int_equal(store_schema_version(f->store), 10);
 }
 
 static void test_pg_newer_schema_is_refused(void **state)
@@ -1461,11 +1463,11 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	       "DROP TABLE corral.tenants; DROP TABLE corral.tenant_audit; DROP TABLE corral.callbacks; "
 	       "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
 	       "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us, DROP COLUMN stored_bytes, "
-	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels; "
+	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills; "
 	       "DROP INDEX corral.tasks_user_ended; "
 	       "DELETE FROM corral.schema_version WHERE version >= 2");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 9);
+	assert_int_equal(store_schema_version(f->store), 10);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1491,7 +1493,7 @@ static void test_pg_version_3_database_gains_stored_bytes(void **state)
 	       "DROP COLUMN lease_until_us, DROP COLUMN assigned_capped, DROP COLUMN assigned_memory_bytes; "
 	       "DROP TABLE corral.tenants; DROP TABLE corral.tenant_audit; DROP TABLE corral.callbacks; "
 	       "DROP INDEX corral.tasks_user_ended; ALTER TABLE corral.tasks DROP COLUMN stored_bytes, "
-	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels; "
+	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills; "
 	       "DELETE FROM corral.schema_version WHERE version >= 4");
 	reopen(f, NULL);
 	expect_migrated_stored_bytes(f, id);

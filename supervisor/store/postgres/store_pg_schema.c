@@ -245,6 +245,9 @@ static const struct migration migrations[] = {
 	  "  delivered_at_us BIGINT"
 	  ");"
 	  "CREATE INDEX callbacks_due ON callbacks (state, next_at_us);" },
+	/* how many processes the OOM killer killed in a task's cgroup, also
+	 * when its main process survived (issue 17) */
+	{ 10, "ALTER TABLE tasks ADD COLUMN oom_kills BIGINT NOT NULL DEFAULT 0;" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

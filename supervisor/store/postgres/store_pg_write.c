@@ -379,6 +379,7 @@ static int finish_locked(struct store_pg *store, int64_t id, const struct store_
 	store_pg_param_i64(&p, 16, row.charged_us);
 	store_pg_param_text(&p, 17, row.state);
 	store_pg_param_i64(&p, 18, res_in->output_bytes > 0 ? res_in->output_bytes : 0);
+	store_pg_param_i64(&p, 19, res_in->usage.oom_kills);
 	res = store_pg_query(store, STORE_SQL_FINISH, &p);
 	if (!store_pg_ok(res))
 		return store_pg_fail(store, res, err, "finish", "finish task %" PRId64, id);

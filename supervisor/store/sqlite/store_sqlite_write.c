@@ -347,6 +347,7 @@ static int finish_locked(struct store_sqlite *store, int64_t id, const struct st
 	store_sqlite_bind_i64(&b, 16, row.charged_us);
 	store_sqlite_bind_text(&b, 17, row.state);
 	store_sqlite_bind_i64(&b, 18, res->output_bytes > 0 ? res->output_bytes : 0);
+	store_sqlite_bind_i64(&b, 19, res->usage.oom_kills);
 	rc = store_sqlite_stmt_exec(&b, &changes);
 	if (rc != SQLITE_OK)
 		return store_sqlite_fail(store, rc, err, "finish", "finish task %" PRId64, id);
