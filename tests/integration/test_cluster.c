@@ -31,9 +31,9 @@
 
 #define NODES 3
 /* short leases so the failure cases take seconds */
-#define CLUSTER_KEYS                                                                      \
-	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nmax_running = 2\n" \
-	"heartbeat_interval = 300ms\nnode_offline_after = 2s\nleader_lease = 2s\n"        \
+#define CLUSTER_KEYS                                                               \
+	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\n"           \
+	"heartbeat_interval = 300ms\nnode_offline_after = 2s\nleader_lease = 2s\n" \
 	"cluster_poll = 100ms\nadopt_grace = 1s\n"
 #define POLICY                                                                                          \
 	"[access]\noperators = root\n[plan p]\nmax_concurrent = 3\nmonthly_cpu_hours = 10\n[default]\n" \
@@ -42,6 +42,8 @@
 static struct corrald nodes[NODES];
 static char uri[192];
 static const char *lease = "3s"; /* short: the failure cases take seconds */
+static const char *slots = "2";  /* max_running of each node */
+static const char *policy = POLICY;
 
 static int teardown(void **state)
 {
@@ -49,6 +51,8 @@ static int teardown(void **state)
 	for (int i = 0; i < NODES; i++)
 		corrald_cleanup(&nodes[i]);
 	lease = "3s";
+	slots = "2";
+	policy = POLICY;
 	return 0;
 }
 
@@ -69,13 +73,13 @@ static void start_node(int i)
 		 CLUSTER_KEYS "store = %s\nnode_name = %s\nlabels = l%d\nuid_range = %u-%u\nlease = %s\n",
 		 uri, node_name(i), i + 1, 4203000u + 64u * (unsigned)i, 4203000u + 64u * (unsigned)i + 63u,
 		 lease);
-	rc = corrald_prepare(&nodes[i], keys, POLICY);
+	rc = corrald_prepare(&nodes[i], keys, policy);
 	if (rc < 0)
 		fail_msg("prepare node %d: %s", i, strerror(-rc));
 	/* each node its own cgroup subtree */
 	snprintf(nodes[i].cgroup_parent, sizeof(nodes[i].cgroup_parent), "/corral-it-%d-n%d", (int)getpid(),
 		 i);
-	corrald_write_policy(&nodes[i], keys, POLICY);
+	corrald_write_policy(&nodes[i], keys, policy);
 	rc = corrald_spawn(&nodes[i], 0);
 	if (rc < 0)
 		fail_msg("node %s did not start: %s\n%s", node_name(i), strerror(-rc),
@@ -193,6 +197,99 @@ static void test_tasks_spread_and_max_concurrent_holds_cluster_wide(void **state
 	}
 	for (int n = 0; n < NODES; n++)
 		assert_true(on[n] >= 1); /* spread: every node ran some */
+}
+
+/* The founding documents' fairness case across nodes: two tenants with
+ * equal plans, one slot on each of two nodes, six tasks each submitted
+ * alice first: the starts interleave (no tenant ever two starts ahead). */
+static void test_two_tenants_interleave_across_nodes(void **state)
+{
+	int64_t ids[12];
+	int order[12], ahead = 0;
+	long long started[12];
+
+	(void)state;
+	slots = "1";
+	start_cluster(2);
+	assert_true(wait_scheduler(10000) >= 0);
+	/* every task queued before any starts: both nodes drained meanwhile */
+	for (int n = 0; n < 2; n++)
+		json_decref(corrald_call(&nodes[0], "{\"op\":\"node_drain\",\"node\":\"%s\"}", node_name(n)));
+	for (int i = 0; i < 12; i++) {
+		ids[i] = corrald_submit(&nodes[i % 2],
+					i < 6 ? "\"argv\":[\"sleep\",\"0.3\"],\"user\":\"alice\""
+					      : "\"argv\":[\"sleep\",\"0.3\"],\"user\":\"bob\"");
+		assert_true(ids[i] > 0);
+	}
+	for (int n = 0; n < 2; n++)
+		json_decref(
+			corrald_call(&nodes[0], "{\"op\":\"node_undrain\",\"node\":\"%s\"}", node_name(n)));
+	for (int i = 0; i < 12; i++) {
+		json_t *t = corrald_must_wait(&nodes[0], ids[i], 30000);
+
+		assert_string_equal(task_str(t, "state"), "succeeded");
+		started[i] = task_int(t, "started_at_us");
+		order[i] = i;
+		json_decref(t);
+	}
+	for (int i = 0; i < 12; i++)
+		for (int j = i + 1; j < 12; j++)
+			if (started[order[j]] < started[order[i]]) {
+				int x = order[i];
+
+				order[i] = order[j];
+				order[j] = x;
+			}
+	fprintf(stderr, "start order:");
+	for (int i = 0; i < 12; i++) {
+		ahead += order[i] < 6 ? 1 : -1;
+		fprintf(stderr, " %s", order[i] < 6 ? "alice" : "bob");
+		assert_true(ahead <= 2 && ahead >= -2);
+	}
+	fprintf(stderr, "\n");
+}
+
+/* A budget of 3.6 s of CPU a month, busy tasks on both nodes at once: the
+ * charged CPU never passes the budget by more than the documented bound
+ * (a poll interval at every CPU), and the rest waits for next month. */
+static void test_budget_across_nodes_never_overruns(void **state)
+{
+	char month[8];
+	time_t now = time(NULL);
+	struct tm tm;
+	int64_t ids[6];
+	long long used;
+	int budget_ended = 0;
+
+	(void)state;
+	policy = "[access]\noperators = root\n[plan tiny]\nmax_concurrent = 4\nmonthly_cpu_hours = 0.001\n"
+		 "[default]\nplan = tiny\n";
+	start_cluster(2);
+	assert_true(wait_scheduler(10000) >= 0);
+	for (int i = 0; i < 6; i++) {
+		ids[i] = corrald_submit(&nodes[i % 2],
+					"\"argv\":[\"sh\",\"-c\",\"while :; do :; done\"],"
+					"\"timeout_ms\":20000");
+		assert_true(ids[i] > 0);
+	}
+	/* the budget lets some run, cut, and the rest waits for next month */
+	test_sleep_ms(6000);
+	for (int i = 0; i < 6; i++) {
+		json_t *t = corrald_status(&nodes[1], ids[i]);
+		const char *reason = task_str(t, "reason");
+
+		if (reason && strcmp(reason, "budget") == 0)
+			budget_ended++;
+		json_decref(t);
+	}
+	gmtime_r(&now, &tm);
+	strftime(month, sizeof(month), "%Y-%m", &tm);
+	used = corrald_usage_used(&nodes[0], "root", month);
+	print_message("budget 3.6 s across 2 nodes: %.3f s charged, %d tasks ended by the budget\n",
+		      used / 1e6, budget_ended);
+	assert_true(budget_ended >= 1);
+	/* poll_interval 100 ms at each of this host's CPUs */
+	assert_true(used <= 3600000 + 100000 * sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 /* A task pinned to node n by its label. */
@@ -466,6 +563,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_a_write_without_the_lease_commits_nothing, teardown),
 		cmocka_unit_test_teardown(test_tasks_spread_and_max_concurrent_holds_cluster_wide, teardown),
 		cmocka_unit_test_teardown(test_cancel_and_wait_through_another_node, teardown),
+		cmocka_unit_test_teardown(test_two_tenants_interleave_across_nodes, teardown),
+		cmocka_unit_test_teardown(test_budget_across_nodes_never_overruns, teardown),
 		cmocka_unit_test_teardown(test_logs_through_another_node_and_after_it_is_gone, teardown),
 		cmocka_unit_test_teardown(test_stdin_reaches_the_node_that_runs_the_task, teardown),
 		cmocka_unit_test_teardown(test_postgresql_restart_loses_nothing, teardown),
