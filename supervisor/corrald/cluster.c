@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "supervisor/common/log.h"
 #include "supervisor/corrald/corrald.h"
@@ -43,12 +44,48 @@ static uint64_t poll_us(const struct daemon *d)
 	return d->cfg->cluster_poll_ms * 1000;
 }
 
+static const int ep_store = EP_STORE;
+
+/* The store's socket in epoll: NOTIFY wakes this node (it changes with a
+ * reconnect; LISTEN is issued again by the store then). */
+static void watch_wake_fd(struct daemon *d)
+{
+	int fd = store_cluster_wake_fd(d->store);
+
+	if (fd == d->wake_fd)
+		return;
+	if (d->wake_fd >= 0)
+		daemon_epoll_del(d, d->wake_fd);
+	d->wake_fd = fd >= 0 && daemon_epoll_add(d, fd, EPOLLIN, (void *)&ep_store) == 0 ? fd : -1;
+}
+
+/* Tell the other nodes there is work (after this turn's commit). */
+static void send_notify(struct daemon *d)
+{
+	struct error err;
+
+	if (!d->notify_pending || d->batch_open)
+		return;
+	d->notify_pending = false;
+	if (store_cluster_notify(d->store, &err) < 0)
+		log_warning("NOTIFY the other nodes: %s", err.message);
+}
+
+void cluster_wake_event(struct daemon *d)
+{
+	if (store_cluster_wakeups(d->store) > 0)
+		cluster_tick(d, true);
+	else
+		watch_wake_fd(d); /* readable without a notification: closed? */
+}
+
 int cluster_start(struct daemon *d)
 {
 	struct error err;
 	int64_t n = 0;
 	int r;
 
+	d->wake_fd = -1;
 	if (!store_cluster_capable(d->store))
 		return 0;
 	d->cluster = true;
@@ -61,6 +98,9 @@ int cluster_start(struct daemon *d)
 	if (n)
 		log_notice("node %s holds the leases of %lld tasks of its previous run again", d->node_name,
 			   (long long)n);
+	if (store_cluster_listen(d->store, &err) < 0)
+		log_warning("node %s: LISTEN: %s (nodes poll every cluster_poll instead)", d->node_name,
+			    err.message);
 	d->lease_ok_mono_us = daemon_mono_us();
 	d->next_cluster_mono_us = d->lease_ok_mono_us;
 	d->next_leader_mono_us = d->lease_ok_mono_us;
@@ -417,6 +457,8 @@ static int assign_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us
 		return -ESTALE;
 	}
 	log_task(LOG_LEVEL_INFO, t->id, "assigned to node %s", tg->capacity.name);
+	if (strcmp(tg->incarnation, d->node_incarnation) != 0)
+		d->notify_pending = true; /* its node: take it now, not at its next poll */
 	tg->host.running++;
 	tg->host.memory_reserved += memory_bytes;
 	tg->host.gpus_reserved += t->gpus;
@@ -546,6 +588,7 @@ void cluster_tick(struct daemon *d, bool force)
 
 	if (!d->cluster)
 		return;
+	send_notify(d);
 	if (!force && now < d->next_cluster_mono_us) {
 		fence_if_due(d);
 		return;
@@ -565,6 +608,8 @@ void cluster_tick(struct daemon *d, bool force)
 		if (!t->starting)
 			cluster_output_upload(d, t, false);
 	poll_waiters(d);
+	watch_wake_fd(d);
+	send_notify(d);
 }
 
 uint64_t cluster_next_event_mono_us(const struct daemon *d)

@@ -86,7 +86,7 @@ struct reply_sink {
 enum end_why { END_NONE = 0, END_TIMEOUT, END_CPU_LIMIT, END_BUDGET, END_CANCEL, END_SHUTDOWN, END_FENCED };
 
 /* epoll's data.ptr points at an object whose first member is its kind */
-enum ep_kind { EP_TIMER = 1, EP_SIGNAL, EP_LISTEN, EP_CLIENT, EP_TASK, EP_HTTP, EP_WEBHOOK };
+enum ep_kind { EP_TIMER = 1, EP_SIGNAL, EP_LISTEN, EP_CLIENT, EP_TASK, EP_HTTP, EP_WEBHOOK, EP_STORE };
 
 struct dtask {
 	int ep_kind; /* EP_TASK: first member */
@@ -223,6 +223,8 @@ struct daemon {
 	uint64_t next_leader_mono_us;  /* the next try for (or renewal of) the scheduler's lease */
 	uint64_t lease_ok_mono_us;     /* when the last renewal that worked was sent */
 	bool fenced;                   /* the leases ran out: every jail here was killed */
+	int wake_fd;                   /* the store's socket in epoll (NOTIFY), -1 = none */
+	bool notify_pending;           /* tell the other nodes after this turn's commit */
 };
 
 /* daemon.c */
@@ -278,6 +280,8 @@ int cluster_output_store_stdin(struct daemon *d, int64_t id, const char *data, s
 int cluster_output_fetch_stdin(struct daemon *d, struct store_task *st);
 /* When the next tick is due (CLOCK_MONOTONIC µs; 0 = not a cluster). */
 uint64_t cluster_next_event_mono_us(const struct daemon *d);
+/* The store's socket is readable: NOTIFY from another node, tick now. */
+void cluster_wake_event(struct daemon *d);
 /* A clean stop: resign the scheduler's lease. */
 void cluster_stop(struct daemon *d);
 

@@ -690,6 +690,9 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 			case EP_HTTP:
 				transport_http_event(&d, events[i].data.ptr);
 				break;
+			case EP_STORE:
+				cluster_wake_event(&d);
+				break;
 			case EP_WEBHOOK:
 				webhook_event(&d, events[i].data.ptr, events[i].events);
 				break;

@@ -305,6 +305,7 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	p->user = u;
 	p->stored_bytes = need;
 	metrics_task_submitted(d, tenant);
+	d->notify_pending = d->cluster; /* the scheduler may be another node */
 	if (req->idempotency_key &&
 	    (r = store_token_idempotency_put(d->store, tenant, req->idempotency_key, id, st.submitted_at_us,
 					     &serr)) < 0 &&

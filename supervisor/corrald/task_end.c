@@ -414,6 +414,7 @@ record:
 	metrics_task_ended(d, t->user->name, task_state_reason_name(reason), daemon_now_us(d) - t->started_us,
 			   true);
 	task_end_drop_stdin(t);
+	d->notify_pending = d->cluster; /* a slot is free: the scheduler may be another node */
 	/* the rest of its output, in the batch its end joins */
 	if (d->cluster && daemon_batch(d))
 		cluster_output_upload(d, t, true);

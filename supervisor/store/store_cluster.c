@@ -156,6 +156,28 @@ int store_cluster_stale_assignments(struct store *store, int64_t left_us, struct
 	return store->backend->cluster_tasks(store, STORE_SQL_CLUSTER_STALE, left_us, out, err);
 }
 
+int store_cluster_listen(struct store *store, struct error *err)
+{
+	NO_CLUSTER(store, err);
+	return store->backend->cluster_wake(store, 0, err);
+}
+
+int store_cluster_notify(struct store *store, struct error *err)
+{
+	NO_CLUSTER(store, err);
+	return store->backend->cluster_wake(store, 1, err);
+}
+
+int store_cluster_wake_fd(struct store *store)
+{
+	return store_cluster_capable(store) ? store->backend->cluster_wake(store, 2, NULL) : -1;
+}
+
+int store_cluster_wakeups(struct store *store)
+{
+	return store_cluster_capable(store) ? store->backend->cluster_wake(store, 3, NULL) : 0;
+}
+
 int store_cluster_queue(struct store *store, struct store_task_list *out, struct error *err)
 {
 	memset(out, 0, sizeof(*out));

@@ -139,4 +139,15 @@ void store_cluster_output_chunks_free(struct store_output_chunks *chunks);
 int store_cluster_stale_assignments(struct store *store, int64_t left_us, struct store_task_list *out,
 				    struct error *err);
 
+/* ---- wake-ups: NOTIFY only speeds things up, nothing depends on it ---- */
+
+/* LISTEN on this connection (again after every reconnect). */
+int store_cluster_listen(struct store *store, struct error *err);
+/* NOTIFY the other nodes (in the open batch: sent when it commits). */
+int store_cluster_notify(struct store *store, struct error *err);
+/* The connection's socket to wait on (changes after a reconnect; -1: none). */
+int store_cluster_wake_fd(struct store *store);
+/* Read what arrived on it: how many notifications (0 when none). */
+int store_cluster_wakeups(struct store *store);
+
 #endif

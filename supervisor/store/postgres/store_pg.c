@@ -299,6 +299,10 @@ static int configure_session(struct store_pg *store, struct error *err)
 	r = store_pg_exec(store, sql, err, "configure");
 	if (r < 0)
 		return r;
+	if (r == 0 && store->listening)
+		r = store_pg_exec(store, "LISTEN corral", err, "listen");
+	if (r < 0)
+		return r;
 	return store->opts.exclusive ? lock_exclusive(store, err) : 0;
 }
 
@@ -591,6 +595,7 @@ const struct store_backend store_pg_backend = {
 	.cluster_tasks = store_pg_cluster_tasks,
 	.cluster_output_append = store_pg_cluster_output_append,
 	.cluster_output_read = store_pg_cluster_output_read,
+	.cluster_wake = store_pg_cluster_wake,
 	.tenant_run = store_pg_tenant_run,
 	.callback_run = store_pg_callback_run,
 };

@@ -39,6 +39,7 @@ struct store_pg {
 	int nparams[STORE_SQL_COUNT]; /* the highest $n of each statement */
 	char *node;                   /* the node joined: its statistics count here */
 	char *fence;                  /* writes hold only for tasks this incarnation leases */
+	bool listening;               /* LISTEN corral (again after a reconnect) */
 	bool in_tx;                   /* a state change's own transaction is open */
 	bool in_batch;
 	int batch_error; /* -errno that dropped the batch, 0 = none */
@@ -152,6 +153,7 @@ int store_pg_cluster_output_append(struct store *store, int64_t id, int stream, 
 				   const char *data_b64, int64_t len, struct error *err);
 int store_pg_cluster_output_read(struct store *store, int64_t id, int stream, int64_t from, size_t limit,
 				 struct store_output_chunks *out, struct error *err);
+int store_pg_cluster_wake(struct store *store, int which, struct error *err);
 int store_pg_cluster_live(struct store *store, struct store_live *out, struct error *err);
 int store_pg_cluster_tasks(struct store *store, enum store_sql which, int64_t grace_us,
 			   struct store_task_list *out, struct error *err);

@@ -284,3 +284,30 @@ int store_pg_cluster_output_read(struct store *base, int64_t id, int stream, int
 	}
 	return 0;
 }
+
+/* ---- wake-ups ------------------------------------------------------------------- */
+
+int store_pg_cluster_wake(struct store *base, int which, struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	PGnotify *n;
+	int count = 0;
+
+	switch (which) {
+	case 0:
+		store->listening = true;
+		return store_pg_exec(store, "LISTEN corral", err, "listen");
+	case 1:
+		return store_pg_exec(store, "NOTIFY corral", err, "notify");
+	case 2:
+		return PQstatus(store->conn) == CONNECTION_OK ? PQsocket(store->conn) : -1;
+	default:
+		if (PQstatus(store->conn) != CONNECTION_OK || !PQconsumeInput(store->conn))
+			return 0;
+		while ((n = PQnotifies(store->conn)) != NULL) {
+			count++;
+			PQfreemem(n);
+		}
+		return count;
+	}
+}
