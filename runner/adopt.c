@@ -126,14 +126,18 @@ static int status_text_parse(char *text, struct report *rec, bool *started)
 		if (strcmp(line, "output_limit") != 0 && strcmp(line, "stdout_bytes") != 0 &&
 		    strcmp(line, "stderr_bytes") != 0 && strcmp(line, "stdout_truncated") != 0 &&
 		    strcmp(line, "stderr_truncated") != 0 && strcmp(line, "timeout") != 0 &&
-		    strcmp(line, "cpu_limit") != 0 && strcmp(line, "end_mono_us") != 0)
+		    strcmp(line, "cpu_limit") != 0 && strcmp(line, "lease_lost") != 0 &&
+		    strcmp(line, "end_mono_us") != 0)
 			continue;
 		if (parse_u64(value, &u) < 0)
 			return -EPROTO;
-		if (strcmp(line, "timeout") == 0 || strcmp(line, "cpu_limit") == 0) {
-			/* the limit init enforced itself: written as one of the two */
+		if (strcmp(line, "timeout") == 0 || strcmp(line, "cpu_limit") == 0 ||
+		    strcmp(line, "lease_lost") == 0) {
+			/* the limit init enforced itself: written as one of the three */
 			if (u && rec->limit_hit == INIT_LIMIT_NONE)
-				rec->limit_hit = line[0] == 't' ? INIT_LIMIT_TIMEOUT : INIT_LIMIT_CPU;
+				rec->limit_hit = line[0] == 't' ? INIT_LIMIT_TIMEOUT
+					: line[0] == 'c'        ? INIT_LIMIT_CPU
+								: INIT_LIMIT_LEASH;
 		} else if (strcmp(line, "end_mono_us") == 0)
 			rec->end_mono_us = u;
 		else if (strcmp(line, "output_limit") == 0)

@@ -115,7 +115,8 @@ static void close_inherited_fds(const struct child_ctx *ctx)
 		       ctx->status_fd,
 		       ctx->init_fd,
 		       ctx->record_fd,
-		       ctx->cpu_stat_fd };
+		       ctx->cpu_stat_fd,
+		       ctx->leash_fd };
 	size_t n = sizeof(keep) / sizeof(keep[0]);
 	int from = 0;
 
@@ -169,6 +170,7 @@ static __attribute__((noreturn)) void exec_init(const struct child_ctx *ctx)
 	keep_across_exec(ctx, ctx->stderr_fd);
 	keep_across_exec(ctx, ctx->status_fd);
 	keep_across_exec(ctx, ctx->cpu_stat_fd);
+	keep_across_exec(ctx, ctx->leash_fd);
 	syscall(SYS_execveat, ctx->init_fd, "", argv, envp, AT_EMPTY_PATH);
 	child_fail(ctx->report_fd, errno, "exec corral-init", "execute corral-init%s",
 		   errno == EACCES ? " (is its file system mounted noexec?)" : "");

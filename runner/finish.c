@@ -128,6 +128,8 @@ void finish_decide_status(enum jail_status kill_reason, int init_wait_status, co
 		res->status = JAIL_TIMEOUT;
 	else if (rec->kind == REPORT_DONE && rec->limit_hit == INIT_LIMIT_CPU)
 		res->status = JAIL_CPU_LIMIT;
+	else if (rec->kind == REPORT_DONE && rec->limit_hit == INIT_LIMIT_LEASH)
+		res->status = JAIL_LEASE_LOST;
 	else if (rec->kind == REPORT_DONE && rec->output_limit_hit)
 		res->status = JAIL_OUTPUT_LIMIT;
 	else if (res->oom_killed && (res->signal == SIGKILL || rec->kind != REPORT_DONE))

@@ -216,6 +216,7 @@ int init_record_memfd(const struct child_ctx *ctx, int *out, struct jail_error *
 		.stderr_fd = ctx->stderr_fd,
 		.status_fd = ctx->status_fd,
 		.cpu_stat_fd = ctx->cpu_stat_fd,
+		.leash_fd = ctx->leash_fd,
 	};
 	void *buf = NULL;
 	size_t len = 0;

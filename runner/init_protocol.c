@@ -12,6 +12,7 @@
  *   u64 wall_deadline_us, kill_grace_us, cpu_limit_us
  *   i32 stdin_fd, stdout_fd, stderr_fd, status_fd, cpu_stat_fd
  *   u32 cpu_rate_millis, argc, envc (UINT32_MAX = default environment), filter_len
+ *   i32 leash_fd
  *   struct sock_filter filter[filter_len]
  *   argc + envc + 2 NUL-terminated strings: argv..., env..., cwd, seccomp name
  *
@@ -34,7 +35,8 @@ struct record_head {
 	uint64_t rlimit_nofile, rlimit_fsize, rlimit_stack, output_limit;
 	uint64_t wall_deadline_us, kill_grace_us, cpu_limit_us;
 	int32_t stdin_fd, stdout_fd, stderr_fd, status_fd, cpu_stat_fd;
-	uint32_t cpu_rate_millis, argc, envc, filter_len, reserved;
+	uint32_t cpu_rate_millis, argc, envc, filter_len;
+	int32_t leash_fd;
 };
 
 _Static_assert(sizeof(struct record_head) % 8 == 0, "the filter after the head must stay aligned");
@@ -131,6 +133,7 @@ int init_record_encode(const struct init_config *cfg, void **out, size_t *len)
 	head.cpu_limit_us = cfg->cpu_limit_us;
 	head.cpu_rate_millis = cfg->cpu_rate_millis;
 	head.cpu_stat_fd = cfg->cpu_stat_fd;
+	head.leash_fd = cfg->leash_fd;
 	head.stdin_fd = cfg->stdin_fd;
 	head.stdout_fd = cfg->stdout_fd;
 	head.stderr_fd = cfg->stderr_fd;
@@ -232,7 +235,7 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 	}
 	if (head.argc == 0 || !fd_valid(head.stdin_fd, false) || !fd_valid(head.stdout_fd, false) ||
 	    !fd_valid(head.stderr_fd, false) || !fd_valid(head.status_fd, true) ||
-	    !fd_valid(head.cpu_stat_fd, true) ||
+	    !fd_valid(head.cpu_stat_fd, true) || !fd_valid(head.leash_fd, true) ||
 	    (head.cpu_limit_us && (head.cpu_stat_fd < 0 || !head.cpu_rate_millis))) {
 		*why = "no command or an invalid fd";
 		return -EPROTO;
@@ -246,6 +249,7 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 	cfg->cpu_limit_us = head.cpu_limit_us;
 	cfg->cpu_rate_millis = head.cpu_rate_millis;
 	cfg->cpu_stat_fd = head.cpu_stat_fd;
+	cfg->leash_fd = head.leash_fd;
 	cfg->stdin_fd = head.stdin_fd;
 	cfg->stdout_fd = head.stdout_fd;
 	cfg->stderr_fd = head.stderr_fd;

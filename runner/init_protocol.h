@@ -44,6 +44,7 @@ enum init_limit {
 	INIT_LIMIT_NONE = 0,
 	INIT_LIMIT_TIMEOUT = 1, /* the wall-clock deadline passed: SIGTERM, grace, SIGKILL */
 	INIT_LIMIT_CPU = 2,     /* the jail's cgroup used its CPU-time limit: SIGKILL */
+	INIT_LIMIT_LEASH = 3,   /* the leash's deadline passed (its node stopped renewing): SIGKILL */
 };
 
 struct report {
@@ -71,8 +72,9 @@ void report_errorv(int fd, int errnum, const char *step, const char *fmt, va_lis
 int write_all(int fd, const void *buf, size_t len);
 
 #define INIT_RECORD_MAGIC UINT64_C(0x3154494e4c524f43) /* "CORLNIT1" */
-#define INIT_RECORD_VERSION 2u
+#define INIT_RECORD_VERSION 3u
 #define INIT_RECORD_MAX (64u << 20) /* argv + env are at most a few MiB */
+#define INIT_LEASH_LOOK_MS 250u     /* how often corral-init reads the leash */
 
 /* The decoded record: what corral-init needs to run the command. */
 struct init_config {
@@ -88,12 +90,15 @@ struct init_config {
 	 * every process but init, kill_grace_us later SIGKILL; when the
 	 * cgroup's cpu.stat (cpu_stat_fd) reaches cpu_limit_us (0 = none),
 	 * SIGKILL.  cpu_rate_millis: the fastest the jail can burn CPU
-	 * (1000 = one CPU), for when to look again. */
+	 * (1000 = one CPU), for when to look again.  leash_fd: a host file of
+	 * 8 bytes, a CLOCK_MONOTONIC deadline in microseconds its supervisor
+	 * moves on while it holds the task's lease (0 = none); once it passed,
+	 * SIGKILL (looked at every INIT_LEASH_LOOK_MS). */
 	uint64_t wall_deadline_us, kill_grace_us, cpu_limit_us;
 	uint32_t cpu_rate_millis;
-	/* fds corral-init inherits (numbers in its own table); status_fd and
-	 * cpu_stat_fd -1 = none */
-	int32_t stdin_fd, stdout_fd, stderr_fd, status_fd, cpu_stat_fd;
+	/* fds corral-init inherits (numbers in its own table); status_fd,
+	 * cpu_stat_fd and leash_fd -1 = none */
+	int32_t stdin_fd, stdout_fd, stderr_fd, status_fd, cpu_stat_fd, leash_fd;
 	int32_t report_fd; /* not in the record: corral-init's argv[2] */
 };
 

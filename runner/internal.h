@@ -42,6 +42,7 @@ struct child_ctx {
 	int init_fd;       /* O_PATH of corral-init, opened on the host (cached) */
 	int record_fd;     /* sealed memfd holding the init record */
 	int cpu_stat_fd;   /* the jail cgroup's cpu.stat, read by init for its CPU limit; or -1 */
+	int leash_fd;      /* spec->leash_path, read-only, read by init; or -1 */
 	uint64_t start_us; /* monotonic; the jail's limits count from here */
 	const struct host_etc *host_etc; /* the host /etc paths to mirror (runner/host_etc.c) */
 	bool die_with_parent;

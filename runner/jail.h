@@ -127,6 +127,15 @@ struct jail_spec {
 	const char *cgroup_name;   /* leaf name; default "jail-<pid>-<seq>" */
 	const char *status_path;   /* host file the jail's init writes the final status to; NULL = none */
 	bool die_with_parent;      /* kill the jail when the calling process dies (corral-run) */
+	/* The leash (a supervisor that shares tasks with others, corrald in a
+	 * cluster): a host file of 8 bytes, a CLOCK_MONOTONIC deadline in
+	 * microseconds (host byte order; 0 = none) that the supervisor moves
+	 * on while it may run the task.  Opened read-only on the host at the
+	 * spawn; the jail's init reads it every INIT_LEASH_LOOK_MS (250 ms) and
+	 * once the deadline passed kills every process of the jail (SIGKILL):
+	 * JAIL_LEASE_LOST.  A short or failed read changes nothing.  NULL =
+	 * no leash. */
+	const char *leash_path;
 };
 
 /* The jail's pid 1 is the program corral-init, exec'd inside the jail from
@@ -164,6 +173,7 @@ enum jail_status {
 				 * an output_limit: more than rlimit_fsize to a regular file) */
 	JAIL_KILLED,       /* killed on the caller's request (jail_kill) */
 	JAIL_SPAWN_ERROR,  /* setup failed before the command ran; see error */
+	JAIL_LEASE_LOST,   /* the leash's deadline passed (spec.leash_path): the jail's init killed it */
 };
 
 /* The documented result contract (README, corral-run(1)).  Never rename. */

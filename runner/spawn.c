@@ -267,6 +267,7 @@ static void child_ctx_close(struct child_ctx *ctx)
 	close_fd(&ctx->status_fd);
 	close_fd(&ctx->record_fd);
 	close_fd(&ctx->cpu_stat_fd);
+	close_fd(&ctx->leash_fd);
 }
 
 static void jail_freep(struct jail **j)
@@ -291,7 +292,8 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 									   .report_fd = -1,
 									   .init_fd = -1,
 									   .record_fd = -1,
-									   .cpu_stat_fd = -1 };
+									   .cpu_stat_fd = -1,
+									   .leash_fd = -1 };
 	/* held across the clone: the child reads its own copy */
 	__attribute__((cleanup(host_etc_releasep))) struct host_etc *host_etc = NULL;
 	/* the parent's ends: the write end of sync, the read end of report */
@@ -353,6 +355,14 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 		r = open_host_file(spec->status_path, true, &ctx.status_fd, "status file", err);
 		if (r < 0)
 			return r;
+	}
+	/* read-only: nothing in the jail can move its own deadline */
+	if (spec->leash_path) {
+		r = open_host_file(spec->leash_path, false, &ctx.leash_fd, "leash", err);
+		if (r < 0)
+			return r;
+		if (move_above_stdio(&ctx.leash_fd, err) < 0)
+			return -EBADF;
 	}
 	{
 		int sync_pipe[2], report_pipe[2];

@@ -147,6 +147,7 @@ static const char *const status_names[] = {
 	[JAIL_OUTPUT_LIMIT] = "output_limit",
 	[JAIL_KILLED] = "killed",
 	[JAIL_SPAWN_ERROR] = "spawn_error",
+	[JAIL_LEASE_LOST] = "lease_lost",
 };
 
 const char *jail_status_name(enum jail_status status)

@@ -8,7 +8,8 @@
  * copies output to the task's files (capped; a regular file always through
  * init), forwards the host's signals, enforces the wall-clock deadline and
  * the CPU limit itself (runner/init/init_limits.c: a late caller cannot
- * extend a task),
+ * extend a task) and the leash (a supervisor that stopped renewing its
+ * lease on the task cannot keep it running),
  * reaps zombies, and when the command ends writes the status to the parent
  * (the report pipe, argv[2]) and to the host-side status file.  That file
  * also says when the command may have started ("exec=1", written just
@@ -268,14 +269,14 @@ static void write_status_file(int fd, const struct report *rec)
 
 	if (fd < 0)
 		return;
-	len = snprintf(
-		text, sizeof(text),
-		"exit_code=%d\nsignal=%d\noutput_limit=%u\nstdout_bytes=%llu\nstderr_bytes=%llu\n"
-		"stdout_truncated=%u\nstderr_truncated=%u\ntimeout=%u\ncpu_limit=%u\nend_mono_us=%llu\n",
-		code, sig, rec->output_limit_hit, (unsigned long long)rec->stdout_bytes,
-		(unsigned long long)rec->stderr_bytes, rec->stdout_truncated, rec->stderr_truncated,
-		rec->limit_hit == INIT_LIMIT_TIMEOUT, rec->limit_hit == INIT_LIMIT_CPU,
-		(unsigned long long)rec->end_mono_us);
+	len = snprintf(text, sizeof(text),
+		       "exit_code=%d\nsignal=%d\noutput_limit=%u\nstdout_bytes=%llu\nstderr_bytes=%llu\n"
+		       "stdout_truncated=%u\nstderr_truncated=%u\ntimeout=%u\ncpu_limit=%u\nlease_lost=%u\n"
+		       "end_mono_us=%llu\n",
+		       code, sig, rec->output_limit_hit, (unsigned long long)rec->stdout_bytes,
+		       (unsigned long long)rec->stderr_bytes, rec->stdout_truncated, rec->stderr_truncated,
+		       rec->limit_hit == INIT_LIMIT_TIMEOUT, rec->limit_hit == INIT_LIMIT_CPU,
+		       rec->limit_hit == INIT_LIMIT_LEASH, (unsigned long long)rec->end_mono_us);
 	write_all(fd, text, (size_t)len);
 	fsync(fd);
 }
@@ -362,8 +363,8 @@ static int parse_fd(const char *text)
  * dup2'd from them) nor stay open across anything it execs. */
 static void set_cloexec(const struct init_config *cfg)
 {
-	int fds[] = { cfg->report_fd, cfg->stdin_fd,  cfg->stdout_fd,
-		      cfg->stderr_fd, cfg->status_fd, cfg->cpu_stat_fd };
+	int fds[] = { cfg->report_fd, cfg->stdin_fd,    cfg->stdout_fd, cfg->stderr_fd,
+		      cfg->status_fd, cfg->cpu_stat_fd, cfg->leash_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0 && fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0)
@@ -457,17 +458,20 @@ int main(int argc, char **argv)
 	write_all(cfg.report_fd, &done, sizeof(done));
 
 	while (!task_done) {
-		struct pollfd pfd[5] = {
-			{ .fd = sfd, .events = POLLIN },           { .fd = streams[0].in, .events = POLLIN },
-			{ .fd = streams[1].in, .events = POLLIN }, { .fd = limits.wall_fd, .events = POLLIN },
+		struct pollfd pfd[6] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = streams[0].in, .events = POLLIN },
+			{ .fd = streams[1].in, .events = POLLIN },
+			{ .fd = limits.wall_fd, .events = POLLIN },
 			{ .fd = limits.cpu_fd, .events = POLLIN },
+			{ .fd = limits.leash_fd, .events = POLLIN },
 		};
 		struct signalfd_siginfo si;
 
-		if (poll(pfd, 5, -1) < 0 && errno != EINTR)
+		if (poll(pfd, 6, -1) < 0 && errno != EINTR)
 			break;
 		/* the limits first: a flood of output or signals cannot delay them */
-		for (int i = 3; i < 5; i++)
+		for (int i = 3; i < 6; i++)
 			if (pfd[i].revents & POLLIN)
 				init_limits_fired(&limits, pfd[i].fd);
 		for (int i = 0; i < 2; i++)

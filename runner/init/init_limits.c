@@ -6,7 +6,11 @@
  * of the jail, then SIGKILL after the grace) and the CPU-time limit (the
  * jail cgroup's cpu.stat, read through an fd the runner opened on the
  * host, looked at when the limit could first be reached at the jail's
- * fastest rate; SIGKILL once it is).
+ * fastest rate; SIGKILL once it is); and the leash: a host file its
+ * supervisor (corrald in a cluster) rewrites with a CLOCK_MONOTONIC
+ * deadline each time it renewed its lease on the task, read every
+ * INIT_LEASH_LOOK_MS; once the deadline passed, SIGKILL, so that a node
+ * that froze or died cannot run a task another node was given since.
  *
  * The caller stays the primary enforcer: the runner sets the deadline a
  * margin after the caller's own (JAIL_BACKSTOP_MARGIN_MS, runner/jail.h),
@@ -17,8 +21,9 @@
  * other signal is blocked and read from a signalfd), it is not dumpable and
  * the command has no capabilities and its seccomp filter (ptrace,
  * process_vm_writev, /proc/1/mem all need CAP_SYS_PTRACE over a
- * non-dumpable init), and its timerfds and the cpu.stat fd are close-on-exec
- * and closed in the command before its exec.  libc only (static program).
+ * non-dumpable init), and its timerfds, the cpu.stat fd and the leash fd (a
+ * host file opened read-only) are close-on-exec and closed in the command
+ * before its exec.  libc only (static program).
  */
 #include <errno.h>
 #include <signal.h>
@@ -91,11 +96,44 @@ static void look_at_cpu(struct init_limits *l)
 	arm(l->cpu_fd, wait, false);
 }
 
+/* The leash's deadline (CLOCK_MONOTONIC us; 0 = none), or -1 when the
+ * file gives no full 8 bytes (then nothing changes). */
+static int read_leash(int fd, uint64_t *deadline_us)
+{
+	ssize_t n;
+
+	do
+		n = pread(fd, deadline_us, sizeof(*deadline_us), 0);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(*deadline_us) ? 0 : -1;
+}
+
+static uint64_t monotonic_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The supervisor stopped renewing its lease on the task: kill the jail. */
+static void look_at_leash(struct init_limits *l)
+{
+	uint64_t deadline = 0;
+
+	if (read_leash(l->leash_file_fd, &deadline) < 0 || deadline == 0 || monotonic_now_us() <= deadline)
+		return;
+	if (l->hit == INIT_LIMIT_NONE)
+		l->hit = INIT_LIMIT_LEASH;
+	kill(-1, SIGKILL);
+}
+
 int init_limits_start(struct init_limits *l, const struct init_config *cfg)
 {
 	memset(l, 0, sizeof(*l));
-	l->wall_fd = l->cpu_fd = -1;
+	l->wall_fd = l->cpu_fd = l->leash_fd = -1;
 	l->cpu_stat_fd = cfg->cpu_stat_fd;
+	l->leash_file_fd = cfg->leash_fd;
 	l->kill_grace_us = cfg->kill_grace_us;
 	l->cpu_limit_us = cfg->cpu_limit_us;
 	l->cpu_rate_millis = cfg->cpu_rate_millis ? cfg->cpu_rate_millis : 1000u;
@@ -109,6 +147,15 @@ int init_limits_start(struct init_limits *l, const struct init_config *cfg)
 		if (l->cpu_fd < 0)
 			return -errno;
 		look_at_cpu(l);
+	}
+	if (cfg->leash_fd >= 0) {
+		struct itimerspec its = { .it_interval = { 0, INIT_LEASH_LOOK_MS * 1000000L },
+					  .it_value = { 0, INIT_LEASH_LOOK_MS * 1000000L } };
+
+		l->leash_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (l->leash_fd < 0 || timerfd_settime(l->leash_fd, 0, &its, NULL) < 0)
+			return -errno;
+		look_at_leash(l); /* a deadline already passed acts at once */
 	}
 	return 0;
 }
@@ -126,6 +173,10 @@ void init_limits_fired(struct init_limits *l, int fd)
 		return;
 	if (fd == l->cpu_fd) {
 		look_at_cpu(l);
+		return;
+	}
+	if (fd == l->leash_fd) {
+		look_at_leash(l);
 		return;
 	}
 	if (fd != l->wall_fd)
@@ -150,5 +201,7 @@ void init_limits_stop(struct init_limits *l)
 		close(l->wall_fd);
 	if (l->cpu_fd >= 0)
 		close(l->cpu_fd);
-	l->wall_fd = l->cpu_fd = -1;
+	if (l->leash_fd >= 0)
+		close(l->leash_fd);
+	l->wall_fd = l->cpu_fd = l->leash_fd = -1;
 }

@@ -16,7 +16,9 @@
  * cancels made on other nodes.  A node that cannot renew for 3/4 of the
  * lease kills its own jails first (self-fencing on the monotonic clock), so
  * the reaper, which waits the whole lease plus adopt_grace, never hands a
- * task out while its jail may still run here.  The scheduler's reaper gives
+ * task out while its jail may still run here; a node too frozen or dead to
+ * do even that is covered by the leash (leash.c): each renewal moves a
+ * deadline the jail's init reads, and the jail kills itself at it.  The scheduler's reaper gives
  * back assignments nobody started and ends (or requeues, when the plan
  * retries lost tasks) running tasks whose node stopped renewing.
  *
@@ -210,6 +212,8 @@ static void renew(struct daemon *d)
 			}
 			continue;
 		}
+		if (t->why != END_FENCED)
+			leash_renewed(d, t->id);
 		if (l->cancel_requested && t->why != END_CANCEL && t->why != END_FENCED) {
 			task_watch_cancel(d, t, "a cancel through another node");
 			log_task(LOG_LEVEL_INFO, t->id, "cancelled through another node; killing its jail");
@@ -273,6 +277,7 @@ static void lose(struct daemon *d, const struct store_task *st)
 				 .cancel_requested = st->cancel_requested };
 	struct jail_result res;
 	char msg[400];
+	bool requeued;
 
 	snprintf(msg, sizeof(msg),
 		 "Node lost: node %s stopped renewing its lease on this task for longer than the lease and "
@@ -280,14 +285,17 @@ static void lose(struct daemon *d, const struct store_task *st)
 		 st->node_name ? st->node_name : "?");
 	log_task(LOG_LEVEL_WARNING, st->id, "%s", msg);
 	store_cluster_fence(d->store, st->lease_owner);
-	if (!task_end_try_requeue(d, st->id, st->user, NULL, &rc, msg, (uint64_t)st->cpu_charged_us)) {
+	requeued = task_end_try_requeue(d, st->id, st->user, NULL, &rc, msg, (uint64_t)st->cpu_charged_us);
+	if (!requeued) {
 		memset(&res, 0, sizeof(res));
 		res.exit_code = -1;
 		res.cpu_usage_us = (uint64_t)st->cpu_charged_us;
 		task_end_record(d, st->id, st->user, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST, msg, &res);
 	}
 	store_cluster_fence(d->store, d->node_incarnation);
-	op_wait_wake(d, st->id, true);
+	/* a requeued task has not ended: its waiters wait for the next attempt */
+	if (!requeued)
+		op_wait_wake(d, st->id, true);
 	d->dispatch_needed = true;
 }
 

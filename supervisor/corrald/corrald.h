@@ -285,6 +285,17 @@ void cluster_wake_event(struct daemon *d);
 /* A clean stop: resign the scheduler's lease. */
 void cluster_stop(struct daemon *d);
 
+/* leash.c: in a cluster, the file whose deadline a task's jail kills
+ * itself at (runner/jail.h, leash_path) */
+/* <task dir>/leash into buf. */
+const char *leash_path(struct daemon *d, int64_t id, char *buf, size_t size);
+/* The deadline now: the last renewal that worked + 3/4 of the lease. */
+uint64_t leash_deadline_us(const struct daemon *d);
+/* Create the task's leash with that deadline (its path into path): 0 or -errno. */
+int leash_create(struct daemon *d, int64_t id, char *path, size_t size);
+/* A renewal held the task's lease: move its leash on (logged on failure). */
+void leash_renewed(struct daemon *d, int64_t id);
+
 /* node.c: this corrald as a node of the store (store_node.h) */
 /* Join with this host's capacity (name: node_name, else the host name);
  * 0, or -errno after logging why (corrald does not start). */

@@ -55,6 +55,20 @@ static void settle_from_status_file(struct daemon *d, const struct store_task *s
 		state = res.exit_code == 0 ? STORE_SUCCEEDED : STORE_FAILED;
 		reason = STORE_REASON_EXIT_CODE;
 		snprintf(msg, sizeof(msg), "Exited with code %d (while corrald was down)", res.exit_code);
+	} else if (res.status == JAIL_LEASE_LOST) {
+		/* its leash ran out while corrald was down (leash.c): killed
+		 * after its command started, its end is lost */
+		struct retry_case rc = { .command_started = true,
+					 .host_fault = true,
+					 .attempts = (uint32_t)st->attempts,
+					 .cancel_requested = st->cancel_requested };
+
+		snprintf(msg, sizeof(msg),
+			 "Node lost: the jail killed itself when node %s's lease on it ran out (while corrald "
+			 "was down)",
+			 d->node_name);
+		if (task_end_try_requeue(d, st->id, st->user, NULL, &rc, msg, (uint64_t)st->cpu_charged_us))
+			return;
 	} else if (res.status == JAIL_OUTPUT_LIMIT) {
 		reason = STORE_REASON_OUTPUT_LIMIT;
 		snprintf(msg, sizeof(msg),

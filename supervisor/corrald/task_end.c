@@ -369,6 +369,13 @@ void task_end(struct daemon *d, struct dtask *t)
 		log_task(LOG_LEVEL_WARNING, t->id, "the jail's init enforced its %s: corrald was late",
 			 res.status == JAIL_TIMEOUT ? "wall-clock limit" : "CPU limit");
 	}
+	/* its leash ran out (leash.c): this node renewed too late to keep it */
+	if (t->why == END_NONE && res.status == JAIL_LEASE_LOST) {
+		t->why = END_FENCED;
+		log_task(LOG_LEVEL_WARNING, t->id,
+			 "the jail killed itself: its leash ran out (node %s renewed its lease too late)",
+			 d->node_name);
+	}
 	describe_end(d, t, &res, &state, &reason, msg, sizeof(msg));
 	if (t->adopted && t->why == END_NONE) {
 		char dir[4200], path[4300];

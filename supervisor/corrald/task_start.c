@@ -121,6 +121,16 @@ static int build_spec(struct daemon *d, struct dtask *t, const struct store_task
 	ps->spec.stderr_path = strdup(errp);
 	ps->spec.status_path = strdup(status);
 	ps->spec.cgroup_name = strdup(cgname);
+	if (d->cluster) {
+		char leash[4200];
+
+		r = leash_create(d, t->id, leash, sizeof(leash));
+		if (r < 0)
+			return jail_error_set(err, -r, "task dir", "create the leash %s", leash);
+		ps->spec.leash_path = strdup(leash);
+		if (!ps->spec.leash_path)
+			return jail_error_set(err, ENOMEM, "task dir", "copy the leash's path");
+	}
 	*argv = json_strings(st->argv_json, false, keep_a);
 	if (!*argv || !(*argv)[0])
 		return jail_error_set(err, EINVAL, "task", "stored argv is not a list of strings");
@@ -223,6 +233,7 @@ static void start_parts_free(struct start_parts *p)
 	free((char *)p->ps.spec.stderr_path);
 	free((char *)p->ps.spec.status_path);
 	free((char *)p->ps.spec.cgroup_name);
+	free((char *)p->ps.spec.leash_path);
 	jailspec_free(&p->ps);
 	jail_filter_free(p->filter);
 	free_strings(p->argv);

@@ -36,7 +36,8 @@ static void check_round_trip(const struct init_config *cfg)
 	if (init_record_decode(buf, len, &again, &why) != 0 || !same_strings(cfg->argv, again.argv) ||
 	    !same_strings(cfg->env, again.env) || strcmp(cfg->cwd, again.cwd) != 0 ||
 	    cfg->filter.len != again.filter.len || cfg->output_limit != again.output_limit ||
-	    cfg->stdout_fd != again.stdout_fd || cfg->status_fd != again.status_fd)
+	    cfg->stdout_fd != again.stdout_fd || cfg->status_fd != again.status_fd ||
+	    cfg->leash_fd != again.leash_fd)
 		abort();
 	init_config_free(&again);
 	free(buf);

@@ -10,14 +10,19 @@
  * of a node and a restart: its running jail is adopted and ends with the
  * right result; a node killed for good: its task ends as lost after the
  * lease and adopt_grace; a write about a task whose lease another node
- * holds commits nothing.  No PostgreSQL: skips loudly (fails under
- * CORRAL_MUST_WORK=1).
+ * holds commits nothing.  The leash: a node frozen (SIGSTOP) past its
+ * lease, or killed for good, has its jail killed by the jail itself within
+ * the lease, before the reaper requeues the task (retry_lost = yes) to the
+ * other node, so the task runs to its end exactly once; the frozen node,
+ * once it goes on, commits nothing about it.  No PostgreSQL: skips loudly
+ * (fails under CORRAL_MUST_WORK=1).
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +30,7 @@
 #include "supervisor/store/store_cluster.h"
 #include "supervisor/store/store_leader.h"
 #include "tests/lib/corrald.h"
+#include "tests/lib/corrald_inspect.h"
 #include "tests/lib/corrald_socket.h"
 #include "tests/lib/pg.h"
 #include "tests/lib/test.h"
@@ -43,15 +49,23 @@ static struct corrald nodes[NODES];
 static char uri[192];
 static const char *lease = "3s"; /* short: the failure cases take seconds */
 static const char *slots = "2";  /* max_running of each node */
+/* the nodes' policy: POLICY, or a test's own (the leash tests': a shared dir, retries) */
 static const char *policy = POLICY;
+static char leash_policy[512], shared_dir[64];
 
 static int teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < NODES; i++)
+	for (int i = 0; i < NODES; i++) {
+		if (nodes[i].pid > 0)
+			kill(nodes[i].pid, SIGCONT); /* a node a test froze */
 		corrald_cleanup(&nodes[i]);
+	}
 	lease = "3s";
 	slots = "2";
+	if (shared_dir[0])
+		test_remove_tree(shared_dir);
+	shared_dir[0] = '\0';
 	policy = POLICY;
 	return 0;
 }
@@ -86,7 +100,8 @@ static void start_node(int i)
 			 corrald_log_tail(&nodes[i]));
 }
 
-static void start_cluster(int n)
+/* A new database for the cluster at uri. */
+static void create_db(void)
 {
 	struct pg_server *pg;
 	char why[512], db[32];
@@ -97,6 +112,11 @@ static void start_cluster(int n)
 		test_skip_loudly("no PostgreSQL for the cluster: %s", why);
 	if (pg_server_create_db(pg, db, sizeof(db), uri, sizeof(uri), why, sizeof(why)) < 0)
 		fail_msg("create database: %s", why);
+}
+
+static void start_cluster(int n)
+{
+	create_db();
 	for (int i = 0; i < n; i++)
 		start_node(i);
 }
@@ -501,6 +521,168 @@ static void test_node_killed_for_good_its_task_is_lost(void **state)
 		      (unsigned long long)(now_ms() - killed));
 }
 
+/* ---- the leash ---------------------------------------------------------------- */
+
+/* Every attempt appends "start <token>", and "end <token>" 5 s later, to
+ * the shared file (made 0666: the two nodes' jails run as other host
+ * uids): a token of its own per attempt. */
+#define TOKEN_TASK                                                                                    \
+	"umask 0; t=$(od -An -N8 -tx8 /dev/urandom); echo start $t >> /shared/tokens; sleep 5; echo " \
+	"end $t >> /shared/tokens"
+
+/* The shared dir (bound at /shared in every jail), the plan that requeues a
+ * lost task once, and a task started on node 1 while it is the only node
+ * (no label: once it is requeued, node 0 can run it); then node 0 starts.
+ * The task's id. */
+static int64_t start_leash_cluster(void)
+{
+	char tokens[128];
+	bool started = false;
+	int64_t id;
+
+	create_db();
+	snprintf(shared_dir, sizeof(shared_dir), "/tmp/corral-it-leash-XXXXXX");
+	if (!mkdtemp(shared_dir))
+		fail_msg("mkdtemp: %s", strerror(errno));
+	assert_int_equal(chmod(shared_dir, 0777), 0);
+	snprintf(tokens, sizeof(tokens), "%s/tokens", shared_dir);
+	snprintf(leash_policy, sizeof(leash_policy),
+		 "[access]\noperators = root\n[profile shared]\nbind_rw = %s:/shared\n[plan p]\n"
+		 "max_concurrent = 3\nmonthly_cpu_hours = 10\nprofile = shared\nretry_lost = yes\n"
+		 "max_attempts = 2\n[default]\nplan = p\n",
+		 shared_dir);
+	policy = leash_policy;
+	start_node(1);
+	id = corrald_submit(&nodes[1], "\"argv\":[\"sh\",\"-c\",\"" TOKEN_TASK "\"]");
+	assert_true(id > 0);
+	json_decref(corrald_wait_state(&nodes[1], id, "running", 10000));
+	start_node(0);
+	/* the command has begun: its start line is there */
+	for (uint64_t end = now_ms() + 5000; now_ms() < end; test_sleep_ms(20)) {
+		struct stat st;
+
+		if (stat(tokens, &st) == 0 && st.st_size > 0) {
+			started = true;
+			break;
+		}
+	}
+	assert_true(started);
+	return id;
+}
+
+/* How long (ms) node's jails still had a process, up to limit_ms. */
+static uint64_t ms_until_no_jail_process(const struct corrald *node, unsigned limit_ms)
+{
+	uint64_t from = now_ms();
+
+	while (corrald_count_processes(node) > 0 && now_ms() - from < limit_ms)
+		test_sleep_ms(20);
+	return now_ms() - from;
+}
+
+/* The shared file: the first attempt started and was killed (no end), the
+ * second started after it and ran to its end; nothing else. */
+static void assert_ran_to_its_end_once(void)
+{
+	char path[128], text[512], a[64], b[64], c[64];
+	char word[3][16];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/tokens", shared_dir);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	print_message("the attempts wrote:\n%s", text);
+	assert_int_equal(sscanf(text, "%15s %63s %15s %63s %15s %63s", word[0], a, word[1], b, word[2], c),
+			 6);
+	assert_string_equal(word[0], "start");
+	assert_string_equal(word[1], "start");
+	assert_string_equal(word[2], "end");
+	assert_string_not_equal(a, b);
+	assert_string_equal(b, c);
+	/* three lines, no fourth */
+	assert_int_equal(strchr(strchr(strchr(text, '\n') + 1, '\n') + 1, '\n')[1], '\0');
+}
+
+/* The requeued attempt on node 0: succeeded, the second attempt. */
+static json_t *wait_second_attempt(int64_t id)
+{
+	json_t *t = corrald_must_wait(&nodes[0], id, 40000);
+
+	if (strcmp(task_str(t, "state"), "succeeded") != 0) {
+		char *dump = json_dumps(t, 0);
+
+		print_message("the task: %s\n", dump);
+		free(dump);
+		print_message("node %s:\n%s\n", node_name(0), corrald_log_tail(&nodes[0]));
+	}
+
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	assert_string_equal(task_str(t, "node"), node_name(0));
+	assert_int_equal(task_int(t, "attempts"), 2);
+	return t;
+}
+
+static void test_frozen_node_its_jail_dies_within_the_lease_and_runs_once(void **state)
+{
+	uint64_t frozen, dead_ms;
+	json_t *t, *again;
+	int64_t id;
+
+	(void)state;
+	id = start_leash_cluster();
+	assert_int_equal(corrald_count_processes(&nodes[1]) > 0, 1);
+	assert_int_equal(kill(nodes[1].pid, SIGSTOP), 0);
+	frozen = now_ms();
+	dead_ms = ms_until_no_jail_process(&nodes[1], 10000);
+	print_message("node frozen: its jail was dead %llu ms later (lease 3 s, 3/4 of it 2.25 s)\n",
+		      (unsigned long long)dead_ms);
+	assert_true(dead_ms < 3000);
+	t = wait_second_attempt(id);
+	print_message("the task ran again on the other node and ended %llu ms after the freeze\n",
+		      (unsigned long long)(now_ms() - frozen));
+	assert_ran_to_its_end_once();
+	/* the frozen node goes on: it commits nothing about the task */
+	assert_int_equal(kill(nodes[1].pid, SIGCONT), 0);
+	test_sleep_ms(2000);
+	again = corrald_status(&nodes[0], id);
+	assert_non_null(again);
+	assert_string_equal(task_str(again, "state"), "succeeded");
+	assert_string_equal(task_str(again, "node"), node_name(0));
+	assert_int_equal(task_int(again, "attempts"), 2);
+	assert_string_equal(task_str(again, "message"), task_str(t, "message"));
+	assert_int_equal(task_int(again, "ended_at_us"), task_int(t, "ended_at_us"));
+	json_decref(again);
+	json_decref(t);
+	assert_ran_to_its_end_once();
+	assert_int_equal(corrald_count_processes(&nodes[1]), 0);
+	print_message("the frozen node, going on:\n%s", corrald_log_tail(&nodes[1]));
+}
+
+static void test_node_killed_for_good_its_jail_dies_and_the_task_runs_once(void **state)
+{
+	uint64_t killed, dead_ms;
+	int64_t id;
+	json_t *t;
+
+	(void)state;
+	id = start_leash_cluster();
+	assert_int_equal(corrald_count_processes(&nodes[1]) > 0, 1);
+	corrald_kill9(&nodes[1]);
+	killed = now_ms();
+	dead_ms = ms_until_no_jail_process(&nodes[1], 10000);
+	print_message("node killed: its jail was dead %llu ms later\n", (unsigned long long)dead_ms);
+	assert_true(dead_ms < 3000);
+	t = wait_second_attempt(id);
+	print_message("the task ran again on the other node and ended %llu ms after the kill\n",
+		      (unsigned long long)(now_ms() - killed));
+	json_decref(t);
+	assert_ran_to_its_end_once();
+}
+
 /* The fence itself: a connection fenced by one incarnation cannot start,
  * charge or end a task another incarnation holds. */
 static void test_a_write_without_the_lease_commits_nothing(void **state)
@@ -575,6 +757,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_scheduler_killed_another_node_schedules, teardown),
 		cmocka_unit_test_teardown(test_killed_node_restarts_and_adopts_its_jail, teardown),
 		cmocka_unit_test_teardown(test_node_killed_for_good_its_task_is_lost, teardown),
+		cmocka_unit_test_teardown(test_frozen_node_its_jail_dies_within_the_lease_and_runs_once,
+					  teardown),
+		cmocka_unit_test_teardown(test_node_killed_for_good_its_jail_dies_and_the_task_runs_once,
+					  teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,8 @@
  * (runner/init_protocol.c): what is encoded comes back decoded, and every
  * malformed record (cut short anywhere, bad magic or version, counts larger
  * than the record, unterminated strings, trailing bytes) is refused, never
- * read past its end.
+ * read past its end.  The leash (its fd in the record, lease_lost in the
+ * status file init writes) reaches the result as lease_lost.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,9 +14,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "runner/init_protocol.h"
+#include "runner/jail.h"
 
 static char *argv_[] = { "/bin/sh", "-c", "echo hi", NULL };
 static char *env_[] = { "PATH=/bin", "A=", NULL };
@@ -45,6 +48,7 @@ static struct init_config sample(void)
 		.cpu_limit_us = 1500000,
 		.cpu_rate_millis = 4000,
 		.cpu_stat_fd = 9,
+		.leash_fd = 11,
 	};
 
 	return cfg;
@@ -97,6 +101,7 @@ static void test_record_round_trips(void **state)
 	assert_int_equal(got.cpu_limit_us, 1500000);
 	assert_int_equal(got.cpu_rate_millis, 4000);
 	assert_int_equal(got.cpu_stat_fd, 9);
+	assert_int_equal(got.leash_fd, 11);
 	init_config_free(&got);
 	free(copy);
 	free(buf);
@@ -210,14 +215,64 @@ static void test_bad_magic_version_and_counts_are_refused(void **state)
 	(void)state;
 	expect_refused_with(0, &magic, sizeof(magic));
 	expect_refused_with(8, &version, sizeof(version));
-	expect_refused_with(12, &zero, sizeof(zero));     /* size */
-	expect_refused_with(72, &bad_fd, sizeof(bad_fd)); /* stdin_fd */
-	expect_refused_with(84, &bad_fd, sizeof(bad_fd)); /* status_fd (-1 only) */
-	expect_refused_with(88, &bad_fd, sizeof(bad_fd)); /* cpu_stat_fd (-1 only) */
-	expect_refused_with(96, &zero, sizeof(zero));     /* argc 0 */
-	expect_refused_with(96, &huge, sizeof(huge));     /* argc */
-	expect_refused_with(100, &huge, sizeof(huge));    /* envc */
-	expect_refused_with(104, &huge, sizeof(huge));    /* filter_len */
+	expect_refused_with(12, &zero, sizeof(zero));      /* size */
+	expect_refused_with(72, &bad_fd, sizeof(bad_fd));  /* stdin_fd */
+	expect_refused_with(84, &bad_fd, sizeof(bad_fd));  /* status_fd (-1 only) */
+	expect_refused_with(88, &bad_fd, sizeof(bad_fd));  /* cpu_stat_fd (-1 only) */
+	expect_refused_with(96, &zero, sizeof(zero));      /* argc 0 */
+	expect_refused_with(96, &huge, sizeof(huge));      /* argc */
+	expect_refused_with(100, &huge, sizeof(huge));     /* envc */
+	expect_refused_with(104, &huge, sizeof(huge));     /* filter_len */
+	expect_refused_with(108, &bad_fd, sizeof(bad_fd)); /* leash_fd (-1 only) */
+}
+
+/* A record without a leash says -1, and comes back as none. */
+static void test_no_leash_round_trips(void **state)
+{
+	struct init_config cfg = sample(), got;
+	void *buf, *copy;
+	size_t len;
+
+	(void)state;
+	cfg.leash_fd = -1;
+	encode(&cfg, &buf, &len);
+	assert_int_equal(decode_copy(buf, len, &got, &copy), 0);
+	assert_int_equal(got.leash_fd, -1);
+	init_config_free(&got);
+	free(copy);
+	free(buf);
+}
+
+static void read_status_text(const char *text, struct jail_result *res)
+{
+	char path[] = "/tmp/test_init_protocol-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(jail_read_status_file(path, res), 0);
+	unlink(path);
+}
+
+/* The status file of a jail its leash killed (written while nobody
+ * watched): lease_lost, not a bare SIGKILL; an init that predates the
+ * line reads as before. */
+static void test_status_file_says_the_leash_killed_it(void **state)
+{
+	struct jail_result res;
+
+	(void)state;
+	read_status_text("exec=1\nexit_code=-1\nsignal=9\noutput_limit=0\nstdout_bytes=0\n"
+			 "stderr_bytes=0\nstdout_truncated=0\nstderr_truncated=0\ntimeout=0\n"
+			 "cpu_limit=0\nlease_lost=1\nend_mono_us=5\n",
+			 &res);
+	assert_int_equal(res.status, JAIL_LEASE_LOST);
+	assert_string_equal(jail_status_name(res.status), "lease_lost");
+	assert_int_equal(res.signal, 9);
+	assert_true(res.command_started);
+	read_status_text("exec=1\nexit_code=-1\nsignal=9\ntimeout=0\ncpu_limit=0\n", &res);
+	assert_int_equal(res.status, JAIL_SIGNALED);
 }
 
 static void test_unterminated_last_string_is_refused(void **state)
@@ -258,6 +313,8 @@ int main(void)
 		cmocka_unit_test(test_bad_magic_version_and_counts_are_refused),
 		cmocka_unit_test(test_unterminated_last_string_is_refused),
 		cmocka_unit_test(test_encode_refuses_an_empty_command),
+		cmocka_unit_test(test_no_leash_round_trips),
+		cmocka_unit_test(test_status_file_says_the_leash_killed_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
