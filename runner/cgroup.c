@@ -408,6 +408,28 @@ int cgroup_read_memory(const struct jail_cgroup *cg, uint64_t *peak_bytes, bool 
 	return 0;
 }
 
+int cgroup_read_memory_now(const struct jail_cgroup *cg, uint64_t *current_bytes, uint64_t *peak_bytes)
+{
+	uint64_t current = 0, sockets = 0;
+	bool oom;
+	int r;
+
+	if (cg->v1[CGROUP_MEMORY]) {
+		if ((r = read_u64_file(cg->v1[CGROUP_MEMORY], "memory.usage_in_bytes", NULL, &current)) < 0)
+			return r;
+		/* socket buffers: a counter of their own on v1 (see above) */
+		r = read_u64_file(cg->v1[CGROUP_MEMORY], "memory.kmem.tcp.usage_in_bytes", NULL, &sockets);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		current += sockets;
+	} else if (cg->v2_memory) {
+		if ((r = read_u64_file(cg->unified, "memory.current", NULL, &current)) < 0)
+			return r;
+	}
+	*current_bytes = current;
+	return cgroup_read_memory(cg, peak_bytes, &oom);
+}
+
 /* ---- removing -------------------------------------------------------- */
 
 static int64_t now_ms(void)

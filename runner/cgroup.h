@@ -52,6 +52,8 @@ int cgroup_kill(struct jail_cgroup *cg);
 int cgroup_read_cpu(const struct jail_cgroup *cg, struct jail_cpu *cpu);
 /* Peak memory (0 if unknown) and whether the OOM killer fired. */
 int cgroup_read_memory(const struct jail_cgroup *cg, uint64_t *peak_bytes, bool *oom_killed);
+/* Memory charged now and the peak so far (0 if unknown), while it runs. */
+int cgroup_read_memory_now(const struct jail_cgroup *cg, uint64_t *current_bytes, uint64_t *peak_bytes);
 
 /* Unified-tree directory path (host path). */
 const char *cgroup_path(const struct jail_cgroup *cg);

@@ -325,6 +325,18 @@ int jail_list_cgroups(const char *cgroup_parent, char ***names, size_t *n);
 /* Release the handle; kills and removes the jail first if still there. */
 void jail_free(struct jail *jail);
 
+/* Release the handle but leave the jail running and its cgroup in place: a
+ * supervisor handing its jails to its successor, which jail_adopt()s them
+ * (its init is no longer waited for: the status file tells its end). */
+void jail_release(struct jail *jail);
+
+/* Memory of everything in the jail's cgroup now: the current charge and the
+ * peak so far (0 when the kernel does not report it). */
+struct jail_memory {
+	uint64_t current_bytes, peak_bytes;
+};
+int jail_memory_usage(const struct jail *jail, struct jail_memory *mem);
+
 /* The result as a JSON object text (malloc'd; caller frees). Field names are
  * the documented contract. */
 char *jail_result_to_json(const struct jail_result *result);

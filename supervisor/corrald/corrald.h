@@ -154,6 +154,10 @@ struct daemon_clock {
 	void *ctx;
 };
 
+/* corrald's exit status after a handover (SIGUSR2): its jails still run.
+ * The systemd unit restarts it on this status (RestartForceExitStatus). */
+#define DAEMON_EXIT_HANDOVER 75
+
 struct daemon {
 	struct policy *policy;
 	char *policy_path;
@@ -162,6 +166,7 @@ struct daemon {
 	struct store *store;
 	int epfd, signal_fd, listen_fd, timer_fd, lock_fd;
 	bool shutting_down; /* draining after SIGTERM */
+	bool handing_over;  /* SIGUSR2: exit leaving the jails to the next corrald */
 	uint64_t drain_deadline_mono_us;
 	struct daemon_clock clock; /* now_us NULL: CLOCK_REALTIME */
 
@@ -478,6 +483,9 @@ int running_take_uid_slot(struct daemon *d, uint32_t *slot);
 void running_enter(struct daemon *d, struct dtask *t);
 /* The one way out: counters, host uid, reservations, its pidfd. */
 void running_leave(struct daemon *d, struct dtask *t);
+/* A handover (SIGUSR2): let go of every running task without ending it,
+ * its jail left running for the next corrald to adopt (recover.c). */
+void running_hand_over_all(struct daemon *d);
 
 /* task_watch.c */
 /* The soonest CPU check of a task near its CPU limit. */

@@ -377,6 +377,7 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR2);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -458,6 +459,34 @@ void daemon_stop(struct daemon *d, const char *why)
 		   (unsigned long long)d->cfg->drain_timeout_ms);
 }
 
+/* SIGUSR2: a handover.  Stop dispatching and refuse submits, then exit as
+ * soon as no jail is half-way through its start, leaving every running
+ * jail alone: the next corrald adopts them (recover.c), as after a crash.
+ * A SIGTERM after it still drains. */
+static void start_handover(struct daemon *d)
+{
+	if (d->shutting_down) {
+		log_notice("SIGUSR2 while shutting down: ignored");
+		return;
+	}
+	d->shutting_down = true;
+	d->handing_over = true;
+	notify_systemd("STOPPING=1");
+	log_notice("SIGUSR2: handing over; %u running tasks keep running for the next corrald, %zu "
+		   "queued tasks stay queued",
+		   d->running_count, d->queued_total);
+}
+
+/* A handover leaves once no jail is still starting (its start report would
+ * be lost). */
+static bool handover_ready(const struct daemon *d)
+{
+	for (const struct dtask *t = d->running; t; t = t->next)
+		if (t->starting)
+			return false;
+	return true;
+}
+
 /* returns false when the daemon should stop */
 static bool handle_signals(struct daemon *d)
 {
@@ -467,7 +496,14 @@ static bool handle_signals(struct daemon *d)
 		switch (si.ssi_signo) {
 		case SIGTERM:
 		case SIGINT:
+			if (d->handing_over) { /* stop means stop: drain after all */
+				d->handing_over = false;
+				d->shutting_down = false;
+			}
 			start_drain(d, (int)si.ssi_signo);
+			break;
+		case SIGUSR2:
+			start_handover(d);
 			break;
 		case SIGHUP:
 			daemon_reload_policy(d, NULL);
@@ -554,7 +590,8 @@ static void teardown(struct daemon *d)
 	transport_unix_close_all(d);
 	queue_free_all(d);
 	if (d->store) {
-		node_leave(d);
+		if (!d->handing_over) /* a handover is a quick restart: the node stays */
+			node_leave(d);
 		store_close(d->store);
 	}
 	if (d->listen_fd >= 0) {
@@ -660,8 +697,22 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 		}
 		transport_unix_serve_backlog(&d);
 		finish_iteration(&d);
-		if (d.shutting_down && (d.running_count == 0 || daemon_mono_us() >= d.drain_deadline_mono_us))
+		if (d.handing_over && handover_ready(&d))
 			break;
+		if (d.shutting_down && !d.handing_over &&
+		    (d.running_count == 0 || daemon_mono_us() >= d.drain_deadline_mono_us))
+			break;
+	}
+	if (d.handing_over) {
+		unsigned n = d.running_count;
+
+		task_end_retry_unfinished(&d); /* what stays unrecorded, the next corrald settles */
+		running_hand_over_all(&d);
+		transport_unix_flush_all(&d);
+		teardown(&d);
+		log_notice("corrald handed over %u running tasks; exiting with %d for a restart", n,
+			   DAEMON_EXIT_HANDOVER);
+		return DAEMON_EXIT_HANDOVER;
 	}
 	if (d.running_count)
 		log_notice("drain timeout: ending %u running tasks (reason shutdown)", d.running_count);

@@ -540,6 +540,18 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 			refused_restarts, kills, blamed, blamed_example);
 }
 
+/* start() on a clock in FIXED_MONTH, for usage checks */
+static void start_in_fixed_month(const char *supervisor_keys)
+{
+	char sup[1024];
+	int r;
+
+	snprintf(sup, sizeof(sup), SUPERVISOR_BASE POLL_50MS "%s", supervisor_keys);
+	r = corrald_start(&daemon_, sup, POLICY_BASE, offset_to_fixed_month());
+	if (r < 0)
+		fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
+}
+
 /* ---- adoption after kill -9 -------------------------------------------- */
 
 static void test_kill9_while_long_task_runs_then_it_is_adopted_and_ends_right(void **state)
@@ -552,14 +564,7 @@ static void test_kill9_while_long_task_runs_then_it_is_adopted_and_ends_right(vo
 
 	(void)state;
 	require_root();
-	{
-		int r = corrald_start(&daemon_,
-				      SUPERVISOR_BASE POLL_50MS "max_running = 2\ndrain_timeout = 0\n",
-				      POLICY_BASE, offset_to_fixed_month());
-
-		if (r < 0)
-			fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
-	}
+	start_in_fixed_month("max_running = 2\ndrain_timeout = 0\n");
 	id = corrald_submit(&daemon_,
 			    "\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\","
 			    "\"sleep 1.2; echo adopted-output; echo to-stderr >&2; exit 7\"]");
@@ -766,6 +771,67 @@ static void test_sigterm_drain_timeout_kills_long_task_as_shutdown(void **state)
 	t = corrald_must_wait(&daemon_, queued, 5000);
 	assert_string_equal(task_str(t, "state"), "succeeded");
 	json_decref(t);
+}
+
+/* ---- SIGUSR2: a handover ------------------------------------------------ */
+
+static void test_sigusr2_handover_keeps_running_task_alive_and_it_ends_right(void **state)
+{
+	static const char cmdline[] = "sleep\0"
+				      "1.5";
+	json_t *r, *t;
+	char *out, cgname[64];
+	int64_t id, queued;
+	int rc;
+
+	(void)state;
+	require_root();
+	start_in_fixed_month("max_running = 2\ndrain_timeout = 10s\n");
+	id = corrald_submit(&daemon_,
+			    "\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\","
+			    "\"echo before; sleep 1.5; echo after; exit 7\"]");
+	assert_true(id > 0);
+	queued = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"/bin/echo\",\"next\"]");
+	assert_true(queued > 0); /* behind it: max_concurrent 1 */
+	t = corrald_wait_state(&daemon_, id, "running", 5000);
+	assert_non_null(t);
+	json_decref(t);
+	test_sleep_ms(300);
+	assert_int_equal(corrald_signal(&daemon_, SIGUSR2), 0);
+	rc = corrald_wait_exit(&daemon_, 3000); /* at once, not after the task */
+	if (rc != 75)
+		fail_msg("corrald exited with %d after SIGUSR2 (want 75)\n%s", rc,
+			 corrald_log_tail(&daemon_));
+	/* its jail still runs, found through the task cgroups */
+	assert_true(corrald_process_with_cmdline(&daemon_, cmdline, sizeof(cmdline)));
+	snprintf(cgname, sizeof(cgname), "task-%lld", (long long)id);
+	assert_true(corrald_task_cgroup_exists(&daemon_, cgname));
+
+	assert_int_equal(corrald_spawn(&daemon_, daemon_.clock_offset_s), 0);
+	assert_true(log_contains("adopted its running jail"));
+	t = corrald_status(&daemon_, id);
+	assert_non_null(t);
+	assert_string_equal(task_str(t, "state"), "running");
+	json_decref(t);
+	t = corrald_must_wait(&daemon_, id, 10000);
+	assert_string_equal(task_str(t, "state"), "failed");
+	assert_string_equal(task_str(t, "reason"), "exit_code");
+	assert_int_equal(task_int(t, "exit_code"), 7);
+	assert_int_equal(task_int(t, "attempts"), 1);
+	out = corrald_logs(&daemon_, id, "stdout", NULL);
+	assert_non_null(out);
+	assert_string_equal(out, "before\nafter\n");
+	free(out);
+	assert_int_equal(corrald_usage_used(&daemon_, "alice", FIXED_MONTH) >= task_int(t, "cpu_us"), 1);
+	json_decref(t);
+	/* the queued task stayed queued and runs after the handover */
+	t = corrald_must_wait(&daemon_, queued, 5000);
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	json_decref(t);
+	r = corrald_call(&daemon_, "{\"op\":\"ping\"}");
+	assert_non_null(r);
+	json_decref(r);
+	assert_no_leftovers(cmdline, sizeof(cmdline));
 }
 
 /* ---- SIGHUP with a broken policy ---------------------------------------- */
@@ -1054,6 +1120,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_sigterm_drains_running_tasks_then_exits_0_and_refuses_submits,
 					  teardown),
 		cmocka_unit_test_teardown(test_sigterm_drain_timeout_kills_long_task_as_shutdown, teardown),
+		cmocka_unit_test_teardown(test_sigusr2_handover_keeps_running_task_alive_and_it_ends_right,
+					  teardown),
 		cmocka_unit_test_teardown(test_sighup_with_broken_policy_reports_errors_and_keeps_the_old_one,
 					  teardown),
 		cmocka_unit_test_teardown(test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers,
