@@ -236,6 +236,8 @@ enum api_field_kind {
 	API_FIELD_TOKEN_NAME,
 	API_FIELD_OPERATOR,
 	API_FIELD_EXPIRES,
+	API_FIELD_SINCE,
+	API_FIELD_UNTIL,
 };
 
 struct api_field {
@@ -287,7 +289,8 @@ struct api_request {
 	int64_t id;
 	bool has_id;
 	uint64_t offset, max, limit;
-	int64_t after; /* list: 0 = from the newest */
+	int64_t after;              /* list: 0 = from the newest */
+	int64_t since_us, until_us; /* list: submitted in [since, until); 0 = open */
 	/* usage_adjust (exactly one of delta_us, set_left_us) */
 	int64_t delta_us;
 	uint64_t set_left_us;

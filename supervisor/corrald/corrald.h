@@ -376,6 +376,12 @@ json_t *ops_adjustment_json(const struct store_adjustment *a);
 json_t *ops_usage_entry(struct daemon *d, const char *user, const char *month);
 /* After the store batch committed (ok) or failed: answer pending submits. */
 void op_submit_finish_batch(struct daemon *d, bool committed, const char *error);
+/* op_status.c: a TASK object's "limits" (effective, and where each comes
+ * from) and, while it runs, "live" (its figures so far). */
+json_t *op_status_limits(struct daemon *d, const struct store_task *st, const struct dtask *t);
+json_t *op_status_live(struct daemon *d, const struct dtask *t);
+/* task_json (malloc'd, taken) with both added: a new text, or task_json. */
+char *op_status_task_json(struct daemon *d, const struct store_task *st, char *task_json);
 /* A task ended or produced output: answer waiters that can be answered. */
 void op_wait_wake(struct daemon *d, int64_t task_id, bool ended);
 /* Expired waits, follow polls. */
