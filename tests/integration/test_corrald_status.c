@@ -151,12 +151,57 @@ static void test_list_shows_pending_reason_limits_and_filters_by_submit_time(voi
 	json_decref(corrald_must_wait(&daemon_, queued, 5000));
 }
 
+static void expect_refusal(const char *request, const char *code, const char *message)
+{
+	json_t *r = corrald_call(&daemon_, "%s", request);
+
+	assert_non_null(r);
+	if (!corrald_error_code(r) || strcmp(corrald_error_code(r), code) != 0 ||
+	    !strstr(corrald_error_message(r), message))
+		fail_msg("%s: got %s: %s, wanted %s: ...%s...", request,
+			 corrald_error_code(r) ? corrald_error_code(r) : "ok", corrald_error_message(r), code,
+			 message);
+	json_decref(r);
+}
+
+/* limits in human units; a no_queue refusal names the real reason */
+static void test_refusals_say_limits_in_human_units_and_the_real_reason(void **state)
+{
+	int64_t id;
+
+	(void)state;
+	require_root();
+	{
+		int r = corrald_start(&daemon_, SUPERVISOR_BASE,
+				      POLICY_BASE "[plan off]\nmax_concurrent = 1\nmonthly_cpu_hours = 0\n"
+						  "[user sus]\nplan = off\n",
+				      0);
+
+		if (r < 0)
+			fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
+	}
+	expect_refusal("{\"op\":\"submit\",\"user\":\"alice\",\"memory_bytes\":2147483648,"
+		       "\"argv\":[\"/bin/true\"]}",
+		       "limit_exceeded", "memory 2 GiB is above plan pro's limit of 1 GiB");
+	expect_refusal("{\"op\":\"submit\",\"user\":\"alice\",\"timeout_ms\":61500,"
+		       "\"argv\":[\"/bin/true\"]}",
+		       "limit_exceeded", "timeout 1 min 2 s is above plan pro's limit of 1 min");
+	/* sus's one queued task waits for a budget it does not have: a
+	 * no_queue submit says so, not "0/1 tasks running" */
+	id = corrald_submit(&daemon_, "\"user\":\"sus\",\"argv\":[\"/bin/true\"]");
+	assert_true(id > 0);
+	expect_refusal("{\"op\":\"submit\",\"user\":\"sus\",\"no_queue\":true,\"argv\":[\"/bin/true\"]}",
+		       "budget_exhausted", "sus: suspended");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_status_of_running_task_shows_figures_so_far_and_limit_sources,
 					  teardown),
 		cmocka_unit_test_teardown(test_list_shows_pending_reason_limits_and_filters_by_submit_time,
+					  teardown),
+		cmocka_unit_test_teardown(test_refusals_say_limits_in_human_units_and_the_real_reason,
 					  teardown),
 	};
 
