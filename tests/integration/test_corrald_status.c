@@ -97,6 +97,7 @@ static void test_status_of_running_task_shows_figures_so_far_and_limit_sources(v
 	/* ended: the stored figures, no "live" */
 	t = corrald_must_wait(&daemon_, id, 5000);
 	assert_string_equal(task_str(t, "reason"), "timeout");
+	assert_string_equal(task_str(t, "message"), "Timeout: exceeded the 1.5 s wall-clock limit");
 	json_decref(t);
 	t = corrald_status(&daemon_, id);
 	assert_null(json_object_get(t, "live"));
