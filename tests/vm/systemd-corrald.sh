@@ -6,7 +6,9 @@
 # (Delegate=yes) and check on pure cgroup v2 that corrald sits in its leaf
 # supervisor/ of the service's cgroup, that the controllers are enabled for
 # the jails, that a task runs to its end in corral/<task> with its limits,
-# and that a stop leaves nothing behind.  Prints one line per check and ends
+# that a handover restart (SIGUSR2, RestartForceExitStatus=75) keeps a
+# running task, which ends with its own result, and that a stop leaves
+# nothing behind.  Prints one line per check and ends
 # with "systemd: N passed, N failed".
 #
 #   tests/vm/systemd-corrald.sh BUILD
@@ -72,6 +74,28 @@ stopped_clean() {
 	systemctl show -P Result corrald.service | grep -qx success || return 1
 	! [ -d "$service" ] || { find "$service" -type d; return 1; }
 }
+handover_keeps_task() {
+	id=$(corral submit -- /bin/sh -c 'sleep 4; echo after; exit 3') || return 1
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		corral status "$id" | grep -q '^state: *running' && break
+		sleep 0.5
+	done
+	old=$(systemctl show -P MainPID corrald.service)
+	systemctl kill --kill-who=main -s SIGUSR2 corrald.service || return 1
+	for i in $(seq 1 40); do
+		new=$(systemctl show -P MainPID corrald.service)
+		[ "$new" != 0 ] && [ "$new" != "$old" ] && systemctl is-active -q corrald.service && break
+		sleep 0.5
+	done
+	echo "corrald $old handed over to $new"
+	[ "$new" != "$old" ] && [ "$new" != 0 ] || return 1
+	for i in $(seq 1 20); do corral ping >/dev/null 2>&1 && break; sleep 0.5; done
+	journalctl -u corrald --no-pager | grep -E 'handed over|adopted' | tail -3
+	corral wait "$id"
+	rc=$?
+	echo "task $id: exit $rc"
+	[ "$rc" -eq 3 ] && corral logs "$id" | grep -qx after
+}
 journal() { journalctl -u corrald --no-pager | grep -i cgroup; true; }
 
 check "corrald.service starts (Type=notify)" started
@@ -79,6 +103,7 @@ check "corrald moved into the leaf supervisor/ of its delegated cgroup" in_super
 check "memory, pids and cpu enabled for the jails" controllers_enabled
 check "a task runs to its end" task_runs
 check "the task's memory limit is set in its cgroup" limits_are_set
+check "SIGUSR2: a restart hands a running task over, it ends right" handover_keeps_task
 journal
 check "systemctl stop: a clean exit, no cgroup left" stopped_clean
 
