@@ -641,6 +641,23 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 			rel) < 0)
 		return jail_error_set(err, ENAMETOOLONG, "cgroup_supervisor", "cgroup %s", rel);
 
+	/* Already in a leaf of that name below a cgroup that is not the root
+	 * (a supervisor that executed itself again, in place, at a handover):
+	 * the subtree is that parent, as the first image chose, and relative
+	 * jail parents resolve below it, where its jails still are. */
+	char own[PATH_MAX];
+	bool in_leaf = false;
+	snprintf(own, sizeof(own), "%s", layout->unified.own);
+	{
+		char *last = strrchr(own, '/');
+
+		if (last && last != own && strcmp(last + 1, leaf) == 0) {
+			*last = '\0';
+			*strrchr(place.origin, '/') = '\0';
+			in_leaf = true;
+		}
+	}
+
 	/* The real root cgroup (it alone has no cgroup.type) may hold processes
 	 * and enable controllers at once, but it is everybody's: make a subtree
 	 * of our own below it.  Any other cgroup must hold nobody but us (a
@@ -656,7 +673,7 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 			return jail_error_set(err, errno, "cgroup_supervisor",
 					      "create the supervisor's cgroup subtree %s", place.base);
 		if (path_format(place.base_cgroup, sizeof(place.base_cgroup), "%s/%s",
-				strcmp(layout->unified.own, "/") ? layout->unified.own : "", subtree) < 0)
+				strcmp(own, "/") ? own : "", subtree) < 0)
 			return jail_error_set(err, ENAMETOOLONG, "cgroup_supervisor", "cgroup %s", subtree);
 	} else {
 		r = other_processes(place.origin, others, sizeof(others));
@@ -671,7 +688,7 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 				"with Delegate=yes (service, or systemd-run --scope) or from the root cgroup",
 				place.origin, r, r == 1 ? "" : "es", others);
 		snprintf(place.base, sizeof(place.base), "%s", place.origin);
-		snprintf(place.base_cgroup, sizeof(place.base_cgroup), "%s", layout->unified.own);
+		snprintf(place.base_cgroup, sizeof(place.base_cgroup), "%s", own);
 	}
 
 	/* controllers our cgroup is not given cannot be had below it */
@@ -712,7 +729,7 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 		return r;
 	}
 	/* from now on relative jail parents are below the subtree */
-	if (at_root && (r = cgroup_layout_set_own(place.base_cgroup)) < 0)
+	if ((at_root || in_leaf) && (r = cgroup_layout_set_own(place.base_cgroup)) < 0)
 		return jail_error_set(err, -r, "cgroup_supervisor", "use %s as our cgroup",
 				      place.base_cgroup);
 

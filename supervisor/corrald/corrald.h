@@ -154,8 +154,9 @@ struct daemon_clock {
 	void *ctx;
 };
 
-/* corrald's exit status after a handover (SIGUSR2): its jails still run.
- * The systemd unit restarts it on this status (RestartForceExitStatus). */
+/* corrald's exit status when a handover (SIGUSR2) could not execute
+ * corrald again: its jails still run.  The systemd unit restarts it on this
+ * status (RestartForceExitStatus). */
 #define DAEMON_EXIT_HANDOVER 75
 
 struct daemon {
@@ -492,6 +493,14 @@ void running_leave(struct daemon *d, struct dtask *t);
 /* A handover (SIGUSR2): let go of every running task without ending it,
  * its jail left running for the next corrald to adopt (recover.c). */
 void running_hand_over_all(struct daemon *d);
+
+/* handover.c: at start, remember which program runs (its path); at a
+ * handover, execute it again with the same arguments (returns only on
+ * failure: -errno); at start, reap children a previous image left (jails'
+ * inits that ended during the handover). */
+void handover_remember_exe(void);
+int handover_reexec(void);
+void handover_reap_children(void);
 
 /* task_watch.c */
 /* The soonest CPU check of a task near its CPU limit. */

@@ -399,6 +399,7 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	r = storage_load(d);
 	if (r < 0)
 		return r;
+	handover_reap_children();
 	recover_running(d);
 	r = queue_load(d);
 	if (r < 0)
@@ -459,10 +460,11 @@ void daemon_stop(struct daemon *d, const char *why)
 		   (unsigned long long)d->cfg->drain_timeout_ms);
 }
 
-/* SIGUSR2: a handover.  Stop dispatching and refuse submits, then exit as
- * soon as no jail is half-way through its start, leaving every running
- * jail alone: the next corrald adopts them (recover.c), as after a crash.
- * A SIGTERM after it still drains. */
+/* SIGUSR2: a handover.  Stop dispatching and refuse submits, then, as soon
+ * as no jail is half-way through its start, execute corrald again in this
+ * process (handover.c), leaving every running jail alone: the new image
+ * adopts them (recover.c), as after a crash.  A SIGTERM before still
+ * drains. */
 static void start_handover(struct daemon *d)
 {
 	if (d->shutting_down) {
@@ -471,8 +473,9 @@ static void start_handover(struct daemon *d)
 	}
 	d->shutting_down = true;
 	d->handing_over = true;
-	notify_systemd("STOPPING=1");
-	log_notice("SIGUSR2: handing over; %u running tasks keep running for the next corrald, %zu "
+	/* not STOPPING=1: the process stays, and READY=1 ends the "reload" */
+	notify_systemd("RELOADING=1");
+	log_notice("SIGUSR2: handing over; %u running tasks keep running for the new corrald, %zu "
 		   "queued tasks stay queued",
 		   d->running_count, d->queued_total);
 }
@@ -639,6 +642,7 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 	int rc = 0;
 
 	memset(&d, 0, sizeof(d));
+	handover_remember_exe();
 	if (clock)
 		d.clock = *clock;
 	if (getuid() != 0 || geteuid() != 0) {
@@ -710,8 +714,10 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 		running_hand_over_all(&d);
 		transport_unix_flush_all(&d);
 		teardown(&d);
-		log_notice("corrald handed over %u running tasks; exiting with %d for a restart", n,
-			   DAEMON_EXIT_HANDOVER);
+		log_notice("corrald handed over %u running tasks", n);
+		handover_reexec();
+		/* only when that failed: the unit restarts us on this status */
+		log_notice("exiting with %d for a restart", DAEMON_EXIT_HANDOVER);
 		return DAEMON_EXIT_HANDOVER;
 	}
 	if (d.running_count)

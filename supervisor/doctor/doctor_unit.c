@@ -3,7 +3,8 @@
  * supervisor/doctor/doctor_unit.c — the installed systemd unit of corrald:
  * ProtectHome= or PrivateTmp= (older units had them) hide bind sources under
  * /home and /tmp from corrald under systemd only, and without
- * RestartForceExitStatus=75 a SIGUSR2 handover is not restarted.  Reads the
+ * RestartForceExitStatus=75 a SIGUSR2 handover whose exec failed is not
+ * restarted.  Reads the
  * first corrald.service found where systemd looks (drop-ins are not read).
  */
 #include <stdbool.h>
@@ -82,12 +83,13 @@ void doctor_unit_check(const struct doctor_host *host, struct doctor_report *rep
 		doctor_report_add(report, DOCTOR_WARN, "systemd.unit",
 				  "install the unit of this version (make install) and systemctl "
 				  "daemon-reload",
-				  "%s has no RestartForceExitStatus=75: a handover (SIGUSR2) stops corrald "
-				  "without starting the next one",
+				  "%s has no RestartForceExitStatus=75: a handover (SIGUSR2) whose exec "
+				  "fails stops corrald without starting the next one",
 				  path);
 	else
 		doctor_report_add(report, DOCTOR_OK, "systemd.unit", NULL,
-				  "%s: corrald sees the host's /home and /tmp; a SIGUSR2 handover restarts it",
+				  "%s: corrald sees the host's /home and /tmp; a failed SIGUSR2 handover is "
+				  "restarted",
 				  path);
 	free(text);
 }
