@@ -160,8 +160,8 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 	}
 	if (lim->max_concurrent && u->running + u->queued >= lim->max_concurrent) {
 		if (u->queued)
-			snprintf(msg, size, "%s: %u running and %u queued, at most %u at once (plan %s)",
-				 u->name, u->running, u->queued, lim->max_concurrent, lim->plan);
+			snprintf(msg, size, "%s: %u/%u tasks running, %u queued before this one (plan %s)",
+				 u->name, u->running, lim->max_concurrent, u->queued, lim->plan);
 		else
 			snprintf(msg, size, "%s: %u/%u tasks running (plan %s)", u->name, u->running,
 				 lim->max_concurrent, lim->plan);
