@@ -525,6 +525,7 @@ void cgroup_close(struct jail_cgroup *cg)
 static struct {
 	bool entered;
 	bool made_base;             /* the base is ours (made below the root cgroup) */
+	bool in_leaf;               /* started in its leaf (an earlier image entered) */
 	unsigned enabled;           /* controllers we enabled in the base's subtree_control */
 	char origin[PATH_MAX];      /* host path of the cgroup we were started in */
 	char base[PATH_MAX];        /* host path of the subtree's top */
@@ -716,6 +717,7 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 	    (r = cgroup_write_text(path, "0")) < 0)
 		return jail_error_set(err, -r, "cgroup_supervisor", "move ourselves into %s", place.leaf);
 	place.entered = true;
+	place.in_leaf = in_leaf;
 	place.made_base = at_root;
 	if (at_root && (r = enable_in(place.origin, mask, NULL, err)) < 0)
 		return r;
@@ -771,7 +773,10 @@ int cgroup_supervisor_leave(struct jail_error *err)
 	const char *leaf_name;
 	int r;
 
-	if (!place.entered)
+	/* started in its leaf: where the first image came from is unknown, and
+	 * the cgroup above gives controllers to children (no process may
+	 * enter it): stay, as the first image's cgroups do */
+	if (!place.entered || place.in_leaf)
 		return 0;
 	leaf_name = strrchr(place.leaf, '/') + 1;
 	if (has_other_children(place.base, leaf_name))

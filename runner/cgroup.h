@@ -79,8 +79,9 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree_name, const ch
 
 /* Undo cgroup_supervisor_enter() when no jail cgroup is left in the
  * subtree: disable what it enabled, move back to the original cgroup,
- * remove the leaf (and the subtree it made).  1 undone, 0 nothing to undo,
- * -EBUSY when jails are left (all stays in place), -errno. */
+ * remove the leaf (and the subtree it made).  1 undone, 0 nothing to undo
+ * (also when it started in its leaf: a supervisor that executed itself
+ * again), -EBUSY when jails are left (all stays in place), -errno. */
 int cgroup_supervisor_leave(struct jail_error *err);
 
 /* Remove the (empty) parent <own>/<parent> from every hierarchy, best

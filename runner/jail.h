@@ -271,7 +271,10 @@ int jail_supervisor_enter(const char *leaf, const char *subtree_name, const char
 /* At the supervisor's end, after jail_cleanup_cgroup_parent(): undo
  * jail_supervisor_enter() when no jail cgroup is left (back to the original
  * cgroup, the leaf and a subtree it made removed).  1 undone, 0 nothing to
- * do, -EBUSY jails are left (everything stays), -errno. */
+ * do (also when it was started in its leaf: a supervisor that executed
+ * itself again stays there), -EBUSY jails are left (everything stays),
+ * -errno.  jail_supervisor_enter() started in "<cgroup>/<leaf>" below a
+ * cgroup that is not the root takes <cgroup> as its subtree. */
 int jail_supervisor_leave(struct jail_error *err);
 /* Adopt a jail that outlived the process that spawned it (a restarted
  * supervisor): reopen cgroup <cgroup_parent>/<cgroup_name> (parent NULL =
