@@ -149,6 +149,8 @@ $(BUILD)/%: $(BUILD)/supervisor/%/main.o $(BUILD)/lib%.a $(SUP_LIBS) $(POLICY_LI
 wraps = $(foreach s,$(shell sed -n '1,3s|^/\* wrap: \(.*\) \*/$$|\1|p' $(1)),-Wl,--wrap=$(s))
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TEST_LIB) $(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) $(call wraps,tests/unit/$*.c) -o $@ $< $(TEST_LIB) $(ALL_LIBS) $(LIBS) $(CMOCKA_LIBS)
+# test_version runs the three programs (`make unit` alone builds them too)
+$(BUILD)/tests/unit/test_version: | $(PROGRAMS)
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(TEST_LIB) $(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 # Probes run inside jails: hostile little programs; static so they need no
@@ -268,6 +270,7 @@ install: all
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 	install -d $(DESTDIR)$(PREFIX)/share/doc/corral
 	install -m 644 contrib/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/corral/openapi.yaml
+	install -m 644 contrib/policy/corral.conf $(DESTDIR)$(PREFIX)/share/doc/corral/corral.conf
 	install -d $(DESTDIR)/etc/corral $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	[ -e $(DESTDIR)/etc/corral/policy.conf ] || install -m 644 contrib/policy/corral.conf $(DESTDIR)/etc/corral/policy.conf
 	sed 's|/usr/local/sbin/corrald|$(PREFIX)/sbin/corrald|' contrib/systemd/corrald.service \
@@ -280,6 +283,15 @@ clean:
 
 # The README's first command: corrald in the foreground with the embedded
 # SQLite store and the example policy.
+# On pure cgroup v2 under systemd (Debian 12 as installed) a root shell sits
+# in a session scope that corrald must not share: it gets a delegated scope
+# of its own, as the unit would give it (README, corrald(8)).
 run: all
 	mkdir -p /var/lib/corral /run/corral
-	$(BUILD)/corrald --policy contrib/policy/corral.conf
+	@if [ -f /sys/fs/cgroup/cgroup.controllers ] && [ -d /run/systemd/system ] && \
+	    command -v systemd-run >/dev/null 2>&1; then \
+		echo "run: pure cgroup v2 under systemd: corrald in a scope of its own (systemd-run --scope -p Delegate=yes)"; \
+		exec systemd-run --quiet --scope -p Delegate=yes $(BUILD)/corrald --policy contrib/policy/corral.conf; \
+	else \
+		exec $(BUILD)/corrald --policy contrib/policy/corral.conf; \
+	fi

@@ -509,6 +509,14 @@ int adopt_wait_end(struct jail *j, struct report *rec, struct jail_error *err)
 					"the adopted jail's init (pid %d) still runs after %d ms",
 					(int)j->pid, ADOPT_END_TIMEOUT_MS);
 		}
+		/* a supervisor that re-executed itself is still init's parent:
+		 * reap the zombie (ECHILD when it is not ours: nothing to do) */
+		{
+			siginfo_t si;
+
+			while (waitid(P_PIDFD, (id_t)j->pidfd, &si, WEXITED | WNOHANG) < 0 && errno == EINTR)
+				;
+		}
 		j->reaped = true;
 	}
 	if (j->status_path[0] && status_file_read(j->status_path, rec, &j->command_started) == 0)

@@ -408,6 +408,28 @@ int cgroup_read_memory(const struct jail_cgroup *cg, uint64_t *peak_bytes, uint6
 	return 0;
 }
 
+int cgroup_read_memory_now(const struct jail_cgroup *cg, uint64_t *current_bytes, uint64_t *peak_bytes)
+{
+	uint64_t current = 0, sockets = 0;
+	uint64_t oom;
+	int r;
+
+	if (cg->v1[CGROUP_MEMORY]) {
+		if ((r = read_u64_file(cg->v1[CGROUP_MEMORY], "memory.usage_in_bytes", NULL, &current)) < 0)
+			return r;
+		/* socket buffers: a counter of their own on v1 (see above) */
+		r = read_u64_file(cg->v1[CGROUP_MEMORY], "memory.kmem.tcp.usage_in_bytes", NULL, &sockets);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		current += sockets;
+	} else if (cg->v2_memory) {
+		if ((r = read_u64_file(cg->unified, "memory.current", NULL, &current)) < 0)
+			return r;
+	}
+	*current_bytes = current;
+	return cgroup_read_memory(cg, peak_bytes, &oom);
+}
+
 /* ---- removing -------------------------------------------------------- */
 
 static int64_t now_ms(void)
@@ -503,6 +525,7 @@ void cgroup_close(struct jail_cgroup *cg)
 static struct {
 	bool entered;
 	bool made_base;             /* the base is ours (made below the root cgroup) */
+	bool in_leaf;               /* started in its leaf (an earlier image entered) */
 	unsigned enabled;           /* controllers we enabled in the base's subtree_control */
 	char origin[PATH_MAX];      /* host path of the cgroup we were started in */
 	char base[PATH_MAX];        /* host path of the subtree's top */
@@ -619,6 +642,23 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 			rel) < 0)
 		return jail_error_set(err, ENAMETOOLONG, "cgroup_supervisor", "cgroup %s", rel);
 
+	/* Already in a leaf of that name below a cgroup that is not the root
+	 * (a supervisor that executed itself again, in place, at a handover):
+	 * the subtree is that parent, as the first image chose, and relative
+	 * jail parents resolve below it, where its jails still are. */
+	char own[PATH_MAX];
+	bool in_leaf = false;
+	snprintf(own, sizeof(own), "%s", layout->unified.own);
+	{
+		char *last = strrchr(own, '/');
+
+		if (last && last != own && strcmp(last + 1, leaf) == 0) {
+			*last = '\0';
+			*strrchr(place.origin, '/') = '\0';
+			in_leaf = true;
+		}
+	}
+
 	/* The real root cgroup (it alone has no cgroup.type) may hold processes
 	 * and enable controllers at once, but it is everybody's: make a subtree
 	 * of our own below it.  Any other cgroup must hold nobody but us (a
@@ -634,7 +674,7 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 			return jail_error_set(err, errno, "cgroup_supervisor",
 					      "create the supervisor's cgroup subtree %s", place.base);
 		if (path_format(place.base_cgroup, sizeof(place.base_cgroup), "%s/%s",
-				strcmp(layout->unified.own, "/") ? layout->unified.own : "", subtree) < 0)
+				strcmp(own, "/") ? own : "", subtree) < 0)
 			return jail_error_set(err, ENAMETOOLONG, "cgroup_supervisor", "cgroup %s", subtree);
 	} else {
 		r = other_processes(place.origin, others, sizeof(others));
@@ -649,7 +689,7 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 				"with Delegate=yes (service, or systemd-run --scope) or from the root cgroup",
 				place.origin, r, r == 1 ? "" : "es", others);
 		snprintf(place.base, sizeof(place.base), "%s", place.origin);
-		snprintf(place.base_cgroup, sizeof(place.base_cgroup), "%s", layout->unified.own);
+		snprintf(place.base_cgroup, sizeof(place.base_cgroup), "%s", own);
 	}
 
 	/* controllers our cgroup is not given cannot be had below it */
@@ -677,6 +717,7 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 	    (r = cgroup_write_text(path, "0")) < 0)
 		return jail_error_set(err, -r, "cgroup_supervisor", "move ourselves into %s", place.leaf);
 	place.entered = true;
+	place.in_leaf = in_leaf;
 	place.made_base = at_root;
 	if (at_root && (r = enable_in(place.origin, mask, NULL, err)) < 0)
 		return r;
@@ -690,7 +731,7 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree, const char *j
 		return r;
 	}
 	/* from now on relative jail parents are below the subtree */
-	if (at_root && (r = cgroup_layout_set_own(place.base_cgroup)) < 0)
+	if ((at_root || in_leaf) && (r = cgroup_layout_set_own(place.base_cgroup)) < 0)
 		return jail_error_set(err, -r, "cgroup_supervisor", "use %s as our cgroup",
 				      place.base_cgroup);
 
@@ -732,7 +773,10 @@ int cgroup_supervisor_leave(struct jail_error *err)
 	const char *leaf_name;
 	int r;
 
-	if (!place.entered)
+	/* started in its leaf: where the first image came from is unknown, and
+	 * the cgroup above gives controllers to children (no process may
+	 * enter it): stay, as the first image's cgroups do */
+	if (!place.entered || place.in_leaf)
 		return 0;
 	leaf_name = strrchr(place.leaf, '/') + 1;
 	if (has_other_children(place.base, leaf_name))

@@ -54,6 +54,8 @@ int cgroup_read_cpu(const struct jail_cgroup *cg, struct jail_cpu *cpu);
  * in the cgroup (v1 memory.oom_control, v2 memory.events: oom_kill; 0 when
  * the kernel does not count them). */
 int cgroup_read_memory(const struct jail_cgroup *cg, uint64_t *peak_bytes, uint64_t *oom_kills);
+/* Memory charged now and the peak so far (0 if unknown), while it runs. */
+int cgroup_read_memory_now(const struct jail_cgroup *cg, uint64_t *current_bytes, uint64_t *peak_bytes);
 
 /* Unified-tree directory path (host path). */
 const char *cgroup_path(const struct jail_cgroup *cg);
@@ -79,8 +81,9 @@ int cgroup_supervisor_enter(const char *leaf, const char *subtree_name, const ch
 
 /* Undo cgroup_supervisor_enter() when no jail cgroup is left in the
  * subtree: disable what it enabled, move back to the original cgroup,
- * remove the leaf (and the subtree it made).  1 undone, 0 nothing to undo,
- * -EBUSY when jails are left (all stays in place), -errno. */
+ * remove the leaf (and the subtree it made).  1 undone, 0 nothing to undo
+ * (also when it started in its leaf: a supervisor that executed itself
+ * again), -EBUSY when jails are left (all stays in place), -errno. */
 int cgroup_supervisor_leave(struct jail_error *err);
 
 /* Remove the (empty) parent <own>/<parent> from every hierarchy, best

@@ -287,7 +287,10 @@ int jail_supervisor_enter(const char *leaf, const char *subtree_name, const char
 /* At the supervisor's end, after jail_cleanup_cgroup_parent(): undo
  * jail_supervisor_enter() when no jail cgroup is left (back to the original
  * cgroup, the leaf and a subtree it made removed).  1 undone, 0 nothing to
- * do, -EBUSY jails are left (everything stays), -errno. */
+ * do (also when it was started in its leaf: a supervisor that executed
+ * itself again stays there), -EBUSY jails are left (everything stays),
+ * -errno.  jail_supervisor_enter() started in "<cgroup>/<leaf>" below a
+ * cgroup that is not the root takes <cgroup> as its subtree. */
 int jail_supervisor_leave(struct jail_error *err);
 /* Adopt a jail that outlived the process that spawned it (a restarted
  * supervisor): reopen cgroup <cgroup_parent>/<cgroup_name> (parent NULL =
@@ -340,6 +343,18 @@ int jail_list_cgroups(const char *cgroup_parent, char ***names, size_t *n);
 
 /* Release the handle; kills and removes the jail first if still there. */
 void jail_free(struct jail *jail);
+
+/* Release the handle but leave the jail running and its cgroup in place: a
+ * supervisor handing its jails to its successor, which jail_adopt()s them
+ * (its init is no longer waited for: the status file tells its end). */
+void jail_release(struct jail *jail);
+
+/* Memory of everything in the jail's cgroup now: the current charge and the
+ * peak so far (0 when the kernel does not report it). */
+struct jail_memory {
+	uint64_t current_bytes, peak_bytes;
+};
+int jail_memory_usage(const struct jail *jail, struct jail_memory *mem);
 
 /* The result as a JSON object text (malloc'd; caller frees). Field names are
  * the documented contract. */

@@ -495,6 +495,13 @@ int jail_cpu_usage(const struct jail *jail, struct jail_cpu *cpu)
 	return cgroup_read_cpu(jail->cgroup, cpu);
 }
 
+int jail_memory_usage(const struct jail *jail, struct jail_memory *mem)
+{
+	if (!jail->cgroup)
+		return -ENOENT;
+	return cgroup_read_memory_now(jail->cgroup, &mem->current_bytes, &mem->peak_bytes);
+}
+
 int jail_signal(struct jail *jail, int sig)
 {
 	/* init forwards signals that come from outside the jail to all of it */
@@ -512,6 +519,20 @@ int jail_kill(struct jail *jail, enum jail_status why)
 	if (!jail->cgroup)
 		return -ENOENT;
 	return cgroup_kill(jail->cgroup);
+}
+
+void jail_release(struct jail *j)
+{
+	if (!j)
+		return;
+	if (j->cgroup)
+		cgroup_close(j->cgroup);
+	j->cgroup = NULL;
+	close_fd(&j->pidfd);
+	close_fd(&j->report_fd);
+	close_fd(&j->stdout_fd);
+	close_fd(&j->stderr_fd);
+	free(j);
 }
 
 void jail_free(struct jail *j)

@@ -299,6 +299,14 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 		req->after = (int64_t)after;
 		return r;
 	}
+	case API_FIELD_SINCE:
+	case API_FIELD_UNTIL: {
+		uint64_t at;
+
+		r = get_uint(ctx, f->name, v, 1, (uint64_t)INT64_MAX, &at);
+		*(f->kind == API_FIELD_SINCE ? &req->since_us : &req->until_us) = (int64_t)at;
+		return r;
+	}
 	case API_FIELD_STREAM:
 		r = get_text(ctx, f->name, v, false, &req->stream);
 		if (r == 0 && strcmp(req->stream, "stdout") != 0 && strcmp(req->stream, "stderr") != 0)

@@ -31,7 +31,9 @@
  *                                       -> {"task": TASK}
  *   status, cancel                     -> {"task": TASK}
  *   list     limit: default 100, <= 1000; after: an id, only older tasks
- *            (the next page)            -> {"tasks": [SUMMARY, ...] newest first,
+ *            (the next page); since_us, until_us: only tasks submitted in
+ *            [since_us, until_us) (epoch µs)
+ *                                       -> {"tasks": [SUMMARY, ...] newest first,
  *                                           "next_after": the last id when the
  *                                           page is full (more may follow), else null}
  *   queue                              -> {"queue": [SUMMARY, ...]} in start order
@@ -104,10 +106,25 @@
  *        budget_reserved|host_capacity|fair_share|node_draining|no_node_fits),
  *        "pending_message"; "gpus", "gpu_memory_bytes", "labels" (what it needs of a
  *        node); "argv_truncated" (false in a TASK), "stored_bytes" (what the store holds
- *        for it: argv, env, stdin and, once ended, its outputs)}
+ *        for it: argv, env, stdin and, once ended, its outputs)
+ *        ("timeout_ms", "cpu_limit_ms", "memory_bytes": what the submit asked
+ *        for, 0 = nothing asked: the limits in force are in "limits"),
+ *        corrald adds (supervisor/corrald/op_status.c):
+ *        "limits": {"plan" (or null), "wall_us", "cpu_us", "memory_bytes",
+ *        "output_bytes" (the limits in force: a running task's as it started,
+ *        else the request over the current policy; null = unlimited, never 0),
+ *        "wall_from", "cpu_from", "memory_from", "output_from" (task: asked for
+ *        at submit; user: the tenant's [user] section; plan: its plan; budget:
+ *        the CPU limit cut to what the month's budget left; none: unlimited)},
+ *        running only: "live": {"elapsed_us", "cpu_us", "cpu_user_us",
+ *        "cpu_system_us", "memory_bytes" (now), "memory_peak_bytes",
+ *        "stdout_bytes", "stderr_bytes" (so far, read from the jail's cgroup and
+ *        output files when asked; the stored figures are written at the end)}}
  * SUMMARY (list, queue): a TASK whose "argv" is a preview: the first arguments
  *        up to API_ARGV_PREVIEW (256) bytes in all, the last one maybe cut, and
  *        "argv_truncated": true when anything was left out (status has it all).
+ *        list's carry "limits", its running ones "live", its queued ones their
+ *        position and pending reason as in a TASK.
  * USAGE: {"user", "plan", "month", "cpu_used_us" (charged: exactly what the tasks
  *         used), "cpu_adjust_us" (sum of the month's adjustments), "cpu_budget_us"
  *         (the plan's plus cpu_adjust_us, never below 0; null = unlimited, 0 =
@@ -274,6 +291,8 @@ enum api_field_kind {
 	API_FIELD_PLAN,
 	API_FIELD_MAX_CONCURRENT,
 	API_FIELD_CALLBACK_URL,
+	API_FIELD_SINCE,
+	API_FIELD_UNTIL,
 };
 
 struct api_field {
@@ -326,7 +345,8 @@ struct api_request {
 	int64_t id;
 	bool has_id;
 	uint64_t offset, max, limit;
-	int64_t after; /* list: 0 = from the newest */
+	int64_t after;              /* list: 0 = from the newest */
+	int64_t since_us, until_us; /* list: submitted in [since, until); 0 = open */
 	/* usage_adjust (exactly one of delta_us, set_left_us) */
 	int64_t delta_us;
 	uint64_t set_left_us;

@@ -32,10 +32,9 @@ static const struct api_field submit_fields[] = {
 };
 static const struct api_field id_fields[] = { { "id", API_FIELD_ID, true } };
 static const struct api_field list_fields[] = {
-	{ "user", API_FIELD_USER, false },
-	{ "state", API_FIELD_STATE, false },
-	{ "limit", API_FIELD_LIMIT, false },
-	{ "after", API_FIELD_AFTER, false },
+	{ "user", API_FIELD_USER, false },      { "state", API_FIELD_STATE, false },
+	{ "limit", API_FIELD_LIMIT, false },    { "after", API_FIELD_AFTER, false },
+	{ "since_us", API_FIELD_SINCE, false }, { "until_us", API_FIELD_UNTIL, false },
 };
 static const struct api_field queue_fields[] = { { "user", API_FIELD_USER, false } };
 static const struct api_field wait_fields[] = {

@@ -222,7 +222,7 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 		if (!cmd->json) {
 			json_t *next = json_object_get(resp, "next_after");
 
-			format_print_task_table(out, json_object_get(resp, "tasks"));
+			format_list_print(out, json_object_get(resp, "tasks"), cmd->format, !cmd->noheader);
 			if (json_is_integer(next))
 				fprintf(err,
 					"corral list: more tasks may follow: corral list --after %" PRId64

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "supervisor/common/macros.h"
@@ -51,10 +52,14 @@ enum opt_id {
 	O_QUIET,
 	O_WAIT_TIMEOUT,
 	O_CLEAR_ENV,
+	O_FORMAT,
+	O_NOHEADER,
+	O_SINCE,
+	O_UNTIL,
 	O_SOCKET,
 	O_HELP,
 };
-#define BIT(o) (1u << (o))
+#define BIT(o) (UINT64_C(1) << (o))
 
 static const struct option long_options[] = {
 	{ "user", required_argument, NULL, O_USER },
@@ -85,6 +90,10 @@ static const struct option long_options[] = {
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "wait-timeout", required_argument, NULL, O_WAIT_TIMEOUT },
 	{ "clear-env", no_argument, NULL, O_CLEAR_ENV },
+	{ "format", required_argument, NULL, O_FORMAT },
+	{ "noheader", no_argument, NULL, O_NOHEADER },
+	{ "since", required_argument, NULL, O_SINCE },
+	{ "until", required_argument, NULL, O_UNTIL },
 	{ "socket", required_argument, NULL, O_SOCKET },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -118,6 +127,8 @@ static const char *const option_field[] = {
 	[O_CALLBACK_URL] = "callback_url",
 	[O_REASON] = "reason",
 	[O_CLEAR_ENV] = "clear_env",
+	[O_SINCE] = "since_us",
+	[O_UNTIL] = "until_us",
 };
 
 /* What follows the options: from the op's required field. */
@@ -125,7 +136,7 @@ enum positional { NO_ARGS, TASK_ID, COMMAND, TENANT, NODE };
 
 struct cmd_spec {
 	enum api_op op;   /* the command is named after it */
-	unsigned options; /* the client's own options (BIT(O_JSON), BIT(O_WAIT)) */
+	uint64_t options; /* the client's own options (BIT(O_JSON), BIT(O_WAIT)) */
 	const char *synopsis;
 	const char *help;
 };
@@ -164,14 +175,27 @@ static const struct cmd_spec specs[] = {
 	  "                      submit's and the wait's, no output streams)\n" },
 	{ API_OP_STATUS, BIT(O_JSON), "ID [--json]",
 	  "Show one task.\n\n  --json              print the server's JSON response\n" },
-	{ API_OP_LIST, BIT(O_JSON), "[--user T] [--state S] [--limit N] [--after ID] [--json]",
-	  "List tasks, newest first, one page at a time; a command longer than 256\n"
-	  "bytes is cut (ends in ...): 'corral status ID' shows it all.\n\n"
+	{ API_OP_LIST, BIT(O_JSON) | BIT(O_FORMAT) | BIT(O_NOHEADER),
+	  "[--user T] [--state S] [--since TIME] [--until TIME] [--limit N] [--after ID]\n"
+	  "       [--format COLUMNS] [--noheader] [--json]",
+	  "List tasks, newest first, one page at a time, one line each: ELAPSED is the\n"
+	  "wall time so far (running) or in all, TIMELIMIT the wall-clock limit in force,\n"
+	  "REASON why a queued task waits or why an ended one ended.  A command longer\n"
+	  "than 256 bytes is cut (ends in ...), control characters and newlines in it\n"
+	  "are escaped: 'corral status ID' shows it all.\n\n"
 	  "  --user TENANT       only TENANT's tasks\n"
 	  "  --state STATE       queued, running, succeeded, failed or cancelled\n"
+	  "  --since TIME        only tasks submitted at or after TIME: 2026-05-01,\n"
+	  "                      2026-05-01T12:00[:SS][Z] (UTC), or a duration ago: 2h, 30m, 1d\n"
+	  "  --until TIME        only tasks submitted before TIME (same forms)\n"
 	  "  --limit N           at most N tasks (default 100, at most 1000)\n"
 	  "  --after ID          the next page: tasks older than ID (a full page ends\n"
 	  "                      with the command that shows the next one, on stderr)\n"
+	  "  --format COLUMNS    comma-separated columns, from id, user, profile, state,\n"
+	  "                      exit, submitted, started, ended, elapsed, timelimit, cpu,\n"
+	  "                      memory, reason, attempts, command (default\n"
+	  "                      " FORMAT_LIST_DEFAULT ")\n"
+	  "  --noheader          no header row\n"
 	  "  --json              print the server's JSON response\n" },
 	{ API_OP_QUEUE, BIT(O_JSON), "[--user T] [--json]",
 	  "Show queued tasks in start order, with why each is waiting.\n\n"
@@ -321,6 +345,39 @@ static int parse_duration(const char *opt, const char *text, bool allow_zero, ui
 	return 0;
 }
 
+int commands_parse_time(const char *text, time_t now, uint64_t *epoch_us)
+{
+	struct tm tm = { 0 };
+	const char *end;
+	uint64_t ms;
+	time_t t;
+
+	if (!text || !*text)
+		return -EINVAL;
+	if (text[0] >= '0' && text[0] <= '9' && strlen(text) >= 10 && text[4] == '-') {
+		end = strptime(text, "%Y-%m-%d", &tm);
+		if (end && (*end == 'T' || *end == ' ')) {
+			const char *rest = strptime(end + 1, "%H:%M:%S", &tm);
+
+			end = rest ? rest : strptime(end + 1, "%H:%M", &tm);
+		}
+		if (end && *end == 'Z')
+			end++;
+		if (!end || *end)
+			return -EINVAL;
+		t = timegm(&tm);
+		if (t < 0)
+			return -EINVAL;
+		*epoch_us = (uint64_t)t * 1000000u;
+		return 0;
+	}
+	/* a duration ago */
+	if (policy_parse_duration_ms(text, &ms) < 0 || ms / 1000 > (uint64_t)now)
+		return -EINVAL;
+	*epoch_us = (uint64_t)now * 1000000u - ms * 1000u;
+	return 0;
+}
+
 static bool valid_month(const char *m)
 {
 	if (strlen(m) != 7 || m[4] != '-')
@@ -334,8 +391,9 @@ static bool valid_month(const char *m)
 /* What the options said, before they become fields. */
 struct opts {
 	const char *user, *profile, *cwd, *stdin_path, *state, *month, *callback_url;
-	uint64_t timeout_ms, cpu_limit_ms, memory_bytes, limit, after;
+	uint64_t timeout_ms, cpu_limit_ms, memory_bytes, limit, after, since_us, until_us;
 	bool has_timeout, has_cpu_limit, has_memory, has_limit, has_after, no_queue, err_stream, clear_env;
+	bool has_since, has_until;
 	json_t *env;
 	json_t *labels;
 	uint64_t gpus, gpu_memory;
@@ -497,6 +555,24 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 			return error_usage(err, "--reason: 1 to %u bytes, please", API_MAX_REASON);
 		v->reason = arg;
 		break;
+	case O_FORMAT:
+		cmd->format = arg;
+		return format_list_check(arg, err);
+	case O_NOHEADER:
+		cmd->noheader = true;
+		break;
+	case O_SINCE:
+	case O_UNTIL: {
+		uint64_t *at = o == O_SINCE ? &v->since_us : &v->until_us;
+
+		*(o == O_SINCE ? &v->has_since : &v->has_until) = true;
+		if (commands_parse_time(arg, time(NULL), at) < 0)
+			return error_usage(err,
+					   "--%s: '%s' is not a time (2026-05-01, 2026-05-01T12:00Z, "
+					   "or a duration ago: 2h, 30m, 1d)",
+					   o == O_SINCE ? "since" : "until", arg);
+		break;
+	}
 	case O_MONTH:
 		if (!valid_month(arg))
 			return error_usage(err, "--month: '%s' is not YYYY-MM", arg);
@@ -612,6 +688,8 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 	set_str(f, "state", v->state);
 	set_uint(f, "limit", v->has_limit, v->limit);
 	set_uint(f, "after", v->has_after, v->after);
+	set_uint(f, "since_us", v->has_since, v->since_us);
+	set_uint(f, "until_us", v->has_until, v->until_us);
 	set_str(f, "month", v->month);
 	set_uint(f, "timeout_ms", v->has_timeout, v->timeout_ms);
 	set_uint(f, "cpu_limit_ms", v->has_cpu_limit, v->cpu_limit_ms);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "supervisor/api/api.h"
 #include "supervisor/common/exit_code.h"
@@ -44,6 +45,8 @@ struct cli_command {
 	json_t *more_ids;        /* cancel ID...: the IDs after the first (owned) */
 	bool follow;             /* logs --follow */
 	bool help;               /* --help: print commands_usage() and exit 0 */
+	const char *format;      /* list --format COLUMNS, or NULL */
+	bool noheader;           /* list --noheader */
 };
 
 /* argv[0] is the command name.  0, or -EINVAL with the reason in err
@@ -53,6 +56,10 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 void commands_free(struct cli_command *cmd);
 /* The request fields as a compact JSON object text (malloc'd). */
 char *commands_fields_json(const struct cli_command *cmd);
+/* --since/--until TIME: "2026-05-01", "2026-05-01T12:00[:SS][Z]" (UTC)
+ * or a duration before now ("2h", "30m", "1d") -> µs since the epoch.
+ * 0, or -EINVAL. */
+int commands_parse_time(const char *text, time_t now, uint64_t *epoch_us);
 /* `corral NAME --help` text. */
 void commands_usage(FILE *out, const char *name);
 
@@ -89,7 +96,7 @@ void format_bytes(int64_t bytes, char *buf, size_t size);
 void format_print_task(FILE *out, json_t *task);
 /* One line "task 42 failed: timeout (...)" (wait, submit --wait). */
 void format_print_task_summary(FILE *out, json_t *task);
-/* Aligned tables: list, queue, usage. */
+/* Aligned tables: list (its default columns), queue, usage. */
 void format_print_task_table(FILE *out, json_t *tasks);
 void format_print_queue_table(FILE *out, json_t *tasks);
 void format_print_usage_table(FILE *out, json_t *usage);
@@ -97,5 +104,32 @@ void format_print_usage_table(FILE *out, json_t *usage);
 void format_print_adjustment(FILE *out, json_t *resp);
 /* `corral nodes`: one row per node; this corrald's node is marked with *. */
 void format_print_node_table(FILE *out, json_t *nodes);
+
+/* For format_list.c: a string member, control characters escaped; the
+ * command line as a shell would read it; "failed (timeout)". */
+const char *format_field_text(json_t *obj, const char *key);
+char *format_command_text(json_t *argv);
+void format_state_text(json_t *task, char *buf, size_t size);
+/* An aligned table: add rows (row 0 the header), then print (and free). */
+struct format_table {
+	size_t cols, rows;
+	char **cells; /* rows * cols, row-major */
+};
+int format_table_add(struct format_table *t, const char *const *row);
+void format_table_print(FILE *out, struct format_table *t);
+
+/* ---- format_list.c: `corral list` ---- */
+
+/* The columns of `corral list --format`, comma-separated, case-insensitive:
+ * id, user, profile, state, exit, submitted, started, ended, elapsed,
+ * timelimit, cpu, memory, reason, attempts, command. */
+#define FORMAT_LIST_DEFAULT "id,user,state,exit,submitted,elapsed,timelimit,cpu,reason,command"
+/* 0 if every column of columns is known, else -EINVAL with the first
+ * unknown one named in err. */
+int format_list_check(const char *columns, struct error *err);
+/* Tasks (list's TASK summaries) in columns (NULL: FORMAT_LIST_DEFAULT),
+ * with the header row unless !header.  Every cell is one line: control
+ * characters in commands, names and messages are escaped. */
+void format_list_print(FILE *out, json_t *tasks, const char *columns, bool header);
 
 #endif

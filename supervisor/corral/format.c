@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "supervisor/common/escape.h"
+#include "supervisor/common/human.h"
 #include "supervisor/corral/commands.h"
 
 /* ---- exit codes --------------------------------------------------------- */
@@ -183,9 +184,56 @@ static void int_or_dash(json_t *v, char *buf, size_t size)
 		snprintf(buf, size, "-");
 }
 
+/* A limit and where it comes from, from the task's "limits" (corrald >=
+ * issue 17): "1.5 s, task's", "1 GiB, plan pro's", "unlimited", "4.2 s,
+ * the budget left"; without it from the requested field old (scaled by
+ * old_scale: ms -> us; 0: bytes), else "plan's". */
+static void limit_text(json_t *task, const char *key, const char *from_key, const char *old,
+		       int64_t old_scale, char *buf, size_t size)
+{
+	json_t *limits = json_object_get(task, "limits");
+	json_t *v = json_object_get(limits, key);
+	const char *from = str_field(limits, from_key);
+	const char *plan = str_field(limits, "plan");
+	bool is_size = strstr(key, "bytes") != NULL;
+	char value[48];
+
+	if (!json_is_object(limits)) {
+		int64_t n = old ? int_field(task, old) : 0;
+
+		if (n <= 0)
+			snprintf(buf, size, "plan's");
+		else if (old_scale)
+			snprintf(buf, size, "%s",
+				 human_duration((uint64_t)(n * old_scale), value, sizeof(value)));
+		else
+			snprintf(buf, size, "%s", human_size((uint64_t)n, value, sizeof(value)));
+		return;
+	}
+	if (!json_is_integer(v)) {
+		snprintf(buf, size, "unlimited");
+		return;
+	}
+	if (is_size)
+		human_size((uint64_t)json_integer_value(v), value, sizeof(value));
+	else
+		human_duration((uint64_t)json_integer_value(v), value, sizeof(value));
+	if (from && strcmp(from, "task") == 0)
+		snprintf(buf, size, "%s, the task's own", value);
+	else if (from && strcmp(from, "budget") == 0)
+		snprintf(buf, size, "%s, what the month's budget left", value);
+	else if (from && strcmp(from, "user") == 0)
+		snprintf(buf, size, "%s, the tenant's [user] section", value);
+	else if (plan)
+		snprintf(buf, size, "%s, plan %s's", value, plan);
+	else
+		snprintf(buf, size, "%s, the policy's", value);
+}
+
 void format_print_task(FILE *out, json_t *task)
 {
-	char a[64], b[64], c[64], d[64];
+	char a[64], b[96], c[64], d[64];
+	json_t *live;
 	char *cmd = argv_text(json_object_get(task, "argv"));
 	const char *s;
 
@@ -215,30 +263,47 @@ void format_print_task(FILE *out, json_t *task)
 	ROW("started", "%s", a);
 	format_time(int_field(task, "ended_at_us"), a, sizeof(a));
 	ROW("ended", "%s", a);
-	wall_time(task, a, sizeof(a));
-	if (int_field(task, "timeout_ms") > 0)
-		format_seconds(int_field(task, "timeout_ms") * 1000, b, sizeof(b));
-	else
-		snprintf(b, sizeof(b), "profile's");
-	ROW("wall", "%s (limit %s)", a, b);
-	format_seconds(int_field(task, "cpu_us"), a, sizeof(a));
-	if (int_field(task, "cpu_limit_ms") > 0)
-		format_seconds(int_field(task, "cpu_limit_ms") * 1000, b, sizeof(b));
-	else
-		snprintf(b, sizeof(b), "profile's");
-	format_seconds(int_field(task, "cpu_user_us"), c, sizeof(c));
-	format_seconds(int_field(task, "cpu_system_us"), d, sizeof(d));
-	ROW("cpu", "%s (user %s, system %s; limit %s)", a, c, d, b);
-	format_bytes(int_field(task, "memory_peak_bytes"), a, sizeof(a));
-	if (int_field(task, "memory_bytes") > 0)
-		format_bytes(int_field(task, "memory_bytes"), b, sizeof(b));
-	else
-		snprintf(b, sizeof(b), "profile's");
-	ROW("memory", "peak %s (limit %s)", a, b);
-	ROW("stdout", "%" PRId64 " bytes%s", int_field(task, "stdout_bytes"),
-	    json_is_true(json_object_get(task, "stdout_truncated")) ? " (truncated)" : "");
-	ROW("stderr", "%" PRId64 " bytes%s", int_field(task, "stderr_bytes"),
-	    json_is_true(json_object_get(task, "stderr_truncated")) ? " (truncated)" : "");
+	live = json_object_get(task, "live");
+	if (json_is_object(live)) {
+		/* running: the figures so far, from its cgroup and output files */
+		format_seconds(int_field(live, "elapsed_us"), a, sizeof(a));
+		limit_text(task, "wall_us", "wall_from", "timeout_ms", 1000, b, sizeof(b));
+		ROW("wall", "%s so far (limit %s)", a, b);
+		format_seconds(int_field(live, "cpu_us"), a, sizeof(a));
+		format_seconds(int_field(live, "cpu_user_us"), c, sizeof(c));
+		format_seconds(int_field(live, "cpu_system_us"), d, sizeof(d));
+		limit_text(task, "cpu_us", "cpu_from", "cpu_limit_ms", 1000, b, sizeof(b));
+		ROW("cpu", "%s so far (user %s, system %s; limit %s)", a, c, d, b);
+		human_size((uint64_t)int_field(live, "memory_bytes"), a, sizeof(a));
+		human_size((uint64_t)int_field(live, "memory_peak_bytes"), c, sizeof(c));
+		limit_text(task, "memory_bytes", "memory_from", "memory_bytes", 0, b, sizeof(b));
+		ROW("memory", "%s now, peak %s (limit %s)", a, c, b);
+		ROW("stdout", "%" PRId64 " bytes so far", int_field(live, "stdout_bytes"));
+		ROW("stderr", "%" PRId64 " bytes so far", int_field(live, "stderr_bytes"));
+	} else {
+		wall_time(task, a, sizeof(a));
+		limit_text(task, "wall_us", "wall_from", "timeout_ms", 1000, b, sizeof(b));
+		ROW("wall", "%s (limit %s)", a, b);
+		format_seconds(int_field(task, "cpu_us"), a, sizeof(a));
+		limit_text(task, "cpu_us", "cpu_from", "cpu_limit_ms", 1000, b, sizeof(b));
+		format_seconds(int_field(task, "cpu_user_us"), c, sizeof(c));
+		format_seconds(int_field(task, "cpu_system_us"), d, sizeof(d));
+		ROW("cpu", "%s (user %s, system %s; limit %s)", a, c, d, b);
+		human_size((uint64_t)int_field(task, "memory_peak_bytes"), a, sizeof(a));
+		limit_text(task, "memory_bytes", "memory_from", "memory_bytes", 0, b, sizeof(b));
+		ROW("memory", "peak %s (limit %s)", a, b);
+		ROW("stdout", "%" PRId64 " bytes%s", int_field(task, "stdout_bytes"),
+		    json_is_true(json_object_get(task, "stdout_truncated")) ? " (truncated)" : "");
+		ROW("stderr", "%" PRId64 " bytes%s", int_field(task, "stderr_bytes"),
+		    json_is_true(json_object_get(task, "stderr_truncated")) ? " (truncated)" : "");
+	}
+	if (json_is_object(json_object_get(task, "limits"))) {
+		limit_text(task, "output_bytes", "output_from", NULL, 0, b, sizeof(b));
+		if (strcmp(b, "unlimited") == 0)
+			ROW("output", "unlimited");
+		else
+			ROW("output", "limit %s (per stream)", b);
+	}
 	ROW("attempts", "%" PRId64, int_field(task, "attempts"));
 	if ((s = str_field(task, "last_attempt_error")))
 		ROW("retried", "%s", s);
@@ -272,14 +337,25 @@ void format_print_task_summary(FILE *out, json_t *task)
 	fprintf(out, "\n");
 }
 
+/* What format_list.c shares. */
+const char *format_field_text(json_t *obj, const char *key)
+{
+	return str_field(obj, key);
+}
+
+char *format_command_text(json_t *argv)
+{
+	return argv_text(argv);
+}
+
+void format_state_text(json_t *task, char *buf, size_t size)
+{
+	state_text(task, buf, size);
+}
+
 /* ---- tables ------------------------------------------------------------- */
 
-struct table {
-	size_t cols, rows;
-	char **cells; /* rows * cols, row-major; row 0 is the header */
-};
-
-static int table_add(struct table *t, const char *const *row)
+int format_table_add(struct format_table *t, const char *const *row)
 {
 	char **cells = realloc(t->cells, (t->rows + 1) * t->cols * sizeof(*cells));
 
@@ -294,7 +370,7 @@ static int table_add(struct table *t, const char *const *row)
 
 /* Print with columns padded to their widest cell (the last is not padded),
  * then free the cells. */
-static void table_print(FILE *out, struct table *t)
+void format_table_print(FILE *out, struct format_table *t)
 {
 	size_t *width = calloc(t->cols, sizeof(*width));
 
@@ -326,51 +402,17 @@ static void table_print(FILE *out, struct table *t)
 
 void format_print_task_table(FILE *out, json_t *tasks)
 {
-	static const char *const header[] = { "ID",        "USER", "STATE", "EXIT",
-					      "SUBMITTED", "WALL", "CPU",   "COMMAND" };
-	struct table t = { .cols = 8 };
-	size_t i;
-	json_t *task;
-
-	table_add(&t, header);
-	json_array_foreach (tasks, i, task) {
-		char id[24], state[64], exit_code[24], when[32], wall[32], cpu[32];
-		char *cmd = argv_text(json_object_get(task, "argv"));
-		const char *row[8] = { id, str_field(task, "user"), state, exit_code, when, wall, cpu, cmd };
-
-		if (cmd && json_is_true(json_object_get(task, "argv_truncated"))) {
-			char *cut = NULL;
-
-			if (asprintf(&cut, "%s ...", cmd) >= 0) {
-				free(cmd);
-				cmd = cut;
-				row[7] = cmd;
-			}
-		}
-
-		snprintf(id, sizeof(id), "%" PRId64, int_field(task, "id"));
-		state_text(task, state, sizeof(state));
-		if (json_is_integer(json_object_get(task, "signal")))
-			snprintf(exit_code, sizeof(exit_code), "sig %" PRId64, int_field(task, "signal"));
-		else
-			int_or_dash(json_object_get(task, "exit_code"), exit_code, sizeof(exit_code));
-		format_time(int_field(task, "submitted_at_us"), when, sizeof(when));
-		wall_time(task, wall, sizeof(wall));
-		format_seconds(int_field(task, "cpu_us"), cpu, sizeof(cpu));
-		table_add(&t, row);
-		free(cmd);
-	}
-	table_print(out, &t);
+	format_list_print(out, tasks, NULL, true);
 }
 
 void format_print_queue_table(FILE *out, json_t *tasks)
 {
 	static const char *const header[] = { "POS", "ID", "USER", "PENDING", "MESSAGE" };
-	struct table t = { .cols = 5 };
+	struct format_table t = { .cols = 5 };
 	size_t i;
 	json_t *task;
 
-	table_add(&t, header);
+	format_table_add(&t, header);
 	json_array_foreach (tasks, i, task) {
 		char pos[24], id[24];
 		const char *row[5] = { pos, id, str_field(task, "user"), str_field(task, "pending_reason"),
@@ -378,9 +420,9 @@ void format_print_queue_table(FILE *out, json_t *tasks)
 
 		snprintf(pos, sizeof(pos), "%" PRId64, int_field(task, "position"));
 		snprintf(id, sizeof(id), "%" PRId64, int_field(task, "id"));
-		table_add(&t, row);
+		format_table_add(&t, row);
 	}
-	table_print(out, &t);
+	format_table_print(out, &t);
 }
 
 /* An adjustment: "-" for none, else "+1.00h", "-30.0s". */
@@ -400,11 +442,11 @@ void format_print_usage_table(FILE *out, json_t *usage)
 {
 	static const char *const header[] = { "USER",   "PLAN", "MONTH",   "USED",  "ADJUSTED",
 					      "BUDGET", "LEFT", "RUNNING", "QUEUED" };
-	struct table t = { .cols = 9 };
+	struct format_table t = { .cols = 9 };
 	size_t i;
 	json_t *u;
 
-	table_add(&t, header);
+	format_table_add(&t, header);
 	json_array_foreach (usage, i, u) {
 		char used[32], adjusted[40], budget[32], left[32], running[24], queued[24];
 		const char *row[9] = { str_field(u, "user"),
@@ -434,9 +476,9 @@ void format_print_usage_table(FILE *out, json_t *usage)
 		}
 		snprintf(running, sizeof(running), "%" PRId64, int_field(u, "running"));
 		snprintf(queued, sizeof(queued), "%" PRId64, int_field(u, "queued"));
-		table_add(&t, row);
+		format_table_add(&t, row);
 	}
-	table_print(out, &t);
+	format_table_print(out, &t);
 }
 
 void format_print_adjustment(FILE *out, json_t *resp)
@@ -470,13 +512,13 @@ static int64_t sub_int(json_t *o, const char *obj, const char *key)
 
 void format_print_node_table(FILE *out, json_t *nodes)
 {
-	struct table t = { .cols = 11 };
+	struct format_table t = { .cols = 11 };
 	static const char *const header[] = { "NODE", "STATE", "HEARTBEAT", "RUNNING", "SLOTS", "MEMORY",
 					      "GPUS", "LOAD",  "DONE",      "CPU",     "LABELS" };
 	size_t i;
 	json_t *n;
 
-	table_add(&t, header);
+	format_table_add(&t, header);
 	json_array_foreach (nodes, i, n) {
 		char age[32], running[24], slots[48], mem[64], freemem[24], total[24], gpus[48], load[24],
 			done[96], cpu[32], labels[256] = "";
@@ -518,9 +560,9 @@ void format_print_node_table(FILE *out, json_t *nodes)
 			if (json_is_string(l) && used + strlen(json_string_value(l)) + 2 < sizeof(labels))
 				used += (size_t)snprintf(labels + used, sizeof(labels) - used, "%s%s",
 							 used ? "," : "", json_string_value(l));
-		table_add(&t,
-			  (const char *const[]){ name, state, age, running, slots, mem, gpus, load, done, cpu,
-						 labels[0] ? labels : "-" });
+		format_table_add(&t,
+				 (const char *const[]){ name, state, age, running, slots, mem, gpus, load,
+							done, cpu, labels[0] ? labels : "-" });
 	}
-	table_print(out, &t);
+	format_table_print(out, &t);
 }

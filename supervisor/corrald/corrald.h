@@ -162,6 +162,11 @@ struct daemon_clock {
 	void *ctx;
 };
 
+/* corrald's exit status when a handover (SIGUSR2) could not execute
+ * corrald again: its jails still run.  The systemd unit restarts it on this
+ * status (RestartForceExitStatus). */
+#define DAEMON_EXIT_HANDOVER 75
+
 struct daemon {
 	struct policy *policy;
 	char *policy_path;
@@ -170,6 +175,7 @@ struct daemon {
 	struct store *store;
 	int epfd, signal_fd, listen_fd, timer_fd, lock_fd;
 	bool shutting_down; /* draining after SIGTERM */
+	bool handing_over;  /* SIGUSR2: exit leaving the jails to the next corrald */
 	uint64_t drain_deadline_mono_us;
 	struct daemon_clock clock; /* now_us NULL: CLOCK_REALTIME */
 
@@ -489,6 +495,12 @@ json_t *ops_adjustment_json(const struct store_adjustment *a);
 json_t *ops_usage_entry(struct daemon *d, const char *user, const char *month);
 /* After the store batch committed (ok) or failed: answer pending submits. */
 void op_submit_finish_batch(struct daemon *d, bool committed, const char *error);
+/* op_status.c: a TASK object's "limits" (effective, and where each comes
+ * from) and, while it runs, "live" (its figures so far). */
+json_t *op_status_limits(struct daemon *d, const struct store_task *st, const struct dtask *t);
+json_t *op_status_live(struct daemon *d, const struct dtask *t);
+/* task_json (malloc'd, taken) with both added: a new text, or task_json. */
+char *op_status_task_json(struct daemon *d, const struct store_task *st, char *task_json);
 /* A task ended or produced output: answer waiters that can be answered. */
 void op_wait_wake(struct daemon *d, int64_t task_id, bool ended);
 /* Expired waits, follow polls. */
@@ -615,6 +627,17 @@ int running_take_uid_slot(struct daemon *d, uint32_t *slot);
 void running_enter(struct daemon *d, struct dtask *t);
 /* The one way out: counters, host uid, reservations, its pidfd. */
 void running_leave(struct daemon *d, struct dtask *t);
+/* A handover (SIGUSR2): let go of every running task without ending it,
+ * its jail left running for the next corrald to adopt (recover.c). */
+void running_hand_over_all(struct daemon *d);
+
+/* handover.c: at start, remember which program runs (its path); at a
+ * handover, execute it again with the same arguments (returns only on
+ * failure: -errno); at start, reap children a previous image left (jails'
+ * inits that ended during the handover). */
+void handover_remember_exe(void);
+int handover_reexec(void);
+void handover_reap_children(void);
 
 /* task_watch.c */
 /* The soonest CPU check of a task near its CPU limit. */

@@ -398,6 +398,7 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR2);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -421,6 +422,7 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 		r = storage_load(d);
 	if (r < 0)
 		return r;
+	handover_reap_children();
 	recover_running(d);
 	r = queue_load(d);
 	if (r < 0)
@@ -481,6 +483,36 @@ void daemon_stop(struct daemon *d, const char *why)
 		   (unsigned long long)d->cfg->drain_timeout_ms);
 }
 
+/* SIGUSR2: a handover.  Stop dispatching and refuse submits, then, as soon
+ * as no jail is half-way through its start, execute corrald again in this
+ * process (handover.c), leaving every running jail alone: the new image
+ * adopts them (recover.c), as after a crash.  A SIGTERM before still
+ * drains. */
+static void start_handover(struct daemon *d)
+{
+	if (d->shutting_down) {
+		log_notice("SIGUSR2 while shutting down: ignored");
+		return;
+	}
+	d->shutting_down = true;
+	d->handing_over = true;
+	/* not STOPPING=1: the process stays, and READY=1 ends the "reload" */
+	notify_systemd("RELOADING=1");
+	log_notice("SIGUSR2: handing over; %u running tasks keep running for the new corrald, %zu "
+		   "queued tasks stay queued",
+		   d->running_count, d->queued_total);
+}
+
+/* A handover leaves once no jail is still starting (its start report would
+ * be lost). */
+static bool handover_ready(const struct daemon *d)
+{
+	for (const struct dtask *t = d->running; t; t = t->next)
+		if (t->starting)
+			return false;
+	return true;
+}
+
 /* returns false when the daemon should stop */
 static bool handle_signals(struct daemon *d)
 {
@@ -490,7 +522,14 @@ static bool handle_signals(struct daemon *d)
 		switch (si.ssi_signo) {
 		case SIGTERM:
 		case SIGINT:
+			if (d->handing_over) { /* stop means stop: drain after all */
+				d->handing_over = false;
+				d->shutting_down = false;
+			}
 			start_drain(d, (int)si.ssi_signo);
+			break;
+		case SIGUSR2:
+			start_handover(d);
 			break;
 		case SIGHUP:
 			daemon_reload_policy(d, NULL);
@@ -589,7 +628,8 @@ static void teardown(struct daemon *d)
 	queue_free_all(d);
 	if (d->store) {
 		cluster_stop(d);
-		node_leave(d);
+		if (!d->handing_over) /* a handover is a quick restart: the node stays */
+			node_leave(d);
 		store_close(d->store);
 	}
 	if (d->listen_fd >= 0) {
@@ -638,6 +678,7 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 	int rc = 0;
 
 	memset(&d, 0, sizeof(d));
+	handover_remember_exe();
 	if (clock)
 		d.clock = *clock;
 	if (getuid() != 0 || geteuid() != 0) {
@@ -702,8 +743,24 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 		}
 		transport_unix_serve_backlog(&d);
 		finish_iteration(&d);
-		if (d.shutting_down && (d.running_count == 0 || daemon_mono_us() >= d.drain_deadline_mono_us))
+		if (d.handing_over && handover_ready(&d))
 			break;
+		if (d.shutting_down && !d.handing_over &&
+		    (d.running_count == 0 || daemon_mono_us() >= d.drain_deadline_mono_us))
+			break;
+	}
+	if (d.handing_over) {
+		unsigned n = d.running_count;
+
+		task_end_retry_unfinished(&d); /* what stays unrecorded, the next corrald settles */
+		running_hand_over_all(&d);
+		transport_unix_flush_all(&d);
+		teardown(&d);
+		log_notice("corrald handed over %u running tasks", n);
+		handover_reexec();
+		/* only when that failed: the unit restarts us on this status */
+		log_notice("exiting with %d for a restart", DAEMON_EXIT_HANDOVER);
+		return DAEMON_EXIT_HANDOVER;
 	}
 	if (d.running_count)
 		log_notice("drain timeout: ending %u running tasks (reason shutdown)", d.running_count);

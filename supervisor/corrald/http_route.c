@@ -448,6 +448,10 @@ int http_route_map(const struct http_route_request *in, struct http_route_result
 			r = uint_query(in, out, req, "limit", "limit", API_MAX_LIST_LIMIT);
 		if (r == 0)
 			r = uint_query(in, out, req, "cursor", "after", (uint64_t)INT64_MAX);
+		if (r == 0)
+			r = uint_query(in, out, req, "since_us", "since_us", (uint64_t)INT64_MAX);
+		if (r == 0)
+			r = uint_query(in, out, req, "until_us", "until_us", (uint64_t)INT64_MAX);
 		break;
 	case HTTP_ROUTE_LOGS: {
 		const char *stream = query(in, "stream");

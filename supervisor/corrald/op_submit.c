@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "supervisor/common/error.h"
+#include "supervisor/common/human.h"
 #include "supervisor/common/log.h"
 #include "supervisor/common/macros.h"
 #include "supervisor/corrald/corrald.h"
@@ -160,11 +161,6 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 			return API_ERR_HOST_CAPACITY;
 		}
 	}
-	if (lim->max_concurrent && u->running + u->queued >= lim->max_concurrent) {
-		snprintf(msg, size, "%s: %u/%u tasks running (plan %s)", u->name, u->running,
-			 lim->max_concurrent, lim->plan);
-		return API_ERR_CONCURRENCY_LIMIT;
-	}
 	queue_refresh_month(d, u);
 	budget = queue_user_budget_us(u, lim);
 	want = req->has_cpu_limit      ? req->cpu_limit_ms * 1000u
@@ -184,10 +180,26 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 				admission_wall_cpu_bound(wall_us, d->cfg->kill_grace_ms * 1000u,
 							 lim->cpu_millis),
 				ADMISSION_MIN_CPU_US, &limit);
-	if (v != ADMISSION_START) {
+	/* the real reason first: a used-up budget, not "0/1 tasks running"
+	 * when the one queued task waits for that budget too */
+	if (v != ADMISSION_START && v != ADMISSION_BUDGET_RESERVED) {
+		admission_format_budget(msg, size, u->name, lim->plan, u->month, budget, u->used_us, 0,
+					u->running);
+		return API_ERR_BUDGET_EXHAUSTED;
+	}
+	if (lim->max_concurrent && u->running + u->queued >= lim->max_concurrent) {
+		if (u->queued)
+			snprintf(msg, size, "%s: %u/%u tasks running, %u queued before this one (plan %s)",
+				 u->name, u->running, lim->max_concurrent, u->queued, lim->plan);
+		else
+			snprintf(msg, size, "%s: %u/%u tasks running (plan %s)", u->name, u->running,
+				 lim->max_concurrent, lim->plan);
+		return API_ERR_CONCURRENCY_LIMIT;
+	}
+	if (v == ADMISSION_BUDGET_RESERVED) {
 		admission_format_budget(msg, size, u->name, lim->plan, u->month, budget, u->used_us,
-					v == ADMISSION_BUDGET_RESERVED ? u->reserved_us : 0, u->running);
-		return v == ADMISSION_BUDGET_RESERVED ? API_ERR_BUDGET_RESERVED : API_ERR_BUDGET_EXHAUSTED;
+					u->reserved_us, u->running);
+		return API_ERR_BUDGET_RESERVED;
 	}
 	if (d->node_draining) {
 		snprintf(msg, size, "node %s is drained: it starts nothing until an operator undrains it",
@@ -385,7 +397,7 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 	struct policy_limits lim;
 	struct duser *u;
 	const char *profile;
-	char msg[512];
+	char msg[512], have[48], most[48];
 	enum api_error_code code;
 	int r;
 
@@ -425,22 +437,23 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 	}
 	if (req->has_timeout && lim.max_task_seconds && req->timeout_ms > lim.max_task_seconds * 1000) {
 		ops_reply_error(sink, req->tag_json, API_ERR_LIMIT_EXCEEDED,
-				"timeout %.1f s is above the %llu s limit of plan %s",
-				req->timeout_ms / 1000.0, (unsigned long long)lim.max_task_seconds, lim.plan);
+				"timeout %s is above plan %s's limit of %s",
+				human_duration(req->timeout_ms * 1000u, have, sizeof(have)), lim.plan,
+				human_duration(lim.max_task_seconds * 1000000u, most, sizeof(most)));
 		return;
 	}
 	if (req->has_cpu_limit && lim.max_cpu_seconds && req->cpu_limit_ms > lim.max_cpu_seconds * 1000) {
 		ops_reply_error(sink, req->tag_json, API_ERR_LIMIT_EXCEEDED,
-				"CPU limit %.1f s is above the %llu s limit of plan %s",
-				req->cpu_limit_ms / 1000.0, (unsigned long long)lim.max_cpu_seconds,
-				lim.plan);
+				"CPU limit %s is above plan %s's limit of %s",
+				human_duration(req->cpu_limit_ms * 1000u, have, sizeof(have)), lim.plan,
+				human_duration(lim.max_cpu_seconds * 1000000u, most, sizeof(most)));
 		return;
 	}
-	if (req->has_memory && req->memory_bytes > lim.memory_bytes) {
+	if (req->has_memory && lim.memory_bytes && req->memory_bytes > lim.memory_bytes) {
 		ops_reply_error(sink, req->tag_json, API_ERR_LIMIT_EXCEEDED,
-				"memory %llu bytes is above the %llu bytes of plan %s",
-				(unsigned long long)req->memory_bytes, (unsigned long long)lim.memory_bytes,
-				lim.plan);
+				"memory %s is above plan %s's limit of %s",
+				human_size(req->memory_bytes, have, sizeof(have)), lim.plan,
+				human_size(lim.memory_bytes, most, sizeof(most)));
 		return;
 	}
 	if (req->callback_url &&

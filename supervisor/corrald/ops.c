@@ -138,7 +138,7 @@ char *ops_task_json(struct daemon *d, const struct store_task *t)
 	}
 	json = api_task_json(t, t->state == STORE_QUEUED ? &pending : NULL);
 	free(e);
-	return json;
+	return op_status_task_json(d, t, json);
 }
 
 void ops_reply_task(struct daemon *d, struct reply_sink *sink, const char *tag, const struct store_task *st)
@@ -181,6 +181,8 @@ static void op_list(struct daemon *d, const struct caller *c, const struct api_r
 	struct store_task_list list;
 	struct error err;
 	enum store_task_state state;
+	struct queue_entry *entries = NULL;
+	size_t n_entries = 0;
 	json_t *body, *tasks;
 
 	if (!c->operator_) {
@@ -202,6 +204,8 @@ static void op_list(struct daemon *d, const struct caller *c, const struct api_r
 	}
 	filter.user = user;
 	filter.before_id = req->after;
+	filter.since_us = req->since_us;
+	filter.until_us = req->until_us;
 	if (req->limit)
 		filter.limit = req->limit;
 	if (store_list_tasks(d->store, &filter, &list, &err) < 0) {
@@ -209,14 +213,31 @@ static void op_list(struct daemon *d, const struct caller *c, const struct api_r
 		return;
 	}
 	tasks = json_array();
+	if (queue_describe(d, user, 0, &entries, &n_entries) < 0)
+		n_entries = 0;
 	for (size_t i = 0; i < list.count; i++) {
-		char *text = api_task_summary_json(&list.tasks[i], NULL);
-		json_t *t = text ? json_loads(text, 0, NULL) : NULL;
+		const struct store_task *st = &list.tasks[i];
+		struct api_pending pending = { 0 };
+		char *text;
+		json_t *t;
 
-		if (t)
+		for (size_t k = 0; st->state == STORE_QUEUED && k < n_entries; k++)
+			if (entries[k].id == st->id)
+				pending = (struct api_pending){ entries[k].position, entries[k].reason,
+								entries[k].message };
+		text = api_task_summary_json(st, st->state == STORE_QUEUED ? &pending : NULL);
+		t = text ? json_loads(text, 0, NULL) : NULL;
+		if (t) {
+			struct dtask *run = st->state == STORE_RUNNING ? running_find(d, st->id) : NULL;
+
+			json_object_set_new(t, "limits", op_status_limits(d, st, run));
+			if (run)
+				json_object_set_new(t, "live", op_status_live(d, run));
 			json_array_append_new(tasks, t);
+		}
 		free(text);
 	}
+	free(entries);
 	body = json_object();
 	json_object_set_new(body, "tasks", tasks);
 	/* a full page: the client asks again from the last id */

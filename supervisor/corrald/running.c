@@ -3,9 +3,11 @@
  * supervisor/corrald/running.c — the running set: the one place a task
  * enters it (a start, an adoption after a restart) and leaves it, with its
  * host uid slot, its user's and the host's counts, and its CPU and memory
- * reservations.  Leases and metrics hook in here.
+ * reservations.  Leases and metrics hook in here.  A handover lets go of
+ * them all, leaving their jails running.
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "supervisor/corrald/corrald.h"
 
@@ -66,4 +68,16 @@ void running_leave(struct daemon *d, struct dtask *t)
 		}
 	}
 	d->dispatch_needed = true;
+}
+
+void running_hand_over_all(struct daemon *d)
+{
+	while (d->running) {
+		struct dtask *t = d->running;
+
+		running_leave(d, t);
+		jail_release(t->jail);
+		free(t->stdin_path);
+		queue_task_free(t);
+	}
 }

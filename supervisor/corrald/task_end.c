@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "supervisor/corrald/corrald.h"
+#include "supervisor/common/human.h"
 #include "supervisor/common/log.h"
 #include "supervisor/sched/retry.h"
 
@@ -266,19 +267,20 @@ bool task_end_try_requeue(struct daemon *d, int64_t id, const char *user, struct
 static void describe_end(struct daemon *d, const struct dtask *t, const struct jail_result *res,
 			 enum store_task_state *state, enum store_task_reason *reason, char *msg, size_t size)
 {
-	char month[8];
+	char month[8], limit[48];
 
 	*state = STORE_FAILED;
 	switch (t->why) {
 	case END_TIMEOUT:
 		*reason = STORE_REASON_TIMEOUT;
-		snprintf(msg, size, "Timeout: exceeded the %llu s wall-clock limit",
-			 (unsigned long long)((t->wall_limit_effective_us + 999999) / 1000000));
+		/* as given: a 1.5 s limit is not "2 s" */
+		snprintf(msg, size, "Timeout: exceeded the %s wall-clock limit",
+			 human_duration(t->wall_limit_effective_us, limit, sizeof(limit)));
 		return;
 	case END_CPU_LIMIT:
 		*reason = STORE_REASON_CPU_LIMIT;
-		snprintf(msg, size, "CPU limit: used %.1f s of CPU, the limit is %.1f s",
-			 res->cpu_usage_us / 1e6, t->cpu_limit_us / 1e6);
+		snprintf(msg, size, "CPU limit: used %.1f s of CPU, the limit is %s", res->cpu_usage_us / 1e6,
+			 human_duration(t->cpu_limit_us, limit, sizeof(limit)));
 		return;
 	case END_BUDGET:
 		daemon_month(d, daemon_now_us(d), month);

@@ -101,6 +101,11 @@ void doctor_uids_check(const struct doctor_host *host, const struct doctor_confi
 void doctor_paths_check(const struct doctor_host *host, const struct doctor_config *config,
 			struct doctor_report *report);
 
+/* The installed corrald.service: no ProtectHome=/PrivateTmp= (they hide
+ * bind sources from corrald under systemd only), RestartForceExitStatus=75
+ * (a SIGUSR2 handover is restarted); skipped when none is installed. */
+void doctor_unit_check(const struct doctor_host *host, struct doctor_report *report);
+
 /* Every check above, in the order people read them. */
 void doctor_checks_run(const struct doctor_host *host, const struct doctor_config *config,
 		       struct doctor_report *report);

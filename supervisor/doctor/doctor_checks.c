@@ -15,4 +15,5 @@ void doctor_checks_run(const struct doctor_host *host, const struct doctor_confi
 	doctor_cgroup_check(host, config, report);
 	doctor_uids_check(host, config, report);
 	doctor_paths_check(host, config, report);
+	doctor_unit_check(host, report);
 }

@@ -90,12 +90,13 @@ enum admission_verdict admission_cpu_limit(const struct admission_tenant *t, uin
 int admission_format_budget(char *buf, size_t size, const char *user, const char *plan, const char *month,
 			    uint64_t budget, uint64_t used, uint64_t reserved, uint32_t holders)
 {
-	/* hours (3 decimals under an hour: a 1 min budget is 0.017 h), or
-	 * seconds for budgets under a minute (0.001 h is "3.6 CPU seconds") */
-	bool small = budget < 60000000u;
-	double per_us = small ? 1e-6 : 1.0 / 3600e6;
-	const char *unit = small ? "CPU seconds" : "CPU hours";
-	int prec = small || budget >= 3600000000u ? 1 : 3;
+	/* the unit that fits the budget: hours from an hour, minutes under an
+	 * hour (not "0.017 of 0.083 CPU hours"), seconds under a minute (0.001 h
+	 * is "3.6 CPU seconds") */
+	bool seconds = budget < 60000000u, minutes = !seconds && budget < 3600000000u;
+	double per_us = seconds ? 1e-6 : minutes ? 1.0 / 60e6 : 1.0 / 3600e6;
+	const char *unit = seconds ? "CPU seconds" : minutes ? "CPU minutes" : "CPU hours";
+	int prec = 1;
 
 	if (budget == 0)
 		return snprintf(buf, size,

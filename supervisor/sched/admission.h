@@ -84,8 +84,9 @@ enum admission_verdict admission_cpu_limit(const struct admission_tenant *t, uin
  *   "alice: suspended, no CPU time this month (monthly_cpu_hours = 0, plan p)"
  *   "alice: 10.0 of 10.0 CPU hours used in 2026-11 (plan p)"
  *   "alice: 0.0 of 3.6 CPU seconds used in 2026-11, 3.4 reserved by 2 running tasks (plan p)"
- * Budgets under a minute are shown in CPU seconds, under an hour with 3
- * decimals.  Returns what snprintf does. */
+ *   "bob: 4.5 of 5.0 CPU minutes used in 2026-11 (plan p)"
+ * Budgets under a minute are shown in CPU seconds, under an hour in CPU
+ * minutes, else in CPU hours.  Returns what snprintf does. */
 int admission_format_budget(char *buf, size_t size, const char *user, const char *plan, const char *month,
 			    uint64_t budget, uint64_t used, uint64_t reserved, uint32_t holders);
 

@@ -270,6 +270,8 @@ struct store_filter {
 	int state;         /* an enum store_task_state, or -1 = any */
 	size_t limit;      /* 0 = no limit */
 	int64_t before_id; /* a page: only ids below this; 0 = from the newest */
+	int64_t since_us;  /* only tasks submitted at or after this; 0 = any */
+	int64_t until_us;  /* ... and before this; 0 = any */
 };
 /* A list's rows are summaries: argv_json is cut to its first
  * STORE_LIST_ARGV_CHARS characters (then maybe not valid JSON; an old row

@@ -101,14 +101,19 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_REQUEST_CANCEL] =
 		"UPDATE tasks SET cancel_requested = 1 WHERE id = $1 AND state = 'running'",
 	/* pages: newest first, below the cursor $4 (the last id of the page before) */
-	[STORE_SQL_LIST_ALL] = "SELECT " LIST_COLUMNS " FROM tasks WHERE id < $4 ORDER BY id DESC LIMIT $1",
-	[STORE_SQL_LIST_USER] = "SELECT " LIST_COLUMNS
-				" FROM tasks WHERE user_name = $2 AND id < $4 ORDER BY id DESC LIMIT $1",
-	[STORE_SQL_LIST_STATE] = "SELECT " LIST_COLUMNS
-				 " FROM tasks WHERE state = $3 AND id < $4 ORDER BY id DESC LIMIT $1",
-	[STORE_SQL_LIST_USER_STATE] = "SELECT " LIST_COLUMNS
-				      " FROM tasks WHERE user_name = $2 AND state = $3 AND id < $4 "
-				      "ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_LIST_ALL] =
+		"SELECT " LIST_COLUMNS
+		" FROM tasks WHERE id < $4 AND submitted_at_us >= $5 AND submitted_at_us < $6 ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_LIST_USER] =
+		"SELECT " LIST_COLUMNS
+		" FROM tasks WHERE user_name = $2 AND id < $4 AND submitted_at_us >= $5 AND submitted_at_us < $6 ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_LIST_STATE] =
+		"SELECT " LIST_COLUMNS
+		" FROM tasks WHERE state = $3 AND id < $4 AND submitted_at_us >= $5 AND submitted_at_us < $6 ORDER BY id DESC LIMIT $1",
+	[STORE_SQL_LIST_USER_STATE] =
+		"SELECT " LIST_COLUMNS
+		" FROM tasks WHERE user_name = $2 AND state = $3 AND id < $4 AND submitted_at_us >= $5 AND submitted_at_us < $6 "
+		"ORDER BY id DESC LIMIT $1",
 	[STORE_SQL_USAGE_GET] = "SELECT cpu_us FROM usage WHERE user_name = $1 AND month = $2",
 	[STORE_SQL_USAGE_MONTH] = "SELECT user_name, cpu_us FROM usage WHERE month = $1 ORDER BY user_name",
 	[STORE_SQL_COUNT_QUEUED] = "SELECT COUNT(*) FROM tasks WHERE user_name = $1 AND state = 'queued'",

@@ -212,7 +212,8 @@ static void test_budget_stops_a_user_until_next_month(void **state)
 	assert_non_null(q);
 	assert_string_equal(task_str(q, "state"), "queued");
 	assert_string_equal(task_str(q, "pending_reason"), "budget_exhausted");
-	assert_non_null(strstr(task_str(q, "pending_message"), "CPU hours used in 2031-03"));
+	/* a 1 min budget in the unit that fits (issue 17) */
+	assert_non_null(strstr(task_str(q, "pending_message"), "CPU minutes used in 2031-03"));
 	json_decref(q);
 	r = corrald_call(&daemon_, "{\"op\":\"queue\",\"user\":\"alice\"}");
 	q = json_array_get(json_object_get(r, "queue"), 0);

@@ -540,6 +540,42 @@ static void test_kill9_at_random_moments_loses_and_repeats_nothing(void **state)
 			refused_restarts, kills, blamed, blamed_example);
 }
 
+/* After a restart: task id was adopted running and ends failed with exit
+ * code 7 on its first attempt, its stdout want_stdout.  Its TASK. */
+static json_t *adopted_task_ends_with_exit_7(int64_t id, const char *want_stdout)
+{
+	json_t *t;
+	char *out;
+
+	assert_true(log_contains("adopted its running jail"));
+	t = corrald_status(&daemon_, id);
+	assert_non_null(t);
+	assert_string_equal(task_str(t, "state"), "running");
+	json_decref(t);
+	t = corrald_must_wait(&daemon_, id, 10000);
+	assert_string_equal(task_str(t, "state"), "failed");
+	assert_string_equal(task_str(t, "reason"), "exit_code");
+	assert_int_equal(task_int(t, "exit_code"), 7);
+	assert_int_equal(task_int(t, "attempts"), 1);
+	out = corrald_logs(&daemon_, id, "stdout", NULL);
+	assert_non_null(out);
+	assert_string_equal(out, want_stdout);
+	free(out);
+	return t;
+}
+
+/* start() on a clock in FIXED_MONTH, for usage checks */
+static void start_in_fixed_month(const char *supervisor_keys)
+{
+	char sup[1024];
+	int r;
+
+	snprintf(sup, sizeof(sup), SUPERVISOR_BASE POLL_50MS "%s", supervisor_keys);
+	r = corrald_start(&daemon_, sup, POLICY_BASE, offset_to_fixed_month());
+	if (r < 0)
+		fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
+}
+
 /* ---- adoption after kill -9 -------------------------------------------- */
 
 static void test_kill9_while_long_task_runs_then_it_is_adopted_and_ends_right(void **state)
@@ -552,14 +588,7 @@ static void test_kill9_while_long_task_runs_then_it_is_adopted_and_ends_right(vo
 
 	(void)state;
 	require_root();
-	{
-		int r = corrald_start(&daemon_,
-				      SUPERVISOR_BASE POLL_50MS "max_running = 2\ndrain_timeout = 0\n",
-				      POLICY_BASE, offset_to_fixed_month());
-
-		if (r < 0)
-			fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
-	}
+	start_in_fixed_month("max_running = 2\ndrain_timeout = 0\n");
 	id = corrald_submit(&daemon_,
 			    "\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\","
 			    "\"sleep 1.2; echo adopted-output; echo to-stderr >&2; exit 7\"]");
@@ -570,21 +599,7 @@ static void test_kill9_while_long_task_runs_then_it_is_adopted_and_ends_right(vo
 	test_sleep_ms(400);
 	assert_true(corrald_process_with_cmdline(&daemon_, cmdline, sizeof(cmdline)));
 	assert_int_equal(corrald_crash_restart(&daemon_), 0);
-	assert_true(log_contains("adopted its running jail"));
-	t = corrald_status(&daemon_, id);
-	assert_non_null(t);
-	assert_string_equal(task_str(t, "state"), "running");
-	json_decref(t);
-
-	t = corrald_must_wait(&daemon_, id, 10000);
-	assert_string_equal(task_str(t, "state"), "failed");
-	assert_string_equal(task_str(t, "reason"), "exit_code");
-	assert_int_equal(task_int(t, "exit_code"), 7);
-	assert_int_equal(task_int(t, "attempts"), 1);
-	out = corrald_logs(&daemon_, id, "stdout", NULL);
-	assert_non_null(out);
-	assert_string_equal(out, "adopted-output\n");
-	free(out);
+	t = adopted_task_ends_with_exit_7(id, "adopted-output\n");
 	out = corrald_logs(&daemon_, id, "stderr", NULL);
 	assert_non_null(out);
 	assert_string_equal(out, "to-stderr\n");
@@ -766,6 +781,68 @@ static void test_sigterm_drain_timeout_kills_long_task_as_shutdown(void **state)
 	t = corrald_must_wait(&daemon_, queued, 5000);
 	assert_string_equal(task_str(t, "state"), "succeeded");
 	json_decref(t);
+}
+
+/* ---- SIGUSR2: a handover ------------------------------------------------ */
+
+static void test_sigusr2_handover_keeps_running_task_alive_and_it_ends_right(void **state)
+{
+	static const char cmdline[] = "sleep\0"
+				      "1.5";
+	json_t *r, *t;
+	char cgname[64];
+	int64_t id, queued;
+	uint64_t t0;
+	pid_t pid;
+	int rc;
+
+	(void)state;
+	require_root();
+	start_in_fixed_month("max_running = 2\ndrain_timeout = 10s\n");
+	id = corrald_submit(&daemon_,
+			    "\"user\":\"alice\",\"argv\":[\"/bin/sh\",\"-c\","
+			    "\"echo before; sleep 1.5; echo after; exit 7\"]");
+	assert_true(id > 0);
+	queued = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"/bin/echo\",\"next\"]");
+	assert_true(queued > 0); /* behind it: max_concurrent 1 */
+	t = corrald_wait_state(&daemon_, id, "running", 5000);
+	assert_non_null(t);
+	json_decref(t);
+	test_sleep_ms(300);
+	pid = daemon_.pid;
+	assert_int_equal(corrald_signal(&daemon_, SIGUSR2), 0);
+	/* it executes itself again in place, at once (not after the task) */
+	t0 = test_mono_ms();
+	while (!log_contains("adopted its running jail") && test_mono_ms() - t0 < 5000)
+		test_sleep_ms(20);
+	if (!log_contains("handed over 1 running tasks"))
+		fail_msg("no handover after SIGUSR2\n%s", corrald_log_tail(&daemon_));
+	assert_true(test_mono_ms() - t0 < 1500);
+	assert_int_equal(daemon_.pid, pid);
+	assert_int_equal(kill(pid, 0), 0); /* the same process, a new image */
+	/* its jail still runs, found through the task cgroups */
+	assert_true(corrald_process_with_cmdline(&daemon_, cmdline, sizeof(cmdline)));
+	snprintf(cgname, sizeof(cgname), "task-%lld", (long long)id);
+	assert_true(corrald_task_cgroup_exists(&daemon_, cgname));
+	for (t0 = test_mono_ms(); test_mono_ms() - t0 < 3000; test_sleep_ms(20)) {
+		r = corrald_call(&daemon_, "{\"op\":\"ping\"}");
+		rc = r && !corrald_error_code(r);
+		json_decref(r);
+		if (rc)
+			break;
+	}
+
+	t = adopted_task_ends_with_exit_7(id, "before\nafter\n");
+	assert_int_equal(corrald_usage_used(&daemon_, "alice", FIXED_MONTH) >= task_int(t, "cpu_us"), 1);
+	json_decref(t);
+	/* the queued task stayed queued and runs after the handover */
+	t = corrald_must_wait(&daemon_, queued, 5000);
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	json_decref(t);
+	r = corrald_call(&daemon_, "{\"op\":\"ping\"}");
+	assert_non_null(r);
+	json_decref(r);
+	assert_no_leftovers(cmdline, sizeof(cmdline));
 }
 
 /* ---- SIGHUP with a broken policy ---------------------------------------- */
@@ -1054,6 +1131,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_sigterm_drains_running_tasks_then_exits_0_and_refuses_submits,
 					  teardown),
 		cmocka_unit_test_teardown(test_sigterm_drain_timeout_kills_long_task_as_shutdown, teardown),
+		cmocka_unit_test_teardown(test_sigusr2_handover_keeps_running_task_alive_and_it_ends_right,
+					  teardown),
 		cmocka_unit_test_teardown(test_sighup_with_broken_policy_reports_errors_and_keeps_the_old_one,
 					  teardown),
 		cmocka_unit_test_teardown(test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers,

@@ -114,14 +114,16 @@ static void require_controllers_for_children(void)
 }
 
 /* Start the helper (and, with a sibling, a sleeping process first) in the
- * prepared cgroup, or where we are when in_test_cg is false; its output in out. */
-static void run_helper(bool in_test_cg, bool sibling, const char *subtree_name, char *out, size_t size)
+ * prepared cgroup (its child sub, when not NULL), or where we are when
+ * in_test_cg is false; its output in out. */
+static void run_helper_in(bool in_test_cg, const char *sub, bool sibling, const char *subtree_name, char *out,
+			  size_t size)
 {
-	char procs[4600];
+	char procs[4700];
 	int pipefd[2];
 	pid_t other = -1;
 
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", test_dir);
+	snprintf(procs, sizeof(procs), "%s%s%s/cgroup.procs", test_dir, sub ? "/" : "", sub ? sub : "");
 	if (sibling) {
 		other = fork();
 		assert_true(other >= 0);
@@ -163,6 +165,11 @@ static void run_helper(bool in_test_cg, bool sibling, const char *subtree_name, 
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fail_msg("helper ended with status 0x%x: %s", status, out);
 	printf("%s", out);
+}
+
+static void run_helper(bool in_test_cg, bool sibling, const char *subtree_name, char *out, size_t size)
+{
+	run_helper_in(in_test_cg, NULL, sibling, subtree_name, out, size);
 }
 
 /* The line of out that starts with key + ' ' (the n-th one, from 1), without key. */
@@ -239,6 +246,44 @@ static void test_alone_in_its_cgroup_it_uses_it_as_its_subtree(void **state)
 	assert_false(file_has_word(path, "memory"));
 }
 
+/* A corrald that executed itself again at a handover (SIGUSR2) starts in
+ * its own leaf: its subtree stays the cgroup above, where its jails are,
+ * rather than a new one nested in the leaf (issue 17). */
+static void test_in_its_own_leaf_it_keeps_the_subtree_above(void **state)
+{
+	char out[8192], buf[4800], want[4800], path[4800];
+
+	require_root();
+	if (pure_v2)
+		require_controllers_for_children();
+	assert_int_equal(mkdir(test_dir, 0755), 0);
+	if (pure_v2) { /* as the first image left it: controllers given to its leaf */
+		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", test_dir);
+		write_file(path, "+memory +pids +cpu");
+	}
+	snprintf(path, sizeof(path), "%s/supervisor", test_dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	run_helper_in(true, "supervisor", false, "corrald-unused", out, sizeof(out));
+	if (!pure_v2) {
+		assert_string_equal(line_of(out, "enter", 1, buf, sizeof(buf)), "0 - -");
+		return;
+	}
+	snprintf(want, sizeof(want), "1 %s -", test_cg);
+	assert_string_equal(line_of(out, "enter", 1, buf, sizeof(buf)), want);
+	snprintf(want, sizeof(want), "%s/supervisor", test_cg);
+	assert_string_equal(line_of(out, "cgroup", 1, buf, sizeof(buf)), want);
+	assert_non_null(strstr(line_of(out, "jails_control", 1, buf, sizeof(buf)), "memory"));
+	snprintf(path, sizeof(path), "%s/supervisor/supervisor", test_dir);
+	assert_false(exists(path));
+	/* at exit it stays in its leaf: the cgroup above gives controllers to
+	 * children, so no process may go back there */
+	assert_string_equal(line_of(out, "leave", 1, buf, sizeof(buf)), "0 -");
+	snprintf(want, sizeof(want), "%s/supervisor", test_cg);
+	assert_string_equal(line_of(out, "cgroup", 2, buf, sizeof(buf)), want);
+	snprintf(path, sizeof(path), "%s/supervisor/corral", test_dir);
+	assert_false(exists(path));
+}
+
 static void test_sharing_its_cgroup_it_refuses_and_says_what_to_do(void **state)
 {
 	char out[8192], buf[4800], path[4800];
@@ -292,6 +337,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_alone_in_its_cgroup_it_uses_it_as_its_subtree, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_in_its_own_leaf_it_keeps_the_subtree_above, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sharing_its_cgroup_it_refuses_and_says_what_to_do, setup,
 						teardown),

@@ -228,6 +228,9 @@ static void test_budget_messages(void **state)
 	assert_string_equal(buf,
 			    "dave: 0.0 of 3.6 CPU seconds used in 2026-12, 3.4 reserved by 1 running task "
 			    "(plan tiny)");
+	/* under an hour: minutes, not "0.075 of 0.083 CPU hours" */
+	admission_format_budget(buf, sizeof(buf), "bob", "short", "2026-12", 300 * SEC, 270 * SEC, 0, 0);
+	assert_string_equal(buf, "bob: 4.5 of 5.0 CPU minutes used in 2026-12 (plan short)");
 }
 
 int main(void)

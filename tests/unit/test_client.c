@@ -506,9 +506,10 @@ static void test_print_task_shows_key_fields(void **state)
 	assert_non_null(strstr(text, "command:    sh -c 'echo hi'\n"));
 	assert_non_null(strstr(text, "state:      failed (timeout)\n"));
 	assert_non_null(strstr(text, "submitted:  2023-11-14T22:13:20Z\n"));
-	assert_non_null(strstr(text, "wall:       60.000s (limit 60.000s)\n"));
-	assert_non_null(strstr(text, "cpu:        59.000s (user 58.000s, system 1.000s; limit profile's)\n"));
-	assert_non_null(strstr(text, "memory:     peak 1M (limit 256M)\n"));
+	/* an older corrald: no "limits", the requested ones in human units */
+	assert_non_null(strstr(text, "wall:       60.000s (limit 1 min)\n"));
+	assert_non_null(strstr(text, "cpu:        59.000s (user 58.000s, system 1.000s; limit plan's)\n"));
+	assert_non_null(strstr(text, "memory:     peak 1 MiB (limit 256 MiB)\n"));
 	assert_null(strstr(text, "position"));
 	free(text);
 }
@@ -556,21 +557,130 @@ static void test_task_table_columns_align(void **state)
 
 	snprintf(list, sizeof(list),
 		 "[%s, {\"id\": 7, \"user\": \"bo\", \"argv\": [\"true\"],"
-		 " \"state\": \"queued\", \"reason\": null, \"exit_code\": null, \"signal\": null}]",
+		 " \"state\": \"queued\", \"reason\": null, \"exit_code\": null, \"signal\": null,"
+		 " \"pending_reason\": \"budget_exhausted\"}]",
 		 task_text);
 	text = capture(format_print_task_table, list);
 	assert_non_null(strstr(text,
 			       "ID  USER   STATE             EXIT   SUBMITTED             "
-			       "WALL     CPU      COMMAND\n"));
+			       "ELAPSED  TIMELIMIT  CPU      REASON            COMMAND\n"));
 	assert_non_null(strstr(text,
 			       "42  alice  failed (timeout)  sig 9  2023-11-14T22:13:20Z  "
-			       "60.000s  59.000s  sh -c 'echo hi'\n"));
+			       "1 min    1 min      59.000s  timeout           sh -c 'echo hi'\n"));
 	second = strstr(text, "\n7 ");
 	assert_non_null(second);
 	assert_non_null(strstr(second,
 			       "7   bo     queued            -      -                     "
-			       "-        0.000s   true\n"));
+			       "-        -          0.000s   budget_exhausted  true\n"));
 	free(text);
+}
+
+/* issue 17: a running task's status says what it has used so far (from
+ * corrald's "live") and where every limit comes from */
+static const char running_task[] =
+	"{\"id\": 43, \"user\": \"alice\", \"profile\": \"default\", \"argv\": [\"sh\", \"-c\", \"echo a\\necho b\"],"
+	" \"state\": \"running\", \"reason\": null, \"exit_code\": null, \"signal\": null,"
+	" \"submitted_at_us\": 1700000000000000, \"started_at_us\": 1700000001000000, \"ended_at_us\": 0,"
+	" \"timeout_ms\": 1500, \"cpu_limit_ms\": 0, \"memory_bytes\": 0, \"cpu_us\": 0,"
+	" \"memory_peak_bytes\": 0, \"stdout_bytes\": 0, \"stderr_bytes\": 0, \"attempts\": 1,"
+	" \"limits\": {\"plan\": \"pro\", \"wall_us\": 1500000, \"wall_from\": \"task\","
+	" \"cpu_us\": 4200000, \"cpu_from\": \"budget\", \"memory_bytes\": 1073741824,"
+	" \"memory_from\": \"plan\", \"output_bytes\": null, \"output_from\": \"none\"},"
+	" \"live\": {\"elapsed_us\": 1234000, \"cpu_us\": 500000, \"cpu_user_us\": 400000,"
+	" \"cpu_system_us\": 100000, \"memory_bytes\": 10485760, \"memory_peak_bytes\": 20971520,"
+	" \"stdout_bytes\": 1001, \"stderr_bytes\": 3}}";
+
+static void test_print_running_task_shows_live_figures_and_limit_sources(void **state)
+{
+	char *text = capture(format_print_task, running_task);
+
+	(void)state;
+	assert_non_null(strstr(text, "wall:       1.234s so far (limit 1.5 s, the task's own)\n"));
+	assert_non_null(strstr(text,
+			       "cpu:        0.500s so far (user 0.400s, system 0.100s; limit 4.2 s, "
+			       "what the month's budget left)\n"));
+	assert_non_null(strstr(text, "memory:     10 MiB now, peak 20 MiB (limit 1 GiB, plan pro's)\n"));
+	assert_non_null(strstr(text, "stdout:     1001 bytes so far\n"));
+	assert_non_null(strstr(text, "stderr:     3 bytes so far\n"));
+	assert_non_null(strstr(text, "output:     unlimited\n"));
+	assert_null(strstr(text, "peak 0B"));
+	free(text);
+}
+
+static char *capture_list(const char *json_text, const char *columns, bool header)
+{
+	json_t *v = json_loads(json_text, 0, NULL);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(v);
+	format_list_print(f, v, columns, header);
+	fclose(f);
+	json_decref(v);
+	return text;
+}
+
+static void test_list_format_picks_columns_and_noheader_drops_the_header(void **state)
+{
+	char list[4096];
+	char *text;
+
+	(void)state;
+	snprintf(list, sizeof(list), "[%s, %s]", task_text, running_task);
+	text = capture_list(list, "id,Elapsed,TIMELIMIT,reason", true);
+	assert_string_equal(text,
+			    "ID  ELAPSED  TIMELIMIT  REASON\n"
+			    "42  1 min    1 min      timeout\n"
+			    "43  1.234 s  1.5 s      -\n");
+	free(text);
+	text = capture_list(list, "id,cpu,memory", false);
+	assert_string_equal(text,
+			    "42  59.000s  1M\n"
+			    "43  0.500s   20M\n");
+	free(text);
+}
+
+static void test_list_multi_line_command_stays_on_one_row(void **state)
+{
+	char list[4096];
+	char *text;
+	size_t lines = 0;
+
+	(void)state;
+	snprintf(list, sizeof(list), "[%s]", running_task);
+	text = capture_list(list, NULL, true);
+	for (const char *p = text; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, 2);
+	assert_non_null(strstr(text, "sh -c $'echo a\\x0aecho b'\n"));
+	free(text);
+}
+
+static void test_list_format_and_time_options_parse(void **state)
+{
+	char *ok[] = { "list",    "--format",   "id,state,elapsed", "--noheader",
+		       "--since", "2026-05-01", "--until",          "2026-05-01T12:30Z" };
+	char *bad_column[] = { "list", "--format", "id,bogus" };
+	char *bad_time[] = { "list", "--since", "yesterday" };
+	char *not_status[] = { "status", "--format", "id", "1" };
+	struct cli_command cmd;
+	uint64_t at;
+
+	(void)state;
+	assert_fields(ARGC(ok), ok, "{\"since_us\": 1777593600000000, \"until_us\": 1777638600000000}", &cmd);
+	assert_string_equal(cmd.format, "id,state,elapsed");
+	assert_true(cmd.noheader);
+	commands_free(&cmd);
+	assert_usage_error(ARGC(bad_column), bad_column, "unknown column 'bogus'");
+	assert_usage_error(ARGC(bad_time), bad_time, "is not a time");
+	assert_usage_error(ARGC(not_status), not_status, "not valid for corral status");
+	/* a duration ago */
+	assert_int_equal(commands_parse_time("2h", 1000000, &at), 0);
+	assert_int_equal(at, (1000000 - 7200) * 1000000ULL);
+	assert_int_equal(commands_parse_time("2026-05-01T12:30:15", 0, &at), 0);
+	assert_int_equal(at, 1777638615000000ULL);
+	assert_int_equal(commands_parse_time("2026-05-01T12", 0, &at), -EINVAL);
 }
 
 static void test_queue_table(void **state)
@@ -1140,6 +1250,10 @@ int main(void)
 		cmocka_unit_test(test_format_cpu_units),
 		cmocka_unit_test(test_print_task_shows_key_fields),
 		cmocka_unit_test(test_task_table_columns_align),
+		cmocka_unit_test(test_print_running_task_shows_live_figures_and_limit_sources),
+		cmocka_unit_test(test_list_format_picks_columns_and_noheader_drops_the_header),
+		cmocka_unit_test(test_list_multi_line_command_stays_on_one_row),
+		cmocka_unit_test(test_list_format_and_time_options_parse),
 		cmocka_unit_test(test_queue_table),
 		cmocka_unit_test(test_usage_table_in_hours),
 		cmocka_unit_test(test_usage_table_shows_the_months_adjustments),

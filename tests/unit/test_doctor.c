@@ -120,6 +120,8 @@ static void good_host(struct fake *f)
 	put(f, "/sys/fs/cgroup/system.slice/corrald.service/cgroup.subtree_control", "cpu memory pids\n");
 	put(f, "/sys/fs/cgroup/system.slice/corrald.service/cgroup.procs", "");
 	put(f, "/sys/fs/cgroup/system.slice/corrald.service/supervisor/cgroup.procs", "4242\n");
+	put(f, "/etc/systemd/system/corrald.service",
+	    "[Service]\nType=notify\nDelegate=yes\nKillMode=process\nRestartForceExitStatus=75\n");
 	put(f, "/etc/subuid", "alice:100000:65536\nbob:165536:65536\n");
 	put(f, "/etc/subgid", "alice:100000:65536\nbob:165536:65536\n");
 	put(f, "/etc/passwd",
@@ -453,6 +455,32 @@ static void test_uid_range_smaller_than_max_running_fails(void **state)
 
 /* ---- paths ------------------------------------------------------------ */
 
+/* issue 17: an older unit with ProtectHome=/PrivateTmp= hides bind sources
+ * from corrald under systemd only; the unit corral installs passes */
+static void test_unit_hiding_home_and_tmp_warns_and_ours_passes(void **state)
+{
+	struct fake *f = *state;
+	char *ours = NULL;
+	size_t len = 0;
+	FILE *fp = fopen("contrib/systemd/corrald.service", "re");
+
+	put(f, "/etc/systemd/system/corrald.service",
+	    "[Service]\nExecStart=/usr/local/sbin/corrald\nProtectHome=yes\n  PrivateTmp=true\n");
+	run_all(f);
+	expect(f, "systemd.unit", DOCTOR_WARN, "/etc/systemd/system/corrald.service",
+	       "ProtectHome=yes hides /home", "PrivateTmp=true", NULL);
+	put(f, "/etc/systemd/system/corrald.service", "[Service]\nProtectHome=no\nPrivateTmp=no\n");
+	run_all(f);
+	expect(f, "systemd.unit", DOCTOR_WARN, "no RestartForceExitStatus=75", NULL);
+	assert_non_null(fp);
+	assert_true(getdelim(&ours, &len, '\0', fp) > 0);
+	fclose(fp);
+	put(f, "/etc/systemd/system/corrald.service", ours);
+	free(ours);
+	run_all(f);
+	expect(f, "systemd.unit", DOCTOR_OK, "sees the host's /home and /tmp", NULL);
+}
+
 static void test_world_writable_state_dir_fails(void **state)
 {
 	struct fake *f = *state;
@@ -596,6 +624,7 @@ int main(void)
 		T(test_systemd_host_without_corrald_is_judged_as_the_unit),
 		T(test_uid_range_overlapping_subuid_and_passwd_names_each),
 		T(test_uid_range_smaller_than_max_running_fails),
+		T(test_unit_hiding_home_and_tmp_warns_and_ours_passes),
 		T(test_world_writable_state_dir_fails),
 		T(test_missing_state_dir_is_measured_on_its_parent),
 		T(test_socket_dir_with_a_writable_parent_fails),

@@ -621,6 +621,35 @@ static void test_list_filters_by_user_state_and_limit(void **state)
 	store_task_list_free(&list);
 }
 
+/* corral list --since/--until: submitted in [since, until) */
+static void test_list_filters_by_submit_time(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store_task_list list;
+	int64_t a1 = submit(f, "alice", 100), b1 = submit(f, "bob", 200), a2 = submit(f, "alice", 300);
+	struct store_filter filter = { .state = -1, .since_us = 200 };
+
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 2);
+	assert_int_equal(list.tasks[0].id, a2);
+	assert_int_equal(list.tasks[1].id, b1);
+	store_task_list_free(&list);
+	filter = (struct store_filter){ .state = -1, .until_us = 300 };
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 2);
+	assert_int_equal(list.tasks[0].id, b1);
+	assert_int_equal(list.tasks[1].id, a1);
+	store_task_list_free(&list);
+	filter = (struct store_filter){
+		.user = "alice", .state = STORE_QUEUED, .since_us = 150, .until_us = 301
+	};
+	assert_int_equal(store_list_tasks(f->store, &filter, &list, &err), 0);
+	assert_int_equal(list.count, 1);
+	assert_int_equal(list.tasks[0].id, a2);
+	store_task_list_free(&list);
+}
+
 static void test_list_pages_with_before_id(void **state)
 {
 	struct fixture *f = *state;
@@ -1681,6 +1710,7 @@ int main(void)
 			T(test_illegal_transition_is_estale_and_changes_nothing),
 			T(test_list_filters_by_user_state_and_limit),
 			T(test_list_pages_with_before_id),
+			T(test_list_filters_by_submit_time),
 			T(test_usage_per_month_and_queue_counts),
 			T(test_batch_is_one_transaction),
 			T(test_usage_adjustments_are_rows_and_leave_usage_alone),

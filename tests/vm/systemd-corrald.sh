@@ -6,7 +6,9 @@
 # (Delegate=yes) and check on pure cgroup v2 that corrald sits in its leaf
 # supervisor/ of the service's cgroup, that the controllers are enabled for
 # the jails, that a task runs to its end in corral/<task> with its limits,
-# and that a stop leaves nothing behind.  Prints one line per check and ends
+# that a handover (SIGUSR2: corrald executes itself again in place) keeps a
+# running task, which ends with its own result, and that a stop leaves
+# nothing behind.  Prints one line per check and ends
 # with "systemd: N passed, N failed".
 #
 #   tests/vm/systemd-corrald.sh BUILD
@@ -72,6 +74,39 @@ stopped_clean() {
 	systemctl show -P Result corrald.service | grep -qx success || return 1
 	! [ -d "$service" ] || { find "$service" -type d; return 1; }
 }
+handover_keeps_task() {
+	id=$(corral submit --memory 64M -- /bin/sh -c 'sleep 10; echo after; exit 3') || return 1
+	for i in $(seq 1 60); do
+		corral status "$id" | grep -q '^state: *running' && break
+		sleep 0.5
+	done
+	corral status "$id" | grep '^state:'
+	# (under TCG a start takes seconds: the command sleeps 10 s so it still runs at the handover)
+	old=$(systemctl show -P MainPID corrald.service)
+	systemctl kill --kill-who=main -s SIGUSR2 corrald.service || return 1
+	# it executes itself again in place: the same MainPID, the unit active
+	for i in $(seq 1 40); do
+		journalctl -u corrald --no-pager | grep -q 'adopted its running jail' && break
+		sleep 0.5
+	done
+	new=$(systemctl show -P MainPID corrald.service)
+	echo "corrald $old handed over to itself: MainPID $new, $(systemctl is-active corrald.service)"
+	[ "$new" = "$old" ] && systemctl is-active -q corrald.service || return 1
+	for i in $(seq 1 20); do corral ping >/dev/null 2>&1 && break; sleep 0.5; done
+	journalctl -u corrald --no-pager | grep -E 'handed over|adopted' | tail -3
+	corral wait --timeout 60 "$id"
+	rc=$?
+	echo "task $id: exit $rc"
+	if [ "$rc" -ne 3 ]; then
+		corral status "$id"
+		echo "new corrald's cgroup: $(cat /proc/"$new"/cgroup)"
+		find "$service" -maxdepth 2 -type d
+		for d in "$service" "$service"/*/; do echo "$d: $(cat "$d/cgroup.procs" | tr '\n' ' ')"; done
+		journalctl -u corrald --no-pager | tail -30
+		return 1
+	fi
+	corral logs "$id" | grep -qx after
+}
 journal() { journalctl -u corrald --no-pager | grep -i cgroup; true; }
 
 check "corrald.service starts (Type=notify)" started
@@ -79,6 +114,7 @@ check "corrald moved into the leaf supervisor/ of its delegated cgroup" in_super
 check "memory, pids and cpu enabled for the jails" controllers_enabled
 check "a task runs to its end" task_runs
 check "the task's memory limit is set in its cgroup" limits_are_set
+check "SIGUSR2: corrald hands a running task to its new image, it ends right" handover_keeps_task
 journal
 check "systemctl stop: a clean exit, no cgroup left" stopped_clean
 

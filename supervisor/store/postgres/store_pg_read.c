@@ -175,6 +175,8 @@ int store_pg_read_list_tasks(struct store *base, const struct store_filter *filt
 	if (state)
 		store_pg_param_text(&p, 3, state);
 	store_pg_param_i64(&p, 4, filter->before_id > 0 ? filter->before_id : INT64_MAX);
+	store_pg_param_i64(&p, 5, filter->since_us > 0 ? filter->since_us : 0);
+	store_pg_param_i64(&p, 6, filter->until_us > 0 ? filter->until_us : INT64_MAX);
 	return store_pg_read_collect(store, which, &p, out, "list tasks", err);
 }
 

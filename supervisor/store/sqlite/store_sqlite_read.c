@@ -209,6 +209,8 @@ int store_sqlite_read_list_tasks(struct store *base, const struct store_filter *
 	if (state)
 		store_sqlite_bind_text(&b, 3, state);
 	store_sqlite_bind_i64(&b, 4, filter->before_id > 0 ? filter->before_id : INT64_MAX);
+	store_sqlite_bind_i64(&b, 5, filter->since_us > 0 ? filter->since_us : 0);
+	store_sqlite_bind_i64(&b, 6, filter->until_us > 0 ? filter->until_us : INT64_MAX);
 	return collect_tasks(&b, out, "list tasks", err);
 }
 
