@@ -31,25 +31,50 @@ char *arena_strndup(struct arena *arena, const char *s, size_t n);
 /* Grow *items (of elem bytes, *cap slots) so slot [count] exists; false on
  * OOM.  Old arrays stay in the arena until it is freed. */
 bool arena_grow(struct arena *arena, void **items, size_t *cap, size_t count, size_t elem);
+/* Make room for size bytes of allocations in one block ahead of them
+ * (one malloc for a whole load when its size is known). */
+void arena_reserve(struct arena *arena, size_t size);
+/* Make *items (of elem bytes, *cap slots) hold at least count slots; new
+ * slots are zeroed.  False on OOM. */
+bool arena_reserve_items(struct arena *arena, void **items, size_t *cap, size_t count, size_t elem);
 void arena_free(struct arena *arena);
 
 /* ---- errors.c ----------------------------------------------------------- */
 
 void errors_add(struct policy_errors *errors, const char *file, unsigned line, const char *key,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The same with a message that needs no formatting (cheaper). */
+void errors_add_text(struct policy_errors *errors, const char *file, unsigned line, const char *key,
+		     const char *message);
 /* Closest of candidates (NULL-terminated) to word if near enough, or NULL. */
 const char *errors_did_you_mean(const char *word, const char *const *candidates);
 /* Sort errors [from, count) by file and line, stably. */
 void errors_sort(struct policy_errors *errors, size_t from);
-/* Edit distance, case-insensitive (for "did you mean"), when it is at most
- * max; otherwise some number above max. */
+/* Edit distance (optimal string alignment), case-insensitive, of words of
+ * at most ERRORS_PATTERN_MAX bytes (SIZE_MAX for longer ones).  Exact; max
+ * is a hint (a result above it means "not within max"). */
 size_t errors_distance(const char *a, const char *b, size_t max);
-/* A cheap lower bound of errors_distance(a, b) (letter counts). */
-size_t errors_letters_bound(const char *a, const char *b);
+/* A word prepared once for distances to many texts. */
+#define ERRORS_PATTERN_MAX 64
+struct errors_pattern {
+	uint64_t peq[256]; /* bit i of [c]: the word's byte i is c (lower case) */
+	size_t len;
+};
+/* False when word is longer than ERRORS_PATTERN_MAX (then every distance
+ * is SIZE_MAX). */
+bool errors_pattern_init(struct errors_pattern *p, const char *word);
+size_t errors_pattern_distance(const struct errors_pattern *p, const char *text, size_t text_len);
 /* Which letters a word has (case-insensitive, folded onto 64 bits), and the
  * cheapest lower bound of the distance: letters one word has, the other not. */
 uint64_t errors_letters_mask(const char *s);
-size_t errors_letters_mask_bound(uint64_t a, uint64_t b);
+/* Inline: it is the first test of every candidate of a search. */
+static inline size_t errors_letters_mask_bound(uint64_t a, uint64_t b)
+{
+	size_t only_a = (size_t)__builtin_popcountll(a & ~b);
+	size_t only_b = (size_t)__builtin_popcountll(b & ~a);
+
+	return only_a > only_b ? only_a : only_b;
+}
 
 /* ---- values.c: one value string -> a number in canonical units -------- */
 
@@ -136,6 +161,8 @@ void load_file(struct loader *ld, const char *path, unsigned depth, const char *
 	       unsigned site_line);
 void load_buffer(struct loader *ld, const char *name, const char *data, size_t len, unsigned depth);
 const char *section_type_name(enum section_type type);
+/* Arena bytes a load of the buffer data will likely take (a hint). */
+size_t load_estimate(const char *data, size_t len);
 
 /* ---- the loaded policy --------------------------------------------------- */
 
@@ -199,7 +226,7 @@ struct tenant_map {
 };
 
 struct policy {
-	struct arena arena;
+	struct arena arena; /* the policy itself lives in its first block */
 	const char *path;
 	struct policy_supervisor supervisor;
 	struct policy_http http;

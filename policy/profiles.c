@@ -241,6 +241,7 @@ static void read_env(struct loader *ld, struct profile_build *b, const struct ra
 
 struct syscall_name {
 	char *name;
+	size_t len;
 	int nr;
 	uint64_t letters; /* errors_letters_mask(name) */
 };
@@ -261,7 +262,8 @@ static void syscall_table_read(void)
 		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 
 		if (name && strlen(name) <= SYSCALL_NAME_MAX)
-			read[n_read++] = (struct syscall_name){ name, nr, errors_letters_mask(name) };
+			read[n_read++] = (struct syscall_name){ name, strlen(name), nr,
+								errors_letters_mask(name) };
 		else
 			free(name); /* longer than any name we look up */
 	}
@@ -269,7 +271,7 @@ static void syscall_table_read(void)
 	for (size_t len = 0; len <= SYSCALL_NAME_MAX; len++) {
 		syscall_table.by_len[len] = n;
 		for (size_t i = 0; i < n_read; i++)
-			if (strlen(read[i].name) == len)
+			if (read[i].len == len)
 				syscall_table.names[n++] = read[i];
 	}
 	syscall_table.by_len[SYSCALL_NAME_MAX + 1] = n;
@@ -281,6 +283,7 @@ static void syscall_table_read(void)
 static void unknown_syscall(struct loader *ld, const struct raw_entry *e, const char *name)
 {
 	const struct syscall_name *best = NULL;
+	struct errors_pattern pattern;
 	size_t best_d = 3;
 	size_t len = strlen(name);
 	/* Bounded for garbage: enough for any real file. */
@@ -288,6 +291,7 @@ static void unknown_syscall(struct loader *ld, const struct raw_entry *e, const 
 
 	if (search) {
 		uint64_t letters = errors_letters_mask(name);
+		bool prepared = false;
 		size_t from, to;
 
 		pthread_once(&syscall_table_once, syscall_table_read);
@@ -296,12 +300,20 @@ static void unknown_syscall(struct loader *ld, const struct raw_entry *e, const 
 		to = syscall_table.by_len[len + 3 <= SYSCALL_NAME_MAX + 1 ? len + 3 : SYSCALL_NAME_MAX + 1];
 		for (size_t i = from; i < to; i++) {
 			const struct syscall_name *c = &syscall_table.names[i];
+			/* What c must reach to be taken: under 3 edits while
+			 * there is no best, then the best's distance (a tie goes
+			 * to the lower number).  Bounds above it rule c out. */
+			size_t need = best ? best_d : best_d - 1;
 			size_t d;
 
-			if (errors_letters_mask_bound(letters, c->letters) > best_d ||
-			    errors_letters_bound(name, c->name) > best_d)
+			if (best && c->nr > best->nr && need > 0)
+				need--;
+			if (errors_letters_mask_bound(letters, c->letters) > need)
 				continue;
-			d = errors_distance(name, c->name, best_d);
+			/* only for a name with a candidate past the letters */
+			if (!prepared)
+				prepared = errors_pattern_init(&pattern, name);
+			d = errors_pattern_distance(&pattern, c->name, c->len);
 			if (d < best_d || (d == best_d && best && c->nr < best->nr)) {
 				best = c;
 				best_d = d;
