@@ -62,6 +62,16 @@ void build_unknown_key(struct loader *ld, const struct raw_section *s, const str
 	errors_add(ld->errors, e->file, e->line, e->key, "unknown key in %s; allowed: %s", label, list);
 }
 
+size_t build_key_index(const char *const *names, size_t n, const char *key)
+{
+	/* The first byte before strcmp(): under the fuzzer every strcmp()
+	 * goes through the sanitizers' interceptor and libFuzzer's hook. */
+	for (size_t k = 0; k < n; k++)
+		if (names[k][0] == key[0] && strcmp(names[k], key) == 0)
+			return k;
+	return n;
+}
+
 bool build_key_once(struct loader *ld, unsigned *first_line, const struct raw_entry *e)
 {
 	if (*first_line) {

@@ -275,6 +275,8 @@ void lookup_sort(struct policy *p);
 /* Report "unknown key" for e in section (with "did you mean" among allowed). */
 void build_unknown_key(struct loader *ld, const struct raw_section *s, const struct raw_entry *e,
 		       const char *const *allowed);
+/* The index of key in names[0..n), or n when it is none of them. */
+size_t build_key_index(const char *const *names, size_t n, const char *key);
 /* A key that may appear once: first use records e's line in *first_line;
  * a second use is reported and returns false. */
 bool build_key_once(struct loader *ld, unsigned *first_line, const struct raw_entry *e);

@@ -423,8 +423,7 @@ void profiles_section(struct loader *ld, struct policy *p, const struct raw_sect
 		const struct raw_entry *e = &ld->entries[i];
 		int k;
 
-		for (k = 0; k < FK_COUNT && strcmp(e->key, profile_keys[k]) != 0; k++)
-			;
+		k = (int)build_key_index(profile_keys, FK_COUNT, e->key);
 		if (k == FK_COUNT) {
 			build_unknown_key(ld, s, e, profile_keys);
 			continue;
