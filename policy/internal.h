@@ -143,6 +143,8 @@ struct raw_section {
 	size_t first, count; /* its entries in loader.entries */
 };
 
+#define LOADER_SYSCALL_GUESSES 32
+
 struct loader {
 	struct arena *arena;
 	struct policy_errors *errors;
@@ -154,6 +156,11 @@ struct loader {
 	struct loaded_file *files; /* every file read, for include loops */
 	size_t n_files, cap_files;
 	unsigned syscall_guesses; /* "did you mean" searches of the syscall table so far */
+	/* Their answers (guess NULL: none), as a name often comes back. */
+	struct syscall_guess {
+		const char *name, *guess;
+	} syscall_memo[LOADER_SYSCALL_GUESSES];
+	size_t n_syscall_memo;
 };
 
 /* Read path (and what it includes) into ld.  Problems are reported. */
