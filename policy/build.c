@@ -38,12 +38,63 @@ char *section_label(const struct raw_section *s, char *buf, size_t size)
 	return buf;
 }
 
+/* "a, b, c" of names, cut to fit size: plain copies (a snprintf per key
+ * was most of the cost of a file full of unknown keys). */
+static void join_names(const char *const *names, char *list, size_t size)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; names[i] && off < size - 1; i++) {
+		if (i)
+			off += copy_cut(list + off, size - off, ", ");
+		off += copy_cut(list + off, size - off, names[i]);
+	}
+	list[off] = 0;
+}
+
+#define KEY_LIST_TEXT 768
+
+/* The key_list of names for this load (made at its first use), or NULL
+ * when the loader holds as many as it can or memory ran out. */
+static const struct key_list *key_list_of(struct loader *ld, const char *const *names)
+{
+	struct key_list *l;
+	char text[KEY_LIST_TEXT];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ld->n_key_lists; i++)
+		if (ld->key_lists[i].names == names)
+			return &ld->key_lists[i];
+	if (ld->n_key_lists == LOADER_KEY_LISTS)
+		return NULL;
+	while (names[n])
+		n++;
+	l = &ld->key_lists[ld->n_key_lists];
+	l->lens = arena_alloc(ld->arena, (n ? n : 1) * sizeof(*l->lens));
+	l->masks = arena_alloc(ld->arena, (n ? n : 1) * sizeof(*l->masks));
+	join_names(names, text, sizeof(text));
+	l->text = arena_strdup(ld->arena, text);
+	if (!l->lens || !l->masks || !l->text)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		l->lens[i] = strlen(names[i]);
+		l->masks[i] = errors_letters_mask(names[i]);
+	}
+	l->names = names;
+	l->n = n;
+	ld->n_key_lists++;
+	return l;
+}
+
 void build_unknown_key(struct loader *ld, const struct raw_section *s, const struct raw_entry *e,
 		       const char *const *allowed)
 {
-	const char *guess = errors_did_you_mean(e->key, allowed);
-	char label[128], list[768];
-	size_t off = 0;
+	/* A fuzzed file has dozens of unknown keys: what the search and the
+	 * message need of the list is made once per load. */
+	const struct key_list *l = key_list_of(ld, allowed);
+	const char *guess = l ? errors_did_you_mean_known(e->key, l->names, l->lens, l->masks, l->n)
+			      : errors_did_you_mean(e->key, allowed);
+	char label[128], list[KEY_LIST_TEXT];
 
 	section_label(s, label, sizeof(label));
 	if (guess) {
@@ -51,15 +102,10 @@ void build_unknown_key(struct loader *ld, const struct raw_section *s, const str
 			   label, guess);
 		return;
 	}
-	/* "a, b, c", cut to fit: plain copies (a snprintf per key was most of
-	 * the cost of a file full of unknown keys). */
-	for (size_t i = 0; allowed[i] && off < sizeof(list) - 1; i++) {
-		if (i)
-			off += copy_cut(list + off, sizeof(list) - off, ", ");
-		off += copy_cut(list + off, sizeof(list) - off, allowed[i]);
-	}
-	list[off] = 0;
-	errors_add(ld->errors, e->file, e->line, e->key, "unknown key in %s; allowed: %s", label, list);
+	if (!l)
+		join_names(allowed, list, sizeof(list));
+	errors_add(ld->errors, e->file, e->line, e->key, "unknown key in %s; allowed: %s", label,
+		   l ? l->text : list);
 }
 
 size_t build_key_index(const char *const *names, size_t n, const char *key)

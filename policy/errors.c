@@ -293,36 +293,76 @@ void errors_sort(struct policy_errors *errors, size_t from)
 		free(tmp);
 }
 
+/* One "did you mean" search: the word, its limit and the best so far. */
+struct guess {
+	struct errors_pattern pattern;
+	bool prepared;
+	const char *word, *best;
+	size_t len, limit, best_d;
+};
+
+/* False for a word too long to be a near miss of our short names. */
+static bool guess_start(struct guess *g, const char *word)
+{
+	g->prepared = false;
+	g->word = word;
+	g->best = NULL;
+	g->best_d = SIZE_MAX;
+	g->len = strlen(word);
+	/* Allow one edit for short words, two for longer, three for long. */
+	g->limit = g->len <= 4 ? 1 : g->len <= 9 ? 2 : 3;
+	return g->len <= ERRORS_PATTERN_MAX;
+}
+
+static void guess_try(struct guess *g, const char *name, size_t name_len)
+{
+	size_t d;
+
+	/* The word is prepared for the first candidate only: most garbage
+	 * words have none of a near length. */
+	if (!g->prepared)
+		g->prepared = errors_pattern_init(&g->pattern, g->word);
+	d = errors_pattern_distance(&g->pattern, name, name_len);
+	/* the first of equals is kept */
+	if (d <= g->limit && d < g->best_d) {
+		g->best_d = d;
+		g->best = name;
+	}
+}
+
+const char *errors_did_you_mean_known(const char *word, const char *const *names, const size_t *lens,
+				      const uint64_t *masks, size_t n)
+{
+	struct guess g;
+	uint64_t letters;
+
+	if (!guess_start(&g, word))
+		return NULL;
+	letters = errors_letters_mask(word);
+	for (size_t i = 0; i < n; i++) {
+		size_t apart = lens[i] > g.len ? lens[i] - g.len : g.len - lens[i];
+		size_t missing = errors_letters_mask_bound(letters, masks[i]);
+
+		/* Lower bounds of the distance: past the limit, or not under
+		 * the best so far, rule it out. */
+		if (apart <= g.limit && missing <= g.limit && apart < g.best_d && missing < g.best_d)
+			guess_try(&g, names[i], lens[i]);
+	}
+	return g.best;
+}
+
 const char *errors_did_you_mean(const char *word, const char *const *candidates)
 {
-	struct errors_pattern pattern;
-	bool prepared = false;
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX;
-	size_t len = strlen(word);
-	/* Allow one edit for short words, two for longer, three for long. */
-	size_t limit = len <= 4 ? 1 : len <= 9 ? 2 : 3;
+	struct guess g;
 
-	/* Longer words are never near misses of our short names. */
-	if (len > ERRORS_PATTERN_MAX)
+	if (!guess_start(&g, word))
 		return NULL;
 	for (size_t i = 0; candidates && candidates[i]; i++) {
 		size_t clen = strlen(candidates[i]);
-		size_t d;
 
 		/* The distance is at least the difference in length. */
-		if ((clen > len ? clen - len : len - clen) > limit)
-			continue;
-		/* Prepared for the first candidate of a near length only:
-		 * most garbage words have none. */
-		if (!prepared)
-			prepared = errors_pattern_init(&pattern, word);
-		d = errors_pattern_distance(&pattern, candidates[i], clen);
-		/* the first of equals is kept */
-		if (d <= limit && d < best_d) {
-			best_d = d;
-			best = candidates[i];
-		}
+		if ((clen > g.len ? clen - g.len : g.len - clen) <= g.limit)
+			guess_try(&g, candidates[i], clen);
 	}
-	return best;
+	return g.best;
 }

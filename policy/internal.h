@@ -48,6 +48,10 @@ void errors_add_text(struct policy_errors *errors, const char *file, unsigned li
 		     const char *message);
 /* Closest of candidates (NULL-terminated) to word if near enough, or NULL. */
 const char *errors_did_you_mean(const char *word, const char *const *candidates);
+/* The same among n names whose lengths and errors_letters_mask() are known
+ * (most are ruled out without reading them). */
+const char *errors_did_you_mean_known(const char *word, const char *const *names, const size_t *lens,
+				      const uint64_t *masks, size_t n);
 /* Sort errors [from, count) by file and line, stably. */
 void errors_sort(struct policy_errors *errors, size_t from);
 /* Edit distance (optimal string alignment), case-insensitive, of words of
@@ -144,6 +148,17 @@ struct raw_section {
 };
 
 #define LOADER_SYSCALL_GUESSES 32
+#define LOADER_KEY_LISTS 8
+
+/* What "unknown key" messages need of a list of allowed keys, made at its
+ * first use in a load (build.c). */
+struct key_list {
+	const char *const *names; /* the caller's static list */
+	size_t n;
+	size_t *lens;
+	uint64_t *masks;  /* errors_letters_mask() of each */
+	const char *text; /* "a, b, c", cut to fit a message */
+};
 
 struct loader {
 	struct arena *arena;
@@ -161,6 +176,8 @@ struct loader {
 		const char *name, *guess;
 	} syscall_memo[LOADER_SYSCALL_GUESSES];
 	size_t n_syscall_memo;
+	struct key_list key_lists[LOADER_KEY_LISTS];
+	size_t n_key_lists;
 };
 
 /* Read path (and what it includes) into ld.  Problems are reported. */
