@@ -204,16 +204,6 @@ size_t errors_pattern_distance(const struct errors_pattern *p, const char *text,
 	return score;
 }
 
-size_t errors_distance(const char *a, const char *b, size_t max)
-{
-	struct errors_pattern p;
-
-	(void)max; /* exact (at most 64 each), so also right when at most max */
-	if (!errors_pattern_init(&p, a))
-		return SIZE_MAX;
-	return errors_pattern_distance(&p, b, strlen(b));
-}
-
 uint64_t errors_letters_mask(const char *s)
 {
 	uint64_t mask = 0;

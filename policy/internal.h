@@ -54,18 +54,16 @@ const char *errors_did_you_mean_known(const char *word, const char *const *names
 				      const uint64_t *masks, size_t n);
 /* Sort errors [from, count) by file and line, stably. */
 void errors_sort(struct policy_errors *errors, size_t from);
-/* Edit distance (optimal string alignment), case-insensitive, of words of
- * at most ERRORS_PATTERN_MAX bytes (SIZE_MAX for longer ones).  Exact; max
- * is a hint (a result above it means "not within max"). */
-size_t errors_distance(const char *a, const char *b, size_t max);
-/* A word prepared once for distances to many texts. */
+/* Edit distance (optimal string alignment: insert, delete, substitute,
+ * swap two neighbours), case-insensitive, of words of at most
+ * ERRORS_PATTERN_MAX bytes: a word prepared once for distances to many
+ * texts.  Exact; SIZE_MAX when either is longer. */
 #define ERRORS_PATTERN_MAX 64
 struct errors_pattern {
-	uint64_t peq[256]; /* bit i of [c]: the word's byte i is c (lower case) */
+	uint64_t peq[256]; /* bit i of [c]: the word's byte i is c in either case */
 	size_t len;
 };
-/* False when word is longer than ERRORS_PATTERN_MAX (then every distance
- * is SIZE_MAX). */
+/* False when word is longer than ERRORS_PATTERN_MAX. */
 bool errors_pattern_init(struct errors_pattern *p, const char *word);
 size_t errors_pattern_distance(const struct errors_pattern *p, const char *text, size_t text_len);
 /* Which letters a word has (case-insensitive, folded onto 64 bits), and the
