@@ -12,15 +12,6 @@
 
 #include "policy/internal.h"
 
-char *section_label(const struct raw_section *s, char *buf, size_t size)
-{
-	if (s->name)
-		snprintf(buf, size, "[%s %s]", section_type_name(s->type), s->name);
-	else
-		snprintf(buf, size, "[%s]", section_type_name(s->type));
-	return buf;
-}
-
 /* Copy what fits of s to buf (size >= 1 bytes, left unterminated); how
  * many bytes were copied. */
 static size_t copy_cut(char *buf, size_t size, const char *s)
@@ -31,12 +22,79 @@ static size_t copy_cut(char *buf, size_t size, const char *s)
 	return n;
 }
 
+char *section_label(const struct raw_section *s, char *buf, size_t size)
+{
+	/* What snprintf("[%s %s]") writes, by plain copies: the label is made
+	 * for every unknown key of a section. */
+	const char *parts[] = { "[", section_type_name(s->type), s->name ? " " : "", s->name ? s->name : "",
+				"]" };
+	size_t off = 0;
+
+	if (!size)
+		return buf;
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		off += copy_cut(buf + off, size - off, parts[i]);
+	buf[off] = 0;
+	return buf;
+}
+
+/* "a, b, c" of names, cut to fit size: plain copies (a snprintf per key
+ * was most of the cost of a file full of unknown keys). */
+static void join_names(const char *const *names, char *list, size_t size)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; names[i] && off < size - 1; i++) {
+		if (i)
+			off += copy_cut(list + off, size - off, ", ");
+		off += copy_cut(list + off, size - off, names[i]);
+	}
+	list[off] = 0;
+}
+
+#define KEY_LIST_TEXT 768
+
+/* The key_list of names for this load (made at its first use), or NULL
+ * when the loader holds as many as it can or memory ran out. */
+static const struct key_list *key_list_of(struct loader *ld, const char *const *names)
+{
+	struct key_list *l;
+	char text[KEY_LIST_TEXT];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ld->n_key_lists; i++)
+		if (ld->key_lists[i].names == names)
+			return &ld->key_lists[i];
+	if (ld->n_key_lists == LOADER_KEY_LISTS)
+		return NULL;
+	while (names[n])
+		n++;
+	l = &ld->key_lists[ld->n_key_lists];
+	l->lens = arena_alloc(ld->arena, (n ? n : 1) * sizeof(*l->lens));
+	l->masks = arena_alloc(ld->arena, (n ? n : 1) * sizeof(*l->masks));
+	join_names(names, text, sizeof(text));
+	l->text = arena_strdup(ld->arena, text);
+	if (!l->lens || !l->masks || !l->text)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		l->lens[i] = strlen(names[i]);
+		l->masks[i] = errors_letters_mask(names[i]);
+	}
+	l->names = names;
+	l->n = n;
+	ld->n_key_lists++;
+	return l;
+}
+
 void build_unknown_key(struct loader *ld, const struct raw_section *s, const struct raw_entry *e,
 		       const char *const *allowed)
 {
-	const char *guess = errors_did_you_mean(e->key, allowed);
-	char label[128], list[768];
-	size_t off = 0;
+	/* A fuzzed file has dozens of unknown keys: what the search and the
+	 * message need of the list is made once per load. */
+	const struct key_list *l = key_list_of(ld, allowed);
+	const char *guess = l ? errors_did_you_mean_known(e->key, l->names, l->lens, l->masks, l->n)
+			      : errors_did_you_mean(e->key, allowed);
+	char label[128], list[KEY_LIST_TEXT];
 
 	section_label(s, label, sizeof(label));
 	if (guess) {
@@ -44,15 +102,20 @@ void build_unknown_key(struct loader *ld, const struct raw_section *s, const str
 			   label, guess);
 		return;
 	}
-	/* "a, b, c", cut to fit: plain copies (a snprintf per key was most of
-	 * the cost of a file full of unknown keys). */
-	for (size_t i = 0; allowed[i] && off < sizeof(list) - 1; i++) {
-		if (i)
-			off += copy_cut(list + off, sizeof(list) - off, ", ");
-		off += copy_cut(list + off, sizeof(list) - off, allowed[i]);
-	}
-	list[off] = 0;
-	errors_add(ld->errors, e->file, e->line, e->key, "unknown key in %s; allowed: %s", label, list);
+	if (!l)
+		join_names(allowed, list, sizeof(list));
+	errors_add(ld->errors, e->file, e->line, e->key, "unknown key in %s; allowed: %s", label,
+		   l ? l->text : list);
+}
+
+size_t build_key_index(const char *const *names, size_t n, const char *key)
+{
+	/* The first byte before strcmp(): under the fuzzer every strcmp()
+	 * goes through the sanitizers' interceptor and libFuzzer's hook. */
+	for (size_t k = 0; k < n; k++)
+		if (names[k][0] == key[0] && strcmp(names[k], key) == 0)
+			return k;
+	return n;
 }
 
 bool build_key_once(struct loader *ld, unsigned *first_line, const struct raw_entry *e)
@@ -109,12 +172,26 @@ void build_policy(struct loader *ld, struct policy *p)
 	size_t size = 16;
 	char label[128];
 
+	size_t n_plans = 0, n_users = 0, n_profiles = 1; /* and the built-in "default" */
+
 	settings_defaults(p);
 	http_defaults(p);
 	while (size < ld->n_sections * 2)
 		size *= 2;
 	seen = arena_alloc(ld->arena, size * sizeof(*seen));
 	if (!seen)
+		return;
+	/* The arrays at their final size at once: grown by doubling, the
+	 * copies left behind were most of a small policy's memory. */
+	for (size_t i = 0; i < ld->n_sections; i++) {
+		n_plans += ld->sections[i].type == SECTION_PLAN;
+		n_users += ld->sections[i].type == SECTION_USER;
+		n_profiles += ld->sections[i].type == SECTION_PROFILE;
+	}
+	if (!arena_reserve_items(ld->arena, (void **)&p->plans, &p->cap_plans, n_plans, sizeof(*p->plans)) ||
+	    !arena_reserve_items(ld->arena, (void **)&p->users, &p->cap_users, n_users, sizeof(*p->users)) ||
+	    !arena_reserve_items(ld->arena, (void **)&p->profiles, &p->cap_profiles, n_profiles,
+				 sizeof(*p->profiles)))
 		return;
 
 	for (size_t i = 0; i < ld->n_sections; i++) {
@@ -166,6 +243,7 @@ static int load(const char *name, const char *data, size_t len, unsigned flags, 
 {
 	struct policy_errors local = { 0 };
 	struct loader ld = { .flags = flags };
+	struct arena arena = { 0 };
 	struct policy *p;
 	size_t before;
 	int r = 0;
@@ -175,9 +253,16 @@ static int load(const char *name, const char *data, size_t len, unsigned flags, 
 		errors = &local;
 	/* Errors already in the caller's list do not fail this load. */
 	before = errors->count + errors->omitted;
-	p = calloc(1, sizeof(*p));
-	if (!p)
+	/* The policy lives in its own arena, in the first block, which is
+	 * made big enough for a buffer's whole load (a file's is made when
+	 * its size is known): one malloc, where a fuzzed load made a dozen. */
+	arena_reserve(&arena, sizeof(*p) + (data ? load_estimate(data, len) : 0));
+	p = arena_alloc(&arena, sizeof(*p));
+	if (!p) {
+		arena_free(&arena);
 		return -ENOMEM;
+	}
+	p->arena = arena;
 	ld.arena = &p->arena;
 	ld.errors = errors;
 
@@ -218,10 +303,12 @@ int policy_load_buffer(const char *name, const char *data, size_t len, unsigned 
 
 void policy_free(struct policy *policy)
 {
+	struct arena arena;
+
 	if (!policy)
 		return;
-	arena_free(&policy->arena);
-	free(policy);
+	arena = policy->arena; /* policy is in one of its blocks */
+	arena_free(&arena);
 }
 
 const char *policy_path(const struct policy *policy)

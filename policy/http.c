@@ -248,8 +248,7 @@ void http_section(struct loader *ld, struct policy *p, const struct raw_section 
 		uint64_t v;
 		int k;
 
-		for (k = 0; k < HK_COUNT && strcmp(e->key, http_keys[k]) != 0; k++)
-			;
+		k = (int)build_key_index(http_keys, HK_COUNT, e->key);
 		if (k == HK_COUNT) {
 			build_unknown_key(ld, s, e, http_keys);
 			continue;

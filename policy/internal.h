@@ -31,25 +31,52 @@ char *arena_strndup(struct arena *arena, const char *s, size_t n);
 /* Grow *items (of elem bytes, *cap slots) so slot [count] exists; false on
  * OOM.  Old arrays stay in the arena until it is freed. */
 bool arena_grow(struct arena *arena, void **items, size_t *cap, size_t count, size_t elem);
+/* Make room for size bytes of allocations in one block ahead of them
+ * (one malloc for a whole load when its size is known). */
+void arena_reserve(struct arena *arena, size_t size);
+/* Make *items (of elem bytes, *cap slots) hold at least count slots; new
+ * slots are zeroed.  False on OOM. */
+bool arena_reserve_items(struct arena *arena, void **items, size_t *cap, size_t count, size_t elem);
 void arena_free(struct arena *arena);
 
 /* ---- errors.c ----------------------------------------------------------- */
 
 void errors_add(struct policy_errors *errors, const char *file, unsigned line, const char *key,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The same with a message that needs no formatting (cheaper). */
+void errors_add_text(struct policy_errors *errors, const char *file, unsigned line, const char *key,
+		     const char *message);
 /* Closest of candidates (NULL-terminated) to word if near enough, or NULL. */
 const char *errors_did_you_mean(const char *word, const char *const *candidates);
+/* The same among n names whose lengths and errors_letters_mask() are known
+ * (most are ruled out without reading them). */
+const char *errors_did_you_mean_known(const char *word, const char *const *names, const size_t *lens,
+				      const uint64_t *masks, size_t n);
 /* Sort errors [from, count) by file and line, stably. */
 void errors_sort(struct policy_errors *errors, size_t from);
-/* Edit distance, case-insensitive (for "did you mean"), when it is at most
- * max; otherwise some number above max. */
-size_t errors_distance(const char *a, const char *b, size_t max);
-/* A cheap lower bound of errors_distance(a, b) (letter counts). */
-size_t errors_letters_bound(const char *a, const char *b);
+/* Edit distance (optimal string alignment: insert, delete, substitute,
+ * swap two neighbours), case-insensitive, of words of at most
+ * ERRORS_PATTERN_MAX bytes: a word prepared once for distances to many
+ * texts.  Exact; SIZE_MAX when either is longer. */
+#define ERRORS_PATTERN_MAX 64
+struct errors_pattern {
+	uint64_t peq[256]; /* bit i of [c]: the word's byte i is c in either case */
+	size_t len;
+};
+/* False when word is longer than ERRORS_PATTERN_MAX. */
+bool errors_pattern_init(struct errors_pattern *p, const char *word);
+size_t errors_pattern_distance(const struct errors_pattern *p, const char *text, size_t text_len);
 /* Which letters a word has (case-insensitive, folded onto 64 bits), and the
  * cheapest lower bound of the distance: letters one word has, the other not. */
 uint64_t errors_letters_mask(const char *s);
-size_t errors_letters_mask_bound(uint64_t a, uint64_t b);
+/* Inline: it is the first test of every candidate of a search. */
+static inline size_t errors_letters_mask_bound(uint64_t a, uint64_t b)
+{
+	size_t only_a = (size_t)__builtin_popcountll(a & ~b);
+	size_t only_b = (size_t)__builtin_popcountll(b & ~a);
+
+	return only_a > only_b ? only_a : only_b;
+}
 
 /* ---- values.c: one value string -> a number in canonical units -------- */
 
@@ -118,6 +145,19 @@ struct raw_section {
 	size_t first, count; /* its entries in loader.entries */
 };
 
+#define LOADER_SYSCALL_GUESSES 32
+#define LOADER_KEY_LISTS 8
+
+/* What "unknown key" messages need of a list of allowed keys, made at its
+ * first use in a load (build.c). */
+struct key_list {
+	const char *const *names; /* the caller's static list */
+	size_t n;
+	size_t *lens;
+	uint64_t *masks;  /* errors_letters_mask() of each */
+	const char *text; /* "a, b, c", cut to fit a message */
+};
+
 struct loader {
 	struct arena *arena;
 	struct policy_errors *errors;
@@ -129,6 +169,13 @@ struct loader {
 	struct loaded_file *files; /* every file read, for include loops */
 	size_t n_files, cap_files;
 	unsigned syscall_guesses; /* "did you mean" searches of the syscall table so far */
+	/* Their answers (guess NULL: none), as a name often comes back. */
+	struct syscall_guess {
+		const char *name, *guess;
+	} syscall_memo[LOADER_SYSCALL_GUESSES];
+	size_t n_syscall_memo;
+	struct key_list key_lists[LOADER_KEY_LISTS];
+	size_t n_key_lists;
 };
 
 /* Read path (and what it includes) into ld.  Problems are reported. */
@@ -136,6 +183,8 @@ void load_file(struct loader *ld, const char *path, unsigned depth, const char *
 	       unsigned site_line);
 void load_buffer(struct loader *ld, const char *name, const char *data, size_t len, unsigned depth);
 const char *section_type_name(enum section_type type);
+/* Arena bytes a load of the buffer data will likely take (a hint). */
+size_t load_estimate(const char *data, size_t len);
 
 /* ---- the loaded policy --------------------------------------------------- */
 
@@ -199,7 +248,7 @@ struct tenant_map {
 };
 
 struct policy {
-	struct arena arena;
+	struct arena arena; /* the policy itself lives in its first block */
 	const char *path;
 	struct policy_supervisor supervisor;
 	struct policy_http http;
@@ -248,6 +297,8 @@ void lookup_sort(struct policy *p);
 /* Report "unknown key" for e in section (with "did you mean" among allowed). */
 void build_unknown_key(struct loader *ld, const struct raw_section *s, const struct raw_entry *e,
 		       const char *const *allowed);
+/* The index of key in names[0..n), or n when it is none of them. */
+size_t build_key_index(const char *const *names, size_t n, const char *key);
 /* A key that may appear once: first use records e's line in *first_line;
  * a second use is reported and returns false. */
 bool build_key_once(struct loader *ld, unsigned *first_line, const struct raw_entry *e);

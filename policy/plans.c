@@ -170,8 +170,7 @@ static bool read_plan_key(struct loader *ld, struct plan_layer *layer, const str
 
 	bool list = strcmp(e->key, "profiles") == 0;
 
-	for (k = 0; k < PK_COUNT && strcmp(list ? "profile" : e->key, plan_key_names[k]) != 0; k++)
-		;
+	k = (int)build_key_index(plan_key_names, PK_COUNT, list ? "profile" : e->key);
 	if (k == PK_COUNT)
 		return false;
 	if (k == PK_PROFILE && layer->line[k] && layer->profiles_key != list) {

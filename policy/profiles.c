@@ -241,6 +241,7 @@ static void read_env(struct loader *ld, struct profile_build *b, const struct ra
 
 struct syscall_name {
 	char *name;
+	size_t len;
 	int nr;
 	uint64_t letters; /* errors_letters_mask(name) */
 };
@@ -261,7 +262,8 @@ static void syscall_table_read(void)
 		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 
 		if (name && strlen(name) <= SYSCALL_NAME_MAX)
-			read[n_read++] = (struct syscall_name){ name, nr, errors_letters_mask(name) };
+			read[n_read++] = (struct syscall_name){ name, strlen(name), nr,
+								errors_letters_mask(name) };
 		else
 			free(name); /* longer than any name we look up */
 	}
@@ -269,49 +271,80 @@ static void syscall_table_read(void)
 	for (size_t len = 0; len <= SYSCALL_NAME_MAX; len++) {
 		syscall_table.by_len[len] = n;
 		for (size_t i = 0; i < n_read; i++)
-			if (strlen(read[i].name) == len)
+			if (read[i].len == len)
 				syscall_table.names[n++] = read[i];
 	}
 	syscall_table.by_len[SYSCALL_NAME_MAX + 1] = n;
 	syscall_table.count = n;
 }
 
-/* Near misses among the native architecture's syscall names: the closest
- * (then the lowest numbered) within two edits. */
-static void unknown_syscall(struct loader *ld, const struct raw_entry *e, const char *name)
+/* The closest of the native architecture's syscall names to name (of len
+ * bytes, at most SYSCALL_NAME_MAX) within two edits, the lowest numbered
+ * of equals; NULL if none is. */
+static const char *closest_syscall(const char *name, size_t len)
 {
 	const struct syscall_name *best = NULL;
+	struct errors_pattern pattern;
+	bool prepared = false;
 	size_t best_d = 3;
-	size_t len = strlen(name);
-	/* Bounded for garbage: enough for any real file. */
-	bool search = ld->syscall_guesses++ < 32 && len <= SYSCALL_NAME_MAX;
+	uint64_t letters = errors_letters_mask(name);
+	size_t from, to;
 
-	if (search) {
-		uint64_t letters = errors_letters_mask(name);
-		size_t from, to;
+	pthread_once(&syscall_table_once, syscall_table_read);
+	/* The distance is at least the difference in length. */
+	from = syscall_table.by_len[len >= 2 ? len - 2 : 0];
+	to = syscall_table.by_len[len + 3 <= SYSCALL_NAME_MAX + 1 ? len + 3 : SYSCALL_NAME_MAX + 1];
+	for (size_t i = from; i < to; i++) {
+		const struct syscall_name *c = &syscall_table.names[i];
+		/* What c must reach to be taken: under 3 edits while there is
+		 * no best, then the best's distance (a tie goes to the lower
+		 * number).  Bounds above it rule c out. */
+		size_t need = best ? best_d : best_d - 1;
+		size_t d;
 
-		pthread_once(&syscall_table_once, syscall_table_read);
-		/* The distance is at least the difference in length. */
-		from = syscall_table.by_len[len >= 2 ? len - 2 : 0];
-		to = syscall_table.by_len[len + 3 <= SYSCALL_NAME_MAX + 1 ? len + 3 : SYSCALL_NAME_MAX + 1];
-		for (size_t i = from; i < to; i++) {
-			const struct syscall_name *c = &syscall_table.names[i];
-			size_t d;
-
-			if (errors_letters_mask_bound(letters, c->letters) > best_d ||
-			    errors_letters_bound(name, c->name) > best_d)
-				continue;
-			d = errors_distance(name, c->name, best_d);
-			if (d < best_d || (d == best_d && best && c->nr < best->nr)) {
-				best = c;
-				best_d = d;
-			}
+		if (best && c->nr > best->nr && need > 0)
+			need--;
+		if (errors_letters_mask_bound(letters, c->letters) > need)
+			continue;
+		/* only for a name with a candidate past the letters */
+		if (!prepared)
+			prepared = errors_pattern_init(&pattern, name);
+		d = errors_pattern_distance(&pattern, c->name, c->len);
+		if (d < best_d || (d == best_d && best && c->nr < best->nr)) {
+			best = c;
+			best_d = d;
 		}
 	}
-	if (best)
+	return best ? best->name : NULL;
+}
+
+/* Near misses among the native architecture's syscall names, for the
+ * first LOADER_SYSCALL_GUESSES unknown names of a load. */
+static void unknown_syscall(struct loader *ld, const struct raw_entry *e, const char *name)
+{
+	const char *guess = NULL;
+	size_t len = strlen(name);
+	/* Bounded for garbage: enough for any real file. */
+	bool search = ld->syscall_guesses++ < LOADER_SYSCALL_GUESSES && len <= SYSCALL_NAME_MAX;
+
+	if (search) {
+		size_t i;
+
+		for (i = 0; i < ld->n_syscall_memo && strcmp(ld->syscall_memo[i].name, name) != 0; i++)
+			;
+		if (i < ld->n_syscall_memo) {
+			guess = ld->syscall_memo[i].guess;
+		} else {
+			guess = closest_syscall(name, len);
+			if (ld->n_syscall_memo < LOADER_SYSCALL_GUESSES)
+				ld->syscall_memo[ld->n_syscall_memo++] = (struct syscall_guess){ name,
+												 guess };
+		}
+	}
+	if (guess)
 		errors_add(ld->errors, e->file, e->line, e->key,
 			   "unknown syscall '%s' (libseccomp does not know it); did you mean '%s'?", name,
-			   best->name);
+			   guess);
 	else
 		errors_add(ld->errors, e->file, e->line, e->key,
 			   "unknown syscall '%s' (libseccomp does not know it); write syscall "
@@ -411,8 +444,7 @@ void profiles_section(struct loader *ld, struct policy *p, const struct raw_sect
 		const struct raw_entry *e = &ld->entries[i];
 		int k;
 
-		for (k = 0; k < FK_COUNT && strcmp(e->key, profile_keys[k]) != 0; k++)
-			;
+		k = (int)build_key_index(profile_keys, FK_COUNT, e->key);
 		if (k == FK_COUNT) {
 			build_unknown_key(ld, s, e, profile_keys);
 			continue;

@@ -218,8 +218,7 @@ void settings_supervisor(struct loader *ld, struct policy *p, const struct raw_s
 		uint64_t v;
 		int k;
 
-		for (k = 0; k < SK_COUNT && strcmp(e->key, supervisor_keys[k]) != 0; k++)
-			;
+		k = (int)build_key_index(supervisor_keys, SK_COUNT, e->key);
 		if (k == SK_COUNT) {
 			build_unknown_key(ld, s, e, supervisor_keys);
 			continue;
@@ -379,8 +378,7 @@ void settings_access(struct loader *ld, struct policy *p, const struct raw_secti
 		const struct raw_entry *e = &ld->entries[i];
 		int k;
 
-		for (k = 0; k < AK_COUNT && strcmp(e->key, access_keys[k]) != 0; k++)
-			;
+		k = (int)build_key_index(access_keys, AK_COUNT, e->key);
 		switch ((enum access_key)k) {
 		case AK_OPERATORS:
 			if (!ops_set) { /* the file's list replaces the default (root) */

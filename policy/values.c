@@ -212,13 +212,17 @@ bool value_parse_key(const struct key_def *def, const char *text, uint64_t *out,
 		*out = def->min == 0 ? POLICY_UNLIMITED : 0;
 		return true;
 	}
-	value_format(def->kind, def->min, lo, sizeof(lo));
-	value_format(def->kind, def->max, hi, sizeof(hi));
+	/* The bounds are formatted only for a message: two snprintf()s per
+	 * key were a good part of loading a valid file. */
 	if (value_parse(def->kind, text, &v, why, sizeof(why)) < 0) {
+		value_format(def->kind, def->min, lo, sizeof(lo));
+		value_format(def->kind, def->max, hi, sizeof(hi));
 		errors_add(errors, file, line, def->name, "%s; allowed: %s to %s%s", why, lo, hi, unlimited);
 		return false;
 	}
 	if (v < def->min || v > def->max) {
+		value_format(def->kind, def->min, lo, sizeof(lo));
+		value_format(def->kind, def->max, hi, sizeof(hi));
 		errors_add(errors, file, line, def->name, "'%s' is %s; allowed: %s to %s%s", text,
 			   v == 0 ? "zero, which is meaningless here" : "out of range", lo, hi, unlimited);
 		return false;

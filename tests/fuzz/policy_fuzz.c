@@ -12,6 +12,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Where lengths go, so reading the strings is not optimised away. */
+static volatile size_t sink;
+
 static void exercise(const struct policy *p)
 {
 	const char *const groups[] = { "wheel", "staff", NULL };
@@ -49,8 +52,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (policy_load_buffer("fuzz.conf", (const char *)data, size, POLICY_LOAD_NO_INCLUDE, &p, &errors) ==
 	    0)
 		exercise(p);
-	for (size_t i = 0; i < errors.count; i++)
-		policy_error_format(&errors.items[i], line, sizeof(line));
+	/* Every error's strings are read (ASan checks them); a few are also
+	 * formatted, which is enough for the formatter: a snprintf() of each
+	 * of dozens of errors was a fifth of the cost of an input. */
+	for (size_t i = 0; i < errors.count; i++) {
+		const struct policy_error *e = &errors.items[i];
+		size_t n = strlen(e->file) + strlen(e->message) + (e->key ? strlen(e->key) : 0);
+
+		if (i < 4 || i + 1 == errors.count)
+			n += (size_t)policy_error_format(e, line, sizeof(line));
+		sink += n;
+	}
 	policy_free(p);
 	policy_errors_free(&errors);
 	return 0;
