@@ -23,7 +23,8 @@ if ! $CC -std=c17 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -I. \
 	$(pkg-config --cflags jansson sqlite3 cmocka) \
 	-o "$BUILD/soak/soak" tests/soak/soak.c tests/lib/test.c tests/lib/cgroup_procs.c \
 	tests/lib/corrald.c tests/lib/corrald_socket.c tests/lib/corrald_inspect.c \
-	supervisor/corral/connection.c supervisor/api/api_base64.c supervisor/common/error.c \
+	supervisor/corral/connection.c supervisor/api/*.c supervisor/store/task_state.c \
+	supervisor/common/error.c \
 	$(pkg-config --libs jansson sqlite3 cmocka); then
 	echo "soak: cannot build the soak driver"
 	echo "0 passed, 1 failed"
