@@ -32,6 +32,7 @@
 #include <sys/epoll.h>
 
 #include "supervisor/common/log.h"
+#include "supervisor/common/macros.h"
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/sched/retry.h"
 #include "supervisor/store/store_leader.h"
@@ -52,13 +53,21 @@ static const int ep_store = EP_STORE;
  * reconnect; LISTEN is issued again by the store then). */
 static void watch_wake_fd(struct daemon *d)
 {
-	int fd = store_cluster_wake_fd(d->store);
+	int fd = store_cluster_wake_fd(d->store), gen = store_cluster_wake_generation(d->store);
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = (void *)&ep_store };
 
-	if (fd == d->wake_fd)
+	if (fd == d->wake_fd && gen == d->wake_gen)
 		return;
-	if (d->wake_fd >= 0)
-		daemon_epoll_del(d, d->wake_fd);
-	d->wake_fd = fd >= 0 && daemon_epoll_add(d, fd, EPOLLIN, (void *)&ep_store) == 0 ? fd : -1;
+	/* never a DEL by the old number: libpq closed that socket (which took
+	 * it out of epoll) and the number may belong to a client or a jail now */
+	d->wake_fd = -1;
+	if (fd < 0)
+		return;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ||
+	    (errno == EEXIST && epoll_ctl(d->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)) {
+		d->wake_fd = fd;
+		d->wake_gen = gen;
+	}
 }
 
 /* Tell the other nodes there is work (after this turn's commit). */
@@ -75,8 +84,10 @@ static void send_notify(struct daemon *d)
 
 void cluster_wake_event(struct daemon *d)
 {
+	/* due now: finish_iteration ticks after this turn's batch commits
+	 * (a tick starts jails, which must never precede their commit) */
 	if (store_cluster_wakeups(d->store) > 0)
-		cluster_tick(d, true);
+		d->next_cluster_mono_us = 0;
 	else
 		watch_wake_fd(d); /* readable without a notification: closed? */
 }
@@ -570,15 +581,36 @@ void cluster_schedule(struct daemon *d)
 
 /* ---- waits on tasks that run on other nodes ---------------------------------------- */
 
+static int compare_ids(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static void poll_waiters(struct daemon *d)
 {
-	int64_t ids[64];
-	size_t n = 0;
+	_cleanup_free_ int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
 
-	for (struct waiter *w = d->waiters; w && n < 64; w = w->next)
-		if (!running_find(d, w->task_id))
-			ids[n++] = w->task_id;
+	for (struct waiter *w = d->waiters; w; w = w->next) {
+		if (running_find(d, w->task_id))
+			continue;
+		if (n == cap) {
+			int64_t *more = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof(*ids));
+
+			if (!more)
+				break;
+			ids = more;
+		}
+		ids[n++] = w->task_id;
+	}
+	/* each task once, however many wait for it */
+	if (n)
+		qsort(ids, n, sizeof(*ids), compare_ids);
 	for (size_t i = 0; i < n; i++) {
+		if (i && ids[i] == ids[i - 1])
+			continue;
 		struct store_task st;
 		struct error err;
 
@@ -594,7 +626,7 @@ void cluster_tick(struct daemon *d, bool force)
 {
 	uint64_t now = daemon_mono_us();
 
-	if (!d->cluster)
+	if (!d->cluster || d->batch_open) /* never inside a batch: a tick starts jails */
 		return;
 	send_notify(d);
 	if (!force && now < d->next_cluster_mono_us) {

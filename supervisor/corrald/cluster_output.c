@@ -157,15 +157,19 @@ int cluster_output_store_stdin(struct daemon *d, int64_t id, const char *data, s
 int cluster_output_fetch_stdin(struct daemon *d, struct store_task *st)
 {
 	char dir[4200], path[4300];
-	size_t dlen = strlen(d->tasks_dir);
 	uint64_t off = 0, size = 1;
 	_cleanup_close_ int fd = -1;
+	int local;
 
-	/* taken by this node: its file is here */
-	if (!st->stdin_path ||
-	    (strncmp(st->stdin_path, d->tasks_dir, dlen) == 0 && st->stdin_path[dlen] == '/' &&
-	     strncmp(st->stdin_path + dlen + 1, "stdin-", 6) == 0))
+	if (!st->stdin_path)
 		return 0;
+	/* taken by this node: its file is here (nodes may share a state_dir
+	 * path, so the path alone says nothing: its file must exist) */
+	local = open(st->stdin_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (local >= 0) {
+		close(local);
+		return 0;
+	}
 	snprintf(path, sizeof(path), "%s/stdin", task_start_dir(d, st->id, dir, sizeof(dir)));
 	if (mkdir(dir, 0711) < 0 && errno != EEXIST)
 		return -errno;

@@ -230,6 +230,7 @@ struct daemon {
 	uint64_t lease_ok_mono_us;     /* when the last renewal that worked was sent */
 	bool fenced;                   /* the leases ran out: every jail here was killed */
 	int wake_fd;                   /* the store's socket in epoll (NOTIFY), -1 = none */
+	int wake_gen;                  /* ... of this connection (store_cluster_wake_generation) */
 	bool notify_pending;           /* tell the other nodes after this turn's commit */
 };
 

@@ -466,6 +466,12 @@ static void start_drain(struct daemon *d, int sig)
 	d->shutting_down = true;
 	d->drain_deadline_mono_us = daemon_mono_us() + d->cfg->drain_timeout_ms * 1000u;
 	notify_systemd("STOPPING=1");
+	if (d->cluster) {
+		/* nothing new comes here: another node schedules, this one is
+		 * offline to the scheduler, its unstarted assignments go back */
+		cluster_stop(d);
+		node_leave(d);
+	}
 	log_notice(
 		"%s: shutting down; %u running tasks may finish within %llu ms, %zu queued tasks stay queued",
 		strsignal(sig), d->running_count, (unsigned long long)d->cfg->drain_timeout_ms,

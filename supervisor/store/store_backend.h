@@ -109,7 +109,8 @@ struct store_backend {
 				     const char *data_b64, int64_t len, struct error *err);
 	int (*cluster_output_read)(struct store *store, int64_t id, int stream, int64_t from, size_t limit,
 				   struct store_output_chunks *out, struct error *err);
-	/* LISTEN (which 0), NOTIFY (1), the socket (2), the wake-ups read (3) */
+	/* LISTEN (which 0), NOTIFY (1), the socket (2), the wake-ups read (3),
+	 * the connection's generation (4) */
 	int (*cluster_wake)(struct store *store, int which, struct error *err);
 	/* STORE_SQL_CLUSTER_QUEUE, or STORE_SQL_CLUSTER_EXPIRED with grace_us */
 	int (*cluster_tasks)(struct store *store, enum store_sql which, int64_t grace_us,

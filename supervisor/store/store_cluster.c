@@ -173,6 +173,11 @@ int store_cluster_wake_fd(struct store *store)
 	return store_cluster_capable(store) ? store->backend->cluster_wake(store, 2, NULL) : -1;
 }
 
+int store_cluster_wake_generation(struct store *store)
+{
+	return store_cluster_capable(store) ? store->backend->cluster_wake(store, 4, NULL) : 0;
+}
+
 int store_cluster_wakeups(struct store *store)
 {
 	return store_cluster_capable(store) ? store->backend->cluster_wake(store, 3, NULL) : 0;

@@ -147,6 +147,9 @@ int store_cluster_listen(struct store *store, struct error *err);
 int store_cluster_notify(struct store *store, struct error *err);
 /* The connection's socket to wait on (changes after a reconnect; -1: none). */
 int store_cluster_wake_fd(struct store *store);
+/* Which connection that socket belongs to: changes at every reconnect
+ * (the socket's number may stay the same). */
+int store_cluster_wake_generation(struct store *store);
 /* Read what arrived on it: how many notifications (0 when none). */
 int store_cluster_wakeups(struct store *store);
 

@@ -261,14 +261,22 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 					   "AND lease_owner = $1 ORDER BY id",
 	/* outputs in the database (store_cluster.h); a chunk already there
 	 * (a retry after a lost answer) is kept as it was */
-	[STORE_SQL_OUTPUT_APPEND] = "INSERT INTO task_output (task_id, stream, off, len, data_b64) "
-				    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+	/* outputs only from the node that holds the task's lease ($6; stdin,
+	 * stream 0, at submit, before anyone does) */
+	[STORE_SQL_OUTPUT_APPEND] =
+		"INSERT INTO task_output (task_id, stream, off, len, data_b64) "
+		"SELECT CAST($1 AS BIGINT), CAST($2 AS SMALLINT), CAST($3 AS BIGINT), CAST($4 AS BIGINT), "
+		"CAST($5 AS TEXT) WHERE CAST($2 AS SMALLINT) = 0 OR EXISTS "
+		"(SELECT 1 FROM tasks WHERE id = CAST($1 AS BIGINT) AND lease_owner = CAST($6 AS TEXT)) "
+		"ON CONFLICT DO NOTHING",
 	[STORE_SQL_OUTPUT_READ] =
 		"SELECT off, len, data_b64 FROM task_output WHERE task_id = $1 AND stream = $2 "
 		"AND off + len > $3 ORDER BY off LIMIT $4",
 	[STORE_SQL_OUTPUT_SIZE] =
 		"SELECT COALESCE(MAX(off + len), 0) FROM task_output WHERE task_id = $1 AND stream = $2",
 	[STORE_SQL_PURGE_OUTPUT] = "DELETE FROM task_output WHERE task_id = $1",
+	/* a requeued task's next attempt writes its outputs afresh */
+	[STORE_SQL_OUTPUT_RESET] = "DELETE FROM task_output WHERE task_id = $1 AND stream > 0",
 	/* a node that stops gives back what it was assigned and never started */
 	[STORE_SQL_CLUSTER_RELEASE] =
 		"UPDATE tasks SET lease_owner = NULL, lease_until_us = NULL, cpu_reserved_us = 0, "

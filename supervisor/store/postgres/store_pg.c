@@ -290,6 +290,7 @@ static int configure_session(struct store_pg *store, struct error *err)
 	int r;
 
 	PQsetNoticeProcessor(store->conn, ignore_notice, NULL);
+	store->conn_gen++;
 	snprintf(sql, sizeof(sql),
 		 "SET search_path = corral; SET client_min_messages = warning; "
 		 "SET lock_timeout = %d; SET synchronous_commit = %s",
@@ -463,6 +464,15 @@ static int batch_commit(struct store *base, struct error *err)
 		if (PQtransactionStatus(store->conn) != PQTRANS_IDLE)
 			rollback_quietly(store, "ROLLBACK");
 		return store->batch_error;
+	}
+	/* a statement of the batch failed outside a savepoint: PostgreSQL
+	 * aborted the transaction, and would answer COMMIT with ROLLBACK */
+	if (PQtransactionStatus(store->conn) == PQTRANS_INERROR) {
+		rollback_quietly(store, "ROLLBACK");
+		return error_set(
+			err, EIO, "batch",
+			"commit on %s: a statement of the batch failed, the whole batch was rolled back",
+			store->where);
 	}
 	r = store_pg_exec(store, "COMMIT", err, "batch");
 	if (r < 0 && PQtransactionStatus(store->conn) != PQTRANS_IDLE)

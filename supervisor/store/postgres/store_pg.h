@@ -40,6 +40,7 @@ struct store_pg {
 	char *node;                   /* the node joined: its statistics count here */
 	char *fence;                  /* writes hold only for tasks this incarnation leases */
 	bool listening;               /* LISTEN corral (again after a reconnect) */
+	unsigned conn_gen;            /* +1 at every (re)connect: its socket is a new one */
 	bool in_tx;                   /* a state change's own transaction is open */
 	bool in_batch;
 	int batch_error; /* -errno that dropped the batch, 0 = none */

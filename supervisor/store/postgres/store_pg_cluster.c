@@ -236,6 +236,7 @@ int store_pg_cluster_output_append(struct store *base, int64_t id, int stream, i
 	store_pg_param_i64(&p, 3, off);
 	store_pg_param_i64(&p, 4, len);
 	store_pg_param_text(&p, 5, data_b64);
+	store_pg_param_text(&p, 6, store->fence ? store->fence : "");
 	res = store_pg_query(store, STORE_SQL_OUTPUT_APPEND, &p);
 	if (!store_pg_ok(res))
 		return store_pg_fail(store, res, err, "output", "store output of task %" PRId64, id);
@@ -301,6 +302,8 @@ int store_pg_cluster_wake(struct store *base, int which, struct error *err)
 		return store_pg_exec(store, "NOTIFY corral", err, "notify");
 	case 2:
 		return PQstatus(store->conn) == CONNECTION_OK ? PQsocket(store->conn) : -1;
+	case 4:
+		return (int)(store->conn_gen & 0x7fffffff);
 	default:
 		if (PQstatus(store->conn) != CONNECTION_OK || !PQconsumeInput(store->conn))
 			return 0;

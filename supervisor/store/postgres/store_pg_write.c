@@ -260,6 +260,14 @@ static int requeue_locked(struct store_pg *store, int64_t id, const struct store
 	r = usage_add(store, row.user, rq->month, delta, id, err);
 	if (r < 0)
 		return r;
+	/* the outputs the store holds were the attempt's that ended */
+	store_pg_params_init(&p);
+	store_pg_param_i64(&p, 1, id);
+	res = store_pg_query(store, STORE_SQL_OUTPUT_RESET, &p);
+	if (!store_pg_ok(res))
+		return store_pg_fail(store, res, err, "requeue", "requeue task %" PRId64 ": drop its outputs",
+				     id);
+	PQclear(res);
 	r = store_pg_node_count(store, &(struct store_node_count){ .cpu_us = delta }, err);
 	if (r < 0)
 		return r;
