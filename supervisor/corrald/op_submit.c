@@ -396,6 +396,7 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 	const char *tenant = ops_acting_tenant(c, req, sink);
 	struct policy_limits lim;
 	struct duser *u;
+	uint32_t queued;
 	const char *profile;
 	char msg[512], have[48], most[48];
 	enum api_error_code code;
@@ -472,9 +473,23 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 		ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "out of memory");
 		return;
 	}
-	if (lim.max_queued && u->queued >= lim.max_queued) {
+	queued = u->queued;
+	if (d->cluster && lim.max_queued) {
+		/* other nodes take submits too: the store's count is the cluster's
+		 * (this turn's uncommitted submits included: same transaction) */
+		struct error err;
+		int64_t n = 0;
+
+		if (store_count_queued(d->store, tenant, &n, &err) < 0) {
+			ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "count queued tasks: %s",
+					err.message);
+			return;
+		}
+		queued = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	}
+	if (lim.max_queued && queued >= lim.max_queued) {
 		ops_reply_error(sink, req->tag_json, API_ERR_QUEUE_FULL, "%s: %u/%u tasks queued (plan %s)",
-				tenant, u->queued, lim.max_queued, lim.plan);
+				tenant, queued, lim.max_queued, lim.plan);
 		return;
 	}
 	if (req->no_queue && (code = can_start_now(d, u, &lim, req, msg, sizeof(msg))) != API_ERR_NONE) {

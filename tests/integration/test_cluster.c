@@ -316,6 +316,26 @@ static void test_budget_across_nodes_never_overruns(void **state)
 	assert_true(used <= 3600000 + 100000 * sysconf(_SC_NPROCESSORS_ONLN));
 }
 
+/* max_queued counts the cluster's queue, whichever node takes the submit */
+static void test_max_queued_holds_across_nodes(void **state)
+{
+	json_t *r;
+
+	(void)state;
+	policy = "[access]\noperators = root\n[plan q]\nmax_concurrent = 1\nmax_queued = 3\n[default]\n"
+		 "plan = q\n";
+	start_cluster(2);
+	for (int n = 0; n < 2; n++)
+		json_decref(corrald_call(&nodes[0], "{\"op\":\"node_drain\",\"node\":\"%s\"}", node_name(n)));
+	for (int i = 0; i < 3; i++)
+		assert_true(corrald_submit(&nodes[i % 2], "\"argv\":[\"true\"]") > 0);
+	for (int n = 0; n < 2; n++) {
+		r = corrald_call(&nodes[n], "{\"op\":\"submit\",\"argv\":[\"true\"]}");
+		assert_string_equal(corrald_error_code(r), "queue_full");
+		json_decref(r);
+	}
+}
+
 /* A task pinned to node n by its label. */
 static int64_t submit_on(int through, int n, const char *command)
 {
@@ -751,6 +771,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_cancel_and_wait_through_another_node, teardown),
 		cmocka_unit_test_teardown(test_two_tenants_interleave_across_nodes, teardown),
 		cmocka_unit_test_teardown(test_budget_across_nodes_never_overruns, teardown),
+		cmocka_unit_test_teardown(test_max_queued_holds_across_nodes, teardown),
 		cmocka_unit_test_teardown(test_logs_through_another_node_and_after_it_is_gone, teardown),
 		cmocka_unit_test_teardown(test_stdin_reaches_the_node_that_runs_the_task, teardown),
 		cmocka_unit_test_teardown(test_postgresql_restart_loses_nothing, teardown),
