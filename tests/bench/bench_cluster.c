@@ -294,6 +294,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_cluster: needs root\n");
 		return 1;
 	}
+	/* every way out stops the daemons it started (die() exits too) */
+	atexit(stop_all);
 	start_all();
 	printf("host: %ld cores\n", sysconf(_SC_NPROCESSORS_ONLN));
 	if (!strcmp(which, "all") || !strcmp(which, "latency"))
@@ -302,6 +304,5 @@ int main(int argc, char **argv)
 		throughput();
 	if (!strcmp(which, "all") || !strcmp(which, "failover"))
 		failover();
-	stop_all();
 	return 0;
 }
