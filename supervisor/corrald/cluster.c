@@ -495,14 +495,13 @@ static int assign_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us
 	return 0;
 }
 
-static uint64_t live_of(const struct store_live *live, const char *node, int field)
+/* What holds a slot on node now (all zero: nothing). */
+static struct store_live_node live_on(const struct store_live *live, const char *node)
 {
 	for (size_t i = 0; i < live->n_nodes; i++)
 		if (live->nodes[i].node && strcmp(live->nodes[i].node, node) == 0)
-			return (uint64_t)(field == 0           ? live->nodes[i].live
-						  : field == 1 ? live->nodes[i].memory_bytes
-							       : live->nodes[i].gpus);
-	return 0;
+			return live->nodes[i];
+	return (struct store_live_node){ 0 };
 }
 
 /* Free share of a target, for the order of a pass: emptiest first. */
@@ -537,15 +536,17 @@ void cluster_schedule(struct daemon *d)
 	for (size_t i = 0; tg && i < nodes.count; i++) {
 		const struct store_node *sn = &nodes.items[i];
 		struct queue_target *t = &tg[n];
+		struct store_live_node used;
 
 		if (sn->state != STORE_NODE_ONLINE || !sn->incarnation || is_suspect(sn))
 			continue;
+		used = live_on(&live, sn->name);
 		t->host.max_running = (uint32_t)sn->slots;
-		t->host.running = (uint32_t)live_of(&live, sn->name, 0);
+		t->host.running = (uint32_t)used.live;
 		t->host.memory = sn->memory_bytes ? (uint64_t)sn->memory_bytes : SCHED_NO_LIMIT;
-		t->host.memory_reserved = live_of(&live, sn->name, 1);
+		t->host.memory_reserved = (uint64_t)used.memory_bytes;
 		t->host.gpus = (uint32_t)sn->gpus;
-		t->host.gpus_reserved = (uint32_t)live_of(&live, sn->name, 2);
+		t->host.gpus_reserved = (uint32_t)used.gpus;
 		t->capacity.name = sn->name;
 		t->capacity.memory_bytes = (uint64_t)sn->memory_bytes;
 		t->capacity.gpus = (uint32_t)sn->gpus;
