@@ -337,6 +337,9 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	if (load_policy(policy_path, &d->policy, NULL) < 0)
 		return -EINVAL;
 	d->cfg = policy_supervisor(d->policy);
+	if (!d->cfg->gpus_declared || !d->cfg->gpu_memory_declared)
+		node_gpu_detect(d);
+	node_gpu_apply(d);
 	d->state_dir = strdup(state_dir ? state_dir : d->cfg->state_dir);
 	d->socket_path = strdup(socket_path ? socket_path : d->cfg->socket);
 	/* [supervisor] store: a path or a URI (postgresql://...); never logged
@@ -447,6 +450,7 @@ int daemon_reload_policy(struct daemon *d, char **errors_text)
 	refresh_host_etc(); /* packages installed meanwhile; on failure the old set stays */
 	task_start_forget_filters(d);
 	d->cfg = policy_supervisor(fresh);
+	node_gpu_apply(d); /* nvidia-smi's answer of the start stays */
 	d->dispatch_needed = true;
 	transport_unix_reidentify_all(d);
 	log_notice("policy reloaded: new decisions use it; running tasks keep their limits");
