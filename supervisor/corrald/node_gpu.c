@@ -98,7 +98,8 @@ static int run_nvidia_smi(char *buf, size_t size)
 	uint64_t deadline;
 	pid_t pid;
 
-	snprintf(path_env, sizeof(path_env), "PATH=%s", path && *path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+	snprintf(path_env, sizeof(path_env), "PATH=%s",
+		 path && *path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
 	posix_spawn_file_actions_init(&fa);
@@ -177,7 +178,8 @@ void node_gpu_detect(struct daemon *d)
 		return;
 	r = run_nvidia_smi(out, NVIDIA_SMI_OUTPUT_MAX);
 	if (r == -ENOENT) {
-		log_debug("no nvidia-smi in PATH: this node has no GPUs unless [supervisor] gpus declares them");
+		log_debug(
+			"no nvidia-smi in PATH: this node has no GPUs unless [supervisor] gpus declares them");
 		return;
 	}
 	if (r < 0) {
@@ -186,8 +188,9 @@ void node_gpu_detect(struct daemon *d)
 		return;
 	}
 	if (node_gpu_parse(out, &count, &mem) < 0) {
-		log_warning("nvidia-smi's answer is not one GPU memory size in MiB per line: this node offers "
-			    "no GPUs (declare them with [supervisor] gpus)");
+		log_warning(
+			"nvidia-smi's answer is not one GPU memory size in MiB per line: this node offers "
+			"no GPUs (declare them with [supervisor] gpus)");
 		return;
 	}
 	d->detected_gpus = count;
@@ -200,6 +203,6 @@ void node_gpu_detect(struct daemon *d)
 void node_gpu_apply(struct daemon *d)
 {
 	d->node_gpus = d->cfg->gpus_declared ? d->cfg->gpus : d->detected_gpus;
-	d->node_gpu_memory_bytes =
-		d->cfg->gpu_memory_declared ? d->cfg->gpu_memory_bytes : d->detected_gpu_memory_bytes;
+	d->node_gpu_memory_bytes = d->cfg->gpu_memory_declared ? d->cfg->gpu_memory_bytes
+							       : d->detected_gpu_memory_bytes;
 }

@@ -317,8 +317,9 @@ static void test_gpus_from_nvidia_smi_unless_declared(void **state)
 	assert_non_null(mkdtemp(dir));
 	/* what nvidia-smi prints for --query-gpu=memory.total
 	 * --format=csv,noheader,nounits on a host with two GPUs */
-	write_fake_nvidia_smi(dir, "[ \"$1 $2\" = '--query-gpu=memory.total --format=csv,noheader,nounits' ] "
-				   "|| exit 9\necho 24576\necho 12288");
+	write_fake_nvidia_smi(dir,
+			      "[ \"$1 $2\" = '--query-gpu=memory.total --format=csv,noheader,nounits' ] "
+			      "|| exit 9\necho 24576\necho 12288");
 	snprintf(path, sizeof(path), "%s:%s", dir, saved);
 	setenv("PATH", path, 1);
 	rc = corrald_start(&daemon_, NO_GPU_KEYS, POLICY, 0);
@@ -335,8 +336,9 @@ static void test_gpus_from_nvidia_smi_unless_declared(void **state)
 	assert_int_equal(sub(n, "capacity", "gpu_memory_bytes"), 12288LL << 20);
 	json_decref(n);
 
-	write_fake_nvidia_smi(dir, "echo 'NVIDIA-SMI has failed because it could not communicate with the "
-				   "NVIDIA driver.'\nexit 9");
+	write_fake_nvidia_smi(dir,
+			      "echo 'NVIDIA-SMI has failed because it could not communicate with the "
+			      "NVIDIA driver.'\nexit 9");
 	restart_with(NO_GPU_KEYS);
 	n = node_of("it-node-a");
 	assert_int_equal(sub(n, "capacity", "gpus"), 0);
