@@ -241,7 +241,10 @@ struct daemon {
 
 /* daemon.c */
 uint64_t daemon_now_us(const struct daemon *d); /* epoch µs (d->clock) */
-uint64_t daemon_mono_us(void);                  /* CLOCK_MONOTONIC µs */
+/* CLOCK_BOOTTIME µs: monotonic, and it counts the time a suspended host
+ * slept (as the database's clock and the other nodes do), so a lease, a
+ * wall limit or a drain timeout that ran out in a sleep has run out. */
+uint64_t daemon_mono_us(void);
 /* Open the loop's store batch if needed (true when one is open). */
 bool daemon_batch(struct daemon *d);
 /* Commit it now and settle what waited for it (submits, ends). */
