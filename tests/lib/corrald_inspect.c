@@ -74,8 +74,9 @@ long corrald_cpu_ms(const struct corrald *d)
 
 /* Calls fn on the test's cgroup parent in every hierarchy it was made in:
  * relative to this process's own cgroup there (corrald started from it and
- * resolves a relative parent the same way), read from /proc/self/cgroup
- * (the unified tree and each v1 hierarchy).  The sum of its results.
+ * resolves a relative parent the same way, below the subtree "corrald" it
+ * makes when it starts at the root of a pure v2 tree), read from
+ * /proc/self/cgroup (the unified tree and each v1 hierarchy).  The sum of its results.
  * Nothing outside the test's cgroup parent is ever looked at. */
 static int for_each_parent(const struct corrald *d, int (*fn)(const char *path, const void *arg),
 			   const void *arg)
@@ -103,14 +104,19 @@ static int for_each_parent(const struct corrald *d, int (*fn)(const char *path, 
 			ctrl += 5;
 		if (d->cgroup_parent[0] == '/')
 			own = ""; /* an absolute parent */
-		if (*ctrl == '\0')
-			snprintf(path, sizeof(path), "/sys/fs/cgroup%s%s/%s", hybrid ? "/unified" : "", own,
-				 d->cgroup_parent + (d->cgroup_parent[0] == '/'));
-		else
-			snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s/%s", ctrl, own,
-				 d->cgroup_parent + (d->cgroup_parent[0] == '/'));
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			sum += fn(path, arg);
+		/* on pure v2 a corrald at the root of the tree makes the
+		 * subtree "corrald" and puts relative parents below it */
+		for (int sub = 0; sub < 2; sub++) {
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s%s%s%s/%s", *ctrl ? "/" : "",
+				 *ctrl            ? ctrl
+					 : hybrid ? "/unified"
+						  : "",
+				 own, sub ? "/corrald" : "", d->cgroup_parent + (d->cgroup_parent[0] == '/'));
+			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+				sum += fn(path, arg);
+				break;
+			}
+		}
 	}
 	if (f)
 		fclose(f);
