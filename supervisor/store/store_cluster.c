@@ -199,3 +199,53 @@ int store_cluster_expired(struct store *store, int64_t grace_us, struct store_ta
 		return error_set(err, EINVAL, "expired", "expired leases: a negative grace");
 	return store->backend->cluster_tasks(store, STORE_SQL_CLUSTER_EXPIRED, grace_us, out, err);
 }
+
+int store_cluster_queue_after(struct store *store, int64_t after_id, struct store_task_list *out,
+			      struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	NO_CLUSTER(store, err);
+	return store->backend->cluster_tasks(store, STORE_SQL_CLUSTER_QUEUE_AFTER, after_id, out, err);
+}
+
+int store_cluster_queue_row(struct store *store, int64_t id, struct store_task_list *out, struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	NO_CLUSTER(store, err);
+	if (id <= 0)
+		return error_set(err, EINVAL, "queue", "queue: a bad task id");
+	return store->backend->cluster_tasks(store, STORE_SQL_CLUSTER_QUEUE_ROW, id, out, err);
+}
+
+int store_cluster_queue_count(struct store *store, int64_t up_to, size_t *count, struct error *err)
+{
+	*count = 0;
+	NO_CLUSTER(store, err);
+	return store->backend->cluster_queue_ids(store, up_to, NULL, count, err);
+}
+
+int store_cluster_queue_ids(struct store *store, int64_t up_to, int64_t **ids, size_t *count,
+			    struct error *err)
+{
+	*ids = NULL;
+	*count = 0;
+	NO_CLUSTER(store, err);
+	return store->backend->cluster_queue_ids(store, up_to, ids, count, err);
+}
+
+int store_cluster_assign_many(struct store *store, int64_t term, const char *leader_incarnation,
+			      const struct store_cluster_assign *a, size_t n, bool *assigned,
+			      struct error *err)
+{
+	NO_CLUSTER(store, err);
+	if (!n)
+		return 0;
+	if (!leader_incarnation || !a || !assigned)
+		return error_set(err, EINVAL, "assign", "assign: no tasks or no incarnation");
+	for (size_t i = 0; i < n; i++)
+		if (a[i].id <= 0 || !a[i].node || !a[i].incarnation || a[i].lease_us <= 0 ||
+		    a[i].cpu_limit_us < 0 || a[i].memory_bytes < 0)
+			return error_set(err, EINVAL, "assign",
+					 "assign: a missing node, incarnation or lease");
+	return store->backend->cluster_assign_many(store, term, leader_incarnation, a, n, assigned, err);
+}
