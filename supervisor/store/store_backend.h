@@ -92,7 +92,8 @@ struct store_backend {
 	 * -ENOENT), IDEMPOTENCY_PUT (the same and *id; -EEXIST). */
 	int (*token_run)(struct store *store, enum store_sql which, struct store_token *io, int64_t *id,
 			 struct store_token_list *list, struct error *err);
-	/* the cluster (store_cluster.h); NULL: not supported (SQLite) */
+	/* the cluster (store_cluster.h); NULL: not supported (SQLite has only
+	 * cluster_tasks, cluster_live, cluster_queue_ids, cluster_assign_many) */
 	void (*cluster_fence)(struct store *store, const char *incarnation);
 	int (*cluster_assign)(struct store *store, int64_t term, const char *leader_incarnation,
 			      const struct store_cluster_assign *a, struct error *err);

@@ -4,7 +4,11 @@
  * PostgreSQL store: the scheduler's assignments, the nodes' leases on their
  * tasks, adoption after a restart, the live load the scheduler plans with,
  * and the reaper's view of expired leases.  SQLite (one host) has none of
- * it: every call there is -ENOTSUP.
+ * it: every call there is -ENOTSUP, but for the scheduler round's reads
+ * (store_cluster_live, store_cluster_queue*) and its batched write
+ * (store_cluster_assign_many: a loop in one transaction), so the round can
+ * be tested and measured against the single-host store too; corrald never
+ * runs a cluster on SQLite (store_cluster_capable is false).
  *
  * A task's lease: lease_owner (a node incarnation, new at every start of a
  * corrald) and lease_until_us on the DATABASE's clock.  The scheduler (the

@@ -294,6 +294,11 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 		"SELECT COUNT(*) FROM tasks WHERE state = 'queued' AND lease_owner IS NULL AND id <= $1",
 	[STORE_SQL_CLUSTER_QUEUE_IDS] =
 		"SELECT id FROM tasks WHERE state = 'queued' AND lease_owner IS NULL AND id <= $1 ORDER BY id",
+	/* whether ($1 term, $2 incarnation) holds the scheduler's lease now
+	 * (a round's assignments on SQLite: checked once, in their transaction) */
+	[STORE_SQL_CLUSTER_LEADER_HOLDS] =
+		"SELECT 1 FROM leader WHERE id = 1 AND term = $1 AND incarnation = $2 "
+		"AND expires_at_us > corral_now_us()",
 	/* tenant records (store_tenant.h): a plan over [default], audited */
 	[STORE_SQL_TENANT_PUT] =
 		"INSERT INTO tenants (name, plan, max_concurrent, updated_at_us, updated_by) "
