@@ -294,14 +294,11 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 			su->first_task = v->n_tasks;
 			/* a decision starts no more of a user's tasks than its limit lets run */
 			size_t most = per_user;
+			uint32_t room = su->running < su->max_concurrent ? su->max_concurrent - su->running
+									 : 0;
 
-			if (for_dispatch &&
-			    su->max_concurrent -
-					    (su->running < su->max_concurrent ? su->running
-									      : su->max_concurrent) <
-				    most)
-				most = su->max_concurrent -
-					(su->running < su->max_concurrent ? su->running : su->max_concurrent);
+			if (for_dispatch && room < most)
+				most = room;
 			for (struct dtask *t = u->queue_head; t && taken < most; t = t->next) {
 				struct sched_task *st = &v->tasks[v->n_tasks];
 
