@@ -9,6 +9,7 @@
  *   - a round is fair across tenants (a tenant who submitted first does not
  *     take the cluster), within each tenant's max_concurrent and each
  *     node's slots and memory, and the queue drains with every task run once;
+ *   - what a round reserves for a tenant never exceeds its monthly budget;
  *   - the batched write is compare-and-set and fenced: a deposed scheduler
  *     assigns nothing, a task cancelled or taken meanwhile is skipped;
  *   - two connections assigning the same tasks at the same moment assign
@@ -105,6 +106,43 @@ static void test_round_is_fair_within_limits_and_capacity(void **state)
 	}
 	assert_int_equal(total, 140);
 	assert_int_equal(sql(&s, "SELECT COUNT(*) FROM tasks WHERE state = 'succeeded'"), 140);
+	cluster_sim_close(&s);
+}
+
+/* A tenant whose monthly budget (18 s of CPU) holds less than its
+ * max_concurrent of 10 s tasks: what a round reserves for it never exceeds
+ * the budget, and the other tenant is not held back. */
+static void test_round_reserves_no_more_than_a_budget(void **state)
+{
+	struct store_fixture *f = *state;
+	struct cluster_sim s;
+	char why[512];
+
+	if (cluster_sim_open(&s, f->uri,
+			     "[supervisor]\nlease = 60s\n[plan p]\nmax_concurrent = 3\n"
+			     "[plan tiny]\nmax_concurrent = 3\nmonthly_cpu_hours = 0.005\n"
+			     "[default]\nplan = p\n[user poor0]\nplan = tiny\n",
+			     "sched", why, sizeof(why)) < 0 ||
+	    cluster_sim_add_nodes(&s, "node", 2, 8, 0, 0, why, sizeof(why)) < 0 ||
+	    cluster_sim_submit(&s, "poor", 1, 6, GIB / 4, 0, why, sizeof(why)) < 0 ||
+	    cluster_sim_submit(&s, "rich", 1, 6, GIB / 4, 0, why, sizeof(why)) < 0)
+		fail_msg("%s", why);
+	assert_int_equal(cluster_sim_lead(&s, 60ll * 1000000), 1);
+	cluster_sim_round(&s);
+	assert_true(
+		sql(&s, "SELECT COUNT(*) FROM tasks WHERE lease_owner IS NOT NULL AND user_name = 'poor0'") >=
+		1);
+	assert_true(sql(&s,
+			"SELECT COALESCE(SUM(cpu_reserved_us), 0) FROM tasks "
+			"WHERE lease_owner IS NOT NULL AND user_name = 'poor0'") <= 18000000);
+	assert_int_equal(
+		sql(&s, "SELECT COUNT(*) FROM tasks WHERE lease_owner IS NOT NULL AND user_name = 'rich0'"),
+		3);
+	/* a second round while they hold it: nothing more for the poor one */
+	cluster_sim_round(&s);
+	assert_true(sql(&s,
+			"SELECT COALESCE(SUM(cpu_reserved_us), 0) FROM tasks "
+			"WHERE lease_owner IS NOT NULL AND user_name = 'poor0'") <= 18000000);
 	cluster_sim_close(&s);
 }
 
@@ -357,6 +395,7 @@ int main(void)
 #define T(test) \
 	cmocka_unit_test_prestate_setup_teardown(test, store_fixture_setup, store_fixture_teardown, which)
 			T(test_round_is_fair_within_limits_and_capacity),
+			T(test_round_reserves_no_more_than_a_budget),
 			T(test_assign_many_is_fenced_and_skips_what_was_taken),
 		};
 
