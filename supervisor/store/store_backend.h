@@ -121,6 +121,8 @@ struct store_backend {
 	 * many (*count) */
 	int (*cluster_queue_ids)(struct store *store, int64_t up_to, int64_t **ids, size_t *count,
 				 struct error *err);
+	/* ANALYZE the tasks table (the planner's statistics); NULL: nothing to do */
+	int (*cluster_analyze)(struct store *store, struct error *err);
 	int (*cluster_assign_many)(struct store *store, int64_t term, const char *leader_incarnation,
 				   const struct store_cluster_assign *a, size_t n, bool *assigned,
 				   struct error *err);

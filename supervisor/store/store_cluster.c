@@ -243,6 +243,13 @@ int store_cluster_queue_ids(struct store *store, int64_t up_to, int64_t **ids, s
 	return store->backend->cluster_queue_ids(store, up_to, ids, count, err);
 }
 
+int store_cluster_analyze(struct store *store, struct error *err)
+{
+	if (!store || !store->backend->cluster_analyze)
+		return 0;
+	return store->backend->cluster_analyze(store, err);
+}
+
 int store_cluster_assign_many(struct store *store, int64_t term, const char *leader_incarnation,
 			      const struct store_cluster_assign *a, size_t n, bool *assigned,
 			      struct error *err)

@@ -129,6 +129,11 @@ int store_cluster_queue_ids(struct store *store, int64_t up_to, int64_t **ids, s
 int store_cluster_assign_many(struct store *store, int64_t term, const char *leader_incarnation,
 			      const struct store_cluster_assign *a, size_t n, bool *assigned,
 			      struct error *err);
+/* Refresh the database planner's statistics of the tasks table after a
+ * burst of submits (PostgreSQL: ANALYZE; with stale statistics it plans
+ * the round's statements as if the queue were empty, scanning all of it
+ * every round).  0 on a store that needs none. */
+int store_cluster_analyze(struct store *store, struct error *err);
 /* Tasks whose lease ended more than grace_us ago (list rows with
  * lease_owner and node_name). */
 int store_cluster_expired(struct store *store, int64_t grace_us, struct store_task_list *out,

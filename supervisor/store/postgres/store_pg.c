@@ -605,6 +605,7 @@ const struct store_backend store_pg_backend = {
 	.cluster_tasks = store_pg_cluster_tasks,
 	.cluster_queue_ids = store_pg_cluster_queue_ids,
 	.cluster_assign_many = store_pg_cluster_assign_many,
+	.cluster_analyze = store_pg_cluster_analyze,
 	.cluster_output_append = store_pg_cluster_output_append,
 	.cluster_output_read = store_pg_cluster_output_read,
 	.cluster_wake = store_pg_cluster_wake,

@@ -158,6 +158,7 @@ int store_pg_cluster_wake(struct store *store, int which, struct error *err);
 int store_pg_cluster_live(struct store *store, struct store_live *out, struct error *err);
 int store_pg_cluster_queue_ids(struct store *store, int64_t up_to, int64_t **ids, size_t *count,
 			       struct error *err);
+int store_pg_cluster_analyze(struct store *store, struct error *err);
 int store_pg_cluster_assign_many(struct store *store, int64_t term, const char *leader_incarnation,
 				 const struct store_cluster_assign *a, size_t n, bool *assigned,
 				 struct error *err);

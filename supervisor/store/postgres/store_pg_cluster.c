@@ -199,6 +199,11 @@ int store_pg_cluster_queue_ids(struct store *base, int64_t up_to, int64_t **ids,
 	return 0;
 }
 
+int store_pg_cluster_analyze(struct store *base, struct error *err)
+{
+	return store_pg_exec(store_pg_of(base), "ANALYZE tasks", err, "analyze");
+}
+
 /* ---- assignments in one statement ------------------------------------------ */
 
 /* Every pick of a scheduling round in one UPDATE, fenced by the term like
