@@ -13,7 +13,9 @@
  * RECONCILE_US the ids are compared anyway, and the whole queue is read
  * when this node becomes the scheduler (or its term changes) or a round's
  * write failed.  Nothing depends on NOTIFY: it only makes a round come
- * sooner.
+ * sooner.  After every ANALYZE_AFTER tasks read, the database's statistics
+ * of the tasks table are refreshed (store_cluster_analyze), so a burst of
+ * submits does not leave it planning for an empty queue.
  *
  * A round: what holds a slot now (the live load, one grouped read), the
  * month's usage when a queued tenant has a budget (one read for all), the
