@@ -12,6 +12,7 @@
 #                   (per target: 5 targets x 30 s = 2.5 min by default)
 #   make fuzz-long  run each libFuzzer target to FUZZ_RUNS executions (default 10 M)
 #   make bench      build and run the benchmarks in tests/bench/
+#   make bench-cluster-sim  the cluster scheduler's rounds, PostgreSQL vs SQLite (no root)
 #   make soak       a mixed workload against a real corrald (SOAK_SECONDS, default 600)
 #   make deps       install the Debian -dev packages that pkg-config cannot find
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -107,7 +108,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 INIT_PROGRAM := $(BUILD)/corral-init
 INIT_SRC     := runner/init/corral_init.c runner/init/init_limits.c runner/init_protocol.c
 
-.PHONY: FORCE format format-check check-layering all check check-v2 unit integration asan fuzz fuzz-long bench soak deps install clean run tests
+.PHONY: FORCE format format-check check-layering all check check-v2 unit integration asan fuzz fuzz-long bench bench-cluster-sim soak deps install clean run tests
 all: $(PROGRAMS) $(INIT_PROGRAM)
 
 $(BUILD)/%.o: %.c
@@ -251,6 +252,11 @@ soak: all $(HELPER_BINS)
 
 bench: $(PROGRAMS) $(INIT_PROGRAM) $(BENCH_BINS)
 	@BUILD=$(BUILD) sh tests/bench/run.sh
+
+# The cluster scheduler's rounds at scale on a real PostgreSQL, SQLite the
+# baseline (no root, no jails; a few minutes): tests/bench/bench_cluster_sim.c
+bench-cluster-sim: $(BUILD)/tests/bench/bench_cluster_sim
+	@BUILD=$(BUILD) sh tests/bench/run.sh clustersim
 
 deps:
 	@missing=""; for p in $(PKGS) cmocka; do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \

@@ -5,11 +5,11 @@
  *
  * Every node runs jails.  One node at a time is the scheduler: it holds the
  * leader row (store_leader.h, a lease on the database's clock with a term
- * that fences a deposed scheduler's writes).  The scheduler loads the
- * cluster's queue and what runs where, runs the one scheduler
- * (supervisor/sched, through queue_dispatch_to) once per node with that
- * node's free capacity, and assigns each pick to its node in one statement
- * (the task stays queued, with the node's incarnation as its lease owner).
+ * that fences a deposed scheduler's writes).  The scheduler keeps the
+ * cluster's queue in memory, runs the one scheduler (supervisor/sched) over
+ * the cluster's free capacity and assigns its picks to nodes in one
+ * statement (cluster_sched.c; the task stays queued, with the node's
+ * incarnation as its lease owner).
  * Each node, once a cluster_poll: renews every lease it holds in one
  * statement, starts what it was assigned (task_start marks it running,
  * fenced by the lease), kills a jail whose lease it lost, and notices
@@ -22,8 +22,9 @@
  * back assignments nobody started and ends (or requeues, when the plan
  * retries lost tasks) running tasks whose node stopped renewing.
  *
- * Polling only: NOTIFY would cut the submit->start latency on other nodes
- * (at most two cluster_polls now), correctness never depends on it.
+ * NOTIFY wakes the nodes (a submit, an end, an assignment to another
+ * node); every node polls every cluster_poll anyway: correctness never
+ * depends on it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -304,6 +305,8 @@ static void lose(struct daemon *d, const struct store_task *st)
 		task_end_record(d, st->id, st->user, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST, msg, &res);
 	}
 	store_cluster_fence(d->store, d->node_incarnation);
+	if (requeued)
+		cluster_sched_queue_changed();
 	/* a requeued task has not ended: its waiters wait for the next attempt */
 	if (!requeued)
 		op_wait_wake(d, st->id, true);
@@ -334,7 +337,7 @@ static void suspect(const char *incarnation)
 }
 
 /* Suspect, unless it heartbeat since (heartbeat_age on the database's clock). */
-static bool is_suspect(const struct store_node *n)
+bool cluster_node_suspect(const struct store_node *n)
 {
 	uint64_t now = daemon_mono_us();
 
@@ -372,6 +375,7 @@ static void take_back_stale(struct daemon *d)
 					   st->lease_owner, &err) < 0)
 			continue;
 		suspect(st->lease_owner);
+		cluster_sched_queue_changed();
 		log_task(LOG_LEVEL_NOTICE, st->id,
 			 "node %s did not take it (it stopped renewing its leases): back in the queue",
 			 st->node_name ? st->node_name : "?");
@@ -382,8 +386,13 @@ static void take_back_stale(struct daemon *d)
 
 static void reap(struct daemon *d)
 {
+	static uint64_t next_mono_us; /* once a poll: NOTIFY wakes come much more often */
 	struct store_task_list list;
 	struct error err;
+
+	if (daemon_mono_us() < next_mono_us)
+		return;
+	next_mono_us = daemon_mono_us() + poll_us(d);
 
 	take_back_stale(d);
 	if (store_cluster_expired(d->store, (int64_t)d->cfg->adopt_grace_ms * 1000, &list, &err) < 0) {
@@ -403,181 +412,16 @@ static void reap(struct daemon *d)
 			log_task(LOG_LEVEL_NOTICE, st->id,
 				 "assigned to node %s, which never started it: back in the queue",
 				 st->node_name ? st->node_name : "?");
+			cluster_sched_queue_changed();
 			d->dispatch_needed = true;
 		}
 	}
 	store_task_list_free(&list);
 }
 
-/* ---- placing tasks on nodes ------------------------------------------------------- */
-
-static int sync_live(struct daemon *d, struct store_live *live)
-{
-	struct store_task_list list;
-	struct error err;
-	int r;
-
-	memset(live, 0, sizeof(*live));
-	if (store_cluster_queue(d->store, &list, &err) < 0 || store_cluster_live(d->store, live, &err) < 0) {
-		store_task_list_free(&list);
-		log_warning("read the cluster's queue: %s", err.message);
-		return -EIO;
-	}
-	queue_clear(d);
-	r = queue_push_rows(d, &list);
-	store_task_list_free(&list);
-	for (size_t b = 0; b < d->user_buckets; b++) {
-		for (struct duser *u = d->user_table[b]; u; u = u->hash_next) {
-			u->running = 0;
-			u->reserved_us = 0;
-			u->month[0] = '\0'; /* other nodes charge too: read the month again */
-		}
-	}
-	for (size_t i = 0; i < live->n_users; i++) {
-		struct duser *u = queue_user(d, live->users[i].user);
-
-		if (u) {
-			u->running = (uint32_t)live->users[i].live;
-			u->reserved_us = (uint64_t)live->users[i].reserved_us;
-		}
-	}
-	return r;
-}
-
 int cluster_sync_queue(struct daemon *d)
 {
-	struct store_live live;
-	int r = sync_live(d, &live);
-
-	store_cluster_live_free(&live);
-	return r;
-}
-
-static int assign_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool capped,
-			uint64_t memory_bytes, void *ctx)
-{
-	struct queue_target *tg = ctx;
-	struct store_cluster_assign a = {
-		.id = t->id,
-		.node = tg->capacity.name,
-		.incarnation = tg->incarnation,
-		.cpu_limit_us = cpu_limit_us == LIMIT_NONE ? 0 : (int64_t)cpu_limit_us,
-		.budget_capped = capped,
-		.memory_bytes = (int64_t)memory_bytes,
-		.lease_us = lease_us(d),
-	};
-	struct error err;
-	int r;
-
-	if (store_cluster_assign(d->store, d->leader_term, d->node_incarnation, &a, &err) < 0) {
-		log_task(LOG_LEVEL_NOTICE, t->id, "not assigned: %s", err.message);
-		d->next_leader_mono_us = 0; /* still the scheduler? ask at once */
-		queue_task_free(t);
-		return -ESTALE;
-	}
-	log_task(LOG_LEVEL_INFO, t->id, "assigned to node %s", tg->capacity.name);
-	if (strcmp(tg->incarnation, d->node_incarnation) != 0)
-		d->notify_pending = true; /* its node: take it now, not at its next poll */
-	tg->host.running++;
-	tg->host.memory_reserved += memory_bytes;
-	tg->host.gpus_reserved += t->gpus;
-	if (strcmp(tg->incarnation, d->node_incarnation) == 0) {
-		/* this node: start it now (running_enter counts it for its user) */
-		r = task_start(d, t, cpu_limit_us, capped, memory_bytes);
-		if (r == -EAGAIN)
-			queue_remove(d, a.id); /* assigned here: the next tick takes it */
-		return 0;
-	}
-	t->user->running++;
-	if (cpu_limit_us != LIMIT_NONE)
-		t->user->reserved_us += cpu_limit_us;
-	queue_task_free(t);
-	return 0;
-}
-
-/* What holds a slot on node now (all zero: nothing). */
-static struct store_live_node live_on(const struct store_live *live, const char *node)
-{
-	for (size_t i = 0; i < live->n_nodes; i++)
-		if (live->nodes[i].node && strcmp(live->nodes[i].node, node) == 0)
-			return live->nodes[i];
-	return (struct store_live_node){ 0 };
-}
-
-/* Free share of a target, for the order of a pass: emptiest first. */
-static double free_share(const struct queue_target *tg)
-{
-	if (!tg->host.max_running || tg->host.running >= tg->host.max_running)
-		return 0;
-	return (double)(tg->host.max_running - tg->host.running) / tg->host.max_running;
-}
-
-void cluster_schedule(struct daemon *d)
-{
-	struct store_node_list nodes;
-	struct store_live live;
-	struct queue_target *tg;
-	struct error err;
-	size_t n = 0;
-	bool progress = true;
-
-	if (!d->cluster_leader || d->fenced)
-		return;
-	if (sync_live(d, &live) < 0) {
-		store_cluster_live_free(&live);
-		return;
-	}
-	if (store_node_list(d->store, &nodes, &err) < 0) {
-		log_warning("scheduler: read the nodes: %s", err.message);
-		store_cluster_live_free(&live);
-		return;
-	}
-	tg = calloc(nodes.count + 1, sizeof(*tg));
-	for (size_t i = 0; tg && i < nodes.count; i++) {
-		const struct store_node *sn = &nodes.items[i];
-		struct queue_target *t = &tg[n];
-		struct store_live_node used;
-
-		if (sn->state != STORE_NODE_ONLINE || !sn->incarnation || is_suspect(sn))
-			continue;
-		used = live_on(&live, sn->name);
-		t->host.max_running = (uint32_t)sn->slots;
-		t->host.running = (uint32_t)used.live;
-		t->host.memory = sn->memory_bytes ? (uint64_t)sn->memory_bytes : SCHED_NO_LIMIT;
-		t->host.memory_reserved = (uint64_t)used.memory_bytes;
-		t->host.gpus = (uint32_t)sn->gpus;
-		t->host.gpus_reserved = (uint32_t)used.gpus;
-		t->capacity.name = sn->name;
-		t->capacity.memory_bytes = (uint64_t)sn->memory_bytes;
-		t->capacity.gpus = (uint32_t)sn->gpus;
-		t->capacity.gpu_memory_bytes = (uint64_t)sn->gpu_memory_bytes;
-		t->capacity.labels = sn->labels;
-		t->incarnation = sn->incarnation;
-		t->max_starts = 1;
-		n++;
-	}
-	/* passes of one start per node, the emptiest node first: tasks spread */
-	while (tg && progress && d->queued_total && d->cluster_leader) {
-		progress = false;
-		for (size_t i = 0; i < n; i++) {
-			size_t best = n;
-
-			for (size_t j = 0; j < n; j++)
-				if (tg[j].max_starts != 0 && free_share(&tg[j]) > 0 &&
-				    (best == n || free_share(&tg[j]) > free_share(&tg[best])))
-					best = j;
-			if (best == n)
-				break;
-			if (queue_dispatch_to(d, &tg[best], assign_start, &tg[best]) > 0)
-				progress = true;
-			tg[best].max_starts = 0; /* this pass is done for it */
-		}
-		for (size_t i = 0; i < n; i++)
-			tg[i].max_starts = 1;
-	}
-	free(tg);
-	store_node_list_free(&nodes);
-	store_cluster_live_free(&live);
+	return cluster_sched_sync(d);
 }
 
 /* ---- waits on tasks that run on other nodes ---------------------------------------- */
@@ -643,7 +487,7 @@ void cluster_tick(struct daemon *d, bool force)
 		reap(d);
 		cluster_schedule(d);
 	} else {
-		queue_clear(d); /* the scheduler's business; a status reads it afresh */
+		cluster_sched_forget(d); /* the scheduler's business; a status reads it afresh */
 	}
 	for (struct dtask *t = d->running; t; t = t->next)
 		if (!t->starting)

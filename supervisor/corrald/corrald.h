@@ -272,11 +272,21 @@ int cluster_start(struct daemon *d);
  * lost leases, keep or seek the scheduler's lease, and as the scheduler
  * reap expired leases and place queued tasks on nodes. */
 void cluster_tick(struct daemon *d, bool force);
-/* The scheduler places what it can now (after a submit or an end). */
-void cluster_schedule(struct daemon *d);
 /* The in-memory queue from the store (unassigned queued tasks) and the
  * cluster-wide running counts and reservations of every user. */
 int cluster_sync_queue(struct daemon *d);
+/* A node that stopped renewing its leases gets nothing new for a while. */
+bool cluster_node_suspect(const struct store_node *n);
+/* cluster_sched.c: the scheduler's round */
+/* The scheduler places what it can now (after a submit or an end). */
+void cluster_schedule(struct daemon *d);
+/* The whole queue from the store (and the live load: cluster_sched_sync). */
+int cluster_sched_load(struct daemon *d);
+int cluster_sched_sync(struct daemon *d);
+/* Not the scheduler: no queue in memory. */
+void cluster_sched_forget(struct daemon *d);
+/* This node put tasks back in the store's queue: compare at the next round. */
+void cluster_sched_queue_changed(void);
 /* cluster_output.c: outputs in the store, readable through any node */
 /* Copy what t's output files gained to the store (all of it: final). */
 void cluster_output_upload(struct daemon *d, struct dtask *t, bool final);
@@ -575,6 +585,10 @@ size_t queue_dispatch_to(struct daemon *d, const struct queue_target *tg, queue_
 int queue_push_rows(struct daemon *d, const struct store_task_list *list);
 /* Forget every queued task (the users stay). */
 void queue_clear(struct daemon *d);
+/* Rows into the queue unless it holds them already, each in id order. */
+int queue_merge_rows(struct daemon *d, const struct store_task_list *list);
+/* Drop the queued tasks whose ids are in ids (sorted); how many. */
+size_t queue_remove_ids(struct daemon *d, const int64_t *ids, size_t n);
 #define DISPATCH_MAX_STARTS 8u
 /* Limits of a user from the current policy (0, or -ENOENT). */
 int queue_limits(struct daemon *d, const struct duser *u, struct policy_limits *lim);

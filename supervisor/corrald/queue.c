@@ -273,12 +273,14 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 			su = &v->users[v->n_users];
 			lim = &v->limits[v->n_users];
 			v->user_of[v->n_users] = u;
-			queue_refresh_month(d, u);
 			if (queue_limits(d, u, lim) < 0) {
 				/* the user left the policy after submitting: nothing starts */
 				memset(lim, 0, sizeof(*lim));
 				lim->plan = "(none)";
 			}
+			/* the month's usage matters only under a budget */
+			if (lim->monthly_cpu_ms != LIMIT_NONE)
+				queue_refresh_month(d, u);
 			su->max_concurrent = lim->max_concurrent ? lim->max_concurrent : UINT32_MAX;
 			if (!lim->profile)
 				su->max_concurrent = 0;
@@ -290,7 +292,14 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 			su->max_cpu = seconds_or_unlimited(lim->max_cpu_seconds);
 			su->pass = u->pass;
 			su->first_task = v->n_tasks;
-			for (struct dtask *t = u->queue_head; t && taken < per_user; t = t->next) {
+			/* a decision starts no more of a user's tasks than its limit lets run */
+			size_t most = per_user;
+			uint32_t room = su->running < su->max_concurrent ? su->max_concurrent - su->running
+									 : 0;
+
+			if (for_dispatch && room < most)
+				most = room;
+			for (struct dtask *t = u->queue_head; t && taken < most; t = t->next) {
 				struct sched_task *st = &v->tasks[v->n_tasks];
 
 				/* no node could ever run it: it waits, reported apart
@@ -405,7 +414,7 @@ size_t queue_dispatch_to(struct daemon *d, const struct queue_target *tg, queue_
 		d->dispatch_needed = true; /* again when the pause is over */
 		return 0;
 	}
-	if (free_slots > DISPATCH_MAX_STARTS) {
+	if (!tg && free_slots > DISPATCH_MAX_STARTS) {
 		/* the rest next time round the loop, after events are served */
 		free_slots = DISPATCH_MAX_STARTS;
 		d->dispatch_needed = true;
@@ -457,6 +466,8 @@ size_t queue_dispatch_to(struct daemon *d, const struct queue_target *tg, queue_
 		}
 		if (r == -ESTALE) /* not ours to start (a cluster's scheduler was deposed) */
 			break;
+		if (r == -ENOSPC) /* no node has room for it now: back in its queue */
+			continue;
 		sched_note_started(&d->virtual_time, &u->pass, v.users[s->user].weight);
 		started++;
 	}
@@ -603,37 +614,112 @@ static void sweep_stdin_files(struct daemon *d, const struct store_task_list *qu
 	free(keep);
 }
 
+/* A queued row as a task of the queue (NULL: out of memory). */
+static struct dtask *task_of_row(struct daemon *d, const struct store_task *st, uint64_t now, uint64_t mono)
+{
+	struct duser *u = queue_user(d, st->user);
+	struct dtask *t = u ? calloc(1, sizeof(*t)) : NULL;
+
+	if (!t)
+		return NULL;
+	t->ep_kind = EP_TASK;
+	t->id = st->id;
+	t->user = u;
+	t->seq = (uint64_t)st->id; /* the store's ids are the submit order */
+	if (t->seq > d->next_seq)
+		d->next_seq = t->seq; /* a later submit here comes after it */
+	t->wall_limit_us = (uint64_t)st->wall_limit_ms * 1000u;
+	t->cpu_request_us = (uint64_t)st->cpu_limit_us;
+	t->memory_bytes = (uint64_t)st->memory_limit_bytes;
+	t->gpus = (uint32_t)st->gpus;
+	t->gpu_memory_bytes = (uint64_t)st->gpu_memory_bytes;
+	t->labels = st->labels && st->labels[0] ? strdup(st->labels) : NULL;
+	t->pidfd = -1;
+	if (st->not_before_us > 0 && (uint64_t)st->not_before_us > now)
+		t->not_before_mono_us = mono + ((uint64_t)st->not_before_us - now);
+	return t;
+}
+
 int queue_push_rows(struct daemon *d, const struct store_task_list *list)
 {
 	uint64_t now = daemon_now_us(d), mono = daemon_mono_us();
 
 	for (size_t i = 0; i < list->count; i++) {
-		const struct store_task *st = &list->tasks[i];
-		struct duser *u = queue_user(d, st->user);
-		struct dtask *t = calloc(1, sizeof(*t));
+		struct dtask *t = task_of_row(d, &list->tasks[i], now, mono);
 
-		if (!u || !t) {
-			free(t);
+		if (!t)
 			return -ENOMEM;
-		}
-		t->ep_kind = EP_TASK;
-		t->id = st->id;
-		t->user = u;
-		t->seq = (uint64_t)st->id; /* the store's ids are the submit order */
-		if (t->seq > d->next_seq)
-			d->next_seq = t->seq; /* a later submit here comes after it */
-		t->wall_limit_us = (uint64_t)st->wall_limit_ms * 1000u;
-		t->cpu_request_us = (uint64_t)st->cpu_limit_us;
-		t->memory_bytes = (uint64_t)st->memory_limit_bytes;
-		t->gpus = (uint32_t)st->gpus;
-		t->gpu_memory_bytes = (uint64_t)st->gpu_memory_bytes;
-		t->labels = st->labels && st->labels[0] ? strdup(st->labels) : NULL;
-		t->pidfd = -1;
-		if (st->not_before_us > 0 && (uint64_t)st->not_before_us > now)
-			t->not_before_mono_us = mono + ((uint64_t)st->not_before_us - now);
 		queue_push(d, t);
 	}
 	return 0;
+}
+
+/* Whether u's queue holds id (its ids ascend: only a tail at or past id
+ * is searched). */
+static bool user_holds(const struct duser *u, int64_t id)
+{
+	if (!u->queue_tail || u->queue_tail->id < id)
+		return false;
+	for (const struct dtask *t = u->queue_head; t; t = t->next)
+		if (t->id == id)
+			return true;
+	return false;
+}
+
+int queue_merge_rows(struct daemon *d, const struct store_task_list *list)
+{
+	uint64_t now = daemon_now_us(d), mono = daemon_mono_us();
+
+	for (size_t i = 0; i < list->count; i++) {
+		const struct store_task *st = &list->tasks[i];
+		struct duser *u = queue_find_user(d, st->user);
+		struct dtask *t;
+
+		if (u && user_holds(u, st->id))
+			continue;
+		if (!(t = task_of_row(d, st, now, mono)))
+			return -ENOMEM;
+		/* an id older than its user's tail (a requeue, a late commit) goes in order */
+		if (t->user->queue_tail && t->user->queue_tail->id > t->id)
+			queue_push_in_order(d, t);
+		else
+			queue_push(d, t);
+	}
+	return 0;
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t queue_remove_ids(struct daemon *d, const int64_t *ids, size_t n)
+{
+	size_t removed = 0;
+
+	for (size_t b = 0; b < d->user_buckets; b++) {
+		for (struct duser *u = d->user_table[b]; u; u = u->hash_next) {
+			struct dtask *prev = NULL, *t = u->queue_head;
+
+			while (t) {
+				struct dtask *next = t->next;
+
+				if (bsearch(&t->id, ids, n, sizeof(*ids), compare_ids)) {
+					unlink_task(d, u, prev, t);
+					queue_task_free(t);
+					removed++;
+				} else {
+					prev = t;
+				}
+				t = next;
+			}
+		}
+	}
+	if (removed)
+		d->dispatch_needed = true;
+	return removed;
 }
 
 void queue_clear(struct daemon *d)

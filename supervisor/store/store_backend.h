@@ -92,7 +92,8 @@ struct store_backend {
 	 * -ENOENT), IDEMPOTENCY_PUT (the same and *id; -EEXIST). */
 	int (*token_run)(struct store *store, enum store_sql which, struct store_token *io, int64_t *id,
 			 struct store_token_list *list, struct error *err);
-	/* the cluster (store_cluster.h); NULL: not supported (SQLite) */
+	/* the cluster (store_cluster.h); NULL: not supported (SQLite has only
+	 * cluster_tasks, cluster_live, cluster_queue_ids, cluster_assign_many) */
 	void (*cluster_fence)(struct store *store, const char *incarnation);
 	int (*cluster_assign)(struct store *store, int64_t term, const char *leader_incarnation,
 			      const struct store_cluster_assign *a, struct error *err);
@@ -112,9 +113,19 @@ struct store_backend {
 	/* LISTEN (which 0), NOTIFY (1), the socket (2), the wake-ups read (3),
 	 * the connection's generation (4) */
 	int (*cluster_wake)(struct store *store, int which, struct error *err);
-	/* STORE_SQL_CLUSTER_QUEUE, or STORE_SQL_CLUSTER_EXPIRED with grace_us */
+	/* STORE_SQL_CLUSTER_QUEUE, or another CLUSTER_ read of task rows with
+	 * one integer parameter (grace_us: a grace, an id) */
 	int (*cluster_tasks)(struct store *store, enum store_sql which, int64_t grace_us,
 			     struct store_task_list *out, struct error *err);
+	/* the unassigned queue up to id up_to: its ids (ids != NULL) or how
+	 * many (*count) */
+	int (*cluster_queue_ids)(struct store *store, int64_t up_to, int64_t **ids, size_t *count,
+				 struct error *err);
+	/* ANALYZE the tasks table (the planner's statistics); NULL: nothing to do */
+	int (*cluster_analyze)(struct store *store, struct error *err);
+	int (*cluster_assign_many)(struct store *store, int64_t term, const char *leader_incarnation,
+				   const struct store_cluster_assign *a, size_t n, bool *assigned,
+				   struct error *err);
 	/* Tenant records (store_tenant.h): TENANT_PUT and TENANT_DELETE
 	 * (change in; its audit row appended in the same transaction; DELETE
 	 * of no record: -ENOENT, nothing audited), TENANT_LIST (list),

@@ -2,7 +2,9 @@
 /*
  * supervisor/store/store_cluster.c — the cluster calls (store_cluster.h):
  * argument checks, then the backend; a backend without them (SQLite)
- * answers -ENOTSUP.
+ * answers -ENOTSUP.  SQLite has the scheduler round's reads and its batched
+ * assignment (NO_ROUND_CALL), so the round runs against both backends in
+ * tests and benchmarks; corrald never makes a cluster of a SQLite store.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +18,14 @@
 			return error_set(err, ENOTSUP, "cluster",                                    \
 					 "the %s store is for one host: a cluster needs PostgreSQL", \
 					 (store)->backend->name);                                    \
+	} while (0)
+
+/* A call of the scheduler's round: -ENOTSUP only if the backend lacks it. */
+#define NO_ROUND_CALL(store, call, err)                                                       \
+	do {                                                                                  \
+		if (!(store) || !(store)->backend->call)                                      \
+			return error_set(err, ENOTSUP, "cluster", "the %s store cannot %s",   \
+					 (store) ? (store)->backend->name : "(none)", #call); \
 	} while (0)
 
 bool store_cluster_capable(const struct store *store)
@@ -102,7 +112,7 @@ int store_cluster_load_running(struct store *store, const char *incarnation, str
 int store_cluster_live(struct store *store, struct store_live *out, struct error *err)
 {
 	memset(out, 0, sizeof(*out));
-	NO_CLUSTER(store, err);
+	NO_ROUND_CALL(store, cluster_live, err);
 	return store->backend->cluster_live(store, out, err);
 }
 
@@ -186,7 +196,7 @@ int store_cluster_wakeups(struct store *store)
 int store_cluster_queue(struct store *store, struct store_task_list *out, struct error *err)
 {
 	memset(out, 0, sizeof(*out));
-	NO_CLUSTER(store, err);
+	NO_ROUND_CALL(store, cluster_tasks, err);
 	return store->backend->cluster_tasks(store, STORE_SQL_CLUSTER_QUEUE, 0, out, err);
 }
 
@@ -198,4 +208,61 @@ int store_cluster_expired(struct store *store, int64_t grace_us, struct store_ta
 	if (grace_us < 0)
 		return error_set(err, EINVAL, "expired", "expired leases: a negative grace");
 	return store->backend->cluster_tasks(store, STORE_SQL_CLUSTER_EXPIRED, grace_us, out, err);
+}
+
+int store_cluster_queue_after(struct store *store, int64_t after_id, struct store_task_list *out,
+			      struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	NO_ROUND_CALL(store, cluster_tasks, err);
+	return store->backend->cluster_tasks(store, STORE_SQL_CLUSTER_QUEUE_AFTER, after_id, out, err);
+}
+
+int store_cluster_queue_row(struct store *store, int64_t id, struct store_task_list *out, struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	NO_ROUND_CALL(store, cluster_tasks, err);
+	if (id <= 0)
+		return error_set(err, EINVAL, "queue", "queue: a bad task id");
+	return store->backend->cluster_tasks(store, STORE_SQL_CLUSTER_QUEUE_ROW, id, out, err);
+}
+
+int store_cluster_queue_count(struct store *store, int64_t up_to, size_t *count, struct error *err)
+{
+	*count = 0;
+	NO_ROUND_CALL(store, cluster_queue_ids, err);
+	return store->backend->cluster_queue_ids(store, up_to, NULL, count, err);
+}
+
+int store_cluster_queue_ids(struct store *store, int64_t up_to, int64_t **ids, size_t *count,
+			    struct error *err)
+{
+	*ids = NULL;
+	*count = 0;
+	NO_ROUND_CALL(store, cluster_queue_ids, err);
+	return store->backend->cluster_queue_ids(store, up_to, ids, count, err);
+}
+
+int store_cluster_analyze(struct store *store, struct error *err)
+{
+	if (!store || !store->backend->cluster_analyze)
+		return 0;
+	return store->backend->cluster_analyze(store, err);
+}
+
+int store_cluster_assign_many(struct store *store, int64_t term, const char *leader_incarnation,
+			      const struct store_cluster_assign *a, size_t n, bool *assigned,
+			      struct error *err)
+{
+	NO_ROUND_CALL(store, cluster_assign_many, err);
+	if (!n)
+		return 0;
+	if (!leader_incarnation || !a || !assigned)
+		return error_set(err, EINVAL, "assign", "assign: no tasks or no incarnation");
+	for (size_t i = 0; i < n; i++)
+		if (a[i].id <= 0 || !a[i].node || !a[i].incarnation || a[i].lease_us <= 0 ||
+		    a[i].cpu_limit_us < 0 || a[i].memory_bytes < 0)
+			return error_set(err, EINVAL, "assign",
+					 "assign: a missing node, incarnation or lease");
+	return store->backend->cluster_assign_many(store, term, leader_incarnation, a, n, assigned, err);
 }

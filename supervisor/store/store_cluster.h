@@ -4,7 +4,11 @@
  * PostgreSQL store: the scheduler's assignments, the nodes' leases on their
  * tasks, adoption after a restart, the live load the scheduler plans with,
  * and the reaper's view of expired leases.  SQLite (one host) has none of
- * it: every call there is -ENOTSUP.
+ * it: every call there is -ENOTSUP, but for the scheduler round's reads
+ * (store_cluster_live, store_cluster_queue*) and its batched write
+ * (store_cluster_assign_many: a loop in one transaction), so the round can
+ * be tested and measured against the single-host store too; corrald never
+ * runs a cluster on SQLite (store_cluster_capable is false).
  *
  * A task's lease: lease_owner (a node incarnation, new at every start of a
  * corrald) and lease_until_us on the DATABASE's clock.  The scheduler (the
@@ -108,6 +112,28 @@ void store_cluster_live_free(struct store_live *live);
 /* The queued tasks nobody was assigned, in submit order (list rows:
  * store_list_tasks' summaries, argv cut, no env). */
 int store_cluster_queue(struct store *store, struct store_task_list *out, struct error *err);
+/* The scheduler's in-memory queue kept in step without reading it all:
+ * the unassigned queued tasks with an id above after_id, in order; one
+ * task if it is queued and unassigned (else an empty list); how many the
+ * queue holds with an id up to up_to, and their ids (sorted; free()). */
+int store_cluster_queue_after(struct store *store, int64_t after_id, struct store_task_list *out,
+			      struct error *err);
+int store_cluster_queue_row(struct store *store, int64_t id, struct store_task_list *out, struct error *err);
+int store_cluster_queue_count(struct store *store, int64_t up_to, size_t *count, struct error *err);
+int store_cluster_queue_ids(struct store *store, int64_t up_to, int64_t **ids, size_t *count,
+			    struct error *err);
+/* A round's picks in one statement, fenced by the term as
+ * store_cluster_assign (the lease of a[0] for all): assigned[i] tells which
+ * were (a task cancelled or assigned meanwhile is not); -ESTALE (nothing
+ * assigned) when the caller is no longer the scheduler. */
+int store_cluster_assign_many(struct store *store, int64_t term, const char *leader_incarnation,
+			      const struct store_cluster_assign *a, size_t n, bool *assigned,
+			      struct error *err);
+/* Refresh the database planner's statistics of the tasks table after a
+ * burst of submits (PostgreSQL: ANALYZE; with stale statistics it plans
+ * the round's statements as if the queue were empty, scanning all of it
+ * every round).  0 on a store that needs none. */
+int store_cluster_analyze(struct store *store, struct error *err);
 /* Tasks whose lease ended more than grace_us ago (list rows with
  * lease_owner and node_name). */
 int store_cluster_expired(struct store *store, int64_t grace_us, struct store_task_list *out,

@@ -281,6 +281,24 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_CLUSTER_RELEASE] =
 		"UPDATE tasks SET lease_owner = NULL, lease_until_us = NULL, cpu_reserved_us = 0, "
 		"assigned_capped = 0, assigned_memory_bytes = 0 WHERE lease_owner = $1 AND state = 'queued'",
+	/* the scheduler's queue in memory, kept in step (store_cluster.h):
+	 * what was submitted after the last id it saw, one task again (a
+	 * requeue, an assignment given back), and how many and which ids the
+	 * queue holds up to that id (all through the partial index tasks_queued) */
+	[STORE_SQL_CLUSTER_QUEUE_AFTER] = "SELECT " LIST_COLUMNS " FROM tasks WHERE state = 'queued' "
+					  "AND lease_owner IS NULL AND id > $1 ORDER BY id",
+	[STORE_SQL_CLUSTER_QUEUE_ROW] = "SELECT " LIST_COLUMNS
+					" FROM tasks WHERE id = $1 AND state = 'queued' "
+					"AND lease_owner IS NULL",
+	[STORE_SQL_CLUSTER_QUEUE_COUNT] =
+		"SELECT COUNT(*) FROM tasks WHERE state = 'queued' AND lease_owner IS NULL AND id <= $1",
+	[STORE_SQL_CLUSTER_QUEUE_IDS] =
+		"SELECT id FROM tasks WHERE state = 'queued' AND lease_owner IS NULL AND id <= $1 ORDER BY id",
+	/* whether ($1 term, $2 incarnation) holds the scheduler's lease now
+	 * (a round's assignments on SQLite: checked once, in their transaction) */
+	[STORE_SQL_CLUSTER_LEADER_HOLDS] =
+		"SELECT 1 FROM leader WHERE id = 1 AND term = $1 AND incarnation = $2 "
+		"AND expires_at_us > corral_now_us()",
 	/* tenant records (store_tenant.h): a plan over [default], audited */
 	[STORE_SQL_TENANT_PUT] =
 		"INSERT INTO tenants (name, plan, max_concurrent, updated_at_us, updated_by) "

@@ -156,6 +156,12 @@ int store_pg_cluster_output_read(struct store *store, int64_t id, int stream, in
 				 struct store_output_chunks *out, struct error *err);
 int store_pg_cluster_wake(struct store *store, int which, struct error *err);
 int store_pg_cluster_live(struct store *store, struct store_live *out, struct error *err);
+int store_pg_cluster_queue_ids(struct store *store, int64_t up_to, int64_t **ids, size_t *count,
+			       struct error *err);
+int store_pg_cluster_analyze(struct store *store, struct error *err);
+int store_pg_cluster_assign_many(struct store *store, int64_t term, const char *leader_incarnation,
+				 const struct store_cluster_assign *a, size_t n, bool *assigned,
+				 struct error *err);
 int store_pg_cluster_tasks(struct store *store, enum store_sql which, int64_t grace_us,
 			   struct store_task_list *out, struct error *err);
 /* -ESTALE unless owner is the fenced incarnation (none fenced: 0). */

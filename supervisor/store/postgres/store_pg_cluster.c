@@ -162,9 +162,171 @@ int store_pg_cluster_tasks(struct store *base, enum store_sql which, int64_t gra
 	if (which != STORE_SQL_CLUSTER_QUEUE)
 		store_pg_param_i64(&p, 1, grace_us);
 	return store_pg_read_collect(store_pg_of(base), which, &p, out,
-				     which == STORE_SQL_CLUSTER_QUEUE ? "read the cluster's queue"
-								      : "read expired leases",
+				     which == STORE_SQL_CLUSTER_EXPIRED || which == STORE_SQL_CLUSTER_STALE
+					     ? "read expired leases"
+					     : "read the cluster's queue",
 				     err);
+}
+
+int store_pg_cluster_queue_ids(struct store *base, int64_t up_to, int64_t **ids, size_t *count,
+			       struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	struct store_pg_params p;
+	PGresult *res;
+	int rows;
+
+	store_pg_params_init(&p);
+	store_pg_param_i64(&p, 1, up_to);
+	res = store_pg_query(store, ids ? STORE_SQL_CLUSTER_QUEUE_IDS : STORE_SQL_CLUSTER_QUEUE_COUNT, &p);
+	if (!store_pg_ok(res))
+		return store_pg_fail(store, res, err, "queue", "read the ids of the cluster's queue");
+	rows = PQntuples(res);
+	if (!ids) {
+		*count = rows > 0 ? (size_t)store_pg_i64(res, 0, 0, 0) : 0;
+		PQclear(res);
+		return 0;
+	}
+	*ids = calloc((size_t)rows + 1, sizeof(**ids));
+	if (!*ids) {
+		PQclear(res);
+		return error_set(err, ENOMEM, "queue", "read the ids of the cluster's queue: out of memory");
+	}
+	for (int i = 0; i < rows; i++)
+		(*ids)[i] = store_pg_i64(res, i, 0, 0);
+	*count = (size_t)rows;
+	PQclear(res);
+	return 0;
+}
+
+int store_pg_cluster_analyze(struct store *base, struct error *err)
+{
+	return store_pg_exec(store_pg_of(base), "ANALYZE tasks", err, "analyze");
+}
+
+/* ---- assignments in one statement ------------------------------------------ */
+
+/* Every pick of a scheduling round in one UPDATE, fenced by the term like
+ * STORE_SQL_CLUSTER_ASSIGN; it returns the ids it assigned, and a row 0
+ * while the caller still holds the scheduler's lease (so "nothing assigned"
+ * tells "deposed" from "every pick was cancelled or taken meanwhile").
+ * PostgreSQL only (arrays), hence here and not in store_sql.c. */
+static const char assign_many_sql[] =
+	"WITH l AS (SELECT 1 FROM leader WHERE id = 1 AND term = $1 AND incarnation = $2 "
+	"AND expires_at_us > corral_now_us()), "
+	"v AS (SELECT * FROM unnest(CAST($3 AS BIGINT[]), CAST($4 AS TEXT[]), CAST($5 AS TEXT[]), "
+	"CAST($6 AS BIGINT[]), CAST($7 AS INTEGER[]), CAST($8 AS BIGINT[])) "
+	"AS v(id, node, owner, cpu, capped, mem)), "
+	"u AS (UPDATE tasks t SET lease_owner = v.owner, node_name = v.node, "
+	"lease_until_us = corral_now_us() + CAST($9 AS BIGINT), cpu_reserved_us = v.cpu, "
+	"assigned_capped = v.capped, assigned_memory_bytes = v.mem FROM v "
+	"WHERE t.id = v.id AND t.state = 'queued' AND t.lease_owner IS NULL AND EXISTS (SELECT 1 FROM l) "
+	"RETURNING t.id) "
+	"SELECT id FROM u UNION ALL SELECT 0 FROM l";
+
+struct text_buf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void buf_add(struct text_buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *more = realloc(b->s, cap);
+
+		if (!more) {
+			b->oom = true;
+			return;
+		}
+		b->s = more;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+/* An element of an array literal: numbers as they are, text quoted. */
+static void buf_elem(struct text_buf *b, size_t i, const char *text, int64_t number)
+{
+	char num[24];
+
+	buf_add(b, i ? "," : "{", 1);
+	if (!text) {
+		snprintf(num, sizeof(num), "%" PRId64, number);
+		buf_add(b, num, strlen(num));
+		return;
+	}
+	buf_add(b, "\"", 1);
+	for (const char *c = text; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			buf_add(b, "\\", 1);
+		buf_add(b, c, 1);
+	}
+	buf_add(b, "\"", 1);
+}
+
+int store_pg_cluster_assign_many(struct store *base, int64_t term, const char *leader_incarnation,
+				 const struct store_cluster_assign *a, size_t n, bool *assigned,
+				 struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	struct text_buf cols[6] = { 0 };
+	const char *values[9];
+	char term_s[24], lease_s[24];
+	bool leader = false;
+	PGresult *res;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		assigned[i] = false;
+		buf_elem(&cols[0], i, NULL, a[i].id);
+		buf_elem(&cols[1], i, a[i].node, 0);
+		buf_elem(&cols[2], i, a[i].incarnation, 0);
+		buf_elem(&cols[3], i, NULL, a[i].cpu_limit_us);
+		buf_elem(&cols[4], i, NULL, a[i].budget_capped ? 1 : 0);
+		buf_elem(&cols[5], i, NULL, a[i].memory_bytes);
+	}
+	for (int c = 0; c < 6; c++)
+		buf_add(&cols[c], "}", 1);
+	for (int c = 0; c < 6; c++)
+		if (cols[c].oom)
+			r = error_set(err, ENOMEM, "assign", "assign %zu tasks: out of memory", n);
+	if (r < 0)
+		goto out;
+	snprintf(term_s, sizeof(term_s), "%" PRId64, term);
+	snprintf(lease_s, sizeof(lease_s), "%" PRId64, a[0].lease_us);
+	values[0] = term_s;
+	values[1] = leader_incarnation;
+	for (int c = 0; c < 6; c++)
+		values[2 + c] = cols[c].s;
+	values[8] = lease_s;
+	res = PQexecParams(store->conn, assign_many_sql, 9, NULL, values, NULL, NULL, 0);
+	if (!store_pg_ok(res)) {
+		r = store_pg_fail(store, res, err, "assign", "assign %zu tasks", n);
+		goto out;
+	}
+	/* the ids come back in no particular order; n is a round's picks */
+	for (int row = 0; row < PQntuples(res); row++) {
+		int64_t id = store_pg_i64(res, row, 0, -1);
+
+		if (id == 0)
+			leader = true;
+		for (size_t i = 0; id > 0 && i < n; i++)
+			if (a[i].id == id)
+				assigned[i] = true;
+	}
+	PQclear(res);
+	if (!leader)
+		r = error_set(err, ESTALE, "assign", "assign: this node is no longer the scheduler");
+out:
+	for (int c = 0; c < 6; c++)
+		free(cols[c].s);
+	return r;
 }
 
 static int live_rows(struct store_pg *store, enum store_sql which, PGresult **out, struct error *err)

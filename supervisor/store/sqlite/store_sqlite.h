@@ -91,6 +91,10 @@ int store_sqlite_schema_migrate(struct store_sqlite *store, struct error *err);
  * *items, doubling (-ENOMEM). */
 char *store_sqlite_read_column_dup(sqlite3_stmt *stmt, int col, bool *oom);
 int store_sqlite_read_grow(void **items, size_t *capacity, size_t count, size_t elem);
+/* Step a bound query of task rows (TASK_COLUMNS or LIST_COLUMNS) to the
+ * end, collecting them into out (freed on failure). */
+int store_sqlite_read_collect(struct store_sqlite_binder *b, struct store_task_list *out, const char *step,
+			      struct error *err);
 
 /* The backend's operations (store_backend.h), arguments already checked
  * by store.c.  Reads: */
@@ -127,6 +131,16 @@ int store_sqlite_write_event_append(struct store *store, int64_t task_id, int64_
 				    const char *detail, struct error *err);
 int store_sqlite_write_usage_adjust(struct store *store, const struct store_adjustment *adj, int64_t *id,
 				    struct error *err);
+/* The scheduler's round on one host (store_sqlite_cluster.c; the rest of
+ * the cluster calls need PostgreSQL): */
+int store_sqlite_cluster_tasks(struct store *store, enum store_sql which, int64_t arg,
+			       struct store_task_list *out, struct error *err);
+int store_sqlite_cluster_live(struct store *store, struct store_live *out, struct error *err);
+int store_sqlite_cluster_queue_ids(struct store *store, int64_t up_to, int64_t **ids, size_t *count,
+				   struct error *err);
+int store_sqlite_cluster_assign_many(struct store *store, int64_t term, const char *leader_incarnation,
+				     const struct store_cluster_assign *a, size_t n, bool *assigned,
+				     struct error *err);
 /* Storage (store_sqlite_storage.c): */
 int store_sqlite_storage_by_user(struct store *store, struct store_storage_list *out, struct error *err);
 int store_sqlite_storage_purge_ended(struct store *store, const char *user, int64_t ended_before_us,

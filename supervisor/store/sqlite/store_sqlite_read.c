@@ -114,9 +114,8 @@ int store_sqlite_read_grow(void **items, size_t *capacity, size_t count, size_t 
 	return 0;
 }
 
-/* Step a bound task query to the end, collecting rows into out. */
-static int collect_tasks(struct store_sqlite_binder *b, struct store_task_list *out, const char *step,
-			 struct error *err)
+int store_sqlite_read_collect(struct store_sqlite_binder *b, struct store_task_list *out, const char *step,
+			      struct error *err)
 {
 	size_t capacity = 0;
 	int rc, r = 0;
@@ -174,7 +173,7 @@ static int load_state(struct store_sqlite *store, const char *state, struct stor
 
 	store_sqlite_stmt_start(store, STORE_SQL_LOAD_STATE, &b);
 	store_sqlite_bind_text(&b, 1, state);
-	return collect_tasks(&b, out, step, err);
+	return store_sqlite_read_collect(&b, out, step, err);
 }
 
 int store_sqlite_read_load_queued(struct store *base, struct store_task_list *out, struct error *err)
@@ -211,7 +210,7 @@ int store_sqlite_read_list_tasks(struct store *base, const struct store_filter *
 	store_sqlite_bind_i64(&b, 4, filter->before_id > 0 ? filter->before_id : INT64_MAX);
 	store_sqlite_bind_i64(&b, 5, filter->since_us > 0 ? filter->since_us : 0);
 	store_sqlite_bind_i64(&b, 6, filter->until_us > 0 ? filter->until_us : INT64_MAX);
-	return collect_tasks(&b, out, "list tasks", err);
+	return store_sqlite_read_collect(&b, out, "list tasks", err);
 }
 
 /* The first column of the first row of a statement bound with user (and
