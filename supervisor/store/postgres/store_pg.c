@@ -608,4 +608,5 @@ const struct store_backend store_pg_backend = {
 	.cluster_wake = store_pg_cluster_wake,
 	.tenant_run = store_pg_tenant_run,
 	.callback_run = store_pg_callback_run,
+	.policy_run = store_pg_policy_run,
 };
