@@ -222,16 +222,17 @@ struct daemon {
 	size_t retention_cursor;         /* the user-table bucket it visits next */
 
 	/* the cluster (cluster.c): a PostgreSQL store shared by several nodes */
-	bool cluster;                  /* this store is shared: the cluster's rules apply */
-	bool cluster_leader;           /* this node holds the scheduler's lease */
-	int64_t leader_term;           /* ... with this term */
-	uint64_t next_cluster_mono_us; /* the next tick: renew, take assignments, schedule */
-	uint64_t next_leader_mono_us;  /* the next try for (or renewal of) the scheduler's lease */
-	uint64_t lease_ok_mono_us;     /* when the last renewal that worked was sent */
-	bool fenced;                   /* the leases ran out: every jail here was killed */
-	int wake_fd;                   /* the store's socket in epoll (NOTIFY), -1 = none */
-	int wake_gen;                  /* ... of this connection (store_cluster_wake_generation) */
-	bool notify_pending;           /* tell the other nodes after this turn's commit */
+	bool cluster;                          /* this store is shared: the cluster's rules apply */
+	bool cluster_leader;                   /* this node holds the scheduler's lease */
+	int64_t leader_term;                   /* ... with this term */
+	uint64_t next_cluster_mono_us;         /* the next tick: renew, take assignments, schedule */
+	uint64_t next_leader_mono_us;          /* the next try for (or renewal of) the scheduler's lease */
+	uint64_t lease_ok_mono_us;             /* when the last renewal that worked was sent */
+	bool fenced;                           /* the leases ran out: every jail here was killed */
+	int wake_fd;                           /* the store's socket in epoll (NOTIFY), -1 = none */
+	int wake_gen;                          /* ... of this connection (store_cluster_wake_generation) */
+	bool notify_pending;                   /* tell the other nodes after this turn's commit */
+	struct cluster_policy *cluster_policy; /* the pushed policy this node runs (cluster_policy.c) */
 };
 
 /* daemon.c */
@@ -248,12 +249,37 @@ void daemon_epoll_del(struct daemon *d, int fd);
 /* Re-read the policy file; a policy with errors is refused (errors joined
  * in *errors_text, malloc'd, when not NULL) and the old one stays. */
 int daemon_reload_policy(struct daemon *d, char **errors_text);
+/* Put a loaded policy in force (d takes it): caller rights, filters, cfg. */
+void daemon_policy_install(struct daemon *d, struct policy *fresh);
+/* r < 0: log every error of a load of path and, if errors_text is not
+ * NULL, join them by newlines (malloc'd).  Returns r. */
+int daemon_policy_report(const char *path, int r, const struct policy_errors *errors, char **errors_text);
 /* Stop as on SIGTERM (drain, then exit), saying why. */
 void daemon_stop(struct daemon *d, const char *why);
 /* Run corrald until SIGTERM/SIGINT: 0, or 1 after printing why it cannot
  * start.  clock NULL: the real wall clock. */
 int daemon_main(const char *policy_path, const char *state_dir, const char *socket_path,
 		const struct daemon_clock *clock);
+
+/* cluster_policy.c: the cluster's policy (`corral policy push`), the same on
+ * every node over each node's own [supervisor] and [http] */
+/* After cluster_start: the latest pushed generation over the file (the
+ * first node of a cluster pushes its file's).  0, or -errno when the store
+ * fails; a generation that does not load here is logged, the file stays. */
+int cluster_policy_start(struct daemon *d);
+/* Each cluster tick: apply a newer generation (one cheap read). */
+void cluster_policy_poll(struct daemon *d);
+/* SIGHUP / policy_reload in a cluster: the file again with the latest text. */
+int cluster_policy_reload(struct daemon *d, char **errors_text);
+void cluster_policy_free(struct daemon *d);
+/* fresh (taken) is generation's policy: put it in force. */
+void cluster_policy_installed(struct daemon *d, struct policy *fresh, int64_t generation);
+/* The generation in force here (0: the file's own policy); the latest one
+ * that did not load here (0: none) and why (NULL: none). */
+int64_t cluster_policy_applied(const struct daemon *d, int64_t *failed, const char **error);
+/* op_policy.c: policy_push and policy_current */
+void op_policy(struct daemon *d, const struct caller *c, const struct api_request *req,
+	       struct reply_sink *sink);
 
 /* cluster.c: several corralds on one PostgreSQL store */
 /* After node_join: a shared store makes this corrald a node of the
