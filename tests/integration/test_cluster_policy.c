@@ -137,6 +137,30 @@ static void test_first_node_pushes_its_file_and_the_second_runs_it(void **state)
 	json_decref(r);
 }
 
+/* SIGHUP / policy_reload on a node of a cluster: its file's [supervisor]
+ * again, the cluster's plans still (its file's own plans stay ignored). */
+static void test_reload_keeps_the_cluster_policy(void **state)
+{
+	char keys[1024];
+	json_t *r;
+
+	(void)state;
+	start_cluster();
+	snprintf(keys, sizeof(keys), KEYS "store = %s\nnode_name = it-p2\nuid_range = %u-%u\n", uri,
+		 4205064u, 4205127u);
+	assert_int_equal(corrald_write_policy(&nodes[1], keys, "[plan other]\nmax_concurrent = 2\n"), 0);
+	r = corrald_call(&nodes[1], "{\"op\":\"policy_reload\"}");
+	assert_null(corrald_error_code(r));
+	json_decref(r);
+	assert_int_equal(current_int(1, "applied"), 1);
+	r = corrald_call(&nodes[1], "{\"op\":\"tenant_set\",\"user\":\"t1\",\"plan\":\"other\"}");
+	assert_string_equal(corrald_error_code(r), "bad_request");
+	json_decref(r);
+	r = corrald_call(&nodes[1], "{\"op\":\"tenant_set\",\"user\":\"t1\",\"plan\":\"p\"}");
+	assert_null(corrald_error_code(r));
+	json_decref(r);
+}
+
 /* Tasks running cluster-wide, as node i lists them. */
 static int count_running(int i)
 {
@@ -274,6 +298,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_first_node_pushes_its_file_and_the_second_runs_it, teardown),
+		cmocka_unit_test_teardown(test_reload_keeps_the_cluster_policy, teardown),
 		cmocka_unit_test_teardown(test_push_on_one_node_is_enforced_by_the_other, teardown),
 		cmocka_unit_test_teardown(test_push_with_a_bad_line_is_refused_and_changes_nothing, teardown),
 		cmocka_unit_test_teardown(test_push_by_a_non_operator_is_refused, teardown),
