@@ -138,6 +138,9 @@ struct store_backend {
 	 * (out->generation, 0 = none), POLICY_LATEST (out filled; -ENOENT). */
 	int (*policy_run)(struct store *store, enum store_sql which, const char *text, const char *by,
 			  int64_t expected, struct store_policy *out, struct error *err);
+	/* POLICY_NODE_SET (in: one node's row), POLICY_NODES (list filled). */
+	int (*policy_node_run)(struct store *store, enum store_sql which, const struct store_policy_node *in,
+			       struct store_policy_node_list *list, struct error *err);
 };
 
 struct store {

@@ -90,3 +90,44 @@ void store_policy_clear(struct store_policy *policy)
 	free(policy->pushed_by);
 	memset(policy, 0, sizeof(*policy));
 }
+
+int store_policy_node_set(struct store *store, const char *node, int64_t applied, int64_t failed,
+			  const char *error, struct error *err)
+{
+	struct store_policy_node in = { .node = (char *)node, .applied = applied, .failed = failed };
+	char cut[STORE_POLICY_ERROR_MAX + 1];
+
+	if (!node || !node[0] || strlen(node) > 63 || applied < 0 || failed < 0)
+		return error_set(err, EINVAL, "policy node", "a node name of 1-63 bytes and generations >= 0");
+	if (error) {
+		size_t n = strlen(error);
+
+		if (n > STORE_POLICY_ERROR_MAX) {
+			n = STORE_POLICY_ERROR_MAX;
+			while (n && ((unsigned char)error[n] & 0xc0) == 0x80)
+				n--; /* never half a UTF-8 character */
+		}
+		memcpy(cut, error, n);
+		cut[n] = '\0';
+		in.error = cut;
+	}
+	return store->backend->policy_node_run(store, STORE_SQL_POLICY_NODE_SET, &in, NULL, err);
+}
+
+int store_policy_nodes(struct store *store, struct store_policy_node_list *list, struct error *err)
+{
+	memset(list, 0, sizeof(*list));
+	return store->backend->policy_node_run(store, STORE_SQL_POLICY_NODES, NULL, list, err);
+}
+
+void store_policy_node_list_free(struct store_policy_node_list *list)
+{
+	for (size_t i = 0; list && i < list->count; i++) {
+		free(list->items[i].node);
+		free(list->items[i].error);
+	}
+	if (list) {
+		free(list->items);
+		memset(list, 0, sizeof(*list));
+	}
+}

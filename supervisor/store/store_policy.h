@@ -44,6 +44,26 @@ int store_policy_push(struct store *store, const char *text, const char *by, int
 int store_policy_generation(struct store *store, int64_t *generation, struct error *err);
 /* The latest generation with its text: 0, or -ENOENT when there is none. */
 int store_policy_latest(struct store *store, struct store_policy *out, struct error *err);
+/* Which generation a node runs (0: its file's own policy), the latest
+ * that did not load there (0: none) and why (NULL: none; cut to
+ * STORE_POLICY_ERROR_MAX bytes); at_us: the database's clock. */
+struct store_policy_node {
+	char *node;
+	int64_t applied, failed;
+	char *error;
+	int64_t at_us;
+};
+struct store_policy_node_list {
+	struct store_policy_node *items;
+	size_t count;
+};
+#define STORE_POLICY_ERROR_MAX 4096
+/* Record node's (1..63 bytes) state, replacing its previous one. */
+int store_policy_node_set(struct store *store, const char *node, int64_t applied, int64_t failed,
+			  const char *error, struct error *err);
+/* Every node's, by name. */
+int store_policy_nodes(struct store *store, struct store_policy_node_list *list, struct error *err);
+void store_policy_node_list_free(struct store_policy_node_list *list);
 /* lowercase hex SHA-256 of len bytes of text into hex (65 bytes). */
 void store_policy_sha256(const char *text, size_t len, char hex[65]);
 void store_policy_clear(struct store_policy *policy);

@@ -324,4 +324,12 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	/* must match enum store_policy_column */
 	[STORE_SQL_POLICY_LATEST] = "SELECT generation, policy_text, sha256, pushed_by, pushed_at_us "
 				    "FROM policy_generations ORDER BY generation DESC LIMIT 1",
+	/* which generation a node runs, and the latest that did not load there */
+	[STORE_SQL_POLICY_NODE_SET] =
+		"INSERT INTO policy_nodes (node, applied, failed, error, at_us) "
+		"VALUES (CAST($1 AS TEXT), CAST($2 AS BIGINT), CAST($3 AS BIGINT), CAST($4 AS TEXT), corral_now_us()) "
+		"ON CONFLICT (node) DO UPDATE SET applied = excluded.applied, failed = excluded.failed, "
+		"error = excluded.error, at_us = excluded.at_us",
+	/* must match enum store_policy_node_column */
+	[STORE_SQL_POLICY_NODES] = "SELECT node, applied, failed, error, at_us FROM policy_nodes ORDER BY node",
 };

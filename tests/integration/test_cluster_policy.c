@@ -146,8 +146,8 @@ static void test_reload_keeps_the_cluster_policy(void **state)
 
 	(void)state;
 	start_cluster();
-	snprintf(keys, sizeof(keys), KEYS "store = %s\nnode_name = it-p2\nuid_range = %u-%u\n", uri,
-		 4205064u, 4205127u);
+	snprintf(keys, sizeof(keys), KEYS "store = %s\nnode_name = it-p2\nuid_range = %u-%u\n", uri, 4205064u,
+		 4205127u);
 	assert_int_equal(corrald_write_policy(&nodes[1], keys, "[plan other]\nmax_concurrent = 2\n"), 0);
 	r = corrald_call(&nodes[1], "{\"op\":\"policy_reload\"}");
 	assert_null(corrald_error_code(r));

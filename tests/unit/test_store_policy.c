@@ -126,6 +126,39 @@ static void test_bad_pushes_store_nothing(void **state)
 	assert_int_equal(g, 0);
 }
 
+/* Each node's generation and its last failure, replaced by the next record. */
+static void test_nodes_record_the_generation_they_run(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_policy_node_list l;
+	struct error err = { 0 };
+	char *long_error = malloc(STORE_POLICY_ERROR_MAX + 100);
+
+	assert_non_null(long_error);
+	memset(long_error, 'e', STORE_POLICY_ERROR_MAX + 99);
+	long_error[STORE_POLICY_ERROR_MAX - 1] = '\xc3'; /* an é across the cut */
+	long_error[STORE_POLICY_ERROR_MAX] = '\xa9';
+	long_error[STORE_POLICY_ERROR_MAX + 99] = '\0';
+	assert_int_equal(store_policy_nodes(f->store, &l, &err), 0);
+	assert_int_equal(l.count, 0);
+	store_policy_node_list_free(&l);
+	assert_int_equal(store_policy_node_set(f->store, "n-b", 1, 0, NULL, &err), 0);
+	assert_int_equal(store_policy_node_set(f->store, "n-a", 1, 0, NULL, &err), 0);
+	assert_int_equal(store_policy_node_set(f->store, "n-a", 1, 2, long_error, &err), 0);
+	assert_int_equal(store_policy_node_set(f->store, "", 1, 0, NULL, &err), -EINVAL);
+	assert_int_equal(store_policy_nodes(f->store, &l, &err), 0);
+	assert_int_equal(l.count, 2);
+	assert_string_equal(l.items[0].node, "n-a");
+	assert_int_equal(l.items[0].applied, 1);
+	assert_int_equal(l.items[0].failed, 2);
+	assert_int_equal(strlen(l.items[0].error), STORE_POLICY_ERROR_MAX - 1);
+	assert_true(l.items[0].at_us > 0);
+	assert_string_equal(l.items[1].node, "n-b");
+	assert_null(l.items[1].error);
+	store_policy_node_list_free(&l);
+	free(long_error);
+}
+
 int main(void)
 {
 	int failed = 0;
@@ -139,6 +172,7 @@ int main(void)
 			T(test_each_push_is_the_next_generation),
 			T(test_a_push_expecting_a_generation_loses_to_an_earlier_one),
 			T(test_bad_pushes_store_nothing),
+			T(test_nodes_record_the_generation_they_run),
 #undef T
 		};
 

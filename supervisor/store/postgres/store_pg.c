@@ -609,4 +609,5 @@ const struct store_backend store_pg_backend = {
 	.tenant_run = store_pg_tenant_run,
 	.callback_run = store_pg_callback_run,
 	.policy_run = store_pg_policy_run,
+	.policy_node_run = store_pg_policy_node_run,
 };

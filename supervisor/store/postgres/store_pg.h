@@ -207,5 +207,7 @@ int store_pg_callback_run(struct store *store, enum store_sql which, struct stor
 /* The cluster's policy generations (store_pg_policy.c) */
 int store_pg_policy_run(struct store *store, enum store_sql which, const char *text, const char *by,
 			int64_t expected, struct store_policy *out, struct error *err);
+int store_pg_policy_node_run(struct store *store, enum store_sql which, const struct store_policy_node *in,
+			     struct store_policy_node_list *list, struct error *err);
 
 #endif

@@ -62,3 +62,51 @@ int store_pg_policy_run(struct store *base, enum store_sql which, const char *te
 
 	return STORE_PG_IN_TX(store, err, policy_locked(store, which, text, by, expected, out, err));
 }
+
+static int node_locked(struct store_pg *store, enum store_sql which, const struct store_policy_node *in,
+		       struct store_policy_node_list *list, struct error *err)
+{
+	struct store_pg_params p;
+	PGresult *res;
+	bool oom = false;
+	int rows;
+
+	store_pg_params_init(&p);
+	if (which == STORE_SQL_POLICY_NODE_SET) {
+		store_pg_param_text(&p, 1, in->node);
+		store_pg_param_i64(&p, 2, in->applied);
+		store_pg_param_i64(&p, 3, in->failed);
+		store_pg_param_text(&p, 4, in->error);
+	}
+	res = store_pg_query(store, which, &p);
+	if (!store_pg_ok(res))
+		return store_pg_fail(store, res, err, "policy", "%s",
+				     which == STORE_SQL_POLICY_NODE_SET ? "record this node's policy generation"
+									: "read the nodes' policy generations");
+	rows = which == STORE_SQL_POLICY_NODES ? PQntuples(res) : 0;
+	if (rows > 0 && !(list->items = calloc((size_t)rows, sizeof(*list->items))))
+		oom = true;
+	for (int i = 0; i < rows && !oom; i++) {
+		struct store_policy_node *n = &list->items[list->count++];
+
+		n->node = store_pg_dup(res, i, PNC_NODE, &oom);
+		n->applied = store_pg_i64(res, i, PNC_APPLIED, 0);
+		n->failed = store_pg_i64(res, i, PNC_FAILED, 0);
+		n->error = store_pg_dup(res, i, PNC_ERROR, &oom);
+		n->at_us = store_pg_i64(res, i, PNC_AT, 0);
+	}
+	PQclear(res);
+	if (oom) {
+		store_policy_node_list_free(list);
+		return error_set(err, ENOMEM, "policy", "read the nodes' policy generations");
+	}
+	return 0;
+}
+
+int store_pg_policy_node_run(struct store *base, enum store_sql which, const struct store_policy_node *in,
+			     struct store_policy_node_list *list, struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+
+	return STORE_PG_IN_TX(store, err, node_locked(store, which, in, list, err));
+}

@@ -541,4 +541,5 @@ const struct store_backend store_sqlite_backend = {
 	.tenant_run = store_sqlite_tenant_run,
 	.callback_run = store_sqlite_callback_run,
 	.policy_run = store_sqlite_policy_run,
+	.policy_node_run = store_sqlite_policy_node_run,
 };
