@@ -95,10 +95,13 @@
  *            (policy_invalid with every error, file:line, one per line:
  *            nothing stored)  -> {"generation": N, "sha256", "plans", "users",
  *                                 "profiles"}
- *   policy_current (operators only)     -> {"clustered": bool, "generation": N (the
- *            latest pushed; 0 = none or one host), "applied": N (what this node
- *            runs), "error": why this node could not apply the latest, or null,
- *            "text", "sha256", "pushed_by", "pushed_at_us" (null on one host)}
+ *   policy_current (operators only)     -> {"clustered": bool, "node": this node,
+ *            "policy": its file, "generation": N (the latest pushed; 0 = none or
+ *            one host), "applied": N (what this node runs; 0 = its file's own),
+ *            "failed": the latest generation that did not load here (0 = none),
+ *            "error": why, or null, "text", "sha256", "pushed_by", "pushed_at_us"
+ *            (null on one host), "nodes": [{"node", "applied", "failed", "error",
+ *            "at_us"}] every node's, by name ([] on one host)}
  *
  * TASK: {"id", "user", "profile", "argv", "state" (queued|running|succeeded|failed|cancelled),
  *        "reason" (exit_code|signal|timeout|oom|cpu_limit|budget|output_limit|cancelled|

@@ -471,6 +471,22 @@ static int cmd_push(int argc, char **argv)
 	return rc;
 }
 
+/* One comment line per node: the generation it runs, and the latest that
+ * did not load there. */
+static void print_nodes(json_t *nodes)
+{
+	size_t i;
+	json_t *n;
+
+	json_array_foreach(nodes, i, n) {
+		printf("#   node %s runs generation %lld", json_string_value(json_object_get(n, "node")),
+		       int_of(n, "applied"));
+		if (int_of(n, "failed"))
+			printf("; generation %lld does not load there", int_of(n, "failed"));
+		printf("\n");
+	}
+}
+
 /* `corral policy current`: the cluster's latest generation (its text) and
  * the one the node answering runs. */
 static int cmd_current(int argc, char **argv)
@@ -502,6 +518,7 @@ static int cmd_current(int argc, char **argv)
 	printf("# node %s runs generation %lld over the [supervisor] and [http] of %s\n",
 	       json_string_value(json_object_get(resp, "node")), int_of(resp, "applied"),
 	       json_string_value(json_object_get(resp, "policy")));
+	print_nodes(json_object_get(resp, "nodes"));
 	error = json_string_value(json_object_get(resp, "error"));
 	if (error)
 		printf("# generation %lld does not load on this node:\n#   %s\n", int_of(resp, "failed"),

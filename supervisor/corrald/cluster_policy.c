@@ -14,8 +14,9 @@
  * of the latest number per tick; the pushing node NOTIFYs, which makes the
  * others tick at once (NOTIFY only speeds it up).  A generation that does not
  * load over this node's file (its [supervisor] disagrees with a plan, say)
- * is logged once and this node keeps the policy in force; `corral policy
- * current` shows it.  Not here: the store's table (store_policy.c), the
+ * is logged once and this node keeps the policy in force.  Each node records
+ * the generation it runs (and the latest that failed, and why) in the store
+ * (policy_nodes): `corral policy current` shows every node's.  Not here: the store's table (store_policy.c), the
  * loader (policy/cluster.c).
  */
 #include <errno.h>
@@ -61,6 +62,17 @@ int64_t cluster_policy_applied(const struct daemon *d, int64_t *failed, const ch
 	return cp ? cp->applied : 0;
 }
 
+/* What this node runs, in the store for every node to see
+ * (`corral policy current`). */
+static void record(struct daemon *d)
+{
+	const struct cluster_policy *cp = d->cluster_policy;
+	struct error err;
+
+	if (cp && store_policy_node_set(d->store, d->node_name, cp->applied, cp->failed, cp->error, &err) < 0)
+		log_warning("node %s: record its policy generation: %s", d->node_name, err.message);
+}
+
 void cluster_policy_installed(struct daemon *d, struct policy *fresh, int64_t generation)
 {
 	struct cluster_policy *cp = state(d);
@@ -72,6 +84,7 @@ void cluster_policy_installed(struct daemon *d, struct policy *fresh, int64_t ge
 	cp->failed = 0;
 	free(cp->error);
 	cp->error = NULL;
+	record(d);
 }
 
 /* Put generation sp in force over this node's file; on errors keep the
@@ -97,6 +110,7 @@ static int apply(struct daemon *d, const struct store_policy *sp, char **errors_
 			cp->failed = sp->generation;
 			free(cp->error);
 			cp->error = text ? strdup(text) : NULL;
+			record(d);
 		}
 		if (errors_text)
 			*errors_text = text;

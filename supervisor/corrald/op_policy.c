@@ -80,6 +80,31 @@ static json_t *text_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* [{"node", "applied", "failed", "error", "at_us"}] of every node of the
+ * cluster, by name ([] on one host, or when the store cannot say). */
+static json_t *nodes_json(struct daemon *d)
+{
+	struct store_policy_node_list list = { 0 };
+	json_t *a = json_array();
+	struct error err;
+
+	if (!d->cluster || store_policy_nodes(d->store, &list, &err) < 0)
+		return a;
+	for (size_t i = 0; i < list.count; i++) {
+		const struct store_policy_node *n = &list.items[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "node", json_string(n->node));
+		json_object_set_new(o, "applied", json_integer((json_int_t)n->applied));
+		json_object_set_new(o, "failed", json_integer((json_int_t)n->failed));
+		json_object_set_new(o, "error", text_or_null(n->error));
+		json_object_set_new(o, "at_us", json_integer((json_int_t)n->at_us));
+		json_array_append_new(a, o);
+	}
+	store_policy_node_list_free(&list);
+	return a;
+}
+
 static void current(struct daemon *d, const struct api_request *req, struct reply_sink *sink)
 {
 	struct store_policy sp;
@@ -109,6 +134,7 @@ static void current(struct daemon *d, const struct api_request *req, struct repl
 	json_object_set_new(body, "pushed_at_us",
 			    r == 0 ? json_integer((json_int_t)sp.pushed_at_us) : json_null());
 	store_policy_clear(&sp);
+	json_object_set_new(body, "nodes", nodes_json(d));
 	ops_reply_ok_json(sink, req->tag_json, body);
 }
 

@@ -98,7 +98,8 @@ int store_policy_node_set(struct store *store, const char *node, int64_t applied
 	char cut[STORE_POLICY_ERROR_MAX + 1];
 
 	if (!node || !node[0] || strlen(node) > 63 || applied < 0 || failed < 0)
-		return error_set(err, EINVAL, "policy node", "a node name of 1-63 bytes and generations >= 0");
+		return error_set(err, EINVAL, "policy node",
+				 "a node name of 1-63 bytes and generations >= 0");
 	if (error) {
 		size_t n = strlen(error);
 

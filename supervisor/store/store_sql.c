@@ -331,5 +331,6 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 		"ON CONFLICT (node) DO UPDATE SET applied = excluded.applied, failed = excluded.failed, "
 		"error = excluded.error, at_us = excluded.at_us",
 	/* must match enum store_policy_node_column */
-	[STORE_SQL_POLICY_NODES] = "SELECT node, applied, failed, error, at_us FROM policy_nodes ORDER BY node",
+	[STORE_SQL_POLICY_NODES] =
+		"SELECT node, applied, failed, error, at_us FROM policy_nodes ORDER BY node",
 };

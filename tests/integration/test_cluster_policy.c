@@ -131,6 +131,17 @@ static void test_first_node_pushes_its_file_and_the_second_runs_it(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(r, "text")), "[plan p]"));
 	assert_null(strstr(json_string_value(json_object_get(r, "text")), "[supervisor]"));
 	json_decref(r);
+	/* `corral policy current`: the text and every node's generation */
+	{
+		char *argv[] = { (char *)test_build_path("corral"), "--socket", nodes[0].socket, "policy", "current",
+				 NULL };
+		char out[8192], err[4096];
+
+		assert_int_equal(test_run_capture(argv, out, sizeof(out), err, sizeof(err), NULL, 0), 0);
+		if (!strstr(out, "# policy generation 1,") || !strstr(out, "node it-p1 runs generation 1") ||
+		    !strstr(out, "node it-p2 runs generation 1") || !strstr(out, "[plan p]"))
+			fail_msg("corral policy current:\n%s%s", out, err);
+	}
 	/* node B runs A's plans: its own [plan local] is not there */
 	r = corrald_call(&nodes[1], "{\"op\":\"tenant_set\",\"user\":\"t1\",\"plan\":\"local\"}");
 	assert_string_equal(corrald_error_code(r), "bad_request");
@@ -198,6 +209,15 @@ static void test_push_on_one_node_is_enforced_by_the_other(void **state)
 		fail_msg("node B did not apply generation 2 within 5 s\n%s", corrald_log_tail(&nodes[1]));
 	print_message("node B applied the push %llu ms after it was stored\n",
 		      (unsigned long long)(applied - pushed));
+	/* node A sees which generation node B runs */
+	{
+		json_t *r = current(0), *list = json_object_get(r, "nodes");
+
+		assert_int_equal(json_array_size(list), 2);
+		assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "node")), "it-p2");
+		assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 1), "applied")), 2);
+		json_decref(r);
+	}
 	/* three tasks through node B, four slots in the cluster: one at a time */
 	for (int i = 0; i < 3; i++) {
 		ids[i] = corrald_submit(&nodes[1], "\"argv\":[\"sleep\",\"0.4\"]");

@@ -163,7 +163,8 @@ int store_sqlite_callback_run(struct store *store, enum store_sql which, struct 
 /* The cluster's policy generations (store_sqlite_policy.c) */
 int store_sqlite_policy_run(struct store *store, enum store_sql which, const char *text, const char *by,
 			    int64_t expected, struct store_policy *out, struct error *err);
-int store_sqlite_policy_node_run(struct store *store, enum store_sql which, const struct store_policy_node *in,
-				 struct store_policy_node_list *list, struct error *err);
+int store_sqlite_policy_node_run(struct store *store, enum store_sql which,
+				 const struct store_policy_node *in, struct store_policy_node_list *list,
+				 struct error *err);
 
 #endif
