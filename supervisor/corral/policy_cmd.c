@@ -478,7 +478,7 @@ static void print_nodes(json_t *nodes)
 	size_t i;
 	json_t *n;
 
-	json_array_foreach(nodes, i, n) {
+	json_array_foreach (nodes, i, n) {
 		printf("#   node %s runs generation %lld", json_string_value(json_object_get(n, "node")),
 		       int_of(n, "applied"));
 		if (int_of(n, "failed"))

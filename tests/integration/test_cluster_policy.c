@@ -5,7 +5,10 @@
  * (tests/lib/pg.h): the first node pushes its file's cluster-wide sections,
  * the second runs them instead of its own; a push through node A that lowers
  * a plan's max_concurrent is applied by node B within seconds and holds at
- * every moment; a push with a bad line, or a [supervisor] section, is refused
+ * every moment; a generation node B cannot load over its own file (a plan's
+ * memory above its memory_reserve) leaves B on the one it runs, with the
+ * errors shown through both nodes, until a push it can load; policy_reload
+ * keeps the cluster's plans; a push with a bad line, or a [supervisor] section, is refused
  * with its file:line and changes nothing; a push by a non-operator is
  * refused; on one host (SQLite) a push answers not_clustered.  No
  * PostgreSQL: the cluster tests skip loudly (fail under CORRAL_MUST_WORK=1).
@@ -33,12 +36,14 @@
 
 static struct corrald nodes[NODES];
 static char uri[192], pushed_dir[64];
+static const char *node_b_keys = ""; /* more [supervisor] keys of node B */
 
 static int teardown(void **state)
 {
 	(void)state;
 	for (int i = 0; i < NODES; i++)
 		corrald_cleanup(&nodes[i]);
+	node_b_keys = "";
 	if (pushed_dir[0])
 		test_remove_tree(pushed_dir);
 	pushed_dir[0] = '\0';
@@ -50,8 +55,8 @@ static void start_node(int i, const char *body)
 	char keys[1024];
 	int rc;
 
-	snprintf(keys, sizeof(keys), KEYS "store = %s\nnode_name = it-p%d\nuid_range = %u-%u\n", uri, i + 1,
-		 4205000u + 64u * (unsigned)i, 4205000u + 64u * (unsigned)i + 63u);
+	snprintf(keys, sizeof(keys), KEYS "store = %s\nnode_name = it-p%d\nuid_range = %u-%u\n%s", uri, i + 1,
+		 4205000u + 64u * (unsigned)i, 4205000u + 64u * (unsigned)i + 63u, i == 1 ? node_b_keys : "");
 	rc = corrald_prepare(&nodes[i], keys, body);
 	if (rc < 0)
 		fail_msg("prepare node %d: %s", i, strerror(-rc));
@@ -133,7 +138,11 @@ static void test_first_node_pushes_its_file_and_the_second_runs_it(void **state)
 	json_decref(r);
 	/* `corral policy current`: the text and every node's generation */
 	{
-		char *argv[] = { (char *)test_build_path("corral"), "--socket", nodes[0].socket, "policy", "current",
+		char *argv[] = { (char *)test_build_path("corral"),
+				 "--socket",
+				 nodes[0].socket,
+				 "policy",
+				 "current",
 				 NULL };
 		char out[8192], err[4096];
 
@@ -214,7 +223,8 @@ static void test_push_on_one_node_is_enforced_by_the_other(void **state)
 		json_t *r = current(0), *list = json_object_get(r, "nodes");
 
 		assert_int_equal(json_array_size(list), 2);
-		assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "node")), "it-p2");
+		assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "node")),
+				    "it-p2");
 		assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 1), "applied")), 2);
 		json_decref(r);
 	}
@@ -239,6 +249,57 @@ static void test_push_on_one_node_is_enforced_by_the_other(void **state)
 	}
 	assert_int_equal(done, 3);
 	assert_int_equal(most, 1);
+}
+
+/* A generation that loads over node A's file but not over node B's (a plan's
+ * memory above B's memory_reserve): B says why and keeps what it runs. */
+static void test_a_node_that_cannot_load_a_generation_keeps_its_policy(void **state)
+{
+	json_t *r, *b;
+
+	(void)state;
+	node_b_keys = "memory_reserve = 256M\n";
+	start_cluster();
+	r = corrald_call(&nodes[0], "{\"op\":\"policy_push\",\"text\":\"[access]\\noperators = root\\n"
+				    "[plan p]\\nmemory = 1G\\n[default]\\nplan = p\\n\"}");
+	assert_null(corrald_error_code(r));
+	assert_int_equal(json_integer_value(json_object_get(r, "generation")), 2);
+	json_decref(r);
+	for (uint64_t end = test_mono_ms() + 5000; test_mono_ms() < end && current_int(1, "failed") != 2;)
+		test_sleep_ms(20);
+	r = current(1);
+	assert_int_equal(json_integer_value(json_object_get(r, "applied")), 1);
+	assert_int_equal(json_integer_value(json_object_get(r, "failed")), 2);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "memory_reserve"));
+	json_decref(r);
+	/* node A shows it too */
+	r = current(0);
+	b = json_array_get(json_object_get(r, "nodes"), 1);
+	assert_int_equal(json_integer_value(json_object_get(b, "applied")), 1);
+	assert_int_equal(json_integer_value(json_object_get(b, "failed")), 2);
+	json_decref(r);
+	/* B still runs generation 1: a task runs there under plan p */
+	{
+		int64_t id = corrald_submit(&nodes[1], "\"argv\":[\"true\"]");
+		json_t *t;
+
+		assert_true(id > 0);
+		t = corrald_must_wait(&nodes[1], id, 20000);
+		assert_string_equal(task_str(t, "state"), "succeeded");
+		json_decref(t);
+	}
+	/* a push both can load: B runs it */
+	r = corrald_call(&nodes[0], "{\"op\":\"policy_push\",\"text\":\"[access]\\noperators = root\\n"
+				    "[plan p]\\nmemory = 128M\\n[default]\\nplan = p\\n\"}");
+	assert_null(corrald_error_code(r));
+	json_decref(r);
+	for (uint64_t end = test_mono_ms() + 5000; test_mono_ms() < end && current_int(1, "applied") != 3;)
+		test_sleep_ms(20);
+	r = current(1);
+	assert_int_equal(json_integer_value(json_object_get(r, "applied")), 3);
+	assert_int_equal(json_integer_value(json_object_get(r, "failed")), 0);
+	assert_true(json_is_null(json_object_get(r, "error")));
+	json_decref(r);
 }
 
 static void test_push_with_a_bad_line_is_refused_and_changes_nothing(void **state)
@@ -320,6 +381,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_first_node_pushes_its_file_and_the_second_runs_it, teardown),
 		cmocka_unit_test_teardown(test_reload_keeps_the_cluster_policy, teardown),
 		cmocka_unit_test_teardown(test_push_on_one_node_is_enforced_by_the_other, teardown),
+		cmocka_unit_test_teardown(test_a_node_that_cannot_load_a_generation_keeps_its_policy, teardown),
 		cmocka_unit_test_teardown(test_push_with_a_bad_line_is_refused_and_changes_nothing, teardown),
 		cmocka_unit_test_teardown(test_push_by_a_non_operator_is_refused, teardown),
 		cmocka_unit_test_teardown(test_one_host_refuses_a_push, teardown),
