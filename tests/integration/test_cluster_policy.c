@@ -260,8 +260,9 @@ static void test_a_node_that_cannot_load_a_generation_keeps_its_policy(void **st
 	(void)state;
 	node_b_keys = "memory_reserve = 256M\n";
 	start_cluster();
-	r = corrald_call(&nodes[0], "{\"op\":\"policy_push\",\"text\":\"[access]\\noperators = root\\n"
-				    "[plan p]\\nmemory = 1G\\n[default]\\nplan = p\\n\"}");
+	r = corrald_call(&nodes[0],
+			 "{\"op\":\"policy_push\",\"text\":\"[access]\\noperators = root\\n"
+			 "[plan p]\\nmemory = 1G\\n[default]\\nplan = p\\n\"}");
 	assert_null(corrald_error_code(r));
 	assert_int_equal(json_integer_value(json_object_get(r, "generation")), 2);
 	json_decref(r);
@@ -289,8 +290,9 @@ static void test_a_node_that_cannot_load_a_generation_keeps_its_policy(void **st
 		json_decref(t);
 	}
 	/* a push both can load: B runs it */
-	r = corrald_call(&nodes[0], "{\"op\":\"policy_push\",\"text\":\"[access]\\noperators = root\\n"
-				    "[plan p]\\nmemory = 128M\\n[default]\\nplan = p\\n\"}");
+	r = corrald_call(&nodes[0],
+			 "{\"op\":\"policy_push\",\"text\":\"[access]\\noperators = root\\n"
+			 "[plan p]\\nmemory = 128M\\n[default]\\nplan = p\\n\"}");
 	assert_null(corrald_error_code(r));
 	json_decref(r);
 	for (uint64_t end = test_mono_ms() + 5000; test_mono_ms() < end && current_int(1, "applied") != 3;)
@@ -381,7 +383,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_first_node_pushes_its_file_and_the_second_runs_it, teardown),
 		cmocka_unit_test_teardown(test_reload_keeps_the_cluster_policy, teardown),
 		cmocka_unit_test_teardown(test_push_on_one_node_is_enforced_by_the_other, teardown),
-		cmocka_unit_test_teardown(test_a_node_that_cannot_load_a_generation_keeps_its_policy, teardown),
+		cmocka_unit_test_teardown(test_a_node_that_cannot_load_a_generation_keeps_its_policy,
+					  teardown),
 		cmocka_unit_test_teardown(test_push_with_a_bad_line_is_refused_and_changes_nothing, teardown),
 		cmocka_unit_test_teardown(test_push_by_a_non_operator_is_refused, teardown),
 		cmocka_unit_test_teardown(test_one_host_refuses_a_push, teardown),
