@@ -444,6 +444,15 @@ static int cmd_push(int argc, char **argv)
 	p = load_or_report(argv[1], json, stdout, stderr);
 	if (!p)
 		return 1;
+	if (!policy_count(p, POLICY_PLANS) && !policy_count(p, POLICY_USERS) && !policy_default_plan(p)) {
+		/* a node's file of per-host sections only, pushed by mistake */
+		fprintf(stderr,
+			"corral: %s has no [plan], [user] or [default] section: pushed, it would leave "
+			"no tenant a plan on any node; nothing sent\n",
+			argv[1]);
+		policy_free(p);
+		return 1;
+	}
 	policy_free(p);
 	if (policy_cluster_text(argv[1], &text, &errors) < 0) {
 		fprintf(stderr, "corral: %s: cannot read its cluster-wide sections\n", argv[1]);

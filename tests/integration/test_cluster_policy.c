@@ -318,6 +318,11 @@ static void test_push_with_a_bad_line_is_refused_and_changes_nothing(void **stat
 	snprintf(where, sizeof(where), "%s:3:", path);
 	if (!strstr(err, where) || !strstr(err, "max_concurent"))
 		fail_msg("no error at %s in:\n%s", where, err);
+	/* a node's per-host sections alone would leave the cluster without plans */
+	assert_int_equal(corral_push(0, "[supervisor]\nmax_running = 2\n", path, sizeof(path), out,
+				     sizeof(out), err, sizeof(err)),
+			 1);
+	assert_non_null(strstr(err, "nothing sent"));
 	/* corrald checks it again (a client that did not): file:line too */
 	r = corrald_call(&nodes[1],
 			 "{\"op\":\"policy_push\",\"file\":\"bad.conf\",\"text\":\"[plan p]\\n"
