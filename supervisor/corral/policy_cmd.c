@@ -39,8 +39,9 @@ static void policy_usage(FILE *f)
 		"          which checks them over its own file and stores them as the\n"
 		"          cluster's next policy generation; every node applies it within\n"
 		"          a cluster poll.  One host: not_clustered (the file is the policy)\n"
-		"  current the cluster's latest pushed policy (its text) and the\n"
-		"          generation the node runs, or why it could not apply it\n"
+		"  current the cluster's latest pushed policy (its text), the generation\n"
+		"          every node runs, and why the answering node could not apply\n"
+		"          the latest one (then exit 1)\n"
 		"  --json  one JSON object on stdout (errors too; unlimited is null)\n",
 		POLICY_DEFAULT_PATH);
 }
