@@ -222,17 +222,19 @@ struct daemon {
 	size_t retention_cursor;         /* the user-table bucket it visits next */
 
 	/* the cluster (cluster.c): a PostgreSQL store shared by several nodes */
-	bool cluster;                          /* this store is shared: the cluster's rules apply */
-	bool cluster_leader;                   /* this node holds the scheduler's lease */
-	int64_t leader_term;                   /* ... with this term */
-	uint64_t next_cluster_mono_us;         /* the next tick: renew, take assignments, schedule */
-	uint64_t next_leader_mono_us;          /* the next try for (or renewal of) the scheduler's lease */
-	uint64_t lease_ok_mono_us;             /* when the last renewal that worked was sent */
-	bool fenced;                           /* the leases ran out: every jail here was killed */
-	int wake_fd;                           /* the store's socket in epoll (NOTIFY), -1 = none */
-	int wake_gen;                          /* ... of this connection (store_cluster_wake_generation) */
-	bool notify_pending;                   /* tell the other nodes after this turn's commit */
-	struct cluster_policy *cluster_policy; /* the pushed policy this node runs (cluster_policy.c) */
+	bool cluster;                  /* this store is shared: the cluster's rules apply */
+	bool cluster_leader;           /* this node holds the scheduler's lease */
+	int64_t leader_term;           /* ... with this term */
+	uint64_t next_cluster_mono_us; /* the next tick: renew, take assignments, schedule */
+	uint64_t next_leader_mono_us;  /* the next try for (or renewal of) the scheduler's lease */
+	uint64_t lease_ok_mono_us;     /* when the last renewal that worked was sent */
+	bool fenced;                   /* the leases ran out: every jail here was killed */
+	int wake_fd;                   /* the store's socket in epoll (NOTIFY), -1 = none */
+	int wake_gen;                  /* ... of this connection (store_cluster_wake_generation) */
+	bool notify_pending;           /* tell the other nodes after this turn's commit */
+
+	/* the pushed policy this node runs (cluster_policy.c) */
+	struct cluster_policy *cluster_policy;
 };
 
 /* daemon.c */
