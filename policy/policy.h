@@ -123,6 +123,8 @@ struct policy_supervisor {
 	uint64_t adopt_grace_ms;   /* an expired lease waits this long for its node; default 30000 */
 	uint32_t gpus;             /* declared GPUs; default 0 */
 	uint64_t gpu_memory_bytes; /* declared memory per GPU; default 0 */
+	bool gpus_declared;        /* the file says gpus: nvidia-smi is not asked */
+	bool gpu_memory_declared;  /* the file says gpu_memory */
 	const char *labels;        /* "gpu,ssd" (comma-joined), default "" */
 };
 

@@ -303,6 +303,10 @@ void settings_supervisor(struct loader *ld, struct policy *p, const struct raw_s
 				sv->gpus = (uint32_t)v;
 			else
 				sv->gpu_memory_bytes = v;
+			if (k == SK_GPUS)
+				sv->gpus_declared = true;
+			if (k == SK_GPU_MEMORY)
+				sv->gpu_memory_declared = true;
 			break;
 		case SK_MAX_RUNNING:
 		case SK_MEMORY_RESERVE:

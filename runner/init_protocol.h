@@ -91,7 +91,7 @@ struct init_config {
 	 * cgroup's cpu.stat (cpu_stat_fd) reaches cpu_limit_us (0 = none),
 	 * SIGKILL.  cpu_rate_millis: the fastest the jail can burn CPU
 	 * (1000 = one CPU), for when to look again.  leash_fd: a host file of
-	 * 8 bytes, a CLOCK_MONOTONIC deadline in microseconds its supervisor
+	 * 8 bytes, a CLOCK_BOOTTIME deadline in microseconds its supervisor
 	 * moves on while it holds the task's lease (0 = none); once it passed,
 	 * SIGKILL (looked at every INIT_LEASH_LOOK_MS). */
 	uint64_t wall_deadline_us, kill_grace_us, cpu_limit_us;

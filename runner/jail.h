@@ -128,8 +128,8 @@ struct jail_spec {
 	const char *status_path;   /* host file the jail's init writes the final status to; NULL = none */
 	bool die_with_parent;      /* kill the jail when the calling process dies (corral-run) */
 	/* The leash (a supervisor that shares tasks with others, corrald in a
-	 * cluster): a host file of 8 bytes, a CLOCK_MONOTONIC deadline in
-	 * microseconds (host byte order; 0 = none) that the supervisor moves
+	 * cluster): a host file of 8 bytes, a CLOCK_BOOTTIME deadline in
+	 * microseconds (it goes on while the host is suspended; host byte order; 0 = none) that the supervisor moves
 	 * on while it may run the task.  Opened read-only on the host at the
 	 * spawn; the jail's init reads it every INIT_LEASH_LOOK_MS (250 ms) and
 	 * once the deadline passed kills every process of the jail (SIGKILL):

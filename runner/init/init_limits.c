@@ -7,8 +7,9 @@
  * jail cgroup's cpu.stat, read through an fd the runner opened on the
  * host, looked at when the limit could first be reached at the jail's
  * fastest rate; SIGKILL once it is); and the leash: a host file its
- * supervisor (corrald in a cluster) rewrites with a CLOCK_MONOTONIC
- * deadline each time it renewed its lease on the task, read every
+ * supervisor (corrald in a cluster) rewrites with a CLOCK_BOOTTIME
+ * deadline (it counts a suspended host's sleep, as the database's clock
+ * does) each time it renewed its lease on the task, read every
  * INIT_LEASH_LOOK_MS; once the deadline passed, SIGKILL, so that a node
  * that froze or died cannot run a task another node was given since.
  *
@@ -96,7 +97,7 @@ static void look_at_cpu(struct init_limits *l)
 	arm(l->cpu_fd, wait, false);
 }
 
-/* The leash's deadline (CLOCK_MONOTONIC us; 0 = none), or -1 when the
+/* The leash's deadline (CLOCK_BOOTTIME us; 0 = none), or -1 when the
  * file gives no full 8 bytes (then nothing changes). */
 static int read_leash(int fd, uint64_t *deadline_us)
 {
@@ -108,11 +109,11 @@ static int read_leash(int fd, uint64_t *deadline_us)
 	return n == (ssize_t)sizeof(*deadline_us) ? 0 : -1;
 }
 
-static uint64_t monotonic_now_us(void)
+static uint64_t boottime_now_us(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
@@ -121,7 +122,7 @@ static void look_at_leash(struct init_limits *l)
 {
 	uint64_t deadline = 0;
 
-	if (read_leash(l->leash_file_fd, &deadline) < 0 || deadline == 0 || monotonic_now_us() <= deadline)
+	if (read_leash(l->leash_file_fd, &deadline) < 0 || deadline == 0 || boottime_now_us() <= deadline)
 		return;
 	if (l->hit == INIT_LIMIT_NONE)
 		l->hit = INIT_LIMIT_LEASH;

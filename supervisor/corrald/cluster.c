@@ -14,7 +14,7 @@
  * statement, starts what it was assigned (task_start marks it running,
  * fenced by the lease), kills a jail whose lease it lost, and notices
  * cancels made on other nodes.  A node that cannot renew for 3/4 of the
- * lease kills its own jails first (self-fencing on the monotonic clock), so
+ * lease kills its own jails first (self-fencing on CLOCK_BOOTTIME), so
  * the reaper, which waits the whole lease plus adopt_grace, never hands a
  * task out while its jail may still run here; a node too frozen or dead to
  * do even that is covered by the leash (leash.c): each renewal moves a

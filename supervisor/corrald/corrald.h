@@ -216,6 +216,11 @@ struct daemon {
 	bool node_joined;
 	bool node_draining;     /* an operator drained it: nothing new starts */
 	uint32_t gpus_reserved; /* GPUs held by running tasks */
+	/* the GPUs this node offers (node_gpu.c): declared, else nvidia-smi's */
+	uint32_t node_gpus;
+	uint64_t node_gpu_memory_bytes; /* per GPU (the smallest one's) */
+	uint32_t detected_gpus;         /* nvidia-smi's answer at start */
+	uint64_t detected_gpu_memory_bytes;
 	bool heartbeat_failing;
 	uint64_t next_heartbeat_mono_us;
 	uint64_t next_retention_mono_us; /* storage_retention_tick: once a poll interval */
@@ -239,7 +244,10 @@ struct daemon {
 
 /* daemon.c */
 uint64_t daemon_now_us(const struct daemon *d); /* epoch µs (d->clock) */
-uint64_t daemon_mono_us(void);                  /* CLOCK_MONOTONIC µs */
+/* CLOCK_BOOTTIME µs: monotonic, and it counts the time a suspended host
+ * slept (as the database's clock and the other nodes do), so a lease, a
+ * wall limit or a drain timeout that ran out in a sleep has run out. */
+uint64_t daemon_mono_us(void);
 /* Open the loop's store batch if needed (true when one is open). */
 bool daemon_batch(struct daemon *d);
 /* Commit it now and settle what waited for it (submits, ends). */
@@ -342,6 +350,16 @@ void node_heartbeat(struct daemon *d);
 void node_set_draining(struct daemon *d, bool draining);
 /* A clean stop: the node is offline at once. */
 void node_leave(struct daemon *d);
+
+/* node_gpu.c: the GPUs of this node.  node_gpu_detect asks nvidia-smi (at
+ * start; absent, failing or slow: none); node_gpu_apply sets node_gpus and
+ * node_gpu_memory_bytes from the policy's declaration, else the detected,
+ * after every policy load.  node_gpu_parse reads nvidia-smi's
+ * `--query-gpu=memory.total --format=csv,noheader,nounits` answer: the
+ * count of GPUs and the smallest's memory; -EINVAL on anything else. */
+void node_gpu_detect(struct daemon *d);
+void node_gpu_apply(struct daemon *d);
+int node_gpu_parse(const char *text, uint32_t *count, uint64_t *min_memory_bytes);
 /* When the next heartbeat is due (CLOCK_MONOTONIC µs; 0 = none). */
 uint64_t node_next_event_mono_us(const struct daemon *d);
 /* Whether this node could ever run t (its GPUs, GPU memory, labels and

@@ -46,7 +46,7 @@ uint64_t daemon_mono_us(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
@@ -342,6 +342,9 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	if (load_policy(policy_path, &d->policy, NULL) < 0)
 		return -EINVAL;
 	d->cfg = policy_supervisor(d->policy);
+	if (!d->cfg->gpus_declared || !d->cfg->gpu_memory_declared)
+		node_gpu_detect(d);
+	node_gpu_apply(d);
 	d->state_dir = strdup(state_dir ? state_dir : d->cfg->state_dir);
 	d->socket_path = strdup(socket_path ? socket_path : d->cfg->socket);
 	/* [supervisor] store: a path or a URI (postgresql://...); never logged
@@ -410,7 +413,7 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	d->timer_fd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->signal_fd < 0 || d->timer_fd < 0 || d->epfd < 0)
 		return -errno;
@@ -463,6 +466,7 @@ void daemon_policy_install(struct daemon *d, struct policy *fresh)
 	refresh_host_etc(); /* packages installed meanwhile; on failure the old set stays */
 	task_start_forget_filters(d);
 	d->cfg = policy_supervisor(fresh);
+	node_gpu_apply(d); /* nvidia-smi's answer of the start stays */
 	d->dispatch_needed = true;
 	transport_unix_reidentify_all(d);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corrald/leash.c — the leash of a task's jail in a cluster: the
- * file <task dir>/leash, 8 bytes, a CLOCK_MONOTONIC deadline in
- * microseconds (host byte order).  The jail's init reads it every 250 ms
+ * file <task dir>/leash, 8 bytes, a CLOCK_BOOTTIME deadline in
+ * microseconds (host byte order): unlike CLOCK_MONOTONIC it goes on while
+ * the host is suspended, as the database's clock and the other nodes do,
+ * so a host that slept past the lease finds its jails' leash run out.  The jail's init reads it every 250 ms
  * (runner/init/init_limits.c) and kills the jail once the deadline passed,
  * so a node that froze (SIGSTOP, a stalled host) or died for good cannot
  * keep running a task the reaper gives to another node.
@@ -35,7 +37,7 @@ const char *leash_path(struct daemon *d, int64_t id, char *buf, size_t size)
 
 uint64_t leash_deadline_us(const struct daemon *d)
 {
-	return d->lease_ok_mono_us + d->cfg->lease_ms * 1000u * 3u / 4u;
+	return d->lease_ok_mono_us + d->cfg->lease_ms * 1000u * 3u / 4u; /* daemon_mono_us: CLOCK_BOOTTIME */
 }
 
 static int write_deadline(int fd, uint64_t deadline_us)

@@ -65,12 +65,12 @@ static void fill(const struct daemon *d, struct store_node *n)
 	n->cores = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
 	n->memory_bytes = (int64_t)mem;
 	n->slots = d->cfg->max_running;
-	n->gpus = d->cfg->gpus;
-	n->gpu_memory_bytes = (int64_t)d->cfg->gpu_memory_bytes;
+	n->gpus = d->node_gpus;
+	n->gpu_memory_bytes = (int64_t)d->node_gpu_memory_bytes;
 	n->running = d->running_count;
 	n->free_slots = d->cfg->max_running > d->running_count ? d->cfg->max_running - d->running_count : 0;
 	n->free_memory_bytes = mem > d->memory_reserved ? (int64_t)(mem - d->memory_reserved) : 0;
-	n->free_gpus = d->cfg->gpus > d->gpus_reserved ? d->cfg->gpus - d->gpus_reserved : 0;
+	n->free_gpus = d->node_gpus > d->gpus_reserved ? d->node_gpus - d->gpus_reserved : 0;
 	n->load_milli = load_milli();
 }
 
@@ -199,8 +199,8 @@ void node_capacity_self(const struct daemon *d, struct node_capacity *cap)
 {
 	cap->name = d->node_name;
 	cap->memory_bytes = memory_capacity(d);
-	cap->gpus = d->cfg->gpus;
-	cap->gpu_memory_bytes = d->cfg->gpu_memory_bytes;
+	cap->gpus = d->node_gpus;
+	cap->gpu_memory_bytes = d->node_gpu_memory_bytes;
 	cap->labels = d->cfg->labels;
 }
 

@@ -206,9 +206,9 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 			 d->node_name);
 		return API_ERR_HOST_CAPACITY;
 	}
-	if (req->gpus > (d->cfg->gpus > d->gpus_reserved ? d->cfg->gpus - d->gpus_reserved : 0)) {
+	if (req->gpus > (d->node_gpus > d->gpus_reserved ? d->node_gpus - d->gpus_reserved : 0)) {
 		snprintf(msg, size, "%s: %llu GPUs needed, %u of %u free on node %s", u->name,
-			 (unsigned long long)req->gpus, d->cfg->gpus - d->gpus_reserved, d->cfg->gpus,
+			 (unsigned long long)req->gpus, d->node_gpus - d->gpus_reserved, d->node_gpus,
 			 d->node_name);
 		return API_ERR_HOST_CAPACITY;
 	}

@@ -336,7 +336,7 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 								 : SCHED_NO_LIMIT;
 		v->in.host.memory_reserved = d->memory_reserved;
 		v->in.host.draining = d->node_draining;
-		v->in.host.gpus = d->cfg->gpus;
+		v->in.host.gpus = d->node_gpus;
 		v->in.host.gpus_reserved = d->gpus_reserved;
 	}
 	v->in.min_cpu = MIN_CPU_TO_START_US;

@@ -79,8 +79,8 @@ static void start_node(int i)
 		 4204000u + 64u * (unsigned)i, 4204000u + 64u * (unsigned)i + 63u);
 	if ((r = corrald_prepare(&nodes[i], keys, POLICY)) < 0)
 		die("prepare", r, NULL);
-	snprintf(nodes[i].cgroup_parent, sizeof(nodes[i].cgroup_parent), "/corral-bench-%d-n%d",
-		 (int)getpid(), i);
+	snprintf(nodes[i].cgroup_parent, sizeof(nodes[i].cgroup_parent), "corral-bench-%d-n%d", (int)getpid(),
+		 i);
 	corrald_write_policy(&nodes[i], keys, POLICY);
 	if ((r = corrald_spawn(&nodes[i], 0)) < 0)
 		die("start a node", r, &nodes[i]);

@@ -91,7 +91,7 @@ static void start_node(int i)
 	if (rc < 0)
 		fail_msg("prepare node %d: %s", i, strerror(-rc));
 	/* each node its own cgroup subtree */
-	snprintf(nodes[i].cgroup_parent, sizeof(nodes[i].cgroup_parent), "/corral-it-%d-n%d", (int)getpid(),
+	snprintf(nodes[i].cgroup_parent, sizeof(nodes[i].cgroup_parent), "corral-it-%d-n%d", (int)getpid(),
 		 i);
 	corrald_write_policy(&nodes[i], keys, policy);
 	rc = corrald_spawn(&nodes[i], 0);

@@ -5,7 +5,8 @@
  * (slots, GPUs, labels) and counts what it ran; an operator drains it
  * (queued tasks wait with reason node_draining, a restart keeps it
  * drained), undrains it (they run); a clean stop leaves it offline at
- * once; another corrald taking over its node name stops it; on SQLite and
+ * once; another corrald taking over its node name stops it; GPUs not
+ * declared come from nvidia-smi (a fake one on PATH here); on SQLite and
  * on PostgreSQL (tests/lib/pg.h: skips loudly without PostgreSQL, fails
  * under CORRAL_MUST_WORK=1).
  */
@@ -13,8 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "supervisor/common/macros.h"
 #include "supervisor/store/store.h"
 #include "supervisor/store/store_node.h"
 #include "tests/lib/corrald.h"
@@ -267,6 +271,97 @@ static void test_a_node_taken_over_stops(void **state)
 	store_close(store);
 }
 
+/* GPUs not declared are nvidia-smi's (a fake one first on corrald's PATH):
+ * its count and its smallest GPU's memory; a declaration wins; an
+ * nvidia-smi that hangs costs at most 5 s of start and offers no GPU. */
+#define NO_GPU_KEYS                                                                                   \
+	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200864-4200895\n" \
+	"max_running = 3\nnode_name = it-node-a\nheartbeat_interval = 200ms\n"
+
+static void write_fake_nvidia_smi(const char *dir, const char *body)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/nvidia-smi", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
+static void restart_with(const char *keys)
+{
+	int rc;
+
+	if (daemon_.pid)
+		assert_int_equal(corrald_stop(&daemon_), 0);
+	assert_int_equal(corrald_write_policy(&daemon_, keys, POLICY), 0);
+	rc = corrald_restart(&daemon_, 0);
+	if (rc < 0)
+		fail_msg("corrald did not start: %s\n%s", strerror(-rc), corrald_log_tail(&daemon_));
+}
+
+static void test_gpus_from_nvidia_smi_unless_declared(void **state)
+{
+	char dir[] = "/tmp/corral-it-smi-XXXXXX", path[4096];
+	const char *old = getenv("PATH");
+	_cleanup_free_ char *saved = strdup(old ? old : "/usr/bin:/bin");
+	struct timespec t0, t1;
+	json_t *n;
+	int rc;
+
+	(void)state;
+	require_root();
+	assert_non_null(mkdtemp(dir));
+	/* what nvidia-smi prints for --query-gpu=memory.total
+	 * --format=csv,noheader,nounits on a host with two GPUs */
+	write_fake_nvidia_smi(dir,
+			      "[ \"$1 $2\" = '--query-gpu=memory.total --format=csv,noheader,nounits' ] "
+			      "|| exit 9\necho 24576\necho 12288");
+	snprintf(path, sizeof(path), "%s:%s", dir, saved);
+	setenv("PATH", path, 1);
+	rc = corrald_start(&daemon_, NO_GPU_KEYS, POLICY, 0);
+	if (rc < 0)
+		fail_msg("corrald did not start: %s\n%s", strerror(-rc), corrald_log_tail(&daemon_));
+	n = node_of("it-node-a");
+	assert_int_equal(sub(n, "capacity", "gpus"), 2);
+	assert_int_equal(sub(n, "capacity", "gpu_memory_bytes"), 12288LL << 20);
+	json_decref(n);
+
+	restart_with(NO_GPU_KEYS "gpus = 1\n"); /* declared: 1, its memory still nvidia-smi's */
+	n = node_of("it-node-a");
+	assert_int_equal(sub(n, "capacity", "gpus"), 1);
+	assert_int_equal(sub(n, "capacity", "gpu_memory_bytes"), 12288LL << 20);
+	json_decref(n);
+
+	write_fake_nvidia_smi(dir,
+			      "echo 'NVIDIA-SMI has failed because it could not communicate with the "
+			      "NVIDIA driver.'\nexit 9");
+	restart_with(NO_GPU_KEYS);
+	n = node_of("it-node-a");
+	assert_int_equal(sub(n, "capacity", "gpus"), 0);
+	json_decref(n);
+	assert_non_null(strstr(corrald_log_tail(&daemon_), "nvidia-smi failed"));
+
+	write_fake_nvidia_smi(dir, "exec sleep 60");
+	assert_int_equal(corrald_stop(&daemon_), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	restart_with(NO_GPU_KEYS);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 15);
+	n = node_of("it-node-a");
+	assert_int_equal(sub(n, "capacity", "gpus"), 0);
+	json_decref(n);
+	assert_non_null(strstr(corrald_log_tail(&daemon_), "nvidia-smi did not answer within 5 s"));
+
+	setenv("PATH", saved, 1);
+	snprintf(path, sizeof(path), "%s/nvidia-smi", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_corral_nodes_prints_a_table(void **state)
 {
 	char cmd[512], out[4096], uri[192];
@@ -370,6 +465,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_clean_stop_leaves_the_node_offline, teardown),
 		cmocka_unit_test_teardown(test_a_node_taken_over_stops, teardown),
 		cmocka_unit_test_teardown(test_corral_nodes_prints_a_table, teardown),
+		cmocka_unit_test_teardown(test_gpus_from_nvidia_smi_unless_declared, teardown),
 		cmocka_unit_test_teardown(test_placement_needs_and_no_node_fits, teardown),
 	};
 

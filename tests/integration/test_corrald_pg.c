@@ -10,11 +10,14 @@
  * password.  No PostgreSQL binaries: skips loudly (fails under
  * CORRAL_MUST_WORK=1).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -164,6 +167,37 @@ static void test_corrald_stops_at_start_when_postgresql_is_unreachable(void **st
 	assert_null(strstr(log, "s3cret"));
 }
 
+/* A database that accepts the connection and then says nothing (a hung
+ * server, a black-holed route): corrald gives up after connect_timeout
+ * (5 s unless the URI says otherwise) with a clear message, instead of
+ * hanging for ever before it ever serves. */
+static void test_corrald_stops_at_start_when_postgresql_never_answers(void **state)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(addr);
+	char keys[512], log[8192];
+	int fd, rc;
+
+	(void)state;
+	require_root();
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(fd, 8), 0); /* the kernel completes the handshake; nobody answers */
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+	snprintf(keys, sizeof(keys), SUPERVISOR_KEYS "store = postgresql://corral@127.0.0.1:%u/corral\n",
+		 ntohs(addr.sin_port));
+	assert_int_equal(corrald_prepare(&daemon_, keys, POLICY), 0);
+	rc = corrald_run_other(daemon_.policy, daemon_.dir, daemon_.socket, daemon_.log, 20000);
+	close(fd);
+	if (rc == -ETIMEDOUT)
+		fail_msg("corrald still waited for a silent database after 20 s");
+	assert_true(rc > 0);
+	test_read_text(daemon_.log, log, sizeof(log));
+	if (!strstr(log, "connect to PostgreSQL"))
+		fail_msg("no clear message in corrald's log:\n%s", log);
+}
+
 /* Growing out of one machine: a corrald on SQLite runs tasks; `corral
  * store migrate` refuses while it runs, copies once it stopped; corrald on
  * PostgreSQL (same state dir: the outputs are on this host) shows the old
@@ -243,6 +277,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_corrald_runs_tasks_on_the_postgresql_store, teardown),
 		cmocka_unit_test_teardown(test_store_migrate_moves_a_single_host_store, teardown),
 		cmocka_unit_test_teardown(test_corrald_stops_at_start_when_postgresql_is_unreachable,
+					  teardown),
+		cmocka_unit_test_teardown(test_corrald_stops_at_start_when_postgresql_never_answers,
 					  teardown),
 	};
 

@@ -98,11 +98,11 @@ static void test_unwatched_jail_ends_at_its_cpu_limit(void **state)
 	assert_int_equal(test_count_cgroups(), 0);
 }
 
-static uint64_t mono_us(void)
+static uint64_t leash_clock_us(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
@@ -124,7 +124,7 @@ static void test_unwatched_jail_dies_when_its_leash_runs_out(void **state)
 {
 	struct jail_result res, file;
 	struct jail_spec spec;
-	uint64_t spawned = mono_us();
+	uint64_t spawned = leash_clock_us();
 
 	(void)state;
 	require_root();
@@ -148,14 +148,14 @@ static void test_leash_moved_on_or_zero_keeps_the_jail(void **state)
 	require_root();
 	/* moved on every 100 ms, never more than 400 ms ahead: 1.5 s of life */
 	test_spec(&spec, SH("sleep 1.5; exit 3"));
-	spec.leash_path = write_leash(mono_us() + 400000);
+	spec.leash_path = write_leash(leash_clock_us() + 400000);
 	assert_int_equal(jail_spawn(&spec, &j, &err), 0);
 	for (int i = 0; i < 30; i++) {
 		struct pollfd pfd = { .fd = jail_pidfd(j), .events = POLLIN };
 
 		if (poll(&pfd, 1, 100) == 1)
 			break;
-		write_leash(mono_us() + 400000);
+		write_leash(leash_clock_us() + 400000);
 	}
 	assert_int_equal(jail_wait(j, &res, &err), 0);
 	jail_free(j);

@@ -110,7 +110,7 @@ int corrald_prepare(struct corrald *d, const char *supervisor_keys, const char *
 	snprintf(d->socket, sizeof(d->socket), "%s/corrald.sock", d->dir);
 	snprintf(d->policy, sizeof(d->policy), "%s/policy.conf", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/corrald.log", d->dir);
-	snprintf(d->cgroup_parent, sizeof(d->cgroup_parent), "/corral-it-%d", (int)getpid());
+	snprintf(d->cgroup_parent, sizeof(d->cgroup_parent), "corral-it-%d", (int)getpid());
 	return write_policy(d, supervisor_keys, policy_body);
 }
 

@@ -2,7 +2,7 @@
 /*
  * tests/lib/corrald.h — a real corrald for integration tests, benchmarks
  * and the soak run: started as a child process on a temp state dir with a
- * policy the test writes and its own cgroup parent ("/corral-it-<pid>"),
+ * policy the test writes and its own cgroup parent ("corral-it-<pid>", relative to its own cgroups),
  * restarted with a shifted clock (tests/helpers/corrald-clock), stopped by
  * SIGTERM, killed and restarted, cleaned up (state dir, the test's cgroup
  * parent).  Talking to it: corrald_socket.h; looking at it from outside:
@@ -37,7 +37,7 @@ struct corrald {
 	char log[128];          /* corrald's stderr */
 	char state_dir[128];    /* --state-dir; "" = dir (set it between prepare and spawn) */
 	double clock_offset_s;  /* of the last start, kept by crash restarts */
-	char cgroup_parent[64]; /* absolute: "/corral-it-<pid>" */
+	char cgroup_parent[64]; /* "corral-it-<pid>": below the test's own cgroups */
 	struct connection conn; /* root's connection */
 	bool connected;
 };

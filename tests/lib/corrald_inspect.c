@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,32 +72,54 @@ long corrald_cpu_ms(const struct corrald *d)
 	return (long)((utime + stime) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
 }
 
-/* Calls fn on <hierarchy><cgroup_parent> for the unified root and every
- * v1 controller mount that has the test's cgroup parent; the sum of its
- * results.  Nothing outside the test's cgroup parent is ever looked at. */
+/* Calls fn on the test's cgroup parent in every hierarchy it was made in:
+ * relative to this process's own cgroup there (corrald started from it and
+ * resolves a relative parent the same way, below the subtree "corrald" it
+ * makes when it starts at the root of a pure v2 tree), read from
+ * /proc/self/cgroup (the unified tree and each v1 hierarchy).  The sum of its results.
+ * Nothing outside the test's cgroup parent is ever looked at. */
 static int for_each_parent(const struct corrald *d, int (*fn)(const char *path, const void *arg),
 			   const void *arg)
 {
-	char path[1024];
-	DIR *dir = opendir("/sys/fs/cgroup");
-	struct dirent *e;
+	FILE *f;
+	char line[1024], path[2200];
 	struct stat st;
+	bool hybrid = stat("/sys/fs/cgroup/unified/cgroup.procs", &st) == 0;
 	int sum = 0;
 
 	if (!d->cgroup_parent[0])
 		return 0;
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s", d->cgroup_parent);
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		sum += fn(path, arg);
-	while (dir && (e = readdir(dir)) != NULL) {
-		if (e->d_name[0] == '.')
+	f = fopen("/proc/self/cgroup", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *ctrl = strchr(line, ':'), *own;
+
+		if (!ctrl || !(own = strchr(ctrl + 1, ':')))
 			continue;
-		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s", e->d_name, d->cgroup_parent);
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			sum += fn(path, arg);
+		*own++ = '\0';
+		ctrl++;
+		own[strcspn(own, "\n")] = '\0';
+		if (strcmp(own, "/") == 0)
+			own = "";
+		if (strncmp(ctrl, "name=", 5) == 0)
+			ctrl += 5;
+		if (d->cgroup_parent[0] == '/')
+			own = ""; /* an absolute parent */
+		/* on pure v2 a corrald at the root of the tree makes the
+		 * subtree "corrald" and puts relative parents below it */
+		for (int sub = 0; sub < 2; sub++) {
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s%s%s%s/%s", *ctrl ? "/" : "",
+				 *ctrl            ? ctrl
+					 : hybrid ? "/unified"
+						  : "",
+				 own, sub ? "/corrald" : "", d->cgroup_parent + (d->cgroup_parent[0] == '/'));
+			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+				sum += fn(path, arg);
+				break;
+			}
+		}
 	}
-	if (dir)
-		closedir(dir);
+	if (f)
+		fclose(f);
 	return sum;
 }
 
@@ -222,7 +245,7 @@ int corrald_count_mounts(const struct corrald *d)
 		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1)
 			continue;
 		if ((d->dir[0] && strncmp(point, d->dir, strlen(d->dir)) == 0) ||
-		    strstr(point, d->cgroup_parent + 1))
+		    strstr(point, d->cgroup_parent + (d->cgroup_parent[0] == '/')))
 			n++;
 	}
 	free(line);

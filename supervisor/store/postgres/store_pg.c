@@ -293,7 +293,10 @@ static int configure_session(struct store_pg *store, struct error *err)
 	store->conn_gen++;
 	snprintf(sql, sizeof(sql),
 		 "SET search_path = corral; SET client_min_messages = warning; "
-		 "SET lock_timeout = %d; SET synchronous_commit = %s",
+		 "SET lock_timeout = %d; SET synchronous_commit = %s; "
+		 /* a frozen node (SIGSTOP) in a transaction holds row locks:
+		  * the server ends its session, the others go on */
+		 "SET idle_in_transaction_session_timeout = 30000",
 		 store->opts.busy_timeout_ms > 0 ? store->opts.busy_timeout_ms : 5000,
 		 store->opts.unsafe_no_sync ? "off" : "on");
 	memset(store->prepared, 0, sizeof(store->prepared));
@@ -338,9 +341,21 @@ static int describe(struct store_pg *store, struct error *err)
 	return 0;
 }
 
+/* A database that stops answering must not hang corrald's loop for ever:
+ * unless the URI says otherwise (its values win), connecting gives up
+ * after 5 s, and on TCP a silent peer is found dead within ~15-30 s (TCP
+ * keepalives; unacknowledged data for 15 s).  Unix sockets ignore these. */
+static const char *const connect_keys[] = { "connect_timeout",  "keepalives",
+					    "keepalives_idle",  "keepalives_interval",
+					    "keepalives_count", "tcp_user_timeout",
+					    "dbname",           NULL };
+
 static int connect_pg(struct store_pg *store, struct error *err)
 {
-	store->conn = PQconnectdb(store->uri);
+	const char *values[] = { "5", "1", "10", "5", "3", "15000", store->uri, NULL };
+
+	/* expand_dbname: the URI in dbname overrides the defaults before it */
+	store->conn = PQconnectdbParams(connect_keys, values, 1);
 	if (!store->conn)
 		return error_set(err, ENOMEM, "connect", "connect to PostgreSQL %s", store->where);
 	if (PQstatus(store->conn) != CONNECTION_OK) {
