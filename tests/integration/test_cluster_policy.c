@@ -60,7 +60,7 @@ static void start_node(int i, const char *body)
 	rc = corrald_prepare(&nodes[i], keys, body);
 	if (rc < 0)
 		fail_msg("prepare node %d: %s", i, strerror(-rc));
-	snprintf(nodes[i].cgroup_parent, sizeof(nodes[i].cgroup_parent), "/corral-it-%d-p%d", (int)getpid(),
+	snprintf(nodes[i].cgroup_parent, sizeof(nodes[i].cgroup_parent), "corral-it-%d-p%d", (int)getpid(),
 		 i);
 	corrald_write_policy(&nodes[i], keys, body);
 	rc = corrald_spawn(&nodes[i], 0);
