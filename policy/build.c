@@ -238,8 +238,14 @@ void build_policy(struct loader *ld, struct policy *p)
 	settings_check(ld, p, supervisor);
 }
 
-static int load(const char *name, const char *data, size_t len, unsigned flags, struct policy **out,
-		struct policy_errors *errors)
+/* A cluster's text over a node's file (policy_load_node). */
+struct cluster_text {
+	const char *name, *data;
+	size_t len;
+};
+
+static int load(const char *name, const char *data, size_t len, unsigned flags,
+		const struct cluster_text *cluster, struct policy **out, struct policy_errors *errors)
 {
 	struct policy_errors local = { 0 };
 	struct loader ld = { .flags = flags };
@@ -271,6 +277,13 @@ static int load(const char *name, const char *data, size_t len, unsigned flags, 
 		load_buffer(&ld, name, data, len, 0);
 	else
 		load_file(&ld, name, 0, NULL, 0);
+	if (cluster && !ld.arena->failed) {
+		size_t own = ld.n_sections;
+
+		ld.flags |= POLICY_LOAD_NO_INCLUDE; /* the text is read on another host */
+		load_buffer(&ld, cluster->name, cluster->data, cluster->len, 0);
+		cluster_split(&ld, own);
+	}
 	/* Build even after syntax errors: every error of the files is wanted. */
 	if (!ld.arena->failed)
 		build_policy(&ld, p);
@@ -290,7 +303,16 @@ static int load(const char *name, const char *data, size_t len, unsigned flags, 
 
 int policy_load(const char *path, struct policy **out, struct policy_errors *errors)
 {
-	return load(path, NULL, 0, 0, out, errors);
+	return load(path, NULL, 0, 0, NULL, out, errors);
+}
+
+int policy_load_node(const char *path, const char *cluster_name, const char *cluster_text, size_t len,
+		     struct policy **out, struct policy_errors *errors)
+{
+	struct cluster_text c = { cluster_name ? cluster_name : "<cluster>", cluster_text ? cluster_text : "",
+				  cluster_text ? len : 0 };
+
+	return load(path, NULL, 0, 0, &c, out, errors);
 }
 
 int policy_load_buffer(const char *name, const char *data, size_t len, unsigned flags, struct policy **out,
@@ -298,7 +320,7 @@ int policy_load_buffer(const char *name, const char *data, size_t len, unsigned 
 {
 	if (!data)
 		len = 0;
-	return load(name ? name : "<buffer>", data ? data : "", len, flags, out, errors);
+	return load(name ? name : "<buffer>", data ? data : "", len, flags, NULL, out, errors);
 }
 
 void policy_free(struct policy *policy)

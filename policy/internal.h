@@ -186,6 +186,15 @@ const char *section_type_name(enum section_type type);
 /* Arena bytes a load of the buffer data will likely take (a hint). */
 size_t load_estimate(const char *data, size_t len);
 
+/* ---- cluster.c: a node's own sections and the cluster's ------------------ */
+
+/* [supervisor] and [http]: each node's own, never the cluster's. */
+bool cluster_section_per_host(enum section_type type);
+/* Sections [0, local) were read from a node's own file, the rest from the
+ * cluster's text: the file's cluster-wide sections are left out, a
+ * per-host section of the cluster's text is reported (and left out). */
+void cluster_split(struct loader *ld, size_t local);
+
 /* ---- the loaded policy --------------------------------------------------- */
 
 enum plan_key {

@@ -72,6 +72,24 @@ int policy_load_buffer(const char *name, const char *data, size_t len, unsigned 
 		       struct policy_errors *errors);
 void policy_free(struct policy *policy);
 
+/* ---- a node of a cluster (policy/cluster.c) ------------------------------ */
+/* In a cluster, [supervisor] and [http] are per host (each node's own file)
+ * and [access], [default], [plan], [user], [profile] are the cluster's: one
+ * text in the database (`corral policy push`), the same on every node. */
+
+/* The policy of a node: the per-host sections of the file at path (and its
+ * includes) with the sections of cluster_text (len bytes, called
+ * cluster_name in errors, no includes).  The file's cluster-wide sections
+ * are left out; a [supervisor] or [http] in cluster_text is an error at
+ * its file:line.  Like policy_load otherwise (all or nothing). */
+int policy_load_node(const char *path, const char *cluster_name, const char *cluster_text, size_t len,
+		     struct policy **out, struct policy_errors *errors);
+/* The cluster-wide sections of the file at path and its includes as one
+ * text (malloc'd; comments and includes resolved away, each section headed
+ * by a comment saying where it came from), for the first node of a cluster
+ * to push.  0, -EINVAL with the file's errors, or -ENOMEM. */
+int policy_cluster_text(const char *path, char **text, struct policy_errors *errors);
+
 /* The main file's path (or buffer name) the policy was loaded from. */
 const char *policy_path(const struct policy *policy);
 

@@ -47,6 +47,7 @@ static const char *const error_names[] = {
 	[API_ERR_POLICY_INVALID] = "policy_invalid",
 	[API_ERR_BUDGET_RESERVED] = "budget_reserved",
 	[API_ERR_STORAGE_QUOTA] = "storage_quota",
+	[API_ERR_NOT_CLUSTERED] = "not_clustered",
 };
 
 const char *api_error_name(enum api_error_code code)
@@ -397,6 +398,18 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 		if (r == 0 && (!req->callback_url[0] || strlen(req->callback_url) > API_MAX_CALLBACK_URL))
 			return fail(ctx, API_ERR_BAD_REQUEST,
 				    "field 'callback_url' must be a URL of 1-%u bytes", API_MAX_CALLBACK_URL);
+		return r;
+	case API_FIELD_POLICY_TEXT:
+		r = get_text(ctx, f->name, v, false, &req->policy_text);
+		if (r == 0 && strlen(req->policy_text) > API_MAX_POLICY_TEXT)
+			return fail(ctx, API_ERR_TOO_LARGE, "field 'text' is %zu bytes long (at most %u)",
+				    strlen(req->policy_text), API_MAX_POLICY_TEXT);
+		return r;
+	case API_FIELD_POLICY_FILE:
+		r = get_text(ctx, f->name, v, false, &req->policy_file);
+		if (r == 0 && strlen(req->policy_file) > API_MAX_POLICY_FILE)
+			return fail(ctx, API_ERR_BAD_REQUEST, "field 'file' is longer than %u bytes",
+				    API_MAX_POLICY_FILE);
 		return r;
 	case API_FIELD_REASON:
 		r = get_text(ctx, f->name, v, false, &req->reason);

@@ -86,6 +86,22 @@
  *   tenant_list (operators only)        -> {"tenants": [TENANT, ...]} by name
  *   tenant_delete (operators only) user -> {"tenant": TENANT} as it was;
  *            not_found for no record; audited
+ *   policy_push (operators only; a cluster's nodes only, else not_clustered)
+ *            text: the cluster-wide sections ([access], [default], [plan],
+ *            [user], [profile]) as policy-file text (1..API_MAX_POLICY_TEXT
+ *            bytes, no includes, no [supervisor] or [http]); file: the name
+ *            errors give it (default "pushed").  Validated over this node's
+ *            own file, stored as the next generation, applied by every node
+ *            (policy_invalid with every error, file:line, one per line:
+ *            nothing stored)  -> {"generation": N, "sha256", "plans", "users",
+ *                                 "profiles"}
+ *   policy_current (operators only)     -> {"clustered": bool, "node": this node,
+ *            "policy": its file, "generation": N (the latest pushed; 0 = none or
+ *            one host), "applied": N (what this node runs; 0 = its file's own),
+ *            "failed": the latest generation that did not load here (0 = none),
+ *            "error": why, or null, "text", "sha256", "pushed_by", "pushed_at_us"
+ *            (null on one host), "nodes": [{"node", "applied", "failed", "error",
+ *            "at_us"}] every node's, by name ([] on one host)}
  *
  * TASK: {"id", "user", "profile", "argv", "state" (queued|running|succeeded|failed|cancelled),
  *        "reason" (exit_code|signal|timeout|oom|cpu_limit|budget|output_limit|cancelled|
@@ -160,7 +176,8 @@
  * with no_queue while every slot of the host is taken), policy_invalid, budget_reserved
  * (submit with no_queue while the budget left is held by the tenant's running tasks;
  * budget_exhausted means it is used up, or 0: a suspended tenant), storage_quota
- * (submit: the tenant's tasks would hold more than the plan's max_stored).
+ * (submit: the tenant's tasks would hold more than the plan's max_stored), not_clustered
+ * (policy_push on one host: the policy file is the policy there).
  */
 #ifndef CORRAL_SUPERVISOR_API_H
 #define CORRAL_SUPERVISOR_API_H
@@ -194,6 +211,8 @@
 #define API_MAX_PLAN_NAME 128u                            /* tenant_set's plan, bytes */
 #define API_MAX_TENANT_CONCURRENT 100000u                 /* tenant_set's max_concurrent */
 #define API_MAX_CALLBACK_URL 2048u                        /* submit's callback_url, bytes */
+#define API_MAX_POLICY_TEXT (1u << 20)                    /* policy_push's text, bytes */
+#define API_MAX_POLICY_FILE 4096u                         /* policy_push's file (a name), bytes */
 
 enum api_op {
 	API_OP_PING = 0,
@@ -218,6 +237,8 @@ enum api_op {
 	API_OP_TENANT_SHOW,
 	API_OP_TENANT_LIST,
 	API_OP_TENANT_DELETE,
+	API_OP_POLICY_PUSH,
+	API_OP_POLICY_CURRENT,
 	API_OP_COUNT /* not an op: how many there are */
 };
 
@@ -242,6 +263,7 @@ enum api_error_code {
 	API_ERR_POLICY_INVALID,
 	API_ERR_BUDGET_RESERVED,
 	API_ERR_STORAGE_QUOTA,
+	API_ERR_NOT_CLUSTERED,
 };
 
 /* "bad_request", ... ; NULL for API_ERR_NONE. */
@@ -293,6 +315,8 @@ enum api_field_kind {
 	API_FIELD_CALLBACK_URL,
 	API_FIELD_SINCE,
 	API_FIELD_UNTIL,
+	API_FIELD_POLICY_TEXT,
+	API_FIELD_POLICY_FILE,
 };
 
 struct api_field {
@@ -369,6 +393,10 @@ struct api_request {
 	uint64_t max_concurrent; /* 0 = the plan's */
 	/* submit: POST the ended task there (webhook) */
 	const char *callback_url;
+	/* policy_push: the cluster-wide sections as policy-file text, and the
+	 * file they were read from (a name for errors) */
+	const char *policy_text;
+	const char *policy_file;
 	void *json; /* internal: the parsed document */
 };
 

@@ -71,6 +71,10 @@ static const struct api_field tenant_set_fields[] = {
 	{ "max_concurrent", API_FIELD_MAX_CONCURRENT, false },
 };
 static const struct api_field tenant_fields[] = { { "user", API_FIELD_USER, true } };
+static const struct api_field policy_push_fields[] = {
+	{ "text", API_FIELD_POLICY_TEXT, true },
+	{ "file", API_FIELD_POLICY_FILE, false },
+};
 
 #define FIELDS(a) a, ELEMENTSOF(a)
 #define NO_FIELDS NULL, 0
@@ -120,6 +124,10 @@ static const struct api_op_info ops[API_OP_COUNT] = {
 				 "list tenant records" },
 	[API_OP_TENANT_DELETE] = { API_OP_TENANT_DELETE, "tenant_delete", FIELDS(tenant_fields),
 				   API_ACCESS_OPERATOR, true, "delete tenant records" },
+	[API_OP_POLICY_PUSH] = { API_OP_POLICY_PUSH, "policy_push", FIELDS(policy_push_fields),
+				 API_ACCESS_OPERATOR, true, "push the cluster's policy" },
+	[API_OP_POLICY_CURRENT] = { API_OP_POLICY_CURRENT, "policy_current", NO_FIELDS, API_ACCESS_OPERATOR,
+				    false, "show the cluster's policy" },
 };
 
 const struct api_op_info *api_ops_get(enum api_op op)

@@ -36,7 +36,10 @@ static const struct command commands[] = {
 	{ "nodes", "the nodes: state, heartbeat, free slots, memory, GPUs, statistics", cli_main },
 	{ "node", "'node drain NAME' / 'node undrain NAME': a drained node starts nothing new", cli_main },
 	{ "ping", "check that corrald answers", cli_main },
-	{ "policy", "check policy files, show effective limits (no daemon needed)", policy_cmd_main },
+	{ "policy",
+	  "check policy files, show effective limits (no daemon needed); 'policy push FILE': the "
+	  "cluster's policy (operators)",
+	  policy_cmd_main },
 	{ "doctor", "check what this host lacks for corral, and how to fix it (no daemon needed)",
 	  doctor_cmd_main },
 	{ "token", "'token create|list|revoke': API tokens for the HTTP API (operators)", token_cmd_main },

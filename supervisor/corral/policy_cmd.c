@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * supervisor/corral/policy_cmd.c — `corral policy check [FILE]` and
- * `corral policy show [--user NAME | --plan NAME | --profile NAME] [FILE]`.
- * Works without the daemon: it loads the files itself with policy_load().
+ * `corral policy show [--user NAME | --plan NAME | --profile NAME] [FILE]`
+ * work without the daemon: they load the files with policy_load().
+ * `corral policy reload`, `push FILE` (a cluster's next policy generation,
+ * checked here first) and `current` ask corrald.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +22,8 @@ static void policy_usage(FILE *f)
 		"usage: corral policy check [--json] [FILE]\n"
 		"       corral policy show [--user NAME | --plan NAME | --profile NAME] [--json] [FILE]\n"
 		"       corral policy reload [--json]\n"
+		"       corral policy push [--json] FILE\n"
+		"       corral policy current [--json]\n"
 		"\n"
 		"  check   validate FILE (default %s)\n"
 		"          and its includes; print a summary, or every error and exit 1\n"
@@ -27,6 +31,17 @@ static void policy_usage(FILE *f)
 		"          a profile's, or with no option the [supervisor] settings\n"
 		"  reload  ask the running corrald to re-read its policy (operators); a\n"
 		"          policy with errors is refused and the old one stays in force\n"
+		"          (in a cluster: the file's [supervisor] and [http] with the\n"
+		"          cluster's latest pushed policy)\n"
+		"  push    a cluster only (operators): check FILE, send its [access],\n"
+		"          [default], [plan], [user] and [profile] sections (not its\n"
+		"          [supervisor] and [http]: each node keeps its own) to corrald,\n"
+		"          which checks them over its own file and stores them as the\n"
+		"          cluster's next policy generation; every node applies it within\n"
+		"          a cluster poll.  One host: not_clustered (the file is the policy)\n"
+		"  current the cluster's latest pushed policy (its text), the generation\n"
+		"          every node runs, and why the answering node could not apply\n"
+		"          the latest one (then exit 1)\n"
 		"  --json  one JSON object on stdout (errors too; unlimited is null)\n",
 		POLICY_DEFAULT_PATH);
 }
@@ -354,43 +369,174 @@ static int cmd_show(int argc, char **argv)
 			       stderr);
 }
 
+/* Send request_line to corrald.  0 with the OK answer in *resp (printed
+ * as JSON when json); else the exit code, the error printed (*resp NULL). */
+static int call_daemon(const char *request_line, bool json, json_t **resp)
+{
+	struct connection c;
+	const char *code, *message;
+	struct error err;
+	int rc = 0;
+
+	*resp = NULL;
+	if (connection_connect(&c, connection_socket_path(NULL), &err) < 0) {
+		fprintf(stderr, "corral: %s\n", err.message);
+		return 69;
+	}
+	if (connection_call(&c, request_line, resp, &err) < 0) {
+		fprintf(stderr, "corral: %s\n", err.message);
+		rc = 69;
+	} else if (json) {
+		rc = connection_response_error(*resp, &code, &message) ? 1 : 0;
+		policy_json_print(stdout, json_incref(*resp));
+	} else if (connection_response_error(*resp, &code, &message)) {
+		fprintf(stderr, "corral: %s: %s\n", code, message);
+		rc = 1;
+	}
+	connection_close(&c);
+	if (rc) {
+		json_decref(*resp);
+		*resp = NULL;
+	}
+	return rc;
+}
+
+static long long int_of(json_t *obj, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(obj, key));
+}
+
 /* `corral policy reload`: the daemon re-reads its policy file. */
 static int cmd_reload(int argc, char **argv)
 {
-	struct connection c;
 	json_t *resp = NULL;
-	const char *code, *message;
-	struct error err;
 	bool json = take_json(&argc, argv);
-	int rc = 0;
+	int rc;
 
 	if (argc != 1) {
 		policy_usage(stderr);
 		return 2;
 	}
-	if (connection_connect(&c, connection_socket_path(NULL), &err) < 0) {
-		fprintf(stderr, "corral: %s\n", err.message);
-		return 69;
-	}
-	if (connection_call(&c, "{\"op\":\"policy_reload\"}", &resp, &err) < 0) {
-		fprintf(stderr, "corral: %s\n", err.message);
-		rc = 69;
-	} else if (json) {
-		rc = connection_response_error(resp, &code, &message) ? 1 : 0;
-		policy_json_print(stdout, json_incref(resp));
-	} else if (connection_response_error(resp, &code, &message)) {
-		fprintf(stderr, "corral: %s: %s\n", code, message);
-		rc = 1;
-	} else {
+	rc = call_daemon("{\"op\":\"policy_reload\"}", json, &resp);
+	if (rc == 0 && !json)
 		printf("policy %s reloaded: %lld plans, %lld users, %lld profiles\n",
-		       json_string_value(json_object_get(resp, "policy")),
-		       (long long)json_integer_value(json_object_get(resp, "plans")),
-		       (long long)json_integer_value(json_object_get(resp, "users")),
-		       (long long)json_integer_value(json_object_get(resp, "profiles")));
-	}
+		       json_string_value(json_object_get(resp, "policy")), int_of(resp, "plans"),
+		       int_of(resp, "users"), int_of(resp, "profiles"));
 	json_decref(resp);
-	connection_close(&c);
 	return rc;
+}
+
+/* `corral policy push FILE`: FILE checked here (every error at its
+ * file:line), its cluster-wide sections sent as one text; corrald checks
+ * it over its own file and stores the cluster's next generation. */
+static int cmd_push(int argc, char **argv)
+{
+	struct policy_errors errors = { 0 };
+	bool json = take_json(&argc, argv);
+	struct policy *p;
+	json_t *req, *resp = NULL;
+	char *text = NULL, *line, name[4200];
+	int rc;
+
+	if (argc != 2) {
+		policy_usage(stderr);
+		return 2;
+	}
+	p = load_or_report(argv[1], json, stdout, stderr);
+	if (!p)
+		return 1;
+	if (!policy_count(p, POLICY_PLANS) && !policy_count(p, POLICY_USERS) && !policy_default_plan(p)) {
+		/* a node's file of per-host sections only, pushed by mistake */
+		fprintf(stderr,
+			"corral: %s has no [plan], [user] or [default] section: pushed, it would leave "
+			"no tenant a plan on any node; nothing sent\n",
+			argv[1]);
+		policy_free(p);
+		return 1;
+	}
+	policy_free(p);
+	if (policy_cluster_text(argv[1], &text, &errors) < 0) {
+		fprintf(stderr, "corral: %s: cannot read its cluster-wide sections\n", argv[1]);
+		policy_errors_free(&errors);
+		return 1;
+	}
+	policy_errors_free(&errors);
+	snprintf(name, sizeof(name), "%s (as pushed)", argv[1]);
+	req = json_pack("{s:s, s:s, s:s}", "op", "policy_push", "text", text, "file", name);
+	free(text);
+	line = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (!line) {
+		fprintf(stderr, "corral: out of memory\n");
+		return 1;
+	}
+	rc = call_daemon(line, json, &resp);
+	free(line);
+	if (rc == 0 && !json)
+		printf("policy generation %lld pushed from %s: %lld plans, %lld users, %lld profiles (sha256 "
+		       "%.12s...); every node applies it\n",
+		       int_of(resp, "generation"), argv[1], int_of(resp, "plans"), int_of(resp, "users"),
+		       int_of(resp, "profiles"), json_string_value(json_object_get(resp, "sha256")));
+	json_decref(resp);
+	return rc;
+}
+
+/* One comment line per node: the generation it runs, and the latest that
+ * did not load there. */
+static void print_nodes(json_t *nodes)
+{
+	size_t i;
+	json_t *n;
+
+	json_array_foreach (nodes, i, n) {
+		printf("#   node %s runs generation %lld", json_string_value(json_object_get(n, "node")),
+		       int_of(n, "applied"));
+		if (int_of(n, "failed"))
+			printf("; generation %lld does not load there", int_of(n, "failed"));
+		printf("\n");
+	}
+}
+
+/* `corral policy current`: the cluster's latest generation (its text) and
+ * the one the node answering runs. */
+static int cmd_current(int argc, char **argv)
+{
+	json_t *resp = NULL;
+	bool json = take_json(&argc, argv);
+	const char *error, *text;
+	int rc;
+
+	if (argc != 1) {
+		policy_usage(stderr);
+		return 2;
+	}
+	rc = call_daemon("{\"op\":\"policy_current\"}", json, &resp);
+	if (rc != 0 || json) {
+		json_decref(resp);
+		return rc;
+	}
+	if (!json_is_true(json_object_get(resp, "clustered"))) {
+		printf("# node %s is not part of a cluster: its policy file %s is the policy\n",
+		       json_string_value(json_object_get(resp, "node")),
+		       json_string_value(json_object_get(resp, "policy")));
+		json_decref(resp);
+		return 0;
+	}
+	printf("# policy generation %lld, sha256 %s, pushed by %s\n", int_of(resp, "generation"),
+	       json_string_value(json_object_get(resp, "sha256")),
+	       json_string_value(json_object_get(resp, "pushed_by")));
+	printf("# node %s runs generation %lld over the [supervisor] and [http] of %s\n",
+	       json_string_value(json_object_get(resp, "node")), int_of(resp, "applied"),
+	       json_string_value(json_object_get(resp, "policy")));
+	print_nodes(json_object_get(resp, "nodes"));
+	error = json_string_value(json_object_get(resp, "error"));
+	if (error)
+		printf("# generation %lld does not load on this node:\n#   %s\n", int_of(resp, "failed"),
+		       error);
+	text = json_string_value(json_object_get(resp, "text"));
+	fputs(text ? text : "", stdout);
+	json_decref(resp);
+	return error ? 1 : 0;
 }
 
 int policy_cmd_main(int argc, char **argv)
@@ -405,6 +551,10 @@ int policy_cmd_main(int argc, char **argv)
 		return cmd_show(argc - 1, argv + 1);
 	if (strcmp(argv[1], "reload") == 0)
 		return cmd_reload(argc - 1, argv + 1);
+	if (strcmp(argv[1], "push") == 0)
+		return cmd_push(argc - 1, argv + 1);
+	if (strcmp(argv[1], "current") == 0)
+		return cmd_current(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		policy_usage(stdout);
 		return 0;

@@ -482,6 +482,7 @@ void cluster_tick(struct daemon *d, bool force)
 	d->next_cluster_mono_us = now + poll_us(d) * 4 / 5 +
 		(uint64_t)(rand() % (int)(poll_us(d) * 2 / 5 + 1));
 	renew(d);
+	cluster_policy_poll(d);
 	leader_tick(d);
 	if (d->cluster_leader) {
 		reap(d);

@@ -237,6 +237,9 @@ struct daemon {
 	int wake_fd;                   /* the store's socket in epoll (NOTIFY), -1 = none */
 	int wake_gen;                  /* ... of this connection (store_cluster_wake_generation) */
 	bool notify_pending;           /* tell the other nodes after this turn's commit */
+
+	/* the pushed policy this node runs (cluster_policy.c) */
+	struct cluster_policy *cluster_policy;
 };
 
 /* daemon.c */
@@ -256,12 +259,37 @@ void daemon_epoll_del(struct daemon *d, int fd);
 /* Re-read the policy file; a policy with errors is refused (errors joined
  * in *errors_text, malloc'd, when not NULL) and the old one stays. */
 int daemon_reload_policy(struct daemon *d, char **errors_text);
+/* Put a loaded policy in force (d takes it): caller rights, filters, cfg. */
+void daemon_policy_install(struct daemon *d, struct policy *fresh);
+/* r < 0: log every error of a load of path and, if errors_text is not
+ * NULL, join them by newlines (malloc'd).  Returns r. */
+int daemon_policy_report(const char *path, int r, const struct policy_errors *errors, char **errors_text);
 /* Stop as on SIGTERM (drain, then exit), saying why. */
 void daemon_stop(struct daemon *d, const char *why);
 /* Run corrald until SIGTERM/SIGINT: 0, or 1 after printing why it cannot
  * start.  clock NULL: the real wall clock. */
 int daemon_main(const char *policy_path, const char *state_dir, const char *socket_path,
 		const struct daemon_clock *clock);
+
+/* cluster_policy.c: the cluster's policy (`corral policy push`), the same on
+ * every node over each node's own [supervisor] and [http] */
+/* After cluster_start: the latest pushed generation over the file (the
+ * first node of a cluster pushes its file's).  0, or -errno when the store
+ * fails; a generation that does not load here is logged, the file stays. */
+int cluster_policy_start(struct daemon *d);
+/* Each cluster tick: apply a newer generation (one cheap read). */
+void cluster_policy_poll(struct daemon *d);
+/* SIGHUP / policy_reload in a cluster: the file again with the latest text. */
+int cluster_policy_reload(struct daemon *d, char **errors_text);
+void cluster_policy_free(struct daemon *d);
+/* fresh (taken) is generation's policy: put it in force. */
+void cluster_policy_installed(struct daemon *d, struct policy *fresh, int64_t generation);
+/* The generation in force here (0: the file's own policy); the latest one
+ * that did not load here (0: none) and why (NULL: none). */
+int64_t cluster_policy_applied(const struct daemon *d, int64_t *failed, const char **error);
+/* op_policy.c: policy_push and policy_current */
+void op_policy(struct daemon *d, const struct caller *c, const struct api_request *req,
+	       struct reply_sink *sink);
 
 /* cluster.c: several corralds on one PostgreSQL store */
 /* After node_join: a shared store makes this corrald a node of the

@@ -134,13 +134,8 @@ static void notify_systemd(const char *state)
 	close(fd);
 }
 
-/* Load a policy; on failure log every error and, if errors_text is not
- * NULL, return them joined by newlines (malloc'd). */
-static int load_policy(const char *path, struct policy **out, char **errors_text)
+int daemon_policy_report(const char *path, int r, const struct policy_errors *errors, char **errors_text)
 {
-	struct policy_errors errors = { 0 };
-	int r = policy_load(path, out, &errors);
-
 	if (errors_text)
 		*errors_text = NULL;
 	if (r < 0) {
@@ -148,18 +143,18 @@ static int load_policy(const char *path, struct policy **out, char **errors_text
 		size_t size = 0;
 		FILE *text = errors_text ? open_memstream(errors_text, &size) : NULL;
 
-		for (size_t i = 0; i < errors.count; i++) {
-			policy_error_format(&errors.items[i], line, sizeof(line));
+		for (size_t i = 0; i < errors->count; i++) {
+			policy_error_format(&errors->items[i], line, sizeof(line));
 			log_error("%s", line);
 			if (text)
 				fprintf(text, "%s%s", i ? "\n" : "", line);
 		}
-		if (errors.omitted) {
-			log_error("... and %zu more errors", errors.omitted);
+		if (errors->omitted) {
+			log_error("... and %zu more errors", errors->omitted);
 			if (text)
-				fprintf(text, "\n... and %zu more errors", errors.omitted);
+				fprintf(text, "\n... and %zu more errors", errors->omitted);
 		}
-		if (!errors.count) {
+		if (!errors->count) {
 			log_error("cannot load policy %s: %s", path, strerror(-r));
 			if (text)
 				fprintf(text, "cannot load policy %s: %s", path, strerror(-r));
@@ -167,6 +162,16 @@ static int load_policy(const char *path, struct policy **out, char **errors_text
 		if (text)
 			fclose(text);
 	}
+	return r;
+}
+
+/* Load a policy file; on failure log every error and, if errors_text is
+ * not NULL, return them joined by newlines (malloc'd). */
+static int load_policy(const char *path, struct policy **out, char **errors_text)
+{
+	struct policy_errors errors = { 0 };
+	int r = daemon_policy_report(path, policy_load(path, out, &errors), &errors, errors_text);
+
 	policy_errors_free(&errors);
 	return r;
 }
@@ -388,6 +393,8 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	if (r < 0)
 		return r;
 	r = cluster_start(d);
+	if (r == 0)
+		r = cluster_policy_start(d);
 	if (r < 0)
 		return r;
 	d->n_uid_slots = d->cfg->uid_last - d->cfg->uid_first + 1;
@@ -440,11 +447,20 @@ int daemon_reload_policy(struct daemon *d, char **errors_text)
 {
 	struct policy *fresh = NULL;
 
+	if (d->cluster) /* the file's per-host sections, the cluster's text */
+		return cluster_policy_reload(d, errors_text);
 	log_notice("reloading policy %s", d->policy_path);
 	if (load_policy(d->policy_path, &fresh, errors_text) < 0) {
 		log_error("policy %s has errors; keeping the policy in force", d->policy_path);
 		return -EINVAL;
 	}
+	daemon_policy_install(d, fresh);
+	log_notice("policy reloaded: new decisions use it; running tasks keep their limits");
+	return 0;
+}
+
+void daemon_policy_install(struct daemon *d, struct policy *fresh)
+{
 	policy_free(d->policy);
 	d->policy = fresh;
 	refresh_host_etc(); /* packages installed meanwhile; on failure the old set stays */
@@ -453,8 +469,6 @@ int daemon_reload_policy(struct daemon *d, char **errors_text)
 	node_gpu_apply(d); /* nvidia-smi's answer of the start stays */
 	d->dispatch_needed = true;
 	transport_unix_reidentify_all(d);
-	log_notice("policy reloaded: new decisions use it; running tasks keep their limits");
-	return 0;
 }
 
 /* SIGTERM: stop dispatching and refuse submits, let running tasks finish
@@ -655,6 +669,7 @@ static void teardown(struct daemon *d)
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	task_start_forget_filters(d);
+	cluster_policy_free(d);
 	policy_free(d->policy);
 	free(d->user_table);
 	free(d->uid_slots);

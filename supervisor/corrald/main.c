@@ -28,7 +28,9 @@ static const char usage[] =
 	"  --help, --version\n"
 	"\n"
 	"Signals: SIGTERM/SIGINT stop (running tasks are ended with reason shutdown),\n"
-	"SIGHUP reloads the policy (a policy with errors is refused; the old one stays).\n";
+	"SIGHUP reloads the policy (a policy with errors is refused; the old one stays).\n"
+	"In a cluster (a PostgreSQL store) the file gives [supervisor] and [http]; the rest\n"
+	"is the cluster's policy, pushed with `corral policy push FILE`.\n";
 
 int main(int argc, char **argv)
 {

@@ -20,6 +20,7 @@
 #include "supervisor/store/store_callback.h"
 #include "supervisor/store/store_leader.h"
 #include "supervisor/store/store_node.h"
+#include "supervisor/store/store_policy.h"
 #include "supervisor/store/store_sql.h"
 #include "supervisor/store/store_tenant.h"
 #include "supervisor/store/store_token.h"
@@ -142,6 +143,15 @@ struct store_backend {
 	int (*callback_run)(struct store *store, enum store_sql which, struct store_callback *io,
 			    int64_t now_us, int64_t limit, struct store_callback_list *list,
 			    struct error *err);
+	/* The cluster's policy (store_policy.h): POLICY_PUSH (text, by,
+	 * expected, out->sha256 in; out->generation and pushed_at_us out, or
+	 * -ESTALE when no row was inserted), POLICY_GENERATION
+	 * (out->generation, 0 = none), POLICY_LATEST (out filled; -ENOENT). */
+	int (*policy_run)(struct store *store, enum store_sql which, const char *text, const char *by,
+			  int64_t expected, struct store_policy *out, struct error *err);
+	/* POLICY_NODE_SET (in: one node's row), POLICY_NODES (list filled). */
+	int (*policy_node_run)(struct store *store, enum store_sql which, const struct store_policy_node *in,
+			       struct store_policy_node_list *list, struct error *err);
 };
 
 struct store {

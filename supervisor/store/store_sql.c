@@ -329,4 +329,26 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_CALLBACK_GET] = "SELECT " CALLBACK_COLUMNS " FROM callbacks c WHERE c.task_id = $1",
 	/* retention removes a task: its callback goes with it */
 	[STORE_SQL_CALLBACK_PURGE] = "DELETE FROM callbacks WHERE task_id = $1",
+	/* the cluster's policy (store_policy.h): the next generation, only
+	 * while the latest is $4 ($4 < 0: any); a push that lost the race for
+	 * the number inserts nothing and returns no row */
+	[STORE_SQL_POLICY_PUSH] =
+		"INSERT INTO policy_generations (generation, policy_text, sha256, pushed_by, pushed_at_us) "
+		"SELECT latest.g + 1, CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), corral_now_us() "
+		"FROM (SELECT COALESCE(MAX(generation), 0) AS g FROM policy_generations) AS latest "
+		"WHERE CAST($4 AS BIGINT) < 0 OR latest.g = CAST($4 AS BIGINT) "
+		"ON CONFLICT (generation) DO NOTHING RETURNING generation, pushed_at_us",
+	[STORE_SQL_POLICY_GENERATION] = "SELECT COALESCE(MAX(generation), 0) FROM policy_generations",
+	/* must match enum store_policy_column */
+	[STORE_SQL_POLICY_LATEST] = "SELECT generation, policy_text, sha256, pushed_by, pushed_at_us "
+				    "FROM policy_generations ORDER BY generation DESC LIMIT 1",
+	/* which generation a node runs, and the latest that did not load there */
+	[STORE_SQL_POLICY_NODE_SET] =
+		"INSERT INTO policy_nodes (node, applied, failed, error, at_us) "
+		"VALUES (CAST($1 AS TEXT), CAST($2 AS BIGINT), CAST($3 AS BIGINT), CAST($4 AS TEXT), corral_now_us()) "
+		"ON CONFLICT (node) DO UPDATE SET applied = excluded.applied, failed = excluded.failed, "
+		"error = excluded.error, at_us = excluded.at_us",
+	/* must match enum store_policy_node_column */
+	[STORE_SQL_POLICY_NODES] =
+		"SELECT node, applied, failed, error, at_us FROM policy_nodes ORDER BY node",
 };

@@ -93,6 +93,12 @@ enum store_sql {
 	STORE_SQL_CALLBACK_SETTLE,
 	STORE_SQL_CALLBACK_GET,
 	STORE_SQL_CALLBACK_PURGE,
+	/* the cluster's policy generations (store_policy.h) */
+	STORE_SQL_POLICY_PUSH,
+	STORE_SQL_POLICY_GENERATION,
+	STORE_SQL_POLICY_LATEST,
+	STORE_SQL_POLICY_NODE_SET,
+	STORE_SQL_POLICY_NODES,
 	STORE_SQL_COUNT
 };
 
@@ -228,5 +234,10 @@ enum store_callback_column {
 	CBC_DELIVERED_AT,
 	CBC_COUNT
 };
+
+/* Columns of a policy generation (POLICY_LATEST). */
+enum store_policy_column { PGC_GENERATION, PGC_TEXT, PGC_SHA256, PGC_PUSHED_BY, PGC_PUSHED_AT, PGC_COUNT };
+/* Columns of a node's policy (POLICY_NODES). */
+enum store_policy_node_column { PNC_NODE, PNC_APPLIED, PNC_FAILED, PNC_ERROR, PNC_AT, PNC_COUNT };
 
 #endif

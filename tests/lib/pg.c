@@ -344,3 +344,15 @@ struct pg_server *pg_shared_server(char *why, size_t size)
 		snprintf(why, size, "the test's PostgreSQL server did not start (see above)");
 	return result == 0 ? &shared : NULL;
 }
+
+void pg_shared_db(const char *purpose, char *uri, size_t uri_size)
+{
+	struct pg_server *pg;
+	char why[512] = "", db[32];
+
+	pg = pg_shared_server(why, sizeof(why));
+	if (!pg)
+		test_skip_loudly("no PostgreSQL for %s: %s", purpose, why);
+	if (pg_server_create_db(pg, db, sizeof(db), uri, uri_size, why, sizeof(why)) < 0)
+		fail_msg("create database: %s", why);
+}

@@ -55,5 +55,8 @@ int pg_server_exec(struct pg_server *s, const char *db, const char *sql, char *w
 /* One server shared by a test program, started at first call (durable
  * off) and stopped at exit.  NULL with why when it cannot start. */
 struct pg_server *pg_shared_server(char *why, size_t size);
+/* A new database on the shared server, its URI into uri (the test skips
+ * loudly without PostgreSQL, fails when the database cannot be made). */
+void pg_shared_db(const char *purpose, char *uri, size_t uri_size);
 
 #endif

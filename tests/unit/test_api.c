@@ -110,7 +110,25 @@ static void test_unknown_op_lists_the_ops(void **state)
 		       "unknown op 'frob' (ops: ping, version, submit, status, list, queue, "
 		       "cancel, wait, logs, usage, policy_reload, usage_adjust, nodes, node_drain, "
 		       "node_undrain, token_create, token_list, token_revoke, tenant_set, tenant_show, "
-		       "tenant_list, tenant_delete)");
+		       "tenant_list, tenant_delete, policy_push, policy_current)");
+}
+
+static void test_policy_push_needs_a_text(void **state)
+{
+	struct api_request req;
+	enum api_error_code code;
+	struct error err;
+	const char *ok = "{\"op\": \"policy_push\", \"text\": \"[plan free]\\n\", \"file\": \"c.conf\"}";
+
+	(void)state;
+	assert_refused("{\"op\": \"policy_push\"}", API_ERR_BAD_REQUEST, "text");
+	assert_refused("{\"op\": \"policy_push\", \"text\": \"\"}", API_ERR_BAD_REQUEST, "must not be empty");
+	assert_int_equal(api_request_parse(ok, strlen(ok), &req, &code, &err), 0);
+	assert_string_equal(req.policy_text, "[plan free]\n");
+	assert_string_equal(req.policy_file, "c.conf");
+	assert_int_equal(api_ops_get(API_OP_POLICY_PUSH)->access, API_ACCESS_OPERATOR);
+	assert_string_equal(api_error_name(API_ERR_NOT_CLUSTERED), "not_clustered");
+	api_request_free(&req);
 }
 
 static void test_submit_placement_fields(void **state)
@@ -1016,6 +1034,7 @@ int main(void)
 		cmocka_unit_test(test_missing_op_is_bad_request),
 		cmocka_unit_test(test_op_not_a_string_is_bad_request),
 		cmocka_unit_test(test_unknown_op_lists_the_ops),
+		cmocka_unit_test(test_policy_push_needs_a_text),
 		cmocka_unit_test(test_node_drain_needs_a_node_name),
 		cmocka_unit_test(test_submit_placement_fields),
 		cmocka_unit_test(test_unknown_field_is_named),

@@ -626,4 +626,6 @@ const struct store_backend store_pg_backend = {
 	.cluster_wake = store_pg_cluster_wake,
 	.tenant_run = store_pg_tenant_run,
 	.callback_run = store_pg_callback_run,
+	.policy_run = store_pg_policy_run,
+	.policy_node_run = store_pg_policy_node_run,
 };

@@ -25,7 +25,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 10
+#define STORE_PG_SCHEMA_VERSION 11
 
 struct store_pg {
 	struct store base; /* first: the generic handle callers hold */
@@ -210,5 +210,10 @@ int store_pg_tenant_run(struct store *store, enum store_sql which, const struct 
 			struct error *err);
 int store_pg_callback_run(struct store *store, enum store_sql which, struct store_callback *io,
 			  int64_t now_us, int64_t limit, struct store_callback_list *list, struct error *err);
+/* The cluster's policy generations (store_pg_policy.c) */
+int store_pg_policy_run(struct store *store, enum store_sql which, const char *text, const char *by,
+			int64_t expected, struct store_policy *out, struct error *err);
+int store_pg_policy_node_run(struct store *store, enum store_sql which, const struct store_policy_node *in,
+			     struct store_policy_node_list *list, struct error *err);
 
 #endif

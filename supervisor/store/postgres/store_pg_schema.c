@@ -248,6 +248,24 @@ static const struct migration migrations[] = {
 	/* how many processes the OOM killer killed in a task's cgroup, also
 	 * when its main process survived (issue 17) */
 	{ 10, "ALTER TABLE tasks ADD COLUMN oom_kills BIGINT NOT NULL DEFAULT 0;" },
+	/* the cluster's policy (issue 13): every `corral policy push` is a
+	 * generation, never changed once written; nodes apply the latest
+	 * and say which one they run (policy_nodes) */
+	{ 11,
+	  "CREATE TABLE policy_generations ("
+	  "  generation BIGINT PRIMARY KEY CHECK (generation > 0),"
+	  "  policy_text TEXT NOT NULL,"
+	  "  sha256 TEXT NOT NULL,"
+	  "  pushed_by TEXT NOT NULL,"
+	  "  pushed_at_us BIGINT NOT NULL"
+	  ");"
+	  "CREATE TABLE policy_nodes ("
+	  "  node TEXT PRIMARY KEY,"
+	  "  applied BIGINT NOT NULL,"
+	  "  failed BIGINT NOT NULL,"
+	  "  error TEXT,"
+	  "  at_us BIGINT NOT NULL"
+	  ");" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

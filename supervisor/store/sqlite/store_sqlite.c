@@ -544,4 +544,6 @@ const struct store_backend store_sqlite_backend = {
 	.token_run = store_sqlite_token_run,
 	.tenant_run = store_sqlite_tenant_run,
 	.callback_run = store_sqlite_callback_run,
+	.policy_run = store_sqlite_policy_run,
+	.policy_node_run = store_sqlite_policy_node_run,
 };

@@ -18,7 +18,7 @@
 #include "supervisor/store/store_sql.h"
 
 /* The newest schema this code knows (see store_sqlite_schema.c). */
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 struct store_sqlite {
 	struct store base; /* first: the generic handle callers hold */
@@ -174,5 +174,11 @@ int store_sqlite_tenant_run(struct store *store, enum store_sql which, const str
 int store_sqlite_callback_run(struct store *store, enum store_sql which, struct store_callback *io,
 			      int64_t now_us, int64_t limit, struct store_callback_list *list,
 			      struct error *err);
+/* The cluster's policy generations (store_sqlite_policy.c) */
+int store_sqlite_policy_run(struct store *store, enum store_sql which, const char *text, const char *by,
+			    int64_t expected, struct store_policy *out, struct error *err);
+int store_sqlite_policy_node_run(struct store *store, enum store_sql which,
+				 const struct store_policy_node *in, struct store_policy_node_list *list,
+				 struct error *err);
 
 #endif
