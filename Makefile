@@ -28,11 +28,12 @@ FUZZ_SECONDS ?= 30
 
 PKGS := libseccomp libcgroup libnl-3.0 libnl-route-3.0 sqlite3 libpq inih jansson libmicrohttpd nettle libcurl
 # postgresql: the server the PostgreSQL store's tests start (tests/lib/pg.c)
+# bubblewrap: the peer tests/bench/bench_bwrap.c measures corral-run against
 # the toolchains: tests/integration/test_languages.c compiles and runs a program
 # per language in jails
 DEB_PKGS := libseccomp-dev libcgroup-dev libnl-3-dev libnl-route-3-dev libsqlite3-dev libpq-dev \
             libcmocka-dev libinih-dev libjansson-dev libmicrohttpd-dev nettle-dev libcurl4-openssl-dev pkg-config clang \
-            clang-format postgresql prometheus curl \
+            clang-format postgresql prometheus curl bubblewrap \
             g++ default-jdk-headless nodejs golang-go php-cli ruby rustc
 LANG_TOOLS := c++ javac node go php ruby rustc
 
@@ -45,7 +46,11 @@ HARDEN  := -fstack-protector-strong -fstack-clash-protection -fPIE \
            $(if $(findstring -O0,$(CFLAGS)),,-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3)
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(HARDEN) \
            -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pie -Wl,-z,relro,-z,now,-z,noexecstack
+# --as-needed: a program records only the libraries it calls (corral-run
+# does not load corrald's sqlite, libpq, libcurl...; each one costs every
+# start), whatever the compiler's default; not with the sanitizers (their
+# runtimes must come first and stay).
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pie -Wl,-z,relro,-z,now,-z,noexecstack $(if $(SANFLAGS),,-Wl,--as-needed)
 LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -257,6 +262,7 @@ deps:
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	command -v clang >/dev/null || missing="$$missing clang"; \
 	command -v clang-format >/dev/null || missing="$$missing clang-format"; \
+	command -v bwrap >/dev/null || missing="$$missing bwrap"; \
 	for t in $(LANG_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
