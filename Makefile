@@ -133,6 +133,23 @@ $(INIT_PROGRAM): $(INIT_SRC) runner/init_protocol.h runner/init/init_limits.h
 	$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(HARDEN) -I. \
 		-static-pie -Wl,-z,relro,-z,now,-z,noexecstack -o $@ $(INIT_SRC)
 
+# The built-in seccomp profiles' BPF, compiled at build time: a generator
+# linked with runner/'s seccomp compiler (runner/gen/seccomp_gen.c) writes
+# it as C arrays that runner/seccomp_builtin.c includes.  It runs here, so
+# it matches this libseccomp and the profiles of this tree (test_seccomp
+# checks both still agree).
+SECCOMP_GEN     := $(BUILD)/seccomp_gen
+SECCOMP_GEN_OBJ := $(call obj,runner/gen/seccomp_gen.c runner/seccomp_rules.c runner/seccomp_query.c \
+		     runner/seccomp_profiles.c runner/error.c)
+SECCOMP_BPF     := $(BUILD)/runner/seccomp_gen_bpf.h
+$(SECCOMP_GEN): $(SECCOMP_GEN_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(SECCOMP_BPF): $(SECCOMP_GEN)
+	@mkdir -p $(dir $@)
+	$(SECCOMP_GEN) $@
+$(BUILD)/runner/seccomp_builtin.o: ALL_CFLAGS += -I$(BUILD)
+$(BUILD)/runner/seccomp_builtin.o: $(SECCOMP_BPF)
+
 $(RUNNER_LIB): $(call obj,$(RUNNER_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
 $(POLICY_LIB): $(call obj,$(POLICY_SRC))
@@ -222,7 +239,7 @@ FUZZ_LIB_SRC := $(POLICY_SRC) $(wildcard supervisor/api/*.c) supervisor/store/ta
 # Targets in runner/ link its sources too (target-specific, the rest do not).
 FUZZ_RUNNER_BINS := $(BUILD)/fuzz/status_file_fuzz $(BUILD)/fuzz/init_record_fuzz
 $(FUZZ_RUNNER_BINS): FUZZ_EXTRA_SRC := $(RUNNER_SRC)
-$(FUZZ_RUNNER_BINS): $(RUNNER_SRC)
+$(FUZZ_RUNNER_BINS): $(RUNNER_SRC) $(SECCOMP_BPF)
 # The HTTP API's route mapping (pure: corrald's http_route.c alone).
 $(BUILD)/fuzz/http_route_fuzz: FUZZ_EXTRA_SRC := supervisor/corrald/http_route.c
 $(BUILD)/fuzz/http_route_fuzz: supervisor/corrald/http_route.c
@@ -233,7 +250,7 @@ $(BUILD)/fuzz/http_route_fuzz: supervisor/corrald/http_route.c
 # most of libFuzzer's bookkeeping per execution.
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -I. -I$(BUILD) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		$(shell pkg-config --cflags $(PKGS)) -o $@ $< $(FUZZ_LIB_SRC) $(FUZZ_EXTRA_SRC) $(LIBS)
 # FUZZ_ARGS: how long each target runs (set by fuzz and fuzz-long).
 define run_fuzz_targets
