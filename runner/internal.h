@@ -62,9 +62,8 @@ void child_fail_error(int report_fd, const struct jail_error *err) __attribute__
 /* Build the jail's root filesystem and pivot into it (runner/mounts.c). */
 void mounts_build_root(const struct child_ctx *ctx);
 
-/* Build the netlink request once per process, in the parent (runner/netns.c). */
-int netns_prepare(struct jail_error *err);
-/* Bring up lo in the current network namespace with libnl; in the child. */
+/* Bring up lo in the current network namespace (runner/netns.c); in the
+ * child.  No allocation. */
 int netns_lo_up(struct jail_error *err);
 
 /* corral-init (runner/init_exec.c).  The fd of the binary, opened once per

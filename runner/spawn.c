@@ -312,9 +312,6 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 		if (!filter)
 			return -EINVAL;
 	}
-	r = netns_prepare(err);
-	if (r < 0)
-		return r;
 	/* cached; opened here on the host, never from inside a jail */
 	ctx.init_fd = init_exec_fd(err);
 	if (ctx.init_fd < 0)
