@@ -278,12 +278,43 @@ int cgroup_attach(struct jail_cgroup *cg, pid_t pid, bool in_unified, struct jai
 			return jail_error_set(err, -r, "cgroup_attach", "move pid %d into %s", (int)pid,
 					      path);
 	}
-	if (in_unified) {
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cg->unified);
-		if ((r = cgroup_write_text(path, value)) < 0)
-			return jail_error_set(err, -r, "cgroup_attach", "move pid %d into %s", (int)pid,
-					      path);
+	return in_unified ? cgroup_attach_unified(cg, pid, err) : 0;
+}
+
+int cgroup_open_v1_tasks(const struct jail_cgroup *cg, int *fds, size_t max, size_t *n,
+			 struct jail_error *err)
+{
+	char path[PATH_MAX + 64];
+
+	*n = 0;
+	for (int c = 0; c < CGROUP_N_CONTROLLERS; c++) {
+		int fd;
+
+		if (!cg->v1[c])
+			continue;
+		snprintf(path, sizeof(path), "%s/tasks", cg->v1[c]);
+		fd = *n < max ? open(path, O_WRONLY | O_CLOEXEC) : -1;
+		if (fd < 0) {
+			int e = *n < max ? errno : E2BIG;
+
+			while (*n > 0)
+				close(fds[--*n]);
+			return jail_error_set(err, e, "cgroup_attach", "open %s", path);
+		}
+		fds[(*n)++] = fd;
 	}
+	return 0;
+}
+
+int cgroup_attach_unified(struct jail_cgroup *cg, pid_t pid, struct jail_error *err)
+{
+	char value[32], path[PATH_MAX + 64];
+	int r;
+
+	snprintf(value, sizeof(value), "%d", (int)pid);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg->unified);
+	if ((r = cgroup_write_text(path, value)) < 0)
+		return jail_error_set(err, -r, "cgroup_attach", "move pid %d into %s", (int)pid, path);
 	return 0;
 }
 
