@@ -289,6 +289,20 @@ static void remove_peer_parents(void)
 	}
 }
 
+/* At any exit of the bench itself (die() too, not its children's exits):
+ * the peer's leaf, if a run was cut short, and the shared parents, so a
+ * failed run leaves no cgroup behind.  Empty ones only (rmdir). */
+static pid_t bench_pid;
+
+static void remove_peer_cgroups_at_exit(void)
+{
+	if (getpid() != bench_pid)
+		return;
+	for (size_t i = n_peer_dirs; i-- > 0;)
+		rmdir(peer_dir[i]);
+	remove_peer_parents();
+}
+
 /* rmdir, waiting out a cgroup whose last process is still on its way
  * out (bwrap's sandbox init exits after bwrap was reaped), as corral does */
 static void remove_cgroup(const char *dir)
@@ -402,6 +416,8 @@ int main(int argc, char **argv)
 	argvs[CORRAL_RUN][3] = "/bin/true";
 	prepare_seccomp();
 	prepare_peer_cgroup();
+	bench_pid = getpid();
+	atexit(remove_peer_cgroups_at_exit);
 
 	for (int c = 0; c < N_CONTENDERS; c++) {
 		samples[c] = calloc(rounds, sizeof(uint64_t));
@@ -451,7 +467,6 @@ int main(int argc, char **argv)
 	printf("  corral-run / peer  %.2fx\n", median_double(ratio[2], repeats));
 	if (getloadavg(loads, 3) == 3)
 		printf("  load average after: %.2f %.2f %.2f\n", loads[0], loads[1], loads[2]);
-	remove_peer_parents();
 	for (int c = 0; c < N_CONTENDERS; c++)
 		free(samples[c]);
 	return 0;
