@@ -29,11 +29,12 @@ FUZZ_SECONDS ?= 30
 
 PKGS := libseccomp libcgroup libnl-3.0 libnl-route-3.0 sqlite3 libpq inih jansson libmicrohttpd nettle libcurl
 # postgresql: the server the PostgreSQL store's tests start (tests/lib/pg.c)
+# bubblewrap: the peer tests/bench/bench_bwrap.c measures corral-run against
 # the toolchains: tests/integration/test_languages.c compiles and runs a program
 # per language in jails
 DEB_PKGS := libseccomp-dev libcgroup-dev libnl-3-dev libnl-route-3-dev libsqlite3-dev libpq-dev \
             libcmocka-dev libinih-dev libjansson-dev libmicrohttpd-dev nettle-dev libcurl4-openssl-dev pkg-config clang \
-            clang-format postgresql prometheus curl \
+            clang-format postgresql prometheus curl bubblewrap \
             g++ default-jdk-headless nodejs golang-go php-cli ruby rustc
 LANG_TOOLS := c++ javac node go php ruby rustc
 
@@ -46,7 +47,11 @@ HARDEN  := -fstack-protector-strong -fstack-clash-protection -fPIE \
            $(if $(findstring -O0,$(CFLAGS)),,-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3)
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(HARDEN) \
            -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pie -Wl,-z,relro,-z,now,-z,noexecstack
+# --as-needed: a program records only the libraries it calls (corral-run
+# does not load corrald's sqlite, libpq, libcurl...; each one costs every
+# start), whatever the compiler's default; not with the sanitizers (their
+# runtimes must come first and stay).
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pie -Wl,-z,relro,-z,now,-z,noexecstack $(if $(SANFLAGS),,-Wl,--as-needed)
 LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -128,6 +133,23 @@ $(INIT_PROGRAM): $(INIT_SRC) runner/init_protocol.h runner/init/init_limits.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(HARDEN) -I. \
 		-static-pie -Wl,-z,relro,-z,now,-z,noexecstack -o $@ $(INIT_SRC)
+
+# The built-in seccomp profiles' BPF, compiled at build time: a generator
+# linked with runner/'s seccomp compiler (runner/gen/seccomp_gen.c) writes
+# it as C arrays that runner/seccomp_builtin.c includes.  It runs here, so
+# it matches this libseccomp and the profiles of this tree (test_seccomp
+# checks both still agree).
+SECCOMP_GEN     := $(BUILD)/seccomp_gen
+SECCOMP_GEN_OBJ := $(call obj,runner/gen/seccomp_gen.c runner/seccomp_rules.c runner/seccomp_query.c \
+		     runner/seccomp_profiles.c runner/error.c)
+SECCOMP_BPF     := $(BUILD)/runner/seccomp_gen_bpf.h
+$(SECCOMP_GEN): $(SECCOMP_GEN_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(SECCOMP_BPF): $(SECCOMP_GEN)
+	@mkdir -p $(dir $@)
+	$(SECCOMP_GEN) $@
+$(BUILD)/runner/seccomp_builtin.o: ALL_CFLAGS += -I$(BUILD)
+$(BUILD)/runner/seccomp_builtin.o: $(SECCOMP_BPF)
 
 $(RUNNER_LIB): $(call obj,$(RUNNER_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
@@ -218,7 +240,7 @@ FUZZ_LIB_SRC := $(POLICY_SRC) $(wildcard supervisor/api/*.c) supervisor/store/ta
 # Targets in runner/ link its sources too (target-specific, the rest do not).
 FUZZ_RUNNER_BINS := $(BUILD)/fuzz/status_file_fuzz $(BUILD)/fuzz/init_record_fuzz
 $(FUZZ_RUNNER_BINS): FUZZ_EXTRA_SRC := $(RUNNER_SRC)
-$(FUZZ_RUNNER_BINS): $(RUNNER_SRC)
+$(FUZZ_RUNNER_BINS): $(RUNNER_SRC) $(SECCOMP_BPF)
 # The HTTP API's route mapping (pure: corrald's http_route.c alone).
 $(BUILD)/fuzz/http_route_fuzz: FUZZ_EXTRA_SRC := supervisor/corrald/http_route.c
 $(BUILD)/fuzz/http_route_fuzz: supervisor/corrald/http_route.c
@@ -229,7 +251,7 @@ $(BUILD)/fuzz/http_route_fuzz: supervisor/corrald/http_route.c
 # most of libFuzzer's bookkeeping per execution.
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -I. -I$(BUILD) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		$(shell pkg-config --cflags $(PKGS)) -o $@ $< $(FUZZ_LIB_SRC) $(FUZZ_EXTRA_SRC) $(LIBS)
 # FUZZ_ARGS: how long each target runs (set by fuzz and fuzz-long).
 define run_fuzz_targets
@@ -263,6 +285,7 @@ deps:
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	command -v clang >/dev/null || missing="$$missing clang"; \
 	command -v clang-format >/dev/null || missing="$$missing clang-format"; \
+	command -v bwrap >/dev/null || missing="$$missing bwrap"; \
 	for t in $(LANG_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \

@@ -6,10 +6,11 @@
  * (clone3 CLONE_INTO_CGROUP into cgroup_dir_fd()), cgroup.kill,
  * cgroup.events and cpu.stat.  On pure v2 hosts the limits go there too
  * (memory.max, memory.swap.max, pids.max, cpu.max).  On hybrid hosts the
- * limits live in the v1 memory, pids and cpu(+cpuacct) hierarchies, which
- * are created, limited and removed through libcgroup; libcgroup cannot
- * create in the unified tree of a hybrid host and has no API for cgroup.kill,
- * cgroup.events or a directory fd, so the unified part is direct file I/O.
+ * limits live in the v1 memory, pids and cpu(+cpuacct) hierarchies.  All of
+ * it is direct mkdir, write and rmdir below the mount points found once per
+ * process (libcgroup, used for v1 before, cannot create in the unified tree
+ * of a hybrid host, has no API for cgroup.kill, cgroup.events or a
+ * directory fd, and its cgroup_init() cost every corral-run ~0.4 ms).
  *
  * This file: the runner/cgroup.h API — creating and opening a jail's cgroup
  * (building the handle), attach, kill, the cpu/memory reads, destroy, close,
@@ -17,8 +18,8 @@
  * own subtree on pure v2 (supervisor_enter, supervisor_leave).
  * Layout discovery (mounts, the caller's own cgroups), run once per process,
  * and the shared file helpers are in runner/cgroup_discover.c (the parsing
- * itself is pure and lives in runner/cgroup_layout.c); the v1 (libcgroup)
- * steps in runner/cgroup_v1.c, the unified-tree writes in runner/cgroup_v2.c.
+ * itself is pure and lives in runner/cgroup_layout.c); the v1 steps in
+ * runner/cgroup_v1.c, the unified-tree writes in runner/cgroup_v2.c.
  *
  * Nothing here runs in the jail's child.
  */
@@ -60,7 +61,6 @@ static void handle_free(struct jail_cgroup *cg)
 	free(cg->unified);
 	for (int c = 0; c < CGROUP_N_CONTROLLERS; c++) {
 		free(cg->v1[c]);
-		free(cg->v1_rel[c]);
 	}
 	free(cg);
 }
@@ -107,9 +107,8 @@ static int handle_set_v1(struct jail_cgroup *cg, const struct cgroup_layout *lay
 	int r = cgroup_layout_relative(h, parent, name, rel, sizeof(rel));
 	if (r < 0)
 		return bad_path_error(err, r, parent, name);
-	cg->v1_rel[c] = strdup(rel);
 	cg->v1[c] = cgroup_path_join(h->mount, rel);
-	if (!cg->v1_rel[c] || !cg->v1[c])
+	if (!cg->v1[c])
 		return jail_error_set(err, ENOMEM, "cgroup_path", "allocate path for %s", name);
 	if (strlen(cg->v1[c]) > LEAF_PATH_MAX)
 		return jail_error_set(err, ENAMETOOLONG, "cgroup_path", "cgroup path %s", cg->v1[c]);
@@ -196,24 +195,8 @@ int cgroup_create(const char *parent, const char *name, const struct cgroup_limi
 	if ((r = cgroup_v2_set_limits(cg, layout, limits, err)) < 0)
 		goto fail;
 
-	if (v1_used) {
-		for (int c = 0; c < CGROUP_N_CONTROLLERS; c++)
-			if (cg->v1[c] && access(cg->v1[c], F_OK) == 0) {
-				/* libcgroup's mkdir -p would silently reuse it */
-				r = jail_error_set(
-					err, EEXIST, "cgroup_create",
-					"cgroup %s exists already (left over from an earlier jail?)",
-					cg->v1[c]);
-				/* not ours: keep it out of the rollback */
-				for (int o = 0; o < CGROUP_N_CONTROLLERS; o++) {
-					free(cg->v1[o]);
-					cg->v1[o] = NULL;
-				}
-				goto fail;
-			}
-		if ((r = cgroup_v1_create(cg, limits, err)) < 0)
-			goto fail;
-	}
+	if (v1_used && (r = cgroup_v1_create(cg, limits, err)) < 0)
+		goto fail;
 	*out = cg;
 	return 0;
 
@@ -248,8 +231,7 @@ int cgroup_open(const char *parent, const char *name, struct jail_cgroup **out, 
 			goto fail;
 		if (cg->v1[c] && access(cg->v1[c], F_OK) < 0) {
 			free(cg->v1[c]);
-			free(cg->v1_rel[c]);
-			cg->v1[c] = cg->v1_rel[c] = NULL;
+			cg->v1[c] = NULL;
 		}
 	}
 	if (cgroup_layout_home(layout, CGROUP_MEMORY) == CGROUP_HOME_V2) {
@@ -281,8 +263,7 @@ const char *cgroup_path(const struct jail_cgroup *cg)
 	return cg->unified;
 }
 
-/* Direct writes to cgroup.procs: libcgroup's cgroup_attach_task_pid() writes
- * to "tasks", which moves one thread only. */
+/* cgroup.procs moves the whole process ("tasks" would move one thread). */
 int cgroup_attach(struct jail_cgroup *cg, pid_t pid, bool in_unified, struct jail_error *err)
 {
 	char value[32], path[PATH_MAX + 64];
@@ -297,12 +278,43 @@ int cgroup_attach(struct jail_cgroup *cg, pid_t pid, bool in_unified, struct jai
 			return jail_error_set(err, -r, "cgroup_attach", "move pid %d into %s", (int)pid,
 					      path);
 	}
-	if (in_unified) {
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cg->unified);
-		if ((r = cgroup_write_text(path, value)) < 0)
-			return jail_error_set(err, -r, "cgroup_attach", "move pid %d into %s", (int)pid,
-					      path);
+	return in_unified ? cgroup_attach_unified(cg, pid, err) : 0;
+}
+
+int cgroup_open_v1_tasks(const struct jail_cgroup *cg, int *fds, size_t max, size_t *n,
+			 struct jail_error *err)
+{
+	char path[PATH_MAX + 64];
+
+	*n = 0;
+	for (int c = 0; c < CGROUP_N_CONTROLLERS; c++) {
+		int fd;
+
+		if (!cg->v1[c])
+			continue;
+		snprintf(path, sizeof(path), "%s/tasks", cg->v1[c]);
+		fd = *n < max ? open(path, O_WRONLY | O_CLOEXEC) : -1;
+		if (fd < 0) {
+			int e = *n < max ? errno : E2BIG;
+
+			while (*n > 0)
+				close(fds[--*n]);
+			return jail_error_set(err, e, "cgroup_attach", "open %s", path);
+		}
+		fds[(*n)++] = fd;
 	}
+	return 0;
+}
+
+int cgroup_attach_unified(struct jail_cgroup *cg, pid_t pid, struct jail_error *err)
+{
+	char value[32], path[PATH_MAX + 64];
+	int r;
+
+	snprintf(value, sizeof(value), "%d", (int)pid);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg->unified);
+	if ((r = cgroup_write_text(path, value)) < 0)
+		return jail_error_set(err, -r, "cgroup_attach", "move pid %d into %s", (int)pid, path);
 	return 0;
 }
 
@@ -497,16 +509,10 @@ int cgroup_destroy(struct jail_cgroup *cg, struct jail_error *err)
 	/* v1 first, the unified leaf (the name's lock) last */
 	if ((r = cgroup_v1_remove(cg, err)) < 0)
 		goto out;
-	int64_t deadline = now_ms() + 200;
-	while (rmdir(cg->unified) < 0) {
-		if (errno == ENOENT)
-			break;
-		if (errno != EBUSY || now_ms() > deadline) {
-			r = jail_error_set(err, errno, "cgroup_destroy", "remove cgroup %s", cg->unified);
-			goto out;
-		}
-		struct timespec pause = { 0, 1000000 };
-		nanosleep(&pause, NULL);
+	int e = cgroup_rmdir_leaf(cg->unified, 200);
+	if (e < 0) {
+		r = jail_error_set(err, -e, "cgroup_destroy", "remove cgroup %s", cg->unified);
+		goto out;
 	}
 	r = 0;
 out:

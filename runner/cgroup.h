@@ -40,6 +40,20 @@ int cgroup_dir_fd(const struct jail_cgroup *cg);
  * too when in_unified is true: when CLONE_INTO_CGROUP was not used). */
 int cgroup_attach(struct jail_cgroup *cg, pid_t pid, bool in_unified, struct jail_error *err);
 
+/* The jail's child joins the v1 hierarchies itself: open each v1 leaf's
+ * "tasks" file (O_WRONLY, close-on-exec) for it to write "0" to, before it
+ * runs anything else (single-threaded then: "tasks" moves the writer, which
+ * is the whole process).  A thread moving itself takes no cgroup-wide lock;
+ * writing another pid to cgroup.procs does, and that lock's first writer
+ * after an idle while waits for an RCU grace period (10-15 ms).  Up to max
+ * fds into fds, their number in *n (0 where limits live in the unified
+ * tree).  On failure none stay open. */
+#define CGROUP_V1_TASKS_MAX 4
+int cgroup_open_v1_tasks(const struct jail_cgroup *cg, int *fds, size_t max, size_t *n,
+			 struct jail_error *err);
+/* Move pid into the unified cgroup (when CLONE_INTO_CGROUP was not used). */
+int cgroup_attach_unified(struct jail_cgroup *cg, pid_t pid, struct jail_error *err);
+
 /* fd on cgroup.events (poll POLLPRI: "populated" changed), owned by cg. */
 int cgroup_events_fd(const struct jail_cgroup *cg);
 /* 1 if any process is still in the cgroup, 0 if empty, -errno. */

@@ -2,7 +2,7 @@
 /*
  * runner/cgroup_internal.h — what the cgroup files of runner/ share: the
  * handle struct, small file I/O helpers, the discovered layout, and the v1
- * (libcgroup) and v2 (unified-tree) creation and removal steps.
+ * and v2 (unified-tree) creation and removal steps.
  * Not for anything outside runner/cgroup*.c.
  */
 #ifndef CORRAL_RUNNER_CGROUP_INTERNAL_H
@@ -16,10 +16,9 @@
 #include "runner/cgroup_layout.h"
 
 struct jail_cgroup {
-	char *unified;                      /* host path of the unified leaf */
-	char *v1[CGROUP_N_CONTROLLERS];     /* host path of each v1 leaf, NULL if unused */
-	char *v1_rel[CGROUP_N_CONTROLLERS]; /* the same below its mount point (libcgroup's name) */
-	bool v2_memory;                     /* memory controller enabled in the unified leaf */
+	char *unified;                  /* host path of the unified leaf */
+	char *v1[CGROUP_N_CONTROLLERS]; /* host path of each v1 leaf, NULL if unused */
+	bool v2_memory;                 /* memory controller enabled in the unified leaf */
 	int dir_fd;
 	int events_fd;
 };
@@ -34,9 +33,6 @@ int cgroup_write_text(const char *path, const char *text);
 /* Read up to size-1 bytes of path into buf, NUL-terminated.  Bytes or -errno. */
 ssize_t cgroup_read_text(const char *path, char *buf, size_t size);
 char *cgroup_path_join(const char *dir, const char *rel);
-/* A libcgroup return value (ECG*) as a jail_error; returns -errno. */
-int cgroup_libcgroup_error(struct jail_error *err, int ret, const char *step, const char *what,
-			   const char *path);
 /* The layout, discovered once per process. */
 int cgroup_layout_get(const struct cgroup_layout **out, struct jail_error *err);
 /* From now on the caller's cgroup in the unified tree counts as own (a
@@ -55,7 +51,10 @@ int cgroup_v1_remove(struct jail_cgroup *cg, struct jail_error *err);
 
 /* ---- cgroup_v2.c ------------------------------------------------------- */
 
+/* mkdir path, its parents as needed; -EEXIST when path exists. */
 int cgroup_mkdir_leaf(const char *path);
+/* rmdir path (empty), retrying EBUSY for up to timeout_ms; 0 or -errno. */
+int cgroup_rmdir_leaf(const char *path, int timeout_ms);
 int cgroup_v2_enable_controllers(const struct cgroup_layout *layout, const char *leaf, unsigned mask,
 				 struct jail_error *err);
 int cgroup_v2_set_limits(const struct jail_cgroup *cg, const struct cgroup_layout *layout,

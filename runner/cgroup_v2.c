@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * runner/cgroup_v2.c — writes to the unified (cgroup2) tree: creating the
- * leaf directory, enabling controllers in cgroup.subtree_control down to it,
- * the pure-v2 limits (memory.max, memory.swap.max, pids.max, cpu.max), and
- * killing by cgroup.procs where cgroup.kill is missing.
+ * runner/cgroup_v2.c — writes to the unified (cgroup2) tree: creating and
+ * removing a leaf directory (the v1 leaves use the same two), enabling
+ * controllers in cgroup.subtree_control down to it, the pure-v2 limits
+ * (memory.max, memory.swap.max, pids.max, cpu.max), and killing by
+ * cgroup.procs where cgroup.kill is missing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "runner/cgroup_internal.h"
 
@@ -43,6 +45,32 @@ int cgroup_mkdir_leaf(const char *path)
 		free(copy);
 	}
 	return mkdir(path, 0755) == 0 ? 0 : -errno;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* rmdir path, empty ones only (rmdir never moves tasks anywhere); a process
+ * on its way out may hold it a moment longer (EBUSY): retry each ms for up
+ * to timeout_ms.  Gone already counts as removed. */
+int cgroup_rmdir_leaf(const char *path, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+
+	while (rmdir(path) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || now_ms() > deadline)
+			return -errno;
+		struct timespec pause = { 0, 1000000 };
+		nanosleep(&pause, NULL);
+	}
+	return 0;
 }
 
 /* Pure v2: the controllers must be enabled in cgroup.subtree_control of the

@@ -116,7 +116,11 @@ static void close_inherited_fds(const struct child_ctx *ctx)
 		       ctx->init_fd,
 		       ctx->record_fd,
 		       ctx->cpu_stat_fd,
-		       ctx->leash_fd };
+		       ctx->leash_fd,
+		       ctx->n_v1_tasks > 0 ? ctx->v1_tasks_fd[0] : -1,
+		       ctx->n_v1_tasks > 1 ? ctx->v1_tasks_fd[1] : -1,
+		       ctx->n_v1_tasks > 2 ? ctx->v1_tasks_fd[2] : -1,
+		       ctx->n_v1_tasks > 3 ? ctx->v1_tasks_fd[3] : -1 };
 	size_t n = sizeof(keep) / sizeof(keep[0]);
 	int from = 0;
 
@@ -176,6 +180,25 @@ static __attribute__((noreturn)) void exec_init(const struct child_ctx *ctx)
 		   errno == EACCES ? " (is its file system mounted noexec?)" : "");
 }
 
+/* Join the jail's v1 cgroups (hybrid hosts) by writing "0" to their
+ * "tasks" files, before anything of the jail runs: this process is still
+ * one thread (see cgroup_open_v1_tasks() for why not the parent).  After
+ * the parent's "go", so a failure here is reported, never a broken pipe. */
+static void join_v1_cgroups(const struct child_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_v1_tasks; i++) {
+		ssize_t n;
+
+		do
+			n = write(ctx->v1_tasks_fd[i], "0", 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			child_fail(ctx->report_fd, n < 0 ? errno : EIO, "cgroup_attach",
+				   "join the jail's v1 cgroups");
+		close(ctx->v1_tasks_fd[i]);
+	}
+}
+
 void child_main(const struct child_ctx *ctx)
 {
 	const struct jail_spec *spec = ctx->spec;
@@ -197,9 +220,11 @@ void child_main(const struct child_ctx *ctx)
 			close(null);
 	}
 	wait_for_parent(ctx);
+	join_v1_cgroups(ctx);
 	take_jail_identity(ctx);
-	/* now that the parent has put us in every hierarchy's jail cgroup, make
-	 * that cgroup the root the jail sees */
+	/* now that we are in every hierarchy's jail cgroup (v1: joined above;
+	 * unified: clone3 or the parent put us there), make that cgroup the
+	 * root the jail sees */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(ctx->report_fd, errno, "unshare", "new cgroup namespace");
 	if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)

@@ -220,10 +220,15 @@ static int add_if_etc_target(struct string_list *found, const char *dir, const c
 	return list_add(found, buf + 5);
 }
 
-/* Is rel (below etc_fd) safe to give: not denied, world-readable all the
- * way down, only files, directories and symlinks.  *budget bounds the
- * entries looked at. */
-static bool path_safe(int etc_fd, const char *rel, int depth, long *budget)
+/* Is the entry name of dir_fd (rel below /etc) safe to give: not denied,
+ * world-readable all the way down, only files, directories and symlinks.
+ * d_type is readdir's (DT_UNKNOWN: ask fstatat); a symlink needs no stat,
+ * as lstat would only say "symlink" (not followed).  That and opening
+ * each directory's entries relative to it keep the walk cheap: /etc/ssl/certs
+ * and /etc/alternatives are hundreds of symlinks each, and corral-run walks
+ * them on every run.  *budget bounds the entries looked at. */
+static bool entry_safe(int dir_fd, const char *name, const char *rel, unsigned char d_type, int depth,
+		       long *budget)
 {
 	struct stat st;
 	bool safe = true;
@@ -233,7 +238,9 @@ static bool path_safe(int etc_fd, const char *rel, int depth, long *budget)
 
 	if (path_denied(rel) || --*budget < 0 || depth > MAX_SAFE_DEPTH)
 		return false;
-	if (fstatat(etc_fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (d_type == DT_LNK)
+		return true;
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
 	if (S_ISLNK(st.st_mode))
 		return true;
@@ -241,7 +248,7 @@ static bool path_safe(int etc_fd, const char *rel, int depth, long *budget)
 		return (st.st_mode & S_IROTH) != 0;
 	if (!S_ISDIR(st.st_mode) || (st.st_mode & (S_IROTH | S_IXOTH)) != (S_IROTH | S_IXOTH))
 		return false;
-	fd = openat(etc_fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || !(d = fdopendir(fd))) {
 		if (fd >= 0)
 			close(fd);
@@ -255,10 +262,16 @@ static bool path_safe(int etc_fd, const char *rel, int depth, long *budget)
 		if (snprintf(child, sizeof(child), "%s/%s", rel, e->d_name) >= (int)sizeof(child))
 			safe = false;
 		else
-			safe = path_safe(etc_fd, child, depth + 1, budget);
+			safe = entry_safe(fd, e->d_name, child, e->d_type, depth + 1, budget);
 	}
 	closedir(d);
 	return safe;
+}
+
+/* Is rel (below etc_fd) safe to give (entry_safe). */
+static bool path_safe(int etc_fd, const char *rel, long *budget)
+{
+	return entry_safe(etc_fd, rel, rel, DT_UNKNOWN, 0, budget);
 }
 
 static int cmp_string(const void *a, const void *b)
@@ -310,7 +323,7 @@ static int reduce(int etc_fd, struct string_list *found, struct string_list *out
 			slash = strchr(slash, '/');
 			snprintf(prefix, sizeof(prefix), "%.*s", slash ? (int)(slash - c) : (int)strlen(c),
 				 c);
-			if (path_safe(etc_fd, prefix, 0, &budget)) {
+			if (path_safe(etc_fd, prefix, &budget)) {
 				r = list_add(out, prefix);
 				if (r < 0)
 					return r;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "runner/cgroup.h"
 #include "runner/init_protocol.h"
 #include "runner/jail.h"
 
@@ -33,17 +34,19 @@ struct host_etc;
 struct child_ctx {
 	const struct jail_spec *spec;
 	const struct jail_filter *filter;
-	int sync_fd;   /* read end: parent says "maps written, cgroups joined" */
+	int sync_fd;   /* read end: parent says "maps written, unified cgroup joined" */
 	int report_fd; /* write end of the report pipe */
 	int stdin_fd;  /* opened by the parent */
 	int stdout_fd; /* file or the caller's fd 1 */
 	int stderr_fd;
-	int status_fd;     /* status file for the init, or -1 */
-	int init_fd;       /* O_PATH of corral-init, opened on the host (cached) */
-	int record_fd;     /* sealed memfd holding the init record */
-	int cpu_stat_fd;   /* the jail cgroup's cpu.stat, read by init for its CPU limit; or -1 */
-	int leash_fd;      /* spec->leash_path, read-only, read by init; or -1 */
-	uint64_t start_us; /* monotonic; the jail's limits count from here */
+	int status_fd;   /* status file for the init, or -1 */
+	int init_fd;     /* O_PATH of corral-init, opened on the host (cached) */
+	int record_fd;   /* sealed memfd holding the init record */
+	int cpu_stat_fd; /* the jail cgroup's cpu.stat, read by init for its CPU limit; or -1 */
+	int leash_fd;    /* spec->leash_path, read-only, read by init; or -1 */
+	int v1_tasks_fd[CGROUP_V1_TASKS_MAX]; /* the v1 leaves' "tasks": the child joins them */
+	size_t n_v1_tasks;
+	uint64_t start_us;               /* monotonic; the jail's limits count from here */
 	const struct host_etc *host_etc; /* the host /etc paths to mirror (runner/host_etc.c) */
 	bool die_with_parent;
 };
@@ -62,9 +65,8 @@ void child_fail_error(int report_fd, const struct jail_error *err) __attribute__
 /* Build the jail's root filesystem and pivot into it (runner/mounts.c). */
 void mounts_build_root(const struct child_ctx *ctx);
 
-/* Build the netlink request once per process, in the parent (runner/netns.c). */
-int netns_prepare(struct jail_error *err);
-/* Bring up lo in the current network namespace with libnl; in the child. */
+/* Bring up lo in the current network namespace (runner/netns.c); in the
+ * child.  No allocation. */
 int netns_lo_up(struct jail_error *err);
 
 /* corral-init (runner/init_exec.c).  The fd of the binary, opened once per

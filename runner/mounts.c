@@ -150,7 +150,8 @@ static void bind_from_host(const struct child_ctx *ctx, const char *source, cons
 		child_fail(ctx->report_fd, errno, "bind", "bind %s on %s", source, target);
 	close(src);
 	close(dst);
-	set_mount_attrs(ctx, target, attrs, true);
+	if (attrs) /* 0: the caller restricts a mount above it, recursively */
+		set_mount_attrs(ctx, target, attrs, true);
 }
 
 static void bind_host_path(const struct child_ctx *ctx, const char *source, const char *target,
@@ -205,7 +206,8 @@ static void copy_host_file(const struct child_ctx *ctx, const char *path, mode_t
 
 /* optional: a file the jail's uid may not read (its mode changed since the
  * host's /etc was scanned) is left out instead of failing the jail */
-static void mirror_host_path(const struct child_ctx *ctx, const char *path, bool optional)
+static void mirror_host_path(const struct child_ctx *ctx, const char *path, bool optional,
+			     bool attrs_deferred)
 {
 	char link[PATH_MAX];
 	struct stat st;
@@ -226,7 +228,10 @@ static void mirror_host_path(const struct child_ctx *ctx, const char *path, bool
 		copy_host_file(ctx, path, st.st_mode & 0644, optional);
 		return;
 	}
-	bind_host_path(ctx, path, path, true);
+	if (attrs_deferred)
+		bind_from_host(ctx, path, path, 0);
+	else
+		bind_host_path(ctx, path, path, true);
 }
 
 static void write_file(const struct child_ctx *ctx, const char *path, const char *text)
@@ -243,7 +248,17 @@ static void build_etc(const struct child_ctx *ctx)
 	const struct jail_spec *spec = ctx->spec;
 	char text[512], path[PATH_MAX];
 
-	close(open_in_root(ctx, "/etc", true, true));
+	/* /etc a mount of its own (the new root's directory bound onto
+	 * itself): the host binds below it are made read-only, nosuid and
+	 * nodev by one recursive mount_setattr at the end, not one each */
+	{
+		char etc_path[32];
+		int etc = open_in_root(ctx, "/etc", true, true);
+
+		if (mount(fd_path(etc, etc_path), fd_path(etc, etc_path), NULL, MS_BIND, NULL) < 0)
+			child_fail(ctx->report_fd, errno, "bind", "bind /etc on itself");
+		close(etc);
+	}
 	snprintf(text, sizeof(text),
 		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
 		 "sandbox:x:%u:%u:corral sandbox:/work:/bin/sh\n"
@@ -271,8 +286,9 @@ static void build_etc(const struct child_ctx *ctx)
 			snprintf(parent, sizeof(parent), "/etc/%.*s", (int)(slash - rel), rel);
 			close(open_in_root(ctx, parent, true, true));
 		}
-		mirror_host_path(ctx, path, true);
+		mirror_host_path(ctx, path, true, true);
 	}
+	set_mount_attrs(ctx, "/etc", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true);
 }
 
 /* Hide /proc/<rel>: /dev/null over a file, an empty read-only tmpfs over a
@@ -387,7 +403,7 @@ void mounts_build_root(const struct child_ctx *ctx)
 	/* /proc first: binds go through /proc/self/fd */
 	build_proc(ctx);
 	for (size_t i = 0; i < sizeof(system_paths) / sizeof(system_paths[0]); i++)
-		mirror_host_path(ctx, system_paths[i], false);
+		mirror_host_path(ctx, system_paths[i], false, false);
 	build_etc(ctx);
 	build_dev(ctx);
 	mount_tmpfs(ctx, "/tmp", spec->tmp_bytes, 01777, 0);

@@ -1,77 +1,42 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/netns.c — the jail's network: a new network namespace has only a
- * loopback device, and it is down.  We bring lo up through libnl-route so
- * the jail can talk to itself and nothing else.  (veth for jails that need
- * a network comes later, in the same file.)
+ * loopback device, and it is down.  The cloned child brings lo up so the
+ * jail can talk to itself and nothing else.  (veth for jails that need a
+ * network comes later, in the same file.)
  *
- * The netlink socket object and the RTM_NEWLINK request are built once per
- * process, in the parent; the cloned child only connects (which opens the
- * socket inside its own network namespace), sends and waits for the ack.
- * That keeps allocations — and copy-on-write faults — out of every spawn.
+ * Two ioctls on a datagram socket opened inside the new namespace
+ * (SIOCGIFFLAGS, SIOCSIFFLAGS with IFF_UP): no allocation, no library.
+ * libnl did this before (a prepared RTM_NEWLINK request and its ack); it
+ * cost more per spawn (0.17-0.24 ms against ~0.06 ms) and two more shared
+ * libraries to load in every corral-run.
  */
 #include <errno.h>
 #include <net/if.h>
-#include <pthread.h>
-
-#include <netlink/netlink.h>
-#include <netlink/route/link.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "runner/internal.h"
 
-#define LOOPBACK_IFINDEX 1 /* always 1 in a new network namespace */
-
-static pthread_mutex_t lo_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct nl_sock *lo_sock;
-static struct nl_msg *lo_request;
-
-int netns_prepare(struct jail_error *err)
-{
-	struct rtnl_link *lo = NULL, *change = NULL;
-	int r = 0;
-
-	pthread_mutex_lock(&lo_lock);
-	if (lo_request)
-		goto out;
-	lo_sock = nl_socket_alloc();
-	lo = rtnl_link_alloc();
-	change = rtnl_link_alloc();
-	if (!lo_sock || !lo || !change) {
-		r = jail_error_set(err, ENOMEM, "netlink", "allocate netlink objects");
-		goto out;
-	}
-	rtnl_link_set_ifindex(lo, LOOPBACK_IFINDEX);
-	rtnl_link_set_flags(change, IFF_UP);
-	r = rtnl_link_build_change_request(lo, change, 0, &lo_request);
-	if (r < 0) {
-		lo_request = NULL;
-		r = jail_error_set(err, 0, "netlink", "build the request to bring up lo: %s", nl_geterror(r));
-	}
-out:
-	if (r < 0 && lo_sock) {
-		nl_socket_free(lo_sock);
-		lo_sock = NULL;
-	}
-	rtnl_link_put(lo);
-	rtnl_link_put(change);
-	pthread_mutex_unlock(&lo_lock);
-	return r;
-}
-
 int netns_lo_up(struct jail_error *err)
 {
-	int r;
+	struct ifreq ifr;
+	int fd, r = 0;
 
-	if (!lo_sock || !lo_request)
-		return jail_error_set(err, 0, "netlink", "netns_prepare() was not called");
-	r = nl_connect(lo_sock, NETLINK_ROUTE);
-	if (r < 0)
-		return jail_error_set(err, 0, "netlink", "connect to rtnetlink: %s", nl_geterror(r));
-	r = nl_send_auto(lo_sock, lo_request);
-	if (r >= 0)
-		r = nl_wait_for_ack(lo_sock);
-	nl_close(lo_sock);
-	if (r < 0)
-		return jail_error_set(err, 0, "netlink", "bring up lo: %s", nl_geterror(r));
-	return 0;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return jail_error_set(err, errno, "lo_up", "open a socket in the jail's network namespace");
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, "lo", sizeof("lo"));
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
+		r = jail_error_set(err, errno, "lo_up", "read the flags of lo");
+	} else if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			r = jail_error_set(err, errno, "lo_up", "bring up lo");
+	}
+	close(fd);
+	return r;
 }

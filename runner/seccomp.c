@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/seccomp.c — the seccomp module's public functions: profile names,
- * jail_filter_compile/free, the cache of built-in filters, and installing
- * the BPF in a jail child with the raw seccomp(2) syscall.  Elsewhere:
- * runner/seccomp_profiles.c (the syscall lists), seccomp_query.c (what a
- * profile decides; seccomp_profile_denies*), seccomp_rules.c (building the
- * libseccomp filter and exporting it as BPF).
+ * jail_filter_compile/free, and installing the BPF in a jail child with the
+ * raw seccomp(2) syscall.  Elsewhere: runner/seccomp_profiles.c (the
+ * syscall lists), seccomp_query.c (what a profile decides;
+ * seccomp_profile_denies*), seccomp_rules.c (building the libseccomp filter
+ * and exporting it as BPF), seccomp_builtin.c (the built-in profiles'
+ * filters, compiled at build time by runner/gen/seccomp_gen.c).
  *
  * Every filter:
  *  - allows only the native architecture: a foreign-arch syscall (i386 via
@@ -38,7 +39,6 @@
  * and mode are in memory out of the filter's reach).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,33 +135,6 @@ void jail_filter_free(struct jail_filter *filter)
 		return;
 	free(filter->prog.filter);
 	free(filter);
-}
-
-const struct jail_filter *seccomp_builtin(enum jail_seccomp_profile profile, struct jail_error *err)
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static struct jail_filter cache[3];
-	static bool compiled[3];
-	const struct jail_filter *filter = NULL;
-	int r;
-
-	if (!profile_valid(profile)) {
-		jail_error_set(err, EINVAL, "seccomp_compile", "unknown seccomp profile %d", (int)profile);
-		return NULL;
-	}
-	r = pthread_mutex_lock(&lock);
-	if (r != 0) {
-		jail_error_set(err, r, "seccomp_compile", "lock the filter cache");
-		return NULL;
-	}
-	if (!compiled[profile]) {
-		r = filter_build(profile, NULL, NULL, &cache[profile], err);
-		compiled[profile] = r == 0;
-	}
-	if (compiled[profile])
-		filter = &cache[profile];
-	pthread_mutex_unlock(&lock);
-	return filter;
 }
 
 int seccomp_install(const struct jail_filter *filter)

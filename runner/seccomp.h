@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * runner/seccomp.h — internal to runner/: seccomp filters.  The profiles are
- * compiled with libseccomp once and exported as classic BPF; a jail installs
- * the BPF with the raw seccomp(2) syscall (cheap, no allocation, safe in the
+ * runner/seccomp.h — internal to runner/: seccomp filters.  The built-in
+ * profiles are compiled with libseccomp at build time, a profile with extra
+ * rules once at run time, both exported as classic BPF; a jail installs the
+ * BPF with the raw seccomp(2) syscall (cheap, no allocation, safe in the
  * cloned child).
  */
 #ifndef CORRAL_RUNNER_SECCOMP_H
@@ -17,8 +18,8 @@ struct jail_filter {
 	struct sock_fprog prog; /* len 0 / filter NULL for JAIL_SECCOMP_NONE */
 };
 
-/* The built-in profile's filter, compiled on first use and cached for the
- * life of the process.  Never free it. */
+/* The built-in profile's filter, compiled at build time (static: never free
+ * it).  NULL (err filled) for an unknown profile. */
 const struct jail_filter *seccomp_builtin(enum jail_seccomp_profile profile, struct jail_error *err);
 
 /* Install filter in the calling process (no_new_privs must already be set).

@@ -312,9 +312,6 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 		if (!filter)
 			return -EINVAL;
 	}
-	r = netns_prepare(err);
-	if (r < 0)
-		return r;
 	/* cached; opened here on the host, never from inside a jail */
 	ctx.init_fd = init_exec_fd(err);
 	if (ctx.init_fd < 0)
@@ -398,14 +395,25 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 	if (move_above_stdio(&ctx.record_fd, err) < 0)
 		return -EBADF;
 
+	r = cgroup_open_v1_tasks(j->cgroup, ctx.v1_tasks_fd, CGROUP_V1_TASKS_MAX, &ctx.n_v1_tasks, err);
+	if (r < 0)
+		return r;
+
 	j->t_cgroup = monotonic_us();
 	j->pid = clone_jail(cgroup_dir_fd(j->cgroup), spec->host_uid, &j->pidfd, &into_cgroup);
-	if (j->pid < 0)
-		return jail_error_set(err, errno, "clone3", "clone the jail into new namespaces");
 	if (j->pid == 0) {
 		close(sync_write);
 		close(report_read);
 		child_main(&ctx);
+	}
+	{
+		int clone_errno = errno;
+
+		for (size_t i = 0; i < ctx.n_v1_tasks; i++)
+			close(ctx.v1_tasks_fd[i]);
+		if (j->pid < 0)
+			return jail_error_set(err, clone_errno, "clone3",
+					      "clone the jail into new namespaces");
 	}
 	close_fd(&ctx.sync_fd);
 	close_fd(&ctx.report_fd);
@@ -413,8 +421,8 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 
 	j->t_clone = monotonic_us();
 	r = write_id_maps(j->pid, spec, err);
-	if (r == 0)
-		r = cgroup_attach(j->cgroup, j->pid, !into_cgroup, err);
+	if (r == 0 && !into_cgroup)
+		r = cgroup_attach_unified(j->cgroup, j->pid, err);
 	j->t_maps = monotonic_us();
 	if (r == 0 && write_all(sync_write, "go", 1) < 0)
 		r = jail_error_set(err, errno, "spawn", "wake the jail");

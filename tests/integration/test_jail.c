@@ -68,6 +68,7 @@ static void test_network_has_only_lo(void **state)
 	assert_int_equal(run.result.exit_code, 0);
 	assert_true(strncmp(run.out, "lo\n", 3) == 0);
 	assert_non_null(strstr(run.out, "socket+connect 1.1.1.1:53: blocked"));
+	assert_non_null(strstr(run.out, "loopback 127.0.0.1: up"));
 }
 
 static void test_hostname_is_set(void **state)

@@ -791,7 +791,7 @@ static void test_compile_extra_rules_build_a_program(void **state)
 	}
 }
 
-static void test_builtin_filters_are_compiled_once(void **state)
+static void test_builtin_filters_are_one_static_program_each(void **state)
 {
 	const struct jail_filter *a = builtin(JAIL_SECCOMP_DEFAULT);
 	const struct jail_filter *b = builtin(JAIL_SECCOMP_DEFAULT);
@@ -802,6 +802,27 @@ static void test_builtin_filters_are_compiled_once(void **state)
 	assert_true(a->prog.len > 0);
 	assert_true(strict->prog.len > a->prog.len);
 	assert_int_equal(none->prog.len, 0);
+}
+
+/* The built-in programs were compiled at build time (runner/gen/seccomp_gen.c):
+ * they must be, instruction for instruction, what libseccomp compiles now
+ * from the same rules, or a profile change went unbuilt. */
+static void test_builtin_filters_equal_what_libseccomp_compiles_now(void **state)
+{
+	for (int p = JAIL_SECCOMP_DEFAULT; p <= JAIL_SECCOMP_NONE; p++) {
+		const struct jail_filter *built_in = builtin(p);
+		struct jail_filter *now = NULL;
+		struct jail_error err = { 0 };
+
+		if (jail_filter_compile(p, NULL, NULL, &now, &err) != 0)
+			fail_msg("compile %s: %s", jail_seccomp_profile_name(p), err.message);
+		assert_int_equal(built_in->profile, p);
+		assert_int_equal(built_in->prog.len, now->prog.len);
+		if (now->prog.len)
+			assert_memory_equal(built_in->prog.filter, now->prog.filter,
+					    now->prog.len * sizeof(now->prog.filter[0]));
+		jail_filter_free(now);
+	}
 }
 
 static void test_builtin_rejects_invalid_profile(void **state)
@@ -1560,7 +1581,8 @@ int main(void)
 		cmocka_unit_test(test_compile_none_is_empty_program),
 		cmocka_unit_test(test_compile_none_with_extra_deny_fails),
 		cmocka_unit_test(test_compile_extra_rules_build_a_program),
-		cmocka_unit_test(test_builtin_filters_are_compiled_once),
+		cmocka_unit_test(test_builtin_filters_are_one_static_program_each),
+		cmocka_unit_test(test_builtin_filters_equal_what_libseccomp_compiles_now),
 		cmocka_unit_test(test_builtin_rejects_invalid_profile),
 		cmocka_unit_test(test_install_without_filter_does_nothing),
 		cmocka_unit_test(test_probes_without_filter_are_not_eperm),

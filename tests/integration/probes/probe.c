@@ -8,7 +8,7 @@
  *
  *   probe syscalls        dangerous syscalls: must all fail
  *   probe writes          writes to /proc, /sys, /usr, /etc: must all fail
- *   probe net             any route out: must fail
+ *   probe net             any route out: must fail (and says whether lo is up)
  *   probe ids             uid/gid/caps/no_new_privs as seen inside
  *   probe memhog MB       allocate and touch MB megabytes
  *   probe forks N         fork up to N sleeping children; exit 0 if the pids limit stopped it
@@ -155,6 +155,16 @@ static int mode_net(void)
 	if (fd >= 0)
 		close(fd);
 	check("packet socket", socket(AF_PACKET, SOCK_RAW, 0));
+	/* the jail's own lo must be up (a report, not an attempt): a UDP
+	 * connect to 127.0.0.1 needs a route, ENETUNREACH while lo is down */
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+		printf("loopback 127.0.0.1: up\n");
+	else
+		printf("loopback 127.0.0.1: down (%s)\n", strerror(errno));
+	if (fd >= 0)
+		close(fd);
 	return allowed;
 }
 
