@@ -633,6 +633,37 @@ static void test_many_errors_come_in_line_order(void **state)
 	policy_errors_free(&errors);
 }
 
+/* A freed policy's memory is kept for the next load (policy/arena.c): loads
+ * of different sizes, freed in any order, never see each other's values. */
+static void test_freed_policy_memory_is_reused_safely(void **state)
+{
+	char big[16384];
+	size_t off = 0;
+	struct policy *a, *b, *c;
+	struct policy_limits l;
+
+	(void)state;
+	for (int i = 0; i < 200; i++)
+		off += (size_t)snprintf(big + off, sizeof(big) - off, "[plan p%d]\nmemory = %dM\n", i,
+					64 + i);
+	a = load_ok(big);
+	b = load_ok("[plan small]\nmemory = 1G\n");
+	policy_free(a); /* its block becomes the spare */
+	c = load_ok("[plan other]\nmemory = 2G\n[user bob]\nplan = other\n");
+	assert_int_equal(policy_plan_limits(b, "small", &l), 0);
+	assert_int_equal(l.memory_bytes, 1 * GiB);
+	assert_int_equal(policy_limits_for(c, "bob", &l), 0);
+	assert_int_equal(l.memory_bytes, 2 * GiB);
+	assert_int_equal(policy_count(c, POLICY_PLANS), 1);
+	policy_free(b);
+	policy_free(c);
+	a = load_ok(big); /* bigger than the spare may be: a new block */
+	assert_int_equal(policy_count(a, POLICY_PLANS), 200);
+	assert_int_equal(policy_plan_limits(a, "p199", &l), 0);
+	assert_int_equal((long long)l.memory_bytes, (64 + 199) * (long long)MiB);
+	policy_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -663,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_example_policy_loads),
 		cmocka_unit_test(test_http_section_listeners_and_limits),
 		cmocka_unit_test(test_http_is_off_without_listen),
+		cmocka_unit_test(test_freed_policy_memory_is_reused_safely),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
