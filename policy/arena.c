@@ -4,13 +4,14 @@
  * and array of a struct policy lives in its arena, so policy_free() is one
  * walk over a block list and a failed load cannot leak half a struct.
  *
- * One freed block is kept as a spare for the next load (the process loads
+ * A freed arena's biggest block is kept as a spare for the next load (the process loads
  * policies one after another: corrald's reloads, `corral policy check`,
  * the fuzzer's millions): under ASan a fresh malloc of a load's block was
  * filled with garbage and faulted in new pages, a sixth of a fuzzed load.
  * While spare, the block is poisoned, so ASan still reports a use of a
  * freed policy until the next load takes it.
  */
+#include <pthread.h>
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,47 +47,57 @@ struct arena_block {
 	alignas(max_align_t) unsigned char data[];
 };
 
-/* The spare block, or NULL; taken and put back with atomic exchanges, so
- * loads in several threads at once stay correct (one of them gets it). */
-static struct arena_block *arena_spare;
+/* The spare blocks (NULL: an empty slot): one for a policy, one for the
+ * error list that outlives it, and room for loads in other threads. */
+#define ARENA_SPARES 4
+static struct arena_block *arena_spares[ARENA_SPARES];
+static pthread_mutex_t arena_spares_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void spare_drop(struct arena_block *b)
-{
-	if (b) {
-		arena_unpoison(b->data, b->size);
-		free(b);
-	}
-}
-
-/* The spare block if it holds at least size bytes (else it stays). */
+/* A spare block that holds at least size bytes (the smallest such), or NULL. */
 static struct arena_block *spare_take(size_t size)
 {
-	struct arena_block *b = __atomic_exchange_n(&arena_spare, NULL, __ATOMIC_ACQ_REL);
+	struct arena_block *b = NULL;
+	size_t best = ARENA_SPARES;
 
-	if (b && b->size < size) {
-		/* put back; a block another thread parked meanwhile (rare) goes */
-		spare_drop(__atomic_exchange_n(&arena_spare, b, __ATOMIC_ACQ_REL));
-		return NULL;
+	pthread_mutex_lock(&arena_spares_lock);
+	for (size_t i = 0; i < ARENA_SPARES; i++)
+		if (arena_spares[i] && arena_spares[i]->size >= size &&
+		    (best == ARENA_SPARES || arena_spares[i]->size < arena_spares[best]->size))
+			best = i;
+	if (best < ARENA_SPARES) {
+		b = arena_spares[best];
+		arena_spares[best] = NULL;
 	}
+	pthread_mutex_unlock(&arena_spares_lock);
 	if (b)
 		arena_unpoison(b->data, b->size);
 	return b;
 }
 
-/* Keep b as the spare when it is the bigger one; free the other. */
+/* Keep b in an empty slot, or in place of a smaller spare; free the one
+ * that is not kept. */
 static void spare_put(struct arena_block *b)
 {
-	struct arena_block *old;
+	size_t smallest = 0;
 
-	if (b->size > ARENA_SPARE_MAX) {
-		free(b);
-		return;
+	if (b->size <= ARENA_SPARE_MAX) {
+		arena_poison(b->data, b->size);
+		pthread_mutex_lock(&arena_spares_lock);
+		for (size_t i = 0; i < ARENA_SPARES && arena_spares[smallest]; i++)
+			if (!arena_spares[i] || arena_spares[i]->size < arena_spares[smallest]->size)
+				smallest = i;
+		if (!arena_spares[smallest] || arena_spares[smallest]->size < b->size) {
+			struct arena_block *old = arena_spares[smallest];
+
+			arena_spares[smallest] = b;
+			b = old;
+		}
+		pthread_mutex_unlock(&arena_spares_lock);
+		if (!b)
+			return;
+		arena_unpoison(b->data, b->size);
 	}
-	arena_poison(b->data, b->size);
-	old = __atomic_exchange_n(&arena_spare, b, __ATOMIC_ACQ_REL);
-	if (old && old->size > b->size)
-		old = __atomic_exchange_n(&arena_spare, old, __ATOMIC_ACQ_REL);
-	spare_drop(old);
+	free(b);
 }
 
 static size_t align_up(size_t n)
