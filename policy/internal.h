@@ -146,17 +146,6 @@ struct raw_section {
 };
 
 #define LOADER_SYSCALL_GUESSES 32
-#define LOADER_KEY_LISTS 8
-
-/* What "unknown key" messages need of a list of allowed keys, made at its
- * first use in a load (build.c). */
-struct key_list {
-	const char *const *names; /* the caller's static list */
-	size_t n;
-	size_t *lens;
-	uint64_t *masks;  /* errors_letters_mask() of each */
-	const char *text; /* "a, b, c", cut to fit a message */
-};
 
 struct loader {
 	struct arena *arena;
@@ -174,8 +163,6 @@ struct loader {
 		const char *name, *guess;
 	} syscall_memo[LOADER_SYSCALL_GUESSES];
 	size_t n_syscall_memo;
-	struct key_list key_lists[LOADER_KEY_LISTS];
-	size_t n_key_lists;
 };
 
 /* Read path (and what it includes) into ld.  Problems are reported. */
