@@ -664,6 +664,33 @@ static void test_freed_policy_memory_is_reused_safely(void **state)
 	policy_free(a);
 }
 
+/* Each plan is resolved once, over its parent's result: a 20,000-plan
+ * chain loads at once (walking every plan's whole chain took minutes). */
+static void test_a_long_inherit_chain_resolves_in_one_pass(void **state)
+{
+	enum { PLANS = 20000 };
+	size_t size = PLANS * 48, off = 0;
+	char *text = malloc(size);
+	struct policy *p;
+	struct policy_limits l;
+
+	(void)state;
+	assert_non_null(text);
+	for (int i = 0; i < PLANS - 1; i++)
+		off += (size_t)snprintf(text + off, size - off, "[plan p%d]\ninherit = p%d\n", i, i + 1);
+	off += (size_t)snprintf(text + off, size - off, "[plan p%d]\nmemory = 3G\n[user bob]\nplan = p0\n",
+				PLANS - 1);
+	assert_true(off < size);
+	p = load_ok(text);
+	assert_int_equal(policy_plan_limits(p, "p0", &l), 0);
+	assert_int_equal(l.memory_bytes, 3 * GiB);
+	assert_int_equal(policy_limits_for(p, "bob", &l), 0);
+	assert_int_equal(l.memory_bytes, 3 * GiB);
+	assert_string_equal(l.plan, "p0");
+	policy_free(p);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -695,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_http_section_listeners_and_limits),
 		cmocka_unit_test(test_http_is_off_without_listen),
 		cmocka_unit_test(test_freed_policy_memory_is_reused_safely),
+		cmocka_unit_test(test_a_long_inherit_chain_resolves_in_one_pass),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
