@@ -691,6 +691,36 @@ static void test_a_long_inherit_chain_resolves_in_one_pass(void **state)
 	free(text);
 }
 
+/* Duplicates are found through a set, not by comparing each line with all
+ * before it: 20,000 env and bind lines of one profile load at once (they
+ * took 5 s each). */
+static void test_a_profile_with_many_env_and_bind_lines_loads(void **state)
+{
+	enum { LINES = 20000 };
+	size_t size = LINES * 48, off = 0;
+	char *text = malloc(size);
+	const struct policy_profile *pf;
+	struct policy *p;
+	size_t n_env = 0;
+
+	(void)state;
+	assert_non_null(text);
+	off += (size_t)snprintf(text + off, size - off, "[profile many]\n");
+	for (int i = 0; i < LINES; i++)
+		off += (size_t)snprintf(text + off, size - off, "env = V%d=1\nbind_ro = /opt/d%d\n", i, i);
+	assert_true(off < size);
+	p = load_ok(text);
+	pf = policy_profile(p, "many");
+	assert_non_null(pf);
+	assert_int_equal(pf->n_binds, LINES);
+	while (pf->env[n_env])
+		n_env++;
+	assert_int_equal(n_env, LINES);
+	assert_string_equal(pf->env[LINES - 1], "V19999=1");
+	policy_free(p);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -723,6 +753,7 @@ int main(void)
 		cmocka_unit_test(test_http_is_off_without_listen),
 		cmocka_unit_test(test_freed_policy_memory_is_reused_safely),
 		cmocka_unit_test(test_a_long_inherit_chain_resolves_in_one_pass),
+		cmocka_unit_test(test_a_profile_with_many_env_and_bind_lines_loads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
