@@ -6,6 +6,7 @@
  * building together and make a load all-or-nothing.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,36 +55,65 @@ static void join_names(const char *const *names, char *list, size_t size)
 
 #define KEY_LIST_TEXT 768
 
-/* The key_list of names for this load (made at its first use), or NULL
- * when the loader holds as many as it can or memory ran out. */
-static const struct key_list *key_list_of(struct loader *ld, const char *const *names)
+/* What "unknown key" messages need of a list of allowed keys.  The lists
+ * are the callers' static arrays, so this is made once per process, at
+ * the list's first use (it was made again by every load with an unknown key),
+ * and kept for the process's life. */
+struct key_list {
+	const char *const *names;
+	size_t n;
+	size_t *lens;
+	uint64_t *masks;  /* errors_letters_mask() of each */
+	const char *text; /* "a, b, c", cut to fit a message */
+};
+
+#define KEY_LISTS 8
+static struct key_list key_lists[KEY_LISTS];
+static size_t n_key_lists;
+static pthread_mutex_t key_lists_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Make l for names; false when memory ran out (then l holds nothing). */
+static bool key_list_make(struct key_list *l, const char *const *names)
 {
-	struct key_list *l;
 	char text[KEY_LIST_TEXT];
 	size_t n = 0;
 
-	for (size_t i = 0; i < ld->n_key_lists; i++)
-		if (ld->key_lists[i].names == names)
-			return &ld->key_lists[i];
-	if (ld->n_key_lists == LOADER_KEY_LISTS)
-		return NULL;
 	while (names[n])
 		n++;
-	l = &ld->key_lists[ld->n_key_lists];
-	l->lens = arena_alloc(ld->arena, (n ? n : 1) * sizeof(*l->lens));
-	l->masks = arena_alloc(ld->arena, (n ? n : 1) * sizeof(*l->masks));
 	join_names(names, text, sizeof(text));
-	l->text = arena_strdup(ld->arena, text);
-	if (!l->lens || !l->masks || !l->text)
-		return NULL;
+	l->lens = malloc((n ? n : 1) * sizeof(*l->lens));
+	l->masks = malloc((n ? n : 1) * sizeof(*l->masks));
+	l->text = strdup(text);
+	if (!l->lens || !l->masks || !l->text) {
+		free(l->lens);
+		free(l->masks);
+		free((char *)l->text);
+		return false;
+	}
 	for (size_t i = 0; i < n; i++) {
 		l->lens[i] = strlen(names[i]);
 		l->masks[i] = errors_letters_mask(names[i]);
 	}
 	l->names = names;
 	l->n = n;
-	ld->n_key_lists++;
-	return l;
+	return true;
+}
+
+/* The key_list of names, or NULL when the table is full or memory ran
+ * out (the caller then works from names alone).  A made list never
+ * changes, so it is read after the lock is let go. */
+static const struct key_list *key_list_of(const char *const *names)
+{
+	const struct key_list *found = NULL;
+
+	pthread_mutex_lock(&key_lists_lock);
+	for (size_t i = 0; i < n_key_lists && !found; i++)
+		if (key_lists[i].names == names)
+			found = &key_lists[i];
+	if (!found && n_key_lists < KEY_LISTS && key_list_make(&key_lists[n_key_lists], names))
+		found = &key_lists[n_key_lists++];
+	pthread_mutex_unlock(&key_lists_lock);
+	return found;
 }
 
 void build_unknown_key(struct loader *ld, const struct raw_section *s, const struct raw_entry *e,
@@ -91,7 +121,7 @@ void build_unknown_key(struct loader *ld, const struct raw_section *s, const str
 {
 	/* A fuzzed file has dozens of unknown keys: what the search and the
 	 * message need of the list is made once per load. */
-	const struct key_list *l = key_list_of(ld, allowed);
+	const struct key_list *l = key_list_of(allowed);
 	const char *guess = l ? errors_did_you_mean_known(e->key, l->names, l->lens, l->masks, l->n)
 			      : errors_did_you_mean(e->key, allowed);
 	char label[128], list[KEY_LIST_TEXT];

@@ -2,8 +2,8 @@
 /*
  * policy/errors.c — the list of problems a load found, formatting them as
  * "FILE:LINE: key 'x': message", and the "did you mean" suggestions.
- * Errors own their strings (plain malloc, in blocks of their list): they
- * outlive the failed load.
+ * Errors own their strings (in an arena of their list): they outlive the
+ * failed load.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -13,41 +13,40 @@
 
 #include "policy/internal.h"
 
-/* The strings of the errors (file, key, message) are copied into blocks of
- * ERROR_TEXT_BLOCK bytes, and an error of the same file as the one before
- * shares its file name: one malloc per few dozen errors instead of three
- * per error.  A fuzzed file has dozens of errors, and under ASan each small
- * malloc was most of the cost of reporting one. */
-#define ERROR_TEXT_BLOCK 8192
-
+/* The items and their strings (file, key, message) live in an arena of
+ * the list (policy/arena.c), and an error of the same file as the one
+ * before shares its file name: no malloc per error, and a load after a
+ * load reuses the blocks of the list freed before.  A fuzzed file has
+ * dozens of errors, and under ASan each small malloc was most of the cost
+ * of reporting one.  The arena's struct lives in its own first block. */
 struct policy_error_text {
-	struct policy_error_text *next;
-	size_t used, size;
-	char data[];
+	struct arena arena;
 };
 
-/* A copy of s (n bytes) in errors' text blocks, or NULL. */
+/* The list's arena, made at the first error; NULL when memory ran out. */
+static struct arena *text_arena(struct policy_errors *errors)
+{
+	struct arena arena = { 0 };
+	struct policy_error_text *t;
+
+	if (errors->text)
+		return &errors->text->arena;
+	t = arena_alloc(&arena, sizeof(*t));
+	if (!t) {
+		arena_free(&arena);
+		return NULL;
+	}
+	t->arena = arena;
+	errors->text = t;
+	return &t->arena;
+}
+
+/* A copy of s (n bytes) in errors' arena, or NULL. */
 static char *text_copy(struct policy_errors *errors, const char *s, size_t n)
 {
-	struct policy_error_text *t = errors->text;
-	char *d;
+	struct arena *arena = text_arena(errors);
 
-	if (!t || t->size - t->used < n + 1) {
-		size_t size = n + 1 > ERROR_TEXT_BLOCK ? n + 1 : ERROR_TEXT_BLOCK;
-
-		t = malloc(sizeof(*t) + size);
-		if (!t)
-			return NULL;
-		t->used = 0;
-		t->size = size;
-		t->next = errors->text;
-		errors->text = t;
-	}
-	d = t->data + t->used;
-	memcpy(d, s, n);
-	d[n] = 0;
-	t->used += n + 1;
-	return d;
+	return arena ? arena_strndup(arena, s, n) : NULL;
 }
 
 /* Append one error whose message is message[0..n). */
@@ -61,16 +60,18 @@ static void add_error(struct policy_errors *errors, const char *file, unsigned l
 		return;
 	}
 	if (errors->count == errors->capacity) {
-		/* A fuzzed or broken file has dozens: start with room for them. */
-		size_t ncap = errors->capacity ? errors->capacity * 2 : 64;
-		struct policy_error *items = realloc(errors->items, ncap * sizeof(*items));
+		/* A fuzzed or broken file has dozens: start with room for them.
+		 * The old array stays in the arena until the list is freed. */
+		struct arena *arena = text_arena(errors);
+		size_t cap = errors->capacity;
 
-		if (!items) {
+		if (!arena ||
+		    !arena_reserve_items(arena, (void **)&errors->items, &cap, cap ? cap * 2 : 64,
+					 sizeof(*e))) {
 			errors->omitted++;
 			return;
 		}
-		errors->items = items;
-		errors->capacity = ncap;
+		errors->capacity = cap;
 	}
 	if (!file)
 		file = "";
@@ -136,13 +137,12 @@ void policy_errors_free(struct policy_errors *errors)
 {
 	if (!errors)
 		return;
-	while (errors->text) {
-		struct policy_error_text *next = errors->text->next;
+	if (errors->text) {
+		struct arena arena = errors->text->arena; /* text is in one of its blocks */
 
-		free(errors->text);
-		errors->text = next;
+		arena_free(&arena);
 	}
-	free(errors->items);
+	errors->text = NULL;
 	errors->items = NULL;
 	errors->count = errors->capacity = errors->omitted = 0;
 }

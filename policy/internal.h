@@ -39,6 +39,25 @@ void arena_reserve(struct arena *arena, size_t size);
 bool arena_reserve_items(struct arena *arena, void **items, size_t *cap, size_t count, size_t elem);
 void arena_free(struct arena *arena);
 
+/* ---- nameset.c: names (key[0..len), kept by the caller) with a number -- */
+
+struct nameset_entry {
+	const char *key;
+	size_t len;
+	size_t value;
+};
+struct nameset {
+	struct nameset_entry *slots; /* in the arena */
+	size_t size, count;
+};
+
+/* Start a set zeroed ({ 0 }).  The entry of key, or NULL. */
+const struct nameset_entry *nameset_find(const struct nameset *set, const char *key, size_t len);
+/* Add key with value unless it is there: its entry (*added tells which),
+ * or NULL when memory ran out. */
+struct nameset_entry *nameset_add(struct arena *arena, struct nameset *set, const char *key, size_t len,
+				  size_t value, bool *added);
+
 /* ---- errors.c ----------------------------------------------------------- */
 
 void errors_add(struct policy_errors *errors, const char *file, unsigned line, const char *key,
@@ -146,17 +165,6 @@ struct raw_section {
 };
 
 #define LOADER_SYSCALL_GUESSES 32
-#define LOADER_KEY_LISTS 8
-
-/* What "unknown key" messages need of a list of allowed keys, made at its
- * first use in a load (build.c). */
-struct key_list {
-	const char *const *names; /* the caller's static list */
-	size_t n;
-	size_t *lens;
-	uint64_t *masks;  /* errors_letters_mask() of each */
-	const char *text; /* "a, b, c", cut to fit a message */
-};
 
 struct loader {
 	struct arena *arena;
@@ -174,8 +182,6 @@ struct loader {
 		const char *name, *guess;
 	} syscall_memo[LOADER_SYSCALL_GUESSES];
 	size_t n_syscall_memo;
-	struct key_list key_lists[LOADER_KEY_LISTS];
-	size_t n_key_lists;
 };
 
 /* Read path (and what it includes) into ld.  Problems are reported. */

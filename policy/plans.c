@@ -392,80 +392,172 @@ static void check_layer(struct loader *ld, const struct policy *p, const struct 
 	}
 }
 
-/* Collect plan pl and its ancestors into chain (at most p->n_plans + 1).
- * Returns the length, or 0 if the chain is broken (reported once). */
-static size_t plan_chain(struct loader *ld, struct policy *p, struct plan *pl,
-			 const struct plan_layer **chain)
+/* Inheritance is resolved once per plan, parents before children: each
+ * plan's merged layer (the nearest setting of every key along its chain)
+ * is its own layer over its parent's merged one.  Walking every plan's
+ * whole chain instead took minutes for a 20,000-plan chain (a 600 KB file). */
+enum plan_state {
+	PLAN_UNSEEN,
+	PLAN_ON_PATH, /* on the chain being walked */
+	PLAN_OK,      /* merged[i] is its resolved layer */
+	PLAN_BROKEN,  /* its chain reaches a missing plan or a loop */
+};
+
+struct plan_graph {
+	size_t *parent;       /* index of the inherited plan; NO_PARENT; MISSING_PARENT */
+	unsigned char *state; /* enum plan_state */
+	bool *report_loop;    /* the first plan of a loop in file order: it reports it */
+	size_t *path;         /* the chain being walked */
+	size_t *pos;          /* a plan's index in path */
+	struct plan_layer *merged;
+};
+
+#define NO_PARENT SIZE_MAX
+#define MISSING_PARENT (SIZE_MAX - 1)
+
+/* a sorts before b in file order (its file's name, then its line) */
+static bool plan_before(const struct plan *a, const struct plan *b)
 {
-	struct plan *cur = pl;
-	size_t n = 0;
+	int c = strcmp(a->file, b->file);
 
-	while (cur) {
-		struct plan *parent;
+	return c < 0 || (c == 0 && a->line < b->line);
+}
 
-		chain[n++] = &cur->layer;
-		if (!cur->inherit)
-			return n;
-		parent = (struct plan *)lookup_plan(p, cur->inherit);
-		if (!parent)
-			return 0; /* reported by the plan itself */
-		if (parent == pl) {
-			/* pl is in a loop: report it once, at the loop's first plan in
-			 * file order (the one with the smallest section line/file). */
-			char path[512];
-			size_t off = 0;
-			struct plan *c = pl;
-			bool first = true;
-
-			do {
-				if (c != pl &&
-				    (strcmp(c->file, pl->file) < 0 ||
-				     (strcmp(c->file, pl->file) == 0 && c->line < pl->line)))
-					first = false;
-				if (off < sizeof(path) - 1) {
-					int w = snprintf(path + off, sizeof(path) - off, "%s -> ", c->name);
-
-					off = w < 0 ? off : off + (size_t)w;
-					if (off > sizeof(path) - 1)
-						off = sizeof(path) - 1;
-				}
-				c = (struct plan *)lookup_plan(p, c->inherit);
-			} while (c && c != pl);
-			if (first)
-				errors_add(ld->errors, pl->file, pl->inherit_line, "inherit",
-					   "plan '%s' inherits from itself in a loop: %s%s", pl->name, path,
-					   pl->name);
-			return 0;
+/* child's layer over parent's merged layer (NULL: none): what fold() of
+ * the whole chain would give. */
+static void merge_layer(struct plan_layer *out, const struct plan_layer *child,
+			const struct plan_layer *parent)
+{
+	*out = parent ? *parent : (struct plan_layer){ 0 };
+	for (int k = 0; k < PK_COUNT; k++) {
+		if (!(child->set & (1u << k)))
+			continue;
+		if (k == PK_PROFILE) {
+			out->profile = child->profile;
+			out->profiles = child->profiles;
+			out->n_profiles = child->n_profiles;
+		} else {
+			out->num[k] = child->num[k];
 		}
-		if (n > p->n_plans) /* reached a loop that does not contain pl */
-			return 0;
-		cur = parent;
+		out->set |= 1u << k;
 	}
-	return n;
+}
+
+/* Resolve plan i and the plans it inherits from (those not done yet). */
+static void resolve_plan(const struct policy *p, struct plan_graph *g, size_t i)
+{
+	size_t n = 0, j = i, end;
+	bool broken = false;
+	const struct plan_layer *base = NULL;
+
+	while (g->state[j] == PLAN_UNSEEN) {
+		g->state[j] = PLAN_ON_PATH;
+		g->pos[j] = n;
+		g->path[n++] = j;
+		if (g->parent[j] == NO_PARENT || g->parent[j] == MISSING_PARENT)
+			break;
+		j = g->parent[j];
+	}
+	end = n;
+	if (g->state[j] == PLAN_ON_PATH && g->parent[j] == MISSING_PARENT) {
+		broken = true;
+	} else if (g->state[j] == PLAN_ON_PATH && g->parent[j] != NO_PARENT) {
+		/* j is met again: path[pos[j]..n) is a loop */
+		size_t first = j;
+
+		for (size_t k = g->pos[j]; k < n; k++)
+			if (plan_before(&p->plans[g->path[k]], &p->plans[first]))
+				first = g->path[k];
+		g->report_loop[first] = true;
+		broken = true;
+	} else if (g->state[j] == PLAN_BROKEN) {
+		broken = true;
+	} else if (g->state[j] == PLAN_OK) {
+		base = &g->merged[j];
+	}
+	/* j ON_PATH without a parent: the chain's root, merged first below */
+	while (end-- > 0) {
+		size_t k = g->path[end];
+
+		if (broken) {
+			g->state[k] = PLAN_BROKEN;
+			continue;
+		}
+		merge_layer(&g->merged[k], &p->plans[k].layer, base);
+		base = &g->merged[k];
+		g->state[k] = PLAN_OK;
+	}
+}
+
+/* "plan 'a' inherits from itself in a loop: a -> b -> a", at pl. */
+static void report_loop(struct loader *ld, const struct policy *p, const struct plan *pl)
+{
+	char path[512];
+	size_t off = 0;
+	const struct plan *c = pl;
+
+	do {
+		if (off < sizeof(path) - 1) {
+			int w = snprintf(path + off, sizeof(path) - off, "%s -> ", c->name);
+
+			off = w < 0 ? off : off + (size_t)w;
+			if (off > sizeof(path) - 1)
+				off = sizeof(path) - 1;
+		}
+		c = lookup_plan(p, c->inherit);
+	} while (c && c != pl);
+	errors_add(ld->errors, pl->file, pl->inherit_line, "inherit",
+		   "plan '%s' inherits from itself in a loop: %s%s", pl->name, path, pl->name);
+}
+
+static bool plan_graph_make(struct loader *ld, const struct policy *p, struct plan_graph *g)
+{
+	size_t n = p->n_plans ? p->n_plans : 1;
+
+	g->parent = arena_alloc(ld->arena, n * sizeof(*g->parent));
+	g->state = arena_alloc(ld->arena, n * sizeof(*g->state));
+	g->report_loop = arena_alloc(ld->arena, n * sizeof(*g->report_loop));
+	g->path = arena_alloc(ld->arena, n * sizeof(*g->path));
+	g->pos = arena_alloc(ld->arena, n * sizeof(*g->pos));
+	g->merged = arena_alloc(ld->arena, n * sizeof(*g->merged));
+	if (!g->parent || !g->state || !g->report_loop || !g->path || !g->pos || !g->merged)
+		return false;
+	for (size_t i = 0; i < p->n_plans; i++) {
+		const struct plan *parent = lookup_plan(p, p->plans[i].inherit);
+
+		g->parent[i] = !p->plans[i].inherit ? NO_PARENT
+			: parent                    ? (size_t)(parent - p->plans)
+						    : MISSING_PARENT;
+	}
+	for (size_t i = 0; i < p->n_plans; i++)
+		if (g->state[i] == PLAN_UNSEEN)
+			resolve_plan(p, g, i);
+	return true;
 }
 
 void plans_resolve(struct loader *ld, struct policy *p)
 {
-	const struct plan_layer **chain = arena_alloc(ld->arena, (p->n_plans + 2) * sizeof(*chain));
+	struct plan_graph g;
 
-	if (!chain)
+	if (!plan_graph_make(ld, p, &g))
 		return;
 	for (size_t i = 0; i < p->n_plans; i++) {
 		struct plan *pl = &p->plans[i];
-		size_t n;
+		const struct plan_layer *merged = &g.merged[i];
 
 		check_layer(ld, p, &pl->layer);
-		if (pl->inherit && !lookup_plan(p, pl->inherit)) {
+		if (g.parent[i] == MISSING_PARENT) {
 			unknown_plan(ld, p, pl->file, pl->inherit_line, "inherit", pl->inherit);
 			pl->broken = true;
 			continue;
 		}
-		n = plan_chain(ld, p, pl, chain + 1);
-		if (!n) {
+		if (g.state[i] == PLAN_BROKEN) {
+			if (g.report_loop[i])
+				report_loop(ld, p, pl);
 			pl->broken = true;
 			continue;
 		}
-		fold(chain + 1, n, pl->name, &pl->limits);
+		fold(&merged, 1, pl->name, &pl->limits);
 	}
 
 	if (p->default_user && !p->default_user->plan)
@@ -475,9 +567,9 @@ void plans_resolve(struct loader *ld, struct policy *p)
 
 	for (size_t i = 0; i <= p->n_users; i++) {
 		struct user *u = i < p->n_users ? &p->users[i] : p->default_user;
+		const struct plan_layer *chain[2];
 		const char *plan_name;
 		const struct plan *pl;
-		size_t n;
 
 		if (!u)
 			continue;
@@ -502,8 +594,7 @@ void plans_resolve(struct loader *ld, struct policy *p)
 		if (pl->broken)
 			continue;
 		chain[0] = &u->layer;
-		n = plan_chain(ld, p, (struct plan *)pl, chain + 1);
-		if (n)
-			fold(chain, n + 1, pl->name, &u->limits);
+		chain[1] = &g.merged[pl - p->plans];
+		fold(chain, 2, pl->name, &u->limits);
 	}
 }

@@ -98,9 +98,8 @@ struct profile_build {
 	size_t cap_tmpfs;
 	const char **env, **allow, **deny;
 	size_t n_env, cap_env, n_allow, cap_allow, n_deny, cap_deny;
-	const char **targets; /* every mount target, for duplicates */
-	unsigned *target_lines;
-	size_t n_targets, cap_targets, cap_target_lines;
+	struct nameset targets; /* every mount target, with its line */
+	struct nameset env_names;
 };
 
 static bool reserved_target(const char *t)
@@ -117,6 +116,9 @@ static bool reserved_target(const char *t)
 static bool add_target(struct loader *ld, struct profile_build *b, const struct raw_entry *e,
 		       const char *target)
 {
+	const struct nameset_entry *first;
+	bool added;
+
 	if (reserved_target(target)) {
 		errors_add(ld->errors, e->file, e->line, e->key,
 			   "target '%s' belongs to the jail itself; not allowed: /, /proc, /dev, "
@@ -124,20 +126,12 @@ static bool add_target(struct loader *ld, struct profile_build *b, const struct 
 			   target);
 		return false;
 	}
-	for (size_t i = 0; i < b->n_targets; i++) {
-		if (strcmp(b->targets[i], target) == 0) {
-			errors_add(ld->errors, e->file, e->line, e->key,
-				   "target '%s' is already mounted by line %u", target, b->target_lines[i]);
-			return false;
-		}
-	}
-	if (!arena_grow(ld->arena, (void **)&b->targets, &b->cap_targets, b->n_targets,
-			sizeof(*b->targets)) ||
-	    !arena_grow(ld->arena, (void **)&b->target_lines, &b->cap_target_lines, b->n_targets,
-			sizeof(*b->target_lines)))
+	first = nameset_add(ld->arena, &b->targets, target, strlen(target), e->line, &added);
+	if (first && !added)
+		errors_add(ld->errors, e->file, e->line, e->key, "target '%s' is already mounted by line %u",
+			   target, (unsigned)first->value);
+	if (!added)
 		return false;
-	b->targets[b->n_targets] = target;
-	b->target_lines[b->n_targets++] = e->line;
 	return true;
 }
 
@@ -208,6 +202,7 @@ static void read_env(struct loader *ld, struct profile_build *b, const struct ra
 	const char *eq = strchr(e->value, '=');
 	size_t name_len = eq ? (size_t)(eq - e->value) : 0;
 	bool ok = name_len > 0 && !isdigit((unsigned char)e->value[0]);
+	bool added;
 
 	for (size_t i = 0; ok && i < name_len; i++)
 		ok = isalnum((unsigned char)e->value[i]) || e->value[i] == '_';
@@ -218,12 +213,12 @@ static void read_env(struct loader *ld, struct profile_build *b, const struct ra
 			   e->value);
 		return;
 	}
-	for (size_t i = 0; i < b->n_env; i++) {
-		if (strncmp(b->env[i], e->value, name_len + 1) == 0) {
-			errors_add(ld->errors, e->file, e->line, e->key,
-				   "variable '%.*s' is set twice in this profile", (int)name_len, e->value);
-			return;
-		}
+	if (!nameset_add(ld->arena, &b->env_names, e->value, name_len, 0, &added))
+		return;
+	if (!added) {
+		errors_add(ld->errors, e->file, e->line, e->key,
+			   "variable '%.*s' is set twice in this profile", (int)name_len, e->value);
+		return;
 	}
 	/* +1 keeps room for the NULL terminator. */
 	if (!arena_grow(ld->arena, (void **)&b->env, &b->cap_env, b->n_env + 1, sizeof(*b->env)))
@@ -428,6 +423,35 @@ static void read_number(struct loader *ld, struct policy_profile *pf, const stru
 	}
 }
 
+/* A syscall both allowed and denied: reported once per pair of entries
+ * (allow in order, then the deny entries of that name). */
+static void check_allowed_and_denied(struct loader *ld, const struct raw_section *s,
+				     const struct profile_build *b)
+{
+	struct nameset denied = { 0 };
+	bool added;
+
+	if (!b->n_allow || !b->n_deny)
+		return;
+	for (size_t j = 0; j < b->n_deny; j++) {
+		struct nameset_entry *d = nameset_add(ld->arena, &denied, b->deny[j], strlen(b->deny[j]), 1,
+						      &added);
+
+		if (!d)
+			return;
+		if (!added)
+			d->value++;
+	}
+	for (size_t i = 0; i < b->n_allow; i++) {
+		const struct nameset_entry *d = nameset_find(&denied, b->allow[i], strlen(b->allow[i]));
+
+		for (size_t k = 0; d && k < d->value; k++)
+			errors_add(ld->errors, s->file, s->line, "seccomp_deny",
+				   "syscall '%s' is both allowed and denied in [profile %s]", b->allow[i],
+				   s->name);
+	}
+}
+
 void profiles_section(struct loader *ld, struct policy *p, const struct raw_section *s)
 {
 	struct policy_profile pf = { 0 };
@@ -512,12 +536,7 @@ void profiles_section(struct loader *ld, struct policy *p, const struct raw_sect
 		errors_add(ld->errors, s->file, first[FK_SECCOMP], "seccomp",
 			   "is none, so seccomp_allow and seccomp_deny would have no effect; remove "
 			   "them or choose default or strict");
-	for (size_t i = 0; i < b.n_allow; i++)
-		for (size_t j = 0; j < b.n_deny; j++)
-			if (strcmp(b.allow[i], b.deny[j]) == 0)
-				errors_add(ld->errors, s->file, s->line, "seccomp_deny",
-					   "syscall '%s' is both allowed and denied in [profile %s]",
-					   b.allow[i], s->name);
+	check_allowed_and_denied(ld, s, &b);
 
 	pf.binds = b.binds;
 	pf.tmpfs = b.tmpfs;

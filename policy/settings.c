@@ -376,6 +376,9 @@ void settings_access(struct loader *ld, struct policy *p, const struct raw_secti
 {
 	unsigned first_tenant_from = 0;
 	size_t cap_ops = 0, cap_users = 0, cap_maps = 0;
+	struct nameset mapped_users = { 0 }; /* value: the index in tenant_maps */
+	const struct nameset_entry *mapped;
+	bool added;
 	bool ops_set = false, users_set = false;
 
 	for (size_t i = s->first; i < s->first + s->count; i++) {
@@ -426,16 +429,13 @@ void settings_access(struct loader *ld, struct policy *p, const struct raw_secti
 					   e->value);
 				break;
 			}
-			for (size_t j = 0; j < p->n_tenant_maps; j++) {
-				if (strcmp(p->tenant_maps[j].unix_name, unix_name) == 0) {
-					errors_add(ld->errors, e->file, e->line, e->key,
-						   "user '%s' is already mapped to tenant '%s'", unix_name,
-						   p->tenant_maps[j].tenant);
-					unix_name = NULL;
-					break;
-				}
-			}
-			if (!unix_name ||
+			mapped = nameset_add(ld->arena, &mapped_users, unix_name, strlen(unix_name),
+					     p->n_tenant_maps, &added);
+			if (mapped && !added)
+				errors_add(ld->errors, e->file, e->line, e->key,
+					   "user '%s' is already mapped to tenant '%s'", unix_name,
+					   p->tenant_maps[mapped->value].tenant);
+			if (!added ||
 			    !arena_grow(ld->arena, (void **)&p->tenant_maps, &cap_maps, p->n_tenant_maps,
 					sizeof(*p->tenant_maps)))
 				break;

@@ -3,6 +3,13 @@
  * tests/fuzz/policy_fuzz.c — libFuzzer target: any bytes as a policy file.
  * Loads from a buffer (includes refused: no filesystem access), then, when
  * the policy is valid, runs every lookup.  Must never crash or leak.
+ *
+ * Seeds (tests/fuzz/corpus/policy_fuzz): one small file per section type
+ * and per kind of error, and the example policy without its comments.
+ * Small seeds keep the fuzzer's inputs short (libFuzzer grows the length
+ * limit from the largest seed): the commented 7.5 KB example made every
+ * input several KiB, about half the executions per second, and reached
+ * fewer branches (covered: ~900 -> ~1,070 in 20 s).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -633,6 +633,94 @@ static void test_many_errors_come_in_line_order(void **state)
 	policy_errors_free(&errors);
 }
 
+/* A freed policy's memory is kept for the next load (policy/arena.c): loads
+ * of different sizes, freed in any order, never see each other's values. */
+static void test_freed_policy_memory_is_reused_safely(void **state)
+{
+	char big[16384];
+	size_t off = 0;
+	struct policy *a, *b, *c;
+	struct policy_limits l;
+
+	(void)state;
+	for (int i = 0; i < 200; i++)
+		off += (size_t)snprintf(big + off, sizeof(big) - off, "[plan p%d]\nmemory = %dM\n", i,
+					64 + i);
+	a = load_ok(big);
+	b = load_ok("[plan small]\nmemory = 1G\n");
+	policy_free(a); /* its block becomes the spare */
+	c = load_ok("[plan other]\nmemory = 2G\n[user bob]\nplan = other\n");
+	assert_int_equal(policy_plan_limits(b, "small", &l), 0);
+	assert_int_equal(l.memory_bytes, 1 * GiB);
+	assert_int_equal(policy_limits_for(c, "bob", &l), 0);
+	assert_int_equal(l.memory_bytes, 2 * GiB);
+	assert_int_equal(policy_count(c, POLICY_PLANS), 1);
+	policy_free(b);
+	policy_free(c);
+	a = load_ok(big); /* bigger than the spare may be: a new block */
+	assert_int_equal(policy_count(a, POLICY_PLANS), 200);
+	assert_int_equal(policy_plan_limits(a, "p199", &l), 0);
+	assert_int_equal((long long)l.memory_bytes, (64 + 199) * (long long)MiB);
+	policy_free(a);
+}
+
+/* Each plan is resolved once, over its parent's result: a 20,000-plan
+ * chain loads at once (walking every plan's whole chain took minutes). */
+static void test_a_long_inherit_chain_resolves_in_one_pass(void **state)
+{
+	enum { PLANS = 20000 };
+	size_t size = PLANS * 48, off = 0;
+	char *text = malloc(size);
+	struct policy *p;
+	struct policy_limits l;
+
+	(void)state;
+	assert_non_null(text);
+	for (int i = 0; i < PLANS - 1; i++)
+		off += (size_t)snprintf(text + off, size - off, "[plan p%d]\ninherit = p%d\n", i, i + 1);
+	off += (size_t)snprintf(text + off, size - off, "[plan p%d]\nmemory = 3G\n[user bob]\nplan = p0\n",
+				PLANS - 1);
+	assert_true(off < size);
+	p = load_ok(text);
+	assert_int_equal(policy_plan_limits(p, "p0", &l), 0);
+	assert_int_equal(l.memory_bytes, 3 * GiB);
+	assert_int_equal(policy_limits_for(p, "bob", &l), 0);
+	assert_int_equal(l.memory_bytes, 3 * GiB);
+	assert_string_equal(l.plan, "p0");
+	policy_free(p);
+	free(text);
+}
+
+/* Duplicates are found through a set, not by comparing each line with all
+ * before it: 20,000 env and bind lines of one profile load at once (they
+ * took 5 s each). */
+static void test_a_profile_with_many_env_and_bind_lines_loads(void **state)
+{
+	enum { LINES = 20000 };
+	size_t size = LINES * 48, off = 0;
+	char *text = malloc(size);
+	const struct policy_profile *pf;
+	struct policy *p;
+	size_t n_env = 0;
+
+	(void)state;
+	assert_non_null(text);
+	off += (size_t)snprintf(text + off, size - off, "[profile many]\n");
+	for (int i = 0; i < LINES; i++)
+		off += (size_t)snprintf(text + off, size - off, "env = V%d=1\nbind_ro = /opt/d%d\n", i, i);
+	assert_true(off < size);
+	p = load_ok(text);
+	pf = policy_profile(p, "many");
+	assert_non_null(pf);
+	assert_int_equal(pf->n_binds, LINES);
+	while (pf->env[n_env])
+		n_env++;
+	assert_int_equal(n_env, LINES);
+	assert_string_equal(pf->env[LINES - 1], "V19999=1");
+	policy_free(p);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -663,6 +751,9 @@ int main(void)
 		cmocka_unit_test(test_example_policy_loads),
 		cmocka_unit_test(test_http_section_listeners_and_limits),
 		cmocka_unit_test(test_http_is_off_without_listen),
+		cmocka_unit_test(test_freed_policy_memory_is_reused_safely),
+		cmocka_unit_test(test_a_long_inherit_chain_resolves_in_one_pass),
+		cmocka_unit_test(test_a_profile_with_many_env_and_bind_lines_loads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -302,6 +302,15 @@ static void test_plan_loop_is_reported_once(void **state)
 			 "plan 'a' inherits from itself in a loop: a -> b -> c -> a");
 }
 
+/* Reported at the loop's first plan in the file, not its first by name;
+ * a plan that only leads into the loop is broken without an error. */
+static void test_plan_loop_is_reported_at_its_first_plan_in_the_file(void **state)
+{
+	(void)state;
+	expect_one_error("[plan z]\ninherit = y\n[plan y]\ninherit = z\n[plan a]\ninherit = z\n",
+			 "t.conf:2: key 'inherit':", "plan 'z' inherits from itself in a loop: z -> y -> z");
+}
+
 static void test_plan_inheriting_itself(void **state)
 {
 	(void)state;
@@ -616,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_user_plan_near_miss),
 		cmocka_unit_test(test_inherit_plan_does_not_exist),
 		cmocka_unit_test(test_plan_loop_is_reported_once),
+		cmocka_unit_test(test_plan_loop_is_reported_at_its_first_plan_in_the_file),
 		cmocka_unit_test(test_plan_inheriting_itself),
 		cmocka_unit_test(test_profile_does_not_exist),
 		cmocka_unit_test(test_profiles_name_one_that_does_not_exist),
