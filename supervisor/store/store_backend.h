@@ -18,6 +18,7 @@
 #include "supervisor/store/store.h"
 #include "supervisor/store/store_cluster.h"
 #include "supervisor/store/store_callback.h"
+#include "supervisor/store/store_files.h"
 #include "supervisor/store/store_leader.h"
 #include "supervisor/store/store_node.h"
 #include "supervisor/store/store_sql.h"
@@ -131,6 +132,13 @@ struct store_backend {
 	int (*callback_run)(struct store *store, enum store_sql which, struct store_callback *io,
 			    int64_t now_us, int64_t limit, struct store_callback_list *list,
 			    struct error *err);
+	/* A task's files (store_files.h): FILES_PUT (f), FILES_CHUNK_PUT
+	 * (f->name, chunk, data = base64 text, n = its raw bytes, counted in
+	 * the task's stored_bytes), FILES_LIST (list), FILES_CHUNK_GET
+	 * (f->name, chunk; *out, or -ENOENT).  kind: "input", ... */
+	int (*files_run)(struct store *store, enum store_sql which, int64_t task_id, const char *kind,
+			 const struct store_file *f, int64_t chunk, const char *data, int64_t n,
+			 struct store_file_list *list, char **out, struct error *err);
 };
 
 struct store {

@@ -623,4 +623,5 @@ const struct store_backend store_pg_backend = {
 	.cluster_wake = store_pg_cluster_wake,
 	.tenant_run = store_pg_tenant_run,
 	.callback_run = store_pg_callback_run,
+	.files_run = store_pg_files_run,
 };

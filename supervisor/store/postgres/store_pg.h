@@ -25,7 +25,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 10
+#define STORE_PG_SCHEMA_VERSION 11
 
 struct store_pg {
 	struct store base; /* first: the generic handle callers hold */
@@ -204,5 +204,10 @@ int store_pg_tenant_run(struct store *store, enum store_sql which, const struct 
 			struct error *err);
 int store_pg_callback_run(struct store *store, enum store_sql which, struct store_callback *io,
 			  int64_t now_us, int64_t limit, struct store_callback_list *list, struct error *err);
+
+/* A task's files (store_pg_files.c; store_files.h) */
+int store_pg_files_run(struct store *store, enum store_sql which, int64_t task_id, const char *kind,
+		       const struct store_file *f, int64_t chunk, const char *data, int64_t n,
+		       struct store_file_list *list, char **out, struct error *err);
 
 #endif

@@ -540,4 +540,5 @@ const struct store_backend store_sqlite_backend = {
 	.token_run = store_sqlite_token_run,
 	.tenant_run = store_sqlite_tenant_run,
 	.callback_run = store_sqlite_callback_run,
+	.files_run = store_sqlite_files_run,
 };

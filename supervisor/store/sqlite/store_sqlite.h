@@ -18,7 +18,7 @@
 #include "supervisor/store/store_sql.h"
 
 /* The newest schema this code knows (see store_sqlite_schema.c). */
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 struct store_sqlite {
 	struct store base; /* first: the generic handle callers hold */
@@ -160,5 +160,10 @@ int store_sqlite_tenant_run(struct store *store, enum store_sql which, const str
 int store_sqlite_callback_run(struct store *store, enum store_sql which, struct store_callback *io,
 			      int64_t now_us, int64_t limit, struct store_callback_list *list,
 			      struct error *err);
+
+/* A task's files (store_sqlite_files.c; store_files.h) */
+int store_sqlite_files_run(struct store *store, enum store_sql which, int64_t task_id, const char *kind,
+			   const struct store_file *f, int64_t chunk, const char *data, int64_t n,
+			   struct store_file_list *list, char **out, struct error *err);
 
 #endif
