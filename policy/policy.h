@@ -195,6 +195,8 @@ struct policy_limits {
 	uint64_t max_stored_bytes;   /* bytes the store may hold for the tenant's tasks
 					* (argv, env, stdin, outputs); 0 = unlimited */
 	uint64_t retention_seconds;  /* ended tasks older than this are removed; 0 = kept */
+	uint64_t max_input_bytes;    /* a task's input files together (submit --file/--dir) */
+	uint64_t max_artifact_bytes; /* a task's artifacts together (submit --artifact) */
 };
 
 /* Limits of tenant: its [user] section over its plan (and the plans that

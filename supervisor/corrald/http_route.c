@@ -55,6 +55,7 @@ unsigned http_route_status(enum api_error_code code)
 	case API_ERR_UNKNOWN_PROFILE:
 	case API_ERR_LIMIT_EXCEEDED:
 	case API_ERR_POLICY_INVALID:
+	case API_ERR_BAD_INPUT:
 		return 400;
 	case API_ERR_UNKNOWN_USER:
 	case API_ERR_FORBIDDEN:

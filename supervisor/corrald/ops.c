@@ -502,6 +502,8 @@ static ops_handler *const handlers[] = {
 	[API_OP_TENANT_SHOW] = op_tenant,
 	[API_OP_TENANT_LIST] = op_tenant,
 	[API_OP_TENANT_DELETE] = op_tenant,
+	[API_OP_ARTIFACTS] = op_files_artifacts,
+	[API_OP_FETCH] = op_files_fetch,
 };
 _Static_assert(ELEMENTSOF(handlers) == API_OP_COUNT, "one handler per op of api_ops.c");
 
