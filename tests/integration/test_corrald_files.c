@@ -5,8 +5,8 @@
  * `corral submit --file/--dir`, artifacts out through `corral fetch`; the
  * plan's max_artifact keeps the head and marks the cut; a symlink to
  * /etc/shadow, a hard link and a FIFO planted in /work are never collected
- * (and corrald does not hang on them); a timed-out task keeps its
- * artifacts; another tenant is refused as for status; max_input and
+ * (and corrald does not hang on them); a timed-out, an OOM-killed task and
+ * one adopted after kill -9 of corrald keep their artifacts; another tenant is refused as for status; max_input and
  * max_stored refuse a submit; bad names are bad_input.
  */
 #include <errno.h>
@@ -264,6 +264,58 @@ static void test_timed_out_task_keeps_its_artifacts(void **state)
 	json_decref(list);
 }
 
+/* kill -9 of corrald while the task runs: the restarted corrald adopts
+ * the jail and, at its end, still collects from the host tmpfs (which
+ * outlived corrald) and removes it. */
+static void test_adopted_task_after_kill9_keeps_its_artifacts(void **state)
+{
+	json_t *list, *task;
+	char path[300];
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	start(POLICY(""));
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"echo early > a.txt; sleep 2; echo late > b.txt\"],"
+		       "\"artifacts\":[\"*.txt\"]");
+	json_decref(corrald_wait_state(&daemon_, id, "running", 10000));
+	if (corrald_crash_restart(&daemon_) < 0)
+		fail_msg("restart: %s", corrald_log_tail(&daemon_));
+	task = corrald_must_wait(&daemon_, id, 30000);
+	if (strcmp(json_string_value(json_object_get(task, "state")), "succeeded") != 0)
+		fail_msg("task: %s\n%s", json_string_value(json_object_get(task, "message")),
+			 corrald_log_tail(&daemon_));
+	json_decref(task);
+	list = artifacts_of(id);
+	assert_int_equal(json_array_size(list), 2);
+	assert_int_equal(json_integer_value(json_object_get(artifact_named(list, "b.txt"), "size")), 5);
+	json_decref(list);
+	snprintf(path, sizeof(path), "%s/tasks/%lld/work",
+		 daemon_.state_dir[0] ? daemon_.state_dir : daemon_.dir, (long long)id);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* An OOM-killed task keeps what it wrote before. */
+static void test_oom_killed_task_keeps_its_artifacts(void **state)
+{
+	json_t *list, *task;
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	start(POLICY("memory = 32M\n"));
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"echo before > r.txt; "
+		       "x=$(yes | head -c 150000000); echo after >> r.txt\"],"
+		       "\"artifacts\":[\"r.txt\"]");
+	task = corrald_must_wait(&daemon_, id, 30000);
+	if (!json_is_true(json_object_get(task, "oom_killed")))
+		fail_msg("not OOM-killed: %s", json_string_value(json_object_get(task, "message")));
+	json_decref(task);
+	list = artifacts_of(id);
+	assert_non_null(artifact_named(list, "r.txt"));
+	json_decref(list);
+}
+
 /* Another tenant gets what status gives it: forbidden, for both ops. */
 static void test_other_tenant_cannot_list_or_fetch(void **state)
 {
@@ -367,6 +419,8 @@ int main(void)
 		T(test_artifact_cap_keeps_the_head_and_marks_the_cut),
 		T(test_planted_links_and_fifo_are_never_collected),
 		T(test_timed_out_task_keeps_its_artifacts),
+		T(test_adopted_task_after_kill9_keeps_its_artifacts),
+		T(test_oom_killed_task_keeps_its_artifacts),
 		T(test_other_tenant_cannot_list_or_fetch),
 		T(test_limits_and_bad_names_refuse_the_submit),
 #undef T
