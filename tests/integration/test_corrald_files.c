@@ -21,6 +21,7 @@
 #include "tests/lib/test.h"
 #include "tests/lib/corrald.h"
 #include "tests/lib/corrald_socket.h"
+#include "tests/lib/http.h"
 
 /* Its own host uids, apart from the other corrald tests'. */
 #define SUPERVISOR_KEYS                                                                               \
@@ -411,6 +412,57 @@ static void test_limits_and_bad_names_refuse_the_submit(void **state)
 	free(big);
 }
 
+/* Over HTTP: a submit with files and artifacts, the list, the bytes. */
+static void test_http_submit_list_and_download(void **state)
+{
+	char policy[512], token[256], u[256];
+	struct http_answer a;
+	json_t *r;
+	int64_t id;
+	int port = http_free_port();
+
+	(void)state;
+	test_require_root();
+	snprintf(policy, sizeof(policy), POLICY("") "[http]\nlisten = 127.0.0.1:%d\n", port);
+	start(policy);
+	r = corrald_call(&daemon_, "{\"op\":\"token_create\",\"user\":\"root\",\"operator\":true}");
+	if (!json_string_value(json_object_get(r, "secret")))
+		fail_msg("token_create: %s", corrald_error_message(r));
+	snprintf(token, sizeof(token), "Authorization: Bearer %s",
+		 json_string_value(json_object_get(r, "secret")));
+	json_decref(r);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/v1/tasks", port);
+	/* "aGVsbG8K" = "hello\n" */
+	http_curl(&a, "-X", "POST", "-H", token, "-H", "Content-Type: application/json", "--data-binary",
+		  "{\"argv\":[\"/bin/sh\",\"-c\",\"mkdir o && cp in/h o/h\"],\"files\":[{\"name\":\"in/h\","
+		  "\"mode\":420,\"data_base64\":\"aGVsbG8K\"}],\"artifacts\":[\"o/*\"]}",
+		  u, NULL);
+	if (a.status != 201)
+		fail_msg("POST: %d %s", a.status, a.body ? a.body : "");
+	id = json_integer_value(json_object_get(json_object_get(a.json, "task"), "id"));
+	http_answer_free(&a);
+	json_decref(corrald_must_wait(&daemon_, id, 30000));
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/v1/tasks/%lld/artifacts", port, (long long)id);
+	http_curl(&a, "-H", token, u, NULL);
+	assert_int_equal(a.status, 200);
+	assert_string_equal(json_string_value(
+				    json_object_get(json_array_get(json_object_get(a.json, "artifacts"), 0),
+						    "name")),
+			    "o/h");
+	http_answer_free(&a);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/v1/tasks/%lld/artifacts/o/h", port, (long long)id);
+	http_curl(&a, "-H", token, u, NULL);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(a.len, 6);
+	assert_memory_equal(a.body, "hello\n", 6);
+	assert_string_equal(http_header(&a, "X-Corral-Eof"), "true");
+	http_answer_free(&a);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/v1/tasks/%lld/artifacts/nope", port, (long long)id);
+	http_curl(&a, "-H", token, u, NULL);
+	assert_int_equal(a.status, 404);
+	http_answer_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +475,7 @@ int main(void)
 		T(test_oom_killed_task_keeps_its_artifacts),
 		T(test_other_tenant_cannot_list_or_fetch),
 		T(test_limits_and_bad_names_refuse_the_submit),
+		T(test_http_submit_list_and_download),
 #undef T
 	};
 
