@@ -7,7 +7,8 @@
  * /etc/shadow, a hard link and a FIFO planted in /work are never collected
  * (and corrald does not hang on them); a timed-out, an OOM-killed task and
  * one adopted after kill -9 of corrald keep their artifacts; another tenant is refused as for status; max_input and
- * max_stored refuse a submit; bad names are bad_input.
+ * max_stored refuse a submit; bad names are bad_input; the HTTP routes;
+ * the same round trip on a PostgreSQL store.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "supervisor/api/api.h"
 #include "tests/lib/test.h"
 #include "tests/lib/corrald.h"
 #include "tests/lib/corrald_socket.h"
 #include "tests/lib/http.h"
+#include "tests/lib/pg.h"
 
 /* Its own host uids, apart from the other corrald tests'. */
 #define SUPERVISOR_KEYS                                                                               \
@@ -463,6 +466,52 @@ static void test_http_submit_list_and_download(void **state)
 	http_answer_free(&a);
 }
 
+/* On a PostgreSQL store (the cluster's: every node reads it) the same round
+ * trip: the input arrives, the artifact's bytes are in the database. */
+static void test_postgresql_store_round_trip(void **state)
+{
+	char why[512] = "", db[32], uri[192], keys[512], sql[512];
+	struct pg_server *pg;
+	json_t *r;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	pg = pg_shared_server(why, sizeof(why));
+	if (!pg)
+		test_skip_loudly("no PostgreSQL for the store: %s", why);
+	if (pg_server_create_db(pg, db, sizeof(db), uri, sizeof(uri), why, sizeof(why)) < 0)
+		fail_msg("create database: %s", why);
+	snprintf(keys, sizeof(keys), SUPERVISOR_KEYS "store = %s\n", uri);
+	if (corrald_start(&daemon_, keys, POLICY(""), 0) < 0)
+		fail_msg("corrald did not start\n%s", corrald_log_tail(&daemon_));
+	/* "AAEC/w==" = 00 01 02 ff */
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"cp b.bin c.bin\"],\"files\":[{\"name\":\"b.bin\","
+		       "\"data_base64\":\"AAEC/w==\"}],\"artifacts\":[\"c.bin\"]");
+	r = corrald_must_wait(&daemon_, id, 30000);
+	assert_string_equal(json_string_value(json_object_get(r, "state")), "succeeded");
+	json_decref(r);
+	r = corrald_call(&daemon_, "{\"op\":\"fetch\",\"id\":%lld,\"name\":\"c.bin\"}", (long long)id);
+	assert_null(corrald_error_code(r));
+	assert_int_equal(api_base64_decode(json_string_value(json_object_get(r, "data_base64")),
+					   json_string_length(json_object_get(r, "data_base64")), &data,
+					   &len),
+			 0);
+	assert_int_equal(len, 4);
+	assert_memory_equal(data, "\x00\x01\x02\xff", 4);
+	assert_true(json_is_true(json_object_get(r, "eof")));
+	free(data);
+	json_decref(r);
+	snprintf(sql, sizeof(sql),
+		 "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.task_file_chunks WHERE task_id = %lld) <> 2 "
+		 "THEN RAISE EXCEPTION 'chunks'; END IF; END$$",
+		 (long long)id);
+	if (pg_server_exec(pg, db, sql, why, sizeof(why)) < 0)
+		fail_msg("%s", why);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +525,7 @@ int main(void)
 		T(test_other_tenant_cannot_list_or_fetch),
 		T(test_limits_and_bad_names_refuse_the_submit),
 		T(test_http_submit_list_and_download),
+		T(test_postgresql_store_round_trip),
 #undef T
 	};
 
