@@ -549,6 +549,8 @@ void op_files_fetch(struct daemon *d, const struct caller *c, const struct api_r
 int task_workdir_prepare(struct daemon *d, int64_t id, uid_t uid, gid_t gid, uint64_t bytes, char *path,
 			 size_t size, struct jail_error *err);
 void task_workdir_collect(struct daemon *d, int64_t id, const char *user);
+/* One left behind (a requeued task cancelled while queued): removed. */
+void task_workdir_drop(struct daemon *d, int64_t id);
 
 /* storage.c: per-tenant storage, max_stored, retention */
 #define STORAGE_RETENTION_BATCH 64   /* tasks removed per tick, at most */

@@ -68,6 +68,7 @@ static void remove_task_files(struct daemon *d, const struct store_purged *p)
 
 	if (p->stdin_path && unlink(p->stdin_path) < 0 && errno != ENOENT)
 		log_task(LOG_LEVEL_WARNING, p->id, "remove %s: %s", p->stdin_path, strerror(errno));
+	task_workdir_drop(d, p->id); /* a /work tmpfs left by an attempt */
 	task_start_dir(d, p->id, path, sizeof(path));
 	dir = opendir(path);
 	if (!dir)

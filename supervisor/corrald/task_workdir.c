@@ -138,6 +138,8 @@ int task_workdir_prepare(struct daemon *d, int64_t id, uid_t uid, gid_t gid, uin
 		store_files_list_free(&inputs);
 		return jail_error_set(err, EIO, "inputs", "read the task's files: %s", serr.message);
 	}
+	if (bytes < 4096)
+		bytes = 64u << 20; /* never an unlimited tmpfs */
 	r = inputs.count || patterns.count;
 	store_files_list_free(&patterns);
 	if (!r)
@@ -293,6 +295,15 @@ static void walk_dir(struct walk *w, int dirfd, const char *prefix, int depth)
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+}
+
+void task_workdir_drop(struct daemon *d, int64_t id)
+{
+	char path[4300];
+	struct stat st;
+
+	if (lstat(workdir_path(d, id, path, sizeof(path)), &st) == 0)
+		workdir_remove(id, path);
 }
 
 void task_workdir_collect(struct daemon *d, int64_t id, const char *user)
