@@ -205,6 +205,7 @@ enum plan_key {
 	PK_RETENTION,
 	PK_MAX_INPUT,
 	PK_MAX_ARTIFACT,
+	PK_ARTIFACT_RETENTION,
 	PK_PROFILE, /* string: layer.profile */
 	PK_COUNT,
 };

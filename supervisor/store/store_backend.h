@@ -139,6 +139,9 @@ struct store_backend {
 	int (*files_run)(struct store *store, enum store_sql which, int64_t task_id, const char *kind,
 			 const struct store_file *f, int64_t chunk, const char *data, int64_t n,
 			 struct store_file_list *list, char **out, struct error *err);
+	/* Artifact retention (store_files_expire_artifacts), one transaction. */
+	int (*files_expire)(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
+			    int64_t *bytes, size_t *tasks, struct error *err);
 };
 
 struct store {

@@ -81,6 +81,16 @@ int store_files_get_chunk(struct store *store, int64_t task_id, enum store_file_
 					 err);
 }
 
+int store_files_expire_artifacts(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
+				 int64_t *bytes, size_t *tasks, struct error *err)
+{
+	*bytes = 0;
+	*tasks = 0;
+	if (!user || !limit)
+		return error_set(err, EINVAL, "files", "expire artifacts: a tenant and a limit, please");
+	return store->backend->files_expire(store, user, ended_before_us, limit, bytes, tasks, err);
+}
+
 void store_files_clear(struct store_file *f)
 {
 	free(f->name);

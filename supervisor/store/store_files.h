@@ -60,6 +60,11 @@ int store_files_list(struct store *store, int64_t task_id, enum store_file_kind 
 /* Chunk index of a file as base64 text (malloc'd): 0, or -ENOENT past its end. */
 int store_files_get_chunk(struct store *store, int64_t task_id, enum store_file_kind kind, const char *name,
 			  int64_t index, char **data_b64, struct error *err);
+/* Artifact retention: remove the artifacts of up to limit of user's tasks
+ * that ended before ended_before_us, their bytes taken off the tasks'
+ * stored_bytes; *bytes = what was freed, *tasks = how many tasks. */
+int store_files_expire_artifacts(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
+				 int64_t *bytes, size_t *tasks, struct error *err);
 void store_files_clear(struct store_file *f);
 void store_files_list_free(struct store_file_list *list);
 

@@ -327,4 +327,13 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	/* retention removes a task: its files go with it */
 	[STORE_SQL_FILES_PURGE] = "DELETE FROM task_files WHERE task_id = $1",
 	[STORE_SQL_FILES_PURGE_CHUNKS] = "DELETE FROM task_file_chunks WHERE task_id = $1",
+	/* artifact retention: a tenant's ended tasks whose artifacts expired,
+	 * with the bytes they hold */
+	[STORE_SQL_FILES_EXPIRED] =
+		"SELECT f.task_id, SUM(f.size) FROM task_files f JOIN tasks t ON t.id = f.task_id "
+		"WHERE t.user_name = $1 AND t.state IN " TERMINAL " AND t.ended_at_us < $2 "
+		"AND f.kind = 'artifact' GROUP BY f.task_id ORDER BY f.task_id LIMIT $3",
+	[STORE_SQL_FILES_DROP_ARTIFACTS] = "DELETE FROM task_files WHERE task_id = $1 AND kind = 'artifact'",
+	[STORE_SQL_FILES_DROP_ARTIFACT_CHUNKS] =
+		"DELETE FROM task_file_chunks WHERE task_id = $1 AND kind = 'artifact'",
 };

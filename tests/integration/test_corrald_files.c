@@ -8,7 +8,7 @@
  * (and corrald does not hang on them); a timed-out, an OOM-killed task and
  * one adopted after kill -9 of corrald keep their artifacts; another tenant is refused as for status; max_input and
  * max_stored refuse a submit; bad names are bad_input; the HTTP routes;
- * the same round trip on a PostgreSQL store.
+ * the same round trip on a PostgreSQL store; artifact_retention.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -512,6 +512,40 @@ static void test_postgresql_store_round_trip(void **state)
 		fail_msg("%s", why);
 }
 
+/* artifact_retention with an injected clock: two hours later the artifacts
+ * of a task are gone, the task and its inputs are kept. */
+static void test_artifact_retention_removes_artifacts_and_keeps_the_task(void **state)
+{
+	json_t *list = NULL, *task;
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	start(POLICY("artifact_retention = 1h\n"));
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"cp in.txt out.txt\"],\"files\":[{\"name\":\"in.txt\","
+		       "\"data_base64\":\"aGVsbG8K\"}],\"artifacts\":[\"out.txt\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 30000));
+	list = artifacts_of(id);
+	assert_int_equal(json_array_size(list), 1);
+	json_decref(list);
+	if (corrald_restart(&daemon_, 7200) < 0)
+		fail_msg("restart: %s", corrald_log_tail(&daemon_));
+	for (int tries = 0; tries < 100; tries++) {
+		list = artifacts_of(id);
+		if (json_array_size(list) == 0)
+			break;
+		json_decref(list);
+		list = NULL;
+		test_sleep_ms(100);
+	}
+	if (!list)
+		fail_msg("the artifacts are still there\n%s", corrald_log_tail(&daemon_));
+	json_decref(list);
+	task = corrald_status(&daemon_, id);
+	assert_non_null(task);
+	json_decref(task);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +560,7 @@ int main(void)
 		T(test_limits_and_bad_names_refuse_the_submit),
 		T(test_http_submit_list_and_download),
 		T(test_postgresql_store_round_trip),
+		T(test_artifact_retention_removes_artifacts_and_keeps_the_task),
 #undef T
 	};
 

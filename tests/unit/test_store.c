@@ -1155,6 +1155,54 @@ static void test_task_files_round_trip_count_and_go_with_retention(void **state)
 			 -ENOENT);
 }
 
+/* Artifact retention: the artifacts of old ended tasks go and their bytes
+ * come off stored_bytes; inputs, young tasks and other tenants stay. */
+static void test_expired_artifacts_go_and_free_their_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct store_result r = result(10, "2026-04");
+	struct store_file art = { .name = "out.txt", .mode = 0644, .size = 3, .sha256 = "ab" };
+	struct store_file_list list;
+	struct error err = { 0 };
+	int64_t old = submit(f, "alice", 1), young = submit(f, "alice", 2), bytes, before;
+	size_t tasks;
+
+	for (int i = 0; i < 2; i++) {
+		int64_t id = i ? young : old;
+
+		assert_int_equal(store_files_put(f->store, id, STORE_FILE_INPUT, &art, &err), 0);
+		assert_int_equal(store_files_put_chunk(f->store, id, STORE_FILE_INPUT, "out.txt", 0, "YWJj",
+						       3, &err),
+				 0);
+		assert_int_equal(store_files_put(f->store, id, STORE_FILE_ARTIFACT, &art, &err), 0);
+		assert_int_equal(store_files_put_chunk(f->store, id, STORE_FILE_ARTIFACT, "out.txt", 0,
+						       "YWJj", 3, &err),
+				 0);
+		start(f, id, 10);
+		r.ended_at_us = i ? 5000 : 100;
+		assert_int_equal(store_finish(f->store, id, &r, &err), 0);
+	}
+	before = stored_of(f, old);
+	assert_int_equal(store_files_expire_artifacts(f->store, "bob", 1000, 10, &bytes, &tasks, &err), 0);
+	assert_int_equal(tasks, 0);
+	assert_int_equal(store_files_expire_artifacts(f->store, "alice", 1000, 10, &bytes, &tasks, &err), 0);
+	assert_int_equal(tasks, 1);
+	assert_int_equal(bytes, 3);
+	assert_int_equal(stored_of(f, old), before - 3);
+	assert_int_equal(store_files_list(f->store, old, STORE_FILE_ARTIFACT, &list, &err), 0);
+	assert_int_equal(list.count, 0);
+	store_files_list_free(&list);
+	assert_int_equal(store_files_list(f->store, old, STORE_FILE_INPUT, &list, &err), 0);
+	assert_int_equal(list.count, 1);
+	store_files_list_free(&list);
+	assert_int_equal(store_files_list(f->store, young, STORE_FILE_ARTIFACT, &list, &err), 0);
+	assert_int_equal(list.count, 1);
+	store_files_list_free(&list);
+	/* again: nothing left to remove */
+	assert_int_equal(store_files_expire_artifacts(f->store, "alice", 1000, 10, &bytes, &tasks, &err), 0);
+	assert_int_equal(tasks, 0);
+}
+
 /* A version-3 database (before nodes and storage) gets stored_bytes from its rows:
  * argv and env as stored plus what the outputs counted. */
 static void expect_migrated_stored_bytes(struct fixture *f, int64_t id)
@@ -1784,6 +1832,7 @@ int main(void)
 			T(test_list_pages_by_cursor_and_cuts_huge_argv),
 			T(test_purge_removes_only_old_ended_tasks_of_the_tenant),
 			T(test_task_files_round_trip_count_and_go_with_retention),
+			T(test_expired_artifacts_go_and_free_their_bytes),
 #undef T
 		};
 

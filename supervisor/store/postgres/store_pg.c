@@ -624,4 +624,5 @@ const struct store_backend store_pg_backend = {
 	.tenant_run = store_pg_tenant_run,
 	.callback_run = store_pg_callback_run,
 	.files_run = store_pg_files_run,
+	.files_expire = store_pg_files_expire,
 };

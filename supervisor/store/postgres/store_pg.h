@@ -209,5 +209,7 @@ int store_pg_callback_run(struct store *store, enum store_sql which, struct stor
 int store_pg_files_run(struct store *store, enum store_sql which, int64_t task_id, const char *kind,
 		       const struct store_file *f, int64_t chunk, const char *data, int64_t n,
 		       struct store_file_list *list, char **out, struct error *err);
+int store_pg_files_expire(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
+			  int64_t *bytes, size_t *tasks, struct error *err);
 
 #endif

@@ -129,3 +129,59 @@ int store_pg_files_run(struct store *base, enum store_sql which, int64_t task_id
 		return error_set(err, EINVAL, "files", "statement %d is not a file's", (int)which);
 	}
 }
+
+/* The expired tasks, then for each its artifact rows and chunks and the
+ * bytes off its stored_bytes. */
+static int expire_locked(struct store_pg *store, const char *user, int64_t before_us, size_t limit,
+			 int64_t *bytes, size_t *tasks, struct error *err)
+{
+	static const enum store_sql steps[] = { STORE_SQL_FILES_DROP_ARTIFACT_CHUNKS,
+						STORE_SQL_FILES_DROP_ARTIFACTS, STORE_SQL_FILES_COUNT };
+	struct store_pg_params p;
+	PGresult *res;
+	int n;
+
+	store_pg_params_init(&p);
+	store_pg_param_text(&p, 1, user);
+	store_pg_param_i64(&p, 2, before_us);
+	store_pg_param_i64(&p, 3, (int64_t)limit);
+	res = store_pg_query(store, STORE_SQL_FILES_EXPIRED, &p);
+	if (!store_pg_ok(res))
+		return store_pg_fail(store, res, err, "files", "find expired artifacts of %s", user);
+	n = PQntuples(res);
+	for (int i = 0; i < n; i++) {
+		int64_t id = store_pg_i64(res, i, 0, 0), size = store_pg_i64(res, i, 1, 0);
+
+		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+			PGresult *step;
+
+			store_pg_params_init(&p);
+			store_pg_param_i64(&p, 1, id);
+			if (steps[k] == STORE_SQL_FILES_COUNT)
+				store_pg_param_i64(&p, 2, -size);
+			step = store_pg_query(store, steps[k], &p);
+			if (!store_pg_ok(step)) {
+				PQclear(res);
+				return store_pg_fail(store, step, err, "files",
+						     "remove the artifacts of task %" PRId64, id);
+			}
+			PQclear(step);
+		}
+		*bytes += size;
+	}
+	PQclear(res);
+	*tasks = (size_t)n;
+	return 0;
+}
+
+int store_pg_files_expire(struct store *base, const char *user, int64_t ended_before_us, size_t limit,
+			  int64_t *bytes, size_t *tasks, struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	int r = STORE_PG_IN_TX(store, err,
+			       expire_locked(store, user, ended_before_us, limit, bytes, tasks, err));
+
+	if (r < 0)
+		*bytes = 0, *tasks = 0;
+	return r;
+}

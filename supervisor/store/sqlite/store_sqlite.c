@@ -541,4 +541,5 @@ const struct store_backend store_sqlite_backend = {
 	.tenant_run = store_sqlite_tenant_run,
 	.callback_run = store_sqlite_callback_run,
 	.files_run = store_sqlite_files_run,
+	.files_expire = store_sqlite_files_expire,
 };

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "supervisor/common/macros.h"
 #include "supervisor/store/sqlite/store_sqlite.h"
 
 static int list_rows(struct store_sqlite *store, int64_t task_id, const char *kind,
@@ -126,4 +127,60 @@ int store_sqlite_files_run(struct store *base, enum store_sql which, int64_t tas
 	default:
 		return error_set(err, EINVAL, "files", "statement %d is not a file's", (int)which);
 	}
+}
+
+/* The expired tasks, then for each its artifact rows and chunks and the
+ * bytes off its stored_bytes. */
+static int expire_locked(struct store_sqlite *store, const char *user, int64_t before_us, size_t limit,
+			 int64_t *bytes, size_t *tasks, struct error *err)
+{
+	struct store_sqlite_binder b;
+	_cleanup_free_ int64_t *ids = calloc(limit, sizeof(*ids)), *sizes = calloc(limit, sizeof(*sizes));
+	size_t n = 0;
+	int rc;
+
+	if (!ids || !sizes)
+		return error_set(err, ENOMEM, "files", "expire artifacts of %s", user);
+	store_sqlite_stmt_start(store, STORE_SQL_FILES_EXPIRED, &b);
+	store_sqlite_bind_text(&b, 1, user);
+	store_sqlite_bind_i64(&b, 2, before_us);
+	store_sqlite_bind_i64(&b, 3, (int64_t)limit);
+	while (n < limit && (rc = store_sqlite_stmt_step(&b)) == SQLITE_ROW) {
+		ids[n] = sqlite3_column_int64(b.stmt, 0);
+		sizes[n++] = sqlite3_column_int64(b.stmt, 1);
+	}
+	store_sqlite_stmt_done(&b);
+	if (n < limit && rc != SQLITE_DONE)
+		return store_sqlite_fail(store, rc, err, "files", "find expired artifacts of %s", user);
+	for (size_t i = 0; i < n; i++) {
+		static const enum store_sql steps[] = { STORE_SQL_FILES_DROP_ARTIFACT_CHUNKS,
+							STORE_SQL_FILES_DROP_ARTIFACTS,
+							STORE_SQL_FILES_COUNT };
+
+		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+			store_sqlite_stmt_start(store, steps[k], &b);
+			store_sqlite_bind_i64(&b, 1, ids[i]);
+			if (steps[k] == STORE_SQL_FILES_COUNT)
+				store_sqlite_bind_i64(&b, 2, -sizes[i]);
+			rc = store_sqlite_stmt_exec(&b, NULL);
+			if (rc != SQLITE_OK)
+				return store_sqlite_fail(store, rc, err, "files",
+							 "remove the artifacts of task %" PRId64, ids[i]);
+		}
+		*bytes += sizes[i];
+	}
+	*tasks = n;
+	return 0;
+}
+
+int store_sqlite_files_expire(struct store *base, const char *user, int64_t ended_before_us, size_t limit,
+			      int64_t *bytes, size_t *tasks, struct error *err)
+{
+	struct store_sqlite *store = store_sqlite_of(base);
+	int r = STORE_SQLITE_IN_TX(store, err,
+				   expire_locked(store, user, ended_before_us, limit, bytes, tasks, err));
+
+	if (r < 0)
+		*bytes = 0, *tasks = 0;
+	return r;
 }
