@@ -546,6 +546,39 @@ static void test_artifact_retention_removes_artifacts_and_keeps_the_task(void **
 	json_decref(task);
 }
 
+/* Figures, printed: a task writing 48 MB with and without keeping it as an
+ * artifact (submit to end), and `corral fetch` of it; the bytes arrive
+ * whole (fetch checks their SHA-256). */
+static void test_big_artifact_costs_are_printed(void **state)
+{
+	double t0, plain, kept, fetch;
+	char path[256];
+	struct stat st;
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	start(POLICY("memory = 1G\n"));
+	t0 = test_mono_s();
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"head -c 48000000 /dev/urandom > big.bin\"],"
+		       "\"artifacts\":[\"nothing\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 60000));
+	plain = test_mono_s() - t0;
+	t0 = test_mono_s();
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"head -c 48000000 /dev/urandom > big.bin\"],"
+		       "\"artifacts\":[\"big.bin\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 60000));
+	kept = test_mono_s() - t0;
+	t0 = test_mono_s();
+	assert_int_equal(corral("fetch %lld -o %s/big", (long long)id, scratch), 0);
+	fetch = test_mono_s() - t0;
+	snprintf(path, sizeof(path), "%s/big/big.bin", scratch);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 48000000);
+	fprintf(stderr, "# 48 MB task: %.2f s without keeping it, %.2f s keeping it (SQLite), fetch %.2f s\n",
+		plain, kept, fetch);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -561,6 +594,7 @@ int main(void)
 		T(test_http_submit_list_and_download),
 		T(test_postgresql_store_round_trip),
 		T(test_artifact_retention_removes_artifacts_and_keeps_the_task),
+		T(test_big_artifact_costs_are_printed),
 #undef T
 	};
 
