@@ -73,7 +73,6 @@ enum api_error_code op_files_check(const struct api_request *req, const struct p
 				   uint64_t *bytes, char *msg, size_t size)
 {
 	size_t n = req->files ? json_array_size(req->files) : 0;
-	char why[400];
 
 	*bytes = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -86,10 +85,25 @@ enum api_error_code op_files_check(const struct api_request *req, const struct p
 		if (code != API_ERR_NONE)
 			return code;
 		for (size_t j = 0; j < i; j++) {
-			json_t *other = json_object_get(json_array_get(req->files, j), "name");
+			json_t *e = json_array_get(req->files, j);
+			const char *other = json_string_value(json_object_get(e, "name")), *in = NULL;
+			size_t olen = strlen(other), nlen = strlen(name);
 
-			if (strcmp(json_string_value(other), name) == 0) {
+			if (strcmp(other, name) == 0) {
 				snprintf(msg, size, "files[%zu] '%.256s' is given twice", i, name);
+				return API_ERR_BAD_INPUT;
+			}
+			/* a file cannot hold another entry */
+			if (nlen > olen && strncmp(name, other, olen) == 0 && name[olen] == '/' &&
+			    !json_is_true(json_object_get(e, "dir")))
+				in = other;
+			else if (olen > nlen && strncmp(other, name, nlen) == 0 && other[nlen] == '/' &&
+				 !is_dir)
+				in = name;
+			if (in) {
+				snprintf(msg, size,
+					 "files[%zu] '%.256s': '%.256s' is a file, not a directory", i, name,
+					 in);
 				return API_ERR_BAD_INPUT;
 			}
 		}
@@ -111,7 +125,6 @@ enum api_error_code op_files_check(const struct api_request *req, const struct p
 			return API_ERR_BAD_INPUT;
 		}
 	}
-	(void)why;
 	return API_ERR_NONE;
 }
 

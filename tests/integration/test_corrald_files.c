@@ -360,6 +360,8 @@ static void test_limits_and_bad_names_refuse_the_submit(void **state)
 		"{\"name\":\"x\"}",
 		"{\"name\":\"d\",\"dir\":true,\"data_base64\":\"\"}",
 		"{\"name\":\"x\",\"data_base64\":\"\"},{\"name\":\"x\",\"data_base64\":\"\"}",
+		"{\"name\":\"f\",\"data_base64\":\"\"},{\"name\":\"f/g\",\"data_base64\":\"\"}",
+		"{\"name\":\"f/g\",\"data_base64\":\"\"},{\"name\":\"f\",\"data_base64\":\"\"}",
 	};
 	char *big = malloc(900000), *line = NULL, name[300];
 	json_t *r, *list;
