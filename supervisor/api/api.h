@@ -96,7 +96,8 @@
  *            (<= the plan's max_artifact in all, <= 1000 files; what a cap cut is
  *            listed truncated)
  *   artifacts id                       -> {"artifacts": [ARTIFACT, ...] by name}
- *   fetch    id, name, offset (a multiple of API_MAX_FILE_CHUNK)
+ *   fetch    id, name, offset (a multiple of 192 KiB, the store's chunk; up to
+ *            API_MAX_FILE_CHUNK bytes per answer)
  *                                       -> {"data_base64", "offset": next, "eof", "size",
  *                                           "sha256", "truncated"}; not_found for no
  *                                           such artifact
@@ -213,7 +214,7 @@
 #define API_MAX_CALLBACK_URL 2048u                        /* submit's callback_url, bytes */
 #define API_MAX_FILES 1000u             /* submit's files: entries (files and directories) */
 #define API_MAX_ARTIFACT_PATTERNS 64u   /* submit's artifacts: globs */
-#define API_MAX_FILE_CHUNK (192u << 10) /* fetch: bytes per answer (the store's chunk) */
+#define API_MAX_FILE_CHUNK (960u << 10) /* fetch: bytes per answer at most (5 of the store's chunks) */
 
 enum api_op {
 	API_OP_PING = 0,

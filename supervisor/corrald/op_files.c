@@ -23,6 +23,10 @@
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/store/store_files.h"
 
+/* Chunks (192 KiB each) one fetch answers with: 960 KiB, ~1.3 MB of JSON. */
+#define OP_FILES_FETCH_CHUNKS 5
+_Static_assert(STORE_FILES_CHUNK % 3 == 0, "whole chunks' base64 texts join");
+
 /* The bytes a base64 text of len characters decodes to (an upper bound
  * for bad text: the decode says so later). */
 static uint64_t decoded_size(const char *text, size_t len)
@@ -249,15 +253,33 @@ void op_files_fetch(struct daemon *d, const struct caller *c, const struct api_r
 		store_files_list_free(&list);
 		return;
 	}
-	r = (int64_t)req->offset < f->size
-		? store_files_get_chunk(d->store, req->id, STORE_FILE_ARTIFACT, f->name, index, &chunk, &err)
-		: -ENOENT;
-	if (r < 0 && r != -ENOENT) {
-		ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "%s", err.message);
-		store_files_list_free(&list);
-		return;
+	/* up to OP_FILES_FETCH_CHUNKS chunks: a whole chunk is a multiple of 3
+	 * bytes, so their base64 texts join into one */
+	next = (int64_t)req->offset;
+	for (int k = 0; k < OP_FILES_FETCH_CHUNKS && next < f->size; k++) {
+		_cleanup_free_ char *part = NULL;
+		char *joined;
+
+		r = store_files_get_chunk(d->store, req->id, STORE_FILE_ARTIFACT, f->name, index + k, &part,
+					  &err);
+		if (r == -ENOENT)
+			break;
+		if (r < 0) {
+			ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "%s", err.message);
+			store_files_list_free(&list);
+			return;
+		}
+		joined = chunk ? realloc(chunk, strlen(chunk) + strlen(part) + 1) : strdup(part);
+		if (!joined) {
+			ops_reply_error(sink, req->tag_json, API_ERR_INTERNAL, "out of memory");
+			store_files_list_free(&list);
+			return;
+		}
+		if (chunk)
+			strcat(joined, part);
+		chunk = joined;
+		next = (index + k + 1) * (int64_t)STORE_FILES_CHUNK;
 	}
-	next = r == 0 ? (index + 1) * (int64_t)STORE_FILES_CHUNK : f->size;
 	if (next > f->size)
 		next = f->size;
 	body = json_pack("{s:s, s:I, s:b, s:I, s:s, s:b}", "data_base64", chunk ? chunk : "", "offset",
