@@ -218,6 +218,9 @@ enum plan_key {
 	PK_RETRY_LOST,
 	PK_MAX_STORED,
 	PK_RETENTION,
+	PK_MAX_INPUT,
+	PK_MAX_ARTIFACT,
+	PK_ARTIFACT_RETENTION,
 	PK_PROFILE, /* string: layer.profile */
 	PK_COUNT,
 };

@@ -36,6 +36,9 @@ const char *const plan_key_names[PK_COUNT + 1] = {
 	"retry_lost",
 	"max_stored",
 	"retention",
+	"max_input",
+	"max_artifact",
+	"artifact_retention",
 	"profile",
 	NULL,
 };
@@ -59,6 +62,11 @@ static const struct key_def plan_keys[PK_COUNT] = {
 	[PK_MAX_STORED] = { "max_stored", VALUE_SIZE, 1 * MiB, 64 * TiB, KEY_UNLIMITED },
 	/* how long an ended task is kept; unlimited = 0 */
 	[PK_RETENTION] = { "retention", VALUE_SECONDS, 60, 3650 * DAY, KEY_UNLIMITED },
+	/* a task's files: inputs stored at submit, artifacts kept after its end */
+	[PK_MAX_INPUT] = { "max_input", VALUE_SIZE, 1 * KiB, 64 * GiB, 0 },
+	[PK_MAX_ARTIFACT] = { "max_artifact", VALUE_SIZE, 1 * KiB, 64 * GiB, 0 },
+	/* how long an ended task's artifacts are kept; unlimited = 0 */
+	[PK_ARTIFACT_RETENTION] = { "artifact_retention", VALUE_SECONDS, 60, 3650 * DAY, KEY_UNLIMITED },
 	[PK_PROFILE] = { "profile", VALUE_COUNT, 0, 0, 0 }, /* a name, handled apart */
 };
 
@@ -78,6 +86,9 @@ static const uint64_t plan_defaults[PK_COUNT] = {
 	[PK_RETRY_LOST] = 0,
 	[PK_MAX_STORED] = 1 * GiB,
 	[PK_RETENTION] = 30 * DAY,
+	[PK_MAX_INPUT] = 64 * MiB,
+	[PK_MAX_ARTIFACT] = 64 * MiB,
+	[PK_ARTIFACT_RETENTION] = 7 * DAY,
 };
 
 /* Allowed keys per section kind, for "unknown key" messages. */
@@ -97,6 +108,9 @@ static const char *const plan_section_keys[] = {
 	"retry_lost",
 	"max_stored",
 	"retention",
+	"max_input",
+	"max_artifact",
+	"artifact_retention",
 	"profile",
 	"profiles",
 	NULL,
@@ -117,6 +131,9 @@ static const char *const user_section_keys[] = {
 	"retry_lost",
 	"max_stored",
 	"retention",
+	"max_input",
+	"max_artifact",
+	"artifact_retention",
 	"profile",
 	"profiles",
 	NULL,
@@ -315,6 +332,9 @@ static void fold(const struct plan_layer *const *layers, size_t n, const char *p
 	out->output_limit_bytes = v[PK_OUTPUT_LIMIT];
 	out->max_stored_bytes = v[PK_MAX_STORED];
 	out->retention_seconds = v[PK_RETENTION];
+	out->max_input_bytes = v[PK_MAX_INPUT];
+	out->max_artifact_bytes = v[PK_MAX_ARTIFACT];
+	out->artifact_retention_seconds = v[PK_ARTIFACT_RETENTION];
 }
 
 /* Names of all plans, NULL-terminated, for "did you mean" (arena). */

@@ -196,23 +196,26 @@ struct policy_limits {
 	const char *const *profiles; /* the profiles its tasks may ask for (`profiles =`),
 					* profile first; n_profiles >= 1 */
 	size_t n_profiles;
-	uint32_t max_concurrent;     /* running tasks at once */
-	uint32_t max_queued;         /* queued tasks at once */
-	uint32_t weight;             /* fair-share weight (100 = normal) */
-	uint32_t cpu_millis;         /* CPU quota, 1000 = one core */
-	uint64_t monthly_cpu_ms;     /* CPU budget per calendar month (ms); POLICY_UNLIMITED =
+	uint32_t max_concurrent;             /* running tasks at once */
+	uint32_t max_queued;                 /* queued tasks at once */
+	uint32_t weight;                     /* fair-share weight (100 = normal) */
+	uint32_t cpu_millis;                 /* CPU quota, 1000 = one core */
+	uint64_t monthly_cpu_ms;             /* CPU budget per calendar month (ms); POLICY_UNLIMITED =
 					* unlimited (default); 0 = suspended: nothing starts */
-	uint64_t max_task_seconds;   /* wall-clock limit per task; 0 = unlimited */
-	uint64_t max_cpu_seconds;    /* CPU-time limit per task; 0 = unlimited */
-	uint64_t memory_bytes;       /* memory limit per task, no swap */
-	uint64_t pids;               /* processes + threads per task */
-	uint64_t output_limit_bytes; /* stdout/stderr cap per stream */
-	uint32_t max_attempts;       /* starts of a task whose command never ran (>= 1) */
-	bool retry_lost;             /* rerun a task whose command started but whose end
+	uint64_t max_task_seconds;           /* wall-clock limit per task; 0 = unlimited */
+	uint64_t max_cpu_seconds;            /* CPU-time limit per task; 0 = unlimited */
+	uint64_t memory_bytes;               /* memory limit per task, no swap */
+	uint64_t pids;                       /* processes + threads per task */
+	uint64_t output_limit_bytes;         /* stdout/stderr cap per stream */
+	uint32_t max_attempts;               /* starts of a task whose command never ran (>= 1) */
+	bool retry_lost;                     /* rerun a task whose command started but whose end
 					* was lost with corrald (its side effects may repeat) */
-	uint64_t max_stored_bytes;   /* bytes the store may hold for the tenant's tasks
+	uint64_t max_stored_bytes;           /* bytes the store may hold for the tenant's tasks
 					* (argv, env, stdin, outputs); 0 = unlimited */
-	uint64_t retention_seconds;  /* ended tasks older than this are removed; 0 = kept */
+	uint64_t retention_seconds;          /* ended tasks older than this are removed; 0 = kept */
+	uint64_t max_input_bytes;            /* a task's input files together (submit --file/--dir) */
+	uint64_t max_artifact_bytes;         /* a task's artifacts together (submit --artifact) */
+	uint64_t artifact_retention_seconds; /* an ended task's artifacts are removed after this; 0 = kept */
 };
 
 /* Limits of tenant: its [user] section over its plan (and the plans that

@@ -48,6 +48,7 @@ static const char *const error_names[] = {
 	[API_ERR_BUDGET_RESERVED] = "budget_reserved",
 	[API_ERR_STORAGE_QUOTA] = "storage_quota",
 	[API_ERR_NOT_CLUSTERED] = "not_clustered",
+	[API_ERR_BAD_INPUT] = "bad_input",
 };
 
 const char *api_error_name(enum api_error_code code)
@@ -411,6 +412,22 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 			return fail(ctx, API_ERR_BAD_REQUEST, "field 'file' is longer than %u bytes",
 				    API_MAX_POLICY_FILE);
 		return r;
+	case API_FIELD_FILES:
+		if (!json_is_array(v))
+			return fail(ctx, API_ERR_BAD_REQUEST, "field 'files' must be an array of objects");
+		if (json_array_size(v) > API_MAX_FILES)
+			return fail(ctx, API_ERR_TOO_LARGE, "field 'files' has %zu entries (at most %u)",
+				    json_array_size(v), API_MAX_FILES);
+		req->files = v;
+		return 0;
+	case API_FIELD_ARTIFACTS:
+		return get_strings(ctx, f->name, v, API_MAX_ARTIFACT_PATTERNS,
+				   API_MAX_ARTIFACT_PATTERNS * 4096, &req->artifacts, &req->n_artifacts);
+	case API_FIELD_NAME:
+		r = get_text(ctx, f->name, v, false, &req->name);
+		if (r == 0 && strlen(req->name) > 4096)
+			return fail(ctx, API_ERR_BAD_REQUEST, "field 'name' is longer than 4096 bytes");
+		return r;
 	case API_FIELD_REASON:
 		r = get_text(ctx, f->name, v, false, &req->reason);
 		if (r == 0 && strlen(req->reason) > API_MAX_REASON)
@@ -488,6 +505,7 @@ static void request_clear_fields(struct api_request *req)
 	free_vector(req->argv);
 	free_vector(req->env);
 	free_vector(req->labels);
+	free_vector(req->artifacts);
 	free(req->stdin_data);
 	json_decref(req->json);
 	memset(req, 0, sizeof(*req));

@@ -102,6 +102,23 @@
  *            "error": why, or null, "text", "sha256", "pushed_by", "pushed_at_us"
  *            (null on one host), "nodes": [{"node", "applied", "failed", "error",
  *            "at_us"}] every node's, by name ([] on one host)}
+ *   submit's files: [{"name": "src/a.c", "mode": 420, "data_base64": "..."}, {"name":
+ *            "src", "mode": 493, "dir": true}, ...] (<= API_MAX_FILES entries; names
+ *            relative to /work, no "..", components <= 255 bytes, paths <= 4096; in
+ *            all <= the plan's max_input, else too_large; a bad name or entry:
+ *            bad_input), stored with the task and written into its /work before
+ *            the command starts; artifacts: [GLOB, ...] (<= 64, fnmatch on paths
+ *            relative to /work): after the end the matching regular files are kept
+ *            (<= the plan's max_artifact in all, <= 1000 files; what a cap cut is
+ *            listed truncated)
+ *   artifacts id                       -> {"artifacts": [ARTIFACT, ...] by name}
+ *   fetch    id, name, offset (a multiple of 192 KiB, the store's chunk; up to
+ *            API_MAX_FILE_CHUNK bytes per answer)
+ *                                       -> {"data_base64", "offset": next, "eof", "size",
+ *                                           "sha256", "truncated"}; not_found for no
+ *                                           such artifact
+ * ARTIFACT: {"name", "size" (bytes kept), "sha256" (hex of those; "" when none were
+ *         kept), "truncated" (cut by max_artifact or the file count), "mode"}
  *
  * TASK: {"id", "user", "profile", "argv", "state" (queued|running|succeeded|failed|cancelled),
  *        "reason" (exit_code|signal|timeout|oom|cpu_limit|budget|output_limit|cancelled|
@@ -177,7 +194,8 @@
  * (submit with no_queue while the budget left is held by the tenant's running tasks;
  * budget_exhausted means it is used up, or 0: a suspended tenant), storage_quota
  * (submit: the tenant's tasks would hold more than the plan's max_stored), not_clustered
- * (policy_push on one host: the policy file is the policy there).
+ * (policy_push on one host: the policy file is the policy there), bad_input
+ * (submit: a file name or entry of files that corrald refuses).
  */
 #ifndef CORRAL_SUPERVISOR_API_H
 #define CORRAL_SUPERVISOR_API_H
@@ -213,6 +231,9 @@
 #define API_MAX_CALLBACK_URL 2048u                        /* submit's callback_url, bytes */
 #define API_MAX_POLICY_TEXT (1u << 20)                    /* policy_push's text, bytes */
 #define API_MAX_POLICY_FILE 4096u                         /* policy_push's file (a name), bytes */
+#define API_MAX_FILES 1000u             /* submit's files: entries (files and directories) */
+#define API_MAX_ARTIFACT_PATTERNS 64u   /* submit's artifacts: globs */
+#define API_MAX_FILE_CHUNK (960u << 10) /* fetch: bytes per answer at most (5 of the store's chunks) */
 
 enum api_op {
 	API_OP_PING = 0,
@@ -239,6 +260,8 @@ enum api_op {
 	API_OP_TENANT_DELETE,
 	API_OP_POLICY_PUSH,
 	API_OP_POLICY_CURRENT,
+	API_OP_ARTIFACTS,
+	API_OP_FETCH,
 	API_OP_COUNT /* not an op: how many there are */
 };
 
@@ -264,6 +287,7 @@ enum api_error_code {
 	API_ERR_BUDGET_RESERVED,
 	API_ERR_STORAGE_QUOTA,
 	API_ERR_NOT_CLUSTERED,
+	API_ERR_BAD_INPUT,
 };
 
 /* "bad_request", ... ; NULL for API_ERR_NONE. */
@@ -317,6 +341,9 @@ enum api_field_kind {
 	API_FIELD_UNTIL,
 	API_FIELD_POLICY_TEXT,
 	API_FIELD_POLICY_FILE,
+	API_FIELD_FILES,
+	API_FIELD_ARTIFACTS,
+	API_FIELD_NAME,
 };
 
 struct api_field {
@@ -397,6 +424,15 @@ struct api_request {
 	 * file they were read from (a name for errors) */
 	const char *policy_text;
 	const char *policy_file;
+	/* submit: input files, an array of {"name", "mode", "data_base64"} or
+	 * {"name", "mode", "dir": true} (a json_t *, checked by corrald:
+	 * task_files.c); NULL = none */
+	void *files;
+	/* submit: artifact globs relative to /work */
+	char **artifacts; /* NULL-terminated, or NULL */
+	size_t n_artifacts;
+	/* fetch: the artifact's name */
+	const char *name;
 	void *json; /* internal: the parsed document */
 };
 
@@ -449,5 +485,18 @@ char *api_response_error(const char *tag_json, enum api_error_code code, const c
  * decode: 0 with a malloc'd buffer in *out, or -EINVAL for bad text. */
 char *api_base64_encode(const void *data, size_t len);
 int api_base64_decode(const char *text, size_t len, unsigned char **out, size_t *out_len);
+
+/* Task files (api_files.c), the rules corrald and the client share. */
+#define API_FILES_NAME_MAX 255  /* bytes of one path component */
+#define API_FILES_PATH_MAX 4096 /* bytes of a whole name */
+/* A file name of a submit or a fetch: relative to /work, no empty, "." or
+ * ".." component, no control character, within the sizes above.  0, or -1
+ * with why filled. */
+int api_files_check_name(const char *name, char *why, size_t size);
+/* Does path (relative to /work) match one of the globs?  fnmatch(3) without
+ * flags: "*" also matches "/", so "*.txt" matches "a/b.txt". */
+bool api_files_match(char *const *patterns, size_t n, const char *path);
+/* The permission bits kept: 0755 for a directory or an executable, else 0644. */
+uint32_t api_files_mode(uint32_t mode, bool is_dir);
 
 #endif

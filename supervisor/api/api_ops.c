@@ -29,8 +29,15 @@ static const struct api_field submit_fields[] = {
 	{ "labels", API_FIELD_LABELS, false },
 	{ "idempotency_key", API_FIELD_IDEMPOTENCY_KEY, false },
 	{ "callback_url", API_FIELD_CALLBACK_URL, false },
+	{ "files", API_FIELD_FILES, false },
+	{ "artifacts", API_FIELD_ARTIFACTS, false },
 };
 static const struct api_field id_fields[] = { { "id", API_FIELD_ID, true } };
+static const struct api_field fetch_fields[] = {
+	{ "id", API_FIELD_ID, true },
+	{ "name", API_FIELD_NAME, true },
+	{ "offset", API_FIELD_OFFSET, false },
+};
 static const struct api_field list_fields[] = {
 	{ "user", API_FIELD_USER, false },      { "state", API_FIELD_STATE, false },
 	{ "limit", API_FIELD_LIMIT, false },    { "after", API_FIELD_AFTER, false },
@@ -128,6 +135,10 @@ static const struct api_op_info ops[API_OP_COUNT] = {
 				 API_ACCESS_OPERATOR, true, "push the cluster's policy" },
 	[API_OP_POLICY_CURRENT] = { API_OP_POLICY_CURRENT, "policy_current", NO_FIELDS, API_ACCESS_OPERATOR,
 				    false, "show the cluster's policy" },
+	[API_OP_ARTIFACTS] = { API_OP_ARTIFACTS, "artifacts", FIELDS(id_fields), API_ACCESS_USER, false,
+			       "list a task's artifacts" },
+	[API_OP_FETCH] = { API_OP_FETCH, "fetch", FIELDS(fetch_fields), API_ACCESS_USER, false,
+			   "download a task's artifact" },
 };
 
 const struct api_op_info *api_ops_get(enum api_op op)

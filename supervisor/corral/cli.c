@@ -182,6 +182,8 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 		return cancel_all(cmd, c, out, err);
 	if (cmd->op == API_OP_LOGS)
 		return run_logs(cmd, c, out, err);
+	if (cmd->op == API_OP_FETCH)
+		return files_cmd_fetch(cmd, c, out, err);
 	if (cmd->op == API_OP_WAIT) {
 		id = json_integer_value(json_object_get(cmd->fields, "id"));
 		if (cmd->json)
@@ -254,6 +256,10 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 			format_print_node_table(out, one);
 			json_decref(one);
 		}
+		break;
+	case API_OP_ARTIFACTS:
+		if (!cmd->json)
+			files_cmd_print_artifacts(out, json_object_get(resp, "artifacts"));
 		break;
 	case API_OP_PING:
 	case API_OP_VERSION:

@@ -56,6 +56,10 @@ enum opt_id {
 	O_NOHEADER,
 	O_SINCE,
 	O_UNTIL,
+	O_FILE,
+	O_DIR,
+	O_ARTIFACT,
+	O_OUTPUT,
 	O_SOCKET,
 	O_HELP,
 };
@@ -94,6 +98,10 @@ static const struct option long_options[] = {
 	{ "noheader", no_argument, NULL, O_NOHEADER },
 	{ "since", required_argument, NULL, O_SINCE },
 	{ "until", required_argument, NULL, O_UNTIL },
+	{ "file", required_argument, NULL, O_FILE },
+	{ "dir", required_argument, NULL, O_DIR },
+	{ "artifact", required_argument, NULL, O_ARTIFACT },
+	{ "output", required_argument, NULL, O_OUTPUT },
 	{ "socket", required_argument, NULL, O_SOCKET },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -129,6 +137,9 @@ static const char *const option_field[] = {
 	[O_CLEAR_ENV] = "clear_env",
 	[O_SINCE] = "since_us",
 	[O_UNTIL] = "until_us",
+	[O_FILE] = "files",
+	[O_DIR] = "files",
+	[O_ARTIFACT] = "artifacts",
 };
 
 /* What follows the options: from the op's required field. */
@@ -164,6 +175,14 @@ static const struct cmd_spec specs[] = {
 	  "  --no-queue          fail instead of queueing if the task cannot start now\n"
 	  "  --callback-url URL  POST the ended task there, signed (a host of the policy's\n"
 	  "                      [http] callback_hosts)\n"
+	  "  --file LOCAL[:DEST] put file LOCAL at /work/DEST (default: its base name);\n"
+	  "                      repeatable; read as you, stored with the task\n"
+	  "  --dir LOCAL[:DEST]  the same for a directory tree (regular files and\n"
+	  "                      directories only); at most 1000 entries, the plan's\n"
+	  "                      max_input in all, about 1.3 MiB per submit on the socket\n"
+	  "  --artifact GLOB     keep the files of /work matching GLOB (relative to /work;\n"
+	  "                      * also matches /) after the task ends, however it ends;\n"
+	  "                      repeatable; see corral artifacts, corral fetch\n"
 	  "  --wait              follow the task: its stdout and stderr to ours as they\n"
 	  "                      come, why it waits while queued (on stderr), its result\n"
 	  "                      on stderr; then exit with its status (EXIT CODES in corral(1))\n"
@@ -245,6 +264,15 @@ static const struct cmd_spec specs[] = {
 	{ API_OP_NODE_UNDRAIN, BIT(O_JSON), "NAME [--json]",
 	  "Undrain node NAME (operators only): it starts tasks again.\n\n"
 	  "  --json              print the server's JSON response\n" },
+	{ API_OP_ARTIFACTS, BIT(O_JSON), "ID [--json]",
+	  "List the artifacts a task kept (submit --artifact): size, whether a cap cut it\n"
+	  "(the plan's max_artifact or 1000 files: its head kept, or nothing), SHA-256, name.\n\n"
+	  "  --json              print the server's JSON response\n" },
+	{ API_OP_FETCH, BIT(O_OUTPUT), "ID [NAME...] [-o DIR]",
+	  "Download a task's artifacts (all, or those NAMEd) below DIR (default: the\n"
+	  "current directory), as you, each one's SHA-256 checked; a name that would\n"
+	  "leave DIR is refused.\n\n"
+	  "  -o, --output DIR    write below DIR (created if missing)\n" },
 	{ API_OP_PING, BIT(O_JSON), "[--json]",
 	  "Check that corrald answers; print its version and pid.\n\n"
 	  "  --json              print the server's JSON response\n" },
@@ -396,6 +424,7 @@ struct opts {
 	bool has_since, has_until;
 	json_t *env;
 	json_t *labels;
+	json_t *files, *artifacts;
 	uint64_t gpus, gpu_memory;
 	bool has_gpus, has_gpu_memory;
 	/* usage adjust: --add/--remove (delta_us), --set-left, --reason */
@@ -550,6 +579,23 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 			return error_usage(err, "--label: at most %u labels", API_MAX_LABELS);
 		json_array_append_new(v->labels, json_string(arg));
 		break;
+	case O_FILE:
+	case O_DIR:
+		if (!v->files)
+			v->files = json_array();
+		return files_cmd_add(v->files, arg, o == O_DIR, err);
+	case O_ARTIFACT:
+		if (!v->artifacts)
+			v->artifacts = json_array();
+		if (json_array_size(v->artifacts) >= API_MAX_ARTIFACT_PATTERNS)
+			return error_usage(err, "--artifact: at most %u globs", API_MAX_ARTIFACT_PATTERNS);
+		if (!arg[0] || arg[0] == '/')
+			return error_usage(err, "--artifact '%s': a glob relative to /work", arg);
+		json_array_append_new(v->artifacts, json_string(arg));
+		break;
+	case O_OUTPUT:
+		cmd->output_dir = arg;
+		break;
 	case O_REASON:
 		if (!arg[0] || strlen(arg) > API_MAX_REASON)
 			return error_usage(err, "--reason: 1 to %u bytes, please", API_MAX_REASON);
@@ -606,6 +652,13 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 	if (positional == TASK_ID) {
 		if (argc < 1)
 			return error_usage(err, "missing the task ID");
+		/* fetch: the names after the ID */
+		if (s->op == API_OP_FETCH) {
+			cmd->names = json_array();
+			for (int i = 1; i < argc; i++)
+				json_array_append_new(cmd->names, json_string(argv[i]));
+			argc = 1;
+		}
 		/* cancel takes several: the first is the request's, the rest follow */
 		if (argc > 1 && s->op != API_OP_CANCEL)
 			return error_usage(err, "unexpected argument '%s'", argv[1]);
@@ -664,6 +717,10 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 		json_object_set(f, "env", v->env);
 	if (v->labels)
 		json_object_set(f, "labels", v->labels);
+	if (v->files)
+		json_object_set(f, "files", v->files);
+	if (v->artifacts)
+		json_object_set(f, "artifacts", v->artifacts);
 	set_uint(f, "gpus", v->has_gpus, v->gpus);
 	set_uint(f, "gpu_memory_bytes", v->has_gpu_memory, v->gpu_memory);
 	set_str(f, "cwd", v->cwd);
@@ -716,7 +773,7 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 {
 	const struct cmd_spec *s = find_spec(argc > 0 ? argv[0] : NULL);
 	/* submit stops at CMD so its options stay its own */
-	const char *shortopts = s && positional_of(s) == COMMAND ? "+h" : "h";
+	const char *shortopts = s && positional_of(s) == COMMAND ? "+h" : "ho:";
 	struct opts v = { 0 };
 	int o, r = 0;
 
@@ -761,6 +818,8 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 	while (r == 0 && (o = getopt_long(argc, argv, shortopts, long_options, NULL)) != -1) {
 		if (o == 'h')
 			o = O_HELP;
+		if (o == 'o')
+			o = O_OUTPUT;
 		if (o == '?') {
 			const char *bad = argv[optind - 1];
 
@@ -783,6 +842,8 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 		r = build_fields(s, &v, argc - optind, argv + optind, cmd, err);
 	json_decref(v.env);
 	json_decref(v.labels);
+	json_decref(v.files);
+	json_decref(v.artifacts);
 	if (r < 0)
 		commands_free(cmd);
 	return r;
@@ -794,6 +855,8 @@ void commands_free(struct cli_command *cmd)
 	cmd->fields = NULL;
 	json_decref(cmd->more_ids);
 	cmd->more_ids = NULL;
+	json_decref(cmd->names);
+	cmd->names = NULL;
 }
 
 char *commands_fields_json(const struct cli_command *cmd)

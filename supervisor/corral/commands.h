@@ -47,6 +47,8 @@ struct cli_command {
 	bool help;               /* --help: print commands_usage() and exit 0 */
 	const char *format;      /* list --format COLUMNS, or NULL */
 	bool noheader;           /* list --noheader */
+	json_t *names;           /* fetch ID NAME...: the names (owned) */
+	const char *output_dir;  /* fetch -o DIR, or NULL (.) */
 };
 
 /* argv[0] is the command name.  0, or -EINVAL with the reason in err
@@ -131,5 +133,15 @@ int format_list_check(const char *columns, struct error *err);
  * with the header row unless !header.  Every cell is one line: control
  * characters in commands, names and messages are escaped. */
 void format_list_print(FILE *out, json_t *tasks, const char *columns, bool header);
+
+/* ---- files_cmd.c ---- */
+
+/* submit --file LOCAL[:DEST] (is_dir false) / --dir LOCAL[:DEST]: read as
+ * the user into files (submit's "files" array).  0, or -EINVAL (usage). */
+int files_cmd_add(json_t *files, const char *spec, bool is_dir, struct error *err);
+/* corral artifacts: the table. */
+void files_cmd_print_artifacts(FILE *out, json_t *artifacts);
+/* corral fetch ID [NAME...] [-o DIR]: the exit code. */
+int files_cmd_fetch(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err);
 
 #endif

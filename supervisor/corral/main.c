@@ -31,6 +31,8 @@ static const struct command commands[] = {
 	{ "cancel", "cancel a queued or running task", cli_main },
 	{ "wait", "wait for a task; exit with its exit code", cli_main },
 	{ "logs", "write a task's stdout or stderr (--follow)", cli_main },
+	{ "artifacts", "list the files a task kept (submit --artifact)", cli_main },
+	{ "fetch", "download a task's artifacts (-o DIR)", cli_main },
 	{ "usage", "CPU hours used, budget and left per tenant ('usage adjust': grant, take back)",
 	  cli_main },
 	{ "nodes", "the nodes: state, heartbeat, free slots, memory, GPUs, statistics", cli_main },

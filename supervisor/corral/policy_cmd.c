@@ -158,6 +158,10 @@ static void print_limits(FILE *out, const struct policy_limits *l)
 	fprintf(out, "max_stored        = %s\n",
 		l->max_stored_bytes ? policy_format_size(l->max_stored_bytes, b, sizeof(b)) : "unlimited");
 	fprintf(out, "retention         = %s\n", unlimited_or(l->retention_seconds, b, sizeof(b), false));
+	fprintf(out, "max_input         = %s\n", policy_format_size(l->max_input_bytes, b, sizeof(b)));
+	fprintf(out, "max_artifact      = %s\n", policy_format_size(l->max_artifact_bytes, b, sizeof(b)));
+	fprintf(out, "artifact_retention = %s\n",
+		unlimited_or(l->artifact_retention_seconds, b, sizeof(b), false));
 }
 
 static void print_profile(FILE *out, const struct policy_profile *pf)

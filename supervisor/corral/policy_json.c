@@ -67,18 +67,19 @@ json_t *policy_json_limits(const struct policy_limits *l)
 
 	for (size_t i = 0; i < l->n_profiles; i++)
 		json_array_append_new(profiles, json_string(l->profiles[i]));
-	return json_pack("{s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o}",
-			 "plan", l->plan, "profile", l->profile, "profiles", profiles, "max_concurrent",
-			 (json_int_t)l->max_concurrent, "max_queued", (json_int_t)l->max_queued, "weight",
-			 (json_int_t)l->weight, "monthly_cpu_ms",
-			 l->monthly_cpu_ms == POLICY_UNLIMITED ? json_null()
-							       : json_integer((json_int_t)l->monthly_cpu_ms),
-			 "max_task_seconds", count_or_null(l->max_task_seconds), "max_cpu_seconds",
-			 count_or_null(l->max_cpu_seconds), "memory_bytes", (json_int_t)l->memory_bytes,
-			 "pids", (json_int_t)l->pids, "cpu_millis", (json_int_t)l->cpu_millis,
-			 "output_limit_bytes", (json_int_t)l->output_limit_bytes, "max_stored_bytes",
-			 count_or_null(l->max_stored_bytes), "retention_seconds",
-			 count_or_null(l->retention_seconds));
+	return json_pack(
+		"{s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I}",
+		"plan", l->plan, "profile", l->profile, "profiles", profiles, "max_concurrent",
+		(json_int_t)l->max_concurrent, "max_queued", (json_int_t)l->max_queued, "weight",
+		(json_int_t)l->weight, "monthly_cpu_ms",
+		l->monthly_cpu_ms == POLICY_UNLIMITED ? json_null()
+						      : json_integer((json_int_t)l->monthly_cpu_ms),
+		"max_task_seconds", count_or_null(l->max_task_seconds), "max_cpu_seconds",
+		count_or_null(l->max_cpu_seconds), "memory_bytes", (json_int_t)l->memory_bytes, "pids",
+		(json_int_t)l->pids, "cpu_millis", (json_int_t)l->cpu_millis, "output_limit_bytes",
+		(json_int_t)l->output_limit_bytes, "max_stored_bytes", count_or_null(l->max_stored_bytes),
+		"retention_seconds", count_or_null(l->retention_seconds), "max_input_bytes",
+		(json_int_t)l->max_input_bytes, "max_artifact_bytes", (json_int_t)l->max_artifact_bytes);
 }
 
 json_t *policy_json_profile(const struct policy_profile *pf)

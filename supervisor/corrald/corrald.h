@@ -565,6 +565,31 @@ void op_wait_check(struct daemon *d);
 /* Drop the waits parked on sink (its peer is gone). */
 void op_wait_drop_sink(struct daemon *d, struct reply_sink *sink);
 
+/* op_files.c: a submit's input files and artifact globs (checked: bad_input,
+ * too_large; stored in the loop's batch beside the task), and the ops
+ * artifacts and fetch.  op_files_store_content: a file's metadata and
+ * content (its sha256 computed) into the store. */
+enum store_file_kind;
+struct store_file;
+enum api_error_code op_files_check(const struct api_request *req, const struct policy_limits *lim,
+				   uint64_t *bytes, char *msg, size_t size);
+int op_files_store(struct daemon *d, int64_t id, const struct api_request *req, struct error *err);
+int op_files_store_content(struct daemon *d, int64_t id, enum store_file_kind kind, struct store_file *f,
+			   const unsigned char *data, size_t len, struct error *err);
+void op_files_artifacts(struct daemon *d, const struct caller *c, const struct api_request *req,
+			struct reply_sink *sink);
+void op_files_fetch(struct daemon *d, const struct caller *c, const struct api_request *req,
+		    struct reply_sink *sink);
+/* task_workdir.c: a task with files gets a host tmpfs at <task dir>/work
+ * as its /work, its inputs written there before the spawn (1: made, path
+ * filled; 0: the task has no files), its artifacts collected after any end
+ * (then the tmpfs is unmounted and removed; nothing when there is none). */
+int task_workdir_prepare(struct daemon *d, int64_t id, uid_t uid, gid_t gid, uint64_t bytes, char *path,
+			 size_t size, struct jail_error *err);
+void task_workdir_collect(struct daemon *d, int64_t id, const char *user);
+/* One left behind (a requeued task cancelled while queued): removed. */
+void task_workdir_drop(struct daemon *d, int64_t id);
+
 /* storage.c: per-tenant storage, max_stored, retention */
 #define STORAGE_RETENTION_BATCH 64   /* tasks removed per tick, at most */
 #define STORAGE_RETENTION_TENANTS 32 /* tenants whose tasks are looked up per tick */

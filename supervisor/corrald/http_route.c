@@ -33,6 +33,8 @@ static const struct {
 	[HTTP_ROUTE_TENANT] = { "GET", "/v1/tenants/{name}" },
 	[HTTP_ROUTE_TENANT_PUT] = { "PUT", "/v1/tenants/{name}" },
 	[HTTP_ROUTE_TENANT_DELETE] = { "DELETE", "/v1/tenants/{name}" },
+	[HTTP_ROUTE_ARTIFACTS] = { "GET", "/v1/tasks/{id}/artifacts" },
+	[HTTP_ROUTE_ARTIFACT] = { "GET", "/v1/tasks/{id}/artifacts/{name}" },
 };
 
 const char *http_route_path(enum http_route_id route)
@@ -56,6 +58,7 @@ unsigned http_route_status(enum api_error_code code)
 	case API_ERR_LIMIT_EXCEEDED:
 	case API_ERR_POLICY_INVALID:
 	case API_ERR_NOT_CLUSTERED:
+	case API_ERR_BAD_INPUT:
 		return 400;
 	case API_ERR_UNKNOWN_USER:
 	case API_ERR_FORBIDDEN:
@@ -244,10 +247,10 @@ static int map_stdin_base64(struct http_route_result *out, json_t *v, json_t *re
 /* POST /v1/tasks: the body's members onto submit's fields. */
 static int map_submit(const struct http_route_request *in, struct http_route_result *out, json_t *req)
 {
-	static const char *const passed[] = { "argv",         "timeout_ms", "cpu_limit_ms",
-					      "memory_bytes", "profile",    "cwd",
-					      "no_queue",     "stdin",      "callback_url",
-					      "clear_env",    NULL };
+	static const char *const passed[] = {
+		"argv",  "timeout_ms",   "cpu_limit_ms", "memory_bytes", "profile",   "cwd", "no_queue",
+		"stdin", "callback_url", "clear_env",    "files",        "artifacts", NULL
+	};
 	json_error_t jerr;
 	json_t *body, *v;
 	const char *k;
@@ -301,7 +304,7 @@ static int map_submit(const struct http_route_request *in, struct http_route_res
 				"unknown member '%.64s' (allowed: argv or command, env, clear_env, stdin or "
 				"stdin_base64, "
 				"timeout_ms, cpu_limit_ms, memory_bytes, profile, tenant, cwd, no_queue, wait, "
-				"wait_timeout_ms, callback_url)",
+				"wait_timeout_ms, callback_url, files, artifacts)",
 				k);
 		}
 		if (r < 0)
@@ -395,6 +398,10 @@ static int find_route(const struct http_route_request *in, struct http_route_res
 				r = HTTP_ROUTE_CANCEL;
 			else if (strcmp(slash, "/logs") == 0)
 				r = HTTP_ROUTE_LOGS;
+			else if (strcmp(slash, "/artifacts") == 0)
+				r = HTTP_ROUTE_ARTIFACTS;
+			else if (strncmp(slash, "/artifacts/", 11) == 0 && slash[11])
+				r = HTTP_ROUTE_ARTIFACT;
 		} else if (n && !slash) {
 			return refuse(out, 404, "not_found", "'%.64s' is not a task id", s);
 		}
@@ -453,6 +460,17 @@ int http_route_map(const struct http_route_request *in, struct http_route_result
 			r = uint_query(in, out, req, "since_us", "since_us", (uint64_t)INT64_MAX);
 		if (r == 0)
 			r = uint_query(in, out, req, "until_us", "until_us", (uint64_t)INT64_MAX);
+		break;
+	case HTTP_ROUTE_ARTIFACTS:
+		json_object_set_new(req, "op", json_string("artifacts"));
+		json_object_set_new(req, "id", json_integer(id));
+		break;
+	case HTTP_ROUTE_ARTIFACT:
+		/* the name: the rest of the path (it may hold '/') */
+		json_object_set_new(req, "op", json_string("fetch"));
+		json_object_set_new(req, "id", json_integer(id));
+		json_object_set_new(req, "name", json_string(strstr(in->path, "/artifacts/") + 11));
+		r = uint_query(in, out, req, "offset", "offset", (uint64_t)INT64_MAX);
 		break;
 	case HTTP_ROUTE_LOGS: {
 		const char *stream = query(in, "stream");

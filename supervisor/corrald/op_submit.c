@@ -231,7 +231,8 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	_cleanup_free_ struct pending_submit *p = NULL;
 	struct store_task st;
 	struct error serr;
-	uint64_t need;
+	uint64_t need, files_bytes;
+	enum api_error_code code;
 	char msg[512];
 	int64_t id;
 	int r;
@@ -249,6 +250,11 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	st.stdin_bytes = req->has_stdin ? (int64_t)req->stdin_len : 0;
 	/* nothing written yet: a refusal leaves no trace */
 	need = (uint64_t)store_input_bytes(&st);
+	if ((code = op_files_check(req, lim, &files_bytes, msg, sizeof(msg))) != API_ERR_NONE) {
+		ops_reply_error(sink, req->tag_json, code, "%s", msg);
+		return;
+	}
+	need += files_bytes;
 	if (storage_check_quota(u, lim, need, msg, sizeof(msg)) != API_ERR_NONE) {
 		ops_reply_error(sink, req->tag_json, API_ERR_STORAGE_QUOTA, "%s", msg);
 		return;
@@ -285,6 +291,12 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 		/* its row is in the batch: never run it without its stdin */
 		store_cancel_queued(d->store, id, (int64_t)daemon_now_us(d), &ignored);
 		error_set_message(&serr, -r, "store stdin", "cannot store the task's stdin");
+	}
+	/* its files beside it, in the same batch: an acknowledged task has them */
+	if (r == 0 && (req->files || req->n_artifacts) && (r = op_files_store(d, id, req, &serr)) < 0) {
+		struct error ignored;
+
+		store_cancel_queued(d->store, id, (int64_t)daemon_now_us(d), &ignored);
 	}
 	if (r == -EIO && !d->batch_open)
 		error_set_message(&serr, EIO, "begin transaction", "cannot begin a store transaction");

@@ -504,6 +504,8 @@ static ops_handler *const handlers[] = {
 	[API_OP_TENANT_DELETE] = op_tenant,
 	[API_OP_POLICY_PUSH] = op_policy,
 	[API_OP_POLICY_CURRENT] = op_policy,
+	[API_OP_ARTIFACTS] = op_files_artifacts,
+	[API_OP_FETCH] = op_files_fetch,
 };
 _Static_assert(ELEMENTSOF(handlers) == API_OP_COUNT, "one handler per op of api_ops.c");
 

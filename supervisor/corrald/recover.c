@@ -79,6 +79,7 @@ static void settle_from_status_file(struct daemon *d, const struct store_task *s
 	}
 	if (st->stdin_path)
 		unlink(st->stdin_path);
+	task_workdir_collect(d, st->id, st->user);
 	task_end_record(d, st->id, st->user, state, reason, msg, &res);
 }
 
@@ -117,6 +118,7 @@ static void lose_jail(struct daemon *d, const struct store_task *st, struct jail
 	}
 	if (st->stdin_path)
 		unlink(st->stdin_path);
+	task_workdir_collect(d, st->id, st->user);
 	task_end_record(d, st->id, st->user, STORE_FAILED, STORE_REASON_SUPERVISOR_LOST, message, &res);
 }
 

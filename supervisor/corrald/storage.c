@@ -5,7 +5,9 @@
  * by submit, the end of a task and retention), the plan's max_stored quota
  * a submit is checked against, and retention: ended tasks older than the
  * plan's `retention` removed in small batches on the poll tick, with their
- * files (outputs, status, a stdin left behind).
+ * files (outputs, status, a stdin left behind); and artifact retention:
+ * the artifacts of tasks ended longer than the plan's artifact_retention
+ * ago (the tasks stay).
  *
  * Not here: what a task stores (store_input_bytes, the output sizes in
  * task_end.c) and the SQL (store/).
@@ -20,6 +22,7 @@
 
 #include "supervisor/common/log.h"
 #include "supervisor/corrald/corrald.h"
+#include "supervisor/store/store_files.h"
 
 int storage_load(struct daemon *d)
 {
@@ -68,6 +71,7 @@ static void remove_task_files(struct daemon *d, const struct store_purged *p)
 
 	if (p->stdin_path && unlink(p->stdin_path) < 0 && errno != ENOENT)
 		log_task(LOG_LEVEL_WARNING, p->id, "remove %s: %s", p->stdin_path, strerror(errno));
+	task_workdir_drop(d, p->id); /* a /work tmpfs left by an attempt */
 	task_start_dir(d, p->id, path, sizeof(path));
 	dir = opendir(path);
 	if (!dir)
@@ -120,6 +124,35 @@ static int purge_user(struct daemon *d, struct duser *u, uint64_t now_us, size_t
 	return r;
 }
 
+/* Artifact retention: the artifacts of up to limit of u's tasks that ended
+ * more than the plan's artifact_retention ago go (the tasks stay); how
+ * many tasks lost them, or -errno. */
+static int expire_artifacts(struct daemon *d, struct duser *u, uint64_t now_us, size_t limit)
+{
+	struct policy_limits lim;
+	struct error err;
+	int64_t bytes = 0;
+	size_t tasks = 0;
+	int r;
+
+	if (!u->stored_bytes || tenants_limits_for(d, u->name, &lim) < 0 || !lim.artifact_retention_seconds ||
+	    lim.artifact_retention_seconds * 1000000u > now_us)
+		return 0;
+	r = store_files_expire_artifacts(d->store, u->name,
+					 (int64_t)(now_us - lim.artifact_retention_seconds * 1000000u), limit,
+					 &bytes, &tasks, &err);
+	if (r < 0) {
+		log_warning("artifact retention of %s: %s", u->name, err.message);
+		return r;
+	}
+	u->stored_bytes = u->stored_bytes > (uint64_t)bytes ? u->stored_bytes - (uint64_t)bytes : 0;
+	if (tasks)
+		log_info("artifact retention: removed the artifacts of %zu ended tasks of %s (%" PRId64
+			 " bytes)",
+			 tasks, u->name, bytes);
+	return (int)tasks;
+}
+
 size_t storage_retention_tick(struct daemon *d)
 {
 	uint64_t now = daemon_now_us(d);
@@ -141,6 +174,11 @@ size_t storage_retention_tick(struct daemon *d)
 				continue;
 			queries--;
 			r = purge_user(d, u, now, rows);
+			if (r >= 0 && (size_t)r < rows) {
+				int e = expire_artifacts(d, u, now, rows - (size_t)r);
+
+				r = e < 0 ? e : r + e;
+			}
 			if (r < 0)
 				return removed; /* the store is unwell: try at the next tick */
 			rows -= (size_t)r;

@@ -420,6 +420,7 @@ void task_end(struct daemon *d, struct dtask *t)
 	}
 	running_leave(d, t);
 record:
+	task_workdir_collect(d, t->id, t->user->name); /* its artifacts, in the batch its end joins */
 	metrics_task_ended(d, t->user->name, task_state_reason_name(reason), daemon_now_us(d) - t->started_us,
 			   true);
 	task_end_drop_stdin(t);

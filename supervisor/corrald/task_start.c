@@ -276,7 +276,7 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 	struct error serr;
 	struct store_start start;
 	struct jail_error err = { 0 };
-	char cgname[64];
+	char cgname[64], work[4300];
 	uint64_t now = daemon_now_us(d), mono = daemon_mono_us();
 	int r;
 
@@ -302,6 +302,13 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 		return start_later(d, t, true);
 	}
 	r = build_spec(d, t, &p.st, hold.slot, &p.ps, &p.argv, &p.env, &p.keep_a, &p.keep_e, &p.filter, &err);
+	/* a task with files: its /work a host tmpfs holding its inputs */
+	if (r == 0 &&
+	    (r = task_workdir_prepare(d, t->id, p.ps.spec.host_uid, p.ps.spec.host_gid, p.ps.spec.work_bytes,
+				      work, sizeof(work), &err)) > 0) {
+		p.ps.spec.work_dir = work;
+		r = 0;
+	}
 	snprintf(cgname, sizeof(cgname), TASK_CGROUP_PREFIX "%lld", (long long)t->id);
 	t->started_us = now;
 	t->deadline_mono_us = t->wall_limit_effective_us ? mono + t->wall_limit_effective_us : 0;

@@ -185,7 +185,7 @@ static enum MHD_Result answer_line(struct http_conn *c, const char *line, unsign
 	return transport_http_reply_json(c, ok_status, body);
 }
 
-/* GET logs without follow: the bytes, and where to read on. */
+/* GET logs without follow, an artifact's chunk: the bytes, and where to read on. */
 static enum MHD_Result answer_logs(struct http_conn *c, const char *line)
 {
 	json_t *o = json_loads(line, 0, NULL);
@@ -383,7 +383,7 @@ static enum MHD_Result settle(struct http_conn *c)
 		}
 		enum MHD_Result r;
 
-		if (c->route.route == HTTP_ROUTE_LOGS)
+		if (c->route.route == HTTP_ROUTE_LOGS || c->route.route == HTTP_ROUTE_ARTIFACT)
 			r = answer_logs(c, line);
 		else
 			r = answer_line(c, line,

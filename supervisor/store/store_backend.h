@@ -18,6 +18,7 @@
 #include "supervisor/store/store.h"
 #include "supervisor/store/store_cluster.h"
 #include "supervisor/store/store_callback.h"
+#include "supervisor/store/store_files.h"
 #include "supervisor/store/store_leader.h"
 #include "supervisor/store/store_node.h"
 #include "supervisor/store/store_policy.h"
@@ -152,6 +153,16 @@ struct store_backend {
 	/* POLICY_NODE_SET (in: one node's row), POLICY_NODES (list filled). */
 	int (*policy_node_run)(struct store *store, enum store_sql which, const struct store_policy_node *in,
 			       struct store_policy_node_list *list, struct error *err);
+	/* A task's files (store_files.h): FILES_PUT (f), FILES_CHUNK_PUT
+	 * (f->name, chunk, data = base64 text, n = its raw bytes, counted in
+	 * the task's stored_bytes), FILES_LIST (list), FILES_CHUNK_GET
+	 * (f->name, chunk; *out, or -ENOENT).  kind: "input", ... */
+	int (*files_run)(struct store *store, enum store_sql which, int64_t task_id, const char *kind,
+			 const struct store_file *f, int64_t chunk, const char *data, int64_t n,
+			 struct store_file_list *list, char **out, struct error *err);
+	/* Artifact retention (store_files_expire_artifacts), one transaction. */
+	int (*files_expire)(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
+			    int64_t *bytes, size_t *tasks, struct error *err);
 };
 
 struct store {

@@ -9,7 +9,7 @@
  * the same schema version, the SQLite one read in one read transaction, the
  * PostgreSQL one written in one transaction: tasks, usage, the usage
  * adjustments, the events, the API tokens (their hashes), idempotency
- * keys, tenant records and their audit, and result webhooks' state, each table streamed with COPY in the column
+ * keys, tenant records and their audit, result webhooks' state and task files, each table streamed with COPY in the column
  * order SQLite reports, then the identity sequences moved past the copied
  * ids.  Before the commit the counts and the charged CPU are compared on
  * both sides; any difference rolls everything back.  Nodes and the leader
@@ -27,9 +27,10 @@
 #include "supervisor/store/store_migrate.h"
 
 /* In this order: events refer to tasks. */
-static const char *const tables[] = { "tasks",   "usage",        "usage_adjustments",
-				      "events",  "api_tokens",   "idempotency_keys",
-				      "tenants", "tenant_audit", "callbacks" };
+static const char *const tables[] = { "tasks",      "usage",           "usage_adjustments",
+				      "events",     "api_tokens",      "idempotency_keys",
+				      "tenants",    "tenant_audit",    "callbacks",
+				      "task_files", "task_file_chunks" };
 /* Tables with an identity id whose sequence must move past the copy. */
 static const char *const with_ids[] = { "tasks", "usage_adjustments", "events", "api_tokens",
 					"tenant_audit" };
@@ -245,11 +246,14 @@ static int verify(sqlite3 *db, PGconn *conn, struct store_migrate_counts *out, s
 		{ "tenant records", "SELECT COUNT(*) FROM tenants" },
 		{ "tenant audit rows", "SELECT COUNT(*) FROM tenant_audit" },
 		{ "callbacks", "SELECT COUNT(*) FROM callbacks" },
+		{ "task files", "SELECT COUNT(*) FROM task_files" },
+		{ "task file chunks", "SELECT COUNT(*) FROM task_file_chunks" },
 	};
 	int64_t *fields[] = { &out->tasks,  &out->usage,  &out->adjustments,
 			      &out->events, &out->cpu_us, NULL,
 			      NULL,         NULL,         NULL,
-			      NULL,         NULL };
+			      NULL,         NULL,         NULL,
+			      NULL };
 
 	_Static_assert(sizeof(fields) / sizeof(fields[0]) == sizeof(checks) / sizeof(checks[0]),
 		       "one field per check");

@@ -351,4 +351,29 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	/* must match enum store_policy_node_column */
 	[STORE_SQL_POLICY_NODES] =
 		"SELECT node, applied, failed, error, at_us FROM policy_nodes ORDER BY node",
+	/* a task's files (store_files.h): metadata, then content in chunks,
+	 * each chunk counted in the task's stored_bytes */
+	[STORE_SQL_FILES_PUT] =
+		"INSERT INTO task_files (task_id, kind, name, mode, size, sha256, truncated, is_dir) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+	[STORE_SQL_FILES_CHUNK_PUT] = "INSERT INTO task_file_chunks (task_id, kind, name, chunk, data_b64) "
+				      "VALUES ($1, $2, $3, $4, $5)",
+	[STORE_SQL_FILES_COUNT] = "UPDATE tasks SET stored_bytes = stored_bytes + $2 WHERE id = $1",
+	/* must match enum store_files_column */
+	[STORE_SQL_FILES_LIST] = "SELECT name, mode, size, sha256, truncated, is_dir FROM task_files "
+				 "WHERE task_id = $1 AND kind = $2 ORDER BY name",
+	[STORE_SQL_FILES_CHUNK_GET] = "SELECT data_b64 FROM task_file_chunks WHERE task_id = $1 AND kind = $2 "
+				      "AND name = $3 AND chunk = $4",
+	/* retention removes a task: its files go with it */
+	[STORE_SQL_FILES_PURGE] = "DELETE FROM task_files WHERE task_id = $1",
+	[STORE_SQL_FILES_PURGE_CHUNKS] = "DELETE FROM task_file_chunks WHERE task_id = $1",
+	/* artifact retention: a tenant's ended tasks whose artifacts expired,
+	 * with the bytes they hold */
+	[STORE_SQL_FILES_EXPIRED] =
+		"SELECT f.task_id, SUM(f.size) FROM task_files f JOIN tasks t ON t.id = f.task_id "
+		"WHERE t.user_name = $1 AND t.state IN " TERMINAL " AND t.ended_at_us < $2 "
+		"AND f.kind = 'artifact' GROUP BY f.task_id ORDER BY f.task_id LIMIT $3",
+	[STORE_SQL_FILES_DROP_ARTIFACTS] = "DELETE FROM task_files WHERE task_id = $1 AND kind = 'artifact'",
+	[STORE_SQL_FILES_DROP_ARTIFACT_CHUNKS] =
+		"DELETE FROM task_file_chunks WHERE task_id = $1 AND kind = 'artifact'",
 };

@@ -110,7 +110,7 @@ static void test_unknown_op_lists_the_ops(void **state)
 		       "unknown op 'frob' (ops: ping, version, submit, status, list, queue, "
 		       "cancel, wait, logs, usage, policy_reload, usage_adjust, nodes, node_drain, "
 		       "node_undrain, token_create, token_list, token_revoke, tenant_set, tenant_show, "
-		       "tenant_list, tenant_delete, policy_push, policy_current)");
+		       "tenant_list, tenant_delete, policy_push, policy_current, artifacts, fetch)");
 }
 
 static void test_policy_push_needs_a_text(void **state)

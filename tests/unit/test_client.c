@@ -169,6 +169,54 @@ static void test_submit_binary_stdin_is_usage_error(void **state)
 	unlink(path);
 }
 
+/* --file reads the file (binary is fine: base64) to its base name or DEST;
+ * --artifact globs go as they are. */
+static void test_submit_file_and_artifact_become_fields(void **state)
+{
+	char path[] = "/tmp/corral-test-file-XXXXXX", spec[64];
+	int fd = mkstemp(path);
+	const char *base = strrchr(path, '/') + 1;
+	char *argv[] = { "submit", "--file", path, "--file", spec, "--artifact", "out/*", "cat" };
+	char want[256];
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\xff\x00\xfe", 3), 3);
+	close(fd);
+	snprintf(spec, sizeof(spec), "%s:in/x.bin", path);
+	snprintf(
+		want, sizeof(want),
+		"{\"argv\": [\"cat\"], \"files\": [{\"name\": \"%s\", \"mode\": 384, \"data_base64\": \"/wD+\"}, "
+		"{\"name\": \"in/x.bin\", \"mode\": 384, \"data_base64\": \"/wD+\"}], \"artifacts\": [\"out/*\"]}",
+		base);
+	assert_fields(ARGC(argv), argv, want, NULL);
+	unlink(path);
+}
+
+static void test_submit_bad_file_dest_or_artifact_is_usage_error(void **state)
+{
+	char *escape[] = { "submit", "--file", "/etc/hostname:../x", "cat" };
+	char *missing[] = { "submit", "--file", "/nonexistent/f", "cat" };
+	char *dir[] = { "submit", "--file", "/tmp", "cat" };
+	char *absolute[] = { "submit", "--artifact", "/etc/*", "cat" };
+
+	assert_usage_error(ARGC(escape), escape, "'..'");
+	assert_usage_error(ARGC(missing), missing, "No such file");
+	assert_usage_error(ARGC(dir), dir, "use --dir");
+	assert_usage_error(ARGC(absolute), absolute, "relative to /work");
+}
+
+static void test_fetch_takes_names_and_an_output_dir(void **state)
+{
+	char *argv[] = { "fetch", "7", "a.txt", "out/b", "-o", "/tmp/x" };
+	struct cli_command cmd;
+
+	assert_fields(ARGC(argv), argv, "{\"id\": 7}", &cmd);
+	assert_int_equal(json_array_size(cmd.names), 2);
+	assert_string_equal(json_string_value(json_array_get(cmd.names, 1)), "out/b");
+	assert_string_equal(cmd.output_dir, "/tmp/x");
+	commands_free(&cmd);
+}
+
 static void test_status_takes_an_id(void **state)
 {
 	char *argv[] = { "status", "42", "--json" };
@@ -1216,6 +1264,9 @@ int main(void)
 		cmocka_unit_test(test_submit_stdin_file_is_sent_as_content),
 		cmocka_unit_test(test_submit_missing_stdin_file_is_usage_error),
 		cmocka_unit_test(test_submit_binary_stdin_is_usage_error),
+		cmocka_unit_test(test_submit_file_and_artifact_become_fields),
+		cmocka_unit_test(test_submit_bad_file_dest_or_artifact_is_usage_error),
+		cmocka_unit_test(test_fetch_takes_names_and_an_output_dir),
 		cmocka_unit_test(test_status_takes_an_id),
 		cmocka_unit_test(test_status_without_id_is_usage_error),
 		cmocka_unit_test(test_status_zero_id_is_usage_error),

@@ -30,6 +30,7 @@
 #include <sqlite3.h>
 
 #include "supervisor/store/store.h"
+#include "supervisor/store/store_files.h"
 #include "supervisor/store/store_node.h"
 #include "tests/lib/pg.h"
 
@@ -225,11 +226,11 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 	struct fixture *f = *state;
 	struct stat st;
 
-	assert_int_equal(store_schema_version(f->store), 11);
+	assert_int_equal(store_schema_version(f->store), 12);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 11);
+	assert_int_equal(store_schema_version(f->store), 12);
 }
 
 static void test_submitted_task_survives_reopen(void **state)
@@ -936,6 +937,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 			"ALTER TABLE tasks DROP COLUMN assigned_capped;"
 			"ALTER TABLE tasks DROP COLUMN assigned_memory_bytes;"
 			"DROP TABLE tenants; DROP TABLE tenant_audit; DROP TABLE callbacks; DROP TABLE policy_generations; DROP TABLE policy_nodes;"
+			"DROP TABLE task_files; DROP TABLE task_file_chunks;"
 			"DROP TABLE usage_adjustments;"
 			"ALTER TABLE tasks DROP COLUMN cpu_prior_us;"
 			"ALTER TABLE tasks DROP COLUMN last_attempt_error;"
@@ -951,7 +953,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 		SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 11);
+	assert_int_equal(store_schema_version(f->store), 12);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1096,13 +1098,118 @@ static void test_purge_removes_only_old_ended_tasks_of_the_tenant(void **state)
 	assert_true(stored_of(f, bob) > 0);
 }
 
+/* A task's files: metadata and chunks round-trip, each chunk counts in the
+ * task's stored_bytes, kinds are apart, and retention removes them. */
+static void test_task_files_round_trip_count_and_go_with_retention(void **state)
+{
+	struct fixture *f = *state;
+	struct store_result r = result(10, "2026-04");
+	struct store_file_list list;
+	struct store_purged_list gone;
+	struct store_file in = { .name = "dir/a.bin", .mode = 0755, .size = 6, .sha256 = "ab" };
+	struct error err = { 0 };
+	int64_t id = submit(f, "alice", 1);
+	int64_t before = stored_of(f, id);
+	char *chunk = NULL;
+
+	assert_int_equal(store_files_put(f->store, id, STORE_FILE_INPUT, &in, &err), 0);
+	assert_int_equal(store_files_put_chunk(f->store, id, STORE_FILE_INPUT, "dir/a.bin", 0, "YWJj", 3,
+					       &err),
+			 0);
+	assert_int_equal(store_files_put_chunk(f->store, id, STORE_FILE_INPUT, "dir/a.bin", 1, "ZGVm", 3,
+					       &err),
+			 0);
+	assert_int_equal(stored_of(f, id), before + 6);
+	in.name = "*.txt";
+	in.size = 0;
+	assert_int_equal(store_files_put(f->store, id, STORE_FILE_PATTERN, &in, &err), 0);
+	assert_int_equal(store_files_list(f->store, id, STORE_FILE_INPUT, &list, &err), 0);
+	assert_int_equal(list.count, 1);
+	assert_string_equal(list.items[0].name, "dir/a.bin");
+	assert_int_equal(list.items[0].mode, 0755);
+	assert_int_equal(list.items[0].size, 6);
+	assert_string_equal(list.items[0].sha256, "ab");
+	assert_false(list.items[0].truncated);
+	store_files_list_free(&list);
+	assert_int_equal(store_files_list(f->store, id, STORE_FILE_ARTIFACT, &list, &err), 0);
+	assert_int_equal(list.count, 0);
+	store_files_list_free(&list);
+	assert_int_equal(store_files_get_chunk(f->store, id, STORE_FILE_INPUT, "dir/a.bin", 1, &chunk, &err),
+			 0);
+	assert_string_equal(chunk, "ZGVm");
+	free(chunk);
+	assert_int_equal(store_files_get_chunk(f->store, id, STORE_FILE_INPUT, "dir/a.bin", 2, &chunk, &err),
+			 -ENOENT);
+	assert_null(chunk);
+
+	start(f, id, 10);
+	r.ended_at_us = 100;
+	assert_int_equal(store_finish(f->store, id, &r, &err), 0);
+	assert_int_equal(store_purge_ended(f->store, "alice", 1000, 10, &gone, &err), 0);
+	assert_int_equal(gone.count, 1);
+	store_purged_list_free(&gone);
+	assert_int_equal(store_files_list(f->store, id, STORE_FILE_INPUT, &list, &err), 0);
+	assert_int_equal(list.count, 0);
+	store_files_list_free(&list);
+	assert_int_equal(store_files_get_chunk(f->store, id, STORE_FILE_INPUT, "dir/a.bin", 0, &chunk, &err),
+			 -ENOENT);
+}
+
+/* Artifact retention: the artifacts of old ended tasks go and their bytes
+ * come off stored_bytes; inputs, young tasks and other tenants stay. */
+static void test_expired_artifacts_go_and_free_their_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct store_result r = result(10, "2026-04");
+	struct store_file art = { .name = "out.txt", .mode = 0644, .size = 3, .sha256 = "ab" };
+	struct store_file_list list;
+	struct error err = { 0 };
+	int64_t old = submit(f, "alice", 1), young = submit(f, "alice", 2), bytes, before;
+	size_t tasks;
+
+	for (int i = 0; i < 2; i++) {
+		int64_t id = i ? young : old;
+
+		assert_int_equal(store_files_put(f->store, id, STORE_FILE_INPUT, &art, &err), 0);
+		assert_int_equal(store_files_put_chunk(f->store, id, STORE_FILE_INPUT, "out.txt", 0, "YWJj",
+						       3, &err),
+				 0);
+		assert_int_equal(store_files_put(f->store, id, STORE_FILE_ARTIFACT, &art, &err), 0);
+		assert_int_equal(store_files_put_chunk(f->store, id, STORE_FILE_ARTIFACT, "out.txt", 0,
+						       "YWJj", 3, &err),
+				 0);
+		start(f, id, 10);
+		r.ended_at_us = i ? 5000 : 100;
+		assert_int_equal(store_finish(f->store, id, &r, &err), 0);
+	}
+	before = stored_of(f, old);
+	assert_int_equal(store_files_expire_artifacts(f->store, "bob", 1000, 10, &bytes, &tasks, &err), 0);
+	assert_int_equal(tasks, 0);
+	assert_int_equal(store_files_expire_artifacts(f->store, "alice", 1000, 10, &bytes, &tasks, &err), 0);
+	assert_int_equal(tasks, 1);
+	assert_int_equal(bytes, 3);
+	assert_int_equal(stored_of(f, old), before - 3);
+	assert_int_equal(store_files_list(f->store, old, STORE_FILE_ARTIFACT, &list, &err), 0);
+	assert_int_equal(list.count, 0);
+	store_files_list_free(&list);
+	assert_int_equal(store_files_list(f->store, old, STORE_FILE_INPUT, &list, &err), 0);
+	assert_int_equal(list.count, 1);
+	store_files_list_free(&list);
+	assert_int_equal(store_files_list(f->store, young, STORE_FILE_ARTIFACT, &list, &err), 0);
+	assert_int_equal(list.count, 1);
+	store_files_list_free(&list);
+	/* again: nothing left to remove */
+	assert_int_equal(store_files_expire_artifacts(f->store, "alice", 1000, 10, &bytes, &tasks, &err), 0);
+	assert_int_equal(tasks, 0);
+}
+
 /* A version-3 database (before nodes and storage) gets stored_bytes from its rows:
  * argv and env as stored plus what the outputs counted. */
 static void expect_migrated_stored_bytes(struct fixture *f, int64_t id)
 {
 	struct store_task t = sample("alice", 1);
 
-	assert_int_equal(store_schema_version(f->store), 11);
+	assert_int_equal(store_schema_version(f->store), 12);
 	assert_int_equal(stored_of(f, id), (int64_t)(strlen(t.argv_json) + strlen(t.env_json)) + 3);
 }
 
@@ -1128,6 +1235,7 @@ static void test_version_3_database_gains_stored_bytes(void **state)
 			"ALTER TABLE tasks DROP COLUMN assigned_capped;"
 			"ALTER TABLE tasks DROP COLUMN assigned_memory_bytes;"
 			"DROP TABLE tenants; DROP TABLE tenant_audit; DROP TABLE callbacks; DROP TABLE policy_generations; DROP TABLE policy_nodes;"
+			"DROP TABLE task_files; DROP TABLE task_file_chunks;"
 			"DROP INDEX tasks_user_ended;"
 			"ALTER TABLE tasks DROP COLUMN stored_bytes;"
 			"ALTER TABLE tasks DROP COLUMN gpus;"
@@ -1211,8 +1319,9 @@ static void fill_until_full(struct fixture *f, int64_t *acked, int *failure, str
 static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **state)
 {
 	struct fixture *f = *state;
-	struct store_options capped = { .max_size_bytes = (96 + 16 + 12 + 24 + 16) *
-						1024 } /* schemas 5, 8, 9, 11 added 4, 3, 6, 4 pages */;
+	struct store_options capped = {
+		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16) * 1024
+	} /* schemas 5, 8, 9, 11, 12 added 4, 3, 6, 4, 4 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t acked;
@@ -1240,8 +1349,9 @@ static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **sta
 static void test_full_database_inside_batch_loses_nothing_acknowledged(void **state)
 {
 	struct fixture *f = *state;
-	struct store_options capped = { .max_size_bytes = (96 + 16 + 12 + 24 + 16) *
-						1024 } /* schemas 5, 8, 9, 11 added 4, 3, 6, 4 pages */;
+	struct store_options capped = {
+		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16) * 1024
+	} /* schemas 5, 8, 9, 11, 12 added 4, 3, 6, 4, 4 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t before = 0, in_batch;
@@ -1435,14 +1545,14 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(store_schema_version(f->store), 11);
+	assert_int_equal(store_schema_version(f->store), 12);
 	pg_sql(f,
-	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 11 OR "
+	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 12 OR "
 	       "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
 	       "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
 	       "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 11);
+	assert_int_equal(store_schema_version(f->store), 12);
 }
 
 static void test_pg_newer_schema_is_refused(void **state)
@@ -1491,13 +1601,14 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	       "DROP COLUMN lease_until_us, DROP COLUMN assigned_capped, DROP COLUMN assigned_memory_bytes; "
 	       "DROP TABLE corral.tenants; DROP TABLE corral.tenant_audit; DROP TABLE corral.callbacks; "
 	       "DROP TABLE corral.policy_generations; DROP TABLE corral.policy_nodes; "
+	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; "
 	       "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
 	       "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us, DROP COLUMN stored_bytes, "
 	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills; "
 	       "DROP INDEX corral.tasks_user_ended; "
 	       "DELETE FROM corral.schema_version WHERE version >= 2");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 11);
+	assert_int_equal(store_schema_version(f->store), 12);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1523,6 +1634,7 @@ static void test_pg_version_3_database_gains_stored_bytes(void **state)
 	       "DROP COLUMN lease_until_us, DROP COLUMN assigned_capped, DROP COLUMN assigned_memory_bytes; "
 	       "DROP TABLE corral.tenants; DROP TABLE corral.tenant_audit; DROP TABLE corral.callbacks; "
 	       "DROP TABLE corral.policy_generations; DROP TABLE corral.policy_nodes; "
+	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; "
 	       "DROP INDEX corral.tasks_user_ended; ALTER TABLE corral.tasks DROP COLUMN stored_bytes, "
 	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills; "
 	       "DELETE FROM corral.schema_version WHERE version >= 4");
@@ -1721,6 +1833,8 @@ int main(void)
 			T(test_stored_bytes_count_inputs_then_outputs_per_tenant),
 			T(test_list_pages_by_cursor_and_cuts_huge_argv),
 			T(test_purge_removes_only_old_ended_tasks_of_the_tenant),
+			T(test_task_files_round_trip_count_and_go_with_retention),
+			T(test_expired_artifacts_go_and_free_their_bytes),
 #undef T
 		};
 

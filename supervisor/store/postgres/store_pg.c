@@ -628,4 +628,6 @@ const struct store_backend store_pg_backend = {
 	.callback_run = store_pg_callback_run,
 	.policy_run = store_pg_policy_run,
 	.policy_node_run = store_pg_policy_node_run,
+	.files_run = store_pg_files_run,
+	.files_expire = store_pg_files_expire,
 };

@@ -25,7 +25,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 11
+#define STORE_PG_SCHEMA_VERSION 12
 
 struct store_pg {
 	struct store base; /* first: the generic handle callers hold */
@@ -215,5 +215,12 @@ int store_pg_policy_run(struct store *store, enum store_sql which, const char *t
 			int64_t expected, struct store_policy *out, struct error *err);
 int store_pg_policy_node_run(struct store *store, enum store_sql which, const struct store_policy_node *in,
 			     struct store_policy_node_list *list, struct error *err);
+
+/* A task's files (store_pg_files.c; store_files.h) */
+int store_pg_files_run(struct store *store, enum store_sql which, int64_t task_id, const char *kind,
+		       const struct store_file *f, int64_t chunk, const char *data, int64_t n,
+		       struct store_file_list *list, char **out, struct error *err);
+int store_pg_files_expire(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
+			  int64_t *bytes, size_t *tasks, struct error *err);
 
 #endif

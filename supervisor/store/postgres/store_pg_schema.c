@@ -266,6 +266,28 @@ static const struct migration migrations[] = {
 	  "  error TEXT,"
 	  "  at_us BIGINT NOT NULL"
 	  ");" },
+	/* a task's files (issue 15): inputs, artifact patterns and artifacts,
+	 * content in base64 chunks (store_files.h) */
+	{ 12,
+	  "CREATE TABLE task_files ("
+	  "  task_id BIGINT NOT NULL,"
+	  "  kind TEXT NOT NULL CHECK (kind IN ('input', 'artifact', 'pattern')),"
+	  "  name TEXT NOT NULL,"
+	  "  mode INTEGER NOT NULL DEFAULT 420,"
+	  "  size BIGINT NOT NULL DEFAULT 0,"
+	  "  sha256 TEXT NOT NULL DEFAULT '',"
+	  "  truncated INTEGER NOT NULL DEFAULT 0,"
+	  "  is_dir INTEGER NOT NULL DEFAULT 0,"
+	  "  PRIMARY KEY (task_id, kind, name)"
+	  ");"
+	  "CREATE TABLE task_file_chunks ("
+	  "  task_id BIGINT NOT NULL,"
+	  "  kind TEXT NOT NULL,"
+	  "  name TEXT NOT NULL,"
+	  "  chunk INTEGER NOT NULL CHECK (chunk >= 0),"
+	  "  data_b64 TEXT NOT NULL,"
+	  "  PRIMARY KEY (task_id, kind, name, chunk)"
+	  ");" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

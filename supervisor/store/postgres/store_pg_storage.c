@@ -96,6 +96,11 @@ static int purge_locked(struct store_pg *store, const char *user, int64_t before
 		if (r == 0)
 			r = exec_on_task(store, STORE_SQL_CALLBACK_PURGE, out->items[i].id, &changes, err);
 		if (r == 0)
+			r = exec_on_task(store, STORE_SQL_FILES_PURGE, out->items[i].id, &changes, err);
+		if (r == 0)
+			r = exec_on_task(store, STORE_SQL_FILES_PURGE_CHUNKS, out->items[i].id, &changes,
+					 err);
+		if (r == 0)
 			r = exec_on_task(store, STORE_SQL_PURGE_TASK, out->items[i].id, &changes, err);
 		if (r < 0)
 			return r;

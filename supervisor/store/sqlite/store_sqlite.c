@@ -546,4 +546,6 @@ const struct store_backend store_sqlite_backend = {
 	.callback_run = store_sqlite_callback_run,
 	.policy_run = store_sqlite_policy_run,
 	.policy_node_run = store_sqlite_policy_node_run,
+	.files_run = store_sqlite_files_run,
+	.files_expire = store_sqlite_files_expire,
 };

@@ -18,7 +18,7 @@
 #include "supervisor/store/store_sql.h"
 
 /* The newest schema this code knows (see store_sqlite_schema.c). */
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 struct store_sqlite {
 	struct store base; /* first: the generic handle callers hold */
@@ -180,5 +180,12 @@ int store_sqlite_policy_run(struct store *store, enum store_sql which, const cha
 int store_sqlite_policy_node_run(struct store *store, enum store_sql which,
 				 const struct store_policy_node *in, struct store_policy_node_list *list,
 				 struct error *err);
+
+/* A task's files (store_sqlite_files.c; store_files.h) */
+int store_sqlite_files_run(struct store *store, enum store_sql which, int64_t task_id, const char *kind,
+			   const struct store_file *f, int64_t chunk, const char *data, int64_t n,
+			   struct store_file_list *list, char **out, struct error *err);
+int store_sqlite_files_expire(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
+			      int64_t *bytes, size_t *tasks, struct error *err);
 
 #endif

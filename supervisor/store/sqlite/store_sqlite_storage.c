@@ -93,6 +93,13 @@ static int purge_locked(struct store_sqlite *store, const char *user, int64_t be
 			store_sqlite_bind_i64(&b, 1, out->items[i].id);
 			rc = store_sqlite_stmt_exec(&b, NULL);
 		}
+		for (int k = 0; k < 2 && rc == SQLITE_OK; k++) {
+			/* its files: metadata and chunks */
+			store_sqlite_stmt_start(store,
+						k ? STORE_SQL_FILES_PURGE_CHUNKS : STORE_SQL_FILES_PURGE, &b);
+			store_sqlite_bind_i64(&b, 1, out->items[i].id);
+			rc = store_sqlite_stmt_exec(&b, NULL);
+		}
 		if (rc == SQLITE_OK) {
 			store_sqlite_stmt_start(store, STORE_SQL_PURGE_TASK, &b);
 			store_sqlite_bind_i64(&b, 1, out->items[i].id);

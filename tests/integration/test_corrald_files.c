@@ -1,0 +1,604 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tests/integration/test_corrald_files.c — a task's files against a real
+ * corrald (root; issue 15): files and trees (binary content) in through
+ * `corral submit --file/--dir`, artifacts out through `corral fetch`; the
+ * plan's max_artifact keeps the head and marks the cut; a symlink to
+ * /etc/shadow, a hard link and a FIFO planted in /work are never collected
+ * (and corrald does not hang on them); a timed-out, an OOM-killed task and
+ * one adopted after kill -9 of corrald keep their artifacts; another tenant is refused as for status; max_input and
+ * max_stored refuse a submit; bad names are bad_input; the HTTP routes;
+ * the same round trip on a PostgreSQL store; artifact_retention.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "supervisor/api/api.h"
+#include "tests/lib/test.h"
+#include "tests/lib/corrald.h"
+#include "tests/lib/corrald_socket.h"
+#include "tests/lib/http.h"
+#include "tests/lib/pg.h"
+
+/* Its own host uids, apart from the other corrald tests'. */
+#define SUPERVISOR_KEYS                                                                               \
+	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4201400-4201463\n" \
+	"max_running = 4\n"
+#define POLICY(extra)                                                         \
+	"[access]\noperators = root\nusers = root " CORRALD_TEST_OTHER_TENANT \
+	"\n[plan p]\nmax_queued = 100\n" extra "[default]\nplan = p\n"
+
+static struct corrald daemon_;
+static char scratch[128];
+
+static void start(const char *policy_body)
+{
+	int r = corrald_start(&daemon_, SUPERVISOR_KEYS, policy_body, 0);
+
+	if (r < 0)
+		fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(scratch, sizeof(scratch), "/tmp/corral-files-XXXXXX");
+	assert_non_null(mkdtemp(scratch));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	corrald_cleanup(&daemon_);
+	test_remove_tree(scratch);
+	return 0;
+}
+
+static void write_bytes(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static size_t read_bytes(const char *path, unsigned char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		fail_msg("open %s: %s", path, strerror(errno));
+	n = read(fd, buf, size);
+	close(fd);
+	assert_true(n >= 0);
+	return (size_t)n;
+}
+
+/* `corral --socket S ARGS` through the shell; its exit status. */
+static int corral(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int corral(const char *fmt, ...)
+{
+	char args[2048], cmd[2600];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "%s --socket %s %s", test_build_path("corral"), daemon_.socket, args);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The task's artifacts (a new reference), failing on an error. */
+static json_t *artifacts_of(int64_t id)
+{
+	json_t *r = corrald_call(&daemon_, "{\"op\":\"artifacts\",\"id\":%lld}", (long long)id), *a;
+
+	if (!r || corrald_error_code(r))
+		fail_msg("artifacts %lld: %s: %s", (long long)id, corrald_error_code(r),
+			 corrald_error_message(r));
+	a = json_incref(json_object_get(r, "artifacts"));
+	json_decref(r);
+	return a;
+}
+
+static json_t *artifact_named(json_t *list, const char *name)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach (list, i, a)
+		if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0)
+			return a;
+	return NULL;
+}
+
+static int64_t submit_ok(const char *fields)
+{
+	int64_t id = corrald_submit(&daemon_, fields);
+
+	if (id <= 0)
+		fail_msg("submit refused: %s\n%s", fields, corrald_log_tail(&daemon_));
+	return id;
+}
+
+/* A file and a tree with every byte value go in with --file/--dir, come
+ * back with fetch byte for byte (SHA-256 checked by the client). */
+static void test_file_and_tree_round_trip_with_binary_content(void **state)
+{
+	unsigned char bin[4096], got[8192];
+	char path[256], out[256];
+	json_t *task, *list;
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	start(POLICY(""));
+	for (size_t i = 0; i < sizeof(bin); i++)
+		bin[i] = (unsigned char)(i * 7 + i / 256);
+	snprintf(path, sizeof(path), "%s/in.bin", scratch);
+	write_bytes(path, bin, sizeof(bin), 0644);
+	snprintf(path, sizeof(path), "%s/tree", scratch);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/tree/sub", scratch);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/tree/sub/run.sh", scratch);
+	write_bytes(path, "#!/bin/sh\necho hi\n", 18, 0755);
+	snprintf(out, sizeof(out), "%s/id", scratch);
+	assert_int_equal(
+		corral("submit --file %s/in.bin:data/in.bin --dir %s/tree:t --artifact 'out/*' "
+		       "-- /bin/sh -c 'mkdir out && cp data/in.bin out/copy.bin && "
+		       "cp t/sub/run.sh out/run.sh && test -x t/sub/run.sh && ./t/sub/run.sh > out/said' > %s",
+		       scratch, scratch, out),
+		0);
+	read_bytes(out, got, sizeof(got));
+	id = strtoll((char *)got, NULL, 10);
+	assert_true(id > 0);
+	task = corrald_must_wait(&daemon_, id, 30000);
+	if (strcmp(json_string_value(json_object_get(task, "state")), "succeeded") != 0)
+		fail_msg("task: %s\n%s", json_string_value(json_object_get(task, "message")),
+			 corrald_log_tail(&daemon_));
+	json_decref(task);
+	list = artifacts_of(id);
+	assert_int_equal(json_array_size(list), 3);
+	assert_int_equal(json_integer_value(json_object_get(artifact_named(list, "out/copy.bin"), "size")),
+			 4096);
+	assert_int_equal(json_integer_value(json_object_get(artifact_named(list, "out/run.sh"), "mode")),
+			 0755);
+	json_decref(list);
+	assert_int_equal(corral("artifacts %lld > /dev/null", (long long)id), 0);
+	assert_int_equal(corral("fetch %lld -o %s/got", (long long)id, scratch), 0);
+	snprintf(path, sizeof(path), "%s/got/out/copy.bin", scratch);
+	assert_int_equal(read_bytes(path, got, sizeof(got)), sizeof(bin));
+	assert_memory_equal(got, bin, sizeof(bin));
+	snprintf(path, sizeof(path), "%s/got/out/said", scratch);
+	assert_int_equal(read_bytes(path, got, sizeof(got)), 3);
+	assert_memory_equal(got, "hi\n", 3);
+	/* one by name */
+	assert_int_equal(corral("fetch %lld out/said -o %s/one", (long long)id, scratch), 0);
+	snprintf(path, sizeof(path), "%s/one/out/copy.bin", scratch);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* A task writing 10x max_artifact: the first file's head is kept and cut,
+ * a later one listed as cut with nothing kept. */
+static void test_artifact_cap_keeps_the_head_and_marks_the_cut(void **state)
+{
+	json_t *list, *big, *later, *r;
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	start(POLICY("max_artifact = 64K\n"));
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"head -c 655360 /dev/zero > big.txt && echo x > "
+		       "later.txt\"],\"artifacts\":[\"*.txt\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 30000));
+	list = artifacts_of(id);
+	big = artifact_named(list, "big.txt");
+	later = artifact_named(list, "later.txt");
+	assert_non_null(big);
+	assert_non_null(later);
+	assert_int_equal(json_integer_value(json_object_get(big, "size")), 65536);
+	assert_true(json_is_true(json_object_get(big, "truncated")));
+	assert_int_equal(json_integer_value(json_object_get(later, "size")), 0);
+	assert_true(json_is_true(json_object_get(later, "truncated")));
+	json_decref(list);
+	r = corrald_call(&daemon_, "{\"op\":\"fetch\",\"id\":%lld,\"name\":\"big.txt\"}", (long long)id);
+	assert_null(corrald_error_code(r));
+	assert_int_equal(json_integer_value(json_object_get(r, "size")), 65536);
+	json_decref(r);
+}
+
+/* Symlinks (to /etc/shadow, to /), a hard link and a FIFO planted in /work:
+ * none is collected, the plain file is, and the end is prompt. */
+static void test_planted_links_and_fifo_are_never_collected(void **state)
+{
+	json_t *list, *task;
+	int64_t id;
+	double t0;
+
+	(void)state;
+	test_require_root();
+	start(POLICY(""));
+	t0 = test_mono_s();
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"ln -s /etc/shadow shadow.txt; ln -s / root.txt; "
+		       "echo a > linked.txt; ln linked.txt hard.txt; mkfifo fifo.txt; mkdir d; "
+		       "ln -s /etc d/etc.txt; echo ok > ok.txt\"],\"artifacts\":[\"*\"]");
+	task = corrald_must_wait(&daemon_, id, 30000);
+	json_decref(task);
+	assert_true(test_mono_s() - t0 < 20);
+	list = artifacts_of(id);
+	if (json_array_size(list) != 1 || !artifact_named(list, "ok.txt")) {
+		char *text = json_dumps(list, JSON_COMPACT);
+
+		fail_msg("collected %s", text);
+	}
+	json_decref(list);
+	/* corrald still answers */
+	assert_true(corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"]") > 0);
+}
+
+/* A task killed at its timeout still leaves its artifacts. */
+static void test_timed_out_task_keeps_its_artifacts(void **state)
+{
+	json_t *list, *task;
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	start(POLICY(""));
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"echo partial > r.txt; sleep 30\"],\"timeout_ms\":1000,"
+		       "\"artifacts\":[\"r.txt\"]");
+	task = corrald_must_wait(&daemon_, id, 30000);
+	assert_string_equal(json_string_value(json_object_get(task, "reason")), "timeout");
+	json_decref(task);
+	list = artifacts_of(id);
+	assert_non_null(artifact_named(list, "r.txt"));
+	assert_int_equal(json_integer_value(json_object_get(artifact_named(list, "r.txt"), "size")), 8);
+	json_decref(list);
+}
+
+/* kill -9 of corrald while the task runs: the restarted corrald adopts
+ * the jail and, at its end, still collects from the host tmpfs (which
+ * outlived corrald) and removes it. */
+static void test_adopted_task_after_kill9_keeps_its_artifacts(void **state)
+{
+	json_t *list, *task;
+	char path[300];
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	start(POLICY(""));
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"echo early > a.txt; sleep 2; echo late > b.txt\"],"
+		       "\"artifacts\":[\"*.txt\"]");
+	json_decref(corrald_wait_state(&daemon_, id, "running", 10000));
+	if (corrald_crash_restart(&daemon_) < 0)
+		fail_msg("restart: %s", corrald_log_tail(&daemon_));
+	task = corrald_must_wait(&daemon_, id, 30000);
+	if (strcmp(json_string_value(json_object_get(task, "state")), "succeeded") != 0)
+		fail_msg("task: %s\n%s", json_string_value(json_object_get(task, "message")),
+			 corrald_log_tail(&daemon_));
+	json_decref(task);
+	list = artifacts_of(id);
+	assert_int_equal(json_array_size(list), 2);
+	assert_int_equal(json_integer_value(json_object_get(artifact_named(list, "b.txt"), "size")), 5);
+	json_decref(list);
+	snprintf(path, sizeof(path), "%s/tasks/%lld/work",
+		 daemon_.state_dir[0] ? daemon_.state_dir : daemon_.dir, (long long)id);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* An OOM-killed task keeps what it wrote before. */
+static void test_oom_killed_task_keeps_its_artifacts(void **state)
+{
+	json_t *list, *task;
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	start(POLICY("memory = 32M\n"));
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"echo before > r.txt; "
+		       "x=$(yes | head -c 150000000); echo after >> r.txt\"],"
+		       "\"artifacts\":[\"r.txt\"]");
+	task = corrald_must_wait(&daemon_, id, 30000);
+	if (!json_is_true(json_object_get(task, "oom_killed")))
+		fail_msg("not OOM-killed: %s", json_string_value(json_object_get(task, "message")));
+	json_decref(task);
+	list = artifacts_of(id);
+	assert_non_null(artifact_named(list, "r.txt"));
+	json_decref(list);
+}
+
+/* Another tenant gets what status gives it: forbidden, for both ops. */
+static void test_other_tenant_cannot_list_or_fetch(void **state)
+{
+	const char *lines[2];
+	json_t *answers[2] = { 0 };
+	char l0[128], l1[160];
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	start(POLICY(""));
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"echo s > s.txt\"],\"artifacts\":[\"*\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 30000));
+	snprintf(l0, sizeof(l0), "{\"op\":\"artifacts\",\"id\":%lld}", (long long)id);
+	snprintf(l1, sizeof(l1), "{\"op\":\"fetch\",\"id\":%lld,\"name\":\"s.txt\"}", (long long)id);
+	lines[0] = l0;
+	lines[1] = l1;
+	assert_int_equal(corrald_calls_as(&daemon_, CORRALD_TEST_OTHER_UID, CORRALD_TEST_OTHER_UID, lines, 2,
+					  answers),
+			 0);
+	for (int i = 0; i < 2; i++) {
+		assert_non_null(answers[i]);
+		assert_string_equal(corrald_error_code(answers[i]), "forbidden");
+		json_decref(answers[i]);
+	}
+}
+
+/* max_input refuses as too_large, max_stored as storage_quota; bad names
+ * and entries as bad_input; nothing is queued by any of them. */
+static void test_limits_and_bad_names_refuse_the_submit(void **state)
+{
+	static const char *const bad[] = {
+		"{\"name\":\"../x\",\"data_base64\":\"\"}",
+		"{\"name\":\"/etc/passwd\",\"data_base64\":\"\"}",
+		"{\"name\":\"a//b\",\"data_base64\":\"\"}",
+		"{\"name\":\"a/./b\",\"data_base64\":\"\"}",
+		"{\"name\":\"\",\"data_base64\":\"\"}",
+		"{\"name\":\"x\"}",
+		"{\"name\":\"d\",\"dir\":true,\"data_base64\":\"\"}",
+		"{\"name\":\"x\",\"data_base64\":\"\"},{\"name\":\"x\",\"data_base64\":\"\"}",
+		"{\"name\":\"f\",\"data_base64\":\"\"},{\"name\":\"f/g\",\"data_base64\":\"\"}",
+		"{\"name\":\"f/g\",\"data_base64\":\"\"},{\"name\":\"f\",\"data_base64\":\"\"}",
+	};
+	char *big = malloc(900000), *line = NULL, name[300];
+	json_t *r, *list;
+
+	(void)state;
+	test_require_root();
+	assert_non_null(big);
+	start(POLICY("max_input = 256K\nmax_stored = 2M\nmonthly_cpu_hours = 0\n"));
+	memset(big, 'A', 899999);
+	big[899999] = '\0'; /* 675000 bytes once decoded */
+	r = corrald_call(
+		&daemon_,
+		"{\"op\":\"submit\",\"argv\":[\"/bin/true\"],\"files\":[{\"name\":\"b\",\"data_base64\":\"%s\"}]}",
+		big);
+	assert_string_equal(corrald_error_code(r), "too_large");
+	assert_non_null(strstr(corrald_error_message(r), "max_input"));
+	json_decref(r);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = corrald_call(&daemon_, "{\"op\":\"submit\",\"argv\":[\"/bin/true\"],\"files\":[%s]}",
+				 bad[i]);
+		if (!corrald_error_code(r) || strcmp(corrald_error_code(r), "bad_input") != 0)
+			fail_msg("%s: wanted bad_input, got %s", bad[i], corrald_error_code(r));
+		json_decref(r);
+	}
+	memset(name, 'n', 299);
+	name[299] = '\0';
+	r = corrald_call(&daemon_,
+			 "{\"op\":\"submit\",\"argv\":[\"/bin/true\"],\"files\":[{\"name\":\"%s\","
+			 "\"data_base64\":\"\"}]}",
+			 name);
+	assert_string_equal(corrald_error_code(r), "bad_input");
+	json_decref(r);
+	/* 200 KiB of input fits max_input; ten of them do not fit max_stored */
+	big[273064] = '\0';
+	assert_true(asprintf(&line,
+			     "\"argv\":[\"/bin/true\"],\"files\":[{\"name\":\"f\",\"data_base64\":\"%s\"}]",
+			     big) > 0);
+	for (int n = 0;; n++) {
+		r = corrald_call(&daemon_, "{\"op\":\"submit\",%s}", line);
+		if (corrald_error_code(r)) {
+			assert_string_equal(corrald_error_code(r), "storage_quota");
+			assert_true(n >= 5 && n <= 10);
+			json_decref(r);
+			break;
+		}
+		json_decref(r);
+		assert_true(n < 12);
+	}
+	list = corrald_list(&daemon_, NULL);
+	assert_true(json_array_size(list) >= 5 && json_array_size(list) <= 10);
+	json_decref(list);
+	free(line);
+	free(big);
+}
+
+/* Over HTTP: a submit with files and artifacts, the list, the bytes. */
+static void test_http_submit_list_and_download(void **state)
+{
+	char policy[512], token[256], u[256];
+	struct http_answer a;
+	json_t *r;
+	int64_t id;
+	int port = http_free_port();
+
+	(void)state;
+	test_require_root();
+	snprintf(policy, sizeof(policy), POLICY("") "[http]\nlisten = 127.0.0.1:%d\n", port);
+	start(policy);
+	r = corrald_call(&daemon_, "{\"op\":\"token_create\",\"user\":\"root\",\"operator\":true}");
+	if (!json_string_value(json_object_get(r, "secret")))
+		fail_msg("token_create: %s", corrald_error_message(r));
+	snprintf(token, sizeof(token), "Authorization: Bearer %s",
+		 json_string_value(json_object_get(r, "secret")));
+	json_decref(r);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/v1/tasks", port);
+	/* "aGVsbG8K" = "hello\n" */
+	http_curl(&a, "-X", "POST", "-H", token, "-H", "Content-Type: application/json", "--data-binary",
+		  "{\"argv\":[\"/bin/sh\",\"-c\",\"mkdir o && cp in/h o/h\"],\"files\":[{\"name\":\"in/h\","
+		  "\"mode\":420,\"data_base64\":\"aGVsbG8K\"}],\"artifacts\":[\"o/*\"]}",
+		  u, NULL);
+	if (a.status != 201)
+		fail_msg("POST: %d %s", a.status, a.body ? a.body : "");
+	id = json_integer_value(json_object_get(json_object_get(a.json, "task"), "id"));
+	http_answer_free(&a);
+	json_decref(corrald_must_wait(&daemon_, id, 30000));
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/v1/tasks/%lld/artifacts", port, (long long)id);
+	http_curl(&a, "-H", token, u, NULL);
+	assert_int_equal(a.status, 200);
+	assert_string_equal(json_string_value(
+				    json_object_get(json_array_get(json_object_get(a.json, "artifacts"), 0),
+						    "name")),
+			    "o/h");
+	http_answer_free(&a);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/v1/tasks/%lld/artifacts/o/h", port, (long long)id);
+	http_curl(&a, "-H", token, u, NULL);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(a.len, 6);
+	assert_memory_equal(a.body, "hello\n", 6);
+	assert_string_equal(http_header(&a, "X-Corral-Eof"), "true");
+	http_answer_free(&a);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/v1/tasks/%lld/artifacts/nope", port, (long long)id);
+	http_curl(&a, "-H", token, u, NULL);
+	assert_int_equal(a.status, 404);
+	http_answer_free(&a);
+}
+
+/* On a PostgreSQL store (the cluster's: every node reads it) the same round
+ * trip: the input arrives, the artifact's bytes are in the database. */
+static void test_postgresql_store_round_trip(void **state)
+{
+	char why[512] = "", db[32], uri[192], keys[512], sql[512];
+	struct pg_server *pg;
+	json_t *r;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	pg = pg_shared_server(why, sizeof(why));
+	if (!pg)
+		test_skip_loudly("no PostgreSQL for the store: %s", why);
+	if (pg_server_create_db(pg, db, sizeof(db), uri, sizeof(uri), why, sizeof(why)) < 0)
+		fail_msg("create database: %s", why);
+	snprintf(keys, sizeof(keys), SUPERVISOR_KEYS "store = %s\n", uri);
+	if (corrald_start(&daemon_, keys, POLICY(""), 0) < 0)
+		fail_msg("corrald did not start\n%s", corrald_log_tail(&daemon_));
+	/* "AAEC/w==" = 00 01 02 ff */
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"cp b.bin c.bin\"],\"files\":[{\"name\":\"b.bin\","
+		       "\"data_base64\":\"AAEC/w==\"}],\"artifacts\":[\"c.bin\"]");
+	r = corrald_must_wait(&daemon_, id, 30000);
+	assert_string_equal(json_string_value(json_object_get(r, "state")), "succeeded");
+	json_decref(r);
+	r = corrald_call(&daemon_, "{\"op\":\"fetch\",\"id\":%lld,\"name\":\"c.bin\"}", (long long)id);
+	assert_null(corrald_error_code(r));
+	assert_int_equal(api_base64_decode(json_string_value(json_object_get(r, "data_base64")),
+					   json_string_length(json_object_get(r, "data_base64")), &data,
+					   &len),
+			 0);
+	assert_int_equal(len, 4);
+	assert_memory_equal(data, "\x00\x01\x02\xff", 4);
+	assert_true(json_is_true(json_object_get(r, "eof")));
+	free(data);
+	json_decref(r);
+	snprintf(sql, sizeof(sql),
+		 "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.task_file_chunks WHERE task_id = %lld) <> 2 "
+		 "THEN RAISE EXCEPTION 'chunks'; END IF; END$$",
+		 (long long)id);
+	if (pg_server_exec(pg, db, sql, why, sizeof(why)) < 0)
+		fail_msg("%s", why);
+}
+
+/* artifact_retention with an injected clock: two hours later the artifacts
+ * of a task are gone, the task and its inputs are kept. */
+static void test_artifact_retention_removes_artifacts_and_keeps_the_task(void **state)
+{
+	json_t *list = NULL, *task;
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	start(POLICY("artifact_retention = 1h\n"));
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"cp in.txt out.txt\"],\"files\":[{\"name\":\"in.txt\","
+		       "\"data_base64\":\"aGVsbG8K\"}],\"artifacts\":[\"out.txt\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 30000));
+	list = artifacts_of(id);
+	assert_int_equal(json_array_size(list), 1);
+	json_decref(list);
+	if (corrald_restart(&daemon_, 7200) < 0)
+		fail_msg("restart: %s", corrald_log_tail(&daemon_));
+	for (int tries = 0; tries < 100; tries++) {
+		list = artifacts_of(id);
+		if (json_array_size(list) == 0)
+			break;
+		json_decref(list);
+		list = NULL;
+		test_sleep_ms(100);
+	}
+	if (!list)
+		fail_msg("the artifacts are still there\n%s", corrald_log_tail(&daemon_));
+	json_decref(list);
+	task = corrald_status(&daemon_, id);
+	assert_non_null(task);
+	json_decref(task);
+}
+
+/* Figures, printed: a task writing 48 MB with and without keeping it as an
+ * artifact (submit to end), and `corral fetch` of it; the bytes arrive
+ * whole (fetch checks their SHA-256). */
+static void test_big_artifact_costs_are_printed(void **state)
+{
+	double t0, plain, kept, fetch;
+	char path[256];
+	struct stat st;
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	start(POLICY("memory = 1G\n"));
+	t0 = test_mono_s();
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"head -c 48000000 /dev/urandom > big.bin\"],"
+		       "\"artifacts\":[\"nothing\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 60000));
+	plain = test_mono_s() - t0;
+	t0 = test_mono_s();
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"head -c 48000000 /dev/urandom > big.bin\"],"
+		       "\"artifacts\":[\"big.bin\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 60000));
+	kept = test_mono_s() - t0;
+	t0 = test_mono_s();
+	assert_int_equal(corral("fetch %lld -o %s/big", (long long)id, scratch), 0);
+	fetch = test_mono_s() - t0;
+	snprintf(path, sizeof(path), "%s/big/big.bin", scratch);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 48000000);
+	fprintf(stderr, "# 48 MB task: %.2f s without keeping it, %.2f s keeping it (SQLite), fetch %.2f s\n",
+		plain, kept, fetch);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+		T(test_file_and_tree_round_trip_with_binary_content),
+		T(test_artifact_cap_keeps_the_head_and_marks_the_cut),
+		T(test_planted_links_and_fifo_are_never_collected),
+		T(test_timed_out_task_keeps_its_artifacts),
+		T(test_adopted_task_after_kill9_keeps_its_artifacts),
+		T(test_oom_killed_task_keeps_its_artifacts),
+		T(test_other_tenant_cannot_list_or_fetch),
+		T(test_limits_and_bad_names_refuse_the_submit),
+		T(test_http_submit_list_and_download),
+		T(test_postgresql_store_round_trip),
+		T(test_artifact_retention_removes_artifacts_and_keeps_the_task),
+		T(test_big_artifact_costs_are_printed),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
