@@ -49,6 +49,8 @@ static struct corrald nodes[NODES];
 static char uri[192];
 static const char *lease = "3s"; /* short: the failure cases take seconds */
 static const char *slots = "2";  /* max_running of each node */
+/* [supervisor] keys of one node only (a GPU node), or "" */
+static const char *node_keys[NODES] = { "", "", "" };
 /* the nodes' policy: POLICY, or a test's own (the leash tests': a shared dir, retries) */
 static const char *policy = POLICY;
 static char leash_policy[512], shared_dir[64];
@@ -63,6 +65,8 @@ static int teardown(void **state)
 	}
 	lease = "3s";
 	slots = "2";
+	for (int i = 0; i < NODES; i++)
+		node_keys[i] = "";
 	if (shared_dir[0])
 		test_remove_tree(shared_dir);
 	shared_dir[0] = '\0';
@@ -84,9 +88,9 @@ static void start_node(int i)
 	int rc;
 
 	snprintf(keys, sizeof(keys),
-		 CLUSTER_KEYS "store = %s\nnode_name = %s\nlabels = l%d\nuid_range = %u-%u\nlease = %s\n",
+		 CLUSTER_KEYS "store = %s\nnode_name = %s\nlabels = l%d\nuid_range = %u-%u\nlease = %s\n%s",
 		 uri, node_name(i), i + 1, 4203000u + 64u * (unsigned)i, 4203000u + 64u * (unsigned)i + 63u,
-		 lease);
+		 lease, node_keys[i]);
 	rc = corrald_prepare(&nodes[i], keys, policy);
 	if (rc < 0)
 		fail_msg("prepare node %d: %s", i, strerror(-rc));
@@ -763,11 +767,85 @@ static void test_a_write_without_the_lease_commits_nothing(void **state)
 	store_close(leader);
 }
 
+/* A node's state as node i's `nodes` answer shows it ("online", ...). */
+static bool node_state_is(int through, const char *name, const char *want)
+{
+	json_t *r = corrald_call(&nodes[through], "{\"op\":\"nodes\"}"), *n;
+	size_t k;
+	bool is = false;
+
+	json_array_foreach (json_object_get(r, "nodes"), k, n)
+		if (strcmp(task_str(n, "name"), name) == 0)
+			is = strcmp(task_str(n, "state"), want) == 0;
+	json_decref(r);
+	return is;
+}
+
+/* Capacity-aware placement across nodes: a task needing 2 GPUs runs only on
+ * the one node that has them, a task needing a label only on its node, one
+ * no node could ever run waits as no_node_fits; a node silent past
+ * node_offline_after is offline (nothing placed on it) and comes back. */
+static void test_placement_by_capacity_and_offline_across_nodes(void **state)
+{
+	int64_t gpu[3], labelled, never, late;
+	json_t *t;
+
+	(void)state;
+	node_keys[1] = "gpus = 2\ngpu_memory = 16G\n";
+	start_cluster(NODES);
+	assert_true(wait_scheduler(10000) >= 0);
+	for (int i = 0; i < 3; i++)
+		gpu[i] = corrald_submit(&nodes[i], "\"argv\":[\"sleep\",\"0.2\"],\"gpus\":2");
+	labelled = corrald_submit(&nodes[0], "\"argv\":[\"/bin/true\"],\"labels\":[\"l3\"]");
+	never = corrald_submit(&nodes[0], "\"argv\":[\"/bin/true\"],\"gpus\":3");
+	for (int i = 0; i < 3; i++) {
+		t = corrald_must_wait(&nodes[(i + 2) % NODES], gpu[i], 20000);
+		assert_string_equal(task_str(t, "state"), "succeeded");
+		assert_string_equal(task_str(t, "node"), node_name(1));
+		json_decref(t);
+	}
+	t = corrald_must_wait(&nodes[1], labelled, 20000);
+	assert_string_equal(task_str(t, "node"), node_name(2));
+	json_decref(t);
+	t = corrald_status(&nodes[2], never);
+	assert_string_equal(task_str(t, "state"), "queued");
+	assert_string_equal(task_str(t, "pending_reason"), "no_node_fits");
+	json_decref(t);
+
+	/* it-c3 silent (stopped) past node_offline_after (2 s): offline, as
+	 * it-c1 (never stopped) sees it */
+	const int through = 0;
+
+	assert_int_equal(kill(nodes[2].pid, SIGSTOP), 0);
+	for (uint64_t end = now_ms() + 10000;
+	     now_ms() < end && !node_state_is(through, node_name(2), "offline");)
+		test_sleep_ms(100);
+	assert_true(node_state_is(through, node_name(2), "offline"));
+	/* only it-c3 has label l3: the task waits while it is offline */
+	late = corrald_submit(&nodes[through], "\"argv\":[\"/bin/true\"],\"labels\":[\"l3\"]");
+	assert_true(late > 0);
+	test_sleep_ms(1000);
+	t = corrald_status(&nodes[through], late);
+	assert_string_equal(task_str(t, "state"), "queued");
+	json_decref(t);
+	/* back: online again, and the task runs there */
+	assert_int_equal(kill(nodes[2].pid, SIGCONT), 0);
+	for (uint64_t end = now_ms() + 10000;
+	     now_ms() < end && !node_state_is(through, node_name(2), "online");)
+		test_sleep_ms(100);
+	assert_true(node_state_is(through, node_name(2), "online"));
+	t = corrald_must_wait(&nodes[through], late, 20000);
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	assert_string_equal(task_str(t, "node"), node_name(2));
+	json_decref(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_a_write_without_the_lease_commits_nothing, teardown),
 		cmocka_unit_test_teardown(test_tasks_spread_and_max_concurrent_holds_cluster_wide, teardown),
+		cmocka_unit_test_teardown(test_placement_by_capacity_and_offline_across_nodes, teardown),
 		cmocka_unit_test_teardown(test_cancel_and_wait_through_another_node, teardown),
 		cmocka_unit_test_teardown(test_two_tenants_interleave_across_nodes, teardown),
 		cmocka_unit_test_teardown(test_budget_across_nodes_never_overruns, teardown),
