@@ -217,10 +217,14 @@ static const char assign_many_sql[] =
 	"v AS (SELECT * FROM unnest(CAST($3 AS BIGINT[]), CAST($4 AS TEXT[]), CAST($5 AS TEXT[]), "
 	"CAST($6 AS BIGINT[]), CAST($7 AS INTEGER[]), CAST($8 AS BIGINT[])) "
 	"AS v(id, node, owner, cpu, capped, mem)), "
+	/* the rows locked in id order: two assigners (a deposed scheduler and
+	 * its successor) wait for each other instead of deadlocking */
+	"k AS (SELECT t.id FROM tasks t JOIN v ON v.id = t.id WHERE t.state = 'queued' "
+	"AND t.lease_owner IS NULL AND EXISTS (SELECT 1 FROM l) ORDER BY t.id FOR UPDATE OF t), "
 	"u AS (UPDATE tasks t SET lease_owner = v.owner, node_name = v.node, "
 	"lease_until_us = corral_now_us() + CAST($9 AS BIGINT), cpu_reserved_us = v.cpu, "
 	"assigned_capped = v.capped, assigned_memory_bytes = v.mem FROM v "
-	"WHERE t.id = v.id AND t.state = 'queued' AND t.lease_owner IS NULL AND EXISTS (SELECT 1 FROM l) "
+	"WHERE t.id = v.id AND t.id IN (SELECT id FROM k) AND t.state = 'queued' AND t.lease_owner IS NULL "
 	"RETURNING t.id) "
 	"SELECT id FROM u UNION ALL SELECT 0 FROM l";
 
