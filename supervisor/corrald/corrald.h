@@ -576,6 +576,9 @@ enum api_error_code op_files_check(const struct api_request *req, const struct p
 int op_files_store(struct daemon *d, int64_t id, const struct api_request *req, struct error *err);
 int op_files_store_content(struct daemon *d, int64_t id, enum store_file_kind kind, struct store_file *f,
 			   const unsigned char *data, size_t len, struct error *err);
+/* A task's inputs removed from the store at its (terminal) end, their bytes
+ * off its stored_bytes; what was freed (0 on a failure, logged). */
+uint64_t op_files_drop_inputs(struct daemon *d, int64_t id);
 void op_files_artifacts(struct daemon *d, const struct caller *c, const struct api_request *req,
 			struct reply_sink *sink);
 void op_files_fetch(struct daemon *d, const struct caller *c, const struct api_request *req,

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <nettle/sha2.h>
 
+#include "supervisor/common/log.h"
 #include "supervisor/common/macros.h"
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/store/store_files.h"
@@ -157,6 +158,20 @@ int op_files_store_content(struct daemon *d, int64_t id, enum store_file_kind ki
 	}
 	f->sha256 = NULL;
 	return r;
+}
+
+uint64_t op_files_drop_inputs(struct daemon *d, int64_t id)
+{
+	struct error err;
+	int64_t bytes = 0;
+
+	if (store_files_drop(d->store, id, STORE_FILE_INPUT, &bytes, &err) < 0) {
+		log_task(LOG_LEVEL_WARNING, id, "remove its inputs: %s; retention removes them", err.message);
+		return 0;
+	}
+	if (bytes > 0)
+		log_task(LOG_LEVEL_DEBUG, id, "removed its inputs (%" PRId64 " bytes)", bytes);
+	return bytes > 0 ? (uint64_t)bytes : 0;
 }
 
 int op_files_store(struct daemon *d, int64_t id, const struct api_request *req, struct error *err)
