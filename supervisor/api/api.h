@@ -162,7 +162,9 @@
  *         used), "cpu_adjust_us" (sum of the month's adjustments), "cpu_budget_us"
  *         (the plan's plus cpu_adjust_us, never below 0; null = unlimited, 0 =
  *         suspended or taken back), "cpu_left_us" (null = unlimited), "running",
- *         "queued", "adjustments": [ADJUSTMENT, ...] oldest first}
+ *         "queued", "stored_bytes" (what the tenant's tasks hold in the store:
+ *         inputs, outputs, artifacts), "max_stored_bytes" (the plan's
+ *         max_stored; null = unlimited), "adjustments": [ADJUSTMENT, ...] oldest first}
  * ADJUSTMENT: {"id", "user", "month", "delta_us", "by" (user name), "by_uid",
  *         "at_us", "reason"}
  * TOKEN: {"id", "name", "tenant", "operator", "created_at_us", "last_used_at_us",

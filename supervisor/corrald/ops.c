@@ -386,6 +386,11 @@ json_t *ops_usage_entry(struct daemon *d, const char *user, const char *month)
 										     : 0)));
 	json_object_set_new(o, "running", json_integer(u ? u->running : 0));
 	json_object_set_new(o, "queued", json_integer(u ? u->queued : 0));
+	/* what its tasks hold in the store, and the plan's max_stored (null = unlimited) */
+	json_object_set_new(o, "stored_bytes", json_integer(u ? (json_int_t)u->stored_bytes : 0));
+	json_object_set_new(o, "max_stored_bytes",
+			    known && lim.max_stored_bytes ? json_integer((json_int_t)lim.max_stored_bytes)
+							  : json_null());
 	json_object_set_new(o, "adjustments", rows);
 	return o;
 }

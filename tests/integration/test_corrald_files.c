@@ -629,6 +629,60 @@ static char *big_input_fields(void)
 	return f;
 }
 
+/* The tenant's stored_bytes and max_stored_bytes (-1 = null) in usage. */
+static int64_t usage_stored(int64_t *max)
+{
+	json_t *r = corrald_call(&daemon_, "{\"op\":\"usage\",\"user\":\"root\"}"), *u;
+	int64_t held;
+
+	if (!r || corrald_error_code(r))
+		fail_msg("usage: %s", corrald_error_message(r));
+	u = json_array_get(json_object_get(r, "usage"), 0);
+	assert_true(json_is_integer(json_object_get(u, "stored_bytes")));
+	held = json_integer_value(json_object_get(u, "stored_bytes"));
+	*max = json_is_null(json_object_get(u, "max_stored_bytes"))
+		? -1
+		: json_integer_value(json_object_get(u, "max_stored_bytes"));
+	json_decref(r);
+	return held;
+}
+
+#define TENANT_STORED "SELECT SUM(stored_bytes) + 0 * ? FROM tasks WHERE user_name = 'root'"
+
+/* `corral usage` shows what the tenant's tasks hold (as the store counts
+ * it, across a restart) and the plan's max_stored. */
+static void test_usage_shows_storage_held_and_max_stored(void **state)
+{
+	int64_t id, max, held;
+	char out[256], text[4096];
+	size_t n;
+
+	(void)state;
+	test_require_root();
+	start(POLICY("max_stored = 1M\n"));
+	id = submit_ok(
+		"\"argv\":[\"/bin/sh\",\"-c\",\"head -c 5000 /dev/zero > a.bin\"],\"artifacts\":[\"a.bin\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 30000));
+	held = usage_stored(&max);
+	assert_int_equal(max, 1048576);
+	assert_true(held >= 5000);
+	assert_int_equal(held, store_figure(TENANT_STORED, 0));
+	if (corrald_restart(&daemon_, 0) < 0)
+		fail_msg("restart: %s", corrald_log_tail(&daemon_));
+	assert_int_equal(usage_stored(&max), held);
+	snprintf(out, sizeof(out), "%s/usage", scratch);
+	assert_int_equal(corral("usage > %s", out), 0);
+	n = read_bytes(out, (unsigned char *)text, sizeof(text) - 1);
+	text[n] = '\0';
+	if (!strstr(text, "STORED") || !strstr(text, " / 1 MiB"))
+		fail_msg("corral usage said:\n%s", text);
+	/* max_stored = unlimited: null */
+	corrald_cleanup(&daemon_);
+	start(POLICY("max_stored = unlimited\n"));
+	usage_stored(&max);
+	assert_int_equal(max, -1);
+}
+
 /* A task's inputs leave the store when it ends: rows and chunks gone, its
  * stored_bytes and the tenant's counter down by their size (a second task
  * as big fits max_stored only then). */
@@ -636,7 +690,7 @@ static void test_inputs_are_removed_when_the_task_ends(void **state)
 {
 	char *fields = big_input_fields();
 	json_t *task;
-	int64_t id, second;
+	int64_t id, second, held, max;
 
 	(void)state;
 	test_require_root();
@@ -650,6 +704,9 @@ static void test_inputs_are_removed_when_the_task_ends(void **state)
 	json_decref(task);
 	assert_int_equal(input_rows(id), 0);
 	assert_true(store_figure("SELECT stored_bytes FROM tasks WHERE id = ?", id) < 600000);
+	held = usage_stored(&max);
+	assert_int_equal(held, store_figure(TENANT_STORED, 0));
+	assert_true(held < 600000);
 	/* the tenant's counter followed: the same input fits again, and
 	 * after a restart (counted from the store) too */
 	second = submit_ok(fields);
@@ -721,6 +778,7 @@ int main(void)
 		T(test_artifact_retention_removes_artifacts_and_keeps_the_task),
 		T(test_big_artifact_costs_are_printed),
 		T(test_inputs_are_removed_when_the_task_ends),
+		T(test_usage_shows_storage_held_and_max_stored),
 		T(test_requeued_task_keeps_its_inputs),
 #undef T
 	};
