@@ -174,8 +174,10 @@ uint64_t op_files_drop_inputs(struct daemon *d, int64_t id)
 	return bytes > 0 ? (uint64_t)bytes : 0;
 }
 
-int op_files_store(struct daemon *d, int64_t id, const struct api_request *req, struct error *err)
+int op_files_store(struct daemon *d, int64_t id, const struct api_request *req,
+		   const char *const *profile_artifacts, struct error *err)
 {
+	const char *const *globs = req->n_artifacts ? (const char *const *)req->artifacts : profile_artifacts;
 	size_t n = req->files ? json_array_size(req->files) : 0;
 	int r = 0;
 
@@ -197,8 +199,9 @@ int op_files_store(struct daemon *d, int64_t id, const struct api_request *req, 
 		r = op_files_store_content(d, id, STORE_FILE_INPUT, &f, data ? data : (unsigned char *)"",
 					   len, err);
 	}
-	for (size_t i = 0; r == 0 && i < req->n_artifacts; i++) {
-		struct store_file f = { .name = req->artifacts[i] };
+	/* the submit's globs, else its profile's (artifacts = in the policy) */
+	for (size_t i = 0; r == 0 && globs && globs[i]; i++) {
+		struct store_file f = { .name = (char *)globs[i] };
 
 		r = store_files_put(d->store, id, STORE_FILE_PATTERN, &f, err);
 	}

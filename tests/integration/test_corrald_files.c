@@ -683,6 +683,33 @@ static void test_usage_shows_storage_held_and_max_stored(void **state)
 	assert_int_equal(max, -1);
 }
 
+/* A profile's artifacts = globs are kept for a submit that names none; a
+ * submit's own --artifact replace them. */
+static void test_profile_artifacts_apply_when_the_submit_names_none(void **state)
+{
+	json_t *list;
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	start(POLICY("profile = build\n[profile build]\nartifacts = out/*.txt report\n"));
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"mkdir out && echo a > out/a.txt && echo r > report "
+		       "&& echo o > other\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 30000));
+	list = artifacts_of(id);
+	assert_int_equal(json_array_size(list), 2);
+	assert_non_null(artifact_named(list, "out/a.txt"));
+	assert_non_null(artifact_named(list, "report"));
+	json_decref(list);
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"echo r > report && echo o > other\"],"
+		       "\"artifacts\":[\"other\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 30000));
+	list = artifacts_of(id);
+	assert_int_equal(json_array_size(list), 1);
+	assert_non_null(artifact_named(list, "other"));
+	json_decref(list);
+}
+
 /* A task's inputs leave the store when it ends: rows and chunks gone, its
  * stored_bytes and the tenant's counter down by their size (a second task
  * as big fits max_stored only then). */
@@ -779,6 +806,7 @@ int main(void)
 		T(test_big_artifact_costs_are_printed),
 		T(test_inputs_are_removed_when_the_task_ends),
 		T(test_usage_shows_storage_held_and_max_stored),
+		T(test_profile_artifacts_apply_when_the_submit_names_none),
 		T(test_requeued_task_keeps_its_inputs),
 #undef T
 	};
