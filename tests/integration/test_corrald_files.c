@@ -740,6 +740,32 @@ static void test_inputs_are_removed_when_the_task_ends(void **state)
 	free(fields);
 }
 
+/* A task cancelled while queued loses its inputs too (the store's rows and
+ * the tenant's counter). */
+static void test_queued_task_cancelled_loses_its_inputs(void **state)
+{
+	char *fields = big_input_fields();
+	int64_t sleeper, id, max;
+	json_t *r;
+
+	(void)state;
+	test_require_root();
+	start(POLICY("max_concurrent = 1\n"));
+	sleeper = submit_ok("\"argv\":[\"sleep\",\"30\"]");
+	json_decref(corrald_wait_state(&daemon_, sleeper, "running", 10000));
+	id = submit_ok(fields);
+	assert_true(input_rows(id) >= 2);
+	r = corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)id);
+	assert_null(corrald_error_code(r));
+	json_decref(r);
+	assert_int_equal(input_rows(id), 0);
+	assert_int_equal(usage_stored(&max), store_figure(TENANT_STORED, 0));
+	assert_true(store_figure(TENANT_STORED, 0) < 600000);
+	json_decref(corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)sleeper));
+	json_decref(corrald_must_wait(&daemon_, sleeper, 10000));
+	free(fields);
+}
+
 /* A start the host failed (its task directory blocked by a file) requeues
  * the task: its inputs stay for the attempt that runs, and go after it. */
 static void test_requeued_task_keeps_its_inputs(void **state)
@@ -804,6 +830,7 @@ int main(void)
 		T(test_usage_shows_storage_held_and_max_stored),
 		T(test_profile_artifacts_apply_when_the_submit_names_none),
 		T(test_requeued_task_keeps_its_inputs),
+		T(test_queued_task_cancelled_loses_its_inputs),
 #undef T
 	};
 
