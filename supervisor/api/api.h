@@ -107,10 +107,11 @@
  *            relative to /work, no "..", components <= 255 bytes, paths <= 4096; in
  *            all <= the plan's max_input, else too_large; a bad name or entry:
  *            bad_input), stored with the task and written into its /work before
- *            the command starts; artifacts: [GLOB, ...] (<= 64, fnmatch on paths
- *            relative to /work): after the end the matching regular files are kept
- *            (<= the plan's max_artifact in all, <= 1000 files; what a cap cut is
- *            listed truncated)
+ *            the command starts, removed from the store when the task ends;
+ *            artifacts: [GLOB, ...] (<= 64, fnmatch on paths relative to /work;
+ *            none: the profile's `artifacts`): after the end the matching regular
+ *            files are kept (<= the plan's max_artifact in all, <= 1000 files;
+ *            what a cap cut is listed truncated)
  *   artifacts id                       -> {"artifacts": [ARTIFACT, ...] by name}
  *   fetch    id, name, offset (a multiple of 192 KiB, the store's chunk; up to
  *            API_MAX_FILE_CHUNK bytes per answer)
