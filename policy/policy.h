@@ -287,6 +287,8 @@ struct policy_profile {
 	uint64_t rlimit_nofile; /* default 256 */
 	uint64_t rlimit_fsize;  /* default 1 GiB */
 	uint64_t rlimit_stack;  /* default 8 MiB */
+	const char *const
+		*artifacts; /* artifact globs when a submit names none, NULL-terminated; NULL = none */
 };
 
 /* The profile called name, or NULL. */

@@ -40,13 +40,14 @@ enum profile_key {
 	FK_RLIMIT_NOFILE,
 	FK_RLIMIT_FSIZE,
 	FK_RLIMIT_STACK,
+	FK_ARTIFACTS,
 	FK_COUNT,
 };
 
 static const char *const profile_keys[FK_COUNT + 1] = {
-	"bind_ro", "bind_rw",  "tmpfs",         "tmp_size",     "work_size",     "env",
-	"cwd",     "hostname", "network",       "seccomp",      "seccomp_allow", "seccomp_deny",
-	"uid",     "gid",      "rlimit_nofile", "rlimit_fsize", "rlimit_stack",  NULL,
+	"bind_ro",       "bind_rw",      "tmpfs",        "tmp_size",      "work_size",    "env", "cwd",
+	"hostname",      "network",      "seccomp",      "seccomp_allow", "seccomp_deny", "uid", "gid",
+	"rlimit_nofile", "rlimit_fsize", "rlimit_stack", "artifacts",     NULL,
 };
 
 static const struct key_def profile_numbers[FK_COUNT] = {
@@ -96,8 +97,8 @@ struct profile_build {
 	size_t cap_binds;
 	struct policy_tmpfs *tmpfs;
 	size_t cap_tmpfs;
-	const char **env, **allow, **deny;
-	size_t n_env, cap_env, n_allow, cap_allow, n_deny, cap_deny;
+	const char **env, **allow, **deny, **artifacts;
+	size_t n_env, cap_env, n_allow, cap_allow, n_deny, cap_deny, n_artifacts, cap_artifacts;
 	struct nameset targets; /* every mount target, with its line */
 	struct nameset env_names;
 };
@@ -371,6 +372,42 @@ static void read_syscalls(struct loader *ld, const struct raw_entry *e, const ch
 			   "the value is empty; write syscall names separated by spaces");
 }
 
+/* artifacts = GLOB ...: relative to /work, as a submit's --artifact (the
+ * same bounds as the API's: 1-4096 bytes each, at most 64 in all). */
+#define PROFILE_ARTIFACT_GLOB_MAX 4096
+#define PROFILE_ARTIFACT_GLOBS_MAX 64
+
+static void read_artifacts(struct loader *ld, struct profile_build *b, const struct raw_entry *e)
+{
+	char *copy = arena_strdup(ld->arena, e->value);
+	char *save = NULL;
+	bool any = false;
+
+	if (!copy)
+		return;
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		any = true;
+		if (w[0] == '/' || strlen(w) > PROFILE_ARTIFACT_GLOB_MAX) {
+			errors_add(ld->errors, e->file, e->line, e->key,
+				   "'%.64s' is not a glob relative to /work (1-%d bytes, e.g. out/*.log)", w,
+				   PROFILE_ARTIFACT_GLOB_MAX);
+			continue;
+		}
+		if (b->n_artifacts == PROFILE_ARTIFACT_GLOBS_MAX) {
+			errors_add(ld->errors, e->file, e->line, e->key, "more than %d globs",
+				   PROFILE_ARTIFACT_GLOBS_MAX);
+			return;
+		}
+		if (!arena_grow(ld->arena, (void **)&b->artifacts, &b->cap_artifacts, b->n_artifacts + 1,
+				sizeof(*b->artifacts)))
+			return;
+		b->artifacts[b->n_artifacts++] = w;
+	}
+	if (!any)
+		errors_add(ld->errors, e->file, e->line, e->key,
+			   "the value is empty; write globs relative to /work separated by spaces");
+}
+
 static void read_hostname(struct loader *ld, struct policy_profile *pf, const struct raw_entry *e)
 {
 	size_t n = strlen(e->value);
@@ -490,6 +527,9 @@ void profiles_section(struct loader *ld, struct policy *p, const struct raw_sect
 		case FK_SECCOMP_DENY:
 			read_syscalls(ld, e, &b.deny, &b.n_deny, &b.cap_deny);
 			continue;
+		case FK_ARTIFACTS:
+			read_artifacts(ld, &b, e);
+			continue;
 		default:
 			break;
 		}
@@ -551,6 +591,10 @@ void profiles_section(struct loader *ld, struct policy *p, const struct raw_sect
 	if (b.n_deny) {
 		b.deny[b.n_deny] = NULL;
 		pf.seccomp_deny = b.deny;
+	}
+	if (b.n_artifacts) {
+		b.artifacts[b.n_artifacts] = NULL;
+		pf.artifacts = b.artifacts;
 	}
 	if (!arena_grow(ld->arena, (void **)&p->profiles, &p->cap_profiles, p->n_profiles,
 			sizeof(*p->profiles)))

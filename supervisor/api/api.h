@@ -107,10 +107,11 @@
  *            relative to /work, no "..", components <= 255 bytes, paths <= 4096; in
  *            all <= the plan's max_input, else too_large; a bad name or entry:
  *            bad_input), stored with the task and written into its /work before
- *            the command starts; artifacts: [GLOB, ...] (<= 64, fnmatch on paths
- *            relative to /work): after the end the matching regular files are kept
- *            (<= the plan's max_artifact in all, <= 1000 files; what a cap cut is
- *            listed truncated)
+ *            the command starts, removed from the store when the task ends;
+ *            artifacts: [GLOB, ...] (<= 64, fnmatch on paths relative to /work;
+ *            none: the profile's `artifacts`): after the end the matching regular
+ *            files are kept (<= the plan's max_artifact in all, <= 1000 files;
+ *            what a cap cut is listed truncated)
  *   artifacts id                       -> {"artifacts": [ARTIFACT, ...] by name}
  *   fetch    id, name, offset (a multiple of 192 KiB, the store's chunk; up to
  *            API_MAX_FILE_CHUNK bytes per answer)
@@ -162,7 +163,9 @@
  *         used), "cpu_adjust_us" (sum of the month's adjustments), "cpu_budget_us"
  *         (the plan's plus cpu_adjust_us, never below 0; null = unlimited, 0 =
  *         suspended or taken back), "cpu_left_us" (null = unlimited), "running",
- *         "queued", "adjustments": [ADJUSTMENT, ...] oldest first}
+ *         "queued", "stored_bytes" (what the tenant's tasks hold in the store:
+ *         inputs, outputs, artifacts), "max_stored_bytes" (the plan's
+ *         max_stored; null = unlimited), "adjustments": [ADJUSTMENT, ...] oldest first}
  * ADJUSTMENT: {"id", "user", "month", "delta_us", "by" (user name), "by_uid",
  *         "at_us", "reason"}
  * TOKEN: {"id", "name", "tenant", "operator", "created_at_us", "last_used_at_us",

@@ -438,26 +438,46 @@ static void format_signed_hours(int64_t us, char *buf, size_t size)
 	snprintf(buf, size, "%c%s", us < 0 ? '-' : '+', magnitude);
 }
 
+/* "12 MiB / 1 GiB": what the tenant's tasks hold in the store and the
+ * plan's max_stored ("unlimited"); "-" from a corrald without them. */
+static void format_usage_stored(json_t *u, char *buf, size_t size)
+{
+	json_t *held = json_object_get(u, "stored_bytes"), *max = json_object_get(u, "max_stored_bytes");
+	char a[32], b[32];
+
+	if (!json_is_integer(held)) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	human_size((uint64_t)json_integer_value(held), a, sizeof(a));
+	if (json_is_integer(max))
+		human_size((uint64_t)json_integer_value(max), b, sizeof(b));
+	else
+		snprintf(b, sizeof(b), "unlimited");
+	snprintf(buf, size, "%s / %s", a, b);
+}
+
 void format_print_usage_table(FILE *out, json_t *usage)
 {
-	static const char *const header[] = { "USER",   "PLAN", "MONTH",   "USED",  "ADJUSTED",
-					      "BUDGET", "LEFT", "RUNNING", "QUEUED" };
-	struct format_table t = { .cols = 9 };
+	static const char *const header[] = { "USER",   "PLAN", "MONTH",   "USED",   "ADJUSTED",
+					      "BUDGET", "LEFT", "RUNNING", "QUEUED", "STORED" };
+	struct format_table t = { .cols = 10 };
 	size_t i;
 	json_t *u;
 
 	format_table_add(&t, header);
 	json_array_foreach (usage, i, u) {
-		char used[32], adjusted[40], budget[32], left[32], running[24], queued[24];
-		const char *row[9] = { str_field(u, "user"),
-				       str_field(u, "plan"),
-				       str_field(u, "month"),
-				       used,
-				       adjusted,
-				       budget,
-				       left,
-				       running,
-				       queued };
+		char used[32], adjusted[40], budget[32], left[32], running[24], queued[24], stored[80];
+		const char *row[10] = { str_field(u, "user"),
+					str_field(u, "plan"),
+					str_field(u, "month"),
+					used,
+					adjusted,
+					budget,
+					left,
+					running,
+					queued,
+					stored };
 		int64_t adjust = int_field(u, "cpu_adjust_us");
 		json_t *budget_us = json_object_get(u, "cpu_budget_us");
 		bool unlimited = !budget_us || json_is_null(budget_us);
@@ -476,6 +496,7 @@ void format_print_usage_table(FILE *out, json_t *usage)
 		}
 		snprintf(running, sizeof(running), "%" PRId64, int_field(u, "running"));
 		snprintf(queued, sizeof(queued), "%" PRId64, int_field(u, "queued"));
+		format_usage_stored(u, stored, sizeof(stored));
 		format_table_add(&t, row);
 	}
 	format_table_print(out, &t);

@@ -192,6 +192,8 @@ static void print_profile(FILE *out, const struct policy_profile *pf)
 		fprintf(out, "seccomp_allow = %s\n", pf->seccomp_allow[i]);
 	for (size_t i = 0; pf->seccomp_deny && pf->seccomp_deny[i]; i++)
 		fprintf(out, "seccomp_deny  = %s\n", pf->seccomp_deny[i]);
+	for (size_t i = 0; pf->artifacts && pf->artifacts[i]; i++)
+		fprintf(out, "artifacts     = %s\n", pf->artifacts[i]);
 	fprintf(out, "uid           = %" PRIu32 "\n", pf->uid);
 	fprintf(out, "gid           = %" PRIu32 "\n", pf->gid);
 	fprintf(out, "rlimit_nofile = %" PRIu64 "\n", pf->rlimit_nofile);

@@ -96,7 +96,7 @@ json_t *policy_json_profile(const struct policy_profile *pf)
 						(json_int_t)pf->tmpfs[i].size_bytes));
 	return json_pack(
 		"{s:s, s:o, s:I, s:o, s:o, s:I, s:I, s:o, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, "
-		"s:I}",
+		"s:I, s:o}",
 		"name", pf->name, "file", string_or_null(pf->file), "line", (json_int_t)pf->line, "binds",
 		binds, "tmpfs", tmpfs, "tmp_bytes", (json_int_t)pf->tmp_bytes, "work_bytes",
 		(json_int_t)pf->work_bytes, "env", pf->env ? strings(pf->env) : json_null(), "cwd", pf->cwd,
@@ -104,7 +104,7 @@ json_t *policy_json_profile(const struct policy_profile *pf)
 		strings(pf->seccomp_allow), "seccomp_deny", strings(pf->seccomp_deny), "uid",
 		(json_int_t)pf->uid, "gid", (json_int_t)pf->gid, "rlimit_nofile",
 		(json_int_t)pf->rlimit_nofile, "rlimit_fsize", (json_int_t)pf->rlimit_fsize, "rlimit_stack",
-		(json_int_t)pf->rlimit_stack);
+		(json_int_t)pf->rlimit_stack, "artifacts", strings(pf->artifacts));
 }
 
 json_t *policy_json_supervisor(const struct policy_supervisor *sv)

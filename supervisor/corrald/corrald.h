@@ -566,16 +566,21 @@ void op_wait_check(struct daemon *d);
 void op_wait_drop_sink(struct daemon *d, struct reply_sink *sink);
 
 /* op_files.c: a submit's input files and artifact globs (checked: bad_input,
- * too_large; stored in the loop's batch beside the task), and the ops
+ * too_large; stored in the loop's batch beside the task; a submit naming
+ * no artifact globs gets its profile's), and the ops
  * artifacts and fetch.  op_files_store_content: a file's metadata and
  * content (its sha256 computed) into the store. */
 enum store_file_kind;
 struct store_file;
 enum api_error_code op_files_check(const struct api_request *req, const struct policy_limits *lim,
 				   uint64_t *bytes, char *msg, size_t size);
-int op_files_store(struct daemon *d, int64_t id, const struct api_request *req, struct error *err);
+int op_files_store(struct daemon *d, int64_t id, const struct api_request *req,
+		   const char *const *profile_artifacts, struct error *err);
 int op_files_store_content(struct daemon *d, int64_t id, enum store_file_kind kind, struct store_file *f,
 			   const unsigned char *data, size_t len, struct error *err);
+/* A task's inputs removed from the store at its (terminal) end, their bytes
+ * off its stored_bytes; what was freed (0 on a failure, logged). */
+uint64_t op_files_drop_inputs(struct daemon *d, int64_t id);
 void op_files_artifacts(struct daemon *d, const struct caller *c, const struct api_request *req,
 			struct reply_sink *sink);
 void op_files_fetch(struct daemon *d, const struct caller *c, const struct api_request *req,

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <nettle/sha2.h>
 
+#include "supervisor/common/log.h"
 #include "supervisor/common/macros.h"
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/store/store_files.h"
@@ -159,8 +160,24 @@ int op_files_store_content(struct daemon *d, int64_t id, enum store_file_kind ki
 	return r;
 }
 
-int op_files_store(struct daemon *d, int64_t id, const struct api_request *req, struct error *err)
+uint64_t op_files_drop_inputs(struct daemon *d, int64_t id)
 {
+	struct error err;
+	int64_t bytes = 0;
+
+	if (store_files_drop(d->store, id, STORE_FILE_INPUT, &bytes, &err) < 0) {
+		log_task(LOG_LEVEL_WARNING, id, "remove its inputs: %s; retention removes them", err.message);
+		return 0;
+	}
+	if (bytes > 0)
+		log_task(LOG_LEVEL_DEBUG, id, "removed its inputs (%" PRId64 " bytes)", bytes);
+	return bytes > 0 ? (uint64_t)bytes : 0;
+}
+
+int op_files_store(struct daemon *d, int64_t id, const struct api_request *req,
+		   const char *const *profile_artifacts, struct error *err)
+{
+	const char *const *globs = req->n_artifacts ? (const char *const *)req->artifacts : profile_artifacts;
 	size_t n = req->files ? json_array_size(req->files) : 0;
 	int r = 0;
 
@@ -182,8 +199,9 @@ int op_files_store(struct daemon *d, int64_t id, const struct api_request *req, 
 		r = op_files_store_content(d, id, STORE_FILE_INPUT, &f, data ? data : (unsigned char *)"",
 					   len, err);
 	}
-	for (size_t i = 0; r == 0 && i < req->n_artifacts; i++) {
-		struct store_file f = { .name = req->artifacts[i] };
+	/* the submit's globs, else its profile's (artifacts = in the policy) */
+	for (size_t i = 0; r == 0 && globs && globs[i]; i++) {
+		struct store_file f = { .name = (char *)globs[i] };
 
 		r = store_files_put(d->store, id, STORE_FILE_PATTERN, &f, err);
 	}

@@ -229,6 +229,7 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	_cleanup_free_ char *stdin_path = NULL, *argv_json = NULL, *env_json = NULL, *labels = NULL;
 	_cleanup_free_ struct dtask *t = NULL;
 	_cleanup_free_ struct pending_submit *p = NULL;
+	const struct policy_profile *pf = policy_profile(d->policy, profile); /* checked by the caller */
 	struct store_task st;
 	struct error serr;
 	uint64_t need, files_bytes;
@@ -293,7 +294,8 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 		error_set_message(&serr, -r, "store stdin", "cannot store the task's stdin");
 	}
 	/* its files beside it, in the same batch: an acknowledged task has them */
-	if (r == 0 && (req->files || req->n_artifacts) && (r = op_files_store(d, id, req, &serr)) < 0) {
+	if (r == 0 && (req->files || req->n_artifacts || (pf && pf->artifacts)) &&
+	    (r = op_files_store(d, id, req, pf ? pf->artifacts : NULL, &serr)) < 0) {
 		struct error ignored;
 
 		store_cancel_queued(d->store, id, (int64_t)daemon_now_us(d), &ignored);

@@ -291,6 +291,16 @@ static void op_queue(struct daemon *d, const struct caller *c, const struct api_
 	ops_reply_ok_json(sink, req->tag_json, body);
 }
 
+/* A task cancelled while queued never needs its inputs again. */
+static void ops_cancel_drop_inputs(struct daemon *d, const struct store_task *st)
+{
+	uint64_t freed = op_files_drop_inputs(d, st->id);
+	struct duser *u = freed ? queue_find_user(d, st->user) : NULL;
+
+	if (u)
+		u->stored_bytes = u->stored_bytes > freed ? u->stored_bytes - freed : 0;
+}
+
 static void op_cancel(struct daemon *d, const struct caller *c, const struct api_request *req,
 		      struct reply_sink *sink)
 {
@@ -309,6 +319,7 @@ static void op_cancel(struct daemon *d, const struct caller *c, const struct api
 			return;
 		}
 		queue_remove(d, st.id);
+		ops_cancel_drop_inputs(d, &st);
 		metrics_task_ended(d, st.user, "cancelled", 0, false);
 		if (st.stdin_path)
 			unlink(st.stdin_path);
@@ -375,6 +386,11 @@ json_t *ops_usage_entry(struct daemon *d, const char *user, const char *month)
 										     : 0)));
 	json_object_set_new(o, "running", json_integer(u ? u->running : 0));
 	json_object_set_new(o, "queued", json_integer(u ? u->queued : 0));
+	/* what its tasks hold in the store, and the plan's max_stored (null = unlimited) */
+	json_object_set_new(o, "stored_bytes", json_integer(u ? (json_int_t)u->stored_bytes : 0));
+	json_object_set_new(o, "max_stored_bytes",
+			    known && lim.max_stored_bytes ? json_integer((json_int_t)lim.max_stored_bytes)
+							  : json_null());
 	json_object_set_new(o, "adjustments", rows);
 	return o;
 }

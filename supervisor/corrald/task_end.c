@@ -28,8 +28,9 @@ struct unfinished {
 	struct store_result sr;
 	char *message;
 	char month[8];
-	char *user;   /* the tenant whose storage counter sr.output_bytes joins */
-	bool counted; /* joined it (undone if the batch is not committed) */
+	char *user;            /* the tenant whose storage counter sr.output_bytes joins */
+	bool counted;          /* joined it (undone if the batch is not committed) */
+	uint64_t inputs_freed; /* its inputs' bytes, removed with the recorded end */
 };
 
 /* What the task's output files hold (stdout, stderr): added to what the
@@ -58,10 +59,14 @@ static void task_end_count_storage(struct daemon *d, struct unfinished *u, bool 
 
 	if (!user || u->counted == add)
 		return;
-	if (add)
+	if (add) {
 		user->stored_bytes += (uint64_t)u->sr.output_bytes;
-	else
+		user->stored_bytes -= user->stored_bytes > u->inputs_freed ? u->inputs_freed
+									   : user->stored_bytes;
+	} else {
 		user->stored_bytes -= (uint64_t)u->sr.output_bytes;
+		user->stored_bytes += u->inputs_freed;
+	}
 	u->counted = add;
 }
 
@@ -75,6 +80,8 @@ static bool record_end(struct daemon *d, struct unfinished *u, bool log_success)
 	int r = store_finish(d->store, id, sr, &err);
 
 	if (r == 0) {
+		/* its inputs go with its end (a requeued attempt never gets here) */
+		u->inputs_freed = op_files_drop_inputs(d, id);
 		task_end_count_storage(d, u, true);
 		if (log_success)
 			log_task(LOG_LEVEL_INFO, id, "%s: %s", task_state_name(sr->state),

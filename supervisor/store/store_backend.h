@@ -163,6 +163,10 @@ struct store_backend {
 	/* Artifact retention (store_files_expire_artifacts), one transaction. */
 	int (*files_expire)(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
 			    int64_t *bytes, size_t *tasks, struct error *err);
+	/* The files of one kind of a task removed (store_files_drop), one
+	 * transaction; *bytes = what they held. */
+	int (*files_drop)(struct store *store, int64_t task_id, const char *kind, int64_t *bytes,
+			  struct error *err);
 };
 
 struct store {

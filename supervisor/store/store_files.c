@@ -91,6 +91,13 @@ int store_files_expire_artifacts(struct store *store, const char *user, int64_t 
 	return store->backend->files_expire(store, user, ended_before_us, limit, bytes, tasks, err);
 }
 
+int store_files_drop(struct store *store, int64_t task_id, enum store_file_kind kind, int64_t *bytes,
+		     struct error *err)
+{
+	*bytes = 0;
+	return store->backend->files_drop(store, task_id, store_files_kind_name(kind), bytes, err);
+}
+
 void store_files_clear(struct store_file *f)
 {
 	free(f->name);

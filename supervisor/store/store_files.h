@@ -7,8 +7,10 @@
  * at most STORE_FILES_CHUNK bytes, base64 text (task_file_chunks), so both
  * backends read and write it alike and no row grows past ~256 KiB.  Every
  * chunk written adds its bytes to the task's stored_bytes (the tenant's
- * storage quota) in the same transaction; retention removes the rows with
- * the task (store_purge_ended).
+ * storage quota) in the same transaction; the inputs are removed when the
+ * task ends (store_files_drop: a retried attempt still has them), the
+ * artifacts by artifact retention, the rest with the task by retention
+ * (store_purge_ended).
  */
 #ifndef CORRAL_SUPERVISOR_STORE_FILES_H
 #define CORRAL_SUPERVISOR_STORE_FILES_H
@@ -65,6 +67,11 @@ int store_files_get_chunk(struct store *store, int64_t task_id, enum store_file_
  * stored_bytes; *bytes = what was freed, *tasks = how many tasks. */
 int store_files_expire_artifacts(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
 				 int64_t *bytes, size_t *tasks, struct error *err);
+/* Remove the files of one kind of a task (its inputs at its end), their
+ * bytes taken off its stored_bytes in the same transaction; *bytes = what
+ * was freed (0 when it had none). */
+int store_files_drop(struct store *store, int64_t task_id, enum store_file_kind kind, int64_t *bytes,
+		     struct error *err);
 void store_files_clear(struct store_file *f);
 void store_files_list_free(struct store_file_list *list);
 

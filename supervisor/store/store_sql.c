@@ -376,4 +376,10 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_FILES_DROP_ARTIFACTS] = "DELETE FROM task_files WHERE task_id = $1 AND kind = 'artifact'",
 	[STORE_SQL_FILES_DROP_ARTIFACT_CHUNKS] =
 		"DELETE FROM task_file_chunks WHERE task_id = $1 AND kind = 'artifact'",
+	/* the files of one kind of a task removed (its inputs at its end),
+	 * with the bytes they hold */
+	[STORE_SQL_FILES_KIND_BYTES] =
+		"SELECT COALESCE(SUM(size), 0) FROM task_files WHERE task_id = $1 AND kind = $2",
+	[STORE_SQL_FILES_DROP_KIND] = "DELETE FROM task_files WHERE task_id = $1 AND kind = $2",
+	[STORE_SQL_FILES_DROP_KIND_CHUNKS] = "DELETE FROM task_file_chunks WHERE task_id = $1 AND kind = $2",
 };

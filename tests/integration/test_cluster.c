@@ -14,7 +14,8 @@
  * lease, or killed for good, has its jail killed by the jail itself within
  * the lease, before the reaper requeues the task (retry_lost = yes) to the
  * other node, so the task runs to its end exactly once; the frozen node,
- * once it goes on, commits nothing about it.  No PostgreSQL: skips loudly
+ * once it goes on, commits nothing about it.  A task's files: input taken
+ * by one node, run on another, its artifact fetched through the first.  No PostgreSQL: skips loudly
  * (fails under CORRAL_MUST_WORK=1).
  */
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "supervisor/api/api.h"
 #include "supervisor/store/store.h"
 #include "supervisor/store/store_cluster.h"
 #include "supervisor/store/store_leader.h"
@@ -426,6 +428,39 @@ static void test_stdin_reaches_the_node_that_runs_the_task(void **state)
 	assert_non_null(out);
 	assert_string_equal(out, "HELLO CLUSTER\n");
 	free(out);
+}
+
+/* A task's input file taken by one node, the task run by another, its
+ * artifact fetched through the first (after the runner is gone): all
+ * through the database. */
+static void test_files_in_on_one_node_artifact_fetched_through_another(void **state)
+{
+	int64_t id;
+	json_t *r;
+	unsigned char *data = NULL;
+	bool eof = false;
+	size_t len = 0;
+
+	(void)state;
+	start_cluster(2);
+	/* "AAEC/w==" = 00 01 02 ff */
+	id = corrald_submit(&nodes[0],
+			    "\"argv\":[\"sh\",\"-c\",\"cp in.bin out.bin\"],\"labels\":[\"l2\"],"
+			    "\"files\":[{\"name\":\"in.bin\",\"data_base64\":\"AAEC/w==\"}],"
+			    "\"artifacts\":[\"out.bin\"]");
+	assert_true(id > 0);
+	r = corrald_must_wait(&nodes[0], id, 10000);
+	if (strcmp(task_str(r, "state"), "succeeded") != 0)
+		fail_msg("task: %s\n%s", task_str(r, "message"), corrald_log_tail(&nodes[1]));
+	assert_string_equal(task_str(r, "node"), node_name(1));
+	json_decref(r);
+	corrald_kill9(&nodes[1]);
+	data = corrald_fetch_chunk(&nodes[0], id, "out.bin", &len, &eof);
+	assert_non_null(data);
+	assert_int_equal(len, 4);
+	assert_memory_equal(data, "\x00\x01\x02\xff", 4);
+	assert_true(eof);
+	free(data);
 }
 
 /* PostgreSQL crashes and recovers (pg_ctl restart -m immediate) while
@@ -852,6 +887,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_max_queued_holds_across_nodes, teardown),
 		cmocka_unit_test_teardown(test_logs_through_another_node_and_after_it_is_gone, teardown),
 		cmocka_unit_test_teardown(test_stdin_reaches_the_node_that_runs_the_task, teardown),
+		cmocka_unit_test_teardown(test_files_in_on_one_node_artifact_fetched_through_another,
+					  teardown),
 		cmocka_unit_test_teardown(test_postgresql_restart_loses_nothing, teardown),
 		cmocka_unit_test_teardown(test_scheduler_killed_another_node_schedules, teardown),
 		cmocka_unit_test_teardown(test_killed_node_restarts_and_adopts_its_jail, teardown),

@@ -8,7 +8,8 @@
  * (and corrald does not hang on them); a timed-out, an OOM-killed task and
  * one adopted after kill -9 of corrald keep their artifacts; another tenant is refused as for status; max_input and
  * max_stored refuse a submit; bad names are bad_input; the HTTP routes;
- * the same round trip on a PostgreSQL store; artifact_retention.
+ * the same round trip on a PostgreSQL store; artifact_retention; inputs
+ * removed from the store when the task ends (kept for a requeued attempt).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "supervisor/api/api.h"
 #include "tests/lib/test.h"
@@ -476,6 +479,7 @@ static void test_postgresql_store_round_trip(void **state)
 	struct pg_server *pg;
 	json_t *r;
 	unsigned char *data = NULL;
+	bool eof = false;
 	size_t len = 0;
 	int64_t id;
 
@@ -495,27 +499,24 @@ static void test_postgresql_store_round_trip(void **state)
 	r = corrald_must_wait(&daemon_, id, 30000);
 	assert_string_equal(json_string_value(json_object_get(r, "state")), "succeeded");
 	json_decref(r);
-	r = corrald_call(&daemon_, "{\"op\":\"fetch\",\"id\":%lld,\"name\":\"c.bin\"}", (long long)id);
-	assert_null(corrald_error_code(r));
-	assert_int_equal(api_base64_decode(json_string_value(json_object_get(r, "data_base64")),
-					   json_string_length(json_object_get(r, "data_base64")), &data,
-					   &len),
-			 0);
+	data = corrald_fetch_chunk(&daemon_, id, "c.bin", &len, &eof);
+	assert_non_null(data);
 	assert_int_equal(len, 4);
 	assert_memory_equal(data, "\x00\x01\x02\xff", 4);
-	assert_true(json_is_true(json_object_get(r, "eof")));
+	assert_true(eof);
 	free(data);
-	json_decref(r);
+	/* the artifact's chunk stays, the input's left with the end */
 	snprintf(sql, sizeof(sql),
-		 "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.task_file_chunks WHERE task_id = %lld) <> 2 "
+		 "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.task_file_chunks WHERE task_id = %lld) <> 1 "
+		 "OR (SELECT COUNT(*) FROM corral.task_files WHERE task_id = %lld AND kind = 'input') <> 0 "
 		 "THEN RAISE EXCEPTION 'chunks'; END IF; END$$",
-		 (long long)id);
+		 (long long)id, (long long)id);
 	if (pg_server_exec(pg, db, sql, why, sizeof(why)) < 0)
 		fail_msg("%s", why);
 }
 
 /* artifact_retention with an injected clock: two hours later the artifacts
- * of a task are gone, the task and its inputs are kept. */
+ * of a task are gone, the task is kept. */
 static void test_artifact_retention_removes_artifacts_and_keeps_the_task(void **state)
 {
 	json_t *list = NULL, *task;
@@ -581,6 +582,234 @@ static void test_big_artifact_costs_are_printed(void **state)
 		plain, kept, fetch);
 }
 
+/* One figure of the SQLite store: the integer the query (one ? = id) gives. */
+static int64_t store_figure(const char *sql, int64_t id)
+{
+	char path[256];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t v;
+
+	snprintf(path, sizeof(path), "%s/corral.db", daemon_.dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 2000);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static int64_t input_rows(int64_t id)
+{
+	return store_figure("SELECT (SELECT COUNT(*) FROM task_files WHERE task_id = ?1 AND kind = 'input') + "
+			    "(SELECT COUNT(*) FROM task_file_chunks WHERE task_id = ?1 AND kind = 'input')",
+			    id);
+}
+
+/* The submit fields of a task with a 600000-byte input in.bin (zeros)
+ * that checks it has it; malloc'd. */
+static char *big_input_fields(void)
+{
+	size_t n = 800000; /* base64 of 600000 bytes */
+	const char *head = "\"argv\":[\"/bin/sh\",\"-c\",\"test $(wc -c < in.bin) = 600000\"],"
+			   "\"files\":[{\"name\":\"in.bin\",\"data_base64\":\"";
+	char *f = malloc(strlen(head) + n + 8);
+
+	assert_non_null(f);
+	strcpy(f, head);
+	memset(f + strlen(head), 'A', n);
+	strcpy(f + strlen(head) + n, "\"}]");
+	return f;
+}
+
+/* The tenant's stored_bytes and max_stored_bytes (-1 = null) in usage. */
+static int64_t usage_stored(int64_t *max)
+{
+	json_t *r = corrald_call(&daemon_, "{\"op\":\"usage\",\"user\":\"root\"}"), *u;
+	int64_t held;
+
+	if (!r || corrald_error_code(r))
+		fail_msg("usage: %s", corrald_error_message(r));
+	u = json_array_get(json_object_get(r, "usage"), 0);
+	assert_true(json_is_integer(json_object_get(u, "stored_bytes")));
+	held = json_integer_value(json_object_get(u, "stored_bytes"));
+	*max = json_is_null(json_object_get(u, "max_stored_bytes"))
+		? -1
+		: json_integer_value(json_object_get(u, "max_stored_bytes"));
+	json_decref(r);
+	return held;
+}
+
+#define TENANT_STORED "SELECT SUM(stored_bytes) + 0 * ? FROM tasks WHERE user_name = 'root'"
+
+/* `corral usage` shows what the tenant's tasks hold (as the store counts
+ * it, across a restart) and the plan's max_stored. */
+static void test_usage_shows_storage_held_and_max_stored(void **state)
+{
+	int64_t id, max, held;
+	char out[256], text[4096];
+	size_t n;
+
+	(void)state;
+	test_require_root();
+	start(POLICY("max_stored = 1M\n"));
+	id = submit_ok(
+		"\"argv\":[\"/bin/sh\",\"-c\",\"head -c 5000 /dev/zero > a.bin\"],\"artifacts\":[\"a.bin\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 30000));
+	held = usage_stored(&max);
+	assert_int_equal(max, 1048576);
+	assert_true(held >= 5000);
+	assert_int_equal(held, store_figure(TENANT_STORED, 0));
+	if (corrald_restart(&daemon_, 0) < 0)
+		fail_msg("restart: %s", corrald_log_tail(&daemon_));
+	assert_int_equal(usage_stored(&max), held);
+	snprintf(out, sizeof(out), "%s/usage", scratch);
+	assert_int_equal(corral("usage > %s", out), 0);
+	n = read_bytes(out, (unsigned char *)text, sizeof(text) - 1);
+	text[n] = '\0';
+	if (!strstr(text, "STORED") || !strstr(text, " / 1 MiB"))
+		fail_msg("corral usage said:\n%s", text);
+	/* max_stored = unlimited: null */
+	corrald_cleanup(&daemon_);
+	start(POLICY("max_stored = unlimited\n"));
+	usage_stored(&max);
+	assert_int_equal(max, -1);
+}
+
+/* A profile's artifacts = globs are kept for a submit that names none; a
+ * submit's own --artifact replace them. */
+static void test_profile_artifacts_apply_when_the_submit_names_none(void **state)
+{
+	json_t *list;
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	start(POLICY("profile = build\n[profile build]\nartifacts = out/*.txt report\n"));
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"mkdir out && echo a > out/a.txt && echo r > report "
+		       "&& echo o > other\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 30000));
+	list = artifacts_of(id);
+	assert_int_equal(json_array_size(list), 2);
+	assert_non_null(artifact_named(list, "out/a.txt"));
+	assert_non_null(artifact_named(list, "report"));
+	json_decref(list);
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"echo r > report && echo o > other\"],"
+		       "\"artifacts\":[\"other\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 30000));
+	list = artifacts_of(id);
+	assert_int_equal(json_array_size(list), 1);
+	assert_non_null(artifact_named(list, "other"));
+	json_decref(list);
+}
+
+/* A task's inputs leave the store when it ends: rows and chunks gone, its
+ * stored_bytes and the tenant's counter down by their size (a second task
+ * as big fits max_stored only then). */
+static void test_inputs_are_removed_when_the_task_ends(void **state)
+{
+	char *fields = big_input_fields();
+	json_t *task;
+	int64_t id, second, held, max;
+
+	(void)state;
+	test_require_root();
+	start(POLICY("max_stored = 1M\n"));
+	id = submit_ok(fields);
+	assert_true(store_figure("SELECT stored_bytes FROM tasks WHERE id = ?", id) >= 600000);
+	task = corrald_must_wait(&daemon_, id, 30000);
+	if (strcmp(json_string_value(json_object_get(task, "state")), "succeeded") != 0)
+		fail_msg("task: %s\n%s", json_string_value(json_object_get(task, "message")),
+			 corrald_log_tail(&daemon_));
+	json_decref(task);
+	assert_int_equal(input_rows(id), 0);
+	assert_true(store_figure("SELECT stored_bytes FROM tasks WHERE id = ?", id) < 600000);
+	held = usage_stored(&max);
+	assert_int_equal(held, store_figure(TENANT_STORED, 0));
+	assert_true(held < 600000);
+	/* the tenant's counter followed: the same input fits again, and
+	 * after a restart (counted from the store) too */
+	second = submit_ok(fields);
+	json_decref(corrald_must_wait(&daemon_, second, 30000));
+	if (corrald_restart(&daemon_, 0) < 0)
+		fail_msg("restart: %s", corrald_log_tail(&daemon_));
+	json_decref(corrald_must_wait(&daemon_, submit_ok(fields), 30000));
+	free(fields);
+}
+
+/* A task cancelled while queued loses its inputs too (the store's rows and
+ * the tenant's counter). */
+static void test_queued_task_cancelled_loses_its_inputs(void **state)
+{
+	char *fields = big_input_fields();
+	int64_t sleeper, id, max;
+	json_t *r;
+
+	(void)state;
+	test_require_root();
+	start(POLICY("max_concurrent = 1\n"));
+	sleeper = submit_ok("\"argv\":[\"sleep\",\"30\"]");
+	json_decref(corrald_wait_state(&daemon_, sleeper, "running", 10000));
+	id = submit_ok(fields);
+	assert_true(input_rows(id) >= 2);
+	r = corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)id);
+	assert_null(corrald_error_code(r));
+	json_decref(r);
+	assert_int_equal(input_rows(id), 0);
+	assert_int_equal(usage_stored(&max), store_figure(TENANT_STORED, 0));
+	assert_true(store_figure(TENANT_STORED, 0) < 600000);
+	json_decref(corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)sleeper));
+	json_decref(corrald_must_wait(&daemon_, sleeper, 10000));
+	free(fields);
+}
+
+/* A start the host failed (its task directory blocked by a file) requeues
+ * the task: its inputs stay for the attempt that runs, and go after it. */
+static void test_requeued_task_keeps_its_inputs(void **state)
+{
+	char *fields = big_input_fields(), path[256];
+	json_t *task = NULL;
+	int64_t id;
+	int fd;
+
+	(void)state;
+	test_require_root();
+	start(POLICY(""));
+	id = submit_ok("\"argv\":[\"true\"]");
+	json_decref(corrald_must_wait(&daemon_, id, 30000));
+	snprintf(path, sizeof(path), "%s/tasks/%lld", daemon_.state_dir[0] ? daemon_.state_dir : daemon_.dir,
+		 (long long)(id + 1));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(submit_ok(fields), id + 1);
+	for (int tries = 0; tries < 250 && !task; tries++) {
+		task = corrald_status(&daemon_, id + 1);
+		if (!json_is_string(json_object_get(task, "last_attempt_error"))) {
+			json_decref(task);
+			task = NULL;
+			test_sleep_ms(20);
+		}
+	}
+	if (!task)
+		fail_msg("not requeued\n%s", corrald_log_tail(&daemon_));
+	assert_string_equal(json_string_value(json_object_get(task, "state")), "queued");
+	json_decref(task);
+	assert_true(input_rows(id + 1) >= 2);
+	assert_int_equal(unlink(path), 0);
+	task = corrald_must_wait(&daemon_, id + 1, 30000);
+	if (strcmp(json_string_value(json_object_get(task, "state")), "succeeded") != 0)
+		fail_msg("task: %s\n%s", json_string_value(json_object_get(task, "message")),
+			 corrald_log_tail(&daemon_));
+	assert_int_equal(json_integer_value(json_object_get(task, "attempts")), 2);
+	json_decref(task);
+	assert_int_equal(input_rows(id + 1), 0);
+	free(fields);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -597,6 +826,11 @@ int main(void)
 		T(test_postgresql_store_round_trip),
 		T(test_artifact_retention_removes_artifacts_and_keeps_the_task),
 		T(test_big_artifact_costs_are_printed),
+		T(test_inputs_are_removed_when_the_task_ends),
+		T(test_usage_shows_storage_held_and_max_stored),
+		T(test_profile_artifacts_apply_when_the_submit_names_none),
+		T(test_requeued_task_keeps_its_inputs),
+		T(test_queued_task_cancelled_loses_its_inputs),
 #undef T
 	};
 

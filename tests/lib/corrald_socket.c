@@ -250,6 +250,21 @@ long long corrald_usage_used(struct corrald *d, const char *user, const char *mo
 	return used;
 }
 
+unsigned char *corrald_fetch_chunk(struct corrald *d, int64_t id, const char *name, size_t *len, bool *eof)
+{
+	json_t *r = corrald_call(d, "{\"op\":\"fetch\",\"id\":%lld,\"name\":\"%s\"}", (long long)id, name);
+	const char *text = json_string_value(json_object_get(r, "data_base64"));
+	unsigned char *data = NULL;
+
+	*len = 0;
+	*eof = json_is_true(json_object_get(r, "eof"));
+	if (!r || corrald_error_code(r) || !text || api_base64_decode(text, strlen(text), &data, len) < 0)
+		fprintf(stderr, "fetch %lld %s: %s: %s\n", (long long)id, name, corrald_error_code(r),
+			corrald_error_message(r));
+	json_decref(r);
+	return data;
+}
+
 char *corrald_logs(struct corrald *d, int64_t id, const char *stream, size_t *len)
 {
 	char *all = NULL;

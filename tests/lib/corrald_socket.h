@@ -48,6 +48,9 @@ long long corrald_usage_used(struct corrald *d, const char *user, const char *mo
 /* A task's whole stdout or stderr (logs op, decoded; malloc'd, NUL-ended,
  * *len without the NUL), or NULL. */
 char *corrald_logs(struct corrald *d, int64_t id, const char *stream, size_t *len);
+/* The first chunk of artifact name of task id (fetch): its bytes
+ * (malloc'd, *len), *eof when that was all; NULL on an error answer. */
+unsigned char *corrald_fetch_chunk(struct corrald *d, int64_t id, const char *name, size_t *len, bool *eof);
 /* As Unix uid/gid: connect, send each line, collect each response.  The
  * responses go to out[0..n) (NULL where none came).  0 or -errno. */
 int corrald_calls_as(struct corrald *d, uid_t uid, gid_t gid, const char *const *lines, size_t n,

@@ -745,26 +745,29 @@ static void test_queue_table(void **state)
 
 static void test_usage_table_in_hours(void **state)
 {
-	char *text = capture(format_print_usage_table,
-			     "[{\"user\": \"alice\", \"plan\": \"free\", \"month\": \"2024-05\","
-			     " \"cpu_used_us\": 1800000000, \"cpu_budget_us\": 36000000000,"
-			     " \"cpu_left_us\": 34200000000, \"running\": 1, \"queued\": 2},"
-			     " {\"user\": \"root\", \"plan\": \"ops\", \"month\": \"2024-05\","
-			     " \"cpu_used_us\": 0, \"cpu_budget_us\": null, \"cpu_left_us\": null,"
-			     " \"running\": 0, \"queued\": 0},"
-			     " {\"user\": \"erin\", \"plan\": \"off\", \"month\": \"2024-05\","
-			     " \"cpu_used_us\": 0, \"cpu_budget_us\": 0, \"cpu_left_us\": 0,"
-			     " \"running\": 0, \"queued\": 1},"
-			     " {\"user\": \"dave\", \"plan\": \"tiny\", \"month\": \"2024-05\","
-			     " \"cpu_used_us\": 1200000, \"cpu_budget_us\": 3600000, \"cpu_left_us\": 2400000,"
-			     " \"running\": 0, \"queued\": 0}]");
+	char *text =
+		capture(format_print_usage_table,
+			"[{\"user\": \"alice\", \"plan\": \"free\", \"month\": \"2024-05\","
+			" \"cpu_used_us\": 1800000000, \"cpu_budget_us\": 36000000000,"
+			" \"cpu_left_us\": 34200000000, \"running\": 1, \"queued\": 2,"
+			" \"stored_bytes\": 1572864, \"max_stored_bytes\": 1073741824},"
+			" {\"user\": \"root\", \"plan\": \"ops\", \"month\": \"2024-05\","
+			" \"cpu_used_us\": 0, \"cpu_budget_us\": null, \"cpu_left_us\": null,"
+			" \"running\": 0, \"queued\": 0, \"stored_bytes\": 0, \"max_stored_bytes\": null},"
+			" {\"user\": \"erin\", \"plan\": \"off\", \"month\": \"2024-05\","
+			" \"cpu_used_us\": 0, \"cpu_budget_us\": 0, \"cpu_left_us\": 0,"
+			" \"running\": 0, \"queued\": 1},"
+			" {\"user\": \"dave\", \"plan\": \"tiny\", \"month\": \"2024-05\","
+			" \"cpu_used_us\": 1200000, \"cpu_budget_us\": 3600000, \"cpu_left_us\": 2400000,"
+			" \"running\": 0, \"queued\": 0}]");
 
-	assert_string_equal(text,
-			    "USER   PLAN  MONTH    USED   ADJUSTED  BUDGET         LEFT   RUNNING  QUEUED\n"
-			    "alice  free  2024-05  0.50h  -         10.00h         9.50h  1        2\n"
-			    "root   ops   2024-05  0.00h  -         unlimited      -      0        0\n"
-			    "erin   off   2024-05  0.00h  -         0 (suspended)  0      0        1\n"
-			    "dave   tiny  2024-05  1.2s   -         3.6s           2.4s   0        0\n");
+	assert_string_equal(
+		text,
+		"USER   PLAN  MONTH    USED   ADJUSTED  BUDGET         LEFT   RUNNING  QUEUED  STORED\n"
+		"alice  free  2024-05  0.50h  -         10.00h         9.50h  1        2       1.5 MiB / 1 GiB\n"
+		"root   ops   2024-05  0.00h  -         unlimited      -      0        0       0 bytes / unlimited\n"
+		"erin   off   2024-05  0.00h  -         0 (suspended)  0      0        1       -\n"
+		"dave   tiny  2024-05  1.2s   -         3.6s           2.4s   0        0       -\n");
 	free(text);
 }
 
@@ -780,9 +783,9 @@ static void test_usage_table_shows_the_months_adjustments(void **state)
 			     " \"cpu_budget_us\": 0, \"cpu_left_us\": 0, \"running\": 0, \"queued\": 0}]");
 
 	assert_string_equal(text,
-			    "USER   PLAN  MONTH    USED    ADJUSTED  BUDGET  LEFT   RUNNING  QUEUED\n"
-			    "alice  free  2024-05  10.00h  +1.00h    11.00h  1.00h  0        1\n"
-			    "bob    free  2024-05  0.00h   -10.00h   0.00h   0.00h  0        0\n");
+			    "USER   PLAN  MONTH    USED    ADJUSTED  BUDGET  LEFT   RUNNING  QUEUED  STORED\n"
+			    "alice  free  2024-05  10.00h  +1.00h    11.00h  1.00h  0        1       -\n"
+			    "bob    free  2024-05  0.00h   -10.00h   0.00h   0.00h  0        0       -\n");
 	free(text);
 }
 

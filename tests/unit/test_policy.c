@@ -419,6 +419,23 @@ static void test_profile_keys_are_read(void **state)
 	policy_free(p);
 }
 
+/* artifacts = GLOB ...: repeatable, blank-separated, in file order */
+static void test_profile_artifacts_are_read_in_order(void **state)
+{
+	struct policy *p = load_ok(
+		"[profile build]\nartifacts = out/*.log  report.html\nartifacts = dist/*\n");
+	const struct policy_profile *pf = policy_profile(p, "build");
+
+	(void)state;
+	assert_non_null(pf);
+	assert_string_equal(pf->artifacts[0], "out/*.log");
+	assert_string_equal(pf->artifacts[1], "report.html");
+	assert_string_equal(pf->artifacts[2], "dist/*");
+	assert_null(pf->artifacts[3]);
+	assert_null(policy_profile(p, "default")->artifacts);
+	policy_free(p);
+}
+
 static void test_profile_defaults(void **state)
 {
 	struct policy *p = load_ok("[profile bare]\n");
@@ -741,6 +758,7 @@ int main(void)
 		cmocka_unit_test(test_tenant_is_user_name_by_default),
 		cmocka_unit_test(test_profile_keys_are_read),
 		cmocka_unit_test(test_profile_defaults),
+		cmocka_unit_test(test_profile_artifacts_are_read_in_order),
 		cmocka_unit_test(test_file_profile_default_replaces_builtin),
 		cmocka_unit_test(test_plan_profile_must_be_defined_and_is_returned),
 		cmocka_unit_test(test_plan_profiles_allow_several_the_first_is_the_default),

@@ -532,6 +532,19 @@ static void test_unknown_syscall(void **state)
 			 "'ptrace'?");
 }
 
+static void test_profile_artifact_glob_must_be_relative(void **state)
+{
+	(void)state;
+	expect_one_error("[profile p]\nartifacts = ok.txt /etc/shadow\n",
+			 "t.conf:2: key 'artifacts':", "'/etc/shadow' is not a glob relative to /work");
+}
+
+static void test_profile_artifacts_empty(void **state)
+{
+	(void)state;
+	expect_one_error("[profile p]\nartifacts =\n", "t.conf:2: key 'artifacts':", "the value is empty");
+}
+
 static void test_syscall_both_allowed_and_denied(void **state)
 {
 	(void)state;
@@ -630,6 +643,8 @@ int main(void)
 		cmocka_unit_test(test_profile_does_not_exist),
 		cmocka_unit_test(test_profiles_name_one_that_does_not_exist),
 		cmocka_unit_test(test_profiles_malformed),
+		cmocka_unit_test(test_profile_artifact_glob_must_be_relative),
+		cmocka_unit_test(test_profile_artifacts_empty),
 		cmocka_unit_test(test_user_override_profile_does_not_exist),
 		cmocka_unit_test(test_user_without_plan_and_no_default),
 		cmocka_unit_test(test_default_needs_a_plan),

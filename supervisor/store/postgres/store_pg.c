@@ -630,4 +630,5 @@ const struct store_backend store_pg_backend = {
 	.policy_node_run = store_pg_policy_node_run,
 	.files_run = store_pg_files_run,
 	.files_expire = store_pg_files_expire,
+	.files_drop = store_pg_files_drop,
 };

@@ -185,3 +185,45 @@ int store_pg_files_expire(struct store *base, const char *user, int64_t ended_be
 		*bytes = 0, *tasks = 0;
 	return r;
 }
+
+/* The bytes of the kind's files, then their chunks and rows, then the
+ * bytes off the task's stored_bytes. */
+static int drop_locked(struct store_pg *store, int64_t task_id, const char *kind, int64_t *bytes,
+		       struct error *err)
+{
+	static const enum store_sql steps[] = { STORE_SQL_FILES_KIND_BYTES, STORE_SQL_FILES_DROP_KIND_CHUNKS,
+						STORE_SQL_FILES_DROP_KIND, STORE_SQL_FILES_COUNT };
+	struct store_pg_params p;
+	PGresult *res;
+
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		store_pg_params_init(&p);
+		store_pg_param_i64(&p, 1, task_id);
+		if (steps[k] == STORE_SQL_FILES_COUNT) {
+			if (!*bytes)
+				break;
+			store_pg_param_i64(&p, 2, -*bytes);
+		} else {
+			store_pg_param_text(&p, 2, kind);
+		}
+		res = store_pg_query(store, steps[k], &p);
+		if (!store_pg_ok(res))
+			return store_pg_fail(store, res, err, "files", "remove the %s files of task %" PRId64,
+					     kind, task_id);
+		if (steps[k] == STORE_SQL_FILES_KIND_BYTES)
+			*bytes = PQntuples(res) ? store_pg_i64(res, 0, 0, 0) : 0;
+		PQclear(res);
+	}
+	return 0;
+}
+
+int store_pg_files_drop(struct store *base, int64_t task_id, const char *kind, int64_t *bytes,
+			struct error *err)
+{
+	struct store_pg *store = store_pg_of(base);
+	int r = STORE_PG_IN_TX(store, err, drop_locked(store, task_id, kind, bytes, err));
+
+	if (r < 0)
+		*bytes = 0;
+	return r;
+}

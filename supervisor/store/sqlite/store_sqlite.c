@@ -548,4 +548,5 @@ const struct store_backend store_sqlite_backend = {
 	.policy_node_run = store_sqlite_policy_node_run,
 	.files_run = store_sqlite_files_run,
 	.files_expire = store_sqlite_files_expire,
+	.files_drop = store_sqlite_files_drop,
 };

@@ -187,5 +187,7 @@ int store_sqlite_files_run(struct store *store, enum store_sql which, int64_t ta
 			   struct store_file_list *list, char **out, struct error *err);
 int store_sqlite_files_expire(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
 			      int64_t *bytes, size_t *tasks, struct error *err);
+int store_sqlite_files_drop(struct store *store, int64_t task_id, const char *kind, int64_t *bytes,
+			    struct error *err);
 
 #endif

@@ -184,3 +184,54 @@ int store_sqlite_files_expire(struct store *base, const char *user, int64_t ende
 		*bytes = 0, *tasks = 0;
 	return r;
 }
+
+/* The bytes of the kind's files, then their chunks and rows, then the
+ * bytes off the task's stored_bytes. */
+static int drop_locked(struct store_sqlite *store, int64_t task_id, const char *kind, int64_t *bytes,
+		       struct error *err)
+{
+	static const enum store_sql steps[] = { STORE_SQL_FILES_DROP_KIND_CHUNKS, STORE_SQL_FILES_DROP_KIND };
+	struct store_sqlite_binder b;
+	int rc;
+
+	store_sqlite_stmt_start(store, STORE_SQL_FILES_KIND_BYTES, &b);
+	store_sqlite_bind_i64(&b, 1, task_id);
+	store_sqlite_bind_text(&b, 2, kind);
+	rc = store_sqlite_stmt_step(&b);
+	if (rc == SQLITE_ROW)
+		*bytes = sqlite3_column_int64(b.stmt, 0);
+	store_sqlite_stmt_done(&b);
+	if (rc != SQLITE_ROW)
+		return store_sqlite_fail(store, rc, err, "files", "count the %s files of task %" PRId64, kind,
+					 task_id);
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		store_sqlite_stmt_start(store, steps[k], &b);
+		store_sqlite_bind_i64(&b, 1, task_id);
+		store_sqlite_bind_text(&b, 2, kind);
+		rc = store_sqlite_stmt_exec(&b, NULL);
+		if (rc != SQLITE_OK)
+			return store_sqlite_fail(store, rc, err, "files",
+						 "remove the %s files of task %" PRId64, kind, task_id);
+	}
+	if (!*bytes)
+		return 0;
+	store_sqlite_stmt_start(store, STORE_SQL_FILES_COUNT, &b);
+	store_sqlite_bind_i64(&b, 1, task_id);
+	store_sqlite_bind_i64(&b, 2, -*bytes);
+	rc = store_sqlite_stmt_exec(&b, NULL);
+	if (rc != SQLITE_OK)
+		return store_sqlite_fail(store, rc, err, "files", "count the files of task %" PRId64,
+					 task_id);
+	return 0;
+}
+
+int store_sqlite_files_drop(struct store *base, int64_t task_id, const char *kind, int64_t *bytes,
+			    struct error *err)
+{
+	struct store_sqlite *store = store_sqlite_of(base);
+	int r = STORE_SQLITE_IN_TX(store, err, drop_locked(store, task_id, kind, bytes, err));
+
+	if (r < 0)
+		*bytes = 0;
+	return r;
+}
