@@ -388,7 +388,6 @@ static void test_http_submit_list_and_download(void **state)
 {
 	char policy[512], token[256], u[256];
 	struct http_answer a;
-	json_t *r;
 	int64_t id;
 	int port = http_free_port();
 
@@ -396,12 +395,7 @@ static void test_http_submit_list_and_download(void **state)
 	test_require_root();
 	snprintf(policy, sizeof(policy), POLICY("") "[http]\nlisten = 127.0.0.1:%d\n", port);
 	start(policy);
-	r = corrald_call(&daemon_, "{\"op\":\"token_create\",\"user\":\"root\",\"operator\":true}");
-	if (!json_string_value(json_object_get(r, "secret")))
-		fail_msg("token_create: %s", corrald_error_message(r));
-	snprintf(token, sizeof(token), "Authorization: Bearer %s",
-		 json_string_value(json_object_get(r, "secret")));
-	json_decref(r);
+	corrald_files_bearer(&daemon_, "root", true, token, sizeof(token));
 	snprintf(u, sizeof(u), "http://127.0.0.1:%d/v1/tasks", port);
 	/* "aGVsbG8K" = "hello\n" */
 	http_curl(&a, "-X", "POST", "-H", token, "-H", "Content-Type: application/json", "--data-binary",

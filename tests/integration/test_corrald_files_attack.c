@@ -8,7 +8,8 @@
  * dead before the collection (the list is the final state); a huge flat
  * tree and a deep one are capped and corrald answers; the host /work is
  * closed to other local users while the task runs; fetch's bad offsets
- * are refused.
+ * are refused; inputs over the profile's work_size fail the setup (the
+ * tmpfs's size holds); another tenant's HTTP token is forbidden.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include "tests/lib/corrald.h"
 #include "tests/lib/corrald_files.h"
 #include "tests/lib/corrald_socket.h"
+#include "tests/lib/http.h"
 
 /* Its own host uids, apart from the other corrald tests'. */
 #define SUPERVISOR_KEYS                                                                               \
@@ -304,6 +306,41 @@ static void test_inputs_over_the_work_size_fail_the_setup(void **state)
 	assert_true(corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"]") > 0);
 }
 
+/* Over HTTP another tenant's token gets forbidden for the list and each
+ * artifact (also by a path with '..' or percent-encoding); the owner's
+ * token finds no artifact by such a path. */
+static void test_http_other_tenant_cannot_list_or_fetch(void **state)
+{
+	const char *paths[] = { "artifacts", "artifacts/o.txt", "artifacts/../artifacts/o.txt",
+				"artifacts/%2e%2e/o.txt" };
+	char policy[512], mine[256], theirs[256], u[300];
+	struct http_answer a;
+	int64_t id;
+	int port = http_free_port();
+
+	(void)state;
+	test_require_root();
+	snprintf(policy, sizeof(policy), POLICY("") "[http]\nlisten = 127.0.0.1:%d\n", port);
+	start(policy);
+	corrald_files_bearer(&daemon_, "root", false, mine, sizeof(mine));
+	corrald_files_bearer(&daemon_, CORRALD_TEST_OTHER_TENANT, false, theirs, sizeof(theirs));
+	id = submit_ok("\"argv\":[\"/bin/sh\",\"-c\",\"echo secret > o.txt\"],\"artifacts\":[\"*\"]");
+	must_succeed(id, 30000);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		snprintf(u, sizeof(u), "http://127.0.0.1:%d/v1/tasks/%lld/%s", port, (long long)id, paths[i]);
+		http_curl(&a, "--path-as-is", "-H", theirs, u, NULL);
+		if (a.status != 403 || (a.body && strstr(a.body, "secret\n")))
+			fail_msg("%s as the other tenant: %d %s", paths[i], a.status, a.body ? a.body : "");
+		http_answer_free(&a);
+		http_curl(&a, "--path-as-is", "-H", mine, u, NULL);
+		if (i >= 2 && a.status != 404)
+			fail_msg("%s as the owner: %d %s", paths[i], a.status, a.body ? a.body : "");
+		if (i < 2 && a.status != 200)
+			fail_msg("%s as the owner: %d %s", paths[i], a.status, a.body ? a.body : "");
+		http_answer_free(&a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +352,7 @@ int main(void)
 		T(test_host_work_is_closed_to_other_users),
 		T(test_fetch_bad_offsets),
 		T(test_inputs_over_the_work_size_fail_the_setup),
+		T(test_http_other_tenant_cannot_list_or_fetch),
 #undef T
 	};
 

@@ -28,6 +28,17 @@ int corrald_files_cli(struct corrald *d, const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+void corrald_files_bearer(struct corrald *d, const char *user, bool operator, char * header, size_t size)
+{
+	json_t *r = corrald_call(d, "{\"op\":\"token_create\",\"user\":\"%s\",\"operator\":%s}",
+				 user, operator? "true" : "false");
+
+	if (!json_string_value(json_object_get(r, "secret")))
+		fail_msg("token_create: %s", corrald_error_message(r));
+	snprintf(header, size, "Authorization: Bearer %s", json_string_value(json_object_get(r, "secret")));
+	json_decref(r);
+}
+
 json_t *corrald_files_list(struct corrald *d, int64_t id)
 {
 	json_t *r = corrald_call(d, "{\"op\":\"artifacts\",\"id\":%lld}", (long long)id), *a;
