@@ -229,15 +229,21 @@ static int fetch_one(struct connection *c, int64_t id, const char *name, int dir
 	const char *want = "";
 	bool truncated = false, eof = false;
 	int64_t offset = 0;
+	struct stat st = { 0 };
 
 	if (!copy || api_files_check_name(name, why, sizeof(why)) < 0) {
 		fprintf(err, "corral fetch: refusing the name %s\n", copy ? why : "?");
 		return CLI_EXIT_ERROR;
 	}
 	dir = parents_below(dirfd, copy, &base);
+	/* O_NONBLOCK: a FIFO planted there does not hang us; only a regular
+	 * file is written */
 	if (dir < 0 ||
-	    (fd = openat(dir, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
-		fprintf(err, "corral fetch: cannot write %s: %s\n", name, strerror(errno));
+	    (fd = openat(dir, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+			 0644)) < 0 ||
+	    fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(err, "corral fetch: cannot write %s: %s\n", name,
+			fd >= 0 && !S_ISREG(st.st_mode) ? "not a regular file" : strerror(errno));
 		return CLI_EXIT_ERROR;
 	}
 	sha256_init(&ctx);

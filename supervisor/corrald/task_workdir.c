@@ -236,6 +236,22 @@ static void keep_file(struct walk *w, int dirfd, const char *name, const char *r
 		w->kept_bytes = w->max_bytes;
 }
 
+/* A name a client can ask for: api_files_check_name's (no control byte,
+ * which `corral fetch` refuses) and UTF-8 (a JSON string).  Another one
+ * is not kept: listed, it would stop `corral fetch ID` at it, or be left
+ * out of the list while its bytes stay stored. */
+static bool fetchable(const char *rel)
+{
+	char why[400];
+	json_t *s;
+
+	if (api_files_check_name(rel, why, sizeof(why)) < 0)
+		return false;
+	s = json_string(rel); /* NULL: not UTF-8 */
+	json_decref(s);
+	return s != NULL;
+}
+
 static void walk_dir(struct walk *w, int dirfd, const char *prefix, int depth)
 {
 	DIR *dir;
@@ -288,7 +304,10 @@ static void walk_dir(struct walk *w, int dirfd, const char *prefix, int depth)
 
 			for (size_t p = 0; p < w->patterns.count && !match; p++)
 				match = api_files_match(&w->patterns.items[p].name, 1, rel);
-			if (match)
+			if (match && !fetchable(rel))
+				log_task(LOG_LEVEL_WARNING, w->id,
+					 "an artifact's name holds a control byte or is not UTF-8: not kept");
+			else if (match)
 				keep_file(w, dirfd, names[i], rel, &st);
 		}
 	}

@@ -25,6 +25,7 @@
 #include "supervisor/api/api.h"
 #include "tests/lib/test.h"
 #include "tests/lib/corrald.h"
+#include "tests/lib/corrald_files.h"
 #include "tests/lib/corrald_socket.h"
 #include "tests/lib/http.h"
 #include "tests/lib/pg.h"
@@ -86,45 +87,10 @@ static size_t read_bytes(const char *path, unsigned char *buf, size_t size)
 	return (size_t)n;
 }
 
-/* `corral --socket S ARGS` through the shell; its exit status. */
-static int corral(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int corral(const char *fmt, ...)
-{
-	char args[2048], cmd[2600];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s --socket %s %s", test_build_path("corral"), daemon_.socket, args);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* The task's artifacts (a new reference), failing on an error. */
-static json_t *artifacts_of(int64_t id)
-{
-	json_t *r = corrald_call(&daemon_, "{\"op\":\"artifacts\",\"id\":%lld}", (long long)id), *a;
-
-	if (!r || corrald_error_code(r))
-		fail_msg("artifacts %lld: %s: %s", (long long)id, corrald_error_code(r),
-			 corrald_error_message(r));
-	a = json_incref(json_object_get(r, "artifacts"));
-	json_decref(r);
-	return a;
-}
-
-static json_t *artifact_named(json_t *list, const char *name)
-{
-	size_t i;
-	json_t *a;
-
-	json_array_foreach (list, i, a)
-		if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0)
-			return a;
-	return NULL;
-}
+/* the client; the list; one of it (tests/lib/corrald_files.h) */
+#define corral(...) corrald_files_cli(&daemon_, __VA_ARGS__)
+#define artifacts_of(id) corrald_files_list(&daemon_, id)
+#define artifact_named corrald_files_named
 
 static int64_t submit_ok(const char *fields)
 {
@@ -425,7 +391,6 @@ static void test_http_submit_list_and_download(void **state)
 {
 	char policy[512], token[256], u[256];
 	struct http_answer a;
-	json_t *r;
 	int64_t id;
 	int port = http_free_port();
 
@@ -433,12 +398,7 @@ static void test_http_submit_list_and_download(void **state)
 	test_require_root();
 	snprintf(policy, sizeof(policy), POLICY("") "[http]\nlisten = 127.0.0.1:%d\n", port);
 	start(policy);
-	r = corrald_call(&daemon_, "{\"op\":\"token_create\",\"user\":\"root\",\"operator\":true}");
-	if (!json_string_value(json_object_get(r, "secret")))
-		fail_msg("token_create: %s", corrald_error_message(r));
-	snprintf(token, sizeof(token), "Authorization: Bearer %s",
-		 json_string_value(json_object_get(r, "secret")));
-	json_decref(r);
+	corrald_files_bearer(&daemon_, "root", true, token, sizeof(token));
 	snprintf(u, sizeof(u), "http://127.0.0.1:%d/v1/tasks", port);
 	/* "aGVsbG8K" = "hello\n" */
 	http_curl(&a, "-X", "POST", "-H", token, "-H", "Content-Type: application/json", "--data-binary",

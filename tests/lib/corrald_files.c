@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tests/lib/corrald_files.c — a task's files in corrald's tests: see
+ * corrald_files.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "tests/lib/corrald_files.h"
+#include "tests/lib/corrald_socket.h"
+#include "tests/lib/test.h"
+
+int corrald_files_cli(struct corrald *d, const char *fmt, ...)
+{
+	char args[2048], cmd[2600];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "timeout 60 %s --socket %s %s", test_build_path("corral"), d->socket,
+		 args);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void corrald_files_bearer(struct corrald *d, const char *user, bool operator, char * header, size_t size)
+{
+	json_t *r = corrald_call(d, "{\"op\":\"token_create\",\"user\":\"%s\",\"operator\":%s}",
+				 user, operator? "true" : "false");
+
+	if (!json_string_value(json_object_get(r, "secret")))
+		fail_msg("token_create: %s", corrald_error_message(r));
+	snprintf(header, size, "Authorization: Bearer %s", json_string_value(json_object_get(r, "secret")));
+	json_decref(r);
+}
+
+json_t *corrald_files_list(struct corrald *d, int64_t id)
+{
+	json_t *r = corrald_call(d, "{\"op\":\"artifacts\",\"id\":%lld}", (long long)id), *a;
+
+	if (!r || corrald_error_code(r))
+		fail_msg("artifacts %lld: %s: %s", (long long)id, corrald_error_code(r),
+			 corrald_error_message(r));
+	a = json_incref(json_object_get(r, "artifacts"));
+	json_decref(r);
+	return a;
+}
+
+json_t *corrald_files_named(json_t *list, const char *name)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach (list, i, a)
+		if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0)
+			return a;
+	return NULL;
+}
