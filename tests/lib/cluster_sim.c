@@ -82,6 +82,7 @@ void cluster_sim_close(struct cluster_sim *s)
 	if (d->store && d->cluster_leader)
 		store_leader_resign(d->store, d->node_incarnation, NULL);
 	tenants_free(d);
+	queue_free_all(d); /* the users and tasks the rounds loaded */
 	free(d->user_table);
 	store_close(d->store);
 	policy_free(d->policy);
