@@ -112,6 +112,9 @@
  *            none: the profile's `artifacts`): after the end the matching regular
  *            files are kept (<= the plan's max_artifact in all, <= 1000 files;
  *            what a cap cut is listed truncated)
+ *            Over HTTP the files may also come in a multipart/form-data or tar body
+ *            (corrald's http_upload.c): the request then carries them as
+ *            req->inputs, checked and stored as files' entries are.
  *   artifacts id                       -> {"artifacts": [ARTIFACT, ...] by name}
  *   fetch    id, name, offset (a multiple of 192 KiB, the store's chunk; up to
  *            API_MAX_FILE_CHUNK bytes per answer)
@@ -434,6 +437,10 @@ struct api_request {
 	/* submit: artifact globs relative to /work */
 	char **artifacts; /* NULL-terminated, or NULL */
 	size_t n_artifacts;
+	/* submit: input files given apart from the request line (an HTTP
+	 * multipart or tar body, api_files_inputs.c), checked and stored like
+	 * files' entries; owned by the transport, NULL = none */
+	const struct api_files_inputs *inputs;
 	/* fetch: the artifact's name */
 	const char *name;
 	void *json; /* internal: the parsed document */
@@ -501,5 +508,47 @@ int api_files_check_name(const char *name, char *why, size_t size);
 bool api_files_match(char *const *patterns, size_t n, const char *path);
 /* The permission bits kept: 0755 for a directory or an executable, else 0644. */
 uint32_t api_files_mode(uint32_t mode, bool is_dir);
+
+/* Input files read from a body apart from the request line (HTTP multipart
+ * or tar, api_files_inputs.c): names copied, data borrowed from the body. */
+struct api_files_input {
+	char *name;
+	uint32_t mode; /* as given: api_files_mode() keeps 0755 or 0644 */
+	bool is_dir;
+	const unsigned char *data; /* NULL for a directory */
+	uint64_t len;
+};
+struct api_files_inputs {
+	struct api_files_input *items;
+	size_t count, cap;
+};
+/* Append one entry (name: name_len bytes, copied).  0, -E2BIG past
+ * API_MAX_FILES entries (too_large), -EINVAL for a NUL in the name, -ENOMEM. */
+int api_files_inputs_add(struct api_files_inputs *in, const char *name, size_t name_len, uint32_t mode,
+			 bool is_dir, const unsigned char *data, uint64_t len);
+void api_files_inputs_free(struct api_files_inputs *in);
+
+/* Tar archives (api_tar.c, pure): POSIX ustar and pax, GNU's ustar magic.
+ * Parse: a whole archive -> regular files and directories appended to out
+ * (data points into archive; a leading "./" is dropped, "./" itself
+ * skipped; a directory's trailing '/' dropped; pax 'x' records path and
+ * size honoured, 'g' skipped).  Refused: links, devices, FIFOs, GNU
+ * long names and sparse files, base-256 or out-of-range sizes, a bad
+ * checksum or magic, a member past the end (truncated), data after the
+ * end blocks that is not zeros.  0, or -EINVAL (bad_input) / -E2BIG (more
+ * than API_MAX_FILES entries: too_large) with why filled.  Names are not
+ * checked here: the submit's checks (api_files_check_name) apply. */
+#define API_TAR_BLOCK 512u
+int api_tar_parse(const unsigned char *archive, size_t len, struct api_files_inputs *out, char *why,
+		  size_t size);
+/* The header blocks of one member (a regular file of size bytes): a pax
+ * 'x' header first when the name does not fit ustar's name/prefix, when
+ * size >= 8 GiB, or when truncated (record "CORRAL.truncated=1"), then the
+ * ustar header.  buf must hold API_TAR_HEADER_MAX bytes; the length used. */
+#define API_TAR_HEADER_MAX (4u * API_TAR_BLOCK + API_FILES_PATH_MAX + 512u)
+size_t api_tar_header(const char *name, uint32_t mode, uint64_t size, bool truncated, int64_t mtime,
+		      unsigned char *buf);
+/* Bytes of padding after size bytes of data (to the next block). */
+size_t api_tar_padding(uint64_t size);
 
 #endif
