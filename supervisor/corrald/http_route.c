@@ -35,6 +35,7 @@ static const struct {
 	[HTTP_ROUTE_TENANT_DELETE] = { "DELETE", "/v1/tenants/{name}" },
 	[HTTP_ROUTE_ARTIFACTS] = { "GET", "/v1/tasks/{id}/artifacts" },
 	[HTTP_ROUTE_ARTIFACT] = { "GET", "/v1/tasks/{id}/artifacts/{name}" },
+	[HTTP_ROUTE_ARTIFACTS_TAR] = { "GET", "/v1/tasks/{id}/artifacts.tar" },
 };
 
 const char *http_route_path(enum http_route_id route)
@@ -400,6 +401,8 @@ static int find_route(const struct http_route_request *in, struct http_route_res
 				r = HTTP_ROUTE_LOGS;
 			else if (strcmp(slash, "/artifacts") == 0)
 				r = HTTP_ROUTE_ARTIFACTS;
+			else if (strcmp(slash, "/artifacts.tar") == 0)
+				r = HTTP_ROUTE_ARTIFACTS_TAR;
 			else if (strncmp(slash, "/artifacts/", 11) == 0 && slash[11])
 				r = HTTP_ROUTE_ARTIFACT;
 		} else if (n && !slash) {
@@ -462,6 +465,7 @@ int http_route_map(const struct http_route_request *in, struct http_route_result
 			r = uint_query(in, out, req, "until_us", "until_us", (uint64_t)INT64_MAX);
 		break;
 	case HTTP_ROUTE_ARTIFACTS:
+	case HTTP_ROUTE_ARTIFACTS_TAR: /* the list, then its files streamed */
 		json_object_set_new(req, "op", json_string("artifacts"));
 		json_object_set_new(req, "id", json_integer(id));
 		break;

@@ -37,6 +37,7 @@ enum http_route_id {
 	HTTP_ROUTE_TENANT_DELETE, /* DELETE /v1/tenants/{name} */
 	HTTP_ROUTE_ARTIFACTS,     /* GET /v1/tasks/{id}/artifacts */
 	HTTP_ROUTE_ARTIFACT,      /* GET /v1/tasks/{id}/artifacts/{name}: one chunk's bytes */
+	HTTP_ROUTE_ARTIFACTS_TAR, /* GET /v1/tasks/{id}/artifacts.tar: all of them, streamed */
 	HTTP_ROUTE_COUNT
 };
 

@@ -2,7 +2,8 @@
 /*
  * supervisor/corrald/op_files.c — a task's files on the API side: a
  * submit's input files and artifact globs checked (names: api_files.c; the
- * plan's max_input) and stored beside the task in the loop's batch (an
+ * plan's max_input; from the request's files array and from an HTTP
+ * multipart or tar body alike) and stored beside the task in the loop's batch (an
  * acknowledged task has its inputs), and the operations `artifacts` (the
  * list) and `fetch` (one chunk of one artifact), visible to the task's
  * tenant and operators alone, as `status` is.
@@ -74,45 +75,77 @@ static enum api_error_code entry_of(json_t *e, size_t i, const char **name, bool
 	return API_ERR_NONE;
 }
 
+/* One entry of a submit's files, whatever its source (the request's files
+ * array, or req->inputs read from an HTTP multipart or tar body). */
+struct entry_view {
+	const char *name;
+	bool is_dir;
+};
+
+/* Two entries that cannot both be: the same name, or a file holding another. */
+static bool entries_clash(const struct entry_view *a, const struct entry_view *b, size_t i, char *msg,
+			  size_t size)
+{
+	size_t alen = strlen(a->name), blen = strlen(b->name);
+	const char *in = NULL;
+
+	if (strcmp(a->name, b->name) == 0) {
+		snprintf(msg, size, "files[%zu] '%.256s' is given twice", i, a->name);
+		return true;
+	}
+	if (alen > blen && strncmp(a->name, b->name, blen) == 0 && a->name[blen] == '/' && !b->is_dir)
+		in = b->name;
+	else if (blen > alen && strncmp(b->name, a->name, alen) == 0 && b->name[alen] == '/' && !a->is_dir)
+		in = a->name;
+	if (in)
+		snprintf(msg, size, "files[%zu] '%.256s': '%.256s' is a file, not a directory", i, a->name,
+			 in);
+	return in != NULL;
+}
+
 enum api_error_code op_files_check(const struct api_request *req, const struct policy_limits *lim,
 				   uint64_t *bytes, char *msg, size_t size)
 {
-	size_t n = req->files ? json_array_size(req->files) : 0;
+	size_t n_json = req->files ? json_array_size(req->files) : 0;
+	size_t n_in = req->inputs ? req->inputs->count : 0, n = n_json + n_in;
+	_cleanup_free_ struct entry_view *v = NULL;
+	char why[400];
 
 	*bytes = 0;
+	if (n > API_MAX_FILES) {
+		snprintf(msg, size, "the submit has %zu files and directories (at most %u)", n,
+			 API_MAX_FILES);
+		return API_ERR_TOO_LARGE;
+	}
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v) {
+		snprintf(msg, size, "out of memory");
+		return API_ERR_INTERNAL;
+	}
 	for (size_t i = 0; i < n; i++) {
-		const char *name, *data;
-		size_t len;
-		bool is_dir;
-		enum api_error_code code = entry_of(json_array_get(req->files, i), i, &name, &is_dir, &data,
-						    &len, msg, size);
+		if (i < n_json) {
+			const char *data;
+			size_t len;
+			enum api_error_code code = entry_of(json_array_get(req->files, i), i, &v[i].name,
+							    &v[i].is_dir, &data, &len, msg, size);
 
-		if (code != API_ERR_NONE)
-			return code;
-		for (size_t j = 0; j < i; j++) {
-			json_t *e = json_array_get(req->files, j);
-			const char *other = json_string_value(json_object_get(e, "name")), *in = NULL;
-			size_t olen = strlen(other), nlen = strlen(name);
+			if (code != API_ERR_NONE)
+				return code;
+			*bytes += data ? decoded_size(data, len) : 0;
+		} else {
+			const struct api_files_input *e = &req->inputs->items[i - n_json];
 
-			if (strcmp(other, name) == 0) {
-				snprintf(msg, size, "files[%zu] '%.256s' is given twice", i, name);
+			if (api_files_check_name(e->name, why, sizeof(why)) < 0) {
+				snprintf(msg, size, "files[%zu]: %s", i, why);
 				return API_ERR_BAD_INPUT;
 			}
-			/* a file cannot hold another entry */
-			if (nlen > olen && strncmp(name, other, olen) == 0 && name[olen] == '/' &&
-			    !json_is_true(json_object_get(e, "dir")))
-				in = other;
-			else if (olen > nlen && strncmp(other, name, nlen) == 0 && other[nlen] == '/' &&
-				 !is_dir)
-				in = name;
-			if (in) {
-				snprintf(msg, size,
-					 "files[%zu] '%.256s': '%.256s' is a file, not a directory", i, name,
-					 in);
-				return API_ERR_BAD_INPUT;
-			}
+			v[i].name = e->name;
+			v[i].is_dir = e->is_dir;
+			*bytes += e->len;
 		}
-		*bytes += data ? decoded_size(data, len) : 0;
+		for (size_t j = 0; j < i; j++)
+			if (entries_clash(&v[i], &v[j], i, msg, size))
+				return API_ERR_BAD_INPUT;
 	}
 	if (*bytes > lim->max_input_bytes) {
 		snprintf(msg, size,
@@ -198,6 +231,17 @@ int op_files_store(struct daemon *d, int64_t id, const struct api_request *req,
 					 i, f.name);
 		r = op_files_store_content(d, id, STORE_FILE_INPUT, &f, data ? data : (unsigned char *)"",
 					   len, err);
+	}
+	/* an HTTP multipart or tar body's files: checked alike by op_files_check */
+	for (size_t i = 0; r == 0 && req->inputs && i < req->inputs->count; i++) {
+		const struct api_files_input *e = &req->inputs->items[i];
+		struct store_file f = { .name = e->name, .is_dir = e->is_dir };
+
+		f.mode = api_files_mode(e->mode, e->is_dir);
+		r = e->is_dir
+			? store_files_put(d->store, id, STORE_FILE_INPUT, &f, err)
+			: op_files_store_content(d, id, STORE_FILE_INPUT, &f,
+						 e->data ? e->data : (const unsigned char *)"", e->len, err);
 	}
 	/* the submit's globs, else its profile's (artifacts = in the policy) */
 	for (size_t i = 0; r == 0 && globs && globs[i]; i++) {

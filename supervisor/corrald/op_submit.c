@@ -294,7 +294,7 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 		error_set_message(&serr, -r, "store stdin", "cannot store the task's stdin");
 	}
 	/* its files beside it, in the same batch: an acknowledged task has them */
-	if (r == 0 && (req->files || req->n_artifacts || (pf && pf->artifacts)) &&
+	if (r == 0 && (req->files || req->inputs || req->n_artifacts || (pf && pf->artifacts)) &&
 	    (r = op_files_store(d, id, req, pf ? pf->artifacts : NULL, &serr)) < 0) {
 		struct error ignored;
 

@@ -9,7 +9,8 @@
  * client, idle and slow clients), bearer tokens on every request but the
  * health checks (and /metrics unless [http] metrics_token), failed logins
  * counted per client address and refused with 429 past the limit.  One
- * request's life: transport_http_reply.c.
+ * request's life: transport_http_reply.c; a submit's files in its body
+ * (multipart, tar): http_upload.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -134,12 +135,14 @@ static bool metrics_token_ok(const struct policy_http *cfg, struct http_conn *c)
 
 /* ---- a request ---------------------------------------------------------- */
 
-static enum MHD_Result first_call(struct http_server *s, struct http_conn *c, const char *url)
+static enum MHD_Result first_call(struct http_server *s, struct http_conn *c, const char *url,
+				  const char *method)
 {
 	const struct policy_http *cfg = policy_http(c->d->policy);
 	const char *length = MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND,
 							 MHD_HTTP_HEADER_CONTENT_LENGTH);
-	bool ok;
+	bool ok, upload = http_upload_wanted(c, url, method);
+	enum MHD_Result r;
 
 	if (strcmp(url, "/v1/healthz") == 0 || strcmp(url, "/v1/readyz") == 0)
 		return MHD_YES;
@@ -150,11 +153,13 @@ static enum MHD_Result first_call(struct http_server *s, struct http_conn *c, co
 				"/metrics needs the metrics token ([http] metrics_token)");
 		return MHD_YES;
 	}
-	if (length && strtoull(length, NULL, 10) > cfg->max_body_bytes)
+	/* a submit with files in its body: its cap needs the caller's plan */
+	if (!upload && length && strtoull(length, NULL, 10) > cfg->max_body_bytes)
 		return transport_http_reply_error(c, 413, "too_large", 0,
 						  "the body is larger than %llu bytes",
 						  (unsigned long long)cfg->max_body_bytes);
-	return authenticate(s, c, &ok);
+	r = authenticate(s, c, &ok);
+	return ok && upload ? http_upload_begin(c) : r;
 }
 
 static bool take_body(struct http_conn *c, const char *data, size_t len)
@@ -198,10 +203,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 		if (s->conns)
 			s->conns->prev = c;
 		s->conns = c;
-		return first_call(s, c, url);
+		return first_call(s, c, url, method);
 	}
 	if (*upload_data_size) {
-		bool ok = c->phase != HC_NEW || take_body(c, upload_data, *upload_data_size);
+		bool ok = c->phase != HC_NEW ||
+			(c->upload ? http_upload_take(c, upload_data, *upload_data_size)
+				   : take_body(c, upload_data, *upload_data_size));
 
 		*upload_data_size = 0;
 		return ok ? MHD_YES : MHD_NO;

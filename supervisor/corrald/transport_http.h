@@ -8,6 +8,9 @@
  *                            a reply sink (parked answers suspend the
  *                            connection), answers as HTTP, streamed logs
  *   http_route.c             routes -> operation requests (pure)
+ *   http_upload.c            a submit's files in a multipart or tar body,
+ *                            spooled, split (http_multipart.c, api_tar.c)
+ *   http_artifacts.c         GET /v1/tasks/{id}/artifacts.tar, streamed
  */
 #ifndef CORRAL_SUPERVISOR_CORRALD_TRANSPORT_HTTP_H
 #define CORRAL_SUPERVISOR_CORRALD_TRANSPORT_HTTP_H
@@ -38,6 +41,8 @@ struct http_conn {
 	char *body;
 	size_t body_len, body_cap;
 	bool too_large;
+	struct http_upload *upload;       /* a multipart or tar submit (http_upload.c), or NULL */
+	struct http_artifacts *artifacts; /* artifacts.tar being streamed (http_artifacts.c), or NULL */
 	struct http_route_result route;
 	enum { HC_NEW, HC_RUNNING, HC_WAITING, HC_ANSWERED } phase;
 	char *reply;        /* an operation's answer not yet turned into HTTP */
@@ -71,5 +76,36 @@ enum MHD_Result transport_http_reply_json(struct http_conn *c, unsigned status, 
 void transport_http_reply_done(struct http_conn *c);
 /* The answer came after the request was suspended: run it again. */
 void transport_http_reply_resume(struct http_conn *c);
+/* Queue a response made by another file of the transport (owned). */
+enum MHD_Result transport_http_reply_queue(struct http_conn *c, unsigned status, struct MHD_Response *resp,
+					   const char *type);
+
+/* http_upload.c */
+/* Is this request a submit with its files in the body (POST /v1/tasks,
+ * Content-Type multipart/form-data or application/x-tar)? */
+bool http_upload_wanted(struct http_conn *c, const char *url, const char *method);
+/* After authentication: its cap (413 now when Content-Length is over),
+ * its spool file. */
+enum MHD_Result http_upload_begin(struct http_conn *c);
+/* A piece of the body into the spool (past the cap: kept for a 413). */
+bool http_upload_take(struct http_conn *c, const char *data, size_t len);
+/* The whole body is here: split it; *ready with in->body the task's JSON,
+ * else the refusal is queued (400 bad_input, 413 too_large, ...). */
+enum MHD_Result http_upload_prepare(struct http_conn *c, struct http_route_request *in, bool *ready);
+/* The files read from the body (NULL when not an upload). */
+const struct api_files_inputs *http_upload_inputs(const struct http_conn *c);
+/* Unmap, close and free (the submit stored what it took). */
+void http_upload_free(struct http_conn *c);
+
+/* http_artifacts.c */
+/* The `artifacts` answer for GET /v1/tasks/{id}/artifacts.tar: an error
+ * as JSON, else the tar of every artifact streamed from the store. */
+enum MHD_Result http_artifacts_answer(struct http_conn *c, const char *line);
+void http_artifacts_free(struct http_conn *c);
+/* A single artifact's answer (a fetch's JSON): X-Corral-Size,
+ * X-Corral-Truncated, and the SHA-256 of the whole stored file as
+ * X-Corral-Sha256 (hex) and Repr-Digest (RFC 9530). */
+struct json_t;
+void http_artifacts_headers(struct MHD_Response *resp, struct json_t *fetch);
 
 #endif

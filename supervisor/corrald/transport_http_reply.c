@@ -63,6 +63,8 @@ void transport_http_reply_done(struct http_conn *c)
 	ops_sink_unref(&c->sink->base);
 	caller_clear(&c->caller);
 	http_route_result_free(&c->route);
+	http_upload_free(c);
+	http_artifacts_free(c);
 	free(c->body);
 	free(c->reply);
 	free(c->submit_reply);
@@ -91,6 +93,12 @@ static enum MHD_Result queue(struct http_conn *c, unsigned status, struct MHD_Re
 	c->status = status;
 	c->phase = HC_ANSWERED;
 	return r;
+}
+
+enum MHD_Result transport_http_reply_queue(struct http_conn *c, unsigned status, struct MHD_Response *resp,
+					   const char *type)
+{
+	return queue(c, status, resp, type, 0);
 }
 
 enum MHD_Result transport_http_reply_json(struct http_conn *c, unsigned status, char *body)
@@ -211,6 +219,8 @@ static enum MHD_Result answer_logs(struct http_conn *c, const char *line)
 	MHD_add_response_header(resp, "X-Corral-Next-Offset", num);
 	MHD_add_response_header(resp, "X-Corral-Eof",
 				json_is_true(json_object_get(o, "eof")) ? "true" : "false");
+	if (c->route.route == HTTP_ROUTE_ARTIFACT)
+		http_artifacts_headers(resp, o);
 	json_decref(o);
 	r = queue(c, 200, resp, "application/octet-stream", 0);
 	return r;
@@ -251,9 +261,9 @@ static void logs_take(struct http_conn *c, char *line)
 	free(line);
 }
 
-/* Run one operation request line as c's caller; its answer goes to c's
- * sink (now, or later). */
-static void run_op(struct http_conn *c, const char *line)
+/* Run one operation request line as c's caller (inputs: a submit's files
+ * read from its body, or NULL); its answer goes to c's sink (now, or later). */
+static void run_op(struct http_conn *c, const char *line, const struct api_files_inputs *inputs)
 {
 	struct api_request req;
 	enum api_error_code code = API_ERR_NONE;
@@ -263,8 +273,10 @@ static void run_op(struct http_conn *c, const char *line)
 	if (api_request_parse(line, strlen(line), &req, &code, &err) < 0)
 		ops_reply(&c->sink->base,
 			  api_response_error(req.tag_json, code ? code : API_ERR_BAD_REQUEST, err.message));
-	else
+	else {
+		req.inputs = inputs;
 		ops_handle(c->d, &c->caller, &req, &c->sink->base);
+	}
 	api_request_free(&req);
 }
 
@@ -277,7 +289,7 @@ static void logs_ask(struct http_conn *c, bool follow)
 		 (long long)c->route.id, c->logs.stream, (unsigned long long)c->logs.offset,
 		 follow ? "true" : "false");
 	c->logs.asked = true;
-	run_op(c, line);
+	run_op(c, line, NULL);
 }
 
 static ssize_t logs_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -371,7 +383,7 @@ static enum MHD_Result settle(struct http_conn *c)
 			snprintf(wait, sizeof(wait),
 				 "{\"op\":\"wait\",\"id\":%" JSON_INTEGER_FORMAT ",\"timeout_ms\":%llu}", id,
 				 (unsigned long long)c->route.wait_timeout_ms);
-			run_op(c, wait);
+			run_op(c, wait, NULL);
 			continue;
 		}
 		if (c->phase == HC_WAITING && !ok && strstr(line, "\"wait_timeout\"")) {
@@ -383,7 +395,9 @@ static enum MHD_Result settle(struct http_conn *c)
 		}
 		enum MHD_Result r;
 
-		if (c->route.route == HTTP_ROUTE_LOGS || c->route.route == HTTP_ROUTE_ARTIFACT)
+		if (c->route.route == HTTP_ROUTE_ARTIFACTS_TAR && ok)
+			r = http_artifacts_answer(c, line);
+		else if (c->route.route == HTTP_ROUTE_LOGS || c->route.route == HTTP_ROUTE_ARTIFACT)
 			r = answer_logs(c, line);
 		else
 			r = answer_line(c, line,
@@ -433,6 +447,13 @@ enum MHD_Result transport_http_reply_serve(struct http_conn *c, const char *url,
 							  "the body is larger than %llu bytes",
 							  (unsigned long long)policy_http(c->d->policy)
 								  ->max_body_bytes);
+		if (c->upload) {
+			bool ready;
+			enum MHD_Result mr = http_upload_prepare(c, &in, &ready);
+
+			if (!ready)
+				return mr;
+		}
 		if (http_route_map(&in, &c->route) < 0)
 			return transport_http_reply_error(c, c->route.status, c->route.code, 0, "%s",
 							  c->route.message);
@@ -456,7 +477,8 @@ enum MHD_Result transport_http_reply_serve(struct http_conn *c, const char *url,
 		c->phase = HC_RUNNING;
 		if (c->route.route == HTTP_ROUTE_LOGS && c->route.follow)
 			return start_logs_stream(c);
-		run_op(c, c->route.request_line);
+		run_op(c, c->route.request_line, http_upload_inputs(c));
+		http_upload_free(c); /* the submit stored its files in the batch, or refused */
 	}
 	return settle(c);
 }
