@@ -244,6 +244,9 @@ $(FUZZ_RUNNER_BINS): $(RUNNER_SRC) $(SECCOMP_BPF)
 # The HTTP API's route mapping (pure: corrald's http_route.c alone).
 $(BUILD)/fuzz/http_route_fuzz: FUZZ_EXTRA_SRC := supervisor/corrald/http_route.c
 $(BUILD)/fuzz/http_route_fuzz: supervisor/corrald/http_route.c
+# A submit's multipart body (corrald's http_multipart.c) and its tar parts.
+$(BUILD)/fuzz/upload_fuzz: FUZZ_EXTRA_SRC := supervisor/corrald/http_multipart.c
+$(BUILD)/fuzz/upload_fuzz: supervisor/corrald/http_multipart.c
 # -fno-sanitize-recover=all: undefined behaviour aborts, so libFuzzer saves the
 # input as a crash and make fuzz fails (recovering, UBSan only printed to the
 # log and the run went on).  It also takes UBSan's recovery paths out of the

@@ -23,18 +23,7 @@
 #include "tests/lib/test.h"
 #include "tests/lib/jail.h"
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
+#define sh test_sh /* tests/lib/test.h */
 
 /* Run a shell command as uid (and gid uid); its exit status, or -1. */
 static int system_as_user(unsigned uid, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

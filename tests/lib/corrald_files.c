@@ -3,11 +3,14 @@
  * tests/lib/corrald_files.c — a task's files in corrald's tests: see
  * corrald_files.h.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "tests/lib/corrald_files.h"
 #include "tests/lib/corrald_socket.h"
@@ -60,4 +63,14 @@ json_t *corrald_files_named(json_t *list, const char *name)
 		if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0)
 			return a;
 	return NULL;
+}
+
+void corrald_files_write(const char *path, const void *data, size_t len, unsigned mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+
+	if (fd < 0)
+		fail_msg("open %s: %s", path, strerror(errno));
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
 }

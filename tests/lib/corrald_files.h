@@ -2,7 +2,8 @@
 /*
  * tests/lib/corrald_files.h — a task's files in corrald's tests (issue
  * 15): the `corral` client run against a test's corrald, an HTTP token's
- * header, a task's artifact list, one artifact of a list by name.
+ * header, a task's artifact list, one artifact of a list by name, a file
+ * written.
  */
 #ifndef CORRAL_TESTS_LIB_CORRALD_FILES_H
 #define CORRAL_TESTS_LIB_CORRALD_FILES_H
@@ -25,5 +26,7 @@ void corrald_files_bearer(struct corrald *d, const char *user, bool operator, ch
 json_t *corrald_files_list(struct corrald *d, int64_t id);
 /* The artifact named name in list (borrowed), or NULL. */
 json_t *corrald_files_named(json_t *list, const char *name);
+/* Write len bytes to path (created or truncated with mode), failing the test on an error. */
+void corrald_files_write(const char *path, const void *data, size_t len, unsigned mode);
 
 #endif

@@ -45,6 +45,8 @@ int test_run_capture(char *const argv[], char *out, size_t out_size, char *err, 
 /* rm -r of a directory tree (lstat, no links followed): 0 or -errno of
  * the first failure. */
 int test_remove_tree(const char *dir);
+/* Run a shell command (at most 4 KiB); a non-zero status fails the test. */
+void test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define require_root()               \
 	do {                         \
