@@ -5,7 +5,7 @@
  * conveniences (command, env object, stdin_base64, tenant, wait), refusals
  * with their statuses, the error codes' statuses, and contrib/openapi.yaml
  * against the route table (every served route documented, every documented
- * route served), the tenant routes and callback_url.
+ * route served), the tenant routes and callback_url, artifacts.tar.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,6 +81,19 @@ static void test_routes_map_to_their_operations(void **state)
 	assert_int_equal(r.id, 3);
 	assert_string_equal(json_string_value(json_object_get(j, "stream")), "stderr");
 	assert_int_equal(json_integer_value(json_object_get(j, "offset")), 7);
+	json_decref(j);
+	http_route_result_free(&r);
+	/* all artifacts in one tar: the list's op (its visibility), streamed by the transport */
+	j = map("GET", "/v1/tasks/5/artifacts.tar", NULL, NULL, NULL, &r);
+	assert_int_equal(r.route, HTTP_ROUTE_ARTIFACTS_TAR);
+	assert_string_equal(json_string_value(json_object_get(j, "op")), "artifacts");
+	assert_int_equal(json_integer_value(json_object_get(j, "id")), 5);
+	json_decref(j);
+	http_route_result_free(&r);
+	/* a file named artifacts.tar is still reachable by name */
+	j = map("GET", "/v1/tasks/5/artifacts/artifacts.tar", NULL, NULL, NULL, &r);
+	assert_int_equal(r.route, HTTP_ROUTE_ARTIFACT);
+	assert_string_equal(json_string_value(json_object_get(j, "name")), "artifacts.tar");
 	json_decref(j);
 	http_route_result_free(&r);
 	assert_null(map("GET", "/v1/healthz", NULL, NULL, NULL, &r));
