@@ -17,10 +17,19 @@
  * limit and no node more than its slots; the end checks that every task ran
  * exactly once and that the first round served one task per tenant.
  *
+ * Latency, submit -> assigned (the scheduler's part of submit -> start; the
+ * node's pickup after NOTIFY adds its own few ms): during each drain a probe
+ * task of a new tenant after every round (it waits its fair turn behind the
+ * saturated queue: this is queueing, not overhead); then, with nodes enough
+ * for every tenant's max_concurrent (the tenants' limits hold most of the
+ * queue back) and CHURN ends per round, a probe per round that must be
+ * assigned by the next round: its latency and the rounds' p50/p99.
+ *
  * Reproduce (no root needed; `make bench` runs it with the others):
  *   make -j2 tests && build/tests/bench/bench_cluster_sim [tasks tenants nodes]
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +47,8 @@
 	"[plan p]\nmax_concurrent = 2\nmax_queued = 100000\n[default]\nplan = p\n"
 
 struct figures {
-	double rounds, round_ms, first_ms, rounds_s, assign_s, drain_s, first_tenants;
+	double rounds, round_ms, first_ms, rounds_s, assign_s, drain_s, first_tenants, probe_p50, probe_p99;
+	double held_p50, held_p99, held_round_p50, held_round_p99, held_queued;
 };
 
 static unsigned n_tasks = 100000, n_tenants = 10000, n_nodes = 10;
@@ -62,6 +72,12 @@ static double median(double *v, size_t n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
 	return v[n / 2];
+}
+
+static double percentile(double *v, size_t n, double p)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n ? v[(size_t)((double)(n - 1) * p + 0.5)] : 0;
 }
 
 static void die(const char *what, const char *why)
@@ -94,23 +110,56 @@ static void requeue_all(const char *uri)
 	if (cluster_sim_open(&s, uri, POLICY, "bench-reset", why, sizeof(why)) < 0 ||
 	    cluster_sim_sql(&s,
 			    "UPDATE tasks SET state = 'queued', reason = NULL, exit_code = NULL, "
-			    "lease_owner = NULL, node_name = NULL, lease_until_us = NULL, cpu_reserved_us = 0",
+			    "lease_owner = NULL, node_name = NULL, lease_until_us = NULL, cpu_reserved_us = 0 "
+			    "WHERE user_name NOT LIKE 'probe%'",
 			    NULL, why, sizeof(why)) < 0 ||
 	    (s.pg && cluster_sim_sql(&s, "VACUUM ANALYZE tasks", NULL, why, sizeof(why)) < 0))
 		die("requeue", why);
 	cluster_sim_close(&s);
 }
 
-static struct figures drain(const char *uri)
+/* A probe: one task of a tenant of its own, submitted while the queue is
+ * loaded; its latency runs from the submit's commit to the end of the
+ * round that assigned it. */
+static int probe_submit(struct cluster_sim *s, int run, double round, uint64_t *at)
+{
+	char prefix[48], why[512];
+
+	snprintf(prefix, sizeof(prefix), "probe%dr%.0fx", run, round);
+	if (cluster_sim_submit(s, prefix, 1, 1, 256ll << 20, 0, why, sizeof(why)) < 0)
+		die("probe", why);
+	*at = now_us();
+	return 1;
+}
+
+static bool probe_assigned(struct cluster_sim *s, int run, double round)
+{
+	char sql[192], why[512];
+	int64_t n;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM tasks WHERE user_name = 'probe%dr%.0fx0' AND "
+		 "(lease_owner IS NOT NULL OR state <> 'queued')",
+		 run, round);
+	if (cluster_sim_sql(s, sql, &n, why, sizeof(why)) < 0)
+		die("probe", why);
+	return n > 0;
+}
+
+static struct figures drain(const char *uri, int run)
 {
 	struct cluster_sim s;
 	struct figures f = { 0 };
 	char why[512];
 	double *round_ms = calloc(n_tasks + 16, sizeof(*round_ms));
-	uint64_t begun, in_rounds = 0;
-	int64_t queued = 1, assigned = 0, stalls = 0, ended, done;
+	double *probe_ms = calloc(n_tasks + 16, sizeof(*probe_ms)), probe_round = -1;
+	uint64_t begun, in_rounds = 0, probe_at = 0;
+	int64_t queued = 1, assigned = 0, stalls = 0, ended, done, total, probes = 0;
+	size_t n_probes = 0;
 
-	if (!round_ms || cluster_sim_open(&s, uri, POLICY, "bench-sched", why, sizeof(why)) < 0)
+	if (!round_ms || !probe_ms ||
+	    cluster_sim_open(&s, uri, POLICY, "bench-sched", why, sizeof(why)) < 0 ||
+	    cluster_sim_sql(&s, "SELECT COUNT(*) FROM tasks", &total, why, sizeof(why)) < 0)
 		die("open", why);
 	if (cluster_sim_lead(&s, 600ll * 1000000) != 1)
 		die("lead", "the scheduler's lease is held by someone else");
@@ -122,6 +171,10 @@ static struct figures drain(const char *uri)
 		cluster_sim_round(&s);
 		round_ms[(size_t)f.rounds] = (double)(now_us() - t0) / 1000.0;
 		in_rounds += now_us() - t0;
+		if (probe_round >= 0 && probe_assigned(&s, run, probe_round)) {
+			probe_ms[n_probes++] = (double)(now_us() - probe_at) / 1000.0;
+			probe_round = -1;
+		}
 		if (cluster_sim_live_maxima(&s, &per_tenant, &per_node, &over_memory, why, sizeof(why)) < 0)
 			die("check", why);
 		if (per_tenant > LIMIT || per_node > SLOTS || over_memory)
@@ -139,6 +192,9 @@ static struct figures drain(const char *uri)
 				    sizeof(why)) < 0)
 			die("simulated runner", why);
 		assigned += ended;
+		if (queued > 0 && probe_round < 0)
+			probes += probe_submit(&s, run, f.rounds, &probe_at), probe_round = f.rounds,
+									      queued++;
 		f.rounds++;
 		if (ended == 0 && ++stalls > 50)
 			die("drain", "50 rounds assigned nothing with tasks queued");
@@ -149,23 +205,96 @@ static struct figures drain(const char *uri)
 	if (cluster_sim_sql(&s, "SELECT COUNT(*) FROM tasks WHERE state = 'succeeded'", &done, why,
 			    sizeof(why)) < 0)
 		die("check", why);
-	if (assigned != (int64_t)n_tasks || done != (int64_t)n_tasks) {
-		fprintf(stderr, "bench_cluster_sim: %lld assignments and %lld ended for %u tasks\n",
-			(long long)assigned, (long long)done, n_tasks);
+	if (assigned != (int64_t)n_tasks + probes || done != total + probes) {
+		fprintf(stderr,
+			"bench_cluster_sim: %lld assignments and %lld ended for %u tasks and %lld probes\n",
+			(long long)assigned, (long long)done - (total - (int64_t)n_tasks), n_tasks,
+			(long long)probes);
 		exit(1);
 	}
+	if (probe_round >= 0 || n_probes == 0)
+		die("probe", "a probe was never assigned");
+	f.probe_p50 = percentile(probe_ms, n_probes, 0.5);
+	f.probe_p99 = percentile(probe_ms, n_probes, 0.99);
 	f.first_ms = round_ms[0];
 	f.round_ms = median(round_ms, (size_t)f.rounds);
 	f.rounds_s = f.rounds / ((double)in_rounds / 1e6);
 	f.assign_s = (double)assigned / ((double)in_rounds / 1e6);
 	cluster_sim_close(&s);
 	free(round_ms);
+	free(probe_ms);
 	return f;
+}
+
+/* Under load with room to spare: every queued task requeued, nodes enough
+ * for every tenant's max_concurrent (the tenants' limits, not the slots,
+ * hold the queue back: after the first round about 80,000 tasks stay
+ * queued), and a runner that ends the CHURN oldest live tasks after each
+ * round (their tenants' next tasks start in the next one).  A probe of a
+ * new tenant per round: submitted -> assigned.  HELD_ROUNDS rounds. */
+#define CHURN 320
+#define HELD_ROUNDS 100
+
+static void held(const char *uri, double *p50, double *p99, double *round_p50, double *round_p99,
+		 double *queued_after)
+{
+	struct cluster_sim s;
+	char why[512];
+	double probe_ms[HELD_ROUNDS], round_ms[HELD_ROUNDS];
+	int64_t queued;
+	size_t n = 0;
+	unsigned big = (n_tenants * LIMIT) / 2048 + 1;
+
+	requeue_all(uri);
+	if (cluster_sim_open(&s, uri, POLICY, "bench-sched", why, sizeof(why)) < 0 ||
+	    cluster_sim_add_nodes(&s, "held", big, 2048, 0, 0, why, sizeof(why)) < 0)
+		die("held: open", why);
+	if (cluster_sim_lead(&s, 600ll * 1000000) != 1)
+		die("lead", "the scheduler's lease is held by someone else");
+	/* fill: rounds until every tenant holds its max_concurrent (a round
+	 * writes a bounded number of assignments), not measured */
+	for (int64_t live = -1, before = -2; live != before;) {
+		before = live;
+		cluster_sim_round(&s);
+		if (cluster_sim_sql(&s, "SELECT COUNT(*) FROM tasks WHERE lease_owner IS NOT NULL", &live,
+				    why, sizeof(why)) < 0)
+			die("held: fill", why);
+	}
+	for (int round = 0; round < HELD_ROUNDS; round++) {
+		uint64_t at, t0;
+
+		probe_submit(&s, 9, round, &at);
+		t0 = now_us();
+		cluster_sim_round(&s);
+		round_ms[n] = (double)(now_us() - t0) / 1000.0;
+		if (!probe_assigned(&s, 9, round))
+			die("held",
+			    "a new tenant's task was not assigned in the next round with room to spare");
+		probe_ms[n++] = (double)(now_us() - at) / 1000.0;
+		snprintf(why, sizeof(why),
+			 "UPDATE tasks SET state = 'succeeded', reason = 'exit_code', exit_code = 0, "
+			 "lease_owner = NULL, lease_until_us = NULL, cpu_reserved_us = 0 WHERE id IN "
+			 "(SELECT id FROM tasks WHERE lease_owner IS NOT NULL ORDER BY id LIMIT %d)",
+			 CHURN);
+		if (cluster_sim_sql(&s, why, NULL, why, sizeof(why)) < 0)
+			die("held: simulated runner", why);
+	}
+	if (cluster_sim_sql(&s, "SELECT COUNT(*) FROM tasks WHERE state = 'queued' AND lease_owner IS NULL",
+			    &queued, why, sizeof(why)) < 0)
+		die("held", why);
+	*queued_after = (double)queued;
+	*p50 = percentile(probe_ms, n, 0.5), *p99 = percentile(probe_ms, n, 0.99);
+	*round_p50 = percentile(round_ms, n, 0.5), *round_p99 = percentile(round_ms, n, 0.99);
+	cluster_sim_sql(
+		&s,
+		"UPDATE tasks SET state = 'succeeded', lease_owner = NULL WHERE state = 'queued' OR lease_owner IS NOT NULL",
+		NULL, why, sizeof(why));
+	cluster_sim_close(&s);
 }
 
 static struct figures measure(const char *label, const char *uri)
 {
-	double v[7][RUNS];
+	double v[9][RUNS];
 	struct figures f[RUNS], m;
 
 	printf("== %s\n", label);
@@ -173,19 +302,31 @@ static struct figures measure(const char *label, const char *uri)
 	for (int r = 0; r < RUNS; r++) {
 		if (r)
 			requeue_all(uri);
-		f[r] = drain(uri);
+		f[r] = drain(uri, r);
 		printf("  run %d: %.0f rounds, round p50 %.2f ms (first %.0f ms), %.0f rounds/s, "
-		       "%.0f assignments/s, drained in %.2f s; first round: %.0f tenants\n",
+		       "%.0f assignments/s, drained in %.2f s; first round: %.0f tenants; "
+		       "a new tenant's task (behind the saturated queue: its fair turn) submitted -> assigned p50 %.1f ms, p99 %.1f ms\n",
 		       r + 1, f[r].rounds, f[r].round_ms, f[r].first_ms, f[r].rounds_s, f[r].assign_s,
-		       f[r].drain_s, f[r].first_tenants);
+		       f[r].drain_s, f[r].first_tenants, f[r].probe_p50, f[r].probe_p99);
 		v[0][r] = f[r].rounds, v[1][r] = f[r].round_ms, v[2][r] = f[r].first_ms;
 		v[3][r] = f[r].rounds_s, v[4][r] = f[r].assign_s, v[5][r] = f[r].drain_s;
-		v[6][r] = f[r].first_tenants;
+		v[6][r] = f[r].first_tenants, v[7][r] = f[r].probe_p50, v[8][r] = f[r].probe_p99;
 	}
-	m = (struct figures){ median(v[0], RUNS), median(v[1], RUNS), median(v[2], RUNS), median(v[3], RUNS),
-			      median(v[4], RUNS), median(v[5], RUNS), median(v[6], RUNS) };
+	m = (struct figures){ .rounds = median(v[0], RUNS),
+			      .round_ms = median(v[1], RUNS),
+			      .first_ms = median(v[2], RUNS),
+			      .rounds_s = median(v[3], RUNS),
+			      .assign_s = median(v[4], RUNS),
+			      .drain_s = median(v[5], RUNS),
+			      .first_tenants = median(v[6], RUNS),
+			      .probe_p50 = median(v[7], RUNS),
+			      .probe_p99 = median(v[8], RUNS) };
 	if (m.first_tenants < (double)(n_nodes * SLOTS < n_tenants ? n_nodes * SLOTS : n_tenants))
 		die("fairness", "the first round served a tenant twice while others waited");
+	held(uri, &m.held_p50, &m.held_p99, &m.held_round_p50, &m.held_round_p99, &m.held_queued);
+	printf("  with room to spare (tenants' limits hold %.0f tasks queued, %d ends per round): a new tenant's "
+	       "task submitted -> assigned p50 %.1f ms, p99 %.1f ms; round p50 %.1f ms, p99 %.1f ms\n",
+	       m.held_queued, CHURN, m.held_p50, m.held_p99, m.held_round_p50, m.held_round_p99);
 	return m;
 }
 
@@ -221,12 +362,16 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/corral.db", dir);
 	sq = measure("SQLite (baseline, synchronous=FULL)", path);
 	pq = measure("PostgreSQL (durable, Unix socket)", uri);
-	printf("\n%-12s %8s %12s %12s %10s %14s %10s\n", "store", "rounds", "round p50", "first round",
-	       "rounds/s", "assignments/s", "drain");
-	printf("%-12s %8.0f %9.2f ms %9.0f ms %10.0f %14.0f %8.2f s\n", "sqlite", sq.rounds, sq.round_ms,
-	       sq.first_ms, sq.rounds_s, sq.assign_s, sq.drain_s);
-	printf("%-12s %8.0f %9.2f ms %9.0f ms %10.0f %14.0f %8.2f s\n", "postgresql", pq.rounds, pq.round_ms,
-	       pq.first_ms, pq.rounds_s, pq.assign_s, pq.drain_s);
+	printf("\n%-12s %8s %12s %12s %10s %14s %10s %22s\n", "store", "rounds", "round p50", "first round",
+	       "rounds/s", "assignments/s", "drain", "probe p50 / p99");
+	printf("%-12s %8.0f %9.2f ms %9.0f ms %10.0f %14.0f %8.2f s %8.1f / %6.1f ms\n", "sqlite", sq.rounds,
+	       sq.round_ms, sq.first_ms, sq.rounds_s, sq.assign_s, sq.drain_s, sq.probe_p50, sq.probe_p99);
+	printf("%-12s %8.0f %9.2f ms %9.0f ms %10.0f %14.0f %8.2f s %8.1f / %6.1f ms\n", "postgresql",
+	       pq.rounds, pq.round_ms, pq.first_ms, pq.rounds_s, pq.assign_s, pq.drain_s, pq.probe_p50,
+	       pq.probe_p99);
+	printf("with room to spare (%d ends per round): new tenant submitted -> assigned p50/p99: sqlite %.1f / %.1f ms, "
+	       "postgresql %.1f / %.1f ms\n",
+	       CHURN, sq.held_p50, sq.held_p99, pq.held_p50, pq.held_p99);
 	printf("postgresql/sqlite: assignments/s x%.2f, drain x%.2f\n", pq.assign_s / sq.assign_s,
 	       pq.drain_s / sq.drain_s);
 	pg_server_stop(&pg);
