@@ -218,7 +218,7 @@ static const struct cmd_spec specs[] = {
 	  "                      with the command that shows the next one, on stderr)\n"
 	  "  --format COLUMNS    comma-separated columns, from id, user, profile, state,\n"
 	  "                      exit, submitted, started, ended, elapsed, timelimit, cpu,\n"
-	  "                      memory, reason, attempts, command (default\n"
+	  "                      memory, reason, attempts, command, cpus (default\n"
 	  "                      " FORMAT_LIST_DEFAULT ")\n"
 	  "  --noheader          no header row\n"
 	  "  --json              print the server's JSON response\n" },

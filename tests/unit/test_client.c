@@ -711,6 +711,14 @@ static void test_list_format_picks_columns_and_noheader_drops_the_header(void **
 			    "42  59.000s  1M\n"
 			    "43  0.500s   20M\n");
 	free(text);
+	/* cpus: what --cpus asked, "-" for none */
+	text = capture_list("[{\"id\": 44, \"cpu_millis\": 1500}, {\"id\": 45, \"cpu_millis\": 0}]",
+			    "cpus,id", true);
+	assert_string_equal(text,
+			    "CPUS  ID\n"
+			    "1.5   44\n"
+			    "-     45\n");
+	free(text);
 }
 
 static void test_list_multi_line_command_stays_on_one_row(void **state)
