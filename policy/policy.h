@@ -122,6 +122,8 @@ struct policy_supervisor {
 	uint64_t cluster_poll_ms;  /* renew, look for assignments, schedule; default 200 */
 	uint64_t adopt_grace_ms;   /* an expired lease waits this long for its node; default 30000 */
 	uint32_t gpus;             /* declared GPUs; default 0 */
+	uint32_t cores;            /* declared cores tasks may hold (--cpus); 0 (default) = the
+				    * CPUs corrald may run on */
 	uint64_t gpu_memory_bytes; /* declared memory per GPU; default 0 */
 	bool gpus_declared;        /* the file says gpus: nvidia-smi is not asked */
 	bool gpu_memory_declared;  /* the file says gpu_memory */

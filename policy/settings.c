@@ -34,6 +34,7 @@ enum supervisor_key {
 	SK_LEADER_LEASE,
 	SK_CLUSTER_POLL,
 	SK_ADOPT_GRACE,
+	SK_CORES,
 	SK_COUNT,
 };
 
@@ -59,6 +60,7 @@ static const char *const supervisor_keys[SK_COUNT + 1] = {
 	"leader_lease",
 	"cluster_poll",
 	"adopt_grace",
+	"cores",
 	NULL,
 };
 
@@ -75,6 +77,7 @@ static const struct key_def supervisor_numbers[SK_COUNT] = {
 	[SK_HEARTBEAT_INTERVAL] = { "heartbeat_interval", VALUE_MILLIS, 100, 600000, 0 },
 	[SK_NODE_OFFLINE_AFTER] = { "node_offline_after", VALUE_MILLIS, 1000, 86400000, 0 },
 	[SK_GPUS] = { "gpus", VALUE_COUNT, 0, 1024, 0 },
+	[SK_CORES] = { "cores", VALUE_COUNT, 1, 1024, 0 },
 	[SK_GPU_MEMORY] = { "gpu_memory", VALUE_SIZE, 0, 64 * TiB, 0 },
 	[SK_LEASE] = { "lease", VALUE_MILLIS, 1000, 3600000, 0 },
 	[SK_LEADER_LEASE] = { "leader_lease", VALUE_MILLIS, 1000, 600000, 0 },
@@ -108,6 +111,7 @@ void settings_defaults(struct policy *p)
 	sv->heartbeat_interval_ms = 10000;
 	sv->node_offline_after_ms = 90000;
 	sv->gpus = 0;
+	sv->cores = 0;
 	sv->gpu_memory_bytes = 0;
 	sv->labels = "";
 	sv->lease_ms = 30000;
@@ -292,6 +296,7 @@ void settings_supervisor(struct loader *ld, struct policy *p, const struct raw_s
 		case SK_NODE_OFFLINE_AFTER:
 		case SK_GPUS:
 		case SK_GPU_MEMORY:
+		case SK_CORES:
 			if (!value_parse_key(&supervisor_numbers[k], e->value, &v, ld->errors, e->file,
 					     e->line))
 				break;
@@ -301,6 +306,8 @@ void settings_supervisor(struct loader *ld, struct policy *p, const struct raw_s
 				sv->node_offline_after_ms = v;
 			else if (k == SK_GPUS)
 				sv->gpus = (uint32_t)v;
+			else if (k == SK_CORES)
+				sv->cores = (uint32_t)v;
 			else
 				sv->gpu_memory_bytes = v;
 			if (k == SK_GPUS)

@@ -362,3 +362,17 @@ int cgroup_layout_check_limits(const struct cgroup_layout *layout, uint64_t memo
 				      cpu_millis, 1000000u / CGROUP_CPU_PERIOD_US, CGROUP_CPU_PERIOD_US);
 	return 0;
 }
+
+uint64_t cgroup_layout_cpu_quota_us(uint32_t cpu_millis)
+{
+	return (uint64_t)cpu_millis * (CGROUP_CPU_PERIOD_US / 1000);
+}
+
+void cgroup_layout_cpu_max(uint32_t cpu_millis, char *buf, size_t size)
+{
+	if (cpu_millis)
+		snprintf(buf, size, "%" PRIu64 " %u", cgroup_layout_cpu_quota_us(cpu_millis),
+			 CGROUP_CPU_PERIOD_US);
+	else
+		snprintf(buf, size, "max %u", CGROUP_CPU_PERIOD_US);
+}

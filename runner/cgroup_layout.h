@@ -78,6 +78,13 @@ enum cgroup_home cgroup_layout_home(const struct cgroup_layout *layout, enum cgr
 int cgroup_layout_check_limits(const struct cgroup_layout *layout, uint64_t memory_bytes, uint64_t pids_max,
 			       uint32_t cpu_millis, struct jail_error *err);
 
+/* A CPU share (cpu_millis thousandths of a CPU: 500 = half a core) as a
+ * bandwidth quota: the µs of CPU per CGROUP_CPU_PERIOD_US (v1's
+ * cpu.cfs_quota_us), and v2's cpu.max text ("50000 100000"; "max 100000"
+ * for 0: no quota) into buf. */
+uint64_t cgroup_layout_cpu_quota_us(uint32_t cpu_millis);
+void cgroup_layout_cpu_max(uint32_t cpu_millis, char *buf, size_t size);
+
 /* Find "key <u64>" on its own line in text (cpu.stat, memory.events,
  * memory.oom_control, cgroup.events).  0 and *value, -ENOENT when absent,
  * -EINVAL when the value is not a number. */

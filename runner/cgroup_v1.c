@@ -58,8 +58,7 @@ static int set_v1_limits(enum cgroup_ctl c, const char *dir, const struct cgroup
 		r = write_limit(dir, "cpu.cfs_period_us", CGROUP_CPU_PERIOD_US, false, err);
 		if (r == 0)
 			r = write_limit(dir, "cpu.cfs_quota_us",
-					(uint64_t)limits->cpu_millis * (CGROUP_CPU_PERIOD_US / 1000), true,
-					err);
+					cgroup_layout_cpu_quota_us(limits->cpu_millis), true, err);
 	}
 	return r;
 }

@@ -174,8 +174,7 @@ int cgroup_v2_set_limits(const struct jail_cgroup *cg, const struct cgroup_layou
 			return r;
 	}
 	if (limits->cpu_millis && cgroup_layout_home(layout, CGROUP_CPU) == CGROUP_HOME_V2) {
-		snprintf(value, sizeof(value), "%" PRIu64 " %u",
-			 (uint64_t)limits->cpu_millis * (CGROUP_CPU_PERIOD_US / 1000), CGROUP_CPU_PERIOD_US);
+		cgroup_layout_cpu_max(limits->cpu_millis, value, sizeof(value));
 		if ((r = write_limit(cg->unified, "cpu.max", value, false, err)) < 0)
 			return r;
 	}

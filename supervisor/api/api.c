@@ -338,6 +338,8 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 		return get_uint(ctx, f->name, v, 0, (uint64_t)API_MAX_ADJUST_US, &req->set_left_us);
 	case API_FIELD_GPUS:
 		return get_uint(ctx, f->name, v, 0, API_MAX_GPUS, &req->gpus);
+	case API_FIELD_CPUS:
+		return get_uint(ctx, f->name, v, API_MIN_CPU_MILLIS, API_MAX_CPU_MILLIS, &req->cpu_millis);
 	case API_FIELD_GPU_MEMORY:
 		return get_uint(ctx, f->name, v, 0, API_MAX_MEMORY_BYTES, &req->gpu_memory_bytes);
 	case API_FIELD_LABELS:

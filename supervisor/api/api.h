@@ -26,8 +26,14 @@
  *            queue.  What the task stores (argv, env, stdin, later its
  *            outputs) counts against the plan's max_stored: storage_quota.
  *            What it needs of a node: gpus (<= 1024), gpu_memory_bytes (per
- *            GPU), labels (<= 16 names the node must offer); a task no node
- *            could ever fit waits with pending reason no_node_fits
+ *            GPU), labels (<= 16 names the node must offer), cpu_millis (cores
+ *            in thousandths, API_MIN_CPU_MILLIS..API_MAX_CPU_MILLIS: 500 = half
+ *            a core, 2000 = two; <= the plan's cpus, else limit_exceeded):
+ *            reserved of its node's cores while it runs (the sum of the
+ *            running tasks' never exceeds a node's cores) and enforced as its
+ *            CPU bandwidth quota (cpu.max, cpu.cfs_quota_us) instead of the
+ *            plan's cpus; absent: the plan's quota, nothing reserved; a task
+ *            no node could ever fit waits with pending reason no_node_fits
  *                                       -> {"task": TASK}
  *   status, cancel                     -> {"task": TASK}
  *   list     limit: default 100, <= 1000; after: an id, only older tasks
@@ -141,8 +147,8 @@
  *        queued only: "position" (1 = next; 0 = cannot start this month: budget
  *        used up or suspended), "pending_reason" (concurrency_limit|budget_exhausted|
  *        budget_reserved|host_capacity|fair_share|node_draining|no_node_fits),
- *        "pending_message"; "gpus", "gpu_memory_bytes", "labels" (what it needs of a
- *        node); "argv_truncated" (false in a TASK), "stored_bytes" (what the store holds
+ *        "pending_message"; "gpus", "gpu_memory_bytes", "labels", "cpu_millis" (what it
+ *        needs of a node; cpu_millis 0 = none asked); "argv_truncated" (false in a TASK), "stored_bytes" (what the store holds
  *        for it: argv, env, stdin and, once ended, its outputs)
  *        ("timeout_ms", "cpu_limit_ms", "memory_bytes": what the submit asked
  *        for, 0 = nothing asked: the limits in force are in "limits"),
@@ -183,7 +189,8 @@
  * NODE: {"name", "state" (online|draining|offline), "draining", "left" (stopped
  *         cleanly), "heartbeat_age_ms" (on the database's clock), "offline_after_ms",
  *         "version", "labels": [str], "started_at_us", "capacity": {"cores", "memory_bytes",
- *         "slots", "gpus", "gpu_memory_bytes"}, "free": {"slots", "memory_bytes", "gpus"},
+ *         "slots", "gpus", "gpu_memory_bytes"}, "free": {"slots", "memory_bytes", "gpus",
+ *         "cpu_millis" (cores less what its tasks asked with cpu_millis, x 1000)},
  *         "running", "load" (1-minute load average), "self" (the node answering);
  *         operators only: "stats": {"started" (attempts), "succeeded", "failed",
  *         "cancelled", "lost" (supervisor_lost), "cpu_us"}}
@@ -228,6 +235,8 @@
 #define API_MAX_ADJUST_US (1000000ll * 3600 * 1000000) /* usage_adjust: 10^6 hours */
 #define API_MAX_REASON 256u                            /* usage_adjust's reason, bytes */
 #define API_MAX_GPUS 1024u
+#define API_MIN_CPU_MILLIS 10u       /* submit's cpu_millis: 0.01 core (a 1 ms quota per 100 ms) */
+#define API_MAX_CPU_MILLIS 1024000u  /* ... at most 1024 cores (STORE_MAX_CPU_MILLIS) */
 #define API_MAX_LABELS 16u           /* a task's labels, each a node label name (1-63 of A-Za-z0-9._-) */
 #define API_MAX_IDEMPOTENCY_KEY 255u /* submit's idempotency_key, bytes */
 #define API_MAX_TOKEN_NAME 64u       /* token_create's name, bytes */
@@ -335,6 +344,7 @@ enum api_field_kind {
 	API_FIELD_GPUS,
 	API_FIELD_GPU_MEMORY,
 	API_FIELD_LABELS,
+	API_FIELD_CPUS,
 	API_FIELD_AFTER,
 	API_FIELD_IDEMPOTENCY_KEY,
 	API_FIELD_TOKEN_NAME,
@@ -413,7 +423,8 @@ struct api_request {
 	const char *node;
 	/* submit: what the task needs of a node */
 	uint64_t gpus, gpu_memory_bytes;
-	char **labels; /* NULL-terminated, or NULL */
+	uint64_t cpu_millis; /* 0 = not asked */
+	char **labels;       /* NULL-terminated, or NULL */
 	size_t n_labels;
 	/* submit: a retry with the same key (per tenant) answers the first task */
 	const char *idempotency_key;

@@ -27,6 +27,7 @@ static const struct api_field submit_fields[] = {
 	{ "gpus", API_FIELD_GPUS, false },
 	{ "gpu_memory_bytes", API_FIELD_GPU_MEMORY, false },
 	{ "labels", API_FIELD_LABELS, false },
+	{ "cpu_millis", API_FIELD_CPUS, false },
 	{ "idempotency_key", API_FIELD_IDEMPOTENCY_KEY, false },
 	{ "callback_url", API_FIELD_CALLBACK_URL, false },
 	{ "files", API_FIELD_FILES, false },

@@ -224,6 +224,7 @@ static char *task_object(const struct store_task *task, const struct api_pending
 	SET("gpus", json_integer(task->gpus));
 	SET("gpu_memory_bytes", json_integer(task->gpu_memory_bytes));
 	SET("labels", api_task_labels_json(task->labels));
+	SET("cpu_millis", json_integer(task->cpu_millis));
 	SET("cpu_us", json_integer(task->cpu_charged_us));
 	SET("cpu_user_us", json_integer(task->usage.cpu_user_us));
 	SET("cpu_system_us", json_integer(task->usage.cpu_system_us));

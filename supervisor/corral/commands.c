@@ -48,6 +48,7 @@ enum opt_id {
 	O_GPUS,
 	O_GPU_MEMORY,
 	O_LABEL,
+	O_CPUS,
 	O_CALLBACK_URL,
 	O_QUIET,
 	O_WAIT_TIMEOUT,
@@ -90,6 +91,7 @@ static const struct option long_options[] = {
 	{ "gpus", required_argument, NULL, O_GPUS },
 	{ "gpu-memory", required_argument, NULL, O_GPU_MEMORY },
 	{ "label", required_argument, NULL, O_LABEL },
+	{ "cpus", required_argument, NULL, O_CPUS },
 	{ "callback-url", required_argument, NULL, O_CALLBACK_URL },
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "wait-timeout", required_argument, NULL, O_WAIT_TIMEOUT },
@@ -132,6 +134,7 @@ static const char *const option_field[] = {
 	[O_GPUS] = "gpus",
 	[O_GPU_MEMORY] = "gpu_memory_bytes",
 	[O_LABEL] = "labels",
+	[O_CPUS] = "cpu_millis",
 	[O_CALLBACK_URL] = "callback_url",
 	[O_REASON] = "reason",
 	[O_CLEAR_ENV] = "clear_env",
@@ -163,6 +166,9 @@ static const struct cmd_spec specs[] = {
 	  "  --timeout DUR       wall-clock limit: 10, 1.5s, 500ms, 2m, 1h\n"
 	  "  --cpu-limit DUR     CPU-time limit\n"
 	  "  --memory SIZE       memory limit: 512K, 256M, 1G\n"
+	  "  --cpus N            cores: 0.5, 2 (0.01-1024, at most the plan's cpus); held on\n"
+	  "                      its node while it runs and its CPU quota (default: the\n"
+	  "                      plan's cpus as its quota, nothing held)\n"
 	  "  --gpus N            GPUs the task needs on its node (counted; 0-1024)\n"
 	  "  --gpu-memory SIZE   memory each of those GPUs must have: 16G, 80G\n"
 	  "  --label NAME        a label its node must offer (repeatable; at most 16);\n"
@@ -212,7 +218,7 @@ static const struct cmd_spec specs[] = {
 	  "                      with the command that shows the next one, on stderr)\n"
 	  "  --format COLUMNS    comma-separated columns, from id, user, profile, state,\n"
 	  "                      exit, submitted, started, ended, elapsed, timelimit, cpu,\n"
-	  "                      memory, reason, attempts, command (default\n"
+	  "                      memory, reason, attempts, command, cpus (default\n"
 	  "                      " FORMAT_LIST_DEFAULT ")\n"
 	  "  --noheader          no header row\n"
 	  "  --json              print the server's JSON response\n" },
@@ -427,6 +433,7 @@ struct opts {
 	json_t *files, *artifacts;
 	uint64_t gpus, gpu_memory;
 	bool has_gpus, has_gpu_memory;
+	uint32_t cpu_millis; /* 0 = --cpus not given */
 	/* usage adjust: --add/--remove (delta_us), --set-left, --reason */
 	const char *reason;
 	int64_t delta_us;
@@ -566,6 +573,13 @@ static int take_option(int o, const char *arg, struct opts *v, struct cli_comman
 		if (policy_parse_uint(arg, API_MAX_GPUS, &v->gpus) < 0)
 			return error_usage(err, "--gpus: '%s' is not a number from 0 to %u", arg,
 					   API_MAX_GPUS);
+		break;
+	case O_CPUS:
+		if (policy_parse_cpu_millis(arg, &v->cpu_millis) < 0 || v->cpu_millis < API_MIN_CPU_MILLIS ||
+		    v->cpu_millis > API_MAX_CPU_MILLIS)
+			return error_usage(err,
+					   "--cpus: '%s' is not a CPU count from %g to %u (examples: 0.5, 2)",
+					   arg, API_MIN_CPU_MILLIS / 1000.0, API_MAX_CPU_MILLIS / 1000);
 		break;
 	case O_GPU_MEMORY:
 		v->has_gpu_memory = true;
@@ -723,6 +737,7 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 		json_object_set(f, "artifacts", v->artifacts);
 	set_uint(f, "gpus", v->has_gpus, v->gpus);
 	set_uint(f, "gpu_memory_bytes", v->has_gpu_memory, v->gpu_memory);
+	set_uint(f, "cpu_millis", v->cpu_millis > 0, v->cpu_millis);
 	set_str(f, "cwd", v->cwd);
 	set_str(f, "callback_url", v->callback_url);
 	if (v->stdin_path) {

@@ -297,6 +297,9 @@ void format_print_task(FILE *out, json_t *task)
 		ROW("stderr", "%" PRId64 " bytes%s", int_field(task, "stderr_bytes"),
 		    json_is_true(json_object_get(task, "stderr_truncated")) ? " (truncated)" : "");
 	}
+	if (int_field(task, "cpu_millis") > 0) /* --cpus */
+		ROW("cpus", "%g (held on its node; its CPU quota)",
+		    (double)int_field(task, "cpu_millis") / 1000);
 	if (json_is_object(json_object_get(task, "limits"))) {
 		limit_text(task, "output_bytes", "output_from", NULL, 0, b, sizeof(b));
 		if (strcmp(b, "unlimited") == 0)
@@ -533,16 +536,16 @@ static int64_t sub_int(json_t *o, const char *obj, const char *key)
 
 void format_print_node_table(FILE *out, json_t *nodes)
 {
-	struct format_table t = { .cols = 11 };
-	static const char *const header[] = { "NODE", "STATE", "HEARTBEAT", "RUNNING", "SLOTS", "MEMORY",
-					      "GPUS", "LOAD",  "DONE",      "CPU",     "LABELS" };
+	struct format_table t = { .cols = 12 };
+	static const char *const header[] = { "NODE",   "STATE", "HEARTBEAT", "RUNNING", "SLOTS", "CORES",
+					      "MEMORY", "GPUS",  "LOAD",      "DONE",    "CPU",   "LABELS" };
 	size_t i;
 	json_t *n;
 
 	format_table_add(&t, header);
 	json_array_foreach (nodes, i, n) {
-		char age[32], running[24], slots[48], mem[64], freemem[24], total[24], gpus[48], load[24],
-			done[96], cpu[32], labels[256] = "";
+		char age[32], running[24], slots[48], cores[64], mem[64], freemem[24], total[24], gpus[48],
+			load[24], done[96], cpu[32], labels[256] = "";
 		size_t j, used = 0;
 		json_t *l;
 		const char *state = str_field(n, "state");
@@ -555,6 +558,8 @@ void format_print_node_table(FILE *out, json_t *nodes)
 		snprintf(running, sizeof(running), "%" PRId64, int_field(n, "running"));
 		snprintf(slots, sizeof(slots), "%" PRId64 "/%" PRId64 " free", sub_int(n, "free", "slots"),
 			 sub_int(n, "capacity", "slots"));
+		snprintf(cores, sizeof(cores), "%g/%" PRId64 " free",
+			 (double)sub_int(n, "free", "cpu_millis") / 1000, sub_int(n, "capacity", "cores"));
 		format_bytes(sub_int(n, "free", "memory_bytes"), freemem, sizeof(freemem));
 		format_bytes(sub_int(n, "capacity", "memory_bytes"), total, sizeof(total));
 		snprintf(mem, sizeof(mem), "%s/%s", freemem, total);
@@ -582,8 +587,8 @@ void format_print_node_table(FILE *out, json_t *nodes)
 				used += (size_t)snprintf(labels + used, sizeof(labels) - used, "%s%s",
 							 used ? "," : "", json_string_value(l));
 		format_table_add(&t,
-				 (const char *const[]){ name, state, age, running, slots, mem, gpus, load,
-							done, cpu, labels[0] ? labels : "-" });
+				 (const char *const[]){ name, state, age, running, slots, cores, mem, gpus,
+							load, done, cpu, labels[0] ? labels : "-" });
 	}
 	format_table_print(out, &t);
 }

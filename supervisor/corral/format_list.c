@@ -32,6 +32,7 @@ enum column {
 	COL_REASON,
 	COL_ATTEMPTS,
 	COL_COMMAND,
+	COL_CPUS,
 	COL_COUNT,
 };
 
@@ -43,7 +44,7 @@ static const char *const column_names[COL_COUNT] = {
 	[COL_ELAPSED] = "elapsed", [COL_TIMELIMIT] = "timelimit",
 	[COL_CPU] = "cpu",         [COL_MEMORY] = "memory",
 	[COL_REASON] = "reason",   [COL_ATTEMPTS] = "attempts",
-	[COL_COMMAND] = "command",
+	[COL_COMMAND] = "command", [COL_CPUS] = "cpus",
 };
 
 #define MAX_COLUMNS 32
@@ -66,7 +67,7 @@ static int parse_columns(const char *columns, enum column *out, size_t *n, struc
 					   c == COL_COUNT
 						   ? "--format: unknown column '%.*s' (id, user, profile, "
 						     "state, exit, submitted, started, ended, elapsed, "
-						     "timelimit, cpu, memory, reason, attempts, command)"
+						     "timelimit, cpu, memory, reason, attempts, command, cpus)"
 						   : "--format: at most 32 columns ('%.*s' is one too many)",
 					   (int)len, p);
 		out[(*n)++] = (enum column)c;
@@ -184,6 +185,12 @@ static void cell(json_t *task, enum column c, char *buf, size_t size, char **own
 		break;
 	case COL_ATTEMPTS:
 		snprintf(buf, size, "%" PRId64, int_of(task, "attempts"));
+		return;
+	case COL_CPUS: /* the cores asked with --cpus; "-": none */
+		if (int_of(task, "cpu_millis") > 0)
+			snprintf(buf, size, "%g", (double)int_of(task, "cpu_millis") / 1000);
+		else
+			snprintf(buf, size, "-");
 		return;
 	case COL_COMMAND: {
 		char *cmd = format_command_text(json_object_get(task, "argv"));

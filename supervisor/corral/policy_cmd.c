@@ -223,6 +223,10 @@ static void print_supervisor(FILE *out, const struct policy_supervisor *sv)
 		policy_format_duration_ms(sv->heartbeat_interval_ms, b, sizeof(b)));
 	fprintf(out, "node_offline_after = %s\n",
 		policy_format_duration_ms(sv->node_offline_after_ms, b, sizeof(b)));
+	if (sv->cores)
+		fprintf(out, "cores          = %" PRIu32 "\n", sv->cores);
+	else
+		fprintf(out, "cores          = (the host's)\n");
 	fprintf(out, "gpus           = %" PRIu32 "\n", sv->gpus);
 	fprintf(out, "gpu_memory     = %s\n", policy_format_size(sv->gpu_memory_bytes, b, sizeof(b)));
 	fprintf(out, "labels         = %s\n", sv->labels[0] ? sv->labels : "(none)");

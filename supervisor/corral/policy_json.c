@@ -111,7 +111,7 @@ json_t *policy_json_supervisor(const struct policy_supervisor *sv)
 {
 	return json_pack(
 		"{s:s, s:o, s:s, s:s, s:I, s:o, s:I, s:I, s:I, s:s, s:I, s:I, s:o, s:I, s:I, s:I, s:I, "
-		"s:s}",
+		"s:s, s:o}",
 		"state_dir", sv->state_dir, "store", string_or_null(sv->store), "socket", sv->socket,
 		"cgroup_parent", sv->cgroup_parent, "max_running", (json_int_t)sv->max_running,
 		"memory_reserve_bytes", count_or_null(sv->memory_reserve_bytes), "poll_interval_ms",
@@ -121,7 +121,8 @@ json_t *policy_json_supervisor(const struct policy_supervisor *sv)
 		(json_int_t)sv->uid_first, "uid_last", (json_int_t)sv->uid_last, "node_name",
 		string_or_null(sv->node_name), "heartbeat_interval_ms", (json_int_t)sv->heartbeat_interval_ms,
 		"node_offline_after_ms", (json_int_t)sv->node_offline_after_ms, "gpus", (json_int_t)sv->gpus,
-		"gpu_memory_bytes", (json_int_t)sv->gpu_memory_bytes, "labels", sv->labels ? sv->labels : "");
+		"gpu_memory_bytes", (json_int_t)sv->gpu_memory_bytes, "labels", sv->labels ? sv->labels : "",
+		"cores", count_or_null(sv->cores));
 }
 
 void policy_json_print(FILE *out, json_t *obj)

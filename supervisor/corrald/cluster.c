@@ -183,6 +183,7 @@ static void take_assignment(struct daemon *d, int64_t id)
 	t->gpus = (uint32_t)st.gpus;
 	t->gpu_memory_bytes = (uint64_t)st.gpu_memory_bytes;
 	t->labels = st.labels && st.labels[0] ? strdup(st.labels) : NULL;
+	t->cpu_millis = (uint32_t)st.cpu_millis;
 	t->pidfd = -1;
 	r = task_start(d, t, st.cpu_reserved_us > 0 ? (uint64_t)st.cpu_reserved_us : LIMIT_NONE,
 		       st.assigned_capped, (uint64_t)st.assigned_memory_bytes);

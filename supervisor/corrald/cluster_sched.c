@@ -21,9 +21,9 @@
  * month's usage when a queued tenant has a budget (one read for all), the
  * nodes; then ONE decision of the one scheduler (supervisor/sched through
  * queue_dispatch_to) over the cluster as one host (the sum of the online
- * nodes' free slots and GPUs; per-tenant max_concurrent and budgets
+ * nodes' free slots, GPUs and cores; per-tenant max_concurrent and budgets
  * cluster-wide), each pick placed on the emptiest node it fits (memory,
- * GPUs, labels), and every placed pick written in ONE statement fenced by
+ * cores, GPUs, labels), and every placed pick written in ONE statement fenced by
  * the scheduler's term (store_cluster_assign_many).  A pick no node has
  * room for now stays queued; a pick the store refused (cancelled or
  * assigned meanwhile) is dropped from memory.
@@ -374,6 +374,9 @@ static int round_targets(struct round *rd, const struct store_node_list *nodes, 
 		t->host.memory_reserved = (uint64_t)used.memory_bytes;
 		t->host.gpus = (uint32_t)sn->gpus;
 		t->host.gpus_reserved = (uint32_t)used.gpus;
+		t->host.cpu_millis = (uint64_t)sn->cores * 1000u;
+		t->host.cpu_millis_reserved = (uint64_t)used.cpu_millis;
+		t->capacity.cpu_millis = t->host.cpu_millis;
 		t->capacity.name = sn->name;
 		t->capacity.memory_bytes = (uint64_t)sn->memory_bytes;
 		t->capacity.gpus = (uint32_t)sn->gpus;
@@ -385,6 +388,10 @@ static int round_targets(struct round *rd, const struct store_node_list *nodes, 
 		all->gpus += t->host.gpus;
 		all->gpus_reserved += t->host.gpus_reserved < t->host.gpus ? t->host.gpus_reserved
 									   : t->host.gpus;
+		all->cpu_millis += t->host.cpu_millis;
+		all->cpu_millis_reserved += t->host.cpu_millis_reserved < t->host.cpu_millis
+			? t->host.cpu_millis_reserved
+			: t->host.cpu_millis;
 		/* the view lets in what fits the largest node; placement decides */
 		if (rd->n_nodes == 0 ||
 		    (cap->memory_bytes &&
@@ -392,6 +399,8 @@ static int round_targets(struct round *rd, const struct store_node_list *nodes, 
 			cap->memory_bytes = (uint64_t)sn->memory_bytes;
 		if (t->capacity.gpus > cap->gpus)
 			cap->gpus = t->capacity.gpus;
+		if (t->capacity.cpu_millis > cap->cpu_millis)
+			cap->cpu_millis = t->capacity.cpu_millis;
 		if (t->capacity.gpu_memory_bytes > cap->gpu_memory_bytes)
 			cap->gpu_memory_bytes = t->capacity.gpu_memory_bytes;
 		if (sn->labels && sn->labels[0]) {
@@ -418,7 +427,8 @@ static bool has_room(const struct queue_target *tg, const struct dtask *t, uint6
 {
 	const struct sched_host *h = &tg->host;
 
-	if (h->running >= h->max_running || t->gpus + h->gpus_reserved > h->gpus)
+	if (h->running >= h->max_running || t->gpus + h->gpus_reserved > h->gpus ||
+	    (t->cpu_millis && t->cpu_millis + h->cpu_millis_reserved > h->cpu_millis))
 		return false;
 	if (h->memory != SCHED_NO_LIMIT && memory_bytes + h->memory_reserved > h->memory)
 		return false;
@@ -444,6 +454,7 @@ static int place(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool 
 	rd->nodes[best].host.running++;
 	rd->nodes[best].host.memory_reserved += memory_bytes;
 	rd->nodes[best].host.gpus_reserved += t->gpus;
+	rd->nodes[best].host.cpu_millis_reserved += t->cpu_millis;
 	rd->picks[rd->n_picks++] = (struct pick){ t, best, cpu_limit_us, capped, memory_bytes };
 	return 0;
 }

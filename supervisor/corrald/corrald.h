@@ -100,6 +100,8 @@ struct dtask {
 	uint32_t gpus;             /* needs of a node (placement): GPUs ... */
 	uint64_t gpu_memory_bytes; /* ... of at least this memory each, 0 = any */
 	char *labels;              /* ... and these labels ("a,b"), NULL = none */
+	uint32_t cpu_millis;       /* ... and these cores x 1000 (--cpus: held while it runs,
+				    * its CPU quota); 0 = none: the plan's quota, none held */
 	/* running */
 	struct jail *jail;
 	int pidfd;
@@ -214,8 +216,10 @@ struct daemon {
 	char node_incarnation[33];
 	uint64_t node_memory_bytes; /* the host's MemTotal */
 	bool node_joined;
-	bool node_draining;     /* an operator drained it: nothing new starts */
-	uint32_t gpus_reserved; /* GPUs held by running tasks */
+	bool node_draining;           /* an operator drained it: nothing new starts */
+	uint32_t gpus_reserved;       /* GPUs held by running tasks */
+	uint64_t cpu_millis_reserved; /* cores x 1000 held by running tasks (--cpus) */
+	uint32_t detected_cores;      /* the CPUs corrald may run on, at its start */
 	/* the GPUs this node offers (node_gpu.c): declared, else nvidia-smi's */
 	uint32_t node_gpus;
 	uint64_t node_gpu_memory_bytes; /* per GPU (the smallest one's) */
@@ -370,16 +374,20 @@ void node_leave(struct daemon *d);
 void node_gpu_detect(struct daemon *d);
 void node_gpu_apply(struct daemon *d);
 int node_gpu_parse(const char *text, uint32_t *count, uint64_t *min_memory_bytes);
+/* The cores tasks may hold here (--cpus), x 1000: [supervisor] cores, else
+ * the CPUs corrald may run on (its affinity mask at start). */
+uint64_t node_cpu_capacity(const struct daemon *d);
 /* When the next heartbeat is due (CLOCK_MONOTONIC µs; 0 = none). */
 uint64_t node_next_event_mono_us(const struct daemon *d);
-/* Whether this node could ever run t (its GPUs, GPU memory, labels and
- * memory against the node's capacity); false with why in buf. */
+/* Whether this node could ever run t (its cores, GPUs, GPU memory, labels
+ * and memory against the node's capacity); false with why in buf. */
 bool node_task_fits(const struct daemon *d, const struct dtask *t, uint64_t memory_bytes, char *buf,
 		    size_t size);
 /* What a node offers a task (this one, or another node of a cluster). */
 struct node_capacity {
 	const char *name;
 	uint64_t memory_bytes; /* 0 = unknown: no memory check */
+	uint64_t cpu_millis;   /* cores x 1000; 0 = unknown: no check */
 	uint32_t gpus;
 	uint64_t gpu_memory_bytes;
 	const char *labels; /* "a,b" */

@@ -8,6 +8,7 @@
  * SIGTERM): two daemons never act as one node.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,22 @@ static int64_t load_milli(void)
 	return (int64_t)(load * 1000.0 + 0.5);
 }
 
+/* The CPUs this process may run on (a cpuset or taskset narrows them). */
+static uint32_t affinity_cores(void)
+{
+	cpu_set_t set;
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (uint32_t)CPU_COUNT(&set);
+	return online > 0 ? (uint32_t)online : 1;
+}
+
+uint64_t node_cpu_capacity(const struct daemon *d)
+{
+	return (uint64_t)(d->cfg->cores ? d->cfg->cores : d->detected_cores) * 1000u;
+}
+
 /* The memory tasks may reserve here: memory_reserve, else the host's. */
 static uint64_t memory_capacity(const struct daemon *d)
 {
@@ -54,7 +71,7 @@ static uint64_t memory_capacity(const struct daemon *d)
 
 static void fill(const struct daemon *d, struct store_node *n)
 {
-	uint64_t mem = memory_capacity(d);
+	uint64_t mem = memory_capacity(d), cpus = node_cpu_capacity(d);
 
 	memset(n, 0, sizeof(*n));
 	n->name = (char *)d->node_name;
@@ -62,7 +79,7 @@ static void fill(const struct daemon *d, struct store_node *n)
 	n->version = (char *)version_string();
 	n->labels = (char *)d->cfg->labels;
 	n->offline_after_us = (int64_t)d->cfg->node_offline_after_ms * 1000;
-	n->cores = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+	n->cores = (int64_t)(cpus / 1000);
 	n->memory_bytes = (int64_t)mem;
 	n->slots = d->cfg->max_running;
 	n->gpus = d->node_gpus;
@@ -71,6 +88,7 @@ static void fill(const struct daemon *d, struct store_node *n)
 	n->free_slots = d->cfg->max_running > d->running_count ? d->cfg->max_running - d->running_count : 0;
 	n->free_memory_bytes = mem > d->memory_reserved ? (int64_t)(mem - d->memory_reserved) : 0;
 	n->free_gpus = d->node_gpus > d->gpus_reserved ? d->node_gpus - d->gpus_reserved : 0;
+	n->free_cpu_millis = cpus > d->cpu_millis_reserved ? (int64_t)(cpus - d->cpu_millis_reserved) : 0;
 	n->load_milli = load_milli();
 }
 
@@ -115,6 +133,7 @@ int node_join(struct daemon *d)
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(d->node_incarnation + 2 * i, 3, "%02x", raw[i]);
 	d->node_memory_bytes = meminfo_total_bytes();
+	d->detected_cores = affinity_cores();
 	fill(d, &n);
 	r = store_node_join(d->store, &n, &draining, &err);
 	if (r < 0) {
@@ -199,6 +218,7 @@ void node_capacity_self(const struct daemon *d, struct node_capacity *cap)
 {
 	cap->name = d->node_name;
 	cap->memory_bytes = memory_capacity(d);
+	cap->cpu_millis = node_cpu_capacity(d);
 	cap->gpus = d->node_gpus;
 	cap->gpu_memory_bytes = d->node_gpu_memory_bytes;
 	cap->labels = d->cfg->labels;
@@ -217,6 +237,11 @@ bool node_capacity_fits(const struct node_capacity *cap, const struct dtask *t, 
 		snprintf(buf, size, "needs GPUs of %.1f GiB; node %s's have %.1f GiB",
 			 (double)t->gpu_memory_bytes / (1 << 30), cap->name,
 			 (double)cap->gpu_memory_bytes / (1 << 30));
+		return false;
+	}
+	if (cap->cpu_millis && t->cpu_millis > cap->cpu_millis) {
+		snprintf(buf, size, "needs %g CPUs; node %s has %g", (double)t->cpu_millis / 1000, cap->name,
+			 (double)cap->cpu_millis / 1000);
 		return false;
 	}
 	if (cap->memory_bytes && memory_bytes > cap->memory_bytes) {

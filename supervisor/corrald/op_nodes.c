@@ -39,6 +39,7 @@ static json_t *node_json(const struct daemon *d, const struct store_node *n, boo
 	json_object_set_new(free_, "slots", json_integer((json_int_t)n->free_slots));
 	json_object_set_new(free_, "memory_bytes", json_integer((json_int_t)n->free_memory_bytes));
 	json_object_set_new(free_, "gpus", json_integer((json_int_t)n->free_gpus));
+	json_object_set_new(free_, "cpu_millis", json_integer((json_int_t)n->free_cpu_millis));
 	json_object_set_new(o, "free", free_);
 	json_object_set_new(o, "running", json_integer((json_int_t)n->running));
 	json_object_set_new(o, "load", json_real((double)n->load_milli / 1000.0));

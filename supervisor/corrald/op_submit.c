@@ -138,6 +138,20 @@ static char *join_labels(char *const *labels, size_t n)
 	return out;
 }
 
+/* --no-queue: the cores asked for are not free here now (msg says so). */
+static bool op_submit_cores_short(struct daemon *d, const struct duser *u, uint64_t cpu_millis, char *msg,
+				  size_t size)
+{
+	uint64_t cap = node_cpu_capacity(d);
+	uint64_t free_ = cap > d->cpu_millis_reserved ? cap - d->cpu_millis_reserved : 0;
+
+	if (cpu_millis <= free_)
+		return false;
+	snprintf(msg, size, "%s: %g CPUs needed, %g of %g free on node %s", u->name,
+		 (double)cpu_millis / 1000, (double)free_ / 1000, (double)cap / 1000, d->node_name);
+	return true;
+}
+
 /* Can a task of u start right now?  0, or the error code with a message.
  * The budget check is the scheduler's rule (supervisor/admission.h). */
 static enum api_error_code can_start_now(struct daemon *d, struct duser *u, const struct policy_limits *lim,
@@ -152,7 +166,8 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 		_cleanup_free_ char *labels = join_labels(req->labels, req->n_labels);
 		struct dtask probe = { .gpus = (uint32_t)req->gpus,
 				       .gpu_memory_bytes = req->gpu_memory_bytes,
-				       .labels = labels };
+				       .labels = labels,
+				       .cpu_millis = (uint32_t)req->cpu_millis };
 		char why[160];
 
 		if (!node_task_fits(d, &probe, req->has_memory ? req->memory_bytes : lim->memory_bytes, why,
@@ -178,7 +193,8 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 	};
 	v = admission_cpu_limit(&tenant, want,
 				admission_wall_cpu_bound(wall_us, d->cfg->kill_grace_ms * 1000u,
-							 lim->cpu_millis),
+							 req->cpu_millis ? (uint32_t)req->cpu_millis
+									 : lim->cpu_millis),
 				ADMISSION_MIN_CPU_US, &limit);
 	/* the real reason first: a used-up budget, not "0/1 tasks running"
 	 * when the one queued task waits for that budget too */
@@ -212,6 +228,8 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 			 d->node_name);
 		return API_ERR_HOST_CAPACITY;
 	}
+	if (op_submit_cores_short(d, u, req->cpu_millis, msg, size))
+		return API_ERR_HOST_CAPACITY;
 	if (d->running_count + d->queued_total >= d->cfg->max_running) {
 		snprintf(msg, size, "host is at capacity: %u/%u tasks running, %zu queued", d->running_count,
 			 d->cfg->max_running, d->queued_total);
@@ -282,6 +300,7 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	st.gpus = (int64_t)req->gpus;
 	st.gpu_memory_bytes = (int64_t)req->gpu_memory_bytes;
 	st.labels = labels;
+	st.cpu_millis = (int64_t)req->cpu_millis;
 	st.submitted_at_us = (int64_t)daemon_now_us(d);
 	r = daemon_batch(d) ? store_submit(d->store, &st, &id, &serr) : -EIO;
 	/* a cluster: any node may run it, so its stdin is in the store too */
@@ -326,6 +345,7 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	t->gpus = (uint32_t)req->gpus;
 	t->gpu_memory_bytes = req->gpu_memory_bytes;
 	t->labels = TAKE_PTR(labels);
+	t->cpu_millis = (uint32_t)req->cpu_millis;
 	queue_push(d, TAKE_PTR(t));
 	u->stored_bytes += need;
 	p->user = u;
@@ -469,6 +489,12 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 				"memory %s is above plan %s's limit of %s",
 				human_size(req->memory_bytes, have, sizeof(have)), lim.plan,
 				human_size(lim.memory_bytes, most, sizeof(most)));
+		return;
+	}
+	if (req->cpu_millis && lim.cpu_millis && req->cpu_millis > lim.cpu_millis) {
+		ops_reply_error(sink, req->tag_json, API_ERR_LIMIT_EXCEEDED,
+				"%g CPUs is above plan %s's limit of %g", (double)req->cpu_millis / 1000,
+				lim.plan, (double)lim.cpu_millis / 1000);
 		return;
 	}
 	if (req->callback_url &&

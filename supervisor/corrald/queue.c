@@ -321,11 +321,14 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 				st->cpu_request = t->cpu_request_us;
 				st->memory_bytes = t->memory_bytes ? t->memory_bytes : lim->memory_bytes;
 				st->gpus = t->gpus;
+				st->cpu_millis = t->cpu_millis;
 				st->wall_limit = t->wall_limit_us ? t->wall_limit_us
 								  : lim->max_task_seconds * 1000000u;
 				st->wall_cpu_bound = admission_wall_cpu_bound(st->wall_limit,
 									      d->cfg->kill_grace_ms * 1000u,
-									      lim->cpu_millis);
+									      t->cpu_millis
+										      ? t->cpu_millis
+										      : lim->cpu_millis);
 				v->task_of[v->n_tasks++] = t;
 			}
 			su->n_tasks = taken;
@@ -347,6 +350,8 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 		v->in.host.draining = d->node_draining;
 		v->in.host.gpus = d->node_gpus;
 		v->in.host.gpus_reserved = d->gpus_reserved;
+		v->in.host.cpu_millis = node_cpu_capacity(d);
+		v->in.host.cpu_millis_reserved = d->cpu_millis_reserved;
 	}
 	v->in.min_cpu = MIN_CPU_TO_START_US;
 	v->in.virtual_time = d->virtual_time;
@@ -634,6 +639,7 @@ static struct dtask *task_of_row(struct daemon *d, const struct store_task *st, 
 	t->gpus = (uint32_t)st->gpus;
 	t->gpu_memory_bytes = (uint64_t)st->gpu_memory_bytes;
 	t->labels = st->labels && st->labels[0] ? strdup(st->labels) : NULL;
+	t->cpu_millis = (uint32_t)st->cpu_millis;
 	t->pidfd = -1;
 	if (st->not_before_us > 0 && (uint64_t)st->not_before_us > now)
 		t->not_before_mono_us = mono + ((uint64_t)st->not_before_us - now);

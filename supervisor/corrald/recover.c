@@ -152,7 +152,8 @@ static void adopt(struct daemon *d, const struct store_task *st, struct jail *ja
 	t->attempts = (uint32_t)st->attempts;
 	t->stdin_path = st->stdin_path ? strdup(st->stdin_path) : NULL;
 	t->cpu_limit_us = st->cpu_reserved_us > 0 ? (uint64_t)st->cpu_reserved_us : LIMIT_NONE;
-	t->gpus = (uint32_t)st->gpus; /* held again (which ones is not kept: GPUs are counted) */
+	t->gpus = (uint32_t)st->gpus;             /* held again (which ones is not kept: GPUs are counted) */
+	t->cpu_millis = (uint32_t)st->cpu_millis; /* its cores held again */
 	if (queue_limits(d, u, &lim) == 0) {
 		t->budget_capped = lim.max_cpu_seconds == 0 ||
 			t->cpu_limit_us < lim.max_cpu_seconds * 1000000u;

@@ -42,6 +42,7 @@ void running_enter(struct daemon *d, struct dtask *t)
 	d->running_count++;
 	d->memory_reserved += t->memory_reserved;
 	d->gpus_reserved += t->gpus;
+	d->cpu_millis_reserved += t->cpu_millis;
 }
 
 void running_leave(struct daemon *d, struct dtask *t)
@@ -61,6 +62,7 @@ void running_leave(struct daemon *d, struct dtask *t)
 	d->running_count--;
 	d->memory_reserved -= t->memory_reserved;
 	d->gpus_reserved -= t->gpus;
+	d->cpu_millis_reserved -= t->cpu_millis;
 	for (struct dtask **pp = &d->running; *pp; pp = &(*pp)->next) {
 		if (*pp == t) {
 			*pp = t->next;

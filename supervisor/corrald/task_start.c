@@ -143,6 +143,8 @@ static int build_spec(struct daemon *d, struct dtask *t, const struct store_task
 		ps->spec.cwd = st->cwd;
 	if (t->memory_bytes)
 		ps->spec.memory_bytes = t->memory_bytes;
+	if (t->cpu_millis) /* --cpus: its quota instead of the plan's */
+		ps->spec.cpu_millis = t->cpu_millis;
 	/* the daemon enforces time itself (SIGTERM, grace, kill); the jail
 	 * gets the same limits as a backstop for when the loop is late (set
 	 * below, once the effective limits are known) */

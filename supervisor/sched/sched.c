@@ -123,7 +123,7 @@ static bool input_valid(const struct sched_input *in)
  * count and reservation and the host memory free; NONE if it can. */
 static enum sched_pending_reason head_blocked_by(const struct sched_input *in, const struct sched_user *u,
 						 size_t next, uint32_t running, uint64_t reserved,
-						 uint64_t memory_free, uint32_t gpus_free)
+						 uint64_t memory_free, uint32_t gpus_free, uint64_t cpus_free)
 {
 	const struct sched_task *head = &in->tasks[u->first_task + next];
 	enum admission_verdict v;
@@ -138,6 +138,8 @@ static enum sched_pending_reason head_blocked_by(const struct sched_input *in, c
 		return SCHED_PENDING_HOST_MEMORY;
 	if (head->gpus > gpus_free)
 		return SCHED_PENDING_HOST_GPUS;
+	if (head->cpu_millis > cpus_free)
+		return SCHED_PENDING_HOST_CPUS;
 	return SCHED_PENDING_NONE;
 }
 
@@ -160,6 +162,9 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 		: 0;
 	uint64_t memory_free = host_memory_free(host);
 	uint32_t gpus_free = host->gpus > host->gpus_reserved ? host->gpus - host->gpus_reserved : 0;
+	uint64_t cpus_free = host->cpu_millis > host->cpu_millis_reserved
+		? host->cpu_millis - host->cpu_millis_reserved
+		: 0;
 	uint64_t memory_started = 0;
 	struct sched_heap_item *heap = out->scratch;
 	size_t heap_n = 0;
@@ -174,7 +179,7 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 			continue;
 		}
 		enum sched_pending_reason r = head_blocked_by(in, u, 0, u->running, u->reserved, memory_free,
-							      gpus_free);
+							      gpus_free, cpus_free);
 		if (r != SCHED_PENDING_NONE) {
 			out->reasons[i] = r;
 			continue;
@@ -211,6 +216,11 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 			heap_pop(heap, &heap_n);
 			continue;
 		}
+		if (t->cpu_millis > cpus_free) {
+			out->reasons[top->user] = SCHED_PENDING_HOST_CPUS;
+			heap_pop(heap, &heap_n);
+			continue;
+		}
 		v = cpu_limit_for(in, u, t, top->running, top->reserved, &cpu_limit);
 		if (v != ADMISSION_START) {
 			out->reasons[top->user] = budget_reason(v);
@@ -229,6 +239,7 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 		if (memory_free != SCHED_NO_LIMIT)
 			memory_free -= t->memory_bytes;
 		gpus_free -= t->gpus;
+		cpus_free -= t->cpu_millis;
 		memory_started = add_saturating(memory_started, t->memory_bytes);
 		top->running++;
 		top->reserved = add_saturating(top->reserved, cpu_limit);
@@ -237,7 +248,7 @@ int sched_decide(const struct sched_input *in, struct sched_output *out)
 		enum sched_pending_reason r = SCHED_PENDING_NONE;
 		if (top->next < u->n_tasks)
 			r = head_blocked_by(in, u, top->next, top->running, top->reserved, memory_free,
-					    gpus_free);
+					    gpus_free, cpus_free);
 		if (top->next == u->n_tasks || r != SCHED_PENDING_NONE) {
 			out->reasons[top->user] = r;
 			heap_pop(heap, &heap_n);
@@ -316,6 +327,7 @@ const char *sched_reason_name(enum sched_pending_reason reason)
 	case SCHED_PENDING_HOST_SLOTS:
 	case SCHED_PENDING_HOST_MEMORY:
 	case SCHED_PENDING_HOST_GPUS:
+	case SCHED_PENDING_HOST_CPUS:
 		return "host_capacity";
 	case SCHED_PENDING_FAIR_SHARE:
 		return "fair_share";
@@ -378,16 +390,23 @@ int sched_format_reason(char *buf, size_t size, const struct sched_input *in, co
 						       : 0,
 					       u->running + started);
 	}
-	case SCHED_PENDING_HOST_GPUS: {
-		size_t next = started;
-		uint32_t need = next < u->n_tasks ? in->tasks[u->first_task + next].gpus : 0;
-		uint32_t used = h->gpus_reserved;
+	case SCHED_PENDING_HOST_GPUS:
+	case SCHED_PENDING_HOST_CPUS: {
+		bool cpus = reason == SCHED_PENDING_HOST_CPUS;
+		const struct sched_task *next = started < u->n_tasks ? &in->tasks[u->first_task + started]
+								     : NULL;
+		uint64_t have = cpus ? h->cpu_millis : h->gpus;
+		uint64_t used = cpus ? h->cpu_millis_reserved : h->gpus_reserved;
+		double unit = cpus ? 1000.0 : 1.0; /* cores are counted in thousandths */
 
 		for (size_t i = 0; out && i < out->n_starts; i++)
-			used += in->tasks[out->starts[i].task].gpus;
+			used += cpus ? in->tasks[out->starts[i].task].cpu_millis
+				     : in->tasks[out->starts[i].task].gpus;
 		return snprintf(buf, size,
-				"%s: waiting for GPUs on this host (next task needs %u, %u of %u free)",
-				user_name, need, used < h->gpus ? h->gpus - used : 0, h->gpus);
+				"%s: waiting for %s on this host (next task needs %g, %g of %g free)",
+				user_name, cpus ? "cores" : "GPUs",
+				next ? (double)(cpus ? next->cpu_millis : next->gpus) / unit : 0.0,
+				used < have ? (double)(have - used) / unit : 0.0, (double)have / unit);
 	}
 	case SCHED_PENDING_NODE_DRAINING:
 		return snprintf(buf, size,

@@ -55,7 +55,8 @@ struct sched_task {
 	 * quota (admission_wall_cpu_bound()); 0 = unbounded.  Under a budget,
 	 * what a task reserves is capped by it (supervisor/admission.h). */
 	uint64_t wall_cpu_bound;
-	uint32_t gpus; /* GPUs it needs on the host (0 = none) */
+	uint32_t gpus;       /* GPUs it needs on the host (0 = none) */
+	uint32_t cpu_millis; /* cores it holds on the host while it runs, x 1000 (0 = none) */
 };
 
 /* One user (tenant) with their plan limits, usage and fairness state. */
@@ -75,13 +76,15 @@ struct sched_user {
 
 /* Capacity of this host. */
 struct sched_host {
-	uint32_t max_running;     /* task slots */
-	uint32_t running;         /* slots in use */
-	uint64_t memory;          /* reservable memory (bytes); SCHED_NO_LIMIT = unlimited */
-	uint64_t memory_reserved; /* reserved by running tasks */
-	bool draining;            /* an operator drained it: nothing starts */
-	uint32_t gpus;            /* GPUs of the host */
-	uint32_t gpus_reserved;   /* held by running tasks */
+	uint32_t max_running;         /* task slots */
+	uint32_t running;             /* slots in use */
+	uint64_t memory;              /* reservable memory (bytes); SCHED_NO_LIMIT = unlimited */
+	uint64_t memory_reserved;     /* reserved by running tasks */
+	bool draining;                /* an operator drained it: nothing starts */
+	uint32_t gpus;                /* GPUs of the host */
+	uint32_t gpus_reserved;       /* held by running tasks */
+	uint64_t cpu_millis;          /* cores of the host x 1000 that tasks may hold */
+	uint64_t cpu_millis_reserved; /* held by running tasks */
 };
 
 struct sched_input {
@@ -109,6 +112,7 @@ enum sched_pending_reason {
 	SCHED_PENDING_BUDGET_RESERVED, /* enough is left, but running tasks hold it */
 	SCHED_PENDING_NODE_DRAINING,   /* the host is drained: nothing starts ("node_draining") */
 	SCHED_PENDING_HOST_GPUS,       /* head task's GPUs are not free now ("host_capacity") */
+	SCHED_PENDING_HOST_CPUS,       /* head task's cores are not free now ("host_capacity") */
 };
 
 /* A task to start now, in the order to start them. */

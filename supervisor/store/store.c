@@ -190,6 +190,10 @@ static int submit_check(const struct store_task *t, struct error *err)
 	if (t->gpus < 0 || t->gpus > 1024 || t->gpu_memory_bytes < 0)
 		return error_set(err, EINVAL, "submit", "submit for %s: GPUs %lld or GPU memory out of range",
 				 t->user, (long long)t->gpus);
+	if (t->cpu_millis < 0 || t->cpu_millis > STORE_MAX_CPU_MILLIS)
+		return error_set(err, EINVAL, "submit",
+				 "submit for %s: %lld thousandths of a CPU out of range", t->user,
+				 (long long)t->cpu_millis);
 	if (t->labels && strlen(t->labels) > STORE_NODE_LABELS_MAX)
 		return error_set(err, EINVAL, "submit", "submit for %s: labels longer than %d bytes", t->user,
 				 STORE_NODE_LABELS_MAX);

@@ -47,6 +47,9 @@
 
 struct store;
 
+/* A task's cpu_millis at most: 1024 cores (the runner's most). */
+#define STORE_MAX_CPU_MILLIS 1024000
+
 /* What a task's command did and used, measured at its end: the same
  * fields in a task row (store_task.usage) and in an end (store_result.usage).
  * Units: microseconds for times, bytes for sizes.  "None" is -1 for
@@ -116,6 +119,9 @@ struct store_task {
 	int64_t gpus;             /* 0 = none */
 	int64_t gpu_memory_bytes; /* per GPU; 0 = any */
 	char *labels;             /* "gpu,ssd": labels the node must offer; NULL or "" = none */
+	int64_t cpu_millis;       /* cores asked for, in thousandths (500 = half a core): reserved
+				   * on its node and its CPU quota; 0 = none asked (the plan's
+				   * quota, nothing reserved) */
 
 	/* the cluster (store_cluster.h; NULL / 0 on one host) */
 	char *node_name;               /* the node it was assigned to, runs or ran on */

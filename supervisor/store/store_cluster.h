@@ -99,6 +99,7 @@ struct store_live_node {
 	int64_t live;
 	int64_t memory_bytes; /* reserved by them */
 	int64_t gpus;
+	int64_t cpu_millis; /* the cores they asked for (--cpus), x 1000 */
 };
 struct store_live {
 	struct store_live_user *users;

@@ -52,7 +52,7 @@ static int check_node(const struct store_node *n, bool joining, struct error *er
 	if (!n->incarnation || !n->incarnation[0] || strlen(n->incarnation) > 64)
 		return error_set(err, EINVAL, "node", "node %s: no incarnation", n->name);
 	if (n->running < 0 || n->free_slots < 0 || n->free_memory_bytes < 0 || n->free_gpus < 0 ||
-	    n->load_milli < 0)
+	    n->free_cpu_millis < 0 || n->load_milli < 0)
 		return error_set(err, EINVAL, "node", "node %s: a negative free figure", n->name);
 	if (!joining)
 		return 0;
@@ -158,6 +158,7 @@ int store_node_from_row(struct store_node *n, const struct store_node_row_reader
 	n->free_slots = rd->i64(rd->row, NC_FREE_SLOTS);
 	n->free_memory_bytes = rd->i64(rd->row, NC_FREE_MEMORY);
 	n->free_gpus = rd->i64(rd->row, NC_FREE_GPUS);
+	n->free_cpu_millis = rd->i64(rd->row, NC_FREE_CPU_MILLIS);
 	n->load_milli = rd->i64(rd->row, NC_LOAD);
 	n->tasks_started = rd->i64(rd->row, NC_STARTED);
 	n->tasks_succeeded = rd->i64(rd->row, NC_SUCCEEDED);
@@ -170,7 +171,8 @@ int store_node_from_row(struct store_node *n, const struct store_node_row_reader
 	else
 		n->state = n->draining ? STORE_NODE_DRAINING : STORE_NODE_ONLINE;
 	if (n->state == STORE_NODE_OFFLINE)
-		n->free_slots = n->free_memory_bytes = n->free_gpus = 0; /* nothing is placed there */
+		n->free_slots = n->free_memory_bytes = n->free_gpus = n->free_cpu_millis =
+			0; /* nothing is placed there */
 	return 0;
 }
 

@@ -52,7 +52,8 @@ struct store_node {
 	int64_t free_slots;
 	int64_t free_memory_bytes;
 	int64_t free_gpus;
-	int64_t load_milli; /* 1-minute load average x 1000 */
+	int64_t free_cpu_millis; /* cores less what running tasks asked for (--cpus), x 1000 */
+	int64_t load_milli;      /* 1-minute load average x 1000 */
 	/* read back only (store_node_list) */
 	enum store_node_state state;
 	int64_t heartbeat_age_us; /* on the database's clock */
@@ -77,7 +78,7 @@ struct store_node_list {
 int store_node_join(struct store *store, const struct store_node *n, bool *draining, struct error *err);
 /* Stamp a heartbeat with what is free (running, free_*, load_milli of n
  * are read) and what a reload may have changed (offline_after_us, slots,
- * memory_bytes, gpus, gpu_memory_bytes, labels); name and incarnation must
+ * cores, memory_bytes, gpus, gpu_memory_bytes, labels); name and incarnation must
  * be the joined ones.  -ESTALE when
  * another corrald joined with this name since.  *draining as above. */
 int store_node_heartbeat(struct store *store, const struct store_node *n, bool *draining, struct error *err);

@@ -18,7 +18,7 @@
 	"stderr_truncated, attempts, host_uid, cgroup, cancel_requested, "              \
 	"cpu_prior_us, last_attempt_error, not_before_us, stored_bytes, gpus, "         \
 	"gpu_memory_bytes, labels, node_name, lease_owner, assigned_capped, "           \
-	"assigned_memory_bytes, oom_kills"
+	"assigned_memory_bytes, oom_kills, cpu_millis"
 #define TASK_COLUMNS "id, user_name, submitted_by_uid, profile, argv_json, env_json, " TASK_COLUMNS_REST
 
 /* The same for lists: the argv cut to its first STORE_LIST_ARGV_CHARS
@@ -38,7 +38,7 @@ _Static_assert(STORE_LIST_ARGV_CHARS == 1024, "LIST_COLUMNS cuts argv_json at 10
 	"offline_after_us, CASE WHEN left_at_us IS NULL THEN 0 ELSE 1 END, draining, cores, "    \
 	"memory_bytes, slots, gpus, gpu_memory_bytes, running, free_slots, free_memory_bytes, "  \
 	"free_gpus, load_milli, tasks_started, tasks_succeeded, tasks_failed, tasks_cancelled, " \
-	"tasks_lost, cpu_charged_us"
+	"tasks_lost, cpu_charged_us, free_cpu_millis"
 
 #define TOKEN_COLUMNS                                                                              \
 	"id, name, tenant, is_operator, token_hash, created_at_us, COALESCE(last_used_at_us, 0), " \
@@ -56,9 +56,9 @@ _Static_assert(STORE_LIST_ARGV_CHARS == 1024, "LIST_COLUMNS cuts argv_json at 10
 const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_SUBMIT] = "INSERT INTO tasks (user_name, submitted_by_uid, profile, argv_json, env_json, "
 			     "cwd, stdin_path, wall_limit_ms, cpu_limit_us, memory_limit_bytes, state, "
-			     "submitted_at_us, stored_bytes, gpus, gpu_memory_bytes, labels) "
+			     "submitted_at_us, stored_bytes, gpus, gpu_memory_bytes, labels, cpu_millis) "
 			     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $12, $13, $14, "
-			     "$15) "
+			     "$15, $16) "
 			     "RETURNING id",
 	[STORE_SQL_EVENT_APPEND] = "INSERT INTO events (task_id, at_us, kind, detail) VALUES ($1, $2, $3, $4)",
 	[STORE_SQL_GET_TASK] = "SELECT " TASK_COLUMNS " FROM tasks WHERE id = $1",
@@ -136,8 +136,8 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_NODE_JOIN] =
 		"INSERT INTO nodes (name, incarnation, version, labels, offline_after_us, cores, "
 		"memory_bytes, slots, gpus, gpu_memory_bytes, running, free_slots, free_memory_bytes, "
-		"free_gpus, load_milli, started_at_us, heartbeat_at_us) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+		"free_gpus, load_milli, free_cpu_millis, started_at_us, heartbeat_at_us) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
 		"corral_now_us(), corral_now_us()) "
 		"ON CONFLICT (name) DO UPDATE SET incarnation = excluded.incarnation, "
 		"version = excluded.version, labels = excluded.labels, "
@@ -146,6 +146,7 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 		"gpu_memory_bytes = excluded.gpu_memory_bytes, running = excluded.running, "
 		"free_slots = excluded.free_slots, free_memory_bytes = excluded.free_memory_bytes, "
 		"free_gpus = excluded.free_gpus, load_milli = excluded.load_milli, "
+		"free_cpu_millis = excluded.free_cpu_millis, "
 		"started_at_us = excluded.started_at_us, heartbeat_at_us = excluded.heartbeat_at_us, "
 		"left_at_us = NULL "
 		"RETURNING draining",
@@ -154,7 +155,8 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 	[STORE_SQL_NODE_HEARTBEAT] =
 		"UPDATE nodes SET heartbeat_at_us = corral_now_us(), running = $3, free_slots = $4, "
 		"free_memory_bytes = $5, free_gpus = $6, load_milli = $7, offline_after_us = $8, "
-		"slots = $9, memory_bytes = $10, gpus = $11, gpu_memory_bytes = $12, labels = $13 "
+		"slots = $9, memory_bytes = $10, gpus = $11, gpu_memory_bytes = $12, labels = $13, "
+		"free_cpu_millis = $14, cores = $15 "
 		"WHERE name = $1 AND incarnation = $2 RETURNING draining",
 	[STORE_SQL_NODE_LEAVE] = "UPDATE nodes SET left_at_us = corral_now_us(), running = 0 "
 				 "WHERE name = $1 AND incarnation = $2",
@@ -237,7 +239,8 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 		"WHERE lease_owner IS NOT NULL GROUP BY user_name",
 	[STORE_SQL_CLUSTER_LIVE_NODES] =
 		"SELECT node_name, COUNT(*), COALESCE(SUM(assigned_memory_bytes), 0), "
-		"COALESCE(SUM(gpus), 0) FROM tasks WHERE lease_owner IS NOT NULL GROUP BY node_name",
+		"COALESCE(SUM(gpus), 0), COALESCE(SUM(cpu_millis), 0) FROM tasks "
+		"WHERE lease_owner IS NOT NULL GROUP BY node_name",
 	[STORE_SQL_CLUSTER_QUEUE] = "SELECT " LIST_COLUMNS " FROM tasks WHERE state = 'queued' "
 				    "AND lease_owner IS NULL ORDER BY id",
 	/* leases that ended more than $1 us ago (the adopt grace) */

@@ -168,6 +168,7 @@ enum store_task_column {
 	TC_ASSIGNED_CAPPED,
 	TC_ASSIGNED_MEMORY,
 	TC_OOM_KILLS,
+	TC_CPU_MILLIS,
 	TC_COUNT
 };
 
@@ -198,6 +199,7 @@ enum store_node_column {
 	NC_CANCELLED,
 	NC_LOST,
 	NC_CPU_CHARGED,
+	NC_FREE_CPU_MILLIS,
 	NC_COUNT
 };
 

@@ -875,12 +875,44 @@ static void test_placement_by_capacity_and_offline_across_nodes(void **state)
 	json_decref(t);
 }
 
+/* Cores across nodes (--cpus): a task asking more cores than the small node
+ * has runs on the big node, whichever node it was submitted through; one
+ * asking more than any node has waits as no_node_fits. */
+static void test_placement_by_cores_across_nodes(void **state)
+{
+	int64_t wide[2], never;
+	json_t *t;
+
+	(void)state;
+	policy = "[access]\noperators = root\n[plan p]\nmax_concurrent = 3\ncpus = 8\n[default]\nplan = p\n";
+	node_keys[0] = "cores = 1\n";
+	node_keys[1] = "cores = 4\n";
+	start_cluster(2);
+	assert_true(wait_scheduler(10000) >= 0);
+	for (int i = 0; i < 2; i++)
+		wide[i] = corrald_submit(&nodes[0], "\"argv\":[\"sleep\",\"0.2\"],\"cpu_millis\":2000");
+	never = corrald_submit(&nodes[0], "\"argv\":[\"/bin/true\"],\"cpu_millis\":6000");
+	for (int i = 0; i < 2; i++) {
+		t = corrald_must_wait(&nodes[i], wide[i], 20000);
+		assert_string_equal(task_str(t, "state"), "succeeded");
+		assert_string_equal(task_str(t, "node"), node_name(1));
+		assert_int_equal(task_int(t, "cpu_millis"), 2000);
+		json_decref(t);
+	}
+	t = corrald_status(&nodes[1], never);
+	assert_string_equal(task_str(t, "state"), "queued");
+	assert_string_equal(task_str(t, "pending_reason"), "no_node_fits");
+	assert_non_null(strstr(task_str(t, "pending_message"), "needs 6 CPUs"));
+	json_decref(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_a_write_without_the_lease_commits_nothing, teardown),
 		cmocka_unit_test_teardown(test_tasks_spread_and_max_concurrent_holds_cluster_wide, teardown),
 		cmocka_unit_test_teardown(test_placement_by_capacity_and_offline_across_nodes, teardown),
+		cmocka_unit_test_teardown(test_placement_by_cores_across_nodes, teardown),
 		cmocka_unit_test_teardown(test_cancel_and_wait_through_another_node, teardown),
 		cmocka_unit_test_teardown(test_two_tenants_interleave_across_nodes, teardown),
 		cmocka_unit_test_teardown(test_budget_across_nodes_never_overruns, teardown),

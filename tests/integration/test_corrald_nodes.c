@@ -6,7 +6,8 @@
  * (queued tasks wait with reason node_draining, a restart keeps it
  * drained), undrains it (they run); a clean stop leaves it offline at
  * once; another corrald taking over its node name stops it; GPUs not
- * declared come from nvidia-smi (a fake one on PATH here); on SQLite and
+ * declared come from nvidia-smi (a fake one on PATH here); cores asked with
+ * --cpus (cpu_millis) are held and enforced as the jail's CPU quota; on SQLite and
  * on PostgreSQL (tests/lib/pg.h: skips loudly without PostgreSQL, fails
  * under CORRAL_MUST_WORK=1).
  */
@@ -22,6 +23,7 @@
 #include "supervisor/store/store.h"
 #include "supervisor/store/store_node.h"
 #include "tests/lib/corrald.h"
+#include "tests/lib/corrald_inspect.h"
 #include "tests/lib/corrald_socket.h"
 #include "tests/lib/pg.h"
 #include "tests/lib/test.h"
@@ -31,8 +33,8 @@
 #define SUPERVISOR_KEYS                                                                                 \
 	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4200864-4200895\n"   \
 	"max_running = 3\nnode_name = it-node-a\nheartbeat_interval = 200ms\nnode_offline_after = 2s\n" \
-	"gpus = 2\ngpu_memory = 16G\nlabels = gpu, ssd\n"
-#define POLICY "[access]\noperators = root\n[plan p]\nmax_concurrent = 3\n[default]\nplan = p\n"
+	"gpus = 2\ngpu_memory = 16G\nlabels = gpu, ssd\ncores = 2\n"
+#define POLICY "[access]\noperators = root\n[plan p]\nmax_concurrent = 3\ncpus = 4\n[default]\nplan = p\n"
 
 static struct corrald daemon_;
 
@@ -456,6 +458,114 @@ static void test_placement_needs_and_no_node_fits(void **state)
 	json_decref(t);
 }
 
+/* Task id once in state (within 20 s, else the test fails). */
+static json_t *must_reach(int64_t id, const char *state)
+{
+	json_t *t = corrald_wait_state(&daemon_, id, state, 20000);
+
+	if (!t)
+		fail_msg("task %lld never was %s\n%s", (long long)id, state, corrald_log_tail(&daemon_));
+	return t;
+}
+
+/* Task id is queued with this pending reason and a message holding text. */
+static void expect_queued(int64_t id, const char *reason, const char *text)
+{
+	json_t *t = corrald_status(&daemon_, id);
+
+	assert_string_equal(task_str(t, "state"), "queued");
+	assert_string_equal(task_str(t, "pending_reason"), reason);
+	if (!strstr(task_str(t, "pending_message"), text))
+		fail_msg("task %lld: '%s' lacks '%s'", (long long)id, task_str(t, "pending_message"), text);
+	json_decref(t);
+}
+
+/* A submit with these fields is refused with code and a message holding text. */
+static void expect_refused(const char *fields, const char *code, const char *text)
+{
+	json_t *r = corrald_call(&daemon_, "{\"op\":\"submit\",\"argv\":[\"/bin/true\"],%s}", fields);
+
+	assert_string_equal(corrald_error_code(r), code);
+	if (!strstr(corrald_error_message(r), text))
+		fail_msg("submit %s: '%s' lacks '%s'", fields, corrald_error_message(r), text);
+	json_decref(r);
+}
+
+/* The share of its wall time task id burned (it ended by its timeout). */
+static double cpu_share(int64_t id)
+{
+	json_t *t = corrald_must_wait(&daemon_, id, 20000);
+	double wall = (double)(task_int(t, "ended_at_us") - task_int(t, "started_at_us"));
+	double cpu = (double)task_int(t, "cpu_us");
+
+	assert_string_equal(task_str(t, "reason"), "timeout");
+	json_decref(t);
+	fprintf(stderr, "# task %lld: %.0f ms CPU in %.0f ms wall (%.2f)\n", (long long)id, cpu / 1000,
+		wall / 1000, cpu / wall);
+	return cpu / wall;
+}
+
+/* --cpus: more cores than the node has waits no_node_fits, more than the
+ * plan's cpus is refused; held cores are counted (a task needing cores that
+ * are held waits for them, another tenant's without --cpus does not); the
+ * jail's CPU quota is the share asked: a busy loop at 0.5 CPU burns about
+ * half its wall time, and its cgroup's cpu.max (v2) or cpu.cfs_quota_us
+ * (v1) says so. */
+static void test_cpus_held_limited_and_no_node_fits(void **state)
+{
+	char uri[192], name[32], quota[64];
+	int64_t too_many, holder, waiter, plain, busy;
+	json_t *n;
+	uint64_t until;
+
+	(void)state;
+	require_root();
+	start(false, uri, sizeof(uri));
+	too_many = corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"],\"cpu_millis\":3000");
+	expect_queued(too_many, "no_node_fits", "needs 3 CPUs; node it-node-a has 2");
+	expect_refused("\"cpu_millis\":5000", "limit_exceeded", "5 CPUs is above plan p's limit of 4");
+	expect_refused("\"cpu_millis\":3000,\"no_queue\":true", "host_capacity", "no node could ever run");
+
+	/* 1.5 of the 2 cores held: a task needing 1 waits; another tenant's
+	 * without --cpus runs (a tenant's own tasks start in submit order) */
+	holder = corrald_submit(&daemon_, "\"argv\":[\"sleep\",\"30\"],\"cpu_millis\":1500");
+	json_decref(corrald_wait_state(&daemon_, holder, "running", 20000));
+	waiter = corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"],\"cpu_millis\":1000");
+	plain = corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"],\"user\":\"nobody\"");
+	json_decref(must_reach(plain, "succeeded"));
+	expect_queued(waiter, "host_capacity",
+		      "waiting for cores on this host (next task needs 1, 0.5 of 2 free)");
+	expect_refused("\"cpu_millis\":1000,\"no_queue\":true,\"user\":\"daemon\"", "host_capacity",
+		       "1 CPUs needed, 0.5 of 2 free on node it-node-a");
+	for (until = test_mono_ms() + 5000;; test_sleep_ms(100)) { /* the next heartbeats say so */
+		n = node_of("it-node-a");
+		if (sub(n, "free", "cpu_millis") == 500 || test_mono_ms() > until)
+			break;
+		json_decref(n);
+	}
+	assert_int_equal(sub(n, "free", "cpu_millis"), 500);
+	assert_int_equal(sub(n, "capacity", "cores"), 2);
+	json_decref(n);
+	json_decref(corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)holder));
+	json_decref(must_reach(waiter, "succeeded"));
+
+	/* half a core: a busy loop is held to about half its wall time */
+	busy = corrald_submit(&daemon_,
+			      "\"argv\":[\"/bin/sh\",\"-c\",\"while :; do :; done\"],\"cpu_millis\":500,"
+			      "\"timeout_ms\":2000");
+	json_decref(corrald_wait_state(&daemon_, busy, "running", 20000));
+	snprintf(name, sizeof(name), "task-%lld", (long long)busy);
+	if (corrald_task_cgroup_read(&daemon_, name, "cpu.max", quota, sizeof(quota)) == 0)
+		assert_string_equal(quota, "50000 100000");
+	else if (corrald_task_cgroup_read(&daemon_, name, "cpu.cfs_quota_us", quota, sizeof(quota)) == 0)
+		assert_string_equal(quota, "50000");
+	else
+		fail_msg("task %lld's cgroup has neither cpu.max nor cpu.cfs_quota_us", (long long)busy);
+	double share = cpu_share(busy);
+
+	assert_true(share > 0.2 && share < 0.65);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +577,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_corral_nodes_prints_a_table, teardown),
 		cmocka_unit_test_teardown(test_gpus_from_nvidia_smi_unless_declared, teardown),
 		cmocka_unit_test_teardown(test_placement_needs_and_no_node_fits, teardown),
+		cmocka_unit_test_teardown(test_cpus_held_limited_and_no_node_fits, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -155,6 +155,45 @@ static int remove_subdir(const char *path, const void *name)
 	return rmdir(child) == 0 ? 1 : 0;
 }
 
+struct cgroup_read {
+	const char *name, *file;
+	char *buf;
+	size_t size;
+	bool found;
+};
+
+/* The first hierarchy whose cgroup name holds file: its content. */
+static int read_in_subdir(const char *path, const void *arg)
+{
+	struct cgroup_read *rd = (struct cgroup_read *)arg;
+	char file[1600];
+	FILE *f;
+	size_t n;
+
+	if (rd->found)
+		return 0;
+	snprintf(file, sizeof(file), "%s/%s/%s", path, rd->name, rd->file);
+	f = fopen(file, "re");
+	if (!f)
+		return 0;
+	n = fread(rd->buf, 1, rd->size - 1, f);
+	fclose(f);
+	rd->buf[n] = '\0';
+	rd->buf[strcspn(rd->buf, "\n")] = '\0';
+	rd->found = true;
+	return 1;
+}
+
+int corrald_task_cgroup_read(const struct corrald *d, const char *name, const char *file, char *buf,
+			     size_t size)
+{
+	struct cgroup_read rd = { name, file, buf, size, false };
+
+	buf[0] = '\0';
+	for_each_parent(d, read_in_subdir, &rd);
+	return rd.found ? 0 : -ENOENT;
+}
+
 int corrald_count_task_cgroups(const struct corrald *d)
 {
 	return for_each_parent(d, count_subdirs, NULL);

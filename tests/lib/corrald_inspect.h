@@ -27,6 +27,11 @@ int corrald_count_task_cgroups(const struct corrald *d);
 /* Is there a cgroup dir name (e.g. "task-3") below the test's cgroup
  * parent, in any hierarchy? */
 bool corrald_task_cgroup_exists(const struct corrald *d, const char *name);
+/* The first line of file (e.g. "cpu.max", "cpu.cfs_quota_us") of the cgroup
+ * name below the test's cgroup parent, from the first hierarchy that has
+ * it, into buf: 0, or -ENOENT when none has it. */
+int corrald_task_cgroup_read(const struct corrald *d, const char *name, const char *file, char *buf,
+			     size_t size);
 /* Processes below the test's cgroup parent (its jails), each counted once:
  * up to max of them into pids (NULL with max 0 to count); the number. */
 size_t corrald_list_processes(const struct corrald *d, pid_t *pids, size_t max);

@@ -157,6 +157,36 @@ static void test_submit_placement_fields(void **state)
 		API_ERR_BAD_REQUEST, "at most 16");
 }
 
+/* cpu_millis: cores in thousandths, 0.01 to 1024 cores */
+static void test_submit_cpu_millis(void **state)
+{
+	struct api_request req;
+	enum api_error_code code;
+	struct error err;
+	const char *ok = "{\"op\": \"submit\", \"argv\": [\"x\"], \"cpu_millis\": 500}";
+	const char *none = "{\"op\": \"submit\", \"argv\": [\"x\"]}";
+
+	assert_int_equal(api_request_parse(ok, strlen(ok), &req, &code, &err), 0);
+	assert_int_equal(req.cpu_millis, 500);
+	api_request_free(&req);
+	assert_int_equal(api_request_parse(none, strlen(none), &req, &code, &err), 0);
+	assert_int_equal(req.cpu_millis, 0); /* not asked */
+	api_request_free(&req);
+	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"cpu_millis\": 0}", API_ERR_BAD_REQUEST,
+		       "field 'cpu_millis' must be between 10 and 1024000 (got 0)");
+	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"cpu_millis\": 9}", API_ERR_BAD_REQUEST,
+		       "between 10 and 1024000");
+	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"cpu_millis\": 1024001}",
+		       API_ERR_BAD_REQUEST, "between 10 and 1024000");
+	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"cpu_millis\": 0.5}", API_ERR_BAD_REQUEST,
+		       "field 'cpu_millis' must be an integer");
+	assert_refused("{\"op\": \"submit\", \"argv\": [\"x\"], \"cpu_millis\": -500}", API_ERR_BAD_REQUEST,
+		       "cpu_millis");
+	/* submit only */
+	assert_refused("{\"op\": \"status\", \"id\": 1, \"cpu_millis\": 500}", API_ERR_BAD_REQUEST,
+		       "cpu_millis");
+}
+
 static void test_node_drain_needs_a_node_name(void **state)
 {
 	struct api_request req;
@@ -901,6 +931,7 @@ static void test_task_json_has_every_documented_field(void **state)
 		"gpus",
 		"gpu_memory_bytes",
 		"labels",
+		"cpu_millis",
 		"oom_killed",
 		"oom_kills",
 	};
@@ -1037,6 +1068,7 @@ int main(void)
 		cmocka_unit_test(test_policy_push_needs_a_text),
 		cmocka_unit_test(test_node_drain_needs_a_node_name),
 		cmocka_unit_test(test_submit_placement_fields),
+		cmocka_unit_test(test_submit_cpu_millis),
 		cmocka_unit_test(test_unknown_field_is_named),
 		cmocka_unit_test(test_error_step_names_the_parse_step),
 		cmocka_unit_test(test_field_of_another_op_is_unknown),

@@ -319,6 +319,32 @@ static void test_v1_hierarchy_wins_over_unified(void **state)
 	assert_int_equal(cgroup_layout_home(&layout, CGROUP_MEMORY), CGROUP_HOME_V1);
 }
 
+/* A CPU share as the quota files say it (corral submit --cpus 0.5 -> 50 ms
+ * per 100 ms period): v2's cpu.max, v1's cpu.cfs_quota_us. */
+static void test_cpu_share_becomes_the_quota_files(void **state)
+{
+	static const struct {
+		uint32_t millis;
+		uint64_t quota_us;
+		const char *cpu_max;
+	} cases[] = {
+		{ 500, 50000, "50000 100000" },
+		{ 10, 1000, "1000 100000" },
+		{ 2000, 200000, "200000 100000" },
+		{ 1250, 125000, "125000 100000" },
+		{ 1024000, 102400000, "102400000 100000" },
+		{ 0, 0, "max 100000" },
+	};
+	char text[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(cgroup_layout_cpu_quota_us(cases[i].millis), cases[i].quota_us);
+		cgroup_layout_cpu_max(cases[i].millis, text, sizeof(text));
+		assert_string_equal(text, cases[i].cpu_max);
+	}
+}
+
 static void test_cpu_quota_below_one_ms_per_period_is_einval(void **state)
 {
 	static struct cgroup_layout layout;
@@ -334,6 +360,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hybrid_finds_unified_and_each_v1_controller),
+		cmocka_unit_test(test_cpu_share_becomes_the_quota_files),
 		cmocka_unit_test(test_hybrid_memory_leaf_sits_below_own_cgroup),
 		cmocka_unit_test(test_pure_v2_has_unified_only),
 		cmocka_unit_test(test_missing_controller_is_not_mounted),

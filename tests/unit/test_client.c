@@ -136,6 +136,30 @@ static void test_submit_bad_size_is_usage_error(void **state)
 	assert_usage_error(ARGC(argv), argv, "--memory: invalid size 'lots'");
 }
 
+/* --cpus takes the policy's CPU count grammar: cpu_millis on the wire */
+static void test_submit_cpus_becomes_cpu_millis(void **state)
+{
+	char *half[] = { "submit", "--cpus", "0.5", "ls" };
+	char *two[] = { "submit", "--cpus", "2", "ls" };
+	char *zero[] = { "submit", "--cpus", "0", "ls" };
+	char *tiny[] = { "submit", "--cpus", "0.001", "ls" };
+	char *huge[] = { "submit", "--cpus", "1025", "ls" };
+	char *word[] = { "submit", "--cpus", "many", "ls" };
+	char *not_submit[] = { "status", "--cpus", "1", "3" };
+	struct cli_command cmd;
+
+	(void)state;
+	assert_fields(ARGC(half), half, "{\"argv\": [\"ls\"], \"cpu_millis\": 500}", &cmd);
+	commands_free(&cmd);
+	assert_fields(ARGC(two), two, "{\"argv\": [\"ls\"], \"cpu_millis\": 2000}", &cmd);
+	commands_free(&cmd);
+	assert_usage_error(ARGC(zero), zero, "--cpus: '0' is not a CPU count from 0.01 to 1024");
+	assert_usage_error(ARGC(tiny), tiny, "--cpus: '0.001'");
+	assert_usage_error(ARGC(huge), huge, "--cpus: '1025'");
+	assert_usage_error(ARGC(word), word, "--cpus: 'many'");
+	assert_usage_error(ARGC(not_submit), not_submit, "is not valid for corral status");
+}
+
 static void test_submit_stdin_file_is_sent_as_content(void **state)
 {
 	char path[] = "/tmp/corral-test-stdin-XXXXXX";
@@ -686,6 +710,14 @@ static void test_list_format_picks_columns_and_noheader_drops_the_header(void **
 	assert_string_equal(text,
 			    "42  59.000s  1M\n"
 			    "43  0.500s   20M\n");
+	free(text);
+	/* cpus: what --cpus asked, "-" for none */
+	text = capture_list("[{\"id\": 44, \"cpu_millis\": 1500}, {\"id\": 45, \"cpu_millis\": 0}]",
+			    "cpus,id", true);
+	assert_string_equal(text,
+			    "CPUS  ID\n"
+			    "1.5   44\n"
+			    "-     45\n");
 	free(text);
 }
 
@@ -1264,6 +1296,7 @@ int main(void)
 		cmocka_unit_test(test_submit_bad_duration_is_usage_error),
 		cmocka_unit_test(test_submit_zero_timeout_is_usage_error),
 		cmocka_unit_test(test_submit_bad_size_is_usage_error),
+		cmocka_unit_test(test_submit_cpus_becomes_cpu_millis),
 		cmocka_unit_test(test_submit_stdin_file_is_sent_as_content),
 		cmocka_unit_test(test_submit_missing_stdin_file_is_usage_error),
 		cmocka_unit_test(test_submit_binary_stdin_is_usage_error),

@@ -10,6 +10,10 @@
  *     take the cluster), within each tenant's max_concurrent and each
  *     node's slots and memory, and the queue drains with every task run once;
  *   - what a round reserves for a tenant never exceeds its monthly budget;
+ *   - tasks asking for cores (--cpus) go only where they fit: the cores
+ *     they hold on a node never exceed its cores, one asking more than the
+ *     small node has runs on the big one, one asking more than any node
+ *     has is never assigned;
  *   - the batched write is compare-and-set and fenced: a deposed scheduler
  *     assigns nothing, a task cancelled or taken meanwhile is skipped;
  *   - two connections assigning the same tasks at the same moment assign
@@ -143,6 +147,67 @@ static void test_round_reserves_no_more_than_a_budget(void **state)
 	assert_true(sql(&s,
 			"SELECT COALESCE(SUM(cpu_reserved_us), 0) FROM tasks "
 			"WHERE lease_owner IS NOT NULL AND user_name = 'poor0'") <= 18000000);
+	cluster_sim_close(&s);
+}
+
+/* A small node (1 core) and a big one (8 cores), 8 slots each: three tasks
+ * of 3 cores (only the big node can run them, two at a time), four of half
+ * a core, one of 20 cores (no node could ever run it). */
+static void test_round_places_cores_where_they_fit(void **state)
+{
+	struct store_fixture *f = *state;
+	struct cluster_sim s;
+	char why[512];
+	int64_t ended;
+	int rounds = 0;
+
+	if (cluster_sim_open(&s, f->uri,
+			     "[supervisor]\nlease = 60s\n[plan p]\nmax_concurrent = 3\ncpus = 32\n"
+			     "[default]\nplan = p\n",
+			     "sched", why, sizeof(why)) < 0 ||
+	    cluster_sim_add_nodes(&s, "big", 1, 8, 0, 0, why, sizeof(why)) < 0 ||
+	    cluster_sim_add_nodes(&s, "small", 1, 8, 0, 0, why, sizeof(why)) < 0 ||
+	    cluster_sim_submit(&s, "wide", 3, 1, GIB / 4, 0, why, sizeof(why)) < 0 ||
+	    cluster_sim_submit(&s, "half", 4, 1, GIB / 4, 0, why, sizeof(why)) < 0 ||
+	    cluster_sim_submit(&s, "huge", 1, 1, GIB / 4, 0, why, sizeof(why)) < 0)
+		fail_msg("%s", why);
+	sql(&s, "UPDATE nodes SET cores = 1 WHERE name = 'small-0'");
+	sql(&s, "UPDATE tasks SET cpu_millis = 3000 WHERE user_name LIKE 'wide%'");
+	sql(&s, "UPDATE tasks SET cpu_millis = 500 WHERE user_name LIKE 'half%'");
+	sql(&s, "UPDATE tasks SET cpu_millis = 20000 WHERE user_name = 'huge0'");
+	assert_int_equal(cluster_sim_lead(&s, 60ll * 1000000), 1);
+	while (sql(&s, "SELECT COUNT(*) FROM tasks WHERE state = 'queued' AND user_name <> 'huge0'") > 0) {
+		cluster_sim_round(&s);
+		/* no node holds more cores than it has */
+		assert_int_equal(
+			sql(&s,
+			    "SELECT COUNT(*) FROM (SELECT node_name, SUM(cpu_millis) AS held FROM tasks "
+			    "WHERE lease_owner IS NOT NULL GROUP BY node_name) AS h "
+			    "JOIN nodes ON nodes.name = h.node_name WHERE h.held > nodes.cores * 1000"),
+			0);
+		assert_int_equal(sql(&s,
+				     "SELECT COUNT(*) FROM tasks WHERE lease_owner IS NOT NULL "
+				     "AND cpu_millis > 1000 AND node_name <> 'big-0'"),
+				 0);
+		if (rounds == 0) /* two of the 3-core tasks fit the big node at once, not three */
+			assert_int_equal(sql(&s,
+					     "SELECT COUNT(*) FROM tasks WHERE lease_owner IS NOT NULL "
+					     "AND user_name LIKE 'wide%'"),
+					 2);
+		assert_int_equal(cluster_sim_end_assigned(&s, &ended, why, sizeof(why)), 0);
+		assert_true(++rounds < 20);
+	}
+	assert_int_equal(sql(&s,
+			     "SELECT COUNT(*) FROM tasks WHERE state = 'succeeded' AND user_name LIKE 'wide%' "
+			     "AND node_name = 'big-0'"),
+			 3);
+	assert_int_equal(sql(&s, "SELECT COUNT(*) FROM tasks WHERE state = 'succeeded'"), 7);
+	/* more than any node has: never assigned, still queued */
+	cluster_sim_round(&s);
+	assert_int_equal(sql(&s,
+			     "SELECT COUNT(*) FROM tasks WHERE user_name = 'huge0' AND state = 'queued' "
+			     "AND lease_owner IS NULL"),
+			 1);
 	cluster_sim_close(&s);
 }
 
@@ -396,6 +461,7 @@ int main(void)
 	cmocka_unit_test_prestate_setup_teardown(test, store_fixture_setup, store_fixture_teardown, which)
 			T(test_round_is_fair_within_limits_and_capacity),
 			T(test_round_reserves_no_more_than_a_budget),
+			T(test_round_places_cores_where_they_fit),
 			T(test_assign_many_is_fenced_and_skips_what_was_taken),
 		};
 

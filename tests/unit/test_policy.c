@@ -34,6 +34,7 @@ static void test_empty_policy_has_defaults(void **state)
 	assert_int_equal(sv->cluster_poll_ms, 200);
 	assert_int_equal(sv->adopt_grace_ms, 30000);
 	assert_int_equal(sv->gpus, 0);
+	assert_int_equal(sv->cores, 0); /* the host's */
 	assert_string_equal(sv->labels, "");
 	assert_int_equal(sv->uid_last, 700065535);
 	/* No [default]: unknown users are not tenants. */
@@ -69,6 +70,7 @@ static void test_supervisor_values_are_read(void **state)
 				   "cluster_poll = 500ms\n"
 				   "adopt_grace = 0\n"
 				   "gpus = 8\n"
+				   "cores = 48\n"
 				   "gpu_memory = 80G\n"
 				   "labels = gpu, ssd fast\n");
 	const struct policy_supervisor *sv = policy_supervisor(p);
@@ -93,6 +95,7 @@ static void test_supervisor_values_are_read(void **state)
 	assert_int_equal(sv->cluster_poll_ms, 500);
 	assert_int_equal(sv->adopt_grace_ms, 0);
 	assert_int_equal(sv->gpus, 8);
+	assert_int_equal(sv->cores, 48);
 	assert_int_equal(sv->gpu_memory_bytes, 80 * GiB);
 	assert_string_equal(sv->labels, "gpu,ssd,fast");
 	policy_free(p);

@@ -459,6 +459,51 @@ static void test_gpus_are_counted_and_others_pass(void **state)
 	assert_non_null(strstr(msg, "waiting for GPUs on this host (next task needs 2, 0 of 2 free)"));
 }
 
+/* --cpus: the cores tasks hold never exceed the host's; a task without
+ * --cpus holds none and passes */
+static void test_cores_are_counted_and_others_pass(void **state)
+{
+	/* u: 1 core (fits: 1.5 free), then 1 more (0.5 free: waits); v: the
+	 * last half core; x: no --cpus, holds nothing */
+	static const uint32_t wants[][2] = { { 1000, 1000 }, { 500, 0 }, { 0, 0 } };
+	static const size_t counts[] = { 2, 1, 1 };
+	struct world w;
+	char msg[256];
+	size_t u = 0, v;
+
+	world_init(&w, 8);
+	w.in.host.cpu_millis = 2000;
+	w.in.host.cpu_millis_reserved = 500;
+	for (size_t i = 0; i < 3; i++) {
+		size_t who = world_add_user(&w, 5, 1, SCHED_NO_LIMIT);
+
+		world_queue(&w, who, counts[i], 0, 0);
+		for (size_t k = 0; k < counts[i]; k++)
+			w.tasks[w.in.n_tasks - counts[i] + k].cpu_millis = wants[i][k];
+	}
+
+	assert_int_equal(world_decide(&w), 3);
+	assert_int_equal(w.reasons[u], SCHED_PENDING_HOST_CPUS);
+	assert_string_equal(sched_reason_name(w.reasons[u]), "host_capacity");
+	uint64_t held = w.in.host.cpu_millis_reserved;
+	for (size_t i = 0; i < w.out.n_starts; i++)
+		held += w.tasks[w.out.starts[i].task].cpu_millis;
+	assert_true(held <= w.in.host.cpu_millis);
+	assert_int_equal(held, 2000);
+	sched_format_reason(msg, sizeof(msg), &w.in, &w.out, u, w.reasons[u], "alice", "pro", "2031-03");
+	assert_non_null(strstr(msg, "waiting for cores on this host (next task needs 1, 0 of 2 free)"));
+
+	/* a host that declares no cores: only tasks without --cpus start */
+	world_init(&w, 8);
+	u = world_add_user(&w, 5, 1, SCHED_NO_LIMIT);
+	world_queue(&w, u, 1, 0, 0);
+	w.tasks[w.in.n_tasks - 1].cpu_millis = 10;
+	v = world_add_user(&w, 5, 1, SCHED_NO_LIMIT);
+	world_queue(&w, v, 1, 0, 0);
+	assert_int_equal(world_decide(&w), 1);
+	assert_int_equal(w.reasons[u], SCHED_PENDING_HOST_CPUS);
+}
+
 static void test_host_memory_limit(void **state)
 {
 	struct world w;
@@ -840,6 +885,7 @@ int main(void)
 		cmocka_unit_test(test_pending_reason_host_capacity_when_host_full),
 		cmocka_unit_test(test_drained_host_starts_nothing_and_says_so),
 		cmocka_unit_test(test_gpus_are_counted_and_others_pass),
+		cmocka_unit_test(test_cores_are_counted_and_others_pass),
 		cmocka_unit_test(test_host_memory_limit),
 		cmocka_unit_test(test_host_memory_taken_earlier_in_the_round),
 		cmocka_unit_test(test_pending_reason_fair_share),

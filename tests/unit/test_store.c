@@ -226,11 +226,11 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 	struct fixture *f = *state;
 	struct stat st;
 
-	assert_int_equal(store_schema_version(f->store), 12);
+	assert_int_equal(store_schema_version(f->store), 13);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 12);
+	assert_int_equal(store_schema_version(f->store), 13);
 }
 
 static void test_submitted_task_survives_reopen(void **state)
@@ -293,6 +293,36 @@ static void test_bad_json_is_rejected_before_storing(void **state)
 	assert_int_equal(store_load_queued(f->store, &list, &err), 0);
 	assert_int_equal(list.count, 0);
 	store_task_list_free(&list);
+}
+
+/* --cpus: what a task asked for is kept (get, list, the queue); 0 = none;
+ * out of range is refused */
+static void test_cpu_millis_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store_task t = sample("alice", 1), got;
+	struct store_task_list list;
+	int64_t with, without;
+
+	t.cpu_millis = 1500;
+	assert_int_equal(store_submit(f->store, &t, &with, &err), 0);
+	without = submit(f, "alice", 2);
+	assert_int_equal(store_get_task(f->store, with, &got, &err), 0);
+	assert_int_equal(got.cpu_millis, 1500);
+	store_task_clear(&got);
+	assert_int_equal(store_get_task(f->store, without, &got, &err), 0);
+	assert_int_equal(got.cpu_millis, 0);
+	store_task_clear(&got);
+	assert_int_equal(store_load_queued(f->store, &list, &err), 0);
+	assert_int_equal(list.count, 2);
+	assert_int_equal(list.tasks[0].cpu_millis, 1500);
+	store_task_list_free(&list);
+	t.cpu_millis = -1;
+	assert_int_equal(store_submit(f->store, &t, &with, &err), -EINVAL);
+	t.cpu_millis = STORE_MAX_CPU_MILLIS + 1;
+	assert_int_equal(store_submit(f->store, &t, &with, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "thousandths of a CPU"));
 }
 
 static void test_queued_tasks_load_in_submit_order(void **state)
@@ -948,12 +978,13 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 			"ALTER TABLE tasks DROP COLUMN gpu_memory_bytes;"
 			"ALTER TABLE tasks DROP COLUMN labels;"
 			"ALTER TABLE tasks DROP COLUMN oom_kills;"
+			"ALTER TABLE tasks DROP COLUMN cpu_millis;"
 			"DELETE FROM schema_version WHERE version >= 2",
 			NULL, NULL, NULL),
 		SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 12);
+	assert_int_equal(store_schema_version(f->store), 13);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1209,7 +1240,7 @@ static void expect_migrated_stored_bytes(struct fixture *f, int64_t id)
 {
 	struct store_task t = sample("alice", 1);
 
-	assert_int_equal(store_schema_version(f->store), 12);
+	assert_int_equal(store_schema_version(f->store), 13);
 	assert_int_equal(stored_of(f, id), (int64_t)(strlen(t.argv_json) + strlen(t.env_json)) + 3);
 }
 
@@ -1242,6 +1273,7 @@ static void test_version_3_database_gains_stored_bytes(void **state)
 			"ALTER TABLE tasks DROP COLUMN gpu_memory_bytes;"
 			"ALTER TABLE tasks DROP COLUMN labels;"
 			"ALTER TABLE tasks DROP COLUMN oom_kills;"
+			"ALTER TABLE tasks DROP COLUMN cpu_millis;"
 			"DELETE FROM schema_version WHERE version >= 4",
 			NULL, NULL, NULL),
 		SQLITE_OK);
@@ -1545,14 +1577,14 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(store_schema_version(f->store), 12);
+	assert_int_equal(store_schema_version(f->store), 13);
 	pg_sql(f,
-	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 12 OR "
+	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 13 OR "
 	       "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
 	       "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
 	       "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 12);
+	assert_int_equal(store_schema_version(f->store), 13);
 }
 
 static void test_pg_newer_schema_is_refused(void **state)
@@ -1604,11 +1636,12 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; "
 	       "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
 	       "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us, DROP COLUMN stored_bytes, "
-	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills; "
+	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills, "
+	       "DROP COLUMN cpu_millis; "
 	       "DROP INDEX corral.tasks_user_ended; "
 	       "DELETE FROM corral.schema_version WHERE version >= 2");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 12);
+	assert_int_equal(store_schema_version(f->store), 13);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1636,7 +1669,8 @@ static void test_pg_version_3_database_gains_stored_bytes(void **state)
 	       "DROP TABLE corral.policy_generations; DROP TABLE corral.policy_nodes; "
 	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; "
 	       "DROP INDEX corral.tasks_user_ended; ALTER TABLE corral.tasks DROP COLUMN stored_bytes, "
-	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills; "
+	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills, "
+	       "DROP COLUMN cpu_millis; "
 	       "DELETE FROM corral.schema_version WHERE version >= 4");
 	reopen(f, NULL);
 	expect_migrated_stored_bytes(f, id);
@@ -1811,6 +1845,7 @@ int main(void)
 			T(test_submitted_task_survives_reopen),
 			T(test_unknown_task_is_enoent),
 			T(test_bad_json_is_rejected_before_storing),
+			T(test_cpu_millis_round_trip),
 			T(test_queued_tasks_load_in_submit_order),
 			T(test_mark_running_only_from_queued),
 			T(test_charge_same_cursor_twice_is_refused),

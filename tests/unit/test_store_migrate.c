@@ -83,6 +83,7 @@ static int64_t submit(struct store *s, const char *user, const char *argv_json, 
 		.cwd = "/work",
 		.wall_limit_ms = 60000,
 		.submitted_at_us = at,
+		.cpu_millis = 250 * at, /* --cpus */
 	};
 	struct error err = { 0 };
 	int64_t id;
@@ -197,6 +198,8 @@ static void expect_same_task(const struct store_task *x, const struct store_task
 	assert_int_equal(x->not_before_us, y->not_before_us);
 	if (x->last_attempt_error || y->last_attempt_error)
 		assert_string_equal(x->last_attempt_error, y->last_attempt_error);
+	assert_true(x->cpu_millis > 0);
+	assert_int_equal(x->cpu_millis, y->cpu_millis);
 }
 
 static void test_migrate_copies_everything_with_its_ids(void **state)

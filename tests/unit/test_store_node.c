@@ -50,6 +50,7 @@ static struct store_node node(const char *name, const char *incarnation)
 		.free_slots = 4,
 		.free_memory_bytes = 24LL << 30,
 		.free_gpus = 2,
+		.free_cpu_millis = 2000,
 		.load_milli = 250,
 	};
 }
@@ -95,6 +96,7 @@ static void test_join_lists_capacity_online(void **state)
 	assert_int_equal(got->gpus, 2);
 	assert_int_equal(got->gpu_memory_bytes, 80LL << 30);
 	assert_int_equal(got->free_gpus, 2);
+	assert_int_equal(got->free_cpu_millis, 2000);
 	assert_int_equal(got->load_milli, 250);
 	assert_true(got->heartbeat_age_us >= 0 && got->heartbeat_age_us < 10000000);
 	assert_string_equal(store_node_state_name(got->state), "online");
@@ -114,8 +116,10 @@ static void test_heartbeat_updates_free_and_a_replaced_node_is_estale(void **sta
 	a.free_slots = 1;
 	a.free_memory_bytes = 1LL << 30;
 	a.free_gpus = 0;
+	a.free_cpu_millis = 500; /* 1.5 of its 2 cores held by --cpus tasks */
 	assert_int_equal(store_node_heartbeat(f->store, &a, &draining, &err), 0);
 	list(f, &l);
+	assert_int_equal(l.items[0].free_cpu_millis, 500);
 	assert_int_equal(l.items[0].running, 3);
 	assert_int_equal(l.items[0].free_slots, 1);
 	assert_int_equal(l.items[0].free_memory_bytes, 1LL << 30);
@@ -124,11 +128,13 @@ static void test_heartbeat_updates_free_and_a_replaced_node_is_estale(void **sta
 
 	/* a reload's new capacity and threshold go with the heartbeat */
 	a.slots = 8;
+	a.cores = 6;
 	a.offline_after_us = 20000000;
 	a.labels = "big";
 	assert_int_equal(store_node_heartbeat(f->store, &a, &draining, &err), 0);
 	list(f, &l);
 	assert_int_equal(l.items[0].slots, 8);
+	assert_int_equal(l.items[0].cores, 6);
 	assert_int_equal(l.items[0].offline_after_us, 20000000);
 	assert_string_equal(l.items[0].labels, "big");
 	store_node_list_free(&l);

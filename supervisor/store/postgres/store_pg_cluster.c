@@ -377,6 +377,7 @@ int store_pg_cluster_live(struct store *base, struct store_live *out, struct err
 		n->live = store_pg_i64(res, i, 1, 0);
 		n->memory_bytes = store_pg_i64(res, i, 2, 0);
 		n->gpus = store_pg_i64(res, i, 3, 0);
+		n->cpu_millis = store_pg_i64(res, i, 4, 0);
 	}
 	PQclear(res);
 	if (!out->nodes || oom)

@@ -80,6 +80,7 @@ static int join_locked(struct store_pg *store, const struct store_node *n, bool 
 	store_pg_param_i64(&p, 9, n->gpus);
 	store_pg_param_i64(&p, 10, n->gpu_memory_bytes);
 	param_free(&p, 11, n);
+	store_pg_param_i64(&p, 16, n->free_cpu_millis);
 	return run_returning_draining(store, STORE_SQL_NODE_JOIN, &p, n->name, "join", draining, err);
 }
 
@@ -116,6 +117,8 @@ static int heartbeat_locked(struct store_pg *store, const struct store_node *n, 
 	store_pg_param_i64(&p, 11, n->gpus);
 	store_pg_param_i64(&p, 12, n->gpu_memory_bytes);
 	store_pg_param_text(&p, 13, n->labels ? n->labels : "");
+	store_pg_param_i64(&p, 14, n->free_cpu_millis);
+	store_pg_param_i64(&p, 15, n->cores);
 	return run_returning_draining(store, STORE_SQL_NODE_HEARTBEAT, &p, n->name, "heartbeat", draining,
 				      err);
 }

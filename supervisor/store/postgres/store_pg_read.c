@@ -72,6 +72,7 @@ static int task_from_row(const PGresult *res, int row, struct store_task *t)
 	t->assigned_capped = store_pg_i64(res, row, TC_ASSIGNED_CAPPED, 0) != 0;
 	t->assigned_memory_bytes = store_pg_i64(res, row, TC_ASSIGNED_MEMORY, 0);
 	t->usage.oom_kills = store_pg_i64(res, row, TC_OOM_KILLS, 0);
+	t->cpu_millis = store_pg_i64(res, row, TC_CPU_MILLIS, 0);
 	if (oom) {
 		store_task_clear(t);
 		return -ENOMEM;

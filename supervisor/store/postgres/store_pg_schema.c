@@ -288,6 +288,12 @@ static const struct migration migrations[] = {
 	  "  data_b64 TEXT NOT NULL,"
 	  "  PRIMARY KEY (task_id, kind, name, chunk)"
 	  ");" },
+	/* a task's CPUs (issue 13, `corral submit --cpus`): the cores it asked
+	 * for in thousandths, its quota and what it holds of its node's cores;
+	 * the cores a node has free, as it last said */
+	{ 13,
+	  "ALTER TABLE tasks ADD COLUMN cpu_millis INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE nodes ADD COLUMN free_cpu_millis BIGINT NOT NULL DEFAULT 0;" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

@@ -157,6 +157,7 @@ static int submit_locked(struct store_pg *store, const struct store_task *t, int
 	store_pg_param_i64(&p, 13, t->gpus);
 	store_pg_param_i64(&p, 14, t->gpu_memory_bytes);
 	store_pg_param_text(&p, 15, t->labels ? t->labels : "");
+	store_pg_param_i64(&p, 16, t->cpu_millis);
 	res = store_pg_query(store, STORE_SQL_SUBMIT, &p);
 	if (!store_pg_ok(res) || PQntuples(res) != 1)
 		return store_pg_fail(store, res, err, "submit", "submit task for %s", t->user);

@@ -106,6 +106,7 @@ static int live_read(struct store_sqlite *store, enum store_sql which, struct st
 			n->live = sqlite3_column_int64(b.stmt, 1);
 			n->memory_bytes = sqlite3_column_int64(b.stmt, 2);
 			n->gpus = sqlite3_column_int64(b.stmt, 3);
+			n->cpu_millis = sqlite3_column_int64(b.stmt, 4);
 		}
 	}
 	store_sqlite_stmt_done(&b);

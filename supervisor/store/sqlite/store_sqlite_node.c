@@ -105,6 +105,7 @@ static int join_locked(struct store_sqlite *store, const struct store_node *n, b
 	store_sqlite_bind_i64(&b, 9, n->gpus);
 	store_sqlite_bind_i64(&b, 10, n->gpu_memory_bytes);
 	bind_free(&b, 11, n);
+	store_sqlite_bind_i64(&b, 16, n->free_cpu_millis);
 	return run_returning_draining(store, &b, n->name, "join", draining, err);
 }
 
@@ -141,6 +142,8 @@ static int heartbeat_locked(struct store_sqlite *store, const struct store_node 
 	store_sqlite_bind_i64(&b, 11, n->gpus);
 	store_sqlite_bind_i64(&b, 12, n->gpu_memory_bytes);
 	store_sqlite_bind_text(&b, 13, n->labels ? n->labels : "");
+	store_sqlite_bind_i64(&b, 14, n->free_cpu_millis);
+	store_sqlite_bind_i64(&b, 15, n->cores);
 	return run_returning_draining(store, &b, n->name, "heartbeat", draining, err);
 }
 

@@ -91,6 +91,7 @@ static int task_from_row(sqlite3_stmt *stmt, struct store_task *t)
 	t->assigned_capped = sqlite3_column_int64(stmt, TC_ASSIGNED_CAPPED) != 0;
 	t->assigned_memory_bytes = sqlite3_column_int64(stmt, TC_ASSIGNED_MEMORY);
 	t->usage.oom_kills = sqlite3_column_int64(stmt, TC_OOM_KILLS);
+	t->cpu_millis = sqlite3_column_int64(stmt, TC_CPU_MILLIS);
 	if (oom) {
 		store_task_clear(t);
 		return -ENOMEM;

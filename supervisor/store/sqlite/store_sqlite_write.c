@@ -138,6 +138,7 @@ static int submit_locked(struct store_sqlite *store, const struct store_task *t,
 	store_sqlite_bind_i64(&b, 13, t->gpus);
 	store_sqlite_bind_i64(&b, 14, t->gpu_memory_bytes);
 	store_sqlite_bind_text(&b, 15, t->labels ? t->labels : "");
+	store_sqlite_bind_i64(&b, 16, t->cpu_millis);
 	rc = store_sqlite_stmt_step(&b);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(b.stmt, 0);
