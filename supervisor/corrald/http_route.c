@@ -248,10 +248,11 @@ static int map_stdin_base64(struct http_route_result *out, json_t *v, json_t *re
 /* POST /v1/tasks: the body's members onto submit's fields. */
 static int map_submit(const struct http_route_request *in, struct http_route_result *out, json_t *req)
 {
-	static const char *const passed[] = { "argv",         "timeout_ms", "cpu_limit_ms", "memory_bytes",
-					      "profile",      "cwd",        "no_queue",     "stdin",
-					      "callback_url", "clear_env",  "files",        "artifacts",
-					      "cpu_millis",   NULL };
+	static const char *const passed[] = {
+		"argv",       "timeout_ms", "cpu_limit_ms",     "memory_bytes", "profile", "cwd",
+		"no_queue",   "stdin",      "callback_url",     "clear_env",    "files",   "artifacts",
+		"cpu_millis", "gpus",       "gpu_memory_bytes", "labels",       NULL
+	};
 	json_error_t jerr;
 	json_t *body, *v;
 	const char *k;
@@ -304,7 +305,8 @@ static int map_submit(const struct http_route_request *in, struct http_route_res
 				out, 400, "bad_request",
 				"unknown member '%.64s' (allowed: argv or command, env, clear_env, stdin or "
 				"stdin_base64, "
-				"timeout_ms, cpu_limit_ms, memory_bytes, cpu_millis, profile, tenant, cwd, no_queue, wait, "
+				"timeout_ms, cpu_limit_ms, memory_bytes, cpu_millis, gpus, gpu_memory_bytes, labels, profile, "
+				"tenant, cwd, no_queue, wait, "
 				"wait_timeout_ms, callback_url, files, artifacts)",
 				k);
 		}

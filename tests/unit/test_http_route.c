@@ -131,6 +131,17 @@ static void test_submit_body_conveniences(void **state)
 	assert_int_equal(r.wait_timeout_ms, HTTP_ROUTE_DEFAULT_WAIT_MS);
 	json_decref(j);
 	http_route_result_free(&r);
+	/* what a task needs of its node, as over the socket */
+	j = map("POST", "/v1/tasks", NULL,
+		"{\"argv\":[\"/bin/true\"],\"gpus\":2,\"gpu_memory_bytes\":1024,\"labels\":[\"gpu\"],"
+		"\"cpu_millis\":500}",
+		NULL, &r);
+	assert_int_equal(json_integer_value(json_object_get(j, "gpus")), 2);
+	assert_int_equal(json_integer_value(json_object_get(j, "gpu_memory_bytes")), 1024);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "labels"), 0)), "gpu");
+	assert_int_equal(json_integer_value(json_object_get(j, "cpu_millis")), 500);
+	json_decref(j);
+	http_route_result_free(&r);
 }
 
 static void expect_refused(const char *method, const char *path, const char *const *args, const char *body,
