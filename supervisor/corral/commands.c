@@ -109,6 +109,16 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The long name of option o (its value in long_options), for messages:
+ * argv[optind - 1] is the option's value when it took one. */
+static const char *option_name(int o)
+{
+	for (const struct option *l = long_options; l->name; l++)
+		if (l->val == o)
+			return l->name;
+	return "?";
+}
+
 /* The request field an option sets: the option is valid for a command
  * whose op takes that field (api_ops.c).  NULL: the client's own option. */
 static const char *const option_field[] = {
@@ -847,7 +857,7 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 			break;
 		}
 		if (o != O_SOCKET && o != O_HELP && !option_allowed(s, o)) {
-			r = error_usage(err, "option '%s' is not valid for corral %s", argv[optind - 1],
+			r = error_usage(err, "option '--%s' is not valid for corral %s", option_name(o),
 					cmd->name);
 			break;
 		}

@@ -157,7 +157,7 @@ static void test_submit_cpus_becomes_cpu_millis(void **state)
 	assert_usage_error(ARGC(tiny), tiny, "--cpus: '0.001'");
 	assert_usage_error(ARGC(huge), huge, "--cpus: '1025'");
 	assert_usage_error(ARGC(word), word, "--cpus: 'many'");
-	assert_usage_error(ARGC(not_submit), not_submit, "is not valid for corral status");
+	assert_usage_error(ARGC(not_submit), not_submit, "option '--cpus' is not valid for corral status");
 }
 
 static void test_submit_stdin_file_is_sent_as_content(void **state)
