@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,8 +250,31 @@ int corrald_stop(struct corrald *d)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* A sanitizer's report in corrald's log (a `make asan` build: leaks are
+ * reported at exit, UBSan aborts): from its first line, at most size
+ * bytes into report; false when there is none. */
+static bool sanitizer_report(const char *log, char *report, size_t size)
+{
+	FILE *f = fopen(log, "re");
+	char line[1024];
+	size_t used = 0;
+
+	report[0] = '\0';
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (used || strstr(line, "Sanitizer") || strstr(line, "runtime error:"))
+			used += (size_t)snprintf(report + used, size - used, "%s", line),
+				used = used < size ? used : size - 1;
+	fclose(f);
+	return used > 0;
+}
+
 void corrald_cleanup(struct corrald *d)
 {
+	static char report[8192];
+	bool reported = false;
+
 	if (d->pid > 0) {
 		int r = corrald_stop(d);
 
@@ -258,6 +282,8 @@ void corrald_cleanup(struct corrald *d)
 			fprintf(stderr, "cleanup: corrald exited with %d; log:\n%s\n", r,
 				corrald_log_tail(d));
 	}
+	if (d->dir[0] && d->pid <= 0)
+		reported = sanitizer_report(d->log, report, sizeof(report));
 	if (d->dir[0]) {
 		if (getenv("CORRALD_TEST_KEEP"))
 			fprintf(stderr, "keeping %s\n", d->dir);
@@ -268,6 +294,8 @@ void corrald_cleanup(struct corrald *d)
 		corrald_remove_cgroup_parent(d);
 		d->dir[0] = '\0';
 	}
+	if (reported)
+		fail_msg("corrald's log has a sanitizer's report:\n%s", report);
 }
 
 const char *corrald_log_tail(struct corrald *d)
