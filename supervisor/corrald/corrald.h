@@ -205,9 +205,10 @@ struct daemon {
 	/* submits in the current store batch, answered after it commits */
 	struct pending_submit *pending;
 	bool batch_open;
-	struct unfinished *unfinished; /* ends the store could not record yet */
-	struct filter_cache *filters;  /* compiled seccomp filters per profile */
-	struct ended *ended;           /* ends in the open store batch */
+	struct unfinished *unfinished;                /* ends the store could not record yet */
+	struct filter_cache *filters;                 /* compiled seccomp filters per profile */
+	struct ended *ended;                          /* ends in the open store batch */
+	struct task_workdir_pending *workdir_pending; /* artifact bytes counted at the commit */
 
 	/* this corrald as a node of the store (node.c) */
 	char node_name[64];
@@ -594,6 +595,9 @@ int task_workdir_prepare(struct daemon *d, int64_t id, uid_t uid, gid_t gid, uin
 void task_workdir_collect(struct daemon *d, int64_t id, const char *user);
 /* One left behind (a requeued task cancelled while queued): removed. */
 void task_workdir_drop(struct daemon *d, int64_t id);
+/* After the loop's batch: the collected bytes join the tenants' counters
+ * if it committed, else they are forgotten. */
+void task_workdir_batch_done(struct daemon *d, bool committed);
 
 /* storage.c: per-tenant storage, max_stored, retention */
 #define STORAGE_RETENTION_BATCH 64   /* tasks removed per tick, at most */
