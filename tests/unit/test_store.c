@@ -937,7 +937,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 			"ALTER TABLE tasks DROP COLUMN assigned_capped;"
 			"ALTER TABLE tasks DROP COLUMN assigned_memory_bytes;"
 			"DROP TABLE tenants; DROP TABLE tenant_audit; DROP TABLE callbacks; DROP TABLE policy_generations; DROP TABLE policy_nodes;"
-			"DROP TABLE task_files; DROP TABLE task_file_chunks;"
+			"DROP TABLE task_files; DROP TABLE task_file_chunks; DROP TABLE uploads; DROP TABLE upload_chunks;"
 			"DROP TABLE usage_adjustments;"
 			"ALTER TABLE tasks DROP COLUMN cpu_prior_us;"
 			"ALTER TABLE tasks DROP COLUMN last_attempt_error;"
@@ -1235,7 +1235,7 @@ static void test_version_3_database_gains_stored_bytes(void **state)
 			"ALTER TABLE tasks DROP COLUMN assigned_capped;"
 			"ALTER TABLE tasks DROP COLUMN assigned_memory_bytes;"
 			"DROP TABLE tenants; DROP TABLE tenant_audit; DROP TABLE callbacks; DROP TABLE policy_generations; DROP TABLE policy_nodes;"
-			"DROP TABLE task_files; DROP TABLE task_file_chunks;"
+			"DROP TABLE task_files; DROP TABLE task_file_chunks; DROP TABLE uploads; DROP TABLE upload_chunks;"
 			"DROP INDEX tasks_user_ended;"
 			"ALTER TABLE tasks DROP COLUMN stored_bytes;"
 			"ALTER TABLE tasks DROP COLUMN gpus;"
@@ -1320,8 +1320,8 @@ static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **sta
 {
 	struct fixture *f = *state;
 	struct store_options capped = {
-		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16) * 1024
-	} /* schemas 5, 8, 9, 11, 12 added 4, 3, 6, 4, 4 pages */;
+		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 24) * 1024
+	} /* schemas 5, 8, 9, 11, 12, 13+14 added 4, 3, 6, 4, 4, 6 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t acked;
@@ -1350,8 +1350,8 @@ static void test_full_database_inside_batch_loses_nothing_acknowledged(void **st
 {
 	struct fixture *f = *state;
 	struct store_options capped = {
-		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16) * 1024
-	} /* schemas 5, 8, 9, 11, 12 added 4, 3, 6, 4, 4 pages */;
+		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 24) * 1024
+	} /* schemas 5, 8, 9, 11, 12, 13+14 added 4, 3, 6, 4, 4, 6 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t before = 0, in_batch;
@@ -1601,7 +1601,7 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	       "DROP COLUMN lease_until_us, DROP COLUMN assigned_capped, DROP COLUMN assigned_memory_bytes; "
 	       "DROP TABLE corral.tenants; DROP TABLE corral.tenant_audit; DROP TABLE corral.callbacks; "
 	       "DROP TABLE corral.policy_generations; DROP TABLE corral.policy_nodes; "
-	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; "
+	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; DROP TABLE corral.uploads; DROP TABLE corral.upload_chunks; "
 	       "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
 	       "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us, DROP COLUMN stored_bytes, "
 	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills; "
@@ -1634,7 +1634,7 @@ static void test_pg_version_3_database_gains_stored_bytes(void **state)
 	       "DROP COLUMN lease_until_us, DROP COLUMN assigned_capped, DROP COLUMN assigned_memory_bytes; "
 	       "DROP TABLE corral.tenants; DROP TABLE corral.tenant_audit; DROP TABLE corral.callbacks; "
 	       "DROP TABLE corral.policy_generations; DROP TABLE corral.policy_nodes; "
-	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; "
+	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; DROP TABLE corral.uploads; DROP TABLE corral.upload_chunks; "
 	       "DROP INDEX corral.tasks_user_ended; ALTER TABLE corral.tasks DROP COLUMN stored_bytes, "
 	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills; "
 	       "DELETE FROM corral.schema_version WHERE version >= 4");
