@@ -573,9 +573,9 @@ void op_wait_drop_sink(struct daemon *d, struct reply_sink *sink);
  * content (its sha256 computed) into the store. */
 enum store_file_kind;
 struct store_file;
-enum api_error_code op_files_check(const struct api_request *req, const struct policy_limits *lim,
-				   uint64_t *bytes, char *msg, size_t size);
-int op_files_store(struct daemon *d, int64_t id, const struct api_request *req,
+enum api_error_code op_files_check(struct daemon *d, const char *tenant, const struct api_request *req,
+				   const struct policy_limits *lim, uint64_t *bytes, char *msg, size_t size);
+int op_files_store(struct daemon *d, int64_t id, const char *tenant, const struct api_request *req,
 		   const char *const *profile_artifacts, struct error *err);
 int op_files_store_content(struct daemon *d, int64_t id, enum store_file_kind kind, struct store_file *f,
 			   const unsigned char *data, size_t len, struct error *err);
@@ -598,6 +598,13 @@ void task_workdir_drop(struct daemon *d, int64_t id);
 /* After the loop's batch: the collected bytes join the tenants' counters
  * if it committed, else they are forgotten. */
 void task_workdir_batch_done(struct daemon *d, bool committed);
+
+/* op_upload.c: staged uploads (upload_begin, upload_chunk, upload_abort);
+ * op_upload_expire: the expired ones removed (a small batch, at most every
+ * few seconds unless now); how many. */
+void op_upload(struct daemon *d, const struct caller *c, const struct api_request *req,
+	       struct reply_sink *sink);
+size_t op_upload_expire(struct daemon *d, bool now);
 
 /* storage.c: per-tenant storage, max_stored, retention */
 #define STORAGE_RETENTION_BATCH 64   /* tasks removed per tick, at most */
