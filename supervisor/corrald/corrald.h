@@ -595,8 +595,10 @@ int task_workdir_prepare(struct daemon *d, int64_t id, uid_t uid, gid_t gid, uin
 void task_workdir_collect(struct daemon *d, int64_t id, const char *user);
 /* One left behind (a requeued task cancelled while queued): removed. */
 void task_workdir_drop(struct daemon *d, int64_t id);
-/* After the loop's batch: the collected bytes join the tenants' counters
- * if it committed, else they are forgotten. */
+/* Bytes a collection stored for user in the open batch: they join the
+ * tenant's counter in task_workdir_batch_done() if the batch committed,
+ * else they are forgotten. */
+void task_workdir_count_at_commit(struct daemon *d, const char *user, uint64_t bytes);
 void task_workdir_batch_done(struct daemon *d, bool committed);
 
 /* op_upload.c: staged uploads (upload_begin, upload_chunk, upload_abort);

@@ -381,7 +381,7 @@ void task_workdir_batch_done(struct daemon *d, bool committed)
 	}
 }
 
-static void count_after_commit(struct daemon *d, const char *user, uint64_t bytes)
+void task_workdir_count_at_commit(struct daemon *d, const char *user, uint64_t bytes)
 {
 	struct task_workdir_pending *p = calloc(1, sizeof(*p));
 
@@ -425,7 +425,7 @@ void task_workdir_collect(struct daemon *d, int64_t id, const char *user)
 		w.dev = st.st_dev;
 		walk_dir(&w, root, "", 0);
 		if (w.kept_bytes)
-			count_after_commit(d, user, w.kept_bytes);
+			task_workdir_count_at_commit(d, user, w.kept_bytes);
 		log_task(LOG_LEVEL_INFO, id, "kept %zu artifacts, %" PRIu64 " bytes%s", w.files, w.kept_bytes,
 			 w.failed ? " (the store refused the rest)" : "");
 	}
