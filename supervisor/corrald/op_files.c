@@ -261,6 +261,15 @@ int op_files_store(struct daemon *d, int64_t id, const char *tenant, const struc
 
 		r = store_files_put(d->store, id, STORE_FILE_PATTERN, &f, err);
 	}
+	if (r < 0) {
+		/* the task is refused (its row cancelled by the caller): what it
+		 * took in so far does not stay behind with it */
+		struct error ignored;
+		int64_t freed;
+
+		store_files_drop(d->store, id, STORE_FILE_INPUT, &freed, &ignored);
+		store_files_drop(d->store, id, STORE_FILE_PATTERN, &freed, &ignored);
+	}
 	return r;
 }
 

@@ -81,8 +81,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_collected_bytes_count_when_the_batch_commits, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_collected_bytes_of_a_rolled_back_batch_never_count, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_collected_bytes_of_a_rolled_back_batch_never_count,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
