@@ -431,13 +431,23 @@ static void test_stdin_reaches_the_node_that_runs_the_task(void **state)
 	free(out);
 }
 
+/* Task id (asked through the first node) succeeded on the second. */
+static void succeeded_on_the_second_node(int64_t id)
+{
+	json_t *r = corrald_must_wait(&nodes[0], id, 10000);
+
+	if (strcmp(task_str(r, "state"), "succeeded") != 0)
+		fail_msg("task: %s\n%s", task_str(r, "message"), corrald_log_tail(&nodes[1]));
+	assert_string_equal(task_str(r, "node"), node_name(1));
+	json_decref(r);
+}
+
 /* A task's input file taken by one node, the task run by another, its
  * artifact fetched through the first (after the runner is gone): all
  * through the database. */
 static void test_files_in_on_one_node_artifact_fetched_through_another(void **state)
 {
 	int64_t id;
-	json_t *r;
 	unsigned char *data = NULL;
 	bool eof = false;
 	size_t len = 0;
@@ -450,11 +460,7 @@ static void test_files_in_on_one_node_artifact_fetched_through_another(void **st
 			    "\"files\":[{\"name\":\"in.bin\",\"data_base64\":\"AAEC/w==\"}],"
 			    "\"artifacts\":[\"out.bin\"]");
 	assert_true(id > 0);
-	r = corrald_must_wait(&nodes[0], id, 10000);
-	if (strcmp(task_str(r, "state"), "succeeded") != 0)
-		fail_msg("task: %s\n%s", task_str(r, "message"), corrald_log_tail(&nodes[1]));
-	assert_string_equal(task_str(r, "node"), node_name(1));
-	json_decref(r);
+	succeeded_on_the_second_node(id);
 	corrald_kill9(&nodes[1]);
 	data = corrald_fetch_chunk(&nodes[0], id, "out.bin", &len, &eof);
 	assert_non_null(data);
@@ -507,11 +513,7 @@ static void test_upload_staged_on_one_node_taken_by_a_submit_on_another(void **s
 	id = corrald_submit(&nodes[0], fields);
 	free(fields);
 	assert_true(id > 0);
-	r = corrald_must_wait(&nodes[0], id, 10000);
-	if (strcmp(task_str(r, "state"), "succeeded") != 0)
-		fail_msg("task: %s\n%s", task_str(r, "message"), corrald_log_tail(&nodes[1]));
-	assert_string_equal(task_str(r, "node"), node_name(1));
-	json_decref(r);
+	succeeded_on_the_second_node(id);
 	out = corrald_logs(&nodes[0], id, "stdout", &len);
 	assert_non_null(out);
 	assert_string_equal(out, "400000\nsame\n");
