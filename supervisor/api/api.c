@@ -137,6 +137,16 @@ static int get_uint(struct parse_ctx *ctx, const char *name, json_t *v, uint64_t
 	return 0;
 }
 
+/* A positive id (1..INT64_MAX). */
+static int get_id(struct parse_ctx *ctx, const char *name, json_t *v, int64_t *out)
+{
+	uint64_t n = 0;
+	int r = get_uint(ctx, name, v, 1, (uint64_t)INT64_MAX, &n);
+
+	*out = (int64_t)n;
+	return r;
+}
+
 static int get_bool(struct parse_ctx *ctx, const char *name, json_t *v, bool *out)
 {
 	if (!json_is_boolean(v))
@@ -294,13 +304,8 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 		return r;
 	case API_FIELD_LIMIT:
 		return get_uint(ctx, f->name, v, 1, API_MAX_LIST_LIMIT, &req->limit);
-	case API_FIELD_AFTER: {
-		uint64_t after;
-
-		r = get_uint(ctx, f->name, v, 1, (uint64_t)INT64_MAX, &after);
-		req->after = (int64_t)after;
-		return r;
-	}
+	case API_FIELD_AFTER:
+		return get_id(ctx, f->name, v, &req->after);
 	case API_FIELD_SINCE:
 	case API_FIELD_UNTIL: {
 		uint64_t at;
@@ -429,6 +434,18 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 		r = get_text(ctx, f->name, v, false, &req->name);
 		if (r == 0 && strlen(req->name) > 4096)
 			return fail(ctx, API_ERR_BAD_REQUEST, "field 'name' is longer than 4096 bytes");
+		return r;
+	case API_FIELD_SIZE:
+		return get_uint(ctx, f->name, v, 1, (uint64_t)INT64_MAX, &req->size);
+	case API_FIELD_UPLOAD:
+		return get_id(ctx, f->name, v, &req->upload);
+	case API_FIELD_DATA:
+		r = get_text(ctx, f->name, v, false, &req->data_b64);
+		req->data_b64_len = r == 0 ? json_string_length(v) : 0;
+		if (r == 0 && req->data_b64_len > (API_MAX_UPLOAD_CHUNK / 3) * 4)
+			return fail(ctx, API_ERR_TOO_LARGE,
+				    "field 'data_base64' carries more than %u bytes (send more chunks)",
+				    API_MAX_UPLOAD_CHUNK);
 		return r;
 	case API_FIELD_REASON:
 		r = get_text(ctx, f->name, v, false, &req->reason);

@@ -127,6 +127,28 @@
  *                                       -> {"data_base64", "offset": next, "eof", "size",
  *                                           "sha256", "truncated"}; not_found for no
  *                                           such artifact
+ *   upload_begin size (bytes, 1..the plan's max_input, else too_large); user:
+ *            operators any tenant, others only themselves.  Stages a file too
+ *            large for one request line (a submit's line is at most
+ *            API_MAX_LINE): the tenant's unfinished uploads hold at most
+ *            API_UPLOAD_MAX_COUNT uploads and 2 x max_input bytes (too_large),
+ *            and count with what its tasks hold against max_stored
+ *            (storage_quota); an upload not taken by a submit within
+ *            API_UPLOAD_TTL_S of its last chunk expires and is removed
+ *                                       -> {"upload": ID, "chunk": 196608 (bytes per
+ *                                           store chunk), "expires_at_us"}
+ *   upload_chunk upload: ID, offset (where the last chunk ended), data_base64: a
+ *            multiple of 196608 bytes, up to API_MAX_UPLOAD_CHUNK, or the rest
+ *            of the file; a bad offset or size: bad_request
+ *                                       -> {"upload", "received", "complete",
+ *                                           "sha256" (hex, once complete, else "")}
+ *            A submit's files entry {"name", "mode", "upload": ID} takes a
+ *            complete upload of its tenant (another tenant's or an unknown id:
+ *            bad_input; one not complete: bad_input): its bytes count in
+ *            max_input and the task's stored_bytes like inline data, and the
+ *            upload is gone once the submit is acknowledged.
+ *   upload_abort upload: ID             -> {"upload": ID} removed; not_found for none of
+ *                                           the tenant's
  * ARTIFACT: {"name", "size" (bytes kept), "sha256" (hex of those; "" when none were
  *         kept), "truncated" (cut by max_artifact or the file count), "mode"}
  *
@@ -246,9 +268,12 @@
 #define API_MAX_CALLBACK_URL 2048u                        /* submit's callback_url, bytes */
 #define API_MAX_POLICY_TEXT (1u << 20)                    /* policy_push's text, bytes */
 #define API_MAX_POLICY_FILE 4096u                         /* policy_push's file (a name), bytes */
-#define API_MAX_FILES 1000u             /* submit's files: entries (files and directories) */
-#define API_MAX_ARTIFACT_PATTERNS 64u   /* submit's artifacts: globs */
-#define API_MAX_FILE_CHUNK (960u << 10) /* fetch: bytes per answer at most (5 of the store's chunks) */
+#define API_MAX_FILES 1000u               /* submit's files: entries (files and directories) */
+#define API_MAX_ARTIFACT_PATTERNS 64u     /* submit's artifacts: globs */
+#define API_MAX_FILE_CHUNK (960u << 10)   /* fetch: bytes per answer at most (5 of the store's chunks) */
+#define API_MAX_UPLOAD_CHUNK (960u << 10) /* upload_chunk: bytes per request at most (5 store chunks) */
+#define API_UPLOAD_MAX_COUNT 1000u        /* a tenant's unfinished uploads at most */
+#define API_UPLOAD_TTL_S 900u             /* an upload untouched this long expires (seconds) */
 
 enum api_op {
 	API_OP_PING = 0,
@@ -277,6 +302,9 @@ enum api_op {
 	API_OP_POLICY_CURRENT,
 	API_OP_ARTIFACTS,
 	API_OP_FETCH,
+	API_OP_UPLOAD_BEGIN,
+	API_OP_UPLOAD_CHUNK,
+	API_OP_UPLOAD_ABORT,
 	API_OP_COUNT /* not an op: how many there are */
 };
 
@@ -360,6 +388,9 @@ enum api_field_kind {
 	API_FIELD_FILES,
 	API_FIELD_ARTIFACTS,
 	API_FIELD_NAME,
+	API_FIELD_SIZE,
+	API_FIELD_UPLOAD,
+	API_FIELD_DATA,
 };
 
 struct api_field {
@@ -454,6 +485,12 @@ struct api_request {
 	const struct api_files_inputs *inputs;
 	/* fetch: the artifact's name */
 	const char *name;
+	/* upload_begin: the bytes to come; upload_chunk, upload_abort: the
+	 * upload's id; upload_chunk: base64 text (data_b64_len characters) */
+	uint64_t size;
+	int64_t upload;
+	const char *data_b64;
+	size_t data_b64_len;
 	void *json; /* internal: the parsed document */
 };
 

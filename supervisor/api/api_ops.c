@@ -39,6 +39,16 @@ static const struct api_field fetch_fields[] = {
 	{ "name", API_FIELD_NAME, true },
 	{ "offset", API_FIELD_OFFSET, false },
 };
+static const struct api_field upload_begin_fields[] = {
+	{ "size", API_FIELD_SIZE, true },
+	{ "user", API_FIELD_USER, false },
+};
+static const struct api_field upload_chunk_fields[] = {
+	{ "upload", API_FIELD_UPLOAD, true },
+	{ "offset", API_FIELD_OFFSET, true },
+	{ "data_base64", API_FIELD_DATA, true },
+};
+static const struct api_field upload_abort_fields[] = { { "upload", API_FIELD_UPLOAD, true } };
 static const struct api_field list_fields[] = {
 	{ "user", API_FIELD_USER, false },      { "state", API_FIELD_STATE, false },
 	{ "limit", API_FIELD_LIMIT, false },    { "after", API_FIELD_AFTER, false },
@@ -140,6 +150,12 @@ static const struct api_op_info ops[API_OP_COUNT] = {
 			       "list a task's artifacts" },
 	[API_OP_FETCH] = { API_OP_FETCH, "fetch", FIELDS(fetch_fields), API_ACCESS_USER, false,
 			   "download a task's artifact" },
+	[API_OP_UPLOAD_BEGIN] = { API_OP_UPLOAD_BEGIN, "upload_begin", FIELDS(upload_begin_fields),
+				  API_ACCESS_USER, true, "stage an input file" },
+	[API_OP_UPLOAD_CHUNK] = { API_OP_UPLOAD_CHUNK, "upload_chunk", FIELDS(upload_chunk_fields),
+				  API_ACCESS_USER, true, "send an input file's chunks" },
+	[API_OP_UPLOAD_ABORT] = { API_OP_UPLOAD_ABORT, "upload_abort", FIELDS(upload_abort_fields),
+				  API_ACCESS_USER, true, "abandon a staged input file" },
 };
 
 const struct api_op_info *api_ops_get(enum api_op op)

@@ -18,7 +18,7 @@
 struct error {
 	int err;           /* positive errno; 0 when no errno applies */
 	char step[64];     /* short step name: "open store", "connect" */
-	char message[320]; /* the whole human message */
+	char message[512]; /* the whole human message (unknown_op lists every op) */
 };
 
 /* Fill err (may be NULL) with "<what>: strerror(errnum)" (just "<what>"

@@ -190,7 +190,13 @@ int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err)
 			return run_wait_json(c, id, json_object_get(cmd->fields, "timeout_ms"), out, err);
 		return follow_task(c, id, true, json_object_get(cmd->fields, "timeout_ms"), out, err);
 	}
+	if (cmd->op == API_OP_SUBMIT &&
+	    (r = files_cmd_upload(c, json_object_get(cmd->fields, "files"),
+				  json_object_get(cmd->fields, "user"), err)))
+		return r;
 	r = request(c, cmd->op, cmd->fields, cmd->json, &resp, out, err);
+	if (r && cmd->op == API_OP_SUBMIT)
+		files_cmd_upload_abandon(c, json_object_get(cmd->fields, "files"), err);
 	if (r)
 		return r;
 	switch (cmd->op) {

@@ -142,6 +142,11 @@ int files_cmd_add(json_t *files, const char *spec, bool is_dir, struct error *er
 /* corral artifacts: the table. */
 void files_cmd_print_artifacts(FILE *out, json_t *artifacts);
 /* corral fetch ID [NAME...] [-o DIR]: the exit code. */
+/* Send the files of a submit that did not fit its line as staged uploads
+ * (their entries then name the upload); 0, or the exit code after saying
+ * why (what was uploaded is abandoned); user: the submit's tenant, or NULL.  _abandon: after a refused submit. */
+int files_cmd_upload(struct connection *c, json_t *files, json_t *user, FILE *err);
+void files_cmd_upload_abandon(struct connection *c, json_t *files, FILE *err);
 int files_cmd_fetch(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err);
 
 #endif

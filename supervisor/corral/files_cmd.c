@@ -2,7 +2,9 @@
 /*
  * supervisor/corral/files_cmd.c — a task's files on the client's side:
  * `submit --file LOCAL[:DEST]` and `--dir LOCAL[:DEST]` read here, as the
- * user (so only what the user can read is sent), into submit's files;
+ * user (so only what the user can read is sent), into submit's files
+ * (inline while they fit the request line, the others sent before the
+ * submit as staged uploads, chunk by chunk);
  * `corral artifacts ID` printed; `corral fetch ID [NAME...] [-o DIR]`
  * writes the artifacts below DIR, as the user, chunk by chunk, refusing a
  * name that would leave DIR, and checks each one's SHA-256.
@@ -36,6 +38,18 @@ static size_t b64_total(json_t *files)
 	return total;
 }
 
+/* A file whose base64 would not fit in the request line's room left: sent
+ * before the submit as a staged upload (files_cmd_upload), named here by
+ * its local path, which the submit line never carries. */
+static int add_staged(json_t *files, const char *path, const char *dest, const struct stat *st)
+{
+	json_array_append_new(files,
+			      json_pack("{s:s, s:I, s:s, s:I}", "name", dest, "mode",
+					(json_int_t)(st->st_mode & 0777), "local_path", path, "size",
+					(json_int_t)st->st_size));
+	return 0;
+}
+
 static int add_file(json_t *files, const char *path, const char *dest, const struct stat *st,
 		    struct error *err)
 {
@@ -49,9 +63,8 @@ static int add_file(json_t *files, const char *path, const char *dest, const str
 		return error_usage(err, "--file %s: %s", path, strerror(errno));
 	if (!S_ISREG(now.st_mode))
 		return error_usage(err, "%s: not a regular file (only files and directories are sent)", path);
-	if ((uint64_t)now.st_size > FILES_CMD_MAX_B64)
-		return error_usage(err, "%s: %lld bytes, more than one request carries", path,
-				   (long long)now.st_size);
+	if ((uint64_t)now.st_size / 3 * 4 + 4 + b64_total(files) > FILES_CMD_MAX_B64)
+		return add_staged(files, path, dest, &now);
 	data = malloc((size_t)now.st_size + 1);
 	if (!data)
 		return error_usage(err, "%s: out of memory", path);
@@ -72,11 +85,6 @@ static int add_file(json_t *files, const char *path, const char *dest, const str
 	json_array_append_new(files,
 			      json_pack("{s:s, s:I, s:s}", "name", dest, "mode",
 					(json_int_t)(st->st_mode & 0777), "data_base64", b64));
-	if (b64_total(files) > FILES_CMD_MAX_B64)
-		return error_usage(err,
-				   "the files come to more than one request to corrald carries (%u KiB as "
-				   "base64): send fewer or smaller files",
-				   FILES_CMD_MAX_B64 >> 10);
 	return 0;
 }
 
@@ -193,6 +201,115 @@ static int call(struct connection *c, enum api_op op, json_t *fields, json_t **r
 		return r;
 	}
 	return 0;
+}
+
+/* Send one staged file: upload_begin, then its chunks (up to
+ * API_MAX_UPLOAD_CHUNK bytes a request, read as we go: memory stays
+ * bounded), then its entry names the upload instead of the local path. */
+static int upload_one(struct connection *c, json_t *entry, json_t *user, FILE *err)
+{
+	const char *path = json_string_value(json_object_get(entry, "local_path"));
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	_cleanup_free_ unsigned char *buf = malloc(API_MAX_UPLOAD_CHUNK);
+	json_t *fields, *resp = NULL;
+	struct stat st;
+	int64_t id, offset = 0;
+	int r;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !buf) {
+		fprintf(err, "corral: %s: %s\n", path, fd < 0 ? strerror(errno) : "not a regular file");
+		return CLI_EXIT_ERROR;
+	}
+	if (st.st_size == 0) { /* nothing to stage */
+		json_object_set_new(entry, "data_base64", json_string(""));
+		goto named;
+	}
+	fields = json_pack("{s:I}", "size", (json_int_t)st.st_size);
+	if (user) /* an operator's submit for a tenant: the tenant's upload */
+		json_object_set(fields, "user", user);
+	r = call(c, API_OP_UPLOAD_BEGIN, fields, &resp, err);
+	json_decref(fields);
+	if (r)
+		return r;
+	id = json_integer_value(json_object_get(resp, "upload"));
+	json_decref(resp);
+	while (offset < st.st_size) {
+		size_t want = st.st_size - offset < API_MAX_UPLOAD_CHUNK ? (size_t)(st.st_size - offset)
+									 : API_MAX_UPLOAD_CHUNK,
+		       got = 0;
+		_cleanup_free_ char *b64 = NULL;
+
+		while (got < want) {
+			ssize_t n = read(fd, buf + got, want - got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				fprintf(err, "corral: read %s: %s\n", path,
+					n ? strerror(errno) : "it shrank");
+				return CLI_EXIT_ERROR;
+			}
+			got += (size_t)n;
+		}
+		b64 = api_base64_encode(buf, got);
+		fields = b64 ? json_pack("{s:I, s:I, s:s}", "upload", (json_int_t)id, "offset",
+					 (json_int_t)offset, "data_base64", b64)
+			     : NULL;
+		if (!fields) {
+			fprintf(err, "corral: out of memory\n");
+			return CLI_EXIT_ERROR;
+		}
+		r = call(c, API_OP_UPLOAD_CHUNK, fields, &resp, err);
+		json_decref(fields);
+		if (r)
+			return r;
+		json_decref(resp);
+		offset += (int64_t)got;
+	}
+	json_object_set_new(entry, "upload", json_integer(id));
+named:
+	json_object_del(entry, "local_path");
+	json_object_del(entry, "size");
+	return 0;
+}
+
+/* An upload this submit made that it no longer needs: abandoned at once
+ * (it would expire anyway). */
+static void abort_uploads(struct connection *c, json_t *files, FILE *err)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach (files, i, e) {
+		json_t *up = json_object_get(e, "upload"), *fields, *resp = NULL;
+
+		if (!up)
+			continue;
+		fields = json_pack("{s:O}", "upload", up);
+		if (fields && call(c, API_OP_UPLOAD_ABORT, fields, &resp, err) == 0)
+			json_decref(resp);
+		json_decref(fields);
+	}
+}
+
+int files_cmd_upload(struct connection *c, json_t *files, json_t *user, FILE *err)
+{
+	size_t i;
+	json_t *e;
+	int r = 0;
+
+	json_array_foreach (files, i, e) {
+		if (r == 0 && json_object_get(e, "local_path"))
+			r = upload_one(c, e, user, err);
+	}
+	if (r)
+		abort_uploads(c, files, err);
+	return r;
+}
+
+void files_cmd_upload_abandon(struct connection *c, json_t *files, FILE *err)
+{
+	abort_uploads(c, files, err);
 }
 
 /* mkdir -p of name's parents below dirfd; the directory fd of the last. */

@@ -207,9 +207,10 @@ struct daemon {
 	/* submits in the current store batch, answered after it commits */
 	struct pending_submit *pending;
 	bool batch_open;
-	struct unfinished *unfinished; /* ends the store could not record yet */
-	struct filter_cache *filters;  /* compiled seccomp filters per profile */
-	struct ended *ended;           /* ends in the open store batch */
+	struct unfinished *unfinished;                /* ends the store could not record yet */
+	struct filter_cache *filters;                 /* compiled seccomp filters per profile */
+	struct ended *ended;                          /* ends in the open store batch */
+	struct task_workdir_pending *workdir_pending; /* artifact bytes counted at the commit */
 
 	/* this corrald as a node of the store (node.c) */
 	char node_name[64];
@@ -580,9 +581,9 @@ void op_wait_drop_sink(struct daemon *d, struct reply_sink *sink);
  * content (its sha256 computed) into the store. */
 enum store_file_kind;
 struct store_file;
-enum api_error_code op_files_check(const struct api_request *req, const struct policy_limits *lim,
-				   uint64_t *bytes, char *msg, size_t size);
-int op_files_store(struct daemon *d, int64_t id, const struct api_request *req,
+enum api_error_code op_files_check(struct daemon *d, const char *tenant, const struct api_request *req,
+				   const struct policy_limits *lim, uint64_t *bytes, char *msg, size_t size);
+int op_files_store(struct daemon *d, int64_t id, const char *tenant, const struct api_request *req,
 		   const char *const *profile_artifacts, struct error *err);
 int op_files_store_content(struct daemon *d, int64_t id, enum store_file_kind kind, struct store_file *f,
 			   const unsigned char *data, size_t len, struct error *err);
@@ -602,6 +603,18 @@ int task_workdir_prepare(struct daemon *d, int64_t id, uid_t uid, gid_t gid, uin
 void task_workdir_collect(struct daemon *d, int64_t id, const char *user);
 /* One left behind (a requeued task cancelled while queued): removed. */
 void task_workdir_drop(struct daemon *d, int64_t id);
+/* Bytes a collection stored for user in the open batch: they join the
+ * tenant's counter in task_workdir_batch_done() if the batch committed,
+ * else they are forgotten. */
+void task_workdir_count_at_commit(struct daemon *d, const char *user, uint64_t bytes);
+void task_workdir_batch_done(struct daemon *d, bool committed);
+
+/* op_upload.c: staged uploads (upload_begin, upload_chunk, upload_abort);
+ * op_upload_expire: the expired ones removed (a small batch, at most every
+ * few seconds unless now); how many. */
+void op_upload(struct daemon *d, const struct caller *c, const struct api_request *req,
+	       struct reply_sink *sink);
+size_t op_upload_expire(struct daemon *d, bool now);
 
 /* storage.c: per-tenant storage, max_stored, retention */
 #define STORAGE_RETENTION_BATCH 64   /* tasks removed per tick, at most */

@@ -611,6 +611,7 @@ void daemon_commit_batch(struct daemon *d)
 	if (r < 0)
 		log_error("commit the store batch: %s", serr.message);
 	op_submit_finish_batch(d, r == 0, r == 0 ? NULL : serr.message);
+	task_workdir_batch_done(d, r == 0);
 	if (d->ended && r == 0)
 		webhook_kick(d); /* their callbacks are due */
 	task_end_batch_done(d, r == 0);

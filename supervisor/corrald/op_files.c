@@ -8,6 +8,9 @@
  * list) and `fetch` (one chunk of one artifact), visible to the task's
  * tenant and operators alone, as `status` is.
  *
+ * A file's content comes inline (data_base64) or from a staged upload of
+ * the tenant's (op_upload.c), taken by the submit in the same batch.
+ *
  * Not here: /work on the host, the inputs written there and the artifacts
  * collected from it (task_workdir.c); the SQL (store/store_files.h).
  */
@@ -24,6 +27,7 @@
 #include "supervisor/common/macros.h"
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/store/store_files.h"
+#include "supervisor/store/store_upload.h"
 
 /* Chunks (192 KiB each) one fetch answers with: 960 KiB, ~1.3 MB of JSON. */
 #define OP_FILES_FETCH_CHUNKS 5
@@ -42,19 +46,22 @@ static uint64_t decoded_size(const char *text, size_t len)
 	return n;
 }
 
-/* One entry of files: its name, whether a directory, its base64 text. */
+/* One entry of files: its name, whether a directory, its base64 text or
+ * the staged upload holding its content (0 = none). */
 static enum api_error_code entry_of(json_t *e, size_t i, const char **name, bool *is_dir, const char **data,
-				    size_t *len, char *msg, size_t size)
+				    size_t *len, int64_t *upload, char *msg, size_t size)
 {
 	json_t *n = json_object_get(e, "name"), *dir = json_object_get(e, "dir"),
-	       *b = json_object_get(e, "data_base64"), *mode = json_object_get(e, "mode");
+	       *b = json_object_get(e, "data_base64"), *mode = json_object_get(e, "mode"),
+	       *up = json_object_get(e, "upload");
 	char why[400];
 
 	if (!json_is_object(e) || !json_is_string(n) || (dir && !json_is_boolean(dir)) ||
-	    (mode && !json_is_integer(mode)) || (b && !json_is_string(b))) {
+	    (mode && !json_is_integer(mode)) || (b && !json_is_string(b)) ||
+	    (up && (!json_is_integer(up) || json_integer_value(up) <= 0))) {
 		snprintf(msg, size,
-			 "files[%zu] must be {\"name\": str, \"mode\": int, \"data_base64\": str} or "
-			 "{\"name\": str, \"dir\": true}",
+			 "files[%zu] must be {\"name\": str, \"mode\": int, \"data_base64\": str}, "
+			 "{\"name\": str, \"mode\": int, \"upload\": id} or {\"name\": str, \"dir\": true}",
 			 i);
 		return API_ERR_BAD_INPUT;
 	}
@@ -65,13 +72,15 @@ static enum api_error_code entry_of(json_t *e, size_t i, const char **name, bool
 			 strlen(*name) != json_string_length(n) ? "a NUL" : why);
 		return API_ERR_BAD_INPUT;
 	}
-	if (*is_dir == (b != NULL)) {
-		snprintf(msg, size, "files[%zu] '%.256s': a file has data_base64, a directory none", i,
+	if (*is_dir == (b != NULL || up != NULL) || (b && up)) {
+		snprintf(msg, size,
+			 "files[%zu] '%.256s': a file has data_base64 or an upload, a directory neither", i,
 			 *name);
 		return API_ERR_BAD_INPUT;
 	}
 	*data = b ? json_string_value(b) : NULL;
 	*len = b ? json_string_length(b) : 0;
+	*upload = up ? (int64_t)json_integer_value(up) : 0;
 	return API_ERR_NONE;
 }
 
@@ -80,6 +89,7 @@ static enum api_error_code entry_of(json_t *e, size_t i, const char **name, bool
 struct entry_view {
 	const char *name;
 	bool is_dir;
+	int64_t upload; /* a staged upload's id, 0 for none */
 };
 
 /* Two entries that cannot both be: the same name, or a file holding another. */
@@ -93,6 +103,10 @@ static bool entries_clash(const struct entry_view *a, const struct entry_view *b
 		snprintf(msg, size, "files[%zu] '%.256s' is given twice", i, a->name);
 		return true;
 	}
+	if (a->upload && a->upload == b->upload) {
+		snprintf(msg, size, "files[%zu]: upload %" PRId64 " is named twice", i, a->upload);
+		return true;
+	}
 	if (alen > blen && strncmp(a->name, b->name, blen) == 0 && a->name[blen] == '/' && !b->is_dir)
 		in = b->name;
 	else if (blen > alen && strncmp(b->name, a->name, alen) == 0 && b->name[alen] == '/' && !a->is_dir)
@@ -103,8 +117,40 @@ static bool entries_clash(const struct entry_view *a, const struct entry_view *b
 	return in != NULL;
 }
 
-enum api_error_code op_files_check(const struct api_request *req, const struct policy_limits *lim,
-				   uint64_t *bytes, char *msg, size_t size)
+
+/* The bytes of a complete upload of tenant's (named by files[i]). */
+static enum api_error_code upload_size(struct daemon *d, const char *tenant, int64_t id, size_t i,
+				       uint64_t *bytes, char *msg, size_t size)
+{
+	struct store_upload u;
+	struct error err;
+	int r = store_upload_get(d->store, id, &u, &err);
+	enum api_error_code code = API_ERR_NONE;
+
+	if (r < 0 && r != -ENOENT) {
+		snprintf(msg, size, "%s", err.message);
+		return API_ERR_INTERNAL;
+	}
+	if (r < 0 || strcmp(u.user, tenant) != 0) {
+		snprintf(msg, size,
+			 "files[%zu]: no upload %" PRId64 " of %s (expired, taken by another submit, or "
+			 "never begun)",
+			 i, id, tenant);
+		code = API_ERR_BAD_INPUT;
+	} else if (u.received != u.size || !u.sha256[0]) {
+		snprintf(msg, size, "files[%zu]: upload %" PRId64 " has %" PRId64 " of its %" PRId64 " bytes",
+			 i, id, u.received, u.size);
+		code = API_ERR_BAD_INPUT;
+	} else {
+		*bytes += (uint64_t)u.size;
+	}
+	if (r == 0)
+		store_upload_clear(&u);
+	return code;
+}
+
+enum api_error_code op_files_check(struct daemon *d, const char *tenant, const struct api_request *req,
+				   const struct policy_limits *lim, uint64_t *bytes, char *msg, size_t size)
 {
 	size_t n_json = req->files ? json_array_size(req->files) : 0;
 	size_t n_in = req->inputs ? req->inputs->count : 0, n = n_json + n_in;
@@ -127,11 +173,14 @@ enum api_error_code op_files_check(const struct api_request *req, const struct p
 			const char *data;
 			size_t len;
 			enum api_error_code code = entry_of(json_array_get(req->files, i), i, &v[i].name,
-							    &v[i].is_dir, &data, &len, msg, size);
+							    &v[i].is_dir, &data, &len, &v[i].upload, msg, size);
 
 			if (code != API_ERR_NONE)
 				return code;
 			*bytes += data ? decoded_size(data, len) : 0;
+			if (v[i].upload &&
+			    (code = upload_size(d, tenant, v[i].upload, i, bytes, msg, size)) != API_ERR_NONE)
+				return code;
 		} else {
 			const struct api_files_input *e = &req->inputs->items[i - n_json];
 
@@ -207,7 +256,7 @@ uint64_t op_files_drop_inputs(struct daemon *d, int64_t id)
 	return bytes > 0 ? (uint64_t)bytes : 0;
 }
 
-int op_files_store(struct daemon *d, int64_t id, const struct api_request *req,
+int op_files_store(struct daemon *d, int64_t id, const char *tenant, const struct api_request *req,
 		   const char *const *profile_artifacts, struct error *err)
 {
 	const char *const *globs = req->n_artifacts ? (const char *const *)req->artifacts : profile_artifacts;
@@ -222,6 +271,14 @@ int op_files_store(struct daemon *d, int64_t id, const struct api_request *req,
 
 		f.is_dir = json_is_true(json_object_get(e, "dir"));
 		f.mode = api_files_mode((uint32_t)json_integer_value(json_object_get(e, "mode")), f.is_dir);
+		if (json_object_get(e, "upload")) {
+			int64_t bytes;
+
+			/* its chunks become the task's in this batch, the upload gone */
+			r = store_upload_take(d->store, json_integer_value(json_object_get(e, "upload")),
+					      tenant, id, f.name, f.mode, &bytes, err);
+			continue;
+		}
 		if (f.is_dir) {
 			r = store_files_put(d->store, id, STORE_FILE_INPUT, &f, err);
 			continue;
@@ -248,6 +305,15 @@ int op_files_store(struct daemon *d, int64_t id, const struct api_request *req,
 		struct store_file f = { .name = (char *)globs[i] };
 
 		r = store_files_put(d->store, id, STORE_FILE_PATTERN, &f, err);
+	}
+	if (r < 0) {
+		/* the task is refused (its row cancelled by the caller): what it
+		 * took in so far does not stay behind with it */
+		struct error ignored;
+		int64_t freed;
+
+		store_files_drop(d->store, id, STORE_FILE_INPUT, &freed, &ignored);
+		store_files_drop(d->store, id, STORE_FILE_PATTERN, &freed, &ignored);
 	}
 	return r;
 }

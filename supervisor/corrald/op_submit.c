@@ -269,7 +269,7 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	st.stdin_bytes = req->has_stdin ? (int64_t)req->stdin_len : 0;
 	/* nothing written yet: a refusal leaves no trace */
 	need = (uint64_t)store_input_bytes(&st);
-	if ((code = op_files_check(req, lim, &files_bytes, msg, sizeof(msg))) != API_ERR_NONE) {
+	if ((code = op_files_check(d, tenant, req, lim, &files_bytes, msg, sizeof(msg))) != API_ERR_NONE) {
 		ops_reply_error(sink, req->tag_json, code, "%s", msg);
 		return;
 	}
@@ -314,7 +314,7 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 	}
 	/* its files beside it, in the same batch: an acknowledged task has them */
 	if (r == 0 && (req->files || req->inputs || req->n_artifacts || (pf && pf->artifacts)) &&
-	    (r = op_files_store(d, id, req, pf ? pf->artifacts : NULL, &serr)) < 0) {
+	    (r = op_files_store(d, id, tenant, req, pf ? pf->artifacts : NULL, &serr)) < 0) {
 		struct error ignored;
 
 		store_cancel_queued(d->store, id, (int64_t)daemon_now_us(d), &ignored);

@@ -522,6 +522,9 @@ static ops_handler *const handlers[] = {
 	[API_OP_POLICY_CURRENT] = op_policy,
 	[API_OP_ARTIFACTS] = op_files_artifacts,
 	[API_OP_FETCH] = op_files_fetch,
+	[API_OP_UPLOAD_BEGIN] = op_upload,
+	[API_OP_UPLOAD_CHUNK] = op_upload,
+	[API_OP_UPLOAD_ABORT] = op_upload,
 };
 _Static_assert(ELEMENTSOF(handlers) == API_OP_COUNT, "one handler per op of api_ops.c");
 

@@ -44,6 +44,7 @@ int storage_load(struct daemon *d)
 		u->stored_bytes = list.items[i].bytes > 0 ? (uint64_t)list.items[i].bytes : 0;
 	}
 	store_storage_list_free(&list);
+	op_upload_expire(d, true); /* what expired while corrald was away */
 	return 0;
 }
 
@@ -160,8 +161,11 @@ size_t storage_retention_tick(struct daemon *d)
 	size_t removed = 0;
 
 	/* outside the loop's batch: files go only after their rows did */
-	if (d->batch_open || !buckets)
+	if (d->batch_open)
 		return 0;
+	removed = op_upload_expire(d, false);
+	if (!buckets)
+		return removed;
 	/* from the bucket where the last tick stopped, so one tenant with a
 	 * long backlog cannot keep the others waiting */
 	for (size_t n = 0; n < buckets && rows && queries; n++) {

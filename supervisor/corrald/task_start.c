@@ -330,6 +330,7 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 	if (store_mark_running(d->store, t->id, &start, &serr) < 0) {
 		/* the store refuses (disk full?): the task stays queued */
 		log_task(LOG_LEVEL_ERR, t->id, "mark running: %s; it stays queued", serr.message);
+		task_workdir_drop(d, t->id); /* a failed start leaves no /work */
 		return start_later(d, t, true);
 	}
 	metrics_task_started(d, t->user->name,
@@ -345,6 +346,7 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
 		log_task(LOG_LEVEL_WARNING, t->id, "%s (%s's fault)", msg,
 			 rc.host_fault ? "the host" : "the task");
+		task_workdir_drop(d, t->id); /* a failed start leaves no /work */
 		slot_hold_release(&hold);
 		hold.held = false;
 		t->user->month[0] = '\0';
@@ -400,6 +402,7 @@ void task_start_reported(struct daemon *d, struct dtask *t)
 		running_leave(d, t);
 		jail_free(t->jail);
 		t->jail = NULL;
+		task_workdir_drop(d, t->id); /* the command never ran: nothing to collect */
 		/* the host's fault, and the command never ran: again, later */
 		if (task_end_try_requeue(d, t->id, t->user->name, t, &rc, msg, t->cpu_prior_us))
 			return;

@@ -27,6 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nettle/sha2.h>
+
 #include "supervisor/common/log.h"
 #include "supervisor/common/macros.h"
 #include "supervisor/corrald/corrald.h"
@@ -183,18 +185,67 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Up to max bytes of fd into the store as a file's chunks, read and
+ * written one store chunk at a time (corrald's memory stays one chunk per
+ * file, whatever its size), its SHA-256 computed on the way; *len = the
+ * bytes kept.  The metadata row is the caller's (it knows the cut). */
+static int keep_chunks(struct walk *w, int fd, const char *rel, uint64_t max, uint64_t *len, char hex[65],
+		       struct error *err)
+{
+	_cleanup_free_ unsigned char *buf = malloc(STORE_FILES_CHUNK);
+	struct sha256_ctx ctx;
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	bool eof = false;
+
+	*len = 0;
+	if (!buf)
+		return error_set(err, ENOMEM, "artifacts", "a buffer for %s", rel);
+	sha256_init(&ctx);
+	for (int64_t k = 0; !eof && *len < max; k++) {
+		size_t want = max - *len < STORE_FILES_CHUNK ? (size_t)(max - *len) : STORE_FILES_CHUNK,
+		       got = 0;
+		_cleanup_free_ char *b64 = NULL;
+		int r;
+
+		while (got < want) {
+			ssize_t n = read(fd, buf + got, want - got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				eof = true;
+				break;
+			}
+			got += (size_t)n;
+		}
+		if (!got)
+			break;
+		sha256_update(&ctx, got, buf);
+		b64 = api_base64_encode(buf, got);
+		if (!b64)
+			return error_set(err, ENOMEM, "artifacts", "encode %s", rel);
+		r = store_files_put_chunk(w->d->store, w->id, STORE_FILE_ARTIFACT, rel, k, b64, (int64_t)got,
+					  err);
+		if (r < 0)
+			return r;
+		*len += got;
+	}
+	sha256_digest(&ctx, sizeof(digest), digest);
+	for (size_t i = 0; i < sizeof(digest); i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	return 0;
+}
+
 /* Copy at most what is left of the cap: the head of a longer file, and the
  * file marked truncated. */
 static void keep_file(struct walk *w, int dirfd, const char *name, const char *rel, const struct stat *seen)
 {
 	struct store_file f = { .name = (char *)rel, .mode = api_files_mode(seen->st_mode, false) };
-	uint64_t left = w->max_bytes - w->kept_bytes;
-	_cleanup_free_ unsigned char *buf = NULL;
+	uint64_t left = w->max_bytes - w->kept_bytes, len = 0;
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 	struct error err;
-	size_t len = 0;
-	char extra;
+	char extra, hex[65];
 
 	w->files++;
 	if (left == 0) {
@@ -212,28 +263,20 @@ static void keep_file(struct walk *w, int dirfd, const char *name, const char *r
 	}
 	if ((uint64_t)st.st_size < left)
 		left = (uint64_t)st.st_size;
-	buf = malloc(left ? left : 1);
-	if (!buf) {
-		w->failed = true;
-		return;
+	if (keep_chunks(w, fd, rel, left, &len, hex, &err) == 0) {
+		/* more than the cap let in: cut */
+		f.truncated = len == left && read(fd, &extra, 1) == 1;
+		f.size = (int64_t)len;
+		f.sha256 = hex;
+		if (store_files_put(w->d->store, w->id, STORE_FILE_ARTIFACT, &f, &err) == 0) {
+			w->kept_bytes += len;
+			if (f.truncated)
+				w->kept_bytes = w->max_bytes;
+			return;
+		}
 	}
-	while (len < left) {
-		ssize_t n = read(fd, buf + len, left - len);
-
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	/* more than the cap let in: cut */
-	f.truncated = len == left && read(fd, &extra, 1) == 1;
-	if (op_files_store_content(w->d, w->id, STORE_FILE_ARTIFACT, &f, buf, len, &err) < 0) {
-		log_task(LOG_LEVEL_WARNING, w->id, "keep artifact %s: %s", rel, err.message);
-		w->failed = true;
-		return;
-	}
-	w->kept_bytes += len;
-	if (f.truncated)
-		w->kept_bytes = w->max_bytes;
+	log_task(LOG_LEVEL_WARNING, w->id, "keep artifact %s: %s", rel, err.message);
+	w->failed = true;
 }
 
 /* A name a client can ask for: api_files_check_name's (no control byte,
@@ -316,6 +359,43 @@ static void walk_dir(struct walk *w, int dirfd, const char *prefix, int depth)
 	free(names);
 }
 
+/* Bytes a collection added to a tenant, counted once the batch they
+ * joined commits (a rolled-back batch stored nothing). */
+struct task_workdir_pending {
+	struct task_workdir_pending *next;
+	char *user;
+	uint64_t bytes;
+};
+
+void task_workdir_batch_done(struct daemon *d, bool committed)
+{
+	while (d->workdir_pending) {
+		struct task_workdir_pending *p = d->workdir_pending;
+		struct duser *u = committed ? queue_find_user(d, p->user) : NULL;
+
+		d->workdir_pending = p->next;
+		if (u)
+			u->stored_bytes += p->bytes;
+		free(p->user);
+		free(p);
+	}
+}
+
+void task_workdir_count_at_commit(struct daemon *d, const char *user, uint64_t bytes)
+{
+	struct task_workdir_pending *p = calloc(1, sizeof(*p));
+
+	if (!p || !(p->user = strdup(user))) {
+		free(p);
+		log_warning("out of memory: %" PRIu64 " bytes of %s's artifacts counted at the next start",
+			    bytes, user);
+		return;
+	}
+	p->bytes = bytes;
+	p->next = d->workdir_pending;
+	d->workdir_pending = p;
+}
+
 void task_workdir_drop(struct daemon *d, int64_t id)
 {
 	char path[4300];
@@ -329,7 +409,6 @@ void task_workdir_collect(struct daemon *d, int64_t id, const char *user)
 {
 	struct walk w = { .d = d, .id = id };
 	struct policy_limits lim;
-	struct duser *u;
 	struct stat st;
 	struct error err;
 	char path[4300];
@@ -345,8 +424,8 @@ void task_workdir_collect(struct daemon *d, int64_t id, const char *user)
 	if (w.patterns.count && root >= 0 && fstat(root, &st) == 0 && daemon_batch(d)) {
 		w.dev = st.st_dev;
 		walk_dir(&w, root, "", 0);
-		if (w.kept_bytes && (u = queue_find_user(d, user)))
-			u->stored_bytes += w.kept_bytes;
+		if (w.kept_bytes)
+			task_workdir_count_at_commit(d, user, w.kept_bytes);
 		log_task(LOG_LEVEL_INFO, id, "kept %zu artifacts, %" PRIu64 " bytes%s", w.files, w.kept_bytes,
 			 w.failed ? " (the store refused the rest)" : "");
 	}

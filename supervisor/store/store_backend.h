@@ -25,6 +25,19 @@
 #include "supervisor/store/store_sql.h"
 #include "supervisor/store/store_tenant.h"
 #include "supervisor/store/store_token.h"
+#include "supervisor/store/store_upload.h"
+
+/* A staged upload's statement (store_upload.h): what goes in, what comes
+ * out. */
+struct store_upload_io {
+	struct store_upload *u; /* BEGIN: the row; GET: filled */
+	int64_t id, offset, index, raw_len, expires_at_us, task_id, now_us, limit;
+	const char *text;     /* CHUNK_PUT: base64; SEAL: SHA-256; TAKE_CHUNKS: the file's name */
+	const char *user;     /* STAGED, TAKE_CHUNKS: the tenant */
+	uint32_t mode;        /* TAKE_CHUNKS */
+	char **out;           /* CHUNK_GET */
+	int64_t count, bytes; /* STAGED: out; TAKE_CHUNKS: bytes out; EXPIRED: count out */
+};
 
 struct store_backend {
 	const char *name; /* the URI scheme: "sqlite", "postgresql" */
@@ -166,6 +179,13 @@ struct store_backend {
 	/* The files of one kind of a task removed (store_files_drop), one
 	 * transaction; *bytes = what they held. */
 	int (*files_drop)(struct store *store, int64_t task_id, const char *kind, int64_t *bytes,
+			  struct error *err);
+	/* Staged uploads (store_upload.h), each write one transaction:
+	 * UPLOAD_BEGIN, UPLOAD_GET (-ENOENT), UPLOAD_CHUNK_PUT (advance, then
+	 * the chunk; -ESTALE), UPLOAD_CHUNK_GET (-ENOENT), UPLOAD_SEAL,
+	 * UPLOAD_STAGED, UPLOAD_TAKE_CHUNKS (the whole take: -ENOENT, -EBUSY),
+	 * UPLOAD_DROP (chunks and row), UPLOAD_EXPIRED (the whole expiry). */
+	int (*upload_run)(struct store *store, enum store_sql which, struct store_upload_io *io,
 			  struct error *err);
 };
 

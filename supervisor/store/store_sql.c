@@ -385,4 +385,30 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 		"SELECT COALESCE(SUM(size), 0) FROM task_files WHERE task_id = $1 AND kind = $2",
 	[STORE_SQL_FILES_DROP_KIND] = "DELETE FROM task_files WHERE task_id = $1 AND kind = $2",
 	[STORE_SQL_FILES_DROP_KIND_CHUNKS] = "DELETE FROM task_file_chunks WHERE task_id = $1 AND kind = $2",
+	/* staged uploads (store_upload.h): a row per upload, its content in
+	 * chunks like a task file's until a submit takes them */
+	[STORE_SQL_UPLOAD_BEGIN] =
+		"INSERT INTO uploads (id, user_name, size, received, sha256, created_at_us, "
+		"expires_at_us) VALUES ($1, $2, $3, 0, '', $4, $5)",
+	/* must match enum store_upload_column */
+	[STORE_SQL_UPLOAD_GET] = "SELECT id, user_name, size, received, sha256, created_at_us, expires_at_us "
+				 "FROM uploads WHERE id = $1",
+	/* the next chunk only where the last one ended (one writer wins) */
+	[STORE_SQL_UPLOAD_ADVANCE] = "UPDATE uploads SET received = received + $3, expires_at_us = $4 "
+				     "WHERE id = $1 AND received = $2 AND received + $3 <= size",
+	[STORE_SQL_UPLOAD_CHUNK_PUT] =
+		"INSERT INTO upload_chunks (upload_id, chunk, data_b64) VALUES ($1, $2, $3)",
+	[STORE_SQL_UPLOAD_CHUNK_GET] =
+		"SELECT data_b64 FROM upload_chunks WHERE upload_id = $1 AND chunk = $2",
+	[STORE_SQL_UPLOAD_SEAL] = "UPDATE uploads SET sha256 = $2 WHERE id = $1 AND received = size",
+	[STORE_SQL_UPLOAD_STAGED] =
+		"SELECT COUNT(*), COALESCE(SUM(size), 0) FROM uploads WHERE user_name = $1",
+	/* a submit takes an upload: its chunks become the task's input */
+	[STORE_SQL_UPLOAD_TAKE_CHUNKS] =
+		"INSERT INTO task_file_chunks (task_id, kind, name, chunk, data_b64) "
+		"SELECT CAST($1 AS BIGINT), 'input', CAST($2 AS TEXT), chunk, data_b64 "
+		"FROM upload_chunks WHERE upload_id = $3",
+	[STORE_SQL_UPLOAD_DROP_CHUNKS] = "DELETE FROM upload_chunks WHERE upload_id = $1",
+	[STORE_SQL_UPLOAD_DROP] = "DELETE FROM uploads WHERE id = $1",
+	[STORE_SQL_UPLOAD_EXPIRED] = "SELECT id FROM uploads WHERE expires_at_us < $1 ORDER BY id LIMIT $2",
 };

@@ -50,7 +50,7 @@ struct worker {
 	int batch;
 	pthread_barrier_t *barrier;
 	int result;
-	char message[320];
+	char message[512]; /* a struct error's */
 };
 
 static double now_s(void)

@@ -14,7 +14,8 @@
  * lease, or killed for good, has its jail killed by the jail itself within
  * the lease, before the reaper requeues the task (retry_lost = yes) to the
  * other node, so the task runs to its end exactly once; the frozen node,
- * once it goes on, commits nothing about it.  A task's files: input taken
+ * once it goes on, commits nothing about it.  A file staged through one
+ * node is taken by a submit on another.  A task's files: input taken
  * by one node, run on another, its artifact fetched through the first.  No PostgreSQL: skips loudly
  * (fails under CORRAL_MUST_WORK=1).
  */
@@ -430,13 +431,23 @@ static void test_stdin_reaches_the_node_that_runs_the_task(void **state)
 	free(out);
 }
 
+/* Task id (asked through the first node) succeeded on the second. */
+static void succeeded_on_the_second_node(int64_t id)
+{
+	json_t *r = corrald_must_wait(&nodes[0], id, 10000);
+
+	if (strcmp(task_str(r, "state"), "succeeded") != 0)
+		fail_msg("task: %s\n%s", task_str(r, "message"), corrald_log_tail(&nodes[1]));
+	assert_string_equal(task_str(r, "node"), node_name(1));
+	json_decref(r);
+}
+
 /* A task's input file taken by one node, the task run by another, its
  * artifact fetched through the first (after the runner is gone): all
  * through the database. */
 static void test_files_in_on_one_node_artifact_fetched_through_another(void **state)
 {
 	int64_t id;
-	json_t *r;
 	unsigned char *data = NULL;
 	bool eof = false;
 	size_t len = 0;
@@ -449,11 +460,7 @@ static void test_files_in_on_one_node_artifact_fetched_through_another(void **st
 			    "\"files\":[{\"name\":\"in.bin\",\"data_base64\":\"AAEC/w==\"}],"
 			    "\"artifacts\":[\"out.bin\"]");
 	assert_true(id > 0);
-	r = corrald_must_wait(&nodes[0], id, 10000);
-	if (strcmp(task_str(r, "state"), "succeeded") != 0)
-		fail_msg("task: %s\n%s", task_str(r, "message"), corrald_log_tail(&nodes[1]));
-	assert_string_equal(task_str(r, "node"), node_name(1));
-	json_decref(r);
+	succeeded_on_the_second_node(id);
 	corrald_kill9(&nodes[1]);
 	data = corrald_fetch_chunk(&nodes[0], id, "out.bin", &len, &eof);
 	assert_non_null(data);
@@ -461,6 +468,56 @@ static void test_files_in_on_one_node_artifact_fetched_through_another(void **st
 	assert_memory_equal(data, "\x00\x01\x02\xff", 4);
 	assert_true(eof);
 	free(data);
+}
+
+/* A file staged through one node (upload_begin, a chunk), finished
+ * through another, named by a submit there and run on the first (label
+ * l2): the staged chunks and the task's input live in the database. */
+static void test_upload_staged_on_one_node_taken_by_a_submit_on_another(void **state)
+{
+	static unsigned char zeros[400000];
+	char *b64a = api_base64_encode(zeros, 2 * 196608),
+	     *b64b = api_base64_encode(zeros, 400000 - 2 * 196608);
+	char *fields = NULL, *out;
+	int64_t up, id;
+	size_t len;
+	json_t *r;
+
+	(void)state;
+	assert_non_null(b64a);
+	assert_non_null(b64b);
+	start_cluster(2);
+	r = corrald_call(&nodes[1], "{\"op\":\"upload_begin\",\"size\":400000}");
+	up = json_integer_value(json_object_get(r, "upload"));
+	if (up <= 0)
+		fail_msg("upload_begin: %s", corrald_error_message(r));
+	json_decref(r);
+	r = corrald_call(&nodes[1],
+			 "{\"op\":\"upload_chunk\",\"upload\":%lld,\"offset\":0,\"data_base64\":\"%s\"}",
+			 (long long)up, b64a);
+	assert_null(corrald_error_code(r));
+	json_decref(r);
+	r = corrald_call(&nodes[0],
+			 "{\"op\":\"upload_chunk\",\"upload\":%lld,\"offset\":%d,\"data_base64\":\"%s\"}",
+			 (long long)up, 2 * 196608, b64b);
+	assert_null(corrald_error_code(r));
+	assert_true(json_is_true(json_object_get(r, "complete")));
+	json_decref(r);
+	free(b64a);
+	free(b64b);
+	assert_true(
+		asprintf(&fields,
+			 "\"argv\":[\"sh\",\"-c\",\"wc -c < in.bin && head -c 400000 /dev/zero | cmp - in.bin && "
+			 "echo same\"],\"labels\":[\"l2\"],\"files\":[{\"name\":\"in.bin\",\"upload\":%lld}]",
+			 (long long)up) > 0);
+	id = corrald_submit(&nodes[0], fields);
+	free(fields);
+	assert_true(id > 0);
+	succeeded_on_the_second_node(id);
+	out = corrald_logs(&nodes[0], id, "stdout", &len);
+	assert_non_null(out);
+	assert_string_equal(out, "400000\nsame\n");
+	free(out);
 }
 
 /* PostgreSQL crashes and recovers (pg_ctl restart -m immediate) while
@@ -920,6 +977,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_logs_through_another_node_and_after_it_is_gone, teardown),
 		cmocka_unit_test_teardown(test_stdin_reaches_the_node_that_runs_the_task, teardown),
 		cmocka_unit_test_teardown(test_files_in_on_one_node_artifact_fetched_through_another,
+					  teardown),
+		cmocka_unit_test_teardown(test_upload_staged_on_one_node_taken_by_a_submit_on_another,
 					  teardown),
 		cmocka_unit_test_teardown(test_postgresql_restart_loses_nothing, teardown),
 		cmocka_unit_test_teardown(test_scheduler_killed_another_node_schedules, teardown),

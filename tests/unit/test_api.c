@@ -110,7 +110,8 @@ static void test_unknown_op_lists_the_ops(void **state)
 		       "unknown op 'frob' (ops: ping, version, submit, status, list, queue, "
 		       "cancel, wait, logs, usage, policy_reload, usage_adjust, nodes, node_drain, "
 		       "node_undrain, token_create, token_list, token_revoke, tenant_set, tenant_show, "
-		       "tenant_list, tenant_delete, policy_push, policy_current, artifacts, fetch)");
+		       "tenant_list, tenant_delete, policy_push, policy_current, artifacts, fetch, "
+		       "upload_begin, upload_chunk, upload_abort)");
 }
 
 static void test_policy_push_needs_a_text(void **state)
@@ -129,6 +130,49 @@ static void test_policy_push_needs_a_text(void **state)
 	assert_int_equal(api_ops_get(API_OP_POLICY_PUSH)->access, API_ACCESS_OPERATOR);
 	assert_string_equal(api_error_name(API_ERR_NOT_CLUSTERED), "not_clustered");
 	api_request_free(&req);
+}
+
+/* The staged upload ops: a size of at least 1, an upload id, a chunk of
+ * at most API_MAX_UPLOAD_CHUNK bytes; all open to users. */
+static void test_upload_ops_fields(void **state)
+{
+	struct parsed p;
+	char *big;
+	size_t n = (API_MAX_UPLOAD_CHUNK / 3) * 4 + 4;
+
+	(void)state;
+	assert_refused("{\"op\": \"upload_begin\"}", API_ERR_BAD_REQUEST, "size");
+	assert_refused("{\"op\": \"upload_begin\", \"size\": 0}", API_ERR_BAD_REQUEST, "size");
+	assert_accepted(&p, "{\"op\": \"upload_begin\", \"size\": 20000000, \"user\": \"alice\"}");
+	assert_int_equal(p.req.size, 20000000);
+	assert_string_equal(p.req.user, "alice");
+	api_request_free(&p.req);
+	assert_refused("{\"op\": \"upload_chunk\", \"upload\": 3, \"data_base64\": \"YWJj\"}",
+		       API_ERR_BAD_REQUEST, "offset");
+	assert_refused("{\"op\": \"upload_chunk\", \"upload\": -3, \"offset\": 0, \"data_base64\": \"YWJj\"}",
+		       API_ERR_BAD_REQUEST, "upload");
+	assert_accepted(
+		&p,
+		"{\"op\": \"upload_chunk\", \"upload\": 3, \"offset\": 196608, \"data_base64\": \"YWJj\"}");
+	assert_int_equal(p.req.upload, 3);
+	assert_int_equal(p.req.offset, 196608);
+	assert_int_equal(p.req.data_b64_len, 4);
+	assert_string_equal(p.req.data_b64, "YWJj");
+	api_request_free(&p.req);
+	big = malloc(n + 128);
+	assert_non_null(big);
+	strcpy(big, "{\"op\": \"upload_chunk\", \"upload\": 3, \"offset\": 0, \"data_base64\": \"");
+	memset(big + strlen(big), 'A', n);
+	strcpy(big + strlen("{\"op\": \"upload_chunk\", \"upload\": 3, \"offset\": 0, \"data_base64\": \"") +
+		       n,
+	       "\"}");
+	assert_refused(big, API_ERR_TOO_LARGE, "data_base64");
+	free(big);
+	assert_accepted(&p, "{\"op\": \"upload_abort\", \"upload\": 9}");
+	assert_int_equal(p.req.upload, 9);
+	api_request_free(&p.req);
+	assert_int_equal(api_ops_get(API_OP_UPLOAD_BEGIN)->access, API_ACCESS_USER);
+	assert_true(api_ops_get(API_OP_UPLOAD_CHUNK)->mutates);
 }
 
 static void test_submit_placement_fields(void **state)
@@ -1066,6 +1110,7 @@ int main(void)
 		cmocka_unit_test(test_op_not_a_string_is_bad_request),
 		cmocka_unit_test(test_unknown_op_lists_the_ops),
 		cmocka_unit_test(test_policy_push_needs_a_text),
+		cmocka_unit_test(test_upload_ops_fields),
 		cmocka_unit_test(test_node_drain_needs_a_node_name),
 		cmocka_unit_test(test_submit_placement_fields),
 		cmocka_unit_test(test_submit_cpu_millis),

@@ -216,6 +216,27 @@ static void test_submit_file_and_artifact_become_fields(void **state)
 	unlink(path);
 }
 
+/* A file too large for the request line is not read at parse time: its
+ * entry names the local path and size, sent later as a staged upload
+ * (files_cmd_upload) and never on the submit line. */
+static void test_submit_file_too_large_for_the_line_is_staged(void **state)
+{
+	char path[] = "/tmp/corral-test-big-XXXXXX";
+	int fd = mkstemp(path);
+	char *argv[] = { "submit", "--file", path, "cat" };
+	char want[512];
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 3000000), 0);
+	close(fd);
+	snprintf(want, sizeof(want),
+		 "{\"argv\": [\"cat\"], \"files\": [{\"name\": \"%s\", \"mode\": 384, \"local_path\": \"%s\", "
+		 "\"size\": 3000000}]}",
+		 strrchr(path, '/') + 1, path);
+	assert_fields(ARGC(argv), argv, want, NULL);
+	unlink(path);
+}
+
 static void test_submit_bad_file_dest_or_artifact_is_usage_error(void **state)
 {
 	char *escape[] = { "submit", "--file", "/etc/hostname:../x", "cat" };
@@ -1301,6 +1322,7 @@ int main(void)
 		cmocka_unit_test(test_submit_missing_stdin_file_is_usage_error),
 		cmocka_unit_test(test_submit_binary_stdin_is_usage_error),
 		cmocka_unit_test(test_submit_file_and_artifact_become_fields),
+		cmocka_unit_test(test_submit_file_too_large_for_the_line_is_staged),
 		cmocka_unit_test(test_submit_bad_file_dest_or_artifact_is_usage_error),
 		cmocka_unit_test(test_fetch_takes_names_and_an_output_dir),
 		cmocka_unit_test(test_status_takes_an_id),

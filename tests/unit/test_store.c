@@ -226,11 +226,11 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 	struct fixture *f = *state;
 	struct stat st;
 
-	assert_int_equal(store_schema_version(f->store), 13);
+	assert_int_equal(store_schema_version(f->store), 14);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 13);
+	assert_int_equal(store_schema_version(f->store), 14);
 }
 
 static void test_submitted_task_survives_reopen(void **state)
@@ -967,7 +967,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 			"ALTER TABLE tasks DROP COLUMN assigned_capped;"
 			"ALTER TABLE tasks DROP COLUMN assigned_memory_bytes;"
 			"DROP TABLE tenants; DROP TABLE tenant_audit; DROP TABLE callbacks; DROP TABLE policy_generations; DROP TABLE policy_nodes;"
-			"DROP TABLE task_files; DROP TABLE task_file_chunks;"
+			"DROP TABLE task_files; DROP TABLE task_file_chunks; DROP TABLE uploads; DROP TABLE upload_chunks;"
 			"DROP TABLE usage_adjustments;"
 			"ALTER TABLE tasks DROP COLUMN cpu_prior_us;"
 			"ALTER TABLE tasks DROP COLUMN last_attempt_error;"
@@ -984,7 +984,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 		SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 13);
+	assert_int_equal(store_schema_version(f->store), 14);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1240,7 +1240,7 @@ static void expect_migrated_stored_bytes(struct fixture *f, int64_t id)
 {
 	struct store_task t = sample("alice", 1);
 
-	assert_int_equal(store_schema_version(f->store), 13);
+	assert_int_equal(store_schema_version(f->store), 14);
 	assert_int_equal(stored_of(f, id), (int64_t)(strlen(t.argv_json) + strlen(t.env_json)) + 3);
 }
 
@@ -1266,7 +1266,7 @@ static void test_version_3_database_gains_stored_bytes(void **state)
 			"ALTER TABLE tasks DROP COLUMN assigned_capped;"
 			"ALTER TABLE tasks DROP COLUMN assigned_memory_bytes;"
 			"DROP TABLE tenants; DROP TABLE tenant_audit; DROP TABLE callbacks; DROP TABLE policy_generations; DROP TABLE policy_nodes;"
-			"DROP TABLE task_files; DROP TABLE task_file_chunks;"
+			"DROP TABLE task_files; DROP TABLE task_file_chunks; DROP TABLE uploads; DROP TABLE upload_chunks;"
 			"DROP INDEX tasks_user_ended;"
 			"ALTER TABLE tasks DROP COLUMN stored_bytes;"
 			"ALTER TABLE tasks DROP COLUMN gpus;"
@@ -1352,8 +1352,8 @@ static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **sta
 {
 	struct fixture *f = *state;
 	struct store_options capped = {
-		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16) * 1024
-	} /* schemas 5, 8, 9, 11, 12 added 4, 3, 6, 4, 4 pages */;
+		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 24) * 1024
+	} /* schemas 5, 8, 9, 11, 12, 13+14 added 4, 3, 6, 4, 4, 6 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t acked;
@@ -1382,8 +1382,8 @@ static void test_full_database_inside_batch_loses_nothing_acknowledged(void **st
 {
 	struct fixture *f = *state;
 	struct store_options capped = {
-		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16) * 1024
-	} /* schemas 5, 8, 9, 11, 12 added 4, 3, 6, 4, 4 pages */;
+		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 24) * 1024
+	} /* schemas 5, 8, 9, 11, 12, 13+14 added 4, 3, 6, 4, 4, 6 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t before = 0, in_batch;
@@ -1577,14 +1577,14 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(store_schema_version(f->store), 13);
+	assert_int_equal(store_schema_version(f->store), 14);
 	pg_sql(f,
-	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 13 OR "
+	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 14 OR "
 	       "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
 	       "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
 	       "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 13);
+	assert_int_equal(store_schema_version(f->store), 14);
 }
 
 static void test_pg_newer_schema_is_refused(void **state)
@@ -1633,7 +1633,7 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	       "DROP COLUMN lease_until_us, DROP COLUMN assigned_capped, DROP COLUMN assigned_memory_bytes; "
 	       "DROP TABLE corral.tenants; DROP TABLE corral.tenant_audit; DROP TABLE corral.callbacks; "
 	       "DROP TABLE corral.policy_generations; DROP TABLE corral.policy_nodes; "
-	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; "
+	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; DROP TABLE corral.uploads; DROP TABLE corral.upload_chunks; "
 	       "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
 	       "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us, DROP COLUMN stored_bytes, "
 	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills, "
@@ -1641,7 +1641,7 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	       "DROP INDEX corral.tasks_user_ended; "
 	       "DELETE FROM corral.schema_version WHERE version >= 2");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 13);
+	assert_int_equal(store_schema_version(f->store), 14);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1667,7 +1667,7 @@ static void test_pg_version_3_database_gains_stored_bytes(void **state)
 	       "DROP COLUMN lease_until_us, DROP COLUMN assigned_capped, DROP COLUMN assigned_memory_bytes; "
 	       "DROP TABLE corral.tenants; DROP TABLE corral.tenant_audit; DROP TABLE corral.callbacks; "
 	       "DROP TABLE corral.policy_generations; DROP TABLE corral.policy_nodes; "
-	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; "
+	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; DROP TABLE corral.uploads; DROP TABLE corral.upload_chunks; "
 	       "DROP INDEX corral.tasks_user_ended; ALTER TABLE corral.tasks DROP COLUMN stored_bytes, "
 	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills, "
 	       "DROP COLUMN cpu_millis; "

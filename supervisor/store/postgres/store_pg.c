@@ -631,4 +631,5 @@ const struct store_backend store_pg_backend = {
 	.files_run = store_pg_files_run,
 	.files_expire = store_pg_files_expire,
 	.files_drop = store_pg_files_drop,
+	.upload_run = store_pg_upload_run,
 };

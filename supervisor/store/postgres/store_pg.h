@@ -25,7 +25,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 13
+#define STORE_PG_SCHEMA_VERSION 14
 
 struct store_pg {
 	struct store base; /* first: the generic handle callers hold */
@@ -223,6 +223,9 @@ int store_pg_files_run(struct store *store, enum store_sql which, int64_t task_i
 int store_pg_files_expire(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
 			  int64_t *bytes, size_t *tasks, struct error *err);
 int store_pg_files_drop(struct store *store, int64_t task_id, const char *kind, int64_t *bytes,
+			struct error *err);
+/* Staged uploads (store_pg_upload.c; store_upload.h) */
+int store_pg_upload_run(struct store *store, enum store_sql which, struct store_upload_io *io,
 			struct error *err);
 
 #endif

@@ -294,6 +294,27 @@ static const struct migration migrations[] = {
 	{ 13,
 	  "ALTER TABLE tasks ADD COLUMN cpu_millis INTEGER NOT NULL DEFAULT 0;"
 	  "ALTER TABLE nodes ADD COLUMN free_cpu_millis BIGINT NOT NULL DEFAULT 0;" },
+	/* staged uploads (issue 15): a file too large for one request line,
+	 * sent in chunks before the submit that names it (store_upload.h);
+	 * expired ones are removed by corrald */
+	{ 14,
+	  "CREATE TABLE uploads ("
+	  "  id BIGINT PRIMARY KEY,"
+	  "  user_name TEXT NOT NULL,"
+	  "  size BIGINT NOT NULL CHECK (size >= 0),"
+	  "  received BIGINT NOT NULL DEFAULT 0,"
+	  "  sha256 TEXT NOT NULL DEFAULT '',"
+	  "  created_at_us BIGINT NOT NULL,"
+	  "  expires_at_us BIGINT NOT NULL"
+	  ");"
+	  "CREATE INDEX uploads_by_user ON uploads (user_name);"
+	  "CREATE INDEX uploads_by_expiry ON uploads (expires_at_us);"
+	  "CREATE TABLE upload_chunks ("
+	  "  upload_id BIGINT NOT NULL,"
+	  "  chunk INTEGER NOT NULL CHECK (chunk >= 0),"
+	  "  data_b64 TEXT NOT NULL,"
+	  "  PRIMARY KEY (upload_id, chunk)"
+	  ");" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

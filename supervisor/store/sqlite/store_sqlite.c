@@ -549,4 +549,5 @@ const struct store_backend store_sqlite_backend = {
 	.files_run = store_sqlite_files_run,
 	.files_expire = store_sqlite_files_expire,
 	.files_drop = store_sqlite_files_drop,
+	.upload_run = store_sqlite_upload_run,
 };

@@ -18,7 +18,7 @@
 #include "supervisor/store/store_sql.h"
 
 /* The newest schema this code knows (see store_sqlite_schema.c). */
-#define STORE_SCHEMA_VERSION 13
+#define STORE_SCHEMA_VERSION 14
 
 struct store_sqlite {
 	struct store base; /* first: the generic handle callers hold */
@@ -188,6 +188,9 @@ int store_sqlite_files_run(struct store *store, enum store_sql which, int64_t ta
 int store_sqlite_files_expire(struct store *store, const char *user, int64_t ended_before_us, size_t limit,
 			      int64_t *bytes, size_t *tasks, struct error *err);
 int store_sqlite_files_drop(struct store *store, int64_t task_id, const char *kind, int64_t *bytes,
+			    struct error *err);
+/* Staged uploads (store_sqlite_upload.c; store_upload.h) */
+int store_sqlite_upload_run(struct store *store, enum store_sql which, struct store_upload_io *io,
 			    struct error *err);
 
 #endif
