@@ -155,6 +155,13 @@ int jail_set_init_path(const char *path, struct jail_error *err);
  * policy reload, so packages installed meanwhile are seen).  Reads /etc's
  * top level and what it gives (~10 ms).  0 or -errno. */
 int jail_host_etc_refresh(struct jail_error *err);
+/* The same, for a program that starts one jail per process (corral-run):
+ * the set is kept in the file cache_path (its directory root's alone) and
+ * taken from it while it is fresh: younger than a minute, with /etc and the
+ * directories the set gives unchanged (inode and ctime); else /etc is
+ * scanned and the file replaced (a failure to write it is ignored).  See
+ * runner/host_etc_cache.c.  0 or -errno. */
+int jail_host_etc_refresh_cached(const char *cache_path, struct jail_error *err);
 
 /* Defaults for every field; the caller then sets argv, host_uid/gid, limits. */
 void jail_spec_init(struct jail_spec *spec);

@@ -21,6 +21,8 @@
 #include "supervisor/corral-run/run_policy.h"
 
 #define UID_LOCK_DIR "/run/corral-run"
+/* the host /etc set kept between runs (runner/host_etc_cache.c) */
+#define HOST_ETC_CACHE UID_LOCK_DIR "/host-etc.cache"
 
 static volatile sig_atomic_t interrupted;
 static volatile int jail_pidfd_for_signal = -1;
@@ -181,7 +183,16 @@ int main(int argc, char **argv)
 		opts.spec.host_gid = uid;
 	}
 	catch_signals();
-	r = jail_spawn(&opts.spec, &jail, &result.error);
+	/* one jail per process: the host /etc scan is kept in a file (in the
+	 * directory lock_host_uid makes, root's alone) instead of redone */
+	if (mkdir(UID_LOCK_DIR, 0700) < 0 && errno != EEXIST) {
+		jail_error_set(&result.error, errno, "host /etc", "create " UID_LOCK_DIR);
+		code = report(&opts, &result);
+		goto out;
+	}
+	r = jail_host_etc_refresh_cached(HOST_ETC_CACHE, &result.error);
+	if (r == 0)
+		r = jail_spawn(&opts.spec, &jail, &result.error);
 	if (r < 0) {
 		code = report(&opts, &result);
 		goto out;
