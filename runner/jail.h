@@ -232,6 +232,11 @@ int jail_spawn(const struct jail_spec *spec, struct jail **out, struct jail_erro
 int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jail_error *err);
 int jail_spawn_fd(const struct jail *jail);
 int jail_spawn_finish(struct jail *jail, struct jail_error *err);
+/* A caller that only waits for the end (corral-run) may also call
+ * jail_wait()/jail_finish() right after jail_spawn_start(): the start
+ * report is then read after the end (one wakeup less per jail), and a
+ * failed setup returns its -errno with err as jail_spawn_finish() would,
+ * result.command_started false (then jail_free() the handle). */
 
 /* pidfd of the jail's init (pid 1 inside): readable when the jail ended. */
 int jail_pidfd(const struct jail *jail);

@@ -191,8 +191,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	r = jail_host_etc_refresh_cached(HOST_ETC_CACHE, &result.error);
+	/* not jail_spawn(): nothing here waits for the command's start, and
+	 * the start report is read with the end (jail.h), one wakeup less */
 	if (r == 0)
-		r = jail_spawn(&opts.spec, &jail, &result.error);
+		r = jail_spawn_start(&opts.spec, &jail, &result.error);
 	if (r < 0) {
 		code = report(&opts, &result);
 		goto out;
@@ -202,8 +204,13 @@ int main(int argc, char **argv)
 		jail_kill(jail, JAIL_KILLED);
 	r = jail_wait(jail, &result, &result.error);
 	jail_pidfd_for_signal = -1;
-	if (r < 0 && result.status == JAIL_OK)
+	if (r < 0 && !result.command_started) {
+		/* the setup failed (or a signal killed it: report() says so) */
+		result.status = interrupted ? JAIL_KILLED : JAIL_SPAWN_ERROR;
+		result.exit_code = -1;
+	} else if (r < 0 && result.status == JAIL_OK) {
 		fprintf(stderr, "corral-run: warning: %s\n", result.error.message);
+	}
 	code = report(&opts, &result);
 out:
 	if (jail) {
