@@ -33,6 +33,18 @@ int cgroup_mkdir_leaf(const char *path)
 		char *copy = strdup(path);
 		if (!copy)
 			return -ENOMEM;
+		/* usually only the parent is missing (corral-run removes its
+		 * empty parent at exit): that one mkdir, not one per level */
+		char *last = strrchr(copy, '/');
+		if (last && last != copy) {
+			*last = '\0';
+			int made = mkdir(copy, 0755) == 0 || errno == EEXIST;
+			*last = '/';
+			if (made) {
+				free(copy);
+				continue;
+			}
+		}
 		for (char *p = strchr(copy + 1, '/'); p; p = strchr(p + 1, '/')) {
 			*p = '\0';
 			if (mkdir(copy, 0755) < 0 && errno != EEXIST) {

@@ -141,10 +141,16 @@ static void close_inherited_fds(const struct child_ctx *ctx)
  * uid exec'ing a file without capabilities, then starts with none at all). */
 static void drop_bounding_set(const struct child_ctx *ctx)
 {
-	for (int cap = 0; cap <= 63; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-			child_fail(ctx->report_fd, errno, "capabilities",
-				   "drop capability %d from the bounding set", cap);
+	/* capabilities are numbered from 0 without gaps: the first EINVAL is
+	 * the one past the kernel's last (corral-init checks the set is empty) */
+	for (int cap = 0; cap <= 63; cap++) {
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+			continue;
+		if (errno == EINVAL)
+			break;
+		child_fail(ctx->report_fd, errno, "capabilities", "drop capability %d from the bounding set",
+			   cap);
+	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		child_fail(ctx->report_fd, errno, "capabilities", "clear ambient capabilities");
 }

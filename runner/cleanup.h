@@ -9,6 +9,7 @@
 #define CORRAL_RUNNER_CLEANUP_H
 
 #include <errno.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 static inline void cleanup_closep(int *fd)
@@ -22,6 +23,13 @@ static inline void cleanup_closep(int *fd)
 }
 
 #define _cleanup_close_ __attribute__((cleanup(cleanup_closep)))
+
+static inline void cleanup_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+#define _cleanup_free_ __attribute__((cleanup(cleanup_freep)))
 #define TAKE_FD(fd)                \
 	({                         \
 		int taken_ = (fd); \

@@ -178,6 +178,13 @@ static int finish_jail(struct jail *j, struct jail_result *res, struct jail_erro
 		j->reaped = true;
 		j->wait_status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status;
 	}
+	/* a caller that did not wait for the start (jail.h): the start
+	 * report first; init is gone, so this read does not block */
+	if (j->starting) {
+		r = jail_spawn_finish(j, err);
+		if (r < 0)
+			return r;
+	}
 	j->end_us = monotonic_us();
 	j->t_reaped = j->end_us;
 	if (!j->adopted)

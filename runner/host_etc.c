@@ -172,6 +172,24 @@ static bool path_denied(const char *rel)
 	return false;
 }
 
+bool host_etc_path_allowed(const char *rel)
+{
+	const char *c = rel;
+
+	if (!*rel || *rel == '/' || path_denied(rel))
+		return false;
+	while (*c) {
+		size_t len = strcspn(c, "/");
+
+		if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += len;
+		if (*c == '/')
+			c++;
+	}
+	return c[-1] != '/';
+}
+
 /* Lexically normalise the absolute path in buf in place ("a/./b/../c" ->
  * "a/c"); ".." above / stays at /. */
 static void normalise_path(char *buf)
@@ -436,6 +454,14 @@ static void release_locked(struct host_etc *he)
 		host_etc_free(he);
 }
 
+void host_etc_set_current(struct host_etc *he)
+{
+	pthread_mutex_lock(&current_lock);
+	release_locked(current);
+	current = he;
+	pthread_mutex_unlock(&current_lock);
+}
+
 int jail_host_etc_refresh(struct jail_error *err)
 {
 	struct host_etc *he;
@@ -443,10 +469,7 @@ int jail_host_etc_refresh(struct jail_error *err)
 
 	if (r < 0)
 		return r;
-	pthread_mutex_lock(&current_lock);
-	release_locked(current);
-	current = he;
-	pthread_mutex_unlock(&current_lock);
+	host_etc_set_current(he);
 	return 0;
 }
 

@@ -155,6 +155,13 @@ int jail_set_init_path(const char *path, struct jail_error *err);
  * policy reload, so packages installed meanwhile are seen).  Reads /etc's
  * top level and what it gives (~10 ms).  0 or -errno. */
 int jail_host_etc_refresh(struct jail_error *err);
+/* The same, for a program that starts one jail per process (corral-run):
+ * the set is kept in the file cache_path (its directory root's alone) and
+ * taken from it while it is fresh: younger than a minute, with /etc and the
+ * directories the set gives unchanged (inode and ctime); else /etc is
+ * scanned and the file replaced (a failure to write it is ignored).  See
+ * runner/host_etc_cache.c.  0 or -errno. */
+int jail_host_etc_refresh_cached(const char *cache_path, struct jail_error *err);
 
 /* Defaults for every field; the caller then sets argv, host_uid/gid, limits. */
 void jail_spec_init(struct jail_spec *spec);
@@ -225,6 +232,11 @@ int jail_spawn(const struct jail_spec *spec, struct jail **out, struct jail_erro
 int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jail_error *err);
 int jail_spawn_fd(const struct jail *jail);
 int jail_spawn_finish(struct jail *jail, struct jail_error *err);
+/* A caller that only waits for the end (corral-run) may also call
+ * jail_wait()/jail_finish() right after jail_spawn_start(): the start
+ * report is then read after the end (one wakeup less per jail), and a
+ * failed setup returns its -errno with err as jail_spawn_finish() would,
+ * result.command_started false (then jail_free() the handle). */
 
 /* pidfd of the jail's init (pid 1 inside): readable when the jail ended. */
 int jail_pidfd(const struct jail *jail);

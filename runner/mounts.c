@@ -9,6 +9,13 @@
  * null/zero/full/random/urandom, size-capped /tmp and /dev/shm, the work dir
  * and the spec's extra mounts; then the old root is detached and / made
  * read-only.  Runs in the cloned child: failures go to child_fail().
+ *
+ * Every jail pays for each syscall here, so the trees this file makes itself
+ * (/, /proc, /dev, /etc, /tmp: fresh tmpfs and proc instances no tenant code
+ * has touched yet) are named by plain paths, one syscall per step; only a
+ * target the spec names (its extra mounts, below a tenant-writable /work) is
+ * opened component by component without following symlinks (open_in_root),
+ * and a source on the host is always opened with openat2 without symlinks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -123,26 +131,60 @@ static void set_mount_attrs(const struct child_ctx *ctx, const char *target, uin
 	close(fd);
 }
 
-/* Bind host path source (resolved below the old root without following any
- * symlink, with the jail uid's permissions) on target in the new root. */
-static void bind_from_host(const struct child_ctx *ctx, const char *source, const char *target,
-			   uint64_t attrs)
+/* set_mount_attrs() for a path of a tree this file made itself (see the
+ * file's header): no walk, the last component not followed. */
+static void set_attrs_at(const struct child_ctx *ctx, const char *path, uint64_t attrs, bool recursive)
+{
+	struct mount_attr attr = { .attr_set = attrs };
+
+	if (mount_setattr(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | (recursive ? AT_RECURSIVE : 0), &attr,
+			  sizeof(attr)) < 0)
+		child_fail(ctx->report_fd, errno, "mount_setattr", "restrict mount %s", path);
+}
+
+/* Open host path source below the old root without following any symlink,
+ * with the jail uid's permissions (O_PATH). */
+static int open_host_source(const struct child_ctx *ctx, const char *source)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_CLOEXEC,
 		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
 	};
-	char src_path[32], dst_path[32];
 	const char *rel = source[1] ? source + 1 : ".";
-	struct stat st;
-	int src, dst;
+	int src = (int)syscall(SYS_openat2, oldroot_fd, rel, &how, sizeof(how));
 
-	src = (int)syscall(SYS_openat2, oldroot_fd, rel, &how, sizeof(how));
 	if (src < 0)
 		child_fail(ctx->report_fd, errno, "bind", "bind source %s%s", source,
 			   errno == ELOOP            ? " (symlinks are not followed)"
 				   : errno == EACCES ? " (the jail's host uid must be able to reach it)"
 						     : "");
+	return src;
+}
+
+/* Bind host path source on target, a path of a tree this file made itself
+ * whose parent exists; target is created as a directory (dir) or an empty
+ * file.  No attributes: the caller restricts a mount above it, recursively. */
+static void bind_host_at(const struct child_ctx *ctx, const char *source, const char *target, bool dir)
+{
+	char src_path[32];
+	int src = open_host_source(ctx, source);
+
+	if ((dir ? mkdir(target, 0755) : mknod(target, S_IFREG | 0644, 0)) < 0 && errno != EEXIST)
+		child_fail(ctx->report_fd, errno, "mkdir", "create mount point %s", target);
+	if (mount(fd_path(src, src_path), target, NULL, MS_BIND | MS_REC, NULL) < 0)
+		child_fail(ctx->report_fd, errno, "bind", "bind %s on %s", source, target);
+	close(src);
+}
+
+/* Bind host path source (resolved below the old root without following any
+ * symlink, with the jail uid's permissions) on target in the new root. */
+static void bind_from_host(const struct child_ctx *ctx, const char *source, const char *target,
+			   uint64_t attrs)
+{
+	char src_path[32], dst_path[32];
+	struct stat st;
+	int src = open_host_source(ctx, source), dst;
+
 	if (fstat(src, &st) < 0)
 		child_fail(ctx->report_fd, errno, "bind", "stat bind source %s", source);
 	dst = open_in_root(ctx, target, true, S_ISDIR(st.st_mode));
@@ -175,6 +217,20 @@ static void mount_tmpfs(const struct child_ctx *ctx, const char *target, uint64_
 	close(dst);
 }
 
+/* mount_tmpfs() on a directory of the new root itself (see the file's
+ * header), made if missing. */
+static void mount_tmpfs_at(const struct child_ctx *ctx, const char *target, uint64_t size, mode_t mode,
+			   unsigned long extra_flags)
+{
+	char opts[96];
+
+	if (mkdir(target, 0755) < 0 && errno != EEXIST)
+		child_fail(ctx->report_fd, errno, "mkdir", "create mount point %s", target);
+	snprintf(opts, sizeof(opts), "size=%llu,mode=%o", (unsigned long long)size, (unsigned)mode);
+	if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | extra_flags, opts) < 0)
+		child_fail(ctx->report_fd, errno, "mount", "mount tmpfs (%s) on %s", opts, target);
+}
+
 /* A host path that is a symlink (merged /usr: /bin -> usr/bin) becomes the
  * same symlink; a directory is bound read-only; a missing one is skipped. */
 /* Small host files (ld.so.cache, nsswitch.conf) are copied into the new
@@ -182,10 +238,13 @@ static void mount_tmpfs(const struct child_ctx *ctx, const char *target, uint64_
  * read-only in the end anyway. */
 #define MAX_COPIED_FILE (256 << 10)
 
-static void copy_host_file(const struct child_ctx *ctx, const char *path, mode_t mode, bool optional)
+/* size: what fstatat said; the copy goes on to the end of the file
+ * whatever its size is now (in kernel, sendfile: no read/write round trips). */
+static void copy_host_file(const struct child_ctx *ctx, const char *path, mode_t mode, off_t size,
+			   bool optional)
 {
-	char buf[16384];
 	int in = openat(oldroot_fd, path + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), out;
+	size_t want = (size > 0 ? (size_t)size : 0) + 4096;
 	ssize_t n;
 
 	if (in < 0 && optional && (errno == ENOENT || errno == EACCES))
@@ -195,11 +254,13 @@ static void copy_host_file(const struct child_ctx *ctx, const char *path, mode_t
 	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (out < 0)
 		child_fail(ctx->report_fd, errno, "copy", "create %s", path);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write_all(out, buf, (size_t)n) < 0)
-			child_fail(ctx->report_fd, errno, "copy", "write %s", path);
+	/* a short count is the end of a regular file: one call for a file
+	 * that did not grow since fstatat */
+	do
+		n = sendfile(out, in, NULL, want);
+	while (n == (ssize_t)want || (n < 0 && errno == EINTR));
 	if (n < 0)
-		child_fail(ctx->report_fd, errno, "copy", "read host file %s", path);
+		child_fail(ctx->report_fd, errno, "copy", "copy host file %s", path);
 	close(in);
 	close(out);
 }
@@ -225,13 +286,12 @@ static void mirror_host_path(const struct child_ctx *ctx, const char *path, bool
 		return;
 	}
 	if (S_ISREG(st.st_mode) && st.st_size <= MAX_COPIED_FILE) {
-		copy_host_file(ctx, path, st.st_mode & 0644, optional);
+		copy_host_file(ctx, path, st.st_mode & 0644, st.st_size, optional);
 		return;
 	}
-	if (attrs_deferred)
-		bind_from_host(ctx, path, path, 0);
-	else
-		bind_host_path(ctx, path, path, true);
+	bind_host_at(ctx, path, path, S_ISDIR(st.st_mode));
+	if (!attrs_deferred)
+		set_attrs_at(ctx, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true);
 }
 
 static void write_file(const struct child_ctx *ctx, const char *path, const char *text)
@@ -251,14 +311,8 @@ static void build_etc(const struct child_ctx *ctx)
 	/* /etc a mount of its own (the new root's directory bound onto
 	 * itself): the host binds below it are made read-only, nosuid and
 	 * nodev by one recursive mount_setattr at the end, not one each */
-	{
-		char etc_path[32];
-		int etc = open_in_root(ctx, "/etc", true, true);
-
-		if (mount(fd_path(etc, etc_path), fd_path(etc, etc_path), NULL, MS_BIND, NULL) < 0)
-			child_fail(ctx->report_fd, errno, "bind", "bind /etc on itself");
-		close(etc);
-	}
+	if (mkdir("/etc", 0755) < 0 || mount("/etc", "/etc", NULL, MS_BIND, NULL) < 0)
+		child_fail(ctx->report_fd, errno, "bind", "bind /etc on itself");
 	snprintf(text, sizeof(text),
 		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
 		 "sandbox:x:%u:%u:corral sandbox:/work:/bin/sh\n"
@@ -288,60 +342,71 @@ static void build_etc(const struct child_ctx *ctx)
 		}
 		mirror_host_path(ctx, path, true, true);
 	}
-	set_mount_attrs(ctx, "/etc", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true);
+	set_attrs_at(ctx, "/etc", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true);
 }
 
-/* Hide /proc/<rel>: /dev/null over a file, an empty read-only tmpfs over a
- * directory; nothing if it does not exist. */
-static void mask_proc_path(const struct child_ctx *ctx, const char *rel)
+/* Hide the parts of /proc that show the host: the first file that exists
+ * gets /dev/null bound over it, made read-only, nosuid and noexec; every
+ * other file a bind of that mount (a bind keeps its source mount's flags:
+ * one mount each, no mount_setattr each).  The first directory gets an
+ * empty read-only tmpfs, the others binds of it.  Missing ones (per kernel
+ * version and config) are skipped. */
+static void mask_proc_paths(const struct child_ctx *ctx)
 {
-	char path[96], src_path[32], dst_path[32];
-	struct stat st;
-	int dst, src;
+	char path[96], file_mask[96] = "", dir_mask[96] = "";
 
-	snprintf(path, sizeof(path), "/proc/%s", rel);
-	dst = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (dst < 0 && errno == ENOENT)
-		return;
-	if (dst < 0 || fstat(dst, &st) < 0)
-		child_fail(ctx->report_fd, errno, "mask", "open %s to mask it", path);
-	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", fd_path(dst, dst_path), "tmpfs",
-			  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,nr_inodes=2,mode=0555") < 0)
-			child_fail(ctx->report_fd, errno, "mask", "mount an empty tmpfs on %s", path);
-	} else {
-		src = openat(oldroot_fd, "dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (src < 0 || mount(fd_path(src, src_path), fd_path(dst, dst_path), NULL, MS_BIND, NULL) < 0)
+	for (size_t i = 0; i < sizeof(proc_masked_files) / sizeof(proc_masked_files[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/%s", proc_masked_files[i]);
+		if (mount(file_mask[0] ? file_mask : OLDROOT "/dev/null", path, NULL, MS_BIND, NULL) < 0) {
+			if (errno == ENOENT)
+				continue;
 			child_fail(ctx->report_fd, errno, "mask", "bind /dev/null on %s", path);
-		close(src);
-		set_mount_attrs(ctx, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false);
+		}
+		if (!file_mask[0]) {
+			set_attrs_at(ctx, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+				     false);
+			snprintf(file_mask, sizeof(file_mask), "%s", path);
+		}
 	}
-	close(dst);
+	for (size_t i = 0; i < sizeof(proc_masked_dirs) / sizeof(proc_masked_dirs[0]); i++) {
+		int r;
+
+		snprintf(path, sizeof(path), "/proc/%s", proc_masked_dirs[i]);
+		r = dir_mask[0] ? mount(dir_mask, path, NULL, MS_BIND, NULL)
+				: mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+					"size=4k,nr_inodes=2,mode=0555");
+		if (r < 0 && errno == ENOENT)
+			continue;
+		if (r < 0)
+			child_fail(ctx->report_fd, errno, "mask", "mount an empty tmpfs on %s", path);
+		if (!dir_mask[0])
+			snprintf(dir_mask, sizeof(dir_mask), "%s", path);
+	}
 }
 
+/* A fresh proc instance of the jail's pid namespace: plain paths (see the
+ * file's header). */
 static void build_proc(const struct child_ctx *ctx)
 {
 	char path[64];
 
-	close(open_in_root(ctx, "/proc", true, true));
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+	if (mkdir("/proc", 0755) < 0 ||
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		child_fail(ctx->report_fd, errno, "mount", "mount proc on /proc");
 	for (size_t i = 0; i < sizeof(proc_readonly) / sizeof(proc_readonly[0]); i++) {
 		snprintf(path, sizeof(path), "/proc/%s", proc_readonly[i]);
-		if (access(path, F_OK) < 0)
-			continue;
-		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue;
 			child_fail(ctx->report_fd, errno, "mount", "bind %s read-only", path);
-		set_mount_attrs(ctx, path,
-				MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-				true);
+		}
+		set_attrs_at(ctx, path,
+			     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+			     true);
 	}
 	/* after the read-only binds: their nodev would make the /dev/null
 	 * masks unreadable instead of empty (the masks are read-only too) */
-	for (size_t i = 0; i < sizeof(proc_masked_files) / sizeof(proc_masked_files[0]); i++)
-		mask_proc_path(ctx, proc_masked_files[i]);
-	for (size_t i = 0; i < sizeof(proc_masked_dirs) / sizeof(proc_masked_dirs[0]); i++)
-		mask_proc_path(ctx, proc_masked_dirs[i]);
+	mask_proc_paths(ctx);
 }
 
 static void build_dev(const struct child_ctx *ctx)
@@ -354,15 +419,18 @@ static void build_dev(const struct child_ctx *ctx)
 	};
 	char dst[64];
 
-	mount_tmpfs(ctx, "/dev", 64 << 10, 0755, MS_NOEXEC);
+	mount_tmpfs_at(ctx, "/dev", 64 << 10, 0755, MS_NOEXEC);
 	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
 		snprintf(dst, sizeof(dst), "/dev/%s", devices[i]);
-		bind_from_host(ctx, dst, dst, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+		bind_host_at(ctx, dst, dst, false);
 	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 		if (symlink(links[i][0], links[i][1]) < 0)
 			child_fail(ctx->report_fd, errno, "symlink", "create %s", links[i][1]);
-	mount_tmpfs(ctx, "/dev/shm", ctx->spec->tmp_bytes, 01777, MS_NOEXEC);
+	mount_tmpfs_at(ctx, "/dev/shm", ctx->spec->tmp_bytes, 01777, MS_NOEXEC);
+	/* the device binds nosuid and noexec by one recursive call (/dev and
+	 * /dev/shm have both already); /dev itself is made read-only last */
+	set_attrs_at(ctx, "/dev", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, true);
 }
 
 static void apply_extra_mounts(const struct child_ctx *ctx)
@@ -406,11 +474,11 @@ void mounts_build_root(const struct child_ctx *ctx)
 		mirror_host_path(ctx, system_paths[i], false, false);
 	build_etc(ctx);
 	build_dev(ctx);
-	mount_tmpfs(ctx, "/tmp", spec->tmp_bytes, 01777, 0);
+	mount_tmpfs_at(ctx, "/tmp", spec->tmp_bytes, 01777, 0);
 	if (spec->work_dir)
 		bind_host_path(ctx, spec->work_dir, "/work", false);
 	else
-		mount_tmpfs(ctx, "/work", spec->work_bytes, 0755, 0);
+		mount_tmpfs_at(ctx, "/work", spec->work_bytes, 0755, 0);
 	apply_extra_mounts(ctx);
 
 	close(oldroot_fd);
@@ -419,6 +487,6 @@ void mounts_build_root(const struct child_ctx *ctx)
 		child_fail(ctx->report_fd, errno, "umount", "detach the old root");
 	if (rmdir(OLDROOT) < 0)
 		child_fail(ctx->report_fd, errno, "rmdir", "remove %s", OLDROOT);
-	set_mount_attrs(ctx, "/", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
-	set_mount_attrs(ctx, "/dev", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false);
+	set_attrs_at(ctx, "/", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
+	set_attrs_at(ctx, "/dev", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false);
 }

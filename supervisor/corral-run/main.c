@@ -21,6 +21,8 @@
 #include "supervisor/corral-run/run_policy.h"
 
 #define UID_LOCK_DIR "/run/corral-run"
+/* the host /etc set kept between runs (runner/host_etc_cache.c) */
+#define HOST_ETC_CACHE UID_LOCK_DIR "/host-etc.cache"
 
 static volatile sig_atomic_t interrupted;
 static volatile int jail_pidfd_for_signal = -1;
@@ -181,7 +183,18 @@ int main(int argc, char **argv)
 		opts.spec.host_gid = uid;
 	}
 	catch_signals();
-	r = jail_spawn(&opts.spec, &jail, &result.error);
+	/* one jail per process: the host /etc scan is kept in a file (in the
+	 * directory lock_host_uid makes, root's alone) instead of redone */
+	if (mkdir(UID_LOCK_DIR, 0700) < 0 && errno != EEXIST) {
+		jail_error_set(&result.error, errno, "host /etc", "create " UID_LOCK_DIR);
+		code = report(&opts, &result);
+		goto out;
+	}
+	r = jail_host_etc_refresh_cached(HOST_ETC_CACHE, &result.error);
+	/* not jail_spawn(): nothing here waits for the command's start, and
+	 * the start report is read with the end (jail.h), one wakeup less */
+	if (r == 0)
+		r = jail_spawn_start(&opts.spec, &jail, &result.error);
 	if (r < 0) {
 		code = report(&opts, &result);
 		goto out;
@@ -191,8 +204,13 @@ int main(int argc, char **argv)
 		jail_kill(jail, JAIL_KILLED);
 	r = jail_wait(jail, &result, &result.error);
 	jail_pidfd_for_signal = -1;
-	if (r < 0 && result.status == JAIL_OK)
+	if (r < 0 && !result.command_started) {
+		/* the setup failed (or a signal killed it: report() says so) */
+		result.status = interrupted ? JAIL_KILLED : JAIL_SPAWN_ERROR;
+		result.exit_code = -1;
+	} else if (r < 0 && result.status == JAIL_OK) {
 		fprintf(stderr, "corral-run: warning: %s\n", result.error.message);
+	}
 	code = report(&opts, &result);
 out:
 	if (jail) {

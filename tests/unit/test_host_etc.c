@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/test_host_etc.c — which host /etc paths every jail gets
- * (runner/host_etc.c), scanned from a fake root in a temp dir, and the limit
- * hints added to the command's environment (runner/task_env.c).
+ * (runner/host_etc.c), scanned from a fake root in a temp dir; the set kept
+ * in a file from one corral-run to the next (runner/host_etc_cache.c: taken
+ * while fresh, scanned again once /etc or a directory it gives changed or a
+ * minute passed, never trusted when another user could have written it or
+ * when it names a path no scan could give); and the limit hints added to
+ * the command's environment (runner/task_env.c).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -18,7 +24,8 @@
 #include "runner/internal.h"
 #include "tests/lib/test.h"
 
-static char root[64];
+static char root[64], cache[96];
+static const time_t now = 1800000000;
 
 static void make_dir(const char *rel, mode_t mode)
 {
@@ -167,6 +174,148 @@ static void test_a_root_without_etc_gives_nothing(void **state)
 	rmdir(empty);
 }
 
+/* The cache tests: a file stored from a scan of the fake root. */
+static void store_cache(void)
+{
+	struct host_etc *he;
+
+	snprintf(cache, sizeof(cache), "%s/host-etc.cache", root);
+	assert_int_equal(host_etc_scan(root, &he, NULL), 0);
+	assert_int_equal(host_etc_cache_store(cache, root, now, he), 0);
+	host_etc_free(he);
+}
+
+static void test_a_fresh_file_gives_the_scanned_set(void **state)
+{
+	struct host_etc *scanned, *loaded;
+
+	(void)state;
+	store_cache();
+	assert_int_equal(host_etc_scan(root, &scanned, NULL), 0);
+	assert_int_equal(host_etc_cache_load(cache, root, now + 5, &loaded), 0);
+	assert_int_equal(loaded->n, scanned->n);
+	for (size_t i = 0; i < scanned->n; i++)
+		assert_string_equal(loaded->paths[i], scanned->paths[i]);
+	assert_true(has(loaded, "java-17"));
+	assert_true(has(loaded, "ssl/certs"));
+	assert_true(has(loaded, "services"));
+	host_etc_free(scanned);
+	host_etc_free(loaded);
+}
+
+static void test_a_minute_old_or_future_file_is_stale(void **state)
+{
+	struct host_etc *he;
+
+	(void)state;
+	store_cache();
+	assert_int_equal(host_etc_cache_load(cache, root, now + HOST_ETC_CACHE_MAX_AGE_S, &he), -ESTALE);
+	assert_int_equal(host_etc_cache_load(cache, root, now - 1, &he), -ESTALE);
+	assert_null(he);
+}
+
+/* A new top-level entry (a package's /etc/java-21), one in a given
+ * directory, one in the directory holding a nested given path, a mode
+ * changed on a given directory: each makes the file stale. */
+static void expect_stale_after(const char *rel, bool dir, const char *chmod_rel)
+{
+	struct host_etc *he;
+
+	assert_int_equal(host_etc_cache_load(cache, root, now, &he), 0);
+	host_etc_free(he);
+	if (rel && dir)
+		make_dir(rel, 0755);
+	else if (rel)
+		make_file(rel, 0644);
+	if (chmod_rel) {
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/%s", root, chmod_rel);
+		assert_int_equal(chmod(path, 0750), 0);
+	}
+	assert_int_equal(host_etc_cache_load(cache, root, now, &he), -ESTALE);
+	/* a rescan's file is fresh again */
+	assert_int_equal(host_etc_scan(root, &he, NULL), 0);
+	assert_int_equal(host_etc_cache_store(cache, root, now, he), 0);
+	host_etc_free(he);
+	assert_int_equal(host_etc_cache_load(cache, root, now, &he), 0);
+	host_etc_free(he);
+}
+
+static void test_a_change_in_etc_or_a_given_directory_makes_it_stale(void **state)
+{
+	char certs[256];
+
+	(void)state;
+	store_cache();
+	expect_stale_after("etc/java-21", true, NULL);
+	expect_stale_after("etc/java-17/extra", true, NULL);
+	expect_stale_after("etc/ssl/cert.pem", false, NULL);
+	expect_stale_after(NULL, false, "etc/ssl/certs");
+	snprintf(certs, sizeof(certs), "%s/etc/ssl/certs", root);
+	assert_int_equal(chmod(certs, 0755), 0);
+}
+
+static void write_cache_text(const char *text, mode_t mode)
+{
+	FILE *f = fopen(cache, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(cache, mode), 0);
+}
+
+/* A file another user could have written, or one naming what no scan
+ * gives (a denied path, an absolute one, one with ".."), is not taken. */
+static void test_an_untrusted_or_forged_file_is_not_taken(void **state)
+{
+	char good[4096], text[4200];
+	struct host_etc *he;
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	store_cache();
+	f = fopen(cache, "r");
+	assert_non_null(f);
+	n = fread(good, 1, sizeof(good) - 1, f);
+	fclose(f);
+	good[n] = '\0';
+
+	write_cache_text(good, 0666);
+	assert_int_equal(host_etc_cache_load(cache, root, now, &he), -ESTALE);
+	write_cache_text(good, 0600);
+	assert_int_equal(host_etc_cache_load(cache, root, now, &he), 0);
+	host_etc_free(he);
+
+	static const char *const forged[] = { "path shadow\n",          "path ssh/ssh_host_rsa_key\n",
+					      "path /etc/shadow\n",     "path ../root/.ssh\n",
+					      "path java-17/../../x\n", "junk\n" };
+	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", good, forged[i]);
+		write_cache_text(text, 0600);
+		assert_int_equal(host_etc_cache_load(cache, root, now, &he), -ESTALE);
+	}
+	unlink(cache);
+	assert_int_equal(host_etc_cache_load(cache, root, now, &he), -ESTALE);
+}
+
+static void test_only_paths_a_scan_could_give_are_allowed(void **state)
+{
+	(void)state;
+	assert_true(host_etc_path_allowed("java-17"));
+	assert_true(host_etc_path_allowed("ssl/certs"));
+	assert_false(host_etc_path_allowed(""));
+	assert_false(host_etc_path_allowed("/etc/services"));
+	assert_false(host_etc_path_allowed("ssl/../shadow"));
+	assert_false(host_etc_path_allowed("./services"));
+	assert_false(host_etc_path_allowed("ssl//certs"));
+	assert_false(host_etc_path_allowed("ssl/certs/"));
+	assert_false(host_etc_path_allowed("ssl/private"));
+	assert_false(host_etc_path_allowed("passwd"));
+}
+
 static const char *env_get(char **env, const char *name)
 {
 	size_t n = strlen(name);
@@ -241,6 +390,11 @@ int main(void)
 		cmocka_unit_test(test_limits_become_runtime_hints),
 		cmocka_unit_test(test_the_callers_variable_replaces_a_hint),
 		cmocka_unit_test(test_no_limits_no_hints),
+		cmocka_unit_test(test_a_fresh_file_gives_the_scanned_set),
+		cmocka_unit_test(test_a_minute_old_or_future_file_is_stale),
+		cmocka_unit_test(test_a_change_in_etc_or_a_given_directory_makes_it_stale),
+		cmocka_unit_test(test_an_untrusted_or_forged_file_is_not_taken),
+		cmocka_unit_test(test_only_paths_a_scan_could_give_are_allowed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
