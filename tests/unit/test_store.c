@@ -226,11 +226,11 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 	struct fixture *f = *state;
 	struct stat st;
 
-	assert_int_equal(store_schema_version(f->store), 12);
+	assert_int_equal(store_schema_version(f->store), 15);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 12);
+	assert_int_equal(store_schema_version(f->store), 15);
 }
 
 static void test_submitted_task_survives_reopen(void **state)
@@ -937,7 +937,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 			"ALTER TABLE tasks DROP COLUMN assigned_capped;"
 			"ALTER TABLE tasks DROP COLUMN assigned_memory_bytes;"
 			"DROP TABLE tenants; DROP TABLE tenant_audit; DROP TABLE callbacks; DROP TABLE policy_generations; DROP TABLE policy_nodes;"
-			"DROP TABLE task_files; DROP TABLE task_file_chunks;"
+			"DROP TABLE task_files; DROP TABLE task_file_chunks; DROP TABLE sched_fair;"
 			"DROP TABLE usage_adjustments;"
 			"ALTER TABLE tasks DROP COLUMN cpu_prior_us;"
 			"ALTER TABLE tasks DROP COLUMN last_attempt_error;"
@@ -953,7 +953,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 		SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 12);
+	assert_int_equal(store_schema_version(f->store), 15);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1209,7 +1209,7 @@ static void expect_migrated_stored_bytes(struct fixture *f, int64_t id)
 {
 	struct store_task t = sample("alice", 1);
 
-	assert_int_equal(store_schema_version(f->store), 12);
+	assert_int_equal(store_schema_version(f->store), 15);
 	assert_int_equal(stored_of(f, id), (int64_t)(strlen(t.argv_json) + strlen(t.env_json)) + 3);
 }
 
@@ -1235,7 +1235,7 @@ static void test_version_3_database_gains_stored_bytes(void **state)
 			"ALTER TABLE tasks DROP COLUMN assigned_capped;"
 			"ALTER TABLE tasks DROP COLUMN assigned_memory_bytes;"
 			"DROP TABLE tenants; DROP TABLE tenant_audit; DROP TABLE callbacks; DROP TABLE policy_generations; DROP TABLE policy_nodes;"
-			"DROP TABLE task_files; DROP TABLE task_file_chunks;"
+			"DROP TABLE task_files; DROP TABLE task_file_chunks; DROP TABLE sched_fair;"
 			"DROP INDEX tasks_user_ended;"
 			"ALTER TABLE tasks DROP COLUMN stored_bytes;"
 			"ALTER TABLE tasks DROP COLUMN gpus;"
@@ -1320,8 +1320,8 @@ static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **sta
 {
 	struct fixture *f = *state;
 	struct store_options capped = {
-		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16) * 1024
-	} /* schemas 5, 8, 9, 11, 12 added 4, 3, 6, 4, 4 pages */;
+		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 8) * 1024
+	} /* schemas 5, 8, 9, 11, 12, 15 added 4, 3, 6, 4, 4, 2 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t acked;
@@ -1350,8 +1350,8 @@ static void test_full_database_inside_batch_loses_nothing_acknowledged(void **st
 {
 	struct fixture *f = *state;
 	struct store_options capped = {
-		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16) * 1024
-	} /* schemas 5, 8, 9, 11, 12 added 4, 3, 6, 4, 4 pages */;
+		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 8) * 1024
+	} /* schemas 5, 8, 9, 11, 12, 15 added 4, 3, 6, 4, 4, 2 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t before = 0, in_batch;
@@ -1545,14 +1545,14 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(store_schema_version(f->store), 12);
+	assert_int_equal(store_schema_version(f->store), 15);
 	pg_sql(f,
-	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 12 OR "
+	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 15 OR "
 	       "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
 	       "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
 	       "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 12);
+	assert_int_equal(store_schema_version(f->store), 15);
 }
 
 static void test_pg_newer_schema_is_refused(void **state)
@@ -1601,14 +1601,14 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	       "DROP COLUMN lease_until_us, DROP COLUMN assigned_capped, DROP COLUMN assigned_memory_bytes; "
 	       "DROP TABLE corral.tenants; DROP TABLE corral.tenant_audit; DROP TABLE corral.callbacks; "
 	       "DROP TABLE corral.policy_generations; DROP TABLE corral.policy_nodes; "
-	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; "
+	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; DROP TABLE corral.sched_fair; "
 	       "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
 	       "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us, DROP COLUMN stored_bytes, "
 	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills; "
 	       "DROP INDEX corral.tasks_user_ended; "
 	       "DELETE FROM corral.schema_version WHERE version >= 2");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 12);
+	assert_int_equal(store_schema_version(f->store), 15);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1634,7 +1634,7 @@ static void test_pg_version_3_database_gains_stored_bytes(void **state)
 	       "DROP COLUMN lease_until_us, DROP COLUMN assigned_capped, DROP COLUMN assigned_memory_bytes; "
 	       "DROP TABLE corral.tenants; DROP TABLE corral.tenant_audit; DROP TABLE corral.callbacks; "
 	       "DROP TABLE corral.policy_generations; DROP TABLE corral.policy_nodes; "
-	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; "
+	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; DROP TABLE corral.sched_fair; "
 	       "DROP INDEX corral.tasks_user_ended; ALTER TABLE corral.tasks DROP COLUMN stored_bytes, "
 	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills; "
 	       "DELETE FROM corral.schema_version WHERE version >= 4");
