@@ -30,6 +30,7 @@
 #include <sqlite3.h>
 
 #include "supervisor/store/store.h"
+#include "supervisor/store/store_cluster.h"
 #include "supervisor/store/store_files.h"
 #include "supervisor/store/store_node.h"
 #include "tests/lib/pg.h"
@@ -1767,6 +1768,50 @@ static void test_pg_two_connections_never_charge_or_finish_twice(void **state)
 	assert_int_equal(usage(f, "alice", "2026-03"), 300);
 }
 
+/* One tenant's load and stored bytes (its quota lock taken twice in one
+ * transaction: it is re-entrant), and the fairness state saved and read
+ * back (a pass above INT64_MAX survives as its two's complement). */
+static void test_pg_tenant_load_and_fairness_state(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store_tenant_load load;
+	struct store_fair_list list;
+	const struct store_fair items[] = { { "alice", 7 }, { "", (int64_t)(UINT64_MAX - 5) } };
+	const struct store_fair again[] = { { "alice", 9 }, { "bob", 3 } };
+	int64_t id = submit(f, "alice", 1);
+	struct store_task t;
+
+	submit(f, "alice", 2);
+	assert_int_equal(store_get_task(f->store, id, &t, &err), 0);
+	assert_int_equal(store_batch_begin(f->store, &err), 0);
+	assert_int_equal(store_cluster_tenant_load(f->store, "alice", true, &load, &err), 0);
+	assert_int_equal(store_cluster_tenant_load(f->store, "alice", true, &load, &err), 0);
+	assert_int_equal(store_batch_commit(f->store, &err), 0);
+	assert_int_equal(load.queued, 2);
+	assert_int_equal(load.live, 0);
+	assert_int_equal(load.stored_bytes, 2 * t.stored_bytes);
+	store_task_clear(&t);
+	assert_int_equal(store_cluster_tenant_load(f->store, "nobody", false, &load, &err), 0);
+	assert_int_equal(load.queued + load.live + load.stored_bytes, 0);
+
+	assert_int_equal(store_cluster_fair_save(f->store, items, 2, &err), 0);
+	assert_int_equal(store_cluster_fair_save(f->store, again, 2, &err), 0);
+	assert_int_equal(store_cluster_fair_load(f->store, &list, &err), 0);
+	assert_int_equal(list.count, 3);
+	for (size_t i = 0; i < list.count; i++) {
+		const struct store_fair *x = &list.items[i];
+
+		if (strcmp(x->user, "alice") == 0)
+			assert_int_equal(x->pass, 9);
+		else if (strcmp(x->user, "bob") == 0)
+			assert_int_equal(x->pass, 3);
+		else
+			assert_true((uint64_t)x->pass == UINT64_MAX - 5 && x->user[0] == '\0');
+	}
+	store_cluster_fair_list_free(&list);
+}
+
 int main(void)
 {
 	const struct CMUnitTest seam[] = {
@@ -1879,6 +1924,7 @@ int main(void)
 			T(test_pg_deadlock_is_retried_then_eagain),
 			T(test_pg_lost_connection_is_eio_then_reconnects),
 			T(test_pg_two_connections_never_charge_or_finish_twice),
+			T(test_pg_tenant_load_and_fairness_state),
 #undef T
 		};
 
