@@ -7,12 +7,15 @@
  * it); for the plan's max_stored, what the tenant's tasks store on every
  * node, read under the tenant's quota lock (store_cluster_tenant_load), so
  * two nodes accepting submits of one tenant at once cannot both spend the
- * same bytes.
+ * same bytes.  The lock lives in a transaction of its own: the loop's batch
+ * is committed before it is taken and as soon as the submit is stored.
  *
  * The --no-queue answer is a reading, not a reservation: a submit another
  * node accepts in the same moment may take the slot it saw free (the task
  * then waits a round); the scheduler stays the authority.  The quota is
  * exact: the lock serialises the check with the commit of the bytes.
+ *
+ * `usage` reads the same figures (running, queued, stored) for a tenant.
  *
  * Not here: the checks themselves (op_submit.c, storage.c), the round
  * (cluster_sched.c).
@@ -62,9 +65,21 @@ void cluster_admit_room_free(struct admit_room *room)
 	room->capacity.labels = NULL;
 }
 
-/* The tenant whose quota lock the open batch holds: a batch takes one
- * (two nodes each holding one and waiting for the other's would deadlock). */
-static const struct duser *locked_for;
+void cluster_admit_usage(struct daemon *d, const char *tenant, struct store_tenant_load *load)
+{
+	struct store_tenant_load all;
+	struct error err;
+
+	if (store_cluster_tenant_load(d->store, tenant, false, &all, &err) < 0) {
+		log_warning("usage: read the cluster's load of %s: %s", tenant, err.message);
+		return;
+	}
+	*load = all; /* as the scheduler counts: an assigned task holds its slot */
+}
+
+/* The open batch holds a tenant's quota lock: it commits as soon as the
+ * submit that took it is stored (cluster_admit_release). */
+static bool locked;
 
 enum api_error_code cluster_admit_storage(struct daemon *d, struct duser *u, const struct policy_limits *lim,
 					  uint64_t need, char *msg, size_t size)
@@ -75,19 +90,30 @@ enum api_error_code cluster_admit_storage(struct daemon *d, struct duser *u, con
 
 	if (!lim->max_stored_bytes)
 		return API_ERR_NONE;
-	if (d->batch_open && locked_for && locked_for != u)
-		daemon_commit_batch(d); /* its lock goes with it */
+	/* the lock's transaction holds nothing else while it waits, and takes
+	 * nothing but new rows after: a batch that also charged the tenant's
+	 * usage row, waiting for the lock another node's batch holds while
+	 * that batch waits for the usage row, would deadlock */
+	daemon_commit_batch(d);
 	if (!daemon_batch(d)) {
 		snprintf(msg, size, "cannot begin a store transaction");
 		return API_ERR_INTERNAL;
 	}
+	locked = true;
 	/* held until the batch (with this submit's bytes) commits */
 	if (store_cluster_tenant_load(d->store, u->name, true, &load, &err) < 0) {
 		snprintf(msg, size, "read what %s stores: %s", u->name, err.message);
 		return API_ERR_INTERNAL;
 	}
-	locked_for = u;
 	seen = *u;
 	seen.stored_bytes = load.stored_bytes > 0 ? (uint64_t)load.stored_bytes : 0;
 	return storage_check_quota(&seen, lim, need, msg, size);
+}
+
+void cluster_admit_release(struct daemon *d)
+{
+	if (!locked)
+		return;
+	locked = false;
+	daemon_commit_batch(d);
 }

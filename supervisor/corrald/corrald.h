@@ -663,10 +663,16 @@ struct admit_room {
  * stays the authority: a start may still wait a round).  0 or -EIO. */
 int cluster_admit_room(struct daemon *d, const char *tenant, struct admit_room *room);
 void cluster_admit_room_free(struct admit_room *room);
+/* A tenant's running (or assigned), queued and stored over the cluster, for
+ * `usage`: load keeps this node's figures when the store cannot say. */
+void cluster_admit_usage(struct daemon *d, const char *tenant, struct store_tenant_load *load);
 /* The plan's max_stored over the cluster: the tenant's stored bytes on
- * every node, under its quota lock until the batch commits. */
+ * every node, under its quota lock, in a batch of its own (the open one
+ * is committed first); cluster_admit_release() commits it once the submit
+ * is stored or refused. */
 enum api_error_code cluster_admit_storage(struct daemon *d, struct duser *u, const struct policy_limits *lim,
 					  uint64_t need, char *msg, size_t size);
+void cluster_admit_release(struct daemon *d);
 /* Queued rows (a store list) into the in-memory queue, in their order. */
 int queue_push_rows(struct daemon *d, const struct store_task_list *list);
 /* Forget every queued task (the users stay). */

@@ -537,6 +537,8 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 		return;
 	}
 	store_and_queue(d, c, req, sink, tenant, profile, u, &lim);
+	if (d->cluster)
+		cluster_admit_release(d); /* the tenant's quota lock goes with the commit */
 }
 
 void op_submit_finish_batch(struct daemon *d, bool committed, const char *error)

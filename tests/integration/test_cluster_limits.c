@@ -5,7 +5,7 @@
  * PostgreSQL (tests/lib/pg.h): the plan's max_stored counts the tenant's
  * tasks taken by every node (two nodes that together pass the quota: the
  * second refused storage_quota; two submits racing through two nodes: one
- * accepted); `--no-queue` counts the tenant's tasks running on another
+ * accepted; `usage` through either node counts both); `--no-queue` counts the tenant's tasks running on another
  * node and the cluster's free slots; `queue` gives the same order through
  * every node, the scheduler's (its fairness state included).  No
  * PostgreSQL: skips loudly (fails under CORRAL_MUST_WORK=1).
@@ -116,6 +116,16 @@ static void test_storage_quota_counts_the_tasks_of_every_node(void **state)
 			 "{\"op\":\"submit\",\"argv\":[\"true\"],\"user\":\"alice\",\"stdin\":\"%.*s\"}",
 			 300 * 1024, big);
 	assert_null(corrald_error_code(r));
+	json_decref(r);
+	/* usage through node A counts what node B took too */
+	r = corrald_call(&nodes[0], "{\"op\":\"usage\",\"user\":\"alice\"}");
+	assert_non_null(r);
+	{
+		json_t *u = json_array_get(json_object_get(r, "usage"), 0);
+
+		assert_true(json_integer_value(json_object_get(u, "stored_bytes")) >= 900 * 1024);
+		assert_int_equal(json_integer_value(json_object_get(u, "queued")), 2);
+	}
 	json_decref(r);
 	/* another tenant has its own quota */
 	r = submit_big(1, "bob");
