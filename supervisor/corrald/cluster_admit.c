@@ -41,13 +41,28 @@ int cluster_admit_room(struct daemon *d, const char *tenant, struct admit_room *
 	size_t queued_total = 0;
 
 	memset(room, 0, sizeof(*room));
-	if (store_cluster_tenant_load(d->store, tenant, false, &load, &err) < 0 ||
-	    store_cluster_queue_count(d->store, INT64_MAX, &queued_total, &err) < 0) {
-		log_warning("read the cluster's load of %s: %s", tenant, err.message);
-		return -EIO;
+	if (store_cluster_tenant_load(d->store, tenant, false, &load, &err) < 0)
+		goto fail;
+	/* the queue counted before and after the live load (separate reads): a
+	 * task assigned in between would count twice, as queued and as
+	 * holding a slot; read again until both counts agree */
+	for (int tries = 0;; tries++) {
+		size_t after = 0;
+
+		if (store_cluster_queue_count(d->store, INT64_MAX, &queued_total, &err) < 0)
+			goto fail;
+		if (cluster_sched_view(d, &tg, &room->gpus_free_most) < 0)
+			return -EIO;
+		if (store_cluster_queue_count(d->store, INT64_MAX, &after, &err) < 0) {
+			free((char *)tg.capacity.labels);
+			goto fail;
+		}
+		if (after == queued_total || tries == 4) {
+			queued_total = after;
+			break;
+		}
+		free((char *)tg.capacity.labels);
 	}
-	if (cluster_sched_view(d, &tg, &room->gpus_free_most) < 0)
-		return -EIO;
 	room->running = clamp32(load.live);
 	room->queued = clamp32(load.queued);
 	room->reserved_us = load.reserved_us > 0 ? (uint64_t)load.reserved_us : 0;
@@ -57,6 +72,9 @@ int cluster_admit_room(struct daemon *d, const char *tenant, struct admit_room *
 	room->queued_total = queued_total;
 	room->capacity = tg.capacity;
 	return 0;
+fail:
+	log_warning("read the cluster's load of %s: %s", tenant, err.message);
+	return -EIO;
 }
 
 void cluster_admit_room_free(struct admit_room *room)
