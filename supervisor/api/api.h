@@ -167,7 +167,8 @@
  *        one host), "last_attempt_error" (why the last attempt that went back to the queue
  *        ended — its command never started; null = none),
  *        queued only: "position" (1 = next; 0 = cannot start this month: budget
- *        used up or suspended), "pending_reason" (concurrency_limit|budget_exhausted|
+ *        used up or suspended; in a cluster the scheduler's order, the same
+ *        through every node), "pending_reason" (concurrency_limit|budget_exhausted|
  *        budget_reserved|host_capacity|fair_share|node_draining|no_node_fits),
  *        "pending_message"; "gpus", "gpu_memory_bytes", "labels", "cpu_millis" (what it
  *        needs of a node; cpu_millis 0 = none asked); "argv_truncated" (false in a TASK), "stored_bytes" (what the store holds
@@ -195,7 +196,8 @@
  *         (the plan's plus cpu_adjust_us, never below 0; null = unlimited, 0 =
  *         suspended or taken back), "cpu_left_us" (null = unlimited), "running",
  *         "queued", "stored_bytes" (what the tenant's tasks hold in the store:
- *         inputs, outputs, artifacts), "max_stored_bytes" (the plan's
+ *         inputs, outputs, artifacts; in a cluster these three count every
+ *         node's tasks), "max_stored_bytes" (the plan's
  *         max_stored; null = unlimited), "adjustments": [ADJUSTMENT, ...] oldest first}
  * ADJUSTMENT: {"id", "user", "month", "delta_us", "by" (user name), "by_uid",
  *         "at_us", "reason"}
@@ -213,7 +215,10 @@
  *         "version", "labels": [str], "started_at_us", "capacity": {"cores", "memory_bytes",
  *         "slots", "gpus", "gpu_memory_bytes"}, "free": {"slots", "memory_bytes", "gpus",
  *         "cpu_millis" (cores less what its tasks asked with cpu_millis, x 1000)},
- *         "running", "load" (1-minute load average), "self" (the node answering);
+ *         "running", "load" (1-minute load average), "self" (the node answering),
+ *         "policy": {"applied" (the cluster policy generation it runs; 0: its own
+ *         file's), "latest", "failed" (the latest that did not load there; 0: none),
+ *         "error" (why; operators only, else null)} (null on one host);
  *         operators only: "stats": {"started" (attempts), "succeeded", "failed",
  *         "cancelled", "lost" (supervisor_lost), "cpu_us"}}
  *

@@ -534,18 +534,44 @@ static int64_t sub_int(json_t *o, const char *obj, const char *key)
 	return int_field(json_object_get(o, obj), key);
 }
 
+/* The cluster's policy on a node: "3" (the latest), "2 (latest 3)",
+ * "file" (its own file's: it never loaded a generation), with ", 3 failed"
+ * when the latest did not load there; "-" on one host. */
+static void format_node_policy(json_t *p, char *buf, size_t size)
+{
+	int64_t applied = int_field(p, "applied"), latest = int_field(p, "latest"),
+		failed = int_field(p, "failed");
+	char gen[32];
+	size_t off;
+
+	if (!json_is_object(p)) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	if (applied)
+		snprintf(gen, sizeof(gen), "%" PRId64, applied);
+	else
+		snprintf(gen, sizeof(gen), "file");
+	off = (size_t)snprintf(buf, size, "%s", gen);
+	if (applied != latest && off < size)
+		off += (size_t)snprintf(buf + off, size - off, " (latest %" PRId64 ")", latest);
+	if (failed && off < size)
+		snprintf(buf + off, size - off, ", %" PRId64 " failed", failed);
+}
+
 void format_print_node_table(FILE *out, json_t *nodes)
 {
 	struct format_table t = { .cols = 12 };
-	static const char *const header[] = { "NODE",   "STATE", "HEARTBEAT", "RUNNING", "SLOTS", "CORES",
-					      "MEMORY", "GPUS",  "LOAD",      "DONE",    "CPU",   "LABELS" };
+	static const char *const header[] = { "NODE",  "STATE",  "HEARTBEAT", "RUNNING", "SLOTS",
+					      "CORES", "MEMORY", "GPUS",      "LOAD",    "DONE",
+					      "CPU",   "POLICY", "LABELS" };
 	size_t i;
 	json_t *n;
 
 	format_table_add(&t, header);
 	json_array_foreach (nodes, i, n) {
 		char age[32], running[24], slots[48], cores[64], mem[64], freemem[24], total[24], gpus[48],
-			load[24], done[96], cpu[32], labels[256] = "";
+			load[24], done[96], cpu[32], policy[96], labels[256] = "";
 		size_t j, used = 0;
 		json_t *l;
 		const char *state = str_field(n, "state");
@@ -582,13 +608,14 @@ void format_print_node_table(FILE *out, json_t *nodes)
 			snprintf(done, sizeof(done), "-");
 			snprintf(cpu, sizeof(cpu), "-");
 		}
+		format_node_policy(json_object_get(n, "policy"), policy, sizeof(policy));
 		json_array_foreach (json_object_get(n, "labels"), j, l)
 			if (json_is_string(l) && used + strlen(json_string_value(l)) + 2 < sizeof(labels))
 				used += (size_t)snprintf(labels + used, sizeof(labels) - used, "%s%s",
 							 used ? "," : "", json_string_value(l));
 		format_table_add(&t,
 				 (const char *const[]){ name, state, age, running, slots, cores, mem, gpus,
-							load, done, cpu, labels[0] ? labels : "-" });
+							load, done, cpu, policy, labels[0] ? labels : "-" });
 	}
 	format_table_print(out, &t);
 }

@@ -422,7 +422,12 @@ static void reap(struct daemon *d)
 
 int cluster_sync_queue(struct daemon *d)
 {
-	return cluster_sched_sync(d);
+	int r = cluster_sched_sync(d);
+
+	/* the scheduler's passes: another node's would give another order */
+	if (r == 0 && !d->cluster_leader)
+		r = cluster_fair_load(d);
+	return r;
 }
 
 /* ---- waits on tasks that run on other nodes ---------------------------------------- */

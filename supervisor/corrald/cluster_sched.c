@@ -88,6 +88,8 @@ int cluster_sched_load(struct daemon *d)
 		cs.valid = false;
 		return -EIO;
 	}
+	if (cs.term != d->leader_term && d->cluster_leader)
+		cluster_fair_load(d); /* a new term: go on from the last scheduler's fairness */
 	queue_clear(d);
 	r = queue_push_rows(d, &list);
 	cs.seen_id = 0;
@@ -415,6 +417,13 @@ static int round_targets(struct round *rd, const struct store_node_list *nodes, 
 	return rd->picks ? 0 : -ENOMEM;
 }
 
+static void round_free(struct round *rd)
+{
+	free(rd->nodes);
+	free(rd->labels);
+	free(rd->picks);
+}
+
 /* Free share of a node: emptiest first. */
 static double free_share(const struct queue_target *tg)
 {
@@ -520,6 +529,18 @@ static void assign_picks(struct daemon *d, struct round *rd)
 		log_debug("scheduler: %zu tasks assigned in one statement", assigned);
 }
 
+/* The passes the round advanced, for the other nodes' `queue` and the
+ * next scheduler (cluster_fair.c). */
+static void save_fairness(struct daemon *d, const struct round *rd)
+{
+	_cleanup_free_ struct duser **users = calloc(rd->n_picks + 1, sizeof(*users));
+
+	for (size_t i = 0; users && i < rd->n_picks; i++)
+		users[i] = rd->picks[i].t->user;
+	if (users)
+		cluster_fair_save(d, users, rd->n_picks);
+}
+
 void cluster_schedule(struct daemon *d)
 {
 	struct store_node_list nodes = { 0 };
@@ -552,11 +573,50 @@ void cluster_schedule(struct daemon *d)
 	if (rd.n_nodes && queue_dispatch_to(d, &rd.cluster, place, &rd) >= ROUND_MAX_STARTS)
 		d->next_cluster_mono_us = 0; /* more than a round's worth: again soon */
 	if (rd.n_picks)
+		save_fairness(d, &rd);
+	if (rd.n_picks)
 		assign_picks(d, &rd);
 out:
-	free(rd.nodes);
-	free(rd.labels);
-	free(rd.picks);
+	round_free(&rd);
 	store_node_list_free(&nodes);
 	store_cluster_live_free(&live);
+}
+
+int cluster_sched_view(struct daemon *d, struct queue_target *tg, uint32_t *gpus_free_most,
+		       uint64_t *cpu_free_most)
+{
+	struct store_node_list nodes = { 0 };
+	struct store_live live = { 0 };
+	struct round rd = { 0 };
+	struct error err;
+	int r = -EIO;
+
+	memset(tg, 0, sizeof(*tg));
+	if (store_cluster_live(d->store, &live, &err) < 0 || store_node_list(d->store, &nodes, &err) < 0) {
+		log_warning("read the live load and the nodes: %s", err.message);
+		goto out;
+	}
+	r = round_targets(&rd, &nodes, &live);
+	if (r < 0)
+		goto out;
+	*tg = rd.cluster;
+	tg->capacity.labels = TAKE_PTR(rd.labels);
+	tg->max_starts = 0;
+	for (size_t i = 0; i < rd.n_nodes; i++) {
+		const struct sched_host *h = &rd.nodes[i].host;
+		uint32_t free_gpus = h->gpus > h->gpus_reserved ? h->gpus - h->gpus_reserved : 0;
+		uint64_t free_cpu = h->cpu_millis > h->cpu_millis_reserved
+			? h->cpu_millis - h->cpu_millis_reserved
+			: 0;
+
+		if (gpus_free_most && (i == 0 || free_gpus > *gpus_free_most))
+			*gpus_free_most = free_gpus;
+		if (cpu_free_most && (i == 0 || free_cpu > *cpu_free_most))
+			*cpu_free_most = free_cpu;
+	}
+out:
+	round_free(&rd);
+	store_node_list_free(&nodes);
+	store_cluster_live_free(&live);
+	return r;
 }

@@ -320,6 +320,17 @@ int cluster_sched_sync(struct daemon *d);
 void cluster_sched_forget(struct daemon *d);
 /* This node put tasks back in the store's queue: compare at the next round. */
 void cluster_sched_queue_changed(void);
+/* The cluster as one host, read now, as a round sees it (the online
+ * nodes' slots, memory, GPUs, labels and what holds them); the most GPUs
+ * free on one node (may be NULL).  free(tg->capacity.labels).  0 or -errno. */
+struct queue_target;
+int cluster_sched_view(struct daemon *d, struct queue_target *tg, uint32_t *gpus_free_most,
+		       uint64_t *cpu_free_most);
+/* cluster_fair.c: the scheduler's fairness state in the store */
+/* Save the passes of users (repeats allowed) and the virtual time. */
+void cluster_fair_save(struct daemon *d, struct duser *const *users, size_t n);
+/* The saved state into memory (a tenant without one: no pass of its own). */
+int cluster_fair_load(struct daemon *d);
 /* cluster_output.c: outputs in the store, readable through any node */
 /* Copy what t's output files gained to the store (all of it: final). */
 void cluster_output_upload(struct daemon *d, struct dtask *t, bool final);
@@ -660,6 +671,31 @@ struct queue_target {
 typedef int (*queue_start_fn)(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool capped,
 			      uint64_t memory_bytes, void *ctx);
 size_t queue_dispatch_to(struct daemon *d, const struct queue_target *tg, queue_start_fn start, void *ctx);
+/* cluster_admit.c: a submit's checks over the whole cluster */
+struct admit_room {
+	uint32_t running;              /* the tenant's tasks holding a slot (running or assigned) */
+	uint32_t queued;               /* its queued tasks nobody was assigned */
+	uint64_t reserved_us;          /* its CPU reservations */
+	uint32_t slots, busy;          /* the slots of the nodes that take work, and those held */
+	size_t queued_total;           /* every queued task nobody was assigned */
+	uint32_t gpus, gpus_free_most; /* GPUs in all; the most free on one node */
+	uint64_t cpu_free_most;        /* the most cores (x 1000) not held by --cpus on one node */
+	struct node_capacity capacity; /* what the largest node offers (labels: free()) */
+};
+/* The tenant's and the cluster's room from the store now (the scheduler
+ * stays the authority: a start may still wait a round).  0 or -EIO. */
+int cluster_admit_room(struct daemon *d, const char *tenant, struct admit_room *room);
+void cluster_admit_room_free(struct admit_room *room);
+/* A tenant's running (or assigned), queued and stored over the cluster, for
+ * `usage`: load keeps this node's figures when the store cannot say. */
+void cluster_admit_usage(struct daemon *d, const char *tenant, struct store_tenant_load *load);
+/* The plan's max_stored over the cluster: the tenant's stored bytes on
+ * every node, under its quota lock, in a batch of its own (the open one
+ * is committed first); cluster_admit_release() commits it once the submit
+ * is stored or refused. */
+enum api_error_code cluster_admit_storage(struct daemon *d, struct duser *u, const struct policy_limits *lim,
+					  uint64_t need, char *msg, size_t size);
+void cluster_admit_release(struct daemon *d);
 /* Queued rows (a store list) into the in-memory queue, in their order. */
 int queue_push_rows(struct daemon *d, const struct store_task_list *list);
 /* Forget every queued task (the users stay). */

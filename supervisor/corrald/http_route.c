@@ -36,6 +36,8 @@ static const struct {
 	[HTTP_ROUTE_ARTIFACTS] = { "GET", "/v1/tasks/{id}/artifacts" },
 	[HTTP_ROUTE_ARTIFACT] = { "GET", "/v1/tasks/{id}/artifacts/{name}" },
 	[HTTP_ROUTE_ARTIFACTS_TAR] = { "GET", "/v1/tasks/{id}/artifacts.tar" },
+	[HTTP_ROUTE_POLICY] = { "GET", "/v1/policy" },
+	[HTTP_ROUTE_POLICY_PUT] = { "PUT", "/v1/policy" },
 };
 
 const char *http_route_path(enum http_route_id route)
@@ -384,6 +386,8 @@ static int find_route(const struct http_route_request *in, struct http_route_res
 		r = HTTP_ROUTE_USAGE;
 	else if (strcmp(p, "/v1/nodes") == 0)
 		r = HTTP_ROUTE_NODES;
+	else if (strcmp(p, "/v1/policy") == 0)
+		r = strcmp(method, "PUT") == 0 ? HTTP_ROUTE_POLICY_PUT : HTTP_ROUTE_POLICY;
 	else if (strcmp(p, "/v1/tenants") == 0)
 		r = HTTP_ROUTE_TENANTS;
 	else if (strncmp(p, "/v1/tenants/", 12) == 0)
@@ -505,6 +509,23 @@ int http_route_map(const struct http_route_request *in, struct http_route_result
 	case HTTP_ROUTE_TENANTS:
 		json_object_set_new(req, "op", json_string("tenant_list"));
 		break;
+	case HTTP_ROUTE_POLICY:
+		json_object_set_new(req, "op", json_string("policy_current"));
+		break;
+	case HTTP_ROUTE_POLICY_PUT: {
+		/* the body is the text itself (curl -T cluster.conf); ?file= names
+		 * it in the errors' file:line */
+		const char *file = query(in, "file");
+
+		json_object_set_new(req, "op", json_string("policy_push"));
+		json_object_set_new(req, "file", json_string(file ? file : "http"));
+		if (!in->body_len || !in->body || memchr(in->body, '\0', in->body_len))
+			r = refuse(out, 400, "bad_request",
+				   "the body must be the policy's text (no NUL bytes)");
+		else if (json_object_set_new(req, "text", json_stringn(in->body, in->body_len)) < 0)
+			r = refuse(out, 400, "bad_request", "the policy's text must be UTF-8");
+		break;
+	}
 	case HTTP_ROUTE_TENANT:
 	case HTTP_ROUTE_TENANT_DELETE:
 		json_object_set_new(req, "op",

@@ -38,6 +38,8 @@ enum http_route_id {
 	HTTP_ROUTE_ARTIFACTS,     /* GET /v1/tasks/{id}/artifacts */
 	HTTP_ROUTE_ARTIFACT,      /* GET /v1/tasks/{id}/artifacts/{name}: one chunk's bytes */
 	HTTP_ROUTE_ARTIFACTS_TAR, /* GET /v1/tasks/{id}/artifacts.tar: all of them, streamed */
+	HTTP_ROUTE_POLICY,        /* GET /v1/policy: the cluster's policy (policy_current) */
+	HTTP_ROUTE_POLICY_PUT,    /* PUT /v1/policy: the body is the text (policy_push) */
 	HTTP_ROUTE_COUNT
 };
 

@@ -117,7 +117,6 @@ static bool entries_clash(const struct entry_view *a, const struct entry_view *b
 	return in != NULL;
 }
 
-
 /* The bytes of a complete upload of tenant's (named by files[i]). */
 static enum api_error_code upload_size(struct daemon *d, const char *tenant, int64_t id, size_t i,
 				       uint64_t *bytes, char *msg, size_t size)
@@ -173,7 +172,8 @@ enum api_error_code op_files_check(struct daemon *d, const char *tenant, const s
 			const char *data;
 			size_t len;
 			enum api_error_code code = entry_of(json_array_get(req->files, i), i, &v[i].name,
-							    &v[i].is_dir, &data, &len, &v[i].upload, msg, size);
+							    &v[i].is_dir, &data, &len, &v[i].upload, msg,
+							    size);
 
 			if (code != API_ERR_NONE)
 				return code;

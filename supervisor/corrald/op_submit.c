@@ -138,29 +138,38 @@ static char *join_labels(char *const *labels, size_t n)
 	return out;
 }
 
-/* --no-queue: the cores asked for are not free here now (msg says so). */
-static bool op_submit_cores_short(struct daemon *d, const struct duser *u, uint64_t cpu_millis, char *msg,
-				  size_t size)
-{
-	uint64_t cap = node_cpu_capacity(d);
-	uint64_t free_ = cap > d->cpu_millis_reserved ? cap - d->cpu_millis_reserved : 0;
-
-	if (cpu_millis <= free_)
-		return false;
-	snprintf(msg, size, "%s: %g CPUs needed, %g of %g free on node %s", u->name,
-		 (double)cpu_millis / 1000, (double)free_ / 1000, (double)cap / 1000, d->node_name);
-	return true;
-}
-
 /* Can a task of u start right now?  0, or the error code with a message.
- * The budget check is the scheduler's rule (supervisor/admission.h). */
+ * The budget check is the scheduler's rule (supervisor/admission.h).  In a
+ * cluster the counts are the cluster's, read from the store now
+ * (cluster_admit.c). */
 static enum api_error_code can_start_now(struct daemon *d, struct duser *u, const struct policy_limits *lim,
 					 const struct api_request *req, char *msg, size_t size)
 {
 	uint64_t budget, limit, want, wall_us;
 	struct admission_tenant tenant;
 	enum admission_verdict v;
+	struct node_capacity self;
+	struct admit_room room = {
+		.running = u->running,
+		.queued = u->queued,
+		.reserved_us = u->reserved_us,
+		.slots = d->cfg->max_running,
+		.busy = d->running_count,
+		.queued_total = d->queued_total,
+		.gpus = d->node_gpus,
+		.gpus_free_most = d->node_gpus > d->gpus_reserved ? d->node_gpus - d->gpus_reserved : 0,
+		.cpu_free_most = node_cpu_capacity(d) > d->cpu_millis_reserved
+			? node_cpu_capacity(d) - d->cpu_millis_reserved
+			: 0,
+	};
+	enum api_error_code code = API_ERR_NONE;
 
+	node_capacity_self(d, &self);
+	room.capacity = self;
+	if (d->cluster && cluster_admit_room(d, u->name, &room) < 0) {
+		snprintf(msg, size, "cannot read the cluster's load to answer --no-queue; try again");
+		return API_ERR_INTERNAL;
+	}
 	/* a task no node could ever run says so first */
 	{
 		_cleanup_free_ char *labels = join_labels(req->labels, req->n_labels);
@@ -170,10 +179,12 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 				       .cpu_millis = (uint32_t)req->cpu_millis };
 		char why[160];
 
-		if (!node_task_fits(d, &probe, req->has_memory ? req->memory_bytes : lim->memory_bytes, why,
-				    sizeof(why))) {
+		if (!node_capacity_fits(&room.capacity, &probe,
+					req->has_memory ? req->memory_bytes : lim->memory_bytes, why,
+					sizeof(why))) {
 			snprintf(msg, size, "%s: no node could ever run this task: %s", u->name, why);
-			return API_ERR_HOST_CAPACITY;
+			code = API_ERR_HOST_CAPACITY;
+			goto out;
 		}
 	}
 	queue_refresh_month(d, u);
@@ -185,11 +196,10 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 	tenant = (struct admission_tenant){
 		.budget = budget,
 		.used = u->used_us,
-		.reserved = u->reserved_us,
-		.running = u->running,
-		.slots = lim->max_concurrent && lim->max_concurrent < d->cfg->max_running
-			? lim->max_concurrent
-			: d->cfg->max_running,
+		.reserved = room.reserved_us,
+		.running = room.running,
+		.slots = lim->max_concurrent && lim->max_concurrent < room.slots ? lim->max_concurrent
+										 : room.slots,
 	};
 	v = admission_cpu_limit(&tenant, want,
 				admission_wall_cpu_bound(wall_us, d->cfg->kill_grace_ms * 1000u,
@@ -200,42 +210,52 @@ static enum api_error_code can_start_now(struct daemon *d, struct duser *u, cons
 	 * when the one queued task waits for that budget too */
 	if (v != ADMISSION_START && v != ADMISSION_BUDGET_RESERVED) {
 		admission_format_budget(msg, size, u->name, lim->plan, u->month, budget, u->used_us, 0,
-					u->running);
-		return API_ERR_BUDGET_EXHAUSTED;
-	}
-	if (lim->max_concurrent && u->running + u->queued >= lim->max_concurrent) {
-		if (u->queued)
-			snprintf(msg, size, "%s: %u/%u tasks running, %u queued before this one (plan %s)",
-				 u->name, u->running, lim->max_concurrent, u->queued, lim->plan);
+					room.running);
+		code = API_ERR_BUDGET_EXHAUSTED;
+	} else if (lim->max_concurrent && room.running + room.queued >= lim->max_concurrent) {
+		if (room.queued)
+			snprintf(msg, size, "%s: %u/%u tasks running%s, %u queued before this one (plan %s)",
+				 u->name, room.running, lim->max_concurrent,
+				 d->cluster ? " in the cluster" : "", room.queued, lim->plan);
 		else
-			snprintf(msg, size, "%s: %u/%u tasks running (plan %s)", u->name, u->running,
-				 lim->max_concurrent, lim->plan);
-		return API_ERR_CONCURRENCY_LIMIT;
-	}
-	if (v == ADMISSION_BUDGET_RESERVED) {
+			snprintf(msg, size, "%s: %u/%u tasks running%s (plan %s)", u->name, room.running,
+				 lim->max_concurrent, d->cluster ? " in the cluster" : "", lim->plan);
+		code = API_ERR_CONCURRENCY_LIMIT;
+	} else if (v == ADMISSION_BUDGET_RESERVED) {
 		admission_format_budget(msg, size, u->name, lim->plan, u->month, budget, u->used_us,
-					u->reserved_us, u->running);
-		return API_ERR_BUDGET_RESERVED;
+					room.reserved_us, room.running);
+		code = API_ERR_BUDGET_RESERVED;
+	} else if (d->cluster ? !room.slots : d->node_draining) {
+		if (d->cluster)
+			snprintf(msg, size, "no node of the cluster takes work (drained or offline)");
+		else
+			snprintf(msg, size,
+				 "node %s is drained: it starts nothing until an operator undrains it",
+				 d->node_name);
+		code = API_ERR_HOST_CAPACITY;
+	} else if (req->gpus > room.gpus_free_most) {
+		snprintf(msg, size, "%s: %llu GPUs needed, at most %u of %u free on %s%s", u->name,
+			 (unsigned long long)req->gpus, room.gpus_free_most, room.gpus,
+			 d->cluster ? "a node of the cluster" : "node ", d->cluster ? "" : d->node_name);
+		code = API_ERR_HOST_CAPACITY;
+	} else if (req->cpu_millis > room.cpu_free_most) {
+		if (d->cluster)
+			snprintf(msg, size, "%s: %g CPUs needed, at most %g free on a node of the cluster",
+				 u->name, (double)req->cpu_millis / 1000, (double)room.cpu_free_most / 1000);
+		else
+			snprintf(msg, size, "%s: %g CPUs needed, %g of %g free on node %s", u->name,
+				 (double)req->cpu_millis / 1000, (double)room.cpu_free_most / 1000,
+				 (double)node_cpu_capacity(d) / 1000, d->node_name);
+		code = API_ERR_HOST_CAPACITY;
+	} else if (room.busy + room.queued_total >= room.slots) {
+		snprintf(msg, size, "%s is at capacity: %u/%u tasks running, %zu queued",
+			 d->cluster ? "the cluster" : "host", room.busy, room.slots, room.queued_total);
+		code = API_ERR_HOST_CAPACITY;
 	}
-	if (d->node_draining) {
-		snprintf(msg, size, "node %s is drained: it starts nothing until an operator undrains it",
-			 d->node_name);
-		return API_ERR_HOST_CAPACITY;
-	}
-	if (req->gpus > (d->node_gpus > d->gpus_reserved ? d->node_gpus - d->gpus_reserved : 0)) {
-		snprintf(msg, size, "%s: %llu GPUs needed, %u of %u free on node %s", u->name,
-			 (unsigned long long)req->gpus, d->node_gpus - d->gpus_reserved, d->node_gpus,
-			 d->node_name);
-		return API_ERR_HOST_CAPACITY;
-	}
-	if (op_submit_cores_short(d, u, req->cpu_millis, msg, size))
-		return API_ERR_HOST_CAPACITY;
-	if (d->running_count + d->queued_total >= d->cfg->max_running) {
-		snprintf(msg, size, "host is at capacity: %u/%u tasks running, %zu queued", d->running_count,
-			 d->cfg->max_running, d->queued_total);
-		return API_ERR_HOST_CAPACITY;
-	}
-	return API_ERR_NONE;
+out:
+	if (d->cluster)
+		cluster_admit_room_free(&room);
+	return code;
 }
 
 /* Store the task (stdin first, synced) in the loop's store batch and queue
@@ -274,8 +294,10 @@ static void store_and_queue(struct daemon *d, const struct caller *c, const stru
 		return;
 	}
 	need += files_bytes;
-	if (storage_check_quota(u, lim, need, msg, sizeof(msg)) != API_ERR_NONE) {
-		ops_reply_error(sink, req->tag_json, API_ERR_STORAGE_QUOTA, "%s", msg);
+	/* a cluster: the tenant's bytes on every node, under its quota lock */
+	if ((code = d->cluster ? cluster_admit_storage(d, u, lim, need, msg, sizeof(msg))
+			       : storage_check_quota(u, lim, need, msg, sizeof(msg))) != API_ERR_NONE) {
+		ops_reply_error(sink, req->tag_json, code, "%s", msg);
 		return;
 	}
 	if (req->has_stdin) {
@@ -537,6 +559,8 @@ void op_submit(struct daemon *d, const struct caller *c, const struct api_reques
 		return;
 	}
 	store_and_queue(d, c, req, sink, tenant, profile, u, &lim);
+	if (d->cluster)
+		cluster_admit_release(d); /* the tenant's quota lock goes with the commit */
 }
 
 void op_submit_finish_batch(struct daemon *d, bool committed, const char *error)

@@ -384,10 +384,19 @@ json_t *ops_usage_entry(struct daemon *d, const char *user, const char *month)
 						 : json_integer((json_int_t)(budget > (uint64_t)used
 										     ? budget - (uint64_t)used
 										     : 0)));
-	json_object_set_new(o, "running", json_integer(u ? u->running : 0));
-	json_object_set_new(o, "queued", json_integer(u ? u->queued : 0));
-	/* what its tasks hold in the store, and the plan's max_stored (null = unlimited) */
-	json_object_set_new(o, "stored_bytes", json_integer(u ? (json_int_t)u->stored_bytes : 0));
+	{
+		/* a cluster: every node's tasks (this node knows its own) */
+		struct store_tenant_load load = { .live = u ? u->running : 0,
+						  .queued = u ? u->queued : 0,
+						  .stored_bytes = u ? (int64_t)u->stored_bytes : 0 };
+
+		if (d->cluster)
+			cluster_admit_usage(d, user, &load);
+		json_object_set_new(o, "running", json_integer((json_int_t)load.live));
+		json_object_set_new(o, "queued", json_integer((json_int_t)load.queued));
+		/* what its tasks hold in the store, and the plan's max_stored (null = unlimited) */
+		json_object_set_new(o, "stored_bytes", json_integer((json_int_t)load.stored_bytes));
+	}
 	json_object_set_new(o, "max_stored_bytes",
 			    known && lim.max_stored_bytes ? json_integer((json_int_t)lim.max_stored_bytes)
 							  : json_null());

@@ -358,9 +358,10 @@ static int view_build(struct daemon *d, size_t per_user, const char *only_user, 
 	return 0;
 }
 
-/* Queued tasks no node could ever run: position 0, no_node_fits. */
-static void describe_misfits(struct daemon *d, const char *user, int64_t only_id, struct queue_entry *entries,
-			     size_t *n)
+/* Queued tasks no node could ever run (cap: what the largest offers):
+ * position 0, no_node_fits. */
+static void describe_misfits(struct daemon *d, const struct node_capacity *cap, const char *user,
+			     int64_t only_id, struct queue_entry *entries, size_t *n)
 {
 	for (size_t b = 0; b < d->user_buckets; b++) {
 		for (struct duser *u = d->user_table[b]; u; u = u->hash_next) {
@@ -375,8 +376,9 @@ static void describe_misfits(struct daemon *d, const char *user, int64_t only_id
 				struct queue_entry *e;
 
 				if ((only_id && t->id != only_id) ||
-				    node_task_fits(d, t, t->memory_bytes ? t->memory_bytes : lim.memory_bytes,
-						   why, sizeof(why)))
+				    node_capacity_fits(cap, t,
+						       t->memory_bytes ? t->memory_bytes : lim.memory_bytes,
+						       why, sizeof(why)))
 					continue;
 				e = &entries[(*n)++];
 				e->id = t->id;
@@ -497,8 +499,9 @@ static int by_position(const void *a, const void *b)
 int queue_describe(struct daemon *d, const char *user, int64_t only_id, struct queue_entry **entries,
 		   size_t *n)
 {
-	uint32_t free_slots = d->cfg->max_running > d->running_count ? d->cfg->max_running - d->running_count
-								     : 0;
+	uint32_t free_slots;
+	struct queue_target cluster = { 0 }, *tg = NULL;
+	struct node_capacity self;
 	struct sched_output so;
 	struct view v;
 	uint32_t *positions = NULL;
@@ -507,11 +510,19 @@ int queue_describe(struct daemon *d, const char *user, int64_t only_id, struct q
 
 	*entries = NULL;
 	*n = 0;
-	if (d->cluster)
-		cluster_sync_queue(d);
-	r = view_build(d, SIZE_MAX, NULL, false, NULL, &v);
-	if (r < 0)
+	/* a cluster: the order the scheduler would start in, over the free
+	 * capacity of every node (cluster_sched_view) */
+	if (d->cluster && cluster_sync_queue(d) == 0 && cluster_sched_view(d, &cluster, NULL, NULL) == 0)
+		tg = &cluster;
+	node_capacity_self(d, &self);
+	free_slots = tg
+		? (tg->host.max_running > tg->host.running ? tg->host.max_running - tg->host.running : 0)
+		: (d->cfg->max_running > d->running_count ? d->cfg->max_running - d->running_count : 0);
+	r = view_build(d, SIZE_MAX, NULL, false, tg, &v);
+	if (r < 0) {
+		free((char *)cluster.capacity.labels);
 		return r;
+	}
 	memset(&so, 0, sizeof(so));
 	positions = calloc(v.n_tasks + 1, sizeof(*positions));
 	messages = calloc(v.n_users + 1, sizeof(*messages));
@@ -554,7 +565,7 @@ int queue_describe(struct daemon *d, const char *user, int64_t only_id, struct q
 					    v.user_of[ui]->month);
 		}
 	}
-	describe_misfits(d, user, only_id, *entries, n);
+	describe_misfits(d, tg ? &tg->capacity : &self, user, only_id, *entries, n);
 	qsort(*entries, *n, sizeof(**entries), by_position);
 done:
 	if (r < 0) {
@@ -568,6 +579,7 @@ done:
 	free(so.reasons);
 	free(so.scratch);
 	view_free(&v);
+	free((char *)cluster.capacity.labels);
 	return r;
 }
 

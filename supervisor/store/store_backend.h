@@ -141,6 +141,12 @@ struct store_backend {
 	int (*cluster_assign_many)(struct store *store, int64_t term, const char *leader_incarnation,
 				   const struct store_cluster_assign *a, size_t n, bool *assigned,
 				   struct error *err);
+	/* one tenant's load (under its quota lock), the scheduler's fairness */
+	int (*cluster_tenant_load)(struct store *store, const char *user, bool lock,
+				   struct store_tenant_load *out, struct error *err);
+	int (*cluster_fair_save)(struct store *store, const struct store_fair *items, size_t n,
+				 struct error *err);
+	int (*cluster_fair_load)(struct store *store, struct store_fair_list *out, struct error *err);
 	/* Tenant records (store_tenant.h): TENANT_PUT and TENANT_DELETE
 	 * (change in; its audit row appended in the same transaction; DELETE
 	 * of no record: -ENOENT, nothing audited), TENANT_LIST (list),

@@ -266,3 +266,37 @@ int store_cluster_assign_many(struct store *store, int64_t term, const char *lea
 					 "assign: a missing node, incarnation or lease");
 	return store->backend->cluster_assign_many(store, term, leader_incarnation, a, n, assigned, err);
 }
+
+int store_cluster_tenant_load(struct store *store, const char *user, bool lock, struct store_tenant_load *out,
+			      struct error *err)
+{
+	NO_CLUSTER(store, err);
+	if (!user || !*user)
+		return error_set(err, EINVAL, "tenant", "a tenant's load needs its name");
+	return store->backend->cluster_tenant_load(store, user, lock, out, err);
+}
+
+int store_cluster_fair_save(struct store *store, const struct store_fair *items, size_t n, struct error *err)
+{
+	NO_CLUSTER(store, err);
+	for (size_t i = 0; i < n; i++)
+		if (!items[i].user)
+			return error_set(err, EINVAL, "fairness", "a pass needs its tenant");
+	return n ? store->backend->cluster_fair_save(store, items, n, err) : 0;
+}
+
+int store_cluster_fair_load(struct store *store, struct store_fair_list *out, struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	NO_CLUSTER(store, err);
+	return store->backend->cluster_fair_load(store, out, err);
+}
+
+void store_cluster_fair_list_free(struct store_fair_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		free(list->items[i].user);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}

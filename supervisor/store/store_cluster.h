@@ -140,6 +140,38 @@ int store_cluster_analyze(struct store *store, struct error *err);
 int store_cluster_expired(struct store *store, int64_t grace_us, struct store_task_list *out,
 			  struct error *err);
 
+/* ---- what any node reads to answer for the cluster (PostgreSQL) ---- */
+
+/* One tenant over the cluster, for a submit's checks: its queued tasks
+ * nobody was assigned, what holds a slot (running or assigned) and their
+ * CPU reservations, and what all its tasks store.  lock: first take the
+ * tenant's quota lock, held until the open transaction (the loop's batch)
+ * ends, so the submits of one tenant through two nodes check its quota one
+ * after the other, the second seeing the first's committed bytes.  Take
+ * it for one tenant per transaction (two held in opposite orders by two
+ * nodes would deadlock). */
+struct store_tenant_load {
+	int64_t queued, live, reserved_us, stored_bytes;
+};
+int store_cluster_tenant_load(struct store *store, const char *user, bool lock, struct store_tenant_load *out,
+			      struct error *err);
+
+/* The scheduler's fairness state (sched.h): each tenant's pass, and the
+ * virtual time as the tenant "" (passes are unsigned, stored as their
+ * two's complement).  Saved (upserted) by the scheduler after its rounds,
+ * read by the other nodes for `queue` positions and by a new scheduler. */
+struct store_fair {
+	char *user;
+	int64_t pass;
+};
+struct store_fair_list {
+	struct store_fair *items;
+	size_t count;
+};
+int store_cluster_fair_save(struct store *store, const struct store_fair *items, size_t n, struct error *err);
+int store_cluster_fair_load(struct store *store, struct store_fair_list *out, struct error *err);
+void store_cluster_fair_list_free(struct store_fair_list *list);
+
 /* ---- inputs and outputs any node can read (a task's stdin = stream 0,
  * stdout = 1, stderr = 2) ---- */
 

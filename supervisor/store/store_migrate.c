@@ -13,7 +13,14 @@
  * order SQLite reports, then the identity sequences moved past the copied
  * ids.  Before the commit the counts and the charged CPU are compared on
  * both sides; any difference rolls everything back.  Nodes and the leader
- * lease are not copied: they belong to the running corralds.
+ * lease are not copied: they belong to the running corralds.  Nor is the
+ * cluster's policy (policy_generations, policy_nodes) or the cluster
+ * scheduler's fairness (sched_fair): a single host has none (its file is
+ * its policy: `policy push` answers not_clustered there, and only a
+ * cluster's scheduler saves passes), and the first node to start on the
+ * database pushes its own file's cluster-wide sections as generation 1:
+ * start the old host's corrald (its file) first, and its tenants keep
+ * their plans.
  */
 #include <errno.h>
 #include <inttypes.h>

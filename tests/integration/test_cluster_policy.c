@@ -10,7 +10,9 @@
  * errors shown through both nodes, until a push it can load; policy_reload
  * keeps the cluster's plans; a push with a bad line, or a [supervisor] section, is refused
  * with its file:line and changes nothing; a push by a non-operator is
- * refused; on one host (SQLite) a push answers not_clustered.  No
+ * refused; `nodes` shows each node's generation and the one that did not
+ * load there; GET and PUT /v1/policy over real HTTP (operators only, the
+ * same checks); on one host (SQLite) a push answers not_clustered.  No
  * PostgreSQL: the cluster tests skip loudly (fail under CORRAL_MUST_WORK=1).
  */
 #include <errno.h>
@@ -22,6 +24,7 @@
 
 #include "tests/lib/corrald.h"
 #include "tests/lib/corrald_socket.h"
+#include "tests/lib/http.h"
 #include "tests/lib/pg.h"
 #include "tests/lib/test.h"
 
@@ -251,6 +254,43 @@ static void test_push_on_one_node_is_enforced_by_the_other(void **state)
 	assert_int_equal(most, 1);
 }
 
+/* `nodes` through node i: node's policy {applied, latest, failed, error}. */
+static void expect_nodes_policy(int i, const char *node, long long applied, long long failed, bool error)
+{
+	json_t *r = corrald_call(&nodes[i], "{\"op\":\"nodes\"}"), *n, *p = NULL;
+	size_t k;
+
+	assert_non_null(r);
+	json_array_foreach (json_object_get(r, "nodes"), k, n)
+		if (strcmp(json_string_value(json_object_get(n, "name")), node) == 0)
+			p = json_object_get(n, "policy");
+	if (!json_is_object(p))
+		fail_msg("nodes through node %d: no policy of %s", i, node);
+	assert_int_equal(json_integer_value(json_object_get(p, "applied")), applied);
+	assert_int_equal(json_integer_value(json_object_get(p, "latest")), 2);
+	assert_int_equal(json_integer_value(json_object_get(p, "failed")), failed);
+	if (error)
+		assert_non_null(strstr(json_string_value(json_object_get(p, "error")), "memory_reserve"));
+	else
+		assert_true(json_is_null(json_object_get(p, "error")));
+	json_decref(r);
+}
+
+/* `corral --socket S nodes` through node i: its stdout. */
+static void corral_nodes(int i, char *out, size_t size)
+{
+	char cmd[512];
+	FILE *p;
+	size_t n;
+
+	snprintf(cmd, sizeof(cmd), "%s --socket %s nodes", test_build_path("corral"), nodes[i].socket);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, size - 1, p);
+	out[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+}
+
 /* A generation that loads over node A's file but not over node B's (a plan's
  * memory above B's memory_reserve): B says why and keeps what it runs. */
 static void test_a_node_that_cannot_load_a_generation_keeps_its_policy(void **state)
@@ -279,6 +319,16 @@ static void test_a_node_that_cannot_load_a_generation_keeps_its_policy(void **st
 	assert_int_equal(json_integer_value(json_object_get(b, "applied")), 1);
 	assert_int_equal(json_integer_value(json_object_get(b, "failed")), 2);
 	json_decref(r);
+	/* and `nodes` (corral nodes) through node A: each node's generation */
+	expect_nodes_policy(0, "it-p1", 2, 0, false);
+	expect_nodes_policy(0, "it-p2", 1, 2, true);
+	{
+		char out[8192];
+
+		corral_nodes(0, out, sizeof(out));
+		if (!strstr(out, "POLICY") || !strstr(out, "1 (latest 2), 2 failed"))
+			fail_msg("corral nodes does not show node B's policy:\n%s", out);
+	}
 	/* B still runs generation 1: a task runs there under plan p */
 	{
 		int64_t id = corrald_submit(&nodes[1], "\"argv\":[\"true\"]");
@@ -359,6 +409,87 @@ static void test_push_by_a_non_operator_is_refused(void **state)
 	assert_int_equal(current_int(1, "generation"), 1);
 }
 
+/* An HTTP token's "Authorization: Bearer ..." header for tenant. */
+static void make_token(const char *tenant, bool op, char *out, size_t size)
+{
+	if (!corrald_token_header(&nodes[0], tenant, op, out, size))
+		fail_msg("no token for %s", tenant);
+}
+
+/* PUT url with body (the policy's text) as token: the answer. */
+static void http_put(struct http_answer *a, const char *token, const char *url, const char *body)
+{
+	http_curl(a, "-X", "PUT", "-H", token, "-H", "Content-Type: text/plain", "--data-binary", body, url,
+		  NULL);
+}
+
+static const char *http_error_code(const struct http_answer *a)
+{
+	return json_string_value(json_object_get(json_object_get(a->json, "error"), "code"));
+}
+
+/* GET and PUT /v1/policy on node A (its own [http] listener): operators
+ * only, the text checked as the socket's push is (file:line), a good push
+ * stored as the next generation and run by node B. */
+static void test_policy_over_http(void **state)
+{
+	char body[512], url[128], op[192], alice[192];
+	struct http_answer a;
+	int port = http_free_port();
+
+	(void)state;
+	require_root();
+	snprintf(body, sizeof(body), POLICY_A "[http]\nlisten = 127.0.0.1:%d\n", port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/policy", port);
+	pg_shared_db("the cluster", uri, sizeof(uri));
+	start_node(0, body);
+	start_node(1, POLICY_B);
+	make_token("root", true, op, sizeof(op));
+	make_token("alice", false, alice, sizeof(alice));
+
+	http_curl(&a, "-H", op, url, NULL);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(json_integer_value(json_object_get(a.json, "generation")), 1);
+	assert_non_null(strstr(json_string_value(json_object_get(a.json, "text")), "max_concurrent = 3"));
+	assert_null(strstr(json_string_value(json_object_get(a.json, "text")), "[http]"));
+	http_answer_free(&a);
+	http_curl(&a, "-H", alice, url, NULL);
+	assert_int_equal(a.status, 403);
+	http_answer_free(&a);
+	http_put(&a, alice, url,
+		 "[access]\noperators = root\n[plan p]\nmax_concurrent = 9\n[default]\nplan = p\n");
+	assert_int_equal(a.status, 403);
+	http_answer_free(&a);
+
+	/* a bad line: its file:line, nothing stored */
+	{
+		char bad[160];
+
+		snprintf(bad, sizeof(bad), "%s?file=bad.conf", url);
+		http_put(&a, op, bad, "[plan p]\nmax_concurrent = 1\nmax_concurent = 2\n");
+	}
+	assert_int_equal(a.status, 400);
+	assert_string_equal(http_error_code(&a), "policy_invalid");
+	assert_non_null(strstr(a.body, "bad.conf:3:"));
+	http_answer_free(&a);
+	assert_int_equal(current_int(0, "generation"), 1);
+
+	http_put(&a, op, url,
+		 "[access]\noperators = root\n[plan p]\nmax_concurrent = 1\n[default]\nplan = p\n");
+	if (a.status != 200)
+		fail_msg("PUT /v1/policy: %d %s", a.status, a.body ? a.body : "");
+	assert_int_equal(json_integer_value(json_object_get(a.json, "generation")), 2);
+	http_answer_free(&a);
+	for (uint64_t end = test_mono_ms() + 5000; test_mono_ms() < end && current_int(1, "applied") != 2;)
+		test_sleep_ms(20);
+	assert_int_equal(current_int(1, "applied"), 2);
+	http_curl(&a, "-H", op, url, NULL);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(json_integer_value(json_object_get(a.json, "generation")), 2);
+	assert_int_equal(json_integer_value(json_object_get(a.json, "applied")), 2);
+	http_answer_free(&a);
+}
+
 static void test_one_host_refuses_a_push(void **state)
 {
 	char path[128], out[4096], err[4096];
@@ -392,6 +523,7 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(test_push_with_a_bad_line_is_refused_and_changes_nothing, teardown),
 		cmocka_unit_test_teardown(test_push_by_a_non_operator_is_refused, teardown),
+		cmocka_unit_test_teardown(test_policy_over_http, teardown),
 		cmocka_unit_test_teardown(test_one_host_refuses_a_push, teardown),
 	};
 

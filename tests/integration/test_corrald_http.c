@@ -33,14 +33,8 @@ static char alice[128], bob[128], op_token[128];
 
 static void make_token(const char *tenant, bool op, char *out, size_t size)
 {
-	json_t *r = corrald_call(&daemon_, "{\"op\":\"token_create\",\"user\":\"%s\",\"name\":\"it\"%s}",
-				 tenant, op ? ",\"operator\":true" : "");
-	const char *secret = json_string_value(json_object_get(r, "secret"));
-
-	if (!secret)
-		fail_msg("token_create: %s", corrald_error_message(r));
-	snprintf(out, size, "Authorization: Bearer %s", secret);
-	json_decref(r);
+	if (!corrald_token_header(&daemon_, tenant, op, out, size))
+		fail_msg("no token for %s", tenant);
 }
 
 static int setup(void **state)

@@ -201,7 +201,8 @@ static void test_corrald_stops_at_start_when_postgresql_never_answers(void **sta
 /* Growing out of one machine: a corrald on SQLite runs tasks; `corral
  * store migrate` refuses while it runs, copies once it stopped; corrald on
  * PostgreSQL (same state dir: the outputs are on this host) shows the old
- * tasks and their output and runs new ones with the next ids. */
+ * tasks and their output, runs new ones with the next ids, and its file's
+ * plans became the cluster's policy (generation 1). */
 static void test_store_migrate_moves_a_single_host_store(void **state)
 {
 	struct pg_server *pg;
@@ -266,6 +267,14 @@ static void test_store_migrate_moves_a_single_host_store(void **state)
 	assert_memory_equal(logs, "moved\n", 6);
 	free(logs);
 	assert_int_equal(corrald_usage_used(&daemon_, "root", month), used);
+	/* no policy was copied (one host has none): the first node on the
+	 * database pushed its file's cluster-wide sections as generation 1 */
+	t = corrald_call(&daemon_, "{\"op\":\"policy_current\"}");
+	assert_non_null(t);
+	assert_int_equal(json_integer_value(json_object_get(t, "generation")), 1);
+	assert_int_equal(json_integer_value(json_object_get(t, "applied")), 1);
+	assert_non_null(strstr(json_string_value(json_object_get(t, "text")), "monthly_cpu_hours = 10"));
+	json_decref(t);
 	next = corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"]");
 	assert_int_equal(next, fails + 1);
 	json_decref(corrald_must_wait(&daemon_, next, 20000));

@@ -123,6 +123,18 @@ int corrald_start(struct corrald *d, const char *supervisor_keys, const char *po
 	return r < 0 ? r : corrald_spawn(d, clock_offset_s);
 }
 
+int corrald_start_below(struct corrald *d, const char *supervisor_keys, const char *policy_body,
+			const char *cgroup_parent)
+{
+	int r = corrald_prepare(d, supervisor_keys, policy_body);
+
+	if (r < 0)
+		return r;
+	snprintf(d->cgroup_parent, sizeof(d->cgroup_parent), "%s", cgroup_parent);
+	r = write_policy(d, supervisor_keys, policy_body); /* names the cgroup parent */
+	return r < 0 ? r : corrald_spawn(d, 0);
+}
+
 int corrald_restart(struct corrald *d, double clock_offset_s)
 {
 	int r = corrald_stop(d);

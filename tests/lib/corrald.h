@@ -54,6 +54,10 @@ int corrald_start(struct corrald *d, const char *supervisor_keys, const char *po
  * d->state_dir (e.g. to a small tmpfs it mounted). */
 int corrald_prepare(struct corrald *d, const char *supervisor_keys, const char *policy_body);
 int corrald_spawn(struct corrald *d, double clock_offset_s);
+/* corrald_start with the jails' cgroups below cgroup_parent (each node of
+ * a test's cluster its own).  0 or -errno. */
+int corrald_start_below(struct corrald *d, const char *supervisor_keys, const char *policy_body,
+			const char *cgroup_parent);
 /* Rewrite the policy file (corrald is not told: SIGHUP or policy_reload). */
 int corrald_write_policy(struct corrald *d, const char *supervisor_keys, const char *policy_body);
 /* Start again on the same state dir and policy with another clock offset. */

@@ -475,3 +475,17 @@ json_t *corrald_raw_recv(int fd, unsigned timeout_ms)
 	free(line);
 	return out;
 }
+
+bool corrald_token_header(struct corrald *d, const char *tenant, bool op, char *out, size_t size)
+{
+	json_t *r = corrald_call(d, "{\"op\":\"token_create\",\"user\":\"%s\",\"name\":\"it\"%s}", tenant,
+				 op ? ",\"operator\":true" : "");
+	const char *secret = json_string_value(json_object_get(r, "secret"));
+
+	if (secret)
+		snprintf(out, size, "Authorization: Bearer %s", secret);
+	else
+		fprintf(stderr, "token_create: %s\n", r ? corrald_error_message(r) : "no answer");
+	json_decref(r);
+	return secret != NULL;
+}

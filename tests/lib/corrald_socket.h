@@ -51,6 +51,10 @@ char *corrald_logs(struct corrald *d, int64_t id, const char *stream, size_t *le
 /* The first chunk of artifact name of task id (fetch): its bytes
  * (malloc'd, *len), *eof when that was all; NULL on an error answer. */
 unsigned char *corrald_fetch_chunk(struct corrald *d, int64_t id, const char *name, size_t *len, bool *eof);
+/* An API token made through d (token_create as root; op: an operator's)
+ * as the HTTP header "Authorization: Bearer ..." into out; false (and the
+ * error on stderr) when none was made. */
+bool corrald_token_header(struct corrald *d, const char *tenant, bool op, char *out, size_t size);
 /* As Unix uid/gid: connect, send each line, collect each response.  The
  * responses go to out[0..n) (NULL where none came).  0 or -errno. */
 int corrald_calls_as(struct corrald *d, uid_t uid, gid_t gid, const char *const *lines, size_t n,

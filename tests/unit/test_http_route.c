@@ -311,6 +311,39 @@ static void test_tenant_routes_map_to_tenant_ops(void **state)
 	assert_int_equal(r.status, 404);
 }
 
+/* PUT /v1/policy: the body is the text; GET: policy_current. */
+static void test_policy_routes_map_to_policy_ops(void **state)
+{
+	static const char *const file_q[] = { "file", "cluster.conf", NULL };
+	struct http_route_result r;
+	json_t *j;
+
+	(void)state;
+	j = map("PUT", "/v1/policy", file_q, "[plan p]\nmax_concurrent = 2\n", NULL, &r);
+	assert_int_equal(r.route, HTTP_ROUTE_POLICY_PUT);
+	assert_string_equal(json_string_value(json_object_get(j, "op")), "policy_push");
+	assert_string_equal(json_string_value(json_object_get(j, "text")), "[plan p]\nmax_concurrent = 2\n");
+	assert_string_equal(json_string_value(json_object_get(j, "file")), "cluster.conf");
+	json_decref(j);
+	http_route_result_free(&r);
+	j = map("PUT", "/v1/policy", NULL, "[plan p]\n", NULL, &r);
+	assert_string_equal(json_string_value(json_object_get(j, "file")), "http");
+	json_decref(j);
+	http_route_result_free(&r);
+	j = map("GET", "/v1/policy", NULL, NULL, NULL, &r);
+	assert_int_equal(r.route, HTTP_ROUTE_POLICY);
+	assert_string_equal(json_string_value(json_object_get(j, "op")), "policy_current");
+	json_decref(j);
+	http_route_result_free(&r);
+	/* no text, or not UTF-8: 400 */
+	assert_null(map("PUT", "/v1/policy", NULL, NULL, NULL, &r));
+	assert_int_equal(r.status, 400);
+	assert_null(map("PUT", "/v1/policy", NULL, "[plan \xff]\n", NULL, &r));
+	assert_int_equal(r.status, 400);
+	assert_null(map("POST", "/v1/policy", NULL, "x", NULL, &r));
+	assert_int_equal(r.status, 405);
+}
+
 static void test_submit_passes_callback_url(void **state)
 {
 	struct http_route_result r;
@@ -334,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_openapi_documents_every_route_and_only_those),
 		cmocka_unit_test(test_tenant_routes_map_to_tenant_ops),
 		cmocka_unit_test(test_submit_passes_callback_url),
+		cmocka_unit_test(test_policy_routes_map_to_policy_ops),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,6 +30,7 @@
 #include <sqlite3.h>
 
 #include "supervisor/store/store.h"
+#include "supervisor/store/store_cluster.h"
 #include "supervisor/store/store_files.h"
 #include "supervisor/store/store_node.h"
 #include "tests/lib/pg.h"
@@ -226,11 +227,11 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 	struct fixture *f = *state;
 	struct stat st;
 
-	assert_int_equal(store_schema_version(f->store), 14);
+	assert_int_equal(store_schema_version(f->store), 15);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 14);
+	assert_int_equal(store_schema_version(f->store), 15);
 }
 
 static void test_submitted_task_survives_reopen(void **state)
@@ -967,7 +968,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 			"ALTER TABLE tasks DROP COLUMN assigned_capped;"
 			"ALTER TABLE tasks DROP COLUMN assigned_memory_bytes;"
 			"DROP TABLE tenants; DROP TABLE tenant_audit; DROP TABLE callbacks; DROP TABLE policy_generations; DROP TABLE policy_nodes;"
-			"DROP TABLE task_files; DROP TABLE task_file_chunks; DROP TABLE uploads; DROP TABLE upload_chunks;"
+			"DROP TABLE task_files; DROP TABLE task_file_chunks; DROP TABLE uploads; DROP TABLE upload_chunks; DROP TABLE sched_fair;"
 			"DROP TABLE usage_adjustments;"
 			"ALTER TABLE tasks DROP COLUMN cpu_prior_us;"
 			"ALTER TABLE tasks DROP COLUMN last_attempt_error;"
@@ -984,7 +985,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 		SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 14);
+	assert_int_equal(store_schema_version(f->store), 15);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1240,7 +1241,7 @@ static void expect_migrated_stored_bytes(struct fixture *f, int64_t id)
 {
 	struct store_task t = sample("alice", 1);
 
-	assert_int_equal(store_schema_version(f->store), 14);
+	assert_int_equal(store_schema_version(f->store), 15);
 	assert_int_equal(stored_of(f, id), (int64_t)(strlen(t.argv_json) + strlen(t.env_json)) + 3);
 }
 
@@ -1266,7 +1267,7 @@ static void test_version_3_database_gains_stored_bytes(void **state)
 			"ALTER TABLE tasks DROP COLUMN assigned_capped;"
 			"ALTER TABLE tasks DROP COLUMN assigned_memory_bytes;"
 			"DROP TABLE tenants; DROP TABLE tenant_audit; DROP TABLE callbacks; DROP TABLE policy_generations; DROP TABLE policy_nodes;"
-			"DROP TABLE task_files; DROP TABLE task_file_chunks; DROP TABLE uploads; DROP TABLE upload_chunks;"
+			"DROP TABLE task_files; DROP TABLE task_file_chunks; DROP TABLE uploads; DROP TABLE upload_chunks; DROP TABLE sched_fair;"
 			"DROP INDEX tasks_user_ended;"
 			"ALTER TABLE tasks DROP COLUMN stored_bytes;"
 			"ALTER TABLE tasks DROP COLUMN gpus;"
@@ -1352,8 +1353,8 @@ static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **sta
 {
 	struct fixture *f = *state;
 	struct store_options capped = {
-		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 24) * 1024
-	} /* schemas 5, 8, 9, 11, 12, 13+14 added 4, 3, 6, 4, 4, 6 pages */;
+		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 24 + 8) * 1024
+	} /* schemas 5, 8, 9, 11, 12, 13+14, 15 added 4, 3, 6, 4, 4, 6, 2 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t acked;
@@ -1382,8 +1383,8 @@ static void test_full_database_inside_batch_loses_nothing_acknowledged(void **st
 {
 	struct fixture *f = *state;
 	struct store_options capped = {
-		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 24) * 1024
-	} /* schemas 5, 8, 9, 11, 12, 13+14 added 4, 3, 6, 4, 4, 6 pages */;
+		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 24 + 8) * 1024
+	} /* schemas 5, 8, 9, 11, 12, 13+14, 15 added 4, 3, 6, 4, 4, 6, 2 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t before = 0, in_batch;
@@ -1577,14 +1578,14 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(store_schema_version(f->store), 14);
+	assert_int_equal(store_schema_version(f->store), 15);
 	pg_sql(f,
-	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 14 OR "
+	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 15 OR "
 	       "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
 	       "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
 	       "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 14);
+	assert_int_equal(store_schema_version(f->store), 15);
 }
 
 static void test_pg_newer_schema_is_refused(void **state)
@@ -1633,7 +1634,7 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	       "DROP COLUMN lease_until_us, DROP COLUMN assigned_capped, DROP COLUMN assigned_memory_bytes; "
 	       "DROP TABLE corral.tenants; DROP TABLE corral.tenant_audit; DROP TABLE corral.callbacks; "
 	       "DROP TABLE corral.policy_generations; DROP TABLE corral.policy_nodes; "
-	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; DROP TABLE corral.uploads; DROP TABLE corral.upload_chunks; "
+	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; DROP TABLE corral.uploads; DROP TABLE corral.upload_chunks; DROP TABLE corral.sched_fair; "
 	       "DROP TABLE corral.usage_adjustments; ALTER TABLE corral.tasks DROP COLUMN cpu_prior_us, "
 	       "DROP COLUMN last_attempt_error, DROP COLUMN not_before_us, DROP COLUMN stored_bytes, "
 	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills, "
@@ -1641,7 +1642,7 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	       "DROP INDEX corral.tasks_user_ended; "
 	       "DELETE FROM corral.schema_version WHERE version >= 2");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 14);
+	assert_int_equal(store_schema_version(f->store), 15);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1667,7 +1668,7 @@ static void test_pg_version_3_database_gains_stored_bytes(void **state)
 	       "DROP COLUMN lease_until_us, DROP COLUMN assigned_capped, DROP COLUMN assigned_memory_bytes; "
 	       "DROP TABLE corral.tenants; DROP TABLE corral.tenant_audit; DROP TABLE corral.callbacks; "
 	       "DROP TABLE corral.policy_generations; DROP TABLE corral.policy_nodes; "
-	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; DROP TABLE corral.uploads; DROP TABLE corral.upload_chunks; "
+	       "DROP TABLE corral.task_files; DROP TABLE corral.task_file_chunks; DROP TABLE corral.uploads; DROP TABLE corral.upload_chunks; DROP TABLE corral.sched_fair; "
 	       "DROP INDEX corral.tasks_user_ended; ALTER TABLE corral.tasks DROP COLUMN stored_bytes, "
 	       "DROP COLUMN gpus, DROP COLUMN gpu_memory_bytes, DROP COLUMN labels, DROP COLUMN oom_kills, "
 	       "DROP COLUMN cpu_millis; "
@@ -1801,6 +1802,50 @@ static void test_pg_two_connections_never_charge_or_finish_twice(void **state)
 	assert_int_equal(usage(f, "alice", "2026-03"), 300);
 }
 
+/* One tenant's load and stored bytes (its quota lock taken twice in one
+ * transaction: it is re-entrant), and the fairness state saved and read
+ * back (a pass above INT64_MAX survives as its two's complement). */
+static void test_pg_tenant_load_and_fairness_state(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { 0 };
+	struct store_tenant_load load;
+	struct store_fair_list list;
+	const struct store_fair items[] = { { "alice", 7 }, { "", (int64_t)(UINT64_MAX - 5) } };
+	const struct store_fair again[] = { { "alice", 9 }, { "bob", 3 } };
+	int64_t id = submit(f, "alice", 1);
+	struct store_task t;
+
+	submit(f, "alice", 2);
+	assert_int_equal(store_get_task(f->store, id, &t, &err), 0);
+	assert_int_equal(store_batch_begin(f->store, &err), 0);
+	assert_int_equal(store_cluster_tenant_load(f->store, "alice", true, &load, &err), 0);
+	assert_int_equal(store_cluster_tenant_load(f->store, "alice", true, &load, &err), 0);
+	assert_int_equal(store_batch_commit(f->store, &err), 0);
+	assert_int_equal(load.queued, 2);
+	assert_int_equal(load.live, 0);
+	assert_int_equal(load.stored_bytes, 2 * t.stored_bytes);
+	store_task_clear(&t);
+	assert_int_equal(store_cluster_tenant_load(f->store, "nobody", false, &load, &err), 0);
+	assert_int_equal(load.queued + load.live + load.stored_bytes, 0);
+
+	assert_int_equal(store_cluster_fair_save(f->store, items, 2, &err), 0);
+	assert_int_equal(store_cluster_fair_save(f->store, again, 2, &err), 0);
+	assert_int_equal(store_cluster_fair_load(f->store, &list, &err), 0);
+	assert_int_equal(list.count, 3);
+	for (size_t i = 0; i < list.count; i++) {
+		const struct store_fair *x = &list.items[i];
+
+		if (strcmp(x->user, "alice") == 0)
+			assert_int_equal(x->pass, 9);
+		else if (strcmp(x->user, "bob") == 0)
+			assert_int_equal(x->pass, 3);
+		else
+			assert_true((uint64_t)x->pass == UINT64_MAX - 5 && x->user[0] == '\0');
+	}
+	store_cluster_fair_list_free(&list);
+}
+
 int main(void)
 {
 	const struct CMUnitTest seam[] = {
@@ -1914,6 +1959,7 @@ int main(void)
 			T(test_pg_deadlock_is_retried_then_eagain),
 			T(test_pg_lost_connection_is_eio_then_reconnects),
 			T(test_pg_two_connections_never_charge_or_finish_twice),
+			T(test_pg_tenant_load_and_fairness_state),
 #undef T
 		};
 

@@ -25,7 +25,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 14
+#define STORE_PG_SCHEMA_VERSION 15
 
 struct store_pg {
 	struct store base; /* first: the generic handle callers hold */
@@ -165,6 +165,12 @@ int store_pg_cluster_assign_many(struct store *store, int64_t term, const char *
 int store_pg_cluster_tasks(struct store *store, enum store_sql which, int64_t grace_us,
 			   struct store_task_list *out, struct error *err);
 /* -ESTALE unless owner is the fenced incarnation (none fenced: 0). */
+/* store_pg_sched.c */
+int store_pg_sched_tenant_load(struct store *store, const char *user, bool lock,
+			       struct store_tenant_load *out, struct error *err);
+int store_pg_sched_fair_save(struct store *store, const struct store_fair *items, size_t n,
+			     struct error *err);
+int store_pg_sched_fair_load(struct store *store, struct store_fair_list *out, struct error *err);
 int store_pg_cluster_check_fence(struct store_pg *store, int64_t id, const char *owner, const char *step,
 				 struct error *err);
 /* State changes (each one transaction, moves checked by task_state_can_move): */

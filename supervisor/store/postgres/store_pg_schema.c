@@ -315,6 +315,14 @@ static const struct migration migrations[] = {
 	  "  data_b64 TEXT NOT NULL,"
 	  "  PRIMARY KEY (upload_id, chunk)"
 	  ");" },
+	/* the cluster's scheduler's fairness state (a tenant's pass; the
+	 * virtual time as tenant ''), so every node gives the queue's order
+	 * and a new scheduler goes on from it (store_cluster_fair_save) */
+	{ 15,
+	  "CREATE TABLE sched_fair ("
+	  "  user_name TEXT PRIMARY KEY,"
+	  "  pass BIGINT NOT NULL"
+	  ");" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
