@@ -16,6 +16,7 @@
 
 #include "supervisor/common/escape.h"
 #include "supervisor/common/human.h"
+#include "supervisor/common/macros.h"
 #include "supervisor/corral/commands.h"
 
 /* ---- exit codes --------------------------------------------------------- */
@@ -561,10 +562,10 @@ static void format_node_policy(json_t *p, char *buf, size_t size)
 
 void format_print_node_table(FILE *out, json_t *nodes)
 {
-	struct format_table t = { .cols = 12 };
 	static const char *const header[] = { "NODE",  "STATE",  "HEARTBEAT", "RUNNING", "SLOTS",
 					      "CORES", "MEMORY", "GPUS",      "LOAD",    "DONE",
 					      "CPU",   "POLICY", "LABELS" };
+	struct format_table t = { .cols = ELEMENTSOF(header) };
 	size_t i;
 	json_t *n;
 
