@@ -975,12 +975,43 @@ static void fill_state_disk(char *out, size_t size)
 	close(fd);
 }
 
+/* bob's /bin/true submitted on a full disk until one is refused (with
+ * storage_full and a clear message); the ids acknowledged before are added
+ * to acked[n..max).  Returns the new count. */
+static size_t submit_until_refused(int64_t *acked, size_t n, size_t max)
+{
+	size_t first = n;
+	bool refused = false;
+	json_t *r;
+
+	while (!refused && n < max) {
+		r = corrald_call(&daemon_, "{\"op\":\"submit\",\"user\":\"bob\",\"argv\":[\"/bin/true\"]}");
+		assert_non_null(r);
+		if (!corrald_error_code(r)) {
+			acked[n++] = (int64_t)json_integer_value(
+				json_object_get(json_object_get(r, "task"), "id"));
+		} else {
+			if (strcmp(corrald_error_code(r), "storage_full") != 0)
+				fail_msg("submit on a full disk: %s: %s", corrald_error_code(r),
+					 corrald_error_message(r));
+			if (!strstr(corrald_error_message(r), "full"))
+				fail_msg("storage_full without a clear message: %s",
+					 corrald_error_message(r));
+			fprintf(stderr, "full disk: refused after %zu submits: %s\n", n - first,
+				corrald_error_message(r));
+			refused = true;
+		}
+		json_decref(r);
+	}
+	assert_true(refused);
+	return n;
+}
+
 static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(void **state)
 {
 	char filler[300];
 	int64_t acked[600];
 	size_t n_acked = 0;
-	bool refused = false;
 	json_t *r, *t;
 
 	(void)state;
@@ -1004,26 +1035,7 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
 	fill_state_disk(filler, sizeof(filler));
 
 	/* submits until the store refuses (the WAL may absorb a few) */
-	while (!refused && n_acked < 600) {
-		r = corrald_call(&daemon_, "{\"op\":\"submit\",\"user\":\"bob\",\"argv\":[\"/bin/true\"]}");
-		assert_non_null(r);
-		if (!corrald_error_code(r)) {
-			acked[n_acked++] = (int64_t)json_integer_value(
-				json_object_get(json_object_get(r, "task"), "id"));
-		} else {
-			if (strcmp(corrald_error_code(r), "storage_full") != 0)
-				fail_msg("submit on a full disk: %s: %s", corrald_error_code(r),
-					 corrald_error_message(r));
-			if (!strstr(corrald_error_message(r), "full"))
-				fail_msg("storage_full without a clear message: %s",
-					 corrald_error_message(r));
-			fprintf(stderr, "full disk: refused after %zu submits: %s\n", n_acked - 3,
-				corrald_error_message(r));
-			refused = true;
-		}
-		json_decref(r);
-	}
-	assert_true(refused);
+	n_acked = submit_until_refused(acked, n_acked, 600);
 	/* the running task ends while the disk is full; its slot frees */
 	test_sleep_ms(1500);
 	r = corrald_call(&daemon_, "{\"op\":\"ping\"}");
@@ -1086,8 +1098,7 @@ static void test_start_in_a_batch_that_cannot_commit_never_runs_and_leaves_nothi
 	char filler[300];
 	int64_t acked[200];
 	size_t n_acked = 0, listed = 0, failed_starts, i;
-	bool refused = false;
-	json_t *r, *t, *all, *task;
+	json_t *t, *all, *task;
 
 	(void)state;
 	require_root();
@@ -1095,19 +1106,7 @@ static void test_start_in_a_batch_that_cannot_commit_never_runs_and_leaves_nothi
 		return;
 	fill_state_disk(filler, sizeof(filler));
 	/* every submit finds a free slot: its start joins its batch */
-	while (!refused && n_acked < 200) {
-		r = corrald_call(&daemon_, "{\"op\":\"submit\",\"user\":\"bob\",\"argv\":[\"/bin/true\"]}");
-		assert_non_null(r);
-		if (!corrald_error_code(r)) {
-			acked[n_acked++] = (int64_t)json_integer_value(
-				json_object_get(json_object_get(r, "task"), "id"));
-		} else {
-			assert_string_equal(corrald_error_code(r), "storage_full");
-			refused = true;
-		}
-		json_decref(r);
-	}
-	assert_true(refused);
+	n_acked = submit_until_refused(acked, 0, 200);
 	test_sleep_ms(500);
 	assert_int_equal(unlink(filler), 0);
 	/* what was acknowledged ends; a new task runs */
