@@ -245,6 +245,10 @@ struct daemon {
 
 	/* the pushed policy this node runs (cluster_policy.c) */
 	struct cluster_policy *cluster_policy;
+
+	/* starts recorded in the open store batch, spawned once it commits
+	 * (task_start.c) */
+	struct task_start_pending *starts_pending;
 };
 
 /* daemon.c */
@@ -654,7 +658,8 @@ bool queue_remove(struct daemon *d, int64_t id); /* a queued task */
 void queue_task_free(struct dtask *t);
 struct dtask *queue_find(struct daemon *d, int64_t id);
 /* Start what the scheduler picks, at most DISPATCH_MAX_STARTS at a time
- * (dispatch_needed stays set when more could start). */
+ * (dispatch_needed stays set when more could start); their records join
+ * the loop's store batch, their jails spawn once it commits. */
 void queue_dispatch(struct daemon *d);
 /* Where a dispatch places tasks: a node of the cluster with its capacity
  * and what is used of it (queue_dispatch: this corrald, at start_here). */
@@ -763,6 +768,16 @@ bool task_start_fail(struct daemon *d, struct dtask *t, const char *message);
  * failed to start (recorded as spawn_error). */
 int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool budget_capped,
 	       uint64_t memory_reserved);
+/* The same with its record in the loop's store batch (one commit for a
+ * turn's submits, ends and starts): the jail is spawned by
+ * task_start_spawn_pending() once the batch committed, never before. */
+int task_start_batched(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool budget_capped,
+		       uint64_t memory_reserved);
+/* The batch is settled: not committed, the batched starts go back to
+ * their queues (or away with a submit that was not stored either). */
+void task_start_batch_done(struct daemon *d, bool committed);
+/* Spawn the batched starts of a committed batch, in dispatch order. */
+void task_start_spawn_pending(struct daemon *d);
 /* The jail's start report arrived: the command runs, or setup failed. */
 void task_start_reported(struct daemon *d, struct dtask *t);
 

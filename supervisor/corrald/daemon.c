@@ -615,11 +615,18 @@ void daemon_commit_batch(struct daemon *d)
 	if (d->ended && r == 0)
 		webhook_kick(d); /* their callbacks are due */
 	task_end_batch_done(d, r == 0);
+	task_start_batch_done(d, r == 0);
 }
 
 static void finish_iteration(struct daemon *d)
 {
 	transport_http_run(d); /* requests MHD has read join this batch */
+	/* the starts' records join the turn's batch: one commit for its
+	 * submits, ends and starts; the jails are spawned after it */
+	if (!d->cluster && d->dispatch_needed && !d->shutting_down) {
+		d->dispatch_needed = false;
+		queue_dispatch(d);
+	}
 	daemon_commit_batch(d);
 	if (!d->shutting_down && daemon_mono_us() >= d->next_retention_mono_us) {
 		size_t removed = storage_retention_tick(d);
@@ -630,16 +637,16 @@ static void finish_iteration(struct daemon *d)
 	/* answers first: a submit's ack must not wait for jails to spawn */
 	transport_unix_flush_all(d);
 	transport_http_run(d);
+	if (d->starts_pending) {
+		task_start_spawn_pending(d);
+		transport_unix_flush_all(d);
+	}
 	if (d->cluster) {
 		/* the cluster's scheduler places tasks on its nodes */
 		cluster_tick(d, false);
 		if (d->dispatch_needed && !d->shutting_down && d->cluster_leader)
 			cluster_schedule(d);
 		d->dispatch_needed = false;
-		transport_unix_flush_all(d);
-	} else if (d->dispatch_needed && !d->shutting_down) {
-		d->dispatch_needed = false;
-		queue_dispatch(d);
 		transport_unix_flush_all(d);
 	}
 	daemon_rearm_timer(d);

@@ -395,7 +395,7 @@ static int start_here(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, 
 		      uint64_t memory_bytes, void *ctx)
 {
 	(void)ctx;
-	return task_start(d, t, cpu_limit_us, capped, memory_bytes);
+	return task_start_batched(d, t, cpu_limit_us, capped, memory_bytes);
 }
 
 void queue_dispatch(struct daemon *d)

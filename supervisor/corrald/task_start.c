@@ -84,6 +84,12 @@ bool task_start_fail(struct daemon *d, struct dtask *t, const char *message)
 			       &none);
 }
 
+/* The task's wall-clock limit: its own, else its plan's. */
+static uint64_t wall_limit_us(const struct dtask *t, const struct policy_limits *lim)
+{
+	return t->wall_limit_us ? t->wall_limit_us : lim->max_task_seconds * 1000000u;
+}
+
 static int build_spec(struct daemon *d, struct dtask *t, const struct store_task *st, uint32_t slot,
 		      struct jailspec *ps, char ***argv, char ***env, json_t **keep_a, json_t **keep_e,
 		      struct jail_filter **filter, struct jail_error *err)
@@ -159,7 +165,7 @@ static int build_spec(struct daemon *d, struct dtask *t, const struct store_task
 			return r;
 		ps->spec.filter = f;
 	}
-	t->wall_limit_effective_us = t->wall_limit_us ? t->wall_limit_us : lim.max_task_seconds * 1000000u;
+	t->wall_limit_effective_us = wall_limit_us(t, &lim);
 	/* rounded up: the jail's own limits never act before ours */
 	ps->spec.wall_time_ms = (t->wall_limit_effective_us + 999) / 1000;
 	ps->spec.kill_grace_ms = d->cfg->kill_grace_ms;
@@ -245,20 +251,6 @@ static void start_parts_free(struct start_parts *p)
 	store_task_clear(&p->st);
 }
 
-/* A host uid slot taken for a start: given back on return unless the task
- * entered the running set (running_enter owns it then). */
-struct slot_hold {
-	struct daemon *d;
-	uint32_t slot;
-	bool held;
-};
-
-static void slot_hold_release(struct slot_hold *h)
-{
-	if (h->held)
-		h->d->uid_slots[h->slot] = 0;
-}
-
 /* The start cannot happen now through no fault of the task (the store
  * refused, no host uid): back at the head of its queue, order intact; with
  * pause, dispatch waits a poll interval instead of spinning. */
@@ -270,47 +262,75 @@ static int start_later(struct daemon *d, struct dtask *t, bool pause)
 	return -EAGAIN;
 }
 
-int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool budget_capped,
-	       uint64_t memory_reserved)
+/* One start between its record (store_mark_running) and its jail: what
+ * the spawn needs, the host uid slot it holds (given back unless the task
+ * entered the running set) and a setup error found before the record (the
+ * spawn reports it, as if the jail had failed). */
+struct task_start_pending {
+	struct task_start_pending *next;
+	struct dtask *t;
+	struct start_parts p;
+	struct jail_error err;
+	int prepared; /* 0, or the -errno of building the spec (err says why) */
+	uint32_t slot;
+	bool held; /* slot is taken for this start */
+	char work[4300];
+};
+
+static void pending_free(struct daemon *d, struct task_start_pending *sp)
 {
-	__attribute__((cleanup(start_parts_free))) struct start_parts p = { 0 };
-	__attribute__((cleanup(slot_hold_release))) struct slot_hold hold = { .d = d };
+	if (sp->held)
+		d->uid_slots[sp->slot] = 0;
+	start_parts_free(&sp->p);
+	free(sp);
+}
+
+/* The first half of a start: a host uid, the stored task, its deadline
+ * and its record as running (in the loop's batch when one is open: durable
+ * only once it commits).  0, or -EAGAIN when it went back to the head of
+ * its queue. */
+static int start_record(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool budget_capped,
+			uint64_t memory_reserved, struct task_start_pending *sp)
+{
 	struct error serr;
 	struct store_start start;
-	struct jail_error err = { 0 };
-	char cgname[64], work[4300];
+	struct policy_limits lim;
+	char cgname[64];
 	uint64_t now = daemon_now_us(d), mono = daemon_mono_us();
+	uint32_t slot;
 	int r;
 
+	sp->t = t;
 	t->pidfd = -1;
 	t->cpu_limit_us = cpu_limit_us; /* LIMIT_NONE: no CPU limit */
 	t->budget_capped = budget_capped;
 	t->memory_reserved = memory_reserved;
-	if (running_take_uid_slot(d, &hold.slot) < 0) {
+	if (running_take_uid_slot(d, &slot) < 0) {
 		log_task(LOG_LEVEL_ERR, t->id, "no free host uid (uid_range too small); requeued");
 		return start_later(d, t, false);
 	}
-	hold.held = true;
-	t->uid_slot = hold.slot;
-	r = store_get_task(d->store, t->id, &p.st, &serr);
+	sp->slot = slot;
+	sp->held = true;
+	t->uid_slot = slot;
+	r = store_get_task(d->store, t->id, &sp->p.st, &serr);
 	if (r < 0) {
 		log_task(LOG_LEVEL_ERR, t->id, "load for start: %s; it stays queued", serr.message);
 		return start_later(d, t, true);
 	}
 	/* taken by another node of a cluster: its stdin comes from the store */
-	if (d->cluster && (r = cluster_output_fetch_stdin(d, &p.st)) < 0) {
+	if (d->cluster && (r = cluster_output_fetch_stdin(d, &sp->p.st)) < 0) {
 		log_task(LOG_LEVEL_ERR, t->id, "fetch its stdin from the store: %s; it stays queued",
 			 strerror(-r));
 		return start_later(d, t, true);
 	}
-	r = build_spec(d, t, &p.st, hold.slot, &p.ps, &p.argv, &p.env, &p.keep_a, &p.keep_e, &p.filter, &err);
-	/* a task with files: its /work a host tmpfs holding its inputs */
-	if (r == 0 &&
-	    (r = task_workdir_prepare(d, t->id, p.ps.spec.host_uid, p.ps.spec.host_gid, p.ps.spec.work_bytes,
-				      work, sizeof(work), &err)) > 0) {
-		p.ps.spec.work_dir = work;
-		r = 0;
-	}
+	/* the deadline goes into the record; the spec is built after it (a
+	 * batched record's commit, and so the submit's answer, does not wait
+	 * for the task's directory and spec) */
+	if (queue_limits(d, t->user, &lim) < 0)
+		sp->prepared = jail_error_set(&sp->err, ENOENT, "policy",
+					      "user %s is no longer in the policy", t->user->name);
+	else
+		t->wall_limit_effective_us = wall_limit_us(t, &lim);
 	snprintf(cgname, sizeof(cgname), TASK_CGROUP_PREFIX "%lld", (long long)t->id);
 	t->started_us = now;
 	t->deadline_mono_us = t->wall_limit_effective_us ? mono + t->wall_limit_effective_us : 0;
@@ -318,13 +338,13 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 	start.started_at_us = (int64_t)now;
 	start.deadline_us = t->wall_limit_effective_us ? (int64_t)(now + t->wall_limit_effective_us) : 0;
 	start.cpu_reserved_us = t->cpu_limit_us == LIMIT_NONE ? 0 : (int64_t)t->cpu_limit_us;
-	start.host_uid = d->cfg->uid_first + hold.slot;
+	start.host_uid = d->cfg->uid_first + slot;
 	start.cgroup = cgname;
-	t->attempts = (uint32_t)p.st.attempts + 1;
+	t->attempts = (uint32_t)sp->p.st.attempts + 1;
 	start.attempts = (int)t->attempts;
 	/* the earlier attempts' CPU is charged: this one's counts from there */
-	t->cpu_prior_us = (uint64_t)p.st.cpu_prior_us;
-	t->charged_us = (uint64_t)p.st.cpu_charged_us;
+	t->cpu_prior_us = (uint64_t)sp->p.st.cpu_prior_us;
+	t->charged_us = (uint64_t)sp->p.st.cpu_charged_us;
 	t->not_before_mono_us = 0;
 	/* durable before the jail exists: after a crash we know where to look */
 	if (store_mark_running(d->store, t->id, &start, &serr) < 0) {
@@ -334,28 +354,51 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 		return start_later(d, t, true);
 	}
 	metrics_task_started(d, t->user->name,
-			     now > (uint64_t)p.st.submitted_at_us ? now - (uint64_t)p.st.submitted_at_us : 0);
+			     now > (uint64_t)sp->p.st.submitted_at_us
+				     ? now - (uint64_t)sp->p.st.submitted_at_us
+				     : 0);
+	return 0;
+}
+
+/* The second half, once the record is durable: the spec, the task's /work
+ * and the jail's spawn; a failed one is requeued or recorded as
+ * spawn_error.  0 or -errno. */
+static int start_spawn(struct daemon *d, struct task_start_pending *sp)
+{
+	struct dtask *t = sp->t;
+	int r = sp->prepared;
+
 	if (r == 0)
-		r = jail_spawn_start(&p.ps.spec, &t->jail, &err);
+		r = build_spec(d, t, &sp->p.st, sp->slot, &sp->p.ps, &sp->p.argv, &sp->p.env, &sp->p.keep_a,
+			       &sp->p.keep_e, &sp->p.filter, &sp->err);
+	/* a task with files: its /work a host tmpfs holding its inputs */
+	if (r == 0 &&
+	    (r = task_workdir_prepare(d, t->id, sp->p.ps.spec.host_uid, sp->p.ps.spec.host_gid,
+				      sp->p.ps.spec.work_bytes, sp->work, sizeof(sp->work), &sp->err)) > 0) {
+		sp->p.ps.spec.work_dir = sp->work;
+		r = 0;
+	}
+	if (r == 0)
+		r = jail_spawn_start(&sp->p.ps.spec, &t->jail, &sp->err);
 	if (r < 0) {
-		struct retry_case rc = { .host_fault = retry_spawn_failure_is_host(err.step, err.err),
+		struct retry_case rc = { .host_fault = retry_spawn_failure_is_host(sp->err.step, sp->err.err),
 					 .attempts = t->attempts,
-					 .cancel_requested = p.st.cancel_requested };
+					 .cancel_requested = sp->p.st.cancel_requested };
 		char msg[512];
 
-		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", err.step, err.message);
+		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", sp->err.step, sp->err.message);
 		log_task(LOG_LEVEL_WARNING, t->id, "%s (%s's fault)", msg,
 			 rc.host_fault ? "the host" : "the task");
 		task_workdir_drop(d, t->id); /* a failed start leaves no /work */
-		slot_hold_release(&hold);
-		hold.held = false;
+		d->uid_slots[sp->slot] = 0;
+		sp->held = false;
 		t->user->month[0] = '\0';
 		d->dispatch_needed = true;
 		/* the host's fault, and the command never ran: again, later */
 		if (task_end_try_requeue(d, t->id, t->user->name, t, &rc, msg, t->cpu_prior_us))
 			return r;
-		if (p.st.stdin_path)
-			unlink(p.st.stdin_path);
+		if (sp->p.st.stdin_path)
+			unlink(sp->p.st.stdin_path);
 		if (task_start_fail(d, t, msg))
 			op_wait_wake(d, t->id, true);
 		queue_task_free(t);
@@ -363,17 +406,100 @@ int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool bu
 	}
 	/* the file goes once the command started (the jail holds it open);
 	 * an attempt that dies in its setup is run again and needs it */
-	t->stdin_path = p.st.stdin_path ? strdup(p.st.stdin_path) : NULL;
+	t->stdin_path = sp->p.st.stdin_path ? strdup(sp->p.st.stdin_path) : NULL;
 	/* its setup runs on its own; we hear from it on the spawn fd */
 	t->starting = true;
 	t->pidfd = -1;
 	daemon_epoll_add(d, jail_spawn_fd(t->jail), EPOLLIN, t);
 	running_enter(d, t);
-	hold.held = false; /* the running set owns the slot now */
-	t->next_check_mono_us = mono + CPU_CHECK_MIN_US;
+	sp->held = false; /* the running set owns the slot now */
+	t->next_check_mono_us = daemon_mono_us() + CPU_CHECK_MIN_US;
 	log_task(LOG_LEVEL_INFO, t->id, "started for %s (host uid %u, cpu limit %s)", t->user->name,
-		 d->cfg->uid_first + hold.slot, t->cpu_limit_us == LIMIT_NONE ? "none" : "set");
+		 d->cfg->uid_first + t->uid_slot, t->cpu_limit_us == LIMIT_NONE ? "none" : "set");
 	return 0;
+}
+
+int task_start(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool budget_capped,
+	       uint64_t memory_reserved)
+{
+	struct task_start_pending *sp = calloc(1, sizeof(*sp));
+	int r;
+
+	if (!sp) {
+		log_task(LOG_LEVEL_ERR, t->id, "out of memory for its start; it stays queued");
+		return start_later(d, t, true);
+	}
+	r = start_record(d, t, cpu_limit_us, budget_capped, memory_reserved, sp);
+	if (r == 0)
+		r = start_spawn(d, sp);
+	pending_free(d, sp);
+	return r;
+}
+
+int task_start_batched(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool budget_capped,
+		       uint64_t memory_reserved)
+{
+	struct task_start_pending *sp, **tail;
+	int r;
+
+	/* no batch (the store refused to begin one): each start commits alone */
+	if (!daemon_batch(d) || !(sp = calloc(1, sizeof(*sp))))
+		return task_start(d, t, cpu_limit_us, budget_capped, memory_reserved);
+	r = start_record(d, t, cpu_limit_us, budget_capped, memory_reserved, sp);
+	if (r < 0) {
+		pending_free(d, sp);
+		return r;
+	}
+	/* spawned in dispatch order once the batch commits */
+	for (tail = &d->starts_pending; *tail; tail = &(*tail)->next)
+		;
+	*tail = sp;
+	return 0;
+}
+
+void task_start_batch_done(struct daemon *d, bool committed)
+{
+	struct task_start_pending *sp, *rev = NULL;
+
+	if (committed || !d->starts_pending)
+		return;
+	/* none of the records is stored: back at the heads of their queues
+	 * (last first, so each queue keeps its order), or gone with a submit
+	 * of the same batch; dispatch pauses for a poll interval */
+	while ((sp = d->starts_pending)) {
+		d->starts_pending = sp->next;
+		sp->next = rev;
+		rev = sp;
+	}
+	while ((sp = rev)) {
+		struct store_task st;
+		struct error serr;
+		int r;
+
+		rev = sp->next;
+		memset(&st, 0, sizeof(st));
+		r = store_get_task(d->store, sp->t->id, &st, &serr);
+		if (r == 0)
+			store_task_clear(&st);
+		if (r == -ENOENT) {
+			queue_task_free(sp->t);
+		} else {
+			log_task(LOG_LEVEL_ERR, sp->t->id, "its start was not stored; it stays queued");
+			start_later(d, sp->t, true);
+		}
+		pending_free(d, sp);
+	}
+}
+
+void task_start_spawn_pending(struct daemon *d)
+{
+	struct task_start_pending *sp;
+
+	while ((sp = d->starts_pending)) {
+		d->starts_pending = sp->next;
+		start_spawn(d, sp);
+		pending_free(d, sp);
+	}
 }
 
 /* The jail's start report arrived: the command runs, or setup failed. */

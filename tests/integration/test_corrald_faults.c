@@ -95,19 +95,24 @@ static bool is_terminal(const char *state)
 		strcmp(state, "cancelled") == 0;
 }
 
-static bool log_contains(const char *needle)
+/* How many lines of corrald's log hold needle (at most stop_at). */
+static size_t log_count(const char *needle, size_t stop_at)
 {
 	FILE *f = fopen(daemon_.log, "re");
 	char *line = NULL;
-	size_t cap = 0;
-	bool found = false;
+	size_t cap = 0, n = 0;
 
-	while (f && !found && getline(&line, &cap, f) > 0)
-		found = strstr(line, needle) != NULL;
+	while (f && n < stop_at && getline(&line, &cap, f) > 0)
+		n += strstr(line, needle) != NULL;
 	free(line);
 	if (f)
 		fclose(f);
-	return found;
+	return n;
+}
+
+static bool log_contains(const char *needle)
+{
+	return log_count(needle, 1) > 0;
 }
 
 static void assert_no_leftovers(const char *cmdline, size_t len)
@@ -928,22 +933,14 @@ static void test_sighup_with_broken_policy_reports_errors_and_keeps_the_old_one(
 
 /* ---- a full disk for the state dir -------------------------------------- */
 
-static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(void **state)
+/* corrald with its state dir on a 3 MiB tmpfs of its own (false: skipped,
+ * no tmpfs). */
+static bool start_on_small_state_disk(const char *supervisor_keys)
 {
-	char filler[300], opts[64];
-	static char buf[65536];
-	int64_t acked[600];
-	size_t n_acked = 0;
-	bool refused = false;
-	json_t *r, *t;
-	int fd, rc;
+	char opts[64];
+	int rc;
 
-	(void)state;
-	require_root();
-	assert_int_equal(corrald_prepare(&daemon_,
-					 SUPERVISOR_BASE POLL_50MS "max_running = 1\ndrain_timeout = 0\n",
-					 POLICY_BASE),
-			 0);
+	assert_int_equal(corrald_prepare(&daemon_, supervisor_keys, POLICY_BASE), 0);
 	snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s/state", daemon_.dir);
 	assert_int_equal(mkdir(tmpfs_dir, 0755), 0);
 	snprintf(opts, sizeof(opts), "size=3m,mode=0755");
@@ -952,12 +949,75 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
 
 		tmpfs_dir[0] = '\0';
 		test_skip_loudly("cannot mount a tmpfs for the state dir: %s", strerror(e));
-		return;
+		return false;
 	}
 	snprintf(daemon_.state_dir, sizeof(daemon_.state_dir), "%s", tmpfs_dir);
 	rc = corrald_spawn(&daemon_, 0);
 	if (rc < 0)
 		fail_msg("corrald did not start: %s\n%s", strerror(-rc), corrald_log_tail(&daemon_));
+	return true;
+}
+
+/* Fill the state disk to the last byte: path of the filler file in out. */
+static void fill_state_disk(char *out, size_t size)
+{
+	static char buf[65536];
+	int fd;
+
+	snprintf(out, size, "%s/filler", tmpfs_dir);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	memset(buf, 'x', sizeof(buf));
+	while (write(fd, buf, sizeof(buf)) > 0)
+		;
+	while (write(fd, buf, 512) > 0)
+		;
+	close(fd);
+}
+
+/* bob's /bin/true submitted on a full disk until one is refused (with
+ * storage_full and a clear message); the ids acknowledged before are added
+ * to acked[n..max).  Returns the new count. */
+static size_t submit_until_refused(int64_t *acked, size_t n, size_t max)
+{
+	size_t first = n;
+	bool refused = false;
+	json_t *r;
+
+	while (!refused && n < max) {
+		r = corrald_call(&daemon_, "{\"op\":\"submit\",\"user\":\"bob\",\"argv\":[\"/bin/true\"]}");
+		assert_non_null(r);
+		if (!corrald_error_code(r)) {
+			acked[n++] = (int64_t)json_integer_value(
+				json_object_get(json_object_get(r, "task"), "id"));
+		} else {
+			if (strcmp(corrald_error_code(r), "storage_full") != 0)
+				fail_msg("submit on a full disk: %s: %s", corrald_error_code(r),
+					 corrald_error_message(r));
+			if (!strstr(corrald_error_message(r), "full"))
+				fail_msg("storage_full without a clear message: %s",
+					 corrald_error_message(r));
+			fprintf(stderr, "full disk: refused after %zu submits: %s\n", n - first,
+				corrald_error_message(r));
+			refused = true;
+		}
+		json_decref(r);
+	}
+	assert_true(refused);
+	return n;
+}
+
+static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(void **state)
+{
+	char filler[300];
+	int64_t acked[600];
+	size_t n_acked = 0;
+	json_t *r, *t;
+
+	(void)state;
+	require_root();
+	if (!start_on_small_state_disk(SUPERVISOR_BASE POLL_50MS "max_running = 1\ndrain_timeout = 0\n"))
+		return;
 
 	/* one running, two queued behind it (max_concurrent 1) */
 	acked[n_acked++] = corrald_submit(&daemon_, "\"user\":\"alice\",\"argv\":[\"sleep\",\"1\"]");
@@ -972,37 +1032,10 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
 	json_decref(t);
 
 	/* fill the disk */
-	snprintf(filler, sizeof(filler), "%s/filler", tmpfs_dir);
-	fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	memset(buf, 'x', sizeof(buf));
-	while (write(fd, buf, sizeof(buf)) > 0)
-		;
-	while (write(fd, buf, 512) > 0)
-		;
-	close(fd);
+	fill_state_disk(filler, sizeof(filler));
 
 	/* submits until the store refuses (the WAL may absorb a few) */
-	while (!refused && n_acked < 600) {
-		r = corrald_call(&daemon_, "{\"op\":\"submit\",\"user\":\"bob\",\"argv\":[\"/bin/true\"]}");
-		assert_non_null(r);
-		if (!corrald_error_code(r)) {
-			acked[n_acked++] = (int64_t)json_integer_value(
-				json_object_get(json_object_get(r, "task"), "id"));
-		} else {
-			if (strcmp(corrald_error_code(r), "storage_full") != 0)
-				fail_msg("submit on a full disk: %s: %s", corrald_error_code(r),
-					 corrald_error_message(r));
-			if (!strstr(corrald_error_message(r), "full"))
-				fail_msg("storage_full without a clear message: %s",
-					 corrald_error_message(r));
-			fprintf(stderr, "full disk: refused after %zu submits: %s\n", n_acked - 3,
-				corrald_error_message(r));
-			refused = true;
-		}
-		json_decref(r);
-	}
-	assert_true(refused);
+	n_acked = submit_until_refused(acked, n_acked, 600);
 	/* the running task ends while the disk is full; its slot frees */
 	test_sleep_ms(1500);
 	r = corrald_call(&daemon_, "{\"op\":\"ping\"}");
@@ -1054,6 +1087,60 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
 				"once the store recovers; see the log:\n%s",
 				n_stuck, n_acked, stuck, corrald_log_tail(&daemon_));
 	}
+}
+
+/* A submit whose batch cannot commit while a slot is free: its start was
+ * recorded in the same batch (group commit), so neither is stored; the
+ * task never runs, nothing of it stays queued in memory, and the daemon
+ * goes on once the disk has room. */
+static void test_start_in_a_batch_that_cannot_commit_never_runs_and_leaves_nothing(void **state)
+{
+	char filler[300];
+	int64_t acked[200];
+	size_t n_acked = 0, listed = 0, failed_starts, i;
+	json_t *t, *all, *task;
+
+	(void)state;
+	require_root();
+	if (!start_on_small_state_disk(SUPERVISOR_BASE POLL_50MS "max_running = 4\ndrain_timeout = 0\n"))
+		return;
+	fill_state_disk(filler, sizeof(filler));
+	/* every submit finds a free slot: its start joins its batch */
+	n_acked = submit_until_refused(acked, 0, 200);
+	test_sleep_ms(500);
+	assert_int_equal(unlink(filler), 0);
+	/* what was acknowledged ends; a new task runs */
+	for (i = 0; i < n_acked; i++) {
+		t = corrald_wait(&daemon_, acked[i], 10000);
+		assert_non_null(t);
+		json_decref(t);
+	}
+	t = corrald_wait(&daemon_,
+			 corrald_submit(&daemon_,
+					"\"user\":\"carol\",\"argv\":[\"/bin/sh\",\"-c\",\"echo again\"]"),
+			 10000);
+	assert_non_null(t);
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	json_decref(t);
+	/* no task but those acknowledged and carol's is known, none left to run */
+	all = corrald_list(&daemon_, NULL);
+	assert_non_null(all);
+	json_array_foreach (all, i, task) {
+		listed++;
+		if (!is_terminal(task_str(task, "state")))
+			fail_msg("task %lld is %s after the disk had room again",
+				 (long long)task_int(task, "id"), task_str(task, "state"));
+	}
+	json_decref(all);
+	assert_int_equal(listed, n_acked + 1);
+	/* and the daemon does not keep trying to start the refused one (a
+	 * task in memory that the store does not have, or has under another
+	 * submit that got its id): no start fails once all has ended */
+	failed_starts = log_count("it stays queued", SIZE_MAX);
+	test_sleep_ms(300);
+	if (log_count("it stays queued", SIZE_MAX) != failed_starts)
+		fail_msg("corrald still tries to start a task after all ended:\n%s",
+			 corrald_log_tail(&daemon_));
 }
 
 /* ---- a second corrald --------------------------------------------------- */
@@ -1137,6 +1224,8 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers,
 					  teardown),
+		cmocka_unit_test_teardown(
+			test_start_in_a_batch_that_cannot_commit_never_runs_and_leaves_nothing, teardown),
 		cmocka_unit_test_teardown(test_kill9_at_random_moments_loses_and_repeats_nothing, teardown),
 	};
 
