@@ -34,7 +34,7 @@
 	"[default]\nplan = free\n"
 
 static struct corrald daemon_;
-static char tmpfs_dir[100]; /* mounted by the full-disk test */
+static char tmpfs_dir[128]; /* mounted by the full-disk test */
 static char other_dir[64];  /* a second state dir */
 #define CRASH_USERS 4
 /* the crash run's submitter children (0 = none or reaped): a failed run
@@ -930,7 +930,7 @@ static void test_sighup_with_broken_policy_reports_errors_and_keeps_the_old_one(
 
 static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(void **state)
 {
-	char filler[300], opts[64];
+	char filler[300];
 	static char buf[65536];
 	int64_t acked[600];
 	size_t n_acked = 0;
@@ -944,17 +944,12 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
 					 SUPERVISOR_BASE POLL_50MS "max_running = 1\ndrain_timeout = 0\n",
 					 POLICY_BASE),
 			 0);
-	snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s/state", daemon_.dir);
-	assert_int_equal(mkdir(tmpfs_dir, 0755), 0);
-	snprintf(opts, sizeof(opts), "size=3m,mode=0755");
-	if (mount("tmpfs", tmpfs_dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
-		int e = errno;
-
-		tmpfs_dir[0] = '\0';
-		test_skip_loudly("cannot mount a tmpfs for the state dir: %s", strerror(e));
+	rc = corrald_state_on_tmpfs(&daemon_, "3m");
+	if (rc < 0) {
+		test_skip_loudly("cannot mount a tmpfs for the state dir: %s", strerror(-rc));
 		return;
 	}
-	snprintf(daemon_.state_dir, sizeof(daemon_.state_dir), "%s", tmpfs_dir);
+	snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s", daemon_.state_dir);
 	rc = corrald_spawn(&daemon_, 0);
 	if (rc < 0)
 		fail_msg("corrald did not start: %s\n%s", strerror(-rc), corrald_log_tail(&daemon_));

@@ -54,6 +54,10 @@ int corrald_start(struct corrald *d, const char *supervisor_keys, const char *po
  * d->state_dir (e.g. to a small tmpfs it mounted). */
 int corrald_prepare(struct corrald *d, const char *supervisor_keys, const char *policy_body);
 int corrald_spawn(struct corrald *d, double clock_offset_s);
+/* Between prepare and spawn: the state dir on a new tmpfs of size (e.g.
+ * "3m") at <dir>/state, set as d->state_dir.  0, or -errno (the caller
+ * unmounts it before corrald_cleanup). */
+int corrald_state_on_tmpfs(struct corrald *d, const char *size);
 /* Rewrite the policy file (corrald is not told: SIGHUP or policy_reload). */
 int corrald_write_policy(struct corrald *d, const char *supervisor_keys, const char *policy_body);
 /* Start again on the same state dir and policy with another clock offset. */
