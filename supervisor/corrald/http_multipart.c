@@ -117,6 +117,11 @@ static int part_headers(const char *h, size_t len, struct http_multipart_part *p
 {
 	bool disposition = false;
 
+	/* a NUL would cut a name short: "a\0/../x" read as "a" */
+	if (memchr(h, '\0', len)) {
+		snprintf(why, size, "a multipart part's headers hold a NUL byte");
+		return -EINVAL;
+	}
 	for (size_t off = 0; off < len;) {
 		const char *line = h + off, *eol = memmem(line, len - off, "\r\n", 2), *colon;
 		size_t llen = eol ? (size_t)(eol - line) : len - off, vlen;

@@ -36,7 +36,7 @@ int http_multipart_boundary(const char *content_type, char *out, char *why, size
  * return stops the parse and is returned; it fills why).  Refused with
  * -EINVAL and why: no opening delimiter, a part without a
  * Content-Disposition of form-data with a name, header lines that are
- * malformed or too long, a part or the body without its closing
+ * malformed, too long or hold a NUL, a part or the body without its closing
  * delimiter (truncated).  A preamble before the first delimiter and an
  * epilogue after the last are ignored (RFC 2046). */
 int http_multipart_parse(const unsigned char *body, size_t len, const char *boundary,

@@ -15,6 +15,14 @@
  * runs with them as req->inputs: the same checks as the files array
  * (names, API_MAX_FILES, max_input, max_stored) and the same batch (an
  * acknowledged task has its inputs in the store).
+ *
+ * The spool shares its disk with the store: an upload is refused (503
+ * storage_full, Retry-After) before its first byte unless the state
+ * directory's filesystem keeps SPOOL_HEADROOM free once every upload in
+ * flight has written all it may (its Content-Length; without one,
+ * chunked: its cap).  Many large uploads at once thus never fill the disk
+ * the store commits to; a disk filled by something else mid-upload is a
+ * 503 too, nothing acknowledged, the spool gone with its connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,15 +31,26 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "supervisor/common/log.h"
 #include "supervisor/corrald/http_multipart.h"
 #include "supervisor/corrald/transport_http.h"
 
+/* Free space the spool leaves to the store: 1/16 of the filesystem, at
+ * most this. */
+#define SPOOL_HEADROOM_MAX (256ull << 20)
+
+/* Bytes the uploads in flight may still write to their spools (corrald
+ * has one loop thread): the sum of their reservations less what they
+ * wrote. */
+static uint64_t spool_pending;
+
 struct http_upload {
 	int fd; /* the spooled body */
 	uint64_t len, max;
+	uint64_t reserved; /* of the spool's disk: Content-Length, else max */
 	bool too_large;
 	int write_error; /* an errno of the spool, 0 = none */
 	bool tar;        /* a whole tar body, else multipart */
@@ -82,6 +101,26 @@ static uint64_t upload_cap(struct daemon *d, const struct caller *caller)
 	return policy_http(d->policy)->max_body_bytes + input;
 }
 
+/* Reserve need bytes of the state directory's disk for one spool:
+ * -ENOSPC when the disk would keep less than its headroom free after
+ * every upload in flight wrote what it may. */
+static int spool_reserve(struct daemon *d, uint64_t need)
+{
+	struct statvfs s;
+	uint64_t avail, headroom;
+
+	if (statvfs(d->tasks_dir, &s) < 0)
+		return -errno;
+	avail = (uint64_t)s.f_bavail * s.f_frsize;
+	headroom = (uint64_t)s.f_blocks * s.f_frsize / 16;
+	if (headroom > SPOOL_HEADROOM_MAX)
+		headroom = SPOOL_HEADROOM_MAX;
+	if (avail < headroom || avail - headroom < spool_pending || avail - headroom - spool_pending < need)
+		return -ENOSPC;
+	spool_pending += need;
+	return 0;
+}
+
 static int spool_open(struct daemon *d)
 {
 	char path[4200];
@@ -103,6 +142,7 @@ enum MHD_Result http_upload_begin(struct http_conn *c)
 							 MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *type = MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	struct http_upload *u = calloc(1, sizeof(*u));
+	uint64_t need;
 	int fd;
 
 	if (!u)
@@ -112,11 +152,22 @@ enum MHD_Result http_upload_begin(struct http_conn *c)
 	u->max = upload_cap(c->d, &c->caller);
 	u->max_task = policy_http(c->d->policy)->max_body_bytes;
 	u->tar = is_tar_type(type);
-	if (length && strtoull(length, NULL, 10) > u->max)
+	need = length ? strtoull(length, NULL, 10) : u->max;
+	if (need > u->max)
 		return transport_http_reply_error(c, 413, "too_large", 0,
 						  "the body is larger than %llu bytes ([http] max_body and the "
 						  "plan's max_input)",
 						  (unsigned long long)u->max);
+	fd = spool_reserve(c->d, need);
+	if (fd < 0) {
+		log_warning("HTTP: refused an upload of %llu bytes from %s: %s has no room for it now",
+			    (unsigned long long)need, c->addr, c->d->tasks_dir);
+		return transport_http_reply_error(
+			c, 503, "storage_full", 30,
+			"no room to spool an upload of %llu bytes now; try again later",
+			(unsigned long long)need);
+	}
+	u->reserved = need;
 	fd = spool_open(c->d);
 	if (fd < 0) {
 		log_warning("HTTP: spool an upload below %s: %s", c->d->tasks_dir, strerror(-fd));
@@ -133,7 +184,7 @@ bool http_upload_take(struct http_conn *c, const char *data, size_t len)
 
 	if (u->too_large || u->write_error)
 		return true;
-	if (u->len + len > u->max) {
+	if (u->len + len > u->max || u->len + len > u->reserved) {
 		u->too_large = true;
 		return true;
 	}
@@ -149,6 +200,7 @@ bool http_upload_take(struct http_conn *c, const char *data, size_t len)
 		off += (size_t)n;
 	}
 	u->len += len;
+	spool_pending -= len;
 	return true;
 }
 
@@ -256,6 +308,7 @@ void http_upload_free(struct http_conn *c)
 
 	if (!u)
 		return;
+	spool_pending -= u->reserved - u->len;
 	if (u->map)
 		munmap(u->map, u->len);
 	if (u->fd >= 0)

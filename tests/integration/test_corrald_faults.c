@@ -34,7 +34,7 @@
 	"[default]\nplan = free\n"
 
 static struct corrald daemon_;
-static char tmpfs_dir[100]; /* mounted by the full-disk test */
+static char tmpfs_dir[128]; /* mounted by the full-disk test */
 static char other_dir[64];  /* a second state dir */
 #define CRASH_USERS 4
 /* the crash run's submitter children (0 = none or reaped): a failed run
@@ -937,21 +937,15 @@ static void test_sighup_with_broken_policy_reports_errors_and_keeps_the_old_one(
  * no tmpfs). */
 static bool start_on_small_state_disk(const char *supervisor_keys)
 {
-	char opts[64];
 	int rc;
 
 	assert_int_equal(corrald_prepare(&daemon_, supervisor_keys, POLICY_BASE), 0);
-	snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s/state", daemon_.dir);
-	assert_int_equal(mkdir(tmpfs_dir, 0755), 0);
-	snprintf(opts, sizeof(opts), "size=3m,mode=0755");
-	if (mount("tmpfs", tmpfs_dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
-		int e = errno;
-
-		tmpfs_dir[0] = '\0';
-		test_skip_loudly("cannot mount a tmpfs for the state dir: %s", strerror(e));
+	rc = corrald_state_on_tmpfs(&daemon_, "3m");
+	if (rc < 0) {
+		test_skip_loudly("cannot mount a tmpfs for the state dir: %s", strerror(-rc));
 		return false;
 	}
-	snprintf(daemon_.state_dir, sizeof(daemon_.state_dir), "%s", tmpfs_dir);
+	snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s", daemon_.state_dir);
 	rc = corrald_spawn(&daemon_, 0);
 	if (rc < 0)
 		fail_msg("corrald did not start: %s\n%s", strerror(-rc), corrald_log_tail(&daemon_));

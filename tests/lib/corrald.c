@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,6 +114,18 @@ int corrald_prepare(struct corrald *d, const char *supervisor_keys, const char *
 	snprintf(d->log, sizeof(d->log), "%s/corrald.log", d->dir);
 	snprintf(d->cgroup_parent, sizeof(d->cgroup_parent), "corral-it-%d", (int)getpid());
 	return write_policy(d, supervisor_keys, policy_body);
+}
+
+int corrald_state_on_tmpfs(struct corrald *d, const char *size)
+{
+	char dir[sizeof(d->state_dir)], opts[64];
+
+	snprintf(dir, sizeof(dir), "%s/state", d->dir);
+	snprintf(opts, sizeof(opts), "size=%s,mode=0755", size);
+	if (mkdir(dir, 0755) < 0 || mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+		return -errno;
+	memcpy(d->state_dir, dir, sizeof(dir));
+	return 0;
 }
 
 int corrald_start(struct corrald *d, const char *supervisor_keys, const char *policy_body,

@@ -58,6 +58,10 @@ int corrald_spawn(struct corrald *d, double clock_offset_s);
  * a test's cluster its own).  0 or -errno. */
 int corrald_start_below(struct corrald *d, const char *supervisor_keys, const char *policy_body,
 			const char *cgroup_parent);
+/* Between prepare and spawn: the state dir on a new tmpfs of size (e.g.
+ * "3m") at <dir>/state, set as d->state_dir.  0, or -errno (the caller
+ * unmounts it before corrald_cleanup). */
+int corrald_state_on_tmpfs(struct corrald *d, const char *size);
 /* Rewrite the policy file (corrald is not told: SIGHUP or policy_reload). */
 int corrald_write_policy(struct corrald *d, const char *supervisor_keys, const char *policy_body);
 /* Start again on the same state dir and policy with another clock offset. */

@@ -5,7 +5,8 @@
  * parts with names, quoted and escaped filenames, types and binary data
  * holding CRLFs and near-delimiters, a preamble and an epilogue; and the
  * refusals: no boundary, no delimiter, an unterminated part or body, a
- * part without Content-Disposition or name, malformed or endless headers.
+ * part without Content-Disposition or name, malformed or endless headers,
+ * a NUL in a header (a filename cut short).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -173,6 +174,25 @@ static void test_a_callback_refusal_stops_the_parse(void **state)
 	assert_string_equal(why, "stopped");
 }
 
+/* A NUL in a filename would cut it short ("a\0/../../x" read as "a"):
+ * refused, as a NUL anywhere in a part's headers. */
+static void test_a_nul_in_part_headers_is_refused(void **state)
+{
+	static const char body[] = "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; "
+				   "filename=\"a\0/../../x\"\r\n\r\ndata\r\n--XyZ--\r\n";
+	static const char type[] = "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n"
+				   "Content-Type: application/x-tar\0\r\n\r\ndata\r\n--XyZ--\r\n";
+	struct seen s;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(parse(body, sizeof(body) - 1, &s, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "NUL"));
+	assert_int_equal(s.n, 0);
+	assert_int_equal(parse(type, sizeof(type) - 1, &s, why, sizeof(why)), -EINVAL);
+	assert_int_equal(s.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_parts_with_binary_data_read_back),
 		cmocka_unit_test(test_malformed_bodies_are_refused),
 		cmocka_unit_test(test_a_callback_refusal_stops_the_parse),
+		cmocka_unit_test(test_a_nul_in_part_headers_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
