@@ -295,6 +295,31 @@ static bool sanitizer_report(const char *log, char *report, size_t size)
 	return used > 0;
 }
 
+/* Detach every mount below dir (a task's /work tmpfs outlives a corrald
+ * stopped while the task ran: by design, for its adoption), the deepest
+ * first; the test's own directory only. */
+static void unmount_below(const char *dir)
+{
+	char line[4096], points[64][512];
+	size_t n = 0, len = strlen(dir);
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return;
+	while (n < 64 && fgets(line, sizeof(line), f)) {
+		char point[512];
+
+		/* id parent major:minor root mountpoint ... */
+		if (sscanf(line, "%*s %*s %*s %*s %511s", point) == 1 && strncmp(point, dir, len) == 0 &&
+		    point[len] == '/')
+			snprintf(points[n++], sizeof(points[0]), "%s", point);
+	}
+	fclose(f);
+	while (n-- > 0)
+		if (umount2(points[n], MNT_DETACH) < 0)
+			fprintf(stderr, "cleanup: umount %s: %s\n", points[n], strerror(errno));
+}
+
 void corrald_cleanup(struct corrald *d)
 {
 	static char report[8192];
@@ -310,12 +335,13 @@ void corrald_cleanup(struct corrald *d)
 	if (d->dir[0] && d->pid <= 0)
 		reported = sanitizer_report(d->log, report, sizeof(report));
 	if (d->dir[0]) {
+		if (d->cgroup_parent[0])
+			corrald_kill_leftover_jails(d);
+		unmount_below(d->dir);
 		if (getenv("CORRALD_TEST_KEEP"))
 			fprintf(stderr, "keeping %s\n", d->dir);
 		else
 			test_remove_tree(d->dir);
-		if (d->cgroup_parent[0])
-			corrald_kill_leftover_jails(d);
 		corrald_remove_cgroup_parent(d);
 		d->dir[0] = '\0';
 	}
