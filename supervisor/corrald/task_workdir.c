@@ -326,7 +326,8 @@ static void walk_dir(struct walk *w, int dirfd, const char *prefix, int depth)
 		n++;
 	}
 	closedir(dir);
-	qsort(names, n, sizeof(*names), by_name);
+	if (n) /* qsort of a NULL array (an empty directory) is undefined */
+		qsort(names, n, sizeof(*names), by_name);
 	for (size_t i = 0; i < n; i++) {
 		char rel[API_FILES_PATH_MAX + 2];
 		struct stat st;

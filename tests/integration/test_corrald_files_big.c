@@ -39,6 +39,15 @@
 	"\n[plan p]\nmax_queued = 100\nmemory = 1G\n" extra "[default]\nplan = p\n"
 
 #define MB 1000000u
+/* What corrald's allocator may keep of freed memory on top of what a
+ * bound allows: under AddressSanitizer (`make asan`) freed chunks wait in
+ * its quarantine (ASAN_OPTIONS quarantine_size_mb, 8 in `make asan`)
+ * before they are reused; 0 otherwise. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ALLOCATOR_SLACK_KB (8 * 1024)
+#else
+#define ALLOCATOR_SLACK_KB 0
+#endif
 
 static struct corrald daemon_;
 static char scratch[128];
@@ -196,7 +205,7 @@ static void test_20mb_file_round_trips_through_submit_file(void **state)
 	assert_int_equal(store_figure(STAGED_ROWS), 0);
 	fprintf(stderr, "# 20 MB input: submit to end %.2f s; corrald RSS %ld kB before, peak %ld kB\n",
 		test_mono_s() - t0, before, peak);
-	assert_true(peak - before < 10 * 1024);
+	assert_true(peak - before < 10 * 1024 + ALLOCATOR_SLACK_KB); /* never the 20 MB file */
 }
 
 /* A 100 MB file on a plan with max_input 64M: too_large at upload_begin,
@@ -410,7 +419,7 @@ static void test_artifact_collection_keeps_corrald_memory_bounded(void **state)
 	json_decref(list);
 	fprintf(stderr, "# 48 MB artifact: corrald RSS %ld kB before, peak %ld kB during the collection\n",
 		before, peak);
-	assert_true(peak - before < 16 * 1024);
+	assert_true(peak - before < 16 * 1024 + ALLOCATOR_SLACK_KB); /* never the 48 MB file */
 }
 
 /* A task with files whose command cannot be executed: its start fails
