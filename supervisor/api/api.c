@@ -437,6 +437,8 @@ static int parse_field(struct parse_ctx *ctx, const struct api_field *f, json_t 
 		return r;
 	case API_FIELD_SIZE:
 		return get_uint(ctx, f->name, v, 1, (uint64_t)INT64_MAX, &req->size);
+	case API_FIELD_TASK_BYTES:
+		return get_uint(ctx, f->name, v, 1, (uint64_t)INT64_MAX, &req->task_bytes);
 	case API_FIELD_UPLOAD:
 		return get_id(ctx, f->name, v, &req->upload);
 	case API_FIELD_DATA:

@@ -127,7 +127,10 @@
  *                                       -> {"data_base64", "offset": next, "eof", "size",
  *                                           "sha256", "truncated"}; not_found for no
  *                                           such artifact
- *   upload_begin size (bytes, 1..the plan's max_input, else too_large); user:
+ *   upload_begin size (bytes, 1..the plan's max_input, else too_large);
+ *            task_bytes (optional): the bytes of all the input files of the
+ *            task it is staged for, too_large at once when over max_input (a
+ *            client stages nothing of a submit that cannot be taken); user:
  *            operators any tenant, others only themselves.  Stages a file too
  *            large for one request line (a submit's line is at most
  *            API_MAX_LINE): the tenant's unfinished uploads hold at most
@@ -394,6 +397,7 @@ enum api_field_kind {
 	API_FIELD_ARTIFACTS,
 	API_FIELD_NAME,
 	API_FIELD_SIZE,
+	API_FIELD_TASK_BYTES,
 	API_FIELD_UPLOAD,
 	API_FIELD_DATA,
 };
@@ -491,8 +495,10 @@ struct api_request {
 	/* fetch: the artifact's name */
 	const char *name;
 	/* upload_begin: the bytes to come; upload_chunk, upload_abort: the
-	 * upload's id; upload_chunk: base64 text (data_b64_len characters) */
-	uint64_t size;
+	 * upload's id; upload_chunk: base64 text (data_b64_len characters);
+	 * upload_begin's task_bytes: the input files of the task it is for, in
+	 * all (0: not said) */
+	uint64_t size, task_bytes;
 	int64_t upload;
 	const char *data_b64;
 	size_t data_b64_len;

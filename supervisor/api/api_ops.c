@@ -41,6 +41,7 @@ static const struct api_field fetch_fields[] = {
 };
 static const struct api_field upload_begin_fields[] = {
 	{ "size", API_FIELD_SIZE, true },
+	{ "task_bytes", API_FIELD_TASK_BYTES, false },
 	{ "user", API_FIELD_USER, false },
 };
 static const struct api_field upload_chunk_fields[] = {

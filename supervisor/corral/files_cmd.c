@@ -206,7 +206,7 @@ static int call(struct connection *c, enum api_op op, json_t *fields, json_t **r
 /* Send one staged file: upload_begin, then its chunks (up to
  * API_MAX_UPLOAD_CHUNK bytes a request, read as we go: memory stays
  * bounded), then its entry names the upload instead of the local path. */
-static int upload_one(struct connection *c, json_t *entry, json_t *user, FILE *err)
+static int upload_one(struct connection *c, json_t *entry, json_t *user, uint64_t task_bytes, FILE *err)
 {
 	const char *path = json_string_value(json_object_get(entry, "local_path"));
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
@@ -224,7 +224,8 @@ static int upload_one(struct connection *c, json_t *entry, json_t *user, FILE *e
 		json_object_set_new(entry, "data_base64", json_string(""));
 		goto named;
 	}
-	fields = json_pack("{s:I}", "size", (json_int_t)st.st_size);
+	fields = json_pack("{s:I, s:I}", "size", (json_int_t)st.st_size, "task_bytes",
+			   (json_int_t)task_bytes);
 	if (user) /* an operator's submit for a tenant: the tenant's upload */
 		json_object_set(fields, "user", user);
 	r = call(c, API_OP_UPLOAD_BEGIN, fields, &resp, err);
@@ -292,15 +293,36 @@ static void abort_uploads(struct connection *c, json_t *files, FILE *err)
 	}
 }
 
+/* The bytes of every input file of the submit: the staged ones' sizes and
+ * the inline ones' decoded base64 (its length less the padding). */
+static uint64_t task_bytes_of(json_t *files)
+{
+	uint64_t total = 0;
+	size_t i;
+	json_t *e;
+
+	json_array_foreach (files, i, e) {
+		const char *b64 = json_string_value(json_object_get(e, "data_base64"));
+		size_t len = b64 ? strlen(b64) : 0;
+
+		if (json_object_get(e, "local_path"))
+			total += (uint64_t)json_integer_value(json_object_get(e, "size"));
+		else if (len >= 4)
+			total += len / 4 * 3 - (b64[len - 1] == '=') - (b64[len - 2] == '=');
+	}
+	return total;
+}
+
 int files_cmd_upload(struct connection *c, json_t *files, json_t *user, FILE *err)
 {
+	uint64_t task_bytes = task_bytes_of(files);
 	size_t i;
 	json_t *e;
 	int r = 0;
 
 	json_array_foreach (files, i, e) {
 		if (r == 0 && json_object_get(e, "local_path"))
-			r = upload_one(c, e, user, err);
+			r = upload_one(c, e, user, task_bytes, err);
 	}
 	if (r)
 		abort_uploads(c, files, err);

@@ -98,11 +98,14 @@ static void begin(struct daemon *d, const struct caller *c, const struct api_req
 		ops_reply_error(sink, req->tag_json, API_ERR_UNKNOWN_USER, "no plan for tenant '%s'", tenant);
 		return;
 	}
-	if (req->size > lim.max_input_bytes) {
+	if (req->size > lim.max_input_bytes || req->task_bytes > lim.max_input_bytes) {
+		bool file = req->size > lim.max_input_bytes;
+
 		ops_reply_error(sink, req->tag_json, API_ERR_TOO_LARGE,
-				"a file of %" PRIu64 " bytes: plan %s allows %" PRIu64
+				"%s of %" PRIu64 " bytes: plan %s allows %" PRIu64
 				" bytes of input files per task (max_input)",
-				req->size, lim.plan, lim.max_input_bytes);
+				file ? "a file" : "the task's input files in all",
+				file ? req->size : req->task_bytes, lim.plan, lim.max_input_bytes);
 		return;
 	}
 	if (store_upload_staged(d->store, tenant, &count, &bytes, &err) < 0) {

@@ -145,8 +145,16 @@ static void test_upload_ops_fields(void **state)
 	assert_refused("{\"op\": \"upload_begin\", \"size\": 0}", API_ERR_BAD_REQUEST, "size");
 	assert_accepted(&p, "{\"op\": \"upload_begin\", \"size\": 20000000, \"user\": \"alice\"}");
 	assert_int_equal(p.req.size, 20000000);
+	assert_int_equal(p.req.task_bytes, 0);
 	assert_string_equal(p.req.user, "alice");
 	api_request_free(&p.req);
+	assert_accepted(&p, "{\"op\": \"upload_begin\", \"size\": 20, \"task_bytes\": 70000000}");
+	assert_int_equal(p.req.task_bytes, 70000000);
+	api_request_free(&p.req);
+	assert_refused("{\"op\": \"upload_begin\", \"size\": 20, \"task_bytes\": 0}", API_ERR_BAD_REQUEST,
+		       "task_bytes");
+	assert_refused("{\"op\": \"upload_begin\", \"size\": 20, \"task_bytes\": \"9\"}", API_ERR_BAD_REQUEST,
+		       "task_bytes");
 	assert_refused("{\"op\": \"upload_chunk\", \"upload\": 3, \"data_base64\": \"YWJj\"}",
 		       API_ERR_BAD_REQUEST, "offset");
 	assert_refused("{\"op\": \"upload_chunk\", \"upload\": -3, \"offset\": 0, \"data_base64\": \"YWJj\"}",
