@@ -29,39 +29,14 @@
 #include "tests/lib/http.h"
 
 /* Its own host uids, apart from the other corrald tests'. */
-#define SUPERVISOR_KEYS                                                                               \
-	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4201900-4201963\n" \
-	"max_running = 4\n"
-#define POLICY(extra)                                                         \
-	"[access]\noperators = root\nusers = root " CORRALD_TEST_OTHER_TENANT \
-	"\n[plan p]\nmax_queued = 100\n" extra "[default]\nplan = p\n"
+#define SUPERVISOR_KEYS CORRALD_FILES_KEYS("4201900-4201963")
+#define POLICY CORRALD_FILES_POLICY
 
 static struct corrald daemon_;
 static char scratch[128];
+static struct corrald_files_fixture fixture = { &daemon_, scratch, sizeof(scratch), "corral-files-attack" };
 
-static void start(const char *policy_body)
-{
-	int r = corrald_start(&daemon_, SUPERVISOR_KEYS, policy_body, 0);
-
-	if (r < 0)
-		fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(scratch, sizeof(scratch), "/tmp/corral-files-attack-XXXXXX");
-	assert_non_null(mkdtemp(scratch));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	corrald_cleanup(&daemon_);
-	test_remove_tree(scratch);
-	return 0;
-}
+#define start(policy_body) corrald_files_start(&daemon_, SUPERVISOR_KEYS, policy_body)
 
 /* the client; the list; one of it (tests/lib/corrald_files.h) */
 #define corral(...) corrald_files_cli(&daemon_, __VA_ARGS__)
@@ -344,7 +319,8 @@ static void test_http_other_tenant_cannot_list_or_fetch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define T(t) \
+	cmocka_unit_test_prestate_setup_teardown(t, corrald_files_setup, corrald_files_teardown, &fixture)
 		T(test_artifact_names_with_control_bytes_do_not_break_fetch),
 		T(test_fetch_into_a_dir_with_planted_fifo_and_symlink),
 		T(test_daemonized_renamer_is_dead_before_collection),

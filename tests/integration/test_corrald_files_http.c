@@ -32,44 +32,25 @@
 #include "tests/lib/test.h"
 
 /* Its own host uids, apart from the other corrald tests'. */
-#define SUPERVISOR_KEYS                                                                               \
-	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4202700-4202763\n" \
-	"max_running = 4\n"
-#define POLICY(extra)                                                         \
-	"[access]\noperators = root\nusers = root " CORRALD_TEST_OTHER_TENANT \
-	"\n[plan p]\nmax_queued = 100\n" extra "[default]\nplan = p\n"
+#define SUPERVISOR_KEYS CORRALD_FILES_KEYS("4202700-4202763")
+#define POLICY CORRALD_FILES_POLICY
 
 static struct corrald daemon_;
 static char scratch[128], token[256], url[128];
 static int port;
-
-/* Each test's scratch directory (made by start) and corrald go. */
-static int teardown(void **state)
-{
-	(void)state;
-	corrald_cleanup(&daemon_);
-	if (scratch[0])
-		test_remove_tree(scratch);
-	scratch[0] = '\0';
-	return 0;
-}
+static struct corrald_files_fixture fixture = { &daemon_, scratch, sizeof(scratch), "corral-files-http" };
 
 /* corrald with an HTTP listener and the policy's extra plan keys; token:
  * root's (not an operator: the tenant's own cap applies). */
 static void start(const char *plan_keys)
 {
 	char policy[1024];
-	int r;
 
 	test_require_root();
-	snprintf(scratch, sizeof(scratch), "/tmp/corral-files-http-XXXXXX");
-	assert_non_null(mkdtemp(scratch));
 	port = http_free_port();
 	snprintf(policy, sizeof(policy), POLICY("%s") "[http]\nlisten = 127.0.0.1:%d\nmax_body = 64K\n",
 		 plan_keys, port);
-	r = corrald_start(&daemon_, SUPERVISOR_KEYS, policy, 0);
-	if (r < 0)
-		fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
+	corrald_files_start(&daemon_, SUPERVISOR_KEYS, policy);
 	corrald_files_bearer(&daemon_, "root", false, token, sizeof(token));
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/tasks", port);
 }
@@ -599,7 +580,8 @@ static void test_large_tar_upload_and_streamed_artifacts_tar(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(t) cmocka_unit_test_teardown(t, teardown)
+#define T(t) \
+	cmocka_unit_test_prestate_setup_teardown(t, corrald_files_setup, corrald_files_teardown, &fixture)
 		T(test_multipart_round_trip_with_binary_and_subdirectory),
 		T(test_tar_round_trip_and_artifacts_tar_extracted),
 		T(test_artifacts_tar_marks_truncated_and_keeps_visibility),

@@ -16,6 +16,34 @@
 #include "tests/lib/corrald_socket.h"
 #include "tests/lib/test.h"
 
+int corrald_files_setup(void **state)
+{
+	struct corrald_files_fixture *f = *state;
+
+	snprintf(f->scratch, f->scratch_size, "/tmp/%s-XXXXXX", f->prefix);
+	assert_non_null(mkdtemp(f->scratch));
+	return 0;
+}
+
+int corrald_files_teardown(void **state)
+{
+	struct corrald_files_fixture *f = *state;
+
+	corrald_cleanup(f->daemon);
+	if (f->scratch[0])
+		test_remove_tree(f->scratch);
+	f->scratch[0] = '\0';
+	return 0;
+}
+
+void corrald_files_start(struct corrald *d, const char *keys, const char *policy_body)
+{
+	int r = corrald_start(d, keys, policy_body, 0);
+
+	if (r < 0)
+		fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(d));
+}
+
 int corrald_files_cli(struct corrald *d, const char *fmt, ...)
 {
 	char args[2048], cmd[2600];
