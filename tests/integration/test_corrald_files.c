@@ -55,19 +55,11 @@ static size_t read_bytes(const char *path, unsigned char *buf, size_t size)
 	return (size_t)n;
 }
 
-/* the client; the list; one of it (tests/lib/corrald_files.h) */
+/* the client; the list; one of it; a submit (tests/lib/corrald_files.h) */
 #define corral(...) corrald_files_cli(&daemon_, __VA_ARGS__)
 #define artifacts_of(id) corrald_files_list(&daemon_, id)
 #define artifact_named corrald_files_named
-
-static int64_t submit_ok(const char *fields)
-{
-	int64_t id = corrald_submit(&daemon_, fields);
-
-	if (id <= 0)
-		fail_msg("submit refused: %s\n%s", fields, corrald_log_tail(&daemon_));
-	return id;
-}
+#define submit_ok(fields) corrald_files_submit(&daemon_, fields)
 
 /* A file and a tree with every byte value go in with --file/--dir, come
  * back with fetch byte for byte (SHA-256 checked by the client). */

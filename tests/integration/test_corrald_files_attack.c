@@ -38,29 +38,12 @@ static struct corrald_files_fixture fixture = { &daemon_, scratch, sizeof(scratc
 
 #define start(policy_body) corrald_files_start(&daemon_, SUPERVISOR_KEYS, policy_body)
 
-/* the client; the list; one of it (tests/lib/corrald_files.h) */
+/* the client; the list; one of it; a submit; its end (tests/lib/corrald_files.h) */
 #define corral(...) corrald_files_cli(&daemon_, __VA_ARGS__)
 #define artifacts_of(id) corrald_files_list(&daemon_, id)
 #define artifact_named corrald_files_named
-
-static int64_t submit_ok(const char *fields)
-{
-	int64_t id = corrald_submit(&daemon_, fields);
-
-	if (id <= 0)
-		fail_msg("submit refused: %s\n%s", fields, corrald_log_tail(&daemon_));
-	return id;
-}
-
-static void must_succeed(int64_t id, unsigned timeout_ms)
-{
-	json_t *task = corrald_must_wait(&daemon_, id, timeout_ms);
-
-	if (strcmp(json_string_value(json_object_get(task, "state")), "succeeded") != 0)
-		fail_msg("task: %s\n%s", json_string_value(json_object_get(task, "message")),
-			 corrald_log_tail(&daemon_));
-	json_decref(task);
-}
+#define submit_ok(fields) corrald_files_submit(&daemon_, fields)
+#define must_succeed(id, timeout_ms) corrald_files_must_succeed(&daemon_, id, timeout_ms, "the task")
 
 /* Names with a newline, an escape sequence, invalid UTF-8 (sorting before
  * the good one): never kept (no client could fetch them), and `corral

@@ -77,15 +77,7 @@ static int64_t task_id_of(struct http_answer *a)
 	return json_integer_value(json_object_get(json_object_get(a->json, "task"), "id"));
 }
 
-static void must_succeed(int64_t id)
-{
-	json_t *task = corrald_must_wait(&daemon_, id, 30000);
-
-	if (strcmp(json_string_value(json_object_get(task, "state")), "succeeded") != 0)
-		fail_msg("task %lld: %s\n%s", (long long)id,
-			 json_string_value(json_object_get(task, "message")), corrald_log_tail(&daemon_));
-	json_decref(task);
-}
+#define must_succeed(id) corrald_files_must_succeed(&daemon_, id, 30000, "the task")
 
 /* The task a POST created (201), once it succeeded. */
 static int64_t created_and_succeeded(struct http_answer *a, const char *what)

@@ -566,14 +566,7 @@ static int64_t created_id(const char *answer)
 	return id;
 }
 
-static void must_succeed(int64_t id, const char *what)
-{
-	json_t *t = corrald_must_wait(&daemon_, id, 30000);
-
-	if (strcmp(json_string_value(json_object_get(t, "state")), "succeeded") != 0)
-		fail_msg("%s: %s", what, json_string_value(json_object_get(t, "message")));
-	json_decref(t);
-}
+#define must_succeed(id, what) corrald_files_must_succeed(&daemon_, id, 30000, what)
 
 #define MP_TYPE "multipart/form-data; boundary=B"
 #define MP_TASK(cmd)                                                                          \

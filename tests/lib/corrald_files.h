@@ -48,6 +48,11 @@ int corrald_files_teardown(void **state);
  * test with corrald's log if it does not start. */
 void corrald_files_start(struct corrald *d, const char *keys, const char *policy_body);
 
+/* corrald_submit of fields; fails the test (with corrald's log) if refused. */
+int64_t corrald_files_submit(struct corrald *d, const char *fields);
+/* Wait up to timeout_ms for task id to end; fails the test unless it
+ * succeeded (what names it in the message, with corrald's log). */
+void corrald_files_must_succeed(struct corrald *d, int64_t id, unsigned timeout_ms, const char *what);
 /* `corral --socket S ARGS` through the shell (killed after 60 s: a client
  * that hangs fails the test, not the run); its exit status. */
 int corrald_files_cli(struct corrald *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
