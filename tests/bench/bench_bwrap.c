@@ -41,6 +41,7 @@
 
 #include "runner/cgroup_layout.h"
 #include "runner/seccomp.h"
+#include "tests/lib/bench.h"
 
 enum contender { BARE, BWRAP, PEER, CORRAL_RUN, N_CONTENDERS };
 
@@ -58,40 +59,6 @@ static size_t n_peer_dirs;
 static char peer_limit_file[4][PATH_MAX + 64];
 static const char *peer_limit_value[4];
 static size_t n_peer_limits;
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median_u64(uint64_t *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median_double(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void die(const char *what)
 {
@@ -319,7 +286,7 @@ static void remove_cgroup(const char *dir)
 /* One run of contender c: its wall time in microseconds. */
 static uint64_t run_once(enum contender c)
 {
-	uint64_t t0 = now_us();
+	uint64_t t0 = bench_now_us();
 	int status;
 	pid_t pid;
 
@@ -364,7 +331,7 @@ static uint64_t run_once(enum contender c)
 			names[c], status);
 		exit(1);
 	}
-	return now_us() - t0;
+	return bench_now_us() - t0;
 }
 
 static const char *find_bwrap(void)
@@ -442,7 +409,7 @@ int main(int argc, char **argv)
 			}
 		printf("repeat %zu:", r + 1);
 		for (int c = 0; c < N_CONTENDERS; c++) {
-			med[c][r] = median_u64(samples[c], rounds);
+			med[c][r] = bench_median_u64(samples[c], rounds);
 			printf("  %s %.3f ms",
 			       c == BARE            ? "bare"
 				       : c == BWRAP ? "bwrap"
@@ -457,14 +424,14 @@ int main(int argc, char **argv)
 	}
 	printf("median of the %zu repeats' medians:\n", repeats);
 	for (int c = 0; c < N_CONTENDERS; c++) {
-		uint64_t m = median_u64(med[c], repeats);
+		uint64_t m = bench_median_u64(med[c], repeats);
 
 		printf("  %-28s %7.3f ms  %5.2fx bare\n", names[c], m / 1000.0,
-		       (double)m / (double)median_u64(med[BARE], repeats));
+		       (double)m / (double)bench_median_u64(med[BARE], repeats));
 	}
-	printf("  corral-run / bare  %.2fx  (target <= 4.5x)\n", median_double(ratio[0], repeats));
-	printf("  corral-run / bwrap %.2fx  (target <= 0.8x)\n", median_double(ratio[1], repeats));
-	printf("  corral-run / peer  %.2fx\n", median_double(ratio[2], repeats));
+	printf("  corral-run / bare  %.2fx  (target <= 4.5x)\n", bench_median_double(ratio[0], repeats));
+	printf("  corral-run / bwrap %.2fx  (target <= 0.8x)\n", bench_median_double(ratio[1], repeats));
+	printf("  corral-run / peer  %.2fx\n", bench_median_double(ratio[2], repeats));
 	if (getloadavg(loads, 3) == 3)
 		printf("  load average after: %.2f %.2f %.2f\n", loads[0], loads[1], loads[2]);
 	for (int c = 0; c < N_CONTENDERS; c++)

@@ -23,11 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "supervisor/store/store.h"
 #include "supervisor/store/store_leader.h"
+#include "tests/lib/bench.h"
 #include "tests/lib/corrald.h"
 #include "tests/lib/corrald_socket.h"
 #include "tests/lib/pg.h"
@@ -42,27 +42,6 @@
 
 static struct corrald nodes[NODES], single;
 static char uri[192];
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t pct(uint64_t *v, size_t n, unsigned p)
-{
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return v[(n - 1) * p / 100];
-}
 
 static void die(const char *what, int r, struct corrald *d)
 {
@@ -173,7 +152,7 @@ static double run_throughput(struct corrald **d, int k, int n)
 	pthread_t th[NODES];
 	struct batch b[NODES];
 	int64_t ids[NODES][400];
-	uint64_t begun = now_us();
+	uint64_t begun = bench_now_us();
 
 	for (int i = 0; i < k; i++) {
 		b[i] = (struct batch){ .d = d[i], .n = n / k, .ids = ids[i] };
@@ -191,7 +170,7 @@ static double run_throughput(struct corrald **d, int k, int n)
 			}
 			json_decref(t);
 		}
-	return (now_us() - begun) / 1e6;
+	return (bench_now_us() - begun) / 1e6;
 }
 
 static void throughput(void)
@@ -252,8 +231,9 @@ static void latency(void)
 	printf("latency submit->start, idle, 30 each: single host p50 %.1f ms p99 %.1f ms; cluster through "
 	       "the scheduler p50 %.1f ms p99 %.1f ms; through another node p50 %.1f ms p99 %.1f ms "
 	       "(cluster_poll 100 ms)\n",
-	       pct(one, 30, 50) / 1e3, pct(one, 30, 99) / 1e3, pct(sched, 30, 50) / 1e3,
-	       pct(sched, 30, 99) / 1e3, pct(other, 30, 50) / 1e3, pct(other, 30, 99) / 1e3);
+	       bench_percentile_u64(one, 30, 0.5) / 1e3, bench_percentile_u64(one, 30, 0.99) / 1e3,
+	       bench_percentile_u64(sched, 30, 0.5) / 1e3, bench_percentile_u64(sched, 30, 0.99) / 1e3,
+	       bench_percentile_u64(other, 30, 0.5) / 1e3, bench_percentile_u64(other, 30, 0.99) / 1e3);
 }
 
 static void failover(void)
@@ -270,20 +250,20 @@ static void failover(void)
 			die("no scheduler", -ETIMEDOUT, NULL);
 		o = (s + 1) % NODES;
 		corrald_kill9(&nodes[s]);
-		killed = now_us();
+		killed = bench_now_us();
 		id = corrald_submit(&nodes[o], "\"argv\":[\"/bin/true\"]");
 		t = id > 0 ? corrald_wait(&nodes[o], id, 30000) : NULL;
 		if (!t)
 			die("failover: the task did not end", -ETIMEDOUT, &nodes[o]);
 		json_decref(t);
-		took[r] = now_us() - killed;
+		took[r] = bench_now_us() - killed;
 		/* the killed node comes back for the next round */
 		if (corrald_spawn(&nodes[s], 0) < 0)
 			die("restart a node", -EIO, &nodes[s]);
 	}
 	printf("failover: kill -9 of the scheduler -> a task submitted through a survivor ran: median %.2f s "
 	       "(runs %.2f %.2f %.2f; leader_lease 2 s)\n",
-	       pct(took, 3, 50) / 1e6, took[0] / 1e6, took[1] / 1e6, took[2] / 1e6);
+	       bench_percentile_u64(took, 3, 0.5) / 1e6, took[0] / 1e6, took[1] / 1e6, took[2] / 1e6);
 }
 
 int main(int argc, char **argv)

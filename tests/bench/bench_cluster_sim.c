@@ -33,9 +33,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "tests/lib/bench.h"
 #include "tests/lib/cluster_sim.h"
 #include "tests/lib/pg.h"
 
@@ -53,33 +53,6 @@ struct figures {
 
 static unsigned n_tasks = 100000, n_tenants = 10000, n_nodes = 10;
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
-
-static double percentile(double *v, size_t n, double p)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n ? v[(size_t)((double)(n - 1) * p + 0.5)] : 0;
-}
-
 static void die(const char *what, const char *why)
 {
 	fprintf(stderr, "bench_cluster_sim: %s: %s\n", what, why);
@@ -90,14 +63,14 @@ static void setup(const char *uri)
 {
 	struct cluster_sim s;
 	char why[512];
-	uint64_t t0 = now_us();
+	uint64_t t0 = bench_now_us();
 
 	if (cluster_sim_open(&s, uri, POLICY, "bench-sched", why, sizeof(why)) < 0 ||
 	    cluster_sim_add_nodes(&s, "sim", n_nodes, SLOTS, 64ll << 30, 0, why, sizeof(why)) < 0 ||
 	    cluster_sim_submit(&s, "tenant", n_tenants, n_tasks / n_tenants, 256ll << 20, 0, why,
 			       sizeof(why)) < 0)
 		die("set up", why);
-	printf("  %u tasks submitted in %.1f s (one batch)\n", n_tasks, (double)(now_us() - t0) / 1e6);
+	printf("  %u tasks submitted in %.1f s (one batch)\n", n_tasks, (double)(bench_now_us() - t0) / 1e6);
 	cluster_sim_close(&s);
 }
 
@@ -121,15 +94,14 @@ static void requeue_all(const char *uri)
 /* A probe: one task of a tenant of its own, submitted while the queue is
  * loaded; its latency runs from the submit's commit to the end of the
  * round that assigned it. */
-static int probe_submit(struct cluster_sim *s, int run, double round, uint64_t *at)
+static void probe_submit(struct cluster_sim *s, int run, double round, uint64_t *at)
 {
 	char prefix[48], why[512];
 
 	snprintf(prefix, sizeof(prefix), "probe%dr%.0fx", run, round);
 	if (cluster_sim_submit(s, prefix, 1, 1, 256ll << 20, 0, why, sizeof(why)) < 0)
 		die("probe", why);
-	*at = now_us();
-	return 1;
+	*at = bench_now_us();
 }
 
 static bool probe_assigned(struct cluster_sim *s, int run, double round)
@@ -163,16 +135,16 @@ static struct figures drain(const char *uri, int run)
 		die("open", why);
 	if (cluster_sim_lead(&s, 600ll * 1000000) != 1)
 		die("lead", "the scheduler's lease is held by someone else");
-	begun = now_us();
+	begun = bench_now_us();
 	while (queued > 0) {
-		uint64_t t0 = now_us();
+		uint64_t t0 = bench_now_us();
 		int64_t per_tenant, per_node, over_memory;
 
 		cluster_sim_round(&s);
-		round_ms[(size_t)f.rounds] = (double)(now_us() - t0) / 1000.0;
-		in_rounds += now_us() - t0;
+		round_ms[(size_t)f.rounds] = (double)(bench_now_us() - t0) / 1000.0;
+		in_rounds += bench_now_us() - t0;
 		if (probe_round >= 0 && probe_assigned(&s, run, probe_round)) {
-			probe_ms[n_probes++] = (double)(now_us() - probe_at) / 1000.0;
+			probe_ms[n_probes++] = (double)(bench_now_us() - probe_at) / 1000.0;
 			probe_round = -1;
 		}
 		if (cluster_sim_live_maxima(&s, &per_tenant, &per_node, &over_memory, why, sizeof(why)) < 0)
@@ -192,16 +164,19 @@ static struct figures drain(const char *uri, int run)
 				    sizeof(why)) < 0)
 			die("simulated runner", why);
 		assigned += ended;
-		if (queued > 0 && probe_round < 0)
-			probes += probe_submit(&s, run, f.rounds, &probe_at), probe_round = f.rounds,
-									      queued++;
+		if (queued > 0 && probe_round < 0) {
+			probe_submit(&s, run, f.rounds, &probe_at);
+			probes++;
+			probe_round = f.rounds;
+			queued++;
+		}
 		f.rounds++;
 		if (ended == 0 && ++stalls > 50)
 			die("drain", "50 rounds assigned nothing with tasks queued");
 		if (f.rounds >= n_tasks + 16)
 			die("drain", "too many rounds");
 	}
-	f.drain_s = (double)(now_us() - begun) / 1e6;
+	f.drain_s = (double)(bench_now_us() - begun) / 1e6;
 	if (cluster_sim_sql(&s, "SELECT COUNT(*) FROM tasks WHERE state = 'succeeded'", &done, why,
 			    sizeof(why)) < 0)
 		die("check", why);
@@ -214,10 +189,10 @@ static struct figures drain(const char *uri, int run)
 	}
 	if (probe_round >= 0 || n_probes == 0)
 		die("probe", "a probe was never assigned");
-	f.probe_p50 = percentile(probe_ms, n_probes, 0.5);
-	f.probe_p99 = percentile(probe_ms, n_probes, 0.99);
+	f.probe_p50 = bench_percentile_double(probe_ms, n_probes, 0.5);
+	f.probe_p99 = bench_percentile_double(probe_ms, n_probes, 0.99);
 	f.first_ms = round_ms[0];
-	f.round_ms = median(round_ms, (size_t)f.rounds);
+	f.round_ms = bench_percentile_double(round_ms, (size_t)f.rounds, 0.5);
 	f.rounds_s = f.rounds / ((double)in_rounds / 1e6);
 	f.assign_s = (double)assigned / ((double)in_rounds / 1e6);
 	cluster_sim_close(&s);
@@ -264,13 +239,13 @@ static void held(const char *uri, double *p50, double *p99, double *round_p50, d
 		uint64_t at, t0;
 
 		probe_submit(&s, 9, round, &at);
-		t0 = now_us();
+		t0 = bench_now_us();
 		cluster_sim_round(&s);
-		round_ms[n] = (double)(now_us() - t0) / 1000.0;
+		round_ms[n] = (double)(bench_now_us() - t0) / 1000.0;
 		if (!probe_assigned(&s, 9, round))
 			die("held",
 			    "a new tenant's task was not assigned in the next round with room to spare");
-		probe_ms[n++] = (double)(now_us() - at) / 1000.0;
+		probe_ms[n++] = (double)(bench_now_us() - at) / 1000.0;
 		snprintf(why, sizeof(why),
 			 "UPDATE tasks SET state = 'succeeded', reason = 'exit_code', exit_code = 0, "
 			 "lease_owner = NULL, lease_until_us = NULL, cpu_reserved_us = 0 WHERE id IN "
@@ -283,8 +258,9 @@ static void held(const char *uri, double *p50, double *p99, double *round_p50, d
 			    &queued, why, sizeof(why)) < 0)
 		die("held", why);
 	*queued_after = (double)queued;
-	*p50 = percentile(probe_ms, n, 0.5), *p99 = percentile(probe_ms, n, 0.99);
-	*round_p50 = percentile(round_ms, n, 0.5), *round_p99 = percentile(round_ms, n, 0.99);
+	*p50 = bench_percentile_double(probe_ms, n, 0.5), *p99 = bench_percentile_double(probe_ms, n, 0.99);
+	*round_p50 = bench_percentile_double(round_ms, n, 0.5),
+	*round_p99 = bench_percentile_double(round_ms, n, 0.99);
 	cluster_sim_sql(
 		&s,
 		"UPDATE tasks SET state = 'succeeded', lease_owner = NULL WHERE state = 'queued' OR lease_owner IS NOT NULL",
@@ -312,15 +288,15 @@ static struct figures measure(const char *label, const char *uri)
 		v[3][r] = f[r].rounds_s, v[4][r] = f[r].assign_s, v[5][r] = f[r].drain_s;
 		v[6][r] = f[r].first_tenants, v[7][r] = f[r].probe_p50, v[8][r] = f[r].probe_p99;
 	}
-	m = (struct figures){ .rounds = median(v[0], RUNS),
-			      .round_ms = median(v[1], RUNS),
-			      .first_ms = median(v[2], RUNS),
-			      .rounds_s = median(v[3], RUNS),
-			      .assign_s = median(v[4], RUNS),
-			      .drain_s = median(v[5], RUNS),
-			      .first_tenants = median(v[6], RUNS),
-			      .probe_p50 = median(v[7], RUNS),
-			      .probe_p99 = median(v[8], RUNS) };
+	m = (struct figures){ .rounds = bench_percentile_double(v[0], RUNS, 0.5),
+			      .round_ms = bench_percentile_double(v[1], RUNS, 0.5),
+			      .first_ms = bench_percentile_double(v[2], RUNS, 0.5),
+			      .rounds_s = bench_percentile_double(v[3], RUNS, 0.5),
+			      .assign_s = bench_percentile_double(v[4], RUNS, 0.5),
+			      .drain_s = bench_percentile_double(v[5], RUNS, 0.5),
+			      .first_tenants = bench_percentile_double(v[6], RUNS, 0.5),
+			      .probe_p50 = bench_percentile_double(v[7], RUNS, 0.5),
+			      .probe_p99 = bench_percentile_double(v[8], RUNS, 0.5) };
 	if (m.first_tenants < (double)(n_nodes * SLOTS < n_tenants ? n_nodes * SLOTS : n_tenants))
 		die("fairness", "the first round served a tenant twice while others waited");
 	held(uri, &m.held_p50, &m.held_p99, &m.held_round_p50, &m.held_round_p99, &m.held_queued);

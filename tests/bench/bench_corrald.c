@@ -38,6 +38,7 @@
 
 #include <jansson.h>
 
+#include "tests/lib/bench.h"
 #include "tests/lib/corrald.h"
 #include "tests/lib/corrald_inspect.h"
 #include "tests/lib/corrald_socket.h"
@@ -173,24 +174,6 @@ static void daemon_stop(struct corrald *d)
 	corrald_cleanup(d);
 }
 
-/* ---- statistics --------------------------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double percentile(double *v, size_t n, double p)
-{
-	size_t i;
-
-	qsort(v, n, sizeof(*v), cmp_double);
-	i = (size_t)(p * (double)(n - 1) + 0.5);
-	return v[i < n ? i : n - 1];
-}
-
 /* ---- clients ------------------------------------------------------------ */
 
 struct client_job {
@@ -308,9 +291,9 @@ static void bench_admissions(void)
 	printf("admissions (4 clients, own connections, %d runs, medians; queue grows to %d tasks):\n", RUNS,
 	       RUNS * CLIENTS * 3000);
 	printf("  submit, synchronous (1 in flight each): %8.0f acks/s   baseline ping: %8.0f /s\n",
-	       percentile(sync_sub, RUNS, 0.5), percentile(sync_ping, RUNS, 0.5));
+	       bench_percentile_double(sync_sub, RUNS, 0.5), bench_percentile_double(sync_ping, RUNS, 0.5));
 	printf("  submit, pipelined (64 in flight each):  %8.0f acks/s   baseline ping: %8.0f /s   (target >= 1000/s)\n",
-	       percentile(pipe_sub, RUNS, 0.5), percentile(pipe_ping, RUNS, 0.5));
+	       bench_percentile_double(pipe_sub, RUNS, 0.5), bench_percentile_double(pipe_ping, RUNS, 0.5));
 	daemon_stop(&d);
 }
 
@@ -351,7 +334,7 @@ static void bench_throughput(void)
 		rates[r] = (double)total / (t1 - t0);
 		cpu[r] = ((corrald_cpu_ms(&d) / 1000.0) - c0) / (t1 - t0);
 		cpu_per_task[r] = ((corrald_cpu_ms(&d) / 1000.0) - c0) * 1000.0 / (double)total;
-		run_ms[r] = percentile(runs, n, 0.5);
+		run_ms[r] = bench_percentile_double(runs, n, 0.5);
 		daemon_stop(&d);
 		for (int i = 0; i < CLIENTS; i++)
 			free(ids[i]);
@@ -360,10 +343,11 @@ static void bench_throughput(void)
 	printf("throughput (%zu x /bin/true from 4 pipelined clients, max_running 16, 3 runs, medians):\n",
 	       total);
 	printf("  %6.0f tasks/s submit-to-all-ended (target >= 300/s on 2 cores)\n",
-	       percentile(rates, 3, 0.5));
+	       bench_percentile_double(rates, 3, 0.5));
 	printf("  corrald's own CPU: %.2f cores busy during the run, %.2f ms per task (target <= 1.5 ms);\n"
 	       "  a task's started_at->ended_at p50 %.1f ms\n",
-	       percentile(cpu, 3, 0.5), percentile(cpu_per_task, 3, 0.5), percentile(run_ms, 3, 0.5));
+	       bench_percentile_double(cpu, 3, 0.5), bench_percentile_double(cpu_per_task, 3, 0.5),
+	       bench_percentile_double(run_ms, 3, 0.5));
 }
 
 /* One /bin/date task after another, gap_us of quiet after each one's end
@@ -405,13 +389,13 @@ static void latency_pass(struct corrald *d, useconds_t gap_us)
 		       (unsigned)(gap_us / 1000));
 	else
 		printf("latency (one /bin/date at a time, %d times, back to back):\n", N);
-	printf("  submit -> ack          p50 %6.2f ms  p90 %6.2f ms\n", percentile(to_ack, N, 0.5),
-	       percentile(to_ack, N, 0.9));
-	printf("  submit -> started_at   p50 %6.2f ms  p90 %6.2f ms\n", percentile(to_start, N, 0.5),
-	       percentile(to_start, N, 0.9));
+	printf("  submit -> ack          p50 %6.2f ms  p90 %6.2f ms\n",
+	       bench_percentile_double(to_ack, N, 0.5), bench_percentile_double(to_ack, N, 0.9));
+	printf("  submit -> started_at   p50 %6.2f ms  p90 %6.2f ms\n",
+	       bench_percentile_double(to_start, N, 0.5), bench_percentile_double(to_start, N, 0.9));
 	printf("  submit -> exec (task's own clock) p50 %6.2f ms  p90 %6.2f ms  (target p50 <= 3 ms idle)\n",
-	       percentile(to_exec, N, 0.5), percentile(to_exec, N, 0.9));
-	printf("  baseline ping round trip p50 %6.3f ms\n", percentile(ping, N, 0.5));
+	       bench_percentile_double(to_exec, N, 0.5), bench_percentile_double(to_exec, N, 0.9));
+	printf("  baseline ping round trip p50 %6.3f ms\n", bench_percentile_double(ping, N, 0.5));
 }
 
 static void bench_latency(void)
@@ -471,8 +455,9 @@ static void bench_timeouts(void)
 	printf("timeouts (%d x sleep 30 with a 1 s timeout at once, kill_grace 0 = policy minimum):\n", N);
 	if (n)
 		printf("  %d timed out; ended_at - deadline: p50 %.1f ms  p99 %.1f ms  max %.1f ms  (target < 50 ms)\n",
-		       n, percentile(late, (size_t)n, 0.5), percentile(late, (size_t)n, 0.99),
-		       percentile(late, (size_t)n, 1.0));
+		       n, bench_percentile_double(late, (size_t)n, 0.5),
+		       bench_percentile_double(late, (size_t)n, 0.99),
+		       bench_percentile_double(late, (size_t)n, 1.0));
 	conn_close(&c);
 	daemon_stop(&d);
 }

@@ -12,39 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "runner/internal.h"
 #include "runner/jail.h"
+#include "tests/lib/bench.h"
 
 static uint64_t phase_sum[6];
 static size_t phase_n;
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t percentile(uint64_t *v, size_t n, double p)
-{
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return v[(size_t)(p * (double)(n - 1))];
-}
-
 static uint64_t bare_once(void)
 {
-	uint64_t t0 = now_us();
+	uint64_t t0 = bench_now_us();
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -52,7 +31,7 @@ static uint64_t bare_once(void)
 		_exit(127);
 	}
 	waitpid(pid, NULL, 0);
-	return now_us() - t0;
+	return bench_now_us() - t0;
 }
 
 static uint64_t jail_once(const struct jail_spec *spec)
@@ -60,7 +39,7 @@ static uint64_t jail_once(const struct jail_spec *spec)
 	struct jail_result res;
 	struct jail_error err;
 	struct jail *j;
-	uint64_t t0 = now_us();
+	uint64_t t0 = bench_now_us();
 
 	if (jail_spawn(spec, &j, &err) < 0) {
 		fprintf(stderr, "bench_spawn: %s\n", err.message);
@@ -76,10 +55,10 @@ static uint64_t jail_once(const struct jail_spec *spec)
 		exit(1);
 	}
 	phase_sum[4] += j->t_reaped - j->t_started;
-	phase_sum[5] += now_us() - j->t_reaped;
+	phase_sum[5] += bench_now_us() - j->t_reaped;
 	phase_n++;
 	jail_free(j);
-	return now_us() - t0;
+	return bench_now_us() - t0;
 }
 
 static void run_series(const char *label, const struct jail_spec *spec, uint64_t *v, size_t n,
@@ -91,8 +70,8 @@ static void run_series(const char *label, const struct jail_spec *spec, uint64_t
 	memset(phase_sum, 0, sizeof(phase_sum));
 	for (size_t i = 0; i < n; i++)
 		v[i] = spec ? jail_once(spec) : bare_once();
-	med = percentile(v, n, 0.5);
-	p90 = percentile(v, n, 0.9);
+	med = bench_percentile_u64(v, n, 0.5);
+	p90 = bench_percentile_u64(v, n, 0.9);
 	printf("%-34s median %7.3f ms  p90 %7.3f ms", label, med / 1000.0, p90 / 1000.0);
 	if (bare_median)
 		printf("  ratio %.2fx", (double)med / (double)bare_median);
@@ -143,7 +122,7 @@ int main(int argc, char **argv)
 	}
 	printf("bench_spawn: %zu runs each of /bin/true\n", n);
 	run_series("bare fork+exec", NULL, v, n, 0);
-	bare = percentile(v, n, 0.5);
+	bare = bench_percentile_u64(v, n, 0.5);
 	run_series("jail: full isolation", &spec, v, n, bare);
 	spec.seccomp = JAIL_SECCOMP_NONE;
 	run_series("jail: without seccomp", &spec, v, n, bare);

@@ -1001,11 +1001,47 @@ static size_t submit_until_refused(int64_t *acked, size_t n, size_t max)
 	return n;
 }
 
+/* Once the disk has room again: every acknowledged task ends, all within
+ * 10 s (the ids and states of those that did not into stuck: their
+ * count), then a new task (carol's) is submitted, runs and succeeds. */
+static size_t acked_end_and_a_new_task_runs(const int64_t *acked, size_t n_acked, char *stuck, size_t size)
+{
+	uint64_t deadline = test_mono_ms() + 10000;
+	size_t n_stuck = 0, len = 0;
+	json_t *t;
+
+	stuck[0] = '\0';
+	for (size_t i = 0; i < n_acked; i++) {
+		long left = (long)(deadline - test_mono_ms());
+
+		t = corrald_wait(&daemon_, acked[i], left > 0 ? (unsigned)left : 1);
+		if (!t) {
+			json_t *s = corrald_status(&daemon_, acked[i]);
+
+			n_stuck++;
+			if (len < size - 64)
+				len += (size_t)snprintf(stuck + len, size - len, " %lld (%s)",
+							(long long)acked[i],
+							s ? task_str(s, "state") : "missing");
+			json_decref(s);
+		}
+		json_decref(t);
+	}
+	t = corrald_wait(&daemon_,
+			 corrald_submit(&daemon_,
+					"\"user\":\"carol\",\"argv\":[\"/bin/sh\",\"-c\",\"echo again\"]"),
+			 10000);
+	assert_non_null(t);
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	json_decref(t);
+	return n_stuck;
+}
+
 static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(void **state)
 {
-	char filler[300];
+	char filler[300], stuck[1024];
 	int64_t acked[600];
-	size_t n_acked = 0;
+	size_t n_acked = 0, n_stuck;
 	json_t *r, *t;
 
 	(void)state;
@@ -1038,49 +1074,21 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
 	json_decref(r);
 
 	/* space returns: every acknowledged task ends without any new event
-	 * to nudge the daemon (waiting is not an event: it only reads) */
+	 * to nudge the daemon (waiting is not an event: it only reads);
+	 * submits work again, and a new task runs and ends */
 	assert_int_equal(unlink(filler), 0);
-	{
-		uint64_t deadline = test_mono_ms() + 10000;
-		char stuck[1024] = "";
-		size_t n_stuck = 0, len = 0;
-
-		for (size_t i = 0; i < n_acked; i++) {
-			long left = (long)(deadline - test_mono_ms());
-
-			t = corrald_wait(&daemon_, acked[i], left > 0 ? (unsigned)left : 1);
-			if (!t) {
-				json_t *s = corrald_status(&daemon_, acked[i]);
-
-				n_stuck++;
-				if (len < sizeof(stuck) - 64)
-					len += (size_t)snprintf(stuck + len, sizeof(stuck) - len,
-								" %lld (%s)", (long long)acked[i],
-								s ? task_str(s, "state") : "missing");
-				json_decref(s);
-				continue;
-			}
-			if (i == 0)
-				assert_string_equal(task_str(t, "state"), "succeeded");
-			json_decref(t);
-		}
-		/* submits work again, and a new task runs and ends */
-		t = corrald_wait(
-			&daemon_,
-			corrald_submit(&daemon_,
-				       "\"user\":\"carol\",\"argv\":[\"/bin/sh\",\"-c\",\"echo again\"]"),
-			10000);
-		assert_non_null(t);
-		assert_string_equal(task_str(t, "state"), "succeeded");
-		json_decref(t);
-		if (n_stuck)
-			fail_msg(
-				"%zu of %zu acknowledged tasks did not end within 10 s after space returned:%s.  "
-				"corrald bug: when the store refuses a task's start (mark running: disk full) "
-				"task_start() frees the task instead of requeueing it, and nothing dispatches again "
-				"once the store recovers; see the log:\n%s",
-				n_stuck, n_acked, stuck, corrald_log_tail(&daemon_));
-	}
+	n_stuck = acked_end_and_a_new_task_runs(acked, n_acked, stuck, sizeof(stuck));
+	if (n_stuck)
+		fail_msg("%zu of %zu acknowledged tasks did not end within 10 s after space returned:%s.  "
+			 "corrald bug: when the store refuses a task's start (mark running: disk full) "
+			 "task_start() frees the task instead of requeueing it, and nothing dispatches again "
+			 "once the store recovers; see the log:\n%s",
+			 n_stuck, n_acked, stuck, corrald_log_tail(&daemon_));
+	/* the one that ran while the disk was full ended well */
+	t = corrald_status(&daemon_, acked[0]);
+	assert_non_null(t);
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	json_decref(t);
 }
 
 /* A submit whose batch cannot commit while a slot is free: its start was
@@ -1089,10 +1097,10 @@ static void test_full_state_disk_refuses_submits_keeps_acked_tasks_and_recovers(
  * goes on once the disk has room. */
 static void test_start_in_a_batch_that_cannot_commit_never_runs_and_leaves_nothing(void **state)
 {
-	char filler[300];
+	char filler[300], stuck[1024];
 	int64_t acked[200];
 	size_t n_acked = 0, listed = 0, failed_starts, i;
-	json_t *t, *all, *task;
+	json_t *all, *task;
 
 	(void)state;
 	require_root();
@@ -1104,18 +1112,9 @@ static void test_start_in_a_batch_that_cannot_commit_never_runs_and_leaves_nothi
 	test_sleep_ms(500);
 	assert_int_equal(unlink(filler), 0);
 	/* what was acknowledged ends; a new task runs */
-	for (i = 0; i < n_acked; i++) {
-		t = corrald_wait(&daemon_, acked[i], 10000);
-		assert_non_null(t);
-		json_decref(t);
-	}
-	t = corrald_wait(&daemon_,
-			 corrald_submit(&daemon_,
-					"\"user\":\"carol\",\"argv\":[\"/bin/sh\",\"-c\",\"echo again\"]"),
-			 10000);
-	assert_non_null(t);
-	assert_string_equal(task_str(t, "state"), "succeeded");
-	json_decref(t);
+	if (acked_end_and_a_new_task_runs(acked, n_acked, stuck, sizeof(stuck)))
+		fail_msg("acknowledged tasks did not end within 10 s after space returned:%s\n%s", stuck,
+			 corrald_log_tail(&daemon_));
 	/* no task but those acknowledged and carol's is known, none left to run */
 	all = corrald_list(&daemon_, NULL);
 	assert_non_null(all);

@@ -31,48 +31,16 @@
 #include "tests/lib/pg.h"
 
 /* Its own host uids, apart from the other corrald tests'. */
-#define SUPERVISOR_KEYS                                                                               \
-	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4201400-4201463\n" \
-	"max_running = 4\n"
-#define POLICY(extra)                                                         \
-	"[access]\noperators = root\nusers = root " CORRALD_TEST_OTHER_TENANT \
-	"\n[plan p]\nmax_queued = 100\n" extra "[default]\nplan = p\n"
+#define SUPERVISOR_KEYS CORRALD_FILES_KEYS("4201400-4201463")
+#define POLICY CORRALD_FILES_POLICY
 
 static struct corrald daemon_;
 static char scratch[128];
+static struct corrald_files_fixture fixture = { &daemon_, scratch, sizeof(scratch), "corral-files" };
 
-static void start(const char *policy_body)
-{
-	int r = corrald_start(&daemon_, SUPERVISOR_KEYS, policy_body, 0);
+#define start(policy_body) corrald_files_start(&daemon_, SUPERVISOR_KEYS, policy_body)
 
-	if (r < 0)
-		fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(scratch, sizeof(scratch), "/tmp/corral-files-XXXXXX");
-	assert_non_null(mkdtemp(scratch));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	corrald_cleanup(&daemon_);
-	test_remove_tree(scratch);
-	return 0;
-}
-
-static void write_bytes(const char *path, const void *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
+#define write_bytes corrald_files_write
 
 static size_t read_bytes(const char *path, unsigned char *buf, size_t size)
 {
@@ -87,19 +55,11 @@ static size_t read_bytes(const char *path, unsigned char *buf, size_t size)
 	return (size_t)n;
 }
 
-/* the client; the list; one of it (tests/lib/corrald_files.h) */
+/* the client; the list; one of it; a submit (tests/lib/corrald_files.h) */
 #define corral(...) corrald_files_cli(&daemon_, __VA_ARGS__)
 #define artifacts_of(id) corrald_files_list(&daemon_, id)
 #define artifact_named corrald_files_named
-
-static int64_t submit_ok(const char *fields)
-{
-	int64_t id = corrald_submit(&daemon_, fields);
-
-	if (id <= 0)
-		fail_msg("submit refused: %s\n%s", fields, corrald_log_tail(&daemon_));
-	return id;
-}
+#define submit_ok(fields) corrald_files_submit(&daemon_, fields)
 
 /* A file and a tree with every byte value go in with --file/--dir, come
  * back with fetch byte for byte (SHA-256 checked by the client). */
@@ -773,7 +733,8 @@ static void test_requeued_task_keeps_its_inputs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define T(t) \
+	cmocka_unit_test_prestate_setup_teardown(t, corrald_files_setup, corrald_files_teardown, &fixture)
 		T(test_file_and_tree_round_trip_with_binary_content),
 		T(test_artifact_cap_keeps_the_head_and_marks_the_cut),
 		T(test_planted_links_and_fifo_are_never_collected),

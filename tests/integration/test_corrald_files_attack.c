@@ -29,63 +29,21 @@
 #include "tests/lib/http.h"
 
 /* Its own host uids, apart from the other corrald tests'. */
-#define SUPERVISOR_KEYS                                                                               \
-	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4201900-4201963\n" \
-	"max_running = 4\n"
-#define POLICY(extra)                                                         \
-	"[access]\noperators = root\nusers = root " CORRALD_TEST_OTHER_TENANT \
-	"\n[plan p]\nmax_queued = 100\n" extra "[default]\nplan = p\n"
+#define SUPERVISOR_KEYS CORRALD_FILES_KEYS("4201900-4201963")
+#define POLICY CORRALD_FILES_POLICY
 
 static struct corrald daemon_;
 static char scratch[128];
+static struct corrald_files_fixture fixture = { &daemon_, scratch, sizeof(scratch), "corral-files-attack" };
 
-static void start(const char *policy_body)
-{
-	int r = corrald_start(&daemon_, SUPERVISOR_KEYS, policy_body, 0);
+#define start(policy_body) corrald_files_start(&daemon_, SUPERVISOR_KEYS, policy_body)
 
-	if (r < 0)
-		fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(scratch, sizeof(scratch), "/tmp/corral-files-attack-XXXXXX");
-	assert_non_null(mkdtemp(scratch));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	corrald_cleanup(&daemon_);
-	test_remove_tree(scratch);
-	return 0;
-}
-
-/* the client; the list; one of it (tests/lib/corrald_files.h) */
+/* the client; the list; one of it; a submit; its end (tests/lib/corrald_files.h) */
 #define corral(...) corrald_files_cli(&daemon_, __VA_ARGS__)
 #define artifacts_of(id) corrald_files_list(&daemon_, id)
 #define artifact_named corrald_files_named
-
-static int64_t submit_ok(const char *fields)
-{
-	int64_t id = corrald_submit(&daemon_, fields);
-
-	if (id <= 0)
-		fail_msg("submit refused: %s\n%s", fields, corrald_log_tail(&daemon_));
-	return id;
-}
-
-static void must_succeed(int64_t id, unsigned timeout_ms)
-{
-	json_t *task = corrald_must_wait(&daemon_, id, timeout_ms);
-
-	if (strcmp(json_string_value(json_object_get(task, "state")), "succeeded") != 0)
-		fail_msg("task: %s\n%s", json_string_value(json_object_get(task, "message")),
-			 corrald_log_tail(&daemon_));
-	json_decref(task);
-}
+#define submit_ok(fields) corrald_files_submit(&daemon_, fields)
+#define must_succeed(id, timeout_ms) corrald_files_must_succeed(&daemon_, id, timeout_ms, "the task")
 
 /* Names with a newline, an escape sequence, invalid UTF-8 (sorting before
  * the good one): never kept (no client could fetch them), and `corral
@@ -344,7 +302,8 @@ static void test_http_other_tenant_cannot_list_or_fetch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define T(t) \
+	cmocka_unit_test_prestate_setup_teardown(t, corrald_files_setup, corrald_files_teardown, &fixture)
 		T(test_artifact_names_with_control_bytes_do_not_break_fetch),
 		T(test_fetch_into_a_dir_with_planted_fifo_and_symlink),
 		T(test_daemonized_renamer_is_dead_before_collection),

@@ -31,12 +31,8 @@
 #include "tests/lib/pg.h"
 
 /* Its own host uids, apart from the other corrald tests'. */
-#define SUPERVISOR_KEYS                                                                               \
-	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4201500-4201563\n" \
-	"max_running = 4\n"
-#define POLICY(extra)                                                         \
-	"[access]\noperators = root\nusers = root " CORRALD_TEST_OTHER_TENANT \
-	"\n[plan p]\nmax_queued = 100\nmemory = 1G\n" extra "[default]\nplan = p\n"
+#define SUPERVISOR_KEYS CORRALD_FILES_KEYS("4201500-4201563")
+#define POLICY(extra) CORRALD_FILES_POLICY("memory = 1G\n" extra)
 
 #define MB 1000000u
 /* What corrald's allocator may keep of freed memory on top of what a
@@ -51,30 +47,10 @@
 
 static struct corrald daemon_;
 static char scratch[128];
+static struct corrald_files_fixture fixture = { &daemon_, scratch, sizeof(scratch), "corral-filesbig" };
 
 #define corral(...) corrald_files_cli(&daemon_, __VA_ARGS__)
-
-static void start_with(const char *keys, const char *policy_body)
-{
-	if (corrald_start(&daemon_, keys, policy_body, 0) < 0)
-		fail_msg("corrald did not start\n%s", corrald_log_tail(&daemon_));
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(scratch, sizeof(scratch), "/tmp/corral-filesbig-XXXXXX");
-	assert_non_null(mkdtemp(scratch));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	corrald_cleanup(&daemon_);
-	test_remove_tree(scratch);
-	return 0;
-}
+#define start_with(keys, policy_body) corrald_files_start(&daemon_, keys, policy_body)
 
 /* A file of n random bytes at scratch/name; its path into path. */
 static void random_file(const char *name, size_t n, char *path, size_t size)
@@ -458,7 +434,8 @@ static void test_failed_start_leaves_no_work_tmpfs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define T(t) \
+	cmocka_unit_test_prestate_setup_teardown(t, corrald_files_setup, corrald_files_teardown, &fixture)
 		T(test_20mb_file_round_trips_through_submit_file),
 		T(test_file_over_max_input_is_too_large_and_nothing_is_staged),
 		T(test_abandoned_uploads_of_a_hostile_tenant_are_capped_and_expire),

@@ -32,44 +32,25 @@
 #include "tests/lib/test.h"
 
 /* Its own host uids, apart from the other corrald tests'. */
-#define SUPERVISOR_KEYS                                                                               \
-	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4202700-4202763\n" \
-	"max_running = 4\n"
-#define POLICY(extra)                                                         \
-	"[access]\noperators = root\nusers = root " CORRALD_TEST_OTHER_TENANT \
-	"\n[plan p]\nmax_queued = 100\n" extra "[default]\nplan = p\n"
+#define SUPERVISOR_KEYS CORRALD_FILES_KEYS("4202700-4202763")
+#define POLICY CORRALD_FILES_POLICY
 
 static struct corrald daemon_;
 static char scratch[128], token[256], url[128];
 static int port;
-
-/* Each test's scratch directory (made by start) and corrald go. */
-static int teardown(void **state)
-{
-	(void)state;
-	corrald_cleanup(&daemon_);
-	if (scratch[0])
-		test_remove_tree(scratch);
-	scratch[0] = '\0';
-	return 0;
-}
+static struct corrald_files_fixture fixture = { &daemon_, scratch, sizeof(scratch), "corral-files-http" };
 
 /* corrald with an HTTP listener and the policy's extra plan keys; token:
  * root's (not an operator: the tenant's own cap applies). */
 static void start(const char *plan_keys)
 {
 	char policy[1024];
-	int r;
 
 	test_require_root();
-	snprintf(scratch, sizeof(scratch), "/tmp/corral-files-http-XXXXXX");
-	assert_non_null(mkdtemp(scratch));
 	port = http_free_port();
 	snprintf(policy, sizeof(policy), POLICY("%s") "[http]\nlisten = 127.0.0.1:%d\nmax_body = 64K\n",
 		 plan_keys, port);
-	r = corrald_start(&daemon_, SUPERVISOR_KEYS, policy, 0);
-	if (r < 0)
-		fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(&daemon_));
+	corrald_files_start(&daemon_, SUPERVISOR_KEYS, policy);
 	corrald_files_bearer(&daemon_, "root", false, token, sizeof(token));
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/tasks", port);
 }
@@ -96,15 +77,7 @@ static int64_t task_id_of(struct http_answer *a)
 	return json_integer_value(json_object_get(json_object_get(a->json, "task"), "id"));
 }
 
-static void must_succeed(int64_t id)
-{
-	json_t *task = corrald_must_wait(&daemon_, id, 30000);
-
-	if (strcmp(json_string_value(json_object_get(task, "state")), "succeeded") != 0)
-		fail_msg("task %lld: %s\n%s", (long long)id,
-			 json_string_value(json_object_get(task, "message")), corrald_log_tail(&daemon_));
-	json_decref(task);
-}
+#define must_succeed(id) corrald_files_must_succeed(&daemon_, id, 30000, "the task")
 
 /* The task a POST created (201), once it succeeded. */
 static int64_t created_and_succeeded(struct http_answer *a, const char *what)
@@ -599,7 +572,8 @@ static void test_large_tar_upload_and_streamed_artifacts_tar(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(t) cmocka_unit_test_teardown(t, teardown)
+#define T(t) \
+	cmocka_unit_test_prestate_setup_teardown(t, corrald_files_setup, corrald_files_teardown, &fixture)
 		T(test_multipart_round_trip_with_binary_and_subdirectory),
 		T(test_tar_round_trip_and_artifacts_tar_extracted),
 		T(test_artifacts_tar_marks_truncated_and_keeps_visibility),

@@ -40,20 +40,18 @@
 #include "tests/lib/test.h"
 
 /* Its own host uids, apart from the other corrald tests'. */
-#define SUPERVISOR_KEYS                                                                               \
-	"kill_grace = 200ms\npoll_interval = 100ms\ndrain_timeout = 0\nuid_range = 4202800-4202863\n" \
-	"max_running = 4\n"
-#define POLICY(extra)                                                         \
-	"[access]\noperators = root\nusers = root " CORRALD_TEST_OTHER_TENANT \
-	"\n[plan p]\nmax_queued = 100\n" extra "[default]\nplan = p\n"
+#define SUPERVISOR_KEYS CORRALD_FILES_KEYS("4202800-4202863")
+#define POLICY CORRALD_FILES_POLICY
 
 static struct corrald daemon_;
 static char scratch[128], token[256], url[128], tmpfs_dir[128];
 static int port;
+static struct corrald_files_fixture fixture = { &daemon_, scratch, sizeof(scratch),
+						"corral-files-http-attack" };
 
+/* corrald_files_teardown after every task ended and the state's tmpfs went. */
 static int teardown(void **state)
 {
-	(void)state;
 	/* every task ended first: a task's /work tmpfs outlives corrald */
 	if (daemon_.pid > 0) {
 		json_t *r = corrald_call(&daemon_, "{\"op\":\"list\"}"), *t;
@@ -70,11 +68,7 @@ static int teardown(void **state)
 			fprintf(stderr, "teardown: umount %s: %s\n", tmpfs_dir, strerror(errno));
 		tmpfs_dir[0] = '\0';
 	}
-	corrald_cleanup(&daemon_);
-	if (scratch[0])
-		test_remove_tree(scratch);
-	scratch[0] = '\0';
-	return 0;
+	return corrald_files_teardown(state);
 }
 
 /* corrald with an HTTP listener ([http] keys added), the plan's keys, and
@@ -85,8 +79,6 @@ static void start(const char *plan_keys, const char *http_keys, const char *tmpf
 	int r;
 
 	test_require_root();
-	snprintf(scratch, sizeof(scratch), "/tmp/corral-files-http-attack-XXXXXX");
-	assert_non_null(mkdtemp(scratch));
 	port = http_free_port();
 	snprintf(policy, sizeof(policy),
 		 POLICY("%s") "[http]\nlisten = 127.0.0.1:%d\nmax_body = 64K\nmax_connections_per_ip = 64\n%s",
@@ -574,14 +566,7 @@ static int64_t created_id(const char *answer)
 	return id;
 }
 
-static void must_succeed(int64_t id, const char *what)
-{
-	json_t *t = corrald_must_wait(&daemon_, id, 30000);
-
-	if (strcmp(json_string_value(json_object_get(t, "state")), "succeeded") != 0)
-		fail_msg("%s: %s", what, json_string_value(json_object_get(t, "message")));
-	json_decref(t);
-}
+#define must_succeed(id, what) corrald_files_must_succeed(&daemon_, id, 30000, what)
 
 #define MP_TYPE "multipart/form-data; boundary=B"
 #define MP_TASK(cmd)                                                                          \
@@ -777,7 +762,7 @@ static void test_tar_modes_are_tamed_in_work(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(t) cmocka_unit_test_teardown(t, teardown)
+#define T(t) cmocka_unit_test_prestate_setup_teardown(t, corrald_files_setup, teardown, &fixture)
 		T(test_concurrent_large_uploads_leave_the_store_room),
 		T(test_disk_full_mid_upload_is_503_and_leaves_nothing),
 		T(test_slow_upload_and_unread_artifacts_tar_stall_no_one),

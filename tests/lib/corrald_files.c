@@ -16,6 +16,53 @@
 #include "tests/lib/corrald_socket.h"
 #include "tests/lib/test.h"
 
+int corrald_files_setup(void **state)
+{
+	struct corrald_files_fixture *f = *state;
+
+	snprintf(f->scratch, f->scratch_size, "/tmp/%s-XXXXXX", f->prefix);
+	assert_non_null(mkdtemp(f->scratch));
+	return 0;
+}
+
+int corrald_files_teardown(void **state)
+{
+	struct corrald_files_fixture *f = *state;
+
+	corrald_cleanup(f->daemon);
+	if (f->scratch[0])
+		test_remove_tree(f->scratch);
+	f->scratch[0] = '\0';
+	return 0;
+}
+
+void corrald_files_start(struct corrald *d, const char *keys, const char *policy_body)
+{
+	int r = corrald_start(d, keys, policy_body, 0);
+
+	if (r < 0)
+		fail_msg("corrald did not start: %s\n%s", strerror(-r), corrald_log_tail(d));
+}
+
+int64_t corrald_files_submit(struct corrald *d, const char *fields)
+{
+	int64_t id = corrald_submit(d, fields);
+
+	if (id <= 0)
+		fail_msg("submit refused: %s\n%s", fields, corrald_log_tail(d));
+	return id;
+}
+
+void corrald_files_must_succeed(struct corrald *d, int64_t id, unsigned timeout_ms, const char *what)
+{
+	json_t *task = corrald_must_wait(d, id, timeout_ms);
+
+	if (strcmp(json_string_value(json_object_get(task, "state")), "succeeded") != 0)
+		fail_msg("%s (task %lld): %s\n%s", what, (long long)id,
+			 json_string_value(json_object_get(task, "message")), corrald_log_tail(d));
+	json_decref(task);
+}
+
 int corrald_files_cli(struct corrald *d, const char *fmt, ...)
 {
 	char args[2048], cmd[2600];

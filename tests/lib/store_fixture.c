@@ -25,7 +25,8 @@ int store_fixture_setup(void **state)
 	} else {
 		snprintf(f->dir, sizeof(f->dir), "/tmp/corral-test-store-XXXXXX");
 		assert_non_null(mkdtemp(f->dir));
-		snprintf(f->uri, sizeof(f->uri), "sqlite:%s/corrald.db", f->dir);
+		snprintf(f->path, sizeof(f->path), "%s/corrald.db", f->dir);
+		snprintf(f->uri, sizeof(f->uri), "sqlite:%s", f->path);
 	}
 	if (store_open(f->uri, NULL, &f->store, &err) != 0)
 		fail_msg("store_open %s: %s", f->uri, err.message);
@@ -61,4 +62,17 @@ struct pg_server *store_fixture_pg(const char *what, int *failed)
 		fprintf(stderr, "SKIP: %s: %s\n", what, why);
 	}
 	return NULL;
+}
+
+int64_t store_fixture_stored_bytes(struct store_fixture *f, int64_t id)
+{
+	struct store_task t;
+	struct error err = { 0 };
+	int64_t bytes;
+
+	if (store_get_task(f->store, id, &t, &err) != 0)
+		fail_msg("get %lld: %s", (long long)id, err.message);
+	bytes = t.stored_bytes;
+	store_task_clear(&t);
+	return bytes;
 }

@@ -8,6 +8,7 @@
 #define CORRAL_TESTS_LIB_STORE_FIXTURE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "supervisor/store/store.h"
 #include "tests/lib/pg.h"
@@ -15,7 +16,8 @@
 struct store_fixture {
 	struct pg_server *pg; /* NULL: SQLite */
 	char uri[192];
-	char dir[64];
+	char dir[64];   /* SQLite: the temp directory */
+	char path[128]; /* SQLite: the database file in it */
 	char db[32];
 	struct store *store;
 };
@@ -28,5 +30,7 @@ int store_fixture_teardown(void **state);
  * tests named by what skip (a failure, counted in *failed, under
  * CORRAL_MUST_WORK=1). */
 struct pg_server *store_fixture_pg(const char *what, int *failed);
+/* The stored_bytes of task id, failing the test on an error. */
+int64_t store_fixture_stored_bytes(struct store_fixture *f, int64_t id);
 
 #endif

@@ -3,8 +3,9 @@
  * tests/unit/test_store.c — the durable store (supervisor/store/store.h), once
  * per backend, plus the seam itself (store URIs, task_state's table of moves).
  *
- * Every behaviour of store.h is a test that takes its backend from cmocka's
- * state (a struct backend_case, one row per backend in backends[] below).
+ * Every behaviour of store.h is a test that takes a fresh store of its
+ * backend from cmocka's state (tests/lib/store_fixture.h: its prestate is
+ * the PostgreSQL server, or NULL for SQLite).
  * SQLite runs on a real file in a fresh temp directory per test,
  * synchronous=FULL as in production (no test here asks for
  * synchronous=OFF), opened through its store URI (sqlite:PATH).
@@ -33,105 +34,12 @@
 #include "supervisor/store/store_cluster.h"
 #include "supervisor/store/store_files.h"
 #include "supervisor/store/store_node.h"
-#include "tests/lib/pg.h"
-
-struct fixture;
-
-/* One backend the generic tests run against. */
-struct backend_case {
-	const char *name;
-	/* A fresh, empty store for one test: fill f->uri (0, or -1 to fail). */
-	int (*make)(struct fixture *f);
-	/* Remove what make() created (the store is closed). */
-	void (*destroy)(struct fixture *f);
-};
-
-struct fixture {
-	const struct backend_case *backend;
-	char uri[192];
-	char dir[64];   /* SQLite: the temp directory */
-	char path[128]; /* SQLite: the database file */
-	char db[32];    /* PostgreSQL: the database's name */
-	struct store *store;
-};
+#include "tests/lib/store_fixture.h"
 
 /* The PostgreSQL server of this run (NULL: none could start). */
 static struct pg_server *pg;
 
-static int sqlite_make(struct fixture *f)
-{
-	snprintf(f->dir, sizeof(f->dir), "/tmp/corral-test-store-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/corrald.db", f->dir);
-	snprintf(f->uri, sizeof(f->uri), "sqlite:%s", f->path);
-	return 0;
-}
-
-static void sqlite_destroy(struct fixture *f)
-{
-	char p[160];
-
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	rmdir(f->dir);
-}
-
-static int pg_make(struct fixture *f)
-{
-	char why[512];
-
-	if (!pg)
-		return -1;
-	if (pg_server_create_db(pg, f->db, sizeof(f->db), f->uri, sizeof(f->uri), why, sizeof(why)) < 0) {
-		fprintf(stderr, "pg_make: %s\n", why);
-		return -1;
-	}
-	return 0;
-}
-
-static void pg_destroy(struct fixture *f)
-{
-	pg_server_drop_db(pg, f->db);
-}
-
-/* The backends every generic test runs against. */
-static const struct backend_case backends[] = {
-	{ .name = "sqlite", .make = sqlite_make, .destroy = sqlite_destroy },
-	{ .name = "postgresql", .make = pg_make, .destroy = pg_destroy },
-};
-
-/* *state is the struct backend_case on entry (cmocka's prestate). */
-static int setup(void **state)
-{
-	const struct backend_case *bc = *state;
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct error err = { 0 };
-
-	assert_non_null(f);
-	f->backend = bc;
-	if (bc->make(f) != 0)
-		fail_msg("%s: cannot make a fresh store", bc->name);
-	if (store_open(f->uri, NULL, &f->store, &err) != 0)
-		fail_msg("store_open %s: %s", f->uri, err.message);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_close(f->store);
-	f->backend->destroy(f);
-	free(f);
-	return 0;
-}
-
-static void reopen(struct fixture *f, const struct store_options *opts)
+static void reopen(struct store_fixture *f, const struct store_options *opts)
 {
 	struct error err = { 0 };
 
@@ -166,7 +74,7 @@ static struct store_task sample(const char *user, int64_t at)
 	};
 }
 
-static int64_t submit(struct fixture *f, const char *user, int64_t at)
+static int64_t submit(struct store_fixture *f, const char *user, int64_t at)
 {
 	struct store_task t = sample(user, at);
 	struct error err = { 0 };
@@ -178,7 +86,7 @@ static int64_t submit(struct fixture *f, const char *user, int64_t at)
 	return id;
 }
 
-static void start(struct fixture *f, int64_t id, int64_t at)
+static void start(struct store_fixture *f, int64_t id, int64_t at)
 {
 	struct store_start st = { .started_at_us = at,
 				  .deadline_us = at + 60000000,
@@ -212,7 +120,7 @@ static struct store_result result(int64_t cpu_total, const char *month)
 	};
 }
 
-static int64_t usage(struct fixture *f, const char *user, const char *month)
+static int64_t usage(struct store_fixture *f, const char *user, const char *month)
 {
 	struct error err = { 0 };
 	int64_t cpu = -1;
@@ -224,7 +132,7 @@ static int64_t usage(struct fixture *f, const char *user, const char *month)
 
 static void test_open_creates_schema_owner_only_and_reopens(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct stat st;
 
 	assert_int_equal(store_schema_version(f->store), 15);
@@ -236,7 +144,7 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 
 static void test_submitted_task_survives_reopen(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_task t;
 	struct store_event_list events;
@@ -266,7 +174,7 @@ static void test_submitted_task_survives_reopen(void **state)
 
 static void test_unknown_task_is_enoent(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_task t;
 
@@ -277,7 +185,7 @@ static void test_unknown_task_is_enoent(void **state)
 
 static void test_bad_json_is_rejected_before_storing(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_task t = sample("alice", 1);
 	struct store_task_list list;
@@ -300,7 +208,7 @@ static void test_bad_json_is_rejected_before_storing(void **state)
  * out of range is refused */
 static void test_cpu_millis_round_trip(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_task t = sample("alice", 1), got;
 	struct store_task_list list;
@@ -328,7 +236,7 @@ static void test_cpu_millis_round_trip(void **state)
 
 static void test_queued_tasks_load_in_submit_order(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t a = submit(f, "zed", 10), b = submit(f, "alice", 5), c = submit(f, "bob", 20);
@@ -354,7 +262,7 @@ static void test_queued_tasks_load_in_submit_order(void **state)
 
 static void test_mark_running_only_from_queued(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_start st = { .started_at_us = 5, .host_uid = -1, .attempts = 2 };
 	int64_t id = submit(f, "alice", 1);
@@ -367,7 +275,7 @@ static void test_mark_running_only_from_queued(void **state)
 
 static void test_charge_same_cursor_twice_is_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_task t;
 	int64_t id = submit(f, "alice", 1);
@@ -391,7 +299,7 @@ static void test_charge_same_cursor_twice_is_refused(void **state)
 
 static void test_charge_splits_at_month_boundary(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_result res = result(350, "2026-02");
 	int64_t id = submit(f, "alice", 1);
@@ -406,7 +314,7 @@ static void test_charge_splits_at_month_boundary(void **state)
 
 static void test_finish_charges_remainder_once(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_result res = result(400, "2026-03");
 	struct store_task t;
@@ -450,7 +358,7 @@ static void test_finish_charges_remainder_once(void **state)
  * charged once and carried as cpu_prior_us, why it ended kept */
 static void test_requeue_puts_running_task_back_in_submit_order(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_requeue rq = { .reason = "Setup failed at step 'cgroup_create': No space left on device",
 				    .at_us = 5,
@@ -516,7 +424,7 @@ static void test_requeue_puts_running_task_back_in_submit_order(void **state)
 
 static void test_requeue_only_from_running(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_requeue rq = { .reason = "lost", .at_us = 5, .month = "2026-03" };
 	struct store_result res = result(10, "2026-03");
@@ -546,7 +454,7 @@ static void test_requeue_only_from_running(void **state)
  * PostgreSQL the end is recorded instead of refused forever. */
 static void test_invalid_utf8_text_is_stored_cleaned(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_result r = result(10, "2026-04");
 	struct store_requeue rq = { .reason = "lost \xc3", .at_us = 3, .cpu_total_us = 0, .month = "2026-04" };
 	struct error err = { 0 };
@@ -570,7 +478,7 @@ static void test_invalid_utf8_text_is_stored_cleaned(void **state)
 
 static void test_finish_from_queued_charges_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_result res = result(0, "2026-03");
 	int64_t id = submit(f, "alice", 1);
@@ -585,7 +493,7 @@ static void test_finish_from_queued_charges_nothing(void **state)
 
 static void test_cancel_queued_and_request_cancel_running(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_task t;
 	int64_t queued = submit(f, "alice", 1), running = submit(f, "alice", 2);
@@ -611,7 +519,7 @@ static void test_cancel_queued_and_request_cancel_running(void **state)
 
 static void test_list_filters_by_user_state_and_limit(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_task_list list;
 	struct store_filter filter = { .user = "alice", .state = -1 };
@@ -656,7 +564,7 @@ static void test_list_filters_by_user_state_and_limit(void **state)
 /* corral list --since/--until: submitted in [since, until) */
 static void test_list_filters_by_submit_time(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t a1 = submit(f, "alice", 100), b1 = submit(f, "bob", 200), a2 = submit(f, "alice", 300);
@@ -684,7 +592,7 @@ static void test_list_filters_by_submit_time(void **state)
 
 static void test_list_pages_with_before_id(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t a1 = submit(f, "alice", 1), b1 = submit(f, "bob", 2), a2 = submit(f, "alice", 3);
@@ -708,7 +616,7 @@ static void test_list_pages_with_before_id(void **state)
 
 static void test_usage_per_month_and_queue_counts(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_usage_list u;
 	int64_t a = submit(f, "alice", 1), b = submit(f, "bob", 2), count = -1;
@@ -748,7 +656,7 @@ static struct store_adjustment adjustment(const char *user, const char *month, i
 					  .reason = (char *)reason };
 }
 
-static int64_t adjust_sum(struct fixture *f, const char *user, const char *month)
+static int64_t adjust_sum(struct store_fixture *f, const char *user, const char *month)
 {
 	struct error err = { 0 };
 	int64_t sum = -1;
@@ -761,7 +669,7 @@ static int64_t adjust_sum(struct fixture *f, const char *user, const char *month
 /* Adjustments are rows of their own: the charged usage never moves. */
 static void test_usage_adjustments_are_rows_and_leave_usage_alone(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_adjustment a = adjustment("alice", "2026-04", 3600000000, "refund #123");
 	struct store_adjustment_list list;
@@ -811,7 +719,7 @@ static void test_usage_adjustments_are_rows_and_leave_usage_alone(void **state)
 
 static void test_usage_adjust_refuses_bad_values_and_stores_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	char long_reason[STORE_ADJUST_MAX_REASON + 2];
 	struct store_adjustment a;
@@ -847,7 +755,7 @@ static void test_usage_adjust_refuses_bad_values_and_stores_nothing(void **state
 /* An adjustment inside a batch is durable only with the batch. */
 static void test_usage_adjust_joins_an_open_batch(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_adjustment a = adjustment("alice", "2026-04", 42, "grant");
 
@@ -861,7 +769,7 @@ static void test_usage_adjust_joins_an_open_batch(void **state)
 /* Moves task_state_can_move() refuses are -ESTALE and change nothing. */
 static void test_illegal_transition_is_estale_and_changes_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_result res = result(500, "2026-03");
 	struct store_start st = { .started_at_us = 5, .host_uid = -1, .attempts = 1 };
@@ -900,7 +808,7 @@ static void test_illegal_transition_is_estale_and_changes_nothing(void **state)
 
 static void test_batch_is_one_transaction(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_task_list list;
 	struct store_start st = { .started_at_us = 1, .host_uid = -1 };
@@ -927,7 +835,7 @@ static void test_batch_is_one_transaction(void **state)
 
 static void test_newer_schema_is_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store *other = NULL;
 	sqlite3 *db;
@@ -950,7 +858,7 @@ static void test_newer_schema_is_refused(void **state)
  * (adjustments), 3 (retries), 4 (nodes) and 5 (storage). */
 static void test_version_1_database_gains_adjustments_and_retries(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_adjustment a = adjustment("alice", "2026-04", 5, "after upgrade");
 	struct error err = { 0 };
 	int64_t t = submit(f, "alice", 1);
@@ -994,24 +902,11 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 
 /* ---- storage: stored bytes, pages, retention (issue 16) -------------------- */
 
-static int64_t stored_of(struct fixture *f, int64_t id)
-{
-	struct store_task t;
-	struct error err = { 0 };
-	int64_t bytes;
-
-	if (store_get_task(f->store, id, &t, &err) != 0)
-		fail_msg("get %lld: %s", (long long)id, err.message);
-	bytes = t.stored_bytes;
-	store_task_clear(&t);
-	return bytes;
-}
-
 /* A task holds its argv and env as stored and its stdin, then its outputs
  * too; the per-tenant sums are what corrald's quota counters start from. */
 static void test_stored_bytes_count_inputs_then_outputs_per_tenant(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_task t = sample("alice", 1);
 	struct store_result r = result(10, "2026-04");
 	struct store_storage_list list;
@@ -1022,19 +917,19 @@ static void test_stored_bytes_count_inputs_then_outputs_per_tenant(void **state)
 	input = (int64_t)(strlen(t.argv_json) + strlen(t.env_json)) + 1000;
 	assert_int_equal(store_input_bytes(&t), input);
 	assert_int_equal(store_submit(f->store, &t, &a, &err), 0);
-	assert_int_equal(stored_of(f, a), input);
+	assert_int_equal(store_fixture_stored_bytes(f, a), input);
 	b = submit(f, "alice", 2);
 	c = submit(f, "bob", 3);
 	start(f, a, 5);
 	r.output_bytes = 4096;
 	assert_int_equal(store_finish(f->store, a, &r, &err), 0);
-	assert_int_equal(stored_of(f, a), input + 4096);
+	assert_int_equal(store_fixture_stored_bytes(f, a), input + 4096);
 	assert_int_equal(store_storage_by_user(f->store, &list, &err), 0);
 	assert_int_equal(list.count, 2);
 	assert_string_equal(list.items[0].user, "alice");
-	assert_int_equal(list.items[0].bytes, input + 4096 + stored_of(f, b));
+	assert_int_equal(list.items[0].bytes, input + 4096 + store_fixture_stored_bytes(f, b));
 	assert_string_equal(list.items[1].user, "bob");
-	assert_int_equal(list.items[1].bytes, stored_of(f, c));
+	assert_int_equal(list.items[1].bytes, store_fixture_stored_bytes(f, c));
 	store_storage_list_free(&list);
 }
 
@@ -1042,7 +937,7 @@ static void test_stored_bytes_count_inputs_then_outputs_per_tenant(void **state)
  * (an old row may hold megabytes) and no env. */
 static void test_list_pages_by_cursor_and_cuts_huge_argv(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_task t = sample("alice", 1);
 	struct store_filter filter = { .state = -1, .limit = 2 };
 	struct store_task_list list;
@@ -1082,7 +977,7 @@ static void test_list_pages_by_cursor_and_cuts_huge_argv(void **state)
  * task, never another tenant's. */
 static void test_purge_removes_only_old_ended_tasks_of_the_tenant(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_result r = result(10, "2026-04");
 	struct store_purged_list gone;
 	struct store_event_list events;
@@ -1125,23 +1020,23 @@ static void test_purge_removes_only_old_ended_tasks_of_the_tenant(void **state)
 	assert_int_equal(store_purge_ended(f->store, "alice", INT64_MAX, 100, &gone, &err), 0);
 	assert_int_equal(gone.count, 0);
 	store_purged_list_free(&gone);
-	assert_true(stored_of(f, queued) > 0);
-	assert_true(stored_of(f, running) > 0);
-	assert_true(stored_of(f, bob) > 0);
+	assert_true(store_fixture_stored_bytes(f, queued) > 0);
+	assert_true(store_fixture_stored_bytes(f, running) > 0);
+	assert_true(store_fixture_stored_bytes(f, bob) > 0);
 }
 
 /* A task's files: metadata and chunks round-trip, each chunk counts in the
  * task's stored_bytes, kinds are apart, and retention removes them. */
 static void test_task_files_round_trip_count_and_go_with_retention(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_result r = result(10, "2026-04");
 	struct store_file_list list;
 	struct store_purged_list gone;
 	struct store_file in = { .name = "dir/a.bin", .mode = 0755, .size = 6, .sha256 = "ab" };
 	struct error err = { 0 };
 	int64_t id = submit(f, "alice", 1);
-	int64_t before = stored_of(f, id);
+	int64_t before = store_fixture_stored_bytes(f, id);
 	char *chunk = NULL;
 
 	assert_int_equal(store_files_put(f->store, id, STORE_FILE_INPUT, &in, &err), 0);
@@ -1151,7 +1046,7 @@ static void test_task_files_round_trip_count_and_go_with_retention(void **state)
 	assert_int_equal(store_files_put_chunk(f->store, id, STORE_FILE_INPUT, "dir/a.bin", 1, "ZGVm", 3,
 					       &err),
 			 0);
-	assert_int_equal(stored_of(f, id), before + 6);
+	assert_int_equal(store_fixture_stored_bytes(f, id), before + 6);
 	in.name = "*.txt";
 	in.size = 0;
 	assert_int_equal(store_files_put(f->store, id, STORE_FILE_PATTERN, &in, &err), 0);
@@ -1191,7 +1086,7 @@ static void test_task_files_round_trip_count_and_go_with_retention(void **state)
  * come off stored_bytes; inputs, young tasks and other tenants stay. */
 static void test_expired_artifacts_go_and_free_their_bytes(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_result r = result(10, "2026-04");
 	struct store_file art = { .name = "out.txt", .mode = 0644, .size = 3, .sha256 = "ab" };
 	struct store_file_list list;
@@ -1214,13 +1109,13 @@ static void test_expired_artifacts_go_and_free_their_bytes(void **state)
 		r.ended_at_us = i ? 5000 : 100;
 		assert_int_equal(store_finish(f->store, id, &r, &err), 0);
 	}
-	before = stored_of(f, old);
+	before = store_fixture_stored_bytes(f, old);
 	assert_int_equal(store_files_expire_artifacts(f->store, "bob", 1000, 10, &bytes, &tasks, &err), 0);
 	assert_int_equal(tasks, 0);
 	assert_int_equal(store_files_expire_artifacts(f->store, "alice", 1000, 10, &bytes, &tasks, &err), 0);
 	assert_int_equal(tasks, 1);
 	assert_int_equal(bytes, 3);
-	assert_int_equal(stored_of(f, old), before - 3);
+	assert_int_equal(store_fixture_stored_bytes(f, old), before - 3);
 	assert_int_equal(store_files_list(f->store, old, STORE_FILE_ARTIFACT, &list, &err), 0);
 	assert_int_equal(list.count, 0);
 	store_files_list_free(&list);
@@ -1237,17 +1132,18 @@ static void test_expired_artifacts_go_and_free_their_bytes(void **state)
 
 /* A version-3 database (before nodes and storage) gets stored_bytes from its rows:
  * argv and env as stored plus what the outputs counted. */
-static void expect_migrated_stored_bytes(struct fixture *f, int64_t id)
+static void expect_migrated_stored_bytes(struct store_fixture *f, int64_t id)
 {
 	struct store_task t = sample("alice", 1);
 
 	assert_int_equal(store_schema_version(f->store), 15);
-	assert_int_equal(stored_of(f, id), (int64_t)(strlen(t.argv_json) + strlen(t.env_json)) + 3);
+	assert_int_equal(store_fixture_stored_bytes(f, id),
+			 (int64_t)(strlen(t.argv_json) + strlen(t.env_json)) + 3);
 }
 
 static void test_version_3_database_gains_stored_bytes(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_result r = result(10, "2026-04");
 	struct error err = { 0 };
 	int64_t id = submit(f, "alice", 1);
@@ -1285,7 +1181,7 @@ static void test_version_3_database_gains_stored_bytes(void **state)
 
 static void test_foreign_or_garbage_file_is_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store *other = NULL;
 	char path[160];
@@ -1328,7 +1224,7 @@ static void test_bad_path_is_a_clear_error(void **state)
 }
 
 /* Fill a size-capped database (PRAGMA max_page_count) until a submit fails. */
-static void fill_until_full(struct fixture *f, int64_t *acked, int *failure, struct error *err)
+static void fill_until_full(struct store_fixture *f, int64_t *acked, int *failure, struct error *err)
 {
 	static char env[2048];
 	struct store_task t = sample("alice", 1);
@@ -1351,7 +1247,7 @@ static void fill_until_full(struct fixture *f, int64_t *acked, int *failure, str
 
 static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_options capped = {
 		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 24 + 8) * 1024
 	} /* schemas 5, 8, 9, 11, 12, 13+14, 15 added 4, 3, 6, 4, 4, 6, 2 pages */;
@@ -1381,7 +1277,7 @@ static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **sta
 
 static void test_full_database_inside_batch_loses_nothing_acknowledged(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_options capped = {
 		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 24 + 8) * 1024
 	} /* schemas 5, 8, 9, 11, 12, 13+14, 15 added 4, 3, 6, 4, 4, 6, 2 pages */;
@@ -1550,7 +1446,7 @@ static void test_task_state_names_round_trip(void **state)
 
 static void test_sqlite_path_and_uri_open_the_same_database(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_task t;
 	int64_t id = submit(f, "alice", 1);
@@ -1566,7 +1462,7 @@ static void test_sqlite_path_and_uri_open_the_same_database(void **state)
 
 /* ---- PostgreSQL only: the schema, server errors, the connection ------------- */
 
-static void pg_sql(struct fixture *f, const char *sql)
+static void pg_sql(struct store_fixture *f, const char *sql)
 {
 	char why[512];
 
@@ -1576,7 +1472,7 @@ static void pg_sql(struct fixture *f, const char *sql)
 
 static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 
 	assert_int_equal(store_schema_version(f->store), 15);
 	pg_sql(f,
@@ -1590,7 +1486,7 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 
 static void test_pg_newer_schema_is_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store *other = NULL;
 
@@ -1603,7 +1499,7 @@ static void test_pg_newer_schema_is_refused(void **state)
 
 static void test_pg_foreign_schema_is_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store *other = NULL;
 
@@ -1619,7 +1515,7 @@ static void test_pg_foreign_schema_is_refused(void **state)
  * 3 (retries) and 4 (storage). */
 static void test_pg_version_1_database_gains_adjustments_and_retries(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_adjustment a = adjustment("alice", "2026-04", 5, "after upgrade");
 	struct error err = { 0 };
 	int64_t t = submit(f, "alice", 1);
@@ -1651,7 +1547,7 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 
 static void test_pg_version_3_database_gains_stored_bytes(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_result r = result(10, "2026-04");
 	struct error err = { 0 };
 	int64_t id = submit(f, "alice", 1);
@@ -1681,7 +1577,7 @@ static void test_pg_version_3_database_gains_stored_bytes(void **state)
  * -ENOSPC with its message; what was acknowledged before stays. */
 static void test_pg_disk_full_is_enospc_and_keeps_acknowledged_tasks(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_task t = sample("alice", 3);
 	struct store_task_list list;
 	struct error err = { 0 };
@@ -1711,7 +1607,7 @@ static void test_pg_disk_full_is_enospc_and_keeps_acknowledged_tasks(void **stat
  * losing is -EAGAIN and leaves nothing behind. */
 static void test_pg_deadlock_is_retried_then_eagain(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_task t = sample("alice", 3);
 	struct store_task_list list;
 	struct error err = { 0 };
@@ -1741,7 +1637,7 @@ static void test_pg_deadlock_is_retried_then_eagain(void **state)
  * -EIO saying so, the one after reconnects. */
 static void test_pg_lost_connection_is_eio_then_reconnects(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_task t;
 	int64_t id = submit(f, "alice", 1);
@@ -1768,7 +1664,7 @@ static void test_pg_lost_connection_is_eio_then_reconnects(void **state)
  * many nodes on one database, is not built yet). */
 static void test_pg_second_exclusive_store_is_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_options excl = { .exclusive = true };
 	struct store *first = NULL, *second = NULL;
 	struct error err = { 0 };
@@ -1785,7 +1681,7 @@ static void test_pg_second_exclusive_store_is_refused(void **state)
 
 static void test_pg_two_connections_never_charge_or_finish_twice(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store *other = NULL;
 	struct store_result res = result(300, "2026-03");
@@ -1807,7 +1703,7 @@ static void test_pg_two_connections_never_charge_or_finish_twice(void **state)
  * back (a pass above INT64_MAX survives as its two's complement). */
 static void test_pg_tenant_load_and_fairness_state(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct error err = { 0 };
 	struct store_tenant_load load;
 	struct store_fair_list list;
@@ -1860,33 +1756,16 @@ int main(void)
 	int failed = cmocka_run_group_tests_name("store seam", seam, NULL, NULL);
 
 	/* The PostgreSQL server of this run, if this machine has one. */
-	{
-		char why[512] = "";
-
-		pg = pg_shared_server(why, sizeof(why));
-		if (!pg) {
-			const char *must = getenv("CORRAL_MUST_WORK");
-
-			if (must && strcmp(must, "1") == 0) {
-				fprintf(stderr,
-					"FAIL: CORRAL_MUST_WORK=1 but the PostgreSQL store tests would skip: %s\n",
-					why);
-				failed++;
-			} else {
-				fprintf(stderr,
-					"SKIP: the PostgreSQL store tests (every per-backend test "
-					"on postgresql, and its own group): %s\n",
-					why);
-			}
-		}
-	}
+	pg = store_fixture_pg(
+		"the PostgreSQL store tests (every per-backend test on postgresql, and its own group)",
+		&failed);
 
 	/* Every behaviour of store.h, once per backend. */
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
-		void *bc = (void *)&backends[i];
-		char name[64];
+	for (int postgres = 0; postgres <= 1; postgres++) {
+		void *which = postgres ? (void *)pg : NULL;
 		const struct CMUnitTest tests[] = {
-#define T(test) cmocka_unit_test_prestate_setup_teardown(test, setup, teardown, bc)
+#define T(test) \
+	cmocka_unit_test_prestate_setup_teardown(test, store_fixture_setup, store_fixture_teardown, which)
 			T(test_submitted_task_survives_reopen),
 			T(test_unknown_task_is_enoent),
 			T(test_bad_json_is_rejected_before_storing),
@@ -1918,17 +1797,18 @@ int main(void)
 #undef T
 		};
 
-		if (backends[i].make == pg_make && !pg)
+		if (postgres && !pg)
 			continue;
-		snprintf(name, sizeof(name), "store on %s", backends[i].name);
-		failed += cmocka_run_group_tests_name(name, tests, NULL, NULL);
+		failed += cmocka_run_group_tests_name(postgres ? "store on postgresql" : "store on sqlite",
+						      tests, NULL, NULL);
 	}
 
 	/* SQLite's own file handling. */
 	{
-		void *bc = (void *)&backends[0];
+		void *which = NULL;
 		const struct CMUnitTest sqlite_file[] = {
-#define T(test) cmocka_unit_test_prestate_setup_teardown(test, setup, teardown, bc)
+#define T(test) \
+	cmocka_unit_test_prestate_setup_teardown(test, store_fixture_setup, store_fixture_teardown, which)
 			T(test_open_creates_schema_owner_only_and_reopens),
 			T(test_sqlite_path_and_uri_open_the_same_database),
 			T(test_newer_schema_is_refused),
@@ -1946,9 +1826,10 @@ int main(void)
 
 	/* PostgreSQL's own: schema, server errors, the connection. */
 	if (pg) {
-		void *bc = (void *)&backends[1];
+		void *which = pg;
 		const struct CMUnitTest pg_own[] = {
-#define T(test) cmocka_unit_test_prestate_setup_teardown(test, setup, teardown, bc)
+#define T(test) \
+	cmocka_unit_test_prestate_setup_teardown(test, store_fixture_setup, store_fixture_teardown, which)
 			T(test_pg_open_creates_schema_corral_and_reopens),
 			T(test_pg_newer_schema_is_refused),
 			T(test_pg_foreign_schema_is_refused),

@@ -57,19 +57,6 @@ static int64_t task(struct store_fixture *f, const char *user)
 	return id;
 }
 
-static int64_t stored_of(struct store_fixture *f, int64_t id)
-{
-	struct store_task t;
-	struct error err = { 0 };
-	int64_t bytes;
-
-	if (store_get_task(f->store, id, &t, &err) != 0)
-		fail_msg("get %lld: %s", (long long)id, err.message);
-	bytes = t.stored_bytes;
-	store_task_clear(&t);
-	return bytes;
-}
-
 static void test_chunks_go_in_order_within_the_size(void **state)
 {
 	struct store_fixture *f = *state;
@@ -129,7 +116,7 @@ static void test_take_moves_a_complete_upload_into_a_task(void **state)
 	struct store_file_list list;
 	struct store_upload u;
 	struct error err = { 0 };
-	int64_t id = task(f, "alice"), before = stored_of(f, id), size = -1, count, bytes;
+	int64_t id = task(f, "alice"), before = store_fixture_stored_bytes(f, id), size = -1, count, bytes;
 	char *chunk = NULL;
 
 	begin(f, 5, "alice", 6, 1000);
@@ -147,7 +134,7 @@ static void test_take_moves_a_complete_upload_into_a_task(void **state)
 	assert_int_equal(store_upload_take(f->store, 5, "bob", id, "in/a.bin", 0644, &size, &err), -ENOENT);
 	assert_int_equal(store_upload_take(f->store, 5, "alice", id, "in/a.bin", 0755, &size, &err), 0);
 	assert_int_equal(size, 6);
-	assert_int_equal(stored_of(f, id), before + 6);
+	assert_int_equal(store_fixture_stored_bytes(f, id), before + 6);
 	assert_int_equal(store_files_list(f->store, id, STORE_FILE_INPUT, &list, &err), 0);
 	assert_int_equal(list.count, 1);
 	assert_string_equal(list.items[0].name, "in/a.bin");
