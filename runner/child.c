@@ -209,6 +209,7 @@ void child_main(const struct child_ctx *ctx)
 {
 	const struct jail_spec *spec = ctx->spec;
 	struct jail_error err;
+	int hostname_errno, lo_up;
 
 	/* fds 0-2 must exist so the pipes init creates never land on them */
 	for (int fd = 0; fd < 3; fd++)
@@ -229,12 +230,16 @@ void child_main(const struct child_ctx *ctx)
 	 * the parent writes the maps: the capabilities a new user namespace
 	 * gives its first process cover the namespaces it owns, and the
 	 * child is less often found waiting for the parent's "go" (a wakeup
-	 * less, which a loaded host makes costly) */
-	if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
-		child_fail(ctx->report_fd, errno, "sethostname", "set hostname '%s'", spec->hostname);
-	if (netns_lo_up(&err) < 0)
-		child_fail_error(ctx->report_fd, &err);
+	 * less, which a loaded host makes costly).  A failure is reported
+	 * after the "go": exiting before it would break the parent's pipe. */
+	hostname_errno = sethostname(spec->hostname, strlen(spec->hostname)) < 0 ? errno : 0;
+	lo_up = netns_lo_up(&err);
 	wait_for_parent(ctx);
+	if (hostname_errno)
+		child_fail(ctx->report_fd, hostname_errno, "sethostname", "set hostname '%s'",
+			   spec->hostname);
+	if (lo_up < 0)
+		child_fail_error(ctx->report_fd, &err);
 	join_v1_cgroups(ctx);
 	take_jail_identity(ctx);
 	/* now that we are in every hierarchy's jail cgroup (v1: joined above;
