@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * runner/child.c — the cloned child, in order: wait for the parent's maps,
- * take the jail's identity, join a cgroup namespace, set the hostname, bring
- * up lo, build the root, drop the bounding set, then exec the jail's init,
- * the program corral-init (runner/init/corral_init.c), from the fd the
- * parent opened on the host.
+ * runner/child.c — the cloned child, in order: set the hostname, bring up
+ * lo, wait for the parent's maps, join the jail's v1 cgroups, take the
+ * jail's identity, join a cgroup namespace, build the root, drop the
+ * bounding set, then exec the jail's init, the program corral-init
+ * (runner/init/corral_init.c), from the fd the parent opened on the host.
  *
  * Every step that fails reports its name and errno to the parent on the
  * report pipe (child_fail) instead of printing.
@@ -209,6 +209,7 @@ void child_main(const struct child_ctx *ctx)
 {
 	const struct jail_spec *spec = ctx->spec;
 	struct jail_error err;
+	int hostname_errno, lo_up;
 
 	/* fds 0-2 must exist so the pipes init creates never land on them */
 	for (int fd = 0; fd < 3; fd++)
@@ -225,7 +226,20 @@ void child_main(const struct child_ctx *ctx)
 		if (null > 2)
 			close(null);
 	}
+	/* what needs neither the uid maps nor the jail's cgroups, done while
+	 * the parent writes the maps: the capabilities a new user namespace
+	 * gives its first process cover the namespaces it owns, and the
+	 * child is less often found waiting for the parent's "go" (a wakeup
+	 * less, which a loaded host makes costly).  A failure is reported
+	 * after the "go": exiting before it would break the parent's pipe. */
+	hostname_errno = sethostname(spec->hostname, strlen(spec->hostname)) < 0 ? errno : 0;
+	lo_up = netns_lo_up(&err);
 	wait_for_parent(ctx);
+	if (hostname_errno)
+		child_fail(ctx->report_fd, hostname_errno, "sethostname", "set hostname '%s'",
+			   spec->hostname);
+	if (lo_up < 0)
+		child_fail_error(ctx->report_fd, &err);
 	join_v1_cgroups(ctx);
 	take_jail_identity(ctx);
 	/* now that we are in every hierarchy's jail cgroup (v1: joined above;
@@ -233,10 +247,6 @@ void child_main(const struct child_ctx *ctx)
 	 * root the jail sees */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(ctx->report_fd, errno, "unshare", "new cgroup namespace");
-	if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
-		child_fail(ctx->report_fd, errno, "sethostname", "set hostname '%s'", spec->hostname);
-	if (netns_lo_up(&err) < 0)
-		child_fail_error(ctx->report_fd, &err);
 	mounts_build_root(ctx);
 	/* pdeathsig is cleared by setresuid, so it is set after it */
 	if (ctx->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
