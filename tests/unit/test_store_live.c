@@ -47,20 +47,38 @@ struct want {
 	int64_t live, reserved_us, memory_bytes, gpus, cpu_millis;
 };
 
-static const struct store_live_user *user_of(const struct store_live *l, const char *name)
+/* What the view says of a tenant (is_user) or a node: all zero when it
+ * has no row. */
+static struct want got(const struct store_live *l, bool is_user, const char *name)
 {
-	for (size_t i = 0; i < l->n_users; i++)
+	struct want w = { name, 0, 0, 0, 0, 0 };
+
+	for (size_t i = 0; is_user && i < l->n_users; i++)
 		if (strcmp(l->users[i].user, name) == 0)
-			return &l->users[i];
-	return NULL;
+			w.live = l->users[i].live, w.reserved_us = l->users[i].reserved_us;
+	for (size_t i = 0; !is_user && i < l->n_nodes; i++)
+		if (l->nodes[i].node && strcmp(l->nodes[i].node, name) == 0)
+			w.live = l->nodes[i].live, w.memory_bytes = l->nodes[i].memory_bytes,
+			w.gpus = l->nodes[i].gpus, w.cpu_millis = l->nodes[i].cpu_millis;
+	return w;
 }
 
-static const struct store_live_node *node_of(const struct store_live *l, const char *name)
+/* Each of the wanted as the view says, and nobody else holding anything. */
+static void expect_rows(const struct store_live *l, bool is_user, const struct want *wanted, size_t n)
 {
-	for (size_t i = 0; i < l->n_nodes; i++)
-		if (l->nodes[i].node && strcmp(l->nodes[i].node, name) == 0)
-			return &l->nodes[i];
-	return NULL;
+	size_t live = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct want g = got(l, is_user, wanted[i].name);
+
+		live += wanted[i].live != 0;
+		assert_int_equal(g.live, wanted[i].live);
+		assert_int_equal(g.reserved_us, wanted[i].reserved_us);
+		assert_int_equal(g.memory_bytes, wanted[i].memory_bytes);
+		assert_int_equal(g.gpus, wanted[i].gpus);
+		assert_int_equal(g.cpu_millis, wanted[i].cpu_millis);
+	}
+	assert_int_equal(is_user ? l->n_users : l->n_nodes, live);
 }
 
 static void expect_view(struct store *store, const struct want *users, size_t n_users,
@@ -68,38 +86,10 @@ static void expect_view(struct store *store, const struct want *users, size_t n_
 {
 	struct store_live l;
 	struct error err = { 0 };
-	size_t users_live = 0, nodes_live = 0;
 
 	assert_int_equal(store_cluster_live(store, &l, &err), 0);
-	for (size_t i = 0; i < n_users; i++) {
-		const struct store_live_user *u = user_of(&l, users[i].name);
-
-		if (!users[i].live) {
-			assert_null(u);
-			continue;
-		}
-		users_live++;
-		assert_non_null(u);
-		assert_int_equal(u->live, users[i].live);
-		assert_int_equal(u->reserved_us, users[i].reserved_us);
-	}
-	for (size_t i = 0; i < n_nodes; i++) {
-		const struct store_live_node *n = node_of(&l, nodes[i].name);
-
-		if (!nodes[i].live) {
-			assert_null(n);
-			continue;
-		}
-		nodes_live++;
-		assert_non_null(n);
-		assert_int_equal(n->live, nodes[i].live);
-		assert_int_equal(n->memory_bytes, nodes[i].memory_bytes);
-		assert_int_equal(n->gpus, nodes[i].gpus);
-		assert_int_equal(n->cpu_millis, nodes[i].cpu_millis);
-	}
-	/* nobody else holds anything */
-	assert_int_equal(l.n_users, users_live);
-	assert_int_equal(l.n_nodes, nodes_live);
+	expect_rows(&l, true, users, n_users);
+	expect_rows(&l, false, nodes, n_nodes);
 	store_cluster_live_free(&l);
 }
 
