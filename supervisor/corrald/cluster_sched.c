@@ -17,7 +17,9 @@
  * of the tasks table are refreshed (store_cluster_analyze), so a burst of
  * submits does not leave it planning for an empty queue.
  *
- * A round: what holds a slot now (the live load, one grouped read), the
+ * A round: what holds a slot now (the live load: per-tenant and per-node
+ * rows the store keeps in the transactions that change them, folded here
+ * once per round, so the read does not grow with the running tasks), the
  * month's usage when a queued tenant has a budget (one read for all), the
  * nodes; then ONE decision of the one scheduler (supervisor/sched through
  * queue_dispatch_to) over the cluster as one host (the sum of the online
@@ -558,6 +560,10 @@ void cluster_schedule(struct daemon *d)
 	}
 	if (cs.fresh >= ANALYZE_AFTER)
 		analyze(d);
+	/* the live load's changes since the last round into its rows (the
+	 * read below counts them all the same if this fails) */
+	if (store_cluster_live_fold(d->store, &err) < 0)
+		log_warning("scheduler: fold the live load's changes: %s", err.message);
 	if (!d->queued_total)
 		return;
 	if (store_cluster_live(d->store, &live, &err) < 0 || store_node_list(d->store, &nodes, &err) < 0) {

@@ -108,7 +108,8 @@ struct store_backend {
 	int (*token_run)(struct store *store, enum store_sql which, struct store_token *io, int64_t *id,
 			 struct store_token_list *list, struct error *err);
 	/* the cluster (store_cluster.h); NULL: not supported (SQLite has only
-	 * cluster_tasks, cluster_live, cluster_queue_ids, cluster_assign_many) */
+	 * cluster_tasks, cluster_live, cluster_live_fold, cluster_queue_ids,
+	 * cluster_assign_many) */
 	void (*cluster_fence)(struct store *store, const char *incarnation);
 	int (*cluster_assign)(struct store *store, int64_t term, const char *leader_incarnation,
 			      const struct store_cluster_assign *a, struct error *err);
@@ -121,6 +122,7 @@ struct store_backend {
 	int (*cluster_load_running)(struct store *store, const char *incarnation, struct store_task_list *out,
 				    struct error *err);
 	int (*cluster_live)(struct store *store, struct store_live *out, struct error *err);
+	int (*cluster_live_fold)(struct store *store, struct error *err);
 	int (*cluster_output_append)(struct store *store, int64_t id, int stream, int64_t off,
 				     const char *data_b64, int64_t len, struct error *err);
 	int (*cluster_output_read)(struct store *store, int64_t id, int stream, int64_t from, size_t limit,

@@ -116,6 +116,12 @@ int store_cluster_live(struct store *store, struct store_live *out, struct error
 	return store->backend->cluster_live(store, out, err);
 }
 
+int store_cluster_live_fold(struct store *store, struct error *err)
+{
+	NO_ROUND_CALL(store, cluster_live_fold, err);
+	return store->backend->cluster_live_fold(store, err);
+}
+
 void store_cluster_live_free(struct store_live *live)
 {
 	if (!live)

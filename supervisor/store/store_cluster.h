@@ -109,6 +109,14 @@ struct store_live {
 };
 int store_cluster_live(struct store *store, struct store_live *out, struct error *err);
 void store_cluster_live_free(struct store_live *live);
+/* Fold the live load's deltas (one row per change of what a task holds,
+ * appended by trigger in the transaction of the change; schema 16) into
+ * its per-tenant and per-node rows, so store_cluster_live reads as many
+ * rows as tenants and nodes hold something plus the changes since the
+ * last fold, whatever the number of running tasks.  The scheduler folds
+ * once per round; any node may (folds are safe side by side).  Not inside
+ * a batch. */
+int store_cluster_live_fold(struct store *store, struct error *err);
 
 /* The queued tasks nobody was assigned, in submit order (list rows:
  * store_list_tasks' summaries, argv cut, no env). */

@@ -234,13 +234,41 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 		"node_name = $1 "
 		"WHERE (state = 'running' AND (node_name = $1 OR node_name IS NULL)) "
 		"OR (state = 'queued' AND lease_owner IS NOT NULL AND node_name = $1)",
-	[STORE_SQL_CLUSTER_LIVE_USERS] =
-		"SELECT user_name, COUNT(*), COALESCE(SUM(cpu_reserved_us), 0) FROM tasks "
-		"WHERE lease_owner IS NOT NULL GROUP BY user_name",
+	/* the live load: what each tenant and each node holds (tasks with a
+	 * lease), as the folded rows plus the deltas not folded yet, in one
+	 * statement (one snapshot: a fold moves rows from one to the other
+	 * atomically); its cost grows with the tenants and nodes that hold
+	 * something and the changes since the last fold, not with the tasks
+	 * (schema 16; store_cluster_live_fold) */
+	[STORE_SQL_CLUSTER_LIVE_USERS] = "SELECT user_name, SUM(n), SUM(cpu_reserved_us) FROM "
+					 "(SELECT user_name, n, cpu_reserved_us FROM live_users UNION ALL "
+					 "SELECT user_name, n, cpu_reserved_us FROM live_delta) AS l "
+					 "GROUP BY user_name HAVING SUM(n) <> 0 OR SUM(cpu_reserved_us) <> 0",
 	[STORE_SQL_CLUSTER_LIVE_NODES] =
-		"SELECT node_name, COUNT(*), COALESCE(SUM(assigned_memory_bytes), 0), "
-		"COALESCE(SUM(gpus), 0), COALESCE(SUM(cpu_millis), 0) FROM tasks "
-		"WHERE lease_owner IS NOT NULL GROUP BY node_name",
+		"SELECT node_name, SUM(n), SUM(memory_bytes), SUM(gpus), SUM(cpu_millis) FROM "
+		"(SELECT node_name, n, memory_bytes, gpus, cpu_millis FROM live_nodes UNION ALL "
+		"SELECT node_name, n, memory_bytes, gpus, cpu_millis FROM live_delta) AS l "
+		"GROUP BY node_name HAVING SUM(n) <> 0 OR SUM(memory_bytes) <> 0 OR SUM(gpus) <> 0 "
+		"OR SUM(cpu_millis) <> 0",
+	/* the fold on SQLite (one writer at a time; in one transaction);
+	 * PostgreSQL folds in one statement (store_pg_cluster.c) */
+	[STORE_SQL_CLUSTER_FOLD_USERS] =
+		"INSERT INTO live_users (user_name, n, cpu_reserved_us) "
+		"SELECT user_name, SUM(n), SUM(cpu_reserved_us) FROM live_delta WHERE 1 = 1 GROUP BY user_name "
+		"ON CONFLICT (user_name) DO UPDATE SET n = live_users.n + excluded.n, "
+		"cpu_reserved_us = live_users.cpu_reserved_us + excluded.cpu_reserved_us",
+	[STORE_SQL_CLUSTER_FOLD_NODES] =
+		"INSERT INTO live_nodes (node_name, n, memory_bytes, gpus, cpu_millis) "
+		"SELECT node_name, SUM(n), SUM(memory_bytes), SUM(gpus), SUM(cpu_millis) FROM live_delta "
+		"WHERE 1 = 1 GROUP BY node_name "
+		"ON CONFLICT (node_name) DO UPDATE SET n = live_nodes.n + excluded.n, "
+		"memory_bytes = live_nodes.memory_bytes + excluded.memory_bytes, "
+		"gpus = live_nodes.gpus + excluded.gpus, cpu_millis = live_nodes.cpu_millis + excluded.cpu_millis",
+	[STORE_SQL_CLUSTER_FOLD_CLEAR] = "DELETE FROM live_delta",
+	/* tenants and nodes that hold nothing any more */
+	[STORE_SQL_CLUSTER_FOLD_PRUNE_USERS] = "DELETE FROM live_users WHERE n = 0 AND cpu_reserved_us = 0",
+	[STORE_SQL_CLUSTER_FOLD_PRUNE_NODES] =
+		"DELETE FROM live_nodes WHERE n = 0 AND memory_bytes = 0 AND gpus = 0 AND cpu_millis = 0",
 	[STORE_SQL_CLUSTER_QUEUE] = "SELECT " LIST_COLUMNS " FROM tasks WHERE state = 'queued' "
 				    "AND lease_owner IS NULL ORDER BY id",
 	/* leases that ended more than $1 us ago (the adopt grace) */

@@ -65,6 +65,11 @@ enum store_sql {
 	STORE_SQL_CLUSTER_ADOPT,
 	STORE_SQL_CLUSTER_LIVE_USERS,
 	STORE_SQL_CLUSTER_LIVE_NODES,
+	STORE_SQL_CLUSTER_FOLD_USERS,
+	STORE_SQL_CLUSTER_FOLD_NODES,
+	STORE_SQL_CLUSTER_FOLD_CLEAR,
+	STORE_SQL_CLUSTER_FOLD_PRUNE_USERS,
+	STORE_SQL_CLUSTER_FOLD_PRUNE_NODES,
 	STORE_SQL_CLUSTER_QUEUE,
 	STORE_SQL_CLUSTER_EXPIRED,
 	STORE_SQL_CLUSTER_STALE,
@@ -126,6 +131,39 @@ enum store_sql {
 	STORE_SQL_UPLOAD_EXPIRED,
 	STORE_SQL_COUNT
 };
+
+/* Schema 16's tables of the live load and their first rows, the same on
+ * both backends (each adds its triggers; store_cluster_live_fold):
+ * live_delta, one row per change of what a task with a lease holds;
+ * live_users and live_nodes, the deltas folded per tenant and per node.
+ * Part of migration 16 of both: never edit. */
+#define STORE_SQL_LIVE_TABLES                                                                 \
+	"CREATE TABLE live_delta ("                                                           \
+	"  user_name TEXT NOT NULL,"                                                          \
+	"  node_name TEXT NOT NULL,"                                                          \
+	"  n INTEGER NOT NULL,"                                                               \
+	"  cpu_reserved_us BIGINT NOT NULL,"                                                  \
+	"  memory_bytes BIGINT NOT NULL,"                                                     \
+	"  gpus INTEGER NOT NULL,"                                                            \
+	"  cpu_millis BIGINT NOT NULL"                                                        \
+	");"                                                                                  \
+	"CREATE TABLE live_users ("                                                           \
+	"  user_name TEXT PRIMARY KEY,"                                                       \
+	"  n INTEGER NOT NULL,"                                                               \
+	"  cpu_reserved_us BIGINT NOT NULL"                                                   \
+	");"                                                                                  \
+	"CREATE TABLE live_nodes ("                                                           \
+	"  node_name TEXT PRIMARY KEY,"                                                       \
+	"  n INTEGER NOT NULL,"                                                               \
+	"  memory_bytes BIGINT NOT NULL,"                                                     \
+	"  gpus INTEGER NOT NULL,"                                                            \
+	"  cpu_millis BIGINT NOT NULL"                                                        \
+	");"                                                                                  \
+	"INSERT INTO live_users SELECT user_name, COUNT(*), SUM(cpu_reserved_us) FROM tasks " \
+	"  WHERE lease_owner IS NOT NULL GROUP BY user_name;"                                 \
+	"INSERT INTO live_nodes SELECT COALESCE(node_name, ''), COUNT(*), "                   \
+	"  SUM(assigned_memory_bytes), SUM(gpus), SUM(cpu_millis) FROM tasks "                \
+	"  WHERE lease_owner IS NOT NULL GROUP BY COALESCE(node_name, '');"
 
 /* The highest $n any statement uses. */
 #define STORE_SQL_MAX_PARAMS 19

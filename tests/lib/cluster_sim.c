@@ -254,3 +254,28 @@ int cluster_sim_live_maxima(struct cluster_sim *s, int64_t *per_tenant, int64_t 
 			nodes_over_memory, why, why_size);
 	return r;
 }
+
+int cluster_sim_live_mismatches(struct cluster_sim *s, int64_t *mismatches, char *why, size_t why_size)
+{
+	int64_t users = 0, nodes = 0;
+	int r = cluster_sim_sql(
+		s,
+		"SELECT COUNT(*) FROM (SELECT user_name FROM (SELECT user_name, n, cpu_reserved_us AS c "
+		"FROM live_users UNION ALL SELECT user_name, n, cpu_reserved_us FROM live_delta UNION ALL "
+		"SELECT user_name, -COUNT(*), -SUM(cpu_reserved_us) FROM tasks WHERE lease_owner IS NOT NULL "
+		"GROUP BY user_name) AS x GROUP BY user_name HAVING SUM(n) <> 0 OR SUM(c) <> 0) AS y",
+		&users, why, why_size);
+
+	if (r == 0)
+		r = cluster_sim_sql(
+			s,
+			"SELECT COUNT(*) FROM (SELECT node_name FROM (SELECT node_name, n, memory_bytes AS m, "
+			"gpus AS g, cpu_millis AS c FROM live_nodes UNION ALL SELECT node_name, n, memory_bytes, "
+			"gpus, cpu_millis FROM live_delta UNION ALL SELECT COALESCE(node_name, ''), -COUNT(*), "
+			"-SUM(assigned_memory_bytes), -SUM(gpus), -SUM(cpu_millis) FROM tasks "
+			"WHERE lease_owner IS NOT NULL GROUP BY COALESCE(node_name, '')) AS x GROUP BY node_name "
+			"HAVING SUM(n) <> 0 OR SUM(m) <> 0 OR SUM(g) <> 0 OR SUM(c) <> 0) AS y",
+			&nodes, why, why_size);
+	*mismatches = users + nodes;
+	return r;
+}

@@ -56,5 +56,9 @@ int cluster_sim_end_assigned(struct cluster_sim *s, int64_t *ended, char *why, s
  * tenant, and of one node; nodes over their memory. */
 int cluster_sim_live_maxima(struct cluster_sim *s, int64_t *per_tenant, int64_t *per_node,
 			    int64_t *nodes_over_memory, char *why, size_t why_size);
+/* How many tenants and nodes the store's live load (store_cluster_live:
+ * its folded rows plus the deltas) counts differently from the tasks that
+ * hold a lease (0: exact). */
+int cluster_sim_live_mismatches(struct cluster_sim *s, int64_t *mismatches, char *why, size_t why_size);
 
 #endif

@@ -9,6 +9,8 @@
  *   - a round is fair across tenants (a tenant who submitted first does not
  *     take the cluster), within each tenant's max_concurrent and each
  *     node's slots and memory, and the queue drains with every task run once;
+ *     the live load the rounds read (store_cluster_live) stays exactly what
+ *     the tasks hold, round after round;
  *   - what a round reserves for a tenant never exceeds its monthly budget;
  *   - tasks asking for cores (--cpus) go only where they fit: the cores
  *     they hold on a node never exceed its cores, one asking more than the
@@ -66,6 +68,17 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* The store's live load (what the round reads) is what the tasks hold. */
+static void expect_live_exact(struct cluster_sim *s)
+{
+	char why[512];
+	int64_t mismatches;
+
+	if (cluster_sim_live_mismatches(s, &mismatches, why, sizeof(why)) < 0)
+		fail_msg("%s", why);
+	assert_int_equal(mismatches, 0);
+}
+
 /* A whale submits 100 tasks first, then 20 small tenants 2 each; 3 nodes
  * of 8 slots but memory for 4 tasks each: 12 starts a round. */
 static void test_round_is_fair_within_limits_and_capacity(void **state)
@@ -90,6 +103,7 @@ static void test_round_is_fair_within_limits_and_capacity(void **state)
 		assert_true(per_tenant <= 3);
 		assert_true(per_node <= 4); /* memory: 4 of 256 MiB in 1 GiB */
 		assert_int_equal(over_memory, 0);
+		expect_live_exact(&s);
 		if (rounds == 0) {
 			/* one task each for 12 tenants: the whale is one of them at most */
 			assert_int_equal(sql(&s, "SELECT COUNT(*) FROM tasks WHERE lease_owner IS NOT NULL"),
@@ -100,6 +114,7 @@ static void test_round_is_fair_within_limits_and_capacity(void **state)
 					 12);
 		}
 		assert_int_equal(cluster_sim_end_assigned(&s, &ended, why, sizeof(why)), 0);
+		expect_live_exact(&s);
 		total += ended;
 		if (++rounds == 5) /* 60 starts: the small tenants' 40 came first */
 			assert_int_equal(sql(&s,

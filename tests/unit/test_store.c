@@ -135,11 +135,11 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 	struct store_fixture *f = *state;
 	struct stat st;
 
-	assert_int_equal(store_schema_version(f->store), 15);
+	assert_int_equal(store_schema_version(f->store), 16);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 15);
+	assert_int_equal(store_schema_version(f->store), 16);
 }
 
 static void test_submitted_task_survives_reopen(void **state)
@@ -870,6 +870,8 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 	assert_int_equal(
 		sqlite3_exec(
 			db,
+			"DROP TRIGGER tasks_live_insert; DROP TRIGGER tasks_live_update; DROP TRIGGER tasks_live_delete;"
+			"DROP TABLE live_delta; DROP TABLE live_users; DROP TABLE live_nodes;"
 			"DROP TABLE nodes; DROP TABLE leader; DROP TABLE api_tokens; DROP TABLE idempotency_keys;"
 			"DROP TABLE task_output; DROP INDEX tasks_lease; ALTER TABLE tasks DROP COLUMN node_name;"
 			"ALTER TABLE tasks DROP COLUMN lease_owner; ALTER TABLE tasks DROP COLUMN lease_until_us;"
@@ -893,7 +895,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 		SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 15);
+	assert_int_equal(store_schema_version(f->store), 16);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1136,7 +1138,7 @@ static void expect_migrated_stored_bytes(struct store_fixture *f, int64_t id)
 {
 	struct store_task t = sample("alice", 1);
 
-	assert_int_equal(store_schema_version(f->store), 15);
+	assert_int_equal(store_schema_version(f->store), 16);
 	assert_int_equal(store_fixture_stored_bytes(f, id),
 			 (int64_t)(strlen(t.argv_json) + strlen(t.env_json)) + 3);
 }
@@ -1157,6 +1159,8 @@ static void test_version_3_database_gains_stored_bytes(void **state)
 	assert_int_equal(
 		sqlite3_exec(
 			db,
+			"DROP TRIGGER tasks_live_insert; DROP TRIGGER tasks_live_update; DROP TRIGGER tasks_live_delete;"
+			"DROP TABLE live_delta; DROP TABLE live_users; DROP TABLE live_nodes;"
 			"DROP TABLE nodes; DROP TABLE leader; DROP TABLE api_tokens; DROP TABLE idempotency_keys;"
 			"DROP TABLE task_output; DROP INDEX tasks_lease; ALTER TABLE tasks DROP COLUMN node_name;"
 			"ALTER TABLE tasks DROP COLUMN lease_owner; ALTER TABLE tasks DROP COLUMN lease_until_us;"
@@ -1249,8 +1253,8 @@ static void test_full_database_is_enospc_and_keeps_acknowledged_tasks(void **sta
 {
 	struct store_fixture *f = *state;
 	struct store_options capped = {
-		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 24 + 8) * 1024
-	} /* schemas 5, 8, 9, 11, 12, 13+14, 15 added 4, 3, 6, 4, 4, 6, 2 pages */;
+		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 24 + 8 + 20) * 1024
+	} /* schemas 5, 8, 9, 11, 12, 13+14, 15, 16 added 4, 3, 6, 4, 4, 6, 2, 5 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t acked;
@@ -1279,8 +1283,8 @@ static void test_full_database_inside_batch_loses_nothing_acknowledged(void **st
 {
 	struct store_fixture *f = *state;
 	struct store_options capped = {
-		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 24 + 8) * 1024
-	} /* schemas 5, 8, 9, 11, 12, 13+14, 15 added 4, 3, 6, 4, 4, 6, 2 pages */;
+		.max_size_bytes = (96 + 16 + 12 + 24 + 16 + 16 + 24 + 8 + 20) * 1024
+	} /* schemas 5, 8, 9, 11, 12, 13+14, 15, 16 added 4, 3, 6, 4, 4, 6, 2, 5 pages */;
 	struct error err = { 0 };
 	struct store_task_list list;
 	int64_t before = 0, in_batch;
@@ -1474,14 +1478,14 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 {
 	struct store_fixture *f = *state;
 
-	assert_int_equal(store_schema_version(f->store), 15);
+	assert_int_equal(store_schema_version(f->store), 16);
 	pg_sql(f,
-	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 15 OR "
+	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 16 OR "
 	       "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
 	       "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
 	       "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 15);
+	assert_int_equal(store_schema_version(f->store), 16);
 }
 
 static void test_pg_newer_schema_is_refused(void **state)
@@ -1523,6 +1527,9 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	store_close(f->store);
 	f->store = NULL;
 	pg_sql(f,
+	       "DROP TRIGGER tasks_live_insert ON corral.tasks; DROP TRIGGER tasks_live_update ON corral.tasks; "
+	       "DROP TRIGGER tasks_live_delete ON corral.tasks; DROP FUNCTION corral.corral_live_delta(); "
+	       "DROP TABLE corral.live_delta; DROP TABLE corral.live_users; DROP TABLE corral.live_nodes; "
 	       "DROP TABLE corral.nodes; DROP TABLE corral.leader; DROP FUNCTION corral.corral_now_us(); "
 	       "DROP TABLE corral.api_tokens; DROP TABLE corral.idempotency_keys; "
 	       "DROP TABLE corral.task_output; "
@@ -1538,7 +1545,7 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	       "DROP INDEX corral.tasks_user_ended; "
 	       "DELETE FROM corral.schema_version WHERE version >= 2");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 15);
+	assert_int_equal(store_schema_version(f->store), 16);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1557,6 +1564,9 @@ static void test_pg_version_3_database_gains_stored_bytes(void **state)
 	store_close(f->store);
 	f->store = NULL;
 	pg_sql(f,
+	       "DROP TRIGGER tasks_live_insert ON corral.tasks; DROP TRIGGER tasks_live_update ON corral.tasks; "
+	       "DROP TRIGGER tasks_live_delete ON corral.tasks; DROP FUNCTION corral.corral_live_delta(); "
+	       "DROP TABLE corral.live_delta; DROP TABLE corral.live_users; DROP TABLE corral.live_nodes; "
 	       "DROP TABLE corral.nodes; DROP TABLE corral.leader; DROP FUNCTION corral.corral_now_us(); "
 	       "DROP TABLE corral.api_tokens; DROP TABLE corral.idempotency_keys; "
 	       "DROP TABLE corral.task_output; "

@@ -617,6 +617,7 @@ const struct store_backend store_pg_backend = {
 	.cluster_adopt = store_pg_cluster_adopt,
 	.cluster_load_running = store_pg_cluster_load_running,
 	.cluster_live = store_pg_cluster_live,
+	.cluster_live_fold = store_pg_cluster_live_fold,
 	.cluster_tasks = store_pg_cluster_tasks,
 	.cluster_queue_ids = store_pg_cluster_queue_ids,
 	.cluster_assign_many = store_pg_cluster_assign_many,

@@ -25,7 +25,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 15
+#define STORE_PG_SCHEMA_VERSION 16
 
 struct store_pg {
 	struct store base; /* first: the generic handle callers hold */
@@ -43,6 +43,7 @@ struct store_pg {
 	unsigned conn_gen;            /* +1 at every (re)connect: its socket is a new one */
 	bool in_tx;                   /* a state change's own transaction is open */
 	bool in_batch;
+	unsigned folds;  /* of the live load (store_pg_cluster_live_fold) */
 	int batch_error; /* -errno that dropped the batch, 0 = none */
 	struct error batch_cause;
 };
@@ -156,6 +157,7 @@ int store_pg_cluster_output_read(struct store *store, int64_t id, int stream, in
 				 struct store_output_chunks *out, struct error *err);
 int store_pg_cluster_wake(struct store *store, int which, struct error *err);
 int store_pg_cluster_live(struct store *store, struct store_live *out, struct error *err);
+int store_pg_cluster_live_fold(struct store *store, struct error *err);
 int store_pg_cluster_queue_ids(struct store *store, int64_t up_to, int64_t **ids, size_t *count,
 			       struct error *err);
 int store_pg_cluster_analyze(struct store *store, struct error *err);

@@ -323,6 +323,45 @@ static const struct migration migrations[] = {
 	  "  user_name TEXT PRIMARY KEY,"
 	  "  pass BIGINT NOT NULL"
 	  ");" },
+	/* the live load without a scan of the running tasks (store_cluster.h;
+	 * the same as SQLite's migration 16): every change of what a task
+	 * holds appends a delta row in the same transaction, by trigger (no
+	 * path can miss it), an insert that locks no row another transaction
+	 * could hold (no hot counter rows: the scheduler's assignments and
+	 * the nodes' ends never wait for each other); the scheduler folds
+	 * the deltas into one row per tenant and per node in one statement
+	 * (store_cluster_live_fold); the live load is those rows plus the
+	 * deltas not folded yet, read in one snapshot */
+	{ 16,
+	  STORE_SQL_LIVE_TABLES
+	  "ALTER TABLE live_users SET (fillfactor = 50);"
+	  "ALTER TABLE live_nodes SET (fillfactor = 50);"
+	  "CREATE FUNCTION corral_live_delta() RETURNS trigger LANGUAGE plpgsql "
+	  "  SET search_path FROM CURRENT AS $$"
+	  "BEGIN"
+	  "  IF TG_OP <> 'INSERT' AND OLD.lease_owner IS NOT NULL THEN"
+	  "    INSERT INTO live_delta VALUES (OLD.user_name, COALESCE(OLD.node_name, ''), -1,"
+	  "      -OLD.cpu_reserved_us, -OLD.assigned_memory_bytes, -OLD.gpus, -OLD.cpu_millis);"
+	  "  END IF;"
+	  "  IF TG_OP <> 'DELETE' AND NEW.lease_owner IS NOT NULL THEN"
+	  "    INSERT INTO live_delta VALUES (NEW.user_name, COALESCE(NEW.node_name, ''), 1,"
+	  "      NEW.cpu_reserved_us, NEW.assigned_memory_bytes, NEW.gpus, NEW.cpu_millis);"
+	  "  END IF;"
+	  "  RETURN NULL;"
+	  "END $$;"
+	  "CREATE TRIGGER tasks_live_insert AFTER INSERT ON tasks FOR EACH ROW"
+	  "  WHEN (NEW.lease_owner IS NOT NULL) EXECUTE FUNCTION corral_live_delta();"
+	  "CREATE TRIGGER tasks_live_update AFTER UPDATE OF lease_owner, user_name, node_name, "
+	  "  cpu_reserved_us, assigned_memory_bytes, gpus, cpu_millis ON tasks FOR EACH ROW"
+	  "  WHEN ((OLD.lease_owner IS NOT NULL OR NEW.lease_owner IS NOT NULL) AND"
+	  "  ((OLD.lease_owner IS NULL) <> (NEW.lease_owner IS NULL)"
+	  "   OR OLD.user_name IS DISTINCT FROM NEW.user_name OR OLD.node_name IS DISTINCT FROM NEW.node_name"
+	  "   OR OLD.cpu_reserved_us IS DISTINCT FROM NEW.cpu_reserved_us"
+	  "   OR OLD.assigned_memory_bytes IS DISTINCT FROM NEW.assigned_memory_bytes"
+	  "   OR OLD.gpus IS DISTINCT FROM NEW.gpus OR OLD.cpu_millis IS DISTINCT FROM NEW.cpu_millis))"
+	  "  EXECUTE FUNCTION corral_live_delta();"
+	  "CREATE TRIGGER tasks_live_delete AFTER DELETE ON tasks FOR EACH ROW"
+	  "  WHEN (OLD.lease_owner IS NOT NULL) EXECUTE FUNCTION corral_live_delta();" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

@@ -539,6 +539,7 @@ const struct store_backend store_sqlite_backend = {
 	.leader_run = store_sqlite_node_leader,
 	.cluster_tasks = store_sqlite_cluster_tasks,
 	.cluster_live = store_sqlite_cluster_live,
+	.cluster_live_fold = store_sqlite_cluster_live_fold,
 	.cluster_queue_ids = store_sqlite_cluster_queue_ids,
 	.cluster_assign_many = store_sqlite_cluster_assign_many,
 	.token_run = store_sqlite_token_run,

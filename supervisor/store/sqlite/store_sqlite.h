@@ -18,7 +18,7 @@
 #include "supervisor/store/store_sql.h"
 
 /* The newest schema this code knows (see store_sqlite_schema.c). */
-#define STORE_SCHEMA_VERSION 15
+#define STORE_SCHEMA_VERSION 16
 
 struct store_sqlite {
 	struct store base; /* first: the generic handle callers hold */
@@ -136,6 +136,7 @@ int store_sqlite_write_usage_adjust(struct store *store, const struct store_adju
 int store_sqlite_cluster_tasks(struct store *store, enum store_sql which, int64_t arg,
 			       struct store_task_list *out, struct error *err);
 int store_sqlite_cluster_live(struct store *store, struct store_live *out, struct error *err);
+int store_sqlite_cluster_live_fold(struct store *store, struct error *err);
 int store_sqlite_cluster_queue_ids(struct store *store, int64_t up_to, int64_t **ids, size_t *count,
 				   struct error *err);
 int store_sqlite_cluster_assign_many(struct store *store, int64_t term, const char *leader_incarnation,

@@ -129,6 +129,31 @@ int store_sqlite_cluster_live(struct store *base, struct store_live *out, struct
 	return r;
 }
 
+static int fold_locked(struct store_sqlite *store, struct error *err)
+{
+	static const enum store_sql steps[] = { STORE_SQL_CLUSTER_FOLD_USERS, STORE_SQL_CLUSTER_FOLD_NODES,
+						STORE_SQL_CLUSTER_FOLD_CLEAR,
+						STORE_SQL_CLUSTER_FOLD_PRUNE_USERS,
+						STORE_SQL_CLUSTER_FOLD_PRUNE_NODES };
+	struct store_sqlite_binder b;
+	int rc;
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		store_sqlite_stmt_start(store, steps[i], &b);
+		if ((rc = store_sqlite_stmt_exec(&b, NULL)) != SQLITE_OK)
+			return store_sqlite_fail(store, rc, err, "live", "fold the live load's changes");
+	}
+	return 0;
+}
+
+/* One writer at a time: the deltas read are the deltas cleared. */
+int store_sqlite_cluster_live_fold(struct store *base, struct error *err)
+{
+	struct store_sqlite *store = store_sqlite_of(base);
+
+	return STORE_SQLITE_IN_TX(store, err, fold_locked(store, err));
+}
+
 static int assign_locked(struct store_sqlite *store, int64_t term, const char *leader_incarnation,
 			 const struct store_cluster_assign *a, size_t n, bool *assigned, struct error *err)
 {

@@ -309,6 +309,37 @@ static const struct migration migrations[] = {
 	  "  user_name TEXT PRIMARY KEY,"
 	  "  pass BIGINT NOT NULL"
 	  ");" },
+	/* the live load without a scan of the running tasks (the same as
+	 * PostgreSQL's migration 16): every change of what a task holds (its
+	 * lease taken or given back, its reservation, node, memory, GPUs,
+	 * cores) appends a delta in the same transaction, by trigger, so no
+	 * path can miss it; the scheduler folds the deltas into one row per
+	 * tenant and per node (store_cluster_live_fold) and the live load is
+	 * those rows plus the deltas not folded yet (store_cluster_live) */
+	{ 16,
+	  STORE_SQL_LIVE_TABLES
+	  "CREATE TRIGGER tasks_live_insert AFTER INSERT ON tasks WHEN NEW.lease_owner IS NOT NULL BEGIN"
+	  "  INSERT INTO live_delta VALUES (NEW.user_name, COALESCE(NEW.node_name, ''), 1, "
+	  "    NEW.cpu_reserved_us, NEW.assigned_memory_bytes, NEW.gpus, NEW.cpu_millis);"
+	  " END;"
+	  "CREATE TRIGGER tasks_live_update AFTER UPDATE OF lease_owner, user_name, node_name, "
+	  "  cpu_reserved_us, assigned_memory_bytes, gpus, cpu_millis ON tasks"
+	  "  WHEN (OLD.lease_owner IS NOT NULL OR NEW.lease_owner IS NOT NULL) AND"
+	  "  ((OLD.lease_owner IS NULL) <> (NEW.lease_owner IS NULL) OR OLD.user_name IS NOT NEW.user_name"
+	  "   OR OLD.node_name IS NOT NEW.node_name OR OLD.cpu_reserved_us IS NOT NEW.cpu_reserved_us"
+	  "   OR OLD.assigned_memory_bytes IS NOT NEW.assigned_memory_bytes OR OLD.gpus IS NOT NEW.gpus"
+	  "   OR OLD.cpu_millis IS NOT NEW.cpu_millis) BEGIN"
+	  "  INSERT INTO live_delta SELECT OLD.user_name, COALESCE(OLD.node_name, ''), -1, "
+	  "    -OLD.cpu_reserved_us, -OLD.assigned_memory_bytes, -OLD.gpus, -OLD.cpu_millis"
+	  "    WHERE OLD.lease_owner IS NOT NULL;"
+	  "  INSERT INTO live_delta SELECT NEW.user_name, COALESCE(NEW.node_name, ''), 1, "
+	  "    NEW.cpu_reserved_us, NEW.assigned_memory_bytes, NEW.gpus, NEW.cpu_millis"
+	  "    WHERE NEW.lease_owner IS NOT NULL;"
+	  " END;"
+	  "CREATE TRIGGER tasks_live_delete AFTER DELETE ON tasks WHEN OLD.lease_owner IS NOT NULL BEGIN"
+	  "  INSERT INTO live_delta VALUES (OLD.user_name, COALESCE(OLD.node_name, ''), -1, "
+	  "    -OLD.cpu_reserved_us, -OLD.assigned_memory_bytes, -OLD.gpus, -OLD.cpu_millis);"
+	  " END;" },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
