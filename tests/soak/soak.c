@@ -32,7 +32,7 @@
 
 #define MONTH "2031-03"
 #define BUDGET_US 60000000LL           /* tight: monthly_cpu_hours = 1m */
-#define PRECHARGE_US 50000000LL        /* so 10 s of CPU are left at the start */
+#define PRECHARGE_US 55000000LL        /* so 5 s of CPU are left at the start */
 #define BUDGET_SLACK_US (100000LL * 2) /* poll_interval x tight's max_concurrent x 1 CPU */
 
 enum kind {
@@ -73,7 +73,7 @@ static const struct kind_info kinds[K_COUNT] = {
 	[K_BURN] = { "burn", "\"timeout_ms\":1500,\"argv\":[\"/bin/sh\",\"-c\",\"while :; do :; done\"]",
 		     "failed/timeout failed/budget cancelled/cancelled" },
 	[K_CPULIMIT] = { "cpulimit",
-			 "\"timeout_ms\":8000,\"argv\":[\"/bin/sh\",\"-c\",\"while :; do :; done\"]",
+			 "\"timeout_ms\":20000,\"argv\":[\"/bin/sh\",\"-c\",\"while :; do :; done\"]",
 			 "failed/cpu_limit" },
 };
 
