@@ -135,11 +135,11 @@ static void test_open_creates_schema_owner_only_and_reopens(void **state)
 	struct store_fixture *f = *state;
 	struct stat st;
 
-	assert_int_equal(store_schema_version(f->store), 16);
+	assert_int_equal(store_schema_version(f->store), 17);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 16);
+	assert_int_equal(store_schema_version(f->store), 17);
 }
 
 static void test_submitted_task_survives_reopen(void **state)
@@ -895,7 +895,7 @@ static void test_version_1_database_gains_adjustments_and_retries(void **state)
 		SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 16);
+	assert_int_equal(store_schema_version(f->store), 17);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);
@@ -1138,7 +1138,7 @@ static void expect_migrated_stored_bytes(struct store_fixture *f, int64_t id)
 {
 	struct store_task t = sample("alice", 1);
 
-	assert_int_equal(store_schema_version(f->store), 16);
+	assert_int_equal(store_schema_version(f->store), 17);
 	assert_int_equal(store_fixture_stored_bytes(f, id),
 			 (int64_t)(strlen(t.argv_json) + strlen(t.env_json)) + 3);
 }
@@ -1478,14 +1478,14 @@ static void test_pg_open_creates_schema_corral_and_reopens(void **state)
 {
 	struct store_fixture *f = *state;
 
-	assert_int_equal(store_schema_version(f->store), 16);
+	assert_int_equal(store_schema_version(f->store), 17);
 	pg_sql(f,
-	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 16 OR "
+	       "DO $$BEGIN IF (SELECT COUNT(*) FROM corral.schema_version) <> 17 OR "
 	       "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'corral' "
 	       "AND table_name = 'tasks' AND column_name = 'id' AND is_identity = 'YES' "
 	       "AND data_type = 'bigint') THEN RAISE EXCEPTION 'schema'; END IF; END$$");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 16);
+	assert_int_equal(store_schema_version(f->store), 17);
 }
 
 static void test_pg_newer_schema_is_refused(void **state)
@@ -1545,7 +1545,7 @@ static void test_pg_version_1_database_gains_adjustments_and_retries(void **stat
 	       "DROP INDEX corral.tasks_user_ended; "
 	       "DELETE FROM corral.schema_version WHERE version >= 2");
 	reopen(f, NULL);
-	assert_int_equal(store_schema_version(f->store), 16);
+	assert_int_equal(store_schema_version(f->store), 17);
 	assert_int_equal(store_node_join(f->store, &upgraded_node, NULL, &err), 0);
 	assert_int_equal(store_usage_adjust(f->store, &a, NULL, &err), 0);
 	assert_int_equal(adjust_sum(f, "alice", "2026-04"), 5);

@@ -25,7 +25,7 @@
 /* The newest schema this code knows (store_pg_schema.c).  The numbers mean
  * the same data model as SQLite's (1: tasks, usage, events; 2: usage
  * adjustments). */
-#define STORE_PG_SCHEMA_VERSION 16
+#define STORE_PG_SCHEMA_VERSION 17
 
 struct store_pg {
 	struct store base; /* first: the generic handle callers hold */

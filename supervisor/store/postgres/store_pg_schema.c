@@ -362,6 +362,11 @@ static const struct migration migrations[] = {
 	  "  EXECUTE FUNCTION corral_live_delta();"
 	  "CREATE TRIGGER tasks_live_delete AFTER DELETE ON tasks FOR EACH ROW"
 	  "  WHEN (OLD.lease_owner IS NOT NULL) EXECUTE FUNCTION corral_live_delta();" },
+	/* the live load counted again, the tasks locked against writes: 16
+	 * filled its rows before its triggers were there, and a node of the
+	 * old version writing meanwhile left them wrong for good
+	 * (STORE_SQL_LIVE_RECOUNT; the same as SQLite's migration 17) */
+	{ 17, "LOCK TABLE tasks IN SHARE ROW EXCLUSIVE MODE;" STORE_SQL_LIVE_RECOUNT },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))

@@ -18,7 +18,7 @@
 #include "supervisor/store/store_sql.h"
 
 /* The newest schema this code knows (see store_sqlite_schema.c). */
-#define STORE_SCHEMA_VERSION 16
+#define STORE_SCHEMA_VERSION 17
 
 struct store_sqlite {
 	struct store base; /* first: the generic handle callers hold */

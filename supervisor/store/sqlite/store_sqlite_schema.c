@@ -340,6 +340,10 @@ static const struct migration migrations[] = {
 	  "  INSERT INTO live_delta VALUES (OLD.user_name, COALESCE(OLD.node_name, ''), -1, "
 	  "    -OLD.cpu_reserved_us, -OLD.assigned_memory_bytes, -OLD.gpus, -OLD.cpu_millis);"
 	  " END;" },
+	/* the live load counted again (the same as PostgreSQL's migration 17,
+	 * which repairs a race SQLite's one writer cannot have: here it finds
+	 * nothing to correct) */
+	{ 17, STORE_SQL_LIVE_RECOUNT },
 };
 
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
