@@ -472,7 +472,8 @@ static int place(struct daemon *d, struct dtask *t, uint64_t cpu_limit_us, bool 
 
 /* ---- the round ------------------------------------------------------------------ */
 
-static void assign_picks(struct daemon *d, struct round *rd)
+/* The number of tasks assigned, -1: none (the statement failed). */
+static int assign_picks(struct daemon *d, struct round *rd)
 {
 	_cleanup_free_ struct store_cluster_assign *a = calloc(rd->n_picks + 1, sizeof(*a));
 	_cleanup_free_ bool *done = calloc(rd->n_picks + 1, sizeof(*done));
@@ -529,18 +530,32 @@ static void assign_picks(struct daemon *d, struct round *rd)
 	}
 	if (assigned)
 		log_debug("scheduler: %zu tasks assigned in one statement", assigned);
+	return r < 0 ? -1 : (int)assigned;
 }
 
-/* The passes the round advanced, for the other nodes' `queue` and the
- * next scheduler (cluster_fair.c). */
-static void save_fairness(struct daemon *d, const struct round *rd)
+/* The round's picks' tenants, taken before assign_picks frees the picks. */
+static struct duser **picked_users(const struct round *rd)
 {
-	_cleanup_free_ struct duser **users = calloc(rd->n_picks + 1, sizeof(*users));
+	struct duser **users = calloc(rd->n_picks + 1, sizeof(*users));
 
 	for (size_t i = 0; users && i < rd->n_picks; i++)
 		users[i] = rd->picks[i].t->user;
-	if (users)
-		cluster_fair_save(d, users, rd->n_picks);
+	return users;
+}
+
+/* The round's picks written, then the passes the round advanced saved for
+ * the other nodes' `queue` and the next scheduler (cluster_fair.c): after
+ * the assignments, so their nodes take them without waiting for it, and
+ * only when the statement assigned something (a deposed scheduler's
+ * passes are not the cluster's).  Advisory: a save lost between the two
+ * commits only leaves a failover's shares slightly off. */
+static void assign_and_save(struct daemon *d, struct round *rd)
+{
+	_cleanup_free_ struct duser **users = picked_users(rd);
+	size_t n = rd->n_picks;
+
+	if (assign_picks(d, rd) > 0 && users)
+		cluster_fair_save(d, users, n);
 }
 
 void cluster_schedule(struct daemon *d)
@@ -579,9 +594,7 @@ void cluster_schedule(struct daemon *d)
 	if (rd.n_nodes && queue_dispatch_to(d, &rd.cluster, place, &rd) >= ROUND_MAX_STARTS)
 		d->next_cluster_mono_us = 0; /* more than a round's worth: again soon */
 	if (rd.n_picks)
-		save_fairness(d, &rd);
-	if (rd.n_picks)
-		assign_picks(d, &rd);
+		assign_and_save(d, &rd);
 out:
 	round_free(&rd);
 	store_node_list_free(&nodes);

@@ -166,8 +166,10 @@ int store_cluster_tenant_load(struct store *store, const char *user, bool lock, 
 
 /* The scheduler's fairness state (sched.h): each tenant's pass, and the
  * virtual time as the tenant "" (passes are unsigned, stored as their
- * two's complement).  Saved (upserted) by the scheduler after its rounds,
- * read by the other nodes for `queue` positions and by a new scheduler. */
+ * two's complement).  Saved (upserted) by the scheduler after its rounds'
+ * assignments, read by the other nodes for `queue` positions and by a new
+ * scheduler.  Advisory: outside a caller's transaction the save's commit
+ * does not wait for the disk (a crash may lose the last one). */
 struct store_fair {
 	char *user;
 	int64_t pass;
