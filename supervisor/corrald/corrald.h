@@ -208,6 +208,7 @@ struct daemon {
 	struct pending_submit *pending;
 	bool batch_open;
 	struct unfinished *unfinished;                /* ends the store could not record yet */
+	struct requeue_held *requeues_held;           /* requeues the store could not record yet */
 	struct filter_cache *filters;                 /* compiled seccomp filters per profile */
 	struct ended *ended;                          /* ends in the open store batch */
 	struct task_workdir_pending *workdir_pending; /* artifact bytes counted at the commit */
@@ -612,7 +613,10 @@ void op_files_fetch(struct daemon *d, const struct caller *c, const struct api_r
 /* task_workdir.c: a task with files gets a host tmpfs at <task dir>/work
  * as its /work, its inputs written there before the spawn (1: made, path
  * filled; 0: the task has no files), its artifacts collected after any end
- * (then the tmpfs is unmounted and removed; nothing when there is none). */
+ * (then the tmpfs is unmounted and removed; nothing when there is none).
+ * A store that fails its reads (a lost connection) fails it at step
+ * TASK_STEP_STORE: the host's fault, the start is requeued (sched/retry.h). */
+#define TASK_STEP_STORE "store"
 int task_workdir_prepare(struct daemon *d, int64_t id, uid_t uid, gid_t gid, uint64_t bytes, char *path,
 			 size_t size, struct jail_error *err);
 void task_workdir_collect(struct daemon *d, int64_t id, const char *user);
@@ -742,6 +746,19 @@ int queue_load(struct daemon *d);
  * retried). */
 bool task_end_record(struct daemon *d, int64_t id, const char *user, enum store_task_state state,
 		     enum store_task_reason reason, const char *message, const struct jail_result *res);
+/* task_requeue.c: t back in the queue at its submit order after a
+ * recorded requeue (its jail handle released, the backoff as not_before). */
+void task_requeue_back(struct daemon *d, struct dtask *t, uint64_t cpu_total_us, uint64_t backoff_us);
+/* A start the store failed under whose requeue the store refused too: t
+ * (out of the queue and the running set, its host uid given back) is
+ * held and the requeue retried at every poll (task_requeue_retry_held)
+ * until the store takes it; a cancel asked for meanwhile ends it cancelled.
+ * 0 or -ENOMEM. */
+int task_requeue_hold(struct daemon *d, struct dtask *t, uint32_t attempts, const char *reason,
+		      uint64_t cpu_total_us);
+void task_requeue_retry_held(struct daemon *d);
+/* At exit: what is still held stays running in the store (the next start settles it). */
+void task_requeue_drop_held(struct daemon *d);
 /* A running task's jail ended (or must be collected): record its end. */
 void task_end(struct daemon *d, struct dtask *t);
 struct retry_case;

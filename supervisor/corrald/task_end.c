@@ -245,29 +245,19 @@ bool task_end_try_requeue(struct daemon *d, int64_t id, const char *user, struct
 	rq.not_before_us = (int64_t)(now + backoff);
 	rq.cpu_total_us = (int64_t)cpu_total_us;
 	rq.month = month;
+	rq.not_an_attempt = rc->store_fault && !rc->command_started;
 	if (store_requeue(d->store, id, &rq, &err) < 0) {
+		/* the store that failed the start fails this too: held and
+		 * retried, never ended for the host's fault */
+		if (rc->store_fault && t && task_requeue_hold(d, t, rc->attempts, why, cpu_total_us) == 0)
+			return true;
 		log_task(LOG_LEVEL_ERR, id, "requeue: %s; ending it instead", err.message);
 		return false;
 	}
 	log_task(LOG_LEVEL_NOTICE, id, "requeued (%s), again in %.1f s", why, backoff / 1e6);
 	u->month[0] = '\0'; /* the requeue may have charged the attempt's rest */
-	if (t) {
-		if (t->jail)
-			jail_free(t->jail);
-		t->jail = NULL;
-		t->pidfd = -1;
-		t->starting = false;
-		t->adopted = false;
-		t->why = END_NONE;
-		t->deadline_mono_us = t->kill_at_mono_us = 0;
-		free(t->cancelled_by);
-		t->cancelled_by = NULL;
-		free(t->stdin_path); /* the file stays: the next attempt reads it */
-		t->stdin_path = NULL;
-		t->cpu_prior_us = cpu_total_us;
-		t->not_before_mono_us = daemon_mono_us() + backoff;
-		queue_push_in_order(d, t);
-	}
+	if (t)
+		task_requeue_back(d, t, cpu_total_us, backoff);
 	return true;
 }
 
@@ -466,6 +456,8 @@ record:
 
 void task_end_shutdown_all(struct daemon *d)
 {
+	task_requeue_retry_held(d);
+	task_requeue_drop_held(d);
 	task_end_retry_unfinished(d);
 	while (d->unfinished) {
 		/* still unrecorded: a restart sees them as running and settles them */

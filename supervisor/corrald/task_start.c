@@ -382,6 +382,7 @@ static int start_spawn(struct daemon *d, struct task_start_pending *sp)
 		r = jail_spawn_start(&sp->p.ps.spec, &t->jail, &sp->err);
 	if (r < 0) {
 		struct retry_case rc = { .host_fault = retry_spawn_failure_is_host(sp->err.step, sp->err.err),
+					 .store_fault = strcmp(sp->err.step, TASK_STEP_STORE) == 0,
 					 .attempts = t->attempts,
 					 .cancel_requested = sp->p.st.cancel_requested };
 		char msg[512];

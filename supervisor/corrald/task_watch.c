@@ -53,6 +53,8 @@ void task_watch_poll(struct daemon *d)
 
 	if (full && d->unfinished)
 		task_end_retry_unfinished(d);
+	if (full && d->requeues_held)
+		task_requeue_retry_held(d);
 	for (struct dtask *t = d->running; t; t = t->next) {
 		struct jail_cpu cpu;
 		uint64_t rate, wait;
@@ -122,7 +124,8 @@ void task_watch_deadlines(struct daemon *d)
 
 uint64_t task_watch_next_event_mono_us(struct daemon *d)
 {
-	uint64_t next = d->running || d->waiters || d->unfinished ? d->next_poll_mono_us : 0;
+	uint64_t next = d->running || d->waiters || d->unfinished || d->requeues_held ? d->next_poll_mono_us
+										      : 0;
 
 	for (struct dtask *t = d->running; t; t = t->next) {
 		uint64_t at[3] = { t->deadline_mono_us, t->kill_at_mono_us,

@@ -115,7 +115,7 @@ static int write_input(struct daemon *d, int64_t id, int root, const struct stor
 		if (r == -ENOENT)
 			break;
 		if (r < 0)
-			return jail_error_set(err, -r, "inputs", "read %s from the store: %s", f->name,
+			return jail_error_set(err, -r, TASK_STEP_STORE, "read input %s: %s", f->name,
 					      serr.message);
 		if (api_base64_decode(b64, strlen(b64), &data, &len) < 0)
 			return jail_error_set(err, EIO, "inputs", "stored %s is not base64", f->name);
@@ -138,7 +138,7 @@ int task_workdir_prepare(struct daemon *d, int64_t id, uid_t uid, gid_t gid, uin
 	if (store_files_list(d->store, id, STORE_FILE_INPUT, &inputs, &serr) < 0 ||
 	    store_files_list(d->store, id, STORE_FILE_PATTERN, &patterns, &serr) < 0) {
 		store_files_list_free(&inputs);
-		return jail_error_set(err, EIO, "inputs", "read the task's files: %s", serr.message);
+		return jail_error_set(err, EIO, TASK_STEP_STORE, "read the task's files: %s", serr.message);
 	}
 	if (bytes < 4096)
 		bytes = 64u << 20; /* never an unlimited tmpfs */

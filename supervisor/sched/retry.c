@@ -49,7 +49,11 @@ bool retry_should_requeue(const struct retry_case *c)
 {
 	uint32_t max = c->max_attempts ? c->max_attempts : 1;
 
-	if (c->cancel_requested || c->attempts >= max)
+	if (c->cancel_requested)
+		return false;
+	if (c->store_fault && !c->command_started)
+		return true;
+	if (c->attempts >= max)
 		return false;
 	if (c->command_started)
 		return c->retry_lost;

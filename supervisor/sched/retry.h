@@ -12,7 +12,9 @@
  * or namespace step, resources, a supervisor crash), not the task's (its
  * program or working directory missing, its spec or profile invalid).  A
  * task whose command did start and whose end is unknown goes back only when
- * its plan says retry_lost = yes.  Never more than max_attempts starts, and
+ * its plan says retry_lost = yes.  Never more than max_attempts starts
+ * (except a start the store failed under, before its command: that one
+ * says nothing about the task and is not the plan's retry to spend), and
  * never a task whose cancel was asked for.
  */
 #ifndef CORRAL_SUPERVISOR_SCHED_RETRY_H
@@ -38,6 +40,11 @@ bool retry_spawn_failure_is_host(const char *step, int err);
 struct retry_case {
 	bool command_started; /* the command may have run (jail_result.command_started) */
 	bool host_fault;      /* it never started, and through the host's fault */
+	/* it never started because the store failed under its start (a lost
+	 * connection to PostgreSQL, an I/O error): requeued whatever its
+	 * attempts, unless cancelled (neither the task's fault nor a retry of
+	 * the plan's to spend) */
+	bool store_fault;
 	bool cancel_requested;
 	uint32_t attempts;     /* starts so far, the one that ended included */
 	uint32_t max_attempts; /* the plan's (0 is read as 1: no retry) */

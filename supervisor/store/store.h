@@ -224,12 +224,14 @@ struct store_requeue {
 	int64_t cpu_total_us;  /* CPU total of the task so far: the prior attempts'
 					 * plus this attempt's cgroup (charged like a finish) */
 	const char *month;     /* where the remainder is charged */
+	bool not_an_attempt;   /* the start the store failed under, before its command:
+				* attempts goes back by one */
 };
 
 /* running -> queued (task_state_can_move() allows it), in one transaction
  * with a "requeued" event: the start is undone (started_at, deadline,
  * reservation, host uid, cgroup), the id and so the submit order are kept,
- * attempts stays (the next start counts), cpu_total_us minus the cursor is
+ * attempts stays (the next start counts; one less with not_an_attempt), cpu_total_us minus the cursor is
  * charged to month and becomes cpu_prior_us.  -ESTALE if the task is not
  * running (or its cursor moved meanwhile), -ENOENT for an unknown id. */
 int store_requeue(struct store *store, int64_t id, const struct store_requeue *requeue, struct error *err);

@@ -75,7 +75,8 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 		"UPDATE tasks SET state = 'queued', started_at_us = NULL, deadline_us = NULL, "
 		"cpu_reserved_us = 0, host_uid = NULL, cgroup = NULL, cpu_charged_us = $2, "
 		"cpu_prior_us = $2, charged_at_us = $3, last_attempt_error = $4, not_before_us = $5, "
-		"lease_owner = NULL, lease_until_us = NULL, assigned_capped = 0, assigned_memory_bytes = 0 "
+		"lease_owner = NULL, lease_until_us = NULL, assigned_capped = 0, assigned_memory_bytes = 0, "
+		"attempts = attempts - $7 "
 		"WHERE id = $1 AND state = 'running' AND cpu_charged_us = $6",
 	/* Compare-and-set of the charging cursor: a repeated charge matches no row. */
 	[STORE_SQL_CHARGE_CURSOR] =

@@ -61,10 +61,24 @@ static void expect_sql(struct pg_server *pg, const char *db, const char *sql)
 		fail_msg("%s", why);
 }
 
+/* corrald started with policy on a new database of pg (its name into db). */
+static void start_on_new_db(struct pg_server *pg, char *db, size_t db_size, const char *policy)
+{
+	char uri[192], keys[512], why[256];
+	int rc;
+
+	if (pg_server_create_db(pg, db, db_size, uri, sizeof(uri), why, sizeof(why)) < 0)
+		fail_msg("create database: %s", why);
+	snprintf(keys, sizeof(keys), SUPERVISOR_KEYS "store = %s\n", uri);
+	rc = corrald_start(&daemon_, keys, policy, 0);
+	if (rc < 0)
+		fail_msg("corrald did not start: %s\n%s", strerror(-rc), corrald_log_tail(&daemon_));
+}
+
 static void test_corrald_runs_tasks_on_the_postgresql_store(void **state)
 {
 	struct pg_server *pg;
-	char db[32], uri[192], keys[512], why[256], path[256], sql[1024];
+	char db[32], path[256], sql[1024];
 	int64_t ok, fails, echo, loop;
 	json_t *t, *r;
 	char *out;
@@ -74,12 +88,7 @@ static void test_corrald_runs_tasks_on_the_postgresql_store(void **state)
 	(void)state;
 	require_root();
 	pg = server();
-	if (pg_server_create_db(pg, db, sizeof(db), uri, sizeof(uri), why, sizeof(why)) < 0)
-		fail_msg("create database: %s", why);
-	snprintf(keys, sizeof(keys), SUPERVISOR_KEYS "store = %s\n", uri);
-	rc = corrald_start(&daemon_, keys, POLICY, 0);
-	if (rc < 0)
-		fail_msg("corrald did not start: %s\n%s", strerror(-rc), corrald_log_tail(&daemon_));
+	start_on_new_db(pg, db, sizeof(db), POLICY);
 
 	ok = corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"]");
 	fails = corrald_submit(&daemon_, "\"argv\":[\"/bin/sh\",\"-c\",\"exit 3\"]");
@@ -280,11 +289,109 @@ static void test_store_migrate_moves_a_single_host_store(void **state)
 	json_decref(corrald_must_wait(&daemon_, next, 20000));
 }
 
+/* The connection to PostgreSQL lost while tasks start (every backend of
+ * the test's database terminated every 20 ms for 3 s, as a failover or a
+ * restart of the server does): a start whose inputs cannot be read is
+ * requeued, never ended for it, and its attempt is not spent (the plan has
+ * one); every task runs once the store answers again. */
+#define STORE_LOSS_TASKS 6
+#define STORE_LOSS_FILES 40
+#define STORE_LOSS_FILE_BYTES 30000 /* 40 files: 80 reads of the store per start */
+
+static char *inputs_fields(void)
+{
+	size_t b64 = STORE_LOSS_FILE_BYTES / 3 * 4, size = STORE_LOSS_FILES * (b64 + 64) + 256, at;
+	char *f = malloc(size);
+
+	assert_non_null(f);
+	at = (size_t)snprintf(f, size,
+			      "\"argv\":[\"/bin/sh\",\"-c\",\"test $(cat f* | wc -c) = %d\"],\"files\":[",
+			      STORE_LOSS_FILES * STORE_LOSS_FILE_BYTES);
+	for (int i = 0; i < STORE_LOSS_FILES; i++) {
+		at += (size_t)snprintf(f + at, size - at, "%s{\"name\":\"f%02d\",\"data_base64\":\"",
+				       i ? "," : "", i);
+		memset(f + at, 'A', b64);
+		at += b64;
+		at += (size_t)snprintf(f + at, size - at, "\"}");
+	}
+	snprintf(f + at, size - at, "]");
+	return f;
+}
+
+static int log_has(struct corrald *d, const char *needle)
+{
+	char line[4096];
+	FILE *f = fopen(d->log, "r");
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+static void test_connection_lost_while_tasks_start_requeues_them(void **state)
+{
+	struct pg_server *pg;
+	char db[32], why[256], sql[256];
+	int64_t ids[STORE_LOSS_TASKS];
+	char *fields = inputs_fields();
+	pid_t killer;
+	int status, hits;
+
+	(void)state;
+	require_root();
+	pg = server();
+	start_on_new_db(pg, db, sizeof(db),
+			"[plan p]\nmax_concurrent = 1\nmax_attempts = 1\n[user root]\nplan = p\n");
+	for (int i = 0; i < STORE_LOSS_TASKS; i++) {
+		ids[i] = corrald_submit(&daemon_, fields);
+		if (ids[i] <= 0)
+			fail_msg("submit %d refused\n%s", i, corrald_log_tail(&daemon_));
+	}
+	snprintf(sql, sizeof(sql),
+		 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' "
+		 "AND pid <> pg_backend_pid()",
+		 db);
+	killer = fork();
+	assert_true(killer >= 0);
+	if (killer == 0) {
+		for (int i = 0; i < 150; i++) {
+			pg_server_exec(pg, db, sql, why, sizeof(why));
+			usleep(20000);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(killer, &status, 0), killer);
+	for (int i = 0; i < STORE_LOSS_TASKS; i++) {
+		json_t *t = corrald_must_wait(&daemon_, ids[i], 60000);
+
+		if (strcmp(task_str(t, "state"), "succeeded") != 0)
+			fail_msg("task %d: %s (%s)\n%s", i, task_str(t, "state"), task_str(t, "message"),
+				 corrald_log_tail(&daemon_));
+		assert_int_equal(task_int(t, "attempts"), 1);
+		json_decref(t);
+	}
+	hits = log_has(&daemon_, "at step 'store'");
+	print_message("starts the lost connection failed (each requeued): %d, of which held until the store "
+		      "took the requeue: %d\n",
+		      hits, log_has(&daemon_, "its requeue waits for the store"));
+	if (hits == 0)
+		fail_msg("no start met the lost connection: the test proved nothing\n%s",
+			 corrald_log_tail(&daemon_));
+	free(fields);
+	assert_int_equal(corrald_stop(&daemon_), 0);
+	pg_server_drop_db(pg, db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_corrald_runs_tasks_on_the_postgresql_store, teardown),
 		cmocka_unit_test_teardown(test_store_migrate_moves_a_single_host_store, teardown),
+		cmocka_unit_test_teardown(test_connection_lost_while_tasks_start_requeues_them, teardown),
 		cmocka_unit_test_teardown(test_corrald_stops_at_start_when_postgresql_is_unreachable,
 					  teardown),
 		cmocka_unit_test_teardown(test_corrald_stops_at_start_when_postgresql_never_answers,

@@ -82,6 +82,25 @@ static void test_started_task_is_requeued_only_with_retry_lost(void **state)
 	assert_false(retry_should_requeue(&c));
 }
 
+static void test_store_fault_is_requeued_whatever_the_attempts_unless_cancelled(void **state)
+{
+	struct retry_case c = { .store_fault = true, .host_fault = true, .attempts = 1, .max_attempts = 1 };
+
+	(void)state;
+	assert_true(retry_should_requeue(&c));
+	c.attempts = 7;
+	assert_true(retry_should_requeue(&c));
+	c.cancel_requested = true;
+	assert_false(retry_should_requeue(&c));
+	c.cancel_requested = false;
+	c.command_started = true; /* the store failed after the command ran: the plan decides */
+	assert_false(retry_should_requeue(&c));
+	c.retry_lost = true;
+	c.attempts = 1;
+	c.max_attempts = 2;
+	assert_true(retry_should_requeue(&c));
+}
+
 static void test_backoff_grows_with_attempts_and_is_capped(void **state)
 {
 	(void)state;
@@ -99,6 +118,7 @@ int main(void)
 		cmocka_unit_test(test_never_started_host_fault_is_requeued_up_to_max_attempts),
 		cmocka_unit_test(test_task_fault_and_cancel_are_never_requeued),
 		cmocka_unit_test(test_started_task_is_requeued_only_with_retry_lost),
+		cmocka_unit_test(test_store_fault_is_requeued_whatever_the_attempts_unless_cancelled),
 		cmocka_unit_test(test_backoff_grows_with_attempts_and_is_capped),
 	};
 

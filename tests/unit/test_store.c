@@ -449,6 +449,35 @@ static void test_requeue_only_from_running(void **state)
 	assert_int_equal(usage(f, "alice", "2026-03"), 10);
 }
 
+/* A start the store failed under (a lost connection while its inputs were
+ * read) is not an attempt: its requeue gives the attempt back. */
+static void test_requeue_not_an_attempt_gives_the_attempt_back(void **state)
+{
+	struct store_fixture *f = *state;
+	struct error err = { 0 };
+	struct store_requeue rq = { .reason = "Setup failed at step 'store'",
+				    .at_us = 5,
+				    .month = "2026-03",
+				    .not_an_attempt = true };
+	struct store_task t;
+	int64_t id = submit(f, "alice", 1);
+
+	start(f, id, 2);
+	assert_int_equal(store_requeue(f->store, id, &rq, &err), 0);
+	assert_int_equal(store_get_task(f->store, id, &t, &err), 0);
+	assert_int_equal(t.state, STORE_QUEUED);
+	assert_int_equal(t.attempts, 0);
+	assert_string_equal(t.last_attempt_error, rq.reason);
+	store_task_clear(&t);
+	/* an ordinary requeue keeps the count */
+	start(f, id, 3);
+	rq.not_an_attempt = false;
+	assert_int_equal(store_requeue(f->store, id, &rq, &err), 0);
+	assert_int_equal(store_get_task(f->store, id, &t, &err), 0);
+	assert_int_equal(t.attempts, 1);
+	store_task_clear(&t);
+}
+
 /* A message with a multi-byte name cut in half (a jail's setup error about
  * a tenant's argv[0]) is kept as UTF-8, with U+FFFD for the bad byte: on
  * PostgreSQL the end is recorded instead of refused forever. */
@@ -1789,6 +1818,7 @@ int main(void)
 			T(test_invalid_utf8_text_is_stored_cleaned),
 			T(test_requeue_puts_running_task_back_in_submit_order),
 			T(test_requeue_only_from_running),
+			T(test_requeue_not_an_attempt_gives_the_attempt_back),
 			T(test_cancel_queued_and_request_cancel_running),
 			T(test_illegal_transition_is_estale_and_changes_nothing),
 			T(test_list_filters_by_user_state_and_limit),

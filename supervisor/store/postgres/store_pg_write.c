@@ -251,6 +251,7 @@ static int requeue_locked(struct store_pg *store, int64_t id, const struct store
 	store_pg_param_text(&p, 4, rq->reason);
 	store_pg_param_i64(&p, 5, rq->not_before_us);
 	store_pg_param_i64(&p, 6, row.charged_us);
+	store_pg_param_i64(&p, 7, rq->not_an_attempt ? 1 : 0);
 	res = store_pg_query(store, STORE_SQL_REQUEUE, &p);
 	if (!store_pg_ok(res))
 		return store_pg_fail(store, res, err, "requeue", "requeue task %" PRId64, id);

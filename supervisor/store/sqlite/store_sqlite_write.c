@@ -227,6 +227,7 @@ static int requeue_locked(struct store_sqlite *store, int64_t id, const struct s
 	store_sqlite_bind_text(&b, 4, rq->reason);
 	store_sqlite_bind_i64(&b, 5, rq->not_before_us);
 	store_sqlite_bind_i64(&b, 6, row.charged_us);
+	store_sqlite_bind_i64(&b, 7, rq->not_an_attempt ? 1 : 0);
 	rc = store_sqlite_stmt_exec(&b, &changes);
 	if (rc != SQLITE_OK)
 		return store_sqlite_fail(store, rc, err, "requeue", "requeue task %" PRId64, id);
