@@ -409,8 +409,6 @@ nomem:
 	"gpus = live_nodes.gpus + excluded.gpus, cpu_millis = live_nodes.cpu_millis + excluded.cpu_millis"
 static const char fold_sql[] = FOLD_SQL;
 
-static const char fold_async_sql[] = "BEGIN; SET LOCAL synchronous_commit = off; " FOLD_SQL "; COMMIT";
-
 /* Every FOLDS_PER_VACUUM folds: the rows of tenants and nodes that hold
  * nothing any more are dropped, and the three tables vacuumed (every fold
  * leaves its deltas and the rows it updated dead; autovacuum looks only
@@ -423,16 +421,14 @@ int store_pg_cluster_live_fold(struct store *base, struct error *err)
 						STORE_SQL_CLUSTER_FOLD_PRUNE_NODES };
 	struct store_pg *store = store_pg_of(base);
 	struct store_pg_params p;
+	bool own;
 	int r;
 
-	/* its own transaction: it need not wait for its WAL to reach the disk
-	 * (a crash loses the whole fold or none of it: the same totals); in
-	 * a caller's transaction it commits with it */
-	if (store->in_tx || store->in_batch)
-		r = store_pg_exec(store, fold_sql, err, "live");
-	else if ((r = store_pg_exec(store, fold_async_sql, err, "live")) < 0)
-		PQclear(PQexec(store->conn, "ROLLBACK")); /* the block it began, if it still is */
-
+	/* it need not wait for its WAL to reach the disk (a crash loses the
+	 * whole fold or none of it: the same totals) */
+	r = store_pg_async_begin(store, &own, err);
+	if (r == 0)
+		r = store_pg_async_end(store, own, store_pg_exec(store, fold_sql, err, "live"), err);
 	if (r < 0 || ++store->folds % FOLDS_PER_VACUUM != 0)
 		return r;
 	store_pg_params_init(&p);
@@ -443,7 +439,7 @@ int store_pg_cluster_live_fold(struct store *base, struct error *err)
 			return store_pg_fail(store, res, err, "live", "drop the live load's empty rows");
 		PQclear(res);
 	}
-	if (!store->in_tx && !store->in_batch)
+	if (own) /* not in a transaction: a caller's would refuse it */
 		r = store_pg_exec(store, "VACUUM live_delta, live_users, live_nodes", err, "live");
 	return r;
 }
