@@ -394,20 +394,10 @@ nomem:
  * waits for the rows the first deletes and skips them.  The rows are
  * locked in name order, so two folds wait for each other instead of
  * deadlocking; a delta is an insert, so the transactions that append
- * them never wait for a fold.  PostgreSQL only (a DELETE in WITH). */
-#define FOLD_SQL                                                                                       \
-	"WITH d AS (DELETE FROM live_delta RETURNING *), "                                             \
-	"u AS (INSERT INTO live_users (user_name, n, cpu_reserved_us) "                                \
-	"SELECT user_name, SUM(n), SUM(cpu_reserved_us) FROM d GROUP BY user_name ORDER BY user_name " \
-	"ON CONFLICT (user_name) DO UPDATE SET n = live_users.n + excluded.n, "                        \
-	"cpu_reserved_us = live_users.cpu_reserved_us + excluded.cpu_reserved_us) "                    \
-	"INSERT INTO live_nodes (node_name, n, memory_bytes, gpus, cpu_millis) "                       \
-	"SELECT node_name, SUM(n), SUM(memory_bytes), SUM(gpus), SUM(cpu_millis) FROM d "              \
-	"GROUP BY node_name ORDER BY node_name "                                                       \
-	"ON CONFLICT (node_name) DO UPDATE SET n = live_nodes.n + excluded.n, "                        \
-	"memory_bytes = live_nodes.memory_bytes + excluded.memory_bytes, "                             \
-	"gpus = live_nodes.gpus + excluded.gpus, cpu_millis = live_nodes.cpu_millis + excluded.cpu_millis"
-static const char fold_sql[] = FOLD_SQL;
+ * them never wait for a fold.  PostgreSQL only (a DELETE in WITH); the
+ * upserts are SQLite's too (store_sql.h). */
+static const char fold_sql[] = "WITH d AS (DELETE FROM live_delta RETURNING *), "
+			       "u AS (" STORE_SQL_FOLD_USERS("d") ") " STORE_SQL_FOLD_NODES("d");
 
 /* Every FOLDS_PER_VACUUM folds: the rows of tenants and nodes that hold
  * nothing any more are dropped, and the three tables vacuumed (every fold
