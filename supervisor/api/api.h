@@ -554,6 +554,10 @@ char *api_response_error(const char *tag_json, enum api_error_code code, const c
  * decode: 0 with a malloc'd buffer in *out, or -EINVAL for bad text. */
 char *api_base64_encode(const void *data, size_t len);
 int api_base64_decode(const char *text, size_t len, unsigned char **out, size_t *out_len);
+/* The bytes a base64 text of len characters decodes to, without decoding
+ * it: len / 4 * 3 less its padding (an upper bound for bad text; 0 under
+ * 4 characters). */
+size_t api_base64_decoded_len(const char *text, size_t len);
 
 /* Task files (api_files.c), the rules corrald and the client share. */
 #define API_FILES_NAME_MAX 255  /* bytes of one path component */

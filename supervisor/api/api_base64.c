@@ -48,6 +48,15 @@ static int b64_value(char c)
 	return p ? (int)(p - b64_alphabet) : -1;
 }
 
+size_t api_base64_decoded_len(const char *text, size_t len)
+{
+	size_t n = len / 4 * 3;
+
+	if (len >= 4)
+		n -= (size_t)(text[len - 1] == '=') + (size_t)(text[len - 2] == '=');
+	return n;
+}
+
 int api_base64_decode(const char *text, size_t len, unsigned char **out, size_t *out_len)
 {
 	unsigned char *buf;

@@ -303,12 +303,11 @@ static uint64_t task_bytes_of(json_t *files)
 
 	json_array_foreach (files, i, e) {
 		const char *b64 = json_string_value(json_object_get(e, "data_base64"));
-		size_t len = b64 ? strlen(b64) : 0;
 
 		if (json_object_get(e, "local_path"))
 			total += (uint64_t)json_integer_value(json_object_get(e, "size"));
-		else if (len >= 4)
-			total += len / 4 * 3 - (b64[len - 1] == '=') - (b64[len - 2] == '=');
+		else if (b64)
+			total += api_base64_decoded_len(b64, strlen(b64));
 	}
 	return total;
 }

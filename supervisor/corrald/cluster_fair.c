@@ -24,13 +24,20 @@ static int by_pointer(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The state is for the other nodes and the next scheduler: a store of one
+ * host (SQLite: the round runs on it only in tests and benchmarks) has
+ * neither, and its backend keeps none (store_cluster_fair_save refuses). */
 void cluster_fair_save(struct daemon *d, struct duser *const *users, size_t n)
 {
-	_cleanup_free_ struct duser **sorted = calloc(n + 1, sizeof(*sorted));
-	_cleanup_free_ struct store_fair *items = calloc(n + 2, sizeof(*items));
+	_cleanup_free_ struct duser **sorted = NULL;
+	_cleanup_free_ struct store_fair *items = NULL;
 	struct error err;
 	size_t k = 0;
 
+	if (!store_cluster_capable(d->store))
+		return;
+	sorted = calloc(n + 1, sizeof(*sorted));
+	items = calloc(n + 2, sizeof(*items));
 	if (!sorted || !items) {
 		log_warning("scheduler: save the fairness state: out of memory");
 		return;
@@ -50,6 +57,8 @@ int cluster_fair_load(struct daemon *d)
 	struct store_fair_list list;
 	struct error err;
 
+	if (!store_cluster_capable(d->store))
+		return 0; /* one host: nothing saved (cluster_fair_save) */
 	if (store_cluster_fair_load(d->store, &list, &err) < 0) {
 		log_warning("read the scheduler's fairness state: %s", err.message);
 		return -EIO;

@@ -33,19 +33,6 @@
 #define OP_FILES_FETCH_CHUNKS 5
 _Static_assert(STORE_FILES_CHUNK % 3 == 0, "whole chunks' base64 texts join");
 
-/* The bytes a base64 text of len characters decodes to (an upper bound
- * for bad text: the decode says so later). */
-static uint64_t decoded_size(const char *text, size_t len)
-{
-	uint64_t n = (uint64_t)len / 4 * 3;
-
-	if (len >= 1 && text[len - 1] == '=')
-		n--;
-	if (len >= 2 && text[len - 2] == '=')
-		n--;
-	return n;
-}
-
 /* One entry of files: its name, whether a directory, its base64 text or
  * the staged upload holding its content (0 = none). */
 static enum api_error_code entry_of(json_t *e, size_t i, const char **name, bool *is_dir, const char **data,
@@ -177,7 +164,8 @@ enum api_error_code op_files_check(struct daemon *d, const char *tenant, const s
 
 			if (code != API_ERR_NONE)
 				return code;
-			*bytes += data ? decoded_size(data, len) : 0;
+			/* an upper bound for bad text: the decode says so later */
+			*bytes += data ? api_base64_decoded_len(data, len) : 0;
 			if (v[i].upload &&
 			    (code = upload_size(d, tenant, v[i].upload, i, bytes, msg, size)) != API_ERR_NONE)
 				return code;

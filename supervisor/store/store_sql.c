@@ -252,19 +252,10 @@ const char *const store_sql_text[STORE_SQL_COUNT] = {
 		"GROUP BY node_name HAVING SUM(n) <> 0 OR SUM(memory_bytes) <> 0 OR SUM(gpus) <> 0 "
 		"OR SUM(cpu_millis) <> 0",
 	/* the fold on SQLite (one writer at a time; in one transaction);
-	 * PostgreSQL folds in one statement (store_pg_cluster.c) */
-	[STORE_SQL_CLUSTER_FOLD_USERS] =
-		"INSERT INTO live_users (user_name, n, cpu_reserved_us) "
-		"SELECT user_name, SUM(n), SUM(cpu_reserved_us) FROM live_delta WHERE 1 = 1 GROUP BY user_name "
-		"ON CONFLICT (user_name) DO UPDATE SET n = live_users.n + excluded.n, "
-		"cpu_reserved_us = live_users.cpu_reserved_us + excluded.cpu_reserved_us",
-	[STORE_SQL_CLUSTER_FOLD_NODES] =
-		"INSERT INTO live_nodes (node_name, n, memory_bytes, gpus, cpu_millis) "
-		"SELECT node_name, SUM(n), SUM(memory_bytes), SUM(gpus), SUM(cpu_millis) FROM live_delta "
-		"WHERE 1 = 1 GROUP BY node_name "
-		"ON CONFLICT (node_name) DO UPDATE SET n = live_nodes.n + excluded.n, "
-		"memory_bytes = live_nodes.memory_bytes + excluded.memory_bytes, "
-		"gpus = live_nodes.gpus + excluded.gpus, cpu_millis = live_nodes.cpu_millis + excluded.cpu_millis",
+	 * PostgreSQL folds in one statement with the same upserts
+	 * (store_pg_cluster.c) */
+	[STORE_SQL_CLUSTER_FOLD_USERS] = STORE_SQL_FOLD_USERS("live_delta"),
+	[STORE_SQL_CLUSTER_FOLD_NODES] = STORE_SQL_FOLD_NODES("live_delta"),
 	[STORE_SQL_CLUSTER_FOLD_CLEAR] = "DELETE FROM live_delta",
 	/* tenants and nodes that hold nothing any more */
 	[STORE_SQL_CLUSTER_FOLD_PRUNE_USERS] = "DELETE FROM live_users WHERE n = 0 AND cpu_reserved_us = 0",

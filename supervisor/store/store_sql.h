@@ -193,6 +193,25 @@ enum store_sql {
 	"  GROUP BY node_name HAVING SUM(n) <> 0 OR SUM(memory_bytes) <> 0 OR SUM(gpus) <> 0 "        \
 	"  OR SUM(cpu_millis) <> 0;"
 
+/* The live load's deltas folded into its rows (store_cluster_live_fold):
+ * the rows of `deltas` summed per tenant and per node, added to the row
+ * there is (an upsert), in name order (PostgreSQL locks the rows in that
+ * order: two folds wait for each other instead of deadlocking).  Both
+ * backends (SQLite wants a WHERE before an upsert's GROUP BY). */
+#define STORE_SQL_FOLD_USERS(deltas)                                                  \
+	"INSERT INTO live_users (user_name, n, cpu_reserved_us) "                     \
+	"SELECT user_name, SUM(n), SUM(cpu_reserved_us) FROM " deltas " WHERE 1 = 1 " \
+	"GROUP BY user_name ORDER BY user_name "                                      \
+	"ON CONFLICT (user_name) DO UPDATE SET n = live_users.n + excluded.n, "       \
+	"cpu_reserved_us = live_users.cpu_reserved_us + excluded.cpu_reserved_us"
+#define STORE_SQL_FOLD_NODES(deltas)                                                           \
+	"INSERT INTO live_nodes (node_name, n, memory_bytes, gpus, cpu_millis) "               \
+	"SELECT node_name, SUM(n), SUM(memory_bytes), SUM(gpus), SUM(cpu_millis) FROM " deltas \
+	" WHERE 1 = 1 GROUP BY node_name ORDER BY node_name "                                  \
+	"ON CONFLICT (node_name) DO UPDATE SET n = live_nodes.n + excluded.n, "                \
+	"memory_bytes = live_nodes.memory_bytes + excluded.memory_bytes, "                     \
+	"gpus = live_nodes.gpus + excluded.gpus, cpu_millis = live_nodes.cpu_millis + excluded.cpu_millis"
+
 /* The highest $n any statement uses. */
 #define STORE_SQL_MAX_PARAMS 19
 

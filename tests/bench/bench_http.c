@@ -29,6 +29,7 @@
 
 #include <jansson.h>
 
+#include "tests/lib/bench.h"
 #include "tests/lib/corrald.h"
 #include "tests/lib/corrald_socket.h"
 #include "tests/lib/http.h"
@@ -137,13 +138,6 @@ static void *run_client(void *arg)
 	return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* One round of one transport: submits/s; *p50 and *p99 latency (ms). */
 static double round_of(bool http, bool ping, double *p50, double *p99)
 {
@@ -170,9 +164,8 @@ static double round_of(bool http, bool ping, double *p50, double *p99)
 			corrald_log_tail(&daemon_));
 		exit(1);
 	}
-	qsort(all, CLIENTS * SUBMITS, sizeof(double), cmp_double);
-	*p50 = all[CLIENTS * SUBMITS / 2] * 1e3;
-	*p99 = all[CLIENTS * SUBMITS * 99 / 100] * 1e3;
+	*p50 = bench_median_double(all, CLIENTS * SUBMITS) * 1e3;
+	*p99 = bench_percentile_double(all, CLIENTS * SUBMITS, 0.99) * 1e3;
 	return CLIENTS * SUBMITS / dt;
 }
 
@@ -207,6 +200,9 @@ int main(void)
 	corrald_submit(&daemon_, "\"argv\":[\"/bin/sleep\",\"600\"]");
 	printf("host: %ld cores; %d clients x %d synchronous durable submits per round\n",
 	       sysconf(_SC_NPROCESSORS_ONLN), CLIENTS, SUBMITS);
+	printf("latency of a round's submits: p50 = median (the mean of the two middle samples), "
+	       "p99 = the sample of rank 0.99 * (n - 1) rounded to the nearest; ratio: of the rounds' "
+	       "median p50s\n");
 	for (int round = 0; round < ROUNDS; round++) {
 		for (int http = 0; http <= 1; http++) {
 			double p50, p99, rate = round_of(http, false, &p50, &p99);
@@ -224,11 +220,9 @@ int main(void)
 		printf("baseline %-6s %7.0f %s/s  p50 %6.3f ms  p99 %6.3f ms\n", http ? "HTTP" : "socket",
 		       rate, http ? "GET healthz" : "pings", p50, p99);
 	}
-	qsort(med[0], ROUNDS, sizeof(double), cmp_double);
-	qsort(med[1], ROUNDS, sizeof(double), cmp_double);
 	printf("best: socket %.0f submits/s, HTTP %.0f submits/s; median latency HTTP/socket = %.2fx "
 	       "(target <= 1.5x)\n",
-	       best[0], best[1], med[1][ROUNDS / 2] / med[0][ROUNDS / 2]);
+	       best[0], best[1], bench_median_double(med[1], ROUNDS) / bench_median_double(med[0], ROUNDS));
 	corrald_cleanup(&daemon_);
 	return 0;
 }

@@ -33,6 +33,7 @@
 #include <sqlite3.h>
 
 #include "supervisor/store/store.h"
+#include "tests/lib/bench.h"
 #include "tests/lib/pg.h"
 
 /* The backend of this pass: NULL = SQLite, else the PostgreSQL server. */
@@ -272,13 +273,6 @@ fail:
 	return -1;
 }
 
-static int compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Every scenario and the reads on this pass's backend; 0 or 1. */
 static int run_all(const char *dir, int submits, int runs)
 {
@@ -293,6 +287,7 @@ static int run_all(const char *dir, int submits, int runs)
 	const size_t count = sizeof(scenarios) / sizeof(scenarios[0]);
 	double medians[sizeof(scenarios) / sizeof(scenarios[0])];
 
+	printf("median of %d runs (the mean of the two middle ones when their number is even)\n", runs);
 	for (size_t s = 0; s < count; s++) {
 		double rates[100];
 
@@ -303,13 +298,12 @@ static int run_all(const char *dir, int submits, int runs)
 			if (rates[i] < 0)
 				return 1;
 		}
-		qsort(rates, (size_t)runs, sizeof(rates[0]), compare_double);
-		medians[s] = rates[runs / 2];
+		medians[s] = bench_median_double(rates, (size_t)runs); /* sorts them */
 		printf(" median %8.0f submits/s  (min %.0f, max %.0f)\n", medians[s], rates[0],
 		       rates[runs - 1]);
 	}
 	for (int g = 1; g >= 0; g--) {
-		double rates[100];
+		double rates[100], median;
 
 		printf("%-50s",
 		       g ? "1 thread, store_get_task (no fsync)" : "1 thread, store_count_queued (no fsync)");
@@ -319,9 +313,8 @@ static int run_all(const char *dir, int submits, int runs)
 			if (rates[i] < 0)
 				return 1;
 		}
-		qsort(rates, (size_t)runs, sizeof(rates[0]), compare_double);
-		printf(" median %8.0f calls/s    (min %.0f, max %.0f)\n", rates[runs / 2], rates[0],
-		       rates[runs - 1]);
+		median = bench_median_double(rates, (size_t)runs); /* sorts them */
+		printf(" median %8.0f calls/s    (min %.0f, max %.0f)\n", median, rates[0], rates[runs - 1]);
 	}
 	printf("ratio batch of 16 / unbatched (1 thread): %.1fx\n", medians[3] / medians[0]);
 	printf("ratio batch of 64 / unbatched (1 thread): %.1fx\n", medians[4] / medians[0]);

@@ -1138,6 +1138,20 @@ static void test_start_in_a_batch_that_cannot_commit_never_runs_and_leaves_nothi
 
 /* ---- a second corrald --------------------------------------------------- */
 
+/* The second corrald's log (its first 4 KiB) says needle. */
+static void assert_other_says(const char *log, const char *needle, const char *what)
+{
+	FILE *f = fopen(log, "re");
+	char text[4096] = "";
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+
+	text[n] = '\0';
+	if (f)
+		fclose(f);
+	if (!strstr(text, needle))
+		fail_msg("the second corrald's message does not say %s: %s", what, text);
+}
+
 static void test_second_corrald_on_same_state_dir_or_socket_refuses_to_start(void **state)
 {
 	char sock[128], log[128], policy_copy[128], cmd[512];
@@ -1158,17 +1172,7 @@ static void test_second_corrald_on_same_state_dir_or_socket_refuses_to_start(voi
 	/* same state dir, its own socket */
 	rc = corrald_run_other(policy_copy, daemon_.dir, sock, log, 5000);
 	assert_int_equal(rc, 1);
-	{
-		FILE *f = fopen(log, "re");
-		char text[4096] = "";
-		size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
-
-		text[n] = '\0';
-		if (f)
-			fclose(f);
-		if (!strstr(text, "locked"))
-			fail_msg("the second corrald's message does not say locked: %s", text);
-	}
+	assert_other_says(log, "locked", "locked");
 	assert_int_equal(access(sock, F_OK), -1);
 
 	/* its own state dir, the same socket */
@@ -1176,17 +1180,7 @@ static void test_second_corrald_on_same_state_dir_or_socket_refuses_to_start(voi
 	snprintf(cmd, sizeof(cmd), "%s/state", other_dir);
 	rc = corrald_run_other(policy_copy, cmd, daemon_.socket, log, 5000);
 	assert_int_equal(rc, 1);
-	{
-		FILE *f = fopen(log, "re");
-		char text[4096] = "";
-		size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
-
-		text[n] = '\0';
-		if (f)
-			fclose(f);
-		if (!strstr(text, "in use"))
-			fail_msg("the second corrald's message does not say the socket is in use: %s", text);
-	}
+	assert_other_says(log, "in use", "the socket is in use");
 	/* the first one still serves */
 	r = corrald_call(&daemon_, "{\"op\":\"ping\"}");
 	assert_non_null(r);

@@ -1094,6 +1094,29 @@ static void test_base64_known_vectors(void **state)
 	free(out);
 }
 
+/* The length without decoding: what the decode gives, for every padding
+ * (none, one '=', two), and 0 for the empty text and one too short. */
+static void test_base64_decoded_len_is_the_decodes(void **state)
+{
+	unsigned char data[8] = "abcdefg", *back;
+	size_t n;
+
+	for (size_t len = 0; len <= sizeof(data); len++) {
+		char *text = api_base64_encode(data, len);
+
+		assert_int_equal(api_base64_decode(text, strlen(text), &back, &n), 0);
+		assert_int_equal(api_base64_decoded_len(text, strlen(text)), n);
+		assert_int_equal(n, len);
+		free(back);
+		free(text);
+	}
+	assert_int_equal(api_base64_decoded_len("Zg==", 4), 1);
+	assert_int_equal(api_base64_decoded_len("Zm8=", 4), 2);
+	assert_int_equal(api_base64_decoded_len("Zm9v", 4), 3);
+	assert_int_equal(api_base64_decoded_len("Zm9vYg==", 8), 4);
+	assert_int_equal(api_base64_decoded_len("==", 2), 0);
+}
+
 static void test_base64_rejects_garbage(void **state)
 {
 	unsigned char *out;
@@ -1198,6 +1221,7 @@ int main(void)
 		cmocka_unit_test(test_task_json_reason_none_is_null),
 		cmocka_unit_test(test_base64_round_trip_binary),
 		cmocka_unit_test(test_base64_known_vectors),
+		cmocka_unit_test(test_base64_decoded_len_is_the_decodes),
 		cmocka_unit_test(test_base64_rejects_garbage),
 	};
 

@@ -388,28 +388,37 @@ static int reconnect_if_lost(struct store_pg *store, struct error *err)
 
 /* ---- transactions -------------------------------------------------------- */
 
+static void rollback_quietly(struct store_pg *store, const char *sql)
+{
+	PQclear(PQexec(store->conn, sql));
+}
+
+/* A transaction of its own (outside a batch): the connection opened again
+ * if it was lost, then begin (BEGIN and the transaction's settings in one
+ * round trip); what a failed begin left open is rolled back. */
+static int tx_open(struct store_pg *store, const char *begin, struct error *err)
+{
+	int r = reconnect_if_lost(store, err);
+
+	if (r == 0)
+		r = store_pg_exec(store, begin, err, "transaction");
+	if (r < 0 && PQstatus(store->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(store->conn) != PQTRANS_IDLE)
+		rollback_quietly(store, "ROLLBACK");
+	store->in_tx = r == 0;
+	return r;
+}
+
 int store_pg_tx_begin(struct store_pg *store, struct error *err)
 {
-	int r;
-
-	if (!store->in_batch) {
-		r = reconnect_if_lost(store, err);
-		if (r == 0)
-			r = store_pg_exec(store, "BEGIN", err, "transaction");
-		store->in_tx = r == 0;
-		return r;
-	}
+	if (!store->in_batch)
+		return tx_open(store, "BEGIN", err);
 	if (store->batch_error) {
 		if (err)
 			*err = store->batch_cause;
 		return store->batch_error;
 	}
 	return store_pg_exec(store, "SAVEPOINT store_op", err, "transaction");
-}
-
-static void rollback_quietly(struct store_pg *store, const char *sql)
-{
-	PQclear(PQexec(store->conn, sql));
 }
 
 int store_pg_tx_end(struct store_pg *store, int r, struct error *err)
@@ -445,6 +454,17 @@ int store_pg_tx_end(struct store_pg *store, int r, struct error *err)
 bool store_pg_tx_again(struct store_pg *store, int r, int attempt)
 {
 	return r == -EAGAIN && !store->in_batch && attempt + 1 < TX_ATTEMPTS;
+}
+
+int store_pg_async_begin(struct store_pg *store, bool *own, struct error *err)
+{
+	*own = !store->in_tx && !store->in_batch;
+	return *own ? tx_open(store, "BEGIN; SET LOCAL synchronous_commit = off", err) : 0;
+}
+
+int store_pg_async_end(struct store_pg *store, bool own, int r, struct error *err)
+{
+	return own ? store_pg_tx_end(store, r, err) : r;
 }
 
 static int batch_begin(struct store *base, struct error *err)

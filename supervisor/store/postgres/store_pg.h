@@ -96,6 +96,16 @@ int store_pg_tx_begin(struct store_pg *store, struct error *err);
 int store_pg_tx_end(struct store_pg *store, int r, struct error *err);
 bool store_pg_tx_again(struct store_pg *store, int r, int attempt);
 
+/* A write that need not wait for its WAL to reach the disk (advisory
+ * state, or totals a crash loses whole or not at all): outside a caller's
+ * transaction it is its own (as store_pg_tx_begin: the connection opened
+ * again if lost; with synchronous_commit off), *own set; inside a state
+ * change's or a batch's it commits with that one, *own false.
+ * store_pg_async_end() commits (r >= 0) or rolls back what the begin
+ * opened, as store_pg_tx_end(); returns r, or the commit's error. */
+int store_pg_async_begin(struct store_pg *store, bool *own, struct error *err);
+int store_pg_async_end(struct store_pg *store, bool own, int r, struct error *err);
+
 /* One state change as one transaction, run again while store_pg_tx_again()
  * says so: begin, evaluate call (an int, -errno on failure) only when the
  * begin worked, then commit or roll back. */

@@ -394,22 +394,10 @@ nomem:
  * waits for the rows the first deletes and skips them.  The rows are
  * locked in name order, so two folds wait for each other instead of
  * deadlocking; a delta is an insert, so the transactions that append
- * them never wait for a fold.  PostgreSQL only (a DELETE in WITH). */
-#define FOLD_SQL                                                                                       \
-	"WITH d AS (DELETE FROM live_delta RETURNING *), "                                             \
-	"u AS (INSERT INTO live_users (user_name, n, cpu_reserved_us) "                                \
-	"SELECT user_name, SUM(n), SUM(cpu_reserved_us) FROM d GROUP BY user_name ORDER BY user_name " \
-	"ON CONFLICT (user_name) DO UPDATE SET n = live_users.n + excluded.n, "                        \
-	"cpu_reserved_us = live_users.cpu_reserved_us + excluded.cpu_reserved_us) "                    \
-	"INSERT INTO live_nodes (node_name, n, memory_bytes, gpus, cpu_millis) "                       \
-	"SELECT node_name, SUM(n), SUM(memory_bytes), SUM(gpus), SUM(cpu_millis) FROM d "              \
-	"GROUP BY node_name ORDER BY node_name "                                                       \
-	"ON CONFLICT (node_name) DO UPDATE SET n = live_nodes.n + excluded.n, "                        \
-	"memory_bytes = live_nodes.memory_bytes + excluded.memory_bytes, "                             \
-	"gpus = live_nodes.gpus + excluded.gpus, cpu_millis = live_nodes.cpu_millis + excluded.cpu_millis"
-static const char fold_sql[] = FOLD_SQL;
-
-static const char fold_async_sql[] = "BEGIN; SET LOCAL synchronous_commit = off; " FOLD_SQL "; COMMIT";
+ * them never wait for a fold.  PostgreSQL only (a DELETE in WITH); the
+ * upserts are SQLite's too (store_sql.h). */
+static const char fold_sql[] = "WITH d AS (DELETE FROM live_delta RETURNING *), "
+			       "u AS (" STORE_SQL_FOLD_USERS("d") ") " STORE_SQL_FOLD_NODES("d");
 
 /* Every FOLDS_PER_VACUUM folds: the rows of tenants and nodes that hold
  * nothing any more are dropped, and the three tables vacuumed (every fold
@@ -423,16 +411,14 @@ int store_pg_cluster_live_fold(struct store *base, struct error *err)
 						STORE_SQL_CLUSTER_FOLD_PRUNE_NODES };
 	struct store_pg *store = store_pg_of(base);
 	struct store_pg_params p;
+	bool own;
 	int r;
 
-	/* its own transaction: it need not wait for its WAL to reach the disk
-	 * (a crash loses the whole fold or none of it: the same totals); in
-	 * a caller's transaction it commits with it */
-	if (store->in_tx || store->in_batch)
-		r = store_pg_exec(store, fold_sql, err, "live");
-	else if ((r = store_pg_exec(store, fold_async_sql, err, "live")) < 0)
-		PQclear(PQexec(store->conn, "ROLLBACK")); /* the block it began, if it still is */
-
+	/* it need not wait for its WAL to reach the disk (a crash loses the
+	 * whole fold or none of it: the same totals) */
+	r = store_pg_async_begin(store, &own, err);
+	if (r == 0)
+		r = store_pg_async_end(store, own, store_pg_exec(store, fold_sql, err, "live"), err);
 	if (r < 0 || ++store->folds % FOLDS_PER_VACUUM != 0)
 		return r;
 	store_pg_params_init(&p);
@@ -443,7 +429,7 @@ int store_pg_cluster_live_fold(struct store *base, struct error *err)
 			return store_pg_fail(store, res, err, "live", "drop the live load's empty rows");
 		PQclear(res);
 	}
-	if (!store->in_tx && !store->in_batch)
+	if (own) /* not in a transaction: a caller's would refuse it */
 		r = store_pg_exec(store, "VACUUM live_delta, live_users, live_nodes", err, "live");
 	return r;
 }

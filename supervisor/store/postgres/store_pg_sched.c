@@ -98,7 +98,7 @@ int store_pg_sched_fair_save(struct store *base, const struct store_fair *items,
 	struct store_pg *store = store_pg_of(base);
 	char *cols[2] = { NULL, NULL };
 	size_t len[2] = { 0, 0 }, cap[2] = { 0, 0 };
-	bool ok = true, async;
+	bool ok = true, own;
 	PGresult *res;
 	int r = 0;
 
@@ -121,22 +121,15 @@ int store_pg_sched_fair_save(struct store *base, const struct store_fair *items,
 		goto out;
 	}
 	/* advisory (a lost save leaves a failover's shares a little off, no
-	 * invariant): its own transaction does not wait for its WAL to reach
-	 * the disk; in a caller's transaction it commits with it */
-	async = !store->in_tx && !store->in_batch;
-	if (async &&
-	    (r = store_pg_exec(store, "BEGIN; SET LOCAL synchronous_commit = off", err, "fairness")) < 0)
+	 * invariant): it need not wait for its WAL to reach the disk */
+	if ((r = store_pg_async_begin(store, &own, err)) < 0)
 		goto out;
 	res = PQexecParams(store->conn, fair_save_sql, 2, NULL, (const char *const *)cols, NULL, NULL, 0);
-	if (!store_pg_ok(res)) {
+	if (!store_pg_ok(res))
 		r = store_pg_fail(store, res, err, "fairness", "save the fairness of %zu tenants", n);
-		if (async)
-			PQclear(PQexec(store->conn, "ROLLBACK"));
-		goto out;
-	}
-	PQclear(res);
-	if (async && (r = store_pg_exec(store, "COMMIT", err, "fairness")) < 0)
-		PQclear(PQexec(store->conn, "ROLLBACK")); /* the block, if it still is */
+	else
+		PQclear(res);
+	r = store_pg_async_end(store, own, r, err);
 out:
 	free(cols[0]);
 	free(cols[1]);
