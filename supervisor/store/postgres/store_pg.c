@@ -2,9 +2,8 @@
 /*
  * supervisor/store/postgres/store_pg.c — the PostgreSQL backend of the store
  * (libpq): connecting from a postgresql:// URI (never printing its
- * password), the session settings, error mapping (SQLSTATE -> -errno),
- * statements, transactions and group-commit batches, reconnecting after a
- * lost connection.  State changes are in store_pg_write.c, reads in
+ * password), the session settings, statements, transactions and group-commit batches, reconnecting after a
+ * lost connection.  Error mapping (SQLSTATE -> -errno) is in store_pg_error.c, state changes in store_pg_write.c, reads in
  * store_pg_read.c, the schema in store_pg_schema.c, the statement texts in
  * store_sql.c (shared with SQLite); store_pg_backend at the end of this file
  * is the table store.c calls.
@@ -29,94 +28,6 @@
 /* How many times a transaction that lost a serialization race or was a
  * deadlock victim is run in all. */
 #define TX_ATTEMPTS 4
-
-/* ---- errors ---------------------------------------------------------- */
-
-static int errno_from_sqlstate(const char *state)
-{
-	if (!state || strlen(state) != 5)
-		return EIO;
-	if (strcmp(state, "53100") == 0)
-		return ENOSPC; /* disk_full */
-	if (strcmp(state, "53200") == 0)
-		return ENOMEM; /* out_of_memory */
-	if (strcmp(state, "53300") == 0)
-		return EUSERS; /* too_many_connections */
-	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
-		return EAGAIN; /* serialization_failure, deadlock_detected */
-	if (strcmp(state, "55P03") == 0)
-		return EBUSY; /* lock_not_available (lock_timeout) */
-	if (strcmp(state, "57P03") == 0)
-		return ECONNREFUSED; /* cannot_connect_now (starting up) */
-	if (strcmp(state, "57014") == 0)
-		return ETIMEDOUT; /* query_canceled (statement_timeout) */
-	if (strcmp(state, "25006") == 0)
-		return EROFS; /* read_only_sql_transaction (a standby) */
-	if (strcmp(state, "3D000") == 0)
-		return ENOENT; /* invalid_catalog_name: no such database */
-	if (strncmp(state, "28", 2) == 0 || strcmp(state, "42501") == 0)
-		return EACCES; /* authorization, insufficient_privilege */
-	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
-		return EIO; /* connection exception, admin shutdown */
-	if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
-		return EINVAL; /* integrity constraint, data exception */
-	if (strncmp(state, "58", 2) == 0 || strncmp(state, "XX", 2) == 0)
-		return EIO; /* system error, internal error */
-	return EIO;
-}
-
-/* Copy msg into out without its trailing newline and with the URI's
- * password (if any) replaced by "***". */
-static void scrub(const struct store_pg *store, const char *msg, char *out, size_t size)
-{
-	const char *pw = store ? store->password : NULL;
-	size_t n = 0, pwlen = pw ? strlen(pw) : 0;
-
-	while (*msg && n + 1 < size) {
-		if (pwlen && strncmp(msg, pw, pwlen) == 0) {
-			for (const char *s = "***"; *s && n + 1 < size; s++)
-				out[n++] = *s;
-			msg += pwlen;
-			continue;
-		}
-		out[n++] = *msg == '\n' ? ' ' : *msg;
-		msg++;
-	}
-	while (n > 0 && out[n - 1] == ' ')
-		n--;
-	out[n] = '\0';
-}
-
-int store_pg_fail(struct store_pg *store, PGresult *res, struct error *err, const char *step, const char *fmt,
-		  ...)
-{
-	bool lost = !store->conn || PQstatus(store->conn) == CONNECTION_BAD;
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	int errnum;
-
-	if (!msg || !msg[0])
-		msg = store->conn ? PQerrorMessage(store->conn) : "no connection";
-	errnum = lost ? EIO : errno_from_sqlstate(state);
-	if (err) {
-		char what[200], server[300];
-		va_list ap;
-
-		va_start(ap, fmt);
-		vsnprintf(what, sizeof(what), fmt, ap);
-		va_end(ap);
-		scrub(store, msg, server, sizeof(server));
-		/* A long message is cut; what was attempted comes first. */
-		if (lost)
-			error_set(err, errnum, step, "%s: connection to PostgreSQL %s lost: %s", what,
-				  store->where, server);
-		else
-			error_set(err, errnum, step, "%s on %s: %s (SQLSTATE %s)", what, store->where, server,
-				  state ? state : "none");
-	}
-	PQclear(res);
-	return -errnum;
-}
 
 static int configure_session(struct store_pg *store, struct error *err);
 
@@ -248,7 +159,7 @@ int store_pg_exec(struct store_pg *store, const char *sql, struct error *err, co
 	PGresult *res = PQexec(store->conn, sql);
 
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, step, "%s", sql);
+		return store_pg_error_fail(store, res, err, step, "%s", sql);
 	PQclear(res);
 	return 0;
 }
@@ -273,7 +184,7 @@ static int lock_exclusive(struct store_pg *store, struct error *err)
 	bool got;
 
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "lock", "lock the database for this corrald");
+		return store_pg_error_fail(store, res, err, "lock", "lock the database for this corrald");
 	got = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	if (!got)
@@ -361,7 +272,7 @@ static int connect_pg(struct store_pg *store, struct error *err)
 	if (PQstatus(store->conn) != CONNECTION_OK) {
 		char server[300];
 
-		scrub(store, PQerrorMessage(store->conn), server, sizeof(server));
+		store_pg_error_scrub(store, PQerrorMessage(store->conn), server, sizeof(server));
 		return error_set(err, ECONNREFUSED, "connect", "connect to PostgreSQL %s: %s", store->where,
 				 server);
 	}
@@ -379,7 +290,7 @@ static int reconnect_if_lost(struct store_pg *store, struct error *err)
 	if (PQstatus(store->conn) != CONNECTION_OK) {
 		char server[300];
 
-		scrub(store, PQerrorMessage(store->conn), server, sizeof(server));
+		store_pg_error_scrub(store, PQerrorMessage(store->conn), server, sizeof(server));
 		return error_set(err, ECONNREFUSED, "connect", "reconnect to PostgreSQL %s: %s", store->where,
 				 server);
 	}

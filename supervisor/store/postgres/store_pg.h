@@ -53,12 +53,15 @@ static inline struct store_pg *store_pg_of(struct store *store)
 	return (struct store_pg *)store;
 }
 
+/* store_pg_error.c: msg into out without its trailing newline, the URI's
+ * password (if any) replaced by "***". */
+void store_pg_error_scrub(const struct store_pg *store, const char *msg, char *out, size_t size);
 /* Map a failed call to -errno and fill err with "<what>: <server message>
  * (SQLSTATE x)".  res (may be NULL: the connection failed) is cleared.
  * 53100 disk full -> -ENOSPC, 40001/40P01 -> -EAGAIN, a lost connection ->
  * -EIO, integrity and data errors -> -EINVAL. */
-int store_pg_fail(struct store_pg *store, PGresult *res, struct error *err, const char *step, const char *fmt,
-		  ...) __attribute__((format(printf, 5, 6)));
+int store_pg_error_fail(struct store_pg *store, PGresult *res, struct error *err, const char *step,
+			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Text parameters $1..$n of one statement; unset ones are NULL. */
 struct store_pg_params {

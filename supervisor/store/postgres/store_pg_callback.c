@@ -63,7 +63,7 @@ static int callback_locked(struct store_pg *store, enum store_sql which, struct 
 	}
 	res = store_pg_query(store, which, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "callback", "%s", store_sql_text[which]);
+		return store_pg_error_fail(store, res, err, "callback", "%s", store_sql_text[which]);
 	if (which != STORE_SQL_CALLBACK_DUE && which != STORE_SQL_CALLBACK_GET) {
 		changes = store_pg_changes(res);
 		PQclear(res);

@@ -40,7 +40,7 @@ static int scheduler_update(struct store_pg *store, enum store_sql which, const 
 	int changes;
 
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, step, "%s task %" PRId64, step, id);
+		return store_pg_error_fail(store, res, err, step, "%s task %" PRId64, step, id);
 	changes = store_pg_changes(res);
 	PQclear(res);
 	if (changes == 0)
@@ -97,7 +97,7 @@ int store_pg_cluster_renew(struct store *base, const char *incarnation, int64_t 
 	store_pg_param_i64(&p, 2, lease_us);
 	res = store_pg_query(store, STORE_SQL_CLUSTER_RENEW, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "renew", "renew the leases of this node");
+		return store_pg_error_fail(store, res, err, "renew", "renew the leases of this node");
 	rows = PQntuples(res);
 	if (rows > 0 && !(out->items = calloc((size_t)rows, sizeof(*out->items)))) {
 		PQclear(res);
@@ -126,7 +126,8 @@ int store_pg_cluster_adopt(struct store *base, const char *node, const char *inc
 		store_pg_param_text(&p, 1, incarnation);
 		res = store_pg_query(store, STORE_SQL_CLUSTER_RELEASE, &p);
 		if (!store_pg_ok(res))
-			return store_pg_fail(store, res, err, "release", "give back this node's assignments");
+			return store_pg_error_fail(store, res, err, "release",
+						   "give back this node's assignments");
 		*count = store_pg_changes(res);
 		PQclear(res);
 		return 0;
@@ -136,7 +137,7 @@ int store_pg_cluster_adopt(struct store *base, const char *node, const char *inc
 	store_pg_param_i64(&p, 3, lease_us);
 	res = store_pg_query(store, STORE_SQL_CLUSTER_ADOPT, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "adopt", "take back the tasks of node %s", node);
+		return store_pg_error_fail(store, res, err, "adopt", "take back the tasks of node %s", node);
 	*count = store_pg_changes(res);
 	PQclear(res);
 	return 0;
@@ -180,7 +181,7 @@ int store_pg_cluster_queue_ids(struct store *base, int64_t up_to, int64_t **ids,
 	store_pg_param_i64(&p, 1, up_to);
 	res = store_pg_query(store, ids ? STORE_SQL_CLUSTER_QUEUE_IDS : STORE_SQL_CLUSTER_QUEUE_COUNT, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "queue", "read the ids of the cluster's queue");
+		return store_pg_error_fail(store, res, err, "queue", "read the ids of the cluster's queue");
 	rows = PQntuples(res);
 	if (!ids) {
 		*count = rows > 0 ? (size_t)store_pg_i64(res, 0, 0, 0) : 0;
@@ -311,7 +312,7 @@ int store_pg_cluster_assign_many(struct store *base, int64_t term, const char *l
 	values[8] = lease_s;
 	res = PQexecParams(store->conn, assign_many_sql, 9, NULL, values, NULL, NULL, 0);
 	if (!store_pg_ok(res)) {
-		r = store_pg_fail(store, res, err, "assign", "assign %zu tasks", n);
+		r = store_pg_error_fail(store, res, err, "assign", "assign %zu tasks", n);
 		goto out;
 	}
 	/* the ids come back in no particular order; n is a round's picks */
@@ -340,7 +341,7 @@ static int live_rows(struct store_pg *store, enum store_sql which, PGresult **ou
 	store_pg_params_init(&p);
 	*out = store_pg_query(store, which, &p);
 	if (!store_pg_ok(*out))
-		return store_pg_fail(store, *out, err, "live", "read what runs in the cluster");
+		return store_pg_error_fail(store, *out, err, "live", "read what runs in the cluster");
 	return PQntuples(*out);
 }
 
@@ -426,7 +427,8 @@ int store_pg_cluster_live_fold(struct store *base, struct error *err)
 		PGresult *res = store_pg_query(store, prune[i], &p);
 
 		if (!store_pg_ok(res))
-			return store_pg_fail(store, res, err, "live", "drop the live load's empty rows");
+			return store_pg_error_fail(store, res, err, "live",
+						   "drop the live load's empty rows");
 		PQclear(res);
 	}
 	if (own) /* not in a transaction: a caller's would refuse it */
@@ -452,7 +454,7 @@ int store_pg_cluster_output_append(struct store *base, int64_t id, int stream, i
 	store_pg_param_text(&p, 6, store->fence ? store->fence : "");
 	res = store_pg_query(store, STORE_SQL_OUTPUT_APPEND, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "output", "store output of task %" PRId64, id);
+		return store_pg_error_fail(store, res, err, "output", "store output of task %" PRId64, id);
 	PQclear(res);
 	return 0;
 }
@@ -471,14 +473,14 @@ int store_pg_cluster_output_read(struct store *base, int64_t id, int stream, int
 	store_pg_param_i64(&p, 2, stream);
 	res = store_pg_query(store, STORE_SQL_OUTPUT_SIZE, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "output", "read output of task %" PRId64, id);
+		return store_pg_error_fail(store, res, err, "output", "read output of task %" PRId64, id);
 	out->size = store_pg_i64(res, 0, 0, 0);
 	PQclear(res);
 	store_pg_param_i64(&p, 3, from);
 	store_pg_param_i64(&p, 4, (int64_t)limit);
 	res = store_pg_query(store, STORE_SQL_OUTPUT_READ, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "output", "read output of task %" PRId64, id);
+		return store_pg_error_fail(store, res, err, "output", "read output of task %" PRId64, id);
 	rows = PQntuples(res);
 	if (rows > 0 && !(out->items = calloc((size_t)rows, sizeof(*out->items)))) {
 		PQclear(res);

@@ -25,7 +25,8 @@ static int list_rows(struct store_pg *store, int64_t task_id, const char *kind, 
 	store_pg_param_text(&p, 2, kind);
 	res = store_pg_query(store, STORE_SQL_FILES_LIST, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "files", "read the files of task %" PRId64, task_id);
+		return store_pg_error_fail(store, res, err, "files", "read the files of task %" PRId64,
+					   task_id);
 	n = PQntuples(res);
 	if (n && !(list->items = calloc((size_t)n, sizeof(*list->items))))
 		oom = true;
@@ -62,7 +63,7 @@ static int chunk_get(struct store_pg *store, int64_t task_id, const char *kind, 
 	store_pg_param_i64(&p, 4, chunk);
 	res = store_pg_query(store, STORE_SQL_FILES_CHUNK_GET, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "files", "read a chunk of %s", name);
+		return store_pg_error_fail(store, res, err, "files", "read a chunk of %s", name);
 	n = PQntuples(res);
 	if (n)
 		*out = store_pg_dup(res, 0, 0, &oom);
@@ -95,8 +96,8 @@ static int files_locked(struct store_pg *store, enum store_sql which, int64_t ta
 	}
 	res = store_pg_query(store, which, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "files", "store %s %s of task %" PRId64, kind, f->name,
-				     task_id);
+		return store_pg_error_fail(store, res, err, "files", "store %s %s of task %" PRId64, kind,
+					   f->name, task_id);
 	PQclear(res);
 	if (which != STORE_SQL_FILES_CHUNK_PUT)
 		return 0;
@@ -105,7 +106,8 @@ static int files_locked(struct store_pg *store, enum store_sql which, int64_t ta
 	store_pg_param_i64(&p, 2, n);
 	res = store_pg_query(store, STORE_SQL_FILES_COUNT, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "files", "count the files of task %" PRId64, task_id);
+		return store_pg_error_fail(store, res, err, "files", "count the files of task %" PRId64,
+					   task_id);
 	PQclear(res);
 	return 0;
 }
@@ -147,7 +149,7 @@ static int expire_locked(struct store_pg *store, const char *user, int64_t befor
 	store_pg_param_i64(&p, 3, (int64_t)limit);
 	res = store_pg_query(store, STORE_SQL_FILES_EXPIRED, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "files", "find expired artifacts of %s", user);
+		return store_pg_error_fail(store, res, err, "files", "find expired artifacts of %s", user);
 	n = PQntuples(res);
 	for (int i = 0; i < n; i++) {
 		int64_t id = store_pg_i64(res, i, 0, 0), size = store_pg_i64(res, i, 1, 0);
@@ -162,8 +164,8 @@ static int expire_locked(struct store_pg *store, const char *user, int64_t befor
 			step = store_pg_query(store, steps[k], &p);
 			if (!store_pg_ok(step)) {
 				PQclear(res);
-				return store_pg_fail(store, step, err, "files",
-						     "remove the artifacts of task %" PRId64, id);
+				return store_pg_error_fail(store, step, err, "files",
+							   "remove the artifacts of task %" PRId64, id);
 			}
 			PQclear(step);
 		}
@@ -208,8 +210,8 @@ static int drop_locked(struct store_pg *store, int64_t task_id, const char *kind
 		}
 		res = store_pg_query(store, steps[k], &p);
 		if (!store_pg_ok(res))
-			return store_pg_fail(store, res, err, "files", "remove the %s files of task %" PRId64,
-					     kind, task_id);
+			return store_pg_error_fail(store, res, err, "files",
+						   "remove the %s files of task %" PRId64, kind, task_id);
 		if (steps[k] == STORE_SQL_FILES_KIND_BYTES)
 			*bytes = PQntuples(res) ? store_pg_i64(res, 0, 0, 0) : 0;
 		PQclear(res);

@@ -30,7 +30,7 @@ int store_pg_node_count(struct store_pg *store, const struct store_node_count *c
 	store_pg_param_i64(&p, 7, c->lost);
 	res = store_pg_query(store, STORE_SQL_NODE_COUNT, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "node", "count on node %s", store->node);
+		return store_pg_error_fail(store, res, err, "node", "count on node %s", store->node);
 	PQclear(res);
 	return 0;
 }
@@ -52,7 +52,7 @@ static int run_returning_draining(struct store_pg *store, enum store_sql which,
 	PGresult *res = store_pg_query(store, which, p);
 
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, step, "%s of node %s", step, name);
+		return store_pg_error_fail(store, res, err, step, "%s of node %s", step, name);
 	if (PQntuples(res) == 0) {
 		PQclear(res);
 		return error_set(err, ESTALE, step,
@@ -145,7 +145,7 @@ static int update_named(struct store_pg *store, enum store_sql which, const char
 		store_pg_param_i64(&p, 2, i2);
 	res = store_pg_query(store, which, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, step, "%s node %s", step, name);
+		return store_pg_error_fail(store, res, err, step, "%s node %s", step, name);
 	changes = store_pg_changes(res);
 	PQclear(res);
 	if (changes == 0)
@@ -201,7 +201,7 @@ int store_pg_node_list(struct store *base, struct store_node_list *out, struct e
 	store_pg_params_init(&p);
 	res = store_pg_query(store, STORE_SQL_NODE_LIST, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "nodes", "list nodes");
+		return store_pg_error_fail(store, res, err, "nodes", "list nodes");
 	rows = PQntuples(res);
 	if (rows > 0 && !(out->items = calloc((size_t)rows, sizeof(*out->items))))
 		oom = true;
@@ -235,7 +235,7 @@ static int leader_locked(struct store_pg *store, enum store_sql which, const cha
 		store_pg_param_text(&p, 1, incarnation);
 		res = store_pg_query(store, which, &p);
 		if (!store_pg_ok(res))
-			return store_pg_fail(store, res, err, "leader", "resign the lease");
+			return store_pg_error_fail(store, res, err, "leader", "resign the lease");
 		PQclear(res);
 		return 0;
 	}
@@ -245,15 +245,15 @@ static int leader_locked(struct store_pg *store, enum store_sql which, const cha
 		store_pg_param_i64(&p, 3, lease_us);
 		res = store_pg_query(store, which, &p);
 		if (!store_pg_ok(res))
-			return store_pg_fail(store, res, err, "leader", "take the scheduler's lease as %s",
-					     node);
+			return store_pg_error_fail(store, res, err, "leader",
+						   "take the scheduler's lease as %s", node);
 		held = PQntuples(res) > 0;
 		PQclear(res);
 		store_pg_params_init(&p);
 	}
 	res = store_pg_query(store, STORE_SQL_LEADER_GET, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "leader", "read the scheduler's lease");
+		return store_pg_error_fail(store, res, err, "leader", "read the scheduler's lease");
 	if (PQntuples(res) > 0) {
 		snprintf(out->node, sizeof(out->node), "%s", PQgetvalue(res, 0, 0));
 		snprintf(out->incarnation, sizeof(out->incarnation), "%s", PQgetvalue(res, 0, 1));

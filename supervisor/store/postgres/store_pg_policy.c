@@ -29,9 +29,9 @@ static int policy_locked(struct store_pg *store, enum store_sql which, const cha
 	}
 	res = store_pg_query(store, which, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "policy", "%s",
-				     which == STORE_SQL_POLICY_PUSH ? "push a policy generation"
-								    : "read the policy generation");
+		return store_pg_error_fail(store, res, err, "policy", "%s",
+					   which == STORE_SQL_POLICY_PUSH ? "push a policy generation"
+									  : "read the policy generation");
 	if (PQntuples(res) == 0) {
 		PQclear(res);
 		return which == STORE_SQL_POLICY_PUSH ? -ESTALE : -ENOENT;
@@ -80,10 +80,10 @@ static int node_locked(struct store_pg *store, enum store_sql which, const struc
 	}
 	res = store_pg_query(store, which, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "policy", "%s",
-				     which == STORE_SQL_POLICY_NODE_SET
-					     ? "record this node's policy generation"
-					     : "read the nodes' policy generations");
+		return store_pg_error_fail(store, res, err, "policy", "%s",
+					   which == STORE_SQL_POLICY_NODE_SET
+						   ? "record this node's policy generation"
+						   : "read the nodes' policy generations");
 	rows = which == STORE_SQL_POLICY_NODES ? PQntuples(res) : 0;
 	if (rows > 0 && !(list->items = calloc((size_t)rows, sizeof(*list->items))))
 		oom = true;

@@ -89,7 +89,7 @@ int store_pg_read_collect(struct store_pg *store, enum store_sql which, const st
 	out->tasks = NULL;
 	out->count = 0;
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, step, "%s", step);
+		return store_pg_error_fail(store, res, err, step, "%s", step);
 	rows = PQntuples(res);
 	if (rows > 0) {
 		out->tasks = calloc((size_t)rows, sizeof(*out->tasks));
@@ -124,7 +124,7 @@ int store_pg_read_get_task(struct store *base, int64_t id, struct store_task *ou
 	store_pg_param_i64(&p, 1, id);
 	res = store_pg_query(store, STORE_SQL_GET_TASK, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "get task", "read task %" PRId64, id);
+		return store_pg_error_fail(store, res, err, "get task", "read task %" PRId64, id);
 	if (PQntuples(res) == 0) {
 		PQclear(res);
 		return error_set(err, ENOENT, "get task", "task %" PRId64 ": no such task", id);
@@ -194,7 +194,7 @@ static int query_i64(struct store_pg *store, enum store_sql which, const char *a
 	store_pg_param_text(&p, 2, b);
 	res = store_pg_query(store, which, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, step, "%s", what);
+		return store_pg_error_fail(store, res, err, step, "%s", what);
 	if (PQntuples(res) > 0)
 		*out = store_pg_i64(res, 0, 0, 0);
 	PQclear(res);
@@ -231,7 +231,7 @@ int store_pg_read_usage_month(struct store *base, const char *month, struct stor
 	store_pg_param_text(&p, 1, month);
 	res = store_pg_query(store, STORE_SQL_USAGE_MONTH, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "usage", "read usage of %s", month);
+		return store_pg_error_fail(store, res, err, "usage", "read usage of %s", month);
 	rows = PQntuples(res);
 	if (rows > 0 && !(out->items = calloc((size_t)rows, sizeof(*out->items))))
 		oom = true;
@@ -265,7 +265,8 @@ int store_pg_read_list_events(struct store *base, int64_t task_id, struct store_
 	store_pg_param_i64(&p, 1, task_id);
 	res = store_pg_query(store, STORE_SQL_EVENTS, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "events", "read events of task %" PRId64, task_id);
+		return store_pg_error_fail(store, res, err, "events", "read events of task %" PRId64,
+					   task_id);
 	rows = PQntuples(res);
 	if (rows > 0 && !(out->items = calloc((size_t)rows, sizeof(*out->items))))
 		oom = true;
@@ -312,7 +313,7 @@ int store_pg_read_usage_adjustments(struct store *base, const char *user, const 
 		store_pg_param_text(&p, 2, user);
 	res = store_pg_query(store, user ? STORE_SQL_ADJUST_LIST_USER : STORE_SQL_ADJUST_LIST_MONTH, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "adjust", "read adjustments of %s", month);
+		return store_pg_error_fail(store, res, err, "adjust", "read adjustments of %s", month);
 	rows = PQntuples(res);
 	if (rows > 0 && !(out->items = calloc((size_t)rows, sizeof(*out->items))))
 		oom = true;

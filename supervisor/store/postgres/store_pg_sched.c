@@ -40,12 +40,12 @@ int store_pg_sched_tenant_load(struct store *base, const char *user, bool lock, 
 	if (lock) {
 		res = PQexecParams(store->conn, tenant_lock_sql, 1, NULL, values, NULL, NULL, 0);
 		if (!store_pg_ok(res))
-			return store_pg_fail(store, res, err, "quota", "lock the quota of %s", user);
+			return store_pg_error_fail(store, res, err, "quota", "lock the quota of %s", user);
 		PQclear(res);
 	}
 	res = PQexecParams(store->conn, tenant_load_sql, 1, NULL, values, NULL, NULL, 0);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "tenant", "read the load of %s", user);
+		return store_pg_error_fail(store, res, err, "tenant", "read the load of %s", user);
 	out->queued = store_pg_i64(res, 0, 0, 0);
 	out->live = store_pg_i64(res, 0, 1, 0);
 	out->reserved_us = store_pg_i64(res, 0, 2, 0);
@@ -126,7 +126,7 @@ int store_pg_sched_fair_save(struct store *base, const struct store_fair *items,
 		goto out;
 	res = PQexecParams(store->conn, fair_save_sql, 2, NULL, (const char *const *)cols, NULL, NULL, 0);
 	if (!store_pg_ok(res))
-		r = store_pg_fail(store, res, err, "fairness", "save the fairness of %zu tenants", n);
+		r = store_pg_error_fail(store, res, err, "fairness", "save the fairness of %zu tenants", n);
 	else
 		PQclear(res);
 	r = store_pg_async_end(store, own, r, err);
@@ -145,7 +145,7 @@ int store_pg_sched_fair_load(struct store *base, struct store_fair_list *out, st
 
 	memset(out, 0, sizeof(*out));
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "fairness", "read the scheduler's fairness");
+		return store_pg_error_fail(store, res, err, "fairness", "read the scheduler's fairness");
 	rows = PQntuples(res);
 	out->items = calloc((size_t)rows + 1, sizeof(*out->items));
 	for (int i = 0; out->items && i < rows && !oom; i++) {

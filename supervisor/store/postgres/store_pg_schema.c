@@ -380,7 +380,7 @@ static int query_int(struct store_pg *store, const char *sql, int64_t *out, stru
 	PGresult *res = PQexec(store->conn, sql);
 
 	if (!store_pg_ok(res) || PQntuples(res) != 1)
-		return store_pg_fail(store, res, err, "read schema version", "read schema version");
+		return store_pg_error_fail(store, res, err, "read schema version", "read schema version");
 	*out = store_pg_i64(res, 0, 0, -1);
 	PQclear(res);
 	return 0;
@@ -441,7 +441,8 @@ static int migrate_locked(struct store_pg *store, struct error *err)
 			continue;
 		res = PQexec(store->conn, m->sql);
 		if (!store_pg_ok(res))
-			return store_pg_fail(store, res, err, "migrate", "apply migration %d", m->version);
+			return store_pg_error_fail(store, res, err, "migrate", "apply migration %d",
+						   m->version);
 		PQclear(res);
 		/* Stamped on the database's clock: hosts' clocks never compare. */
 		snprintf(stamp, sizeof(stamp),

@@ -23,7 +23,7 @@ int store_pg_storage_by_user(struct store *base, struct store_storage_list *out,
 	store_pg_params_init(&p);
 	res = store_pg_query(store, STORE_SQL_STORED_BY_USER, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "storage", "read the storage of each tenant");
+		return store_pg_error_fail(store, res, err, "storage", "read the storage of each tenant");
 	rows = PQntuples(res);
 	if (rows > 0 && !(out->items = calloc((size_t)rows, sizeof(*out->items))))
 		oom = true;
@@ -52,7 +52,7 @@ static int exec_on_task(struct store_pg *store, enum store_sql which, int64_t id
 	store_pg_param_i64(&p, 1, id);
 	res = store_pg_query(store, which, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "purge", "remove task %" PRId64, id);
+		return store_pg_error_fail(store, res, err, "purge", "remove task %" PRId64, id);
 	*changes = store_pg_changes(res);
 	PQclear(res);
 	return 0;
@@ -75,7 +75,7 @@ static int purge_locked(struct store_pg *store, const char *user, int64_t before
 	store_pg_param_i64(&p, 3, (int64_t)limit);
 	res = store_pg_query(store, STORE_SQL_PURGE_SELECT, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "purge", "find ended tasks of %s", user);
+		return store_pg_error_fail(store, res, err, "purge", "find ended tasks of %s", user);
 	rows = PQntuples(res);
 	if (rows > 0 && !(out->items = calloc((size_t)rows, sizeof(*out->items))))
 		oom = true;

@@ -27,8 +27,8 @@ static int change(struct store_pg *store, enum store_sql which, const struct sto
 	}
 	res = store_pg_query(store, which, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "tenant", "%s tenant %s",
-				     which == STORE_SQL_TENANT_PUT ? "set" : "delete", c->name);
+		return store_pg_error_fail(store, res, err, "tenant", "%s tenant %s",
+					   which == STORE_SQL_TENANT_PUT ? "set" : "delete", c->name);
 	changes = store_pg_changes(res);
 	PQclear(res);
 	if (!changes)
@@ -43,7 +43,7 @@ static int change(struct store_pg *store, enum store_sql which, const struct sto
 	store_pg_param_i64(&p, 7, c->at_us);
 	res = store_pg_query(store, STORE_SQL_TENANT_AUDIT_INSERT, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "tenant", "audit tenant %s", c->name);
+		return store_pg_error_fail(store, res, err, "tenant", "audit tenant %s", c->name);
 	PQclear(res);
 	return 0;
 }
@@ -61,7 +61,7 @@ static int list_rows(struct store_pg *store, enum store_sql which, const char *t
 		store_pg_param_text(&p, 1, tenant);
 	res = store_pg_query(store, which, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "tenant", "list tenants");
+		return store_pg_error_fail(store, res, err, "tenant", "list tenants");
 	n = PQntuples(res);
 	if (list && n && !(list->items = calloc((size_t)n, sizeof(*list->items))))
 		oom = true;

@@ -79,7 +79,7 @@ static int token_locked(struct store_pg *store, enum store_sql which, struct sto
 	}
 	res = store_pg_query(store, which, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "token", "%s", store_sql_text[which]);
+		return store_pg_error_fail(store, res, err, "token", "%s", store_sql_text[which]);
 	if (which == STORE_SQL_TOKEN_TOUCH) {
 		PQclear(res);
 		return 0;

@@ -22,8 +22,8 @@ static int run(struct store_pg *store, enum store_sql which, const struct store_
 	PGresult *res = store_pg_query(store, which, p);
 
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "upload", "upload %" PRId64 ": statement %d", id,
-				     (int)which);
+		return store_pg_error_fail(store, res, err, "upload", "upload %" PRId64 ": statement %d", id,
+					   (int)which);
 	if (changes)
 		*changes = store_pg_changes(res);
 	PQclear(res);
@@ -41,7 +41,7 @@ static int get_row(struct store_pg *store, int64_t id, struct store_upload *u, s
 	store_pg_param_i64(&p, 1, id);
 	res = store_pg_query(store, STORE_SQL_UPLOAD_GET, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "upload", "read upload %" PRId64, id);
+		return store_pg_error_fail(store, res, err, "upload", "read upload %" PRId64, id);
 	n = PQntuples(res);
 	if (n) {
 		u->id = store_pg_i64(res, 0, UPC_ID, 0);
@@ -107,7 +107,8 @@ static int chunk_get(struct store_pg *store, struct store_upload_io *io, struct 
 	store_pg_param_i64(&p, 2, io->index);
 	res = store_pg_query(store, STORE_SQL_UPLOAD_CHUNK_GET, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "upload", "read a chunk of upload %" PRId64, io->id);
+		return store_pg_error_fail(store, res, err, "upload", "read a chunk of upload %" PRId64,
+					   io->id);
 	n = PQntuples(res);
 	if (n)
 		*io->out = store_pg_dup(res, 0, 0, &oom);
@@ -126,7 +127,7 @@ static int staged(struct store_pg *store, struct store_upload_io *io, struct err
 	store_pg_param_text(&p, 1, io->user);
 	res = store_pg_query(store, STORE_SQL_UPLOAD_STAGED, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "upload", "count the uploads of %s", io->user);
+		return store_pg_error_fail(store, res, err, "upload", "count the uploads of %s", io->user);
 	io->count = PQntuples(res) ? store_pg_i64(res, 0, 0, 0) : 0;
 	io->bytes = PQntuples(res) ? store_pg_i64(res, 0, 1, 0) : 0;
 	PQclear(res);
@@ -201,7 +202,7 @@ static int expire_locked(struct store_pg *store, struct store_upload_io *io, str
 	store_pg_param_i64(&p, 2, io->limit);
 	res = store_pg_query(store, STORE_SQL_UPLOAD_EXPIRED, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "upload", "find expired uploads");
+		return store_pg_error_fail(store, res, err, "upload", "find expired uploads");
 	n = PQntuples(res);
 	for (int i = 0; r == 0 && i < n; i++)
 		r = drop_locked(store, store_pg_i64(res, i, 0, 0), err);

@@ -37,8 +37,8 @@ static int append_event(struct store_pg *store, int64_t task_id, int64_t at_us, 
 	store_pg_param_text(&p, 4, detail);
 	res = store_pg_query(store, STORE_SQL_EVENT_APPEND, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "event", "append event %s of task %" PRId64, kind,
-				     task_id);
+		return store_pg_error_fail(store, res, err, "event", "append event %s of task %" PRId64, kind,
+					   task_id);
 	PQclear(res);
 	return 0;
 }
@@ -62,7 +62,7 @@ static int read_cursor(struct store_pg *store, int64_t id, struct cursor_row *ro
 	store_pg_param_i64(&p, 1, id);
 	res = store_pg_query(store, STORE_SQL_TASK_CURSOR, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, step, "%s task %" PRId64 ": read it", step, id);
+		return store_pg_error_fail(store, res, err, step, "%s task %" PRId64 ": read it", step, id);
 	if (PQntuples(res) == 0) {
 		PQclear(res);
 		return error_set(err, ENOENT, step, "%s task %" PRId64 ": no such task", step, id);
@@ -117,9 +117,9 @@ static int usage_add(struct store_pg *store, const char *user, const char *month
 	store_pg_param_i64(&p, 3, cpu_us);
 	res = store_pg_query(store, STORE_SQL_USAGE_ADD, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "charge",
-				     "charge %" PRId64 " us of task %" PRId64 " to %s in %s", cpu_us, id,
-				     user, month);
+		return store_pg_error_fail(store, res, err, "charge",
+					   "charge %" PRId64 " us of task %" PRId64 " to %s in %s", cpu_us,
+					   id, user, month);
 	PQclear(res);
 	return 0;
 }
@@ -160,7 +160,7 @@ static int submit_locked(struct store_pg *store, const struct store_task *t, int
 	store_pg_param_i64(&p, 16, t->cpu_millis);
 	res = store_pg_query(store, STORE_SQL_SUBMIT, &p);
 	if (!store_pg_ok(res) || PQntuples(res) != 1)
-		return store_pg_fail(store, res, err, "submit", "submit task for %s", t->user);
+		return store_pg_error_fail(store, res, err, "submit", "submit task for %s", t->user);
 	*id = store_pg_i64(res, 0, 0, 0);
 	PQclear(res);
 	return append_event(store, *id, t->submitted_at_us, "submitted", t->profile, err);
@@ -198,7 +198,8 @@ static int mark_running_locked(struct store_pg *store, int64_t id, const struct 
 	store_pg_param_i64(&p, 7, st->attempts);
 	res = store_pg_query(store, STORE_SQL_MARK_RUNNING, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "mark running", "mark task %" PRId64 " running", id);
+		return store_pg_error_fail(store, res, err, "mark running", "mark task %" PRId64 " running",
+					   id);
 	changes = store_pg_changes(res);
 	PQclear(res);
 	if (changes == 0)
@@ -254,7 +255,7 @@ static int requeue_locked(struct store_pg *store, int64_t id, const struct store
 	store_pg_param_i64(&p, 7, rq->not_an_attempt ? 1 : 0);
 	res = store_pg_query(store, STORE_SQL_REQUEUE, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "requeue", "requeue task %" PRId64, id);
+		return store_pg_error_fail(store, res, err, "requeue", "requeue task %" PRId64, id);
 	changes = store_pg_changes(res);
 	PQclear(res);
 	if (changes == 0)
@@ -267,8 +268,8 @@ static int requeue_locked(struct store_pg *store, int64_t id, const struct store
 	store_pg_param_i64(&p, 1, id);
 	res = store_pg_query(store, STORE_SQL_OUTPUT_RESET, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "requeue", "requeue task %" PRId64 ": drop its outputs",
-				     id);
+		return store_pg_error_fail(store, res, err, "requeue",
+					   "requeue task %" PRId64 ": drop its outputs", id);
 	PQclear(res);
 	r = store_pg_node_count(store, &(struct store_node_count){ .cpu_us = delta }, err);
 	if (r < 0)
@@ -305,7 +306,7 @@ static int charge_locked(struct store_pg *store, int64_t id, int64_t expected, i
 	store_pg_param_i64(&p, 4, now_us);
 	res = store_pg_query(store, STORE_SQL_CHARGE_CURSOR, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "charge", "charge task %" PRId64, id);
+		return store_pg_error_fail(store, res, err, "charge", "charge task %" PRId64, id);
 	if (PQntuples(res) == 1)
 		snprintf(user, sizeof(user), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
@@ -392,7 +393,7 @@ static int finish_locked(struct store_pg *store, int64_t id, const struct store_
 	store_pg_param_i64(&p, 19, res_in->usage.oom_kills);
 	res = store_pg_query(store, STORE_SQL_FINISH, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, "finish", "finish task %" PRId64, id);
+		return store_pg_error_fail(store, res, err, "finish", "finish task %" PRId64, id);
 	changes = store_pg_changes(res);
 	PQclear(res);
 	if (changes == 0)
@@ -436,7 +437,7 @@ static int guarded_update(struct store_pg *store, enum store_sql which, int64_t 
 		store_pg_param_i64(&p, 2, now_us);
 	res = store_pg_query(store, which, &p);
 	if (!store_pg_ok(res))
-		return store_pg_fail(store, res, err, step, "%s task %" PRId64, step, id);
+		return store_pg_error_fail(store, res, err, step, "%s task %" PRId64, step, id);
 	changes = store_pg_changes(res);
 	PQclear(res);
 	if (changes == 0)
@@ -491,8 +492,9 @@ static int usage_adjust_locked(struct store_pg *store, const struct store_adjust
 	store_pg_param_text(&p, 7, a->reason);
 	res = store_pg_query(store, STORE_SQL_ADJUST_INSERT, &p);
 	if (!store_pg_ok(res) || PQntuples(res) != 1)
-		return store_pg_fail(store, res, err, "adjust", "adjust usage of %s in %s by %" PRId64 " us",
-				     a->user, a->month, a->delta_us);
+		return store_pg_error_fail(store, res, err, "adjust",
+					   "adjust usage of %s in %s by %" PRId64 " us", a->user, a->month,
+					   a->delta_us);
 	if (id)
 		*id = store_pg_i64(res, 0, 0, 0);
 	PQclear(res);
