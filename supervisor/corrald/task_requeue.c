@@ -190,6 +190,8 @@ static bool held_retry(struct daemon *d, struct requeue_held *h)
 			(!d->cluster || (st.lease_owner && strcmp(st.lease_owner, d->node_incarnation) == 0));
 		bool cancelled = mine && st.cancel_requested;
 
+		if (cancelled && st.stdin_path)
+			unlink(st.stdin_path); /* no attempt will read it */
 		store_task_clear(&st);
 		if (!mine) {
 			log_task(LOG_LEVEL_WARNING, t->id,

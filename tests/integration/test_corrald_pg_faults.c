@@ -10,6 +10,7 @@
  * it to the next start, which runs it.  No PostgreSQL binaries: skips
  * loudly (fails under CORRAL_MUST_WORK=1).
  */
+#include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,22 @@ static bool held_mark(int64_t id)
 	return access(path, F_OK) == 0;
 }
 
+/* How many stdin files wait in the state dir (read by a task's next start). */
+static size_t stdin_files(void)
+{
+	char pattern[512];
+	glob_t g;
+	size_t n;
+
+	snprintf(pattern, sizeof(pattern), "%s/tasks/stdin-*",
+		 daemon_.state_dir[0] ? daemon_.state_dir : daemon_.dir);
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return 0;
+	n = g.gl_pathc;
+	globfree(&g);
+	return n;
+}
+
 /* corrald on a new database with a task whose start the store failed
  * under and whose requeue it refused: held.  Its id. */
 static int64_t held_task(struct pg_server *pg, char *db, size_t db_size)
@@ -87,7 +104,8 @@ static int64_t held_task(struct pg_server *pg, char *db, size_t db_size)
 	assert_true(blocker > 0);
 	json_decref(corrald_wait_state(&daemon_, blocker, "running", 10000));
 	id = corrald_submit(&daemon_,
-			    "\"argv\":[\"/bin/sh\",\"-c\",\"test $(cat in.txt) = hello\"],"
+			    "\"argv\":[\"/bin/sh\",\"-c\",\"read s; test $(cat in.txt)$s = hellothere\"],"
+			    "\"stdin\":\"there\\n\","
 			    "\"files\":[{\"name\":\"in.txt\",\"data_base64\":\"aGVsbG8=\"}]");
 	assert_true(id > blocker);
 	pg_expect_sql(pg, db, BREAK_STORE);
@@ -106,6 +124,7 @@ static int64_t held_task(struct pg_server *pg, char *db, size_t db_size)
 				 corrald_log_count(&daemon_, "waits for the store"),
 			 1);
 	assert_true(held_mark(id));
+	assert_int_equal(stdin_files(), 1); /* kept for the attempt that runs */
 	return id;
 }
 
@@ -168,6 +187,7 @@ static void test_held_task_cancelled_ends_cancelled(void **state)
 	assert_string_equal(task_str(t, "state"), "cancelled");
 	json_decref(t);
 	assert_false(held_mark(id));
+	assert_int_equal(stdin_files(), 0);
 	pg_expect_sql(pg, db, MEND_STORE);
 	/* never run, even once the store works */
 	usleep(1500000);
