@@ -754,7 +754,7 @@ void task_requeue_back(struct daemon *d, struct dtask *t, uint64_t cpu_total_us,
  * (out of the queue and the running set, its host uid given back) is
  * held and the requeue retried at every poll (task_requeue_retry_held)
  * until the store takes it (then backoff_us before the next start); a
- * cancel asked for meanwhile ends it cancelled.  0 or -errno. */
+ * cancel asked for meanwhile ends it cancelled.  0 or -ENOMEM. */
 int task_requeue_hold(struct daemon *d, struct dtask *t, uint64_t backoff_us, const char *reason,
 		      uint64_t cpu_total_us);
 void task_requeue_retry_held(struct daemon *d);

@@ -132,13 +132,11 @@ int task_requeue_hold(struct daemon *d, struct dtask *t, uint64_t backoff_us, co
 		free(h);
 		return -ENOMEM;
 	}
+	/* held all the same: only a restart meanwhile would count the start
+	 * as an attempt */
 	r = held_mark(d, t);
-	if (r < 0) {
-		log_task(LOG_LEVEL_ERR, t->id, "write down its held start: %s", strerror(-r));
-		free(h->reason);
-		free(h);
-		return r;
-	}
+	if (r < 0)
+		log_task(LOG_LEVEL_WARNING, t->id, "write down its held start: %s", strerror(-r));
 	release_jail(t);
 	h->t = t;
 	h->backoff_us = backoff_us;
