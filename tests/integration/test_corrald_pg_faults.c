@@ -87,11 +87,13 @@ static size_t stdin_files(void)
 
 /* corrald on a new database with a task whose start the store failed
  * under and whose requeue it refused: held.  Its id. */
-static int64_t held_task(struct pg_server *pg, char *db, size_t db_size)
+/* corrald on a new database with a task whose start meets the store
+ * broken by break_sql (the task waits behind a blocker meanwhile).  Its id. */
+static int64_t start_on_broken_store(struct pg_server *pg, char *db, size_t db_size, const char *break_sql)
 {
 	char uri[192], keys[512], why[256];
 	int64_t blocker, id;
-	json_t *r, *t;
+	json_t *r;
 
 	if (pg_server_create_db(pg, db, db_size, uri, sizeof(uri), why, sizeof(why)) < 0)
 		fail_msg("create database: %s", why);
@@ -108,11 +110,20 @@ static int64_t held_task(struct pg_server *pg, char *db, size_t db_size)
 			    "\"stdin\":\"there\\n\","
 			    "\"files\":[{\"name\":\"in.txt\",\"data_base64\":\"aGVsbG8=\"}]");
 	assert_true(id > blocker);
-	pg_expect_sql(pg, db, BREAK_STORE);
+	pg_expect_sql(pg, db, break_sql);
 	r = corrald_call(&daemon_, "{\"op\":\"cancel\",\"id\":%lld}", (long long)blocker);
 	assert_null(corrald_error_code(r));
 	json_decref(r);
 	json_decref(corrald_must_wait(&daemon_, blocker, 10000));
+	return id;
+}
+
+/* ... whose requeue the store refused too: held. */
+static int64_t held_task(struct pg_server *pg, char *db, size_t db_size)
+{
+	int64_t id = start_on_broken_store(pg, db, db_size, BREAK_STORE);
+	json_t *t;
+
 	wait_log(&daemon_, "its requeue waits for the store", 1, 10000);
 	/* held: neither ended nor run, however many polls go by */
 	usleep(500000);
@@ -251,6 +262,39 @@ static void test_held_requeue_leaves_a_later_start_alone(void **state)
 	pg_server_drop_db(pg, db);
 }
 
+/* A store that keeps failing a task's start (its inputs unreadable, its
+ * requeues taken): each start is not an attempt, so the backoff grows
+ * with the store's faults instead (1 s, 2 s, 3 s, ...), not a start a
+ * second for ever; once the store works the task runs, attempts 1. */
+static void test_store_failing_a_start_again_and_again_backs_off(void **state)
+{
+	struct pg_server *pg;
+	char db[32];
+	int64_t id;
+	int starts;
+	json_t *t;
+
+	(void)state;
+	require_root();
+	pg = pg_shared_server_or_skip();
+	id = start_on_broken_store(pg, db, sizeof(db),
+				   "ALTER TABLE corral.task_file_chunks RENAME TO test_chunks_away");
+	wait_log(&daemon_, "at step 'store'", 1, 10000);
+	sleep(9); /* backoffs 1, 2, 3 s (and the starts between): 4 starts; 1 s each: 10 */
+	starts = corrald_log_count(&daemon_, "at step 'store'") - corrald_log_count(&daemon_, "requeued (");
+	print_message("starts the store failed in 9 s: %d\n", starts);
+	if (starts > 6)
+		fail_msg("%d starts the store failed in 9 s: no backoff\n%s", starts,
+			 corrald_log_tail(&daemon_));
+	pg_expect_sql(pg, db, "ALTER TABLE corral.test_chunks_away RENAME TO task_file_chunks");
+	t = corrald_must_wait(&daemon_, id, 20000);
+	assert_string_equal(task_str(t, "state"), "succeeded");
+	assert_int_equal(task_int(t, "attempts"), 1);
+	json_decref(t);
+	assert_int_equal(corrald_stop(&daemon_), 0);
+	pg_server_drop_db(pg, db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +303,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_corrald_stopped_while_holding_leaves_the_task_to_the_next_start,
 					  teardown),
 		cmocka_unit_test_teardown(test_held_requeue_leaves_a_later_start_alone, teardown),
+		cmocka_unit_test_teardown(test_store_failing_a_start_again_and_again_backs_off, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
