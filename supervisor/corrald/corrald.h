@@ -121,6 +121,7 @@ struct dtask {
 	bool adopted;  /* taken over from a previous corrald */
 	/* retries (sched/retry.h) */
 	uint32_t attempts;           /* running: starts so far, this one included */
+	uint32_t store_faults;       /* starts the store failed under (not attempts) */
 	uint64_t cpu_prior_us;       /* CPU of the earlier attempts (their cgroups are gone) */
 	uint64_t not_before_mono_us; /* queued after a failed attempt: the backoff; 0 = none */
 	char *stdin_path;            /* running: its stdin file, removed once the command
@@ -752,11 +753,15 @@ void task_requeue_back(struct daemon *d, struct dtask *t, uint64_t cpu_total_us,
 /* A start the store failed under whose requeue the store refused too: t
  * (out of the queue and the running set, its host uid given back) is
  * held and the requeue retried at every poll (task_requeue_retry_held)
- * until the store takes it; a cancel asked for meanwhile ends it cancelled.
- * 0 or -ENOMEM. */
-int task_requeue_hold(struct daemon *d, struct dtask *t, uint32_t attempts, const char *reason,
+ * until the store takes it (then backoff_us before the next start); a
+ * cancel asked for meanwhile ends it cancelled.  0 or -ENOMEM. */
+int task_requeue_hold(struct daemon *d, struct dtask *t, uint64_t backoff_us, const char *reason,
 		      uint64_t cpu_total_us);
 void task_requeue_retry_held(struct daemon *d);
+/* After a restart: task id's running attempt is a start held when corrald
+ * stopped (its command never ran); forget that once it is settled. */
+bool task_requeue_was_held(struct daemon *d, int64_t id);
+void task_requeue_forget_held(struct daemon *d, int64_t id);
 /* At exit: what is still held stays running in the store (the next start settles it). */
 void task_requeue_drop_held(struct daemon *d);
 /* A running task's jail ended (or must be collected): record its end. */

@@ -232,9 +232,15 @@ bool task_end_try_requeue(struct daemon *d, int64_t id, const char *user, struct
 		return false; /* left the policy: nothing would start it */
 	rc->max_attempts = lim.max_attempts;
 	rc->retry_lost = lim.retry_lost;
+	/* after a restart: a start the store failed under, held when corrald
+	 * stopped (whatever an earlier attempt's status file says) */
+	if (!t && !rc->store_fault && task_requeue_was_held(d, id)) {
+		rc->store_fault = true;
+		rc->command_started = false;
+	}
 	if (!retry_should_requeue(rc))
 		return false;
-	backoff = retry_backoff_us(rc->attempts);
+	backoff = retry_case_backoff_us(rc);
 	daemon_month(d, now, month);
 	snprintf(why, sizeof(why), "attempt %u of %u %s: %s", rc->attempts, rc->max_attempts,
 		 rc->command_started ? "lost (retry_lost = yes)" : "ended before its command started",
@@ -249,7 +255,7 @@ bool task_end_try_requeue(struct daemon *d, int64_t id, const char *user, struct
 	if (store_requeue(d->store, id, &rq, &err) < 0) {
 		/* the store that failed the start fails this too: held and
 		 * retried, never ended for the host's fault */
-		if (rc->store_fault && t && task_requeue_hold(d, t, rc->attempts, why, cpu_total_us) == 0)
+		if (rc->store_fault && t && task_requeue_hold(d, t, backoff, why, cpu_total_us) == 0)
 			return true;
 		log_task(LOG_LEVEL_ERR, id, "requeue: %s; ending it instead", err.message);
 		return false;
@@ -258,6 +264,8 @@ bool task_end_try_requeue(struct daemon *d, int64_t id, const char *user, struct
 	u->month[0] = '\0'; /* the requeue may have charged the attempt's rest */
 	if (t)
 		task_requeue_back(d, t, cpu_total_us, backoff);
+	else if (rc->store_fault)
+		task_requeue_forget_held(d, id);
 	return true;
 }
 

@@ -13,13 +13,20 @@
  * uid given back, its lease renewed with the node's others) until the
  * store takes the requeue, or says it is no longer this node's to requeue,
  * or its cancel was asked for meanwhile (then it ends cancelled).  A
- * corrald that stops while holding one leaves it running in the store: the
- * next start (or the cluster's reaper) settles it as a start that never
- * ran its command.
+ * corrald that stops while holding one leaves it running in the store and
+ * its start written down in the task's directory (<task dir>/held: the
+ * attempt's started_at_us): the next start finds it, so that attempt is
+ * settled as one that never ran its command and was not an attempt
+ * (task_requeue_was_held); the cluster's reaper on another node cannot
+ * know, and settles it as any task of a lost node.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "supervisor/corrald/corrald.h"
 #include "supervisor/common/log.h"
@@ -30,7 +37,7 @@ struct requeue_held {
 	struct dtask *t;
 	char *reason;
 	uint64_t cpu_total_us;
-	uint32_t attempts;
+	uint64_t backoff_us;
 };
 
 /* The attempt's jail handle released (the jail itself is gone or never was). */
@@ -58,18 +65,81 @@ void task_requeue_back(struct daemon *d, struct dtask *t, uint64_t cpu_total_us,
 	queue_push_in_order(d, t);
 }
 
-int task_requeue_hold(struct daemon *d, struct dtask *t, uint32_t attempts, const char *reason,
+static void held_path(struct daemon *d, int64_t id, char *buf, size_t size)
+{
+	char dir[4200];
+
+	snprintf(buf, size, "%s/held", task_start_dir(d, id, dir, sizeof(dir)));
+}
+
+/* Written down before the hold counts: a restart must know that the
+ * attempt the store says runs never got to its command. */
+static int held_mark(struct daemon *d, const struct dtask *t)
+{
+	char path[4300], text[32];
+	int fd, n, r = 0;
+
+	held_path(d, t->id, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(text, sizeof(text), "%" PRIu64 "\n", t->started_us);
+	if (write(fd, text, (size_t)n) != n)
+		r = errno ? -errno : -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+void task_requeue_forget_held(struct daemon *d, int64_t id)
+{
+	char path[4300];
+
+	held_path(d, id, path, sizeof(path));
+	unlink(path);
+}
+
+bool task_requeue_was_held(struct daemon *d, int64_t id)
+{
+	char path[4300], text[32] = "";
+	struct store_task st;
+	struct error err;
+	bool held;
+	FILE *f;
+
+	held_path(d, id, path, sizeof(path));
+	if (!(f = fopen(path, "re")))
+		return false;
+	if (!fgets(text, sizeof(text), f))
+		text[0] = '\0';
+	fclose(f);
+	memset(&st, 0, sizeof(st));
+	if (store_get_task(d->store, id, &st, &err) < 0)
+		return false;
+	/* the attempt held then is the one the store says runs now */
+	held = st.state == STORE_RUNNING && text[0] && strtoll(text, NULL, 10) == st.started_at_us;
+	store_task_clear(&st);
+	return held;
+}
+
+int task_requeue_hold(struct daemon *d, struct dtask *t, uint64_t backoff_us, const char *reason,
 		      uint64_t cpu_total_us)
 {
 	struct requeue_held *h = calloc(1, sizeof(*h));
+	int r;
 
 	if (!h || !(h->reason = strdup(reason))) {
 		free(h);
 		return -ENOMEM;
 	}
+	/* held all the same: only a restart meanwhile would count the start
+	 * as an attempt */
+	r = held_mark(d, t);
+	if (r < 0)
+		log_task(LOG_LEVEL_WARNING, t->id, "write down its held start: %s", strerror(-r));
 	release_jail(t);
 	h->t = t;
-	h->attempts = attempts;
+	h->backoff_us = backoff_us;
 	h->cpu_total_us = cpu_total_us;
 	h->next = d->requeues_held;
 	d->requeues_held = h;
@@ -103,22 +173,36 @@ static bool held_retry(struct daemon *d, struct requeue_held *h)
 	struct store_requeue rq;
 	struct store_task st;
 	struct error err;
-	uint64_t now = daemon_now_us(d), backoff = retry_backoff_us(h->attempts);
+	uint64_t now = daemon_now_us(d), backoff = h->backoff_us;
 	char month[8];
 	int r;
 
 	memset(&st, 0, sizeof(st));
 	r = store_get_task(d->store, t->id, &st, &err);
-	if (r == 0 && st.state == STORE_RUNNING && st.cancel_requested) {
-		store_task_clear(&st);
-		held_cancelled(d, h);
-		queue_task_free(t);
-		return true;
-	}
-	if (r == 0)
-		store_task_clear(&st);
 	if (r < 0 && r != -ENOENT)
 		return false;
+	if (r == 0) {
+		/* still this attempt, here: not another node's run of it after
+		 * the reaper took it back (nor anything else to end from here) */
+		bool mine = st.state == STORE_RUNNING && (uint64_t)st.started_at_us == t->started_us &&
+			(!d->cluster || (st.lease_owner && strcmp(st.lease_owner, d->node_incarnation) == 0));
+		bool cancelled = mine && st.cancel_requested;
+
+		if (cancelled && st.stdin_path)
+			unlink(st.stdin_path); /* no attempt will read it */
+		store_task_clear(&st);
+		if (!mine) {
+			log_task(LOG_LEVEL_WARNING, t->id,
+				 "its held requeue is moot: the task is no longer this start's");
+			queue_task_free(t);
+			return true;
+		}
+		if (cancelled) {
+			held_cancelled(d, h);
+			queue_task_free(t);
+			return true;
+		}
+	}
 	daemon_month(d, now, month);
 	memset(&rq, 0, sizeof(rq));
 	rq.reason = h->reason;
@@ -149,11 +233,13 @@ void task_requeue_retry_held(struct daemon *d)
 
 	while (*pp) {
 		struct requeue_held *h = *pp;
+		int64_t id = h->t->id;
 
 		if (!held_retry(d, h)) {
 			pp = &h->next;
 			continue;
 		}
+		task_requeue_forget_held(d, id);
 		*pp = h->next;
 		held_free(h);
 		d->dispatch_needed = true;

@@ -383,9 +383,13 @@ static int start_spawn(struct daemon *d, struct task_start_pending *sp)
 	if (r < 0) {
 		struct retry_case rc = { .host_fault = retry_spawn_failure_is_host(sp->err.step, sp->err.err),
 					 .store_fault = strcmp(sp->err.step, TASK_STEP_STORE) == 0,
+					 .store_faults = t->store_faults,
 					 .attempts = t->attempts,
 					 .cancel_requested = sp->p.st.cancel_requested };
 		char msg[512];
+
+		if (rc.store_fault && t->store_faults < UINT32_MAX)
+			t->store_faults++; /* the next one's backoff is longer */
 
 		snprintf(msg, sizeof(msg), "Setup failed at step '%s': %s", sp->err.step, sp->err.message);
 		log_task(LOG_LEVEL_WARNING, t->id, "%s (%s's fault)", msg,

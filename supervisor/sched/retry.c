@@ -66,3 +66,12 @@ uint64_t retry_backoff_us(uint32_t attempts)
 
 	return us < RETRY_BACKOFF_MAX_US ? us : RETRY_BACKOFF_MAX_US;
 }
+
+uint64_t retry_case_backoff_us(const struct retry_case *c)
+{
+	uint32_t n = c->attempts;
+
+	if (c->store_fault && !c->command_started)
+		n = c->store_faults < UINT32_MAX - n ? n + c->store_faults : UINT32_MAX;
+	return retry_backoff_us(n);
+}

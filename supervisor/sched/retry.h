@@ -45,6 +45,10 @@ struct retry_case {
 	 * attempts, unless cancelled (neither the task's fault nor a retry of
 	 * the plan's to spend) */
 	bool store_fault;
+	/* the task's starts the store failed under before this one (as far as
+	 * this corrald knows): their attempts were given back, so a store
+	 * fault's backoff grows with these instead */
+	uint32_t store_faults;
 	bool cancel_requested;
 	uint32_t attempts;     /* starts so far, the one that ended included */
 	uint32_t max_attempts; /* the plan's (0 is read as 1: no retry) */
@@ -56,5 +60,9 @@ bool retry_should_requeue(const struct retry_case *c);
 
 /* The backoff after attempt number attempts (µs). */
 uint64_t retry_backoff_us(uint32_t attempts);
+/* The backoff of c once requeued (µs): after its attempts, plus its store
+ * faults for one of those (a store that keeps failing the start, a
+ * corrupt row, say, is retried ever more slowly, up to the cap). */
+uint64_t retry_case_backoff_us(const struct retry_case *c);
 
 #endif

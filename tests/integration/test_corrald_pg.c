@@ -42,25 +42,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct pg_server *server(void)
-{
-	char why[512] = "";
-	struct pg_server *pg = pg_shared_server(why, sizeof(why));
-
-	if (!pg)
-		test_skip_loudly("no PostgreSQL for the store: %s", why);
-	return pg;
-}
-
-/* sql must run without error on database db (a DO block asserts). */
-static void expect_sql(struct pg_server *pg, const char *db, const char *sql)
-{
-	char why[512];
-
-	if (pg_server_exec(pg, db, sql, why, sizeof(why)) < 0)
-		fail_msg("%s", why);
-}
-
 /* corrald started with policy on a new database of pg (its name into db). */
 static void start_on_new_db(struct pg_server *pg, char *db, size_t db_size, const char *policy)
 {
@@ -87,7 +68,7 @@ static void test_corrald_runs_tasks_on_the_postgresql_store(void **state)
 
 	(void)state;
 	require_root();
-	pg = server();
+	pg = pg_shared_server_or_skip();
 	start_on_new_db(pg, db, sizeof(db), POLICY);
 
 	ok = corrald_submit(&daemon_, "\"argv\":[\"/bin/true\"]");
@@ -135,7 +116,7 @@ static void test_corrald_runs_tasks_on_the_postgresql_store(void **state)
 		 "OR (SELECT COUNT(*) FROM corral.events WHERE kind = 'finished') <> 4 "
 		 "THEN RAISE EXCEPTION 'rows are not what corrald reported'; END IF; END$$",
 		 (long long)loop);
-	expect_sql(pg, db, sql);
+	pg_expect_sql(pg, db, sql);
 
 	/* Durable across a restart of corrald. */
 	rc = corrald_restart(&daemon_, 0);
@@ -161,7 +142,7 @@ static void test_corrald_stops_at_start_when_postgresql_is_unreachable(void **st
 
 	(void)state;
 	require_root();
-	server();
+	pg_shared_server_or_skip();
 	assert_int_equal(
 		corrald_prepare(&daemon_,
 				SUPERVISOR_KEYS
@@ -226,7 +207,7 @@ static void test_store_migrate_moves_a_single_host_store(void **state)
 
 	(void)state;
 	require_root();
-	pg = server();
+	pg = pg_shared_server_or_skip();
 	if (pg_server_create_db(pg, db, sizeof(db), uri, sizeof(uri), why, sizeof(why)) < 0)
 		fail_msg("create database: %s", why);
 	rc = corrald_start(&daemon_, SUPERVISOR_KEYS, POLICY, 0);
@@ -318,20 +299,6 @@ static char *inputs_fields(void)
 	return f;
 }
 
-static int log_has(struct corrald *d, const char *needle)
-{
-	char line[4096];
-	FILE *f = fopen(d->log, "r");
-	int n = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
-	return n;
-}
-
 static void test_connection_lost_while_tasks_start_requeues_them(void **state)
 {
 	struct pg_server *pg;
@@ -343,7 +310,7 @@ static void test_connection_lost_while_tasks_start_requeues_them(void **state)
 
 	(void)state;
 	require_root();
-	pg = server();
+	pg = pg_shared_server_or_skip();
 	start_on_new_db(pg, db, sizeof(db),
 			"[plan p]\nmax_concurrent = 1\nmax_attempts = 1\n[user root]\nplan = p\n");
 	for (int i = 0; i < STORE_LOSS_TASKS; i++) {
@@ -374,10 +341,10 @@ static void test_connection_lost_while_tasks_start_requeues_them(void **state)
 		assert_int_equal(task_int(t, "attempts"), 1);
 		json_decref(t);
 	}
-	hits = log_has(&daemon_, "at step 'store'");
+	hits = corrald_log_count(&daemon_, "at step 'store'");
 	print_message("starts the lost connection failed (each requeued): %d, of which held until the store "
 		      "took the requeue: %d\n",
-		      hits, log_has(&daemon_, "its requeue waits for the store"));
+		      hits, corrald_log_count(&daemon_, "its requeue waits for the store"));
 	if (hits == 0)
 		fail_msg("no start met the lost connection: the test proved nothing\n%s",
 			 corrald_log_tail(&daemon_));

@@ -369,3 +369,17 @@ const char *corrald_log_tail(struct corrald *d)
 	close(fd);
 	return buf;
 }
+
+int corrald_log_count(struct corrald *d, const char *needle)
+{
+	char line[4096];
+	FILE *f = fopen(d->log, "r");
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}

@@ -88,5 +88,7 @@ int corrald_run_other(const char *policy, const char *state_dir, const char *soc
 void corrald_cleanup(struct corrald *d);
 /* The last lines of corrald's log (for failure messages); static buffer. */
 const char *corrald_log_tail(struct corrald *d);
+/* How many lines of corrald's log hold needle. */
+int corrald_log_count(struct corrald *d, const char *needle);
 
 #endif

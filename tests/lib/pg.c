@@ -356,3 +356,21 @@ void pg_shared_db(const char *purpose, char *uri, size_t uri_size)
 	if (pg_server_create_db(pg, db, sizeof(db), uri, uri_size, why, sizeof(why)) < 0)
 		fail_msg("create database: %s", why);
 }
+
+struct pg_server *pg_shared_server_or_skip(void)
+{
+	char why[512] = "";
+	struct pg_server *pg = pg_shared_server(why, sizeof(why));
+
+	if (!pg)
+		test_skip_loudly("no PostgreSQL for the store: %s", why);
+	return pg;
+}
+
+void pg_expect_sql(struct pg_server *pg, const char *db, const char *sql)
+{
+	char why[512];
+
+	if (pg_server_exec(pg, db, sql, why, sizeof(why)) < 0)
+		fail_msg("%s", why);
+}

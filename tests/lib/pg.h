@@ -58,5 +58,10 @@ struct pg_server *pg_shared_server(char *why, size_t size);
 /* A new database on the shared server, its URI into uri (the test skips
  * loudly without PostgreSQL, fails when the database cannot be made). */
 void pg_shared_db(const char *purpose, char *uri, size_t uri_size);
+/* The shared server; without one the test skips loudly (fails under
+ * CORRAL_MUST_WORK=1). */
+struct pg_server *pg_shared_server_or_skip(void);
+/* sql must run without error on database db (a DO block asserts). */
+void pg_expect_sql(struct pg_server *pg, const char *db, const char *sql);
 
 #endif

@@ -101,6 +101,27 @@ static void test_store_fault_is_requeued_whatever_the_attempts_unless_cancelled(
 	assert_true(retry_should_requeue(&c));
 }
 
+/* A store that keeps failing a start (its attempt given back each time) is
+ * retried ever more slowly, not every second for ever. */
+static void test_store_fault_backoff_grows_with_the_store_faults(void **state)
+{
+	struct retry_case c = { .store_fault = true, .attempts = 1 };
+
+	(void)state;
+	assert_int_equal(retry_case_backoff_us(&c), 1000000u);
+	c.store_faults = 4;
+	assert_int_equal(retry_case_backoff_us(&c), 5000000u);
+	c.store_faults = UINT32_MAX;
+	assert_int_equal(retry_case_backoff_us(&c), RETRY_BACKOFF_MAX_US);
+	/* not a store fault: the attempts alone */
+	c.store_fault = false;
+	c.attempts = 2;
+	assert_int_equal(retry_case_backoff_us(&c), 2000000u);
+	c.store_fault = true;
+	c.command_started = true;
+	assert_int_equal(retry_case_backoff_us(&c), 2000000u);
+}
+
 static void test_backoff_grows_with_attempts_and_is_capped(void **state)
 {
 	(void)state;
@@ -119,6 +140,7 @@ int main(void)
 		cmocka_unit_test(test_task_fault_and_cancel_are_never_requeued),
 		cmocka_unit_test(test_started_task_is_requeued_only_with_retry_lost),
 		cmocka_unit_test(test_store_fault_is_requeued_whatever_the_attempts_unless_cancelled),
+		cmocka_unit_test(test_store_fault_backoff_grows_with_the_store_faults),
 		cmocka_unit_test(test_backoff_grows_with_attempts_and_is_capped),
 	};
 
