@@ -299,20 +299,16 @@ static char *inputs_fields(void)
 	return f;
 }
 
-static void test_connection_lost_while_tasks_start_requeues_them(void **state)
+/* One round: STORE_LOSS_TASKS tasks with inputs submitted, the database's
+ * backends terminated every 20 ms for 3 s while they start; every task
+ * must succeed with attempts 1. */
+static void lose_connections_while_tasks_start(struct pg_server *pg, const char *db, const char *fields)
 {
-	struct pg_server *pg;
-	char db[32], why[256], sql[256];
 	int64_t ids[STORE_LOSS_TASKS];
-	char *fields = inputs_fields();
+	char why[256], sql[256];
 	pid_t killer;
-	int status, hits;
+	int status;
 
-	(void)state;
-	require_root();
-	pg = pg_shared_server_or_skip();
-	start_on_new_db(pg, db, sizeof(db),
-			"[plan p]\nmax_concurrent = 1\nmax_attempts = 1\n[user root]\nplan = p\n");
 	for (int i = 0; i < STORE_LOSS_TASKS; i++) {
 		ids[i] = corrald_submit(&daemon_, fields);
 		if (ids[i] <= 0)
@@ -336,17 +332,37 @@ static void test_connection_lost_while_tasks_start_requeues_them(void **state)
 		json_t *t = corrald_must_wait(&daemon_, ids[i], 60000);
 
 		if (strcmp(task_str(t, "state"), "succeeded") != 0)
-			fail_msg("task %d: %s (%s)\n%s", i, task_str(t, "state"), task_str(t, "message"),
-				 corrald_log_tail(&daemon_));
+			fail_msg("task %lld: %s (%s)\n%s", (long long)ids[i], task_str(t, "state"),
+				 task_str(t, "message"), corrald_log_tail(&daemon_));
 		assert_int_equal(task_int(t, "attempts"), 1);
 		json_decref(t);
 	}
-	hits = corrald_log_count(&daemon_, "at step 'store'");
-	print_message("starts the lost connection failed (each requeued): %d, of which held until the store "
-		      "took the requeue: %d\n",
-		      hits, corrald_log_count(&daemon_, "its requeue waits for the store"));
+}
+
+static void test_connection_lost_while_tasks_start_requeues_them(void **state)
+{
+	struct pg_server *pg;
+	char db[32];
+	char *fields = inputs_fields();
+	int hits = 0, round;
+
+	(void)state;
+	require_root();
+	pg = pg_shared_server_or_skip();
+	start_on_new_db(pg, db, sizeof(db),
+			"[plan p]\nmax_concurrent = 1\nmax_attempts = 1\n[user root]\nplan = p\n");
+	/* the loss must meet a start's reads at least once (it did in 2
+	 * rounds of 3 here under a load of 11; the held path's deterministic
+	 * cases are in test_corrald_pg_faults) */
+	for (round = 1; round <= 3 && hits == 0; round++) {
+		lose_connections_while_tasks_start(pg, db, fields);
+		hits = corrald_log_count(&daemon_, "at step 'store'");
+	}
+	print_message("starts the lost connection failed (each requeued): %d in %d rounds, of which held until "
+		      "the store took the requeue: %d\n",
+		      hits, round - 1, corrald_log_count(&daemon_, "its requeue waits for the store"));
 	if (hits == 0)
-		fail_msg("no start met the lost connection: the test proved nothing\n%s",
+		fail_msg("no start met the lost connection in 3 rounds: the test proved nothing\n%s",
 			 corrald_log_tail(&daemon_));
 	free(fields);
 	assert_int_equal(corrald_stop(&daemon_), 0);
