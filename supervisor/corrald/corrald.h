@@ -846,5 +846,7 @@ int task_start_filter(struct daemon *d, const char *profile, const struct jailsp
 		      const struct jail_filter **out, struct jail_error *err);
 void task_start_forget_filters(struct daemon *d);
 const char *task_start_dir(struct daemon *d, int64_t id, char *buf, size_t size);
+/* Task directories spread over the filesystem's groups (ext4: chattr +T). */
+void task_start_spread_dirs(struct daemon *d);
 
 #endif

@@ -371,6 +371,7 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	r = lock_state_dir(d);
 	if (r < 0)
 		return r;
+	task_start_spread_dirs(d);
 	r = enter_cgroup_subtree(d);
 	if (r < 0)
 		return r;
