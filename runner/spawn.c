@@ -14,6 +14,7 @@
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <linux/securebits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -307,6 +308,32 @@ static pid_t clone_jail(int cgroup_fd, uid_t owner, struct child_ctx *ctx, int *
 	return pid;
 }
 
+static int report_error_to(const struct report *rec, struct jail_error *err)
+{
+	if (err) {
+		err->err = rec->err;
+		snprintf(err->step, sizeof(err->step), "%.*s", (int)sizeof(rec->step) - 1, rec->step);
+		snprintf(err->message, sizeof(err->message), "%.*s", (int)sizeof(rec->message) - 1,
+			 rec->message);
+	}
+	return rec->err ? -rec->err : -EINVAL;
+}
+
+/* Our step after the clone failed (r < 0): corral-init may have failed
+ * first (a record it cannot read, its fds) and exited, which made ours
+ * fail; its report, already in the pipe if so, names the cause. */
+static int prefer_init_report(int report_fd, int r, struct jail_error *err)
+{
+	struct pollfd p = { .fd = report_fd, .events = POLLIN };
+	struct report rec;
+
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
+		return r;
+	if (read(report_fd, &rec, sizeof(rec)) != (ssize_t)sizeof(rec) || rec.kind != REPORT_ERROR)
+		return r;
+	return report_error_to(&rec, err);
+}
+
 /* Read the jail's first record: STARTED, or the ERROR of the step that failed. */
 static int read_start_report(struct jail *j, struct jail_error *err)
 {
@@ -318,15 +345,8 @@ static int read_start_report(struct jail *j, struct jail_error *err)
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)sizeof(rec) && rec.kind == REPORT_STARTED)
 		return 0;
-	if (n == (ssize_t)sizeof(rec) && rec.kind == REPORT_ERROR) {
-		if (err) {
-			err->err = rec.err;
-			snprintf(err->step, sizeof(err->step), "%.*s", (int)sizeof(rec.step) - 1, rec.step);
-			snprintf(err->message, sizeof(err->message), "%.*s", (int)sizeof(rec.message) - 1,
-				 rec.message);
-		}
-		return rec.err ? -rec.err : -EINVAL;
-	}
+	if (n == (ssize_t)sizeof(rec) && rec.kind == REPORT_ERROR)
+		return report_error_to(&rec, err);
 	if (n < 0)
 		return jail_error_set(err, errno, "setup", "read the jail's report");
 	return jail_error_set(err, 0, "setup", "the jail's init exited during setup without a report");
@@ -513,7 +533,9 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 					      : ctx.child_errno == EACCES
 					      ? "execute corral-init (is its file system mounted noexec?)"
 					      : "execute corral-init");
-	close_fd(&ctx.sync_fd);
+	/* our copy of the sync pipe's read end stays open until the "go" is
+	 * written: a corral-init that already exited (it reports why) must
+	 * not make that write fail with EPIPE (and SIGPIPE) */
 	close_fd(&ctx.report_fd);
 	j->report_fd = TAKE_FD(report_read);
 
@@ -522,10 +544,10 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 	if (r == 0 && !into_cgroup)
 		r = cgroup_attach_unified(j->cgroup, j->pid, err);
 	j->t_maps = monotonic_us();
-	if (r == 0 && write_all(sync_write, "go", 1) < 0)
-		r = jail_error_set(err, errno, "spawn", "wake the jail");
+	if (r == 0 && (r = write_all(sync_write, "go", 1)) < 0)
+		r = jail_error_set(err, -r, "spawn", "wake the jail");
 	if (r < 0)
-		return r;
+		return prefer_init_report(j->report_fd, r, err);
 	j->starting = true;
 
 	/* the parent keeps its copies of output files to count bytes later */
