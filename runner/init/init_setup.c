@@ -11,7 +11,12 @@
  * every capability of the jail's new user namespace raised as ambient (its
  * uid is not mapped yet: without them the exec would have dropped them all).
  * Nothing of the jail exists before this program, and it is not dumpable
- * from its first instruction (corral_init.c).
+ * from its first instruction (corral_init.c).  Who can reach it while it
+ * holds those capabilities and the v1 "tasks" fds (opened by root): nothing
+ * in the jail (there is nothing yet); on the host, root, and processes of
+ * the jail's host uid (the owner of its user namespace, which has every
+ * capability in it; a uid the supervisor gives one jail slot at a time),
+ * which can also reach the command's init once it runs, as before.
  *
  * Every step that fails reports its name and errno on the report pipe
  * (setup_fail) and ends init: after the "go", so never a broken pipe.
