@@ -111,7 +111,8 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 # is static (static-pie), links libc only, and is never built with the
 # sanitizers (their runtimes do not link statically).
 INIT_PROGRAM := $(BUILD)/corral-init
-INIT_SRC     := runner/init/corral_init.c runner/init/init_limits.c runner/init_protocol.c
+INIT_SRC     := runner/init/corral_init.c runner/init/init_limits.c runner/init/init_setup.c \
+                runner/init/init_mounts.c runner/init/init_netns.c runner/init_protocol.c runner/error.c
 
 .PHONY: FORCE format format-check check-layering all check check-v2 unit integration asan fuzz fuzz-long bench bench-cluster-sim soak deps install clean run tests
 all: $(PROGRAMS) $(INIT_PROGRAM)
@@ -129,7 +130,8 @@ FORCE:
 
 $(BUILD)/runner/init_exec.o: ALL_CFLAGS += -DCORRAL_LIBEXECDIR='"$(LIBEXECDIR)"'
 
-$(INIT_PROGRAM): $(INIT_SRC) runner/init_protocol.h runner/init/init_limits.h
+$(INIT_PROGRAM): $(INIT_SRC) runner/init_protocol.h runner/init/init_limits.h runner/init/init_setup.h \
+		runner/jail.h runner/host_etc.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(HARDEN) -I. \
 		-static-pie -Wl,-z,relro,-z,now,-z,noexecstack -o $@ $(INIT_SRC)

@@ -2,7 +2,7 @@
 /*
  * runner/host_etc.c — which parts of the host's /etc every jail gets,
  * computed once per process on the host (not per jail), and handed to the
- * cloned child, which mirrors them read-only (runner/mounts.c).
+ * jail's corral-init, which mirrors them read-only (runner/init/init_mounts.c).
  *
  * The rule (README, "The jail's /etc"): a path below /etc is given when
  *   - it matches the list of runtime data below (the dynamic linker, name
@@ -112,7 +112,7 @@ static const char *const denied_paths[] = {
 	"cups",
 	"libvirt",
 	"docker",
-	/* generated in every jail (runner/mounts.c) */
+	/* generated in every jail (runner/init/init_mounts.c) */
 	"passwd",
 	"group",
 	"hosts",

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runner/host_etc.h"
 #include "runner/internal.h"
 #include "runner/seccomp.h"
 
@@ -197,6 +198,47 @@ int init_exec_fd(struct jail_error *err)
 	return r;
 }
 
+_Static_assert(CGROUP_V1_TASKS_MAX == INIT_V1_TASKS_MAX, "the record carries every v1 tasks fd");
+
+/* What corral-init needs to build the jail (init_setup.c): the spec's
+ * fields, the host /etc paths, the sync and v1 cgroup fds.  *mounts is
+ * malloc'd (the caller frees it after encoding). */
+static int record_setup(const struct child_ctx *ctx, struct init_setup *setup, struct init_mount **mounts,
+			struct jail_error *err)
+{
+	const struct jail_spec *spec = ctx->spec;
+
+	setup->hostname = spec->hostname;
+	setup->work_dir = spec->work_dir;
+	setup->tmp_bytes = spec->tmp_bytes;
+	setup->work_bytes = spec->work_bytes;
+	setup->uid = (uint32_t)spec->uid;
+	setup->gid = (uint32_t)spec->gid;
+	setup->die_with_parent = ctx->die_with_parent;
+	setup->sync_fd = ctx->sync_fd;
+	setup->n_v1_tasks = (uint32_t)ctx->n_v1_tasks;
+	for (size_t i = 0; i < ctx->n_v1_tasks; i++)
+		setup->v1_tasks_fd[i] = ctx->v1_tasks_fd[i];
+	setup->etc_paths = ctx->host_etc->paths;
+	setup->n_etc = (uint32_t)ctx->host_etc->n;
+	*mounts = NULL;
+	if (spec->n_mounts) {
+		*mounts = calloc(spec->n_mounts, sizeof(**mounts));
+		if (!*mounts)
+			return jail_error_set(err, ENOMEM, "corral-init", "allocate the mounts");
+		for (size_t i = 0; i < spec->n_mounts; i++)
+			(*mounts)[i] = (struct init_mount){ .kind = (uint32_t)spec->mounts[i].kind,
+							    .size_bytes = spec->mounts[i].size_bytes,
+							    .source = spec->mounts[i].kind == JAIL_MOUNT_TMPFS
+								    ? NULL
+								    : spec->mounts[i].source,
+							    .target = spec->mounts[i].target };
+	}
+	setup->mounts = *mounts;
+	setup->n_mounts = (uint32_t)spec->n_mounts;
+	return 0;
+}
+
 int init_record_memfd(const struct child_ctx *ctx, int *out, struct jail_error *err)
 {
 	const struct jail_spec *spec = ctx->spec;
@@ -218,6 +260,7 @@ int init_record_memfd(const struct child_ctx *ctx, int *out, struct jail_error *
 		.cpu_stat_fd = ctx->cpu_stat_fd,
 		.leash_fd = ctx->leash_fd,
 	};
+	struct init_mount *mounts = NULL;
 	void *buf = NULL;
 	size_t len = 0;
 	char **env = NULL;
@@ -237,12 +280,18 @@ int init_record_memfd(const struct child_ctx *ctx, int *out, struct jail_error *
 		cfg.cpu_limit_us = spec->cpu_time_ms * 1000u;
 		cfg.cpu_rate_millis = (uint32_t)(cpus > 0 ? cpus : 1) * 1000u;
 	}
-	r = task_env_build(spec, &env);
+	r = record_setup(ctx, &cfg.setup, &mounts, err);
 	if (r < 0)
+		return r;
+	r = task_env_build(spec, &env);
+	if (r < 0) {
+		free(mounts);
 		return jail_error_set(err, -r, "corral-init", "build the command's environment");
+	}
 	cfg.env = env;
 	r = init_record_encode(&cfg, &buf, &len);
 	task_env_free(env);
+	free(mounts);
 	if (r < 0)
 		return jail_error_set(err, -r, "corral-init", "serialize the command for corral-init");
 	fd = memfd_create("corral-init-record", MFD_CLOEXEC | MFD_ALLOW_SEALING);

@@ -13,8 +13,15 @@
  *   i32 stdin_fd, stdout_fd, stderr_fd, status_fd, cpu_stat_fd
  *   u32 cpu_rate_millis, argc, envc (UINT32_MAX = default environment), filter_len
  *   i32 leash_fd
+ *   u64 tmp_bytes, work_bytes
+ *   u32 uid, gid, die_with_parent, has_work_dir
+ *   i32 sync_fd, u32 n_v1_tasks, i32 v1_tasks_fd[4]
+ *   u32 n_mounts, n_etc
  *   struct sock_filter filter[filter_len]
- *   argc + envc + 2 NUL-terminated strings: argv..., env..., cwd, seccomp name
+ *   struct record_mount mounts[n_mounts] (size_bytes, kind, has_source)
+ *   NUL-terminated strings: argv..., env..., cwd, seccomp name, hostname,
+ *   work dir (if has_work_dir), each mount's source (if has_source) and
+ *   target, the host /etc paths
  *
  * The decoder trusts nothing: every count and string is checked against the
  * record's size, and the record must end exactly after the last string.
@@ -37,9 +44,23 @@ struct record_head {
 	int32_t stdin_fd, stdout_fd, stderr_fd, status_fd, cpu_stat_fd;
 	uint32_t cpu_rate_millis, argc, envc, filter_len;
 	int32_t leash_fd;
+	uint64_t tmp_bytes, work_bytes;
+	uint32_t uid, gid, die_with_parent, has_work_dir;
+	int32_t sync_fd;
+	uint32_t n_v1_tasks;
+	int32_t v1_tasks_fd[INIT_V1_TASKS_MAX];
+	uint32_t n_mounts, n_etc;
 };
 
+struct record_mount {
+	uint64_t size_bytes;
+	uint32_t kind, has_source;
+};
+
+#define MOUNT_KIND_MAX 2u /* JAIL_MOUNT_TMPFS, the last of enum jail_mount_kind */
+
 _Static_assert(sizeof(struct record_head) % 8 == 0, "the filter after the head must stay aligned");
+_Static_assert(sizeof(struct sock_filter) == 8, "the mounts after the filter must stay aligned");
 
 int write_all(int fd, const void *buf, size_t len)
 {
@@ -103,21 +124,36 @@ static char *put_string(char *p, const char *s)
 
 int init_record_encode(const struct init_config *cfg, void **out, size_t *len)
 {
+	const struct init_setup *setup = &cfg->setup;
 	size_t argc = count_strings(cfg->argv), envc = count_strings(cfg->env);
-	size_t size = sizeof(struct record_head) + (size_t)cfg->filter.len * sizeof(struct sock_filter);
+	size_t n_etc = setup->n_etc;
+	size_t size = sizeof(struct record_head) + (size_t)cfg->filter.len * sizeof(struct sock_filter) +
+		(size_t)setup->n_mounts * sizeof(struct record_mount);
+	const char *hostname = setup->hostname ? setup->hostname : "";
 	struct record_head head;
 	char *buf, *p;
 
 	*out = NULL;
 	*len = 0;
-	if (argc == 0 || !cfg->cwd || !cfg->seccomp_name)
+	if (argc == 0 || !cfg->cwd || !cfg->seccomp_name || setup->n_v1_tasks > INIT_V1_TASKS_MAX)
 		return -EINVAL;
 	for (size_t i = 0; i < argc; i++)
 		size += strlen(cfg->argv[i]) + 1;
 	for (size_t i = 0; i < envc; i++)
 		size += strlen(cfg->env[i]) + 1;
-	size += strlen(cfg->cwd) + 1 + strlen(cfg->seccomp_name) + 1;
-	if (size > INIT_RECORD_MAX || envc >= ENV_DEFAULT)
+	size += strlen(cfg->cwd) + 1 + strlen(cfg->seccomp_name) + 1 + strlen(hostname) + 1;
+	if (setup->work_dir)
+		size += strlen(setup->work_dir) + 1;
+	for (uint32_t i = 0; i < setup->n_mounts; i++) {
+		const struct init_mount *m = &setup->mounts[i];
+
+		if (!m->target || m->kind > MOUNT_KIND_MAX)
+			return -EINVAL;
+		size += (m->source ? strlen(m->source) + 1 : 0) + strlen(m->target) + 1;
+	}
+	for (size_t i = 0; i < n_etc; i++)
+		size += strlen(setup->etc_paths[i]) + 1;
+	if (size > INIT_RECORD_MAX || envc >= ENV_DEFAULT || setup->n_mounts > INIT_RECORD_MAX)
 		return -E2BIG;
 
 	memset(&head, 0, sizeof(head));
@@ -141,6 +177,18 @@ int init_record_encode(const struct init_config *cfg, void **out, size_t *len)
 	head.argc = (uint32_t)argc;
 	head.envc = cfg->env ? (uint32_t)envc : ENV_DEFAULT;
 	head.filter_len = cfg->filter.len;
+	head.tmp_bytes = setup->tmp_bytes;
+	head.work_bytes = setup->work_bytes;
+	head.uid = setup->uid;
+	head.gid = setup->gid;
+	head.die_with_parent = setup->die_with_parent;
+	head.has_work_dir = setup->work_dir != NULL;
+	head.sync_fd = setup->sync_fd;
+	head.n_v1_tasks = setup->n_v1_tasks;
+	for (uint32_t i = 0; i < INIT_V1_TASKS_MAX; i++)
+		head.v1_tasks_fd[i] = i < setup->n_v1_tasks ? setup->v1_tasks_fd[i] : -1;
+	head.n_mounts = setup->n_mounts;
+	head.n_etc = (uint32_t)n_etc;
 
 	buf = malloc(size);
 	if (!buf)
@@ -151,12 +199,29 @@ int init_record_encode(const struct init_config *cfg, void **out, size_t *len)
 		memcpy(p, cfg->filter.filter, (size_t)cfg->filter.len * sizeof(struct sock_filter));
 		p += (size_t)cfg->filter.len * sizeof(struct sock_filter);
 	}
+	for (uint32_t i = 0; i < setup->n_mounts; i++) {
+		struct record_mount m = { setup->mounts[i].size_bytes, setup->mounts[i].kind,
+					  setup->mounts[i].source != NULL };
+
+		memcpy(p, &m, sizeof(m));
+		p += sizeof(m);
+	}
 	for (size_t i = 0; i < argc; i++)
 		p = put_string(p, cfg->argv[i]);
 	for (size_t i = 0; i < envc; i++)
 		p = put_string(p, cfg->env[i]);
 	p = put_string(p, cfg->cwd);
-	put_string(p, cfg->seccomp_name);
+	p = put_string(p, cfg->seccomp_name);
+	p = put_string(p, hostname);
+	if (setup->work_dir)
+		p = put_string(p, setup->work_dir);
+	for (uint32_t i = 0; i < setup->n_mounts; i++) {
+		if (setup->mounts[i].source)
+			p = put_string(p, setup->mounts[i].source);
+		p = put_string(p, setup->mounts[i].target);
+	}
+	for (size_t i = 0; i < n_etc; i++)
+		p = put_string(p, setup->etc_paths[i]);
 	*out = buf;
 	*len = size;
 	return 0;
@@ -197,6 +262,45 @@ static int take_list(char **p, const char *end, uint32_t n, char ***out)
 	return 0;
 }
 
+/* The mounts' fixed part (after the filter, in bounds: checked by the
+ * caller); their paths come later, after the command's strings. */
+static int take_mounts(char **p, const struct record_head *head, struct init_config *cfg)
+{
+	if (head->n_mounts == 0)
+		return 0;
+	cfg->setup.mounts = calloc(head->n_mounts, sizeof(*cfg->setup.mounts));
+	if (!cfg->setup.mounts)
+		return -ENOMEM;
+	cfg->setup.n_mounts = head->n_mounts;
+	for (uint32_t i = 0; i < head->n_mounts; i++) {
+		struct record_mount m;
+
+		memcpy(&m, *p, sizeof(m));
+		*p += sizeof(m);
+		if (m.kind > MOUNT_KIND_MAX || m.has_source > 1)
+			return -EPROTO;
+		cfg->setup.mounts[i].kind = m.kind;
+		cfg->setup.mounts[i].size_bytes = m.size_bytes;
+		/* a marker until take_mount_paths() reads the string */
+		cfg->setup.mounts[i].source = m.has_source ? "" : NULL;
+	}
+	return 0;
+}
+
+static int take_mount_paths(char **p, const char *end, struct init_config *cfg)
+{
+	for (uint32_t i = 0; i < cfg->setup.n_mounts; i++) {
+		struct init_mount *m = &cfg->setup.mounts[i];
+
+		if (m->source && !(m->source = take_string(p, end)))
+			return -EPROTO;
+		m->target = take_string(p, end);
+		if (!m->target)
+			return -EPROTO;
+	}
+	return 0;
+}
+
 static bool fd_valid(int32_t fd, bool optional)
 {
 	return fd >= 0 || (optional && fd == -1);
@@ -206,7 +310,7 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 {
 	struct record_head head;
 	char *p, *end = (char *)buf + len;
-	size_t filter_bytes;
+	size_t filter_bytes, mount_bytes;
 	int r;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -233,12 +337,24 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 		*why = "seccomp filter longer than the record";
 		return -EPROTO;
 	}
+	mount_bytes = (size_t)head.n_mounts * sizeof(struct record_mount);
+	if (head.n_mounts > len || mount_bytes > len - sizeof(head) - filter_bytes) {
+		*why = "mounts longer than the record";
+		return -EPROTO;
+	}
 	if (head.argc == 0 || !fd_valid(head.stdin_fd, false) || !fd_valid(head.stdout_fd, false) ||
 	    !fd_valid(head.stderr_fd, false) || !fd_valid(head.status_fd, true) ||
 	    !fd_valid(head.cpu_stat_fd, true) || !fd_valid(head.leash_fd, true) ||
+	    !fd_valid(head.sync_fd, false) || head.n_v1_tasks > INIT_V1_TASKS_MAX ||
 	    (head.cpu_limit_us && (head.cpu_stat_fd < 0 || !head.cpu_rate_millis))) {
 		*why = "no command or an invalid fd";
 		return -EPROTO;
+	}
+	for (uint32_t i = 0; i < head.n_v1_tasks; i++) {
+		if (!fd_valid(head.v1_tasks_fd[i], false)) {
+			*why = "an invalid cgroup fd";
+			return -EPROTO;
+		}
 	}
 	cfg->rlimit_nofile = head.rlimit_nofile;
 	cfg->rlimit_fsize = head.rlimit_fsize;
@@ -256,19 +372,41 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 	cfg->status_fd = head.status_fd;
 	cfg->filter.len = (unsigned short)head.filter_len;
 	cfg->filter.filter = head.filter_len ? (struct sock_filter *)((char *)buf + sizeof(head)) : NULL;
+	cfg->setup.tmp_bytes = head.tmp_bytes;
+	cfg->setup.work_bytes = head.work_bytes;
+	cfg->setup.uid = head.uid;
+	cfg->setup.gid = head.gid;
+	cfg->setup.die_with_parent = head.die_with_parent != 0;
+	cfg->setup.sync_fd = head.sync_fd;
+	cfg->setup.n_v1_tasks = head.n_v1_tasks;
+	memcpy(cfg->setup.v1_tasks_fd, head.v1_tasks_fd, sizeof(head.v1_tasks_fd));
 	p = (char *)buf + sizeof(head) + filter_bytes;
 
-	r = take_list(&p, end, head.argc, &cfg->argv);
+	r = take_mounts(&p, &head, cfg);
+	if (r == 0)
+		r = take_list(&p, end, head.argc, &cfg->argv);
 	if (r == 0 && head.envc != ENV_DEFAULT)
 		r = take_list(&p, end, head.envc, &cfg->env);
 	if (r == 0) {
 		cfg->cwd = take_string(&p, end);
 		cfg->seccomp_name = take_string(&p, end);
-		if (!cfg->cwd || !cfg->seccomp_name || p != end)
+		cfg->setup.hostname = take_string(&p, end);
+		if (head.has_work_dir)
+			cfg->setup.work_dir = take_string(&p, end);
+		if (!cfg->cwd || !cfg->seccomp_name || !cfg->setup.hostname ||
+		    (head.has_work_dir && !cfg->setup.work_dir))
 			r = -EPROTO;
 	}
+	if (r == 0)
+		r = take_mount_paths(&p, end, cfg);
+	if (r == 0)
+		r = take_list(&p, end, head.n_etc, &cfg->setup.etc_paths);
+	if (r == 0)
+		cfg->setup.n_etc = head.n_etc;
+	if (r == 0 && p != end)
+		r = -EPROTO;
 	if (r < 0) {
-		*why = r == -ENOMEM ? "out of memory" : "malformed strings";
+		*why = r == -ENOMEM ? "out of memory" : "malformed mounts or strings";
 		init_config_free(cfg);
 	}
 	return r;
@@ -278,5 +416,8 @@ void init_config_free(struct init_config *cfg)
 {
 	free(cfg->argv);
 	free(cfg->env);
-	cfg->argv = cfg->env = NULL;
+	free(cfg->setup.mounts);
+	free(cfg->setup.etc_paths);
+	cfg->argv = cfg->env = cfg->setup.etc_paths = NULL;
+	cfg->setup.mounts = NULL;
 }

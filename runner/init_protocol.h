@@ -4,9 +4,10 @@
  * separate program corral-init (runner/init/), say to each other:
  *
  *   in:  the init record, serialized by the parent into a sealed memfd that
- *        the jail child hands to corral-init across execve: the command's
- *        argv/env/cwd, rlimits, output cap, the fds it inherits, the seccomp
- *        BPF to install on the command.  corral-init's argv is
+ *        the jail child hands to corral-init across execve: how to build the
+ *        jail (hostname, uid/gid, mounts, sizes, the host /etc paths, the
+ *        v1 cgroups' fds), the command's argv/env/cwd, rlimits, output cap,
+ *        the fds it inherits, the seccomp BPF to install on the command.  corral-init's argv is
  *        { "corral-init", record fd, report fd } (decimal numbers): the
  *        report fd is outside the record so that even a record corral-init
  *        cannot read (another version's) is reported to the parent;
@@ -72,11 +73,46 @@ void report_errorv(int fd, int errnum, const char *step, const char *fmt, va_lis
 int write_all(int fd, const void *buf, size_t len);
 
 #define INIT_RECORD_MAGIC UINT64_C(0x3154494e4c524f43) /* "CORLNIT1" */
-#define INIT_RECORD_VERSION 3u
+#define INIT_RECORD_VERSION 4u
 #define INIT_RECORD_MAX (64u << 20) /* argv + env are at most a few MiB */
 #define INIT_LEASH_LOOK_MS 250u     /* how often corral-init reads the leash */
 
-/* The decoded record: what corral-init needs to run the command. */
+/* An extra tmpfs mount's size when its spec gives none. */
+#define JAIL_DEFAULT_TMP_BYTES (64ull << 20)
+
+/* The jail's v1 cgroups corral-init joins (at most one per v1 hierarchy the
+ * runner limits; runner/cgroup.h's CGROUP_V1_TASKS_MAX). */
+#define INIT_V1_TASKS_MAX 4
+
+/* One extra mount of the jail (enum jail_mount_kind's values, runner/jail.h). */
+struct init_mount {
+	uint32_t kind;
+	uint64_t size_bytes; /* tmpfs: 0 = the runner's default */
+	const char *source;  /* host path; NULL for a tmpfs */
+	const char *target;
+};
+
+/* What corral-init builds before it runs the command (runner/init/init_setup.c):
+ * it arrives with the capabilities of the jail's new user namespace, waits
+ * for the parent's "go" on sync_fd (the uid/gid maps written, the unified
+ * cgroup joined), joins the v1 cgroups through the inherited "tasks" fds,
+ * takes the jail's uid/gid, builds the root, drops every capability. */
+struct init_setup {
+	const char *hostname;
+	const char *work_dir; /* host dir bound at /work; NULL = a tmpfs of work_bytes */
+	uint64_t tmp_bytes, work_bytes;
+	uint32_t uid, gid; /* inside the jail */
+	bool die_with_parent;
+	int32_t sync_fd;
+	uint32_t n_v1_tasks;
+	int32_t v1_tasks_fd[INIT_V1_TASKS_MAX];
+	struct init_mount *mounts; /* decoded: malloc'd (init_config_free) */
+	uint32_t n_mounts;
+	char **etc_paths; /* the host /etc paths to mirror (relative); decoded: NULL-terminated */
+	uint32_t n_etc;
+};
+
+/* The decoded record: what corral-init needs to build the jail and run the command. */
 struct init_config {
 	char **argv; /* NULL-terminated, argc >= 1 */
 	char **env;  /* NULL-terminated; NULL = init's default environment */
@@ -100,6 +136,7 @@ struct init_config {
 	 * cpu_stat_fd and leash_fd -1 = none */
 	int32_t stdin_fd, stdout_fd, stderr_fd, status_fd, cpu_stat_fd, leash_fd;
 	int32_t report_fd; /* not in the record: corral-init's argv[2] */
+	struct init_setup setup;
 };
 
 /* Serialize cfg into a malloc'd buffer (*out, *len).  0 or -errno. */

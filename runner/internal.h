@@ -16,7 +16,6 @@
 #include "runner/init_protocol.h"
 #include "runner/jail.h"
 
-#define JAIL_DEFAULT_TMP_BYTES (64ull << 20)
 #define JAIL_DEFAULT_NOFILE 256ull
 #define JAIL_DEFAULT_FSIZE (1ull << 30)
 #define JAIL_DEFAULT_STACK (8ull << 20)
@@ -29,8 +28,8 @@
 
 struct host_etc;
 
-/* What the cloned child needs; prepared by the parent before clone3 so the
- * child allocates as little as possible. */
+/* What the cloned child needs; prepared by the parent before clone3 (the
+ * child runs in the parent's memory until its exec, runner/child.c). */
 struct child_ctx {
 	const struct jail_spec *spec;
 	const struct jail_filter *filter;
@@ -44,30 +43,23 @@ struct child_ctx {
 	int record_fd;   /* sealed memfd holding the init record */
 	int cpu_stat_fd; /* the jail cgroup's cpu.stat, read by init for its CPU limit; or -1 */
 	int leash_fd;    /* spec->leash_path, read-only, read by init; or -1 */
-	int v1_tasks_fd[CGROUP_V1_TASKS_MAX]; /* the v1 leaves' "tasks": the child joins them */
+	int v1_tasks_fd[CGROUP_V1_TASKS_MAX]; /* the v1 leaves' "tasks": init joins them; or -1 */
 	size_t n_v1_tasks;
 	uint64_t start_us;               /* monotonic; the jail's limits count from here */
 	const struct host_etc *host_etc; /* the host /etc paths to mirror (runner/host_etc.c) */
 	bool die_with_parent;
+	/* corral-init's argv: { "corral-init", record fd, report fd, NULL } */
+	char *init_argv[4];
+	char record_arg[16], report_arg[16];
+	/* written by the child when it could not exec corral-init (shared memory) */
+	int child_errno;
+	const char *child_step;
 };
 
-/* The cloned child: set up the jail, exec corral-init.  Never returns. */
-void child_main(const struct child_ctx *ctx) __attribute__((noreturn));
-
-/* Send a REPORT_ERROR record and exit; used by every failing step in the
- * child.  errnum is a positive errno. */
-void child_fail(int report_fd, int errnum, const char *step, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 4, 5)));
-
-/* The same for an already filled struct jail_error. */
-void child_fail_error(int report_fd, const struct jail_error *err) __attribute__((noreturn));
-
-/* Build the jail's root filesystem and pivot into it (runner/mounts.c). */
-void mounts_build_root(const struct child_ctx *ctx);
-
-/* Bring up lo in the current network namespace (runner/netns.c); in the
- * child.  No allocation. */
-int netns_lo_up(struct jail_error *err);
+/* The cloned child (runner/child.c): raise the ambient capabilities, exec
+ * corral-init.  Returns (127) only when that failed, ctx->child_errno and
+ * ctx->child_step saying why. */
+int child_exec_init(void *ctx);
 
 /* corral-init (runner/init_exec.c).  The fd of the binary, opened once per
  * process from a trusted path on the host (cached; see jail_set_init_path()

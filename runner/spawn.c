@@ -6,13 +6,16 @@
  * write the user namespace maps, wait until the command runs.
  * Also the handle's small accessors, jail_signal(), jail_kill(), jail_free().
  *
- * The child side (what runs inside the new namespaces) is runner/child.c.
+ * The child (runner/child.c) only execs corral-init, which builds the jail
+ * (runner/init/init_setup.c) once this side said "go".
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <linux/securebits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -128,25 +131,91 @@ static int write_id_maps(pid_t pid, const struct jail_spec *spec, struct jail_er
 	return write_proc_file(pid, "gid_map", map, err);
 }
 
-static pid_t clone_jail_as(int cgroup_fd, int *pidfd, bool *into_cgroup)
+/* The child's stack: it runs in our memory (CLONE_VM) until its exec, a
+ * few system calls deep (runner/child.c). */
+#define CHILD_STACK_SIZE (32u << 10)
+
+#if defined(__x86_64__)
+/* clone3 onto a stack of the child's own, where it calls fn(arg) and exits
+ * with its return value: glibc has no clone3 wrapper, and the child of the
+ * raw system call could not return through syscall()'s frame (its stack
+ * is not ours).  Returns the pid, or -errno. */
+long spawn_clone3_vfork(struct clone_args *args, size_t size, int (*fn)(void *), void *arg)
+	__attribute__((visibility("hidden")));
+_Static_assert(SYS_clone3 == 435 && SYS_exit == 60, "the numbers spawn_clone3_vfork uses");
+__asm__(".text\n"
+	".globl spawn_clone3_vfork\n"
+	".hidden spawn_clone3_vfork\n"
+	".type spawn_clone3_vfork,@function\n"
+	"spawn_clone3_vfork:\n"
+	"	endbr64\n"
+	"	mov %rdx, %r8\n" /* fn and arg survive the system call */
+	"	mov %rcx, %r9\n"
+	"	mov $435, %eax\n"
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jz 1f\n"
+	"	ret\n"
+	"1:	xor %ebp, %ebp\n" /* the child, on its own stack */
+	"	mov %r9, %rdi\n"
+	"	call *%r8\n"
+	"	mov %eax, %edi\n"
+	"	mov $60, %eax\n"
+	"	syscall\n"
+	"	hlt\n"
+	".size spawn_clone3_vfork, .-spawn_clone3_vfork\n");
+#endif
+
+/* Clone the child that execs corral-init, sharing our memory until then
+ * (CLONE_VM): no page table to copy, no copy-on-write fault on either side
+ * afterwards.  CLONE_VFORK: we wait until it exec'd, and a child in vfork
+ * is never the OOM killer's victim (which would kill every process sharing
+ * its memory, this one too). */
+static pid_t clone_child(struct clone_args *args, struct child_ctx *ctx, char *stack)
 {
+#if defined(__x86_64__)
+	long r;
+
+	args->stack = (uint64_t)(uintptr_t)stack;
+	args->stack_size = CHILD_STACK_SIZE;
+	r = spawn_clone3_vfork(args, sizeof(*args), child_exec_init, ctx);
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return (pid_t)r;
+#else
+	/* glibc's clone: no CLONE_INTO_CGROUP (the caller attaches after) */
+	if (args->flags & CLONE_INTO_CGROUP) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return clone(child_exec_init, stack + CHILD_STACK_SIZE, (int)args->flags | SIGCHLD, ctx,
+		     (int *)(uintptr_t)args->pidfd);
+#endif
+}
+
+static pid_t clone_jail_as(int cgroup_fd, struct child_ctx *ctx, int *pidfd, bool *into_cgroup)
+{
+	_Static_assert(CHILD_STACK_SIZE % 16 == 0, "the child's stack stays aligned");
+	char stack[CHILD_STACK_SIZE] __attribute__((aligned(16)));
 	struct clone_args args;
 	pid_t pid;
 
 	memset(&args, 0, sizeof(args));
-	args.flags = JAIL_CLONE_FLAGS;
+	args.flags = JAIL_CLONE_FLAGS | CLONE_VM | CLONE_VFORK;
 	args.pidfd = (uint64_t)(uintptr_t)pidfd;
 	args.exit_signal = SIGCHLD;
 	if (cgroup_fd >= 0) {
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)cgroup_fd;
 	}
-	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	pid = clone_child(&args, ctx, stack);
 	if (pid < 0 && cgroup_fd >= 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == EBUSY)) {
 		/* the unified cgroup cannot take us directly: attach after clone */
 		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
 		args.cgroup = 0;
-		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+		pid = clone_child(&args, ctx, stack);
 		*into_cgroup = false;
 	} else {
 		*into_cgroup = cgroup_fd >= 0;
@@ -162,10 +231,16 @@ static pid_t clone_jail_as(int cgroup_fd, int *pidfd, bool *into_cgroup)
  * which is the effective uid of whoever cloned it.  Cloned by root, every
  * jail's counters pile onto host root's: one jail could exhaust root's
  * sigpending or inotify allowance for the whole host.  So the clone runs
- * with the jail's own host uid as effective uid, on this thread only (the
- * raw syscall, not glibc's all-threads setresuid), keeping the effective
- * capabilities the clone needs (CLONE_INTO_CGROUP, the namespaces) with
- * SECBIT_NO_SETUID_FIXUP; everything is put back right after.
+ * with the jail's own host uid as real and effective uid (the saved uid
+ * stays root), on this thread only (the raw syscall, not glibc's
+ * all-threads setresuid), keeping the effective capabilities the clone
+ * needs (CLONE_INTO_CGROUP, the namespaces) with SECBIT_NO_SETUID_FIXUP;
+ * everything is put back right after.  The real uid too: the child execs
+ * corral-init with the ambient capabilities of its user namespace, which
+ * an exec by a uid whose real and effective ids differ would drop (the
+ * kernel treats it as a set-uid exec).  For the few microseconds until
+ * that exec, a host process of the jail's host uid could signal this
+ * thread (kill checks the target's real uid).
  */
 struct clone_identity {
 	bool changed;
@@ -184,7 +259,7 @@ static int clone_identity_enter(uid_t owner, struct clone_identity *saved)
 		return -errno;
 	if (prctl(PR_SET_SECUREBITS, saved->securebits | SECBIT_NO_SETUID_FIXUP, 0, 0, 0) < 0)
 		return -errno;
-	if (syscall(SYS_setresuid, (uid_t)-1, owner, (uid_t)-1) < 0) {
+	if (syscall(SYS_setresuid, owner, owner, (uid_t)-1) < 0) {
 		int e = errno;
 
 		prctl(PR_SET_SECUREBITS, saved->securebits, 0, 0, 0);
@@ -200,7 +275,7 @@ static void clone_identity_leave(const struct clone_identity *saved)
 {
 	if (!saved->changed)
 		return;
-	if (syscall(SYS_setresuid, (uid_t)-1, (uid_t)0, (uid_t)-1) < 0)
+	if (syscall(SYS_setresuid, (uid_t)0, (uid_t)0, (uid_t)-1) < 0)
 		abort(); /* cannot happen (the saved uid is 0); never run on as the jail's uid */
 	prctl(PR_SET_SECUREBITS, saved->securebits, 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, saved->dumpable, 0, 0, 0);
@@ -208,24 +283,55 @@ static void clone_identity_leave(const struct clone_identity *saved)
 		prctl(PR_SET_PDEATHSIG, saved->pdeathsig, 0, 0, 0);
 }
 
-static pid_t clone_jail(int cgroup_fd, uid_t owner, int *pidfd, bool *into_cgroup)
+/* All signals blocked across the clone: none may run one of our handlers
+ * in the child (it shares our memory); corral-init sets its own mask. */
+static pid_t clone_jail(int cgroup_fd, uid_t owner, struct child_ctx *ctx, int *pidfd, bool *into_cgroup)
 {
 	struct clone_identity saved;
+	sigset_t all, old;
 	pid_t pid;
 	int r, e;
 
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = clone_identity_enter(owner, &saved);
 	if (r < 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		errno = -r;
 		return -1;
 	}
-	pid = clone_jail_as(cgroup_fd, pidfd, into_cgroup);
-	if (pid == 0)
-		return 0;
+	pid = clone_jail_as(cgroup_fd, ctx, pidfd, into_cgroup);
 	e = errno;
 	clone_identity_leave(&saved);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = e;
 	return pid;
+}
+
+static int report_error_to(const struct report *rec, struct jail_error *err)
+{
+	if (err) {
+		err->err = rec->err;
+		snprintf(err->step, sizeof(err->step), "%.*s", (int)sizeof(rec->step) - 1, rec->step);
+		snprintf(err->message, sizeof(err->message), "%.*s", (int)sizeof(rec->message) - 1,
+			 rec->message);
+	}
+	return rec->err ? -rec->err : -EINVAL;
+}
+
+/* Our step after the clone failed (r < 0): corral-init may have failed
+ * first (a record it cannot read, its fds) and exited, which made ours
+ * fail; its report, already in the pipe if so, names the cause. */
+static int prefer_init_report(int report_fd, int r, struct jail_error *err)
+{
+	struct pollfd p = { .fd = report_fd, .events = POLLIN };
+	struct report rec;
+
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
+		return r;
+	if (read(report_fd, &rec, sizeof(rec)) != (ssize_t)sizeof(rec) || rec.kind != REPORT_ERROR)
+		return r;
+	return report_error_to(&rec, err);
 }
 
 /* Read the jail's first record: STARTED, or the ERROR of the step that failed. */
@@ -239,15 +345,8 @@ static int read_start_report(struct jail *j, struct jail_error *err)
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)sizeof(rec) && rec.kind == REPORT_STARTED)
 		return 0;
-	if (n == (ssize_t)sizeof(rec) && rec.kind == REPORT_ERROR) {
-		if (err) {
-			err->err = rec.err;
-			snprintf(err->step, sizeof(err->step), "%.*s", (int)sizeof(rec.step) - 1, rec.step);
-			snprintf(err->message, sizeof(err->message), "%.*s", (int)sizeof(rec.message) - 1,
-				 rec.message);
-		}
-		return rec.err ? -rec.err : -EINVAL;
-	}
+	if (n == (ssize_t)sizeof(rec) && rec.kind == REPORT_ERROR)
+		return report_error_to(&rec, err);
 	if (n < 0)
 		return jail_error_set(err, errno, "setup", "read the jail's report");
 	return jail_error_set(err, 0, "setup", "the jail's init exited during setup without a report");
@@ -293,7 +392,9 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 									   .init_fd = -1,
 									   .record_fd = -1,
 									   .cpu_stat_fd = -1,
-									   .leash_fd = -1 };
+									   .leash_fd = -1,
+									   .v1_tasks_fd = { -1, -1, -1,
+											    -1 } };
 	/* held across the clone: the child reads its own copy */
 	__attribute__((cleanup(host_etc_releasep))) struct host_etc *host_etc = NULL;
 	/* the parent's ends: the write end of sync, the read end of report */
@@ -372,6 +473,9 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 			return jail_error_set(err, errno, "spawn", "create pipes");
 		report_read = report_pipe[0];
 		ctx.report_fd = report_pipe[1];
+		/* corral-init puts /dev/null on 0-2: keep its fds above them */
+		if (move_above_stdio(&ctx.sync_fd, err) < 0 || move_above_stdio(&ctx.report_fd, err) < 0)
+			return -EBADF;
 	}
 
 	if (!spec->cgroup_name)
@@ -389,23 +493,28 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 		if (move_above_stdio(&ctx.cpu_stat_fd, err) < 0)
 			return -EBADF;
 	}
-	r = init_record_memfd(&ctx, &ctx.record_fd, err);
-	if (r < 0)
-		return r;
-	if (move_above_stdio(&ctx.record_fd, err) < 0)
-		return -EBADF;
-
 	r = cgroup_open_v1_tasks(j->cgroup, ctx.v1_tasks_fd, CGROUP_V1_TASKS_MAX, &ctx.n_v1_tasks, err);
-	if (r < 0)
+	for (size_t i = 0; r == 0 && i < ctx.n_v1_tasks; i++)
+		if (move_above_stdio(&ctx.v1_tasks_fd[i], err) < 0)
+			r = -EBADF;
+	if (r == 0)
+		r = init_record_memfd(&ctx, &ctx.record_fd, err);
+	if (r == 0 && move_above_stdio(&ctx.record_fd, err) < 0)
+		r = -EBADF;
+	if (r < 0) {
+		for (size_t i = 0; i < ctx.n_v1_tasks; i++)
+			close(ctx.v1_tasks_fd[i]);
 		return r;
+	}
+	snprintf(ctx.record_arg, sizeof(ctx.record_arg), "%d", ctx.record_fd);
+	snprintf(ctx.report_arg, sizeof(ctx.report_arg), "%d", ctx.report_fd);
+	ctx.init_argv[0] = "corral-init";
+	ctx.init_argv[1] = ctx.record_arg;
+	ctx.init_argv[2] = ctx.report_arg;
+	ctx.init_argv[3] = NULL;
 
 	j->t_cgroup = monotonic_us();
-	j->pid = clone_jail(cgroup_dir_fd(j->cgroup), spec->host_uid, &j->pidfd, &into_cgroup);
-	if (j->pid == 0) {
-		close(sync_write);
-		close(report_read);
-		child_main(&ctx);
-	}
+	j->pid = clone_jail(cgroup_dir_fd(j->cgroup), spec->host_uid, &ctx, &j->pidfd, &into_cgroup);
 	{
 		int clone_errno = errno;
 
@@ -415,7 +524,18 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 			return jail_error_set(err, clone_errno, "clone3",
 					      "clone the jail into new namespaces");
 	}
-	close_fd(&ctx.sync_fd);
+	/* it ran in our memory until here: it exec'd corral-init, or it
+	 * exited and says why (jail_free() reaps it) */
+	if (ctx.child_step)
+		return jail_error_set(err, ctx.child_errno, ctx.child_step, "%s",
+				      strcmp(ctx.child_step, "capabilities") == 0
+					      ? "keep the jail's capabilities across the exec of corral-init"
+					      : ctx.child_errno == EACCES
+					      ? "execute corral-init (is its file system mounted noexec?)"
+					      : "execute corral-init");
+	/* our copy of the sync pipe's read end stays open until the "go" is
+	 * written: a corral-init that already exited (it reports why) must
+	 * not make that write fail with EPIPE (and SIGPIPE) */
 	close_fd(&ctx.report_fd);
 	j->report_fd = TAKE_FD(report_read);
 
@@ -424,10 +544,10 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 	if (r == 0 && !into_cgroup)
 		r = cgroup_attach_unified(j->cgroup, j->pid, err);
 	j->t_maps = monotonic_us();
-	if (r == 0 && write_all(sync_write, "go", 1) < 0)
-		r = jail_error_set(err, errno, "spawn", "wake the jail");
+	if (r == 0 && (r = write_all(sync_write, "go", 1)) < 0)
+		r = jail_error_set(err, -r, "spawn", "wake the jail");
 	if (r < 0)
-		return r;
+		return prefer_init_report(j->report_fd, r, err);
 	j->starting = true;
 
 	/* the parent keeps its copies of output files to count bytes later */

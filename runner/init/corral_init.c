@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/init/corral_init.c — corral-init, the jail's pid 1: a small static
- * program that the jail's child execs once the jail is built (runner/child.c).
+ * program that the jail's child execs right after its clone (runner/child.c).
  * It reads its record (runner/init_protocol.h) from the sealed memfd named by
- * argv[1], starts the command (rlimits, its own session, fds 0-2 only, the
+ * argv[1], builds the jail (runner/init/init_setup.c: root, cgroups, identity,
+ * every capability dropped), starts the command (rlimits, its own session, fds 0-2 only, the
  * seccomp filter installed on the way; init itself is not under the filter),
  * copies output to the task's files (capped; a regular file always through
  * init), forwards the host's signals, enforces the wall-clock deadline and
@@ -18,8 +19,11 @@
  * tears the pid namespace down: every process left in the jail (daemonized
  * grandchildren too) is killed by the kernel.
  *
- * It arrives with no capabilities (the child emptied the bounding set and
- * set no_new_privs) and owns nothing of its parent's memory: exec dropped it.
+ * It arrives with the capabilities of the jail's user namespace (ambient,
+ * raised by the child: the setup needs them), drops them all, empties the
+ * bounding set and sets no_new_privs before anything else of the jail
+ * exists, and owns nothing of its parent's memory: exec dropped it.  It is
+ * not dumpable from its first instruction on: nothing may ptrace it.
  * It links only libc, statically: the jail's /usr may hold any libc.
  */
 #include <errno.h>
@@ -43,6 +47,7 @@
 #include <unistd.h>
 
 #include "runner/init/init_limits.h"
+#include "runner/init/init_setup.h"
 #include "runner/init_protocol.h"
 
 /* The whole jail's allowance (every process in it has the same uid): queued
@@ -82,8 +87,8 @@ static void fail(int report_fd, int errnum, const char *step, const char *fmt, .
 	_exit(127);
 }
 
-/* The child emptied the bounding set before exec'ing us as a non-root uid:
- * check that nothing in the jail holds or can regain a capability. */
+/* The setup emptied the bounding set and the ambient set: check that
+ * nothing in the jail holds or can regain a capability. */
 static void check_no_capabilities(int report_fd)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
@@ -401,6 +406,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	read_record(record_fd, report_fd, &cfg);
+	init_setup_run(&cfg);
 	set_cloexec(&cfg);
 	check_no_capabilities(cfg.report_fd);
 	capped = cfg.output_limit > 0;
@@ -421,7 +427,8 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGQUIT);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGUSR2);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+	/* the runner cloned us with every signal blocked: exactly these */
+	if (sigprocmask(SIG_SETMASK, &mask, NULL) < 0)
 		fail(cfg.report_fd, errno, "init", "block signals");
 	signal(SIGPIPE, SIG_IGN); /* a vanished parent must not kill init */
 	signal(SIGXFSZ, SIG_IGN);

@@ -139,8 +139,12 @@ static void test_init_has_no_capabilities_and_no_filter(void **state)
 
 	require_root();
 	/* as before the exec: init is not under the command's seccomp filter */
-	test_spec(&spec, SH("grep -E '^(CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/1/status"));
+	test_spec(&spec,
+		  SH("grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/1/status"));
 	test_run_ok(&spec, &run);
+	/* the runner raised every capability as inheritable and ambient for
+	 * init's setup: none is left */
+	assert_non_null(strstr(run.out, "CapInh:\t0000000000000000"));
 	assert_non_null(strstr(run.out, "CapPrm:\t0000000000000000"));
 	assert_non_null(strstr(run.out, "CapEff:\t0000000000000000"));
 	assert_non_null(strstr(run.out, "CapBnd:\t0000000000000000"));

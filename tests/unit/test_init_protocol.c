@@ -3,8 +3,8 @@
  * tests/unit/test_init_protocol.c — the record the runner hands corral-init
  * (runner/init_protocol.c): what is encoded comes back decoded, and every
  * malformed record (cut short anywhere, bad magic or version, counts larger
- * than the record, unterminated strings, trailing bytes) is refused, never
- * read past its end.  The leash (its fd in the record, lease_lost in the
+ * than the record, unterminated strings, trailing bytes, bad setup fields:
+ * fds, mount kinds) is refused, never read past its end.  The leash (its fd in the record, lease_lost in the
  * status file init writes) reaches the result as lease_lost.
  */
 #include <errno.h>
@@ -26,6 +26,12 @@ static struct sock_filter insns[] = {
 	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
 	BPF_STMT(BPF_RET | BPF_K, 0x7fff0000),
 };
+
+static struct init_mount mounts_[] = {
+	{ .kind = JAIL_MOUNT_BIND_RO, .source = "/srv/data", .target = "/data" },
+	{ .kind = JAIL_MOUNT_TMPFS, .size_bytes = 1u << 20, .target = "/scratch" },
+};
+static char *etc_[] = { "alternatives", "ssl/certs" };
 
 static struct init_config sample(void)
 {
@@ -49,6 +55,22 @@ static struct init_config sample(void)
 		.cpu_rate_millis = 4000,
 		.cpu_stat_fd = 9,
 		.leash_fd = 11,
+		.setup = {
+			.hostname = "box",
+			.work_dir = "/srv/w",
+			.tmp_bytes = 1u << 24,
+			.work_bytes = 1u << 25,
+			.uid = 1000,
+			.gid = 1001,
+			.die_with_parent = true,
+			.sync_fd = 12,
+			.n_v1_tasks = 2,
+			.v1_tasks_fd = { 13, 14 },
+			.mounts = mounts_,
+			.n_mounts = 2,
+			.etc_paths = etc_,
+			.n_etc = 2,
+		},
 	};
 
 	return cfg;
@@ -102,6 +124,53 @@ static void test_record_round_trips(void **state)
 	assert_int_equal(got.cpu_rate_millis, 4000);
 	assert_int_equal(got.cpu_stat_fd, 9);
 	assert_int_equal(got.leash_fd, 11);
+	/* what corral-init builds the jail from */
+	assert_string_equal(got.setup.hostname, "box");
+	assert_string_equal(got.setup.work_dir, "/srv/w");
+	assert_int_equal(got.setup.tmp_bytes, 1u << 24);
+	assert_int_equal(got.setup.work_bytes, 1u << 25);
+	assert_int_equal(got.setup.uid, 1000);
+	assert_int_equal(got.setup.gid, 1001);
+	assert_true(got.setup.die_with_parent);
+	assert_int_equal(got.setup.sync_fd, 12);
+	assert_int_equal(got.setup.n_v1_tasks, 2);
+	assert_int_equal(got.setup.v1_tasks_fd[0], 13);
+	assert_int_equal(got.setup.v1_tasks_fd[1], 14);
+	assert_int_equal(got.setup.n_mounts, 2);
+	assert_int_equal(got.setup.mounts[0].kind, JAIL_MOUNT_BIND_RO);
+	assert_string_equal(got.setup.mounts[0].source, "/srv/data");
+	assert_string_equal(got.setup.mounts[0].target, "/data");
+	assert_int_equal(got.setup.mounts[1].kind, JAIL_MOUNT_TMPFS);
+	assert_null(got.setup.mounts[1].source);
+	assert_int_equal(got.setup.mounts[1].size_bytes, 1u << 20);
+	assert_string_equal(got.setup.mounts[1].target, "/scratch");
+	assert_int_equal(got.setup.n_etc, 2);
+	assert_string_equal(got.setup.etc_paths[0], "alternatives");
+	assert_string_equal(got.setup.etc_paths[1], "ssl/certs");
+	assert_null(got.setup.etc_paths[2]);
+	init_config_free(&got);
+	free(copy);
+	free(buf);
+}
+
+/* No work dir, no mounts, no host /etc paths: none come back. */
+static void test_minimal_setup_round_trips(void **state)
+{
+	struct init_config cfg = sample(), got;
+	void *buf, *copy;
+	size_t len;
+
+	(void)state;
+	cfg.setup = (struct init_setup){ .hostname = "corral", .sync_fd = 3 };
+	encode(&cfg, &buf, &len);
+	assert_int_equal(decode_copy(buf, len, &got, &copy), 0);
+	assert_string_equal(got.setup.hostname, "corral");
+	assert_null(got.setup.work_dir);
+	assert_int_equal(got.setup.n_mounts, 0);
+	assert_null(got.setup.mounts);
+	assert_int_equal(got.setup.n_etc, 0);
+	assert_null(got.setup.etc_paths[0]);
+	assert_int_equal(got.setup.n_v1_tasks, 0);
 	init_config_free(&got);
 	free(copy);
 	free(buf);
@@ -226,6 +295,41 @@ static void test_bad_magic_version_and_counts_are_refused(void **state)
 	expect_refused_with(108, &bad_fd, sizeof(bad_fd)); /* leash_fd (-1 only) */
 }
 
+static void test_bad_setup_fields_are_refused(void **state)
+{
+	uint32_t five = 5, seven = 7, two = 2, huge = 0xfffffff0u;
+	int32_t minus_one = -1;
+
+	(void)state;
+	expect_refused_with(144, &minus_one, sizeof(minus_one)); /* sync_fd */
+	expect_refused_with(148, &five, sizeof(five));           /* n_v1_tasks > 4 */
+	expect_refused_with(156, &minus_one, sizeof(minus_one)); /* a v1 tasks fd */
+	expect_refused_with(168, &huge, sizeof(huge));           /* n_mounts */
+	expect_refused_with(172, &huge, sizeof(huge));           /* n_etc */
+	/* the first mount, after the head (176) and the 2-instruction filter */
+	expect_refused_with(176 + 16 + 8, &seven, sizeof(seven)); /* its kind */
+	expect_refused_with(176 + 16 + 12, &two, sizeof(two));    /* its has_source */
+}
+
+/* The encoder refuses what it cannot say. */
+static void test_encode_refuses_bad_setup(void **state)
+{
+	struct init_config cfg = sample();
+	struct init_mount bad = { .kind = 9, .target = "/x" }, no_target = { .kind = JAIL_MOUNT_TMPFS };
+	void *buf;
+	size_t len;
+
+	(void)state;
+	cfg.setup.n_v1_tasks = INIT_V1_TASKS_MAX + 1;
+	assert_int_equal(init_record_encode(&cfg, &buf, &len), -EINVAL);
+	cfg = sample();
+	cfg.setup.mounts = &bad;
+	cfg.setup.n_mounts = 1;
+	assert_int_equal(init_record_encode(&cfg, &buf, &len), -EINVAL);
+	cfg.setup.mounts = &no_target;
+	assert_int_equal(init_record_encode(&cfg, &buf, &len), -EINVAL);
+}
+
 /* A record without a leash says -1, and comes back as none. */
 static void test_no_leash_round_trips(void **state)
 {
@@ -306,6 +410,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_round_trips),
+		cmocka_unit_test(test_minimal_setup_round_trips),
+		cmocka_unit_test(test_bad_setup_fields_are_refused),
+		cmocka_unit_test(test_encode_refuses_bad_setup),
 		cmocka_unit_test(test_default_environment_and_no_filter_round_trip),
 		cmocka_unit_test(test_cpu_limit_without_its_fd_or_rate_is_refused),
 		cmocka_unit_test(test_every_truncation_is_refused),

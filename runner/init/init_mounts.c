@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * runner/mounts.c — the jail's root filesystem, built inside the new mount
+ * runner/init/init_mounts.c — the jail's root filesystem, built inside the new mount
  * namespace: a small tmpfs becomes / (pivot_root), the host's system dirs are
  * bound read-only (or mirrored as symlinks on merged-/usr hosts), a minimal
  * /etc (generated passwd, group, hosts, hostname, and the host's /etc paths
@@ -8,7 +8,8 @@
  * host masked, a /dev with only
  * null/zero/full/random/urandom, size-capped /tmp and /dev/shm, the work dir
  * and the spec's extra mounts; then the old root is detached and / made
- * read-only.  Runs in the cloned child: failures go to child_fail().
+ * read-only.  Runs in corral-init before the command (runner/init/init_setup.c):
+ * failures go to setup_fail().
  *
  * Every jail pays for each syscall here, so the trees this file makes itself
  * (/, /proc, /dev, /etc, /tmp: fresh tmpfs and proc instances no tenant code
@@ -31,7 +32,7 @@
 #include <linux/openat2.h>
 
 #include "runner/host_etc.h"
-#include "runner/internal.h"
+#include "runner/init/init_setup.h"
 
 #define OLDROOT "/oldroot"
 
@@ -76,13 +77,13 @@ static const char *fd_path(int fd, char buf[32])
  * a symlink (a tenant may have planted some in a writable bind such as
  * /work), creating missing directories (and the last component as a file
  * when !dir) if create.  Returns an O_PATH fd. */
-static int open_in_root(const struct child_ctx *ctx, const char *target, bool create, bool dir)
+static int open_in_root(const struct setup_ctx *ctx, const char *target, bool create, bool dir)
 {
 	char buf[PATH_MAX], *comp, *save = NULL;
 	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
-		child_fail(ctx->report_fd, errno, "open", "open the new root");
+		setup_fail(ctx->report_fd, errno, "open", "open the new root");
 	snprintf(buf, sizeof(buf), "%s", target);
 	for (comp = strtok_r(buf, "/", &save); comp;) {
 		char *next = strtok_r(NULL, "/", &save);
@@ -91,7 +92,7 @@ static int open_in_root(const struct child_ctx *ctx, const char *target, bool cr
 
 		if (create && (!last || dir)) {
 			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
-				child_fail(ctx->report_fd, errno, "mkdir", "create mount point %s (at '%s')",
+				setup_fail(ctx->report_fd, errno, "mkdir", "create mount point %s (at '%s')",
 					   target, comp);
 		} else if (create) {
 			int f = openat(fd, comp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
@@ -100,18 +101,18 @@ static int open_in_root(const struct child_ctx *ctx, const char *target, bool cr
 			if (f >= 0)
 				close(f);
 			else if (errno != EISDIR && errno != EACCES && errno != EROFS && errno != ETXTBSY)
-				child_fail(ctx->report_fd, errno, "create", "create mount point %s", target);
+				setup_fail(ctx->report_fd, errno, "create", "create mount point %s", target);
 		}
 		nfd = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC | (last && !dir ? 0 : O_DIRECTORY));
 		if (nfd < 0)
-			child_fail(ctx->report_fd, errno == ENOTDIR || errno == ELOOP ? ELOOP : errno,
+			setup_fail(ctx->report_fd, errno == ENOTDIR || errno == ELOOP ? ELOOP : errno,
 				   "mount point", "open mount point %s at '%s' (symlinks are not followed)",
 				   target, comp);
 		if (last && !dir) {
 			struct stat st;
 
 			if (fstat(nfd, &st) < 0 || S_ISLNK(st.st_mode))
-				child_fail(ctx->report_fd, ELOOP, "mount point",
+				setup_fail(ctx->report_fd, ELOOP, "mount point",
 					   "mount point %s is a symlink (symlinks are not followed)", target);
 		}
 		close(fd);
@@ -121,30 +122,30 @@ static int open_in_root(const struct child_ctx *ctx, const char *target, bool cr
 	return fd;
 }
 
-static void set_mount_attrs(const struct child_ctx *ctx, const char *target, uint64_t attrs, bool recursive)
+static void set_mount_attrs(const struct setup_ctx *ctx, const char *target, uint64_t attrs, bool recursive)
 {
 	struct mount_attr attr = { .attr_set = attrs };
 	int fd = open_in_root(ctx, target, false, false);
 
 	if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
-		child_fail(ctx->report_fd, errno, "mount_setattr", "restrict mount %s", target);
+		setup_fail(ctx->report_fd, errno, "mount_setattr", "restrict mount %s", target);
 	close(fd);
 }
 
 /* set_mount_attrs() for a path of a tree this file made itself (see the
  * file's header): no walk, the last component not followed. */
-static void set_attrs_at(const struct child_ctx *ctx, const char *path, uint64_t attrs, bool recursive)
+static void set_attrs_at(const struct setup_ctx *ctx, const char *path, uint64_t attrs, bool recursive)
 {
 	struct mount_attr attr = { .attr_set = attrs };
 
 	if (mount_setattr(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | (recursive ? AT_RECURSIVE : 0), &attr,
 			  sizeof(attr)) < 0)
-		child_fail(ctx->report_fd, errno, "mount_setattr", "restrict mount %s", path);
+		setup_fail(ctx->report_fd, errno, "mount_setattr", "restrict mount %s", path);
 }
 
 /* Open host path source below the old root without following any symlink,
  * with the jail uid's permissions (O_PATH). */
-static int open_host_source(const struct child_ctx *ctx, const char *source)
+static int open_host_source(const struct setup_ctx *ctx, const char *source)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_CLOEXEC,
@@ -154,7 +155,7 @@ static int open_host_source(const struct child_ctx *ctx, const char *source)
 	int src = (int)syscall(SYS_openat2, oldroot_fd, rel, &how, sizeof(how));
 
 	if (src < 0)
-		child_fail(ctx->report_fd, errno, "bind", "bind source %s%s", source,
+		setup_fail(ctx->report_fd, errno, "bind", "bind source %s%s", source,
 			   errno == ELOOP            ? " (symlinks are not followed)"
 				   : errno == EACCES ? " (the jail's host uid must be able to reach it)"
 						     : "");
@@ -164,21 +165,21 @@ static int open_host_source(const struct child_ctx *ctx, const char *source)
 /* Bind host path source on target, a path of a tree this file made itself
  * whose parent exists; target is created as a directory (dir) or an empty
  * file.  No attributes: the caller restricts a mount above it, recursively. */
-static void bind_host_at(const struct child_ctx *ctx, const char *source, const char *target, bool dir)
+static void bind_host_at(const struct setup_ctx *ctx, const char *source, const char *target, bool dir)
 {
 	char src_path[32];
 	int src = open_host_source(ctx, source);
 
 	if ((dir ? mkdir(target, 0755) : mknod(target, S_IFREG | 0644, 0)) < 0 && errno != EEXIST)
-		child_fail(ctx->report_fd, errno, "mkdir", "create mount point %s", target);
+		setup_fail(ctx->report_fd, errno, "mkdir", "create mount point %s", target);
 	if (mount(fd_path(src, src_path), target, NULL, MS_BIND | MS_REC, NULL) < 0)
-		child_fail(ctx->report_fd, errno, "bind", "bind %s on %s", source, target);
+		setup_fail(ctx->report_fd, errno, "bind", "bind %s on %s", source, target);
 	close(src);
 }
 
 /* Bind host path source (resolved below the old root without following any
  * symlink, with the jail uid's permissions) on target in the new root. */
-static void bind_from_host(const struct child_ctx *ctx, const char *source, const char *target,
+static void bind_from_host(const struct setup_ctx *ctx, const char *source, const char *target,
 			   uint64_t attrs)
 {
 	char src_path[32], dst_path[32];
@@ -186,24 +187,24 @@ static void bind_from_host(const struct child_ctx *ctx, const char *source, cons
 	int src = open_host_source(ctx, source), dst;
 
 	if (fstat(src, &st) < 0)
-		child_fail(ctx->report_fd, errno, "bind", "stat bind source %s", source);
+		setup_fail(ctx->report_fd, errno, "bind", "stat bind source %s", source);
 	dst = open_in_root(ctx, target, true, S_ISDIR(st.st_mode));
 	if (mount(fd_path(src, src_path), fd_path(dst, dst_path), NULL, MS_BIND | MS_REC, NULL) < 0)
-		child_fail(ctx->report_fd, errno, "bind", "bind %s on %s", source, target);
+		setup_fail(ctx->report_fd, errno, "bind", "bind %s on %s", source, target);
 	close(src);
 	close(dst);
 	if (attrs) /* 0: the caller restricts a mount above it, recursively */
 		set_mount_attrs(ctx, target, attrs, true);
 }
 
-static void bind_host_path(const struct child_ctx *ctx, const char *source, const char *target,
+static void bind_host_path(const struct setup_ctx *ctx, const char *source, const char *target,
 			   bool read_only)
 {
 	bind_from_host(ctx, source, target,
 		       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0));
 }
 
-static void mount_tmpfs(const struct child_ctx *ctx, const char *target, uint64_t size, mode_t mode,
+static void mount_tmpfs(const struct setup_ctx *ctx, const char *target, uint64_t size, mode_t mode,
 			unsigned long extra_flags)
 {
 	char opts[96];
@@ -213,22 +214,22 @@ static void mount_tmpfs(const struct child_ctx *ctx, const char *target, uint64_
 
 	snprintf(opts, sizeof(opts), "size=%llu,mode=%o", (unsigned long long)size, (unsigned)mode);
 	if (mount("tmpfs", fd_path(dst, dst_path), "tmpfs", MS_NOSUID | MS_NODEV | extra_flags, opts) < 0)
-		child_fail(ctx->report_fd, errno, "mount", "mount tmpfs (%s) on %s", opts, target);
+		setup_fail(ctx->report_fd, errno, "mount", "mount tmpfs (%s) on %s", opts, target);
 	close(dst);
 }
 
 /* mount_tmpfs() on a directory of the new root itself (see the file's
  * header), made if missing. */
-static void mount_tmpfs_at(const struct child_ctx *ctx, const char *target, uint64_t size, mode_t mode,
+static void mount_tmpfs_at(const struct setup_ctx *ctx, const char *target, uint64_t size, mode_t mode,
 			   unsigned long extra_flags)
 {
 	char opts[96];
 
 	if (mkdir(target, 0755) < 0 && errno != EEXIST)
-		child_fail(ctx->report_fd, errno, "mkdir", "create mount point %s", target);
+		setup_fail(ctx->report_fd, errno, "mkdir", "create mount point %s", target);
 	snprintf(opts, sizeof(opts), "size=%llu,mode=%o", (unsigned long long)size, (unsigned)mode);
 	if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | extra_flags, opts) < 0)
-		child_fail(ctx->report_fd, errno, "mount", "mount tmpfs (%s) on %s", opts, target);
+		setup_fail(ctx->report_fd, errno, "mount", "mount tmpfs (%s) on %s", opts, target);
 }
 
 /* A host path that is a symlink (merged /usr: /bin -> usr/bin) becomes the
@@ -240,7 +241,7 @@ static void mount_tmpfs_at(const struct child_ctx *ctx, const char *target, uint
 
 /* size: what fstatat said; the copy goes on to the end of the file
  * whatever its size is now (in kernel, sendfile: no read/write round trips). */
-static void copy_host_file(const struct child_ctx *ctx, const char *path, mode_t mode, off_t size,
+static void copy_host_file(const struct setup_ctx *ctx, const char *path, mode_t mode, off_t size,
 			   bool optional)
 {
 	int in = openat(oldroot_fd, path + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), out;
@@ -250,24 +251,24 @@ static void copy_host_file(const struct child_ctx *ctx, const char *path, mode_t
 	if (in < 0 && optional && (errno == ENOENT || errno == EACCES))
 		return;
 	if (in < 0)
-		child_fail(ctx->report_fd, errno, "copy", "open host file %s", path);
+		setup_fail(ctx->report_fd, errno, "copy", "open host file %s", path);
 	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (out < 0)
-		child_fail(ctx->report_fd, errno, "copy", "create %s", path);
+		setup_fail(ctx->report_fd, errno, "copy", "create %s", path);
 	/* a short count is the end of a regular file: one call for a file
 	 * that did not grow since fstatat */
 	do
 		n = sendfile(out, in, NULL, want);
 	while (n == (ssize_t)want || (n < 0 && errno == EINTR));
 	if (n < 0)
-		child_fail(ctx->report_fd, errno, "copy", "copy host file %s", path);
+		setup_fail(ctx->report_fd, errno, "copy", "copy host file %s", path);
 	close(in);
 	close(out);
 }
 
 /* optional: a file the jail's uid may not read (its mode changed since the
  * host's /etc was scanned) is left out instead of failing the jail */
-static void mirror_host_path(const struct child_ctx *ctx, const char *path, bool optional,
+static void mirror_host_path(const struct setup_ctx *ctx, const char *path, bool optional,
 			     bool attrs_deferred)
 {
 	char link[PATH_MAX];
@@ -279,10 +280,10 @@ static void mirror_host_path(const struct child_ctx *ctx, const char *path, bool
 	if (S_ISLNK(st.st_mode)) {
 		n = readlinkat(oldroot_fd, path + 1, link, sizeof(link) - 1);
 		if (n < 0)
-			child_fail(ctx->report_fd, errno, "readlink", "read symlink %s", path);
+			setup_fail(ctx->report_fd, errno, "readlink", "read symlink %s", path);
 		link[n] = '\0';
 		if (symlink(link, path) < 0)
-			child_fail(ctx->report_fd, errno, "symlink", "create symlink %s -> %s", path, link);
+			setup_fail(ctx->report_fd, errno, "symlink", "create symlink %s -> %s", path, link);
 		return;
 	}
 	if (S_ISREG(st.st_mode) && st.st_size <= MAX_COPIED_FILE) {
@@ -294,16 +295,16 @@ static void mirror_host_path(const struct child_ctx *ctx, const char *path, bool
 		set_attrs_at(ctx, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true);
 }
 
-static void write_file(const struct child_ctx *ctx, const char *path, const char *text)
+static void write_file(const struct setup_ctx *ctx, const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 
 	if (fd < 0 || write_all(fd, text, strlen(text)) < 0)
-		child_fail(ctx->report_fd, errno, "write", "write %s", path);
+		setup_fail(ctx->report_fd, errno, "write", "write %s", path);
 	close(fd);
 }
 
-static void build_etc(const struct child_ctx *ctx)
+static void build_etc(const struct setup_ctx *ctx)
 {
 	const struct jail_spec *spec = ctx->spec;
 	char text[512], path[PATH_MAX];
@@ -312,7 +313,7 @@ static void build_etc(const struct child_ctx *ctx)
 	 * itself): the host binds below it are made read-only, nosuid and
 	 * nodev by one recursive mount_setattr at the end, not one each */
 	if (mkdir("/etc", 0755) < 0 || mount("/etc", "/etc", NULL, MS_BIND, NULL) < 0)
-		child_fail(ctx->report_fd, errno, "bind", "bind /etc on itself");
+		setup_fail(ctx->report_fd, errno, "bind", "bind /etc on itself");
 	snprintf(text, sizeof(text),
 		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
 		 "sandbox:x:%u:%u:corral sandbox:/work:/bin/sh\n"
@@ -351,7 +352,7 @@ static void build_etc(const struct child_ctx *ctx)
  * one mount each, no mount_setattr each).  The first directory gets an
  * empty read-only tmpfs, the others binds of it.  Missing ones (per kernel
  * version and config) are skipped. */
-static void mask_proc_paths(const struct child_ctx *ctx)
+static void mask_proc_paths(const struct setup_ctx *ctx)
 {
 	char path[96], file_mask[96] = "", dir_mask[96] = "";
 
@@ -360,7 +361,7 @@ static void mask_proc_paths(const struct child_ctx *ctx)
 		if (mount(file_mask[0] ? file_mask : OLDROOT "/dev/null", path, NULL, MS_BIND, NULL) < 0) {
 			if (errno == ENOENT)
 				continue;
-			child_fail(ctx->report_fd, errno, "mask", "bind /dev/null on %s", path);
+			setup_fail(ctx->report_fd, errno, "mask", "bind /dev/null on %s", path);
 		}
 		if (!file_mask[0]) {
 			set_attrs_at(ctx, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
@@ -378,7 +379,7 @@ static void mask_proc_paths(const struct child_ctx *ctx)
 		if (r < 0 && errno == ENOENT)
 			continue;
 		if (r < 0)
-			child_fail(ctx->report_fd, errno, "mask", "mount an empty tmpfs on %s", path);
+			setup_fail(ctx->report_fd, errno, "mask", "mount an empty tmpfs on %s", path);
 		if (!dir_mask[0])
 			snprintf(dir_mask, sizeof(dir_mask), "%s", path);
 	}
@@ -386,19 +387,19 @@ static void mask_proc_paths(const struct child_ctx *ctx)
 
 /* A fresh proc instance of the jail's pid namespace: plain paths (see the
  * file's header). */
-static void build_proc(const struct child_ctx *ctx)
+static void build_proc(const struct setup_ctx *ctx)
 {
 	char path[64];
 
 	if (mkdir("/proc", 0755) < 0 ||
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		child_fail(ctx->report_fd, errno, "mount", "mount proc on /proc");
+		setup_fail(ctx->report_fd, errno, "mount", "mount proc on /proc");
 	for (size_t i = 0; i < sizeof(proc_readonly) / sizeof(proc_readonly[0]); i++) {
 		snprintf(path, sizeof(path), "/proc/%s", proc_readonly[i]);
 		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
 			if (errno == ENOENT)
 				continue;
-			child_fail(ctx->report_fd, errno, "mount", "bind %s read-only", path);
+			setup_fail(ctx->report_fd, errno, "mount", "bind %s read-only", path);
 		}
 		set_attrs_at(ctx, path,
 			     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
@@ -409,7 +410,7 @@ static void build_proc(const struct child_ctx *ctx)
 	mask_proc_paths(ctx);
 }
 
-static void build_dev(const struct child_ctx *ctx)
+static void build_dev(const struct setup_ctx *ctx)
 {
 	static const char *const links[][2] = {
 		{ "/proc/self/fd", "/dev/fd" },
@@ -426,14 +427,14 @@ static void build_dev(const struct child_ctx *ctx)
 	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 		if (symlink(links[i][0], links[i][1]) < 0)
-			child_fail(ctx->report_fd, errno, "symlink", "create %s", links[i][1]);
+			setup_fail(ctx->report_fd, errno, "symlink", "create %s", links[i][1]);
 	mount_tmpfs_at(ctx, "/dev/shm", ctx->spec->tmp_bytes, 01777, MS_NOEXEC);
 	/* the device binds nosuid and noexec by one recursive call (/dev and
 	 * /dev/shm have both already); /dev itself is made read-only last */
 	set_attrs_at(ctx, "/dev", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, true);
 }
 
-static void apply_extra_mounts(const struct child_ctx *ctx)
+static void apply_extra_mounts(const struct setup_ctx *ctx)
 {
 	const struct jail_spec *spec = ctx->spec;
 
@@ -448,26 +449,26 @@ static void apply_extra_mounts(const struct child_ctx *ctx)
 	}
 }
 
-void mounts_build_root(const struct child_ctx *ctx)
+void init_mounts_build_root(const struct setup_ctx *ctx)
 {
 	const struct jail_spec *spec = ctx->spec;
 
 	/* nothing we do here may propagate back to the host */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		child_fail(ctx->report_fd, errno, "mount", "make / private");
+		setup_fail(ctx->report_fd, errno, "mount", "make / private");
 	/* the new root: a small tmpfs over /tmp (in this namespace only) */
 	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=2m,nr_inodes=4096,mode=0755") < 0)
-		child_fail(ctx->report_fd, errno, "mount", "mount the new root tmpfs");
+		setup_fail(ctx->report_fd, errno, "mount", "mount the new root tmpfs");
 	if (mkdir("/tmp" OLDROOT, 0700) < 0)
-		child_fail(ctx->report_fd, errno, "mkdir", "create %s", OLDROOT);
+		setup_fail(ctx->report_fd, errno, "mkdir", "create %s", OLDROOT);
 	if (syscall(SYS_pivot_root, "/tmp", "/tmp" OLDROOT) < 0)
-		child_fail(ctx->report_fd, errno, "pivot_root", "pivot_root into the new root");
+		setup_fail(ctx->report_fd, errno, "pivot_root", "pivot_root into the new root");
 	if (chdir("/") < 0)
-		child_fail(ctx->report_fd, errno, "chdir", "chdir to the new root");
+		setup_fail(ctx->report_fd, errno, "chdir", "chdir to the new root");
 
 	oldroot_fd = open(OLDROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (oldroot_fd < 0)
-		child_fail(ctx->report_fd, errno, "open", "open the old root");
+		setup_fail(ctx->report_fd, errno, "open", "open the old root");
 	/* /proc first: binds go through /proc/self/fd */
 	build_proc(ctx);
 	for (size_t i = 0; i < sizeof(system_paths) / sizeof(system_paths[0]); i++)
@@ -484,9 +485,9 @@ void mounts_build_root(const struct child_ctx *ctx)
 	close(oldroot_fd);
 	oldroot_fd = -1;
 	if (umount2(OLDROOT, MNT_DETACH) < 0)
-		child_fail(ctx->report_fd, errno, "umount", "detach the old root");
+		setup_fail(ctx->report_fd, errno, "umount", "detach the old root");
 	if (rmdir(OLDROOT) < 0)
-		child_fail(ctx->report_fd, errno, "rmdir", "remove %s", OLDROOT);
+		setup_fail(ctx->report_fd, errno, "rmdir", "remove %s", OLDROOT);
 	set_attrs_at(ctx, "/", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
 	set_attrs_at(ctx, "/dev", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false);
 }

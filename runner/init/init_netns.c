@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * runner/netns.c — the jail's network: a new network namespace has only a
- * loopback device, and it is down.  The cloned child brings lo up so the
+ * runner/init/init_netns.c — the jail's network: a new network namespace has only a
+ * loopback device, and it is down.  corral-init brings lo up so the
  * jail can talk to itself and nothing else.  (veth for jails that need a
  * network comes later, in the same file.)
  *
@@ -18,9 +18,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "runner/internal.h"
+#include "runner/init/init_setup.h"
 
-int netns_lo_up(struct jail_error *err)
+int init_netns_lo_up(struct jail_error *err)
 {
 	struct ifreq ifr;
 	int fd, r = 0;
