@@ -65,16 +65,38 @@ static int keep_across_exec(struct child_ctx *ctx, int fd)
 	return 0;
 }
 
+/* Join the jail's v1 cgroups (hybrid hosts) by writing "0" to their
+ * "tasks" files (we are one thread: it moves all of us, without the
+ * cgroup-wide lock another pid would take).  Here, not in corral-init:
+ * those fds were opened by root, and through one any process can be moved
+ * into the jail's cgroups; corral-init can be ptraced (pidfd_getfd) by the
+ * jail's host uid, the owner of its user namespace, we cannot (our memory
+ * is the caller's).  They are close-on-exec: corral-init never has them. */
+static int join_v1_cgroups(struct child_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_v1_tasks; i++) {
+		long n;
+
+		do
+			n = syscall(SYS_write, ctx->v1_tasks_fd[i], "0", 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1) {
+			if (n >= 0)
+				errno = EIO;
+			return child_failed(ctx, "cgroup_attach");
+		}
+	}
+	return 0;
+}
+
 int child_exec_init(void *arg)
 {
 	struct child_ctx *ctx = arg;
-	int fds[] = { ctx->sync_fd,       ctx->report_fd,      ctx->record_fd,      ctx->stdin_fd,
-		      ctx->stdout_fd,     ctx->stderr_fd,      ctx->status_fd,      ctx->cpu_stat_fd,
-		      ctx->leash_fd,      ctx->v1_tasks_fd[0], ctx->v1_tasks_fd[1], ctx->v1_tasks_fd[2],
-		      ctx->v1_tasks_fd[3] };
+	int fds[] = { ctx->sync_fd,   ctx->report_fd, ctx->record_fd,   ctx->stdin_fd, ctx->stdout_fd,
+		      ctx->stderr_fd, ctx->status_fd, ctx->cpu_stat_fd, ctx->leash_fd };
 	char *envp[] = { NULL };
 
-	if (raise_ambient(ctx))
+	if (join_v1_cgroups(ctx) || raise_ambient(ctx))
 		return 127;
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (keep_across_exec(ctx, fds[i]))

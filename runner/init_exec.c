@@ -216,9 +216,9 @@ static int record_setup(const struct child_ctx *ctx, struct init_setup *setup, s
 	setup->gid = (uint32_t)spec->gid;
 	setup->die_with_parent = ctx->die_with_parent;
 	setup->sync_fd = ctx->sync_fd;
-	setup->n_v1_tasks = (uint32_t)ctx->n_v1_tasks;
-	for (size_t i = 0; i < ctx->n_v1_tasks; i++)
-		setup->v1_tasks_fd[i] = ctx->v1_tasks_fd[i];
+	/* the child joins the v1 cgroups before its exec (runner/child.c):
+	 * corral-init never holds those root-opened fds */
+	setup->n_v1_tasks = 0;
 	setup->etc_paths = ctx->host_etc->paths;
 	setup->n_etc = (uint32_t)ctx->host_etc->n;
 	*mounts = NULL;

@@ -530,6 +530,8 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 		return jail_error_set(err, ctx.child_errno, ctx.child_step, "%s",
 				      strcmp(ctx.child_step, "capabilities") == 0
 					      ? "keep the jail's capabilities across the exec of corral-init"
+					      : strcmp(ctx.child_step, "cgroup_attach") == 0
+					      ? "join the jail's v1 cgroups"
 					      : ctx.child_errno == EACCES
 					      ? "execute corral-init (is its file system mounted noexec?)"
 					      : "execute corral-init");
