@@ -382,8 +382,16 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 		const char *backend = NULL, *location = NULL;
 
 		if (store_uri_parse(d->db_path, &backend, &location, NULL) == 0 &&
-		    strcmp(backend, "postgresql") == 0)
+		    strcmp(backend, "postgresql") == 0) {
 			sopts.exclusive = false;
+			/* a node frozen in a transaction holds its row locks until the
+			 * server ends its session: no longer than its lease (its jails
+			 * are dead by 3/4 of it), 2-30 s */
+			sopts.idle_tx_timeout_ms = (int)(d->cfg->lease_ms < 2000 ? 2000
+								 : d->cfg->lease_ms > 30000
+								 ? 30000
+								 : d->cfg->lease_ms);
+		}
 	}
 	r = store_open(d->db_path, &sopts, &d->store, &serr);
 	if (r < 0) {

@@ -141,6 +141,8 @@ void store_task_list_free(struct store_task_list *list);
 
 struct store_options {
 	int busy_timeout_ms;    /* 0 = 5000 */
+	int idle_tx_timeout_ms; /* PostgreSQL: a session idle in a transaction this long is
+				 * ended by the server (a frozen node's row locks go); 0 = 30000 */
 	bool unsafe_no_sync;    /* synchronous=OFF: only for tests and benches that say so */
 	int64_t max_size_bytes; /* 0 = no cap; a hard cap on the database size */
 	bool exclusive;         /* this store's only writer (a corrald, corral store migrate):

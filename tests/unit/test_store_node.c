@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -407,6 +408,44 @@ static void test_leader_race_has_one_winner(void **state)
 	assert_int_equal(held, 1);
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A node frozen inside a transaction (SIGSTOP) holds the row locks it took:
+ * the server ends its session after idle_tx_timeout_ms, and another node's
+ * write of the same row goes through well within its lock_timeout (5 s),
+ * instead of failing with it.  The frozen one's commit then fails. */
+static void test_a_session_idle_in_a_transaction_is_ended_and_its_locks_go(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_options opts = { .idle_tx_timeout_ms = 300 };
+	struct store_node a = node("n1", "inc-a");
+	struct store *frozen = NULL;
+	struct error err = { 0 };
+	bool draining;
+	int64_t t0, waited;
+
+	assert_int_equal(store_open(f->uri, &opts, &frozen, &err), 0);
+	assert_int_equal(store_node_join(frozen, &a, NULL, &err), 0);
+	assert_int_equal(store_batch_begin(frozen, &err), 0);
+	a.running = 1;
+	assert_int_equal(store_node_heartbeat(frozen, &a, &draining, &err), 0); /* the row is locked */
+	t0 = mono_ms();
+	a.running = 2;
+	assert_int_equal(store_node_heartbeat(f->store, &a, &draining, &err), 0);
+	waited = mono_ms() - t0;
+	print_message("the other session's write waited %lld ms for the idle one's lock\n",
+		      (long long)waited);
+	assert_true(waited >= 200 && waited < 3000);
+	assert_true(store_batch_commit(frozen, &err) < 0);
+	store_close(frozen);
+}
+
 int main(void)
 {
 	int failed = 0;
@@ -430,6 +469,7 @@ int main(void)
 		if (postgres) {
 			const struct CMUnitTest pg_only[] = {
 				T(test_leader_race_has_one_winner),
+				T(test_a_session_idle_in_a_transaction_is_ended_and_its_locks_go),
 			};
 
 			failed += cmocka_run_group_tests_name("nodes: PostgreSQL races", pg_only, NULL, NULL);

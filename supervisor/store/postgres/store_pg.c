@@ -207,9 +207,10 @@ static int configure_session(struct store_pg *store, struct error *err)
 		 "SET lock_timeout = %d; SET synchronous_commit = %s; "
 		 /* a frozen node (SIGSTOP) in a transaction holds row locks:
 		  * the server ends its session, the others go on */
-		 "SET idle_in_transaction_session_timeout = 30000",
+		 "SET idle_in_transaction_session_timeout = %d",
 		 store->opts.busy_timeout_ms > 0 ? store->opts.busy_timeout_ms : 5000,
-		 store->opts.unsafe_no_sync ? "off" : "on");
+		 store->opts.unsafe_no_sync ? "off" : "on",
+		 store->opts.idle_tx_timeout_ms > 0 ? store->opts.idle_tx_timeout_ms : 30000);
 	memset(store->prepared, 0, sizeof(store->prepared));
 	r = store_pg_exec(store, sql, err, "configure");
 	if (r < 0)
