@@ -103,14 +103,24 @@ static int group_setup(void **state)
 	snprintf(work, sizeof(work), "/tmp/corral-languages-XXXXXX");
 	if (!mkdtemp(work) || chmod(work, 01777) < 0)
 		return -1;
-	for (size_t i = 0; i < N_LANGUAGES; i++) {
-		snprintf(path, sizeof(path), "%s/%s", work, languages[i].name);
-		if (mkdir(path, 01777) < 0 || chmod(path, 01777) < 0)
-			return -1;
-		snprintf(path, sizeof(path), "%s/%s/%s", work, languages[i].name, languages[i].file);
-		write_text(path, languages[i].source);
-		chmod(path, 0644);
-	}
+	for (size_t i = 0; i < N_LANGUAGES; i++)
+		for (int m = -1; m < (int)(sizeof(mode_names) / sizeof(mode_names[0])); m++) {
+			/* <language>, and <language>-<mode> for each run of the
+			 * matrix: a build's output belongs to the run's host uid,
+			 * which another run (another mode) may not overwrite in
+			 * a sticky directory */
+			if (m < 0)
+				snprintf(path, sizeof(path), "%s/%s", work, languages[i].name);
+			else
+				snprintf(path, sizeof(path), "%s/%s-%s", work, languages[i].name,
+					 mode_names[m]);
+			if (mkdir(path, 01777) < 0 || chmod(path, 01777) < 0)
+				return -1;
+			strncat(path, "/", sizeof(path) - strlen(path) - 1);
+			strncat(path, languages[i].file, sizeof(path) - strlen(path) - 1);
+			write_text(path, languages[i].source);
+			chmod(path, 0644);
+		}
 	return 0;
 }
 
@@ -159,11 +169,12 @@ static int corral_run(const char *flags, const char *dir, const char *script, ch
 static void test_language_builds_and_runs(void **state)
 {
 	const struct matrix_case *c = *state;
-	char out[16384], want[64];
+	char out[16384], want[64], dir[64];
 	int rc;
 
 	require_tool(c->lang);
-	rc = corral_run(mode_flags[c->mode], c->lang->name, c->lang->build_and_run, out, sizeof(out));
+	snprintf(dir, sizeof(dir), "%s-%s", c->lang->name, mode_names[c->mode]);
+	rc = corral_run(mode_flags[c->mode], dir, c->lang->build_and_run, out, sizeof(out));
 	fprintf(stderr, "%s in %s: exit %d\n%s", c->lang->name, mode_names[c->mode], rc, out);
 	snprintf(want, sizeof(want), "hello from %s\n", c->lang->name);
 	assert_int_equal(rc, 0);
