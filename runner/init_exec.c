@@ -215,6 +215,7 @@ static int record_setup(const struct child_ctx *ctx, struct init_setup *setup, s
 	setup->uid = (uint32_t)spec->uid;
 	setup->gid = (uint32_t)spec->gid;
 	setup->die_with_parent = ctx->die_with_parent;
+	setup->lo_is_up = spec->netns_fd >= 0; /* the caller's namespace: lo is up */
 	setup->sync_fd = ctx->sync_fd;
 	/* the child joins the v1 cgroups before its exec (runner/child.c):
 	 * corral-init never holds those root-opened fds */

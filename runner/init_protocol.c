@@ -16,7 +16,7 @@
  *   u64 tmp_bytes, work_bytes
  *   u32 uid, gid, die_with_parent, has_work_dir
  *   i32 sync_fd, u32 n_v1_tasks, i32 v1_tasks_fd[4]
- *   u32 n_mounts, n_etc
+ *   u32 n_mounts, n_etc, lo_is_up, reserved (0)
  *   struct sock_filter filter[filter_len]
  *   struct record_mount mounts[n_mounts] (size_bytes, kind, has_source)
  *   NUL-terminated strings: argv..., env..., cwd, seccomp name, hostname,
@@ -50,6 +50,7 @@ struct record_head {
 	uint32_t n_v1_tasks;
 	int32_t v1_tasks_fd[INIT_V1_TASKS_MAX];
 	uint32_t n_mounts, n_etc;
+	uint32_t lo_is_up, reserved;
 };
 
 struct record_mount {
@@ -189,6 +190,7 @@ int init_record_encode(const struct init_config *cfg, void **out, size_t *len)
 		head.v1_tasks_fd[i] = i < setup->n_v1_tasks ? setup->v1_tasks_fd[i] : -1;
 	head.n_mounts = setup->n_mounts;
 	head.n_etc = (uint32_t)n_etc;
+	head.lo_is_up = setup->lo_is_up;
 
 	buf = malloc(size);
 	if (!buf)
@@ -350,6 +352,10 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 		*why = "no command or an invalid fd";
 		return -EPROTO;
 	}
+	if (head.lo_is_up > 1 || head.reserved != 0) {
+		*why = "an unknown setup flag";
+		return -EPROTO;
+	}
 	for (uint32_t i = 0; i < head.n_v1_tasks; i++) {
 		if (!fd_valid(head.v1_tasks_fd[i], false)) {
 			*why = "an invalid cgroup fd";
@@ -377,6 +383,7 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 	cfg->setup.uid = head.uid;
 	cfg->setup.gid = head.gid;
 	cfg->setup.die_with_parent = head.die_with_parent != 0;
+	cfg->setup.lo_is_up = head.lo_is_up != 0;
 	cfg->setup.sync_fd = head.sync_fd;
 	cfg->setup.n_v1_tasks = head.n_v1_tasks;
 	memcpy(cfg->setup.v1_tasks_fd, head.v1_tasks_fd, sizeof(head.v1_tasks_fd));

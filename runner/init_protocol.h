@@ -73,7 +73,7 @@ void report_errorv(int fd, int errnum, const char *step, const char *fmt, va_lis
 int write_all(int fd, const void *buf, size_t len);
 
 #define INIT_RECORD_MAGIC UINT64_C(0x3154494e4c524f43) /* "CORLNIT1" */
-#define INIT_RECORD_VERSION 4u
+#define INIT_RECORD_VERSION 5u
 #define INIT_RECORD_MAX (64u << 20) /* argv + env are at most a few MiB */
 #define INIT_LEASH_LOOK_MS 250u     /* how often corral-init reads the leash */
 
@@ -103,6 +103,7 @@ struct init_setup {
 	uint64_t tmp_bytes, work_bytes;
 	uint32_t uid, gid; /* inside the jail */
 	bool die_with_parent;
+	bool lo_is_up; /* the jail's network namespace came up with lo (a pool's): leave it */
 	int32_t sync_fd;
 	uint32_t n_v1_tasks;
 	int32_t v1_tasks_fd[INIT_V1_TASKS_MAX];

@@ -136,6 +136,18 @@ struct jail_spec {
 	 * JAIL_LEASE_LOST.  A short or failed read changes nothing.  NULL =
 	 * no leash. */
 	const char *leash_path;
+	/* The jail's network namespace: -1 (jail_spec_init's default) = a new
+	 * one, made by the clone.  Else an fd of a namespace the caller made
+	 * for this jail alone (a supervisor's pool: /proc/<pid>/ns/net of a
+	 * helper that brought lo up), owned by the host's user namespace, so
+	 * nothing in the jail ever holds a capability over it.  corral-init
+	 * does not touch lo there (the caller brought it up).  The spawn
+	 * enters it (setns) just for the clone and returns to its own at once
+	 * (a failure to return aborts the process: it must never go on in a
+	 * jail's namespace).  Never reuse one for a second jail; the caller
+	 * closes its fd after jail_spawn_start() (the jail holds the
+	 * namespace while it lives). */
+	int netns_fd;
 };
 
 /* The jail's pid 1 is the program corral-init, exec'd inside the jail from

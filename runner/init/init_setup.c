@@ -225,7 +225,7 @@ static void setup_steps(const struct setup_ctx *ctx)
 	 * reported after the "go": exiting before it would break the
 	 * parent's pipe. */
 	hostname_errno = sethostname(spec->hostname, strlen(spec->hostname)) < 0 ? errno : 0;
-	lo_up = init_netns_lo_up(&err);
+	lo_up = ctx->lo_is_up ? 0 : init_netns_lo_up(&err);
 	wait_for_parent(ctx);
 	if (hostname_errno)
 		setup_fail(ctx->report_fd, hostname_errno, "sethostname", "set hostname '%s'",
@@ -262,6 +262,7 @@ void init_setup_run(struct init_config *cfg)
 		.report_fd = cfg->report_fd,
 		.n_v1_tasks = s->n_v1_tasks,
 		.die_with_parent = s->die_with_parent,
+		.lo_is_up = s->lo_is_up,
 	};
 
 	close_inherited_fds(cfg);

@@ -25,6 +25,7 @@ struct setup_ctx {
 	int v1_tasks_fd[INIT_V1_TASKS_MAX];
 	size_t n_v1_tasks;
 	bool die_with_parent;
+	bool lo_is_up; /* the network namespace came with lo up: no lo_up step */
 };
 
 /* Build the jail described by cfg->setup; keep only the fds cfg names (and

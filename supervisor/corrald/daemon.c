@@ -402,7 +402,7 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	d->uid_slots = calloc(d->n_uid_slots, 1);
 	d->user_buckets = 1024;
 	d->user_table = calloc(d->user_buckets, sizeof(*d->user_table));
-	if (!d->uid_slots || !d->user_table)
+	if (!d->uid_slots || !d->user_table || netns_pool_create(d) < 0)
 		return -ENOMEM;
 
 	sigemptyset(&mask);
@@ -678,6 +678,7 @@ static void teardown(struct daemon *d)
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	task_start_forget_filters(d);
+	netns_pool_free(d);
 	cluster_policy_free(d);
 	policy_free(d->policy);
 	free(d->user_table);
@@ -731,10 +732,16 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 		struct epoll_event events[64];
 		/* more tasks to start: look at events, but do not sleep */
 		/* requests left from the last turn: look at events, do not sleep */
-		int n = epoll_wait(d.epfd, events, 64,
-				   transport_unix_has_backlog(&d)
-					   ? 0
-					   : transport_http_wait_ms(&d, dispatch_wait_ms(&d)));
+		int wait_ms = transport_unix_has_backlog(&d)
+			? 0
+			: transport_http_wait_ms(&d, dispatch_wait_ms(&d));
+		/* the pool wants namespaces: made one at a time while nothing
+		 * else is to be done, looking at events between them */
+		bool idle = wait_ms != 0 && netns_pool_wants_more(&d);
+		int n = epoll_wait(d.epfd, events, 64, idle ? 0 : wait_ms);
+
+		if (n == 0 && idle)
+			netns_pool_fill_one(&d);
 
 		if (n < 0) {
 			if (errno == EINTR)

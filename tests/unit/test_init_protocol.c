@@ -63,6 +63,7 @@ static struct init_config sample(void)
 			.uid = 1000,
 			.gid = 1001,
 			.die_with_parent = true,
+			.lo_is_up = true,
 			.sync_fd = 12,
 			.n_v1_tasks = 2,
 			.v1_tasks_fd = { 13, 14 },
@@ -132,6 +133,7 @@ static void test_record_round_trips(void **state)
 	assert_int_equal(got.setup.uid, 1000);
 	assert_int_equal(got.setup.gid, 1001);
 	assert_true(got.setup.die_with_parent);
+	assert_true(got.setup.lo_is_up);
 	assert_int_equal(got.setup.sync_fd, 12);
 	assert_int_equal(got.setup.n_v1_tasks, 2);
 	assert_int_equal(got.setup.v1_tasks_fd[0], 13);
@@ -306,9 +308,11 @@ static void test_bad_setup_fields_are_refused(void **state)
 	expect_refused_with(156, &minus_one, sizeof(minus_one)); /* a v1 tasks fd */
 	expect_refused_with(168, &huge, sizeof(huge));           /* n_mounts */
 	expect_refused_with(172, &huge, sizeof(huge));           /* n_etc */
-	/* the first mount, after the head (176) and the 2-instruction filter */
-	expect_refused_with(176 + 16 + 8, &seven, sizeof(seven)); /* its kind */
-	expect_refused_with(176 + 16 + 12, &two, sizeof(two));    /* its has_source */
+	expect_refused_with(176, &two, sizeof(two));             /* lo_is_up: 0 or 1 */
+	expect_refused_with(180, &two, sizeof(two));             /* reserved: 0 */
+	/* the first mount, after the head (184) and the 2-instruction filter */
+	expect_refused_with(184 + 16 + 8, &seven, sizeof(seven)); /* its kind */
+	expect_refused_with(184 + 16 + 12, &two, sizeof(two));    /* its has_source */
 }
 
 /* The encoder refuses what it cannot say. */
