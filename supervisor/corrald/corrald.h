@@ -532,6 +532,9 @@ struct netns_pool_stats {
 				* itself (in the clone) is corrald's */
 	size_t ready;
 };
+/* The loop makes one when it saw no event for this long: a jail that just
+ * started (its command loading) and the next request keep the CPUs. */
+#define NETNS_POOL_QUIET_MS 4
 int netns_pool_create(struct daemon *d); /* 0 or -ENOMEM */
 void netns_pool_free(struct daemon *d);  /* closes the unused ones */
 /* Below its size, and not paused after a failure. */

@@ -735,10 +735,10 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 		int wait_ms = transport_unix_has_backlog(&d)
 			? 0
 			: transport_http_wait_ms(&d, dispatch_wait_ms(&d));
-		/* the pool wants namespaces: made one at a time while nothing
-		 * else is to be done, looking at events between them */
-		bool idle = wait_ms != 0 && netns_pool_wants_more(&d);
-		int n = epoll_wait(d.epfd, events, 64, idle ? 0 : wait_ms);
+		/* the pool wants namespaces: one is made after a quiet while
+		 * (NETNS_POOL_QUIET_MS without an event), one at a time */
+		bool idle = netns_pool_wants_more(&d) && (wait_ms < 0 || wait_ms > NETNS_POOL_QUIET_MS);
+		int n = epoll_wait(d.epfd, events, 64, idle ? NETNS_POOL_QUIET_MS : wait_ms);
 
 		if (n == 0 && idle)
 			netns_pool_fill_one(&d);
