@@ -537,9 +537,10 @@ struct netns_pool_stats {
 #define NETNS_POOL_QUIET_MS 4
 int netns_pool_create(struct daemon *d); /* 0 or -ENOMEM */
 void netns_pool_free(struct daemon *d);  /* closes the unused ones */
-/* Below its size, and not paused after a failure. */
+/* Below its size, not paused after a failure, and no jail is setting
+ * itself up (it needs the CPUs). */
 bool netns_pool_wants_more(const struct daemon *d);
-/* Make one (~0.5 ms), unless none is wanted or a jail is setting itself up. */
+/* Make one (~0.7 ms), unless none is wanted. */
 void netns_pool_fill_one(struct daemon *d);
 /* One for a start: an fd the caller closes after jail_spawn_start(), or -1
  * (empty: the jail's clone makes its own). */

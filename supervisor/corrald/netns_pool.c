@@ -188,15 +188,6 @@ void netns_pool_free(struct daemon *d)
 	d->netns_pool = NULL;
 }
 
-bool netns_pool_wants_more(const struct daemon *d)
-{
-	const struct netns_pool *pool = d->netns_pool;
-
-	if (!pool || d->shutting_down || d->handing_over || pool->n >= target(d))
-		return false;
-	return !pool->retry_mono_us || daemon_mono_us() >= pool->retry_mono_us;
-}
-
 /* A jail between its clone and its start report shares the CPUs with
  * us: making a namespace now would slow its setup. */
 static bool a_jail_is_starting(const struct daemon *d)
@@ -207,13 +198,22 @@ static bool a_jail_is_starting(const struct daemon *d)
 	return false;
 }
 
+bool netns_pool_wants_more(const struct daemon *d)
+{
+	const struct netns_pool *pool = d->netns_pool;
+
+	if (!pool || d->shutting_down || d->handing_over || pool->n >= target(d) || a_jail_is_starting(d))
+		return false;
+	return !pool->retry_mono_us || daemon_mono_us() >= pool->retry_mono_us;
+}
+
 void netns_pool_fill_one(struct daemon *d)
 {
 	struct netns_pool *pool = d->netns_pool;
 	const char *step = NULL;
 	int fd;
 
-	if (!netns_pool_wants_more(d) || a_jail_is_starting(d))
+	if (!netns_pool_wants_more(d))
 		return;
 	fd = make_one(pool, &step);
 	if (fd < 0) {
