@@ -235,9 +235,8 @@ static void mount_tmpfs_at(const struct setup_ctx *ctx, const char *target, uint
 /* A host path that is a symlink (merged /usr: /bin -> usr/bin) becomes the
  * same symlink; a directory is bound read-only; a missing one is skipped. */
 /* Small host files (ld.so.cache, nsswitch.conf) are copied into the new
- * root rather than bound: a copy is cheaper than a mount, and the root is
- * read-only in the end anyway. */
-#define MAX_COPIED_FILE (256 << 10)
+ * root rather than bound (HOST_ETC_MAX_COPIED): a copy is cheaper than a
+ * mount, and the root is read-only in the end anyway. */
 
 /* size: what fstatat said; the copy goes on to the end of the file
  * whatever its size is now (in kernel, sendfile: no read/write round trips). */
@@ -286,7 +285,7 @@ static void mirror_host_path(const struct setup_ctx *ctx, const char *path, bool
 			setup_fail(ctx->report_fd, errno, "symlink", "create symlink %s -> %s", path, link);
 		return;
 	}
-	if (S_ISREG(st.st_mode) && st.st_size <= MAX_COPIED_FILE) {
+	if (S_ISREG(st.st_mode) && st.st_size <= HOST_ETC_MAX_COPIED) {
 		copy_host_file(ctx, path, st.st_mode & 0644, st.st_size, optional);
 		return;
 	}
@@ -304,28 +303,51 @@ static void write_file(const struct setup_ctx *ctx, const char *path, const char
 	close(fd);
 }
 
+/* /etc from a set prepared on the host (runner/host_etc_dir.c): one bind,
+ * opened as the jail's uid like every host source; it holds the generated
+ * files, the copies and the symlinks, and where a host directory or a large
+ * file goes, its mount point, bound here as before. */
+static void bind_prepared_etc(const struct setup_ctx *ctx)
+{
+	char path[PATH_MAX], src_path[32];
+
+	bind_host_at(ctx, ctx->etc_dir, "/etc", true);
+	for (size_t i = 0; i < ctx->host_etc->n; i++) {
+		const char *rel = ctx->host_etc->paths[i];
+		struct stat st;
+		int src;
+
+		if (snprintf(path, sizeof(path), "/etc/%s", rel) >= (int)sizeof(path) ||
+		    fstatat(oldroot_fd, path + 1, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode) ||
+		    (S_ISREG(st.st_mode) && st.st_size <= HOST_ETC_MAX_COPIED))
+			continue;
+		src = open_host_source(ctx, path);
+		if (mount(fd_path(src, src_path), path, NULL, MS_BIND | MS_REC, NULL) < 0)
+			setup_fail(ctx->report_fd, errno, "bind", "bind %s on %s", path, path);
+		close(src);
+	}
+}
+
 static void build_etc(const struct setup_ctx *ctx)
 {
-	const struct jail_spec *spec = ctx->spec;
-	char text[512], path[PATH_MAX];
+	char passwd[512], group[256], hostname[256], hosts[512], path[PATH_MAX];
 
+	if (ctx->etc_dir) {
+		bind_prepared_etc(ctx);
+		set_attrs_at(ctx, "/etc", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true);
+		return;
+	}
 	/* /etc a mount of its own (the new root's directory bound onto
 	 * itself): the host binds below it are made read-only, nosuid and
 	 * nodev by one recursive mount_setattr at the end, not one each */
 	if (mkdir("/etc", 0755) < 0 || mount("/etc", "/etc", NULL, MS_BIND, NULL) < 0)
 		setup_fail(ctx->report_fd, errno, "bind", "bind /etc on itself");
-	snprintf(text, sizeof(text),
-		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-		 "sandbox:x:%u:%u:corral sandbox:/work:/bin/sh\n"
-		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
-		 (unsigned)spec->uid, (unsigned)spec->gid);
-	write_file(ctx, "/etc/passwd", text);
-	snprintf(text, sizeof(text), "root:x:0:\nsandbox:x:%u:\nnogroup:x:65534:\n", (unsigned)spec->gid);
-	write_file(ctx, "/etc/group", text);
-	snprintf(text, sizeof(text), "%s\n", spec->hostname);
-	write_file(ctx, "/etc/hostname", text);
-	snprintf(text, sizeof(text), "127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t%s\n", spec->hostname);
-	write_file(ctx, "/etc/hosts", text);
+	host_etc_generated_text(ctx->spec, passwd, sizeof(passwd), group, sizeof(group), hostname,
+				sizeof(hostname), hosts, sizeof(hosts));
+	write_file(ctx, "/etc/passwd", passwd);
+	write_file(ctx, "/etc/group", group);
+	write_file(ctx, "/etc/hostname", hostname);
+	write_file(ctx, "/etc/hosts", hosts);
 	/* the host's /etc paths the rule gives (runner/host_etc.c), parents
 	 * first (sorted): a nested one (ssl/certs) gets its parent directories
 	 * made in the new root */
