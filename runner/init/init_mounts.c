@@ -64,6 +64,30 @@ static const char *const proc_masked_files[] = {
 };
 static const char *const proc_masked_dirs[] = { "acpi", "asound", "scsi", "pressure" };
 
+/* mount_setattr(2) by its number: corral-init links musl where it can
+ * (see the Makefile), whose headers have neither the call nor its struct
+ * (the kernel's struct mount_attr, the same layout) */
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+struct setattr_args {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+static int setattr(int dfd, const char *path, unsigned flags, uint64_t attrs)
+{
+	struct setattr_args attr = { .attr_set = attrs };
+
+	return (int)syscall(SYS_mount_setattr, dfd, path, flags, &attr, sizeof(attr));
+}
+
 static int oldroot_fd = -1; /* O_PATH of the old root while it is still attached */
 
 /* "/proc/self/fd/N": mount(2) takes it as the very file the fd names. */
@@ -124,10 +148,9 @@ static int open_in_root(const struct setup_ctx *ctx, const char *target, bool cr
 
 static void set_mount_attrs(const struct setup_ctx *ctx, const char *target, uint64_t attrs, bool recursive)
 {
-	struct mount_attr attr = { .attr_set = attrs };
 	int fd = open_in_root(ctx, target, false, false);
 
-	if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
+	if (setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), attrs) < 0)
 		setup_fail(ctx->report_fd, errno, "mount_setattr", "restrict mount %s", target);
 	close(fd);
 }
@@ -136,10 +159,7 @@ static void set_mount_attrs(const struct setup_ctx *ctx, const char *target, uin
  * file's header): no walk, the last component not followed. */
 static void set_attrs_at(const struct setup_ctx *ctx, const char *path, uint64_t attrs, bool recursive)
 {
-	struct mount_attr attr = { .attr_set = attrs };
-
-	if (mount_setattr(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | (recursive ? AT_RECURSIVE : 0), &attr,
-			  sizeof(attr)) < 0)
+	if (setattr(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | (recursive ? AT_RECURSIVE : 0), attrs) < 0)
 		setup_fail(ctx->report_fd, errno, "mount_setattr", "restrict mount %s", path);
 }
 
