@@ -392,20 +392,20 @@ int host_etc_dir_find(const char *root, const struct host_etc *he, const struct 
 		if (set_exists(base_fd, name))
 			break;
 		/* its maker died before the set was in place: make it */
-		if (make_set(base_fd, etc_fd, he, generated, name, &key, mask) < 0)
+		if (make_set(base_fd, etc_fd, he, generated, name, &key, mask) < 0 ||
+		    !set_exists(base_fd, name))
 			goto out;
 		break;
 	case KEY_MISSING:
 		/* a set without its key is not to be trusted (it never is) */
 		if (set_exists(base_fd, name) ||
-		    make_set(base_fd, etc_fd, he, generated, name, &key, mask) < 0)
+		    make_set(base_fd, etc_fd, he, generated, name, &key, mask) < 0 ||
+		    key_state(base_fd, name, &key) != KEY_MATCHES || !set_exists(base_fd, name))
 			goto out;
 		break;
 	case KEY_OTHER: /* a hash collision, another version's set: none */
 		goto out;
 	}
-	if (key_state(base_fd, name, &key) != KEY_MATCHES || !set_exists(base_fd, name))
-		goto out;
 	found = snprintf(out, out_len, "%s/%s", prepared_base, name) < (int)out_len;
 out:
 	free(key.buf);
