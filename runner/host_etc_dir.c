@@ -16,8 +16,8 @@
  * still binds those itself, as the jail's uid).  Its key is the text of
  * everything the contents follow from: the jail's uid, gid and hostname,
  * the umask, and lstat of /etc, of each given path and of each parent of a
- * nested one (device, inode, mode, owner, size, mtime and ctime to the
- * nanosecond).  BASE/<hash>.key holds that text; a set is used only when its
+ * nested one (device, inode, mode and owner; for a file or a symlink also
+ * its size, mtime and ctime to the nanosecond).  BASE/<hash>.key holds that text; a set is used only when its
  * key file says exactly the key computed now (a hash collision, or a set
  * made by another version, is never used), nor a set without a key file;
  * the key is written first (to a temporary name, renamed), then the set is
@@ -121,8 +121,18 @@ static void text_add(struct text *t, const char *fmt, ...)
 	}
 }
 
+/* What a set follows from: a copied file's or a symlink's contents (its
+ * inode, size, mtime and ctime to the nanosecond), a directory's type,
+ * mode and owner only (its entries are bound live or stamped one by one:
+ * /etc's own mtime changes with every file made there). */
 static void add_stamp(struct text *t, const char *rel, const struct stat *st)
 {
+	if (S_ISDIR(st->st_mode)) {
+		text_add(t, "%s %o %u %u %" PRIu64 " %" PRIu64 "\n", rel, (unsigned)st->st_mode,
+			 (unsigned)st->st_uid, (unsigned)st->st_gid, (uint64_t)st->st_dev,
+			 (uint64_t)st->st_ino);
+		return;
+	}
 	text_add(t, "%s %o %u %u %" PRIu64 " %" PRIu64 " %lld %lld.%09ld %lld.%09ld\n", rel,
 		 (unsigned)st->st_mode, (unsigned)st->st_uid, (unsigned)st->st_gid, (uint64_t)st->st_dev,
 		 (uint64_t)st->st_ino, (long long)st->st_size, (long long)st->st_mtim.tv_sec,

@@ -196,6 +196,21 @@ static void test_a_changed_host_file_gives_a_new_set(void **state)
 	expect_file(first, "ld.so.cache", "cache\n", 0644 & ~022); /* a running jail keeps its own */
 }
 
+/* What the set does not follow from leaves it as it is: a file made in
+ * /etc or in a given directory (their mtime changes). */
+static void test_a_file_made_beside_keeps_the_set(void **state)
+{
+	struct jail_spec spec = spec_of("box", 1000);
+	char first[PATH_MAX], again[PATH_MAX];
+
+	(void)state;
+	find(&spec, first);
+	put("etc/shadow", "secret\n", 0600);
+	put("etc/ssl/certs/new.pem", "pem\n", 0644);
+	find(&spec, again);
+	assert_string_equal(first, again);
+}
+
 /* A set whose key file says something else (a hash collision, a set of
  * another version, a torn write) is never used. */
 static void test_a_set_with_another_key_is_not_used(void **state)
@@ -265,6 +280,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_set_holds_what_init_would_build, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_same_host_state_takes_the_same_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_changed_host_file_gives_a_new_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_file_made_beside_keeps_the_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_set_with_another_key_is_not_used, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_set_is_used_only_with_its_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_files_give_no_set, setup, teardown),
