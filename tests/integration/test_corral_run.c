@@ -5,7 +5,9 @@
  * (stderr, or --json-fd), stdout_bytes counts what went to an inherited
  * pipe, a reader that goes away still ends the writer with SIGPIPE, a
  * child the OOM killer took shows while the command exits 0, and --env
- * adds to the default environment (--clear-env: alone).
+ * adds to the default environment (--clear-env: alone); the jail's /etc,
+ * a bind of a set prepared once (runner/host_etc_dir.c), shows the
+ * generated files and the host's files as they are, read-only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -158,6 +160,52 @@ static void test_env_adds_to_the_defaults_and_clear_env_replaces_them(void **sta
 	assert_null(strstr(run.out, "PATH="));
 }
 
+/* The host's cksum of its ld.so.cache and nsswitch.conf, as the jail names them. */
+static void host_cksum(char *out, size_t len)
+{
+	FILE *p = popen("cd / && cksum etc/ld.so.cache etc/nsswitch.conf", "r");
+	size_t n;
+
+	assert_non_null(p);
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+}
+
+static void test_etc_from_a_prepared_set_shows_the_host_files_read_only(void **state)
+{
+	static const char *const args[] = {
+		"--quiet",
+		"--hostname",
+		"etcbox",
+		"--",
+		"/bin/sh",
+		"-c",
+		"cat /etc/hostname; grep -c sandbox /etc/passwd; cd / && cksum etc/ld.so.cache etc/nsswitch.conf; "
+		"ls /etc/ssl/certs | grep -c .; touch /etc/x /etc/passwd 2>&1; "
+		"grep ' /etc ' /proc/self/mountinfo | grep -c /etc/",
+		NULL
+	};
+	char cksum[512], want[1024];
+	struct run run;
+
+	(void)state;
+	require_root();
+	host_cksum(cksum, sizeof(cksum));
+	for (int i = 0; i < 2; i++) { /* the second takes the set the first made */
+		corral_run(&run, args);
+		assert_int_equal(run.code, 0);
+		snprintf(want, sizeof(want), "etcbox\n1\n%s", cksum);
+		assert_memory_equal(run.out, want, strlen(want));
+		assert_non_null(strstr(run.out, "touch: cannot touch '/etc/x': Read-only file system"));
+		/* not the jail's file (the set's, root's on the host): EACCES before EROFS */
+		assert_non_null(strstr(run.out, "touch: cannot touch '/etc/passwd': Permission denied"));
+		/* /etc is the set's bind: its root is the set's host path */
+		assert_true(strlen(run.out) > 3);
+		assert_string_equal(run.out + strlen(run.out) - 3, "\n1\n");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_a_writer_whose_reader_left_still_gets_sigpipe),
 		cmocka_unit_test(test_oom_killed_child_shows_while_the_command_exits_0),
 		cmocka_unit_test(test_env_adds_to_the_defaults_and_clear_env_replaces_them),
+		cmocka_unit_test(test_etc_from_a_prepared_set_shows_the_host_files_read_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
