@@ -545,6 +545,9 @@ void netns_pool_fill_one(struct daemon *d);
 /* One for a start: an fd the caller closes after jail_spawn_start(), or -1
  * (empty: the jail's clone makes its own). */
 int netns_pool_take(struct daemon *d);
+/* A spawn failed to enter the one it took (step "setns", errno err): the
+ * pool pauses as after a failure to make one. */
+void netns_pool_spawn_refused(struct daemon *d, int err);
 void netns_pool_stats(const struct daemon *d, struct netns_pool_stats *out);
 
 /* metrics.c: what /metrics shows (Prometheus text format) */

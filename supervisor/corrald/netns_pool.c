@@ -207,6 +207,23 @@ bool netns_pool_wants_more(const struct daemon *d)
 	return !pool->retry_mono_us || daemon_mono_us() >= pool->retry_mono_us;
 }
 
+/* Making or entering them fails: none for a minute, the jails' clones
+ * make theirs; said once. */
+static void pause_after(struct netns_pool *pool, const char *what, int err)
+{
+	pool->stats.failures++;
+	pool->retry_mono_us = daemon_mono_us() + NETNS_POOL_RETRY_US;
+	while (pool->n) {
+		close(pool->fds[--pool->n]);
+		pool->stats.dropped++;
+	}
+	if (!pool->failure_logged)
+		log_warning("network namespace pool: %s: %s; jails make their own (tried again every "
+			    "minute, logged once)",
+			    what, strerror(err));
+	pool->failure_logged = true;
+}
+
 void netns_pool_fill_one(struct daemon *d)
 {
 	struct netns_pool *pool = d->netns_pool;
@@ -217,13 +234,7 @@ void netns_pool_fill_one(struct daemon *d)
 		return;
 	fd = make_one(pool, &step);
 	if (fd < 0) {
-		pool->stats.failures++;
-		pool->retry_mono_us = daemon_mono_us() + NETNS_POOL_RETRY_US;
-		if (!pool->failure_logged)
-			log_warning("network namespace pool: %s: %s; jails make their own (tried again "
-				    "every minute, logged once)",
-				    step, strerror(-fd));
-		pool->failure_logged = true;
+		pause_after(pool, step, -fd);
 		return;
 	}
 	pool->retry_mono_us = 0;
@@ -248,6 +259,12 @@ int netns_pool_take(struct daemon *d)
 	}
 	pool->stats.taken++;
 	return pool->fds[--pool->n];
+}
+
+void netns_pool_spawn_refused(struct daemon *d, int err)
+{
+	if (d->netns_pool)
+		pause_after(d->netns_pool, "a jail's spawn could not enter one (setns)", err);
 }
 
 void netns_pool_stats(const struct daemon *d, struct netns_pool_stats *out)

@@ -408,8 +408,11 @@ static int start_spawn(struct daemon *d, struct task_start_pending *sp)
 		 * its clone on, corrald's fd goes (never used for another) */
 		sp->p.ps.spec.netns_fd = netns_pool_take(d);
 		r = jail_spawn_start(&sp->p.ps.spec, &t->jail, &sp->err);
-		if (sp->p.ps.spec.netns_fd >= 0)
+		if (sp->p.ps.spec.netns_fd >= 0) {
 			close(sp->p.ps.spec.netns_fd);
+			if (r < 0 && strcmp(sp->err.step, "setns") == 0)
+				netns_pool_spawn_refused(d, sp->err.err);
+		}
 		sp->p.ps.spec.netns_fd = -1;
 	}
 	if (r < 0) {
