@@ -380,6 +380,12 @@ int host_etc_dir_find(const char *root, const struct host_etc *he, const struct 
 	/* the umask init would create its files with (it inherits ours) */
 	mask = umask(022);
 	umask(mask);
+	/* a set is root's: the jail's uid reads it as "other", so under a
+	 * umask that takes from 0755 (027, 077) it could not open the set
+	 * nor read its files; init builds /etc itself (its files the
+	 * jail's uid's, as the umask says) */
+	if (mask & 0755)
+		return 0;
 	host_etc_generated_text(spec, passwd, sizeof(passwd), group, sizeof(group), hostname,
 				sizeof(hostname), hosts, sizeof(hosts));
 	if (mkdir(prepared_base, 0711) < 0 && errno != EEXIST)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -206,6 +207,41 @@ static void test_etc_from_a_prepared_set_shows_the_host_files_read_only(void **s
 	}
 }
 
+/* A private umask (027, 077: common for root on hardened hosts) once made
+ * the set 0750/0700 and its files 0640/0600, root's: the jail's uid could
+ * not open it ("bind /etc/alternatives on /etc/alternatives: Permission
+ * denied"), so every run failed.  The jail starts and reads its /etc. */
+static void test_a_private_umask_still_gives_a_readable_etc(void **state)
+{
+	static const char *const args[] = {
+		"--quiet",
+		"--hostname",
+		"umaskbox",
+		"--",
+		"/bin/sh",
+		"-c",
+		"cat /etc/hostname; grep -c sandbox /etc/passwd; test -r /etc/nsswitch.conf && echo readable",
+		NULL
+	};
+	static const mode_t masks[] = { 027, 077 };
+	struct run run;
+
+	(void)state;
+	require_root();
+	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		mode_t old = umask(masks[i]);
+
+		for (int n = 0; n < 2; n++) { /* the second would take a set the first made */
+			corral_run(&run, args);
+			if (run.code != 0)
+				fail_msg("umask %03o: corral-run exited %d: %s", (unsigned)masks[i], run.code,
+					 run.err);
+			assert_string_equal(run.out, "umaskbox\n1\nreadable\n");
+		}
+		umask(old);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_oom_killed_child_shows_while_the_command_exits_0),
 		cmocka_unit_test(test_env_adds_to_the_defaults_and_clear_env_replaces_them),
 		cmocka_unit_test(test_etc_from_a_prepared_set_shows_the_host_files_read_only),
+		cmocka_unit_test(test_a_private_umask_still_gives_a_readable_etc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
