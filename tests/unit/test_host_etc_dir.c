@@ -262,6 +262,28 @@ static void test_private_files_give_no_set(void **state)
 	assert_int_equal(chmod(path, 0755), 0);
 }
 
+/* The set is root's and the jail's uid reads it as "other": a umask that
+ * takes from 0755 would make it unreadable there (every corral-run failed
+ * under umask 027 or 077): no set then, init builds /etc. */
+static void test_a_private_umask_gives_no_set(void **state)
+{
+	static const mode_t none[] = { 027, 077, 007, 0700 }, some[] = { 022, 002, 0 };
+	struct jail_spec spec = spec_of("box", 1000);
+	char dir[PATH_MAX];
+	mode_t old = umask(022);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		umask(none[i]);
+		assert_int_equal(host_etc_dir_find(root, &set, &spec, dir, sizeof(dir)), 0);
+	}
+	for (size_t i = 0; i < sizeof(some) / sizeof(some[0]); i++) {
+		umask(some[i]);
+		assert_int_equal(host_etc_dir_find(root, &set, &spec, dir, sizeof(dir)), 1);
+	}
+	umask(old);
+}
+
 static void test_without_a_base_there_is_no_set(void **state)
 {
 	struct jail_spec spec = spec_of("box", 1000);
@@ -284,6 +306,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_set_with_another_key_is_not_used, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_set_is_used_only_with_its_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_files_give_no_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_private_umask_gives_no_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_without_a_base_there_is_no_set, setup, teardown),
 	};
 
