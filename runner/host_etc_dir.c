@@ -362,6 +362,34 @@ static int make_set(int base_fd, int etc_fd, const struct host_etc *he, const ch
 	return r;
 }
 
+/* The jail opens its set as its uid, no symlink followed (runner/init/
+ * init_mounts.c's open_host_source): every directory from / down to base
+ * must be one (not a symlink) that others may search.  A parent made under
+ * a private umask (0700) would fail every jail's setup. */
+static bool reachable_by_all(const char *base)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(base);
+	struct stat st;
+
+	if (len >= sizeof(path))
+		return false;
+	memcpy(path, base, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		char c = path[i];
+		bool ok;
+
+		if (c != '/' && c != '\0')
+			continue;
+		path[i] = '\0';
+		ok = lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0001);
+		path[i] = c;
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 int host_etc_dir_find(const char *root, const struct host_etc *he, const struct jail_spec *spec, char *out,
 		      size_t out_len)
 {
@@ -391,7 +419,8 @@ int host_etc_dir_find(const char *root, const struct host_etc *he, const struct 
 	if (mkdir(prepared_base, 0711) < 0 && errno != EEXIST)
 		return 0;
 	base_fd = open(prepared_base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (base_fd < 0 || fstat(base_fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022))
+	if (base_fd < 0 || fstat(base_fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022) ||
+	    !reachable_by_all(prepared_base))
 		return 0;
 	snprintf(etc_path, sizeof(etc_path), "%s/etc", strcmp(root, "/") == 0 ? "" : root);
 	etc_fd = open(etc_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -196,7 +196,9 @@ int main(int argc, char **argv)
 	}
 	r = jail_host_etc_refresh_cached(HOST_ETC_CACHE, &result.error);
 	/* best effort: without the directory, the jail builds its /etc */
-	if (r == 0 && (mkdir(ETC_SETS_PARENT, 0755) == 0 || errno == EEXIST))
+	/* made 0755 whatever our umask: the jails' uids pass through it */
+	if (r == 0 &&
+	    ((mkdir(ETC_SETS_PARENT, 0755) == 0 && chmod(ETC_SETS_PARENT, 0755) == 0) || errno == EEXIST))
 		r = jail_host_etc_prepare_in(ETC_SETS, &result.error);
 	/* not jail_spawn(): nothing here waits for the command's start, and
 	 * the start report is read with the end (jail.h), one wakeup less */

@@ -10,10 +10,12 @@
  * generated files and the host's files as they are, read-only.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -242,6 +244,55 @@ static void test_a_private_umask_still_gives_a_readable_etc(void **state)
 	}
 }
 
+/* corral-run --quiet -- /bin/cat /etc/hostname under umask mask, stdout
+ * and stderr to /dev/null: its exit code (-1: it did not exit). */
+static int quiet_run_under(mode_t mask)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		umask(mask);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		execl(test_build_path("corral-run"), "corral-run", "--quiet", "--", "/bin/cat",
+		      "/etc/hostname", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* On a host where /var/cache/corral-run did not exist yet, one run under
+ * umask 077 made it 0700 and every later run, whatever its umask, failed
+ * ("bind source /var/cache/corral-run/etc/...: the jail's host uid must be
+ * able to reach it"), until someone changed its mode.  Played in a mount
+ * namespace of its own over an empty /var/cache. */
+static void test_a_first_run_under_umask_077_does_not_break_later_runs(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	require_root();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("none", "/var/cache", "tmpfs", 0, "mode=0755") < 0)
+			_exit(100);
+		if (quiet_run_under(077) != 0)
+			_exit(101);
+		_exit(quiet_run_under(022) == 0 && quiet_run_under(022) == 0 ? 0 : 102);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_env_adds_to_the_defaults_and_clear_env_replaces_them),
 		cmocka_unit_test(test_etc_from_a_prepared_set_shows_the_host_files_read_only),
 		cmocka_unit_test(test_a_private_umask_still_gives_a_readable_etc),
+		cmocka_unit_test(test_a_first_run_under_umask_077_does_not_break_later_runs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,6 +60,7 @@ static int setup(void **state)
 	(void)state;
 	snprintf(root, sizeof(root), "/tmp/corral-etc-dir-XXXXXX");
 	assert_non_null(mkdtemp(root));
+	assert_int_equal(chmod(root, 0755), 0); /* the jail's uid must reach the sets */
 	make_dir("etc", 0755);
 	put("etc/ld.so.cache", "cache\n", 0644);
 	put("etc/nsswitch.conf", "passwd: files\n", 0444);
@@ -284,6 +285,27 @@ static void test_a_private_umask_gives_no_set(void **state)
 	umask(old);
 }
 
+/* The jail opens its set as its uid, no symlink followed: a parent of the
+ * base that others may not search (made under umask 077) or a symlink
+ * among them gives no set (every jail's setup failed there). */
+static void test_a_base_the_jail_cannot_reach_gives_no_set(void **state)
+{
+	struct jail_spec spec = spec_of("box", 1000);
+	char dir[PATH_MAX], link[PATH_MAX + 8], via[PATH_MAX + 16];
+	struct jail_error err;
+
+	(void)state;
+	assert_int_equal(host_etc_dir_find(root, &set, &spec, dir, sizeof(dir)), 1);
+	assert_int_equal(chmod(root, 0700), 0);
+	assert_int_equal(host_etc_dir_find(root, &set, &spec, dir, sizeof(dir)), 0);
+	assert_int_equal(chmod(root, 0755), 0);
+	snprintf(link, sizeof(link), "%s/link", root);
+	assert_int_equal(symlink(root, link), 0);
+	snprintf(via, sizeof(via), "%s/sets", link);
+	assert_int_equal(jail_host_etc_prepare_in(via, &err), 0);
+	assert_int_equal(host_etc_dir_find(root, &set, &spec, dir, sizeof(dir)), 0);
+}
+
 static void test_without_a_base_there_is_no_set(void **state)
 {
 	struct jail_spec spec = spec_of("box", 1000);
@@ -307,6 +329,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_set_is_used_only_with_its_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_files_give_no_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_private_umask_gives_no_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_base_the_jail_cannot_reach_gives_no_set, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_without_a_base_there_is_no_set, setup, teardown),
 	};
 
