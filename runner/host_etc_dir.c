@@ -251,7 +251,8 @@ static int write_text_at(int dir_fd, const char *name, const char *text, size_t 
 
 static int copy_file_at(int etc_fd, const char *rel, int set_fd, mode_t mode, off_t size)
 {
-	_cleanup_close_ int in = openat(etc_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put there since the lstat must not hang us */
+	_cleanup_close_ int in = openat(etc_fd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	_cleanup_close_ int out = -1;
 	size_t want = (size > 0 ? (size_t)size : 0) + 4096;
 	ssize_t n;
@@ -362,6 +363,27 @@ static int make_set(int base_fd, int etc_fd, const struct host_etc *he, const ch
 	return r;
 }
 
+/* corral-init opens the set as the jail's uid without following symlinks
+ * (runner/init/init_mounts.c): every directory on the way to it must be one
+ * (no symlink) that others may search, or the jail could not start. */
+static bool base_reachable(const char *base)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s", base);
+	for (char *slash = path; slash;) {
+		slash = strchr(slash + 1, '/');
+		if (slash)
+			*slash = '\0';
+		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || !(st.st_mode & S_IXOTH))
+			return false;
+		if (slash)
+			*slash = '/';
+	}
+	return true;
+}
+
 int host_etc_dir_find(const char *root, const struct host_etc *he, const struct jail_spec *spec, char *out,
 		      size_t out_len)
 {
@@ -382,7 +404,7 @@ int host_etc_dir_find(const char *root, const struct host_etc *he, const struct 
 	umask(mask);
 	host_etc_generated_text(spec, passwd, sizeof(passwd), group, sizeof(group), hostname,
 				sizeof(hostname), hosts, sizeof(hosts));
-	if (mkdir(prepared_base, 0711) < 0 && errno != EEXIST)
+	if ((mkdir(prepared_base, 0711) < 0 && errno != EEXIST) || !base_reachable(prepared_base))
 		return 0;
 	base_fd = open(prepared_base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (base_fd < 0 || fstat(base_fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022))

@@ -60,6 +60,7 @@ static int setup(void **state)
 	(void)state;
 	snprintf(root, sizeof(root), "/tmp/corral-etc-dir-XXXXXX");
 	assert_non_null(mkdtemp(root));
+	assert_int_equal(chmod(root, 0755), 0); /* the jail's uid must reach the sets */
 	make_dir("etc", 0755);
 	put("etc/ld.so.cache", "cache\n", 0644);
 	put("etc/nsswitch.conf", "passwd: files\n", 0444);
@@ -262,6 +263,26 @@ static void test_private_files_give_no_set(void **state)
 	assert_int_equal(chmod(path, 0755), 0);
 }
 
+/* corral-init opens the set as the jail's uid, without symlinks: a base
+ * below a directory others may not search, or below a symlink, gives none. */
+static void test_a_base_the_jail_cannot_reach_gives_no_set(void **state)
+{
+	struct jail_spec spec = spec_of("box", 1000);
+	char dir[PATH_MAX], private_base[128], link[128], linked_base[160];
+	struct jail_error err;
+
+	(void)state;
+	make_dir("private", 0700);
+	snprintf(private_base, sizeof(private_base), "%s/private/sets", root);
+	assert_int_equal(jail_host_etc_prepare_in(private_base, &err), 0);
+	assert_int_equal(host_etc_dir_find(root, &set, &spec, dir, sizeof(dir)), 0);
+	snprintf(link, sizeof(link), "%s/link", root);
+	assert_int_equal(symlink(root, link), 0);
+	snprintf(linked_base, sizeof(linked_base), "%s/sets", link);
+	assert_int_equal(jail_host_etc_prepare_in(linked_base, &err), 0);
+	assert_int_equal(host_etc_dir_find(root, &set, &spec, dir, sizeof(dir)), 0);
+}
+
 static void test_without_a_base_there_is_no_set(void **state)
 {
 	struct jail_spec spec = spec_of("box", 1000);
@@ -284,6 +305,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_set_with_another_key_is_not_used, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_set_is_used_only_with_its_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_files_give_no_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_base_the_jail_cannot_reach_gives_no_set, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_without_a_base_there_is_no_set, setup, teardown),
 	};
 
