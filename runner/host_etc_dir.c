@@ -251,7 +251,8 @@ static int write_text_at(int dir_fd, const char *name, const char *text, size_t 
 
 static int copy_file_at(int etc_fd, const char *rel, int set_fd, mode_t mode, off_t size)
 {
-	_cleanup_close_ int in = openat(etc_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put there since the lstat must not hang us */
+	_cleanup_close_ int in = openat(etc_fd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	_cleanup_close_ int out = -1;
 	size_t want = (size > 0 ? (size_t)size : 0) + 4096;
 	ssize_t n;
@@ -362,30 +363,23 @@ static int make_set(int base_fd, int etc_fd, const struct host_etc *he, const ch
 	return r;
 }
 
-/* The jail opens its set as its uid, no symlink followed (runner/init/
- * init_mounts.c's open_host_source): every directory from / down to base
- * must be one (not a symlink) that others may search.  A parent made under
- * a private umask (0700) would fail every jail's setup. */
-static bool reachable_by_all(const char *base)
+/* corral-init opens the set as the jail's uid without following symlinks
+ * (runner/init/init_mounts.c): every directory on the way to it must be one
+ * (no symlink) that others may search, or the jail could not start. */
+static bool base_reachable(const char *base)
 {
 	char path[PATH_MAX];
-	size_t len = strlen(base);
 	struct stat st;
 
-	if (len >= sizeof(path))
-		return false;
-	memcpy(path, base, len + 1);
-	for (size_t i = 1; i <= len; i++) {
-		char c = path[i];
-		bool ok;
-
-		if (c != '/' && c != '\0')
-			continue;
-		path[i] = '\0';
-		ok = lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0001);
-		path[i] = c;
-		if (!ok)
+	snprintf(path, sizeof(path), "%s", base);
+	for (char *slash = path; slash;) {
+		slash = strchr(slash + 1, '/');
+		if (slash)
+			*slash = '\0';
+		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || !(st.st_mode & S_IXOTH))
 			return false;
+		if (slash)
+			*slash = '/';
 	}
 	return true;
 }
@@ -416,11 +410,10 @@ int host_etc_dir_find(const char *root, const struct host_etc *he, const struct 
 		return 0;
 	host_etc_generated_text(spec, passwd, sizeof(passwd), group, sizeof(group), hostname,
 				sizeof(hostname), hosts, sizeof(hosts));
-	if (mkdir(prepared_base, 0711) < 0 && errno != EEXIST)
+	if ((mkdir(prepared_base, 0711) < 0 && errno != EEXIST) || !base_reachable(prepared_base))
 		return 0;
 	base_fd = open(prepared_base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (base_fd < 0 || fstat(base_fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022) ||
-	    !reachable_by_all(prepared_base))
+	if (base_fd < 0 || fstat(base_fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022))
 		return 0;
 	snprintf(etc_path, sizeof(etc_path), "%s/etc", strcmp(root, "/") == 0 ? "" : root);
 	etc_fd = open(etc_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
