@@ -154,11 +154,63 @@ static void test_jail_uid_finds_no_netns_fd_and_cannot_enter_the_pooled_netns(vo
 		json_decref(corrald_must_wait(&daemon_, ids[i], 30000));
 }
 
+/* What a task tries in its pooled namespace, one "key=value" a line. */
+static const char task_script[] =
+	"n=0; for f in $(find /proc/sys/net -type f 2>/dev/null); do\n"
+	"  if (cat \"$f\" > \"$f\") 2>/dev/null; then n=$((n+1)); echo \"wrote=$f\"; fi\n"
+	"done; echo sysctls_written=$n\n"
+	"if /usr/bin/unshare -rn true 2>/dev/null; then echo new_netns=ALLOWED; else echo new_netns=denied; fi\n"
+	"/usr/bin/python3 -c '\n"
+	"import socket\n"
+	"def try_(name, f):\n"
+	"    try:\n"
+	"        f(); print(name + \"=ALLOWED\")\n"
+	"    except OSError:\n"
+	"        print(name + \"=denied\")\n"
+	"try_(\"low_port\", lambda: socket.socket().bind((\"127.0.0.1\", 80)))\n"
+	"try_(\"ping\", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP))\n"
+	"try_(\"packet\", lambda: socket.socket(socket.AF_PACKET, socket.SOCK_RAW))\n"
+	"'\n";
+
+/* In a pooled namespace (the host's user namespace owns it, so more of
+ * /proc/sys/net shows there than in one of the jail's own), the task writes
+ * no sysctl, makes no namespace, binds no port below 1024, opens no ping,
+ * raw or packet socket. */
+static void test_a_task_changes_nothing_of_its_pooled_namespace(void **state)
+{
+	char fields[4096], *argv, *out;
+	json_t *a, *t;
+	int64_t id;
+
+	(void)state;
+	test_require_root();
+	if (corrald_start(&daemon_, SUPERVISOR_KEYS, POLICY, 0) < 0)
+		fail_msg("corrald did not start: %s", corrald_log_tail(&daemon_));
+	usleep(300 * 1000); /* the pool filled */
+	a = json_pack("[sss]", "/bin/sh", "-c", task_script);
+	argv = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	snprintf(fields, sizeof(fields), "\"argv\":%s", argv);
+	free(argv);
+	id = corrald_submit(&daemon_, fields);
+	assert_true(id > 0);
+	t = corrald_must_wait(&daemon_, id, 60000);
+	json_decref(t);
+	out = corrald_logs(&daemon_, id, "stdout", NULL);
+	assert_non_null(out);
+	if (!strstr(out, "sysctls_written=0\n") || !strstr(out, "new_netns=denied\n") ||
+	    !strstr(out, "low_port=denied\n") || !strstr(out, "ping=denied\n") ||
+	    !strstr(out, "packet=denied\n"))
+		fail_msg("the task changed its namespace:\n%s", out);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_jail_uid_finds_no_netns_fd_and_cannot_enter_the_pooled_netns,
 					  teardown),
+		cmocka_unit_test_teardown(test_a_task_changes_nothing_of_its_pooled_namespace, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
