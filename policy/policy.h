@@ -106,6 +106,8 @@ struct policy_supervisor {
 	const char *socket;                /* default /run/corral/corrald.sock */
 	const char *cgroup_parent;         /* default "corral" (relative to corrald's cgroup) */
 	uint32_t max_running;              /* tasks running at once on this host; default 4 */
+	uint32_t netns_pool;               /* network namespaces made ahead for jails (at most max_running are
+			      * kept); 0 = none, each jail's is made by its clone; default 4 */
 	uint64_t memory_reserve_bytes;     /* sum of running tasks' memory limits; 0 = unlimited (default) */
 	uint64_t poll_interval_ms;         /* cpu.stat sampling period; default 1000 */
 	uint64_t drain_timeout_ms;         /* on shutdown, wait this long for tasks; default 30000 */

@@ -35,6 +35,7 @@ enum supervisor_key {
 	SK_CLUSTER_POLL,
 	SK_ADOPT_GRACE,
 	SK_CORES,
+	SK_NETNS_POOL,
 	SK_COUNT,
 };
 
@@ -61,6 +62,7 @@ static const char *const supervisor_keys[SK_COUNT + 1] = {
 	"cluster_poll",
 	"adopt_grace",
 	"cores",
+	"netns_pool",
 	NULL,
 };
 
@@ -83,6 +85,7 @@ static const struct key_def supervisor_numbers[SK_COUNT] = {
 	[SK_LEADER_LEASE] = { "leader_lease", VALUE_MILLIS, 1000, 600000, 0 },
 	[SK_CLUSTER_POLL] = { "cluster_poll", VALUE_MILLIS, 10, 10000, 0 },
 	[SK_ADOPT_GRACE] = { "adopt_grace", VALUE_MILLIS, 0, 3600000, 0 },
+	[SK_NETNS_POOL] = { "netns_pool", VALUE_COUNT, 0, 64, 0 },
 };
 
 /* Lowest host uid a jail may get: below are system and login users. */
@@ -98,6 +101,7 @@ void settings_defaults(struct policy *p)
 	sv->socket = "/run/corral/corrald.sock";
 	sv->cgroup_parent = "corral";
 	sv->max_running = 4;
+	sv->netns_pool = 4;
 	sv->memory_reserve_bytes = 0;
 	sv->poll_interval_ms = 1000;
 	sv->drain_timeout_ms = 30000;
@@ -316,6 +320,7 @@ void settings_supervisor(struct loader *ld, struct policy *p, const struct raw_s
 				sv->gpu_memory_declared = true;
 			break;
 		case SK_MAX_RUNNING:
+		case SK_NETNS_POOL:
 		case SK_MEMORY_RESERVE:
 		case SK_POLL_INTERVAL:
 		case SK_DRAIN_TIMEOUT:
@@ -325,6 +330,8 @@ void settings_supervisor(struct loader *ld, struct policy *p, const struct raw_s
 				break;
 			if (k == SK_MAX_RUNNING)
 				sv->max_running = (uint32_t)v;
+			else if (k == SK_NETNS_POOL)
+				sv->netns_pool = (uint32_t)v;
 			else if (k == SK_MEMORY_RESERVE)
 				sv->memory_reserve_bytes = v;
 			else if (k == SK_POLL_INTERVAL)

@@ -198,13 +198,12 @@ int init_exec_fd(struct jail_error *err)
 	return r;
 }
 
-_Static_assert(CGROUP_V1_TASKS_MAX == INIT_V1_TASKS_MAX, "the record carries every v1 tasks fd");
-
 /* What corral-init needs to build the jail (init_setup.c): the spec's
- * fields, the host /etc paths, the sync and v1 cgroup fds.  *mounts is
- * malloc'd (the caller frees it after encoding). */
+ * fields, the host /etc paths (and the prepared /etc in etc_dir, when
+ * there is one), the sync fd.  *mounts is malloc'd (the caller frees it
+ * after encoding). */
 static int record_setup(const struct child_ctx *ctx, struct init_setup *setup, struct init_mount **mounts,
-			struct jail_error *err)
+			char etc_dir[PATH_MAX], struct jail_error *err)
 {
 	const struct jail_spec *spec = ctx->spec;
 
@@ -215,12 +214,11 @@ static int record_setup(const struct child_ctx *ctx, struct init_setup *setup, s
 	setup->uid = (uint32_t)spec->uid;
 	setup->gid = (uint32_t)spec->gid;
 	setup->die_with_parent = ctx->die_with_parent;
+	setup->lo_is_up = spec->netns_fd >= 0; /* the caller's namespace: lo is up */
 	setup->sync_fd = ctx->sync_fd;
-	/* the child joins the v1 cgroups before its exec (runner/child.c):
-	 * corral-init never holds those root-opened fds */
-	setup->n_v1_tasks = 0;
 	setup->etc_paths = ctx->host_etc->paths;
 	setup->n_etc = (uint32_t)ctx->host_etc->n;
+	setup->etc_dir = host_etc_dir_find("/", ctx->host_etc, spec, etc_dir, PATH_MAX) ? etc_dir : NULL;
 	*mounts = NULL;
 	if (spec->n_mounts) {
 		*mounts = calloc(spec->n_mounts, sizeof(**mounts));
@@ -261,6 +259,7 @@ int init_record_memfd(const struct child_ctx *ctx, int *out, struct jail_error *
 		.leash_fd = ctx->leash_fd,
 	};
 	struct init_mount *mounts = NULL;
+	char etc_dir[PATH_MAX];
 	void *buf = NULL;
 	size_t len = 0;
 	char **env = NULL;
@@ -280,7 +279,7 @@ int init_record_memfd(const struct child_ctx *ctx, int *out, struct jail_error *
 		cfg.cpu_limit_us = spec->cpu_time_ms * 1000u;
 		cfg.cpu_rate_millis = (uint32_t)(cpus > 0 ? cpus : 1) * 1000u;
 	}
-	r = record_setup(ctx, &cfg.setup, &mounts, err);
+	r = record_setup(ctx, &cfg.setup, &mounts, etc_dir, err);
 	if (r < 0)
 		return r;
 	r = task_env_build(spec, &env);

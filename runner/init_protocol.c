@@ -15,13 +15,13 @@
  *   i32 leash_fd
  *   u64 tmp_bytes, work_bytes
  *   u32 uid, gid, die_with_parent, has_work_dir
- *   i32 sync_fd, u32 n_v1_tasks, i32 v1_tasks_fd[4]
- *   u32 n_mounts, n_etc
+ *   i32 sync_fd, u32 has_etc_dir
+ *   u32 n_mounts, n_etc, lo_is_up, reserved (0)
  *   struct sock_filter filter[filter_len]
  *   struct record_mount mounts[n_mounts] (size_bytes, kind, has_source)
  *   NUL-terminated strings: argv..., env..., cwd, seccomp name, hostname,
  *   work dir (if has_work_dir), each mount's source (if has_source) and
- *   target, the host /etc paths
+ *   target, the host /etc paths, the prepared /etc (if has_etc_dir)
  *
  * The decoder trusts nothing: every count and string is checked against the
  * record's size, and the record must end exactly after the last string.
@@ -47,9 +47,9 @@ struct record_head {
 	uint64_t tmp_bytes, work_bytes;
 	uint32_t uid, gid, die_with_parent, has_work_dir;
 	int32_t sync_fd;
-	uint32_t n_v1_tasks;
-	int32_t v1_tasks_fd[INIT_V1_TASKS_MAX];
+	uint32_t has_etc_dir;
 	uint32_t n_mounts, n_etc;
+	uint32_t lo_is_up, reserved;
 };
 
 struct record_mount {
@@ -135,7 +135,7 @@ int init_record_encode(const struct init_config *cfg, void **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
-	if (argc == 0 || !cfg->cwd || !cfg->seccomp_name || setup->n_v1_tasks > INIT_V1_TASKS_MAX)
+	if (argc == 0 || !cfg->cwd || !cfg->seccomp_name)
 		return -EINVAL;
 	for (size_t i = 0; i < argc; i++)
 		size += strlen(cfg->argv[i]) + 1;
@@ -153,6 +153,8 @@ int init_record_encode(const struct init_config *cfg, void **out, size_t *len)
 	}
 	for (size_t i = 0; i < n_etc; i++)
 		size += strlen(setup->etc_paths[i]) + 1;
+	if (setup->etc_dir)
+		size += strlen(setup->etc_dir) + 1;
 	if (size > INIT_RECORD_MAX || envc >= ENV_DEFAULT || setup->n_mounts > INIT_RECORD_MAX)
 		return -E2BIG;
 
@@ -184,11 +186,10 @@ int init_record_encode(const struct init_config *cfg, void **out, size_t *len)
 	head.die_with_parent = setup->die_with_parent;
 	head.has_work_dir = setup->work_dir != NULL;
 	head.sync_fd = setup->sync_fd;
-	head.n_v1_tasks = setup->n_v1_tasks;
-	for (uint32_t i = 0; i < INIT_V1_TASKS_MAX; i++)
-		head.v1_tasks_fd[i] = i < setup->n_v1_tasks ? setup->v1_tasks_fd[i] : -1;
+	head.has_etc_dir = setup->etc_dir != NULL;
 	head.n_mounts = setup->n_mounts;
 	head.n_etc = (uint32_t)n_etc;
+	head.lo_is_up = setup->lo_is_up;
 
 	buf = malloc(size);
 	if (!buf)
@@ -222,6 +223,8 @@ int init_record_encode(const struct init_config *cfg, void **out, size_t *len)
 	}
 	for (size_t i = 0; i < n_etc; i++)
 		p = put_string(p, setup->etc_paths[i]);
+	if (setup->etc_dir)
+		p = put_string(p, setup->etc_dir);
 	*out = buf;
 	*len = size;
 	return 0;
@@ -345,16 +348,14 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 	if (head.argc == 0 || !fd_valid(head.stdin_fd, false) || !fd_valid(head.stdout_fd, false) ||
 	    !fd_valid(head.stderr_fd, false) || !fd_valid(head.status_fd, true) ||
 	    !fd_valid(head.cpu_stat_fd, true) || !fd_valid(head.leash_fd, true) ||
-	    !fd_valid(head.sync_fd, false) || head.n_v1_tasks > INIT_V1_TASKS_MAX ||
+	    !fd_valid(head.sync_fd, false) || head.has_etc_dir > 1 ||
 	    (head.cpu_limit_us && (head.cpu_stat_fd < 0 || !head.cpu_rate_millis))) {
 		*why = "no command or an invalid fd";
 		return -EPROTO;
 	}
-	for (uint32_t i = 0; i < head.n_v1_tasks; i++) {
-		if (!fd_valid(head.v1_tasks_fd[i], false)) {
-			*why = "an invalid cgroup fd";
-			return -EPROTO;
-		}
+	if (head.lo_is_up > 1 || head.reserved != 0) {
+		*why = "an unknown setup flag";
+		return -EPROTO;
 	}
 	cfg->rlimit_nofile = head.rlimit_nofile;
 	cfg->rlimit_fsize = head.rlimit_fsize;
@@ -377,9 +378,8 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 	cfg->setup.uid = head.uid;
 	cfg->setup.gid = head.gid;
 	cfg->setup.die_with_parent = head.die_with_parent != 0;
+	cfg->setup.lo_is_up = head.lo_is_up != 0;
 	cfg->setup.sync_fd = head.sync_fd;
-	cfg->setup.n_v1_tasks = head.n_v1_tasks;
-	memcpy(cfg->setup.v1_tasks_fd, head.v1_tasks_fd, sizeof(head.v1_tasks_fd));
 	p = (char *)buf + sizeof(head) + filter_bytes;
 
 	r = take_mounts(&p, &head, cfg);
@@ -403,6 +403,8 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 		r = take_list(&p, end, head.n_etc, &cfg->setup.etc_paths);
 	if (r == 0)
 		cfg->setup.n_etc = head.n_etc;
+	if (r == 0 && head.has_etc_dir && !(cfg->setup.etc_dir = take_string(&p, end)))
+		r = -EPROTO;
 	if (r == 0 && p != end)
 		r = -EPROTO;
 	if (r < 0) {

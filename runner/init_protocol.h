@@ -5,8 +5,8 @@
  *
  *   in:  the init record, serialized by the parent into a sealed memfd that
  *        the jail child hands to corral-init across execve: how to build the
- *        jail (hostname, uid/gid, mounts, sizes, the host /etc paths, the
- *        v1 cgroups' fds), the command's argv/env/cwd, rlimits, output cap,
+ *        jail (hostname, uid/gid, mounts, sizes, the host /etc paths or
+ *        a prepared /etc), the command's argv/env/cwd, rlimits, output cap,
  *        the fds it inherits, the seccomp BPF to install on the command.  corral-init's argv is
  *        { "corral-init", record fd, report fd } (decimal numbers): the
  *        report fd is outside the record so that even a record corral-init
@@ -73,16 +73,12 @@ void report_errorv(int fd, int errnum, const char *step, const char *fmt, va_lis
 int write_all(int fd, const void *buf, size_t len);
 
 #define INIT_RECORD_MAGIC UINT64_C(0x3154494e4c524f43) /* "CORLNIT1" */
-#define INIT_RECORD_VERSION 4u
+#define INIT_RECORD_VERSION 5u
 #define INIT_RECORD_MAX (64u << 20) /* argv + env are at most a few MiB */
 #define INIT_LEASH_LOOK_MS 250u     /* how often corral-init reads the leash */
 
 /* An extra tmpfs mount's size when its spec gives none. */
 #define JAIL_DEFAULT_TMP_BYTES (64ull << 20)
-
-/* The jail's v1 cgroups corral-init joins (at most one per v1 hierarchy the
- * runner limits; runner/cgroup.h's CGROUP_V1_TASKS_MAX). */
-#define INIT_V1_TASKS_MAX 4
 
 /* One extra mount of the jail (enum jail_mount_kind's values, runner/jail.h). */
 struct init_mount {
@@ -94,22 +90,25 @@ struct init_mount {
 
 /* What corral-init builds before it runs the command (runner/init/init_setup.c):
  * it arrives with the capabilities of the jail's new user namespace, waits
- * for the parent's "go" on sync_fd (the uid/gid maps written, the unified
- * cgroup joined), joins the v1 cgroups through the inherited "tasks" fds,
- * takes the jail's uid/gid, builds the root, drops every capability. */
+ * for the parent's "go" on sync_fd (the uid/gid maps written, the jail's
+ * cgroups joined), takes the jail's uid/gid, builds the root, drops every
+ * capability. */
 struct init_setup {
 	const char *hostname;
 	const char *work_dir; /* host dir bound at /work; NULL = a tmpfs of work_bytes */
 	uint64_t tmp_bytes, work_bytes;
 	uint32_t uid, gid; /* inside the jail */
 	bool die_with_parent;
+	bool lo_is_up; /* the jail's network namespace came up with lo (a pool's): leave it */
 	int32_t sync_fd;
-	uint32_t n_v1_tasks;
-	int32_t v1_tasks_fd[INIT_V1_TASKS_MAX];
 	struct init_mount *mounts; /* decoded: malloc'd (init_config_free) */
 	uint32_t n_mounts;
 	char **etc_paths; /* the host /etc paths to mirror (relative); decoded: NULL-terminated */
 	uint32_t n_etc;
+	/* a prepared /etc on the host (runner/host_etc_dir.c) bound at /etc,
+	 * the directories and large files of etc_paths bound into it; NULL =
+	 * build /etc */
+	const char *etc_dir;
 };
 
 /* The decoded record: what corral-init needs to build the jail and run the command. */

@@ -82,6 +82,13 @@ void task_env_free(char **env);
  * one link, truncated; or a character device). */
 int open_host_file(const char *path, bool for_output, int *out, const char *what, struct jail_error *err);
 
+/* The jail's clone in a network namespace made beforehand (spec->netns_fd;
+ * runner/spawn_netns.c): enter it on this thread (0 or -errno, nothing
+ * changed on failure), and return to the process's own right after the
+ * clone (aborts the process if that fails). */
+int spawn_netns_enter(int netns_fd);
+void spawn_netns_leave(void);
+
 /* CLOCK_MONOTONIC in microseconds. */
 uint64_t monotonic_us(void);
 

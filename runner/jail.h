@@ -136,6 +136,18 @@ struct jail_spec {
 	 * JAIL_LEASE_LOST.  A short or failed read changes nothing.  NULL =
 	 * no leash. */
 	const char *leash_path;
+	/* The jail's network namespace: -1 (jail_spec_init's default) = a new
+	 * one, made by the clone.  Else an fd of a namespace the caller made
+	 * for this jail alone (a supervisor's pool: /proc/<pid>/ns/net of a
+	 * helper that brought lo up), owned by the host's user namespace, so
+	 * nothing in the jail ever holds a capability over it.  corral-init
+	 * does not touch lo there (the caller brought it up).  The spawn
+	 * enters it (setns) just for the clone and returns to its own at once
+	 * (a failure to return aborts the process: it must never go on in a
+	 * jail's namespace).  Never reuse one for a second jail; the caller
+	 * closes its fd after jail_spawn_start() (the jail holds the
+	 * namespace while it lives). */
+	int netns_fd;
 };
 
 /* The jail's pid 1 is the program corral-init, exec'd inside the jail from
@@ -162,6 +174,12 @@ int jail_host_etc_refresh(struct jail_error *err);
  * scanned and the file replaced (a failure to write it is ignored).  See
  * runner/host_etc_cache.c.  0 or -errno. */
 int jail_host_etc_refresh_cached(const char *cache_path, struct jail_error *err);
+/* For a single-threaded program that starts one jail per process
+ * (corral-run): each jail's /etc is a read-only bind of a set prepared once
+ * in base (made if missing, the euid's, mode 0711) instead of being built
+ * in the jail (runner/host_etc_dir.c says what a set holds and when it is
+ * made again).  NULL turns it off.  0 or -errno. */
+int jail_host_etc_prepare_in(const char *base, struct jail_error *err);
 
 /* Defaults for every field; the caller then sets argv, host_uid/gid, limits. */
 void jail_spec_init(struct jail_spec *spec);

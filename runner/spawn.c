@@ -212,7 +212,8 @@ static void unpoison_child_stack(char *stack)
 #endif
 }
 
-static pid_t clone_jail_as(int cgroup_fd, struct child_ctx *ctx, int *pidfd, bool *into_cgroup)
+static pid_t clone_jail_as(int cgroup_fd, bool new_netns, struct child_ctx *ctx, int *pidfd,
+			   bool *into_cgroup)
 {
 	_Static_assert(CHILD_STACK_SIZE % 16 == 0, "the child's stack stays aligned");
 	char stack[CHILD_STACK_SIZE] __attribute__((aligned(16)));
@@ -221,6 +222,8 @@ static pid_t clone_jail_as(int cgroup_fd, struct child_ctx *ctx, int *pidfd, boo
 
 	memset(&args, 0, sizeof(args));
 	args.flags = JAIL_CLONE_FLAGS | CLONE_VM | CLONE_VFORK;
+	if (!new_netns) /* it is born in the one this thread entered */
+		args.flags &= ~(uint64_t)CLONE_NEWNET;
 	args.pidfd = (uint64_t)(uintptr_t)pidfd;
 	args.exit_signal = SIGCHLD;
 	if (cgroup_fd >= 0) {
@@ -303,8 +306,11 @@ static void clone_identity_leave(const struct clone_identity *saved)
 }
 
 /* All signals blocked across the clone: none may run one of our handlers
- * in the child (it shares our memory); corral-init sets its own mask. */
-static pid_t clone_jail(int cgroup_fd, uid_t owner, struct child_ctx *ctx, int *pidfd, bool *into_cgroup)
+ * in the child (it shares our memory); corral-init sets its own mask.
+ * netns_fd >= 0: the clone happens in that network namespace, entered for
+ * it alone (runner/spawn_netns.c); *netns_failed: entering it failed. */
+static pid_t clone_jail(int cgroup_fd, int netns_fd, uid_t owner, struct child_ctx *ctx, int *pidfd,
+			bool *into_cgroup, bool *netns_failed)
 {
 	struct clone_identity saved;
 	sigset_t all, old;
@@ -313,15 +319,26 @@ static pid_t clone_jail(int cgroup_fd, uid_t owner, struct child_ctx *ctx, int *
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	*netns_failed = false;
+	if (netns_fd >= 0 && (r = spawn_netns_enter(netns_fd)) < 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		*netns_failed = true;
+		errno = -r;
+		return -1;
+	}
 	r = clone_identity_enter(owner, &saved);
 	if (r < 0) {
+		if (netns_fd >= 0)
+			spawn_netns_leave();
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		errno = -r;
 		return -1;
 	}
-	pid = clone_jail_as(cgroup_fd, ctx, pidfd, into_cgroup);
+	pid = clone_jail_as(cgroup_fd, netns_fd < 0, ctx, pidfd, into_cgroup);
 	e = errno;
 	clone_identity_leave(&saved);
+	if (netns_fd >= 0)
+		spawn_netns_leave();
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = e;
 	return pid;
@@ -420,7 +437,7 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 	_cleanup_close_ int sync_write = -1, report_read = -1;
 	__attribute__((cleanup(jail_freep))) struct jail *j = NULL;
 	char name[64];
-	bool into_cgroup = false;
+	bool into_cgroup = false, netns_failed;
 	int r;
 
 	*out = NULL;
@@ -533,12 +550,16 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 	ctx.init_argv[3] = NULL;
 
 	j->t_cgroup = monotonic_us();
-	j->pid = clone_jail(cgroup_dir_fd(j->cgroup), spec->host_uid, &ctx, &j->pidfd, &into_cgroup);
+	j->pid = clone_jail(cgroup_dir_fd(j->cgroup), spec->netns_fd, spec->host_uid, &ctx, &j->pidfd,
+			    &into_cgroup, &netns_failed);
 	{
 		int clone_errno = errno;
 
 		for (size_t i = 0; i < ctx.n_v1_tasks; i++)
 			close(ctx.v1_tasks_fd[i]);
+		if (j->pid < 0 && netns_failed)
+			return jail_error_set(err, clone_errno, "setns",
+					      "enter the jail's network namespace (fd %d)", spec->netns_fd);
 		if (j->pid < 0)
 			return jail_error_set(err, clone_errno, "clone3",
 					      "clone the jail into new namespaces");

@@ -33,6 +33,7 @@ void jail_spec_init(struct jail_spec *spec)
 	/* safe defaults: a jail without explicit limits must not take the host */
 	spec->memory_bytes = JAIL_DEFAULT_MEMORY;
 	spec->pids_max = JAIL_DEFAULT_PIDS;
+	spec->netns_fd = -1; /* a new network namespace */
 }
 
 /* Limits beyond these are typos, not wishes. */

@@ -64,6 +64,30 @@ static const char *const proc_masked_files[] = {
 };
 static const char *const proc_masked_dirs[] = { "acpi", "asound", "scsi", "pressure" };
 
+/* mount_setattr(2) by its number: corral-init links musl where it can
+ * (see the Makefile), whose headers have neither the call nor its struct
+ * (the kernel's struct mount_attr, the same layout) */
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+struct setattr_args {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+static int setattr(int dfd, const char *path, unsigned flags, uint64_t attrs)
+{
+	struct setattr_args attr = { .attr_set = attrs };
+
+	return (int)syscall(SYS_mount_setattr, dfd, path, flags, &attr, sizeof(attr));
+}
+
 static int oldroot_fd = -1; /* O_PATH of the old root while it is still attached */
 
 /* "/proc/self/fd/N": mount(2) takes it as the very file the fd names. */
@@ -124,10 +148,9 @@ static int open_in_root(const struct setup_ctx *ctx, const char *target, bool cr
 
 static void set_mount_attrs(const struct setup_ctx *ctx, const char *target, uint64_t attrs, bool recursive)
 {
-	struct mount_attr attr = { .attr_set = attrs };
 	int fd = open_in_root(ctx, target, false, false);
 
-	if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
+	if (setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), attrs) < 0)
 		setup_fail(ctx->report_fd, errno, "mount_setattr", "restrict mount %s", target);
 	close(fd);
 }
@@ -136,10 +159,7 @@ static void set_mount_attrs(const struct setup_ctx *ctx, const char *target, uin
  * file's header): no walk, the last component not followed. */
 static void set_attrs_at(const struct setup_ctx *ctx, const char *path, uint64_t attrs, bool recursive)
 {
-	struct mount_attr attr = { .attr_set = attrs };
-
-	if (mount_setattr(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | (recursive ? AT_RECURSIVE : 0), &attr,
-			  sizeof(attr)) < 0)
+	if (setattr(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | (recursive ? AT_RECURSIVE : 0), attrs) < 0)
 		setup_fail(ctx->report_fd, errno, "mount_setattr", "restrict mount %s", path);
 }
 
@@ -235,9 +255,8 @@ static void mount_tmpfs_at(const struct setup_ctx *ctx, const char *target, uint
 /* A host path that is a symlink (merged /usr: /bin -> usr/bin) becomes the
  * same symlink; a directory is bound read-only; a missing one is skipped. */
 /* Small host files (ld.so.cache, nsswitch.conf) are copied into the new
- * root rather than bound: a copy is cheaper than a mount, and the root is
- * read-only in the end anyway. */
-#define MAX_COPIED_FILE (256 << 10)
+ * root rather than bound (HOST_ETC_MAX_COPIED): a copy is cheaper than a
+ * mount, and the root is read-only in the end anyway. */
 
 /* size: what fstatat said; the copy goes on to the end of the file
  * whatever its size is now (in kernel, sendfile: no read/write round trips). */
@@ -286,7 +305,7 @@ static void mirror_host_path(const struct setup_ctx *ctx, const char *path, bool
 			setup_fail(ctx->report_fd, errno, "symlink", "create symlink %s -> %s", path, link);
 		return;
 	}
-	if (S_ISREG(st.st_mode) && st.st_size <= MAX_COPIED_FILE) {
+	if (S_ISREG(st.st_mode) && st.st_size <= HOST_ETC_MAX_COPIED) {
 		copy_host_file(ctx, path, st.st_mode & 0644, st.st_size, optional);
 		return;
 	}
@@ -304,28 +323,51 @@ static void write_file(const struct setup_ctx *ctx, const char *path, const char
 	close(fd);
 }
 
+/* /etc from a set prepared on the host (runner/host_etc_dir.c): one bind,
+ * opened as the jail's uid like every host source; it holds the generated
+ * files, the copies and the symlinks, and where a host directory or a large
+ * file goes, its mount point, bound here as before. */
+static void bind_prepared_etc(const struct setup_ctx *ctx)
+{
+	char path[PATH_MAX], src_path[32];
+
+	bind_host_at(ctx, ctx->etc_dir, "/etc", true);
+	for (size_t i = 0; i < ctx->host_etc->n; i++) {
+		const char *rel = ctx->host_etc->paths[i];
+		struct stat st;
+		int src;
+
+		if (snprintf(path, sizeof(path), "/etc/%s", rel) >= (int)sizeof(path) ||
+		    fstatat(oldroot_fd, path + 1, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode) ||
+		    (S_ISREG(st.st_mode) && st.st_size <= HOST_ETC_MAX_COPIED))
+			continue;
+		src = open_host_source(ctx, path);
+		if (mount(fd_path(src, src_path), path, NULL, MS_BIND | MS_REC, NULL) < 0)
+			setup_fail(ctx->report_fd, errno, "bind", "bind %s on %s", path, path);
+		close(src);
+	}
+}
+
 static void build_etc(const struct setup_ctx *ctx)
 {
-	const struct jail_spec *spec = ctx->spec;
-	char text[512], path[PATH_MAX];
+	char passwd[512], group[256], hostname[256], hosts[512], path[PATH_MAX];
 
+	if (ctx->etc_dir) {
+		bind_prepared_etc(ctx);
+		set_attrs_at(ctx, "/etc", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true);
+		return;
+	}
 	/* /etc a mount of its own (the new root's directory bound onto
 	 * itself): the host binds below it are made read-only, nosuid and
 	 * nodev by one recursive mount_setattr at the end, not one each */
 	if (mkdir("/etc", 0755) < 0 || mount("/etc", "/etc", NULL, MS_BIND, NULL) < 0)
 		setup_fail(ctx->report_fd, errno, "bind", "bind /etc on itself");
-	snprintf(text, sizeof(text),
-		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-		 "sandbox:x:%u:%u:corral sandbox:/work:/bin/sh\n"
-		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
-		 (unsigned)spec->uid, (unsigned)spec->gid);
-	write_file(ctx, "/etc/passwd", text);
-	snprintf(text, sizeof(text), "root:x:0:\nsandbox:x:%u:\nnogroup:x:65534:\n", (unsigned)spec->gid);
-	write_file(ctx, "/etc/group", text);
-	snprintf(text, sizeof(text), "%s\n", spec->hostname);
-	write_file(ctx, "/etc/hostname", text);
-	snprintf(text, sizeof(text), "127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t%s\n", spec->hostname);
-	write_file(ctx, "/etc/hosts", text);
+	host_etc_generated_text(ctx->spec, passwd, sizeof(passwd), group, sizeof(group), hostname,
+				sizeof(hostname), hosts, sizeof(hosts));
+	write_file(ctx, "/etc/passwd", passwd);
+	write_file(ctx, "/etc/group", group);
+	write_file(ctx, "/etc/hostname", hostname);
+	write_file(ctx, "/etc/hosts", hosts);
 	/* the host's /etc paths the rule gives (runner/host_etc.c), parents
 	 * first (sorted): a nested one (ssl/certs) gets its parent directories
 	 * made in the new root */

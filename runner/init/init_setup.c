@@ -2,8 +2,8 @@
 /*
  * runner/init/init_setup.c — corral-init's first part, the jail's setup, in
  * order: keep only the fds of the record, set the hostname, bring up lo,
- * wait for the parent's "go" (uid/gid maps written, unified cgroup joined),
- * join the jail's v1 cgroups, take the jail's identity, join a cgroup
+ * wait for the parent's "go" (uid/gid maps written, the jail's cgroups
+ * joined: runner/child.c joins the v1 ones), take the jail's identity, join a cgroup
  * namespace, build the root, drop the bounding set and every capability,
  * set no_new_privs.  Then corral_init.c runs the command.
  *
@@ -12,7 +12,7 @@
  * uid is not mapped yet: without them the exec would have dropped them all).
  * Nothing of the jail exists before this program, and it is not dumpable
  * from its first instruction (corral_init.c).  Who can reach it while it
- * holds those capabilities and the v1 "tasks" fds (opened by root): nothing
+ * holds those capabilities: nothing
  * in the jail (there is nothing yet); on the host, root, and processes of
  * the jail's host uid (the owner of its user namespace, which has every
  * capability in it; a uid the supervisor gives one jail slot at a time),
@@ -131,11 +131,7 @@ static void close_inherited_fds(const struct init_config *cfg)
 		       cfg->stderr_fd,
 		       cfg->status_fd,
 		       cfg->cpu_stat_fd,
-		       cfg->leash_fd,
-		       s->n_v1_tasks > 0 ? s->v1_tasks_fd[0] : -1,
-		       s->n_v1_tasks > 1 ? s->v1_tasks_fd[1] : -1,
-		       s->n_v1_tasks > 2 ? s->v1_tasks_fd[2] : -1,
-		       s->n_v1_tasks > 3 ? s->v1_tasks_fd[3] : -1 };
+		       cfg->leash_fd };
 	size_t n = sizeof(keep) / sizeof(keep[0]);
 	int from = 0;
 
@@ -176,25 +172,6 @@ static void drop_capabilities(const struct setup_ctx *ctx)
 		setup_fail(ctx->report_fd, errno, "capabilities", "clear all capabilities");
 }
 
-/* Join the jail's v1 cgroups (hybrid hosts) by writing "0" to their
- * "tasks" files, before anything of the jail runs: this process is still
- * one thread (see cgroup_open_v1_tasks() for why not the parent).  After
- * the parent's "go", so a failure here is reported, never a broken pipe. */
-static void join_v1_cgroups(const struct setup_ctx *ctx)
-{
-	for (size_t i = 0; i < ctx->n_v1_tasks; i++) {
-		ssize_t n;
-
-		do
-			n = write(ctx->v1_tasks_fd[i], "0", 1);
-		while (n < 0 && errno == EINTR);
-		if (n != 1)
-			setup_fail(ctx->report_fd, n < 0 ? errno : EIO, "cgroup_attach",
-				   "join the jail's v1 cgroups");
-		close(ctx->v1_tasks_fd[i]);
-	}
-}
-
 /* fds 0-2 exist (so the pipes init creates never land on them) and are
  * /dev/null, not the parent's stdio (a daemon's log): the command's own
  * stdio are the record's fds. */
@@ -225,18 +202,17 @@ static void setup_steps(const struct setup_ctx *ctx)
 	 * reported after the "go": exiting before it would break the
 	 * parent's pipe. */
 	hostname_errno = sethostname(spec->hostname, strlen(spec->hostname)) < 0 ? errno : 0;
-	lo_up = init_netns_lo_up(&err);
+	lo_up = ctx->lo_is_up ? 0 : init_netns_lo_up(&err);
 	wait_for_parent(ctx);
 	if (hostname_errno)
 		setup_fail(ctx->report_fd, hostname_errno, "sethostname", "set hostname '%s'",
 			   spec->hostname);
 	if (lo_up < 0)
 		setup_fail_error(ctx->report_fd, &err);
-	join_v1_cgroups(ctx);
 	take_jail_identity(ctx);
-	/* now that we are in every hierarchy's jail cgroup (v1: joined above;
-	 * unified: clone3 or the parent put us there), make that cgroup the
-	 * root the jail sees */
+	/* we are in every hierarchy's jail cgroup (v1: the child joined them
+	 * before its exec; unified: clone3 or the parent put us there): make
+	 * that cgroup the root the jail sees */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		setup_fail(ctx->report_fd, errno, "unshare", "new cgroup namespace");
 	init_mounts_build_root(ctx);
@@ -260,13 +236,13 @@ void init_setup_run(struct init_config *cfg)
 		.host_etc = &etc,
 		.sync_fd = s->sync_fd,
 		.report_fd = cfg->report_fd,
-		.n_v1_tasks = s->n_v1_tasks,
+		.etc_dir = s->etc_dir,
 		.die_with_parent = s->die_with_parent,
+		.lo_is_up = s->lo_is_up,
 	};
 
 	close_inherited_fds(cfg);
 	stdio_to_null(cfg->report_fd);
-	memcpy(ctx.v1_tasks_fd, s->v1_tasks_fd, sizeof(ctx.v1_tasks_fd));
 	if (s->n_mounts) {
 		mounts = calloc(s->n_mounts, sizeof(*mounts));
 		if (!mounts)

@@ -20,11 +20,11 @@
 struct setup_ctx {
 	const struct jail_spec *spec;
 	const struct host_etc *host_etc;
-	int sync_fd;   /* read end: the parent's "go" */
-	int report_fd; /* write end of the report pipe */
-	int v1_tasks_fd[INIT_V1_TASKS_MAX];
-	size_t n_v1_tasks;
+	int sync_fd;         /* read end: the parent's "go" */
+	int report_fd;       /* write end of the report pipe */
+	const char *etc_dir; /* a prepared /etc on the host, or NULL (init_protocol.h) */
 	bool die_with_parent;
+	bool lo_is_up; /* the network namespace came with lo up: no lo_up step */
 };
 
 /* Build the jail described by cfg->setup; keep only the fds cfg names (and

@@ -23,6 +23,10 @@
 #define UID_LOCK_DIR "/run/corral-run"
 /* the host /etc set kept between runs (runner/host_etc_cache.c) */
 #define HOST_ETC_CACHE UID_LOCK_DIR "/host-etc.cache"
+/* the jails' /etc prepared once (runner/host_etc_dir.c): not below /run,
+ * which Debian mounts noexec (a bind keeps its source's flags) */
+#define ETC_SETS_PARENT "/var/cache/corral-run"
+#define ETC_SETS ETC_SETS_PARENT "/etc"
 
 static volatile sig_atomic_t interrupted;
 static volatile int jail_pidfd_for_signal = -1;
@@ -191,6 +195,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	r = jail_host_etc_refresh_cached(HOST_ETC_CACHE, &result.error);
+	/* best effort: without the directory, the jail builds its /etc */
+	/* made 0755 whatever our umask: the jails' uids pass through it */
+	if (r == 0 &&
+	    ((mkdir(ETC_SETS_PARENT, 0755) == 0 && chmod(ETC_SETS_PARENT, 0755) == 0) || errno == EEXIST))
+		r = jail_host_etc_prepare_in(ETC_SETS, &result.error);
 	/* not jail_spawn(): nothing here waits for the command's start, and
 	 * the start report is read with the end (jail.h), one wakeup less */
 	if (r == 0)

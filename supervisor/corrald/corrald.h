@@ -25,6 +25,7 @@
  *   tenants.c         tenant records in memory; THE resolution of a tenant's limits
  *   op_tenant.c       tenant_set, tenant_show, tenant_list, tenant_delete
  *   webhook.c         result webhooks: libcurl's multi interface on this loop
+ *   netns_pool.c      network namespaces made ahead for the jails
  * (supervisor/README.md has the whole map.)
  *
  * An operation is (caller, request) -> replies through a reply sink: the
@@ -251,6 +252,9 @@ struct daemon {
 	/* starts recorded in the open store batch, spawned once it commits
 	 * (task_start.c) */
 	struct task_start_pending *starts_pending;
+
+	/* network namespaces made ahead for the jails (netns_pool.c) */
+	struct netns_pool *netns_pool;
 };
 
 /* daemon.c */
@@ -516,6 +520,35 @@ void transport_http_run(struct daemon *d);
 int transport_http_wait_ms(const struct daemon *d, int wait_ms);
 /* Answer what is suspended, close the listeners. */
 void transport_http_stop(struct daemon *d);
+
+/* netns_pool.c: network namespaces (lo up) made while the loop is idle,
+ * each for one jail (struct jail_spec's netns_fd). */
+struct netns_pool_stats {
+	uint64_t made, taken;
+	uint64_t missed;       /* starts that found the pool empty (their clone made one) */
+	uint64_t dropped;      /* closed unused (the setting was lowered) */
+	uint64_t failures;     /* attempts to make one that failed */
+	uint64_t child_cpu_us; /* the making children's own CPU; the namespaces' creation
+				* itself (in the clone) is corrald's */
+	size_t ready;
+};
+/* The loop makes one when it saw no event for this long: a jail that just
+ * started (its command loading) and the next request keep the CPUs. */
+#define NETNS_POOL_QUIET_MS 4
+int netns_pool_create(struct daemon *d); /* 0 or -ENOMEM */
+void netns_pool_free(struct daemon *d);  /* closes the unused ones */
+/* Below its size, not paused after a failure, and no jail is setting
+ * itself up (it needs the CPUs). */
+bool netns_pool_wants_more(const struct daemon *d);
+/* Make one (~0.7 ms), unless none is wanted. */
+void netns_pool_fill_one(struct daemon *d);
+/* One for a start: an fd the caller closes after jail_spawn_start(), or -1
+ * (empty: the jail's clone makes its own). */
+int netns_pool_take(struct daemon *d);
+/* A spawn failed to enter the one it took (step "setns", errno err): the
+ * pool pauses as after a failure to make one. */
+void netns_pool_spawn_refused(struct daemon *d, int err);
+void netns_pool_stats(const struct daemon *d, struct netns_pool_stats *out);
 
 /* metrics.c: what /metrics shows (Prometheus text format) */
 int metrics_create(struct daemon *d);

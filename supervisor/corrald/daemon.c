@@ -410,7 +410,7 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	d->uid_slots = calloc(d->n_uid_slots, 1);
 	d->user_buckets = 1024;
 	d->user_table = calloc(d->user_buckets, sizeof(*d->user_table));
-	if (!d->uid_slots || !d->user_table)
+	if (!d->uid_slots || !d->user_table || netns_pool_create(d) < 0)
 		return -ENOMEM;
 
 	sigemptyset(&mask);
@@ -686,6 +686,7 @@ static void teardown(struct daemon *d)
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	task_start_forget_filters(d);
+	netns_pool_free(d);
 	cluster_policy_free(d);
 	policy_free(d->policy);
 	free(d->user_table);
@@ -739,10 +740,16 @@ int daemon_main(const char *policy_path, const char *state_dir, const char *sock
 		struct epoll_event events[64];
 		/* more tasks to start: look at events, but do not sleep */
 		/* requests left from the last turn: look at events, do not sleep */
-		int n = epoll_wait(d.epfd, events, 64,
-				   transport_unix_has_backlog(&d)
-					   ? 0
-					   : transport_http_wait_ms(&d, dispatch_wait_ms(&d)));
+		int wait_ms = transport_unix_has_backlog(&d)
+			? 0
+			: transport_http_wait_ms(&d, dispatch_wait_ms(&d));
+		/* the pool wants namespaces: one is made after a quiet while
+		 * (NETNS_POOL_QUIET_MS without an event), one at a time */
+		bool idle = netns_pool_wants_more(&d) && (wait_ms < 0 || wait_ms > NETNS_POOL_QUIET_MS);
+		int n = epoll_wait(d.epfd, events, 64, idle ? NETNS_POOL_QUIET_MS : wait_ms);
+
+		if (n == 0 && idle)
+			netns_pool_fill_one(&d);
 
 		if (n < 0) {
 			if (errno == EINTR)

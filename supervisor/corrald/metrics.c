@@ -6,7 +6,8 @@
  * wait, spawn and run times, scheduler decisions, store commits, HTTP
  * requests by route and status, webhook attempts by result), and gauges read when the page is made
  * (queued and running by plan from the queue, tenants whose budget is used
- * up, the nodes' heartbeat ages from the store).  Plans, not tenants, label series: tenants can be many.
+ * up, the nodes' heartbeat ages from the store, the network namespace pool's
+ * counters).  Plans, not tenants, label series: tenants can be many.
  * Base units: seconds.
  */
 #include <errno.h>
@@ -353,6 +354,29 @@ static void put_nodes(struct page *p, struct daemon *d)
 	store_node_list_free(&nodes);
 }
 
+/* The network namespaces made ahead for jails (netns_pool.c). */
+static void put_netns_pool(struct page *p, const struct daemon *d)
+{
+	struct netns_pool_stats st;
+
+	netns_pool_stats(d, &st);
+	put(p,
+	    "# HELP corral_netns_pool_ready Network namespaces made ahead, waiting for a jail.\n"
+	    "# TYPE corral_netns_pool_ready gauge\ncorral_netns_pool_ready %zu\n"
+	    "# HELP corral_netns_pool_used_total Jails started in a namespace made ahead.\n"
+	    "# TYPE corral_netns_pool_used_total counter\ncorral_netns_pool_used_total %llu\n"
+	    "# HELP corral_netns_pool_empty_total Jails started while the pool was empty (their clone made "
+	    "the namespace).\n# TYPE corral_netns_pool_empty_total counter\ncorral_netns_pool_empty_total %llu\n"
+	    "# HELP corral_netns_pool_failures_total Failed attempts to make a namespace ahead.\n"
+	    "# TYPE corral_netns_pool_failures_total counter\ncorral_netns_pool_failures_total %llu\n"
+	    "# HELP corral_netns_pool_child_cpu_seconds_total CPU time of the children that made them (lo "
+	    "up, the fd); making the namespaces is corrald's own CPU.\n"
+	    "# TYPE corral_netns_pool_child_cpu_seconds_total counter\n"
+	    "corral_netns_pool_child_cpu_seconds_total %.6f\n",
+	    st.ready, (unsigned long long)st.taken, (unsigned long long)st.missed,
+	    (unsigned long long)st.failures, (double)st.child_cpu_us / 1e6);
+}
+
 char *metrics_render(struct daemon *d)
 {
 	struct page p = { 0 };
@@ -366,6 +390,7 @@ char *metrics_render(struct daemon *d)
 	for (int i = 0; d->metrics && i < H_COUNT; i++)
 		put_histogram(&p, &d->metrics->h[i], i);
 	put_queue(&p, d);
+	put_netns_pool(&p, d);
 	put_nodes(&p, d);
 	if (p.oom) {
 		free(p.buf);

@@ -403,8 +403,18 @@ static int start_spawn(struct daemon *d, struct task_start_pending *sp)
 		sp->p.ps.spec.work_dir = sp->work;
 		r = 0;
 	}
-	if (r == 0)
+	if (r == 0) {
+		/* one made ahead, if the pool has one; the jail holds it from
+		 * its clone on, corrald's fd goes (never used for another) */
+		sp->p.ps.spec.netns_fd = netns_pool_take(d);
 		r = jail_spawn_start(&sp->p.ps.spec, &t->jail, &sp->err);
+		if (sp->p.ps.spec.netns_fd >= 0) {
+			close(sp->p.ps.spec.netns_fd);
+			if (r < 0 && strcmp(sp->err.step, "setns") == 0)
+				netns_pool_spawn_refused(d, sp->err.err);
+		}
+		sp->p.ps.spec.netns_fd = -1;
+	}
 	if (r < 0) {
 		struct retry_case rc = { .host_fault = retry_spawn_failure_is_host(sp->err.step, sp->err.err),
 					 .store_fault = strcmp(sp->err.step, TASK_STEP_STORE) == 0,

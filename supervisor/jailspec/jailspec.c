@@ -133,6 +133,8 @@ int jailspec_build(struct jailspec *ps, const struct jail_spec *base, const stru
 	memset(ps, 0, sizeof(*ps));
 	if (base)
 		*spec = *base;
+	else
+		spec->netns_fd = -1; /* a new one (jail_spec_init's default) */
 	if (!profile)
 		return jail_error_set(err, EINVAL, "profile_spec", "no profile given");
 

@@ -5,13 +5,18 @@
  * (stderr, or --json-fd), stdout_bytes counts what went to an inherited
  * pipe, a reader that goes away still ends the writer with SIGPIPE, a
  * child the OOM killer took shows while the command exits 0, and --env
- * adds to the default environment (--clear-env: alone).
+ * adds to the default environment (--clear-env: alone); the jail's /etc,
+ * a bind of a set prepared once (runner/host_etc_dir.c), shows the
+ * generated files and the host's files as they are, read-only.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -158,6 +163,136 @@ static void test_env_adds_to_the_defaults_and_clear_env_replaces_them(void **sta
 	assert_null(strstr(run.out, "PATH="));
 }
 
+/* The host's cksum of its ld.so.cache and nsswitch.conf, as the jail names them. */
+static void host_cksum(char *out, size_t len)
+{
+	FILE *p = popen("cd / && cksum etc/ld.so.cache etc/nsswitch.conf", "r");
+	size_t n;
+
+	assert_non_null(p);
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+}
+
+static void test_etc_from_a_prepared_set_shows_the_host_files_read_only(void **state)
+{
+	static const char *const args[] = {
+		"--quiet",
+		"--hostname",
+		"etcbox",
+		"--",
+		"/bin/sh",
+		"-c",
+		"cat /etc/hostname; grep -c sandbox /etc/passwd; cd / && cksum etc/ld.so.cache etc/nsswitch.conf; "
+		"ls /etc/ssl/certs | grep -c .; touch /etc/x /etc/passwd 2>&1; "
+		"grep ' /etc ' /proc/self/mountinfo | grep -c /etc/",
+		NULL
+	};
+	char cksum[512], want[1024];
+	struct run run;
+
+	(void)state;
+	require_root();
+	host_cksum(cksum, sizeof(cksum));
+	for (int i = 0; i < 2; i++) { /* the second takes the set the first made */
+		corral_run(&run, args);
+		assert_int_equal(run.code, 0);
+		snprintf(want, sizeof(want), "etcbox\n1\n%s", cksum);
+		assert_memory_equal(run.out, want, strlen(want));
+		assert_non_null(strstr(run.out, "touch: cannot touch '/etc/x': Read-only file system"));
+		/* not the jail's file (the set's, root's on the host): EACCES before EROFS */
+		assert_non_null(strstr(run.out, "touch: cannot touch '/etc/passwd': Permission denied"));
+		/* /etc is the set's bind: its root is the set's host path */
+		assert_true(strlen(run.out) > 3);
+		assert_string_equal(run.out + strlen(run.out) - 3, "\n1\n");
+	}
+}
+
+/* A private umask (027, 077: common for root on hardened hosts) once made
+ * the set 0750/0700 and its files 0640/0600, root's: the jail's uid could
+ * not open it ("bind /etc/alternatives on /etc/alternatives: Permission
+ * denied"), so every run failed.  The jail starts and reads its /etc. */
+static void test_a_private_umask_still_gives_a_readable_etc(void **state)
+{
+	static const char *const args[] = {
+		"--quiet",
+		"--hostname",
+		"umaskbox",
+		"--",
+		"/bin/sh",
+		"-c",
+		"cat /etc/hostname; grep -c sandbox /etc/passwd; test -r /etc/nsswitch.conf && echo readable",
+		NULL
+	};
+	static const mode_t masks[] = { 027, 077 };
+	struct run run;
+
+	(void)state;
+	require_root();
+	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		mode_t old = umask(masks[i]);
+
+		for (int n = 0; n < 2; n++) { /* the second would take a set the first made */
+			corral_run(&run, args);
+			if (run.code != 0)
+				fail_msg("umask %03o: corral-run exited %d: %s", (unsigned)masks[i], run.code,
+					 run.err);
+			assert_string_equal(run.out, "umaskbox\n1\nreadable\n");
+		}
+		umask(old);
+	}
+}
+
+/* corral-run --quiet -- /bin/cat /etc/hostname under umask mask, stdout
+ * and stderr to /dev/null: its exit code (-1: it did not exit). */
+static int quiet_run_under(mode_t mask)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		umask(mask);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		execl(test_build_path("corral-run"), "corral-run", "--quiet", "--", "/bin/cat",
+		      "/etc/hostname", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* On a host where /var/cache/corral-run did not exist yet, one run under
+ * umask 077 made it 0700 and every later run, whatever its umask, failed
+ * ("bind source /var/cache/corral-run/etc/...: the jail's host uid must be
+ * able to reach it"), until someone changed its mode.  Played in a mount
+ * namespace of its own over an empty /var/cache. */
+static void test_a_first_run_under_umask_077_does_not_break_later_runs(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	require_root();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("none", "/var/cache", "tmpfs", 0, "mode=0755") < 0)
+			_exit(100);
+		if (quiet_run_under(077) != 0)
+			_exit(101);
+		_exit(quiet_run_under(022) == 0 && quiet_run_under(022) == 0 ? 0 : 102);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +301,9 @@ int main(void)
 		cmocka_unit_test(test_a_writer_whose_reader_left_still_gets_sigpipe),
 		cmocka_unit_test(test_oom_killed_child_shows_while_the_command_exits_0),
 		cmocka_unit_test(test_env_adds_to_the_defaults_and_clear_env_replaces_them),
+		cmocka_unit_test(test_etc_from_a_prepared_set_shows_the_host_files_read_only),
+		cmocka_unit_test(test_a_private_umask_still_gives_a_readable_etc),
+		cmocka_unit_test(test_a_first_run_under_umask_077_does_not_break_later_runs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -87,6 +87,21 @@ int64_t corrald_submit(struct corrald *d, const char *fields)
 	return id;
 }
 
+int64_t corrald_submit_sh(struct corrald *d, const char *script)
+{
+	json_t *argv = json_pack("{s[sss]}", "argv", "/bin/sh", "-c", script);
+	char *object = argv ? json_dumps(argv, JSON_COMPACT) : NULL;
+	int64_t id = -1;
+
+	json_decref(argv);
+	if (object && strlen(object) >= 2) {
+		object[strlen(object) - 1] = '\0'; /* the members, without braces */
+		id = corrald_submit(d, object + 1);
+	}
+	free(object);
+	return id;
+}
+
 static json_t *task_of(json_t *r, const char *what, int64_t id)
 {
 	json_t *task = NULL;

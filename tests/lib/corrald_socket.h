@@ -27,6 +27,8 @@ const char *corrald_error_message(json_t *response);
 /* Submit fields_json (an object's members without braces, e.g.
  * "\"argv\":[\"/bin/true\"]"); the task id, or -1 (the error goes to stderr). */
 int64_t corrald_submit(struct corrald *d, const char *fields);
+/* Submit /bin/sh -c script (any text: JSON-escaped here); the task id, or -1. */
+int64_t corrald_submit_sh(struct corrald *d, const char *script);
 /* The TASK object of status/wait (a new reference), or NULL. */
 json_t *corrald_status(struct corrald *d, int64_t id);
 json_t *corrald_wait(struct corrald *d, int64_t id, unsigned timeout_ms);

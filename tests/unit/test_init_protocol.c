@@ -63,13 +63,13 @@ static struct init_config sample(void)
 			.uid = 1000,
 			.gid = 1001,
 			.die_with_parent = true,
+			.lo_is_up = true,
 			.sync_fd = 12,
-			.n_v1_tasks = 2,
-			.v1_tasks_fd = { 13, 14 },
 			.mounts = mounts_,
 			.n_mounts = 2,
 			.etc_paths = etc_,
 			.n_etc = 2,
+			.etc_dir = "/var/cache/corral-run/etc/0123456789abcdef",
 		},
 	};
 
@@ -132,10 +132,9 @@ static void test_record_round_trips(void **state)
 	assert_int_equal(got.setup.uid, 1000);
 	assert_int_equal(got.setup.gid, 1001);
 	assert_true(got.setup.die_with_parent);
+	assert_true(got.setup.lo_is_up);
 	assert_int_equal(got.setup.sync_fd, 12);
-	assert_int_equal(got.setup.n_v1_tasks, 2);
-	assert_int_equal(got.setup.v1_tasks_fd[0], 13);
-	assert_int_equal(got.setup.v1_tasks_fd[1], 14);
+	assert_string_equal(got.setup.etc_dir, "/var/cache/corral-run/etc/0123456789abcdef");
 	assert_int_equal(got.setup.n_mounts, 2);
 	assert_int_equal(got.setup.mounts[0].kind, JAIL_MOUNT_BIND_RO);
 	assert_string_equal(got.setup.mounts[0].source, "/srv/data");
@@ -170,7 +169,7 @@ static void test_minimal_setup_round_trips(void **state)
 	assert_null(got.setup.mounts);
 	assert_int_equal(got.setup.n_etc, 0);
 	assert_null(got.setup.etc_paths[0]);
-	assert_int_equal(got.setup.n_v1_tasks, 0);
+	assert_null(got.setup.etc_dir);
 	init_config_free(&got);
 	free(copy);
 	free(buf);
@@ -297,18 +296,19 @@ static void test_bad_magic_version_and_counts_are_refused(void **state)
 
 static void test_bad_setup_fields_are_refused(void **state)
 {
-	uint32_t five = 5, seven = 7, two = 2, huge = 0xfffffff0u;
+	uint32_t seven = 7, two = 2, huge = 0xfffffff0u;
 	int32_t minus_one = -1;
 
 	(void)state;
 	expect_refused_with(144, &minus_one, sizeof(minus_one)); /* sync_fd */
-	expect_refused_with(148, &five, sizeof(five));           /* n_v1_tasks > 4 */
-	expect_refused_with(156, &minus_one, sizeof(minus_one)); /* a v1 tasks fd */
-	expect_refused_with(168, &huge, sizeof(huge));           /* n_mounts */
-	expect_refused_with(172, &huge, sizeof(huge));           /* n_etc */
-	/* the first mount, after the head (176) and the 2-instruction filter */
-	expect_refused_with(176 + 16 + 8, &seven, sizeof(seven)); /* its kind */
-	expect_refused_with(176 + 16 + 12, &two, sizeof(two));    /* its has_source */
+	expect_refused_with(148, &two, sizeof(two));             /* has_etc_dir > 1 */
+	expect_refused_with(152, &huge, sizeof(huge));           /* n_mounts */
+	expect_refused_with(156, &huge, sizeof(huge));           /* n_etc */
+	expect_refused_with(160, &two, sizeof(two));             /* lo_is_up: 0 or 1 */
+	expect_refused_with(164, &two, sizeof(two));             /* reserved: 0 */
+	/* the first mount, after the head (168) and the 2-instruction filter */
+	expect_refused_with(168 + 16 + 8, &seven, sizeof(seven)); /* its kind */
+	expect_refused_with(168 + 16 + 12, &two, sizeof(two));    /* its has_source */
 }
 
 /* The encoder refuses what it cannot say. */
@@ -320,9 +320,6 @@ static void test_encode_refuses_bad_setup(void **state)
 	size_t len;
 
 	(void)state;
-	cfg.setup.n_v1_tasks = INIT_V1_TASKS_MAX + 1;
-	assert_int_equal(init_record_encode(&cfg, &buf, &len), -EINVAL);
-	cfg = sample();
 	cfg.setup.mounts = &bad;
 	cfg.setup.n_mounts = 1;
 	assert_int_equal(init_record_encode(&cfg, &buf, &len), -EINVAL);

@@ -20,6 +20,7 @@ static void test_empty_policy_has_defaults(void **state)
 	assert_string_equal(sv->socket, "/run/corral/corrald.sock");
 	assert_string_equal(sv->cgroup_parent, "corral");
 	assert_int_equal(sv->max_running, 4);
+	assert_int_equal(sv->netns_pool, 4);
 	assert_int_equal(sv->memory_reserve_bytes, 0);
 	assert_int_equal(sv->poll_interval_ms, 1000);
 	assert_int_equal(sv->drain_timeout_ms, 30000);
@@ -56,6 +57,7 @@ static void test_supervisor_values_are_read(void **state)
 				   "socket = /run/c.sock\n"
 				   "cgroup_parent = /corral.slice/tasks\n"
 				   "max_running = 16\n"
+				   "netns_pool = 0\n"
 				   "memory_reserve = 48G\n"
 				   "poll_interval = 250ms\n"
 				   "drain_timeout = 2m\n"
@@ -80,6 +82,7 @@ static void test_supervisor_values_are_read(void **state)
 	assert_string_equal(sv->socket, "/run/c.sock");
 	assert_string_equal(sv->cgroup_parent, "/corral.slice/tasks");
 	assert_int_equal(sv->max_running, 16);
+	assert_int_equal(sv->netns_pool, 0);
 	assert_int_equal(sv->memory_reserve_bytes, 48 * GiB);
 	assert_int_equal(sv->poll_interval_ms, 250);
 	assert_int_equal(sv->drain_timeout_ms, 120000);

@@ -243,6 +243,13 @@ static void test_absurd_concurrency(void **state)
 			 "t.conf:2: key 'max_concurrent':", "out of range; allowed: 1 to 4096");
 }
 
+static void test_netns_pool_beyond_its_range(void **state)
+{
+	(void)state;
+	expect_one_error("[supervisor]\nnetns_pool = 65\n",
+			 "t.conf:2: key 'netns_pool':", "out of range; allowed: 0 to 64");
+}
+
 static void test_bad_storage_values_name_file_line_and_range(void **state)
 {
 	(void)state;
@@ -632,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_absurd_memory),
 		cmocka_unit_test(test_absurd_cpus),
 		cmocka_unit_test(test_absurd_concurrency),
+		cmocka_unit_test(test_netns_pool_beyond_its_range),
 		cmocka_unit_test(test_overflowing_number),
 		cmocka_unit_test(test_unlimited_only_where_allowed),
 		cmocka_unit_test(test_user_plan_does_not_exist),
