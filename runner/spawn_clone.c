@@ -183,6 +183,11 @@ static int clone_identity_enter(uid_t owner, struct clone_identity *saved)
 		return -e;
 	}
 	saved->changed = true;
+	/* The euid change left the dumpable flag at fs.suid_dumpable: with 1
+	 * there, any host process of the jail's uid could ptrace the vfork
+	 * child until its exec (it is in the jail's new user namespace, which
+	 * that uid owns) and so write our memory, which the child shares. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	return 0;
 }
 
