@@ -34,7 +34,7 @@ PKGS := libseccomp libcgroup libnl-3.0 libnl-route-3.0 sqlite3 libpq inih jansso
 # per language in jails
 DEB_PKGS := libseccomp-dev libcgroup-dev libnl-3-dev libnl-route-3-dev libsqlite3-dev libpq-dev \
             libcmocka-dev libinih-dev libjansson-dev libmicrohttpd-dev nettle-dev libcurl4-openssl-dev pkg-config clang \
-            clang-format postgresql prometheus curl bubblewrap musl-tools \
+            clang-format postgresql prometheus curl bubblewrap \
             g++ default-jdk-headless nodejs golang-go php-cli ruby rustc
 LANG_TOOLS := c++ javac node go php ruby rustc
 
@@ -109,28 +109,10 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 # corral-init, the jail's pid 1 (runner/init/): a program of its own that
 # every jail execs.  It runs inside jails whose /usr may hold any libc, so it
 # is static (static-pie), links libc only, and is never built with the
-# sanitizers (their runtimes do not link statically).  It links musl when
-# musl-gcc is there (make deps installs musl-tools), else glibc: every jail
-# pays its start, and glibc's static start asks the CPU for its features and
-# caches with ~30 CPUID instructions, each a VM exit on a virtual machine
-# (exec + start + exit of corral-init: 0.33 -> 0.14 ms median here).  musl's
-# headers have no linux/ nor asm/: the kernel's (linux-libc-dev) are linked
-# into $(BUILD)/musl-include; and Debian's musl-gcc does not know
-# -static-pie: it is spelled out (rcrt1.o relocates the program itself).
+# sanitizers (their runtimes do not link statically).
 INIT_PROGRAM := $(BUILD)/corral-init
 INIT_SRC     := runner/init/corral_init.c runner/init/init_limits.c runner/init/init_setup.c \
                 runner/init/init_mounts.c runner/init/init_netns.c runner/init_protocol.c runner/error.c
-comma        := ,
-TRIPLET      := $(shell $(CC) -dumpmachine 2>/dev/null)
-MUSL_RCRT1   := $(firstword $(wildcard /usr/lib/$(TRIPLET:-gnu=-musl)/rcrt1.o /usr/lib/musl/lib/rcrt1.o))
-MUSL_GCC     := $(if $(MUSL_RCRT1),$(shell command -v musl-gcc 2>/dev/null))
-MUSL_LIB     := $(dir $(MUSL_RCRT1))
-KERNEL_ASM   := $(firstword $(wildcard /usr/include/$(TRIPLET)/asm) /usr/include/asm)
-INIT_CC      := $(if $(MUSL_GCC),$(MUSL_GCC) -isystem $(BUILD)/musl-include,$(CC))
-INIT_LINK    := $(if $(MUSL_GCC),-nostartfiles -static -Wl$(comma)-pie -Wl$(comma)--no-dynamic-linker \
-		-Wl$(comma)-z$(comma)text,-static-pie)
-INIT_START   := $(if $(MUSL_GCC),$(MUSL_LIB)rcrt1.o $(MUSL_LIB)crti.o $(shell $(CC) -print-file-name=crtbeginS.o))
-INIT_END     := $(if $(MUSL_GCC),$(shell $(CC) -print-file-name=crtendS.o) $(MUSL_LIB)crtn.o)
 
 .PHONY: FORCE format format-check check-layering all check check-v2 unit integration asan fuzz fuzz-long bench bench-cluster-sim soak deps install clean run tests
 all: $(PROGRAMS) $(INIT_PROGRAM)
@@ -150,12 +132,9 @@ $(BUILD)/runner/init_exec.o: ALL_CFLAGS += -DCORRAL_LIBEXECDIR='"$(LIBEXECDIR)"'
 
 $(INIT_PROGRAM): $(INIT_SRC) runner/init_protocol.h runner/init/init_limits.h runner/init/init_setup.h \
 		runner/jail.h runner/host_etc.h
-	@mkdir -p $(dir $@) $(BUILD)/musl-include
-	$(if $(MUSL_GCC),ln -sfn /usr/include/linux $(BUILD)/musl-include/linux && \
-		ln -sfn /usr/include/asm-generic $(BUILD)/musl-include/asm-generic && \
-		ln -sfn $(KERNEL_ASM) $(BUILD)/musl-include/asm)
-	$(INIT_CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(HARDEN) -I. $(INIT_LINK) \
-		-Wl,-z,relro,-z,now,-z,noexecstack -o $@ $(INIT_START) $(INIT_SRC) $(INIT_END)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(HARDEN) -I. \
+		-static-pie -Wl,-z,relro,-z,now,-z,noexecstack -o $@ $(INIT_SRC)
 
 # The built-in seccomp profiles' BPF, compiled at build time: a generator
 # linked with runner/'s seccomp compiler (runner/gen/seccomp_gen.c) writes
@@ -332,7 +311,6 @@ deps:
 	command -v clang >/dev/null || missing="$$missing clang"; \
 	command -v clang-format >/dev/null || missing="$$missing clang-format"; \
 	command -v bwrap >/dev/null || missing="$$missing bwrap"; \
-	command -v musl-gcc >/dev/null || missing="$$missing musl-gcc"; \
 	for t in $(LANG_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
