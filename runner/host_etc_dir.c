@@ -30,7 +30,9 @@
  * (--x--x--x), so a set shows nothing the jail's uid could not read on the
  * host; when any given file or parent is more private, no set is made and
  * init copies as before, reading as the jail's uid (which then leaves out
- * what that uid cannot read).  ACLs are not looked at.  BASE belongs to the
+ * what that uid cannot read).  A copied file with an access ACL gives no
+ * set either (its maker tries again at each run while that state lasts);
+ * a directory's ACL is not looked at.  BASE belongs to the
  * euid, mode 0711 (not listable); the sets are 0755, their files root's:
  * in the jail they show as owned by the overflow uid like /usr's (init's
  * copies belonged to the jail's uid), and the bound /etc is read-only,
@@ -51,6 +53,7 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "runner/cleanup.h"
@@ -259,6 +262,10 @@ static int copy_file_at(int etc_fd, const char *rel, int set_fd, mode_t mode, of
 
 	if (in < 0)
 		return -errno;
+	/* an ACL may keep some uid (the jail's) from a file "other" may read:
+	 * no set (init copies it as the jail's uid, which the ACL binds) */
+	if (fgetxattr(in, "system.posix_acl_access", NULL, 0) >= 0)
+		return -EPERM;
 	out = openat(set_fd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (out < 0)
 		return -errno;

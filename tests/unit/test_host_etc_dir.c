@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -263,6 +264,38 @@ static void test_private_files_give_no_set(void **state)
 	assert_int_equal(chmod(path, 0755), 0);
 }
 
+/* A file "other" may read but an ACL keeps from one uid: no set (init
+ * copies it as the jail's uid, which the ACL binds).  The ACL's binary
+ * form (linux/posix_acl_xattr.h): version 2, then tag, perm, id entries. */
+static void test_a_file_with_an_acl_gives_no_set(void **state)
+{
+	struct {
+		uint32_t version;
+		struct {
+			uint16_t tag, perm;
+			uint32_t id;
+		} e[5];
+	} acl = { 2,
+		  { { 0x01, 6, 0xffffffffu },     /* owner rw- */
+		    { 0x02, 0, 1000 },            /* user 1000 --- */
+		    { 0x04, 4, 0xffffffffu },     /* group r-- */
+		    { 0x10, 4, 0xffffffffu },     /* mask r-- */
+		    { 0x20, 4, 0xffffffffu } } }; /* other r-- */
+	struct jail_spec spec = spec_of("box", 1000);
+	char dir[PATH_MAX], path[256];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/etc/nsswitch.conf", root);
+	if (setxattr(path, "system.posix_acl_access", &acl, sizeof(acl), 0) < 0) {
+		if (errno == EOPNOTSUPP)
+			skip(); /* /tmp without ACLs: nothing to check */
+		fail_msg("set an ACL on %s: %s", path, strerror(errno));
+	}
+	assert_int_equal(host_etc_dir_find(root, &set, &spec, dir, sizeof(dir)), 0);
+	assert_int_equal(removexattr(path, "system.posix_acl_access"), 0);
+	assert_int_equal(host_etc_dir_find(root, &set, &spec, dir, sizeof(dir)), 1);
+}
+
 /* The set is root's and the jail's uid reads it as "other": a umask that
  * takes from 0755 would make it unreadable there (every corral-run failed
  * under umask 027 or 077): no set then, init builds /etc. */
@@ -328,6 +361,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_set_is_used_only_with_its_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_files_give_no_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_private_umask_gives_no_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_file_with_an_acl_gives_no_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_base_the_jail_cannot_reach_gives_no_set, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_without_a_base_there_is_no_set, setup, teardown),
