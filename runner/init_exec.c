@@ -214,7 +214,9 @@ static int record_setup(const struct child_ctx *ctx, struct init_setup *setup, s
 	setup->uid = (uint32_t)spec->uid;
 	setup->gid = (uint32_t)spec->gid;
 	setup->die_with_parent = ctx->die_with_parent;
-	setup->lo_is_up = spec->netns_fd >= 0; /* the caller's namespace: lo is up */
+	setup->netns = spec->netns_fd >= 0 ? INIT_NETNS_MADE
+		: spec->netns_in_init      ? INIT_NETNS_MAKE
+					   : INIT_NETNS_CLONED;
 	setup->sync_fd = ctx->sync_fd;
 	setup->etc_paths = ctx->host_etc->paths;
 	setup->n_etc = (uint32_t)ctx->host_etc->n;

@@ -16,7 +16,7 @@
  *   u64 tmp_bytes, work_bytes
  *   u32 uid, gid, die_with_parent, has_work_dir
  *   i32 sync_fd, u32 has_etc_dir
- *   u32 n_mounts, n_etc, lo_is_up, reserved (0)
+ *   u32 n_mounts, n_etc, netns (enum init_netns), reserved (0)
  *   struct sock_filter filter[filter_len]
  *   struct record_mount mounts[n_mounts] (size_bytes, kind, has_source)
  *   NUL-terminated strings: argv..., env..., cwd, seccomp name, hostname,
@@ -49,7 +49,7 @@ struct record_head {
 	int32_t sync_fd;
 	uint32_t has_etc_dir;
 	uint32_t n_mounts, n_etc;
-	uint32_t lo_is_up, reserved;
+	uint32_t netns, reserved;
 };
 
 struct record_mount {
@@ -189,7 +189,7 @@ int init_record_encode(const struct init_config *cfg, void **out, size_t *len)
 	head.has_etc_dir = setup->etc_dir != NULL;
 	head.n_mounts = setup->n_mounts;
 	head.n_etc = (uint32_t)n_etc;
-	head.lo_is_up = setup->lo_is_up;
+	head.netns = setup->netns;
 
 	buf = malloc(size);
 	if (!buf)
@@ -353,7 +353,7 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 		*why = "no command or an invalid fd";
 		return -EPROTO;
 	}
-	if (head.lo_is_up > 1 || head.reserved != 0) {
+	if (head.netns > INIT_NETNS_MAKE || head.reserved != 0) {
 		*why = "an unknown setup flag";
 		return -EPROTO;
 	}
@@ -378,7 +378,7 @@ int init_record_decode(void *buf, size_t len, struct init_config *cfg, const cha
 	cfg->setup.uid = head.uid;
 	cfg->setup.gid = head.gid;
 	cfg->setup.die_with_parent = head.die_with_parent != 0;
-	cfg->setup.lo_is_up = head.lo_is_up != 0;
+	cfg->setup.netns = head.netns;
 	cfg->setup.sync_fd = head.sync_fd;
 	p = (char *)buf + sizeof(head) + filter_bytes;
 

@@ -72,8 +72,13 @@ void report_errorv(int fd, int errnum, const char *step, const char *fmt, va_lis
 /* Write all of buf (retrying short writes and EINTR).  0 or -errno. */
 int write_all(int fd, const void *buf, size_t len);
 
+/* Who made the jail's network namespace: the clone (corral-init brings lo
+ * up), its caller ahead (a pool's, lo up: leave it), or nobody yet: the
+ * jail is born in its caller's and corral-init makes its own first. */
+enum init_netns { INIT_NETNS_CLONED = 0, INIT_NETNS_MADE = 1, INIT_NETNS_MAKE = 2 };
+
 #define INIT_RECORD_MAGIC UINT64_C(0x3154494e4c524f43) /* "CORLNIT1" */
-#define INIT_RECORD_VERSION 5u
+#define INIT_RECORD_VERSION 6u
 #define INIT_RECORD_MAX (64u << 20) /* argv + env are at most a few MiB */
 #define INIT_LEASH_LOOK_MS 250u     /* how often corral-init reads the leash */
 
@@ -99,7 +104,8 @@ struct init_setup {
 	uint64_t tmp_bytes, work_bytes;
 	uint32_t uid, gid; /* inside the jail */
 	bool die_with_parent;
-	bool lo_is_up; /* the jail's network namespace came up with lo (a pool's): leave it */
+	/* the jail's network namespace (enum init_netns) */
+	uint32_t netns;
 	int32_t sync_fd;
 	struct init_mount *mounts; /* decoded: malloc'd (init_config_free) */
 	uint32_t n_mounts;

@@ -92,11 +92,12 @@ void spawn_netns_leave(void);
 /* Clone the jail's first process (runner/spawn_clone.c): into cgroup_fd's
  * cgroup when >= 0 (*into_cgroup says whether the clone could; else the
  * caller attaches it), in network namespace netns_fd when >= 0 (else a new
- * one; *netns_failed: entering it failed), owned by host uid owner.  The
+ * one, by the clone or, netns_in_init, by corral-init; *netns_failed:
+ * entering it failed), owned by host uid owner.  The
  * pid (its pidfd in *pidfd) once it exec'd corral-init or exited, or -1
  * with errno. */
-pid_t spawn_clone_jail(int cgroup_fd, int netns_fd, uid_t owner, struct child_ctx *ctx, int *pidfd,
-		       bool *into_cgroup, bool *netns_failed);
+pid_t spawn_clone_jail(int cgroup_fd, int netns_fd, bool netns_in_init, uid_t owner, struct child_ctx *ctx,
+		       int *pidfd, bool *into_cgroup, bool *netns_failed);
 
 /* CLOCK_MONOTONIC in microseconds. */
 uint64_t monotonic_us(void);

@@ -148,6 +148,12 @@ struct jail_spec {
 	 * closes its fd after jail_spawn_start() (the jail holds the
 	 * namespace while it lives). */
 	int netns_fd;
+	/* netns_fd -1: corral-init makes the jail's namespace itself, first
+	 * thing (its CPU and memory then the jail's, in the jail's cgroups,
+	 * made while the caller writes the maps: for a supervisor whose one
+	 * thread starts every jail), instead of the clone (the caller's CPU,
+	 * a little sooner: for a one-jail caller, corral-run).  Default false. */
+	bool netns_in_init;
 };
 
 /* The jail's pid 1 is the program corral-init, exec'd inside the jail from

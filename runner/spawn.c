@@ -329,8 +329,8 @@ int jail_spawn_start(const struct jail_spec *spec, struct jail **out, struct jai
 	ctx.init_argv[3] = NULL;
 
 	j->t_cgroup = monotonic_us();
-	j->pid = spawn_clone_jail(cgroup_dir_fd(j->cgroup), spec->netns_fd, spec->host_uid, &ctx, &j->pidfd,
-				  &into_cgroup, &netns_failed);
+	j->pid = spawn_clone_jail(cgroup_dir_fd(j->cgroup), spec->netns_fd, spec->netns_in_init,
+				  spec->host_uid, &ctx, &j->pidfd, &into_cgroup, &netns_failed);
 	{
 		int clone_errno = errno;
 

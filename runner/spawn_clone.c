@@ -117,7 +117,10 @@ static pid_t clone_jail_as(int cgroup_fd, bool new_netns, struct child_ctx *ctx,
 
 	memset(&args, 0, sizeof(args));
 	args.flags = JAIL_CLONE_FLAGS | CLONE_VM | CLONE_VFORK;
-	if (!new_netns) /* it is born in the one this thread entered */
+	/* else it is born in the namespace this thread is in: a pool's it
+	 * entered, or ours, and corral-init makes the jail's own first thing
+	 * (the record says which: setup.netns) */
+	if (!new_netns)
 		args.flags &= ~(uint64_t)CLONE_NEWNET;
 	args.pidfd = (uint64_t)(uintptr_t)pidfd;
 	args.exit_signal = SIGCHLD;
@@ -209,8 +212,8 @@ static void clone_identity_leave(const struct clone_identity *saved)
  * in the child (it shares our memory); corral-init sets its own mask.
  * netns_fd >= 0: the clone happens in that network namespace, entered for
  * it alone (runner/spawn_netns.c); *netns_failed: entering it failed. */
-pid_t spawn_clone_jail(int cgroup_fd, int netns_fd, uid_t owner, struct child_ctx *ctx, int *pidfd,
-		       bool *into_cgroup, bool *netns_failed)
+pid_t spawn_clone_jail(int cgroup_fd, int netns_fd, bool netns_in_init, uid_t owner, struct child_ctx *ctx,
+		       int *pidfd, bool *into_cgroup, bool *netns_failed)
 {
 	struct clone_identity saved;
 	sigset_t all, old;
@@ -234,7 +237,7 @@ pid_t spawn_clone_jail(int cgroup_fd, int netns_fd, uid_t owner, struct child_ct
 		errno = -r;
 		return -1;
 	}
-	pid = clone_jail_as(cgroup_fd, netns_fd < 0, ctx, pidfd, into_cgroup);
+	pid = clone_jail_as(cgroup_fd, netns_fd < 0 && !netns_in_init, ctx, pidfd, into_cgroup);
 	e = errno;
 	clone_identity_leave(&saved);
 	if (netns_fd >= 0)

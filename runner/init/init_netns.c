@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * runner/init/init_netns.c — the jail's network: a new network namespace has only a
- * loopback device, and it is down.  corral-init brings lo up so the
+ * runner/init/init_netns.c — the jail's network: its own network namespace,
+ * made by corral-init first thing (the jail's first process is cloned in
+ * its caller's, so the namespace's CPU and memory are the jail's) unless
+ * the caller made one ahead (corrald's pool, lo already up).  A new one has
+ * only a loopback device, and it is down: corral-init brings lo up so the
  * jail can talk to itself and nothing else.  (veth for jails that need a
  * network comes later, in the same file.)
  *
@@ -12,7 +15,11 @@
  * libraries to load in every corral-run.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
 #include <net/if.h>
+#include <sched.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -38,5 +45,39 @@ int init_netns_lo_up(struct jail_error *err)
 			r = jail_error_set(err, errno, "lo_up", "bring up lo");
 	}
 	close(fd);
+	return r;
+}
+
+int init_netns_make(struct jail_error *err)
+{
+	/* the caller's namespace until here: nothing of the jail ran yet,
+	 * and if this fails the jail never starts (setup_steps) */
+	if (unshare(CLONE_NEWNET) < 0)
+		return jail_error_set(err, errno, "netns", "make the jail's network namespace");
+	return init_netns_lo_up(err);
+}
+
+int init_netns_check_own(struct jail_error *err)
+{
+	struct stat net_owner, own;
+	int net_fd, owner_fd, r = 0;
+
+	/* its owner is the jail's user namespace: not the caller's network,
+	 * whatever went wrong before (a pool's is the host's user namespace's
+	 * and is not checked here) */
+	net_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (net_fd < 0)
+		return jail_error_set(err, errno, "netns", "open the jail's network namespace");
+	owner_fd = ioctl(net_fd, NS_GET_USERNS);
+	if (owner_fd < 0)
+		r = jail_error_set(err, errno, "netns", "find the owner of the jail's network namespace");
+	else if (fstat(owner_fd, &net_owner) < 0 || stat("/proc/self/ns/user", &own) < 0)
+		r = jail_error_set(err, errno, "netns", "compare user namespaces");
+	else if (net_owner.st_dev != own.st_dev || net_owner.st_ino != own.st_ino)
+		r = jail_error_set(err, EPERM, "netns",
+				   "the jail's network namespace is not its own (its caller's?)");
+	if (owner_fd >= 0)
+		close(owner_fd);
+	close(net_fd);
 	return r;
 }

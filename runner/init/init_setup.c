@@ -202,7 +202,13 @@ static void setup_steps(const struct setup_ctx *ctx)
 	 * reported after the "go": exiting before it would break the
 	 * parent's pipe. */
 	hostname_errno = sethostname(spec->hostname, strlen(spec->hostname)) < 0 ? errno : 0;
-	lo_up = ctx->lo_is_up ? 0 : init_netns_lo_up(&err);
+	/* no step before this one depends on the network; on a failure the
+	 * jail stops below, still in its caller's namespace, never running */
+	lo_up = ctx->netns == INIT_NETNS_MADE     ? 0
+		: ctx->netns == INIT_NETNS_CLONED ? init_netns_lo_up(&err)
+						  : init_netns_make(&err);
+	if (lo_up == 0 && ctx->netns != INIT_NETNS_MADE)
+		lo_up = init_netns_check_own(&err);
 	wait_for_parent(ctx);
 	if (hostname_errno)
 		setup_fail(ctx->report_fd, hostname_errno, "sethostname", "set hostname '%s'",
@@ -238,7 +244,7 @@ void init_setup_run(struct init_config *cfg)
 		.report_fd = cfg->report_fd,
 		.etc_dir = s->etc_dir,
 		.die_with_parent = s->die_with_parent,
-		.lo_is_up = s->lo_is_up,
+		.netns = s->netns,
 	};
 
 	close_inherited_fds(cfg);

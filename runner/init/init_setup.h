@@ -24,7 +24,7 @@ struct setup_ctx {
 	int report_fd;       /* write end of the report pipe */
 	const char *etc_dir; /* a prepared /etc on the host, or NULL (init_protocol.h) */
 	bool die_with_parent;
-	bool lo_is_up; /* the network namespace came with lo up: no lo_up step */
+	uint32_t netns; /* enum init_netns: who made the network namespace */
 };
 
 /* Build the jail described by cfg->setup; keep only the fds cfg names (and
@@ -42,5 +42,11 @@ void init_mounts_build_root(const struct setup_ctx *ctx);
 
 /* Bring up lo in the current network namespace (init_netns.c). */
 int init_netns_lo_up(struct jail_error *err);
+/* Make the jail's own network namespace (owned by its user namespace) and
+ * bring its lo up: the jail's first process is born in its caller's. */
+int init_netns_make(struct jail_error *err);
+/* 0 when the current network namespace is owned by the current user
+ * namespace (the jail's own, never its caller's), else -errno with err. */
+int init_netns_check_own(struct jail_error *err);
 
 #endif

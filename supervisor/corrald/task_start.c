@@ -407,6 +407,8 @@ static int start_spawn(struct daemon *d, struct task_start_pending *sp)
 		/* one made ahead, if the pool has one; the jail holds it from
 		 * its clone on, corrald's fd goes (never used for another) */
 		sp->p.ps.spec.netns_fd = netns_pool_take(d);
+		/* none: corral-init makes it, its CPU off this loop */
+		sp->p.ps.spec.netns_in_init = true;
 		r = jail_spawn_start(&sp->p.ps.spec, &t->jail, &sp->err);
 		if (sp->p.ps.spec.netns_fd >= 0) {
 			close(sp->p.ps.spec.netns_fd);

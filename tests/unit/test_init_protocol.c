@@ -63,7 +63,7 @@ static struct init_config sample(void)
 			.uid = 1000,
 			.gid = 1001,
 			.die_with_parent = true,
-			.lo_is_up = true,
+			.netns = INIT_NETNS_MADE,
 			.sync_fd = 12,
 			.mounts = mounts_,
 			.n_mounts = 2,
@@ -132,7 +132,7 @@ static void test_record_round_trips(void **state)
 	assert_int_equal(got.setup.uid, 1000);
 	assert_int_equal(got.setup.gid, 1001);
 	assert_true(got.setup.die_with_parent);
-	assert_true(got.setup.lo_is_up);
+	assert_int_equal(got.setup.netns, INIT_NETNS_MADE);
 	assert_int_equal(got.setup.sync_fd, 12);
 	assert_string_equal(got.setup.etc_dir, "/var/cache/corral-run/etc/0123456789abcdef");
 	assert_int_equal(got.setup.n_mounts, 2);
@@ -304,7 +304,7 @@ static void test_bad_setup_fields_are_refused(void **state)
 	expect_refused_with(148, &two, sizeof(two));             /* has_etc_dir > 1 */
 	expect_refused_with(152, &huge, sizeof(huge));           /* n_mounts */
 	expect_refused_with(156, &huge, sizeof(huge));           /* n_etc */
-	expect_refused_with(160, &two, sizeof(two));             /* lo_is_up: 0 or 1 */
+	expect_refused_with(160, &seven, sizeof(seven));         /* netns: 0, 1 or 2 */
 	expect_refused_with(164, &two, sizeof(two));             /* reserved: 0 */
 	/* the first mount, after the head (168) and the 2-instruction filter */
 	expect_refused_with(168 + 16 + 8, &seven, sizeof(seven)); /* its kind */
