@@ -390,9 +390,16 @@ static void test_busy_child_cpu_time_is_counted(void **state)
 	create_or_fail(fx, NULL);
 	fx->child = fork_child(true);
 	assert_int_equal(cgroup_attach(fx->cg, fx->child, true, &err), 0);
-	struct timespec spin = { 0, 100 * 1000000 };
-	nanosleep(&spin, NULL);
-	assert_int_equal(cgroup_read_cpu(fx->cg, &cpu), 0);
+	/* the child spins: 20 ms of CPU, however long a loaded host takes to
+	 * give it that much (100 ms of wall clock was not always enough) */
+	for (int i = 0; i < 100; i++) {
+		struct timespec spin = { 0, 50 * 1000000 };
+
+		nanosleep(&spin, NULL);
+		assert_int_equal(cgroup_read_cpu(fx->cg, &cpu), 0);
+		if (cpu.usage_us >= 20000)
+			break;
+	}
 	assert_true(cpu.usage_us >= 20000);
 	assert_true(cpu.user_us + cpu.system_us > 0);
 }
