@@ -296,7 +296,7 @@ int cli_run_command(int argc, char **argv, FILE *out, FILE *err)
 		return CLI_EXIT_USAGE;
 	}
 	if (cmd.help) {
-		commands_usage(out, cmd.name);
+		commands_spec_usage(out, cmd.name);
 		commands_free(&cmd);
 		return CLI_EXIT_OK;
 	}

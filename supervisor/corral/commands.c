@@ -4,8 +4,8 @@
  * line into an op and its request fields (commands_parse, pure but for reading
  * submit's --stdin file).  A command is named after its op, and which
  * options it takes and whether it wants a task ID or a command come from the
- * op's fields in api/api_ops.c's table; only the client's own options
- * (--json, --wait) and the help texts are listed here.  Running a command:
+ * op's fields in api/api_ops.c's table; the client's own options
+ * (--json, --wait) and the help texts: commands_spec.c.  Running a command:
  * cli.c; socket I/O: connection.c; tables and exit codes: format.c.
  */
 #include <errno.h>
@@ -21,330 +21,8 @@
 #include "supervisor/common/macros.h"
 #include "policy/policy.h"
 #include "supervisor/corral/commands.h"
+#include "supervisor/corral/commands_spec.h"
 #include "supervisor/store/task_state.h"
-
-enum opt_id {
-	O_USER = 1,
-	O_PROFILE,
-	O_TIMEOUT,
-	O_CPU_LIMIT,
-	O_MEMORY,
-	O_ENV,
-	O_CWD,
-	O_STDIN,
-	O_WAIT,
-	O_NO_QUEUE,
-	O_JSON,
-	O_STATE,
-	O_LIMIT,
-	O_AFTER,
-	O_MONTH,
-	O_STDERR,
-	O_FOLLOW,
-	O_ADD,
-	O_REMOVE,
-	O_SET_LEFT,
-	O_REASON,
-	O_GPUS,
-	O_GPU_MEMORY,
-	O_LABEL,
-	O_CPUS,
-	O_CALLBACK_URL,
-	O_QUIET,
-	O_WAIT_TIMEOUT,
-	O_CLEAR_ENV,
-	O_FORMAT,
-	O_NOHEADER,
-	O_SINCE,
-	O_UNTIL,
-	O_FILE,
-	O_DIR,
-	O_ARTIFACT,
-	O_OUTPUT,
-	O_SOCKET,
-	O_HELP,
-};
-#define BIT(o) (UINT64_C(1) << (o))
-
-static const struct option long_options[] = {
-	{ "user", required_argument, NULL, O_USER },
-	{ "profile", required_argument, NULL, O_PROFILE },
-	{ "timeout", required_argument, NULL, O_TIMEOUT },
-	{ "cpu-limit", required_argument, NULL, O_CPU_LIMIT },
-	{ "memory", required_argument, NULL, O_MEMORY },
-	{ "env", required_argument, NULL, O_ENV },
-	{ "cwd", required_argument, NULL, O_CWD },
-	{ "stdin", required_argument, NULL, O_STDIN },
-	{ "wait", no_argument, NULL, O_WAIT },
-	{ "no-queue", no_argument, NULL, O_NO_QUEUE },
-	{ "json", no_argument, NULL, O_JSON },
-	{ "state", required_argument, NULL, O_STATE },
-	{ "limit", required_argument, NULL, O_LIMIT },
-	{ "after", required_argument, NULL, O_AFTER },
-	{ "month", required_argument, NULL, O_MONTH },
-	{ "stderr", no_argument, NULL, O_STDERR },
-	{ "follow", no_argument, NULL, O_FOLLOW },
-	{ "add", required_argument, NULL, O_ADD },
-	{ "remove", required_argument, NULL, O_REMOVE },
-	{ "set-left", required_argument, NULL, O_SET_LEFT },
-	{ "reason", required_argument, NULL, O_REASON },
-	{ "gpus", required_argument, NULL, O_GPUS },
-	{ "gpu-memory", required_argument, NULL, O_GPU_MEMORY },
-	{ "label", required_argument, NULL, O_LABEL },
-	{ "cpus", required_argument, NULL, O_CPUS },
-	{ "callback-url", required_argument, NULL, O_CALLBACK_URL },
-	{ "quiet", no_argument, NULL, O_QUIET },
-	{ "wait-timeout", required_argument, NULL, O_WAIT_TIMEOUT },
-	{ "clear-env", no_argument, NULL, O_CLEAR_ENV },
-	{ "format", required_argument, NULL, O_FORMAT },
-	{ "noheader", no_argument, NULL, O_NOHEADER },
-	{ "since", required_argument, NULL, O_SINCE },
-	{ "until", required_argument, NULL, O_UNTIL },
-	{ "file", required_argument, NULL, O_FILE },
-	{ "dir", required_argument, NULL, O_DIR },
-	{ "artifact", required_argument, NULL, O_ARTIFACT },
-	{ "output", required_argument, NULL, O_OUTPUT },
-	{ "socket", required_argument, NULL, O_SOCKET },
-	{ "help", no_argument, NULL, O_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* The long name of option o (its value in long_options), for messages:
- * argv[optind - 1] is the option's value when it took one. */
-static const char *option_name(int o)
-{
-	for (const struct option *l = long_options; l->name; l++)
-		if (l->val == o)
-			return l->name;
-	return "?";
-}
-
-/* The request field an option sets: the option is valid for a command
- * whose op takes that field (api_ops.c).  NULL: the client's own option. */
-static const char *const option_field[] = {
-	[O_USER] = "user",
-	[O_PROFILE] = "profile",
-	[O_TIMEOUT] = "timeout_ms",
-	[O_CPU_LIMIT] = "cpu_limit_ms",
-	[O_MEMORY] = "memory_bytes",
-	[O_ENV] = "env",
-	[O_CWD] = "cwd",
-	[O_STDIN] = "stdin",
-	[O_NO_QUEUE] = "no_queue",
-	[O_STATE] = "state",
-	[O_LIMIT] = "limit",
-	[O_AFTER] = "after",
-	[O_MONTH] = "month",
-	[O_STDERR] = "stream",
-	[O_FOLLOW] = "follow",
-	[O_HELP] = NULL,
-	[O_ADD] = "delta_us",
-	[O_REMOVE] = "delta_us",
-	[O_SET_LEFT] = "set_left_us",
-	[O_GPUS] = "gpus",
-	[O_GPU_MEMORY] = "gpu_memory_bytes",
-	[O_LABEL] = "labels",
-	[O_CPUS] = "cpu_millis",
-	[O_CALLBACK_URL] = "callback_url",
-	[O_REASON] = "reason",
-	[O_CLEAR_ENV] = "clear_env",
-	[O_SINCE] = "since_us",
-	[O_UNTIL] = "until_us",
-	[O_FILE] = "files",
-	[O_DIR] = "files",
-	[O_ARTIFACT] = "artifacts",
-};
-
-/* What follows the options: from the op's required field. */
-enum positional { NO_ARGS, TASK_ID, COMMAND, TENANT, NODE };
-
-struct cmd_spec {
-	enum api_op op;   /* the command is named after it */
-	uint64_t options; /* the client's own options (BIT(O_JSON), BIT(O_WAIT)) */
-	const char *synopsis;
-	const char *help;
-};
-
-static const struct cmd_spec specs[] = {
-	{ API_OP_SUBMIT, BIT(O_WAIT) | BIT(O_JSON) | BIT(O_QUIET) | BIT(O_WAIT_TIMEOUT),
-	  "[OPTIONS] [--] CMD [ARGS...]",
-	  "Queue CMD as a task and print its id.  CMD and its ARGS: at most 256,\n"
-	  "128 KiB in all (pass large data as stdin); what the task stores counts\n"
-	  "against the plan's max_stored (storage_quota).\n\n"
-	  "  --user TENANT       submit for TENANT (operators; others only as themselves)\n"
-	  "  --profile NAME      jail profile (default: the plan's)\n"
-	  "  --timeout DUR       wall-clock limit: 10, 1.5s, 500ms, 2m, 1h\n"
-	  "  --cpu-limit DUR     CPU-time limit\n"
-	  "  --memory SIZE       memory limit: 512K, 256M, 1G\n"
-	  "  --cpus N            cores: 0.5, 2 (0.01-1024, at most the plan's cpus); held on\n"
-	  "                      its node while it runs and its CPU quota (default: the\n"
-	  "                      plan's cpus as its quota, nothing held)\n"
-	  "  --gpus N            GPUs the task needs on its node (counted; 0-1024)\n"
-	  "  --gpu-memory SIZE   memory each of those GPUs must have: 16G, 80G\n"
-	  "  --label NAME        a label its node must offer (repeatable; at most 16);\n"
-	  "                      a task no node could ever run waits as no_node_fits\n"
-	  "  --env NAME=VALUE    add a variable to the default environment (PATH, HOME,\n"
-	  "                      LANG, or the profile's env); repeatable, 64 KiB in all\n"
-	  "  --clear-env         start from an empty environment: only the --env given\n"
-	  "  --cwd DIR           working directory inside the jail\n"
-	  "  --stdin FILE        send FILE's content (<= 1 MiB of UTF-8 text) as stdin; - reads stdin\n"
-	  "  --no-queue          fail instead of queueing if the task cannot start now\n"
-	  "  --callback-url URL  POST the ended task there, signed (a host of the policy's\n"
-	  "                      [http] callback_hosts)\n"
-	  "  --file LOCAL[:DEST] put file LOCAL at /work/DEST (default: its base name);\n"
-	  "                      repeatable; read as you, stored with the task\n"
-	  "  --dir LOCAL[:DEST]  the same for a directory tree (regular files and\n"
-	  "                      directories only); at most 1000 entries, the plan's\n"
-	  "                      max_input in all; files too large for one request\n"
-	  "                      are sent first in chunks (staged uploads)\n"
-	  "  --artifact GLOB     keep the files of /work matching GLOB (relative to /work;\n"
-	  "                      * also matches /) after the task ends, however it ends;\n"
-	  "                      repeatable; see corral artifacts, corral fetch\n"
-	  "  --wait              follow the task: its stdout and stderr to ours as they\n"
-	  "                      come, why it waits while queued (on stderr), its result\n"
-	  "                      on stderr; then exit with its status (EXIT CODES in corral(1))\n"
-	  "  --quiet             with --wait: no output streams; the id and the result on\n"
-	  "                      stdout (the old --wait)\n"
-	  "  --wait-timeout DUR  with --wait: give up waiting after DUR (exit 75; the task\n"
-	  "                      keeps going)\n"
-	  "  --json              print the server's JSON response (with --wait: the\n"
-	  "                      submit's and the wait's, no output streams)\n" },
-	{ API_OP_STATUS, BIT(O_JSON), "ID [--json]",
-	  "Show one task.\n\n  --json              print the server's JSON response\n" },
-	{ API_OP_LIST, BIT(O_JSON) | BIT(O_FORMAT) | BIT(O_NOHEADER),
-	  "[--user T] [--state S] [--since TIME] [--until TIME] [--limit N] [--after ID]\n"
-	  "       [--format COLUMNS] [--noheader] [--json]",
-	  "List tasks, newest first, one page at a time, one line each: ELAPSED is the\n"
-	  "wall time so far (running) or in all, TIMELIMIT the wall-clock limit in force,\n"
-	  "REASON why a queued task waits or why an ended one ended.  A command longer\n"
-	  "than 256 bytes is cut (ends in ...), control characters and newlines in it\n"
-	  "are escaped: 'corral status ID' shows it all.\n\n"
-	  "  --user TENANT       only TENANT's tasks\n"
-	  "  --state STATE       queued, running, succeeded, failed or cancelled\n"
-	  "  --since TIME        only tasks submitted at or after TIME: 2026-05-01,\n"
-	  "                      2026-05-01T12:00[:SS][Z] (UTC), or a duration ago: 2h, 30m, 1d\n"
-	  "  --until TIME        only tasks submitted before TIME (same forms)\n"
-	  "  --limit N           at most N tasks (default 100, at most 1000)\n"
-	  "  --after ID          the next page: tasks older than ID (a full page ends\n"
-	  "                      with the command that shows the next one, on stderr)\n"
-	  "  --format COLUMNS    comma-separated columns, from id, user, profile, state,\n"
-	  "                      exit, submitted, started, ended, elapsed, timelimit, cpu,\n"
-	  "                      memory, reason, attempts, command, cpus (default\n"
-	  "                      " FORMAT_LIST_DEFAULT ")\n"
-	  "  --noheader          no header row\n"
-	  "  --json              print the server's JSON response\n" },
-	{ API_OP_QUEUE, BIT(O_JSON), "[--user T] [--json]",
-	  "Show queued tasks in start order, with why each is waiting.\n\n"
-	  "  --user TENANT       only TENANT's tasks\n"
-	  "  --json              print the server's JSON response\n" },
-	{ API_OP_CANCEL, BIT(O_JSON), "ID... [--json]",
-	  "Cancel queued or running tasks, one request per ID, in order; exits with the\n"
-	  "first failure's code (the others are still tried).\n\n"
-	  "  --json              print the server's JSON response\n" },
-	{ API_OP_WAIT, BIT(O_JSON), "ID [--timeout DUR] [--json]",
-	  "Wait for a task to end; exit with its exit code (see EXIT CODES in corral(1)).\n"
-	  "While it is queued, say why on stderr.\n\n"
-	  "  --timeout DUR       give up after DUR (exit 75; the task keeps going)\n"
-	  "  --json              print the server's JSON response\n" },
-	{ API_OP_LOGS, BIT(O_JSON), "ID [--stderr] [--follow] [--json]",
-	  "Write a task's output, byte for byte, to standard output.\n\n"
-	  "  --stderr            the task's stderr instead of its stdout\n"
-	  "  --follow            keep writing as the task writes, until it ends\n"
-	  "  --json              print the server's chunks as they are, one JSON object a\n"
-	  "                      line: data_base64, offset (the bytes so far), eof\n" },
-	{ API_OP_USAGE, BIT(O_JSON), "[--user T] [--month YYYY-MM] [--json]",
-	  "Show CPU hours used, budget and left, and running/queued counts.\n\n"
-	  "  --user TENANT       only TENANT\n"
-	  "  --month YYYY-MM     that month (default: this month, UTC)\n"
-	  "  --json              print the server's JSON response\n" },
-	/* `corral usage adjust`: a command "A B" is the op "A_B" */
-	{ API_OP_USAGE_ADJUST, BIT(O_JSON),
-	  "TENANT (--add DUR | --remove DUR | --set-left DUR) --reason TEXT [--json]",
-	  "Grant or take back CPU time for TENANT's current month (operators only).  The\n"
-	  "adjustment is recorded with who, when and why; the CPU charged stays as measured.\n\n"
-	  "  --add DUR           TENANT may use DUR more this month: 1h, 30m, 0.5h, 90s\n"
-	  "  --remove DUR        take DUR back\n"
-	  "  --set-left DUR      make what is left exactly DUR (0 stops new tasks)\n"
-	  "  --reason TEXT       why (required, at most 256 bytes): \"refund #123\"\n"
-	  "  --json              print the server's JSON response\n" },
-	{ API_OP_NODES, BIT(O_JSON), "[--json]",
-	  "List the nodes of corrald's store (one on a single host; every corrald sharing a\n"
-	  "PostgreSQL database): state (online, draining, offline: silent for longer than its\n"
-	  "node_offline_after, or stopped), last heartbeat, running tasks, free slots, memory\n"
-	  "and GPUs of its capacity, load, tasks done and CPU charged there, labels.  The node\n"
-	  "answering is marked *.\n\n"
-	  "  --json              print the server's JSON response\n" },
-	{ API_OP_NODE_DRAIN, BIT(O_JSON), "NAME [--json]",
-	  "Drain node NAME (operators only): it starts nothing new and finishes what it runs;\n"
-	  "queued tasks wait with reason node_draining.  Stays drained across restarts.\n\n"
-	  "  --json              print the server's JSON response\n" },
-	{ API_OP_NODE_UNDRAIN, BIT(O_JSON), "NAME [--json]",
-	  "Undrain node NAME (operators only): it starts tasks again.\n\n"
-	  "  --json              print the server's JSON response\n" },
-	{ API_OP_ARTIFACTS, BIT(O_JSON), "ID [--json]",
-	  "List the artifacts a task kept (submit --artifact): size, whether a cap cut it\n"
-	  "(the plan's max_artifact or 1000 files: its head kept, or nothing), SHA-256, name.\n\n"
-	  "  --json              print the server's JSON response\n" },
-	{ API_OP_FETCH, BIT(O_OUTPUT), "ID [NAME...] [-o DIR]",
-	  "Download a task's artifacts (all, or those NAMEd) below DIR (default: the\n"
-	  "current directory), as you, each one's SHA-256 checked; a name that would\n"
-	  "leave DIR is refused.\n\n"
-	  "  -o, --output DIR    write below DIR (created if missing)\n" },
-	{ API_OP_PING, BIT(O_JSON), "[--json]",
-	  "Check that corrald answers; print its version and pid.\n\n"
-	  "  --json              print the server's JSON response\n" },
-};
-
-static const struct cmd_spec *find_spec(const char *name)
-{
-	for (size_t i = 0; name && i < ELEMENTSOF(specs); i++)
-		if (strcmp(api_op_name(specs[i].op), name) == 0)
-			return &specs[i];
-	return NULL;
-}
-
-static enum positional positional_of(const struct cmd_spec *s)
-{
-	const struct api_op_info *op = api_ops_get(s->op);
-	const struct api_field *f;
-
-	if ((f = api_ops_field(op, "argv")) && f->required)
-		return COMMAND;
-	if ((f = api_ops_field(op, "id")) && f->required)
-		return TASK_ID;
-	if ((f = api_ops_field(op, "user")) && f->required)
-		return TENANT;
-	if ((f = api_ops_field(op, "node")) && f->required)
-		return NODE;
-	return NO_ARGS;
-}
-
-/* May option o (not --socket, --help) be given to command s? */
-static bool option_allowed(const struct cmd_spec *s, int o)
-{
-	if ((size_t)o < ELEMENTSOF(option_field) && option_field[o])
-		return api_ops_field(api_ops_get(s->op), option_field[o]) != NULL;
-	return (s->options & BIT(o)) != 0;
-}
-
-void commands_usage(FILE *out, const char *name)
-{
-	const struct cmd_spec *s = find_spec(name);
-
-	if (!s)
-		return;
-	char command[32];
-
-	/* usage_adjust is typed `usage adjust` */
-	snprintf(command, sizeof(command), "%s", api_op_name(s->op));
-	for (char *p = command; *p; p++)
-		if (*p == '_')
-			*p = ' ';
-	fprintf(out,
-		"usage: corral %s %s\n\n%s  --socket PATH       corrald's socket (default $%s, "
-		"else %s)\n  -h, --help          this text\n",
-		command, s->synopsis, s->help, CLIENT_SOCKET_ENV, CLIENT_DEFAULT_SOCKET);
-}
 
 /* Read all of path ("-": standard input), at most max bytes. */
 static int read_file(const char *path, size_t max, char **data, size_t *len, struct error *err)
@@ -672,7 +350,7 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 	json_t *f = cmd->fields;
 	uint64_t id;
 
-	enum positional positional = positional_of(s);
+	enum positional positional = commands_spec_positional(s);
 
 	if (positional == TASK_ID) {
 		if (argc < 1)
@@ -797,9 +475,9 @@ static int build_fields(const struct cmd_spec *s, struct opts *v, int argc, char
 
 int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error *err)
 {
-	const struct cmd_spec *s = find_spec(argc > 0 ? argv[0] : NULL);
+	const struct cmd_spec *s = commands_spec_find(argc > 0 ? argv[0] : NULL);
 	/* submit stops at CMD so its options stay its own */
-	const char *shortopts = s && positional_of(s) == COMMAND ? "+h" : "ho:";
+	const char *shortopts = s && commands_spec_positional(s) == COMMAND ? "+h" : "ho:";
 	struct opts v = { 0 };
 	int o, r = 0;
 
@@ -811,7 +489,7 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 		const struct cmd_spec *sub;
 
 		snprintf(joined, sizeof(joined), "%s_%s", argv[0], argv[1]);
-		sub = find_spec(joined);
+		sub = commands_spec_find(joined);
 		if (sub) {
 			s = sub;
 			argc--;
@@ -821,16 +499,8 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 	if (!s && argc > 0) {
 		/* `corral node`: say its sub-commands */
 		char subs[128] = "";
-		size_t used = 0, n = strlen(argv[0]);
 
-		for (size_t i = 0; i < ELEMENTSOF(specs); i++) {
-			const char *name = api_op_name(specs[i].op);
-
-			if (strncmp(name, argv[0], n) == 0 && name[n] == '_' && used < sizeof(subs))
-				used += (size_t)snprintf(subs + used, sizeof(subs) - used, "%s'%s %s'",
-							 used ? ", " : "", argv[0], name + n + 1);
-		}
-		if (used)
+		if (commands_spec_subcommands(argv[0], subs, sizeof(subs)))
 			return error_usage(err, "'%s' needs a sub-command: %s", argv[0], subs);
 	}
 	if (!s)
@@ -841,7 +511,7 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 	cmd->more_ids = json_array();
 	optind = 0; /* glibc: start afresh (tests parse many command lines) */
 	opterr = 0;
-	while (r == 0 && (o = getopt_long(argc, argv, shortopts, long_options, NULL)) != -1) {
+	while (r == 0 && (o = getopt_long(argc, argv, shortopts, commands_spec_long_options, NULL)) != -1) {
 		if (o == 'h')
 			o = O_HELP;
 		if (o == 'o')
@@ -857,9 +527,9 @@ int commands_parse(int argc, char **argv, struct cli_command *cmd, struct error 
 				r = error_usage(err, "unknown option '%s'", bad);
 			break;
 		}
-		if (o != O_SOCKET && o != O_HELP && !option_allowed(s, o)) {
-			r = error_usage(err, "option '--%s' is not valid for corral %s", option_name(o),
-					cmd->name);
+		if (o != O_SOCKET && o != O_HELP && !commands_spec_option_allowed(s, o)) {
+			r = error_usage(err, "option '--%s' is not valid for corral %s",
+					commands_spec_option_name(o), cmd->name);
 			break;
 		}
 		r = take_option(o, optarg, &v, cmd, err);

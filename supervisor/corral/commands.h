@@ -3,8 +3,8 @@
  * supervisor/corral/commands.h — `corral submit|status|list|queue|cancel|wait|
  * logs|usage|ping`: argument parsing (argv -> request fields, testable
  * without a daemon), the human output, the exit codes, and the commands.
- * Parsing and commands: commands.c (running one: cli.c); tables and exit
- * codes: format.c.
+ * Parsing: commands.c; the commands' table and help: commands_spec.c
+ * (running one: cli.c); tables and exit codes: format.c.
  */
 #ifndef CORRAL_SUPERVISOR_CLI_TASKS_H
 #define CORRAL_SUPERVISOR_CLI_TASKS_H
@@ -44,7 +44,7 @@ struct cli_command {
 	int64_t wait_timeout_ms; /* submit --wait-timeout; 0 = none */
 	json_t *more_ids;        /* cancel ID...: the IDs after the first (owned) */
 	bool follow;             /* logs --follow */
-	bool help;               /* --help: print commands_usage() and exit 0 */
+	bool help;               /* --help: print commands_spec_usage() and exit 0 */
 	const char *format;      /* list --format COLUMNS, or NULL */
 	bool noheader;           /* list --noheader */
 	json_t *names;           /* fetch ID NAME...: the names (owned) */
@@ -62,8 +62,8 @@ char *commands_fields_json(const struct cli_command *cmd);
  * or a duration before now ("2h", "30m", "1d") -> µs since the epoch.
  * 0, or -EINVAL. */
 int commands_parse_time(const char *text, time_t now, uint64_t *epoch_us);
-/* `corral NAME --help` text. */
-void commands_usage(FILE *out, const char *name);
+/* `corral NAME --help` text (commands_spec.c). */
+void commands_spec_usage(FILE *out, const char *name);
 
 /* Run a parsed command on an open connection; returns the exit code. */
 int cli_run(struct cli_command *cmd, struct connection *c, FILE *out, FILE *err);
