@@ -12,7 +12,8 @@
  *                     reply sinks, status, list, queue, cancel, usage, ...
  *   op_submit.c       submit; op_wait.c: wait and logs (parked replies)
  *   op_usage_adjust.c usage_adjust: operators grant or take back CPU time
- *   queue.c           users, the in-memory queue, dispatch through sched/
+ *   queue.c           users, the in-memory queue; queue_dispatch.c dispatch
+ *                     through sched/; queue_describe.c a task's queue entry
  *   running.c         the running set: the one way in and out
  *   task_start.c      start a jail for a task the scheduler picked
  *   task_watch.c      a running task: pidfd, CPU polling and charging,
@@ -684,7 +685,7 @@ enum api_error_code storage_check_quota(const struct duser *u, const struct poli
  * open.  How many were removed (the loop comes back sooner when some were). */
 size_t storage_retention_tick(struct daemon *d);
 
-/* daemon_queue.c */
+/* queue.c; queue_dispatch.c: queue_dispatch*; queue_describe.c: queue_describe */
 struct duser *queue_user(struct daemon *d, const char *name); /* find or create */
 struct duser *queue_find_user(struct daemon *d, const char *name);
 void queue_push(struct daemon *d, struct dtask *t);
