@@ -11,6 +11,7 @@
  * over one host file, so the change touches nothing of the host's.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -52,7 +53,7 @@ static const char script[] =
 	"echo root=$(grep ' /etc ' /proc/self/mountinfo | cut -d' ' -f4)";
 
 static struct corrald daemon_;
-static char bound[64]; /* the temp file bound over /etc/CHANGED */
+static int bound_fd = -1; /* the temp file bound over /etc/CHANGED (unlinked) */
 
 static int teardown(void **state)
 {
@@ -180,9 +181,9 @@ static void test_two_tenants_share_a_set_with_neither_name_in_it(void **state)
 static void test_a_changed_host_file_reaches_the_next_task(void **state)
 {
 	char before[17], after[17], old_set[PATH_MAX + 64], state_real[PATH_MAX];
+	static const char changed[] = "# changed by test_corrald_etc\nmulti on\n";
 	struct stat st;
 	char *out;
-	FILE *f;
 
 	(void)state;
 	test_require_root();
@@ -192,10 +193,10 @@ static void test_a_changed_host_file_reaches_the_next_task(void **state)
 	assert_etc_as_before(out);
 	assert_from_a_set(out, before);
 	free(out);
-	f = fopen(bound, "w"); /* in place: the bind keeps the inode */
-	assert_non_null(f);
-	fputs("# changed by test_corrald_etc\nmulti on\n", f);
-	assert_int_equal(fclose(f), 0);
+	/* in place: the bind keeps the inode */
+	assert_int_not_equal(bound_fd, -1);
+	assert_int_equal(ftruncate(bound_fd, 0), 0);
+	assert_int_equal(pwrite(bound_fd, changed, strlen(changed), 0), (ssize_t)strlen(changed));
 	out = run_as(TENANT_A);
 	assert_non_null(strstr(out, "etc/" CHANGED)); /* summed, and as the host's now: */
 	assert_etc_as_before(out);
@@ -208,23 +209,23 @@ static void test_a_changed_host_file_reaches_the_next_task(void **state)
 }
 
 /* A mount namespace of our own (corrald and its jails inherit it) with a
- * temp copy of /etc/CHANGED bound over it. */
+ * temp copy of /etc/CHANGED bound over it; the copy unlinked at once, kept
+ * open in bound_fd. */
 static int private_etc_file(void)
 {
-	char cmd[256];
-
-	snprintf(bound, sizeof(bound), "/tmp/corrald-etc-XXXXXX");
-	int fd = mkstemp(bound);
+	char path[] = "/tmp/corrald-etc-XXXXXX", cmd[256];
+	int fd = mkstemp(path), r = 0;
 
 	if (fd < 0)
 		return -errno;
 	close(fd);
-	snprintf(cmd, sizeof(cmd), "cp /etc/" CHANGED " %s && chmod 0644 %s", bound, bound);
-	if (system(cmd) != 0 || unshare(CLONE_NEWNS) < 0 ||
+	snprintf(cmd, sizeof(cmd), "cp /etc/" CHANGED " %s && chmod 0644 %s", path, path);
+	if (system(cmd) != 0 || (bound_fd = open(path, O_RDWR | O_CLOEXEC)) < 0 || unshare(CLONE_NEWNS) < 0 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount(bound, "/etc/" CHANGED, NULL, MS_BIND, NULL) < 0)
-		return -errno;
-	return 0;
+	    mount(path, "/etc/" CHANGED, NULL, MS_BIND, NULL) < 0)
+		r = errno ? -errno : -EIO;
+	unlink(path);
+	return r;
 }
 
 int main(void)
@@ -236,14 +237,9 @@ int main(void)
 	};
 	int r;
 
-	if (geteuid() == 0 && access("/etc/" CHANGED, R_OK) == 0 && private_etc_file() < 0) {
-		fprintf(stderr, "a private mount namespace with /etc/" CHANGED " bound: %s\n",
-			strerror(errno));
-		unlink(bound);
+	if (geteuid() == 0 && access("/etc/" CHANGED, R_OK) == 0 && (r = private_etc_file()) < 0) {
+		fprintf(stderr, "a private mount namespace with /etc/" CHANGED " bound: %s\n", strerror(-r));
 		return 1;
 	}
-	r = cmocka_run_group_tests(tests, NULL, NULL);
-	if (bound[0])
-		unlink(bound);
-	return r;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
