@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner/host_etc_dir.c — the jail's /etc prepared once on the host and
- * bound into each jail as one mount, for a program that starts one jail per
- * process (corral-run, jail_host_etc_prepare_in()).  Without it corral-init
+ * bound into each jail as one mount (corral-run, and corrald in its state
+ * dir: jail_host_etc_prepare_in()).  Without it corral-init
  * builds /etc in every jail: the generated passwd, group, hostname and hosts
  * written, ~20 small host files (runner/host_etc.c's set) copied with a
  * sendfile each, symlinks read and made, parents made; and at the jail's

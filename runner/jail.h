@@ -180,8 +180,8 @@ int jail_host_etc_refresh(struct jail_error *err);
  * scanned and the file replaced (a failure to write it is ignored).  See
  * runner/host_etc_cache.c.  0 or -errno. */
 int jail_host_etc_refresh_cached(const char *cache_path, struct jail_error *err);
-/* For a single-threaded program that starts one jail per process
- * (corral-run): each jail's /etc is a read-only bind of a set prepared once
+/* For a single-threaded program (corral-run, corrald: it reads the umask
+ * at each spawn): each jail's /etc is a read-only bind of a set prepared once
  * in base (made if missing, the euid's, mode 0711) instead of being built
  * in the jail (runner/host_etc_dir.c says what a set holds and when it is
  * made again).  NULL turns it off.  0 or -errno. */

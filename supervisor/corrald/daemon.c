@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -326,6 +327,26 @@ static int refresh_host_etc(void)
 	return r;
 }
 
+/* The jails' /etc prepared once in <state dir>/etc (runner/host_etc_dir.c)
+ * and bound into each, instead of built in every jail: the state dir is
+ * 0711, so the jails' uids pass through it to the sets (0755).  Best
+ * effort: where a set cannot be made or reached (a parent others may not
+ * search, a private umask), corral-init builds /etc itself as before. */
+static void prepare_etc_sets(const struct daemon *d)
+{
+	char real[PATH_MAX], path[PATH_MAX + 8];
+	struct jail_error jerr;
+
+	if (!realpath(d->state_dir, real)) {
+		log_warning("the jails' /etc: resolve %s: %s; each jail builds its own", d->state_dir,
+			    strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/etc", strcmp(real, "/") == 0 ? "" : real);
+	if (jail_host_etc_prepare_in(path, &jerr) < 0)
+		log_warning("the jails' /etc: %s; each jail builds its own", jerr.message);
+}
+
 static int setup(struct daemon *d, const char *policy_path, const char *state_dir, const char *socket_path)
 {
 	struct error serr;
@@ -378,6 +399,7 @@ static int setup(struct daemon *d, const char *policy_path, const char *state_di
 	r = refresh_host_etc();
 	if (r < 0)
 		return r;
+	prepare_etc_sets(d);
 	{
 		const char *backend = NULL, *location = NULL;
 

@@ -13,11 +13,13 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,6 +113,14 @@ static uint64_t jail_once(const struct jail_spec *spec)
 	return bench_now_us() - t0;
 }
 
+static void print_phases(const uint64_t sum[6], size_t n)
+{
+	printf("    mean phases (ms): cgroup %.3f, clone3 %.3f, maps+attach %.3f, setup+exec %.3f, "
+	       "run+exit %.3f, finish %.3f\n",
+	       sum[0] / 1000.0 / n, sum[1] / 1000.0 / n, sum[2] / 1000.0 / n, sum[3] / 1000.0 / n,
+	       sum[4] / 1000.0 / n, sum[5] / 1000.0 / n);
+}
+
 static void run_series(const char *label, const struct jail_spec *spec, uint64_t *v, size_t n,
 		       uint64_t bare_median)
 {
@@ -127,11 +137,43 @@ static void run_series(const char *label, const struct jail_spec *spec, uint64_t
 		printf("  ratio %.2fx", (double)med / (double)bare_median);
 	printf("\n");
 	if (phase_n)
-		printf("    mean phases (ms): cgroup %.3f, clone3 %.3f, maps+attach %.3f, setup+exec %.3f, "
-		       "run+exit %.3f, finish %.3f\n",
-		       phase_sum[0] / 1000.0 / phase_n, phase_sum[1] / 1000.0 / phase_n,
-		       phase_sum[2] / 1000.0 / phase_n, phase_sum[3] / 1000.0 / phase_n,
-		       phase_sum[4] / 1000.0 / phase_n, phase_sum[5] / 1000.0 / phase_n);
+		print_phases(phase_sum, phase_n);
+}
+
+/* The jail's /etc built in it or bound from a set prepared in sets,
+ * alternating run by run (a shared machine's drift hits both alike). */
+static void etc_interleaved(const struct jail_spec *spec, const char *sets, uint64_t *v, size_t n,
+			    uint64_t bare_median)
+{
+	uint64_t *w = calloc(n, sizeof(*w)), sums[2][6] = { { 0 } };
+	struct jail_error err;
+
+	if (!w || jail_host_etc_prepare_in(sets, &err) < 0) {
+		free(w);
+		return;
+	}
+	jail_once(spec); /* the set made (~1.5 ms), not timed */
+	for (size_t i = 0; i < 2 * n; i++) {
+		bool prepared = i & 1;
+
+		jail_host_etc_prepare_in(prepared ? sets : NULL, &err);
+		phase_n = 0;
+		memset(phase_sum, 0, sizeof(phase_sum));
+		(prepared ? w : v)[i / 2] = jail_once(spec);
+		for (size_t k = 0; k < 6; k++)
+			sums[prepared][k] += phase_sum[k];
+	}
+	jail_host_etc_prepare_in(NULL, &err);
+	for (int prepared = 0; prepared < 2; prepared++) {
+		uint64_t *x = prepared ? w : v, med = bench_percentile_u64(x, n, 0.5);
+
+		printf("%-34s median %7.3f ms  p90 %7.3f ms  ratio %.2fx\n",
+		       prepared ? "jail: /etc prepared (interleaved)" : "jail: /etc built (interleaved)",
+		       med / 1000.0, bench_percentile_u64(x, n, 0.9) / 1000.0,
+		       (double)med / (double)bare_median);
+		print_phases(sums[prepared], n);
+	}
+	free(w);
 }
 
 int main(int argc, char **argv)
@@ -139,7 +181,7 @@ int main(int argc, char **argv)
 	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 200;
 	char *const args[] = { "/bin/true", NULL };
 	const char *build = getenv("CORRAL_BUILD");
-	char init_path[4096];
+	char init_path[4096], etc_base[] = "/tmp/bench-spawn-etc-XXXXXX", etc_sets[64], cmd[96];
 	struct jail_error err;
 	struct jail_spec spec;
 	uint64_t *v, bare;
@@ -182,6 +224,14 @@ int main(int argc, char **argv)
 	run_series("jail: netns made ahead", &spec, v, n, bare);
 	free(made_ahead);
 	run_series("jail: full isolation (again)", &spec, v, n, bare);
+	/* corrald's and corral-run's /etc made once, bound (runner/host_etc_dir.c) */
+	if (mkdtemp(etc_base) && chmod(etc_base, 0755) == 0) {
+		snprintf(etc_sets, sizeof(etc_sets), "%s/etc", etc_base);
+		etc_interleaved(&spec, etc_sets, v, n, bare);
+		snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", etc_base);
+		if (system(cmd) != 0)
+			fprintf(stderr, "bench_spawn: could not remove %s\n", etc_base);
+	}
 	spec.seccomp = JAIL_SECCOMP_NONE;
 	run_series("jail: without seccomp", &spec, v, n, bare);
 	spec.seccomp = JAIL_SECCOMP_DEFAULT;

@@ -106,21 +106,6 @@ static int64_t submit_script(const char *script, const char *sleep_s)
 	return id;
 }
 
-/* The task's stdout once it succeeded (caller frees). */
-static char *output_of(int64_t id)
-{
-	json_t *t = corrald_must_wait(&daemon_, id, 30000);
-	char *out;
-
-	if (strcmp(task_str(t, "state"), "succeeded") != 0)
-		fail_msg("task %lld: %s (%s)\n%s", (long long)id, task_str(t, "state"),
-			 task_str(t, "message"), corrald_logs(&daemon_, id, "stderr", NULL));
-	json_decref(t);
-	out = corrald_logs(&daemon_, id, "stdout", NULL);
-	assert_non_null(out);
-	return out;
-}
-
 /* The value of "key=" in out (static buffer), or "". */
 static const char *value_of(const char *out, const char *key)
 {
@@ -172,7 +157,7 @@ static void expect_probe_with(const char *extra_keys, const char *owner)
 
 	start(extra_keys);
 	settle_fds();
-	out = output_of(submit_script(probe_script, NULL));
+	out = corrald_must_succeed(&daemon_, submit_script(probe_script, NULL), 30000);
 	assert_string_equal(value_of(out, "owner"), owner);
 	assert_int_equal(count_lines(out, "link="), 1);
 	assert_string_equal(value_of(out, "link"), "lo:<LOOPBACK,UP,LOWER_UP>");
@@ -236,7 +221,7 @@ static void test_no_two_tasks_share_a_namespace(void **state)
 	start("");
 	settle_fds();
 	for (size_t i = 0; i < SEQUENTIAL; i++) {
-		char *out = output_of(submit_script(script, NULL));
+		char *out = corrald_must_succeed(&daemon_, submit_script(script, NULL), 30000);
 
 		ns[i] = strdup(value_of(out, "ns"));
 		free(out);
@@ -245,7 +230,7 @@ static void test_no_two_tasks_share_a_namespace(void **state)
 	for (size_t i = 0; i < AT_ONCE; i++)
 		ids[i] = submit_script(script, "0.3");
 	for (size_t i = 0; i < AT_ONCE; i++) {
-		char *out = output_of(ids[i]);
+		char *out = corrald_must_succeed(&daemon_, ids[i], 30000);
 
 		ns[SEQUENTIAL + i] = strdup(value_of(out, "ns"));
 		free(out);
@@ -266,16 +251,16 @@ static void test_the_pool_leaves_no_fd_behind(void **state)
 	/* a first task from the full pool: whatever corrald opens once (its
 	 * own namespace's fd, at the first spawn in a pooled one) */
 	settle_fds();
-	free(output_of(submit_script("true", NULL)));
+	free(corrald_must_succeed(&daemon_, submit_script("true", NULL), 30000));
 	before = settle_fds();
 	for (size_t i = 0; i < TASKS; i++) {
 		if (i % 10 == 0) { /* some at once too */
 			for (size_t k = 0; k < 4; k++)
 				ids[k] = submit_script("true", "0.1");
 			for (size_t k = 0; k < 4; k++)
-				free(output_of(ids[k]));
+				free(corrald_must_succeed(&daemon_, ids[k], 30000));
 		}
-		free(output_of(submit_script("true", NULL)));
+		free(corrald_must_succeed(&daemon_, submit_script("true", NULL), 30000));
 	}
 	after = settle_fds();
 	printf("  corrald's fds: %ld before, %ld after %d tasks (pool refilled)\n", before, after,

@@ -137,6 +137,20 @@ json_t *corrald_must_wait(struct corrald *d, int64_t id, unsigned timeout_ms)
 	return t;
 }
 
+char *corrald_must_succeed(struct corrald *d, int64_t id, unsigned timeout_ms)
+{
+	json_t *t = corrald_must_wait(d, id, timeout_ms);
+	char *out;
+
+	if (strcmp(task_str(t, "state"), "succeeded") != 0)
+		fail_msg("task %lld: %s (%s)\n%s", (long long)id, task_str(t, "state"),
+			 task_str(t, "message"), corrald_logs(d, id, "stderr", NULL));
+	json_decref(t);
+	out = corrald_logs(d, id, "stdout", NULL);
+	assert_non_null(out);
+	return out;
+}
+
 json_t *corrald_wait_state(struct corrald *d, int64_t id, const char *state, unsigned timeout_ms)
 {
 	for (unsigned waited = 0; waited <= timeout_ms; waited += 10) {

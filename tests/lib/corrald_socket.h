@@ -35,6 +35,9 @@ json_t *corrald_wait(struct corrald *d, int64_t id, unsigned timeout_ms);
 /* corrald_wait, failing the test (with corrald's log tail) when the task
  * did not end within timeout_ms. */
 json_t *corrald_must_wait(struct corrald *d, int64_t id, unsigned timeout_ms);
+/* corrald_must_wait, failing the test (with the task's stderr) unless it
+ * succeeded; its stdout (caller frees). */
+char *corrald_must_succeed(struct corrald *d, int64_t id, unsigned timeout_ms);
 /* Poll status every 10 ms until the task's state is state (or timeout);
  * the TASK, or NULL. */
 json_t *corrald_wait_state(struct corrald *d, int64_t id, const char *state, unsigned timeout_ms);
