@@ -23,7 +23,8 @@
  * the key is written first (to a temporary name, renamed), then the set is
  * made under a temporary name and renamed into place whole.  A host file changed in place changes its mtime and
  * ctime, so the next run makes a new set: a jail sees the host's /etc as it
- * was at its start, as with the copies.
+ * was at its start, as with the copies (a process that starts jails back
+ * to back may stamp less often: jail_host_etc_restamp_after()).
  *
  * Who may read a set: copies are made only of files every uid may read
  * (mode r--r--r-- at least) below directories every uid may search
@@ -54,6 +55,7 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runner/cleanup.h"
@@ -391,6 +393,65 @@ static bool base_reachable(const char *base)
 	return true;
 }
 
+/* The last set found, for a caller that starts jails back to back
+ * (corrald, jail_host_etc_restamp_after()): the same question within
+ * memo_us takes the same answer without stamping /etc again (~65 system
+ * calls in the caller's loop); a host file changed reaches the jails
+ * started from memo_us later on.  0 (the default): every call stamps. */
+static uint64_t memo_us;
+static struct {
+	const char *base;
+	const struct host_etc *he;
+	size_t n;
+	uid_t uid;
+	gid_t gid;
+	mode_t mask;
+	uint64_t at_us;
+	char root[PATH_MAX], hostname[256], out[PATH_MAX];
+} memo;
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static bool memo_answers(const char *root, const struct host_etc *he, const struct jail_spec *spec,
+			 mode_t mask, char *out, size_t out_len)
+{
+	if (memo.base != prepared_base || memo.he != he || memo.n != he->n || memo.uid != spec->uid ||
+	    memo.gid != spec->gid || memo.mask != mask || now_us() - memo.at_us >= memo_us ||
+	    strcmp(memo.root, root) != 0 || strcmp(memo.hostname, spec->hostname) != 0)
+		return false;
+	return snprintf(out, out_len, "%s", memo.out) < (int)out_len;
+}
+
+void jail_host_etc_restamp_after(uint64_t us)
+{
+	memo_us = us;
+	memo.base = NULL;
+}
+
+static void memo_keep(const char *root, const struct host_etc *he, const struct jail_spec *spec, mode_t mask,
+		      const char *out)
+{
+	if (memo_us == 0 || strlen(root) >= sizeof(memo.root) ||
+	    strlen(spec->hostname) >= sizeof(memo.hostname) || strlen(out) >= sizeof(memo.out))
+		return;
+	memo.base = prepared_base;
+	memo.he = he;
+	memo.n = he->n;
+	memo.uid = spec->uid;
+	memo.gid = spec->gid;
+	memo.mask = mask;
+	strcpy(memo.root, root);
+	strcpy(memo.hostname, spec->hostname);
+	strcpy(memo.out, out);
+	memo.at_us = now_us();
+}
+
 int host_etc_dir_find(const char *root, const struct host_etc *he, const struct jail_spec *spec, char *out,
 		      size_t out_len)
 {
@@ -415,6 +476,8 @@ int host_etc_dir_find(const char *root, const struct host_etc *he, const struct 
 	 * jail's uid's, as the umask says) */
 	if (mask & 0755)
 		return 0;
+	if (memo_answers(root, he, spec, mask, out, out_len))
+		return 1;
 	host_etc_generated_text(spec, passwd, sizeof(passwd), group, sizeof(group), hostname,
 				sizeof(hostname), hosts, sizeof(hosts));
 	if ((mkdir(prepared_base, 0711) < 0 && errno != EEXIST) || !base_reachable(prepared_base))
@@ -452,6 +515,8 @@ int host_etc_dir_find(const char *root, const struct host_etc *he, const struct 
 		goto out;
 	}
 	found = snprintf(out, out_len, "%s/%s", prepared_base, name) < (int)out_len;
+	if (found)
+		memo_keep(root, he, spec, mask, out);
 out:
 	free(key.buf);
 	return found;

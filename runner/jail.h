@@ -180,6 +180,12 @@ int jail_host_etc_refresh(struct jail_error *err);
  * scanned and the file replaced (a failure to write it is ignored).  See
  * runner/host_etc_cache.c.  0 or -errno. */
 int jail_host_etc_refresh_cached(const char *cache_path, struct jail_error *err);
+/* For a program that starts jails back to back (corrald): a prepared /etc
+ * set found for the same root, ids, hostname and umask is taken again for
+ * us microseconds without stamping the host /etc again (~65 system calls a
+ * spawn), so a host file changed reaches the jails started from then on.
+ * 0 (the default): every spawn stamps. */
+void jail_host_etc_restamp_after(uint64_t us);
 /* For a single-threaded program (corral-run, corrald: it reads the umask
  * at each spawn): each jail's /etc is a read-only bind of a set prepared once
  * in base (made if missing, the euid's, mode 0711) instead of being built

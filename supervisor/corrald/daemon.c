@@ -345,6 +345,9 @@ static void prepare_etc_sets(const struct daemon *d)
 	snprintf(path, sizeof(path), "%s/etc", strcmp(real, "/") == 0 ? "" : real);
 	if (jail_host_etc_prepare_in(path, &jerr) < 0)
 		log_warning("the jails' /etc: %s; each jail builds its own", jerr.message);
+	/* a host file changed reaches the jails started 0.1 s later on; not
+	 * stamping it at every start saves the loop ~0.1 ms a task */
+	jail_host_etc_restamp_after(100000);
 }
 
 static int setup(struct daemon *d, const char *policy_path, const char *state_dir, const char *socket_path)

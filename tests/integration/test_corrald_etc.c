@@ -197,6 +197,7 @@ static void test_a_changed_host_file_reaches_the_next_task(void **state)
 	assert_int_not_equal(bound_fd, -1);
 	assert_int_equal(ftruncate(bound_fd, 0), 0);
 	assert_int_equal(pwrite(bound_fd, changed, strlen(changed), 0), (ssize_t)strlen(changed));
+	test_sleep_ms(150); /* corrald stamps the host /etc at most every 0.1 s */
 	out = run_as(TENANT_A);
 	assert_non_null(strstr(out, "etc/" CHANGED)); /* summed, and as the host's now: */
 	assert_etc_as_before(out);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -198,6 +199,29 @@ static void test_a_changed_host_file_gives_a_new_set(void **state)
 	expect_file(first, "ld.so.cache", "cache\n", 0644 & ~022); /* a running jail keeps its own */
 }
 
+/* A caller that starts jails back to back (corrald) stamps the host /etc
+ * at most every restamp_after: a change shows in the sets found after. */
+static void test_a_restamp_interval_takes_the_same_set_until_it_passed(void **state)
+{
+	struct jail_spec spec = spec_of("box", 1000), other = spec_of("other", 1000);
+	char first[PATH_MAX], again[PATH_MAX], later[PATH_MAX], named[PATH_MAX];
+	struct timespec wait = { 0, 30 * 1000000 };
+
+	(void)state;
+	jail_host_etc_restamp_after(20000);
+	find(&spec, first);
+	put("etc/ld.so.cache", "new cache!\n", 0644);
+	find(&spec, again);
+	assert_string_equal(first, again); /* within 20 ms: not stamped */
+	find(&other, named);               /* another hostname: stamped */
+	expect_file(named, "ld.so.cache", "new cache!\n", 0644 & ~022);
+	nanosleep(&wait, NULL);
+	find(&spec, later);
+	assert_string_not_equal(first, later);
+	expect_file(later, "ld.so.cache", "new cache!\n", 0644 & ~022);
+	jail_host_etc_restamp_after(0);
+}
+
 /* What the set does not follow from leaves it as it is: a file made in
  * /etc or in a given directory (their mtime changes). */
 static void test_a_file_made_beside_keeps_the_set(void **state)
@@ -356,6 +380,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_set_holds_what_init_would_build, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_same_host_state_takes_the_same_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_changed_host_file_gives_a_new_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_restamp_interval_takes_the_same_set_until_it_passed,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_file_made_beside_keeps_the_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_set_with_another_key_is_not_used, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_set_is_used_only_with_its_key, setup, teardown),
