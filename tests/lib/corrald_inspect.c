@@ -37,9 +37,10 @@ long corrald_rss_kb(const struct corrald *d)
 	return kb;
 }
 
-long corrald_fd_count(const struct corrald *d)
+/* corrald's open fds; only those whose link starts with prefix if given */
+static long count_fds(const struct corrald *d, const char *prefix)
 {
-	char path[64];
+	char path[64], link[96], target[64];
 	DIR *dir;
 	struct dirent *e;
 	long n = 0;
@@ -48,11 +49,34 @@ long corrald_fd_count(const struct corrald *d)
 	dir = opendir(path);
 	if (!dir)
 		return -1;
-	while ((e = readdir(dir)) != NULL)
-		if (e->d_name[0] != '.')
+	while ((e = readdir(dir)) != NULL) {
+		ssize_t len;
+
+		if (e->d_name[0] == '.')
+			continue;
+		if (!prefix) {
 			n++;
+			continue;
+		}
+		snprintf(link, sizeof(link), "%s/%.16s", path, e->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len > 0) {
+			target[len] = '\0';
+			n += strncmp(target, prefix, strlen(prefix)) == 0;
+		}
+	}
 	closedir(dir);
 	return n;
+}
+
+long corrald_fd_count(const struct corrald *d)
+{
+	return count_fds(d, NULL);
+}
+
+long corrald_netns_fd_count(const struct corrald *d)
+{
+	return count_fds(d, "net:[");
 }
 
 long corrald_cpu_ms(const struct corrald *d)

@@ -19,6 +19,8 @@
  * error. */
 long corrald_rss_kb(const struct corrald *d);
 long corrald_fd_count(const struct corrald *d);
+/* Of those, the network namespaces it holds (its pool's, made ahead). */
+long corrald_netns_fd_count(const struct corrald *d);
 /* corrald's own CPU time (user + system, ms), or -1. */
 long corrald_cpu_ms(const struct corrald *d);
 /* Directories below the test's cgroup parent, summed over every hierarchy
