@@ -55,11 +55,11 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "runner/cleanup.h"
 #include "runner/host_etc.h"
+#include "runner/internal.h"
 #include "runner/jail.h"
 
 #define KEY_MAGIC "corral-etc-set 1\n"
@@ -410,19 +410,11 @@ static struct {
 	char root[PATH_MAX], hostname[256], out[PATH_MAX];
 } memo;
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static bool memo_answers(const char *root, const struct host_etc *he, const struct jail_spec *spec,
 			 mode_t mask, char *out, size_t out_len)
 {
 	if (memo.base != prepared_base || memo.he != he || memo.n != he->n || memo.uid != spec->uid ||
-	    memo.gid != spec->gid || memo.mask != mask || now_us() - memo.at_us >= memo_us ||
+	    memo.gid != spec->gid || memo.mask != mask || monotonic_us() - memo.at_us >= memo_us ||
 	    strcmp(memo.root, root) != 0 || strcmp(memo.hostname, spec->hostname) != 0)
 		return false;
 	return snprintf(out, out_len, "%s", memo.out) < (int)out_len;
@@ -449,7 +441,7 @@ static void memo_keep(const char *root, const struct host_etc *he, const struct 
 	strcpy(memo.root, root);
 	strcpy(memo.hostname, spec->hostname);
 	strcpy(memo.out, out);
-	memo.at_us = now_us();
+	memo.at_us = monotonic_us();
 }
 
 int host_etc_dir_find(const char *root, const struct host_etc *he, const struct jail_spec *spec, char *out,
